@@ -1,0 +1,70 @@
+"""The typer app, the shared rich consoles, and the error-to-exit-code mapping.
+
+Command modules (``screening/cli/*.py``) register commands on :data:`app` with
+:func:`command`; each command parses arguments, calls one library function, renders the
+result with rich and lets :func:`command` map our errors to exit codes. No logic here.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+
+from screening.errors import ScreeningError
+
+app = typer.Typer(
+    name="screening",
+    help="A staged, auditable literature-screening pipeline for systematic reviews.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(err: ScreeningError) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {err}", markup=True, soft_wrap=True)
+    return typer.Exit(code=err.exit_code)
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@command("name")``: register on the app, mapping ScreeningError to its exit code."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            try:
+                return fn(*a, **kw)
+            except ScreeningError as err:
+                raise fail(err) from None
+
+        return app.command(*args, **kwargs)(wrapper)
+
+    return decorate
+
+
+def subapp(name: str, help: str) -> typer.Typer:
+    """A command group (e.g. ``screening rules check``)."""
+    group = typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+                        pretty_exceptions_enable=False, rich_markup_mode="rich")
+    app.add_typer(group, name=name)
+    return group
+
+
+def group_command(group: typer.Typer, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            try:
+                return fn(*a, **kw)
+            except ScreeningError as err:
+                raise fail(err) from None
+
+        return group.command(*args, **kwargs)(wrapper)
+
+    return decorate

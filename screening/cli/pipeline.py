@@ -1,0 +1,75 @@
+"""``screening ingest`` and ``screening run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from screening import __version__
+from screening.cli._app import command, console, err_console
+from screening.records import write_table
+from screening.runner import run_review
+from screening.stages.ingest import ingest_paths
+
+
+@command("ingest")
+def ingest_cmd(
+    files: list[Path] = typer.Argument(..., help="Export files (RIS, .nbib, XML, BibTeX, CSV, TSV...), any mix."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the canonical table (.csv or .parquet)."),
+    database: str = typer.Option("", "--database", "-d", help="Database label for every file (default: from the export)."),
+    format: str = typer.Option("", "--format", "-f", help="Force a reader (ris, medline, pubmed_xml, wos, bibtex, tabular...)."),
+) -> None:
+    """Read search exports into one canonical records table, with per-file counts.
+
+    Each file's record count is cross-checked against its own record markers; any mismatch,
+    unknown format or unreadable file is an error and no output is written.
+    """
+    result = ingest_paths(list(files), database=database, format=format)
+    write_table(result.records, output)
+    table = Table(title=f"Ingested {len(result.records)} records", title_justify="left")
+    for col in ("file", "format", "database", "records", "file's own count", "encoding"):
+        table.add_column(col, justify="right" if col in ("records", "file's own count") else "left")
+    for f in result.report.details["files"]:
+        expected = "—" if f["expected"] is None else str(f["expected"])
+        table.add_row(f["file"], f["format"] + (f"/{f['dialect']}" if f["dialect"] else ""),
+                      f["database"] or "—", str(f["records"]), expected, f["encoding"])
+    console.print(table)
+    for w in result.report.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}")
+    console.print(f"wrote {output}")
+
+
+@command("run")
+def run_cmd(
+    review: str = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name."),
+    force: bool = typer.Option(False, "--force", help="Re-run every stage even if nothing changed."),
+) -> None:
+    """Run a review's pipeline: ingest, then each enabled stage, then the PRISMA outputs.
+
+    Writes data/screened/<review>/<stage>.{parquet,csv,json}. Re-running with nothing changed
+    is a no-op; an interrupted run leaves no partial files.
+    """
+    def progress(stage: str, status: str) -> None:
+        if status == "running":
+            console.print(f"[dim]… {stage}[/]")
+
+    result = run_review(review, force=force, progress=progress)
+    table = Table(title=f"Review {result.review}", title_justify="left")
+    for col in ("stage", "status", "in", "out", "summary"):
+        table.add_column(col, justify="right" if col in ("in", "out") else "left")
+    for o in result.outcomes:
+        summary = ", ".join(f"{k}={v}" for k, v in o.report.counts.items())
+        table.add_row(o.stage, o.status, str(o.report.records_in), str(o.report.records_out), summary)
+    console.print(table)
+    for name, info in result.post.items():
+        console.print(f"{name}: {info}")
+    console.print(f"outputs in {result.output_dir}")
+
+
+@command("version")
+def version_cmd() -> None:
+    """Print the tool version."""
+    console.print(f"screening {__version__}")

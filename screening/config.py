@@ -1,0 +1,241 @@
+"""Review configuration: one TOML per review under ``pipelines/``, loaded into frozen dataclasses.
+
+Strict by design: an unknown key anywhere is an error that names the key and the section, so a
+typo never silently turns a setting off. Relative paths resolve against the *project root*:
+the folder above ``pipelines/`` when the TOML lives there, else the TOML's own folder.
+
+```toml
+[review]
+name = "demo"                      # folder name under data/screened/
+title = "..."
+output_dir = "data/screened/demo"  # optional
+
+[[sources]]
+file = "data/raw/demo/wos_278.ris"
+database = "Web of Science Core Collection"   # PRISMA 'records identified from' label
+interface = "Clarivate"                       # optional (PRISMA-S)
+date_searched = "2022-06-01"                  # optional
+format = "ris"                                # optional; detected from content otherwise
+
+[dedup]      # stage settings; present section = stage enabled
+[rules]
+[rank]
+[screening]  # reasons for exclusion, reviewers, dual-screening plan
+[prisma]     # other-methods counts, report text
+```
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from screening.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    file: str
+    database: str = ""
+    interface: str = ""
+    date_searched: str = ""
+    format: str = ""
+    query: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ScreeningConfig:
+    """Human screening settings (read by the decision log commands, not a pipeline stage)."""
+
+    reasons: tuple[str, ...] = (
+        "wrong population",
+        "wrong intervention",
+        "wrong comparator",
+        "wrong outcome",
+        "wrong study design",
+        "wrong publication type",
+        "not in English",
+        "duplicate",
+    )
+    title_abstract_reasons: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    dual_fraction: float = 1.0
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class PrismaConfig:
+    """Counts PRISMA asks for that no file of ours records (e.g. other methods)."""
+
+    other_methods: Mapping[str, int] = field(default_factory=dict)   # e.g. {"Citation searching": 3}
+    registers: tuple[str, ...] = ()      # source databases that are registers (ClinicalTrials.gov...)
+    review_title: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    name: str
+    title: str
+    path: Path                    # the TOML file
+    root: Path                    # project root for relative paths
+    output_dir: Path
+    sources: tuple[SourceSpec, ...]
+    stages: Mapping[str, Any]     # stage name -> its frozen config (only enabled stages)
+    screening: ScreeningConfig
+    prisma: PrismaConfig
+    raw: Mapping[str, Any]        # the parsed TOML, for hashing and reports
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else (self.root / p)
+
+    @property
+    def decisions_path(self) -> Path:
+        return self.output_dir / "decisions.sqlite"
+
+
+_TOP_KEYS = {"review", "sources", "screening", "prisma", "searches"}
+
+
+def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | None = None) -> Any:
+    """Build a frozen dataclass from a TOML table, rejecting unknown keys and wrong types."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"[{where}] must be a table", path=path)
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r} in [{where}]", path=path,
+            hint=f"allowed keys: {', '.join(sorted(names))}",
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        kwargs[key] = _coerce(value, hints.get(key, Any), f"{where}.{key}", path)
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        raise ConfigError(f"[{where}]: {err}", path=path) from None
+
+
+def _coerce(value: Any, hint: Any, where: str, path: Path | None) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint in (Any, typing.Any) or hint is None:
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list", path=path)
+        inner = args[0] if args else Any
+        return tuple(_coerce(v, inner, where, path) for v in value)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in args:
+            if arg is type(None) and value is None:
+                return None
+        for arg in args:
+            try:
+                return _coerce(value, arg, where, path)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where} has the wrong type ({type(value).__name__})", path=path)
+    if origin is not None and issubclass(origin, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table", path=path)
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        return from_mapping(hint, value, where, path)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise ConfigError(f"{where} must be {hint.__name__}, not {type(value).__name__}", path=path)
+    return value
+
+
+def project_root_for(toml_path: Path) -> Path:
+    toml_path = toml_path.resolve()
+    return toml_path.parent.parent if toml_path.parent.name == "pipelines" else toml_path.parent
+
+
+def resolve_review_path(review: str | Path, cwd: Path | None = None) -> Path:
+    """Accept ``pipelines/demo.toml``, ``demo.toml`` or just ``demo``."""
+    cwd = cwd or Path.cwd()
+    candidates = [Path(review)]
+    if not str(review).endswith(".toml"):
+        candidates += [cwd / "pipelines" / f"{review}.toml", Path(f"{review}.toml")]
+    for cand in candidates:
+        if cand.is_file():
+            return cand
+    raise ConfigError(f"no review named {str(review)!r}", path=str(review),
+                      hint="give the review TOML path, e.g. pipelines/demo.toml")
+
+
+def load_review(review: str | Path) -> ReviewConfig:
+    """Load and validate a review TOML, including every enabled stage's settings."""
+    from screening.stage import registered_stages
+
+    path = resolve_review_path(review)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"invalid TOML: {err}", path=path, hint="fix the syntax at the place named") from None
+    stages = {s.toml_key: s for s in registered_stages()}
+    unknown = sorted(set(raw) - _TOP_KEYS - set(stages))
+    if unknown:
+        raise ConfigError(f"unknown section [{unknown[0]}]", path=path,
+                          hint=f"allowed: {', '.join(sorted(_TOP_KEYS | set(stages)))}")
+    review = raw.get("review")
+    if not isinstance(review, Mapping) or not review.get("name"):
+        raise ConfigError("missing [review] name", path=path, hint='add [review] with name = "..."')
+    allowed_review = {"name", "title", "output_dir"}
+    bad = sorted(set(review) - allowed_review)
+    if bad:
+        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path,
+                          hint=f"allowed keys: {', '.join(sorted(allowed_review))}")
+    name = str(review["name"])
+    root = project_root_for(path)
+    output_dir = Path(review.get("output_dir") or f"data/screened/{name}")
+    output_dir = output_dir if output_dir.is_absolute() else root / output_dir
+
+    sources_raw = raw.get("sources", [])
+    if not isinstance(sources_raw, list):
+        raise ConfigError("[[sources]] must be an array of tables", path=path)
+    sources = tuple(from_mapping(SourceSpec, s, f"sources[{i}]", path) for i, s in enumerate(sources_raw))
+
+    stage_cfgs: dict[str, Any] = {}
+    for key, stage in stages.items():
+        if key in raw:
+            build = getattr(stage.config_type, "from_toml", None)
+            if build is not None:
+                stage_cfgs[stage.name] = build(raw[key], path)
+            else:
+                stage_cfgs[stage.name] = from_mapping(stage.config_type, raw[key], key, path)
+
+    screening = from_mapping(ScreeningConfig, raw.get("screening", {}), "screening", path)
+    prisma = from_mapping(PrismaConfig, raw.get("prisma", {}), "prisma", path)
+    return ReviewConfig(
+        name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,
+        output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,
+        prisma=prisma, raw=raw,
+    )
+
+
+def config_parameters(config: Any) -> dict[str, Any]:
+    """A stage config as plain JSON-able data, for StageReport.parameters and hashing."""
+    if dataclasses.is_dataclass(config):
+        return _plain(dataclasses.asdict(config))
+    return _plain(config)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

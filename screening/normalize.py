@@ -1,0 +1,164 @@
+"""Field normalisers shared by readers, dedup and rules.
+
+Each normaliser is idempotent (``f(f(x)) == f(x)``) and never raises on odd input: a value it
+cannot make sense of becomes ``""`` (or ``None`` for years), so one bad field never loses a record.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+_DOI_TRAILING = ".,;:)]}>'\""
+_TAG_RE = re.compile(r"<[^<>]{0,200}>")
+_WS_RE = re.compile(r"\s+")
+_YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
+_INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.-?){1,4})$")
+
+
+def clean_text(value: str | None) -> str:
+    """Unescape HTML entities, drop tags, fold whitespace (incl. newlines) to single spaces."""
+    if not value:
+        return ""
+    text = str(value)
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if "<" in text:
+        text = _TAG_RE.sub(" ", text)
+    return _WS_RE.sub(" ", text).strip()
+
+
+def normalize_doi(value: str | None) -> str:
+    """``'https://doi.org/10.1000/ABC.'`` -> ``'10.1000/abc'``; ``''`` when no DOI is present."""
+    if not value:
+        return ""
+    text = str(value).strip()
+    text = text.replace("%2F", "/").replace("%2f", "/")
+    match = _DOI_RE.search(text)
+    if not match:
+        return ""
+    doi = match.group(0).rstrip(_DOI_TRAILING).lower()
+    # A DOI must have a suffix after the slash.
+    prefix, _, suffix = doi.partition("/")
+    return doi if suffix else ""
+
+
+def normalize_title(value: str | None) -> str:
+    """Matching key: accents stripped, lower case, punctuation to spaces, whitespace folded."""
+    if not value:
+        return ""
+    text = clean_text(value)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return _WS_RE.sub(" ", text).strip()
+
+
+def normalize_author(value: str | None) -> str:
+    """One author name as ``'Family, Given'``.
+
+    Handles ``'Smith, John'``, MEDLINE ``'Smith JA'``, ``'Smith J.A.'``, ``'John A. Smith'``,
+    ``'Jan van der Berg'``. Given names are kept as written (initials are not expanded).
+    """
+    if not value:
+        return ""
+    name = _WS_RE.sub(" ", clean_text(value)).strip(" ,;")
+    if not name or name.lower().rstrip(".") in {"et al", "anon", "anonymous"}:
+        return ""
+    if "," in name:
+        family, _, given = name.partition(",")
+        family, given = family.strip(" ,"), given.strip(" ,")
+        if not family:
+            return given
+        return f"{family}, {given}" if given else family
+    match = _INITIALS_RE.match(name)
+    if match:
+        family = match.group("family").strip()
+        initials = match.group("initials").replace(" ", "")
+        return f"{family}, {initials}"
+    parts = name.split(" ")
+    if len(parts) == 1:
+        return name
+    # 'John A. Smith' / 'Jan van der Berg': family name starts at the first particle or last token
+    start = len(parts) - 1
+    for i in range(1, len(parts) - 1):
+        if parts[i].lower() in _PARTICLES:
+            start = i
+            break
+    family = " ".join(parts[start:])
+    given = " ".join(parts[:start])
+    return f"{family}, {given}"
+
+
+def split_authors(value: str | None, sep: str | None = None) -> list[str]:
+    """Split a joined author string (``' and '``, ``';'``) and normalise each name."""
+    if not value:
+        return []
+    text = str(value)
+    if sep is None:
+        if " and " in text:
+            parts = re.split(r"\s+and\s+", text)
+        elif ";" in text:
+            parts = text.split(";")
+        elif "|" in text:
+            parts = text.split("|")
+        else:
+            parts = [text]
+    else:
+        parts = text.split(sep)
+    return [a for a in (normalize_author(p) for p in parts) if a]
+
+
+def author_family(value: str) -> str:
+    """Family name of a normalised author, lower-cased and accent-free (for matching)."""
+    family = value.split(",", 1)[0]
+    return normalize_title(family)
+
+
+def parse_year(value: object) -> int | None:
+    """First plausible year (1500-2100) in the value, else ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value if 1500 <= value <= 2100 else None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return parse_year(int(value))
+    match = _YEAR_RE.search(str(value))
+    return int(match.group(1)) if match else None
+
+
+def normalize_pages(value: str | None) -> str:
+    """``'1350‐1356'``, ``'1350--1356'``, ``'1350-56'`` -> ``'1350-1356'``; other text folded."""
+    if not value:
+        return ""
+    text = str(value).strip()
+    text = re.sub(r"[\u2010-\u2015\u2212]|--", "-", text)
+    text = _WS_RE.sub("", text)
+    match = re.fullmatch(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)", text)
+    if match:
+        p1, start, p2, end = match.groups()
+        if len(end) < len(start) and int(end) < int(start[-len(end):]) + 10**len(end):
+            expanded = start[: len(start) - len(end)] + end
+            if int(expanded) >= int(start):
+                end = expanded
+        return f"{p1}{start}-{p2 or p1}{end}" if p1 or p2 else f"{start}-{end}"
+    return text
+
+
+def normalize_issn(value: str | None) -> str:
+    """ISSNs found in the value as ``'1234-5678'``, '; '-joined, in order, without repeats."""
+    if not value:
+        return ""
+    found = re.findall(r"\b(\d{4})-?(\d{3}[\dXx])\b", str(value))
+    seen: list[str] = []
+    for a, b in found:
+        issn = f"{a}-{b.upper()}"
+        if issn not in seen:
+            seen.append(issn)
+    return "; ".join(seen)

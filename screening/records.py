@@ -1,0 +1,262 @@
+"""The canonical records table: its declared schema, validation, and lossless CSV/Parquet I/O.
+
+One row per exported record, for the life of the review. ``record_id`` is assigned once at
+ingest; stages only *add* columns (``duplicate_of``, ``rule_decision``, ``score``...) and never
+drop a row. Missing text is ``""`` (never NaN), list columns hold Python lists of ``str``.
+
+CSV form: list items are joined with ``"; "`` (items never contain ``;``: :func:`make_table`
+replaces it), so CSV and Parquet both round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+from screening.errors import InputError, SchemaError
+
+Kind = Literal["str", "int", "float", "list"]
+LIST_SEP = "; "
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    doc: str
+    stage: str = "ingest"  # which stage adds it; ingest columns always exist
+
+
+COLUMNS: tuple[Column, ...] = (
+    # identity and provenance: travel with every row from ingest on
+    Column("record_id", "str", "stable id, assigned once at ingest (or kept from the input's ID column)"),
+    Column("source_file", "str", "file name the record was read from"),
+    Column("source_format", "str", "reader that parsed it (ris, medline, pubmed_xml, wos, bibtex, ...)"),
+    Column("source_db", "str", "database/register the record came from (export's own DB field, else config)"),
+    Column("source_line", "int", "1-based line in source_file where the record starts"),
+    Column("source_record_id", "str", "the database's own accession (WoS UT, Scopus EID, Embase L-number, CN-...)"),
+    # bibliographic fields
+    Column("title", "str", "title"),
+    Column("abstract", "str", "abstract, HTML stripped"),
+    Column("authors", "list", "authors, each 'Family, Given'"),
+    Column("year", "int", "publication year"),
+    Column("journal", "str", "journal or source title (full form where the export gives it)"),
+    Column("journal_abbrev", "str", "abbreviated journal title"),
+    Column("volume", "str", "volume"),
+    Column("issue", "str", "issue / number"),
+    Column("pages", "str", "pages as given, e.g. '288-297'"),
+    Column("doi", "str", "DOI, lower case, no https://doi.org/ prefix"),
+    Column("pmid", "str", "PubMed id"),
+    Column("pmcid", "str", "PubMed Central id"),
+    Column("issn", "str", "ISSN(s), '; '-joined string"),
+    Column("isbn", "str", "ISBN"),
+    Column("keywords", "list", "author keywords and index terms"),
+    Column("language", "str", "language as given"),
+    Column("publication_type", "list", "publication/document types as given (RIS TY, MEDLINE PT, ...)"),
+    Column("url", "str", "first URL"),
+    Column("booktitle", "str", "proceedings/book title"),
+    Column("publisher", "str", "publisher"),
+    # added by dedup
+    Column("duplicate_of", "str", "empty for the kept record, else the record_id it duplicates", "dedup"),
+    Column("dup_group", "str", "id of the duplicate group (the kept record's id)", "dedup"),
+    Column("dup_score", "float", "match score that linked the record", "dedup"),
+    Column("dup_rule", "str", "rule that linked the record (doi, pmid, fuzzy, manual...)", "dedup"),
+    Column("found_in", "list", "databases that returned this study (on the kept record)", "dedup"),
+    # added by rules
+    Column("rule_decision", "str", "include / exclude / flag", "rules"),
+    Column("rule_ids", "list", "ids of the rules that fired", "rules"),
+    Column("rule_reasons", "list", "reasons of the rules that fired", "rules"),
+    Column("rule_terms", "list", "terms matched by flag rules, for highlighting", "rules"),
+    # added by rank
+    Column("score", "float", "relevance score from the ranker", "rank"),
+    Column("rank", "int", "1 = screen first", "rank"),
+    Column("model_id", "str", "id of the model that produced the score", "rank"),
+)
+
+SCHEMA: dict[str, Column] = {c.name: c for c in COLUMNS}
+INGEST_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.stage == "ingest")
+LIST_COLUMNS: frozenset[str] = frozenset(c.name for c in COLUMNS if c.kind == "list")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        out = []
+        for item in value:
+            if item is None:
+                continue
+            s = " ".join(str(item).replace(";", ",").split())
+            if s:
+                out.append(s)
+        return out
+    return [str(value)]
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _as_int(value: Any) -> Any:
+    if value is None or value == "" or value is pd.NA:
+        return pd.NA
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return pd.NA
+    if np.isnan(f):
+        return pd.NA
+    return int(f)
+
+
+def _conform_column(series: pd.Series, kind: Kind) -> pd.Series:
+    if kind == "list":
+        return pd.Series([_as_list(v) for v in series], index=series.index, dtype=object)
+    if kind == "str":
+        return pd.Series([_as_str(v) for v in series], index=series.index, dtype=object)
+    if kind == "int":
+        return pd.Series([_as_int(v) for v in series], index=series.index, dtype="Int64")
+    return pd.to_numeric(series.replace("", np.nan), errors="coerce").astype("float64")
+
+
+def conform(df: pd.DataFrame, *, add_missing: bool = True) -> pd.DataFrame:
+    """Coerce a table to the schema's types; add missing ingest columns as empty.
+
+    Declared columns come first in schema order; undeclared columns (e.g. a dataset's
+    ``label_included``) are kept after them as text.
+    """
+    out = pd.DataFrame(index=df.index)
+    for col in COLUMNS:
+        if col.name in df.columns:
+            out[col.name] = _conform_column(df[col.name], col.kind)
+        elif add_missing and col.stage == "ingest":
+            if col.kind == "list":
+                out[col.name] = pd.Series([[] for _ in range(len(df))], index=df.index, dtype=object)
+            else:
+                out[col.name] = _conform_column(pd.Series([None] * len(df), index=df.index), col.kind)
+    for name in df.columns:
+        if name not in SCHEMA:
+            out[name] = _conform_column(df[name], "str")
+    return out.reset_index(drop=True)
+
+
+def make_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build a canonical table from dicts keyed by column name."""
+    rows = list(rows)
+    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=list(INGEST_COLUMNS))
+    return conform(df)
+
+
+def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
+    """Raise :class:`SchemaError` unless ``df`` follows the schema (cheap checks, every load/save)."""
+    missing = [c for c in INGEST_COLUMNS if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"records table lacks columns {missing}", path=where,
+            hint="tables must come from `screening ingest` or follow the documented schema",
+        )
+    ids = df["record_id"]
+    empty = ids.eq("") | ids.isna()
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise SchemaError(f"record_id is empty on row {row + 2}", path=where,
+                          hint="every record needs an id; re-run ingest")
+    dup = ids.duplicated()
+    if dup.any():
+        first = ids[dup].iloc[0]
+        raise SchemaError(f"record_id {first!r} occurs more than once", path=where,
+                          hint="record ids must be unique; rename or drop the repeated ID values")
+    for name in LIST_COLUMNS & set(df.columns):
+        bad = [i for i, v in enumerate(df[name].to_numpy()) if not isinstance(v, list)]
+        if bad:
+            raise SchemaError(f"column {name!r} must hold lists (row {bad[0] + 2})", path=where)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    flat = df.copy()
+    for name in flat.columns:
+        if name in LIST_COLUMNS:
+            flat[name] = [LIST_SEP.join(v) for v in flat[name]]
+    buf = io.StringIO()
+    flat.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> None:
+    """Validate, then write ``.csv`` or ``.parquet`` atomically (by suffix)."""
+    path = Path(path)
+    validate(df, where=str(path))
+    if path.suffix.lower() == ".parquet":
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        atomic_write_bytes(path, buf.getvalue())
+    else:
+        atomic_write_bytes(path, to_csv_bytes(df))
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a canonical table written by :func:`write_table` (CSV or Parquet) and validate it."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path, hint="check the path")
+    if path.suffix.lower() == ".parquet":
+        df = pd.read_parquet(path)
+        for name in LIST_COLUMNS & set(df.columns):
+            df[name] = [list(v) if v is not None else [] for v in df[name]]
+    else:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = conform(df)
+    validate(df, where=str(path))
+    return df
+
+
+def table_hash(df: pd.DataFrame) -> str:
+    """Content hash of a table (order-sensitive), for stage reports and no-op re-runs."""
+    return hashlib.sha256(to_csv_bytes(df)).hexdigest()

@@ -1,0 +1,100 @@
+"""The stage contract: a stage is a pure function ``(records, config, inputs) -> StageResult``.
+
+No printing, no hidden I/O: whatever a stage needs beyond the records table and its config
+(stored dedup decisions, the screening log, a seed) arrives in :class:`StageInputs`, and the
+runner does all reading and writing. Stages never drop a row; they add columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import pandas as pd
+
+from screening import __version__
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """What a stage did, in numbers a PRISMA diagram or an auditor can use."""
+
+    stage: str
+    records_in: int
+    records_out: int
+    counts: dict[str, int] = field(default_factory=dict)        # e.g. {"duplicates": 310}
+    reasons: dict[str, int] = field(default_factory=dict)       # per-reason counts (exclusions...)
+    parameters: dict[str, Any] = field(default_factory=dict)    # the config actually used
+    seed: int | None = None
+    input_hash: str = ""                                         # hash of (input table, config, inputs)
+    tool_version: str = __version__
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)       # stage-specific (per-source counts...)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StageReport":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class StageResult:
+    records: pd.DataFrame
+    report: StageReport
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    """Everything a stage may read besides the table. The runner fills it; stages only read it.
+
+    ``review_dir`` is given so stages can *name* artefacts in reports, never to open files.
+    """
+
+    review_name: str = ""
+    decisions: pd.DataFrame | None = None           # screening log view (rank learns from it)
+    dedup_decisions: pd.DataFrame | None = None     # stored maybe-pair decisions
+    previous: pd.DataFrame | None = None            # earlier search's records (search updates)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StageFn(Protocol):
+    def __call__(self, records: pd.DataFrame, config: Any, inputs: StageInputs) -> StageResult: ...
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A registered table-to-table stage. ``config_type`` builds its config from a TOML table."""
+
+    name: str                       # a verb: 'dedup', 'apply_rules', 'rank' ...
+    order: int                      # position in a review's pipeline
+    run: Callable[..., StageResult]
+    config_type: type
+    toml_key: str                   # section in the review TOML, e.g. 'dedup'
+    version: str = "1"              # bump when the stage's output for the same input changes
+    # Optional: gather what the stage needs besides the table (stored decisions, an earlier
+    # search...). Called by the runner, which is the only place allowed to do I/O.
+    load_inputs: Callable[[Any], StageInputs] | None = None
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def register_stage(stage: Stage) -> Stage:
+    if stage.name in STAGES:
+        raise ValueError(f"stage {stage.name!r} registered twice")
+    STAGES[stage.name] = stage
+    return stage
+
+
+def registered_stages() -> list[Stage]:
+    import screening.stages  # noqa: F401  (registers every stage)
+
+    return sorted(STAGES.values(), key=lambda s: s.order)
