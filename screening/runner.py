@@ -117,8 +117,18 @@ def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: Stage
     return parquet
 
 
+def _search_sources(review: ReviewConfig) -> list[RawSource]:
+    """Records fetched by `screening search` (saved raw responses, listed in the search log)."""
+    try:
+        from screening.search import sources_for_review
+    except ImportError:  # search module not present
+        return []
+    return list(sources_for_review(review))
+
+
 def read_sources(review: ReviewConfig) -> list[RawSource]:
-    if not review.sources:
+    searched = _search_sources(review)
+    if not review.sources and not searched:
         raise ConfigError("the review lists no [[sources]]", path=review.path,
                           hint="add one [[sources]] table per export file")
     out = []
@@ -132,7 +142,7 @@ def read_sources(review: ReviewConfig) -> list[RawSource]:
         except ValueError:
             name = str(path)
         out.append(RawSource(name=name, data=path.read_bytes(), database=spec.database, format=spec.format))
-    return out
+    return out + searched
 
 
 def run_review(review_path: str | Path, *, force: bool = False,

@@ -17,6 +17,8 @@ _READER_MODULES = (
     "endnote_xml",  # EndNote (and Mendeley) XML
     "bibtex",       # BibTeX (via bibtexparser)
     "tabular",      # CSV / TSV: Scopus, Lens, OpenAlex, Embase, IEEE, Zotero, WoS tab-delimited, generic
+    "openalex_json",   # OpenAlex API /works pages (saved by `screening search openalex`)
+    "europepmc_json",  # Europe PMC REST search pages (saved by `screening search europepmc`)
 )
 
 for _name in _READER_MODULES:
