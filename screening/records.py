@@ -115,11 +115,11 @@ def _as_str(value: Any) -> str:
             return str(int(value))
     if value is pd.NA or value is pd.NaT:
         return ""
-    return str(value)
+    return value if isinstance(value, str) else str(value)
 
 
 def _as_int(value: Any) -> Any:
-    if value is None or value == "" or value is pd.NA:
+    if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
         return pd.NA
     try:
         f = float(value)

@@ -1,0 +1,69 @@
+"""Review TOML loading: strict keys, clear errors, paths resolved against the project root."""
+
+from __future__ import annotations
+
+import pytest
+
+from screening.config import load_review
+from screening.errors import ConfigError
+
+
+def write(tmp_path, text: str):
+    (tmp_path / "pipelines").mkdir(exist_ok=True)
+    p = tmp_path / "pipelines" / "r.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+GOOD = """
+[review]
+name = "r"
+title = "A review"
+
+[[sources]]
+file = "data/raw/r/econlit_3.ris"
+database = "EconLit"
+date_searched = "2022-06-01"
+
+[screening]
+reasons = ["wrong population", "wrong design"]
+"""
+
+
+def test_good_config_loads_with_root_above_pipelines(tmp_path):
+    cfg = load_review(write(tmp_path, GOOD))
+    assert cfg.name == "r" and cfg.title == "A review"
+    assert cfg.root == tmp_path.resolve()
+    assert cfg.output_dir == tmp_path.resolve() / "data/screened/r"
+    assert cfg.resolve(cfg.sources[0].file) == tmp_path.resolve() / "data/raw/r/econlit_3.ris"
+    assert cfg.sources[0].database == "EconLit"
+    assert cfg.screening.reasons == ("wrong population", "wrong design")
+    assert cfg.decisions_path.name == "decisions.sqlite"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (GOOD + "\n[bogus]\nx = 1\n", "unknown section [bogus]"),
+        (GOOD.replace('title = "A review"', 'titel = "A review"'), "unknown key 'titel' in [review]"),
+        (GOOD.replace('database = "EconLit"', 'databse = "EconLit"'), "unknown key 'databse' in [sources[0]]"),
+        (GOOD.replace('reasons = ["wrong population", "wrong design"]', 'reasons = "wrong"'),
+         "screening.reasons must be a list"),
+        (GOOD.replace('name = "r"', ""), "missing [review] name"),
+        (GOOD + "\n[review\n", "invalid TOML"),
+    ],
+)
+def test_bad_config_is_a_clear_error(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_review(path)
+    assert message in str(info.value)
+    assert "r.toml" in str(info.value)
+
+
+def test_review_by_name_resolves_under_pipelines(tmp_path, monkeypatch):
+    write(tmp_path, GOOD)
+    monkeypatch.chdir(tmp_path)
+    assert load_review("r").name == "r"
+    with pytest.raises(ConfigError, match="no review named"):
+        load_review("nope")

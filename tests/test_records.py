@@ -1,0 +1,108 @@
+"""The canonical records table: schema conformance, validation, lossless CSV/Parquet I/O."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from screening.errors import SchemaError
+from screening.records import (
+    INGEST_COLUMNS, atomic_write_bytes, make_table, read_table, table_hash, validate, write_table,
+)
+
+# Real record values (Ovid MEDLINE / EBSCO EconLit exports in ../shared/data), with the awkward
+# bits a round trip must survive: lists, accents, quotes, newlines folded away, missing year.
+ROWS = [
+    {
+        "record_id": "econlit_3-00001", "source_file": "data/raw/demo/econlit_3.ris",
+        "source_format": "ris", "source_db": "EconLit", "source_line": 1,
+        "title": "Spatial Dependence in Hedonic Property Models: Do Different Corrections for Spatial "
+                 "Dependence Result in Economically Significant Differences in Estimated Implicit Prices?",
+        "authors": ["Mueller, Julie M.", "Loomis, John B."], "year": 2008,
+        "journal": "Journal of Agricultural and Resource Economics", "volume": "33", "issue": "2",
+        "pages": "212-231", "issn": "1068-5502",
+        "keywords": ["Valuation of Environmental Effects Q51", "Housing Supply and Markets R31"],
+        "publication_type": ["JOUR"],
+    },
+    {
+        "record_id": "econlit_3-00002", "source_file": "data/raw/demo/econlit_3.ris",
+        "source_format": "ris", "source_db": "EconLit", "source_line": 27,
+        "title": "Systematic Investigation of the Effect of Wildfire Events and Risks on Property Values",
+        "authors": ["Ma, Qiuhua"], "year": None, "publisher": "University of New Mexico",
+        "abstract": 'Grau‐Andrés et al. "quoted", with a comma, and é ü ß.',
+        "publication_type": ["THES"], "label_included": "1",
+    },
+]
+
+
+def test_make_table_conforms_and_keeps_extras():
+    df = make_table(ROWS)
+    assert list(df.columns[: len(INGEST_COLUMNS)]) == list(INGEST_COLUMNS)
+    assert "label_included" in df.columns           # undeclared columns survive, as text
+    assert df.loc[1, "label_included"] == "1" and df.loc[0, "label_included"] == ""
+    assert df.loc[0, "authors"] == ["Mueller, Julie M.", "Loomis, John B."]
+    assert df.loc[1, "doi"] == ""                    # missing text is "", never NaN
+    assert pd.isna(df.loc[1, "year"]) and df.loc[0, "year"] == 2008
+    assert df.loc[1, "keywords"] == []
+    validate(df)
+
+
+def test_list_items_never_contain_the_csv_separator():
+    df = make_table([{"record_id": "a", "keywords": ["Housing; Supply", "  x  "]}])
+    assert df.loc[0, "keywords"] == ["Housing, Supply", "x"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_round_trip_is_lossless(tmp_path, suffix):
+    df = make_table(ROWS)
+    path = tmp_path / f"records{suffix}"
+    write_table(df, path)
+    back = read_table(path)
+    assert table_hash(back) == table_hash(df)
+    assert back.loc[0, "authors"] == ROWS[0]["authors"]
+    assert back.loc[1, "abstract"] == ROWS[1]["abstract"]
+    assert str(back["year"].dtype) == "Int64"
+
+
+def test_validate_rejects_duplicate_and_empty_ids():
+    df = make_table(ROWS)
+    dup = df.copy()
+    dup.loc[1, "record_id"] = dup.loc[0, "record_id"]
+    with pytest.raises(SchemaError, match="occurs more than once"):
+        validate(dup)
+    empty = df.copy()
+    empty.loc[1, "record_id"] = ""
+    with pytest.raises(SchemaError, match="row 3"):
+        validate(empty)
+
+
+def test_validate_rejects_missing_columns(tmp_path):
+    df = make_table(ROWS).drop(columns=["source_file"])
+    with pytest.raises(SchemaError, match="source_file"):
+        validate(df, where="x.csv")
+
+
+def test_write_table_refuses_invalid_table_and_writes_nothing(tmp_path):
+    df = make_table(ROWS)
+    df.loc[1, "record_id"] = df.loc[0, "record_id"]
+    out = tmp_path / "out.csv"
+    with pytest.raises(SchemaError):
+        write_table(df, out)
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "t.csv"
+    target.write_bytes(b"old")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -1,0 +1,150 @@
+"""The pipeline runner: outputs per stage, no-op re-runs, atomic writes, stage contract checks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import screening.runner as runner
+from screening.errors import ConfigError, InputError
+from screening.records import read_table
+from screening.stage import STAGES, Stage, StageReport, StageResult
+from screening.runner import run_review
+
+FIXTURES = Path(__file__).parent / "fixtures" / "core"
+
+
+def make_review(tmp_path: Path, extra: str = "") -> Path:
+    raw = tmp_path / "data" / "raw" / "t"
+    raw.mkdir(parents=True)
+    shutil.copy(FIXTURES / "econlit_3.ris", raw / "econlit_3.ris")
+    shutil.copy(FIXTURES / "wos_5.ris", raw / "wos_5.ris")
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(
+        '[review]\nname = "t"\n\n'
+        '[[sources]]\nfile = "data/raw/t/econlit_3.ris"\ndatabase = "EconLit"\n\n'
+        '[[sources]]\nfile = "data/raw/t/wos_5.ris"\ndatabase = "Web of Science"\n' + extra,
+        encoding="utf-8",
+    )
+    return toml
+
+
+@pytest.fixture(autouse=True)
+def no_post_steps(monkeypatch):
+    # PRISMA outputs are tested on their own; keep these runs to the stages.
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {})
+
+
+def test_run_writes_each_stage_table_and_report(tmp_path):
+    result = run_review(make_review(tmp_path))
+    out = tmp_path / "data" / "screened" / "t"
+    assert [o.stage for o in result.outcomes][0] == "ingest"
+    for name in ("ingest.parquet", "ingest.csv", "ingest.json"):
+        assert (out / name).exists()
+    table = read_table(out / "ingest.parquet")
+    assert len(table) == 8
+    assert table["source_db"].value_counts().to_dict() == {"Web of Science": 5, "EconLit": 3}
+    assert table["record_id"].is_unique
+    assert (table["source_file"] == "data/raw/t/econlit_3.ris").sum() == 3
+    assert read_table(out / "ingest.csv").equals(table)
+    report = json.loads((out / "ingest.json").read_text())
+    assert report["records_out"] == 8 and len(report["input_hash"]) == 64
+    assert report["details"]["records_per_database"] == {"EconLit": 3, "Web of Science": 5}
+
+
+def test_rerun_with_nothing_changed_is_a_noop(tmp_path):
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = run_review(toml)
+    assert {o.status for o in again.outcomes} == {"unchanged"}
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_changed_source_reruns_ingest(tmp_path):
+    toml = make_review(tmp_path)
+    run_review(toml)
+    raw = tmp_path / "data" / "raw" / "t" / "econlit_3.ris"
+    data = raw.read_bytes()
+    first_er = data.index(b"ER  -")
+    raw.write_bytes(data[: data.index(b"\n", first_er) + 1])   # keep only record 1
+    again = run_review(toml)
+    assert again.outcomes[0].status == "ran"
+    assert len(again.records) == 6
+
+
+def test_interrupted_run_leaves_no_partial_files_and_recovers(tmp_path, monkeypatch):
+    toml = make_review(tmp_path)
+    real_write = runner.write_table
+    calls = []
+
+    def crash_on_csv(df, path):
+        calls.append(Path(path).name)
+        if str(path).endswith(".csv"):
+            raise KeyboardInterrupt  # the user pressed Ctrl-C mid-write
+        real_write(df, path)
+
+    monkeypatch.setattr(runner, "write_table", crash_on_csv)
+    with pytest.raises(KeyboardInterrupt):
+        run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    names = sorted(p.name for p in out.iterdir())
+    assert "ingest.json" not in names            # no report vouching for missing tables
+    assert not [n for n in names if n.endswith(".tmp")]
+    monkeypatch.setattr(runner, "write_table", real_write)
+    result = run_review(toml)
+    assert result.outcomes[0].status == "ran"
+    assert (out / "ingest.json").exists()
+
+
+@dataclass(frozen=True)
+class NoConfig:
+    pass
+
+
+def _register(monkeypatch, fn):
+    stage = Stage(name="bad_stage", order=99, run=fn, config_type=NoConfig, toml_key="bad_stage")
+    monkeypatch.setitem(STAGES, "bad_stage", stage)
+
+
+def test_stage_that_drops_rows_is_refused(tmp_path, monkeypatch):
+    def drop(records, config, inputs):
+        return StageResult(records.iloc[1:], StageReport("bad_stage", len(records), len(records) - 1))
+
+    _register(monkeypatch, drop)
+    with pytest.raises(RuntimeError, match="row count"):
+        run_review(make_review(tmp_path, "\n[bad_stage]\n"))
+
+
+def test_stage_that_mutates_its_input_is_refused(tmp_path, monkeypatch):
+    def mutate(records, config, inputs):
+        records.loc[0, "title"] = "changed"
+        return StageResult(records, StageReport("bad_stage", len(records), len(records)))
+
+    _register(monkeypatch, mutate)
+    with pytest.raises(RuntimeError, match="mutated"):
+        run_review(make_review(tmp_path, "\n[bad_stage]\n"))
+
+
+def test_missing_source_file_is_a_clear_error(tmp_path):
+    toml = make_review(tmp_path)
+    (tmp_path / "data" / "raw" / "t" / "wos_5.ris").unlink()
+    with pytest.raises(InputError, match="wos_5.ris.*source file not found"):
+        run_review(toml)
+
+
+def test_review_without_sources_is_a_config_error(tmp_path, monkeypatch):
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "e.toml"
+    toml.write_text('[review]\nname = "e"\n')
+    monkeypatch.setattr(runner, "_search_sources", lambda review: [])
+    with pytest.raises(ConfigError, match="no \\[\\[sources\\]\\]"):
+        run_review(toml)
