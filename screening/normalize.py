@@ -7,6 +7,7 @@ cannot make sense of becomes ``""`` (or ``None`` for years), so one bad field ne
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 
@@ -24,10 +25,16 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = str(value)
-    if "&" in text:
-        text = html.unescape(html.unescape(text))
-    if "<" in text:
-        text = _TAG_RE.sub(" ", text)
+    while "&" in text:  # double/triple-escaped exports: unescape to a fixpoint
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    while "<" in text:  # removing '<>' can reveal an outer tag: strip to a fixpoint
+        stripped = _TAG_RE.sub(" ", text)
+        if stripped == text:
+            break
+        text = stripped
     return _WS_RE.sub(" ", text).strip()
 
 
@@ -36,11 +43,15 @@ def normalize_doi(value: str | None) -> str:
     if not value:
         return ""
     text = str(value).strip()
+    encoded = "%2F" in text or "%2f" in text
     text = text.replace("%2F", "/").replace("%2f", "/")
     match = _DOI_RE.search(text)
     if not match:
         return ""
-    doi = match.group(0).rstrip(_DOI_TRAILING).lower()
+    doi = match.group(0)
+    if encoded:  # a DOI inside a URL query string ends at the next parameter
+        doi = doi.split("&", 1)[0]
+    doi = doi.rstrip(_DOI_TRAILING).lower()
     # A DOI must have a suffix after the slash.
     prefix, _, suffix = doi.partition("/")
     return doi if suffix else ""
@@ -66,12 +77,12 @@ def normalize_author(value: str | None) -> str:
     """
     if not value:
         return ""
-    name = _WS_RE.sub(" ", clean_text(value)).strip(" ,;")
+    name = _WS_RE.sub(" ", clean_text(value).replace("<", " ").replace(">", " ")).strip(" ,;")
     if not name or name.lower().rstrip(".") in {"et al", "anon", "anonymous"}:
         return ""
     if "," in name:
         family, _, given = name.partition(",")
-        family, given = family.strip(" ,"), given.strip(" ,")
+        family, given = family.strip(" ,;"), given.strip(" ,;")
         if not family:
             return given
         return f"{family}, {given}" if given else family
@@ -89,8 +100,10 @@ def normalize_author(value: str | None) -> str:
         if parts[i].lower() in _PARTICLES:
             start = i
             break
-    family = " ".join(parts[start:])
-    given = " ".join(parts[:start])
+    family = " ".join(parts[start:]).strip(" ,;")
+    given = " ".join(parts[:start]).strip(" ,;")
+    if not family or not given:
+        return family or given
     return f"{family}, {given}"
 
 
@@ -126,7 +139,7 @@ def parse_year(value: object) -> int | None:
     if isinstance(value, int):
         return value if 1500 <= value <= 2100 else None
     if isinstance(value, float):
-        if value != value:  # NaN
+        if not math.isfinite(value):  # NaN, inf
             return None
         return parse_year(int(value))
     match = _YEAR_RE.search(str(value))
@@ -138,8 +151,8 @@ def normalize_pages(value: str | None) -> str:
     if not value:
         return ""
     text = str(value).strip()
-    text = re.sub(r"[\u2010-\u2015\u2212]|--", "-", text)
     text = _WS_RE.sub("", text)
+    text = re.sub(r"(?:[\u2010-\u2015\u2212]|-)+", "-", text)
     match = re.fullmatch(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)", text)
     if match:
         p1, start, p2, end = match.groups()

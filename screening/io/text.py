@@ -43,9 +43,9 @@ def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
     of old Windows exports) and says so in ``warnings``: never a silent guess.
     """
     if not data.strip():
-        raise InputError("file is empty", path=path, hint="re-export the search results; nothing to read")
+        raise InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
     if _looks_binary(data):
-        raise InputError("file is binary, not a text export", path=path,
+        raise InputError("file is binary, not a text export", path=path, line=1,
                          hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
     warnings: list[str] = []
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):

@@ -111,10 +111,10 @@ def ingest(sources: list[RawSource]) -> StageResult:
     table = make_table(rows)
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
-        clash = table.loc[dup, ["record_id", "source_file"]].head(2).to_dict("records")
+        first = table.loc[dup, "record_id"].iloc[0]
+        files = sorted(set(table.loc[table["record_id"] == first, "source_file"]))
         raise SchemaError(
-            f"record_id {clash[0]['record_id']!r} occurs more than once "
-            f"({', '.join(sorted({c['source_file'] for c in clash}))})",
+            f"record_id {first!r} occurs more than once ({', '.join(files)})",
             hint="ids taken from the files' own ID columns must be unique across all files",
         )
     per_db = table.groupby("source_db", sort=True).size().to_dict() if len(table) else {}

@@ -1,0 +1,277 @@
+"""BibTeX reader (Scopus, Web of Science, Cochrane Library, Zotero/JabRef and hand-made .bib).
+
+Parsing is delegated to bibtexparser v2 (``bibtexparser.parse_string``); this module maps its
+entries to canonical fields and deals with what databases actually write:
+
+* Cochrane Library: a non-BibTeX ``Record #N of M`` line before every entry, and author lists
+  written ``'Smith, SR, Newton, K, and Hill, J'`` (commas everywhere, ``and`` before the last);
+* Scopus: preamble lines (``Scopus`` / ``EXPORT DATE: ...``) and affiliation letters glued to
+  initials (``'D'Ambrosio, A.a , Aria, M.a'``);
+* Web of Science: keys like ``@article{ ISI:000186671900001,``, double-braced values,
+  capitalised field names (``Author``, ``Unique-ID``).
+
+Entries that share a citation key are *different records* (two Cochrane reviews both keyed
+``Cheng17``): bibtexparser reports them as failed blocks, and we keep them. Any other failed
+block is a real syntax error and raises :class:`InputError` with its line, never a silent drop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import bibtexparser
+from bibtexparser import model
+
+from screening.errors import InputError
+from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.normalize import (
+    clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages, parse_year,
+    split_authors,
+)
+
+# An entry start: '@type{' or '@type(' at the start of a line (the file's own record marker).
+_ENTRY_RE = re.compile(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]")
+_NOT_RECORDS = {"string", "comment", "preamble"}
+_RECORD_HEADER_RE = re.compile(r"(?m)^Record #\d+ of \d+\s*$")
+
+# --- LaTeX: only the escapes real exports use; a full LaTeX decoder would eat '95%' as a comment.
+_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
+            "=": "\u0304", ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306",
+            "H": "\u030b", "k": "\u0328", "r": "\u030a"}
+_ACCENT_RE = re.compile(r"\\([`'^\"~=.])\s*\{?\s*([A-Za-z]|\\[ij])\s*\}?|\\([cvuHkr])(?:\s+|\s*\{)\s*([A-Za-z])\s*\}?")
+_SYMBOLS = {r"\&": "&", r"\%": "%", r"\_": "_", r"\$": "$", r"\#": "#", r"\ss": "ß",
+            r"\o": "ø", r"\O": "Ø", r"\ae": "æ", r"\AE": "Æ", r"\aa": "å", r"\AA": "Å",
+            r"\l": "ł", r"\L": "Ł", "--": "-", "~": " "}
+
+
+def delatex(value: str) -> str:
+    """Undo the LaTeX escapes found in exports (accents, ``\\&``, braces), then clean_text."""
+    text = str(value)
+    if "\\" in text:
+        def accent(m: re.Match) -> str:
+            mark, letter = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            letter = {"\\i": "i", "\\j": "j"}.get(letter, letter)
+            return unicodedata.normalize("NFC", letter + _ACCENTS[mark])
+        text = _ACCENT_RE.sub(accent, text)
+        for src, dst in _SYMBOLS.items():
+            if src.startswith("\\"):
+                text = re.sub(re.escape(src) + r"(?![A-Za-z])", lambda _m, d=dst: d, text)
+    text = text.replace("{", "").replace("}", "")
+    return clean_text(text)
+
+
+# --- authors ---------------------------------------------------------------------------------
+_GIVEN_RE = re.compile(r"^(?:[A-Z][A-Za-z'\u2010-]*\.?[\s-]?){1,4}$")
+_GLUED_RE = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z'\u2019])")
+_GLUED_AFFIL_RE = re.compile(r"^((?:[A-Z]\.[\s-]?)+)[a-z]{1,2}$")
+
+
+def _strip_affil_letters(given: str) -> str:
+    """Scopus .bib glues affiliation letters to initials: 'A.a' -> 'A.' (only after a dot)."""
+    m = _GLUED_AFFIL_RE.match(given.strip())
+    return m.group(1).strip() if m else given.strip()
+
+
+def split_name_list(value: str) -> list[str]:
+    """Split an author field written by a database, in any of the real-world layouts.
+
+    * BibTeX ``'Zuna, R E and Wang, S S'`` (each part has at most one comma);
+    * Cochrane ``'Smith, SR, Newton, K, and Hill, J'`` and Scopus ``'Iorio, C., Aria, M.'``:
+      alternating family/given tokens, which we pair up;
+    * ``'Alan Davis , Ann Hickey and Ana Moreno'`` (space-comma-space separated full names);
+    * otherwise :func:`screening.normalize.split_authors` (``;`` or ``|``).
+    """
+    text = clean_text(value)
+    if not text:
+        return []
+    parts = re.split(r"\s+and\s+", text)
+    if len(parts) > 1 and all(p.count(",") <= 1 for p in parts):
+        return [a for a in (normalize_author(p) for p in parts) if a]
+    if ";" in text or "|" in text:
+        return split_authors(text.replace(" and ", "; "))
+    if "," not in text and len(parts) == 1 and _GLUED_RE.search(text):
+        # ASySD / EndNote CSV glue names together: 'Tan A.Schulze A.O'Donnell C. P.'
+        return [a for a in (normalize_author(p) for p in _GLUED_RE.split(text)) if a]
+    if " , " in text and "," not in text.replace(" , ", ""):
+        names = re.split(r"\s+,\s+|\s+and\s+", text)
+        return [a for a in (normalize_author(n) for n in names) if a]
+    flat = re.sub(r",?\s+and\s+", ", ", text)
+    tokens = [t.strip() for t in flat.split(",") if t.strip()]
+    if len(tokens) >= 2 and len(tokens) % 2 == 0:
+        givens = [_strip_affil_letters(t) for t in tokens[1::2]]
+        if all(_GIVEN_RE.match(g) for g in givens):
+            return [a for a in (normalize_author(f"{fam}, {giv}") for fam, giv in zip(tokens[0::2], givens)) if a]
+    if len(parts) > 1:
+        return [a for a in (normalize_author(p) for p in parts) if a]
+    return [a for a in (normalize_author(_strip_affil_letters(t)) for t in tokens) if a] if len(tokens) > 2 else split_authors(text)
+
+
+# --- field mapping ---------------------------------------------------------------------------
+# lower-cased BibTeX field -> canonical column; first listed wins for text columns.
+_FIELD_MAP: dict[str, str] = {
+    "title": "title", "abstract": "abstract", "year": "year", "journal": "journal",
+    "journaltitle": "journal", "journal-iso": "journal_abbrev", "abbrev_source_title": "journal_abbrev",
+    "shortjournal": "journal_abbrev", "volume": "volume", "number": "issue", "issue": "issue",
+    "pages": "pages", "doi": "doi", "pmid": "pmid", "pubmed-id": "pmid", "pmcid": "pmcid",
+    "issn": "issn", "eissn": "issn", "isbn": "isbn", "language": "language", "url": "url",
+    "booktitle": "booktitle", "publisher": "publisher", "unique-id": "source_record_id",
+    "type": "publication_type", "document_type": "publication_type",
+}
+_KEYWORD_FIELDS = ("keywords", "author_keywords", "author-keywords", "keywords-plus", "mesh")
+_SCOPUS_EID_RE = re.compile(r"eid=(2-s2\.0-\d+)")
+
+
+def _fields_of(entry: model.Entry) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in entry.fields:
+        key = f.key.lower().strip()
+        if key not in out:
+            out[key] = str(f.value)
+    return out
+
+
+def _split_keywords(value: str) -> list[str]:
+    text = delatex(value)
+    sep = ";" if ";" in text else ","
+    return [k.strip() for k in text.split(sep) if k.strip()]
+
+
+def entry_to_fields(entry: model.Entry) -> tuple[dict[str, Any], str]:
+    """Canonical fields of one entry, and the database it names (``source={Scopus}``)."""
+    raw = _fields_of(entry)
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        target = _FIELD_MAP.get(key)
+        if target and not fields.get(target):
+            fields[target] = delatex(value)
+    if "author" in raw:
+        fields["authors"] = split_name_list(delatex(raw["author"]))
+    keywords: list[str] = []
+    for key in _KEYWORD_FIELDS:
+        if raw.get(key):
+            keywords += [k for k in _split_keywords(raw[key]) if k not in keywords]
+    if keywords:
+        fields["keywords"] = keywords
+    fields["year"] = parse_year(fields.get("year"))
+    fields["doi"] = normalize_doi(fields.get("doi")) or normalize_doi(raw.get("url", "") if "doi.org" in raw.get("url", "") else "")
+    if fields.get("issn"):
+        fields["issn"] = normalize_issn(fields["issn"]) or fields["issn"]
+    if fields.get("pages"):
+        fields["pages"] = normalize_pages(fields["pages"])
+    ptype = fields.pop("publication_type", "")
+    fields["publication_type"] = [ptype or entry.entry_type.lower()]
+    if not fields.get("source_record_id"):
+        m = _SCOPUS_EID_RE.search(raw.get("url", ""))
+        if m:
+            fields["source_record_id"] = m.group(1)
+    if not fields.get("source_record_id") and entry.key.strip().upper().startswith(("ISI:", "WOS:")):
+        fields["source_record_id"] = entry.key.strip()
+    source_db = delatex(raw.get("source", ""))
+    if source_db.lower() not in {"scopus", "embase", "medline", "pubmed", "web of science"}:
+        source_db = ""
+    return fields, source_db
+
+
+def _dialect(text: str, entries: list[model.Entry]) -> str:
+    if _RECORD_HEADER_RE.search(text[:2000]):
+        return "cochrane"
+    head = [e.key.strip().upper() for e in entries[:5]]
+    if any(k.startswith(("ISI:", "WOS:")) for k in head) or any(
+            "unique-id" in _fields_of(e) for e in entries[:3]):
+        return "wos"
+    if text.lstrip().startswith("Scopus") or any(_fields_of(e).get("source", "").strip("{} ") == "Scopus"
+                                                  for e in entries[:3]):
+        return "scopus"
+    return "bibtex"
+
+
+def expected_entries(text: str) -> int:
+    """Number of '@type{' entries in the file, excluding @string/@comment/@preamble."""
+    return sum(1 for m in _ENTRY_RE.finditer(text) if m.group(1).lower() not in _NOT_RECORDS)
+
+
+def sniff(text: str) -> float:
+    found = [m.group(1).lower() for m in _ENTRY_RE.finditer(text[:20000])]
+    records = [t for t in found if t not in _NOT_RECORDS]
+    if not records:
+        return 0.0
+    # '@article{key,' followed by 'field = ' lines is unmistakable.
+    if re.search(r"(?m)^\s*[A-Za-z][\w-]*\s*=\s*[{\"\d]", text[:20000]):
+        return 0.95
+    return 0.6
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _quiet_bibtexparser() -> Iterator[list[str]]:
+    """bibtexparser logs syntax errors to stderr; readers never print, so capture them (their
+    text becomes part of our error message instead)."""
+    logger = logging.getLogger("bibtexparser")
+    handler, propagate = _Capture(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _reason(block: model.ParsingFailedBlock, messages: list[str]) -> str:
+    for message in messages:
+        if f"(line {block.start_line})" in message and ":" in message:
+            return " ".join(message.rsplit(":", 1)[1].split()).rstrip(".")
+    return str(block.error) or type(block.error).__name__
+
+
+def parse(text: str, filename: str) -> ParseResult:
+    with _quiet_bibtexparser() as messages:
+        library = bibtexparser.parse_string(text)
+    entries: list[tuple[int, model.Entry]] = []
+    warnings: list[str] = []
+    for block in library.blocks:
+        if isinstance(block, model.Entry):
+            entries.append((block.start_line, block))
+        elif isinstance(block, (model.DuplicateBlockKeyBlock, model.DuplicateFieldKeyBlock)):
+            inner = block.ignore_error_block
+            if isinstance(inner, model.Entry):
+                entries.append((block.start_line if block.start_line is not None else inner.start_line, inner))
+                if isinstance(block, model.DuplicateFieldKeyBlock):
+                    warnings.append(f"{filename}:{(block.start_line or 0) + 1}: entry {inner.key!r} repeats a "
+                                    "field; the first value was used")
+        elif isinstance(block, model.ParsingFailedBlock):
+            line = (block.start_line or 0) + 1
+            raise InputError(
+                f"BibTeX syntax error in the entry starting here: {_reason(block, messages)}",
+                path=filename, line=line,
+                hint="the entry is malformed or the file is truncated (unbalanced braces or quotes); "
+                     "fix that entry or re-export the file",
+            )
+    dialect = _dialect(text, [e for _, e in entries])
+    records = []
+    for start, entry in entries:
+        fields, source_db = entry_to_fields(entry)
+        records.append(ParsedRecord(fields=fields, line=(start or 0) + 1, source_db=source_db))
+    return ParseResult(records=records, expected_count=expected_entries(text), format="bibtex",
+                       dialect=dialect, warnings=warnings)
+
+
+READER = register_reader(Reader(
+    name="bibtex",
+    description="BibTeX (.bib): Scopus, Web of Science, Cochrane Library, reference managers",
+    extensions=("bib", "bibtex"),
+    sniff=sniff,
+    parse=parse,
+))

@@ -1,0 +1,259 @@
+"""CSV/TSV reader on real exports: Scopus, Embase, IEEE, Lens, OpenAlex, Zotero, legacy PubMed,
+WoS / BIOSIS tab-delimited, and the generic dedup and screening dataset layouts."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from screening.errors import InputError
+from screening.io import aliases, tabular
+from screening.io.base import detect_format
+from screening.io.text import decode_bytes
+from screening.stages.ingest import RawSource, ingest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+
+
+def _parse(name: str):
+    path = FIX / name
+    text = decode_bytes(path.read_bytes(), name).text
+    return tabular.parse(text, name)
+
+
+def _ingest(name: str):
+    return ingest([RawSource(name, (FIX / name).read_bytes())])
+
+
+# --- database layouts ------------------------------------------------------------------------
+
+def test_scopus_old_layout_bom_and_embedded_newlines():
+    raw = (FIX / "scopus_csv_litstudy_3.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    result = _parse("scopus_csv_litstudy_3.csv")
+    assert result.dialect == "scopus" and result.expected_count == 3
+    recs = [r.fields for r in result.records]
+    assert recs[0]["title"] == "Scalable molecular dynamics with NAMD"
+    assert recs[0]["authors"][:3] == ["Phillips, J.C.", "Braun, R.", "Wang, W."]
+    assert "Kalé, L." in recs[0]["authors"]
+    assert recs[0]["doi"] == "10.1002/jcc.20289"
+    assert recs[0]["pages"] == "1781-1802"
+    assert recs[0]["source_record_id"] == "2-s2.0-27344436659"
+    assert recs[1]["authors"] == ["Murata, T."]
+    assert {r.source_db for r in result.records} == {"Scopus"}
+    # the last row's correspondence address holds a quoted newline: 3 rows on 4 data lines
+    assert [r.line for r in result.records] == [2, 3, 4]
+    assert raw.count(b"\n") == 5
+
+
+def test_scopus_rows_from_a_later_layout_are_realigned():
+    # Row 3 has one cell more than the header ('Funding Text 2' inserted after 'Funding Text 1')
+    result = _parse("scopus_csv_litstudy_3.csv")
+    third = result.records[2].fields
+    assert third["source_record_id"] == "2-s2.0-85123480963"
+    assert third["pmid"] == "35064163"
+    assert third["publication_type"] == ["Article"] and third["language"] == "English"
+    assert third["journal"] == "Scientific Reports" and third["pages"] == "1135"   # Art. No.
+    assert any("realigned" in w for w in result.warnings)
+
+
+def test_embase_source_field_is_split():
+    result = _parse("embase_csv_asreview_2.csv")
+    assert result.dialect == "embase"
+    second = result.records[1].fields
+    assert second["journal"] == "Cancer" and second["year"] == 2004
+    assert (second["volume"], second["issue"], second["pages"]) == ("102", "4", "253-258")
+    assert second["authors"][:2] == ["Eloubeidi, M.A.", "Cohn, M."]
+    assert second["doi"] == "10.1002/cncr.20369"          # from the SFX 'Open URL Link'
+    assert second["abstract"].startswith("BACKGROUND. The management of foregut duplication cysts")
+
+
+def test_ieee_inconsistent_header_quotes_and_escaped_quotes():
+    result = _parse("ieee_csv_litstudy_3.csv")
+    assert result.dialect == "ieee"
+    first = result.records[0].fields
+    assert first["title"] == 'Exascale Computing Trends: Adjusting to the "New Normal"\' for Computer Architecture'
+    assert first["authors"] == ["Kogge, P.", "Shalf, J."]
+    assert first["doi"] == "10.1109/mcse.2013.95"
+    assert result.records[1].fields["pages"] == "471-478"
+    assert result.records[1].source_db == "IEEE Xplore"
+
+
+def test_lens_ids_issns_and_na_placeholders():
+    result = _parse("lens_csv_bibliometrix_2.csv")
+    assert result.dialect == "lens"
+    first, second = (r.fields for r in result.records)
+    assert first["source_record_id"] == "000-360-106-493-122"
+    assert first["pmid"] == "33251087" and first["pmcid"] == "PMC7680653"
+    assert first["issn"] == "2194-5411; 2194-5403"
+    assert first["authors"][:2] == ["Radanliev, Petar", "De Roure, David"]
+    assert second["pmid"] == ""                         # 'NA' in the export
+    assert second["pages"] == "27"
+
+
+def test_openalex_pipe_separated_authors():
+    result = _parse("openalex_csv_bibliometrix_3.csv")
+    assert result.dialect == "openalex"
+    first = result.records[0].fields
+    assert first["title"].startswith("bibliometrix : An R-tool for comprehensive science")
+    assert first["authors"] == ["Aria, Massimo", "Cuccurullo, Corrado"]
+    assert first["doi"] == "10.1016/j.joi.2017.08.007"
+    assert first["source_record_id"] == "https://openalex.org/W2755950973"
+    assert "record_id" not in first                     # OpenAlex 'id' is an accession, not our id
+    assert result.records[1].fields["abstract"].startswith("This study aims to explore")
+
+
+def test_zotero_keys_tags_and_pmid_from_extra():
+    result = _parse("zotero_csv_asysd_3.csv")
+    assert result.dialect == "zotero"
+    second = result.records[1].fields
+    assert second["title"] == "Primary secretory otitis media in Cavalier King Charles spaniels."
+    assert second["source_record_id"] == "RUEH8DBA"
+    assert second["pmid"] == "23122173"
+    assert second["issn"] == "1878-1306; 0195-5616"
+    assert "Dogs" in second["keywords"]
+    assert second["journal_abbrev"] == "Vet Clin North Am Small Anim Pract"
+
+
+def test_legacy_pubmed_csv():
+    result = _parse("pubmed_csv_legacy_4.csv")
+    assert result.dialect == "pubmed_csv_legacy"
+    recs = [r.fields for r in result.records]
+    assert recs[0]["authors"][:2] == ["Kipping, R", "Langford, R"]
+    assert not any(a.lower().startswith("et al") for a in recs[0]["authors"])
+    assert recs[1]["authors"] == []                     # '[No authors listed]'
+    assert recs[1]["journal"] == "Endoscopy"
+    assert (recs[1]["volume"], recs[1]["issue"], recs[1]["pages"]) == ("51", "8", "806-807")
+    assert recs[1]["doi"] == "10.1055/a-0965-1347"
+    assert recs[1]["pmid"] == "31344739"
+    assert recs[1]["url"] == "https://pubmed.ncbi.nlm.nih.gov/31344739"
+    assert {r.source_db for r in result.records} == {"PubMed"}
+
+
+@pytest.mark.parametrize("name, db, first_ut", [
+    ("wos_tabdelim_corecollection_3.txt", "Web of Science", "WOS:000461270600041"),
+    ("wos_biosis_tabdelim_3.txt", "BIOSIS Previews (Web of Science)", "BIOSIS:PREV201800796061"),
+])
+def test_wos_tab_delimited_cr_only(name, db, first_ut):
+    raw = (FIX / name).read_bytes()
+    assert b"\n" not in raw and raw.count(b"\r") == 4 and raw.startswith(b"\xef\xbb\xbf")
+    result = _ingest(name)
+    table = result.records
+    assert result.report.details["files"][0]["dialect"] == "wos"
+    assert len(table) == 3
+    assert table["source_line"].tolist() == [2, 3, 4]
+    assert set(table["source_db"]) == {db}
+    assert table["source_record_id"].iloc[0] == first_ut
+    assert table["title"].iloc[0].startswith(("Effects of pine-oak woodland", "Cross-scale occupancy dynamics"))
+    assert (table["abstract"] != "").all() and (table["doi"] != "").all()
+
+
+def test_biosis_email_stripped_from_authors():
+    first = _parse("wos_biosis_tabdelim_3.txt").records[0].fields
+    assert first["authors"][:2] == ["Tingley, Morgan W.", "Stillman, Andrew N."]
+    assert first["pmid"] == "29782655"
+
+
+# --- generic layouts: dedup and screening datasets --------------------------------------------
+
+def test_bibtex_style_dedup_csv_keeps_ids():
+    result = _ingest("dedup_rathbone_cytology_5.csv")
+    table = result.records
+    assert table["record_id"].tolist() == [f"id_000000{i}" for i in range(1, 6)]
+    assert table["authors"].iloc[0] == ["Zuna, R E", "Wang, S S", "Schiffman, M", "Solomon, D"]
+    assert table["pages"].iloc[0] == "288-297" and table["volume"].iloc[0] == "108"
+    assert table["publication_type"].iloc[0] == ["article"]
+    assert result.report.details["files"][0]["dialect"] == "generic"
+
+
+def test_row_of_empty_cells_is_a_record_and_extras_survive():
+    result = _ingest("dedup_bibdedupe_testsample_6.csv")
+    table = result.records
+    assert len(table) == 6
+    assert table["record_id"].iloc[2] == "dedup_bibdedupe_testsample_6-00003"   # ',,,,' row: no ID
+    assert table["title"].iloc[2] == ""
+    assert "search_set" in table.columns and "colrev_status" not in table.columns
+    assert table["authors"].iloc[0] == ["Tan, A.", "Schulze, A.", "O'Donnell, C.P.", "Davis, P.G."]
+    assert table["doi"].iloc[1] == "10.1002/14651858.cd002273.pub3"
+    assert table["issue"].iloc[1] == "2"                                      # 'number' column
+
+
+def test_colrev_extra_columns_lower_cased():
+    table = _ingest("dedup_colrev_misq_3.csv").records
+    assert {"orig_id", "orig_source", "dblp_key"} <= set(table.columns)
+    assert table["record_id"].tolist() == ["C_000002", "C_000003", "C_000004"]
+
+
+@pytest.mark.parametrize("name, first_id", [("screening_kitchenham_4.csv", "0"), ("screening_cohen_adhd_4.csv", "1")])
+def test_screening_set_layout(name, first_id):
+    table = _ingest(name).records
+    assert table["record_id"].iloc[0] == first_id
+    assert "label_included" in table.columns
+    assert set(table["label_included"]) <= {"0", "1"}
+    assert (table["title"] != "").all() and (table["abstract"] != "").all()
+
+
+def test_screening_set_authors_and_pmid():
+    table = _ingest("screening_cohen_adhd_4.csv").records
+    assert table["authors"].iloc[1][:2] == ["Jorenby, D E", "Leischow, S J"]
+    assert table["pmid"].iloc[1] == "10053177"
+    kitchen = _ingest("screening_kitchenham_4.csv").records
+    assert kitchen["authors"].iloc[1] == ["Davis, Alan", "Hickey, Ann", "Dieste, Oscar", "Juristo, Natalia",
+                                          "Moreno, Ana"]
+
+
+def test_cp1252_dataset_reads_with_warning_and_true_lines():
+    result = _ingest("dedup_asysd_labelled_cp1252.csv")
+    table = result.records
+    assert len(table) == 3
+    assert any("cp1252" in w for w in result.report.warnings)
+    assert table["record_id"].tolist() == ["1", "699", "1447"]
+    assert table["source_line"].tolist() == [2, 4, 5]       # row 1 holds a quoted newline
+    assert table["authors"].iloc[0] == ["Adeli, K.", "Lewis, G.F."]
+    assert {"label", "source"} <= set(table.columns)
+
+
+# --- contract details ------------------------------------------------------------------------
+
+def test_expected_count_comes_from_a_plain_csv_pass():
+    for path in FIX.glob("*.csv"):
+        text = decode_bytes(path.read_bytes(), path.name).text
+        rows = [r for r in csv.reader(text.splitlines(keepends=True)) if r and any(c.strip() for c in r) or len(r) > 1]
+        assert tabular.parse(text, path.name).expected_count == len(rows) - 1, path.name
+
+
+def test_duplicate_ids_name_file_and_line():
+    text = decode_bytes((FIX / "dedup_rathbone_cytology_5.csv").read_bytes(), "x").text
+    lines = text.split("\n")
+    doubled = "\n".join(lines[:4] + [lines[2]] + lines[4:])      # id_0000002 again on line 5
+    with pytest.raises(InputError) as err:
+        tabular.parse(doubled, "records.csv")
+    assert err.value.line == 5 and err.value.record == "id_0000002"
+    assert str(err.value).startswith("records.csv:5: duplicate ID 'id_0000002' (first on line 3)")
+
+
+def test_csv_without_records_columns_is_rejected_with_accepted_names():
+    text = "ID,merged_ids,score\n1,a;b,0.5\n2,c;d,0.7\n"
+    with pytest.raises(InputError) as err:
+        tabular.parse(text, "dup_groups.csv")
+    assert err.value.line == 1
+    assert "not a records file" in str(err.value) and "Document Title" in str(err.value)
+
+
+def test_detection_by_content():
+    for name, dialect in [("scopus_csv_litstudy_3.csv", "scopus"), ("wos_tabdelim_corecollection_3.txt", "wos"),
+                          ("screening_cohen_adhd_4.csv", "generic")]:
+        text = decode_bytes((FIX / name).read_bytes(), name).text
+        assert detect_format(text, "export.dat").name == "tabular"
+        assert tabular.parse(text, name).dialect == dialect
+
+
+def test_alias_table_is_consistent():
+    assert aliases.header_key("Author(s)") == aliases.header_key("author_s") == "authors"
+    for canonical, names in aliases.ALIASES.items():
+        for name in names:
+            assert aliases.canonical_for(name)[0] == canonical, name
+    assert aliases.canonical_for("Document Title")[0] == "title"
+    assert aliases.canonical_for("label_included") is None
