@@ -99,7 +99,7 @@ class ReviewConfig:
         return self.output_dir / "decisions.sqlite"
 
 
-_TOP_KEYS = {"review", "sources", "screening", "prisma", "searches"}
+_TOP_KEYS = {"review", "sources", "screening", "prisma"}
 
 
 def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | None = None) -> Any:

@@ -1,0 +1,331 @@
+"""Run one database search into a review: page through the API, save raw pages, log, resume.
+
+The per-database modules (:mod:`pubmed`, :mod:`openalex`, :mod:`europepmc`) only know their
+API's shape; this module owns everything common, so every database gets the same guarantees:
+
+* raw responses are saved under ``data/raw/<review>/searches/<timestamp>_<db>/`` as
+  ``page-0001.xml|json`` ..., atomically, and never overwritten;
+* a page is validated (parsed, counted) *before* it is saved, so a malformed response saves
+  nothing and raises :class:`SearchError`;
+* each saved page is logged with the paging position after it, so re-running the same
+  command (same database + query + limits) continues an interrupted search from the last
+  completed page — records already saved are never fetched into a second file;
+* more hits than ``max_records`` needs an explicit confirmation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import requests
+
+from screening import __version__
+from screening.config import ReviewConfig, load_review
+from screening.errors import SearchError
+from screening.records import atomic_write_bytes
+from screening.search.http import Attempt, PoliteClient, redact
+from screening.search.log import (
+    PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, read_searches,
+    search_key,
+)
+
+DEFAULT_MAX_RECORDS = 10_000
+_DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
+
+
+@dataclass
+class SearchOptions:
+    """Everything about *how* to search that is not the query itself."""
+
+    email: str = ""                 # NCBI 'email' / OpenAlex 'mailto' (polite pool)
+    api_key: str = field(default="", repr=False)   # NCBI/OpenAlex key; never shown or saved
+    tool: str = "screening"         # NCBI 'tool'
+    base_url: str = ""              # overrides the env variable and the default
+    batch_size: int = 0             # 0 = the database's default
+    max_records: int = DEFAULT_MAX_RECORDS
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff: float = 1.0
+
+
+@dataclass
+class Page:
+    """One validated API response page."""
+
+    body: bytes
+    records: int
+    next: dict[str, Any]            # paging position after this page
+    done: bool                      # no page after this one
+    ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Begin:
+    total: int
+    state: dict[str, Any]                       # resume state (e.g. NCBI WebEnv)
+    params: dict[str, Any]                      # request parameters as sent (for the log)
+    first_page: Page | None = None              # cursor APIs return records with the count
+    extra_files: dict[str, bytes] = field(default_factory=dict)   # e.g. esearch.xml
+    details: dict[str, Any] = field(default_factory=dict)         # e.g. query translation
+
+
+class Database(Protocol):
+    key: str                # 'pubmed'
+    name: str               # 'PubMed' (source_db and PRISMA label)
+    interface: str          # PRISMA-S 'interface'
+    reader: str             # reader that parses the saved pages
+    suffix: str             # '.xml' / '.json'
+    env_url: str            # env variable overriding the base URL
+    default_url: str
+
+    def rate(self, options: SearchOptions) -> float: ...
+
+    def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
+              options: SearchOptions) -> Begin: ...
+
+    def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
+              options: SearchOptions) -> Page: ...
+
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry,
+                options: SearchOptions) -> dict[str, Any] | None: ...
+
+    def page_ids(self, body: bytes) -> list[str]: ...
+
+
+@dataclass
+class SearchResult:
+    entry: SearchEntry
+    resumed: bool
+    pages_saved: int            # in this run
+    records_saved: int          # in this run
+    raw_dir: Path
+    log_path: Path
+
+
+@dataclass
+class Progress:
+    page: int
+    records_so_far: int
+    total: int
+    file: str
+
+
+def resolve_base_url(db: Database, options: SearchOptions) -> str:
+    url = options.base_url or os.environ.get(db.env_url, "") or db.default_url
+    return url.rstrip("/") + "/"
+
+
+def check_limits(date_from: str, date_to: str) -> dict[str, str]:
+    limits = {}
+    for name, value in (("from", date_from), ("to", date_to)):
+        value = (value or "").strip()
+        if value and not _DATE_RE.match(value):
+            raise SearchError(f"--{name} {value!r} is not a date", hint="use YYYY/MM/DD (or YYYY, YYYY/MM)")
+        if value:
+            limits[name] = value
+    if "from" in limits and "to" in limits and limits["from"] > limits["to"]:
+        raise SearchError(f"--from {limits['from']} is after --to {limits['to']}", hint="swap the dates")
+    return limits
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _rel(review: ReviewConfig, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(review.root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[str, Path]:
+    base = review.root / "data" / "raw" / review.name / "searches"
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
+    sid = f"{stamp}_{db.key}"
+    n = 1
+    while (base / sid).exists():
+        n += 1
+        sid = f"{stamp}-{n}_{db.key}"
+    return sid, base / sid
+
+
+def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: int, page: Page,
+               db: Database, secrets: tuple[str, ...]) -> PageEntry:
+    body = _redact_bytes(page.body, secrets)
+    path = raw_dir / f"page-{number:04d}{db.suffix}"
+    if path.exists():
+        # Saved by a run that died before logging it: never logged, so never ingested. Keep it
+        # aside (raw files are never overwritten) and save this response in its place.
+        if path.read_bytes() != body:
+            path.rename(path.with_name(path.name + f".unlogged-{_now().strftime('%Y%m%dT%H%M%S%fZ')}"))
+    if not path.exists():
+        atomic_write_bytes(path, body)
+    return PageEntry(page=number, file=_rel(review, path), records=page.records,
+                     sha256=hashlib.sha256(body).hexdigest(), next=page.next)
+
+
+def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
+    if not any(s and s.encode() in body for s in secrets):
+        return body
+    return redact(body.decode("utf-8", errors="surrogateescape"), secrets).encode("utf-8", errors="surrogateescape")
+
+
+def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
+               date_from: str = "", date_to: str = "", options: SearchOptions | None = None,
+               session: requests.Session | None = None, client: PoliteClient | None = None,
+               confirm: Callable[[int, int], bool] | None = None,
+               progress: Callable[[Progress], None] | None = None,
+               on_attempt: Callable[[Attempt], None] | None = None,
+               restart: bool = False) -> SearchResult:
+    """Search ``db`` for ``query`` into ``review``: save every page, log it, resume if interrupted.
+
+    ``confirm(total, ceiling)`` is asked when the service reports more than
+    ``options.max_records`` hits; without it such a search fails with a hint to pass --yes.
+    ``restart`` abandons an interrupted search of the same query and starts afresh.
+    ``on_attempt`` sees every HTTP attempt (URL redacted), e.g. to show retries.
+    """
+    options = options or SearchOptions()
+    review = review if isinstance(review, ReviewConfig) else load_review(review)
+    query = query.strip()
+    if not query:
+        raise SearchError("the query is empty", hint='give the search string in quotes, e.g. "asthma AND budesonide"')
+    limits = check_limits(date_from, date_to)
+    secrets = tuple(s for s in (options.api_key,) if s)
+    base_url = resolve_base_url(db, options)
+    if client is None:
+        contact = f" (mailto:{options.email})" if options.email else ""
+        client = PoliteClient(session=session or requests.Session(), rate=db.rate(options), secrets=secrets,
+                              timeout=options.timeout, max_retries=options.max_retries, backoff=options.backoff,
+                              user_agent=f"screening/{__version__}{contact}", on_attempt=on_attempt)
+    logfile = log_path(review)
+
+    entry = _resumable(review, db, query, limits)
+    if entry is not None and restart:
+        append_event(journal_path(review, entry.search_id), {"event": "abandoned", "search_id": entry.search_id,
+                                                             "date": _now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+        entry = None
+    resumed = entry is not None
+    pages_saved = records_saved = 0
+    if entry is None:
+        begin = db.begin(client, base_url, query, limits, options)
+        if begin.total > options.max_records:
+            if confirm is None:
+                raise SearchError(
+                    f"{db.name} reports {begin.total:,} records, more than the ceiling of {options.max_records:,}",
+                    hint="narrow the query, raise --max-records, or pass --yes to fetch them all")
+            if not confirm(begin.total, options.max_records):
+                raise SearchError(f"cancelled: {begin.total:,} records is above the ceiling", hint="narrow the query")
+        when = _now()
+        sid, raw_dir = _new_raw_dir(review, db, when)
+        raw_dir.mkdir(parents=True, exist_ok=False)
+        for name, data in begin.extra_files.items():
+            atomic_write_bytes(raw_dir / name, _redact_bytes(data, secrets))
+        start = {
+            "event": "start", "search_id": sid, "database": db.name, "interface": db.interface,
+            "query": query, "limits": limits, "date_run": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "started": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "tool_version": f"screening {__version__}", "raw_dir": _rel(review, raw_dir),
+            "base_url": redact(base_url, secrets), "params": _redact_obj(begin.params, secrets),
+            "total": begin.total, "state": begin.state, "details": begin.details,
+        }
+        append_event(journal_path(review, sid), start)
+        entry = fold([start])[0]
+        position: dict[str, Any] = {}
+        done = begin.total == 0
+        if begin.first_page is not None and begin.first_page.records:
+            page = begin.first_page
+            pe = _save_page(review, entry, raw_dir, 1, page, db, secrets)
+            _log_page(review, entry, pe)
+            pages_saved, records_saved = 1, page.records
+            position, done = page.next, page.done
+            _notify(progress, entry, pe)
+    else:
+        raw_dir = review.root / entry.raw_dir
+        position = entry.pages[-1].next if entry.pages else {}
+        done = bool(position.get("done"))
+
+    # Records saved before an interruption: a resumed page must not bring any of them again.
+    seen: set[str] = set()
+    if resumed:
+        for p in entry.pages:
+            seen.update(db.page_ids((review.root / p.file).read_bytes()))
+    refreshed = False
+    while not done:
+        try:
+            page = db.fetch(client, base_url, entry, position, options)
+        except ExpiredState:
+            if refreshed:
+                raise
+            state = db.refresh(client, base_url, entry, options)
+            append_event(journal_path(review, entry.search_id),
+                         {"event": "restate", "search_id": entry.search_id, "state": state})
+            entry.state = dict(state or {})
+            refreshed = True
+            continue
+        if not page.records:            # an empty last page (cursor APIs) ends the search; nothing to save
+            if not page.done:
+                raise SearchError(f"{db.name} returned an empty page before the end of the results",
+                                  path=entry.raw_dir, hint="re-run the same command to retry from this page")
+            break
+        dupes = seen.intersection(page.ids)
+        if dupes:
+            raise SearchError(
+                f"{db.name} returned {len(dupes)} record(s) already saved by this search "
+                f"(e.g. {sorted(dupes)[0]}): the result set changed since the search was interrupted",
+                path=entry.raw_dir, hint="start the search afresh with --restart")
+        number = len(entry.pages) + 1
+        pe = _save_page(review, entry, raw_dir, number, page, db, secrets)
+        _log_page(review, entry, pe)
+        pages_saved += 1
+        records_saved += page.records
+        position, done = page.next, page.done
+        _notify(progress, entry, pe)
+
+    entry.date_completed = _now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    append_event(logfile, completed_row(entry, entry.date_completed))     # the PRISMA-S record
+    entry.status = "complete"
+    return SearchResult(entry=entry, resumed=resumed, pages_saved=pages_saved, records_saved=records_saved,
+                        raw_dir=raw_dir, log_path=logfile)
+
+
+class ExpiredState(Exception):
+    """Raised by a database's ``fetch`` when its saved server-side state (WebEnv) has expired."""
+
+
+def _log_page(review: ReviewConfig, entry: SearchEntry, pe: PageEntry) -> None:
+    append_event(journal_path(review, entry.search_id),
+                 {"event": "page", "search_id": entry.search_id, "page": pe.page, "file": pe.file,
+                  "records": pe.records, "sha256": pe.sha256, "next": pe.next})
+    entry.pages.append(pe)
+
+
+def _notify(progress: Callable[[Progress], None] | None, entry: SearchEntry, pe: PageEntry) -> None:
+    if progress is not None:
+        progress(Progress(page=pe.page, records_so_far=entry.records, total=entry.total, file=pe.file))
+
+
+def _resumable(review: ReviewConfig, db: Database, query: str, limits: dict[str, str]) -> SearchEntry | None:
+    key = search_key(db.name, query, limits)
+    running = [e for e in read_searches(review) if e.key == key and e.status == "running"]
+    return running[-1] if running else None
+
+
+def _redact_obj(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: (REDACTED_VALUE if k.lower() in _SECRET_KEYS else _redact_obj(v, secrets)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_obj(v, secrets) for v in value]
+    if isinstance(value, str):
+        return redact(value, secrets)
+    return value
+
+
+REDACTED_VALUE = "***"
+_SECRET_KEYS = {"api_key", "api-key", "apikey", "key"}

@@ -1,0 +1,247 @@
+"""The review's search log (PRISMA-S): what was searched, where, when, and what came back.
+
+Two append-only JSON Lines files, never rewritten:
+
+* ``<output_dir>/search_log.jsonl`` — **one line per completed search**, a self-contained
+  row: search_id, database, interface, query (exactly as typed), date_run, limits (as text,
+  e.g. ``from 2018/01/01 to 2020/12/31``; the dates also under ``limit_dates``), records,
+  tool_version, status (``complete``), raw_dir, total (hits the service reported), pages
+  (file, records, sha256 of each saved page), date_completed, base_url, details. This is
+  the file a PRISMA report reads, and what ``screening run`` ingests from; any reader that
+  takes one row per line sees exactly the completed searches.
+* ``<output_dir>/search_journal/<search_id>.jsonl`` — the progress journal of one search,
+  one *event* per line: ``start`` (everything above that is known up front, the request
+  parameters with any key masked, and the resume state such as NCBI's WebEnv), ``page``
+  (file, records, sha256, paging position after it) and ``restate`` (new resume state).
+  A search with a journal but no log row is ``running`` (in progress or interrupted; the
+  same command resumes it from its last ``page`` event) or, after ``--restart`` started it
+  afresh, ``abandoned`` (an ``abandoned`` event).
+
+A line torn by a crash (the last one of a file) is ignored on read. JSON Lines rather than
+SQLite: readable, diff-able, append-only by construction; a review holds tens of searches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening.config import ReviewConfig, load_review
+from screening.errors import InputError
+
+LOG_NAME = "search_log.jsonl"
+JOURNAL_DIR = "search_journal"
+LOG_COLUMNS = ("search_id", "database", "interface", "query", "date_run", "limits", "records",
+               "tool_version", "status", "raw_dir", "total", "pages", "date_completed")
+
+
+@dataclass
+class PageEntry:
+    page: int
+    file: str                 # relative to the project root
+    records: int
+    sha256: str
+    next: dict[str, Any]      # paging position after this page
+
+
+@dataclass
+class SearchEntry:
+    """One search, folded from its log events."""
+
+    search_id: str
+    database: str
+    interface: str
+    query: str
+    limits: dict[str, str]
+    date_run: str
+    tool_version: str
+    raw_dir: str
+    base_url: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    total: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    pages: list[PageEntry] = field(default_factory=list)
+    status: str = "running"
+    date_completed: str = ""
+    started: str = ""         # date_run with microseconds, to order searches run in the same second
+
+    @property
+    def records(self) -> int:
+        return sum(p.records for p in self.pages)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return search_key(self.database, self.query, self.limits)
+
+
+def search_key(database: str, query: str, limits: dict[str, str]) -> tuple[str, str, str]:
+    """What makes two runs 'the same search' for resuming: database, exact query, limits."""
+    return (database, query, json.dumps({k: v for k, v in limits.items() if v}, sort_keys=True))
+
+
+def format_limits(limits: dict[str, str]) -> str:
+    parts = []
+    if limits.get("from"):
+        parts.append(f"from {limits['from']}")
+    if limits.get("to"):
+        parts.append(f"to {limits['to']}")
+    return " ".join(parts)
+
+
+def log_path(review: ReviewConfig) -> Path:
+    return review.output_dir / LOG_NAME
+
+
+def journal_path(review: ReviewConfig, search_id: str) -> Path:
+    return review.output_dir / JOURNAL_DIR / f"{search_id}.jsonl"
+
+
+def append_event(path: Path, event: dict[str, Any]) -> None:
+    """Append one line and fsync it: a line, once written, survives a crash."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_events(path: Path, *, need: tuple[str, ...] = ("event", "search_id")) -> list[dict[str, Any]]:
+    """All lines of a JSONL file; a torn *last* line (crash mid-write) is ignored, any other bad line is an error."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    events = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            if n == len(lines) and not text.endswith("\n"):
+                break   # the process died while writing this line
+            raise InputError("search log line is not valid JSON", path=path, line=n,
+                             hint="the log is append-only; restore it from version control") from None
+        if not isinstance(event, dict) or any(k not in event for k in need):
+            raise InputError(f"search log line lacks {' / '.join(need)}", path=path, line=n)
+        events.append(event)
+    return events
+
+
+def fold(events: list[dict[str, Any]]) -> list[SearchEntry]:
+    """Journal events -> one :class:`SearchEntry` per search, in the order searches were started."""
+    entries: dict[str, SearchEntry] = {}
+    for ev in events:
+        sid = ev["search_id"]
+        kind = ev["event"]
+        if kind == "start":
+            entries[sid] = _entry_from(ev)
+            continue
+        entry = entries.get(sid)
+        if entry is None:
+            continue
+        if kind == "page":
+            entry.pages.append(_page_from(ev))
+        elif kind == "restate":
+            entry.state = dict(ev.get("state") or {})
+        elif kind == "abandoned":
+            entry.status = "abandoned"
+    return list(entries.values())
+
+
+def _entry_from(ev: dict[str, Any]) -> SearchEntry:
+    limits = ev.get("limit_dates") if isinstance(ev.get("limit_dates"), dict) else ev.get("limits")
+    return SearchEntry(
+        search_id=ev["search_id"], database=ev.get("database", ""), interface=ev.get("interface", ""),
+        query=ev.get("query", ""), limits=dict(limits) if isinstance(limits, dict) else {},
+        date_run=ev.get("date_run", ""), tool_version=ev.get("tool_version", ""),
+        raw_dir=ev.get("raw_dir", ""), base_url=ev.get("base_url", ""),
+        params=dict(ev.get("params") or {}), total=int(ev.get("total") or 0),
+        state=dict(ev.get("state") or {}), details=dict(ev.get("details") or {}),
+        started=ev.get("started", ""),
+    )
+
+
+def _page_from(ev: dict[str, Any]) -> PageEntry:
+    return PageEntry(page=int(ev["page"]), file=ev["file"], records=int(ev["records"]),
+                     sha256=ev.get("sha256", ""), next=dict(ev.get("next") or {}))
+
+
+def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
+    """The search_log.jsonl row for a finished search (self-contained; see the module docstring)."""
+    return {
+        "search_id": entry.search_id, "database": entry.database, "interface": entry.interface,
+        "query": entry.query, "date_run": entry.date_run, "limits": format_limits(entry.limits),
+        "limit_dates": entry.limits, "records": entry.records, "tool_version": entry.tool_version,
+        "status": "complete", "raw_dir": entry.raw_dir, "total": entry.total,
+        "pages": [{"page": p.page, "file": p.file, "records": p.records, "sha256": p.sha256} for p in entry.pages],
+        "date_completed": date_completed, "base_url": entry.base_url, "details": entry.details,
+        "started": entry.started,
+    }
+
+
+def read_searches(review: ReviewConfig) -> list[SearchEntry]:
+    """Every search of the review: completed ones from the log, running ones from their journals."""
+    journals = review.output_dir / JOURNAL_DIR
+    entries: dict[str, SearchEntry] = {}
+    if journals.is_dir():
+        for path in sorted(journals.glob("*.jsonl")):
+            for entry in fold(read_events(path)):
+                entries[entry.search_id] = entry
+    for row in read_events(log_path(review), need=("search_id", "database")):
+        entry = entries.get(row["search_id"])
+        if entry is None:                       # journal gone: the log row alone is enough
+            entry = entries[row["search_id"]] = _entry_from(row)
+        entry.pages = [_page_from({"next": {}, **p}) for p in row.get("pages") or []]
+        entry.total = int(row.get("total") or entry.total)
+        entry.status = "complete"
+        entry.date_completed = row.get("date_completed", "")
+    return sorted(entries.values(), key=lambda e: (e.started or e.date_run, e.search_id))
+
+
+def read_search_log(review_config: ReviewConfig | str | Path) -> pd.DataFrame:
+    """The search log as a table, one row per search (for PRISMA counts and methods text).
+
+    Columns: database, interface, query, date_run, limits (e.g. 'from 2018/01/01 to
+    2020/12/31'), records (saved so far; final once status == 'complete'), tool_version,
+    status ('running' | 'complete' | 'abandoned'), raw_dir, plus search_id, total (hits the service
+    reported), pages and date_completed.
+    """
+    review = review_config if isinstance(review_config, ReviewConfig) else load_review(review_config)
+    rows = [{
+        "search_id": e.search_id, "database": e.database, "interface": e.interface, "query": e.query,
+        "date_run": e.date_run, "limits": format_limits(e.limits), "records": e.records,
+        "tool_version": e.tool_version, "status": e.status, "raw_dir": e.raw_dir, "total": e.total,
+        "pages": len(e.pages), "date_completed": e.date_completed,
+    } for e in read_searches(review)]
+    df = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
+    for col in ("records", "total", "pages"):
+        df[col] = df[col].astype("int64")
+    for col in set(LOG_COLUMNS) - {"records", "total", "pages"}:
+        df[col] = df[col].astype(object)
+    return df
+
+
+def describe_search(entry: SearchEntry) -> str:
+    """One PRISMA-S sentence quoting a search exactly (for the report's methods section)."""
+    limits = format_limits(entry.limits)
+    when = entry.date_run[:10]
+    text = f'{entry.database} was searched via {entry.interface} on {when} with the query "{entry.query}"'
+    if limits:
+        text += f" (publication date {limits})"
+    if entry.status == "complete":
+        return text + f", retrieving {entry.records:,} records ({entry.tool_version})."
+    return text + f"; the search did not finish ({entry.records:,} records saved so far)."
+
+
+def methods_paragraph(review_config: ReviewConfig | str | Path) -> str:
+    """The searches of a review as a methods paragraph: one sentence per completed search."""
+    review = review_config if isinstance(review_config, ReviewConfig) else load_review(review_config)
+    return " ".join(describe_search(e) for e in read_searches(review) if e.status == "complete")

@@ -1,0 +1,182 @@
+"""The search log, sources_for_review, `screening run` over searched records, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.config import load_review
+from screening.errors import InputError
+from screening.runner import run_review
+from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
+from screening.search.log import journal_path, log_path, read_events
+
+from .conftest import FakeEutils, FakeOpenAlex, all_written_text
+
+FAST = dict(backoff=0.01, max_retries=2)
+
+
+def test_run_review_ingests_searched_pubmed_records(review: Path, eutils: FakeEutils) -> None:
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=3, **FAST))
+    result = run_review(review)
+    t = result.records
+    assert len(t) == 7 and set(t["source_db"]) == {"PubMed"} and set(t["source_format"]) == {"pubmed_xml"}
+    assert sorted(t["pmid"]) == [str(40000001 + i) for i in range(7)]
+    assert t["record_id"].is_unique
+    assert set(t["source_file"]) == {f"{res.entry.raw_dir}/page-000{i}.xml" for i in (1, 2, 3)}
+    assert t["title"].iloc[0] == "Inhaled Combined Budesonide-Formoterol as Needed in Mild Asthma."
+    counts = json.loads((result.output_dir / "ingest.json").read_text())["details"]["records_per_database"]
+    assert counts == {"PubMed": 7}
+
+
+def test_run_review_mixes_databases_and_skips_unfinished(review: Path, eutils: FakeEutils,
+                                                        openalex: FakeOpenAlex) -> None:
+    run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    openalex.fail(5, "drop", "drop", "drop")
+    with pytest.raises(Exception):
+        run_search(review, "openalex", "asthma", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    assert run_review(review).records["source_db"].value_counts().to_dict() == {"PubMed": 7}
+    run_search(review, "openalex", "asthma", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    counts = run_review(review).records["source_db"].value_counts().to_dict()
+    assert counts == {"PubMed": 7, "OpenAlex": 12}
+    log = read_search_log(load_review(review))
+    assert list(log["database"]) == ["PubMed", "OpenAlex"] and list(log["records"]) == [7, 12]
+
+
+def test_changed_raw_page_is_refused(review: Path, eutils: FakeEutils) -> None:
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    page = res.raw_dir / "page-0001.xml"
+    page.write_bytes(page.read_bytes().replace(b"Mild Asthma", b"Mild asthma"))
+    with pytest.raises(InputError, match="changed since it was saved"):
+        sources_for_review(load_review(review))
+
+
+def test_log_rows_journal_and_torn_last_line(review: Path, eutils: FakeEutils) -> None:
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=4, **FAST))
+    cfg = load_review(review)
+    path = log_path(cfg)
+    rows = [json.loads(x) for x in path.read_text().splitlines()]
+    assert len(rows) == 1                              # one self-contained row per completed search
+    row = rows[0]
+    assert {k: row[k] for k in ("database", "query", "records", "status", "total")} == \
+        {"database": "PubMed", "query": "asthma", "records": 7, "status": "complete", "total": 7}
+    assert [p["records"] for p in row["pages"]] == [4, 3] and row["limits"] == ""
+    journal = journal_path(cfg, res.entry.search_id)
+    assert [e["event"] for e in read_events(journal)] == ["start", "page", "page"]
+    assert row["search_id"] == res.entry.search_id and res.entry.search_id in row["raw_dir"]
+
+    before = path.read_text()
+    with open(journal, "a") as fh:
+        fh.write('{"event": "page", "search_id": "x", "pa')     # a crash mid-write
+    assert len(read_events(journal)) == 3
+    run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=4, **FAST))
+    assert path.read_text().startswith(before) and len(path.read_text().splitlines()) == 2
+    with open(path, "a") as fh:
+        fh.write("not json\n{}\n")
+    with pytest.raises(InputError, match="not valid JSON"):
+        read_search_log(cfg)
+
+
+def test_completed_search_survives_a_lost_journal(review: Path, eutils: FakeEutils) -> None:
+    import shutil
+
+    run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=4, **FAST))
+    cfg = load_review(review)
+    shutil.rmtree(cfg.output_dir / "search_journal")
+    assert read_search_log(cfg).iloc[0][["database", "records", "status"]].tolist() == ["PubMed", 7, "complete"]
+    assert len(sources_for_review(cfg)) == 2
+
+
+def test_read_search_log_empty_has_the_columns(review: Path) -> None:
+    log = read_search_log(review)
+    assert len(log) == 0
+    assert list(log.columns[:9]) == ["search_id", "database", "interface", "query", "date_run", "limits",
+                                     "records", "tool_version", "status"]
+
+
+runner = CliRunner()
+
+
+def test_cli_pubmed_search_then_ceiling(review: Path, eutils: FakeEutils, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "CLIKEY0123456789abcdef"
+    monkeypatch.setenv("NCBI_API_KEY", key)
+    out = runner.invoke(app, ["search", "pubmed", "asthma", "--review", str(review), "--base-url", eutils.base_url,
+                              "--from", "2018", "--to", "2019", "--email", "me@example.org"])
+    assert out.exit_code == 0, out.output
+    assert "Completed PubMed search" in out.output and "records saved" in out.output
+    assert key not in out.output and eutils.requests[0][2]["api_key"] == key
+    assert key not in all_written_text(review.parent.parent)
+
+    out = runner.invoke(app, ["search", "pubmed", "asthma", "--review", str(review), "--base-url", eutils.base_url,
+                              "--max-records", "3"])
+    assert out.exit_code == 7 and "more than the ceiling of 3" in out.output and "--yes" in out.output
+    out = runner.invoke(app, ["search", "pubmed", "asthma", "--review", str(review), "--base-url", eutils.base_url,
+                              "--max-records", "3", "--yes"])
+    assert out.exit_code == 0, out.output
+
+
+def test_cli_openalex_and_errors(review: Path, openalex: FakeOpenAlex) -> None:
+    out = runner.invoke(app, ["search", "openalex", "biosimilar", "--review", str(review),
+                              "--base-url", openalex.base_url, "--mailto", "me@example.org"])
+    assert out.exit_code == 0, out.output
+    assert openalex.requests[0][2]["mailto"] == "me@example.org"
+    out = runner.invoke(app, ["search", "europepmc", "x", "--review", str(review), "--from", "yesterday"])
+    assert out.exit_code == 7 and "not a date" in out.output
+    assert runner.invoke(app, ["search", "--help"]).exit_code == 0
+
+
+def test_crash_between_saving_and_logging_a_page(review: Path, eutils: FakeEutils,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page file written but never logged is not ingested and does not block the resume."""
+    import screening.search.core as core
+
+    real = core._log_page
+    calls = []
+
+    def crash_on_second(logfile, entry, pe):
+        calls.append(pe.page)
+        if pe.page == 2 and calls.count(2) == 1:
+            raise KeyboardInterrupt
+        real(logfile, entry, pe)
+
+    monkeypatch.setattr(core, "_log_page", crash_on_second)
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=3, **FAST)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(review, "pubmed", "asthma", options=opts)
+    raw = review.parent.parent / read_search_log(review).iloc[0]["raw_dir"]
+    assert (raw / "page-0002.xml").exists() and read_search_log(review).iloc[0]["pages"] == 1
+    res = run_search(review, "pubmed", "asthma", options=opts)
+    assert res.resumed and res.entry.records == 7
+    assert sorted(p.name for p in raw.iterdir()) == ["esearch.xml", "page-0001.xml", "page-0002.xml", "page-0003.xml"]
+    assert len(run_review(review).records) == 7
+
+
+def test_methods_paragraph_quotes_the_search(review: Path, eutils: FakeEutils) -> None:
+    from screening.search.log import methods_paragraph
+
+    run_search(review, "pubmed", '"mild asthma"[tiab] AND budesonide', date_from="2018", date_to="2018",
+               options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    text = methods_paragraph(review)
+    assert text.startswith("PubMed was searched via NCBI E-utilities")
+    assert '"\\"mild asthma\\"[tiab]' not in text and '"mild asthma"[tiab] AND budesonide' in text
+    assert "publication date from 2018 to 2018" in text and "retrieving 7 records" in text
+
+
+def test_cli_reports_retries_and_resume(review: Path, eutils: FakeEutils, monkeypatch: pytest.MonkeyPatch) -> None:
+    import screening.cli.search as cli_search
+
+    real = cli_search.SearchOptions
+    monkeypatch.setattr(cli_search, "SearchOptions", lambda **kw: real(**kw, backoff=0.01, max_retries=2))
+    eutils.fail(0, "429")
+    eutils.fail(2, "drop", "drop", "drop")
+    args = ["search", "pubmed", "asthma", "--review", str(review), "--base-url", eutils.base_url, "--batch-size", "2"]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 7 and "HTTP 429" in out.output and "gave up after 3 attempts" in out.output
+    assert "re-run the same command" in out.output
+    out = runner.invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "Resumed and completed PubMed search" in out.output and "7 (5 in this run)" in out.output
