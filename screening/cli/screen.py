@@ -1,0 +1,442 @@
+"""``screening screen | decide | assign | conflicts | adjudicate | agreement | status | log``.
+
+Rendering only: every command calls one function of :mod:`screening.decisions.api` (or
+drives :class:`~screening.decisions.session.ScreeningSession`) and prints its result.
+Blinding is enforced in the library: these commands print only what the viewer may see.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from screening.cli._app import command, console
+from screening.decisions import api
+from screening.decisions.views import Viewer
+from screening.errors import DecisionError
+
+REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
+STAGE_HELP = "Screening stage: title_abstract or full_text."
+
+
+def _viewer(reviewer: Optional[str], as_adjudicator: bool) -> Viewer:
+    return Viewer(reviewer or None, as_adjudicator)
+
+
+def _cells(*values: Any) -> list[Text]:
+    """Table cells as plain Text: record content may contain [brackets] rich would parse."""
+    return [Text(str(v)) for v in values]
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _print_json(rows: list[dict[str, Any]]) -> None:
+    """JSON lines on stdout (plain print: no wrapping, no markup; NaN becomes null)."""
+    for row in rows:
+        print(json.dumps(_nan_to_none(row), default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _nan_to_none(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (dict, list)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# screen: the interactive session
+
+
+@contextmanager
+def _cbreak() -> Iterator[None]:
+    """Single-key input on a TTY; plain line input otherwise (pipes, some CI)."""
+    if not sys.stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        ch = sys.stdin.read(1)
+        return ch
+    line = sys.stdin.readline()
+    if line == "":
+        return "q"
+    line = line.rstrip("\n")
+    return line[:1] if line else "\n"
+
+
+def _read_line(prompt: str) -> str:
+    console.print(prompt, end="")
+    console.file.flush()
+    if sys.stdin.isatty():
+        import termios
+
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        new = termios.tcgetattr(fd)
+        new[3] |= termios.ICANON | termios.ECHO
+        termios.tcsetattr(fd, termios.TCSADRAIN, new)
+        try:
+            return sys.stdin.readline().rstrip("\n")
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _highlight(text: str, terms: list[str]) -> Text:
+    out = Text(text)
+    for term in terms:
+        if term.strip():
+            out.highlight_regex(re.compile(re.escape(term.strip()), re.IGNORECASE), "bold black on yellow")
+    return out
+
+
+def _render(view: Any) -> None:
+    console.rule(f"[bold]{view.stage}[/] · {view.reviewer}")
+    done = view.decided
+    total = max(view.total, 1)
+    width = 30
+    filled = int(width * min(done, total) / total)
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done} decided · {view.remaining} left in your queue · {view.total} to screen"
+    if view.stopping:
+        st = view.stopping
+        if "estimated_recall" in st or "recommendation" in st:
+            est = f"estimated recall {st.get('estimated_recall', '?')} (bound {st.get('recall_bound', '?')})"
+            est += f" — {st['recommendation']}" if st.get("recommendation") else ""
+        else:
+            est = ", ".join(f"{k}={v}" for k, v in st.items() if not isinstance(v, (dict, list)))
+        line += f" · stopping rule: {est}"
+    console.print(line, markup=False)
+    if view.message:
+        console.print(f"» {view.message}", markup=False)
+    if view.state == "done" or view.record is None:
+        return
+    rec = view.record
+    terms = list(rec.get("rule_terms") or [])
+    console.print(Text(f"record {rec['record_id']}", style="dim"))
+    console.print(_highlight(rec.get("title", "") or "(no title)", terms), style="bold")
+    authors = rec.get("authors") or []
+    meta = "; ".join(list(authors)[:6]) + (" et al." if len(authors) > 6 else "")
+    year = rec.get("year")
+    year = "" if year is None or str(year) in ("<NA>", "nan") else str(year)
+    console.print(Text(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x), style="italic"))
+    console.print(_highlight(rec.get("abstract", "") or "(no abstract)", terms))
+    if view.state == "reason":
+        console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
+        for i, r in enumerate(view.reasons[:9], 1):
+            console.print(f"  {i} {r}", markup=False)
+        console.print("  Esc cancel", markup=False)
+    else:
+        console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()), markup=False)
+
+
+def _stopping_hook(review: api.Review) -> Any:
+    try:
+        from screening.ml.stopping import stopping_status
+    except Exception:
+        return None
+
+    def hook(records: Any, labels: Any) -> Any:
+        return stopping_status(records, labels, review.config.stages.get("rank"))
+
+    return hook
+
+
+@command("screen")
+def screen_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: str = typer.Option(..., "--reviewer", "-r", help="Your name, as recorded in the log."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    demo: bool = typer.Option(False, "--demo", help="Mark the decisions as demonstration data."),
+) -> None:
+    """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a).
+
+    Resumes where you left off; never shows other reviewers' decisions.
+    """
+    from screening.decisions.session import ScreeningSession
+
+    rv = api.Review.load(review)
+    api.check_stage(stage)
+    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv))
+    try:
+        with _cbreak():
+            while True:
+                view = session.view()
+                _render(view)
+                if view.state == "done":
+                    console.print("session ended" + (" — nothing left to screen" if view.remaining == 0 else ""))
+                    break
+                if view.state in ("note", "attach"):
+                    prompt = "note: " if view.state == "note" else "report path or URL: "
+                    session.submit_text(_read_line(prompt))
+                    continue
+                console.file.flush()
+                session.press(_read_key())
+    finally:
+        rv.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# decide / assign
+
+
+@command("decide")
+def decide_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: str = typer.Option("", "--reviewer", "-r", help="Who decides (a CSV 'reviewer' column overrides it)."),
+    record: str = typer.Option("", "--record", help="The record_id to decide on."),
+    include: bool = typer.Option(False, "--include", help="Include the record."),
+    exclude: bool = typer.Option(False, "--exclude", help="Exclude the record (full text: --reason required)."),
+    maybe: bool = typer.Option(False, "--maybe", help="Undecided: needs another look (never final)."),
+    not_retrieved: bool = typer.Option(False, "--not-retrieved", help="Full text: the report could not be obtained."),
+    undo: bool = typer.Option(False, "--undo", help="Cancel your latest standing decision on the record."),
+    attach: str = typer.Option("", "--attach", help="Full text: attach a PDF path or URL to the record."),
+    reason: str = typer.Option("", "--reason", help="Exclusion reason (one of the review's [screening] reasons)."),
+    note: str = typer.Option("", "--note", help="A free-text note (alone: records a note event)."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    from_csv: Optional[Path] = typer.Option(None, "--from", help="Bulk import a decisions CSV (ours, Rayyan or ASReview LAB export)."),
+    demo: bool = typer.Option(False, "--demo", help="Mark the events as demonstration data."),
+) -> None:
+    """Record a decision from a script, or import many from a CSV (all-or-nothing)."""
+    if from_csv is not None:
+        res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
+        console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new): "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())), markup=False)
+        return
+    chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
+                              ("not_retrieved", not_retrieved), ("undo", undo),
+                              ("attach_report", bool(attach))) if on]
+    if not chosen and note:
+        chosen = ["note"]
+    if len(chosen) != 1:
+        raise DecisionError("give exactly one of --include, --exclude, --maybe, --not-retrieved, --undo, --attach (or --note alone)",
+                            hint="or --from FILE.csv for a bulk import")
+    if not record or not reviewer:
+        raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
+    res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
+                              reason=reason, note=note, is_demo=demo, report=attach)
+    state = ""
+    if res.outcome is not None:
+        state = f" — record is {res.outcome.status}" + (f": {res.outcome.decision}" if res.outcome.decision else "")
+    console.print(f"{reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
+                  + (f" ({res.event.reason})" if res.event.reason else "") + state, markup=False)
+
+
+@command("assign")
+def assign_cmd(
+    review: str = REVIEW_ARG,
+    reviewers: str = typer.Option(..., "--reviewers", help="Comma-separated reviewers who each decide every assigned record."),
+    fraction: float = typer.Option(1.0, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the random sample (same seed, same records)."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+) -> None:
+    """Set which records need two independent decisions (stored as 'assign' events)."""
+    res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage)
+    console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
+                  f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
+                  f"{res['written']} new events)", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# conflicts / adjudicate
+
+
+def _conflict_table(df: Any, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("record", "title", "reviewer", "decision", "reason", "note"):
+        table.add_column(col)
+    last = None
+    for row in df.itertuples(index=False):
+        same = row.record_id == last
+        table.add_row(*_cells("" if same else row.record_id, "" if same else row.title[:60], row.reviewer,
+                              row.decision, row.reason, row.note))
+        last = row.record_id
+    return table
+
+
+@command("conflicts")
+def conflicts_cmd(
+    review: str = REVIEW_ARG,
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (sees conflicts on records they decided)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See every conflict (adjudicators are not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per record and reviewer) for scripts."),
+) -> None:
+    """List records whose independent decisions disagree (maybe disagrees with everything)."""
+    df = api.list_conflicts(review, stage=stage, viewer=_viewer(reviewer, as_adjudicator))
+    if as_json:
+        _print_json(df.to_dict(orient="records"))
+        return
+    n = df["record_id"].nunique()
+    if n == 0:
+        hint = "" if (reviewer or as_adjudicator) else " visible (pass --as-adjudicator or --reviewer NAME)"
+        console.print(f"no open conflicts{hint} at {stage}")
+        return
+    console.print(_conflict_table(df, f"{n} open conflicts at {stage}"))
+
+
+@command("adjudicate")
+def adjudicate_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: str = typer.Option(..., "--reviewer", "-r", help="The adjudicator's name."),
+    record: str = typer.Option("", "--record", help="Decide this record now (scripted); omit to walk all conflicts."),
+    include: bool = typer.Option(False, "--include", help="Final decision: include."),
+    exclude: bool = typer.Option(False, "--exclude", help="Final decision: exclude."),
+    reason: str = typer.Option("", "--reason", help="Exclusion reason (required at full text)."),
+    note: str = typer.Option("", "--note", help="Why this was decided."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+) -> None:
+    """Resolve conflicts: the adjudicator's decision is final (recorded with role 'adjudicator')."""
+    if record:
+        if include == exclude:
+            raise DecisionError("give exactly one of --include or --exclude", record=record)
+        res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision="include" if include else "exclude",
+                             stage=stage, reason=reason, note=note)
+        console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final", markup=False)
+        return
+    df = api.list_conflicts(review, stage=stage, viewer=Viewer(reviewer, True))
+    if df.empty:
+        console.print(f"no open conflicts at {stage}")
+        return
+    reasons = api.Review.load(review).reasons(stage)
+    for rid, group in df.groupby("record_id", sort=False):
+        console.print(_conflict_table(group, f"record {rid}"))
+        key = typer.prompt("[i]nclude / [e]xclude / [s]kip / [q]uit", default="s").strip().lower()[:1]
+        if key == "q":
+            break
+        if key not in ("i", "e"):
+            continue
+        why = ""
+        while key == "e":
+            for i, r in enumerate(reasons, 1):
+                console.print(f"  {i} {r}", markup=False)
+            required = stage == "full_text"
+            pick = typer.prompt("reason number" + ("" if required else " (Enter for none)"), default="").strip()
+            why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
+            if why or not required:
+                break
+            console.print("a reason is required for full-text exclusions")
+        res = api.adjudicate(review, reviewer=reviewer, record_id=str(rid),
+                             decision="include" if key == "i" else "exclude", stage=stage, reason=why)
+        console.print(f"{res.event.action} {rid} — final", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# agreement / status / log
+
+
+@command("agreement")
+def agreement_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (only records they decided count)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Use every decision (adjudicators are not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage and pair, for scripts."),
+) -> None:
+    """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
+    pairs = api.agreement(review, viewer=_viewer(reviewer, as_adjudicator))
+    if as_json:
+        _print_json([{"stage": p.stage, "reviewer_a": p.reviewer_a, "reviewer_b": p.reviewer_b,
+                      "categories": list(p.categories), "counts": p.counts.to_numpy().tolist(),
+                      **p.stats.as_dict()} for p in pairs])
+        return
+    if not pairs:
+        console.print("no records decided by two reviewers" +
+                      ("" if (reviewer or as_adjudicator) else " visible (pass --as-adjudicator or --reviewer NAME)"))
+        return
+    for p in pairs:
+        t = Table(title=f"{p.stage}: {p.reviewer_a} (rows) × {p.reviewer_b} (columns)", title_justify="left")
+        t.add_column("")
+        for c in p.categories:
+            t.add_column(c, justify="right")
+        for r in p.categories:
+            t.add_row(r, *[str(int(p.counts.loc[r, c])) for c in p.categories])
+        console.print(t)
+        s = p.stats
+        console.print(f"n={s.n}  agreement={_fmt(s.percent_agreement, 1)}%  kappa={_fmt(s.kappa)} "
+                      f"(95% CI {_fmt(s.ci_low)} to {_fmt(s.ci_high)}; SE {_fmt(s.se)})  PABAK={_fmt(s.pabak)}",
+                      markup=False)
+
+
+@command("status")
+def status_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (your own counts in full)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Show decision counts for everyone."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage, for scripts."),
+) -> None:
+    """Where the review stands per stage: screened, remaining, conflicts open, per reviewer."""
+    stages = api.status(review, viewer=_viewer(reviewer, as_adjudicator))
+    if as_json:
+        _print_json(stages)
+        return
+    for s in stages:
+        t = Table(title=f"{s['stage']}: {s['screened']} screened (settled), {s['remaining']} remaining of {s['total']}",
+                  title_justify="left")
+        t.add_column("reviewer")
+        cols = ("decided", "include", "exclude", "maybe", "not_retrieved")
+        for c in cols:
+            t.add_column(c, justify="right")
+        for name, d in s["per_reviewer"].items():
+            t.add_row(*_cells(name, *[d[c] if c in d else "·" for c in cols]))
+        console.print(t)
+        extra = [f"conflicts open: {s['conflicts_open']}"]
+        if s.get("pending") is not None:
+            extra.append(f"pending: {s['pending']}")
+        if s.get("final"):
+            extra.append("final: " + ", ".join(f"{k} {v}" for k, v in s["final"].items()))
+        if s["stage"] == "full_text":
+            extra.append(f"reports attached: {s['reports_attached']}")
+        console.print("  ".join(extra), markup=False)
+
+
+@command("log")
+def log_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as (and show events of) this reviewer."),
+    record: Optional[str] = typer.Option(None, "--record", help="Only this record's history."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See everyone's events (not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
+) -> None:
+    """The decision history, oldest first, as you are allowed to see it."""
+    viewer = _viewer(reviewer, as_adjudicator)
+    df = api.history(review, viewer=viewer, reviewer=None if not as_adjudicator else reviewer, record_id=record)
+    if as_json:
+        _print_json(df.to_dict(orient="records"))
+        return
+    t = Table(title=f"{len(df)} events", title_justify="left")
+    for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details"):
+        t.add_column(c)
+    for row in df.itertuples(index=False):
+        payload = json.loads(row.payload or "{}")
+        details = payload.get("report") or (",".join(payload.get("reviewers", [])) if row.action == "assign" else "")
+        who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
+        t.add_row(*_cells(row.id, row.created_at[:19], row.stage, row.record_id, who,
+                          row.action + (" [demo]" if row.is_demo else ""), row.reason, row.note, details))
+    console.print(t)

@@ -1,0 +1,287 @@
+"""The library functions behind the screening commands: one function per command.
+
+Each takes a review (TOML path or name), validates against the review's records and
+settings, writes to / reads from the decision log, and returns plain data the CLI renders.
+Validation lives here so scripts get the same guarantees as the terminal: unknown records,
+stages not open for the record, and missing full-text exclusion reasons are
+:class:`~screening.errors.DecisionError` s that say what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening.config import ReviewConfig, load_review
+from screening.decisions.agreement import PairAgreement, agreement_report
+from screening.decisions.imports import read_decisions_csv
+from screening.decisions.plan import parse_reviewers, plan_events
+from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
+from screening.decisions.views import (
+    Outcome, Viewer, conflicts, eligible_records, load_entries, record_outcomes,
+    stage_progress, standing_decisions, visible_entries,
+)
+from screening.errors import DecisionError
+
+DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
+
+
+@dataclass
+class Review:
+    """A loaded review: its settings, its latest records table and its decision log path."""
+
+    config: ReviewConfig
+    records: pd.DataFrame
+    store: DecisionStore | None = None
+    _by_id: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, review: str | Path | ReviewConfig) -> "Review":
+        from screening.runner import latest_table
+
+        config = review if isinstance(review, ReviewConfig) else load_review(review)
+        records = latest_table(config)
+        return cls(config, records, None, {rid: i for i, rid in enumerate(records["record_id"])})
+
+    @property
+    def db_path(self) -> Path:
+        return self.config.decisions_path
+
+    def open(self) -> DecisionStore:
+        if self.store is None:
+            self.store = open_store(self.db_path)
+        return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def entries(self) -> pd.DataFrame:
+        return load_entries(self.db_path)
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        i = self._by_id.get(str(record_id))
+        if i is None:
+            raise DecisionError("unknown record", record=str(record_id),
+                                hint="use a record_id from the review's records table (screening status lists counts)")
+        return self.records.iloc[i].to_dict()
+
+    def ranking_id(self, record_id: str) -> str:
+        rec = self.record(record_id)
+        return str(rec.get("model_id", "") or "")
+
+    def reasons(self, stage: str) -> tuple[str, ...]:
+        s = self.config.screening
+        if stage == "title_abstract" and s.title_abstract_reasons:
+            return tuple(s.title_abstract_reasons)
+        return tuple(s.reasons)
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise DecisionError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
+    return stage
+
+
+def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame,
+                sought: set[str] | None = None) -> None:
+    """The record exists and is open for screening at ``stage`` (``sought``: the full-text
+    set if the caller already knows it)."""
+    rec = review.record(record_id)
+    if str(rec.get("duplicate_of", "") or ""):
+        raise DecisionError(f"record is a duplicate of {rec['duplicate_of']}", record=record_id,
+                            hint="screen the kept record instead")
+    if str(rec.get("rule_decision", "") or "") == "exclude":
+        raise DecisionError("record was excluded by the inclusion rules", record=record_id,
+                            hint="it is not screened by people; change the rules to bring it back")
+    if stage == "full_text":
+        if sought is None:
+            sought = set(eligible_records(review.records, entries, "full_text")["record_id"])
+        if record_id not in sought:
+            raise DecisionError("record is not in full-text review", record=record_id,
+                                hint="only records finally included at title/abstract reach full text")
+
+
+def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
+                stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
+                is_demo: bool = False, payload: dict[str, Any] | None = None,
+                sought: set[str] | None = None) -> Event:
+    """Validate one decision/action against the review and return the event to append."""
+    check_stage(stage)
+    record_id = str(record_id)
+    if action not in ACTIONS or action == "assign":
+        raise DecisionError(f"unknown action {action!r}", record=record_id,
+                            hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
+    _check_open(review, record_id, stage, entries, sought)
+    if action == "not_retrieved" and stage != "full_text":
+        raise DecisionError("'not retrieved' applies to full-text reports only", record=record_id,
+                            hint="pass --stage full_text")
+    if action == "attach_report":
+        if stage != "full_text" or not (payload or {}).get("report"):
+            raise DecisionError("attach a report at the full-text stage with a path or URL", record=record_id,
+                                hint="screening decide REVIEW --stage full_text --record ID --attach PATH_OR_URL")
+    reason = reason.strip()
+    if action == "exclude" and stage == "full_text":
+        allowed = review.reasons(stage)
+        if not reason:
+            raise DecisionError("full-text exclusions need a reason", record=record_id,
+                                hint=f"pass --reason, one of: {'; '.join(allowed)}")
+        if reason not in allowed:
+            raise DecisionError(f"unknown exclusion reason {reason!r}", record=record_id,
+                                hint=f"use one of the review's reasons: {'; '.join(allowed)}")
+    if action == "undo":
+        standing = standing_decisions(entries[entries["record_id"] == record_id], stage).get(record_id, {})
+        if (reviewer, role) not in standing:
+            raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
+                                hint="undo cancels your latest standing decision")
+    return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
+                 reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
+                 note=note, ranking_id=review.ranking_id(record_id), is_demo=is_demo,
+                 payload=payload or {})
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    event: Event
+    written: bool
+    outcome: Outcome | None      # the record's state after the write, as the decider may see it
+
+
+def record_decision(review: str | Path | Review, *, reviewer: str, record_id: str, action: str,
+                    stage: str = "title_abstract", reason: str = "", note: str = "",
+                    is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
+    """Append one screener event (decision, undo, note, not_retrieved or attach_report)."""
+    rv = review if isinstance(review, Review) else Review.load(review)
+    entries = rv.entries()
+    ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
+                     reason=reason, note=note, is_demo=is_demo,
+                     payload={"report": report} if report else None)
+    if event_uuid:
+        ev = Event(**{**ev.__dict__, "event_uuid": event_uuid})
+    written = rv.open().append([ev]) == 1
+    after = load_entries(rv.db_path)
+    outcome = record_outcomes(visible_entries(after, Viewer(reviewer)), stage).get(ev.record_id)
+    if not isinstance(review, Review):
+        rv.close()
+    return DecisionResult(ev, written, outcome)
+
+
+def import_decisions(review: str | Path, path: str | Path, *, reviewer: str = "",
+                     stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
+    """Import a decisions CSV in one transaction (nothing is written if any row is invalid)."""
+    rv = Review.load(review)
+    check_stage(stage)
+    fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+    entries = rv.entries()
+    events = []
+    for row in rows:
+        try:
+            events.append(build_event(rv, entries, reviewer=row.reviewer, record_id=row.record_id,
+                                      action=row.decision, stage=row.stage, reason=row.reason,
+                                      note=row.note, is_demo=is_demo))
+        except DecisionError as err:
+            raise DecisionError(err.message, path=str(path), line=row.line, record=row.record_id,
+                                hint=err.hint) from None
+    written = rv.open().append(events)
+    rv.close()
+    per: dict[str, int] = {}
+    for ev in events:
+        per[ev.reviewer] = per.get(ev.reviewer, 0) + 1
+    return {"format": fmt, "rows": len(events), "written": written, "per_reviewer": per}
+
+
+def assign(review: str | Path, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
+           stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
+    """Store a dual-screening plan: which records need two independent decisions."""
+    rv = Review.load(review)
+    check_stage(stage)
+    names = parse_reviewers(reviewers)
+    candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])
+    events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
+    written = rv.open().append(events)
+    rv.close()
+    return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
+            "assigned": len(events), "written": written, "fraction": fraction, "seed": seed,
+            "record_ids": [e.record_id for e in events]}
+
+
+def list_conflicts(review: str | Path, *, stage: str = "title_abstract", viewer: Viewer = Viewer()) -> pd.DataFrame:
+    """Open conflicts the viewer may see (long form: record_id, reviewer, decision, reason, note)."""
+    rv = Review.load(review)
+    check_stage(stage)
+    df = conflicts(visible_entries(rv.entries(), viewer), stage)
+    titles = {rid: str(rv.records.iloc[i]["title"]) for rid, i in rv._by_id.items()}
+    df.insert(1, "title", [titles.get(r, "") for r in df["record_id"]])
+    return df
+
+
+def adjudicate(review: str | Path, *, reviewer: str, record_id: str, decision: str,
+               stage: str = "title_abstract", reason: str = "", note: str = "",
+               is_demo: bool = False) -> DecisionResult:
+    """Record an adjudicator's final decision on a record whose screeners disagree."""
+    rv = Review.load(review)
+    check_stage(stage)
+    if decision not in ("include", "exclude", "not_retrieved"):
+        raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
+                            hint="pass --include or --exclude")
+    entries = rv.entries()
+    rv.record(record_id)
+    outcome = record_outcomes(entries, stage).get(str(record_id))
+    if outcome is None or outcome.status != "conflict":
+        state = "no decisions yet" if outcome is None else outcome.status
+        raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id,
+                            hint="`screening conflicts REVIEW` lists the records that need adjudication")
+    ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
+                     reason=reason, note=note, role="adjudicator", is_demo=is_demo)
+    written = rv.open().append([ev]) == 1
+    after = record_outcomes(load_entries(rv.db_path), stage).get(str(record_id))
+    rv.close()
+    return DecisionResult(ev, written, after)
+
+
+def agreement(review: str | Path, *, viewer: Viewer = Viewer()) -> list[PairAgreement]:
+    """Agreement per stage and reviewer pair, over the decisions the viewer may see."""
+    rv = Review.load(review)
+    return agreement_report(visible_entries(rv.entries(), viewer))
+
+
+def status(review: str | Path, *, viewer: Viewer = Viewer()) -> list[dict[str, Any]]:
+    """Per stage progress, redacted for the viewer (see docs/screening.md, Blinding)."""
+    rv = Review.load(review)
+    entries = rv.entries()
+    out = []
+    for stage in STAGES:
+        full = stage_progress(entries, rv.records, stage)
+        if viewer.adjudicator:
+            out.append(full)
+            continue
+        seen = stage_progress(visible_entries(entries, viewer), rv.records, stage)
+        per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
+               for name, d in full["per_reviewer"].items()}
+        out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached")},
+                    "conflicts_open": seen["conflicts_open"], "pending": None, "final": None,
+                    "per_reviewer": per})
+    return out
+
+
+def history(review: str | Path, *, viewer: Viewer = Viewer(), reviewer: str | None = None,
+            record_id: str | None = None) -> pd.DataFrame:
+    """The log, as the viewer may see it, optionally for one reviewer and/or record."""
+    rv = Review.load(review)
+    df = visible_entries(rv.entries(), viewer)
+    if reviewer:
+        df = df[df["reviewer"] == reviewer]
+    if record_id:
+        rv.record(record_id)
+        df = df[df["record_id"] == str(record_id)]
+    return df.reset_index(drop=True)
+
+
+__all__ = [
+    "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "list_conflicts",
+    "adjudicate", "agreement", "status", "history", "DECISIONS",
+]

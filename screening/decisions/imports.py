@@ -1,0 +1,177 @@
+"""Bulk import of decisions from CSV: our own format, Rayyan and ASReview LAB exports.
+
+Why: teams often screen a first batch elsewhere, or script decisions. The import is strict —
+every row must name a known record, a known stage and a valid decision, or the whole file is
+rejected with the CSV line that is wrong — and all-or-nothing (one transaction).
+
+Formats (detected from the header):
+
+* **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer``).
+  ``decision`` is include / exclude / maybe / not_retrieved (also accepted: 1/0, yes/no,
+  included/excluded). ``reviewer`` overrides ``--reviewer``.
+* **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
+  ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
+  one event per reviewer named there. Rows are matched to our records by ``pubmed_id``,
+  ``doi`` (from ``url``/``doi``), then normalised title.
+* **ASReview LAB** export: ``included`` (v1) or ``asreview_label`` column holding 1 / 0 /
+  empty (empty = not screened, skipped); notes from ``asreview_note`` or
+  ``exported_notes_*``. Matched by ``record_id`` when it names our records, else pmid/doi/title.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from screening.errors import DecisionError, InputError
+from screening.normalize import normalize_doi, normalize_title
+
+_DECISION_WORDS = {
+    "include": "include", "included": "include", "1": "include", "yes": "include", "y": "include",
+    "exclude": "exclude", "excluded": "exclude", "0": "exclude", "no": "exclude", "n": "exclude",
+    "maybe": "maybe", "unsure": "maybe", "?": "maybe",
+    "not_retrieved": "not_retrieved", "not retrieved": "not_retrieved",
+}
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int           # 1-based line of the CSV row (header is line 1)
+    record_id: str
+    decision: str
+    reason: str
+    note: str
+    stage: str
+    reviewer: str
+
+
+def parse_decision(value: str, *, path: str | None = None, line: int | None = None) -> str:
+    d = _DECISION_WORDS.get(str(value).strip().lower())
+    if d is None:
+        raise DecisionError(f"unknown decision {value!r}", path=path, line=line,
+                            hint="use include, exclude, maybe or not_retrieved")
+    return d
+
+
+class _Matcher:
+    """Find our record_id for a foreign row by id, pmid, DOI, then normalised title."""
+
+    def __init__(self, records: pd.DataFrame) -> None:
+        self.ids = set(records["record_id"])
+        self.pmid = {p: r for p, r in zip(records.get("pmid", []), records["record_id"]) if p}
+        self.doi = {normalize_doi(d): r for d, r in zip(records.get("doi", []), records["record_id"]) if d}
+        self.title: dict[str, str] = {}
+        for t, r in zip(records.get("title", []), records["record_id"]):
+            key = normalize_title(t)
+            if key:
+                self.title.setdefault(key, r)
+
+    def match(self, *, record_id: str = "", pmid: str = "", doi: str = "", title: str = "") -> str:
+        if record_id and record_id in self.ids:
+            return record_id
+        if pmid and pmid.strip() in self.pmid:
+            return self.pmid[pmid.strip()]
+        if doi and normalize_doi(doi) in self.doi:
+            return self.doi[normalize_doi(doi)]
+        key = normalize_title(title)
+        return self.title.get(key, "") if key else ""
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    if not path.is_file():
+        raise InputError("file not found", path=path, hint="check the --from path")
+    text = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    rows = []
+    for row in reader:
+        clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
+        rows.append((reader.line_num, clean))
+    return [h.lower() for h in header], rows
+
+
+def detect_format(header: list[str], rows: list[tuple[int, dict[str, str]]]) -> str:
+    cols = set(header)
+    if "notes" in cols and any("RAYYAN-INCLUSION" in r.get("notes", "") for _, r in rows):
+        return "rayyan"
+    if "asreview_label" in cols or ("included" in cols and "decision" not in cols):
+        return "asreview"
+    if {"record_id", "decision"} <= cols:
+        return "native"
+    raise InputError(
+        f"unrecognised decisions CSV (columns: {', '.join(header[:12])})",
+        hint="use columns record_id,decision[,reason,note,stage,reviewer], or a Rayyan / ASReview LAB export",
+    )
+
+
+_RAYYAN_INCL = re.compile(r"RAYYAN-INCLUSION:\s*\{([^}]*)\}")
+_RAYYAN_PAIR = re.compile(r'"([^"]+)"\s*=>\s*"([^"]+)"')
+_RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
+
+
+def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str, stage: str,
+                       stages: tuple[str, ...]) -> tuple[str, list[ImportRow]]:
+    """Parse a decisions CSV into rows naming known records; raise on the first bad line."""
+    path = Path(path)
+    header, rows = _read_csv(path)
+    fmt = detect_format(header, rows)
+    matcher = _Matcher(records)
+    out: list[ImportRow] = []
+    where = str(path)
+
+    def need_record(rid: str, line: int, shown: str) -> str:
+        if not rid:
+            raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None,
+                                hint="the id (or pmid/DOI/title) matches no record of this review")
+        return rid
+
+    def check_stage(s: str, line: int) -> str:
+        if s not in stages:
+            raise DecisionError(f"unknown stage {s!r}", path=where, line=line,
+                                hint=f"use one of: {', '.join(stages)}")
+        return s
+
+    for line, row in rows:
+        if fmt == "native":
+            if not any(row.values()):
+                continue
+            rid = row.get("record_id", "")
+            need_record(rid if rid in matcher.ids else "", line, rid)
+            who = row.get("reviewer") or reviewer
+            if not who:
+                raise DecisionError("no reviewer for this row", path=where, line=line,
+                                    hint="add a reviewer column or pass --reviewer")
+            out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
+                                 row.get("reason", ""), row.get("note", ""),
+                                 check_stage(row.get("stage") or stage, line), who))
+        elif fmt == "rayyan":
+            notes = row.get("notes", "")
+            m = _RAYYAN_INCL.search(notes)
+            if not m:
+                continue
+            shown = row.get("title", "")[:60] or row.get("key", "")
+            rid = need_record(matcher.match(pmid=row.get("pubmed_id", ""), doi=row.get("doi", "") or row.get("url", ""),
+                                            title=row.get("title", "")), line, shown)
+            rm = _RAYYAN_REASONS.search(notes)
+            reason = ", ".join(x.strip() for x in rm.group(1).split(",") if x.strip()) if rm else ""
+            for who, value in _RAYYAN_PAIR.findall(m.group(1)):
+                d = parse_decision(value, path=where, line=line)
+                out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line), who))
+        else:  # asreview
+            value = row.get("asreview_label", row.get("included", ""))
+            if value in ("", "-1", "nan"):
+                continue
+            shown = row.get("record_id", "") or row.get("title", "")[:60]
+            rid = need_record(matcher.match(record_id=row.get("record_id", ""), pmid=row.get("pmid", ""),
+                                            doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
+            note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
+            out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
+                                 check_stage(stage, line), reviewer))
+    if not out:
+        raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
+    return fmt, out

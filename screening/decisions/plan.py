@@ -1,0 +1,58 @@
+"""Dual-screening plans: which records need two independent decisions.
+
+Why a plan at all: many reviews dual-screen everything; others dual-screen a random
+calibration sample (e.g. 20%) and single-screen the rest. The plan is stored in the log as
+one 'assign' event per record, so it is part of the audit trail and the finals rule
+("both assigned reviewers must agree") can be derived from the log alone.
+
+The sample is reproducible: the same candidate list, fraction and seed always select the
+same records, and the events get deterministic ids, so re-running the same ``assign`` is a
+no-op instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from typing import Sequence
+
+from screening.decisions.store import Event
+from screening.errors import DecisionError
+
+_NAMESPACE = uuid.UUID("8d3c6f4e-4b7a-4d0e-9a53-5c1f2e7b9a10")
+
+
+def parse_reviewers(text: str | Sequence[str]) -> tuple[str, ...]:
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
+    names = [n for n in names if n]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise DecisionError("dual screening needs at least two distinct reviewers",
+                            hint="pass --reviewers alice,bob")
+    return tuple(names)
+
+
+def select_records(candidates: Sequence[str], fraction: float, seed: int) -> list[str]:
+    """The records to dual-screen: all (fraction 1) or a seeded random sample, in input order."""
+    if not 0 < fraction <= 1:
+        raise DecisionError(f"fraction must be in (0, 1], got {fraction}",
+                            hint="e.g. --fraction 0.2 for a 20% calibration sample")
+    if fraction >= 1:
+        return list(candidates)
+    k = max(1, round(fraction * len(candidates))) if candidates else 0
+    chosen = set(random.Random(seed).sample(list(candidates), k))
+    return [rid for rid in candidates if rid in chosen]
+
+
+def plan_events(candidates: Sequence[str], reviewers: Sequence[str], *, stage: str,
+                fraction: float, seed: int, by: str = "plan", is_demo: bool = False) -> list[Event]:
+    """One 'assign' event per selected record, with deterministic event ids."""
+    reviewers = parse_reviewers(reviewers)
+    chosen = select_records(candidates, fraction, seed)
+    key = hashlib.sha256(f"{stage}|{','.join(reviewers)}|{fraction}|{seed}|{len(candidates)}".encode()).hexdigest()[:16]
+    payload = {"reviewers": list(reviewers), "fraction": fraction, "seed": seed, "plan": key}
+    return [
+        Event(record_id=rid, stage=stage, reviewer=by, action="assign", payload=payload,
+              is_demo=is_demo, event_uuid=str(uuid.uuid5(_NAMESPACE, f"{key}|{rid}")))
+        for rid in chosen
+    ]

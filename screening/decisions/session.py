@@ -1,0 +1,281 @@
+"""The interactive screening session as a terminal-free state machine.
+
+Why separate from the terminal: the rules (which record comes next, what a key does, when a
+reason is required, what undo undoes, where a resumed session starts) are the part worth
+testing, and they should not depend on raw-mode key reading or rich rendering. The CLI
+(`screening screen`) only renders :meth:`ScreeningSession.view` and feeds keys to
+:meth:`ScreeningSession.press` / text to :meth:`ScreeningSession.submit_text`.
+
+Keys in the record state: ``i`` include, ``e`` exclude (opens the reason picker), ``m``
+maybe, ``s`` skip (for this session only), ``u`` undo (the last decision of this session,
+else this reviewer's latest standing decision at this stage), ``n`` note, ``q`` quit; at
+full text also ``r`` report not retrieved and ``a`` attach a report path/URL. In the reason
+picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc = cancel.
+
+Blinding: the session never reads other reviewers' decisions into the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from screening.decisions.api import Review, build_event
+from screening.decisions.views import (
+    assignments, entries_from_rows, record_outcomes, records_in_play, standing_decisions, training_labels,
+)
+from screening.errors import DecisionError
+
+RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
+FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report"}
+ENTER = ("\r", "\n", "")
+ESC = "\x1b"
+
+
+@dataclass
+class SessionView:
+    """Everything the terminal needs to draw one screen."""
+
+    state: str                        # 'record', 'reason', 'note', 'attach', 'done'
+    record: dict[str, Any] | None
+    stage: str
+    reviewer: str
+    decided: int                      # records this reviewer has a standing decision on
+    remaining: int                    # records left in this reviewer's queue
+    total: int                        # records to screen at this stage
+    message: str = ""
+    reasons: tuple[str, ...] = ()
+    reason_required: bool = False
+    keys: dict[str, str] = field(default_factory=dict)
+    stopping: dict[str, Any] | None = None
+
+
+class ScreeningSession:
+    def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
+                 is_demo: bool = False,
+                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None) -> None:
+        if not reviewer.strip():
+            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        self.review = review
+        self.reviewer = reviewer
+        self.stage = stage
+        self.is_demo = is_demo
+        self.stopping_fn = stopping
+        self.state = "record"
+        self.message = ""
+        self.skipped: set[str] = set()
+        self.done_here: list[str] = []          # records decided in this session (for undo)
+        self._pending_action = ""
+        self.entries: pd.DataFrame | None = None
+        self._stopping_at: int | None = None
+        self._stopping_cache: dict[str, Any] | None = None
+        self._refresh()
+
+    # -- queue ---------------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Read the events appended since the last refresh (by anyone: other reviewers may be
+        screening the same review right now) and reclassify only the records they touch, so a
+        key press costs O(new events), not O(log)."""
+        last = int(self.entries["id"].iloc[-1]) if self.entries is not None and len(self.entries) else 0
+        new = entries_from_rows(self.review.open().rows(after=last))
+        if self.entries is None:
+            self.entries = new
+            self._order = list(records_in_play(self.review.records)["record_id"])
+            self._in_play = set(self._order)
+            self._eligible: set[str] = set()
+            self._blocked: set[str] = set()
+            self._mine: set[str] = set()
+            self._classify(self.entries, self._order)
+        elif len(new):
+            self.entries = pd.concat([self.entries, new], ignore_index=True)
+            touched = set(new["record_id"])
+            self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
+        self.queue = [r for r in self._order
+                      if r in self._eligible and r not in self._blocked and r not in self.skipped]
+        self.total = len(self._eligible)
+        self.decided = len(self._mine)
+        if not self.queue and self.state != "done":
+            self.state = "done"
+
+    def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:
+        """Recompute eligibility / blocked / mine for ``rids`` from ``sub`` (their events).
+
+        Blocked: this reviewer has a standing decision, the record is settled, or it is
+        dual-assigned to other reviewers.
+        """
+        standing = standing_decisions(sub, self.stage)
+        outcomes = record_outcomes(sub, self.stage)
+        plan = assignments(sub, self.stage)
+        ta = record_outcomes(sub, "title_abstract") if self.stage == "full_text" else {}
+        me = (self.reviewer, "screener")
+        for rid in rids:
+            for bucket in (self._eligible, self._blocked, self._mine):
+                bucket.discard(rid)
+            if rid not in self._in_play:
+                continue
+            if self.stage == "full_text":
+                o = ta.get(rid)
+                if o is None or o.status != "final" or o.decision != "include":
+                    continue
+            self._eligible.add(rid)
+            mine = me in standing.get(rid, {})
+            if mine:
+                self._mine.add(rid)
+            o = outcomes.get(rid)
+            if mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid]):
+                self._blocked.add(rid)
+
+    @property
+    def current(self) -> str | None:
+        return self.queue[0] if self.queue else None
+
+    def view(self) -> SessionView:
+        keys = dict(RECORD_KEYS)
+        if self.stage == "full_text":
+            keys.update(FULL_TEXT_KEYS)
+        reasons = self.review.reasons(self.stage)
+        rec = self.review.record(self.current) if self.current else None
+        return SessionView(
+            state=self.state, record=rec, stage=self.stage, reviewer=self.reviewer,
+            decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message,
+            reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
+            keys=keys, stopping=self._stopping(),
+        )
+
+    def _stopping(self) -> dict[str, Any] | None:
+        """The stopping rule's estimate, recomputed after every 10 new events (it reads every
+        label, which costs more than a key press should)."""
+        if self.stopping_fn is None or self.stage != "title_abstract":
+            return None
+        n = len(self.entries)
+        if self._stopping_at is not None and n - self._stopping_at < 10:
+            return self._stopping_cache
+        self._stopping_at = n
+        try:
+            self._stopping_cache = self.stopping_fn(self.review.records, training_labels(self.entries))
+        except Exception:   # the estimate is optional: never let it break screening
+            self._stopping_cache = None
+        return self._stopping_cache
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def press(self, key: str) -> None:
+        """Apply one key press in the current state."""
+        self.message = ""
+        if self.state == "done":
+            if key == "u":
+                self._undo()
+            return
+        if self.state == "reason":
+            self._press_reason(key)
+            return
+        if self.state in ("note", "attach"):
+            return                               # waiting for submit_text
+        key = key.lower()
+        if key == "q":
+            self.state = "done"
+        elif key == "i":
+            self._decide("include")
+        elif key == "m":
+            self._decide("maybe")
+        elif key == "e":
+            self._pending_action = "exclude"
+            self.state = "reason"
+        elif key == "s":
+            if self.current:
+                self.skipped.add(self.current)
+                self.message = f"skipped {self.current}"
+                self._refresh()
+        elif key == "u":
+            self._undo()
+        elif key == "n":
+            self.state = "note"
+        elif key == "r" and self.stage == "full_text":
+            self._decide("not_retrieved")
+        elif key == "a" and self.stage == "full_text":
+            self.state = "attach"
+        else:
+            self.message = f"unknown key {key!r}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
+
+    def _press_reason(self, key: str) -> None:
+        reasons = self.review.reasons(self.stage)
+        if key == ESC:
+            self.state, self._pending_action = "record", ""
+            self.message = "cancelled"
+            return
+        if key in ENTER:
+            if self.stage == "full_text":
+                self.message = "a reason is required for full-text exclusions: press its number"
+                return
+            self._decide(self._pending_action, "")
+            return
+        if key.isdigit() and 1 <= int(key) <= min(9, len(reasons)):
+            self._decide(self._pending_action, reasons[int(key) - 1])
+            return
+        self.message = f"press 1-{min(9, len(reasons))}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
+
+    def submit_text(self, text: str) -> None:
+        """Finish a note or an attach-report prompt (empty text cancels)."""
+        rid, state = self.current, self.state
+        self.state = "record"
+        text = text.strip()
+        if not text or rid is None:
+            self.message = "cancelled"
+            return
+        if state == "note":
+            self._append(rid, "note", note=text)
+            self.message = f"note added to {rid}"
+        elif state == "attach":
+            self._append(rid, "attach_report", payload={"report": text})
+            self.message = f"report attached to {rid}"
+        self._refresh()
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _append(self, rid: str, action: str, *, reason: str = "", note: str = "",
+                payload: dict[str, Any] | None = None) -> None:
+        ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
+                         stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
+                         sought=self._eligible)
+        self.review.open().append([ev])
+
+    def _decide(self, action: str, reason: str = "") -> None:
+        rid = self.current
+        self.state, self._pending_action = "record", ""
+        if rid is None:
+            return
+        try:
+            self._append(rid, action, reason=reason)
+        except DecisionError as err:
+            self.message = str(err)
+            return
+        self.done_here.append(rid)
+        self.message = f"{rid}: {action.replace('_', ' ')}" + (f" ({reason})" if reason else "")
+        self._refresh()
+
+    def _undo(self) -> None:
+        standing = standing_decisions(self.entries, self.stage)
+        mine = {rid: by[(self.reviewer, "screener")] for rid, by in standing.items()
+                if (self.reviewer, "screener") in by}
+        target = None
+        while self.done_here:
+            cand = self.done_here.pop()
+            if cand in mine:
+                target = cand
+                break
+        if target is None and mine:
+            target = max(mine.values(), key=lambda s: s.event_id).record_id
+        if target is None:
+            self.message = "nothing to undo"
+            return
+        self._append(target, "undo")
+        self.skipped.discard(target)
+        self.state = "record"
+        self._refresh()
+        if target in self.queue:            # show the undone record again, now
+            self.queue.remove(target)
+            self.queue.insert(0, target)
+        self.message = f"undid {mine[target].decision} on {target}"

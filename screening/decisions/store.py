@@ -1,0 +1,216 @@
+"""The decision log: an append-only event store behind one small interface.
+
+Why append-only: a screening decision is evidence. Changing one's mind, undoing, adjudicating
+are all *new* events, so the history an auditor (or the PRISMA report) reads is the history
+that happened. The SQLite implementation enforces this with triggers that abort any UPDATE or
+DELETE on ``events``.
+
+Durability: WAL journal with ``synchronous=FULL`` — every committed decision is fsynced to
+the WAL before the write returns, so a process killed (even by SIGKILL) or a power cut loses
+at most the decision being written. Each write is one short ``BEGIN IMMEDIATE`` transaction
+with a generous ``busy_timeout``, so concurrent screeners on the same review serialise their
+writes instead of failing. ``event_uuid`` is UNIQUE and inserts use ``ON CONFLICT DO NOTHING``,
+so a retried write never duplicates an event.
+
+A server database can be added later by implementing :class:`DecisionStore`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+from screening.errors import DecisionError
+
+STAGES: tuple[str, ...] = ("title_abstract", "full_text")
+ROLES: tuple[str, ...] = ("screener", "adjudicator")
+ACTIONS: tuple[str, ...] = (
+    "include", "exclude", "maybe", "undo", "note", "not_retrieved", "attach_report", "assign",
+)
+DECISION_ACTIONS: frozenset[str] = frozenset({"include", "exclude", "maybe", "not_retrieved"})
+
+COLUMNS: tuple[str, ...] = (
+    "id", "event_uuid", "record_id", "stage", "reviewer", "role", "action", "reason", "note",
+    "ranking_id", "created_at", "is_demo", "payload",
+)
+
+SCHEMA_VERSION = 1
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_uuid  TEXT NOT NULL UNIQUE,
+    record_id   TEXT NOT NULL,
+    stage       TEXT NOT NULL CHECK (stage IN ({", ".join(repr(s) for s in STAGES)})),
+    reviewer    TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ROLES)})),
+    action      TEXT NOT NULL CHECK (action IN ({", ".join(repr(a) for a in ACTIONS)})),
+    reason      TEXT NOT NULL DEFAULT '',
+    note        TEXT NOT NULL DEFAULT '',
+    ranking_id  TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    is_demo     INTEGER NOT NULL DEFAULT 0 CHECK (is_demo IN (0, 1)),
+    payload     TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX IF NOT EXISTS events_record ON events(record_id, stage);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a new event instead'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record an undo event instead'); END;
+"""
+
+
+def utc_now() -> str:
+    """ISO-8601 UTC with microseconds (sortable as text)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the log. ``id`` is assigned by the store; everything else by the writer."""
+
+    record_id: str
+    stage: str
+    reviewer: str
+    action: str
+    role: str = "screener"
+    reason: str = ""
+    note: str = ""
+    ranking_id: str = ""
+    is_demo: bool = False
+    payload: dict[str, Any] = field(default_factory=dict)
+    event_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created_at: str = field(default_factory=utc_now)
+
+    def check(self) -> None:
+        """Reject values the table's CHECK constraints would reject, with a useful message."""
+        if self.stage not in STAGES:
+            raise DecisionError(f"unknown stage {self.stage!r}", record=self.record_id,
+                                hint=f"use one of: {', '.join(STAGES)}")
+        if self.role not in ROLES:
+            raise DecisionError(f"unknown role {self.role!r}", record=self.record_id,
+                                hint=f"use one of: {', '.join(ROLES)}")
+        if self.action not in ACTIONS:
+            raise DecisionError(f"unknown action {self.action!r}", record=self.record_id,
+                                hint=f"use one of: {', '.join(ACTIONS)}")
+        if not self.reviewer.strip():
+            raise DecisionError("a reviewer name is required", record=self.record_id,
+                                hint="pass --reviewer NAME")
+        if not str(self.record_id).strip():
+            raise DecisionError("a record id is required", hint="pass --record ID")
+
+    def row(self) -> tuple[Any, ...]:
+        d = asdict(self)
+        return (
+            d["event_uuid"], str(d["record_id"]), d["stage"], d["reviewer"], d["role"], d["action"],
+            d["reason"] or "", d["note"] or "", d["ranking_id"] or "", d["created_at"],
+            1 if d["is_demo"] else 0, json.dumps(d["payload"] or {}, sort_keys=True),
+        )
+
+
+@runtime_checkable
+class DecisionStore(Protocol):
+    """What the rest of the package needs from a log. Implement this for a server database."""
+
+    def append(self, events: Iterable[Event]) -> int:
+        """Write all events in ONE transaction (all or nothing); return how many were new."""
+
+    def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
+        """Events with id > ``after`` (all by default), in append order, as :data:`COLUMNS` tuples."""
+
+    def close(self) -> None: ...
+
+
+class SQLiteStore:
+    """The default store: ``decisions.sqlite`` in the review's output folder."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, busy_timeout_ms: int = 60_000) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise DecisionError("no decision log yet", path=self.path,
+                                hint="record a decision first (screening screen / decide)")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                         isolation_level=None, check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._init_schema()
+        except sqlite3.DatabaseError as err:
+            raise DecisionError(f"cannot open the decision log: {err}", path=self.path,
+                                hint="the file is not a screening decision log, or is damaged") from None
+
+    def _init_schema(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in _split_sql(_DDL):
+                self._conn.execute(stmt)
+            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def append(self, events: Iterable[Event]) -> int:
+        events = list(events)
+        for ev in events:
+            ev.check()
+        if not events:
+            return 0
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO events (event_uuid, record_id, stage, reviewer, role, action, reason,"
+                " note, ranking_id, created_at, is_demo, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(event_uuid) DO NOTHING",
+                [ev.row() for ev in events],
+            )
+            added = conn.total_changes - before
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return added
+
+    def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
+        cur = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
+        return cur.fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split the DDL into statements (triggers contain ';' inside BEGIN..END)."""
+    out, buf, in_trigger = [], [], False
+    for line in script.strip().splitlines():
+        buf.append(line)
+        upper = line.strip().upper()
+        if upper.startswith("CREATE TRIGGER"):
+            in_trigger = True
+        if (in_trigger and upper.endswith("END;")) or (not in_trigger and upper.endswith(";")):
+            out.append("\n".join(buf))
+            buf, in_trigger = [], False
+    return out
+
+
+def open_store(path: str | Path, *, create: bool = True) -> DecisionStore:
+    """The store for a log path (only SQLite today)."""
+    return SQLiteStore(path, create=create)

@@ -1,0 +1,313 @@
+"""Derived views of the decision log: standing decisions, finals, conflicts, progress, blinding.
+
+Everything here is a pure function of the event log (a DataFrame from :func:`load_entries`)
+and, where needed, the records table. Nothing is stored twice: PRISMA counts, the ranker's
+training labels, `status` and `conflicts` all derive from the same rules, so they agree.
+
+Rules (documented for users in docs/screening.md):
+
+* A reviewer's *standing* decision on a record at a stage is their latest decision event
+  (include / exclude / maybe / not_retrieved) after undos: each ``undo`` cancels that
+  reviewer's most recent not-yet-undone decision on the record (undos stack).
+* A record's *final* decision: the latest standing adjudicator decision if any
+  (``resolved_by='adjudication'``); else, when every screener with a standing decision agrees
+  on include / exclude / not_retrieved — and, for a record dual-assigned by ``screening
+  assign``, every assigned reviewer has decided — that value (``'single'`` for one
+  reviewer, ``'agreement'`` for two or more). ``maybe`` is never final. Records without a
+  final decision are left out of :func:`final_decisions` (no 'pending' rows).
+* A *conflict*: no adjudicator decision, at least two screeners with standing decisions, and
+  they are not unanimous — or any of them is ``maybe`` (maybe disagrees with include, with
+  exclude, and maybe+maybe needs a tie-breaker too).
+* Blinding: a non-adjudicator viewer sees another reviewer's events on a record only once the
+  viewer has a standing decision on it (:func:`visible_entries`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+from screening.decisions.store import COLUMNS, DECISION_ACTIONS, SQLiteStore
+
+FINAL_VALUES = ("include", "exclude", "not_retrieved")
+
+
+def empty_entries() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("id", "is_demo") else object)
+                         for c in COLUMNS})
+
+
+def entries_from_rows(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    rows = list(rows)
+    if not rows:
+        return empty_entries()
+    df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
+    for c in COLUMNS:
+        df[c] = df[c].astype("int64") if c in ("id", "is_demo") else df[c].astype(object)
+    return df
+
+
+def load_entries(db_path: str | Path) -> pd.DataFrame:
+    """Every event of the log, in append order (an empty frame if there is no log yet)."""
+    path = Path(db_path)
+    if not path.exists():
+        return empty_entries()
+    with SQLiteStore(path, create=False) as store:
+        return entries_from_rows(store.rows())
+
+
+# ---------------------------------------------------------------------------------------------
+# Standing decisions
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A reviewer's current decision on one record at one stage."""
+
+    record_id: str
+    reviewer: str
+    role: str
+    decision: str
+    reason: str
+    note: str
+    event_id: int
+    created_at: str
+
+
+def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tuple[str, str], Standing]]:
+    """record_id -> {(reviewer, role): Standing}, after applying undos."""
+    stacks: dict[tuple[str, str, str], list[Standing]] = {}
+    sub = entries[entries["stage"] == stage]
+    cols = [sub[c].tolist() for c in ("record_id", "reviewer", "role", "action", "reason", "note", "id", "created_at")]
+    for rid, reviewer, role, action, reason, note, eid, created in zip(*cols):
+        if action in DECISION_ACTIONS:
+            stacks.setdefault((rid, reviewer, role), []).append(
+                Standing(rid, reviewer, role, action, reason, note, int(eid), created))
+        elif action == "undo":
+            stack = stacks.get((rid, reviewer, role))
+            if stack:
+                stack.pop()
+    out: dict[str, dict[tuple[str, str], Standing]] = {}
+    for (rid, reviewer, role), stack in stacks.items():
+        if stack:
+            out.setdefault(rid, {})[(reviewer, role)] = stack[-1]
+    return out
+
+
+def assignments(entries: pd.DataFrame, stage: str) -> dict[str, tuple[str, ...]]:
+    """record_id -> reviewers who must both decide it (latest 'assign' event wins)."""
+    out: dict[str, tuple[str, ...]] = {}
+    parsed: dict[str, tuple[str, ...]] = {}      # one plan = one payload text, parsed once
+    sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
+    for rid, payload in zip(sub["record_id"].tolist(), sub["payload"].tolist()):
+        if payload not in parsed:
+            try:
+                parsed[payload] = tuple(json.loads(payload or "{}").get("reviewers", ()))
+            except json.JSONDecodeError:
+                parsed[payload] = ()
+        reviewers = parsed[payload]
+        if reviewers:
+            out[rid] = reviewers
+        else:
+            out.pop(rid, None)   # an empty plan un-assigns
+    return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    record_id: str
+    status: str            # 'final', 'conflict', 'pending'
+    decision: str          # final value, or '' when not final
+    reason: str
+    resolved_by: str       # 'single', 'agreement', 'adjudication', or ''
+    screeners: tuple[Standing, ...]
+    adjudicator: Standing | None
+
+
+def record_outcomes(entries: pd.DataFrame, stage: str) -> dict[str, Outcome]:
+    """Classify every record that has at least one standing decision at ``stage``."""
+    standing = standing_decisions(entries, stage)
+    plan = assignments(entries, stage)
+    out: dict[str, Outcome] = {}
+    for rid, by in standing.items():
+        screeners = tuple(sorted((s for (_, role), s in by.items() if role == "screener"),
+                                 key=lambda s: s.event_id))
+        adjs = [s for (_, role), s in by.items() if role == "adjudicator" and s.decision != "maybe"]
+        if adjs:
+            adj = max(adjs, key=lambda s: s.event_id)
+            out[rid] = Outcome(rid, "final", adj.decision, adj.reason, "adjudication", screeners, adj)
+            continue
+        if not screeners:
+            continue
+        values = {s.decision for s in screeners}
+        assigned = plan.get(rid, ())
+        decided = {s.reviewer for s in screeners}
+        if len(screeners) >= 2 and (len(values) > 1 or "maybe" in values):
+            out[rid] = Outcome(rid, "conflict", "", "", "", screeners, None)
+            continue
+        if "maybe" in values or any(r not in decided for r in assigned):
+            out[rid] = Outcome(rid, "pending", "", "", "", screeners, None)
+            continue
+        value = next(iter(values))
+        reason = next((s.reason for s in screeners if s.reason), "")
+        resolved = "single" if len(screeners) == 1 else "agreement"
+        out[rid] = Outcome(rid, "final", value, reason, resolved, screeners, None)
+    return out
+
+
+def final_decisions(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """One row per record with a settled outcome at ``stage`` (see the module rules).
+
+    Columns: record_id, decision ('include' | 'exclude' | 'not_retrieved'), reason,
+    resolved_by ('single' | 'agreement' | 'adjudication'). Unsettled records are absent.
+    The reason is the adjudicator's, else the earliest non-empty reason among the agreeing
+    reviewers (full-text exclusions always carry one: it is required when recorded).
+    Full text: only records whose title/abstract final decision is include are listed.
+    """
+    outcomes = record_outcomes(entries, stage).values()
+    if stage == "full_text":   # only reports sought count (a record whose title/abstract include
+        # was later undone keeps its full-text events in the log, but no longer counts)
+        sought = {o.record_id for o in record_outcomes(entries, "title_abstract").values()
+                  if o.status == "final" and o.decision == "include"}
+        outcomes = [o for o in outcomes if o.record_id in sought]
+    rows = [
+        {"record_id": o.record_id, "decision": o.decision, "reason": o.reason,
+         "resolved_by": o.resolved_by}
+        for o in outcomes if o.status == "final"
+    ]
+    df = pd.DataFrame(rows, columns=["record_id", "decision", "reason", "resolved_by"])
+    return df.astype(object)
+
+
+def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """Long table of open conflicts: one row per (record, screener) with their standing decision."""
+    rows = []
+    for o in record_outcomes(entries, stage).values():
+        if o.status != "conflict":
+            continue
+        for s in o.screeners:
+            rows.append({"record_id": o.record_id, "reviewer": s.reviewer, "decision": s.decision,
+                         "reason": s.reason, "note": s.note, "created_at": s.created_at})
+    return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision", "reason", "note", "created_at"]).astype(object)
+
+
+def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
+    """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
+
+    The final decision where there is one; otherwise the latest standing include/exclude of
+    any reviewer, so the ranker learns from every decision made so far. Rows come in the
+    order records were first decided (deterministic for a given log).
+    """
+    finals = {o.record_id: o.decision for o in record_outcomes(entries, "title_abstract").values()
+              if o.status == "final" and o.decision in ("include", "exclude")}
+    latest: dict[str, tuple[int, str]] = {}
+    for rid, by in standing_decisions(entries, "title_abstract").items():
+        for s in by.values():
+            if s.decision in ("include", "exclude") and (rid not in latest or s.event_id > latest[rid][0]):
+                latest[rid] = (s.event_id, s.decision)
+    labels = {rid: d for rid, (_, d) in latest.items()}
+    labels.update(finals)
+    rows = [{"record_id": rid, "label": 1 if d == "include" else 0} for rid, d in labels.items()]
+    df = pd.DataFrame(rows, columns=["record_id", "label"])
+    return df.astype({"record_id": object, "label": "int64"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Which records are screened
+
+
+def records_in_play(records: pd.DataFrame) -> pd.DataFrame:
+    """Records to screen at title/abstract, in screening order (rank, else file order)."""
+    keep = pd.Series(True, index=records.index)
+    if "duplicate_of" in records.columns:
+        keep &= records["duplicate_of"].fillna("").astype(str).eq("")
+    if "rule_decision" in records.columns:
+        keep &= ~records["rule_decision"].fillna("").astype(str).eq("exclude")
+    out = records[keep]
+    if "rank" in out.columns and out["rank"].notna().any():
+        order = out.assign(_pos=range(len(out)))
+        out = order.sort_values(["rank", "_pos"], na_position="last", kind="stable").drop(columns="_pos")
+    return out
+
+
+def eligible_records(records: pd.DataFrame, entries: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The records to screen at ``stage``: in play, or (full text) included at title/abstract."""
+    play = records_in_play(records)
+    if stage == "full_text":
+        finals = final_decisions(entries, "title_abstract")
+        sought = set(finals.loc[finals["decision"] == "include", "record_id"])
+        play = play[play["record_id"].isin(sought)]
+    return play
+
+
+def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> dict[str, Any]:
+    """Where a stage stands (unblinded; the CLI redacts it per viewer).
+
+    Keys: stage, total (records to screen), screened (settled), remaining (total - screened),
+    started (>= 1 standing decision), conflicts_open, pending (awaiting a second reviewer
+    or 'maybe'), final {include, exclude, not_retrieved}, per_reviewer {name: {decided,
+    include, exclude, maybe, not_retrieved}}, reports_attached (full text).
+    """
+    eligible = set(eligible_records(records, entries, stage)["record_id"])
+    outcomes = {rid: o for rid, o in record_outcomes(entries, stage).items() if rid in eligible}
+    final = {v: 0 for v in FINAL_VALUES}
+    for o in outcomes.values():
+        if o.status == "final":
+            final[o.decision] += 1
+    per: dict[str, dict[str, int]] = {}
+    for rid, by in standing_decisions(entries, stage).items():
+        if rid not in eligible:
+            continue
+        for (reviewer, role), s in by.items():
+            name = reviewer if role == "screener" else f"{reviewer} (adjudicator)"
+            d = per.setdefault(name, {"decided": 0, "include": 0, "exclude": 0, "maybe": 0, "not_retrieved": 0})
+            d["decided"] += 1
+            d[s.decision] += 1
+    screened = sum(final.values())
+    attached = entries[(entries["stage"] == stage) & (entries["action"] == "attach_report")]
+    return {
+        "stage": stage,
+        "total": len(eligible),
+        "screened": screened,
+        "remaining": len(eligible) - screened,
+        "started": len(outcomes),
+        "conflicts_open": sum(o.status == "conflict" for o in outcomes.values()),
+        "pending": sum(o.status == "pending" for o in outcomes.values()),
+        "final": final,
+        "per_reviewer": dict(sorted(per.items())),
+        "reports_attached": int(attached.loc[attached["record_id"].isin(eligible), "record_id"].nunique()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Blinding
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking. ``name=None`` and not adjudicator: sees nobody's decisions."""
+
+    name: str | None = None
+    adjudicator: bool = False
+
+
+def visible_entries(entries: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """The events ``viewer`` may see: their own, 'assign' plans, and others' events on a
+    (record, stage) only where the viewer has a standing decision. Adjudicators see all."""
+    if viewer.adjudicator or entries.empty:
+        return entries
+    decided: set[tuple[str, str]] = set()
+    if viewer.name:
+        for stage in entries["stage"].unique():
+            for rid, by in standing_decisions(entries, stage).items():
+                if any(rev == viewer.name for rev, _ in by):
+                    decided.add((rid, stage))
+    own = entries["reviewer"].eq(viewer.name) if viewer.name else pd.Series(False, index=entries.index)
+    plan = entries["action"].eq("assign")
+    seen = pd.Series([(r, s) in decided for r, s in zip(entries["record_id"], entries["stage"])],
+                     index=entries.index, dtype=bool)
+    return entries[own | plan | seen]

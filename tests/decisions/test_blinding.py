@@ -1,0 +1,107 @@
+"""Blinding: until a reviewer has decided a record, no command shows another's decision on it.
+
+Setup: dual plan alice+bob. bob has decided records 1 (include, note BOBSECRET1) and 2
+(exclude, reason 'wrong outcome', note BOBSECRET2); alice has decided record 2 only (include:
+a conflict). So alice may see bob on record 2, never on record 1; carol sees nothing of
+either; an adjudicator sees everything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from screening.decisions import api
+
+
+@pytest.fixture
+def planted(review: Path) -> Path:
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="bob", record_id="1", action="include", note="BOBSECRET1")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude", reason="wrong outcome", note="BOBSECRET2")
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    return review
+
+
+def jsonl(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def test_log_is_blind(planted: Path, cli) -> None:
+    code, out = cli("log", planted, "--reviewer", "alice", "--json")
+    seen = {(e["reviewer"], e["record_id"], e["action"]) for e in jsonl(out) if e["action"] != "assign"}
+    assert seen == {("bob", "2", "exclude"), ("alice", "2", "include")}
+    code, out = cli("log", planted, "--reviewer", "alice")
+    assert "BOBSECRET2" in out and "BOBSECRET1" not in out
+    code, out = cli("log", planted, "--reviewer", "carol")
+    assert "BOBSECRET" not in out and "bob" not in out.replace("alice,bob", "")
+    code, out = cli("log", planted, "--reviewer", "alice", "--record", "1")
+    assert "BOBSECRET1" not in out and "include" not in out
+    code, out = cli("log", planted)
+    assert "BOBSECRET" not in out and "exclude" not in out
+    code, out = cli("log", planted, "--as-adjudicator")
+    assert "BOBSECRET1" in out and "BOBSECRET2" in out
+
+
+def test_conflicts_are_blind(planted: Path, cli) -> None:
+    assert cli("conflicts", planted, "--reviewer", "carol", "--json")[1].strip() == ""
+    assert "no open conflicts visible" in cli("conflicts", planted)[1]
+    rows = jsonl(cli("conflicts", planted, "--reviewer", "alice", "--json")[1])
+    assert {(r["record_id"], r["reviewer"], r["decision"]) for r in rows} == {("2", "alice", "include"), ("2", "bob", "exclude")}
+    # bob excluding record 3 and dave including it: a conflict alice must not see
+    api.record_decision(planted, reviewer="bob", record_id="3", action="exclude")
+    api.record_decision(planted, reviewer="dave", record_id="3", action="include")
+    rows = jsonl(cli("conflicts", planted, "--reviewer", "alice", "--json")[1])
+    assert {r["record_id"] for r in rows} == {"2"}
+    rows = jsonl(cli("conflicts", planted, "--as-adjudicator", "--json")[1])
+    assert {r["record_id"] for r in rows} == {"2", "3"}
+
+
+def test_status_is_blind(planted: Path, cli) -> None:
+    ta = jsonl(cli("status", planted, "--reviewer", "alice", "--json")[1])[0]
+    assert ta["per_reviewer"]["bob"] == {"decided": 2}          # how many, never which way
+    assert ta["per_reviewer"]["alice"]["include"] == 1
+    assert ta["final"] is None and ta["conflicts_open"] == 1
+    carol = jsonl(cli("status", planted, "--reviewer", "carol", "--json")[1])[0]
+    assert carol["conflicts_open"] == 0 and carol["per_reviewer"]["bob"] == {"decided": 2}
+    out = cli("status", planted, "--reviewer", "carol")[1]
+    assert "include" in out  # the header
+    assert "BOBSECRET" not in out
+    adj = jsonl(cli("status", planted, "--as-adjudicator", "--json")[1])[0]
+    assert adj["per_reviewer"]["bob"]["include"] == 1 and adj["conflicts_open"] == 1
+
+
+def test_agreement_is_blind(planted: Path, cli) -> None:
+    api.record_decision(planted, reviewer="dave", record_id="1", action="exclude")
+    assert "no records decided by two reviewers visible" in cli("agreement", planted)[1]
+    assert jsonl(cli("agreement", planted, "--reviewer", "carol", "--json")[1]) == []
+    pairs = jsonl(cli("agreement", planted, "--reviewer", "alice", "--json")[1])
+    # bob x dave on record 1 is hidden from alice: only alice x bob on record 2
+    assert [(p["reviewer_a"], p["reviewer_b"], p["n"]) for p in pairs] == [("alice", "bob", 1)]
+    pairs = jsonl(cli("agreement", planted, "--as-adjudicator", "--json")[1])
+    assert {(p["reviewer_a"], p["reviewer_b"]) for p in pairs} == {("alice", "bob"), ("bob", "dave")}
+
+
+def test_decide_output_is_blind(planted: Path, cli) -> None:
+    # a note is not a decision: alice still may not learn bob's decision on record 1
+    code, out = cli("decide", planted, "-r", "alice", "--record", "1", "--note", "looks relevant")
+    assert code == 0 and "include" not in out and "bob" not in out and "pending" not in out
+    # once alice decides, the outcome (here a conflict with bob) may be shown
+    code, out = cli("decide", planted, "-r", "alice", "--record", "1", "--exclude")
+    assert code == 0 and "conflict" in out
+
+
+def test_adjudicate_sees_both_sides(planted: Path, cli) -> None:
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="s\n")
+    assert code == 0 and "BOBSECRET2" in out and "wrong outcome" in out and "record 2" in out
+
+
+def test_adjudicate_walk_records_final_decisions(planted: Path, cli) -> None:
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="e\n3\n")
+    assert code == 0 and "exclude 2 — final" in out
+    rows = jsonl(cli("log", planted, "--as-adjudicator", "--record", "2", "--json")[1])
+    assert (rows[-1]["reviewer"], rows[-1]["role"], rows[-1]["action"], rows[-1]["reason"]) == (
+        "carol", "adjudicator", "exclude", "wrong outcome")
+    assert "no open conflicts" in cli("conflicts", planted, "--as-adjudicator")[1]

@@ -1,0 +1,127 @@
+"""The whole dual-screening workflow through the CLI on 50 real records.
+
+Planted: alice and bob both include 20 records, alice includes / bob excludes 5, alice
+excludes / bob includes 10, both exclude 15 -> 15 conflicts, kappa 0.4 (see test_agreement).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from screening.decisions.views import final_decisions, load_entries
+
+
+def jsonl(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def plant(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
+    a = ["include"] * 25 + ["exclude"] * 25
+    b = ["include"] * 20 + ["exclude"] * 5 + ["include"] * 10 + ["exclude"] * 15
+    alice = tmp_path / "alice.csv"
+    alice.write_text("record_id,decision,reason,note\n" + "".join(
+        f"{rid},{d},{'wrong population' if d == 'exclude' else ''},\n" for rid, d in zip(ids, a)))
+    bob = tmp_path / "bob.csv"
+    bob.write_text("record_id,decision,reviewer\n" + "".join(f"{rid},{d},bob\n" for rid, d in zip(ids, b)))
+    return alice, bob
+
+
+def test_dual_screening_workflow(review: Path, db: Path, in_play: list[str], cli, tmp_path: Path) -> None:
+    code, out = cli("assign", review, "--reviewers", "alice,bob")
+    assert code == 0 and "50 of 50 records" in out
+    alice, bob = plant(tmp_path, in_play)
+    code, out = cli("decide", review, "--reviewer", "alice", "--from", alice)
+    assert code == 0 and "imported 50 decisions (native format, 50 new)" in out
+    code, out = cli("decide", review, "--from", bob)
+    assert code == 0 and "bob 50" in out
+
+    code, out = cli("conflicts", review, "--as-adjudicator", "--json")
+    rows = jsonl(out)
+    assert code == 0
+    assert sorted({r["record_id"] for r in rows}) == sorted(in_play[20:35])
+    assert len(rows) == 30
+    by = {(r["record_id"], r["reviewer"]): r["decision"] for r in rows}
+    assert by[(in_play[20], "alice")] == "include" and by[(in_play[20], "bob")] == "exclude"
+    assert by[(in_play[30], "alice")] == "exclude" and by[(in_play[30], "bob")] == "include"
+    code, out = cli("conflicts", review, "--as-adjudicator")
+    assert "15 open conflicts at title_abstract" in out
+
+    code, out = cli("agreement", review, "--as-adjudicator", "--json")
+    (pair,) = jsonl(out)
+    assert (pair["stage"], pair["reviewer_a"], pair["reviewer_b"]) == ("title_abstract", "alice", "bob")
+    assert pair["counts"] == [[20, 5], [10, 15]]
+    assert pair["kappa"] == 0.4 or abs(pair["kappa"] - 0.4) < 1e-12
+    assert abs(pair["se"] - 0.126996) < 1e-6 and abs(pair["ci_low"] - 0.151094) < 1e-5
+    assert abs(pair["pabak"] - 0.4) < 1e-12 and abs(pair["percent_agreement"] - 70) < 1e-9
+    code, out = cli("agreement", review, "--as-adjudicator")
+    assert "kappa=0.400 (95% CI 0.151 to 0.649; SE 0.127)" in out and "PABAK=0.400" in out
+
+    # adjudicate: a record without a conflict is refused, then every conflict is resolved
+    code, out = cli("adjudicate", review, "--reviewer", "carol", "--record", in_play[0], "--exclude")
+    assert code == 6 and "no open conflict" in out
+    for rid in in_play[20:25]:
+        assert cli("adjudicate", review, "--reviewer", "carol", "--record", rid, "--include")[0] == 0
+    for rid in in_play[25:35]:
+        code, out = cli("adjudicate", review, "--reviewer", "carol", "--record", rid, "--exclude",
+                        "--reason", "wrong intervention")
+        assert code == 0 and "final" in out
+    code, out = cli("conflicts", review, "--as-adjudicator")
+    assert "no open conflicts" in out
+    ta = final_decisions(load_entries(db), "title_abstract")
+    assert ta["decision"].value_counts().to_dict() == {"include": 25, "exclude": 25}
+    assert ta["resolved_by"].value_counts().to_dict() == {"agreement": 35, "adjudication": 15}
+    assert set(ta.loc[ta["decision"] == "include", "record_id"]) == set(in_play[:25])
+
+    # full text: the 25 included records are 'reports sought'
+    sought = in_play[:25]
+    code, out = cli("decide", review, "-r", "alice", "--record", in_play[40], "--include", "--stage", "full_text")
+    assert code == 6 and "not in full-text review" in out
+    code, out = cli("decide", review, "-r", "alice", "--record", sought[0], "--exclude", "--stage", "full_text")
+    assert code == 6 and "full-text exclusions need a reason" in out
+    assert cli("decide", review, "-r", "alice", "--record", sought[0], "--exclude", "--stage", "full_text",
+               "--reason", "wrong outcome")[0] == 0
+    assert cli("decide", review, "-r", "alice", "--record", sought[1], "--not-retrieved", "--stage", "full_text")[0] == 0
+    code, out = cli("decide", review, "-r", "alice", "--record", sought[2], "--attach", "reports/2.pdf", "--stage", "full_text")
+    assert code == 0 and "attach report" in out
+    assert cli("decide", review, "-r", "alice", "--record", sought[2], "--include", "--stage", "full_text")[0] == 0
+
+    code, out = cli("status", review, "--as-adjudicator", "--json")
+    ta_s, ft_s = jsonl(out)
+    assert (ta_s["total"], ta_s["screened"], ta_s["remaining"], ta_s["conflicts_open"]) == (50, 50, 0, 0)
+    assert ta_s["per_reviewer"]["alice"]["decided"] == 50 and ta_s["per_reviewer"]["carol (adjudicator)"]["decided"] == 15
+    assert (ft_s["total"], ft_s["screened"], ft_s["remaining"], ft_s["reports_attached"]) == (25, 3, 22, 1)
+    assert ft_s["final"] == {"include": 1, "exclude": 1, "not_retrieved": 1}
+    code, out = cli("status", review, "--as-adjudicator")
+    assert "title_abstract: 50 screened (settled), 0 remaining of 50" in out
+    assert "full_text: 3 screened (settled), 22 remaining of 25" in out
+
+    code, out = cli("log", review, "--as-adjudicator", "--record", in_play[20], "--json")
+    hist = [(e["reviewer"], e["role"], e["action"]) for e in jsonl(out)]
+    assert hist == [("plan", "screener", "assign"), ("alice", "screener", "include"),
+                    ("bob", "screener", "exclude"), ("carol", "adjudicator", "include")]
+    code, out = cli("log", review, "--as-adjudicator", "--record", sought[2])
+    assert "reports/2.pdf" in out
+
+
+def test_import_is_all_or_nothing_and_names_the_line(review: Path, db: Path, cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,decision\n1,include\n2,exclude\n424242,include\n3,include\n")
+    code, out = cli("decide", review, "--reviewer", "alice", "--from", bad)
+    assert code == 6
+    assert "bad.csv:4: unknown record '424242'" in out.replace("\n", "")
+    assert load_entries(db).empty
+    bad.write_text("record_id,decision\n1,include\n2,perhaps\n")
+    code, out = cli("decide", review, "--reviewer", "alice", "--from", bad)
+    assert code == 6 and "bad.csv:3: unknown decision 'perhaps'" in out.replace("\n", "")
+    assert load_entries(db).empty
+
+
+def test_decide_demo_flag_and_help(review: Path, db: Path, cli) -> None:
+    assert cli("decide", review, "-r", "alice", "--record", "7", "--maybe", "--demo")[0] == 0
+    assert load_entries(db).iloc[0]["is_demo"] == 1
+    code, out = cli("log", review, "--reviewer", "alice")
+    assert "maybe [demo]" in out
+    for cmd in ("screen", "decide", "assign", "conflicts", "adjudicate", "agreement", "status", "log"):
+        code, out = cli(cmd, "--help")
+        assert code == 0 and "Review TOML" in out

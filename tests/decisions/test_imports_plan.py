@@ -1,0 +1,93 @@
+"""Bulk import formats (Rayyan, ASReview LAB) and dual-screening plans."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from screening.decisions import api
+from screening.decisions.plan import select_records
+from screening.decisions.views import assignments, final_decisions, load_entries
+from screening.errors import DecisionError, InputError
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_rayyan_articles_export(review: Path, db: Path, tmp_path: Path, source_rows) -> None:
+    recs = source_rows.set_index("record_id")
+    r1, r2, r3 = recs.loc["1"], recs.loc["2"], recs.loc["3"]
+    path = write_csv(tmp_path / "articles.csv",
+                     ["key", "title", "authors", "journal", "year", "abstract", "notes", "pubmed_id"], [
+        ["rayyan-101", r1.title, r1.authors, "", r1.year, "",
+         'RAYYAN-INCLUSION: {"Ana"=>"Included", "Ben"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: wrong population',
+         r1.pmid],
+        # no pubmed_id: matched by the normalised title (case and punctuation differ)
+        ["rayyan-102", r2.title.upper().rstrip("."), "", "", "", "",
+         'RAYYAN-INCLUSION: {"Ana"=>"Excluded", "Ben"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: wrong outcome', ""],
+        ["rayyan-103", r3.title, "", "", "", "", 'RAYYAN-INCLUSION: {"Ana"=>"Maybe"}', r3.pmid],
+        ["rayyan-104", "Not screened in Rayyan", "", "", "", "", "", ""],
+    ])
+    res = api.import_decisions(review, path)
+    assert res["format"] == "rayyan" and res["per_reviewer"] == {"Ana": 3, "Ben": 2}
+    got = {(r.record_id, r.reviewer, r.action, r.reason) for r in load_entries(db).itertuples()}
+    assert got == {("1", "Ana", "include", ""), ("1", "Ben", "exclude", "wrong population"),
+                   ("2", "Ana", "exclude", "wrong outcome"), ("2", "Ben", "exclude", "wrong outcome"),
+                   ("3", "Ana", "maybe", "")}
+
+
+def test_asreview_lab_export(review: Path, db: Path, tmp_path: Path, source_rows) -> None:
+    recs = source_rows
+    rows = [[r.record_id, r.title, r.abstract, lab, note]
+            for r, lab, note in zip(recs.head(4).itertuples(), ["1", "0", "", "0"], ["", "off topic", "", ""])]
+    path = write_csv(tmp_path / "asreview_export.csv",
+                     ["record_id", "title", "abstract", "included", "exported_notes_1"], rows)
+    res = api.import_decisions(review, path, reviewer="eve")
+    assert res["format"] == "asreview" and res["rows"] == 3
+    fin = final_decisions(load_entries(db), "title_abstract").set_index("record_id")["decision"].to_dict()
+    assert fin == {"1": "include", "2": "exclude", "4": "exclude"}
+    assert load_entries(db).iloc[1]["note"] == "off topic"
+
+
+def test_unrecognised_csv(review: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "x.csv", ["id", "verdict"], [["1", "yes"]])
+    with pytest.raises(InputError, match="unrecognised decisions CSV"):
+        api.import_decisions(review, path, reviewer="a")
+
+
+def test_stage_column_and_reason_rules_apply_to_imports(review: Path, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "d.csv", ["record_id", "decision", "stage"], [["1", "exclude", "full_text"]])
+    with pytest.raises(DecisionError) as err:
+        api.import_decisions(review, path, reviewer="a")
+    assert err.value.line == 2 and "not in full-text review" in str(err.value)
+
+
+def test_plan_sample_is_seeded_and_idempotent(review: Path, db: Path, in_play: list[str]) -> None:
+    a = select_records(in_play, 0.2, seed=3)
+    assert len(a) == 10 and a == select_records(in_play, 0.2, seed=3) != select_records(in_play, 0.2, seed=4)
+    assert a == [r for r in in_play if r in set(a)]          # kept in screening order
+    res = api.assign(review, "alice,bob", fraction=0.2, seed=3)
+    assert res["record_ids"] == a and res["written"] == 10
+    assert api.assign(review, "alice,bob", fraction=0.2, seed=3)["written"] == 0   # re-run: no-op
+    plan = assignments(load_entries(db), "title_abstract")
+    assert sorted(plan) == sorted(a) and set(plan.values()) == {("alice", "bob")}
+    with pytest.raises(DecisionError, match="two distinct reviewers"):
+        api.assign(review, "alice")
+    with pytest.raises(DecisionError, match="fraction"):
+        api.assign(review, "alice,bob", fraction=0)
+
+
+def test_single_screened_records_settle_with_one_decision(review: Path, db: Path, in_play: list[str]) -> None:
+    sample = api.assign(review, "alice,bob", fraction=0.2, seed=3)["record_ids"]
+    single = next(r for r in in_play if r not in sample)
+    api.record_decision(review, reviewer="alice", record_id=single, action="include")
+    api.record_decision(review, reviewer="alice", record_id=sample[0], action="include")
+    fin = final_decisions(load_entries(db), "title_abstract")
+    assert fin["record_id"].tolist() == [single]

@@ -1,0 +1,130 @@
+"""`screening screen` in a real pseudo-terminal (pexpect): keys, reason picker, undo, note,
+resume, rank order, highlighting and blinding."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+
+from screening.decisions import api
+from screening.decisions.views import load_entries
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(review: Path, reviewer: str, *extra: str) -> pexpect.spawn:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "LINES": "60", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", "screen",
+                                           str(review), "--reviewer", reviewer, *extra],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
+    return child
+
+
+def expect_record(child: pexpect.spawn, rid: str) -> str:
+    child.expect(rf"record {rid}(\x1b\[[0-9;]*m)*\r?\n")
+    head = child.before
+    child.expect(r"\[q\] quit")
+    return head + child.before
+
+
+def test_keys_reason_picker_undo_note_resume(review: Path, db: Path, in_play: list[str]) -> None:
+    child = spawn(review, "alice")
+    expect_record(child, "2")                      # the ranker's order: record 2 has rank 1
+    child.send("i")
+    screen = expect_record(child, "1")
+    assert "\x1b[" in screen and "testosterone" in screen.lower()   # rule terms highlighted
+    assert "1 decided · 49 left in your queue · 50 to screen" in screen
+    if importlib.util.find_spec("screening.ml.stopping") is not None:   # another module's estimate
+        assert "stopping rule:" in screen
+    child.send("e")
+    child.expect("Reason for exclusion")
+    child.expect("2 wrong intervention")
+    child.send("2")
+    expect_record(child, in_play[2])
+    child.send("u")                                # undo brings record 1 back
+    child.expect("undid exclude on 1")
+    expect_record(child, "1")
+    child.send("m")
+    expect_record(child, in_play[2])
+    child.send("n")
+    child.expect("note: ")
+    child.sendline("check the dose")
+    child.expect("note added")
+    child.send("s")                                # skip: not decided
+    expect_record(child, in_play[3])
+    child.send("x")
+    child.expect("unknown key")
+    child.send("q")
+    child.expect("session ended")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    e = load_entries(db)
+    got = [(r.record_id, r.action, r.reason, r.note) for r in e.itertuples()]
+    assert got == [("2", "include", "", ""), ("1", "exclude", "wrong intervention", ""),
+                   ("1", "undo", "", ""), ("1", "maybe", "", ""), (in_play[2], "note", "", "check the dose")]
+    assert set(e["ranking_id"]) == {"tfidf-lr-test"}
+
+    # resume: decided records are not shown again; the skipped one comes back first
+    child = spawn(review, "alice")
+    expect_record(child, in_play[2])
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_full_text_reason_required_and_report_keys(review: Path, db: Path) -> None:
+    for rid in ("1", "2", "3"):
+        api.record_decision(review, reviewer="bob", record_id=rid, action="include")
+    child = spawn(review, "alice", "--stage", "full_text")
+    expect_record(child, "2")
+    child.send("e")
+    child.expect("Reason for exclusion \\(required\\)")
+    child.send("\r")
+    child.expect("a reason is required")
+    child.send("4")
+    expect_record(child, "1")
+    child.send("a")
+    child.expect("report path or URL: ")
+    child.sendline("https://example.org/1.pdf")
+    child.expect("report attached")
+    child.send("i")
+    expect_record(child, "3")
+    child.send("r")
+    child.expect("nothing left to screen")
+    child.expect(pexpect.EOF)
+    e = load_entries(db)
+    ft = e[e["stage"] == "full_text"]
+    assert [(r.record_id, r.action, r.reason) for r in ft.itertuples()] == [
+        ("2", "exclude", "wrong study design"), ("1", "attach_report", ""), ("1", "include", ""),
+        ("3", "not_retrieved", "")]
+    assert '"report": "https://example.org/1.pdf"' in ft.iloc[1]["payload"]
+
+
+def test_screen_is_blind(review: Path) -> None:
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude",
+                        reason="wrong outcome", note="BOBSECRET")
+    child = spawn(review, "alice")
+    screen = expect_record(child, "2")             # dual-assigned: alice still screens it
+    child.send("q")
+    child.expect(pexpect.EOF)
+    text = screen + child.before
+    assert "BOBSECRET" not in text and "bob" not in text.lower() and "wrong outcome" not in text
+
+
+def test_line_input_fallback_without_a_tty(review: Path, db: Path) -> None:
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-c", "from screening.cli import main; main()", "screen", str(review),
+                          "--reviewer", "zoe"], input="i\ne\n1\nq\n", text=True, capture_output=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    e = load_entries(db)
+    assert [(r.record_id, r.action, r.reason) for r in e.itertuples()] == [
+        ("2", "include", ""), ("1", "exclude", "wrong population")]

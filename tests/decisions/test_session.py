@@ -1,0 +1,59 @@
+"""The screening state machine without a terminal: queue, resume, undo, reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from screening.decisions import api
+from screening.decisions.session import ESC, ScreeningSession
+from screening.decisions.views import load_entries
+
+
+def session(review: Path, who: str, stage: str = "title_abstract", **kw) -> ScreeningSession:
+    return ScreeningSession(api.Review.load(review), who, stage, **kw)
+
+
+def test_queue_skips_settled_and_others_dual_records(review: Path, in_play: list[str]) -> None:
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude")     # single-screened: settled
+    api.assign(review, "bob,carol", fraction=0.2, seed=1)
+    plan = api.assign(review, "bob,carol", fraction=0.2, seed=1)["record_ids"]
+    s = session(review, "alice")
+    assert "2" not in s.queue and not set(plan) & set(s.queue)
+    assert s.current == "1" and s.total == 50
+    s2 = session(review, "carol")                    # carol is in the plan: sees her records
+    assert set(plan) <= set(s2.queue)
+
+
+def test_undo_after_resume_and_cancelled_reason(review: Path, db: Path, in_play: list[str]) -> None:
+    s = session(review, "alice")
+    s.press("i")
+    s.press("e")
+    assert s.view().state == "reason"
+    s.press(ESC)
+    assert s.view().state == "record" and s.current == "1"
+    s.press("e")
+    s.press("\r")                                    # title/abstract: no reason needed
+    assert s.current == in_play[2]
+    s.press("q")
+    assert s.view().state == "done"
+    s = session(review, "alice")                     # a new session: undo reaches back
+    assert s.current == in_play[2] and s.decided == 2
+    s.press("u")
+    assert s.current == "1" and "undid exclude on 1" in s.view().message
+    assert [r.action for r in load_entries(db).itertuples()] == ["include", "exclude", "undo"]
+
+
+def test_stopping_estimate_is_optional(review: Path) -> None:
+    def broken(records, labels):
+        raise RuntimeError("model not trained")
+
+    assert session(review, "alice", stopping=broken).view().stopping is None
+    seen = {}
+
+    def estimate(records, labels):
+        seen["n"] = len(labels)
+        return {"estimated_remaining_relevant": 3}
+
+    api.record_decision(review, reviewer="alice", record_id="1", action="include")
+    v = session(review, "alice", stopping=estimate).view()
+    assert v.stopping == {"estimated_remaining_relevant": 3} and seen["n"] == 1

@@ -1,0 +1,137 @@
+"""Finals, conflicts, undo, training labels, progress and full-text eligibility, via the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.decisions import api
+from screening.decisions.views import (
+    Viewer, conflicts, final_decisions, load_entries, stage_progress, training_labels, visible_entries,
+)
+from screening.errors import DecisionError
+from screening.runner import latest_table
+from screening.config import load_review
+
+
+def decide(review: Path, who: str, rid: str, action: str, **kw) -> api.DecisionResult:
+    return api.record_decision(review, reviewer=who, record_id=rid, action=action, **kw)
+
+
+def finals(db: Path, stage: str = "title_abstract") -> dict[str, tuple[str, str, str]]:
+    df = final_decisions(load_entries(db), stage)
+    return {r.record_id: (r.decision, r.reason, r.resolved_by) for r in df.itertuples()}
+
+
+def test_single_dual_conflict_adjudication(review: Path, db: Path) -> None:
+    api.assign(review, "alice,bob", fraction=1.0)
+    decide(review, "alice", "1", "include")
+    assert finals(db) == {}                      # dual-assigned: waiting for bob
+    decide(review, "bob", "1", "include")
+    decide(review, "alice", "2", "include")
+    decide(review, "bob", "2", "exclude", reason="wrong outcome")
+    decide(review, "alice", "3", "maybe")
+    decide(review, "bob", "3", "maybe")
+    got = finals(db)
+    assert got == {"1": ("include", "", "agreement")}
+    c = conflicts(load_entries(db), "title_abstract")
+    assert sorted(set(c["record_id"])) == ["2", "3"]     # maybe+maybe also needs a tie-breaker
+    api.adjudicate(review, reviewer="carol", record_id="2", decision="exclude", reason="wrong outcome")
+    assert finals(db)["2"] == ("exclude", "wrong outcome", "adjudication")
+    with pytest.raises(DecisionError, match="no open conflict"):
+        api.adjudicate(review, reviewer="carol", record_id="1", decision="exclude")
+
+
+def test_undo_stacks_and_changes_are_new_events(review: Path, db: Path) -> None:
+    decide(review, "alice", "5", "include")
+    decide(review, "alice", "5", "exclude")
+    assert finals(db)["5"] == ("exclude", "", "single")
+    decide(review, "alice", "5", "undo")
+    assert finals(db)["5"] == ("include", "", "single")
+    decide(review, "alice", "5", "undo")
+    assert "5" not in finals(db)
+    with pytest.raises(DecisionError, match="no decision to undo"):
+        decide(review, "alice", "5", "undo")
+    assert load_entries(db)["action"].tolist() == ["include", "exclude", "undo", "undo"]
+
+
+def test_errors_name_the_record(review: Path) -> None:
+    with pytest.raises(DecisionError) as err:
+        decide(review, "alice", "999999", "include")
+    assert err.value.record == "999999" and err.value.exit_code == 6
+    with pytest.raises(DecisionError, match="duplicate of 53"):
+        decide(review, "alice", "54", "include")
+    with pytest.raises(DecisionError, match="excluded by the inclusion rules"):
+        decide(review, "alice", "55", "include")
+    with pytest.raises(DecisionError, match="unknown stage"):
+        decide(review, "alice", "1", "include", stage="fulltext")
+
+
+def test_full_text_stage(review: Path, db: Path) -> None:
+    with pytest.raises(DecisionError, match="not in full-text review"):
+        decide(review, "alice", "1", "include", stage="full_text")
+    for rid in ("1", "2", "3", "4"):
+        decide(review, "alice", rid, "include")
+    decide(review, "alice", "5", "exclude")
+    with pytest.raises(DecisionError, match="need a reason"):
+        decide(review, "bob", "1", "exclude", stage="full_text")
+    with pytest.raises(DecisionError, match="unknown exclusion reason"):
+        decide(review, "bob", "1", "exclude", stage="full_text", reason="boring")
+    decide(review, "bob", "1", "exclude", stage="full_text", reason="wrong study design")
+    decide(review, "bob", "2", "not_retrieved", stage="full_text")
+    decide(review, "bob", "3", "attach_report", stage="full_text", report="https://example.org/3.pdf")
+    decide(review, "bob", "3", "include", stage="full_text")
+    assert finals(db, "full_text") == {
+        "1": ("exclude", "wrong study design", "single"),
+        "2": ("not_retrieved", "", "single"),
+        "3": ("include", "", "single"),
+    }
+    with pytest.raises(DecisionError, match="full-text reports only"):
+        decide(review, "bob", "9", "not_retrieved")
+    records = latest_table(load_review(review))
+    ft = stage_progress(load_entries(db), records, "full_text")
+    assert (ft["total"], ft["screened"], ft["remaining"], ft["reports_attached"]) == (4, 3, 1, 1)
+    assert ft["final"] == {"include": 1, "exclude": 1, "not_retrieved": 1}
+    ta = stage_progress(load_entries(db), records, "title_abstract")
+    assert (ta["total"], ta["screened"], ta["remaining"]) == (50, 5, 45)
+    assert ta["per_reviewer"]["alice"]["include"] == 4
+
+
+def test_training_labels_use_every_decision(review: Path, db: Path) -> None:
+    api.assign(review, "alice,bob")
+    decide(review, "alice", "1", "include")            # awaiting bob: still a label
+    decide(review, "alice", "2", "include")
+    decide(review, "bob", "2", "exclude")              # conflict: latest of any reviewer
+    decide(review, "alice", "3", "exclude")
+    decide(review, "bob", "3", "include")
+    api.adjudicate(review, reviewer="carol", record_id="3", decision="exclude")   # final wins
+    decide(review, "alice", "4", "maybe")              # no label
+    labels = dict(zip(*training_labels(load_entries(db)).to_dict("list").values()))
+    assert labels == {"1": 1, "2": 0, "3": 0}
+
+
+def test_ranking_id_and_demo_flag_are_recorded(review: Path, db: Path) -> None:
+    decide(review, "alice", "1", "include", is_demo=True)
+    e = load_entries(db).iloc[0]
+    assert e["ranking_id"] == "tfidf-lr-test" and e["is_demo"] == 1
+    assert e["created_at"].endswith("+00:00")
+
+
+def test_visible_entries_blind_until_decided(review: Path, db: Path) -> None:
+    decide(review, "bob", "1", "include", note="bob-secret")
+    decide(review, "bob", "2", "exclude")
+    decide(review, "alice", "2", "include")
+    e = load_entries(db)
+    alice = visible_entries(e, Viewer("alice"))
+    assert set(zip(alice["reviewer"], alice["record_id"])) == {("bob", "2"), ("alice", "2")}
+    assert visible_entries(e, Viewer()).empty
+    assert len(visible_entries(e, Viewer("zoe", adjudicator=True))) == 3
+
+
+def test_full_text_finals_follow_title_abstract(review: Path, db: Path) -> None:
+    decide(review, "alice", "1", "include")
+    decide(review, "alice", "1", "include", stage="full_text")
+    assert finals(db, "full_text") == {"1": ("include", "", "single")}
+    decide(review, "alice", "1", "undo")             # no longer included at title/abstract
+    assert finals(db, "full_text") == {}
