@@ -1,0 +1,335 @@
+"""Gather a review's state and write every PRISMA output: ``generate(review) -> PrismaResult``.
+
+This is the only I/O in the package. It loads the records table (the last stage run), the
+decision log views (lazily: a review with no log is simply 'screening not started'), the
+stage reports (``<output_dir>/<stage>.json``) and the search log, computes the counts
+(:mod:`screening.prisma.counts`) and writes ``prisma.json``, ``prisma.csv``, the diagram
+(SVG/PNG/PDF) and ``report.md``/``report.html``.
+
+Reproducibility: the *review-state hash* is a sha256 over the records table, the decision
+log entries, the search log, the stage reports read and the review config; the *time* is
+the latest timestamp found in that state (decisions, searches run, dates searched), never
+the wall clock. The same state therefore gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening import __version__
+from screening.config import ReviewConfig, load_review
+from screening.errors import ReportError
+from screening.prisma.counts import PrismaCounts, compute_counts
+from screening.prisma.diagram import write_diagrams
+from screening.prisma.report import ReportContext, citation_line, funnel_line, to_html, to_markdown
+from screening.prisma.template import to_csv
+from screening.records import atomic_write_text, conform, to_csv_bytes
+
+SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version")
+_TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
+_STAGE_REPORTS = ("ingest", "dedup", "apply_rules", "rank")
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """Whether the team stopped title/abstract screening early, by which rule, at what recall."""
+
+    stopped: bool = False
+    rule: str = ""
+    recall_estimate: float | None = None
+    source: str = ""            # where we read it (rank.json, config)
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    records: pd.DataFrame
+    entries: pd.DataFrame | None
+    ta_finals: pd.DataFrame | None
+    ft_finals: pd.DataFrame | None
+    stage_reports: dict[str, dict[str, Any]]
+    searches: pd.DataFrame
+    stopping: Stopping
+    kappa: dict[str, float]
+    state_hash: str
+    state_time: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrismaResult:
+    counts: PrismaCounts
+    state: ReviewState
+    files: dict[str, Path] = field(default_factory=dict)
+    citation: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """Short JSON-able summary (what `screening run` prints)."""
+        return {"funnel": funnel_line(self.counts), "state": self.state.state_hash[:12],
+                "dir": str(next(iter(self.files.values())).parent) if self.files else ""}
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def load_stage_reports(output_dir: Path, names: tuple[str, ...] = _STAGE_REPORTS) -> dict[str, dict[str, Any]]:
+    """The StageReport JSON of each named stage that has run (missing ones are left out)."""
+    out = {}
+    for name in names:
+        path = output_dir / f"{name}.json"
+        if path.is_file():
+            try:
+                out[name] = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as err:
+                raise ReportError(f"stage report is not valid JSON: {err}", path=path,
+                                  hint="re-run `screening run --force`") from None
+    return out
+
+
+def searches_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Normalise searches (database, interface, query, date_run, limits, records, tool_version)."""
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    for col in SEARCH_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    df = df[list(SEARCH_COLUMNS)].astype(object).where(lambda d: d.notna(), "")
+    return df.map(lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))
+
+
+def load_searches(review: ReviewConfig) -> pd.DataFrame:
+    """The search log written by `screening search`, else the TOML's [[sources]] entries."""
+    for path in (review.output_dir / "search_log.jsonl", review.output_dir / "searches" / "search_log.jsonl"):
+        if path.is_file():
+            rows = []
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        raise ReportError("search log line is not JSON", path=path, line=i,
+                                          hint="the log is append-only JSONL; repair or remove that line") from None
+            return searches_frame(rows)
+    return searches_frame([{"database": s.database or Path(s.file).name, "interface": s.interface,
+                            "query": s.query, "date_run": s.date_searched, "limits": "", "records": "",
+                            "tool_version": ""} for s in review.sources])
+
+
+def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
+                                                  pd.DataFrame | None, list[str]]:
+    """(entries, title/abstract finals, full-text finals, warnings); Nones = screening not started."""
+    path = review.decisions_path
+    if not path.exists():
+        return None, None, None, []
+    try:
+        from screening.decisions.views import final_decisions, load_entries
+    except ImportError:
+        return None, None, None, [f"{path.name} exists but screening.decisions is unavailable; "
+                                  "screening counted as not started"]
+    entries = load_entries(path)
+    warnings = []
+    if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
+        warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
+                        "demonstration data (is_demo), not real screening")
+    return entries, final_decisions(entries, "title_abstract"), final_decisions(entries, "full_text"), warnings
+
+
+def _kappa(entries: pd.DataFrame | None) -> dict[str, float]:
+    """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs.
+
+    With several pairs the value is their mean weighted by records both decided.
+    """
+    if entries is None or len(entries) == 0:
+        return {}
+    try:
+        from screening.decisions.agreement import agreement_report
+    except ImportError:
+        return {}
+    sums: dict[str, tuple[float, int]] = {}
+    for pair in agreement_report(entries):
+        k, n = float(pair.stats.kappa), int(pair.stats.n)
+        if k == k and n > 0:
+            total, weight = sums.get(pair.stage, (0.0, 0))
+            sums[pair.stage] = (total + k * n, weight + n)
+    return {stage: round(total / weight, 3) for stage, (total, weight) in sorted(sums.items())}
+
+
+def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
+    """Read the stopping decision from rank.json (details.stopping / details) or the [rank] config."""
+    rank = reports.get("rank", {})
+    details = rank.get("details", {}) or {}
+    info = details.get("stopping") if isinstance(details.get("stopping"), dict) else details
+    stopped = bool(info.get("stopped", False))
+    rule = str(info.get("rule") or info.get("stopping_rule") or "")
+    recall = info.get("recall_estimate", info.get("estimated_recall"))
+    source = "rank.json" if stopped else ""
+    cfg = review.stages.get("rank")
+    raw = review.raw.get("rank", {}) if isinstance(review.raw.get("rank"), dict) else {}
+    if not stopped and (getattr(cfg, "stopped", False) or raw.get("stopped", False)):
+        stopped, source = True, "config"
+        rule = rule or str(getattr(cfg, "stopping_rule", "") or raw.get("stopping_rule", ""))
+    recall_f = float(recall) if isinstance(recall, (int, float)) else None
+    return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source)
+
+
+def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
+    """The latest timestamp recorded in the state (ISO 8601), or '' when none is recorded."""
+    values: list[pd.Series] = []
+    if entries is not None:
+        for col in _TIME_COLUMNS:
+            if col in entries.columns:
+                values.append(entries[col].astype(str))
+                break
+    values.append(searches["date_run"].astype(str))
+    stamps = pd.to_datetime(pd.concat(values, ignore_index=True), errors="coerce", utc=True, format="mixed")
+    stamps = stamps.dropna()
+    if stamps.empty:
+        return ""
+    latest = stamps.max()
+    return latest.strftime("%Y-%m-%dT%H:%M:%SZ") if (latest.hour, latest.minute, latest.second) != (0, 0, 0) \
+        else latest.strftime("%Y-%m-%d")
+
+
+def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd.DataFrame,
+               reports: dict[str, dict[str, Any]], config_raw: Any) -> str:
+    h = hashlib.sha256()
+    for label, blob in (
+        ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
+        ("decisions", to_csv_bytes(entries) if entries is not None else b""),
+        ("searches", to_csv_bytes(searches)),
+        ("reports", json.dumps(reports, sort_keys=True, default=str).encode()),
+        ("config", json.dumps(config_raw, sort_keys=True, default=str).encode()),
+    ):
+        h.update(label.encode() + b"\0" + hashlib.sha256(blob).digest())
+    return h.hexdigest()
+
+
+def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
+               ta_finals: pd.DataFrame | None = None, ft_finals: pd.DataFrame | None = None) -> ReviewState:
+    """Everything PRISMA needs from disk. ``records``/finals may be given (runner, tests)."""
+    if records is None:
+        from screening.runner import latest_table
+
+        records = latest_table(review)
+    entries, ta, ft, warnings = load_decisions(review)
+    if ta_finals is not None or ft_finals is not None:
+        ta, ft = ta_finals, ft_finals
+    # only stages the review enables: a stage dropped from the TOML leaves a stale report behind
+    enabled = tuple(n for n in _STAGE_REPORTS if n == "ingest" or n in review.stages)
+    reports = load_stage_reports(review.output_dir, enabled)
+    searches = load_searches(review)
+    digest = state_hash(records, entries, searches, reports, review.raw)
+    if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)
+        h = hashlib.sha256(digest.encode())
+        for label, frame in (("ta", ta), ("ft", ft)):
+            h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
+        digest = h.hexdigest()
+    return ReviewState(
+        records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
+        searches=searches, stopping=stopping_state(review, reports), kappa=_kappa(entries),
+        state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
+    )
+
+
+# ---- writing ---------------------------------------------------------------------------------
+
+
+def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
+    rec = state.records
+    dup_rules: dict[str, int] = {}
+    if "dup_rule" in rec.columns and "duplicate_of" in rec.columns:
+        removed = rec[rec["duplicate_of"].astype(str) != ""]
+        counts = removed["dup_rule"].astype(str).value_counts()
+        dup_rules = {str(k) or "unspecified": int(v)
+                     for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
+    models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
+    return ReportContext(
+        review_name=review.name,
+        title=review.prisma.review_title or review.title,
+        tool_version=__version__,
+        state_hash=state.state_hash,
+        state_time=state.state_time,
+        searches=state.searches,
+        dedup_rules=dup_rules,
+        dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
+        dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
+        rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
+        reviewers=tuple(review.screening.reviewers),
+        dual_fraction=review.screening.dual_fraction,
+        kappa=state.kappa,
+        models=tuple(models),
+        stopping_rule=state.stopping.rule,
+        recall_estimate=state.stopping.recall_estimate,
+        warnings=state.warnings,
+    )
+
+
+OUTPUT_NAMES = ("prisma.json", "prisma.csv", "prisma_flow.svg", "prisma_flow.png", "prisma_flow.pdf",
+                "report.md", "report.html")
+
+
+def _up_to_date(out: Path, state_hash_: str) -> bool:
+    """True when ``out`` already holds every output for this state and tool version."""
+    try:
+        doc = json.loads((out / "prisma.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return (doc.get("state_hash") == state_hash_ and doc.get("tool_version") == __version__
+            and all((out / name).is_file() for name in OUTPUT_NAMES))
+
+
+def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = None, *,
+             records: pd.DataFrame | None = None, ta_finals: pd.DataFrame | None = None,
+             ft_finals: pd.DataFrame | None = None, skip_unchanged: bool = False) -> PrismaResult:
+    """Compute the PRISMA counts of a review and write all outputs to ``out_dir``.
+
+    ``out_dir`` defaults to ``<output_dir>/prisma``. Raises :class:`ReportError` when the
+    counts violate a PRISMA invariant (nothing is written then). With ``skip_unchanged``
+    (used by `screening run`), files already written for the same state hash and tool
+    version are kept as they are — they would be byte-identical anyway.
+    """
+    cfg = review if isinstance(review, ReviewConfig) else load_review(review)
+    out = Path(out_dir) if out_dir is not None else cfg.output_dir / "prisma"
+    state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
+    counts = compute_counts(state.records, state.ta_finals, state.ft_finals,
+                            registers=cfg.prisma.registers, other_methods=cfg.prisma.other_methods,
+                            stopped=state.stopping.stopped,
+                            rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"))
+    ctx = _context(cfg, state)
+    cite = citation_line(ctx)
+    if skip_unchanged and _up_to_date(out, state.state_hash):
+        files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}
+        return PrismaResult(counts=counts, state=state, files=files, citation=cite)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    doc = {
+        "review": cfg.name, "title": ctx.title, "tool": "screening", "tool_version": __version__,
+        "state_hash": state.state_hash, "time": state.state_time, "citation": cite,
+        "counts": counts.to_dict(), "funnel": funnel_line(counts),
+        "stopping": {"stopped": state.stopping.stopped, "rule": state.stopping.rule,
+                     "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source},
+        "kappa": state.kappa, "warnings": list(state.warnings) + list(counts.warnings),
+    }
+    files["csv"] = out / "prisma.csv"
+    atomic_write_text(files["csv"], to_csv(counts))
+    demo = any("demonstration data" in w for w in state.warnings)
+    notes = [cite] + (["The screening decisions shown are demonstration data (scripted), not a real review."]
+                      if demo else [])
+    files.update(write_diagrams(counts, out, footer=notes))
+    files["md"] = out / "report.md"
+    atomic_write_text(files["md"], to_markdown(counts, ctx))
+    svg = files["svg"].read_text(encoding="utf-8")
+    files["html"] = out / "report.html"
+    atomic_write_text(files["html"], to_html(counts, ctx, svg=svg))
+    files["json"] = out / "prisma.json"     # last: it vouches for the other files (see _up_to_date)
+    atomic_write_text(files["json"], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    return PrismaResult(counts=counts, state=state, files=files, citation=cite)
+
+
+def post_step(review: ReviewConfig, records: pd.DataFrame) -> dict[str, Any]:
+    """`screening run`'s final step: write the PRISMA outputs to <output_dir>/prisma."""
+    return generate(review, records=records, skip_unchanged=True).summary()

@@ -1,0 +1,385 @@
+"""PRISMA 2020 counts as pure group-bys over the records table and the screening finals.
+
+Every box of the PRISMA 2020 flow (new reviews, databases and registers) is computed here
+from plain DataFrames, with no file I/O, so the numbers can be checked by hand in tests and
+reproduced by anyone holding the same review state. :func:`check_invariants` then verifies
+that each box equals what flows into it minus what leaves it; a violation is a
+:class:`~screening.errors.ReportError` naming the boxes and numbers, never a silently wrong
+diagram.
+
+Where records go (each record lands in exactly one place):
+
+* ``duplicate_of`` non-empty -> *duplicates removed*;
+* else ``rule_decision == "exclude"`` -> *marked ineligible by automation tools (rules)*,
+  one reason per record (its first ``rule_reasons`` entry);
+* else a non-empty ``removed_reason`` column (optional, team-maintained) -> *removed for
+  other reasons*;
+* the rest are *records screened* (entering title/abstract screening). Of those, a
+  title/abstract final 'exclude' is a human exclusion; records with no decision are either
+  *excluded by automation tools (stopping rule)* when the team stopped screening, or leave
+  the screening box *in progress*.
+* title/abstract 'include' -> *reports sought*; full-text 'not_retrieved' -> *not retrieved*;
+  full-text 'exclude' -> *reports excluded* (per reason); full-text 'include' -> *included*.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+from screening.errors import ReportError
+
+NOT_RECORDED = "Reason not recorded"
+UNKNOWN_SOURCE = "Unknown source"
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    """How far a human screening stage has got: ``done`` of ``total`` records decided."""
+
+    total: int
+    done: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def status(self) -> str:
+        if self.total == 0:
+            return "empty"
+        if self.done == 0:
+            return "not started"
+        return "complete" if self.done >= self.total else "in progress"
+
+
+@dataclass(frozen=True)
+class PrismaCounts:
+    """All PRISMA 2020 flow counts for a review (databases/registers column + other methods).
+
+    Dicts are ordered for display (largest first, then by name) and hold plain ints.
+    """
+
+    databases: dict[str, int]                 # records identified per database
+    registers: dict[str, int]                 # records identified per register
+    other_methods: dict[str, int]             # records identified via other methods (config)
+    duplicates: int
+    duplicates_by_source: dict[str, int]      # duplicates removed, by source_db of the removed record
+    automation_rules: int                     # records marked ineligible by rules
+    automation_rules_reasons: dict[str, int]
+    removed_other: int
+    removed_other_reasons: dict[str, int]
+    records_screened: int                     # records entering title/abstract screening
+    title_abstract: StageProgress             # human decisions made so far
+    excluded_human: int                       # title/abstract exclusions by reviewers
+    excluded_automation: int                  # unscreened records closed by the stopping rule
+    stopped: bool                             # the team applied a stopping rule
+    reports_sought: int
+    reports_not_retrieved: int
+    reports_assessed: int
+    full_text: StageProgress
+    reports_excluded: int
+    reports_excluded_reasons: dict[str, int]
+    studies_included: int
+    reports_included: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    # ---- derived totals -------------------------------------------------------------
+    @property
+    def identified_databases(self) -> int:
+        return sum(self.databases.values())
+
+    @property
+    def identified_registers(self) -> int:
+        return sum(self.registers.values())
+
+    @property
+    def identified(self) -> int:
+        """Records identified from databases and registers (the left column's input)."""
+        return self.identified_databases + self.identified_registers
+
+    @property
+    def identified_other(self) -> int:
+        return sum(self.other_methods.values())
+
+    @property
+    def records_excluded(self) -> int:
+        return self.excluded_human + self.excluded_automation
+
+    @property
+    def screening_in_progress(self) -> bool:
+        return not self.stopped and self.title_abstract.remaining > 0
+
+    @property
+    def full_text_in_progress(self) -> bool:
+        return self.full_text.remaining > 0
+
+    @property
+    def downstream_of_screening_partial(self) -> bool:
+        """Boxes fed by title/abstract screening hold counts *so far* (screening unfinished)."""
+        return self.screening_in_progress
+
+    @property
+    def downstream_of_full_text_partial(self) -> bool:
+        """Boxes fed by full-text assessment hold counts *so far*."""
+        return self.screening_in_progress or self.full_text_in_progress
+
+    def funnel(self) -> list[int]:
+        """Identified -> screened -> sought -> assessed -> included (the one-line funnel)."""
+        return [self.identified, self.records_screened, self.reports_sought,
+                self.reports_assessed, self.studies_included]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["warnings"] = list(self.warnings)
+        for name in ("title_abstract", "full_text"):
+            prog = getattr(self, name)
+            data[name] = {"total": prog.total, "done": prog.done, "remaining": prog.remaining,
+                          "status": prog.status}
+        data["identified"] = self.identified
+        data["identified_databases"] = self.identified_databases
+        data["identified_registers"] = self.identified_registers
+        data["identified_other"] = self.identified_other
+        data["records_excluded"] = self.records_excluded
+        data["funnel"] = self.funnel()
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
+    return {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
+
+
+def _col(records: pd.DataFrame, name: str, default: Any = "") -> pd.Series:
+    if name in records.columns:
+        return records[name]
+    return pd.Series([default] * len(records), index=records.index, dtype=object)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+
+
+def _first_reason(value: Any) -> str:
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(";") if v.strip()]
+    elif value is None or (isinstance(value, float) and value != value):
+        items = []
+    else:
+        items = [str(v).strip() for v in value if str(v).strip()]
+    return items[0] if items else NOT_RECORDED
+
+
+def _reason_counts(values: pd.Series) -> dict[str, int]:
+    return _ordered(values.value_counts().to_dict()) if len(values) else {}
+
+
+def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
+    """Validate a final-decisions frame and index it by record_id."""
+    cols = ["record_id", "decision", "reason"]
+    if finals is None or len(finals) == 0:
+        return pd.DataFrame(columns=cols).set_index("record_id")
+    missing = [c for c in ("record_id", "decision") if c not in finals.columns]
+    if missing:
+        raise ReportError(f"{stage} final decisions lack columns {missing}",
+                          hint="pass screening.decisions.views.final_decisions(entries, stage)")
+    df = finals.copy()
+    if "reason" not in df.columns:
+        df["reason"] = ""
+    df["record_id"] = _text(df["record_id"])
+    df["decision"] = _text(df["decision"]).str.lower()
+    df["reason"] = _text(df["reason"])
+    dup = df["record_id"].duplicated()
+    if dup.any():
+        raise ReportError(f"{stage}: more than one final decision for a record",
+                          record=str(df.loc[dup, "record_id"].iloc[0]),
+                          hint="final decisions must be one row per record (use final_decisions())")
+    bad = ~df["decision"].isin(["include", "exclude", "not_retrieved"])
+    if bad.any():
+        row = df.loc[bad].iloc[0]
+        raise ReportError(f"{stage}: unknown final decision {row['decision']!r}", record=str(row["record_id"]),
+                          hint="decisions are include, exclude or not_retrieved")
+    return df[cols].set_index("record_id")
+
+
+def compute_counts(
+    records: pd.DataFrame,
+    ta_finals: pd.DataFrame | None = None,
+    ft_finals: pd.DataFrame | None = None,
+    *,
+    registers: tuple[str, ...] | list[str] = (),
+    other_methods: Mapping[str, int] | None = None,
+    stopped: bool = False,
+    rule_reason_counts: Mapping[str, int] | None = None,
+) -> PrismaCounts:
+    """Compute every PRISMA 2020 count from the records table and the screening finals.
+
+    ``ta_finals`` / ``ft_finals`` are ``final_decisions(entries, 'title_abstract' |
+    'full_text')`` frames (record_id, decision, reason); ``None`` means the stage has not
+    started. ``registers`` names the ``source_db`` values that are registers, and
+    ``stopped`` says the team stopped title/abstract screening by a stopping rule (so
+    undecided records are automation exclusions rather than work in progress).
+    ``rule_reason_counts`` is the rules stage's own per-reason count (``apply_rules.json``
+    ``reasons``: each excluded record under its first *exclude* rule); when given it must add up
+    to the rule-excluded records of the table and is used instead of the first ``rule_reasons``
+    entry (which may name a flag rule). Pure: the inputs are not modified. The result is
+    checked with :func:`check_invariants`.
+    """
+    warnings: list[str] = []
+    ids = _text(_col(records, "record_id"))
+    source = _text(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
+    dup_mask = _text(_col(records, "duplicate_of")) != ""
+    rule_mask = ~dup_mask & (_text(_col(records, "rule_decision")).str.lower() == "exclude")
+    other_reason = _text(_col(records, "removed_reason"))
+    other_mask = ~dup_mask & ~rule_mask & (other_reason != "")
+    in_play = ~dup_mask & ~rule_mask & ~other_mask
+
+    register_set = set(registers)
+    per_source = source.value_counts().to_dict()
+    databases = _ordered({k: v for k, v in per_source.items() if k not in register_set})
+    regs = _ordered({k: v for k, v in per_source.items() if k in register_set})
+    rule_reasons = _col(records, "rule_reasons", default=None)[rule_mask].map(_first_reason)
+    if rule_reason_counts is not None:
+        given = {str(k): int(v) for k, v in rule_reason_counts.items()}
+        if sum(given.values()) != int(rule_mask.sum()):
+            raise ReportError(
+                f"the rules stage report counts {sum(given.values())} excluded records by reason but the "
+                f"records table has {int(rule_mask.sum())} non-duplicate records with rule_decision 'exclude'",
+                path="apply_rules.json", hint="the table and apply_rules.json are out of step; re-run `screening run`")
+        rule_reason_map = _ordered(given)
+    else:
+        rule_reason_map = _reason_counts(rule_reasons)
+
+    ta = _finals_map(ta_finals, "title/abstract")
+    ft = _finals_map(ft_finals, "full-text")
+    play_ids = pd.Index(ids[in_play])
+    stray = ta.index.difference(play_ids)
+    if len(stray):
+        warnings.append(f"{len(stray)} title/abstract decision(s) concern records not in screening "
+                        f"(duplicates, rule-excluded or unknown ids), e.g. {stray[0]}; not counted")
+    ta_play = ta.loc[ta.index.intersection(play_ids, sort=False)]
+    if (ta_play["decision"] == "not_retrieved").any():
+        rid = ta_play.index[ta_play["decision"] == "not_retrieved"][0]
+        raise ReportError("title/abstract decision 'not_retrieved' (retrieval is a full-text outcome)",
+                          record=str(rid), hint="record it as a full-text decision instead")
+    ta_done = len(ta_play)
+    excluded_human = int((ta_play["decision"] == "exclude").sum())
+    sought_ids = pd.Index(ta_play.index[ta_play["decision"] == "include"])
+    unscreened = int(in_play.sum()) - ta_done
+    excluded_automation = unscreened if stopped else 0
+
+    stray_ft = ft.index.difference(sought_ids)
+    if len(stray_ft):
+        warnings.append(f"{len(stray_ft)} full-text decision(s) concern records not included at "
+                        f"title/abstract, e.g. {stray_ft[0]}; not counted")
+    ft_play = ft.loc[ft.index.intersection(sought_ids, sort=False)]
+    not_retrieved = int((ft_play["decision"] == "not_retrieved").sum())
+    ft_excl = ft_play[ft_play["decision"] == "exclude"]
+    ft_reasons = ft_excl["reason"].where(ft_excl["reason"] != "", NOT_RECORDED)
+    included = int((ft_play["decision"] == "include").sum())
+    assessed = len(sought_ids) - not_retrieved
+
+    counts = PrismaCounts(
+        databases=databases,
+        registers=regs,
+        other_methods={str(k): int(v) for k, v in (other_methods or {}).items()},
+        duplicates=int(dup_mask.sum()),
+        duplicates_by_source=_ordered(source[dup_mask].value_counts().to_dict()),
+        automation_rules=int(rule_mask.sum()),
+        automation_rules_reasons=rule_reason_map,
+        removed_other=int(other_mask.sum()),
+        removed_other_reasons=_reason_counts(other_reason[other_mask]),
+        records_screened=int(in_play.sum()),
+        title_abstract=StageProgress(total=int(in_play.sum()), done=ta_done),
+        excluded_human=excluded_human,
+        excluded_automation=excluded_automation,
+        stopped=bool(stopped),
+        reports_sought=len(sought_ids),
+        reports_not_retrieved=not_retrieved,
+        reports_assessed=assessed,
+        full_text=StageProgress(total=assessed, done=int(len(ft_play)) - not_retrieved),
+        reports_excluded=len(ft_excl),
+        reports_excluded_reasons=_reason_counts(ft_reasons),
+        studies_included=included,
+        reports_included=included,
+        warnings=tuple(warnings),
+    )
+    check_invariants(counts)
+    return counts
+
+
+def _violation(boxes: str, expected: int, got: int, detail: str) -> ReportError:
+    return ReportError(f"PRISMA invariant violated: {boxes}: expected {expected}, found {got} ({detail})",
+                       hint="the review state is inconsistent; re-run `screening run` and check the decision log")
+
+
+def check_invariants(c: PrismaCounts) -> None:
+    """Each box equals its inflow minus its outflow; per-reason counts sum to their box.
+
+    Raises :class:`ReportError` naming the boxes and the numbers at the first violation.
+    """
+    for name in ("duplicates", "automation_rules", "removed_other", "records_screened", "excluded_human",
+                 "excluded_automation", "reports_sought", "reports_not_retrieved", "reports_assessed",
+                 "reports_excluded", "studies_included", "reports_included"):
+        value = getattr(c, name)
+        if value < 0:
+            raise _violation(f"'{name}' must not be negative", 0, value, "negative count")
+    for label, values in (("databases", c.databases), ("registers", c.registers),
+                          ("other methods", c.other_methods)):
+        for key, value in values.items():
+            if value < 0:
+                raise _violation(f"records identified from {label} ({key}) must not be negative", 0, value,
+                                 "negative count")
+    removed = c.duplicates + c.automation_rules + c.removed_other
+    if c.identified - removed != c.records_screened:
+        raise _violation(
+            "records identified - duplicates - marked ineligible by automation tools - removed for other "
+            "reasons = records screened", c.identified - removed, c.records_screened,
+            f"{c.identified} - {c.duplicates} - {c.automation_rules} - {c.removed_other}")
+    if c.duplicates_by_source and sum(c.duplicates_by_source.values()) != c.duplicates:
+        raise _violation("sum of duplicates per source = duplicate records", c.duplicates,
+                         sum(c.duplicates_by_source.values()), "per-source duplicates")
+    for box, total, reasons in (
+        ("records marked as ineligible by automation tools", c.automation_rules, c.automation_rules_reasons),
+        ("records removed for other reasons", c.removed_other, c.removed_other_reasons),
+        ("reports excluded", c.reports_excluded, c.reports_excluded_reasons),
+    ):
+        if sum(reasons.values()) != total:
+            raise _violation(f"sum of reasons = {box}", total, sum(reasons.values()),
+                             ", ".join(f"{k}: {v}" for k, v in reasons.items()) or "no reasons")
+    ta = c.title_abstract
+    if ta.total != c.records_screened or not 0 <= ta.done <= ta.total:
+        raise _violation("title/abstract decisions made <= records screened", c.records_screened, ta.done,
+                         f"{ta.done} of {ta.total} decided")
+    if c.stopped and c.excluded_automation != ta.remaining:
+        raise _violation("records screened - decided = excluded by automation tools (stopping rule)",
+                         ta.remaining, c.excluded_automation, f"{ta.total} - {ta.done}")
+    if not c.stopped and c.excluded_automation:
+        raise _violation("records excluded by automation tools without a stopping rule", 0,
+                         c.excluded_automation, "stopping rule not applied")
+    pending = 0 if c.stopped else ta.remaining
+    if c.records_screened - c.records_excluded - pending != c.reports_sought:
+        raise _violation(
+            "records screened - records excluded - not yet screened = reports sought for retrieval",
+            c.records_screened - c.records_excluded - pending, c.reports_sought,
+            f"{c.records_screened} - {c.excluded_human} (human) - {c.excluded_automation} (automation) - {pending}")
+    if c.reports_sought - c.reports_not_retrieved != c.reports_assessed:
+        raise _violation("reports sought - reports not retrieved = reports assessed for eligibility",
+                         c.reports_sought - c.reports_not_retrieved, c.reports_assessed,
+                         f"{c.reports_sought} - {c.reports_not_retrieved}")
+    ft = c.full_text
+    if ft.total != c.reports_assessed or not 0 <= ft.done <= ft.total:
+        raise _violation("full-text decisions made <= reports assessed", c.reports_assessed, ft.done,
+                         f"{ft.done} of {ft.total} decided")
+    if c.reports_assessed - c.reports_excluded - ft.remaining != c.studies_included:
+        raise _violation("reports assessed - reports excluded - not yet assessed = studies included",
+                         c.reports_assessed - c.reports_excluded - ft.remaining, c.studies_included,
+                         f"{c.reports_assessed} - {c.reports_excluded} - {ft.remaining}")
+    if c.reports_included < c.studies_included:
+        raise _violation("reports of included studies >= studies included", c.studies_included,
+                         c.reports_included, "each study has at least one report")

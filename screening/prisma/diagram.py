@@ -1,0 +1,286 @@
+"""The PRISMA 2020 flow diagram, drawn with matplotlib as SVG, PNG and PDF.
+
+A tiny layout model keeps this readable: :func:`build_layout` turns counts into
+:class:`Box` objects placed on a grid (a column, a row) with their text; :func:`place`
+computes every box's size and position from its wrapped text; :func:`draw` renders boxes,
+arrows and the side phase labels (Identification / Screening / Included) as in the PRISMA
+2020 template for new reviews (databases and registers).
+
+Figures are 7 in wide with 8 pt text (journal double-column size). Output is deterministic:
+SVG keeps text as ``<text>`` (``svg.fonttype = none``, so the diagram stays editable and its
+text can be checked), the SVG hash salt is fixed and creation dates are left out of the SVG and
+PDF metadata, so the same counts always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from screening.prisma.counts import PrismaCounts
+
+FONT_PT = 8.0
+LINE_IN = FONT_PT * 1.32 / 72          # line height, inches
+CHAR_IN = FONT_PT * 0.56 / 72          # conservative mean glyph width of DejaVu Sans, inches
+PAD_IN = 0.07                          # text padding inside a box
+ROW_GAP_IN = 0.26                      # vertical space between rows (room for arrows)
+MARGIN_IN = 0.08
+WIDTH_IN = 7.0
+
+# Columns: (x, width) in inches. 'phase' = the blue side labels.
+COLUMNS: dict[str, tuple[float, float]] = {
+    "phase": (MARGIN_IN, 0.30),
+    "main": (0.55, 3.0),
+    "side": (3.92, WIDTH_IN - 3.92 - MARGIN_IN),
+    "span": (0.55, WIDTH_IN - 0.55 - MARGIN_IN),
+}
+STYLES = {
+    "box": {"face": "white", "edge": "black"},
+    "header": {"face": "#FFD966", "edge": "#BF9000"},
+    "phase": {"face": "#9DC3E6", "edge": "#2E75B6"},
+}
+
+
+@dataclass
+class Line:
+    text: str
+    bold: bool = False
+    indent: int = 0
+
+
+@dataclass
+class Box:
+    key: str
+    column: str                       # a key of COLUMNS
+    row: int
+    lines: list[Line]
+    style: str = "box"
+    center: bool = False
+    # filled by place()
+    x: float = 0.0
+    y: float = 0.0                    # top edge, inches from the top
+    w: float = 0.0
+    h: float = 0.0
+    wrapped: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    boxes: list[Box]
+    arrows: list[tuple[str, str]]             # (from box key, to box key)
+    phases: list[tuple[str, int, int]]        # (label, first row, last row)
+    footer: list[str] = field(default_factory=list)
+    height: float = 0.0
+
+
+def fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def _n(label: str, n: int, partial: bool = False) -> str:
+    """``Label (n = 1,234)``; ``(n = 12 so far)`` while the stage feeding the box is unfinished."""
+    return f"{label} (n = {fmt(n)}{' so far' if partial else ''})"
+
+
+def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) -> Layout:
+    """The boxes, arrows and phases of the PRISMA 2020 'new review' flow for these counts."""
+    ident = [Line("Records identified from*:", bold=True),
+             Line(_n("Databases", c.identified_databases))]
+    ident += [Line(_n(db, n), indent=1) for db, n in c.databases.items()]
+    ident.append(Line(_n("Registers", c.identified_registers)))
+    ident += [Line(_n(r, n), indent=1) for r, n in c.registers.items()]
+    if c.other_methods:
+        ident.append(Line(_n("Other methods (not screened here)", c.identified_other)))
+        ident += [Line(_n(k, n), indent=1) for k, n in c.other_methods.items()]
+
+    removed = [Line("Records removed before screening:", bold=True),
+               Line(_n("Duplicate records removed", c.duplicates), indent=1),
+               Line(_n("Records marked as ineligible by automation tools (rules)", c.automation_rules), indent=1)]
+    removed += [Line(_n(r, n), indent=2) for r, n in c.automation_rules_reasons.items()]
+    removed.append(Line(_n("Records removed for other reasons", c.removed_other), indent=1))
+    removed += [Line(_n(r, n), indent=2) for r, n in c.removed_other_reasons.items()]
+
+    screened = [Line(_n("Records screened", c.records_screened), bold=True)]
+    ta = c.title_abstract
+    if c.screening_in_progress:
+        screened.append(Line(f"in progress: {fmt(ta.done)} of {fmt(ta.total)} screened"))
+    p1, p2 = c.downstream_of_screening_partial, c.downstream_of_full_text_partial
+    excluded = [Line(_n("Records excluded**", c.records_excluded, p1), bold=True),
+                Line(_n("by reviewers", c.excluded_human, p1), indent=1)]
+    if c.stopped:
+        excluded.append(Line(_n("by automation tools (stopping rule)", c.excluded_automation), indent=1))
+
+    assessed = [Line(_n("Reports assessed for eligibility", c.reports_assessed, p1), bold=True)]
+    if c.full_text_in_progress:
+        assessed.append(Line(f"in progress: {fmt(c.full_text.done)} of {fmt(c.full_text.total)} assessed"))
+    ft_excl = [Line(_n("Reports excluded", c.reports_excluded, p2) + (":" if c.reports_excluded_reasons else ""),
+                    bold=True)]
+    ft_excl += [Line(_n(r, n), indent=1) for r, n in c.reports_excluded_reasons.items()]
+
+    included = [Line(_n("Studies included in review", c.studies_included, p2), bold=True),
+                Line(_n("Reports of included studies", c.reports_included, p2))]
+
+    boxes = [
+        Box("header", "span", 0, [Line("Identification of new studies via databases and registers", bold=True)],
+            style="header", center=True),
+        Box("identified", "main", 1, ident),
+        Box("removed", "side", 1, removed),
+        Box("screened", "main", 2, screened),
+        Box("excluded", "side", 2, excluded),
+        Box("sought", "main", 3, [Line(_n("Reports sought for retrieval", c.reports_sought, p1), bold=True)]),
+        Box("not_retrieved", "side", 3, [Line(_n("Reports not retrieved", c.reports_not_retrieved, p2),
+                                              bold=True)]),
+        Box("assessed", "main", 4, assessed),
+        Box("ft_excluded", "side", 4, ft_excl),
+        Box("included", "main", 5, included),
+    ]
+    arrows = [("identified", "removed"), ("identified", "screened"), ("screened", "excluded"),
+              ("screened", "sought"), ("sought", "not_retrieved"), ("sought", "assessed"),
+              ("assessed", "ft_excluded"), ("assessed", "included")]
+    phases = [("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 5)]
+    notes = ["*Records identified per database or register searched.",
+             "**Records excluded by a human and by automation tools are reported separately."]
+    notes += [footer] if isinstance(footer, str) else list(footer or [])
+    return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes)
+
+
+def _wrap(line: Line, width_in: float) -> list[Line]:
+    indent_in = 0.14 * line.indent
+    chars = max(12, int((width_in - 2 * PAD_IN - indent_in) / CHAR_IN))
+    # keep "(n = 1,234 so far)" on one line: protect its spaces from the wrapper
+    text = re.sub(r"\(n = [^)]*\)", lambda m: m.group(0).replace(" ", "\0"), line.text)
+    parts = textwrap.wrap(text, chars, subsequent_indent="  ") or [""]
+    return [Line(p.replace("\0", " "), line.bold, line.indent) for p in parts]
+
+
+def place(layout: Layout) -> Layout:
+    """Wrap each box's text to its column, size boxes, then stack rows from the top."""
+    rows: dict[int, list[Box]] = {}
+    for box in layout.boxes:
+        x, w = COLUMNS[box.column]
+        box.x, box.w = x, w
+        box.wrapped = [p for line in box.lines for p in _wrap(line, w)]
+        box.h = len(box.wrapped) * LINE_IN + 2 * PAD_IN
+        rows.setdefault(box.row, []).append(box)
+    # A phase label spanning one row needs that row tall enough for its rotated text.
+    need = {first: len(label) * CHAR_IN * 1.25 + 2 * PAD_IN
+            for label, first, last in layout.phases if first == last}
+    y = MARGIN_IN
+    for r in sorted(rows):
+        height = max([b.h for b in rows[r]] + [need.get(r, 0.0)])
+        for b in rows[r]:
+            b.y = y
+            b.h = height                       # boxes of a row share a height, as in the template
+        y += height + ROW_GAP_IN
+    layout.footer = [p.text for note in layout.footer
+                     for p in _wrap(Line(note), WIDTH_IN - 2 * MARGIN_IN + 2 * PAD_IN)]
+    footer_h = len(layout.footer) * LINE_IN
+    layout.height = y - ROW_GAP_IN + 0.12 + footer_h + MARGIN_IN
+    return layout
+
+
+def _rect(ax, x: float, y: float, w: float, h: float, style: str) -> None:
+    s = STYLES[style]
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.04",
+                                facecolor=s["face"], edgecolor=s["edge"], linewidth=0.8))
+
+
+def draw(layout: Layout) -> Figure:
+    """Render a placed layout on a new Figure (coordinates in inches, y downwards)."""
+    fig = Figure(figsize=(WIDTH_IN, layout.height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH_IN)
+    ax.set_ylim(layout.height, 0)
+    ax.set_axis_off()
+    by_key = {b.key: b for b in layout.boxes}
+    rows = {b.row: b for b in layout.boxes if b.column == "main"}
+
+    for label, first, last in layout.phases:
+        top, bottom = rows[first].y, rows[last].y + rows[last].h
+        x, w = COLUMNS["phase"]
+        _rect(ax, x, top, w, bottom - top, "phase")
+        ax.text(x + w / 2, (top + bottom) / 2, label, rotation=90, ha="center", va="center",
+                fontsize=FONT_PT + 1, fontweight="bold")
+
+    for box in layout.boxes:
+        _rect(ax, box.x, box.y, box.w, box.h, box.style)
+        text_h = len(box.wrapped) * LINE_IN
+        y0 = box.y + (box.h - text_h) / 2
+        for i, line in enumerate(box.wrapped):
+            if box.center:
+                x, ha = box.x + box.w / 2, "center"
+            else:
+                x, ha = box.x + PAD_IN + 0.14 * line.indent, "left"
+            ax.text(x, y0 + (i + 0.5) * LINE_IN, line.text, ha=ha, va="center", fontsize=FONT_PT,
+                    fontweight="bold" if line.bold else "normal")
+
+    for src, dst in layout.arrows:
+        a, b = by_key[src], by_key[dst]
+        if a.row == b.row:     # horizontal: main -> side
+            start, end = (a.x + a.w, a.y + a.h / 2), (b.x, b.y + b.h / 2)
+        else:                  # vertical: down the main column
+            start, end = (a.x + a.w / 2, a.y + a.h), (b.x + b.w / 2, b.y)
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=0.9,
+                                     color="black", shrinkA=0, shrinkB=0))
+
+    y = layout.height - MARGIN_IN - len(layout.footer) * LINE_IN
+    for note in layout.footer:
+        ax.text(COLUMNS["phase"][0], y + LINE_IN / 2, note, ha="left", va="center", fontsize=FONT_PT,
+                color="#404040")
+        y += LINE_IN
+    return fig
+
+
+_RC = {
+    "svg.hashsalt": "screening-prisma",
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+    "font.family": "DejaVu Sans",
+    "path.simplify": False,
+}
+_METADATA = {
+    "svg": {"Date": None, "Creator": "screening"},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": "screening", "Producer": "screening"},
+    "png": {"Software": "screening"},
+}
+
+
+def render(c: PrismaCounts, fmt_: str, *, footer: str | Sequence[str] | None = None, dpi: int = 300) -> bytes:
+    """The diagram as bytes in ``fmt_`` ('svg', 'png' or 'pdf'); deterministic for the same input."""
+    if fmt_ not in _METADATA:
+        raise ValueError(f"unsupported diagram format {fmt_!r}")
+    with matplotlib.rc_context(_RC):
+        fig = draw(place(build_layout(c, footer=footer)))
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt_, dpi=dpi, metadata=_METADATA[fmt_])
+    return buf.getvalue()
+
+
+def write_diagrams(c: PrismaCounts, out_dir: Path, *, footer: str | Sequence[str] | None = None,
+                   stem: str = "prisma_flow") -> dict[str, Path]:
+    """Write ``<stem>.svg``, ``.png`` and ``.pdf`` atomically; returns the paths by format."""
+    from screening.records import atomic_write_bytes
+
+    paths = {}
+    for ext in ("svg", "png", "pdf"):
+        path = Path(out_dir) / f"{stem}.{ext}"
+        atomic_write_bytes(path, render(c, ext, footer=footer))
+        paths[ext] = path
+    return paths
+
+
+def svg_texts(svg: bytes | str) -> list[str]:
+    """Every ``<text>`` string in an SVG, in document order (for golden tests and audits)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg if isinstance(svg, (bytes, str)) else bytes(svg))
+    ns = "{http://www.w3.org/2000/svg}"
+    return ["".join(el.itertext()) for el in root.iter(f"{ns}text")]

@@ -1,0 +1,176 @@
+"""generate(): all outputs from a review state given as frames (records marked by hand + finals)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from screening.config import load_review
+from screening.errors import ReportError
+from screening.prisma import generate
+from screening.prisma.api import load_searches, searches_frame, stopping_state
+from screening.prisma.report import ReportContext, methods_paragraph
+
+TOML = """
+[review]
+name = "wild"
+title = "Wildfire impacts"
+output_dir = "out"
+
+[[sources]]
+file = "wos.ris"
+database = "Web of Science Core Collection"
+date_searched = "2023-03-09"
+
+[screening]
+reviewers = ["ana", "ben"]
+dual_fraction = 0.5
+"""
+
+
+@pytest.fixture()
+def review(tmp_path):
+    path = tmp_path / "wild.toml"
+    path.write_text(TOML, encoding="utf-8")
+    return load_review(path)
+
+
+def test_generate_writes_consistent_outputs(review, records, finals, tmp_path):
+    ta, ft = finals
+    res = generate(review, tmp_path / "p", records=records, ta_finals=ta, ft_finals=ft)
+    assert sorted(p.name for p in res.files.values()) == sorted(
+        ["prisma.json", "prisma.csv", "prisma_flow.svg", "prisma_flow.png", "prisma_flow.pdf",
+         "report.md", "report.html"])
+    doc = json.loads(res.files["json"].read_text())
+    assert doc["funnel"] == "25 → 16 → 10 → 9 → 5"
+    assert doc["time"] == "2023-03-09" and doc["tool_version"]
+    assert len(doc["state_hash"]) == 64
+    md = res.files["md"].read_text()
+    assert "**Funnel:** 25 → 16 → 10 → 9 → 5" in md
+    assert "| Duplicate records removed | 7 |" in md and "| – Lens.org | 9 |" in md
+    assert "7 duplicate records were removed (matched by doi, n = 7)" in md
+    assert "marked 2 records as ineligible before screening (off-topic: not about fire, n = 1; " \
+           "publication type: book chapter, n = 1)" in md
+    assert "50% of records were screened independently by two reviewers" in md
+    assert md.rstrip().endswith(f"(full hash {doc['state_hash']}).")
+    html = res.files["html"].read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<?xml" not in html
+    assert "Reports excluded (n = 4):" in html
+
+
+def test_same_state_same_bytes_and_hash_follows_state(review, records, finals, tmp_path):
+    ta, ft = finals
+    a = generate(review, tmp_path / "a", records=records, ta_finals=ta, ft_finals=ft)
+    b = generate(review, tmp_path / "b", records=records, ta_finals=ta, ft_finals=ft)
+    for key, path in a.files.items():
+        assert path.read_bytes() == b.files[key].read_bytes(), key
+    c = generate(review, tmp_path / "c", records=records, ta_finals=ta.iloc[:-1], ft_finals=ft)
+    assert c.state.state_hash != a.state.state_hash
+    assert c.counts.screening_in_progress
+
+
+def test_invariant_violation_writes_nothing(review, records, finals, tmp_path):
+    ta, ft = finals
+    bad = ta.copy()
+    bad.loc[0, "decision"] = "not_retrieved"
+    with pytest.raises(ReportError):
+        generate(review, tmp_path / "x", records=records, ta_finals=bad, ft_finals=ft)
+    assert not (tmp_path / "x").exists()
+
+
+def test_search_log_preferred_over_sources(review):
+    assert list(load_searches(review)["database"]) == ["Web of Science Core Collection"]
+    log = review.output_dir / "search_log.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps({"database": "PubMed", "interface": "E-utilities", "query": "wildfire[tiab]",
+                               "date_run": "2024-02-01T10:00:00Z", "records": 12,
+                               "limits": {"years": "2000-2024"}}) + "\n", encoding="utf-8")
+    s = load_searches(review)
+    assert list(s["database"]) == ["PubMed"] and s.loc[0, "limits"] == '{"years": "2000-2024"}'
+
+
+def test_methods_paragraph_quotes_searches_and_stopping(records, finals):
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    c = compute_counts(records, ta.iloc[:12], ft.iloc[:5], stopped=True)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
+                        searches=searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2024-01-02",
+                                                  "records": 12}]),
+                        models=("tfidf-logreg@1",), stopping_rule="SAFE", recall_estimate=0.95)
+    text = methods_paragraph(c, ctx)
+    assert 'We searched PubMed using "fire" (searched 2024-01-02; 12 records).' in text
+    assert "Screening stopped by a stopping rule (SAFE) at an estimated recall of 95%; the 4 records" in text
+    assert "relevance ranking (tfidf-logreg@1)" in text
+
+
+def test_stopping_state_from_rank_report(review):
+    rep = {"rank": {"details": {"stopping": {"stopped": True, "rule": "buscar", "recall_estimate": 0.96}}}}
+    s = stopping_state(review, rep)
+    assert (s.stopped, s.rule, s.recall_estimate, s.source) == (True, "buscar", 0.96, "rank.json")
+    assert not stopping_state(review, {}).stopped
+
+
+def test_funnel_line_stops_at_the_unfinished_stage(records, finals):
+    from screening.prisma.counts import compute_counts
+    from screening.prisma.report import funnel_line
+
+    ta, ft = finals
+    assert funnel_line(compute_counts(records, ta, ft)) == "25 → 16 → 10 → 9 → 5"
+    assert funnel_line(compute_counts(records, ta.iloc[:3], None)) == \
+        "25 → 16 → title/abstract screening in progress (3 of 16 screened)"
+    assert funnel_line(compute_counts(records, ta, ft.iloc[:4])) == \
+        "25 → 16 → 10 → 10 → full-text assessment in progress (4 of 10 assessed)"
+
+
+def test_methods_paragraph_does_not_report_unfinished_work_as_final(records, finals):
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(compute_counts(records), ctx)
+    assert "16 records are being screened" in text
+    assert text.endswith("At the time of this report 0 of 16 records had been screened.")
+    text = methods_paragraph(compute_counts(records, ta, None), ctx)
+    assert text.endswith("10 reports were sought for retrieval. Full-text assessment has not started.")
+    text = methods_paragraph(compute_counts(records, ta, ft.iloc[:6]), ctx)
+    assert "(6 assessed so far)" in text and text.endswith("So far, 5 studies (5 reports) have been included.")
+    text = methods_paragraph(compute_counts(records, ta, ft), ctx)
+    assert text.endswith("In total, 5 studies (5 reports) were included in the review.")
+
+
+def test_undated_searches_are_said_once(records):
+    from screening.prisma.counts import compute_counts
+
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
+                        searches=searches_frame([{"database": "Lens.org", "interface": "lens.org"},
+                                                 {"database": "EconLit", "interface": "EBSCOhost"}]))
+    text = methods_paragraph(compute_counts(records), ctx)
+    assert text.startswith("We searched Lens.org (via lens.org) and EconLit (via EBSCOhost). The dates of the "
+                           "searches are not recorded in the review state.")
+
+
+def test_skip_unchanged_keeps_files_of_the_same_state(review, records, finals, tmp_path):
+    ta, ft = finals
+    out = tmp_path / "s"
+    first = generate(review, out, records=records, ta_finals=ta, ft_finals=ft)
+    stamps = {k: p.stat().st_mtime_ns for k, p in first.files.items()}
+    again = generate(review, out, records=records, ta_finals=ta, ft_finals=ft, skip_unchanged=True)
+    assert {k: p.stat().st_mtime_ns for k, p in again.files.items()} == stamps
+    assert again.summary() == first.summary()
+    (out / "report.html").unlink()                      # a missing file means: write everything again
+    generate(review, out, records=records, ta_finals=ta, ft_finals=ft, skip_unchanged=True)
+    assert (out / "report.html").is_file()
+    changed = generate(review, out, records=records, ta_finals=ta.iloc[:-1], ft_finals=ft, skip_unchanged=True)
+    assert json.loads((out / "prisma.json").read_text())["state_hash"] == changed.state.state_hash
+
+
+def test_reports_of_stages_not_enabled_are_ignored(review, records, finals, tmp_path):
+    ta, ft = finals
+    review.output_dir.mkdir(parents=True, exist_ok=True)
+    (review.output_dir / "apply_rules.json").write_text(json.dumps({"reasons": {"stale": 5}}), encoding="utf-8")
+    res = generate(review, tmp_path / "r", records=records, ta_finals=ta, ft_finals=ft)
+    assert "apply_rules" not in res.state.stage_reports
+    assert res.counts.automation_rules_reasons == {"off-topic: not about fire": 1,
+                                                   "publication type: book chapter": 1}
