@@ -74,9 +74,6 @@ class ReaderFixture:
 _NO_END_MARKER = ("{fmt} reader ({module}) has no end-of-record check: a file cut in the middle of "
                   "its last record parses to the full record count with a cut-off last field and "
                   "ingest succeeds")
-_CSV_SHORT_ROW = ("tabular reader (screening/io/tabular.py) accepts a last data row with fewer cells "
-                  "than the header (file cut mid-row outside quotes): same record count, cut-off "
-                  "field, ingest succeeds")
 
 READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", FIXTURES / "core" / "econlit_3.ris", 3),
@@ -133,14 +130,14 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", EXPORTS / "openalex_csv_bibliometrix_3.csv", 3),
     ReaderFixture("tabular", EXPORTS / "pubmed_csv_legacy_4.csv", 4),
     ReaderFixture("tabular", EXPORTS / "dedup_asysd_labelled_cp1252.csv", 3),
-    ReaderFixture("tabular", EXPORTS / "dedup_colrev_misq_3.csv", 3, truncation_xfail=_CSV_SHORT_ROW),
-    ReaderFixture("tabular", EXPORTS / "zotero_csv_asysd_3.csv", 3, truncation_xfail=_CSV_SHORT_ROW),
+    ReaderFixture("tabular", EXPORTS / "dedup_colrev_misq_3.csv", 3),
+    ReaderFixture("tabular", EXPORTS / "zotero_csv_asysd_3.csv", 3),
     ReaderFixture("tabular", EXPORTS / "screening_cohen_adhd_4.csv", 4),
     ReaderFixture("tabular", EXPORTS / "screening_kitchenham_4.csv", 4),
     ReaderFixture("tabular", EXPORTS / "dedup_rathbone_cytology_5.csv", 5),
     ReaderFixture("tabular", EXPORTS / "dedup_bibdedupe_testsample_6.csv", 6),
-    ReaderFixture("tabular", EXPORTS / "wos_tabdelim_corecollection_3.txt", 3, truncation_xfail=_CSV_SHORT_ROW),
-    ReaderFixture("tabular", EXPORTS / "wos_biosis_tabdelim_3.txt", 3, truncation_xfail=_CSV_SHORT_ROW),
+    ReaderFixture("tabular", EXPORTS / "wos_tabdelim_corecollection_3.txt", 3),
+    ReaderFixture("tabular", EXPORTS / "wos_biosis_tabdelim_3.txt", 3),
     ReaderFixture("openalex_json", CONTRACTS / "openalex_page_3.json", 3),
     ReaderFixture("europepmc_json", CONTRACTS / "europepmc_page_3.json", 3),
 )

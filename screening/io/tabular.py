@@ -357,6 +357,8 @@ def parse(text: str, filename: str) -> ParseResult:
     extras: list[tuple[int, str]] = []
     layout: Layout | None = None
     prev_line = 0
+    last_row: list[str] = []
+    last_start = 0
     anchor: int | None = None
     realigned = 0
     try:
@@ -394,6 +396,7 @@ def parse(text: str, filename: str) -> ParseResult:
                     )
                 seen_ids[rid] = start
             records.append(ParsedRecord(fields=fields, line=start, source_db=source_db))
+            last_row, last_start = row, start
     except csv.Error as err:
         raise InputError(f"malformed CSV: {err}", path=filename, line=prev_line + 1 if prev_line else header_line,
                          hint="a quoted field is not closed (truncated file?) or quotes are unbalanced; "
@@ -401,6 +404,12 @@ def parse(text: str, filename: str) -> ParseResult:
     if header is None:
         raise InputError("file is empty", path=filename, line=1, hint="nothing to read")
     assert layout is not None
+    # Every real exporter writes every cell; a short LAST row is the signature of a cut file.
+    if records and len(header) >= 2 and len(last_row) < len(header):
+        raise InputError(
+            f"the last row has {len(last_row)} of {len(header)} columns", path=filename, line=last_start,
+            hint="the export looks truncated; re-export the file",
+        )
     warnings = []
     if realigned:
         warnings.append(f"{filename}: {realigned} rows have more cells than the header (a later export "
