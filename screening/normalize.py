@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
-_DOI_TRAILING = ".,;:)]}>'\""
+_DOI_TRAILING = "./,;:)]}>'\""
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
 _WS_RE = re.compile(r"\s+")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")

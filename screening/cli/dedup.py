@@ -1,0 +1,98 @@
+"""``screening dedup`` and ``screening dedup-review``."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from screening.cli._app import command, console
+from screening.dedup.files import dedup_files, decide_pair, open_queue, pair_view
+
+
+@command("dedup")
+def dedup_cmd(
+    inputs: list[Path] = typer.Argument(..., help="Export files (any format `ingest` reads) or one canonical table (.csv/.parquet)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the marked table (.csv or .parquet); every input row is kept."),
+    decisions: Optional[Path] = typer.Option(None, "--decisions", help="Folder holding dedup_decisions.sqlite and the review queue (default: OUT's folder)."),
+    cochrane_versions: str = typer.Option("duplicate", "--cochrane-versions", help="Versions of one Cochrane review (.pub2/.pub3): duplicate, maybe or distinct."),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="Table of an earlier, already deduplicated search: new records are linked to it."),
+) -> None:
+    """Mark duplicate records: adds duplicate_of, dup_group, dup_score, dup_rule, found_in.
+
+    Nothing is deleted. Uncertain pairs are queued for `screening dedup-review`; decisions
+    stored there are reused on the next run.
+    """
+    run = dedup_files(list(inputs), output, folder=decisions, cochrane_versions=cochrane_versions,
+                      previous=previous)
+    counts, details = run.outcome.counts, run.outcome.details
+    console.print(f"[bold]{len(run.outcome.table)}[/] records, [bold]{counts['groups']}[/] duplicate groups, "
+                  f"[bold]{counts['duplicates']}[/] duplicates marked, [bold]{counts['unique']}[/] unique; "
+                  f"[bold]{counts['maybe_pairs']}[/] maybe-pairs queued"
+                  + (f", {run.decisions_used} stored decisions applied" if run.decisions_used else ""))
+    table = Table(title="Per source (PRISMA-S)", title_justify="left")
+    for col in ("source", "records", "duplicates marked", "unique studies found"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for src, n in details["records_per_source_before"].items():
+        table.add_row(src, str(n), str(details["duplicates_per_source"][src]),
+                      str(details["unique_per_source_after"][src]))
+    console.print(table)
+    if details["duplicates_per_rule"]:
+        console.print("linked by: " + ", ".join(f"{k} {v}" for k, v in details["duplicates_per_rule"].items()))
+    console.print(f"wrote {run.output}")
+    if counts["maybe_pairs"]:
+        console.print(f"review the maybe-pairs with: screening dedup-review {run.queue.parent}")
+
+
+def _pair_table(rows: list[tuple[str, str, str, bool]], reason: str, score: float) -> Table:
+    table = Table(title=f"maybe-pair (score {score:.2f}): {reason}", title_justify="left", show_lines=True)
+    table.add_column("field", style="bold")
+    table.add_column("record A", overflow="fold")
+    table.add_column("record B", overflow="fold")
+    for name, va, vb, differs in rows:
+        style = "yellow" if differs else ""
+        table.add_row(name, Text(va, style=style), Text(vb, style=style))
+    return table
+
+
+@command("dedup-review")
+def dedup_review_cmd(
+    target: str = typer.Argument(..., help="A review (TOML path or name) or a folder holding dedup results."),
+    reviewer: str = typer.Option("", "--reviewer", "-r", help="Your name, stored with each decision (default: login name)."),
+    pair: Optional[tuple[str, str]] = typer.Option(None, "--pair", help="Decide one pair without prompting: --pair ID_A ID_B."),
+    duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
+    distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
+) -> None:
+    """Decide maybe-pairs side by side: d = duplicate, n = not a duplicate, s = skip, q = quit.
+
+    Decisions are appended to dedup_decisions.sqlite (who, when) and override the matcher on
+    the next `screening dedup` / `screening run`.
+    """
+    who = reviewer or getpass.getuser()
+    if pair is not None:
+        if duplicate == distinct:
+            raise typer.BadParameter("give exactly one of --duplicate or --distinct with --pair")
+        folder = decide_pair(target, pair[0], pair[1], "duplicate" if duplicate else "distinct", who)
+        console.print(f"stored: {pair[0]} / {pair[1]} = {'duplicate' if duplicate else 'distinct'} "
+                      f"({who}) in {folder}")
+        return
+    queue = open_queue(target)
+    pending = queue.pending
+    if not pending:
+        console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided)")
+        return
+    stored = 0
+    for k, p in enumerate(pending, start=1):
+        console.print(_pair_table(pair_view(queue.table, p.id_a, p.id_b), p.reason, p.score))
+        answer = typer.prompt(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit",
+                              default="s").strip().lower()[:1]
+        if answer == "q":
+            break
+        if answer in ("d", "n"):
+            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", who)
+            stored += 1
+    console.print(f"stored {stored} decision(s) in {queue.folder}; re-run dedup to apply them")

@@ -1,0 +1,241 @@
+"""deduplicate(): the whole dedup method as one pure function over a records table.
+
+keys (normalise.py) -> candidate pairs (blocking.py) -> verdicts (compare.py) -> stored human
+decisions override verdicts -> guarded groups (cluster.py) -> kept record, merge, marks.
+No row is dropped or reordered; the input table is never modified.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screening.dedup.blocking import candidate_pairs
+from screening.dedup.cluster import Link, build_groups
+from screening.dedup.compare import DUPLICATE, MAYBE, compare
+from screening.dedup.normalise import keys_for_table
+from screening.errors import StageError
+from screening.records import conform
+
+# Fields copied into the kept record from its duplicates when the kept one lacks them.
+MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
+                "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
+_COMPLETE_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
+COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
+
+
+@dataclass(frozen=True)
+class MaybePair:
+    """A pair the matcher could not decide: shown by ``screening dedup-review``."""
+
+    id_a: str
+    id_b: str
+    score: float
+    reason: str
+
+
+@dataclass
+class DedupOutcome:
+    table: pd.DataFrame
+    counts: dict[str, int]
+    details: dict[str, Any]
+    maybe_pairs: list[MaybePair] = field(default_factory=list)
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """Latest decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at)."""
+    if decisions is None or len(decisions) == 0:
+        return {}
+    order = "seq" if "seq" in decisions.columns else None
+    rows = decisions.sort_values(order, kind="stable") if order else decisions
+    out: dict[tuple[str, str], str] = {}
+    for a, b, d in zip(rows["id_a"], rows["id_b"], rows["decision"]):
+        out[pair_key(str(a), str(b))] = str(d)
+    return out
+
+
+def _completeness(df: pd.DataFrame) -> np.ndarray:
+    score = np.zeros(len(df), dtype=np.int64)
+    for col in _COMPLETE_FIELDS:
+        if col not in df.columns:
+            continue
+        values = df[col].tolist()
+        score += np.fromiter((1 if (len(v) if isinstance(v, (list, str)) else not pd.isna(v)) else 0
+                              for v in values), dtype=np.int64, count=len(values))
+    return score
+
+
+def _empty(v: Any) -> bool:
+    if isinstance(v, (list, str)):
+        return len(v) == 0
+    return v is None or bool(pd.isna(v))
+
+
+def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
+                old_search_value: str = "old_search", max_block: int = 60,
+                decisions: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> DedupOutcome:
+    """Mark duplicates in ``records`` (see docs/dedup.md). Returns a new table with
+    ``duplicate_of, dup_group, dup_score, dup_rule, found_in`` filled for every row.
+
+    ``previous``: records of an earlier, already deduplicated search; new rows are linked to
+    them (the earlier record is kept) but they are never linked among themselves. Rows of
+    ``records`` whose ``search_set`` equals ``old_search_value`` are treated the same way.
+    """
+    if cochrane_versions not in COCHRANE_POLICIES:
+        raise StageError(f"unknown cochrane_versions {cochrane_versions!r}",
+                         hint=f"use one of {', '.join(COCHRANE_POLICIES)}")
+    n = len(records)
+    table = records.copy(deep=True)
+    combined = table
+    n_prev = 0
+    if previous is not None and len(previous):
+        prev = conform(previous)
+        prev = prev[~prev["record_id"].isin(set(table["record_id"]))]
+        if "duplicate_of" in prev.columns:   # only the studies kept by the earlier run
+            prev = prev[prev["duplicate_of"].astype(str).eq("")]
+        n_prev = len(prev)
+        combined = pd.concat([table, prev[[c for c in prev.columns if c in table.columns]]],
+                             ignore_index=True)
+    total = len(combined)
+    ids = combined["record_id"].astype(str).tolist()
+    rank = np.empty(total, dtype=np.int64)
+    rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(total)
+    old = np.zeros(total, dtype=bool)
+    old[n:] = True
+    if "search_set" in combined.columns:
+        old |= combined["search_set"].astype(str).eq(old_search_value).to_numpy()
+
+    keys = keys_for_table(combined)
+    pairs = candidate_pairs(keys, rank, old=old, max_block=max_block)
+    stored = latest_decisions(decisions)
+    pos = {rid: i for i, rid in enumerate(ids)}
+
+    links: list[Link] = []
+    maybes: list[tuple[int, int, float, str]] = []
+    cannot: set[tuple[int, int]] = set()
+    for i, j in pairs.tolist():
+        a, b = (i, j) if rank[i] < rank[j] else (j, i)
+        if pair_key(ids[a], ids[b]) in stored:
+            continue
+        v = compare(keys[a], keys[b], cochrane_versions=cochrane_versions)
+        if v.outcome == DUPLICATE:
+            links.append(Link(a, b, v.score, v.rule))
+        elif v.outcome == MAYBE:
+            maybes.append((a, b, v.score, v.reason))
+    for (ia, ib), decision in stored.items():
+        if ia in pos and ib in pos:
+            a, b = pos[ia], pos[ib]
+            if decision == "duplicate":
+                links.append(Link(a, b, 1.0, "manual"))
+            elif decision == "distinct":
+                cannot.add((min(a, b), max(a, b)))
+
+    root = build_groups(total, keys, rank, links, cannot_link=cannot, old=old)
+    completeness = _completeness(combined)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, r in enumerate(root.tolist()):
+        groups[r].append(i)
+
+    kept_of = np.arange(total)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        olds = [m for m in members if old[m]]
+        pool = olds or members
+        kept = min(pool, key=lambda m: (-int(completeness[m]) if not olds else 0, rank[m]))
+        for m in members:
+            kept_of[m] = kept
+
+    best: dict[int, Link] = {}
+    for link in links:
+        for x, y in ((link.i, link.j), (link.j, link.i)):
+            if kept_of[x] != kept_of[y] or kept_of[x] == x:
+                continue
+            cur = best.get(x)
+            key = (y == kept_of[x], link.rule == "manual", link.score, -rank[y])
+            if cur is None or key > (cur.j == kept_of[x], cur.rule == "manual", cur.score, -rank[cur.j]):
+                best[x] = Link(x, y, link.score, link.rule)
+
+    dbs = combined["source_db"].astype(str).tolist() if "source_db" in combined.columns else [""] * total
+    found: dict[int, list[str]] = {}
+    for members in groups.values():
+        names = sorted({dbs[m] for m in members if dbs[m]})
+        for m in members:
+            found[m] = names
+
+    duplicate_of, dup_group, dup_score, dup_rule, found_in = [], [], [], [], []
+    for i in range(n):
+        k = int(kept_of[i])
+        dup_group.append(ids[k])
+        found_in.append(list(found[i]))
+        if k == i:
+            duplicate_of.append("")
+            dup_score.append(np.nan)
+            dup_rule.append("")
+        else:
+            link = best.get(i)
+            duplicate_of.append(ids[k])
+            dup_score.append(round(float(link.score), 4) if link else np.nan)
+            dup_rule.append(link.rule if link else "group")
+
+    # merge: fill the kept record's empty fields from its group (kept row only)
+    cols = [c for c in MERGE_FIELDS if c in table.columns]
+    col_values = {c: combined[c].tolist() for c in cols}
+    updates: dict[str, dict[int, Any]] = defaultdict(dict)
+    for members in groups.values():
+        k = int(kept_of[members[0]])
+        if len(members) < 2 or k >= n:
+            continue
+        donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
+        for c in cols:
+            if _empty(col_values[c][k]):
+                for d in donors:
+                    if not _empty(col_values[c][d]):
+                        updates[c][k] = col_values[c][d]
+                        break
+    for c, vals in updates.items():
+        series = table[c].copy()
+        for k, v in vals.items():
+            series.iat[k] = list(v) if isinstance(v, list) else v
+        table[c] = series
+
+    table["duplicate_of"] = pd.Series(duplicate_of, index=table.index, dtype=object)
+    table["dup_group"] = pd.Series(dup_group, index=table.index, dtype=object)
+    table["dup_score"] = pd.Series(dup_score, index=table.index, dtype="float64")
+    table["dup_rule"] = pd.Series(dup_rule, index=table.index, dtype=object)
+    table["found_in"] = pd.Series(found_in, index=table.index, dtype=object)
+
+    maybe_pairs = sorted(
+        (MaybePair(ids[a], ids[b], round(float(s), 4), why) for a, b, s, why in maybes
+         if kept_of[a] != kept_of[b] and not (old[a] and old[b]) and (a < n or b < n)),
+        key=lambda p: (p.id_a, p.id_b),
+    )
+    src = [dbs[i] or "(unknown)" for i in range(n)]
+    is_dup = [d != "" for d in duplicate_of]
+    before = Counter(src)
+    dup_per = Counter(s for s, d in zip(src, is_dup) if d)
+    after: Counter[str] = Counter()
+    for i in range(n):
+        if not is_dup[i]:
+            for name in (found_in[i] or [src[i]]):
+                after[name] += 1
+    group_count = len({dup_group[i] for i in range(n) if is_dup[i]})
+    counts = {"duplicates": int(sum(is_dup)), "groups": group_count, "maybe_pairs": len(maybe_pairs),
+              "unique": n - int(sum(is_dup)), "candidate_pairs": int(len(pairs)),
+              "previous_records": n_prev}
+    details = {
+        "duplicates_per_source": {k: int(dup_per.get(k, 0)) for k in sorted(before)},
+        "records_per_source_before": {k: int(v) for k, v in sorted(before.items())},
+        "unique_per_source_after": {k: int(after.get(k, 0)) for k in sorted(before)},
+        "duplicates_per_rule": dict(sorted(Counter(r for r in dup_rule if r).items())),
+        "maybe_pairs": [p.__dict__ for p in maybe_pairs],
+    }
+    return DedupOutcome(table=table, counts=counts, details=details, maybe_pairs=maybe_pairs)

@@ -1,0 +1,86 @@
+"""Groups of duplicates from pairwise links, without chaining two studies together.
+
+Plain union-find over duplicate links is dangerous: A~B and B~C put A and C in one group even
+when A and C contradict each other (a preprint linked to two different journal papers by a
+generic title). Here links are applied strongest first, and two groups are only joined when no
+member of one *contradicts* any member of the other (different DOI, PMID, title numbers or
+publication kind, years two or more apart, a pair a person marked distinct, or two records of
+an earlier search). A refused link simply leaves the record in its own group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from screening.dedup.normalise import Keys
+
+_RULE_PRIORITY = {"manual": 0, "doi": 1, "pmid": 1, "doi-version": 2}
+MAX_GROUP = 50
+
+
+@dataclass(frozen=True)
+class Link:
+    i: int
+    j: int
+    score: float
+    rule: str
+
+
+def contradicts(a: Keys, b: Keys) -> bool:
+    """True when two records cannot be one publication whatever else they share."""
+    if a.doi and b.doi and a.doi != b.doi and a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]:
+        return True
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return True
+    same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
+                     and a.year and a.year == b.year)
+    if (a.kinds != b.kinds or a.numbers != b.numbers) and not same_item:
+        return True
+    if a.year and b.year and abs(a.year - b.year) >= 2 and not (a.doi and a.doi == b.doi) and not (
+            a.volume and a.issue and a.volume == b.volume and a.issue == b.issue):
+        return True
+    return False
+
+
+def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
+                 cannot_link: set[tuple[int, int]], old: np.ndarray) -> np.ndarray:
+    """``root[i]`` is a representative row of i's group (i itself when alone)."""
+    parent = list(range(n))
+    members: dict[int, list[int]] = {}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    ordered = sorted(links, key=lambda l: (_RULE_PRIORITY.get(l.rule, 3), -l.score,
+                                           min(rank[l.i], rank[l.j]), max(rank[l.i], rank[l.j])))
+    for link in ordered:
+        ri, rj = find(link.i), find(link.j)
+        if ri == rj:
+            continue
+        mi, mj = members.get(ri, [ri]), members.get(rj, [rj])
+        if len(mi) + len(mj) > MAX_GROUP:
+            continue
+        ok = True
+        for x in mi:
+            for y in mj:
+                pair = (x, y) if x < y else (y, x)
+                if pair in cannot_link or (old[x] and old[y]) or (
+                        link.rule != "manual" and contradicts(keys[x], keys[y])):
+                    ok = False
+                    break
+            if not ok:
+                break
+        if not ok:
+            continue
+        if len(mi) < len(mj):   # attach the smaller group under the larger
+            ri, rj, mi, mj = rj, ri, mj, mi
+        parent[rj] = ri
+        members[ri] = mi + mj
+        members.pop(rj, None)
+    return np.array([find(i) for i in range(n)], dtype=np.int64)

@@ -1,0 +1,212 @@
+"""Pairwise comparison: is this candidate pair the same publication? duplicate / distinct / maybe.
+
+The rules are written to fail safe. A merge loses a study from the review, so every
+*duplicate* verdict needs positive evidence on several fields and no contradiction; anything
+that looks alike but carries one contradiction the data cannot explain becomes *maybe* (a
+person decides), and the classic look-alikes are *distinct* outright:
+
+- a different number in the title ('Part I' vs 'Part II', 'Trial 2');
+- a different kind of publication (erratum, retraction, comment, reply, protocol, abstract);
+- different DOIs or PMIDs (exports rarely carry a wrong identifier);
+- years two or more apart, different volumes or first pages, or journals that are not
+  abbreviations of each other (conference abstract vs the journal paper; same title in
+  another journal).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rapidfuzz import fuzz
+
+from screening.dedup.normalise import Keys, journals_compatible
+
+DUPLICATE, DISTINCT, MAYBE = "duplicate", "distinct", "maybe"
+
+
+class Verdict(NamedTuple):
+    outcome: str      # duplicate | distinct | maybe
+    score: float      # 0..1, higher = more alike
+    rule: str         # which rule decided: doi, pmid, title+authors+year, ...
+    reason: str       # short, for people ('pages differ: 288 vs 301')
+
+
+def author_agreement(a: Keys, b: Keys) -> float | None:
+    """Share of the shorter author list found in the longer one (family names), ``None`` when a
+    list is missing; 0 when the first authors clearly differ."""
+    if not a.families or not b.families or a.corporate or b.corporate:
+        return None
+    fa, fb = a.families[0], b.families[0]
+    if fa != fb and fuzz.ratio(fa, fb) < 80 and not (
+            fa.startswith(fb) or fb.startswith(fa) or fa.endswith(fb) or fb.endswith(fa)):
+        # first author may be dropped/moved in one export: accept only a strong overlap below
+        first_ok = False
+    else:
+        first_ok = True
+    sa, sb = set(a.families[:12]), set(b.families[:12])
+    short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    hits = sum(1 for f in short if f in long_ or any(fuzz.ratio(f, g) >= 85 for g in long_))
+    overlap = hits / len(short) if short else 0.0
+    if not first_ok:
+        return overlap * 0.5
+    return max(overlap, 0.5 if len(short) == 1 or overlap >= 0.25 else 0.34)
+
+
+def _span(k: Keys) -> tuple[int, int]:
+    first = int(k.first_page)
+    last = int(k.last_page) if k.last_page else first
+    return first, max(first, last)
+
+
+def pages_agree(a: Keys, b: Keys) -> bool:
+    """Same first page; or one page range inside/overlapping the other ('569' vs '567-569');
+    or a one-digit typo with the same last page ('2297-2108' vs '2097-2108')."""
+    if a.first_page == b.first_page:
+        return True
+    if a.last_page and a.last_page == b.last_page and fuzz.ratio(a.first_page, b.first_page) >= 75:
+        return True
+    (a1, a2), (b1, b2) = _span(a), _span(b)
+    overlap = min(a2, b2) - max(a1, b1)
+    return overlap >= 0 and (a1 == a2 or b1 == b2 or overlap >= 1)
+
+
+def elocator_vs_print(a: Keys, b: Keys) -> bool:
+    """BMJ-style article numbers ('c1804', 'e123') vs print pages ('1014'): two paging systems,
+    neither evidence for nor against. Supplement pages ('S33') are not excused."""
+    pa, pb = a.pages[:1].lower(), b.pages[:1].lower()
+    return (pa.isalpha() and pa != "s" and pb.isdigit()) or (pb.isalpha() and pb != "s" and pa.isdigit())
+
+
+def dois_conflict(a: Keys, b: Keys) -> bool:
+    """Different DOIs from the same registrant mean different items. Different registrants
+    ('10.2307/...' JSTOR vs '10.25300/...' publisher) are often two DOIs of one article."""
+    if not (a.doi and b.doi) or a.doi == b.doi:
+        return False
+    return a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]
+
+
+def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
+    """Classify one candidate pair. Symmetric: ``compare(a, b) == compare(b, a)``."""
+    same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
+                     and a.year and a.year == b.year)
+    if a.kinds != b.kinds and not same_item:
+        # an erratum/comment/reply is printed on other pages than its article; the same volume,
+        # page and year means both records describe one printed item (one lacks the 'Erratum:')
+        return Verdict(DISTINCT, 0.0, "kind", "publication kinds differ: "
+                       + ", ".join(sorted(a.kinds ^ b.kinds)))
+    if a.numbers != b.numbers and not same_item:
+        return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
+    has_titles = bool(a.title and b.title)
+    t = fuzz.ratio(a.title, b.title) / 100.0 if has_titles else 0.0
+
+    # 1. identifiers
+    if a.doi and a.doi == b.doi:
+        if a.doi_version != b.doi_version:
+            if cochrane_versions == "distinct":
+                return Verdict(DISTINCT, t, "doi-version", "different versions of a Cochrane review")
+            outcome = DUPLICATE if cochrane_versions == "duplicate" and (t >= 0.9 or not has_titles) else MAYBE
+            return Verdict(outcome, t, "doi-version", "versions of one Cochrane review (.pubN)")
+        if not has_titles or t >= 0.8:
+            return Verdict(DUPLICATE, 1.0, "doi", "same DOI")
+        return Verdict(MAYBE, t, "doi", "same DOI but different titles (erratum or comment sharing a DOI?)")
+    if a.pmid and a.pmid == b.pmid:
+        if not has_titles or t >= 0.8:
+            return Verdict(DUPLICATE, 1.0, "pmid", "same PMID")
+        return Verdict(MAYBE, t, "pmid", "same PMID but different titles")
+    same_issue = bool(a.volume and a.issue and a.volume == b.volume and a.issue == b.issue
+                      and journals_compatible(a.journal, b.journal))
+    if has_titles and t < 0.95 and (same_item or same_issue):
+        # one title carries a prefix/suffix the other lacks ('MEDICAL PROGRESS ...', 'SIM
+        # Competition Paper - ...', a truncated subtitle): accept only when one title's words
+        # are all in the other and the authors and the journal issue agree
+        auth0 = author_agreement(a, b)
+        shorter, longer = sorted((a.title, b.title), key=len)
+        if auth0 is not None and auth0 >= 0.66 and len(shorter.split()) >= 3 and len(shorter) >= 20 \
+                and not dois_conflict(a, b) and fuzz.partial_ratio(shorter, longer) >= 95:
+            if a.year == b.year:
+                return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
+                               "one title contains the other; same authors, issue/pages and year")
+            return Verdict(MAYBE, round(0.9 * t, 4), "fuzzy", "one title contains the other; years differ")
+        if auth0 is not None and auth0 >= 0.99 and t >= 0.75 and same_item and a.last_page \
+                and a.last_page == b.last_page and a.last_page != a.first_page and a.year == b.year \
+                and a.journal and b.journal and journals_compatible(a.journal, b.journal):
+            # same authors, journal, volume, year and the same full page range: one article
+            # under two titles (a translated title, a subtitle rewritten by the database)
+            return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
+                           "same authors, journal, volume and page range; titles worded differently")
+    if not has_titles or t < 0.85:
+        return Verdict(DISTINCT, t, "title", "titles differ")
+
+    # 2. fuzzy evidence
+    auth = author_agreement(a, b)
+    ydiff = abs(a.year - b.year) if a.year and b.year else None
+    conflicts: list[str] = []
+    support = 0
+    if dois_conflict(a, b):
+        conflicts.append("DOIs differ")
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        conflicts.append("PMIDs differ")
+    if ydiff is not None and ydiff >= 1:
+        conflicts.append(f"years differ: {a.year} vs {b.year}")
+    if a.volume and b.volume:
+        if a.volume == b.volume:
+            support += 1
+        else:
+            conflicts.append(f"volumes differ: {a.volume} vs {b.volume}")
+    pages_equal = False
+    if a.first_page and b.first_page:
+        if pages_agree(a, b):
+            support += 1
+            pages_equal = True
+        elif not elocator_vs_print(a, b):
+            conflicts.append(f"pages differ: {a.pages} vs {b.pages}")
+    if a.journal and b.journal:
+        if journals_compatible(a.journal, b.journal):
+            support += 1
+        else:
+            conflicts.append("journals differ")
+    if a.issue and b.issue:
+        if a.issue == b.issue:
+            support += 1
+        elif not pages_equal:
+            # recurring titles ('Editor's Comments') differ only by issue; with equal pages an
+            # issue mismatch is a data error (some exports put a record number there)
+            conflicts.append(f"issues differ: {a.issue} vs {b.issue}")
+    # the same printed item (volume, page, year) with one author list garbled ('Brismar, Wendel S'
+    # vs 'Wendel, S B'): a partial author overlap is enough
+    lenient = same_item and t >= 0.97 and auth is not None and auth >= 0.25
+    if auth is not None and auth < 0.34 and not lenient:
+        conflicts.append("authors differ")
+    auth_ok = auth is not None and (auth >= 0.5 or lenient)
+    score = round(0.6 * t + 0.25 * (auth if auth is not None else 0.5) + 0.15 * min(support, 3) / 3, 4)
+
+    if not conflicts and ydiff == 0:
+        if t >= 0.95 and auth_ok and support >= 1:
+            return Verdict(DUPLICATE, score, "title+authors+year", "title, authors, year and source agree")
+        if t >= 0.9 and auth_ok and support >= 2:
+            return Verdict(DUPLICATE, score, "title+authors+year", "title, authors, year and source agree")
+        if t >= 0.97 and auth is None and support >= 2:
+            return Verdict(DUPLICATE, score, "title+year+source", "title, year, journal/volume/pages agree")
+    if conflicts == ["journals differ"] and ydiff == 0 and t >= 0.95 and auth_ok \
+            and a.volume and a.first_page and support >= 2:
+        # journal named differently (translation, publisher's form) but same volume and pages
+        return Verdict(DUPLICATE, score, "title+authors+pages", "same volume and pages; journal named differently")
+    if conflicts == [f"years differ: {a.year} vs {b.year}"] and ydiff == 1 and t >= 0.95 and auth_ok \
+            and a.volume and a.first_page and support >= 2:
+        # online-first vs print issue: same volume and pages, year off by one
+        return Verdict(DUPLICATE, score, "title+authors+pages", "same volume and pages; year off by one")
+    if ydiff and t >= 0.95 and auth_ok and same_issue and set(conflicts) <= {f"years differ: {a.year} vs {b.year}", "DOIs differ"} \
+            and not (a.doi and b.doi):
+        # same journal volume and issue: the year is wrong in one export (DBLP vs Crossref)
+        return Verdict(DUPLICATE, score, "title+authors+issue", "same volume and issue; years differ in the exports")
+    hard = [c for c in conflicts if c.startswith(("DOIs", "PMIDs", "authors"))]
+    if ydiff is not None and ydiff >= 2:
+        return Verdict(DISTINCT, score, "year", conflicts[0] if conflicts else "years differ")
+    if hard and not (t >= 0.98 and auth_ok and len(conflicts) == 1):
+        return Verdict(DISTINCT, score, "conflict", "; ".join(conflicts))
+    if len(conflicts) >= 2:
+        return Verdict(DISTINCT, score, "conflict", "; ".join(conflicts))
+    if t >= 0.9 and auth is not None and auth >= 0.34:
+        why = "; ".join(conflicts) if conflicts else "similar, but too little evidence to be sure"
+        return Verdict(MAYBE, score, "fuzzy", why)
+    return Verdict(DISTINCT, score, "fuzzy", "; ".join(conflicts) or "too little in common")

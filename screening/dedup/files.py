@@ -1,0 +1,143 @@
+"""File-level dedup workflows for the CLI: read input, run, write output and the review queue.
+
+The stage itself is pure (``screening/stages/dedup.py``); this module is the thin I/O shell
+around it for ``screening dedup IN -o OUT`` and ``screening dedup-review``. The queue of
+maybe-pairs lives next to the decision store so a person can review it later:
+
+- ``screening dedup`` writes ``dedup_queue.json`` (the pairs + which table they refer to);
+- ``screening run`` writes ``dedup.json`` (the stage report, pairs under ``details``) and
+  ``dedup.parquet`` in the review's output folder.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening.config import load_review
+from screening.dedup.api import DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
+from screening.dedup.store import load_decisions, record_decision
+from screening.errors import DecisionError, InputError
+from screening.records import atomic_write_text, read_table, write_table
+from screening.stages.ingest import ingest_paths
+
+QUEUE_NAME = "dedup_queue.json"
+SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal", "volume", "issue",
+                "pages", "doi", "pmid", "abstract")
+
+
+def _is_canonical_csv(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    return "record_id" in header and "source_file" in header and "source_format" in header
+
+
+def load_input_table(paths: list[Path]) -> pd.DataFrame:
+    """One canonical table from a canonical CSV/Parquet, or from export files via ingest."""
+    if len(paths) == 1 and (paths[0].suffix.lower() == ".parquet" or (paths[0].is_file() and _is_canonical_csv(paths[0]))):
+        return read_table(paths[0])
+    return ingest_paths(list(paths)).records
+
+
+@dataclass
+class DedupRun:
+    outcome: DedupOutcome
+    output: Path
+    queue: Path
+    decisions_used: int
+
+
+def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
+                cochrane_versions: str = "duplicate", previous: Path | None = None) -> DedupRun:
+    """``screening dedup``: read, deduplicate (reusing stored decisions in ``folder``), write."""
+    folder = folder or output.parent
+    table = load_input_table(paths)
+    decisions = load_decisions(folder)
+    prev = read_table(previous) if previous else None
+    outcome = deduplicate(table, cochrane_versions=cochrane_versions, decisions=decisions, previous=prev)
+    write_table(outcome.table, output)
+    queue = folder / QUEUE_NAME
+    atomic_write_text(queue, json.dumps({"table": str(output.resolve()), "maybe_pairs":
+                                         [p.__dict__ for p in outcome.maybe_pairs]}, indent=2) + "\n")
+    return DedupRun(outcome=outcome, output=output, queue=queue,
+                    decisions_used=len(latest_decisions(decisions)))
+
+
+@dataclass
+class ReviewQueue:
+    folder: Path
+    table: pd.DataFrame
+    pairs: list[MaybePair]
+    decided: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[MaybePair]:
+        return [p for p in self.pairs if pair_key(p.id_a, p.id_b) not in self.decided]
+
+
+def resolve_folder(target: str | Path) -> Path:
+    """A review (TOML path or name) -> its output folder; a folder -> itself."""
+    path = Path(target)
+    if path.is_dir():
+        return path
+    return load_review(target).output_dir
+
+
+def open_queue(target: str | Path) -> ReviewQueue:
+    """The maybe-pairs waiting for a person, with the table they refer to."""
+    folder = resolve_folder(target)
+    queue_file, report_file = folder / QUEUE_NAME, folder / "dedup.json"
+    if queue_file.exists():
+        data = json.loads(queue_file.read_text(encoding="utf-8"))
+        table_path = Path(data["table"])
+        pairs_raw = data.get("maybe_pairs", [])
+    elif report_file.exists() and (folder / "dedup.parquet").exists():
+        data = json.loads(report_file.read_text(encoding="utf-8"))
+        table_path = folder / "dedup.parquet"
+        pairs_raw = data.get("details", {}).get("maybe_pairs", [])
+    else:
+        raise InputError("no dedup results here", path=folder,
+                         hint="run `screening dedup IN -o OUT` (or `screening run REVIEW`) first")
+    table = read_table(table_path)
+    pairs = [MaybePair(**p) for p in pairs_raw]
+    return ReviewQueue(folder=folder, table=table, pairs=pairs,
+                       decided=latest_decisions(load_decisions(folder)))
+
+
+def pair_view(table: pd.DataFrame, id_a: str, id_b: str) -> list[tuple[str, str, str, bool]]:
+    """Rows (field, value A, value B, differs) for showing a pair side by side."""
+    index = {rid: i for i, rid in enumerate(table["record_id"].astype(str))}
+    for rid in (id_a, id_b):
+        if rid not in index:
+            raise DecisionError("record not in the dedup table", record=rid,
+                                hint="re-run `screening dedup` so the queue matches the table")
+    a, b = table.iloc[index[id_a]], table.iloc[index[id_b]]
+    rows = []
+    for name in SHOWN_FIELDS:
+        if name not in table.columns:
+            continue
+        va, vb = _show(a[name]), _show(b[name])
+        rows.append((name, va, vb, name != "record_id" and va.strip().lower() != vb.strip().lower()))
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(value)
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    text = str(value)
+    return text if len(text) <= 400 else text[:400] + "…"
+
+
+def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewer: str) -> Path:
+    """Store one decision for a pair of records in the target's decision store."""
+    folder = resolve_folder(target)
+    record_decision(folder, id_a, id_b, decision, reviewer)
+    return folder

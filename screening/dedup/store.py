@@ -1,0 +1,87 @@
+"""Human decisions on maybe-pairs: an append-only SQLite log in the review's output folder.
+
+``dedup_decisions.sqlite`` holds one row per decision (who, when, which pair, duplicate or
+distinct). Rows are never updated or deleted, so the log is its own audit trail; the latest
+decision per pair wins. The dedup stage never opens this file: the runner (through the stage's
+``load_inputs``) or the CLI reads it and passes the table in, and only ``dedup-review`` writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from screening.errors import DecisionError, InputError
+
+STORE_NAME = "dedup_decisions.sqlite"
+DECISIONS = ("duplicate", "distinct")
+COLUMNS = ["seq", "id_a", "id_b", "decision", "reviewer", "decided_at", "note"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup_decisions (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id_a       TEXT NOT NULL,
+    id_b       TEXT NOT NULL,
+    decision   TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
+    reviewer   TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    note       TEXT NOT NULL DEFAULT ''
+);
+CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_update BEFORE UPDATE ON dedup_decisions
+BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_delete BEFORE DELETE ON dedup_decisions
+BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
+"""
+
+
+def store_path(folder: str | Path) -> Path:
+    return Path(folder) / STORE_NAME
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.executescript(_SCHEMA)
+    return con
+
+
+def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, reviewer: str,
+                    note: str = "", when: datetime | None = None) -> None:
+    """Append one decision. The pair is stored in sorted order (a pair has no direction)."""
+    if decision not in DECISIONS:
+        raise DecisionError(f"unknown dedup decision {decision!r}", record=f"{id_a}/{id_b}",
+                            hint="use 'duplicate' or 'distinct'")
+    if not reviewer.strip():
+        raise DecisionError("a dedup decision needs a reviewer name", hint="pass --reviewer NAME")
+    if id_a == id_b:
+        raise DecisionError("a record cannot be paired with itself", record=id_a)
+    a, b = sorted((str(id_a), str(id_b)))
+    stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    con = _connect(store_path(folder))
+    try:
+        with con:
+            con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
+    finally:
+        con.close()
+
+
+def load_decisions(folder: str | Path) -> pd.DataFrame:
+    """Every stored decision in order (empty table when no store exists yet)."""
+    path = store_path(folder)
+    if not path.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            df = pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM dedup_decisions ORDER BY seq", con)
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as err:
+        raise InputError(f"cannot read dedup decisions: {err}", path=path,
+                         hint="the file is not a dedup decision store; move it aside") from None
+    return df.astype({"id_a": object, "id_b": object, "decision": object, "reviewer": object})

@@ -1,0 +1,104 @@
+"""`screening dedup` and `screening dedup-review` driven through typer's CliRunner."""
+
+from __future__ import annotations
+
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.dedup.store import load_decisions
+from screening.records import read_table
+
+from .conftest import FIXTURES
+
+runner = CliRunner()
+
+
+def _text(res) -> str:
+    """Output with rich's line wrapping undone."""
+    return " ".join(res.output.split())
+
+
+def test_dedup_command_on_bibtex_style_csv(tmp_path):
+    """The bib-dedupe sample has BibTeX-style columns (ID, author, number): ingest maps them and
+    OUT keeps the file's own ids, every row, in order."""
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["dedup", str(FIXTURES / "bibdedupe_testsample_records.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "5 duplicates marked" in _text(res) and "Per source" in _text(res)
+    table = read_table(out)
+    src = pd.read_csv(FIXTURES / "bibdedupe_testsample_records.csv", dtype=str, keep_default_na=False)
+    kept_ids = [rid for rid, given in zip(table["record_id"], src["ID"]) if given]
+    assert kept_ids == [given for given in src["ID"] if given] and len(table) == len(src)
+    assert (table["duplicate_of"] != "").sum() == 5
+    assert (tmp_path / "dedup_queue.json").exists()
+
+
+def test_dedup_command_reads_a_canonical_table(tmp_path):
+    first = tmp_path / "first.csv"
+    assert runner.invoke(app, ["dedup", str(FIXTURES / "bibdedupe_testsample_records.csv"), "-o", str(first)]).exit_code == 0
+    second = tmp_path / "second.parquet"
+    res = runner.invoke(app, ["dedup", str(first), "-o", str(second)])
+    assert res.exit_code == 0, res.output
+    assert read_table(second)["duplicate_of"].tolist() == read_table(first)["duplicate_of"].tolist()
+
+
+def test_missing_input_is_a_clear_error(tmp_path):
+    res = runner.invoke(app, ["dedup", str(tmp_path / "nope.ris"), "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2 and "file not found" in _text(res)
+
+
+def _editorial_pair(tmp_path):
+    """Two real DBLP records of a recurring editorial (issues 1 and 4): a maybe-pair."""
+    pairs = pd.read_csv(FIXTURES / "pairs.csv", dtype=str, keep_default_na=False)
+    rows = pairs[pairs["pair"] == "13"].drop(columns=["pair", "expect", "why", "source_set"])
+    path = tmp_path / "editorials.csv"
+    rows.to_csv(path, index=False)
+    return path, rows["ID"].tolist()
+
+
+def test_review_loop_stores_and_reuses_a_decision(tmp_path):
+    src, ids = _editorial_pair(tmp_path)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["dedup", str(src), "-o", str(out)])
+    assert res.exit_code == 0 and "1 maybe-pairs queued" in _text(res), res.output
+    assert (read_table(out)["duplicate_of"] == "").all()
+
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--reviewer", "ana"], input="d\n")
+    assert res.exit_code == 0, res.output
+    assert "issues differ: 1 vs 4" in _text(res) and "Zmud" in _text(res) and "stored 1 decision" in _text(res)
+    log = load_decisions(tmp_path)
+    assert log[["decision", "reviewer"]].values.tolist() == [["duplicate", "ana"]]
+    assert log["decided_at"].iloc[0]
+
+    res = runner.invoke(app, ["dedup", str(src), "-o", str(out)])
+    assert res.exit_code == 0 and "0 maybe-pairs queued" in _text(res) and "1 stored decisions applied" in _text(res)
+    table = read_table(out)
+    assert (table["duplicate_of"] != "").sum() == 1 and set(table["dup_rule"]) == {"", "manual"}
+
+    res = runner.invoke(app, ["dedup-review", str(tmp_path)], input="")
+    assert "no maybe-pairs waiting" in _text(res)
+
+
+def test_review_skip_and_quit_store_nothing(tmp_path):
+    src, _ = _editorial_pair(tmp_path)
+    runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="s\n")
+    assert "stored 0 decision" in _text(res)
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="q\n")
+    assert "stored 0 decision" in _text(res)
+    assert len(load_decisions(tmp_path)) == 0
+
+
+def test_scripted_pair_decision_is_appended(tmp_path):
+    src, ids = _editorial_pair(tmp_path)
+    runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--distinct", "-r", "bo"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--duplicate", "-r", "cy"])
+    assert res.exit_code == 0, res.output
+    log = load_decisions(tmp_path)
+    assert log["decision"].tolist() == ["distinct", "duplicate"] and log["reviewer"].tolist() == ["bo", "cy"]
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1]])
+    assert res.exit_code != 0

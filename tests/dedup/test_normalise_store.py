@@ -1,0 +1,80 @@
+"""Matching keys, the chaining guard and the append-only decision store."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from screening.dedup.cluster import Link, build_groups
+from screening.dedup.compare import pages_agree
+from screening.dedup.normalise import (issue_column_trusted, keys_for_table, record_keys, strip_annotations,
+                                       strip_citation_suffix)
+from screening.dedup.store import load_decisions, record_decision, store_path
+from screening.errors import DecisionError
+
+
+def test_medline_annotations_and_erratum_citations_are_not_title_words():
+    assert strip_annotations("[Current aspects of hemolytic uremic syndrome in children]. [Review] [16 refs] [Romanian]") \
+        .startswith("Current aspects of hemolytic uremic syndrome in children")
+    assert strip_annotations("Timing of chest tube removal.[Erratum appears in J Card Surg. 2005;20(3):310]") \
+        == "Timing of chest tube removal."
+    assert strip_citation_suffix("Eculizumab for Atypical Hemolytic-Uremic Syndrome (vol 360, pg 542, 2009)") \
+        == "Eculizumab for Atypical Hemolytic-Uremic Syndrome"
+    assert strip_citation_suffix("Outcomes after surgery (2009-2012)") == "Outcomes after surgery (2009-2012)"
+
+
+def test_part_numbers_and_kinds():
+    one = record_keys("Personality trait dependent performance under psilocybin", [], 1970, "", "", "", "", "", "", "")
+    two = record_keys("Personality trait dependent performance under psilocybin II", [], 1970, "", "", "", "", "", "", "")
+    assert one.numbers != two.numbers
+    iv = record_keys("IV fluids in sepsis", [], 2000, "", "", "", "", "", "", "")
+    assert iv.numbers == frozenset()            # 'IV' (intravenous) is not a part number
+    err = record_keys("Erratum: Gain-of-function mutations in complement factor B", [], 2007, "", "", "", "", "", "", "")
+    assert "erratum" in err.kinds
+    imm = record_keys("Immune response to vaccination", [], 2007, "", "", "", "", "", "", "")
+    assert imm.kinds == frozenset()             # 'response' alone is not a reply
+
+
+def test_page_forms():
+    k = lambda p: record_keys("t", [], None, "", "", "", "", p, "", "")
+    assert pages_agree(k("1350-6"), k("1350-1356"))
+    assert pages_agree(k("569"), k("567-569"))
+    assert not pages_agree(k("246-250"), k("250-254"))     # adjacent articles
+    assert k("01-Jun").first_page == ""                     # a spreadsheet date, not pages
+
+
+def test_record_numbers_in_the_issue_column_are_ignored():
+    assert not issue_column_trusted([str(n) for n in range(100, 400)])
+    assert issue_column_trusted([str(n % 12 + 1) for n in range(300)])
+
+
+def test_groups_are_not_chained_through_a_weak_link(pairs_table):
+    """A~B and B~C must not put A and C together when A and C carry different DOIs of one registrant."""
+    rows = pairs_table[pairs_table["pair"] == "20"].reset_index(drop=True)     # HICSS 2021 / 2022
+    rows = pd.concat([rows, rows.iloc[[0]]], ignore_index=True)
+    rows.loc[2, "record_id"], rows.loc[2, "doi"], rows.loc[2, "year"] = "bridge", "", None
+    keys = keys_for_table(rows)
+    links = [Link(0, 2, 0.99, "title+authors+year"), Link(1, 2, 0.98, "title+authors+year")]
+    root = build_groups(3, keys, np.arange(3), links, cannot_link=set(), old=np.zeros(3, dtype=bool))
+    assert root[0] == root[2] and root[1] != root[0]
+
+
+def test_store_is_append_only(tmp_path):
+    record_decision(tmp_path, "b", "a", "duplicate", "ana")
+    record_decision(tmp_path, "a", "b", "distinct", "bo")
+    log = load_decisions(tmp_path)
+    assert log[["id_a", "id_b", "decision", "reviewer"]].values.tolist() == [
+        ["a", "b", "duplicate", "ana"], ["a", "b", "distinct", "bo"]]
+    con = sqlite3.connect(store_path(tmp_path))
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM dedup_decisions")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("UPDATE dedup_decisions SET decision = 'duplicate'")
+    con.close()
+    with pytest.raises(DecisionError):
+        record_decision(tmp_path, "a", "b", "perhaps", "ana")
+    with pytest.raises(DecisionError):
+        record_decision(tmp_path, "a", "b", "duplicate", " ")

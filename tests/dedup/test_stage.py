@@ -1,0 +1,132 @@
+"""The dedup stage contract and its outcomes on real records."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from screening.config import from_mapping
+from screening.dedup.labelled import groups_from_table, pairs_of
+from screening.errors import ConfigError
+from screening.records import make_table, table_hash, validate
+from screening.stage import STAGES, StageInputs, registered_stages
+from screening.stages.dedup import DedupConfig, run
+
+CFG = DedupConfig()
+
+
+def _run(df, cfg=CFG, **inputs):
+    return run(df, cfg, StageInputs(**inputs))
+
+
+def test_registered_with_the_contract():
+    registered_stages()
+    stage = STAGES["dedup"]
+    assert (stage.order, stage.toml_key, stage.config_type) == (20, "dedup", DedupConfig)
+    with pytest.raises(ConfigError, match="unknown key 'treshold'"):
+        from_mapping(DedupConfig, {"treshold": 0.9}, "dedup")
+    with pytest.raises(ConfigError, match="cochrane_versions"):
+        from_mapping(DedupConfig, {"cochrane_versions": "sometimes"}, "dedup")
+
+
+def test_rows_kept_in_order_and_input_untouched(mixed):
+    before = table_hash(mixed)
+    res = _run(mixed)
+    assert table_hash(mixed) == before
+    out = res.records
+    assert out["record_id"].tolist() == mixed["record_id"].tolist()
+    validate(out)
+    for col in ("duplicate_of", "dup_group", "dup_score", "dup_rule", "found_in"):
+        assert col in out.columns
+    assert res.report.records_in == res.report.records_out == len(mixed)
+
+
+def test_same_input_same_output(mixed):
+    assert table_hash(_run(mixed).records) == table_hash(_run(mixed).records)
+
+
+def test_empty_input():
+    res = _run(make_table([]))
+    assert len(res.records) == 0 and res.report.counts["duplicates"] == 0
+
+
+def test_sample_matches_ground_truth(sample, sample_groups):
+    """bib-dedupe's sample: DOI pairs, concatenated authors, search update (old_search rows
+    id_0000728 and id_0000728B are never linked together; the new record joins the old one)."""
+    out = _run(sample).records
+    assert pairs_of(groups_from_table(out)) == pairs_of(sample_groups)
+    row = out.set_index("record_id")
+    assert row.loc["id_0000728NEW", "duplicate_of"] == "id_0000728"
+    assert row.loc["id_0000728B", "duplicate_of"] == ""
+
+
+def test_kept_record_is_merged_and_lists_sources(mixed):
+    out = _run(mixed).records.set_index("record_id")
+    # C_001571 / C_001920 (same DOI): one kept, the other points at it
+    a, b = "colrev_misq_crossref-dblp:C_001571", "colrev_misq_crossref-dblp:C_001920"
+    kept = a if out.loc[a, "duplicate_of"] == "" else b
+    other = b if kept == a else a
+    assert out.loc[other, "duplicate_of"] == kept and out.loc[other, "dup_rule"] == "doi"
+    assert out.loc[kept, "found_in"] == ["colrev_misq_crossref-dblp"]
+    # merge: a kept record lacking a field gets it from its group; other rows are unchanged
+    src = mixed.set_index("record_id")
+    changed = [rid for rid in out.index if out.loc[rid, "journal"] != src.loc[rid, "journal"]]
+    assert all(out.loc[rid, "duplicate_of"] == "" for rid in changed)
+
+
+def test_merge_fills_missing_doi_into_kept_row_only(pairs_table):
+    rows = pairs_table[pairs_table["record_id"].isin(["id_0000296", "id_0000297"])].copy()
+    rows["record_id"] = ["A", "B"]
+    rows["source_db"] = ["PubMed", "Embase"]
+    rows["title"] = [rows["title"].iloc[0]] * 2
+    rows["doi"] = ["", "10.1093/annonc/mdj067"]
+    rows["abstract"] = ["", "An abstract."]
+    out = _run(rows.reset_index(drop=True)).records.set_index("record_id")
+    kept = "A" if out.loc["A", "duplicate_of"] == "" else "B"
+    assert out.loc[kept, "doi"] == "10.1093/annonc/mdj067"
+    assert out.loc[kept, "abstract"] == "An abstract."
+    assert out.loc[kept, "found_in"] == ["Embase", "PubMed"]
+    assert out.loc["A" if kept == "B" else "B", "found_in"] == ["Embase", "PubMed"]
+
+
+def test_report_counts_per_source(mixed):
+    rep = _run(mixed).report
+    assert set(rep.counts) >= {"duplicates", "groups", "maybe_pairs"}
+    d = rep.details
+    assert sum(d["duplicates_per_source"].values()) == rep.counts["duplicates"]
+    assert sum(d["records_per_source_before"].values()) == len(mixed)
+    for src, n in d["records_per_source_before"].items():
+        assert d["unique_per_source_after"][src] <= n
+    assert d["duplicates_per_source"]["testsample"] == 5
+
+
+def test_stored_decisions_override_the_matcher(pairs_table):
+    rows = pairs_table[pairs_table["pair"].isin(["13"])].reset_index(drop=True)   # recurring editorial: maybe
+    ids = rows["record_id"].tolist()
+    res = _run(rows)
+    assert res.report.counts["maybe_pairs"] == 1 and res.report.counts["duplicates"] == 0
+    log = pd.DataFrame({"seq": [1], "id_a": [ids[1]], "id_b": [ids[0]], "decision": ["duplicate"]})
+    res2 = _run(rows, dedup_decisions=log)
+    assert res2.report.counts["duplicates"] == 1 and res2.report.counts["maybe_pairs"] == 0
+    assert "manual" in set(res2.records["dup_rule"])
+    # a later 'distinct' wins over the earlier 'duplicate'
+    log2 = pd.concat([log, pd.DataFrame({"seq": [2], "id_a": [ids[0]], "id_b": [ids[1]], "decision": ["distinct"]})])
+    res3 = _run(rows, dedup_decisions=log2)
+    assert res3.report.counts["duplicates"] == 0 and res3.report.counts["maybe_pairs"] == 0
+
+
+def test_distinct_decision_blocks_a_machine_link(pairs_table):
+    rows = pairs_table[pairs_table["pair"].isin(["1"])].reset_index(drop=True)
+    ids = rows["record_id"].tolist()
+    assert _run(rows).report.counts["duplicates"] == 1
+    log = pd.DataFrame({"seq": [1], "id_a": [ids[0]], "id_b": [ids[1]], "decision": ["distinct"]})
+    assert _run(rows, dedup_decisions=log).report.counts["duplicates"] == 0
+
+
+def test_search_update_links_new_records_to_previous(sample):
+    old = sample[sample["record_id"].isin(["id_0000728", "SauerSeuring2023"])].drop(columns=["search_set"])
+    new = sample[~sample["record_id"].isin(["id_0000728", "id_0000728B", "SauerSeuring2023"])].drop(columns=["search_set"])
+    out = _run(new.reset_index(drop=True), previous=old.reset_index(drop=True)).records.set_index("record_id")
+    assert len(out) == len(new)
+    assert out.loc["id_0000728NEW", "duplicate_of"] == "id_0000728"
+    assert out.loc["SauerSeuring2023B", "duplicate_of"] == "SauerSeuring2023"
