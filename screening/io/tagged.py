@@ -1,0 +1,335 @@
+"""Helpers shared by the line-tagged readers (RIS, MEDLINE, WoS, Ovid, Cochrane, ProQuest).
+
+These formats all boil down to "tag, value, maybe continuation lines", and they all carry the
+same dirt: authors written every possible way, keywords glued with ``;``, DOIs hidden in URLs,
+PubMed ids in free-text fields. Keeping those repairs here means each reader only says which
+tag holds what, and every reader repairs them the same way.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+from screening.errors import InputError
+from screening.normalize import clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages
+
+# 'Breckenridge A, Grobbee DE' (Ovid CENTRAL A1): every comma-part is 'Family INITIALS'.
+_FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? [A-Z]{1,4}$")
+# EndNote's broken single AU line: 'Wagner, Lamb B. T. Call L. M. Slunt H. H.'
+_NAME_DOTTED = re.compile(r"([^\W\d][\w'\u2010\-]+(?: [a-z]+)*)((?: [A-Z]\.)+)")
+_INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
+_PMID_MARK = re.compile(r"(?:\b(\d{1,9})\s*\[PMID\])|(?:\bPUBMED\s+(\d{1,9})\b)|(?:\bPMID:?\s*(\d{1,9})\b)", re.I)
+_PMCID_RE = re.compile(r"\bPMC\d{3,9}\b")
+_COPYRIGHT_BOILERPLATE = re.compile(r"^\s*(?:Copyright of .{0,300}(?:property of|may not be copied))", re.I | re.S)
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten"}
+_NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown"})
+_ENTITY_START = re.compile(r"&[#A-Za-z]")
+_NAME_STOP = {"et al", "anon", "anonymous"}
+
+
+def fast_clean(value: str) -> str:
+    """:func:`screening.normalize.clean_text`, without its regexes when there is no markup.
+
+    ``str.split()`` folds the same Unicode whitespace as ``\\s+``, so the result is identical;
+    text with ``&`` or ``<`` (entities, HTML) still goes through ``clean_text``. Ingest calls
+    this ~20 times per record, which made the regex version the top cost of large imports.
+    """
+    if not value:
+        return ""
+    if ("<" in value and ">" in value) or ("&" in value and _ENTITY_START.search(value)):
+        return clean_text(value)
+    if (value.isascii() and value.isprintable() and "  " not in value
+            and value[0] != " " and value[-1] != " "):
+        return value  # nothing to fold: no control characters, no double or edge spaces
+    return " ".join(value.split())
+
+
+def fast_author(value: str) -> str:
+    """:func:`screening.normalize.normalize_author` for the common 'Family, Given' form.
+
+    Same result as the normaliser (its comma branch), minus its regex passes; any other form
+    (no comma, markup) goes to the normaliser.
+    """
+    if "," not in value or "&" in value or "<" in value or ">" in value:
+        return normalize_author(value)
+    name = " ".join(value.split()).strip(" ,;")
+    if not name or name.lower().rstrip(".") in _NAME_STOP or "," not in name:
+        return normalize_author(value)
+    family, _, given = name.partition(",")
+    family, given = family.strip(" ,;"), given.strip(" ,;")
+    if not family:
+        return given
+    return f"{family}, {given}" if given else family
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a reader builds millions of small objects.
+
+    Parsing allocates strings, lists and dicts that never form cycles; CPython would still
+    run full collections over them every few thousand allocations (~25% of RIS parse time on
+    a 100k-record export). Reference counting frees everything as usual; the previous
+    collector state is restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def check_last_record(text: str, filename: str, line: int, tags: dict[str, list[str]],
+                      closing: tuple[str, ...], warnings: list[str]) -> None:
+    """Truncation check for formats without an end-of-record marker (MEDLINE, Ovid, Cochrane).
+
+    Every real export ends with a line break and every record ends with the same field(s)
+    (``closing``: MEDLINE ``SO``, Cochrane ``US``...). A file whose last line has no line break
+    *and* whose last record lacks its closing field was cut off mid-record: refuse it. Only one
+    of the two signs is reported as a warning (some real exports lose a field or a newline).
+    """
+    cut_line = not text.endswith("\n")
+    has_closing = any(tag in tags for tag in closing)
+    if cut_line and not has_closing:
+        raise InputError(
+            "the last record is cut off (no line break at the end of the file and no "
+            f"{'/'.join(closing)} field)", path=filename, line=line,
+            hint="the export looks truncated; re-export",
+        )
+    if cut_line or not has_closing:
+        warnings.append(f"{filename}:{line}: the last record may be incomplete "
+                        f"({'no line break at the end of the file' if cut_line else 'no ' + '/'.join(closing) + ' field'})")
+
+
+def first(values: list[str] | None) -> str:
+    """First non-empty stripped value of a tag (tags repeat; the first is the canonical one)."""
+    if not values:
+        return ""
+    for v in values:
+        v = v.strip()
+        if v:
+            return v
+    return ""
+
+
+def pick(tags: dict[str, list[str]], *names: str) -> str:
+    """Value of the first tag in ``names`` that the record has (priority order)."""
+    for name in names:
+        v = first(tags.get(name))
+        if v:
+            return v
+    return ""
+
+
+def text_of(values: list[str] | None) -> str:
+    """All values of a tag joined and cleaned (multi-line titles/abstracts)."""
+    if not values:
+        return ""
+    return fast_clean(values[0] if len(values) == 1 else " ".join(values))
+
+
+def abstract_of(values: list[str] | None) -> str:
+    """Abstract from one or more values, dropping EBSCO's 'Copyright of X is the property of...'
+    boilerplate line (it is not part of the abstract and would pollute screening text)."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        v = values[0]
+        return "" if _COPYRIGHT_BOILERPLATE.match(v) else fast_clean(v)
+    kept = [v for v in values if v.strip() and not _COPYRIGHT_BOILERPLATE.match(v)]
+    return fast_clean(" ".join(kept))
+
+
+_ISSN_SHAPE = re.compile(r"\d{4}-\d{3}[\dX]")
+_ISBN_SHAPE = re.compile(r"(?:97[89])?\d{9}[\dXx]")
+
+
+def issn_isbn(values: list[str] | None) -> tuple[str, str]:
+    """RIS ``SN`` holds ISSNs for serials and ISBNs for books: split them apart.
+
+    Returns ``(issn, isbn)``: ISSNs '; '-joined as :func:`normalize_issn` gives them, and the
+    first ISBN (digits only). The plain '1234-5678' case skips the regex normaliser.
+    """
+    if not values:
+        return "", ""
+    if len(values) == 1 and _ISSN_SHAPE.fullmatch(values[0]):
+        return values[0], ""
+    isbn = ""
+    for v in values:
+        digits = v.replace("-", "").replace(" ", "")
+        if len(digits) in (10, 13) and _ISBN_SHAPE.fullmatch(digits):
+            isbn = digits
+            break
+    return normalize_issn(" ".join(values)), isbn
+
+
+def split_keywords(values: Iterable[str] | None) -> list[str]:
+    """Keyword values, each possibly a ``;``-joined list, as one flat list without repeats."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for value in values or ():
+        if ";" not in value and "\n" not in value:
+            kw = value.strip()
+            if "  " in kw or "\t" in kw:
+                kw = " ".join(kw.split())
+            if kw and kw not in seen:
+                seen.add(kw)
+                out.append(kw)
+            continue
+        for part in value.replace("\n", ";").split(";"):
+            kw = " ".join(part.split())
+            if kw and kw not in seen:
+                seen.add(kw)
+                out.append(kw)
+    return out
+
+
+def _split_broken_endnote(value: str) -> list[str] | None:
+    """Repair EndNote's one-line author list ('Wagner, Lamb B. T. Call L. M. ...').
+
+    Returns ``None`` when the value is an ordinary single name.
+    """
+    family, _, rest = value.partition(",")
+    rest = rest.strip()
+    if not rest:
+        return None
+    names = _NAME_DOTTED.findall(" " + rest)
+    if not names:
+        return None
+    consumed = "".join(n + i for n, i in names).replace(" ", "")
+    if consumed != rest.replace(" ", ""):
+        return None
+    family = family.strip()
+    if len(names) < 2 and not _INITIAL_ONLY.match(family):
+        return None
+    out = [f"{n.strip()}, {i.replace(' ', '')}" for n, i in names]
+    if _INITIAL_ONLY.match(family):
+        # the list wrapped around: 'L., Buchanan A. H. ... Williams J.' -> Williams J. L.
+        last = out[-1]
+        out[-1] = last + family.replace(" ", "")
+    elif family:
+        out.insert(0, family)
+    return out
+
+
+def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = False) -> list[str]:
+    """Normalise a tag's author values into 'Family, Given', repairing joined lists.
+
+    ``family_first_no_comma``: names written 'Family Given' without a comma (Cochrane plain
+    text 'Van Ryswyk Emer'), which the generic normaliser would read as 'Given Family'.
+    """
+    out: list[str] = []
+    for raw in values or ():
+        value = raw.strip()
+        # Fast path, by far the most common value: one clean 'Family, Given' (same result as
+        # normalize_author: nothing to unescape, strip or fold, exactly one comma, both sides set).
+        if (not family_first_no_comma and value.count(",") == 1 and value.isprintable() and "  " not in value
+                and ";" not in value and "&" not in value and "<" not in value and ">" not in value
+                and value.count(".") < 4):
+            family, _, given = value.partition(",")
+            family, given = family.strip(), given.strip()
+            if family and given and (" " not in family or not _FAMILY_INITIALS.match(family)):
+                out.append(f"{family}, {given}")
+                continue
+        value = " ".join(value.split())
+        if not value:
+            continue
+        parts: list[str]
+        commas = value.count(",")
+        if ";" in value:
+            parts = value.split(";")
+        elif commas and " " in value.split(",", 1)[0].strip() and all(
+                _FAMILY_INITIALS.match(p.strip()) for p in value.split(",")):
+            parts = value.split(",")
+        elif commas == 1 and not family_first_no_comma and value.count(".") < 4:
+            name = fast_author(value)  # the common case: one 'Family, Given'
+            if name:
+                out.append(name)
+            continue
+        else:
+            broken = _split_broken_endnote(value) if value.count(".") >= 4 else None
+            parts = broken if broken is not None else [value]
+        for part in parts:
+            part = part.strip()
+            if family_first_no_comma and "," not in part:
+                part = _family_first(part)
+            name = fast_author(part)
+            if name:
+                out.append(name)
+    return out
+
+
+def _family_first(name: str) -> str:
+    tokens = name.split()
+    if len(tokens) < 2:
+        return name
+    i = 0
+    while i < len(tokens) - 2 and tokens[i].lower() in _PARTICLES:
+        i += 1
+    return " ".join(tokens[: i + 1]) + ", " + " ".join(tokens[i + 1:])
+
+
+# DOIs of database records, not of the article: Cochrane CENTRAL's record DOI sits in every
+# CENTRAL URL and would hide the article's real DOI from dedup.
+_RECORD_DOI_PREFIXES = ("10.1002/central/",)
+
+
+def doi_from(*candidates: Iterable[str] | None) -> str:
+    """First article DOI found in the candidate value lists, in order (DO before URLs before notes)."""
+    for values in candidates:
+        for v in values or ():
+            if "10." not in v:
+                continue  # no DOI can be there; skip the normaliser's regex on long notes
+            doi = normalize_doi(v)
+            if doi and not doi.startswith(_RECORD_DOI_PREFIXES):
+                return doi
+    return ""
+
+
+def pmid_from(*candidates: Iterable[str] | None) -> str:
+    """PubMed id from free-text cross-reference values ('35957633 [PMID]', 'PUBMED 34176716',
+    'PMID: 33343428'), first match in the candidate lists' order."""
+    for values in candidates:
+        for v in values or ():
+            if "MID" in v or "mid" in v or "UBMED" in v or "ubmed" in v or "ubMed" in v:
+                m = _PMID_MARK.search(v)
+                if m:
+                    return next(g for g in m.groups() if g)
+    return ""
+
+
+def pmcid_from(*candidates: Iterable[str] | None) -> str:
+    """PubMed Central id ('PMC9359172') from free-text values."""
+    for values in candidates:
+        for v in values or ():
+            if "PMC" in v:
+                m = _PMCID_RE.search(v)
+                if m:
+                    return m.group(0)
+    return ""
+
+
+def pages_from(start: str, end: str) -> str:
+    """'SP'/'EP' as one range: ('358', '65') -> '358-365' (normalize_pages expands).
+
+    Placeholders (Ovid's 'No-Specified', Embase's 'no pagination') mean "no pages" and give ''.
+    Plain digits skip the normaliser's regexes (same result).
+    """
+    start, end = start.strip(), end.strip()
+    if start.isdigit() and start.isascii() and (not end or end == start or (end.isdigit() and end.isascii())):
+        if not end or end == start:
+            return start
+        if len(end) < len(start):
+            expanded = start[: len(start) - len(end)] + end
+            if int(expanded) >= int(start):
+                end = expanded
+        return f"{start}-{end}"
+    if start and end and end != start and "-" not in start:
+        pages = normalize_pages(f"{start}-{end}")
+    else:
+        pages = normalize_pages(start or end)
+    return "" if pages.lower().strip("()") in _NO_PAGES else pages

@@ -1,0 +1,134 @@
+"""Web of Science plain-text reader ('FN Clarivate Analytics Web of Science' ... 'EF').
+
+Layout: a 2-character tag, one space, the value; continuation lines start with 3 spaces. For
+list fields (``AU``, ``AF``, ``CR``...) each continuation line is a new item; for text fields
+(``TI``, ``AB``, ``SO``) it is the same value wrapped. Records run from ``PT`` to ``ER``; the
+file ends with ``EF``. A last record without ``ER`` means the download was cut off, and we
+say so instead of guessing.
+
+(WoS tab-delimited and WoS RIS are other readers: ``tabular`` and ``ris``.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from screening.errors import InputError
+from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.tagged import abstract_of, authors_from, first, pages_from, split_keywords
+from screening.normalize import clean_text, normalize_doi, normalize_issn, parse_year
+
+_ER_MARK = re.compile(r"^ER\s*$", re.M)
+_HEADER = re.compile(r"^FN (?:Clarivate|Thomson|ISI|Web of Science)", re.M)
+_TAG_LINE = re.compile(r"^(?:PT|AU|AF|TI|SO|UT|PY) \S", re.M)
+# list-valued tags: a continuation line is a new item, not a wrapped line
+_LIST_TAGS = frozenset({"AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "C1", "C3", "RI", "OI", "EM", "FU", "SP"})
+
+
+def sniff(text: str) -> float:
+    has_er = bool(_ER_MARK.search(text))
+    if _HEADER.search(text[:500]) and has_er:
+        return 1.0
+    tags = {m.group(0)[:2] for m in _TAG_LINE.finditer(text)}
+    if has_er and {"PT", "TI"} <= tags:
+        return 0.85
+    return 0.3 if _HEADER.search(text[:500]) else 0.0
+
+
+def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]]]], list[str]]:
+    records: list[tuple[int, dict[str, list[str]]]] = []
+    warnings: list[str] = []
+    cur: dict[str, list[str]] | None = None
+    start = 0
+    last: list[str] | None = None
+    last_tag = ""
+    saw_ef = False
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if line.startswith("   "):
+            if last is not None:
+                value = line.strip()
+                if last_tag in _LIST_TAGS:
+                    last.append(value)
+                else:
+                    last[-1] = f"{last[-1]} {value}"
+            continue
+        tag = line[:2]
+        if len(line) >= 2 and (len(line) == 2 or line[2] == " ") and tag.isalnum() and tag[0].isalpha() and tag.isupper():
+            value = line[3:].strip()
+            if tag == "ER":
+                if cur is not None:
+                    records.append((start, cur))
+                cur, last = None, None
+                continue
+            if tag == "EF":
+                saw_ef = True
+                continue
+            if tag in ("FN", "VR") and cur is None:
+                continue
+            if cur is None:
+                cur, start = {}, lineno
+            last = cur.get(tag)
+            if last is None:
+                last = cur[tag] = [value]
+            else:
+                last.append(value)
+            last_tag = tag
+        elif line.strip():
+            last = None
+    if cur is not None:
+        raise InputError(
+            "the last record has no ER line", path=filename, line=start,
+            hint="the export looks truncated; re-export",
+        )
+    if records and not saw_ef:
+        warnings.append(f"{filename}: no EF (end of file) line; the export may be incomplete")
+    return records, warnings
+
+
+def _fields(tags: dict[str, list[str]]) -> dict:
+    get = tags.get
+    year = parse_year(first(get("PY"))) or parse_year(first(get("PD"))) or parse_year(first(get("EA")))
+    keywords = split_keywords((get("DE") or []) + (get("ID") or []))
+    bp, ep = first(get("BP")), first(get("EP"))
+    pages = pages_from(bp, ep) if bp else first(get("AR"))
+    ut = first(get("UT"))
+    pmid = first(get("PM"))
+    return {
+        "title": clean_text(" ".join(get("TI") or ())),
+        "abstract": abstract_of(get("AB")),
+        "authors": authors_from(get("AF")) or authors_from(get("AU")),
+        "year": year,
+        "journal": clean_text(first(get("SO"))),
+        "journal_abbrev": clean_text(first(get("JI")) or first(get("J9"))),
+        "volume": first(get("VL")),
+        "issue": first(get("IS")),
+        "pages": pages,
+        "doi": normalize_doi(first(get("DI"))) or normalize_doi(first(get("D2"))),
+        "pmid": pmid,
+        "pmcid": "",
+        "issn": normalize_issn(" ".join((get("SN") or []) + (get("EI") or []))),
+        "isbn": first(get("BN")),
+        "keywords": keywords,
+        "language": first(get("LA")),
+        "publication_type": [t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()],
+        "url": "",
+        "booktitle": clean_text(first(get("BS")) or first(get("SE"))) if first(get("PT")) in ("B", "S") else "",
+        "publisher": clean_text(first(get("PU"))),
+        "source_record_id": ut,
+    }
+
+
+def parse(text: str, filename: str) -> ParseResult:
+    raw, warnings = _scan(text, filename)
+    records = [ParsedRecord(fields=_fields(tags), line=line, source_db="Web of Science") for line, tags in raw]
+    expected = len(_ER_MARK.findall(text))
+    return ParseResult(records=records, expected_count=expected, format="wos", dialect="wos", warnings=warnings)
+
+
+READER = register_reader(Reader(
+    name="wos",
+    description="Web of Science plain text (FN/VR, PT ... ER, EF)",
+    extensions=("txt", "ciw"),
+    sniff=sniff,
+    parse=parse,
+))

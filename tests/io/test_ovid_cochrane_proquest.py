@@ -1,0 +1,132 @@
+"""Ovid native tagged, Cochrane plain-text and ProQuest plain-text readers over trimmed real
+exports (tests/fixtures/SOURCES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.io import cochrane, ovid, proquest
+from screening.io.base import detect_format
+from screening.io.text import decode_bytes
+from screening.stages.ingest import RawSource, ingest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+
+
+def read(name: str) -> str:
+    return decode_bytes((FIX / name).read_bytes(), name).text
+
+
+@pytest.mark.parametrize("name,lines", [("ovid_tagged_citavi.ovd", [1, 72]), ("ovid_tagged_endnote.cgi", [1, 75])])
+def test_ovid_tagged_both_flavours(name, lines):
+    text = read(name)
+    result = ovid.parse(text, name)
+    assert result.format == "ovid" and result.dialect == "ovid"
+    assert result.expected_count == len(result.records) == 2
+    assert [r.line for r in result.records] == lines
+    assert [text.split("\n")[n - 1] for n in lines] == ["<3001. >", "<3002. >"]
+    rec = result.records[0].fields
+    assert rec["title"] == "Quality of life in patients with primary ciliary dyskinesia: A systematic review."
+    assert rec["authors"] == ["Behan, L.", "Rubbo, B.", "Lucas, J.S.", "Galvin, A.D."]
+    assert rec["doi"] == "10.1186/s12919-018-0099-8"
+    assert rec["source_record_id"] == "621381829" and rec["year"] == 2018 and rec["issn"] == "1753-6561"
+    assert rec["journal"] == "BMC Proceedings"
+    assert rec["publication_type"] == ["Conference Abstract"]
+    # the EndNote flavour splits the abstract over untagged lines: all of it is kept
+    assert rec["abstract"].startswith("Background: As in most rare diseases")
+    assert "Result(s): We found 260 studies" in rec["abstract"]
+    assert rec["abstract"].endswith("Interventions that ameliorate these issues need investigation.")
+    assert [r.source_db for r in result.records] == ["Embase", "Embase"]
+
+
+def test_ovid_flavours_agree():
+    a = ovid.parse(read("ovid_tagged_citavi.ovd"), "a").records
+    b = ovid.parse(read("ovid_tagged_endnote.cgi"), "b").records
+    assert [r.fields for r in a] == [r.fields for r in b]
+
+
+def test_cochrane_plain_text_cr_only_with_second_bom():
+    raw = (FIX / "cochrane_plain.txt").read_bytes()
+    assert b"\n" not in raw and raw.count(b"\xef\xbb\xbf") == 2     # the quirks are really there
+    text = read("cochrane_plain.txt")
+    result = cochrane.parse(text, "cochrane_plain.txt")
+    assert result.format == "cochrane"
+    assert result.expected_count == len(result.records) == 4
+    assert [r.line for r in result.records] == [1, 19, 37, 54]
+    assert text.split("\n")[53] == "Record #201 of 271"
+    first = result.records[0].fields
+    assert first["title"] == "Different types of dietary advice for women with gestational diabetes mellitus"
+    # 'AU: Van Ryswyk Emer' is family-first without a comma
+    assert first["authors"] == ["Han, Shanshan", "Middleton, Philippa", "Shepherd, Emily", "Van Ryswyk, Emer",
+                                "Crowther, Caroline A"]
+    assert first["doi"] == "10.1002/14651858.cd009275.pub3" and first["year"] == 2017
+    assert first["source_record_id"] == "CD009275" and first["issue"] == "2"
+    assert "Diabetes, Gestational [diet therapy]" in first["keywords"]
+    assert all(r.fields["abstract"].startswith("Background:") for r in result.records)
+    last = result.records[3].fields
+    assert last["authors"][0] == "Malanda, Uri\u00ebll L" and last["year"] == 2012
+    assert {r.source_db for r in result.records} == {"Cochrane Database of Systematic Reviews"}
+    assert any("of 271" in w for w in result.warnings)      # a partial export is reported, not hidden
+
+
+def test_proquest_plain_text_blocks():
+    text = read("proquest_plain.txt")
+    result = proquest.parse(text, "proquest_plain.txt")
+    assert result.format == "proquest" and result.dialect == "proquest"
+    assert result.expected_count == len(result.records) == 2
+    assert [r.line for r in result.records] == [218, 284]
+    assert text.split("\n")[217] == "Document 1 of 100"
+    rec = result.records[0].fields
+    assert rec["title"] == "Entrenchment and the Kripke-Wittgenstein paradox"
+    assert rec["authors"] == ["Dorst, Chris"] and rec["year"] == 2014
+    assert rec["abstract"].startswith("Surprisingly little attention has been paid to Goodman's own")
+    assert rec["source_record_id"] == "1548716365" and rec["isbn"] == "9781303940095"
+    assert rec["publication_type"] == ["Dissertation/Thesis"]
+    assert rec["url"].endswith("docview/1548716365?accountid=14906")
+    assert result.records[1].fields["title"].startswith("The Potential Use of Skin-derived Precursors")
+    assert {r.source_db for r in result.records} == {"ProQuest Dissertations & Theses Global"}
+
+
+@pytest.mark.parametrize("name,reader", [
+    ("ovid_tagged_citavi.ovd", "ovid"), ("ovid_tagged_endnote.cgi", "ovid"),
+    ("cochrane_plain.txt", "cochrane"), ("proquest_plain.txt", "proquest"),
+])
+def test_detected_by_content_and_ingested(name, reader):
+    data = (FIX / name).read_bytes()
+    assert detect_format(decode_bytes(data, "export.ris").text, "export.ris").name == reader
+    result = ingest([RawSource("export.txt", data)])
+    table = result.records
+    assert set(table["source_format"]) == {reader}
+    assert all(table["title"] != "") and all(table["abstract"] != "") and all(table["year"].notna())
+
+
+def test_cochrane_ris_headers_do_not_fool_the_plain_text_reader():
+    text = read("ris_cochrane_central.ris")
+    assert cochrane.sniff(text) < 0.5
+    assert detect_format(text, "x.txt").name == "ris"
+
+
+@pytest.mark.parametrize("name,marker,line", [
+    ("ovid_tagged_citavi.ovd", b"AB  - Primary ciliary", 72),
+    ("cochrane_plain.txt", b"AB: Background: Self-monitoring", 54),
+    ("proquest_plain.txt", b"Abstract: Hirschsprung", 284),
+])
+def test_file_cut_inside_last_record_is_refused(name, marker, line):
+    from screening.errors import InputError
+
+    data = (FIX / name).read_bytes()
+    cut = data[: data.index(marker) + 300]     # the download stopped inside the last record's abstract
+    with pytest.raises(InputError) as err:
+        ingest([RawSource(name, cut)])
+    assert err.value.path == name and err.value.line == line
+    assert "truncated" in str(err.value)
+
+
+@pytest.mark.parametrize("reader,name", [("cochrane", "ris_cochrane_central.ris"), ("ovid", "ris_ovid_psycinfo.ris")])
+def test_forced_reader_refuses_another_export(reader, name):
+    from screening.errors import InputError
+
+    with pytest.raises(InputError):
+        ingest([RawSource(name, (FIX / name).read_bytes(), format=reader)])

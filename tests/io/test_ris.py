@@ -1,0 +1,293 @@
+"""RIS reader over trimmed real exports of every dialect we support (see tests/fixtures/SOURCES.md).
+
+Each case states what the *file* says (record count, a title, a DOI, authors, year, the line
+where each record starts, the database) and checks that the reader and the full ingest stage
+both give exactly that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from screening.errors import InputError, RecordCountMismatch
+from screening.io import ris, tagged
+from screening.io.base import detect_format
+from screening.io.text import decode_bytes
+from screening.normalize import clean_text, normalize_author, normalize_pages
+from screening.stages.ingest import RawSource, ingest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+
+
+def read(name: str) -> str:
+    return decode_bytes((FIX / name).read_bytes(), name).text
+
+
+# file, dialect, count, record lines, {record index: expected fields}, per-record source_db
+CASES = [
+    ("ris_ovid_medline_central.ris", "ovid", 3, [2, 37, 60], {
+        0: {"title": "Mushroom poisoning: A proposed new clinical classification.",
+            "doi": "10.1016/j.toxicon.2018.11.007", "pmid": "30439442", "year": 2018,
+            "authors": ["White, Julian", "Weinstein, Scott A", "De Haro, Luc", "Bedry, Regis", "Schaper, Andreas",
+                        "Rumack, Barry H", "Zilker, Thomas"],
+            "journal": "Toxicon : official journal of the International Society on Toxinology",
+            "journal_abbrev": "Toxicon", "pages": "53-65", "issn": "1879-3150; 0041-0101"},
+        2: {"source_record_id": "CN-00837461", "pmid": "", "year": 2011, "journal": "Psychopharmacology"},
+    }, ["Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Cochrane CENTRAL (Ovid)"]),
+    ("ris_ovid_embase_central.ris", "ovid", 3, [2, 19, 37], {
+        0: {"authors": ["Breckenridge, A", "Grobbee, DE"], "source_record_id": "CN-01291099",
+            "publication_type": ["ELEC"], "year": 2016},
+        1: {"authors": ["Griffiths, RR", "Johnson, MW", "Carducci, MA", "Umbricht, A", "Richards, WA", "Richards, BD",
+                        "Cosimano, MP", "Klinedinst, MA"]},
+        2: {"title": "Introduction to 'beneficial effects of psychedelics with a special focus on addictions'",
+            "authors": ["Kortekaas, R.", "Breeksema, J.J."], "source_record_id": "602059500", "pages": "69-70"},
+    }, ["Cochrane CENTRAL (Ovid)", "Cochrane CENTRAL (Ovid)", "Embase (Ovid)"]),
+    ("ris_ovid_psycinfo.ris", "ovid", 2, [2, 31], {
+        0: {"doi": "10.1002/cpp.2398", "pages": "", "source_record_id": "2019-65183-001"},
+        1: {"doi": "10.1177/1359105317742958", "pages": "847-856"},
+    }, ["APA PsycInfo (Ovid)"] * 2),
+    ("ris_cochrane_central.ris", "cochrane", 3, [5, 64, 123], {
+        0: {"title": "Virological and genomic analysis of SARS-CoV-2 from a favipiravir clinical trial cohort",
+            "pmid": "34176716", "source_record_id": "CN-02294877", "pages": "1350-1356",
+            "doi": "10.1016/j.jiac.2021.06.010", "journal": "Journal of infection and chemotherapy", "year": 2021},
+        1: {"pmid": "35322077", "doi": "10.1038/s41598-022-08794-w"},
+    }, ["Cochrane CENTRAL"] * 3),
+    ("ris_dimensions.ris", "dimensions", 2, [2, 29], {
+        0: {"pmid": "35957633", "pmcid": "PMC9359172", "source_record_id": "pub.1149029839",
+            "doi": "10.1080/20008198.2022.2087980", "journal": "European Journal of Psychotraumatology"},
+    }, ["", ""]),
+    ("ris_ebsco_crimjust.ris", "ebsco", 2, [1, 38], {
+        0: {"title": "Discourses of responsible gambling and gambling harm: observations from Victoria, Australia.",
+            "issn": "1606-6359", "pages": "212-222", "source_record_id": "150283836", "year": 2021},
+    }, ["Criminal Justice Abstracts"] * 2),
+    ("ris_ebsco_envindex.ris", "ebsco", 2, [1, 31], {
+        0: {"authors": ["Grau\u2010Andrés, Roger", "Moreira, Bruno", "Pausas, Juli G."], "doi": "10.1111/geb.13858",
+            "issn": "1466-822X"},
+    }, ["Environment Index"] * 2),
+    ("ris_ebsco_psycinfo.ris", "ebsco", 2, [1, 48], {
+        0: {"issn": "0028-3932; 1873-3514", "year": 2022, "source_record_id": "2023-15354-001"},
+        1: {"pmid": "33343428", "title": "Gambling despite nationwide self-exclusion\u2014A survey in online gamblers in Sweden"},
+    }, ["APA PsycInfo"] * 2),
+    ("ris_embase.ris", "embase", 2, [1, 51], {
+        0: {"source_record_id": "L373791783", "authors": ["Liu, R.", "Adler, D.G."], "issn": "2226-7190",
+            "doi": "10.4103/2303-9027.138783", "language": "English"},
+        1: {"pmid": "15368318", "issn": "0008-543X"},
+    }, ["Embase", "Embase"]),
+    ("ris_scopus.ris", "scopus", 2, [1, 63], {
+        0: {"source_record_id": "2-s2.0-85214459603", "doi": "10.3390/ani15010003", "year": 2025, "journal": "Animals"},
+    }, ["Scopus", "Scopus"]),
+    ("ris_wos.ris", "wos", 2, [1, 34], {
+        0: {"title": "Microangiography of the humeral condyle in Cocker Spaniel and non-Cocker Spaniel dogs",
+            "authors": ["Larsen, LJ", "Roush, JK", "McLaughlin, RM", "Cash, WC"], "year": 1999},
+        1: {"doi": "10.1590/s0103-84782013005000101", "issn": "0103-8478; 1678-4596", "language": "Portuguese"},
+    }, ["", ""]),
+    ("ris_zotero.ris", "zotero", 2, [1, 27], {
+        0: {"year": 1999, "source_record_id": "WOS:000082252000006"},
+        1: {"doi": "10.21521/mw.6330", "year": 2019},
+    }, ["Web of Science"] * 2),
+    ("ris_zotero_pubmed.ris", "zotero", 2, [1, 49], {
+        0: {"title": "Emerging treatment strategies for COVID-19 infection.", "issn": "1591-9528; 1591-8890",
+            "doi": "10.1007/s10238-020-00671-y", "year": 2021},
+    }, ["", ""]),
+    ("ris_zotero_ovid.ris", "zotero", 2, [1, 43], {
+        0: {"doi": "10.2337/dc24-0703", "year": 2024},
+    }, ["Ovid MEDLINE(R) Epub Ahead of Print"] * 2),
+    ("ris_endnote.txt", "endnote", 2, [1, 18], {
+        0: {"authors": ["Wagner", "Lamb, B.T.", "Call, L.M.", "Slunt, H.H.", "Bardel, K.A.", "Lawler, A.M.",
+                        "Eckman, C.B.", "Younkin, S.G.", "Holtz, G."],
+            "pages": "1535-1541", "issn": "0964-6906", "doi": "10.1093/hmg/6.9.1535"},
+        1: {"authors": ["Buchanan, A. H.", "Rahm, A. K.", "Williams, J. L."], "issn": "2234-943X"},
+    }, ["", "Scopus"]),
+    ("ris_endnote_pubmed.txt", "endnote", 2, [2, 43], {
+        0: {"pmid": "21553931", "authors": ["Abdel-Tawab, M.", "Werz, O.", "Schubert-Zsilavecz, M."]},
+    }, ["PubMed", "PubMed"]),
+    ("ris_lens.ris", "lens", 2, [1, 18], {
+        0: {"publication_type": ["GEN"], "doi": "10.31234/osf.io/fu4mj", "source_record_id": "001-257-578-706-377"},
+        1: {"journal": "Journal of gambling studies", "issn": "1573-3602; 1050-5350"},
+    }, ["", ""]),
+    ("ris_proquest.ris", "proquest", 2, [1, 45], {
+        0: {"source_record_id": "2214991469", "doi": "10.1002/jts.22387", "journal": "Journal of Traumatic Stress"},
+    }, ["PTSDpubs", "PTSDpubs"]),
+]
+
+
+@pytest.mark.parametrize("name,dialect,count,lines,expect,dbs", CASES, ids=[c[0] for c in CASES])
+def test_reader_on_real_dialects(name, dialect, count, lines, expect, dbs):
+    text = read(name)
+    result = ris.parse(text, name)
+    assert result.format == "ris"
+    assert result.dialect == dialect
+    assert result.expected_count == count == len(result.records)
+    assert [r.line for r in result.records] == lines
+    assert [r.source_db for r in result.records] == dbs
+    text_lines = text.split("\n")
+    for rec in result.records:
+        # the record's line is its TY line in the file
+        assert text_lines[rec.line - 1].startswith("TY  -")
+        assert rec.fields["title"]
+        assert rec.fields["authors"]
+        assert rec.fields["year"]
+    for i, fields in expect.items():
+        for key, value in fields.items():
+            assert result.records[i].fields[key] == value, (name, i, key)
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_abstracts_kept_wherever_present(name):
+    text = read(name)
+    result = ris.parse(text, name)
+    blocks = text.split("\nTY  -")[1:]
+    for rec, block in zip(result.records, blocks):
+        has_ab = "\nAB  -" in block or "\nN2  -" in block
+        # the file has a non-empty abstract tag exactly when we keep an abstract
+        assert bool(rec.fields["abstract"]) == (has_ab and any(
+            line[6:].strip() for line in block.split("\n") if line[:2] in ("AB", "N2"))), name
+
+
+def test_endnote_keywords_one_per_continuation_line():
+    rec = ris.parse(read("ris_endnote.txt"), "x").records[1]
+    assert rec.fields["keywords"][:5] == ["Access", "Cancer", "Comparative effectiveness", "Genetic counseling",
+                                          "Telemedicine"]
+    assert "BRCA1 protein" in rec.fields["keywords"]
+
+
+def test_ebsco_copyright_boilerplate_dropped_and_abstract_kept():
+    rec = ris.parse(read("ris_ebsco_crimjust.ris"), "x").records[0]
+    assert rec.fields["abstract"].startswith("Within a neo-liberal economic orthodoxy")
+    assert "Copyright of" not in rec.fields["abstract"]
+
+
+def test_dimensions_untagged_abstract_paragraphs_are_joined():
+    rec = ris.parse(read("ris_dimensions.ris"), "x").records[0]
+    abstract = rec.fields["abstract"]
+    assert abstract.startswith("Background: The long-term health effects of bushfires")
+    assert "Objective: This review aimed" in abstract and "Conclusions:" in abstract
+
+
+def test_lens_html_stripped_from_abstract():
+    rec = ris.parse(read("ris_lens.ris"), "x").records[0]
+    assert rec.fields["abstract"].startswith("Background and aims:")
+    assert "<p>" not in rec.fields["abstract"]
+
+
+def test_cochrane_et_al_is_not_an_author():
+    recs = ris.parse(read("ris_cochrane_central.ris"), "x").records
+    raw = read("ris_cochrane_central.ris")
+    assert "A1  -  et al." in raw
+    assert all("et al" not in a.lower() for r in recs for a in r.fields["authors"])
+
+
+def test_ingest_stage_stamps_provenance():
+    sources = [RawSource(name, (FIX / name).read_bytes()) for name in ("ris_ovid_medline_central.ris", "ris_dimensions.ris")]
+    table = ingest(sources).records
+    assert len(table) == 5
+    assert list(table["source_format"]) == ["ris"] * 5
+    assert list(table["source_line"]) == [2, 37, 60, 2, 29]
+    # Dimensions records name no database; the dialect does
+    assert list(table["source_db"]) == ["Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Cochrane CENTRAL (Ovid)",
+                                        "Dimensions", "Dimensions"]
+    assert table.loc[3, "pmid"] == "35957633"
+    assert table.loc[0, "authors"][0] == "White, Julian"
+
+
+def test_detected_by_content_despite_wrong_suffix():
+    data = (FIX / "ris_scopus.ris").read_bytes()
+    text = decode_bytes(data, "export.txt").text
+    assert detect_format(text, "export.txt").name == "ris"
+    assert detect_format(text, "export.nbib").name == "ris"
+    table = ingest([RawSource("export.txt", data)]).records
+    assert list(table["source_db"]) == ["Scopus", "Scopus"]
+
+
+def test_truncated_export_names_file_and_record_line():
+    data = (FIX / "ris_embase.ris").read_bytes()
+    cut = data[: data.rindex(b"\nER  -")]      # the download stopped inside the last record
+    with pytest.raises(InputError) as err:
+        ingest([RawSource("embase_cut.ris", cut)])
+    assert err.value.path == "embase_cut.ris"
+    assert err.value.line == 51               # the TY line of the unfinished record
+    assert "truncated" in str(err.value)
+
+
+def test_record_the_reader_cannot_read_is_a_count_mismatch():
+    # A damaged TY line (tab instead of spaces) still counts as a record marker, but no record
+    # can start there: ingest must fail loudly rather than silently merge two records.
+    data = (FIX / "ris_scopus.ris").read_bytes()
+    second = data.index(b"\nTY  -") + 1
+    damaged = data[:second] + b"TY\t- JOUR" + data[second + len(b"TY  - JOUR"):]
+    with pytest.raises(RecordCountMismatch) as err:
+        ingest([RawSource("scopus_damaged.ris", damaged)])
+    assert "declare 2" in str(err.value)
+
+
+def test_missing_er_mid_file_closes_record_with_warning():
+    text = read("ris_scopus.ris")
+    broken = text.replace("\nER  -\n", "\n", 1)
+    assert broken != text
+    result = ris.parse(broken, "x.ris")
+    assert len(result.records) == result.expected_count == 2
+    assert result.records[0].fields["doi"] == "10.3390/ani15010003"
+    assert any("no ER line" in w for w in result.warnings)
+
+
+def test_fast_and_careful_scanners_agree_on_every_fixture():
+    for case in CASES:
+        text = read(case[0])
+        fast = list(ris._scan(text, case[0], []))
+        careful = list(ris._scan_lines(text.split("\n"), 1, case[0], []))
+        assert fast == careful, case[0]
+
+
+def test_sniff_rejects_other_tagged_formats():
+    assert ris.sniff(read("medline_pubmed.nbib")) == 0.0
+    assert ris.sniff(read("wos_revtools.ciw")) == 0.0
+    assert ris.sniff(read("ovid_tagged_citavi.ovd")) == 0.0
+
+
+def test_cochrane_record_doi_in_url_is_not_the_article_doi():
+    text = read("ris_cochrane_central.ris")
+    assert "/doi/10.1002/central/CN-02294877/" in text
+    without_do = "\n".join(line for line in text.split("\n") if not line.startswith("DO  -"))
+    recs = ris.parse(without_do, "x").records
+    assert [r.fields["doi"] for r in recs] == ["", "", ""]
+
+
+# The readers' regex-free fast paths must give exactly what the shared normalisers give.
+_PIECES = ["Smith", "De Haro", "A", "DE", "J.", "van", ",", ", ", ";", "  ", " ", "\t", "\n", "&amp;", "&lt;b&gt;",
+           "<p>", "</i>", "p<0.05", ">", "\u00e9", "\u00a0", "\u2009", "et al", ".", "Grobbee DE", "Breckenridge A",
+           "10-12", "12", "--", "\u2010", "e5"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+def test_fast_clean_and_fast_author_equal_the_normalisers(value):
+    assert tagged.fast_clean(value) == clean_text(value)
+    assert tagged.fast_author(value) == normalize_author(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789 -\u2010e", max_size=6), st.text(alphabet="0123456789 -\u2010e", max_size=6))
+def test_pages_fast_path_equals_normalize_pages(start, end):
+    s, e = start.strip(), end.strip()
+    if s and e and e != s and "-" not in s:
+        expected = normalize_pages(f"{s}-{e}")
+    else:
+        expected = normalize_pages(s or e)
+    assert tagged.pages_from(start, end) == ("" if expected == "-" else expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join), max_size=3))
+def test_author_fast_path_equals_the_normaliser_on_single_names(values):
+    # for a plain 'Family, Given' value the reader must give what normalize_author gives
+    for value in values:
+        if value.count(",") == 1 and ";" not in value and value.count(".") < 4:
+            family = value.split(",")[0].strip()
+            if " " in family and tagged._FAMILY_INITIALS.match(family):
+                continue  # 'Breckenridge A, Grobbee DE' is a two-author list, not one name
+            expected = normalize_author(value)
+            assert tagged.authors_from([value]) == ([expected] if expected else [])

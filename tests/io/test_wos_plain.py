@@ -1,0 +1,76 @@
+"""Web of Science plain-text reader over trimmed real exports (tests/fixtures/SOURCES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.errors import InputError
+from screening.io import wos
+from screening.io.base import detect_format
+from screening.io.text import decode_bytes
+from screening.stages.ingest import RawSource, ingest
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+
+
+def read(name: str) -> str:
+    return decode_bytes((FIX / name).read_bytes(), name).text
+
+
+def test_revtools_export_fields_and_continuations():
+    text = read("wos_revtools.ciw")
+    result = wos.parse(text, "wos_revtools.ciw")
+    assert result.format == "wos" and result.dialect == "wos"
+    assert result.expected_count == len(result.records) == 2
+    assert [r.line for r in result.records] == [3, 41]
+    assert all(text.split("\n")[r.line - 1].startswith("PT ") for r in result.records)
+    rec = result.records[0].fields
+    # TI continues over a 3-space line; AF (full names) preferred over AU, one per line
+    assert rec["title"] == "Do magnetic phosphorus adsorbents used for lake restoration impact on zooplankton community?"
+    assert rec["authors"] == ["Alvarez-Manzaneda, I.", "Guerreroc, F.", "del Arco, I.", "Funes, A.",
+                              "Cruz-Pizarro, L.", "de Vicente, I."]
+    assert rec["abstract"].startswith("Magnetic microparticles (MPs) have been recently proposed")
+    assert rec["doi"] == "10.1016/j.scitotenv.2018.11.375"
+    assert rec["source_record_id"] == "WOS:000455039600059"
+    assert rec["pmid"] == "30529964" and rec["year"] == 2019 and rec["pages"] == "598-607"
+    assert rec["issn"] == "0048-9697; 1879-1026"
+    # DE/ID keyword lists continue over lines and are '; '-separated
+    assert "Lake restoration" in rec["keywords"] and "CYLINDROSPERMOPSIS-RACIBORSKII" in rec["keywords"]
+    assert all(r.source_db == "Web of Science" for r in result.records)
+
+
+def test_thomson_header_with_bom_and_old_records():
+    result = wos.parse(read("wos_metaknowledge.txt"), "x")
+    assert [r.line for r in result.records] == [3, 139]
+    rec = result.records[0].fields
+    assert rec["title"] == ("EXPERIMENTS IN PHENOMENOLOGICAL ELECTRODYNAMICS AND THE ELECTROMAGNETIC "
+                            "ENERGY-MOMENTUM TENSOR")
+    assert rec["authors"] == ["BREVIK, I"] and rec["year"] == 1979
+    assert rec["doi"] == "10.1016/0370-1573(79)90074-7"
+    assert rec["publication_type"] == ["Review"]
+
+
+def test_truncated_wos_export_raises_with_line():
+    data = (FIX / "wos_revtools.ciw").read_bytes()
+    cut = data[: data.rindex(b"\nER")]      # last record lost its ER and the EF line
+    with pytest.raises(InputError) as err:
+        ingest([RawSource("wos_cut.ciw", cut)])
+    assert err.value.path == "wos_cut.ciw" and err.value.line == 41
+    assert "truncated" in str(err.value)
+
+
+def test_missing_ef_is_a_warning_not_an_error():
+    text = read("wos_revtools.ciw")
+    result = wos.parse(text[: text.rindex("EF")], "x.ciw")
+    assert len(result.records) == 2
+    assert any("EF" in w for w in result.warnings)
+
+
+def test_detected_by_content_with_txt_suffix_and_ingested():
+    data = (FIX / "wos_revtools.ciw").read_bytes()
+    assert detect_format(decode_bytes(data, "savedrecs.txt").text, "savedrecs.txt").name == "wos"
+    table = ingest([RawSource("savedrecs.txt", data)]).records
+    assert list(table["source_line"]) == [3, 41]
+    assert list(table["source_record_id"]) == ["WOS:000455039600059", "WOS:000455039600125"]
