@@ -130,14 +130,46 @@ def _as_int(value: Any) -> Any:
     return int(f)
 
 
-def _conform_column(series: pd.Series, kind: Kind) -> pd.Series:
+def _clean_list(value: Any) -> bool:
+    """True when ``value`` is already a list of trimmed, non-empty, ';'-free strings."""
+    if type(value) is not list:
+        return False
+    for item in value:
+        if type(item) is not str or not item or ";" in item or item[0] == " " or item[-1] == " ":
+            return False
+    return True
+
+
+def _conform_values(values: list[Any], kind: Kind) -> pd.Series:
+    """Coerce one column's values. Fast paths skip values that are already in canonical form:
+    readers produce those, and ingest of 100k records must not pay per-cell conversions."""
     if kind == "list":
-        return pd.Series([_as_list(v) for v in series], index=series.index, dtype=object)
+        return pd.Series([v if _clean_list(v) else _as_list(v) for v in values], dtype=object)
     if kind == "str":
-        return pd.Series([_as_str(v) for v in series], index=series.index, dtype=object)
+        return pd.Series([v if type(v) is str else _as_str(v) for v in values], dtype=object)
     if kind == "int":
-        return pd.Series([_as_int(v) for v in series], index=series.index, dtype="Int64")
+        return pd.Series(pd.array([v if type(v) is int else _as_int(v) for v in values], dtype="Int64"))
+    series = pd.Series(values, dtype=object)
     return pd.to_numeric(series.replace("", np.nan), errors="coerce").astype("float64")
+
+
+def _column_values(series: pd.Series) -> list[Any]:
+    # .tolist() is far cheaper than iterating an Arrow-backed column element by element.
+    return series.tolist()
+
+
+def _build(columns: Mapping[str, list[Any]], n: int, *, add_missing: bool = True) -> pd.DataFrame:
+    out: dict[str, pd.Series] = {}
+    for col in COLUMNS:
+        if col.name in columns:
+            out[col.name] = _conform_values(columns[col.name], col.kind)
+        elif add_missing and col.stage == "ingest":
+            empty: list[Any] = [[] for _ in range(n)] if col.kind == "list" else [None] * n
+            out[col.name] = _conform_values(empty, col.kind)
+    for name, values in columns.items():
+        if name not in SCHEMA:
+            out[name] = _conform_values(values, "str")
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
 def conform(df: pd.DataFrame, *, add_missing: bool = True) -> pd.DataFrame:
@@ -146,26 +178,19 @@ def conform(df: pd.DataFrame, *, add_missing: bool = True) -> pd.DataFrame:
     Declared columns come first in schema order; undeclared columns (e.g. a dataset's
     ``label_included``) are kept after them as text.
     """
-    out = pd.DataFrame(index=df.index)
-    for col in COLUMNS:
-        if col.name in df.columns:
-            out[col.name] = _conform_column(df[col.name], col.kind)
-        elif add_missing and col.stage == "ingest":
-            if col.kind == "list":
-                out[col.name] = pd.Series([[] for _ in range(len(df))], index=df.index, dtype=object)
-            else:
-                out[col.name] = _conform_column(pd.Series([None] * len(df), index=df.index), col.kind)
-    for name in df.columns:
-        if name not in SCHEMA:
-            out[name] = _conform_column(df[name], "str")
-    return out.reset_index(drop=True)
+    return _build({name: _column_values(df[name]) for name in df.columns}, len(df), add_missing=add_missing)
 
 
 def make_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Build a canonical table from dicts keyed by column name."""
+    """Build a canonical table from dicts keyed by column name (one pass per column)."""
     rows = list(rows)
-    df = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=list(INGEST_COLUMNS))
-    return conform(df)
+    names: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key not in names:
+                names[key] = None
+    columns = {name: [row.get(name) for row in rows] for name in names}
+    return _build(columns, len(rows))
 
 
 def validate(df: pd.DataFrame, *, where: str | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from screening.errors import ScreeningError
 
@@ -28,7 +29,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def fail(err: ScreeningError) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {err}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", markup=True, soft_wrap=True)
     return typer.Exit(code=err.exit_code)
 
 

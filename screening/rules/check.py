@@ -1,0 +1,53 @@
+"""``screening rules check``: what a review's rules would do on its current records.
+
+Read-only by design: it loads the stored table (after dedup when that stage has run, else the
+ingested table), evaluates the rules in memory and returns the explanation; nothing is applied
+or written, so a team can tune a rule before committing to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from screening.config import ReviewConfig, load_review
+from screening.errors import ConfigError, InputError
+from screening.records import read_table
+from screening.rules.apply import RulesCheck, STAGE_NAME, explain_rules
+from screening.rules.model import RulesConfig
+
+
+@dataclass(frozen=True)
+class ReviewRulesCheck:
+    review: str
+    table_path: Path          # the stored table the rules were evaluated on
+    check: RulesCheck
+
+    @property
+    def deduplicated(self) -> bool:
+        return self.table_path.stem != "ingest"
+
+
+def records_before_rules(review: ReviewConfig) -> tuple[pd.DataFrame, Path]:
+    """The stored table the rules stage would read: dedup output, else ingest output."""
+    for name in ("dedup", "ingest"):
+        path = review.output_dir / f"{name}.parquet"
+        if path.exists():
+            return read_table(path), path
+    raise InputError("the review has not been run yet: there are no records to check the rules on",
+                     path=review.path, hint=f"run `screening run {review.path}` first")
+
+
+def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck:
+    """Load a review and explain its ``[rules]`` on its stored records, applying nothing."""
+    review = load_review(review_path)
+    config = review.stages.get(STAGE_NAME)
+    if not isinstance(config, RulesConfig):
+        raise ConfigError("the review has no [rules] section", path=review.path,
+                          hint="add [rules] with [[rules.rule]] tables; see docs/rules.md")
+    if examples < 0:
+        raise ConfigError("--examples must be 0 or more")
+    table, path = records_before_rules(review)
+    return ReviewRulesCheck(review.name, path, explain_rules(table, config, examples=examples))

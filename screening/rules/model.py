@@ -1,0 +1,266 @@
+"""Inclusion rules as data: frozen dataclasses built strictly from the review TOML.
+
+A rule is an ``id``, a human ``reason`` (what PRISMA reports), an ``action`` (``exclude`` or
+``flag``) and one or more conditions, combined with AND: ``year``, ``language``,
+``publication_type`` and ``query``. Everything is checked when the TOML loads, because a typo
+in an eligibility rule silently changes which studies a review sees: unknown keys, unknown
+languages, unknown field tags and query syntax errors are :class:`RuleError` that quote the
+rule and point at the problem.
+
+```toml
+[rules]
+default = "include"
+[[rules.rule]]
+id = "years"
+reason = "Published before 2000"
+action = "exclude"
+year = { min = 2000 }          # the accepted range: the rule fires outside it
+missing = "keep"               # records with no year: keep (default) | exclude | flag
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from screening.errors import RuleError
+from screening.rules.query import QuerySyntaxError, parse
+
+ACTIONS = ("exclude", "flag")
+MISSING = ("keep", "exclude", "flag")
+DEFAULTS = ("include", "flag")
+RULE_KEYS = ("id", "reason", "action", "year", "language", "publication_type", "query", "missing", "note")
+CONDITION_KEYS = ("year", "language", "publication_type", "query")
+LIST_OPS = ("any_of", "not_in")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+
+# Language names and ISO 639-1/-2 (B and T) codes -> one canonical name. Records say 'eng',
+# 'English', 'en' or 'EN'; rules may use any of them.
+_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "english": ("en", "eng"), "french": ("fr", "fre", "fra"), "german": ("de", "ger", "deu"),
+    "spanish": ("es", "spa", "castilian"), "italian": ("it", "ita"), "portuguese": ("pt", "por"),
+    "dutch": ("nl", "dut", "nld", "flemish"), "chinese": ("zh", "chi", "zho", "mandarin"),
+    "japanese": ("ja", "jpn"), "korean": ("ko", "kor"), "russian": ("ru", "rus"),
+    "polish": ("pl", "pol"), "czech": ("cs", "cze", "ces"), "slovak": ("sk", "slo", "slk"),
+    "hungarian": ("hu", "hun"), "ukrainian": ("uk", "ukr"), "swedish": ("sv", "swe"),
+    "danish": ("da", "dan"), "norwegian": ("no", "nor", "nb", "nob", "nn", "nno"),
+    "finnish": ("fi", "fin"), "icelandic": ("is", "ice", "isl"), "turkish": ("tr", "tur"),
+    "arabic": ("ar", "ara"), "hebrew": ("he", "heb"), "greek": ("el", "gre", "ell", "greek, modern"),
+    "persian": ("fa", "per", "fas", "farsi"), "croatian": ("hr", "hrv", "scr"),
+    "serbian": ("sr", "srp", "scc"), "slovenian": ("sl", "slv", "slovene"),
+    "bulgarian": ("bg", "bul"), "romanian": ("ro", "rum", "ron", "moldavian"),
+    "lithuanian": ("lt", "lit"), "latvian": ("lv", "lav"), "estonian": ("et", "est"),
+    "catalan": ("ca", "cat"), "basque": ("eu", "baq", "eus"), "galician": ("gl", "glg"),
+    "afrikaans": ("af", "afr"), "indonesian": ("id", "ind"), "malay": ("ms", "may", "msa"),
+    "thai": ("th", "tha"), "vietnamese": ("vi", "vie"), "hindi": ("hi", "hin"),
+    "urdu": ("ur", "urd"), "bengali": ("bn", "ben"), "tamil": ("ta", "tam"),
+    "latin": ("la", "lat"), "esperanto": ("eo", "epo"), "welsh": ("cy", "wel", "cym"),
+    "irish": ("ga", "gle"), "albanian": ("sq", "alb", "sqi"), "armenian": ("hy", "arm", "hye"),
+    "georgian": ("ka", "geo", "kat"), "macedonian": ("mk", "mac", "mkd"),
+    "bosnian": ("bs", "bos"), "belarusian": ("be", "bel"), "kazakh": ("kk", "kaz"),
+    "swahili": ("sw", "swa"), "tagalog": ("tl", "tgl", "filipino", "fil"),
+    "multiple languages": ("mul",), "undetermined": ("und",),
+}
+LANGUAGE_ALIASES: dict[str, str] = {
+    alias: name for name, aliases in _LANGUAGES.items() for alias in (name, *aliases)
+}
+
+
+def canonical_language(value: str) -> str:
+    """'ENG', 'en', 'English' -> 'english'; unknown values are returned folded (lower case)."""
+    key = " ".join(value.strip().lower().split())
+    return LANGUAGE_ALIASES.get(key, key)
+
+
+@dataclass(frozen=True)
+class YearRange:
+    """The accepted publication years; the condition fires for records outside them."""
+
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class ValueList:
+    """``any_of``: fires when a record has one of the values; ``not_in``: when it has values
+    and none of them is listed."""
+
+    op: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    reason: str
+    action: str = "exclude"
+    year: YearRange | None = None
+    language: ValueList | None = None
+    publication_type: ValueList | None = None
+    query: str = ""
+    missing: str = "keep"     # records lacking the year/language/type a condition needs
+    note: str = ""            # free text for the protocol (not used when applying)
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        return tuple(k for k in CONDITION_KEYS if getattr(self, k) not in (None, ""))
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The ``[rules]`` section: rules are applied in order (order decides the reported reason)."""
+
+    rules: tuple[Rule, ...] = ()
+    default: str = "include"
+
+    @classmethod
+    def from_toml(cls, table: Any, path: str | Path | None = None) -> "RulesConfig":
+        return rules_from_mapping(table, path)
+
+
+# -- strict construction -----------------------------------------------------------------------
+
+
+def _rule_line(path: str | Path | None, rule_id: str) -> int | None:
+    """Line of ``id = "<rule_id>"`` in the TOML, so errors can point at the rule."""
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    pattern = re.compile(r"""^[ \t]*id[ \t]*=[ \t]*["']""" + re.escape(rule_id) + r"""["']""", re.M)
+    m = pattern.search(text)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _fail(msg: str, path: str | Path | None, rule_id: str | None = None, hint: str | None = None) -> RuleError:
+    line = _rule_line(path, rule_id) if rule_id else None
+    return RuleError(msg, path=path, line=line, hint=hint)
+
+
+def rules_from_mapping(table: Any, path: str | Path | None = None) -> RulesConfig:
+    """Build and validate a :class:`RulesConfig` from the parsed ``[rules]`` TOML table."""
+    if not isinstance(table, Mapping):
+        raise _fail("[rules] must be a table", path)
+    unknown = sorted(set(table) - {"default", "rule"})
+    if unknown:
+        raise _fail(f"unknown key {unknown[0]!r} in [rules]", path,
+                    hint="allowed keys: default, rule (write each rule as [[rules.rule]])")
+    default = table.get("default", "include")
+    if default not in DEFAULTS:
+        raise _fail(f"[rules] default = {default!r} is not allowed", path,
+                    hint=f"use one of: {', '.join(DEFAULTS)}")
+    raw_rules = table.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise _fail("[rules] rule must be an array of tables", path, hint="write each rule as [[rules.rule]]")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_rules):
+        rule = rule_from_mapping(raw, path, i)
+        if rule.id in seen:
+            raise _fail(f"duplicate rule id {rule.id!r}", path, rule.id,
+                        hint="every [[rules.rule]] needs its own id; reports count exclusions per rule")
+        seen.add(rule.id)
+        rules.append(rule)
+    return RulesConfig(rules=tuple(rules), default=default)
+
+
+def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) -> Rule:
+    """Build one rule, raising :class:`RuleError` that names the rule and the problem."""
+    if not isinstance(raw, Mapping):
+        raise _fail(f"rule #{index + 1} must be a table", path)
+    rid = raw.get("id")
+    if not isinstance(rid, str) or not _ID_RE.match(rid):
+        raise _fail(f"rule #{index + 1} needs an id (letters, digits, '_', '-', '.'), got {rid!r}", path,
+                    hint='add e.g. id = "years" to the [[rules.rule]] table')
+    who = f"rule {rid!r}"
+    unknown = sorted(set(raw) - set(RULE_KEYS))
+    if unknown:
+        raise _fail(f"{who}: unknown key {unknown[0]!r}", path, rid,
+                    hint=f"allowed keys: {', '.join(RULE_KEYS)}")
+    reason = raw.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise _fail(f"{who}: missing reason", path, rid,
+                    hint='add reason = "..." (the text reported for each excluded record)')
+    if ";" in reason:
+        raise _fail(f"{who}: the reason must not contain ';'", path, rid,
+                    hint="';' separates list items in the CSV tables; use a comma")
+    action = raw.get("action", "exclude")
+    if action not in ACTIONS:
+        raise _fail(f"{who}: unknown action {action!r}", path, rid, hint=f"use one of: {', '.join(ACTIONS)}")
+    missing = raw.get("missing", "keep")
+    if missing not in MISSING:
+        raise _fail(f"{who}: missing = {missing!r} is not allowed", path, rid,
+                    hint=f"use one of: {', '.join(MISSING)}")
+    conditions = [k for k in CONDITION_KEYS if k in raw]
+    if not conditions:
+        raise _fail(f"{who} has no condition", path, rid,
+                    hint=f"give at least one of: {', '.join(CONDITION_KEYS)}")
+    if "missing" in raw and conditions == ["query"]:
+        raise _fail(f"{who}: 'missing' applies to year, language and publication_type conditions", path, rid,
+                    hint="records without a title/abstract simply do not match a query; remove 'missing'")
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise _fail(f"{who}: note must be text", path, rid)
+    return Rule(
+        id=rid, reason=" ".join(reason.split()), action=action, missing=missing, note=note,
+        year=_year(raw["year"], who, path, rid) if "year" in raw else None,
+        language=_values(raw["language"], "language", who, path, rid) if "language" in raw else None,
+        publication_type=_values(raw["publication_type"], "publication_type", who, path, rid)
+        if "publication_type" in raw else None,
+        query=_query(raw["query"], who, path, rid) if "query" in raw else "",
+    )
+
+
+def _year(value: Any, who: str, path: str | Path | None, rid: str) -> YearRange:
+    if not isinstance(value, Mapping):
+        raise _fail(f"{who}: year must be a table like {{ min = 2000, max = 2024 }}", path, rid)
+    bad = sorted(set(value) - {"min", "max"})
+    if bad:
+        raise _fail(f"{who}: unknown key {bad[0]!r} in year", path, rid, hint="allowed keys: min, max")
+    if not value:
+        raise _fail(f"{who}: year needs min and/or max", path, rid)
+    for k, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not 1000 <= v <= 2200:
+            raise _fail(f"{who}: year {k} must be a 4-digit year, got {v!r}", path, rid)
+    lo, hi = value.get("min"), value.get("max")
+    if lo is not None and hi is not None and lo > hi:
+        raise _fail(f"{who}: year min {lo} is after max {hi}", path, rid)
+    return YearRange(lo, hi)
+
+
+def _values(value: Any, name: str, who: str, path: str | Path | None, rid: str) -> ValueList:
+    example = '{ not_in = ["english", "french"] }' if name == "language" else '{ any_of = ["editorial", "letter"] }'
+    if not isinstance(value, Mapping) or len(value) != 1:
+        raise _fail(f"{who}: {name} must be a table with exactly one of any_of / not_in, e.g. {example}",
+                    path, rid)
+    (op, values), = value.items()
+    if op not in LIST_OPS:
+        raise _fail(f"{who}: unknown key {op!r} in {name}", path, rid, hint=f"allowed keys: {', '.join(LIST_OPS)}")
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+        raise _fail(f"{who}: {name}.{op} must be a non-empty list of text values", path, rid)
+    if name == "language":
+        unknown = [v for v in values if " ".join(v.strip().lower().split()) not in LANGUAGE_ALIASES]
+        if unknown:
+            raise _fail(f"{who}: unknown language {unknown[0]!r}", path, rid,
+                        hint="use a language name or ISO 639 code (english, eng, en, french, fre, fr...)")
+        canon = tuple(dict.fromkeys(canonical_language(v) for v in values))
+    else:
+        canon = tuple(dict.fromkeys(" ".join(v.split()) for v in values))
+    return ValueList(op, canon)
+
+
+def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(f"{who}: query must be non-empty text", path, rid)
+    try:
+        parse(value)
+    except QuerySyntaxError as err:
+        caret = f"\n    {value}\n    {' ' * err.pos}^"
+        raise _fail(f"{who}: bad query at character {err.pos + 1}: {err.message}{caret}", path, rid,
+                    hint="see docs/rules.md for the query syntax") from None
+    return value

@@ -1,0 +1,366 @@
+"""The text-query language of inclusion rules: tokenizer, recursive-descent parser, evaluator.
+
+Reviewers already write database syntax, so rules use it::
+
+    ti:(rat OR rats OR mice OR murine) NOT (human* OR patient*)
+    random* NEAR/3 (trial OR allocat*)
+    "peer support" AND ab:(addict* OR "substance use")
+
+Grammar (operators are case-insensitive; quote a word to search for ``and``/``or``/``not``)::
+
+    query    := or_expr
+    or_expr  := and_expr ( OR and_expr )*
+    and_expr := not_expr ( [AND] not_expr )*          -- adjacent operands: implicit AND
+    not_expr := unary ( NOT unary )*                  -- 'a NOT b' = a AND NOT b
+    unary    := NOT unary | near
+    near     := primary [ (NEAR/n | PRE/n) primary ]  -- no chaining
+    primary  := '(' or_expr ')' | TAG ':' primary | "phrase" | term
+
+Precedence, tightest first: field tag, NEAR/PRE, NOT, AND, OR. Errors are :class:`QuerySyntaxError`
+with the character offset, so the rule loader can point a caret at the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Union
+
+import numpy as np
+
+from screening.rules.textindex import FIELD_COLUMNS, Occurrences, TextIndex, fold, near
+
+DEFAULT_FIELDS: tuple[str, ...] = ("ti", "ab", "kw")
+FIELD_TAGS: dict[str, tuple[str, ...]] = {
+    **{tag: (tag,) for tag in FIELD_COLUMNS},
+    "all": ("ti", "ab", "kw", "au", "jo"),
+}
+MAX_DISTANCE = 100
+_WORD_PIECE = re.compile(r"(?:[^\W_]|[*?])+")
+_PROX = re.compile(r"(NEAR|PRE)(?:/(.*))?\Z", re.IGNORECASE)
+_QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be parsed; ``pos`` is the 0-based character offset of the problem."""
+
+    def __init__(self, message: str, pos: int):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+# -- AST ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word pattern or a phrase (several words in a row), searched in ``fields``."""
+
+    words: tuple[str, ...]
+    fields: tuple[str, ...]
+    pos: int = field(default=0, compare=False)      # character offset in the query
+    text: str = field(default="", compare=False)    # as written, for explanations
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Node"
+
+
+@dataclass(frozen=True)
+class Near:
+    left: "Node"       # Term or Or of Terms
+    right: "Node"
+    distance: int
+    ordered: bool      # PRE/n: left must come first
+
+
+Node = Union[Term, And, Or, Not, Near]
+
+
+# -- tokenizer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str          # LPAREN RPAREN PHRASE TERM TAG AND OR NOT PROX END
+    value: str
+    pos: int
+    distance: int = 0
+    ordered: bool = False
+
+
+def tokenize(query: str) -> list[Token]:
+    tokens: list[Token] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()":
+            tokens.append(Token("LPAREN" if ch == "(" else "RPAREN", ch, i))
+            i += 1
+        elif ch in _QUOTES:
+            close = query.find(_QUOTES[ch], i + 1)
+            if close < 0 and ch != '"':
+                close = query.find('"', i + 1)
+            if close < 0:
+                raise QuerySyntaxError("unterminated phrase: no closing quote", i)
+            tokens.append(Token("PHRASE", query[i + 1:close], i))
+            i = close + 1
+        else:
+            j = i
+            while j < n and not query[j].isspace() and query[j] not in '()"\u201c\u201d\u201e':
+                if query[j] == ":":
+                    break
+                j += 1
+            word = query[i:j]
+            if j < n and query[j] == ":":
+                tag = word.lower()
+                if tag not in FIELD_TAGS:
+                    raise QuerySyntaxError(
+                        f"unknown field tag {word + ':'!r} (known: {', '.join(t + ':' for t in FIELD_TAGS)})", i)
+                tokens.append(Token("TAG", tag, i))
+                i = j + 1
+                continue
+            upper = word.upper()
+            if upper in ("AND", "OR", "NOT"):
+                tokens.append(Token(upper, word, i))
+            elif (m := _PROX.match(word)) is not None:
+                op, dist = m.group(1).upper(), m.group(2)
+                if dist is None or dist == "":
+                    raise QuerySyntaxError(f"{op} needs a distance in words, e.g. {op}/3", i)
+                if not dist.isdigit():
+                    raise QuerySyntaxError(f"{op}/{dist}: the distance must be a whole number of words, e.g. {op}/3", i)
+                if int(dist) > MAX_DISTANCE:
+                    raise QuerySyntaxError(f"{op}/{dist}: the distance must be at most {MAX_DISTANCE}", i)
+                tokens.append(Token("PROX", word, i, int(dist), op == "PRE"))
+            else:
+                tokens.append(Token("TERM", word, i))
+            i = j
+    tokens.append(Token("END", "", n))
+    return tokens
+
+
+def _word_patterns(text: str, pos: int, phrase: bool) -> tuple[str, ...]:
+    """Fold a term or phrase into word patterns: 'Peer-Support*' -> ('peer', 'support*')."""
+    words = tuple(_WORD_PIECE.findall(fold(text)))
+    for w in words:
+        if w[0] in "*?":
+            raise QuerySyntaxError(
+                f"{text!r}: a wildcard must follow at least one letter (left truncation is not supported)", pos)
+    if not words:
+        what = "empty phrase" if phrase else f"{text!r} has no letters or digits"
+        raise QuerySyntaxError(what, pos)
+    return words
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, query: str):
+        self.query = query
+        self.tokens = tokenize(query)
+        self.i = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        if self.peek().kind == "END":
+            raise QuerySyntaxError("empty query", 0)
+        node = self.or_expr(DEFAULT_FIELDS)
+        tok = self.peek()
+        if tok.kind == "RPAREN":
+            raise QuerySyntaxError("unbalanced parenthesis: ')' without a matching '('", tok.pos)
+        if tok.kind != "END":  # pragma: no cover - every other token starts an operand
+            raise QuerySyntaxError(f"unexpected {tok.value!r}", tok.pos)
+        return node
+
+    def or_expr(self, fields: tuple[str, ...]) -> Node:
+        items = [self.and_expr(fields)]
+        while self.peek().kind == "OR":
+            self.take()
+            items.append(self.and_expr(fields))
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def and_expr(self, fields: tuple[str, ...]) -> Node:
+        items = [self.not_expr(fields)]
+        while True:
+            kind = self.peek().kind
+            if kind == "AND":
+                self.take()
+            elif kind not in ("LPAREN", "PHRASE", "TERM", "TAG", "NOT"):
+                break
+            items.append(self.not_expr(fields))
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def not_expr(self, fields: tuple[str, ...]) -> Node:
+        node = self.unary(fields)
+        excluded = []
+        while self.peek().kind == "NOT":
+            self.take()
+            excluded.append(Not(self.unary(fields)))
+        return node if not excluded else And((node, *excluded))
+
+    def unary(self, fields: tuple[str, ...]) -> Node:
+        if self.peek().kind == "NOT":
+            self.take()
+            return Not(self.unary(fields))
+        return self.near(fields)
+
+    def near(self, fields: tuple[str, ...]) -> Node:
+        start = self.peek().pos
+        left = self.primary(fields)
+        if self.peek().kind != "PROX":
+            return left
+        op = self.take()
+        right_pos = self.peek().pos
+        right = self.primary(fields)
+        for node, pos in ((left, start), (right, right_pos)):
+            if not _positional(node):
+                raise QuerySyntaxError(
+                    f"{op.value}: each side must be a word, a \"phrase\" or an OR-group of them", pos)
+        if self.peek().kind == "PROX":
+            raise QuerySyntaxError(f"{self.peek().value}: proximity operators cannot be chained; "
+                                   "use AND between two NEAR expressions", self.peek().pos)
+        return Near(left, right, op.distance, op.ordered)
+
+    def primary(self, fields: tuple[str, ...]) -> Node:
+        tok = self.take()
+        if tok.kind == "LPAREN":
+            if self.peek().kind == "RPAREN":
+                raise QuerySyntaxError("empty parentheses", tok.pos)
+            node = self.or_expr(fields)
+            if self.peek().kind != "RPAREN":
+                raise QuerySyntaxError("unbalanced parenthesis: this '(' is never closed", tok.pos)
+            self.take()
+            return node
+        if tok.kind == "TAG":
+            if self.peek().kind in ("END", "RPAREN", "AND", "OR", "PROX"):
+                raise QuerySyntaxError(f"field tag '{tok.value}:' must be followed by a term, "
+                                       "a \"phrase\" or a (group)", tok.pos)
+            return self.primary(FIELD_TAGS[tok.value])
+        if tok.kind == "TERM":
+            return Term(_word_patterns(tok.value, tok.pos, False), fields, tok.pos, tok.value)
+        if tok.kind == "PHRASE":
+            return Term(_word_patterns(tok.value, tok.pos, True), fields, tok.pos, f'"{tok.value}"')
+        if tok.kind == "END":
+            prev = self.tokens[self.i - 2] if self.i >= 2 else None
+            if prev is not None and prev.kind in ("AND", "OR", "NOT", "PROX"):
+                raise QuerySyntaxError(f"dangling operator {prev.value}: nothing after it", prev.pos)
+            raise QuerySyntaxError("unexpected end of query", tok.pos)
+        if tok.kind == "RPAREN":
+            prev = self.tokens[self.i - 2] if self.i >= 2 else None
+            if prev is not None and prev.kind in ("AND", "OR", "NOT", "PROX"):
+                raise QuerySyntaxError(f"dangling operator {prev.value}: nothing after it", prev.pos)
+            raise QuerySyntaxError("unbalanced parenthesis: ')' without a matching '('", tok.pos)
+        raise QuerySyntaxError(f"operator {tok.value} has nothing before it", tok.pos)
+
+
+def _positional(node: Node) -> bool:
+    if isinstance(node, Term):
+        return True
+    return isinstance(node, Or) and all(isinstance(i, Term) for i in node.items)
+
+
+@lru_cache(maxsize=1024)
+def parse(query: str) -> Node:
+    """Parse a query string into an AST (cached; raises :class:`QuerySyntaxError`)."""
+    return _Parser(query).parse()
+
+
+def terms(node: Node) -> list[Term]:
+    """Every term in the query, in order."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return terms(node.item)
+    if isinstance(node, Near):
+        return terms(node.left) + terms(node.right)
+    return [t for item in node.items for t in terms(item)]
+
+
+def fields_used(node: Node) -> set[str]:
+    return {f for t in terms(node) for f in t.fields}
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    """A query's result: which records match, and the positive occurrences that made them."""
+
+    mask: np.ndarray
+    hits: list[Occurrences]
+    index: TextIndex | None = None   # set by the caller that owns the index
+
+
+def evaluate(node: Node, index: TextIndex) -> Match:
+    """Evaluate over every record at once (boolean numpy arrays; NOT is a negation)."""
+    if isinstance(node, Term):
+        occ = index.occurrences(node.words, node.fields)
+        return Match(index.record_mask(occ), [occ])
+    if isinstance(node, Not):
+        inner = evaluate(node.item, index)
+        return Match(~inner.mask, [])
+    if isinstance(node, Near):
+        left = _occurrences(node.left, index)
+        right = _occurrences(node.right, index)
+        li, ri = near(left, right, node.distance, node.ordered)
+        lo, ro = left.take(li), right.take(ri)
+        return Match(index.record_mask(lo), [lo, ro])
+    parts = [evaluate(item, index) for item in node.items]
+    mask = parts[0].mask.copy()
+    for p in parts[1:]:
+        if isinstance(node, And):
+            mask &= p.mask
+        else:
+            mask |= p.mask
+    return Match(mask, [h for p in parts for h in p.hits])
+
+
+def _occurrences(node: Node, index: TextIndex) -> Occurrences:
+    if isinstance(node, Term):
+        return index.occurrences(node.words, node.fields)
+    assert isinstance(node, Or)
+    return Occurrences.concat([index.occurrences(t.words, t.fields) for t in node.items])  # type: ignore[union-attr]
+
+
+def matched_terms(match: Match, index: TextIndex, records: np.ndarray) -> dict[int, list[str]]:
+    """For the given record numbers, the distinct folded words/phrases that matched, sorted."""
+    wanted = np.zeros(index.n_records, dtype=bool)
+    wanted[records] = True
+    out: dict[int, set[str]] = {}
+    for occ in match.hits:
+        if not len(occ):
+            continue
+        keep = wanted[index.records_of(occ)]
+        if not keep.any():
+            continue
+        occ = occ.take(keep)
+        recs = index.records_of(occ)
+        codes, texts = index.texts(occ)
+        pairs = np.unique(recs * (len(texts) + 1) + codes)
+        for rec, code in zip((pairs // (len(texts) + 1)).tolist(), (pairs % (len(texts) + 1)).tolist()):
+            out.setdefault(rec, set()).add(texts[code])
+    return {r: sorted(v) for r, v in out.items()}

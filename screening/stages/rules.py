@@ -1,0 +1,22 @@
+"""Stage ``apply_rules`` (order 30, TOML section ``[rules]``): inclusion rules as data.
+
+The logic lives in :mod:`screening.rules`; this module only registers it with the runner.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from screening.rules.apply import apply_rules
+from screening.rules.model import RulesConfig
+from screening.stage import Stage, StageInputs, StageResult, register_stage
+
+
+def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> StageResult:
+    """Mark every record with rule_decision/rule_ids/rule_reasons/rule_terms (no row dropped)."""
+    return apply_rules(records, config)
+
+
+STAGE = register_stage(Stage(
+    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="1",
+))

@@ -1,0 +1,111 @@
+"""`screening rules check` on tiny reviews built in tmp_path, and the stage inside `run_review`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from screening.errors import ConfigError
+from screening.rules.check import check_review
+
+from screening.cli import app
+from screening.records import read_table, write_table
+from screening.runner import run_review
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+RULES = '''
+[rules]
+default = "include"
+[[rules.rule]]
+id = "years"
+reason = "Published before 2010"
+year = { min = 2010 }
+[[rules.rule]]
+id = "pubtype"
+reason = "Thesis, dataset or news item"
+publication_type = { any_of = ["thesis", "dataset", "newspaper article"] }
+[[rules.rule]]
+id = "sr"
+reason = "Systematic review"
+action = "flag"
+query = 'ti:(systematic* NEAR/2 review*)'
+'''
+
+
+def make_review(root: Path, rules: str = RULES, table: pd.DataFrame | None = None) -> Path:
+    (root / "pipelines").mkdir(parents=True)
+    toml = root / "pipelines" / "x.toml"
+    toml.write_text(f'[review]\nname = "x"\n{rules}', encoding="utf-8")
+    if table is not None:
+        write_table(table, root / "data" / "screened" / "x" / "dedup.parquet")
+    return toml
+
+
+def files_under(root: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def test_check_explains_without_writing(tmp_path, wildfire):
+    toml = make_review(tmp_path, table=wildfire)
+    before = files_under(tmp_path)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml), "--examples", "2"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "29 records after dedup; read from dedup.parquet" in out
+    assert "would exclude 8, flag 5, include 16" in out   # 2 before 2010 + 7 thesis/data/news, 1 overlap
+    assert "Published before 2010" in out and "Thesis, dataset or news item" in out
+    assert "Developing Social Capital as a Response to the Wildfire Problem" in out    # 2008 thesis
+    assert "Analysis of fire risk in the Amazon: a systematic review" in out
+    assert files_under(tmp_path) == before           # nothing applied, nothing written
+
+
+def test_check_before_the_review_was_run(tmp_path):
+    toml = make_review(tmp_path)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    assert result.exit_code == 2
+    assert "has not been run yet" in result.output and "screening run" in result.output
+
+
+def test_check_reports_an_invalid_rule(tmp_path, wildfire):
+    toml = make_review(tmp_path, rules=RULES.replace("ti:(systematic* NEAR/2 review*)", "ti:(systematic* NEAR review*)"),
+                       table=wildfire)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    assert result.exit_code == 4
+    assert "rule 'sr': bad query at character 17: NEAR needs a distance" in result.output
+
+
+def test_check_without_rules_section(tmp_path, wildfire):
+    toml = make_review(tmp_path, rules="", table=wildfire)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    assert result.exit_code == 4 and "the review has no" in result.output
+    with pytest.raises(ConfigError, match=r"no \[rules\] section"):
+        check_review(toml)
+
+
+def test_run_review_applies_rules_and_reports_reasons(tmp_path):
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("econlit_3.ris", "wos_5.ris"):
+        shutil.copy(FIXTURES / "core" / name, raw / name)
+    sources = "".join(f'[[sources]]\nfile = "data/raw/{n}"\n' for n in ("econlit_3.ris", "wos_5.ris"))
+    toml = make_review(tmp_path, rules=sources + RULES)
+    result = run_review(toml)
+    out = tmp_path / "data" / "screened" / "x"
+    table = read_table(out / "apply_rules.parquet")
+    report = json.loads((out / "apply_rules.json").read_text())
+    assert len(table) == 8
+    assert report["counts"]["excluded"] == sum(report["reasons"].values()) > 0
+    econ = table.set_index("title")
+    assert econ.loc["Developing Social Capital as a Response to the Wildfire Problem", "rule_decision"] == "exclude"
+    assert econ.loc["Developing Social Capital as a Response to the Wildfire Problem", "rule_ids"] == ["years", "pubtype"]
+    assert report["reasons"]["Published before 2010"] >= 1
+    as_csv = read_table(out / "apply_rules.csv")         # the CSV round-trips the list columns
+    for col in ("rule_decision", "rule_ids", "rule_reasons", "rule_terms"):
+        assert as_csv[col].tolist() == table[col].tolist()
+    assert "apply_rules" in [o.stage for o in result.outcomes]

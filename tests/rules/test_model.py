@@ -1,0 +1,126 @@
+"""Rules are validated when the TOML loads: each invalid rule is a RuleError that names the
+rule and points at the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.config import load_review
+from screening.errors import ConfigError, RuleError
+from screening.rules.model import RulesConfig, ValueList, YearRange, canonical_language, rules_from_mapping
+
+
+def load(*rules: dict, **top) -> RulesConfig:
+    return rules_from_mapping({**top, "rule": list(rules)})
+
+
+def error(*rules: dict, **top) -> RuleError:
+    with pytest.raises(RuleError) as err:
+        load(*rules, **top)
+    assert isinstance(err.value, ConfigError)
+    return err.value
+
+
+OK = {"id": "years", "reason": "Published before 2000", "year": {"min": 2000}}
+
+
+def test_valid_rules_build_frozen_config():
+    cfg = load(
+        OK,
+        {"id": "lang", "reason": "Not in English or French", "language": {"not_in": ["English", "eng", "fr"]}},
+        {"id": "rct", "reason": "Possible RCT", "action": "flag", "query": "random* NEAR/3 trial"},
+    )
+    assert cfg.default == "include"
+    assert cfg.rules[0].year == YearRange(2000, None)
+    assert cfg.rules[1].language == ValueList("not_in", ("english", "french"))
+    assert cfg.rules[2].action == "flag" and cfg.rules[2].conditions == ("query",)
+    with pytest.raises(AttributeError):
+        cfg.rules[0].id = "x"  # type: ignore[misc]
+
+
+def test_language_names_and_codes_normalise():
+    assert {canonical_language(v) for v in ("eng", "EN", "English", " english ")} == {"english"}
+    assert canonical_language("fre") == canonical_language("fra") == canonical_language("French") == "french"
+
+
+def test_unknown_key_quotes_rule_and_lists_allowed_keys():
+    err = error({**OK, "yaer": {"min": 2000}})
+    assert "rule 'years': unknown key 'yaer'" in str(err)
+    assert "allowed keys: id, reason, action, year, language, publication_type, query" in str(err)
+
+
+def test_unknown_field_tag_points_at_it():
+    err = error({"id": "animals", "reason": "Animal study", "query": "ti:rat OR xx:mice"})
+    msg = str(err)
+    assert "rule 'animals'" in msg and "unknown field tag 'xx:'" in msg
+    assert "at character 11" in msg
+    assert "\n    ti:rat OR xx:mice\n              ^" in msg       # caret under the 'x'
+
+
+@pytest.mark.parametrize("query, problem, column", [
+    ("ti:(rat OR mice", "unbalanced parenthesis", 4),
+    ("rat AND", "dangling operator AND", 5),
+    ('rat AND ""', "empty phrase", 9),
+    ("peer NEAR support", "NEAR needs a distance", 6),
+    ("peer NEAR/x support", "whole number", 6),
+])
+def test_bad_query_is_reported_with_position(query, problem, column):
+    err = error({"id": "q", "reason": "r", "query": query})
+    assert f"rule 'q': bad query at character {column}: " in str(err)
+    assert problem in str(err)
+    assert f"\n    {query}\n    {' ' * (column - 1)}^" in str(err)
+
+
+def test_unknown_action():
+    err = error({**OK, "action": "remove"})
+    assert "rule 'years': unknown action 'remove'" in str(err) and "exclude, flag" in str(err)
+
+
+def test_duplicate_ids():
+    err = error(OK, {**OK, "reason": "again"})
+    assert "duplicate rule id 'years'" in str(err)
+
+
+def test_rule_without_condition():
+    err = error({"id": "empty", "reason": "nothing"})
+    assert "rule 'empty' has no condition" in str(err)
+    assert "year, language, publication_type, query" in str(err)
+
+
+def test_other_invalid_values():
+    assert "missing reason" in str(error({"id": "x", "year": {"min": 2000}}))
+    assert "must not contain ';'" in str(error({**OK, "reason": "Editorial; letter"}))
+    assert "needs an id" in str(error({"reason": "r", "year": {"min": 2000}}))
+    assert "unknown key 'from' in year" in str(error({**OK, "year": {"from": 2000}}))
+    assert "min 2020 is after max 2000" in str(error({**OK, "year": {"min": 2020, "max": 2000}}))
+    assert "unknown language 'englsh'" in str(error({"id": "l", "reason": "r", "language": {"not_in": ["englsh"]}}))
+    assert "unknown key 'one_of' in publication_type" in str(
+        error({"id": "t", "reason": "r", "publication_type": {"one_of": ["letter"]}}))
+    assert "missing = 'drop'" in str(error({**OK, "missing": "drop"}))
+    assert "'missing' applies to year" in str(error({"id": "q", "reason": "r", "query": "rat", "missing": "exclude"}))
+    assert "unknown key 'rules' in [rules]" in str(error(OK, rules=[]))
+    assert "default = 'exclude'" in str(error(OK, default="exclude"))
+
+
+def test_errors_from_a_review_toml_name_file_and_line(tmp_path: Path):
+    pipelines = tmp_path / "pipelines"
+    pipelines.mkdir()
+    toml = pipelines / "x.toml"
+    toml.write_text(
+        '[review]\nname = "x"\n\n[rules]\n[[rules.rule]]\nid = "years"\nreason = "old"\nyear = { min = 2000 }\n\n'
+        '[[rules.rule]]\nid = "animals"\nreason = "Animal study"\nquery = "ti:(rat OR mice"\n',
+        encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    assert str(err.value).startswith(f"{toml.resolve()}:11: rule 'animals': bad query at character 4")
+
+
+def test_review_toml_builds_the_stage_config(tmp_path: Path):
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "x.toml"
+    toml.write_text('[review]\nname = "x"\n[rules]\n[[rules.rule]]\nid = "years"\nreason = "old"\n'
+                    'year = { min = 2000 }\n', encoding="utf-8")
+    review = load_review(toml)
+    assert review.stages["apply_rules"] == load(dict(OK, reason="old"))
