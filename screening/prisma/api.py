@@ -27,7 +27,7 @@ from screening.config import ReviewConfig, load_review
 from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
-from screening.prisma.report import ReportContext, citation_line, funnel_line, to_html, to_markdown
+from screening.prisma.report import ReportContext, citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.template import to_csv
 from screening.records import atomic_write_text, conform, to_csv_bytes
 
@@ -265,6 +265,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         stopping_rule=state.stopping.rule,
         recall_estimate=state.stopping.recall_estimate,
         warnings=state.warnings,
+        per_source=per_source_rows(rec),
     )
 
 

@@ -41,6 +41,27 @@ class ReportContext:
     stopping_rule: str = ""
     recall_estimate: float | None = None
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
+    # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
+    per_source: tuple[tuple[str, int, int, int, int], ...] = ()
+
+
+def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Group-by over the dedup marks: what each database contributed before and after dedup."""
+    if "duplicate_of" not in records.columns or not len(records):
+        return ()
+    study = [g or r for g, r in zip(records.get("dup_group", records["record_id"]), records["record_id"])]
+    frame = pd.DataFrame({"source": records["source_db"].astype(str).replace("", "(unnamed)"),
+                          "duplicate": records["duplicate_of"].astype(str) != "", "study": study})
+    sources_per_study = frame.groupby("study")["source"].nunique()
+    single = set(sources_per_study[sources_per_study == 1].index)
+    rows = []
+    for source, part in frame.groupby("source", sort=True):
+        studies = set(part["study"])
+        rows.append((str(source), len(part), int(part["duplicate"].sum()), len(studies), len(studies & single)))
+    return tuple(sorted(rows, key=lambda r: (-r[1], r[0])))
+
+
+_PER_SOURCE_HEAD = ("database", "records", "duplicates removed", "studies found", "found only here")
 
 
 def funnel_line(c: PrismaCounts) -> str:
@@ -211,6 +232,10 @@ def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_f
              f"![PRISMA 2020 flow diagram]({diagram})", "",
              "## Counts", "", "| PRISMA 2020 box | n |", "|---|---:|"]
     lines += [f"| {box.replace('|', '/')} | {n} |" for box, n in counts_rows(c)]
+    if ctx.per_source:
+        lines += ["", "## Records per database, before and after deduplication (PRISMA-S)", "",
+                  "| " + " | ".join(_PER_SOURCE_HEAD) + " |", "|---|---:|---:|---:|---:|"]
+        lines += [f"| {src.replace('|', '/')} | {n} | {d} | {st} | {only} |" for src, n, d, st, only in ctx.per_source]
     lines += ["", "## Methods (paste and edit)", "", methods_paragraph(c, ctx), ""]
     warnings = list(ctx.warnings) + list(c.warnings)
     if warnings:
@@ -245,6 +270,11 @@ def to_html(c: PrismaCounts, ctx: ReportContext, *, svg: str = "") -> str:
         f"<figure>{figure}</figure>" if figure else "",
         "<h2>Counts</h2>", "<table><thead><tr><th>PRISMA 2020 box</th><th>n</th></tr></thead><tbody>",
         *rows, "</tbody></table>",
+        *(["<h2>Records per database, before and after deduplication (PRISMA-S)</h2>", "<table><thead><tr>"
+           + "".join(f"<th>{e(h)}</th>" for h in _PER_SOURCE_HEAD) + "</tr></thead><tbody>"]
+          + [f"<tr><td>{e(src)}</td>" + "".join(f'<td class="n">{v}</td>' for v in (n, d, st, only)) + "</tr>"
+             for src, n, d, st, only in ctx.per_source]
+          + ["</tbody></table>"] if ctx.per_source else []),
         "<h2>Methods (paste and edit)</h2>", f"<p>{e(methods_paragraph(c, ctx))}</p>", warn,
         f'<p class="cite">{e(citation_line(ctx))} (full hash <code>{e(ctx.state_hash)}</code>).</p>',
         "</body>", "</html>", ""])
