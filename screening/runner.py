@@ -57,18 +57,9 @@ def register_post_step(name: str, fn: Callable[[ReviewConfig, pd.DataFrame], Any
     POST_STEPS[name] = fn
 
 
-_POST_STEP_MODULES = ("screening.prisma",)
-
-
 def _load_post_steps() -> None:
-    from importlib import import_module
-
-    for module in _POST_STEP_MODULES:
-        try:
-            import_module(module)
-        except ModuleNotFoundError as err:  # not written yet
-            if err.name != module:
-                raise
+    # Imported late: screening.prisma itself imports this module to register its step.
+    import screening.prisma  # noqa: F401
 
 
 def _hash_inputs(inputs: StageInputs) -> str:
@@ -119,10 +110,8 @@ def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: Stage
 
 def _search_sources(review: ReviewConfig) -> list[RawSource]:
     """Records fetched by `screening search` (saved raw responses, listed in the search log)."""
-    try:
-        from screening.search import sources_for_review
-    except ImportError:  # search module not present
-        return []
+    from screening.search import sources_for_review  # late: search imports the ingest stage
+
     return list(sources_for_review(review))
 
 

@@ -33,20 +33,22 @@ def fail(err: ScreeningError) -> typer.Exit:
     return typer.Exit(code=err.exit_code)
 
 
+def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Map our errors to a one-line message and the error's exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except ScreeningError as err:
+            raise fail(err) from None
+
+    return wrapper
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@command("name")``: register on the app, mapping ScreeningError to its exit code."""
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            try:
-                return fn(*a, **kw)
-            except ScreeningError as err:
-                raise fail(err) from None
-
-        return app.command(*args, **kwargs)(wrapper)
-
-    return decorate
+    return lambda fn: app.command(*args, **kwargs)(_guarded(fn))
 
 
 def subapp(name: str, help: str) -> typer.Typer:
@@ -58,14 +60,5 @@ def subapp(name: str, help: str) -> typer.Typer:
 
 
 def group_command(group: typer.Typer, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            try:
-                return fn(*a, **kw)
-            except ScreeningError as err:
-                raise fail(err) from None
-
-        return group.command(*args, **kwargs)(wrapper)
-
-    return decorate
+    """``@group_command(group, "name")``: like :func:`command`, inside a command group."""
+    return lambda fn: group.command(*args, **kwargs)(_guarded(fn))

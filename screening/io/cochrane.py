@@ -17,6 +17,7 @@ import re
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.tagged import (
+    TagBlocks, scan_headed_blocks,
     abstract_of, authors_from, check_last_record, doi_from, first, pages_from, pmid_from, split_keywords,
 )
 from screening.normalize import clean_text, normalize_issn, parse_year
@@ -34,34 +35,9 @@ def sniff(text: str) -> float:
     return 0.95 if re.search(r"^(?:ID|TI|AU|SO): ", text[:5000], re.M) else 0.4
 
 
-def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
-    records: list[tuple[int, dict[str, list[str]]]] = []
-    cur: dict[str, list[str]] | None = None
-    start = 0
-    last: list[str] | None = None
-    match = _TAG_LINE.match
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if line.startswith("Record #") and _HEADER.match(line):
-            if cur is not None:
-                records.append((start, cur))
-            cur, start, last = {}, lineno, None
-            continue
-        if cur is None or not line.strip():
-            continue
-        m = match(line)
-        if m is None:
-            if last is not None:
-                last[-1] = last[-1] + " " + line.strip()
-            continue
-        tag, value = m.group(1), m.group(2).strip()
-        last = cur.get(tag)
-        if last is None:
-            last = cur[tag] = [value]
-        else:
-            last.append(value)
-    if cur is not None:
-        records.append((start, cur))
-    return records
+def _scan(text: str) -> TagBlocks:
+    return scan_headed_blocks(text, lambda line: bool(line.startswith("Record #") and _HEADER.match(line)), _TAG_LINE,
+                              joiner=" ")
 
 
 def _fields(tags: dict[str, list[str]]) -> dict:

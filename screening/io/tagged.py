@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from screening.errors import InputError
 from screening.normalize import clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages
@@ -333,3 +333,42 @@ def pages_from(start: str, end: str) -> str:
     else:
         pages = normalize_pages(start or end)
     return "" if pages.lower().strip("()") in _NO_PAGES else pages
+
+
+TagBlocks = list[tuple[int, dict[str, list[str]]]]
+
+
+def scan_headed_blocks(text: str, is_header: Callable[[str], bool], tag_line: re.Pattern[str], *,
+                       joiner: str = " ", indented_continues: bool = False) -> TagBlocks:
+    """Split 'header line, then TAG: value lines' exports (Cochrane, Ovid) into tag blocks.
+
+    Returns ``(line of the header, {tag: [values]})`` per record. A line that is not a tag line
+    (or, with ``indented_continues``, any indented line) continues the previous value.
+    """
+    records: TagBlocks = []
+    cur: dict[str, list[str]] | None = None
+    start = 0
+    last: list[str] | None = None
+    match = tag_line.match
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if is_header(line):
+            if cur is not None:
+                records.append((start, cur))
+            cur, start, last = {}, lineno, None
+            continue
+        if cur is None or not line.strip():
+            continue
+        m = None if (indented_continues and line.startswith(" ")) else match(line)
+        if m is None:
+            if last is not None:
+                last[-1] = last[-1] + joiner + line.strip()
+            continue
+        tag, value = m.group(1), m.group(2).strip()
+        last = cur.get(tag)
+        if last is None:
+            last = cur[tag] = [value]
+        else:
+            last.append(value)
+    if cur is not None:
+        records.append((start, cur))
+    return records
