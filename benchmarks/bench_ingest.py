@@ -233,11 +233,10 @@ def main() -> None:
                 "",
                 f"Why the targets are not met: decoding and building the records table (both outside the "
                 f"reader) take {core:.1f} CPU s, {core / theirs['cpu_seconds']:.1f}x rispy's whole run, before any "
-                f"parsing. `decode_bytes` holds the file's bytes plus up to three full-size copies of the text "
-                f"(the decoded string, then one per `replace` for CRLF and bare CR; any character above U+00FF, "
-                f"such as the U+2010 hyphens, makes the whole 290 M-character string 2 bytes per character): {phases['peak_decode_mb']:.0f} MB peak "
-                f"before the reader runs. `make_table` converts every value through pandas' Arrow strings and "
-                f"re-normalises every list item in Python. The reader itself is "
+                f"parsing. Ingest holds the whole file in memory: its bytes, one normalised copy, and the decoded "
+                f"string (any character above U+00FF, such as the U+2010 hyphens in these exports, makes the "
+                f"whole string 2 bytes per character): {phases['peak_decode_mb']:.0f} MB peak before the reader "
+                f"runs; meeting 1 GB needs a streaming, chunk-at-a-time ingest. The reader itself is "
                 f"{parse_ratio:.2f}x rispy, while also normalising authors, DOIs, ISSNs, pages, years and "
                 "PMIDs per dialect (rispy returns raw tag values).",
             ]
