@@ -403,14 +403,9 @@ CONFIG_VARIANTS: dict[str, dict[str, Callable[[pd.DataFrame], dict[str, Any]]]] 
 }
 
 
-_RANK_STR_DTYPE = ("screening/stages/rank.py run(): `out['model_id'] = info['model_id']` makes a pandas-3 "
-                   "`str` (StringDtype) column; the schema's text columns are object dtype, so "
-                   "conform(out) != out (the table reloaded from parquet differs in dtype)")
 
 # Known contract violations in other modules: (check, param id) -> what is wrong, where.
 KNOWN_STAGE_FAILURES: dict[tuple[str, str], str] = {
-    ("schema", "rank-default"): _RANK_STR_DTYPE,
-    ("schema", "rank-priors"): _RANK_STR_DTYPE,
 }
 
 

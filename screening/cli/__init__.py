@@ -1,26 +1,10 @@
-"""Command-line interface: ``screening COMMAND``. See ``screening --help``."""
+"""Command-line interface: ``screening COMMAND``. See ``screening --help``.
 
-from importlib import import_module
+One module per topic; importing it registers its commands on the shared ``app``.
+"""
 
+from screening.cli import dedup, pipeline, prisma, rank, rules, screen, search  # noqa: F401
 from screening.cli._app import app
-
-# One module per topic; each registers its commands on `app`.
-_COMMAND_MODULES = (
-    "pipeline",   # ingest, run, version
-    "dedup",      # dedup, dedup-review
-    "rules",      # rules check
-    "rank",       # rank, simulate
-    "screen",     # screen, decide, assign, conflicts, adjudicate, agreement, status, log
-    "prisma",     # prisma
-    "search",     # search pubmed|openalex|europepmc
-)
-
-for _name in _COMMAND_MODULES:
-    try:
-        import_module(f"screening.cli.{_name}")
-    except ModuleNotFoundError as err:  # a command module not written yet
-        if err.name != f"screening.cli.{_name}":
-            raise
 
 
 def main() -> None:

@@ -1,0 +1,78 @@
+"""``screening simulate`` and ``screening rank``: replay a labelled dataset; rank a review's records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from screening.cli._app import command, console
+from screening.ml.registry import DEFAULT_SPEC
+
+
+@command("simulate")
+def simulate_cmd(
+    data: Path = typer.Argument(..., help="Labelled CSV with record_id,title,abstract,label_included."),
+    prior_included: Optional[list[str]] = typer.Option(None, "--prior-included", help="record_id of a known relevant record (repeatable)."),
+    prior_excluded: Optional[list[str]] = typer.Option(None, "--prior-excluded", help="record_id of a known irrelevant record (repeatable)."),
+    seed: int = typer.Option(1, "--seed", help="Seed: picks the priors when none are given, breaks ties, drives random sampling."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write ORDER.csv: position,record_id,label[,stop]."),
+    model: str = typer.Option(DEFAULT_SPEC, "--model", help="Model spec features+classifier+balance+query, e.g. 'tfidf+svm+balanced+max'."),
+    stop_rule: Optional[str] = typer.Option(None, "--stop-rule", help="Stop rule to evaluate: hypergeometric, consecutive-50, consecutive-100, consecutive-5pct, safe."),
+    target_recall: float = typer.Option(0.95, "--target-recall", help="Recall the statistical stop rule must reach."),
+    confidence: float = typer.Option(0.95, "--confidence", help="Confidence of the statistical stop rule."),
+) -> None:
+    """Replay DATA as if a reviewer screened it in the ranker's order, answering with its labels."""
+    from screening.ml.simulate import simulate_file
+    from screening.records import atomic_write_text
+
+    res = simulate_file(str(data), prior_included or (), prior_excluded or (), seed=seed, model=model,
+                        stop_rule=stop_rule, target_recall=target_recall, confidence=confidence)
+    if output is not None:
+        atomic_write_text(output, res.to_frame().to_csv(index=False, lineterminator="\n"))
+    m = res.metrics
+    table = Table(title=f"simulation of {data.name} (seed {seed}, {len(res.order)} records, "
+                        f"{int(m['relevant'])} relevant after the {res.n_priors} priors)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    if "wss95" in m:
+        table.add_row("WSS@95", f"{m['wss95']:.3f}")
+        table.add_row("WSS@100", f"{m['wss100']:.3f}")
+        table.add_row("RRF@10 (recall after 10% screened)", f"{m['rrf10']:.3f}")
+        table.add_row("ATD (average time to discovery)", f"{m['atd']:.1f}")
+        table.add_row("records screened to 95% recall", f"{int(m['records_to_95'])}")
+        table.add_row("records screened to 100% recall", f"{int(m['records_to_100'])}")
+        if "loss" in m:
+            table.add_row("loss", f"{m['loss']:.3f}")
+    for name, stop in res.stops.items():
+        table.add_row(f"stop rule {name}: stopped at", f"{stop['position']} of {len(res.order)}")
+        table.add_row(f"stop rule {name}: recall", f"{stop['recall']:.3f}")
+        table.add_row(f"stop rule {name}: work saved", f"{stop['work_saved']:.1%}")
+        if stop.get("recall_bound") is not None:
+            table.add_row(f"stop rule {name}: estimated recall / {stop['confidence']:.0%} bound",
+                          f"{stop['estimated_recall']:.3f} / {stop['recall_bound']:.3f}")
+    table.add_row("model", f"{res.model['spec']} ({res.model['model_id']})")
+    console.print(table)
+    if output is not None:
+        console.print(f"order written to {output}", markup=False)
+
+
+@command("rank")
+def rank_cmd(
+    review: str = typer.Argument(..., help="Review TOML (pipelines/NAME.toml or NAME)."),
+) -> None:
+    """Rank the records in play with the review's rank settings and the decisions logged so far."""
+    from screening.ml.review import rank_review
+
+    table, report = rank_review(review)
+    info = report.details["model"]
+    console.print(f"ranked {report.counts['ranked']} of {report.counts['in_play']} records in play "
+                  f"with {info['spec']} (model {info['model_id']}, trained on {info['training_size']} "
+                  f"decisions, {info['training_included']} included)", markup=False)
+    for w in report.warnings:
+        console.print(f"warning: {w}", markup=False)
+    st = report.details.get("stopping", {})
+    if st.get("recommendation"):
+        console.print(f"stopping: {st['recommendation']}", markup=False)

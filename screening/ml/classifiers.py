@@ -1,0 +1,195 @@
+"""Classifiers that score records for relevance, all scikit-learn estimators.
+
+Every classifier here exposes ``fit(X, y, sample_weight)``, ``decision_function(X)`` (a
+monotone relevance score used for ranking) and ``predict_proba(X)``. Ranking only needs the
+order, so a linear model's raw decision value is enough and avoids calibration fits.
+
+Why linear models: with a TF-IDF matrix of 10^5 columns and a few hundred labels, linear
+models are both the most accurate and the cheapest to refit; scoring the whole pool is one
+sparse matrix-vector product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
+from sklearn.svm import LinearSVC
+
+
+def _compact(X: Any) -> tuple[Any, np.ndarray | None]:
+    """Keep only the columns used by the training rows (sparse input), with their indices.
+
+    A linear model's weight on a feature absent from every training row is zero, so fitting on
+    the used columns gives the same model while costing O(used columns) instead of
+    O(vocabulary): with a 10^6-term vocabulary and 200 labels that is most of the fit time.
+    """
+    if not sp.issparse(X):
+        return X, None
+    X = X.tocsr()
+    cols = np.unique(X.indices)
+    remap = np.full(X.shape[1], -1, dtype=np.int64)
+    remap[cols] = np.arange(len(cols))
+    Xc = sp.csr_matrix((X.data, remap[X.indices], X.indptr), shape=(X.shape[0], len(cols)))
+    return Xc, cols
+
+
+class _Linear(ClassifierMixin, BaseEstimator):
+    """Shared plumbing: a wrapped sklearn model with a fast sparse decision function."""
+
+    def _make(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "_Linear":
+        y = np.asarray(y)
+        self.classes_ = np.array([0, 1])
+        if len(np.unique(y)) < 2:
+            raise ValueError("a classifier needs labels of both classes")
+        self.model_ = self._make()
+        Xc, cols = _compact(X) if not isinstance(self.model_, (MultinomialNB, ComplementNB)) else (X, None)
+        self.model_.fit(Xc, y, sample_weight=sample_weight)
+        if cols is not None:
+            coef = np.zeros(X.shape[1], dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+            coef[cols] = self.model_.coef_.ravel()
+            self.coef_ = coef
+        else:
+            self.coef_ = np.asarray(getattr(self.model_, "coef_", np.zeros((1, 0)))).ravel()
+        self.intercept_ = float(np.ravel(getattr(self.model_, "intercept_", [0.0]))[0])
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        m = self.model_
+        if not isinstance(m, (MultinomialNB, ComplementNB)):
+            return np.asarray(X @ self.coef_.astype(X.dtype, copy=False)).ravel() + self.intercept_
+        return np.asarray(m.decision_function(X)).ravel()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)
+
+
+class SVM(_Linear):
+    """Linear SVM (liblinear, squared hinge). ``predict_proba`` is a logistic squash of the margin."""
+
+    name = "svm"
+
+    def __init__(self, C: float = 0.11, loss: str = "squared_hinge", max_iter: int = 1000) -> None:
+        self.C = C
+        self.loss = loss
+        self.max_iter = max_iter
+
+    def _make(self) -> Any:
+        return LinearSVC(C=self.C, loss=self.loss, max_iter=self.max_iter, dual=True, random_state=0)
+
+
+class Logistic(_Linear):
+    """L2 logistic regression, fitted by liblinear's dual coordinate descent.
+
+    Why not a warm-started primal solver: the training set is small (the labelled rows) while
+    the feature space is huge, so the dual problem (one variable per labelled row) converges
+    in milliseconds; a warm-started lbfgs over 10^5 coefficients was 100× slower in our tests.
+    """
+
+    name = "logistic"
+
+    def __init__(self, C: float = 1.0, max_iter: int = 1000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+
+    def _make(self) -> Any:
+        # random_state fixed: liblinear shuffles its coordinates, and a ranking must be reproducible
+        return LogisticRegression(C=self.C, solver="liblinear", dual=True, max_iter=self.max_iter,
+                                  random_state=0)
+
+
+class NaiveBayes(_Linear):
+    """Multinomial naive Bayes (ASReview's classic); ``complement=True`` for Complement NB."""
+
+    name = "nb"
+
+    def __init__(self, alpha: float = 3.822, complement: bool = False) -> None:
+        self.alpha = alpha
+        self.complement = complement
+
+    def _make(self) -> Any:
+        return ComplementNB(alpha=self.alpha) if self.complement else MultinomialNB(alpha=self.alpha)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        jll = self.model_.predict_joint_log_proba(X) if hasattr(self.model_, "predict_joint_log_proba") \
+            else self.model_._joint_log_likelihood(X)
+        return np.asarray(jll[:, 1] - jll[:, 0]).ravel()
+
+
+def _member(text: str) -> Any:
+    """Build an ensemble member from ``"name"`` or ``"name(key=value, ...)"``."""
+    import ast
+
+    name, _, rest = text.partition("(")
+    params: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in rest.rstrip(")").split(","))):
+        key, _, value = item.partition("=")
+        params[key.strip()] = ast.literal_eval(value.strip())
+    return CLASSIFIERS[name.strip()](**params)
+
+
+class Ensemble(ClassifierMixin, BaseEstimator):
+    """Average of the members' standardised decision values (z-scores over the scored rows).
+
+    Standardising makes a margin and a log-odds comparable; averaging smooths the errors of
+    the individual models. The default members pair ASReview's tuned linear SVM with a weakly
+    regularised logistic regression. In our benchmark (11 datasets × 3 seeds) it matched the
+    SVM alone on average (WSS@95 −0.001) at 2.6× the cost per update, so it is not the default.
+    """
+
+    name = "ensemble"
+
+    def __init__(self, members: tuple[str, ...] = ("svm", "logistic(C=10)"),
+                 weights: tuple[float, ...] | None = None) -> None:
+        self.members = members
+        self.weights = weights
+
+    def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "Ensemble":
+        self.classes_ = np.array([0, 1])
+        if not hasattr(self, "models_") or len(self.models_) != len(self.members):
+            self.models_ = [_member(m) for m in self.members]
+        for m in self.models_:
+            m.fit(X, y, sample_weight=sample_weight)
+        return self
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        w = self.weights or (1.0,) * len(self.models_)
+        linear = [m for m in self.models_ if isinstance(m, (SVM, Logistic))]
+        if len(linear) == len(self.models_):
+            # one pass over the sparse matrix for all members: X @ [w1 w2 ...]
+            W = np.column_stack([m.coef_ for m in linear]).astype(X.dtype, copy=False)
+            D = np.asarray(X @ W) + np.array([m.intercept_ for m in linear])
+        else:
+            D = np.column_stack([m.decision_function(X) for m in self.models_])
+        sd = D.std(axis=0)
+        Z = (D - D.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        return Z @ np.asarray(w, dtype=np.float64) / sum(w)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = expit(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+
+class ComplementBayes(NaiveBayes):
+    """Complement naive Bayes (more robust than multinomial NB under class imbalance)."""
+
+    name = "cnb"
+
+    def __init__(self, alpha: float = 1.0, complement: bool = True) -> None:
+        super().__init__(alpha=alpha, complement=complement)
+
+
+CLASSIFIERS: dict[str, type] = {"svm": SVM, "logistic": Logistic, "nb": NaiveBayes,
+                                "cnb": ComplementBayes, "ensemble": Ensemble}

@@ -1,0 +1,84 @@
+"""Query strategies: in which order to show the unscreened records.
+
+All strategies return *positions into the given score vector*, best first, and break ties by
+position (file order) so that the same scores always give the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+
+def _order(key: np.ndarray) -> np.ndarray:
+    """Ascending by key, ties by index (one stable sort; float32 scores do tie)."""
+    return np.argsort(key, kind="stable")
+
+
+class MaxQuery(BaseEstimator):
+    """Most likely relevant first (certainty-based; the usual choice for screening)."""
+
+    name = "max"
+
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        return _order(-np.asarray(scores, dtype=np.float64))
+
+
+class UncertaintyQuery(BaseEstimator):
+    """Closest to the decision boundary first (learns fastest, finds relevant records slower).
+
+    ``scores`` are probabilities (boundary 0.5) or decision values (boundary 0).
+    """
+
+    name = "uncertainty"
+
+    def __init__(self, boundary: float | None = None) -> None:
+        self.boundary = boundary
+
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        s = np.asarray(scores, dtype=np.float64)
+        b = self.boundary if self.boundary is not None else (0.5 if s.min(initial=0) >= 0 and s.max(initial=0) <= 1 else 0.0)
+        return _order(np.abs(s - b))
+
+
+class MixedQuery(BaseEstimator):
+    """Mostly max relevance, with every ``every``-th slot taken by the most uncertain record."""
+
+    name = "mixed"
+
+    def __init__(self, every: int = 20) -> None:
+        self.every = every
+
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        top = MaxQuery().query(scores)
+        unc = UncertaintyQuery().query(scores)
+        out, used = [], np.zeros(len(top), dtype=bool)
+        it_top, it_unc = iter(top), iter(unc)
+        for slot in range(len(top)):
+            src = it_unc if (slot + 1) % self.every == 0 else it_top
+            for i in src:
+                if not used[i]:
+                    used[i] = True
+                    out.append(i)
+                    break
+            else:  # the chosen source is exhausted: fall back to the other
+                for i in (it_top if src is it_unc else it_unc):
+                    if not used[i]:
+                        used[i] = True
+                        out.append(i)
+                        break
+        return np.asarray(out, dtype=np.int64)
+
+
+class RandomQuery(BaseEstimator):
+    """Random order (the baseline a ranker must beat; seeded)."""
+
+    name = "random"
+
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        rng = rng or np.random.default_rng(0)
+        return rng.permutation(len(scores))
+
+
+QUERIES: dict[str, type] = {"max": MaxQuery, "uncertainty": UncertaintyQuery, "mixed": MixedQuery,
+                            "random": RandomQuery}

@@ -1,0 +1,107 @@
+"""Named components and model spec strings such as ``"tfidf+svm+balanced+max"``.
+
+A spec names one component of each kind, in the order features+classifier+balance+query,
+optionally with parameters: ``"tfidf+svm(C=0.2)+balanced(ratio=5)+max"``. The spec string and
+the fitted parameters go into every ranking's report, so a ranking can be reproduced.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from screening.errors import ConfigError
+from screening.ml.balance import BALANCERS
+from screening.ml.classifiers import CLASSIFIERS
+from screening.ml.features import FEATURES
+from screening.ml.query import QUERIES
+
+KINDS: tuple[str, ...] = ("features", "classifier", "balance", "query")
+REGISTRY: dict[str, dict[str, type]] = {
+    "features": FEATURES, "classifier": CLASSIFIERS, "balance": BALANCERS, "query": QUERIES,
+}
+DEFAULT_SPEC = "tfidf+svm+balanced+max"
+
+_PART = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*(?:\((.*)\))?\s*$")
+
+
+def register(kind: str, name: str, cls: type) -> None:
+    """Add a component (a plugin point): ``register("classifier", "mymodel", MyModel)``."""
+    if kind not in REGISTRY:
+        raise ValueError(f"unknown component kind {kind!r}")
+    REGISTRY[kind][name] = cls
+
+
+def component_names(kind: str) -> list[str]:
+    return sorted(REGISTRY[kind])
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed spec: one (name, params) per kind."""
+
+    features: tuple[str, dict[str, Any]] = ("tfidf", {})
+    classifier: tuple[str, dict[str, Any]] = ("svm", {})
+    balance: tuple[str, dict[str, Any]] = ("balanced", {})
+    query: tuple[str, dict[str, Any]] = ("max", {})
+    text: str = field(default=DEFAULT_SPEC)
+
+    def build(self, kind: str) -> Any:
+        name, params = getattr(self, kind)
+        return REGISTRY[kind][name](**params)
+
+
+def _params(text: str, spec: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not text or not text.strip():
+        return out
+    for item in text.split(","):
+        if "=" not in item:
+            raise ConfigError(f"bad parameter {item.strip()!r} in model spec {spec!r}",
+                              hint="write parameters as name(key=value, key=value)")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value.strip()
+    return out
+
+
+def parse_spec(spec: str | None) -> ModelSpec:
+    """Parse ``"tfidf+svm+balanced+max"``; missing trailing parts take the defaults.
+
+    Raises :class:`ConfigError` naming the unknown component and listing the valid names.
+    """
+    spec = (spec or DEFAULT_SPEC).strip()
+    parts = [p for p in re.split(r"\+(?![^()]*\))", spec)]
+    if len(parts) > len(KINDS):
+        raise ConfigError(f"model spec {spec!r} has {len(parts)} parts, at most {len(KINDS)}",
+                          hint=f"write features+classifier+balance+query, e.g. {DEFAULT_SPEC!r}")
+    defaults = ModelSpec()
+    chosen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for kind, part in zip(KINDS, parts):
+        m = _PART.match(part)
+        if not m:
+            raise ConfigError(f"cannot read {part!r} in model spec {spec!r}",
+                              hint=f"e.g. {DEFAULT_SPEC!r} or 'tfidf+svm(C=0.2)+balanced+max'")
+        name, params = m.group(1), _params(m.group(2) or "", spec)
+        if name not in REGISTRY[kind]:
+            raise ConfigError(f"unknown {kind} {name!r} in model spec {spec!r}",
+                              hint=f"{kind} names: {', '.join(component_names(kind))}")
+        try:
+            REGISTRY[kind][name](**params)
+        except TypeError as err:
+            raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
+        chosen[kind] = (name, params)
+    for kind in KINDS:
+        chosen.setdefault(kind, getattr(defaults, kind))
+    text = "+".join(_fmt(*chosen[k]) for k in KINDS)
+    return ModelSpec(**chosen, text=text)
+
+
+def _fmt(name: str, params: dict[str, Any]) -> str:
+    if not params:
+        return name
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in sorted(params.items()))})"

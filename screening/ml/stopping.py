@@ -1,0 +1,356 @@
+"""When to stop screening: a statistical rule with a stated recall guarantee, plus heuristics.
+
+The statistical rule (``hypergeometric``) is Callaghan & Müller-Hansen (2020), *Statistical
+stopping criteria for automated screening in systematic reviews*, Systematic Reviews 9:273:
+
+1. screen in ranked order until the ranking stops paying (here: ``switch_after`` consecutive
+   irrelevant records, by default max(50, 2.5 % of the records));
+2. then screen a **random sample** of the ``N`` records still unscreened at that moment;
+3. after each sampled record, with ``r_AL`` relevant found before the switch, ``k`` relevant in
+   the ``n`` sampled records and target recall ``τ``, the null hypothesis "recall < τ" means
+   at least ``K = floor((r_AL + k) / τ) + 1 - r_AL`` relevant records were among the ``N``.
+   Under it, finding ``k`` or fewer in the sample has probability
+   ``p = HypergeomCDF(k; N, K, n)``; stop when ``p < 1 - confidence``.
+
+What the guarantee means: if a team follows the procedure, the chance that it stops with
+recall below τ is at most ``1 - confidence`` (5 %), whatever the ranker did — because the
+sample is random. The price is the sample: with few relevant records, ruling out even one
+missed record needs a large share of the remaining pool. The heuristics below are cheaper
+and carry no guarantee; the benchmark counts how often they miss the target.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import hypergeom
+
+from screening.errors import ConfigError
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+
+
+def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
+    """p-value of H0 "recall < target" after sampling ``n`` of ``N`` unscreened records, ``k`` relevant.
+
+    ``r_before`` relevant records were found before the random sample began.
+    """
+    K = min_missing_under_h0(k, r_before, target_recall)
+    if K > N:          # H0 needs more relevant records than there were unscreened records
+        return 0.0
+    return float(hypergeom.cdf(k, N, K, n))
+
+
+def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
+    """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
+    # "recall < τ" ⇔ total > (r_before + k) / τ; the epsilon keeps an exact multiple (19/0.95 = 20)
+    # from flooring to 19.999… and testing a weaker hypothesis than H0.
+    return int(math.floor((r_before + k) / target_recall + 1e-9)) + 1 - r_before
+
+
+def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
+    """(point estimate, one-sided lower confidence bound) for recall so far.
+
+    The bound uses the largest number of relevant records in the sampled-from pool that the
+    sample does not reject at level ``1 - confidence`` (exact hypergeometric inversion).
+    """
+    found = r_before + k
+    if N <= 0 or n <= 0:
+        return (1.0 if found else 0.0), 0.0
+    est_missing = k / n * (N - n)
+    est = found / (found + est_missing) if found + est_missing > 0 else 1.0
+    alpha = 1 - confidence
+    K = k
+    while K < N and hypergeom.cdf(k, N, K + 1, n) >= alpha:
+        K += 1
+    missing = K - k
+    bound = found / (found + missing) if found + missing > 0 else 1.0
+    return float(est), float(bound)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules (observe one decision at a time; fire once)
+
+
+class StopRule:
+    name = "rule"
+    guarantee = False
+
+    def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
+        self.n_total = n_total
+        self.position: int | None = None
+        self.fired = False
+        self.found = int(np.sum(prior_labels))
+        self.run = 0   # consecutive irrelevant
+
+    def wants_random_sample(self) -> bool:
+        return False
+
+    def observe(self, label: int, position: int, random: bool = False, n_unscreened: int = 0) -> None:
+        if self.fired:
+            return
+        self.found += label
+        self.run = 0 if label else self.run + 1
+        if self._check(label, position, random, n_unscreened) or n_unscreened == 0:
+            self.fired, self.position = True, position
+
+    def _check(self, label: int, position: int, random: bool, n_unscreened: int) -> bool:
+        raise NotImplementedError
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+    def result(self, labels_in_order: Sequence[int], n_total: int, n_relevant: int) -> dict[str, Any]:
+        pos = self.position or len(labels_in_order)
+        got = int(np.sum(np.asarray(labels_in_order)[:pos]))
+        return {"rule": self.name, "fired": bool(self.fired), "position": pos,
+                "recall": got / n_relevant if n_relevant else 1.0,
+                "unscreened": 1 - pos / n_total, "work_saved": 1 - pos / n_total,
+                "guarantee": self.guarantee, **self.details()}
+
+
+class Consecutive(StopRule):
+    """Stop after ``n`` consecutive irrelevant records (``n`` fixed, or a share of the pool)."""
+
+    def __init__(self, n: int | None = None, fraction: float | None = None, name: str = "") -> None:
+        self.n, self.fraction = n, fraction
+        self.name = name or (f"consecutive-{n}" if n else f"consecutive-{fraction:.0%}")
+
+    def _check(self, label, position, random, n_unscreened) -> bool:
+        need = self.n if self.n else max(1, math.ceil(self.fraction * self.n_total))
+        return self.run >= need
+
+
+class Safe(StopRule):
+    """SAFE-style (Boetje & van de Schoot 2024), simplified to one model.
+
+    Phase A ends when all hold: at least ``min_fraction`` of the records screened, at least
+    twice as many records screened as relevant ones found... i.e. ``screened >= 2 * found``,
+    and ``consecutive`` irrelevant in a row; phase F then continues until another
+    ``consecutive`` irrelevant in a row (SAFE switches to a different model there; we keep the
+    same ranking, so this is a lower bound on SAFE's cost).
+    """
+
+    name = "safe"
+
+    def __init__(self, min_fraction: float = 0.10, consecutive: int = 50) -> None:
+        self.min_fraction, self.consecutive = min_fraction, consecutive
+
+    def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
+        super().start(n_total, prior_labels)
+        self.phase = "A"
+
+    def _check(self, label, position, random, n_unscreened) -> bool:
+        if self.phase == "A":
+            if (position >= self.min_fraction * self.n_total and position >= 2 * self.found
+                    and self.run >= self.consecutive):
+                self.phase, self.run = "F", 0
+            return False
+        return self.run >= self.consecutive
+
+
+class Hypergeometric(StopRule):
+    """Callaghan & Müller-Hansen (2020): ranked screening, then a random sample + hypergeometric test."""
+
+    name = "hypergeometric"
+    guarantee = True
+
+    def __init__(self, target_recall: float = 0.95, confidence: float = 0.95,
+                 switch_after: int | None = None, switch_fraction: float = 0.025, min_switch: int = 50) -> None:
+        if not 0 < target_recall < 1 or not 0 < confidence < 1:
+            raise ConfigError("target recall and confidence must be between 0 and 1 (exclusive)",
+                              hint="e.g. target_recall = 0.95, confidence = 0.95")
+        self.target_recall, self.confidence = target_recall, confidence
+        self.switch_after, self.switch_fraction, self.min_switch = switch_after, switch_fraction, min_switch
+
+    def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
+        super().start(n_total, prior_labels)
+        self.sampling = False
+        self.r_before = 0
+        self.N = 0
+        self.n = 0
+        self.k = 0
+        self.p = 1.0
+        self.switch_position: int | None = None
+
+    def switch_threshold(self) -> int:
+        if self.switch_after:
+            return self.switch_after
+        return max(self.min_switch, math.ceil(self.switch_fraction * self.n_total))
+
+    def wants_random_sample(self) -> bool:
+        return self.sampling and not self.fired
+
+    def _check(self, label, position, random, n_unscreened) -> bool:
+        if not self.sampling:
+            if self.run >= self.switch_threshold():
+                self.sampling, self.r_before, self.N = True, self.found, n_unscreened
+                self.switch_position = position
+                if self.N == 0:
+                    return True
+                self.p = hypergeom_pvalue(0, self.N, 0, self.r_before, self.target_recall)
+                return self.p < 1 - self.confidence
+            return False
+        self.n += 1
+        self.k += label
+        self.p = hypergeom_pvalue(self.k, self.N, self.n, self.r_before, self.target_recall)
+        return self.p < 1 - self.confidence
+
+    def details(self) -> dict[str, Any]:
+        est, bound = recall_bound(self.k, self.N, self.n, self.r_before, self.confidence) if self.sampling else (None, None)
+        return {"switch_position": self.switch_position, "sample_size": self.n, "sample_relevant": self.k,
+                "p_value": self.p, "estimated_recall": est, "recall_bound": bound,
+                "target_recall": self.target_recall, "confidence": self.confidence}
+
+
+STOP_RULES: dict[str, Callable[..., StopRule]] = {
+    "hypergeometric": lambda target_recall=0.95, confidence=0.95: Hypergeometric(target_recall, confidence),
+    "consecutive-50": lambda **_: Consecutive(n=50),
+    "consecutive-100": lambda **_: Consecutive(n=100),
+    "consecutive-5pct": lambda **_: Consecutive(fraction=0.05, name="consecutive-5pct"),
+    "safe": lambda **_: Safe(),
+}
+
+
+def get_stop_rule(name: str, target_recall: float = 0.95, confidence: float = 0.95) -> StopRule:
+    """A fresh rule by name; unknown names raise ConfigError listing the valid ones."""
+    if name not in STOP_RULES:
+        raise ConfigError(f"unknown stop rule {name!r}", hint=f"stop rules: {', '.join(sorted(STOP_RULES))}")
+    return STOP_RULES[name](target_recall=target_recall, confidence=confidence)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation (benchmark) and status (screening UI)
+
+
+def replay_rule(rule: StopRule, ranked_labels: np.ndarray, n_priors: int, seed: int) -> dict[str, Any]:
+    """Run one rule over a ranked label sequence (priors first, full length).
+
+    When the rule asks for random sampling, the rest of the order is replaced by a seeded
+    random permutation of the still-unscreened records — exactly what ``simulate`` does, so
+    the sample is paid for.
+    """
+    labels = np.asarray(ranked_labels, dtype=np.int64)
+    n = len(labels)
+    rule.start(n_total=n, prior_labels=labels[:n_priors])
+    seq = list(labels[:n_priors])
+    i = n_priors
+    while i < n and not rule.fired:
+        if rule.wants_random_sample():
+            rest = np.random.default_rng(seed + 7919).permutation(labels[i:])
+            for lab in rest:
+                seq.append(int(lab))
+                rule.observe(int(lab), position=len(seq), random=True, n_unscreened=n - len(seq))
+                if rule.fired:
+                    break
+            break
+        seq.append(int(labels[i]))
+        i += 1
+        rule.observe(int(labels[i - 1]), position=len(seq), random=False, n_unscreened=n - len(seq))
+    # the rest of the order does not matter for a fired rule; pad for the recall count
+    return rule.result(labels_in_order=np.asarray(seq), n_total=n, n_relevant=int(labels.sum()))
+
+
+def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 11)),
+                        rules: Sequence[str] = tuple(STOP_RULES), order_fn: Callable[[int], list[int]] | None = None,
+                        target_recall: float = 0.95, confidence: float = 0.95, warmup: int = 20,
+                        growth: float = 0.05, model: str | None = None) -> list[dict[str, Any]]:
+    """Every rule on ranked simulations of ``df`` for each seed (benchmark helper).
+
+    ``order_fn(seed)`` returns row indices in screening order up to the last relevant record
+    (priors first); by default it runs :func:`screening.ml.simulate.simulate` with a coarser
+    retraining schedule (``warmup``/``growth``) than the default, to afford many seeds: the
+    statistical rule's guarantee does not depend on how good the ranking is.
+    """
+    from screening.ml.simulate import simulate
+
+    from screening.ml.registry import parse_spec
+
+    labels = df["label"].to_numpy(dtype=np.int64)
+    X = parse_spec(model).build("features").fit_transform(df) if order_fn is None else None
+    rows = []
+    for seed in seeds:
+        if order_fn is not None:
+            order = list(order_fn(seed))
+        else:
+            res = simulate(df, seed=seed, stop_at_last_relevant=True, warmup=warmup, growth=growth,
+                           features=X, model=model)
+            pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str))}
+            order = [pos[r] for r in res.order]
+        rest = [i for i in range(len(labels)) if i not in set(order)]
+        full = labels[np.asarray(order + rest)]     # after the last relevant, all irrelevant
+        for name in rules:
+            out = replay_rule(get_stop_rule(name, target_recall, confidence), full, 2, seed)
+            out["reached"] = out["recall"] >= target_recall
+            out.update({"seed": seed, "n": len(labels)})
+            rows.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()})
+    return rows
+
+
+def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None) -> dict[str, Any]:
+    """Where a review stands against the statistical stopping rule (for the screening UI).
+
+    ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
+    order; an optional boolean column ``sampled`` marks decisions made on the *random sample*
+    (records drawn at random after switching, see docs/ranking.md). ``config``: anything
+    with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 / 0.95.
+
+    Returns screened, relevant_found, pool, estimated_recall + recall_bound (or "not yet"),
+    p_value and a recommendation sentence.
+    """
+    tau = float(getattr(config, "target_recall", 0.95))
+    conf = float(getattr(config, "confidence", 0.95))
+    in_play = np.ones(len(records_table), dtype=bool)
+    if "duplicate_of" in records_table:
+        in_play &= records_table["duplicate_of"].fillna("").astype(str).eq("").to_numpy()
+    if "rule_decision" in records_table:
+        in_play &= records_table["rule_decision"].fillna("").astype(str).ne("exclude").to_numpy()
+    pool = int(in_play.sum())
+    labels = labels_frame if labels_frame is not None else pd.DataFrame(columns=["record_id", "label"])
+    ids = set(records_table["record_id"].astype(str)[in_play])
+    labels = labels[labels["record_id"].astype(str).isin(ids)]
+    lab = labels["label"].astype(int).to_numpy()
+    sampled = labels["sampled"].astype(bool).to_numpy() if "sampled" in labels else np.zeros(len(lab), bool)
+    screened, found = len(lab), int(lab.sum())
+    out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
+                           "unscreened": pool - screened, "target_recall": tau, "confidence": conf,
+                           "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None}
+    if screened == pool and pool:
+        out.update(estimated_recall=1.0, recall_bound=1.0,
+                   recommendation="Every record is screened: nothing left to find.")
+        return out
+    if sampled.any():
+        r_before = int(lab[~sampled].sum())
+        N = pool - int((~sampled).sum())
+        n, k = int(sampled.sum()), int(lab[sampled].sum())
+        p = hypergeom_pvalue(k, N, n, r_before, tau)
+        est, bound = recall_bound(k, N, n, r_before, conf)
+        out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
+        if p < 1 - conf:
+            out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
+                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}).")
+        else:
+            out["recommendation"] = (f"Keep screening the random sample (p = {p:.3g} ≥ {1 - conf:.2g}); "
+                                     f"recall so far is estimated at {est:.1%}.")
+        return out
+    run = 0
+    for v in lab[::-1]:
+        if v:
+            break
+        run += 1
+    threshold = max(50, math.ceil(0.025 * pool))
+    out["irrelevant_in_a_row"] = run
+    if run >= threshold:
+        out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
+                                 "sample of the unscreened records to test whether recall has reached "
+                                 f"{tau:.0%} (no recall estimate is possible from ranked screening alone).")
+    else:
+        out["recommendation"] = (f"Keep screening in rank order ({run} of {threshold} irrelevant in a row "
+                                 "before the random-sample check).")
+    return out

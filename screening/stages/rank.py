@@ -1,0 +1,160 @@
+"""rank: score and order the records still in play, learning from the decisions made so far.
+
+Stage order 40 (after dedup and rules). Pure: the decisions arrive in ``StageInputs.decisions``
+(record_id, label) from the decision log, loaded by :func:`load_inputs`. Records in play are
+those with no ``duplicate_of`` and ``rule_decision`` other than "exclude" (missing columns
+count as in play). Every row gets ``model_id``; in-play rows get a ``score``; in-play rows not
+yet screened get a ``rank`` (1 = screen first). Out-of-play rows keep ``score``/``rank`` empty.
+
+The report records the model (components, parameters, training-set size, seed) and a
+``model_id`` hashing them, so any ranking can be reproduced and audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from screening.config import config_parameters, from_mapping
+from screening.errors import ConfigError, StageError
+from screening.ml.learner import ActiveLearner
+from screening.ml.registry import DEFAULT_SPEC, parse_spec
+from screening.ml.stopping import get_stop_rule, stopping_status
+from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
+
+
+@dataclass(frozen=True)
+class RankConfig:
+    """``[rank]`` in the review TOML. Unknown keys are errors."""
+
+    model: str = DEFAULT_SPEC                 # features+classifier+balance+query
+    seed: int = 1
+    prior_included: tuple[str, ...] = ()      # record ids the team marks as known relevant
+    prior_excluded: tuple[str, ...] = ()      # ... and known irrelevant
+    batch_size: int = 1                       # decisions between re-ranks in a screening session
+    stop_rule: str = "hypergeometric"
+    target_recall: float = 0.95
+    confidence: float = 0.95
+
+    @classmethod
+    def from_toml(cls, table: Mapping[str, Any], path: Path | None = None) -> "RankConfig":
+        cfg = from_mapping(cls, table, "rank", path)
+        try:
+            parse_spec(cfg.model)
+            get_stop_rule(cfg.stop_rule, cfg.target_recall, cfg.confidence)
+        except ConfigError as err:
+            raise ConfigError(f"rank section: {err.message}", path=path, hint=err.hint) from None
+        if cfg.batch_size < 1:
+            raise ConfigError("rank section: batch_size must be at least 1", path=path)
+        return cfg
+
+
+def in_play_mask(records: pd.DataFrame) -> np.ndarray:
+    """Records still to screen: not a duplicate, not excluded by a rule."""
+    mask = np.ones(len(records), dtype=bool)
+    if "duplicate_of" in records.columns:
+        mask &= records["duplicate_of"].fillna("").astype(str).eq("").to_numpy()
+    if "rule_decision" in records.columns:
+        mask &= records["rule_decision"].fillna("").astype(str).str.lower().ne("exclude").to_numpy()
+    return mask
+
+
+def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame | None) -> tuple[dict[str, int], list[str]]:
+    """record_id -> label from priors, overridden by logged decisions; plus warnings."""
+    ids = set(records["record_id"].astype(str))
+    labels: dict[str, int] = {}
+    warnings: list[str] = []
+    for rid in config.prior_excluded:
+        labels[str(rid)] = 0
+    for rid in config.prior_included:
+        labels[str(rid)] = 1
+    unknown = [r for r in labels if r not in ids]
+    if unknown:
+        raise StageError(f"prior record {unknown[0]!r} is not in the records table", record=unknown[0],
+                         hint="the rank section's prior_included / prior_excluded must name record_id values")
+    if decisions is not None and len(decisions):
+        missing = [c for c in ("record_id", "label") if c not in decisions.columns]
+        if missing:
+            raise StageError(f"decisions lack column(s) {missing}", hint="expected record_id, label")
+        stray = 0
+        for rid, lab in zip(decisions["record_id"].astype(str), decisions["label"]):
+            if rid not in ids:
+                stray += 1
+                continue
+            labels[rid] = int(lab)
+        if stray:
+            warnings.append(f"{stray} decision(s) name records not in the table; ignored")
+    return labels, warnings
+
+
+def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
+    out = records.copy()
+    n = len(out)
+    play = in_play_mask(out)
+    labels, warnings = _labels(out, config, inputs.decisions)
+    ids = out["record_id"].astype(str).to_numpy()
+    play_idx = np.flatnonzero(play)
+    learner = ActiveLearner(config.model, seed=config.seed)
+    score = np.full(n, np.nan)
+    rank_val = np.zeros(n, dtype=np.int64)
+    has_rank = np.zeros(n, dtype=bool)
+    trained_on: list[int] = []
+    if len(play_idx):
+        pool = out.iloc[play_idx]
+        learner.fit_features(pool)
+        local = {rid: i for i, rid in enumerate(ids[play_idx])}
+        trained_on = [local[r] for r in labels if r in local]
+        off_play = [r for r in labels if r not in local]
+        if off_play:
+            warnings.append(f"{len(off_play)} labelled record(s) are out of play (duplicate or rule-excluded); "
+                            "not used for training")
+        y = np.array([labels[ids[play_idx][i]] for i in trained_on], dtype=np.int64)
+        s = learner.update(trained_on, y)
+        score[play_idx] = s
+        unscreened = np.ones(len(play_idx), dtype=bool)
+        unscreened[trained_on] = False
+        order = learner.rank(unscreened)
+        rank_val[play_idx[order]] = np.arange(1, len(order) + 1)
+        has_rank[play_idx[order]] = True
+    info = learner.info()
+    if info["mode"] != "classifier":
+        warnings.append(
+            "no labels of both classes yet: ranked by "
+            + ("similarity to the included records" if info["mode"] == "prior-similarity" else "file order")
+            + "; add prior_included/prior_excluded in [rank] or screen some records first")
+    out["score"] = score
+    out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
+    out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
+    lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values())})
+    status = stopping_status(out, lab_frame, config)
+    report = StageReport(
+        stage="rank", records_in=n, records_out=n,
+        counts={"in_play": int(play.sum()), "out_of_play": int((~play).sum()),
+                "ranked": int(has_rank.sum()), "training_size": info["training_size"],
+                "training_included": info["training_included"],
+                "training_excluded": info["training_size"] - info["training_included"]},
+        parameters=config_parameters(config), seed=config.seed, warnings=warnings,
+        details={"model": info, "stopping": {k: v for k, v in status.items()}},
+    )
+    return StageResult(out, report)
+
+
+def load_inputs(review: Any) -> StageInputs:
+    """Title/abstract decisions from the review's decision log (none if the log is absent)."""
+    decisions = None
+    try:
+        from screening.decisions.views import load_entries, training_labels
+    except ImportError:
+        return StageInputs(review_name=getattr(review, "name", ""))
+    path = getattr(review, "decisions_path", None)
+    if path is not None and Path(path).exists():
+        decisions = training_labels(load_entries(path))
+    return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions)
+
+
+STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
+                             version="1", load_inputs=load_inputs))

@@ -1,0 +1,43 @@
+"""`screening rank` on a throw-away review built from the trimmed real dataset."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from screening.cli import app
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+
+
+def test_rank_command_writes_ranked_table(tmp_path, monkeypatch):
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
+    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    inc = data[data["label_included"] == "1"]["record_id"].iloc[0]
+    exc = data[data["label_included"] == "0"]["record_id"].iloc[0]
+    (tmp_path / "pipelines" / "t.toml").write_text(
+        f'[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\ndatabase = "PubMed"\n'
+        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\n')
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["rank", "pipelines/t.toml"])
+    assert res.exit_code == 0, res.output
+    assert "ranked 298 of 300" in res.output
+    out = pd.read_parquet(tmp_path / "data" / "screened" / "t" / "rank.parquet")
+    report = json.loads((tmp_path / "data" / "screened" / "t" / "rank.json").read_text())
+    assert report["details"]["model"]["training_size"] == 2
+    assert (out["model_id"] == report["details"]["model"]["model_id"]).all()
+    assert out["rank"].notna().sum() == 298
+
+
+def test_rank_command_needs_rank_section(tmp_path, monkeypatch):
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
+    (tmp_path / "pipelines" / "t.toml").write_text('[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\n')
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["rank", "pipelines/t.toml"])
+    assert res.exit_code == 4 and "no rank section" in res.output

@@ -1,0 +1,63 @@
+"""Named components, spec strings, and the scikit-learn estimator contract."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from screening.errors import ConfigError
+from screening.ml.balance import Balanced
+from screening.ml.classifiers import CLASSIFIERS
+from screening.ml.registry import DEFAULT_SPEC, parse_spec
+
+
+def test_default_spec_round_trips():
+    spec = parse_spec(None)
+    assert spec.text == DEFAULT_SPEC
+    assert spec.classifier == ("svm", {})
+
+
+def test_parameters_in_spec():
+    spec = parse_spec("tfidf+logistic(C=10)+balanced(ratio=5)")
+    assert spec.classifier == ("logistic", {"C": 10})
+    assert spec.query == ("max", {})
+    assert spec.build("classifier").C == 10
+    assert spec.text == "tfidf+logistic(C=10)+balanced(ratio=5)+max"
+
+
+@pytest.mark.parametrize("bad,names", [
+    ("tfidf+forest", "cnb, ensemble, logistic, nb, svm"),
+    ("bert+svm", "tfidf"),
+    ("tfidf+svm+balanced+greedy", "max, mixed, random, uncertainty"),
+])
+def test_unknown_component_lists_names(bad, names):
+    with pytest.raises(ConfigError) as err:
+        parse_spec(bad)
+    assert names in str(err.value)
+
+
+def test_bad_parameter_is_a_config_error():
+    with pytest.raises(ConfigError):
+        parse_spec("tfidf+svm(gamma=1)")
+
+
+def test_classifiers_follow_estimator_contract():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 6))
+    y = np.r_[np.ones(8, int), np.zeros(32, int)]
+    X[:8, 0] += 2
+    for name, cls in CLASSIFIERS.items():
+        model = cls()
+        clone(model).set_params(**model.get_params())
+        model.fit(X, y, sample_weight=Balanced().compute_sample_weight(y))
+        proba = model.predict_proba(X)
+        assert proba.shape == (40, 2) and np.allclose(proba.sum(axis=1), 1)
+        d = model.decision_function(X)
+        assert d[:8].mean() > d[8:].mean(), name
+
+
+def test_balanced_weights_mean_one_and_ratio():
+    y = np.array([1, 0, 0, 0, 0])
+    w = Balanced(ratio=2.0).compute_sample_weight(y)
+    assert w.mean() == pytest.approx(1.0)
+    # excluded class total weight = ratio * included class total weight
+    assert w[y == 0].sum() / w[y == 1].sum() == pytest.approx(0.5)

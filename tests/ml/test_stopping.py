@@ -1,0 +1,93 @@
+"""The stopping rule's statistics against values computed by hand, and the rules' behaviour."""
+
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import hypergeom
+
+from screening.errors import ConfigError
+from screening.ml import stopping as S
+
+
+def test_min_missing_under_h0():
+    # 9 found, tau 0.95: recall < 0.95 needs a 10th relevant record somewhere
+    assert S.min_missing_under_h0(0, 9, 0.95) == 1
+    # 10 found, tau 0.9: total >= 12 -> at least 2 missing
+    assert S.min_missing_under_h0(0, 10, 0.9) == 2
+    # exact multiple: 19 / 0.95 = 20 -> recall 19/20 is not < 0.95, H0 needs 21 -> 2 missing
+    assert S.min_missing_under_h0(0, 19, 0.95) == 2
+
+
+def test_hypergeometric_pvalue_by_hand():
+    # N=10 unscreened, K=1 relevant under H0, sample 5 with none: C(9,5)/C(10,5) = 1/2
+    assert S.hypergeom_pvalue(0, 10, 5, 9, 0.95) == pytest.approx(comb(9, 5) / comb(10, 5))
+    assert S.hypergeom_pvalue(0, 10, 9, 9, 0.95) == pytest.approx(0.1)
+    # K=2: C(8,5)/C(10,5) = 56/252
+    assert S.hypergeom_pvalue(0, 10, 5, 10, 0.9) == pytest.approx(56 / 252)
+    # one found in the sample: K = floor(11/0.9)+1-10 = 3; P(X<=1) = (C(7,5) + 3*C(7,4)) / C(10,5)
+    assert S.hypergeom_pvalue(1, 10, 5, 10, 0.9) == pytest.approx((21 + 3 * 35) / 252)
+    # same as scipy on a larger case
+    assert S.hypergeom_pvalue(2, 500, 120, 40, 0.95) == pytest.approx(
+        hypergeom.cdf(2, 500, S.min_missing_under_h0(2, 40, 0.95), 120))
+
+
+def test_pvalue_zero_when_h0_impossible():
+    # H0 needs 3 missing among 2 unscreened records: impossible
+    assert S.hypergeom_pvalue(0, 2, 1, 40, 0.95) == 0.0
+
+
+def test_recall_bound_by_hand():
+    est, bound = S.recall_bound(0, 10, 9, 9, 0.95)
+    assert est == 1.0
+    assert bound == pytest.approx(0.9)   # one missing record is still compatible (p = 0.1)
+
+
+def _replay(rule, labels, priors=2, seed=1):
+    return S.replay_rule(rule, np.asarray(labels), priors, seed)
+
+
+def test_consecutive_rule_fires_after_n_irrelevant():
+    labels = [1, 0] + [1, 0, 1] + [0] * 60
+    out = _replay(S.Consecutive(n=50), labels)
+    assert out["fired"] and out["position"] == 5 + 50
+    assert out["recall"] == 1.0
+
+
+def test_hypergeometric_switches_to_random_sample_and_keeps_guarantee():
+    rng = np.random.default_rng(3)
+    n, target, fails = 2000, 0.95, 0
+    runs = 60
+    for seed in range(runs):
+        # a ranking that finds 40 relevant early but leaves 4 scattered in the tail
+        head = [1, 0] + [1] * 36 + [0] * 300
+        tail = [0] * (n - len(head) - 4) + [1] * 4
+        tail = list(rng.permutation(tail))
+        out = _replay(S.Hypergeometric(target, 0.95), head + tail, seed=seed)
+        assert out["switch_position"] is not None and out["sample_size"] > 0
+        assert out["position"] > out["switch_position"]
+        fails += out["recall"] < target
+    # 37/41 = 0.90 < 0.95 before sampling; stopping below target must be rare (<= 5% expected)
+    assert fails / runs <= 0.1
+
+
+def test_unknown_stop_rule_lists_names():
+    with pytest.raises(ConfigError) as err:
+        S.get_stop_rule("magic")
+    assert "hypergeometric" in str(err.value) and "safe" in str(err.value)
+
+
+def test_stopping_status_not_yet_then_estimate():
+    records = pd.DataFrame({"record_id": [str(i) for i in range(100)],
+                            "duplicate_of": [""] * 99 + ["0"]})
+    labels = pd.DataFrame({"record_id": ["0", "1", "2"], "label": [1, 0, 0]})
+    st = S.stopping_status(records, labels, None)
+    assert st["pool"] == 99 and st["screened"] == 3 and st["estimated_recall"] == "not yet"
+    assert "rank order" in st["recommendation"]
+    ranked = pd.DataFrame({"record_id": [str(i) for i in range(60)], "label": [1] * 5 + [0] * 55,
+                           "sampled": [False] * 20 + [True] * 40})
+    st = S.stopping_status(records, ranked, None)
+    # 5 found before the sample; 79 unscreened at the switch; 40 sampled, none relevant
+    assert st["p_value"] == pytest.approx(hypergeom.cdf(0, 79, S.min_missing_under_h0(0, 5, 0.95), 40))
+    assert isinstance(st["recall_bound"], float)
