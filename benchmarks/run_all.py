@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TOPICS = ("ingest", "dedup", "rules", "rank")
+TOPICS = ("ingest", "dedup", "rules", "rank", "screening", "prisma", "search")
 
 
 def run(topic: str) -> bool:

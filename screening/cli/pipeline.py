@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from screening import __version__
@@ -65,7 +66,8 @@ def run_cmd(
         table.add_row(o.stage, o.status, str(o.report.records_in), str(o.report.records_out), summary)
     console.print(table)
     for name, info in result.post.items():
-        console.print(f"{name}: {info}")
+        items = info.items() if isinstance(info, dict) else [("", info)]
+        console.print(f"[bold]{name}[/]: " + escape("; ".join(f"{k} {v}".strip() for k, v in items)))
     console.print(f"outputs in {result.output_dir}")
 
 
