@@ -38,6 +38,10 @@ def blocking_keys(k: Keys, rare: dict[str, int]) -> list[str]:
             words.sort(key=lambda w: (rare.get(w, 0), w))
             out.append("r" + words[0] + "|" + words[1])
             out.append("s" + " ".join(sorted(words)[:8]))
+    if k.volume and k.first_page and k.last_page and k.year:
+        # journal volume + full page range + year locate one printed article whatever its title
+        # says (a translated title, a missing author list)
+        out.append(f"v{k.volume}|{k.first_page}|{k.last_page}|{k.year}")
     if k.families and k.year:
         first_word = min((w for w in k.title_tokens if len(w) > 3), default="")
         out.append(f"a{k.families[0]}|{k.year}|{first_word}")

@@ -33,17 +33,27 @@ class Verdict(NamedTuple):
 
 def author_agreement(a: Keys, b: Keys) -> float | None:
     """Share of the shorter author list found in the longer one (family names), ``None`` when a
-    list is missing; 0 when the first authors clearly differ."""
+    list is missing; 0 when the first authors clearly differ. A list written 'Given, Family I'
+    is also read the other way round (``Keys.alt_families``); the better reading counts."""
     if not a.families or not b.families or a.corporate or b.corporate:
         return None
-    fa, fb = a.families[0], b.families[0]
+    best = _family_agreement(a.families, b.families)
+    if best < 0.5:
+        for fa, fb in ((a.alt_families, b.families), (a.families, b.alt_families)):
+            if fa and fb:
+                best = max(best, _family_agreement(fa, fb))
+    return best
+
+
+def _family_agreement(af: tuple[str, ...], bf: tuple[str, ...]) -> float:
+    fa, fb = af[0], bf[0]
     if fa != fb and fuzz.ratio(fa, fb) < 80 and not (
             fa.startswith(fb) or fb.startswith(fa) or fa.endswith(fb) or fb.endswith(fa)):
         # first author may be dropped/moved in one export: accept only a strong overlap below
         first_ok = False
     else:
         first_ok = True
-    sa, sb = set(a.families[:12]), set(b.families[:12])
+    sa, sb = set(af[:12]), set(bf[:12])
     short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
     hits = sum(1 for f in short if f in long_ or any(fuzz.ratio(f, g) >= 85 for g in long_))
     overlap = hits / len(short) if short else 0.0
@@ -75,6 +85,16 @@ def elocator_vs_print(a: Keys, b: Keys) -> bool:
     neither evidence for nor against. Supplement pages ('S33') are not excused."""
     pa, pb = a.pages[:1].lower(), b.pages[:1].lower()
     return (pa.isalpha() and pa != "s" and pb.isdigit()) or (pb.isalpha() and pb != "s" and pa.isdigit())
+
+
+def fields_shifted(a: Keys, b: Keys) -> bool:
+    """One export lost the volume and moved the rest up a field: volume '' / issue '26' /
+    pages '9' vs volume '26' / issue '9' / pages '1746' (one meeting abstract, Rathbone
+    haematology). Both numbers must line up and the shifted record must carry a single page."""
+    def one_way(x: Keys, y: Keys) -> bool:
+        return bool(not x.volume and x.issue and x.issue == y.volume and x.first_page and not x.last_page
+                    and y.issue and x.first_page == y.issue)
+    return one_way(a, b) or one_way(b, a)
 
 
 def dois_conflict(a: Keys, b: Keys) -> bool:
@@ -127,15 +147,24 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
                 return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
                                "one title contains the other; same authors, issue/pages and year")
             return Verdict(MAYBE, round(0.9 * t, 4), "fuzzy", "one title contains the other; years differ")
-        if auth0 is not None and auth0 >= 0.99 and t >= 0.75 and same_item and a.last_page \
-                and a.last_page == b.last_page and a.last_page != a.first_page and a.year == b.year \
-                and a.journal and b.journal and journals_compatible(a.journal, b.journal):
-            # same authors, journal, volume, year and the same full page range: one article
-            # under two titles (a translated title, a subtitle rewritten by the database)
+        same_range = same_item and a.last_page and a.last_page == b.last_page and a.last_page != a.first_page \
+            and a.year == b.year and a.journal and b.journal and journals_compatible(a.journal, b.journal)
+        translated = a.translated != b.translated
+        if same_range and ((auth0 is not None and auth0 >= 0.99 and (t >= 0.75 or translated))
+                           or (auth0 is None and translated and t >= 0.75)):
+            # same journal, volume, year and full page range: one printed article under two titles
+            # (a subtitle rewritten by the database; or MEDLINE's bracketed English translation vs
+            # the original-language title, where the wording may share few words but the authors
+            # are identical, or one list is missing and the titles still agree)
             return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
                            "same authors, journal, volume and page range; titles worded differently")
     if not has_titles or t < 0.85:
         return Verdict(DISTINCT, t, "title", "titles differ")
+    if t >= 0.97 and a.year and a.year == b.year and fields_shifted(a, b) and a.journal and b.journal \
+            and journals_compatible(a.journal, b.journal) and (author_agreement(a, b) or 0.0) >= 0.99 \
+            and not dois_conflict(a, b):
+        return Verdict(DUPLICATE, round(t, 4), "title+authors+pages",
+                       "same title, authors, journal and year; volume/issue/page shifted by one field")
 
     # 2. fuzzy evidence
     auth = author_agreement(a, b)

@@ -30,7 +30,8 @@ _COCHRANE_DOI = re.compile(r"^(10\.1002/14651858\.[a-z]{2}\d+)(?:\.pub(\d+))?$")
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd"})
 _SERIES = frozenset({"part", "pt", "phase", "type", "grade", "stage", "study", "trial", "volume", "vol"})
 _CONCAT_AUTHOR = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z'])")
-_JOURNAL_STOP = frozenset({"of", "the", "and", "in", "for", "on", "a", "an", "de", "la", "le", "der", "und", "fur"})
+_JOURNAL_STOP = frozenset({"of", "the", "and", "in", "for", "on", "a", "an", "de", "la", "le", "der", "und", "fur",
+                           "d", "l", "et", "des", "du", "y", "e", "del", "di"})   # 'Annales ... d'anesthesie et de ...'
 _TITLE_STOP = frozenset({"the", "of", "and", "in", "a", "an", "to", "for", "with", "on", "by", "at",
                          "from", "or", "as", "is", "are", "vs", "versus", "its", "their"})
 
@@ -56,6 +57,8 @@ class Keys:
     doi: str                   # normalised DOI; Cochrane version suffix removed (see doi_version)
     doi_version: int           # Cochrane .pubN (1 for the first version), 0 when not Cochrane
     pmid: str
+    translated: bool = False   # the title is a bracketed translation ('[Etude ...]', MEDLINE style)
+    alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
 
 
 def _digits(value: str) -> str:
@@ -63,6 +66,20 @@ def _digits(value: str) -> str:
     if not match:
         return ""
     return match.group(0).lstrip("0") or "0"
+
+
+_GIVEN_FIRST = re.compile(r"^[^,]+,\s*([A-Za-z\u00c0-\u024f'-]{2,})\s+[A-Z]\.?$")
+
+
+def alt_families(names: Sequence[str]) -> tuple[str, ...]:
+    """Some exports write 'Given Names, Family Initial' ('Luis Ferreira, Santos A' for Santos, A.
+    L. F.). When *every* name of a list has that shape, the word after the comma may be the
+    family name; those words are kept as an alternative reading, used only when the normal
+    reading finds no author overlap. Empty when the shape does not fit the whole list."""
+    found = [_GIVEN_FIRST.match(n.strip()) for n in names if n]
+    if len(found) < 2 or not all(found):
+        return ()
+    return tuple(normalize_title(m.group(1)).replace(" ", "") for m in found if m)
 
 
 def split_concatenated(authors: Sequence[str]) -> list[str]:
@@ -140,6 +157,25 @@ _CORPORATE = re.compile(r"(?i)\b(group|study|trial|collaborat\w*|consortium|inve
                         r"society|association|network|working|task force|inc|ltd|pharmaceuticals?)\b")
 _YEARISH = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 _BRACKETS = re.compile(r"\[[^\[\]]*\]")
+_OPEN_ANNOTATION = re.compile(r"(?i)\[\s*(errat|comment|retract|update|republish|summary|corrected|see |expression of)")
+_PAGE_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
+
+
+def _page_span(pages: str) -> tuple[str, str]:
+    """First and last page. An article printed in parts or languages ('233-238+230-235+246-251',
+    '230-5, 246-51, 233-8') is reduced to its whole span, so the orders exports list the parts in
+    do not matter ('230'-'251' for both)."""
+    if not re.search(r"\d[+,]\s*\d", pages):
+        first, _, last = pages.partition("-") if pages else ("", "", "")
+        return _digits(first), _digits(last)
+    lows, highs = [], []
+    for lo, hi in _PAGE_RANGE.findall(pages):
+        if hi and len(hi) < len(lo):
+            hi = lo[:len(lo) - len(hi)] + hi     # '230-5' -> 235
+        lows.append(int(lo))
+        highs.append(int(hi) if hi else int(lo))
+    first, last = min(lows), max(highs)
+    return str(first), (str(last) if last != first else "")
 
 
 def strip_annotations(title: str) -> str:
@@ -153,7 +189,17 @@ def strip_annotations(title: str) -> str:
         first = whole[1:whole.find("]")]
         rest = whole[whole.find("]") + 1:]
         return (first + " " + _BRACKETS.sub(" ", rest)).strip()
-    stripped = _BRACKETS.sub(" ", title).strip()
+    stripped = title
+    while True:   # innermost first: '[Erratum appears in ... Note: Philipp, T [added]]'
+        inner = _BRACKETS.sub(" ", stripped)
+        if inner == stripped:
+            break
+        stripped = inner
+    # a title field cut at 255 characters leaves an unclosed '.[Erratum appears in...' at the end
+    cut = _OPEN_ANNOTATION.search(stripped)
+    if cut and "]" not in stripped[cut.start():]:
+        stripped = stripped[:cut.start()]
+    stripped = stripped.strip()
     return stripped if len(stripped) >= 0.3 * len(title) else title.replace("[", " ").replace("]", " ")
 
 
@@ -178,11 +224,14 @@ def strip_citation_suffix(title: str) -> str:
 def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbrev: Any, volume: Any,
                 issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "") -> Keys:
     """Build the matching keys of one record from its canonical fields."""
-    raw_title = strip_citation_suffix(strip_annotations(str(title or "")))
+    annotated = strip_annotations(str(title or ""))
+    raw_title = strip_citation_suffix(annotated)
     t = normalize_title(raw_title)
     tokens = t.split()
     lower = raw_title.lower()
     kinds = frozenset(name for name, pat in _KIND_PATTERNS if pat.search(lower))
+    if raw_title != annotated:   # '... (vol 85, pg 553, 2010)': Web of Science / Scopus erratum form
+        kinds |= {"erratum"}
     names = split_concatenated([str(a) for a in (authors or [])])
     pairs = [_author_key(a) for a in names if a]
     pairs = [p for p in pairs if p[0]]
@@ -197,15 +246,16 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
     p = normalize_pages(str(pages or ""))
     if _MONTH_PAGES.search(p):   # '01-Jun', '13-May': a spreadsheet turned pages into a date
         p = ""
-    first, _, last = p.partition("-") if p else ("", "", "")
+    first, last = _page_span(p)
     y = parse_year(year) if year is not None and str(year) not in ("", "<NA>") else None
     return Keys(
         title=t, title_tokens=frozenset(tokens), numbers=title_numbers(tokens), kinds=kinds,
         families=tuple(f for f, _ in pairs), initials=tuple(i for _, i in pairs),
         corporate=bool(names) and bool(_CORPORATE.search(names[0])), year=y,
         journal=jr, volume=_digits(str(volume or "")), issue=_digits(str(issue or "")),
-        first_page=_digits(first), last_page=_digits(last), pages=p, doi=d, doi_version=version,
-        pmid=_digits(str(pmid or "")),
+        first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
+        pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
+        alt_families=alt_families(names),
     )
 
 
