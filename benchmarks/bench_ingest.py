@@ -6,8 +6,9 @@ Builds ``benchmarks/.cache/ingest_big.ris`` by concatenating the real RIS export
 ``../shared/data/exports`` and ``../shared/data/funnels`` (repeated until N records), then, in
 one run, times in separate child processes (so peak RSS is each side's own):
 
-* ours: ``screening.stages.ingest.ingest_paths`` -- decode, detect, parse, count check and
-  records-table build, i.e. everything ``screening ingest`` does except writing the CSV;
+* ours: ``screening.stages.ingest.ingest_paths`` -- streaming decode, detect, parse, count
+  check and records-table build, i.e. everything ``screening ingest`` does except writing the
+  CSV; once with the default 2 worker processes, once with ``workers=1``;
 * rispy: ``rispy.load`` (in its own venv from ``benchmarks/peers.sh rispy``).
 
 Each child reports its wall time; peak RSS comes from ``resource.getrusage(RUSAGE_CHILDREN)``
@@ -33,46 +34,71 @@ DATA = ROOT.parent / "shared" / "data"
 OUT = HERE / "results" / "ingest.md"
 
 OURS = r"""
-import json, sys, time
+import json, os, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 t0 = time.perf_counter()
 from screening.stages.ingest import ingest_paths
 t1 = time.perf_counter()
 c1 = time.process_time()
-res = ingest_paths([sys.argv[1]])
+k1 = os.times()
+res = ingest_paths([sys.argv[1]], workers=int(sys.argv[3]) if sys.argv[3] != "auto" else None)
 t2 = time.perf_counter()
 c2 = time.process_time()
+k2 = os.times()
 df = res.records
-print(json.dumps({"records": len(df), "seconds": t2 - t1, "cpu_seconds": c2 - c1, "import_seconds": t1 - t0,
+children = (k2.children_user + k2.children_system) - (k1.children_user + k1.children_system)
+print(json.dumps({"records": len(df), "seconds": t2 - t1, "cpu_seconds": c2 - c1 + children,
+                  "worker_cpu_seconds": children, "import_seconds": t1 - t0,
+                  "parent_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "with_title": int((df["title"] != "").sum()), "with_doi": int((df["doi"] != "").sum())}))
 """
 
-# The same work as ingest_paths, phase by phase (CPU seconds), to show where the time goes.
+# The same work as ingest_paths in one process, phase by phase (CPU seconds), to show where
+# the time goes: map + cut into chunks, decode the chunks, parse them, build the table.
 PHASES = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
-from screening.io.base import detect_format
-from screening.io.text import decode_bytes
-from screening.records import make_table
-c0 = time.process_time()
-data = open(sys.argv[1], "rb").read()
-decoded = decode_bytes(data, sys.argv[1])
-c1 = time.process_time()
-peak_decode = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-reader = detect_format(decoded.text, sys.argv[1])
-result = reader.parse(decoded.text, sys.argv[1])
-c2 = time.process_time()
-peak_parse = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-rows = []
-for n, rec in enumerate(result.records):
-    row = dict(rec.fields)
-    row.update(record_id=f"r{n}", source_file="f", source_format="ris", source_db=rec.source_db, source_line=rec.line)
-    rows.append(row)
-table = make_table(rows)
-c3 = time.process_time()
-print(json.dumps({"records": len(table), "decode": c1 - c0, "parse": c2 - c1, "table": c3 - c2,
-                  "peak_decode_mb": peak_decode, "peak_parse_mb": peak_parse,
-                  "peak_table_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+import screening.stages.ingest as ing
+from screening.io import ris
+from screening.io.tagged import gc_paused
+from screening.io.text import chunked_text, map_file
+from screening.records import table_from_columns
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start_mb = peak()
+with gc_paused():
+    c0 = time.process_time()
+    data = map_file(sys.argv[1])
+    chunks = chunked_text(data, sys.argv[1], b"TY  -", ing.CHUNK_BYTES)
+    dialect = ris.detect_dialect(chunks.head(50000))
+    c1 = time.process_time()
+    decode = parse = 0.0
+    out = ris.ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
+    for i in range(len(chunks)):
+        a = time.process_time()
+        text = chunks.chunk(i)
+        b = time.process_time()
+        part = ris.parse_chunk_columns(text, sys.argv[1], first_line=chunks.first_lines[i],
+                                       at_end=i == len(chunks) - 1, dialect=dialect)
+        chunks.release(i)
+        del text
+        for n, v in part.columns.items():
+            out.columns[n] += v
+        out.lines += part.lines
+        out.source_dbs += part.source_dbs
+        out.expected_count += part.expected_count
+        parse += time.process_time() - b
+        decode += b - a
+    c2 = time.process_time()
+    peak_parse = peak()
+    cols = ing._Columns()
+    ing._add_file(cols, out, ing.RawSource(name=sys.argv[1], data=b""), "f", "")
+    del out
+    table = table_from_columns(cols.columns, cols.n)
+    c3 = time.process_time()
+print(json.dumps({"records": len(table), "chunks": len(chunks), "split": c1 - c0, "decode": decode, "parse": parse,
+                  "table": c3 - c2, "peak_start_mb": start_mb, "peak_parse_mb": peak_parse, "peak_table_mb": peak()}))
 """
 
 RISPY = r"""
@@ -167,8 +193,10 @@ def main() -> None:
                                        capture_output=True, text=True).stdout.strip()
 
     print(f"file: {path} ({size_mb:.0f} MB, {n_records} records by TY count)", file=sys.stderr)
-    ours = run_timed(sys.executable, OURS, str(path), str(ROOT))
-    print(f"ours: {ours}", file=sys.stderr)
+    ours1 = run_timed(sys.executable, OURS, str(path), str(ROOT), "1")
+    print(f"ours, 1 process: {ours1}", file=sys.stderr)
+    ours = run_timed(sys.executable, OURS, str(path), str(ROOT), "2")
+    print(f"ours, 2 workers: {ours}", file=sys.stderr)
     theirs = run_timed(rispy_python, RISPY, str(path)) if rispy_python else None
     print(f"rispy: {theirs}", file=sys.stderr)
     phases = run_timed(sys.executable, PHASES, str(path), str(ROOT))
@@ -178,67 +206,93 @@ def main() -> None:
     def rate(r: dict, key: str = "seconds") -> float:
         return r["records"] / r[key]
 
+    def peak(r: dict) -> str:
+        if r.get("worker_cpu_seconds"):
+            return (f"{r['parent_peak_mb']:.0f} + workers {r['worker_peak_mb']:.0f} each")
+        return f"{r['peak_rss_mb']:.0f}"
+
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Ingest: RIS throughput and memory (ours vs rispy)\n",
-        f"Measured {now} on {platform.machine()} with {os.cpu_count()} cores (shared; load average "
+        f"Measured {now} on {platform.machine()} with {os.cpu_count()} cores (shared with other jobs; load average "
         f"{load[0]:.1f} at the end of the run), Python {platform.python_version()}, in one run of "
         "`.venv/bin/python benchmarks/bench_ingest.py`.\n",
         f"Input: `{path.relative_to(ROOT)}`, {size_mb:.0f} MB, {n_records:,} records: the {len(names)} real RIS "
         "exports of `../shared/data/exports` and `../shared/data/funnels` (Ovid, EBSCO, Scopus, WoS, Embase, Cochrane, "
         "Lens, Dimensions, Zotero, EndNote, ProQuest dialects) concatenated and repeated; mixed CRLF/LF.\n",
-        "- **ours**: `screening.stages.ingest.ingest_paths([file])`: read, decode (BOM/newline "
-        "normalisation), detect format, parse, field mapping (authors, DOI, years, ISSN...), record-count check, "
-        "build the canonical records table. Import time excluded.",
+        "- **ours**: `screening.stages.ingest.ingest_paths([file])`: memory-map the file, cut it into ~4 MB chunks "
+        "at `TY  -` line starts, decode each chunk (BOM/newline normalisation, UTF-8 with a whole-file cp1252 "
+        "fallback), detect format and dialect on the head, parse (field mapping: authors, DOI, years, ISSN...), "
+        "record-count check summed over the chunks, truncation check on the last chunk, build the canonical records "
+        "table column by column. Default: all in one process (`workers=1`); "
+        "`workers=2`: chunks parsed by 2 forked worker processes (opt-in). Import time excluded.",
         f"- **rispy {rispy_version}**: `rispy.load(fh)` (list of dicts, raw tag values, no normalisation), "
         "in its own venv (`benchmarks/peers.sh rispy`). Import time excluded.",
         "- Each side runs in its own child process. Wall seconds depend on the other jobs of this shared machine; "
-        "CPU seconds (`time.process_time()`) are the fairer comparison. Peak memory: maximum resident set size of "
-        "the child (`/usr/bin/time -v`), interpreter included.\n",
-        "| tool | records | wall s | CPU s | records/s (wall) | records/s (CPU) | peak RSS (MB) | with title | with DOI |",
+        "CPU seconds (`time.process_time()` plus the CPU time of our worker processes) are the fairer comparison. "
+        "Peak memory: maximum resident set size (`/usr/bin/time -v`; for our 2-worker run, the parent's and each "
+        "worker's own peak, from `getrusage`), interpreter and imports included.\n",
+        "| tool | records | wall s | CPU s (all processes) | records/s (wall) | records/s (CPU) | peak RSS (MB) | with title | with DOI |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| ours (full ingest) | {ours['records']:,} | {ours['seconds']:.1f} | {ours['cpu_seconds']:.1f} | "
-        f"{rate(ours):,.0f} | {rate(ours, 'cpu_seconds'):,.0f} | {ours['peak_rss_mb']:.0f} | "
-        f"{ours['with_title']:,} | {ours['with_doi']:,} |",
     ]
+    for label, r in (("ours, 1 process (default)", ours1), ("ours, `workers=2`", ours)):
+        lines.append(f"| {label} | {r['records']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+                     f"{rate(r):,.0f} | {rate(r, 'cpu_seconds'):,.0f} | {peak(r)} | "
+                     f"{r['with_title']:,} | {r['with_doi']:,} |")
     if theirs:
         lines.append(f"| rispy | {theirs['records']:,} | {theirs['seconds']:.1f} | {theirs['cpu_seconds']:.1f} | "
                      f"{rate(theirs):,.0f} | {rate(theirs, 'cpu_seconds'):,.0f} | {theirs['peak_rss_mb']:.0f} | "
                      f"{theirs['with_title']:,} | {theirs['with_doi']:,} |")
-    total = phases["decode"] + phases["parse"] + phases["table"]
+    total = phases["split"] + phases["decode"] + phases["parse"] + phases["table"]
     lines += [
         "",
-        f"Where our CPU time goes (same work, phase by phase, separate child): decode {phases['decode']:.1f} s "
+        f"Where our CPU time goes (one process, same work, phase by phase, separate child): map and cut into "
+        f"{phases['chunks']} chunks + detection {phases['split']:.1f} s, decode {phases['decode']:.1f} s "
         f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py`: "
         f"{phases['records'] / phases['parse']:,.0f} records/s), records table {phases['table']:.1f} s "
-        f"(`records.make_table`); total {total:.1f} s. Peak RSS after decode {phases['peak_decode_mb']:.0f} MB, "
-        f"after parse {phases['peak_parse_mb']:.0f} MB, after the table {phases['peak_table_mb']:.0f} MB.",
+        f"(`records.table_from_columns`); total {total:.1f} s. Peak RSS after imports {phases['peak_start_mb']:.0f} MB "
+        f"(pandas, and `screening.stages` importing every stage: scikit-learn for rank), after parse "
+        f"{phases['peak_parse_mb']:.0f} MB, after the table {phases['peak_table_mb']:.0f} MB.",
     ]
     if theirs:
         ratio = rate(ours) / rate(theirs)
         cpu_ratio = rate(ours, "cpu_seconds") / rate(theirs, "cpu_seconds")
+        cpu1_ratio = rate(ours1, "cpu_seconds") / rate(theirs, "cpu_seconds")
+        wall1_ratio = rate(ours1) / rate(theirs)
         parse_ratio = (phases["records"] / phases["parse"]) / rate(theirs, "cpu_seconds")
-        mem_ratio = ours["peak_rss_mb"] / theirs["peak_rss_mb"]
+        ours_peak = max(ours.get("parent_peak_mb", 0), ours["peak_rss_mb"])
         lines += [
             "",
-            f"**Throughput ours/rispy: {cpu_ratio:.2f}x by CPU time, {ratio:.2f}x by wall time** "
-            f"(target >= 1.0: {'met' if min(ratio, cpu_ratio) >= 1 else 'NOT met'}). The RIS reader alone (parse to "
-            f"canonical fields, what rispy does minus the normalisation) runs at {parse_ratio:.2f}x rispy's CPU "
-            f"throughput. Peak memory ours/rispy {mem_ratio:.2f}x; our peak {ours['peak_rss_mb']:.0f} MB "
-            f"(target < 1024 MB: {'met' if ours['peak_rss_mb'] < 1024 else 'NOT met'}).",
+            f"**Throughput ours/rispy: 1 process (default) {cpu1_ratio:.2f}x by CPU, {wall1_ratio:.2f}x by wall; "
+            f"2 workers {ratio:.2f}x by wall time ({cpu_ratio:.2f}x by total CPU time)** (target >= 1.0: "
+            f"{'met' if max(ratio, wall1_ratio) >= 1 else 'NOT met'} by wall"
+            f"{', met' if cpu1_ratio >= 1 else ', NOT met'} by CPU). The RIS reader alone (parse to canonical fields, "
+            f"what rispy does plus the normalisation) runs at {parse_ratio:.2f}x rispy's CPU throughput. "
+            f"**Peak memory**: one process {ours1['peak_rss_mb']:.0f} MB, 2-worker parent {ours_peak:.0f} MB "
+            f"(target < 1024 MB: {'met' if max(ours1['peak_rss_mb'], ours_peak) < 1024 else 'NOT met'}); "
+            f"rispy {theirs['peak_rss_mb']:.0f} MB.",
+            "",
+            "What changed (issue #2): the file is never whole in memory (memory-mapped, decoded and parsed one ~4 MB "
+            "chunk at a time, each chunk's pages released after use); records are kept column-wise (no dict per "
+            "record, no second copy of the rows for the table); the cyclic garbage collector is paused for the whole "
+            "ingest; each file is hashed once. Every check is kept: record-count cross-check (per chunk, summed; the "
+            "chunks are asserted to partition the file), truncation on the last chunk, cp1252 fallback applied to the "
+            "whole file (a non-UTF-8 chunk restarts the decode of every chunk as cp1252), line numbers true to the file "
+            "(`tests/io/test_streaming_ingest.py` checks identical output to the whole-file path).",
         ]
-        if min(ratio, cpu_ratio) < 1 or ours["peak_rss_mb"] >= 1024:
-            core = phases["decode"] + phases["table"]
+        if cpu1_ratio < 1:
             lines += [
                 "",
-                f"Why the targets are not met: decoding and building the records table (both outside the "
-                f"reader) take {core:.1f} CPU s, {core / theirs['cpu_seconds']:.1f}x rispy's whole run, before any "
-                f"parsing. Ingest holds the whole file in memory: its bytes, one normalised copy, and the decoded "
-                f"string (any character above U+00FF, such as the U+2010 hyphens in these exports, makes the "
-                f"whole string 2 bytes per character): {phases['peak_decode_mb']:.0f} MB peak before the reader "
-                f"runs; meeting 1 GB needs a streaming, chunk-at-a-time ingest. The reader itself is "
-                f"{parse_ratio:.2f}x rispy, while also normalising authors, DOIs, ISSNs, pages, years and "
-                "PMIDs per dialect (rispy returns raw tag values).",
+                f"Why the CPU target is not met: the reader's per-record work (splitting tags, then mapping ~20 "
+                f"fields with per-dialect normalisation of authors, DOIs, ISSNs, pages, years and PMIDs) costs "
+                f"{phases['parse'] / phases['records'] * 1e6:.0f} us per record against rispy's "
+                f"{theirs['cpu_seconds'] / theirs['records'] * 1e6:.0f} us for splitting tags only; decode and table "
+                f"add {phases['decode'] + phases['table']:.1f} CPU s. Two worker processes can only divide the parse wall time "
+                "when both cores are free (not verified on this shared machine) and they add the cost of pickling the parsed columns back "
+                f"({ours['cpu_seconds'] - ours1['cpu_seconds']:+.1f} CPU s here); in this run the 2 workers together got "
+                f"{ours['worker_cpu_seconds'] / ours['seconds']:.1f} of the 2 cores (CPU s / wall s), the other jobs "
+                "having the rest: on this shared machine the wall gain "
+                "depends on what else is running, which is why parallel parsing is opt-in (`workers=2`), not the default.",
             ]
         if theirs["records"] != ours["records"]:
             lines.append(f"\nrispy returned {theirs['records']:,} entries vs {ours['records']:,} records by the file's own "
@@ -246,7 +300,7 @@ def main() -> None:
     else:
         lines.append("\nrispy could not be installed (`benchmarks/peers.sh rispy` failed); no peer figures.")
     lines += ["", "Commands: `.venv/bin/python benchmarks/bench_ingest.py` (builds the input in `benchmarks/.cache/`, "
-              "gitignored; needs `../shared/data`; about 3 minutes)."]
+              "gitignored; needs `../shared/data`; 1-3 minutes)."]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(OUT.read_text(), file=sys.stderr)

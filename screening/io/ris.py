@@ -16,8 +16,13 @@ per record with regex-free fast paths for the common clean values (see :mod:`.ta
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-from typing import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Iterable, Iterator
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
@@ -25,6 +30,7 @@ from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pick, pmcid_from,
     pmid_from, split_keywords, text_of,
 )
+from screening.io.text import ChunkedText, Utf8Fallback
 from screening.normalize import parse_year
 
 # 'TY  - JOUR', 'TY  -  JOUR' (Cochrane), 'ER  -', 'ER  -  ' (Ovid), 'AU - X' (one space).
@@ -133,8 +139,13 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
         )
 
 
-def _scan(text: str, filename: str, warnings: list[str]) -> Iterator[tuple[int, dict[str, list[str]]]]:
+def _scan(text: str, filename: str, warnings: list[str], *, first_line: int = 1,
+          at_end: bool = True) -> Iterator[tuple[int, dict[str, list[str]]]]:
     """Yield ``(line, {tag: [values]})`` per record. The hot loop of ingest.
+
+    ``first_line``/``at_end`` let streaming ingest scan one chunk of a file at a time: the
+    chunk's first line number in the file, and whether the chunk runs to the end of the file
+    (only then is an unfinished last record a truncated export; see :func:`_scan_lines`).
 
     Records are cut out with ``str.find`` ('TY  -' .. 'ER  -' at line starts); a record whose
     lines are all ``XX  - value`` (the vast majority) is split into tags by slicing in a
@@ -142,13 +153,13 @@ def _scan(text: str, filename: str, warnings: list[str]) -> Iterator[tuple[int, 
     through :func:`_scan_lines`, which handles every case line by line.
     """
     if "\nTY  -" not in text and not text.startswith("TY  -"):
-        yield from _scan_lines(text.split("\n"), 1, filename, warnings)
+        yield from _scan_lines(text.split("\n"), first_line, filename, warnings, at_end=at_end)
         return
     find = text.find
     count = text.count
     tags_ok = _TAGS
     pos = 0            # where the next search starts
-    lineno = 1         # line number at pos
+    lineno = first_line  # line number at pos
     ty = 0 if text.startswith("TY  -") else find("\nTY  -") + 1
     while True:
         lineno += count("\n", pos, ty)
@@ -157,22 +168,28 @@ def _scan(text: str, filename: str, warnings: list[str]) -> Iterator[tuple[int, 
         if er == -1 or (nxt != -1 and nxt < er):
             # no ER before the next record (or at all): let the careful scanner decide
             stop = nxt if nxt != -1 else len(text)
-            yield from _scan_lines(text[ty:stop].split("\n"), lineno, filename, warnings, at_end=nxt == -1)
+            yield from _scan_lines(text[ty:stop].split("\n"), lineno, filename, warnings,
+                                   at_end=at_end and nxt == -1)
             if nxt == -1:
                 return
             pos, ty = ty, nxt + 1
             continue
         block = text[ty:er]
         lines = block.split("\n")
-        if all([ln[2:5] == "  -" and ln[:2] in tags_ok for ln in lines]):
-            rec: dict[str, list[str]] = {}
-            for ln in lines:
-                tag = ln[:2]
-                vals = rec.get(tag)
-                if vals is None:
-                    rec[tag] = [ln[5:].strip()]
-                else:
-                    vals.append(ln[5:].strip())
+        # One pass: build the record while every line is a clean tag line; bail out otherwise.
+        rec: dict[str, list[str]] | None = {}
+        get = rec.get  # type: ignore[union-attr]
+        for ln in lines:
+            tag = ln[:2]
+            if ln[2:5] != "  -" or tag not in tags_ok:
+                rec = None
+                break
+            vals = get(tag)
+            if vals is None:
+                rec[tag] = [ln[5:].strip()]  # type: ignore[index]
+            else:
+                vals.append(ln[5:].strip())
+        if rec is not None:
             yield lineno, rec
         else:
             lines.append("ER  -")
@@ -357,15 +374,157 @@ def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
 
 
 def parse(text: str, filename: str) -> ParseResult:
+    return parse_chunk(text, filename)
+
+
+def parse_chunk(text: str, filename: str, *, first_line: int = 1, at_end: bool = True,
+                dialect: str | None = None) -> ParseResult:
+    """Parse one piece of a RIS file: the whole file (:func:`parse`), or one chunk of it.
+
+    Streaming ingest cuts big files at ``TY  -`` line starts (see
+    :func:`screening.io.text.chunk_bounds`), so every chunk holds whole records and the
+    ``TY`` lines counted per chunk add up to the whole file's count. The dialect must be
+    detected once on the file's head and passed in for every chunk (a later chunk's head is
+    not the export's head). ``first_line`` keeps line numbers true to the file; ``at_end``
+    marks the chunk that ends the file, the only one where a missing ``ER`` means truncation.
+    """
     warnings: list[str] = []
-    dialect = _detect_dialect(text)
+    if dialect is None:
+        dialect = _detect_dialect(text)
     records = []
+    append = records.append
+    source_db = _source_db
+    fields = _fields
     with gc_paused():
-        for line, tags in _scan(text, filename, warnings):
-            db = _source_db(tags, dialect)
-            records.append(ParsedRecord(fields=_fields(tags, dialect, db), line=line, source_db=db))
+        for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
+            db = source_db(tags, dialect)
+            append(ParsedRecord(fields=fields(tags, dialect, db), line=line, source_db=db))
     expected = _count_ty(text)
     return ParseResult(records=records, expected_count=expected, format="ris", dialect=dialect, warnings=warnings)
+
+
+# Streaming: big files are parsed chunk by chunk, in worker processes when there are CPUs to
+# spare. Records are held column-wise (one list per field), never as a dict per record: that
+# halves what a 100k-record file costs in memory and what workers pickle back to the parent.
+# Workers are forked, so they read the chunks from the parent's memory.
+
+
+@dataclass
+class ColumnResult:
+    """A :class:`ParseResult` held column-wise: ``columns[name][i]`` is field ``name`` of
+    record ``i`` (the keys of :func:`_fields`), with ``lines[i]``/``source_dbs[i]``."""
+
+    columns: dict[str, list[Any]]
+    lines: list[int]
+    source_dbs: list[str]
+    expected_count: int
+    format: str = "ris"
+    dialect: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(_fields({"TY": ["JOUR"]}, "", ""))
+
+
+def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:
+    """:func:`parse_chunk`, column-wise (see :class:`ColumnResult`)."""
+    warnings: list[str] = []
+    rows: list[tuple[Any, ...]] = []
+    lines: list[int] = []
+    dbs: list[str] = []
+    values = itemgetter(*FIELD_NAMES)
+    with gc_paused():
+        for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
+            db = _source_db(tags, dialect)
+            rows.append(values(_fields(tags, dialect, db)))
+            lines.append(line)
+            dbs.append(db)
+        columns = {name: list(col) for name, col in zip(FIELD_NAMES, zip(*rows))} if rows else {
+            name: [] for name in FIELD_NAMES}
+    return ColumnResult(columns=columns, lines=lines, source_dbs=dbs, expected_count=_count_ty(text),
+                        dialect=dialect, warnings=warnings)
+
+
+_STREAM: tuple[ChunkedText, str, str] | None = None
+
+
+def _init_worker(chunks: ChunkedText, filename: str, dialect: str) -> None:
+    global _STREAM
+    _STREAM = (chunks, filename, dialect)
+
+
+def _parse_one(chunks: ChunkedText, filename: str, dialect: str, index: int) -> ColumnResult:
+    text = chunks.chunk(index)
+    try:
+        return parse_chunk_columns(text, filename, first_line=chunks.first_lines[index],
+                                   at_end=index == len(chunks) - 1, dialect=dialect)
+    finally:
+        chunks.release(index)
+
+
+def _worker_job(index: int) -> ColumnResult | None:
+    assert _STREAM is not None
+    try:
+        return _parse_one(*_STREAM, index)
+    except (InputError, Utf8Fallback):
+        return None  # the parent parses this chunk again and raises the error itself
+
+
+def _fork_pool(workers: int, chunks: ChunkedText, filename: str, dialect: str) -> ProcessPoolExecutor | None:
+    if workers < 2 or len(chunks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_worker, initargs=(chunks, filename, dialect))
+
+
+def default_workers() -> int:
+    """Processes for streaming parse: one per usable CPU, at most 2 (beyond that, merging the
+    pickled results in the parent is the bottleneck)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
+
+
+def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int | None = None) -> ColumnResult:
+    """Parse a chunked RIS file: the records :func:`parse` gives for the whole decoded text,
+    column-wise, in file order, with the same line numbers and warnings; ``expected_count``
+    is the sum of the chunks' ``TY`` lines (chunks partition the file at line starts, so the
+    sum is the file's count); truncation is checked on the last chunk only.
+
+    Raises :class:`Utf8Fallback` when a chunk is not UTF-8 (the caller switches ``chunks``
+    to cp1252 and calls again), and the same :class:`InputError` as :func:`parse`.
+    """
+    out = ColumnResult(columns={name: [] for name in FIELD_NAMES}, lines=[], source_dbs=[],
+                       expected_count=0, dialect=dialect)
+    pool = _fork_pool(default_workers() if workers is None else workers, chunks, filename, dialect)
+    if pool is None:
+        parts: Iterable[ColumnResult | None] = (_parse_one(chunks, filename, dialect, i) for i in range(len(chunks)))
+    else:
+        parts = pool.map(_worker_job, range(len(chunks)))
+    try:
+        for i, part in enumerate(parts):
+            if part is None:
+                part = _parse_one(chunks, filename, dialect, i)  # raises the worker's error here
+            for name, values in part.columns.items():
+                out.columns[name] += values
+            out.lines += part.lines
+            out.source_dbs += part.source_dbs
+            out.warnings += part.warnings
+            out.expected_count += part.expected_count
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+def detect_dialect(head: str) -> str:
+    """Dialect of a RIS export, from its first 50,000 characters (public for streaming ingest)."""
+    return _detect_dialect(head)
 
 
 READER = register_reader(Reader(

@@ -41,9 +41,10 @@ def fast_clean(value: str) -> str:
         return ""
     if ("<" in value and ">" in value) or ("&" in value and _ENTITY_START.search(value)):
         return clean_text(value)
-    if (value.isascii() and value.isprintable() and "  " not in value
-            and value[0] != " " and value[-1] != " "):
-        return value  # nothing to fold: no control characters, no double or edge spaces
+    if value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " ":
+        # Nothing to fold: the ASCII space is the only whitespace character str.isprintable()
+        # accepts (every other one is in Unicode's Cc/Zs/Zl/Zp), so no tab, newline, NBSP...
+        return value
     return " ".join(value.split())
 
 

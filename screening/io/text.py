@@ -8,8 +8,10 @@ what an editor shows as a line.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from screening.errors import InputError
 
@@ -28,6 +30,15 @@ class DecodedText:
         return self.text.split("\n")
 
 
+def _check_text_bytes(data: bytes, path: str | Path) -> None:
+    """Refuse empty and binary files (one cheap look: no copy of a 300 MB export)."""
+    if not data or data.isspace():
+        raise InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
+    if _looks_binary(data):
+        raise InputError("file is binary, not a text export", path=path, line=1,
+                         hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
+
+
 def _looks_binary(data: bytes) -> bool:
     head = data[:4096]
     if b"\x00" in head:
@@ -43,11 +54,7 @@ def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
     UTF-8 (with or without BOM) is expected. Anything else falls back to cp1252 (the encoding
     of old Windows exports) and says so in ``warnings``: never a silent guess.
     """
-    if not data.strip():
-        raise InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
-    if _looks_binary(data):
-        raise InputError("file is binary, not a text export", path=path, line=1,
-                         hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
+    _check_text_bytes(data, path)
     warnings: list[str] = []
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
         text = normalise_newlines(data.decode("utf-16").replace(BOM, ""))
@@ -63,11 +70,13 @@ def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
         line = data[: err.start].count(b"\n") + 1
         text = data.decode("cp1252", errors="replace")
         encoding = "cp1252"
-        warnings.append(
-            f"{Path(path).name}:{line}: not valid UTF-8; decoded as Windows-1252 (cp1252). "
-            "Check accented characters, or re-export as UTF-8"
-        )
+        warnings.append(_fallback_warning(path, line))
     return DecodedText(text=text, encoding=encoding, warnings=warnings)
+
+
+def _fallback_warning(path: str | Path, line: int) -> str:
+    return (f"{Path(path).name}:{line}: not valid UTF-8; decoded as Windows-1252 (cp1252). "
+            "Check accented characters, or re-export as UTF-8")
 
 
 def _normalise_newline_bytes(data: bytes) -> bytes:
@@ -103,3 +112,167 @@ def read_text(path: str | Path) -> DecodedText:
     except IsADirectoryError:
         raise InputError("is a folder, not a file", path=path, hint="name the export files inside it") from None
     return decode_bytes(data, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunked decoding, for streaming ingest of big files.
+#
+# Decoding a 300 MB export in one piece holds its bytes, a normalised copy and the decoded
+# string (2 bytes per character as soon as one character is above U+00FF) at the same time:
+# over 1 GB before any parsing. Cut at line starts that begin a record, the file decodes
+# chunk by chunk to exactly the same text: BOMs, CRLF pairs and UTF-8 sequences never span a
+# line break, and cp1252 is one byte per character.
+
+
+class Utf8Fallback(Exception):
+    """A chunk is not valid UTF-8: the whole file must be decoded again as cp1252.
+
+    ``line`` is the file line of the first invalid byte, as :func:`decode_bytes` reports it.
+    """
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)  # args == (line,): survives pickling from a worker process
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"not valid UTF-8 at line {self.line}"
+
+
+def chunk_bounds(data: bytes, marker: bytes, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` byte ranges that partition ``data``, each at least ``size`` bytes
+    (except the last) and each after the first starting at a line that begins with ``marker``
+    (``b"TY  -"`` for RIS). A file without such lines is one range."""
+    bounds: list[tuple[int, int]] = []
+    start, n, needle = 0, len(data), b"\n" + marker
+    while start < n:
+        pos = data.find(needle, start + size) if start + size < n else -1
+        if pos == -1:
+            bounds.append((start, n))
+            break
+        bounds.append((start, pos + 1))
+        start = pos + 1
+    return bounds
+
+
+def has_lf_endings(data: bytes) -> bool:
+    """Whether the file has LF line endings, as :func:`_normalise_newline_bytes` decides it
+    (an LF before the trailing run of CRs), without copying the data."""
+    end = len(data)
+    while end and data[end - 1] == 13:
+        end -= 1
+    return data.find(b"\n", 0, end) != -1
+
+
+@dataclass
+class ChunkedText:
+    """A file's bytes cut into record-aligned chunks that decode one at a time.
+
+    Iterating yields ``(text, first_line, is_last)`` per chunk: the same text, line numbers
+    and encoding as :func:`decode_bytes` gives for the whole file. While ``encoding`` is
+    UTF-8, a chunk that is not valid UTF-8 raises :class:`Utf8Fallback`; the caller then
+    calls :meth:`fall_back` and starts again, so the cp1252 fallback applies to every chunk.
+    """
+
+    data: bytes | mmap.mmap
+    path: str | Path
+    bounds: list[tuple[int, int]]
+    has_lf: bool
+    encoding: str = "utf-8"
+    warnings: list[str] = field(default_factory=list)
+    first_lines: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # File line of each chunk's first line. Chunked files have LF endings, so normalising
+        # (CRLF -> LF, bare CR -> '; ') adds no line break: the raw LFs count the lines.
+        if not self.first_lines:
+            line = 1
+            for start, end in self.bounds:
+                self.first_lines.append(line)
+                line += self.data[start:end].count(b"\n")
+                release_pages(self.data, start, end)
+
+    def chunk(self, index: int) -> str:
+        """Decoded text of chunk ``index``; :class:`Utf8Fallback` names the file line."""
+        start, end = self.bounds[index]
+        raw = self.data[start:end]
+        if BOM_BYTES in raw:
+            raw = raw.replace(BOM_BYTES, b"")
+        if b"\r" in raw:
+            raw = raw.replace(b"\r\n", b"\n")
+            if b"\r" in raw:
+                raw = raw.replace(b"\r", b"; " if self.has_lf else b"\n")
+        if self.encoding == "utf-8":
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise Utf8Fallback(self.first_lines[index] + raw[: err.start].count(b"\n")) from None
+        return raw.decode("cp1252", errors="replace")
+
+    def head(self, chars: int) -> str:
+        """The file's first ``chars`` characters (what format and dialect detection look
+        at), decoded from as many chunks as that takes."""
+        parts: list[str] = []
+        have = 0
+        for i in range(len(self.bounds)):
+            parts.append(self.chunk(i))
+            have += len(parts[-1])
+            if have >= chars:
+                break
+        return "".join(parts)[:chars]
+
+    def release(self, index: int) -> None:
+        """Let the OS drop chunk ``index``'s pages from memory once it is parsed, when the
+        file is memory-mapped (:func:`map_file`): they are re-read from the page cache if
+        needed again. A no-op for ``bytes``."""
+        release_pages(self.data, *self.bounds[index])
+
+    def __len__(self) -> int:
+        return len(self.bounds)
+
+    def __iter__(self) -> Iterator[tuple[str, int, bool]]:
+        last = len(self.bounds) - 1
+        for i in range(len(self.bounds)):
+            yield self.chunk(i), self.first_lines[i], i == last
+
+    def fall_back(self, line: int) -> None:
+        """Switch to cp1252 for the whole file and say so, as :func:`decode_bytes` does."""
+        self.encoding = "cp1252"
+        self.warnings.append(_fallback_warning(self.path, line))
+
+
+def release_pages(data: bytes | mmap.mmap, start: int, end: int) -> None:
+    """Drop the pages of ``data[start:end]`` from this process's memory when ``data`` is a
+    read-only file mapping (they are re-read from the page cache on the next access)."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        start -= start % mmap.PAGESIZE  # page-aligned; a shared edge page is simply re-read
+        if end > start:
+            data.madvise(mmap.MADV_DONTNEED, start, end - start)
+
+
+def map_file(path: str | Path) -> mmap.mmap:
+    """The file's bytes, memory-mapped read-only: streaming ingest reads a big export chunk by
+    chunk and releases each chunk's pages (:meth:`ChunkedText.release`), so the whole file is
+    never resident at once. Supports what ingest needs of ``bytes``: slicing, ``find``, ``len``
+    and the buffer protocol (hashing)."""
+    with open(path, "rb") as fh:
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def chunked_text(data: bytes | mmap.mmap, path: str | Path, marker: bytes, size: int) -> ChunkedText | None:
+    """:class:`ChunkedText` for ``data`` when it can stream: a UTF-8/cp1252 text file with LF
+    or CRLF line endings and at least two chunks. ``None`` means: use :func:`decode_bytes`."""
+    if len(data) < 2 * size:
+        return None
+    head = data[: 1 << 16]
+    if head.isspace():  # a big file of blanks: let the whole-file checks say so
+        return None
+    _check_text_bytes(head, path)
+    if head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+        return None
+    bounds = chunk_bounds(data, marker, size)
+    if len(bounds) < 2:
+        return None
+    if sum(end - start for start, end in bounds) != len(data) or any(
+            bounds[i][1] != bounds[i + 1][0] for i in range(len(bounds) - 1)):
+        raise AssertionError("chunk bounds do not partition the file")  # a bug here, never the user's
+    return ChunkedText(data=data, path=path, bounds=bounds, has_lf=has_lf_endings(data))

@@ -4,20 +4,35 @@ Pure: the caller reads the files and passes their bytes, so ingest is testable a
 owns all I/O. For each file: decode (reporting any encoding fallback), detect the format by
 content, parse, cross-check the record count against the file's own markers, assign stable
 ``record_id`` values, and stamp provenance (file, format, database, line) on every row.
+
+Big RIS files (``STREAM_MIN_BYTES`` and up; 100k-record exports are ~300 MB) stream: they
+are cut at record starts into ~``CHUNK_BYTES`` chunks that are decoded and parsed one at a
+time, and records are held column-wise, so peak memory stays well under what the whole
+decoded text alone would take. The output is identical to the whole-file path (tested in
+``tests/io/test_streaming_ingest.py``): same rows, line numbers, warnings and errors.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ParseResult, detect_format, get_reader
-from screening.io.text import decode_bytes
-from screening.records import make_table
+from screening.io import ris
+from screening.io.tagged import gc_paused
+from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
+from screening.records import table_from_columns
 from screening.stage import StageReport, StageResult
+
+# Files this big stream: decoded and parsed in chunks of about CHUNK_BYTES (see parse_source).
+STREAM_MIN_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {
@@ -32,7 +47,7 @@ class RawSource:
     """One export file as received."""
 
     name: str                 # file name as recorded in source_file (path relative to the project)
-    data: bytes
+    data: bytes               # or a read-only mmap of the file (ingest_paths, big files)
     database: str = ""        # config's label for the database searched
     format: str = ""          # reader name override; detected when empty
 
@@ -55,9 +70,10 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower() or "file"
 
 
-def parse_source(source: RawSource) -> tuple[ParseResult, str, list[str]]:
-    """Decode + detect + parse one file; raise InputError on any mismatch."""
-    decoded = decode_bytes(source.data, source.name)
+def _parse_whole(source: RawSource) -> tuple[ParseResult, str, list[str]]:
+    data = source.data if isinstance(source.data, bytes) else bytes(source.data)
+    decoded = decode_bytes(data, source.name)
+    del data
     reader = get_reader(source.format) if source.format else detect_format(decoded.text, source.name)
     try:
         result = reader.parse(decoded.text, source.name)
@@ -66,49 +82,164 @@ def parse_source(source: RawSource) -> tuple[ParseResult, str, list[str]]:
     except Exception as err:  # a reader crash is still the user's file problem to see
         raise InputError(f"could not parse as {reader.name}: {err}", path=source.name,
                          hint="the file may be truncated or not the format it looks like") from err
-    if not result.records:
-        raise InputError(f"no records found (read as {reader.name})", path=source.name, line=1,
+    return result, decoded.encoding, list(decoded.warnings)
+
+
+def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> ris.ColumnResult | None:
+    head = chunks.head(50000)  # what detect_format and the RIS dialect check see of a whole file
+    reader = get_reader("ris") if source.format else detect_format(head, source.name)
+    if reader.name != "ris":
+        return None
+    try:
+        return ris.parse_chunks(chunks, source.name, ris.detect_dialect(head), workers)
+    except (InputError, Utf8Fallback):
+        raise
+    except Exception as err:  # a reader crash is still the user's file problem to see
+        raise InputError(f"could not parse as ris: {err}", path=source.name,
+                         hint="the file may be truncated or not the format it looks like") from err
+
+
+def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris.ColumnResult, str, list[str]]:
+    """Streaming ingest for big RIS files, whole-file ingest for everything else."""
+    if source.format in ("", "ris") and len(source.data) >= STREAM_MIN_BYTES:
+        chunks = chunked_text(source.data, source.name, b"TY  -", CHUNK_BYTES)
+        if chunks is not None:
+            try:
+                result = _stream_ris(source, chunks, workers)
+            except Utf8Fallback as err:  # the whole file is decoded again, as cp1252
+                chunks.fall_back(err.line)
+                result = _stream_ris(source, chunks, workers)
+            if result is not None:
+                return result, chunks.encoding, list(chunks.warnings)
+    return _parse_whole(source)
+
+
+def _count(result: ParseResult | ris.ColumnResult) -> int:
+    return len(result) if isinstance(result, ris.ColumnResult) else len(result.records)
+
+
+def parse_source(source: RawSource, *,
+                 workers: int | None = 1) -> tuple[ParseResult | ris.ColumnResult, str, list[str]]:
+    """Decode + detect + parse one file; raise InputError on any mismatch.
+
+    RIS files of ``STREAM_MIN_BYTES`` or more are decoded and parsed chunk by chunk (see
+    :func:`screening.io.ris.parse_chunks`), with the same records, line numbers, warnings, encoding
+    fallback, count check and truncation check as the whole-file path.
+    """
+    result, encoding, decode_warnings = _parse(source, workers)
+    n = _count(result)
+    if not n:
+        raise InputError(f"no records found (read as {result.format})", path=source.name, line=1,
                          hint="check that this is a search export and not an empty result page")
-    if result.expected_count is not None and result.expected_count != len(result.records):
+    if result.expected_count is not None and result.expected_count != n:
         raise RecordCountMismatch(
-            f"parsed {len(result.records)} records but the file's own markers declare "
-            f"{result.expected_count} ({reader.name})",
+            f"parsed {n} records but the file's own markers declare "
+            f"{result.expected_count} ({result.format})",
             path=source.name,
             hint="the file may be truncated or malformed; re-export it, or report this file as a bug",
         )
-    return result, decoded.encoding, list(decoded.warnings) + list(result.warnings)
+    return result, encoding, decode_warnings + list(result.warnings)
 
 
-def ingest(sources: list[RawSource]) -> StageResult:
-    rows: list[dict] = []
+class _Columns:
+    """The records table being assembled, one list per column (no dict per record).
+
+    Columns appear in first-seen order, as :func:`screening.records.make_table` orders rows'
+    keys; a column a file lacks is ``None`` (missing) on that file's rows.
+    """
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {}
+        self.n = 0
+
+    def add(self, name: str, values: list[Any]) -> None:
+        col = self.columns.get(name)
+        if col is None:
+            col = self.columns[name] = [None] * self.n
+        col += values
+
+    def end_file(self, n: int) -> None:
+        self.n += n
+        for col in self.columns.values():
+            if len(col) < self.n:
+                col += [None] * (self.n - len(col))
+
+
+def _add_file(table: _Columns, result: ParseResult | ris.ColumnResult, source: RawSource, slug: str,
+              dialect_db: str) -> None:
+    """Append one file's records and their provenance columns."""
+    if isinstance(result, ris.ColumnResult):
+        n = len(result)
+        fields = result.columns
+        lines, dbs = result.lines, result.source_dbs
+    else:
+        records = result.records
+        n = len(records)
+        names = dict.fromkeys(k for rec in records for k in rec.fields)
+        fields = {name: [rec.fields.get(name) for rec in records] for name in names}
+        lines = [rec.line for rec in records]
+        dbs = [rec.source_db for rec in records]
+    for name, values in fields.items():
+        if name not in _PROVENANCE:
+            table.add(name, values)
+    ids = fields.get("record_id") or [None] * n
+    table.add("record_id", [v if v else f"{slug}-{i:05d}" for i, v in enumerate(ids, start=1)])
+    table.add("source_file", [source.name] * n)
+    table.add("source_format", [result.format] * n)
+    table.add("source_db", [source.database or db or dialect_db for db in dbs])
+    table.add("source_line", lines)
+    table.end_file(n)
+
+
+_PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
+
+
+def _sha256(data: bytes | mmap.mmap) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    step = 16 * 1024 * 1024
+    for start in range(0, len(data), step):
+        digest.update(data[start:start + step])
+        release_pages(data, start, start + step)
+    return digest
+
+
+def ingest(sources: list[RawSource], *, workers: int | None = 1) -> StageResult:
+    """Ingest export files into the records table.
+
+    ``workers``: processes that parse a big RIS file's chunks (1, the default: all in this
+    process; None: one per CPU, at most 2). The result never depends on it. Parallel parsing
+    is opt-in: on the shared 2-core benchmark machine pickling the parsed records back cost
+    more wall time than the second core saved (see benchmarks/results/ingest.md).
+    """
+    columns = _Columns()
     summaries: list[FileSummary] = []
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
-    for source in sources:
-        result, encoding, file_warnings = parse_source(source)
-        warnings += file_warnings
-        slug = _slug(source.name)
-        used_slugs[slug] = used_slugs.get(slug, 0) + 1
-        if used_slugs[slug] > 1:
-            slug = f"{slug}_{used_slugs[slug]}"
-        dialect_db = _DIALECT_DB.get(result.dialect, "")
-        for n, rec in enumerate(result.records, start=1):
-            row = dict(rec.fields)
-            row.setdefault("record_id", "")
-            if not row["record_id"]:
-                row["record_id"] = f"{slug}-{n:05d}"
-            row["source_file"] = source.name
-            row["source_format"] = result.format
-            row["source_db"] = source.database or rec.source_db or dialect_db
-            row["source_line"] = rec.line
-            rows.append(row)
-        summaries.append(FileSummary(
-            file=source.name, format=result.format, dialect=result.dialect,
-            database=source.database or dialect_db, records=len(result.records),
-            expected=result.expected_count, encoding=encoding,
-            sha256=hashlib.sha256(source.data).hexdigest(), warnings=tuple(file_warnings),
-        ))
-    table = make_table(rows)
+    digests: list[bytes] = []
+    # Ingest allocates millions of small objects that never form cycles; pausing the cyclic
+    # collector saves its repeated full passes over them (refcounting frees all as usual).
+    with gc_paused():
+        for source in sources:
+            result, encoding, file_warnings = parse_source(source, workers=workers)
+            warnings += file_warnings
+            slug = _slug(source.name)
+            used_slugs[slug] = used_slugs.get(slug, 0) + 1
+            if used_slugs[slug] > 1:
+                slug = f"{slug}_{used_slugs[slug]}"
+            dialect_db = _DIALECT_DB.get(result.dialect, "")
+            fmt, dialect, expected, n_records = result.format, result.dialect, result.expected_count, _count(result)
+            _add_file(columns, result, source, slug, dialect_db)
+            del result
+            digest = _sha256(source.data)
+            digests.append(digest.digest())
+            summaries.append(FileSummary(
+                file=source.name, format=fmt, dialect=dialect,
+                database=source.database or dialect_db, records=n_records,
+                expected=expected, encoding=encoding,
+                sha256=digest.hexdigest(), warnings=tuple(file_warnings),
+            ))
+        table = table_from_columns(columns.columns, columns.n)
+        del columns
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
         first = table.loc[dup, "record_id"].iloc[0]
@@ -125,7 +256,7 @@ def ingest(sources: list[RawSource]) -> StageResult:
         counts={"records_identified": len(table), "files": len(sources)},
         reasons={},
         parameters={"sources": [{"file": s.name, "database": s.database, "format": s.format} for s in sources]},
-        input_hash=hashlib.sha256(b"".join(hashlib.sha256(s.data).digest() for s in sources)).hexdigest(),
+        input_hash=hashlib.sha256(b"".join(digests)).hexdigest(),
         warnings=warnings,
         details={
             "files": [s.__dict__ | {"warnings": list(s.warnings)} for s in summaries],
@@ -135,14 +266,24 @@ def ingest(sources: list[RawSource]) -> StageResult:
     return StageResult(records=table, report=report)
 
 
-def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "") -> StageResult:
-    """Convenience for the CLI and tests: read files from disk, then :func:`ingest`."""
-    sources = []
-    for p in paths:
-        p = Path(p)
-        if not p.exists():
-            raise InputError("file not found", path=p, hint="check the path")
-        if p.is_dir():
-            raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
-        sources.append(RawSource(name=str(p), data=p.read_bytes(), database=database, format=format))
-    return ingest(sources)
+def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "",
+                 workers: int | None = 1) -> StageResult:
+    """Convenience for the CLI and tests: read files from disk, then :func:`ingest`.
+
+    Files of ``STREAM_MIN_BYTES`` or more are memory-mapped rather than read, so streaming
+    ingest never holds a whole big export in memory.
+    """
+    with ExitStack() as stack:
+        sources = []
+        for p in paths:
+            p = Path(p)
+            if not p.exists():
+                raise InputError("file not found", path=p, hint="check the path")
+            if p.is_dir():
+                raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
+            if p.stat().st_size >= STREAM_MIN_BYTES:
+                data: bytes | mmap.mmap = stack.enter_context(map_file(p))
+            else:
+                data = p.read_bytes()
+            sources.append(RawSource(name=str(p), data=data, database=database, format=format))  # type: ignore[arg-type]
+        return ingest(sources, workers=workers)

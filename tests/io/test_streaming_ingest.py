@@ -1,0 +1,206 @@
+"""Streaming (chunked) RIS ingest gives exactly what whole-file ingest gives.
+
+Big RIS files are cut at ``TY  -`` line starts, decoded and parsed chunk by chunk (optionally in
+forked worker processes). These tests force tiny chunks on the real RIS fixtures (BOMs at the
+start and mid-file, CRLF, bare CR inside WoS lines, Ovid/Cochrane headers between records)
+and compare every column, the report, the warnings and the errors with the whole-file path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import screening.stages.ingest as ingest_mod
+from screening.errors import InputError, RecordCountMismatch
+from screening.io import ris
+from screening.io.text import BOM_BYTES, chunk_bounds, chunked_text
+from screening.stages.ingest import RawSource, ingest, ingest_paths
+
+EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
+RIS_FILES = sorted(p for p in EXPORTS.glob("ris_*") if p.suffix in (".ris", ".txt"))
+
+
+def _concat() -> bytes:
+    """All real RIS fixtures back to back, bytes untouched (their BOMs end up mid-file)."""
+    parts = []
+    for p in RIS_FILES:
+        data = p.read_bytes()
+        parts.append(data if data.endswith(b"\n") else data + b"\n")
+    return b"".join(parts)
+
+
+def _whole(data: bytes, name: str = "all.ris") -> tuple[pd.DataFrame, object]:
+    old = ingest_mod.STREAM_MIN_BYTES
+    ingest_mod.STREAM_MIN_BYTES = 1 << 62
+    try:
+        res = ingest([RawSource(name=name, data=data)])
+    finally:
+        ingest_mod.STREAM_MIN_BYTES = old
+    return res.records, res.report
+
+
+def _streamed(data: bytes, chunk: int, workers: int = 1, name: str = "all.ris",
+              monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[pd.DataFrame, object]:
+    assert monkeypatch is not None
+    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", chunk)
+    res = ingest([RawSource(name=name, data=data)], workers=workers)
+    return res.records, res.report
+
+
+def _n_chunks(data: bytes, chunk: int) -> int:
+    return len(chunk_bounds(data, b"TY  -", chunk))
+
+
+def test_fixture_mix_has_what_the_edge_cases_need() -> None:
+    data = _concat()
+    assert data.find(BOM_BYTES, 1) > 0, "a BOM in the middle of the file"
+    assert b"\r\n" in data and b"\r" in data.replace(b"\r\n", b""), "CRLF and a bare CR"
+    assert len(RIS_FILES) >= 15
+
+
+@pytest.mark.parametrize("chunk", [1, 700, 4000, 20000])
+def test_streaming_equals_whole_file(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    want, want_report = _whole(data)
+    assert _n_chunks(data, chunk) > 2
+    got, got_report = _streamed(data, chunk, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert got_report == want_report
+    assert len(got) == want_report.counts["records_identified"] > 30
+
+
+def test_two_workers_equal_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    one, one_report = _streamed(data, 2000, workers=1, monkeypatch=monkeypatch)
+    two, two_report = _streamed(data, 2000, workers=2, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(one, two)
+    assert one_report == two_report
+
+
+@pytest.mark.parametrize("path", RIS_FILES, ids=lambda p: p.name)
+def test_each_real_export_streams_identically(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    want, want_report = _whole(data, path.name)
+    got, got_report = _streamed(data, 1, name=path.name, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert got_report == want_report
+
+
+def test_bounds_partition_at_record_starts() -> None:
+    data = _concat()
+    for size in (1, 333, 5000, len(data) // 3):
+        bounds = chunk_bounds(data, b"TY  -", size)
+        assert bounds[0][0] == 0 and bounds[-1][1] == len(data)
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        assert all(data[s:s + 5] == b"TY  -" for s, _ in bounds[1:])
+
+
+def test_record_starting_exactly_at_the_chunk_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    second = data.find(b"\nTY  -", data.find(b"TY  -") + 1)  # the '\n' ending the line before record 2
+    # size lands the search start exactly on that '\n', then one byte past it
+    at_edge = chunk_bounds(data, b"TY  -", second)
+    assert at_edge[0] == (0, second + 1)
+    past = chunk_bounds(data, b"TY  -", second + 1)
+    assert past[0][1] > second + 1
+    want, want_report = _whole(data)
+    for size in (second, second + 1):
+        got, got_report = _streamed(data, size, monkeypatch=monkeypatch)
+        pd.testing.assert_frame_equal(got, want)
+        assert got_report == want_report
+
+
+def test_line_numbers_are_file_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    got, _ = _streamed(data, 1, monkeypatch=monkeypatch)
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    for line in got["source_line"]:
+        assert lines[line - 1].replace(BOM_BYTES, b"").startswith(b"TY  -")
+
+
+def test_count_check_spans_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 'TY<tab>-' line: declared as a record by the file's markers, but no scanner reads it.
+    data = _concat()
+    cut = data.rfind(b"\nTY  -", 0, len(data) // 2) + 1
+    bad = data[:cut] + b"TY\t- JOUR\n" + data[cut:]
+    with pytest.raises(RecordCountMismatch) as whole_err:
+        _whole(bad)
+    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 500)
+    with pytest.raises(RecordCountMismatch) as stream_err:
+        ingest([RawSource(name="all.ris", data=bad)], workers=1)
+    assert str(stream_err.value) == str(whole_err.value)
+
+
+def test_truncated_last_chunk_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    last_er = data.rfind(b"\nER  -")
+    cut = data[:last_er + 1]  # the last record loses its ER line: a cut-off export
+    with pytest.raises(InputError, match="no ER line") as whole_err:
+        _whole(cut)
+    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 300)
+    for workers in (1, 2):
+        with pytest.raises(InputError, match="no ER line") as stream_err:
+            ingest([RawSource(name="all.ris", data=cut)], workers=workers)
+        assert stream_err.value.line == whole_err.value.line
+        assert str(stream_err.value) == str(whole_err.value)
+
+
+def test_missing_er_inside_the_file_is_a_warning_not_truncation(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    mid = data.find(b"\nER  -", len(data) // 2)
+    eol = data.find(b"\n", mid + 1)
+    bad = data[:mid + 1] + data[eol + 1:]  # drop one ER line in the middle
+    want, want_report = _whole(bad)
+    got, got_report = _streamed(bad, 300, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert any("no ER line before the next TY" in w for w in got_report.warnings)
+    assert got_report.warnings == want_report.warnings
+
+
+def test_cp1252_fallback_applies_to_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    # a Windows-1252 'é' (0xE9) in the title of a record near the end: chunks before it are
+    # valid UTF-8, but the whole file must be read as cp1252, as the whole-file path does
+    at = data.rfind(b"\nTI  - ") + len(b"\nTI  - ")
+    bad = data[:at] + b"Caf\xe9 " + data[at:]
+    want, want_report = _whole(bad)
+    assert want_report.details["files"][0]["encoding"] == "cp1252"
+    for workers in (1, 2):
+        got, got_report = _streamed(bad, 400, workers=workers, monkeypatch=monkeypatch)
+        pd.testing.assert_frame_equal(got, want)
+        assert got_report == want_report
+    assert any("Windows-1252" in w for w in got_report.warnings)
+
+
+def test_ingest_paths_maps_big_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.ris"
+    path.write_bytes(_concat())
+    want = ingest_paths([path]).records  # fixtures are small: whole-file path
+    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1000)
+    got = ingest_paths([path], workers=2).records
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_chunked_text_declines_what_cannot_stream() -> None:
+    data = _concat()
+    assert chunked_text(data, "x.ris", b"TY  -", len(data)) is None            # one chunk
+    assert chunked_text(b"\xff\xfe" + data, "x.ris", b"TY  -", 100) is None    # UTF-16
+    with pytest.raises(InputError, match="binary"):
+        chunked_text(b"\x00" * 5000 + data, "x.ris", b"TY  -", 100)
+
+
+def test_column_result_matches_parse() -> None:
+    text = (EXPORTS / "ris_scopus.ris").read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+    whole = ris.parse(text, "s.ris")
+    cols = ris.parse_chunk_columns(text, "s.ris", first_line=1, at_end=True, dialect=whole.dialect)
+    assert len(cols) == len(whole.records) == cols.expected_count
+    for i, rec in enumerate(whole.records):
+        assert {k: cols.columns[k][i] for k in ris.FIELD_NAMES} == rec.fields
+        assert cols.lines[i] == rec.line and cols.source_dbs[i] == rec.source_db
