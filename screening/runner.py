@@ -24,7 +24,8 @@ from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
-from screening.stages.ingest import RawSource, ingest
+from screening.io.text import map_file
+from screening.stages.ingest import STREAM_MIN_BYTES, RawSource, ingest
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ def read_sources(review: ReviewConfig) -> list[RawSource]:
             name = str(path.resolve().relative_to(review.root))
         except ValueError:
             name = str(path)
-        out.append(RawSource(name=name, data=path.read_bytes(), database=spec.database, format=spec.format))
+        # Big exports are memory-mapped so streaming ingest never holds the whole file.
+        data = map_file(path) if path.stat().st_size >= STREAM_MIN_BYTES else path.read_bytes()
+        out.append(RawSource(name=name, data=data, database=spec.database, format=spec.format))
     return out + searched
 
 

@@ -95,6 +95,8 @@ def register_stage(stage: Stage) -> Stage:
 
 
 def registered_stages() -> list[Stage]:
-    import screening.stages  # noqa: F401  (registers every stage)
+    # Imported here, not in screening/stages/__init__.py, so that `ingest` alone never pays
+    # for scikit-learn and friends.
+    from screening.stages import dedup, rank, rules  # noqa: F401  (each registers itself)
 
     return sorted(STAGES.values(), key=lambda s: s.order)
