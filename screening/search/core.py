@@ -98,6 +98,22 @@ class Database(Protocol):
     def page_ids(self, body: bytes) -> list[str]: ...
 
 
+class CursorPaged:
+    """Shared by the cursor-paged JSON APIs (OpenAlex ``cursor``, Europe PMC ``cursorMark``):
+    a page is fetched from the cursor saved after the previous one, and there is no server-side
+    session to refresh. Subclasses provide ``_page(client, base_url, query, limits, options,
+    cursor, offset) -> (Page, total)``."""
+
+    def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
+              options: SearchOptions) -> Page:
+        page, _ = self._page(client, base_url, entry.query, entry.limits, options,  # type: ignore[attr-defined]
+                             position.get("cursor") or "*", entry.records)
+        return page
+
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
+        return None
+
+
 @dataclass
 class SearchResult:
     entry: SearchEntry

@@ -12,7 +12,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import Begin, Page, SearchOptions
+from screening.search.core import Begin, CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
 from screening.search.log import SearchEntry
 
@@ -28,7 +28,7 @@ def effective_query(query: str, limits: dict[str, str]) -> str:
     return f"({query}) AND (FIRST_PDATE:[{lo} TO {hi}])"
 
 
-class EuropePMC:
+class EuropePMC(CursorPaged):
     key = "europepmc"
     name = "Europe PMC"
     interface = "Europe PMC RESTful API"
@@ -75,15 +75,6 @@ class EuropePMC:
         params = self._params(query, limits, options, "*")
         return Begin(total=total, state={}, params=params, first_page=page if page.records else None,
                      details={"effective_query": params["query"]})
-
-    def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
-              options: SearchOptions) -> Page:
-        page, _ = self._page(client, base_url, entry.query, entry.limits, options,
-                             position.get("cursor") or "*", entry.records)
-        return page
-
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
-        return None
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")

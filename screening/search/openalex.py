@@ -12,7 +12,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import Begin, Page, SearchOptions
+from screening.search.core import Begin, CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
 from screening.search.log import SearchEntry
 
@@ -20,7 +20,7 @@ DEFAULT_BATCH = 200
 MAX_BATCH = 200
 
 
-class OpenAlex:
+class OpenAlex(CursorPaged):
     key = "openalex"
     name = "OpenAlex"
     interface = "OpenAlex API"
@@ -80,15 +80,6 @@ class OpenAlex:
         page, total = self._page(client, base_url, query, limits, options, "*", 0)
         params = {k: v for k, v in self._params(query, limits, options, "*").items() if k != "api_key"}
         return Begin(total=total, state={}, params=params, first_page=page if page.records else None)
-
-    def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
-              options: SearchOptions) -> Page:
-        page, _ = self._page(client, base_url, entry.query, entry.limits, options,
-                             position.get("cursor") or "*", entry.records)
-        return page
-
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
-        return None
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")
