@@ -106,3 +106,13 @@ def test_atomic_write_leaves_old_file_and_no_temp_on_failure(tmp_path, monkeypat
         atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+
+
+def test_written_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "records.csv"
+        write_table(make_table(ROWS), out)
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
