@@ -64,6 +64,7 @@ class ScreeningConfig:
     )
     title_abstract_reasons: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
+    adjudicators: tuple[str, ...] = ()   # senior reviewers: never blinded, may adjudicate
     dual_fraction: float = 1.0
     seed: int = 1
 

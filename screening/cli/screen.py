@@ -28,10 +28,6 @@ REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or
 STAGE_HELP = "Screening stage: title_abstract or full_text."
 
 
-def _viewer(reviewer: Optional[str], as_adjudicator: bool) -> Viewer:
-    return Viewer(reviewer or None, as_adjudicator)
-
-
 def _cells(*values: Any) -> list[Text]:
     """Table cells as plain Text: record content may contain [brackets] rich would parse."""
     return [Text(str(v)) for v in values]
@@ -290,7 +286,7 @@ def conflicts_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per record and reviewer) for scripts."),
 ) -> None:
     """List records whose independent decisions disagree (maybe disagrees with everything)."""
-    df = api.list_conflicts(review, stage=stage, viewer=_viewer(reviewer, as_adjudicator))
+    df = api.list_conflicts(review, stage=stage, viewer=api.viewer_for(review, reviewer, as_adjudicator))
     if as_json:
         _print_json(df.to_dict(orient="records"))
         return
@@ -360,7 +356,7 @@ def agreement_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage and pair, for scripts."),
 ) -> None:
     """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
-    pairs = api.agreement(review, viewer=_viewer(reviewer, as_adjudicator))
+    pairs = api.agreement(review, viewer=api.viewer_for(review, reviewer, as_adjudicator))
     if as_json:
         _print_json([{"stage": p.stage, "reviewer_a": p.reviewer_a, "reviewer_b": p.reviewer_b,
                       "categories": list(p.categories), "counts": p.counts.to_numpy().tolist(),
@@ -392,7 +388,7 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage, for scripts."),
 ) -> None:
     """Where the review stands per stage: screened, remaining, conflicts open, per reviewer."""
-    stages = api.status(review, viewer=_viewer(reviewer, as_adjudicator))
+    stages = api.status(review, viewer=api.viewer_for(review, reviewer, as_adjudicator))
     if as_json:
         _print_json(stages)
         return
@@ -425,7 +421,7 @@ def log_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
 ) -> None:
     """The decision history, oldest first, as you are allowed to see it."""
-    viewer = _viewer(reviewer, as_adjudicator)
+    viewer = api.viewer_for(review, reviewer, as_adjudicator)
     df = api.history(review, viewer=viewer, reviewer=None if not as_adjudicator else reviewer, record_id=record)
     if as_json:
         _print_json(df.to_dict(orient="records"))

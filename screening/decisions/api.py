@@ -209,6 +209,14 @@ def assign(review: str | Path, reviewers: str | list[str], *, fraction: float = 
             "record_ids": [e.record_id for e in events]}
 
 
+def viewer_for(review: str | Path | ReviewConfig, reviewer: str | None, as_adjudicator: bool = False) -> Viewer:
+    """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
+    blinded) without needing ``--as-adjudicator``; everyone else sees only what blinding allows."""
+    config = review if isinstance(review, ReviewConfig) else load_review(review)
+    named = bool(reviewer) and reviewer in config.screening.adjudicators
+    return Viewer(reviewer or None, as_adjudicator or named)
+
+
 def list_conflicts(review: str | Path, *, stage: str = "title_abstract", viewer: Viewer = Viewer()) -> pd.DataFrame:
     """Open conflicts the viewer may see (long form: record_id, reviewer, decision, reason, note)."""
     rv = Review.load(review)

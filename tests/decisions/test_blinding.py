@@ -105,3 +105,16 @@ def test_adjudicate_walk_records_final_decisions(planted: Path, cli) -> None:
     assert (rows[-1]["reviewer"], rows[-1]["role"], rows[-1]["action"], rows[-1]["reason"]) == (
         "carol", "adjudicator", "exclude", "wrong outcome")
     assert "no open conflicts" in cli("conflicts", planted, "--as-adjudicator")[1]
+
+
+def test_reviewers_named_as_adjudicators_are_not_blinded(planted: Path, cli) -> None:
+    # carol sees nothing until the review names her an adjudicator in [screening]
+    assert cli("conflicts", planted, "--reviewer", "carol", "--json")[1].strip() == ""
+    text = planted.read_text(encoding="utf-8").replace("[screening]\n", '[screening]\nadjudicators = ["carol"]\n')
+    planted.write_text(text, encoding="utf-8")
+    rows = jsonl(cli("conflicts", planted, "--reviewer", "carol", "--json")[1])
+    assert {(r["record_id"], r["reviewer"], r["decision"]) for r in rows} == {("2", "alice", "include"), ("2", "bob", "exclude")}
+    # still blind for a reviewer the review does not name
+    assert cli("conflicts", planted, "--reviewer", "dave", "--json")[1].strip() == ""
+    assert "BOBSECRET" not in cli("log", planted, "--reviewer", "dave")[1]
+    assert "BOBSECRET" in cli("log", planted, "--reviewer", "carol")[1]
