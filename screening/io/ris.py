@@ -21,13 +21,12 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Iterable, Iterator
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.tagged import (
-    abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pick, pmcid_from,
+    abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pmcid_from,
     pmid_from, split_keywords, text_of,
 )
 from screening.io.text import ChunkedText, Utf8Fallback
@@ -63,6 +62,9 @@ def _count_ty(text: str) -> int:
     independently of the scanner. Candidate line starts are found with ``str.find`` and only
     those are checked with the regex (a multiline regex over a 300 MB export is ~8x slower)."""
     n = 1 if _TY_AT.match(text) else 0
+    clean = text.count("\nTY  -")
+    if text.count("\nTY") == clean:
+        return n + clean  # every candidate is a plain 'TY  -' line: no need to check them one by one
     find = text.find
     at = _TY_AT.match
     pos = find("\nTY")
@@ -84,6 +86,7 @@ def sniff(text: str) -> float:
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TAGS = frozenset(a + b for a in _UPPER for b in _UPPER + "0123456789")
+_HEADS = {tag + "  -": tag for tag in _TAGS}  # clean line start -> tag (see _scan)
 def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list[str], *,
                 at_end: bool = True) -> Iterator[tuple[int, dict[str, list[str]]]]:
     """General line scanner: any spacing, continuation lines, missing ER lines.
@@ -91,7 +94,7 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
     ``at_end``: the lines run to the end of the file, so an unfinished record means the
     export was cut off; otherwise another record follows and the open one is closed.
     """
-    tags_ok = _TAGS
+    heads = _HEADS.get
     slow = _TAG_LINE.match
     cur: dict[str, list[str]] | None = None
     start = 0
@@ -99,8 +102,7 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
     lineno = first_line - 1
     for line in lines:
         lineno += 1
-        if line[2:5] == "  -" and line[:2] in tags_ok:
-            tag = line[:2]
+        if (tag := heads(line[:5])) is not None:  # clean 'XX  - value'
             value = line[5:].strip()
         elif line[2:4] == " -" and (m := slow(line)) is not None:
             tag, value = m.group(1), (m.group(2) or "").strip()
@@ -157,46 +159,57 @@ def _scan(text: str, filename: str, warnings: list[str], *, first_line: int = 1,
         return
     find = text.find
     count = text.count
-    tags_ok = _TAGS
-    pos = 0            # where the next search starts
-    lineno = first_line  # line number at pos
+    heads = _HEADS.get
     ty = 0 if text.startswith("TY  -") else find("\nTY  -") + 1
+    lineno = first_line + count("\n", 0, ty)  # line number of ty
     while True:
-        lineno += count("\n", pos, ty)
         er = find("\nER  -", ty)
-        nxt = find("\nTY  -", ty + 5)
-        if er == -1 or (nxt != -1 and nxt < er):
-            # no ER before the next record (or at all): let the careful scanner decide
-            stop = nxt if nxt != -1 else len(text)
-            yield from _scan_lines(text[ty:stop].split("\n"), lineno, filename, warnings,
-                                   at_end=at_end and nxt == -1)
-            if nxt == -1:
-                return
-            pos, ty = ty, nxt + 1
-            continue
-        block = text[ty:er]
-        lines = block.split("\n")
-        # One pass: build the record while every line is a clean tag line; bail out otherwise.
-        rec: dict[str, list[str]] | None = {}
-        get = rec.get  # type: ignore[union-attr]
-        for ln in lines:
-            tag = ln[:2]
-            if ln[2:5] != "  -" or tag not in tags_ok:
-                rec = None
-                break
-            vals = get(tag)
-            if vals is None:
-                rec[tag] = [ln[5:].strip()]  # type: ignore[index]
+        if er != -1:
+            lines = text[ty:er].split("\n")
+            # One pass: build the record while every line is a clean tag line; bail out
+            # otherwise. ``heads`` maps every clean line start 'XX  -' to its tag: one slice
+            # and one lookup both check the line and name its tag.
+            rec: dict[str, list[str]] | None = {}
+            get = rec.get  # type: ignore[union-attr]
+            for ln in lines:
+                tag = heads(ln[:5])
+                if tag is None:
+                    rec = None
+                    break
+                vals = get(tag)
+                if vals is None:
+                    rec[tag] = [ln[5:].strip()]  # type: ignore[index]
+                else:
+                    vals.append(ln[5:].strip())
+            # A second 'TY  -' line before the ER means the record has no ER of its own
+            # (handled below); a clean record shows it as a repeated TY, others are searched.
+            if rec is not None:
+                inner_ty = len(rec["TY"]) > 1
             else:
-                vals.append(ln[5:].strip())
-        if rec is not None:
-            yield lineno, rec
-        else:
-            lines.append("ER  -")
-            yield from _scan_lines(lines, lineno, filename, warnings)
+                inner_ty = find("\nTY  -", ty + 5, er) != -1
+            if not inner_ty:
+                # no 'TY  -' line in [ty + 5, er), so the next one is the first after the ER
+                nxt = find("\nTY  -", er)
+                n_lines = len(lines)
+                if rec is not None:
+                    yield lineno, rec
+                else:
+                    lines.append("ER  -")
+                    yield from _scan_lines(lines, lineno, filename, warnings)
+                if nxt == -1:
+                    return
+                lineno += n_lines - 1 + count("\n", er, nxt + 1)
+                ty = nxt + 1
+                continue
+        # no ER before the next record (or at all): let the careful scanner decide
+        nxt = find("\nTY  -", ty + 5)
+        stop = nxt if nxt != -1 else len(text)
+        yield from _scan_lines(text[ty:stop].split("\n"), lineno, filename, warnings,
+                               at_end=at_end and nxt == -1)
         if nxt == -1:
             return
-        pos, ty = ty, nxt + 1
+        lineno += count("\n", ty, nxt + 1)
+        ty = nxt + 1
 
 
 def _first_record_tags(head: str) -> list[str]:
@@ -272,11 +285,44 @@ def _source_db(tags: dict[str, list[str]], dialect: str) -> str:
     return ""
 
 
+FIELD_NAMES: tuple[str, ...] = (
+    "title",
+    "abstract",
+    "authors",
+    "year",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "issn",
+    "isbn",
+    "keywords",
+    "language",
+    "publication_type",
+    "url",
+    "booktitle",
+    "publisher",
+    "source_record_id",
+)
+
+
 def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
+    """The canonical fields of one record, by name."""
+    return dict(zip(FIELD_NAMES, _field_values(tags, dialect, source_db)))
+
+
+def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tuple[Any, ...]:
+    """The canonical fields of one record, as a tuple in :data:`FIELD_NAMES` order (streaming
+    ingest keeps them column-wise, so no dict is built per record; see :func:`_fields`)."""
     get = tags.get
     ty = first(get("TY")).upper()
     title = text_of(get("TI") or get("T1") or get("CT"))
-    booktitle = fast_clean(pick(tags, "BT"))
+    bt = get("BT")
+    booktitle = fast_clean(first(bt)) if bt else ""
     t2 = fast_clean(first(get("T2")))
     if ty in _BOOK_TYPES and t2:
         booktitle = booktitle or t2
@@ -307,7 +353,11 @@ def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
     issn, isbn = issn_isbn(get("SN"))
     isbn = isbn or first(get("BN"))
 
-    doi = doi_from(get("DO"), get("DI"), get("UR"), get("L2"), get("L1"), get("M3"), get("N1"), get("LK"))
+    # doi_from takes the first DOI in candidate order, so trying DO alone first is the same
+    do = get("DO")
+    doi = doi_from(do) if do else ""
+    if not doi:
+        doi = doi_from(get("DI"), get("UR"), get("L2"), get("L1"), get("M3"), get("N1"), get("LK"))
     url = ""
     for tag in ("UR", "L2", "L1", "LK"):
         for u in get(tag) or ():
@@ -318,7 +368,9 @@ def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
         if url:
             break
 
-    pmid = pmid_from(get("U1"), get("C3"), get("U2"), get("N1"))
+    u1 = get("U1")
+    n1 = get("N1")
+    pmid = pmid_from(u1, get("C3"), get("U2"), n1)
     an = first(get("AN"))
     rid = first(get("ID"))
     if not pmid:
@@ -330,7 +382,7 @@ def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
         elif dialect == "embase":
             c5 = first(get("C5"))
             pmid = c5 if c5.isdigit() else ""
-    pmcid = pmcid_from(get("U1"), get("C2"), get("N1"))
+    pmcid = pmcid_from(u1, get("C2"), n1)
 
     record_id = an or rid or first(get("U2"))
     if ";" in record_id:  # ProQuest 'AN - 2214991469; 51887'
@@ -344,33 +396,34 @@ def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
 
     year = None
     for tag in ("PY", "Y1", "DA"):
-        year = parse_year(first(get(tag)))
+        values = get(tag)
+        year = parse_year(first(values)) if values else None  # parse_year('') is None
         if year:
             break
 
-    return {
-        "title": title,
-        "abstract": abstract_of(get("AB") or get("N2")),
-        "authors": authors,
-        "year": year,
-        "journal": journal,
-        "journal_abbrev": abbrev,
-        "volume": first(get("VL")),
-        "issue": first(get("IS")) or first(get("CP")),
-        "pages": pages_from(first(get("SP")), first(get("EP"))),
-        "doi": doi,
-        "pmid": pmid,
-        "pmcid": pmcid,
-        "issn": issn,
-        "isbn": isbn,
-        "keywords": split_keywords(get("KW")),
-        "language": first(get("LA")),
-        "publication_type": [ty] if ty else [],
-        "url": url,
-        "booktitle": booktitle,
-        "publisher": fast_clean(first(get("PB"))),
-        "source_record_id": record_id,
-    }
+    return (  # in FIELD_NAMES order
+        title,
+        abstract_of(get("AB") or get("N2")),
+        authors,
+        year,
+        journal,
+        abbrev,
+        first(get("VL")),
+        first(get("IS")) or first(get("CP")),
+        pages_from(first(get("SP")), first(get("EP"))),
+        doi,
+        pmid,
+        pmcid,
+        issn,
+        isbn,
+        split_keywords(get("KW")),
+        first(get("LA")),
+        [ty] if ty else [],
+        url,
+        booktitle,
+        fast_clean(first(get("PB"))),
+        record_id,
+    )
 
 
 def parse(text: str, filename: str) -> ParseResult:
@@ -426,7 +479,6 @@ class ColumnResult:
         return len(self.lines)
 
 
-FIELD_NAMES: tuple[str, ...] = tuple(_fields({"TY": ["JOUR"]}, "", ""))
 
 
 def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:
@@ -435,11 +487,10 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
     rows: list[tuple[Any, ...]] = []
     lines: list[int] = []
     dbs: list[str] = []
-    values = itemgetter(*FIELD_NAMES)
     with gc_paused():
         for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
             db = _source_db(tags, dialect)
-            rows.append(values(_fields(tags, dialect, db)))
+            rows.append(_field_values(tags, dialect, db))
             lines.append(line)
             dbs.append(db)
         columns = {name: list(col) for name, col in zip(FIELD_NAMES, zip(*rows))} if rows else {
