@@ -35,7 +35,8 @@ def clean_text(value: str | None) -> str:
         if stripped == text:
             break
         text = stripped
-    return _WS_RE.sub(" ", text).strip()
+    # str.split() folds exactly the characters \s matches, and is several times faster.
+    return " ".join(text.split())
 
 
 def normalize_doi(value: str | None) -> str:

@@ -9,13 +9,12 @@ tag holds what, and every reader repairs them the same way.
 from __future__ import annotations
 
 import gc
-import html
 import re
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from screening.errors import InputError
-from screening.normalize import _TAG_RE, normalize_author, normalize_doi, normalize_issn, normalize_pages
+from screening.normalize import _TAG_RE, clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages
 
 # 'Breckenridge A, Grobbee DE' (Ovid CENTRAL A1): every comma-part is 'Family INITIALS'.
 _FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? [A-Z]{1,4}$")
@@ -31,39 +30,21 @@ _ENTITY_START = re.compile(r"&[#A-Za-z]")
 _NAME_STOP = {"et al", "anon", "anonymous"}
 
 
-def _clean_markup(value: str) -> str:
-    """:func:`screening.normalize.clean_text` (same steps, same result), folding whitespace
-    with ``str.split`` instead of its ``\\s+`` substitution: ``\\s`` and ``str.isspace`` are
-    the same character set, and the regex fold was most of clean_text's cost on abstracts."""
-    text = value
-    while "&" in text:  # double/triple-escaped exports: unescape to a fixpoint
-        unescaped = html.unescape(text)
-        if unescaped == text:
-            break
-        text = unescaped
-    while "<" in text:  # removing '<>' can reveal an outer tag: strip to a fixpoint
-        stripped = _TAG_RE.sub(" ", text)
-        if stripped == text:
-            break
-        text = stripped
-    return " ".join(text.split())
-
-
 def fast_clean(value: str) -> str:
     """:func:`screening.normalize.clean_text`, without its regexes when there is no markup.
 
     ``str.split()`` folds the same Unicode whitespace as ``\\s+``, so the result is identical;
-    text with entities or HTML tags still goes through clean_text's steps (:func:`_clean_markup`). Ingest calls
+    text with entities or HTML tags goes through clean_text itself. Ingest calls
     this ~20 times per record, which made the regex version the top cost of large imports.
     """
     if not value:
         return ""
     if "&" in value and _ENTITY_START.search(value):
-        return _clean_markup(value)
+        return clean_text(value)
     if "<" in value and ">" in value and _TAG_RE.search(value):
         # Only a real tag makes clean_text differ from the fold below ('p < 0.05 and > 2' is
         # left as it is by clean_text's tag pass).
-        return _clean_markup(value)
+        return clean_text(value)
     if value.isascii():
         # The ASCII whitespace characters other than the space; str.find is a memchr per
         # character here, several times faster than str.isprintable on long abstracts.
