@@ -10,12 +10,11 @@ is ``len(resultList.result)``, counted from the decoded JSON.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.io.openalex_json import result_lines
+from screening.io.openalex_json import load_page, result_lines
 from screening.normalize import (
     clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages, parse_year, split_authors,
 )
@@ -88,11 +87,7 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str, filename: str) -> ParseResult:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON: {err.msg}", path=filename, line=err.lineno,
-                         hint="the saved Europe PMC page is damaged; re-run the search") from None
+    data = load_page(text, filename, "Europe PMC")
     results = _list(data, "resultList", "result")
     if not isinstance(data, dict) or not isinstance(data.get("resultList"), dict):
         raise InputError("no 'resultList': not a Europe PMC search page", path=filename, line=1)

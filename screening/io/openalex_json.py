@@ -132,12 +132,17 @@ def sniff(text: str) -> float:
     return 0.0
 
 
-def parse(text: str, filename: str) -> ParseResult:
+def load_page(text: str, filename: str, service: str) -> Any:
+    """A saved API page as JSON; a damaged page is an InputError naming the line."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"not valid JSON: {err.msg}", path=filename, line=err.lineno,
-                         hint="the saved OpenAlex page is damaged; re-run the search") from None
+                         hint=f"the saved {service} page is damaged; re-run the search") from None
+
+
+def parse(text: str, filename: str) -> ParseResult:
+    data = load_page(text, filename, "OpenAlex")
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
         raise InputError("no 'results' list: not an OpenAlex /works page", path=filename, line=1)
