@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from screening.cli._app import command, console
-from screening.ml.registry import DEFAULT_SPEC
+from screening.ml import DEFAULT_SPEC
 
 
 @command("simulate")

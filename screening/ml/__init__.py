@@ -12,3 +12,7 @@ The package is split the way ASReview splits its models, one concept per module:
 * :mod:`metrics`     – WSS, RRF, ATD, loss (ASReview's definitions);
 * :mod:`stopping`    – when to stop: a statistical rule with a recall guarantee + heuristics.
 """
+
+# The default model spec. Kept here, free of scikit-learn imports, so the CLI can show it in
+# --help without loading the ML stack for every command.
+DEFAULT_SPEC = "tfidf+svm+balanced+max"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from screening.errors import ConfigError
+from screening.ml import DEFAULT_SPEC
 from screening.ml.balance import BALANCERS
 from screening.ml.classifiers import CLASSIFIERS
 from screening.ml.features import FEATURES
@@ -22,7 +23,6 @@ KINDS: tuple[str, ...] = ("features", "classifier", "balance", "query")
 REGISTRY: dict[str, dict[str, type]] = {
     "features": FEATURES, "classifier": CLASSIFIERS, "balance": BALANCERS, "query": QUERIES,
 }
-DEFAULT_SPEC = "tfidf+svm+balanced+max"
 
 _PART = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*(?:\((.*)\))?\s*$")
 
