@@ -6,6 +6,10 @@ generic title). Here links are applied strongest first, and two groups are only 
 member of one *contradicts* any member of the other (different DOI, PMID, title numbers or
 publication kind, years two or more apart, a pair a person marked distinct, or two records of
 an earlier search). A refused link simply leaves the record in its own group.
+
+One contradiction is bridged: a letter and the reply to it (different publication kinds) may
+share a group when the group holds Embase's '(multiple letters)' record that covers both, because
+that one record is both of them (:func:`screening.dedup.compare.covers`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from screening.dedup.compare import covers
 from screening.dedup.normalise import Keys
 
 _RULE_PRIORITY = {"manual": 0, "doi": 1, "pmid": 1, "doi-version": 2}
@@ -45,6 +50,12 @@ def contradicts(a: Keys, b: Keys) -> bool:
     return False
 
 
+def _bridged(keys: Sequence[Keys], containers: list[int], x: int, y: int) -> bool:
+    """x and y are each the same item as one combined-letters record of the joined group."""
+    return any((z == x or covers(keys[z], keys[x])) and (z == y or covers(keys[z], keys[y]))
+               for z in containers)
+
+
 def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
                  cannot_link: set[tuple[int, int]], old: np.ndarray) -> np.ndarray:
     """``root[i]`` is a representative row of i's group (i itself when alone)."""
@@ -67,11 +78,13 @@ def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable
         if len(mi) + len(mj) > MAX_GROUP:
             continue
         ok = True
+        containers = [z for z in mi + mj if keys[z].combined]
         for x in mi:
             for y in mj:
                 pair = (x, y) if x < y else (y, x)
                 if pair in cannot_link or (old[x] and old[y]) or (
-                        link.rule != "manual" and contradicts(keys[x], keys[y])):
+                        link.rule != "manual" and contradicts(keys[x], keys[y])
+                        and not _bridged(keys, containers, x, y)):
                     ok = False
                     break
             if not ok:

@@ -105,8 +105,43 @@ def dois_conflict(a: Keys, b: Keys) -> bool:
     return a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]
 
 
+def covers(container: Keys, item: Keys) -> bool:
+    """``container`` is Embase's '(multiple letters)' record of a letter printed together with the
+    replies to it, and ``item`` is one of those letters or replies as another database indexes it:
+    same journal, volume and year; the item's pages inside the container's range; its title the
+    container's (a trailing 'Reply' aside); every one of its authors among the container's."""
+    if not container.combined or item.combined:
+        return False
+    if not (container.year and container.year == item.year and container.volume
+            and container.volume == item.volume and container.first_page and item.first_page):
+        return False
+    if container.issue and item.issue and container.issue != item.issue:
+        return False
+    if container.journal and item.journal and not journals_compatible(container.journal, item.journal):
+        return False
+    if dois_conflict(container, item) or (container.pmid and item.pmid and container.pmid != item.pmid):
+        return False
+    (c1, c2), (i1, i2) = _span(container), _span(item)
+    if not (c1 <= i1 and i2 <= c2 and c2 > c1):
+        return False
+    shorter, longer = sorted((container.title, item.title), key=len)
+    if len(shorter) < 20 or fuzz.partial_ratio(shorter, longer) < 95:
+        return False
+    if not item.families or not container.families:
+        return False
+    hits = sum(1 for f in item.families if f in container.families
+               or any(fuzz.ratio(f, g) >= 85 for g in container.families))
+    return hits == len(item.families)
+
+
 def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
     """Classify one candidate pair. Symmetric: ``compare(a, b) == compare(b, a)``."""
+    if a.combined != b.combined and (covers(a, b) or covers(b, a)):
+        # the combined record *is* this letter (or reply) too, so the two are one item; a letter
+        # and its reply end up in one group only through such a record (see cluster.py)
+        return Verdict(DUPLICATE, 0.95, "combined-letters",
+                       "Embase '(multiple letters)' record covering this item: pages inside its range, "
+                       "authors among its authors")
     same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
                      and a.year and a.year == b.year)
     if a.kinds != b.kinds and not same_item:

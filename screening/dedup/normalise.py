@@ -58,6 +58,7 @@ class Keys:
     doi_version: int           # Cochrane .pubN (1 for the first version), 0 when not Cochrane
     pmid: str
     translated: bool = False   # the title is a bracketed translation ('[Etude ...]', MEDLINE style)
+    combined: bool = False     # Embase's '(multiple letters)' record: a letter and its replies in one
     alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
 
 
@@ -157,6 +158,9 @@ _CORPORATE = re.compile(r"(?i)\b(group|study|trial|collaborat\w*|consortium|inve
                         r"society|association|network|working|task force|inc|ltd|pharmaceuticals?)\b")
 _YEARISH = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 _BRACKETS = re.compile(r"\[[^\[\]]*\]")
+# Embase indexes a letter printed with the replies to it as one record titled
+# '<letter title> (multiple letters)' whose pages span all of them.
+_COMBINED_LETTERS = re.compile(r"(?i)\s*\(multiple letters\)")
 _OPEN_ANNOTATION = re.compile(r"(?i)\[\s*(errat|comment|retract|update|republish|summary|corrected|see |expression of)")
 _PAGE_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
@@ -225,6 +229,9 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
                 issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "") -> Keys:
     """Build the matching keys of one record from its canonical fields."""
     annotated = strip_annotations(str(title or ""))
+    combined = bool(_COMBINED_LETTERS.search(annotated))
+    if combined:
+        annotated = _COMBINED_LETTERS.sub("", annotated)
     raw_title = strip_citation_suffix(annotated)
     t = normalize_title(raw_title)
     tokens = t.split()
@@ -255,7 +262,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         journal=jr, volume=_digits(str(volume or "")), issue=_digits(str(issue or "")),
         first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
-        alt_families=alt_families(names),
+        alt_families=alt_families(names), combined=combined,
     )
 
 

@@ -102,3 +102,34 @@ def test_author_forms_are_equivalent():
     b = record_keys("A title long enough", ["Smith J", "Jones AB"], 2001, "", "", "", "", "", "", "")
     c = record_keys("A title long enough", ["Smith J.Jones A. B."], 2001, "", "", "", "", "", "", "")
     assert a.families == b.families == c.families == ("smith", "jones")
+
+
+def test_combined_letters_record_groups_a_letter_with_its_reply(pairs_table):
+    """Embase indexes a letter and the reply printed after it as one '(multiple letters)' record.
+    That record is both items, so all three end in one group; without it the letter and the
+    reply stay apart (different publication kinds)."""
+    from screening.dedup.api import deduplicate
+    from screening.dedup.labelled import groups_from_table
+
+    rows = pairs_table[pairs_table["source_set"] == "rathbone2015_haematology"].drop_duplicates("record_id")
+    ids = {"id_0000008", "id_0000009", "id_0000039"}
+    trio = rows[rows["record_id"].isin(ids)].reset_index(drop=True)
+    assert len(trio) == 3
+    groups = [sorted(g) for g in groups_from_table(deduplicate(trio).table)]
+    assert groups == [sorted(ids)]
+    pair = trio[trio["record_id"] != "id_0000008"].reset_index(drop=True)
+    assert groups_from_table(deduplicate(pair).table) == []
+
+
+def test_combined_letters_needs_the_pages_inside_its_range(pairs_table):
+    from dataclasses import replace
+
+    keys = dict(zip(pairs_table["record_id"], keys_for_table(pairs_table)))
+    combined, reply = keys["id_0000008"], keys["id_0000039"]
+    assert combined.combined and not reply.combined
+    assert compare(combined, reply).rule == "combined-letters"
+    assert compare(reply, combined).rule == "combined-letters"
+    outside = replace(reply, first_page="946", last_page="", pages="946")
+    assert compare(combined, outside).outcome == DISTINCT
+    stranger = replace(reply, families=("smith",) + reply.families[1:])
+    assert compare(combined, stranger).outcome == DISTINCT
