@@ -60,7 +60,7 @@ PHASES = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 import screening.stages.ingest as ing
-from screening.io import ris
+from screening.io import ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import chunked_text, map_file
 from screening.records import table_from_columns
@@ -74,12 +74,12 @@ with gc_paused():
     dialect = ris.detect_dialect(chunks.head(50000))
     c1 = time.process_time()
     decode = parse = 0.0
-    out = ris.ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
+    out = ris_stream.ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
     for i in range(len(chunks)):
         a = time.process_time()
         text = chunks.chunk(i)
         b = time.process_time()
-        part = ris.parse_chunk_columns(text, sys.argv[1], first_line=chunks.first_lines[i],
+        part = ris_stream.parse_chunk_columns(text, sys.argv[1], first_line=chunks.first_lines[i],
                                        at_end=i == len(chunks) - 1, dialect=dialect)
         chunks.release(i)
         del text

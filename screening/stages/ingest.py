@@ -24,7 +24,7 @@ from typing import Any
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ParseResult, detect_format, get_reader
-from screening.io import ris
+from screening.io import ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
 from screening.records import table_from_columns
@@ -85,13 +85,13 @@ def _parse_whole(source: RawSource) -> tuple[ParseResult, str, list[str]]:
     return result, decoded.encoding, list(decoded.warnings)
 
 
-def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> ris.ColumnResult | None:
+def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> ris_stream.ColumnResult | None:
     head = chunks.head(50000)  # what detect_format and the RIS dialect check see of a whole file
     reader = get_reader("ris") if source.format else detect_format(head, source.name)
     if reader.name != "ris":
         return None
     try:
-        return ris.parse_chunks(chunks, source.name, ris.detect_dialect(head), workers)
+        return ris_stream.parse_chunks(chunks, source.name, ris.detect_dialect(head), workers)
     except (InputError, Utf8Fallback):
         raise
     except Exception as err:  # a reader crash is still the user's file problem to see
@@ -99,7 +99,7 @@ def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> 
                          hint="the file may be truncated or not the format it looks like") from err
 
 
-def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris.ColumnResult, str, list[str]]:
+def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
     """Streaming ingest for big RIS files, whole-file ingest for everything else."""
     if source.format in ("", "ris") and len(source.data) >= STREAM_MIN_BYTES:
         chunks = chunked_text(source.data, source.name, b"TY  -", CHUNK_BYTES)
@@ -114,16 +114,16 @@ def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris.Co
     return _parse_whole(source)
 
 
-def _count(result: ParseResult | ris.ColumnResult) -> int:
-    return len(result) if isinstance(result, ris.ColumnResult) else len(result.records)
+def _count(result: ParseResult | ris_stream.ColumnResult) -> int:
+    return len(result) if isinstance(result, ris_stream.ColumnResult) else len(result.records)
 
 
 def parse_source(source: RawSource, *,
-                 workers: int | None = 1) -> tuple[ParseResult | ris.ColumnResult, str, list[str]]:
+                 workers: int | None = 1) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
     """Decode + detect + parse one file; raise InputError on any mismatch.
 
     RIS files of ``STREAM_MIN_BYTES`` or more are decoded and parsed chunk by chunk (see
-    :func:`screening.io.ris.parse_chunks`), with the same records, line numbers, warnings, encoding
+    :func:`screening.io.ris_stream.parse_chunks`), with the same records, line numbers, warnings, encoding
     fallback, count check and truncation check as the whole-file path.
     """
     result, encoding, decode_warnings = _parse(source, workers)
@@ -165,10 +165,10 @@ class _Columns:
                 col += [None] * (self.n - len(col))
 
 
-def _add_file(table: _Columns, result: ParseResult | ris.ColumnResult, source: RawSource, slug: str,
+def _add_file(table: _Columns, result: ParseResult | ris_stream.ColumnResult, source: RawSource, slug: str,
               dialect_db: str) -> None:
     """Append one file's records and their provenance columns."""
-    if isinstance(result, ris.ColumnResult):
+    if isinstance(result, ris_stream.ColumnResult):
         n = len(result)
         fields = result.columns
         lines, dbs = result.lines, result.source_dbs

@@ -15,7 +15,7 @@ import pytest
 
 import screening.stages.ingest as ingest_mod
 from screening.errors import InputError, RecordCountMismatch
-from screening.io import ris
+from screening.io import ris, ris_stream
 from screening.io.text import BOM_BYTES, chunk_bounds, chunked_text
 from screening.stages.ingest import RawSource, ingest, ingest_paths
 
@@ -199,7 +199,7 @@ def test_chunked_text_declines_what_cannot_stream() -> None:
 def test_column_result_matches_parse() -> None:
     text = (EXPORTS / "ris_scopus.ris").read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
     whole = ris.parse(text, "s.ris")
-    cols = ris.parse_chunk_columns(text, "s.ris", first_line=1, at_end=True, dialect=whole.dialect)
+    cols = ris_stream.parse_chunk_columns(text, "s.ris", first_line=1, at_end=True, dialect=whole.dialect)
     assert len(cols) == len(whole.records) == cols.expected_count
     for i, rec in enumerate(whole.records):
         assert {k: cols.columns[k][i] for k in ris.FIELD_NAMES} == rec.fields
