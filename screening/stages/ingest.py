@@ -119,7 +119,7 @@ def _count(result: ParseResult | ris_stream.ColumnResult) -> int:
 
 
 def parse_source(source: RawSource, *,
-                 workers: int | None = 1) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
+                 workers: int | None = None) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
     """Decode + detect + parse one file; raise InputError on any mismatch.
 
     RIS files of ``STREAM_MIN_BYTES`` or more are decoded and parsed chunk by chunk (see
@@ -203,13 +203,14 @@ def _sha256(data: bytes | mmap.mmap) -> hashlib._Hash:
     return digest
 
 
-def ingest(sources: list[RawSource], *, workers: int | None = 1) -> StageResult:
+def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResult:
     """Ingest export files into the records table.
 
-    ``workers``: processes that parse a big RIS file's chunks (1, the default: all in this
-    process; None: one per CPU, at most 2). The result never depends on it. Parallel parsing
-    is opt-in: on the shared 2-core benchmark machine pickling the parsed records back cost
-    more wall time than the second core saved (see benchmarks/results/ingest.md).
+    ``workers``: processes that parse a big RIS file's chunks (None, the default: one per
+    usable CPU, at most 2; 1: all in this process). The result never depends on it. With two
+    free cores, two workers parse a 100k-record file 1.6x faster by wall time than one process
+    (see benchmarks/results/ingest.md); on a machine whose other core is busy they gain
+    nothing and cost ~10% more CPU for pickling the parsed columns back.
     """
     columns = _Columns()
     summaries: list[FileSummary] = []
@@ -267,7 +268,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = 1) -> StageResult:
 
 
 def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "",
-                 workers: int | None = 1) -> StageResult:
+                 workers: int | None = None) -> StageResult:
     """Convenience for the CLI and tests: read files from disk, then :func:`ingest`.
 
     Files of ``STREAM_MIN_BYTES`` or more are memory-mapped rather than read, so streaming
