@@ -509,7 +509,7 @@ def main() -> None:
     sections = [f"# Ranking benchmark\n\nRun {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC on "
                 f"{platform.node()} ({os.cpu_count()} cores, shared), Python {platform.python_version()}; "
                 f"command: `nice -n 10 .venv/bin/python benchmarks/bench_rank.py --parts {args.parts} "
-                f"--tools {args.tools}{' --fresh-speed' if args.fresh_speed else ''}`. Every (tool, dataset, seed) result is cached in "
+                f"--tools {args.tools}{' --fresh-speed' if args.fresh_speed else ''}{' --cached-only' if args.cached_only else ''}`. Every (tool, dataset, seed) result is cached in "
                 "`benchmarks/.cache/rank/` and reused, so the quality figures below were "
                 "measured by resumable (partly parallel, niced) runs of this same script and assembled "
                 f"by this invocation: ours for ranker revision `{RANKER_REVISION}` (see `RANKER_REVISION` "
