@@ -322,26 +322,36 @@ def adjudicate_cmd(
         console.print(f"no open conflicts at {stage}")
         return
     reasons = api.Review.load(review).reasons(stage)
-    for rid, group in df.groupby("record_id", sort=False):
-        console.print(_conflict_table(group, f"record {rid}"))
-        key = typer.prompt("[i]nclude / [e]xclude / [s]kip / [q]uit", default="s").strip().lower()[:1]
-        if key == "q":
-            break
-        if key not in ("i", "e"):
-            continue
-        why = ""
-        while key == "e":
-            for i, r in enumerate(reasons, 1):
-                console.print(f"  {i} {r}", markup=False)
-            required = stage == "full_text"
-            pick = typer.prompt("reason number" + ("" if required else " (Enter for none)"), default="").strip()
-            why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
-            if why or not required:
+    required = stage == "full_text"
+    with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
+        for rid, group in df.groupby("record_id", sort=False):
+            console.print(_conflict_table(group, f"record {rid}"))
+            key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+            if key == "q":
                 break
-            console.print("a reason is required for full-text exclusions")
-        res = api.adjudicate(review, reviewer=reviewer, record_id=str(rid),
-                             decision="include" if key == "i" else "exclude", stage=stage, reason=why)
-        console.print(f"{res.event.action} {rid} — final", markup=False)
+            if key not in ("i", "e"):
+                continue
+            why = ""
+            while key == "e":
+                for i, r in enumerate(reasons, 1):
+                    console.print(f"  {i} {r}", markup=False)
+                pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
+                why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
+                if why or not required:
+                    break
+                console.print("a reason is required for full-text exclusions")
+            res = api.adjudicate(review, reviewer=reviewer, record_id=str(rid),
+                                 decision="include" if key == "i" else "exclude", stage=stage, reason=why)
+            console.print(f"{res.event.action} {rid} — final", markup=False)
+
+
+def _ask_key(prompt: str) -> str:
+    """One key (lower case) after ``prompt``, echoed so the walk stays readable; Enter = skip."""
+    console.print(prompt, end="", markup=False, highlight=False)
+    console.file.flush()
+    key = _read_key().lower()
+    console.print(key if key.strip() else "s", markup=False, highlight=False)
+    return key
 
 
 # ---------------------------------------------------------------------------------------------

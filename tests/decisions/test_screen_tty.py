@@ -128,3 +128,29 @@ def test_line_input_fallback_without_a_tty(review: Path, db: Path) -> None:
     e = load_entries(db)
     assert [(r.record_id, r.action, r.reason) for r in e.itertuples()] == [
         ("2", "include", ""), ("1", "exclude", "wrong population")]
+
+
+def test_adjudicate_walk_takes_single_keys(review: Path, db: Path) -> None:
+    """On a terminal the adjudicator answers with one key, as in `screen`; the reason is a line."""
+    api.assign(review, "alice,bob")
+    for rid in ("1", "2"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+        api.record_decision(review, reviewer="bob", record_id=rid, action="exclude", reason="wrong outcome")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "LINES": "60", "TERM": "xterm-256color"}
+    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", "adjudicate",
+                                           str(review), "--reviewer", "carol"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
+    child.expect(r"\[q\]uit: ")
+    child.send("e")                                # no Enter: one key decides
+    child.expect("reason number")
+    child.sendline("3")
+    child.expect("exclude 1 — final")
+    child.expect(r"\[q\]uit: ")
+    child.send("i")
+    child.expect("include 2 — final")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    e = load_entries(db)
+    finals = [(r.record_id, r.action, r.role) for r in e.itertuples() if r.reviewer == "carol"]
+    assert finals == [("1", "exclude", "adjudicator"), ("2", "include", "adjudicator")]
