@@ -274,7 +274,7 @@ def main() -> None:
             "What changed (issue #2): the file is never whole in memory (memory-mapped, decoded and parsed one ~4 MB "
             "chunk at a time, each chunk's pages released after use); records are kept column-wise (no dict per "
             "record, no second copy of the rows for the table); the cyclic garbage collector is paused for the whole "
-            "ingest; each file is hashed once. Every check is kept: record-count cross-check (per chunk, summed; the "
+            "ingest; each file is hashed once, in a thread while the records table is built. Every check is kept: record-count cross-check (per chunk, summed; the "
             "chunks are asserted to partition the file), truncation on the last chunk, cp1252 fallback applied to the "
             "whole file (a non-UTF-8 chunk restarts the decode of every chunk as cp1252), line numbers true to the file "
             "(`tests/io/test_streaming_ingest.py` checks identical output to the whole-file path).",

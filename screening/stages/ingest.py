@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,34 +214,40 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     nothing and cost ~10% more CPU for pickling the parsed columns back.
     """
     columns = _Columns()
-    summaries: list[FileSummary] = []
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
-    digests: list[bytes] = []
-    # Ingest allocates millions of small objects that never form cycles; pausing the cyclic
-    # collector saves its repeated full passes over them (refcounting frees all as usual).
-    with gc_paused():
-        for source in sources:
-            result, encoding, file_warnings = parse_source(source, workers=workers)
-            warnings += file_warnings
-            slug = _slug(source.name)
-            used_slugs[slug] = used_slugs.get(slug, 0) + 1
-            if used_slugs[slug] > 1:
-                slug = f"{slug}_{used_slugs[slug]}"
-            dialect_db = _DIALECT_DB.get(result.dialect, "")
-            fmt, dialect, expected, n_records = result.format, result.dialect, result.expected_count, _count(result)
-            _add_file(columns, result, source, slug, dialect_db)
-            del result
-            digest = _sha256(source.data)
-            digests.append(digest.digest())
-            summaries.append(FileSummary(
-                file=source.name, format=fmt, dialect=dialect,
-                database=source.database or dialect_db, records=n_records,
-                expected=expected, encoding=encoding,
-                sha256=digest.hexdigest(), warnings=tuple(file_warnings),
-            ))
-        table = table_from_columns(columns.columns, columns.n)
-        del columns
+    pending: list[tuple[dict[str, Any], Future[hashlib._Hash]]] = []
+    # Each file is hashed in a thread (hashlib releases the GIL) while its records go into the
+    # table; for the last (or only) file, while the records table is built.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
+    try:
+        # Ingest allocates millions of small objects that never form cycles; pausing the cyclic
+        # collector saves its repeated full passes over them (refcounting frees all as usual).
+        with gc_paused():
+            for source in sources:
+                if pending:   # never fork parse workers while the hash thread runs
+                    pending[-1][1].result()
+                result, encoding, file_warnings = parse_source(source, workers=workers)
+                digest = hasher.submit(_sha256, source.data)
+                warnings += file_warnings
+                slug = _slug(source.name)
+                used_slugs[slug] = used_slugs.get(slug, 0) + 1
+                if used_slugs[slug] > 1:
+                    slug = f"{slug}_{used_slugs[slug]}"
+                dialect_db = _DIALECT_DB.get(result.dialect, "")
+                pending.append((dict(
+                    file=source.name, format=result.format, dialect=result.dialect,
+                    database=source.database or dialect_db, records=_count(result),
+                    expected=result.expected_count, encoding=encoding, warnings=tuple(file_warnings),
+                ), digest))
+                _add_file(columns, result, source, slug, dialect_db)
+                del result
+            table = table_from_columns(columns.columns, columns.n)
+            del columns
+        digests = [digest.result() for _, digest in pending]
+    finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
+    summaries = [FileSummary(**fields, sha256=d.hexdigest()) for (fields, _), d in zip(pending, digests)]
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
         first = table.loc[dup, "record_id"].iloc[0]
@@ -257,7 +264,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
         counts={"records_identified": len(table), "files": len(sources)},
         reasons={},
         parameters={"sources": [{"file": s.name, "database": s.database, "format": s.format} for s in sources]},
-        input_hash=hashlib.sha256(b"".join(digests)).hexdigest(),
+        input_hash=hashlib.sha256(b"".join(d.digest() for d in digests)).hexdigest(),
         warnings=warnings,
         details={
             "files": [s.__dict__ | {"warnings": list(s.warnings)} for s in summaries],
