@@ -16,10 +16,10 @@ from screening.decisions.views import load_entries
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def spawn(review: Path, reviewer: str, *extra: str) -> pexpect.spawn:
+def spawn(review: Path, reviewer: str, *extra: str, command: str = "screen") -> pexpect.spawn:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "LINES": "60", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", "screen",
+    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", command,
                                            str(review), "--reviewer", reviewer, *extra],
                           env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
     return child
@@ -136,10 +136,7 @@ def test_adjudicate_walk_takes_single_keys(review: Path, db: Path) -> None:
     for rid in ("1", "2"):
         api.record_decision(review, reviewer="alice", record_id=rid, action="include")
         api.record_decision(review, reviewer="bob", record_id=rid, action="exclude", reason="wrong outcome")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "LINES": "60", "TERM": "xterm-256color"}
-    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", "adjudicate",
-                                           str(review), "--reviewer", "carol"],
-                          env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
+    child = spawn(review, "carol", command="adjudicate")
     child.expect(r"\[q\]uit: ")
     child.send("e")                                # no Enter: one key decides
     child.expect("reason number")
