@@ -25,6 +25,13 @@ def spawn(review: Path, reviewer: str, *extra: str, command: str = "screen") -> 
     return child
 
 
+def finish(child: pexpect.spawn) -> None:
+    """The program ends by itself with exit status 0."""
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def expect_record(child: pexpect.spawn, rid: str) -> str:
     child.expect(rf"record {rid}(\x1b\[[0-9;]*m)*\r?\n")
     head = child.before
@@ -61,9 +68,7 @@ def test_keys_reason_picker_undo_note_resume(review: Path, db: Path, in_play: li
     child.expect("unknown key")
     child.send("q")
     child.expect("session ended")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    finish(child)
 
     e = load_entries(db)
     got = [(r.record_id, r.action, r.reason, r.note) for r in e.itertuples()]
@@ -145,9 +150,7 @@ def test_adjudicate_walk_takes_single_keys(review: Path, db: Path) -> None:
     child.expect(r"\[q\]uit: ")
     child.send("i")
     child.expect("include 2 — final")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    finish(child)
     e = load_entries(db)
     finals = [(r.record_id, r.action, r.role) for r in e.itertuples() if r.reviewer == "carol"]
     assert finals == [("1", "exclude", "adjudicator"), ("2", "include", "adjudicator")]
