@@ -53,6 +53,10 @@ class SearchOptions:
     max_retries: int = 5
     backoff: float = 1.0
 
+    def page_size(self, default: int, most: int) -> int:
+        """Records per request: ``batch_size`` (or the database's ``default``), at most ``most``."""
+        return max(1, min(self.batch_size or default, most))
+
 
 @dataclass
 class Page:

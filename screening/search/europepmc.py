@@ -42,7 +42,7 @@ class EuropePMC(CursorPaged):
 
     def _params(self, query: str, limits: dict[str, str], options: SearchOptions, cursor: str) -> dict[str, Any]:
         params = {"query": effective_query(query, limits), "format": "json", "resultType": "core",
-                  "pageSize": str(max(1, min(options.batch_size or DEFAULT_BATCH, MAX_BATCH))),
+                  "pageSize": str(options.page_size(DEFAULT_BATCH, MAX_BATCH)),
                   "cursorMark": cursor}
         if options.email:
             params["email"] = options.email

@@ -45,7 +45,7 @@ class OpenAlex(CursorPaged):
             filters.append(f"to_publication_date:{iso_date(limits['to'], end=True)}")
         if filters:
             params["filter"] = ",".join(filters)
-        params["per-page"] = str(max(1, min(options.batch_size or DEFAULT_BATCH, MAX_BATCH)))
+        params["per-page"] = str(options.page_size(DEFAULT_BATCH, MAX_BATCH))
         if options.email:
             params["mailto"] = options.email
         if options.api_key:

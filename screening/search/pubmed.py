@@ -103,7 +103,7 @@ class PubMed:
         return state
 
     def _batch(self, options: SearchOptions) -> int:
-        return max(1, min(options.batch_size or DEFAULT_BATCH, MAX_BATCH))
+        return options.page_size(DEFAULT_BATCH, MAX_BATCH)
 
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page:
