@@ -152,6 +152,17 @@ def cache_path(tool: str, name: str, seed: int) -> Path:
     return CACHE / tool / f"{name}__seed{seed}.json"
 
 
+def claim(out: Path) -> Path | None:
+    """Take the lock file next to cache entry ``out``; None when another worker holds it.
+    Several --prefill workers may share the cache, so each entry is computed once."""
+    lock = out.with_suffix(".lock")
+    try:
+        os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return None
+    return lock
+
+
 def run_asreview(py: str, path: Path, seed: int, labels: np.ndarray) -> dict | None:
     out = cache_path("asreview", path.stem, seed)
     if out.exists():
@@ -159,10 +170,8 @@ def run_asreview(py: str, path: Path, seed: int, labels: np.ndarray) -> dict | N
     out.parent.mkdir(parents=True, exist_ok=True)
     if SKIP_ASREVIEW:
         return None
-    lock = out.with_suffix(".lock")
-    try:  # several --prefill workers may share the cache: each (dataset, seed) runs once
-        os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
-    except FileExistsError:
+    lock = claim(out)
+    if lock is None:
         return None
     inc, exc = choose_priors(labels, seed)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
@@ -188,10 +197,8 @@ def run_ours(path: Path, seed: int, df: pd.DataFrame) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     if SKIP_OURS:
         return None
-    lock = out.with_suffix(".lock")
-    try:  # several workers may share the cache: each (dataset, seed) runs once
-        os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
-    except FileExistsError:
+    lock = claim(out)
+    if lock is None:
         return None
     inc, exc = choose_priors(df["label"].to_numpy(), seed)
     t0 = time.perf_counter()
@@ -452,10 +459,8 @@ def stopping(seeds=STOP_SEEDS) -> str:
         if SKIP_OURS:
             missing.append(path.stem)
             continue
-        lock = out.with_suffix(".lock")
-        try:  # several workers may share the cache
-            os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
-        except FileExistsError:
+        lock = claim(out)
+        if lock is None:
             missing.append(path.stem)
             continue
         try:
