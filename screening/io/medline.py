@@ -58,11 +58,8 @@ def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
             if cur is not None:
                 records.append((start, cur))
             cur, start = {}, lineno
-        last = cur.get(tag)
-        if last is None:
-            last = cur[tag] = [value]
-        else:
-            last.append(value)
+        last = cur.setdefault(tag, [])
+        last.append(value)
     if cur is not None:
         records.append((start, cur))
     return [r for r in records if "PMID" in r[1]]

@@ -120,11 +120,8 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
             cur = None
             last = None
         else:
-            last = cur.get(tag)
-            if last is None:
-                last = cur[tag] = [value]
-            else:
-                last.append(value)
+            last = cur.setdefault(tag, [])
+            last.append(value)
     if cur is not None:
         if not at_end:
             warnings.append(f"{filename}:{start}: record has no ER line before the next TY; closed it there")

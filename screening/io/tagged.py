@@ -385,11 +385,8 @@ def scan_headed_blocks(text: str, is_header: Callable[[str], bool], tag_line: re
                 last[-1] = last[-1] + joiner + line.strip()
             continue
         tag, value = m.group(1), m.group(2).strip()
-        last = cur.get(tag)
-        if last is None:
-            last = cur[tag] = [value]
-        else:
-            last.append(value)
+        last = cur.setdefault(tag, [])
+        last.append(value)
     if cur is not None:
         records.append((start, cur))
     return records

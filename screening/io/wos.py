@@ -67,11 +67,8 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
                 continue
             if cur is None:
                 cur, start = {}, lineno
-            last = cur.get(tag)
-            if last is None:
-                last = cur[tag] = [value]
-            else:
-                last.append(value)
+            last = cur.setdefault(tag, [])
+            last.append(value)
             last_tag = tag
         elif line.strip():
             last = None
