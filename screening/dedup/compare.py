@@ -15,7 +15,7 @@ person decides), and the classic look-alikes are *distinct* outright:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Collection, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -55,11 +55,16 @@ def _family_agreement(af: tuple[str, ...], bf: tuple[str, ...]) -> float:
         first_ok = True
     sa, sb = set(af[:12]), set(bf[:12])
     short, long_ = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
-    hits = sum(1 for f in short if f in long_ or any(fuzz.ratio(f, g) >= 85 for g in long_))
+    hits = _found_in(short, long_)
     overlap = hits / len(short) if short else 0.0
     if not first_ok:
         return overlap * 0.5
     return max(overlap, 0.5 if len(short) == 1 or overlap >= 0.25 else 0.34)
+
+
+def _found_in(names: Iterable[str], others: Collection[str]) -> int:
+    """How many of ``names`` are in ``others``, exactly or spelled alike (one typo, an accent)."""
+    return sum(1 for f in names if f in others or any(fuzz.ratio(f, g) >= 85 for g in others))
 
 
 def _span(k: Keys) -> tuple[int, int]:
@@ -129,9 +134,7 @@ def covers(container: Keys, item: Keys) -> bool:
         return False
     if not item.families or not container.families:
         return False
-    hits = sum(1 for f in item.families if f in container.families
-               or any(fuzz.ratio(f, g) >= 85 for g in container.families))
-    return hits == len(item.families)
+    return _found_in(item.families, container.families) == len(item.families)
 
 
 def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
