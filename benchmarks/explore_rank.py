@@ -1,0 +1,281 @@
+"""Ranker variants tried against ASReview's cached runs (issue #5), re-runnable.
+
+The ranking benchmark (``bench_rank.py``) measures our *default* model. This script measures
+the variants we tried while looking for a better one, with the same datasets, seeds and priors,
+against the ASReview results that ``bench_rank.py`` cached (run it first). Nothing here is
+used by the product; a variant would only be merged into ``screening.ml`` if it won.
+
+Usage (from the repo root)::
+
+    .venv/bin/python benchmarks/explore_rank.py pivot:0.3            # one variant, all datasets
+    .venv/bin/python benchmarks/explore_rank.py select-loo --half 0  # smaller half of the datasets
+    .venv/bin/python benchmarks/explore_rank.py --summary            # table of everything cached
+
+Variants:
+
+* ``plain``            – the default (word uni+bigram TF-IDF, SVM C=0.11, balance 9.8, max);
+* ``pivot:G``          – TF-IDF rows scaled by (non-zeros / median non-zeros) ** -G, so short
+  records (no or a short abstract) are not out-scored by long ones just for having more terms;
+* ``impute:linear`` / ``impute:quantile`` – records without an abstract get a title-only
+  model's score mapped onto the full model's scale (linear fit, or quantile matching, over the
+  records that have an abstract);
+* ``fuse-pivot``       – z-score average of the plain and the ``pivot:0.3`` rankings;
+* ``select-loo``       – after each new relevant record, rank with whichever of plain /
+  ``pivot:0.3`` ranks the 5 most recently found relevant records higher when each is left out;
+* ``select-cv``        – the same choice made by 5-fold cross-validated AUC on the labelled records;
+* ``select-cv-logistic`` – that choice between the SVM and logistic regression (C=10);
+* ``meta:W``           – journal and author-name tokens appended as extra TF-IDF columns at weight W.
+
+Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import bench_rank as br  # noqa: E402
+import screening.ml.simulate as simmod  # noqa: E402
+from screening.ml.features import TfidfFeatures  # noqa: E402
+from screening.ml.learner import ActiveLearner  # noqa: E402
+from screening.ml.simulate import choose_priors, simulate  # noqa: E402
+
+OUT = br.CACHE / "explore"
+PIVOT = 0.3
+LOGISTIC = "tfidf+logistic(C=10)+balanced+max"
+
+
+# -- feature views ---------------------------------------------------------------------------
+def pivoted(X: sp.csr_matrix, g: float) -> sp.csr_matrix:
+    """Rows scaled by (nnz / median nnz) ** -g: g=0 is plain l2 TF-IDF; larger g lifts short rows."""
+    nnz = np.diff(X.indptr).astype(np.float64)
+    med = np.median(nnz[nnz > 0]) if (nnz > 0).any() else 1.0
+    f = np.where(nnz > 0, (np.maximum(nnz, 1) / med) ** (-g), 1.0).astype(X.dtype)
+    return sp.csr_matrix(sp.diags(f) @ X)
+
+
+def meta_matrix(df: pd.DataFrame) -> sp.csr_matrix:
+    """One token per journal and per author surname, TF-IDF weighted."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = []
+    for journal, authors in zip(df.get("journal", [""] * len(df)), df.get("authors", [""] * len(df))):
+        toks = ["jrnl_" + "_".join(str(journal).lower().split())] if journal else []
+        toks += ["au_" + a.split(",")[0].strip().lower().replace(" ", "_")
+                 for a in str(authors).split(";") if a.strip()]
+        docs.append(" ".join(toks))
+    try:
+        return TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True,
+                               dtype=np.float32).fit_transform(docs).tocsr()
+    except ValueError:          # no journal or author anywhere
+        return sp.csr_matrix((len(df), 1), dtype=np.float32)
+
+
+# -- learners with the ActiveLearner interface that simulate() drives -------------------------
+class _Combined:
+    """Base for learners made of several ActiveLearners; ranks by ``self._scores``."""
+
+    def __init__(self, views: list[tuple[sp.csr_matrix, str | None]], seed: int) -> None:
+        self.learners = []
+        for X, spec in views:
+            learner = ActiveLearner(spec, seed=seed)
+            learner.X = X
+            self.learners.append(learner)
+        self._scores: np.ndarray | None = None
+
+    def next_batch(self, pool: np.ndarray, k: int) -> np.ndarray:
+        return np.array([int(np.argmax(np.where(pool, self._scores, -np.inf)))])
+
+    def info(self) -> dict[str, Any]:
+        return self.learners[0].info()
+
+
+class Fuse(_Combined):
+    """Mean of the members' z-scored decision values."""
+
+    def update(self, idx, y):
+        total = 0.0
+        for learner in self.learners:
+            s = np.asarray(learner.update(idx, y), dtype=np.float64)
+            total = total + (s - s.mean()) / (s.std() or 1.0)
+        self._scores = total / len(self.learners)
+        return self._scores
+
+
+class Impute(_Combined):
+    """Full-text model; rows without an abstract take the title-only model's score on its scale."""
+
+    def __init__(self, views, seed: int, no_abstract: np.ndarray, how: str) -> None:
+        super().__init__(views, seed)
+        self.no_abstract, self.how = no_abstract, how
+
+    def update(self, idx, y):
+        full, title = (np.asarray(lr.update(idx, y), dtype=np.float64).copy() for lr in self.learners)
+        has = ~self.no_abstract
+        if self.no_abstract.any() and has.sum() > 10:
+            if self.how == "linear":
+                b, a = np.polyfit(title[has], full[has], 1)
+                full[self.no_abstract] = a + b * title[self.no_abstract]
+            else:
+                q = np.searchsorted(np.sort(title[has]), title[self.no_abstract]) / has.sum()
+                full[self.no_abstract] = np.quantile(full[has], np.clip(q, 0, 1))
+        self._scores = full
+        return full
+
+
+class Select(_Combined):
+    """Rank with one member, re-chosen whenever a new relevant record has been found."""
+
+    def __init__(self, views, seed: int, criterion: str, recent: int = 5) -> None:
+        super().__init__(views, seed)
+        self.criterion, self.recent = criterion, recent
+        self.current, self.n_relevant, self.choices = 0, -1, []
+
+    def _refit(self, learner, idx, y, rows):
+        clf, bal = learner.spec.build("classifier"), learner.spec.build("balance")
+        clf.fit(learner.X[idx[rows]], y[rows], sample_weight=bal.compute_sample_weight(y[rows]))
+        return clf
+
+    def _loo_error(self, learner, idx, y) -> float:
+        """Mean share of the pool ranked above each of the last few relevant finds, left out."""
+        relevant = idx[y == 1]
+        if len(relevant) < 3:
+            return 0.0
+        pool = np.ones(learner.X.shape[0], dtype=bool)
+        pool[idx] = False
+        errors = []
+        for r in relevant[-self.recent:]:
+            s = self._refit(learner, idx, y, idx != r).decision_function(learner.X)
+            errors.append(float((s[pool] > s[r]).mean()))
+        return float(np.mean(errors))
+
+    def _cv_error(self, learner, idx, y, folds: int = 5) -> float:
+        """Minus the mean held-out AUC (relevant vs irrelevant labelled records), stratified folds."""
+        if y.sum() < 3:
+            return 0.0
+        rng = np.random.default_rng(0)
+        fold = np.empty(len(y), dtype=int)
+        for c in (0, 1):
+            where = np.flatnonzero(y == c)
+            fold[where] = rng.permutation(len(where)) % folds
+        aucs = []
+        for f in range(folds):
+            test = fold == f
+            if len(np.unique(y[~test])) < 2 or len(np.unique(y[test])) < 2:
+                continue
+            s = self._refit(learner, idx, y, ~test).decision_function(learner.X[idx[test]])
+            pos, neg = s[y[test] == 1], s[y[test] == 0]
+            aucs.append(float((pos[:, None] > neg).mean() + 0.5 * (pos[:, None] == neg).mean()))
+        return -float(np.mean(aucs)) if aucs else 0.0
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        scores = [np.asarray(lr.update(idx, y), dtype=np.float64) for lr in self.learners]
+        if int(y.sum()) != self.n_relevant:
+            self.n_relevant = int(y.sum())
+            error = self._loo_error if self.criterion == "loo" else self._cv_error
+            errors = [error(lr, idx, y) for lr in self.learners]
+            self.current = int(np.argmin(errors)) if len(set(errors)) > 1 else 0
+            self.choices.append(self.current)
+        self._scores = scores[self.current]
+        return self._scores
+
+
+# -- variants --------------------------------------------------------------------------------
+def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int], Any] | None]:
+    """The feature matrix for ``simulate`` and, for combined learners, a factory per seed."""
+    kind, _, arg = variant.partition(":")
+    X = TfidfFeatures().fit_transform(df)
+    if kind == "plain":
+        return X, None
+    if kind == "pivot":
+        return pivoted(X, float(arg)), None
+    if kind == "meta":
+        return sp.hstack([X, float(arg) * meta_matrix(df)]).tocsr().astype(np.float32), None
+    if kind == "impute":
+        titles = TfidfFeatures(fields=("title",)).fit_transform(df)
+        no_abstract = (df["abstract"].fillna("").str.strip() == "").to_numpy()
+        return X, lambda seed: Impute([(X, None), (titles, None)], seed, no_abstract, arg)
+    if kind == "fuse-pivot":
+        return X, lambda seed: Fuse([(X, None), (pivoted(X, PIVOT), None)], seed)
+    if kind in ("select-loo", "select-cv"):
+        views = [(X, None), (pivoted(X, PIVOT), None)]
+        return X, lambda seed: Select(views, seed, kind.split("-")[1])
+    if kind == "select-cv-logistic":
+        return X, lambda seed: Select([(X, None), (X, LOGISTIC)], seed, "cv")
+    raise SystemExit(f"unknown variant {variant!r} (see the module docstring)")
+
+
+def run(variant: str, half: int | None) -> None:
+    out = OUT / f"{variant.replace(':', '_')}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = {(r["dataset"], r["seed"]) for r in map(json.loads, out.open())} if out.exists() else set()
+    paths = br.datasets()[half::2] if half is not None else br.datasets()
+    for path in paths:
+        df = br.load(path)
+        labels = df["label"].to_numpy()
+        todo = [s for s in br.SEEDS if (path.stem, s) not in done
+                and br.cache_path("asreview", path.stem, s).exists()]
+        if labels.sum() < 3 or not todo:
+            continue
+        X, factory = setup(variant, df)
+        for seed in todo:
+            inc, exc = choose_priors(labels, seed)
+            original = simmod.ActiveLearner
+            if factory is not None:
+                simmod.ActiveLearner = lambda spec=None, seed=0: factory(seed)
+            t0 = time.perf_counter()
+            try:
+                res = simulate(df, prior_included=[df.record_id.iloc[i] for i in inc],
+                               prior_excluded=[df.record_id.iloc[i] for i in exc], seed=seed,
+                               stop_at_last_relevant=True, features=X)
+            finally:
+                simmod.ActiveLearner = original
+            pos = {rid: i for i, rid in enumerate(df["record_id"])}
+            ours = br.metrics_for([pos[r] for r in res.order], labels, 2)
+            asr = br.metrics_for(json.loads(br.cache_path("asreview", path.stem, seed).read_text())["order"], labels, 2)
+            row = {"dataset": path.stem, "seed": seed, "wss95": ours["wss95"], "asr_wss95": asr["wss95"],
+                   "seconds": round(time.perf_counter() - t0, 2)}
+            with out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(json.dumps(row), flush=True)
+
+
+def summary() -> str:
+    lines = ["| variant | datasets | runs | mean WSS@95 | ASReview | Δ | worst Δ (dataset) | best Δ (dataset) |",
+             "|---|---:|---:|---:|---:|---:|---|---|"]
+    for f in sorted(OUT.glob("*.jsonl")):
+        d = pd.DataFrame([json.loads(x) for x in f.open()])
+        g = d.groupby("dataset")[["wss95", "asr_wss95"]].mean()
+        diff = g["wss95"] - g["asr_wss95"]
+        lines.append(f"| `{f.stem}` | {len(g)} | {len(d)} | {g['wss95'].mean():.3f} | {g['asr_wss95'].mean():.3f} "
+                     f"| {diff.mean():+.3f} | {diff.min():+.3f} ({diff.idxmin()}) | {diff.max():+.3f} ({diff.idxmax()}) |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variant", nargs="?")
+    ap.add_argument("--half", type=int, choices=(0, 1), help="every other dataset by size (to run two in parallel)")
+    ap.add_argument("--summary", action="store_true")
+    args = ap.parse_args()
+    if args.variant:
+        run(args.variant, args.half)
+    if args.summary or not args.variant:
+        print(summary())
+
+
+if __name__ == "__main__":
+    main()
