@@ -91,6 +91,13 @@ def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame |
     return labels, warnings
 
 
+def _no_abstract(records: pd.DataFrame) -> np.ndarray:
+    """True where the record has no abstract (column missing, empty or blank)."""
+    if "abstract" not in records.columns:
+        return np.ones(len(records), dtype=bool)
+    return (records["abstract"].fillna("").astype(str).str.strip() == "").to_numpy()
+
+
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
     out = records.copy()
     n = len(out)
@@ -126,6 +133,13 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
             "no labels of both classes yet: ranked by "
             + ("similarity to the included records" if info["mode"] == "prior-similarity" else "file order")
             + "; add prior_included/prior_excluded in [rank] or screen some records first")
+    # Relevant records without an abstract are ranked late (benchmark: mean relative rank 0.90
+    # among the relevant records vs 0.49), so the team should know how many wait in the ranking.
+    no_abstract = int((has_rank & _no_abstract(out)).sum())
+    if no_abstract:
+        warnings.append(f"{no_abstract} ranked record(s) have no abstract; the ranker tends to place such "
+                        "records late, so decide them as a batch or use the hypergeometric stop rule "
+                        "(docs/ranking.md)")
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
@@ -136,7 +150,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
         counts={"in_play": int(play.sum()), "out_of_play": int((~play).sum()),
                 "ranked": int(has_rank.sum()), "training_size": info["training_size"],
                 "training_included": info["training_included"],
-                "training_excluded": info["training_size"] - info["training_included"]},
+                "training_excluded": info["training_size"] - info["training_included"],
+                "ranked_without_abstract": no_abstract},
         parameters=config_parameters(config), seed=config.seed, warnings=warnings,
         details={"model": info, "stopping": {k: v for k, v in status.items()}},
     )

@@ -124,3 +124,21 @@ def test_config_is_strict():
         RankConfig.from_toml({"stop_rule": "whenever"})
     cfg = RankConfig.from_toml({"model": "tfidf+logistic", "seed": 2, "prior_included": ["1"]})
     assert cfg.prior_included == ("1",) and cfg.seed == 2
+
+
+def test_counts_and_warns_about_ranked_records_without_abstract(table, data):
+    res = run(table, RankConfig(), StageInputs(decisions=_decisions(data)))
+    out = res.records
+    blank = out["abstract"].fillna("").str.strip() == ""
+    expected = int((out["rank"].notna() & blank).sum())
+    assert expected > 0          # the real fixture has records without an abstract
+    assert res.report.counts["ranked_without_abstract"] == expected
+    assert any(f"{expected} ranked record(s) have no abstract" in w for w in res.report.warnings)
+
+
+def test_no_warning_when_every_ranked_record_has_an_abstract(table, data):
+    table = table.copy()
+    table.loc[table["abstract"].fillna("").str.strip() == "", "abstract"] = "placeholder abstract text"
+    res = run(table, RankConfig(), StageInputs(decisions=_decisions(data)))
+    assert res.report.counts["ranked_without_abstract"] == 0
+    assert not any("no abstract" in w for w in res.report.warnings)
