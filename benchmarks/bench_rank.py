@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,16 +164,27 @@ def claim(out: Path) -> Path | None:
     return lock
 
 
+def cached(out: Path, skip: bool) -> tuple[Any, Path | None]:
+    """``(the cached result, None)`` when ``out`` exists; else ``(None, lock)`` with the lock
+    for computing it, or ``(None, None)`` when ``skip`` is set or another worker holds it."""
+    if out.exists():
+        return json.loads(out.read_text()), None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return None, (None if skip else claim(out))
+
+
+def store(out: Path, data: Any) -> None:
+    """Write a cache entry through a temporary file, so an interrupted run leaves no half entry."""
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(out)
+
+
 def run_asreview(py: str, path: Path, seed: int, labels: np.ndarray) -> dict | None:
     out = cache_path("asreview", path.stem, seed)
-    if out.exists():
-        return json.loads(out.read_text())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if SKIP_ASREVIEW:
-        return None
-    lock = claim(out)
+    done, lock = cached(out, SKIP_ASREVIEW)
     if lock is None:
-        return None
+        return done
     inc, exc = choose_priors(labels, seed)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
     cmd = [py, "-c", ASREVIEW_SIM, str(path), str(seed), str(tmp), ",".join(map(str, inc + exc))]
@@ -192,14 +204,9 @@ def run_ours(path: Path, seed: int, df: pd.DataFrame) -> dict:
     from screening.ml.simulate import simulate
 
     out = cache_path(f"ours-{ours_tag(DEFAULT_SPEC)}", path.stem, seed)
-    if out.exists():
-        return json.loads(out.read_text())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if SKIP_OURS:
-        return None
-    lock = claim(out)
+    done, lock = cached(out, SKIP_OURS)
     if lock is None:
-        return None
+        return done
     inc, exc = choose_priors(df["label"].to_numpy(), seed)
     t0 = time.perf_counter()
     try:
@@ -212,7 +219,7 @@ def run_ours(path: Path, seed: int, df: pd.DataFrame) -> dict:
     pos = {rid: i for i, rid in enumerate(df["record_id"])}
     data = {"order": [pos[r] for r in result.order], "seconds": took,
             "n_updates": result.n_updates}
-    out.write_text(json.dumps(data))
+    store(out, data)
     return data
 
 
@@ -479,22 +486,18 @@ def stopping(seeds=STOP_SEEDS) -> str:
         if df["label"].sum() < 3:
             continue
         out = CACHE / "stopping" / f"{path.stem}.json"
-        if out.exists():
-            frames.append(pd.DataFrame(json.loads(out.read_text())))
-            continue
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if SKIP_OURS:
-            missing.append(path.stem)
-            continue
-        lock = claim(out)
+        done, lock = cached(out, SKIP_OURS)
         if lock is None:
-            missing.append(path.stem)
+            if done is None:
+                missing.append(path.stem)
+            else:
+                frames.append(pd.DataFrame(done))
             continue
         try:
             rows = evaluate_stop_rules(df, seeds=seeds, model=STOP_MODEL)
         finally:
             lock.unlink(missing_ok=True)
-        out.write_text(json.dumps(rows))
+        store(out, rows)
         frames.append(pd.DataFrame(rows))
         print(f"stopping: {path.stem} done", flush=True)
     if not frames:
