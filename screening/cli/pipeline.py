@@ -65,6 +65,9 @@ def run_cmd(
         summary = ", ".join(f"{k}={v}" for k, v in o.report.counts.items())
         table.add_row(o.stage, o.status, str(o.report.records_in), str(o.report.records_out), summary)
     console.print(table)
+    for o in result.outcomes:
+        for w in o.report.warnings:
+            err_console.print(f"[yellow]warning ({o.stage}):[/] {escape(str(w))}")
     for name, info in result.post.items():
         items = info.items() if isinstance(info, dict) else [("", info)]
         console.print(f"[bold]{name}[/]: " + escape("; ".join(f"{k} {v}".strip() for k, v in items)))

@@ -41,3 +41,23 @@ def test_rank_command_needs_rank_section(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(app, ["rank", "pipelines/t.toml"])
     assert res.exit_code == 4 and "no rank section" in res.output
+
+
+def test_run_command_shows_stage_warnings(tmp_path, monkeypatch):
+    """`screening run` prints each stage's warnings (here: ranked records without an abstract)."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
+    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    no_abstract = int((data["abstract"].str.strip() == "").sum())
+    assert no_abstract > 0                      # the real fixture has some; the test needs them
+    inc = data[data["label_included"] == "1"]["record_id"].iloc[0]
+    exc = data[data["label_included"] == "0"]["record_id"].iloc[0]
+    (tmp_path / "pipelines" / "t.toml").write_text(
+        f'[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\ndatabase = "PubMed"\n'
+        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\n')
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["run", "pipelines/t.toml"])
+    assert res.exit_code == 0, res.output
+    assert "warning (rank):" in res.output
+    assert f"{no_abstract} ranked record(s) have no abstract" in " ".join(res.output.split())
