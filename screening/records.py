@@ -235,6 +235,13 @@ def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
 # Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
 
 
+def without_abstract(records: pd.DataFrame) -> pd.Series:
+    """True where a record has no abstract (column missing, empty or blank)."""
+    if "abstract" not in records.columns:
+        return pd.Series(True, index=records.index)
+    return records["abstract"].fillna("").astype(str).str.strip().eq("")
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -115,7 +115,7 @@ def _highlight(text: str, terms: list[str]) -> Text:
 
 
 def _render(view: Any) -> None:
-    console.rule(f"[bold]{view.stage}[/] · {view.reviewer}")
+    console.rule(f"[bold]{view.stage}[/] · {view.reviewer}" + (f" · only {view.subset}" if view.subset else ""))
     done = view.decided
     total = max(view.total, 1)
     width = 30
@@ -171,16 +171,18 @@ def screen_cmd(
     reviewer: str = typer.Option(..., "--reviewer", "-r", help="Your name, as recorded in the log."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
     demo: bool = typer.Option(False, "--demo", help="Mark the decisions as demonstration data."),
+    only: Optional[str] = typer.Option(None, "--only", help="Limit the queue to a subset: no-abstract."),
 ) -> None:
     """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a).
 
-    Resumes where you left off; never shows other reviewers' decisions.
+    Resumes where you left off; never shows other reviewers' decisions. `--only no-abstract`
+    screens just the records without an abstract (the ranker places them late).
     """
     from screening.decisions.session import ScreeningSession
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv))
+    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv), only=only)
     try:
         with _cbreak():
             while True:

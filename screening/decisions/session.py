@@ -13,6 +13,10 @@ full text also ``r`` report not retrieved and ``a`` attach a report path/URL. In
 picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc = cancel.
 
 Blinding: the session never reads other reviewers' decisions into the view.
+
+Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
+``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
+decide as a batch rather than wait for (docs/ranking.md).
 """
 
 from __future__ import annotations
@@ -27,11 +31,17 @@ from screening.decisions.views import (
     assignments, entries_from_rows, record_outcomes, records_in_play, standing_decisions, training_labels,
 )
 from screening.errors import DecisionError
+from screening.records import without_abstract
 
 RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report"}
 ENTER = ("\r", "\n", "")
 ESC = "\x1b"
+
+# Named subsets of the records in play a session can be limited to: name -> row mask.
+SUBSETS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "no-abstract": without_abstract,
+}
 
 
 @dataclass
@@ -50,14 +60,19 @@ class SessionView:
     reason_required: bool = False
     keys: dict[str, str] = field(default_factory=dict)
     stopping: dict[str, Any] | None = None
+    subset: str | None = None         # the named subset the session is limited to, if any
 
 
 class ScreeningSession:
     def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
                  is_demo: bool = False,
-                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None) -> None:
+                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,
+                 only: str | None = None) -> None:
         if not reviewer.strip():
             raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        if only is not None and only not in SUBSETS:
+            raise DecisionError(f"unknown subset {only!r}", hint="one of: " + ", ".join(SUBSETS))
+        self.only = only
         self.review = review
         self.reviewer = reviewer
         self.stage = stage
@@ -83,7 +98,10 @@ class ScreeningSession:
         new = entries_from_rows(self.review.open().rows(after=last))
         if self.entries is None:
             self.entries = new
-            self._order = list(records_in_play(self.review.records)["record_id"])
+            play = records_in_play(self.review.records)
+            if self.only is not None:
+                play = play[SUBSETS[self.only](play).to_numpy()]
+            self._order = list(play["record_id"])
             self._in_play = set(self._order)
             self._eligible: set[str] = set()
             self._blocked: set[str] = set()
@@ -142,7 +160,7 @@ class ScreeningSession:
             state=self.state, record=rec, stage=self.stage, reviewer=self.reviewer,
             decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message,
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
-            keys=keys, stopping=self._stopping(),
+            keys=keys, stopping=self._stopping(), subset=self.only,
         )
 
     def _stopping(self) -> dict[str, Any] | None:

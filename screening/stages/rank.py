@@ -24,6 +24,7 @@ from screening.errors import ConfigError, StageError
 from screening.ml.learner import ActiveLearner
 from screening.ml.registry import DEFAULT_SPEC, parse_spec
 from screening.ml.stopping import get_stop_rule, stopping_status
+from screening.records import without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
 
@@ -91,13 +92,6 @@ def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame |
     return labels, warnings
 
 
-def _no_abstract(records: pd.DataFrame) -> np.ndarray:
-    """True where the record has no abstract (column missing, empty or blank)."""
-    if "abstract" not in records.columns:
-        return np.ones(len(records), dtype=bool)
-    return (records["abstract"].fillna("").astype(str).str.strip() == "").to_numpy()
-
-
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
     out = records.copy()
     n = len(out)
@@ -135,11 +129,11 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
             + "; add prior_included/prior_excluded in [rank] or screen some records first")
     # Relevant records without an abstract are ranked late (benchmark: mean relative rank 0.90
     # among the relevant records vs 0.49), so the team should know how many wait in the ranking.
-    no_abstract = int((has_rank & _no_abstract(out)).sum())
+    no_abstract = int((has_rank & without_abstract(out).to_numpy()).sum())
     if no_abstract:
         warnings.append(f"{no_abstract} ranked record(s) have no abstract; the ranker tends to place such "
-                        "records late, so decide them as a batch or use the hypergeometric stop rule "
-                        "(docs/ranking.md)")
+                        "records late, so decide them as a batch (screening screen --only no-abstract) "
+                        "or use the hypergeometric stop rule (docs/ranking.md)")
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)

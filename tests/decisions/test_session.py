@@ -57,3 +57,28 @@ def test_stopping_estimate_is_optional(review: Path) -> None:
     api.record_decision(review, reviewer="alice", record_id="1", action="include")
     v = session(review, "alice", stopping=estimate).view()
     assert v.stopping == {"estimated_remaining_relevant": 3} and seen["n"] == 1
+
+
+def test_only_no_abstract_limits_the_queue_and_counts(review: Path, in_play: list[str]) -> None:
+    import pytest
+
+    from screening.errors import DecisionError
+    from screening.records import read_table, write_table
+
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    blank = [in_play[5], in_play[2], "55"]            # 55 is rule-excluded: never in a queue
+    table.loc[table["record_id"].isin(blank), "abstract"] = ""
+    write_table(table, path)
+
+    s = session(review, "alice", only="no-abstract")
+    assert s.queue == [in_play[2], in_play[5]]        # the ranker's order, only the subset
+    assert s.total == 2 and s.view().subset == "no-abstract"
+    s.press("i")
+    s.press("e")
+    s.press("\r")
+    assert s.view().state == "done" and s.decided == 2
+    full = session(review, "alice")                   # the full queue sees those decisions
+    assert full.decided == 2 and in_play[2] not in full.queue and full.current == in_play[0]
+    with pytest.raises(DecisionError, match="unknown subset"):
+        session(review, "alice", only="no-title")
