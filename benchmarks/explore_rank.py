@@ -24,7 +24,15 @@ Variants:
   ``pivot:0.3`` ranks the 5 most recently found relevant records higher when each is left out;
 * ``select-cv``        – the same choice made by 5-fold cross-validated AUC on the labelled records;
 * ``select-cv-logistic`` – that choice between the SVM and logistic regression (C=10);
-* ``meta:W``           – journal and author-name tokens appended as extra TF-IDF columns at weight W.
+* ``meta:W``           – journal and author-name tokens appended as extra TF-IDF columns at weight W;
+* ``docexp:K:A``       – document expansion: each row plus A times the mean of its K most similar
+  rows (cosine), re-normalised, so short records borrow their neighbours' vocabulary;
+* ``smooth:K:B``       – scores plus B times the mean score of each record's K nearest neighbours;
+* ``lsa:K:W``          – the TF-IDF with W times its K-dimensional truncated SVD (LSA) appended;
+* ``fuse-views``       – z-score average of the full-text model and a title-only model;
+* ``aug-title:pos`` / ``aug-title:all`` – trained on the labelled records plus a title-only copy
+  of each relevant (or each labelled) one, in the same vocabulary;
+* ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
 """
@@ -66,6 +74,32 @@ def pivoted(X: sp.csr_matrix, g: float) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(f) @ X)
 
 
+def knn_graph(X: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Row-normalised graph of each record's k most cosine-similar other records."""
+    S = (X @ X.T).toarray() if sp.issparse(X) else X @ X.T
+    np.fill_diagonal(S, -np.inf)
+    nn = np.argpartition(-S, k, axis=1)[:, :k]
+    rows = np.repeat(np.arange(X.shape[0]), k)
+    return sp.csr_matrix((np.full(rows.size, 1.0 / k, dtype=np.float32), (rows, nn.ravel())),
+                         shape=(X.shape[0], X.shape[0]))
+
+
+def expanded(X: sp.csr_matrix, k: int, a: float) -> sp.csr_matrix:
+    """Document expansion: each row plus a times the mean of its k nearest rows, l2-normalised."""
+    from sklearn.preprocessing import normalize
+
+    return normalize(sp.csr_matrix(X + a * (knn_graph(X, k) @ X))).astype(np.float32)
+
+
+def lsa(X: sp.csr_matrix, k: int, w: float, seed: int = 0) -> sp.csr_matrix:
+    """TF-IDF with w times its l2-normalised k-dimensional truncated SVD (LSA) appended."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    Z = normalize(TruncatedSVD(min(k, X.shape[0] - 1), random_state=seed).fit_transform(X))
+    return sp.hstack([X, sp.csr_matrix(w * Z)]).tocsr().astype(np.float32)
+
+
 def meta_matrix(df: pd.DataFrame) -> sp.csr_matrix:
     """One token per journal and per author surname, TF-IDF weighted."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -102,6 +136,17 @@ class _Combined:
         return self.learners[0].info()
 
 
+class _Single(_Combined):
+    """One learner with another model spec on the default features."""
+
+    def __init__(self, spec: str, X, seed: int) -> None:
+        super().__init__([(X, spec)], seed)
+
+    def update(self, idx, y):
+        self._scores = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        return self._scores
+
+
 class Fuse(_Combined):
     """Mean of the members' z-scored decision values."""
 
@@ -133,6 +178,39 @@ class Impute(_Combined):
                 full[self.no_abstract] = np.quantile(full[has], np.clip(q, 0, 1))
         self._scores = full
         return full
+
+
+class Smooth(_Combined):
+    """Scores plus b times the mean score of each record's nearest neighbours (graph smoothing)."""
+
+    def __init__(self, views, seed: int, graph: sp.csr_matrix, b: float) -> None:
+        super().__init__(views, seed)
+        self.graph, self.b = graph, b
+
+    def update(self, idx, y):
+        s = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        self._scores = s + self.b * (self.graph @ s)
+        return self._scores
+
+
+class Augment(_Combined):
+    """Trains on the labelled records plus a title-only copy of each (of the relevant ones, or
+    of all): short, title-like positives teach the model the terms a title alone carries."""
+
+    def __init__(self, X_aug: sp.csr_matrix, n: int, seed: int, which: str) -> None:
+        super().__init__([(X_aug, None)], seed)
+        self.n, self.which = n, which
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        extra = idx if self.which == "all" else idx[y == 1]
+        ey = y if self.which == "all" else np.ones(len(extra), dtype=y.dtype)
+        s = self.learners[0].update(np.concatenate([idx, self.n + extra]), np.concatenate([y, ey]))
+        self._scores = np.asarray(s, dtype=np.float64)[: self.n]
+        return self._scores
+
+    def next_batch(self, pool, k):
+        return np.array([int(np.argmax(np.where(pool, self._scores, -np.inf)))])
 
 
 class Select(_Combined):
@@ -202,6 +280,29 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return X, None
     if kind == "pivot":
         return pivoted(X, float(arg)), None
+    if kind == "docexp":
+        k, a = arg.split(":")
+        return expanded(X, int(k), float(a)), None
+    if kind == "lsa":
+        k, w = arg.split(":")
+        return lsa(X, int(k), float(w)), None
+    if kind == "smooth":
+        k, b = arg.split(":")
+        graph = knn_graph(X, int(k))
+        return X, lambda seed: Smooth([(X, None)], seed, graph, float(b))
+    if kind == "fuse-views":
+        titles = TfidfFeatures(fields=("title",)).fit_transform(df)
+        return X, lambda seed: Fuse([(X, None), (titles, None)], seed)
+    if kind == "aug-title":
+        from sklearn.preprocessing import normalize
+
+        feats = TfidfFeatures()
+        X = feats.fit_transform(df)
+        T = normalize(feats.transform(df.assign(abstract="", keywords=""))).astype(np.float32)
+        X_aug = sp.vstack([X, T]).tocsr()
+        return X, lambda seed: Augment(X_aug, len(df), seed, arg)
+    if kind == "spec":
+        return X, lambda seed: _Single(arg, X, seed)
     if kind == "meta":
         return sp.hstack([X, float(arg) * meta_matrix(df)]).tocsr().astype(np.float32), None
     if kind == "impute":
