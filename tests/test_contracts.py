@@ -703,3 +703,32 @@ def test_runner_reruns_only_the_changed_stage_and_those_after_it(tmp_path: Path,
         (s.name, "ran" if s.order >= rules.order else "unchanged") for s in STAGES]
     assert [(o.stage, o.status) for o in again.outcomes] == expected
     assert len(again.records) == 3 + 5 + 6 + 2
+
+
+# -- CLI help ---------------------------------------------------------------------------------
+def test_every_command_help_is_reflowed_paragraphs():
+    """Each command's help is its docstring with every paragraph on one line (rich wraps it to
+    the terminal); a source line break inside a paragraph would show as a ragged line."""
+    import inspect
+
+    import typer
+
+    from screening.cli import app
+
+    def commands(group: typer.Typer):
+        for c in group.registered_commands:
+            yield c
+        for g in group.registered_groups:
+            yield from commands(g.typer_instance)
+
+    seen = 0
+    for c in commands(app):
+        doc = inspect.getdoc(c.callback)
+        if not doc:
+            continue
+        seen += 1
+        assert c.help is not None, c.name
+        for paragraph in c.help.split("\n\n"):
+            assert "\n" not in paragraph, (c.name, paragraph)
+        assert " ".join(c.help.split()) == " ".join(doc.split()), c.name   # same words
+    assert seen >= 15

@@ -8,6 +8,7 @@ result with rich and lets :func:`command` map our errors to exit codes. No logic
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
 import typer
@@ -46,9 +47,21 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def reflow(doc: str | None) -> str | None:
+    """A docstring as help text: each paragraph on one line, for rich to wrap to the terminal.
+
+    Why: in rich markup mode typer keeps the docstring's own line breaks, so a paragraph
+    wrapped at 100 columns in the source came out ragged in an 80-column terminal.
+    """
+    if not doc:
+        return doc
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@command("name")``: register on the app, mapping ScreeningError to its exit code."""
-    return lambda fn: app.command(*args, **kwargs)(_guarded(fn))
+    return lambda fn: app.command(*args, help=reflow(fn.__doc__), **kwargs)(_guarded(fn))
 
 
 def subapp(name: str, help: str) -> typer.Typer:
@@ -61,4 +74,4 @@ def subapp(name: str, help: str) -> typer.Typer:
 
 def group_command(group: typer.Typer, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@group_command(group, "name")``: like :func:`command`, inside a command group."""
-    return lambda fn: group.command(*args, **kwargs)(_guarded(fn))
+    return lambda fn: group.command(*args, help=reflow(fn.__doc__), **kwargs)(_guarded(fn))

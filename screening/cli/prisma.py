@@ -21,10 +21,10 @@ def prisma_cmd(
         help="Folder for prisma.json, prisma.csv, prisma_flow.svg/png/pdf, report.md/html "
              "(default: <review output_dir>/prisma)."),
 ) -> None:
-    """Compute every PRISMA 2020 count from the records table and decision log, check that
-    the boxes add up, and write the flow diagram, the PRISMA2020-template CSV and a report.
+    """Compute the PRISMA 2020 counts, flow diagram, template CSV and report from recorded data.
 
-    The same review state always gives byte-identical files; the citation line names the state.
+    Every count comes from the records table and the decision log, and the boxes are checked
+    to add up. The same review state always gives byte-identical files; the citation line names the state.
     """
     result = generate(review, output)
     c = result.counts
