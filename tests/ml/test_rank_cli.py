@@ -12,7 +12,8 @@ from screening.cli import app
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 
 
-def test_rank_command_writes_ranked_table(tmp_path, monkeypatch):
+def _review_with_priors(tmp_path, monkeypatch) -> pd.DataFrame:
+    """A review of the fixture with one included and one excluded prior; cwd set to it."""
     (tmp_path / "pipelines").mkdir()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
@@ -23,6 +24,11 @@ def test_rank_command_writes_ranked_table(tmp_path, monkeypatch):
         f'[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\ndatabase = "PubMed"\n'
         f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\n')
     monkeypatch.chdir(tmp_path)
+    return data
+
+
+def test_rank_command_writes_ranked_table(tmp_path, monkeypatch):
+    _review_with_priors(tmp_path, monkeypatch)
     res = CliRunner().invoke(app, ["rank", "pipelines/t.toml"])
     assert res.exit_code == 0, res.output
     assert "ranked 298 of 300" in res.output
@@ -45,18 +51,9 @@ def test_rank_command_needs_rank_section(tmp_path, monkeypatch):
 
 def test_run_command_shows_stage_warnings(tmp_path, monkeypatch):
     """`screening run` prints each stage's warnings (here: ranked records without an abstract)."""
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
-    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    data = _review_with_priors(tmp_path, monkeypatch)
     no_abstract = int((data["abstract"].str.strip() == "").sum())
     assert no_abstract > 0                      # the real fixture has some; the test needs them
-    inc = data[data["label_included"] == "1"]["record_id"].iloc[0]
-    exc = data[data["label_included"] == "0"]["record_id"].iloc[0]
-    (tmp_path / "pipelines" / "t.toml").write_text(
-        f'[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\ndatabase = "PubMed"\n'
-        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\n')
-    monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(app, ["run", "pipelines/t.toml"])
     assert res.exit_code == 0, res.output
     assert "warning (rank):" in res.output
