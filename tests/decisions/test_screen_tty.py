@@ -154,3 +154,24 @@ def test_adjudicate_walk_takes_single_keys(review: Path, db: Path) -> None:
     e = load_entries(db)
     finals = [(r.record_id, r.action, r.role) for r in e.itertuples() if r.reviewer == "carol"]
     assert finals == [("1", "exclude", "adjudicator"), ("2", "include", "adjudicator")]
+
+
+def test_only_no_abstract_in_a_terminal(review: Path, db: Path, in_play: list[str]) -> None:
+    from screening.records import read_table, write_table
+
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    table.loc[table["record_id"] == in_play[4], "abstract"] = ""
+    write_table(table, path)
+    child = spawn(review, "alice", "--only", "no-abstract")
+    screen = expect_record(child, in_play[4])      # the only record without an abstract comes first
+    assert "only no-abstract" in screen and "(no abstract)" in screen
+    child.send("i")
+    child.expect("nothing left to screen")
+    finish(child)
+    assert [(r.record_id, r.action) for r in load_entries(db).itertuples()] == [(in_play[4], "include")]
+    bad = spawn(review, "alice", "--only", "no-title")
+    bad.expect("unknown subset 'no-title'")
+    bad.expect(pexpect.EOF)
+    bad.close()
+    assert bad.exitstatus == 6
