@@ -60,6 +60,7 @@ import screening.ml.simulate as simmod  # noqa: E402
 from screening.ml.features import TfidfFeatures  # noqa: E402
 from screening.ml.learner import ActiveLearner  # noqa: E402
 from screening.ml.simulate import choose_priors, simulate  # noqa: E402
+from screening.records import without_abstract  # noqa: E402
 
 OUT = br.CACHE / "explore"
 PIVOT = 0.3
@@ -308,7 +309,7 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return sp.hstack([X, float(arg) * meta_matrix(df)]).tocsr().astype(np.float32), None
     if kind == "impute":
         titles = TfidfFeatures(fields=("title",)).fit_transform(df)
-        no_abstract = (df["abstract"].fillna("").str.strip() == "").to_numpy()
+        no_abstract = without_abstract(df).to_numpy()
         return X, lambda seed: Impute([(X, None), (titles, None)], seed, no_abstract, arg)
     if kind == "fuse-pivot":
         return X, lambda seed: Fuse([(X, None), (pivoted(X, PIVOT), None)], seed)

@@ -231,15 +231,15 @@ def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
             raise SchemaError(f"column {name!r} must hold lists (row {bad[0] + 2})", path=where)
 
 
-# ---------------------------------------------------------------------------------------------
-# Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
-
-
 def without_abstract(records: pd.DataFrame) -> pd.Series:
     """True where a record has no abstract (column missing, empty or blank)."""
     if "abstract" not in records.columns:
         return pd.Series(True, index=records.index)
     return records["abstract"].fillna("").astype(str).str.strip().eq("")
+
+
+# ---------------------------------------------------------------------------------------------
+# Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
 
 
 def _umask() -> int:

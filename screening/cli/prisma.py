@@ -24,7 +24,8 @@ def prisma_cmd(
     """Compute the PRISMA 2020 counts, flow diagram, template CSV and report from recorded data.
 
     Every count comes from the records table and the decision log, and the boxes are checked
-    to add up. The same review state always gives byte-identical files; the citation line names the state.
+    to add up. The same review state always gives byte-identical files; the citation line
+    names the state.
     """
     result = generate(review, output)
     c = result.counts
