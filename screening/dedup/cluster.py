@@ -50,10 +50,10 @@ def contradicts(a: Keys, b: Keys) -> bool:
     return False
 
 
-def _bridged(keys: Sequence[Keys], containers: list[int], x: int, y: int) -> bool:
+def _bridged(keys: Sequence[Keys], group: list[int], x: int, y: int) -> bool:
     """x and y are each the same item as one combined-letters record of the joined group."""
-    return any((z == x or covers(keys[z], keys[x])) and (z == y or covers(keys[z], keys[y]))
-               for z in containers)
+    return any(keys[z].combined and (z == x or covers(keys[z], keys[x]))
+               and (z == y or covers(keys[z], keys[y])) for z in group)
 
 
 def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
@@ -78,13 +78,12 @@ def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable
         if len(mi) + len(mj) > MAX_GROUP:
             continue
         ok = True
-        containers = [z for z in mi + mj if keys[z].combined]
         for x in mi:
             for y in mj:
                 pair = (x, y) if x < y else (y, x)
                 if pair in cannot_link or (old[x] and old[y]) or (
                         link.rule != "manual" and contradicts(keys[x], keys[y])
-                        and not _bridged(keys, containers, x, y)):
+                        and not _bridged(keys, mi + mj, x, y)):
                     ok = False
                     break
             if not ok:

@@ -15,6 +15,7 @@ person decides), and the classic look-alikes are *distinct* outright:
 
 from __future__ import annotations
 
+import functools
 from typing import Collection, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
@@ -156,6 +157,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
     has_titles = bool(a.title and b.title)
     t = fuzz.ratio(a.title, b.title) / 100.0 if has_titles else 0.0
+    authors = functools.cache(lambda: author_agreement(a, b))   # up to three tests below need it
 
     # 1. identifiers
     if a.doi and a.doi == b.doi:
@@ -177,7 +179,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         # one title carries a prefix/suffix the other lacks ('MEDICAL PROGRESS ...', 'SIM
         # Competition Paper - ...', a truncated subtitle): accept only when one title's words
         # are all in the other and the authors and the journal issue agree
-        auth0 = author_agreement(a, b)
+        auth0 = authors()
         shorter, longer = sorted((a.title, b.title), key=len)
         if auth0 is not None and auth0 >= 0.66 and len(shorter.split()) >= 3 and len(shorter) >= 20 \
                 and not dois_conflict(a, b) and fuzz.partial_ratio(shorter, longer) >= 95:
@@ -199,13 +201,13 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     if not has_titles or t < 0.85:
         return Verdict(DISTINCT, t, "title", "titles differ")
     if t >= 0.97 and a.year and a.year == b.year and fields_shifted(a, b) and a.journal and b.journal \
-            and journals_compatible(a.journal, b.journal) and (author_agreement(a, b) or 0.0) >= 0.99 \
+            and journals_compatible(a.journal, b.journal) and (authors() or 0.0) >= 0.99 \
             and not dois_conflict(a, b):
         return Verdict(DUPLICATE, round(t, 4), "title+authors+pages",
                        "same title, authors, journal and year; volume/issue/page shifted by one field")
 
     # 2. fuzzy evidence
-    auth = author_agreement(a, b)
+    auth = authors()
     ydiff = abs(a.year - b.year) if a.year and b.year else None
     conflicts: list[str] = []
     support = 0
