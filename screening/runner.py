@@ -150,7 +150,7 @@ def run_review(review_path: str | Path, *, force: bool = False,
     raw_hash = hashlib.sha256()
     for s in sources:
         raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
-        raw_hash.update(hashlib.sha256(s.data).digest())
+        raw_hash.update(s.digest)
     ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
 
     table = None if force else _stored(output_dir, "ingest", ingest_hash)

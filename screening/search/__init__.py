@@ -61,11 +61,12 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
             if not path.is_file():
                 raise InputError("saved search page is missing", path=path,
                                  hint=f"restore it, or re-run the search ({entry.database}: {entry.query})")
-            data = path.read_bytes()
-            if page.sha256 and hashlib.sha256(data).hexdigest() != page.sha256:
+            source = RawSource(name=page.file, data=path.read_bytes(), database=entry.database,
+                               format=db.reader)
+            if page.sha256 and source.digest.hex() != page.sha256:
                 raise InputError("saved search page changed since it was saved (sha256 differs)", path=path,
                                  hint="raw search responses are immutable; restore the original file")
-            out.append(RawSource(name=page.file, data=data, database=entry.database, format=db.reader))
+            out.append(source)
     return out
 
 

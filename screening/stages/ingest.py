@@ -14,6 +14,7 @@ decoded text alone would take. The output is identical to the whole-file path (t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mmap
 import re
@@ -51,6 +52,11 @@ class RawSource:
     data: bytes               # or a read-only mmap of the file (ingest_paths, big files)
     database: str = ""        # config's label for the database searched
     format: str = ""          # reader name override; detected when empty
+
+    @functools.cached_property
+    def digest(self) -> bytes:
+        """SHA-256 of the bytes, computed once: the runner's cache key and ingest share it."""
+        return _sha256(self.data).digest()
 
 
 @dataclass(frozen=True)
@@ -216,7 +222,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     columns = _Columns()
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
-    pending: list[tuple[dict[str, Any], Future[hashlib._Hash]]] = []
+    pending: list[tuple[dict[str, Any], Future[bytes]]] = []
     # Each file is hashed in a thread (hashlib releases the GIL) while its records go into the
     # table; for the last (or only) file, while the records table is built.
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
@@ -228,7 +234,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 if pending:   # never fork parse workers while the hash thread runs
                     pending[-1][1].result()
                 result, encoding, file_warnings = parse_source(source, workers=workers)
-                digest = hasher.submit(_sha256, source.data)
+                digest = hasher.submit(lambda s=source: s.digest)
                 warnings += file_warnings
                 slug = _slug(source.name)
                 used_slugs[slug] = used_slugs.get(slug, 0) + 1
@@ -247,7 +253,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
         digests = [digest.result() for _, digest in pending]
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
-    summaries = [FileSummary(**fields, sha256=d.hexdigest()) for (fields, _), d in zip(pending, digests)]
+    summaries = [FileSummary(**fields, sha256=d.hex()) for (fields, _), d in zip(pending, digests)]
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
         first = table.loc[dup, "record_id"].iloc[0]
@@ -264,7 +270,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
         counts={"records_identified": len(table), "files": len(sources)},
         reasons={},
         parameters={"sources": [{"file": s.name, "database": s.database, "format": s.format} for s in sources]},
-        input_hash=hashlib.sha256(b"".join(d.digest() for d in digests)).hexdigest(),
+        input_hash=hashlib.sha256(b"".join(digests)).hexdigest(),
         warnings=warnings,
         details={
             "files": [s.__dict__ | {"warnings": list(s.warnings)} for s in summaries],
