@@ -66,10 +66,15 @@ def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tu
     est_missing = k / n * (N - n)
     est = found / (found + est_missing) if found + est_missing > 0 else 1.0
     alpha = 1 - confidence
-    K = k
-    while K < N and hypergeom.cdf(k, N, K + 1, n) >= alpha:
-        K += 1
-    missing = K - k
+    # The largest K the sample does not reject: P(X <= k | K) falls as K grows, so bisect.
+    lo, hi = k, N
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if hypergeom.cdf(k, N, mid, n) >= alpha:
+            lo = mid
+        else:
+            hi = mid - 1
+    missing = lo - k
     bound = found / (found + missing) if found + missing > 0 else 1.0
     return float(est), float(bound)
 
@@ -155,6 +160,11 @@ class Safe(StopRule):
         return self.run >= self.consecutive
 
 
+def switch_threshold(n_total: int, fraction: float = 0.025, minimum: int = 50) -> int:
+    """Irrelevant records in a row after which ranked screening switches to the random sample."""
+    return max(minimum, math.ceil(fraction * n_total))
+
+
 class Hypergeometric(StopRule):
     """Callaghan & Müller-Hansen (2020): ranked screening, then a random sample + hypergeometric test."""
 
@@ -180,9 +190,7 @@ class Hypergeometric(StopRule):
         self.switch_position: int | None = None
 
     def switch_threshold(self) -> int:
-        if self.switch_after:
-            return self.switch_after
-        return max(self.min_switch, math.ceil(self.switch_fraction * self.n_total))
+        return self.switch_after or switch_threshold(self.n_total, self.switch_fraction, self.min_switch)
 
     def wants_random_sample(self) -> bool:
         return self.sampling and not self.fired
@@ -274,6 +282,7 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
 
     labels = df["label"].to_numpy(dtype=np.int64)
     X = parse_spec(model).build("features").fit_transform(df) if order_fn is None else None
+    pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str))}
     rows = []
     for seed in seeds:
         if order_fn is not None:
@@ -281,9 +290,9 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
         else:
             res = simulate(df, seed=seed, stop_at_last_relevant=True, warmup=warmup, growth=growth,
                            features=X, model=model)
-            pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str))}
             order = [pos[r] for r in res.order]
-        rest = [i for i in range(len(labels)) if i not in set(order)]
+        seen = set(order)
+        rest = [i for i in range(len(labels)) if i not in seen]
         full = labels[np.asarray(order + rest)]     # after the last relevant, all irrelevant
         for name in rules:
             out = replay_rule(get_stop_rule(name, target_recall, confidence), full, 2, seed)
@@ -344,7 +353,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         if v:
             break
         run += 1
-    threshold = max(50, math.ceil(0.025 * pool))
+    threshold = switch_threshold(pool)
     out["irrelevant_in_a_row"] = run
     if run >= threshold:
         out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "

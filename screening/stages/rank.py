@@ -109,11 +109,11 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
         learner.fit_features(pool)
         local = {rid: i for i, rid in enumerate(ids[play_idx])}
         trained_on = [local[r] for r in labels if r in local]
-        off_play = [r for r in labels if r not in local]
+        y = np.array([lab for r, lab in labels.items() if r in local], dtype=np.int64)
+        off_play = len(labels) - len(trained_on)
         if off_play:
-            warnings.append(f"{len(off_play)} labelled record(s) are out of play (duplicate or rule-excluded); "
+            warnings.append(f"{off_play} labelled record(s) are out of play (duplicate or rule-excluded); "
                             "not used for training")
-        y = np.array([labels[ids[play_idx][i]] for i in trained_on], dtype=np.int64)
         s = learner.update(trained_on, y)
         score[play_idx] = s
         unscreened = np.ones(len(play_idx), dtype=bool)
@@ -147,7 +147,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
                 "training_excluded": info["training_size"] - info["training_included"],
                 "ranked_without_abstract": no_abstract},
         parameters=config_parameters(config), seed=config.seed, warnings=warnings,
-        details={"model": info, "stopping": {k: v for k, v in status.items()}},
+        details={"model": info, "stopping": dict(status)},
     )
     return StageResult(out, report)
 
