@@ -27,7 +27,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import hypergeom
 
 from screening.errors import ConfigError
 
@@ -41,6 +40,8 @@ def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float
 
     ``r_before`` relevant records were found before the random sample began.
     """
+    from scipy.stats import hypergeom   # here: importing scipy.stats takes ~0.3 s
+
     K = min_missing_under_h0(k, r_before, target_recall)
     if K > N:          # H0 needs more relevant records than there were unscreened records
         return 0.0
@@ -65,6 +66,8 @@ def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tu
         return (1.0 if found else 0.0), 0.0
     est_missing = k / n * (N - n)
     est = found / (found + est_missing) if found + est_missing > 0 else 1.0
+    from scipy.stats import hypergeom
+
     alpha = 1 - confidence
     # The largest K the sample does not reject: P(X <= k | K) falls as K grows, so bisect.
     lo, hi = k, N

@@ -19,13 +19,15 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
-
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from typing import TYPE_CHECKING, Sequence
 
 from screening.prisma.counts import PrismaCounts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported where a figure is drawn: importing it costs ~0.25 s, which every
+# command would otherwise pay at start-up (the CLI imports the PRISMA module to register it).
 
 FONT_PT = 8.0
 LINE_IN = FONT_PT * 1.32 / 72          # line height, inches
@@ -188,6 +190,8 @@ def place(layout: Layout) -> Layout:
 
 
 def _rect(ax, x: float, y: float, w: float, h: float, style: str) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
     s = STYLES[style]
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.04",
                                 facecolor=s["face"], edgecolor=s["edge"], linewidth=0.8))
@@ -195,6 +199,9 @@ def _rect(ax, x: float, y: float, w: float, h: float, style: str) -> None:
 
 def draw(layout: Layout) -> Figure:
     """Render a placed layout on a new Figure (coordinates in inches, y downwards)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch
+
     fig = Figure(figsize=(WIDTH_IN, layout.height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, WIDTH_IN)
@@ -255,6 +262,8 @@ _METADATA = {
 
 def render(c: PrismaCounts, fmt_: str, *, footer: str | Sequence[str] | None = None, dpi: int = 300) -> bytes:
     """The diagram as bytes in ``fmt_`` ('svg', 'png' or 'pdf'); deterministic for the same input."""
+    import matplotlib
+
     if fmt_ not in _METADATA:
         raise ValueError(f"unsupported diagram format {fmt_!r}")
     with matplotlib.rc_context(_RC):

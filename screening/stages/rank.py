@@ -21,11 +21,12 @@ import pandas as pd
 
 from screening.config import config_parameters, from_mapping
 from screening.errors import ConfigError, StageError
-from screening.ml.learner import ActiveLearner
-from screening.ml.registry import DEFAULT_SPEC, parse_spec
-from screening.ml.stopping import get_stop_rule, stopping_status
+from screening.ml import DEFAULT_SPEC
 from screening.records import without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
+
+# The ML stack (scikit-learn, scipy.stats: ~1 s to import) is imported inside the functions
+# that use it: every command that loads a review registers this stage, and most never rank.
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class RankConfig:
 
     @classmethod
     def from_toml(cls, table: Mapping[str, Any], path: Path | None = None) -> "RankConfig":
+        from screening.ml.registry import parse_spec
+        from screening.ml.stopping import get_stop_rule
+
         cfg = from_mapping(cls, table, "rank", path)
         try:
             parse_spec(cfg.model)
@@ -93,6 +97,9 @@ def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame |
 
 
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
+    from screening.ml.learner import ActiveLearner
+    from screening.ml.stopping import stopping_status
+
     out = records.copy()
     n = len(out)
     play = in_play_mask(out)
