@@ -36,7 +36,6 @@ import pandas as pd  # noqa: E402
 from screening.dedup.api import deduplicate  # noqa: E402
 from screening.dedup.labelled import (groups_from_table, load_groups, load_labelled_records,  # noqa: E402
                                       pairs_of, pairwise_scores)
-from screening.dedup.normalise import keys_for_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 DEDUP = DATA / "dedup"

@@ -144,9 +144,9 @@ def datasets() -> list[Path]:
 
 
 def load(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df["label"] = df["label_included"].astype(int)
-    return df
+    from screening.ml.simulate import read_dataset
+
+    return read_dataset(str(path))
 
 
 def cache_path(tool: str, name: str, seed: int) -> Path:

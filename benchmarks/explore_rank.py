@@ -138,17 +138,6 @@ class _Combined:
         return self.learners[0].info()
 
 
-class _Single(_Combined):
-    """One learner with another model spec on the default features."""
-
-    def __init__(self, spec: str, X, seed: int) -> None:
-        super().__init__([(X, spec)], seed)
-
-    def update(self, idx, y):
-        self._scores = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
-        return self._scores
-
-
 class Fuse(_Combined):
     """Mean of the members' z-scored decision values."""
 
@@ -210,9 +199,6 @@ class Augment(_Combined):
         s = self.learners[0].update(np.concatenate([idx, self.n + extra]), np.concatenate([y, ey]))
         self._scores = np.asarray(s, dtype=np.float64)[: self.n]
         return self._scores
-
-    def next_batch(self, pool, k):
-        return np.array([int(np.argmax(np.where(pool, self._scores, -np.inf)))])
 
 
 class Select(_Combined):
@@ -277,7 +263,8 @@ class Select(_Combined):
 def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int], Any] | None]:
     """The feature matrix for ``simulate`` and, for combined learners, a factory per seed."""
     kind, _, arg = variant.partition(":")
-    X = TfidfFeatures().fit_transform(df)
+    feats = TfidfFeatures()
+    X = feats.fit_transform(df)
     if kind == "plain":
         return X, None
     if kind == "pivot":
@@ -298,13 +285,11 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
     if kind == "aug-title":
         from sklearn.preprocessing import normalize
 
-        feats = TfidfFeatures()
-        X = feats.fit_transform(df)
         T = normalize(feats.transform(df.assign(abstract="", keywords=""))).astype(np.float32)
         X_aug = sp.vstack([X, T]).tocsr()
         return X, lambda seed: Augment(X_aug, len(df), seed, arg)
-    if kind == "spec":
-        return X, lambda seed: _Single(arg, X, seed)
+    if kind == "spec":      # run() passes the spec to simulate() as its model
+        return X, None
     if kind == "meta":
         return sp.hstack([X, float(arg) * meta_matrix(df)]).tocsr().astype(np.float32), None
     if kind == "impute":
@@ -343,7 +328,8 @@ def run(variant: str, half: int | None) -> None:
             try:
                 res = simulate(df, prior_included=[df.record_id.iloc[i] for i in inc],
                                prior_excluded=[df.record_id.iloc[i] for i in exc], seed=seed,
-                               stop_at_last_relevant=True, features=X)
+                               stop_at_last_relevant=True, features=X,
+                               model=variant[len("spec:"):] if variant.startswith("spec:") else None)
             finally:
                 simmod.ActiveLearner = original
             pos = {rid: i for i, rid in enumerate(df["record_id"])}
@@ -356,14 +342,21 @@ def run(variant: str, half: int | None) -> None:
             print(json.dumps(row), flush=True)
 
 
+def _cached() -> dict[str, tuple[int, pd.DataFrame]]:
+    """Per variant: number of runs, and per dataset our and ASReview's WSS@95 (mean over seeds)."""
+    out = {}
+    for f in sorted(OUT.glob("*.jsonl")):
+        d = pd.DataFrame([json.loads(x) for x in f.open()])
+        out[f.stem] = (len(d), d.groupby("dataset")[["wss95", "asr_wss95"]].mean())
+    return out
+
+
 def summary() -> str:
     lines = ["| variant | datasets | runs | mean WSS@95 | ASReview | Δ | worst Δ (dataset) | best Δ (dataset) |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
-    for f in sorted(OUT.glob("*.jsonl")):
-        d = pd.DataFrame([json.loads(x) for x in f.open()])
-        g = d.groupby("dataset")[["wss95", "asr_wss95"]].mean()
+    for variant, (runs, g) in _cached().items():
         diff = g["wss95"] - g["asr_wss95"]
-        lines.append(f"| `{f.stem}` | {len(g)} | {len(d)} | {g['wss95'].mean():.3f} | {g['asr_wss95'].mean():.3f} "
+        lines.append(f"| `{variant}` | {len(g)} | {runs} | {g['wss95'].mean():.3f} | {g['asr_wss95'].mean():.3f} "
                      f"| {diff.mean():+.3f} | {diff.min():+.3f} ({diff.idxmin()}) | {diff.max():+.3f} ({diff.idxmax()}) |")
     return "\n".join(lines)
 
@@ -374,11 +367,7 @@ def heldout() -> str:
     Only variants run on every dataset with the cached ASReview runs compete (the default too).
     This is how a variant would have to be chosen so as not to be tuned on the benchmark itself.
     """
-    table = {}
-    for f in sorted(OUT.glob("*.jsonl")):
-        d = pd.DataFrame([json.loads(x) for x in f.open()])
-        g = d.groupby("dataset")[["wss95", "asr_wss95"]].mean()
-        table[f.stem] = g["wss95"] - g["asr_wss95"]
+    table = {v: g["wss95"] - g["asr_wss95"] for v, (_, g) in _cached().items()}
     names = [p.stem for p in br.datasets()
              if br.cache_path("asreview", p.stem, br.SEEDS[0]).exists()]
     full = {v: d for v, d in table.items() if set(names) <= set(d.index)}

@@ -59,9 +59,6 @@ def reflow(doc: str | None) -> str | None:
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
-def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@command("name")``: register on the app, mapping ScreeningError to its exit code."""
-    return lambda fn: app.command(*args, help=reflow(fn.__doc__), **kwargs)(_guarded(fn))
 
 
 def subapp(name: str, help: str) -> typer.Typer:
@@ -73,5 +70,11 @@ def subapp(name: str, help: str) -> typer.Typer:
 
 
 def group_command(group: typer.Typer, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@group_command(group, "name")``: like :func:`command`, inside a command group."""
+    """``@group_command(group, "name")``: register on a command group (docstring as reflowed
+    help), mapping ScreeningError to its exit code."""
     return lambda fn: group.command(*args, help=reflow(fn.__doc__), **kwargs)(_guarded(fn))
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@command("name")``: :func:`group_command` on the top-level app."""
+    return group_command(app, *args, **kwargs)
