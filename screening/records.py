@@ -231,6 +231,17 @@ def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
             raise SchemaError(f"column {name!r} must hold lists (row {bad[0] + 2})", path=where)
 
 
+def in_play(records: pd.DataFrame) -> pd.Series:
+    """True where a record is still to screen: not a duplicate, not excluded by a rule
+    (missing columns count as in play)."""
+    mask = pd.Series(True, index=records.index)
+    if "duplicate_of" in records.columns:
+        mask &= records["duplicate_of"].fillna("").astype(str).eq("")
+    if "rule_decision" in records.columns:
+        mask &= records["rule_decision"].fillna("").astype(str).str.lower().ne("exclude")
+    return mask
+
+
 def without_abstract(records: pd.DataFrame) -> pd.Series:
     """True where a record has no abstract (column missing, empty or blank)."""
     if "abstract" not in records.columns:

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from screening.decisions.store import COLUMNS, DECISION_ACTIONS, SQLiteStore
+from screening.records import in_play
 
 FINAL_VALUES = ("include", "exclude", "not_retrieved")
 
@@ -222,12 +223,7 @@ def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
 
 def records_in_play(records: pd.DataFrame) -> pd.DataFrame:
     """Records to screen at title/abstract, in screening order (rank, else file order)."""
-    keep = pd.Series(True, index=records.index)
-    if "duplicate_of" in records.columns:
-        keep &= records["duplicate_of"].fillna("").astype(str).eq("")
-    if "rule_decision" in records.columns:
-        keep &= ~records["rule_decision"].fillna("").astype(str).eq("exclude")
-    out = records[keep]
+    out = records[in_play(records)]
     if "rank" in out.columns and out["rank"].notna().any():
         order = out.assign(_pos=range(len(out)))
         out = order.sort_values(["rank", "_pos"], na_position="last", kind="stable").drop(columns="_pos")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from screening.errors import ConfigError
+from screening.records import in_play
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,14 +319,10 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     """
     tau = float(getattr(config, "target_recall", 0.95))
     conf = float(getattr(config, "confidence", 0.95))
-    in_play = np.ones(len(records_table), dtype=bool)
-    if "duplicate_of" in records_table:
-        in_play &= records_table["duplicate_of"].fillna("").astype(str).eq("").to_numpy()
-    if "rule_decision" in records_table:
-        in_play &= records_table["rule_decision"].fillna("").astype(str).ne("exclude").to_numpy()
-    pool = int(in_play.sum())
+    play = in_play(records_table).to_numpy()
+    pool = int(play.sum())
     labels = labels_frame if labels_frame is not None else pd.DataFrame(columns=["record_id", "label"])
-    ids = set(records_table["record_id"].astype(str)[in_play])
+    ids = set(records_table["record_id"].astype(str)[play])
     labels = labels[labels["record_id"].astype(str).isin(ids)]
     lab = labels["label"].astype(int).to_numpy()
     sampled = labels["sampled"].astype(bool).to_numpy() if "sampled" in labels else np.zeros(len(lab), bool)

@@ -22,7 +22,7 @@ import pandas as pd
 from screening.config import config_parameters, from_mapping
 from screening.errors import ConfigError, StageError
 from screening.ml import DEFAULT_SPEC
-from screening.records import without_abstract
+from screening.records import in_play, without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
 # The ML stack (scikit-learn, scipy.stats: ~1 s to import) is imported inside the functions
@@ -56,16 +56,6 @@ class RankConfig:
         if cfg.batch_size < 1:
             raise ConfigError("rank section: batch_size must be at least 1", path=path)
         return cfg
-
-
-def in_play_mask(records: pd.DataFrame) -> np.ndarray:
-    """Records still to screen: not a duplicate, not excluded by a rule."""
-    mask = np.ones(len(records), dtype=bool)
-    if "duplicate_of" in records.columns:
-        mask &= records["duplicate_of"].fillna("").astype(str).eq("").to_numpy()
-    if "rule_decision" in records.columns:
-        mask &= records["rule_decision"].fillna("").astype(str).str.lower().ne("exclude").to_numpy()
-    return mask
 
 
 def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame | None) -> tuple[dict[str, int], list[str]]:
@@ -102,7 +92,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
 
     out = records.copy()
     n = len(out)
-    play = in_play_mask(out)
+    play = in_play(out).to_numpy()
     labels, warnings = _labels(out, config, inputs.decisions)
     ids = out["record_id"].astype(str).to_numpy()
     play_idx = np.flatnonzero(play)
