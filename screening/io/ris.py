@@ -222,8 +222,9 @@ def _first_record_tags(head: str) -> list[str]:
     return tags
 
 
-def _detect_dialect(text: str) -> str:
-    """Name the exporting system from markers only it writes (first match wins)."""
+def detect_dialect(text: str) -> str:
+    """Name the exporting system from markers only it writes in the first 50,000 characters
+    (first match wins); streaming ingest calls it once on a big file's head."""
     head = text[:50000]
     if "Record #1 of" in head and "Provider:" in head:
         return "cochrane"
@@ -419,38 +420,19 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
 
 
 def parse(text: str, filename: str) -> ParseResult:
-    return parse_chunk(text, filename)
-
-
-def parse_chunk(text: str, filename: str, *, first_line: int = 1, at_end: bool = True,
-                dialect: str | None = None) -> ParseResult:
-    """Parse one piece of a RIS file: the whole file (:func:`parse`), or one chunk of it.
-
-    Streaming ingest cuts big files at ``TY  -`` line starts (see
-    :func:`screening.io.text.chunk_bounds`), so every chunk holds whole records and the
-    ``TY`` lines counted per chunk add up to the whole file's count. The dialect must be
-    detected once on the file's head and passed in for every chunk (a later chunk's head is
-    not the export's head). ``first_line`` keeps line numbers true to the file; ``at_end``
-    marks the chunk that ends the file, the only one where a missing ``ER`` means truncation.
-    """
+    """Parse a whole RIS file (big files stream through :mod:`screening.io.ris_stream`)."""
     warnings: list[str] = []
-    if dialect is None:
-        dialect = _detect_dialect(text)
+    dialect = detect_dialect(text)
     records = []
     append = records.append
     source_db = _source_db
     fields = _fields
     with gc_paused():
-        for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
+        for line, tags in _scan(text, filename, warnings):
             db = source_db(tags, dialect)
             append(ParsedRecord(fields=fields(tags, dialect, db), line=line, source_db=db))
     expected = _count_ty(text)
     return ParseResult(records=records, expected_count=expected, format="ris", dialect=dialect, warnings=warnings)
-
-
-def detect_dialect(head: str) -> str:
-    """Dialect of a RIS export, from its first 50,000 characters (public for streaming ingest)."""
-    return _detect_dialect(head)
 
 
 READER = register_reader(Reader(

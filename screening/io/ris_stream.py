@@ -41,7 +41,15 @@ class ColumnResult:
 
 
 def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:
-    """:func:`parse_chunk`, column-wise (see :class:`ColumnResult`)."""
+    """Parse one chunk of a big RIS file, column-wise (see :class:`ColumnResult`).
+
+    Streaming ingest cuts big files at ``TY  -`` line starts (see
+    :func:`screening.io.text.chunk_bounds`), so every chunk holds whole records and the
+    ``TY`` lines counted per chunk add up to the whole file's count. The dialect is detected
+    once on the file's head and passed in for every chunk (a later chunk's head is not the
+    export's head). ``first_line`` keeps line numbers true to the file; ``at_end`` marks the
+    chunk that ends the file, the only one where a missing ``ER`` means truncation.
+    """
     warnings: list[str] = []
     rows: list[tuple[Any, ...]] = []
     lines: list[int] = []

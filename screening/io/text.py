@@ -11,7 +11,6 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from screening.errors import InputError
 
@@ -167,10 +166,11 @@ def has_lf_endings(data: bytes) -> bool:
 class ChunkedText:
     """A file's bytes cut into record-aligned chunks that decode one at a time.
 
-    Iterating yields ``(text, first_line, is_last)`` per chunk: the same text, line numbers
-    and encoding as :func:`decode_bytes` gives for the whole file. While ``encoding`` is
-    UTF-8, a chunk that is not valid UTF-8 raises :class:`Utf8Fallback`; the caller then
-    calls :meth:`fall_back` and starts again, so the cp1252 fallback applies to every chunk.
+    :meth:`chunk` gives chunk ``i``'s text and ``first_lines[i]`` its first file line: the
+    same text, line numbers and encoding as :func:`decode_bytes` gives for the whole file.
+    While ``encoding`` is UTF-8, a chunk that is not valid UTF-8 raises :class:`Utf8Fallback`;
+    the caller then calls :meth:`fall_back` and starts again, so the cp1252 fallback applies
+    to every chunk.
     """
 
     data: bytes | mmap.mmap
@@ -179,17 +179,16 @@ class ChunkedText:
     has_lf: bool
     encoding: str = "utf-8"
     warnings: list[str] = field(default_factory=list)
-    first_lines: list[int] = field(default_factory=list)
+    first_lines: list[int] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         # File line of each chunk's first line. Chunked files have LF endings, so normalising
         # (CRLF -> LF, bare CR -> '; ') adds no line break: the raw LFs count the lines.
-        if not self.first_lines:
-            line = 1
-            for start, end in self.bounds:
-                self.first_lines.append(line)
-                line += self.data[start:end].count(b"\n")
-                release_pages(self.data, start, end)
+        line = 1
+        for start, end in self.bounds:
+            self.first_lines.append(line)
+            line += self.data[start:end].count(b"\n")
+            release_pages(self.data, start, end)
 
     def chunk(self, index: int) -> str:
         """Decoded text of chunk ``index``; :class:`Utf8Fallback` names the file line."""
@@ -228,11 +227,6 @@ class ChunkedText:
 
     def __len__(self) -> int:
         return len(self.bounds)
-
-    def __iter__(self) -> Iterator[tuple[str, int, bool]]:
-        last = len(self.bounds) - 1
-        for i in range(len(self.bounds)):
-            yield self.chunk(i), self.first_lines[i], i == last
 
     def fall_back(self, line: int) -> None:
         """Switch to cp1252 for the whole file and say so, as :func:`decode_bytes` does."""
