@@ -21,7 +21,6 @@ from rich.text import Text
 
 from screening.cli._app import command, console
 from screening.decisions import api
-from screening.decisions.views import Viewer
 from screening.errors import DecisionError
 
 REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
@@ -288,7 +287,7 @@ def conflicts_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per record and reviewer) for scripts."),
 ) -> None:
     """List records whose independent decisions disagree (maybe disagrees with everything)."""
-    df = api.list_conflicts(review, stage=stage, viewer=api.viewer_for(review, reviewer, as_adjudicator))
+    df = api.list_conflicts(review, stage=stage, reviewer=reviewer, as_adjudicator=as_adjudicator)
     if as_json:
         _print_json(df.to_dict(orient="records"))
         return
@@ -319,11 +318,12 @@ def adjudicate_cmd(
                              stage=stage, reason=reason, note=note)
         console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final", markup=False)
         return
-    df = api.list_conflicts(review, stage=stage, viewer=Viewer(reviewer, True))
+    rv = api.Review.load(review)       # loaded once for the whole walk
+    df = api.list_conflicts(rv, stage=stage, reviewer=reviewer, as_adjudicator=True)
     if df.empty:
         console.print(f"no open conflicts at {stage}")
         return
-    reasons = api.Review.load(review).reasons(stage)
+    reasons = rv.reasons(stage)
     required = stage == "full_text"
     with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
         for rid, group in df.groupby("record_id", sort=False):
@@ -342,7 +342,7 @@ def adjudicate_cmd(
                 if why or not required:
                     break
                 console.print("a reason is required for full-text exclusions")
-            res = api.adjudicate(review, reviewer=reviewer, record_id=str(rid),
+            res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
                                  decision="include" if key == "i" else "exclude", stage=stage, reason=why)
             console.print(f"{res.event.action} {rid} — final", markup=False)
 
@@ -368,7 +368,7 @@ def agreement_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage and pair, for scripts."),
 ) -> None:
     """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
-    pairs = api.agreement(review, viewer=api.viewer_for(review, reviewer, as_adjudicator))
+    pairs = api.agreement(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
     if as_json:
         _print_json([{"stage": p.stage, "reviewer_a": p.reviewer_a, "reviewer_b": p.reviewer_b,
                       "categories": list(p.categories), "counts": p.counts.to_numpy().tolist(),
@@ -400,7 +400,7 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage, for scripts."),
 ) -> None:
     """Where the review stands per stage: screened, remaining, conflicts open, per reviewer."""
-    stages = api.status(review, viewer=api.viewer_for(review, reviewer, as_adjudicator))
+    stages = api.status(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
     if as_json:
         _print_json(stages)
         return
@@ -433,8 +433,7 @@ def log_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
 ) -> None:
     """The decision history, oldest first, as you are allowed to see it."""
-    viewer = api.viewer_for(review, reviewer, as_adjudicator)
-    df = api.history(review, viewer=viewer, reviewer=None if not as_adjudicator else reviewer, record_id=record)
+    df = api.history(review, reviewer=reviewer, as_adjudicator=as_adjudicator, record_id=record)
     if as_json:
         _print_json(df.to_dict(orient="records"))
         return

@@ -74,11 +74,25 @@ class Review:
         rec = self.record(record_id)
         return str(rec.get("model_id", "") or "")
 
+    def viewer(self, reviewer: str | None = None, as_adjudicator: bool = False) -> Viewer:
+        """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
+        blinded) without needing ``--as-adjudicator``; everyone else sees what blinding allows."""
+        named = bool(reviewer) and reviewer in self.config.screening.adjudicators
+        return Viewer(reviewer or None, as_adjudicator or named)
+
     def reasons(self, stage: str) -> tuple[str, ...]:
         s = self.config.screening
         if stage == "title_abstract" and s.title_abstract_reasons:
             return tuple(s.title_abstract_reasons)
         return tuple(s.reasons)
+
+
+ReviewLike = str | Path | ReviewConfig | Review
+
+
+def _loaded(review: ReviewLike) -> Review:
+    """A loaded review; callers that make many calls pass one in and skip re-reading the table."""
+    return review if isinstance(review, Review) else Review.load(review)
 
 
 def check_stage(stage: str) -> str:
@@ -151,11 +165,11 @@ class DecisionResult:
     outcome: Outcome | None      # the record's state after the write, as the decider may see it
 
 
-def record_decision(review: str | Path | Review, *, reviewer: str, record_id: str, action: str,
+def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
                     stage: str = "title_abstract", reason: str = "", note: str = "",
                     is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
     """Append one screener event (decision, undo, note, not_retrieved or attach_report)."""
-    rv = review if isinstance(review, Review) else Review.load(review)
+    rv = _loaded(review)
     entries = rv.entries()
     ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
                      reason=reason, note=note, is_demo=is_demo,
@@ -209,29 +223,23 @@ def assign(review: str | Path, reviewers: str | list[str], *, fraction: float = 
             "record_ids": [e.record_id for e in events]}
 
 
-def viewer_for(review: str | Path | ReviewConfig, reviewer: str | None, as_adjudicator: bool = False) -> Viewer:
-    """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
-    blinded) without needing ``--as-adjudicator``; everyone else sees only what blinding allows."""
-    config = review if isinstance(review, ReviewConfig) else load_review(review)
-    named = bool(reviewer) and reviewer in config.screening.adjudicators
-    return Viewer(reviewer or None, as_adjudicator or named)
-
-
-def list_conflicts(review: str | Path, *, stage: str = "title_abstract", viewer: Viewer = Viewer()) -> pd.DataFrame:
-    """Open conflicts the viewer may see (long form: record_id, reviewer, decision, reason, note)."""
-    rv = Review.load(review)
+def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewer: str | None = None,
+                   as_adjudicator: bool = False) -> pd.DataFrame:
+    """Open conflicts ``reviewer`` may see (long form: record_id, reviewer, decision, reason, note);
+    nobody's without a name unless ``as_adjudicator``."""
+    rv = _loaded(review)
     check_stage(stage)
-    df = conflicts(visible_entries(rv.entries(), viewer), stage)
+    df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
     titles = {rid: str(rv.records.iloc[i]["title"]) for rid, i in rv._by_id.items()}
     df.insert(1, "title", [titles.get(r, "") for r in df["record_id"]])
     return df
 
 
-def adjudicate(review: str | Path, *, reviewer: str, record_id: str, decision: str,
+def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,
                stage: str = "title_abstract", reason: str = "", note: str = "",
                is_demo: bool = False) -> DecisionResult:
     """Record an adjudicator's final decision on a record whose screeners disagree."""
-    rv = Review.load(review)
+    rv = _loaded(review)
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
@@ -251,15 +259,18 @@ def adjudicate(review: str | Path, *, reviewer: str, record_id: str, decision: s
     return DecisionResult(ev, written, after)
 
 
-def agreement(review: str | Path, *, viewer: Viewer = Viewer()) -> list[PairAgreement]:
-    """Agreement per stage and reviewer pair, over the decisions the viewer may see."""
-    rv = Review.load(review)
-    return agreement_report(visible_entries(rv.entries(), viewer))
+def agreement(review: ReviewLike, *, reviewer: str | None = None,
+              as_adjudicator: bool = False) -> list[PairAgreement]:
+    """Agreement per stage and reviewer pair, over the decisions ``reviewer`` may see."""
+    rv = _loaded(review)
+    return agreement_report(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)))
 
 
-def status(review: str | Path, *, viewer: Viewer = Viewer()) -> list[dict[str, Any]]:
-    """Per stage progress, redacted for the viewer (see docs/screening.md, Blinding)."""
-    rv = Review.load(review)
+def status(review: ReviewLike, *, reviewer: str | None = None,
+           as_adjudicator: bool = False) -> list[dict[str, Any]]:
+    """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding)."""
+    rv = _loaded(review)
+    viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
     out = []
     for stage in STAGES:
@@ -276,12 +287,13 @@ def status(review: str | Path, *, viewer: Viewer = Viewer()) -> list[dict[str, A
     return out
 
 
-def history(review: str | Path, *, viewer: Viewer = Viewer(), reviewer: str | None = None,
+def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False,
             record_id: str | None = None) -> pd.DataFrame:
-    """The log, as the viewer may see it, optionally for one reviewer and/or record."""
-    rv = Review.load(review)
-    df = visible_entries(rv.entries(), viewer)
-    if reviewer:
+    """The log as ``reviewer`` may see it, optionally for one record. With ``as_adjudicator``
+    (everything visible), ``reviewer`` selects whose events to show instead."""
+    rv = _loaded(review)
+    df = visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator))
+    if reviewer and as_adjudicator:
         df = df[df["reviewer"] == reviewer]
     if record_id:
         rv.record(record_id)

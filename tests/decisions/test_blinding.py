@@ -118,3 +118,19 @@ def test_reviewers_named_as_adjudicators_are_not_blinded(planted: Path, cli) -> 
     assert cli("conflicts", planted, "--reviewer", "dave", "--json")[1].strip() == ""
     assert "BOBSECRET" not in cli("log", planted, "--reviewer", "dave")[1]
     assert "BOBSECRET" in cli("log", planted, "--reviewer", "carol")[1]
+
+
+def test_library_calls_blind_the_same_way_and_reuse_a_loaded_review(planted: Path) -> None:
+    rv = api.Review.load(planted)     # one load serves several calls, as in the adjudicate walk
+    assert api.list_conflicts(rv, reviewer="carol").empty
+    assert set(api.list_conflicts(rv, reviewer="alice")["record_id"]) == {"2"}
+    assert set(api.history(rv, reviewer="alice")["note"]) >= {"BOBSECRET2"}
+    assert "BOBSECRET1" not in set(api.history(rv, reviewer="alice")["note"])
+    assert set(api.history(rv, reviewer="bob", as_adjudicator=True)["reviewer"]) == {"bob"}
+    assert api.agreement(rv, reviewer="carol") == []
+    api.record_decision(rv, reviewer="bob", record_id="3", action="exclude")
+    api.record_decision(rv, reviewer="alice", record_id="3", action="include")
+    for rid in ("2", "3"):
+        api.adjudicate(rv, reviewer="carol", record_id=rid, decision="exclude", reason="wrong outcome")
+    assert api.list_conflicts(rv, as_adjudicator=True).empty
+    assert api.status(rv, reviewer="carol")[0]["final"] is None          # carol is not named: blinded
