@@ -69,6 +69,31 @@ class ScreeningConfig:
     seed: int = 1
 
 
+DEFAULT_MAX_RECORDS = 10_000      # `screening search` asks before fetching more than this
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The review's defaults for ``screening search``; a command-line flag or environment
+    variable overrides each. API keys are deliberately not settable here: a review TOML is
+    shared and committed, so keys come from the environment (NCBI_API_KEY, OPENALEX_API_KEY)."""
+
+    email: str = ""                      # NCBI 'email', OpenAlex 'mailto', Europe PMC 'email'
+    max_records: int = DEFAULT_MAX_RECORDS
+    batch_size: int = 0                  # 0 = each database's default
+
+    @classmethod
+    def from_toml(cls, data: Mapping[str, Any], path: Path | None = None) -> "SearchConfig":
+        if isinstance(data, Mapping) and any(k.lower().replace("-", "_") in ("api_key", "apikey", "key")
+                                             for k in data):
+            raise ConfigError("an API key does not belong in the review TOML, which is shared", path=path,
+                              hint="set NCBI_API_KEY or OPENALEX_API_KEY in the environment, or pass --api-key")
+        cfg = from_mapping(cls, data, "search", path)
+        if cfg.max_records < 1 or cfg.batch_size < 0:
+            raise ConfigError("[search] max_records must be at least 1 and batch_size at least 0", path=path)
+        return cfg
+
+
 @dataclass(frozen=True)
 class PrismaConfig:
     """Counts PRISMA asks for that no file of ours records (e.g. other methods)."""
@@ -90,6 +115,7 @@ class ReviewConfig:
     screening: ScreeningConfig
     prisma: PrismaConfig
     raw: Mapping[str, Any]        # the parsed TOML, for hashing and reports
+    search: SearchConfig = SearchConfig()
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path)
@@ -100,7 +126,7 @@ class ReviewConfig:
         return self.output_dir / "decisions.sqlite"
 
 
-_TOP_KEYS = {"review", "sources", "screening", "prisma"}
+_TOP_KEYS = {"review", "sources", "screening", "prisma", "search"}
 
 
 def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | None = None) -> Any:
@@ -218,10 +244,11 @@ def load_review(review: str | Path) -> ReviewConfig:
 
     screening = from_mapping(ScreeningConfig, raw.get("screening", {}), "screening", path)
     prisma = from_mapping(PrismaConfig, raw.get("prisma", {}), "prisma", path)
+    search = SearchConfig.from_toml(raw.get("search", {}), path)
     return ReviewConfig(
         name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,
         output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,
-        prisma=prisma, raw=raw,
+        prisma=prisma, raw=raw, search=search,
     )
 
 

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from screening.cli._app import console, err_console, group_command, subapp
 from screening.search import Progress, SearchOptions, SearchResult, run_search
-from screening.search.core import DEFAULT_MAX_RECORDS
 from screening.search.http import RETRY_STATUSES, Attempt
 
 group = subapp("search", help="Search PubMed, OpenAlex or Europe PMC into a review, with a PRISMA-S search log.")
@@ -18,11 +17,14 @@ group = subapp("search", help="Search PubMed, OpenAlex or Europe PMC into a revi
 _REVIEW = typer.Option(..., "--review", "-r", help="Review TOML (e.g. pipelines/demo.toml) or review name.")
 _FROM = typer.Option("", "--from", help="Earliest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
 _TO = typer.Option("", "--to", help="Latest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
-_MAX = typer.Option(DEFAULT_MAX_RECORDS, "--max-records", help="Ask before fetching more records than this.")
+_MAX = typer.Option(0, "--max-records", show_default=False,
+                    help="Ask before fetching more records than this (default: the review's [search] max_records, "
+                         "else 10,000).")
 _YES = typer.Option(False, "--yes", "-y", help="Fetch everything without asking, even above --max-records.")
 _BASE = typer.Option("", "--base-url", help="Use a mirror, proxy or test server instead of the public API.",
                      show_default=False)
-_BATCH = typer.Option(0, "--batch-size", help="Records per request (0 = the database's default).")
+_BATCH = typer.Option(0, "--batch-size", show_default=False,
+                      help="Records per request (default: the review's [search] batch_size, else the database's).")
 _RESTART = typer.Option(False, "--restart", help="Do not resume an interrupted identical search; start afresh.")
 
 
@@ -78,7 +80,7 @@ def pubmed_cmd(
     date_to: str = _TO,
     api_key: str = typer.Option("", "--api-key", envvar="NCBI_API_KEY", show_default=False,
                                 help="NCBI API key (10 requests/s instead of 3); also read from NCBI_API_KEY."),
-    email: str = typer.Option("", "--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked (env NCBI_EMAIL)."),
+    email: str = typer.Option("", "--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked (env NCBI_EMAIL; default: the review's [search] email)."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
@@ -98,7 +100,7 @@ def openalex_cmd(
     review: str = _REVIEW,
     date_from: str = _FROM,
     date_to: str = _TO,
-    mailto: str = typer.Option("", "--mailto", envvar="OPENALEX_MAILTO", help="Your e-mail, for OpenAlex's polite pool."),
+    mailto: str = typer.Option("", "--mailto", envvar="OPENALEX_MAILTO", help="Your e-mail, for OpenAlex's polite pool (default: the review's [search] email)."),
     api_key: str = typer.Option("", "--api-key", envvar="OPENALEX_API_KEY", show_default=False,
                                 help="OpenAlex API key, if you have one (env OPENALEX_API_KEY)."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
@@ -119,7 +121,7 @@ def europepmc_cmd(
     review: str = _REVIEW,
     date_from: str = _FROM,
     date_to: str = _TO,
-    email: str = typer.Option("", "--email", help="Your e-mail, sent with each request."),
+    email: str = typer.Option("", "--email", help="Your e-mail, sent with each request (default: the review's [search] email)."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
     restart: bool = _RESTART,
 ) -> None:

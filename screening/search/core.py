@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -26,7 +26,7 @@ from typing import Any, Callable, Protocol
 import requests
 
 from screening import __version__
-from screening.config import ReviewConfig, load_review
+from screening.config import ReviewConfig, SearchConfig, load_review
 from screening.errors import SearchError
 from screening.records import atomic_write_bytes
 from screening.search.http import Attempt, PoliteClient, redact
@@ -35,7 +35,6 @@ from screening.search.log import (
     search_key,
 )
 
-DEFAULT_MAX_RECORDS = 10_000
 _DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 
 
@@ -43,12 +42,13 @@ _DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 class SearchOptions:
     """Everything about *how* to search that is not the query itself."""
 
+    # email, batch_size and max_records left empty/0 take the review's [search] settings
     email: str = ""                 # NCBI 'email' / OpenAlex 'mailto' (polite pool)
     api_key: str = field(default="", repr=False)   # NCBI/OpenAlex key; never shown or saved
     tool: str = "screening"         # NCBI 'tool'
     base_url: str = ""              # overrides the env variable and the default
     batch_size: int = 0             # 0 = the database's default
-    max_records: int = DEFAULT_MAX_RECORDS
+    max_records: int = 0            # ask before fetching more (0 = the review's, default 10,000)
     timeout: float = 60.0
     max_retries: int = 5
     backoff: float = 1.0
@@ -56,6 +56,11 @@ class SearchOptions:
     def page_size(self, default: int, most: int) -> int:
         """Records per request: ``batch_size`` (or the database's ``default``), at most ``most``."""
         return max(1, min(self.batch_size or default, most))
+
+    def with_defaults(self, review: SearchConfig) -> "SearchOptions":
+        """These options with the review's ``[search]`` settings filling what was not given."""
+        return replace(self, email=self.email or review.email, batch_size=self.batch_size or review.batch_size,
+                       max_records=self.max_records or review.max_records)
 
 
 @dataclass
@@ -211,8 +216,8 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     ``restart`` abandons an interrupted search of the same query and starts afresh.
     ``on_attempt`` sees every HTTP attempt (URL redacted), e.g. to show retries.
     """
-    options = options or SearchOptions()
     review = review if isinstance(review, ReviewConfig) else load_review(review)
+    options = (options or SearchOptions()).with_defaults(review.search)
     query = query.strip()
     if not query:
         raise SearchError("the query is empty", hint='give the search string in quotes, e.g. "asthma AND budesonide"')

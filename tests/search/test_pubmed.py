@@ -227,3 +227,33 @@ def test_more_than_ncbi_can_serve_is_refused_up_front(review: Path, eutils: Fake
                    confirm=lambda n, c: True)
     assert "--from/--to" in str(info.value)
     assert [p for _, p, _ in eutils.requests] == ["/esearch.fcgi"]
+
+
+def test_review_search_section_supplies_defaults_that_options_override(review: Path, eutils: FakeEutils) -> None:
+    review.write_text(review.read_text(encoding="utf-8")
+                      + '\n[search]\nemail = "team@example.org"\nmax_records = 5\nbatch_size = 4\n', encoding="utf-8")
+    with pytest.raises(SearchError, match="more than the ceiling of 5"):      # the review's ceiling
+        run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, **FAST))
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, **FAST),
+                     confirm=lambda n, c: True)
+    fetches = [a for _, p, a in eutils.requests if p == "/efetch.fcgi"]
+    assert res.entry.records == 7 and [a["retstart"] for a in fetches] == ["0", "4"]
+    assert {a["email"] for _, _, a in eutils.requests} == {"team@example.org"}
+    eutils.requests.clear()
+    run_search(review, "pubmed", "asthma", restart=True, options=SearchOptions(
+        base_url=eutils.base_url, email="me@example.org", max_records=100, batch_size=7, **FAST))
+    assert {a["email"] for _, _, a in eutils.requests} == {"me@example.org"}      # options win
+    assert [a["retstart"] for _, p, a in eutils.requests if p == "/efetch.fcgi"] == ["0"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[search]\napi_key = "abc"\n', "API key does not belong"),
+    ('[search]\nmax_records = 0\n', "max_records must be at least 1"),
+    ('[search]\nemial = "x@y.org"\n', "unknown key 'emial' in \\[search\\]"),
+])
+def test_review_search_section_is_validated(review: Path, body: str, message: str) -> None:
+    from screening.errors import ConfigError
+
+    review.write_text(review.read_text(encoding="utf-8") + "\n" + body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_review(review)
