@@ -66,19 +66,21 @@ def dedup_review_cmd(
     pair: Optional[tuple[str, str]] = typer.Option(None, "--pair", help="Decide one pair without prompting: --pair ID_A ID_B."),
     duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
     distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
+    reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision (the matcher decides again; a maybe-pair is queued again)."),
 ) -> None:
     """Decide maybe-pairs side by side: d = duplicate, n = not a duplicate, s = skip, q = quit.
 
     Decisions are appended to dedup_decisions.sqlite (who, when) and override the matcher on
-    the next `screening dedup` / `screening run`.
+    the next `screening dedup` / `screening run`. Nothing is overwritten: a later decision on
+    the same pair wins, and --reopen withdraws one.
     """
     who = reviewer or getpass.getuser()
     if pair is not None:
-        if duplicate == distinct:
-            raise typer.BadParameter("give exactly one of --duplicate or --distinct with --pair")
-        folder = decide_pair(target, pair[0], pair[1], "duplicate" if duplicate else "distinct", who)
-        console.print(f"stored: {pair[0]} / {pair[1]} = {'duplicate' if duplicate else 'distinct'} "
-                      f"({who}) in {folder}")
+        chosen = [name for name, on in (("duplicate", duplicate), ("distinct", distinct), ("reopen", reopen)) if on]
+        if len(chosen) != 1:
+            raise typer.BadParameter("give exactly one of --duplicate, --distinct or --reopen with --pair")
+        folder = decide_pair(target, pair[0], pair[1], chosen[0], who)
+        console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {folder}")
         return
     queue = open_queue(target)
     pending = queue.pending

@@ -51,14 +51,18 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
 
 
 def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
-    """Latest decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at)."""
+    """Standing decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at):
+    the latest one, unless that is a ``reopen``."""
     if decisions is None or len(decisions) == 0:
         return {}
     order = "seq" if "seq" in decisions.columns else None
     rows = decisions.sort_values(order, kind="stable") if order else decisions
     out: dict[tuple[str, str], str] = {}
     for a, b, d in zip(rows["id_a"], rows["id_b"], rows["decision"]):
-        out[pair_key(str(a), str(b))] = str(d)
+        if str(d) == "reopen":           # withdrawn: the matcher decides again
+            out.pop(pair_key(str(a), str(b)), None)
+        else:
+            out[pair_key(str(a), str(b))] = str(d)
     return out
 
 

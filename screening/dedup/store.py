@@ -1,8 +1,9 @@
 """Human decisions on maybe-pairs: an append-only SQLite log in the review's output folder.
 
-``dedup_decisions.sqlite`` holds one row per decision (who, when, which pair, duplicate or
-distinct). Rows are never updated or deleted, so the log is its own audit trail; the latest
-decision per pair wins. The dedup stage never opens this file: the runner (through the stage's
+``dedup_decisions.sqlite`` holds one row per decision (who, when, which pair, duplicate,
+distinct or reopen). Rows are never updated or deleted, so the log is its own audit trail; the
+latest decision per pair wins, and ``reopen`` withdraws the standing one (the matcher decides
+again and a maybe-pair goes back to the queue). The dedup stage never opens this file: the runner (through the stage's
 ``load_inputs``) or the CLI reads it and passes the table in, and only ``dedup-review`` writes.
 """
 
@@ -17,19 +18,22 @@ import pandas as pd
 from screening.errors import DecisionError, InputError
 
 STORE_NAME = "dedup_decisions.sqlite"
-DECISIONS = ("duplicate", "distinct")
+DECISIONS = ("duplicate", "distinct", "reopen")
+SCHEMA_VERSION = 2               # 1: no 'reopen' (stores written before it existed are migrated)
 COLUMNS = ["seq", "id_a", "id_b", "decision", "reviewer", "decided_at", "note"]
 
-_SCHEMA = """
+_TABLE = """
 CREATE TABLE IF NOT EXISTS dedup_decisions (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     id_a       TEXT NOT NULL,
     id_b       TEXT NOT NULL,
-    decision   TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
+    decision   TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct', 'reopen')),
     reviewer   TEXT NOT NULL,
     decided_at TEXT NOT NULL,
     note       TEXT NOT NULL DEFAULT ''
 );
+"""
+_TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_update BEFORE UPDATE ON dedup_decisions
 BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_delete BEFORE DELETE ON dedup_decisions
@@ -45,16 +49,42 @@ def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
-    con.executescript(_SCHEMA)
+    if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        _migrate(con)
     return con
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Create the table, or bring a version-1 store (whose CHECK allows no 'reopen') up to date.
+
+    SQLite cannot alter a CHECK constraint, so the rows move to a new table in one transaction,
+    keeping their sequence numbers; if anything fails, the old table stays as it was."""
+    old = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'dedup_decisions'").fetchone()
+    script = ["BEGIN IMMEDIATE;"]
+    if old is not None and "'reopen'" not in old[0]:
+        script += ["DROP TRIGGER IF EXISTS dedup_decisions_no_update;",
+                   "DROP TRIGGER IF EXISTS dedup_decisions_no_delete;",
+                   "ALTER TABLE dedup_decisions RENAME TO dedup_decisions_v1;", _TABLE,
+                   f"INSERT INTO dedup_decisions ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+                   "FROM dedup_decisions_v1 ORDER BY seq;",
+                   "DROP TABLE dedup_decisions_v1;"]
+    else:
+        script.append(_TABLE)
+    script += [_TRIGGERS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
+    try:
+        con.executescript("\n".join(script))
+    except sqlite3.Error:
+        con.rollback()
+        raise
 
 
 def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, reviewer: str,
                     note: str = "", when: datetime | None = None) -> None:
-    """Append one decision. The pair is stored in sorted order (a pair has no direction)."""
+    """Append one decision. The pair is stored in sorted order (a pair has no direction).
+    ``reopen`` withdraws the pair's standing decision, so there must be one."""
     if decision not in DECISIONS:
         raise DecisionError(f"unknown dedup decision {decision!r}", record=f"{id_a}/{id_b}",
-                            hint="use 'duplicate' or 'distinct'")
+                            hint="use 'duplicate', 'distinct' or 'reopen'")
     if not reviewer.strip():
         raise DecisionError("a dedup decision needs a reviewer name", hint="pass --reviewer NAME")
     if id_a == id_b:
@@ -64,6 +94,12 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
     con = _connect(store_path(folder))
     try:
         with con:
+            if decision == "reopen":
+                last = con.execute("SELECT decision FROM dedup_decisions WHERE id_a = ? AND id_b = ? "
+                                   "ORDER BY seq DESC LIMIT 1", (a, b)).fetchone()
+                if last is None or last[0] == "reopen":
+                    raise DecisionError("this pair has no standing decision to reopen", record=f"{a}/{b}",
+                                        hint="`screening dedup-review` decides pairs; reopen withdraws one")
             con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
     finally:

@@ -102,3 +102,23 @@ def test_scripted_pair_decision_is_appended(tmp_path):
     assert log["decision"].tolist() == ["distinct", "duplicate"] and log["reviewer"].tolist() == ["bo", "cy"]
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1]])
     assert res.exit_code != 0
+
+
+def test_reopen_puts_a_decided_pair_back_in_the_queue(tmp_path):
+    src, ids = _editorial_pair(tmp_path)
+    out = tmp_path / "out.csv"
+    runner.invoke(app, ["dedup", str(src), "-o", str(out)])
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--reopen", "-r", "bo"])
+    assert res.exit_code != 0 and "no standing decision to reopen" in _text(res)
+    runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--duplicate", "-r", "bo"])
+    runner.invoke(app, ["dedup", str(src), "-o", str(out)])
+    assert (read_table(out)["duplicate_of"] != "").sum() == 1
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[1], ids[0], "--reopen", "-r", "cy"])
+    assert res.exit_code == 0 and "= reopen (cy)" in _text(res), res.output
+    res = runner.invoke(app, ["dedup", str(src), "-o", str(out)])
+    assert "1 maybe-pairs queued" in _text(res) and (read_table(out)["duplicate_of"] == "").all()
+    assert load_decisions(tmp_path)["decision"].tolist() == ["duplicate", "reopen"]     # nothing overwritten
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="n\n")
+    assert "stored 1 decision" in _text(res)
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--reopen", "--distinct"])
+    assert res.exit_code != 0

@@ -78,3 +78,34 @@ def test_store_is_append_only(tmp_path):
         record_decision(tmp_path, "a", "b", "perhaps", "ana")
     with pytest.raises(DecisionError):
         record_decision(tmp_path, "a", "b", "duplicate", " ")
+
+
+def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
+    """Version-1 stores (CHECK without 'reopen') keep every row and sequence number."""
+    from screening.dedup.api import latest_decisions
+
+    con = sqlite3.connect(store_path(tmp_path))
+    con.executescript("""
+        CREATE TABLE dedup_decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id_a TEXT NOT NULL,
+            id_b TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
+            reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
+        CREATE TRIGGER dedup_decisions_no_delete BEFORE DELETE ON dedup_decisions
+        BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
+        INSERT INTO dedup_decisions VALUES (1, 'a', 'b', 'duplicate', 'ana', '2025-01-01T00:00:00+00:00', 'x');
+        INSERT INTO dedup_decisions VALUES (5, 'c', 'd', 'distinct', 'bo', '2025-01-02T00:00:00+00:00', '');
+    """)
+    con.close()
+    record_decision(tmp_path, "b", "a", "reopen", "cy")
+    log = load_decisions(tmp_path)
+    assert log[["seq", "id_a", "decision", "reviewer", "note"]].values.tolist() == [
+        [1, "a", "duplicate", "ana", "x"], [5, "c", "distinct", "bo", ""], [6, "a", "reopen", "cy", ""]]
+    assert latest_decisions(log) == {("c", "d"): "distinct"}
+    con = sqlite3.connect(store_path(tmp_path))
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert {r[0] for r in con.execute("SELECT name FROM sqlite_master")} >= {
+        "dedup_decisions", "dedup_decisions_no_update", "dedup_decisions_no_delete"}
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("UPDATE dedup_decisions SET note = 'y'")
+    con.close()
+    with pytest.raises(DecisionError, match="no standing decision"):
+        record_decision(tmp_path, "a", "b", "reopen", "cy")       # already reopened
