@@ -61,6 +61,7 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 import screening.stages.ingest as ing
 from screening.io import ris, ris_stream
+from screening.io.base import ColumnResult
 from screening.io.tagged import gc_paused
 from screening.io.text import chunked_text, map_file
 from screening.records import table_from_columns
@@ -74,7 +75,7 @@ with gc_paused():
     dialect = ris.detect_dialect(chunks.head(50000))
     c1 = time.process_time()
     decode = parse = 0.0
-    out = ris_stream.ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
+    out = ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
     for i in range(len(chunks)):
         a = time.process_time()
         text = chunks.chunk(i)

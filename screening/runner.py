@@ -24,8 +24,7 @@ from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
-from screening.io.text import map_file
-from screening.stages.ingest import STREAM_MIN_BYTES, RawSource, ingest
+from screening.stages.ingest import RawSource, ingest, read_file
 
 
 @dataclass(frozen=True)
@@ -131,9 +130,7 @@ def read_sources(review: ReviewConfig) -> list[RawSource]:
             name = str(path.resolve().relative_to(review.root))
         except ValueError:
             name = str(path)
-        # Big exports are memory-mapped so streaming ingest never holds the whole file.
-        data = map_file(path) if path.stat().st_size >= STREAM_MIN_BYTES else path.read_bytes()
-        out.append(RawSource(name=name, data=data, database=spec.database, format=spec.format))
+        out.append(RawSource(name=name, data=read_file(path), database=spec.database, format=spec.format))
     return out + searched
 
 

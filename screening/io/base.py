@@ -43,6 +43,33 @@ class ParseResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ColumnResult:
+    """A parse result held column-wise: ``columns[name][i]`` is field ``name`` of record ``i``,
+    with ``lines[i]`` and ``source_dbs[i]``. What ingest assembles the records table from;
+    streaming RIS produces it directly, other readers' :class:`ParseResult` is converted."""
+
+    columns: dict[str, list[Any]]
+    lines: list[int]
+    source_dbs: list[str]
+    expected_count: int | None
+    format: str = "ris"
+    dialect: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @classmethod
+    def from_records(cls, result: ParseResult) -> "ColumnResult":
+        records = result.records
+        names = dict.fromkeys(k for rec in records for k in rec.fields)
+        return cls(columns={name: [rec.fields.get(name) for rec in records] for name in names},
+                   lines=[rec.line for rec in records], source_dbs=[rec.source_db for rec in records],
+                   expected_count=result.expected_count, format=result.format, dialect=result.dialect,
+                   warnings=result.warnings)
+
+
 SniffFn = Callable[[str], float]
 ParseFn = Callable[[str, str], ParseResult]   # (text, file name for messages) -> result
 

@@ -12,32 +12,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from screening.errors import InputError
+from screening.io.base import ColumnResult
 from screening.io.ris import FIELD_NAMES, _count_ty, _field_values, _scan, _source_db
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback
-
-
-@dataclass
-class ColumnResult:
-    """A :class:`ParseResult` held column-wise: ``columns[name][i]`` is field ``name`` of
-    record ``i`` (the keys of :func:`_fields`), with ``lines[i]``/``source_dbs[i]``."""
-
-    columns: dict[str, list[Any]]
-    lines: list[int]
-    source_dbs: list[str]
-    expected_count: int
-    format: str = "ris"
-    dialect: str = ""
-    warnings: list[str] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-
 
 
 def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:

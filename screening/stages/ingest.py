@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
-from screening.io.base import ParseResult, detect_format, get_reader
+from screening.io.base import ColumnResult, detect_format, get_reader
 from screening.io import ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
@@ -77,7 +77,19 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower() or "file"
 
 
-def _parse_whole(source: RawSource) -> tuple[ParseResult, str, list[str]]:
+def read_file(path: Path) -> bytes | mmap.mmap:
+    """A source file's bytes: memory-mapped from ``STREAM_MIN_BYTES`` up, so streaming ingest
+    never holds a whole big export in memory; read whole below that."""
+    return map_file(path) if path.stat().st_size >= STREAM_MIN_BYTES else path.read_bytes()
+
+
+def _crash(reader: str, source: RawSource, err: Exception) -> InputError:
+    # a reader crash is still the user's file problem to see, named and with what to check
+    return InputError(f"could not parse as {reader}: {err}", path=source.name,
+                      hint="the file may be truncated or not the format it looks like")
+
+
+def _parse_whole(source: RawSource) -> tuple[ColumnResult, str, list[str]]:
     data = source.data if isinstance(source.data, bytes) else bytes(source.data)
     decoded = decode_bytes(data, source.name)
     del data
@@ -86,13 +98,12 @@ def _parse_whole(source: RawSource) -> tuple[ParseResult, str, list[str]]:
         result = reader.parse(decoded.text, source.name)
     except InputError:
         raise
-    except Exception as err:  # a reader crash is still the user's file problem to see
-        raise InputError(f"could not parse as {reader.name}: {err}", path=source.name,
-                         hint="the file may be truncated or not the format it looks like") from err
-    return result, decoded.encoding, list(decoded.warnings)
+    except Exception as err:
+        raise _crash(reader.name, source, err) from err
+    return ColumnResult.from_records(result), decoded.encoding, list(decoded.warnings)
 
 
-def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> ris_stream.ColumnResult | None:
+def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> ColumnResult | None:
     head = chunks.head(50000)  # what detect_format and the RIS dialect check see of a whole file
     reader = get_reader("ris") if source.format else detect_format(head, source.name)
     if reader.name != "ris":
@@ -101,12 +112,11 @@ def _stream_ris(source: RawSource, chunks: ChunkedText, workers: int | None) -> 
         return ris_stream.parse_chunks(chunks, source.name, ris.detect_dialect(head), workers)
     except (InputError, Utf8Fallback):
         raise
-    except Exception as err:  # a reader crash is still the user's file problem to see
-        raise InputError(f"could not parse as ris: {err}", path=source.name,
-                         hint="the file may be truncated or not the format it looks like") from err
+    except Exception as err:
+        raise _crash("ris", source, err) from err
 
 
-def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
+def _parse(source: RawSource, workers: int | None) -> tuple[ColumnResult, str, list[str]]:
     """Streaming ingest for big RIS files, whole-file ingest for everything else."""
     if source.format in ("", "ris") and len(source.data) >= STREAM_MIN_BYTES:
         chunks = chunked_text(source.data, source.name, b"TY  -", CHUNK_BYTES)
@@ -121,12 +131,8 @@ def _parse(source: RawSource, workers: int | None) -> tuple[ParseResult | ris_st
     return _parse_whole(source)
 
 
-def _count(result: ParseResult | ris_stream.ColumnResult) -> int:
-    return len(result) if isinstance(result, ris_stream.ColumnResult) else len(result.records)
-
-
 def parse_source(source: RawSource, *,
-                 workers: int | None = None) -> tuple[ParseResult | ris_stream.ColumnResult, str, list[str]]:
+                 workers: int | None = None) -> tuple[ColumnResult, str, list[str]]:
     """Decode + detect + parse one file; raise InputError on any mismatch.
 
     RIS files of ``STREAM_MIN_BYTES`` or more are decoded and parsed chunk by chunk (see
@@ -134,7 +140,7 @@ def parse_source(source: RawSource, *,
     fallback, count check and truncation check as the whole-file path.
     """
     result, encoding, decode_warnings = _parse(source, workers)
-    n = _count(result)
+    n = len(result)
     if not n:
         raise InputError(f"no records found (read as {result.format})", path=source.name, line=1,
                          hint="check that this is a search export and not an empty result page")
@@ -172,20 +178,9 @@ class _Columns:
                 col += [None] * (self.n - len(col))
 
 
-def _add_file(table: _Columns, result: ParseResult | ris_stream.ColumnResult, source: RawSource, slug: str,
-              dialect_db: str) -> None:
+def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str, dialect_db: str) -> None:
     """Append one file's records and their provenance columns."""
-    if isinstance(result, ris_stream.ColumnResult):
-        n = len(result)
-        fields = result.columns
-        lines, dbs = result.lines, result.source_dbs
-    else:
-        records = result.records
-        n = len(records)
-        names = dict.fromkeys(k for rec in records for k in rec.fields)
-        fields = {name: [rec.fields.get(name) for rec in records] for name in names}
-        lines = [rec.line for rec in records]
-        dbs = [rec.source_db for rec in records]
+    n, fields = len(result), result.columns
     for name, values in fields.items():
         if name not in _PROVENANCE:
             table.add(name, values)
@@ -193,8 +188,8 @@ def _add_file(table: _Columns, result: ParseResult | ris_stream.ColumnResult, so
     table.add("record_id", [v if v else f"{slug}-{i:05d}" for i, v in enumerate(ids, start=1)])
     table.add("source_file", [source.name] * n)
     table.add("source_format", [result.format] * n)
-    table.add("source_db", [source.database or db or dialect_db for db in dbs])
-    table.add("source_line", lines)
+    table.add("source_db", [source.database or db or dialect_db for db in result.source_dbs])
+    table.add("source_line", result.lines)
     table.end_file(n)
 
 
@@ -243,7 +238,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 pending.append((dict(
                     file=source.name, format=result.format, dialect=result.dialect,
-                    database=source.database or dialect_db, records=_count(result),
+                    database=source.database or dialect_db, records=len(result),
                     expected=result.expected_count, encoding=encoding, warnings=tuple(file_warnings),
                 ), digest))
                 _add_file(columns, result, source, slug, dialect_db)
@@ -295,9 +290,8 @@ def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "
                 raise InputError("file not found", path=p, hint="check the path")
             if p.is_dir():
                 raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
-            if p.stat().st_size >= STREAM_MIN_BYTES:
-                data: bytes | mmap.mmap = stack.enter_context(map_file(p))
-            else:
-                data = p.read_bytes()
+            data = read_file(p)
+            if isinstance(data, mmap.mmap):
+                stack.enter_context(data)
             sources.append(RawSource(name=str(p), data=data, database=database, format=format))  # type: ignore[arg-type]
         return ingest(sources, workers=workers)
