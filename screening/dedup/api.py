@@ -17,6 +17,7 @@ import pandas as pd
 from screening.dedup.blocking import candidate_pairs
 from screening.dedup.cluster import Link, build_groups
 from screening.dedup.compare import DUPLICATE, MAYBE, compare
+from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import keys_for_table
 from screening.errors import StageError
 from screening.records import conform
@@ -222,23 +223,16 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
          if kept_of[a] != kept_of[b] and not (old[a] and old[b]) and (a < n or b < n)),
         key=lambda p: (p.id_a, p.id_b),
     )
-    src = [dbs[i] or "(unknown)" for i in range(n)]
     is_dup = [d != "" for d in duplicate_of]
-    before = Counter(src)
-    dup_per = Counter(s for s, d in zip(src, is_dup) if d)
-    after: Counter[str] = Counter()
-    for i in range(n):
-        if not is_dup[i]:
-            for name in (found_in[i] or [src[i]]):
-                after[name] += 1
     group_count = len({dup_group[i] for i in range(n) if is_dup[i]})
     counts = {"duplicates": int(sum(is_dup)), "groups": group_count, "maybe_pairs": len(maybe_pairs),
               "unique": n - int(sum(is_dup)), "candidate_pairs": int(len(pairs)),
               "previous_records": n_prev}
+    per = source_contributions(table).sort_values("source")
     details = {
-        "duplicates_per_source": {k: int(dup_per.get(k, 0)) for k in sorted(before)},
-        "records_per_source_before": {k: int(v) for k, v in sorted(before.items())},
-        "unique_per_source_after": {k: int(after.get(k, 0)) for k in sorted(before)},
+        "duplicates_per_source": dict(zip(per["source"], per["duplicates"].tolist())),
+        "records_per_source_before": dict(zip(per["source"], per["records"].tolist())),
+        "unique_per_source_after": dict(zip(per["source"], per["studies"].tolist())),
         "duplicates_per_rule": dict(sorted(Counter(r for r in dup_rule if r).items())),
         "maybe_pairs": [p.__dict__ for p in maybe_pairs],
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from screening.dedup.contributions import source_contributions
 from screening.prisma.counts import PrismaCounts
 from screening.prisma.diagram import fmt
 
@@ -46,19 +47,9 @@ class ReportContext:
 
 
 def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, int], ...]:
-    """Group-by over the dedup marks: what each database contributed before and after dedup."""
-    if "duplicate_of" not in records.columns or not len(records):
-        return ()
-    study = [g or r for g, r in zip(records.get("dup_group", records["record_id"]), records["record_id"])]
-    frame = pd.DataFrame({"source": records["source_db"].astype(str).replace("", "(unnamed)"),
-                          "duplicate": records["duplicate_of"].astype(str) != "", "study": study})
-    sources_per_study = frame.groupby("study")["source"].nunique()
-    single = set(sources_per_study[sources_per_study == 1].index)
-    rows = []
-    for source, part in frame.groupby("source", sort=True):
-        studies = set(part["study"])
-        rows.append((str(source), len(part), int(part["duplicate"].sum()), len(studies), len(studies & single)))
-    return tuple(sorted(rows, key=lambda r: (-r[1], r[0])))
+    """What each database contributed before and after dedup (see
+    :func:`screening.dedup.contributions.source_contributions`), as table rows."""
+    return tuple((str(r[0]), *map(int, r[1:])) for r in source_contributions(records).itertuples(index=False))
 
 
 _PER_SOURCE_HEAD = ("database", "records", "duplicates removed", "studies found", "found only here")

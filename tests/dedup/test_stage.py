@@ -130,3 +130,21 @@ def test_search_update_links_new_records_to_previous(sample):
     assert len(out) == len(new)
     assert out.loc["id_0000728NEW", "duplicate_of"] == "id_0000728"
     assert out.loc["SauerSeuring2023B", "duplicate_of"] == "SauerSeuring2023"
+
+
+def test_source_contributions_by_hand_and_shared_with_prisma(mixed):
+    from screening.dedup.contributions import source_contributions
+    from screening.prisma.report import per_source_rows
+
+    # study g1 found by A and B (B's copy marked), g2 by A twice (one marked), r5 only by an unnamed source
+    table = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5"],
+                          "source_db": ["A", "B", "A", "A", ""],
+                          "duplicate_of": ["", "r1", "", "r3", ""],
+                          "dup_group": ["r1", "r1", "r3", "r3", ""]})
+    got = source_contributions(table).values.tolist()
+    assert got == [["A", 3, 1, 2, 1], ["(unnamed)", 1, 0, 1, 1], ["B", 1, 1, 1, 0]]
+    out = _run(mixed)
+    rows = {r[0]: r[1:] for r in per_source_rows(out.records)}
+    d = out.report.details
+    assert rows == {s: (d["records_per_source_before"][s], d["duplicates_per_source"][s],
+                        d["unique_per_source_after"][s], rows[s][3]) for s in d["records_per_source_before"]}
