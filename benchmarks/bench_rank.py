@@ -444,9 +444,7 @@ def speed(py: str | None) -> str:
         mine = CACHE / f"ours_speed_{n}_{ours_tag(DEFAULT_SPEC)}.json"
         mine.parent.mkdir(parents=True, exist_ok=True)
         if (FRESH_SPEED or not mine.exists()) and not SKIP_OURS:
-            res = subprocess.run([sys.executable, "-c", "import json,sys; sys.path.insert(0, sys.argv[2]); "
-                                  "from screening.ml.learner import time_updates; "
-                                  "print(json.dumps(time_updates(int(sys.argv[1]))))", str(n), str(ROOT)],
+            res = subprocess.run([sys.executable, str(HERE / "_update_speed.py"), str(n)],
                                  capture_output=True, text=True, check=True)
             mine.write_text(res.stdout.strip().splitlines()[-1])
         if not mine.exists():

@@ -255,15 +255,22 @@ def load_review(review: str | Path) -> ReviewConfig:
 def config_parameters(config: Any) -> dict[str, Any]:
     """A stage config as plain JSON-able data, for StageReport.parameters and hashing."""
     if dataclasses.is_dataclass(config):
-        return _plain(dataclasses.asdict(config))
-    return _plain(config)
+        return plain(dataclasses.asdict(config))
+    return plain(config)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` as JSON-able data, for reports and hashes: mappings become dicts with string
+    keys, sequences lists, paths strings, numpy scalars Python numbers, anything else its repr
+    (e.g. an estimator's parameter that is itself an object)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Path):
         return str(value)
-    return value
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):    # numpy scalar
+        return value.item()
+    return repr(value)

@@ -31,21 +31,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from screening.config import plain
 from screening.ml.registry import ModelSpec, parse_spec
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return repr(value)
 
 
 class ActiveLearner:
@@ -159,10 +146,10 @@ class ActiveLearner:
             "spec": self.spec.text,
             "components": {k: getattr(self.spec, k)[0] for k in ("features", "classifier", "balance", "query")},
             "parameters": {
-                "features": _plain(self.features.get_params()),
-                "classifier": _plain(self.classifier.get_params()),
-                "balance": _plain(self.balancer.get_params()),
-                "query": _plain(self.querier.get_params()),
+                "features": plain(self.features.get_params()),
+                "classifier": plain(self.classifier.get_params()),
+                "balance": plain(self.balancer.get_params()),
+                "query": plain(self.querier.get_params()),
             },
             "training_size": self.n_train,
             "training_included": self.n_train_included,
@@ -177,43 +164,3 @@ def model_id(info: dict[str, Any]) -> str:
     """Short stable hash of a model description (everything but the id itself)."""
     body = {k: v for k, v in info.items() if k != "model_id"}
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def time_updates(n: int, spec: str | None = None, n_labelled: int = 200, repeats: int = 8) -> dict[str, float]:
-    """Benchmark helper: seconds per update (retrain + full re-rank) on ``n`` synthetic records.
-
-    ``update_s`` is the best of ``repeats - 1`` updates (after a warm-up one): on a shared
-    machine the minimum filters out other jobs' load spikes; the median is reported too.
-    ``first_iterative_s`` is the second update alone: the one that builds the kernel-column
-    cache for the labels made so far (:mod:`screening.ml.scoring`), a one-off cost per session.
-    """
-    import resource
-    import sys
-    import time
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from _synth import synthetic_corpus  # type: ignore[import-not-found]
-
-    texts, labels = synthetic_corpus(n, seed=7)
-    learner = ActiveLearner(spec, seed=0)
-    t0 = time.perf_counter()
-    learner.fit_features(texts)
-    feat = time.perf_counter() - t0
-    rng = np.random.default_rng(0)
-    lab = list(np.flatnonzero(labels == 1)[:5]) + list(rng.choice(np.flatnonzero(labels == 0), n_labelled - 5, replace=False))
-    pool = np.ones(n, dtype=bool)
-    pool[lab] = False
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        learner.update(lab, labels[lab])
-        ranked = learner.rank(pool)
-        times.append(time.perf_counter() - t0)
-        nxt = int(ranked[0])
-        lab.append(nxt)
-        pool[nxt] = False
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"update_s": float(np.min(times[1:])), "update_median_s": float(np.median(times[1:])),
-            "first_iterative_s": float(times[1]), "direct_first_s": float(times[0]),
-            "features_s": feat, "peak_mb": rss}
