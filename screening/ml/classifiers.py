@@ -41,7 +41,15 @@ def _compact(X: Any) -> tuple[Any, np.ndarray | None]:
 
 
 class _Linear(ClassifierMixin, BaseEstimator):
-    """Shared plumbing: a wrapped sklearn model with a fast sparse decision function."""
+    """Shared plumbing: a wrapped sklearn model with a fast sparse decision function.
+
+    ``linear``: the decision value is ``X @ coef_ + intercept_``, so the model is fitted on
+    the training rows' used columns only (:func:`_compact`) and scored with one sparse product
+    (an ensemble of linear members scores them all in one pass). Subclasses that are not
+    (naive Bayes) set it False and override :meth:`decision_function`.
+    """
+
+    linear = True
 
     def _make(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -52,7 +60,7 @@ class _Linear(ClassifierMixin, BaseEstimator):
         if len(np.unique(y)) < 2:
             raise ValueError("a classifier needs labels of both classes")
         self.model_ = self._make()
-        Xc, cols = _compact(X) if not isinstance(self.model_, (MultinomialNB, ComplementNB)) else (X, None)
+        Xc, cols = _compact(X) if self.linear else (X, None)
         self.model_.fit(Xc, y, sample_weight=sample_weight)
         if cols is not None:
             coef = np.zeros(X.shape[1], dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
@@ -64,10 +72,7 @@ class _Linear(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        m = self.model_
-        if not isinstance(m, (MultinomialNB, ComplementNB)):
-            return np.asarray(X @ self.coef_.astype(X.dtype, copy=False)).ravel() + self.intercept_
-        return np.asarray(m.decision_function(X)).ravel()
+        return np.asarray(X @ self.coef_.astype(X.dtype, copy=False)).ravel() + self.intercept_
 
     def predict_proba(self, X: Any) -> np.ndarray:
         p = expit(self.decision_function(X))
@@ -115,6 +120,7 @@ class NaiveBayes(_Linear):
     """Multinomial naive Bayes (ASReview's classic); ``complement=True`` for Complement NB."""
 
     name = "nb"
+    linear = False           # log-likelihood ratio, not a product with coef_
 
     def __init__(self, alpha: float = 3.822, complement: bool = False) -> None:
         self.alpha = alpha
@@ -130,15 +136,10 @@ class NaiveBayes(_Linear):
 
 
 def _member(text: str) -> Any:
-    """Build an ensemble member from ``"name"`` or ``"name(key=value, ...)"``."""
-    import ast
+    """Build an ensemble member from ``"name"`` or ``"name(key=value, ...)"``, as in a model spec."""
+    from screening.ml.registry import build_component   # the registry imports this module
 
-    name, _, rest = text.partition("(")
-    params: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in rest.rstrip(")").split(","))):
-        key, _, value = item.partition("=")
-        params[key.strip()] = ast.literal_eval(value.strip())
-    return CLASSIFIERS[name.strip()](**params)
+    return build_component("classifier", text)
 
 
 class Ensemble(ClassifierMixin, BaseEstimator):
@@ -167,7 +168,7 @@ class Ensemble(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         w = self.weights or (1.0,) * len(self.models_)
-        linear = [m for m in self.models_ if isinstance(m, (SVM, Logistic))]
+        linear = [m for m in self.models_ if getattr(m, "linear", False)]
         if len(linear) == len(self.models_):
             # one pass over the sparse matrix for all members: X @ [w1 w2 ...]
             W = np.column_stack([m.coef_ for m in linear]).astype(X.dtype, copy=False)

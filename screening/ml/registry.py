@@ -80,25 +80,32 @@ def parse_spec(spec: str | None) -> ModelSpec:
         raise ConfigError(f"model spec {spec!r} has {len(parts)} parts, at most {len(KINDS)}",
                           hint=f"write features+classifier+balance+query, e.g. {DEFAULT_SPEC!r}")
     defaults = ModelSpec()
-    chosen: dict[str, tuple[str, dict[str, Any]]] = {}
-    for kind, part in zip(KINDS, parts):
-        m = _PART.match(part)
-        if not m:
-            raise ConfigError(f"cannot read {part!r} in model spec {spec!r}",
-                              hint=f"e.g. {DEFAULT_SPEC!r} or 'tfidf+svm(C=0.2)+balanced+max'")
-        name, params = m.group(1), _params(m.group(2) or "", spec)
-        if name not in REGISTRY[kind]:
-            raise ConfigError(f"unknown {kind} {name!r} in model spec {spec!r}",
-                              hint=f"{kind} names: {', '.join(component_names(kind))}")
-        try:
-            REGISTRY[kind][name](**params)
-        except TypeError as err:
-            raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
-        chosen[kind] = (name, params)
+    chosen = {kind: _component(kind, part, spec)[:2] for kind, part in zip(KINDS, parts)}
     for kind in KINDS:
         chosen.setdefault(kind, getattr(defaults, kind))
     text = "+".join(_fmt(*chosen[k]) for k in KINDS)
     return ModelSpec(**chosen, text=text)
+
+
+def _component(kind: str, part: str, spec: str) -> tuple[str, dict[str, Any], Any]:
+    """``"name"`` or ``"name(key=value, ...)"`` of ``kind``: its name, parameters and an instance."""
+    m = _PART.match(part)
+    if not m:
+        raise ConfigError(f"cannot read {part!r} in model spec {spec!r}",
+                          hint=f"e.g. {DEFAULT_SPEC!r} or 'tfidf+svm(C=0.2)+balanced+max'")
+    name, params = m.group(1), _params(m.group(2) or "", spec)
+    if name not in REGISTRY[kind]:
+        raise ConfigError(f"unknown {kind} {name!r} in model spec {spec!r}",
+                          hint=f"{kind} names: {', '.join(component_names(kind))}")
+    try:
+        return name, params, REGISTRY[kind][name](**params)
+    except TypeError as err:
+        raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
+
+
+def build_component(kind: str, text: str) -> Any:
+    """One component from its spec part, e.g. ``build_component("classifier", "svm(C=0.2)")``."""
+    return _component(kind, text, text)[2]
 
 
 def _fmt(name: str, params: dict[str, Any]) -> str:
