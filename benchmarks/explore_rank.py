@@ -119,6 +119,24 @@ def meta_matrix(df: pd.DataFrame) -> sp.csr_matrix:
         return sp.csr_matrix((len(df), 1), dtype=np.float32)
 
 
+def year_matrix(df: pd.DataFrame) -> sp.csr_matrix:
+    """Publication year as a soft one-hot: the year 1, each neighbouring year 0.5, l2-normalised."""
+    from sklearn.preprocessing import normalize
+
+    years = pd.to_numeric(df.get("year", pd.Series([""] * len(df))).astype(str).str[:4], errors="coerce")
+    ok = years.notna().to_numpy()
+    if not ok.any():
+        return sp.csr_matrix((len(df), 1), dtype=np.float32)
+    y = np.where(ok, years.fillna(0).to_numpy(), 0).astype(int)
+    lo, hi = y[ok].min() - 1, y[ok].max() + 1
+    rows, cols, vals = [], [], []
+    for i in np.flatnonzero(ok):
+        for d, v in ((-1, 0.5), (0, 1.0), (1, 0.5)):
+            rows.append(i), cols.append(y[i] + d - lo), vals.append(v)
+    M = sp.csr_matrix((vals, (rows, cols)), shape=(len(df), hi - lo + 1), dtype=np.float32)
+    return normalize(M).astype(np.float32)
+
+
 # -- learners with the ActiveLearner interface that simulate() drives -------------------------
 class _Combined:
     """Base for learners made of several ActiveLearners; ranks by ``self._scores``."""
@@ -198,6 +216,50 @@ class Augment(_Combined):
         ey = y if self.which == "all" else np.ones(len(extra), dtype=y.dtype)
         s = self.learners[0].update(np.concatenate([idx, self.n + extra]), np.concatenate([y, ey]))
         self._scores = np.asarray(s, dtype=np.float64)[: self.n]
+        return self._scores
+
+
+class MaxSim(_Combined):
+    """z-scored SVM scores plus w times the z-scored cosine similarity to the nearest relevant
+    record found so far: each find keeps its own voice, where the SVM averages them."""
+
+    def __init__(self, views, seed: int, w: float) -> None:
+        super().__init__(views, seed)
+        self.w = w
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        s = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        X = self.learners[0].X
+        pos = idx[y == 1]
+        sim = np.asarray((X @ X[pos].T).max(axis=1).todense()).ravel().astype(np.float64)
+        z = lambda v: (v - v.mean()) / (v.std() or 1.0)  # noqa: E731
+        self._scores = z(s) + self.w * z(sim)
+        return self._scores
+
+
+class Bag(_Combined):
+    """Mean decision value of the full model and n-1 models fitted on bootstrap resamples of the
+    irrelevant labelled records (all relevant ones kept)."""
+
+    def __init__(self, views, seed: int, n: int) -> None:
+        super().__init__(views, seed)
+        self.n, self.rng = n, np.random.default_rng(seed)
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        learner = self.learners[0]
+        s = np.asarray(learner.update(idx, y), dtype=np.float64)
+        total = (s - s.mean()) / (s.std() or 1.0)
+        pos, neg = idx[y == 1], idx[y == 0]
+        for _ in range(self.n - 1):
+            rows = np.concatenate([pos, self.rng.choice(neg, len(neg))])
+            yy = np.concatenate([np.ones(len(pos), int), np.zeros(len(neg), int)])
+            clf, bal = learner.spec.build("classifier"), learner.spec.build("balance")
+            clf.fit(learner.X[rows], yy, sample_weight=bal.compute_sample_weight(yy))
+            v = clf.decision_function(learner.X).astype(np.float64)
+            total += (v - v.mean()) / (v.std() or 1.0)
+        self._scores = total / self.n
         return self._scores
 
 
@@ -296,6 +358,12 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         titles = TfidfFeatures(fields=("title",)).fit_transform(df)
         no_abstract = without_abstract(df).to_numpy()
         return X, lambda seed: Impute([(X, None), (titles, None)], seed, no_abstract, arg)
+    if kind == "year":
+        return sp.hstack([X, float(arg) * year_matrix(df)]).tocsr().astype(np.float32), None
+    if kind == "maxsim":
+        return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
+    if kind == "bag":
+        return X, lambda seed: Bag([(X, None)], seed, int(arg))
     if kind == "fuse-pivot":
         return X, lambda seed: Fuse([(X, None), (pivoted(X, PIVOT), None)], seed)
     if kind in ("select-loo", "select-cv"):

@@ -131,6 +131,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     order: list[int] = list(priors)
     pool = np.ones(n, dtype=bool)
     pool[priors] = False
+    left = int(pool.sum())        # unscreened records, counted down (no scan of the pool per record)
     for r in rules:
         r.start(n_total=n, prior_labels=labels[priors])
     n_rel_total = int(labels.sum())
@@ -138,7 +139,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     n_updates = 0
     since_fit = 0
     need_fit = True
-    while pool.any():
+    while left:
         if stop_at_last_relevant and found >= n_rel_total:
             break
         sampling = next((r for r in rules if r.wants_random_sample() and not r.fired), None)
@@ -156,6 +157,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
         for i in pick:
             i = int(i)
             pool[i] = False
+            left -= 1
             order.append(i)
             found += int(labels[i])
             since_fit += 1
@@ -163,7 +165,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
                 need_fit = True
             for r in rules:
                 r.observe(int(labels[i]), position=len(order), random=sampling is not None,
-                          n_unscreened=int(pool.sum()))
+                          n_unscreened=left)
     seq = padded_labels(order, labels, len(priors))
     ids = df["record_id"].astype(str).tolist()
     stops = {r.name: r.result(labels_in_order=labels[order], n_total=n, n_relevant=n_rel_total) for r in rules}
