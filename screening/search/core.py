@@ -113,6 +113,19 @@ class CursorPaged:
     session to refresh. Subclasses provide ``_page(client, base_url, query, limits, options,
     cursor, offset) -> (Page, total)``."""
 
+    def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
+              options: SearchOptions) -> Begin:
+        """The first page (from cursor ``*``) and the total; the logged parameters omit the key."""
+        page, total = self._page(client, base_url, query, limits, options, "*", 0)  # type: ignore[attr-defined]
+        params = {k: v for k, v in self._params(query, limits, options, "*").items()  # type: ignore[attr-defined]
+                  if k != "api_key"}
+        return Begin(total=total, state={}, params=params, first_page=page if page.records else None,
+                     details=self._details(params))
+
+    def _details(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Extra facts for the search log (Europe PMC: the query with its date limits)."""
+        return {}
+
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page:
         page, _ = self._page(client, base_url, entry.query, entry.limits, options,  # type: ignore[attr-defined]

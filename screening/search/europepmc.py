@@ -12,7 +12,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import Begin, CursorPaged, Page, SearchOptions
+from screening.search.core import CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
 from screening.search.log import SearchEntry
 
@@ -69,12 +69,8 @@ class EuropePMC(CursorPaged):
         done = not results or not nxt or nxt == cursor or saved + len(results) >= hits
         return Page(body=body, records=len(results), ids=ids, next={"cursor": nxt, "done": done}, done=done), hits
 
-    def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions) -> Begin:
-        page, total = self._page(client, base_url, query, limits, options, "*", 0)
-        params = self._params(query, limits, options, "*")
-        return Begin(total=total, state={}, params=params, first_page=page if page.records else None,
-                     details={"effective_query": params["query"]})
+    def _details(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"effective_query": params["query"]}
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")

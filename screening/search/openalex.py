@@ -12,7 +12,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import Begin, CursorPaged, Page, SearchOptions
+from screening.search.core import CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
 from screening.search.log import SearchEntry
 
@@ -74,12 +74,6 @@ class OpenAlex(CursorPaged):
         page = Page(body=body, records=len(results), ids=ids,
                     next={"cursor": next_cursor or "", "done": done}, done=done)
         return page, total
-
-    def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions) -> Begin:
-        page, total = self._page(client, base_url, query, limits, options, "*", 0)
-        params = {k: v for k, v in self._params(query, limits, options, "*").items() if k != "api_key"}
-        return Begin(total=total, state={}, params=params, first_page=page if page.records else None)
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")
