@@ -33,6 +33,11 @@ Variants:
 * ``fuse-views``       – z-score average of the full-text model and a title-only model;
 * ``aug-title:pos`` / ``aug-title:all`` – trained on the labelled records plus a title-only copy
   of each relevant (or each labelled) one, in the same vocabulary;
+* ``maxsim:W``         – z-scored SVM scores plus W times the z-scored cosine similarity to the
+  nearest relevant record found so far (each find keeps its own voice in the ranking);
+* ``year:W``           – publication year appended as a soft one-hot (the year 1, neighbours
+  0.5; l2-normalised) at weight W: the only field besides title and abstract that every
+  benchmark dataset has and ASReview does not use;
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -238,31 +243,6 @@ class MaxSim(_Combined):
         return self._scores
 
 
-class Bag(_Combined):
-    """Mean decision value of the full model and n-1 models fitted on bootstrap resamples of the
-    irrelevant labelled records (all relevant ones kept)."""
-
-    def __init__(self, views, seed: int, n: int) -> None:
-        super().__init__(views, seed)
-        self.n, self.rng = n, np.random.default_rng(seed)
-
-    def update(self, idx, y):
-        idx, y = np.asarray(idx), np.asarray(y)
-        learner = self.learners[0]
-        s = np.asarray(learner.update(idx, y), dtype=np.float64)
-        total = (s - s.mean()) / (s.std() or 1.0)
-        pos, neg = idx[y == 1], idx[y == 0]
-        for _ in range(self.n - 1):
-            rows = np.concatenate([pos, self.rng.choice(neg, len(neg))])
-            yy = np.concatenate([np.ones(len(pos), int), np.zeros(len(neg), int)])
-            clf, bal = learner.spec.build("classifier"), learner.spec.build("balance")
-            clf.fit(learner.X[rows], yy, sample_weight=bal.compute_sample_weight(yy))
-            v = clf.decision_function(learner.X).astype(np.float64)
-            total += (v - v.mean()) / (v.std() or 1.0)
-        self._scores = total / self.n
-        return self._scores
-
-
 class Select(_Combined):
     """Rank with one member, re-chosen whenever a new relevant record has been found."""
 
@@ -362,8 +342,6 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return sp.hstack([X, float(arg) * year_matrix(df)]).tocsr().astype(np.float32), None
     if kind == "maxsim":
         return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
-    if kind == "bag":
-        return X, lambda seed: Bag([(X, None)], seed, int(arg))
     if kind == "fuse-pivot":
         return X, lambda seed: Fuse([(X, None), (pivoted(X, PIVOT), None)], seed)
     if kind in ("select-loo", "select-cv"):
