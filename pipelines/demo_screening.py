@@ -25,7 +25,7 @@ from pathlib import Path
 
 from screening.config import load_review
 from screening.decisions.api import adjudicate, assign, import_decisions, list_conflicts
-from screening.decisions.views import Viewer, load_entries
+from screening.decisions.views import load_entries
 from screening.normalize import normalize_doi, normalize_title
 from screening.runner import latest_table
 from screening.stages.ingest import ingest_paths
@@ -96,7 +96,7 @@ def main(review_path: str) -> int:
                         "stage": "title_abstract", "reviewer": B})
     with tempfile.TemporaryDirectory() as tmp:
         import_decisions(review.path, write_csv(Path(tmp) / "ta.csv", ta_rows), is_demo=True)
-    conflicts = list_conflicts(review.path, viewer=Viewer(ADJ, adjudicator=True))  # blinded otherwise
+    conflicts = list_conflicts(review, reviewer=ADJ, as_adjudicator=True)  # blinded otherwise
     for rid in sorted(set(conflicts["record_id"])):
         adjudicate(review.path, reviewer=ADJ, record_id=rid,
                    decision="include" if rid in ta_include else "exclude", is_demo=True)
