@@ -1,16 +1,25 @@
 """What each database contributed: a group-by over the dedup marks (PRISMA-S per-source counts).
 
 One definition, used by the dedup stage's report, ``screening dedup``'s table and the PRISMA
-report, so the three can never disagree. A record's *study* is its duplicate group
-(``dup_group``), or the record itself when it has none.
+report, so the three can never disagree. A record's *study* is its duplicate group: the kept
+record's id (``dup_group``, else ``duplicate_of`` for tables marked by another tool), or the
+record itself. A study counts for every source with a record in it, including the unnamed
+source; a study whose kept record is not in the table (a record of an earlier search, linked by
+a search update) is not a study found by this search, as in the "unique" headline count.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-UNNAMED = "(unnamed)"        # rows whose export named no database
+UNKNOWN_SOURCE = "Unknown source"     # rows whose export named no database (PRISMA uses it too)
 COLUMNS = ["source", "records", "duplicates", "studies", "only_here"]
+
+
+def _text(records: pd.DataFrame, column: str) -> pd.Series:
+    if column not in records.columns:
+        return pd.Series([""] * len(records), index=records.index, dtype=object)
+    return records[column].fillna("").astype(str)
 
 
 def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
@@ -19,17 +28,17 @@ def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
     Sorted by records (most first), then name. Empty when the table has no dedup marks."""
     if "duplicate_of" not in records.columns or not len(records):
         return pd.DataFrame(columns=COLUMNS)
-    ids = records["record_id"].astype(str)
-    group = records["dup_group"].astype(str) if "dup_group" in records.columns else ids
-    frame = pd.DataFrame({
-        "source": records["source_db"].fillna("").astype(str).replace("", UNNAMED).to_numpy(),
-        "duplicate": (records["duplicate_of"].fillna("").astype(str) != "").to_numpy(),
-        "study": group.where(group != "", ids).to_numpy(),
-    })
-    sources_per_study = frame.groupby("study")["source"].nunique()
-    frame["only_here"] = frame["study"].map(sources_per_study).eq(1)
-    out = frame.groupby("source", sort=True).agg(
-        records=("study", "size"), duplicates=("duplicate", "sum"), studies=("study", "nunique"))
-    out["only_here"] = frame[frame["only_here"]].groupby("source")["study"].nunique()
+    ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
+    group = _text(records, "dup_group")
+    study = group.where(group != "", duplicate_of.where(duplicate_of != "", ids))
+    kept = set(ids[duplicate_of == ""])
+    frame = pd.DataFrame({"source": _text(records, "source_db").replace("", UNKNOWN_SOURCE).to_numpy(),
+                          "duplicate": (duplicate_of != "").to_numpy(), "study": study.to_numpy()})
+    out = frame.groupby("source", sort=True).agg(records=("study", "size"), duplicates=("duplicate", "sum"))
+    found = frame[frame["study"].isin(kept)]
+    out["studies"] = found.groupby("source")["study"].nunique()
+    sources_per_study = found.groupby("study")["source"].nunique()
+    only = found[found["study"].map(sources_per_study).eq(1)]
+    out["only_here"] = only.groupby("source")["study"].nunique()
     out = out.fillna(0).astype(int).reset_index()
     return out.sort_values(["records", "source"], ascending=[False, True], kind="stable").reset_index(drop=True)

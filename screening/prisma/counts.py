@@ -30,10 +30,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
 
 NOT_RECORDED = "Reason not recorded"
-UNKNOWN_SOURCE = "Unknown source"
 
 
 @dataclass(frozen=True)

@@ -132,19 +132,25 @@ def test_search_update_links_new_records_to_previous(sample):
     assert out.loc["SauerSeuring2023B", "duplicate_of"] == "SauerSeuring2023"
 
 
-def test_source_contributions_by_hand_and_shared_with_prisma(mixed):
+def test_source_contributions_by_hand():
     from screening.dedup.contributions import source_contributions
     from screening.prisma.report import per_source_rows
 
-    # study g1 found by A and B (B's copy marked), g2 by A twice (one marked), r5 only by an unnamed source
-    table = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5"],
-                          "source_db": ["A", "B", "A", "A", ""],
-                          "duplicate_of": ["", "r1", "", "r3", ""],
-                          "dup_group": ["r1", "r1", "r3", "r3", ""]})
+    # g1 found by A and B (B's copy marked); g3 by A twice (one marked) and by the unnamed source;
+    # r6 by A alone; r7 (B) links to p9, a record of an earlier search: not a study of this one
+    table = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5", "r6", "r7"],
+                          "source_db": ["A", "B", "A", "A", "", "A", "B"],
+                          "duplicate_of": ["", "r1", "", "r3", "r3", "", "p9"],
+                          "dup_group": ["r1", "r1", "r3", "r3", "", "", "p9"]})
     got = source_contributions(table).values.tolist()
-    assert got == [["A", 3, 1, 2, 1], ["(unnamed)", 1, 0, 1, 1], ["B", 1, 1, 1, 0]]
-    out = _run(mixed)
-    rows = {r[0]: r[1:] for r in per_source_rows(out.records)}
-    d = out.report.details
-    assert rows == {s: (d["records_per_source_before"][s], d["duplicates_per_source"][s],
-                        d["unique_per_source_after"][s], rows[s][3]) for s in d["records_per_source_before"]}
+    assert got == [["A", 4, 1, 3, 1], ["B", 2, 2, 1, 0], ["Unknown source", 1, 1, 1, 0]]
+    assert [list(r) for r in per_source_rows(table)] == got
+    assert source_contributions(table.drop(columns=["source_db", "dup_group"])).values.tolist() == [
+        ["Unknown source", 7, 4, 3, 3]]
+
+
+def test_dedup_report_per_source_matches_the_headline(mixed):
+    d = _run(mixed).report
+    studies = sum(d.details["unique_per_source_after"].values())
+    assert studies >= d.counts["unique"]          # a study found by two sources counts for both
+    assert set(d.details["records_per_source_before"]) == set(mixed["source_db"].replace("", "Unknown source"))
