@@ -184,10 +184,10 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     return DecisionResult(ev, written, outcome)
 
 
-def import_decisions(review: str | Path, path: str | Path, *, reviewer: str = "",
+def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
                      stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
     """Import a decisions CSV in one transaction (nothing is written if any row is invalid)."""
-    rv = Review.load(review)
+    rv = _loaded(review)
     check_stage(stage)
     fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
     entries = rv.entries()
@@ -208,10 +208,10 @@ def import_decisions(review: str | Path, path: str | Path, *, reviewer: str = ""
     return {"format": fmt, "rows": len(events), "written": written, "per_reviewer": per}
 
 
-def assign(review: str | Path, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
+def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
            stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
     """Store a dual-screening plan: which records need two independent decisions."""
-    rv = Review.load(review)
+    rv = _loaded(review)
     check_stage(stage)
     names = parse_reviewers(reviewers)
     candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])

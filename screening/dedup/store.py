@@ -48,9 +48,15 @@ def store_path(folder: str | Path) -> Path:
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path)
-    con.execute("PRAGMA journal_mode=WAL")
-    if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-        _migrate(con)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            _migrate(con)
+    except sqlite3.Error as err:
+        con.close()
+        raise InputError(f"cannot open, create or update the dedup decision store: {err}", path=path,
+                         hint="nothing in it was changed; check that the folder is writable and no "
+                              "other program holds the file, or move the file aside") from None
     return con
 
 
@@ -94,6 +100,7 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
     con = _connect(store_path(folder))
     try:
         with con:
+            con.execute("BEGIN IMMEDIATE")      # the reopen check and the insert as one step
             if decision == "reopen":
                 last = con.execute("SELECT decision FROM dedup_decisions WHERE id_a = ? AND id_b = ? "
                                    "ORDER BY seq DESC LIMIT 1", (a, b)).fetchone()

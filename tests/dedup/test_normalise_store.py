@@ -109,3 +109,28 @@ def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
     con.close()
     with pytest.raises(DecisionError, match="no standing decision"):
         record_decision(tmp_path, "a", "b", "reopen", "cy")       # already reopened
+
+
+def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path):
+    from screening.errors import InputError
+
+    con = sqlite3.connect(store_path(tmp_path))
+    con.executescript("""
+        CREATE TABLE dedup_decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id_a TEXT NOT NULL,
+            id_b TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
+            reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
+        INSERT INTO dedup_decisions VALUES (1, 'a', 'b', 'duplicate', 'ana', '2025-01-01T00:00:00+00:00', '');
+    """)
+    con.execute("BEGIN EXCLUSIVE")            # another program holds the file
+    try:
+        with pytest.raises(InputError, match="nothing in it was changed"):
+            record_decision(tmp_path, "a", "b", "reopen", "cy")
+    finally:
+        con.rollback()
+        con.close()
+    con = sqlite3.connect(store_path(tmp_path))
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert "'reopen'" not in con.execute("SELECT sql FROM sqlite_master WHERE name = 'dedup_decisions'").fetchone()[0]
+    con.close()
+    record_decision(tmp_path, "a", "b", "reopen", "cy")       # once the file is free, it migrates
+    assert load_decisions(tmp_path)["decision"].tolist() == ["duplicate", "reopen"]
