@@ -80,11 +80,9 @@ def test_store_is_append_only(tmp_path):
         record_decision(tmp_path, "a", "b", "duplicate", " ")
 
 
-def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
-    """Version-1 stores (CHECK without 'reopen') keep every row and sequence number."""
-    from screening.dedup.api import latest_decisions
-
-    con = sqlite3.connect(store_path(tmp_path))
+def _version_1_store(folder) -> sqlite3.Connection:
+    """A store as written before 'reopen' existed (CHECK allows two decisions), with two rows."""
+    con = sqlite3.connect(store_path(folder))
     con.executescript("""
         CREATE TABLE dedup_decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id_a TEXT NOT NULL,
             id_b TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
@@ -94,7 +92,14 @@ def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
         INSERT INTO dedup_decisions VALUES (1, 'a', 'b', 'duplicate', 'ana', '2025-01-01T00:00:00+00:00', 'x');
         INSERT INTO dedup_decisions VALUES (5, 'c', 'd', 'distinct', 'bo', '2025-01-02T00:00:00+00:00', '');
     """)
-    con.close()
+    return con
+
+
+def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
+    """Version-1 stores (CHECK without 'reopen') keep every row and sequence number."""
+    from screening.dedup.api import latest_decisions
+
+    _version_1_store(tmp_path).close()
     record_decision(tmp_path, "b", "a", "reopen", "cy")
     log = load_decisions(tmp_path)
     assert log[["seq", "id_a", "decision", "reviewer", "note"]].values.tolist() == [
@@ -114,13 +119,7 @@ def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
 def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path):
     from screening.errors import InputError
 
-    con = sqlite3.connect(store_path(tmp_path))
-    con.executescript("""
-        CREATE TABLE dedup_decisions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id_a TEXT NOT NULL,
-            id_b TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct')),
-            reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
-        INSERT INTO dedup_decisions VALUES (1, 'a', 'b', 'duplicate', 'ana', '2025-01-01T00:00:00+00:00', '');
-    """)
+    con = _version_1_store(tmp_path)
     con.execute("BEGIN EXCLUSIVE")            # another program holds the file
     try:
         with pytest.raises(InputError, match="nothing in it was changed"):
@@ -133,4 +132,4 @@ def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path):
     assert "'reopen'" not in con.execute("SELECT sql FROM sqlite_master WHERE name = 'dedup_decisions'").fetchone()[0]
     con.close()
     record_decision(tmp_path, "a", "b", "reopen", "cy")       # once the file is free, it migrates
-    assert load_decisions(tmp_path)["decision"].tolist() == ["duplicate", "reopen"]
+    assert load_decisions(tmp_path)["decision"].tolist() == ["duplicate", "distinct", "reopen"]
