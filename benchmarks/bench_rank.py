@@ -286,13 +286,14 @@ def render_tried() -> str:
     lines += EXPLORED
     table = ""
     if (CACHE / "explore").is_dir():
-        from explore_rank import heldout, summary   # the session 3-5 variants, from their cached runs
+        from explore_rank import _cached, heldout, summary   # the session 3-5 variants' cached runs
 
+        cached = _cached()
         table = ("\n\nVariants measured by `benchmarks/explore_rank.py` (cached runs; Δ per dataset "
-                 "averaged over seeds, then over datasets):\n\n" + summary()
+                 "averaged over seeds, then over datasets):\n\n" + summary(cached)
                  + "\n\nChoosing a variant without tuning on the benchmark itself: pick the best on one "
                  "half of the datasets (every other one by size), measure it on the other half "
-                 "(`explore_rank.py --heldout`). " + heldout())
+                 "(`explore_rank.py --heldout`). " + heldout(cached))
     return ("\n### Other models tried (same priors)\n\n" + "\n".join(lines) + table + "\n\n"
             + QUALITY_GAP + "\n")
 
@@ -457,7 +458,7 @@ def speed(py: str | None) -> str:
         if (FRESH_SPEED or not mine.exists()) and not SKIP_OURS:
             res = subprocess.run([sys.executable, str(HERE / "_update_speed.py"), str(n)],
                                  capture_output=True, text=True, check=True)
-            mine.write_text(res.stdout.strip().splitlines()[-1])
+            store(mine, json.loads(res.stdout.strip().splitlines()[-1]))
         if not mine.exists():
             lines.append(f"| {n:,} | not measured before the deadline | | | | | | |")
             continue

@@ -397,23 +397,23 @@ def _cached() -> dict[str, tuple[int, pd.DataFrame]]:
     return out
 
 
-def summary() -> str:
+def summary(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     lines = ["| variant | datasets | runs | mean WSS@95 | ASReview | Δ | worst Δ (dataset) | best Δ (dataset) |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
-    for variant, (runs, g) in _cached().items():
+    for variant, (runs, g) in (cached or _cached()).items():
         diff = g["wss95"] - g["asr_wss95"]
         lines.append(f"| `{variant}` | {len(g)} | {runs} | {g['wss95'].mean():.3f} | {g['asr_wss95'].mean():.3f} "
                      f"| {diff.mean():+.3f} | {diff.min():+.3f} ({diff.idxmin()}) | {diff.max():+.3f} ({diff.idxmax()}) |")
     return "\n".join(lines)
 
 
-def heldout() -> str:
+def heldout(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     """Choose a variant on one half of the datasets, measure it on the other (and vice versa).
 
     Only variants run on every dataset with the cached ASReview runs compete (the default too).
     This is how a variant would have to be chosen so as not to be tuned on the benchmark itself.
     """
-    table = {v: g["wss95"] - g["asr_wss95"] for v, (_, g) in _cached().items()}
+    table = {v: g["wss95"] - g["asr_wss95"] for v, (_, g) in (cached or _cached()).items()}
     names = [p.stem for p in br.datasets()
              if br.cache_path("asreview", p.stem, br.SEEDS[0]).exists()]
     full = {v: d for v, d in table.items() if set(names) <= set(d.index)}

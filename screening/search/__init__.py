@@ -8,7 +8,6 @@ ingests the saved pages of every *complete* search via :func:`sources_for_review
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 

@@ -14,7 +14,6 @@ from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
 from screening.search.core import CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
-from screening.search.log import SearchEntry
 
 DEFAULT_BATCH = 200
 MAX_BATCH = 200
