@@ -61,7 +61,6 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import bench_rank as br  # noqa: E402
-import screening.ml.simulate as simmod  # noqa: E402
 from screening.ml.features import TfidfFeatures  # noqa: E402
 from screening.ml.learner import ActiveLearner  # noqa: E402
 from screening.ml.simulate import choose_priors, simulate  # noqa: E402
@@ -150,7 +149,7 @@ class _Combined:
         self.learners = []
         for X, spec in views:
             learner = ActiveLearner(spec, seed=seed)
-            learner.X = X
+            learner.use_features(X)
             self.learners.append(learner)
         self._scores: np.ndarray | None = None
 
@@ -367,17 +366,12 @@ def run(variant: str, half: int | None) -> None:
         X, factory = setup(variant, df)
         for seed in todo:
             inc, exc = choose_priors(labels, seed)
-            original = simmod.ActiveLearner
-            if factory is not None:
-                simmod.ActiveLearner = lambda spec=None, seed=0: factory(seed)
             t0 = time.perf_counter()
-            try:
-                res = simulate(df, prior_included=[df.record_id.iloc[i] for i in inc],
-                               prior_excluded=[df.record_id.iloc[i] for i in exc], seed=seed,
-                               stop_at_last_relevant=True, features=X,
-                               model=variant[len("spec:"):] if variant.startswith("spec:") else None)
-            finally:
-                simmod.ActiveLearner = original
+            res = simulate(df, prior_included=[df.record_id.iloc[i] for i in inc],
+                           prior_excluded=[df.record_id.iloc[i] for i in exc], seed=seed,
+                           stop_at_last_relevant=True, features=X,
+                           learner=factory(seed) if factory is not None else None,
+                           model=variant[len("spec:"):] if variant.startswith("spec:") else None)
             pos = {rid: i for i, rid in enumerate(df["record_id"])}
             ours = br.metrics_for([pos[r] for r in res.order], labels, 2)
             asr = br.metrics_for(json.loads(br.cache_path("asreview", path.stem, seed).read_text())["order"], labels, 2)

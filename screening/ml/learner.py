@@ -51,15 +51,20 @@ class ActiveLearner:
         self.n_train_included = 0
         self.mode = "unfitted"
         self._scores: np.ndarray | None = None
-        self._n_fits = 0
+        self._refitting = False       # fitted before: an iterative session (kernel scoring pays)
         self._kernel: Any = None
 
     # -- features ---------------------------------------------------------------------------
     def fit_features(self, records: pd.DataFrame | Sequence[str]) -> sp.csr_matrix:
         """Vectorise the whole pool once (vocabulary + IDF from every record, no labels)."""
-        self.X = self.features.fit_transform(records)
-        self._kernel, self._n_fits = None, 0
-        return self.X
+        return self.use_features(self.features.fit_transform(records))
+
+    def use_features(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """Rank over a feature matrix computed elsewhere (e.g. one TF-IDF fit shared by many
+        simulations); caches that belong to the previous matrix are dropped."""
+        self.X = X
+        self._kernel, self._refitting = None, False
+        return X
 
     # -- learning ---------------------------------------------------------------------------
     def update(self, idx: Sequence[int] | np.ndarray, y: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -78,7 +83,7 @@ class ActiveLearner:
             w = self.balancer.compute_sample_weight(y)
             self.classifier.fit(Xt, y, sample_weight=w)
             self._scores = self._score_pool(idx)
-            self._n_fits += 1
+            self._refitting = True
             self.mode = "classifier"
         elif self.n_train_included:
             centroid = np.asarray(self.X[idx[y == 1]].mean(axis=0)).ravel()
@@ -97,12 +102,11 @@ class ActiveLearner:
         while that is cheaper; a one-shot ranking, other models and large label sets use the
         direct sparse product.
         """
-        from screening.ml.classifiers import SVM, Logistic
         from screening.ml.scoring import KernelScorer
 
         clf = self.classifier
-        if self._n_fits >= 1 and type(clf) in (SVM, Logistic):
-            if self._kernel is None or self._kernel.X is not self.X:
+        if self._refitting and getattr(clf, "linear", False):
+            if self._kernel is None:
                 self._kernel = KernelScorer(self.X)
             if self._kernel.cheaper(idx):
                 s = self._kernel.score(idx, clf.coef_, clf.intercept_)
@@ -131,10 +135,10 @@ class ActiveLearner:
         if not isinstance(self.querier, MaxQuery):
             return self.rank(pool_mask)[:k]
         s = np.where(pool_mask, self.scores, -np.inf)
-        n_pool = int(pool_mask.sum())
-        k = min(k, n_pool)
-        if k == 1:
-            return np.array([int(np.argmax(s))])
+        if k == 1:   # the common case (one record at a time): no count of the pool needed
+            best = int(np.argmax(s))
+            return np.array([best]) if pool_mask[best] else np.array([], dtype=np.int64)
+        k = min(k, int(pool_mask.sum()))
         part = np.argpartition(-s, k - 1)[:k]
         # stable order: by score desc, then index
         return part[np.lexsort((part, -s[part]))]

@@ -62,6 +62,8 @@ class KernelScorer:
         self._csc: sp.csc_matrix | None = None
         self._K: np.ndarray | None = None      # (capacity, n) float32: row p = kernel column
         self._pos: dict[int, int] = {}          # record row -> row of _K
+        # cost of one new kernel column, in non-zeros touched (fixed for this X)
+        self._per_new_label = X.nnz * X.nnz / max(X.shape[0], 1) ** 2
 
     # -- cost model ---------------------------------------------------------------------------
     def cheaper(self, idx: np.ndarray) -> bool:
@@ -72,8 +74,7 @@ class KernelScorer:
         n, L = self.X.shape[0], len(idx)
         if L * n * 4 > self.max_bytes or self.X.nnz == 0:
             return False
-        per_new_label = self.X.nnz * float(np.diff(self.X.indptr).mean()) / max(n, 1)
-        return FIXED_COST_NNZ + DENSE_TO_SPARSE_COST * L * n + per_new_label < self.X.nnz
+        return FIXED_COST_NNZ + DENSE_TO_SPARSE_COST * L * n + self._per_new_label < self.X.nnz
 
     def drop(self) -> None:
         """Free the cache (the direct product is used from now on)."""

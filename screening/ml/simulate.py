@@ -102,13 +102,15 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
              seed: int = 1, model: str | None = None, stop_rules: Sequence[str] = (),
              target_recall: float = 0.95, confidence: float = 0.95, warmup: int = 300,
              growth: float = 0.02, stop_at_last_relevant: bool = False,
-             features: Any = None) -> SimulationResult:
+             features: Any = None, learner: Any = None) -> SimulationResult:
     """Replay ``df`` (needs ``record_id`` and ``label``; text in title/abstract/keywords).
 
     Without priors, 1 included + 1 excluded are chosen by ``seed``. Same inputs and seed give
     the same order. ``stop_at_last_relevant`` ends the run once every relevant record is found
     (benchmarks: the metrics do not depend on the rest). ``features``: a precomputed feature
-    matrix for ``df`` (rows aligned), to share one TF-IDF fit between many seeds.
+    matrix for ``df`` (rows aligned), to share one TF-IDF fit between many seeds. ``learner``:
+    a ready learner with ``ActiveLearner``'s interface (features set) to drive instead of one
+    built from ``model`` (benchmarks: learners combining several models).
     """
     from screening.ml.stopping import get_stop_rule
 
@@ -120,11 +122,12 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     else:
         inc, exc = choose_priors(labels, seed)
     priors = list(dict.fromkeys(inc + exc))
-    learner = ActiveLearner(model or DEFAULT_SPEC, seed=seed)
-    if features is not None:
-        learner.X = features
-    else:
-        learner.fit_features(df)
+    if learner is None:
+        learner = ActiveLearner(model or DEFAULT_SPEC, seed=seed)
+        if features is not None:
+            learner.use_features(features)
+        else:
+            learner.fit_features(df)
     rules = [get_stop_rule(name, target_recall=target_recall, confidence=confidence) for name in stop_rules]
     rng = np.random.default_rng(seed + 7919)
 
