@@ -306,20 +306,22 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
     return rows
 
 
-def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None) -> dict[str, Any]:
+def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
+                    play: np.ndarray | None = None) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
     order; an optional boolean column ``sampled`` marks decisions made on the *random sample*
     (records drawn at random after switching, see docs/ranking.md). ``config``: anything
-    with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 / 0.95.
+    with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 / 0.95. ``play``: the
+    table's :func:`~screening.records.in_play` mask, when the caller already has it.
 
     Returns screened, relevant_found, pool, estimated_recall + recall_bound (or "not yet"),
     p_value and a recommendation sentence.
     """
     tau = float(getattr(config, "target_recall", 0.95))
     conf = float(getattr(config, "confidence", 0.95))
-    play = in_play(records_table).to_numpy()
+    play = in_play(records_table).to_numpy() if play is None else play
     pool = int(play.sum())
     labels = labels_frame if labels_frame is not None else pd.DataFrame(columns=["record_id", "label"])
     ids = set(records_table["record_id"].astype(str)[play])

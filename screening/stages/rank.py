@@ -135,7 +135,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
     lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values())})
-    status = stopping_status(out, lab_frame, config)
+    status = stopping_status(out, lab_frame, config, play=play)
     report = StageReport(
         stage="rank", records_in=n, records_out=n,
         counts={"in_play": int(play.sum()), "out_of_play": int((~play).sum()),
