@@ -23,11 +23,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from screening.config import load_review
-from screening.decisions.api import adjudicate, assign, import_decisions, list_conflicts
-from screening.decisions.views import load_entries
+from screening.config import ReviewConfig, load_review
+from screening.decisions.api import Review, adjudicate, assign, import_decisions, list_conflicts
+from screening.decisions.views import load_entries, records_in_play
 from screening.normalize import normalize_doi, normalize_title
-from screening.runner import latest_table
 from screening.stages.ingest import ingest_paths
 
 A, B, ADJ = "demo-reviewer-a", "demo-reviewer-b", "demo-adjudicator"
@@ -68,14 +67,15 @@ def main(review_path: str) -> int:
     if len(entries) and entries["is_demo"].astype(int).any():
         print("demo decisions already recorded; nothing to do")
         return 0
-    records = latest_table(review)
-    in_play = records
-    if "duplicate_of" in records:
-        in_play = in_play[in_play["duplicate_of"] == ""]
-    if "rule_decision" in records:
-        in_play = in_play[in_play["rule_decision"] != "exclude"]
-    if "rank" in in_play and in_play["rank"].notna().any():
-        in_play = in_play.sort_values("rank", kind="stable")
+    rv = Review.load(review)          # records table read once, for every call below
+    try:
+        return _record(rv, review)
+    finally:
+        rv.close()
+
+
+def _record(rv: Review, review: ReviewConfig) -> int:
+    in_play = records_in_play(rv.records)
     ids = list(in_play["record_id"])
 
     results = review.root / "data/raw/demo/screening_results"
@@ -84,7 +84,7 @@ def main(review_path: str) -> int:
     print(f"matched {len(ta_include)}/{n_ta} title/abstract includes and {len(ft_include)}/{n_ft} "
           f"final studies to the {len(ids)} records in play")
 
-    assign(review.path, [A, B], fraction=1.0, seed=SEED, is_demo=True)
+    assign(rv, [A, B], fraction=1.0, seed=SEED, is_demo=True)
     rng = random.Random(SEED)
     flip = set(rng.sample(ids, k=max(1, round(DISAGREE * len(ids)))))
     ta_rows = []
@@ -95,10 +95,10 @@ def main(review_path: str) -> int:
         ta_rows.append({"record_id": rid, "decision": other if rid in flip else truth, "reason": "",
                         "stage": "title_abstract", "reviewer": B})
     with tempfile.TemporaryDirectory() as tmp:
-        import_decisions(review.path, write_csv(Path(tmp) / "ta.csv", ta_rows), is_demo=True)
-    conflicts = list_conflicts(review, reviewer=ADJ, as_adjudicator=True)  # blinded otherwise
+        import_decisions(rv, write_csv(Path(tmp) / "ta.csv", ta_rows), is_demo=True)
+    conflicts = list_conflicts(rv, reviewer=ADJ, as_adjudicator=True)  # blinded otherwise
     for rid in sorted(set(conflicts["record_id"])):
-        adjudicate(review.path, reviewer=ADJ, record_id=rid,
+        adjudicate(rv, reviewer=ADJ, record_id=rid,
                    decision="include" if rid in ta_include else "exclude", is_demo=True)
 
     reasons = [r for r in review.screening.reasons if r != "wrong publication type"] or ["demonstration"]
@@ -110,7 +110,7 @@ def main(review_path: str) -> int:
             ft_rows.append({"record_id": rid, "decision": "exclude", "reason": reasons[i % len(reasons)],
                             "stage": "full_text", "reviewer": A})
     with tempfile.TemporaryDirectory() as tmp:
-        import_decisions(review.path, write_csv(Path(tmp) / "ft.csv", ft_rows), stage="full_text", is_demo=True)
+        import_decisions(rv, write_csv(Path(tmp) / "ft.csv", ft_rows), stage="full_text", is_demo=True)
     print(f"recorded demo decisions: {len(ta_rows)} title/abstract ({len(flip)} planted disagreements, "
           f"{len(set(conflicts['record_id']))} adjudicated), {len(ft_rows)} full text")
     return 0

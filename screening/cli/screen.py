@@ -319,32 +319,35 @@ def adjudicate_cmd(
         console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final", markup=False)
         return
     rv = api.Review.load(review)       # loaded once for the whole walk
-    df = api.list_conflicts(rv, stage=stage, reviewer=reviewer, as_adjudicator=True)
-    if df.empty:
-        console.print(f"no open conflicts at {stage}")
-        return
-    reasons = rv.reasons(stage)
-    required = stage == "full_text"
-    with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
-        for rid, group in df.groupby("record_id", sort=False):
-            console.print(_conflict_table(group, f"record {rid}"))
-            key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
-            if key == "q":
-                break
-            if key not in ("i", "e"):
-                continue
-            why = ""
-            while key == "e":
-                for i, r in enumerate(reasons, 1):
-                    console.print(f"  {i} {r}", markup=False)
-                pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
-                why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
-                if why or not required:
+    try:
+        df = api.list_conflicts(rv, stage=stage, reviewer=reviewer, as_adjudicator=True)
+        if df.empty:
+            console.print(f"no open conflicts at {stage}")
+            return
+        reasons = rv.reasons(stage)
+        required = stage == "full_text"
+        with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
+            for rid, group in df.groupby("record_id", sort=False):
+                console.print(_conflict_table(group, f"record {rid}"))
+                key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+                if key == "q":
                     break
-                console.print("a reason is required for full-text exclusions")
-            res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
-                                 decision="include" if key == "i" else "exclude", stage=stage, reason=why)
-            console.print(f"{res.event.action} {rid} — final", markup=False)
+                if key not in ("i", "e"):
+                    continue
+                why = ""
+                while key == "e":
+                    for i, r in enumerate(reasons, 1):
+                        console.print(f"  {i} {r}", markup=False)
+                    pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
+                    why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
+                    if why or not required:
+                        break
+                    console.print("a reason is required for full-text exclusions")
+                res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
+                                     decision="include" if key == "i" else "exclude", stage=stage, reason=why)
+                console.print(f"{res.event.action} {rid} — final", markup=False)
+    finally:
+        rv.close()     # the walk kept the decision log open between adjudications
 
 
 def _ask_key(prompt: str) -> str:

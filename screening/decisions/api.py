@@ -9,9 +9,10 @@ stages not open for the record, and missing full-text exclusion reasons are
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from screening.decisions.imports import read_decisions_csv
 from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
 from screening.decisions.views import (
-    Outcome, Viewer, conflicts, eligible_records, load_entries, record_outcomes,
+    Outcome, Viewer, conflicts, eligible_records, entries_from_rows, load_entries, record_outcomes,
     stage_progress, standing_decisions, visible_entries,
 )
 from screening.errors import DecisionError
@@ -93,6 +94,29 @@ ReviewLike = str | Path | ReviewConfig | Review
 def _loaded(review: ReviewLike) -> Review:
     """A loaded review; callers that make many calls pass one in and skip re-reading the table."""
     return review if isinstance(review, Review) else Review.load(review)
+
+
+@contextmanager
+def _writing(review: ReviewLike) -> Iterator[Review]:
+    """The loaded review for a call that writes; the decision log is closed afterwards only if
+    this call loaded the review (a caller's ``Review`` keeps it open for its next call)."""
+    if isinstance(review, Review):
+        yield review
+        return
+    rv = Review.load(review)
+    try:
+        yield rv
+    finally:
+        rv.close()
+
+
+def _record_entries_after(rv: Review, entries: pd.DataFrame, record_id: str) -> pd.DataFrame:
+    """One record's events after an append: those read before it plus any appended since (by
+    anyone), read incrementally instead of re-reading the whole log."""
+    last = int(entries["id"].iloc[-1]) if len(entries) else 0
+    parts = [e[e["record_id"] == record_id] for e in (entries, entries_from_rows(rv.open().rows(after=last)))]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else entries.iloc[:0]
 
 
 def check_stage(stage: str) -> str:
@@ -169,39 +193,36 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                     stage: str = "title_abstract", reason: str = "", note: str = "",
                     is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
     """Append one screener event (decision, undo, note, not_retrieved or attach_report)."""
-    rv = _loaded(review)
-    entries = rv.entries()
-    ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
-                     reason=reason, note=note, is_demo=is_demo,
-                     payload={"report": report} if report else None)
-    if event_uuid:
-        ev = Event(**{**ev.__dict__, "event_uuid": event_uuid})
-    written = rv.open().append([ev]) == 1
-    after = load_entries(rv.db_path)
+    with _writing(review) as rv:
+        entries = rv.entries()
+        ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
+                         reason=reason, note=note, is_demo=is_demo,
+                         payload={"report": report} if report else None)
+        if event_uuid:
+            ev = Event(**{**ev.__dict__, "event_uuid": event_uuid})
+        written = rv.open().append([ev]) == 1
+        after = _record_entries_after(rv, entries, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(reviewer)), stage).get(ev.record_id)
-    if not isinstance(review, Review):
-        rv.close()
     return DecisionResult(ev, written, outcome)
 
 
 def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
                      stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
     """Import a decisions CSV in one transaction (nothing is written if any row is invalid)."""
-    rv = _loaded(review)
     check_stage(stage)
-    fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
-    entries = rv.entries()
-    events = []
-    for row in rows:
-        try:
-            events.append(build_event(rv, entries, reviewer=row.reviewer, record_id=row.record_id,
-                                      action=row.decision, stage=row.stage, reason=row.reason,
-                                      note=row.note, is_demo=is_demo))
-        except DecisionError as err:
-            raise DecisionError(err.message, path=str(path), line=row.line, record=row.record_id,
-                                hint=err.hint) from None
-    written = rv.open().append(events)
-    rv.close()
+    with _writing(review) as rv:
+        fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        entries = rv.entries()
+        events = []
+        for row in rows:
+            try:
+                events.append(build_event(rv, entries, reviewer=row.reviewer, record_id=row.record_id,
+                                          action=row.decision, stage=row.stage, reason=row.reason,
+                                          note=row.note, is_demo=is_demo))
+            except DecisionError as err:
+                raise DecisionError(err.message, path=str(path), line=row.line, record=row.record_id,
+                                    hint=err.hint) from None
+        written = rv.open().append(events)
     per: dict[str, int] = {}
     for ev in events:
         per[ev.reviewer] = per.get(ev.reviewer, 0) + 1
@@ -211,13 +232,12 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
 def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
            stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
     """Store a dual-screening plan: which records need two independent decisions."""
-    rv = _loaded(review)
     check_stage(stage)
     names = parse_reviewers(reviewers)
-    candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])
-    events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
-    written = rv.open().append(events)
-    rv.close()
+    with _writing(review) as rv:
+        candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])
+        events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
+        written = rv.open().append(events)
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
             "assigned": len(events), "written": written, "fraction": fraction, "seed": seed,
             "record_ids": [e.record_id for e in events]}
@@ -230,8 +250,8 @@ def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewe
     rv = _loaded(review)
     check_stage(stage)
     df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
-    titles = {rid: str(rv.records.iloc[i]["title"]) for rid, i in rv._by_id.items()}
-    df.insert(1, "title", [titles.get(r, "") for r in df["record_id"]])
+    titles, at = rv.records["title"], rv._by_id      # only the conflicting records' titles
+    df.insert(1, "title", [str(titles.iat[at[r]]) if r in at else "" for r in df["record_id"]])
     return df
 
 
@@ -239,24 +259,24 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
                stage: str = "title_abstract", reason: str = "", note: str = "",
                is_demo: bool = False) -> DecisionResult:
     """Record an adjudicator's final decision on a record whose screeners disagree."""
-    rv = _loaded(review)
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
                             hint="pass --include or --exclude")
-    entries = rv.entries()
-    rv.record(record_id)
-    outcome = record_outcomes(entries, stage).get(str(record_id))
-    if outcome is None or outcome.status != "conflict":
-        state = "no decisions yet" if outcome is None else outcome.status
-        raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id,
-                            hint="`screening conflicts REVIEW` lists the records that need adjudication")
-    ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
-                     reason=reason, note=note, role="adjudicator", is_demo=is_demo)
-    written = rv.open().append([ev]) == 1
-    after = record_outcomes(load_entries(rv.db_path), stage).get(str(record_id))
-    rv.close()
-    return DecisionResult(ev, written, after)
+    record_id = str(record_id)
+    with _writing(review) as rv:
+        entries = rv.entries()
+        rv.record(record_id)
+        outcome = record_outcomes(entries[entries["record_id"] == record_id], stage).get(record_id)
+        if outcome is None or outcome.status != "conflict":
+            state = "no decisions yet" if outcome is None else outcome.status
+            raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id,
+                                hint="`screening conflicts REVIEW` lists the records that need adjudication")
+        ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
+                         reason=reason, note=note, role="adjudicator", is_demo=is_demo)
+        written = rv.open().append([ev]) == 1
+        after = _record_entries_after(rv, entries, record_id)
+    return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id))
 
 
 def agreement(review: ReviewLike, *, reviewer: str | None = None,

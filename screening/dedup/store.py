@@ -65,9 +65,10 @@ def _migrate(con: sqlite3.Connection) -> None:
 
     SQLite cannot alter a CHECK constraint, so the rows move to a new table in one transaction,
     keeping their sequence numbers; if anything fails, the old table stays as it was."""
-    old = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'dedup_decisions'").fetchone()
+    # below SCHEMA_VERSION, an existing table is a version-1 one (version 2 sets user_version)
+    old = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_decisions'").fetchone()
     script = ["BEGIN IMMEDIATE;"]
-    if old is not None and "'reopen'" not in old[0]:
+    if old is not None:
         script += ["DROP TRIGGER IF EXISTS dedup_decisions_no_update;",
                    "DROP TRIGGER IF EXISTS dedup_decisions_no_delete;",
                    "ALTER TABLE dedup_decisions RENAME TO dedup_decisions_v1;", _TABLE,
