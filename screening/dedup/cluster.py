@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from screening.dedup.compare import covers
+from screening.dedup.compare import covers, dois_conflict
 from screening.dedup.normalise import Keys
 
 _RULE_PRIORITY = {"manual": 0, "doi": 1, "pmid": 1, "doi-version": 2}
@@ -36,7 +36,7 @@ class Link:
 
 def contradicts(a: Keys, b: Keys) -> bool:
     """True when two records cannot be one publication whatever else they share."""
-    if a.doi and b.doi and a.doi != b.doi and a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]:
+    if dois_conflict(a, b):
         return True
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return True

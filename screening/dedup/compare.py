@@ -111,6 +111,13 @@ def dois_conflict(a: Keys, b: Keys) -> bool:
     return a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]
 
 
+def title_contains(a: Keys, b: Keys, min_words: int = 1) -> bool:
+    """One title holds the other (the shorter, of at least 20 characters and ``min_words``
+    words, matches part of the longer at partial_ratio >= 95)."""
+    shorter, longer = sorted((a.title, b.title), key=len)
+    return len(shorter) >= 20 and len(shorter.split()) >= min_words and fuzz.partial_ratio(shorter, longer) >= 95
+
+
 def covers(container: Keys, item: Keys) -> bool:
     """``container`` is Embase's '(multiple letters)' record of a letter printed together with the
     replies to it, and ``item`` is one of those letters or replies as another database indexes it:
@@ -130,8 +137,7 @@ def covers(container: Keys, item: Keys) -> bool:
     (c1, c2), (i1, i2) = _span(container), _span(item)
     if not (c1 <= i1 and i2 <= c2 and c2 > c1):
         return False
-    shorter, longer = sorted((container.title, item.title), key=len)
-    if len(shorter) < 20 or fuzz.partial_ratio(shorter, longer) < 95:
+    if not title_contains(container, item):
         return False
     if not item.families or not container.families:
         return False
@@ -180,9 +186,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         # Competition Paper - ...', a truncated subtitle): accept only when one title's words
         # are all in the other and the authors and the journal issue agree
         auth0 = authors()
-        shorter, longer = sorted((a.title, b.title), key=len)
-        if auth0 is not None and auth0 >= 0.66 and len(shorter.split()) >= 3 and len(shorter) >= 20 \
-                and not dois_conflict(a, b) and fuzz.partial_ratio(shorter, longer) >= 95:
+        if auth0 is not None and auth0 >= 0.66 and not dois_conflict(a, b) and title_contains(a, b, min_words=3):
             if a.year == b.year:
                 return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
                                "one title contains the other; same authors, issue/pages and year")
