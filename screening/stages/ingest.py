@@ -55,8 +55,13 @@ class RawSource:
 
     @functools.cached_property
     def digest(self) -> bytes:
-        """SHA-256 of the bytes, computed once: the runner's cache key and ingest share it."""
-        return _sha256(self.data).digest()
+        """SHA-256 of the bytes, computed once: the runner's cache key and ingest share it.
+        A memory-mapped file's pages are released as they are hashed."""
+        digest, step = hashlib.sha256(), 16 * 1024 * 1024
+        for start in range(0, len(self.data), step):
+            digest.update(self.data[start:start + step])
+            release_pages(self.data, start, start + step)
+        return digest.digest()
 
 
 @dataclass(frozen=True)
@@ -196,15 +201,6 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
 
 
-def _sha256(data: bytes | mmap.mmap) -> hashlib._Hash:
-    digest = hashlib.sha256()
-    step = 16 * 1024 * 1024
-    for start in range(0, len(data), step):
-        digest.update(data[start:start + step])
-        release_pages(data, start, start + step)
-    return digest
-
-
 def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResult:
     """Ingest export files into the records table.
 
@@ -217,38 +213,42 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     columns = _Columns()
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
-    pending: list[tuple[dict[str, Any], Future[bytes]]] = []
+    files: list[dict[str, Any]] = []
     # Each file is hashed in a thread (hashlib releases the GIL) while its records go into the
-    # table; for the last (or only) file, while the records table is built.
+    # table; for the last (or only) file, while the records table is built. (Under the runner
+    # the digests are already cached: it hashed the sources for its cache key.)
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
+    hashing: Future[bytes] | None = None
     try:
         # Ingest allocates millions of small objects that never form cycles; pausing the cyclic
         # collector saves its repeated full passes over them (refcounting frees all as usual).
         with gc_paused():
             for source in sources:
-                if pending:   # never fork parse workers while the hash thread runs
-                    pending[-1][1].result()
+                if hashing is not None:   # never fork parse workers while the hash thread runs
+                    hashing.result()
                 result, encoding, file_warnings = parse_source(source, workers=workers)
-                digest = hasher.submit(lambda s=source: s.digest)
+                hashing = hasher.submit(lambda s=source: s.digest)
                 warnings += file_warnings
                 slug = _slug(source.name)
                 used_slugs[slug] = used_slugs.get(slug, 0) + 1
                 if used_slugs[slug] > 1:
                     slug = f"{slug}_{used_slugs[slug]}"
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
-                pending.append((dict(
+                files.append(dict(
                     file=source.name, format=result.format, dialect=result.dialect,
                     database=source.database or dialect_db, records=len(result),
                     expected=result.expected_count, encoding=encoding, warnings=tuple(file_warnings),
-                ), digest))
+                ))
                 _add_file(columns, result, source, slug, dialect_db)
                 del result
             table = table_from_columns(columns.columns, columns.n)
             del columns
-        digests = [digest.result() for _, digest in pending]
+        if hashing is not None:
+            hashing.result()      # a hashing error surfaces here
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
-    summaries = [FileSummary(**fields, sha256=d.hex()) for (fields, _), d in zip(pending, digests)]
+    digests = [source.digest for source in sources]     # cached by now
+    summaries = [FileSummary(**fields, sha256=d.hex()) for fields, d in zip(files, digests)]
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
         first = table.loc[dup, "record_id"].iloc[0]
