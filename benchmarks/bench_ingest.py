@@ -75,7 +75,7 @@ with gc_paused():
     dialect = ris.detect_dialect(chunks.head(50000))
     c1 = time.process_time()
     decode = parse = 0.0
-    out = ColumnResult(columns={n: [] for n in ris.FIELD_NAMES}, lines=[], source_dbs=[], expected_count=0)
+    out = ColumnResult.empty(ris.FIELD_NAMES, dialect=dialect)
     for i in range(len(chunks)):
         a = time.process_time()
         text = chunks.chunk(i)
@@ -84,11 +84,7 @@ with gc_paused():
                                        at_end=i == len(chunks) - 1, dialect=dialect)
         chunks.release(i)
         del text
-        for n, v in part.columns.items():
-            out.columns[n] += v
-        out.lines += part.lines
-        out.source_dbs += part.source_dbs
-        out.expected_count += part.expected_count
+        out.extend(part)
         parse += time.process_time() - b
         decode += b - a
     c2 = time.process_time()

@@ -14,7 +14,7 @@ fails loudly on a mismatch, so a reader bug can never silently lose a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from screening.errors import InputError
 
@@ -59,6 +59,21 @@ class ColumnResult:
 
     def __len__(self) -> int:
         return len(self.lines)
+
+    @classmethod
+    def empty(cls, names: Sequence[str], format: str = "ris", dialect: str = "") -> "ColumnResult":
+        """No records yet, with columns ``names`` (to :meth:`extend` part by part)."""
+        return cls(columns={name: [] for name in names}, lines=[], source_dbs=[], expected_count=0,
+                   format=format, dialect=dialect)
+
+    def extend(self, part: "ColumnResult") -> None:
+        """Append the records of ``part`` (the next part of the same file: same columns)."""
+        for name, values in part.columns.items():
+            self.columns[name] += values
+        self.lines += part.lines
+        self.source_dbs += part.source_dbs
+        self.warnings += part.warnings
+        self.expected_count = (self.expected_count or 0) + (part.expected_count or 0)
 
     @classmethod
     def from_records(cls, result: ParseResult) -> "ColumnResult":

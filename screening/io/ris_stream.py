@@ -98,8 +98,7 @@ def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int 
     Raises :class:`Utf8Fallback` when a chunk is not UTF-8 (the caller switches ``chunks``
     to cp1252 and calls again), and the same :class:`InputError` as :func:`parse`.
     """
-    out = ColumnResult(columns={name: [] for name in FIELD_NAMES}, lines=[], source_dbs=[],
-                       expected_count=0, dialect=dialect)
+    out = ColumnResult.empty(FIELD_NAMES, dialect=dialect)
     pool = _fork_pool(default_workers() if workers is None else workers, chunks, filename, dialect)
     if pool is None:
         parts: Iterable[ColumnResult | None] = (_parse_one(chunks, filename, dialect, i) for i in range(len(chunks)))
@@ -109,12 +108,7 @@ def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int 
         for i, part in enumerate(parts):
             if part is None:
                 part = _parse_one(chunks, filename, dialect, i)  # raises the worker's error here
-            for name, values in part.columns.items():
-                out.columns[name] += values
-            out.lines += part.lines
-            out.source_dbs += part.source_dbs
-            out.warnings += part.warnings
-            out.expected_count += part.expected_count
+            out.extend(part)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
