@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -115,7 +116,9 @@ def _search_sources(review: ReviewConfig) -> list[RawSource]:
     return list(sources_for_review(review))
 
 
-def read_sources(review: ReviewConfig) -> list[RawSource]:
+def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
+    """The review's exports and completed searches; big exports are memory-mapped until
+    ``files`` closes."""
     searched = _search_sources(review)
     if not review.sources and not searched:
         raise ConfigError("the review lists no [[sources]]", path=review.path,
@@ -130,7 +133,7 @@ def read_sources(review: ReviewConfig) -> list[RawSource]:
             name = str(path.resolve().relative_to(review.root))
         except ValueError:
             name = str(path)
-        out.append(RawSource(name=name, data=read_file(path), database=spec.database, format=spec.format))
+        out.append(RawSource(name=name, data=read_file(path, files), database=spec.database, format=spec.format))
     return out + searched
 
 
@@ -143,26 +146,27 @@ def run_review(review_path: str | Path, *, force: bool = False,
     result = RunResult(review=review.name, output_dir=output_dir)
     notify = progress or (lambda stage, status: None)
 
-    sources = read_sources(review)
-    raw_hash = hashlib.sha256()
-    for s in sources:
-        raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
-        raw_hash.update(s.digest)
-    ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
+    with ExitStack() as files:     # big exports stay mapped only while ingest needs them
+        sources = read_sources(review, files)
+        raw_hash = hashlib.sha256()
+        for s in sources:
+            raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
+            raw_hash.update(s.digest)
+        ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
 
-    table = None if force else _stored(output_dir, "ingest", ingest_hash)
-    if table is not None:
-        report = StageReport.from_dict(json.loads((output_dir / "ingest.json").read_text()))
-        result.outcomes.append(StageOutcome("ingest", "unchanged", report, output_dir / "ingest.parquet"))
-        notify("ingest", "unchanged")
-    else:
-        notify("ingest", "running")
-        res = ingest(sources)
-        report = dataclasses.replace(res.report, input_hash=ingest_hash)
-        table = res.records
-        path = _write_stage(output_dir, "ingest", table, report)
-        result.outcomes.append(StageOutcome("ingest", "ran", report, path))
-        notify("ingest", "ran")
+        table = None if force else _stored(output_dir, "ingest", ingest_hash)
+        if table is not None:
+            report = StageReport.from_dict(json.loads((output_dir / "ingest.json").read_text()))
+            result.outcomes.append(StageOutcome("ingest", "unchanged", report, output_dir / "ingest.parquet"))
+            notify("ingest", "unchanged")
+        else:
+            notify("ingest", "running")
+            res = ingest(sources)
+            report = dataclasses.replace(res.report, input_hash=ingest_hash)
+            table = res.records
+            path = _write_stage(output_dir, "ingest", table, report)
+            result.outcomes.append(StageOutcome("ingest", "ran", report, path))
+            notify("ingest", "ran")
 
     current_hash = ingest_hash
     for stage in registered_stages():

@@ -82,10 +82,13 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower() or "file"
 
 
-def read_file(path: Path) -> bytes | mmap.mmap:
+def read_file(path: Path, files: ExitStack) -> bytes | mmap.mmap:
     """A source file's bytes: memory-mapped from ``STREAM_MIN_BYTES`` up, so streaming ingest
-    never holds a whole big export in memory; read whole below that."""
-    return map_file(path) if path.stat().st_size >= STREAM_MIN_BYTES else path.read_bytes()
+    never holds a whole big export in memory (the map is closed with ``files``); read whole
+    below that."""
+    if path.stat().st_size < STREAM_MIN_BYTES:
+        return path.read_bytes()
+    return files.enter_context(map_file(path))
 
 
 def _crash(reader: str, source: RawSource, err: Exception) -> InputError:
@@ -290,8 +293,6 @@ def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "
                 raise InputError("file not found", path=p, hint="check the path")
             if p.is_dir():
                 raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
-            data = read_file(p)
-            if isinstance(data, mmap.mmap):
-                stack.enter_context(data)
-            sources.append(RawSource(name=str(p), data=data, database=database, format=format))  # type: ignore[arg-type]
+            sources.append(RawSource(name=str(p), data=read_file(p, stack),  # type: ignore[arg-type]
+                                     database=database, format=format))
         return ingest(sources, workers=workers)
