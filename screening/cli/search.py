@@ -23,8 +23,9 @@ _MAX = typer.Option(0, "--max-records", show_default=False,
 _YES = typer.Option(False, "--yes", "-y", help="Fetch everything without asking, even above --max-records.")
 _BASE = typer.Option("", "--base-url", help="Use a mirror, proxy or test server instead of the public API.",
                      show_default=False)
-_BATCH = typer.Option(0, "--batch-size", show_default=False,
-                      help="Records per request (default: the review's [search] batch_size, else the database's).")
+_BATCH = typer.Option(None, "--batch-size", show_default=False, min=0,
+                      help="Records per request (default: the review's [search] batch_size, else the database's; "
+                           "0: the database's).")
 _RESTART = typer.Option(False, "--restart", help="Do not resume an interrupted identical search; start afresh.")
 
 
@@ -81,7 +82,7 @@ def pubmed_cmd(
     api_key: str = typer.Option("", "--api-key", envvar="NCBI_API_KEY", show_default=False,
                                 help="NCBI API key (10 requests/s instead of 3); also read from NCBI_API_KEY."),
     email: str = typer.Option("", "--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked (env NCBI_EMAIL; default: the review's [search] email)."),
-    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
+    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
     """Search PubMed (E-utilities ESearch + EFetch) and save the PubMed XML into the review.
@@ -103,7 +104,7 @@ def openalex_cmd(
     mailto: str = typer.Option("", "--mailto", envvar="OPENALEX_MAILTO", help="Your e-mail, for OpenAlex's polite pool (default: the review's [search] email)."),
     api_key: str = typer.Option("", "--api-key", envvar="OPENALEX_API_KEY", show_default=False,
                                 help="OpenAlex API key, if you have one (env OPENALEX_API_KEY)."),
-    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
+    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
     """Search OpenAlex /works (cursor paging) and save the JSON pages into the review.
@@ -122,7 +123,7 @@ def europepmc_cmd(
     date_from: str = _FROM,
     date_to: str = _TO,
     email: str = typer.Option("", "--email", help="Your e-mail, sent with each request (default: the review's [search] email)."),
-    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int = _BATCH,
+    max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
     """Search Europe PMC (REST /search, resultType=core, cursorMark paging) into the review.

@@ -42,12 +42,13 @@ _DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 class SearchOptions:
     """Everything about *how* to search that is not the query itself."""
 
-    # email, batch_size and max_records left empty/0 take the review's [search] settings
+    # email and max_records left empty/0, and batch_size left None, take the review's [search]
+    # settings (batch_size 0 is an explicit choice: the database's default page size)
     email: str = ""                 # NCBI 'email' / OpenAlex 'mailto' (polite pool)
     api_key: str = field(default="", repr=False)   # NCBI/OpenAlex key; never shown or saved
     tool: str = "screening"         # NCBI 'tool'
     base_url: str = ""              # overrides the env variable and the default
-    batch_size: int = 0             # 0 = the database's default
+    batch_size: int | None = None   # 0 = the database's default
     max_records: int = 0            # ask before fetching more (0 = the review's, default 10,000)
     timeout: float = 60.0
     max_retries: int = 5
@@ -59,7 +60,8 @@ class SearchOptions:
 
     def with_defaults(self, review: SearchConfig) -> "SearchOptions":
         """These options with the review's ``[search]`` settings filling what was not given."""
-        return replace(self, email=self.email or review.email, batch_size=self.batch_size or review.batch_size,
+        batch = review.batch_size if self.batch_size is None else self.batch_size
+        return replace(self, email=self.email or review.email, batch_size=batch,
                        max_records=self.max_records or review.max_records)
 
 

@@ -244,6 +244,10 @@ def test_review_search_section_supplies_defaults_that_options_override(review: P
         base_url=eutils.base_url, email="me@example.org", max_records=100, batch_size=7, **FAST))
     assert {a["email"] for _, _, a in eutils.requests} == {"me@example.org"}      # options win
     assert [a["retstart"] for _, p, a in eutils.requests if p == "/efetch.fcgi"] == ["0"]
+    eutils.requests.clear()         # an explicit 0 is the database's page size, not "not given"
+    run_search(review, "pubmed", "asthma", restart=True, options=SearchOptions(
+        base_url=eutils.base_url, max_records=100, batch_size=0, **FAST))
+    assert len([p for _, p, _ in eutils.requests if p == "/efetch.fcgi"]) == 1
 
 
 @pytest.mark.parametrize("body, message", [
