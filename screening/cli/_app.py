@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from screening.errors import ScreeningError
 
@@ -25,12 +25,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Markup off: what we print is full of text from the records and the user (titles such as
+# "[Asthma in children]", PubMed queries such as asthma[tiab], regexes in rules, file names),
+# which rich would otherwise swallow as style tags or crash on ("[/x]"). Style goes through
+# :func:`styled` instead.
+console = Console(highlight=False, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and ``(text, style)`` pairs; nothing in it is parsed as markup."""
+    return Text.assemble(*parts)
+
+
+def warn(warnings: Iterable[Any], where: str = "") -> None:
+    """Each warning on stderr, as ``warning (where): message``."""
+    label = f"warning ({where}):" if where else "warning:"
+    for w in warnings:
+        err_console.print(styled((label, "yellow"), " ", str(w)))
 
 
 def fail(err: ScreeningError) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {escape(str(err))}", markup=True, soft_wrap=True)
+    err_console.print(styled(("error:", "bold red"), " ", str(err)), soft_wrap=True)
     return typer.Exit(code=err.exit_code)
 
 

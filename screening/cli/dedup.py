@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console
+from screening.cli._app import command, console, styled
 from screening.dedup.files import dedup_files, decide_pair, open_queue, pair_view
 
 
@@ -30,10 +30,11 @@ def dedup_cmd(
     run = dedup_files(list(inputs), output, folder=decisions, cochrane_versions=cochrane_versions,
                       previous=previous)
     counts, details = run.outcome.counts, run.outcome.details
-    console.print(f"[bold]{len(run.outcome.table)}[/] records, [bold]{counts['groups']}[/] duplicate groups, "
-                  f"[bold]{counts['duplicates']}[/] duplicates marked, [bold]{counts['unique']}[/] unique; "
-                  f"[bold]{counts['maybe_pairs']}[/] maybe-pairs queued"
-                  + (f", {run.decisions_used} stored decisions applied" if run.decisions_used else ""))
+    console.print(styled((str(len(run.outcome.table)), "bold"), " records, ", (str(counts["groups"]), "bold"),
+                         " duplicate groups, ", (str(counts["duplicates"]), "bold"), " duplicates marked, ",
+                         (str(counts["unique"]), "bold"), " unique; ", (str(counts["maybe_pairs"]), "bold"),
+                         " maybe-pairs queued"
+                         + (f", {run.decisions_used} stored decisions applied" if run.decisions_used else "")))
     table = Table(title="Per source (PRISMA-S)", title_justify="left")
     for col in ("source", "records", "duplicates marked", "unique studies found"):
         table.add_column(col, justify="left" if col == "source" else "right")

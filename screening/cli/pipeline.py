@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from screening import __version__
-from screening.cli._app import command, console, err_console
+from screening.cli._app import command, console, styled, warn
 from screening.records import write_table
 from screening.runner import run_review
 from screening.stages.ingest import ingest_paths
@@ -32,14 +31,14 @@ def ingest_cmd(
     write_table(result.records, output)
     table = Table(title=f"Ingested {len(result.records)} records", title_justify="left")
     for col in ("file", "format", "database", "records", "file's own count", "encoding"):
-        table.add_column(col, justify="right" if col in ("records", "file's own count") else "left")
+        table.add_column(col, justify="right" if col in ("records", "file's own count") else "left",
+                         overflow="fold" if col == "file" else "ellipsis")   # a path is never cut short
     for f in result.report.details["files"]:
         expected = "—" if f["expected"] is None else str(f["expected"])
         table.add_row(f["file"], f["format"] + (f"/{f['dialect']}" if f["dialect"] else ""),
                       f["database"] or "—", str(f["records"]), expected, f["encoding"])
     console.print(table)
-    for w in result.report.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}")
+    warn(result.report.warnings)
     console.print(f"wrote {output}")
 
 
@@ -55,7 +54,7 @@ def run_cmd(
     """
     def progress(stage: str, status: str) -> None:
         if status == "running":
-            console.print(f"[dim]… {stage}[/]")
+            console.print(f"… {stage}", style="dim")
 
     result = run_review(review, force=force, progress=progress)
     table = Table(title=f"Review {result.review}", title_justify="left")
@@ -66,11 +65,10 @@ def run_cmd(
         table.add_row(o.stage, o.status, str(o.report.records_in), str(o.report.records_out), summary)
     console.print(table)
     for o in result.outcomes:
-        for w in o.report.warnings:
-            err_console.print(f"[yellow]warning ({o.stage}):[/] {escape(str(w))}")
+        warn(o.report.warnings, o.stage)
     for name, info in result.post.items():
         items = info.items() if isinstance(info, dict) else [("", info)]
-        console.print(f"[bold]{name}[/]: " + escape("; ".join(f"{k} {v}".strip() for k, v in items)))
+        console.print(styled((name, "bold"), ": " + "; ".join(f"{k} {v}".strip() for k, v in items)))
     console.print(f"outputs in {result.output_dir}")
 
 

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from screening.cli._app import command, console, err_console
+from screening.cli._app import command, console, warn
 from screening.prisma import generate
 from screening.prisma.report import counts_rows, funnel_line
 
@@ -35,7 +35,6 @@ def prisma_cmd(
     for box, n in counts_rows(c):
         table.add_row(f"  {box}" if box.startswith("– ") else box, n)
     console.print(table)
-    for w in c.warnings + result.state.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}")
+    warn(c.warnings + result.state.warnings)
     console.print(result.citation)
     console.print(f"wrote {len(result.files)} files to {result.files['json'].parent}")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from screening.cli._app import command, console
+from screening.cli._app import command, console, warn
 from screening.ml import DEFAULT_SPEC
 
 
@@ -56,7 +56,7 @@ def simulate_cmd(
     table.add_row("model", f"{res.model['spec']} ({res.model['model_id']})")
     console.print(table)
     if output is not None:
-        console.print(f"order written to {output}", markup=False)
+        console.print(f"order written to {output}")
 
 
 @command("rank")
@@ -70,9 +70,8 @@ def rank_cmd(
     info = report.details["model"]
     console.print(f"ranked {report.counts['ranked']} of {report.counts['in_play']} records in play "
                   f"with {info['spec']} (model {info['model_id']}, trained on {info['training_size']} "
-                  f"decisions, {info['training_included']} included)", markup=False)
-    for w in report.warnings:
-        console.print(f"warning: {w}", markup=False)
+                  f"decisions, {info['training_included']} included)")
+    warn(report.warnings)
     st = report.details.get("stopping", {})
     if st.get("recommendation"):
-        console.print(f"stopping: {st['recommendation']}", markup=False)
+        console.print(f"stopping: {st['recommendation']}")

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import console, group_command, subapp
+from screening.cli._app import console, group_command, styled, subapp
 from screening.rules.check import check_review
 
 rules_app = subapp("rules", help="Inclusion rules as data: check what each rule would do before applying it.")
@@ -25,7 +25,7 @@ def check_cmd(
     result = check_review(review, examples=examples)
     chk = result.check
     where = "after dedup" if result.deduplicated else "(dedup has not run: duplicates are counted)"
-    console.print(f"[bold]{result.review}[/]: {chk.kept} records {where}; read from {result.table_path.name}")
+    console.print(styled((result.review, "bold"), f": {chk.kept} records {where}; read from {result.table_path.name}"))
     table = Table(title="Rules (nothing applied)", title_justify="left")
     for col in ("rule", "action", "reason", "fires on", "missing data", "reported reason for", "only this rule"):
         table.add_column(col, justify="right" if col in ("fires on", "missing data", "reported reason for", "only this rule") else "left")
@@ -41,7 +41,7 @@ def check_cmd(
     for r in chk.rules:
         if not r.examples:
             continue
-        console.print(f"\n[bold]{r.id}[/] — {r.reason}" + (f"  [dim]{r.query}[/]" if r.query else ""))
+        console.print(styled("\n", (r.id, "bold"), f" — {r.reason}", (f"  {r.query}" if r.query else "", "dim")))
         for ex in r.examples:
             title = Text(ex.title or "(no title)")
             for start, end in ex.spans:

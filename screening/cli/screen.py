@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console
+from screening.cli._app import command, console, styled
 from screening.decisions import api
 from screening.errors import DecisionError
 
@@ -27,9 +27,9 @@ REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or
 STAGE_HELP = "Screening stage: title_abstract or full_text."
 
 
-def _cells(*values: Any) -> list[Text]:
-    """Table cells as plain Text: record content may contain [brackets] rich would parse."""
-    return [Text(str(v)) for v in values]
+def _cells(*values: Any) -> list[str]:
+    """Table cells as strings (the consoles print them literally: no markup)."""
+    return [str(v) for v in values]
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -114,7 +114,7 @@ def _highlight(text: str, terms: list[str]) -> Text:
 
 
 def _render(view: Any) -> None:
-    console.rule(f"[bold]{view.stage}[/] · {view.reviewer}" + (f" · only {view.subset}" if view.subset else ""))
+    console.rule(styled((view.stage, "bold"), f" · {view.reviewer}" + (f" · only {view.subset}" if view.subset else "")))
     done = view.decided
     total = max(view.total, 1)
     width = 30
@@ -128,9 +128,9 @@ def _render(view: Any) -> None:
         else:
             est = ", ".join(f"{k}={v}" for k, v in st.items() if not isinstance(v, (dict, list)))
         line += f" · stopping rule: {est}"
-    console.print(line, markup=False)
+    console.print(line)
     if view.message:
-        console.print(f"» {view.message}", markup=False)
+        console.print(f"» {view.message}")
     if view.state == "done" or view.record is None:
         return
     rec = view.record
@@ -146,10 +146,10 @@ def _render(view: Any) -> None:
     if view.state == "reason":
         console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
         for i, r in enumerate(view.reasons[:9], 1):
-            console.print(f"  {i} {r}", markup=False)
-        console.print("  Esc cancel", markup=False)
+            console.print(f"  {i} {r}")
+        console.print("  Esc cancel")
     else:
-        console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()), markup=False)
+        console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()))
 
 
 def _stopping_hook(review: api.Review) -> Any:
@@ -225,7 +225,7 @@ def decide_cmd(
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
         console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new): "
-                      + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())), markup=False)
+                      + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
         return
     chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
                               ("not_retrieved", not_retrieved), ("undo", undo),
@@ -243,7 +243,7 @@ def decide_cmd(
     if res.outcome is not None:
         state = f" — record is {res.outcome.status}" + (f": {res.outcome.decision}" if res.outcome.decision else "")
     console.print(f"{reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
-                  + (f" ({res.event.reason})" if res.event.reason else "") + state, markup=False)
+                  + (f" ({res.event.reason})" if res.event.reason else "") + state)
 
 
 @command("assign")
@@ -258,7 +258,7 @@ def assign_cmd(
     res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage)
     console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
-                  f"{res['written']} new events)", markup=False)
+                  f"{res['written']} new events)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def adjudicate_cmd(
             raise DecisionError("give exactly one of --include or --exclude", record=record)
         res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision="include" if include else "exclude",
                              stage=stage, reason=reason, note=note)
-        console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final", markup=False)
+        console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final")
         return
     rv = api.Review.load(review)       # loaded once for the whole walk
     try:
@@ -337,7 +337,7 @@ def adjudicate_cmd(
                 why = ""
                 while key == "e":
                     for i, r in enumerate(reasons, 1):
-                        console.print(f"  {i} {r}", markup=False)
+                        console.print(f"  {i} {r}")
                     pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
                     why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
                     if why or not required:
@@ -345,17 +345,17 @@ def adjudicate_cmd(
                     console.print("a reason is required for full-text exclusions")
                 res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
                                      decision="include" if key == "i" else "exclude", stage=stage, reason=why)
-                console.print(f"{res.event.action} {rid} — final", markup=False)
+                console.print(f"{res.event.action} {rid} — final")
     finally:
         rv.close()     # the walk kept the decision log open between adjudications
 
 
 def _ask_key(prompt: str) -> str:
     """One key (lower case) after ``prompt``, echoed so the walk stays readable; Enter = skip."""
-    console.print(prompt, end="", markup=False, highlight=False)
+    console.print(prompt, end="")
     console.file.flush()
     key = _read_key().lower()
-    console.print(key if key.strip() else "s", markup=False, highlight=False)
+    console.print(key if key.strip() else "s")
     return key
 
 
@@ -391,8 +391,7 @@ def agreement_cmd(
         console.print(t)
         s = p.stats
         console.print(f"n={s.n}  agreement={_fmt(s.percent_agreement, 1)}%  kappa={_fmt(s.kappa)} "
-                      f"(95% CI {_fmt(s.ci_low)} to {_fmt(s.ci_high)}; SE {_fmt(s.se)})  PABAK={_fmt(s.pabak)}",
-                      markup=False)
+                      f"(95% CI {_fmt(s.ci_low)} to {_fmt(s.ci_high)}; SE {_fmt(s.se)})  PABAK={_fmt(s.pabak)}")
 
 
 @command("status")
@@ -424,7 +423,7 @@ def status_cmd(
             extra.append("final: " + ", ".join(f"{k} {v}" for k, v in s["final"].items()))
         if s["stage"] == "full_text":
             extra.append(f"reports attached: {s['reports_attached']}")
-        console.print("  ".join(extra), markup=False)
+        console.print("  ".join(extra))
 
 
 @command("log")

@@ -8,7 +8,7 @@ from typing import Callable
 import typer
 from rich.table import Table
 
-from screening.cli._app import console, err_console, group_command, subapp
+from screening.cli._app import console, err_console, group_command, styled, subapp
 from screening.search import Progress, SearchOptions, SearchResult, run_search
 from screening.search.http import RETRY_STATUSES, Attempt
 
@@ -39,12 +39,12 @@ def _confirm(yes: bool) -> Callable[[int, int], bool] | None:
 
 
 def _progress(p: Progress) -> None:
-    err_console.print(f"[dim]page {p.page}: {p.records_so_far:,}/{p.total:,} records[/]")
+    err_console.print(f"page {p.page}: {p.records_so_far:,}/{p.total:,} records", style="dim")
 
 
 def _attempt(a: Attempt) -> None:
     if a.status is None or a.status in RETRY_STATUSES:
-        err_console.print(f"[yellow]request failed[/] ({a.error or f'HTTP {a.status}'}); backing off")
+        err_console.print(styled(("request failed", "yellow"), f" ({a.error or f'HTTP {a.status}'}); backing off"))
 
 
 def _render(result: SearchResult) -> None:
@@ -63,7 +63,7 @@ def _render(result: SearchResult) -> None:
     table.add_row("search log", f"{result.log_path} (search {e.search_id})")
     table.add_row("date run", e.date_run)
     console.print(table)
-    console.print("[dim]`screening run` will ingest these records.[/]")
+    console.print("`screening run` will ingest these records.", style="dim")
 
 
 def _run(database: str, query: str, review: str, date_from: str, date_to: str, options: SearchOptions,

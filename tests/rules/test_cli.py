@@ -109,3 +109,18 @@ def test_run_review_applies_rules_and_reports_reasons(tmp_path):
     for col in ("rule_decision", "rule_ids", "rule_reasons", "rule_terms"):
         assert as_csv[col].tolist() == table[col].tolist()
     assert "apply_rules" in [o.stage for o in result.outcomes]
+
+
+def test_text_with_brackets_is_printed_literally(tmp_path, wildfire):
+    """Reasons, queries and file names reach the terminal as written: rich markup is off, so
+    "[draft]" is not swallowed as a style and "[/x]" does not crash the command."""
+    rules = RULES.replace('"Published before 2010"', '"Published before 2010 [draft] [/x]"')
+    toml = make_review(tmp_path, rules=rules, table=wildfire)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml), "--examples", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Published before 2010 [draft] [/x]" in result.output
+    raw = tmp_path / "a[old].ris"
+    shutil.copy(FIXTURES / "core" / "econlit_3.ris", raw)
+    result = CliRunner().invoke(app, ["ingest", str(raw), "-o", str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
+    assert "a[old]" in result.output            # (the path column folds long paths)
