@@ -104,10 +104,11 @@ runner = CliRunner()
 def test_cli_pubmed_search_then_ceiling(review: Path, eutils: FakeEutils, monkeypatch: pytest.MonkeyPatch) -> None:
     key = "CLIKEY0123456789abcdef"
     monkeypatch.setenv("NCBI_API_KEY", key)
-    out = runner.invoke(app, ["search", "pubmed", "asthma", "--review", str(review), "--base-url", eutils.base_url,
-                              "--from", "2018", "--to", "2019", "--email", "me@example.org"])
+    out = runner.invoke(app, ["search", "pubmed", "asthma[tiab]", "--review", str(review), "--base-url",
+                              eutils.base_url, "--from", "2018", "--to", "2019", "--email", "me@example.org"])
     assert out.exit_code == 0, out.output
     assert "Completed PubMed search" in out.output and "records saved" in out.output
+    assert "asthma[tiab]" in out.output         # a field tag is not taken for rich markup
     assert key not in out.output and eutils.requests[0][2]["api_key"] == key
     assert key not in all_written_text(review.parent.parent)
 
