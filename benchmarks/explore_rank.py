@@ -38,6 +38,9 @@ Variants:
 * ``year:W``           – publication year appended as a soft one-hot (the year 1, neighbours
   0.5; l2-normalised) at weight W: the only field besides title and abstract that every
   benchmark dataset has and ASReview does not use;
+* ``pairwise:C``       – RankSVM (C): a linear SVM without intercept on differences of sampled
+  (relevant, irrelevant) pairs, optimising the ranking (AUC) rather than the class boundary;
+  ``pairwise-fuse:C`` adds the default SVM's z-scored scores;
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
