@@ -120,6 +120,7 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", EXPORTS / "dedup_asysd_labelled_cp1252.csv", 3),
     ReaderFixture("tabular", EXPORTS / "dedup_colrev_misq_3.csv", 3),
     ReaderFixture("tabular", EXPORTS / "zotero_csv_asysd_3.csv", 3),
+    ReaderFixture("tabular", EXPORTS / "covidence_csv_balloon_3.csv", 3),
     ReaderFixture("tabular", EXPORTS / "screening_cohen_adhd_4.csv", 4),
     ReaderFixture("tabular", EXPORTS / "screening_kitchenham_4.csv", 4),
     ReaderFixture("tabular", EXPORTS / "dedup_rathbone_cytology_5.csv", 5),

@@ -29,8 +29,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "abstract": ("abstract", "Abstract Note", "AB", "N2", "Abstract Text", "Summary"),
     "authors": ("authors", "author", "Author Names", "Author/s", "Author(s)", "AU", "A1",
                 "Creators", "Author Full Names", "AF"),
-    "year": ("year", "Publication Year", "PY", "Year Published", "pub_year", "pubyear",
-             "publication_year", "Y1", "Date", "Publication Date"),
+    "year": ("year", "Publication Year", "PY", "Year Published", "Published Year", "pub_year",
+             "pubyear", "publication_year", "Y1", "Date", "Publication Date"),
     "journal": ("journal", "Journal Title", "Source Title", "Publication Title",
                 "Publication Name", "Secondary Title", "Journal/Book", "SO", "T2", "JF",
                 "Container Title", "venue"),
@@ -164,6 +164,16 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Issue": "issue", "Volume": "volume", "Journal Abbreviation": "journal_abbrev",
         "Publisher": "publisher", "Language": "language", "Manual Tags": "keywords",
         "Automatic Tags": "keywords2", "Extra": "zotero_extra", "Proceedings Title": "booktitle",
+    }),
+    # Covidence's reference export (Title, Authors, ..., Covidence #, Study, Notes, Tags). The
+    # other columns are kept as extras: 'Tags' are the team's own labels, not keywords; 'Notes'
+    # hold exclusion reasons; 'Accession Number' is whatever the imported file carried (a PMID,
+    # or an EconLit/Embase number of the same shape), so it is never taken for a PMID, which
+    # would link unrelated records in dedup.
+    "covidence": _keys({
+        "Title": "title", "Authors": "authors", "Abstract": "abstract", "Published Year": "year",
+        "Journal": "journal", "Volume": "volume", "Issue": "issue", "Pages": "pages", "DOI": "doi",
+        "Covidence #": "source_record_id",
     }),
     "pubmed_csv_legacy": _keys({
         "Title": "title", "URL": "pubmed_url", "Description": "pubmed_authors", "Details": "pubmed_details",

@@ -92,6 +92,8 @@ def detect_layout(header: list[str]) -> Layout:
         return Layout("ieee", DATABASE_COLUMNS["ieee"], "IEEE Xplore", _sep_authors(";"))
     if {"key", "itemtype", "abstractnote"} <= keys:
         return Layout("zotero", DATABASE_COLUMNS["zotero"], "", _sep_authors(";"))
+    if "covidence" in keys and "title" in keys:
+        return Layout("covidence", DATABASE_COLUMNS["covidence"], "", split_name_list, keep_extras=True)
     if {"entrezuid", "details", "description"} <= keys:
         return Layout("pubmed_csv_legacy", DATABASE_COLUMNS["pubmed_csv_legacy"], "PubMed", _sep_authors(","), list_sep=",")
     return Layout("generic", {}, "", split_name_list, keep_extras=True)

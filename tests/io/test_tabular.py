@@ -257,3 +257,24 @@ def test_alias_table_is_consistent():
             assert aliases.canonical_for(name)[0] == canonical, name
     assert aliases.canonical_for("Document Title")[0] == "title"
     assert aliases.canonical_for("label_included") is None
+
+
+def test_covidence_reference_export():
+    """Covidence's CSV (header as Covidence writes it; two PubMed records and one EconLit record)."""
+    result = _parse("covidence_csv_balloon_3.csv")
+    assert result.dialect == "covidence"
+    recs = [r.fields for r in result.records]
+    assert [r["source_record_id"] for r in recs] == ["#201", "#202", "#203"]
+    assert [r["year"] for r in recs] == [2019, 2018, 2008]               # 'Published Year'
+    assert recs[0]["authors"][:2] == ["Zaidat, O.O.", "Mueller-Kronast, N.H."]
+    assert recs[1]["doi"] == "10.1136/neurintsurg-2017-013179" and recs[1]["pages"] == "335-339"
+    # the accession number is kept but never taken for a PMID (EconLit's 0992879 looks like one)
+    assert [r["accession_number"] for r in recs] == ["30776994", "28754806", "0992879"]
+    assert all(r["pmid"] == "" for r in recs)
+    # the team's own columns stay, and tags are not keywords
+    assert recs[1]["notes"] == "Exclusion reason: Wrong study design; " and recs[2]["tags"] == "background"
+    assert recs[2]["keywords"] == [] and recs[0]["study"] == "Zaidat 2019"
+
+
+def test_published_year_is_a_year_alias():
+    assert aliases.canonical_for("Published Year")[0] == "year"
