@@ -38,23 +38,26 @@ def simulate_cmd(
     table.add_column("metric")
     table.add_column("value", justify="right")
     if "wss95" in m:
-        table.add_row("WSS@95", f"{m['wss95']:.3f}")
+        rel = int(m["relevant"])
+        table.add_row(f"WSS@95 (at {int(m['wss95_at'])} of {rel} relevant: last level ≤ 95%)", f"{m['wss95']:.3f}")
         table.add_row("WSS@100", f"{m['wss100']:.3f}")
         table.add_row("RRF@10 (recall after 10% screened)", f"{m['rrf10']:.3f}")
         table.add_row("ATD (average time to discovery)", f"{m['atd']:.1f}")
-        table.add_row("records screened to 95% recall", f"{int(m['records_to_95'])}")
-        table.add_row("records screened to 100% recall", f"{int(m['records_to_100'])}")
+        table.add_row(f"records screened to find {int(m['records_to_95_found'])} of {rel} (≥ 95% recall)",
+                      f"{int(m['records_to_95'])}")
+        table.add_row(f"records screened to find all {rel} (100% recall)", f"{int(m['records_to_100'])}")
         if "loss" in m:
             table.add_row("loss", f"{m['loss']:.3f}")
     for name, stop in res.stops.items():
         table.add_row(f"stop rule {name}: stopped at", f"{stop['position']} of {len(res.order)}")
-        table.add_row(f"stop rule {name}: recall", f"{stop['recall']:.3f}")
+        table.add_row(f"stop rule {name}: recall, priors counted as found / without them",
+                      f"{stop['recall']:.3f} / {stop['recall_without_priors']:.3f}")
         table.add_row(f"stop rule {name}: work saved", f"{stop['work_saved']:.1%}")
         if stop.get("recall_bound") is not None:
             table.add_row(f"stop rule {name}: estimated recall / {stop['confidence']:.0%} bound",
                           f"{stop['estimated_recall']:.3f} / {stop['recall_bound']:.3f}")
-    table.add_row("model", f"{res.model['spec']} ({res.model['model_id']})")
     console.print(table)
+    console.print(f"model {res.model['spec']} ({res.model['model_id']})")
     if output is not None:
         console.print(f"order written to {output}")
 

@@ -108,19 +108,38 @@ def records_to_recall(labels: Sequence[int], recall: float) -> int:
     n_rel = int(a.sum())
     if n_rel == 0:
         return 0
-    need = int(np.ceil(recall * n_rel - 1e-9))
-    return int(np.searchsorted(np.cumsum(a), need) + 1)
+    return int(np.searchsorted(np.cumsum(a), recall_need(n_rel, recall)) + 1)
+
+
+def wss_level(n_relevant: int, recall: float) -> int:
+    """How many relevant records WSS at ``recall`` is measured at: the last level ≤ ``recall``
+    (insights' convention), e.g. 18 of 19 for WSS@95, since 19/19 is above 95 %."""
+    return max(1, int(np.floor(recall * n_relevant + 1e-9)))
+
+
+def recall_need(n_relevant: int, recall: float) -> int:
+    """How many relevant records reach *at least* ``recall``: 19 of 19 for 95 %."""
+    return int(np.ceil(recall * n_relevant - 1e-9))
 
 
 def summary(labels: Sequence[int]) -> dict[str, float]:
-    """All headline figures for one screening order (priors removed, padded)."""
+    """All headline figures for one screening order (priors removed, padded).
+
+    WSS follows insights (the last recall level ≤ r) while ``records_to_95`` counts the
+    records read to reach at least 95 %; with few relevant records these are different
+    records, so ``wss95_at`` / ``records_to_95_found`` say which (a printout showing both
+    numbers without them looked contradictory).
+    """
     a = _arr(labels)
-    out: dict[str, float] = {"records": float(len(a)), "relevant": float(a.sum())}
-    if a.sum() == 0:
+    n_rel = int(a.sum())
+    out: dict[str, float] = {"records": float(len(a)), "relevant": float(n_rel)}
+    if n_rel == 0:
         return out
     out.update({
         "wss95": wss(a, 0.95), "wss100": wss(a, 1.0), "rrf10": rrf(a, 0.10), "atd": atd(a),
+        "wss95_at": float(wss_level(n_rel, 0.95)),
         "records_to_95": float(records_to_recall(a, 0.95)),
+        "records_to_95_found": float(recall_need(n_rel, 0.95)),
         "records_to_100": float(records_to_recall(a, 1.0)),
     })
     if a.sum() < len(a):

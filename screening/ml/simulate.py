@@ -172,6 +172,13 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     seq = padded_labels(order, labels, len(priors))
     ids = df["record_id"].astype(str).tolist()
     stops = {r.name: r.result(labels_in_order=labels[order], n_total=n, n_relevant=n_rel_total) for r in rules}
+    prior_relevant = int(labels[priors].sum())
+    for stop in stops.values():
+        # the rule's own recall counts the priors as found (they are part of what the team has,
+        # and the guarantee is about every relevant record); the metrics above exclude them
+        got = round(stop["recall"] * n_rel_total) - prior_relevant
+        rest = n_rel_total - prior_relevant
+        stop["recall_without_priors"] = got / rest if rest else 1.0
     return SimulationResult(order=[ids[i] for i in order], labels=[int(labels[i]) for i in order],
                             n_priors=len(priors), metrics=summary(seq), model=learner.info(),
                             n_updates=n_updates, stops=stops)

@@ -53,3 +53,15 @@ def test_padded_labels_drop_priors_and_pad():
 def test_summary_has_every_headline_figure():
     s = M.summary(LAB)
     assert set(s) >= {"wss95", "wss100", "rrf10", "atd", "records_to_95", "records_to_100", "loss"}
+
+
+def test_wss_and_records_to_95_say_which_relevant_record_they_measure():
+    # 19 relevant: WSS@95 is taken at the 18th (18/19 = 0.947, the last level ≤ 0.95) while
+    # "at least 95 %" needs the 19th, so the two figures are about different records
+    labels = [1] * 17 + [0] * 10 + [1] + [0] * 20 + [1] + [0] * 30
+    s = M.summary(labels)
+    assert (s["wss95_at"], s["records_to_95_found"]) == (18, 19)
+    assert s["records_to_95"] == 49 == s["records_to_100"]
+    later = labels[:-31] + [0] * 30 + [1]                # the 19th found last instead: same WSS@95
+    assert s["wss95"] == M.wss(later, 0.95) and M.summary(later)["records_to_95"] == len(labels)
+    assert (M.wss_level(20, 0.95), M.recall_need(20, 0.95)) == (19, 19)          # exact: the same record

@@ -76,6 +76,8 @@ def test_heuristic_stop_rule(data):
     labels = r.labels
     pos = stop["position"]
     assert sum(labels[pos - 50:pos]) == 0 and stop["recall"] == sum(labels[:pos]) / sum(labels)
+    prior_rel = sum(labels[:r.n_priors])                 # the metrics' view: priors left out
+    assert stop["recall_without_priors"] == (sum(labels[:pos]) - prior_rel) / (sum(labels) - prior_rel)
 
 
 def test_bad_input_errors(tmp_path):
