@@ -8,6 +8,7 @@ what an editor shows as a line.
 
 from __future__ import annotations
 
+import codecs
 import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ BOM_BYTES = BOM.encode("utf-8")
 @dataclass
 class DecodedText:
     text: str                      # \n line endings, BOMs removed
-    encoding: str                  # 'utf-8' or the fallback actually used
+    encoding: str                  # 'utf-8', 'utf-16-le'... or the cp1252 fallback
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -32,10 +33,18 @@ class DecodedText:
 def _check_text_bytes(data: bytes, path: str | Path) -> None:
     """Refuse empty and binary files (one cheap look: no copy of a 300 MB export)."""
     if not data or data.isspace():
-        raise InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
+        raise _empty_error(path)
     if _looks_binary(data):
-        raise InputError("file is binary, not a text export", path=path, line=1,
-                         hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
+        raise _binary_error(path)
+
+
+def _empty_error(path: str | Path) -> InputError:
+    return InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
+
+
+def _binary_error(path: str | Path) -> InputError:
+    return InputError("file is binary, not a text export", path=path, line=1,
+                      hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -47,18 +56,72 @@ def _looks_binary(data: bytes) -> bool:
     return len(head) > 0 and ctrl / len(head) > 0.05
 
 
+# UTF-32 before UTF-16: the UTF-32 LE mark (FF FE 00 00) starts with the UTF-16 LE one.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+              (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def wide_encoding(data: bytes | mmap.mmap) -> tuple[str, int, str] | None:
+    """``(codec, BOM length, how it was recognised)`` for a UTF-16/UTF-32 file, else ``None``.
+
+    Windows tools (Excel "Unicode text", EndNote, Notepad's "Unicode") save UTF-16 with a
+    byte-order mark; its NUL bytes would otherwise make the file look binary.
+    """
+    for bom, codec in _WIDE_BOMS:
+        if data[:len(bom)] == bom:
+            return codec, len(bom), "byte-order mark"
+    codec = _utf16_without_bom(bytes(data[:4096]))
+    return (codec, 0, "no byte-order mark; recognised by its NUL bytes") if codec else None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a BOM, only when it is unmistakable: in an export (mostly ASCII tags and
+    Latin text) at least half the characters have a NUL high byte, all at odd offsets (LE) or
+    all at even ones (BE), and no low byte is NUL. Binary data rarely fits; what does still has
+    to decode strictly and read as text (:func:`_decode_wide`), else it is reported binary."""
+    head = head[: len(head) - len(head) % 2]
+    if len(head) < 16:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for high, low, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if low.count(0) == 0 and high.count(0) * 2 >= len(high):
+            return codec
+    return None
+
+
+def _decode_wide(data: bytes, path: str | Path, codec: str, skip: int, how: str) -> DecodedText:
+    """Decode a UTF-16/32 file strictly; the same empty/binary checks as for bytes, on text."""
+    try:
+        text = data[skip:].decode(codec)
+    except UnicodeDecodeError as err:
+        line = data[skip: skip + err.start].decode(codec, errors="replace").count("\n") + 1
+        raise InputError(f"not valid {codec.upper()} (a broken or truncated file)", path=path, line=line,
+                         hint="re-export the file, preferably as UTF-8") from None
+    text = normalise_newlines(text.replace(BOM, ""))
+    if not text or text.isspace():
+        raise _empty_error(path)
+    head = text[:4096]
+    ctrl = sum(1 for c in head if c < " " and c not in "\t\n\f\x1b")
+    if "\x00" in head or ctrl / len(head) > 0.05:
+        raise _binary_error(path)
+    return DecodedText(text=text, encoding=codec,
+                       warnings=[f"{Path(path).name}: decoded as {codec.upper()} ({how})"])
+
+
 def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
     """Decode an export; raise :class:`InputError` for empty or binary files.
 
-    UTF-8 (with or without BOM) is expected. Anything else falls back to cp1252 (the encoding
-    of old Windows exports) and says so in ``warnings``: never a silent guess.
+    UTF-8 (with or without BOM) is expected. UTF-16/UTF-32 with a byte-order mark (and UTF-16
+    without one when unmistakable, see :func:`wide_encoding`) is decoded as such, with a
+    warning naming the encoding. Anything else falls back to cp1252 (the encoding of old
+    Windows exports) and says so in ``warnings``: never a silent guess.
     """
+    # UTF-16/32 first: their NUL bytes would fail the binary check on bytes.
+    wide = wide_encoding(data) if data else None
+    if wide is not None:
+        return _decode_wide(data, path, *wide)
     _check_text_bytes(data, path)
     warnings: list[str] = []
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        text = normalise_newlines(data.decode("utf-16").replace(BOM, ""))
-        warnings.append(f"{Path(path).name}: decoded as UTF-16 (byte-order mark)")
-        return DecodedText(text=text, encoding="utf-16", warnings=warnings)
     # Work on bytes first: BOMs and line endings are the same bytes in UTF-8 and cp1252, and
     # one pass over bytes is much cheaper (in time and peak memory) than over a decoded str.
     data = _normalise_newline_bytes(data.replace(BOM_BYTES, b""))
@@ -260,9 +323,9 @@ def chunked_text(data: bytes | mmap.mmap, path: str | Path, marker: bytes, size:
     head = data[: 1 << 16]
     if head.isspace():  # a big file of blanks: let the whole-file checks say so
         return None
-    _check_text_bytes(head, path)
-    if head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+    if wide_encoding(head) is not None:  # UTF-16/32: decoded whole by decode_bytes
         return None
+    _check_text_bytes(head, path)
     bounds = chunk_bounds(data, marker, size)
     if len(bounds) < 2:
         return None
