@@ -96,6 +96,7 @@ def dedup_review_cmd(
         if answer == "q":
             break
         if answer in ("d", "n"):
-            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", who)
+            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", who,
+                        queue=queue)
             stored += 1
     console.print(f"stored {stored} decision(s) in {queue.folder}; re-run dedup to apply them")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +76,22 @@ class ReviewQueue:
     table: pd.DataFrame
     pairs: list[MaybePair]
     decided: dict[tuple[str, str], str] = field(default_factory=dict)
+    table_path: Path | None = None
 
     @property
     def pending(self) -> list[MaybePair]:
         return [p for p in self.pairs if pair_key(p.id_a, p.id_b) not in self.decided]
+
+    @cached_property  # the review loop checks every decision against it
+    def known_ids(self) -> frozenset[str]:
+        """Record ids a decision can name: the table's rows, and the earlier-search records
+        (``--previous``) they were linked or queued with, which are not rows of it."""
+        ids = set(self.table["record_id"].astype(str))
+        for col in ("duplicate_of", "dup_group"):
+            if col in self.table.columns:
+                ids.update(str(v) for v in self.table[col] if v)
+        ids.update(rid for p in self.pairs for rid in (p.id_a, p.id_b))
+        return frozenset(ids)
 
 
 def resolve_folder(target: str | Path) -> Path:
@@ -107,7 +120,7 @@ def open_queue(target: str | Path) -> ReviewQueue:
     table = read_table(table_path)
     pairs = [MaybePair(**p) for p in pairs_raw]
     return ReviewQueue(folder=folder, table=table, pairs=pairs,
-                       decided=latest_decisions(load_decisions(folder)))
+                       decided=latest_decisions(load_decisions(folder)), table_path=table_path)
 
 
 def pair_view(table: pd.DataFrame, id_a: str, id_b: str) -> list[tuple[str, str, str, bool]]:
@@ -136,8 +149,25 @@ def _show(value: Any) -> str:
     return text if len(text) <= 400 else text[:400] + "…"
 
 
-def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewer: str) -> Path:
-    """Store one decision for a pair of records in the target's decision store."""
+def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewer: str, *,
+                queue: ReviewQueue | None = None) -> Path:
+    """Store one decision for a pair of records in the target's decision store.
+
+    A duplicate/distinct decision must name records of the dedup output (``queue``, else the
+    target's, is read for it): the next run matches decisions to table rows by id, so one on
+    a mistyped or stale id would be stored, reported as stored, and then silently ignored.
+    ``reopen`` is not checked: it only withdraws a decision already stored (the store checks
+    that), which may be one on records a later search no longer has."""
     folder = resolve_folder(target)
+    if decision != "reopen":
+        queue = queue or open_queue(folder)
+        known = queue.known_ids
+        unknown = [rid for rid in dict.fromkeys((str(id_a), str(id_b))) if rid not in known]
+        if unknown:
+            raise DecisionError(
+                f"record id{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} not in the "
+                "dedup output; nothing stored", record=f"{id_a}/{id_b}",
+                hint=f"ids are the record_id column of {queue.table_path or 'the dedup table'}; "
+                     f"`screening dedup-review {folder}` shows the queued pairs with their ids")
     record_decision(folder, id_a, id_b, decision, reviewer)
     return folder

@@ -122,3 +122,42 @@ def test_reopen_puts_a_decided_pair_back_in_the_queue(tmp_path):
     assert "stored 1 decision" in _text(res)
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[0], ids[1], "--reopen", "--distinct"])
     assert res.exit_code != 0
+
+
+def test_pair_decision_on_unknown_ids_is_refused_and_nothing_stored(tmp_path):
+    """A mistyped id used to be 'stored' (exit 0) and then silently ignored by the next run."""
+    src, ids = _editorial_pair(tmp_path)
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", "nonexist-1", ids[1], "--duplicate", "-r", "bo"])
+    assert res.exit_code == 2 and "no dedup results here" in _text(res)   # nothing to check the ids against
+    runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
+    for pair in (["nonexist-1", ids[1]], [ids[0], "nonexist-1"], ["nonexist-1", "nonexist-2"]):
+        res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", *pair, "--duplicate", "-r", "bo"])
+        assert res.exit_code == 6, res.output
+        text = _text(res)
+        assert "stored:" not in text and "not in the dedup output" in text
+        assert all(f"'{rid}'" in text for rid in pair if rid.startswith("nonexist"))
+        assert "record_id column of" in text and "out.csv" in text              # where to look ids up
+        assert ids[0] not in text.split("(record")[0]                           # only unknown ids named
+    assert len(load_decisions(tmp_path)) == 0 and not (tmp_path / "dedup_decisions.sqlite").exists()
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[1], ids[0], "--distinct", "-r", "bo"])
+    assert res.exit_code == 0 and load_decisions(tmp_path)["decision"].tolist() == ["distinct"]
+
+
+def test_pair_decision_may_name_a_record_of_the_previous_search(tmp_path):
+    """With --previous, the earlier search's records are not rows of OUT, but a new record linked
+    to one of them names it in duplicate_of: a person may overrule that link."""
+    sample = pd.read_csv(FIXTURES / "bibdedupe_testsample_records.csv", dtype=str, keep_default_na=False)
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    sample[sample["ID"] == "id_0000728"].drop(columns=["search_set"]).to_csv(old, index=False)
+    sample[sample["ID"] == "id_0000728NEW"].drop(columns=["search_set"]).to_csv(new, index=False)
+    first = tmp_path / "first" / "old.csv"
+    first.parent.mkdir()
+    assert runner.invoke(app, ["dedup", str(old), "-o", str(first)]).exit_code == 0
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
+    assert res.exit_code == 0, res.output
+    assert read_table(out)["duplicate_of"].tolist() == ["id_0000728"]
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", "id_0000728NEW", "id_0000728", "--distinct", "-r", "bo"])
+    assert res.exit_code == 0, res.output
+    runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
+    assert read_table(out)["duplicate_of"].tolist() == [""]
