@@ -7,12 +7,15 @@ result with rich and lets :func:`command` map our errors to exit codes. No logic
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from typing import Any, Callable, Iterable
 
 import typer
+from typer.models import ParameterInfo
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from screening.errors import ScreeningError
@@ -75,11 +78,34 @@ def reflow(doc: str | None) -> str | None:
     return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
+# Help text is plain text. Typer renders it as rich markup (rich_markup_mode="rich", kept for
+# the panels and the option table), which swallows "the review's [screening] reasons" or
+# "asthma[tiab]" as style tags; so every help string registered here is escaped for rich.
+def plain_help(text: str | None) -> str | None:
+    """``text`` escaped so that rich shows it as written (``[x]`` stays ``[x]``)."""
+    return escape(text) if text else text
+
+
+def _plain_param_help(fn: Callable[..., Any]) -> inspect.Signature:
+    """``fn``'s signature with each ``typer.Option``/``typer.Argument`` help escaped.
+
+    The infos are copied, never changed in place: one Option object may serve several commands
+    (``search``'s shared options) and must not be escaped twice. (``Annotated[..., Option()]``
+    metadata is not handled: no command uses it.)"""
+    sig = inspect.signature(fn, eval_str=True)
+    params = []
+    for p in sig.parameters.values():
+        if isinstance(p.default, ParameterInfo) and p.default.help:
+            info = copy.copy(p.default)
+            info.help = plain_help(info.help)
+            p = p.replace(default=info)
+        params.append(p)
+    return sig.replace(parameters=params)
 
 
 def subapp(name: str, help: str) -> typer.Typer:
     """A command group (e.g. ``screening rules check``)."""
-    group = typer.Typer(name=name, help=help, no_args_is_help=True, add_completion=False,
+    group = typer.Typer(name=name, help=plain_help(help), no_args_is_help=True, add_completion=False,
                         pretty_exceptions_enable=False, rich_markup_mode="rich")
     app.add_typer(group, name=name)
     return group
@@ -87,8 +113,12 @@ def subapp(name: str, help: str) -> typer.Typer:
 
 def group_command(group: typer.Typer, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``@group_command(group, "name")``: register on a command group (docstring as reflowed
-    help), mapping ScreeningError to its exit code."""
-    return lambda fn: group.command(*args, help=reflow(fn.__doc__), **kwargs)(_guarded(fn))
+    help, all help shown as written), mapping ScreeningError to its exit code."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        guarded = _guarded(fn)
+        guarded.__signature__ = _plain_param_help(fn)  # type: ignore[attr-defined]  # typer reads it
+        return group.command(*args, help=plain_help(reflow(fn.__doc__)), **kwargs)(guarded)
+    return register
 
 
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -1,0 +1,71 @@
+"""Every command's ``--help`` shows its help text as written.
+
+Typer renders help as rich markup, where ``[screening]`` (a TOML section) or ``asthma[tiab]``
+is a style tag and silently vanished: "one of the review's  reasons".
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+
+import pytest
+import typer
+from typer.models import ParameterInfo
+from typer.testing import CliRunner
+
+from screening.cli import app
+
+runner = CliRunner()
+BRACKETED = re.compile(r"\[[^\[\]\s]+\]")  # [screening], [search], label[,stop]
+
+
+def _source_help(obj: typer.Typer) -> list[str]:
+    return [obj.info.help] if isinstance(obj.info.help, str) else []
+
+
+def _commands(group: typer.Typer, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], list[str]]]:
+    """``(command path, help strings as written in the source)`` for the group and everything in it:
+    the group's help, each command's docstring and its options' and arguments' help."""
+    helps = _source_help(group)
+    for c in group.registered_commands:
+        fn = inspect.unwrap(c.callback)
+        texts = [inspect.getdoc(fn) or ""]
+        texts += [p.default.help for p in inspect.signature(fn).parameters.values()
+                  if isinstance(p.default, ParameterInfo) and p.default.help]
+        helps.append(texts[0].split("\n\n")[0])     # the group lists each first paragraph
+        yield path + (c.name,), texts
+    for g in group.registered_groups:
+        yield from _commands(g.typer_instance, path + (g.name,))
+    yield path, helps
+
+
+COMMANDS = dict(_commands(app))
+
+
+def _flat(output: str) -> str:
+    """Rendered help as one line: panel borders and rich's wrapping undone."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_commands_are_found() -> None:
+    assert ("decide",) in COMMANDS and ("search", "pubmed") in COMMANDS and () in COMMANDS
+    assert len(COMMANDS) >= 20
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: " ".join(p) or "screening")
+def test_help_shows_bracketed_words(path: tuple[str, ...]) -> None:
+    res = runner.invoke(app, [*path, "--help"])
+    assert res.exit_code == 0, res.output
+    shown = _flat(res.output)
+    for text in COMMANDS[path]:
+        for word in BRACKETED.findall(text):
+            assert word in shown, (path, word, text)
+
+
+def test_the_reported_cases() -> None:
+    res = runner.invoke(app, ["decide", "--help"])
+    assert "one of the review's [screening] reasons" in _flat(res.output)
+    res = runner.invoke(app, ["search", "pubmed", "--help"])
+    assert "default: the review's [search] email" in _flat(res.output)
