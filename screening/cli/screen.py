@@ -224,7 +224,8 @@ def decide_cmd(
     """Record a decision from a script, or import many from a CSV (all-or-nothing)."""
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
-        console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new): "
+        skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
+        console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new{skipped}): "
                       + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
         return
     chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
@@ -242,7 +243,7 @@ def decide_cmd(
     state = ""
     if res.outcome is not None:
         state = f" — record is {res.outcome.status}" + (f": {res.outcome.decision}" if res.outcome.decision else "")
-    console.print(f"{reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
+    console.print(f"{res.event.reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
                   + (f" ({res.event.reason})" if res.event.reason else "") + state)
 
 
@@ -302,7 +303,7 @@ def conflicts_cmd(
 @command("adjudicate")
 def adjudicate_cmd(
     review: str = REVIEW_ARG,
-    reviewer: str = typer.Option(..., "--reviewer", "-r", help="The adjudicator's name."),
+    reviewer: str = typer.Option(..., "--reviewer", "-r", help="The adjudicator's name (one of [screening] adjudicators, if the review names any)."),
     record: str = typer.Option("", "--record", help="Decide this record now (scripted); omit to walk all conflicts."),
     include: bool = typer.Option(False, "--include", help="Final decision: include."),
     exclude: bool = typer.Option(False, "--exclude", help="Final decision: exclude."),
@@ -310,19 +311,26 @@ def adjudicate_cmd(
     note: str = typer.Option("", "--note", help="Why this was decided."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
 ) -> None:
-    """Resolve conflicts: the adjudicator's decision is final (recorded with role 'adjudicator')."""
+    """Resolve conflicts: the adjudicator's decision is final (recorded with role 'adjudicator').
+
+    Nobody adjudicates a conflict they took part in; the walk leaves those out.
+    """
     if record:
         if include == exclude:
             raise DecisionError("give exactly one of --include or --exclude", record=record)
         res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision="include" if include else "exclude",
                              stage=stage, reason=reason, note=note)
-        console.print(f"{reviewer} (adjudicator): {res.event.action} {record} — final")
+        console.print(f"{res.event.reviewer} (adjudicator): {res.event.action} {record} — final")
         return
     rv = api.Review.load(review)       # loaded once for the whole walk
     try:
-        df = api.list_conflicts(rv, stage=stage, reviewer=reviewer, as_adjudicator=True)
+        df, own = api.conflicts_to_adjudicate(rv, reviewer=reviewer, stage=stage)
+        if own:
+            console.print(f"leaving out {len(own)} conflict{'s' if len(own) != 1 else ''} you took part in "
+                          f"({', '.join(own[:10])}{', ...' if len(own) > 10 else ''}): another adjudicator must settle "
+                          + ("it" if len(own) == 1 else "them"))
         if df.empty:
-            console.print(f"no open conflicts at {stage}")
+            console.print(f"no open conflicts at {stage}" + (" for you to adjudicate" if own else ""))
             return
         reasons = rv.reasons(stage)
         required = stage == "full_text"
@@ -416,7 +424,7 @@ def status_cmd(
         for name, d in s["per_reviewer"].items():
             t.add_row(*_cells(name, *[d[c] if c in d else "·" for c in cols]))
         console.print(t)
-        extra = [f"conflicts open: {s['conflicts_open']}"]
+        extra = [_conflicts_line(s)]
         if s.get("pending") is not None:
             extra.append(f"pending: {s['pending']}")
         if s.get("final"):
@@ -424,6 +432,16 @@ def status_cmd(
         if s["stage"] == "full_text":
             extra.append(f"reports attached: {s['reports_attached']}")
         console.print("  ".join(extra))
+
+
+def _conflicts_line(s: dict[str, Any]) -> str:
+    """The conflict count as far as blinding lets this viewer know it (never a false 0)."""
+    scope = s.get("conflicts_scope", "all")
+    if scope == "hidden":
+        return "conflicts open: hidden (use --as-adjudicator, or --reviewer NAME for yours)"
+    if scope == "own":
+        return f"conflicts open on your records: {s['conflicts_open']} (others hidden; use --as-adjudicator)"
+    return f"conflicts open: {s['conflicts_open']}"
 
 
 @command("log")

@@ -3,14 +3,15 @@
 Each takes a review (TOML path or name), validates against the review's records and
 settings, writes to / reads from the decision log, and returns plain data the CLI renders.
 Validation lives here so scripts get the same guarantees as the terminal: unknown records,
-stages not open for the record, and missing full-text exclusion reasons are
-:class:`~screening.errors.DecisionError` s that say what to do.
+stages not open for the record, missing full-text exclusion reasons, reviewers the review
+does not declare and adjudications by someone who may not adjudicate are
+:class:`~screening.errors.DecisionError` s that say what to do (see :mod:`.roster`).
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,8 +19,9 @@ import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.agreement import PairAgreement, agreement_report
-from screening.decisions.imports import read_decisions_csv
+from screening.decisions.imports import ImportRow, import_event_ids, read_decisions_csv
 from screening.decisions.plan import parse_reviewers, plan_events
+from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
 from screening.decisions.views import (
     Outcome, Viewer, conflicts, eligible_records, entries_from_rows, load_entries, record_outcomes,
@@ -64,6 +66,11 @@ class Review:
     def entries(self) -> pd.DataFrame:
         return load_entries(self.db_path)
 
+    @property
+    def roster(self) -> Roster:
+        """The people ``[screening]`` declares: who may decide, who may adjudicate."""
+        return Roster.of(self.config)
+
     def record(self, record_id: str) -> dict[str, Any]:
         i = self._by_id.get(str(record_id))
         if i is None:
@@ -78,8 +85,8 @@ class Review:
     def viewer(self, reviewer: str | None = None, as_adjudicator: bool = False) -> Viewer:
         """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
         blinded) without needing ``--as-adjudicator``; everyone else sees what blinding allows."""
-        named = bool(reviewer) and reviewer in self.config.screening.adjudicators
-        return Viewer(reviewer or None, as_adjudicator or named)
+        roster = self.roster
+        return Viewer(roster.viewer_name(reviewer) or None, as_adjudicator or roster.is_adjudicator(reviewer))
 
     def reasons(self, stage: str) -> tuple[str, ...]:
         s = self.config.screening
@@ -148,9 +155,15 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
                 sought: set[str] | None = None) -> Event:
-    """Validate one decision/action against the review and return the event to append."""
+    """Validate one decision/action against the review and return the event to append.
+
+    ``reviewer`` must be a declared person when the review declares any (recorded with the
+    declared spelling); an adjudicator event only checks the adjudicator list — whether they
+    may settle this record's conflict is :func:`adjudicate`'s to decide."""
     check_stage(stage)
     record_id = str(record_id)
+    reviewer = (review.roster.adjudicator(reviewer, record=record_id) if role == "adjudicator"
+                else review.roster.screener(reviewer, record=record_id))
     if action not in ACTIONS or action == "assign":
         raise DecisionError(f"unknown action {action!r}", record=record_id,
                             hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
@@ -199,42 +212,74 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                          reason=reason, note=note, is_demo=is_demo,
                          payload={"report": report} if report else None)
         if event_uuid:
-            ev = Event(**{**ev.__dict__, "event_uuid": event_uuid})
+            ev = replace(ev, event_uuid=event_uuid)
         written = rv.open().append([ev]) == 1
         after = _record_entries_after(rv, entries, ev.record_id)
-    outcome = record_outcomes(visible_entries(after, Viewer(reviewer)), stage).get(ev.record_id)
+    outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     return DecisionResult(ev, written, outcome)
 
 
 def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
                      stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
-    """Import a decisions CSV in one transaction (nothing is written if any row is invalid)."""
+    """Import a decisions CSV in one transaction (nothing is written if any row is invalid).
+
+    Idempotent: rows already logged by an earlier import of the same format (same reviewer,
+    record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
+    appended again, and not re-validated (the review may have moved on since). Returns format,
+    rows (in the file), written (new events), skipped (already in the log), per_reviewer.
+    """
     check_stage(stage)
     with _writing(review) as rv:
         fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        names = _import_reviewers(rv.roster, rows, str(path))
+        ids = import_event_ids(fmt, [(names[r.reviewer], r.record_id, r.stage, r.decision, r.reason.strip(),
+                                      r.decided_at) for r in rows])
         entries = rv.entries()
+        logged = set(entries["event_uuid"])
         events = []
-        for row in rows:
+        for row, event_id in zip(rows, ids):
+            if event_id in logged:
+                continue
+            payload: dict[str, Any] = {"import": fmt, "file": Path(path).name, "line": row.line}
+            if row.decided_at:
+                payload["decided_at"] = row.decided_at
             try:
-                events.append(build_event(rv, entries, reviewer=row.reviewer, record_id=row.record_id,
-                                          action=row.decision, stage=row.stage, reason=row.reason,
-                                          note=row.note, is_demo=is_demo))
-            except DecisionError as err:
-                raise DecisionError(err.message, path=str(path), line=row.line, record=row.record_id,
-                                    hint=err.hint) from None
+                ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
+                                 action=row.decision, stage=row.stage, reason=row.reason,
+                                 note=row.note, is_demo=is_demo, payload=payload)
+            except DecisionError as err:   # same class, located at the CSV line
+                raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
+                                hint=err.hint) from None
+            events.append(replace(ev, event_uuid=event_id))
         written = rv.open().append(events)
     per: dict[str, int] = {}
-    for ev in events:
-        per[ev.reviewer] = per.get(ev.reviewer, 0) + 1
-    return {"format": fmt, "rows": len(events), "written": written, "per_reviewer": per}
+    for row in rows:
+        per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
+    return {"format": fmt, "rows": len(rows), "written": written, "skipped": len(rows) - written,
+            "per_reviewer": per}
+
+
+def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:
+    """{name in the file: name to record}; every unknown name is reported at once (an export
+    with two undeclared collaborators should need one fix, not two runs)."""
+    missing = next((r for r in rows if not r.reviewer.strip()), None)
+    if missing is not None:
+        raise DecisionError("no reviewer for this row", path=where, line=missing.line,
+                            hint="pass --reviewer NAME (or add a reviewer column)")
+    names, unknown = roster.screeners(r.reviewer for r in rows)
+    if unknown:
+        first = next(r.line for r in rows if r.reviewer == unknown[0])
+        raise roster.unknown_error(unknown, path=where, line=first)
+    return names
 
 
 def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
            stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
     """Store a dual-screening plan: which records need two independent decisions."""
     check_stage(stage)
-    names = parse_reviewers(reviewers)
     with _writing(review) as rv:
+        names = tuple(rv.roster.screener(n) for n in parse_reviewers(reviewers))
+        names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
         candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
         written = rv.open().append(events)
@@ -258,13 +303,17 @@ def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewe
 def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,
                stage: str = "title_abstract", reason: str = "", note: str = "",
                is_demo: bool = False) -> DecisionResult:
-    """Record an adjudicator's final decision on a record whose screeners disagree."""
+    """Record an adjudicator's final decision on a record whose screeners disagree.
+
+    Only a declared adjudicator may adjudicate (anyone, if the review declares none), and never
+    one of the screeners whose decisions make the conflict."""
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
                             hint="pass --include or --exclude")
     record_id = str(record_id)
     with _writing(review) as rv:
+        reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record
         entries = rv.entries()
         rv.record(record_id)
         outcome = record_outcomes(entries[entries["record_id"] == record_id], stage).get(record_id)
@@ -272,11 +321,26 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
             state = "no decisions yet" if outcome is None else outcome.status
             raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id,
                                 hint="`screening conflicts REVIEW` lists the records that need adjudication")
+        rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                          reason=reason, note=note, role="adjudicator", is_demo=is_demo)
         written = rv.open().append([ev]) == 1
         after = _record_entries_after(rv, entries, record_id)
     return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id))
+
+
+def conflicts_to_adjudicate(review: ReviewLike, *, reviewer: str,
+                            stage: str = "title_abstract") -> tuple[pd.DataFrame, list[str]]:
+    """The open conflicts ``reviewer`` may settle (as :func:`list_conflicts`, unblinded) and the
+    ids of those they took part in, left to another adjudicator. Refuses a reviewer who may
+    not adjudicate before showing anything."""
+    rv = _loaded(review)
+    check_stage(stage)
+    name = rv.roster.adjudicator(reviewer)
+    df = list_conflicts(rv, stage=stage, reviewer=name, as_adjudicator=True)
+    mine = df["reviewer"].map(lambda r: str(r).strip().casefold() == name.casefold())
+    own = list(dict.fromkeys(df.loc[mine, "record_id"]))
+    return df[~df["record_id"].isin(own)].reset_index(drop=True), own
 
 
 def agreement(review: ReviewLike, *, reviewer: str | None = None,
@@ -288,7 +352,11 @@ def agreement(review: ReviewLike, *, reviewer: str | None = None,
 
 def status(review: ReviewLike, *, reviewer: str | None = None,
            as_adjudicator: bool = False) -> list[dict[str, Any]]:
-    """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding)."""
+    """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding).
+
+    ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
+    (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
+    blinding hides every decision and a 0 would be false)."""
     rv = _loaded(review)
     viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
@@ -296,14 +364,15 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
     for stage in STAGES:
         full = stage_progress(entries, rv.records, stage)
         if viewer.adjudicator:
-            out.append(full)
+            out.append({**full, "conflicts_scope": "all"})
             continue
-        seen = stage_progress(visible_entries(entries, viewer), rv.records, stage)
+        seen = stage_progress(visible_entries(entries, viewer), rv.records, stage) if viewer.name else None
         per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
                for name, d in full["per_reviewer"].items()}
         out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached")},
-                    "conflicts_open": seen["conflicts_open"], "pending": None, "final": None,
-                    "per_reviewer": per})
+                    "conflicts_open": None if seen is None else seen["conflicts_open"],
+                    "conflicts_scope": "hidden" if seen is None else "own",
+                    "pending": None, "final": None, "per_reviewer": per})
     return out
 
 
@@ -312,9 +381,10 @@ def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: 
     """The log as ``reviewer`` may see it, optionally for one record. With ``as_adjudicator``
     (everything visible), ``reviewer`` selects whose events to show instead."""
     rv = _loaded(review)
-    df = visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator))
-    if reviewer and as_adjudicator:
-        df = df[df["reviewer"] == reviewer]
+    viewer = rv.viewer(reviewer, as_adjudicator)
+    df = visible_entries(rv.entries(), viewer)
+    if viewer.name and as_adjudicator:
+        df = df[df["reviewer"] == viewer.name]
     if record_id:
         rv.record(record_id)
         df = df[df["record_id"] == str(record_id)]
@@ -323,5 +393,5 @@ def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: 
 
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "list_conflicts",
-    "adjudicate", "agreement", "status", "history", "DECISIONS",
+    "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "DECISIONS",
 ]

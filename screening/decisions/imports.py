@@ -6,23 +6,34 @@ rejected with the CSV line that is wrong — and all-or-nothing (one transaction
 
 Formats (detected from the header):
 
-* **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer``).
-  ``decision`` is include / exclude / maybe / not_retrieved (also accepted: 1/0, yes/no,
-  included/excluded). ``reviewer`` overrides ``--reviewer``.
+* **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer,
+  decided_at``). ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
+  1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
 * **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
   ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
   one event per reviewer named there. Rows are matched to our records by ``pubmed_id``,
   ``doi`` (from ``url``/``doi``), then normalised title.
 * **ASReview LAB** export: ``included`` (v1) or ``asreview_label`` column holding 1 / 0 /
   empty (empty = not screened, skipped); notes from ``asreview_note`` or
-  ``exported_notes_*``. Matched by ``record_id`` when it names our records, else pmid/doi/title.
+  ``exported_notes_*``; the decision's time from ``asreview_time``. Matched by ``record_id``
+  when it names our records, else pmid/doi/title.
+
+Idempotent: each row gets an event id derived from its *import key* — format, reviewer,
+record, stage, decision, reason, the file's timestamp if it has one, and how many identical
+rows came before it in the file — so importing the same rows again (the same file, or a later
+export of the same tool repeating earlier decisions under another file name) appends nothing.
+The format is the source because tools re-export everything decided so far, often under a
+new file name ("articles (1).csv", dated exports).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +59,24 @@ class ImportRow:
     note: str
     stage: str
     reviewer: str
+    decided_at: str = ""    # the file's own time of the decision, if it has one
+
+
+# Import event ids are uuid5(this namespace, import key): see the module docstring.
+_IMPORT_NAMESPACE = uuid.UUID("3f0b9c52-6d1e-4a8f-b7c4-1e2d5a9f8c31")
+
+
+def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:
+    """Deterministic event ids for imported rows, one per key (reviewer as recorded, record,
+    stage, action, reason, decided_at). The n-th repeat of a key within one file gets its own
+    id, so a file where someone includes, excludes and includes again keeps all three events."""
+    seen: Counter[tuple[str, ...]] = Counter()
+    out = []
+    for key in keys:
+        n = seen[key]
+        seen[key] += 1
+        out.append(str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([fmt, *key, n]))))
+    return out
 
 
 def parse_decision(value: str, *, path: str | None = None, line: int | None = None) -> str:
@@ -148,7 +177,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                     hint="add a reviewer column or pass --reviewer")
             out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
                                  row.get("reason", ""), row.get("note", ""),
-                                 check_stage(row.get("stage") or stage, line), who))
+                                 check_stage(row.get("stage") or stage, line), who, row.get("decided_at", "")))
         elif fmt == "rayyan":
             notes = row.get("notes", "")
             m = _RAYYAN_INCL.search(notes)
@@ -171,7 +200,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                             doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
             note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
             out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
-                                 check_stage(stage, line), reviewer))
+                                 check_stage(stage, line), reviewer, row.get("asreview_time", "")))
     if not out:
         raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
     return fmt, out

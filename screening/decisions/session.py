@@ -14,6 +14,9 @@ picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc = cancel.
 
 Blinding: the session never reads other reviewers' decisions into the view.
 
+Reviewer names: checked against the review's declared reviewers when it declares them
+(:mod:`.roster`) before the session starts, so a typo never screens a single record.
+
 Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
 ``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
 decide as a batch rather than wait for (docs/ranking.md).
@@ -68,8 +71,7 @@ class ScreeningSession:
                  is_demo: bool = False,
                  stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,
                  only: str | None = None) -> None:
-        if not reviewer.strip():
-            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        reviewer = review.roster.screener(reviewer)    # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
             raise DecisionError(f"unknown subset {only!r}", hint="one of: " + ", ".join(SUBSETS))
         self.only = only

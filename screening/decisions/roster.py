@@ -1,0 +1,153 @@
+"""Who may record decisions and who may adjudicate: the people a review declares.
+
+Why: the log accepts any reviewer name, so a typo (``-r alcie``) silently becomes a new
+screener whose decision reopens a record others agreed on, and an export that spells names
+differently (Rayyan's "Alice") splits one person in two. When a review declares
+``[screening] reviewers = [...]`` (and optionally ``adjudicators = [...]``) every name written
+to the log is checked against those lists and recorded with the declared spelling. Names match
+exactly, else ignoring case and surrounding spaces — but only when that match is unambiguous.
+
+Without a declared ``reviewers`` list any name is accepted as given (reviews written before
+the check keep working); without ``adjudicators`` anyone may adjudicate. In every case nobody
+adjudicates a conflict they took part in: adjudication is the independent tie-breaker.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+from screening.config import ReviewConfig
+from screening.errors import DecisionError
+
+
+class UnknownReviewerError(DecisionError):
+    """A reviewer name the review's ``[screening] reviewers`` / ``adjudicators`` do not declare."""
+
+
+class AdjudicationNotAllowed(DecisionError):
+    """An adjudication by someone who may not settle this conflict."""
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+@dataclass(frozen=True)
+class Roster:
+    reviewers: tuple[str, ...] = ()
+    adjudicators: tuple[str, ...] = ()
+    toml: str = "the review TOML"       # named in hints: where to add a person
+
+    @classmethod
+    def of(cls, config: ReviewConfig) -> "Roster":
+        s = config.screening
+        return cls(tuple(s.reviewers), tuple(s.adjudicators), str(config.path))
+
+    @property
+    def declared(self) -> bool:
+        """Whether names are checked at all (a ``reviewers`` list is declared)."""
+        return bool(self.reviewers)
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone who may screen: the reviewers, then adjudicators not also reviewers."""
+        return self.reviewers + tuple(a for a in self.adjudicators if a not in self.reviewers)
+
+    @staticmethod
+    def match(name: str, among: Iterable[str]) -> str | None:
+        """The declared spelling of ``name`` in ``among``: exact, else the one name equal
+        ignoring case and spaces (None if none, or several, so nobody is guessed)."""
+        among = tuple(among)
+        name = name.strip()
+        if name in among:
+            return name
+        found = [n for n in among if _key(n) == _key(name)]
+        return found[0] if len(found) == 1 else None
+
+    def describe(self) -> str:
+        adj = f" (adjudicators: {', '.join(self.adjudicators)})" if self.adjudicators else ""
+        return f"This review's reviewers are {', '.join(self.reviewers)}{adj}"
+
+    def _unknown_hint(self, names: list[str]) -> str:
+        keys = {_key(p): p for p in self.people}
+        guesses = []
+        for n in names:
+            close = difflib.get_close_matches(_key(n), list(keys), n=1, cutoff=0.6)
+            if close:
+                guesses.append(f"did you mean {keys[close[0]]!r}" + (f" for {n!r}" if len(names) > 1 else "") + "?")
+        return " ".join(guesses + [f"{self.describe()}; to add someone, add the name to "
+                                   f"[screening] reviewers = [...] in {self.toml}"])
+
+    # -- screeners ---------------------------------------------------------------------------
+
+    def screener(self, name: str, *, record: str | None = None) -> str:
+        """The name to record for a screener event by ``name``; raise if undeclared."""
+        name = name.strip()
+        if not name:
+            raise DecisionError("a reviewer name is required", record=record, hint="pass --reviewer NAME")
+        if not self.declared:
+            return name
+        found = self.match(name, self.people)
+        if found is None:
+            raise UnknownReviewerError(f"unknown reviewer {name!r}", record=record, hint=self._unknown_hint([name]))
+        return found
+
+    def screeners(self, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+        """Resolve many names at once (an import): ({given: recorded}, [unknown names])."""
+        known: dict[str, str] = {}
+        unknown: list[str] = []
+        for n in dict.fromkeys(names):
+            found = n.strip() if not self.declared else self.match(n, self.people)
+            if found:
+                known[n] = found
+            else:
+                unknown.append(n)
+        return known, unknown
+
+    def unknown_error(self, names: list[str], *, path: str | None = None,
+                      line: int | None = None) -> UnknownReviewerError:
+        what = f"unknown reviewer {names[0]!r}" if len(names) == 1 else f"unknown reviewers {_quoted(names)}"
+        return UnknownReviewerError(what, path=path, line=line, hint=self._unknown_hint(names))
+
+    # -- adjudicators ------------------------------------------------------------------------
+
+    def is_adjudicator(self, name: str | None) -> bool:
+        return bool(name) and self.match(name or "", self.adjudicators) is not None
+
+    def adjudicator(self, name: str, *, record: str | None = None) -> str:
+        """The name to record for an adjudication by ``name``; raise if adjudicators are
+        declared and ``name`` is not one of them."""
+        name = name.strip()
+        if not name:
+            raise DecisionError("an adjudicator name is required", record=record, hint="pass --reviewer NAME")
+        if not self.adjudicators:
+            return self.match(name, self.people) or name
+        found = self.match(name, self.adjudicators)
+        if found is None:
+            raise AdjudicationNotAllowed(
+                f"{name} may not adjudicate: this review's adjudicators are {', '.join(self.adjudicators)}",
+                record=record,
+                hint=f"adjudicate as one of them, or add the name to [screening] adjudicators in {self.toml}")
+        return found
+
+    @staticmethod
+    def check_not_party(name: str, parties: Iterable[str], *, record: str) -> None:
+        """Refuse ``name`` adjudicating a conflict they are one side of."""
+        parties = tuple(parties)
+        if any(_key(p) == _key(name) for p in parties):
+            raise AdjudicationNotAllowed(
+                f"{name} took part in this conflict ({', '.join(parties)}) and may not adjudicate it",
+                record=record, hint="another adjudicator must settle it (see `screening conflicts --as-adjudicator`)")
+
+    def viewer_name(self, name: str | None) -> str | None:
+        """The recorded spelling of a viewer's name when it matches a declared person (so
+        ``--reviewer Alice`` sees alice's records); otherwise the name as given."""
+        if not name:
+            return name
+        return self.match(name, self.people) or name.strip()

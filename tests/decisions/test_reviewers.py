@@ -1,0 +1,158 @@
+"""Who may decide and who may adjudicate, per the review's ``[screening] reviewers`` and
+``adjudicators`` (found in acceptance testing: a typo'd reviewer reopened a settled record, a
+reviewer adjudicated their own conflict, an undeclared name adjudicated)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from screening.decisions import api
+from screening.decisions.roster import AdjudicationNotAllowed, UnknownReviewerError
+from screening.decisions.session import ScreeningSession
+from screening.decisions.views import final_decisions, load_entries
+from screening.errors import DecisionError, ScreeningError
+
+
+def declare(review: Path, reviewers: list[str] | None = None, adjudicators: list[str] | None = None) -> Path:
+    lines = []
+    if reviewers is not None:
+        lines.append("reviewers = [" + ", ".join(f'"{r}"' for r in reviewers) + "]")
+    if adjudicators is not None:
+        lines.append("adjudicators = [" + ", ".join(f'"{a}"' for a in adjudicators) + "]")
+    text = review.read_text(encoding="utf-8").replace("[screening]\n", "[screening]\n" + "\n".join(lines) + "\n")
+    review.write_text(text, encoding="utf-8")
+    return review
+
+
+@pytest.fixture
+def team(review: Path) -> Path:
+    """alice and bob screen, carol adjudicates; alice and bob agree on 1, disagree on 2."""
+    declare(review, ["alice", "bob"], ["carol"])
+    for who, rid, action in (("alice", "1", "include"), ("bob", "1", "include"),
+                             ("alice", "2", "include"), ("bob", "2", "exclude")):
+        api.record_decision(review, reviewer=who, record_id=rid, action=action)
+    return review
+
+
+# ---------------------------------------------------------------------------------------------
+# screeners
+
+
+def test_a_typo_in_the_reviewer_name_is_refused(team: Path, db: Path, cli) -> None:
+    before = len(load_entries(db))
+    with pytest.raises(UnknownReviewerError) as err:
+        api.record_decision(team, reviewer="alcie", record_id="1", action="exclude")
+    msg = str(err.value)
+    assert isinstance(err.value, DecisionError) and isinstance(err.value, ScreeningError)
+    assert "'alcie'" in msg and "alice, bob" in msg and "carol" in msg
+    assert "did you mean 'alice'" in msg and "[screening] reviewers" in msg and "t.toml" in msg
+    code, out = cli("decide", team, "-r", "alcie", "--record", "1", "--exclude")
+    assert code == 6 and "unknown reviewer 'alcie'" in out
+    assert len(load_entries(db)) == before                      # nothing written
+    fin = final_decisions(load_entries(db), "title_abstract").set_index("record_id")["decision"]
+    assert fin["1"] == "include"                                # the agreement stands
+
+
+def test_adjudicators_may_screen_and_names_match_ignoring_case(team: Path, db: Path, cli) -> None:
+    api.record_decision(team, reviewer="carol", record_id="3", action="include")
+    code, out = cli("decide", team, "-r", "Alice", "--record", "4", "--exclude")
+    assert code == 0 and out.startswith("alice:")
+    assert set(load_entries(db)["reviewer"]) == {"alice", "bob", "carol"}
+
+
+def test_notes_undo_and_plans_are_checked_too(team: Path) -> None:
+    with pytest.raises(UnknownReviewerError):
+        api.record_decision(team, reviewer="alcie", record_id="3", action="note", note="x")
+    with pytest.raises(UnknownReviewerError):
+        api.assign(team, "alcie,bob")
+    assert api.assign(team, "Alice,bob")["reviewers"] == ["alice", "bob"]
+
+
+def test_screen_session_refuses_an_unknown_reviewer_up_front(team: Path) -> None:
+    rv = api.Review.load(team)
+    with pytest.raises(UnknownReviewerError, match="alcie"):
+        ScreeningSession(rv, "alcie")
+    assert ScreeningSession(rv, "ALICE").reviewer == "alice"
+    rv.close()
+
+
+def test_without_a_declared_list_any_name_is_accepted(review: Path, db: Path) -> None:
+    api.record_decision(review, reviewer="alcie", record_id="1", action="include")
+    api.record_decision(review, reviewer="Alice", record_id="1", action="include")
+    assert set(load_entries(db)["reviewer"]) == {"alcie", "Alice"}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_rayyan_names_map_to_declared_reviewers(review: Path, db: Path, tmp_path: Path, source_rows) -> None:
+    declare(review, ["alice", "bob"])
+    r1 = source_rows.set_index("record_id").loc["1"]
+    path = write_csv(tmp_path / "articles.csv", ["key", "title", "notes", "pubmed_id"], [
+        ["rayyan-1", r1.title, 'RAYYAN-INCLUSION: {"Alice"=>"Included", "BOB"=>"Excluded"}', r1.pmid]])
+    res = api.import_decisions(review, path)
+    assert res["per_reviewer"] == {"alice": 1, "bob": 1}
+    assert set(load_entries(db)["reviewer"]) == {"alice", "bob"}
+
+
+def test_imports_with_undeclared_names_are_refused_whole(review: Path, db: Path, tmp_path: Path) -> None:
+    declare(review, ["alice", "bob"])
+    path = write_csv(tmp_path / "d.csv", ["record_id", "decision", "reviewer"],
+                     [["1", "include", "alice"], ["2", "include", "Ana"], ["3", "exclude", "ben"]])
+    with pytest.raises(UnknownReviewerError) as err:
+        api.import_decisions(review, path)
+    msg = str(err.value)
+    assert err.value.line == 3 and "'Ana'" in msg and "'ben'" in msg and "alice, bob" in msg
+    assert load_entries(db).empty                               # all or nothing
+    path = write_csv(tmp_path / "a.csv", ["record_id", "included"], [["1", "1"]])
+    with pytest.raises(UnknownReviewerError, match="'eve'"):     # ASReview rows: --reviewer
+        api.import_decisions(review, path, reviewer="eve")
+
+
+# ---------------------------------------------------------------------------------------------
+# adjudicators
+
+
+def test_only_declared_adjudicators_adjudicate(team: Path, db: Path, cli) -> None:
+    with pytest.raises(AdjudicationNotAllowed) as err:
+        api.adjudicate(team, reviewer="dave", record_id="2", decision="include")
+    assert "carol" in str(err.value) and "[screening] adjudicators" in str(err.value)
+    code, out = cli("adjudicate", team, "-r", "dave", "--record", "2", "--include")
+    assert code == 6 and "may not adjudicate" in out
+    code, out = cli("adjudicate", team, "-r", "dave", input="i\n")          # the walk, too,
+    assert code == 6 and "record 2" not in out                               # before showing anything
+    assert (load_entries(db)["role"] == "screener").all()
+    res = api.adjudicate(team, reviewer="Carol", record_id="2", decision="exclude")
+    assert res.event.reviewer == "carol" and res.outcome.resolved_by == "adjudication"
+
+
+def test_a_party_to_the_conflict_never_adjudicates_it(review: Path, db: Path) -> None:
+    declare(review, ["alice", "bob"], ["alice", "carol"])        # alice also adjudicates
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude")
+    with pytest.raises(AdjudicationNotAllowed, match="took part"):
+        api.adjudicate(review, reviewer="alice", record_id="2", decision="include")
+    assert (load_entries(db)["role"] == "screener").all()
+    assert api.adjudicate(review, reviewer="carol", record_id="2", decision="include").outcome.status == "final"
+
+
+def test_without_declared_adjudicators_anyone_but_the_parties_adjudicates(review: Path, db: Path, cli) -> None:
+    for who, rid, action in (("alice", "2", "include"), ("bob", "2", "exclude"),
+                             ("alice", "3", "include"), ("dave", "3", "exclude")):
+        api.record_decision(review, reviewer=who, record_id=rid, action=action)
+    for who in ("alice", "Bob"):
+        with pytest.raises(AdjudicationNotAllowed, match="took part"):
+            api.adjudicate(review, reviewer=who, record_id="2", decision="include")
+    # bob's walk offers record 3 only and says why record 2 is left out
+    code, out = cli("adjudicate", review, "-r", "bob", input="i\n")
+    assert code == 0 and "include 3 — final" in out and "record 2" not in out
+    assert "1 conflict you took part in" in out
+    assert api.adjudicate(review, reviewer="dave", record_id="2", decision="include").outcome.status == "final"

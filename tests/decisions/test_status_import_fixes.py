@@ -1,0 +1,107 @@
+"""Acceptance-test findings: `status` printed a false 'conflicts open: 0' to a blinded viewer,
+and re-importing the same decisions CSV appended every row again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from screening.decisions import api
+from screening.decisions.views import final_decisions, load_entries, standing_decisions
+
+
+def jsonl(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+# ---------------------------------------------------------------------------------------------
+# status: a count blinding hides is said to be hidden, never shown as 0
+
+
+def test_status_says_when_the_conflict_count_is_hidden(review: Path, cli) -> None:
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude")
+    out = cli("status", review)[1]
+    assert "conflicts open: 0" not in out
+    assert "conflicts open: hidden (use --as-adjudicator" in out
+    ta = jsonl(cli("status", review, "--json")[1])[0]
+    assert ta["conflicts_open"] is None and ta["conflicts_scope"] == "hidden"
+    # a named reviewer sees the conflicts on records they decided, and is told the scope
+    out = cli("status", review, "-r", "carol")[1]
+    assert "conflicts open on your records: 0" in out and "use --as-adjudicator" in out
+    ta = jsonl(cli("status", review, "-r", "alice", "--json")[1])[0]
+    assert (ta["conflicts_open"], ta["conflicts_scope"]) == (1, "own")
+    out = cli("status", review, "--as-adjudicator")[1]
+    assert "conflicts open: 1" in out
+    ta = jsonl(cli("status", review, "--as-adjudicator", "--json")[1])[0]
+    assert (ta["conflicts_open"], ta["conflicts_scope"]) == (1, "all")
+
+
+# ---------------------------------------------------------------------------------------------
+# imports are idempotent
+
+
+def test_reimporting_the_same_csv_adds_nothing(review: Path, db: Path, cli, tmp_path: Path,
+                                               in_play: list[str]) -> None:
+    path = tmp_path / "alice.csv"
+    path.write_text("record_id,decision,reason\n" + "".join(
+        f"{rid},{'include' if i % 2 else 'exclude'},\n" for i, rid in enumerate(in_play[:10])))
+    code, out = cli("decide", review, "-r", "alice", "--from", path)
+    assert code == 0 and "(native format, 10 new)" in out
+    code, out = cli("decide", review, "-r", "alice", "--from", path)
+    assert code == 0 and "0 new, 10 already in the log" in out
+    assert len(load_entries(db)) == 10
+    # the same rows under another file name (a re-download) are the same source
+    copy = tmp_path / "alice (1).csv"
+    copy.write_text(path.read_text() + f"{in_play[10]},include,\n")
+    res = api.import_decisions(review, copy, reviewer="alice")
+    assert (res["rows"], res["written"], res["skipped"]) == (11, 1, 10)
+    assert len(load_entries(db)) == 11
+
+
+def test_idempotency_keeps_changed_minds_and_repeats(review: Path, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    # alice includes, excludes, then includes record 1 again: three events, in order
+    path.write_text("record_id,decision\n1,include\n1,exclude\n1,include\n")
+    assert api.import_decisions(review, path, reviewer="alice")["written"] == 3
+    assert api.import_decisions(review, path, reviewer="alice")["written"] == 0
+    st = standing_decisions(load_entries(db), "title_abstract")["1"][("alice", "screener")]
+    assert st.decision == "include"
+    # the same row by another reviewer, or with another reason, is a different decision
+    assert api.import_decisions(review, path, reviewer="bob")["written"] == 3
+    path.write_text("record_id,decision,reason\n1,exclude,wrong outcome\n")
+    assert api.import_decisions(review, path, reviewer="alice")["written"] == 1
+    # a decision made on the command line is not an import: importing the same value still counts
+    api.record_decision(review, reviewer="carol", record_id="2", action="include")
+    path.write_text("record_id,decision\n2,include\n")
+    assert api.import_decisions(review, path, reviewer="carol")["written"] == 1
+
+
+def test_file_timestamps_tell_repeated_decisions_apart(review: Path, db: Path, tmp_path: Path,
+                                                       source_rows) -> None:
+    rows = source_rows.head(2)
+    path = tmp_path / "asreview.csv"
+    path.write_text("record_id,title,asreview_label,asreview_time\n" + "".join(
+        f"{r.record_id},x,1,2024-05-0{i}T10:00:00\n" for i, r in enumerate(rows.itertuples(), 1)))
+    assert api.import_decisions(review, path, reviewer="eve")["written"] == 2
+    assert api.import_decisions(review, path, reviewer="eve")["written"] == 0
+    ev = load_entries(db).iloc[0]
+    payload = json.loads(ev["payload"])
+    assert payload["decided_at"] == "2024-05-01T10:00:00" and payload["import"] == "asreview"
+    # a later export where the first record was decided again (a new time) adds that event
+    path.write_text(path.read_text().replace("2024-05-01T10:00:00", "2024-06-01T10:00:00"))
+    res = api.import_decisions(review, path, reviewer="eve")
+    assert (res["written"], res["skipped"]) == (1, 1)
+
+
+def test_already_present_rows_are_not_revalidated(review: Path, db: Path, tmp_path: Path) -> None:
+    """Re-importing an old export must not fail on a row that is already in the log, even if
+    the review moved on (here: the full-text stage of a record since excluded)."""
+    api.record_decision(review, reviewer="alice", record_id="1", action="include")
+    path = tmp_path / "ft.csv"
+    path.write_text("record_id,decision,stage\n1,include,full_text\n")
+    assert api.import_decisions(review, path, reviewer="alice")["written"] == 1
+    api.record_decision(review, reviewer="alice", record_id="1", action="undo")
+    res = api.import_decisions(review, path, reviewer="alice")
+    assert (res["written"], res["skipped"]) == (0, 1)
+    assert final_decisions(load_entries(db), "full_text").empty
