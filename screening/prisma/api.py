@@ -27,7 +27,8 @@ from screening.config import ReviewConfig, load_review
 from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
-from screening.prisma.report import ReportContext, citation_line, funnel_line, per_source_rows, to_html, to_markdown
+from screening.prisma.report import (ReportContext, citation_line, funnel_line, per_source_rows, stage_screening,
+                                     to_html, to_markdown)
 from screening.prisma.template import to_csv
 from screening.records import atomic_write_text, conform, to_csv_bytes
 
@@ -258,8 +259,8 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
-        reviewers=tuple(review.screening.reviewers),
-        dual_fraction=review.screening.dual_fraction,
+        screening={stage: how for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals))
+                   if (how := stage_screening(state.entries, finals, stage)) is not None},
         kappa=state.kappa,
         models=tuple(models),
         stopping_rule=state.stopping.rule,

@@ -35,8 +35,8 @@ class ReportContext:
     dedup_parameters: dict[str, Any] = field(default_factory=dict)
     dedup_ran: bool = True                                         # a dedup stage marked the table
     rules_parameters: dict[str, Any] = field(default_factory=dict)
-    reviewers: tuple[str, ...] = ()
-    dual_fraction: float = 1.0
+    # per stage, from the decision log (never from the TOML: a plan is not what happened)
+    screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa
     models: tuple[str, ...] = ()
     stopping_rule: str = ""
@@ -44,6 +44,66 @@ class ReportContext:
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class StageScreening:
+    """Who screened one stage and how, as recorded: settled records by how they were settled."""
+
+    screeners: tuple[str, ...]     # reviewers with a screener decision at this stage
+    single: int                    # settled by one reviewer's decision
+    agreement: int                 # two or more reviewers, independently, agreeing
+    adjudication: int              # reviewers disagreed; an adjudicator decided
+
+    @property
+    def settled(self) -> int:
+        return self.single + self.agreement + self.adjudication
+
+    @property
+    def dual(self) -> int:
+        return self.agreement + self.adjudication
+
+
+def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, stage: str) -> StageScreening | None:
+    """The recorded facts behind the methods paragraph's screening sentences (None: nothing settled)."""
+    if finals is None or not len(finals):
+        return None
+    screeners: tuple[str, ...] = ()
+    if entries is not None:     # (finals given without a log: the API and tests)
+        decided = entries[(entries["stage"] == stage) & (entries["role"] == "screener")
+                          & entries["action"].isin(["include", "exclude", "maybe", "not_retrieved"])]
+        screeners = tuple(sorted(decided["reviewer"].astype(str).unique()))
+    how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
+    return StageScreening(screeners=screeners,
+                          single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
+                          adjudication=int(how.get("adjudication", 0)))
+
+
+def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progress: bool) -> str:
+    """'Titles and abstracts of 490 records were screened by 2 reviewers (a and b); all 490
+    settled records were screened independently by two reviewers, and the 25 disagreements were
+    resolved by an adjudicator.' — every figure from the log. ``opening`` ends before 'by'."""
+    who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({_join(list(s.screeners))})"
+           if s.screeners else "the review team")
+    settled = "settled so far" if in_progress else "settled"
+    if s.settled == 0:
+        dual = f"how each {noun[:-1]} was settled is not recorded"
+    elif s.dual == 0:
+        dual = f"each {noun[:-1]} was {act} by one reviewer"
+    elif s.single == 0:
+        dual = f"all {fmt(s.settled)} {settled} {noun} were {act} independently by two reviewers"
+    else:
+        dual = (f"{fmt(s.dual)} of the {fmt(s.settled)} {settled} {noun} ({s.dual / s.settled:.0%}) were {act} "
+                f"independently by two reviewers and {fmt(s.single)} by one")
+    tense = "are" if in_progress else "were"
+    if s.adjudication:
+        resolved = (f", and the {fmt(s.adjudication)} disagreement{'s' if s.adjudication != 1 else ''} {tense} "
+                    "resolved by an adjudicator")
+    elif s.dual:
+        resolved = ", with no disagreement to resolve"
+    else:
+        resolved = ""
+    return f"{opening} by {who}; {dual}{resolved}."
 
 
 def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, int], ...]:
@@ -64,11 +124,11 @@ def funnel_line(c: PrismaCounts) -> str:
     n = c.funnel()
     if c.screening_in_progress:
         ta = c.title_abstract
-        return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening in progress "
+        return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {ta.status} "
                                                   f"({ta.done} of {ta.total} screened)"])
     if c.full_text_in_progress:
         ft = c.full_text
-        return ARROW.join([*map(str, n[:4]), f"full-text assessment in progress ({ft.done} of {ft.total} assessed)"])
+        return ARROW.join([*map(str, n[:4]), f"full-text assessment {ft.status} ({ft.done} of {ft.total} assessed)"])
     return ARROW.join(str(v) for v in n)
 
 
@@ -94,7 +154,7 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     rows += [(f"– {k}", fmt(v)) for k, v in c.removed_other_reasons.items()]
     screened = fmt(c.records_screened)
     if c.screening_in_progress:
-        screened += f" (in progress: {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} screened)"
+        screened += f" ({c.title_abstract.status}: {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} screened)"
     rows.append(("Records screened", screened))
     p1, p2 = c.downstream_of_screening_partial, c.downstream_of_full_text_partial
 
@@ -108,7 +168,7 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     rows.append(("Reports not retrieved", so_far(c.reports_not_retrieved, p2)))
     assessed = so_far(c.reports_assessed, p1)
     if c.full_text_in_progress:
-        assessed += f" (in progress: {fmt(c.full_text.done)} of {fmt(c.full_text.total)} assessed)"
+        assessed += f" ({c.full_text.status}: {fmt(c.full_text.done)} of {fmt(c.full_text.total)} assessed)"
     rows.append(("Reports assessed for eligibility", assessed))
     rows.append(("Reports excluded", so_far(c.reports_excluded, p2)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.reports_excluded_reasons.items()]
@@ -166,13 +226,19 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append("No records were marked as ineligible by automation tools before screening.")
     if c.removed_other:
         s.append(f"A further {fmt(c.removed_other)} records were removed for other reasons ({_reasons(c.removed_other_reasons)}).")
-    who = (f"{len(ctx.reviewers)} reviewers ({_join(list(ctx.reviewers))})" if ctx.reviewers
-           else "the review team")
-    dual = ("every record was screened independently by two reviewers" if ctx.dual_fraction >= 1
-            else f"{ctx.dual_fraction:.0%} of records were screened independently by two reviewers")
-    verb = "are being" if c.screening_in_progress else "were"
-    s.append(f"Titles and abstracts of {fmt(c.records_screened)} records {verb} screened by {who}; {dual}, and "
-             f"disagreements {'are' if c.screening_in_progress else 'were'} resolved by discussion or adjudication.")
+    ta = ctx.screening.get("title_abstract")
+    if c.title_abstract.done == 0 and not c.stopped:
+        s.append(f"Title/abstract screening of the {fmt(c.records_screened)} records has not started.")
+        return " ".join(s)
+    opening = (f"Titles and abstracts of {fmt(c.records_screened)} records "
+               + ("are being screened" if c.screening_in_progress else "were screened"))
+    s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
+             else f"{opening} by the review team.")
+    ft_how = ctx.screening.get("full_text")
+    if ft_how is not None:
+        verb = "are being made" if c.full_text_in_progress else "were made"
+        s.append(_how_screened(f"Full-text decisions on {fmt(ft_how.settled)} reports {verb}", "reports", "assessed",
+                               ft_how, c.full_text_in_progress))
     if ctx.kappa:
         names = {"title_abstract": "title/abstract", "full_text": "full-text"}
         s.append("Agreement between reviewers (Cohen's κ) was " +
@@ -192,8 +258,6 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     elif c.screening_in_progress:
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
                  f"records had been screened.")
-        if c.title_abstract.done == 0:
-            return " ".join(s)
     so_far = "So far, " if c.screening_in_progress else "Overall, "
     s.append(f"{so_far}{fmt(c.records_excluded)} records were excluded ({fmt(c.excluded_human)} by reviewers, "
              f"{fmt(c.excluded_automation)} by automation tools) and {fmt(c.reports_sought)} reports were sought "

@@ -52,7 +52,10 @@ def test_generate_writes_consistent_outputs(review, records, finals, tmp_path):
     assert "7 duplicate records were removed (matched by doi, n = 7)" in md
     assert "marked 2 records as ineligible before screening (off-topic: not about fire, n = 1; " \
            "publication type: book chapter, n = 1)" in md
-    assert "50% of records were screened independently by two reviewers" in md
+    # how records were screened comes from the decisions, not from the TOML's plan (dual_fraction 0.5)
+    assert ("Titles and abstracts of 16 records were screened by the review team; all 16 settled records were "
+            "screened independently by two reviewers, with no disagreement to resolve.") in md
+    assert "50%" not in md
     assert md.rstrip().endswith(f"(full hash {doc['state_hash']}).")
     html = res.files["html"].read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<?xml" not in html
@@ -130,8 +133,7 @@ def test_methods_paragraph_does_not_report_unfinished_work_as_final(records, fin
     ta, ft = finals
     ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
     text = methods_paragraph(compute_counts(records), ctx)
-    assert "16 records are being screened" in text
-    assert text.endswith("At the time of this report 0 of 16 records had been screened.")
+    assert text.endswith("Title/abstract screening of the 16 records has not started.")
     text = methods_paragraph(compute_counts(records, ta, None), ctx)
     assert text.endswith("10 reports were sought for retrieval. Full-text assessment has not started.")
     text = methods_paragraph(compute_counts(records, ta, ft.iloc[:6]), ctx)
@@ -174,3 +176,14 @@ def test_reports_of_stages_not_enabled_are_ignored(review, records, finals, tmp_
     assert "apply_rules" not in res.state.stage_reports
     assert res.counts.automation_rules_reasons == {"off-topic: not about fire": 1,
                                                    "publication type: book chapter": 1}
+
+
+def test_methods_paragraph_states_recorded_single_and_dual_screening(review, records, finals, tmp_path):
+    ta, ft = finals
+    ta = ta.copy()
+    ta.loc[:5, "resolved_by"] = "single"            # 6 screened once, 8 agreed, 2 adjudicated
+    ta.loc[6:7, "resolved_by"] = "adjudication"
+    md = generate(review, tmp_path / "p", records=records, ta_finals=ta, ft_finals=ft).files["md"].read_text()
+    assert ("10 of the 16 settled records (62%) were screened independently by two reviewers and 6 by one, "
+            "and the 2 disagreements were resolved by an adjudicator.") in md
+    assert "Full-text decisions on 10 reports were made by the review team; all 10 settled reports were assessed" in md

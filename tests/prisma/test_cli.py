@@ -89,7 +89,7 @@ def test_run_ends_with_prisma_outputs_and_screening_not_started(review):
     assert c["records_screened"] == 25 and c["title_abstract"]["status"] == "not started"
     assert doc["time"] == "2023-03-10"                   # latest date searched, not the clock
     md = (out_dir / "report.md").read_text()
-    assert "in progress: 0 of 25 screened" in md
+    assert "not started: 0 of 25 screened" in md
     assert "| Reports sought for retrieval | 0 so far |" in md
     # `screening prisma` on the same state reproduces the run's post-step outputs byte for byte
     invoke("prisma", str(review), "-o", str(out_dir.parent / "again"))
