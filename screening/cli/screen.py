@@ -114,7 +114,8 @@ def _highlight(text: str, terms: list[str]) -> Text:
 
 
 def _render(view: Any) -> None:
-    console.rule(styled((view.stage, "bold"), f" · {view.reviewer}" + (f" · only {view.subset}" if view.subset else "")))
+    console.rule(styled((view.stage, "bold"), f" · {view.reviewer}" + (f" · only {view.subset}" if view.subset else "")
+                        + (" · random sample (stopping test)" if view.sample else "")))
     done = view.decided
     total = max(view.total, 1)
     width = 30
@@ -171,17 +172,22 @@ def screen_cmd(
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
     demo: bool = typer.Option(False, "--demo", help="Mark the decisions as demonstration data."),
     only: Optional[str] = typer.Option(None, "--only", help="Limit the queue to a subset: no-abstract."),
+    sample: bool = typer.Option(False, "--sample", help="Screen the unscreened records in a random order, "
+                                "as the sample of the hypergeometric stopping test (docs/ranking.md)."),
 ) -> None:
     """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a).
 
     Resumes where you left off; never shows other reviewers' decisions. `--only no-abstract`
-    screens just the records without an abstract (the ranker places them late).
+    screens just the records without an abstract (the ranker places them late). `--sample`
+    screens a random sample of what is left, when the stopping status says to switch; the
+    status line then shows the estimated recall and its bound.
     """
     from screening.decisions.session import ScreeningSession
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv), only=only)
+    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv), only=only,
+                               sample=sample)
     try:
         with _cbreak():
             while True:

@@ -17,6 +17,13 @@ Blinding: the session never reads other reviewers' decisions into the view.
 Reviewer names: checked against the review's declared reviewers when it declares them
 (:mod:`.roster`) before the session starts, so a typo never screens a single record.
 
+Random sample (``sample``): the queue is the unscreened title/abstract records in a seeded
+random order (the same for every reviewer of the review), and each decision is marked
+``{"sampled": true}``, so the hypergeometric stopping test (docs/ranking.md) can read the
+sample. Screening a prefix of a random permutation is a simple random sample without
+replacement, as the test assumes, as long as no record is skipped: a skip is allowed but
+said, since records a reviewer finds hard are not missing at random.
+
 Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
 ``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
 decide as a batch rather than wait for (docs/ranking.md).
@@ -64,17 +71,34 @@ class SessionView:
     keys: dict[str, str] = field(default_factory=dict)
     stopping: dict[str, Any] | None = None
     subset: str | None = None         # the named subset the session is limited to, if any
+    sample: bool = False              # a random-sample session for the stopping test
+
+
+def sample_order(record_ids: list[str], config: Any) -> list[str]:
+    """The review's random screening order for the stopping sample: a permutation of the
+    records (sorted first, so it does not depend on the ranking) seeded by the rank section's
+    seed, the same for every reviewer and every session, so a resumed sample continues it."""
+    import numpy as np
+
+    seed = getattr(getattr(config, "stages", {}).get("rank"), "seed", 1)
+    ids = sorted(record_ids)
+    perm = np.random.default_rng([int(seed), 0x5A4D]).permutation(len(ids))
+    return [ids[i] for i in perm]
 
 
 class ScreeningSession:
     def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
                  is_demo: bool = False,
                  stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,
-                 only: str | None = None) -> None:
+                 only: str | None = None, sample: bool = False) -> None:
         reviewer = review.roster.screener(reviewer)    # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
             raise DecisionError(f"unknown subset {only!r}", hint="one of: " + ", ".join(SUBSETS))
+        if sample and (stage != "title_abstract" or only is not None):
+            raise DecisionError("a random sample is drawn from all unscreened title/abstract records",
+                                hint="use --sample without --only, at the title_abstract stage")
         self.only = only
+        self.sample = sample
         self.review = review
         self.reviewer = reviewer
         self.stage = stage
@@ -104,6 +128,8 @@ class ScreeningSession:
             if self.only is not None:
                 play = play[SUBSETS[self.only](play).to_numpy()]
             self._order = list(play["record_id"])
+            if self.sample:
+                self._order = sample_order(self._order, self.review.config)
             self._in_play = set(self._order)
             self._eligible: set[str] = set()
             self._blocked: set[str] = set()
@@ -162,7 +188,7 @@ class ScreeningSession:
             state=self.state, record=rec, stage=self.stage, reviewer=self.reviewer,
             decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message,
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
-            keys=keys, stopping=self._stopping(), subset=self.only,
+            keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
         )
 
     def _stopping(self) -> dict[str, Any] | None:
@@ -207,7 +233,9 @@ class ScreeningSession:
         elif key == "s":
             if self.current:
                 self.skipped.add(self.current)
-                self.message = f"skipped {self.current}"
+                self.message = f"skipped {self.current}" + (
+                    " (a skipped sample record weakens the recall estimate: decide it before stopping)"
+                    if self.sample else "")
                 self._refresh()
         elif key == "u":
             self._undo()
@@ -268,7 +296,7 @@ class ScreeningSession:
         if rid is None:
             return
         try:
-            self._append(rid, action, reason=reason)
+            self._append(rid, action, reason=reason, payload={"sampled": True} if self.sample else None)
         except DecisionError as err:
             self.message = str(err)
             return

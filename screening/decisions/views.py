@@ -212,9 +212,23 @@ def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
                 latest[rid] = (s.event_id, s.decision)
     labels = {rid: d for rid, (_, d) in latest.items()}
     labels.update(finals)
-    rows = [{"record_id": rid, "label": 1 if d == "include" else 0} for rid, d in labels.items()]
-    df = pd.DataFrame(rows, columns=["record_id", "label"])
-    return df.astype({"record_id": object, "label": "int64"})
+    sampled = sampled_records(entries)
+    rows = [{"record_id": rid, "label": 1 if d == "include" else 0, "sampled": rid in sampled}
+            for rid, d in labels.items()]
+    df = pd.DataFrame(rows, columns=["record_id", "label", "sampled"])
+    return df.astype({"record_id": object, "label": "int64", "sampled": bool})
+
+
+def sampled_records(entries: pd.DataFrame) -> set[str]:
+    """Records decided at title/abstract in a random-sample session (``screen --sample``): the
+    sample the hypergeometric stopping test reads (payload ``{"sampled": true}``)."""
+    if "payload" not in entries.columns or not len(entries):
+        return set()
+    ta = entries[(entries["stage"] == "title_abstract") & entries["action"].isin(["include", "exclude"])]
+    text = ta["payload"].astype(str)
+    maybe = ta[text.str.contains("sampled", regex=False)]      # parse only the candidates
+    marked = [json.loads(p).get("sampled") is True for p in maybe["payload"].astype(str)]
+    return set(maybe.loc[marked, "record_id"].astype(str))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -345,10 +345,12 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
         if p < 1 - conf:
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
-                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}).")
+                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Set stopped = true "
+                                     "in the review's rank section to report the unscreened records as "
+                                     "excluded by the stopping rule.")
         else:
-            out["recommendation"] = (f"Keep screening the random sample (p = {p:.3g} ≥ {1 - conf:.2g}); "
-                                     f"recall so far is estimated at {est:.1%}.")
+            out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
+                                     f"p = {p:.3g} ≥ {1 - conf:.2g}); recall so far is estimated at {est:.1%}.")
         return out
     run = 0
     for v in lab[::-1]:
@@ -359,8 +361,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     out["irrelevant_in_a_row"] = run
     if run >= threshold:
         out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
-                                 "sample of the unscreened records to test whether recall has reached "
-                                 f"{tau:.0%} (no recall estimate is possible from ranked screening alone).")
+                                 "sample of the unscreened records (screening screen --sample) to test "
+                                 f"whether recall has reached {tau:.0%} (no recall estimate is possible "
+                                 "from ranked screening alone).")
     else:
         out["recommendation"] = (f"Keep screening in rank order ({run} of {threshold} irrelevant in a row "
                                  "before the random-sample check).")

@@ -41,6 +41,9 @@ class RankConfig:
     stop_rule: str = "hypergeometric"
     target_recall: float = 0.95
     confidence: float = 0.95
+    # the team's decision to stop title/abstract screening (PRISMA then reports the records left
+    # unscreened as excluded by automation tools); a decision people make, so it is config
+    stopped: bool = False
 
     @classmethod
     def from_toml(cls, table: Mapping[str, Any], path: Path | None = None) -> "RankConfig":
@@ -134,8 +137,19 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
-    lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values())})
+    sampled = set()
+    if inputs.decisions is not None and "sampled" in inputs.decisions.columns:
+        sampled = set(inputs.decisions.loc[inputs.decisions["sampled"].astype(bool), "record_id"].astype(str))
+    lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
+                              "sampled": [r in sampled for r in labels]})
     status = stopping_status(out, lab_frame, config, play=play)
+    status["rule"] = config.stop_rule
+    status["stopped"] = config.stopped
+    if config.stopped and isinstance(status.get("estimated_recall"), float):
+        status["recall_estimate"] = status["estimated_recall"]
+    if config.stopped and not str(status.get("recommendation", "")).startswith(("Stop", "Every record")):
+        warnings.append("the rank section says stopped = true, but the stopping test has not been met: "
+                        + str(status.get("recommendation", "")))
     report = StageReport(
         stage="rank", records_in=n, records_out=n,
         counts={"in_play": int(play.sum()), "out_of_play": int((~play).sum()),

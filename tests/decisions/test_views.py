@@ -107,8 +107,9 @@ def test_training_labels_use_every_decision(review: Path, db: Path) -> None:
     decide(review, "bob", "3", "include")
     api.adjudicate(review, reviewer="carol", record_id="3", decision="exclude")   # final wins
     decide(review, "alice", "4", "maybe")              # no label
-    labels = dict(zip(*training_labels(load_entries(db)).to_dict("list").values()))
-    assert labels == {"1": 1, "2": 0, "3": 0}
+    frame = training_labels(load_entries(db))
+    assert dict(zip(frame["record_id"], frame["label"])) == {"1": 1, "2": 0, "3": 0}
+    assert not frame["sampled"].any()                   # ranked screening, not the stopping sample
 
 
 def test_ranking_id_and_demo_flag_are_recorded(review: Path, db: Path) -> None:

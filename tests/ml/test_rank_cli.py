@@ -58,3 +58,21 @@ def test_run_command_shows_stage_warnings(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "warning (rank):" in res.output
     assert f"{no_abstract} ranked record(s) have no abstract" in " ".join(res.output.split())
+
+
+def test_stopped_in_the_rank_section_reaches_prisma(tmp_path, monkeypatch):
+    """`stopped = true` (the team's decision) is accepted, recorded in rank.json with the rule,
+    warned about while the stopping test is unmet, and makes PRISMA report the unscreened
+    records as excluded by automation tools."""
+    _review_with_priors(tmp_path, monkeypatch)
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(toml.read_text() + "stopped = true\n")
+    res = CliRunner().invoke(app, ["run", "pipelines/t.toml"])
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "stopped = true, but the stopping test has not been met" in out
+    report = json.loads((tmp_path / "data" / "screened" / "t" / "rank.json").read_text())
+    assert report["details"]["stopping"]["stopped"] is True
+    assert report["details"]["stopping"]["rule"] == "hypergeometric"
+    prisma = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
+    assert prisma["stopping"]["stopped"] is True and prisma["stopping"]["rule"] == "hypergeometric"

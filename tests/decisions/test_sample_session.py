@@ -1,0 +1,57 @@
+"""`screen --sample`: the random sample the hypergeometric stopping test reads, from the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from screening.decisions import api
+from screening.decisions.session import ScreeningSession, sample_order
+from screening.decisions.views import load_entries, training_labels
+from screening.ml.stopping import stopping_status
+
+
+def test_sample_session_screens_a_seeded_random_order_and_marks_it(review: Path, db: Path,
+                                                                   in_play: list[str]) -> None:
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")   # ranked screening first
+    s = ScreeningSession(api.Review.load(review), "alice", sample=True)
+    queue = list(s.queue)
+    assert sorted(queue) == sorted(set(in_play) - {"2"}) and queue != [r for r in in_play if r != "2"]
+    # the same order for every reviewer and every session (a resumed sample continues it)
+    assert ScreeningSession(api.Review.load(review), "bob", sample=True).queue[:5] == \
+        [r for r in sample_order(in_play, None) if r != "2"][:5]
+    first = s.current
+    s.press("e")
+    s.press("\r")
+    assert ScreeningSession(api.Review.load(review), "alice", sample=True).current == queue[1]
+    entries = load_entries(db)
+    assert entries.loc[entries["record_id"] == first, "payload"].iloc[0] == '{"sampled": true}'
+    labels = training_labels(entries)
+    assert labels.set_index("record_id")["sampled"].to_dict() == {"2": False, first: True}
+
+
+def test_sampled_decisions_give_the_stopping_estimate(review: Path, db: Path, in_play: list[str]) -> None:
+    rv = api.Review.load(review)
+    status = stopping_status(rv.records, training_labels(load_entries(db)) if db.exists() else None)
+    assert status["estimated_recall"] == "not yet"
+    api.record_decision(review, reviewer="alice", record_id=in_play[0], action="include")
+    s = ScreeningSession(api.Review.load(review), "alice", sample=True)
+    for _ in range(47):          # 47 of the 49 left, all irrelevant: with one relevant found, H0 "recall < 95 %"
+        # means one is missing, refuted only when at most 5 % of the pool is left unsampled
+        s.press("e")
+        s.press("\r")
+    status = stopping_status(rv.records, training_labels(load_entries(db)))
+    assert status["sample_size"] == 47 and status["sample_relevant"] == 0
+    assert isinstance(status["estimated_recall"], float) and status["recommendation"].startswith("Stop")
+    assert "stopped = true" in status["recommendation"]
+
+
+def test_sample_is_for_all_title_abstract_records(review: Path) -> None:
+    import pytest
+
+    from screening.errors import DecisionError
+
+    with pytest.raises(DecisionError, match="random sample"):
+        ScreeningSession(api.Review.load(review), "alice", "full_text", sample=True)
+    with pytest.raises(DecisionError, match="random sample"):
+        ScreeningSession(api.Review.load(review), "alice", only="no-abstract", sample=True)
