@@ -4,6 +4,7 @@ so 50 are screened. Records 1 and 2 swap ranks so the ranker's order is visible.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,15 @@ title = "Estrogens test review"
 [screening]
 reasons = ["wrong population", "wrong intervention", "wrong outcome", "wrong study design"]
 """
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """A decisions/export CSV for the import tests."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
 
 
 def fixture_rows() -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,7 @@ from screening.decisions.plan import select_records
 from screening.decisions.views import assignments, final_decisions, load_entries
 from screening.errors import DecisionError, InputError
 
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+from .conftest import write_csv
 
 
 def test_rayyan_articles_export(review: Path, db: Path, tmp_path: Path, source_rows) -> None:

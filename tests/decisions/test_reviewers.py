@@ -4,7 +4,6 @@ reviewer adjudicated their own conflict, an undeclared name adjudicated)."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ from screening.decisions.roster import AdjudicationNotAllowed, UnknownReviewerEr
 from screening.decisions.session import ScreeningSession
 from screening.decisions.views import final_decisions, load_entries
 from screening.errors import DecisionError, ScreeningError
+
+from .conftest import write_csv
 
 
 def declare(review: Path, reviewers: list[str] | None = None, adjudicators: list[str] | None = None) -> Path:
@@ -83,14 +84,6 @@ def test_without_a_declared_list_any_name_is_accepted(review: Path, db: Path) ->
     api.record_decision(review, reviewer="alcie", record_id="1", action="include")
     api.record_decision(review, reviewer="Alice", record_id="1", action="include")
     assert set(load_entries(db)["reviewer"]) == {"alcie", "Alice"}
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def test_rayyan_names_map_to_declared_reviewers(review: Path, db: Path, tmp_path: Path, source_rows) -> None:
