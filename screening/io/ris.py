@@ -256,10 +256,15 @@ def detect_dialect(text: str) -> str:
     return ""
 
 
+# Ovid names the coverage segment a record came from ('Ovid MEDLINE(R) <2019>', 'Embase <1974
+# to 2021 June 11>'); one export spans many segments of one database, which PRISMA-S counts once.
+_OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*>\s*$")
+
+
 def _source_db(tags: dict[str, list[str]], dialect: str) -> str:
     db = first(tags.get("DB"))
     if db:
-        return _EBSCO_DB.get(db.lower(), db)
+        return _EBSCO_DB.get(db.lower(), _OVID_SEGMENT_RE.sub("", db) or db)
     dp = first(tags.get("DP"))
     if dp and dp.upper() == "NLM":
         return "PubMed"

@@ -291,3 +291,13 @@ def test_author_fast_path_equals_the_normaliser_on_single_names(values):
                 continue  # 'Breckenridge A, Grobbee DE' is a two-author list, not one name
             expected = normalize_author(value)
             assert tagged.authors_from([value]) == ([expected] if expected else [])
+
+
+def test_ovid_coverage_segments_name_one_database():
+    """Ovid's DB line names the year segment ('Ovid MEDLINE(R) <2022>'): one database for
+    PRISMA-S, while real sub-databases (Epub Ahead of Print) stay distinct."""
+    path = FIX.parent / "prisma" / "medline_6_of_84.ris"
+    result = ris.parse(decode_bytes(path.read_bytes(), path.name).text, path.name)
+    dbs = [r.source_db for r in result.records]
+    assert sorted(set(dbs)) == ["Ovid MEDLINE(R)", "Ovid MEDLINE(R) Epub Ahead of Print"]
+    assert dbs.count("Ovid MEDLINE(R)") == 2
