@@ -159,8 +159,12 @@ def _stopping_hook(review: api.Review) -> Any:
     except Exception:
         return None
 
+    from screening.records import in_play
+
+    play = in_play(review.records).to_numpy()      # the records do not change during a session
+
     def hook(records: Any, labels: Any) -> Any:
-        return stopping_status(records, labels, review.config.stages.get("rank"))
+        return stopping_status(records, labels, review.config.stages.get("rank"), play=play)
 
     return hook
 

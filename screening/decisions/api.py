@@ -10,6 +10,8 @@ does not declare and adjudications by someone who may not adjudicate are
 
 from __future__ import annotations
 
+import functools
+
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +42,7 @@ class Review:
     records: pd.DataFrame
     store: DecisionStore | None = None
     _by_id: dict[str, int] = field(default_factory=dict)
+    _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
 
     @classmethod
     def load(cls, review: str | Path | ReviewConfig) -> "Review":
@@ -64,11 +67,24 @@ class Review:
             self.store = None
 
     def entries(self) -> pd.DataFrame:
-        return load_entries(self.db_path)
+        """Every event of the log. A caller making many calls on one loaded review (the
+        adjudicate walk) reads the whole log once; later calls add only the events appended
+        since, by anyone. Without a log yet nothing is created."""
+        if self._entries is None:
+            if not self.db_path.exists():
+                return load_entries(self.db_path)
+            self._entries = load_entries(self.db_path)
+        else:
+            last = int(self._entries["id"].iloc[-1]) if len(self._entries) else 0
+            new = entries_from_rows(self.open().rows(after=last))
+            if len(new):
+                self._entries = pd.concat([self._entries, new], ignore_index=True)
+        return self._entries
 
-    @property
+    @functools.cached_property
     def roster(self) -> Roster:
-        """The people ``[screening]`` declares: who may decide, who may adjudicate."""
+        """The people ``[screening]`` declares: who may decide, who may adjudicate (built once
+        per loaded review: the session resolves names on every key press)."""
         return Roster.of(self.config)
 
     def record(self, record_id: str) -> dict[str, Any]:
@@ -117,13 +133,10 @@ def _writing(review: ReviewLike) -> Iterator[Review]:
         rv.close()
 
 
-def _record_entries_after(rv: Review, entries: pd.DataFrame, record_id: str) -> pd.DataFrame:
-    """One record's events after an append: those read before it plus any appended since (by
-    anyone), read incrementally instead of re-reading the whole log."""
-    last = int(entries["id"].iloc[-1]) if len(entries) else 0
-    parts = [e[e["record_id"] == record_id] for e in (entries, entries_from_rows(rv.open().rows(after=last)))]
-    parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else entries.iloc[:0]
+def _record_events(rv: Review, record_id: str) -> pd.DataFrame:
+    """One record's events after an append, the new ones (by anyone) read incrementally."""
+    entries = rv.entries()
+    return entries[entries["record_id"] == record_id]
 
 
 def check_stage(stage: str) -> str:
@@ -214,7 +227,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         if event_uuid:
             ev = replace(ev, event_uuid=event_uuid)
         written = rv.open().append([ev]) == 1
-        after = _record_entries_after(rv, entries, ev.record_id)
+        after = _record_events(rv, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     return DecisionResult(ev, written, outcome)
 
@@ -325,7 +338,7 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                          reason=reason, note=note, role="adjudicator", is_demo=is_demo)
         written = rv.open().append([ev]) == 1
-        after = _record_entries_after(rv, entries, record_id)
+        after = _record_events(rv, record_id)
     return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id))
 
 
@@ -338,8 +351,7 @@ def conflicts_to_adjudicate(review: ReviewLike, *, reviewer: str,
     check_stage(stage)
     name = rv.roster.adjudicator(reviewer)
     df = list_conflicts(rv, stage=stage, reviewer=name, as_adjudicator=True)
-    mine = df["reviewer"].map(lambda r: str(r).strip().casefold() == name.casefold())
-    own = list(dict.fromkeys(df.loc[mine, "record_id"]))
+    own = [rid for rid, g in df.groupby("record_id", sort=False) if Roster.is_party(name, g["reviewer"])]
     return df[~df["record_id"].isin(own)].reset_index(drop=True), own
 
 
@@ -360,13 +372,14 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
     rv = _loaded(review)
     viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
+    visible = visible_entries(entries, viewer) if viewer.name and not viewer.adjudicator else None
     out = []
     for stage in STAGES:
         full = stage_progress(entries, rv.records, stage)
         if viewer.adjudicator:
             out.append({**full, "conflicts_scope": "all"})
             continue
-        seen = stage_progress(visible_entries(entries, viewer), rv.records, stage) if viewer.name else None
+        seen = stage_progress(visible, rv.records, stage) if visible is not None else None
         per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
                for name, d in full["per_reviewer"].items()}
         out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached")},

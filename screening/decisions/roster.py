@@ -91,19 +91,21 @@ class Roster:
         name = name.strip()
         if not name:
             raise DecisionError("a reviewer name is required", record=record, hint="pass --reviewer NAME")
-        if not self.declared:
-            return name
-        found = self.match(name, self.people)
+        found = self._resolve(name)
         if found is None:
             raise UnknownReviewerError(f"unknown reviewer {name!r}", record=record, hint=self._unknown_hint([name]))
         return found
+
+    def _resolve(self, name: str) -> str | None:
+        """The recorded spelling of a screener's name (any name when none are declared)."""
+        return name.strip() if not self.declared else self.match(name, self.people)
 
     def screeners(self, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """Resolve many names at once (an import): ({given: recorded}, [unknown names])."""
         known: dict[str, str] = {}
         unknown: list[str] = []
         for n in dict.fromkeys(names):
-            found = n.strip() if not self.declared else self.match(n, self.people)
+            found = self._resolve(n)
             if found:
                 known[n] = found
             else:
@@ -127,7 +129,7 @@ class Roster:
         if not name:
             raise DecisionError("an adjudicator name is required", record=record, hint="pass --reviewer NAME")
         if not self.adjudicators:
-            return self.match(name, self.people) or name
+            return self.viewer_name(name) or name
         found = self.match(name, self.adjudicators)
         if found is None:
             raise AdjudicationNotAllowed(
@@ -137,10 +139,15 @@ class Roster:
         return found
 
     @staticmethod
+    def is_party(name: str, parties: Iterable[str]) -> bool:
+        """Whether ``name`` is one of ``parties`` (a conflict's reviewers), spelling aside."""
+        return any(_key(p) == _key(name) for p in parties)
+
+    @staticmethod
     def check_not_party(name: str, parties: Iterable[str], *, record: str) -> None:
         """Refuse ``name`` adjudicating a conflict they are one side of."""
         parties = tuple(parties)
-        if any(_key(p) == _key(name) for p in parties):
+        if Roster.is_party(name, parties):
             raise AdjudicationNotAllowed(
                 f"{name} took part in this conflict ({', '.join(parties)}) and may not adjudicate it",
                 record=record, hint="another adjudicator must settle it (see `screening conflicts --as-adjudicator`)")

@@ -24,6 +24,7 @@ Rules (documented for users in docs/screening.md):
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,18 +100,23 @@ def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tupl
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _payload(text: str) -> dict[str, Any]:
+    """An event's payload (a plan or a sample mark is one text repeated on many events, so
+    each distinct text is parsed once); a malformed one reads as empty."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def assignments(entries: pd.DataFrame, stage: str) -> dict[str, tuple[str, ...]]:
     """record_id -> reviewers who must both decide it (latest 'assign' event wins)."""
     out: dict[str, tuple[str, ...]] = {}
-    parsed: dict[str, tuple[str, ...]] = {}      # one plan = one payload text, parsed once
     sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
     for rid, payload in zip(sub["record_id"].tolist(), sub["payload"].tolist()):
-        if payload not in parsed:
-            try:
-                parsed[payload] = tuple(json.loads(payload or "{}").get("reviewers", ()))
-            except json.JSONDecodeError:
-                parsed[payload] = ()
-        reviewers = parsed[payload]
+        reviewers = tuple(_payload(payload).get("reviewers", ()))
         if reviewers:
             out[rid] = reviewers
         else:
@@ -225,10 +231,8 @@ def sampled_records(entries: pd.DataFrame) -> set[str]:
     if "payload" not in entries.columns or not len(entries):
         return set()
     ta = entries[(entries["stage"] == "title_abstract") & entries["action"].isin(["include", "exclude"])]
-    text = ta["payload"].astype(str)
-    maybe = ta[text.str.contains("sampled", regex=False)]      # parse only the candidates
-    marked = [json.loads(p).get("sampled") is True for p in maybe["payload"].astype(str)]
-    return set(maybe.loc[marked, "record_id"].astype(str))
+    marked = [_payload(p).get("sampled") is True for p in ta["payload"].astype(str)]
+    return set(ta.loc[marked, "record_id"].astype(str))
 
 
 # ---------------------------------------------------------------------------------------------

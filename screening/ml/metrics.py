@@ -114,7 +114,9 @@ def records_to_recall(labels: Sequence[int], recall: float) -> int:
 def wss_level(n_relevant: int, recall: float) -> int:
     """How many relevant records WSS at ``recall`` is measured at: the last level ≤ ``recall``
     (insights' convention), e.g. 18 of 19 for WSS@95, since 19/19 is above 95 %."""
-    return max(1, int(np.floor(recall * n_relevant + 1e-9)))
+    # the same pick as wss(): the number of levels k / n_relevant at or below ``recall``
+    levels = np.arange(1, n_relevant + 1) / n_relevant
+    return max(1, int(np.searchsorted(levels, recall, side="right")))
 
 
 def recall_need(n_relevant: int, recall: float) -> int:

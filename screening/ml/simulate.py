@@ -176,7 +176,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     for stop in stops.values():
         # the rule's own recall counts the priors as found (they are part of what the team has,
         # and the guarantee is about every relevant record); the metrics above exclude them
-        got = round(stop["recall"] * n_rel_total) - prior_relevant
+        got = int(labels[order[:stop["position"]]].sum()) - prior_relevant
         rest = n_rel_total - prior_relevant
         stop["recall_without_priors"] = got / rest if rest else 1.0
     return SimulationResult(order=[ids[i] for i in order], labels=[int(labels[i]) for i in order],

@@ -331,9 +331,10 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     screened, found = len(lab), int(lab.sum())
     out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
                            "unscreened": pool - screened, "target_recall": tau, "confidence": conf,
-                           "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None}
+                           "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
+                           "met": False}     # True once screening may stop
     if screened == pool and pool:
-        out.update(estimated_recall=1.0, recall_bound=1.0,
+        out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
                    recommendation="Every record is screened: nothing left to find.")
         return out
     if sampled.any():
@@ -344,6 +345,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         est, bound = recall_bound(k, N, n, r_before, conf)
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
         if p < 1 - conf:
+            out["met"] = True
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
                                      f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Set stopped = true "
                                      "in the review's rank section to report the unscreened records as "

@@ -172,7 +172,7 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> 
     raw = review.raw.get("rank", {}) if isinstance(review.raw.get("rank"), dict) else {}
     if not stopped and (getattr(cfg, "stopped", False) or raw.get("stopped", False)):
         stopped, source = True, "config"
-        rule = rule or str(getattr(cfg, "stopping_rule", "") or raw.get("stopping_rule", ""))
+        rule = rule or str(getattr(cfg, "stop_rule", "") or raw.get("stop_rule", ""))
     recall_f = float(recall) if isinstance(recall, (int, float)) else None
     return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source)
 

@@ -145,9 +145,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     status = stopping_status(out, lab_frame, config, play=play)
     status["rule"] = config.stop_rule
     status["stopped"] = config.stopped
-    if config.stopped and isinstance(status.get("estimated_recall"), float):
-        status["recall_estimate"] = status["estimated_recall"]
-    if config.stopped and not str(status.get("recommendation", "")).startswith(("Stop", "Every record")):
+    if config.stopped and not status["met"]:
         warnings.append("the rank section says stopped = true, but the stopping test has not been met: "
                         + str(status.get("recommendation", "")))
     report = StageReport(
