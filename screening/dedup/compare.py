@@ -15,7 +15,6 @@ person decides), and the classic look-alikes are *distinct* outright:
 
 from __future__ import annotations
 
-import functools
 from typing import Collection, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
@@ -163,7 +162,8 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
     has_titles = bool(a.title and b.title)
     t = fuzz.ratio(a.title, b.title) / 100.0 if has_titles else 0.0
-    authors = functools.cache(lambda: author_agreement(a, b))   # up to three tests below need it
+    auth: float | None = None      # author agreement: computed once, only past the cheap exits
+    auth_known = False
 
     # 1. identifiers
     if a.doi and a.doi == b.doi:
@@ -185,8 +185,8 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         # one title carries a prefix/suffix the other lacks ('MEDICAL PROGRESS ...', 'SIM
         # Competition Paper - ...', a truncated subtitle): accept only when one title's words
         # are all in the other and the authors and the journal issue agree
-        auth0 = authors()
-        if auth0 is not None and auth0 >= 0.66 and not dois_conflict(a, b) and title_contains(a, b, min_words=3):
+        auth, auth_known = author_agreement(a, b), True
+        if auth is not None and auth >= 0.66 and not dois_conflict(a, b) and title_contains(a, b, min_words=3):
             if a.year == b.year:
                 return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
                                "one title contains the other; same authors, issue/pages and year")
@@ -194,8 +194,8 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         same_range = same_item and a.last_page and a.last_page == b.last_page and a.last_page != a.first_page \
             and a.year == b.year and a.journal and b.journal and journals_compatible(a.journal, b.journal)
         translated = a.translated != b.translated
-        if same_range and ((auth0 is not None and auth0 >= 0.99 and (t >= 0.75 or translated))
-                           or (auth0 is None and translated and t >= 0.75)):
+        if same_range and ((auth is not None and auth >= 0.99 and (t >= 0.75 or translated))
+                           or (auth is None and translated and t >= 0.75)):
             # same journal, volume, year and full page range: one printed article under two titles
             # (a subtitle rewritten by the database; or MEDLINE's bracketed English translation vs
             # the original-language title, where the wording may share few words but the authors
@@ -204,14 +204,15 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
                            "same authors, journal, volume and page range; titles worded differently")
     if not has_titles or t < 0.85:
         return Verdict(DISTINCT, t, "title", "titles differ")
+    if not auth_known:
+        auth = author_agreement(a, b)
     if t >= 0.97 and a.year and a.year == b.year and fields_shifted(a, b) and a.journal and b.journal \
-            and journals_compatible(a.journal, b.journal) and (authors() or 0.0) >= 0.99 \
+            and journals_compatible(a.journal, b.journal) and (auth or 0.0) >= 0.99 \
             and not dois_conflict(a, b):
         return Verdict(DUPLICATE, round(t, 4), "title+authors+pages",
                        "same title, authors, journal and year; volume/issue/page shifted by one field")
 
     # 2. fuzzy evidence
-    auth = authors()
     ydiff = abs(a.year - b.year) if a.year and b.year else None
     conflicts: list[str] = []
     support = 0

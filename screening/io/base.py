@@ -61,10 +61,11 @@ class ColumnResult:
         return len(self.lines)
 
     @classmethod
-    def empty(cls, names: Sequence[str], format: str = "ris", dialect: str = "") -> "ColumnResult":
-        """No records yet, with columns ``names`` (to :meth:`extend` part by part)."""
+    def empty(cls, names: Sequence[str], dialect: str = "") -> "ColumnResult":
+        """No RIS records yet, with columns ``names`` (to :meth:`extend` part by part: the
+        chunks of a streamed RIS file are its only use)."""
         return cls(columns={name: [] for name in names}, lines=[], source_dbs=[], expected_count=0,
-                   format=format, dialect=dialect)
+                   format="ris", dialect=dialect)
 
     def extend(self, part: "ColumnResult") -> None:
         """Append the records of ``part`` (the next part of the same file: same columns)."""
@@ -96,6 +97,9 @@ class Reader:
     extensions: tuple[str, ...]
     sniff: SniffFn
     parse: ParseFn
+    # optional: the same records straight into columns (what ingest builds), for readers whose
+    # files are big enough that a dict per record and a transpose cost (RIS)
+    parse_columns: Callable[[str, str], "ColumnResult"] | None = None
 
 
 READERS: dict[str, Reader] = {}

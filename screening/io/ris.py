@@ -20,7 +20,7 @@ import re
 from typing import Any, Iterator
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ColumnResult, ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pmcid_from,
     pmid_from, split_keywords, text_of,
@@ -256,15 +256,10 @@ def detect_dialect(text: str) -> str:
     return ""
 
 
-# Ovid names the coverage segment a record came from ('Ovid MEDLINE(R) <2019>', 'Embase <1974
-# to 2021 June 11>'); one export spans many segments of one database, which PRISMA-S counts once.
-_OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*>\s*$")
-
-
 def _source_db(tags: dict[str, list[str]], dialect: str) -> str:
     db = first(tags.get("DB"))
     if db:
-        return _EBSCO_DB.get(db.lower(), _OVID_SEGMENT_RE.sub("", db) or db)
+        return _EBSCO_DB.get(db.lower(), db)
     dp = first(tags.get("DP"))
     if dp and dp.upper() == "NLM":
         return "PubMed"
@@ -440,10 +435,18 @@ def parse(text: str, filename: str) -> ParseResult:
     return ParseResult(records=records, expected_count=expected, format="ris", dialect=dialect, warnings=warnings)
 
 
+def parse_columns(text: str, filename: str) -> ColumnResult:
+    """:func:`parse` column-wise, as ingest needs it: one whole file is the one chunk."""
+    from screening.io.ris_stream import parse_chunk_columns
+
+    return parse_chunk_columns(text, filename, first_line=1, at_end=True, dialect=detect_dialect(text))
+
+
 READER = register_reader(Reader(
     name="ris",
     description="RIS tagged text (TY .. ER), all database and reference-manager dialects",
     extensions=("ris", "txt"),
     sniff=sniff,
     parse=parse,
+    parse_columns=parse_columns,
 ))

@@ -30,29 +30,23 @@ class DecodedText:
         return self.text.split("\n")
 
 
-def _check_text_bytes(data: bytes, path: str | Path) -> None:
-    """Refuse empty and binary files (one cheap look: no copy of a 300 MB export)."""
+def _check_text_bytes(data: bytes | str, path: str | Path) -> None:
+    """Refuse empty and binary files (one cheap look: no copy of a 300 MB export). Also run on
+    the decoded text of a UTF-16/32 file, whose NUL bytes say nothing until decoded."""
     if not data or data.isspace():
-        raise _empty_error(path)
+        raise InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
     if _looks_binary(data):
-        raise _binary_error(path)
+        raise InputError("file is binary, not a text export", path=path, line=1,
+                         hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
 
 
-def _empty_error(path: str | Path) -> InputError:
-    return InputError("file is empty", path=path, line=1, hint="re-export the search results; nothing to read")
-
-
-def _binary_error(path: str | Path) -> InputError:
-    return InputError("file is binary, not a text export", path=path, line=1,
-                      hint="export as RIS, MEDLINE/.nbib, XML, BibTeX, CSV or tab-delimited text")
-
-
-def _looks_binary(data: bytes) -> bool:
+def _looks_binary(data: bytes | str) -> bool:
     head = data[:4096]
-    if b"\x00" in head:
+    codes = [ord(c) for c in head] if isinstance(head, str) else head
+    if 0 in codes:
         return True
     # Control bytes other than \t \n \r \f and ESC are rare in any text export.
-    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    ctrl = sum(1 for b in codes if b < 32 and b not in (9, 10, 12, 13, 27))
     return len(head) > 0 and ctrl / len(head) > 0.05
 
 
@@ -61,17 +55,17 @@ _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-
               (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
-def wide_encoding(data: bytes | mmap.mmap) -> tuple[str, int, str] | None:
-    """``(codec, BOM length, how it was recognised)`` for a UTF-16/UTF-32 file, else ``None``.
+def wide_encoding(data: bytes | mmap.mmap) -> tuple[str, str] | None:
+    """``(codec, how it was recognised)`` for a UTF-16/UTF-32 file, else ``None``.
 
     Windows tools (Excel "Unicode text", EndNote, Notepad's "Unicode") save UTF-16 with a
     byte-order mark; its NUL bytes would otherwise make the file look binary.
     """
     for bom, codec in _WIDE_BOMS:
         if data[:len(bom)] == bom:
-            return codec, len(bom), "byte-order mark"
+            return codec, "byte-order mark"
     codec = _utf16_without_bom(bytes(data[:4096]))
-    return (codec, 0, "no byte-order mark; recognised by its NUL bytes") if codec else None
+    return (codec, "no byte-order mark; recognised by its NUL bytes") if codec else None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -89,21 +83,17 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _decode_wide(data: bytes, path: str | Path, codec: str, skip: int, how: str) -> DecodedText:
-    """Decode a UTF-16/32 file strictly; the same empty/binary checks as for bytes, on text."""
+def _decode_wide(data: bytes, path: str | Path, codec: str, how: str) -> DecodedText:
+    """Decode a UTF-16/32 file strictly (its byte-order mark decodes to U+FEFF, removed like
+    UTF-8's); the same empty/binary checks as for bytes, on the text."""
     try:
-        text = data[skip:].decode(codec)
+        text = data.decode(codec)
     except UnicodeDecodeError as err:
-        line = data[skip: skip + err.start].decode(codec, errors="replace").count("\n") + 1
+        line = data[:err.start].decode(codec, errors="replace").count("\n") + 1
         raise InputError(f"not valid {codec.upper()} (a broken or truncated file)", path=path, line=line,
                          hint="re-export the file, preferably as UTF-8") from None
     text = normalise_newlines(text.replace(BOM, ""))
-    if not text or text.isspace():
-        raise _empty_error(path)
-    head = text[:4096]
-    ctrl = sum(1 for c in head if c < " " and c not in "\t\n\f\x1b")
-    if "\x00" in head or ctrl / len(head) > 0.05:
-        raise _binary_error(path)
+    _check_text_bytes(text, path)
     return DecodedText(text=text, encoding=codec,
                        warnings=[f"{Path(path).name}: decoded as {codec.upper()} ({how})"])
 

@@ -103,6 +103,8 @@ def _parse_whole(source: RawSource) -> tuple[ColumnResult, str, list[str]]:
     del data
     reader = get_reader(source.format) if source.format else detect_format(decoded.text, source.name)
     try:
+        if reader.parse_columns is not None:
+            return reader.parse_columns(decoded.text, source.name), decoded.encoding, list(decoded.warnings)
         result = reader.parse(decoded.text, source.name)
     except InputError:
         raise
@@ -186,6 +188,16 @@ class _Columns:
                 col += [None] * (self.n - len(col))
 
 
+# Ovid names the coverage segment a record came from ('Ovid MEDLINE(R) <2019>', 'Embase <1974
+# to 2021 June 11>', in RIS, Ovid's own format and EndNote XML alike); one export spans many
+# segments of one database, which PRISMA-S counts once.
+_OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*>\s*$")
+
+
+def _database_name(db: str) -> str:
+    return _OVID_SEGMENT_RE.sub("", db) or db
+
+
 def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str, dialect_db: str) -> None:
     """Append one file's records and their provenance columns."""
     n, fields = len(result), result.columns
@@ -196,7 +208,8 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     table.add("record_id", [v if v else f"{slug}-{i:05d}" for i, v in enumerate(ids, start=1)])
     table.add("source_file", [source.name] * n)
     table.add("source_format", [result.format] * n)
-    table.add("source_db", [source.database or db or dialect_db for db in result.source_dbs])
+    names = {db: _database_name(db) for db in set(result.source_dbs) if db}    # per distinct name
+    table.add("source_db", [source.database or names.get(db) or dialect_db for db in result.source_dbs])
     table.add("source_line", result.lines)
     table.end_file(n)
 

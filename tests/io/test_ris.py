@@ -297,7 +297,6 @@ def test_ovid_coverage_segments_name_one_database():
     """Ovid's DB line names the year segment ('Ovid MEDLINE(R) <2022>'): one database for
     PRISMA-S, while real sub-databases (Epub Ahead of Print) stay distinct."""
     path = FIX.parent / "prisma" / "medline_6_of_84.ris"
-    result = ris.parse(decode_bytes(path.read_bytes(), path.name).text, path.name)
-    dbs = [r.source_db for r in result.records]
+    dbs = ingest([RawSource(path.name, path.read_bytes())]).records["source_db"].tolist()
     assert sorted(set(dbs)) == ["Ovid MEDLINE(R)", "Ovid MEDLINE(R) Epub Ahead of Print"]
     assert dbs.count("Ovid MEDLINE(R)") == 2
