@@ -80,6 +80,13 @@ class StageError(ScreeningError):
     exit_code = 5
 
 
+class NotRunError(StageError):
+    """A command needs a stage's output that does not exist yet (run the review first).
+
+    Not an InputError: no file the user gave is wrong; the review is just not that far yet.
+    """
+
+
 class DecisionError(ScreeningError):
     """A screening decision is invalid (unknown record, missing reason, blinding...)."""
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, config_parameters, load_review
-from screening.errors import ConfigError, InputError
+from screening.errors import ConfigError, InputError, NotRunError
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
 from screening.stages.ingest import RawSource, ingest, read_file
@@ -212,5 +212,5 @@ def latest_table(review: ReviewConfig) -> pd.DataFrame:
         path = review.output_dir / f"{name}.parquet"
         if path.exists():
             return read_table(path)
-    raise InputError("the review has not been run yet", path=review.path,
+    raise NotRunError("the review has not been run yet", path=review.path,
                      hint=f"run `screening run {review.path}` first")

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.cli._app import command, console, styled
-from screening.dedup.files import dedup_files, decide_pair, open_queue, pair_view
+from screening.dedup.files import dedup_files, decide_pair, open_queue
 
 
 @command("dedup")
@@ -90,7 +90,7 @@ def dedup_review_cmd(
         return
     stored = 0
     for k, p in enumerate(pending, start=1):
-        console.print(_pair_table(pair_view(queue.table, p.id_a, p.id_b), p.reason, p.score))
+        console.print(_pair_table(queue.view(p), p.reason, p.score))
         answer = typer.prompt(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit",
                               default="s").strip().lower()[:1]
         if answer == "q":

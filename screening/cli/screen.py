@@ -279,7 +279,8 @@ def assign_cmd(
 def _conflict_table(df: Any, title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for col in ("record", "title", "reviewer", "decision", "reason", "note"):
-        table.add_column(col)
+        # ids are what a reviewer copies into the next command: fold them, never cut them
+        table.add_column(col, overflow="fold" if col == "record" else "ellipsis")
     last = None
     for row in df.itertuples(index=False):
         same = row.record_id == last
@@ -469,7 +470,7 @@ def log_cmd(
         return
     t = Table(title=f"{len(df)} events", title_justify="left")
     for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details"):
-        t.add_column(c)
+        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis")
     for row in df.itertuples(index=False):
         payload = json.loads(row.payload or "{}")
         details = payload.get("report") or (",".join(payload.get("reviewers", [])) if row.action == "assign" else "")

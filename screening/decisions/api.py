@@ -102,6 +102,7 @@ class Review:
         """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
         blinded) without needing ``--as-adjudicator``; everyone else sees what blinding allows."""
         roster = self.roster
+        roster.check_viewer(reviewer, as_adjudicator)
         return Viewer(roster.viewer_name(reviewer) or None, as_adjudicator or roster.is_adjudicator(reviewer))
 
     def reasons(self, stage: str) -> tuple[str, ...]:

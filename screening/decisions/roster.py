@@ -152,6 +152,21 @@ class Roster:
                 f"{name} took part in this conflict ({', '.join(parties)}) and may not adjudicate it",
                 record=record, hint="another adjudicator must settle it (see `screening conflicts --as-adjudicator`)")
 
+    def check_viewer(self, name: str | None, as_adjudicator: bool = False) -> None:
+        """Refuse viewing as a name nobody declared, when the review says who everyone is.
+
+        Viewing is blinded, so an unknown name is not a leak; but ``status -r alcie`` would
+        quietly show an outsider's empty view, as if alice had decided nothing. Without declared
+        adjudicators anyone may adjudicate, so ``--as-adjudicator`` then accepts any name.
+        """
+        if not name or not name.strip() or not self.declared:
+            return
+        if self.match(name, self.people) is not None:
+            return
+        if as_adjudicator and not self.adjudicators:
+            return
+        raise self.unknown_error([name.strip()])
+
     def viewer_name(self, name: str | None) -> str | None:
         """The recorded spelling of a viewer's name when it matches a declared person (so
         ``--reviewer Alice`` sees alice's records); otherwise the name as given."""

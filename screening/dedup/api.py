@@ -47,6 +47,24 @@ class DedupOutcome:
     maybe_pairs: list[MaybePair] = field(default_factory=list)
 
 
+# what `dedup-review` shows of a pair, side by side
+SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal", "volume", "issue",
+                "pages", "doi", "pmid", "abstract")
+
+
+def _shown(table: pd.DataFrame, i: int) -> dict[str, Any]:
+    """Row ``i``'s shown fields as JSON-safe values (lists stay lists, missing is '')."""
+    out: dict[str, Any] = {}
+    for name in SHOWN_FIELDS:
+        if name in table.columns:
+            v = table[name].iat[i]
+            if isinstance(v, (list, tuple, np.ndarray)):
+                out[name] = [str(x) for x in v]
+            else:
+                out[name] = "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+    return out
+
+
 def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
@@ -229,7 +247,12 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
               "unique": n - int(sum(is_dup)), "candidate_pairs": int(len(pairs)),
               "previous_records": n_prev}
     per = source_contributions(table).sort_values("source")
+    # a maybe-pair may name a record of the earlier search (--previous / [dedup] previous), which
+    # is not a row of the output: keep what a person needs to judge the pair with the queue
+    in_pairs = {rid for p in maybe_pairs for rid in (p.id_a, p.id_b)}
+    earlier = [i for i in range(n, total) if ids[i] in in_pairs]
     details = {
+        "previous_pair_records": {ids[i]: _shown(combined, i) for i in earlier},
         "duplicates_per_source": dict(zip(per["source"], per["duplicates"].tolist())),
         "records_per_source_before": dict(zip(per["source"], per["records"].tolist())),
         "unique_per_source_after": dict(zip(per["source"], per["studies"].tolist())),

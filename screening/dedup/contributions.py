@@ -19,7 +19,9 @@ COLUMNS = ["source", "records", "duplicates", "studies", "only_here"]
 def _text(records: pd.DataFrame, column: str) -> pd.Series:
     if column not in records.columns:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
-    return records[column].fillna("").astype(str)
+    # stripped like the PRISMA counts do, so a ' ' in a table marked by another tool is "not a
+    # duplicate" in both and the two reports agree
+    return records[column].fillna("").astype(str).str.strip()
 
 
 def source_contributions(records: pd.DataFrame) -> pd.DataFrame:

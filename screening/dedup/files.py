@@ -20,15 +20,13 @@ from typing import Any
 import pandas as pd
 
 from screening.config import load_review
-from screening.dedup.api import DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
+from screening.dedup.api import SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
 from screening.dedup.store import load_decisions, record_decision
 from screening.errors import DecisionError, InputError
 from screening.records import atomic_write_text, read_table, write_table
 from screening.stages.ingest import ingest_paths
 
 QUEUE_NAME = "dedup_queue.json"
-SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal", "volume", "issue",
-                "pages", "doi", "pmid", "abstract")
 
 
 def _is_canonical_csv(path: Path) -> bool:
@@ -64,8 +62,9 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
     outcome = deduplicate(table, cochrane_versions=cochrane_versions, decisions=decisions, previous=prev)
     write_table(outcome.table, output)
     queue = folder / QUEUE_NAME
-    atomic_write_text(queue, json.dumps({"table": str(output.resolve()), "maybe_pairs":
-                                         [p.__dict__ for p in outcome.maybe_pairs]}, indent=2) + "\n")
+    atomic_write_text(queue, json.dumps({
+        "table": str(output.resolve()), "maybe_pairs": [p.__dict__ for p in outcome.maybe_pairs],
+        "previous_pair_records": outcome.details["previous_pair_records"]}, indent=2) + "\n")
     return DedupRun(outcome=outcome, output=output, queue=queue,
                     decisions_used=len(latest_decisions(decisions)))
 
@@ -77,6 +76,8 @@ class ReviewQueue:
     pairs: list[MaybePair]
     decided: dict[tuple[str, str], str] = field(default_factory=dict)
     table_path: Path | None = None
+    # records of an earlier search named by a pair (not rows of ``table``): id -> shown fields
+    earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[MaybePair]:
@@ -92,6 +93,10 @@ class ReviewQueue:
                 ids.update(str(v) for v in self.table[col] if v)
         ids.update(rid for p in self.pairs for rid in (p.id_a, p.id_b))
         return frozenset(ids)
+
+    def view(self, pair: MaybePair) -> list[tuple[str, str, str, bool]]:
+        """The pair side by side (an earlier search's record from its stored snapshot)."""
+        return pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier)
 
 
 def resolve_folder(target: str | Path) -> Path:
@@ -110,32 +115,48 @@ def open_queue(target: str | Path) -> ReviewQueue:
         data = json.loads(queue_file.read_text(encoding="utf-8"))
         table_path = Path(data["table"])
         pairs_raw = data.get("maybe_pairs", [])
+        earlier = data.get("previous_pair_records", {})
     elif report_file.exists() and (folder / "dedup.parquet").exists():
         data = json.loads(report_file.read_text(encoding="utf-8"))
         table_path = folder / "dedup.parquet"
         pairs_raw = data.get("details", {}).get("maybe_pairs", [])
+        earlier = data.get("details", {}).get("previous_pair_records", {})
     else:
         raise InputError("no dedup results here", path=folder,
                          hint="run `screening dedup IN -o OUT` (or `screening run REVIEW`) first")
     table = read_table(table_path)
     pairs = [MaybePair(**p) for p in pairs_raw]
     return ReviewQueue(folder=folder, table=table, pairs=pairs,
-                       decided=latest_decisions(load_decisions(folder)), table_path=table_path)
+                       decided=latest_decisions(load_decisions(folder)), table_path=table_path,
+                       earlier=earlier)
 
 
-def pair_view(table: pd.DataFrame, id_a: str, id_b: str) -> list[tuple[str, str, str, bool]]:
-    """Rows (field, value A, value B, differs) for showing a pair side by side."""
+def pair_view(table: pd.DataFrame, id_a: str, id_b: str,
+              earlier: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str, bool]]:
+    """Rows (field, value A, value B, differs) for showing a pair side by side.
+
+    ``earlier``: snapshots of an earlier search's records (``--previous``), which a pair may
+    name although they are not rows of ``table``; their database is marked '(earlier search)'.
+    """
     index = {rid: i for i, rid in enumerate(table["record_id"].astype(str))}
+    sides = []
     for rid in (id_a, id_b):
-        if rid not in index:
+        if rid in index:
+            row = table.iloc[index[rid]]
+            sides.append({name: row[name] for name in SHOWN_FIELDS if name in table.columns})
+        elif earlier and rid in earlier:
+            snap = dict(earlier[rid])
+            snap["source_db"] = f"{snap.get('source_db') or '?'} (earlier search)"
+            sides.append(snap)
+        else:
             raise DecisionError("record not in the dedup table", record=rid,
                                 hint="re-run `screening dedup` so the queue matches the table")
-    a, b = table.iloc[index[id_a]], table.iloc[index[id_b]]
+    a, b = sides
     rows = []
     for name in SHOWN_FIELDS:
-        if name not in table.columns:
+        if name not in a and name not in b:
             continue
-        va, vb = _show(a[name]), _show(b[name])
+        va, vb = _show(a.get(name, "")), _show(b.get(name, ""))
         rows.append((name, va, vb, name != "record_id" and va.strip().lower() != vb.strip().lower()))
     return rows
 

@@ -87,14 +87,26 @@ def read_dataset(path: str) -> pd.DataFrame:
     return df
 
 
-def _indices(df: pd.DataFrame, ids: Sequence[str], what: str) -> list[int]:
-    pos = {rid: i for i, rid in enumerate(df["record_id"].tolist())}
+def _indices(df: pd.DataFrame, labels: np.ndarray, ids: Sequence[str], what: str) -> list[int]:
+    """Row positions of the prior records; each must exist and carry the label it is given as.
+
+    A prior 'included' record labelled 0 would be replayed as a find the dataset says is not
+    one: the recall figures would silently count it as found. That is almost always a typo.
+    """
+    pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str).tolist())}
+    expected = 1 if what == "included" else 0
     out = []
     for rid in ids:
         if str(rid) not in pos:
             raise InputError(f"prior {what} record {rid!r} is not in the dataset", record=str(rid),
                              hint="give record_id values from the CSV")
-        out.append(pos[str(rid)])
+        i = pos[str(rid)]
+        if int(labels[i]) != expected:
+            raise InputError(f"prior {what} record {rid!r} has label_included={int(labels[i])} "
+                             f"in the dataset", record=str(rid),
+                             hint=f"give it as --prior-{'excluded' if expected else 'included'}, "
+                                  "or choose another record")
+        out.append(i)
     return out
 
 
@@ -117,8 +129,8 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     labels = df["label"].to_numpy(dtype=np.int64) if "label" in df else df["label_included"].astype(int).to_numpy()
     n = len(df)
     if prior_included or prior_excluded:
-        inc = _indices(df, prior_included, "included")
-        exc = _indices(df, prior_excluded, "excluded")
+        inc = _indices(df, labels, prior_included, "included")
+        exc = _indices(df, labels, prior_excluded, "excluded")
     else:
         inc, exc = choose_priors(labels, seed)
     priors = list(dict.fromkeys(inc + exc))

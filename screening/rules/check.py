@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from screening.config import ReviewConfig, load_review
-from screening.errors import ConfigError, InputError
+from screening.errors import ConfigError, NotRunError
 from screening.records import read_table
 from screening.rules.apply import RulesCheck, STAGE_NAME, explain_rules
 from screening.rules.model import RulesConfig
@@ -36,7 +36,7 @@ def records_before_rules(review: ReviewConfig) -> tuple[pd.DataFrame, Path]:
         path = review.output_dir / f"{name}.parquet"
         if path.exists():
             return read_table(path), path
-    raise InputError("the review has not been run yet: there are no records to check the rules on",
+    raise NotRunError("the review has not been run yet: there are no records to check the rules on",
                      path=review.path, hint=f"run `screening run {review.path}` first")
 
 

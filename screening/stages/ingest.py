@@ -198,8 +198,24 @@ def _database_name(db: str) -> str:
     return _OVID_SEGMENT_RE.sub("", db) or db
 
 
-def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str, dialect_db: str) -> None:
-    """Append one file's records and their provenance columns."""
+def _databases_label(source_dbs: list[str]) -> str:
+    """The file's database(s) as its records name them: 'EconLit', or 'MEDLINE 80, CINAHL 4'.
+
+    Per record, not the platform's name: an EBSCOhost export names EconLit in each record, and
+    one search may span several databases (most records first, at most three named).
+    """
+    counts: dict[str, int] = {}
+    for db in source_dbs:
+        counts[db] = counts.get(db, 0) + 1
+    named = sorted(((n, db) for db, n in counts.items() if db), key=lambda t: (-t[0], t[1]))
+    if len(named) <= 1:
+        return named[0][1] if named else ""
+    label = ", ".join(f"{db} {n}" for n, db in named[:3])
+    return label + (f", +{len(named) - 3} more" if len(named) > 3 else "")
+
+
+def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str, dialect_db: str) -> str:
+    """Append one file's records and their provenance columns; returns its databases' label."""
     n, fields = len(result), result.columns
     for name, values in fields.items():
         if name not in _PROVENANCE:
@@ -209,9 +225,11 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     table.add("source_file", [source.name] * n)
     table.add("source_format", [result.format] * n)
     names = {db: _database_name(db) for db in set(result.source_dbs) if db}    # per distinct name
-    table.add("source_db", [source.database or names.get(db) or dialect_db for db in result.source_dbs])
+    source_dbs = [source.database or names.get(db) or dialect_db for db in result.source_dbs]
+    table.add("source_db", source_dbs)
     table.add("source_line", result.lines)
     table.end_file(n)
+    return source.database or _databases_label(source_dbs) or dialect_db
 
 
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
@@ -255,7 +273,8 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                     database=source.database or dialect_db, records=len(result),
                     expected=result.expected_count, encoding=encoding, warnings=tuple(file_warnings),
                 ))
-                _add_file(columns, result, source, slug, dialect_db)
+                # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
+                files[-1]["database"] = _add_file(columns, result, source, slug, dialect_db)
                 del result
             table = table_from_columns(columns.columns, columns.n)
             del columns

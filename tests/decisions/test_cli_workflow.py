@@ -125,3 +125,34 @@ def test_decide_demo_flag_and_help(review: Path, db: Path, cli) -> None:
     for cmd in ("screen", "decide", "assign", "conflicts", "adjudicate", "agreement", "status", "log"):
         code, out = cli(cmd, "--help")
         assert code == 0 and "Review TOML" in out
+
+
+def test_narrow_terminal_keeps_record_ids_whole(tmp_path: Path) -> None:
+    """Reviewers copy ids from `log`/`conflicts` into the next command: at 80 columns an id is
+    folded over lines, never cut to 'wos_27…'."""
+    from typer.testing import CliRunner
+
+    from screening.cli import app
+    from screening.decisions import api
+    from screening.records import write_table
+
+    from .conftest import REVIEW_TOML, build_table
+
+    table = build_table()
+    long_id = "scopus_export_2024-11-03-00017"
+    table.loc[table["record_id"] == "3", "record_id"] = long_id
+    (tmp_path / "pipelines").mkdir()
+    review = tmp_path / "pipelines" / "t.toml"
+    review.write_text(REVIEW_TOML, encoding="utf-8")
+    write_table(table, tmp_path / "data" / "screened" / "t" / "ingest.parquet")
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="alice", record_id=long_id, action="include",
+                        note="a long note " * 8)
+    api.record_decision(review, reviewer="bob", record_id=long_id, action="exclude",
+                        reason="wrong outcome")
+    env = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+    for args in (["log", str(review), "--as-adjudicator"], ["conflicts", str(review), "--as-adjudicator"]):
+        out = CliRunner().invoke(app, args, env=env).output
+        col = 4 if args[0] == "log" else 1          # the record column (after the leading '│')
+        cells = "".join(line.split("│")[col].strip() for line in out.splitlines() if line.count("│") > col)
+        assert long_id in cells, out

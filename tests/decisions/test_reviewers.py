@@ -57,6 +57,27 @@ def test_a_typo_in_the_reviewer_name_is_refused(team: Path, db: Path, cli) -> No
     assert fin["1"] == "include"                                # the agreement stands
 
 
+def test_viewing_as_a_mistyped_name_is_refused(team: Path, cli) -> None:
+    """`status -r alcie` used to show an outsider's blinded view (nothing decided) as if it
+    were alice's; with a declared roster it names the typo instead."""
+    for command in ("status", "log", "conflicts", "agreement"):
+        code, out = cli(command, team, "-r", "alcie")
+        assert code == 6 and "unknown reviewer 'alcie'" in out and "did you mean 'alice'" in out, (command, out)
+    code, out = cli("status", team, "-r", "Alice")                 # spelling aside, a known name
+    assert code == 0
+    code, out = cli("log", team, "-r", "carol")                   # an adjudicator
+    assert code == 0 and "bob" in out
+    code, out = cli("status", team)                                # no name: the outsider's view
+    assert code == 0
+
+
+def test_without_declared_adjudicators_any_name_views_as_adjudicator(review: Path, cli) -> None:
+    declare(review, ["alice", "bob"])
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    assert cli("log", review, "-r", "dave", "--as-adjudicator")[0] == 0
+    assert cli("log", review, "-r", "dave")[0] == 6
+
+
 def test_adjudicators_may_screen_and_names_match_ignoring_case(team: Path, db: Path, cli) -> None:
     api.record_decision(team, reviewer="carol", record_id="3", action="include")
     code, out = cli("decide", team, "-r", "Alice", "--record", "4", "--exclude")

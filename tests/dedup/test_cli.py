@@ -161,3 +161,29 @@ def test_pair_decision_may_name_a_record_of_the_previous_search(tmp_path):
     assert res.exit_code == 0, res.output
     runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
     assert read_table(out)["duplicate_of"].tolist() == [""]
+
+
+def test_review_loop_shows_a_maybe_pair_with_an_earlier_search_record(tmp_path):
+    """A new record can be a maybe-pair with a record of the earlier search (--previous), which
+    is not a row of OUT: the queue keeps that record's fields, so the side-by-side view works
+    (it used to stop with 'record not in the dedup table'), and the decision applies next run."""
+    src, ids = _editorial_pair(tmp_path)
+    rows = pd.read_csv(src, dtype=str, keep_default_na=False)
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    rows.iloc[[0]].to_csv(old, index=False)
+    rows.iloc[[1]].to_csv(new, index=False)
+    first = tmp_path / "first" / "old.csv"
+    first.parent.mkdir()
+    assert runner.invoke(app, ["dedup", str(old), "-o", str(first)]).exit_code == 0
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
+    assert res.exit_code == 0 and "1 maybe-pairs queued" in _text(res), res.output
+    assert read_table(out)["record_id"].tolist() == [ids[1]]
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="d\n",
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "(earlier search)" in _text(res) and "Zmud" in _text(res) and "stored 1 decision" in _text(res)
+    assert ids[0] in _text(res) and ids[1] in _text(res)
+    res = runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
+    assert "0 maybe-pairs queued" in _text(res)
+    assert read_table(out)["duplicate_of"].tolist() == [ids[0]]

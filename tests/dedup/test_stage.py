@@ -147,6 +147,9 @@ def test_source_contributions_by_hand():
     assert [list(r) for r in per_source_rows(table)] == got
     assert source_contributions(table.drop(columns=["source_db", "dup_group"])).values.tolist() == [
         ["Unknown source", 7, 4, 3, 3]]
+    # a blank mark written by another tool (' ') is no mark, as in the PRISMA counts
+    blank = table.assign(duplicate_of=["", "r1", "", "r3", "r3", " ", "p9"])
+    assert source_contributions(blank).values.tolist() == got
 
 
 def test_dedup_report_per_source_matches_the_headline(mixed):

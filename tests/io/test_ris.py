@@ -194,6 +194,18 @@ def test_ingest_stage_stamps_provenance():
     assert table.loc[0, "authors"][0] == "White, Julian"
 
 
+def test_file_summary_names_the_records_databases_not_the_platform():
+    """The per-file table says what the rows say: EconLit (not 'EBSCOhost'); several databases
+    in one export are counted, most records first; a --database label wins."""
+    econlit = FIX.parent / "core" / "econlit_3.ris"
+    ovid = FIX / "ris_ovid_medline_central.ris"
+    files = ingest([RawSource(econlit.name, econlit.read_bytes()),
+                    RawSource(ovid.name, ovid.read_bytes())]).report.details["files"]
+    assert [f["database"] for f in files] == ["EconLit", "Ovid MEDLINE(R) 2, Cochrane CENTRAL (Ovid) 1"]
+    labelled = ingest([RawSource(ovid.name, ovid.read_bytes(), database="MEDLINE")]).report.details["files"]
+    assert labelled[0]["database"] == "MEDLINE"
+
+
 def test_detected_by_content_despite_wrong_suffix():
     data = (FIX / "ris_scopus.ris").read_bytes()
     text = decode_bytes(data, "export.txt").text

@@ -126,6 +126,25 @@ def test_config_is_strict():
     assert cfg.prior_included == ("1",) and cfg.seed == 2
 
 
+def test_reading_a_review_with_the_default_model_does_not_load_scikit_learn():
+    """`status`, `log`, `decide` read the review's TOML; with the default model they must not pay
+    for importing scikit-learn (about a second) just to validate a spec known to be good."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from screening.ml import DEFAULT_SPEC
+    from screening.ml.registry import parse_spec
+
+    assert parse_spec(DEFAULT_SPEC).text == DEFAULT_SPEC          # the skipped check would pass
+    demo = Path(__file__).resolve().parents[2] / "pipelines" / "demo.toml"
+    code = ("import sys; from screening.config import load_review; "
+            f"cfg = load_review({str(demo)!r}); assert 'rank' in cfg.stages; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn')[:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_counts_and_warns_about_ranked_records_without_abstract(table, data):
     res = run(table, RankConfig(), StageInputs(decisions=_decisions(data)))
     out = res.records

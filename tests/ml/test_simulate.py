@@ -89,3 +89,18 @@ def test_bad_input_errors(tmp_path):
     bad.write_text("record_id,title\n1,x\n")
     res = runner.invoke(app, ["simulate", str(bad)])
     assert res.exit_code == 2 and "label_included" in res.output
+
+
+def test_prior_with_the_wrong_label_is_refused(data):
+    """A prior 'included' record the dataset labels 0 would be counted as a find: refuse it."""
+    from screening.errors import InputError
+
+    irrelevant = data[data["label"] == 0]["record_id"].iloc[0]
+    relevant = data[data["label"] == 1]["record_id"].iloc[0]
+    with pytest.raises(InputError, match="label_included=0") as err:
+        simulate(data, prior_included=[irrelevant], prior_excluded=[])
+    assert "--prior-excluded" in str(err.value.hint)
+    with pytest.raises(InputError, match="label_included=1"):
+        simulate(data, prior_included=[], prior_excluded=[relevant])
+    res = runner.invoke(app, ["simulate", str(FIX), "--prior-included", irrelevant])
+    assert res.exit_code == 2 and irrelevant in res.output

@@ -68,7 +68,7 @@ def test_check_explains_without_writing(tmp_path, wildfire):
 def test_check_before_the_review_was_run(tmp_path):
     toml = make_review(tmp_path)
     result = CliRunner().invoke(app, ["rules", "check", str(toml)])
-    assert result.exit_code == 2
+    assert result.exit_code == 5                     # a stage, not a file, is missing
     assert "has not been run yet" in result.output and "screening run" in result.output
 
 
