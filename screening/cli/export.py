@@ -1,0 +1,31 @@
+"""``screening export``: the records a screening result selects, as RIS or CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from screening.cli._app import command, console
+from screening.export import DECISIONS, FORMATS, export_records
+
+
+@command("export")
+def export_cmd(
+    review: str = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write: .ris (reference managers) or .csv."),
+    stage: str = typer.Option("title_abstract", "--stage", help="title_abstract or full_text."),
+    decision: str = typer.Option("include", "--decision",
+                                 help=f"Which records: {', '.join(DECISIONS)} (settled decisions only)."),
+    format: Optional[str] = typer.Option(None, "--format", help=f"{' or '.join(FORMATS)} (default: from the file name)."),
+) -> None:
+    """Export the records a screening result selects, with their decisions and reasons.
+
+    The default, --stage title_abstract --decision include, is the list of reports to retrieve
+    in full; --stage full_text --decision include gives the included studies. RIS imports into
+    Zotero, EndNote, Mendeley, Covidence and Rayyan; each record keeps its record_id.
+    """
+    res = export_records(review, output, stage=stage, decision=decision, format=format)
+    parts = ", ".join(f"{n} {status}" for status, n in res.by_status.items()) or "none"
+    console.print(f"wrote {res.records} records ({res.stage}: {res.decision}; {parts}) to {res.path} as {res.format.upper()}")
