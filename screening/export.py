@@ -5,13 +5,16 @@ The records a team needs next are a view over the decision log, like every other
 * ``--stage title_abstract --decision include`` (the default): the reports to retrieve in full;
 * ``--stage full_text --decision include``: the included studies, for data extraction;
 * ``--decision exclude`` / ``not_retrieved``: with the reasons, for an appendix;
-* ``--decision undecided``: what is left (unscreened, awaiting a second reviewer, in conflict);
+* ``--decision undecided``: what is left (unscreened, awaiting a second reviewer, in conflict:
+  told apart only ``--as-adjudicator``, as blinding hides conflicts from reviewers);
 * ``--decision all``: every record eligible at the stage, with its status and decision.
 
 Only settled (final) decisions count as decided, so an export never shows one reviewer's
-standing decision on a record the other has not seen; the set matches the PRISMA counts
-(the title/abstract includes are the reports sought, full-text includes the studies
-included). RIS is what Zotero, EndNote, Mendeley, Covidence and Rayyan all import; each
+standing decision on a record the other has not seen. The sets match the PRISMA counts: the
+title/abstract includes are the reports sought, the full-text includes the studies included,
+and once the team has stopped by a stopping rule (``[rank] stopped = true``) every unsettled
+title/abstract record is an exclusion with status ``stopped``, as PRISMA's "excluded by
+automation tools". RIS is what Zotero, EndNote, Mendeley, Covidence and Rayyan all import; each
 record keeps its ``record_id`` (``ID`` and a note) so it can be traced back to the review, and
 our own reader reads the file back (tested).
 """
@@ -27,7 +30,7 @@ import pandas as pd
 from screening.decisions.api import Review, check_stage
 from screening.decisions.views import eligible_records, record_outcomes
 from screening.errors import ConfigError
-from screening.records import LIST_COLUMNS, LIST_SEP, atomic_write_bytes, atomic_write_text
+from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")
@@ -51,35 +54,62 @@ class ExportResult:
     by_status: dict[str, int] = field(default_factory=dict)   # status -> records exported
 
 
-def select(review: Review, stage: str = "title_abstract", decision: str = "include") -> pd.DataFrame:
+def select(review: Review, stage: str = "title_abstract", decision: str = "include", *,
+           as_adjudicator: bool = False, stopped: bool | None = None) -> pd.DataFrame:
     """The records eligible at ``stage`` (screening order) whose settled outcome is ``decision``.
 
-    Adds ``stage``, ``status`` (final | conflict | pending | unscreened), ``decision``,
-    ``reason`` and ``resolved_by`` columns; ``undecided`` is every status but final.
+    Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns. Status is
+    ``final``, ``stopped`` (title/abstract only, when the team stopped screening by a stopping
+    rule: every unsettled record is then excluded by automation, as PRISMA counts it) or
+    ``undecided``; ``as_adjudicator`` splits undecided into ``conflict``, ``pending`` and
+    ``unscreened``, which blinding hides from reviewers (``status`` hides the same).
+    ``stopped``: None reads the review's stopping state (rank.json / ``[rank] stopped``).
     """
     check_stage(stage)
     if decision not in DECISIONS:
         raise ConfigError(f"unknown decision {decision!r} to export", hint=f"use one of: {', '.join(DECISIONS)}")
+    if stopped is None:
+        stopped = stage == "title_abstract" and _stopped(review)
     entries = review.entries()
     eligible = eligible_records(review.records, entries, stage)
     outcomes = record_outcomes(entries, stage)
     status, value, reason, resolved = [], [], [], []
     for rid in eligible["record_id"].astype(str):
         o = outcomes.get(rid)
-        status.append(o.status if o else "unscreened")
-        value.append(o.decision if o else "")
-        reason.append(o.reason if o else "")
-        resolved.append(o.resolved_by if o else "")
+        if o is not None and o.status == "final":
+            status.append("final")
+            value.append(o.decision)
+            reason.append(o.reason)
+            resolved.append(o.resolved_by)
+            continue
+        if stopped and stage == "title_abstract":
+            status.append("stopped")
+            value.append("exclude")
+            reason.append("not screened: screening stopped by the stopping rule")
+            resolved.append("stopping rule")
+            continue
+        status.append((o.status if o else "unscreened") if as_adjudicator else "undecided")
+        value.append("")
+        reason.append("")
+        resolved.append("")
     out = eligible.assign(stage=stage, status=status, decision=value, reason=reason, resolved_by=resolved)
     if decision == "undecided":
-        out = out[out["status"] != "final"]
+        out = out[out["decision"] == ""]
     elif decision != "all":
-        out = out[(out["status"] == "final") & (out["decision"] == decision)]
+        out = out[out["decision"] == decision]
     return out.reset_index(drop=True)
 
 
+def _stopped(review: Review) -> bool:
+    from screening.prisma.api import load_stage_reports, stopping_state
+
+    reports = load_stage_reports(review.config.output_dir, ("rank",)) if "rank" in review.config.stages else {}
+    return stopping_state(review.config, reports).stopped
+
+
 def export_records(review: str | Path | Review, output: str | Path, *, stage: str = "title_abstract",
-                   decision: str = "include", format: str | None = None) -> ExportResult:
+                   decision: str = "include", format: str | None = None,
+                   as_adjudicator: bool = False) -> ExportResult:
     """``screening export``: write the selected records to ``output`` (atomically)."""
     output = Path(output)
     fmt = (format or output.suffix.lstrip(".") or "").lower()
@@ -87,7 +117,7 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
                           hint="name the file .ris or .csv, or pass --format ris|csv")
     rv = review if isinstance(review, Review) else Review.load(review)
-    rows = select(rv, stage, decision)
+    rows = select(rv, stage, decision, as_adjudicator=as_adjudicator)
     if fmt == "ris":
         atomic_write_text(output, to_ris(rows))
     else:
@@ -104,19 +134,8 @@ def to_csv(rows: pd.DataFrame) -> str:
     cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS)
     out = rows[cols].copy()
     for c in cols:
-        if c in LIST_COLUMNS:
-            out[c] = out[c].map(lambda v: LIST_SEP.join(v) if isinstance(v, (list, tuple)) else _text(v))
-        else:
-            out[c] = out[c].map(_text)
+        out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)
     return out.to_csv(index=False, lineterminator="\n")
-
-
-def _text(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,72 +156,67 @@ _RIS_CODES = frozenset({"ABST", "BOOK", "CHAP", "CONF", "CPAPER", "DATA", "EBOOK
 
 
 def _ris_type(row: pd.Series) -> str:
-    types = row.get("publication_type")
-    for t in types if isinstance(types, (list, tuple)) else ([types] if types else []):
-        t = str(t).strip()
+    for t in as_list(row.get("publication_type")):
         if t.upper() in _RIS_CODES:
             return t.upper()
         if t.lower() in _RIS_TYPES:
             return _RIS_TYPES[t.lower()]
-    return "JOUR" if _text(row.get("journal")) else "GEN"
+    return "JOUR" if _clean(row.get("journal")) else "GEN"
 
 
-def _line(tag: str, value: Any) -> str:
-    # a RIS value is one line: newlines inside an abstract would start a bogus tag
-    return f"{tag}  - {' '.join(_text(value).split())}"
+def _clean(value: Any) -> str:
+    # a RIS value is one line: a newline inside an abstract would start a bogus tag
+    return " ".join(as_text(value).split())
 
 
 def _ris_record(row: pd.Series) -> list[str]:
-    out = [_line("TY", _ris_type(row))]
+    ty = _ris_type(row)
+    out = [f"TY  - {ty}"]
 
-    def put(tag: str, column: str) -> None:
-        value = _text(row.get(column))
-        if value.strip():
-            out.append(_line(tag, value))
+    def put(tag: str, value: Any) -> None:
+        text = _clean(value)
+        if text:                       # never an empty tag line
+            out.append(f"{tag}  - {text}")
 
-    put("ID", "record_id")
-    put("TI", "title")
-    for author in row.get("authors") or ():
-        if str(author).strip():
-            out.append(_line("AU", author))
-    put("PY", "year")
-    put("T2", "journal" if _text(row.get("journal")) else "booktitle")
-    put("J2", "journal_abbrev")
-    put("VL", "volume")
-    put("IS", "issue")
-    pages = _text(row.get("pages"))
-    if pages:
-        start, _, end = pages.partition("-")
-        out.append(_line("SP", start))
-        if end:
-            out.append(_line("EP", end))
-    put("DO", "doi")
-    for sn in (_text(row.get("issn")), _text(row.get("isbn"))):
-        if sn:
-            out.append(_line("SN", sn))
-    put("PB", "publisher")
-    put("LA", "language")
-    put("UR", "url")
-    put("DB", "source_db")
-    for kw in row.get("keywords") or ():
-        if str(kw).strip():
-            out.append(_line("KW", kw))
-    put("AB", "abstract")
-    notes = [f"record_id: {_text(row.get('record_id'))}"]
-    if _text(row.get("pmid")):
-        notes.append(f"PMID: {_text(row.get('pmid'))}")
-    if _text(row.get("pmcid")):
-        notes.append(f"PMCID: {_text(row.get('pmcid'))}")
-    found = row.get("found_in")
-    if isinstance(found, (list, tuple)) and found:
-        notes.append(f"found in: {LIST_SEP.join(found)}")
+    put("ID", row.get("record_id"))
+    put("TI", row.get("title"))
+    for author in as_list(row.get("authors")):
+        put("AU", author)
+    put("PY", row.get("year"))
+    put("T2", row.get("journal"))
+    put("J2", row.get("journal_abbrev"))
+    # the book or proceedings title: BT (a reader takes a book type's T2 as its book title)
+    put("BT", row.get("booktitle"))
+    put("VL", row.get("volume"))
+    put("IS", row.get("issue"))
+    start, _, end = _clean(row.get("pages")).partition("-")
+    put("SP", start.strip())
+    if start.strip():
+        put("EP", end.strip())
+    put("DO", row.get("doi"))
+    put("SN", row.get("issn"))
+    put("SN", row.get("isbn"))
+    put("PB", row.get("publisher"))
+    put("LA", row.get("language"))
+    put("UR", row.get("url"))
+    put("DB", row.get("source_db"))
+    for kw in as_list(row.get("keywords")):
+        put("KW", kw)
+    put("AB", row.get("abstract"))
+    put("N1", f"record_id: {_clean(row.get('record_id'))}")
+    if _clean(row.get("pmid")):
+        put("N1", f"PMID: {_clean(row.get('pmid'))}")
+    if _clean(row.get("pmcid")):
+        put("N1", f"PMCID: {_clean(row.get('pmcid'))}")
+    found = as_list(row.get("found_in"))
+    if found:
+        put("N1", f"found in: {LIST_SEP.join(found)}")
     screening = f"screening ({row['stage']}): {row['status']}"
     if row["decision"]:
         screening += f", {row['decision']}" + (f" ({row['resolved_by']})" if row["resolved_by"] else "")
     if row["reason"]:
         screening += f"; reason: {row['reason']}"
-    notes.append(screening)
-    out += [_line("N1", n) for n in notes]
+    put("N1", screening)
     out.append("ER  - ")
     return out
 

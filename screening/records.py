@@ -118,6 +118,17 @@ def _as_str(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def as_list(value: Any) -> list[str]:
+    """A list column's value as ``list[str]`` whatever it arrived as (list, array, '; '-joined
+    string, None/NaN -> [])."""
+    return _as_list(value)
+
+
+def as_text(value: Any) -> str:
+    """A text column's value as ``str`` (None/NaN/NA -> '', 2021.0 -> '2021')."""
+    return _as_str(value)
+
+
 def _as_int(value: Any) -> Any:
     if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
         return pd.NA
@@ -232,14 +243,31 @@ def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
 
 
 def in_play(records: pd.DataFrame) -> pd.Series:
-    """True where a record is still to screen: not a duplicate, not excluded by a rule
-    (missing columns count as in play)."""
+    """True where a record is still to screen: not a duplicate, not excluded by a rule, not
+    removed for another reason (``removed_reason``); missing columns count as in play.
+
+    The one definition of "in screening": the PRISMA counts, the screening queue, the ranker
+    and the exports all use it, so their numbers agree (blank marks count as no mark).
+    """
     mask = pd.Series(True, index=records.index)
-    if "duplicate_of" in records.columns:
-        mask &= records["duplicate_of"].fillna("").astype(str).eq("")
+    for column in ("duplicate_of", "removed_reason"):
+        if column in records.columns:
+            mask &= records[column].map(_mark).eq("")
     if "rule_decision" in records.columns:
-        mask &= records["rule_decision"].fillna("").astype(str).str.lower().ne("exclude")
+        mask &= records["rule_decision"].map(_mark).str.lower().ne("exclude")
     return mask
+
+
+def row_in_play(record: Mapping[str, Any]) -> bool:
+    """:func:`in_play` for one record (a dict of its fields)."""
+    return (not _mark(record.get("duplicate_of")) and not _mark(record.get("removed_reason"))
+            and _mark(record.get("rule_decision")).lower() != "exclude")
+
+
+def _mark(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()
 
 
 def without_abstract(records: pd.DataFrame) -> pd.Series:

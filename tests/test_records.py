@@ -116,3 +116,23 @@ def test_written_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_in_play_is_the_prisma_definition():
+    """Screening queue, ranker and exports use records.in_play; PRISMA counts its own masks.
+    Blank marks (' ' from another tool) are no mark, and a removed_reason takes a record out,
+    in both, so 'records screened' is the number of records anyone is asked to screen."""
+    import pandas as pd
+
+    from screening.prisma.counts import compute_counts
+    from screening.records import in_play
+
+    table = pd.DataFrame({
+        "record_id": ["a", "b", "c", "d", "e", "f", "g"],
+        "source_db": ["X"] * 7,
+        "duplicate_of": ["", "a", " ", None, "", "", ""],
+        "rule_decision": ["", "", "", "EXCLUDE ", "include", "", float("nan")],
+        "removed_reason": ["", "", "", "", "", "retracted", "  "],
+    })
+    assert in_play(table).tolist() == [True, False, True, False, True, False, True]
+    assert compute_counts(table).records_screened == int(in_play(table).sum()) == 4

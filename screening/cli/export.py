@@ -19,6 +19,8 @@ def export_cmd(
     decision: str = typer.Option("include", "--decision",
                                  help=f"Which records: {', '.join(DECISIONS)} (settled decisions only)."),
     format: Optional[str] = typer.Option(None, "--format", help=f"{' or '.join(FORMATS)} (default: from the file name)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator",
+                                        help="Tell undecided records apart (conflict, pending, unscreened)."),
 ) -> None:
     """Export the records a screening result selects, with their decisions and reasons.
 
@@ -26,6 +28,7 @@ def export_cmd(
     in full; --stage full_text --decision include gives the included studies. RIS imports into
     Zotero, EndNote, Mendeley, Covidence and Rayyan; each record keeps its record_id.
     """
-    res = export_records(review, output, stage=stage, decision=decision, format=format)
+    res = export_records(review, output, stage=stage, decision=decision, format=format,
+                         as_adjudicator=as_adjudicator)
     parts = ", ".join(f"{n} {status}" for status, n in res.by_status.items()) or "none"
     console.print(f"wrote {res.records} records ({res.stage}: {res.decision}; {parts}) to {res.path} as {res.format.upper()}")

@@ -30,6 +30,7 @@ from screening.decisions.views import (
     stage_progress, standing_decisions, visible_entries,
 )
 from screening.errors import DecisionError
+from screening.records import row_in_play
 
 DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 
@@ -151,12 +152,16 @@ def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFram
     """The record exists and is open for screening at ``stage`` (``sought``: the full-text
     set if the caller already knows it)."""
     rec = review.record(record_id)
-    if str(rec.get("duplicate_of", "") or ""):
-        raise DecisionError(f"record is a duplicate of {rec['duplicate_of']}", record=record_id,
-                            hint="screen the kept record instead")
-    if str(rec.get("rule_decision", "") or "") == "exclude":
-        raise DecisionError("record was excluded by the inclusion rules", record=record_id,
-                            hint="it is not screened by people; change the rules to bring it back")
+    if not row_in_play(rec):                                 # the one definition (records.in_play)
+        dup = str(rec.get("duplicate_of", "") or "").strip()
+        if dup:
+            raise DecisionError(f"record is a duplicate of {dup}", record=record_id,
+                                hint="screen the kept record instead")
+        if str(rec.get("rule_decision", "") or "").strip().lower() == "exclude":
+            raise DecisionError("record was excluded by the inclusion rules", record=record_id,
+                                hint="it is not screened by people; change the rules to bring it back")
+        raise DecisionError(f"record was removed before screening ({str(rec.get('removed_reason')).strip()})",
+                            record=record_id, hint="it is not screened by people")
     if stage == "full_text":
         if sought is None:
             sought = set(eligible_records(review.records, entries, "full_text")["record_id"])

@@ -146,11 +146,13 @@ def pair_view(table: pd.DataFrame, id_a: str, id_b: str,
             sides.append({name: row[name] for name in SHOWN_FIELDS if name in table.columns})
         elif earlier and rid in earlier:
             snap = dict(earlier[rid])
-            snap["source_db"] = f"{snap.get('source_db') or '?'} (earlier search)"
+            snap["source_db"] = f"{snap.get('source_db') or 'Unknown source'} (earlier search)"
             sides.append(snap)
         else:
             raise DecisionError("record not in the dedup table", record=rid,
-                                hint="re-run `screening dedup` so the queue matches the table")
+                                hint="re-run dedup so the queue matches the table (`screening run REVIEW`, or "
+                                     "`screening dedup IN -o OUT` with the same --previous); queues written "
+                                     "before this version do not keep an earlier search's records")
     a, b = sides
     rows = []
     for name in SHOWN_FIELDS:

@@ -72,4 +72,4 @@ def load_inputs(review: Any) -> StageInputs:
 
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,
-                             toml_key="dedup", version="1", load_inputs=load_inputs))
+                             toml_key="dedup", version="2", load_inputs=load_inputs))

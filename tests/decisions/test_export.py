@@ -74,14 +74,33 @@ def test_every_selection(screened: Path, in_play) -> None:
     assert len(excluded) == 15 and set(excluded["reason"]) == {"wrong population"}
     undecided = select(rv, "title_abstract", "undecided")
     assert sorted(undecided["record_id"]) == sorted(in_play[25:35])     # the 10 open conflicts
-    assert set(undecided["status"]) == {"conflict"} and set(undecided["decision"]) == {""}
+    assert set(undecided["status"]) == {"undecided"} and set(undecided["decision"]) == {""}   # blind
+    undecided = select(rv, "title_abstract", "undecided", as_adjudicator=True)
+    assert set(undecided["status"]) == {"conflict"}
     included = select(rv, "full_text", "include")
     assert included["record_id"].tolist() == in_play[:3]
     ft_all = select(rv, "full_text", "all")
     assert len(ft_all) == 25                                           # the reports sought
     assert ft_all.set_index("record_id").loc[in_play[3], "reason"] == "wrong outcome"
     assert select(rv, "full_text", "not_retrieved")["record_id"].tolist() == [in_play[4]]
-    assert (select(rv, "full_text", "undecided")["status"] == "unscreened").sum() == 20
+    assert (select(rv, "full_text", "undecided", as_adjudicator=True)["status"] == "unscreened").sum() == 20
+
+
+def test_after_stopping_the_unsettled_records_are_exclusions_as_in_prisma(screened: Path, db: Path, in_play) -> None:
+    """`[rank] stopped = true`: PRISMA counts every unsettled title/abstract record as excluded
+    by automation tools; the export agrees (status 'stopped', decision exclude)."""
+    screened.write_text(screened.read_text(encoding="utf-8") + "\n[rank]\nstopped = true\n", encoding="utf-8")
+    rv = api.Review.load(screened)
+    excluded = select(rv, "title_abstract", "exclude")
+    stopped = excluded[excluded["status"] == "stopped"]
+    entries = load_entries(db)
+    table = read_table(screened.parent.parent / "data" / "screened" / "t" / "ingest.parquet")
+    counts = compute_counts(table, final_decisions(entries, "title_abstract"), stopped=True)
+    assert len(stopped) == counts.excluded_automation == 10                # the open conflicts
+    assert len(excluded) == counts.excluded_human + counts.excluded_automation
+    assert set(stopped["resolved_by"]) == {"stopping rule"}
+    assert select(rv, "title_abstract", "undecided").empty
+    assert len(select(rv, "full_text", "undecided")) == 20                # full text is not stopped
 
 
 def test_csv_export_with_decisions_and_lists(screened: Path, in_play, tmp_path, cli) -> None:
@@ -108,6 +127,36 @@ def test_bad_requests_write_nothing(screened: Path, tmp_path, cli) -> None:
     code, _ = cli("export", screened, "-o", tmp_path / "out.txt", "--format", "ris")
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out.txt"]
+
+
+def test_ris_round_trips_awkward_values(tmp_path) -> None:
+    """Chapters keep their book title, blank values write no empty tag line, unnormalised
+    values (arrays, NaN, float years) are written as a reference manager expects."""
+    import numpy as np
+
+    from screening.export import to_csv, to_ris
+
+    rows = pd.DataFrame([
+        {"record_id": "c1", "title": "A chapter", "authors": np.array(["Doe, J", "Roe, R"]),
+         "publication_type": ["Book Chapter"], "journal": "", "booktitle": "The Big Book", "year": 2021.0,
+         "pages": " 12-30 ", "issn": " ", "keywords": float("nan"), "source_db": "Scopus"},
+        {"record_id": "a2", "title": "An article", "authors": None, "publication_type": "JOUR",
+         "journal": "J Things", "booktitle": "", "year": float("nan"), "pages": "-", "issn": "1234-5678",
+         "keywords": "fire; smoke", "source_db": "Scopus"},
+    ]).assign(stage="title_abstract", status="final", decision="include", reason="", resolved_by="single")
+    text = to_ris(rows)
+    assert not [line for line in text.split("\r\n") if line.endswith("  - ") and line != "ER  - "]
+    path = tmp_path / "x.ris"
+    path.write_text(text, encoding="utf-8", newline="")
+    back = ingest([RawSource("x.ris", path.read_bytes())]).records
+    assert back["booktitle"].tolist() == ["The Big Book", ""]
+    assert back["journal"].tolist() == ["", "J Things"]
+    assert back["authors"].tolist() == [["Doe, J", "Roe, R"], []]
+    assert back["year"].tolist()[0] == 2021 and back["pages"].tolist() == ["12-30", ""]
+    assert back["keywords"].tolist() == [[], ["fire", "smoke"]]
+    csv_rows = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert csv_rows[0]["authors"] == "Doe, J; Roe, R" and csv_rows[0]["year"] == "2021"
+    assert csv_rows[1]["authors"] == "" and csv_rows[1]["year"] == ""
 
 
 def test_ris_values_stay_on_one_line(review: Path, tmp_path) -> None:
