@@ -12,9 +12,9 @@ The records a team needs next are a view over the decision log, like every other
 Only settled (final) decisions count as decided, so an export never shows one reviewer's
 standing decision on a record the other has not seen. The sets match the PRISMA counts: the
 title/abstract includes are the reports sought, the full-text includes the studies included,
-and once the team has stopped by a stopping rule (``[rank] stopped = true``) every unsettled
-title/abstract record is an exclusion with status ``stopped``, as PRISMA's "excluded by
-automation tools". RIS is what Zotero, EndNote, Mendeley, Covidence and Rayyan all import; each
+and once the team has stopped by a stopping rule (``[rank] stopped = true``) every
+title/abstract record nobody screened is an exclusion with status ``stopped``, as PRISMA's
+"excluded by automation tools" (records one reviewer decided stay undecided until settled). RIS is what Zotero, EndNote, Mendeley, Covidence and Rayyan all import; each
 record keeps its ``record_id`` (``ID`` and a note) so it can be traced back to the review, and
 our own reader reads the file back (tested).
 """
@@ -60,7 +60,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
 
     Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns. Status is
     ``final``, ``stopped`` (title/abstract only, when the team stopped screening by a stopping
-    rule: every unsettled record is then excluded by automation, as PRISMA counts it) or
+    rule: every record nobody screened is then excluded by automation, as PRISMA counts it) or
     ``undecided``; ``as_adjudicator`` splits undecided into ``conflict``, ``pending`` and
     ``unscreened``, which blinding hides from reviewers (``status`` hides the same).
     ``stopped``: None reads the review's stopping state (rank.json / ``[rank] stopped``).
@@ -82,7 +82,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
             reason.append(o.reason)
             resolved.append(o.resolved_by)
             continue
-        if stopped and stage == "title_abstract":
+        if stopped and stage == "title_abstract" and o is None:     # nobody screened it
             status.append("stopped")
             value.append("exclude")
             reason.append("not screened: screening stopped by the stopping rule")

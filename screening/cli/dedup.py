@@ -83,7 +83,7 @@ def dedup_review_cmd(
         folder = decide_pair(target, pair[0], pair[1], chosen[0], who)
         console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {folder}")
         return
-    queue = open_queue(target)
+    queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
         console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided)")
@@ -96,7 +96,7 @@ def dedup_review_cmd(
         if answer == "q":
             break
         if answer in ("d", "n"):
-            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", who,
+            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", queue.reviewer,
                         queue=queue)
             stored += 1
     console.print(f"stored {stored} decision(s) in {queue.folder}; re-run dedup to apply them")

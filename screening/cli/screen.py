@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console, styled
+from screening.cli._app import command, console, styled, warn
 from screening.decisions import api
 from screening.errors import DecisionError
 
@@ -237,6 +237,7 @@ def decide_cmd(
         skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
         console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new{skipped}): "
                       + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
+        warn(res["warnings"])
         return
     chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
                               ("not_retrieved", not_retrieved), ("undo", undo),
@@ -255,14 +256,15 @@ def decide_cmd(
         state = f" — record is {res.outcome.status}" + (f": {res.outcome.decision}" if res.outcome.decision else "")
     console.print(f"{res.event.reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
                   + (f" ({res.event.reason})" if res.event.reason else "") + state)
+    warn(res.warnings)
 
 
 @command("assign")
 def assign_cmd(
     review: str = REVIEW_ARG,
     reviewers: str = typer.Option(..., "--reviewers", help="Comma-separated reviewers who each decide every assigned record."),
-    fraction: float = typer.Option(1.0, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration)."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the random sample (same seed, same records)."),
+    fraction: Optional[float] = typer.Option(None, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration; default: the review's [screening] dual_fraction, else 1)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random sample (same seed, same records; default: [screening] seed, else 1)."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
 ) -> None:
     """Set which records need two independent decisions (stored as 'assign' events)."""

@@ -13,7 +13,8 @@ to use for a confidence interval (the null SE is only for testing kappa = 0)::
              + (1 - k)^2 sum_{i != j} p_ij (p_.i + p_j.)^2
              - (k - p_e (1 - k))^2 ] / (n (1 - p_e)^2)
 
-CI = kappa ± 1.959964 SE (Wald). Only records both reviewers decided (standing include /
+CI = kappa ± 1.959964 SE (Wald), cut to kappa's range [-1, 1] (with few records and high
+agreement the Wald interval would otherwise run past 1, a value kappa cannot take). Only records both reviewers decided (standing include /
 exclude / maybe) count; 'maybe' becomes a third category when either reviewer used it.
 """
 
@@ -71,7 +72,8 @@ def kappa_stats(table: np.ndarray | list[list[int]]) -> Agreement:
     c = (kappa - pe * (1 - kappa)) ** 2
     var = max(a + b - c, 0.0) / (n * (1 - pe) ** 2)
     se = math.sqrt(var)
-    return Agreement(int(n), 100 * po, pe, kappa, se, kappa - Z95 * se, kappa + Z95 * se, pabak)
+    return Agreement(int(n), 100 * po, pe, kappa, se, max(-1.0, kappa - Z95 * se), min(1.0, kappa + Z95 * se),
+                     pabak)
 
 
 @dataclass(frozen=True)

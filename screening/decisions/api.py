@@ -11,7 +11,7 @@ does not declare and adjudications by someone who may not adjudicate are
 from __future__ import annotations
 
 import functools
-
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,6 +203,15 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         if reason not in allowed:
             raise DecisionError(f"unknown exclusion reason {reason!r}", record=record_id,
                                 hint=f"use one of the review's reasons: {'; '.join(allowed)}")
+    if (action == "exclude" and stage == "title_abstract" and reason
+            and review.config.screening.title_abstract_reasons):
+        # optional at title/abstract, but when the review lists its reasons a typo must not
+        # become a new reason in the PRISMA counts
+        allowed = review.reasons(stage)
+        if reason not in allowed:
+            raise DecisionError(f"unknown title/abstract exclusion reason {reason!r}", record=record_id,
+                                hint=f"use one of [screening] title_abstract_reasons: {'; '.join(allowed)} "
+                                     "(or leave the reason out)")
     if action == "undo":
         standing = standing_decisions(entries[entries["record_id"] == record_id], stage).get(record_id, {})
         if (reviewer, role) not in standing:
@@ -219,6 +228,20 @@ class DecisionResult:
     event: Event
     written: bool
     outcome: Outcome | None      # the record's state after the write, as the decider may see it
+    warnings: tuple[str, ...] = ()
+
+
+def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> bool:
+    """Whether the stage's latest plan dual-screens every record (fraction 1) but not this
+    one: most likely a record added by a later search, which one decision would settle."""
+    planned = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
+    if not len(planned) or record_id in set(planned["record_id"].astype(str)):
+        return False
+    try:
+        fraction = json.loads(planned["payload"].iloc[-1] or "{}").get("fraction")
+    except (TypeError, ValueError):
+        return False
+    return fraction == 1 or fraction == 1.0
 
 
 def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
@@ -235,7 +258,13 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         written = rv.open().append([ev]) == 1
         after = _record_events(rv, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
-    return DecisionResult(ev, written, outcome)
+    warnings = []
+    if ev.role == "screener" and ev.action in ("include", "exclude", "maybe") and _outside_full_plan(
+            entries, ev.record_id, stage):
+        warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "
+                        "assign`?), so this one decision settles it; run `screening assign` again to plan "
+                        "the new records")
+    return DecisionResult(ev, written, outcome, tuple(warnings))
 
 
 def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
@@ -245,11 +274,12 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     Idempotent: rows already logged by an earlier import of the same format (same reviewer,
     record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
     appended again, and not re-validated (the review may have moved on since). Returns format,
-    rows (in the file), written (new events), skipped (already in the log), per_reviewer.
+    rows (in the file), written (new events), skipped (already in the log), per_reviewer,
+    warnings (how the file was read, e.g. a cp1252 fallback).
     """
     check_stage(stage)
     with _writing(review) as rv:
-        fmt, rows = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
         names = _import_reviewers(rv.roster, rows, str(path))
         ids = import_event_ids(fmt, [(names[r.reviewer], r.record_id, r.stage, r.decision, r.reason.strip(),
                                       r.decided_at) for r in rows])
@@ -275,7 +305,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
     return {"format": fmt, "rows": len(rows), "written": written, "skipped": len(rows) - written,
-            "per_reviewer": per}
+            "per_reviewer": per, "warnings": warnings}
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:
@@ -292,11 +322,18 @@ def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict
     return names
 
 
-def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float = 1.0, seed: int = 1,
-           stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
-    """Store a dual-screening plan: which records need two independent decisions."""
+def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | None = None,
+           seed: int | None = None, stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
+    """Store a dual-screening plan: which records need two independent decisions.
+
+    ``fraction`` / ``seed``: None takes the review's ``[screening] dual_fraction`` / ``seed``
+    (defaults 1.0 and 1), so the plan the protocol declares is the one applied.
+    """
     check_stage(stage)
     with _writing(review) as rv:
+        s = rv.config.screening
+        fraction = s.dual_fraction if fraction is None else fraction
+        seed = s.seed if seed is None else seed
         names = tuple(rv.roster.screener(n) for n in parse_reviewers(reviewers))
         names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
         candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])

@@ -111,17 +111,29 @@ class _Matcher:
         return self.title.get(key, "") if key else ""
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+    """(lower-cased header, (line, row) pairs, warnings).
+
+    Decoded like an export (:func:`screening.io.text.decode_bytes`): UTF-8 with or without
+    BOM, UTF-16 from Excel's "Unicode text", else cp1252 (Excel's "CSV" on Windows) with a
+    warning — never replacement characters written into the append-only log. The delimiter
+    is the header's: Excel writes ';' where the decimal mark is a comma.
+    """
+    from screening.io.text import decode_bytes
+
     if not path.is_file():
         raise InputError("file not found", path=path, hint="check the --from path")
-    text = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    reader = csv.DictReader(io.StringIO(text))
+    decoded = decode_bytes(path.read_bytes(), path)
+    text = decoded.text
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     rows = []
     for row in reader:
         clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
         rows.append((reader.line_num, clean))
-    return [h.lower() for h in header], rows
+    return [h.lower() for h in header], rows, list(decoded.warnings)
 
 
 def detect_format(header: list[str], rows: list[tuple[int, dict[str, str]]]) -> str:
@@ -144,10 +156,12 @@ _RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
 
 
 def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str, stage: str,
-                       stages: tuple[str, ...]) -> tuple[str, list[ImportRow]]:
-    """Parse a decisions CSV into rows naming known records; raise on the first bad line."""
+                       stages: tuple[str, ...]) -> tuple[str, list[ImportRow], list[str]]:
+    """Parse a decisions CSV into rows naming known records; raise on the first bad line.
+
+    Returns (format, rows, warnings about the file, e.g. the encoding it was read in)."""
     path = Path(path)
-    header, rows = _read_csv(path)
+    header, rows, warnings = _read_csv(path)
     fmt = detect_format(header, rows)
     matcher = _Matcher(records)
     out: list[ImportRow] = []
@@ -203,4 +217,4 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                  check_stage(stage, line), reviewer, row.get("asreview_time", "")))
     if not out:
         raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
-    return fmt, out
+    return fmt, out, warnings

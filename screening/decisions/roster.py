@@ -117,6 +117,22 @@ class Roster:
         what = f"unknown reviewer {names[0]!r}" if len(names) == 1 else f"unknown reviewers {_quoted(names)}"
         return UnknownReviewerError(what, path=path, line=line, hint=self._unknown_hint(names))
 
+    def outside_name(self, name: str) -> str:
+        """A name for work outside screening (deciding duplicate pairs), which may be done by
+        someone not on the screening team (an information specialist): a declared person's
+        spelling when it matches ignoring case, a near miss of a declared name refused as a
+        typo, any other name accepted as given."""
+        name = name.strip()
+        if not self.declared or not name:
+            return name
+        found = self.match(name, self.people)
+        if found is not None:
+            return found
+        keys = [_key(p) for p in self.people]
+        if difflib.get_close_matches(_key(name), keys, n=1, cutoff=0.75):
+            raise self.unknown_error([name])
+        return name
+
     # -- adjudicators ------------------------------------------------------------------------
 
     def is_adjudicator(self, name: str | None) -> bool:

@@ -169,6 +169,16 @@ class SQLiteStore:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # leave out events already logged before inserting: a conflicting INSERT still takes
+            # an id from the AUTOINCREMENT sequence, so an idempotent re-run (the same `assign`,
+            # a re-imported file) left gaps in the ids that look like deleted events
+            uuids = [ev.event_uuid for ev in events]
+            logged: set[str] = set()
+            for i in range(0, len(uuids), 500):
+                chunk = uuids[i:i + 500]
+                logged.update(u for (u,) in conn.execute(
+                    f"SELECT event_uuid FROM events WHERE event_uuid IN ({','.join('?' * len(chunk))})", chunk))
+            events = [ev for ev in events if ev.event_uuid not in logged]
             before = conn.total_changes
             conn.executemany(
                 "INSERT INTO events (event_uuid, record_id, stage, reviewer, role, action, reason,"

@@ -78,6 +78,8 @@ class ReviewQueue:
     table_path: Path | None = None
     # records of an earlier search named by a pair (not rows of ``table``): id -> shown fields
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roster: Any = None     # the review's Roster when opened from a review (names checked)
+    reviewer: str = ""     # who decides, as recorded
 
     @property
     def pending(self) -> list[MaybePair]:
@@ -107,9 +109,17 @@ def resolve_folder(target: str | Path) -> Path:
     return load_review(target).output_dir
 
 
-def open_queue(target: str | Path) -> ReviewQueue:
-    """The maybe-pairs waiting for a person, with the table they refer to."""
+def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
+    """The maybe-pairs waiting for a person, with the table they refer to.
+
+    ``reviewer``: who will decide; checked against the review's roster now (before the first
+    pair is shown), available as ``queue.reviewer`` in its recorded spelling."""
     folder = resolve_folder(target)
+    roster = None
+    if not Path(target).is_dir():
+        from screening.decisions.roster import Roster
+
+        roster = Roster.of(load_review(target))
     queue_file, report_file = folder / QUEUE_NAME, folder / "dedup.json"
     if queue_file.exists():
         data = json.loads(queue_file.read_text(encoding="utf-8"))
@@ -128,7 +138,8 @@ def open_queue(target: str | Path) -> ReviewQueue:
     pairs = [MaybePair(**p) for p in pairs_raw]
     return ReviewQueue(folder=folder, table=table, pairs=pairs,
                        decided=latest_decisions(load_decisions(folder)), table_path=table_path,
-                       earlier=earlier)
+                       earlier=earlier, roster=roster,
+                       reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
 
 def pair_view(table: pd.DataFrame, id_a: str, id_b: str,
@@ -182,6 +193,12 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     ``reopen`` is not checked: it only withdraws a decision already stored (the store checks
     that), which may be one on records a later search no longer has."""
     folder = resolve_folder(target)
+    if not Path(target).is_dir():      # a review: names as its [screening] roster spells them
+        from screening.decisions.roster import Roster
+
+        reviewer = Roster.of(load_review(target)).outside_name(reviewer)
+    elif queue is not None and queue.roster is not None:
+        reviewer = queue.roster.outside_name(reviewer)
     if decision != "reopen":
         queue = queue or open_queue(folder)
         known = queue.known_ids

@@ -70,7 +70,10 @@ def read_dataset(path: str) -> pd.DataFrame:
     except FileNotFoundError:
         raise InputError("file not found", path=path, hint="check the path") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read CSV: {err}", path=path) from None
+        raise InputError(f"not a readable CSV ({str(err).strip().splitlines()[0]})", path=path,
+                         hint="simulate replays a labelled CSV with columns record_id,title,abstract,"
+                              "label_included (like ../shared/data/screening/*.csv); search exports go "
+                              "through `screening ingest` / `screening run`") from None
     missing = [c for c in ("record_id", "label_included") if c not in df.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", path=path,

@@ -65,7 +65,11 @@ def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tu
     found = r_before + k
     if N <= 0 or n <= 0:
         return (1.0 if found else 0.0), 0.0
-    est_missing = k / n * (N - n)
+    # point estimate: the maximum-likelihood number of relevant records in the pool,
+    # floor(k (N + 1) / n) (integer, so it never falls below the bound's count; the
+    # fractional k / n * (N - n) put the estimate under its own lower bound when only a
+    # few records are left unsampled)
+    est_missing = min(N, (k * (N + 1)) // n) - k
     est = found / (found + est_missing) if found + est_missing > 0 else 1.0
     from scipy.stats import hypergeom
 
@@ -306,6 +310,12 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
     return rows
 
 
+def _awaiting(n: int) -> str:
+    return (f" {n} screened record{'s' if n != 1 else ''} still await{'' if n != 1 else 's'} a second "
+            "reviewer or an adjudicator: settle them too (screening status, screening conflicts)."
+            if n else "")
+
+
 def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
                     play: np.ndarray | None = None) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
@@ -329,13 +339,17 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     lab = labels["label"].astype(int).to_numpy()
     sampled = labels["sampled"].astype(bool).to_numpy() if "sampled" in labels else np.zeros(len(lab), bool)
     screened, found = len(lab), int(lab.sum())
+    # decided by someone but not settled (a second reviewer or an adjudicator still to come):
+    # the test reads their latest decision, but the team is not done with them
+    awaiting = int((~labels["settled"].astype(bool)).sum()) if "settled" in labels else 0
     out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
                            "unscreened": pool - screened, "target_recall": tau, "confidence": conf,
                            "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
-                           "met": False}     # True once screening may stop
+                           "met": False,     # True once screening may stop
+                           "awaiting_settlement": awaiting}
     if screened == pool and pool:
         out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
-                   recommendation="Every record is screened: nothing left to find.")
+                   recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
         return out
     if sampled.any():
         r_before = int(lab[~sampled].sum())
@@ -349,7 +363,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
                                      f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Set stopped = true "
                                      "in the review's rank section to report the unscreened records as "
-                                     "excluded by the stopping rule.")
+                                     "excluded by the stopping rule." + _awaiting(awaiting))
         else:
             out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
                                      f"p = {p:.3g} ≥ {1 - conf:.2g}); recall so far is estimated at {est:.1%}.")

@@ -45,6 +45,8 @@ class Stopping:
     rule: str = ""
     recall_estimate: float | None = None
     source: str = ""            # where we read it (rank.json, config)
+    met: bool | None = None     # whether the rule's test was met when the ranking last ran
+    p_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,15 @@ def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFr
     return entries, final_decisions(entries, "title_abstract"), final_decisions(entries, "full_text"), warnings
 
 
+def open_records(entries: pd.DataFrame | None, stage: str = "title_abstract") -> list[str]:
+    """Records some reviewer decided at ``stage`` whose outcome is not settled yet."""
+    if entries is None or not len(entries):
+        return []
+    from screening.decisions.views import record_outcomes
+
+    return [rid for rid, o in record_outcomes(entries, stage).items() if o.status != "final"]
+
+
 def _kappa(entries: pd.DataFrame | None) -> dict[str, float]:
     """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs.
 
@@ -174,7 +185,10 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> 
         stopped, source = True, "config"
         rule = rule or str(getattr(cfg, "stop_rule", "") or raw.get("stop_rule", ""))
     recall_f = float(recall) if isinstance(recall, (int, float)) else None
-    return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source)
+    met = info.get("met") if isinstance(info.get("met"), bool) else None
+    p = info.get("p_value")
+    return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source, met=met,
+                    p_value=float(p) if isinstance(p, (int, float)) else None)
 
 
 def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
@@ -229,9 +243,14 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         for label, frame in (("ta", ta), ("ft", ft)):
             h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
         digest = h.hexdigest()
+    stopping = stopping_state(review, reports)
+    if stopping.stopped and stopping.met is False:
+        warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
+                        "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
+                        + ": the report says the target recall is not assured")
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
-        searches=searches, stopping=stopping_state(review, reports), kappa=_kappa(entries),
+        searches=searches, stopping=stopping, kappa=_kappa(entries),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
     )
 
@@ -265,6 +284,8 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         models=tuple(models),
         stopping_rule=state.stopping.rule,
         recall_estimate=state.stopping.recall_estimate,
+        stopping_met=state.stopping.met,
+        stopping_p=state.stopping.p_value,
         warnings=state.warnings,
         per_source=per_source_rows(rec),
     )
@@ -299,7 +320,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
     counts = compute_counts(state.records, state.ta_finals, state.ft_finals,
                             registers=cfg.prisma.registers, other_methods=cfg.prisma.other_methods,
-                            stopped=state.stopping.stopped,
+                            stopped=state.stopping.stopped, ta_open=open_records(state.entries),
                             rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"))
     ctx = _context(cfg, state)
     cite = citation_line(ctx)
@@ -313,7 +334,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         "state_hash": state.state_hash, "time": state.state_time, "citation": cite,
         "counts": counts.to_dict(), "funnel": funnel_line(counts),
         "stopping": {"stopped": state.stopping.stopped, "rule": state.stopping.rule,
-                     "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source},
+                     "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
+                     "met": state.stopping.met, "p_value": state.stopping.p_value},
         "kappa": state.kappa, "warnings": list(state.warnings) + list(counts.warnings),
     }
     files["csv"] = out / "prisma.csv"
@@ -321,6 +343,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     demo = any("demonstration data" in w for w in state.warnings)
     notes = [cite] + (["The screening decisions shown are demonstration data (scripted), not a real review."]
                       if demo else [])
+    if state.stopping.stopped and state.stopping.met is False:
+        notes.append("Screening was stopped before the stopping rule's test was met: recall is not assured.")
     files.update(write_diagrams(counts, out, footer=notes))
     files["md"] = out / "report.md"
     atomic_write_text(files["md"], to_markdown(counts, ctx))

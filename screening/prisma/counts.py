@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -86,6 +86,9 @@ class PrismaCounts:
     studies_included: int
     reports_included: int
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # decided at title/abstract by someone but not settled (second reviewer or adjudicator to
+    # come): never excluded by the stopping rule, which closes only records nobody screened
+    title_abstract_open: int = 0
 
     # ---- derived totals -------------------------------------------------------------
     @property
@@ -111,7 +114,8 @@ class PrismaCounts:
 
     @property
     def screening_in_progress(self) -> bool:
-        return not self.stopped and self.title_abstract.remaining > 0
+        # after a stop, records some reviewer decided are still being settled
+        return self.title_abstract.remaining > self.excluded_automation
 
     @property
     def full_text_in_progress(self) -> bool:
@@ -216,14 +220,17 @@ def compute_counts(
     other_methods: Mapping[str, int] | None = None,
     stopped: bool = False,
     rule_reason_counts: Mapping[str, int] | None = None,
+    ta_open: Iterable[str] = (),
 ) -> PrismaCounts:
     """Compute every PRISMA 2020 count from the records table and the screening finals.
 
     ``ta_finals`` / ``ft_finals`` are ``final_decisions(entries, 'title_abstract' |
     'full_text')`` frames (record_id, decision, reason); ``None`` means the stage has not
     started. ``registers`` names the ``source_db`` values that are registers, and
-    ``stopped`` says the team stopped title/abstract screening by a stopping rule (so
-    undecided records are automation exclusions rather than work in progress).
+    ``stopped`` says the team stopped title/abstract screening by a stopping rule (so the
+    records nobody has screened are automation exclusions rather than work in progress);
+    ``ta_open`` names the records some reviewer decided at title/abstract without the decision
+    being settled yet (awaiting a second reviewer or an adjudicator): they stay in screening.
     ``rule_reason_counts`` is the rules stage's own per-reason count (``apply_rules.json``
     ``reasons``: each excluded record under its first *exclude* rule); when given it must add up
     to the rule-excluded records of the table and is used instead of the first ``rule_reasons``
@@ -270,8 +277,13 @@ def compute_counts(
     ta_done = len(ta_play)
     excluded_human = int((ta_play["decision"] == "exclude").sum())
     sought_ids = pd.Index(ta_play.index[ta_play["decision"] == "include"])
-    unscreened = int(in_play.sum()) - ta_done
+    open_n = len(pd.Index([str(r) for r in ta_open]).intersection(play_ids).difference(ta_play.index))
+    unscreened = int(in_play.sum()) - ta_done - open_n
     excluded_automation = unscreened if stopped else 0
+    if stopped and open_n:
+        warnings.append(f"screening was stopped with {open_n} record(s) decided by one reviewer or in "
+                        "conflict: they stay in title/abstract screening (not excluded by the stopping "
+                        "rule) until a second reviewer or an adjudicator settles them")
 
     stray_ft = ft.index.difference(sought_ids)
     if len(stray_ft):
@@ -308,6 +320,7 @@ def compute_counts(
         studies_included=included,
         reports_included=included,
         warnings=tuple(warnings),
+        title_abstract_open=open_n,
     )
     check_invariants(counts)
     return counts
@@ -356,13 +369,14 @@ def check_invariants(c: PrismaCounts) -> None:
     if ta.total != c.records_screened or not 0 <= ta.done <= ta.total:
         raise _violation("title/abstract decisions made <= records screened", c.records_screened, ta.done,
                          f"{ta.done} of {ta.total} decided")
-    if c.stopped and c.excluded_automation != ta.remaining:
-        raise _violation("records screened - decided = excluded by automation tools (stopping rule)",
-                         ta.remaining, c.excluded_automation, f"{ta.total} - {ta.done}")
+    if c.stopped and c.excluded_automation != ta.remaining - c.title_abstract_open:
+        raise _violation("records screened - decided - still being settled = excluded by automation tools "
+                         "(stopping rule)", ta.remaining - c.title_abstract_open, c.excluded_automation,
+                         f"{ta.total} - {ta.done} - {c.title_abstract_open}")
     if not c.stopped and c.excluded_automation:
         raise _violation("records excluded by automation tools without a stopping rule", 0,
                          c.excluded_automation, "stopping rule not applied")
-    pending = 0 if c.stopped else ta.remaining
+    pending = ta.remaining - c.excluded_automation
     if c.records_screened - c.records_excluded - pending != c.reports_sought:
         raise _violation(
             "records screened - records excluded - not yet screened = reports sought for retrieval",

@@ -41,6 +41,8 @@ class ReportContext:
     models: tuple[str, ...] = ()
     stopping_rule: str = ""
     recall_estimate: float | None = None
+    stopping_met: bool | None = None        # the rule's test, when the ranking last ran
+    stopping_p: float | None = None
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()
@@ -70,13 +72,26 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
         return None
     screeners: tuple[str, ...] = ()
     if entries is not None:     # (finals given without a log: the API and tests)
-        decided = entries[(entries["stage"] == stage) & (entries["role"] == "screener")
-                          & entries["action"].isin(["include", "exclude", "maybe", "not_retrieved"])]
-        screeners = tuple(sorted(decided["reviewer"].astype(str).unique()))
+        from screening.decisions.views import standing_decisions
+
+        # standing decisions only: a decision later undone (a slip by the adjudicator, say)
+        # does not make its author one of the screeners
+        screeners = tuple(sorted({reviewer for by in standing_decisions(entries, stage).values()
+                                  for (reviewer, role) in by if role == "screener"}))
     how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
                           adjudication=int(how.get("adjudication", 0)))
+
+
+def _share(part: int, whole: int) -> str:
+    """A percentage that never reads 100% (or 0%) unless it is: 262 of 263 is '99.6%'."""
+    pct = 100 * part / whole
+    for digits in (0, 1, 2, 3):
+        text = f"{pct:.{digits}f}"
+        if part in (0, whole) or float(text) not in (0.0, 100.0):
+            return text + "%"
+    return f"{pct:.4f}%"
 
 
 def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progress: bool) -> str:
@@ -85,15 +100,15 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     resolved by an adjudicator.' — every figure from the log. ``opening`` ends before 'by'."""
     who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({_join(list(s.screeners))})"
            if s.screeners else "the review team")
-    settled = "settled so far" if in_progress else "settled"
+    of = f"{fmt(s.settled)} {noun} settled so far" if in_progress else f"{fmt(s.settled)} settled {noun}"
     if s.settled == 0:
         dual = f"how each {noun[:-1]} was settled is not recorded"
     elif s.dual == 0:
         dual = f"each {noun[:-1]} was {act} by one reviewer"
     elif s.single == 0:
-        dual = f"all {fmt(s.settled)} {settled} {noun} were {act} independently by two reviewers"
+        dual = f"all {of} were {act} independently by two reviewers"
     else:
-        dual = (f"{fmt(s.dual)} of the {fmt(s.settled)} {settled} {noun} ({s.dual / s.settled:.0%}) were {act} "
+        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) were {act} "
                 f"independently by two reviewers and {fmt(s.single)} by one")
     tense = "are" if in_progress else "were"
     if s.adjudication:
@@ -253,8 +268,18 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         rule = f" ({ctx.stopping_rule})" if ctx.stopping_rule else ""
         recall = (f" at an estimated recall of {ctx.recall_estimate:.0%}" if ctx.recall_estimate is not None
                   else "; no recall estimate was recorded")
-        s.append(f"Screening stopped by a stopping rule{rule}{recall}; the {fmt(c.excluded_automation)} records "
-                 f"left unscreened are reported as excluded by automation tools.")
+        if ctx.stopping_met is False:
+            p = f" (p = {ctx.stopping_p:.2g})" if ctx.stopping_p is not None else ""
+            est = f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else ""
+            s.append(f"Screening was stopped before the stopping rule's test{rule} was met{p}, so the "
+                     f"target recall is not assured{est}; the {fmt(c.excluded_automation)} records nobody "
+                     "screened are reported as excluded by automation tools.")
+        else:
+            s.append(f"Screening stopped by a stopping rule{rule}{recall}; the {fmt(c.excluded_automation)} "
+                     "records left unscreened are reported as excluded by automation tools.")
+        if c.title_abstract_open:
+            s.append(f"{fmt(c.title_abstract_open)} records screened by one reviewer or in conflict were "
+                     "still being settled.")
     elif c.screening_in_progress:
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
                  f"records had been screened.")

@@ -142,11 +142,17 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
-    sampled = set()
-    if inputs.decisions is not None and "sampled" in inputs.decisions.columns:
-        sampled = set(inputs.decisions.loc[inputs.decisions["sampled"].astype(bool), "record_id"].astype(str))
+    sampled: set[str] = set()
+    open_ids: set[str] = set()      # decided, not yet settled (second reviewer / adjudicator to come)
+    if inputs.decisions is not None:
+        d = inputs.decisions
+        if "sampled" in d.columns:
+            sampled = set(d.loc[d["sampled"].astype(bool), "record_id"].astype(str))
+        if "settled" in d.columns:
+            open_ids = set(d.loc[~d["settled"].astype(bool), "record_id"].astype(str))
     lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
-                              "sampled": [r in sampled for r in labels]})
+                              "sampled": [r in sampled for r in labels],
+                              "settled": [r not in open_ids for r in labels]})
     status = stopping_status(out, lab_frame, config, play=play)
     status["rule"] = config.stop_rule
     status["stopped"] = config.stopped

@@ -53,3 +53,10 @@ def test_undefined_kappa_when_everyone_excludes() -> None:
     s = kappa_stats([[0, 0], [0, 12]])
     assert math.isnan(s.kappa) and s.percent_agreement == 100.0 and s.pabak == 1.0
     assert kappa_stats([[0, 0], [0, 0]]).n == 0
+
+
+def test_confidence_interval_stays_within_kappas_range() -> None:
+    """Acceptance testing printed 'kappa=0.839 (95% CI 0.666 to 1.011)'; kappa cannot exceed 1."""
+    a = kappa_stats([[6, 1], [0, 12]])
+    assert a.kappa + 1.959964 * a.se > 1                      # the Wald interval would pass 1
+    assert a.ci_high == 1.0 and a.ci_low == pytest.approx(a.kappa - 1.959964 * a.se)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from screening.decisions import api
@@ -78,9 +79,50 @@ def test_plan_sample_is_seeded_and_idempotent(review: Path, db: Path, in_play: l
 
 
 def test_single_screened_records_settle_with_one_decision(review: Path, db: Path, in_play: list[str]) -> None:
-    sample = api.assign(review, "alice,bob", fraction=0.2, seed=3)["record_ids"]
+    sample = api.assign(review, "alice,bob", fraction=0.2, seed=1)["record_ids"]
     single = next(r for r in in_play if r not in sample)
     api.record_decision(review, reviewer="alice", record_id=single, action="include")
     api.record_decision(review, reviewer="alice", record_id=sample[0], action="include")
     fin = final_decisions(load_entries(db), "title_abstract")
     assert fin["record_id"].tolist() == [single]
+
+
+def test_excel_csv_encodings_and_semicolons_are_read_not_mangled(review: Path, db: Path, tmp_path: Path, cli) -> None:
+    """Acceptance testing: a cp1252 decisions file was stored as 'caf\ufffd' in the append-only
+    log without a word; a ';'-separated Excel CSV was refused."""
+    from screening.decisions.views import load_entries
+
+    path = tmp_path / "bob_1252.csv"
+    path.write_bytes("record_id;decision;reason;note;reviewer\r\n3;exclude;wrong outcome;café Müller £5;bob\r\n"
+                     .encode("cp1252"))
+    code, out = cli("decide", review, "--from", path)
+    assert code == 0 and "imported 1 decisions" in out
+    assert "cp1252" in out                                   # the fallback is said (stderr), not silent
+    notes = load_entries(db)["note"].tolist()
+    assert notes == ["café Müller £5"]
+    wide = tmp_path / "alice_utf16.csv"
+    wide.write_bytes("record_id,decision,note,reviewer\r\n4,include,naïve,alice\r\n".encode("utf-16"))
+    res = api.import_decisions(review, wide)
+    assert res["written"] == 1 and any("UTF-16" in w or "utf-16" in w for w in res["warnings"])
+    assert load_entries(db)["note"].tolist()[-1] == "naïve"
+
+
+def test_a_record_outside_a_full_plan_is_settled_with_a_warning(review: Path, in_play: list[str], cli) -> None:
+    """Acceptance testing: records added by a later search after `assign --fraction 1` were
+    settled by one decision without a word. The plan covers all records it knew: say so."""
+    from screening.records import read_table, write_table
+
+    api.assign(review, "alice,bob")
+    res = api.record_decision(review, reviewer="alice", record_id=in_play[0], action="include")
+    assert res.warnings == () and res.outcome.status == "pending"
+    # a later search adds two records
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    extra = table[table["record_id"].isin(in_play[:2])].assign(record_id=["new-1", "new-2"])
+    write_table(pd.concat([table, extra], ignore_index=True), path)
+    code, out = cli("decide", review, "-r", "alice", "--record", "new-1", "--include")
+    assert code == 0 and "record is final: include" in out
+    assert "new-1 is not in the dual-screening plan" in " ".join(out.split())
+    # a calibration sample (fraction < 1) leaves records out on purpose: no warning
+    assert "new-2" not in api.assign(review, "alice,bob", fraction=0.2, seed=1)["record_ids"]
+    assert api.record_decision(review, reviewer="bob", record_id="new-2", action="exclude").warnings == ()

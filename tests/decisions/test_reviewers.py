@@ -170,3 +170,18 @@ def test_without_declared_adjudicators_anyone_but_the_parties_adjudicates(review
     assert code == 0 and "include 3 — final" in out and "record 2" not in out
     assert "1 conflict you took part in" in out
     assert api.adjudicate(review, reviewer="dave", record_id="2", decision="include").outcome.status == "final"
+
+
+def test_declared_title_abstract_reasons_are_checked_and_dual_fraction_is_the_default(review: Path, db: Path) -> None:
+    """Acceptance testing: `title_abstract_reasons` and `dual_fraction` were accepted by the
+    config and then ignored ('no harm outcme' became a reason; assign planned every record)."""
+    text = review.read_text(encoding="utf-8").replace(
+        "[screening]\n", '[screening]\ntitle_abstract_reasons = ["no harm outcome"]\ndual_fraction = 0.2\nseed = 3\n')
+    review.write_text(text, encoding="utf-8")
+    with pytest.raises(DecisionError, match="unknown title/abstract exclusion reason 'no harm outcme'"):
+        api.record_decision(review, reviewer="alice", record_id="3", action="exclude", reason="no harm outcme")
+    api.record_decision(review, reviewer="alice", record_id="3", action="exclude", reason="no harm outcome")
+    api.record_decision(review, reviewer="alice", record_id="4", action="exclude")     # still optional
+    plan = api.assign(review, "alice,bob")
+    assert (plan["fraction"], plan["seed"]) == (0.2, 3) and plan["assigned"] == 10   # 20% of 50
+    assert api.assign(review, "alice,bob", fraction=1.0)["assigned"] == 50

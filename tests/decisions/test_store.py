@@ -49,6 +49,17 @@ def test_retried_write_is_not_duplicated(db: Path) -> None:
     assert len(entries) == 1 and entries.loc[0, "event_uuid"] == ev.event_uuid
 
 
+def test_idempotent_rewrites_leave_no_gaps_in_the_ids(db: Path) -> None:
+    """Acceptance testing: re-running an unchanged `assign` wrote nothing but moved the id
+    sequence on by 266, so the next event's number suggested deleted events."""
+    events = [Event(record_id=str(i), stage="title_abstract", reviewer="ann", action="include") for i in range(700)]
+    with SQLiteStore(db) as store:
+        assert store.append(events[:600]) == 600
+        assert store.append(events[:600]) == 0                 # all logged already
+        assert store.append(events) == 100                     # 600 logged + 100 new, one batch
+    assert load_entries(db)["id"].tolist() == list(range(1, 701))
+
+
 def test_invalid_values_rejected_before_writing(db: Path) -> None:
     good = Event(record_id="1", stage="title_abstract", reviewer="alice", action="include")
     bad = Event(record_id="2", stage="abstract", reviewer="alice", action="include")

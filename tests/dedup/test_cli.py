@@ -187,3 +187,30 @@ def test_review_loop_shows_a_maybe_pair_with_an_earlier_search_record(tmp_path):
     res = runner.invoke(app, ["dedup", str(new), "-o", str(out), "--previous", str(first)])
     assert "0 maybe-pairs queued" in _text(res)
     assert read_table(out)["duplicate_of"].tolist() == [ids[0]]
+
+
+def test_review_roster_spells_dedup_reviewers_and_refuses_typos(tmp_path, monkeypatch):
+    """Acceptance testing: `dedup-review REVIEW -r alcie` was stored as 'alcie' while `decide`
+    suggests 'alice'. A near miss of a declared name is refused, 'Alice' is recorded as
+    alice, and someone outside the screening team (an information specialist) is accepted."""
+    src, ids = _editorial_pair(tmp_path)
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    src.rename(tmp_path / "data" / "raw" / "editorials.csv")
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "t.toml").write_text(
+        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/editorials.csv"\n[dedup]\n'
+        '[screening]\nreviewers = ["alice", "bob"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["run", "pipelines/t.toml"]).exit_code == 0
+    folder = tmp_path / "data" / "screened" / "t"
+    res = runner.invoke(app, ["dedup-review", "pipelines/t.toml", "-r", "alcie"], input="d\n")
+    assert res.exit_code == 6 and "did you mean 'alice'" in _text(res) and "Zmud" not in _text(res)
+    res = runner.invoke(app, ["dedup-review", "pipelines/t.toml", "--pair", ids[0], ids[1], "--distinct", "-r", "alcie"])
+    assert res.exit_code == 6
+    assert len(load_decisions(folder)) == 0
+    res = runner.invoke(app, ["dedup-review", "pipelines/t.toml", "-r", "Alice"], input="d\n")
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["dedup-review", "pipelines/t.toml", "--pair", ids[0], ids[1], "--distinct",
+                              "-r", "infospec"])
+    assert res.exit_code == 0
+    assert load_decisions(folder)["reviewer"].tolist() == ["alice", "infospec"]

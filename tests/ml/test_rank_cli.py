@@ -76,3 +76,8 @@ def test_stopped_in_the_rank_section_reaches_prisma(tmp_path, monkeypatch):
     assert report["details"]["stopping"]["rule"] == "hypergeometric"
     prisma = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
     assert prisma["stopping"]["stopped"] is True and prisma["stopping"]["rule"] == "hypergeometric"
+    # the test was not met: the published outputs say so, not only the console
+    assert prisma["stopping"]["met"] is False
+    assert any("test was not met" in w for w in prisma["warnings"])
+    md = (tmp_path / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    assert "target recall is not assured" in md

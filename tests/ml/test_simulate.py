@@ -89,6 +89,9 @@ def test_bad_input_errors(tmp_path):
     bad.write_text("record_id,title\n1,x\n")
     res = runner.invoke(app, ["simulate", str(bad)])
     assert res.exit_code == 2 and "label_included" in res.output
+    ris = FIX.parents[1] / "core" / "econlit_3.ris"              # an export, not a labelled CSV
+    res = runner.invoke(app, ["simulate", str(ris)])
+    assert res.exit_code == 2 and "not a readable CSV" in res.output and "screening ingest" in res.output
 
 
 def test_prior_with_the_wrong_label_is_refused(data):

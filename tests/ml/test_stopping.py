@@ -42,6 +42,16 @@ def test_recall_bound_by_hand():
     est, bound = S.recall_bound(0, 10, 9, 9, 0.95)
     assert est == 1.0
     assert bound == pytest.approx(0.9)   # one missing record is still compatible (p = 0.1)
+    # 1 relevant in a sample of 49 of the last 50: K = 2 is rejected (P(X <= 1) = 0.04), so the
+    # bound is 'none missing'; the estimate (MLE floor(1 * 51 / 49) = 1) agrees, where the
+    # fractional 1/49 missing gave 0.998 under a bound of 1.000 (acceptance testing)
+    est, bound = S.recall_bound(1, 50, 49, 20, 0.95)
+    assert est == bound == 1.0
+    est, bound = S.recall_bound(3, 1000, 300, 40, 0.95)
+    assert est == pytest.approx(43 / (43 + 7))          # MLE K = floor(3 * 1001 / 300) = 10
+    for k, N, n in ((0, 5, 1), (1, 3, 2), (2, 40, 39), (5, 200, 60), (1, 900, 899), (7, 7, 7)):
+        est, bound = S.recall_bound(k, N, n, 10, 0.95)
+        assert 0.0 <= bound <= est <= 1.0, (k, N, n, est, bound)
 
 
 def _replay(rule, labels, priors=2, seed=1):
@@ -91,3 +101,16 @@ def test_stopping_status_not_yet_then_estimate():
     # 5 found before the sample; 79 unscreened at the switch; 40 sampled, none relevant
     assert st["p_value"] == pytest.approx(hypergeom.cdf(0, 79, S.min_missing_under_h0(0, 5, 0.95), 40))
     assert isinstance(st["recall_bound"], float)
+
+
+def test_stopping_status_names_records_awaiting_a_second_reviewer():
+    """Acceptance testing: once one reviewer had screened everything the status said 'Every
+    record is screened: nothing left to find' while 32 records waited for the second."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(10)]})
+    labels = pd.DataFrame({"record_id": [str(i) for i in range(10)], "label": [1] + [0] * 9,
+                           "settled": [True] * 7 + [False] * 3})
+    st = S.stopping_status(records, labels, None)
+    assert st["met"] and st["awaiting_settlement"] == 3
+    assert "3 screened records still await a second reviewer or an adjudicator" in st["recommendation"]
+    st = S.stopping_status(records, labels.assign(settled=True), None)
+    assert st["awaiting_settlement"] == 0 and "await" not in st["recommendation"]

@@ -112,7 +112,27 @@ def test_stopping_state_from_rank_report(review):
     rep = {"rank": {"details": {"stopping": {"stopped": True, "rule": "buscar", "recall_estimate": 0.96}}}}
     s = stopping_state(review, rep)
     assert (s.stopped, s.rule, s.recall_estimate, s.source) == (True, "buscar", 0.96, "rank.json")
+    assert s.met is None
     assert not stopping_state(review, {}).stopped
+    rep["rank"]["details"]["stopping"].update(met=False, p_value=0.472)
+    s = stopping_state(review, rep)
+    assert (s.met, s.p_value) == (False, 0.472)
+
+
+def test_methods_paragraph_says_when_the_stop_came_before_the_test_was_met(records, finals):
+    """Acceptance testing: `stopped = true` set before the test was met produced 'Screening
+    stopped by a stopping rule at an estimated recall of 96%', as if the guarantee held."""
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    c = compute_counts(records, ta.iloc[:12], ft.iloc[:5], stopped=True)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
+                        stopping_rule="hypergeometric", recall_estimate=0.96, stopping_met=False,
+                        stopping_p=0.472)
+    text = methods_paragraph(c, ctx)
+    assert "stopped before the stopping rule's test (hypergeometric) was met (p = 0.47)" in text
+    assert "target recall is not assured (estimated recall 96%)" in text
+    assert "Screening stopped by a stopping rule" not in text
 
 
 def test_funnel_line_stops_at_the_unfinished_stage(records, finals):
@@ -187,3 +207,24 @@ def test_methods_paragraph_states_recorded_single_and_dual_screening(review, rec
     assert ("10 of the 16 settled records (62%) were screened independently by two reviewers and 6 by one, "
             "and the 2 disagreements were resolved by an adjudicator.") in md
     assert "Full-text decisions on 10 reports were made by the review team; all 10 settled reports were assessed" in md
+
+
+def test_methods_paragraph_counts_standing_screeners_and_never_rounds_to_all():
+    """Acceptance testing: an adjudicator's decision made and undone listed them among the
+    screeners ('3 reviewers (alice, bob and carol)'), and 262 of 263 read '(100%)'."""
+    import pandas as pd
+
+    from screening.prisma.report import _share, stage_screening
+
+    rows = [(1, "r1", "alice", "include"), (2, "r1", "bob", "include"), (3, "r2", "alice", "exclude"),
+            (4, "r2", "carol", "include"), (5, "r2", "carol", "undo")]
+    entries = pd.DataFrame([{"id": i, "record_id": r, "reviewer": who, "action": a, "stage": "title_abstract",
+                             "role": "screener", "reason": "", "note": "", "payload": "{}",
+                             "created_at": f"2024-01-0{i}T00:00:00Z", "is_demo": 0, "event_uuid": str(i)}
+                            for i, r, who, a in rows])
+    finals = pd.DataFrame({"record_id": ["r1", "r2"], "decision": ["include", "exclude"],
+                           "reason": ["", ""], "resolved_by": ["agreement", "single"]})
+    assert stage_screening(entries, finals, "title_abstract").screeners == ("alice", "bob")
+    assert [_share(262, 263), _share(1, 263), _share(5, 8), _share(263, 263), _share(0, 9)] == [
+        "99.6%", "0.4%", "62%", "100%", "0%"]
+    assert _share(99999, 100000) == "99.999%"

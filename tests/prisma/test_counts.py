@@ -68,6 +68,19 @@ def test_stopping_rule_counts_unscreened_as_automation_exclusions(records, final
     assert c.full_text_in_progress and c.full_text.done == 5 and c.studies_included == 5
 
 
+def test_stopping_rule_leaves_records_one_reviewer_decided_in_screening(records, finals):
+    """Records some reviewer decided but not yet settled (a second reviewer to come) were
+    screened by a person: the stop does not turn them into automation exclusions."""
+    ta, ft = finals
+    partial = ta.iloc[list(range(8)) + [10, 11]]          # 10 settled; 6 left, of which 2 open
+    left = [r for r in ta["record_id"] if r not in set(partial["record_id"])]
+    c = compute_counts(records, partial, ft.iloc[:5], stopped=True, ta_open=left[:2] + ["not-in-play"])
+    assert (c.excluded_automation, c.title_abstract_open) == (4, 2)
+    assert c.screening_in_progress and c.title_abstract.remaining == 6
+    assert c.records_screened - c.records_excluded - 2 == c.reports_sought
+    assert any("2 record(s) decided by one reviewer" in w for w in c.warnings)
+
+
 def test_full_text_in_progress(records, finals):
     ta, ft = finals
     c = compute_counts(records, ta, ft.iloc[[0, 5, 9]])   # include, exclude, not_retrieved
