@@ -155,6 +155,15 @@ _RIS_CODES = frozenset({"ABST", "BOOK", "CHAP", "CONF", "CPAPER", "DATA", "EBOOK
                         "SER", "STAND", "CTLG", "DBASE", "ICOMM", "INPR", "MANSCPT", "BLOG", "WEB"})
 
 
+# (RIS tag, records column) in the order written; T2 is the journal and BT the book or
+# proceedings title (a reader takes a book type's T2 as its book title)
+_HEAD_TAGS = (("ID", "record_id"), ("TI", "title"))
+_SOURCE_TAGS = (("PY", "year"), ("T2", "journal"), ("J2", "journal_abbrev"), ("BT", "booktitle"),
+                ("VL", "volume"), ("IS", "issue"))
+_MORE_TAGS = (("DO", "doi"), ("SN", "issn"), ("SN", "isbn"), ("PB", "publisher"), ("LA", "language"),
+              ("UR", "url"), ("DB", "source_db"))
+
+
 def _ris_type(row: pd.Series) -> str:
     for t in as_list(row.get("publication_type")):
         if t.upper() in _RIS_CODES:
@@ -178,28 +187,18 @@ def _ris_record(row: pd.Series) -> list[str]:
         if text:                       # never an empty tag line
             out.append(f"{tag}  - {text}")
 
-    put("ID", row.get("record_id"))
-    put("TI", row.get("title"))
+    for tag, column in _HEAD_TAGS:
+        put(tag, row.get(column))
     for author in as_list(row.get("authors")):
         put("AU", author)
-    put("PY", row.get("year"))
-    put("T2", row.get("journal"))
-    put("J2", row.get("journal_abbrev"))
-    # the book or proceedings title: BT (a reader takes a book type's T2 as its book title)
-    put("BT", row.get("booktitle"))
-    put("VL", row.get("volume"))
-    put("IS", row.get("issue"))
+    for tag, column in _SOURCE_TAGS:
+        put(tag, row.get(column))
     start, _, end = _clean(row.get("pages")).partition("-")
     put("SP", start.strip())
     if start.strip():
         put("EP", end.strip())
-    put("DO", row.get("doi"))
-    put("SN", row.get("issn"))
-    put("SN", row.get("isbn"))
-    put("PB", row.get("publisher"))
-    put("LA", row.get("language"))
-    put("UR", row.get("url"))
-    put("DB", row.get("source_db"))
+    for tag, column in _MORE_TAGS:
+        put(tag, row.get(column))
     for kw in as_list(row.get("keywords")):
         put("KW", kw)
     put("AB", row.get("abstract"))
