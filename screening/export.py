@@ -101,10 +101,9 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
 
 
 def _stopped(review: Review) -> bool:
-    from screening.prisma.api import load_stage_reports, stopping_state
+    from screening.prisma.api import review_stopped
 
-    reports = load_stage_reports(review.config.output_dir, ("rank",)) if "rank" in review.config.stages else {}
-    return stopping_state(review.config, reports).stopped
+    return review_stopped(review.config)
 
 
 def export_records(review: str | Path | Review, output: str | Path, *, stage: str = "title_abstract",

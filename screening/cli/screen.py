@@ -428,8 +428,13 @@ def status_cmd(
         _print_json(stages)
         return
     for s in stages:
-        t = Table(title=f"{s['stage']}: {s['screened']} screened (settled), {s['remaining']} remaining of {s['total']}",
-                  title_justify="left")
+        if s.get("excluded_by_stopping"):
+            left = s["remaining"] - s["excluded_by_stopping"]
+            title = (f"{s['stage']}: stopped by the stopping rule — {s['screened']} screened (settled), "
+                     f"{s['excluded_by_stopping']} excluded by the rule, {left} still being settled, of {s['total']}")
+        else:
+            title = f"{s['stage']}: {s['screened']} screened (settled), {s['remaining']} remaining of {s['total']}"
+        t = Table(title=title, title_justify="left")
         t.add_column("reviewer")
         cols = ("decided", "include", "exclude", "maybe", "not_retrieved")
         for c in cols:

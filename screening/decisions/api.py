@@ -208,7 +208,10 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         # optional at title/abstract, but when the review lists its reasons a typo must not
         # become a new reason in the PRISMA counts
         allowed = review.reasons(stage)
-        if reason not in allowed:
+        known = {a.casefold() for a in allowed}
+        # an import may join several reasons ('not a review, not about wildfire' from Rayyan)
+        parts = [p.strip().casefold() for p in reason.replace(";", ",").split(",") if p.strip()]
+        if reason.casefold() not in known and not (parts and all(p in known for p in parts)):
             raise DecisionError(f"unknown title/abstract exclusion reason {reason!r}", record=record_id,
                                 hint=f"use one of [screening] title_abstract_reasons: {'; '.join(allowed)} "
                                      "(or leave the reason out)")
@@ -409,6 +412,8 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
            as_adjudicator: bool = False) -> list[dict[str, Any]]:
     """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding).
 
+    ``excluded_by_stopping``: after ``[rank] stopped = true``, the title/abstract records nobody
+    screened (PRISMA's "excluded by automation tools"; 0 otherwise).
     ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
     (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
     blinding hides every decision and a 0 would be false)."""
@@ -416,16 +421,23 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
     viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
     visible = visible_entries(entries, viewer) if viewer.name and not viewer.adjudicator else None
+    from screening.prisma.api import review_stopped
+
+    stopped = review_stopped(rv.config)
     out = []
     for stage in STAGES:
         full = stage_progress(entries, rv.records, stage)
+        # after a stop the records nobody screened are excluded by the rule, as PRISMA and the
+        # export count them; the rest of 'remaining' is still being settled
+        full["excluded_by_stopping"] = full["total"] - full["started"] if stopped and stage == "title_abstract" else 0
         if viewer.adjudicator:
             out.append({**full, "conflicts_scope": "all"})
             continue
         seen = stage_progress(visible, rv.records, stage) if visible is not None else None
         per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
                for name, d in full["per_reviewer"].items()}
-        out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached")},
+        out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached",
+                                            "excluded_by_stopping")},
                     "conflicts_open": None if seen is None else seen["conflicts_open"],
                     "conflicts_scope": "hidden" if seen is None else "own",
                     "pending": None, "final": None, "per_reviewer": per})

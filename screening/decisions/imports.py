@@ -116,14 +116,15 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], 
 
     Decoded like an export (:func:`screening.io.text.decode_bytes`): UTF-8 with or without
     BOM, UTF-16 from Excel's "Unicode text", else cp1252 (Excel's "CSV" on Windows) with a
-    warning — never replacement characters written into the append-only log. The delimiter
+    warning; bytes neither encoding defines are an error, never replacement characters
+    written into the append-only log. The delimiter
     is the header's: Excel writes ';' where the decimal mark is a comma.
     """
     from screening.io.text import decode_bytes
 
     if not path.is_file():
         raise InputError("file not found", path=path, hint="check the --from path")
-    decoded = decode_bytes(path.read_bytes(), path)
+    decoded = decode_bytes(path.read_bytes(), path, strict=True)
     text = decoded.text
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))

@@ -120,16 +120,22 @@ class Roster:
     def outside_name(self, name: str) -> str:
         """A name for work outside screening (deciding duplicate pairs), which may be done by
         someone not on the screening team (an information specialist): a declared person's
-        spelling when it matches ignoring case, a near miss of a declared name refused as a
-        typo, any other name accepted as given."""
+        spelling when it matches ignoring case, a one-letter slip from a declared name of five
+        letters or more refused as a typo, any other name accepted as given."""
         name = name.strip()
         if not self.declared or not name:
             return name
         found = self.match(name, self.people)
         if found is not None:
             return found
-        keys = [_key(p) for p in self.people]
-        if difflib.get_close_matches(_key(name), keys, n=1, cutoff=0.75):
+        # a typo is one slip (a letter added, dropped, changed or two swapped) in a name long
+        # enough for that to be unlikely by chance: 'alcie' for alice is refused, while 'bo',
+        # 'Bobby', 'eve' (steve) or 'anna' (ann) are other people
+        from rapidfuzz.distance import DamerauLevenshtein
+
+        key = _key(name)
+        if len(key) >= 5 and any(len(_key(p)) >= 5 and DamerauLevenshtein.distance(key, _key(p)) == 1
+                                 for p in self.people):
             raise self.unknown_error([name])
         return name
 

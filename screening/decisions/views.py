@@ -205,8 +205,8 @@ def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
 def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
 
-    The final decision where there is one (``settled``); otherwise the latest standing
-    include/exclude of any reviewer, so the ranker learns from every decision made so far. Rows come in the
+    The final decision where there is one; otherwise the latest standing include/exclude of
+    any reviewer, so the ranker learns from every decision made so far. Rows come in the
     order records were first decided (deterministic for a given log).
     """
     finals = {o.record_id: o.decision for o in record_outcomes(entries, "title_abstract").values()
@@ -219,11 +219,10 @@ def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
     labels = {rid: d for rid, (_, d) in latest.items()}
     labels.update(finals)
     sampled = sampled_records(entries)
-    rows = [{"record_id": rid, "label": 1 if d == "include" else 0, "sampled": rid in sampled,
-             "settled": rid in finals}
+    rows = [{"record_id": rid, "label": 1 if d == "include" else 0, "sampled": rid in sampled}
             for rid, d in labels.items()]
-    df = pd.DataFrame(rows, columns=["record_id", "label", "sampled", "settled"])
-    return df.astype({"record_id": object, "label": "int64", "sampled": bool, "settled": bool})
+    df = pd.DataFrame(rows, columns=["record_id", "label", "sampled"])
+    return df.astype({"record_id": object, "label": "int64", "sampled": bool})
 
 
 def sampled_records(entries: pd.DataFrame) -> set[str]:

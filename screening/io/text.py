@@ -98,13 +98,15 @@ def _decode_wide(data: bytes, path: str | Path, codec: str, how: str) -> Decoded
                        warnings=[f"{Path(path).name}: decoded as {codec.upper()} ({how})"])
 
 
-def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
+def decode_bytes(data: bytes, path: str | Path, *, strict: bool = False) -> DecodedText:
     """Decode an export; raise :class:`InputError` for empty or binary files.
 
     UTF-8 (with or without BOM) is expected. UTF-16/UTF-32 with a byte-order mark (and UTF-16
     without one when unmistakable, see :func:`wide_encoding`) is decoded as such, with a
     warning naming the encoding. Anything else falls back to cp1252 (the encoding of old
-    Windows exports) and says so in ``warnings``: never a silent guess.
+    Windows exports) and says so in ``warnings``: never a silent guess. ``strict``: bytes
+    cp1252 does not define either (0x81, 0x8D, 0x8F, 0x90, 0x9D) are an error instead of
+    U+FFFD (for what goes into the append-only decision log, where it would stay).
     """
     # UTF-16/32 first: their NUL bytes would fail the binary check on bytes.
     wide = wide_encoding(data) if data else None
@@ -120,7 +122,12 @@ def decode_bytes(data: bytes, path: str | Path) -> DecodedText:
         encoding = "utf-8"
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        text = data.decode("cp1252", errors="replace")
+        try:
+            text = data.decode("cp1252", errors="strict" if strict else "replace")
+        except UnicodeDecodeError as bad:
+            raise InputError(f"byte 0x{data[bad.start]:02X} is neither UTF-8 nor Windows-1252 text",
+                             path=path, line=data[: bad.start].count(b"\n") + 1,
+                             hint="save the file as UTF-8 (Excel: 'CSV UTF-8') and import it again") from None
         encoding = "cp1252"
         warnings.append(_fallback_warning(path, line))
     return DecodedText(text=text, encoding=encoding, warnings=warnings)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -317,7 +317,8 @@ def _awaiting(n: int) -> str:
 
 
 def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
-                    play: np.ndarray | None = None) -> dict[str, Any]:
+                    play: np.ndarray | None = None, open_ids: Iterable[str] = (),
+                    logged_ids: Iterable[str] | None = None) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
@@ -325,6 +326,12 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     (records drawn at random after switching, see docs/ranking.md). ``config``: anything
     with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 / 0.95. ``play``: the
     table's :func:`~screening.records.in_play` mask, when the caller already has it.
+    ``open_ids``: records some reviewer decided without the outcome being settled (a second
+    reviewer or an adjudicator to come; ``prisma.api.open_records``): screened by a person, so
+    not "unscreened", but the team is not done with them. ``logged_ids``: the records with a
+    decision in the log, when ``labels_frame`` also holds labels from elsewhere (the team's
+    prior records): "unscreened" then counts what nobody decided in the log, as PRISMA does,
+    while the test still uses every label.
 
     Returns screened, relevant_found, pool, estimated_recall + recall_bound (or "not yet"),
     p_value and a recommendation sentence.
@@ -339,15 +346,17 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     lab = labels["label"].astype(int).to_numpy()
     sampled = labels["sampled"].astype(bool).to_numpy() if "sampled" in labels else np.zeros(len(lab), bool)
     screened, found = len(lab), int(lab.sum())
-    # decided by someone but not settled (a second reviewer or an adjudicator still to come):
-    # the test reads their latest decision, but the team is not done with them
-    awaiting = int((~labels["settled"].astype(bool)).sum()) if "settled" in labels else 0
+    waiting = {str(r) for r in open_ids} & ids
+    awaiting = len(waiting)
+    # a record whose only decisions are 'maybe' has no label but was screened by a person
+    decided = set(labels["record_id"].astype(str)) if logged_ids is None else {str(r) for r in logged_ids} & ids
+    unscreened = pool - len(decided | waiting)
     out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
-                           "unscreened": pool - screened, "target_recall": tau, "confidence": conf,
+                           "unscreened": unscreened, "target_recall": tau, "confidence": conf,
                            "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
                            "met": False,     # True once screening may stop
                            "awaiting_settlement": awaiting}
-    if screened == pool and pool:
+    if unscreened == 0 and pool:
         out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
                    recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
         return out

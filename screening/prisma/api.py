@@ -181,14 +181,28 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> 
     source = "rank.json" if stopped else ""
     cfg = review.stages.get("rank")
     raw = review.raw.get("rank", {}) if isinstance(review.raw.get("rank"), dict) else {}
-    if not stopped and (getattr(cfg, "stopped", False) or raw.get("stopped", False)):
+    if "stopped" in raw:
+        # the team's decision as the TOML says it now wins over a rank.json written before it
+        # changed (`stopped = false` after a premature stop takes effect without re-ranking)
+        if not bool(raw["stopped"]):
+            return Stopping(stopped=False, rule=rule)
+        if not stopped:
+            stopped, source = True, "config"
+    elif not stopped and getattr(cfg, "stopped", False):
         stopped, source = True, "config"
+    if stopped and source == "config":
         rule = rule or str(getattr(cfg, "stop_rule", "") or raw.get("stop_rule", ""))
     recall_f = float(recall) if isinstance(recall, (int, float)) else None
     met = info.get("met") if isinstance(info.get("met"), bool) else None
     p = info.get("p_value")
     return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source, met=met,
                     p_value=float(p) if isinstance(p, (int, float)) else None)
+
+
+def review_stopped(review: ReviewConfig) -> bool:
+    """Whether title/abstract screening is stopped by the stopping rule (as PRISMA reads it)."""
+    reports = load_stage_reports(review.output_dir, ("rank",)) if "rank" in review.stages else {}
+    return stopping_state(review, reports).stopped
 
 
 def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:

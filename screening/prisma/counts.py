@@ -118,6 +118,20 @@ class PrismaCounts:
         return self.title_abstract.remaining > self.excluded_automation
 
     @property
+    def settling_after_stop(self) -> bool:
+        """Stopped by the stopping rule, with records one reviewer decided still to settle."""
+        return self.stopped and self.title_abstract_open > 0
+
+    def title_abstract_progress(self) -> str:
+        """'in progress (40 of 513 screened)', or after a stop 'stopped; 4 records still being
+        settled' (done/total would then read as work not started)."""
+        if self.settling_after_stop:
+            n = self.title_abstract_open
+            return f"stopped; {n} record{'s' if n != 1 else ''} still being settled"
+        ta = self.title_abstract
+        return f"{ta.status} ({ta.done} of {ta.total} screened)"
+
+    @property
     def full_text_in_progress(self) -> bool:
         return self.full_text.remaining > 0
 

@@ -138,9 +138,7 @@ def funnel_line(c: PrismaCounts) -> str:
     """
     n = c.funnel()
     if c.screening_in_progress:
-        ta = c.title_abstract
-        return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {ta.status} "
-                                                  f"({ta.done} of {ta.total} screened)"])
+        return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {c.title_abstract_progress()}"])
     if c.full_text_in_progress:
         ft = c.full_text
         return ARROW.join([*map(str, n[:4]), f"full-text assessment {ft.status} ({ft.done} of {ft.total} assessed)"])
@@ -168,7 +166,9 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     rows.append(("Records removed for other reasons", fmt(c.removed_other)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.removed_other_reasons.items()]
     screened = fmt(c.records_screened)
-    if c.screening_in_progress:
+    if c.settling_after_stop:
+        screened += f" ({c.title_abstract_progress()})"
+    elif c.screening_in_progress:
         screened += f" ({c.title_abstract.status}: {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} screened)"
     rows.append(("Records screened", screened))
     p1, p2 = c.downstream_of_screening_partial, c.downstream_of_full_text_partial
@@ -246,7 +246,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(f"Title/abstract screening of the {fmt(c.records_screened)} records has not started.")
         return " ".join(s)
     opening = (f"Titles and abstracts of {fmt(c.records_screened)} records "
-               + ("are being screened" if c.screening_in_progress else "were screened"))
+               + ("are being screened" if c.screening_in_progress and not c.settling_after_stop
+                  else "were screened"))
     s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
              else f"{opening} by the review team.")
     ft_how = ctx.screening.get("full_text")

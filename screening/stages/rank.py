@@ -143,17 +143,20 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
     sampled: set[str] = set()
-    open_ids: set[str] = set()      # decided, not yet settled (second reviewer / adjudicator to come)
-    if inputs.decisions is not None:
+    if inputs.decisions is not None and "sampled" in inputs.decisions.columns:
         d = inputs.decisions
-        if "sampled" in d.columns:
-            sampled = set(d.loc[d["sampled"].astype(bool), "record_id"].astype(str))
-        if "settled" in d.columns:
-            open_ids = set(d.loc[~d["settled"].astype(bool), "record_id"].astype(str))
+        sampled = set(d.loc[d["sampled"].astype(bool), "record_id"].astype(str))
     lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
-                              "sampled": [r in sampled for r in labels],
-                              "settled": [r not in open_ids for r in labels]})
-    status = stopping_status(out, lab_frame, config, play=play)
+                              "sampled": [r in sampled for r in labels]})
+    logged = (set(inputs.decisions["record_id"].astype(str)) if inputs.decisions is not None else set())
+    status = stopping_status(out, lab_frame, config, play=play,
+                             open_ids=inputs.extra.get("open_records", ()), logged_ids=logged)
+    if config.stopped:
+        unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
+        if unlogged:
+            warnings.append(f"prior record(s) {', '.join(map(str, unlogged[:5]))} have no decision in the log: "
+                            "after the stop PRISMA counts them as excluded by the stopping rule; record "
+                            "them with `screening decide`")
     status["rule"] = config.stop_rule
     status["stopped"] = config.stopped
     if config.stopped and not status["met"]:
@@ -175,14 +178,19 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
 def load_inputs(review: Any) -> StageInputs:
     """Title/abstract decisions from the review's decision log (none if the log is absent)."""
     decisions = None
+    extra: dict[str, Any] = {}
     try:
         from screening.decisions.views import load_entries, training_labels
+        from screening.prisma.api import open_records
     except ImportError:
         return StageInputs(review_name=getattr(review, "name", ""))
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
-        decisions = training_labels(load_entries(path))
-    return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions)
+        entries = load_entries(path)
+        decisions = training_labels(entries)
+        # decided by a person, not settled yet: the stopping status counts them apart
+        extra["open_records"] = tuple(open_records(entries))
+    return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra)
 
 
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",

@@ -126,3 +126,14 @@ def test_a_record_outside_a_full_plan_is_settled_with_a_warning(review: Path, in
     # a calibration sample (fraction < 1) leaves records out on purpose: no warning
     assert "new-2" not in api.assign(review, "alice,bob", fraction=0.2, seed=1)["record_ids"]
     assert api.record_decision(review, reviewer="bob", record_id="new-2", action="exclude").warnings == ()
+
+
+def test_bytes_no_encoding_defines_are_refused_not_logged_as_replacement_characters(review: Path, db: Path,
+                                                                                     tmp_path: Path, cli) -> None:
+    from screening.decisions.views import load_entries
+
+    path = tmp_path / "dos.csv"
+    path.write_bytes(b"record_id,decision,note,reviewer\r\n3,include,ok,bob\r\n4,exclude,M\x81ller,bob\r\n")
+    code, out = cli("decide", review, "--from", path)
+    assert code == 2 and "0x81" in out and "dos.csv:3" in out and "CSV UTF-8" in out
+    assert not db.exists() or load_entries(db).empty

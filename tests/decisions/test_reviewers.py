@@ -182,6 +182,25 @@ def test_declared_title_abstract_reasons_are_checked_and_dual_fraction_is_the_de
         api.record_decision(review, reviewer="alice", record_id="3", action="exclude", reason="no harm outcme")
     api.record_decision(review, reviewer="alice", record_id="3", action="exclude", reason="no harm outcome")
     api.record_decision(review, reviewer="alice", record_id="4", action="exclude")     # still optional
+    # several declared reasons joined, as Rayyan exports them; case aside
+    text = review.read_text(encoding="utf-8").replace('["no harm outcome"]', '["no harm outcome", "not a review"]')
+    review.write_text(text, encoding="utf-8")
+    api.record_decision(review, reviewer="alice", record_id="5", action="exclude", reason="Not a review, no harm outcome")
+    with pytest.raises(DecisionError, match="unknown title/abstract"):
+        api.record_decision(review, reviewer="alice", record_id="6", action="exclude", reason="not a review, no harm")
     plan = api.assign(review, "alice,bob")
     assert (plan["fraction"], plan["seed"]) == (0.2, 3) and plan["assigned"] == 10   # 20% of 50
     assert api.assign(review, "alice,bob", fraction=1.0)["assigned"] == 50
+
+
+def test_names_outside_screening_refuse_only_one_letter_slips() -> None:
+    from screening.decisions.roster import Roster
+
+    roster = Roster(("alice", "steve", "ann", "bob"), ("carol",))
+    for slip in ("alcie", "alise", "aliice", "Stevee", "caroll"):
+        with pytest.raises(UnknownReviewerError):
+            roster.outside_name(slip)
+    for other in ("bo", "Bobby", "eve", "anna", "infospec", "alison"):
+        assert roster.outside_name(other) == other
+    assert roster.outside_name(" ALICE ") == "alice"
+    assert Roster().outside_name("anyone") == "anyone"

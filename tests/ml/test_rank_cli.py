@@ -81,3 +81,48 @@ def test_stopped_in_the_rank_section_reaches_prisma(tmp_path, monkeypatch):
     assert any("test was not met" in w for w in prisma["warnings"])
     md = (tmp_path / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
     assert "target recall is not assured" in md
+
+
+def test_a_stopped_review_gives_the_same_numbers_everywhere(tmp_path, monkeypatch):
+    """After `stopped = true` with work still open (a conflict, a double 'maybe', records one
+    reviewer decided), PRISMA, rank.json, `status` and `export` agree: the records nobody
+    screened are excluded by the stopping rule, the open ones are still being settled."""
+    from screening.decisions import api
+    from screening.export import select
+
+    data = _review_with_priors(tmp_path, monkeypatch)
+    toml = tmp_path / "pipelines" / "t.toml"
+    assert CliRunner().invoke(app, ["run", "pipelines/t.toml"]).exit_code == 0
+    rank = pd.read_parquet(tmp_path / "data" / "screened" / "t" / "rank.parquet")
+    order = rank.sort_values("rank")["record_id"].astype(str).tolist()
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    api.assign(toml, "alice,bob")
+    for rid in order[:12]:                                    # settled by agreement
+        action = "include" if truth[rid] == "1" else "exclude"
+        for who in ("alice", "bob"):
+            api.record_decision(toml, reviewer=who, record_id=rid, action=action)
+    c, m, p1, p2 = order[12:16]
+    api.record_decision(toml, reviewer="alice", record_id=c, action="include")     # conflict
+    api.record_decision(toml, reviewer="bob", record_id=c, action="exclude")
+    for who in ("alice", "bob"):                                                    # both 'maybe'
+        api.record_decision(toml, reviewer=who, record_id=m, action="maybe")
+    api.record_decision(toml, reviewer="alice", record_id=p1, action="include")    # awaiting bob
+    api.record_decision(toml, reviewer="alice", record_id=p2, action="maybe")      # awaiting bob
+    toml.write_text(toml.read_text() + "stopped = true\n")
+    res = CliRunner().invoke(app, ["run", "pipelines/t.toml"])
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "data" / "screened" / "t"
+    counts = json.loads((folder / "prisma" / "prisma.json").read_text())["counts"]
+    stopping = json.loads((folder / "rank.json").read_text())["details"]["stopping"]
+    status = api.status(toml, as_adjudicator=True)[0]
+    rv = api.Review.load(toml)
+    exported = select(rv, "title_abstract", "all", as_adjudicator=True)["status"].value_counts().to_dict()
+    assert "have no decision in the log" in " ".join(res.output.split())     # the two priors
+    nobody = counts["records_screened"] - 16
+    assert counts["excluded_automation"] == stopping["unscreened"] == status["excluded_by_stopping"] \
+        == exported["stopped"] == nobody
+    assert counts["title_abstract_open"] == stopping["awaiting_settlement"] == 4 \
+        == status["remaining"] - status["excluded_by_stopping"] \
+        == exported["conflict"] + exported["pending"]
+    assert exported["final"] == status["screened"] == counts["title_abstract"]["done"] == 12
+    assert "still being settled" in json.loads((folder / "prisma" / "prisma.json").read_text())["funnel"]

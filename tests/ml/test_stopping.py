@@ -105,12 +105,15 @@ def test_stopping_status_not_yet_then_estimate():
 
 def test_stopping_status_names_records_awaiting_a_second_reviewer():
     """Acceptance testing: once one reviewer had screened everything the status said 'Every
-    record is screened: nothing left to find' while 32 records waited for the second."""
-    records = pd.DataFrame({"record_id": [str(i) for i in range(10)]})
-    labels = pd.DataFrame({"record_id": [str(i) for i in range(10)], "label": [1] + [0] * 9,
-                           "settled": [True] * 7 + [False] * 3})
-    st = S.stopping_status(records, labels, None)
-    assert st["met"] and st["awaiting_settlement"] == 3
-    assert "3 screened records still await a second reviewer or an adjudicator" in st["recommendation"]
-    st = S.stopping_status(records, labels.assign(settled=True), None)
+    record is screened: nothing left to find' while 32 records waited for the second. A
+    record whose only decision is 'maybe' has no label but is not unscreened either."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(12)]})
+    labels = pd.DataFrame({"record_id": [str(i) for i in range(10)], "label": [1] + [0] * 9})
+    st = S.stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "not-in-play"])
+    assert st["awaiting_settlement"] == 4 and st["unscreened"] == 1       # record 11 only
+    assert not st["met"]
+    st = S.stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "11"])
+    assert st["met"] and st["unscreened"] == 0
+    assert "5 screened records still await a second reviewer or an adjudicator" in st["recommendation"]
+    st = S.stopping_status(records.iloc[:10], labels, None)
     assert st["awaiting_settlement"] == 0 and "await" not in st["recommendation"]
