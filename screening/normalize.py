@@ -10,6 +10,7 @@ import html
 import math
 import re
 import unicodedata
+from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _DOI_TRAILING = "./,;:)]}>'\""
@@ -45,7 +46,10 @@ def normalize_doi(value: str | None) -> str:
         return ""
     text = str(value).strip()
     encoded = "%2F" in text or "%2f" in text
-    text = text.replace("%2F", "/").replace("%2f", "/")
+    if "%" in text:
+        # URL-encoded (Ovid Embase: 'http://dx.doi.org/10.1016/S2215-0366%2815%2900576-3'):
+        # the DOI is '...(15)00576-3', and left encoded it would never match its other copies
+        text = unquote(text)
     match = _DOI_RE.search(text)
     if not match:
         return ""
@@ -176,3 +180,28 @@ def normalize_issn(value: str | None) -> str:
         if issn not in seen:
             seen.append(issn)
     return "; ".join(seen)
+
+
+# Rights statements publishers append to abstracts: Scopus/WoS '© 2022 Elsevier Ltd',
+# '(C) 2020 Elsevier B.V. All rights reserved.', 'Copyright © 2021 The Authors. Published by
+# ...', PsycInfo '(PsycInfo Database Record (c) 2020 APA, all rights reserved)', EBSCO
+# '[Copyright &y& Elsevier]'. Not part of the abstract: they only add the same tokens to
+# thousands of records (and the ranker's vocabulary). A year is required after ©/(c), so
+# '(c)' as a label in the text is never taken for one; only the abstract's tail is cut.
+_TRAILING_RIGHTS = re.compile(
+    r"\s*(?:\[Copyright\s*&y&[^\]]{0,200}\]"
+    r"|\((?:APA\s+)?Psyc\w*\s+Database\s+Record\s*\(c\)[^()]{0,120}\)"
+    r"|(?:Copyright\s*)?(?:©|\(c\)|Copyright)\s*(?:©|\(c\))?\s*(?:19|20)\d\d\b.{0,200}"
+    r")\s*$", re.I | re.S)
+_RIGHTS_HINTS = ("©", "(c)", "(C)", "opyright", "&y&", "Database Record")
+
+
+def strip_rights_statement(abstract: str) -> str:
+    """The abstract without a publisher's trailing rights statement (see above)."""
+    tail = abstract[-260:]
+    if not any(h in tail for h in _RIGHTS_HINTS):
+        return abstract
+    m = _TRAILING_RIGHTS.search(abstract, max(0, len(abstract) - 260))
+    if m is None or m.start() == 0:      # never empty an abstract that is only a statement
+        return abstract
+    return abstract[: m.start()].rstrip()

@@ -321,9 +321,22 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def check_table_path(path: str | Path) -> Path:
+    """``path`` if a records table can be written there (by suffix), else an error: '-o x.xlsx'
+    used to get CSV text under an Excel name that Excel then refuses."""
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InputError(f"cannot write a records table as {path.suffix or 'a file without suffix'}",
+                         path=path, hint="name the output .csv (opens in Excel) or .parquet")
+    return path
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
     """Validate, then write ``.csv`` or ``.parquet`` atomically (by suffix)."""
-    path = Path(path)
+    path = check_table_path(path)
     validate(df, where=str(path))
     if path.suffix.lower() == ".parquet":
         buf = io.BytesIO()

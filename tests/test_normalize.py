@@ -261,3 +261,19 @@ def test_parse_year_real_forms(raw, expected):
 ])
 def test_normalize_issn_real_forms(raw, expected):
     assert normalize_issn(raw) == expected
+
+
+def test_publishers_rights_statements_are_cut_from_the_end_of_abstracts():
+    """Scopus/WoS/PsycInfo/EBSCO append them to thousands of abstracts (1,865 of 8,687 in the
+    shared exports); a '(c)' that is no rights statement, or one inside the text, stays."""
+    from screening.normalize import strip_rights_statement as strip
+
+    body = "We screened 2,000 records and included 10 studies."
+    for tail in ("(C) 2002 Elsevier Science Inc. All rights reserved.", "© 2022 Elsevier Ltd",
+                 "(PsycInfo Database Record (c) 2020 APA, all rights reserved)", "[Copyright &y& Elsevier]",
+                 "Copyright © 2021 The Author(s). Published by Elsevier Ltd. This is an Open Access article "
+                 "under the CC BY 4.0 license.", "© 2021, The Author(s), under exclusive licence to Springer Nature."):
+        assert strip(f"{body} {tail}") == body, tail
+    for kept in (f"{body} Panel (c) shows the effect.", f"Copyright © 2020 holders were asked. {body}",
+                 "© 2022 Elsevier Ltd", f"{body} (c) was 0.5 in 2019."):
+        assert strip(kept) == kept, kept

@@ -10,13 +10,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console, styled
+from screening.cli._app import command, console, styled, warn
 from screening.dedup.files import dedup_files, decide_pair, open_queue
 
 
 @command("dedup")
 def dedup_cmd(
-    inputs: list[Path] = typer.Argument(..., help="Export files (any format `ingest` reads) or one canonical table (.csv/.parquet)."),
+    inputs: list[Path] = typer.Argument(..., help="Export files (any format `ingest` reads), or canonical tables written by `screening ingest` (.csv/.parquet)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where to write the marked table (.csv or .parquet); every input row is kept."),
     decisions: Optional[Path] = typer.Option(None, "--decisions", help="Folder holding dedup_decisions.sqlite and the review queue (default: OUT's folder)."),
     cochrane_versions: str = typer.Option("duplicate", "--cochrane-versions", help="Versions of one Cochrane review (.pub2/.pub3): duplicate, maybe or distinct."),
@@ -29,6 +29,7 @@ def dedup_cmd(
     """
     run = dedup_files(list(inputs), output, folder=decisions, cochrane_versions=cochrane_versions,
                       previous=previous)
+    warn(run.warnings)
     counts, details = run.outcome.counts, run.outcome.details
     console.print(styled((str(len(run.outcome.table)), "bold"), " records, ", (str(counts["groups"]), "bold"),
                          " duplicate groups, ", (str(counts["duplicates"]), "bold"), " duplicates marked, ",

@@ -10,9 +10,8 @@ from rich.table import Table
 
 from screening import __version__
 from screening.cli._app import command, console, styled, warn
-from screening.records import write_table
 from screening.runner import run_review
-from screening.stages.ingest import ingest_paths
+from screening.stages.ingest import ingest_to_file
 
 
 @command("ingest")
@@ -27,8 +26,7 @@ def ingest_cmd(
     Each file's record count is cross-checked against its own record markers; any mismatch,
     unknown format or unreadable file is an error and no output is written.
     """
-    result = ingest_paths(list(files), database=database, format=format)
-    write_table(result.records, output)
+    result = ingest_to_file(list(files), output, database=database, format=format)
     table = Table(title=f"Ingested {len(result.records)} records", title_justify="left")
     for col in ("file", "format", "database", "records", "file's own count", "encoding"):
         table.add_column(col, justify="right" if col in ("records", "file's own count") else "left",

@@ -23,7 +23,7 @@ from screening.config import load_review
 from screening.dedup.api import SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
 from screening.dedup.store import load_decisions, record_decision
 from screening.errors import DecisionError, InputError
-from screening.records import atomic_write_text, read_table, write_table
+from screening.records import atomic_write_text, check_table_path, read_table, write_table
 from screening.stages.ingest import ingest_paths
 
 QUEUE_NAME = "dedup_queue.json"
@@ -37,11 +37,35 @@ def _is_canonical_csv(path: Path) -> bool:
     return "record_id" in header and "source_file" in header and "source_format" in header
 
 
-def load_input_table(paths: list[Path]) -> pd.DataFrame:
-    """One canonical table from a canonical CSV/Parquet, or from export files via ingest."""
-    if len(paths) == 1 and (paths[0].suffix.lower() == ".parquet" or (paths[0].is_file() and _is_canonical_csv(paths[0]))):
-        return read_table(paths[0])
-    return ingest_paths(list(paths)).records
+def _is_canonical(path: Path) -> bool:
+    return path.suffix.lower() == ".parquet" or (path.is_file() and _is_canonical_csv(path))
+
+
+def load_input_table(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
+    """One canonical table (and ingest's warnings) from canonical CSV/Parquet tables, or from
+    export files via ingest.
+
+    Canonical tables (written by `screening ingest`) keep their provenance as written (record
+    ids, source file, line and database); several are stacked, their record ids must not
+    clash. Read as exports instead, their database would be lost (PRISMA-S: 'Unknown source').
+    """
+    canonical = [_is_canonical(p) for p in paths]
+    if all(canonical):
+        tables = [read_table(p) for p in paths]
+        table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+        dup = table["record_id"].astype(str).duplicated()
+        if dup.any():
+            rid = table.loc[dup, "record_id"].iloc[0]
+            raise InputError(f"record_id {rid!r} occurs in more than one input table", record=str(rid),
+                             hint="ingest the exports together (`screening ingest A B -o table.csv`) so ids "
+                                  "are assigned once, then dedup that table")
+        return table, []
+    if any(canonical):
+        first = paths[canonical.index(True)]
+        raise InputError("a records table cannot be mixed with export files", path=first,
+                         hint="give either export files or tables written by `screening ingest`")
+    result = ingest_paths(list(paths))
+    return result.records, list(result.report.warnings)
 
 
 @dataclass
@@ -50,13 +74,15 @@ class DedupRun:
     output: Path
     queue: Path
     decisions_used: int
+    warnings: tuple[str, ...] = ()      # how the inputs were read (ingest's warnings)
 
 
 def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
                 cochrane_versions: str = "duplicate", previous: Path | None = None) -> DedupRun:
     """``screening dedup``: read, deduplicate (reusing stored decisions in ``folder``), write."""
+    check_table_path(output)            # before the work, not after it
     folder = folder or output.parent
-    table = load_input_table(paths)
+    table, warnings = load_input_table(paths)
     decisions = load_decisions(folder)
     prev = read_table(previous) if previous else None
     outcome = deduplicate(table, cochrane_versions=cochrane_versions, decisions=decisions, previous=prev)
@@ -66,7 +92,7 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
         "table": str(output.resolve()), "maybe_pairs": [p.__dict__ for p in outcome.maybe_pairs],
         "previous_pair_records": outcome.details["previous_pair_records"]}, indent=2) + "\n")
     return DedupRun(outcome=outcome, output=output, queue=queue,
-                    decisions_used=len(latest_decisions(decisions)))
+                    decisions_used=len(latest_decisions(decisions)), warnings=tuple(warnings))
 
 
 @dataclass

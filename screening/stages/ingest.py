@@ -29,7 +29,8 @@ from screening.io.base import ColumnResult, detect_format, get_reader
 from screening.io import ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
-from screening.records import table_from_columns
+from screening.normalize import strip_rights_statement
+from screening.records import check_table_path, table_from_columns, write_table
 from screening.stage import StageReport, StageResult
 
 # Files this big stream: decoded and parsed in chunks of about CHUNK_BYTES (see parse_source).
@@ -190,12 +191,22 @@ class _Columns:
 
 # Ovid names the coverage segment a record came from ('Ovid MEDLINE(R) <2019>', 'Embase <1974
 # to 2021 June 11>', in RIS, Ovid's own format and EndNote XML alike); one export spans many
-# segments of one database, which PRISMA-S counts once.
+# segments of one database, which PRISMA-S counts once ...
 _OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*>\s*$")
 
 
+# ... and MEDLINE's own segments ('Epub Ahead of Print', 'PubMed-not-MEDLINE', 'In-Process &
+# Other Non-Indexed Citations', 'Daily'), which one 'Ovid MEDLINE(R) ALL' search returns
+# together: one database searched, so one PRISMA-S row
+_OVID_MEDLINE_PART_RE = re.compile(
+    r"^(Ovid MEDLINE\(R\))(?:\s+(?:ALL|Daily|Epub Ahead of Print|PubMed-not-MEDLINE|In-Process.*|"
+    r"and .*|In-Data-Review.*|Non-Indexed.*))?\s*$", re.I)
+
+
 def _database_name(db: str) -> str:
-    return _OVID_SEGMENT_RE.sub("", db) or db
+    name = _OVID_SEGMENT_RE.sub("", db) or db
+    m = _OVID_MEDLINE_PART_RE.match(name)
+    return m.group(1) if m else name
 
 
 def _databases_label(source_dbs: list[str]) -> str:
@@ -218,6 +229,8 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     """Append one file's records and their provenance columns; returns its databases' label."""
     n, fields = len(result), result.columns
     for name, values in fields.items():
+        if name == "abstract":      # every reader's abstracts, without publishers' rights lines
+            values = [strip_rights_statement(v) if v else v for v in values]
         if name not in _PROVENANCE:
             table.add(name, values)
     ids = fields.get("record_id") or [None] * n
@@ -275,6 +288,12 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 ))
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
                 files[-1]["database"] = _add_file(columns, result, source, slug, dialect_db)
+                unnamed = sum(1 for db in result.source_dbs if not db) if not (source.database or dialect_db) else 0
+                if unnamed:
+                    what = "no database" if unnamed == len(result) else f"no database for {unnamed} of {len(result)} records"
+                    warnings.append(f"{source.name}: the export names {what}; PRISMA-S will count them under "
+                                    "'Unknown source' (give it: --database NAME, or database = \"...\" in the "
+                                    "review's [[sources]])")
                 del result
             table = table_from_columns(columns.columns, columns.n)
             del columns
@@ -283,6 +302,13 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
     digests = [source.digest for source in sources]     # cached by now
+    seen: dict[bytes, str] = {}
+    for source, digest in zip(sources, digests):
+        if digest in seen:
+            # the same export given twice would count every record twice in PRISMA
+            raise InputError(f"same content as {seen[digest]}", path=source.name,
+                             hint="each export once: remove the repeated file (or [[sources]] entry)")
+        seen[digest] = source.name
     summaries = [FileSummary(**fields, sha256=d.hex()) for fields, d in zip(files, digests)]
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():
@@ -308,6 +334,16 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
         },
     )
     return StageResult(records=table, report=report)
+
+
+def ingest_to_file(paths: list[str | Path], output: str | Path, *, database: str = "",
+                   format: str = "") -> StageResult:
+    """``screening ingest``: read the exports and write the canonical table (atomically).
+    The output name is checked first, so a bad one costs no parsing."""
+    check_table_path(output)
+    result = ingest_paths(paths, database=database, format=format)
+    write_table(result.records, output)
+    return result
 
 
 def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "",

@@ -214,3 +214,31 @@ def test_review_roster_spells_dedup_reviewers_and_refuses_typos(tmp_path, monkey
                               "-r", "infospec"])
     assert res.exit_code == 0
     assert load_decisions(folder)["reviewer"].tolist() == ["alice", "infospec"]
+
+
+def test_dedup_of_several_ingested_tables_keeps_their_databases(tmp_path):
+    """Acceptance testing: `dedup a.csv b.csv` on two tables written by `ingest` re-read them as
+    exports, so every source_db came out blank (PRISMA-S: 'Unknown source')."""
+    exports = FIXTURES.parent / "exports"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert runner.invoke(app, ["ingest", str(exports / "ris_ovid_medline_central.ris"), "-o", str(a)]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(exports / "ris_dimensions.ris"), "-o", str(b)]).exit_code == 0
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["dedup", str(a), str(b), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = read_table(out)
+    assert list(table["source_db"]) == list(read_table(a)["source_db"]) + list(read_table(b)["source_db"])
+    assert "Unknown source" not in _text(res) and set(table["source_file"]) == {
+        str(exports / "ris_ovid_medline_central.ris"), str(exports / "ris_dimensions.ris")}
+    # the same table twice would clash on record ids: refused, nothing written
+    res = runner.invoke(app, ["dedup", str(a), str(a), "-o", str(tmp_path / "twice.csv")])
+    assert res.exit_code == 2 and "more than one input table" in _text(res)
+    res = runner.invoke(app, ["dedup", str(a), str(exports / "ris_dimensions.ris"), "-o", str(tmp_path / "mix.csv")])
+    assert res.exit_code == 2 and "cannot be mixed" in _text(res)
+    assert not (tmp_path / "twice.csv").exists() and not (tmp_path / "mix.csv").exists()
+
+
+def test_dedup_of_exports_shows_ingests_warnings(tmp_path):
+    res = runner.invoke(app, ["dedup", str(FIXTURES.parent / "exports" / "dedup_asysd_labelled_cp1252.csv"),
+                              "-o", str(tmp_path / "out.csv")])
+    assert res.exit_code == 0 and "cp1252" in _text(res)

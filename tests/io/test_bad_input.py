@@ -101,7 +101,7 @@ def test_specific_messages():
 def test_duplicate_ids_across_files_are_a_schema_error():
     from screening.errors import SchemaError
     with pytest.raises(SchemaError) as err:
-        ingest([RawSource("a.csv", RATHBONE), RawSource("b.csv", RATHBONE)])
+        ingest([RawSource("a.csv", RATHBONE), RawSource("b.csv", RATHBONE + b"\n")])   # not byte-identical
     assert "record_id 'id_0000001' occurs more than once" in str(err.value) and "a.csv" in str(err.value)
 
 
@@ -139,3 +139,21 @@ def test_cli_ingest_good_file_writes_output(tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(good), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.exists() and b"id_0000005" in out.read_bytes()
+
+
+def test_the_same_export_twice_and_an_unwritable_output_name_are_refused(tmp_path):
+    """Acceptance testing: a file given twice was silently counted twice; '-o x.xlsx' wrote
+    CSV text under an Excel name."""
+    from typer.testing import CliRunner
+
+    from screening.cli import app
+
+    src = FIX / "ris_wos.ris"
+    copy = tmp_path / "again.ris"
+    copy.write_bytes(src.read_bytes())
+    res = CliRunner().invoke(app, ["ingest", str(src), str(copy), "-o", str(tmp_path / "t.csv")])
+    assert res.exit_code == 2 and "same content as" in res.output and not (tmp_path / "t.csv").exists()
+    res = CliRunner().invoke(app, ["ingest", str(src), "-o", str(tmp_path / "t.xlsx")])
+    assert res.exit_code == 2 and ".csv" in res.output and not (tmp_path / "t.xlsx").exists()
+    res = CliRunner().invoke(app, ["dedup", str(src), "-o", str(tmp_path / "d.xlsx")])
+    assert res.exit_code == 2 and not (tmp_path / "d.xlsx").exists()

@@ -306,9 +306,37 @@ def test_author_fast_path_equals_the_normaliser_on_single_names(values):
 
 
 def test_ovid_coverage_segments_name_one_database():
-    """Ovid's DB line names the year segment ('Ovid MEDLINE(R) <2022>'): one database for
-    PRISMA-S, while real sub-databases (Epub Ahead of Print) stay distinct."""
+    """Ovid's DB line names the year segment ('Ovid MEDLINE(R) <2022>') and MEDLINE's own
+    segments (Epub Ahead of Print, PubMed-not-MEDLINE), all returned by one 'Ovid MEDLINE(R)
+    ALL' search: one database for PRISMA-S. Other Ovid databases stay distinct."""
+    from screening.stages.ingest import _database_name
+
     path = FIX.parent / "prisma" / "medline_6_of_84.ris"
     dbs = ingest([RawSource(path.name, path.read_bytes())]).records["source_db"].tolist()
-    assert sorted(set(dbs)) == ["Ovid MEDLINE(R)", "Ovid MEDLINE(R) Epub Ahead of Print"]
-    assert dbs.count("Ovid MEDLINE(R)") == 2
+    assert set(dbs) == {"Ovid MEDLINE(R)"} and len(dbs) == 6
+    assert [_database_name(n) for n in ("Ovid MEDLINE(R) PubMed-not-MEDLINE ", "Ovid MEDLINE(R) ALL <1946 to 2024>",
+                                        "Ovid MEDLINE(R) In-Process & Other Non-Indexed Citations",
+                                        "Embase <1974 to 2021 June 11>", "APA PsycInfo <2002 to 2020>")] == [
+        "Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Embase", "APA PsycInfo"]
+
+
+def test_an_export_that_names_no_database_is_said_once():
+    """Zotero's RIS names no database: PRISMA-S would silently say 'Unknown source'."""
+    path = FIX / "ris_zotero_pubmed.ris"
+    report = ingest([RawSource(path.name, path.read_bytes())]).report
+    assert [w for w in report.warnings if "names no database" in w] and "--database" in report.warnings[-1]
+    labelled = ingest([RawSource(path.name, path.read_bytes(), database="PubMed")]).report
+    assert not [w for w in labelled.warnings if "database" in w]
+
+
+def test_related_record_pmids_in_notes_and_url_encoded_dois():
+    """Ovid's 'Comment on: ...; PMID: 27909164' note names another record, not this one; Ovid
+    Embase URL-encodes DOIs ('%28' for '(') so they never matched their MEDLINE copies."""
+    from screening.normalize import normalize_doi
+
+    text = ("TY  - JOUR\nID  - 27909175\nT1  - Psilocybin: promising results\nDB  - Ovid MEDLINE(R)\n"
+            "N1  - Comment on: J Psychopharmacol. 2016 Dec;30(12 ):1165-1180; PMID: 27909164\n"
+            "DO  - http://dx.doi.org/10.1016/S2215-0366%2815%2900576-3\nER  - \n")
+    rec = ingest([RawSource("c.ris", text.encode())]).records.iloc[0]
+    assert rec["pmid"] == "27909175" and rec["doi"] == "10.1016/s2215-0366(15)00576-3"
+    assert normalize_doi("https://doi.org/10.1000%2Fabc") == "10.1000/abc"
