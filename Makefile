@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python pipelines/demo_screening.py pipelines/demo.toml
 	$(BIN)/screening run pipelines/demo.toml
 	$(BIN)/screening status pipelines/demo.toml
-	$(BIN)/screening agreement pipelines/demo.toml --as-adjudicator
+	$(BIN)/screening agreement pipelines/demo.toml --reviewer demo-adjudicator
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -107,16 +107,20 @@ def _stopped(review: Review) -> bool:
 
 
 def export_records(review: str | Path | Review, output: str | Path, *, stage: str = "title_abstract",
-                   decision: str = "include", format: str | None = None,
+                   decision: str = "include", format: str | None = None, reviewer: str | None = None,
                    as_adjudicator: bool = False) -> ExportResult:
-    """``screening export``: write the selected records to ``output`` (atomically)."""
+    """``screening export``: write the selected records to ``output`` (atomically).
+
+    ``reviewer``/``as_adjudicator``: who asks; the undecided records are told apart (conflict,
+    pending, unscreened) only for an adjudicator, as ``status`` does."""
     output = Path(output)
     fmt = (format or output.suffix.lstrip(".") or "").lower()
     if fmt not in FORMATS:
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
                           hint="name the file .ris or .csv, or pass --format ris|csv")
     rv = review if isinstance(review, Review) else Review.load(review)
-    rows = select(rv, stage, decision, as_adjudicator=as_adjudicator)
+    viewer = rv.viewer(reviewer, as_adjudicator)        # refuses an unblinded view nobody may have
+    rows = select(rv, stage, decision, as_adjudicator=viewer.adjudicator)
     if fmt == "ris":
         atomic_write_text(output, to_ris(rows))
     else:

@@ -19,6 +19,7 @@ def export_cmd(
     decision: str = typer.Option("include", "--decision",
                                  help=f"Which records: {', '.join(DECISIONS)} (settled decisions only)."),
     format: Optional[str] = typer.Option(None, "--format", help=f"{' or '.join(FORMATS)} (default: from the file name)."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="Who exports (an adjudicator sees the undecided records told apart)."),
     as_adjudicator: bool = typer.Option(False, "--as-adjudicator",
                                         help="Tell undecided records apart (conflict, pending, unscreened)."),
 ) -> None:
@@ -29,6 +30,6 @@ def export_cmd(
     Zotero, EndNote, Mendeley, Covidence and Rayyan; each record keeps its record_id.
     """
     res = export_records(review, output, stage=stage, decision=decision, format=format,
-                         as_adjudicator=as_adjudicator)
+                         reviewer=reviewer, as_adjudicator=as_adjudicator)
     parts = ", ".join(f"{n} {status}" for status, n in res.by_status.items()) or "none"
     console.print(f"wrote {res.records} records ({res.stage}: {res.decision}; {parts}) to {res.path} as {res.format.upper()}")

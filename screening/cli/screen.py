@@ -21,6 +21,7 @@ from rich.text import Text
 
 from screening.cli._app import command, console, styled, warn
 from screening.decisions import api
+from screening.decisions.session import REASON_KEYS
 from screening.errors import DecisionError
 
 REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
@@ -105,6 +106,15 @@ def _read_line(prompt: str) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
+# bidirectional-text controls in a record (U+202A-U+202E, U+2066-U+2069) would reorder what the
+# terminal shows after them; a reviewer must see the text as stored
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _printable(text: str) -> str:
+    return str(text).translate(_BIDI_CONTROLS)
+
+
 def _highlight(text: str, terms: list[str]) -> Text:
     out = Text(text)
     for term in terms:
@@ -136,18 +146,22 @@ def _render(view: Any) -> None:
         return
     rec = view.record
     terms = list(rec.get("rule_terms") or [])
+    title = _printable(rec.get("title", "") or "(no title)")
     console.print(Text(f"record {rec['record_id']}", style="dim"))
-    console.print(_highlight(rec.get("title", "") or "(no title)", terms), style="bold")
+    console.print(_highlight(title, terms), style="bold")
     authors = rec.get("authors") or []
     meta = "; ".join(list(authors)[:6]) + (" et al." if len(authors) > 6 else "")
     year = rec.get("year")
     year = "" if year is None or str(year) in ("<NA>", "nan") else str(year)
     console.print(Text(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x), style="italic"))
-    console.print(_highlight(rec.get("abstract", "") or "(no abstract)", terms))
+    abstract = _printable(rec.get("abstract", "") or "(no abstract)")
+    console.print(_highlight(abstract, terms))
+    if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
+        console.print(Text(f"— {rec['record_id']}: {title[:100]}", style="dim"))
     if view.state == "reason":
         console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
-        for i, r in enumerate(view.reasons[:9], 1):
-            console.print(f"  {i} {r}")
+        for key, r in zip(REASON_KEYS, view.reasons):
+            console.print(f"  {key} {r}")
         console.print("  Esc cancel")
     else:
         console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()))
@@ -349,18 +363,23 @@ def adjudicate_cmd(
         required = stage == "full_text"
         with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
             for rid, group in df.groupby("record_id", sort=False):
+                console.print(_record_summary(rv.record(str(rid))))   # what the adjudicator decides on
                 console.print(_conflict_table(group, f"record {rid}"))
                 key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
                 if key == "q":
                     break
                 if key not in ("i", "e"):
+                    console.print(f"skipped {rid}")
                     continue
                 why = ""
                 while key == "e":
                     for i, r in enumerate(reasons, 1):
                         console.print(f"  {i} {r}")
                     pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
-                    why = reasons[int(pick) - 1] if pick.isdigit() and 1 <= int(pick) <= len(reasons) else ""
+                    if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):
+                        console.print(f"{pick!r} is not a reason number (1-{len(reasons)})")
+                        continue
+                    why = reasons[int(pick) - 1] if pick else ""
                     if why or not required:
                         break
                     console.print("a reason is required for full-text exclusions")
@@ -369,6 +388,19 @@ def adjudicate_cmd(
                 console.print(f"{res.event.action} {rid} — final")
     finally:
         rv.close()     # the walk kept the decision log open between adjudications
+
+
+def _record_summary(rec: dict[str, Any]) -> Text:
+    """Title, authors, year, journal and the start of the abstract: enough to adjudicate on."""
+    authors = list(rec.get("authors") or [])
+    who = "; ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+    y = rec.get("year")
+    year = str(int(y)) if isinstance(y, (int, float)) and y == y else ""     # (y == y: not NaN)
+    where = ", ".join(x for x in (who, year, str(rec.get("journal") or "")) if x)
+    abstract = str(rec.get("abstract") or "") or "(no abstract)"
+    if len(abstract) > 900:
+        abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
+    return styled((str(rec.get("title") or "(no title)"), "bold"), "\n", where, "\n", abstract)
 
 
 def _ask_key(prompt: str) -> str:
@@ -465,7 +497,7 @@ def _conflicts_line(s: dict[str, Any]) -> str:
 @command("log")
 def log_cmd(
     review: str = REVIEW_ARG,
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as (and show events of) this reviewer."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (a declared adjudicator sees every event)."),
     record: Optional[str] = typer.Option(None, "--record", help="Only this record's history."),
     as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See everyone's events (not blinded)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
@@ -477,7 +509,8 @@ def log_cmd(
         return
     t = Table(title=f"{len(df)} events", title_justify="left")
     for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details"):
-        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis")
+        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis",
+                     no_wrap=c == "time (UTC)", min_width=19 if c == "time (UTC)" else None)
     for row in df.itertuples(index=False):
         payload = json.loads(row.payload or "{}")
         details = payload.get("report") or (",".join(payload.get("reviewers", [])) if row.action == "assign" else "")

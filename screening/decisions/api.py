@@ -216,10 +216,21 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                                 hint=f"use one of [screening] title_abstract_reasons: {'; '.join(allowed)} "
                                      "(or leave the reason out)")
     if action == "undo":
-        standing = standing_decisions(entries[entries["record_id"] == record_id], stage).get(record_id, {})
+        mine = entries[entries["record_id"] == record_id]
+        standing = standing_decisions(mine, stage).get(record_id, {})
         if (reviewer, role) not in standing:
             raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
                                 hint="undo cancels your latest standing decision")
+        if stage == "title_abstract":
+            # undoing the include a full-text assessment rests on would silently drop that
+            # assessment (and maybe an included study) from the PRISMA counts
+            later = standing_decisions(mine, "full_text").get(record_id, {})
+            if later:
+                who = ", ".join(f"{r}: {s.decision}" for (r, _), s in later.items())
+                raise DecisionError(f"the record has full-text decisions ({who}) that rest on its "
+                                    "title/abstract include", record=record_id,
+                                    hint="undo those first (screening decide --stage full_text --undo), "
+                                         "then this one")
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, ranking_id=review.ranking_id(record_id), is_demo=is_demo,
@@ -446,13 +457,10 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
 
 def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False,
             record_id: str | None = None) -> pd.DataFrame:
-    """The log as ``reviewer`` may see it, optionally for one record. With ``as_adjudicator``
-    (everything visible), ``reviewer`` selects whose events to show instead."""
+    """The log as ``reviewer`` may see it (an adjudicator: everything), optionally for one record."""
     rv = _loaded(review)
     viewer = rv.viewer(reviewer, as_adjudicator)
     df = visible_entries(rv.entries(), viewer)
-    if viewer.name and as_adjudicator:
-        df = df[df["reviewer"] == viewer.name]
     if record_id:
         rv.record(record_id)
         df = df[df["record_id"] == str(record_id)]

@@ -178,9 +178,21 @@ class Roster:
         """Refuse viewing as a name nobody declared, when the review says who everyone is.
 
         Viewing is blinded, so an unknown name is not a leak; but ``status -r alcie`` would
-        quietly show an outsider's empty view, as if alice had decided nothing. Without declared
-        adjudicators anyone may adjudicate, so ``--as-adjudicator`` then accepts any name.
+        quietly show an outsider's empty view, as if alice had decided nothing. The unblinded
+        view (``--as-adjudicator``) needs a declared adjudicator's name when the review declares
+        any; without declared adjudicators anyone may adjudicate, so it accepts any name.
         """
+        if as_adjudicator and self.adjudicators:
+            # the unblinded view is the adjudicators' (declared), not anyone's for the asking
+            if not name or not name.strip():
+                raise AdjudicationNotAllowed(
+                    "--as-adjudicator needs your name (--reviewer NAME): this review declares its adjudicators",
+                    hint=f"adjudicators: {', '.join(self.adjudicators)}")
+            if not self.is_adjudicator(name):
+                raise AdjudicationNotAllowed(
+                    f"{name.strip()} is not an adjudicator of this review, so sees the blinded view",
+                    hint=f"adjudicators: {', '.join(self.adjudicators)}; leave out --as-adjudicator")
+            return
         if not name or not name.strip() or not self.declared:
             return
         if self.match(name, self.people) is not None:

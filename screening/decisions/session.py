@@ -47,6 +47,8 @@ RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report"}
 ENTER = ("\r", "\n", "")
 ESC = "\x1b"
+# one key per exclusion reason: 1-9, then letters (no e/i/q/s, which mean something elsewhere)
+REASON_KEYS = "123456789abcdfghjklmnoprtuvwxyz"
 
 # Named subsets of the records in play a session can be limited to: name -> row mask.
 SUBSETS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
@@ -113,6 +115,14 @@ class ScreeningSession:
         self._stopping_at: int | None = None
         self._stopping_cache: dict[str, Any] | None = None
         self._refresh()
+        if sample:
+            st = self._stopping() or {}
+            run, switch = st.get("irrelevant_in_a_row"), st.get("switch_at")
+            if isinstance(run, int) and isinstance(switch, int) and run < switch:
+                # valid, but early: with many relevant records still unfound the sample must
+                # grow large before the test can say stop
+                self.message = (f"note: the switch point is not reached ({run} of {switch} irrelevant in a row); "
+                                "a sample drawn this early needs to be larger to show the target recall")
 
     # -- queue ---------------------------------------------------------------------------------
 
@@ -260,10 +270,12 @@ class ScreeningSession:
                 return
             self._decide(self._pending_action, "")
             return
-        if key.isdigit() and 1 <= int(key) <= min(9, len(reasons)):
-            self._decide(self._pending_action, reasons[int(key) - 1])
+        keys = REASON_KEYS[:len(reasons)]
+        if len(key) == 1 and key.lower() in keys:
+            self._decide(self._pending_action, reasons[keys.index(key.lower())])
             return
-        self.message = f"press 1-{min(9, len(reasons))}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
+        shown = keys if len(keys) <= 1 else f"{keys[0]}-{keys[-1]}" if len(keys) <= 9 else f"1-9 or {keys[9]}-{keys[-1]}"
+        self.message = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
 
     def submit_text(self, text: str) -> None:
         """Finish a note or an attach-report prompt (empty text cancels)."""

@@ -164,7 +164,15 @@ class ActiveLearner:
         return data
 
 
+# a ranking that is not a trained classifier's says so in its id, which every decision records
+# (``ranking_id``): the methods paragraph can then tell screening in a relevance ranking's
+# order from screening in file order without the model's full description
+_MODE_PREFIX = {"file-order": "file-order-", "prior-similarity": "similarity-"}
+
+
 def model_id(info: dict[str, Any]) -> str:
-    """Short stable hash of a model description (everything but the id itself)."""
+    """Short stable hash of a model description (everything but the id itself), prefixed
+    'file-order-' / 'similarity-' when no classifier was trained."""
     body = {k: v for k, v in info.items() if k != "model_id"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return _MODE_PREFIX.get(str(info.get("mode", "")), "") + digest

@@ -384,6 +384,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         run += 1
     threshold = switch_threshold(pool)
     out["irrelevant_in_a_row"] = run
+    out["switch_at"] = threshold
     if run >= threshold:
         out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
                                  "sample of the unscreened records (screening screen --sample) to test "

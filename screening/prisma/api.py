@@ -135,6 +135,15 @@ def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFr
                                   "screening counted as not started"]
     entries = load_entries(path)
     warnings = []
+    from screening.decisions.views import record_outcomes
+
+    sought = {o.record_id for o in record_outcomes(entries, "title_abstract").values()
+              if o.status == "final" and o.decision == "include"}
+    orphans = [rid for rid, o in record_outcomes(entries, "full_text").items()
+               if o.status == "final" and rid not in sought]
+    if orphans:
+        warnings.append(f"{len(orphans)} full-text decision(s) concern records no longer included at "
+                        f"title/abstract (e.g. {orphans[0]}): not counted")
     if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
         warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
                         "demonstration data (is_demo), not real screening")
@@ -272,6 +281,19 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
 # ---- writing ---------------------------------------------------------------------------------
 
 
+def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
+    """Title/abstract screener decisions by the kind of ranking they were made in (the id each
+    decision records: 'file-order-...', 'similarity-...', a trained model's, or none)."""
+    if entries is None or not len(entries) or "ranking_id" not in entries.columns:
+        return {}
+    d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
+                & entries["action"].isin(["include", "exclude", "maybe"])]
+    ids = d["ranking_id"].fillna("").astype(str)
+    kinds = ids.map(lambda r: "unrecorded" if not r else "file_order" if r.startswith("file-order-")
+                    else "similarity" if r.startswith("similarity-") else "ranked")
+    return {k: int(v) for k, v in kinds.value_counts().sort_index().items()}
+
+
 def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
     rec = state.records
     dup_rules: dict[str, int] = {}
@@ -281,7 +303,10 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dup_rules = {str(k) or "unspecified": int(v)
                      for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
+    model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     return ReportContext(
+        ranking_use=_ranking_use(state.entries),
+        ranking_spec=str(model.get("spec", "")) if isinstance(model, dict) else "",
         review_name=review.name,
         title=review.prisma.review_title or review.title,
         tool_version=__version__,

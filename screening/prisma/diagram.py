@@ -115,7 +115,7 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     if c.settling_after_stop:
         screened.append(Line(f"stopped; {fmt(c.title_abstract_open)} still being settled"))
     elif c.screening_in_progress:
-        screened.append(Line(f"in progress: {fmt(ta.done)} of {fmt(ta.total)} screened"))
+        screened.append(Line(f"{ta.status}: {fmt(ta.done)} of {fmt(ta.total)} screened"))
     p1, p2 = c.downstream_of_screening_partial, c.downstream_of_full_text_partial
     excluded = [Line(_n("Records excluded**", c.records_excluded, p1), bold=True),
                 Line(_n("by reviewers", c.excluded_human, p1), indent=1)]

@@ -39,6 +39,10 @@ class ReportContext:
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa
     models: tuple[str, ...] = ()
+    # how the title/abstract decisions were ordered, from the ranking id each one records:
+    # (by a trained relevance ranking, by similarity to the priors, in file order, unrecorded)
+    ranking_use: dict[str, int] = field(default_factory=dict)
+    ranking_spec: str = ""                  # the ranker's components (rank.json)
     stopping_rule: str = ""
     recall_estimate: float | None = None
     stopping_met: bool | None = None        # the rule's test, when the ranking last ran
@@ -56,6 +60,7 @@ class StageScreening:
     single: int                    # settled by one reviewer's decision
     agreement: int                 # two or more reviewers, independently, agreeing
     adjudication: int              # reviewers disagreed; an adjudicator decided
+    open_conflicts: int = 0        # reviewers disagree; no adjudicator yet
 
     @property
     def settled(self) -> int:
@@ -79,9 +84,40 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
         screeners = tuple(sorted({reviewer for by in standing_decisions(entries, stage).values()
                                   for (reviewer, role) in by if role == "screener"}))
     how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
+    open_conflicts = 0
+    if entries is not None:
+        from screening.decisions.views import record_outcomes
+
+        open_conflicts = sum(o.status == "conflict" for o in record_outcomes(entries, stage).values())
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
-                          adjudication=int(how.get("adjudication", 0)))
+                          adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts)
+
+
+def _ordering_sentence(ctx: "ReportContext") -> str:
+    """How the records were put in front of the reviewers, from the decisions' ranking ids
+    (never from the latest ranking alone: decisions made in file order stay in file order)."""
+    use = ctx.ranking_use
+    ranked, similar, file_order = use.get("ranked", 0), use.get("similarity", 0), use.get("file_order", 0)
+    total = ranked + similar + file_order + use.get("unrecorded", 0)
+    if not total:
+        if ctx.models:     # finals given without a log (API, tests): the ranking on the table
+            return (f"Records were screened in the order of a relevance ranking ({_join(list(ctx.models))}), "
+                    "updated as decisions were made.")
+        return ""
+    spec = f" ({ctx.ranking_spec})" if ctx.ranking_spec else ""
+    if not ranked and not similar:
+        return ("Records were screened in file order; no relevance ranking had been trained when the "
+                "title/abstract decisions were made." if file_order else "")
+    parts = [f"{fmt(ranked)} of the {fmt(total)} title/abstract decisions were made in the order of a "
+             f"relevance ranking{spec}, retrained as decisions were made"] if ranked else []
+    if similar:
+        parts.append(f"{fmt(similar)} in order of similarity to the records known to be relevant")
+    if file_order:
+        parts.append(f"{fmt(file_order)} in file order, before the ranker had both an included and an "
+                     "excluded record")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def _share(part: int, whole: int) -> str:
@@ -110,10 +146,15 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     else:
         dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) were {act} "
                 f"independently by two reviewers and {fmt(s.single)} by one")
-    tense = "are" if in_progress else "were"
+    tense = "have been" if in_progress else "were"
+    waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
+               f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
     if s.adjudication:
-        resolved = (f", and the {fmt(s.adjudication)} disagreement{'s' if s.adjudication != 1 else ''} {tense} "
-                    "resolved by an adjudicator")
+        resolved = (f", and {'the ' if not waiting else ''}{fmt(s.adjudication)} disagreement"
+                    f"{'s' if s.adjudication != 1 else ''} {tense} resolved by an adjudicator"
+                    + (f" ({waiting})" if waiting else ""))
+    elif waiting:
+        resolved = f", and {waiting}"
     elif s.dual:
         resolved = ", with no disagreement to resolve"
     else:
@@ -262,9 +303,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  + ".")
     else:
         s.append("Inter-reviewer agreement (Cohen's κ) is not yet available from the decision log.")
-    if ctx.models:
-        s.append(f"Records were screened in the order of a relevance ranking ({_join(list(ctx.models))}), "
-                 f"updated as decisions were made.")
+    ordering = _ordering_sentence(ctx)
+    if ordering:
+        s.append(ordering)
     if c.stopped:
         rule = f" ({ctx.stopping_rule})" if ctx.stopping_rule else ""
         recall = (f" at an estimated recall of {ctx.recall_estimate:.0%}" if ctx.recall_estimate is not None

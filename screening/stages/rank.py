@@ -3,8 +3,9 @@
 Stage order 40 (after dedup and rules). Pure: the decisions arrive in ``StageInputs.decisions``
 (record_id, label) from the decision log, loaded by :func:`load_inputs`. Records in play are
 those with no ``duplicate_of`` and ``rule_decision`` other than "exclude" (missing columns
-count as in play). Every row gets ``model_id``; in-play rows get a ``score``; in-play rows not
-yet screened get a ``rank`` (1 = screen first). Out-of-play rows keep ``score``/``rank`` empty.
+count as in play). Every row gets ``model_id``; in-play rows not yet screened get a ``score``
+and a ``rank`` (1 = screen first). Screened and out-of-play rows keep ``score``/``rank`` empty
+(a screened record's score, fitted to its label, would unblind its decision).
 
 The report records the model (components, parameters, training-set size, seed) and a
 ``model_id`` hashing them, so any ranking can be reproduced and audited.
@@ -121,6 +122,9 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
                             "not used for training")
         s = learner.update(trained_on, y)
         score[play_idx] = s
+        # no score on the records it was trained on: fitted to their labels, the scores would
+        # tell a blinded reviewer (reading rank.csv or an export) how the other one decided
+        score[play_idx[trained_on]] = np.nan
         unscreened = np.ones(len(play_idx), dtype=bool)
         unscreened[trained_on] = False
         order = learner.rank(unscreened)

@@ -126,7 +126,7 @@ def test_library_calls_blind_the_same_way_and_reuse_a_loaded_review(planted: Pat
     assert set(api.list_conflicts(rv, reviewer="alice")["record_id"]) == {"2"}
     assert set(api.history(rv, reviewer="alice")["note"]) >= {"BOBSECRET2"}
     assert "BOBSECRET1" not in set(api.history(rv, reviewer="alice")["note"])
-    assert set(api.history(rv, reviewer="bob", as_adjudicator=True)["reviewer"]) == {"bob"}
+    assert set(api.history(rv, reviewer="bob", as_adjudicator=True)["reviewer"]) == {"plan", "alice", "bob"}
     assert api.agreement(rv, reviewer="carol") == []
     api.record_decision(rv, reviewer="bob", record_id="3", action="exclude")
     api.record_decision(rv, reviewer="alice", record_id="3", action="include")
@@ -134,3 +134,19 @@ def test_library_calls_blind_the_same_way_and_reuse_a_loaded_review(planted: Pat
         api.adjudicate(rv, reviewer="carol", record_id=rid, decision="exclude", reason="wrong outcome")
     assert api.list_conflicts(rv, as_adjudicator=True).empty
     assert api.status(rv, reviewer="carol")[0]["final"] is None          # carol is not named: blinded
+
+
+def test_adjudicate_walk_shows_the_record_and_asks_again_for_a_bad_reason(planted: Path, cli) -> None:
+    """Acceptance testing: the walk showed a title cut at 60 characters and nothing else, and
+    a mistyped reason number ('3sq') recorded the exclusion with no reason."""
+    from screening.decisions.api import Review
+
+    rec = Review.load(planted).record("2")
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="e\n3sq\n3\n")
+    assert code == 0 and "'3sq' is not a reason number" in out and "exclude 2 — final" in out
+    assert rec["title"] in " ".join(out.split()) or rec["title"][:50] in out
+    assert str(rec["abstract"])[:40] in " ".join(out.split())
+    rows = jsonl(cli("log", planted, "--as-adjudicator", "--record", "2", "--json")[1])
+    assert rows[-1]["reason"] == "wrong outcome"
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="x\n")
+    assert "no open conflicts" in out

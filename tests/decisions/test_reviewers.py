@@ -204,3 +204,20 @@ def test_names_outside_screening_refuse_only_one_letter_slips() -> None:
         assert roster.outside_name(other) == other
     assert roster.outside_name(" ALICE ") == "alice"
     assert Roster().outside_name("anyone") == "anyone"
+
+
+def test_the_unblinded_view_is_the_declared_adjudicators(team: Path, cli, tmp_path: Path) -> None:
+    """Acceptance testing: `log --as-adjudicator` with no name showed anyone every decision
+    and note, although the review declares its adjudicators. Blinding is not opt-out."""
+    for args in (("log", team, "--as-adjudicator"), ("status", team, "--as-adjudicator"),
+                 ("conflicts", team, "--as-adjudicator"), ("agreement", team, "--as-adjudicator"),
+                 ("export", team, "-o", tmp_path / "x.csv", "--decision", "all", "--as-adjudicator")):
+        code, out = cli(*args)
+        assert code == 6 and "needs your name" in out and "carol" in out, args
+    code, out = cli("log", team, "-r", "bob", "--as-adjudicator")
+    assert code == 6 and "not an adjudicator" in out
+    code, out = cli("log", team, "-r", "carol", "--as-adjudicator")
+    assert code == 0 and "alice" in out and "bob" in out
+    code, out = cli("conflicts", team, "-r", "carol")              # the name alone unblinds
+    assert code == 0 and "1 open conflict" in out
+    assert not (tmp_path / "x.csv").exists()

@@ -55,3 +55,14 @@ def test_sample_is_for_all_title_abstract_records(review: Path) -> None:
         ScreeningSession(api.Review.load(review), "alice", "full_text", sample=True)
     with pytest.raises(DecisionError, match="random sample"):
         ScreeningSession(api.Review.load(review), "alice", only="no-abstract", sample=True)
+
+
+def test_sampling_before_the_switch_point_says_so(review: Path) -> None:
+    """Acceptance testing: `--sample` began while the status said to keep screening in rank
+    order, with nothing to say the sample came early."""
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    rv = api.Review.load(review)
+    hook = lambda records, labels: stopping_status(records, labels)     # noqa: E731  (as `screen` wires it)
+    s = ScreeningSession(rv, "alice", sample=True, stopping=hook)
+    assert "switch point is not reached (0 of" in s.view().message
+    assert ScreeningSession(rv, "alice", stopping=hook).view().message == ""   # ranked screening: nothing to say

@@ -82,3 +82,21 @@ def test_only_no_abstract_limits_the_queue_and_counts(review: Path, in_play: lis
     assert full.decided == 2 and in_play[2] not in full.queue and full.current == in_play[0]
     with pytest.raises(DecisionError, match="unknown subset"):
         session(review, "alice", only="no-title")
+
+
+def test_every_reason_has_a_key_beyond_nine(review: Path, db: Path) -> None:
+    """Acceptance testing: with 10 reasons the picker listed 1-9 only, so the 10th could not be
+    chosen (and is required at full text)."""
+    reasons = [f"reason {i}" for i in range(1, 12)]
+    text = review.read_text(encoding="utf-8").replace(
+        'reasons = ["wrong population", "wrong intervention", "wrong outcome", "wrong study design"]',
+        "reasons = [" + ", ".join(f'"{r}"' for r in reasons) + "]")
+    review.write_text(text, encoding="utf-8")
+    s = session(review, "alice")
+    first = s.current
+    s.press("e")
+    s.press("q")                                     # not a reason key: asks again, nothing written
+    assert s.view().state == "reason" and "1-9 or a-b" in s.view().message
+    s.press("b")                                     # the 11th: 1-9, a, b
+    assert s.view().state == "record"
+    assert load_entries(db).set_index("record_id").loc[first, "reason"] == "reason 11"

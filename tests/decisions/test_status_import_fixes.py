@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from screening.decisions import api
+from screening.errors import DecisionError
 from screening.decisions.views import final_decisions, load_entries, standing_decisions
 
 
@@ -101,7 +104,34 @@ def test_already_present_rows_are_not_revalidated(review: Path, db: Path, tmp_pa
     path = tmp_path / "ft.csv"
     path.write_text("record_id,decision,stage\n1,include,full_text\n")
     assert api.import_decisions(review, path, reviewer="alice")["written"] == 1
-    api.record_decision(review, reviewer="alice", record_id="1", action="undo")
+    # the title/abstract include undone under the full-text decision (refused now, but a log
+    # from an older version can hold it)
+    from screening.decisions.store import Event, open_store
+    with open_store(db) as store:
+        store.append([Event(record_id="1", stage="title_abstract", reviewer="alice", action="undo")])
     res = api.import_decisions(review, path, reviewer="alice")
     assert (res["written"], res["skipped"]) == (0, 1)
     assert final_decisions(load_entries(db), "full_text").empty
+
+
+def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db: Path, tmp_path: Path) -> None:
+    """Acceptance testing: one `u` in the screen undid a days-old title/abstract include; the
+    included study vanished from PRISMA without a word."""
+    from screening.prisma.api import load_decisions
+    from screening.config import load_review
+
+    api.record_decision(review, reviewer="alice", record_id="3", action="include")
+    api.record_decision(review, reviewer="alice", record_id="3", action="include", stage="full_text")
+    with pytest.raises(DecisionError, match="full-text decisions .alice: include."):
+        api.record_decision(review, reviewer="alice", record_id="3", action="undo")
+    api.record_decision(review, reviewer="alice", record_id="3", action="undo", stage="full_text")
+    api.record_decision(review, reviewer="alice", record_id="3", action="undo")      # now allowed
+    # a log that got there anyway (older versions) is reported, not silently dropped
+    api.record_decision(review, reviewer="alice", record_id="4", action="include")
+    api.record_decision(review, reviewer="alice", record_id="4", action="exclude", stage="full_text",
+                        reason="wrong outcome")
+    from screening.decisions.store import Event, open_store
+    with open_store(db) as store:
+        store.append([Event(record_id="4", stage="title_abstract", reviewer="alice", action="undo")])
+    warnings = load_decisions(load_review(review))[3]
+    assert any("1 full-text decision(s) concern records no longer included" in w for w in warnings)

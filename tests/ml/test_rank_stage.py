@@ -106,7 +106,19 @@ def test_priors_only_rank_by_similarity(table, data):
 def test_missing_columns_count_as_in_play(data):
     t = make_table(data[["record_id", "title", "abstract"]].head(50).to_dict("records"))
     out = run(t, RankConfig(), StageInputs(decisions=_decisions(data, 20))).records
-    assert out["score"].notna().all()
+    # every record is in play: the 30 unscreened are scored and ranked, the 20 screened are not
+    assert out["score"].notna().sum() == out["rank"].notna().sum() == 30
+
+
+def test_screened_records_carry_no_score_that_would_unblind_them(table, data):
+    """Acceptance testing: in rank.csv (and exports) the scores of records one reviewer had
+    decided split perfectly by her decision (includes 0.77, excludes 0.60, the rest between)."""
+    decisions = _decisions(data)
+    res = run(table, RankConfig(), StageInputs(decisions=decisions)).records.set_index("record_id")
+    decided = decisions["record_id"].astype(str)
+    assert res.loc[decided, "score"].isna().all() and res.loc[decided, "rank"].isna().all()
+    rest = res.drop(index=decided)
+    assert rest["score"].notna().sum() == rest["rank"].notna().sum() > 0
 
 
 def test_unknown_prior_is_a_stage_error(table):

@@ -228,3 +228,41 @@ def test_methods_paragraph_counts_standing_screeners_and_never_rounds_to_all():
     assert [_share(262, 263), _share(1, 263), _share(5, 8), _share(263, 263), _share(0, 9)] == [
         "99.6%", "0.4%", "62%", "100%", "0%"]
     assert _share(99999, 100000) == "99.999%"
+
+
+def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(records, finals):
+    """Acceptance testing: the paragraph named the latest model ('in the order of a relevance
+    ranking (510e...)') although every demo decision had been made in file order."""
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    c = compute_counts(records, ta, ft)
+    base = dict(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64, models=("510e248587acb930",))
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"file_order": 40}))
+    assert "Records were screened in file order; no relevance ranking had been trained" in text
+    assert "510e248587acb930" not in text
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"file_order": 6, "ranked": 34},
+                                              ranking_spec="tfidf+svm+balanced+max"))
+    assert ("34 of the 40 title/abstract decisions were made in the order of a relevance ranking "
+            "(tfidf+svm+balanced+max), retrained as decisions were made; 6 in file order, before the ranker "
+            "had both an included and an excluded record.") in text
+    assert "relevance ranking (510e248587acb930)" in methods_paragraph(c, ReportContext(**base))   # no log
+
+
+def test_ranking_ids_say_when_no_classifier_was_trained():
+    from screening.ml.learner import model_id
+
+    assert model_id({"mode": "file-order", "seed": 1}).startswith("file-order-")
+    assert model_id({"mode": "prior-similarity", "seed": 1}).startswith("similarity-")
+    assert len(model_id({"mode": "classifier", "seed": 1})) == 16
+
+
+def test_methods_paragraph_counts_disagreements_still_open():
+    """Acceptance testing: 'the 3 disagreements are resolved by an adjudicator' while 24 were open."""
+    from screening.prisma.report import StageScreening, _how_screened
+
+    s = StageScreening(("alice", "bob"), single=0, agreement=20, adjudication=3, open_conflicts=24)
+    text = _how_screened("Titles and abstracts of 50 records are being screened", "records", "screened", s, True)
+    assert "and 3 disagreements have been resolved by an adjudicator (24 disagreements await adjudication)." in text
+    s = StageScreening(("alice", "bob"), single=0, agreement=20, adjudication=0, open_conflicts=1)
+    assert _how_screened("X", "records", "screened", s, True).endswith(", and 1 disagreement awaits adjudication.")
