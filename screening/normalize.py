@@ -93,7 +93,7 @@ def normalize_author(value: str | None) -> str:
         return f"{family}, {given}" if given else family
     match = _INITIALS_RE.match(name)
     if match:
-        family = match.group("family").strip()
+        family = match.group("family").strip(" ,;")
         initials = match.group("initials").replace(" ", "")
         return f"{family}, {initials}"
     parts = name.split(" ")

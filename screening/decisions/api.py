@@ -273,6 +273,8 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         after = _record_events(rv, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     warnings = []
+    if action == "attach_report" and report and "://" not in report and not Path(report).expanduser().exists():
+        warnings.append(f"attached {report!r}, which is not a file here (a typo? a path on another machine?)")
     if ev.role == "screener" and ev.action in ("include", "exclude", "maybe") and _outside_full_plan(
             entries, ev.record_id, stage):
         warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "

@@ -32,6 +32,7 @@ decide as a batch rather than wait for (docs/ranking.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pandas as pd
@@ -291,6 +292,8 @@ class ScreeningSession:
         elif state == "attach":
             self._append(rid, "attach_report", payload={"report": text})
             self.message = f"report attached to {rid}"
+            if "://" not in text and not Path(text).expanduser().exists():
+                self.message += f" (note: {text!r} is not a file here)"
         self._refresh()
 
     # -- writes --------------------------------------------------------------------------------

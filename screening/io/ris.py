@@ -303,6 +303,10 @@ FIELD_NAMES: tuple[str, ...] = (
 )
 
 
+_OVID_MEDLINE_AN = re.compile(r"[?&]D=med\w*&(?:[^#]*&)?AN=(\d{1,9})\b")
+_NOT_AN_ISSUE = re.compile(r"^(?:[a-z]{2,5},\s*)?\d{7,10}[A-Z]?$")
+
+
 def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
     """The canonical fields of one record, by name."""
     return dict(zip(FIELD_NAMES, _field_values(tags, dialect, source_db)))
@@ -367,6 +371,12 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
     an = first(get("AN"))
     rid = first(get("ID"))
     if not pmid:
+        # an Ovid link to a MEDLINE segment carries the PMID as its accession (Zotero keeps it)
+        for link in (*(get("L2") or ()), *(get("UR") or ())):
+            if "D=med" in link and (m := _OVID_MEDLINE_AN.search(link)):
+                pmid = m.group(1)
+                break
+    if not pmid:
         if source_db in ("PubMed", "Ovid MEDLINE(R)") or source_db.startswith("Ovid MEDLINE"):
             for cand in (an, rid):
                 if cand.isdigit():
@@ -394,6 +404,9 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
         if year:
             break
 
+    issue = first(get("IS")) or first(get("CP"))
+    if issue and _NOT_AN_ISSUE.match(issue):
+        issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
     return (  # in FIELD_NAMES order
         title,
         abstract_of(get("AB") or get("N2")),
@@ -402,7 +415,7 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
         journal,
         abbrev,
         first(get("VL")),
-        first(get("IS")) or first(get("CP")),
+        issue,
         pages_from(first(get("SP")), first(get("EP"))),
         doi,
         pmid,

@@ -82,12 +82,21 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
     return records, warnings
 
 
+# the PT code, where the export has no DT (document type) line
+_PT_NAMES = {"J": ["Journal"], "B": ["Book"], "S": ["Book in series"], "P": ["Patent"], "C": ["Conference"]}
+
+
 def _fields(tags: dict[str, list[str]]) -> dict:
     get = tags.get
-    year = parse_year(first(get("PY"))) or parse_year(first(get("PD"))) or parse_year(first(get("EA")))
+    # early-access records have only EA (date) / EY (year) until they get an issue
+    year = (parse_year(first(get("PY"))) or parse_year(first(get("PD"))) or parse_year(first(get("EA")))
+            or parse_year(first(get("EY"))))
     keywords = split_keywords((get("DE") or []) + (get("ID") or []))
     bp, ep = first(get("BP")), first(get("EP"))
-    pages = pages_from(bp, ep) if bp else first(get("AR"))
+    article = first(get("AR"))
+    if article[:4].upper() == "UNSP":     # 'UNSP 1203475418818073': WoS's 'unspecified' marker
+        article = article[4:].strip()
+    pages = pages_from(bp, ep) if bp else article
     ut = first(get("UT"))
     pmid = first(get("PM"))
     return {
@@ -107,7 +116,8 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "isbn": first(get("BN")),
         "keywords": keywords,
         "language": first(get("LA")),
-        "publication_type": [t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()],
+        "publication_type": ([t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()]
+                             or _PT_NAMES.get(first(get("PT")).strip().upper(), [])),
         "url": "",
         "booktitle": clean_text(first(get("BS")) or first(get("SE"))) if first(get("PT")) in ("B", "S") else "",
         "publisher": clean_text(first(get("PU"))),

@@ -100,3 +100,16 @@ def test_every_reason_has_a_key_beyond_nine(review: Path, db: Path) -> None:
     s.press("b")                                     # the 11th: 1-9, a, b
     assert s.view().state == "record"
     assert load_entries(db).set_index("record_id").loc[first, "reason"] == "reason 11"
+
+
+def test_attaching_a_path_that_is_not_there_is_said(review: Path, db: Path, tmp_path: Path) -> None:
+    api.record_decision(review, reviewer="alice", record_id="3", action="include")
+    res = api.record_decision(review, reviewer="alice", record_id="3", action="attach_report",
+                              stage="full_text", report=str(tmp_path / "nope.pdf"))
+    assert res.warnings and "not a file here" in res.warnings[0]
+    pdf = tmp_path / "there.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    assert api.record_decision(review, reviewer="alice", record_id="3", action="attach_report",
+                               stage="full_text", report=str(pdf)).warnings == ()
+    assert api.record_decision(review, reviewer="alice", record_id="3", action="attach_report",
+                               stage="full_text", report="https://doi.org/10.1000/x").warnings == ()

@@ -340,3 +340,12 @@ def test_related_record_pmids_in_notes_and_url_encoded_dois():
     rec = ingest([RawSource("c.ris", text.encode())]).records.iloc[0]
     assert rec["pmid"] == "27909175" and rec["doi"] == "10.1016/s2215-0366(15)00576-3"
     assert normalize_doi("https://doi.org/10.1000%2Fabc") == "10.1000/abc"
+
+
+def test_ovid_via_zotero_pmid_from_the_link_and_no_nlm_id_as_issue():
+    """Acceptance testing: Ovid MEDLINE records saved through Zotero had no PMID although the
+    Ovid link carries it (D=medp&...&AN=39012781), and 'eag, 7805975' (the NLM journal id) as
+    their issue."""
+    path = FIX / "ris_zotero_ovid.ris"
+    t = ingest([RawSource(path.name, path.read_bytes())]).records
+    assert t["pmid"].tolist() == ["39012781", "38865135"] and t["issue"].tolist() == ["", ""]

@@ -74,3 +74,12 @@ def test_detected_by_content_with_txt_suffix_and_ingested():
     table = ingest([RawSource("savedrecs.txt", data)]).records
     assert list(table["source_line"]) == [3, 41]
     assert list(table["source_record_id"]) == ["WOS:000455039600059", "WOS:000455039600125"]
+
+
+def test_early_access_year_unspecified_article_numbers_and_pt_codes():
+    """Acceptance testing: a record with only 'EY 2019' had no year, pages read 'UNSP
+    1203475418818073', and exports without DT lines had no publication type."""
+    text = ("FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Doe, J\nTI An early access paper\n"
+            "SO JOURNAL OF THINGS\nAR UNSP 1203475418818073\nEY 2019\nUT WOS:000000000000001\nER\n\nEF\n")
+    rec = wos.parse(text, "ea.ciw").records[0].fields
+    assert rec["year"] == 2019 and rec["pages"] == "1203475418818073" and rec["publication_type"] == ["Journal"]
