@@ -174,7 +174,9 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
             return Verdict(outcome, t, "doi-version", "versions of one Cochrane review (.pubN)")
         if not has_titles or t >= 0.8:
             return Verdict(DUPLICATE, 1.0, "doi", "same DOI")
-        return Verdict(MAYBE, t, "doi", "same DOI but different titles (erratum or comment sharing a DOI?)")
+        if not a.doi_container:
+            return Verdict(MAYBE, t, "doi", "same DOI but different titles (erratum or comment sharing a DOI?)")
+        # a supplement's DOI on two different abstracts: no evidence either way, the other rules decide
     if a.pmid and a.pmid == b.pmid:
         if not has_titles or t >= 0.8:
             return Verdict(DUPLICATE, 1.0, "pmid", "same PMID")

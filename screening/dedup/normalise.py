@@ -8,7 +8,7 @@ read like the reasons a person would give ("same DOI", "Part I vs Part II").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -60,6 +60,7 @@ class Keys:
     translated: bool = False   # the title is a bracketed translation ('[Etude ...]', MEDLINE style)
     combined: bool = False     # Embase's '(multiple letters)' record: a letter and its replies in one
     alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
+    doi_container: bool = False          # the DOI is a supplement's/volume's, shared by many items
 
 
 def _digits(value: str) -> str:
@@ -330,8 +331,25 @@ def keys_for_table(df: Any) -> list[Keys]:
                       "pages", "doi", "pmid", "booktitle")}
     if not issue_column_trusted(cols["issue"]):
         cols["issue"] = [""] * len(df)
-    return [
+    keys = [
         record_keys(*row) for row in zip(cols["title"], cols["authors"], cols["year"], cols["journal"],
                                          cols["journal_abbrev"], cols["volume"], cols["issue"],
                                          cols["pages"], cols["doi"], cols["pmid"], cols["booktitle"])
     ]
+    return _without_container_dois(keys)
+
+
+def _without_container_dois(keys: list[Keys]) -> list[Keys]:
+    """Mark a DOI that names a container, not an item: shared by 3+ records with 3+ different
+    titles (a conference supplement's or proceedings volume's DOI given to each abstract in
+    it). Two records with it and the same title are still one item (the DOI rule links them);
+    with different titles the DOI says nothing, where it used to queue plainly different
+    abstracts as 'same DOI but different titles' (162 of 175 maybe-pairs on the ASySD set)."""
+    titles: dict[str, set[str]] = {}
+    for k in keys:
+        if k.doi:
+            titles.setdefault(k.doi, set()).add(k.title)
+    shared = {doi for doi, ts in titles.items() if len(ts) >= 3}
+    if not shared:
+        return keys
+    return [replace(k, doi_container=True) if k.doi in shared else k for k in keys]

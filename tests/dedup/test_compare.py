@@ -133,3 +133,26 @@ def test_combined_letters_needs_the_pages_inside_its_range(pairs_table):
     assert compare(combined, outside).outcome == DISTINCT
     stranger = replace(reply, families=("smith",) + reply.families[1:])
     assert compare(combined, stranger).outcome == DISTINCT
+
+
+def test_a_supplements_doi_neither_links_nor_queues_different_abstracts():
+    """Acceptance testing: conference abstracts that all carry their supplement's DOI gave 162 of
+    the 175 maybe-pairs on the ASySD set ('same DOI but different titles'). Copies of one
+    abstract with that DOI are still linked by it."""
+    import pandas as pd
+
+    doi = "10.1007/s00125-013-3012-z"
+    rows = [("Inhibition of DPP-4 activity: potential role of non-GLP-1 mediated effects", "Smith, J", "S69"),
+            ("Inhibition of DPP-4 activity: potential role of non-GLP-1 mediated effects", "", "S69"),
+            ("Forced catch-up growth after early food restriction alters the enteroinsular axis", "Doe, A", "S258"),
+            ("Incidence of cardiovascular events in type 2 diabetes mellitus patients", "Roe, B", "S323")]
+    df = pd.DataFrame({"title": [r[0] for r in rows], "authors": [[r[1]] if r[1] else [] for r in rows],
+                       "year": [2013] * 4, "journal": ["Diabetologia"] * 4, "volume": ["56"] * 4,
+                       "issue": ["1 Suppl"] * 4, "pages": [r[2] for r in rows], "doi": [doi] * 4, "pmid": [""] * 4})
+    k = keys_for_table(df)
+    assert all(key.doi_container for key in k)
+    assert compare(k[0], k[1]).outcome == DUPLICATE
+    assert compare(k[0], k[2]).outcome != MAYBE and compare(k[2], k[3]).outcome != MAYBE
+    # two items sharing a DOI (an erratum, a comment) are no container: the DOI rule applies
+    pair = keys_for_table(df.iloc[[0, 2]].reset_index(drop=True))
+    assert not any(key.doi_container for key in pair)
