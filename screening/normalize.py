@@ -193,6 +193,11 @@ _TRAILING_RIGHTS = re.compile(
     r"|\((?:APA\s+)?Psyc\w*\s+Database\s+Record\s*\(c\)[^()]{0,120}\)"
     r"|(?:Copyright\s*)?(?:©|\(c\)|Copyright)\s*(?:©|\(c\))?\s*(?:19|20)\d\d\b.{0,200}"
     r")\s*$", re.I | re.S)
+_STRONG_RIGHTS = re.compile(r"\s*(?:©|\[Copyright|\((?:APA\s+)?Psyc|Copyright\s*(?:©|\(c\)))", re.I)
+_RIGHTS_WORDS = re.compile(r"all rights|published by|elsevier|springer|wiley|taylor|informa|licen[cs]|"
+                           r"\bltd\b|\binc\b|\bllc\b|gmbh|b\.v\.|the authors?\b|author\(s\)|"
+                           r"society|association|press\b|\bapa\b|publishing|mdpi|karger|thieme|sage",
+                           re.I)
 _RIGHTS_START = re.compile(r"\[Copyright|\((?:APA\s+)?Psyc|Copyright|©|\(c\)", re.I)
 
 
@@ -209,7 +214,14 @@ def strip_rights_statement(abstract: str) -> str:
         return abstract
     for marker in _RIGHTS_START.finditer(abstract, start):
         at = marker.start()
-        if _TRAILING_RIGHTS.match(abstract, at):
-            # never empty an abstract that is only a statement
-            return abstract[:at].rstrip() if abstract[:at].strip() else abstract
+        cut = _TRAILING_RIGHTS.match(abstract, at)
+        if cut is None:
+            continue
+        text = cut.group(0)
+        # a bare '(c) 2010' or 'Copyright 2019/790' is text ('waves (a) 1998, (b) 2004 and (c)
+        # 2010'; 'the EU directive on Copyright 2019/790'); without © it must read as a notice
+        if not _STRONG_RIGHTS.match(text) and not _RIGHTS_WORDS.search(text):
+            continue
+        # never empty an abstract that is only a statement
+        return abstract[:at].rstrip() if abstract[:at].strip() else abstract
     return abstract

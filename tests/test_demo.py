@@ -34,6 +34,6 @@ def test_demo_review_from_a_fresh_copy(tmp_path: Path) -> None:
 
     prisma = json.loads((result.output_dir / "prisma" / "prisma.json").read_text(encoding="utf-8"))
     assert prisma["funnel"] == "1054 → 492 → 121 → 121 → 24"
-    assert prisma["kappa"] == {"title_abstract": 0.868}
+    assert prisma["kappa"] == {"title_abstract": 0.865}
     assert api.list_conflicts(toml, reviewer="carol", as_adjudicator=True).empty
     assert all(e for e in api.history(toml, reviewer="carol", as_adjudicator=True)["is_demo"])

@@ -321,7 +321,7 @@ def conflicts_cmd(
         return
     n = df["record_id"].nunique()
     if n == 0:
-        hint = "" if (reviewer or as_adjudicator) else " visible (pass --as-adjudicator or --reviewer NAME)"
+        hint = "" if (reviewer or as_adjudicator) else " visible (pass --reviewer NAME; an adjudicator sees all)"
         console.print(f"no open conflicts{hint} at {stage}")
         return
     console.print(_conflict_table(df, f"{n} open conflicts at {stage}"))
@@ -432,7 +432,7 @@ def agreement_cmd(
         return
     if not pairs:
         console.print("no records decided by two reviewers" +
-                      ("" if (reviewer or as_adjudicator) else " visible (pass --as-adjudicator or --reviewer NAME)"))
+                      ("" if (reviewer or as_adjudicator) else " visible (pass --reviewer NAME; an adjudicator sees all)"))
         return
     for p in pairs:
         t = Table(title=f"{p.stage}: {p.reviewer_a} (rows) × {p.reviewer_b} (columns)", title_justify="left")
@@ -488,9 +488,9 @@ def _conflicts_line(s: dict[str, Any]) -> str:
     """The conflict count as far as blinding lets this viewer know it (never a false 0)."""
     scope = s.get("conflicts_scope", "all")
     if scope == "hidden":
-        return "conflicts open: hidden (use --as-adjudicator, or --reviewer NAME for yours)"
+        return "conflicts open: hidden (an adjudicator sees them with --reviewer NAME; a reviewer sees theirs)"
     if scope == "own":
-        return f"conflicts open on your records: {s['conflicts_open']} (others hidden; use --as-adjudicator)"
+        return f"conflicts open on your records: {s['conflicts_open']} (others hidden; an adjudicator sees them)"
     return f"conflicts open: {s['conflicts_open']}"
 
 

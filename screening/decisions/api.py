@@ -170,6 +170,30 @@ def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFram
                                 hint="only records finally included at title/abstract reach full text")
 
 
+def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str) -> None:
+    """Refuse a title/abstract event that would end the settled include full-text decisions
+    rest on (an undo, or a changed decision making it a conflict): those assessments, and
+    maybe an included study, would silently drop out of the PRISMA counts."""
+    mine = entries[entries["record_id"] == record_id]
+    later = standing_decisions(mine, "full_text").get(record_id, {})
+    if not later:
+        return
+    before = record_outcomes(mine, "title_abstract").get(record_id)
+    if before is None or before.status != "final" or before.decision != "include":
+        return
+    next_id = int(entries["id"].max()) + 1 if len(entries) else 1
+    row = {c: "" for c in mine.columns} | {"id": next_id, "record_id": record_id, "stage": "title_abstract",
+                                            "reviewer": reviewer, "role": role, "action": action, "is_demo": 0}
+    after = record_outcomes(pd.concat([mine, pd.DataFrame([row])], ignore_index=True),
+                            "title_abstract").get(record_id)
+    if after is not None and after.status == "final" and after.decision == "include":
+        return
+    who = ", ".join(f"{r}: {s.decision}" for (r, _), s in later.items())
+    raise DecisionError(f"the record has full-text decisions ({who}) that rest on its title/abstract "
+                        f"include, which this {action} would end", record=record_id,
+                        hint="undo those first (screening decide --stage full_text --undo), then this one")
+
+
 def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
@@ -221,16 +245,9 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         if (reviewer, role) not in standing:
             raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
                                 hint="undo cancels your latest standing decision")
-        if stage == "title_abstract":
-            # undoing the include a full-text assessment rests on would silently drop that
-            # assessment (and maybe an included study) from the PRISMA counts
-            later = standing_decisions(mine, "full_text").get(record_id, {})
-            if later:
-                who = ", ".join(f"{r}: {s.decision}" for (r, _), s in later.items())
-                raise DecisionError(f"the record has full-text decisions ({who}) that rest on its "
-                                    "title/abstract include", record=record_id,
-                                    hint="undo those first (screening decide --stage full_text --undo), "
-                                         "then this one")
+
+    if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
+        _keep_full_text_footing(entries, record_id, reviewer, role, action)
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, ranking_id=review.ranking_id(record_id), is_demo=is_demo,

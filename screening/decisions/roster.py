@@ -172,7 +172,7 @@ class Roster:
         if Roster.is_party(name, parties):
             raise AdjudicationNotAllowed(
                 f"{name} took part in this conflict ({', '.join(parties)}) and may not adjudicate it",
-                record=record, hint="another adjudicator must settle it (see `screening conflicts --as-adjudicator`)")
+                record=record, hint="another adjudicator must settle it (see `screening conflicts REVIEW --reviewer ADJUDICATOR`)")
 
     def check_viewer(self, name: str | None, as_adjudicator: bool = False) -> None:
         """Refuse viewing as a name nobody declared, when the review says who everyone is.

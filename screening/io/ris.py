@@ -304,7 +304,9 @@ FIELD_NAMES: tuple[str, ...] = (
 
 
 _OVID_MEDLINE_AN = re.compile(r"[?&]D=med\w*&(?:[^#]*&)?AN=(\d{1,9})\b")
-_NOT_AN_ISSUE = re.compile(r"^(?:[a-z]{2,5},\s*)?\d{7,10}[A-Z]?$")
+# the NLM journal id with Ovid's segment code on either side: 'eag, 7805975', '0401664, du5',
+# '6dr, 2985151r', 'uj0, 0330500' (no real issue number has seven digits)
+_NOT_AN_ISSUE = re.compile(r"^(?:[a-z0-9]{2,5},\s*)?\d{7,10}[a-z]?(?:,\s*[a-z0-9]{2,5})?$", re.I)
 
 
 def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:

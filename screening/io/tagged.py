@@ -23,11 +23,14 @@ _NAME_DOTTED = re.compile(r"([^\W\d][\w'\u2010\-]+(?: [a-z]+)*)((?: [A-Z]\.)+)")
 _INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
 _PMID_MARK = re.compile(r"(?:\b(\d{1,9})\s*\[PMID\])|(?:\bPUBMED\s+(\d{1,9})\b)|(?:\bPMID:?\s*(\d{1,9})\b)", re.I)
 _PMCID_RE = re.compile(r"\bPMC\d{3,9}\b")
-# notes that cite *another* record's PMID (Ovid/PubMed 'Comment on: ...; PMID: 27909164',
-# 'Erratum in', 'Retraction of'...): never the record's own
-_RELATED_NOTE = re.compile(r"\b(?:comments? (?:on|in)|comment on|erratum|errata|retract|correct(?:ed|ion)|"
-                           r"update (?:of|in)|updated? by|republished|reprint|summary for patients|"
-                           r"original report|expression of concern|cites?:|cited by)", re.I)
+# notes that cite *another* record's PMID (Ovid/PubMed 'Comment on: J Psychopharmacol. 2016
+# Dec;30(12):1165-80; PMID: 27909164', 'Erratum in: ...'): a PMID with such a phrase shortly
+# *before* it is the other record's. Only before: EBSCO writes 'Accession Number: X. PMID:
+# 30001761 Release Date: ... Correction Date: ...' about the record itself.
+_RELATED_NOTE = re.compile(r"\b(?:comments? (?:on|in)|erratum (?:in|for)|errata|retract\w* (?:of|in)|"
+                           r"update (?:of|in)|updated by|republished (?:from|in)|reprint (?:of|in)|"
+                           r"summary for patients in|original report in|expression of concern (?:in|for)|"
+                           r"cites?:|cited by)", re.I)
 _COPYRIGHT_BOILERPLATE = re.compile(r"^\s*(?:Copyright of .{0,300}(?:property of|may not be copied))", re.I | re.S)
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten"}
 _NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown"})
@@ -322,11 +325,10 @@ def pmid_from(*candidates: Iterable[str] | None) -> str:
     record ('Comment on: ...; PMID: 27909164') is skipped."""
     for values in candidates:
         for v in values or ():
-            if ("MID" in v or "mid" in v or "UBMED" in v or "ubmed" in v or "ubMed" in v) \
-                    and not _RELATED_NOTE.search(v):
-                m = _PMID_MARK.search(v)
-                if m:
-                    return next(g for g in m.groups() if g)
+            if "MID" in v or "mid" in v or "UBMED" in v or "ubmed" in v or "ubMed" in v:
+                for m in _PMID_MARK.finditer(v):
+                    if not _RELATED_NOTE.search(v, max(0, m.start() - 250), m.start()):
+                        return next(g for g in m.groups() if g)
     return ""
 
 

@@ -167,12 +167,12 @@ class ActiveLearner:
 # a ranking that is not a trained classifier's says so in its id, which every decision records
 # (``ranking_id``): the methods paragraph can then tell screening in a relevance ranking's
 # order from screening in file order without the model's full description
-_MODE_PREFIX = {"file-order": "file-order-", "prior-similarity": "similarity-"}
+_MODE_PREFIX = {"classifier": "ranker-", "file-order": "file-order-", "prior-similarity": "similarity-"}
 
 
 def model_id(info: dict[str, Any]) -> str:
-    """Short stable hash of a model description (everything but the id itself), prefixed
-    'file-order-' / 'similarity-' when no classifier was trained."""
+    """Short stable hash of a model description (everything but the id itself), prefixed by
+    the kind of ranking: 'ranker-' (a trained classifier), 'file-order-', 'similarity-'."""
     body = {k: v for k, v in info.items() if k != "model_id"}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return _MODE_PREFIX.get(str(info.get("mode", "")), "") + digest

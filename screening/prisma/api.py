@@ -282,16 +282,28 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
 
 
 def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
-    """Title/abstract screener decisions by the kind of ranking they were made in (the id each
-    decision records: 'file-order-...', 'similarity-...', a trained model's, or none)."""
+    """Title/abstract screener decisions by how their record was put in front of the reviewer:
+    from the ranking id each decision records ('ranker-...', 'file-order-...', 'similarity-...';
+    ids from before 0.2.0 carry no kind: 'unknown'), a random stopping sample ('sample'), or
+    imported from another tool ('imported')."""
     if entries is None or not len(entries) or "ranking_id" not in entries.columns:
         return {}
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
-    ids = d["ranking_id"].fillna("").astype(str)
-    kinds = ids.map(lambda r: "unrecorded" if not r else "file_order" if r.startswith("file-order-")
-                    else "similarity" if r.startswith("similarity-") else "ranked")
-    return {k: int(v) for k, v in kinds.value_counts().sort_index().items()}
+    payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
+
+    def kind(rid: str, payload: str) -> str:
+        if '"import"' in payload:
+            return "imported"
+        if '"sampled": true' in payload:
+            return "sample"
+        for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity")):
+            if rid.startswith(prefix):
+                return name
+        return "unknown"
+
+    kinds = [kind(r, p) for r, p in zip(d["ranking_id"].fillna("").astype(str), payloads)]
+    return {k: kinds.count(k) for k in sorted(set(kinds))}
 
 
 def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:

@@ -94,30 +94,38 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
                           adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts)
 
 
+_ORDER_PHRASES = {
+    "ranked": "in the order of a relevance ranking{spec}, retrained as decisions were made",
+    "similarity": "in order of similarity to the records known to be relevant",
+    "file_order": "in file order, before the ranker had both an included and an excluded record",
+    "sample": "on a random sample of the unscreened records (the stopping rule's test)",
+    "imported": "in another screening tool, then imported",
+    "unknown": "in an order that was not recorded",
+}
+
+
 def _ordering_sentence(ctx: "ReportContext") -> str:
-    """How the records were put in front of the reviewers, from the decisions' ranking ids
+    """How the records were put in front of the reviewers, from what each decision records
     (never from the latest ranking alone: decisions made in file order stay in file order)."""
-    use = ctx.ranking_use
-    ranked, similar, file_order = use.get("ranked", 0), use.get("similarity", 0), use.get("file_order", 0)
-    total = ranked + similar + file_order + use.get("unrecorded", 0)
+    use = {k: n for k, n in ctx.ranking_use.items() if n}
+    total = sum(use.values())
     if not total:
         if ctx.models:     # finals given without a log (API, tests): the ranking on the table
             return (f"Records were screened in the order of a relevance ranking ({_join(list(ctx.models))}), "
                     "updated as decisions were made.")
         return ""
     spec = f" ({ctx.ranking_spec})" if ctx.ranking_spec else ""
-    if not ranked and not similar:
+    phrase = {k: v.format(spec=spec) for k, v in _ORDER_PHRASES.items()}
+    if set(use) == {"file_order"}:
         return ("Records were screened in file order; no relevance ranking had been trained when the "
-                "title/abstract decisions were made." if file_order else "")
-    parts = [f"{fmt(ranked)} of the {fmt(total)} title/abstract decisions were made in the order of a "
-             f"relevance ranking{spec}, retrained as decisions were made"] if ranked else []
-    if similar:
-        parts.append(f"{fmt(similar)} in order of similarity to the records known to be relevant")
-    if file_order:
-        parts.append(f"{fmt(file_order)} in file order, before the ranker had both an included and an "
-                     "excluded record")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
+                "title/abstract decisions were made.")
+    if len(use) == 1:
+        (k, n), = use.items()
+        return f"All {fmt(n)} title/abstract decisions were made {phrase[k]}."
+    parts = [f"{fmt(n)} {phrase[k]}" for k, n in sorted(use.items(), key=lambda kv: list(_ORDER_PHRASES).index(kv[0]))]
+    parts[0] = parts[0].replace(" ", " were made ", 1)
+    # phrases carry commas of their own: semicolons keep the parts apart
+    return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 
 
 def _share(part: int, whole: int) -> str:

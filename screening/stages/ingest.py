@@ -248,6 +248,21 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
 
 
+def _refuse_repeated(sources: list[RawSource]) -> None:
+    """The same export given twice would count every record twice in PRISMA: refuse it before
+    any parsing. Only files of equal size are hashed here (their digests are reused later)."""
+    by_size: dict[int, list[RawSource]] = {}
+    for source in sources:
+        by_size.setdefault(len(source.data), []).append(source)
+    for same in by_size.values():
+        seen: dict[bytes, str] = {}
+        for source in same if len(same) > 1 else ():
+            if source.digest in seen:
+                raise InputError(f"same content as {seen[source.digest]}", path=source.name,
+                                 hint="each export once: remove the repeated file (or [[sources]] entry)")
+            seen[source.digest] = source.name
+
+
 def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResult:
     """Ingest export files into the records table.
 
@@ -257,6 +272,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     (see benchmarks/results/ingest.md); on a machine whose other core is busy they gain
     nothing and cost ~10% more CPU for pickling the parsed columns back.
     """
+    _refuse_repeated(sources)
     columns = _Columns()
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
@@ -302,13 +318,6 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
     digests = [source.digest for source in sources]     # cached by now
-    seen: dict[bytes, str] = {}
-    for source, digest in zip(sources, digests):
-        if digest in seen:
-            # the same export given twice would count every record twice in PRISMA
-            raise InputError(f"same content as {seen[digest]}", path=source.name,
-                             hint="each export once: remove the repeated file (or [[sources]] entry)")
-        seen[digest] = source.name
     summaries = [FileSummary(**fields, sha256=d.hex()) for fields, d in zip(files, digests)]
     dup = table["record_id"].duplicated(keep=False)
     if dup.any():

@@ -26,12 +26,12 @@ def test_status_says_when_the_conflict_count_is_hidden(review: Path, cli) -> Non
     api.record_decision(review, reviewer="bob", record_id="2", action="exclude")
     out = cli("status", review)[1]
     assert "conflicts open: 0" not in out
-    assert "conflicts open: hidden (use --as-adjudicator" in out
+    assert "conflicts open: hidden (an adjudicator sees them" in out
     ta = jsonl(cli("status", review, "--json")[1])[0]
     assert ta["conflicts_open"] is None and ta["conflicts_scope"] == "hidden"
     # a named reviewer sees the conflicts on records they decided, and is told the scope
     out = cli("status", review, "-r", "carol")[1]
-    assert "conflicts open on your records: 0" in out and "use --as-adjudicator" in out
+    assert "conflicts open on your records: 0" in out and "an adjudicator sees them" in out
     ta = jsonl(cli("status", review, "-r", "alice", "--json")[1])[0]
     assert (ta["conflicts_open"], ta["conflicts_scope"]) == (1, "own")
     out = cli("status", review, "--as-adjudicator")[1]
@@ -124,6 +124,11 @@ def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db:
     api.record_decision(review, reviewer="alice", record_id="3", action="include", stage="full_text")
     with pytest.raises(DecisionError, match="full-text decisions .alice: include."):
         api.record_decision(review, reviewer="alice", record_id="3", action="undo")
+    # ... nor by changing the decision (review: '--exclude' made it a conflict instead)
+    with pytest.raises(DecisionError, match="which this exclude would end"):
+        api.record_decision(review, reviewer="alice", record_id="3", action="exclude")
+    # a second reviewer agreeing, or a note, leaves the include standing: allowed
+    api.record_decision(review, reviewer="bob", record_id="3", action="include")
     api.record_decision(review, reviewer="alice", record_id="3", action="undo", stage="full_text")
     api.record_decision(review, reviewer="alice", record_id="3", action="undo")      # now allowed
     # a log that got there anyway (older versions) is reported, not silently dropped

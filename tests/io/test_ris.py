@@ -340,6 +340,11 @@ def test_related_record_pmids_in_notes_and_url_encoded_dois():
     rec = ingest([RawSource("c.ris", text.encode())]).records.iloc[0]
     assert rec["pmid"] == "27909175" and rec["doi"] == "10.1016/s2215-0366(15)00576-3"
     assert normalize_doi("https://doi.org/10.1000%2Fabc") == "10.1000/abc"
+    # EBSCO's note about the record itself mentions a 'Correction Date' after its own PMID
+    from screening.io.tagged import pmid_from
+    assert pmid_from(["Accession Number: 2018-37817-009. PMID: 30001761 Release Date: 20180913. "
+                      "Correction Date: 20190211."]) == "30001761"
+    assert pmid_from(["Erratum in: Lancet. 2020;395:e1; PMID: 1111111"]) == ""
 
 
 def test_ovid_via_zotero_pmid_from_the_link_and_no_nlm_id_as_issue():
