@@ -190,14 +190,21 @@ def normalize_issn(value: str | None) -> str:
 # '(c)' as a label in the text is never taken for one; only the abstract's tail is cut.
 _TRAILING_RIGHTS = re.compile(
     r"(?:\[Copyright\s*&y&[^\]]{0,200}\]"
-    r"|\((?:APA\s+)?Psyc\w*\s+Database\s+Record\s*\(c\)[^()]{0,120}\)"
-    r"|(?:Copyright\s*)?(?:©|\(c\)|Copyright)\s*(?:©|\(c\))?\s*(?:19|20)\d\d\b.{0,200}"
+    r"|\((?:APA\s+)?Psyc\w*\s+Database\s+Record\s*\(c\)[^()]{0,120}\)\.?"
+    r"|(?:Copyright\s*)?(?:©|\(c\)|Copyright)\s*(?:©|\(c\)|Copyright)?\s*(?:19|20)\d\d\b.{0,200}"
     r")\s*$", re.I | re.S)
-_STRONG_RIGHTS = re.compile(r"\s*(?:©|\[Copyright|\((?:APA\s+)?Psyc|Copyright\s*(?:©|\(c\)))", re.I)
-_RIGHTS_WORDS = re.compile(r"all rights|published by|elsevier|springer|wiley|taylor|informa|licen[cs]|"
-                           r"\bltd\b|\binc\b|\bllc\b|gmbh|b\.v\.|the authors?\b|author\(s\)|"
-                           r"society|association|press\b|\bapa\b|publishing|mdpi|karger|thieme|sage",
-                           re.I)
+_STRONG_RIGHTS = re.compile(r"\s*(?:©|\[Copyright|\((?:APA\s+)?Psyc|Copyright\s*(?:©|\(c\))|\(c\)\s*Copyright)",
+                            re.I)
+# words only a publisher's notice has (WoS appends '(C) 2018 The Academy of Dental Materials.
+# Published by Elsevier Inc. All rights reserved.' without a full stop before it)
+_PUBLISHER_WORDS = re.compile(r"all rights reserved|published by|elsevier|springer|wiley|taylor & francis|"
+                              r"informa uk|\bltd\b|\binc\.|\bllc\b|\bb\.v\.|the authors?\b|author\(s\)", re.I)
+_YEAR_SLASH = re.compile(r"(?:\(c\)|Copyright)\s*(?:19|20)\d\d\s*/", re.I)
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip()
+    return not before or before[-1] in ".!?)]"
 _RIGHTS_START = re.compile(r"\[Copyright|\((?:APA\s+)?Psyc|Copyright|©|\(c\)", re.I)
 
 
@@ -218,9 +225,11 @@ def strip_rights_statement(abstract: str) -> str:
         if cut is None:
             continue
         text = cut.group(0)
-        # a bare '(c) 2010' or 'Copyright 2019/790' is text ('waves (a) 1998, (b) 2004 and (c)
-        # 2010'; 'the EU directive on Copyright 2019/790'); without © it must read as a notice
-        if not _STRONG_RIGHTS.match(text) and not _RIGHTS_WORDS.search(text):
+        # a bare '(c) 2010' or 'Copyright 2019/790' can be text ('waves (a) 1998, (b) 2004 and
+        # (c) 2010'; 'the EU directive on Copyright 2019/790'): without © it must open a
+        # sentence of its own and its year must not be a number's first part
+        if not (_STRONG_RIGHTS.match(text) or _PUBLISHER_WORDS.search(text)
+                or (_opens_sentence(abstract, at) and not _YEAR_SLASH.match(text))):
             continue
         # never empty an abstract that is only a statement
         return abstract[:at].rstrip() if abstract[:at].strip() else abstract

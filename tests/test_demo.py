@@ -35,5 +35,8 @@ def test_demo_review_from_a_fresh_copy(tmp_path: Path) -> None:
     prisma = json.loads((result.output_dir / "prisma" / "prisma.json").read_text(encoding="utf-8"))
     assert prisma["funnel"] == "1054 → 492 → 121 → 121 → 24"
     assert prisma["kappa"] == {"title_abstract": 0.865}
+    report = (tmp_path / "data" / "screened" / "demo" / "prisma" / "report.md").read_text(encoding="utf-8")
+    # the demo script writes its decisions as a decisions file: the paragraph says so, read from the log
+    assert "title/abstract decisions were imported from a decisions file." in report
     assert api.list_conflicts(toml, reviewer="carol", as_adjudicator=True).empty
     assert all(e for e in api.history(toml, reviewer="carol", as_adjudicator=True)["is_demo"])

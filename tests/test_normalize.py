@@ -273,10 +273,13 @@ def test_publishers_rights_statements_are_cut_from_the_end_of_abstracts():
                  "(PsycInfo Database Record (c) 2020 APA, all rights reserved)", "[Copyright &y& Elsevier]",
                  "Copyright © 2021 The Author(s). Published by Elsevier Ltd. This is an Open Access article "
                  "under the CC BY 4.0 license.", "© 2021, The Author(s), under exclusive licence to Springer Nature.",
-                 "Copyright (C) 2017 Kraehenmann, Pokorny, Aicher and Vollenweider."):
+                 "Copyright (C) 2017 Kraehenmann, Pokorny, Aicher and Vollenweider.",
+                 "(C) Copyright 2004 by The American College of Veterinary Surgeons.",
+                 "Copyright 2016, SLACK Incorporated."):
         assert strip(f"{body} {tail}") == body, tail
     for kept in (f"{body} Panel (c) shows the effect.", f"Copyright © 2020 holders were asked. {body}",
                  "© 2022 Elsevier Ltd", f"{body} (c) was 0.5 in 2019.",
                  "Surveys in three waves: (a) 1998, (b) 2004 and (c) 2010. Prevalence rose each time.",
+                 "Surveys in three waves: (a) 1998, (b) 2004 and (c) 2010. The association rose each time.",
                  "We review the EU directive on Copyright 2019/790 and its effect on text mining."):
         assert strip(kept) == kept, kept

@@ -170,10 +170,21 @@ def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFram
                                 hint="only records finally included at title/abstract reach full text")
 
 
-def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str) -> None:
+def full_text_records(entries: pd.DataFrame) -> frozenset[str]:
+    """Records with any full-text event (computed once per batch of decisions)."""
+    if not len(entries):
+        return frozenset()
+    return frozenset(entries.loc[entries["stage"] == "full_text", "record_id"].astype(str))
+
+
+def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str,
+                            ft_records: frozenset[str] | None = None) -> None:
     """Refuse a title/abstract event that would end the settled include full-text decisions
     rest on (an undo, or a changed decision making it a conflict): those assessments, and
-    maybe an included study, would silently drop out of the PRISMA counts."""
+    maybe an included study, would silently drop out of the PRISMA counts. The message names
+    nobody: the person refused may be blinded to the others' decisions."""
+    if record_id not in (full_text_records(entries) if ft_records is None else ft_records):
+        return      # the common case, without filtering the log
     mine = entries[entries["record_id"] == record_id]
     later = standing_decisions(mine, "full_text").get(record_id, {})
     if not later:
@@ -188,17 +199,20 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
                             "title_abstract").get(record_id)
     if after is not None and after.status == "final" and after.decision == "include":
         return
-    who = ", ".join(f"{r}: {s.decision}" for (r, _), s in later.items())
-    raise DecisionError(f"the record has full-text decisions ({who}) that rest on its title/abstract "
-                        f"include, which this {action} would end", record=record_id,
-                        hint="undo those first (screening decide --stage full_text --undo), then this one")
+    raise DecisionError(f"the record's settled title/abstract include has full-text decisions resting on "
+                        f"it, which this {action} would end", record=record_id,
+                        hint="the full-text decisions must be undone first (by their reviewers: screening decide "
+                             "--stage full_text --undo), or an adjudicator settles it")
 
 
 def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
-                sought: set[str] | None = None) -> Event:
+                sought: set[str] | None = None, ft_records: frozenset[str] | None = None) -> Event:
     """Validate one decision/action against the review and return the event to append.
+
+    ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
+    the caller validates many events against one log (an import) and computed them once.
 
     ``reviewer`` must be a declared person when the review declares any (recorded with the
     declared spelling); an adjudicator event only checks the adjudicator list — whether they
@@ -247,7 +261,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                                 hint="undo cancels your latest standing decision")
 
     if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
-        _keep_full_text_footing(entries, record_id, reviewer, role, action)
+        _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, ranking_id=review.ranking_id(record_id), is_demo=is_demo,
@@ -318,6 +332,9 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                                       r.decided_at) for r in rows])
         entries = rv.entries()
         logged = set(entries["event_uuid"])
+        ft_records = full_text_records(entries)
+        sought = (set(eligible_records(rv.records, entries, "full_text")["record_id"])
+                  if any(r.stage == "full_text" for r in rows) else None)
         events = []
         for row, event_id in zip(rows, ids):
             if event_id in logged:
@@ -328,7 +345,8 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             try:
                 ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
                                  action=row.decision, stage=row.stage, reason=row.reason,
-                                 note=row.note, is_demo=is_demo, payload=payload)
+                                 note=row.note, is_demo=is_demo, payload=payload, sought=sought,
+                                 ft_records=ft_records)
             except DecisionError as err:   # same class, located at the CSV line
                 raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                 hint=err.hint) from None
@@ -369,7 +387,13 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         seed = s.seed if seed is None else seed
         names = tuple(rv.roster.screener(n) for n in parse_reviewers(reviewers))
         names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
-        candidates = list(eligible_records(rv.records, rv.entries(), stage)["record_id"])
+        entries = rv.entries()
+        candidates = list(eligible_records(rv.records, entries, stage)["record_id"])
+        if stage == "title_abstract":
+            # a new plan must not reopen records whose full-text assessment rests on their
+            # settled include (a second screener would make them pending again)
+            assessed = full_text_records(entries)
+            candidates = [c for c in candidates if c not in assessed]
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
         written = rv.open().append(events)
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),

@@ -101,6 +101,11 @@ def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tupl
 
 
 @functools.lru_cache(maxsize=1024)
+def event_payload(text: str) -> dict[str, Any]:
+    """An event's payload as a dict (public name of :func:`_payload`)."""
+    return _payload(text)
+
+
 def _payload(text: str) -> dict[str, Any]:
     """An event's payload (a plan or a sample mark is one text repeated on many events, so
     each distinct text is parsed once); a malformed one reads as empty."""

@@ -290,12 +290,15 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
         return {}
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
+    from screening.decisions.views import event_payload
+
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
 
-    def kind(rid: str, payload: str) -> str:
-        if '"import"' in payload:
-            return "imported"
-        if '"sampled": true' in payload:
+    def kind(rid: str, text: str) -> str:
+        payload = event_payload(text)
+        if payload.get("import"):
+            return f"imported:{payload['import']}"
+        if payload.get("sampled") is True:
             return "sample"
         for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity")):
             if rid.startswith(prefix):

@@ -99,9 +99,22 @@ _ORDER_PHRASES = {
     "similarity": "in order of similarity to the records known to be relevant",
     "file_order": "in file order, before the ranker had both an included and an excluded record",
     "sample": "on a random sample of the unscreened records (the stopping rule's test)",
-    "imported": "in another screening tool, then imported",
+    "imported": "imported from a decisions file",
     "unknown": "in an order that was not recorded",
 }
+_IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported",
+                  "native": "imported from a decisions file"}
+
+
+def _order_phrase(kind: str, spec: str) -> str:
+    if kind.startswith("imported:"):
+        return _IMPORTED_FROM.get(kind.split(":", 1)[1], "imported from a decisions file")
+    return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec)
+
+
+def _order_rank(kind: str) -> int:
+    return list(_ORDER_PHRASES).index("imported" if kind.startswith("imported:") else kind) \
+        if (kind.startswith("imported:") or kind in _ORDER_PHRASES) else len(_ORDER_PHRASES)
 
 
 def _ordering_sentence(ctx: "ReportContext") -> str:
@@ -115,15 +128,20 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
                     "updated as decisions were made.")
         return ""
     spec = f" ({ctx.ranking_spec})" if ctx.ranking_spec else ""
-    phrase = {k: v.format(spec=spec) for k, v in _ORDER_PHRASES.items()}
     if set(use) == {"file_order"}:
         return ("Records were screened in file order; no relevance ranking had been trained when the "
                 "title/abstract decisions were made.")
+
+    def said(k: str) -> str:      # 'were made in file order' / 'were imported from ...'
+        phrase = _order_phrase(k, spec)
+        return phrase if phrase.split(" ", 1)[0] in ("made", "imported") else f"made {phrase}"
+
     if len(use) == 1:
         (k, n), = use.items()
-        return f"All {fmt(n)} title/abstract decisions were made {phrase[k]}."
-    parts = [f"{fmt(n)} {phrase[k]}" for k, n in sorted(use.items(), key=lambda kv: list(_ORDER_PHRASES).index(kv[0]))]
-    parts[0] = parts[0].replace(" ", " were made ", 1)
+        return f"All {fmt(n)} title/abstract decisions were {said(k)}."
+    parts = [f"{fmt(n)} {_order_phrase(k, spec)}" for k, n in sorted(use.items(), key=lambda kv: (_order_rank(kv[0]), kv[0]))]
+    first_kind = sorted(use, key=lambda k: (_order_rank(k), k))[0]
+    parts[0] = f"{fmt(use[first_kind])} were {said(first_kind)}"
     # phrases carry commas of their own: semicolons keep the parts apart
     return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 

@@ -157,3 +157,9 @@ def test_the_same_export_twice_and_an_unwritable_output_name_are_refused(tmp_pat
     assert res.exit_code == 2 and ".csv" in res.output and not (tmp_path / "t.xlsx").exists()
     res = CliRunner().invoke(app, ["dedup", str(src), "-o", str(tmp_path / "d.xlsx")])
     assert res.exit_code == 2 and not (tmp_path / "d.xlsx").exists()
+    # refused before parsing: a truncated file given twice is named as repeated, not as truncated
+    cut = src.read_bytes()[: len(src.read_bytes()) // 2]
+    (tmp_path / "a.ris").write_bytes(cut)
+    (tmp_path / "b.ris").write_bytes(cut)
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "a.ris"), str(tmp_path / "b.ris"), "-o", str(tmp_path / "t.csv")])
+    assert res.exit_code == 2 and "same content as" in res.output

@@ -249,6 +249,11 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
             "(the stopping rule's test).") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"unknown": 984}))
     assert "All 984 title/abstract decisions were made in an order that was not recorded." in text
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:native": 984}))
+    assert "All 984 title/abstract decisions were imported from a decisions file." in text
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:rayyan": 10, "ranked": 5}))
+    assert "Of the 15 title/abstract decisions, 5 were made in the order of a relevance ranking" in text
+    assert "; and 10 made in Rayyan and imported." in text
     assert "relevance ranking (510e248587acb930)" in methods_paragraph(c, ReportContext(**base))   # no log
 
 
