@@ -25,7 +25,7 @@ from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError, NotRunError
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
-from screening.stages.ingest import RawSource, ingest, read_file
+from screening.stages.ingest import RawSource, ingest, read_file, refuse_repeated
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
         except ValueError:
             name = str(path)
         out.append(RawSource(name=name, data=read_file(path, files), database=spec.database, format=spec.format))
+    refuse_repeated(out)        # the listed exports only: a repeated search page is a real search
     return out + searched
 
 

@@ -49,6 +49,9 @@ def simulate_cmd(
         if "loss" in m:
             table.add_row("loss", f"{m['loss']:.3f}")
     for name, stop in res.stops.items():
+        if not stop.get("fired"):
+            table.add_row(f"stop rule {name}", f"did not fire: all {len(res.order)} records screened")
+            continue
         table.add_row(f"stop rule {name}: stopped at", f"{stop['position']} of {len(res.order)}")
         table.add_row(f"stop rule {name}: recall, priors counted as found / without them",
                       f"{stop['recall']:.3f} / {stop['recall_without_priors']:.3f}")

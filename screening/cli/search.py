@@ -17,7 +17,7 @@ group = subapp("search", help="Search PubMed, OpenAlex or Europe PMC into a revi
 _REVIEW = typer.Option(..., "--review", "-r", help="Review TOML (e.g. pipelines/demo.toml) or review name.")
 _FROM = typer.Option("", "--from", help="Earliest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
 _TO = typer.Option("", "--to", help="Latest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
-_MAX = typer.Option(0, "--max-records", show_default=False,
+_MAX = typer.Option(0, "--max-records", min=0, show_default=False,
                     help="Ask before fetching more records than this (default: the review's [search] max_records, "
                          "else 10,000).")
 _YES = typer.Option(False, "--yes", "-y", help="Fetch everything without asking, even above --max-records.")

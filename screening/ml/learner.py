@@ -51,6 +51,9 @@ class ActiveLearner:
         self.n_train_included = 0
         self.mode = "unfitted"
         self._scores: np.ndarray | None = None
+        # records handed out by next_batch (or screened before, see update): where a
+        # positional query strategy ('mixed') stands in its cycle
+        self.served = 0
         self._refitting = False       # fitted before: an iterative session (kernel scoring pays)
         self._kernel: Any = None
 
@@ -78,6 +81,7 @@ class ActiveLearner:
         idx = np.asarray(idx, dtype=np.int64)
         y = np.asarray(y, dtype=np.int64)
         self.n_train, self.n_train_included = len(idx), int(y.sum())
+        self.served = max(self.served, len(idx))      # a review resumed: its screened records count
         if len(np.unique(y)) == 2:
             Xt = self.X[idx]
             w = self.balancer.compute_sample_weight(y)
@@ -126,6 +130,8 @@ class ActiveLearner:
         """Row indices of the pool (``pool_mask`` True) in screening order, best first."""
         s = self.scores
         pool = np.arange(len(s)) if pool_mask is None else np.flatnonzero(pool_mask)
+        if getattr(self.querier, "positional", False):   # 'mixed': its slots count from the start
+            return pool[self.querier.query(s[pool], rng=self.rng, offset=self.served)]
         return pool[self.querier.query(s[pool], rng=self.rng)]
 
     def next_batch(self, pool_mask: np.ndarray, k: int) -> np.ndarray:
@@ -133,7 +139,9 @@ class ActiveLearner:
         from screening.ml.query import MaxQuery
 
         if not isinstance(self.querier, MaxQuery):
-            return self.rank(pool_mask)[:k]
+            out = self.rank(pool_mask)[:k]
+            self.served += len(out)
+            return out
         s = np.where(pool_mask, self.scores, -np.inf)
         if k == 1:   # the common case (one record at a time): no count of the pool needed
             best = int(np.argmax(s))

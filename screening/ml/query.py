@@ -63,19 +63,25 @@ class UncertaintyQuery(BaseEstimator):
 
 
 class MixedQuery(BaseEstimator):
-    """Mostly max relevance, with every ``every``-th slot taken by the most uncertain record."""
+    """Mostly max relevance, with every ``every``-th record screened being the most uncertain.
+
+    ``offset``: how many records were served before this ranking. The slots count from the
+    start of screening, not of each ranking: re-ranked after every record, the 20th slot of
+    each fresh ranking was never reached, and 'mixed' screened exactly as 'max' did.
+    """
 
     name = "mixed"
+    positional = True          # the learner passes ``offset``
 
     def __init__(self, every: int = 20) -> None:
         self.every = every
 
-    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None, offset: int = 0) -> np.ndarray:
         top = MaxQuery().query(scores)
         unc = UncertaintyQuery().query(scores)
         out, used = [], np.zeros(len(top), dtype=bool)
         it_top, it_unc = iter(top), iter(unc)
-        for slot in range(len(top)):
+        for slot in range(offset, offset + len(top)):
             src = it_unc if (slot + 1) % self.every == 0 else it_top
             for i in src:
                 if not used[i]:

@@ -97,10 +97,28 @@ def _component(kind: str, part: str, spec: str) -> tuple[str, dict[str, Any], An
     if name not in REGISTRY[kind]:
         raise ConfigError(f"unknown {kind} {name!r} in model spec {spec!r}",
                           hint=f"{kind} names: {', '.join(component_names(kind))}")
+    _check_types(kind, name, REGISTRY[kind][name], params)
     try:
         return name, params, REGISTRY[kind][name](**params)
     except TypeError as err:
         raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
+
+
+def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> None:
+    """A number where the component's default is a number: 'svm(C=abc)' used to pass here and
+    fail later inside scikit-learn with a traceback."""
+    import inspect
+
+    try:
+        defaults = {p.name: p.default for p in inspect.signature(cls).parameters.values()}
+    except (TypeError, ValueError):
+        return
+    for key, value in params.items():
+        default = defaults.get(key, inspect.Parameter.empty)
+        numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if numeric and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            raise ConfigError(f"{kind} {name!r}: {key} must be a number, got {value!r}",
+                              hint=f"e.g. {name}({key}={default})")
 
 
 def build_component(kind: str, text: str) -> Any:

@@ -57,7 +57,7 @@ class SimulationResult:
         for name, stop in self.stops.items():
             col = "stop" if len(self.stops) == 1 else f"stop_{name}"
             flag = np.zeros(len(self.order), dtype=int)
-            if stop.get("position"):
+            if stop.get("fired") and stop.get("position"):      # a rule that never fired marks nothing
                 flag[int(stop["position"]) - 1] = 1
             df[col] = flag
         return df

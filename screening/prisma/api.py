@@ -105,10 +105,14 @@ def searches_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
 
 
 def load_searches(review: ReviewConfig) -> pd.DataFrame:
-    """The search log written by `screening search`, else the TOML's [[sources]] entries."""
+    """Every search of the review: the TOML's [[sources]] (exports the team ran themselves)
+    and the log written by `screening search` (API searches), in that order. A review mixing
+    both used to report only the API searches, leaving every export out of the methods."""
+    rows = [{"database": s.database or Path(s.file).name, "interface": s.interface, "query": s.query,
+             "date_run": s.date_searched, "limits": "", "records": "", "tool_version": ""}
+            for s in review.sources]
     for path in (review.output_dir / "search_log.jsonl", review.output_dir / "searches" / "search_log.jsonl"):
         if path.is_file():
-            rows = []
             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
                 if line.strip():
                     try:
@@ -116,10 +120,8 @@ def load_searches(review: ReviewConfig) -> pd.DataFrame:
                     except json.JSONDecodeError:
                         raise ReportError("search log line is not JSON", path=path, line=i,
                                           hint="the log is append-only JSONL; repair or remove that line") from None
-            return searches_frame(rows)
-    return searches_frame([{"database": s.database or Path(s.file).name, "interface": s.interface,
-                            "query": s.query, "date_run": s.date_searched, "limits": "", "records": "",
-                            "tool_version": ""} for s in review.sources])
+            break
+    return searches_frame(rows)
 
 
 def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None,

@@ -15,11 +15,12 @@ API's shape; this module owns everything common, so every database gets the same
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -163,13 +164,24 @@ def resolve_base_url(db: Database, options: SearchOptions) -> str:
 
 def check_limits(date_from: str, date_to: str) -> dict[str, str]:
     limits = {}
+    span: dict[str, date] = {}
     for name, value in (("from", date_from), ("to", date_to)):
         value = (value or "").strip()
         if value and not _DATE_RE.match(value):
             raise SearchError(f"--{name} {value!r} is not a date", hint="use YYYY/MM/DD (or YYYY, YYYY/MM)")
         if value:
+            # a real calendar date, before any request ('2020/13' crashed one API and was sent
+            # to another); --from takes the period's first day, --to its last
+            parts = [int(p) for p in value.split("/")]
+            year, month = parts[0], parts[1] if len(parts) > 1 else (1 if name == "from" else 12)
+            try:
+                day = parts[2] if len(parts) > 2 else (1 if name == "from" else calendar.monthrange(year, month)[1])
+                span[name] = date(year, month, day)
+            except (ValueError, calendar.IllegalMonthError):
+                raise SearchError(f"--{name} {value!r} is not a calendar date",
+                                  hint="use YYYY/MM/DD with a month 01-12 and a day that month has") from None
             limits[name] = value
-    if "from" in limits and "to" in limits and limits["from"] > limits["to"]:
+    if "from" in span and "to" in span and span["from"] > span["to"]:
         raise SearchError(f"--from {limits['from']} is after --to {limits['to']}", hint="swap the dates")
     return limits
 

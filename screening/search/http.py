@@ -81,6 +81,14 @@ class RateLimiter:
             self._next = max(self._next, self._clock() + seconds)
 
 
+def _no_such_host(err: Exception) -> bool:
+    """A DNS failure ('Name or service not known', 'Temporary failure in name resolution',
+    'nodename nor servname provided'): no retry will change it within seconds."""
+    text = str(err)
+    return any(m in text for m in ("NameResolutionError", "Name or service not known", "name resolution",
+                                   "nodename nor servname", "getaddrinfo failed"))
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds: either an integer or an HTTP date."""
     if not value:
@@ -155,6 +163,12 @@ class PoliteClient:
             except _RETRIABLE_ERRORS as err:
                 last_problem = f"connection failed: {self.redact(type(err).__name__ + ': ' + str(err))}"
                 self._note(Attempt(shown, None, waited, last_problem))
+                if _no_such_host(err):
+                    # the name does not resolve (offline, or a typo in the base URL): retrying
+                    # with back-off only made the user wait ~40 s for the same answer
+                    raise SearchError("cannot reach the server: its name does not resolve (offline?)",
+                                      path=shown, hint="check the network connection (and a custom base "
+                                                       "URL), then re-run the same command") from None
                 pending_wait = self._backoff(attempt)
                 continue
             except requests.RequestException as err:

@@ -248,9 +248,13 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
 
 
-def _refuse_repeated(sources: list[RawSource]) -> None:
+def refuse_repeated(sources: list[RawSource]) -> None:
     """The same export given twice would count every record twice in PRISMA: refuse it before
-    any parsing. Only files of equal size are hashed here (their digests are reused later)."""
+    any parsing. Only files of equal size are hashed here (their digests are reused later).
+
+    For the files a person lists (the CLI's arguments, a review's [[sources]]), not for the
+    pages of logged API searches: an update search that finds nothing new returns the very
+    same page, and both runs are real, logged searches (dedup links their records)."""
     by_size: dict[int, list[RawSource]] = {}
     for source in sources:
         by_size.setdefault(len(source.data), []).append(source)
@@ -272,7 +276,6 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     (see benchmarks/results/ingest.md); on a machine whose other core is busy they gain
     nothing and cost ~10% more CPU for pickling the parsed columns back.
     """
-    _refuse_repeated(sources)
     columns = _Columns()
     warnings: list[str] = []
     used_slugs: dict[str, int] = {}
@@ -372,4 +375,5 @@ def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "
                 raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
             sources.append(RawSource(name=str(p), data=read_file(p, stack),  # type: ignore[arg-type]
                                      database=database, format=format))
+        refuse_repeated(sources)
         return ingest(sources, workers=workers)

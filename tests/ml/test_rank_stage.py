@@ -134,6 +134,8 @@ def test_config_is_strict():
     assert "svm" in str(err.value)
     with pytest.raises(ConfigError):
         RankConfig.from_toml({"stop_rule": "whenever"})
+    with pytest.raises(ConfigError, match="cannot stop a review"):    # a heuristic: simulate only
+        RankConfig.from_toml({"stop_rule": "consecutive-5pct"})
     cfg = RankConfig.from_toml({"model": "tfidf+logistic", "seed": 2, "prior_included": ["1"]})
     assert cfg.prior_included == ("1",) and cfg.seed == 2
 

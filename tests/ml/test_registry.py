@@ -38,6 +38,9 @@ def test_unknown_component_lists_names(bad, names):
 def test_bad_parameter_is_a_config_error():
     with pytest.raises(ConfigError):
         parse_spec("tfidf+svm(gamma=1)")
+    with pytest.raises(ConfigError, match="C must be a number, got 'abc'"):   # was a traceback at fit
+        parse_spec("tfidf+svm(C=abc)+balanced+max")
+    assert parse_spec("tfidf+svm(C=1)").build("classifier").C == 1           # an int where 0.11 is fine
 
 
 def test_classifiers_follow_estimator_contract():

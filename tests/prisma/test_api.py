@@ -82,7 +82,9 @@ def test_invariant_violation_writes_nothing(review, records, finals, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_search_log_preferred_over_sources(review):
+def test_exports_and_logged_searches_are_both_reported(review):
+    """Acceptance testing: once an API search was logged, the methods paragraph named only it
+    and dropped every export listed in [[sources]] ('We searched PubMed, OpenAlex...')."""
     assert list(load_searches(review)["database"]) == ["Web of Science Core Collection"]
     log = review.output_dir / "search_log.jsonl"
     log.parent.mkdir(parents=True)
@@ -90,7 +92,8 @@ def test_search_log_preferred_over_sources(review):
                                "date_run": "2024-02-01T10:00:00Z", "records": 12,
                                "limits": {"years": "2000-2024"}}) + "\n", encoding="utf-8")
     s = load_searches(review)
-    assert list(s["database"]) == ["PubMed"] and s.loc[0, "limits"] == '{"years": "2000-2024"}'
+    assert list(s["database"]) == ["Web of Science Core Collection", "PubMed"]
+    assert s.loc[1, "limits"] == '{"years": "2000-2024"}'
 
 
 def test_methods_paragraph_quotes_searches_and_stopping(records, finals):

@@ -138,3 +138,13 @@ def test_connection_refused_is_retried_then_reported() -> None:
     with pytest.raises(SearchError, match="connection failed") as info:
         client.get("http://127.0.0.1:9/x", {"api_key": "SECRETKEY"})
     assert "SECRETKEY" not in str(info.value)
+
+
+def test_a_name_that_does_not_resolve_is_not_retried() -> None:
+    """Acceptance testing: offline, every search retried the DNS failure six times (~40 s)."""
+    clock = FakeClock()
+    client = client_for(clock, max_retries=5)
+    with pytest.raises(SearchError, match="does not resolve") as info:
+        client.get("http://no-such-host.invalid/x")
+    assert "network connection" in info.value.hint
+    assert clock.sleeps == []                          # no back-off: one attempt, then the error

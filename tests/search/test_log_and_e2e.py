@@ -47,6 +47,17 @@ def test_run_review_mixes_databases_and_skips_unfinished(review: Path, eutils: F
     assert list(log["database"]) == ["PubMed", "OpenAlex"] and list(log["records"]) == [7, 12]
 
 
+def test_an_update_search_with_nothing_new_runs(review: Path, eutils: FakeEutils) -> None:
+    """Acceptance testing: the same search run twice (an update search finding nothing new)
+    saves identical pages; the same-file refusal meant for listed exports stopped the review,
+    and the log being append-only there was no way out. Both searches are ingested, and dedup
+    links their records."""
+    for _ in range(2):
+        run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    t = run_review(review).records
+    assert len(t) == 14 and t["record_id"].is_unique
+
+
 def test_changed_raw_page_is_refused(review: Path, eutils: FakeEutils) -> None:
     res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
     page = res.raw_dir / "page-0001.xml"

@@ -261,3 +261,17 @@ def test_review_search_section_is_validated(review: Path, body: str, message: st
     review.write_text(review.read_text(encoding="utf-8") + "\n" + body, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_review(review)
+
+
+def test_search_dates_are_calendar_dates_compared_as_periods() -> None:
+    """Acceptance testing: '--to 2020/13' crashed with a traceback, '2020/13/45' was sent to
+    the API and logged, and '--from 2020/06 --to 2020' was refused by a string comparison."""
+    from screening.search.core import check_limits
+
+    assert check_limits("2020/06", "2020") == {"from": "2020/06", "to": "2020"}
+    assert check_limits("2020/02/29", "2020/02") == {"from": "2020/02/29", "to": "2020/02"}
+    for bad in (("2020/13", ""), ("", "2020/00"), ("2020/13/45", ""), ("2021/02/29", "")):
+        with pytest.raises(SearchError, match="not a calendar date"):
+            check_limits(*bad)
+    with pytest.raises(SearchError, match="swap the dates"):
+        check_limits("2021", "2020/12/31")
