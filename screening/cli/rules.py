@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import console, group_command, styled, subapp
+from screening.cli._app import console, group_command, styled, subapp, warn
 from screening.rules.check import check_review
 
 rules_app = subapp("rules", help="Inclusion rules as data: check what each rule would do before applying it.")
@@ -38,6 +38,7 @@ def check_cmd(
     console.print(f"would exclude {counts['excluded']}, flag {counts['flagged']}, include {counts['included']}")
     for reason, n in chk.reasons.items():
         console.print(f"  {n:>6}  {reason}")
+    warn(chk.warnings)
     for r in chk.rules:
         if not r.examples:
             continue

@@ -260,10 +260,44 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
         counts={"excluded": k_excl, "flagged": k_flag, "included": int(kept.sum()) - k_excl - k_flag},
         reasons=dict(sorted(reason_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         parameters=config_parameters(config),
+        warnings=_data_warnings(records, config, kept),
         details={"rules": per_rule, "records_evaluated": n, "kept_records": int(kept.sum()),
                  "duplicates_not_counted": int(n - kept.sum())},
     )
     return StageResult(out_df, report), outcomes
+
+
+def _data_warnings(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray) -> list[str]:
+    """What the rules cannot see in these records, said rather than silently passed over:
+    a condition whose field no kept record has (the rule is then decided by ``missing`` for
+    every record), and a publication type a rule lists that no record has (a typo in a
+    ``not_in`` list excludes everything)."""
+    out: list[str] = []
+    if not len(records) or not kept.any():
+        return out
+    has = {
+        "year": records["year"].notna().to_numpy() if "year" in records.columns else np.zeros(len(records), bool),
+        "language": (records["language"].fillna("").astype(str).str.strip() != "").to_numpy()
+        if "language" in records.columns else np.zeros(len(records), bool),
+        "publication_type": np.array([bool(v) and any(str(t).strip() for t in v) for v in records["publication_type"]])
+        if "publication_type" in records.columns else np.zeros(len(records), bool),
+    }
+    present: set[tuple[str, ...]] = set()
+    if "publication_type" in records.columns:
+        for v in records.loc[kept, "publication_type"]:
+            present.update(type_words(str(t)) for t in (v or []) if str(t).strip())
+    for rule in config.rules:
+        for name in rule.conditions:
+            if name in has and not has[name][kept].any():
+                out.append(f"rule {rule.id!r}: no record has a {name.replace('_', ' ')}, so the rule was decided "
+                           f"by missing = {rule.missing!r} for every record")
+        if rule.publication_type is not None and present:
+            for value in rule.publication_type.values:
+                want = type_words(value)
+                if want and not any(_contains(t, want) for t in present):
+                    out.append(f"rule {rule.id!r}: publication type {value!r} matches no record's type "
+                               "(a typo? a not_in list then excludes every record)")
+    return out
 
 
 def _index_of(out: RuleOutcome) -> TextIndex:
@@ -302,6 +336,7 @@ class RulesCheck:
     counts: dict[str, int]
     reasons: dict[str, int]
     rules: tuple[RuleExplanation, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()
 
 
 def title_spans(title: str, words: set[str]) -> tuple[tuple[int, int], ...]:
@@ -360,4 +395,5 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
             would_exclude_first=d["excluded_first"], only_this_rule=only, examples=tuple(exs),
         ))
     return RulesCheck(records=len(records), kept=int(kept.sum()), counts=dict(result.report.counts),
-                      reasons=dict(result.report.reasons), rules=tuple(explained))
+                      reasons=dict(result.report.reasons), rules=tuple(explained),
+                      warnings=tuple(result.report.warnings))

@@ -282,10 +282,31 @@ def _positional(node: Node) -> bool:
     return isinstance(node, Or) and all(isinstance(i, Term) for i in node.items)
 
 
+# other systems' field syntax, pasted from a search strategy: it would be read as plain words
+# ('wildfire*[tiab]' as the phrase "wildfire tiab", which matches nothing, so NOT it matches
+# every record), so it is refused with the equivalent here
+_FOREIGN_SYNTAX = (
+    (re.compile(r"\[(?:[A-Za-z]{2,4}|MeSH[^\]]*|Title[^\]]*|All Fields|Text Word)\]", re.I),
+     "a PubMed field tag: write ti:, ab:, kw:, au:, jo: instead (e.g. ti:wildfire* OR ab:wildfire*)"),
+    (re.compile(r"\.(?:[a-z]{2}(?:,[a-z]{2})*)\.(?=\s|\)|$)"),
+     "an Ovid field suffix (.ti,ab.): write ti:(...) OR ab:(...) instead"),
+    (re.compile(r"\bexp\s+[^/()]+/", re.I),
+     "an Ovid subject heading (exp X/): rules search the records' text; use kw: for index terms"),
+)
+
+
 @lru_cache(maxsize=1024)
 def parse(query: str) -> Node:
     """Parse a query string into an AST (cached; raises :class:`QuerySyntaxError`)."""
+    for pattern, what in _FOREIGN_SYNTAX:
+        m = pattern.search(query)
+        if m and not _inside_quotes(query, m.start()):
+            raise QuerySyntaxError(f"{m.group(0)!r} is {what}", m.start())
     return _Parser(query).parse()
+
+
+def _inside_quotes(query: str, pos: int) -> bool:
+    return sum(query[:pos].count(q) for q in ('"', "\u201c", "\u201d")) % 2 == 1
 
 
 def terms(node: Node) -> list[Term]:

@@ -124,3 +124,27 @@ def test_text_with_brackets_is_printed_literally(tmp_path, wildfire):
     result = CliRunner().invoke(app, ["ingest", str(raw), "-o", str(tmp_path / "t.csv")])
     assert result.exit_code == 0, result.output
     assert "a[old]" in result.output            # (the path column folds long paths)
+
+
+def test_check_warns_about_what_the_rules_cannot_see(tmp_path, wildfire):
+    """Acceptance testing: a misspelt publication type in a not_in list excluded all 512 records
+    silently, and a language rule over exports without any language field did nothing silently."""
+    rules = """
+[rules]
+[[rules.rule]]
+id = "types"
+reason = "Not a journal article or review"
+publication_type = { not_in = ["journal artcle", "review"] }
+[[rules.rule]]
+id = "lang"
+reason = "Not in English"
+language = { not_in = ["English"] }
+missing = "keep"
+"""
+    table = wildfire.assign(language="")
+    toml = make_review(tmp_path, rules=rules, table=table)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "publication type 'journal artcle' matches no record's type" in out
+    assert "rule 'lang': no record has a language" in out

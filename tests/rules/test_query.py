@@ -243,3 +243,22 @@ def test_index_built_for_some_patterns_still_answers_others(both):
     partial = TextIndex(both, fields_used(node), patterns=["heparin"])     # the rest: found on demand
     assert (evaluate(node, partial).mask == evaluate(node, full).mask).all()
     assert evaluate(node, full).mask.sum() > 10
+
+
+@pytest.mark.parametrize("query,fragment", [
+    ("NOT wildfire*[tiab]", "PubMed field tag"),
+    ("smoke[MeSH Terms] AND fire", "PubMed field tag"),
+    ("smoke.ti,ab.", "Ovid field suffix"),
+    ("exp Wildfires/ AND smoke", "Ovid subject heading"),
+])
+def test_pasted_database_syntax_is_refused(query, fragment):
+    """Acceptance testing: 'NOT wildfire*[tiab]' was read as NOT the phrase "wildfire tiab",
+    which matches nothing, so the rule excluded every record with no error."""
+    with pytest.raises(QuerySyntaxError, match=fragment) as err:
+        parse(query)
+    assert query[err.value.pos] in "[.e"
+
+
+def test_brackets_and_dots_in_ordinary_queries_stay_valid():
+    for q in ('"a [b] c"', "e.g. smoke", "ti:wildfire* OR ab:smoke", "U.S. AND fire"):
+        parse(q)
