@@ -270,8 +270,8 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
 def _data_warnings(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray) -> list[str]:
     """What the rules cannot see in these records, said rather than silently passed over:
     a condition whose field no kept record has (the rule is then decided by ``missing`` for
-    every record), and a publication type a rule lists that no record has (a typo in a
-    ``not_in`` list excludes everything)."""
+    every record), and a publication type a ``not_in`` list names that no record has (a typo
+    there excludes everything; in an ``any_of`` list an absent type is harmless)."""
     out: list[str] = []
     if not len(records) or not kept.any():
         return out
@@ -291,7 +291,7 @@ def _data_warnings(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray)
             if name in has and not has[name][kept].any():
                 out.append(f"rule {rule.id!r}: no record has a {name.replace('_', ' ')}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
-        if rule.publication_type is not None and present:
+        if rule.publication_type is not None and rule.publication_type.op == "not_in" and present:
             for value in rule.publication_type.values:
                 want = type_words(value)
                 if want and not any(_contains(t, want) for t in present):
