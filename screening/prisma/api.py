@@ -30,7 +30,7 @@ from screening.prisma.diagram import write_diagrams
 from screening.prisma.report import (ReportContext, citation_line, funnel_line, per_source_rows, stage_screening,
                                      to_html, to_markdown)
 from screening.prisma.template import to_csv
-from screening.records import atomic_write_text, conform, to_csv_bytes
+from screening.records import atomic_write_text, conform, in_play as in_play_mask, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version")
 _TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
@@ -161,13 +161,17 @@ def open_records(entries: pd.DataFrame | None, stage: str = "title_abstract") ->
     return [rid for rid, o in record_outcomes(entries, stage).items() if o.status != "final"]
 
 
-def _kappa(entries: pd.DataFrame | None) -> dict[str, float]:
+def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
     """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs.
 
-    With several pairs the value is their mean weighted by records both decided.
+    With several pairs the value is their mean weighted by records both decided. ``in_play``:
+    only decisions on records still in screening count, as in every other figure of the
+    report (a rule changed after screening takes its records out of the counts and the kappa).
     """
     if entries is None or len(entries) == 0:
         return {}
+    if in_play is not None:
+        entries = entries[entries["record_id"].astype(str).isin(in_play)]
     try:
         from screening.decisions.agreement import agreement_report
     except ImportError:
@@ -208,6 +212,15 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> 
     p = info.get("p_value")
     return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source, met=met,
                     p_value=float(p) if isinstance(p, (int, float)) else None)
+
+
+def _unfinished_searches(review: ReviewConfig) -> list[str]:
+    """'PubMed: asthma' for each search that started but did not complete (interrupted)."""
+    try:
+        from screening.search.log import read_searches
+    except ImportError:
+        return []
+    return [f"{e.database}: {e.query}" for e in read_searches(review) if e.status != "complete"]
 
 
 def review_stopped(review: ReviewConfig) -> bool:
@@ -268,6 +281,10 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         for label, frame in (("ta", ta), ("ft", ft)):
             h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
         digest = h.hexdigest()
+    unfinished = _unfinished_searches(review)
+    if unfinished:
+        warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
+                        "re-run the same `screening search` command to resume")
     stopping = stopping_state(review, reports)
     if stopping.stopped and stopping.met is False:
         warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
@@ -275,7 +292,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                         + ": the report says the target recall is not assured")
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
-        searches=searches, stopping=stopping, kappa=_kappa(entries),
+        searches=searches, stopping=stopping,
+        kappa=_kappa(entries, set(records.loc[in_play_mask(records), "record_id"].astype(str))),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
     )
 

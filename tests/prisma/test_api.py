@@ -277,3 +277,23 @@ def test_methods_paragraph_counts_disagreements_still_open():
     assert "and 3 disagreements have been resolved by an adjudicator (24 disagreements await adjudication)." in text
     s = StageScreening(("alice", "bob"), single=0, agreement=20, adjudication=0, open_conflicts=1)
     assert _how_screened("X", "records", "screened", s, True).endswith(", and 1 disagreement awaits adjudication.")
+
+
+def test_kappa_counts_only_records_still_in_screening():
+    """Acceptance testing: after a rule change took 2 records out of screening, the paragraph's
+    counts left their decisions out but the kappa kept them (κ 1.00 over 'all 9 records')."""
+    import pandas as pd
+
+    from screening.prisma.api import _kappa
+
+    rows = []
+    for i, (a, b) in enumerate([("include", "include"), ("exclude", "exclude"), ("include", "exclude"),
+                                ("exclude", "exclude"), ("include", "include")]):
+        for who, d in (("alice", a), ("bob", b)):
+            rows.append({"id": len(rows) + 1, "record_id": str(i), "stage": "title_abstract", "reviewer": who,
+                         "role": "screener", "action": d, "reason": "", "note": "", "payload": "{}",
+                         "created_at": "2024-01-01T00:00:00Z", "is_demo": 0, "event_uuid": str(len(rows))})
+    entries = pd.DataFrame(rows)
+    with_all = _kappa(entries)["title_abstract"]
+    without_disagreement = _kappa(entries, in_play={"0", "1", "3", "4"})["title_abstract"]
+    assert with_all < 1.0 and without_disagreement == 1.0
