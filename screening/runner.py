@@ -134,7 +134,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
         except ValueError:
             name = str(path)
         out.append(RawSource(name=name, data=read_file(path, files), database=spec.database, format=spec.format))
-    refuse_repeated(out)        # the listed exports only: a repeated search page is a real search
+    refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
     return out + searched
 
 

@@ -116,6 +116,9 @@ def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> Non
     for key, value in params.items():
         default = defaults.get(key, inspect.Parameter.empty)
         numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float) \
+                and value.is_integer():
+            params[key] = value = int(value)        # 'max_iter=1e4' means 10000
         if numeric and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise ConfigError(f"{kind} {name!r}: {key} must be a number, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")

@@ -279,24 +279,25 @@ def _data_warnings(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray)
         "year": records["year"].notna().to_numpy() if "year" in records.columns else np.zeros(len(records), bool),
         "language": (records["language"].fillna("").astype(str).str.strip() != "").to_numpy()
         if "language" in records.columns else np.zeros(len(records), bool),
-        "publication_type": np.array([bool(v) and any(str(t).strip() for t in v) for v in records["publication_type"]])
+        "publication_type": np.array([isinstance(v, (list, tuple)) and any(str(t).strip() for t in v)
+                                      for v in records["publication_type"]])
         if "publication_type" in records.columns else np.zeros(len(records), bool),
     }
     present: set[tuple[str, ...]] = set()
     if "publication_type" in records.columns:
         for v in records.loc[kept, "publication_type"]:
-            present.update(type_words(str(t)) for t in (v or []) if str(t).strip())
+            if isinstance(v, (list, tuple)):
+                present.update(type_words(str(t)) for t in v if str(t).strip())
     for rule in config.rules:
         for name in rule.conditions:
             if name in has and not has[name][kept].any():
                 out.append(f"rule {rule.id!r}: no record has a {name.replace('_', ' ')}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
         if rule.publication_type is not None and rule.publication_type.op == "not_in" and present:
-            for value in rule.publication_type.values:
-                want = type_words(value)
-                if want and not any(_contains(t, want) for t in present):
-                    out.append(f"rule {rule.id!r}: publication type {value!r} matches no record's type "
-                               "(a typo? a not_in list then excludes every record)")
+            values = rule.publication_type.values
+            if not any(_contains(t, type_words(v)) for v in values if type_words(v) for t in present):
+                out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "
+                           "matches any record's type, so it excludes every record that has one (a typo?)")
     return out
 
 

@@ -284,23 +284,31 @@ def _positional(node: Node) -> bool:
 
 # other systems' field syntax, pasted from a search strategy: it would be read as plain words
 # ('wildfire*[tiab]' as the phrase "wildfire tiab", which matches nothing, so NOT it matches
-# every record), so it is refused with the equivalent here
+# every record), so it is refused with the equivalent here. Only the real tags count: chemistry
+# ('[NiFe]-hydrogenase', '[18F]FDG'), '[sic]', 'mg.kg.' and this language's own NEAR/3 stay words.
+_PUBMED_TAGS = ("ti|ab|tiab|tw|mh|majr|mesh|mesh terms|mesh major topic|mh:noexp|pt|la|au|dp|sb|all|"
+                "all fields|text word|title|title/abstract|nm|sh|ta|ad|affl|jour|pmid|uid|filter")
+_OVID_TAGS = "ti|ab|tw|mp|kw|kf|sh|hw|pt|ot|fs|jn|au|ds|nm|rn|px|rs|tx|ti,ab"
 _FOREIGN_SYNTAX = (
-    (re.compile(r"\[(?:[A-Za-z]{2,4}|MeSH[^\]]*|Title[^\]]*|All Fields|Text Word)\]", re.I),
+    (re.compile(rf"(?<=[\w*\"\s])\[(?:{_PUBMED_TAGS})\](?![\w-])", re.I),
      "a PubMed field tag: write ti:, ab:, kw:, au:, jo: instead (e.g. ti:wildfire* OR ab:wildfire*)"),
-    (re.compile(r"\.(?:[a-z]{2}(?:,[a-z]{2})*)\.(?=\s|\)|$)"),
+    (re.compile(rf"(?<=[\w*\")])\.(?:{_OVID_TAGS})(?:,(?:{_OVID_TAGS}))*\.(?=\s|\)|$)"),
      "an Ovid field suffix (.ti,ab.): write ti:(...) OR ab:(...) instead"),
-    (re.compile(r"\bexp\s+[^/()]+/", re.I),
+    (re.compile(r"(?:^|(?<=[\s(]))exp\s+([A-Za-z][^/()]*?)/(?![\w/])", re.I),
      "an Ovid subject heading (exp X/): rules search the records' text; use kw: for index terms"),
 )
+_OPERATOR_WORD = re.compile(r"\b(?:and|or|not|near|pre)\b", re.I)
 
 
 @lru_cache(maxsize=1024)
 def parse(query: str) -> Node:
     """Parse a query string into an AST (cached; raises :class:`QuerySyntaxError`)."""
     for pattern, what in _FOREIGN_SYNTAX:
-        m = pattern.search(query)
-        if m and not _inside_quotes(query, m.start()):
+        for m in pattern.finditer(query):
+            if _inside_quotes(query, m.start()):
+                continue
+            if m.groups() and _OPERATOR_WORD.search(m.group(1)):
+                continue       # 'exp AND x NEAR/3 y': this language's operators, not a heading
             raise QuerySyntaxError(f"{m.group(0)!r} is {what}", m.start())
     return _Parser(query).parse()
 

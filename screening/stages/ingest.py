@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ColumnResult, detect_format, get_reader
@@ -248,23 +248,31 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
 
 
-def refuse_repeated(sources: list[RawSource]) -> None:
+def refuse_repeated(sources: list[RawSource], pages: Sequence[RawSource] = ()) -> None:
     """The same export given twice would count every record twice in PRISMA: refuse it before
     any parsing. Only files of equal size are hashed here (their digests are reused later).
 
-    For the files a person lists (the CLI's arguments, a review's [[sources]]), not for the
-    pages of logged API searches: an update search that finds nothing new returns the very
+    ``sources`` are the files a person lists (the CLI's arguments, a review's [[sources]]);
+    each must differ from the others and from the ``pages`` of logged API searches. Pages are
+    not compared with each other: an update search that finds nothing new returns the very
     same page, and both runs are real, logged searches (dedup links their records)."""
-    by_size: dict[int, list[RawSource]] = {}
+    by_size: dict[int, list[tuple[RawSource, bool]]] = {}
     for source in sources:
-        by_size.setdefault(len(source.data), []).append(source)
+        by_size.setdefault(len(source.data), []).append((source, True))
+    for page in pages:
+        if len(page.data) in by_size:
+            by_size[len(page.data)].append((page, False))
     for same in by_size.values():
-        seen: dict[bytes, str] = {}
-        for source in same if len(same) > 1 else ():
-            if source.digest in seen:
-                raise InputError(f"same content as {seen[source.digest]}", path=source.name,
+        if len(same) < 2:
+            continue
+        seen: dict[bytes, tuple[str, bool]] = {}
+        for source, listed in same:
+            first = seen.get(source.digest)
+            if first is not None and (listed or first[1]):
+                path, other = (source.name, first[0]) if listed else (first[0], source.name)
+                raise InputError(f"same content as {other}", path=path,
                                  hint="each export once: remove the repeated file (or [[sources]] entry)")
-            seen[source.digest] = source.name
+            seen.setdefault(source.digest, (source.name, listed))
 
 
 def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResult:

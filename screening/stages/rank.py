@@ -62,13 +62,6 @@ class RankConfig:
             get_stop_rule(cfg.stop_rule, cfg.target_recall, cfg.confidence)
         except ConfigError as err:
             raise ConfigError(f"rank section: {err.message}", path=path, hint=err.hint) from None
-        if cfg.stop_rule != "hypergeometric":
-            # the review's status, rank.json and PRISMA run the statistical rule; a heuristic
-            # named here was reported under its name while the hypergeometric one ran
-            raise ConfigError(f"rank section: stop_rule = {cfg.stop_rule!r} cannot stop a review",
-                              path=path, hint="a review stops by the hypergeometric rule, the one with a recall "
-                                              "guarantee; compare the heuristics with `screening simulate "
-                                              "--stop-rule NAME`")
         if cfg.batch_size < 1:
             raise ConfigError("rank section: batch_size must be at least 1", path=path)
         return cfg
@@ -106,6 +99,13 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     from screening.ml.learner import ActiveLearner
     from screening.ml.stopping import stopping_status
 
+    if config.stop_rule != "hypergeometric":
+        # the review's status, rank.json and PRISMA run the statistical rule; a heuristic named
+        # here was reported under its name while the hypergeometric one ran. Refused when the
+        # ranking runs (not when the TOML loads, so status/log/export still work meanwhile)
+        raise StageError(f"[rank] stop_rule = {config.stop_rule!r} cannot stop a review",
+                         hint="remove the stop_rule line (or set it to \"hypergeometric\", the rule with a "
+                              "recall guarantee); compare the heuristics with `screening simulate --stop-rule NAME`")
     out = records.copy()
     n = len(out)
     play = in_play(out).to_numpy()

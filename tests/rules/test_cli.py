@@ -134,7 +134,7 @@ def test_check_warns_about_what_the_rules_cannot_see(tmp_path, wildfire):
 [[rules.rule]]
 id = "types"
 reason = "Not a journal article or review"
-publication_type = { not_in = ["journal artcle", "review"] }
+publication_type = { not_in = ["journal artcle", "revue"] }
 [[rules.rule]]
 id = "lang"
 reason = "Not in English"
@@ -146,5 +146,19 @@ missing = "keep"
     result = CliRunner().invoke(app, ["rules", "check", str(toml)])
     out = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
-    assert "publication type 'journal artcle' matches no record's type" in out
+    assert "no publication type it keeps ('journal artcle', 'revue') matches any record's type" in out
     assert "rule 'lang': no record has a language" in out
+
+
+def test_data_warnings_only_when_nothing_listed_matches_and_tolerate_odd_cells(wildfire):
+    import numpy as np
+
+    from screening.rules.apply import apply_rules
+    from screening.rules.model import rules_from_mapping
+
+    cfg = rules_from_mapping({"rule": [{"id": "t", "reason": "r",
+                                     "publication_type": {"not_in": ["JOUR", "revue"]}}]})
+    assert not [w for w in apply_rules(wildfire, cfg).report.warnings if "publication type" in w]
+    odd = wildfire.copy()
+    odd["publication_type"] = [np.nan] + list(odd["publication_type"].iloc[1:])   # API callers' NaN
+    apply_rules(odd, cfg)

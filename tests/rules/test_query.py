@@ -260,5 +260,11 @@ def test_pasted_database_syntax_is_refused(query, fragment):
 
 
 def test_brackets_and_dots_in_ordinary_queries_stay_valid():
-    for q in ('"a [b] c"', "e.g. smoke", "ti:wildfire* OR ab:smoke", "U.S. AND fire"):
+    # review: chemistry in brackets, dotted abbreviations and this language's own NEAR/3 after a
+    # word 'exp' were refused as database syntax (and a refused rule stops the review loading)
+    for q in ('"a [b] c"', "e.g. smoke", "ti:wildfire* OR ab:smoke", "U.S. AND fire", "exp NEAR/3 decay",
+              "ti:exp AND random* NEAR/3 trial", "[NiFe]-hydrogenase", "[FeFe] hydrogenase", "[sic]",
+              "et.al. review", "mg.kg. dose", "[18F]FDG", "exp*", '"a [tiab] b"'):
         parse(q)
+    with pytest.raises(QuerySyntaxError):        # a quoted tag does not hide a later real one
+        parse('"x [tiab]" OR smoke[tiab]')

@@ -63,6 +63,22 @@ def test_an_update_search_with_nothing_new_runs(review: Path, eutils: FakeEutils
     assert len(t) == 14 and t["record_id"].is_unique
 
 
+def test_an_export_that_repeats_a_search_page_is_refused(review: Path, eutils: FakeEutils) -> None:
+    """Pages may repeat each other (update searches); a listed export repeating a page would
+    count its records twice and is refused, naming both."""
+    import shutil
+
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    copy = review.parent.parent / "data" / "raw" / "pubmed_copy.xml"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(res.raw_dir / "page-0001.xml", copy)
+    review.write_text(review.read_text(encoding="utf-8")
+                      + '\n[[sources]]\nfile = "data/raw/pubmed_copy.xml"\ndatabase = "PubMed"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="same content as") as err:
+        run_review(review)
+    assert "pubmed_copy.xml" in str(err.value) and "page-0001.xml" in str(err.value)
+
+
 def test_changed_raw_page_is_refused(review: Path, eutils: FakeEutils) -> None:
     res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
     page = res.raw_dir / "page-0001.xml"
