@@ -143,12 +143,13 @@ def run_review(review_path: str | Path, *, force: bool = False,
     """Run every enabled stage of a review in order; see the module docstring."""
     review = load_review(review_path)
     output_dir = review.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
     result = RunResult(review=review.name, output_dir=output_dir)
     notify = progress or (lambda stage, status: None)
 
     with ExitStack() as files:     # big exports stay mapped only while ingest needs them
         sources = read_sources(review, files)
+        # only once the inputs are there: a review that cannot start leaves no empty folder
+        output_dir.mkdir(parents=True, exist_ok=True)
         raw_hash = hashlib.sha256()
         for s in sources:
             raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())

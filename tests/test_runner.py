@@ -139,6 +139,8 @@ def test_missing_source_file_is_a_clear_error(tmp_path):
     (tmp_path / "data" / "raw" / "t" / "wos_5.ris").unlink()
     with pytest.raises(InputError, match="wos_5.ris.*source file not found"):
         run_review(toml)
+    # and nothing is left behind: no empty output folder for a review that could not start
+    assert not (tmp_path / "data" / "screened" / "t").exists()
 
 
 def test_review_without_sources_is_a_config_error(tmp_path, monkeypatch):

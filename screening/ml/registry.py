@@ -122,6 +122,9 @@ def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> Non
         if numeric and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise ConfigError(f"{kind} {name!r}: {key} must be a number, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")
+        if numeric and default > 0 and value <= 0:     # C, ratio, every, max_iter...: 'mixed(every=0)' divided by 0
+            raise ConfigError(f"{kind} {name!r}: {key} must be greater than 0, got {value!r}",
+                              hint=f"e.g. {name}({key}={default})")
 
 
 def build_component(kind: str, text: str) -> Any:

@@ -41,6 +41,9 @@ def test_bad_parameter_is_a_config_error():
     with pytest.raises(ConfigError, match="C must be a number, got 'abc'"):   # was a traceback at fit
         parse_spec("tfidf+svm(C=abc)+balanced+max")
     assert parse_spec("tfidf+svm(C=1)").build("classifier").C == 1           # an int where 0.11 is fine
+    with pytest.raises(ConfigError, match="every must be greater than 0"):      # was a ZeroDivisionError
+        parse_spec("tfidf+svm+balanced+mixed(every=0)")
+    assert parse_spec("tfidf+logistic(max_iter=1e4)").classifier == ("logistic", {"max_iter": 10000})
 
 
 def test_classifiers_follow_estimator_contract():
