@@ -30,6 +30,7 @@ import pandas as pd
 from screening.decisions.api import Review, check_stage
 from screening.decisions.views import eligible_records, record_outcomes
 from screening.errors import ConfigError
+from screening.prisma.api import review_stopped
 from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
@@ -55,7 +56,7 @@ class ExportResult:
 
 
 def select(review: Review, stage: str = "title_abstract", decision: str = "include", *,
-           as_adjudicator: bool = False, stopped: bool | None = None) -> pd.DataFrame:
+           as_adjudicator: bool = False) -> pd.DataFrame:
     """The records eligible at ``stage`` (screening order) whose settled outcome is ``decision``.
 
     Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns. Status is
@@ -63,13 +64,12 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
     rule: every record nobody screened is then excluded by automation, as PRISMA counts it) or
     ``undecided``; ``as_adjudicator`` splits undecided into ``conflict``, ``pending`` and
     ``unscreened``, which blinding hides from reviewers (``status`` hides the same).
-    ``stopped``: None reads the review's stopping state (rank.json / ``[rank] stopped``).
     """
     check_stage(stage)
     if decision not in DECISIONS:
         raise ConfigError(f"unknown decision {decision!r} to export", hint=f"use one of: {', '.join(DECISIONS)}")
-    if stopped is None:
-        stopped = stage == "title_abstract" and _stopped(review)
+    # the stopping rule closes title/abstract screening only (rank.json / [rank] stopped)
+    stopped = stage == "title_abstract" and review_stopped(review.config)
     entries = review.entries()
     eligible = eligible_records(review.records, entries, stage)
     outcomes = record_outcomes(entries, stage)
@@ -82,7 +82,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
             reason.append(o.reason)
             resolved.append(o.resolved_by)
             continue
-        if stopped and stage == "title_abstract" and o is None:     # nobody screened it
+        if stopped and o is None:     # nobody screened it
             status.append("stopped")
             value.append("exclude")
             reason.append("not screened: screening stopped by the stopping rule")
@@ -98,12 +98,6 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
     elif decision != "all":
         out = out[out["decision"] == decision]
     return out.reset_index(drop=True)
-
-
-def _stopped(review: Review) -> bool:
-    from screening.prisma.api import review_stopped
-
-    return review_stopped(review.config)
 
 
 def export_records(review: str | Path | Review, output: str | Path, *, stage: str = "title_abstract",

@@ -11,7 +11,6 @@ does not declare and adjudications by someone who may not adjudicate are
 from __future__ import annotations
 
 import functools
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,8 +25,8 @@ from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
 from screening.decisions.views import (
-    Outcome, Viewer, conflicts, eligible_records, entries_from_rows, load_entries, record_outcomes,
-    stage_progress, standing_decisions, visible_entries,
+    Outcome, Viewer, conflicts, eligible_records, entries_from_rows, event_payload, load_entries,
+    record_outcomes, stage_progress, standing_decisions, visible_entries,
 )
 from screening.errors import DecisionError
 from screening.records import row_in_play
@@ -276,16 +275,20 @@ class DecisionResult:
     warnings: tuple[str, ...] = ()
 
 
+def missing_report(report: str) -> str:
+    """A warning when an attached report is a path that is not a file here, else ''."""
+    if report and "://" not in report and not Path(report).expanduser().exists():
+        return f"attached {report!r}, which is not a file here (a typo? a path on another machine?)"
+    return ""
+
+
 def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> bool:
     """Whether the stage's latest plan dual-screens every record (fraction 1) but not this
     one: most likely a record added by a later search, which one decision would settle."""
     planned = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
     if not len(planned) or record_id in set(planned["record_id"].astype(str)):
         return False
-    try:
-        fraction = json.loads(planned["payload"].iloc[-1] or "{}").get("fraction")
-    except (TypeError, ValueError):
-        return False
+    fraction = event_payload(str(planned["payload"].iloc[-1] or "")).get("fraction")
     return fraction == 1 or fraction == 1.0
 
 
@@ -304,8 +307,8 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         after = _record_events(rv, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     warnings = []
-    if action == "attach_report" and report and "://" not in report and not Path(report).expanduser().exists():
-        warnings.append(f"attached {report!r}, which is not a file here (a typo? a path on another machine?)")
+    if action == "attach_report" and (missing := missing_report(report)):
+        warnings.append(missing)
     if ev.role == "screener" and ev.action in ("include", "exclude", "maybe") and _outside_full_plan(
             entries, ev.record_id, stage):
         warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "

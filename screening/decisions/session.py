@@ -32,12 +32,11 @@ decide as a batch rather than wait for (docs/ranking.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from screening.decisions.api import Review, build_event
+from screening.decisions.api import Review, build_event, full_text_records, missing_report
 from screening.decisions.views import (
     assignments, entries_from_rows, record_outcomes, records_in_play, standing_decisions, training_labels,
 )
@@ -135,6 +134,7 @@ class ScreeningSession:
         new = entries_from_rows(self.review.open().rows(after=last))
         if self.entries is None:
             self.entries = new
+            self._ft_records = set(full_text_records(new))   # kept up to date below, not rescanned
             play = records_in_play(self.review.records)
             if self.only is not None:
                 play = play[SUBSETS[self.only](play).to_numpy()]
@@ -148,6 +148,7 @@ class ScreeningSession:
             self._classify(self.entries, self._order)
         elif len(new):
             self.entries = pd.concat([self.entries, new], ignore_index=True)
+            self._ft_records.update(full_text_records(new))
             touched = set(new["record_id"])
             self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
         self.queue = [r for r in self._order
@@ -292,8 +293,8 @@ class ScreeningSession:
         elif state == "attach":
             self._append(rid, "attach_report", payload={"report": text})
             self.message = f"report attached to {rid}"
-            if "://" not in text and not Path(text).expanduser().exists():
-                self.message += f" (note: {text!r} is not a file here)"
+            if missing := missing_report(text):
+                self.message += f" (note: {missing})"
         self._refresh()
 
     # -- writes --------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ class ScreeningSession:
                 payload: dict[str, Any] | None = None) -> None:
         ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
                          stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
-                         sought=self._eligible)
+                         sought=self._eligible, ft_records=frozenset(self._ft_records))
         self.review.open().append([ev])
 
     def _decide(self, action: str, reason: str = "") -> None:

@@ -102,13 +102,9 @@ def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tupl
 
 @functools.lru_cache(maxsize=1024)
 def event_payload(text: str) -> dict[str, Any]:
-    """An event's payload as a dict (public name of :func:`_payload`)."""
-    return _payload(text)
-
-
-def _payload(text: str) -> dict[str, Any]:
-    """An event's payload (a plan or a sample mark is one text repeated on many events, so
-    each distinct text is parsed once); a malformed one reads as empty."""
+    """An event's payload as a dict (a plan or a sample mark is one text repeated on many
+    events, so each distinct text is parsed once; callers only read it); a malformed one reads
+    as empty."""
     try:
         value = json.loads(text or "{}")
     except json.JSONDecodeError:
@@ -121,7 +117,7 @@ def assignments(entries: pd.DataFrame, stage: str) -> dict[str, tuple[str, ...]]
     out: dict[str, tuple[str, ...]] = {}
     sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
     for rid, payload in zip(sub["record_id"].tolist(), sub["payload"].tolist()):
-        reviewers = tuple(_payload(payload).get("reviewers", ()))
+        reviewers = tuple(event_payload(payload).get("reviewers", ()))
         if reviewers:
             out[rid] = reviewers
         else:
@@ -171,7 +167,19 @@ def record_outcomes(entries: pd.DataFrame, stage: str) -> dict[str, Outcome]:
     return out
 
 
-def final_decisions(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
+def open_records(entries: pd.DataFrame | None, stage: str = "title_abstract",
+                 outcomes: dict[str, Outcome] | None = None) -> list[str]:
+    """Records some reviewer decided at ``stage`` whose outcome is not settled yet
+    (``outcomes``: the stage's :func:`record_outcomes`, when the caller has them)."""
+    if outcomes is None:
+        if entries is None or not len(entries):
+            return []
+        outcomes = record_outcomes(entries, stage)
+    return [rid for rid, o in outcomes.items() if o.status != "final"]
+
+
+def final_decisions(entries: pd.DataFrame, stage: str,
+                    outcomes: dict[str, dict[str, Outcome]] | None = None) -> pd.DataFrame:
     """One row per record with a settled outcome at ``stage`` (see the module rules).
 
     Columns: record_id, decision ('include' | 'exclude' | 'not_retrieved'), reason,
@@ -179,17 +187,21 @@ def final_decisions(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
     The reason is the adjudicator's, else the earliest non-empty reason among the agreeing
     reviewers (full-text exclusions always carry one: it is required when recorded).
     Full text: only records whose title/abstract final decision is include are listed.
+    ``outcomes``: :func:`record_outcomes` per stage, when the caller has them already.
     """
-    outcomes = record_outcomes(entries, stage).values()
+    def of(s: str) -> dict[str, Outcome]:
+        return outcomes[s] if outcomes is not None and s in outcomes else record_outcomes(entries, s)
+
+    chosen = list(of(stage).values())
     if stage == "full_text":   # only reports sought count (a record whose title/abstract include
         # was later undone keeps its full-text events in the log, but no longer counts)
-        sought = {o.record_id for o in record_outcomes(entries, "title_abstract").values()
+        sought = {o.record_id for o in of("title_abstract").values()
                   if o.status == "final" and o.decision == "include"}
-        outcomes = [o for o in outcomes if o.record_id in sought]
+        chosen = [o for o in chosen if o.record_id in sought]
     rows = [
         {"record_id": o.record_id, "decision": o.decision, "reason": o.reason,
          "resolved_by": o.resolved_by}
-        for o in outcomes if o.status == "final"
+        for o in chosen if o.status == "final"
     ]
     df = pd.DataFrame(rows, columns=["record_id", "decision", "reason", "resolved_by"])
     return df.astype(object)
@@ -236,7 +248,7 @@ def sampled_records(entries: pd.DataFrame) -> set[str]:
     if "payload" not in entries.columns or not len(entries):
         return set()
     ta = entries[(entries["stage"] == "title_abstract") & entries["action"].isin(["include", "exclude"])]
-    marked = [_payload(p).get("sampled") is True for p in ta["payload"].astype(str)]
+    marked = [event_payload(p).get("sampled") is True for p in ta["payload"].astype(str)]
     return set(ta.loc[marked, "record_id"].astype(str))
 
 

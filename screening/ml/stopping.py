@@ -327,7 +327,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 / 0.95. ``play``: the
     table's :func:`~screening.records.in_play` mask, when the caller already has it.
     ``open_ids``: records some reviewer decided without the outcome being settled (a second
-    reviewer or an adjudicator to come; ``prisma.api.open_records``): screened by a person, so
+    reviewer or an adjudicator to come; ``decisions.views.open_records``): screened by a person, so
     not "unscreened", but the team is not done with them. ``logged_ids``: the records with a
     decision in the log, when ``labels_frame`` also holds labels from elsewhere (the team's
     prior records): "unscreened" then counts what nobody decided in the log, as PRISMA does,

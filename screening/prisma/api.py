@@ -24,6 +24,7 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
+from screening.decisions.views import open_records  # noqa: F401  (also imported from here)
 from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
@@ -62,6 +63,7 @@ class ReviewState:
     state_hash: str
     state_time: str
     warnings: tuple[str, ...] = ()
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> record_outcomes
 
 
 @dataclass(frozen=True)
@@ -125,40 +127,33 @@ def load_searches(review: ReviewConfig) -> pd.DataFrame:
 
 
 def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
-                                                  pd.DataFrame | None, list[str]]:
-    """(entries, title/abstract finals, full-text finals, warnings); Nones = screening not started."""
+                                                  pd.DataFrame | None, list[str], dict[str, dict[str, Any]]]:
+    """(entries, title/abstract finals, full-text finals, warnings, outcomes per stage); Nones
+    = screening not started. Each stage's record outcomes are worked out once, here, and the
+    finals, the open records and the methods' counts are all read from them."""
     path = review.decisions_path
     if not path.exists():
-        return None, None, None, []
+        return None, None, None, [], {}
     try:
-        from screening.decisions.views import final_decisions, load_entries
+        from screening.decisions.store import STAGES
+        from screening.decisions.views import final_decisions, load_entries, record_outcomes
     except ImportError:
         return None, None, None, [f"{path.name} exists but screening.decisions is unavailable; "
-                                  "screening counted as not started"]
+                                  "screening counted as not started"], {}
     entries = load_entries(path)
+    outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES}
     warnings = []
-    from screening.decisions.views import record_outcomes
-
-    sought = {o.record_id for o in record_outcomes(entries, "title_abstract").values()
+    sought = {o.record_id for o in outcomes["title_abstract"].values()
               if o.status == "final" and o.decision == "include"}
-    orphans = [rid for rid, o in record_outcomes(entries, "full_text").items()
-               if o.status == "final" and rid not in sought]
+    orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in sought]
     if orphans:
         warnings.append(f"{len(orphans)} full-text decision(s) concern records no longer included at "
                         f"title/abstract (e.g. {orphans[0]}): not counted")
     if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
         warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
                         "demonstration data (is_demo), not real screening")
-    return entries, final_decisions(entries, "title_abstract"), final_decisions(entries, "full_text"), warnings
-
-
-def open_records(entries: pd.DataFrame | None, stage: str = "title_abstract") -> list[str]:
-    """Records some reviewer decided at ``stage`` whose outcome is not settled yet."""
-    if entries is None or not len(entries):
-        return []
-    from screening.decisions.views import record_outcomes
-
-    return [rid for rid, o in record_outcomes(entries, stage).items() if o.status != "final"]
+    return (entries, final_decisions(entries, "title_abstract", outcomes),
+            final_decisions(entries, "full_text", outcomes), warnings, outcomes)
 
 
 def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
@@ -270,7 +265,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         from screening.runner import latest_table
 
         records = latest_table(review)
-    entries, ta, ft, warnings = load_decisions(review)
+    entries, ta, ft, warnings, outcomes = load_decisions(review)
     if ta_finals is not None or ft_finals is not None:
         ta, ft = ta_finals, ft_finals
     # only stages the review enables: a stage dropped from the TOML leaves a stale report behind
@@ -297,6 +292,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         searches=searches, stopping=stopping,
         kappa=_kappa(entries, set(records.loc[in_play_mask(records), "record_id"].astype(str))),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
+        outcomes=outcomes,
     )
 
 
@@ -355,7 +351,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
         screening={stage: how for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals))
-                   if (how := stage_screening(state.entries, finals, stage)) is not None},
+                   if (how := stage_screening(state.entries, finals, stage, state.outcomes.get(stage))) is not None},
         kappa=state.kappa,
         models=tuple(models),
         stopping_rule=state.stopping.rule,
@@ -396,7 +392,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
     counts = compute_counts(state.records, state.ta_finals, state.ft_finals,
                             registers=cfg.prisma.registers, other_methods=cfg.prisma.other_methods,
-                            stopped=state.stopping.stopped, ta_open=open_records(state.entries),
+                            stopped=state.stopping.stopped,
+                            ta_open=open_records(state.entries, outcomes=state.outcomes.get("title_abstract")),
                             rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"))
     ctx = _context(cfg, state)
     cite = citation_line(ctx)

@@ -71,8 +71,10 @@ class StageScreening:
         return self.agreement + self.adjudication
 
 
-def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, stage: str) -> StageScreening | None:
-    """The recorded facts behind the methods paragraph's screening sentences (None: nothing settled)."""
+def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, stage: str,
+                    outcomes: dict[str, Any] | None = None) -> StageScreening | None:
+    """The recorded facts behind the methods paragraph's screening sentences (None: nothing
+    settled). ``outcomes``: the stage's record outcomes, when the caller has them."""
     if finals is None or not len(finals):
         return None
     screeners: tuple[str, ...] = ()
@@ -86,9 +88,11 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
     open_conflicts = 0
     if entries is not None:
-        from screening.decisions.views import record_outcomes
+        if outcomes is None:
+            from screening.decisions.views import record_outcomes
 
-        open_conflicts = sum(o.status == "conflict" for o in record_outcomes(entries, stage).values())
+            outcomes = record_outcomes(entries, stage)
+        open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
                           adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts)
@@ -139,9 +143,8 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
     if len(use) == 1:
         (k, n), = use.items()
         return f"All {fmt(n)} title/abstract decisions were {said(k)}."
-    parts = [f"{fmt(n)} {_order_phrase(k, spec)}" for k, n in sorted(use.items(), key=lambda kv: (_order_rank(kv[0]), kv[0]))]
-    first_kind = sorted(use, key=lambda k: (_order_rank(k), k))[0]
-    parts[0] = f"{fmt(use[first_kind])} were {said(first_kind)}"
+    kinds = sorted(use, key=lambda k: (_order_rank(k), k))
+    parts = [f"{fmt(use[kinds[0]])} were {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
     # phrases carry commas of their own: semicolons keep the parts apart
     return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 

@@ -191,8 +191,7 @@ def load_inputs(review: Any) -> StageInputs:
     decisions = None
     extra: dict[str, Any] = {}
     try:
-        from screening.decisions.views import load_entries, training_labels
-        from screening.prisma.api import open_records
+        from screening.decisions.views import load_entries, open_records, training_labels
     except ImportError:
         return StageInputs(review_name=getattr(review, "name", ""))
     path = getattr(review, "decisions_path", None)
