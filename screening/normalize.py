@@ -216,8 +216,7 @@ def strip_rights_statement(abstract: str) -> str:
     position of the tail."""
     start = max(0, len(abstract) - 260)
     tail = abstract[start:]
-    if not ("©" in tail or "(c" in tail or "(C" in tail or "opyright" in tail or "OPYRIGHT" in tail
-            or "Record" in tail):
+    if not ("©" in tail or "(c" in tail or "(C" in tail or "opyright" in tail or "OPYRIGHT" in tail):
         return abstract
     for marker in _RIGHTS_START.finditer(abstract, start):
         at = marker.start()

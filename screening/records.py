@@ -252,10 +252,16 @@ def in_play(records: pd.DataFrame) -> pd.Series:
     mask = pd.Series(True, index=records.index)
     for column in ("duplicate_of", "removed_reason"):
         if column in records.columns:
-            mask &= records[column].map(_mark).eq("")
+            mask &= marks(records[column]).eq("")
     if "rule_decision" in records.columns:
-        mask &= records["rule_decision"].map(_mark).str.lower().ne("exclude")
+        mask &= marks(records["rule_decision"]).str.lower().ne("exclude")
     return mask
+
+
+def marks(series: pd.Series) -> pd.Series:
+    """A mark column (duplicate_of, rule_decision, source_db...) as stripped text, missing
+    values as '': how every count reads marks, so they all agree."""
+    return series.map(_mark)
 
 
 def row_in_play(record: Mapping[str, Any]) -> bool:

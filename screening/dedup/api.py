@@ -20,7 +20,7 @@ from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import keys_for_table
 from screening.errors import StageError
-from screening.records import conform
+from screening.records import as_text, conform
 
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
 MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
@@ -61,7 +61,7 @@ def _shown(table: pd.DataFrame, i: int) -> dict[str, Any]:
             if isinstance(v, (list, tuple, np.ndarray)):
                 out[name] = [str(x) for x in v]
             else:
-                out[name] = "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+                out[name] = as_text(v)
     return out
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from screening.records import marks
+
 UNKNOWN_SOURCE = "Unknown source"     # rows whose export named no database (PRISMA uses it too)
 COLUMNS = ["source", "records", "duplicates", "studies", "only_here"]
 
@@ -19,9 +21,9 @@ COLUMNS = ["source", "records", "duplicates", "studies", "only_here"]
 def _text(records: pd.DataFrame, column: str) -> pd.Series:
     if column not in records.columns:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
-    # stripped like the PRISMA counts do, so a ' ' in a table marked by another tool is "not a
+    # read as the PRISMA counts read it, so a ' ' in a table marked by another tool is "not a
     # duplicate" in both and the two reports agree
-    return records[column].fillna("").astype(str).str.strip()
+    return marks(records[column])
 
 
 def source_contributions(records: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from screening.config import load_review
 from screening.dedup.api import SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
 from screening.dedup.store import load_decisions, record_decision
 from screening.errors import DecisionError, InputError
-from screening.records import atomic_write_text, check_table_path, read_table, write_table
+from screening.records import as_text, atomic_write_text, check_table_path, read_table, write_table
 from screening.stages.ingest import ingest_paths
 
 QUEUE_NAME = "dedup_queue.json"
@@ -129,10 +129,18 @@ class ReviewQueue:
 
 def resolve_folder(target: str | Path) -> Path:
     """A review (TOML path or name) -> its output folder; a folder -> itself."""
+    return _resolve(target)[0]
+
+
+def _resolve(target: str | Path) -> tuple[Path, Any]:
+    """(output folder, the review's Roster or None for a plain folder), reading the TOML once."""
     path = Path(target)
     if path.is_dir():
-        return path
-    return load_review(target).output_dir
+        return path, None
+    from screening.decisions.roster import Roster
+
+    review = load_review(target)
+    return review.output_dir, Roster.of(review)
 
 
 def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
@@ -140,12 +148,7 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
 
     ``reviewer``: who will decide; checked against the review's roster now (before the first
     pair is shown), available as ``queue.reviewer`` in its recorded spelling."""
-    folder = resolve_folder(target)
-    roster = None
-    if not Path(target).is_dir():
-        from screening.decisions.roster import Roster
-
-        roster = Roster.of(load_review(target))
+    folder, roster = _resolve(target)
     queue_file, report_file = folder / QUEUE_NAME, folder / "dedup.json"
     if queue_file.exists():
         data = json.loads(queue_file.read_text(encoding="utf-8"))
@@ -203,9 +206,7 @@ def pair_view(table: pd.DataFrame, id_a: str, id_b: str,
 def _show(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(value)
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return ""
-    text = str(value)
+    text = as_text(value)
     return text if len(text) <= 400 else text[:400] + "…"
 
 
@@ -218,13 +219,10 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     a mistyped or stale id would be stored, reported as stored, and then silently ignored.
     ``reopen`` is not checked: it only withdraws a decision already stored (the store checks
     that), which may be one on records a later search no longer has."""
-    folder = resolve_folder(target)
-    if not Path(target).is_dir():      # a review: names as its [screening] roster spells them
-        from screening.decisions.roster import Roster
-
-        reviewer = Roster.of(load_review(target)).outside_name(reviewer)
-    elif queue is not None and queue.roster is not None:
-        reviewer = queue.roster.outside_name(reviewer)
+    folder, roster = _resolve(target)
+    roster = roster or (queue.roster if queue is not None else None)
+    if roster is not None:              # a review: names as its [screening] roster spells them
+        reviewer = roster.outside_name(reviewer)
     if decision != "reopen":
         queue = queue or open_queue(folder)
         known = queue.known_ids

@@ -22,7 +22,6 @@ and carry no guarantee; the benchmark counts how often they miss the target.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np

@@ -32,6 +32,7 @@ import pandas as pd
 
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
+from screening.records import marks
 
 NOT_RECORDED = "Reason not recorded"
 
@@ -179,10 +180,6 @@ def _col(records: pd.DataFrame, name: str, default: Any = "") -> pd.Series:
     return pd.Series([default] * len(records), index=records.index, dtype=object)
 
 
-def _text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
-
-
 def _first_reason(value: Any) -> str:
     if isinstance(value, str):
         items = [v.strip() for v in value.split(";") if v.strip()]
@@ -209,9 +206,9 @@ def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
     df = finals.copy()
     if "reason" not in df.columns:
         df["reason"] = ""
-    df["record_id"] = _text(df["record_id"])
-    df["decision"] = _text(df["decision"]).str.lower()
-    df["reason"] = _text(df["reason"])
+    df["record_id"] = marks(df["record_id"])
+    df["decision"] = marks(df["decision"]).str.lower()
+    df["reason"] = marks(df["reason"])
     dup = df["record_id"].duplicated()
     if dup.any():
         raise ReportError(f"{stage}: more than one final decision for a record",
@@ -252,11 +249,11 @@ def compute_counts(
     checked with :func:`check_invariants`.
     """
     warnings: list[str] = []
-    ids = _text(_col(records, "record_id"))
-    source = _text(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
-    dup_mask = _text(_col(records, "duplicate_of")) != ""
-    rule_mask = ~dup_mask & (_text(_col(records, "rule_decision")).str.lower() == "exclude")
-    other_reason = _text(_col(records, "removed_reason"))
+    ids = marks(_col(records, "record_id"))
+    source = marks(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
+    dup_mask = marks(_col(records, "duplicate_of")) != ""
+    rule_mask = ~dup_mask & (marks(_col(records, "rule_decision")).str.lower() == "exclude")
+    other_reason = marks(_col(records, "removed_reason"))
     other_mask = ~dup_mask & ~rule_mask & (other_reason != "")
     in_play = ~dup_mask & ~rule_mask & ~other_mask
 

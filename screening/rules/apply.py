@@ -61,6 +61,7 @@ class RuleOutcome:
     fired: np.ndarray              # the rule fired (by its conditions or by missing data)
     by_missing: np.ndarray         # ... because a condition's field was empty
     match: Match | None = None     # the query's match (for matched terms)
+    missing: dict[str, np.ndarray] = field(default_factory=dict)   # condition -> field empty there
 
     def action_of(self, i: int) -> str:
         return self.rule.missing if self.by_missing[i] else self.rule.action
@@ -131,12 +132,17 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     return any(words[i:i + k] == part for i in range(len(words) - k + 1))
 
 
+def _type_key(value: Any) -> str:
+    """A record's publication types as one hashable key (the same value is tested once)."""
+    return "\x1f".join(value) if isinstance(value, list) else ""
+
+
 def _publication_type(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
     cond = rule.publication_type
     assert cond is not None
     wanted = [type_words(v) for v in cond.values]
     values = list(records["publication_type"]) if "publication_type" in records.columns else [[]] * len(records)
-    keys = ["\x1f".join(v) if isinstance(v, list) else "" for v in values]
+    keys = [_type_key(v) for v in values]
 
     def test(key: str) -> tuple[bool, bool]:
         types = [type_words(t) for t in key.split("\x1f") if t.strip()]
@@ -170,6 +176,7 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
         settled = np.ones(n, dtype=bool)       # every condition fires or is missing
         any_missing = np.zeros(n, dtype=bool)
         match = None
+        missing_by: dict[str, np.ndarray] = {}
         for name in rule.conditions:
             if name == "query":
                 if index is None:
@@ -181,11 +188,12 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
                 settled &= match.mask
                 continue
             f, missing = _CONDITIONS[name](records, rule)
+            missing_by[name] = missing
             fires &= f
             settled &= f | missing
             any_missing |= missing
         by_missing = settled & any_missing & ~fires if rule.missing != "keep" else np.zeros(n, bool)
-        outcomes.append(RuleOutcome(rule, fires | by_missing, by_missing, match))
+        outcomes.append(RuleOutcome(rule, fires | by_missing, by_missing, match, missing_by))
     return outcomes
 
 
@@ -260,44 +268,39 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
         counts={"excluded": k_excl, "flagged": k_flag, "included": int(kept.sum()) - k_excl - k_flag},
         reasons=dict(sorted(reason_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         parameters=config_parameters(config),
-        warnings=_data_warnings(records, config, kept),
+        warnings=_data_warnings(records, outcomes, kept),
         details={"rules": per_rule, "records_evaluated": n, "kept_records": int(kept.sum()),
                  "duplicates_not_counted": int(n - kept.sum())},
     )
     return StageResult(out_df, report), outcomes
 
 
-def _data_warnings(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray) -> list[str]:
+def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
     """What the rules cannot see in these records, said rather than silently passed over:
-    a condition whose field no kept record has (the rule is then decided by ``missing`` for
-    every record), and a publication type a ``not_in`` list names that no record has (a typo
-    there excludes everything; in an ``any_of`` list an absent type is harmless)."""
+    a condition whose field no kept record has (read from the conditions' own missing masks,
+    so the rule is then decided by ``missing`` for every record), and a ``not_in`` list of
+    publication types none of which any record has (a typo there excludes everything; in an
+    ``any_of`` list an absent type is harmless)."""
     out: list[str] = []
-    if not len(records) or not kept.any():
+    if not kept.any():
         return out
-    has = {
-        "year": records["year"].notna().to_numpy() if "year" in records.columns else np.zeros(len(records), bool),
-        "language": (records["language"].fillna("").astype(str).str.strip() != "").to_numpy()
-        if "language" in records.columns else np.zeros(len(records), bool),
-        "publication_type": np.array([isinstance(v, (list, tuple)) and any(str(t).strip() for t in v)
-                                      for v in records["publication_type"]])
-        if "publication_type" in records.columns else np.zeros(len(records), bool),
-    }
-    present: set[tuple[str, ...]] = set()
-    if "publication_type" in records.columns:
-        for v in records.loc[kept, "publication_type"]:
-            if isinstance(v, (list, tuple)):
-                present.update(type_words(str(t)) for t in v if str(t).strip())
-    for rule in config.rules:
-        for name in rule.conditions:
-            if name in has and not has[name][kept].any():
+    present: set[tuple[str, ...]] | None = None      # built only if a not_in type rule needs it
+    for o in outcomes:
+        rule = o.rule
+        for name, missing in o.missing.items():
+            if missing[kept].all():
                 out.append(f"rule {rule.id!r}: no record has a {name.replace('_', ' ')}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
-        if rule.publication_type is not None and rule.publication_type.op == "not_in" and present:
-            values = rule.publication_type.values
-            if not any(_contains(t, type_words(v)) for v in values if type_words(v) for t in present):
-                out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "
-                           "matches any record's type, so it excludes every record that has one (a typo?)")
+        if rule.publication_type is None or rule.publication_type.op != "not_in" \
+                or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():
+            continue
+        if present is None:
+            present = {type_words(str(t)) for v in set(map(_type_key, records.loc[kept, "publication_type"]))
+                       for t in v.split("\x1f") if t.strip()}
+        values = rule.publication_type.values
+        if not any(_contains(t, type_words(v)) for v in values if type_words(v) for t in present):
+            out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "
+                       "matches any record's type, so it excludes every record that has one (a typo?)")
     return out
 
 

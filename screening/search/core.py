@@ -15,7 +15,6 @@ API's shape; this module owns everything common, so every database gets the same
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import os
 import re
@@ -30,6 +29,7 @@ from screening import __version__
 from screening.config import ReviewConfig, SearchConfig, load_review
 from screening.errors import SearchError
 from screening.records import atomic_write_bytes
+from screening.search._json import iso_date
 from screening.search.http import Attempt, PoliteClient, redact
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, read_searches,
@@ -172,12 +172,9 @@ def check_limits(date_from: str, date_to: str) -> dict[str, str]:
         if value:
             # a real calendar date, before any request ('2020/13' crashed one API and was sent
             # to another); --from takes the period's first day, --to its last
-            parts = [int(p) for p in value.split("/")]
-            year, month = parts[0], parts[1] if len(parts) > 1 else (1 if name == "from" else 12)
-            try:
-                day = parts[2] if len(parts) > 2 else (1 if name == "from" else calendar.monthrange(year, month)[1])
-                span[name] = date(year, month, day)
-            except (ValueError, calendar.IllegalMonthError):
+            try:     # the period's first day (--from) or last (--to), as the APIs are sent
+                span[name] = date.fromisoformat(iso_date(value, end=name == "to"))
+            except ValueError:      # (calendar.IllegalMonthError is one)
                 raise SearchError(f"--{name} {value!r} is not a calendar date",
                                   hint="use YYYY/MM/DD with a month 01-12 and a day that month has") from None
             limits[name] = value

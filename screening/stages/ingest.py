@@ -308,13 +308,13 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 if used_slugs[slug] > 1:
                     slug = f"{slug}_{used_slugs[slug]}"
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
-                files.append(dict(
-                    file=source.name, format=result.format, dialect=result.dialect,
-                    database=source.database or dialect_db, records=len(result),
-                    expected=result.expected_count, encoding=encoding, warnings=tuple(file_warnings),
-                ))
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
-                files[-1]["database"] = _add_file(columns, result, source, slug, dialect_db)
+                label = _add_file(columns, result, source, slug, dialect_db)
+                files.append(dict(
+                    file=source.name, format=result.format, dialect=result.dialect, database=label,
+                    records=len(result), expected=result.expected_count, encoding=encoding,
+                    warnings=tuple(file_warnings),
+                ))
                 unnamed = sum(1 for db in result.source_dbs if not db) if not (source.database or dialect_db) else 0
                 if unnamed:
                     what = "no database" if unnamed == len(result) else f"no database for {unnamed} of {len(result)} records"
