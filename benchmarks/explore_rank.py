@@ -144,6 +144,37 @@ def year_matrix(df: pd.DataFrame) -> sp.csr_matrix:
     return normalize(M).astype(np.float32)
 
 
+def s_stem(text: str) -> str:
+    """Harman's S-stemmer on every word: plural and singular forms share one column."""
+    import re
+
+    def one(m: "re.Match[str]") -> str:
+        w = m.group(0)
+        if len(w) <= 3:
+            return w
+        if w.endswith("ies") and not w.endswith(("eies", "aies")):
+            return w[:-3] + "y"
+        if w.endswith("es") and not w.endswith(("aes", "ees", "oes")):
+            return w[:-1]
+        if w.endswith("s") and not w.endswith(("us", "ss")):
+            return w[:-1]
+        return w
+
+    return re.sub(r"\w+", one, text.lower())
+
+
+def char_mix(df: pd.DataFrame, X: sp.csr_matrix, w: float) -> sp.csr_matrix:
+    """Word TF-IDF with w times a char_wb(3-5) TF-IDF appended, rows re-normalised."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from screening.ml.features import record_texts
+
+    C = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_df=0.95,
+                        dtype=np.float32).fit_transform(record_texts(df)).tocsr()
+    return normalize(sp.hstack([X, w * C]).tocsr()).astype(np.float32)
+
+
 # -- learners with the ActiveLearner interface that simulate() drives -------------------------
 class _Combined:
     """Base for learners made of several ActiveLearners; ranks by ``self._scores``."""
@@ -355,6 +386,19 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
     X = feats.fit_transform(df)
     if kind == "plain":
         return X, None
+    if kind == "stem":
+        from screening.ml.features import record_texts
+
+        return TfidfFeatures().fit_transform([s_stem(t) for t in record_texts(df)]), None
+    if kind == "numtok":        # every number one token: doses and years stop splitting the vocabulary
+        import re
+
+        from screening.ml.features import record_texts
+
+        return TfidfFeatures().fit_transform([re.sub(r"\d+(?:[.,]\d+)?", " nnum ", t)
+                                              for t in record_texts(df)]), None
+    if kind == "charmix":
+        return char_mix(df, X, float(arg)), None
     if kind == "pivot":
         return pivoted(X, float(arg)), None
     if kind == "docexp":

@@ -10,6 +10,7 @@ import html
 import math
 import re
 import unicodedata
+from typing import Iterable
 from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
@@ -167,6 +168,33 @@ def normalize_pages(value: str | None) -> str:
                 end = expanded
         return f"{p1}{start}-{p2 or p1}{end}" if p1 or p2 else f"{start}-{end}"
     return text
+
+
+def article_number(value: str | None) -> str:
+    """An article number without Web of Science's 'unspecified' marker: ``'UNSP 120347'`` ->
+    ``'120347'`` (the plain-text, tab-delimited and RIS exports all carry it)."""
+    text = str(value or "").strip()
+    return text[4:].strip() if text[:4].upper() == "UNSP" else text
+
+
+_OVID_MEDLINE_AN = re.compile(r"[?&]D=med\w*&(?:[^#]*&)?AN=(\d{1,9})\b")
+# the NLM journal id with Ovid's segment code on either side: 'eag, 7805975', '0401664, du5',
+# '6dr, 2985151r', 'uj0, 0330500' (no real issue number has seven digits)
+_NLM_JOURNAL_ID = re.compile(r"^(?:[a-z0-9]{2,5},\s*)?\d{7,10}[a-z]?(?:,\s*[a-z0-9]{2,5})?$", re.I)
+
+
+def ovid_link_pmid(links: Iterable[str]) -> str:
+    """The PMID in an Ovid link to a MEDLINE segment (``...D=medl&AN=12345678``), else ''.
+    Records that went through Zotero or a spreadsheet keep only this link."""
+    for link in links:
+        if "D=med" in link and (m := _OVID_MEDLINE_AN.search(link)):
+            return m.group(1)
+    return ""
+
+
+def is_nlm_journal_id(value: str) -> bool:
+    """True for an NLM journal id that Ovid (via Zotero) put where the issue goes."""
+    return bool(value) and bool(_NLM_JOURNAL_ID.match(value.strip()))
 
 
 def normalize_issn(value: str | None) -> str:

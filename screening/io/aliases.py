@@ -115,6 +115,9 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "PS": "pages", "SN": "issn", "EI": "issn2", "BN": "isbn", "DE": "keywords", "ID": "keywords2",
         "MI": "keywords3", "LA": "language", "DT": "publication_type", "UT": "source_record_id",
         "PM": "pmid", "PU": "publisher", "SE": "booktitle", "CT": "booktitle2",
+        # early-access records have no PY until they get an issue: the year is read from
+        # the first of these that has one (PD is often just 'MAR')
+        "PD": "year2", "EA": "year3", "EY": "year4", "PT": "wos_pt",
     }),
     "scopus": _keys({
         "Authors": "authors", "Author full names": "authors2", "Title": "title", "Year": "year",

@@ -25,7 +25,7 @@ from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pmcid_from,
     pmid_from, split_keywords, text_of,
 )
-from screening.normalize import parse_year
+from screening.normalize import is_nlm_journal_id, ovid_link_pmid, parse_year
 
 # 'TY  - JOUR', 'TY  -  JOUR' (Cochrane), 'ER  -', 'ER  -  ' (Ovid), 'AU - X' (one space).
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: +(.*))?$")
@@ -303,12 +303,6 @@ FIELD_NAMES: tuple[str, ...] = (
 )
 
 
-_OVID_MEDLINE_AN = re.compile(r"[?&]D=med\w*&(?:[^#]*&)?AN=(\d{1,9})\b")
-# the NLM journal id with Ovid's segment code on either side: 'eag, 7805975', '0401664, du5',
-# '6dr, 2985151r', 'uj0, 0330500' (no real issue number has seven digits)
-_NOT_AN_ISSUE = re.compile(r"^(?:[a-z0-9]{2,5},\s*)?\d{7,10}[a-z]?(?:,\s*[a-z0-9]{2,5})?$", re.I)
-
-
 def _fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
     """The canonical fields of one record, by name."""
     return dict(zip(FIELD_NAMES, _field_values(tags, dialect, source_db)))
@@ -374,10 +368,7 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
     rid = first(get("ID"))
     if not pmid:
         # an Ovid link to a MEDLINE segment carries the PMID as its accession (Zotero keeps it)
-        for link in (*(get("L2") or ()), *(get("UR") or ())):
-            if "D=med" in link and (m := _OVID_MEDLINE_AN.search(link)):
-                pmid = m.group(1)
-                break
+        pmid = ovid_link_pmid((*(get("L2") or ()), *(get("UR") or ())))
     if not pmid:
         if source_db in ("PubMed", "Ovid MEDLINE(R)") or source_db.startswith("Ovid MEDLINE"):
             for cand in (an, rid):
@@ -407,7 +398,7 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
             break
 
     issue = first(get("IS")) or first(get("CP"))
-    if issue and _NOT_AN_ISSUE.match(issue):
+    if is_nlm_journal_id(issue):
         issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
     return (  # in FIELD_NAMES order
         title,

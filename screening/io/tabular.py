@@ -25,9 +25,10 @@ from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, DATABASE_COLUMNS, accepted_names, canonical_for, header_key
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.bibtex import split_name_list
+from screening.io.wos import PT_NAMES
 from screening.normalize import (
-    clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages, parse_year,
-    split_authors,
+    article_number, clean_text, is_nlm_journal_id, normalize_author, normalize_doi, normalize_issn,
+    normalize_pages, ovid_link_pmid, parse_year, split_authors,
 )
 from screening.records import SCHEMA
 
@@ -257,7 +258,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     for value in cells("publication_type")[:1]:
         ptypes = _items(value, ";")
     f["publication_type"] = ptypes
-    f["year"] = parse_year(first("year"))
+    f["year"] = next((y for y in map(parse_year, cells("year")) if y), None)
     f["doi"] = next((d for d in (normalize_doi(v) for v in cells("doi")) if d), "")
     f["issn"] = normalize_issn("; ".join(cells("issn")))
     pmid = first("pmid")
@@ -265,7 +266,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     pages = first("pages")
     if not pages:
         start, end = first("pages_start").strip(), first("pages_end").strip()
-        pages = f"{start}-{end}" if start and end else start or first("article_number").strip()
+        pages = f"{start}-{end}" if start and end else start or article_number(first("article_number"))
     f["pages"] = normalize_pages(pages)
     sid = first("source_record_id").strip()
     f["source_record_id"] = "" if sid.lower() in _ID_PLACEHOLDERS else sid
@@ -276,6 +277,10 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     # dialect fix-ups
     if layout.dialect == "wos" and f["source_record_id"].upper().startswith("BIOSIS:"):
         source_db = "BIOSIS Previews (Web of Science)"
+    if layout.dialect == "wos" and not f["publication_type"]:
+        f["publication_type"] = list(PT_NAMES.get(first("wos_pt").strip().upper(), []))
+    if is_nlm_journal_id(f["issue"]):
+        f["issue"] = ""       # Ovid via Zotero: 'eag, 7805975' is the NLM journal id
     if layout.dialect == "embase" and first("embase_source"):
         for k, v in _embase_source(first("embase_source")).items():
             if v and not f.get(k):
@@ -285,7 +290,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         f["doi"] = normalize_doi(m.group(1)) if m else ""
     if layout.dialect == "zotero" and not f["pmid"]:
         m = re.search(r"PMID:\s*(\d+)", first("zotero_extra"))
-        f["pmid"] = m.group(1) if m else ""
+        f["pmid"] = m.group(1) if m else ovid_link_pmid([f["url"]])
     if layout.dialect == "pubmed_csv_legacy":
         f["authors"] = [a for a in (normalize_author(p) for p in _items(first("pubmed_authors").rstrip("."), ","))
                         if a and not a.lower().startswith("et al")]
@@ -310,6 +315,17 @@ def _header(text: str) -> tuple[str, int]:
         if line.strip():
             return line.rstrip("\n"), n
     return "", 1
+
+
+_EXCEL_QUOTED = re.compile(r'^"((?:[^"]|"")*)"$', re.S)
+
+
+def _excel_unquoted(cell: str) -> str:
+    """A WoS cell as Excel's 'Unicode text' re-save wrote it (``"a ""b"" c"``) back to ``a "b" c``.
+    WoS itself never quotes, so it is read without quoting; only a whole-cell Excel quote with
+    its inner quotes doubled is undone (a title that merely contains quotes is left alone)."""
+    m = _EXCEL_QUOTED.match(cell)
+    return m.group(1).replace('""', '"') if m else cell
 
 
 def sniff(text: str) -> float:
@@ -388,6 +404,8 @@ def parse(text: str, filename: str) -> ParseResult:
             if anchor is not None and len(row) > len(header):
                 row = row[:anchor + 1] + row[anchor + 1 + len(row) - len(header):]
                 realigned += 1
+            if quoting == csv.QUOTE_NONE:
+                row = [_excel_unquoted(c) if c[:1] == '"' else c for c in row]
             fields, source_db = row_fields(row, plan, extras, layout)
             rid = fields.get("record_id", "")
             if rid:

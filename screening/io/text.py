@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import mmap
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +139,23 @@ def _fallback_warning(path: str | Path, line: int) -> str:
             "Check accented characters, or re-export as UTF-8")
 
 
+# In an LF file, a bare CR that starts a RIS-tagged line is a line break: WoS RIS writes
+# '...(SCI-EXPANDED)\rAN  - WOS:000082252000006' and 'AD  - Univ A\rAD  - Univ B'. Read as an
+# in-field '; ', the accession number would vanish into the WE value.
+_CR_TAG = re.compile(r"\r(?=[A-Z][A-Z0-9]  - )")
+_CR_TAG_BYTES = re.compile(rb"\r(?=[A-Z][A-Z0-9]  - )")
+
+
+def _lf_file_bare_crs(data: bytes) -> bytes:
+    return _CR_TAG_BYTES.sub(b"\n", data).replace(b"\r", b"; ")
+
+
+def lines_added_by_bare_crs(data: bytes) -> int:
+    """Line breaks that bare CRs starting a tagged line add to an LF file (the chunked reader
+    counts them so its line numbers match :func:`decode_bytes`)."""
+    return len(_CR_TAG_BYTES.findall(data)) if b"\r" in data else 0
+
+
 def _normalise_newline_bytes(data: bytes) -> bytes:
     if b"\r" not in data:
         return data
@@ -145,20 +163,20 @@ def _normalise_newline_bytes(data: bytes) -> bytes:
     if b"\r" in data:
         if b"\n" not in data.rstrip(b"\r"):
             return data.replace(b"\r", b"\n")
-        return data.replace(b"\r", b"; ")
+        return _lf_file_bare_crs(data)
     return data
 
 
 def normalise_newlines(text: str) -> str:
-    """CRLF -> LF. Bare CR becomes LF only when the file has no LF line endings at all
-    (CR-only files); inside LF files a bare CR is an in-field separator (WoS RIS AD/C3 values)
-    and becomes ``'; '`` so that line numbers stay true."""
+    """CRLF -> LF. Bare CR becomes LF when the file has no LF line endings at all (CR-only
+    files) or, in an LF file, when it starts a RIS-tagged line (WoS RIS); any other bare CR
+    in an LF file is an in-field separator (WoS RIS C3 values) and becomes ``'; '``."""
     text = text.replace("\r\n", "\n")
     if "\r" in text:
         if "\n" not in text.rstrip("\r"):
             text = text.replace("\r", "\n")
         else:
-            text = text.replace("\r", "; ")
+            text = _CR_TAG.sub("\n", text).replace("\r", "; ")
     return text
 
 
@@ -243,11 +261,12 @@ class ChunkedText:
 
     def __post_init__(self) -> None:
         # File line of each chunk's first line. Chunked files have LF endings, so normalising
-        # (CRLF -> LF, bare CR -> '; ') adds no line break: the raw LFs count the lines.
+        # adds no line break but for bare CRs that start a tagged line (see _CR_TAG).
         line = 1
         for start, end in self.bounds:
             self.first_lines.append(line)
-            line += self.data[start:end].count(b"\n")
+            piece = self.data[start:end]
+            line += piece.count(b"\n") + (lines_added_by_bare_crs(piece) if self.has_lf else 0)
             release_pages(self.data, start, end)
 
     def chunk(self, index: int) -> str:
@@ -259,7 +278,7 @@ class ChunkedText:
         if b"\r" in raw:
             raw = raw.replace(b"\r\n", b"\n")
             if b"\r" in raw:
-                raw = raw.replace(b"\r", b"; " if self.has_lf else b"\n")
+                raw = _lf_file_bare_crs(raw) if self.has_lf else raw.replace(b"\r", b"\n")
         if self.encoding == "utf-8":
             try:
                 return raw.decode("utf-8")

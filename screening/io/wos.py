@@ -16,7 +16,7 @@ import re
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.tagged import abstract_of, authors_from, first, pages_from, split_keywords
-from screening.normalize import clean_text, normalize_doi, normalize_issn, parse_year
+from screening.normalize import article_number, clean_text, normalize_doi, normalize_issn, parse_year
 
 _ER_MARK = re.compile(r"^ER\s*$", re.M)
 _HEADER = re.compile(r"^FN (?:Clarivate|Thomson|ISI|Web of Science)", re.M)
@@ -82,21 +82,19 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
     return records, warnings
 
 
-# the PT code, where the export has no DT (document type) line
-_PT_NAMES = {"J": ["Journal"], "B": ["Book"], "S": ["Book in series"], "P": ["Patent"], "C": ["Conference"]}
+#: The PT code, for exports without a DT (document type) line (tab-delimited exports too).
+PT_NAMES = {"J": ["Journal"], "B": ["Book"], "S": ["Book in series"], "P": ["Patent"], "C": ["Conference"]}
 
 
 def _fields(tags: dict[str, list[str]]) -> dict:
     get = tags.get
-    # early-access records have only EA (date) / EY (year) until they get an issue
+    # early-access records have only EA (date) / EY (year) until they get an issue (the
+    # tab-delimited reader follows the same order: see aliases.DATABASE_COLUMNS["wos"])
     year = (parse_year(first(get("PY"))) or parse_year(first(get("PD"))) or parse_year(first(get("EA")))
             or parse_year(first(get("EY"))))
     keywords = split_keywords((get("DE") or []) + (get("ID") or []))
     bp, ep = first(get("BP")), first(get("EP"))
-    article = first(get("AR"))
-    if article[:4].upper() == "UNSP":     # 'UNSP 1203475418818073': WoS's 'unspecified' marker
-        article = article[4:].strip()
-    pages = pages_from(bp, ep) if bp else article
+    pages = pages_from(bp, ep) if bp else article_number(first(get("AR")))
     ut = first(get("UT"))
     pmid = first(get("PM"))
     return {
@@ -117,7 +115,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "keywords": keywords,
         "language": first(get("LA")),
         "publication_type": ([t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()]
-                             or _PT_NAMES.get(first(get("PT")).strip().upper(), [])),
+                             or PT_NAMES.get(first(get("PT")).strip().upper(), [])),
         "url": "",
         "booktitle": clean_text(first(get("BS")) or first(get("SE"))) if first(get("PT")) in ("B", "S") else "",
         "publisher": clean_text(first(get("PU"))),

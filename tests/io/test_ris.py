@@ -80,11 +80,15 @@ CASES = [
     ("ris_scopus.ris", "scopus", 2, [1, 63], {
         0: {"source_record_id": "2-s2.0-85214459603", "doi": "10.3390/ani15010003", "year": 2025, "journal": "Animals"},
     }, ["Scopus", "Scopus"]),
-    ("ris_wos.ris", "wos", 2, [1, 34], {
+    # a bare CR starts the AN line ('(SCI-EXPANDED)\rAN  - WOS:...'): a line break, as editors
+    # show it, so the accession is read (and names the database) and the lines count it
+    ("ris_wos.ris", "wos", 2, [1, 39], {
         0: {"title": "Microangiography of the humeral condyle in Cocker Spaniel and non-Cocker Spaniel dogs",
-            "authors": ["Larsen, LJ", "Roush, JK", "McLaughlin, RM", "Cash, WC"], "year": 1999},
-        1: {"doi": "10.1590/s0103-84782013005000101", "issn": "0103-8478; 1678-4596", "language": "Portuguese"},
-    }, ["", ""]),
+            "authors": ["Larsen, LJ", "Roush, JK", "McLaughlin, RM", "Cash, WC"], "year": 1999,
+            "source_record_id": "WOS:000082252000006"},
+        1: {"doi": "10.1590/s0103-84782013005000101", "issn": "0103-8478; 1678-4596", "language": "Portuguese",
+            "source_record_id": "WOS:000322578800011"},
+    }, ["Web of Science"] * 2),
     ("ris_zotero.ris", "zotero", 2, [1, 27], {
         0: {"year": 1999, "source_record_id": "WOS:000082252000006"},
         1: {"doi": "10.21521/mw.6330", "year": 2019},

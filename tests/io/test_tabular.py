@@ -4,6 +4,7 @@ WoS / BIOSIS tab-delimited, and the generic dedup and screening dataset layouts.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,70 @@ def test_biosis_email_stripped_from_authors():
     first = _parse("wos_biosis_tabdelim_3.txt").records[0].fields
     assert first["authors"][:2] == ["Tingley, Morgan W.", "Stillman, Andrew N."]
     assert first["pmid"] == "29782655"
+
+
+def test_wos_tab_delimited_unspecified_article_numbers():
+    # WoS writes 'UNSP 15' where an article number is 'unspecified' (the plain-text reader
+    # strips it too; see test_wos_plain)
+    table = _ingest("wos_tabdelim_unsp_2.txt").records
+    assert table["source_record_id"].tolist() == ["WOS:000419347000018", "WOS:000208810400007"]
+    assert table["pages"].tolist() == ["15", "31"]
+
+
+def _wos_row_edited(**cells: str) -> str:
+    """The first record of the real WoS tab-delimited fixture with some cells replaced."""
+    text = decode_bytes((FIX / "wos_tabdelim_unsp_2.txt").read_bytes(), "x").text
+    header, row = (line.split("\t") for line in text.splitlines()[:2])
+    for name, value in cells.items():
+        row[header.index(name)] = value
+    return "\t".join(header) + "\n" + "\t".join(row) + "\n"
+
+
+def test_wos_tab_delimited_early_access_year_and_pt_code():
+    # early-access records have no PY (only EA/EY) until they get an issue; PD is often just
+    # a month; an export without DT names the document type by its PT code
+    text = _wos_row_edited(PY="", PD="MAR", EA="JAN 2020", EY="2020", DT="")
+    fields = tabular.parse(text, "early.txt").records[0].fields
+    assert fields["year"] == 2020
+    assert fields["publication_type"] == ["Journal"]
+    text = _wos_row_edited(PY="", PD="MAR", EA="", EY="2021")
+    fields = tabular.parse(text, "early.txt").records[0].fields
+    assert fields["year"] == 2021
+    assert fields["publication_type"] == ["Article"]            # DT wins over the PT code
+
+
+def test_wos_tab_delimited_resaved_by_excel_loses_its_quotes():
+    # Excel's 'Unicode text' re-save quotes cells with quotes in them and doubles the quotes;
+    # WoS itself never quotes (a title may contain quotes of its own)
+    text = _wos_row_edited(TI='"Effects of ""pine-oak"" woodland restoration"', SO='"Hot" birds, "cold" trees')
+    fields = tabular.parse(text, "resaved.txt").records[0].fields
+    assert fields["title"] == 'Effects of "pine-oak" woodland restoration'
+    assert fields["journal"] == '"Hot" birds, "cold" trees'
+
+
+def test_zotero_csv_of_ovid_records_pmid_from_link_and_no_journal_id_as_issue():
+    # records Zotero took from Ovid keep the PMID only in the Ovid link, and the NLM journal
+    # id (with Ovid's segment code) in the issue field; the RIS reader handles both alike
+    path = FIX / "zotero_csv_asysd_3.csv"
+    rows = list(csv.reader(decode_bytes(path.read_bytes(), path.name).text.splitlines(keepends=True)))
+    header = rows[0]
+    row = rows[2]
+    row[header.index("Extra")] = ""
+    row[header.index("Url")] = ("http://ovidsp.ovid.com/ovidweb.cgi?T=JS&PAGE=reference&D=medl&NEWS=N"
+                                "&AN=23122173")
+    row[header.index("Issue")] = "eag, 7805975"
+    out = io.StringIO()
+    csv.writer(out).writerows([header, row])
+    fields = tabular.parse(out.getvalue(), "zotero.csv").records[0].fields
+    assert fields["pmid"] == "23122173"
+    assert fields["issue"] == ""
+    row[header.index("Url")] = "http://ovidsp.ovid.com/ovidweb.cgi?T=JS&PAGE=reference&D=emed&AN=623122173"
+    row[header.index("Issue")] = "6"
+    out = io.StringIO()
+    csv.writer(out).writerows([header, row])
+    fields = tabular.parse(out.getvalue(), "zotero.csv").records[0].fields
+    assert fields["pmid"] == ""                     # an Embase accession is not a PMID
+    assert fields["issue"] == "6"
 
 
 # --- generic layouts: dedup and screening datasets --------------------------------------------
