@@ -36,6 +36,17 @@ console = Console(highlight=False, markup=False)
 err_console = Console(stderr=True, highlight=False, markup=False)
 
 
+# Bidirectional-text controls in a record (U+202A-U+202E, U+2066-U+2069) would reorder what
+# the terminal shows after them (a title could hide or fake the text beside it); record text is
+# shown as stored without them. (Stored data keeps them: only the display drops them.)
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def printable(text: object) -> str:
+    """Record text for the terminal: ``str(text)`` without bidirectional-text controls."""
+    return str(text).translate(_BIDI_CONTROLS)
+
+
 def styled(*parts: str | tuple[str, str]) -> Text:
     """Text from plain strings and ``(text, style)`` pairs; nothing in it is parsed as markup."""
     return Text.assemble(*parts)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console, styled, warn
+from screening.cli._app import command, console, printable, styled, warn
 from screening.dedup.files import dedup_files, decide_pair, open_queue
 
 
@@ -57,7 +57,7 @@ def _pair_table(rows: list[tuple[str, str, str, bool]], reason: str, score: floa
     table.add_column("record B", overflow="fold")
     for name, va, vb, differs in rows:
         style = "yellow" if differs else ""
-        table.add_row(name, Text(va, style=style), Text(vb, style=style))
+        table.add_row(name, Text(printable(va), style=style), Text(printable(vb), style=style))
     return table
 
 

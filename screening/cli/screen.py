@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console, styled, warn
+from screening.cli._app import command, console, printable, styled, warn
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS
 from screening.errors import DecisionError
@@ -29,8 +29,9 @@ STAGE_HELP = "Screening stage: title_abstract or full_text."
 
 
 def _cells(*values: Any) -> list[str]:
-    """Table cells as strings (the consoles print them literally: no markup)."""
-    return [str(v) for v in values]
+    """Table cells as strings (the consoles print them literally: no markup; record text
+    without bidirectional-text controls)."""
+    return [printable(v) for v in values]
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -106,15 +107,6 @@ def _read_line(prompt: str) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-# bidirectional-text controls in a record (U+202A-U+202E, U+2066-U+2069) would reorder what the
-# terminal shows after them; a reviewer must see the text as stored
-_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-
-
-def _printable(text: str) -> str:
-    return str(text).translate(_BIDI_CONTROLS)
-
-
 def _highlight(text: str, terms: list[str]) -> Text:
     out = Text(text)
     for term in terms:
@@ -146,7 +138,7 @@ def _render(view: Any) -> None:
         return
     rec = view.record
     terms = list(rec.get("rule_terms") or [])
-    title = _printable(rec.get("title", "") or "(no title)")
+    title = printable(rec.get("title", "") or "(no title)")
     console.print(Text(f"record {rec['record_id']}", style="dim"))
     console.print(_highlight(title, terms), style="bold")
     authors = rec.get("authors") or []
@@ -154,7 +146,7 @@ def _render(view: Any) -> None:
     year = rec.get("year")
     year = "" if year is None or str(year) in ("<NA>", "nan") else str(year)
     console.print(Text(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x), style="italic"))
-    abstract = _printable(rec.get("abstract", "") or "(no abstract)")
+    abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
         console.print(Text(f"— {rec['record_id']}: {title[:100]}", style="dim"))
@@ -397,10 +389,10 @@ def _record_summary(rec: dict[str, Any]) -> Text:
     y = rec.get("year")
     year = str(int(y)) if isinstance(y, (int, float)) and y == y else ""     # (y == y: not NaN)
     where = ", ".join(x for x in (who, year, str(rec.get("journal") or "")) if x)
-    abstract = str(rec.get("abstract") or "") or "(no abstract)"
+    abstract = printable(rec.get("abstract") or "") or "(no abstract)"
     if len(abstract) > 900:
         abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
-    return styled((str(rec.get("title") or "(no title)"), "bold"), "\n", where, "\n", abstract)
+    return styled((printable(rec.get("title") or "(no title)"), "bold"), "\n", printable(where), "\n", abstract)
 
 
 def _ask_key(prompt: str) -> str:

@@ -156,3 +156,39 @@ def test_narrow_terminal_keeps_record_ids_whole(tmp_path: Path) -> None:
         col = 4 if args[0] == "log" else 1          # the record column (after the leading '│')
         cells = "".join(line.split("│")[col].strip() for line in out.splitlines() if line.count("│") > col)
         assert long_id in cells, out
+
+
+def test_record_text_is_shown_without_bidi_controls(tmp_path: Path) -> None:
+    """A right-to-left override (U+202E) in a title or note would reorder what the terminal shows
+    after it; `conflicts`, `log` and the adjudication walk show record text without such
+    controls (the stored text keeps them)."""
+    from typer.testing import CliRunner
+
+    from screening.cli import app
+    from screening.cli._app import printable
+    from screening.decisions import api
+    from screening.records import write_table
+
+    from .conftest import REVIEW_TOML, build_table
+
+    assert printable("a\u202eb\u2066c\u2069d") == "abcd" and printable("é ü 中") == "é ü 中"
+    table = build_table()
+    table.loc[table["record_id"] == "3", "title"] = "Estrogen\u202e lanimreteled"
+    (tmp_path / "pipelines").mkdir()
+    review = tmp_path / "pipelines" / "t.toml"
+    review.write_text(REVIEW_TOML + 'adjudicators = ["carol"]\n', encoding="utf-8")
+    write_table(table, tmp_path / "data" / "screened" / "t" / "ingest.parquet")
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="alice", record_id="3", action="include", note="see \u202etxet")
+    api.record_decision(review, reviewer="bob", record_id="3", action="exclude", reason="wrong outcome")
+    env = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    outputs = [CliRunner().invoke(app, args, env=env, input=stdin).output for args, stdin in (
+        (["conflicts", str(review), "--as-adjudicator", "-r", "carol"], None),
+        (["log", str(review), "--as-adjudicator", "-r", "carol"], None),
+        (["adjudicate", str(review), "-r", "carol"], "s\n"),
+    )]
+    for out in outputs:
+        assert "\u202e" not in out and "\u2066" not in out, out
+    assert "Estrogen lanimreteled" in outputs[0] and "Estrogen lanimreteled" in outputs[2]
+    assert "see txet" in outputs[1]
+    assert "\u202e" in api.Review.load(review).record("3")["title"]      # stored as received
