@@ -30,6 +30,7 @@ import pandas as pd
 from screening.decisions.api import Review, check_stage
 from screening.decisions.views import eligible_records, record_outcomes
 from screening.errors import ConfigError
+from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.api import review_stopped
 from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
 
@@ -139,17 +140,16 @@ def to_csv(rows: pd.DataFrame) -> str:
 # RIS
 
 # publication types as databases give them -> RIS type; RIS codes pass through
-_RIS_TYPES = {
+_RIS_TYPES = {  # (names only: the codes themselves are RIS_TYPE_NAMES)
     "journal article": "JOUR", "article": "JOUR", "review": "JOUR", "research article": "JOUR",
     "letter": "JOUR", "editorial": "JOUR", "comment": "JOUR", "article in press": "JOUR",
     "early access": "JOUR", "conference paper": "CPAPER", "proceedings paper": "CPAPER",
     "conference proceeding": "CPAPER", "conference review": "CPAPER", "book": "BOOK",
     "book chapter": "CHAP", "chapter": "CHAP", "dissertation": "THES", "thesis": "THES",
     "dissertation/thesis": "THES", "report": "RPRT", "preprint": "JOUR", "dataset": "DATA",
+    "web page": "ELEC", "web": "ELEC", "webpage": "ELEC",
 }
-_RIS_CODES = frozenset({"ABST", "BOOK", "CHAP", "CONF", "CPAPER", "DATA", "EBOOK", "ECHAP", "EJOUR",
-                        "GEN", "JFULL", "JOUR", "MGZN", "NEWS", "RPRT", "THES", "UNPB", "ELEC", "PAT",
-                        "SER", "STAND", "CTLG", "DBASE", "ICOMM", "INPR", "MANSCPT", "BLOG", "WEB"})
+
 
 
 # (RIS tag, records column) in the order written; T2 is the journal and BT the book or
@@ -163,7 +163,7 @@ _MORE_TAGS = (("DO", "doi"), ("SN", "issn"), ("SN", "isbn"), ("PB", "publisher")
 
 def _ris_type(row: pd.Series) -> str:
     for t in as_list(row.get("publication_type")):
-        if t.upper() in _RIS_CODES:
+        if t.upper() in RIS_TYPE_NAMES:
             return t.upper()
         if t.lower() in _RIS_TYPES:
             return _RIS_TYPES[t.lower()]

@@ -79,6 +79,25 @@ def sniff(text: str) -> float:
     return 0.95 if er else 0.7
 
 
+#: The RIS reference types (``TY``) and what each names: rules match a type by its name
+#: ("journal article"), exports write only these codes.
+RIS_TYPE_NAMES = {
+    "ABST": "abstract", "ADVS": "audiovisual material", "AGGR": "aggregated database", "BILL": "bill",
+    "BLOG": "blog", "BOOK": "book", "CASE": "case", "CHAP": "book chapter", "CHART": "chart",
+    "COMP": "computer program", "CONF": "conference proceeding", "CPAPER": "conference paper",
+    "CTLG": "catalog", "DATA": "dataset", "DBASE": "online database", "DICT": "dictionary",
+    "EBOOK": "electronic book", "ECHAP": "electronic book section", "EDBOOK": "edited book",
+    "EJOUR": "electronic article", "ELEC": "web page", "ENCYC": "encyclopedia", "GEN": "generic",
+    "GOVDOC": "government document", "GRANT": "grant", "HEAR": "hearing", "ICOMM": "internet communication",
+    "INPR": "in press", "JFULL": "journal full", "JOUR": "journal article", "LEGAL": "legal rule",
+    "MANSCPT": "manuscript", "MAP": "map", "MGZN": "magazine article", "MPCT": "motion picture",
+    "MULTI": "online multimedia", "NEWS": "newspaper article", "PAMP": "pamphlet", "PAT": "patent",
+    "PCOMM": "personal communication", "RPRT": "report", "SER": "serial publication", "SLIDE": "slide",
+    "SOUND": "sound recording", "STAND": "standard", "STAT": "statute", "THES": "thesis",
+    "UNPB": "unpublished work", "VIDEO": "video recording",
+}
+
+
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TAGS = frozenset(a + b for a in _UPPER for b in _UPPER + "0123456789")
 _HEADS = {tag + "  -": tag for tag in _TAGS}  # clean line start -> tag (see _scan)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from screening.config import config_parameters
 from screening.errors import RuleError
+from screening.io.ris import RIS_TYPE_NAMES
 from screening.rules.model import Rule, RulesConfig, ValueList, canonical_language
 from screening.rules.query import Match, QuerySyntaxError, evaluate, fields_used, matched_terms, parse, terms
 from screening.rules.textindex import TextIndex, fold, words_of
@@ -33,21 +34,6 @@ STAGE_NAME = "apply_rules"
 OUTPUT_COLUMNS = ("rule_decision", "rule_ids", "rule_reasons", "rule_terms")
 
 # RIS reference types as exported (TY codes) -> the names reviewers write in rules.
-RIS_TYPES = {
-    "ABST": "abstract", "ADVS": "audiovisual material", "AGGR": "aggregated database", "BILL": "bill",
-    "BLOG": "blog", "BOOK": "book", "CASE": "case", "CHAP": "book chapter", "CHART": "chart",
-    "COMP": "computer program", "CONF": "conference proceeding", "CPAPER": "conference paper",
-    "CTLG": "catalog", "DATA": "dataset", "DBASE": "online database", "DICT": "dictionary",
-    "EBOOK": "electronic book", "ECHAP": "electronic book section", "EDBOOK": "edited book",
-    "EJOUR": "electronic article", "ELEC": "web page", "ENCYC": "encyclopedia", "GEN": "generic",
-    "GOVDOC": "government document", "GRANT": "grant", "HEAR": "hearing", "ICOMM": "internet communication",
-    "INPR": "in press", "JFULL": "journal full", "JOUR": "journal article", "LEGAL": "legal rule",
-    "MANSCPT": "manuscript", "MAP": "map", "MGZN": "magazine article", "MPCT": "motion picture",
-    "MULTI": "online multimedia", "NEWS": "newspaper article", "PAMP": "pamphlet", "PAT": "patent",
-    "PCOMM": "personal communication", "RPRT": "report", "SER": "serial publication", "SLIDE": "slide",
-    "SOUND": "sound recording", "STAND": "standard", "STAT": "statute", "THES": "thesis",
-    "UNPB": "unpublished work", "VIDEO": "video recording",
-}
 _LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 _TITLE_WORD = re.compile(r"[^\W_]+")
@@ -124,7 +110,7 @@ def _language(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray
 def type_words(value: str) -> tuple[str, ...]:
     """A publication type as words, RIS codes expanded: 'CPAPER' -> ('conference', 'paper')."""
     value = value.strip()
-    return tuple(words_of(RIS_TYPES.get(value, value)))
+    return tuple(words_of(RIS_TYPE_NAMES.get(value, value)))
 
 
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:

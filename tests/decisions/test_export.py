@@ -183,3 +183,16 @@ def test_ris_values_stay_on_one_line(review: Path, tmp_path) -> None:
     text = to_ris(row)
     assert [line for line in text.split("\r\n") if line.startswith("AU")] == ["AU  - Doe, J"]
     assert "TY  - JOUR" in text and "SP  - 288\r\nEP  - 297" in text and "TI  - A title" in text
+
+
+def test_ris_type_codes_come_from_the_readers_table() -> None:
+    """Every RIS type a reader knows passes through to an export; names map to codes."""
+    from screening.export import _ris_type
+    from screening.io.ris import RIS_TYPE_NAMES
+
+    for code in ("MAP", "GOVDOC", "JOUR", "CPAPER"):
+        assert code in RIS_TYPE_NAMES
+        assert _ris_type(pd.Series({"publication_type": [code.lower()], "journal": "X"})) == code
+    assert _ris_type(pd.Series({"publication_type": ["Web"], "journal": ""})) == "ELEC"
+    assert _ris_type(pd.Series({"publication_type": ["Proceedings Paper"], "journal": "X"})) == "CPAPER"
+    assert _ris_type(pd.Series({"publication_type": ["Something else"], "journal": ""})) == "GEN"
