@@ -64,6 +64,9 @@ class ReviewState:
     state_time: str
     warnings: tuple[str, ...] = ()
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> record_outcomes
+    # records still in screening (not a duplicate, not excluded by a rule): every figure of the
+    # report -- counts, kappa, the methods paragraph's screening facts -- is over these
+    in_play: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -287,12 +290,12 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
                         "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
                         + ": the report says the target recall is not assured")
+    in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
-        searches=searches, stopping=stopping,
-        kappa=_kappa(entries, set(records.loc[in_play_mask(records), "record_id"].astype(str))),
+        searches=searches, stopping=stopping, kappa=_kappa(entries, in_play),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
-        outcomes=outcomes,
+        outcomes=outcomes, in_play=in_play,
     )
 
 
@@ -327,6 +330,27 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
     return {k: kinds.count(k) for k in sorted(set(kinds))}
 
 
+def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.DataFrame | None:
+    """The rows of a decision frame (log entries, finals) about records still in screening."""
+    if frame is None or "record_id" not in frame.columns:
+        return frame
+    return frame[frame["record_id"].astype(str).isin(in_play)]
+
+
+def _screening_facts(state: ReviewState) -> dict[str, Any]:
+    """Per stage, who screened and how records were settled, over the records in screening
+    (decisions on records a later dedup or rule took out are not counted, as in the counts)."""
+    entries = _in_play_rows(state.entries, state.in_play)
+    facts = {}
+    for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals)):
+        outcomes = {rid: o for rid, o in state.outcomes.get(stage, {}).items() if rid in state.in_play} \
+            if stage in state.outcomes else None
+        how = stage_screening(entries, _in_play_rows(finals, state.in_play), stage, outcomes)
+        if how is not None:
+            facts[stage] = how
+    return facts
+
+
 def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
     rec = state.records
     dup_rules: dict[str, int] = {}
@@ -338,7 +362,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     return ReportContext(
-        ranking_use=_ranking_use(state.entries),
+        ranking_use=_ranking_use(_in_play_rows(state.entries, state.in_play)),
         ranking_spec=str(model.get("spec", "")) if isinstance(model, dict) else "",
         review_name=review.name,
         title=review.prisma.review_title or review.title,
@@ -350,8 +374,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
-        screening={stage: how for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals))
-                   if (how := stage_screening(state.entries, finals, stage, state.outcomes.get(stage))) is not None},
+        screening=_screening_facts(state),
         kappa=state.kappa,
         models=tuple(models),
         stopping_rule=state.stopping.rule,

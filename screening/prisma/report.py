@@ -149,6 +149,15 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
     return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 
 
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """'1 record', '2 records', '1,024 records': a paragraph that is cited reads as prose."""
+    return f"{fmt(n)} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
 def _share(part: int, whole: int) -> str:
     """A percentage that never reads 100% (or 0%) unless it is: 262 of 263 is '99.6%'."""
     pct = 100 * part / whole
@@ -165,15 +174,18 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     resolved by an adjudicator.' — every figure from the log. ``opening`` ends before 'by'."""
     who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({_join(list(s.screeners))})"
            if s.screeners else "the review team")
+    one = noun[:-1]
     of = f"{fmt(s.settled)} {noun} settled so far" if in_progress else f"{fmt(s.settled)} settled {noun}"
     if s.settled == 0:
-        dual = f"how each {noun[:-1]} was settled is not recorded"
+        dual = f"how each {one} was settled is not recorded"
     elif s.dual == 0:
-        dual = f"each {noun[:-1]} was {act} by one reviewer"
+        dual = f"each {one} was {act} by one reviewer"
     elif s.single == 0:
-        dual = f"all {of} were {act} independently by two reviewers"
+        dual = (f"all {of} were {act} independently by two reviewers" if s.settled != 1 else
+                f"the one {one} settled so far was {act} independently by two reviewers" if in_progress else
+                f"the one settled {one} was {act} independently by two reviewers")
     else:
-        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) were {act} "
+        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) {_was(s.dual)} {act} "
                 f"independently by two reviewers and {fmt(s.single)} by one")
     tense = "have been" if in_progress else "were"
     waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
@@ -294,28 +306,31 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
     s = [_search_sentence(ctx.searches)]
-    s.append(f"In total {fmt(c.identified)} records were identified from {len(c.databases) + len(c.registers)} "
-             f"databases and registers" + (f" and {fmt(c.identified_other)} from other methods"
+    sources = len(c.databases) + len(c.registers)
+    s.append(f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified from {sources} "
+             + ("database or register" if sources == 1 else "databases and registers")
+             + (f" and {fmt(c.identified_other)} from other methods"
                                           f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
     how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
     if ctx.dedup_ran:
         s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
                  f"which links records across databases and keeps one record per study; "
-                 f"{fmt(c.duplicates)} duplicate records were removed{how}.")
+                 f"{_count(c.duplicates, 'duplicate record')} {_was(c.duplicates)} removed{how}.")
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
     if c.automation_rules:
-        s.append(f"Predefined eligibility rules marked {fmt(c.automation_rules)} records as ineligible before "
+        s.append(f"Predefined eligibility rules marked {_count(c.automation_rules, 'record')} as ineligible before "
                  f"screening ({_reasons(c.automation_rules_reasons)}).")
     else:
         s.append("No records were marked as ineligible by automation tools before screening.")
     if c.removed_other:
-        s.append(f"A further {fmt(c.removed_other)} records were removed for other reasons ({_reasons(c.removed_other_reasons)}).")
+        s.append(f"A further {_count(c.removed_other, 'record')} {_was(c.removed_other)} removed for other reasons "
+                 f"({_reasons(c.removed_other_reasons)}).")
     ta = ctx.screening.get("title_abstract")
     if c.title_abstract.done == 0 and not c.stopped:
         s.append(f"Title/abstract screening of the {fmt(c.records_screened)} records has not started.")
         return " ".join(s)
-    opening = (f"Titles and abstracts of {fmt(c.records_screened)} records "
+    opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "
                + ("are being screened" if c.screening_in_progress and not c.settling_after_stop
                   else "were screened"))
     s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
@@ -323,7 +338,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     ft_how = ctx.screening.get("full_text")
     if ft_how is not None:
         verb = "are being made" if c.full_text_in_progress else "were made"
-        s.append(_how_screened(f"Full-text decisions on {fmt(ft_how.settled)} reports {verb}", "reports", "assessed",
+        s.append(_how_screened(f"Full-text decisions on {_count(ft_how.settled, 'report')} {verb}", "reports", "assessed",
                                ft_how, c.full_text_in_progress))
     if ctx.kappa:
         names = {"title_abstract": "title/abstract", "full_text": "full-text"}
@@ -343,36 +358,40 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
             p = f" (p = {ctx.stopping_p:.2g})" if ctx.stopping_p is not None else ""
             est = f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else ""
             s.append(f"Screening was stopped before the stopping rule's test{rule} was met{p}, so the "
-                     f"target recall is not assured{est}; the {fmt(c.excluded_automation)} records nobody "
-                     "screened are reported as excluded by automation tools.")
+                     f"target recall is not assured{est}; the {_count(c.excluded_automation, 'record')} nobody "
+                     f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
+                     "tools.")
         else:
-            s.append(f"Screening stopped by a stopping rule{rule}{recall}; the {fmt(c.excluded_automation)} "
-                     "records left unscreened are reported as excluded by automation tools.")
+            s.append(f"Screening stopped by a stopping rule{rule}{recall}; the "
+                     f"{_count(c.excluded_automation, 'record')} left unscreened "
+                     f"{'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation tools.")
         if c.title_abstract_open:
-            s.append(f"{fmt(c.title_abstract_open)} records screened by one reviewer or in conflict were "
-                     "still being settled.")
+            s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
+                     f"{_was(c.title_abstract_open)} still being settled.")
     elif c.screening_in_progress:
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
                  f"records had been screened.")
     so_far = "So far, " if c.screening_in_progress else "Overall, "
-    s.append(f"{so_far}{fmt(c.records_excluded)} records were excluded ({fmt(c.excluded_human)} by reviewers, "
-             f"{fmt(c.excluded_automation)} by automation tools) and {fmt(c.reports_sought)} reports were sought "
-             f"for retrieval.")
+    s.append(f"{so_far}{_count(c.records_excluded, 'record')} {_was(c.records_excluded)} excluded "
+             f"({fmt(c.excluded_human)} by reviewers, {fmt(c.excluded_automation)} by automation tools) and "
+             f"{_count(c.reports_sought, 'report')} {_was(c.reports_sought)} sought for retrieval.")
     if c.reports_sought and c.full_text.done == 0 and not c.reports_not_retrieved:
         s.append("Full-text assessment has not started.")
         return " ".join(s)
-    ft = (f"Of the {fmt(c.reports_sought)} reports, {fmt(c.reports_not_retrieved)} could not be retrieved and "
-          f"{fmt(c.reports_assessed)} were assessed for eligibility")
+    ft = (f"Of the {_count(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved "
+          f"and {fmt(c.reports_assessed)} {_was(c.reports_assessed)} assessed for eligibility")
     if c.full_text_in_progress:
         ft += f" ({fmt(c.full_text.done)} assessed so far)"
-    ft += f"; {fmt(c.reports_excluded)} were excluded"
+    ft += f"; {fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
     ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
     s.append(ft)
     if c.downstream_of_full_text_partial:
-        s.append(f"So far, {fmt(c.studies_included)} studies ({fmt(c.reports_included)} reports) have been included.")
+        s.append(f"So far, {_count(c.studies_included, 'study', 'studies')} "
+                 f"({_count(c.reports_included, 'report')}) {'has' if c.studies_included == 1 else 'have'} been "
+                 "included.")
     else:
-        s.append(f"In total, {fmt(c.studies_included)} studies ({fmt(c.reports_included)} reports) were included "
-                 f"in the review.")
+        s.append(f"In total, {_count(c.studies_included, 'study', 'studies')} ({_count(c.reports_included, 'report')}) "
+                 f"{_was(c.studies_included)} included in the review.")
     return " ".join(s)
 
 

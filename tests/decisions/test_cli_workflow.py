@@ -192,3 +192,38 @@ def test_record_text_is_shown_without_bidi_controls(tmp_path: Path) -> None:
     assert "Estrogen lanimreteled" in outputs[0] and "Estrogen lanimreteled" in outputs[2]
     assert "see txet" in outputs[1]
     assert "\u202e" in api.Review.load(review).record("3")["title"]      # stored as received
+
+
+def test_methods_paragraph_counts_only_records_still_in_screening(tmp_path: Path) -> None:
+    """A conflict on a record a later dedup run marked as a duplicate is no longer an open
+    disagreement in the methods paragraph (the counts and the kappa already left it out), and
+    one of anything reads in the singular."""
+    from screening.decisions import api
+    from screening.prisma.api import generate
+    from screening.records import write_table
+
+    from .conftest import REVIEW_TOML, build_table
+
+    (tmp_path / "pipelines").mkdir()
+    review = tmp_path / "pipelines" / "t.toml"
+    review.write_text(REVIEW_TOML, encoding="utf-8")
+    table = build_table()
+    path = tmp_path / "data" / "screened" / "t" / "ingest.parquet"
+    write_table(table, path)
+    api.assign(review, "alice,bob")
+    for rid, pair in zip("1234", [("include", "include"), ("exclude", "exclude"), ("include", "exclude"),
+                                  ("exclude", "exclude")]):
+        for who, action in zip(("alice", "bob"), pair):
+            api.record_decision(review, reviewer=who, record_id=rid, action=action,
+                                reason="" if action == "include" else "wrong outcome")
+    text = generate(review).files["md"].read_text(encoding="utf-8")
+    assert "all 3 records settled so far were screened independently by two reviewers, and 1 disagreement " \
+           "awaits adjudication." in text
+    assert "1 duplicate record was removed" in text and "marked 1 record as ineligible" in text
+    assert "from 1 database or register" in text
+    table.loc[table["record_id"] == "3", "duplicate_of"] = "1"          # dedup, re-run later
+    write_table(table, path)
+    text = generate(review).files["md"].read_text(encoding="utf-8")
+    assert "all 3 records settled so far were screened independently by two reviewers, with no " \
+           "disagreement to resolve." in text
+    assert "awaits adjudication" not in text and "2 duplicate records were removed" in text

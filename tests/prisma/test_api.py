@@ -297,3 +297,22 @@ def test_kappa_counts_only_records_still_in_screening():
     with_all = _kappa(entries)["title_abstract"]
     without_disagreement = _kappa(entries, in_play={"0", "1", "3", "4"})["title_abstract"]
     assert with_all < 1.0 and without_disagreement == 1.0
+
+
+def test_methods_paragraph_reads_one_in_the_singular(records, finals):
+    """A cited paragraph said '1 studies (1 reports) were included' and 'the 1 records'."""
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    ft = ft.copy()
+    ft["decision"] = ["include"] + ["exclude"] * 8 + ["not_retrieved"]
+    ft["reason"] = [""] + ["wrong outcome"] * 8 + [""]
+    c = compute_counts(records, ta, ft)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(c, ctx)
+    assert "In total, 1 study (1 report) was included in the review." in text
+    assert "and 9 were assessed for eligibility; 8 were excluded (wrong outcome, n = 8)." in text
+    c = compute_counts(records, ta.iloc[:15], ft, stopped=True)
+    text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
+                                              state_hash="f" * 64, stopping_rule="hypergeometric"))
+    assert "the 1 record left unscreened is reported as excluded by automation tools." in text
