@@ -172,7 +172,8 @@ def normalize_pages(value: str | None) -> str:
 
 def article_number(value: str | None) -> str:
     """An article number without Web of Science's 'unspecified' marker: ``'UNSP 120347'`` ->
-    ``'120347'`` (the plain-text, tab-delimited and RIS exports all carry it)."""
+    ``'120347'`` (WoS plain-text and tab-delimited exports carry it; RIS ``C7`` goes through
+    here too)."""
     text = str(value or "").strip()
     return text[4:].strip() if text[:4].upper() == "UNSP" else text
 

@@ -126,6 +126,7 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", EXPORTS / "dedup_rathbone_cytology_5.csv", 5),
     ReaderFixture("tabular", EXPORTS / "dedup_bibdedupe_testsample_6.csv", 6),
     ReaderFixture("tabular", EXPORTS / "wos_tabdelim_corecollection_3.txt", 3),
+    ReaderFixture("tabular", EXPORTS / "wos_tabdelim_unsp_2.txt", 2),
     ReaderFixture("tabular", EXPORTS / "wos_biosis_tabdelim_3.txt", 3),
     ReaderFixture("openalex_json", CONTRACTS / "openalex_page_3.json", 3),
     ReaderFixture("europepmc_json", CONTRACTS / "europepmc_page_3.json", 3),

@@ -47,6 +47,20 @@ def printable(text: object) -> str:
     return str(text).translate(_BIDI_CONTROLS)
 
 
+def printable_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """:func:`printable` for a text with highlighted ``(start, end)`` spans, the spans moved
+    to where their characters are once the controls are gone."""
+    clean = printable(text)
+    if len(clean) == len(text):
+        return clean, list(spans)
+    shift, removed = [], 0          # shift[i]: controls removed before position i
+    for ch in text:
+        shift.append(removed)
+        removed += ord(ch) in _BIDI_CONTROLS
+    shift.append(removed)
+    return clean, [(a - shift[a], b - shift[b]) for a, b in spans]
+
+
 def styled(*parts: str | tuple[str, str]) -> Text:
     """Text from plain strings and ``(text, style)`` pairs; nothing in it is parsed as markup."""
     return Text.assemble(*parts)

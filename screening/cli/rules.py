@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import console, group_command, styled, subapp, warn
+from screening.cli._app import console, group_command, printable_spans, styled, subapp, warn
 from screening.rules.check import check_review
 
 rules_app = subapp("rules", help="Inclusion rules as data: check what each rule would do before applying it.")
@@ -44,8 +44,9 @@ def check_cmd(
             continue
         console.print(styled("\n", (r.id, "bold"), f" — {r.reason}", (f"  {r.query}" if r.query else "", "dim")))
         for ex in r.examples:
-            title = Text(ex.title or "(no title)")
-            for start, end in ex.spans:
+            text, spans = printable_spans(ex.title or "(no title)", ex.spans)
+            title = Text(text)
+            for start, end in spans:
                 title.stylize("bold yellow", start, end)
             line = Text("  • ")
             line.append(title)

@@ -145,7 +145,8 @@ def _render(view: Any) -> None:
     meta = "; ".join(list(authors)[:6]) + (" et al." if len(authors) > 6 else "")
     year = rec.get("year")
     year = "" if year is None or str(year) in ("<NA>", "nan") else str(year)
-    console.print(Text(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x), style="italic"))
+    console.print(Text(printable(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x)),
+                       style="italic"))
     abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is

@@ -25,7 +25,7 @@ from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pmcid_from,
     pmid_from, split_keywords, text_of,
 )
-from screening.normalize import is_nlm_journal_id, ovid_link_pmid, parse_year
+from screening.normalize import article_number, is_nlm_journal_id, ovid_link_pmid, parse_year
 
 # 'TY  - JOUR', 'TY  -  JOUR' (Cochrane), 'ER  -', 'ER  -  ' (Ovid), 'AU - X' (one space).
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: +(.*))?$")
@@ -428,7 +428,8 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
         abbrev,
         first(get("VL")),
         issue,
-        pages_from(first(get("SP")), first(get("EP"))),
+        # no start page: the article number (C7, Scopus and WoS RIS), as the CSV readers do
+        pages_from(sp, first(get("EP"))) if (sp := first(get("SP"))) else article_number(first(get("C7"))),
         doi,
         pmid,
         pmcid,

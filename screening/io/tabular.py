@@ -258,7 +258,11 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     for value in cells("publication_type")[:1]:
         ptypes = _items(value, ";")
     f["publication_type"] = ptypes
-    f["year"] = next((y for y in map(parse_year, cells("year")) if y), None)
+    f["year"] = parse_year(first("year"))
+    if f["year"] is None and layout.dialect == "wos":
+        # early access: PY empty, PD often just 'MAR'; the year is in EA or EY (only WoS: a
+        # generic 'Year' of 'in press' must not borrow a year from some other date column)
+        f["year"] = next((y for y in map(parse_year, cells("year")) if y), None)
     f["doi"] = next((d for d in (normalize_doi(v) for v in cells("doi")) if d), "")
     f["issn"] = normalize_issn("; ".join(cells("issn")))
     pmid = first("pmid")
@@ -279,7 +283,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         source_db = "BIOSIS Previews (Web of Science)"
     if layout.dialect == "wos" and not f["publication_type"]:
         f["publication_type"] = list(PT_NAMES.get(first("wos_pt").strip().upper(), []))
-    if is_nlm_journal_id(f["issue"]):
+    if layout.dialect == "zotero" and is_nlm_journal_id(f["issue"]):
         f["issue"] = ""       # Ovid via Zotero: 'eag, 7805975' is the NLM journal id
     if layout.dialect == "embase" and first("embase_source"):
         for k, v in _embase_source(first("embase_source")).items():
@@ -317,15 +321,15 @@ def _header(text: str) -> tuple[str, int]:
     return "", 1
 
 
-_EXCEL_QUOTED = re.compile(r'^"((?:[^"]|"")*)"$', re.S)
+# An Excel 'Unicode text' re-save of a WoS export quotes the cells that hold quotes (doubling
+# them) or line breaks: a cell opening with a quote and holding a doubled quote is its mark.
+# WoS itself never quotes (a title may hold quotes of its own), so only such a file is read
+# with quoting.
+_EXCEL_RESAVE = re.compile(r'(?:^|\t)"(?:[^"\t\n]|"")*""(?:[^"\t\n]|"")*"(?=\t|\n|$)', re.M)
 
 
-def _excel_unquoted(cell: str) -> str:
-    """A WoS cell as Excel's 'Unicode text' re-save wrote it (``"a ""b"" c"``) back to ``a "b" c``.
-    WoS itself never quotes, so it is read without quoting; only a whole-cell Excel quote with
-    its inner quotes doubled is undone (a title that merely contains quotes is left alone)."""
-    m = _EXCEL_QUOTED.match(cell)
-    return m.group(1).replace('""', '"') if m else cell
+def _wos_quoting(text: str) -> int:
+    return csv.QUOTE_MINIMAL if _EXCEL_RESAVE.search(text) else csv.QUOTE_NONE
 
 
 def sniff(text: str) -> float:
@@ -366,7 +370,7 @@ def parse(text: str, filename: str) -> ParseResult:
     if not first:
         raise InputError("file is empty", path=filename, line=1, hint="nothing to read")
     delimiter = _delimiter(first)
-    quoting = csv.QUOTE_NONE if (delimiter == "\t" and re.match(r"^(PT|FN)\t", first)) else csv.QUOTE_MINIMAL
+    quoting = _wos_quoting(text) if (delimiter == "\t" and re.match(r"^(PT|FN)\t", first)) else csv.QUOTE_MINIMAL
     reader = _reader(text, delimiter, quoting)
     header: list[str] | None = None
     records: list[ParsedRecord] = []
@@ -404,8 +408,6 @@ def parse(text: str, filename: str) -> ParseResult:
             if anchor is not None and len(row) > len(header):
                 row = row[:anchor + 1] + row[anchor + 1 + len(row) - len(header):]
                 realigned += 1
-            if quoting == csv.QUOTE_NONE:
-                row = [_excel_unquoted(c) if c[:1] == '"' else c for c in row]
             fields, source_db = row_fields(row, plan, extras, layout)
             rid = fields.get("record_id", "")
             if rid:

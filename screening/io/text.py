@@ -152,8 +152,11 @@ def _lf_file_bare_crs(data: bytes) -> bytes:
 
 def lines_added_by_bare_crs(data: bytes) -> int:
     """Line breaks that bare CRs starting a tagged line add to an LF file (the chunked reader
-    counts them so its line numbers match :func:`decode_bytes`)."""
-    return len(_CR_TAG_BYTES.findall(data)) if b"\r" in data else 0
+    counts them so its line numbers match :func:`decode_bytes`, which drops BOMs first: a
+    file joined from exports can have '\\r<BOM>TY  - ')."""
+    if b"\r" not in data:
+        return 0
+    return len(_CR_TAG_BYTES.findall(data.replace(BOM_BYTES, b"") if BOM_BYTES in data else data))
 
 
 def _normalise_newline_bytes(data: bytes) -> bytes:

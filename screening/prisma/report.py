@@ -142,9 +142,10 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
 
     if len(use) == 1:
         (k, n), = use.items()
-        return f"All {fmt(n)} title/abstract decisions were {said(k)}."
+        return (f"The one title/abstract decision was {said(k)}." if n == 1
+                else f"All {fmt(n)} title/abstract decisions were {said(k)}.")
     kinds = sorted(use, key=lambda k: (_order_rank(k), k))
-    parts = [f"{fmt(use[kinds[0]])} were {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
+    parts = [f"{fmt(use[kinds[0]])} {_was(use[kinds[0]])} {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
     # phrases carry commas of their own: semicolons keep the parts apart
     return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 
@@ -187,7 +188,7 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     else:
         dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) {_was(s.dual)} {act} "
                 f"independently by two reviewers and {fmt(s.single)} by one")
-    tense = "have been" if in_progress else "were"
+    tense = ("has been" if s.adjudication == 1 else "have been") if in_progress else _was(s.adjudication)
     waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
                f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
     if s.adjudication:
@@ -294,7 +295,8 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
         date_bit = (f"searched {s['date_run']}" if s["date_run"] else "date of search not recorded") if dated else ""
         bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit,
                             f"limits: {s['limits']}" if s["limits"] else "",
-                            f"{s['records']} records" if s["records"] else "") if b]
+                            "" if not s["records"] else _count(int(s["records"]), "record")
+                            if str(s["records"]).isdigit() else f"{s['records']} records") if b]
         query = f' using "{s["query"]}"' if s["query"] else ""
         parts.append(f"{s['database'] or 'an unnamed source'}{query}" + (f" ({'; '.join(bits)})" if bits else ""))
     sentence = f"We searched {_join(parts)}."
@@ -328,7 +330,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  f"({_reasons(c.removed_other_reasons)}).")
     ta = ctx.screening.get("title_abstract")
     if c.title_abstract.done == 0 and not c.stopped:
-        s.append(f"Title/abstract screening of the {fmt(c.records_screened)} records has not started.")
+        s.append(f"Title/abstract screening of the {_count(c.records_screened, 'record')} has not started.")
         return " ".join(s)
     opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "
                + ("are being screened" if c.screening_in_progress and not c.settling_after_stop

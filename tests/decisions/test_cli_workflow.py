@@ -171,9 +171,14 @@ def test_record_text_is_shown_without_bidi_controls(tmp_path: Path) -> None:
 
     from .conftest import REVIEW_TOML, build_table
 
+    from screening.cli._app import printable_spans
+
     assert printable("a\u202eb\u2066c\u2069d") == "abcd" and printable("é ü 中") == "é ü 中"
+    # highlighted spans move with the text: 'estrogen' and 'heart' stay highlighted
+    text, spans = printable_spans("\u2066Estrogen\u2069 and the \u202eheart", [(1, 9), (19, 25)])
+    assert text == "Estrogen and the heart" and [text[a:b] for a, b in spans] == ["Estrogen", "heart"]
     table = build_table()
-    table.loc[table["record_id"] == "3", "title"] = "Estrogen\u202e lanimreteled"
+    table.loc[table["record_id"] == "3", "title"] = "Estrogen\u202e lanimreteled\u2066"
     (tmp_path / "pipelines").mkdir()
     review = tmp_path / "pipelines" / "t.toml"
     review.write_text(REVIEW_TOML + 'adjudicators = ["carol"]\n', encoding="utf-8")

@@ -78,7 +78,9 @@ CASES = [
         1: {"pmid": "15368318", "issn": "0008-543X"},
     }, ["Embase", "Embase"]),
     ("ris_scopus.ris", "scopus", 2, [1, 63], {
-        0: {"source_record_id": "2-s2.0-85214459603", "doi": "10.3390/ani15010003", "year": 2025, "journal": "Animals"},
+        # no SP: the article number (C7) is the pages, as the Scopus CSV's 'Art. No.' is
+        0: {"source_record_id": "2-s2.0-85214459603", "doi": "10.3390/ani15010003", "year": 2025, "journal": "Animals",
+            "pages": "3"},
     }, ["Scopus", "Scopus"]),
     # a bare CR starts the AN line ('(SCI-EXPANDED)\rAN  - WOS:...'): a line break, as editors
     # show it, so the accession is read (and names the database) and the lines count it

@@ -208,3 +208,16 @@ def test_column_result_matches_parse() -> None:
     for i, rec in enumerate(whole.records):
         assert {k: cols.columns[k][i] for k in ris.FIELD_NAMES} == rec.fields
         assert cols.lines[i] == rec.line and cols.source_dbs[i] == rec.source_db
+
+
+def test_bare_cr_before_a_bom_and_a_tag_counts_the_same_streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports joined without care: WoS RIS (bare CRs before tags) whose last line ends in a
+    bare CR, then a file that starts with a BOM. Both paths read '\\r<BOM>TY  -' as a line break."""
+    wos = (EXPORTS / "ris_wos.ris").read_bytes().rstrip(b"\r\n")
+    scopus = (EXPORTS / "ris_scopus.ris").read_bytes()
+    assert scopus.startswith(BOM_BYTES)
+    data = wos + b"\r" + scopus + b"\n" + scopus
+    want, _ = _whole(data)
+    got, _ = _streamed(data, 1, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(want) == 6

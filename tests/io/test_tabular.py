@@ -177,23 +177,38 @@ def _wos_row_edited(**cells: str) -> str:
 def test_wos_tab_delimited_early_access_year_and_pt_code():
     # early-access records have no PY (only EA/EY) until they get an issue; PD is often just
     # a month; an export without DT names the document type by its PT code
-    text = _wos_row_edited(PY="", PD="MAR", EA="JAN 2020", EY="2020", DT="")
-    fields = tabular.parse(text, "early.txt").records[0].fields
-    assert fields["year"] == 2020
+    def year(**cells: str) -> int | None:
+        return tabular.parse(_wos_row_edited(**cells), "early.txt").records[0].fields["year"]
+
+    assert year(PY="", PD="MAR", EA="JAN 2020", EY="2021") == 2020        # EA before EY
+    assert year(PY="", PD="MAR", EA="", EY="2021") == 2021
+    assert year(PY="", PD="MAR 2019", EA="JAN 2020", EY="2020") == 2019   # PD before EA
+    assert year(PY="2018", PD="MAR 2019", EA="JAN 2020") == 2018          # PY first
+    fields = tabular.parse(_wos_row_edited(DT=""), "early.txt").records[0].fields
     assert fields["publication_type"] == ["Journal"]
-    text = _wos_row_edited(PY="", PD="MAR", EA="", EY="2021")
-    fields = tabular.parse(text, "early.txt").records[0].fields
-    assert fields["year"] == 2021
+    fields = tabular.parse(_wos_row_edited(), "early.txt").records[0].fields
     assert fields["publication_type"] == ["Article"]            # DT wins over the PT code
 
 
+def test_generic_csv_year_does_not_borrow_from_another_date_column():
+    # only WoS falls back across its year columns; 'in press' in a generic Year column is no year
+    text = "Title,Year,Date\nA trial,in press,2023-01-05\nB trial,2020,2019-02-01\n"
+    years = [r.fields["year"] for r in tabular.parse(text, "g.csv").records]
+    assert years == [None, 2020]
+
+
 def test_wos_tab_delimited_resaved_by_excel_loses_its_quotes():
-    # Excel's 'Unicode text' re-save quotes cells with quotes in them and doubles the quotes;
-    # WoS itself never quotes (a title may contain quotes of its own)
-    text = _wos_row_edited(TI='"Effects of ""pine-oak"" woodland restoration"', SO='"Hot" birds, "cold" trees')
+    # Excel's 'Unicode text' re-save quotes cells with quotes or line breaks in them and
+    # doubles the quotes; WoS itself never quotes (a title may contain quotes of its own)
+    text = _wos_row_edited(TI='"Effects of ""pine-oak"" woodland restoration"', DE='"Fire\nOak; Pine"')
     fields = tabular.parse(text, "resaved.txt").records[0].fields
     assert fields["title"] == 'Effects of "pine-oak" woodland restoration'
-    assert fields["journal"] == '"Hot" birds, "cold" trees'
+    assert fields["keywords"][:2] == ["Fire Oak", "Pine"]           # the quoted line break read whole
+    assert fields["journal"] == "AVIAN CONSERVATION AND ECOLOGY"
+    # a genuine WoS export: quotes are the text's own, even a wholly quoted title
+    for title in ('"Ecosystem services"', '"Smart" growth and "green" cities', '"Hot" birds'):
+        fields = tabular.parse(_wos_row_edited(TI=title), "wos.txt").records[0].fields
+        assert fields["title"] == title
 
 
 def test_zotero_csv_of_ovid_records_pmid_from_link_and_no_journal_id_as_issue():

@@ -316,3 +316,26 @@ def test_methods_paragraph_reads_one_in_the_singular(records, finals):
     text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
                                               state_hash="f" * 64, stopping_rule="hypergeometric"))
     assert "the 1 record left unscreened is reported as excluded by automation tools." in text
+
+
+def test_screening_sentences_read_one_in_the_singular():
+    from screening.prisma.report import StageScreening, _how_screened, _ordering_sentence
+
+    s = StageScreening(("alice", "bob"), single=0, agreement=3, adjudication=1)
+    assert _how_screened("X", "records", "screened", s, False).endswith(
+        ", and the 1 disagreement was resolved by an adjudicator.")
+    assert _how_screened("X", "records", "screened", s, True).endswith(
+        ", and the 1 disagreement has been resolved by an adjudicator.")
+    ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
+                        ranking_use={"ranked": 1, "file_order": 4})
+    assert _ordering_sentence(ctx).startswith("Of the 5 title/abstract decisions, 1 was made in the order of a "
+                                              "relevance ranking")
+    assert "; and 4 in file order" in _ordering_sentence(ctx)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
+                        ranking_use={"ranked": 1})
+    assert _ordering_sentence(ctx).startswith("The one title/abstract decision was made in the order of")
+    search = searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2024-01-02", "records": 1}])
+    ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64, searches=search)
+    from screening.prisma.report import _search_sentence
+
+    assert _search_sentence(ctx.searches) == 'We searched PubMed using "fire" (searched 2024-01-02; 1 record).'
