@@ -47,6 +47,10 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     Defaults match ASReview's strongest setting (ngram (1, 2), sublinear tf, max_df 0.95)
     so that differences in ranking come from the learner, not from the text. Values are
     float32: re-scoring the pool is memory-bound, and half the bytes is half the time.
+
+    ``char_weight`` > 0 appends a character n-gram TF-IDF (``char_ngrams`` within words, at
+    that weight; rows re-normalised): 'antihistamine' and 'antihistamines', or a drug and
+    its salt, then share most of their columns where word features share none.
     """
 
     name = "tfidf"
@@ -54,7 +58,8 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, ngram_range: tuple[int, int] = (1, 2), sublinear_tf: bool = True,
                  min_df: int | float = 1, max_df: float = 0.95,
                  fields: tuple[str, ...] = TEXT_FIELDS, stop_words: str | None = None,
-                 dtype: Any = np.float32) -> None:
+                 dtype: Any = np.float32, char_weight: float = 0.0,
+                 char_ngrams: tuple[int, int] = (3, 5)) -> None:
         self.ngram_range = ngram_range
         self.sublinear_tf = sublinear_tf
         self.min_df = min_df
@@ -62,20 +67,33 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         self.fields = fields
         self.stop_words = stop_words
         self.dtype = dtype
+        self.char_weight = char_weight
+        self.char_ngrams = char_ngrams
 
     def _texts(self, X: Any) -> list[str]:
         if isinstance(X, pd.DataFrame):
             return record_texts(X, self.fields)
         return [str(x) for x in X]
 
-    def _vectorizer(self, n_docs: int) -> TfidfVectorizer:
+    def _vectorizer(self, n_docs: int, analyzer: str = "word") -> TfidfVectorizer:
         max_df = self.max_df
         # With a handful of documents a 0.95 cut would drop every shared word; keep them.
         if isinstance(max_df, float) and n_docs * max_df < 2:
             max_df = 1.0
+        if analyzer == "char_wb":
+            return TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
+                                   sublinear_tf=self.sublinear_tf, min_df=self.min_df, max_df=max_df,
+                                   dtype=self.dtype)
         return TfidfVectorizer(ngram_range=tuple(self.ngram_range), sublinear_tf=self.sublinear_tf,
                                min_df=self.min_df, max_df=max_df, stop_words=self.stop_words,
                                dtype=self.dtype)
+
+    def _with_chars(self, X: sp.csr_matrix, C: sp.csr_matrix | None) -> sp.csr_matrix:
+        if C is None:
+            return X
+        from sklearn.preprocessing import normalize
+
+        return normalize(sp.hstack([X, self.char_weight * C], format="csr")).astype(self.dtype)
 
     def fit(self, X: Any, y: Any = None) -> "TfidfFeatures":
         self.fit_transform(X)
@@ -85,7 +103,10 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         texts = self._texts(X)
         if getattr(self, "vectorizer_", None) is None:
             return sp.csr_matrix(np.ones((len(texts), 1), dtype=self.dtype))
-        return _reorder(self.vectorizer_.transform(texts).tocsr(), self.column_rank_)
+        chars = getattr(self, "char_vectorizer_", None)
+        X = self._with_chars(self.vectorizer_.transform(texts).tocsr(),
+                             chars.transform(texts).tocsr() if chars is not None else None)
+        return _reorder(X, self.column_rank_)
 
     def fit_transform(self, X: Any, y: Any = None, **_: Any) -> sp.csr_matrix:
         texts = self._texts(X)
@@ -95,6 +116,15 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         except ValueError:
             self.vectorizer_ = None
             return sp.csr_matrix(np.ones((len(texts), 1), dtype=self.dtype))
+        self.char_vectorizer_ = None
+        if self.char_weight > 0:
+            chars = self._vectorizer(len(texts), "char_wb")
+            try:
+                C = chars.fit_transform(texts).tocsr()
+            except ValueError:          # no word of 3+ characters anywhere
+                C = None
+            self.char_vectorizer_ = chars if C is not None else None
+            X = self._with_chars(X, C)
         self.column_rank_ = frequency_order(X)
         return _reorder(X, self.column_rank_)
 
@@ -103,6 +133,8 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         if getattr(self, "vectorizer_", None) is None:
             return np.array([""], dtype=object)
         names = self.vectorizer_.get_feature_names_out()
+        if getattr(self, "char_vectorizer_", None) is not None:
+            names = np.concatenate([names, ["chars:" + c for c in self.char_vectorizer_.get_feature_names_out()]])
         out = np.empty(len(names), dtype=object)
         out[self.column_rank_] = names
         return out
