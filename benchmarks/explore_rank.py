@@ -41,6 +41,11 @@ Variants:
 * ``pairwise:C``       – RankSVM (C): a linear SVM without intercept on differences of sampled
   (relevant, irrelevant) pairs, optimising the ranking (AUC) rather than the class boundary;
   ``pairwise-fuse:C`` adds the default SVM's z-scored scores;
+* ``stem``             – Harman's S-stemmer on every word before the TF-IDF (plural forms share a column);
+* ``numtok``           – every number replaced by one token;
+* ``charmix:W``        – word TF-IDF with W times a char_wb(3-5) TF-IDF appended, rows re-normalised
+  (``TfidfFeatures(char_weight=W)`` in the product);
+* ``chartitle:W``      – the same with the character n-grams of the title only (far fewer non-zeros);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -163,15 +168,17 @@ def s_stem(text: str) -> str:
     return re.sub(r"\w+", one, text.lower())
 
 
-def char_mix(df: pd.DataFrame, X: sp.csr_matrix, w: float) -> sp.csr_matrix:
-    """Word TF-IDF with w times a char_wb(3-5) TF-IDF appended, rows re-normalised."""
+def char_mix(df: pd.DataFrame, X: sp.csr_matrix, w: float,
+             fields: tuple[str, ...] | None = None) -> sp.csr_matrix:
+    """Word TF-IDF with w times a char_wb(3-5) TF-IDF (of ``fields``, default all text)
+    appended, rows re-normalised."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
     from screening.ml.features import record_texts
 
     C = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_df=0.95,
-                        dtype=np.float32).fit_transform(record_texts(df)).tocsr()
+                        dtype=np.float32).fit_transform(record_texts(df, *([fields] if fields else []))).tocsr()
     return normalize(sp.hstack([X, w * C]).tocsr()).astype(np.float32)
 
 
@@ -399,6 +406,8 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
                                               for t in record_texts(df)]), None
     if kind == "charmix":
         return char_mix(df, X, float(arg)), None
+    if kind == "chartitle":     # char n-grams of the title only: a fraction of the non-zeros
+        return char_mix(df, X, float(arg), fields=("title",)), None
     if kind == "pivot":
         return pivoted(X, float(arg)), None
     if kind == "docexp":
