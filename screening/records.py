@@ -86,7 +86,9 @@ INGEST_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.stage == "i
 LIST_COLUMNS: frozenset[str] = frozenset(c.name for c in COLUMNS if c.kind == "list")
 
 
-def _as_list(value: Any) -> list[str]:
+def as_list(value: Any) -> list[str]:
+    """A list column's value as ``list[str]`` whatever it arrived as (list, array, '; '-joined
+    string, None/NaN -> [])."""
     if value is None:
         return []
     if isinstance(value, float) and np.isnan(value):
@@ -105,7 +107,8 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _as_str(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A text column's value as ``str`` (None/NaN/NA -> '', 2021.0 -> '2021')."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -116,17 +119,6 @@ def _as_str(value: Any) -> str:
     if value is pd.NA or value is pd.NaT:
         return ""
     return value if isinstance(value, str) else str(value)
-
-
-def as_list(value: Any) -> list[str]:
-    """A list column's value as ``list[str]`` whatever it arrived as (list, array, '; '-joined
-    string, None/NaN -> [])."""
-    return _as_list(value)
-
-
-def as_text(value: Any) -> str:
-    """A text column's value as ``str`` (None/NaN/NA -> '', 2021.0 -> '2021')."""
-    return _as_str(value)
 
 
 def _as_int(value: Any) -> Any:
@@ -155,11 +147,11 @@ def _conform_values(values: list[Any], kind: Kind) -> pd.Series:
     """Coerce one column's values. Fast paths skip values that are already in canonical form:
     readers produce those, and ingest of 100k records must not pay per-cell conversions."""
     if kind == "list":
-        return pd.Series([v if _clean_list(v) else _as_list(v) for v in values], dtype=object)
+        return pd.Series([v if _clean_list(v) else as_list(v) for v in values], dtype=object)
     if kind == "str":
         if set(map(type, values)) <= {str}:  # one C-level pass: already all text
             return pd.Series(values, dtype=object)
-        return pd.Series([v if type(v) is str else _as_str(v) for v in values], dtype=object)
+        return pd.Series([v if type(v) is str else as_text(v) for v in values], dtype=object)
     if kind == "int":
         return pd.Series(pd.array([v if type(v) is int else _as_int(v) for v in values], dtype="Int64"))
     series = pd.Series(values, dtype=object)

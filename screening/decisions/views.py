@@ -167,14 +167,13 @@ def record_outcomes(entries: pd.DataFrame, stage: str) -> dict[str, Outcome]:
     return out
 
 
-def open_records(entries: pd.DataFrame | None, stage: str = "title_abstract",
-                 outcomes: dict[str, Outcome] | None = None) -> list[str]:
-    """Records some reviewer decided at ``stage`` whose outcome is not settled yet
+def open_records(entries: pd.DataFrame | None, outcomes: dict[str, Outcome] | None = None) -> list[str]:
+    """Records some reviewer decided at title/abstract whose outcome is not settled yet
     (``outcomes``: the stage's :func:`record_outcomes`, when the caller has them)."""
     if outcomes is None:
         if entries is None or not len(entries):
             return []
-        outcomes = record_outcomes(entries, stage)
+        outcomes = record_outcomes(entries, "title_abstract")
     return [rid for rid, o in outcomes.items() if o.status != "final"]
 
 
@@ -219,14 +218,17 @@ def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision", "reason", "note", "created_at"]).astype(object)
 
 
-def training_labels(entries: pd.DataFrame) -> pd.DataFrame:
+def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None) -> pd.DataFrame:
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
 
     The final decision where there is one; otherwise the latest standing include/exclude of
     any reviewer, so the ranker learns from every decision made so far. Rows come in the
-    order records were first decided (deterministic for a given log).
+    order records were first decided (deterministic for a given log). ``outcomes``: the
+    title/abstract :func:`record_outcomes`, when the caller has them.
     """
-    finals = {o.record_id: o.decision for o in record_outcomes(entries, "title_abstract").values()
+    if outcomes is None:
+        outcomes = record_outcomes(entries, "title_abstract")
+    finals = {o.record_id: o.decision for o in outcomes.values()
               if o.status == "final" and o.decision in ("include", "exclude")}
     latest: dict[str, tuple[int, str]] = {}
     for rid, by in standing_decisions(entries, "title_abstract").items():

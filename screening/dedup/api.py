@@ -52,7 +52,7 @@ SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal",
                 "pages", "doi", "pmid", "abstract")
 
 
-def _shown(table: pd.DataFrame, i: int) -> dict[str, Any]:
+def shown_fields(table: pd.DataFrame, i: int) -> dict[str, Any]:
     """Row ``i``'s shown fields as JSON-safe values (lists stay lists, missing is '')."""
     out: dict[str, Any] = {}
     for name in SHOWN_FIELDS:
@@ -252,7 +252,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     in_pairs = {rid for p in maybe_pairs for rid in (p.id_a, p.id_b)}
     earlier = [i for i in range(n, total) if ids[i] in in_pairs]
     details = {
-        "previous_pair_records": {ids[i]: _shown(combined, i) for i in earlier},
+        "previous_pair_records": {ids[i]: shown_fields(combined, i) for i in earlier},
         "duplicates_per_source": dict(zip(per["source"], per["duplicates"].tolist())),
         "records_per_source_before": dict(zip(per["source"], per["records"].tolist())),
         "unique_per_source_after": dict(zip(per["source"], per["studies"].tolist())),

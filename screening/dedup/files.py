@@ -20,7 +20,9 @@ from typing import Any
 import pandas as pd
 
 from screening.config import load_review
-from screening.dedup.api import SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key
+from screening.dedup.api import (
+    SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key, shown_fields,
+)
 from screening.dedup.store import load_decisions, record_decision
 from screening.errors import DecisionError, InputError
 from screening.records import as_text, atomic_write_text, check_table_path, read_table, write_table
@@ -52,7 +54,9 @@ def load_input_table(paths: list[Path]) -> tuple[pd.DataFrame, list[str]]:
     canonical = [_is_canonical(p) for p in paths]
     if all(canonical):
         tables = [read_table(p) for p in paths]
-        table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+        if len(tables) == 1:
+            return tables[0], []            # (read_table refuses repeated ids within a table)
+        table = pd.concat(tables, ignore_index=True)
         dup = table["record_id"].astype(str).duplicated()
         if dup.any():
             rid = table.loc[dup, "record_id"].iloc[0]
@@ -89,7 +93,7 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
     write_table(outcome.table, output)
     queue = folder / QUEUE_NAME
     atomic_write_text(queue, json.dumps({
-        "table": str(output.resolve()), "maybe_pairs": [p.__dict__ for p in outcome.maybe_pairs],
+        "table": str(output.resolve()), "maybe_pairs": outcome.details["maybe_pairs"],
         "previous_pair_records": outcome.details["previous_pair_records"]}, indent=2) + "\n")
     return DedupRun(outcome=outcome, output=output, queue=queue,
                     decisions_used=len(latest_decisions(decisions)), warnings=tuple(warnings))
@@ -122,14 +126,13 @@ class ReviewQueue:
         ids.update(rid for p in self.pairs for rid in (p.id_a, p.id_b))
         return frozenset(ids)
 
+    @cached_property  # one index for the whole review loop, not one per pair shown
+    def row_of(self) -> dict[str, int]:
+        return {rid: i for i, rid in enumerate(self.table["record_id"].astype(str))}
+
     def view(self, pair: MaybePair) -> list[tuple[str, str, str, bool]]:
         """The pair side by side (an earlier search's record from its stored snapshot)."""
-        return pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier)
-
-
-def resolve_folder(target: str | Path) -> Path:
-    """A review (TOML path or name) -> its output folder; a folder -> itself."""
-    return _resolve(target)[0]
+        return pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier, row_of=self.row_of)
 
 
 def _resolve(target: str | Path) -> tuple[Path, Any]:
@@ -171,19 +174,19 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
 
-def pair_view(table: pd.DataFrame, id_a: str, id_b: str,
-              earlier: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str, bool]]:
+def pair_view(table: pd.DataFrame, id_a: str, id_b: str, earlier: dict[str, dict[str, Any]] | None = None,
+              row_of: dict[str, int] | None = None) -> list[tuple[str, str, str, bool]]:
     """Rows (field, value A, value B, differs) for showing a pair side by side.
 
     ``earlier``: snapshots of an earlier search's records (``--previous``), which a pair may
     name although they are not rows of ``table``; their database is marked '(earlier search)'.
+    ``row_of``: record id -> row position, when the caller keeps one.
     """
-    index = {rid: i for i, rid in enumerate(table["record_id"].astype(str))}
+    index = row_of if row_of is not None else {rid: i for i, rid in enumerate(table["record_id"].astype(str))}
     sides = []
     for rid in (id_a, id_b):
         if rid in index:
-            row = table.iloc[index[rid]]
-            sides.append({name: row[name] for name in SHOWN_FIELDS if name in table.columns})
+            sides.append(shown_fields(table, index[rid]))
         elif earlier and rid in earlier:
             snap = dict(earlier[rid])
             snap["source_db"] = f"{snap.get('source_db') or 'Unknown source'} (earlier search)"

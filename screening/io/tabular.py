@@ -25,7 +25,7 @@ from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, DATABASE_COLUMNS, accepted_names, canonical_for, header_key
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.bibtex import split_name_list
-from screening.io.wos import PT_NAMES
+from screening.io.wos import pt_types
 from screening.normalize import (
     article_number, clean_text, is_nlm_journal_id, normalize_author, normalize_doi, normalize_issn,
     normalize_pages, ovid_link_pmid, parse_year, split_authors,
@@ -282,7 +282,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     if layout.dialect == "wos" and f["source_record_id"].upper().startswith("BIOSIS:"):
         source_db = "BIOSIS Previews (Web of Science)"
     if layout.dialect == "wos" and not f["publication_type"]:
-        f["publication_type"] = list(PT_NAMES.get(first("wos_pt").strip().upper(), []))
+        f["publication_type"] = pt_types(first("wos_pt"))
     if layout.dialect == "zotero" and is_nlm_journal_id(f["issue"]):
         f["issue"] = ""       # Ovid via Zotero: 'eag, 7805975' is the NLM journal id
     if layout.dialect == "embase" and first("embase_source"):

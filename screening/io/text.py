@@ -159,12 +159,14 @@ def lines_added_by_bare_crs(data: bytes) -> int:
     return len(_CR_TAG_BYTES.findall(data.replace(BOM_BYTES, b"") if BOM_BYTES in data else data))
 
 
-def _normalise_newline_bytes(data: bytes) -> bytes:
+def _normalise_newline_bytes(data: bytes, has_lf: bool | None = None) -> bytes:
+    """The bytes form of :func:`normalise_newlines`; ``has_lf``: whether the whole file has LF
+    line endings, when ``data`` is one chunk of it (else decided from ``data``)."""
     if b"\r" not in data:
         return data
     data = data.replace(b"\r\n", b"\n")
     if b"\r" in data:
-        if b"\n" not in data.rstrip(b"\r"):
+        if not (has_lf if has_lf is not None else b"\n" in data.rstrip(b"\r")):
             return data.replace(b"\r", b"\n")
         return _lf_file_bare_crs(data)
     return data
@@ -278,10 +280,7 @@ class ChunkedText:
         raw = self.data[start:end]
         if BOM_BYTES in raw:
             raw = raw.replace(BOM_BYTES, b"")
-        if b"\r" in raw:
-            raw = raw.replace(b"\r\n", b"\n")
-            if b"\r" in raw:
-                raw = _lf_file_bare_crs(raw) if self.has_lf else raw.replace(b"\r", b"\n")
+        raw = _normalise_newline_bytes(raw, self.has_lf)
         if self.encoding == "utf-8":
             try:
                 return raw.decode("utf-8")

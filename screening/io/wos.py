@@ -82,8 +82,15 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
     return records, warnings
 
 
-#: The PT code, for exports without a DT (document type) line (tab-delimited exports too).
-PT_NAMES = {"J": ["Journal"], "B": ["Book"], "S": ["Book in series"], "P": ["Patent"], "C": ["Conference"]}
+# the PT code, for exports without a DT (document type) line
+_PT_NAMES = {"J": "Journal", "B": "Book", "S": "Book in series", "P": "Patent", "C": "Conference"}
+
+
+def pt_types(code: str) -> list[str]:
+    """The publication type a WoS PT code names ('J' -> ['Journal']); [] for none or another
+    (the plain-text and tab-delimited readers both fall back on it)."""
+    name = _PT_NAMES.get(code.strip().upper())
+    return [name] if name else []
 
 
 def _fields(tags: dict[str, list[str]]) -> dict:
@@ -115,7 +122,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "keywords": keywords,
         "language": first(get("LA")),
         "publication_type": ([t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()]
-                             or PT_NAMES.get(first(get("PT")).strip().upper(), [])),
+                             or pt_types(first(get("PT")))),
         "url": "",
         "booktitle": clean_text(first(get("BS")) or first(get("SE"))) if first(get("PT")) in ("B", "S") else "",
         "publisher": clean_text(first(get("PU"))),

@@ -114,9 +114,8 @@ def records_to_recall(labels: Sequence[int], recall: float) -> int:
 def wss_level(n_relevant: int, recall: float) -> int:
     """How many relevant records WSS at ``recall`` is measured at: the last level ≤ ``recall``
     (insights' convention), e.g. 18 of 19 for WSS@95, since 19/19 is above 95 %."""
-    # the same pick as wss(): the number of levels k / n_relevant at or below ``recall``
-    levels = np.arange(1, n_relevant + 1) / n_relevant
-    return max(1, int(np.searchsorted(levels, recall, side="right")))
+    ks = np.arange(1, n_relevant + 1)
+    return int(_slice(ks / n_relevant, ks, recall))      # the same pick as wss()
 
 
 def recall_need(n_relevant: int, recall: float) -> int:

@@ -33,7 +33,6 @@ from screening.stage import StageReport, StageResult
 STAGE_NAME = "apply_rules"
 OUTPUT_COLUMNS = ("rule_decision", "rule_ids", "rule_reasons", "rule_terms")
 
-# RIS reference types as exported (TY codes) -> the names reviewers write in rules.
 _LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 _TITLE_WORD = re.compile(r"[^\W_]+")

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import mmap
 import re
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -215,18 +216,18 @@ def _databases_label(source_dbs: list[str]) -> str:
     Per record, not the platform's name: an EBSCOhost export names EconLit in each record, and
     one search may span several databases (most records first, at most three named).
     """
-    counts: dict[str, int] = {}
-    for db in source_dbs:
-        counts[db] = counts.get(db, 0) + 1
-    named = sorted(((n, db) for db, n in counts.items() if db), key=lambda t: (-t[0], t[1]))
+    counts = Counter(db for db in source_dbs if db)
+    named = sorted(((n, db) for db, n in counts.items()), key=lambda t: (-t[0], t[1]))
     if len(named) <= 1:
         return named[0][1] if named else ""
     label = ", ".join(f"{db} {n}" for n, db in named[:3])
     return label + (f", +{len(named) - 3} more" if len(named) > 3 else "")
 
 
-def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str, dialect_db: str) -> str:
-    """Append one file's records and their provenance columns; returns its databases' label."""
+def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: str,
+              dialect_db: str) -> tuple[str, int]:
+    """Append one file's records and their provenance columns; returns its databases' label
+    and how many of its records name no database."""
     n, fields = len(result), result.columns
     for name, values in fields.items():
         if name == "abstract":      # every reader's abstracts, without publishers' rights lines
@@ -242,7 +243,7 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     table.add("source_db", source_dbs)
     table.add("source_line", result.lines)
     table.end_file(n)
-    return source.database or _databases_label(source_dbs) or dialect_db
+    return source.database or _databases_label(source_dbs) or dialect_db, source_dbs.count("")
 
 
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
@@ -309,13 +310,12 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                     slug = f"{slug}_{used_slugs[slug]}"
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
-                label = _add_file(columns, result, source, slug, dialect_db)
+                label, unnamed = _add_file(columns, result, source, slug, dialect_db)
                 files.append(dict(
                     file=source.name, format=result.format, dialect=result.dialect, database=label,
                     records=len(result), expected=result.expected_count, encoding=encoding,
                     warnings=tuple(file_warnings),
                 ))
-                unnamed = sum(1 for db in result.source_dbs if not db) if not (source.database or dialect_db) else 0
                 if unnamed:
                     what = "no database" if unnamed == len(result) else f"no database for {unnamed} of {len(result)} records"
                     warnings.append(f"{source.name}: the export names {what}; PRISMA-S will count them under "

@@ -191,15 +191,16 @@ def load_inputs(review: Any) -> StageInputs:
     decisions = None
     extra: dict[str, Any] = {}
     try:
-        from screening.decisions.views import load_entries, open_records, training_labels
+        from screening.decisions.views import load_entries, open_records, record_outcomes, training_labels
     except ImportError:
         return StageInputs(review_name=getattr(review, "name", ""))
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
         entries = load_entries(path)
-        decisions = training_labels(entries)
+        outcomes = record_outcomes(entries, "title_abstract")
+        decisions = training_labels(entries, outcomes)
         # decided by a person, not settled yet: the stopping status counts them apart
-        extra["open_records"] = tuple(open_records(entries))
+        extra["open_records"] = tuple(open_records(entries, outcomes=outcomes))
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra)
 
 
