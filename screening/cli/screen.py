@@ -22,7 +22,9 @@ from rich.text import Text
 from screening.cli._app import command, console, printable, styled, warn
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS
+from screening.decisions.views import event_payload
 from screening.errors import DecisionError
+from screening.records import as_text
 
 REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
 STAGE_HELP = "Screening stage: title_abstract or full_text."
@@ -141,12 +143,8 @@ def _render(view: Any) -> None:
     title = printable(rec.get("title", "") or "(no title)")
     console.print(Text(f"record {rec['record_id']}", style="dim"))
     console.print(_highlight(title, terms), style="bold")
-    authors = rec.get("authors") or []
-    meta = "; ".join(list(authors)[:6]) + (" et al." if len(authors) > 6 else "")
-    year = rec.get("year")
-    year = "" if year is None or str(year) in ("<NA>", "nan") else str(year)
-    console.print(Text(printable(" · ".join(x for x in (meta, year, rec.get("journal", "") or "") if x)),
-                       style="italic"))
+    meta = (_byline(rec, 6), as_text(rec.get("year")), as_text(rec.get("journal")))
+    console.print(Text(printable(" · ".join(x for x in meta if x)), style="italic"))
     abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
@@ -160,20 +158,6 @@ def _render(view: Any) -> None:
         console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()))
 
 
-def _stopping_hook(review: api.Review) -> Any:
-    try:
-        from screening.ml.stopping import stopping_status
-    except Exception:
-        return None
-
-    from screening.records import in_play
-
-    play = in_play(review.records).to_numpy()      # the records do not change during a session
-
-    def hook(records: Any, labels: Any) -> Any:
-        return stopping_status(records, labels, review.config.stages.get("rank"), play=play)
-
-    return hook
 
 
 @command("screen")
@@ -193,11 +177,11 @@ def screen_cmd(
     screens a random sample of what is left, when the stopping status says to switch; the
     status line then shows the estimated recall and its bound.
     """
-    from screening.decisions.session import ScreeningSession
+    from screening.decisions.session import ScreeningSession, stopping_hook
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=_stopping_hook(rv), only=only,
+    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=stopping_hook(rv), only=only,
                                sample=sample)
     try:
         with _cbreak():
@@ -383,13 +367,15 @@ def adjudicate_cmd(
         rv.close()     # the walk kept the decision log open between adjudications
 
 
+def _byline(rec: dict[str, Any], n: int) -> str:
+    """The first ``n`` authors, 'et al.' for the rest."""
+    authors = list(rec.get("authors") or [])
+    return "; ".join(authors[:n]) + (" et al." if len(authors) > n else "")
+
+
 def _record_summary(rec: dict[str, Any]) -> Text:
     """Title, authors, year, journal and the start of the abstract: enough to adjudicate on."""
-    authors = list(rec.get("authors") or [])
-    who = "; ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
-    y = rec.get("year")
-    year = str(int(y)) if isinstance(y, (int, float)) and y == y else ""     # (y == y: not NaN)
-    where = ", ".join(x for x in (who, year, str(rec.get("journal") or "")) if x)
+    where = ", ".join(x for x in (_byline(rec, 3), as_text(rec.get("year")), as_text(rec.get("journal"))) if x)
     abstract = printable(rec.get("abstract") or "") or "(no abstract)"
     if len(abstract) > 900:
         abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
@@ -505,7 +491,7 @@ def log_cmd(
         t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis",
                      no_wrap=c == "time (UTC)", min_width=19 if c == "time (UTC)" else None)
     for row in df.itertuples(index=False):
-        payload = json.loads(row.payload or "{}")
+        payload = event_payload(row.payload)
         details = payload.get("report") or (",".join(payload.get("reviewers", [])) if row.action == "assign" else "")
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
         t.add_row(*_cells(row.id, row.created_at[:19], row.stage, row.record_id, who,

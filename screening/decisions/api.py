@@ -14,7 +14,7 @@ import functools
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import AbstractSet, Any, Iterator
 
 import pandas as pd
 
@@ -177,7 +177,7 @@ def full_text_records(entries: pd.DataFrame) -> frozenset[str]:
 
 
 def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str,
-                            ft_records: frozenset[str] | None = None) -> None:
+                            ft_records: AbstractSet[str] | None = None) -> None:
     """Refuse a title/abstract event that would end the settled include full-text decisions
     rest on (an undo, or a changed decision making it a conflict): those assessments, and
     maybe an included study, would silently drop out of the PRISMA counts. The message names
@@ -207,7 +207,7 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
 def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
-                sought: set[str] | None = None, ft_records: frozenset[str] | None = None) -> Event:
+                sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None) -> Event:
     """Validate one decision/action against the review and return the event to append.
 
     ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
@@ -289,7 +289,7 @@ def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> boo
     if not len(planned) or record_id in set(planned["record_id"].astype(str)):
         return False
     fraction = event_payload(str(planned["payload"].iloc[-1] or "")).get("fraction")
-    return fraction == 1 or fraction == 1.0
+    return fraction == 1
 
 
 def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,

@@ -38,10 +38,10 @@ import pandas as pd
 
 from screening.decisions.api import Review, build_event, full_text_records, missing_report
 from screening.decisions.views import (
-    assignments, entries_from_rows, record_outcomes, records_in_play, standing_decisions, training_labels,
+    assignments, record_outcomes, records_in_play, standing_decisions, training_labels,
 )
 from screening.errors import DecisionError
-from screening.records import without_abstract
+from screening.records import in_play as records_in_play_mask, without_abstract
 
 RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report"}
@@ -88,6 +88,22 @@ def sample_order(record_ids: list[str], config: Any) -> list[str]:
     return [ids[i] for i in perm]
 
 
+def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None:
+    """The session's stopping status: the review's rank settings, the records in screening
+    worked out once (they do not change during a session). None without the ML extras."""
+    try:
+        from screening.ml.stopping import stopping_status
+    except Exception:
+        return None
+    play = records_in_play_mask(review.records).to_numpy()
+    rank = review.config.stages.get("rank")
+
+    def hook(records: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any] | None:
+        return stopping_status(records, labels, rank, play=play)
+
+    return hook
+
+
 class ScreeningSession:
     def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
                  is_demo: bool = False,
@@ -130,10 +146,12 @@ class ScreeningSession:
         """Read the events appended since the last refresh (by anyone: other reviewers may be
         screening the same review right now) and reclassify only the records they touch, so a
         key press costs O(new events), not O(log)."""
-        last = int(self.entries["id"].iloc[-1]) if self.entries is not None and len(self.entries) else 0
-        new = entries_from_rows(self.review.open().rows(after=last))
+        self.review.open()          # the log exists from the first screen on
+        before = 0 if self.entries is None else len(self.entries)
+        entries = self.review.entries()     # the review's log, read on from its last event
+        new = entries.iloc[before:]
         if self.entries is None:
-            self.entries = new
+            self.entries = entries
             self._ft_records = set(full_text_records(new))   # kept up to date below, not rescanned
             play = records_in_play(self.review.records)
             if self.only is not None:
@@ -147,7 +165,7 @@ class ScreeningSession:
             self._mine: set[str] = set()
             self._classify(self.entries, self._order)
         elif len(new):
-            self.entries = pd.concat([self.entries, new], ignore_index=True)
+            self.entries = entries
             self._ft_records.update(full_text_records(new))
             touched = set(new["record_id"])
             self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
@@ -303,7 +321,7 @@ class ScreeningSession:
                 payload: dict[str, Any] | None = None) -> None:
         ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
                          stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
-                         sought=self._eligible, ft_records=frozenset(self._ft_records))
+                         sought=self._eligible, ft_records=self._ft_records)
         self.review.open().append([ev])
 
     def _decide(self, action: str, reason: str = "") -> None:

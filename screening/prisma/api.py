@@ -24,7 +24,9 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
-from screening.decisions.views import open_records  # noqa: F401  (also imported from here)
+from screening.decisions.agreement import agreement_report
+from screening.decisions.store import STAGES
+from screening.decisions.views import event_payload, final_decisions, load_entries, open_records, record_outcomes
 from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
@@ -137,26 +139,19 @@ def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFr
     path = review.decisions_path
     if not path.exists():
         return None, None, None, [], {}
-    try:
-        from screening.decisions.store import STAGES
-        from screening.decisions.views import final_decisions, load_entries, record_outcomes
-    except ImportError:
-        return None, None, None, [f"{path.name} exists but screening.decisions is unavailable; "
-                                  "screening counted as not started"], {}
     entries = load_entries(path)
     outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES}
     warnings = []
-    sought = {o.record_id for o in outcomes["title_abstract"].values()
-              if o.status == "final" and o.decision == "include"}
-    orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in sought]
+    ft = final_decisions(entries, "full_text", outcomes)       # (reports sought only)
+    counted = set(ft["record_id"])
+    orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in counted]
     if orphans:
         warnings.append(f"{len(orphans)} full-text decision(s) concern records no longer included at "
                         f"title/abstract (e.g. {orphans[0]}): not counted")
     if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
         warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
                         "demonstration data (is_demo), not real screening")
-    return (entries, final_decisions(entries, "title_abstract", outcomes),
-            final_decisions(entries, "full_text", outcomes), warnings, outcomes)
+    return entries, final_decisions(entries, "title_abstract", outcomes), ft, warnings, outcomes
 
 
 def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
@@ -169,11 +164,7 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
     if entries is None or len(entries) == 0:
         return {}
     if in_play is not None:
-        entries = entries[entries["record_id"].astype(str).isin(in_play)]
-    try:
-        from screening.decisions.agreement import agreement_report
-    except ImportError:
-        return {}
+        entries = _in_play_rows(entries, frozenset(in_play))
     sums: dict[str, tuple[float, int]] = {}
     for pair in agreement_report(entries):
         k, n = float(pair.stats.kappa), int(pair.stats.n)
@@ -311,8 +302,6 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
         return {}
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
-    from screening.decisions.views import event_payload
-
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
 
     def kind(rid: str, text: str) -> str:
@@ -337,10 +326,10 @@ def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.Dat
     return frame[frame["record_id"].astype(str).isin(in_play)]
 
 
-def _screening_facts(state: ReviewState) -> dict[str, Any]:
+def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[str, Any]:
     """Per stage, who screened and how records were settled, over the records in screening
-    (decisions on records a later dedup or rule took out are not counted, as in the counts)."""
-    entries = _in_play_rows(state.entries, state.in_play)
+    (``entries``: the log's events on them; decisions on records a later dedup or rule took
+    out are not counted, as in the counts)."""
     facts = {}
     for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals)):
         outcomes = {rid: o for rid, o in state.outcomes.get(stage, {}).items() if rid in state.in_play} \
@@ -352,6 +341,7 @@ def _screening_facts(state: ReviewState) -> dict[str, Any]:
 
 
 def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
+    play_entries = _in_play_rows(state.entries, state.in_play)     # filtered once for the paragraph
     rec = state.records
     dup_rules: dict[str, int] = {}
     if "dup_rule" in rec.columns and "duplicate_of" in rec.columns:
@@ -362,7 +352,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     return ReportContext(
-        ranking_use=_ranking_use(_in_play_rows(state.entries, state.in_play)),
+        ranking_use=_ranking_use(play_entries),
         ranking_spec=str(model.get("spec", "")) if isinstance(model, dict) else "",
         review_name=review.name,
         title=review.prisma.review_title or review.title,
@@ -374,7 +364,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
-        screening=_screening_facts(state),
+        screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
         models=tuple(models),
         stopping_rule=state.stopping.rule,

@@ -78,21 +78,17 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     if finals is None or not len(finals):
         return None
     screeners: tuple[str, ...] = ()
-    if entries is not None:     # (finals given without a log: the API and tests)
-        from screening.decisions.views import standing_decisions
-
-        # standing decisions only: a decision later undone (a slip by the adjudicator, say)
-        # does not make its author one of the screeners
-        screeners = tuple(sorted({reviewer for by in standing_decisions(entries, stage).values()
-                                  for (reviewer, role) in by if role == "screener"}))
-    how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
     open_conflicts = 0
-    if entries is not None:
+    if entries is not None:     # (finals given without a log: the API and tests)
         if outcomes is None:
             from screening.decisions.views import record_outcomes
 
             outcomes = record_outcomes(entries, stage)
+        # the outcomes' standing screener decisions: a decision later undone (a slip by the
+        # adjudicator, say) does not make its author one of the screeners
+        screeners = tuple(sorted({sd.reviewer for o in outcomes.values() for sd in o.screeners}))
         open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
+    how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
                           adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts)
@@ -106,13 +102,12 @@ _ORDER_PHRASES = {
     "imported": "imported from a decisions file",
     "unknown": "in an order that was not recorded",
 }
-_IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported",
-                  "native": "imported from a decisions file"}
+_IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
 
 
 def _order_phrase(kind: str, spec: str) -> str:
     if kind.startswith("imported:"):
-        return _IMPORTED_FROM.get(kind.split(":", 1)[1], "imported from a decisions file")
+        return _IMPORTED_FROM.get(kind.split(":", 1)[1], _ORDER_PHRASES["imported"])
     return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec)
 
 
