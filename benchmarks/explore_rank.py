@@ -38,6 +38,10 @@ Variants:
 * ``year:W``           – publication year appended as a soft one-hot (the year 1, neighbours
   0.5; l2-normalised) at weight W: the only field besides title and abstract that every
   benchmark dataset has and ASReview does not use;
+* ``bag:K:F``          – mean z-score of K SVMs, each on all relevant records and a random share
+  F of the irrelevant ones (redrawn at every update);
+* ``tailsim:N:W``      – after N irrelevant records in a row (until the next find), the SVM's
+  z-score plus W times the z-scored similarity to the nearest relevant record;
 * ``pairwise:C``       – RankSVM (C): a linear SVM without intercept on differences of sampled
   (relevant, irrelevant) pairs, optimising the ranking (AUC) rather than the class boundary;
   ``pairwise-fuse:C`` adds the default SVM's z-scored scores;
@@ -283,6 +287,51 @@ class MaxSim(_Combined):
         return self._scores
 
 
+class Bag(_Combined):
+    """Mean z-score of K SVMs, each fitted on every relevant record and a random share f of the
+    irrelevant ones (drawn afresh at each update): no single irrelevant record steers the
+    ranking, as in bagged/undersampled TAR classifiers."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, k: int, f: float) -> None:
+        super().__init__([(X, None)] * k, seed)
+        self.f, self.rng = f, np.random.default_rng(seed)
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        neg = np.flatnonzero(y == 0)
+        total = 0.0
+        for learner in self.learners:
+            keep = np.sort(np.concatenate([np.flatnonzero(y == 1),
+                                           self.rng.choice(neg, max(1, int(round(self.f * len(neg)))), replace=False)]))
+            s = np.asarray(learner.update(idx[keep], y[keep]), dtype=np.float64)
+            total = total + (s - s.mean()) / (s.std() or 1.0)
+        self._scores = total / len(self.learners)
+        return self._scores
+
+
+class TailSim(_Combined):
+    """The default SVM until N irrelevant records in a row; then, until the next find, its
+    z-score plus w times the z-scored similarity to the nearest relevant record (outlying
+    relevant records resemble one earlier find, not the average of them)."""
+
+    def __init__(self, views, seed: int, n: int, w: float) -> None:
+        super().__init__(views, seed)
+        self.n, self.w = n, w
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        s = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        last = np.flatnonzero(y == 1)
+        run = len(y) - 1 - last[-1] if len(last) else 0
+        if run >= self.n and len(last):
+            X = self.learners[0].X
+            sim = np.asarray((X @ X[idx[last]].T).max(axis=1).todense()).ravel().astype(np.float64)
+            z = lambda v: (v - v.mean()) / (v.std() or 1.0)  # noqa: E731
+            s = z(s) + self.w * z(sim)
+        self._scores = s
+        return self._scores
+
+
 class Pairwise:
     """RankSVM: a linear SVM without intercept on differences of (relevant, irrelevant) rows,
     i.e. it maximises the pairwise ranking margin (AUC) instead of separating classes, as
@@ -439,6 +488,12 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return X, lambda seed: Impute([(X, None), (titles, None)], seed, no_abstract, arg)
     if kind == "year":
         return sp.hstack([X, float(arg) * year_matrix(df)]).tocsr().astype(np.float32), None
+    if kind == "bag":
+        k, f = arg.split(":")
+        return X, lambda seed: Bag(X, seed, int(k), float(f))
+    if kind == "tailsim":
+        n, w = arg.split(":")
+        return X, lambda seed: TailSim([(X, None)], seed, int(n), float(w))
     if kind == "maxsim":
         return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
     if kind in ("pairwise", "pairwise-fuse"):

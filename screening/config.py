@@ -28,6 +28,7 @@ format = "ris"                                # optional; detected from content 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -132,12 +133,12 @@ _TOP_KEYS = {"review", "sources", "screening", "prisma", "search"}
 def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | None = None) -> Any:
     """Build a frozen dataclass from a TOML table, rejecting unknown keys and wrong types."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"[{where}] must be a table", path=path)
+        raise ConfigError(f"{_table(where)} must be a table", path=path)
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise ConfigError(
-            f"unknown key {unknown[0]!r} in [{where}]", path=path,
+            f"unknown key {unknown[0]!r} in {_table(where)}", path=path, line=_key_line(path, unknown[0]),
             hint=f"allowed keys: {', '.join(sorted(names))}",
         )
     hints = typing.get_type_hints(cls)
@@ -147,7 +148,26 @@ def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | No
     try:
         return cls(**kwargs)
     except TypeError as err:
-        raise ConfigError(f"[{where}]: {err}", path=path) from None
+        raise ConfigError(f"{_table(where)}: {err}", path=path) from None
+
+
+def _table(where: str) -> str:
+    """How a message names the TOML table: ``[dedup]``; ``[[sources]] #2`` as given."""
+    return where if where.startswith("[") else f"[{where}]"
+
+
+def _key_line(path: Path | None, key: str) -> int | None:
+    """The line of ``key = ...`` in the TOML file, when the key is written there exactly once
+    (a misspelt key usually is); ``None`` when it cannot be told."""
+    if path is None:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    hits = [i for i, text in enumerate(lines, start=1) if pattern.match(text)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _coerce(value: Any, hint: Any, where: str, path: Path | None) -> Any:
@@ -221,7 +241,7 @@ def load_review(review: str | Path) -> ReviewConfig:
     allowed_review = {"name", "title", "output_dir"}
     bad = sorted(set(review) - allowed_review)
     if bad:
-        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path,
+        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=_key_line(path, bad[0]),
                           hint=f"allowed keys: {', '.join(sorted(allowed_review))}")
     name = str(review["name"])
     root = project_root_for(path)
@@ -231,7 +251,8 @@ def load_review(review: str | Path) -> ReviewConfig:
     sources_raw = raw.get("sources", [])
     if not isinstance(sources_raw, list):
         raise ConfigError("[[sources]] must be an array of tables", path=path)
-    sources = tuple(from_mapping(SourceSpec, s, f"sources[{i}]", path) for i, s in enumerate(sources_raw))
+    sources = tuple(from_mapping(SourceSpec, s, f"[[sources]] #{i}", path)
+                    for i, s in enumerate(sources_raw, start=1))
 
     stage_cfgs: dict[str, Any] = {}
     for key, stage in stages.items():

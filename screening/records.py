@@ -60,7 +60,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("isbn", "str", "ISBN"),
     Column("keywords", "list", "author keywords and index terms"),
     Column("language", "str", "language as given"),
-    Column("publication_type", "list", "publication/document types as given (RIS TY, MEDLINE PT, ...)"),
+    Column("publication_type", "list", "publication/document types as given (RIS TY then M3, MEDLINE PT, WoS DT, ...)"),
     Column("url", "str", "first URL"),
     Column("booktitle", "str", "proceedings/book title"),
     Column("publisher", "str", "publisher"),

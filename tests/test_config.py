@@ -46,7 +46,7 @@ def test_good_config_loads_with_root_above_pipelines(tmp_path):
     [
         (GOOD + "\n[bogus]\nx = 1\n", "unknown section [bogus]"),
         (GOOD.replace('title = "A review"', 'titel = "A review"'), "unknown key 'titel' in [review]"),
-        (GOOD.replace('database = "EconLit"', 'databse = "EconLit"'), "unknown key 'databse' in [sources[0]]"),
+        (GOOD.replace('database = "EconLit"', 'databse = "EconLit"'), "unknown key 'databse' in [[sources]] #1"),
         (GOOD.replace('reasons = ["wrong population", "wrong design"]', 'reasons = "wrong"'),
          "screening.reasons must be a list"),
         (GOOD.replace('name = "r"', ""), "missing [review] name"),
@@ -59,6 +59,9 @@ def test_bad_config_is_a_clear_error(tmp_path, text, message):
         load_review(path)
     assert message in str(info.value)
     assert "r.toml" in str(info.value)
+    if "unknown key" in message:       # the misspelt key's own line
+        key = message.split("'")[1]
+        assert info.value.line == next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(key))
 
 
 def test_review_by_name_resolves_under_pipelines(tmp_path, monkeypatch):

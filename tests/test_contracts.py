@@ -82,6 +82,7 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", EXPORTS / "ris_endnote.txt", 2),
     ReaderFixture("ris", EXPORTS / "ris_lens.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_scopus.ris", 2),
+    ReaderFixture("ris", EXPORTS / "ris_scopus_doctypes.ris", 8),
     ReaderFixture("ris", EXPORTS / "ris_wos.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_crimjust.ris", 2),

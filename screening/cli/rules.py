@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import console, group_command, printable_spans, styled, subapp, warn
+from screening.cli._app import console, group_command, printable, printable_spans, styled, subapp, warn
 from screening.rules.check import check_review
 
 rules_app = subapp("rules", help="Inclusion rules as data: check what each rule would do before applying it.")
@@ -39,6 +39,8 @@ def check_cmd(
     for reason, n in chk.reasons.items():
         console.print(f"  {n:>6}  {reason}")
     warn(chk.warnings)
+    for note in chk.notes:   # on stdout with the counts they explain; one line each, to grep
+        console.print(styled(("note:", "cyan"), " ", printable(note)), soft_wrap=True)
     for r in chk.rules:
         if not r.examples:
             continue

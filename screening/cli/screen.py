@@ -226,6 +226,9 @@ def decide_cmd(
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
         skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
+        if res.get("notes_added"):
+            n = res["notes_added"]
+            skipped += f"; {n} new note{'' if n == 1 else 's'} on those added"
         console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new{skipped}): "
                       + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
         warn(res["warnings"])
@@ -301,7 +304,7 @@ def conflicts_cmd(
         hint = "" if (reviewer or as_adjudicator) else " visible (pass --reviewer NAME; an adjudicator sees all)"
         console.print(f"no open conflicts{hint} at {stage}")
         return
-    console.print(_conflict_table(df, f"{n} open conflicts at {stage}"))
+    console.print(_conflict_table(df, f"{n} open conflict{'' if n == 1 else 's'} at {stage}"))
 
 
 @command("adjudicate")

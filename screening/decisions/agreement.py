@@ -14,8 +14,10 @@ to use for a confidence interval (the null SE is only for testing kappa = 0)::
              - (k - p_e (1 - k))^2 ] / (n (1 - p_e)^2)
 
 CI = kappa ± 1.959964 SE (Wald), cut to kappa's range [-1, 1] (with few records and high
-agreement the Wald interval would otherwise run past 1, a value kappa cannot take). Only records both reviewers decided (standing include /
-exclude / maybe) count; 'maybe' becomes a third category when either reviewer used it.
+agreement the Wald interval would otherwise run past 1, a value kappa cannot take). Only records
+both reviewers decided (standing include / exclude / maybe / not_retrieved) count; 'maybe' and,
+at full text, 'not_retrieved' become categories of their own when either reviewer used them
+(one reviewer's 'not retrieved' against the other's 'include' is a disagreement like any other).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 from screening.decisions.views import standing_decisions
 
 Z95 = 1.959963984540054
-CATEGORIES = ("include", "exclude", "maybe")
+CATEGORIES = ("include", "exclude", "maybe", "not_retrieved")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def pair_table(entries: pd.DataFrame, stage: str, a: str, b: str,
         if da and db and da.decision in CATEGORIES and db.decision in CATEGORIES:
             pairs.append((da.decision, db.decision))
     used = {x for pair in pairs for x in pair}
-    cats = ("include", "exclude") + (("maybe",) if "maybe" in used else ())
+    cats = ("include", "exclude") + tuple(c for c in CATEGORIES[2:] if c in used)
     tally = Counter(pairs)
     counts = pd.DataFrame([[tally.get((x, y), 0) for y in cats] for x in cats],
                           index=list(cats), columns=list(cats), dtype="int64")

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import AbstractSet, Any, Iterator
 
+import numpy as np
 import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.agreement import PairAgreement, agreement_report
-from screening.decisions.imports import ImportRow, import_event_ids, read_decisions_csv
+from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv
 from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
@@ -309,6 +310,10 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     warnings = []
     if action == "attach_report" and (missing := missing_report(report)):
         warnings.append(missing)
+    if action == "attach_report" and outcome is not None and any(
+            s.reviewer == ev.reviewer and s.decision == "not_retrieved" for s in outcome.screeners):
+        warnings.append(f"you marked record {ev.record_id} not retrieved; the report is attached, but that "
+                        "decision stands until you decide again (include or exclude) now that you have it")
     if ev.role == "screener" and ev.action in ("include", "exclude", "maybe") and _outside_full_plan(
             entries, ev.record_id, stage):
         warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "
@@ -324,8 +329,9 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     Idempotent: rows already logged by an earlier import of the same format (same reviewer,
     record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
     appended again, and not re-validated (the review may have moved on since). Returns format,
-    rows (in the file), written (new events), skipped (already in the log), per_reviewer,
-    warnings (how the file was read, e.g. a cp1252 fallback).
+    rows (in the file), written (new decision events), skipped (already in the log),
+    notes_added (notes a re-imported row adds to its logged decision), per_reviewer, warnings
+    (how the file was read, e.g. a cp1252 fallback).
     """
     check_stage(stage)
     with _writing(review) as rv:
@@ -339,8 +345,26 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         sought = (set(eligible_records(rv.records, entries, "full_text")["record_id"])
                   if any(r.stage == "full_text" for r in rows) else None)
         events = []
+        notes = _logged_notes(entries)
+        notes_added = 0
         for row, event_id in zip(rows, ids):
             if event_id in logged:
+                # the decision is logged; a note the file adds or changes since is a note event
+                # of its own (a re-import appends it once: its id derives from the row and note)
+                note = row.note.strip()
+                key = (names[row.reviewer], row.record_id, row.stage)
+                if note and note not in notes.get(key, ()):
+                    try:
+                        ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
+                                         action="note", stage=row.stage, note=note, is_demo=is_demo,
+                                         payload={"import": fmt, "file": Path(path).name, "line": row.line})
+                    except DecisionError as err:     # the record left screening since: say so
+                        warnings.append(f"{Path(path).name}:{row.line}: note on record {row.record_id} not "
+                                        f"added ({err.message})")
+                        continue
+                    events.append(replace(ev, event_uuid=note_event_id(event_id, note)))
+                    notes.setdefault(key, set()).add(note)
+                    notes_added += 1
                 continue
             payload: dict[str, Any] = {"import": fmt, "file": Path(path).name, "line": row.line}
             if row.decided_at:
@@ -358,8 +382,18 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     per: dict[str, int] = {}
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
-    return {"format": fmt, "rows": len(rows), "written": written, "skipped": len(rows) - written,
+    return {"format": fmt, "rows": len(rows), "written": written - notes_added,
+            "skipped": len(rows) - (written - notes_added), "notes_added": notes_added,
             "per_reviewer": per, "warnings": warnings}
+
+
+def _logged_notes(entries: pd.DataFrame) -> dict[tuple[str, str, str], set[str]]:
+    """(reviewer, record, stage) -> the notes already in the log (on decisions or note events)."""
+    out: dict[tuple[str, str, str], set[str]] = {}
+    has = entries[entries["note"].astype(str).str.strip() != ""]
+    for who, rid, stage, note in zip(has["reviewer"], has["record_id"], has["stage"], has["note"]):
+        out.setdefault((str(who), str(rid), str(stage)), set()).add(str(note).strip())
+    return out
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:
@@ -411,6 +445,10 @@ def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewe
     rv = _loaded(review)
     check_stage(stage)
     df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
+    # a record that left screening (a later duplicate, a rule exclusion) has nothing to settle,
+    # as `status` counts it; its decisions stay in the log and come back if it does
+    keep = [r in rv._by_id and row_in_play(rv.records.iloc[rv._by_id[r]]) for r in df["record_id"]]
+    df = df[np.array(keep, dtype=bool)].reset_index(drop=True)
     titles, at = rv.records["title"], rv._by_id      # only the conflicting records' titles
     df.insert(1, "title", [str(titles.iat[at[r]]) if r in at else "" for r in df["record_id"]])
     return df

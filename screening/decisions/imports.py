@@ -66,6 +66,11 @@ class ImportRow:
 _IMPORT_NAMESPACE = uuid.UUID("3f0b9c52-6d1e-4a8f-b7c4-1e2d5a9f8c31")
 
 
+def note_event_id(decision_event_id: str, note: str) -> str:
+    """The id of the note event a re-imported row adds to its already logged decision."""
+    return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "note", note])))
+
+
 def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:
     """Deterministic event ids for imported rows, one per key (reviewer as recorded, record,
     stage, action, reason, decided_at). The n-th repeat of a key within one file gets its own

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -104,13 +104,19 @@ def _empty(v: Any) -> bool:
 
 def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
                 old_search_value: str = "old_search", max_block: int = 60,
-                decisions: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> DedupOutcome:
+                decisions: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+                keep_first: Mapping[str, int] | None = None) -> DedupOutcome:
     """Mark duplicates in ``records`` (see docs/dedup.md). Returns a new table with
     ``duplicate_of, dup_group, dup_score, dup_rule, found_in`` filled for every row.
 
     ``previous``: records of an earlier, already deduplicated search; new rows are linked to
-    them (the earlier record is kept) but they are never linked among themselves. Rows of
-    ``records`` whose ``search_set`` equals ``old_search_value`` are treated the same way.
+    them (the earlier record is kept) but they are never linked among themselves. Its kept
+    records that are also rows of ``records`` (a review that lists the earlier exports too)
+    are those rows. Rows whose ``search_set`` equals ``old_search_value`` count as earlier too.
+
+    ``keep_first``: record_id -> priority (lower first) of records that must stay the kept
+    record of their group, e.g. those reviewers have already screened (their decisions are
+    keyed to that id): a search update's new copy of a screened study becomes the duplicate.
     """
     if cochrane_versions not in COCHRANE_POLICIES:
         raise StageError(f"unknown cochrane_versions {cochrane_versions!r}",
@@ -119,12 +125,15 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     table = records.copy(deep=True)
     combined = table
     n_prev = 0
+    carried: set[str] = set()
     if previous is not None and len(previous):
         prev = conform(previous)
-        prev = prev[~prev["record_id"].isin(set(table["record_id"]))]
         if "duplicate_of" in prev.columns:   # only the studies kept by the earlier run
             prev = prev[prev["duplicate_of"].astype(str).eq("")]
-        n_prev = len(prev)
+        in_table = prev["record_id"].isin(set(table["record_id"]))
+        carried = set(prev.loc[in_table, "record_id"].astype(str))   # listed here too: those rows
+        prev = prev[~in_table]
+        n_prev = len(prev) + len(carried)
         combined = pd.concat([table, prev[[c for c in prev.columns if c in table.columns]]],
                              ignore_index=True)
     total = len(combined)
@@ -133,6 +142,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     rank[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(total)
     old = np.zeros(total, dtype=bool)
     old[n:] = True
+    if carried:
+        old[:n] = table["record_id"].astype(str).isin(carried).to_numpy()
     if "search_set" in combined.columns:
         old |= combined["search_set"].astype(str).eq(old_search_value).to_numpy()
 
@@ -161,19 +172,27 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
             elif decision == "distinct":
                 cannot.add((min(a, b), max(a, b)))
 
-    root = build_groups(total, keys, rank, links, cannot_link=cannot, old=old)
+    refused: list[tuple[Link, tuple[int, int]]] = []
+    root = build_groups(total, keys, rank, links, cannot_link=cannot, old=old, refused=refused)
     completeness = _completeness(combined)
     groups: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(root.tolist()):
         groups[r].append(i)
 
+    # The kept record: an earlier search's record outside this table must stay kept (it is not
+    # a row here); then a record reviewers have decided on (keep_first); then an earlier
+    # search's row; then the most complete; then the smallest id.
+    first = keep_first or {}
+    last = max(first.values(), default=0) + 1
     kept_of = np.arange(total)
     for members in groups.values():
         if len(members) < 2:
             continue
-        olds = [m for m in members if old[m]]
-        pool = olds or members
-        kept = min(pool, key=lambda m: (-int(completeness[m]) if not olds else 0, rank[m]))
+        outside = [m for m in members if m >= n]
+        any_old = any(old[m] for m in members)
+        kept = min(outside or members,
+                   key=lambda m: (first.get(ids[m], last), not old[m],
+                                  0 if any_old else -int(completeness[m]), rank[m]))
         for m in members:
             kept_of[m] = kept
 
@@ -257,6 +276,12 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         "records_per_source_before": dict(zip(per["source"], per["records"].tolist())),
         "unique_per_source_after": dict(zip(per["source"], per["studies"].tolist())),
         "duplicates_per_rule": dict(sorted(Counter(r for r in dup_rule if r).items())),
+        # links the matcher made that a 'distinct' decision on another pair of the two groups
+        # blocked (A≠B decided, then A=C and B=C by DOI): worth a second look
+        "links_refused_by_decisions": [
+            {"id_a": ids[link.i], "id_b": ids[link.j], "rule": link.rule,
+             "distinct_pair": [ids[pair[0]], ids[pair[1]]]}
+            for link, pair in refused if kept_of[link.i] != kept_of[link.j]],
         "maybe_pairs": [p.__dict__ for p in maybe_pairs],
     }
     return DedupOutcome(table=table, counts=counts, details=details, maybe_pairs=maybe_pairs)

@@ -57,8 +57,14 @@ def _bridged(keys: Sequence[Keys], group: list[int], x: int, y: int) -> bool:
 
 
 def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
-                 cannot_link: set[tuple[int, int]], old: np.ndarray) -> np.ndarray:
-    """``root[i]`` is a representative row of i's group (i itself when alone)."""
+                 cannot_link: set[tuple[int, int]], old: np.ndarray,
+                 refused: list[tuple[Link, tuple[int, int]]] | None = None) -> np.ndarray:
+    """``root[i]`` is a representative row of i's group (i itself when alone).
+
+    ``refused``, if given, collects each link not made because a human 'distinct' decision
+    (``cannot_link``) stands between the two groups, with that decision's pair: the person
+    may have meant only the pair they saw, not to split a DOI match elsewhere.
+    """
     parent = list(range(n))
     members: dict[int, list[int]] = {}
 
@@ -81,6 +87,8 @@ def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable
         for x in mi:
             for y in mj:
                 pair = (x, y) if x < y else (y, x)
+                if pair in cannot_link and refused is not None and link.rule != "manual":
+                    refused.append((link, pair))
                 if pair in cannot_link or (old[x] and old[y]) or (
                         link.rule != "manual" and contradicts(keys[x], keys[y])
                         and not _bridged(keys, mi + mj, x, y)):

@@ -17,6 +17,7 @@ per record with regex-free fast paths for the common clean values (see :mod:`.ta
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Iterator
 
 from screening.errors import InputError
@@ -96,6 +97,50 @@ RIS_TYPE_NAMES = {
     "SOUND": "sound recording", "STAND": "standard", "STAT": "statute", "THES": "thesis",
     "UNPB": "unpublished work", "VIDEO": "video recording",
 }
+
+# M3 is RIS's 'Type of Work'. Scopus, EBSCO, Embase and EndNote write the document type there
+# ('Note', 'Letter', 'Conference Paper'), Cochrane a ';'-list ('Journal article; Erratum'),
+# while TY says only JOUR; but other exports put a DOI ('10.1126/science.1074069'), a
+# PsycInfo classification ('Health Psychology & Medicine [3360]', Ovid) or an issue number
+# there. A document type is a few words of letters: anything with digits, '&', '[', ':' or
+# '.' is not one, and is left out (see docs/formats-tagged.md).
+_DOC_TYPE = re.compile(r"[^\W\d_]+(?:[ '\-/][^\W\d_]+){0,4}")
+
+
+@lru_cache(maxsize=4096)
+def _m3_types(value: str, ty: str) -> tuple[str, ...]:
+    """The document types an M3 value names, as written, minus the one TY already names
+    (EBSCO's 'Journal article' next to JOUR); () when M3 holds something else. Cached: an
+    export repeats a handful of values ('Article') over thousands of records."""
+    ty_name = RIS_TYPE_NAMES.get(ty, ty).casefold()
+    out: dict[str, None] = {}
+    for part in value.split(";"):
+        part = " ".join(part.split())
+        if not part:
+            continue
+        if len(part) > 50 or not _DOC_TYPE.fullmatch(part):
+            return ()  # one part is not a type (a DOI, a classification): the value is no type list
+        if part.casefold() != ty_name and part.casefold() not in (o.casefold() for o in out):
+            out[part] = None
+    return tuple(out)
+
+
+def publication_types(ty: str, m3: list[str] | None) -> list[str]:
+    """``publication_type`` of a RIS record: the TY code first (exports write TY back from
+    it), then the document types of M3 (see :func:`_m3_types`), each once."""
+    types = [ty] if ty else []
+    if not m3:
+        return types
+    if len(m3) == 1:  # the usual case (ingest's hot path): the cached parts are already unique
+        types.extend(_m3_types(m3[0], ty))
+        return types
+    seen = {t.casefold() for t in types}
+    for value in m3:
+        for t in _m3_types(value, ty):
+            if t.casefold() not in seen:
+                seen.add(t.casefold())
+                types.append(t)
+    return types
 
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -437,7 +482,7 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
         isbn,
         split_keywords(get("KW")),
         first(get("LA")),
-        [ty] if ty else [],
+        publication_types(ty, get("M3")),
         url,
         booktitle,
         fast_clean(first(get("PB"))),

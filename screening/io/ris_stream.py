@@ -96,7 +96,8 @@ def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int 
     sum is the file's count); truncation is checked on the last chunk only.
 
     Raises :class:`Utf8Fallback` when a chunk is not UTF-8 (the caller switches ``chunks``
-    to cp1252 and calls again), and the same :class:`InputError` as :func:`parse`.
+    to per-line decoding, :meth:`ChunkedText.fall_back`, and calls again), and the same
+    :class:`InputError` as :func:`parse`.
     """
     out = ColumnResult.empty(FIELD_NAMES, dialect=dialect)
     pool = _fork_pool(default_workers() if workers is None else workers, chunks, filename, dialect)

@@ -23,7 +23,7 @@ BOM_BYTES = BOM.encode("utf-8")
 @dataclass
 class DecodedText:
     text: str                      # \n line endings, BOMs removed
-    encoding: str                  # 'utf-8', 'utf-16-le'... or the cp1252 fallback
+    encoding: str                  # 'utf-8', 'utf-16-le'..., 'cp1252' or 'utf-8+cp1252' (per line)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -104,9 +104,10 @@ def decode_bytes(data: bytes, path: str | Path, *, strict: bool = False) -> Deco
 
     UTF-8 (with or without BOM) is expected. UTF-16/UTF-32 with a byte-order mark (and UTF-16
     without one when unmistakable, see :func:`wide_encoding`) is decoded as such, with a
-    warning naming the encoding. Anything else falls back to cp1252 (the encoding of old
-    Windows exports) and says so in ``warnings``: never a silent guess. ``strict``: bytes
-    cp1252 does not define either (0x81, 0x8D, 0x8F, 0x90, 0x9D) are an error instead of
+    warning naming the encoding. Otherwise each line that is not valid UTF-8 is decoded as
+    cp1252 (the encoding of old Windows exports), the others stay UTF-8, and ``warnings`` says
+    how many lines and which (see :func:`decode_lines`): never a silent guess. ``strict``:
+    bytes cp1252 does not define either (0x81, 0x8D, 0x8F, 0x90, 0x9D) are an error instead of
     U+FFFD (for what goes into the append-only decision log, where it would stay).
     """
     # UTF-16/32 first: their NUL bytes would fail the binary check on bytes.
@@ -114,29 +115,119 @@ def decode_bytes(data: bytes, path: str | Path, *, strict: bool = False) -> Deco
     if wide is not None:
         return _decode_wide(data, path, *wide)
     _check_text_bytes(data, path)
-    warnings: list[str] = []
     # Work on bytes first: BOMs and line endings are the same bytes in UTF-8 and cp1252, and
     # one pass over bytes is much cheaper (in time and peak memory) than over a decoded str.
     data = _normalise_newline_bytes(data.replace(BOM_BYTES, b""))
     try:
-        text = data.decode("utf-8")
-        encoding = "utf-8"
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        # The common case, in one piece: no per-line work (or objects) for a UTF-8 file.
+        return DecodedText(text=data.decode("utf-8"), encoding="utf-8")
+    except UnicodeDecodeError:
+        pass
+    text, lines = decode_lines(data, 1, path, strict=strict)
+    return DecodedText(text=text, encoding=lines.encoding, warnings=[lines.warning(path)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-line fallback.
+#
+# A file that is not valid UTF-8 is decided line by line: a UTF-8 export with one stray
+# Windows-1252 byte (a hand-edited or pasted line) keeps every other line's UTF-8 characters,
+# instead of all of them turning into mojibake ('2000â€“2021'); a whole Windows-1252 file
+# (old EndNote/Ovid exports: no line is valid multi-byte UTF-8) reads as it always did. Lines
+# are split on the normalised bytes' LF, which is the same byte in both encodings and never
+# part of a UTF-8 sequence, so line numbers are the ones the rest of the module reports.
+
+# Lines whose numbers a warning lists; the count covers all of them.
+_LISTED_LINES = 5
+# Bytes decoded in one try: a block that is valid UTF-8 (every line in it is) is one piece,
+# only a block that is not is split into lines, so a big file never becomes a str per line.
+_BLOCK_BYTES = 1 << 16
+
+
+@dataclass
+class Cp1252Lines:
+    """Which lines of a file were decoded as cp1252: how many, the first few line numbers,
+    and whether any other line held non-ASCII UTF-8 (then the file is mixed)."""
+
+    count: int = 0
+    first: list[int] = field(default_factory=list)
+    utf8_non_ascii: bool = False
+
+    def add(self, line: int) -> None:
+        self.count += 1
+        if len(self.first) < _LISTED_LINES:
+            self.first.append(line)
+
+    def extend(self, other: Cp1252Lines) -> None:
+        """Add a later part of the same file (chunks, in file order)."""
+        for line in other.first:
+            self.add(line)
+        self.count += other.count - len(other.first)
+        self.utf8_non_ascii |= other.utf8_non_ascii
+
+    @property
+    def encoding(self) -> str:
+        if not self.count:
+            return "utf-8"
+        return "utf-8+cp1252" if self.utf8_non_ascii else "cp1252"
+
+    def warning(self, path: str | Path) -> str:
+        listed = ", ".join(map(str, self.first))
+        if self.count > len(self.first):
+            listed += f" and {self.count - len(self.first)} more"
+        one = self.count == 1
+        rest = "the rest as UTF-8" if self.utf8_non_ascii else "the rest is plain ASCII"
+        return (f"{Path(path).name}: {self.count} {'line is' if one else 'lines are'} not valid UTF-8 "
+                f"({'line' if one else 'lines'} {listed}); {'that line was' if one else 'those lines were'} "
+                f"decoded as Windows-1252 (cp1252), {rest}. Check {'it' if one else 'them'}, "
+                "or re-export the file as UTF-8.")
+
+
+def decode_lines(data: bytes, first_line: int, path: str | Path, *,
+                 strict: bool = False) -> tuple[str, Cp1252Lines]:
+    """Decode normalised bytes (LF line endings, no BOMs) whose first line is file line
+    ``first_line``: each line that is valid UTF-8 as UTF-8, each other line as cp1252.
+
+    ``strict``: a byte cp1252 does not define is an :class:`InputError` naming its line, else
+    U+FFFD. Both the whole-file and the chunked path decode through here, so they agree.
+    """
+    pieces: list[str] = []
+    lines = Cp1252Lines()
+    line, start, n = first_line, 0, len(data)
+    while start < n:
+        end = data.find(b"\n", start + _BLOCK_BYTES)
+        end = n if end == -1 else end + 1
+        block = data[start:end]
         try:
-            text = data.decode("cp1252", errors="strict" if strict else "replace")
-        except UnicodeDecodeError as bad:
-            raise InputError(f"byte 0x{data[bad.start]:02X} is neither UTF-8 nor Windows-1252 text",
-                             path=path, line=data[: bad.start].count(b"\n") + 1,
-                             hint="save the file as UTF-8 (Excel: 'CSV UTF-8') and import it again") from None
-        encoding = "cp1252"
-        warnings.append(_fallback_warning(path, line))
-    return DecodedText(text=text, encoding=encoding, warnings=warnings)
+            pieces.append(block.decode("utf-8"))
+            lines.utf8_non_ascii |= not block.isascii()
+        except UnicodeDecodeError:
+            pieces.append(_decode_block_by_line(block, line, lines, path, strict))
+        line += block.count(b"\n")
+        start = end
+    return "".join(pieces), lines
 
 
-def _fallback_warning(path: str | Path, line: int) -> str:
-    return (f"{Path(path).name}:{line}: not valid UTF-8; decoded as Windows-1252 (cp1252). "
-            "Check accented characters, or re-export as UTF-8")
+def _decode_block_by_line(block: bytes, first_line: int, lines: Cp1252Lines, path: str | Path,
+                          strict: bool) -> str:
+    out: list[str] = []
+    for line, raw in enumerate(block.split(b"\n"), start=first_line):
+        try:
+            out.append(raw.decode("utf-8"))
+            lines.utf8_non_ascii |= not raw.isascii()
+        except UnicodeDecodeError:
+            lines.add(line)
+            out.append(_decode_cp1252(raw, line, path, strict))
+    return "\n".join(out)
+
+
+def _decode_cp1252(raw: bytes, line: int, path: str | Path, strict: bool) -> str:
+    try:
+        return raw.decode("cp1252", errors="strict" if strict else "replace")
+    except UnicodeDecodeError as bad:
+        raise InputError(f"byte 0x{raw[bad.start]:02X} is neither UTF-8 nor Windows-1252 text",
+                         path=path, line=line,
+                         hint="save the file as UTF-8 (Excel: 'CSV UTF-8') and import it again") from None
 
 
 # In an LF file, a bare CR that starts a RIS-tagged line is a line break: WoS RIS writes
@@ -203,11 +294,12 @@ def read_text(path: str | Path) -> DecodedText:
 # string (2 bytes per character as soon as one character is above U+00FF) at the same time:
 # over 1 GB before any parsing. Cut at line starts that begin a record, the file decodes
 # chunk by chunk to exactly the same text: BOMs, CRLF pairs and UTF-8 sequences never span a
-# line break, and cp1252 is one byte per character.
+# line break, and the cp1252 fallback is decided per line (see decode_lines).
 
 
 class Utf8Fallback(Exception):
-    """A chunk is not valid UTF-8: the whole file must be decoded again as cp1252.
+    """A chunk is not valid UTF-8: the file must be decoded again line by line, and its
+    warning must count every such line (see :meth:`ChunkedText.fall_back`).
 
     ``line`` is the file line of the first invalid byte, as :func:`decode_bytes` reports it.
     """
@@ -252,8 +344,8 @@ class ChunkedText:
     :meth:`chunk` gives chunk ``i``'s text and ``first_lines[i]`` its first file line: the
     same text, line numbers and encoding as :func:`decode_bytes` gives for the whole file.
     While ``encoding`` is UTF-8, a chunk that is not valid UTF-8 raises :class:`Utf8Fallback`;
-    the caller then calls :meth:`fall_back` and starts again, so the cp1252 fallback applies
-    to every chunk.
+    the caller then calls :meth:`fall_back` and starts again, so every chunk is decoded line
+    by line, and the warning (which needs the whole file's count) is the whole-file one.
     """
 
     data: bytes | mmap.mmap
@@ -276,17 +368,21 @@ class ChunkedText:
 
     def chunk(self, index: int) -> str:
         """Decoded text of chunk ``index``; :class:`Utf8Fallback` names the file line."""
-        start, end = self.bounds[index]
-        raw = self.data[start:end]
-        if BOM_BYTES in raw:
-            raw = raw.replace(BOM_BYTES, b"")
-        raw = _normalise_newline_bytes(raw, self.has_lf)
+        raw = self._normalised(index)
         if self.encoding == "utf-8":
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 raise Utf8Fallback(self.first_lines[index] + raw[: err.start].count(b"\n")) from None
-        return raw.decode("cp1252", errors="replace")
+        return decode_lines(raw, self.first_lines[index], self.path)[0]
+
+    def _normalised(self, index: int) -> bytes:
+        """Chunk ``index``'s bytes as :func:`decode_bytes` sees them: no BOMs, LF endings."""
+        start, end = self.bounds[index]
+        raw = self.data[start:end]
+        if BOM_BYTES in raw:
+            raw = raw.replace(BOM_BYTES, b"")
+        return _normalise_newline_bytes(raw, self.has_lf)
 
     def head(self, chars: int) -> str:
         """The file's first ``chars`` characters (what format and dialect detection look
@@ -310,9 +406,17 @@ class ChunkedText:
         return len(self.bounds)
 
     def fall_back(self, line: int) -> None:
-        """Switch to cp1252 for the whole file and say so, as :func:`decode_bytes` does."""
-        self.encoding = "cp1252"
-        self.warnings.append(_fallback_warning(self.path, line))
+        """Switch to per-line decoding (:func:`decode_lines`) for the whole file and say so, as
+        :func:`decode_bytes` does. ``line`` (the one :class:`Utf8Fallback` named) is only the
+        first bad line seen: the warning counts every line decoded as cp1252 and whether the
+        rest holds UTF-8, so every chunk is scanned once here, in the parent (a worker's
+        findings would not come back), before the caller parses again."""
+        lines = Cp1252Lines()
+        for i in range(len(self.bounds)):
+            lines.extend(decode_lines(self._normalised(i), self.first_lines[i], self.path)[1])
+            self.release(i)
+        self.encoding = lines.encoding
+        self.warnings.append(lines.warning(self.path))
 
 
 def release_pages(data: bytes | mmap.mmap, start: int, end: int) -> None:

@@ -149,7 +149,7 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
             parse(r.query)
         except QuerySyntaxError as err:   # rules built in Python skip the TOML validation
             raise RuleError(f"rule {r.id!r}: bad query at character {err.pos + 1}: {err.message}",
-                            hint="see docs/rules.md for the query syntax") from None
+                            hint=err.hint or "see docs/rules.md for the query syntax") from None
     if queries and n:
         nodes = [parse(r.query) for r in queries]
         fields = set().union(*(fields_used(node) for node in nodes))
@@ -326,6 +326,7 @@ class RulesCheck:
     reasons: dict[str, int]
     rules: tuple[RuleExplanation, ...] = field(default_factory=tuple)
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()    # listed values no record has (see :func:`absent_value_notes`)
 
 
 def title_spans(title: str, words: set[str]) -> tuple[tuple[int, int], ...]:
@@ -385,4 +386,76 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
         ))
     return RulesCheck(records=len(records), kept=int(kept.sum()), counts=dict(result.report.counts),
                       reasons=dict(result.report.reasons), rules=tuple(explained),
-                      warnings=tuple(result.report.warnings))
+                      warnings=tuple(result.report.warnings), notes=tuple(absent_value_notes(records, config, kept)))
+
+
+# -- listed values no record has ---------------------------------------------------------------
+
+_PRESENT_SHOWN = 8   # values named in a note; the rest are counted
+
+
+def absent_value_notes(records: pd.DataFrame, config: RulesConfig, kept: np.ndarray) -> list[str]:
+    """A note per publication-type or language rule that lists values no kept record has, with
+    the values the records do have: a rule whose values are all absent cannot fire (any_of) or
+    fires on every record (not_in), and the counts alone do not say why (an export that keeps
+    document types in a field that is not read, a type spelled otherwise). Fields that no
+    record has at all are left to the stage's warnings."""
+    if not kept.any():
+        return []
+    notes: list[str] = []
+    types: dict[str, int] | None = None        # built once, only if a rule needs them
+    languages: dict[str, int] | None = None
+    for rule in config.rules:
+        if rule.publication_type is not None and "publication_type" in records.columns:
+            types = _present_types(records, kept) if types is None else types
+            absent = [v for v in rule.publication_type.values if not _type_present(v, types)]
+            notes += _note(rule, rule.publication_type, absent, types, "publication type")
+        if rule.language is not None and "language" in records.columns:
+            languages = _present_languages(records, kept) if languages is None else languages
+            absent = [v for v in rule.language.values if v not in languages]
+            notes += _note(rule, rule.language, absent, languages, "language")
+    return notes
+
+
+def _present_types(records: pd.DataFrame, kept: np.ndarray) -> dict[str, int]:
+    """Kept records per publication type, types named as rules match them ('JOUR' -> 'journal
+    article'; 'Journal article' is the same type), most common first."""
+    counts: dict[str, int] = {}
+    for key, n in pd.Series(list(map(_type_key, records.loc[kept, "publication_type"]))).value_counts().items():
+        for name in {" ".join(type_words(t)) for t in str(key).split("\x1f")} - {""}:
+            counts[name] = counts.get(name, 0) + int(n)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _present_languages(records: pd.DataFrame, kept: np.ndarray) -> dict[str, int]:
+    """Kept records per language, by the canonical name rules use, most common first."""
+    counts: dict[str, int] = {}
+    values = [v if isinstance(v, str) else "" for v in records.loc[kept, "language"]]
+    for value, n in pd.Series(values, dtype=object).value_counts().items():
+        for name in record_languages(str(value)):
+            counts[name] = counts.get(name, 0) + int(n)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _type_present(value: str, present: dict[str, int]) -> bool:
+    """Whether a rule's type value matches a type some record has (as the rule matches it)."""
+    wanted = type_words(value)
+    return bool(wanted) and any(_contains(tuple(name.split()), wanted) for name in present)
+
+
+def _note(rule: Rule, cond: ValueList, absent: list[str], present: dict[str, int], what: str) -> list[str]:
+    if not absent or not present:
+        return []
+    if len(absent) == len(cond.values):
+        effect = "so it matches no record" if cond.op == "any_of" else "so it fires on every record that has one"
+        head = f"rule {rule.id!r}: no record has {what} {_or_list(absent)}, {effect}"
+    else:
+        head = f"rule {rule.id!r}: no record has {what} {_or_list(absent)}"
+    shown = ", ".join(f"{name} ({n})" for name, n in list(present.items())[:_PRESENT_SHOWN])
+    more = len(present) - _PRESENT_SHOWN
+    return [f"{head}; {what}s present: {shown}" + (f" and {more} more" if more > 0 else "")]
+
+
+def _or_list(values: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"

@@ -262,5 +262,5 @@ def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
     except QuerySyntaxError as err:
         caret = f"\n    {value}\n    {' ' * err.pos}^"
         raise _fail(f"{who}: bad query at character {err.pos + 1}: {err.message}{caret}", path, rid,
-                    hint="see docs/rules.md for the query syntax") from None
+                    hint=err.hint or "see docs/rules.md for the query syntax") from None
     return value

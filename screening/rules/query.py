@@ -40,15 +40,24 @@ MAX_DISTANCE = 100
 _WORD_PIECE = re.compile(r"(?:[^\W_]|[*?])+")
 _PROX = re.compile(r"(NEAR|PRE)(?:/(.*))?\Z", re.IGNORECASE)
 _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}
+# Words that are almost certainly a proximity operator mistyped or pasted from another
+# database; read as search words they would quietly AND two more words into the query.
+# Scopus W/n and NEAR/n both allow n words between; Ovid ADJn allows n - 1. EBSCO's Nn/Wn
+# are not here: 'N2' is nitrogen.
+_SLASHLESS = re.compile(r"(NEAR|PRE)(\d+)\Z", re.IGNORECASE)
+_OVID_ADJ = re.compile(r"ADJ(\d+)\Z", re.IGNORECASE)
+_SCOPUS_W = re.compile(r"W/(\d+)\Z", re.IGNORECASE)
 
 
 class QuerySyntaxError(ValueError):
-    """A query that cannot be parsed; ``pos`` is the 0-based character offset of the problem."""
+    """A query that cannot be parsed; ``pos`` is the 0-based character offset of the problem,
+    ``hint`` what to write instead when there is more to say than the message."""
 
-    def __init__(self, message: str, pos: int):
+    def __init__(self, message: str, pos: int, hint: str = ""):
         super().__init__(message)
         self.message = message
         self.pos = pos
+        self.hint = hint
 
 
 # -- AST ---------------------------------------------------------------------------------------
@@ -148,10 +157,29 @@ def tokenize(query: str) -> list[Token]:
                     raise QuerySyntaxError(f"{op}/{dist}: the distance must be at most {MAX_DISTANCE}", i)
                 tokens.append(Token("PROX", word, i, int(dist), op == "PRE"))
             else:
+                _refuse_operator_typo(word, i)
                 tokens.append(Token("TERM", word, i))
             i = j
     tokens.append(Token("END", "", n))
     return tokens
+
+
+def _refuse_operator_typo(word: str, pos: int) -> None:
+    """Raise when an unquoted word looks like a proximity operator this language does not
+    have (see ``_SLASHLESS``); quoting it searches for the word itself."""
+    if (m := _SLASHLESS.match(word)) is not None:
+        op, n = m.group(1).upper(), m.group(2)
+        what, instead = f"{op}/{n} with the slash missing", f"{op}/{n}"
+    elif (m := _OVID_ADJ.match(word)) is not None:
+        n = max(int(m.group(1)) - 1, 0)
+        between = f"at most {n} word{'s' if n > 1 else ''} between" if n else "the words adjacent"
+        what, instead = f"Ovid's adjacency operator ({between})", f"NEAR/{n}"
+    elif (m := _SCOPUS_W.match(word)) is not None:
+        what, instead = "Scopus's proximity operator", f"NEAR/{m.group(1)}"
+    else:
+        return
+    raise QuerySyntaxError(f"{word!r} looks like {what}; rules do not read it as an operator", pos,
+                           hint=f'write {instead}, or quote the word ("{word}") to search for it as written')
 
 
 def _word_patterns(text: str, pos: int, phrase: bool) -> tuple[str, ...]:

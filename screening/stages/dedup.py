@@ -11,12 +11,16 @@ Config (review TOML ``[dedup]``, strict keys)::
     max_block = 60                    # blocks larger than this are windowed, not fully paired
 
 Stored maybe-pair decisions (``dedup_decisions.sqlite`` in the review's output folder, written by
-``screening dedup-review``) are read by :func:`load_inputs` and override the matcher.
+``screening dedup-review``) are read by :func:`load_inputs` and override the matcher. So are the
+records reviewers have already decided on (the screening log): they stay the kept record of
+their group, so a search update's new copy of a screened study becomes its duplicate and no
+decision is orphaned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -48,16 +52,32 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
     """Pure: the table plus stored decisions / previous records in, marked table out."""
     outcome = deduplicate(records, cochrane_versions=config.cochrane_versions,
                           old_search_value=config.old_search_value, max_block=config.max_block,
-                          decisions=inputs.dedup_decisions, previous=inputs.previous)
+                          decisions=inputs.dedup_decisions, previous=inputs.previous,
+                          keep_first=dict(inputs.extra.get("decided", ())))
     report = StageReport(
         stage="dedup", records_in=len(records), records_out=len(outcome.table),
+        warnings=_refused_warnings(outcome.details["links_refused_by_decisions"]),
         counts={k: outcome.counts[k] for k in ("duplicates", "groups", "maybe_pairs", "unique")},
         reasons=outcome.details["duplicates_per_rule"],
         parameters=config_parameters(config),
         details=outcome.details | {"candidate_pairs": outcome.counts["candidate_pairs"],
-                                   "previous_records": outcome.counts["previous_records"]},
+                                   "previous_records": outcome.counts["previous_records"],
+                                   "decided_records": len(inputs.extra.get("decided", ()))},
     )
     return StageResult(records=outcome.table, report=report)
+
+
+def _refused_warnings(refused: list[dict[str, Any]]) -> list[str]:
+    """One warning for matcher links a human 'distinct' decision on another pair blocked."""
+    if not refused:
+        return []
+    r = refused[0]
+    a, b = r["distinct_pair"]
+    more = f" (and {len(refused) - 1} more: dedup.json lists them)" if len(refused) > 1 else ""
+    return [f"{r['id_a']} and {r['id_b']} match by {r['rule']} but were not linked: that would join "
+            f"{a} and {b}, which were marked distinct in dedup-review{more}. If that decision was "
+            f"meant for that pair alone, the decisions contradict each other: withdraw one with "
+            f"`screening dedup-review REVIEW --pair {a} {b} --reopen`"]
 
 
 def load_inputs(review: Any) -> StageInputs:
@@ -66,9 +86,28 @@ def load_inputs(review: Any) -> StageInputs:
     previous = None
     if config.previous:
         path = review.resolve(config.previous)
+        if path.resolve().parent == Path(review.output_dir).resolve() and path.stem == "dedup":
+            raise ConfigError(f"[dedup] previous = {config.previous!r} is this review's own dedup table",
+                              hint="for a search update, add the new export as another [[sources]] entry "
+                                   "and run again: earlier records keep their ids and decisions. "
+                                   "`previous` is for an update screened as a separate review")
         previous = read_table(path)
     return StageInputs(review_name=review.name, dedup_decisions=load_decisions(review.output_dir),
-                       previous=previous)
+                       previous=previous, extra={"decided": decided_records(review)})
+
+
+def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
+    """(record_id, priority) of the records with a standing screening decision: 0 at full
+    text, 1 at title/abstract only. Sorted, so the stage's input hash is stable."""
+    path = getattr(review, "decisions_path", None)
+    if path is None or not Path(path).exists():
+        return ()
+    from screening.decisions.views import load_entries, standing_decisions
+
+    entries = load_entries(path)
+    tiers = {rid: 1 for rid in standing_decisions(entries, "title_abstract")}
+    tiers.update({rid: 0 for rid in standing_decisions(entries, "full_text")})
+    return tuple(sorted(tiers.items()))
 
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,

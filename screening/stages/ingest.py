@@ -135,7 +135,7 @@ def _parse(source: RawSource, workers: int | None) -> tuple[ColumnResult, str, l
         if chunks is not None:
             try:
                 result = _stream_ris(source, chunks, workers)
-            except Utf8Fallback as err:  # the whole file is decoded again, as cp1252
+            except Utf8Fallback as err:  # the whole file is decoded again, line by line
                 chunks.fall_back(err.line)
                 result = _stream_ris(source, chunks, workers)
             if result is not None:

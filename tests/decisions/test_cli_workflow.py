@@ -232,3 +232,34 @@ def test_methods_paragraph_counts_only_records_still_in_screening(tmp_path: Path
     assert "all 3 records settled so far were screened independently by two reviewers, with no " \
            "disagreement to resolve." in text
     assert "awaits adjudication" not in text and "2 duplicate records were removed" in text
+
+
+def test_conflict_on_a_record_that_became_a_duplicate_is_not_listed(tmp_path: Path, cli) -> None:
+    """`conflicts` and the adjudication walk agree with `status`: a conflict on a record a later
+    dedup run marked as a duplicate has nothing to settle (its events stay in the log)."""
+    from screening.decisions import api
+    from screening.records import write_table
+
+    from .conftest import REVIEW_TOML, build_table
+
+    (tmp_path / "pipelines").mkdir()
+    review = tmp_path / "pipelines" / "t.toml"
+    review.write_text(REVIEW_TOML, encoding="utf-8")
+    table = build_table()
+    path = tmp_path / "data" / "screened" / "t" / "ingest.parquet"
+    write_table(table, path)
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+        api.record_decision(review, reviewer="bob", record_id=rid, action="exclude", reason="wrong outcome")
+    assert sorted(set(api.list_conflicts(review, reviewer="carol", as_adjudicator=True)["record_id"])) == ["3", "4"]
+    table.loc[table["record_id"] == "3", "duplicate_of"] = "1"          # dedup, re-run later
+    write_table(table, path)
+    assert set(api.list_conflicts(review, reviewer="carol", as_adjudicator=True)["record_id"]) == {"4"}
+    todo, own = api.conflicts_to_adjudicate(review, reviewer="carol")
+    assert set(todo["record_id"]) == {"4"} and own == []
+    code, out = cli("conflicts", review, "-r", "carol", "--as-adjudicator", "--json")
+    assert code == 0 and {r["record_id"] for r in jsonl(out)} == {"4"}, out
+    code, out = cli("conflicts", review, "-r", "carol", "--as-adjudicator")
+    assert "1 open conflict at title_abstract" in out, out
+    status = api.status(review, reviewer="carol", as_adjudicator=True)
+    assert status[0]["conflicts_open"] == 1

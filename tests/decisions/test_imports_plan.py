@@ -137,3 +137,28 @@ def test_bytes_no_encoding_defines_are_refused_not_logged_as_replacement_charact
     code, out = cli("decide", review, "--from", path)
     assert code == 2 and "0x81" in out and "dos.csv:3" in out and "CSV UTF-8" in out
     assert not db.exists() or load_entries(db).empty
+
+
+def test_reimport_adds_a_new_note_once_and_keeps_the_decision(review: Path, db: Path, tmp_path: Path,
+                                                              source_rows, cli) -> None:
+    """A later ASReview export of the same decisions with an added note: the note is appended
+    as a note event (not lost as a 'skipped' row), and importing it again adds nothing."""
+    recs = source_rows.head(4)
+
+    def export(notes: list[str]) -> Path:
+        rows = [[r.record_id, r.title, r.abstract, lab, note]
+                for r, lab, note in zip(recs.itertuples(), ["1", "0", "0", "0"], notes)]
+        return write_csv(tmp_path / "asreview_export.csv",
+                         ["record_id", "title", "abstract", "included", "exported_notes_1"], rows)
+
+    api.import_decisions(review, export(["", "off topic", "", ""]), reviewer="eve")
+    res = api.import_decisions(review, export(["dose unclear", "off topic", "", "animal study"]), reviewer="eve")
+    assert (res["written"], res["skipped"], res["notes_added"]) == (0, 4, 2)
+    log = load_entries(db)
+    notes = log[log["action"] == "note"].set_index("record_id")["note"].to_dict()
+    assert notes == {"1": "dose unclear", "4": "animal study"}
+    assert (log["action"] != "note").sum() == 4                       # decisions not repeated
+    code, out = cli("decide", review, "--reviewer", "eve", "--from", export(["dose unclear", "off topic", "",
+                                                                             "animal study"]))
+    assert code == 0 and "4 already in the log" in out and "new note" not in out, out
+    assert len(load_entries(db)) == len(log)

@@ -140,3 +140,35 @@ def test_full_text_finals_follow_title_abstract(review: Path, db: Path) -> None:
     with open_store(db) as store:
         store.append([Event(record_id="1", stage="title_abstract", reviewer="alice", action="undo")])
     assert finals(db, "full_text") == {}
+
+
+def test_not_retrieved_counts_in_full_text_agreement(review: Path, db: Path) -> None:
+    """One reviewer's 'not retrieved' against the other's 'include' is a disagreement: it is a
+    category of the full-text agreement table, not left out of n and kappa."""
+    from screening.decisions.agreement import agreement_report
+
+    for rid in ("1", "2", "3", "4"):
+        decide(review, "alice", rid, "include")
+    for rid, a, b in (("1", "include", "include"), ("2", "not_retrieved", "include"),
+                      ("3", "exclude", "exclude"), ("4", "not_retrieved", "not_retrieved")):
+        for who, action in (("alice", a), ("bob", b)):
+            decide(review, who, rid, action, stage="full_text",
+                   reason="wrong study design" if action == "exclude" else "")
+    (ft,) = [p for p in agreement_report(load_entries(db)) if p.stage == "full_text"]
+    assert ft.categories == ("include", "exclude", "not_retrieved")
+    assert ft.stats.n == 4
+    assert ft.counts.loc["not_retrieved", "include"] == 1 and ft.counts.loc["not_retrieved", "not_retrieved"] == 1
+    # po = 3/4; alice .25/.25/.5, bob .5/.25/.25 -> pe = .125 + .0625 + .125 = .3125
+    assert ft.stats.kappa == pytest.approx((0.75 - 0.3125) / (1 - 0.3125))
+
+
+def test_attaching_a_report_to_a_record_marked_not_retrieved_says_the_decision_stands(review: Path, db: Path) -> None:
+    decide(review, "alice", "1", "include")
+    decide(review, "alice", "1", "not_retrieved", stage="full_text")
+    res = decide(review, "alice", "1", "attach_report", stage="full_text", report="https://example.org/1.pdf")
+    assert any("not retrieved" in w and "decide again" in w for w in res.warnings), res.warnings
+    assert finals(db, "full_text")["1"][0] == "not_retrieved"
+    decide(review, "alice", "1", "include", stage="full_text")
+    assert finals(db, "full_text")["1"][0] == "include"
+    res = decide(review, "alice", "1", "attach_report", stage="full_text", report="https://example.org/1b.pdf")
+    assert not any("not retrieved" in w for w in res.warnings)

@@ -360,3 +360,54 @@ def test_ovid_via_zotero_pmid_from_the_link_and_no_nlm_id_as_issue():
     path = FIX / "ris_zotero_ovid.ris"
     t = ingest([RawSource(path.name, path.read_bytes())]).records
     assert t["pmid"].tolist() == ["39012781", "38865135"] and t["issue"].tolist() == ["", ""]
+
+
+# -- M3, 'Type of Work': the document type Scopus, EBSCO, Embase, EndNote and Cochrane write there
+
+
+def test_m3_document_types_join_the_ty_type():
+    """User test: a publication-type rule fired on no Scopus record, because every TY is JOUR and
+    the document type ('Note', 'Letter'...) is only in M3 (one real record of each type)."""
+    name = "ris_scopus_doctypes.ris"
+    expected = [["JOUR", "Article"], ["JOUR", "Review"], ["JOUR", "Letter"], ["JOUR", "Note"],
+                ["JOUR", "Editorial"], ["JOUR", "Erratum"],
+                ["CHAP"],                                   # M3 'Book Chapter' is what CHAP already says
+                ["CONF", "Conference Paper"]]
+    text = read(name)
+    assert [r.fields["publication_type"] for r in ris.parse(text, name).records] == expected
+    assert ris.parse_columns(text, name).columns["publication_type"] == expected   # the streaming path
+
+
+def test_m3_types_from_other_databases_and_what_is_not_a_type():
+    def types(name: str) -> list[list[str]]:
+        return [r.fields["publication_type"] for r in ris.parse(read(name), name).records]
+
+    # Cochrane writes a ';'-list with a leading space; 'Journal article' is TY JOUR again
+    assert types("ris_cochrane_central.ris") == [["JOUR"], ["JOUR", "Clinical Trial Protocol"], ["JOUR"]]
+    assert types("ris_ebsco_crimjust.ris") == [["JOUR", "Article"], ["JOUR"]]      # M3 'Journal article'
+    assert types("ris_embase.ris") == [["JOUR", "Article"]] * 2
+    assert types("ris_endnote.txt") == [["JOUR"], ["JOUR", "Short survey"]]
+    # Ovid PsycInfo's M3 is the classification ('Health & Mental Health Treatment & Prevention [3300]')
+    assert types("ris_ovid_psycinfo.ris") == [["JOUR"], ["JOUR"]]
+
+
+@pytest.mark.parametrize("m3", [
+    "10.1126/science.1074069",                                  # a DOI: ../shared/data/exports/endnote_ris_asysd.txt
+    "Physical & Somatoform & Psychogenic Disorders [3290]",     # Ovid PsycInfo classification
+    "Health Psychology & Medicine [3360]",
+    "Journal article; Health Psychology & Medicine [3360]",     # one part is not a type: none is taken
+    "https://www.scopus.com/inward/record.uri?eid=2-s2.0-85214459603",
+    "12", "Suppl 1",
+])
+def test_m3_values_that_are_not_document_types_are_left_out(m3):
+    assert ris.publication_types("JOUR", [m3]) == ["JOUR"]
+    assert ris.publication_types("", [m3]) == []
+
+
+def test_m3_types_are_kept_as_written_once_each():
+    # the values of ../shared/data/exports/cochrane-central_ris_favipiravir.ris, as the scanner strips them
+    assert ris.publication_types("JOUR", ["Trial registry record; Clinical trial protocol"]) == [
+        "JOUR", "Trial registry record", "Clinical trial protocol"]
+    assert ris.publication_types("JOUR", ["Journal article; Erratum"]) == ["JOUR", "Erratum"]
+    assert ris.publication_types("JOUR", ["Letter", "letter"]) == ["JOUR", "Letter"]
+    assert ris.publication_types("", ["Article"]) == ["Article"]

@@ -167,19 +167,58 @@ def test_missing_er_inside_the_file_is_a_warning_not_truncation(monkeypatch: pyt
     assert got_report.warnings == want_report.warnings
 
 
-def test_cp1252_fallback_applies_to_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stray_cp1252_byte_spoils_only_its_line_streamed_too(monkeypatch: pytest.MonkeyPatch) -> None:
     data = _concat()
     # a Windows-1252 'é' (0xE9) in the title of a record near the end: chunks before it are
-    # valid UTF-8, but the whole file must be read as cp1252, as the whole-file path does
+    # valid UTF-8 and parsed before the bad one is met; both paths decode that one line as
+    # cp1252 and every other line (with its UTF-8 quotes and dashes) as UTF-8
     at = data.rfind(b"\nTI  - ") + len(b"\nTI  - ")
     bad = data[:at] + b"Caf\xe9 " + data[at:]
     want, want_report = _whole(bad)
-    assert want_report.details["files"][0]["encoding"] == "cp1252"
+    assert want_report.details["files"][0]["encoding"] == "utf-8+cp1252"
+    assert want["title"].iloc[-1].startswith("Café ")
+    assert pd.Series(want["abstract"]).str.contains("’").any()
+    assert not want.map(lambda v: "â€" in str(v)).any().any()  # no mojibake anywhere
+    # the record's first line (the RIS reader's line numbers are tested on their own) + the
+    # title's offset in it (the last fixture has LF or CRLF endings: no bare CRs to count)
+    bad_line = want["source_line"].iloc[-1] + bad[bad.rfind(b"\nTY  - ", 0, at):at].count(b"\n") - 1
     for workers in (1, 2):
         got, got_report = _streamed(bad, 400, workers=workers, monkeypatch=monkeypatch)
         pd.testing.assert_frame_equal(got, want)
         assert got_report == want_report
-    assert any("Windows-1252" in w for w in got_report.warnings)
+    assert [w for w in got_report.warnings if "Windows-1252" in w] == [
+        f"all.ris: 1 line is not valid UTF-8 (line {bad_line}); that line was decoded as Windows-1252 (cp1252), "
+        "the rest as UTF-8. Check it, or re-export the file as UTF-8."]
+
+
+def test_many_cp1252_lines_in_many_chunks_warn_as_the_whole_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _concat()
+    # a stray byte at the end of every 40th line (CRLF, CR-only and LF fixtures alike): the
+    # streamed warning counts them over all chunks, not just the one that failed first
+    lines = data.split(b"\n")
+    bad = b"\n".join(line + b"\x96" if i % 40 == 39 else line for i, line in enumerate(lines))
+    want, want_report = _whole(bad)
+    assert want_report.details["files"][0]["encoding"] == "utf-8+cp1252"
+    assert _n_chunks(bad, 400) > 10
+    for workers in (1, 2):
+        got, got_report = _streamed(bad, 400, workers=workers, monkeypatch=monkeypatch)
+        pd.testing.assert_frame_equal(got, want)
+        assert got_report == want_report
+    warning = next(w for w in got_report.warnings if "Windows-1252" in w)
+    assert re.match(r"all\.ris: \d+ lines are not valid UTF-8 \(lines 40, 80, 120, 160, 200 and \d+ more\)",
+                    warning), warning
+
+
+def test_a_whole_cp1252_file_streams_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an old Windows export: every non-ASCII line is cp1252 (characters cp1252 lacks were '?')
+    text = _concat().decode("utf-8").replace("\ufeff", "")
+    data = text.encode("cp1252", errors="replace")
+    want, want_report = _whole(data)
+    assert want_report.details["files"][0]["encoding"] == "cp1252"
+    got, got_report = _streamed(data, 400, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert got_report == want_report
+    assert any("the rest is plain ASCII" in w for w in got_report.warnings)
 
 
 def test_ingest_paths_maps_big_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,8 @@ purity and idempotence, and the stage as the runner sees it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -254,3 +256,50 @@ def test_default_flag_counts_unmatched_records_as_flagged(wildfire):
     res = apply_rules(wildfire, cfg({"id": "y", "reason": "Before 2010", "year": {"min": 2010}}, default="flag"))
     assert res.report.counts == {"excluded": 2, "flagged": 27, "included": 0}
     assert by_id(res.records).loc["lens_343-00149", "rule_decision"] == "flag"
+
+
+# -- listed values no record has (`rules check` notes) ----------------------------------------
+
+PUBTYPE = {"id": "pubtype", "reason": "Editorial, letter, note or erratum",
+           "publication_type": {"any_of": ["editorial", "letter", "note", "erratum"]}}
+
+
+def test_check_notes_a_type_rule_whose_types_no_record_has(wildfire):
+    """User test: the rule fired on no record and nothing said why; the note names the listed
+    types and the ones the records do have (the wildfire records are TY-typed RIS)."""
+    check = explain_rules(wildfire, cfg(PUBTYPE))
+    assert check.rules[0].fired == 0
+    assert check.notes == (
+        "rule 'pubtype': no record has publication type editorial, letter, note or erratum, so it matches no "
+        "record; publication types present: journal article (10), generic (3), thesis (3), book chapter (2), "
+        "conference paper (2), conference proceeding (2), dataset (2), magazine article (2) and 2 more",)
+
+
+def test_check_notes_only_the_absent_values_and_languages(clef):
+    check = explain_rules(clef, cfg(
+        {"id": "t", "reason": "r", "publication_type": {"any_of": ["journal article", "letter"]}},
+        {"id": "lang", "reason": "r", "language": {"not_in": ["english", "italian", "fr"]}},
+        {"id": "ok", "reason": "r", "language": {"any_of": ["ger"]}},
+    ))
+    assert check.notes == (
+        "rule 't': no record has publication type letter; publication types present: journal article (36)",
+        "rule 'lang': no record has language italian; languages present: english (24), french (3), german (2), "
+        "japanese (2), russian (2), spanish (1)",
+    )
+    everything_absent = explain_rules(clef, cfg({"id": "l", "reason": "r", "language": {"not_in": ["dutch"]}}))
+    assert everything_absent.notes[0].startswith(
+        "rule 'l': no record has language dutch, so it fires on every record that has one; languages present")
+
+
+def test_check_has_no_note_once_m3_types_are_read():
+    """The same rule on real Scopus RIS records: M3 gives the document type, the rule fires."""
+    from screening.io import ris
+    from screening.io.text import decode_bytes
+    from screening.records import make_table
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "ris_scopus_doctypes.ris"
+    records = ris.parse(decode_bytes(path.read_bytes(), path.name).text, path.name).records
+    table = make_table({**r.fields, "record_id": f"s{i}"} for i, r in enumerate(records))
+    check = explain_rules(table, cfg(PUBTYPE))
+    assert check.rules[0].fired == 4 and check.notes == ()      # letter, note, editorial, erratum
+    assert fired(apply_rules(table, cfg(PUBTYPE)), "pubtype") == {"s2", "s3", "s4", "s5"}

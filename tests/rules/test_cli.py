@@ -162,3 +162,28 @@ def test_data_warnings_only_when_nothing_listed_matches_and_tolerate_odd_cells(w
     odd = wildfire.copy()
     odd["publication_type"] = [np.nan] + list(odd["publication_type"].iloc[1:])   # API callers' NaN
     apply_rules(odd, cfg)
+
+
+def test_check_notes_listed_values_no_record_has(tmp_path, wildfire):
+    """User test: a type rule fired on 0 records with no hint; the note says no record has the
+    types and which types the records do have."""
+    rules = RULES + '''
+[[rules.rule]]
+id = "letters"
+reason = "Editorial, letter, note or erratum"
+publication_type = { any_of = ["editorial", "letter", "note", "erratum"] }
+'''
+    toml = make_review(tmp_path, rules=rules, table=wildfire)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    assert result.exit_code == 0, result.output
+    assert ("note: rule 'letters': no record has publication type editorial, letter, note or erratum, so it "
+            "matches no record; publication types present: journal article (10), generic (3), thesis (3),") in result.output
+    assert "rule 'pubtype'" not in result.output.split("note:", 1)[1]     # its types are all present
+
+
+def test_check_reports_a_proximity_operator_typo(tmp_path, wildfire):
+    toml = make_review(tmp_path, rules=RULES.replace("NEAR/2", "NEAR2"), table=wildfire)
+    result = CliRunner().invoke(app, ["rules", "check", str(toml)])
+    assert result.exit_code == 4
+    assert "rule 'sr': bad query at character 17: 'NEAR2' looks like NEAR/2 with the slash missing" in result.output
+    assert 'write NEAR/2, or quote the word ("NEAR2") to search for it as written' in result.output

@@ -124,3 +124,19 @@ def test_review_toml_builds_the_stage_config(tmp_path: Path):
                     'year = { min = 2000 }\n', encoding="utf-8")
     review = load_review(toml)
     assert review.stages["apply_rules"] == load(dict(OK, reason="old"))
+
+
+def test_proximity_typo_fails_at_load_with_rule_caret_and_hint(tmp_path: Path):
+    """User test: 'NEAR3' loaded as a search word (a rule that quietly matches almost nothing)."""
+    toml = tmp_path / "x.toml"
+    toml.write_text('[review]\nname = "x"\n\n[rules]\n[[rules.rule]]\nid = "rct"\nreason = "Possible RCT"\n'
+                    "action = \"flag\"\nquery = 'random* NEAR3 (trial OR allocat*)'\n", encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    msg = str(err.value)
+    assert msg.startswith(f"{toml.resolve()}:6: rule 'rct': bad query at character 9: "
+                          "'NEAR3' looks like NEAR/3 with the slash missing")
+    assert "\n    random* NEAR3 (trial OR allocat*)\n            ^" in msg
+    assert msg.endswith('write NEAR/3, or quote the word ("NEAR3") to search for it as written')
+    quoted = load({"id": "w", "reason": "r", "query": 'ti:"NEAR3" OR ti:"ADJ3"'})   # as the hint says
+    assert quoted.rules[0].query == 'ti:"NEAR3" OR ti:"ADJ3"'

@@ -1,0 +1,137 @@
+"""A search update inside a review: new exports added to [[sources]] after screening began.
+
+Real records (tests/fixtures/prisma): Web of Science is searched first and screened; MEDLINE and
+Lens are added later. Their copies of three screened WoS records are more complete, so the
+matcher alone would keep them and the WoS decisions would fall out of play.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import screening.runner as runner
+from screening.decisions.api import record_decision
+from screening.errors import ConfigError
+from screening.records import in_play, read_table
+from screening.runner import run_review
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
+WOS = "wos_10_of_278"
+# WoS records with a copy in MEDLINE or Lens (found by DOI), and the copy the matcher prefers
+COPIED = {f"{WOS}-00007": "medline_6_of_84-00006", f"{WOS}-00008": "medline_6_of_84-00002",
+          f"{WOS}-00009": "lens_9_of_343-00006", f"{WOS}-00010": "medline_6_of_84-00005"}
+
+
+@pytest.fixture(autouse=True)
+def no_post_steps(monkeypatch):
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {})
+
+
+def _source(name: str, db: str) -> str:
+    return f'\n[[sources]]\nfile = "data/raw/u/{name}.ris"\ndatabase = "{db}"\n'
+
+
+def _review(tmp_path: Path, *sources: tuple[str, str], extra: str = "\n[dedup]\n") -> Path:
+    raw = tmp_path / "data" / "raw" / "u"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, _ in sources:
+        shutil.copy(FIX / f"{name}.ris", raw / f"{name}.ris")
+    (tmp_path / "pipelines").mkdir(exist_ok=True)
+    toml = tmp_path / "pipelines" / "u.toml"
+    toml.write_text('[review]\nname = "u"\n' + "".join(_source(n, d) for n, d in sources) + extra,
+                    encoding="utf-8")
+    return toml
+
+
+def _dedup(toml: Path):
+    return read_table(toml.parent.parent / "data" / "screened" / "u" / "dedup.parquet").set_index("record_id")
+
+
+def test_matcher_alone_keeps_the_other_databases_copy(tmp_path):
+    # the premise of the next test: without decisions the MEDLINE/Lens copies are kept
+    toml = _review(tmp_path, (WOS, "Web of Science"), ("medline_6_of_84", "MEDLINE"), ("lens_9_of_343", "Lens"))
+    run_review(toml)
+    out = _dedup(toml)
+    assert {w: out.loc[w, "duplicate_of"] for w in COPIED} == COPIED
+
+
+def test_screened_records_stay_kept_when_a_search_update_adds_copies(tmp_path):
+    toml = _review(tmp_path, (WOS, "Web of Science"))
+    run_review(toml)
+    before = _dedup(toml)
+    screened = [f"{WOS}-00007", f"{WOS}-00008", f"{WOS}-00009"]
+    for rid, action in zip(screened, ("include", "exclude", "include")):
+        record_decision(toml, reviewer="alice", record_id=rid, action=action)
+
+    for name in ("medline_6_of_84", "lens_9_of_343"):
+        shutil.copy(FIX / f"{name}.ris", tmp_path / "data" / "raw" / "u" / f"{name}.ris")
+    toml.write_text(toml.read_text(encoding="utf-8") + _source("medline_6_of_84", "MEDLINE")
+                    + _source("lens_9_of_343", "Lens"), encoding="utf-8")
+    run_review(toml)
+    out = _dedup(toml)
+    # earlier ids unchanged; the screened records are kept, their new copies marked
+    assert set(before.index) <= set(out.index)
+    for rid in screened:
+        assert out.loc[rid, "duplicate_of"] == ""
+        assert out.loc[COPIED[rid], "duplicate_of"] == rid
+        assert in_play(out.loc[[rid]].reset_index()).all()
+    # an unscreened earlier record may still give way to a more complete copy
+    assert out.loc[f"{WOS}-00010", "duplicate_of"] == COPIED[f"{WOS}-00010"]
+    # the kept record's own text is not overwritten by its copy's
+    assert out.loc[f"{WOS}-00007", "title"] == before.loc[f"{WOS}-00007", "title"]
+    assert {"MEDLINE", "Web of Science"} <= set(out.loc[f"{WOS}-00007", "found_in"])
+    report = (toml.parent.parent / "data" / "screened" / "u" / "dedup.json").read_text(encoding="utf-8")
+    assert '"decided_records": 3' in report
+
+
+def test_previous_may_list_records_the_review_also_ingests(tmp_path):
+    """`[dedup] previous` naming an earlier table whose records are also sources here: those
+    rows are the earlier search (kept), not ignored."""
+    first = _review(tmp_path / "a", ("medline_6_of_84", "MEDLINE"))
+    run_review(first)
+    earlier = tmp_path / "earlier_dedup.parquet"
+    shutil.copy(first.parent.parent / "data" / "screened" / "u" / "dedup.parquet", earlier)
+
+    toml = _review(tmp_path / "b", ("medline_6_of_84", "MEDLINE"), (WOS, "Web of Science"),
+                   extra=f'\n[dedup]\nprevious = "{earlier.as_posix()}"\n')
+    run_review(toml)
+    out = _dedup(toml)
+    assert out.loc[f"{WOS}-00007", "duplicate_of"] == "medline_6_of_84-00006"
+    report = (toml.parent.parent / "data" / "screened" / "u" / "dedup.json").read_text(encoding="utf-8")
+    assert '"previous_records": 6' in report
+
+
+def test_previous_naming_the_reviews_own_table_is_refused(tmp_path):
+    toml = _review(tmp_path, (WOS, "Web of Science"),
+                   extra='\n[dedup]\nprevious = "data/screened/u/dedup.parquet"\n')
+    (tmp_path / "data" / "screened" / "u").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="own dedup table") as e:
+        run_review(toml)
+    assert "[[sources]]" in e.value.hint
+
+
+def test_a_distinct_decision_that_blocks_a_doi_match_elsewhere_is_reported():
+    """MEDLINE, WoS and Lens hold one article (same DOI). A person marks the MEDLINE and WoS
+    copies distinct: Lens can then join only one of them, and the DOI link it loses is named
+    in a warning with the decision to withdraw, not dropped silently."""
+    import pandas as pd
+
+    from screening.dedup.files import load_input_table
+    from screening.stage import StageInputs
+    from screening.stages.dedup import DedupConfig, run
+
+    table, _ = load_input_table([FIX / f"{n}.ris" for n in ("medline_6_of_84", WOS, "lens_9_of_343")])
+    med, wos = "medline_6_of_84-00006", f"{WOS}-00007"
+    assert run(table, DedupConfig(), StageInputs()).report.warnings == []
+    log = pd.DataFrame({"seq": [1], "id_a": [med], "id_b": [wos], "decision": ["distinct"]})
+    res = run(table, DedupConfig(), StageInputs(dedup_decisions=log))
+    out = res.records.set_index("record_id")
+    assert out.loc[med, "dup_group"] != out.loc[wos, "dup_group"]
+    (refused,) = res.report.details["links_refused_by_decisions"]
+    assert refused["rule"] == "doi" and sorted(refused["distinct_pair"]) == sorted([med, wos])
+    (warning,) = res.report.warnings
+    assert "match by doi but were not linked" in warning and f"--pair {med} {wos} --reopen" in warning
