@@ -66,6 +66,8 @@ def _load_post_steps() -> None:
 def _hash_inputs(inputs: StageInputs) -> str:
     h = hashlib.sha256()
     for f in dataclasses.fields(inputs):
+        if f.name == "unhashed":
+            continue
         value = getattr(inputs, f.name)
         h.update(f.name.encode())
         if isinstance(value, pd.DataFrame):

@@ -63,6 +63,9 @@ class StageInputs:
     dedup_decisions: pd.DataFrame | None = None     # stored maybe-pair decisions
     previous: pd.DataFrame | None = None            # earlier search's records (search updates)
     extra: dict[str, Any] = field(default_factory=dict)
+    # read by the stage but left out of its cache key: what of it can change the output is
+    # summarised in ``extra`` (dedup: every decided record here, only those sharing a group there)
+    unhashed: dict[str, Any] = field(default_factory=dict)
 
 
 class StageFn(Protocol):

@@ -357,7 +357,8 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                     try:
                         ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
                                          action="note", stage=row.stage, note=note, is_demo=is_demo,
-                                         payload={"import": fmt, "file": Path(path).name, "line": row.line})
+                                         payload={"import": fmt, "file": Path(path).name, "line": row.line},
+                                         sought=sought, ft_records=ft_records)
                     except DecisionError as err:     # the record left screening since: say so
                         warnings.append(f"{Path(path).name}:{row.line}: note on record {row.record_id} not "
                                         f"added ({err.message})")

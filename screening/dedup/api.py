@@ -185,14 +185,18 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     first = keep_first or {}
     last = max(first.values(), default=0) + 1
     kept_of = np.arange(total)
+    held = 0            # groups whose kept record is not the one the matcher alone would keep
     for members in groups.values():
         if len(members) < 2:
             continue
         outside = [m for m in members if m >= n]
         any_old = any(old[m] for m in members)
-        kept = min(outside or members,
-                   key=lambda m: (first.get(ids[m], last), not old[m],
-                                  0 if any_old else -int(completeness[m]), rank[m]))
+
+        def usual(m: int) -> tuple[bool, int, int]:
+            return (not old[m], 0 if any_old else -int(completeness[m]), int(rank[m]))
+
+        kept = min(outside or members, key=lambda m: (first.get(ids[m], last), *usual(m)))
+        held += kept != min(outside or members, key=usual)
         for m in members:
             kept_of[m] = kept
 
@@ -264,7 +268,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     group_count = len({dup_group[i] for i in range(n) if is_dup[i]})
     counts = {"duplicates": int(sum(is_dup)), "groups": group_count, "maybe_pairs": len(maybe_pairs),
               "unique": n - int(sum(is_dup)), "candidate_pairs": int(len(pairs)),
-              "previous_records": n_prev}
+              "previous_records": n_prev, "kept_for_decisions": int(held)}
     per = source_contributions(table).sort_values("source")
     # a maybe-pair may name a record of the earlier search (--previous / [dedup] previous), which
     # is not a row of the output: keep what a person needs to judge the pair with the queue
@@ -278,6 +282,11 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         "duplicates_per_rule": dict(sorted(Counter(r for r in dup_rule if r).items())),
         # links the matcher made that a 'distinct' decision on another pair of the two groups
         # blocked (A≠B decided, then A=C and B=C by DOI): worth a second look
+        # records keep_first names that are duplicates all the same (two decided records in one
+        # group, or an earlier search's record outside the table): their decisions stop counting
+        "kept_first_but_duplicates": [
+            {"record_id": ids[i], "duplicate_of": duplicate_of[i], "priority": int(first[ids[i]])}
+            for i in range(n) if duplicate_of[i] and ids[i] in first],
         "links_refused_by_decisions": [
             {"id_a": ids[link.i], "id_b": ids[link.j], "rule": link.rule,
              "distinct_pair": [ids[pair[0]], ids[pair[1]]]}

@@ -284,8 +284,12 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
                        for t in v.split("\x1f") if t.strip()}
         values = rule.publication_type.values
         if not any(_contains(t, type_words(v)) for v in values if type_words(v) for t in present):
+            names = sorted(" ".join(t) for t in present if t)
+            shown = ", ".join(names[:_PRESENT_SHOWN]) + (f" and {len(names) - _PRESENT_SHOWN} more"
+                                                          if len(names) > _PRESENT_SHOWN else "")
             out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "
-                       "matches any record's type, so it excludes every record that has one (a typo?)")
+                       f"matches any record's type, so it excludes every record that has one (a typo?); "
+                       f"types present: {shown}")
     return out
 
 
@@ -446,6 +450,8 @@ def _type_present(value: str, present: dict[str, int]) -> bool:
 def _note(rule: Rule, cond: ValueList, absent: list[str], present: dict[str, int], what: str) -> list[str]:
     if not absent or not present:
         return []
+    if what == "publication type" and cond.op == "not_in" and len(absent) == len(cond.values):
+        return []       # the stage's own warning says it, with the types present (_warnings)
     if len(absent) == len(cond.values):
         effect = "so it matches no record" if cond.op == "any_of" else "so it fires on every record that has one"
         head = f"rule {rule.id!r}: no record has {what} {_or_list(absent)}, {effect}"

@@ -173,9 +173,9 @@ def _refuse_operator_typo(word: str, pos: int) -> None:
     elif (m := _OVID_ADJ.match(word)) is not None:
         n = max(int(m.group(1)) - 1, 0)
         between = f"at most {n} word{'s' if n > 1 else ''} between" if n else "the words adjacent"
-        what, instead = f"Ovid's adjacency operator ({between})", f"NEAR/{n}"
+        what, instead = f"Ovid's adjacency operator ({between})", f"NEAR/{min(n, MAX_DISTANCE)}"
     elif (m := _SCOPUS_W.match(word)) is not None:
-        what, instead = "Scopus's proximity operator", f"NEAR/{m.group(1)}"
+        what, instead = "Scopus's proximity operator", f"NEAR/{min(int(m.group(1)), MAX_DISTANCE)}"
     else:
         return
     raise QuerySyntaxError(f"{word!r} looks like {what}; rules do not read it as an operator", pos,

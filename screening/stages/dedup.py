@@ -53,18 +53,34 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
     outcome = deduplicate(records, cochrane_versions=config.cochrane_versions,
                           old_search_value=config.old_search_value, max_block=config.max_block,
                           decisions=inputs.dedup_decisions, previous=inputs.previous,
-                          keep_first=dict(inputs.extra.get("decided", ())))
+                          keep_first=dict(inputs.unhashed.get("decided", ())))
     report = StageReport(
         stage="dedup", records_in=len(records), records_out=len(outcome.table),
-        warnings=_refused_warnings(outcome.details["links_refused_by_decisions"]),
+        warnings=_decided_duplicate_warnings(outcome.details["kept_first_but_duplicates"])
+        + _refused_warnings(outcome.details["links_refused_by_decisions"]),
         counts={k: outcome.counts[k] for k in ("duplicates", "groups", "maybe_pairs", "unique")},
         reasons=outcome.details["duplicates_per_rule"],
         parameters=config_parameters(config),
         details=outcome.details | {"candidate_pairs": outcome.counts["candidate_pairs"],
                                    "previous_records": outcome.counts["previous_records"],
-                                   "decided_records": len(inputs.extra.get("decided", ()))},
+                                   "kept_for_decisions": outcome.counts["kept_for_decisions"]},
     )
     return StageResult(records=outcome.table, report=report)
+
+
+def _decided_duplicate_warnings(dups: list[dict[str, Any]]) -> list[str]:
+    """A warning for records with screening decisions that are duplicates all the same."""
+    decided = [d for d in dups if d["priority"] < ASSIGNED]
+    if not decided:
+        return []
+    shown = ", ".join(f"{d['record_id']} (duplicate of {d['duplicate_of']})" for d in decided[:3])
+    more = f" and {len(decided) - 3} more (dedup.json lists them)" if len(decided) > 3 else ""
+    n = len(decided)
+    return [f"{n} record{' has' if n == 1 else 's have'} screening decisions but {'is' if n == 1 else 'are'} "
+            f"now {'a duplicate' if n == 1 else 'duplicates'}, so {'its' if n == 1 else 'their'} decisions "
+            f"no longer count: {shown}{more}. Each group keeps one record (the one decided furthest, "
+            f"then the earliest); if they are not the same study, mark them distinct with "
+            f"`screening dedup-review REVIEW --pair A B --distinct`"]
 
 
 def _refused_warnings(refused: list[dict[str, Any]]) -> list[str]:
@@ -77,7 +93,8 @@ def _refused_warnings(refused: list[dict[str, Any]]) -> list[str]:
     return [f"{r['id_a']} and {r['id_b']} match by {r['rule']} but were not linked: that would join "
             f"{a} and {b}, which were marked distinct in dedup-review{more}. If that decision was "
             f"meant for that pair alone, the decisions contradict each other: withdraw one with "
-            f"`screening dedup-review REVIEW --pair {a} {b} --reopen`"]
+            f"`screening dedup-review REVIEW --pair {a} {b} --reopen`; if it stands, mark "
+            f"{r['id_a']} and {r['id_b']} distinct too (`--distinct`) and this warning goes"]
 
 
 def load_inputs(review: Any) -> StageInputs:
@@ -86,28 +103,56 @@ def load_inputs(review: Any) -> StageInputs:
     previous = None
     if config.previous:
         path = review.resolve(config.previous)
-        if path.resolve().parent == Path(review.output_dir).resolve() and path.stem == "dedup":
-            raise ConfigError(f"[dedup] previous = {config.previous!r} is this review's own dedup table",
+        if path.resolve().is_relative_to(Path(review.output_dir).resolve()):
+            raise ConfigError(f"[dedup] previous = {config.previous!r} is one of this review's own outputs",
                               hint="for a search update, add the new export as another [[sources]] entry "
                                    "and run again: earlier records keep their ids and decisions. "
                                    "`previous` is for an update screened as a separate review")
         previous = read_table(path)
+    decided = decided_records(review)
     return StageInputs(review_name=review.name, dedup_decisions=load_decisions(review.output_dir),
-                       previous=previous, extra={"decided": decided_records(review)})
+                       previous=previous, unhashed={"decided": decided},
+                       extra={"decided_in_groups": _in_stored_groups(decided, review.output_dir)})
+
+
+FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2      # who stays kept first (see decided_records)
 
 
 def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
-    """(record_id, priority) of the records with a standing screening decision: 0 at full
-    text, 1 at title/abstract only. Sorted, so the stage's input hash is stable."""
+    """(record_id, priority) of the records people have decided on or are assigned to: 0 with
+    a full-text decision, 1 with a title/abstract one, 2 planned for screening but undecided
+    (a dual-screening sample should not lose its records to a copy outside it). Sorted."""
     path = getattr(review, "decisions_path", None)
     if path is None or not Path(path).exists():
         return ()
-    from screening.decisions.views import load_entries, standing_decisions
+    from screening.decisions.views import assignments, load_entries, standing_decisions
 
     entries = load_entries(path)
-    tiers = {rid: 1 for rid in standing_decisions(entries, "title_abstract")}
-    tiers.update({rid: 0 for rid in standing_decisions(entries, "full_text")})
+    tiers = {rid: ASSIGNED for stage in ("title_abstract", "full_text") for rid in assignments(entries, stage)}
+    tiers.update({rid: TITLE_ABSTRACT for rid in standing_decisions(entries, "title_abstract")})
+    tiers.update({rid: FULL_TEXT for rid in standing_decisions(entries, "full_text")})
     return tuple(sorted(tiers.items()))
+
+
+def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) -> tuple[tuple[str, int], ...]:
+    """The part of ``decided`` that can change this stage's output, for its cache key.
+
+    Which records form a group does not depend on the decisions, only which one is kept; so
+    with the same table and dedup decisions (both in the key already) the output changes only
+    if a decided record of a multi-record group changes. The stored table tells which records
+    those are; a decision on any other record (most of them) leaves dedup and what follows it
+    unchanged instead of re-running them after every key press. Without a stored table the
+    stage runs anyway."""
+    stored = Path(output_dir) / "dedup.parquet"
+    if not decided or not stored.exists():
+        return decided
+    try:
+        groups = pd.read_parquet(stored, columns=["record_id", "dup_group"])
+    except Exception:            # unreadable: the runner re-runs the stage anyway
+        return decided
+    group = groups["dup_group"].astype(str)
+    grouped = set(groups.loc[group.map(group.value_counts()) > 1, "record_id"].astype(str))
+    return tuple(d for d in decided if d[0] in grouped)
 
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,

@@ -85,31 +85,84 @@ def test_screened_records_stay_kept_when_a_search_update_adds_copies(tmp_path):
     assert out.loc[f"{WOS}-00007", "title"] == before.loc[f"{WOS}-00007", "title"]
     assert {"MEDLINE", "Web of Science"} <= set(out.loc[f"{WOS}-00007", "found_in"])
     report = (toml.parent.parent / "data" / "screened" / "u" / "dedup.json").read_text(encoding="utf-8")
-    assert '"decided_records": 3' in report
+    assert '"kept_for_decisions": 3' in report
 
 
 def test_previous_may_list_records_the_review_also_ingests(tmp_path):
     """`[dedup] previous` naming an earlier table whose records are also sources here: those
-    rows are the earlier search (kept), not ignored."""
-    first = _review(tmp_path / "a", ("medline_6_of_84", "MEDLINE"))
+    rows are the earlier search and stay kept, though MEDLINE's new copies are more complete."""
+    first = _review(tmp_path / "a", (WOS, "Web of Science"))
     run_review(first)
     earlier = tmp_path / "earlier_dedup.parquet"
     shutil.copy(first.parent.parent / "data" / "screened" / "u" / "dedup.parquet", earlier)
 
-    toml = _review(tmp_path / "b", ("medline_6_of_84", "MEDLINE"), (WOS, "Web of Science"),
+    toml = _review(tmp_path / "b", (WOS, "Web of Science"), ("medline_6_of_84", "MEDLINE"),
                    extra=f'\n[dedup]\nprevious = "{earlier.as_posix()}"\n')
     run_review(toml)
     out = _dedup(toml)
-    assert out.loc[f"{WOS}-00007", "duplicate_of"] == "medline_6_of_84-00006"
+    for wos, medline in ((f"{WOS}-00007", "medline_6_of_84-00006"), (f"{WOS}-00008", "medline_6_of_84-00002")):
+        assert out.loc[wos, "duplicate_of"] == "" and out.loc[medline, "duplicate_of"] == wos
     report = (toml.parent.parent / "data" / "screened" / "u" / "dedup.json").read_text(encoding="utf-8")
-    assert '"previous_records": 6' in report
+    assert '"previous_records": 10' in report
+
+
+def test_kept_choice_follows_how_far_records_were_decided(tmp_path):
+    """Full text before title/abstract before merely assigned before the matcher's choice."""
+    from screening.dedup.files import load_input_table
+    from screening.dedup.api import deduplicate
+
+    table, _ = load_input_table([FIX / f"{n}.ris" for n in ("medline_6_of_84", WOS, "lens_9_of_343")])
+    med, wos, lens = "medline_6_of_84-00006", f"{WOS}-00007", "lens_9_of_343-00008"
+
+    def kept(first):
+        out = deduplicate(table, keep_first=first).table.set_index("record_id")
+        return out.loc[med, "dup_group"]
+
+    assert kept({}) == med
+    assert kept({wos: 2}) == wos
+    assert kept({wos: 1, lens: 2}) == wos
+    assert kept({wos: 1, lens: 0}) == lens
+    res = deduplicate(table, keep_first={wos: 1, lens: 0})
+    assert res.counts["kept_for_decisions"] == 1
+    assert res.details["kept_first_but_duplicates"] == [
+        {"record_id": wos, "duplicate_of": lens, "priority": 1}]
+
+
+def test_two_decided_records_joined_later_warn_and_decisions_outside_groups_do_not_rerun(tmp_path):
+    """A dedup-review decision joins two screened records: one is kept, and the run names the
+    other, whose decisions stop counting. A decision on a record with no duplicate leaves dedup
+    (and the rules after it) unchanged; one on a grouped record re-runs it."""
+    from screening.dedup.store import record_decision as record_pair
+
+    toml = _review(tmp_path, (WOS, "Web of Science"), extra="\n[dedup]\n\n[rules]\n")
+    run_review(toml)
+    a, b = f"{WOS}-00001", f"{WOS}-00002"
+    record_decision(toml, reviewer="alice", record_id=a, action="include")
+    record_decision(toml, reviewer="alice", record_id=b, action="exclude")
+    outcomes = {o.stage: o.status for o in run_review(toml).outcomes}
+    assert outcomes["dedup"] == "unchanged" and outcomes["apply_rules"] == "unchanged"
+
+    record_pair(toml.parent.parent / "data" / "screened" / "u", a, b, "duplicate", reviewer="alice")
+    res = run_review(toml)
+    (dedup,) = [o for o in res.outcomes if o.stage == "dedup"]
+    assert dedup.status == "ran"
+    out = _dedup(toml)
+    # both decided at title/abstract: the more complete record (b) is kept
+    assert out.loc[a, "duplicate_of"] == b and out.loc[b, "duplicate_of"] == ""
+    (warning,) = [w for w in dedup.report.warnings if "screening decisions" in w]
+    assert f"{a} (duplicate of {b})" in warning and "1 record has" in warning
+
+    run_review(toml)     # the cache key now knows a and b share a group (read from the last output)
+    record_decision(toml, reviewer="alice", record_id=b, action="include")   # still title/abstract
+    record_decision(toml, reviewer="alice", record_id=f"{WOS}-00003", action="include")
+    assert {o.stage: o.status for o in run_review(toml).outcomes}["dedup"] == "unchanged"
 
 
 def test_previous_naming_the_reviews_own_table_is_refused(tmp_path):
     toml = _review(tmp_path, (WOS, "Web of Science"),
                    extra='\n[dedup]\nprevious = "data/screened/u/dedup.parquet"\n')
     (tmp_path / "data" / "screened" / "u").mkdir(parents=True)
-    with pytest.raises(ConfigError, match="own dedup table") as e:
+    with pytest.raises(ConfigError, match="review's own outputs") as e:
         run_review(toml)
     assert "[[sources]]" in e.value.hint
 

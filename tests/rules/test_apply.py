@@ -303,3 +303,11 @@ def test_check_has_no_note_once_m3_types_are_read():
     check = explain_rules(table, cfg(PUBTYPE))
     assert check.rules[0].fired == 4 and check.notes == ()      # letter, note, editorial, erratum
     assert fired(apply_rules(table, cfg(PUBTYPE)), "pubtype") == {"s2", "s3", "s4", "s5"}
+
+
+def test_a_not_in_type_rule_no_record_matches_is_said_once_with_the_types_present(wildfire):
+    check = explain_rules(wildfire, cfg({"id": "keep", "reason": "r",
+                                         "publication_type": {"not_in": ["journal artcle"]}}))
+    assert check.notes == ()
+    (warning,) = [w for w in check.warnings if "'keep'" in w]
+    assert "so it excludes every record that has one (a typo?); types present: book chapter, " in warning
