@@ -138,7 +138,7 @@ def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | No
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise ConfigError(
-            f"unknown key {unknown[0]!r} in {_table(where)}", path=path, line=_key_line(path, unknown[0]),
+            f"unknown key {unknown[0]!r} in {_table(where)}", path=path, line=_key_line(path, unknown[0], where),
             hint=f"allowed keys: {', '.join(sorted(names))}",
         )
     hints = typing.get_type_hints(cls)
@@ -156,17 +156,34 @@ def _table(where: str) -> str:
     return where if where.startswith("[") else f"[{where}]"
 
 
-def _key_line(path: Path | None, key: str) -> int | None:
-    """The line of ``key = ...`` in the TOML file, when the key is written there exactly once
-    (a misspelt key usually is); ``None`` when it cannot be told."""
+def _key_line(path: Path | None, key: str, where: str = "") -> int | None:
+    """The line of ``key = ...`` in the TOML file: within the table ``where`` names (``dedup``,
+    ``[[sources]] #2``) when it can be found, else wherever the key is written exactly once;
+    ``None`` when it cannot be told."""
     if path is None:
         return None
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
-    hits = [i for i, text in enumerate(lines, start=1) if pattern.match(text)]
+    assignment = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+    wanted = re.fullmatch(r"\[\[(\w+)\]\] #(\d+)", where)
+    target = (f"[[{wanted.group(1)}]]", int(wanted.group(2))) if wanted else (f"[{where}]", 1)
+    seen: dict[str, int] = {}
+    current: tuple[str, int] | None = None
+    hits, in_table = [], []
+    for number, text in enumerate(lines, start=1):
+        if m := header.match(text):
+            name = f"{m.group(1)}{m.group(2)}{']]' if m.group(1) == '[[' else ']'}"
+            seen[name] = seen.get(name, 0) + 1
+            current = (name, seen[name])
+        elif assignment.match(text):
+            hits.append(number)
+            if current == target:
+                in_table.append(number)
+    if in_table:
+        return in_table[0]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -241,7 +258,7 @@ def load_review(review: str | Path) -> ReviewConfig:
     allowed_review = {"name", "title", "output_dir"}
     bad = sorted(set(review) - allowed_review)
     if bad:
-        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=_key_line(path, bad[0]),
+        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=_key_line(path, bad[0], "review"),
                           hint=f"allowed keys: {', '.join(sorted(allowed_review))}")
     name = str(review["name"])
     root = project_root_for(path)

@@ -70,3 +70,18 @@ def test_review_by_name_resolves_under_pipelines(tmp_path, monkeypatch):
     assert load_review("r").name == "r"
     with pytest.raises(ConfigError, match="no review named"):
         load_review("nope")
+
+
+def test_a_misspelt_key_is_located_in_its_own_table(tmp_path):
+    """The same misspelling in two [[sources]] entries, or a key name used in another table,
+    still gets the line of the entry the error names."""
+    text = GOOD + '\n[[sources]]  # update\nfile = "data/raw/r/wos_5.ris"\nreason = "x"\n'
+    text = text.replace('database = "EconLit"', 'database = "EconLit"\nreason = "y"')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_review(path)
+    assert "in [[sources]] #1" in str(info.value)
+    lines = text.splitlines()
+    assert lines[info.value.line - 1] == 'reason = "y"'
+    first_source = lines.index("[[sources]]")
+    assert info.value.line > first_source + 1

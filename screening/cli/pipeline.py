@@ -64,8 +64,10 @@ def run_cmd(
     for o in result.outcomes:
         warn(o.report.warnings, o.stage)
     for name, info in result.post.items():
-        items = info.items() if isinstance(info, dict) else [("", info)]
-        console.print(styled((name, "bold"), ": " + "; ".join(f"{k} {v}".strip() for k, v in items)))
+        info = dict(info) if isinstance(info, dict) else {"": info}
+        warnings = info.pop("warnings", [])
+        console.print(styled((name, "bold"), ": " + "; ".join(f"{k} {v}".strip() for k, v in info.items())))
+        warn(warnings, name)
     console.print(f"outputs in {result.output_dir}")
 
 

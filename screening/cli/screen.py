@@ -260,12 +260,15 @@ def assign_cmd(
     fraction: Optional[float] = typer.Option(None, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration; default: the review's [screening] dual_fraction, else 1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random sample (same seed, same records; default: [screening] seed, else 1)."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    replan: bool = typer.Option(False, "--replan", help="Plan every record afresh, including those already planned (default: only records without a plan)."),
 ) -> None:
     """Set which records need two independent decisions (stored as 'assign' events)."""
-    res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage)
+    res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
+    kept = (f"; {res['already_planned']} already planned, kept (--replan to plan them again)"
+            if res["already_planned"] else "")
     console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
-                  f"{res['written']} new events)")
+                  f"{res['written']} new events{kept})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,7 +498,8 @@ def log_cmd(
                      no_wrap=c == "time (UTC)", min_width=19 if c == "time (UTC)" else None)
     for row in df.itertuples(index=False):
         payload = event_payload(row.payload)
-        details = payload.get("report") or (",".join(payload.get("reviewers", [])) if row.action == "assign" else "")
+        details = payload.get("report") or ((",".join(payload.get("reviewers", [])) or "single screening")
+                                            if row.action == "assign" else "")
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
         t.add_row(*_cells(row.id, row.created_at[:19], row.stage, row.record_id, who,
                           row.action + (" [demo]" if row.is_demo else ""), row.reason, row.note, details))

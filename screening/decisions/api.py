@@ -412,11 +412,16 @@ def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict
 
 
 def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | None = None,
-           seed: int | None = None, stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
+           seed: int | None = None, stage: str = "title_abstract", is_demo: bool = False,
+           replan: bool = False) -> dict[str, Any]:
     """Store a dual-screening plan: which records need two independent decisions.
 
     ``fraction`` / ``seed``: None takes the review's ``[screening] dual_fraction`` / ``seed``
-    (defaults 1.0 and 1), so the plan the protocol declares is the one applied.
+    (defaults 1.0 and 1), so the plan the protocol declares is the one applied. Records that
+    already have a plan at ``stage`` keep it: after a search update, running ``assign`` again
+    plans the new records (a calibration sample stays that share of them) instead of drawing a
+    new sample over everything. ``replan`` plans every candidate afresh (another pair of
+    reviewers for all, say); the latest plan of a record wins.
     """
     check_stage(stage)
     with _writing(review) as rv:
@@ -432,11 +437,21 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
             # settled include (a second screener would make them pending again)
             assessed = full_text_records(entries)
             candidates = [c for c in candidates if c not in assessed]
+        planned = set() if replan else considered_records(entries, stage)
+        kept = sum(c in planned for c in candidates)
+        candidates = [c for c in candidates if c not in planned]
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
         written = rv.open().append(events)
+    dual = [e.record_id for e in events if e.payload.get("reviewers")]
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
-            "assigned": len(events), "written": written, "fraction": fraction, "seed": seed,
-            "record_ids": [e.record_id for e in events]}
+            "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
+            "seed": seed, "record_ids": dual}
+
+
+def considered_records(entries: pd.DataFrame, stage: str) -> set[str]:
+    """Records an earlier plan at ``stage`` covered, dual or single (any 'assign' event)."""
+    sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
+    return set(sub["record_id"].astype(str))
 
 
 def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewer: str | None = None,

@@ -7,7 +7,9 @@ one 'assign' event per record, so it is part of the audit trail and the finals r
 
 The sample is reproducible: the same candidate list, fraction and seed always select the
 same records, and the events get deterministic ids, so re-running the same ``assign`` is a
-no-op instead of a duplicate.
+no-op instead of a duplicate. A sample also records the candidates it left out, as 'assign'
+events naming no reviewers (single screening): a later ``assign`` (after a search update)
+then knows which records were already considered and samples only the new ones.
 """
 
 from __future__ import annotations
@@ -46,13 +48,15 @@ def select_records(candidates: Sequence[str], fraction: float, seed: int) -> lis
 
 def plan_events(candidates: Sequence[str], reviewers: Sequence[str], *, stage: str,
                 fraction: float, seed: int, by: str = "plan", is_demo: bool = False) -> list[Event]:
-    """One 'assign' event per selected record, with deterministic event ids."""
+    """One 'assign' event per candidate, with deterministic event ids: the selected records
+    name the reviewers; the others (a sample's single-screened rest) name none."""
     reviewers = parse_reviewers(reviewers)
-    chosen = select_records(candidates, fraction, seed)
+    chosen = set(select_records(candidates, fraction, seed))
     key = hashlib.sha256(f"{stage}|{','.join(reviewers)}|{fraction}|{seed}|{len(candidates)}".encode()).hexdigest()[:16]
-    payload = {"reviewers": list(reviewers), "fraction": fraction, "seed": seed, "plan": key}
+    dual = {"reviewers": list(reviewers), "fraction": fraction, "seed": seed, "plan": key}
+    single = {"reviewers": [], "fraction": fraction, "seed": seed, "plan": key}
     return [
-        Event(record_id=rid, stage=stage, reviewer=by, action="assign", payload=payload,
+        Event(record_id=rid, stage=stage, reviewer=by, action="assign", payload=dual if rid in chosen else single,
               is_demo=is_demo, event_uuid=str(uuid.uuid5(_NAMESPACE, f"{key}|{rid}")))
-        for rid in chosen
+        for rid in candidates
     ]

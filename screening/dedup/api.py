@@ -20,11 +20,15 @@ from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import keys_for_table
 from screening.errors import StageError
-from screening.records import as_text, conform
+from screening.records import as_list, as_text, conform
 
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
 MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
                 "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
+# List fields the kept record takes from its whole group: one study's document types, as
+# each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
+# publication-type rule sees what any copy says. The kept record's own values stay first.
+UNION_FIELDS = ("publication_type",)
 _COMPLETE_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 
@@ -96,6 +100,15 @@ def _completeness(df: pd.DataFrame) -> np.ndarray:
     return score
 
 
+def _union(values: list[Any]) -> list[str]:
+    """The list values of a group, each once (case-insensitive), in order."""
+    out: dict[str, str] = {}
+    for v in values:
+        for item in as_list(v):
+            out.setdefault(str(item).casefold(), str(item))
+    return list(out.values())
+
+
 def _empty(v: Any) -> bool:
     if isinstance(v, (list, str)):
         return len(v) == 0
@@ -126,10 +139,13 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     combined = table
     n_prev = 0
     carried: set[str] = set()
+    earlier_marks: dict[str, str] = {}     # the earlier run's duplicate marks, kept as they were
     if previous is not None and len(previous):
         prev = conform(previous)
         if "duplicate_of" in prev.columns:   # only the studies kept by the earlier run
-            prev = prev[prev["duplicate_of"].astype(str).eq("")]
+            marks = prev["duplicate_of"].astype(str).str.strip()
+            earlier_marks = dict(zip(prev.loc[marks != "", "record_id"].astype(str), marks[marks != ""]))
+            prev = prev[marks.eq("")]
         in_table = prev["record_id"].isin(set(table["record_id"]))
         carried = set(prev.loc[in_table, "record_id"].astype(str))   # listed here too: those rows
         prev = prev[~in_table]
@@ -164,6 +180,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
             links.append(Link(a, b, v.score, v.rule))
         elif v.outcome == MAYBE:
             maybes.append((a, b, v.score, v.reason))
+    for rid, kept_id in earlier_marks.items():
+        if rid in pos and kept_id in pos and rid != kept_id:
+            links.append(Link(pos[rid], pos[kept_id], 1.0, "previous"))
     for (ia, ib), decision in stored.items():
         if ia in pos and ib in pos:
             a, b = pos[ia], pos[ib]
@@ -236,11 +255,16 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     cols = [c for c in MERGE_FIELDS if c in table.columns]
     col_values = {c: combined[c].tolist() for c in cols}
     updates: dict[str, dict[int, Any]] = defaultdict(dict)
+    union_cols = [c for c in UNION_FIELDS if c in table.columns]
     for members in groups.values():
         k = int(kept_of[members[0]])
         if len(members) < 2 or k >= n:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
+        for c in union_cols:
+            merged = _union([combined[c].iat[k], *(combined[c].iat[d] for d in donors)])
+            if len(merged) > len(as_list(combined[c].iat[k])):
+                updates[c][k] = merged
         for c in cols:
             if _empty(col_values[c][k]):
                 for d in donors:

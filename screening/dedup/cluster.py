@@ -22,7 +22,12 @@ import numpy as np
 from screening.dedup.compare import covers, dois_conflict
 from screening.dedup.normalise import Keys
 
-_RULE_PRIORITY = {"manual": 0, "doi": 1, "pmid": 1, "doi-version": 2}
+# Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
+# 'duplicate' in dedup-review, an earlier search's own mark) come last and are not re-checked:
+# made first, they would let the guards refuse each record's exact-DOI copies against the
+# *other* record (different years, say), splitting off copies of the study the person joined.
+VOUCHED = ("manual", "previous")
+_RULE_PRIORITY = {"doi": 0, "pmid": 0, "doi-version": 1, "manual": 9, "previous": 9}
 MAX_GROUP = 50
 
 
@@ -87,11 +92,11 @@ def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable
         for x in mi:
             for y in mj:
                 pair = (x, y) if x < y else (y, x)
-                if pair in cannot_link and refused is not None and link.rule != "manual":
+                vouched = link.rule in VOUCHED
+                if pair in cannot_link and refused is not None and not vouched:
                     refused.append((link, pair))
-                if pair in cannot_link or (old[x] and old[y]) or (
-                        link.rule != "manual" and contradicts(keys[x], keys[y])
-                        and not _bridged(keys, mi + mj, x, y)):
+                if pair in cannot_link or (not vouched and (old[x] and old[y] or (
+                        contradicts(keys[x], keys[y]) and not _bridged(keys, mi + mj, x, y)))):
                     ok = False
                     break
             if not ok:

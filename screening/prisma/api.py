@@ -81,7 +81,8 @@ class PrismaResult:
     def summary(self) -> dict[str, Any]:
         """Short JSON-able summary (what `screening run` prints)."""
         return {"funnel": funnel_line(self.counts), "state": self.state.state_hash[:12],
-                "dir": str(next(iter(self.files.values())).parent) if self.files else ""}
+                "dir": str(next(iter(self.files.values())).parent) if self.files else "",
+                "warnings": list(self.state.warnings) + list(self.counts.warnings)}
 
 
 # ---- loading ---------------------------------------------------------------------------------

@@ -288,7 +288,13 @@ def compute_counts(
     ta_done = len(ta_play)
     excluded_human = int((ta_play["decision"] == "exclude").sum())
     sought_ids = pd.Index(ta_play.index[ta_play["decision"] == "include"])
-    open_n = len(pd.Index([str(r) for r in ta_open]).intersection(play_ids).difference(ta_play.index))
+    open_ids = pd.Index([str(r) for r in ta_open])
+    open_n = len(open_ids.intersection(play_ids).difference(ta_play.index))
+    stray_open = open_ids.difference(play_ids)
+    if len(stray_open):     # unsettled (a conflict, a first of two decisions) and gone from screening
+        warnings.append(f"{len(stray_open)} record(s) with unsettled title/abstract decisions (in conflict or "
+                        f"awaiting a second reviewer) are no longer in screening (duplicates, rule-excluded "
+                        f"or unknown ids), e.g. {stray_open[0]}; not counted")
     unscreened = int(in_play.sum()) - ta_done - open_n
     excluded_automation = unscreened if stopped else 0
     if stopped and open_n:

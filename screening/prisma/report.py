@@ -334,9 +334,11 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
              else f"{opening} by the review team.")
     ft_how = ctx.screening.get("full_text")
     if ft_how is not None:
-        verb = "are being made" if c.full_text_in_progress else "were made"
-        s.append(_how_screened(f"Full-text decisions on {_count(ft_how.settled, 'report')} {verb}", "reports", "assessed",
-                               ft_how, c.full_text_in_progress))
+        # in progress, name the reports to assess (as title/abstract names the records to
+        # screen); the settled count follows in the clause _how_screened adds
+        opening = (f"Full texts of {_count(c.reports_sought, 'report')} are being assessed" if c.full_text_in_progress
+                   else f"Full-text decisions on {_count(ft_how.settled, 'report')} were made")
+        s.append(_how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
     if ctx.kappa:
         names = {"title_abstract": "title/abstract", "full_text": "full-text"}
         s.append("Agreement between reviewers (Cohen's κ) was " +

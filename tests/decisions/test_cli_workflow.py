@@ -232,6 +232,10 @@ def test_methods_paragraph_counts_only_records_still_in_screening(tmp_path: Path
     assert "all 3 records settled so far were screened independently by two reviewers, with no " \
            "disagreement to resolve." in text
     assert "awaits adjudication" not in text and "2 duplicate records were removed" in text
+    # the conflict did not vanish silently: the report says an unsettled record left screening
+    warnings = generate(review).counts.warnings
+    assert any(w.startswith("1 record(s) with unsettled title/abstract decisions (in conflict or awaiting a "
+                            "second reviewer) are no longer in screening") and "e.g. 3" in w for w in warnings)
 
 
 def test_conflict_on_a_record_that_became_a_duplicate_is_not_listed(tmp_path: Path, cli) -> None:

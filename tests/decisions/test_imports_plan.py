@@ -68,7 +68,7 @@ def test_plan_sample_is_seeded_and_idempotent(review: Path, db: Path, in_play: l
     assert len(a) == 10 and a == select_records(in_play, 0.2, seed=3) != select_records(in_play, 0.2, seed=4)
     assert a == [r for r in in_play if r in set(a)]          # kept in screening order
     res = api.assign(review, "alice,bob", fraction=0.2, seed=3)
-    assert res["record_ids"] == a and res["written"] == 10
+    assert res["record_ids"] == a and res["written"] == 50      # 10 dual, 40 marked single
     assert api.assign(review, "alice,bob", fraction=0.2, seed=3)["written"] == 0   # re-run: no-op
     plan = assignments(load_entries(db), "title_abstract")
     assert sorted(plan) == sorted(a) and set(plan.values()) == {("alice", "bob")}
@@ -124,7 +124,7 @@ def test_a_record_outside_a_full_plan_is_settled_with_a_warning(review: Path, in
     assert code == 0 and "record is final: include" in out
     assert "new-1 is not in the dual-screening plan" in " ".join(out.split())
     # a calibration sample (fraction < 1) leaves records out on purpose: no warning
-    assert "new-2" not in api.assign(review, "alice,bob", fraction=0.2, seed=1)["record_ids"]
+    assert "new-2" not in api.assign(review, "alice,bob", fraction=0.2, seed=1, replan=True)["record_ids"]
     assert api.record_decision(review, reviewer="bob", record_id="new-2", action="exclude").warnings == ()
 
 
@@ -162,3 +162,28 @@ def test_reimport_adds_a_new_note_once_and_keeps_the_decision(review: Path, db: 
                                                                              "animal study"]))
     assert code == 0 and "4 already in the log" in out and "new note" not in out, out
     assert len(load_entries(db)) == len(log)
+
+
+def test_assign_after_a_search_update_plans_only_the_new_records(review: Path, db: Path, in_play: list[str]) -> None:
+    """Acceptance testing: re-running `assign` after an update re-planned every record (139
+    redundant events) and drew a new sample over everything. Planned records keep their plan;
+    the sample is drawn among the unplanned ones; --replan plans everything again."""
+    from screening.records import read_table, write_table
+
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    late = in_play[-10:]                                    # 'added by the update'
+    write_table(table.assign(rule_decision=[("exclude" if r in late else d)
+                                            for r, d in zip(table["record_id"], table["rule_decision"])]), path)
+    first = api.assign(review, "alice,bob", fraction=0.5, seed=3)
+    assert (first["candidates"], first["already_planned"], first["assigned"]) == (40, 0, 20)
+    write_table(table, path)                                # the update's records arrive
+    again = api.assign(review, "alice,bob", fraction=0.5, seed=3)
+    assert (again["candidates"], again["already_planned"], again["assigned"]) == (10, 40, 5)
+    assert set(again["record_ids"]) <= set(late)
+    plan = assignments(load_entries(db), "title_abstract")
+    assert len(plan) == 25
+    assert api.assign(review, "alice,bob", fraction=0.5, seed=3)["written"] == 0
+    redo = api.assign(review, "alice,carol", fraction=1.0, replan=True)
+    assert redo["candidates"] == 50 and redo["already_planned"] == 0
+    assert set(assignments(load_entries(db), "title_abstract").values()) == {("alice", "carol")}

@@ -190,7 +190,7 @@ def test_declared_title_abstract_reasons_are_checked_and_dual_fraction_is_the_de
         api.record_decision(review, reviewer="alice", record_id="6", action="exclude", reason="not a review, no harm")
     plan = api.assign(review, "alice,bob")
     assert (plan["fraction"], plan["seed"]) == (0.2, 3) and plan["assigned"] == 10   # 20% of 50
-    assert api.assign(review, "alice,bob", fraction=1.0)["assigned"] == 50
+    assert api.assign(review, "alice,bob", fraction=1.0, replan=True)["assigned"] == 50
 
 
 def test_names_outside_screening_refuse_only_one_letter_slips() -> None:

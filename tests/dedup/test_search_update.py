@@ -188,3 +188,46 @@ def test_a_distinct_decision_that_blocks_a_doi_match_elsewhere_is_reported():
     assert refused["rule"] == "doi" and sorted(refused["distinct_pair"]) == sorted([med, wos])
     (warning,) = res.report.warnings
     assert "match by doi but were not linked" in warning and f"--pair {med} {wos} --reopen" in warning
+
+
+def test_the_kept_record_carries_every_copys_document_type(tmp_path):
+    """Scopus says Letter/Note/Editorial in M3 where another database's RIS says only JOUR: the
+    kept record's publication_type holds both, so a publication-type rule sees the letter
+    whichever copy is kept (real Scopus records; the copy is the same export without M3)."""
+    from screening.dedup.api import deduplicate
+    from screening.dedup.files import load_input_table
+
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "exports" / "ris_scopus_doctypes.ris"
+    text = src.read_text(encoding="utf-8")
+    plain = tmp_path / "other_db.ris"
+    plain.write_text("\n".join(line for line in text.splitlines() if not line.startswith("M3  -")) + "\n",
+                     encoding="utf-8")
+    table, _ = load_input_table([plain, src])
+    out = deduplicate(table, keep_first={f"other_db-0000{i}": 1 for i in range(1, 9)}).table
+    kept = out[out["duplicate_of"] == ""].set_index("record_id")
+    assert len(kept) == 8 and all(r.startswith("other_db") for r in kept.index)
+    types = {r: list(t) for r, t in kept["publication_type"].items()}
+    assert types["other_db-00003"] == ["JOUR", "Letter"] and types["other_db-00004"] == ["JOUR", "Note"]
+    assert types["other_db-00006"] == ["JOUR", "Erratum"]
+    dup = out.set_index("record_id")
+    assert list(dup.loc["ris_scopus_doctypes-00003", "publication_type"]) == ["JOUR", "Letter"]  # copy untouched
+
+
+def test_a_manual_duplicate_takes_both_records_exact_doi_copies_along():
+    """A person joins two MEDLINE records; each has copies in WoS and Lens with its own DOI.
+    The copies follow their record into the one group instead of being refused against the
+    other record (different title and year) and left to be screened again."""
+    import pandas as pd
+
+    from screening.dedup.api import deduplicate
+    from screening.dedup.files import load_input_table
+
+    table, _ = load_input_table([FIX / f"{n}.ris" for n in ("medline_6_of_84", WOS, "lens_9_of_343")])
+    a, b = "medline_6_of_84-00006", "medline_6_of_84-00002"
+    before = deduplicate(table).table.set_index("record_id")
+    copies = sorted(before.index[before["dup_group"].isin([before.loc[a, "dup_group"], before.loc[b, "dup_group"]])])
+    assert len(copies) == 6
+    log = pd.DataFrame({"seq": [1], "id_a": [a], "id_b": [b], "decision": ["duplicate"]})
+    out = deduplicate(table, decisions=log).table.set_index("record_id")
+    assert out.loc[copies, "dup_group"].nunique() == 1
+    assert out.loc[copies, "duplicate_of"].eq("").sum() == 1

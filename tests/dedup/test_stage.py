@@ -157,3 +157,29 @@ def test_dedup_report_per_source_matches_the_headline(mixed):
     studies = sum(d.details["unique_per_source_after"].values())
     assert studies >= d.counts["unique"]          # a study found by two sources counts for both
     assert set(d.details["records_per_source_before"]) == set(mixed["source_db"].replace("", "Unknown source"))
+
+
+def test_a_person_may_link_two_records_of_the_earlier_search(sample):
+    """Earlier-search records are never linked by the matcher, but a stored 'duplicate'
+    decision between two of them is honoured (it was stored, so it must not be ignored)."""
+    assert _run(sample).records.set_index("record_id").loc["id_0000728B", "duplicate_of"] == ""
+    log = pd.DataFrame({"seq": [1], "id_a": ["id_0000728"], "id_b": ["id_0000728B"], "decision": ["duplicate"]})
+    out = _run(sample, dedup_decisions=log).records.set_index("record_id")
+    assert out.loc["id_0000728B", "dup_group"] == out.loc["id_0000728", "dup_group"]
+    assert "manual" in set(out["dup_rule"])
+
+
+def test_previous_marks_of_records_listed_again_are_kept(sample):
+    """`previous` lists an earlier run's table whose duplicates are rows here too: each keeps
+    its earlier mark (rule 'previous'), even one a person made in the earlier review's
+    dedup-review, instead of going back to the matcher (and the maybe queue)."""
+    base = sample.drop(columns=["search_set"]).reset_index(drop=True)
+    a, b = "SauerSeuring2023", "id_0000728"          # two different studies, joined by hand
+    log = pd.DataFrame({"seq": [1], "id_a": [a], "id_b": [b], "decision": ["duplicate"]})
+    earlier = _run(base, dedup_decisions=log).records.set_index("record_id")
+    assert earlier.loc[a, "dup_group"] == earlier.loc[b, "dup_group"]
+    plain = _run(base).records.set_index("record_id")
+    assert plain.loc[a, "dup_group"] != plain.loc[b, "dup_group"]
+    out = _run(base, previous=earlier.reset_index()).records.set_index("record_id")
+    assert out.loc[a, "dup_group"] == out.loc[b, "dup_group"]
+    assert "previous" in set(out["dup_rule"])

@@ -339,3 +339,15 @@ def test_screening_sentences_read_one_in_the_singular():
     from screening.prisma.report import _search_sentence
 
     assert _search_sentence(ctx.searches) == 'We searched PubMed using "fire" (searched 2024-01-02; 1 record).'
+
+
+def test_methods_paragraph_names_the_reports_to_assess_while_full_text_goes_on(review, records, finals, tmp_path):
+    """Acceptance testing: 'Full-text decisions on 28 reports are being made' named the settled
+    count as if it were the reports being assessed; in progress, it now names the reports
+    sought and then how many are settled so far."""
+    ta, ft = finals
+    md = generate(review, tmp_path / "p", records=records, ta_finals=ta, ft_finals=ft.iloc[:-2]).files["md"]
+    text = md.read_text()
+    sought = int((ta["decision"] == "include").sum())
+    assert f"Full texts of {sought} reports are being assessed by the review team; all 8 reports settled so far" in text
+    assert "are being made" not in text
