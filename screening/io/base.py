@@ -56,6 +56,9 @@ class ColumnResult:
     format: str = "ris"
     dialect: str = ""
     warnings: list[str] = field(default_factory=list)
+    # abstracts already without publishers' rights lines (streamed RIS strips them in the
+    # parse workers, in parallel, instead of in ingest's serial assembly)
+    abstracts_clean: bool = False
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -19,6 +19,7 @@ from screening.io.base import ColumnResult
 from screening.io.ris import FIELD_NAMES, _count_ty, _field_values, _scan, _source_db
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback
+from screening.normalize import strip_rights_statement
 
 
 def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:
@@ -55,16 +56,23 @@ def _init_worker(chunks: ChunkedText, filename: str, dialect: str) -> None:
     _STREAM = (chunks, filename, dialect)
 
 
-def _parse_one(chunks: ChunkedText, filename: str, dialect: str, index: int) -> ColumnResult:
+def _parse_one(chunks: ChunkedText, filename: str, dialect: str, index: int,
+               offset: int = 0) -> tuple[ColumnResult, int]:
+    """Chunk ``index`` parsed with its first line ``first_lines[index] + offset`` (the bare-CR
+    breaks of the chunks before it), and its own bare-CR breaks (see ChunkedText.extra_lines)."""
     text = chunks.chunk(index)
     try:
-        return parse_chunk_columns(text, filename, first_line=chunks.first_lines[index],
+        part = parse_chunk_columns(text, filename, first_line=chunks.first_lines[index] + offset,
                                    at_end=index == len(chunks) - 1, dialect=dialect)
+        # ingest's rights-line stripping, done here in the workers (in parallel) rather than
+        # in its serial assembly of the table (see ColumnResult.abstracts_clean)
+        part.columns["abstract"] = [strip_rights_statement(v) if v else v for v in part.columns["abstract"]]
+        return part, chunks.extra_lines(index, text)
     finally:
         chunks.release(index)
 
 
-def _worker_job(index: int) -> ColumnResult | None:
+def _worker_job(index: int) -> tuple[ColumnResult, int] | None:
     assert _STREAM is not None
     try:
         return _parse_one(*_STREAM, index)
@@ -101,15 +109,22 @@ def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int 
     """
     out = ColumnResult.empty(FIELD_NAMES, dialect=dialect)
     pool = _fork_pool(default_workers() if workers is None else workers, chunks, filename, dialect)
-    if pool is None:
-        parts: Iterable[ColumnResult | None] = (_parse_one(chunks, filename, dialect, i) for i in range(len(chunks)))
-    else:
-        parts = pool.map(_worker_job, range(len(chunks)))
+    parts: Iterable[tuple[ColumnResult, int] | None] = (
+        pool.map(_worker_job, range(len(chunks))) if pool is not None else (None for _ in range(len(chunks))))
+    offset = 0                  # bare-CR line breaks of the chunks parsed so far
     try:
-        for i, part in enumerate(parts):
-            if part is None:
-                part = _parse_one(chunks, filename, dialect, i)  # raises the worker's error here
+        for i, done in enumerate(parts):
+            if done is None or (offset and done[0].warnings):
+                # in the parent: the worker's error raised here, or warnings that name lines
+                # (numbered without the earlier chunks' bare-CR breaks) made again with them
+                part, extra = _parse_one(chunks, filename, dialect, i, offset)
+            else:
+                part, extra = done
+                if offset:
+                    part.lines = [line + offset for line in part.lines]
             out.extend(part)
+            offset += extra
+        out.abstracts_clean = True          # every part's abstracts were stripped in _parse_one
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -230,7 +230,7 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     and how many of its records name no database."""
     n, fields = len(result), result.columns
     for name, values in fields.items():
-        if name == "abstract":      # every reader's abstracts, without publishers' rights lines
+        if name == "abstract" and not result.abstracts_clean:   # every reader's, without rights lines
             values = [strip_rights_statement(v) if v else v for v in values]
         if name not in _PROVENANCE:
             table.add(name, values)
