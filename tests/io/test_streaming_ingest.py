@@ -260,3 +260,21 @@ def test_bare_cr_before_a_bom_and_a_tag_counts_the_same_streamed(monkeypatch: py
     got, _ = _streamed(data, 1, monkeypatch=monkeypatch)
     pd.testing.assert_frame_equal(got, want)
     assert len(want) == 6
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_warning_after_bare_cr_chunks_names_the_same_line_streamed(monkeypatch: pytest.MonkeyPatch,
+                                                                      workers: int) -> None:
+    """Workers number a chunk's lines without the bare-CR breaks of the chunks before it; a
+    chunk whose warnings name lines is parsed again with them, so its warning matches the
+    whole-file one (WoS RIS with bare CRs, then a Scopus record missing its ER line)."""
+    wos = (EXPORTS / "ris_wos.ris").read_bytes()
+    scopus = (EXPORTS / "ris_scopus.ris").read_bytes().replace(BOM_BYTES, b"")
+    first_er = scopus.find(b"ER  -")
+    broken = scopus[:first_er] + scopus[scopus.find(b"\n", first_er) + 1:]   # record 1 loses its ER
+    data = wos + broken
+    want, want_report = _whole(data)
+    got, got_report = _streamed(data, 1, workers=workers, monkeypatch=monkeypatch)
+    pd.testing.assert_frame_equal(got, want)
+    assert any("no ER line" in w for f in want_report.details["files"] for w in f["warnings"])
+    assert got_report == want_report
