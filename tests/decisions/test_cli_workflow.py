@@ -238,20 +238,16 @@ def test_methods_paragraph_counts_only_records_still_in_screening(tmp_path: Path
                             "second reviewer) are no longer in screening") and "e.g. 3" in w for w in warnings)
 
 
-def test_conflict_on_a_record_that_became_a_duplicate_is_not_listed(tmp_path: Path, cli) -> None:
+def test_conflict_on_a_record_that_became_a_duplicate_is_not_listed(review: Path, cli) -> None:
     """`conflicts` and the adjudication walk agree with `status`: a conflict on a record a later
     dedup run marked as a duplicate has nothing to settle (its events stay in the log)."""
     from screening.decisions import api
     from screening.records import write_table
 
-    from .conftest import REVIEW_TOML, build_table
+    from .conftest import build_table
 
-    (tmp_path / "pipelines").mkdir()
-    review = tmp_path / "pipelines" / "t.toml"
-    review.write_text(REVIEW_TOML, encoding="utf-8")
     table = build_table()
-    path = tmp_path / "data" / "screened" / "t" / "ingest.parquet"
-    write_table(table, path)
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
     for rid in ("3", "4"):
         api.record_decision(review, reviewer="alice", record_id=rid, action="include")
         api.record_decision(review, reviewer="bob", record_id=rid, action="exclude", reason="wrong outcome")
