@@ -69,3 +69,16 @@ def test_the_reported_cases() -> None:
     assert "one of the review's [screening] reasons" in _flat(res.output)
     res = runner.invoke(app, ["search", "pubmed", "--help"])
     assert "default: the review's [search] email" in _flat(res.output)
+
+
+def test_ctrl_c_says_what_was_kept_and_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acceptance testing: Ctrl-C during `run` ended with exit 130 and not a word."""
+    import screening.cli.pipeline as pipeline
+
+    def interrupted(*_a: object, **_kw: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run_review", interrupted)
+    res = runner.invoke(app, ["run", "pipelines/demo.toml"])
+    assert res.exit_code == 130
+    assert "interrupted: nothing half-written" in " ".join(res.output.split())

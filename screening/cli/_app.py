@@ -79,7 +79,8 @@ def fail(err: ScreeningError) -> typer.Exit:
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Map our errors to a one-line message and the error's exit code."""
+    """Map our errors to a one-line message and the error's exit code; Ctrl-C to a message
+    that says what was kept (every file is written whole or not at all) and exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*a: Any, **kw: Any) -> Any:
@@ -87,6 +88,10 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **kw)
         except ScreeningError as err:
             raise fail(err) from None
+        except KeyboardInterrupt:
+            err_console.print(styled(("interrupted:", "bold yellow"), " nothing half-written (outputs and "
+                                     "decisions are saved whole or not at all); run the command again to go on"))
+            raise typer.Exit(130) from None
 
     return wrapper
 
