@@ -76,17 +76,19 @@ with gc_paused():
     c1 = time.process_time()
     decode = parse = 0.0
     out = ColumnResult.empty(ris.FIELD_NAMES, dialect=dialect)
+    offset = 0
     for i in range(len(chunks)):
         a = time.process_time()
         text = chunks.chunk(i)
         b = time.process_time()
-        part = ris_stream.parse_chunk_columns(text, sys.argv[1], first_line=chunks.first_lines[i],
-                                       at_end=i == len(chunks) - 1, dialect=dialect)
+        part, extra = ris_stream.parse_decoded_chunk(chunks, sys.argv[1], dialect, i, text, offset)
         chunks.release(i)
         del text
         out.extend(part)
+        offset += extra
         parse += time.process_time() - b
         decode += b - a
+    out.abstracts_clean = True       # as ris_stream.parse_chunks: stripped in the parse phase
     c2 = time.process_time()
     peak_parse = peak()
     cols = ing._Columns()
@@ -245,7 +247,7 @@ def main() -> None:
         "",
         f"Where our CPU time goes (one process, same work, phase by phase, separate child): map and cut into "
         f"{phases['chunks']} chunks + detection {phases['split']:.1f} s, decode {phases['decode']:.1f} s "
-        f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py`: "
+        f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py` + rights-line stripping: "
         f"{phases['records'] / phases['parse']:,.0f} records/s), records table {phases['table']:.1f} s "
         f"(`records.table_from_columns`); total {total:.1f} s. Peak RSS after imports {phases['peak_start_mb']:.0f} MB "
         f"(pandas, and `screening.stages` importing every stage: scikit-learn for rank), after parse "

@@ -264,7 +264,7 @@ def assign_cmd(
 ) -> None:
     """Set which records need two independent decisions (stored as 'assign' events)."""
     res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
-    kept = (f"; {res['already_planned']} already planned, kept (--replan to plan them again)"
+    kept = (f"; {res['already_planned']} already planned or decided, kept (--replan to plan them again)"
             if res["already_planned"] else "")
     console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "

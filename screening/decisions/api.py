@@ -418,10 +418,11 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
 
     ``fraction`` / ``seed``: None takes the review's ``[screening] dual_fraction`` / ``seed``
     (defaults 1.0 and 1), so the plan the protocol declares is the one applied. Records that
-    already have a plan at ``stage`` keep it: after a search update, running ``assign`` again
-    plans the new records (a calibration sample stays that share of them) instead of drawing a
-    new sample over everything. ``replan`` plans every candidate afresh (another pair of
-    reviewers for all, say); the latest plan of a record wins.
+    already have a plan at ``stage``, or a screener's decision, keep it: after a search update,
+    running ``assign`` again plans the new records (a calibration sample stays that share of
+    them) instead of drawing a new sample over everything or reopening settled records.
+    ``replan`` plans every candidate afresh (another pair of reviewers for all, say); the
+    latest plan of a record wins.
     """
     check_stage(stage)
     with _writing(review) as rv:
@@ -437,7 +438,9 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
             # settled include (a second screener would make them pending again)
             assessed = full_text_records(entries)
             candidates = [c for c in candidates if c not in assessed]
-        planned = set() if replan else considered_records(entries, stage)
+        # without --replan, a record an earlier plan covered keeps it, and one a screener has
+        # already decided is not reopened (a second screener would make a final decision pending)
+        planned = set() if replan else considered_records(entries, stage) | set(standing_decisions(entries, stage))
         kept = sum(c in planned for c in candidates)
         candidates = [c for c in candidates if c not in planned]
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)

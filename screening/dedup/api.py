@@ -25,6 +25,11 @@ from screening.records import as_list, as_text, conform
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
 MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
                 "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
+# keep_first priorities: decided at full text, at title/abstract (both DECIDED or lower: their
+# fields are not merged into), planned for screening only (see stages/dedup.decided_records)
+FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2
+DECIDED = TITLE_ABSTRACT
+
 # List fields the kept record takes from its whole group: one study's document types, as
 # each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
 # publication-type rule sees what any copy says. The kept record's own values stay first.
@@ -100,6 +105,23 @@ def _completeness(df: pd.DataFrame) -> np.ndarray:
     return score
 
 
+def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, marks: dict[str, str]) -> pd.DataFrame:
+    """Stand-ins for kept records the earlier table's marks name but does not hold (it was
+    itself an update: its duplicates point at a search before it). Each is the first marked
+    row's fields under the kept record's id, so the mark can be kept as a link to it."""
+    present = set(table["record_id"].astype(str)) | set(prev["record_id"].astype(str))
+    rows = table.assign(record_id=table["record_id"].astype(str)).drop_duplicates("record_id").set_index("record_id")
+    stubs: dict[str, pd.Series] = {}
+    for rid, kept_id in marks.items():
+        if kept_id not in present and kept_id not in stubs and rid in rows.index:
+            stubs[kept_id] = rows.loc[rid]
+    if not stubs:
+        return prev.iloc[0:0]
+    out = pd.DataFrame(list(stubs.values())).reset_index(drop=True)
+    out.insert(0, "record_id", list(stubs))
+    return out[[c for c in prev.columns if c in out.columns]]
+
+
 def _union(values: list[Any]) -> list[str]:
     """The list values of a group, each once (case-insensitive), in order."""
     out: dict[str, str] = {}
@@ -130,6 +152,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     ``keep_first``: record_id -> priority (lower first) of records that must stay the kept
     record of their group, e.g. those reviewers have already screened (their decisions are
     keyed to that id): a search update's new copy of a screened study becomes the duplicate.
+    Records at priority :data:`DECIDED` or lower are also left as the reviewers saw them (no
+    field merged in from their copies: a year, an abstract or a document type filled in later
+    could turn an inclusion rule against a study people have already included).
     """
     if cochrane_versions not in COCHRANE_POLICIES:
         raise StageError(f"unknown cochrane_versions {cochrane_versions!r}",
@@ -149,6 +174,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         in_table = prev["record_id"].isin(set(table["record_id"]))
         carried = set(prev.loc[in_table, "record_id"].astype(str))   # listed here too: those rows
         prev = prev[~in_table]
+        prev = pd.concat([prev, _outside_kept_stubs(table, prev, earlier_marks)], ignore_index=True)
         n_prev = len(prev) + len(carried)
         combined = pd.concat([table, prev[[c for c in prev.columns if c in table.columns]]],
                              ignore_index=True)
@@ -258,7 +284,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     union_cols = [c for c in UNION_FIELDS if c in table.columns]
     for members in groups.values():
         k = int(kept_of[members[0]])
-        if len(members) < 2 or k >= n:
+        if len(members) < 2 or k >= n or first.get(ids[k], DECIDED + 1) <= DECIDED:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
         for c in union_cols:

@@ -86,14 +86,14 @@ def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable
         if ri == rj:
             continue
         mi, mj = members.get(ri, [ri]), members.get(rj, [rj])
-        if len(mi) + len(mj) > MAX_GROUP:
+        vouched = link.rule in VOUCHED
+        if len(mi) + len(mj) > MAX_GROUP and not vouched:     # a person's link is not capped
             continue
         ok = True
         for x in mi:
             for y in mj:
                 pair = (x, y) if x < y else (y, x)
-                vouched = link.rule in VOUCHED
-                if pair in cannot_link and refused is not None and not vouched:
+                if pair in cannot_link and refused is not None:
                     refused.append((link, pair))
                 if pair in cannot_link or (not vouched and (old[x] and old[y] or (
                         contradicts(keys[x], keys[y]) and not _bridged(keys, mi + mj, x, y)))):

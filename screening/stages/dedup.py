@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from screening.config import config_parameters
-from screening.dedup.api import COCHRANE_POLICIES, deduplicate
+from screening.dedup.api import ASSIGNED, COCHRANE_POLICIES, FULL_TEXT, TITLE_ABSTRACT, deduplicate
 from screening.dedup.store import load_decisions
 from screening.errors import ConfigError
 from screening.records import read_table
@@ -90,7 +90,9 @@ def _refused_warnings(refused: list[dict[str, Any]]) -> list[str]:
     r = refused[0]
     a, b = r["distinct_pair"]
     more = f" (and {len(refused) - 1} more: dedup.json lists them)" if len(refused) > 1 else ""
-    return [f"{r['id_a']} and {r['id_b']} match by {r['rule']} but were not linked: that would join "
+    how = {"manual": "were marked duplicates in dedup-review",
+           "previous": "were duplicates in the earlier search's table"}.get(r["rule"], f"match by {r['rule']}")
+    return [f"{r['id_a']} and {r['id_b']} {how} but were not linked: that would join "
             f"{a} and {b}, which were marked distinct in dedup-review{more}. If that decision was "
             f"meant for that pair alone, the decisions contradict each other: withdraw one with "
             f"`screening dedup-review REVIEW --pair {a} {b} --reopen`; if it stands, mark "
@@ -115,7 +117,6 @@ def load_inputs(review: Any) -> StageInputs:
                        extra={"decided_in_groups": _in_stored_groups(decided, review.output_dir)})
 
 
-FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2      # who stays kept first (see decided_records)
 
 
 def decided_records(review: Any) -> tuple[tuple[str, int], ...]:

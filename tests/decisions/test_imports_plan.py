@@ -187,3 +187,25 @@ def test_assign_after_a_search_update_plans_only_the_new_records(review: Path, d
     redo = api.assign(review, "alice,carol", fraction=1.0, replan=True)
     assert redo["candidates"] == 50 and redo["already_planned"] == 0
     assert set(assignments(load_entries(db), "title_abstract").values()) == {("alice", "carol")}
+
+
+def test_assign_again_never_reopens_a_settled_record(review: Path, db: Path, in_play: list[str]) -> None:
+    """Review finding: a plan made before single-screening marks existed (10 planned, the other
+    40 settled by one screener) re-run unchanged moved 8 final records back to pending."""
+    from screening.decisions.store import Event
+    from screening.decisions.views import record_outcomes
+
+    chosen = select_records(in_play, 0.2, seed=3)
+    rv = api.Review.load(review)
+    rv.open().append([Event(record_id=r, stage="title_abstract", reviewer="plan", action="assign",
+                            payload={"reviewers": ["alice", "bob"], "fraction": 0.2, "seed": 3, "plan": "old"})
+                      for r in chosen])                  # an old-style plan: no single-screening marks
+    rv.close()
+    for rid in in_play:
+        if rid not in chosen:
+            api.record_decision(review, reviewer="alice", record_id=rid, action="exclude")
+    finals_before = sum(o.status == "final" for o in record_outcomes(load_entries(db), "title_abstract").values())
+    res = api.assign(review, "alice,bob", fraction=0.2, seed=3)
+    assert (res["candidates"], res["assigned"], res["already_planned"]) == (0, 0, 50)
+    after = record_outcomes(load_entries(db), "title_abstract")
+    assert sum(o.status == "final" for o in after.values()) == finals_before == 40

@@ -203,7 +203,7 @@ def test_the_kept_record_carries_every_copys_document_type(tmp_path):
     plain.write_text("\n".join(line for line in text.splitlines() if not line.startswith("M3  -")) + "\n",
                      encoding="utf-8")
     table, _ = load_input_table([plain, src])
-    out = deduplicate(table, keep_first={f"other_db-0000{i}": 1 for i in range(1, 9)}).table
+    out = deduplicate(table, keep_first={f"other_db-0000{i}": 2 for i in range(1, 9)}).table   # assigned
     kept = out[out["duplicate_of"] == ""].set_index("record_id")
     assert len(kept) == 8 and all(r.startswith("other_db") for r in kept.index)
     types = {r: list(t) for r, t in kept["publication_type"].items()}
@@ -211,6 +211,23 @@ def test_the_kept_record_carries_every_copys_document_type(tmp_path):
     assert types["other_db-00006"] == ["JOUR", "Erratum"]
     dup = out.set_index("record_id")
     assert list(dup.loc["ris_scopus_doctypes-00003", "publication_type"]) == ["JOUR", "Letter"]  # copy untouched
+    # without any decision log (a first run) the kept record, whichever it is, gets the union
+    # and its empty fields filled from its copy
+    plain_run = deduplicate(table).table
+    kept0 = plain_run[plain_run["duplicate_of"] == ""].set_index("record_id")
+    letter = [list(t) for r, t in kept0["publication_type"].items() if r.endswith("-00003")]
+    assert letter == [["JOUR", "Letter"]]
+    bare = table.assign(abstract=[("" if r.startswith("other_db") else a)
+                                  for r, a in zip(table["record_id"], table["abstract"])])
+    filled = deduplicate(bare, keep_first={"other_db-00001": 2}).table.set_index("record_id")
+    assert filled.loc["other_db-00001", "abstract"] == table.set_index("record_id").loc[
+        "ris_scopus_doctypes-00001", "abstract"] != ""
+    # a record people have already decided on stays as they saw it: a type (or a year, an
+    # abstract) from a later copy could turn a rule against a study they included
+    decided = deduplicate(table, keep_first={f"other_db-0000{i}": 1 for i in range(1, 9)}).table
+    kept = decided[decided["duplicate_of"] == ""].set_index("record_id")
+    own = table.set_index("record_id")["publication_type"]
+    assert all(list(t) == list(own[r]) and len(t) == 1 for r, t in kept["publication_type"].items())
 
 
 def test_a_manual_duplicate_takes_both_records_exact_doi_copies_along():
@@ -231,3 +248,45 @@ def test_a_manual_duplicate_takes_both_records_exact_doi_copies_along():
     out = deduplicate(table, decisions=log).table.set_index("record_id")
     assert out.loc[copies, "dup_group"].nunique() == 1
     assert out.loc[copies, "duplicate_of"].eq("").sum() == 1
+
+
+def test_marks_pointing_two_searches_back_are_kept():
+    """Search 1: WoS. Search 2 (MEDLINE + Lens) deduplicated against it: copies marked as
+    duplicates of WoS records. Search 2 run again against its own earlier table (which holds
+    no WoS rows) keeps those marks instead of putting the copies back into screening."""
+    from screening.dedup.api import deduplicate
+    from screening.dedup.files import load_input_table
+
+    run1 = deduplicate(load_input_table([FIX / f"{WOS}.ris"])[0]).table
+    new, _ = load_input_table([FIX / "medline_6_of_84.ris", FIX / "lens_9_of_343.ris"])
+    run2 = deduplicate(new, previous=run1).table.set_index("record_id")
+    marked = run2.index[run2["duplicate_of"].str.startswith(WOS)]
+    assert len(marked) >= 4
+    run3 = deduplicate(new, previous=run2.reset_index()).table.set_index("record_id")
+    for rid in marked:
+        assert run3.loc[rid, "duplicate_of"] == run2.loc[rid, "duplicate_of"], rid
+    assert run3["duplicate_of"].ne("").sum() == run2["duplicate_of"].ne("").sum()
+
+
+def test_a_persons_duplicate_decision_is_not_capped_and_a_blocked_one_is_reported():
+    import pandas as pd
+
+    from screening.dedup import cluster
+    from screening.dedup.api import deduplicate
+    from screening.dedup.files import load_input_table
+
+    table, _ = load_input_table([FIX / f"{n}.ris" for n in ("medline_6_of_84", WOS, "lens_9_of_343")])
+    med, med2, wos = "medline_6_of_84-00006", "medline_6_of_84-00002", f"{WOS}-00007"
+    old_cap = cluster.MAX_GROUP
+    try:
+        cluster.MAX_GROUP = 3               # both groups hold 3 records: joined they exceed it
+        log = pd.DataFrame({"seq": [1], "id_a": [med], "id_b": [med2], "decision": ["duplicate"]})
+        out = deduplicate(table, decisions=log).table.set_index("record_id")
+        assert out.loc[med, "dup_group"] == out.loc[med2, "dup_group"]
+    finally:
+        cluster.MAX_GROUP = old_cap
+    # a duplicate decision that a distinct decision contradicts is reported, not dropped quietly
+    log = pd.DataFrame({"seq": [1, 2], "id_a": [med, wos], "id_b": [med2, med2],
+                        "decision": ["duplicate", "distinct"]})
+    res = deduplicate(table, decisions=log)
+    assert any(r["rule"] in ("manual", "doi") for r in res.details["links_refused_by_decisions"])
