@@ -1,5 +1,5 @@
 """``python -m screening`` is the same as the ``screening`` command."""
 
-from screening.cli import main
+from screening.entry import main
 
 main()

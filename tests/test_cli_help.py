@@ -82,3 +82,20 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(monkeypatch: pytest.MonkeyPatch
     res = runner.invoke(app, ["run", "pipelines/demo.toml"])
     assert res.exit_code == 130
     assert "interrupted: nothing half-written" in " ".join(res.output.split())
+
+
+def test_ctrl_c_while_the_cli_is_still_loading_is_the_same_message(monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Acceptance testing: Ctrl-C in the first ~0.7 s (pandas and scikit-learn loading) gave a
+    KeyboardInterrupt traceback instead."""
+    import screening.cli as cli
+    from screening import entry
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    with pytest.raises(SystemExit) as done:
+        entry.main()
+    assert done.value.code == 130
+    assert capsys.readouterr().err.startswith("interrupted: nothing half-written")

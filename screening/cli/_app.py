@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from screening.entry import INTERRUPTED
 from screening.errors import ScreeningError
 
 app = typer.Typer(
@@ -89,8 +90,8 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         except ScreeningError as err:
             raise fail(err) from None
         except KeyboardInterrupt:
-            err_console.print(styled(("interrupted:", "bold yellow"), " nothing half-written (outputs and "
-                                     "decisions are saved whole or not at all); run the command again to go on"))
+            label, rest = INTERRUPTED.split(": ", 1)
+            err_console.print(styled((label + ":", "bold yellow"), " " + rest))
             raise typer.Exit(130) from None
 
     return wrapper

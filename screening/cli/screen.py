@@ -269,6 +269,11 @@ def assign_cmd(
     console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
                   f"{res['written']} new events{kept})")
+    if res["reopened"]:
+        n = res["reopened"]
+        warn([f"{n} record{'s' if n != 1 else ''} already settled by one decision {'are' if n != 1 else 'is'} "
+              f"pending again: the new plan needs {' and '.join(res['reviewers'])} to decide "
+              f"{'them' if n != 1 else 'it'}"])
 
 
 # ---------------------------------------------------------------------------------------------

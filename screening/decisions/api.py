@@ -440,15 +440,20 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
             candidates = [c for c in candidates if c not in assessed]
         # without --replan, a record an earlier plan covered keeps it, and one a screener has
         # already decided is not reopened (a second screener would make a final decision pending)
-        planned = set() if replan else considered_records(entries, stage) | set(standing_decisions(entries, stage))
+        decided = set(standing_decisions(entries, stage))
+        planned = set() if replan else considered_records(entries, stage) | decided
         kept = sum(c in planned for c in candidates)
         candidates = [c for c in candidates if c not in planned]
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
         written = rv.open().append(events)
-    dual = [e.record_id for e in events if e.payload.get("reviewers")]
+        dual = [e.record_id for e in events if e.payload.get("reviewers")]
+        # --replan may put a record someone has decided under a plan that needs others too: a
+        # settled record becomes pending again; say how many
+        after = record_outcomes(rv.entries(), stage)
+        reopened = sum(1 for r in dual if r in decided and after.get(r) is not None and after[r].status != "final")
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
             "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
-            "seed": seed, "record_ids": dual}
+            "seed": seed, "record_ids": dual, "reopened": reopened}
 
 
 def considered_records(entries: pd.DataFrame, stage: str) -> set[str]:

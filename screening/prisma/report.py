@@ -137,12 +137,14 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
 
     if len(use) == 1:
         (k, n), = use.items()
-        return (f"The one title/abstract decision was {said(k)}." if n == 1
-                else f"All {fmt(n)} title/abstract decisions were {said(k)}.")
+        # the screeners' decisions: an adjudicator's are counted apart (the sentence on how
+        # records were settled), so 'all' must not read as every decision in the log
+        return (f"The screeners' one title/abstract decision was {said(k)}." if n == 1
+                else f"All {fmt(n)} of the screeners' title/abstract decisions were {said(k)}.")
     kinds = sorted(use, key=lambda k: (_order_rank(k), k))
     parts = [f"{fmt(use[kinds[0]])} {_was(use[kinds[0]])} {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
     # phrases carry commas of their own: semicolons keep the parts apart
-    return f"Of the {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
+    return f"Of the screeners' {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
 
 
 def _count(n: int, noun: str, plural: str = "") -> str:

@@ -185,7 +185,7 @@ def test_assign_after_a_search_update_plans_only_the_new_records(review: Path, d
     assert len(plan) == 25
     assert api.assign(review, "alice,bob", fraction=0.5, seed=3)["written"] == 0
     redo = api.assign(review, "alice,carol", fraction=1.0, replan=True)
-    assert redo["candidates"] == 50 and redo["already_planned"] == 0
+    assert redo["candidates"] == 50 and redo["already_planned"] == 0 and redo["reopened"] == 0
     assert set(assignments(load_entries(db), "title_abstract").values()) == {("alice", "carol")}
 
 
@@ -209,3 +209,7 @@ def test_assign_again_never_reopens_a_settled_record(review: Path, db: Path, in_
     assert (res["candidates"], res["assigned"], res["already_planned"]) == (0, 0, 50)
     after = record_outcomes(load_entries(db), "title_abstract")
     assert sum(o.status == "final" for o in after.values()) == finals_before == 40
+    # --replan does reopen, on purpose, and says how many
+    res = api.assign(review, "alice,bob", fraction=1.0, replan=True)
+    assert res["reopened"] == 40
+    assert sum(o.status == "final" for o in record_outcomes(load_entries(db), "title_abstract").values()) == 0

@@ -246,16 +246,16 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
     assert "510e248587acb930" not in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"file_order": 6, "ranked": 30, "sample": 4},
                                               ranking_spec="tfidf+svm+balanced+max"))
-    assert ("Of the 40 title/abstract decisions, 30 were made in the order of a relevance ranking "
+    assert ("Of the screeners' 40 title/abstract decisions, 30 were made in the order of a relevance ranking "
             "(tfidf+svm+balanced+max), retrained as decisions were made; 6 in file order, before the ranker "
             "had both an included and an excluded record; and 4 on a random sample of the unscreened records "
             "(the stopping rule's test).") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"unknown": 984}))
-    assert "All 984 title/abstract decisions were made in an order that was not recorded." in text
+    assert "All 984 of the screeners' title/abstract decisions were made in an order that was not recorded." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:native": 984}))
-    assert "All 984 title/abstract decisions were imported from a decisions file." in text
+    assert "All 984 of the screeners' title/abstract decisions were imported from a decisions file." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:rayyan": 10, "ranked": 5}))
-    assert "Of the 15 title/abstract decisions, 5 were made in the order of a relevance ranking" in text
+    assert "Of the screeners' 15 title/abstract decisions, 5 were made in the order of a relevance ranking" in text
     assert "; and 10 made in Rayyan and imported." in text
     assert "relevance ranking (510e248587acb930)" in methods_paragraph(c, ReportContext(**base))   # no log
 
@@ -328,12 +328,12 @@ def test_screening_sentences_read_one_in_the_singular():
         ", and the 1 disagreement has been resolved by an adjudicator.")
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
                         ranking_use={"ranked": 1, "file_order": 4})
-    assert _ordering_sentence(ctx).startswith("Of the 5 title/abstract decisions, 1 was made in the order of a "
+    assert _ordering_sentence(ctx).startswith("Of the screeners' 5 title/abstract decisions, 1 was made in the order of a "
                                               "relevance ranking")
     assert "; and 4 in file order" in _ordering_sentence(ctx)
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
                         ranking_use={"ranked": 1})
-    assert _ordering_sentence(ctx).startswith("The one title/abstract decision was made in the order of")
+    assert _ordering_sentence(ctx).startswith("The screeners' one title/abstract decision was made in the order of")
     search = searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2024-01-02", "records": 1}])
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64, searches=search)
     from screening.prisma.report import _search_sentence
