@@ -260,12 +260,14 @@ def assign_cmd(
     fraction: Optional[float] = typer.Option(None, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration; default: the review's [screening] dual_fraction, else 1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random sample (same seed, same records; default: [screening] seed, else 1)."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
-    replan: bool = typer.Option(False, "--replan", help="Plan every record afresh, including those already planned (default: only records without a plan)."),
+    replan: bool = typer.Option(False, "--replan", help="Plan every record afresh, including those already planned or decided, which may reopen settled decisions (default: only records with neither; records already at full text are never replanned at title/abstract)."),
 ) -> None:
     """Set which records need two independent decisions (stored as 'assign' events)."""
     res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
     kept = (f"; {res['already_planned']} already planned or decided, kept (--replan to plan them again)"
             if res["already_planned"] else "")
+    if res["at_full_text"]:
+        kept += f"; {res['at_full_text']} already at full text, left as they are"
     console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
                   f"{res['written']} new events{kept})")

@@ -433,10 +433,12 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
         entries = rv.entries()
         candidates = list(eligible_records(rv.records, entries, stage)["record_id"])
+        at_full_text = 0
         if stage == "title_abstract":
             # a new plan must not reopen records whose full-text assessment rests on their
-            # settled include (a second screener would make them pending again)
+            # settled include (a second screener would make them pending again), --replan or not
             assessed = full_text_records(entries)
+            at_full_text = sum(c in assessed for c in candidates)
             candidates = [c for c in candidates if c not in assessed]
         # without --replan, a record an earlier plan covered keeps it, and one a screener has
         # already decided is not reopened (a second screener would make a final decision pending)
@@ -453,7 +455,7 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         reopened = sum(1 for r in dual if r in decided and after.get(r) is not None and after[r].status != "final")
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
             "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
-            "seed": seed, "record_ids": dual, "reopened": reopened}
+            "seed": seed, "record_ids": dual, "reopened": reopened, "at_full_text": at_full_text}
 
 
 def considered_records(entries: pd.DataFrame, stage: str) -> set[str]:

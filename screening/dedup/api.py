@@ -25,10 +25,9 @@ from screening.records import as_list, as_text, conform
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
 MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
                 "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
-# keep_first priorities: decided at full text, at title/abstract (both DECIDED or lower: their
-# fields are not merged into), planned for screening only (see stages/dedup.decided_records)
+# keep_first priorities: decided at full text, at title/abstract, planned for screening only
+# (see stages/dedup.decided_records)
 FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2
-DECIDED = TITLE_ABSTRACT
 
 # List fields the kept record takes from its whole group: one study's document types, as
 # each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
@@ -152,9 +151,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     ``keep_first``: record_id -> priority (lower first) of records that must stay the kept
     record of their group, e.g. those reviewers have already screened (their decisions are
     keyed to that id): a search update's new copy of a screened study becomes the duplicate.
-    Records at priority :data:`DECIDED` or lower are also left as the reviewers saw them (no
-    field merged in from their copies: a year, an abstract or a document type filled in later
-    could turn an inclusion rule against a study people have already included).
+    The kept record's empty fields are filled from its copies and its types joined with
+    theirs whether or not it was decided on: skipping that for decided records would drop
+    what earlier runs merged in (what the reviewers saw), since every run merges afresh.
     """
     if cochrane_versions not in COCHRANE_POLICIES:
         raise StageError(f"unknown cochrane_versions {cochrane_versions!r}",
@@ -284,7 +283,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     union_cols = [c for c in UNION_FIELDS if c in table.columns]
     for members in groups.values():
         k = int(kept_of[members[0]])
-        if len(members) < 2 or k >= n or first.get(ids[k], DECIDED + 1) <= DECIDED:
+        if len(members) < 2 or k >= n:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
         for c in union_cols:

@@ -186,6 +186,7 @@ def test_assign_after_a_search_update_plans_only_the_new_records(review: Path, d
     assert api.assign(review, "alice,bob", fraction=0.5, seed=3)["written"] == 0
     redo = api.assign(review, "alice,carol", fraction=1.0, replan=True)
     assert redo["candidates"] == 50 and redo["already_planned"] == 0 and redo["reopened"] == 0
+    assert redo["at_full_text"] == 0
     assert set(assignments(load_entries(db), "title_abstract").values()) == {("alice", "carol")}
 
 
@@ -213,3 +214,10 @@ def test_assign_again_never_reopens_a_settled_record(review: Path, db: Path, in_
     res = api.assign(review, "alice,bob", fraction=1.0, replan=True)
     assert res["reopened"] == 40
     assert sum(o.status == "final" for o in record_outcomes(load_entries(db), "title_abstract").values()) == 0
+
+
+def test_replan_leaves_records_at_full_text_and_says_so(review: Path, cli) -> None:
+    api.record_decision(review, reviewer="alice", record_id="1", action="include")
+    api.record_decision(review, reviewer="alice", record_id="1", action="include", stage="full_text")
+    code, out = cli("assign", review, "--reviewers", "alice,bob", "--replan")
+    assert code == 0 and "49 of 49 records" in out and "1 already at full text, left as they are" in out, out
