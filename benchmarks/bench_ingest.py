@@ -79,9 +79,9 @@ with gc_paused():
     offset = 0
     for i in range(len(chunks)):
         a = time.process_time()
-        text = chunks.chunk(i)
+        text, extra = chunks.decode(i, offset)
         b = time.process_time()
-        part, extra = ris_stream.parse_decoded_chunk(chunks, sys.argv[1], dialect, i, text, offset)
+        part = ris_stream.parse_decoded_chunk(chunks, sys.argv[1], dialect, i, text, offset)
         chunks.release(i)
         del text
         out.extend(part)

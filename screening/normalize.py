@@ -237,6 +237,11 @@ def _opens_sentence(text: str, at: int) -> bool:
 _RIGHTS_START = re.compile(r"\[Copyright|\((?:APA\s+)?Psyc|Copyright|©|\(c\)", re.I)
 
 
+def strip_rights_statements(abstracts: list[str]) -> list[str]:
+    """:func:`strip_rights_statement` over an abstract column (empty values kept as they are)."""
+    return [strip_rights_statement(v) if v else v for v in abstracts]
+
+
 def strip_rights_statement(abstract: str) -> str:
     """The abstract without a publisher's trailing rights statement (see above).
 

@@ -19,7 +19,7 @@ from screening.io.base import ColumnResult
 from screening.io.ris import FIELD_NAMES, _count_ty, _field_values, _scan, _source_db
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback
-from screening.normalize import strip_rights_statement
+from screening.normalize import strip_rights_statements
 
 
 def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bool, dialect: str) -> ColumnResult:
@@ -59,23 +59,23 @@ def _init_worker(chunks: ChunkedText, filename: str, dialect: str) -> None:
 def _parse_one(chunks: ChunkedText, filename: str, dialect: str, index: int,
                offset: int = 0) -> tuple[ColumnResult, int]:
     """Chunk ``index`` parsed with its first line ``first_lines[index] + offset`` (the bare-CR
-    breaks of the chunks before it), and its own bare-CR breaks (see ChunkedText.extra_lines)."""
-    text = chunks.chunk(index)
+    breaks of the chunks before it), and its own bare-CR breaks (see ChunkedText.decode)."""
     try:
-        return parse_decoded_chunk(chunks, filename, dialect, index, text, offset)
+        text, added = chunks.decode(index, offset)
+        return parse_decoded_chunk(chunks, filename, dialect, index, text, offset), added
     finally:
         chunks.release(index)
 
 
 def parse_decoded_chunk(chunks: ChunkedText, filename: str, dialect: str, index: int, text: str,
-                        offset: int = 0) -> tuple[ColumnResult, int]:
+                        offset: int = 0) -> ColumnResult:
     """:func:`_parse_one` after decoding (the ingest benchmark times the two apart)."""
     part = parse_chunk_columns(text, filename, first_line=chunks.first_lines[index] + offset,
                                at_end=index == len(chunks) - 1, dialect=dialect)
     # ingest's rights-line stripping, done here in the workers (in parallel) rather than in
     # its serial assembly of the table (see ColumnResult.abstracts_clean)
-    part.columns["abstract"] = [strip_rights_statement(v) if v else v for v in part.columns["abstract"]]
-    return part, chunks.extra_lines(index, text)
+    part.columns["abstract"] = strip_rights_statements(part.columns["abstract"])
+    return part
 
 
 def _worker_job(index: int) -> tuple[ColumnResult, int] | None:

@@ -235,35 +235,27 @@ def _decode_cp1252(raw: bytes, line: int, path: str | Path, strict: bool) -> str
 # in-field '; ', the accession number would vanish into the WE value.
 _CR_TAG = re.compile(r"\r(?=[A-Z][A-Z0-9]  - )")
 _CR_TAG_BYTES = re.compile(rb"\r(?=[A-Z][A-Z0-9]  - )")
-_CR_BOM_TAG_BYTES = re.compile(rb"\r(?=(?:\xef\xbb\xbf)*[A-Z][A-Z0-9]  - )")
-
-
-def _lf_file_bare_crs(data: bytes) -> bytes:
-    return _CR_TAG_BYTES.sub(b"\n", data).replace(b"\r", b"; ")
-
-
-def lines_added_by_bare_crs(data: bytes) -> int:
-    """Line breaks that bare CRs starting a tagged line add to an LF file (the chunked reader
-    counts them so its line numbers match :func:`decode_bytes`, which drops BOMs first: a
-    file joined from exports can have '\\r<BOM>TY  - ')."""
-    if b"\r" not in data:
-        return 0
-    # BOMs are skipped by the pattern, not removed first: a BOM search over every chunk cost
-    # more than the count itself (0.19 s vs 0.13 s per 290 MB)
-    return len(_CR_BOM_TAG_BYTES.findall(data))
 
 
 def _normalise_newline_bytes(data: bytes, has_lf: bool | None = None) -> bytes:
     """The bytes form of :func:`normalise_newlines`; ``has_lf``: whether the whole file has LF
     line endings, when ``data`` is one chunk of it (else decided from ``data``)."""
+    return _normalise_counted(data, has_lf)[0]
+
+
+def _normalise_counted(data: bytes, has_lf: bool | None = None) -> tuple[bytes, int]:
+    """:func:`_normalise_newline_bytes`, and how many line breaks it added beyond the LFs
+    ``data`` had: the bare CRs that start a tagged line in an LF file (the chunked reader adds
+    them up so its line numbers match :func:`decode_bytes`)."""
     if b"\r" not in data:
-        return data
+        return data, 0
     data = data.replace(b"\r\n", b"\n")
-    if b"\r" in data:
-        if not (has_lf if has_lf is not None else b"\n" in data.rstrip(b"\r")):
-            return data.replace(b"\r", b"\n")
-        return _lf_file_bare_crs(data)
-    return data
+    if b"\r" not in data:
+        return data, 0
+    if not (has_lf if has_lf is not None else b"\n" in data.rstrip(b"\r")):
+        return data.replace(b"\r", b"\n"), 0       # CR-only file: never chunked, lines counted whole
+    data, added = _CR_TAG_BYTES.subn(b"\n", data)
+    return data.replace(b"\r", b"; "), added
 
 
 def normalise_newlines(text: str) -> str:
@@ -349,6 +341,11 @@ class ChunkedText:
     While ``encoding`` is UTF-8, a chunk that is not valid UTF-8 raises :class:`Utf8Fallback`;
     the caller then calls :meth:`fall_back` and starts again, so every chunk is decoded line
     by line, and the warning (which needs the whole file's count) is the whole-file one.
+
+    ``first_lines`` counts the raw LFs only. A bare CR that starts a tagged line (see
+    _CR_TAG) is a line break too; each chunk's :meth:`decode` says how many it added, and a
+    reader adds the running total of the chunks before (``offset``): counting them here,
+    serially, cost a pattern pass over every CRLF of the file.
     """
 
     data: bytes | mmap.mmap
@@ -358,70 +355,41 @@ class ChunkedText:
     encoding: str = "utf-8"
     warnings: list[str] = field(default_factory=list)
     first_lines: list[int] = field(init=False, default_factory=list)
-    exact: bool = field(init=False, default=True)           # first_lines count bare-CR breaks too
-    _has_cr: list[bool] = field(init=False, default_factory=list)
-    _raw_lines: list[int] = field(init=False, default_factory=list)     # LFs in each chunk's bytes
 
     def __post_init__(self) -> None:
-        # File line of each chunk's first line, from its raw LFs. Chunked files have LF
-        # endings, so normalising adds no line break but for bare CRs that start a tagged line
-        # (see _CR_TAG). Counting those here, serially, cost more than the LFs (a pattern pass
-        # over every CRLF), so a chunk with CRs reports its own count (:meth:`extra_lines`,
-        # in the parse workers) and the reader adds the running total (ris_stream); fully
-        # exact numbers on demand with :meth:`make_exact`.
         line = 1
         for start, end in self.bounds:
             self.first_lines.append(line)
-            piece = self.data[start:end]
-            self._raw_lines.append(piece.count(b"\n"))
-            line += self._raw_lines[-1]
-            has_cr = self.has_lf and b"\r" in piece
-            self._has_cr.append(has_cr)
-            self.exact = self.exact and not has_cr
+            line += self.data[start:end].count(b"\n")
             release_pages(self.data, start, end)
 
-    def extra_lines(self, index: int, text: str | None = None) -> int:
-        """Line breaks chunk ``index`` gains from bare CRs that start a tagged line, beyond
-        what ``first_lines`` counted (0 once :meth:`make_exact` has run). ``text``: the
-        chunk's decoded text, when the caller has it (its LFs tell, without a pattern pass)."""
-        if self.exact or not self._has_cr[index]:
-            return 0
-        if text is not None:
-            return text.count("\n") - self._raw_lines[index]
-        start, end = self.bounds[index]
-        return lines_added_by_bare_crs(self.data[start:end])
+    def chunk(self, index: int, offset: int = 0) -> str:
+        """Decoded text of chunk ``index`` (see :meth:`decode`)."""
+        return self.decode(index, offset)[0]
 
-    def make_exact(self) -> None:
-        """Fold every chunk's :meth:`extra_lines` into ``first_lines`` (one serial pass)."""
-        if self.exact:
-            return
-        extra = 0
-        for i in range(len(self.bounds)):
-            self.first_lines[i] += extra
-            extra += self.extra_lines(i)
-            start, end = self.bounds[i]
-            release_pages(self.data, start, end)
-        self.exact = True
-
-    def chunk(self, index: int) -> str:
-        """Decoded text of chunk ``index``; :class:`Utf8Fallback` names the file line."""
-        raw = self._normalised(index)
+    def decode(self, index: int, offset: int = 0) -> tuple[str, int]:
+        """Chunk ``index``'s text and the line breaks its bare CRs added; ``offset``: those of
+        the chunks before it, for the line numbers of errors. :class:`Utf8Fallback` names the
+        file line."""
+        raw, added = self._normalised(index)
+        first = self.first_lines[index] + offset
         if self.encoding == "utf-8":
             try:
-                return raw.decode("utf-8")
+                return raw.decode("utf-8"), added
             except UnicodeDecodeError as err:
-                raise Utf8Fallback(self.first_lines[index] + raw[: err.start].count(b"\n")) from None
-        return decode_lines(raw, self.first_lines[index], self.path)[0]
+                raise Utf8Fallback(first + raw[: err.start].count(b"\n")) from None
+        return decode_lines(raw, first, self.path)[0], added
 
-    def _normalised(self, index: int) -> bytes:
-        """Chunk ``index``'s bytes as :func:`decode_bytes` sees them: no BOMs, LF endings."""
+    def _normalised(self, index: int) -> tuple[bytes, int]:
+        """Chunk ``index``'s bytes as :func:`decode_bytes` sees them (no BOMs, LF endings), and
+        the line breaks that added."""
         start, end = self.bounds[index]
         raw = self.data[start:end]
         # a lone byte is found at memchr speed; the three-byte BOM search cost ~0.2 s per
         # 290 MB, and most chunks hold no 0xEF byte at all
         if b"\xef" in raw and BOM_BYTES in raw:
             raw = raw.replace(BOM_BYTES, b"")
-        return _normalise_newline_bytes(raw, self.has_lf)
+        return _normalise_counted(raw, self.has_lf)
 
     def head(self, chars: int) -> str:
         """The file's first ``chars`` characters (what format and dialect detection look
@@ -444,16 +412,17 @@ class ChunkedText:
     def __len__(self) -> int:
         return len(self.bounds)
 
-    def fall_back(self, line: int) -> None:
+    def fall_back(self) -> None:
         """Switch to per-line decoding (:func:`decode_lines`) for the whole file and say so, as
-        :func:`decode_bytes` does. ``line`` (the one :class:`Utf8Fallback` named) is only the
-        first bad line seen: the warning counts every line decoded as cp1252 and whether the
-        rest holds UTF-8, so every chunk is scanned once here, in the parent (a worker's
+        :func:`decode_bytes` does: the warning counts every line decoded as cp1252 and whether
+        the rest holds UTF-8, so every chunk is scanned once here, in the parent (a worker's
         findings would not come back), before the caller parses again."""
-        self.make_exact()
         lines = Cp1252Lines()
+        offset = 0
         for i in range(len(self.bounds)):
-            lines.extend(decode_lines(self._normalised(i), self.first_lines[i], self.path)[1])
+            raw, added = self._normalised(i)
+            lines.extend(decode_lines(raw, self.first_lines[i] + offset, self.path)[1])
+            offset += added
             self.release(i)
         self.encoding = lines.encoding
         self.warnings.append(lines.warning(self.path))

@@ -30,7 +30,7 @@ from screening.io.base import ColumnResult, detect_format, get_reader
 from screening.io import ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
-from screening.normalize import strip_rights_statement
+from screening.normalize import strip_rights_statements
 from screening.records import check_table_path, table_from_columns, write_table
 from screening.stage import StageReport, StageResult
 
@@ -135,8 +135,8 @@ def _parse(source: RawSource, workers: int | None) -> tuple[ColumnResult, str, l
         if chunks is not None:
             try:
                 result = _stream_ris(source, chunks, workers)
-            except Utf8Fallback as err:  # the whole file is decoded again, line by line
-                chunks.fall_back(err.line)
+            except Utf8Fallback:  # the whole file is decoded again, line by line
+                chunks.fall_back()
                 result = _stream_ris(source, chunks, workers)
             if result is not None:
                 return result, chunks.encoding, list(chunks.warnings)
@@ -231,7 +231,7 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     n, fields = len(result), result.columns
     for name, values in fields.items():
         if name == "abstract" and not result.abstracts_clean:   # every reader's, without rights lines
-            values = [strip_rights_statement(v) if v else v for v in values]
+            values = strip_rights_statements(values)
         if name not in _PROVENANCE:
             table.add(name, values)
     ids = fields.get("record_id") or [None] * n

@@ -41,8 +41,8 @@ def _chunked(data: bytes, name: str, size: int) -> tuple[str, str, list[str]]:
     assert chunks is not None and len(chunks) > 1
     try:
         texts = [chunks.chunk(i) for i in range(len(chunks))]
-    except Utf8Fallback as err:
-        chunks.fall_back(err.line)
+    except Utf8Fallback:
+        chunks.fall_back()
         texts = [chunks.chunk(i) for i in range(len(chunks))]
     # each chunk starts at the file line the whole text puts it on
     whole = "".join(texts)
