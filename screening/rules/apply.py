@@ -269,7 +269,7 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
     out: list[str] = []
     if not kept.any():
         return out
-    present: set[tuple[str, ...]] | None = None      # built only if a not_in type rule needs it
+    present: dict[str, int] | None = None      # built only if a not_in type rule needs it
     for o in outcomes:
         rule = o.rule
         for name, missing in o.missing.items():
@@ -280,11 +280,10 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
                 or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():
             continue
         if present is None:
-            present = {type_words(str(t)) for v in set(map(_type_key, records.loc[kept, "publication_type"]))
-                       for t in v.split("\x1f") if t.strip()}
+            present = _present_types(records, kept)
         values = rule.publication_type.values
-        if not any(_contains(t, type_words(v)) for v in values if type_words(v) for t in present):
-            names = sorted(" ".join(t) for t in present if t)
+        if not any(_type_present(v, present) for v in values):
+            names = sorted(present)
             shown = ", ".join(names[:_PRESENT_SHOWN]) + (f" and {len(names) - _PRESENT_SHOWN} more"
                                                           if len(names) > _PRESENT_SHOWN else "")
             out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "

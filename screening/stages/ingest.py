@@ -243,7 +243,8 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     table.add("source_db", source_dbs)
     table.add("source_line", result.lines)
     table.end_file(n)
-    return source.database or _databases_label(source_dbs) or dialect_db, source_dbs.count("")
+    # source_dbs already names source.database, else each record's database, else the dialect's
+    return _databases_label(source_dbs), source_dbs.count("")
 
 
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
