@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import AbstractSet, Any, Iterator
 
-import numpy as np
 import pandas as pd
 
 from screening.config import ReviewConfig, load_review
@@ -26,11 +25,12 @@ from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
 from screening.decisions.views import (
-    Outcome, Viewer, conflicts, eligible_records, entries_from_rows, event_payload, load_entries,
-    record_outcomes, stage_progress, standing_decisions, visible_entries,
+    Outcome, Viewer, assign_events, conflicts, considered_records, eligible_records, entries_from_rows,
+    event_payload, full_text_records, load_entries, record_outcomes, stage_progress, standing_decisions,
+    visible_entries,
 )
 from screening.errors import DecisionError
-from screening.records import row_in_play
+from screening.records import in_play, row_in_play
 
 DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 
@@ -170,21 +170,14 @@ def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFram
                                 hint="only records finally included at title/abstract reach full text")
 
 
-def full_text_records(entries: pd.DataFrame) -> frozenset[str]:
-    """Records with any full-text event (computed once per batch of decisions)."""
-    if not len(entries):
-        return frozenset()
-    return frozenset(entries.loc[entries["stage"] == "full_text", "record_id"].astype(str))
-
-
 def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str,
                             ft_records: AbstractSet[str] | None = None) -> None:
     """Refuse a title/abstract event that would end the settled include full-text decisions
     rest on (an undo, or a changed decision making it a conflict): those assessments, and
     maybe an included study, would silently drop out of the PRISMA counts. The message names
     nobody: the person refused may be blinded to the others' decisions."""
-    if record_id not in (full_text_records(entries) if ft_records is None else ft_records):
-        return      # the common case, without filtering the log
+    if ft_records is not None and record_id not in ft_records:
+        return      # the common case in a batch, without filtering the log
     mine = entries[entries["record_id"] == record_id]
     later = standing_decisions(mine, "full_text").get(record_id, {})
     if not later:
@@ -286,8 +279,8 @@ def missing_report(report: str) -> str:
 def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> bool:
     """Whether the stage's latest plan dual-screens every record (fraction 1) but not this
     one: most likely a record added by a later search, which one decision would settle."""
-    planned = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
-    if not len(planned) or record_id in set(planned["record_id"].astype(str)):
+    planned = assign_events(entries, stage)
+    if not len(planned) or record_id in considered_records(entries, stage):
         return False
     fraction = event_payload(str(planned["payload"].iloc[-1] or "")).get("fraction")
     return fraction == 1
@@ -451,17 +444,12 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         dual = [e.record_id for e in events if e.payload.get("reviewers")]
         # --replan may put a record someone has decided under a plan that needs others too: a
         # settled record becomes pending again; say how many
-        after = record_outcomes(rv.entries(), stage)
-        reopened = sum(1 for r in dual if r in decided and after.get(r) is not None and after[r].status != "final")
+        touched = decided.intersection(dual)           # empty without --replan
+        after = record_outcomes(rv.entries().loc[lambda e: e["record_id"].isin(touched)], stage) if touched else {}
+        reopened = sum(1 for o in after.values() if o.status != "final")
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
             "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
             "seed": seed, "record_ids": dual, "reopened": reopened, "at_full_text": at_full_text}
-
-
-def considered_records(entries: pd.DataFrame, stage: str) -> set[str]:
-    """Records an earlier plan at ``stage`` covered, dual or single (any 'assign' event)."""
-    sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
-    return set(sub["record_id"].astype(str))
 
 
 def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewer: str | None = None,
@@ -473,8 +461,8 @@ def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewe
     df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
     # a record that left screening (a later duplicate, a rule exclusion) has nothing to settle,
     # as `status` counts it; its decisions stay in the log and come back if it does
-    keep = [r in rv._by_id and row_in_play(rv.records.iloc[rv._by_id[r]]) for r in df["record_id"]]
-    df = df[np.array(keep, dtype=bool)].reset_index(drop=True)
+    play = set(rv.records.loc[in_play(rv.records), "record_id"].astype(str))
+    df = df[df["record_id"].isin(play)].reset_index(drop=True)
     titles, at = rv.records["title"], rv._by_id      # only the conflicting records' titles
     df.insert(1, "title", [str(titles.iat[at[r]]) if r in at else "" for r in df["record_id"]])
     return df

@@ -36,9 +36,9 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from screening.decisions.api import Review, build_event, full_text_records, missing_report
+from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.views import (
-    assignments, record_outcomes, records_in_play, standing_decisions, training_labels,
+    assignments, full_text_records, record_outcomes, records_in_play, standing_decisions, training_labels,
 )
 from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract

@@ -112,10 +112,27 @@ def event_payload(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def assign_events(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
+    """The 'assign' events (dual-screening plans) at ``stage``, in log order."""
+    return entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
+
+
+def considered_records(entries: pd.DataFrame, stage: str) -> set[str]:
+    """Records an earlier plan at ``stage`` covered, dual or single (any 'assign' event)."""
+    return set(assign_events(entries, stage)["record_id"].astype(str))
+
+
+def full_text_records(entries: pd.DataFrame) -> frozenset[str]:
+    """Records with any full-text event (computed once per batch of decisions)."""
+    if not len(entries):
+        return frozenset()
+    return frozenset(entries.loc[entries["stage"] == "full_text", "record_id"].astype(str))
+
+
 def assignments(entries: pd.DataFrame, stage: str) -> dict[str, tuple[str, ...]]:
     """record_id -> reviewers who must both decide it (latest 'assign' event wins)."""
     out: dict[str, tuple[str, ...]] = {}
-    sub = entries[(entries["stage"] == stage) & (entries["action"] == "assign")]
+    sub = assign_events(entries, stage)
     for rid, payload in zip(sub["record_id"].tolist(), sub["payload"].tolist()):
         reviewers = tuple(event_payload(payload).get("reviewers", ()))
         if reviewers:
@@ -136,9 +153,11 @@ class Outcome:
     adjudicator: Standing | None
 
 
-def record_outcomes(entries: pd.DataFrame, stage: str) -> dict[str, Outcome]:
-    """Classify every record that has at least one standing decision at ``stage``."""
-    standing = standing_decisions(entries, stage)
+def record_outcomes(entries: pd.DataFrame, stage: str,
+                    standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> dict[str, Outcome]:
+    """Classify every record that has at least one standing decision at ``stage``
+    (``standing``: its :func:`standing_decisions`, when the caller has them)."""
+    standing = standing_decisions(entries, stage) if standing is None else standing
     plan = assignments(entries, stage)
     out: dict[str, Outcome] = {}
     for rid, by in standing.items():
@@ -218,20 +237,24 @@ def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision", "reason", "note", "created_at"]).astype(object)
 
 
-def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None) -> pd.DataFrame:
+def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None,
+                    standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> pd.DataFrame:
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
 
     The final decision where there is one; otherwise the latest standing include/exclude of
     any reviewer, so the ranker learns from every decision made so far. Rows come in the
     order records were first decided (deterministic for a given log). ``outcomes``: the
-    title/abstract :func:`record_outcomes`, when the caller has them.
+    title/abstract :func:`record_outcomes`, and ``standing`` its :func:`standing_decisions`, when
+    the caller has them.
     """
+    if standing is None:
+        standing = standing_decisions(entries, "title_abstract")
     if outcomes is None:
-        outcomes = record_outcomes(entries, "title_abstract")
+        outcomes = record_outcomes(entries, "title_abstract", standing=standing)
     finals = {o.record_id: o.decision for o in outcomes.values()
               if o.status == "final" and o.decision in ("include", "exclude")}
     latest: dict[str, tuple[int, str]] = {}
-    for rid, by in standing_decisions(entries, "title_abstract").items():
+    for rid, by in standing.items():
         for s in by.values():
             if s.decision in ("include", "exclude") and (rid not in latest or s.event_id > latest[rid][0]):
                 latest[rid] = (s.event_id, s.decision)

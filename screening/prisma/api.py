@@ -206,10 +206,8 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> 
 
 def _unfinished_searches(review: ReviewConfig) -> list[str]:
     """'PubMed: asthma' for each search that started and is still to be resumed (interrupted)."""
-    try:
-        from screening.search.log import read_searches
-    except ImportError:
-        return []
+    from screening.search.log import read_searches
+
     # 'running' only: an abandoned search (restarted with --restart) stays in the journal for
     # good, and advising to resume it would start a duplicate
     return [f"{e.database}: {e.query}" for e in read_searches(review) if e.status == "running"]

@@ -190,15 +190,16 @@ def load_inputs(review: Any) -> StageInputs:
     """Title/abstract decisions from the review's decision log (none if the log is absent)."""
     decisions = None
     extra: dict[str, Any] = {}
-    try:
-        from screening.decisions.views import load_entries, open_records, record_outcomes, training_labels
-    except ImportError:
-        return StageInputs(review_name=getattr(review, "name", ""))
+    from screening.decisions.views import (
+        load_entries, open_records, record_outcomes, standing_decisions, training_labels,
+    )
+
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
         entries = load_entries(path)
-        outcomes = record_outcomes(entries, "title_abstract")
-        decisions = training_labels(entries, outcomes)
+        standing = standing_decisions(entries, "title_abstract")      # once, for both views
+        outcomes = record_outcomes(entries, "title_abstract", standing=standing)
+        decisions = training_labels(entries, outcomes, standing=standing)
         # decided by a person, not settled yet: the stopping status counts them apart
         extra["open_records"] = tuple(open_records(entries, outcomes=outcomes))
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra)
