@@ -172,6 +172,11 @@ def s_stem(text: str) -> str:
     return re.sub(r"\w+", one, text.lower())
 
 
+def zscore(v: np.ndarray) -> np.ndarray:
+    """Scores on one scale, so members of a combined learner can be added."""
+    return (v - v.mean()) / (v.std() or 1.0)
+
+
 def char_mix(df: pd.DataFrame, X: sp.csr_matrix, w: float,
              fields: tuple[str, ...] | None = None) -> sp.csr_matrix:
     """Word TF-IDF with w times a char_wb(3-5) TF-IDF (of ``fields``, default all text)
@@ -212,7 +217,7 @@ class Fuse(_Combined):
         total = 0.0
         for learner in self.learners:
             s = np.asarray(learner.update(idx, y), dtype=np.float64)
-            total = total + (s - s.mean()) / (s.std() or 1.0)
+            total = total + zscore(s)
         self._scores = total / len(self.learners)
         return self._scores
 
@@ -282,7 +287,7 @@ class MaxSim(_Combined):
         X = self.learners[0].X
         pos = idx[y == 1]
         sim = np.asarray((X @ X[pos].T).max(axis=1).todense()).ravel().astype(np.float64)
-        z = lambda v: (v - v.mean()) / (v.std() or 1.0)  # noqa: E731
+        z = zscore
         self._scores = z(s) + self.w * z(sim)
         return self._scores
 
@@ -304,7 +309,7 @@ class Bag(_Combined):
             keep = np.sort(np.concatenate([np.flatnonzero(y == 1),
                                            self.rng.choice(neg, max(1, int(round(self.f * len(neg)))), replace=False)]))
             s = np.asarray(learner.update(idx[keep], y[keep]), dtype=np.float64)
-            total = total + (s - s.mean()) / (s.std() or 1.0)
+            total = total + zscore(s)
         self._scores = total / len(self.learners)
         return self._scores
 
@@ -326,7 +331,7 @@ class TailSim(_Combined):
         if run >= self.n and len(last):
             X = self.learners[0].X
             sim = np.asarray((X @ X[idx[last]].T).max(axis=1).todense()).ravel().astype(np.float64)
-            z = lambda v: (v - v.mean()) / (v.std() or 1.0)  # noqa: E731
+            z = zscore
             s = z(s) + self.w * z(sim)
         self._scores = s
         return self._scores
@@ -368,7 +373,7 @@ class Pairwise:
         D, cols = _compact(sp.diags(sign) @ (self.X[p] - self.X[n]))
         w = np.zeros(self.X.shape[1], dtype=np.float32)
         w[cols] = LinearSVC(C=self.C, fit_intercept=False).fit(D, sign).coef_.ravel()
-        z = lambda v: (v - v.mean()) / (v.std() or 1.0)  # noqa: E731
+        z = zscore
         s = z(np.asarray(self.X @ w).ravel().astype(np.float64))
         if self.fuse:
             s = s + z(np.asarray(self.base.update(idx, y), dtype=np.float64))
@@ -454,7 +459,7 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return TfidfFeatures().fit_transform([re.sub(r"\d+(?:[.,]\d+)?", " nnum ", t)
                                               for t in record_texts(df)]), None
     if kind == "charmix":
-        return char_mix(df, X, float(arg)), None
+        return TfidfFeatures(char_weight=float(arg)).fit_transform(df), None    # as the product ships it
     if kind == "chartitle":     # char n-grams of the title only: a fraction of the non-zeros
         return char_mix(df, X, float(arg), fields=("title",)), None
     if kind == "pivot":

@@ -66,7 +66,7 @@ def _load_post_steps() -> None:
 def _hash_inputs(inputs: StageInputs) -> str:
     h = hashlib.sha256()
     for f in dataclasses.fields(inputs):
-        if f.name == "unhashed":
+        if not f.metadata.get("hashed", True):     # read by the stage, left out of its cache key
             continue
         value = getattr(inputs, f.name)
         h.update(f.name.encode())

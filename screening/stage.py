@@ -65,7 +65,7 @@ class StageInputs:
     extra: dict[str, Any] = field(default_factory=dict)
     # read by the stage but left out of its cache key: what of it can change the output is
     # summarised in ``extra`` (dedup: every decided record here, only those sharing a group there)
-    unhashed: dict[str, Any] = field(default_factory=dict)
+    unhashed: dict[str, Any] = field(default_factory=dict, metadata={"hashed": False})
 
 
 class StageFn(Protocol):

@@ -20,15 +20,11 @@ from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import keys_for_table
 from screening.errors import StageError
-from screening.records import as_list, as_text, conform
+from screening.records import as_list, as_text, conform, marks
 
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
 MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
                 "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
-# keep_first priorities: decided at full text, at title/abstract, planned for screening only
-# (see stages/dedup.decided_records)
-FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2
-
 # List fields the kept record takes from its whole group: one study's document types, as
 # each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
 # publication-type rule sees what any copy says. The kept record's own values stay first.
@@ -104,15 +100,19 @@ def _completeness(df: pd.DataFrame) -> np.ndarray:
     return score
 
 
-def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, marks: dict[str, str]) -> pd.DataFrame:
+def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, dup_marks: dict[str, str]) -> pd.DataFrame:
     """Stand-ins for kept records the earlier table's marks name but does not hold (it was
     itself an update: its duplicates point at a search before it). Each is the first marked
     row's fields under the kept record's id, so the mark can be kept as a link to it."""
-    present = set(table["record_id"].astype(str)) | set(prev["record_id"].astype(str))
-    rows = table.assign(record_id=table["record_id"].astype(str)).drop_duplicates("record_id").set_index("record_id")
+    ids = table["record_id"].astype(str)
+    present = set(ids) | set(prev["record_id"].astype(str))
+    missing = {kept for rid, kept in dup_marks.items() if kept not in present}
+    if not missing:                      # the usual case: no copy of the table needed
+        return prev.iloc[0:0]
+    rows = table.assign(record_id=ids).drop_duplicates("record_id").set_index("record_id")
     stubs: dict[str, pd.Series] = {}
-    for rid, kept_id in marks.items():
-        if kept_id not in present and kept_id not in stubs and rid in rows.index:
+    for rid, kept_id in dup_marks.items():
+        if kept_id in missing and kept_id not in stubs and rid in rows.index:
             stubs[kept_id] = rows.loc[rid]
     if not stubs:
         return prev.iloc[0:0]
@@ -167,9 +167,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     if previous is not None and len(previous):
         prev = conform(previous)
         if "duplicate_of" in prev.columns:   # only the studies kept by the earlier run
-            marks = prev["duplicate_of"].astype(str).str.strip()
-            earlier_marks = dict(zip(prev.loc[marks != "", "record_id"].astype(str), marks[marks != ""]))
-            prev = prev[marks.eq("")]
+            dup_of = marks(prev["duplicate_of"])
+            earlier_marks = dict(zip(prev.loc[dup_of != "", "record_id"].astype(str), dup_of[dup_of != ""]))
+            prev = prev[dup_of.eq("")]
         in_table = prev["record_id"].isin(set(table["record_id"]))
         carried = set(prev.loc[in_table, "record_id"].astype(str))   # listed here too: those rows
         prev = prev[~in_table]
@@ -281,14 +281,16 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     col_values = {c: combined[c].tolist() for c in cols}
     updates: dict[str, dict[int, Any]] = defaultdict(dict)
     union_cols = [c for c in UNION_FIELDS if c in table.columns]
+    union_values = {c: combined[c].tolist() for c in union_cols}
     for members in groups.values():
         k = int(kept_of[members[0]])
         if len(members) < 2 or k >= n:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
         for c in union_cols:
-            merged = _union([combined[c].iat[k], *(combined[c].iat[d] for d in donors)])
-            if len(merged) > len(as_list(combined[c].iat[k])):
+            values = union_values[c]
+            merged = _union([values[k], *(values[d] for d in donors)])
+            if len(merged) > len(as_list(values[k])):
                 updates[c][k] = merged
         for c in cols:
             if _empty(col_values[c][k]):

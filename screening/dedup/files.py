@@ -174,15 +174,15 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
 
-def pair_view(table: pd.DataFrame, id_a: str, id_b: str, earlier: dict[str, dict[str, Any]] | None = None,
-              row_of: dict[str, int] | None = None) -> list[tuple[str, str, str, bool]]:
+def pair_view(table: pd.DataFrame, id_a: str, id_b: str, *, row_of: dict[str, int],
+              earlier: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str, bool]]:
     """Rows (field, value A, value B, differs) for showing a pair side by side.
 
-    ``earlier``: snapshots of an earlier search's records (``--previous``), which a pair may
-    name although they are not rows of ``table``; their database is marked '(earlier search)'.
-    ``row_of``: record id -> row position, when the caller keeps one.
+    ``row_of``: record id -> row position in ``table`` (the queue keeps one). ``earlier``:
+    snapshots of an earlier search's records (``--previous``), which a pair may name although
+    they are not rows of ``table``; their database is marked '(earlier search)'.
     """
-    index = row_of if row_of is not None else {rid: i for i, rid in enumerate(table["record_id"].astype(str))}
+    index = row_of
     sides = []
     for rid in (id_a, id_b):
         if rid in index:

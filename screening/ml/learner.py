@@ -130,9 +130,8 @@ class ActiveLearner:
         """Row indices of the pool (``pool_mask`` True) in screening order, best first."""
         s = self.scores
         pool = np.arange(len(s)) if pool_mask is None else np.flatnonzero(pool_mask)
-        if getattr(self.querier, "positional", False):   # 'mixed': its slots count from the start
-            return pool[self.querier.query(s[pool], rng=self.rng, offset=self.served)]
-        return pool[self.querier.query(s[pool], rng=self.rng)]
+        # offset: records served so far (where 'mixed' stands in its cycle; the others ignore it)
+        return pool[self.querier.query(s[pool], rng=self.rng, offset=self.served)]
 
     def next_batch(self, pool_mask: np.ndarray, k: int) -> np.ndarray:
         """The ``k`` best pool rows (cheap: argpartition instead of a full sort for max query)."""

@@ -41,7 +41,7 @@ class MaxQuery(BaseEstimator):
 
     name = "max"
 
-    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None, offset: int = 0) -> np.ndarray:
         return order_desc(scores)
 
 
@@ -56,7 +56,7 @@ class UncertaintyQuery(BaseEstimator):
     def __init__(self, boundary: float | None = None) -> None:
         self.boundary = boundary
 
-    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None, offset: int = 0) -> np.ndarray:
         s = np.asarray(scores, dtype=np.float64)
         b = self.boundary if self.boundary is not None else (0.5 if s.min(initial=0) >= 0 and s.max(initial=0) <= 1 else 0.0)
         return _order(np.abs(s - b))
@@ -71,7 +71,6 @@ class MixedQuery(BaseEstimator):
     """
 
     name = "mixed"
-    positional = True          # the learner passes ``offset``
 
     def __init__(self, every: int = 20) -> None:
         self.every = every
@@ -102,7 +101,7 @@ class RandomQuery(BaseEstimator):
 
     name = "random"
 
-    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    def query(self, scores: np.ndarray, rng: np.random.Generator | None = None, offset: int = 0) -> np.ndarray:
         rng = rng or np.random.default_rng(0)
         return rng.permutation(len(scores))
 

@@ -69,6 +69,7 @@ class ReviewState:
     # records still in screening (not a duplicate, not excluded by a rule): every figure of the
     # report -- counts, kappa, the methods paragraph's screening facts -- is over these
     in_play: frozenset[str] = frozenset()
+    play_entries: pd.DataFrame | None = None      # the log's events on those records
 
 
 @dataclass(frozen=True)
@@ -281,11 +282,12 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                         "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
                         + ": the report says the target recall is not assured")
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
+    play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
-        searches=searches, stopping=stopping, kappa=_kappa(entries, in_play),
+        searches=searches, stopping=stopping, kappa=_kappa(play_entries),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
-        outcomes=outcomes, in_play=in_play,
+        outcomes=outcomes, in_play=in_play, play_entries=play_entries,
     )
 
 
@@ -340,7 +342,7 @@ def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[s
 
 
 def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
-    play_entries = _in_play_rows(state.entries, state.in_play)     # filtered once for the paragraph
+    play_entries = state.play_entries
     rec = state.records
     dup_rules: dict[str, int] = {}
     if "dup_rule" in rec.columns and "duplicate_of" in rec.columns:

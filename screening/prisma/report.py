@@ -111,9 +111,14 @@ def _order_phrase(kind: str, spec: str) -> str:
     return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec)
 
 
+def _order_base(kind: str) -> str:
+    """'imported:rayyan' -> 'imported': the kind without the importing tool."""
+    return kind.split(":", 1)[0]
+
+
 def _order_rank(kind: str) -> int:
-    return list(_ORDER_PHRASES).index("imported" if kind.startswith("imported:") else kind) \
-        if (kind.startswith("imported:") or kind in _ORDER_PHRASES) else len(_ORDER_PHRASES)
+    keys = list(_ORDER_PHRASES)
+    return keys.index(_order_base(kind)) if _order_base(kind) in keys else len(keys)
 
 
 def _ordering_sentence(ctx: "ReportContext") -> str:
@@ -133,7 +138,7 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
 
     def said(k: str) -> str:      # 'were made in file order' / 'were imported from ...'
         phrase = _order_phrase(k, spec)
-        return phrase if phrase.split(" ", 1)[0] in ("made", "imported") else f"made {phrase}"
+        return phrase if _order_base(k) == "imported" else f"made {phrase}"
 
     if len(use) == 1:
         (k, n), = use.items()

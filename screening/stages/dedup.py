@@ -26,11 +26,16 @@ from typing import Any
 import pandas as pd
 
 from screening.config import config_parameters
-from screening.dedup.api import ASSIGNED, COCHRANE_POLICIES, FULL_TEXT, TITLE_ABSTRACT, deduplicate
+from screening.dedup.api import COCHRANE_POLICIES, deduplicate
 from screening.dedup.store import load_decisions
 from screening.errors import ConfigError
 from screening.records import read_table
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
+
+
+# keep_first priorities (lower stays kept first): decided at full text, at title/abstract,
+# planned for two screeners only
+FULL_TEXT, TITLE_ABSTRACT, ASSIGNED = 0, 1, 2
 
 
 @dataclass(frozen=True)
