@@ -42,6 +42,8 @@ Variants:
   F of the irrelevant ones (redrawn at every update);
 * ``tailsim:N:W``      – after N irrelevant records in a row (until the next find), the SVM's
   z-score plus W times the z-scored similarity to the nearest relevant record;
+* ``tfrf:A``           – supervised term weighting: columns scaled by log2(2 + a / max(1, c)) ** A
+  before each fit (a, c: labelled relevant / irrelevant records with the term), rows re-normalised;
 * ``pairwise:C``       – RankSVM (C): a linear SVM without intercept on differences of sampled
   (relevant, irrelevant) pairs, optimising the ranking (AUC) rather than the class boundary;
   ``pairwise-fuse:C`` adds the default SVM's z-scored scores;
@@ -337,6 +339,31 @@ class TailSim(_Combined):
         return self._scores
 
 
+class TfRf(_Combined):
+    """Supervised term weighting (tf-rf, Lan et al. 2009): before each fit every column is
+    scaled by log2(2 + a / max(1, c)) ** A, a and c being the labelled relevant and irrelevant
+    records containing the term, rows re-normalised. Scaling a column by w loosens the SVM's
+    L2 penalty on it by w², so terms of the finds are freer to weigh in."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, power: float) -> None:
+        super().__init__([(X, None)], seed)
+        self.X0, self.power = X, power
+        self.B = X.copy()
+        self.B.data[:] = 1.0
+
+    def update(self, idx, y):
+        from sklearn.preprocessing import normalize
+
+        idx, y = np.asarray(idx), np.asarray(y)
+        a = np.asarray(self.B[idx[y == 1]].sum(axis=0)).ravel()
+        c = np.asarray(self.B[idx[y == 0]].sum(axis=0)).ravel()
+        w = np.log2(2.0 + a / np.maximum(1.0, c)) ** self.power
+        learner = self.learners[0]
+        learner.use_features(normalize(self.X0 @ sp.diags(w.astype(np.float32))).astype(np.float32).tocsr())
+        self._scores = np.asarray(learner.update(idx, y), dtype=np.float64)
+        return self._scores
+
+
 class Pairwise:
     """RankSVM: a linear SVM without intercept on differences of (relevant, irrelevant) rows,
     i.e. it maximises the pairwise ranking margin (AUC) instead of separating classes, as
@@ -499,6 +526,8 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
     if kind == "tailsim":
         n, w = arg.split(":")
         return X, lambda seed: TailSim([(X, None)], seed, int(n), float(w))
+    if kind == "tfrf":
+        return X, lambda seed: TfRf(X, seed, float(arg))
     if kind == "maxsim":
         return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
     if kind in ("pairwise", "pairwise-fuse"):

@@ -186,13 +186,14 @@ def record_outcomes(entries: pd.DataFrame, stage: str,
     return out
 
 
-def open_records(entries: pd.DataFrame | None, outcomes: dict[str, Outcome] | None = None) -> list[str]:
-    """Records some reviewer decided at title/abstract whose outcome is not settled yet
+def open_records(entries: pd.DataFrame | None, outcomes: dict[str, Outcome] | None = None,
+                 stage: str = "title_abstract") -> list[str]:
+    """Records some reviewer decided at ``stage`` whose outcome is not settled yet
     (``outcomes``: the stage's :func:`record_outcomes`, when the caller has them)."""
     if outcomes is None:
         if entries is None or not len(entries):
             return []
-        outcomes = record_outcomes(entries, "title_abstract")
+        outcomes = record_outcomes(entries, stage)
     return [rid for rid, o in outcomes.items() if o.status != "final"]
 
 

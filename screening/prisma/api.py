@@ -408,6 +408,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                             registers=cfg.prisma.registers, other_methods=cfg.prisma.other_methods,
                             stopped=state.stopping.stopped,
                             ta_open=open_records(state.entries, outcomes=state.outcomes.get("title_abstract")),
+                            ft_open=open_records(state.entries, outcomes=state.outcomes.get("full_text"),
+                                                 stage="full_text"),
                             rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"))
     ctx = _context(cfg, state)
     cite = citation_line(ctx)

@@ -39,10 +39,13 @@ NOT_RECORDED = "Reason not recorded"
 
 @dataclass(frozen=True)
 class StageProgress:
-    """How far a human screening stage has got: ``done`` of ``total`` records decided."""
+    """How far a human screening stage has got: ``done`` of ``total`` records settled, and
+    ``open`` more that some reviewer decided without the decision being settled yet (awaiting a
+    second reviewer or an adjudicator): a stage with only open records has started."""
 
     total: int
     done: int
+    open: int = 0
 
     @property
     def remaining(self) -> int:
@@ -52,7 +55,7 @@ class StageProgress:
     def status(self) -> str:
         if self.total == 0:
             return "empty"
-        if self.done == 0:
+        if self.done == 0 and self.open == 0:
             return "not started"
         return "complete" if self.done >= self.total else "in progress"
 
@@ -156,8 +159,8 @@ class PrismaCounts:
         data["warnings"] = list(self.warnings)
         for name in ("title_abstract", "full_text"):
             prog = getattr(self, name)
-            data[name] = {"total": prog.total, "done": prog.done, "remaining": prog.remaining,
-                          "status": prog.status}
+            data[name] = {"total": prog.total, "done": prog.done, "open": prog.open,
+                          "remaining": prog.remaining, "status": prog.status}
         data["identified"] = self.identified
         data["identified_databases"] = self.identified_databases
         data["identified_registers"] = self.identified_registers
@@ -232,6 +235,7 @@ def compute_counts(
     stopped: bool = False,
     rule_reason_counts: Mapping[str, int] | None = None,
     ta_open: Iterable[str] = (),
+    ft_open: Iterable[str] = (),
 ) -> PrismaCounts:
     """Compute every PRISMA 2020 count from the records table and the screening finals.
 
@@ -241,7 +245,8 @@ def compute_counts(
     ``stopped`` says the team stopped title/abstract screening by a stopping rule (so the
     records nobody has screened are automation exclusions rather than work in progress);
     ``ta_open`` names the records some reviewer decided at title/abstract without the decision
-    being settled yet (awaiting a second reviewer or an adjudicator): they stay in screening.
+    being settled yet (awaiting a second reviewer or an adjudicator): they stay in screening;
+    ``ft_open`` the same at full text (only reports sought count).
     ``rule_reason_counts`` is the rules stage's own per-reason count (``apply_rules.json``
     ``reasons``: each excluded record under its first *exclude* rule); when given it must add up
     to the rule-excluded records of the table and is used instead of the first ``rule_reasons``
@@ -324,14 +329,16 @@ def compute_counts(
         removed_other=int(other_mask.sum()),
         removed_other_reasons=_reason_counts(other_reason[other_mask]),
         records_screened=int(in_play.sum()),
-        title_abstract=StageProgress(total=int(in_play.sum()), done=ta_done),
+        title_abstract=StageProgress(total=int(in_play.sum()), done=ta_done, open=open_n),
         excluded_human=excluded_human,
         excluded_automation=excluded_automation,
         stopped=bool(stopped),
         reports_sought=len(sought_ids),
         reports_not_retrieved=not_retrieved,
         reports_assessed=assessed,
-        full_text=StageProgress(total=assessed, done=int(len(ft_play)) - not_retrieved),
+        full_text=StageProgress(total=assessed, done=int(len(ft_play)) - not_retrieved,
+                                open=len(pd.Index([str(r) for r in ft_open]).intersection(sought_ids)
+                                         .difference(ft_play.index))),
         reports_excluded=len(ft_excl),
         reports_excluded_reasons=_reason_counts(ft_reasons),
         studies_included=included,

@@ -180,7 +180,7 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     one = noun[:-1]
     of = f"{fmt(s.settled)} {noun} settled so far" if in_progress else f"{fmt(s.settled)} settled {noun}"
     if s.settled == 0:
-        dual = f"how each {one} was settled is not recorded"
+        dual = f"no {one} has been settled yet" if in_progress else f"how each {one} was settled is not recorded"
     elif s.dual == 0:
         dual = f"each {one} was {act} by one reviewer"
     elif s.single == 0:
@@ -331,7 +331,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(f"A further {_count(c.removed_other, 'record')} {_was(c.removed_other)} removed for other reasons "
                  f"({_reasons(c.removed_other_reasons)}).")
     ta = ctx.screening.get("title_abstract")
-    if c.title_abstract.done == 0 and not c.stopped:
+    if c.title_abstract.status == "not started" and not c.stopped:
         s.append(f"Title/abstract screening of the {_count(c.records_screened, 'record')} has not started.")
         return " ".join(s)
     opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "
@@ -375,13 +375,16 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
             s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
                      f"{_was(c.title_abstract_open)} still being settled.")
     elif c.screening_in_progress:
+        pending = c.title_abstract.open
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
-                 f"records had been screened.")
+                 f"records had been screened"
+                 + (f", and {fmt(pending)} more {'was' if pending == 1 else 'were'} decided by one reviewer "
+                    f"or in conflict." if pending else "."))
     so_far = "So far, " if c.screening_in_progress else "Overall, "
     s.append(f"{so_far}{_count(c.records_excluded, 'record')} {_was(c.records_excluded)} excluded "
              f"({fmt(c.excluded_human)} by reviewers, {fmt(c.excluded_automation)} by automation tools) and "
              f"{_count(c.reports_sought, 'report')} {_was(c.reports_sought)} sought for retrieval.")
-    if c.reports_sought and c.full_text.done == 0 and not c.reports_not_retrieved:
+    if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved:
         s.append("Full-text assessment has not started.")
         return " ".join(s)
     ft = (f"Of the {_count(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved "

@@ -165,6 +165,20 @@ def test_methods_paragraph_does_not_report_unfinished_work_as_final(records, fin
     assert text.endswith("In total, 5 studies (5 reports) were included in the review.")
 
 
+def test_methods_paragraph_with_only_unsettled_decisions_says_screening_began(records, finals):
+    from screening.prisma.counts import compute_counts
+
+    ta, _ = finals
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    in_play = list(records.loc[records["duplicate_of"] == "", "record_id"])
+    text = methods_paragraph(compute_counts(records, ta_open=in_play[:4]), ctx)
+    assert "has not started" not in text and "are being screened" in text
+    assert "0 of 16 records had been screened, and 4 more were decided by one reviewer or in conflict." in text
+    sought = list(ta.loc[ta["decision"] == "include", "record_id"])
+    text = methods_paragraph(compute_counts(records, ta, None, ft_open=sought[:1]), ctx)
+    assert "Full-text assessment has not started" not in text and "(0 assessed so far)" in text
+
+
 def test_undated_searches_are_said_once(records):
     from screening.prisma.counts import compute_counts
 

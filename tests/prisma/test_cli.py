@@ -114,7 +114,7 @@ def test_screened_review_counts_by_hand(review, tmp_path):
     c = doc["counts"]
     assert c["identified"] == 25 and c["duplicates"] == 0 and c["automation_rules"] == 0
     assert c["identified_other"] == 2 and c["other_methods"] == {"Citation searching": 2}
-    assert c["title_abstract"] == {"total": 25, "done": 5, "remaining": 20, "status": "in progress"}
+    assert c["title_abstract"] == {"total": 25, "done": 5, "open": 1, "remaining": 20, "status": "in progress"}
     assert (c["excluded_human"], c["excluded_automation"]) == (2, 0)
     assert (c["reports_sought"], c["reports_not_retrieved"], c["reports_assessed"]) == (3, 1, 2)
     assert c["reports_excluded_reasons"] == {"wrong outcome": 1}

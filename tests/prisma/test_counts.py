@@ -49,6 +49,18 @@ def test_screening_not_started_is_in_progress_not_zero(records):
     assert c.records_excluded == 0 and c.reports_sought == 0
 
 
+def test_decisions_awaiting_a_second_reviewer_start_the_stage(records, finals):
+    # three records decided by one reviewer of two, none settled: the stage has started
+    open_ids = list(records.loc[records["duplicate_of"] == "", "record_id"])[:3]
+    c = compute_counts(records, None, None, ta_open=open_ids)
+    assert c.title_abstract == StageProgress(total=16, done=0, open=3)
+    assert c.title_abstract.status == "in progress" and c.to_dict()["title_abstract"]["open"] == 3
+    ta, _ = finals
+    sought = list(ta.loc[ta["decision"] == "include", "record_id"])
+    c = compute_counts(records, ta, None, ft_open=sought[:2] + ["not-sought"])
+    assert c.full_text == StageProgress(total=10, done=0, open=2) and c.full_text.status == "in progress"
+
+
 def test_partial_title_abstract_screening(records, finals):
     ta, _ = finals
     c = compute_counts(records, ta.iloc[[0, 1, 12]], None)
