@@ -15,28 +15,86 @@ from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _DOI_TRAILING = "./,;:)]}>'\""
+# anything tag-shaped: a cheap pre-filter (``io.tagged.fast_clean``); clean_text decides
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
+# what clean_text removes: comments, CDATA markers, and tags whose name is known markup, is
+# namespaced (jats:p, mml:mi) or that carry attributes. Anything else between '<' and '>' is
+# text: 'p<0.05 in patients aged >65', 'iTTR <median and variability >median', '<<Rotarod>>'.
+_MARKUP_RE = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[|\]\]>|<<ETX>>"
+    r"|<(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)"
+    r"((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>]+))*)\s*/?>", re.S)
+# sub/superscripts and MathML join the text they sit in ('CO<sub>2</sub>' reads 'CO2',
+# '<sup>99m</sup>Tc' '99mTc'); a closing one before a lower-case letter is a word boundary the
+# export lost ('95<sup>th</sup>percentile')
+_GLUE_TAGS = frozenset(
+    "sub sup inf math mi mn mo mrow msub msup msubsup mfrac msqrt mroot mtext mspace mover munder "
+    "munderover mstyle mfenced semantics inline-formula tex-math".split())
+# character formatting and structure: a space, since bold/italic often set a heading
+# ('minimisation.<bold>Methods</bold>The')
+_FORMAT_TAGS = frozenset(
+    "a abbr b bi big bold cite code del dfn e1 e2 em font i ins italic kbd mark monospace "
+    "named-content overline roman s sans-serif sc scp small span strike strong styled-content tt u "
+    "underline var".split())
+# structure (HTML, JATS, PubMed XML, EndNote XML, IEEE/Bioinformatics markers): a space
+_BLOCK_TAGS = frozenset(
+    "abstract abstracttext alternatives article-title blockquote body br caption center dd disp-formula div "
+    "dl dt email emailref ext-link fig figcaption figure fn footer h1 h2 h3 h4 h5 h6 header hr img "
+    "inline-graphic graphic kwd kwd-group label li list list-item ol p para pre related-article sec "
+    "section style table tbody td tfoot th thead title tr ul uri urlref wbr xref annotation mtable "
+    "mtr mtd formula".split())
+# Ovid/Embase spell some characters out between angle brackets ('0<middle dot>25')
+_CHAR_NAMES = {
+    "middle dot": "\u00b7", "alpha": "\u03b1", "beta": "\u03b2", "gamma": "\u03b3", "delta": "\u03b4",
+    "epsilon": "\u03b5", "kappa": "\u03ba", "lambda": "\u03bb", "mu": "\u03bc", "micro": "\u00b5",
+    "sigma": "\u03c3", "tau": "\u03c4", "omega": "\u03c9", "theta": "\u03b8", "pi": "\u03c0",
+    "chi": "\u03c7", "psi": "\u03c8", "zeta": "\u03b6", "eta": "\u03b7", "nu": "\u03bd", "xi": "\u03be",
+    "rho": "\u03c1", "phi": "\u03c6", "iota": "\u03b9", "omicron": "\u03bf", "upsilon": "\u03c5",
+}
+_CHAR_NAME_RE = re.compile(r"<(" + "|".join(sorted(map(re.escape, _CHAR_NAMES), key=len, reverse=True)) + r")>",
+                           re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
 _INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.-?){1,4})$")
 
 
+def _markup(m: "re.Match[str]") -> str:
+    name = m.group(2)
+    if name is None:                      # comment, CDATA marker, IEEE's end-of-text mark
+        return " "
+    local = name.rpartition(":")[2].lower()
+    if local in _GLUE_TAGS:
+        closing, after = m.group(1), m.string[m.end():m.end() + 1]
+        return " " if closing and after.islower() else ""
+    if local in _FORMAT_TAGS or local in _BLOCK_TAGS or ":" in name or m.group(3):
+        return " "
+    return m.group(0)                     # '<median and variability >': text, kept
+
+
 def clean_text(value: str | None) -> str:
-    """Unescape HTML entities, drop tags, fold whitespace (incl. newlines) to single spaces."""
+    """Unescape HTML entities, drop markup tags, fold whitespace (incl. newlines) to single spaces.
+
+    Only markup goes (known HTML/JATS/MathML tags, namespaced tags, tags with attributes):
+    '<' and '>' in text ('p<0.05', 'aged >65 years') are kept, and Ovid's spelled-out characters
+    ('0<middle dot>25', '<alpha>') become the characters.
+    """
     if not value:
         return ""
     text = str(value)
-    while "&" in text:  # double/triple-escaped exports: unescape to a fixpoint
-        unescaped = html.unescape(text)
-        if unescaped == text:
+    while True:  # double-escaped exports, tags revealed by removing inner ones: to a fixpoint
+        before = text
+        while "&" in text:
+            unescaped = html.unescape(text)
+            if unescaped == text:
+                break
+            text = unescaped
+        if "<" in text or "]]>" in text:
+            text = _MARKUP_RE.sub(_markup, text)
+            if "<" in text:
+                text = _CHAR_NAME_RE.sub(lambda m: _CHAR_NAMES[m.group(1).lower()], text)
+        if text == before:
             break
-        text = unescaped
-    while "<" in text:  # removing '<>' can reveal an outer tag: strip to a fixpoint
-        stripped = _TAG_RE.sub(" ", text)
-        if stripped == text:
-            break
-        text = stripped
     # str.split() folds exactly the characters \s matches, and is several times faster.
     return " ".join(text.split())
 
@@ -57,10 +115,23 @@ def normalize_doi(value: str | None) -> str:
     doi = match.group(0)
     if encoded:  # a DOI inside a URL query string ends at the next parameter
         doi = doi.split("&", 1)[0]
-    doi = doi.rstrip(_DOI_TRAILING).lower()
+    doi = _strip_doi_tail(doi).lower()
     # A DOI must have a suffix after the slash.
     prefix, _, suffix = doi.partition("/")
     return doi if suffix else ""
+
+
+def _strip_doi_tail(doi: str) -> str:
+    """Trailing punctuation is the sentence's, except a closing bracket the DOI opened
+    ('10.1234/abc(5)' keeps its ')'; '(doi:10.1234/abc)' loses it)."""
+    while doi:
+        doi = doi.rstrip(_DOI_TRAILING.translate({ord(c): None for c in ")]}>"}))
+        last = doi[-1:]
+        pair = {")": "(", "]": "[", "}": "{", ">": "<"}.get(last)
+        if pair is None or doi.count(pair) >= doi.count(last):
+            return doi
+        doi = doi[:-1]
+    return doi
 
 
 def normalize_title(value: str | None) -> str:

@@ -118,7 +118,9 @@ def test_doi_forms_normalise_to_one_value(form):
 
 
 DOI_SUFFIX = st.text(alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFXYZ0123456789.-_()/")),
-                     min_size=1, max_size=25).filter(lambda s: s[-1] not in ".)/" and s[0] not in "/")
+                     min_size=1, max_size=25).filter(
+    # a suffix with an open '(' would take a trailing ')' as its own ('10.1234/abc(5)')
+    lambda s: s[-1] not in ".)/" and s[0] not in "/" and s.count("(") <= s.count(")"))
 
 
 @SETTINGS
@@ -283,3 +285,56 @@ def test_publishers_rights_statements_are_cut_from_the_end_of_abstracts():
                  "Surveys in three waves: (a) 1998, (b) 2004 and (c) 2010. The association rose each time.",
                  "We review the EU directive on Copyright 2019/790 and its effect on text mining."):
         assert strip(kept) == kept, kept
+
+
+# Real abstracts: '<' and '>' are comparisons there, not tags (clef2019_cd006468 and the ASySD
+# labelled set in ../shared/data; the Web of Science demo export in data/raw/demo/wos_278.ris).
+@pytest.mark.parametrize("raw, cleaned", [
+    ("instability (iTTR <median and variability >median). Subsequently",
+     "instability (iTTR <median and variability >median). Subsequently"),
+    ("score test <<Rotarod>> and <<open field>> test", "score test <<Rotarod>> and <<open field>> test"),
+    ("mortality (p<0.05) in patients aged>65 years", "mortality (p<0.05) in patients aged>65 years"),
+    ("Adults &lt;65 years vs &gt;65 years", "Adults <65 years vs >65 years"),
+    ("FEV1<80% and FVC >70%", "FEV1<80% and FVC >70%"),
+])
+def test_clean_text_keeps_comparisons(raw, cleaned):
+    assert clean_text(raw) == cleaned
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("black carbon and PM<sub>2<middle dot>5</sub> from wildfire", "black carbon and PM2\u00b75 from wildfire"),
+    ("a resolution of 0<middle dot>25 degrees", "a resolution of 0\u00b725 degrees"),
+    ("TNF-<alpha> and IL-1<beta>", "TNF-\u03b1 and IL-1\u03b2"),
+    ("<i>In vitro</i> study of <sup>99m</sup>Tc", "In vitro study of 99mTc"),
+    # Lens RIS (../shared/data/exports/lens_ris_citesource-gambling.ris, demo lens_343.ris)
+    ("minimisation.<jats:bold><jats:italic>Methods</jats:italic></jats:bold>The", "minimisation. Methods The"),
+    ("the 95<jats:sup>th</jats:sup>percentile", "the 95th percentile"),
+    ("H<sub>2</sub>O and CO<sub>2</sub>emissions", "H2O and CO2 emissions"),
+    ("<jats:p>One.</jats:p><jats:p>Two.</jats:p>", "One. Two."),
+    ('<style face="normal" font="default" size="100%">Title</style>', "Title"),
+    ("&lt;i&gt;double-escaped&lt;/i&gt; markup", "double-escaped markup"),
+    ("the complexity of the task domain.<<ETX>>", "the complexity of the task domain."),
+    ("a <!-- note --> b <![CDATA[c]]>", "a b c"),
+])
+def test_clean_text_drops_markup_and_spells_out_ovid_characters(raw, cleaned):
+    assert clean_text(raw) == cleaned
+
+
+def test_demo_wos_abstract_keeps_its_decimal_points():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "data/raw/demo/wos_278.ris").read_text(encoding="utf-8")
+    title = next(line[6:] for line in text.splitlines() if "PM<sub>2<middle dot>5</sub>" in line)
+    assert "PM2\u00b75 from wildfire emissions" in clean_text(title)
+    assert normalize_title(clean_text(title)) == normalize_title(title.replace("<sub>2<middle dot>5</sub>", "2.5"))
+
+
+@pytest.mark.parametrize("raw, doi", [
+    ("10.1234/ABC(5)", "10.1234/abc(5)"),
+    ("(doi:10.1234/abc)", "10.1234/abc"),
+    ("see 10.1234/abc).", "10.1234/abc"),
+    ("10.1002/(SICI)1097-0258(19990115)18:1<3::AID-SIM980>3.0.CO;2-B.",
+     "10.1002/(sici)1097-0258(19990115)18:1<3::aid-sim980>3.0.co;2-b"),
+])
+def test_doi_keeps_a_closing_bracket_it_opened(raw, doi):
+    assert normalize_doi(raw) == doi
