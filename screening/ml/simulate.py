@@ -63,10 +63,35 @@ class SimulationResult:
         return df
 
 
-def read_dataset(path: str) -> pd.DataFrame:
-    """Read a labelled CSV (record_id,title,abstract,label_included); ids stay strings."""
+# label columns other tools write (ASReview's own 'included', SYNERGY/ASReview-datasets'
+# 'label_included', older exports' 'final_included'), in order of preference
+LABEL_COLUMNS = ("label_included", "included", "final_included", "label")
+_LABEL_VALUES = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0,
+                 "y": 1, "n": 0, "include": 1, "exclude": 0, "included": 1, "excluded": 0}
+
+
+def _separator(path: str) -> str:
+    """',' unless the header line has more tabs (TSV) or semicolons (European Excel CSV)."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            header = f.readline()
+    except OSError:
+        return ","
+    counts = {sep: header.count(sep) for sep in (",", "\t", ";")}
+    return max(counts, key=lambda sep: (counts[sep], sep == ","))
+
+
+def read_dataset(path: str) -> pd.DataFrame:
+    """Read a labelled CSV/TSV (record_id,title,abstract,label_included); ids stay strings.
+
+    Forgiving where another tool's layout is unambiguous: the label may be ``included`` /
+    ``final_included`` / ``label`` instead of ``label_included`` and read 0/1, 0.0/1.0,
+    yes/no, true/false or include/exclude; without a ``record_id`` column records are numbered
+    by their row (1 = the first record). A missing or unreadable label is an error naming its
+    line: a simulation needs every record's answer.
+    """
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=_separator(path))
     except FileNotFoundError:
         raise InputError("file not found", path=path, hint="check the path") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
@@ -74,19 +99,29 @@ def read_dataset(path: str) -> pd.DataFrame:
                          hint="simulate replays a labelled CSV with columns record_id,title,abstract,"
                               "label_included (like ../shared/data/screening/*.csv); search exports go "
                               "through `screening ingest` / `screening run`") from None
-    missing = [c for c in ("record_id", "label_included") if c not in df.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=path,
-                         hint="a simulation dataset needs record_id,title,abstract,label_included")
-    bad = ~df["label_included"].isin(["0", "1"])
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"label_included must be 0 or 1, got {df['label_included'].iloc[row]!r}",
-                         path=path, line=row + 2, record=df["record_id"].iloc[row])
+    df.columns = [str(c).strip() for c in df.columns]
+    label = next((c for c in LABEL_COLUMNS if c in df.columns), None)
+    if label is None:
+        raise InputError("no label column (label_included, included, final_included or label)", path=path,
+                         hint="a simulation dataset needs record_id,title,abstract,label_included (0/1)")
+    if "title" not in df.columns and "abstract" not in df.columns:
+        raise InputError("no title or abstract column", path=path,
+                         hint="the ranker reads title and abstract; a simulation dataset needs "
+                              "record_id,title,abstract,label_included")
+    if "record_id" not in df.columns:
+        df.insert(0, "record_id", [str(i) for i in range(1, len(df) + 1)])
+    values = df[label].str.strip().str.lower().map(_LABEL_VALUES)
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        got = df[label].iloc[row]
+        raise InputError(f"{label} must be 0 or 1, got {got!r}" if got.strip() else f"{label} is empty",
+                         path=path, line=row + 2, record=df["record_id"].iloc[row],
+                         hint="every record needs its label (1 included, 0 excluded) to be replayed")
     if df["record_id"].duplicated().any():
         rid = df["record_id"][df["record_id"].duplicated()].iloc[0]
         raise InputError("record_id occurs more than once", path=path, record=rid)
-    df["label"] = df["label_included"].astype(int)
+    df["label_included"] = values.astype(int).astype(str)
+    df["label"] = values.astype(int)
     return df
 
 

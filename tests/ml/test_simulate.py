@@ -139,3 +139,39 @@ def test_a_stop_rule_that_never_fires_says_so(data):
     assert unfired.to_frame()["stop"].sum() == 0
     fired = type(res)(**{**res.__dict__, "stops": {"consecutive-100": {**stop, "fired": True}}})
     assert fired.to_frame()["stop"].sum() == 1
+
+
+def test_other_tools_layouts_read_the_same(tmp_path, data):
+    """ASReview's 'included' column, yes/no or 1.0/0.0 labels, a TSV, no record_id column: the
+    same records and labels (ids then number the rows from 1)."""
+    raw = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    layouts = {
+        "asreview.csv": raw.rename(columns={"label_included": "included"}),
+        "yesno.csv": raw.assign(label_included=raw["label_included"].map({"1": "Yes", "0": "no"})),
+        "floats.csv": raw.assign(label_included=raw["label_included"] + ".0"),
+    }
+    for name, frame in layouts.items():
+        frame.to_csv(tmp_path / name, index=False)
+    raw.to_csv(tmp_path / "tabs.tsv", index=False, sep="\t")
+    raw.drop(columns=["record_id"]).to_csv(tmp_path / "noid.csv", index=False)
+    for name in [*layouts, "tabs.tsv"]:
+        got = read_dataset(str(tmp_path / name))
+        assert got["record_id"].tolist() == data["record_id"].tolist(), name
+        assert got["label"].tolist() == data["label"].tolist(), name
+    noid = read_dataset(str(tmp_path / "noid.csv"))
+    assert noid["record_id"].tolist() == [str(i) for i in range(1, len(data) + 1)]
+    assert noid["label"].tolist() == data["label"].tolist()
+
+
+def test_a_missing_label_names_its_line(tmp_path):
+    from screening.errors import InputError
+
+    raw = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    raw.loc[4, "label_included"] = ""
+    raw.to_csv(tmp_path / "gap.csv", index=False)
+    with pytest.raises(InputError) as err:
+        read_dataset(str(tmp_path / "gap.csv"))
+    assert err.value.line == 6 and "label_included is empty" in str(err.value)
+    raw.drop(columns=["label_included"]).to_csv(tmp_path / "nolabel.csv", index=False)
+    with pytest.raises(InputError, match="no label column"):
+        read_dataset(str(tmp_path / "nolabel.csv"))
