@@ -53,11 +53,30 @@ class ModelSpec:
         return REGISTRY[kind][name](**params)
 
 
+def _top_level_split(text: str) -> list[str]:
+    """Split at commas outside brackets and quotes: 'ngram_range=(1, 3), min_df=2'."""
+    items, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item for item in items if item.strip()]
+
+
 def _params(text: str, spec: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not text or not text.strip():
         return out
-    for item in text.split(","):
+    for item in _top_level_split(text):
         if "=" not in item:
             raise ConfigError(f"bad parameter {item.strip()!r} in model spec {spec!r}",
                               hint="write parameters as name(key=value, key=value)")
@@ -122,6 +141,11 @@ def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> Non
         if numeric and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise ConfigError(f"{kind} {name!r}: {key} must be a number, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")
+        if isinstance(default, tuple) and not (isinstance(value, (tuple, list)) and len(value) == len(default)):
+            raise ConfigError(f"{kind} {name!r}: {key} must be a tuple of {len(default)}, got {value!r}",
+                              hint=f"e.g. {name}({key}={default})")
+        if isinstance(default, tuple):
+            params[key] = tuple(value)
         if numeric and default > 0 and value <= 0:     # C, ratio, every, max_iter...: 'mixed(every=0)' divided by 0
             raise ConfigError(f"{kind} {name!r}: {key} must be greater than 0, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")

@@ -67,3 +67,17 @@ def test_balanced_weights_mean_one_and_ratio():
     assert w.mean() == pytest.approx(1.0)
     # excluded class total weight = ratio * included class total weight
     assert w[y == 0].sum() / w[y == 1].sum() == pytest.approx(0.5)
+
+
+def test_tuple_parameters_and_commas_inside_them():
+    from screening.ml.registry import parse_spec
+
+    spec = parse_spec("tfidf(ngram_range=(1, 3), min_df=2)+svm(C=0.2)")
+    assert spec.features == ("tfidf", {"ngram_range": (1, 3), "min_df": 2})
+    assert parse_spec(spec.text) == spec                         # the recorded text reads back
+    from screening.ml.learner import ActiveLearner
+
+    learner = ActiveLearner("tfidf(ngram_range=[1, 1])")
+    assert learner.features.ngram_range == (1, 1)
+    with pytest.raises(ConfigError, match="ngram_range must be a tuple of 2"):
+        parse_spec("tfidf(ngram_range=3)")
