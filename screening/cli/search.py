@@ -8,9 +8,9 @@ from typing import Callable
 import typer
 from rich.table import Table
 
-from screening.cli._app import console, err_console, group_command, styled, subapp
+from screening.cli._app import console, err_console, group_command, styled, subapp, warn
 from screening.search import Progress, SearchOptions, SearchResult, run_search
-from screening.search.http import RETRY_STATUSES, Attempt
+from screening.search.http import Attempt
 
 group = subapp("search", help="Search PubMed, OpenAlex or Europe PMC into a review, with a PRISMA-S search log.")
 
@@ -43,14 +43,15 @@ def _progress(p: Progress) -> None:
 
 
 def _attempt(a: Attempt) -> None:
-    if a.status is None or a.status in RETRY_STATUSES:
+    if a.retrying:
         err_console.print(styled(("request failed", "yellow"), f" ({a.error or f'HTTP {a.status}'}); backing off"))
 
 
 def _render(result: SearchResult) -> None:
     e = result.entry
     verb = "Resumed and completed" if result.resumed else "Completed"
-    table = Table(title=f"{verb} {e.database} search", title_justify="left", show_header=False)
+    short = " with a shortfall" if result.shortfall else ""
+    table = Table(title=f"{verb} {e.database} search{short}", title_justify="left", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     table.add_row("query", e.query)
@@ -58,12 +59,17 @@ def _render(result: SearchResult) -> None:
         table.add_row("limits", " ".join(f"{k} {v}" for k, v in e.limits.items()))
     table.add_row("records found", f"{e.total:,}")
     table.add_row("records saved", f"{e.records:,} ({result.records_saved:,} in this run)")
+    if result.shortfall:
+        table.add_row("not retrieved", f"{result.shortfall:,}")
+    if e.repeated:
+        table.add_row("repeats skipped", f"{e.repeated:,}")
     table.add_row("pages saved", f"{len(e.pages)} ({result.pages_saved} in this run)")
     table.add_row("raw responses", e.raw_dir)
     table.add_row("search log", f"{result.log_path} (search {e.search_id})")
     table.add_row("date run", e.date_run)
     console.print(table)
     console.print("`screening run` will ingest these records.", style="dim")
+    warn(result.warnings, "search")
 
 
 def _run(database: str, query: str, review: str, date_from: str, date_to: str, options: SearchOptions,
@@ -103,13 +109,15 @@ def openalex_cmd(
     date_to: str = _TO,
     mailto: str = typer.Option("", "--mailto", envvar="OPENALEX_MAILTO", help="Your e-mail, for OpenAlex's polite pool (default: the review's [search] email)."),
     api_key: str = typer.Option("", "--api-key", envvar="OPENALEX_API_KEY", show_default=False,
-                                help="OpenAlex API key, if you have one (env OPENALEX_API_KEY)."),
+                                help="OpenAlex API key (env OPENALEX_API_KEY): needed for more than a few test "
+                                     "requests a day; free at openalex.org/settings/api."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
     """Search OpenAlex /works (cursor paging) and save the JSON pages into the review.
 
-    Base URL: --base-url, else SCREENING_OPENALEX_URL, else api.openalex.org.
+    OpenAlex needs an API key for more than a few test requests a day (--api-key or
+    OPENALEX_API_KEY; free). Base URL: --base-url, else SCREENING_OPENALEX_URL, else api.openalex.org.
     """
     _run("openalex", query, review, date_from, date_to,
          SearchOptions(api_key=api_key, email=mailto, max_records=max_records, base_url=base_url,
@@ -123,6 +131,9 @@ def europepmc_cmd(
     date_from: str = _FROM,
     date_to: str = _TO,
     email: str = typer.Option("", "--email", help="Your e-mail, sent with each request (default: the review's [search] email)."),
+    synonym: bool = typer.Option(False, "--synonym/--no-synonym",
+                                 help="Expand synonyms (MeSH) as the Europe PMC website does; the API's default, "
+                                      "and ours, is not to. Sent and logged either way."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
     restart: bool = _RESTART,
 ) -> None:
@@ -131,5 +142,5 @@ def europepmc_cmd(
     Base URL: --base-url, else SCREENING_EUROPEPMC_URL, else www.ebi.ac.uk/europepmc.
     """
     _run("europepmc", query, review, date_from, date_to,
-         SearchOptions(email=email, max_records=max_records, base_url=base_url, batch_size=batch_size),
-         yes, restart)
+         SearchOptions(email=email, max_records=max_records, base_url=base_url, batch_size=batch_size,
+                       synonym=synonym), yes, restart)

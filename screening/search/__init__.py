@@ -8,6 +8,7 @@ ingests the saved pages of every *complete* search via :func:`sources_for_review
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
 
     Each page is checked against the sha256 logged when it was saved: raw responses are
     immutable, so a changed or missing page is an error, not something to ingest quietly.
+    Records a page brought a second time (logged as ``repeated``) are left out of what is
+    ingested, so a search counts each record once, as its log row says; a page that adds no
+    record (the empty page of a search with no hits) is evidence only.
     """
     out = []
     for entry in read_searches(review_config):
@@ -60,12 +64,15 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
             if not path.is_file():
                 raise InputError("saved search page is missing", path=path,
                                  hint=f"restore it, or re-run the search ({entry.database}: {entry.query})")
-            source = RawSource(name=page.file, data=path.read_bytes(), database=entry.database,
-                               format=db.reader)
-            if page.sha256 and source.digest.hex() != page.sha256:
+            data = path.read_bytes()
+            if page.sha256 and hashlib.sha256(data).hexdigest() != page.sha256:
                 raise InputError("saved search page changed since it was saved (sha256 differs)", path=path,
                                  hint="raw search responses are immutable; restore the original file")
-            out.append(source)
+            if page.records == 0:
+                continue
+            if page.repeated:
+                data = db.without(data, set(page.repeated))
+            out.append(RawSource(name=page.file, data=data, database=entry.database, format=db.reader))
     return out
 
 

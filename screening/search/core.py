@@ -10,6 +10,12 @@ API's shape; this module owns everything common, so every database gets the same
 * each saved page is logged with the paging position after it, so re-running the same
   command (same database + query + limits) continues an interrupted search from the last
   completed page — records already saved are never fetched into a second file;
+* a record a later page brings again (cursor pages can overlap) is skipped and counted
+  (``repeated`` in the log), whether or not the search was interrupted in between;
+* a search whose paging ends before the reported total completes *with a shortfall*: the
+  records the service did serve are kept and ingested, and the log row, the result and the
+  CLI say how many were not retrieved and why (Europe PMC's hitCount routinely exceeds what
+  its cursor serves, so refusing to finish would block the search for good);
 * more hits than ``max_records`` needs an explicit confirmation.
 """
 
@@ -30,10 +36,10 @@ from screening.config import ReviewConfig, SearchConfig, load_review
 from screening.errors import SearchError
 from screening.records import atomic_write_bytes
 from screening.search._json import iso_date
-from screening.search.http import Attempt, PoliteClient, redact
+from screening.search.http import Attempt, HttpPolicy, PoliteClient, redact
 from screening.search.log import (
-    PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, read_searches,
-    search_key,
+    PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
+    read_searches, search_key,
 )
 
 _DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
@@ -54,6 +60,7 @@ class SearchOptions:
     timeout: float = 60.0
     max_retries: int = 5
     backoff: float = 1.0
+    synonym: bool = False           # Europe PMC: expand synonyms, as its website does (API default: off)
 
     def page_size(self, default: int, most: int) -> int:
         """Records per request: ``batch_size`` (or the database's ``default``), at most ``most``."""
@@ -72,9 +79,10 @@ class Page:
 
     body: bytes
     records: int
-    next: dict[str, Any]            # paging position after this page
+    next: dict[str, Any]            # paging position after this page ("end": why paging stops here)
     done: bool                      # no page after this one
     ids: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)    # ids the result set lists that the page lacks
 
 
 @dataclass
@@ -85,6 +93,7 @@ class Begin:
     first_page: Page | None = None              # cursor APIs return records with the count
     extra_files: dict[str, bytes] = field(default_factory=dict)   # e.g. esearch.xml
     details: dict[str, Any] = field(default_factory=dict)         # e.g. query translation
+    warnings: list[str] = field(default_factory=list)             # the service's words about the query
 
 
 class Database(Protocol):
@@ -95,6 +104,7 @@ class Database(Protocol):
     suffix: str             # '.xml' / '.json'
     env_url: str            # env variable overriding the base URL
     default_url: str
+    http_policy: HttpPolicy  # what its HTTP statuses mean (retry, hints)
 
     def rate(self, options: SearchOptions) -> float: ...
 
@@ -109,21 +119,30 @@ class Database(Protocol):
 
     def page_ids(self, body: bytes) -> list[str]: ...
 
+    def without(self, body: bytes, ids: set[str]) -> bytes:
+        """A saved page with the records ``ids`` left out (for ingesting a page with repeats)."""
+        ...
+
 
 class CursorPaged:
     """Shared by the cursor-paged JSON APIs (OpenAlex ``cursor``, Europe PMC ``cursorMark``):
     a page is fetched from the cursor saved after the previous one, and there is no server-side
-    session to refresh. Subclasses provide ``_page(client, base_url, query, limits, options,
-    cursor, offset) -> (Page, total)``."""
+    session to refresh. Subclasses provide ``_params(query, limits, options, cursor)`` and
+    ``_page(client, base_url, query, limits, options, cursor) -> (Page, total)``, whose ``done``
+    says only that the cursor has ended (the run stops anyway once it has ``total`` records)."""
+
+    http_policy = HttpPolicy()
 
     def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
               options: SearchOptions) -> Begin:
-        """The first page (from cursor ``*``) and the total; the logged parameters omit the key."""
-        page, total = self._page(client, base_url, query, limits, options, "*", 0)  # type: ignore[attr-defined]
+        """The first page (from cursor ``*``) and the total; the logged parameters omit the key.
+
+        The first page is kept even when empty: for a search with no hits it is the evidence.
+        """
+        page, total = self._page(client, base_url, query, limits, options, "*")  # type: ignore[attr-defined]
         params = {k: v for k, v in self._params(query, limits, options, "*").items()  # type: ignore[attr-defined]
                   if k != "api_key"}
-        return Begin(total=total, state={}, params=params, first_page=page if page.records else None,
-                     details=self._details(params))
+        return Begin(total=total, state={}, params=params, first_page=page, details=self._details(params))
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         """Extra facts for the search log (Europe PMC: the query with its date limits)."""
@@ -131,9 +150,13 @@ class CursorPaged:
 
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page:
-        page, _ = self._page(client, base_url, entry.query, entry.limits, options,  # type: ignore[attr-defined]
-                             position.get("cursor") or "*", entry.records)
+        page, _ = self._page(client, base_url, entry.query, entry.limits,  # type: ignore[attr-defined]
+                             self._as_started(entry, options), position.get("cursor") or "*")
         return page
+
+    def _as_started(self, entry: SearchEntry, options: SearchOptions) -> SearchOptions:
+        """Options for a later page: what changes the result set must be as the search started."""
+        return options
 
     def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
         return None
@@ -147,6 +170,16 @@ class SearchResult:
     records_saved: int          # in this run
     raw_dir: Path
     log_path: Path
+
+    @property
+    def shortfall(self) -> int:
+        """Records the service reported but did not serve (0 for a search served in full)."""
+        return self.entry.shortfall
+
+    @property
+    def warnings(self) -> list[str]:
+        """The service's query warnings, repeats skipped and any shortfall, in words (also logged)."""
+        return self.entry.warnings
 
 
 @dataclass
@@ -206,7 +239,7 @@ def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[st
 
 
 def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: int, page: Page,
-               db: Database, secrets: tuple[str, ...]) -> PageEntry:
+               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool) -> PageEntry:
     body = _redact_bytes(page.body, secrets)
     path = raw_dir / f"page-{number:04d}{db.suffix}"
     if path.exists():
@@ -216,8 +249,11 @@ def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: 
             path.rename(path.with_name(path.name + f".unlogged-{_now().strftime('%Y%m%dT%H%M%S%fZ')}"))
     if not path.exists():
         atomic_write_bytes(path, body)
-    return PageEntry(page=number, file=_rel(review, path), records=page.records,
-                     sha256=hashlib.sha256(body).hexdigest(), next=page.next)
+    # records counts what this page adds to the search; the repeats stay in the raw file (as
+    # received) and are left out when it is ingested
+    return PageEntry(page=number, file=_rel(review, path), records=page.records - len(repeated),
+                     sha256=hashlib.sha256(body).hexdigest(), next={**page.next, "done": done},
+                     repeated=repeated, missing=list(page.missing))
 
 
 def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
@@ -252,7 +288,8 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
         contact = f" (mailto:{options.email})" if options.email else ""
         client = PoliteClient(session=session or requests.Session(), rate=db.rate(options), secrets=secrets,
                               timeout=options.timeout, max_retries=options.max_retries, backoff=options.backoff,
-                              user_agent=f"screening/{__version__}{contact}", on_attempt=on_attempt)
+                              user_agent=f"screening/{__version__}{contact}", on_attempt=on_attempt,
+                              policy=db.http_policy)
     logfile = log_path(review)
 
     entry = _resumable(review, db, query, limits)
@@ -262,6 +299,7 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
         entry = None
     resumed = entry is not None
     pages_saved = records_saved = 0
+    pending: Page | None = None         # a page already fetched (cursor APIs: the first one)
     if entry is None:
         begin = db.begin(client, base_url, query, limits, options)
         if begin.total > options.max_records:
@@ -283,65 +321,96 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             "tool_version": f"screening {__version__}", "raw_dir": _rel(review, raw_dir),
             "base_url": redact(base_url, secrets), "params": _redact_obj(begin.params, secrets),
             "total": begin.total, "state": begin.state, "details": begin.details,
+            "warnings": [redact(w, secrets) for w in begin.warnings],
         }
         append_event(journal_path(review, sid), start)
         entry = fold([start])[0]
         position: dict[str, Any] = {}
-        done = begin.total == 0
-        if begin.first_page is not None and begin.first_page.records:
-            page = begin.first_page
-            pe = _save_page(review, entry, raw_dir, 1, page, db, secrets)
-            _log_page(review, entry, pe)
-            pages_saved, records_saved = 1, page.records
-            position, done = page.next, page.done
-            _notify(progress, entry, pe)
+        pending = begin.first_page
+        done = begin.total == 0 and pending is None
     else:
         raw_dir = review.root / entry.raw_dir
         position = entry.pages[-1].next if entry.pages else {}
         done = bool(position.get("done"))
 
-    # Records saved before an interruption: a resumed page must not bring any of them again.
+    # Every record saved so far, kept current as pages are saved: a record served again by a
+    # later page (overlapping cursor pages, or a result set that moved during an interruption)
+    # is skipped and counted the same way whether or not the search was resumed in between.
     seen: set[str] = set()
-    if resumed:
-        for p in entry.pages:
-            seen.update(db.page_ids((review.root / p.file).read_bytes()))
+    for p in entry.pages:
+        seen.update(db.page_ids((review.root / p.file).read_bytes()))
+    end = str(position.get("end") or "")
     refreshed = False
     while not done:
-        try:
-            page = db.fetch(client, base_url, entry, position, options)
-        except ExpiredState:
-            if refreshed:
-                raise
-            state = db.refresh(client, base_url, entry, options)
-            append_event(journal_path(review, entry.search_id),
-                         {"event": "restate", "search_id": entry.search_id, "state": state})
-            entry.state = dict(state or {})
-            refreshed = True
-            continue
-        if not page.records:            # an empty last page (cursor APIs) ends the search; nothing to save
+        if pending is not None:
+            page, pending = pending, None
+        else:
+            try:
+                page = db.fetch(client, base_url, entry, position, options)
+            except ExpiredState:
+                if refreshed:
+                    raise
+                state = db.refresh(client, base_url, entry, options)
+                append_event(journal_path(review, entry.search_id),
+                             {"event": "restate", "search_id": entry.search_id, "state": state})
+                entry.state = dict(state or {})
+                refreshed = True
+                continue
+        end = str(page.next.get("end") or "")
+        if not page.records and not page.missing and entry.pages:
+            # an empty last page (cursor APIs) ends the search; nothing to save (an empty
+            # *first* page is saved: for a search with no hits it is the evidence)
             if not page.done:
                 raise SearchError(f"{db.name} returned an empty page before the end of the results",
                                   path=entry.raw_dir, hint="re-run the same command to retry from this page")
             break
-        dupes = seen.intersection(page.ids)
-        if dupes:
-            raise SearchError(
-                f"{db.name} returned {len(dupes)} record(s) already saved by this search "
-                f"(e.g. {sorted(dupes)[0]}): the result set changed since the search was interrupted",
-                path=entry.raw_dir, hint="start the search afresh with --restart")
+        repeated, fresh = _split_repeats(page.ids, seen)
+        done = page.done or entry.records + len(fresh) >= entry.total
         number = len(entry.pages) + 1
-        pe = _save_page(review, entry, raw_dir, number, page, db, secrets)
+        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done)
         _log_page(review, entry, pe)
+        seen.update(page.ids)
         pages_saved += 1
-        records_saved += page.records
-        position, done = page.next, page.done
+        records_saved += pe.records
+        position = pe.next
         _notify(progress, entry, pe)
 
+    entry.shortfall = max(0, entry.total - entry.records)
+    entry.warnings = entry.warnings + _end_warnings(db, entry, end)
     entry.date_completed = _now().strftime("%Y-%m-%dT%H:%M:%SZ")
     append_event(logfile, completed_row(entry, entry.date_completed))     # the PRISMA-S record
     entry.status = "complete"
     return SearchResult(entry=entry, resumed=resumed, pages_saved=pages_saved, records_saved=records_saved,
                         raw_dir=raw_dir, log_path=logfile)
+
+
+def _split_repeats(ids: list[str], seen: set[str]) -> tuple[list[str], list[str]]:
+    """(ids already saved — or repeated within this page —, ids new to the search), in page order."""
+    repeated, fresh, here = [], [], set()
+    for i in ids:
+        (repeated if i in seen or i in here else fresh).append(i)
+        here.add(i)
+    return repeated, fresh
+
+
+def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
+    """What a person must know about how the search ended, in words (logged and shown)."""
+    out = []
+    if entry.repeated:
+        first = next(i for p in entry.pages for i in p.repeated)
+        out.append(f"{db.name} served {entry.repeated:,} record(s) a second time on a later page (e.g. {first}); "
+                   "each was saved once and the repeats skipped")
+    missing = [i for p in entry.pages for i in p.missing]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        out.append(f"{db.name} listed {len(missing):,} record(s) it then did not return (deleted or withdrawn "
+                   f"since the search ran?): {shown}")
+    if entry.shortfall:
+        why = end or ("records it listed are no longer available" if missing else "")
+        out.append(f"{db.name} reported {entry.total:,} records but served {entry.records:,}"
+                   f"{f' ({why})' if why else ''}: {entry.shortfall:,} not retrieved. The search is complete "
+                   "with that shortfall; the same command run later searches again, as a new search")
+    return out
 
 
 class ExpiredState(Exception):
@@ -350,8 +419,7 @@ class ExpiredState(Exception):
 
 def _log_page(review: ReviewConfig, entry: SearchEntry, pe: PageEntry) -> None:
     append_event(journal_path(review, entry.search_id),
-                 {"event": "page", "search_id": entry.search_id, "page": pe.page, "file": pe.file,
-                  "records": pe.records, "sha256": pe.sha256, "next": pe.next})
+                 {"event": "page", "search_id": entry.search_id, **page_fields(pe), "next": pe.next})
     entry.pages.append(pe)
 
 

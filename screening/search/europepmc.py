@@ -1,22 +1,29 @@
 """Europe PMC REST ``/search`` (``resultType=core``, JSON), paged with ``cursorMark``.
 
 Paging follows ``nextCursorMark`` from ``*`` until it stops changing (or a page is empty),
-which is how Europe PMC signals the end. Date limits are added to the query as
-``FIRST_PDATE:[from TO to]``; the log keeps both the query as typed and the effective one.
-Europe PMC publishes no hard rate limit; we stay at 5 requests/s.
+which is how Europe PMC signals the end. Its ``hitCount`` can exceed what the cursor serves;
+such a search completes with the difference recorded as a shortfall (see :mod:`core`).
+Date limits are added to the query as ``FIRST_PDATE:[from TO to]``; the log keeps both the
+query as typed and the effective one. ``synonym`` is always sent (``false``, the API's
+default, unless asked): the website expands synonyms, so hit counts differ, and the log must
+say which was used. Europe PMC publishes no hard rate limit; we stay at 5 requests/s.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
 from screening.search.core import CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient
+from screening.search.log import SearchEntry
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 1000
+_SHORT = "Europe PMC's hitCount can exceed what its cursor serves"
 
 
 def effective_query(query: str, limits: dict[str, str]) -> str:
@@ -41,14 +48,19 @@ class EuropePMC(CursorPaged):
 
     def _params(self, query: str, limits: dict[str, str], options: SearchOptions, cursor: str) -> dict[str, Any]:
         params = {"query": effective_query(query, limits), "format": "json", "resultType": "core",
+                  "synonym": "true" if options.synonym else "false",
                   "pageSize": str(options.page_size(DEFAULT_BATCH, MAX_BATCH)),
                   "cursorMark": cursor}
         if options.email:
             params["email"] = options.email
         return params
 
+    def _as_started(self, entry: SearchEntry, options: SearchOptions) -> SearchOptions:
+        # synonym expansion changes the result set: a resumed search keeps the logged choice
+        return replace(options, synonym=entry.params.get("synonym", "false") == "true")
+
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions, cursor: str, saved: int) -> tuple[Page, int]:
+              options: SearchOptions, cursor: str) -> tuple[Page, int]:
         url = base_url + "search"
         body = client.get(url, self._params(query, limits, options, cursor)).content
         where = client.redact(url) + f" (cursorMark={cursor[:24]})"
@@ -56,8 +68,14 @@ class EuropePMC(CursorPaged):
         hits = data.get("hitCount")
         result_list = data.get("resultList")
         results = result_list.get("result") if isinstance(result_list, dict) else None
-        if not isinstance(hits, int) or not isinstance(results, list):
-            raise SearchError("unexpected Europe PMC response: no hitCount / resultList.result", path=where,
+        if not isinstance(hits, int):
+            said = next((str(data[k]) for k in ("errMsg", "message", "error") if data.get(k)), "")
+            raise SearchError("Europe PMC gave no hitCount for this query" + (f": {said}" if said else ""),
+                              path=where, hint="check the query's Europe PMC syntax (balanced quotes and brackets, "
+                                               "AND/OR/NOT in capitals, field names such as TITLE: or "
+                                               "FIRST_PDATE:); see europepmc.org/searchsyntax")
+        if not isinstance(results, list):
+            raise SearchError("unexpected Europe PMC response: no resultList.result", path=where,
                               hint="is the base URL the Europe PMC REST service (…/webservices/rest/)?")
         ids = []
         for i, rec in enumerate(results):
@@ -65,16 +83,29 @@ class EuropePMC(CursorPaged):
                 raise SearchError(f"unexpected Europe PMC response: result {i} has no id", path=where)
             ids.append(f"{rec.get('source', '')}:{rec['id']}")
         nxt = data.get("nextCursorMark") or ""
-        done = not results or not nxt or nxt == cursor or saved + len(results) >= hits
-        return Page(body=body, records=len(results), ids=ids, next={"cursor": nxt, "done": done}, done=done), hits
+        # only the cursor's own end here; the run also stops once it holds hitCount records
+        end = ("paging ended with an empty page" if not results else "paging ended: no next cursor" if not nxt
+               else "paging ended: the cursor stopped changing" if nxt == cursor else "")
+        if end:
+            end += f"; {_SHORT}"
+        page = Page(body=body, records=len(results), ids=ids,
+                    next={"cursor": nxt, "done": bool(end), **({"end": end} if end else {})}, done=bool(end))
+        return page, hits
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"effective_query": params["query"]}
+        return {"effective_query": params["query"], "synonym": params["synonym"] == "true"}
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")
         results = (data.get("resultList") or {}).get("result") or []
         return [f"{r.get('source', '')}:{r.get('id')}" for r in results if isinstance(r, dict)]
+
+    def without(self, body: bytes, ids: set[str]) -> bytes:
+        data = load_json(body, self.name, "saved page")
+        results = (data.get("resultList") or {}).get("result") or []
+        data["resultList"]["result"] = [r for r in results if not (
+            isinstance(r, dict) and f"{r.get('source', '')}:{r.get('id')}" in ids)]
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 DATABASE = EuropePMC()

@@ -13,6 +13,8 @@ can run against a local server, measure request times and never actually wait.
 from __future__ import annotations
 
 import email.utils
+import errno
+import json
 import random
 import re
 import threading
@@ -28,6 +30,29 @@ REDACTED = "***"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A dropped connection shows up as any of these (ChunkedEncodingError = body cut short).
 _RETRIABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+# Refused / unreachable: the server or the network is not there; a second try rules out a
+# blip, six tries with back-off (~40 s) only made people wait for the same answer.
+REFUSED_ATTEMPTS = 2
+_REFUSED_ERRNOS = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH}
+_REFUSED_TEXT = {"connection refused": "the server refused the connection",
+                 "network is unreachable": "the network is unreachable",
+                 "no route to host": "there is no route to the server",
+                 "actively refused": "the server refused the connection"}
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """What one service's HTTP statuses mean; they differ (OpenAlex's 403 is its rate limit,
+    its 429 a used-up daily budget), so each database module can say so.
+
+    ``final(response, text)`` looks at a response with a retryable status and returns why no
+    retry within minutes can help (e.g. the day's request budget is spent), or ``""``.
+    ``hints`` replace the generic hint for a status, on the immediate error and on giving up.
+    """
+
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    hints: Mapping[int, str] = field(default_factory=dict)
+    final: Callable[[requests.Response, str], str] | None = None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -89,6 +114,55 @@ def _no_such_host(err: Exception) -> bool:
                                    "nodename nor servname", "getaddrinfo failed"))
 
 
+def _refused(err: Exception) -> str:
+    """Why a connection could not even be opened ('the server refused the connection'), or ``""``.
+
+    Timeouts are not refusals: a slow server may answer the next time, so they keep the back-off.
+    """
+    if isinstance(err, requests.Timeout):
+        return ""
+    seen: set[int] = set()
+    stack: list[Any] = [err]
+    while stack:        # requests -> urllib3 MaxRetryError.reason -> NewConnectionError -> OSError
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _REFUSED_ERRNOS:
+            return "the server refused the connection" if e.errno == errno.ECONNREFUSED else \
+                "the network or the server is unreachable"
+        stack += [getattr(e, "reason", None), e.__cause__, e.__context__, *[a for a in getattr(e, "args", ())
+                                                                          if isinstance(a, BaseException)]]
+    text = str(err).lower()
+    return next((said for marker, said in _REFUSED_TEXT.items() if marker in text), "")
+
+
+def error_text(response: requests.Response, secrets: Iterable[str] = (), limit: int = 300) -> str:
+    """The service's own words about an error, short and on one line (redacted).
+
+    JSON errors (``{"error": ..., "message": ...}``, Europe PMC's ``errMsg``) give their
+    message; an HTML page its text without tags; anything else its first characters.
+    """
+    try:
+        raw = response.text or ""
+    except Exception:   # a body that cannot be decoded says nothing useful
+        return ""
+    text = raw
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        parts = [str(data[k]) for k in ("error", "message", "errMsg", "detail") if data.get(k)]
+        text = ": ".join(dict.fromkeys(parts)) or raw
+    elif "<html" in raw[:500].lower():
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>", " ", raw)
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return redact(text, secrets)
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds: either an integer or an HTTP date."""
     if not value:
@@ -112,7 +186,8 @@ class Attempt:
     url: str            # redacted
     status: int | None  # None for a connection error
     waited: float       # seconds slept before this attempt (rate limit + backoff)
-    error: str = ""     # redacted
+    error: str = ""     # redacted; for an HTTP error status, the service's own words
+    retrying: bool = False   # a failed attempt that will be retried after a back-off
 
 
 @dataclass
@@ -135,6 +210,7 @@ class PoliteClient:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     on_attempt: Callable[[Attempt], None] | None = None
+    policy: HttpPolicy = field(default_factory=HttpPolicy)
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -147,11 +223,20 @@ class PoliteClient:
         base = min(self.max_backoff, self.backoff * (2 ** attempt))
         return base + self.rng.uniform(0, base / 2)
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
-        """GET ``url``; returns a 2xx response or raises :class:`SearchError` (redacted)."""
+    def get(self, url: str, params: Mapping[str, Any] | None = None, *,
+            retry_if: Callable[[requests.Response], str] | None = None, retry_hint: str = "") -> requests.Response:
+        """GET ``url``; returns a 2xx response or raises :class:`SearchError` (redacted).
+
+        ``retry_if(response)`` may call a 2xx answer a failure worth retrying (PubMed reports
+        a backend failure inside a 200 page): it returns the service's words, or ``""``;
+        ``retry_hint`` is the hint when the last attempt failed that way.
+        """
         headers = {"User-Agent": self.user_agent} if self.user_agent else {}
         pending_wait = 0.0
-        last_problem = ""
+        gave_up = ("the service may be down or unreachable; re-run the same command later to resume from the "
+                   "last saved page")
+        last_problem, last_hint = "", gave_up      # what went wrong last, and what to do about it
+        refusals = 0
         for attempt in range(self.max_retries + 1):
             if pending_wait > 0:
                 self.sleep(pending_wait)
@@ -162,40 +247,66 @@ class PoliteClient:
                 response = self.session.get(url, params=params, timeout=self.timeout, headers=headers)
             except _RETRIABLE_ERRORS as err:
                 last_problem = f"connection failed: {self.redact(type(err).__name__ + ': ' + str(err))}"
-                self._note(Attempt(shown, None, waited, last_problem))
+                last_hint = gave_up
+                refused = _refused(err)
+                refusals += bool(refused)
+                fatal = _no_such_host(err) or bool(refused and refusals >= REFUSED_ATTEMPTS)
+                self._note(Attempt(shown, None, waited, last_problem,
+                                   retrying=not fatal and attempt < self.max_retries))
                 if _no_such_host(err):
                     # the name does not resolve (offline, or a typo in the base URL): retrying
                     # with back-off only made the user wait ~40 s for the same answer
                     raise SearchError("cannot reach the server: its name does not resolve (offline?)",
                                       path=shown, hint="check the network connection (and a custom base "
                                                        "URL), then re-run the same command") from None
+                if refused and (refusals >= REFUSED_ATTEMPTS or attempt == self.max_retries):
+                    raise SearchError(f"connection failed: {refused}", path=shown,
+                                      hint="check the network connection (and a custom base URL), "
+                                           "then re-run the same command to resume") from None
                 pending_wait = self._backoff(attempt)
                 continue
             except requests.RequestException as err:
                 raise SearchError(f"request failed: {self.redact(str(err))}", path=shown,
                                   hint="check the base URL and the query") from None
-            self._note(Attempt(shown, response.status_code, waited))
-            if response.status_code in RETRY_STATUSES:
+            status = response.status_code
+            if status in self.policy.retry_statuses:
+                said = error_text(response, self.secrets)
+                last_problem = f"HTTP {status}" + (f": {said}" if said else "")
+                last_hint = self.policy.hints.get(status) or gave_up
+                final = self.policy.final(response, said) if self.policy.final else ""
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                last_problem = f"HTTP {response.status_code}"
-                if retry_after is not None and retry_after > self.max_retry_after:
-                    raise SearchError(
-                        f"the server asked us to wait {retry_after:.0f} s (HTTP {response.status_code})",
-                        path=shown, hint="try again later; searches resume where they stopped")
+                too_long = retry_after is not None and retry_after > self.max_retry_after
+                self._note(Attempt(shown, status, waited, last_problem,
+                                   retrying=not (final or too_long) and attempt < self.max_retries))
+                if final:       # e.g. the day's budget is spent: retrying now only spends more waiting
+                    response.close()
+                    raise SearchError(f"{final} ({last_problem})", path=shown, hint=self._hint(status))
+                if too_long:
+                    response.close()
+                    raise SearchError(f"the server asked us to wait {retry_after:.0f} s ({last_problem})",
+                                      path=shown, hint="try again later; searches resume where they stopped")
                 pending_wait = max(retry_after or 0.0, self._backoff(attempt))
                 if retry_after:
                     self.limiter.defer(retry_after)
                 response.close()
                 continue
-            if response.status_code >= 400:
-                body = self.redact(response.text[:300]).strip().replace("\n", " ")
-                raise SearchError(f"HTTP {response.status_code} from the server: {body}", path=shown,
-                                  hint=_hint_for(response.status_code))
+            if status >= 400:
+                self._note(Attempt(shown, status, waited))
+                said = error_text(response, self.secrets)
+                raise SearchError(f"HTTP {status} from the server: {said}", path=shown, hint=self._hint(status))
+            problem = retry_if(response) if retry_if else ""
+            if problem:
+                last_problem, last_hint = self.redact(problem), retry_hint or gave_up
+                self._note(Attempt(shown, status, waited, last_problem, retrying=attempt < self.max_retries))
+                pending_wait = self._backoff(attempt)
+                continue
+            self._note(Attempt(shown, status, waited))
             return response
         raise SearchError(f"gave up after {self.max_retries + 1} attempts ({last_problem})",
-                          path=self.redact(_full_url(url, params)),
-                          hint="the service may be down or unreachable; re-run the same command "
-                               "later to resume from the last saved page")
+                          path=self.redact(_full_url(url, params)), hint=last_hint)
+
+    def _hint(self, status: int) -> str:
+        return self.policy.hints.get(status) or _hint_for(status)
 
     def _note(self, attempt: Attempt) -> None:
         if self.on_attempt is not None:

@@ -6,9 +6,13 @@ Two append-only JSON Lines files, never rewritten:
   row: search_id, database, interface, query (exactly as typed), date_run, limits (as text,
   e.g. ``from 2018/01/01 to 2020/12/31``; the dates also under ``limit_dates``), records,
   tool_version, status (``complete``), raw_dir, total (hits the service reported), pages
-  (file, records, sha256 of each saved page), date_completed, base_url, details. This is
-  the file a PRISMA report reads, and what ``screening run`` ingests from; any reader that
-  takes one row per line sees exactly the completed searches.
+  (file, records, sha256 of each saved page; ``repeated``: ids of records the page brought
+  again, skipped; ``missing``: PubMed ids listed but not fetchable), date_completed, base_url,
+  params (the request parameters as sent, key masked), details, shortfall (``total`` minus
+  ``records`` when the service served fewer than it reported, else 0), repeated (records
+  served more than once, skipped) and warnings (the service's query warnings and any
+  shortfall, in words). This is the file a PRISMA report reads, and what ``screening run``
+  ingests from; any reader that takes one row per line sees exactly the completed searches.
 * ``<output_dir>/search_journal/<search_id>.jsonl`` — the progress journal of one search,
   one *event* per line: ``start`` (everything above that is known up front, the request
   parameters with any key masked, and the resume state such as NCBI's WebEnv), ``page``
@@ -17,7 +21,8 @@ Two append-only JSON Lines files, never rewritten:
   same command resumes it from its last ``page`` event) or, after ``--restart`` started it
   afresh, ``abandoned`` (an ``abandoned`` event).
 
-A line torn by a crash (the last one of a file) is ignored on read. JSON Lines rather than
+A line torn by a crash (the last one of a file, without its newline) is ignored on read and
+removed before the next append, so the file stays valid JSON Lines. JSON Lines rather than
 SQLite: readable, diff-able, append-only by construction; a review holds tens of searches.
 """
 
@@ -27,7 +32,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -37,7 +42,9 @@ from screening.errors import InputError
 LOG_NAME = "search_log.jsonl"
 JOURNAL_DIR = "search_journal"
 LOG_COLUMNS = ("search_id", "database", "interface", "query", "date_run", "limits", "records",
-               "tool_version", "status", "raw_dir", "total", "pages", "date_completed")
+               "tool_version", "status", "raw_dir", "total", "pages", "date_completed", "shortfall",
+               "repeated")
+_INT_COLUMNS = ("records", "total", "pages", "shortfall", "repeated")
 
 
 @dataclass
@@ -47,6 +54,8 @@ class PageEntry:
     records: int
     sha256: str
     next: dict[str, Any]      # paging position after this page
+    repeated: list[str] = field(default_factory=list)   # ids already saved by an earlier page: skipped
+    missing: list[str] = field(default_factory=list)    # ids the result set lists but the page lacks
 
 
 @dataclass
@@ -70,10 +79,17 @@ class SearchEntry:
     status: str = "running"
     date_completed: str = ""
     started: str = ""         # date_run with microseconds, to order searches run in the same second
+    shortfall: int = 0        # total - records when the service served fewer than it reported
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def records(self) -> int:
+        """Distinct records saved (a record served again by a later page is not counted twice)."""
         return sum(p.records for p in self.pages)
+
+    @property
+    def repeated(self) -> int:
+        return sum(len(p.repeated) for p in self.pages)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -103,29 +119,80 @@ def journal_path(review: ReviewConfig, search_id: str) -> Path:
 
 
 def append_event(path: Path, event: dict[str, Any]) -> None:
-    """Append one line and fsync it: a line, once written, survives a crash."""
+    """Append one line and fsync it: a line, once written, survives a crash.
+
+    A torn last line (a crash mid-write) is mended first; appended after it, the new line
+    would join it into one broken line in the middle of the file, which no read survives.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
+    with open(path, "a+b") as fh:      # appending, and reading the tail to mend it
+        _mend_tail(fh)
+        fh.write(line.encode("utf-8"))
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _mend_tail(fh: BinaryIO) -> None:
+    """Make ``fh`` (opened ``a+b``) end with a newline, as every complete write leaves it.
+
+    A last line without its newline is a write a crash interrupted. Each line is one JSON
+    object written at once, so a cut-short line never parses: it is dropped (truncated away,
+    one call, then fsynced). A line that does parse lost only its newline, and readers have
+    already taken it as written, so it keeps its place and gets the newline.
+    """
+    size = fh.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    start = _last_line_start(fh, size)
+    fh.seek(start)
+    tail = fh.read()
+    if _parses(tail):
+        fh.write(b"\n")
+    else:
+        fh.truncate(start)
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _last_line_start(fh: BinaryIO, size: int, block: int = 65536) -> int:
+    """Offset just after the file's last newline (0 if none): where its last line starts."""
+    end = size
+    while end > 0:
+        begin = max(0, end - block)
+        fh.seek(begin)
+        cut = fh.read(end - begin).rfind(b"\n")
+        if cut >= 0:
+            return begin + cut + 1
+        end = begin
+    return 0
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return True
 
 
 def read_events(path: Path, *, need: tuple[str, ...] = ("event", "search_id")) -> list[dict[str, Any]]:
     """All lines of a JSONL file; a torn *last* line (crash mid-write) is ignored, any other bad line is an error."""
     if not path.exists():
         return []
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
+    data = path.read_bytes()
+    lines = data.split(b"\n")
     events = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            if n == len(lines) and not text.endswith("\n"):
+        try:     # line by line: a torn tail may end inside a multi-byte character
+            event = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if n == len(lines) and not data.endswith(b"\n"):
                 break   # the process died while writing this line
             raise InputError("search log line is not valid JSON", path=path, line=n,
                              hint="the log is append-only; restore it from version control") from None
@@ -165,13 +232,26 @@ def _entry_from(ev: dict[str, Any]) -> SearchEntry:
         raw_dir=ev.get("raw_dir", ""), base_url=ev.get("base_url", ""),
         params=dict(ev.get("params") or {}), total=int(ev.get("total") or 0),
         state=dict(ev.get("state") or {}), details=dict(ev.get("details") or {}),
-        started=ev.get("started", ""),
+        started=ev.get("started", ""), shortfall=int(ev.get("shortfall") or 0),
+        warnings=[str(w) for w in ev.get("warnings") or []],
     )
 
 
 def _page_from(ev: dict[str, Any]) -> PageEntry:
     return PageEntry(page=int(ev["page"]), file=ev["file"], records=int(ev["records"]),
-                     sha256=ev.get("sha256", ""), next=dict(ev.get("next") or {}))
+                     sha256=ev.get("sha256", ""), next=dict(ev.get("next") or {}),
+                     repeated=[str(i) for i in ev.get("repeated") or []],
+                     missing=[str(i) for i in ev.get("missing") or []])
+
+
+def page_fields(p: PageEntry) -> dict[str, Any]:
+    """A saved page as logged: the id lists only when there is something to say."""
+    out: dict[str, Any] = {"page": p.page, "file": p.file, "records": p.records, "sha256": p.sha256}
+    if p.repeated:
+        out["repeated"] = p.repeated
+    if p.missing:
+        out["missing"] = p.missing
+    return out
 
 
 def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
@@ -181,9 +261,10 @@ def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
         "query": entry.query, "date_run": entry.date_run, "limits": format_limits(entry.limits),
         "limit_dates": entry.limits, "records": entry.records, "tool_version": entry.tool_version,
         "status": "complete", "raw_dir": entry.raw_dir, "total": entry.total,
-        "pages": [{"page": p.page, "file": p.file, "records": p.records, "sha256": p.sha256} for p in entry.pages],
-        "date_completed": date_completed, "base_url": entry.base_url, "details": entry.details,
-        "started": entry.started,
+        "pages": [page_fields(p) for p in entry.pages],
+        "date_completed": date_completed, "base_url": entry.base_url, "params": entry.params,
+        "details": entry.details, "started": entry.started, "shortfall": entry.shortfall,
+        "repeated": entry.repeated, "warnings": entry.warnings,
     }
 
 
@@ -203,6 +284,8 @@ def read_searches(review: ReviewConfig) -> list[SearchEntry]:
         entry.total = int(row.get("total") or entry.total)
         entry.status = "complete"
         entry.date_completed = row.get("date_completed", "")
+        entry.shortfall = int(row.get("shortfall") or 0)
+        entry.warnings = [str(w) for w in row.get("warnings") or []]
     return sorted(entries.values(), key=lambda e: (e.started or e.date_run, e.search_id))
 
 
@@ -212,19 +295,21 @@ def read_search_log(review_config: ReviewConfig | str | Path) -> pd.DataFrame:
     Columns: database, interface, query, date_run, limits (e.g. 'from 2018/01/01 to
     2020/12/31'), records (saved so far; final once status == 'complete'), tool_version,
     status ('running' | 'complete' | 'abandoned'), raw_dir, plus search_id, total (hits the service
-    reported), pages and date_completed.
+    reported), pages, date_completed, shortfall (total - records for a search the service
+    served short, else 0) and repeated (records served again by later pages, skipped).
     """
     review = review_config if isinstance(review_config, ReviewConfig) else load_review(review_config)
     rows = [{
         "search_id": e.search_id, "database": e.database, "interface": e.interface, "query": e.query,
         "date_run": e.date_run, "limits": format_limits(e.limits), "records": e.records,
         "tool_version": e.tool_version, "status": e.status, "raw_dir": e.raw_dir, "total": e.total,
-        "pages": len(e.pages), "date_completed": e.date_completed,
+        "pages": len(e.pages), "date_completed": e.date_completed, "shortfall": e.shortfall,
+        "repeated": e.repeated,
     } for e in read_searches(review)]
     df = pd.DataFrame(rows, columns=list(LOG_COLUMNS))
-    for col in ("records", "total", "pages"):
+    for col in _INT_COLUMNS:
         df[col] = df[col].astype("int64")
-    for col in set(LOG_COLUMNS) - {"records", "total", "pages"}:
+    for col in set(LOG_COLUMNS) - set(_INT_COLUMNS):
         df[col] = df[col].astype(object)
     return df
 
@@ -236,6 +321,9 @@ def describe_search(entry: SearchEntry) -> str:
     text = f'{entry.database} was searched via {entry.interface} on {when} with the query "{entry.query}"'
     if limits:
         text += f" (publication date {limits})"
+    if entry.status == "complete" and entry.shortfall:
+        return text + (f", retrieving {entry.records:,} records; {entry.database} reported {entry.total:,}, and "
+                       f"{entry.shortfall:,} could not be retrieved through its API ({entry.tool_version}).")
     if entry.status == "complete":
         return text + f", retrieving {entry.records:,} records ({entry.tool_version})."
     return text + f"; the search did not finish ({entry.records:,} records saved so far)."

@@ -1,22 +1,55 @@
 """OpenAlex ``/works``: full-text ``search=`` (or a raw ``filter=``), cursor paging.
 
 Cursor paging (``cursor=*``, then ``meta.next_cursor``) is OpenAlex's only way past 10,000
-results, and the cursor after each page is exactly what a resume needs. ``mailto`` puts us in
-the "polite pool"; OpenAlex allows about 10 requests/s. Publication-date limits become
-``from_publication_date`` / ``to_publication_date`` filters.
+results, and the cursor after each page is exactly what a resume needs. Since February 2026
+OpenAlex needs an API key for more than a few test requests a day (without one the daily
+budget is $0.01); ``mailto`` still identifies us. Its errors are its own: 403 means requests
+came too fast, 429 that the day's budget is spent (developers.openalex.org/api-reference/errors).
+Publication-date limits become ``from_publication_date`` / ``to_publication_date`` filters.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+
+import requests
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
 from screening.search.core import CursorPaged, Page, SearchOptions
-from screening.search.http import PoliteClient
+from screening.search.http import RETRY_STATUSES, HttpPolicy, PoliteClient
 
-DEFAULT_BATCH = 200
+DEFAULT_BATCH = 100     # OpenAlex documents per-page 1-100; more is accepted only when asked
 MAX_BATCH = 200
+_BUDGET_WORDS = re.compile(r"(?i)daily|per day|budget|credits|quota|insufficient")
+_KEY_HINT = ("get a free API key at openalex.org/settings/api and pass --api-key (or set OPENALEX_API_KEY); "
+             "the search resumes where it stopped")
+
+
+def _budget_spent(response: requests.Response, said: str) -> str:
+    """A 429 that says the day's budget is used up: no retry within minutes can help."""
+    remaining = response.headers.get("X-RateLimit-Remaining-USD", response.headers.get("X-RateLimit-Remaining"))
+    try:
+        spent = remaining is not None and float(remaining) <= 0
+    except ValueError:
+        spent = False
+    if response.status_code == 429 and (spent or _BUDGET_WORDS.search(said)):
+        return "OpenAlex's daily request budget is used up"
+    return ""
+
+
+POLICY = HttpPolicy(
+    retry_statuses=RETRY_STATUSES | {403},      # OpenAlex's 403 is its per-second rate limit
+    hints={
+        403: "OpenAlex answers 403 when requests come too fast (its rate limit): wait a minute and re-run the "
+             "same command to resume; if it persists, check the API key (--api-key / OPENALEX_API_KEY)",
+        429: "the budget resets at midnight UTC; without an API key it allows only a few requests a day: "
+             + _KEY_HINT,
+    },
+    final=_budget_spent,
+)
 
 
 class OpenAlex(CursorPaged):
@@ -27,6 +60,7 @@ class OpenAlex(CursorPaged):
     suffix = ".json"
     env_url = "SCREENING_OPENALEX_URL"
     default_url = "https://api.openalex.org/"
+    http_policy = POLICY
 
     def rate(self, options: SearchOptions) -> float:
         return 10.0
@@ -53,7 +87,7 @@ class OpenAlex(CursorPaged):
         return params
 
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions, cursor: str, saved: int) -> tuple[Page, int]:
+              options: SearchOptions, cursor: str) -> tuple[Page, int]:
         url = base_url + "works"
         body = client.get(url, self._params(query, limits, options, cursor)).content
         where = client.redact(url) + f" (cursor={cursor[:24]})"
@@ -68,15 +102,22 @@ class OpenAlex(CursorPaged):
                 raise SearchError(f"unexpected OpenAlex response: result {i} has no id", path=where)
             ids.append(work["id"])
         next_cursor = meta.get("next_cursor")
-        total = meta["count"]
-        done = not results or not next_cursor or saved + len(results) >= total
+        # only the cursor's own end here; the run also stops once it holds meta.count records
+        end = "" if results and next_cursor else \
+            ("paging ended with an empty page" if not results else "paging ended: no next cursor")
         page = Page(body=body, records=len(results), ids=ids,
-                    next={"cursor": next_cursor or "", "done": done}, done=done)
-        return page, total
+                    next={"cursor": next_cursor or "", "done": bool(end), **({"end": end} if end else {})},
+                    done=bool(end))
+        return page, meta["count"]
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")
         return [w.get("id", "") for w in data.get("results", []) if isinstance(w, dict)]
+
+    def without(self, body: bytes, ids: set[str]) -> bytes:
+        data = load_json(body, self.name, "saved page")
+        data["results"] = [w for w in data.get("results", []) if not (isinstance(w, dict) and w.get("id") in ids)]
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 DATABASE = OpenAlex()

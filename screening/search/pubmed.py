@@ -7,23 +7,57 @@ expired it (after some hours), ESearch runs again and the hit count must be unch
 
 NCBI's rules, honoured here: at most 3 requests/s (10/s with an API key), ``tool`` and
 ``email`` on every request, date limits as ``datetype=pdat&mindate&maxdate`` (a pair).
+A history serves at most 9,999 records (``retstart`` cannot pass 9998), so larger result
+sets are refused up front with advice to split the query by date.
+
+An ``<ERROR>`` in an ESearch reply is a failure even when a ``<Count>`` comes with it
+(``<Count>0</Count><ERROR>Search Backend failed…`` is not a search with no hits); it is
+retried like a 5xx. A record ESearch listed but EFetch no longer returns (deleted since)
+is recorded as missing, with a warning, instead of blocking the search from finishing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import requests
 from lxml import etree
 
 from screening.errors import SearchError
 from screening.search.core import Begin, ExpiredState, Page, SearchOptions
-from screening.search.http import PoliteClient
+from screening.search.http import HttpPolicy, PoliteClient
 from screening.search.log import SearchEntry
 
 DEFAULT_BATCH = 200
 MAX_BATCH = 10_000
-NCBI_MAX_RECORDS = 10_000   # E-utilities serve only the first 10,000 records of a PubMed query
+NCBI_MAX_RECORDS = 9_999    # retstart may not pass 9998: a history serves records 1-9,999 only
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, load_dtd=False)
+
+
+# ESearch's words about the query (inside <ErrorList> / <WarningList>), as logged and shown
+_QUERY_NOTES = {"PhraseNotFound": "phrase not found", "FieldNotFound": "field not found",
+                "QuotedPhraseNotFound": "quoted phrase not found", "PhraseIgnored": "phrase ignored",
+                "OutputMessage": ""}
+
+
+def _esearch_error(response: requests.Response) -> str:
+    """PubMed's text when an ESearch reply carries a top-level <ERROR> (then retried), else ""."""
+    try:
+        root = etree.fromstring(response.content, parser=_PARSER)
+    except etree.XMLSyntaxError:
+        return ""       # reported as malformed, with the URL, after the request
+    error = " ".join((root.findtext("ERROR") or "").split())
+    return f"ESearch error from PubMed: {error}" if root.tag == "eSearchResult" and error else ""
+
+
+def _query_notes(root: etree._Element) -> list[str]:
+    out = []
+    for el in root.iter(*_QUERY_NOTES):
+        text = " ".join((el.text or "").split())
+        if text:
+            label = _QUERY_NOTES[el.tag]
+            out.append(f"PubMed: {label}: {text}" if label else f"PubMed: {text}")
+    return out
 
 
 def _xml(body: bytes, what: str, url: str) -> etree._Element:
@@ -42,6 +76,7 @@ class PubMed:
     suffix = ".xml"
     env_url = "SCREENING_PUBMED_URL"
     default_url = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+    http_policy = HttpPolicy()
 
     def rate(self, options: SearchOptions) -> float:
         return 10.0 if options.api_key else 3.0
@@ -55,46 +90,46 @@ class PubMed:
         return params
 
     def _esearch(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-                 options: SearchOptions) -> tuple[bytes, dict[str, Any], int, dict[str, Any], dict[str, Any]]:
+                 options: SearchOptions) -> tuple[bytes, dict[str, Any], int, dict[str, Any], dict[str, Any],
+                                                  list[str]]:
         params: dict[str, Any] = self._common(options) | {"term": query, "usehistory": "y", "retmax": "0"}
         if limits:
             params |= {"datetype": "pdat", "mindate": limits.get("from", "1000/01/01"),
                        "maxdate": limits.get("to", "3000/12/31")}
         url = base_url + "esearch.fcgi"
-        body = client.get(url, params).content
+        body = client.get(url, params, retry_if=_esearch_error,
+                          retry_hint="usually a passing failure at NCBI: re-run the same command later; if it "
+                                     "persists, check the query syntax").content
         root = _xml(body, "ESearch", client.redact(url))
         if root.tag != "eSearchResult":
             raise SearchError(f"unexpected ESearch response <{root.tag}>", path=client.redact(url),
                               hint="is the base URL an E-utilities mirror?")
-        error = root.findtext("ERROR")
         count, webenv, qkey = root.findtext("Count"), root.findtext("WebEnv"), root.findtext("QueryKey")
-        if error and not count:
-            raise SearchError(f"PubMed rejected the query: {error}", hint="check the query syntax")
         if not (count and count.strip().isdigit()):
             raise SearchError("ESearch response has no <Count>", path=client.redact(url))
         total = int(count)
         if total and not (webenv and qkey):
             raise SearchError("ESearch response has no WebEnv/QueryKey (history server)", path=client.redact(url))
-        details = {"query_translation": root.findtext("QueryTranslation") or "",
-                   "warnings": [clean for w in root.iter("OutputMessage", "QuotedPhraseNotFound", "PhraseNotFound")
-                                if (clean := (w.text or "").strip())]}
+        details = {"query_translation": root.findtext("QueryTranslation") or ""}
         state = {"webenv": webenv or "", "query_key": qkey or ""}
         params_logged = {k: v for k, v in params.items() if k != "api_key"}
-        return body, state, total, details, params_logged
+        return body, state, total, details, params_logged, _query_notes(root)
 
     def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
               options: SearchOptions) -> Begin:
-        body, state, total, details, params = self._esearch(client, base_url, query, limits, options)
+        body, state, total, details, params, warnings = self._esearch(client, base_url, query, limits, options)
         if total > NCBI_MAX_RECORDS:
             raise SearchError(
-                f"PubMed reports {total:,} records; NCBI's E-utilities return at most {NCBI_MAX_RECORDS:,} per query",
-                hint="split the search by publication date (--from/--to) into parts of up to 10,000")
+                f"PubMed reports {total:,} records; NCBI's E-utilities serve at most {NCBI_MAX_RECORDS:,} "
+                "of one search", hint=f"split the query by publication date ranges (--from/--to) so that each "
+                                      f"part has at most {NCBI_MAX_RECORDS:,} records, and run one search per part")
         details["batch_size"] = self._batch(options)
-        return Begin(total=total, state=state, params=params, extra_files={"esearch.xml": body}, details=details)
+        return Begin(total=total, state=state, params=params, extra_files={"esearch.xml": body}, details=details,
+                     warnings=warnings)
 
     def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry,
                 options: SearchOptions) -> dict[str, Any]:
-        _, state, total, _, _ = self._esearch(client, base_url, entry.query, entry.limits, options)
+        _, state, total, _, _, _ = self._esearch(client, base_url, entry.query, entry.limits, options)
         if total != entry.total:
             raise SearchError(
                 f"PubMed now reports {total} records for this query, not {entry.total} as when the search "
@@ -127,21 +162,62 @@ class PubMed:
             raise SearchError(f"unexpected EFetch response <{root.tag}>, expected <PubmedArticleSet>", path=shown,
                               hint="is the base URL an E-utilities mirror?")
         articles = root.findall("PubmedArticle") + root.findall("PubmedBookArticle")
+        ids = _pmids(root)
+        missing: list[str] | None = []
         if len(articles) != expected:
-            raise SearchError(
-                f"EFetch page holds {len(articles)} articles, expected {expected} "
-                f"(records {retstart + 1}-{retstart + expected} of {entry.total})", path=shown,
-                hint="the response was cut short or the result set changed; re-run to retry this page")
-        nxt = retstart + len(articles)
+            missing = self._missing(client, base_url, entry, retstart, expected, ids, options)
+            if missing is None:
+                raise SearchError(
+                    f"EFetch page holds {len(articles)} articles, expected {expected} "
+                    f"(records {retstart + 1}-{retstart + expected} of {entry.total})", path=shown,
+                    hint="the response was cut short or the result set changed; re-run to retry this page")
+        nxt = retstart + expected       # history positions, whether or not each record could be fetched
         return Page(body=body, records=len(articles), next={"retstart": nxt, "done": nxt >= entry.total},
-                    done=nxt >= entry.total, ids=_pmids(root))
+                    done=nxt >= entry.total, ids=ids, missing=missing)
+
+    def _missing(self, client: PoliteClient, base_url: str, entry: SearchEntry, retstart: int, expected: int,
+                 got: list[str], options: SearchOptions) -> list[str] | None:
+        """The PMIDs of this slice that EFetch left out, when they are really gone (deleted since
+        ESearch); ``None`` when the short page is not explained that way (a glitch: retry it).
+
+        The history's own id list (``rettype=uilist``) names the slice's PMIDs; asked for by id,
+        a deleted record does not come back, while one a glitch left out does.
+        """
+        url = base_url + "efetch.fcgi"
+        params = self._common(options) | {
+            "query_key": entry.state.get("query_key", ""), "WebEnv": entry.state.get("webenv", ""),
+            "retstart": str(retstart), "retmax": str(expected), "rettype": "uilist", "retmode": "text",
+        }
+        listed = [f"pmid:{line.strip()}" for line in client.get(url, params).text.splitlines()
+                  if line.strip().isdigit()]
+        missing = [i for i in listed if i not in set(got)]
+        if len(listed) != expected or not set(got) <= set(listed) or len(got) + len(missing) != expected:
+            return None
+        by_id = self._common(options) | {"id": ",".join(i.removeprefix("pmid:") for i in missing), "retmode": "xml"}
+        try:
+            again = etree.fromstring(client.get(url, by_id).content, parser=_PARSER)
+        except etree.XMLSyntaxError:
+            return None
+        return None if set(_pmids(again)) & set(missing) else missing
 
     def page_ids(self, body: bytes) -> list[str]:
         return _pmids(etree.fromstring(body, parser=_PARSER))
 
+    def without(self, body: bytes, ids: set[str]) -> bytes:
+        root = etree.fromstring(body, parser=_PARSER)
+        for art in root.findall("PubmedArticle") + root.findall("PubmedBookArticle"):
+            if set(_pmids_of(art)) & ids:
+                root.remove(art)
+        return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
 
 def _pmids(root: etree._Element) -> list[str]:
     ids = root.xpath("./PubmedArticle/MedlineCitation/PMID/text() | ./PubmedBookArticle/BookDocument/PMID/text()")
+    return [f"pmid:{i.strip()}" for i in ids]
+
+
+def _pmids_of(article: etree._Element) -> list[str]:
+    ids = article.xpath("./MedlineCitation/PMID/text() | ./BookDocument/PMID/text()")
     return [f"pmid:{i.strip()}" for i in ids]
 
 

@@ -3,7 +3,10 @@
 Each fake answers in the services' real formats, built from the real records in
 tests/fixtures/search (see tests/fixtures/SOURCES.md), records every request with its
 server-side arrival time, and can be told to misbehave for a given page: ``429``,
-``503:<retry-after>``, ``drop`` (connection cut mid-body), ``malformed`` or ``expired``.
+``429:daily`` (OpenAlex's spent daily budget), ``403``, ``503:<retry-after>``, ``drop``
+(connection cut mid-body), ``malformed``, ``expired`` or ``backend`` (an ESearch <ERROR>).
+Cursor fakes can also overlap their pages (``overlap``) and report more hits than they serve
+(``extra_hits``); the E-utilities fake can lose records after ESearch (``deleted``).
 """
 
 from __future__ import annotations
@@ -97,6 +100,13 @@ class Fake:
             return None
         if action == "429":
             return Response("Too Many Requests", status=429)
+        if action == "429:daily":
+            return Response(json.dumps({"error": "Rate limit exceeded", "message": "Daily budget of $1.00 exhausted. "
+                                        "Resets at midnight UTC."}), status=429, content_type="application/json",
+                            headers={"X-RateLimit-Remaining-USD": "0", "X-RateLimit-Reset": "3600"})
+        if action == "403":
+            return Response(json.dumps({"error": "Forbidden", "message": "Too many requests per second"}),
+                            status=403, content_type="application/json")
         if action.startswith("503"):
             resp = Response("Service Unavailable", status=503)
             if ":" in action:
@@ -131,10 +141,16 @@ class FakeEutils(Fake):
         self.articles = pubmed_articles(n)
         self.webenv = "MCID_6571d1a2f2d9a5300f0c3e1b"
         self.generation = 0
+        self.deleted: set[str] = set()      # PMIDs still in the history's list, gone from EFetch
+        self.notes = ""                     # extra ESearch XML (ErrorList / WarningList)
 
     def special(self, action: str) -> Response:
         if action == "malformed":
             return Response(efetch_page(self.articles[:1])[:-60], status=200, content_type="text/xml")
+        if action == "backend":
+            return Response('<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>0</Count>'
+                            '<ERROR>Search Backend failed: Couldn\'t resolve #1, read timeout</ERROR></eSearchResult>\n',
+                            status=200, content_type="text/xml")
         if action == "expired":
             self.generation += 1
             return Response('<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult>\n\t<ERROR>Unable to obtain query #1'
@@ -147,15 +163,29 @@ class FakeEutils(Fake):
             if failure:
                 return failure
             webenv = self.webenv + (f"_{self.generation}" if self.generation else "")
-            return Response(esearch_xml(len(self.articles), args.get("term", ""), webenv), content_type="text/xml")
+            xml = esearch_xml(len(self.articles), args.get("term", ""), webenv)
+            return Response(xml.replace("</eSearchResult>", self.notes + "</eSearchResult>"), content_type="text/xml")
         if path.endswith("/efetch.fcgi"):
+            if "id" in args:
+                wanted = set(args["id"].split(","))
+                return Response(efetch_page([a for a in self.articles if _pmid(a) in wanted - self.deleted]),
+                                content_type="text/xml")
             start = int(args.get("retstart", 0))
+            retmax = int(args.get("retmax", 20))
+            if args.get("rettype") == "uilist":
+                return Response("".join(_pmid(a) + "\n" for a in self.articles[start:start + retmax]),
+                                content_type="text/plain")
             failure = self._failure(start)
             if failure:
                 return failure
-            retmax = int(args.get("retmax", 20))
-            return Response(efetch_page(self.articles[start:start + retmax]), content_type="text/xml")
+            page = [a for a in self.articles[start:start + retmax] if _pmid(a) not in self.deleted]
+            return Response(efetch_page(page), content_type="text/xml")
         return Response("not found", status=404)
+
+
+def _pmid(article: str) -> str:
+    match = re.search(r"<PMID[^>]*>(\d+)</PMID>", article)
+    return match.group(1) if match else ""
 
 
 def _cursor(offset: int) -> str:
@@ -171,6 +201,8 @@ class FakeOpenAlex(Fake):
     def __init__(self, server: Any) -> None:
         super().__init__(server)
         self.works = json.loads((FIXTURES / "openalex_works.json").read_text(encoding="utf-8"))
+        self.overlap = 0        # each page starts this many records before the previous one ended
+        self.extra_hits = 0     # meta.count reports this many more records than are served
 
     def special(self, action: str) -> Response:
         if action == "malformed":
@@ -187,8 +219,9 @@ class FakeOpenAlex(Fake):
             return failure
         per = int(args.get("per-page", 25))
         results = self.works[start:start + per]
-        meta = {"count": len(self.works), "db_response_time_ms": 28, "page": None, "per_page": per,
-                "next_cursor": _cursor(start + per) if results else None, "groups_count": None}
+        meta = {"count": len(self.works) + self.extra_hits, "db_response_time_ms": 28, "page": None,
+                "per_page": per, "next_cursor": _cursor(start + per - self.overlap) if results else None,
+                "groups_count": None}
         return Response(json.dumps({"meta": meta, "results": results, "group_by": []}), content_type="application/json")
 
 
@@ -197,6 +230,8 @@ class FakeEuropePMC(Fake):
     def __init__(self, server: Any) -> None:
         super().__init__(server)
         self.results = json.loads((FIXTURES / "europepmc_results.json").read_text(encoding="utf-8"))
+        self.overlap = 0
+        self.extra_hits = 0
 
     def special(self, action: str) -> Response:
         if action == "malformed":
@@ -213,10 +248,10 @@ class FakeEuropePMC(Fake):
             return failure
         size = int(args.get("pageSize", 25))
         results = self.results[start:start + size]
-        nxt = base64.b64encode(f"AoJ:{start + len(results)}".encode()).decode() if results else cursor
-        body = {"version": "6.9", "hitCount": len(self.results), "nextCursorMark": nxt,
+        nxt = base64.b64encode(f"AoJ:{start + len(results) - self.overlap}".encode()).decode() if results else cursor
+        body = {"version": "6.9", "hitCount": len(self.results) + self.extra_hits, "nextCursorMark": nxt,
                 "request": {"queryString": args.get("query", ""), "resultType": "core", "cursorMark": cursor,
-                            "pageSize": size, "sort": "", "synonym": False},
+                            "pageSize": size, "sort": "", "synonym": args.get("synonym") == "true"},
                 "resultList": {"result": results}}
         return Response(json.dumps(body), content_type="application/json")
 

@@ -116,7 +116,7 @@ def test_backoff_grows_exponentially_and_gives_up(httpserver) -> None:
     httpserver.expect_request("/r").respond_with_data("down", status=502)
     clock = FakeClock()
     client = client_for(clock, backoff=1.0, max_retries=3)
-    with pytest.raises(SearchError, match="gave up after 4 attempts \\(HTTP 502\\)"):
+    with pytest.raises(SearchError, match="gave up after 4 attempts \\(HTTP 502: down\\)"):
         client.get(httpserver.url_for("/r"), {"api_key": "SECRETKEY"})
     backoffs = [s for s in clock.sleeps if s >= 0.9]
     assert len(backoffs) == 3
@@ -148,3 +148,54 @@ def test_a_name_that_does_not_resolve_is_not_retried() -> None:
         client.get("http://no-such-host.invalid/x")
     assert "network connection" in info.value.hint
     assert clock.sleeps == []                          # no back-off: one attempt, then the error
+
+
+def test_connection_refused_fails_fast_in_plain_words() -> None:
+    """Refused / unreachable was retried six times (~40 s) and shown as raw urllib3 text."""
+    clock = FakeClock()
+    seen: list = []
+    client = client_for(clock, max_retries=5, on_attempt=seen.append)
+    with pytest.raises(SearchError) as info:
+        client.get("http://127.0.0.1:9/x")
+    assert len(seen) == 2 and [a.retrying for a in seen] == [True, False]
+    assert info.value.message == "connection failed: the server refused the connection"
+    assert "network connection" in info.value.hint and "urllib3" not in str(info.value)
+
+
+def test_timeouts_keep_the_backoff() -> None:
+    class Slow(requests.Session):
+        calls = 0
+
+        def get(self, *a, **kw):
+            Slow.calls += 1
+            raise requests.ConnectTimeout("connect timed out")
+
+    clock = FakeClock()
+    client = PoliteClient(session=Slow(), rate=100, clock=clock, sleep=clock.sleep, rng=random.Random(1),
+                          max_retries=3, backoff=1.0)
+    with pytest.raises(SearchError, match="gave up after 4 attempts"):
+        client.get("http://127.0.0.1:9/x")
+    assert Slow.calls == 4 and len([s for s in clock.sleeps if s >= 0.9]) == 3
+
+
+def test_the_services_words_reach_the_final_message(httpserver) -> None:
+    httpserver.expect_request("/r").respond_with_data(
+        "<html><head><title>x</title><style>p {}</style></head><body><h1>503</h1><p>Back-end server is at "
+        "capacity</p></body></html>", status=503, content_type="text/html")
+    with pytest.raises(SearchError, match=r"gave up after 2 attempts \(HTTP 503: x 503 Back-end server is at capacity\)"):
+        client_for(FakeClock(), max_retries=1).get(httpserver.url_for("/r"))
+
+
+def test_a_policy_can_retry_403_and_stop_on_a_final_429(httpserver) -> None:
+    from screening.search.http import RETRY_STATUSES, HttpPolicy
+
+    policy = HttpPolicy(retry_statuses=RETRY_STATUSES | {403}, hints={403: "slow down (rate limit)"},
+                        final=lambda r, said: "budget spent" if r.status_code == 429 and "daily" in said else "")
+    httpserver.expect_ordered_request("/r").respond_with_data("too fast", status=403)
+    httpserver.expect_ordered_request("/r").respond_with_data("ok")
+    assert client_for(FakeClock(), policy=policy).get(httpserver.url_for("/r")).text == "ok"
+    httpserver.clear()
+    httpserver.expect_request("/r").respond_with_data('{"message": "daily limit exceeded"}', status=429)
+    with pytest.raises(SearchError, match=r"budget spent \(HTTP 429: daily limit exceeded\)"):
+        client_for(FakeClock(), policy=policy).get(httpserver.url_for("/r"))
+    assert len(httpserver.log) == 1

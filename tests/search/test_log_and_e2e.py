@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.config import load_review
-from screening.errors import InputError
+from screening.errors import InputError, SearchError
 from screening.runner import run_review
 from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
 from screening.search.log import journal_path, log_path, read_events
@@ -213,3 +213,49 @@ def test_cli_reports_retries_and_resume(review: Path, eutils: FakeEutils, monkey
     out = runner.invoke(app, args)
     assert out.exit_code == 0, out.output
     assert "Resumed and completed PubMed search" in out.output and "7 (5 in this run)" in out.output
+
+
+def test_a_torn_journal_tail_is_mended_before_the_next_append(review: Path, eutils: FakeEutils) -> None:
+    """The resume appended right after a torn line, leaving a broken line mid-file: every later
+    read failed with 'search log line is not valid JSON'."""
+    eutils.fail(4, "drop", "drop", "drop")
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=2, **FAST)
+    with pytest.raises(SearchError):
+        run_search(review, "pubmed", "asthma", options=opts)
+    cfg = load_review(review)
+    journal = next((cfg.output_dir / "search_journal").glob("*.jsonl"))
+    with open(journal, "a", encoding="utf-8") as fh:
+        fh.write('{"event": "page", "search_id": "x", "note": "caf\u00e9 pa')     # a crash mid-write
+    with open(journal, "r+b") as fh:        # ... that even cut a multi-byte character in two
+        fh.truncate(fh.seek(0, 2) - 1)
+    res = run_search(review, "pubmed", "asthma", options=opts)
+    assert res.resumed and res.entry.records == 7
+    lines = journal.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(x) for x in lines[:-1])            # valid JSON Lines again
+    assert [e["event"] for e in read_events(journal)] == ["start", "page", "page", "page", "page"]
+    assert read_search_log(cfg).iloc[0]["status"] == "complete"
+
+
+def test_a_last_line_that_lost_only_its_newline_is_kept(tmp_path: Path) -> None:
+    from screening.search.log import append_event
+
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"event": "start", "search_id": "a"}\n{"event": "page", "search_id": "a"}', encoding="utf-8")
+    assert len(read_events(path)) == 2              # readers already take it as written...
+    append_event(path, {"event": "page", "search_id": "b"})
+    assert [e["search_id"] for e in read_events(path)] == ["a", "a", "b"]   # ...so it keeps its place
+    assert path.read_text(encoding="utf-8").count("\n") == 3
+
+
+def test_cli_shows_search_warnings_and_a_shortfall(review: Path, eutils: FakeEutils, openalex: FakeOpenAlex) -> None:
+    eutils.notes = "<ErrorList><FieldNotFound>tiabx</FieldNotFound></ErrorList>"
+    out = runner.invoke(app, ["search", "pubmed", "asthma[tiabx]", "--review", str(review), "--base-url",
+                              eutils.base_url])
+    assert out.exit_code == 0, out.output
+    assert "warning (search): PubMed: field not found: tiabx" in " ".join(out.output.split())
+    openalex.extra_hits = 8
+    out = runner.invoke(app, ["search", "openalex", "x", "--review", str(review), "--base-url", openalex.base_url])
+    flat = " ".join(out.output.replace("│", " ").split())
+    assert out.exit_code == 0, out.output
+    assert "Completed OpenAlex search with a shortfall" in flat and "not retrieved 8" in flat
+    assert "warning (search): OpenAlex reported 20 records but served 12" in flat

@@ -11,8 +11,9 @@ from screening.config import load_review
 from screening.errors import SearchError
 from screening.io.base import get_reader
 from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
+from screening.search.log import log_path, methods_paragraph
 
-from .conftest import FIXTURES, FakeEuropePMC, FakeOpenAlex, all_written_text
+from .conftest import FIXTURES, FakeEuropePMC, FakeOpenAlex, _offset, all_written_text
 
 FAST = dict(backoff=0.01, max_retries=2)
 
@@ -103,6 +104,146 @@ def test_europepmc_last_page_detected_by_unchanged_cursor(review: Path, europepm
     assert res.entry.records == 12 and len(europepmc.requests) == 3   # third request: cursor unchanged, empty
     assert len(res.entry.pages) == 2                                  # the empty last page is not saved
     assert len(parsed(review)) == 12
+    # complete, but not silently: the shortfall is in the result and the log row
+    assert res.entry.status == "complete" and res.shortfall == 88
+    assert any("reported 100 records but served 12" in w and "hitCount" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert (row["status"], row["records"], row["total"], row["shortfall"]) == ("complete", 12, 100, 88)
+    assert read_search_log(load_review(review)).iloc[0]["shortfall"] == 88
+
+
+@pytest.mark.parametrize("signal", ["empty page", "no next cursor"])
+def test_openalex_paging_that_ends_early_is_a_recorded_shortfall(review: Path, openalex: FakeOpenAlex,
+                                                                 signal: str) -> None:
+    """200 of 500 records used to be logged 'complete' without a word."""
+    openalex.extra_hits = 8                          # meta.count 20, 12 served
+    if signal == "no next cursor":
+        real = openalex.respond
+
+        def no_cursor_after_ten(path, args):      # the second page (records 5-9) names no next cursor
+            resp = real(path, args)
+            if _offset(args.get("cursor", "*")) == 5:
+                body = json.loads(resp.get_data())
+                body["meta"]["next_cursor"] = None
+                resp.set_data(json.dumps(body))
+            return resp
+
+        openalex.respond = no_cursor_after_ten
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    records = 12 if signal == "empty page" else 10
+    assert res.entry.status == "complete" and res.entry.records == records and res.shortfall == 20 - records
+    assert any(f"reported 20 records but served {records}" in w and signal in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["shortfall"] == 20 - records and row["warnings"] == res.warnings
+    assert "could not be retrieved" in methods_paragraph(review)
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_records_repeated_across_pages_are_skipped_and_counted(review: Path, openalex: FakeOpenAlex,
+                                                               europepmc: FakeEuropePMC, db: str,
+                                                               interrupted: bool) -> None:
+    """Overlapping pages saved duplicates in an uninterrupted run (400 saved for 390 hits);
+    only a resumed run noticed, and then it refused to go on."""
+    fake = openalex if db == "openalex" else europepmc
+    fake.overlap = 1                                 # pages 0-4, 4-8, 8-11: two records served twice
+    opts = SearchOptions(base_url=fake.base_url, batch_size=5, **FAST)
+    if interrupted:
+        fake.fail(8, "drop", "drop", "drop")
+        with pytest.raises(SearchError):
+            run_search(review, db, "x", options=opts)
+    res = run_search(review, db, "x", options=opts)
+    assert res.resumed is interrupted
+    assert (res.entry.records, res.entry.repeated, res.shortfall) == (12, 2, 0)
+    assert [len(p.repeated) for p in res.entry.pages] == [0, 1, 1]
+    assert any("2 record(s) a second time" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["records"] == 12 and row["repeated"] == 2 and [p["records"] for p in row["pages"]] == [5, 4, 3]
+    ids = [r["source_record_id"] for r in parsed(review)]
+    assert len(ids) == 12 and len(set(ids)) == 12          # each record ingested once
+
+
+def test_openalex_daily_budget_429_is_not_retried(review: Path, openalex: FakeOpenAlex) -> None:
+    openalex.fail(0, "429:daily")
+    with pytest.raises(SearchError) as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, max_retries=5,
+                                                                  backoff=0.01))
+    text = str(info.value)
+    assert len(openalex.requests) == 1                             # no retries burnt on a spent budget
+    assert "daily request budget is used up" in text and "Daily budget of $1.00 exhausted" in text
+    assert "--api-key" in text and "midnight UTC" in text
+
+
+def test_openalex_403_is_its_rate_limit_retried_with_a_hint(review: Path, openalex: FakeOpenAlex) -> None:
+    openalex.fail(0, "403")                                        # once: retried, then fine
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    assert res.entry.records == 12
+    openalex.fail(0, "403", "403", "403")
+    with pytest.raises(SearchError) as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    assert "Too many requests per second" in str(info.value) and "rate limit" in str(info.value)
+
+
+def test_openalex_per_page_defaults_to_100_and_takes_200_when_asked(review: Path, openalex: FakeOpenAlex) -> None:
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=200, **FAST))
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=500, **FAST))
+    assert [a["per-page"] for _, _, a in openalex.requests] == ["100", "200", "200"]
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_zero_hits_saves_the_response_as_evidence(review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC,
+                                                  db: str) -> None:
+    fake = openalex if db == "openalex" else europepmc
+    if db == "openalex":
+        fake.works = []
+    else:
+        fake.results = []
+    res = run_search(review, db, "nothing", options=SearchOptions(base_url=fake.base_url, **FAST))
+    assert res.entry.status == "complete" and res.entry.records == 0 and res.shortfall == 0 and res.warnings == []
+    assert sorted(p.name for p in res.raw_dir.iterdir()) == ["page-0001.json"]
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["pages"][0]["records"] == 0 and row["pages"][0]["sha256"]
+    assert sources_for_review(load_review(review)) == []           # evidence, nothing to ingest
+
+
+def test_europepmc_synonym_is_sent_logged_and_kept_on_resume(review: Path, europepmc: FakeEuropePMC) -> None:
+    run_search(review, "europepmc", "x", options=SearchOptions(base_url=europepmc.base_url, **FAST))
+    assert europepmc.requests[-1][2]["synonym"] == "false"          # the API's default, said out loud
+    europepmc.fail(5, "drop", "drop", "drop")
+    with pytest.raises(SearchError):
+        run_search(review, "europepmc", "y", options=SearchOptions(base_url=europepmc.base_url, batch_size=5,
+                                                                    synonym=True, **FAST))
+    res = run_search(review, "europepmc", "y", options=SearchOptions(base_url=europepmc.base_url, batch_size=5,
+                                                                      **FAST))
+    assert {a["synonym"] for _, _, a in europepmc.requests[1:]} == {"true"}   # as the search started
+    assert res.entry.params["synonym"] == "true" and res.entry.details["synonym"] is True
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[1])
+    assert row["params"]["synonym"] == "true"
+
+
+def test_completed_row_carries_the_request_parameters(review: Path, openalex: FakeOpenAlex) -> None:
+    run_search(review, "openalex", "biosimilar", date_from="2010",
+               options=SearchOptions(base_url=openalex.base_url, api_key="oa-KEY-1234", email="me@example.org",
+                                     batch_size=5, **FAST))
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["params"] == {"search": "biosimilar", "filter": "from_publication_date:2010-01-01",
+                             "per-page": "5", "mailto": "me@example.org", "cursor": "*"}
+
+
+def test_europepmc_reply_without_hitcount_points_at_the_query(review: Path, europepmc: FakeEuropePMC) -> None:
+    real = europepmc.respond
+
+    def syntax_error(path, args):
+        resp = real(path, args)
+        resp.set_data(json.dumps({"version": "6.9", "errMsg": "Invalid query: unbalanced brackets"}))
+        return resp
+
+    europepmc.respond = syntax_error
+    with pytest.raises(SearchError) as info:
+        run_search(review, "europepmc", "(asthma", options=SearchOptions(base_url=europepmc.base_url, **FAST))
+    text = str(info.value)
+    assert "unbalanced brackets" in text and "syntax" in text and "base URL" not in text
 
 
 def test_europepmc_html_error_page_is_malformed(review: Path, europepmc: FakeEuropePMC) -> None:

@@ -12,7 +12,9 @@ from screening.config import load_review
 from screening.errors import SearchError
 from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
 
-from .conftest import FakeEutils, all_written_text, pubmed_articles
+from screening.search.log import log_path
+
+from .conftest import FakeEutils, all_written_text, efetch_page, pubmed_articles
 
 FAST = dict(backoff=0.01, max_retries=2)
 
@@ -221,12 +223,75 @@ def test_env_var_overrides_base_url(review: Path, eutils: FakeEutils, monkeypatc
 
 
 def test_more_than_ncbi_can_serve_is_refused_up_front(review: Path, eutils: FakeEutils) -> None:
-    eutils.articles = ["<PubmedArticle/>"] * 10_001
-    with pytest.raises(SearchError, match="at most 10,000") as info:
+    """retstart cannot pass 9998, so a history serves 9,999 records: with exactly 10,000 hits the
+    last page failed every time (the cap was 10,000)."""
+    eutils.articles = ["<PubmedArticle/>"] * 10_000
+    with pytest.raises(SearchError, match="at most 9,999") as info:
         run_search(review, "pubmed", "cancer", options=SearchOptions(base_url=eutils.base_url, **FAST),
                    confirm=lambda n, c: True)
-    assert "--from/--to" in str(info.value)
+    assert "--from/--to" in str(info.value) and "date ranges" in str(info.value)
     assert [p for _, p, _ in eutils.requests] == ["/esearch.fcgi"]
+    eutils.articles = ["<PubmedArticle/>"] * 9_999          # within the cap: on to the ceiling question
+    with pytest.raises(SearchError, match="cancelled: 9,999"):
+        run_search(review, "pubmed", "cancer", options=SearchOptions(base_url=eutils.base_url, max_records=100,
+                                                                     **FAST), confirm=lambda n, c: False)
+
+
+def test_esearch_error_beside_a_count_is_retried_not_a_zero_hit_search(review: Path, eutils: FakeEutils) -> None:
+    """`<Count>0</Count><ERROR>Search Backend failed…</ERROR>` was logged as a complete search with no hits."""
+    eutils.fail("esearch", "backend", "backend", "backend")
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST)
+    with pytest.raises(SearchError, match="gave up after 3 attempts") as info:
+        run_search(review, "pubmed", "asthma", options=opts)
+    assert "Search Backend failed" in str(info.value) and "check the query syntax" in info.value.hint
+    assert read_search_log(load_review(review)).empty                 # nothing logged, nothing complete
+    eutils.fail("esearch", "backend")                                 # a passing failure: retried
+    res = run_search(review, "pubmed", "asthma", options=opts)
+    assert res.entry.records == 7 and [p for _, p, _ in eutils.requests[-3:]] == \
+        ["/esearch.fcgi", "/esearch.fcgi", "/efetch.fcgi"]
+
+
+def test_esearch_query_warnings_are_logged(review: Path, eutils: FakeEutils) -> None:
+    eutils.notes = ("<ErrorList><PhraseNotFound>asthmaa</PhraseNotFound><FieldNotFound>tiabx</FieldNotFound>"
+                    "</ErrorList><WarningList><PhraseIgnored>and</PhraseIgnored><QuotedPhraseNotFound>\"mild "
+                    "asthmaa\"</QuotedPhraseNotFound><OutputMessage>No items found.</OutputMessage></WarningList>")
+    res = run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    expected = ["PubMed: phrase not found: asthmaa", "PubMed: field not found: tiabx", "PubMed: phrase ignored: and",
+                'PubMed: quoted phrase not found: "mild asthmaa"', "PubMed: No items found."]
+    assert res.warnings == expected
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["warnings"] == expected
+
+
+def test_a_record_deleted_after_esearch_does_not_block_completion(review: Path, eutils: FakeEutils) -> None:
+    """EFetch lacking one PMID made the page fail on every re-run: the search could never finish."""
+    eutils.deleted = {"40000005"}
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=3, **FAST)
+    res = run_search(review, "pubmed", "asthma", options=opts)
+    assert res.entry.status == "complete" and res.entry.records == 6 and res.shortfall == 1
+    assert [p.missing for p in res.entry.pages] == [[], ["pmid:40000005"], []]
+    fetches = [a for _, p, a in eutils.requests if p == "/efetch.fcgi" and "id" not in a and "rettype" not in a]
+    assert [a["retstart"] for a in fetches] == ["0", "3", "6"]        # history positions, not records
+    assert any("pmid:40000005" in w and "did not return" in w for w in res.warnings)
+    assert any("reported 7 records but served 6" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert row["shortfall"] == 1 and row["pages"][1]["missing"] == ["pmid:40000005"]
+    assert sorted(pmids_saved(review)) == [str(40000001 + i) for i in range(7) if i != 4]
+
+
+def test_a_short_efetch_page_whose_records_still_exist_is_retried(review: Path, eutils: FakeEutils,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page that lacks a record which can still be fetched by id is a glitch, not a deletion."""
+    real = eutils.respond
+
+    def drop_one(path, args):
+        if path.endswith("/efetch.fcgi") and args.get("retstart") == "3" and "rettype" not in args:
+            return __import__("werkzeug").Response(efetch_page(eutils.articles[3:5]), content_type="text/xml")
+        return real(path, args)
+
+    monkeypatch.setattr(eutils, "respond", drop_one)
+    with pytest.raises(SearchError, match="EFetch page holds 2 articles, expected 3"):
+        run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=3, **FAST))
 
 
 def test_review_search_section_supplies_defaults_that_options_override(review: Path, eutils: FakeEutils) -> None:
