@@ -38,7 +38,8 @@ _FORMAT_TAGS = frozenset(
     "underline var".split())
 # structure (HTML, JATS, PubMed XML, EndNote XML, IEEE/Bioinformatics markers): a space
 _BLOCK_TAGS = frozenset(
-    "abstract abstracttext alternatives article-title blockquote body br caption center dd disp-formula div "
+    "abstract abstracttext copyrightinformation otherabstract articletitle vernaculartitle "
+    "alternatives article-title blockquote body br caption center dd disp-formula div "
     "dl dt email emailref ext-link fig figcaption figure fn footer h1 h2 h3 h4 h5 h6 header hr img "
     "inline-graphic graphic kwd kwd-group label li list list-item ol p para pre related-article sec "
     "section style table tbody td tfoot th thead title tr ul uri urlref wbr xref annotation mtable "
@@ -223,17 +224,37 @@ def parse_year(value: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# MEDLINE appends the pages of a piece printed with the article ('222; author reply 222',
+# '395-9; discussion 399-400', '119-27; quiz 128'): not the article's own pages, and the other
+# databases give only the first range, so keeping them would only hide a duplicate
+_COMPANION_PAGES = re.compile(r"\s*[;:,]\s*-?\s*(?:author\s*reply|reply|discussion|disscussion|quiz)\b.*$",
+                              re.I | re.S)
+_PAGE_DASHES = re.compile(r"\s*(?:[\u2010-\u2015\u2212-]\s*)+")
+# whitespace next to a sign goes ('91 - 92', '436, 521-524'); between two words or numbers it
+# stays, so 'Article 171' does not become 'Article171'
+_SPACE_AT_SIGN = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
+# an article number written out (Embase 'Article 171', BIOSIS 'Article No.: 16'): the number
+# alone, as Scopus ('Art. No.') and WoS ('AR') give it, so the copies compare equal
+_ARTICLE_NO = re.compile(r"Art(?:icle|\.)?\s*(?:No\.?|Number)?\s*:?\s*([A-Za-z]{0,2}\d[\w.-]*)", re.I)
+_PAGE_RANGE = re.compile(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)")
+
+
 def normalize_pages(value: str | None) -> str:
-    """``'1350‐1356'``, ``'1350--1356'``, ``'1350-56'`` -> ``'1350-1356'``; other text folded."""
+    """``'1350‐1356'``, ``'1350--1356'``, ``'1350-56'`` -> ``'1350-1356'``; ``'222; author reply
+    222'`` -> ``'222'``; ``'Article 171'`` -> ``'171'``; other text kept readable."""
     if not value:
         return ""
-    text = str(value).strip()
-    text = _WS_RE.sub("", text)
-    text = re.sub(r"(?:[\u2010-\u2015\u2212]|-)+", "-", text)
-    match = re.fullmatch(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)", text)
+    text = _COMPANION_PAGES.sub("", str(value).strip())
+    text = _PAGE_DASHES.sub("-", text)
+    text = " ".join(_SPACE_AT_SIGN.sub("", text).split())
+    if (article := _ARTICLE_NO.fullmatch(text)) is not None:
+        text = article.group(1)
+    # a range with a space after its letters ('S 274-5', 'suppl 13-8') is still a range
+    match = _PAGE_RANGE.fullmatch(text) or (_PAGE_RANGE.fullmatch(text.replace(" ", "")) if " " in text else None)
     if match:
         p1, start, p2, end = match.groups()
-        if len(end) < len(start) and int(end) < int(start[-len(end):]) + 10**len(end):
+        # '358-65' is 358-365; '415-U53' (WoS: U53 is an unnumbered page) is no short form
+        if (not p2 or p2 == p1) and len(end) < len(start) and int(end) < int(start[-len(end):]) + 10**len(end):
             expanded = start[: len(start) - len(end)] + end
             if int(expanded) >= int(start):
                 end = expanded
@@ -286,8 +307,9 @@ def normalize_issn(value: str | None) -> str:
 # '(C) 2020 Elsevier B.V. All rights reserved.', 'Copyright © 2021 The Authors. Published by
 # ...', PsycInfo '(PsycInfo Database Record (c) 2020 APA, all rights reserved)', EBSCO
 # '[Copyright &y& Elsevier]'. Not part of the abstract: they only add the same tokens to
-# thousands of records (and the ranker's vocabulary). A year is required after ©/(c), so
-# '(c)' as a label in the text is never taken for one; only the abstract's tail is cut.
+# thousands of records (and the ranker's vocabulary). A year is required right after (c), so
+# '(c)' as a label in the text is never taken for one (notices with the holder before the
+# year follow ©: _HOLDER_RIGHTS); only the abstract's tail is cut.
 _TRAILING_RIGHTS = re.compile(
     r"(?:\[Copyright\s*&y&[^\]]{0,200}\]"
     r"|\((?:APA\s+)?Psyc\w*\s+Database\s+Record\s*\(c\)[^()]{0,120}\)\.?"
@@ -313,20 +335,79 @@ def strip_rights_statements(abstracts: list[str]) -> list[str]:
     return [strip_rights_statement(v) if v else v for v in abstracts]
 
 
+# EBSCO ends the abstracts it did not write with where they came from ('... [ABSTRACT FROM
+# AUTHOR]', '[ABSTRACT FROM PUBLISHER]'): a source note, not abstract text
+_EBSCO_SOURCE_NOTE = re.compile(r"\s*\[ABSTRACT FROM [A-Z ]{1,30}\]\s*$")
+# a notice with the holder before the year, or with no year: '© The Author(s) 2021.',
+# 'Copyright © Frederick S. Barrett et al. 2018.', '© Taylor & Francis Group, LLC.'. Taken only
+# from ©, which abstracts do not otherwise use, as the abstract's last sentence (see
+# _holder_notice); '(c)' only after 'Copyright', since '(c)' alone labels list items
+_HOLDER_RIGHTS = re.compile(r"(?:Copyright\s*(?:©|\(c\))|©)[^©]{0,200}$", re.I | re.S)
+_NOTICE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+_HOLDER_WORDS = re.compile(r"verlag|publishing|publishers", re.I)
+# the only lower-case words a holder's name has ('Frederick S. Barrett et al.', 'The Author(s),
+# under exclusive licence to Springer Nature', 'British Association for Psychopharmacology')
+_HOLDER_LOWER = frozenset("by et al and of the for on behalf part under exclusive licence license to or their "
+                          "employer s de du der la le und".split())
+
+
+def _holder_notice(abstract: str, at: int) -> bool:
+    """True when a holder-first notice (see _HOLDER_RIGHTS) starts at ``at`` and runs to the end.
+    It opens a sentence. 'Copyright ©' then says so itself; a bare © must hold a year or a
+    publisher's word, and name the holder in capitalised words up to the year, so a sentence
+    about a ©-marked product ('... ©Fitbit devices were worn in 2019.') stays."""
+    m = _HOLDER_RIGHTS.match(abstract, at)
+    if m is None:
+        return False
+    text = m.group(0)
+    if not _opens_sentence(abstract, at):
+        # Ovid puts 'Copyright ©' right after an identifier ('NCT00465595Copyright © ...',
+        # 'NCT00465595 Copyright (C) ...'); after a word ('the copyright © notice') it is text
+        return text.startswith("Copyright") and not abstract[:at].rstrip()[-1:].isalpha()
+    if text.startswith("Copyright"):
+        return True
+    if text.strip() == "©":
+        return True
+    year = _NOTICE_YEAR.search(text)
+    holder = text[:year.start()] if year else text
+    if any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder)):
+        return False
+    return bool(year or _PUBLISHER_WORDS.search(text) or _HOLDER_WORDS.search(text))
+
+
 def strip_rights_statement(abstract: str) -> str:
-    """The abstract without a publisher's trailing rights statement (see above).
+    """The abstract without a publisher's trailing rights statement (see above), nor EBSCO's
+    '[ABSTRACT FROM AUTHOR]' note; statements in a row ('... © Copyright © 2021 Pitt, ...')
+    all go.
 
     Cheap on the ~80 % of abstracts without one (substring tests on the tail); otherwise the
     statement pattern is tried only where a marker (©, (c), Copyright...) starts, not at every
     position of the tail."""
+    while True:
+        shorter = _strip_last_statement(abstract)
+        if shorter == abstract:
+            return abstract
+        abstract = shorter
+
+
+def _strip_last_statement(abstract: str) -> str:
+    """:func:`strip_rights_statement`, one statement (or EBSCO note) at a time."""
     start = max(0, len(abstract) - 260)
     tail = abstract[start:]
+    if "[ABSTRACT FROM " in tail:
+        note = _EBSCO_SOURCE_NOTE.search(abstract, start)
+        if note is not None and abstract[:note.start()].strip():     # never empty an abstract
+            return abstract[:note.start()].rstrip()
     if not ("©" in tail or "(c" in tail or "(C" in tail or "opyright" in tail or "OPYRIGHT" in tail):
         return abstract
     for marker in _RIGHTS_START.finditer(abstract, start):
         at = marker.start()
         cut = _TRAILING_RIGHTS.match(abstract, at)
         if cut is None:
+            if _holder_notice(abstract, at) and abstract[:at].strip():
+                return abstract[:at].rstrip()
             continue
         text = cut.group(0)
         # a bare '(c) 2010' or 'Copyright 2019/790' can be text ('waves (a) 1998, (b) 2004 and

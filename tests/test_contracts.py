@@ -45,6 +45,7 @@ from screening.stages.ingest import RawSource, ingest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXPORTS = FIXTURES / "exports"
 CONTRACTS = FIXTURES / "contracts"
+CASES = FIXTURES / "ingest_cases"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,6 +132,17 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", EXPORTS / "wos_biosis_tabdelim_3.txt", 3),
     ReaderFixture("openalex_json", CONTRACTS / "openalex_page_3.json", 3),
     ReaderFixture("europepmc_json", CONTRACTS / "europepmc_page_3.json", 3),
+    # trimmed real records kept for one parser case each (tests/fixtures/SOURCES.md, ingest_cases)
+    ReaderFixture("cochrane", CASES / "cochrane_plain_family_names.txt", 3),
+    ReaderFixture("ris", CASES / "ris_ebsco_psycinfo_tests_measures.ris", 1),
+    ReaderFixture("ris", CASES / "ris_endnote_c2.txt", 2),
+    ReaderFixture("ris", CASES / "ris_ovid_embase_article_no.ris", 2),
+    ReaderFixture("ris", CASES / "ris_wos_cp_conference.ris", 1),
+    ReaderFixture("ris", CASES / "ris_zotero_note_doi.ris", 1),
+    ReaderFixture("ris", CASES / "ris_zotero_unnumbered_page.ris", 1),
+    ReaderFixture("bibtex", CASES / "scopus_bib_bibliometrix_pubmed_id.bib", 1),
+    ReaderFixture("wos", CASES / "wos_revtools_af_no_comma.ciw", 1),
+    ReaderFixture("tabular", CASES / "zotero_csv_asysd_author_reply.csv", 1),
 )
 
 
@@ -162,9 +174,9 @@ def test_every_registered_reader_has_a_fixture() -> None:
 
 
 def test_every_export_fixture_is_in_the_contract_table() -> None:
-    """A reader fixture added under exports/ or contracts/ is checked here too, automatically."""
+    """A reader fixture added under exports/, contracts/ or ingest_cases/ is checked here too."""
     listed = {fx.path for fx in READER_FIXTURES}
-    files = {p for folder in (EXPORTS, CONTRACTS) for p in folder.iterdir() if p.is_file()}
+    files = {p for folder in (EXPORTS, CONTRACTS, CASES) for p in folder.iterdir() if p.is_file()}
     assert not sorted(files - listed), f"add to READER_FIXTURES: {sorted(p.name for p in files - listed)}"
 
 

@@ -112,7 +112,7 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "AU": "authors", "AF": "authors_full", "CA": "authors_group", "TI": "title", "SO": "journal",
         "J9": "journal_abbrev", "JI": "journal_abbrev2", "AB": "abstract", "DI": "doi", "PY": "year",
         "VL": "volume", "IS": "issue", "BP": "pages_start", "EP": "pages_end", "AR": "article_number",
-        "PS": "pages", "SN": "issn", "EI": "issn2", "BN": "isbn", "DE": "keywords", "ID": "keywords2",
+        "PS": "wos_page_span", "SN": "issn", "EI": "issn2", "BN": "isbn", "DE": "keywords", "ID": "keywords2",
         "MI": "keywords3", "LA": "language", "DT": "publication_type", "UT": "source_record_id",
         "PM": "pmid", "PU": "publisher", "SE": "booktitle", "CT": "booktitle2",
         # early-access records have no PY until they get an issue: the year is read from

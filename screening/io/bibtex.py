@@ -67,11 +67,13 @@ def delatex(value: str) -> str:
 # --- authors ---------------------------------------------------------------------------------
 _GIVEN_RE = re.compile(r"^(?:[A-Z][A-Za-z'\u2010-]*\.?[\s-]?){1,4}$")
 _GLUED_RE = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z'\u2019])")
-_GLUED_AFFIL_RE = re.compile(r"^((?:[A-Z]\.[\s-]?)+)[a-z]{1,2}$")
+# 'A.a', and several affiliations space-separated: 'J.C.b  e', 'G.a  b  c'
+_GLUED_AFFIL_RE = re.compile(r"^((?:[A-Z]\.[\s-]?)+)[a-z]{1,2}(?:\s+[a-z]{1,2})*$")
 
 
 def _strip_affil_letters(given: str) -> str:
-    """Scopus .bib glues affiliation letters to initials: 'A.a' -> 'A.' (only after a dot)."""
+    """Scopus .bib glues affiliation letters to initials: 'A.a' -> 'A.', 'J.C.b  e' -> 'J.C.'
+    (only after a dot)."""
     m = _GLUED_AFFIL_RE.match(given.strip())
     return m.group(1).strip() if m else given.strip()
 
@@ -116,7 +118,7 @@ _FIELD_MAP: dict[str, str] = {
     "title": "title", "abstract": "abstract", "year": "year", "journal": "journal",
     "journaltitle": "journal", "journal-iso": "journal_abbrev", "abbrev_source_title": "journal_abbrev",
     "shortjournal": "journal_abbrev", "volume": "volume", "number": "issue", "issue": "issue",
-    "pages": "pages", "doi": "doi", "pmid": "pmid", "pubmed-id": "pmid", "pmcid": "pmcid",
+    "pages": "pages", "doi": "doi", "pmid": "pmid", "pubmed-id": "pmid", "pubmed_id": "pmid", "pmcid": "pmcid",
     "issn": "issn", "eissn": "issn", "isbn": "isbn", "language": "language", "url": "url",
     "booktitle": "booktitle", "publisher": "publisher", "unique-id": "source_record_id",
     "type": "publication_type", "document_type": "publication_type",

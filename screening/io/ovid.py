@@ -25,6 +25,11 @@ _HEADER = re.compile(r"^<(\d+)\. ?>\s*$", re.M)
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9]) {1,2}- ?(.*)")
 # 'Journal Title. 12 (3) (pp 45-67), 2018' -> journal, volume, issue, pages
 _SO_RE = re.compile(r"^(?P<journal>.+?)\.\s+(?P<volume>\d[\w-]*)?\s*(?:\((?P<issue>[^)]*)\))?\s*(?:\((?:pp\s*)?(?P<pages>[^)]*)\))?")
+# the citation part of SO: 'volume (issue) (pages), year' opening a sentence and ending in the
+# year, wherever it is: a conference abstract names the meeting first ('BMC Proceedings.
+# Conference: 2nd BEAT-PCD Conference ... Spain. 12 (Supplement 3) (no pagination), 2018.')
+_SO_CITATION = re.compile(r"(?:^|\.\s)\s*(?P<volume>[A-Za-z]?\d[\w-]*)(?:\s*\((?P<issue>[^()]*)\))?"
+                          r"(?:\s*\((?P<pages>[^()]*)\))?,\s*(?:1[5-9]|20)\d\d\b")
 
 
 def sniff(text: str) -> float:
@@ -43,11 +48,10 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     so = clean_text(first(get("SO")))
     m = _SO_RE.match(so) if so else None
     journal = clean_text(pick(tags, "JN", "JT", "JF")) or (m.group("journal") if m else so)
-    volume = first(get("VO")) or (m.group("volume") or "" if m else "")
-    issue = first(get("IP")) or (m.group("issue") or "" if m else "")
-    pages = pick(tags, "PG", "PS")
-    if not pages and m and m.group("pages") and m.group("pages") != "no pagination":
-        pages = m.group("pages")
+    so_volume, so_issue, so_pages = _so_citation(so)
+    volume = first(get("VO")) or so_volume
+    issue = first(get("IP")) or so_issue
+    pages = pick(tags, "PG", "PS") or so_pages
     ui = first(get("UI")) or first(get("AN"))
     db = first(get("DB"))
     pmid = first(get("PM")) or (ui if "MEDLINE" in db.upper() and ui.isdigit() else "")
@@ -74,6 +78,26 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "publisher": clean_text(first(get("PB"))),
         "source_record_id": ui,
     }
+
+
+def _so_citation(so: str) -> tuple[str, str, str]:
+    """(volume, issue, pages) from SO's citation part (see _SO_CITATION; the last one, as a
+    meeting's name may hold numbers), else from right after the journal (_SO_RE).
+    '(no pagination)' is no pages; a single bracket reading 'pp ...' holds pages, not an issue."""
+    found = None
+    for found in _SO_CITATION.finditer(so):
+        pass
+    if found is None:
+        found = _SO_RE.match(so)          # no year after the citation: right after the journal
+        if found is None:
+            return "", "", ""
+    issue, pages = (found.group("issue") or "").strip(), (found.group("pages") or "").strip()
+    if issue.lower().startswith("pp") and not pages:
+        issue, pages = "", issue
+    pages = pages.removeprefix("pp").strip()
+    if pages.lower() == "no pagination":
+        pages = ""
+    return found.group("volume") or "", issue, pages
 
 
 def parse(text: str, filename: str) -> ParseResult:

@@ -23,8 +23,8 @@ from typing import Any, Iterator
 from screening.errors import InputError
 from screening.io.base import ColumnResult, ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.tagged import (
-    abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, pages_from, pmcid_from,
-    pmid_from, split_keywords, text_of,
+    abstract_of, authors_from, doi_from, fast_clean, first, gc_paused, issn_isbn, linked_doi, note_doi, pages_from,
+    pmcid_from, pmid_from, pubmed_link_pmid, split_keywords, text_of,
 )
 from screening.normalize import article_number, is_nlm_journal_id, ovid_link_pmid, parse_year
 
@@ -342,6 +342,38 @@ def _source_db(tags: dict[str, list[str]], dialect: str) -> str:
     return ""
 
 
+# Scopus writes the PubMed id in C2 ('C2  - 39549413'), and EndNote keeps it there for
+# Scopus records; elsewhere C2 is the PMCID (PubMed via EndNote) or a free custom field. A
+# wrong PMID links unrelated records in dedup, so C2 is a PMID only when the record is
+# evidently from Scopus and the value has a PMID's shape (all PMIDs so far have 1-8 digits).
+_C2_PMID = re.compile(r"\d{1,8}")
+
+
+def _from_scopus(tags: dict[str, list[str]], dialect: str, source_db: str) -> bool:
+    """The record came from Scopus: its DB says so, its link is a Scopus record page, or the
+    whole file is a Scopus export."""
+    if source_db.casefold() == "scopus" or dialect == "scopus":
+        return True
+    return any("www.scopus.com/" in u for u in (*(tags.get("UR") or ()), *(tags.get("L2") or ())))
+
+
+def _scopus_c2_pmid(c2: str, tags: dict[str, list[str]], dialect: str, source_db: str) -> str:
+    """The PMID in C2 of a Scopus record (see _C2_PMID), else ''."""
+    return c2 if _C2_PMID.fullmatch(c2) and _from_scopus(tags, dialect, source_db) else ""
+
+
+# CP is the issue in some RIS writers, but Web of Science puts the conference there ('24th
+# Annual Forum of the American-College-of-Veterinary-Internal-Medicine'), Ovid the country:
+# CP is taken as the issue only when it has an issue's shape ('3', '12-13', 'S1', 'Suppl 2')
+_ISSUE_SHAPE = re.compile(r"(?:(?:Suppl(?:ement)?\.?|Spec(?:ial)?\.?|No\.?)\s*)?[A-Za-z]?\d{1,5}[A-Za-z]?"
+                          r"(?:\s*[-/&,]\s*[A-Za-z]?\d{1,5}[A-Za-z]?)?|Suppl(?:ement)?\.?", re.I)
+
+
+def _cp_issue(cp: str) -> str:
+    """CP as the issue, when it looks like one (see _ISSUE_SHAPE), else ''."""
+    return cp if cp and len(cp) <= 20 and _ISSUE_SHAPE.fullmatch(cp) else ""
+
+
 FIELD_NAMES: tuple[str, ...] = (
     "title",
     "abstract",
@@ -414,7 +446,11 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
     do = get("DO")
     doi = doi_from(do) if do else ""
     if not doi:
-        doi = doi_from(get("DI"), get("UR"), get("L2"), get("L1"), get("M3"), get("N1"), get("LK"))
+        doi = doi_from(get("DI")) or linked_doi(get("UR"), get("L2"), get("L1"), get("M3"), get("LK"))
+    if not doi:
+        # a note's DOI is the record's only when the note says so (Zotero's EndNote fields);
+        # any other DOI in a note names another work (PsycInfo's 'Tests & Measures')
+        doi = note_doi(get("N1"))
     url = ""
     for tag in ("UR", "L2", "L1", "LK"):
         for u in get(tag) or ():
@@ -433,6 +469,11 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
     if not pmid:
         # an Ovid link to a MEDLINE segment carries the PMID as its accession (Zotero keeps it)
         pmid = ovid_link_pmid((*(get("L2") or ()), *(get("UR") or ())))
+    if not pmid:
+        # the record's own PubMed page among its links (Lens: L2 'https://pubmed.ncbi.nlm.nih.gov/N/')
+        pmid = pubmed_link_pmid(get("L2"), get("UR"), get("L1"), get("LK"))
+    if not pmid and (c2 := first(get("C2"))):
+        pmid = _scopus_c2_pmid(c2, tags, dialect, source_db)
     if not pmid:
         if source_db in ("PubMed", "Ovid MEDLINE(R)") or source_db.startswith("Ovid MEDLINE"):
             for cand in (an, rid):
@@ -461,7 +502,7 @@ def _field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> t
         if year:
             break
 
-    issue = first(get("IS")) or first(get("CP"))
+    issue = first(get("IS")) or _cp_issue(first(get("CP")))
     if is_nlm_journal_id(issue):
         issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
     return (  # in FIELD_NAMES order

@@ -153,7 +153,29 @@ def _items(value: str, sep: str) -> list[str]:
     text = clean_text(value)
     if not text:
         return []
-    return [t for t in (x.strip() for x in text.split(sep)) if t and t.lower() not in _PLACEHOLDERS]
+    return [t for t in (x.strip() for x in _split_top_level(text, sep)) if t and t.lower() not in _PLACEHOLDERS]
+
+
+def _split_top_level(text: str, sep: str) -> list[str]:
+    """``text`` split on ``sep`` outside brackets: Embase keeps an Emtree term's subheadings
+    with it, 'bronchogenic duplication cyst (diagnosis, surgery)', and its list is ','-separated.
+    A bracket left open would glue the rest of the list into one item: then a plain split."""
+    if "(" not in text and "[" not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+    if depth:
+        return text.split(sep)
+    parts.append(text[start:])
+    return parts
 
 
 def _pmid(value: str) -> str:
@@ -271,6 +293,10 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     if not pages:
         start, end = first("pages_start").strip(), first("pages_end").strip()
         pages = f"{start}-{end}" if start and end else start or article_number(first("article_number"))
+    if not pages and layout.dialect == "wos":
+        # WoS: BP-EP, else the AR article number; BIOSIS's PS ('Article No.: 16', '58,62-63')
+        # repeats them, and only a record with neither needs it
+        pages = first("wos_page_span")
     f["pages"] = normalize_pages(pages)
     sid = first("source_record_id").strip()
     f["source_record_id"] = "" if sid.lower() in _ID_PLACEHOLDERS else sid

@@ -32,7 +32,13 @@ _RELATED_NOTE = re.compile(r"\b(?:comments? (?:on|in)|erratum (?:in|for)|errata|
                            r"summary for patients in|original report in|expression of concern (?:in|for)|"
                            r"cites?:|cited by)", re.I)
 _COPYRIGHT_BOILERPLATE = re.compile(r"^\s*(?:Copyright of .{0,300}(?:property of|may not be copied))", re.I | re.S)
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten"}
+# words that start a family name of several words ('van der Heijde', 'El Dib', 'Oude
+# Luttikhuis', 'Ben Charif'); family-first names without a comma are split after them
+_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter",
+              "ten", "el", "al", "abu", "ben", "oude"}
+# Catalan/Spanish double family names joined by a lower-case 'i'/'y' ('Roqué i Figuls Marta');
+# written lower case, these can be no given name or initial
+_NAME_JOINERS = {"i", "y"}
 _NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown"})
 _ENTITY_START = re.compile(r"&[#A-Za-z]")
 _NAME_STOP = {"et al", "anon", "anonymous"}
@@ -293,12 +299,21 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
 
 
 def _family_first(name: str) -> str:
+    """'Van Ryswyk Emer' -> 'Van Ryswyk, Emer': the first word is the family name, with the
+    words a particle or joiner ties to it. Nothing else can tell a family name of two words
+    ('Davey Smith George') from given names of two ('Gurusamy Kurinchi Selvan'); those keep
+    the first word only."""
     tokens = name.split()
     if len(tokens) < 2:
         return name
-    i = 0
-    while i < len(tokens) - 2 and tokens[i].lower() in _PARTICLES:
-        i += 1
+    i = 0          # index of the family name's last word; one word at least is left as given name
+    while True:
+        if i + 3 < len(tokens) and tokens[i + 1] in _NAME_JOINERS:
+            i += 2
+        elif i + 2 < len(tokens) and tokens[i].lower() in _PARTICLES:
+            i += 1
+        else:
+            break
     return " ".join(tokens[: i + 1]) + ", " + " ".join(tokens[i + 1:])
 
 
@@ -307,14 +322,49 @@ def _family_first(name: str) -> str:
 _RECORD_DOI_PREFIXES = ("10.1002/central/",)
 
 
-def doi_from(*candidates: Iterable[str] | None) -> str:
-    """First article DOI found in the candidate value lists, in order (DO before URLs before notes)."""
+# DOIs of other works that links and type fields can carry: PsycTESTS instruments
+# (10.1037/t38733-000), which PsycInfo cites for every test a study used
+_OTHER_WORK_DOI = re.compile(r"10\.1037/t\d")
+
+
+def _article_dois(candidates: tuple[Iterable[str] | None, ...]) -> Iterator[str]:
+    """The DOIs in the candidate value lists, in order, minus database record DOIs."""
     for values in candidates:
         for v in values or ():
             if "10." not in v:
                 continue  # no DOI can be there; skip the normaliser's regex on long notes
             doi = normalize_doi(v)
             if doi and not doi.startswith(_RECORD_DOI_PREFIXES):
+                yield doi
+
+
+def doi_from(*candidates: Iterable[str] | None) -> str:
+    """First article DOI found in the candidate value lists, in order (DO before URLs)."""
+    return next(_article_dois(candidates), "")
+
+
+def linked_doi(*candidates: Iterable[str] | None) -> str:
+    """:func:`doi_from` for fields that are not the record's DOI field (links, M3): a PsycTESTS
+    instrument DOI there names a test the study used, never the article."""
+    return next((d for d in _article_dois(candidates) if not _OTHER_WORK_DOI.match(d)), "")
+
+
+# Zotero writes the EndNote fields it has no place for into a note, one 'name: value' per
+# line ('electronic-resource-num: 10.1111/nph.18436<br/>isbn: 0028646x'); that one is the
+# record's DOI field
+_NOTE_DOI_FIELD = re.compile(r"(?:^|>|\n)\s*electronic-resource-num:\s*(10\.[^\s<]+)")
+
+
+def note_doi(notes: Iterable[str] | None) -> str:
+    """The DOI a note gives as the record's own (Zotero's 'electronic-resource-num:' line).
+
+    Any other DOI in a note is left alone: notes cite other works (PsycInfo's 'Tests &
+    Measures: ... DOI: 10.1037/t38733-000'); of the shared exports' records whose only DOI was
+    in a note, those lines were the only ones that named the record's own."""
+    for v in notes or ():
+        if "electronic-resource-num" in v and (m := _NOTE_DOI_FIELD.search(v)):
+            doi = normalize_doi(m.group(1))
+            if doi:
                 return doi
     return ""
 
@@ -329,6 +379,25 @@ def pmid_from(*candidates: Iterable[str] | None) -> str:
                 for m in _PMID_MARK.finditer(v):
                     if not _RELATED_NOTE.search(v, max(0, m.start() - 250), m.start()):
                         return next(g for g in m.groups() if g)
+    return ""
+
+
+# the record's own page at PubMed (Lens links every record it has from PubMed:
+# 'https://pubmed.ncbi.nlm.nih.gov/32424665/', 'https://www.ncbi.nlm.nih.gov/pubmed/32424665')
+_PUBMED_LINK = re.compile(r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/?"
+                          r"(?:\?(?:[^#\s]*&)?list_uids=)?)(\d{1,9})(?:[/?#]\S*)?$", re.I)
+
+
+def pubmed_link_pmid(*candidates: Iterable[str] | None) -> str:
+    """The PMID in a link to the record's PubMed page, first in the candidates' order; ''.
+    Only a whole PubMed URL counts ('.../pubmed-zip/...' or a DOI with 'pubmed' in it do not)."""
+    for values in candidates:
+        for v in values or ():
+            if "ubmed" not in v:
+                continue
+            for link in v.split():
+                if (m := _PUBMED_LINK.match(link)) is not None:
+                    return m.group(1)
     return ""
 
 

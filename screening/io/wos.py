@@ -82,6 +82,36 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
     return records, warnings
 
 
+def _full_names(af: list[str], au: list[str]) -> list[str]:
+    """AF full names, 'Family, Given'. WoS writes some without a comma, family first ('Wang
+    Chen-Yang' for AU 'Wang, CY'; 'Nga Tran Vu Thieu' for 'Thieu, NTV'), which no rule on the
+    name alone can read: the AU entry at the same place names the family, so the words that
+    spell it, at the start or at the end, are the family name."""
+    out: list[str] = []
+    paired = len(af) == len(au)
+    for i, name in enumerate(af):
+        if "," not in name and paired and (split := _split_by_family(name, au[i])):
+            name = split
+        out.extend(authors_from([name]))
+    return out
+
+
+def _split_by_family(name: str, short: str) -> str:
+    """'Wang Chen-Yang' with AU 'Wang, CY' -> 'Wang, Chen-Yang'; '' when AU's family name is not
+    the first or last words of ``name``."""
+    family = short.partition(",")[0].split()
+    words = name.split()
+    n = len(family)
+    if not family or len(words) <= n:
+        return ""
+    key = [w.casefold() for w in family]
+    if [w.casefold() for w in words[:n]] == key:
+        return f"{' '.join(words[:n])}, {' '.join(words[n:])}"
+    if [w.casefold() for w in words[-n:]] == key:
+        return f"{' '.join(words[-n:])}, {' '.join(words[:-n])}"
+    return ""
+
+
 # the PT code, for exports without a DT (document type) line
 _PT_NAMES = {"J": "Journal", "B": "Book", "S": "Book in series", "P": "Patent", "C": "Conference"}
 
@@ -107,7 +137,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     return {
         "title": clean_text(" ".join(get("TI") or ())),
         "abstract": abstract_of(get("AB")),
-        "authors": authors_from(get("AF")) or authors_from(get("AU")),
+        "authors": _full_names(get("AF") or [], get("AU") or []) or authors_from(get("AU")),
         "year": year,
         "journal": clean_text(first(get("SO"))),
         "journal_abbrev": clean_text(first(get("JI")) or first(get("J9"))),

@@ -59,6 +59,16 @@ def test_scopus_preamble_glued_affiliation_letters_and_eid():
     assert result.records[1].fields["authors"] == ["Della Corte, V.", "Aria, M.", "Del Gaudio, G."]
 
 
+def test_scopus_pubmed_id_and_several_affiliation_letters():
+    """Scopus writes 'pubmed_id={25721275}' (13 of the 46 entries of the shared export had a PMID
+    we dropped) and several affiliations as 'Salas-Alanís, J.C.b  e', which broke the pairing
+    of family and given names."""
+    rec = _parse(FIX.parent / "ingest_cases" / "scopus_bib_bibliometrix_pubmed_id.bib").records[0].fields
+    assert rec["pmid"] == "25721275"
+    assert rec["authors"] == ["Fortuna, G.", "Aria, M.", "Cepeda-Valdes, R.", "Pollio, A.", "Moreno-Trevino, M.G.",
+                              "Salas-Alanís, J.C."]
+
+
 def test_wos_isi_keys_and_double_braces():
     result = _parse(WOS)
     assert result.dialect == "wos"

@@ -47,6 +47,31 @@ def test_ovid_flavours_agree():
     assert [r.fields for r in a] == [r.fields for r in b]
 
 
+def test_ovid_tagged_volume_and_issue_from_so_after_the_meeting():
+    """SO 'BMC Proceedings. Conference: 2nd BEAT-PCD Conference ... Spain. 12 (Supplement 3) (no
+    pagination), 2018.' gave no volume and no issue: the citation follows the meeting's name."""
+    for name in ("ovid_tagged_citavi.ovd", "ovid_tagged_endnote.cgi"):
+        rec = ovid.parse(read(name), name).records[0].fields
+        assert (rec["journal"], rec["volume"], rec["issue"], rec["pages"]) == ("BMC Proceedings", "12",
+                                                                               "Supplement 3", "")
+    assert ovid._so_citation("Lancet. 391 (10120) (pp 541-551), 2018. Date of Publication: 10 Feb 2018.") == (
+        "391", "10120", "541-551")
+
+
+def test_cochrane_family_names_of_several_words():
+    """'AU: El Dib Regina' read 'El, Dib Regina', 'Oude Luttikhuis Hiltje' 'Oude, Luttikhuis
+    Hiltje', 'Roqué i Figuls Marta' 'Roqué, i Figuls Marta'. A particle ties the next word to
+    the family name, as does a lower-case 'i'/'y' joining two; other two-word family names
+    ('Davey Smith George') cannot be told from two given names and keep the first word."""
+    path = FIX.parent / "ingest_cases" / "cochrane_plain_family_names.txt"
+    records = cochrane.parse(decode_bytes(path.read_bytes(), path.name).text, path.name).records
+    authors = [r.fields["authors"] for r in records]
+    assert authors[0][3] == "Roqué i Figuls, Marta"
+    assert authors[1][0] == "Oude Luttikhuis, Hiltje"
+    assert authors[2][4] == "El Dib, Regina"
+    assert authors[1][6] == "Summerbell, Carolyn D"             # given names of two words stay given
+
+
 def test_cochrane_plain_text_cr_only_with_second_bom():
     raw = (FIX / "cochrane_plain.txt").read_bytes()
     assert b"\n" not in raw and raw.count(b"\xef\xbb\xbf") == 2     # the quirks are really there

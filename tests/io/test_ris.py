@@ -411,3 +411,93 @@ def test_m3_types_are_kept_as_written_once_each():
     assert ris.publication_types("JOUR", ["Journal article; Erratum"]) == ["JOUR", "Erratum"]
     assert ris.publication_types("JOUR", ["Letter", "letter"]) == ["JOUR", "Letter"]
     assert ris.publication_types("", ["Article"]) == ["Article"]
+
+
+# -- identifiers and fields an audit of the shared exports found mis-read (fixtures: SOURCES.md)
+
+
+# one real record per defect, outside exports/ (see tests/fixtures/SOURCES.md, ingest_cases/)
+INGEST_CASES = FIX.parent / "ingest_cases"
+
+
+def _records(path: Path):
+    return ingest([RawSource(path.name, path.read_bytes())]).records
+
+
+def _case_text(name: str) -> str:
+    return decode_bytes((INGEST_CASES / name).read_bytes(), name).text
+
+
+def test_scopus_c2_is_the_pmid_only_on_scopus_records():
+    """Scopus RIS writes the PMID in C2 and EndNote keeps it there for Scopus records; PubMed
+    via EndNote has the PMCID in C2, and elsewhere it is a free field: a digit C2 elsewhere must
+    not become a PMID (it would link unrelated records in dedup)."""
+    assert _records(FIX / "ris_scopus.ris")["pmid"].tolist() == ["", "39549413"]
+    endnote = _records(INGEST_CASES / "ris_endnote_c2.txt")
+    assert endnote["source_db"].tolist() == ["Scopus", "PubMed"]
+    assert endnote["pmid"].tolist() == ["15344782", "22424230"]          # the PubMed one: its AN
+    assert endnote["pmcid"].tolist() == ["", "PMC3319071"]
+    scopus_rec = _case_text("ris_endnote_c2.txt").split("\nER  -")[0] + "\nER  - \n"
+    # the same record with nothing saying Scopus (DB, scopus.com link) keeps no PMID
+    other = "\n".join(line for line in scopus_rec.split("\n") if not line.startswith(("DB  -", "UR  -")))
+    assert ris.parse(other, "x").records[0].fields["pmid"] == ""
+    # a Scopus record's C2 that is no PMID's shape is not taken either
+    assert ris.parse(scopus_rec.replace("C2  - 15344782", "C2  - 153447821"), "x").records[0].fields["pmid"] == ""
+
+
+def test_a_doi_in_a_note_is_the_records_only_when_the_note_says_so():
+    """PsycInfo's N1 lists the tests a study used with their PsycTESTS DOIs ('Gambling Symptom
+    Assessment Scale DOI: 10.1037/t38733-000'): that DOI was stored as the article's (the
+    record has no DO). Zotero's 'electronic-resource-num:' note line is the record's DOI field."""
+    psyc = _records(INGEST_CASES / "ris_ebsco_psycinfo_tests_measures.ris").iloc[0]
+    assert "DOI: 10.1037/t38733-000" in _case_text("ris_ebsco_psycinfo_tests_measures.ris")
+    assert psyc["doi"] == "" and psyc["pmid"] == "28738096"
+    assert _records(INGEST_CASES / "ris_zotero_note_doi.ris")["doi"].tolist() == ["10.37247/paenvr2ed.2.2022.12"]
+    # ../shared/data/funnels/citesource_wildfire/screened_128.ris line 1842: the DOI ended in '<br/>isbn'
+    assert tagged.note_doi(["The following values have no corresponding Zotero field:<br/>secondary-title: The New "
+                            "phytologist<br/>auth-address: United Kingdom<br/>electronic-resource-num: "
+                            "10.1111/nph.18436<br/>isbn: 0028646x<br/>number: 4"]) == "10.1111/nph.18436"
+    assert tagged.linked_doi(["https://doi.org/10.1037/t38733-000"], ["https://doi.org/10.1037/gam0000076"]) \
+        == "10.1037/gam0000076"
+
+
+def test_wos_conference_in_cp_is_no_issue():
+    """WoS RIS writes the conference in CP; the reader's 'IS, else CP' made it the issue."""
+    text = _case_text("ris_wos_cp_conference.ris")
+    assert "CP  - 13th North American Forest Soils Conference" in text
+    assert _records(INGEST_CASES / "ris_wos_cp_conference.ris")["issue"].tolist() == [""]
+    assert [ris._cp_issue(v) for v in ("3", "12-13", "S1", "Suppl 2", "Netherlands", "24th Annual Forum")] == [
+        "3", "12-13", "S1", "Suppl 2", "", ""]
+
+
+def test_pages_unnumbered_end_page_and_written_out_article_number():
+    """WoS 'SP 415 / EP U53' (U53: an unnumbered page) read '415-U453'; Ovid Embase 'SP  -
+    Article 171' read 'Article171' (Scopus gives the same article number as '171')."""
+    assert _records(INGEST_CASES / "ris_zotero_unnumbered_page.ris")["pages"].tolist() == ["415-U53"]
+    assert _records(INGEST_CASES / "ris_ovid_embase_article_no.ris")["pages"].tolist() == ["171", "85-93"]
+
+
+def test_holder_first_rights_statements_and_ebsco_source_notes_leave_abstracts():
+    """'Copyright © Frederick S. Barrett et al. 2018.', '© IWA Publishing 2004.' (no year right
+    after ©) and EBSCO's '[ABSTRACT FROM AUTHOR]' stayed at the end of abstracts."""
+    assert "Copyright © Frederick S. Barrett et al. 2018." in _case_text("ris_ovid_embase_article_no.ris")
+    assert _records(INGEST_CASES / "ris_ovid_embase_article_no.ris")["abstract"].iloc[1].endswith(
+        "needs to be considered in the clinical use of cannabis.")
+    assert _records(INGEST_CASES / "ris_endnote_c2.txt")["abstract"].iloc[0].endswith(
+        "reduces substantially the cost of water management.")
+    assert read("ris_ebsco_envindex.ris").count("[ABSTRACT FROM AUTHOR]") == 2
+    abstracts = _records(FIX / "ris_ebsco_envindex.ris")["abstract"]
+    assert all(a.endswith(".") and "[ABSTRACT FROM" not in a for a in abstracts)
+
+
+def test_lens_pubmed_link_is_the_pmid():
+    """Lens links the records it has from PubMed ('L2  - https://www.ncbi.nlm.nih.gov/pubmed/32424665')."""
+    assert _records(FIX / "ris_lens.ris")["pmid"].tolist() == ["", "32424665"]
+    assert tagged.pubmed_link_pmid(["https://pubmed.ncbi.nlm.nih.gov/33540872/"]) == "33540872"
+    assert tagged.pubmed_link_pmid(["https://www.ncbi.nlm.nih.gov/pubmed?cmd=Retrieve&list_uids=27443306"]) \
+        == "27443306"
+    # a 'pubmed' elsewhere in a link is no PubMed page (../shared/data/exports/endnote_ris_asysd.txt)
+    assert tagged.pubmed_link_pmid(["https://fjfsdata01prod.blob.core.windows.net/articles/files/30977/pubmed-zip/"
+                                    ".versions/4/fphys-03-00320.pdf",
+                                    "https://www.scopus.com/inward/record.uri?eid=2-s2.0-85076948381&doi=10.1093%2fpub"
+                                    "med%2ffdy164"]) == ""

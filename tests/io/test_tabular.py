@@ -71,6 +71,15 @@ def test_embase_source_field_is_split():
     assert second["abstract"].startswith("BACKGROUND. The management of foregut duplication cysts")
 
 
+def test_embase_keywords_keep_their_subheadings():
+    """Embase writes an Emtree term with its subheadings, 'bronchogenic duplication cyst
+    (diagnosis, surgery)', in a ','-separated list: the comma inside the brackets split it."""
+    keywords = _parse("embase_csv_asreview_2.csv").records[0].fields["keywords"]
+    assert "bronchogenic duplication cyst (diagnosis, surgery)" in keywords
+    assert "gastric duplication cyst (diagnosis)" in keywords
+    assert not [k for k in keywords if k.count("(") != k.count(")")]
+
+
 def test_ieee_inconsistent_header_quotes_and_escaped_quotes():
     result = _parse("ieee_csv_litstudy_3.csv")
     assert result.dialect == "ieee"
@@ -155,6 +164,19 @@ def test_biosis_email_stripped_from_authors():
     first = _parse("wos_biosis_tabdelim_3.txt").records[0].fields
     assert first["authors"][:2] == ["Tingley, Morgan W.", "Stillman, Andrew N."]
     assert first["pmid"] == "29782655"
+
+
+def test_wos_tab_delimited_pages_from_begin_and_end_page_first():
+    """BIOSIS has BP/EP and PS: 'BP 16' (no EP) came out of PS as 'ArticleNo.:16'. WoS's order is
+    BP-EP, then AR; PS only when neither is there."""
+    pages = [r.fields["pages"] for r in _parse("wos_biosis_tabdelim_3.txt").records]
+    assert pages == ["1484-1496", "1039-1048", "16"]
+
+
+def test_zotero_csv_author_reply_pages_are_not_the_articles():
+    """MEDLINE's '222; author reply 222' (via Zotero) became '222;authorreply222'."""
+    path = FIX.parent / "ingest_cases" / "zotero_csv_asysd_author_reply.csv"
+    assert tabular.parse(decode_bytes(path.read_bytes(), path.name).text, path.name).records[0].fields["pages"] == "222"
 
 
 def test_wos_tab_delimited_unspecified_article_numbers():

@@ -83,3 +83,16 @@ def test_early_access_year_unspecified_article_numbers_and_pt_codes():
             "SO JOURNAL OF THINGS\nAR UNSP 1203475418818073\nEY 2019\nUT WOS:000000000000001\nER\n\nEF\n")
     rec = wos.parse(text, "ea.ciw").records[0].fields
     assert rec["year"] == 2019 and rec["pages"] == "1203475418818073" and rec["publication_type"] == ["Journal"]
+
+
+def test_full_names_without_a_comma_take_the_family_name_from_au():
+    """'AF Wang Chen-Yang' (AU 'Wang, CY') was read 'Chen-Yang, Wang'; the AU entry at the same
+    place names the family, first ('Wang Chen-Yang') or last ('Nga Tran Vu Thieu', 'Thieu, NTV')."""
+    path = FIX.parent / "ingest_cases" / "wos_revtools_af_no_comma.ciw"
+    rec = wos.parse(decode_bytes(path.read_bytes(), path.name).text, "x").records[0].fields
+    assert rec["authors"] == ["Wang, Chen-Yang", "Yang, Wen", "Zhang, Kun", "Chen, Hong-Hai", "Zhao, Gong-Gang",
+                              "Wang, Yao-Yu"]
+    # ../shared/data/exports/wos_plaintext_commandline4expertsearchers.txt and revtools' record at line 7120
+    assert wos._full_names(["Nga Tran Vu Thieu", "Cong Thang Pham", "Gamard, Guilhem", "Diyanti"],
+                           ["Thieu, NTV", "Pham, CT", "Gamard, G", "Diyanti"]) == [
+        "Thieu, Nga Tran Vu", "Pham, Cong Thang", "Gamard, Guilhem", "Diyanti"]
