@@ -110,7 +110,7 @@ _DOC_TYPE = re.compile(r"[^\W\d_]+(?:[ '\-/][^\W\d_]+){0,4}")
 @lru_cache(maxsize=4096)
 def _m3_types(value: str, ty: str) -> tuple[str, ...]:
     """The document types an M3 value names, as written, minus the one TY already names
-    (EBSCO's 'Journal article' next to JOUR); () when M3 holds something else. Cached: an
+    (EBSCO's 'Journal article' next to JOUR, or the code itself); () when M3 holds something else. Cached: an
     export repeats a handful of values ('Article') over thousands of records."""
     ty_name = RIS_TYPE_NAMES.get(ty, ty).casefold()
     out: dict[str, None] = {}
@@ -120,7 +120,8 @@ def _m3_types(value: str, ty: str) -> tuple[str, ...]:
             continue
         if len(part) > 50 or not _DOC_TYPE.fullmatch(part):
             return ()  # one part is not a type (a DOI, a classification): the value is no type list
-        if part.casefold() != ty_name and part.casefold() not in (o.casefold() for o in out):
+        folded = part.casefold()
+        if folded != ty_name and folded != ty.casefold() and folded not in (o.casefold() for o in out):
             out[part] = None
     return tuple(out)
 

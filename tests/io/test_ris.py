@@ -391,6 +391,11 @@ def test_m3_types_from_other_databases_and_what_is_not_a_type():
     assert types("ris_ovid_psycinfo.ris") == [["JOUR"], ["JOUR"]]
 
 
+def test_m3_repeating_the_ty_code_adds_nothing():
+    assert ris.publication_types("JOUR", ["JOUR"]) == ["JOUR"]
+    assert ris.publication_types("JOUR", ["Article; jour"]) == ["JOUR", "Article"]
+
+
 @pytest.mark.parametrize("m3", [
     "10.1126/science.1074069",                                  # a DOI: ../shared/data/exports/endnote_ris_asysd.txt
     "Physical & Somatoform & Psychogenic Disorders [3290]",     # Ovid PsycInfo classification
