@@ -3,7 +3,9 @@
 EndNote libraries are where many review teams keep their searches, and its XML is the only
 export that keeps everything (the RIS export loses custom fields and mangles authors). The
 format wraps every value in ``<style face=... font=... size=...>`` runs and EndNote writes the
-whole file on ONE line, so every record reports line 1 (the element's true line from lxml).
+whole file on ONE line, so every record reports line 1 (the element's true line from lxml);
+``source_record_id`` then carries the library's record number (``EndNote #12``) when the
+record has no database accession.
 The database a record came from is in ``<remote-database-name>`` when the user imported it
 from an online database; ``<database>`` names only the EndNote library file, so it is used as
 ``source_db`` only when it is not a library file name.
@@ -79,7 +81,9 @@ def record_fields(rec: etree._Element) -> tuple[dict[str, Any], str]:
         "url": next(iter(_all(rec, "urls//url")), ""),
         "booktitle": secondary if ref_name.lower() in _BOOKISH else "",
         "publisher": _one(rec, "publisher"),
-        "source_record_id": accession,
+        # the database's accession, else the EndNote library's record number: with the whole
+        # export on one line, that number is what leads back to the record (source_line is 1)
+        "source_record_id": accession or (f"EndNote #{num}" if (num := _one(rec, "rec-number")) else ""),
     }
     caption = _one(rec, "caption")
     if caption:

@@ -27,6 +27,12 @@ def test_counts_lines_and_dialect():
     assert b"\n" not in ONE_LINE.read_bytes()
 
 
+def test_the_library_record_number_leads_back_to_each_record():
+    # one line for all: source_line cannot tell the records apart, the EndNote number can
+    ids = [r.fields["source_record_id"] for r in _parse().records]
+    assert ids == ["EndNote #2", "EndNote #1", "EndNote #4", "EndNote #3", "EndNote #6", "EndNote #799"]
+
+
 def test_style_wrapped_values_are_read():
     recs = [r.fields for r in _parse().records]
     assert recs[0]["title"] == ("Perioperative nutritional support in patients undergoing hepatectomy "
