@@ -59,6 +59,8 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
         if db is None:
             raise InputError(f"search log names an unknown database {entry.database!r}",
                              path=review_config.output_dir / "search_log.jsonl")
+        # ids saved by the entry's earlier pages (tracked once some page has repeats)
+        earlier: set[str] | None = set() if any(p.repeated for p in entry.pages) else None
         for page in entry.pages:
             path = review_config.root / page.file
             if not path.is_file():
@@ -68,10 +70,15 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
             if page.sha256 and hashlib.sha256(data).hexdigest() != page.sha256:
                 raise InputError("saved search page changed since it was saved (sha256 differs)", path=path,
                                  hint="raw search responses are immutable; restore the original file")
+            if earlier is not None:
+                ids = db.page_ids(data)
+                if page.repeated:
+                    # the first copy of a record new to the search is kept; copies after it and
+                    # records earlier pages saved go
+                    data = db.without(data, earlier)
+                earlier.update(ids)
             if page.records == 0:
                 continue
-            if page.repeated:
-                data = db.without(data, set(page.repeated))
             out.append(RawSource(name=page.file, data=data, database=entry.database, format=db.reader))
     return out
 

@@ -119,9 +119,24 @@ class Database(Protocol):
 
     def page_ids(self, body: bytes) -> list[str]: ...
 
-    def without(self, body: bytes, ids: set[str]) -> bytes:
-        """A saved page with the records ``ids`` left out (for ingesting a page with repeats)."""
+    def without(self, body: bytes, earlier: set[str]) -> bytes:
+        """A saved page without the records ``earlier`` pages saved and without second copies
+        within the page (for ingesting a page with repeats; see :func:`first_copies`)."""
         ...
+
+
+def first_copies(earlier: set[str]) -> Callable[[Any], bool]:
+    """A filter, fed a page's record ids in order: True for the first copy of a record no
+    earlier page saved, False for a repeat (a later copy, or a record saved before)."""
+    here: set[Any] = set()
+
+    def keep(rid: Any) -> bool:
+        if rid in earlier or rid in here:
+            return False
+        here.add(rid)
+        return True
+
+    return keep
 
 
 class CursorPaged:
@@ -340,6 +355,7 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     for p in entry.pages:
         seen.update(db.page_ids((review.root / p.file).read_bytes()))
     end = str(position.get("end") or "")
+    cursors = {str(p.next.get("cursor")) for p in entry.pages if p.next.get("cursor")}
     refreshed = False
     while not done:
         if pending is not None:
@@ -366,6 +382,16 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             break
         repeated, fresh = _split_repeats(page.ids, seen)
         done = page.done or entry.records + len(fresh) >= entry.total
+        cursor = page.next.get("cursor")
+        if not done and ((page.ids and not fresh and not page.missing) or (cursor and cursor in cursors)):
+            # a page of records already saved, or a cursor seen before: paging no longer
+            # advances, and following it would save the same page forever
+            end = ("its paging stopped advancing (a page held only records already saved)" if not fresh
+                   else "its cursor came back to an earlier position")
+            page = replace(page, next={**page.next, "done": True, "end": end}, done=True)
+            done = True
+        if cursor:
+            cursors.add(cursor)
         number = len(entry.pages) + 1
         pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done)
         _log_page(review, entry, pe)

@@ -17,7 +17,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions
+from screening.search.core import CursorPaged, Page, SearchOptions, first_copies
 from screening.search.http import PoliteClient
 from screening.search.log import SearchEntry
 
@@ -100,11 +100,12 @@ class EuropePMC(CursorPaged):
         results = (data.get("resultList") or {}).get("result") or []
         return [f"{r.get('source', '')}:{r.get('id')}" for r in results if isinstance(r, dict)]
 
-    def without(self, body: bytes, ids: set[str]) -> bytes:
+    def without(self, body: bytes, earlier: set[str]) -> bytes:
         data = load_json(body, self.name, "saved page")
         results = (data.get("resultList") or {}).get("result") or []
-        data["resultList"]["result"] = [r for r in results if not (
-            isinstance(r, dict) and f"{r.get('source', '')}:{r.get('id')}" in ids)]
+        first = first_copies(earlier)
+        data["resultList"]["result"] = [r for r in results if not isinstance(r, dict)
+                                        or first(f"{r.get('source', '')}:{r.get('id')}")]
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 

@@ -18,7 +18,7 @@ import requests
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions
+from screening.search.core import CursorPaged, Page, SearchOptions, first_copies
 from screening.search.http import RETRY_STATUSES, HttpPolicy, PoliteClient
 
 DEFAULT_BATCH = 100     # OpenAlex documents per-page 1-100; more is accepted only when asked
@@ -114,9 +114,10 @@ class OpenAlex(CursorPaged):
         data = load_json(body, self.name, "saved page")
         return [w.get("id", "") for w in data.get("results", []) if isinstance(w, dict)]
 
-    def without(self, body: bytes, ids: set[str]) -> bytes:
+    def without(self, body: bytes, earlier: set[str]) -> bytes:
         data = load_json(body, self.name, "saved page")
-        data["results"] = [w for w in data.get("results", []) if not (isinstance(w, dict) and w.get("id") in ids)]
+        first = first_copies(earlier)
+        data["results"] = [w for w in data.get("results", []) if not isinstance(w, dict) or first(w.get("id"))]
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 

@@ -18,13 +18,14 @@ is recorded as missing, with a warning, instead of blocking the search from fini
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
 from lxml import etree
 
 from screening.errors import SearchError
-from screening.search.core import Begin, ExpiredState, Page, SearchOptions
+from screening.search.core import Begin, ExpiredState, Page, SearchOptions, first_copies
 from screening.search.http import HttpPolicy, PoliteClient
 from screening.search.log import SearchEntry
 
@@ -47,7 +48,13 @@ def _esearch_error(response: requests.Response) -> str:
     except etree.XMLSyntaxError:
         return ""       # reported as malformed, with the URL, after the request
     error = " ".join((root.findtext("ERROR") or "").split())
-    return f"ESearch error from PubMed: {error}" if root.tag == "eSearchResult" and error else ""
+    transient = _TRANSIENT.search(error) is not None
+    return f"ESearch error from PubMed: {error}" if root.tag == "eSearchResult" and transient else ""
+
+
+# NCBI's words for a passing failure ('Search Backend failed: ...', 'temporarily unavailable'):
+# worth a retry. Any other <ERROR> is about the request and fails at once (see _esearch).
+_TRANSIENT = re.compile(r"backend|temporar|unavailable|time[d ]?out|try again|busy|failed", re.I)
 
 
 def _query_notes(root: etree._Element) -> list[str]:
@@ -101,6 +108,11 @@ class PubMed:
                           retry_hint="usually a passing failure at NCBI: re-run the same command later; if it "
                                      "persists, check the query syntax").content
         root = _xml(body, "ESearch", client.redact(url))
+        error = " ".join((root.findtext("ERROR") or "").split())
+        if error:
+            raise SearchError(f"PubMed rejected the query: {error}", path=client.redact(url),
+                              hint="check the query syntax and field tags (e.g. [tiab], [mh]); the same "
+                                   "query in the PubMed web interface shows what it makes of it")
         if root.tag != "eSearchResult":
             raise SearchError(f"unexpected ESearch response <{root.tag}>", path=client.redact(url),
                               hint="is the base URL an E-utilities mirror?")
@@ -203,10 +215,12 @@ class PubMed:
     def page_ids(self, body: bytes) -> list[str]:
         return _pmids(etree.fromstring(body, parser=_PARSER))
 
-    def without(self, body: bytes, ids: set[str]) -> bytes:
+    def without(self, body: bytes, earlier: set[str]) -> bytes:
         root = etree.fromstring(body, parser=_PARSER)
+        first = first_copies(earlier)
         for art in root.findall("PubmedArticle") + root.findall("PubmedBookArticle"):
-            if set(_pmids_of(art)) & ids:
+            pmids = _pmids_of(art)
+            if pmids and not first(pmids[0]):
                 root.remove(art)
         return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 

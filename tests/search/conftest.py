@@ -151,6 +151,9 @@ class FakeEutils(Fake):
             return Response('<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><Count>0</Count>'
                             '<ERROR>Search Backend failed: Couldn\'t resolve #1, read timeout</ERROR></eSearchResult>\n',
                             status=200, content_type="text/xml")
+        if action == "invalid":
+            return Response('<?xml version="1.0" encoding="UTF-8" ?>\n<eSearchResult><ERROR>Invalid query: '
+                            'unbalanced parentheses</ERROR></eSearchResult>\n', status=200, content_type="text/xml")
         if action == "expired":
             self.generation += 1
             return Response('<?xml version="1.0" encoding="UTF-8" ?>\n<eFetchResult>\n\t<ERROR>Unable to obtain query #1'

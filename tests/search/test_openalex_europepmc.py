@@ -253,3 +253,23 @@ def test_europepmc_html_error_page_is_malformed(review: Path, europepmc: FakeEur
     log = read_search_log(load_review(review))
     assert list(log["status"]) == ["running"] and log.iloc[0]["records"] == 5
     assert sorted(p.name for p in (review.parent.parent / log.iloc[0]["raw_dir"]).iterdir()) == ["page-0001.json"]
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_a_cursor_that_stops_advancing_ends_the_search_instead_of_paging_forever(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str) -> None:
+    fake = openalex if db == "openalex" else europepmc
+    fake.overlap = 5                                 # every page starts where the last one did
+    res = run_search(review, db, "x", options=SearchOptions(base_url=fake.base_url, batch_size=5, **FAST))
+    assert len(fake.requests) <= 3 and len(res.entry.pages) <= 2
+    assert (res.entry.records, res.shortfall) == (5, 7)
+    assert any(s in w for w in res.warnings for s in ("stopped advancing", "earlier position", "stopped changing"))
+    assert len(parsed(review)) == 5
+
+
+def test_a_record_repeated_within_one_page_is_ingested_once(review: Path, openalex: FakeOpenAlex) -> None:
+    openalex.works.insert(2, openalex.works[0])      # page 1: W1, W2, W1, ...
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    assert res.entry.repeated == 1 and res.entry.records == 12
+    ids = [r["source_record_id"] for r in parsed(review)]
+    assert len(ids) == 12 and len(set(ids)) == 12 and openalex.works[0]["id"].rsplit("/", 1)[1] in ids

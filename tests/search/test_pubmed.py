@@ -251,6 +251,14 @@ def test_esearch_error_beside_a_count_is_retried_not_a_zero_hit_search(review: P
         ["/esearch.fcgi", "/esearch.fcgi", "/efetch.fcgi"]
 
 
+def test_an_esearch_error_about_the_query_fails_at_once(review: Path, eutils: FakeEutils) -> None:
+    eutils.fail("esearch", "invalid")
+    with pytest.raises(SearchError, match="PubMed rejected the query: Invalid query") as info:
+        run_search(review, "pubmed", "(asthma", options=SearchOptions(base_url=eutils.base_url, **FAST))
+    assert len(eutils.requests) == 1 and "query syntax" in info.value.hint      # no retries on a bad query
+    assert read_search_log(load_review(review)).empty
+
+
 def test_esearch_query_warnings_are_logged(review: Path, eutils: FakeEutils) -> None:
     eutils.notes = ("<ErrorList><PhraseNotFound>asthmaa</PhraseNotFound><FieldNotFound>tiabx</FieldNotFound>"
                     "</ErrorList><WarningList><PhraseIgnored>and</PhraseIgnored><QuotedPhraseNotFound>\"mild "
