@@ -15,13 +15,15 @@ from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _DOI_TRAILING = "./,;:)]}>'\""
+_DOI_PLAIN_TRAILING = "./,;:'\""
+_DOI_BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
 # anything tag-shaped: a cheap pre-filter (``io.tagged.fast_clean``); clean_text decides
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
 # what clean_text removes: comments, CDATA markers, and tags whose name is known markup, is
 # namespaced (jats:p, mml:mi) or that carry attributes. Anything else between '<' and '>' is
 # text: 'p<0.05 in patients aged >65', 'iTTR <median and variability >median', '<<Rotarod>>'.
 _MARKUP_RE = re.compile(
-    r"<!--.*?-->|<!\[CDATA\[|\]\]>|<<ETX>>"
+    r"<!\[CDATA\[|\]\]>|<<ETX>>|<ORIGINAL>"
     r"|<(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)"
     r"((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>]+))*)\s*/?>", re.S)
 # sub/superscripts and MathML join the text they sit in ('CO<sub>2</sub>' reads 'CO2',
@@ -60,6 +62,20 @@ _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du"
 _INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.-?){1,4})$")
 
 
+def _without_comments(text: str) -> str:
+    """'<!-- ... -->' comments replaced by a space; an unclosed '<!--' is left as text. With
+    str.find, so a long text of unclosed '<!--' stays linear (a lazy regex rescans the rest
+    from each one)."""
+    out, at = [], 0
+    while (start := text.find("<!--", at)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break
+        out += [text[at:start], " "]
+        at = end + 3
+    return "".join(out) + text[at:] if out else text
+
+
 def _markup(m: "re.Match[str]") -> str:
     name = m.group(2)
     if name is None:                      # comment, CDATA marker, IEEE's end-of-text mark
@@ -90,6 +106,8 @@ def clean_text(value: str | None) -> str:
             if unescaped == text:
                 break
             text = unescaped
+        if "<!--" in text:
+            text = _without_comments(text)
         if "<" in text or "]]>" in text:
             text = _MARKUP_RE.sub(_markup, text)
             if "<" in text:
@@ -125,13 +143,19 @@ def normalize_doi(value: str | None) -> str:
 def _strip_doi_tail(doi: str) -> str:
     """Trailing punctuation is the sentence's, except a closing bracket the DOI opened
     ('10.1234/abc(5)' keeps its ')'; '(doi:10.1234/abc)' loses it)."""
+    counts: dict[str, int] = {}
     while doi:
-        doi = doi.rstrip(_DOI_TRAILING.translate({ord(c): None for c in ")]}>"}))
+        doi = doi.rstrip(_DOI_PLAIN_TRAILING)
         last = doi[-1:]
-        pair = {")": "(", "]": "[", "}": "{", ">": "<"}.get(last)
-        if pair is None or doi.count(pair) >= doi.count(last):
+        pair = _DOI_BRACKETS.get(last)
+        if pair is None:
+            return doi
+        if last not in counts:      # counted once: a long run of ')' stays linear
+            counts[last], counts[pair] = doi.count(last), doi.count(pair)
+        if counts[pair] >= counts[last]:
             return doi
         doi = doi[:-1]
+        counts[last] -= 1
     return doi
 
 
@@ -235,8 +259,8 @@ _PAGE_DASHES = re.compile(r"\s*(?:[\u2010-\u2015\u2212-]\s*)+")
 _SPACE_AT_SIGN = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
 # an article number written out (Embase 'Article 171', BIOSIS 'Article No.: 16'): the number
 # alone, as Scopus ('Art. No.') and WoS ('AR') give it, so the copies compare equal
-_ARTICLE_NO = re.compile(r"Art(?:icle|\.)?\s*(?:No\.?|Number)?\s*:?\s*([A-Za-z]{0,2}\d[\w.-]*)", re.I)
-_PAGE_RANGE = re.compile(r"([A-Za-z]*)(\d+)-([A-Za-z]*)(\d+)")
+_ARTICLE_NO = re.compile(r"Art(?:icle|\.)?(?![A-Za-z])\s*(?:No\.?|Number)?\s*:?\s*([A-Za-z]{0,2}\d[\w.-]*)", re.I)
+_PAGE_RANGE = re.compile(r"([A-Za-z]{0,5})(\d+)-([A-Za-z]{0,5})(\d+)")     # 'S12-S15', 'suppl13-8'; not words
 
 
 def normalize_pages(value: str | None) -> str:
@@ -244,8 +268,8 @@ def normalize_pages(value: str | None) -> str:
     222'`` -> ``'222'``; ``'Article 171'`` -> ``'171'``; other text kept readable."""
     if not value:
         return ""
-    text = _COMPANION_PAGES.sub("", str(value).strip())
-    text = _PAGE_DASHES.sub("-", text)
+    text = _PAGE_DASHES.sub("-", str(value).strip())
+    text = _COMPANION_PAGES.sub("", text)
     text = " ".join(_SPACE_AT_SIGN.sub("", text).split())
     if (article := _ARTICLE_NO.fullmatch(text)) is not None:
         text = article.group(1)
@@ -355,9 +379,10 @@ _HOLDER_LOWER = frozenset("by et al and of the for on behalf part under exclusiv
 
 def _holder_notice(abstract: str, at: int) -> bool:
     """True when a holder-first notice (see _HOLDER_RIGHTS) starts at ``at`` and runs to the end.
-    It opens a sentence. 'Copyright ©' then says so itself; a bare © must hold a year or a
-    publisher's word, and name the holder in capitalised words up to the year, so a sentence
-    about a ©-marked product ('... ©Fitbit devices were worn in 2019.') stays."""
+    It opens a sentence and names the holder in capitalised words (up to the year); a bare © must
+    also hold a year or a publisher's word, so a sentence
+    about a ©-marked product ('... ©Fitbit devices were worn in 2019.') stays; so does a
+    sentence that opens with 'Copyright ©' and goes on in lower-case words."""
     m = _HOLDER_RIGHTS.match(abstract, at)
     if m is None:
         return False
@@ -366,15 +391,17 @@ def _holder_notice(abstract: str, at: int) -> bool:
         # Ovid puts 'Copyright ©' right after an identifier ('NCT00465595Copyright © ...',
         # 'NCT00465595 Copyright (C) ...'); after a word ('the copyright © notice') it is text
         return text.startswith("Copyright") and not abstract[:at].rstrip()[-1:].isalpha()
-    if text.startswith("Copyright"):
-        return True
+    # 'Copyright ©' opening the last sentence still needs a holder's name: '... Copyright ©
+    # laws in 27 countries were compared in 2019.' is a sentence about copyright
     if text.strip() == "©":
         return True
     year = _NOTICE_YEAR.search(text)
     holder = text[:year.start()] if year else text
     if any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder)):
         return False
-    return bool(year or _PUBLISHER_WORDS.search(text) or _HOLDER_WORDS.search(text))
+    # 'Copyright ©' says what it is: a holder's name is enough ('... British Association for
+    # Psychopharmacology.'); a bare © also needs a year or a publisher's word
+    return bool(text.startswith("Copyright") or year or _PUBLISHER_WORDS.search(text) or _HOLDER_WORDS.search(text))
 
 
 def strip_rights_statement(abstract: str) -> str:

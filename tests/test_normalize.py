@@ -366,3 +366,25 @@ def test_demo_wos_abstract_keeps_its_decimal_points():
 ])
 def test_doi_keeps_a_closing_bracket_it_opened(raw, doi):
     assert normalize_doi(raw) == doi
+
+
+@pytest.mark.parametrize("raw", ["1405; \u2013 author reply 1405", "Articles 12-15", "S 274-5", "1-10; 11-20",
+                                 "e0123456", "iii-iv", "123A-125A"])
+def test_normalize_pages_is_idempotent_on_odd_real_forms(raw):
+    once = normalize_pages(raw)
+    assert normalize_pages(once) == once
+    assert "Articles12" not in once
+
+
+def test_a_last_sentence_about_copyright_is_not_a_rights_statement():
+    from screening.normalize import strip_rights_statement
+
+    text = "We studied licensing. Copyright \u00a9 laws in 27 countries were compared in 2019."
+    assert strip_rights_statement(text) == text
+    assert strip_rights_statement("Results. Copyright \u00a9 Frederick S. Barrett et al. 2018.") == "Results."
+
+
+def test_clean_text_comments_and_ovid_original_title_marker():
+    assert clean_text("A randomized study. <ORIGINAL> PROPHYLAXIE") == "A randomized study. PROPHYLAXIE"
+    assert clean_text("a <!-- c --> b <!-- unclosed") == "a b <!-- unclosed"
+    assert clean_text("x <!-- " * 2000) == ("x <!-- " * 2000).strip()     # left as text, in linear time

@@ -83,7 +83,8 @@ def _fields(tags: dict[str, list[str]]) -> dict:
 def _so_citation(so: str) -> tuple[str, str, str]:
     """(volume, issue, pages) from SO's citation part (see _SO_CITATION; the last one, as a
     meeting's name may hold numbers), else from right after the journal (_SO_RE).
-    '(no pagination)' is no pages; a single bracket reading 'pp ...' holds pages, not an issue."""
+    '(no pagination)' is no pages; a single bracket reading 'pp ...' (or 'no pagination') holds
+    pages, not an issue."""
     found = None
     for found in _SO_CITATION.finditer(so):
         pass
@@ -92,7 +93,7 @@ def _so_citation(so: str) -> tuple[str, str, str]:
         if found is None:
             return "", "", ""
     issue, pages = (found.group("issue") or "").strip(), (found.group("pages") or "").strip()
-    if issue.lower().startswith("pp") and not pages:
+    if (issue.lower().startswith("pp") or issue.lower() == "no pagination") and not pages:
         issue, pages = "", issue
     pages = pages.removeprefix("pp").strip()
     if pages.lower() == "no pagination":

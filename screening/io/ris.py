@@ -346,8 +346,9 @@ def _source_db(tags: dict[str, list[str]], dialect: str) -> str:
 # Scopus writes the PubMed id in C2 ('C2  - 39549413'), and EndNote keeps it there for
 # Scopus records; elsewhere C2 is the PMCID (PubMed via EndNote) or a free custom field. A
 # wrong PMID links unrelated records in dedup, so C2 is a PMID only when the record is
-# evidently from Scopus and the value has a PMID's shape (all PMIDs so far have 1-8 digits).
-_C2_PMID = re.compile(r"\d{1,8}")
+# evidently from Scopus and the value has a PMID's shape: 4-8 digits (PMIDs under 1000 date
+# from 1975, while a custom field's small number on a Scopus-linked record would be a false link).
+_C2_PMID = re.compile(r"[1-9]\d{3,7}")
 
 
 def _from_scopus(tags: dict[str, list[str]], dialect: str, source_db: str) -> bool:

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from screening.errors import ConfigError
+
 TEXT_FIELDS: tuple[str, ...] = ("title", "abstract", "keywords")
 
 
@@ -113,7 +115,13 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         self.vectorizer_ = self._vectorizer(len(texts))
         try:
             X = self.vectorizer_.fit_transform(texts).tocsr()
-        except ValueError:
+        except ValueError as err:
+            if "empty vocabulary" not in str(err) and "no terms remain" not in str(err):
+                # a parameter that does not fit this pool, not records without words: say so
+                # rather than rank on a constant column
+                raise ConfigError(f"the TF-IDF features cannot be built: {err}",
+                                  hint="check the features' parameters in the model spec (min_df, max_df, "
+                                       "ngram_range) against the number of records") from None
             self.vectorizer_ = None
             return sp.csr_matrix(np.ones((len(texts), 1), dtype=self.dtype))
         self.char_vectorizer_ = None

@@ -145,7 +145,12 @@ def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> Non
             raise ConfigError(f"{kind} {name!r}: {key} must be a tuple of {len(default)}, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")
         if isinstance(default, tuple):
-            params[key] = tuple(value)
+            params[key] = value = tuple(value)
+            if all(isinstance(d, int) for d in default) and not (
+                    all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
+                    and list(value) == sorted(value)):
+                raise ConfigError(f"{kind} {name!r}: {key} must be whole numbers from 1 up, smallest first, "
+                                  f"got {value!r}", hint=f"e.g. {name}({key}={default})")
         if numeric and default > 0 and value <= 0:     # C, ratio, every, max_iter...: 'mixed(every=0)' divided by 0
             raise ConfigError(f"{kind} {name!r}: {key} must be greater than 0, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")

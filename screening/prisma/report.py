@@ -331,7 +331,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(f"A further {_count(c.removed_other, 'record')} {_was(c.removed_other)} removed for other reasons "
                  f"({_reasons(c.removed_other_reasons)}).")
     ta = ctx.screening.get("title_abstract")
-    if c.title_abstract.status == "not started" and not c.stopped:
+    if c.title_abstract.status in ("not started", "empty") and not c.stopped:
         s.append(f"Title/abstract screening of the {_count(c.records_screened, 'record')} has not started.")
         return " ".join(s)
     opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "

@@ -56,6 +56,8 @@ def test_ovid_tagged_volume_and_issue_from_so_after_the_meeting():
                                                                                "Supplement 3", "")
     assert ovid._so_citation("Lancet. 391 (10120) (pp 541-551), 2018. Date of Publication: 10 Feb 2018.") == (
         "391", "10120", "541-551")
+    # a journal without issues: the lone bracket is the (missing) pages, not an issue
+    assert ovid._so_citation("eLife. 12 (no pagination), 2018.") == ("12", "", "")
 
 
 def test_cochrane_family_names_of_several_words():

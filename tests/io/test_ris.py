@@ -448,6 +448,8 @@ def test_scopus_c2_is_the_pmid_only_on_scopus_records():
     assert ris.parse(other, "x").records[0].fields["pmid"] == ""
     # a Scopus record's C2 that is no PMID's shape is not taken either
     assert ris.parse(scopus_rec.replace("C2  - 15344782", "C2  - 153447821"), "x").records[0].fields["pmid"] == ""
+    # nor a custom field's small number on a Scopus-linked record
+    assert ris.parse(scopus_rec.replace("C2  - 15344782", "C2  - 2"), "x").records[0].fields["pmid"] == ""
 
 
 def test_a_doi_in_a_note_is_the_records_only_when_the_note_says_so():

@@ -81,3 +81,6 @@ def test_tuple_parameters_and_commas_inside_them():
     assert learner.features.ngram_range == (1, 1)
     with pytest.raises(ConfigError, match="ngram_range must be a tuple of 2"):
         parse_spec("tfidf(ngram_range=3)")
+    for bad in ("(3, 1)", "('a', 'b')", "(1, 2.5)", "(0, 1)"):       # (3, 1) used to rank on one column
+        with pytest.raises(ConfigError, match="whole numbers from 1 up, smallest first"):
+            parse_spec(f"tfidf(ngram_range={bad})")

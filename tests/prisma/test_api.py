@@ -179,6 +179,15 @@ def test_methods_paragraph_with_only_unsettled_decisions_says_screening_began(re
     assert "Full-text assessment has not started" not in text and "(0 assessed so far)" in text
 
 
+def test_methods_paragraph_with_no_record_left_to_screen(records):
+    from screening.prisma.counts import compute_counts
+
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    none_left = records.assign(rule_decision="exclude", rule_reasons=[["off-topic"]] * len(records))
+    text = methods_paragraph(compute_counts(none_left), ctx)
+    assert "has not started" in text and "were screened" not in text and "were included" not in text
+
+
 def test_undated_searches_are_said_once(records):
     from screening.prisma.counts import compute_counts
 
