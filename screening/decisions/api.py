@@ -201,7 +201,8 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
 def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
-                sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None) -> Event:
+                sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None,
+                ranking_id: str | None = None) -> Event:
     """Validate one decision/action against the review and return the event to append.
 
     ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
@@ -257,7 +258,10 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
-                 note=note, ranking_id=review.ranking_id(record_id), is_demo=is_demo,
+                 note=note, is_demo=is_demo,
+                 # the ranking that put the record in front of the reviewer: a screening session's
+                 # own (retrained as it goes), else the one on the records table
+                 ranking_id=review.ranking_id(record_id) if ranking_id is None else ranking_id,
                  payload=payload or {})
 
 

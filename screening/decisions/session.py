@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
+from screening.decisions.reranking import SessionRanker, session_label
 from screening.decisions.views import (
     assignments, full_text_records, record_outcomes, records_in_play, standing_decisions, training_labels,
 )
@@ -130,6 +131,7 @@ class ScreeningSession:
         self.entries: pd.DataFrame | None = None
         self._stopping_at: int | None = None
         self._stopping_cache: dict[str, Any] | None = None
+        self._ranker: SessionRanker | None = None
         self._refresh()
         if sample:
             st = self._stopping() or {}
@@ -154,6 +156,7 @@ class ScreeningSession:
             self.entries = entries
             self._ft_records = set(full_text_records(new))   # kept up to date below, not rescanned
             play = records_in_play(self.review.records)
+            self._ranker = self._session_ranker(play)
             if self.only is not None:
                 play = play[SUBSETS[self.only](play).to_numpy()]
             self._order = list(play["record_id"])
@@ -169,6 +172,10 @@ class ScreeningSession:
             self._ft_records.update(full_text_records(new))
             touched = set(new["record_id"])
             self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
+        if self._ranker is not None and self._ranker.due():
+            # active learning: enough new labels since the last fit, so retrain and re-rank
+            # before the next record is chosen (the subset, if any, keeps the new order)
+            self._order = [r for r in self._ranker.order() if r in self._in_play]
         self.queue = [r for r in self._order
                       if r in self._eligible and r not in self._blocked and r not in self.skipped]
         self.total = len(self._eligible)
@@ -187,7 +194,10 @@ class ScreeningSession:
         plan = assignments(sub, self.stage)
         ta = record_outcomes(sub, "title_abstract") if self.stage == "full_text" else {}
         me = (self.reviewer, "screener")
+        ranker = self._ranker
         for rid in rids:
+            if ranker is not None:      # every record in play, also outside a subset
+                ranker.set_label(rid, session_label(outcomes.get(rid), standing.get(rid)))
             for bucket in (self._eligible, self._blocked, self._mine):
                 bucket.discard(rid)
             if rid not in self._in_play:
@@ -203,6 +213,19 @@ class ScreeningSession:
             o = outcomes.get(rid)
             if mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid]):
                 self._blocked.add(rid)
+
+    def _session_ranker(self, play: pd.DataFrame) -> SessionRanker | None:
+        """The review's ranker for this session: title/abstract screening in ranked order
+        (not a random sample, not full text), with a ``[rank]`` section. Without one, or if it
+        cannot be built, the session keeps the records table's order and says why."""
+        config = self.review.config.stages.get("rank")
+        if self.stage != "title_abstract" or self.sample or config is None or not len(play):
+            return None
+        try:
+            return SessionRanker(play, config)
+        except Exception as err:        # ranking is a help: screening goes on in table order
+            self.message = f"re-ranking is off for this session ({err}); records come in the ranking of the last run"
+            return None
 
     @property
     def current(self) -> str | None:
@@ -321,7 +344,8 @@ class ScreeningSession:
                 payload: dict[str, Any] | None = None) -> None:
         ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
                          stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
-                         sought=self._eligible, ft_records=self._ft_records)
+                         sought=self._eligible, ft_records=self._ft_records,
+                         ranking_id=self._ranker.model_id if self._ranker is not None else None)
         self.review.open().append([ev])
 
     def _decide(self, action: str, reason: str = "") -> None:

@@ -26,7 +26,9 @@ from screening import __version__
 from screening.config import ReviewConfig, load_review
 from screening.decisions.agreement import agreement_report
 from screening.decisions.store import STAGES
-from screening.decisions.views import event_payload, final_decisions, load_entries, open_records, record_outcomes
+from screening.decisions.views import (
+    event_payload, final_decisions, load_entries, open_records, record_outcomes, standing_decisions,
+)
 from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
@@ -303,6 +305,10 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
         return {}
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
+    # each screener's standing decision per record: one undone or replaced by a later one
+    # was not how the record was decided
+    standing = {s.event_id for by in standing_decisions(entries, "title_abstract").values() for s in by.values()}
+    d = d[d["id"].isin(standing)]
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
 
     def kind(rid: str, text: str) -> str:
