@@ -124,7 +124,7 @@ def _render(view: Any) -> None:
     total = max(view.total, 1)
     width = 30
     filled = int(width * min(done, total) / total)
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {done} decided · {view.remaining} left in your queue · {view.total} to screen"
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done} decided · {view.remaining} left in your queue · {view.total} in this stage"
     if view.stopping:
         st = view.stopping
         if "estimated_recall" in st or "recommendation" in st:
@@ -435,8 +435,10 @@ def agreement_cmd(
             t.add_row(r, *[str(int(p.counts.loc[r, c])) for c in p.categories])
         console.print(t)
         s = p.stats
-        console.print(f"n={s.n}  agreement={_fmt(s.percent_agreement, 1)}%  kappa={_fmt(s.kappa)} "
-                      f"(95% CI {_fmt(s.ci_low)} to {_fmt(s.ci_high)}; SE {_fmt(s.se)})  PABAK={_fmt(s.pabak)}")
+        ci = (f"(95% CI {_fmt(s.ci_low)} to {_fmt(s.ci_high)}; SE {_fmt(s.se)})" if s.se == s.se
+              else "(no CI: too few records)")
+        console.print(f"n={s.n}  agreement={_fmt(s.percent_agreement, 1)}%  kappa={_fmt(s.kappa)} {ci}  "
+                      f"PABAK={_fmt(s.pabak)}")
 
 
 @command("status")

@@ -74,6 +74,10 @@ def kappa_stats(table: np.ndarray | list[list[int]]) -> Agreement:
     c = (kappa - pe * (1 - kappa)) ** 2
     var = max(a + b - c, 0.0) / (n * (1 - pe) ** 2)
     se = math.sqrt(var)
+    if n < 2 or (se == 0.0 and not math.isclose(kappa, 1.0)):
+        # the large-sample SE says nothing here: one record, or a table the formula sends to a
+        # zero variance while kappa is not 1; a CI of '0.000 to 0.000' would read as certainty
+        return Agreement(int(n), 100 * po, pe, kappa, nan, nan, nan, pabak)
     return Agreement(int(n), 100 * po, pe, kappa, se, max(-1.0, kappa - Z95 * se), min(1.0, kappa + Z95 * se),
                      pabak)
 

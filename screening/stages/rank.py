@@ -103,9 +103,10 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
         # the review's status, rank.json and PRISMA run the statistical rule; a heuristic named
         # here was reported under its name while the hypergeometric one ran. Refused when the
         # ranking runs (not when the TOML loads, so status/log/export still work meanwhile)
-        raise StageError(f"[rank] stop_rule = {config.stop_rule!r} cannot stop a review",
-                         hint="remove the stop_rule line (or set it to \"hypergeometric\", the rule with a "
-                              "recall guarantee); compare the heuristics with `screening simulate --stop-rule NAME`")
+        # a configuration error (exit code 4), as docs/ranking.md says
+        raise ConfigError(f"[rank] stop_rule = {config.stop_rule!r} cannot stop a review",
+                          hint="remove the stop_rule line (or set it to \"hypergeometric\", the rule with a "
+                               "recall guarantee); compare the heuristics with `screening simulate --stop-rule NAME`")
     out = records.copy()
     n = len(out)
     play = in_play(out).to_numpy()

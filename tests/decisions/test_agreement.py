@@ -60,3 +60,11 @@ def test_confidence_interval_stays_within_kappas_range() -> None:
     a = kappa_stats([[6, 1], [0, 12]])
     assert a.kappa + 1.959964 * a.se > 1                      # the Wald interval would pass 1
     assert a.ci_high == 1.0 and a.ci_low == pytest.approx(a.kappa - 1.959964 * a.se)
+
+
+def test_one_record_gives_no_confidence_interval():
+    from screening.decisions.agreement import kappa_stats
+
+    one = kappa_stats([[0, 1], [0, 0]])                  # one record, the two disagree
+    assert one.n == 1 and one.kappa == 0.0
+    assert one.se != one.se and one.ci_low != one.ci_low   # NaN, not a 0.000-0.000 interval

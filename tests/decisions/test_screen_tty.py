@@ -45,7 +45,7 @@ def test_keys_reason_picker_undo_note_resume(review: Path, db: Path, in_play: li
     child.send("i")
     screen = expect_record(child, "1")
     assert "\x1b[" in screen and "testosterone" in screen.lower()   # rule terms highlighted
-    assert "1 decided · 49 left in your queue · 50 to screen" in screen
+    assert "1 decided · 49 left in your queue · 50 in this stage" in screen
     if importlib.util.find_spec("screening.ml.stopping") is not None:   # another module's estimate
         assert "stopping rule:" in screen
     child.send("e")

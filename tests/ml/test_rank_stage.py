@@ -135,7 +135,7 @@ def test_config_is_strict():
     with pytest.raises(ConfigError):
         RankConfig.from_toml({"stop_rule": "whenever"})
     heuristic = RankConfig.from_toml({"stop_rule": "consecutive-5pct"})   # loads: status/log still work
-    with pytest.raises(StageError, match="cannot stop a review") as err:    # ranking refuses it
+    with pytest.raises(ConfigError, match="cannot stop a review") as err:   # ranking refuses it (exit 4)
         run(pd.DataFrame({"record_id": ["1"], "title": ["t"]}), heuristic, StageInputs())
     assert "remove the stop_rule line" in err.value.hint
     cfg = RankConfig.from_toml({"model": "tfidf+logistic", "seed": 2, "prior_included": ["1"]})
