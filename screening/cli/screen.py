@@ -181,8 +181,9 @@ def screen_cmd(
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=stopping_hook(rv), only=only,
-                               sample=sample)
+    with console.status("opening the session (the ranker reads the records once)…"):
+        session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=stopping_hook(rv), only=only,
+                                   sample=sample)
     try:
         with _cbreak():
             while True:
