@@ -4,14 +4,22 @@
 starts from that order but must not keep it: the ranking is only as good as the labels it was
 trained on, and the records a team screens first are where new labels help most. So a
 title/abstract session holds its own learner (the review's ``[rank]`` model and seed), fitted
-on the same records in play, and retrains it after every ``batch_size`` new labels (anyone's:
-the log is shared) before choosing the next record.
+on the same records in play, and retrains it as labels arrive (anyone's: the log is shared)
+before choosing the next record.
 
-Cost: the features are built once per session (TF-IDF over the records in play, as the rank
-stage does); each update is a warm refit of the classifier on the labelled rows plus scoring
-the pool (benchmarks/RESULTS.md, "Speed": 0.02 s at 100,000 records), so a key press stays
-interactive. Labels are kept up to date by the session from the records its refresh touches
-(:meth:`SessionRanker.set_label`), never by re-reading the whole log.
+When: on the schedule `screening simulate` uses (and the ranking benchmark measured): after
+every label while fewer than 300 records are labelled, then every ``max(batch_size, 2 % of the
+labels)`` labels, and at once after any new inclusion, because a new inclusion is what changes
+a ranking most. ``batch_size`` (``[rank]``) sets the smallest step. A refit is a fit of the
+classifier on the labelled rows plus scoring the pool (features are built once per session),
+so it grows with the labels; the schedule keeps key presses interactive late in a review.
+
+Blinding: labels of records still waiting in *this reviewer's* queue (decided by a colleague
+only, in a dual plan) are not used to rank them: each is ordered by a model that has not seen
+its label, so the position of a record tells nothing of the colleague's decision, and a
+colleague's likely inclusions still come early (their conflicts surface early). Labels of
+records this reviewer will not be shown (decided by them, settled, or outside their plan) are
+all used.
 
 The ranking id recorded with each decision is this learner's model id (components,
 parameters, training-set size, seed and mode: ``ranker-`` once both classes are labelled,
@@ -30,6 +38,9 @@ import pandas as pd
 class SessionRanker:
     """The review's ranker, retrained during one screening session."""
 
+    WARMUP = 300        # labels below which every new label retrains (as in simulate)
+    GROWTH = 0.02       # after that, retrain every 2 % of the labels (or on a new inclusion)
+
     def __init__(self, play: pd.DataFrame, config: Any) -> None:
         from screening.ml.learner import ActiveLearner
 
@@ -45,8 +56,8 @@ class SessionRanker:
         for rid in getattr(config, "prior_included", ()):
             self._priors[str(rid)] = 1
         self._decided: dict[str, int] = {}
-        self._changed = 0                       # labels set or changed since the last fit
         self._fitted = False
+        self._used: frozenset[tuple[str, int]] = frozenset()   # the labels the last fit learnt from
         self.model_id = ""
         self.updates = 0
 
@@ -55,32 +66,51 @@ class SessionRanker:
         rid = str(record_id)
         if rid not in self._row:
             return
-        old = self._decided.get(rid)
         if label is None:
-            if old is not None:
-                del self._decided[rid]
-                self._changed += 1
-        elif old != label:
+            self._decided.pop(rid, None)
+        else:
             self._decided[rid] = int(label)
-            self._changed += 1
 
-    def due(self) -> bool:
-        """Whether enough labels arrived since the last fit (``batch_size``; the first call fits)."""
-        return not self._fitted or self._changed >= self.batch_size
+    def labels(self, hidden: set[str] | frozenset[str] = frozenset()) -> dict[str, int]:
+        """The labels to learn from: the priors (the team's own knowledge, never hidden),
+        overridden by the decisions on records not in ``hidden``."""
+        out = {r: v for r, v in self._priors.items() if r in self._row}
+        out.update({r: v for r, v in self._decided.items() if r not in hidden})
+        return out
 
-    def order(self) -> list[str]:
-        """Retrain on the labels so far and return every record in play, next-to-screen first
-        (labelled records last: the session filters them out anyway)."""
-        labels = {**{r: v for r, v in self._priors.items() if r in self._row}, **self._decided}
+    def decided_records(self) -> list[str]:
+        """Records some decision labels (not the priors alone)."""
+        return list(self._decided)
+
+    def due(self, hidden: set[str] | frozenset[str] = frozenset()) -> bool:
+        """Whether to retrain before the next record (see the module docstring for the
+        schedule). ``hidden``: labelled records still in this reviewer's queue, whose labels
+        must not rank them; one becoming visible (the reviewer decided it) is a change too."""
+        if not self._fitted:
+            return True
+        usable = set(self.labels(hidden).items())
+        changed = usable.symmetric_difference(self._used)
+        if not changed:
+            return False
+        if any(v == 1 for _, v in usable - self._used):
+            return True                         # a new inclusion: retrain at once
+        step = self.batch_size if len(usable) < self.WARMUP else max(self.batch_size, int(len(usable) * self.GROWTH))
+        return len({r for r, _ in changed}) >= step
+
+    def order(self, hidden: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Retrain on the labels this reviewer may be ranked by and return every record in
+        play, next-to-screen first: the unlabelled and the ``hidden`` ones by the model's
+        ranking, the other labelled records last (the session filters them out anyway)."""
+        labels = self.labels(hidden)
         idx = np.array([self._row[r] for r in labels], dtype=np.int64)
         y = np.array(list(labels.values()), dtype=np.int64)
         self.learner.update(idx, y)
         pool = np.ones(len(self.ids), dtype=bool)
         pool[idx] = False
         ranked = self.learner.rank(pool)
-        info = self.learner.info()
-        self.model_id = str(info["model_id"])
-        self._fitted, self._changed = True, 0
+        self.model_id = str(self.learner.info()["model_id"])
+        self._fitted = True
+        self._used = frozenset(labels.items())
         self.updates += 1
         return [self.ids[i] for i in ranked] + [self.ids[i] for i in idx]
 

@@ -157,6 +157,7 @@ class ScreeningSession:
             self._ft_records = set(full_text_records(new))   # kept up to date below, not rescanned
             play = records_in_play(self.review.records)
             self._ranker = self._session_ranker(play)
+            all_play = list(play["record_id"])
             if self.only is not None:
                 play = play[SUBSETS[self.only](play).to_numpy()]
             self._order = list(play["record_id"])
@@ -166,16 +167,22 @@ class ScreeningSession:
             self._eligible: set[str] = set()
             self._blocked: set[str] = set()
             self._mine: set[str] = set()
-            self._classify(self.entries, self._order)
+            # every record in play: the ranker learns from labels outside a subset too
+            self._classify(self.entries, all_play)
         elif len(new):
             self.entries = entries
             self._ft_records.update(full_text_records(new))
             touched = set(new["record_id"])
             self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
-        if self._ranker is not None and self._ranker.due():
-            # active learning: enough new labels since the last fit, so retrain and re-rank
-            # before the next record is chosen (the subset, if any, keeps the new order)
-            self._order = [r for r in self._ranker.order() if r in self._in_play]
+        if self._ranker is not None:
+            # labelled records still waiting in this queue (a colleague's, in a dual plan):
+            # their labels must not decide their place (reranking.py, "Blinding")
+            hidden = {r for r in self._ranker.decided_records()
+                      if r in self._eligible and r not in self._blocked}
+            if self._ranker.due(hidden):
+                # active learning: retrain and re-rank before the next record is chosen (the
+                # subset, if any, keeps the new order)
+                self._order = [r for r in self._ranker.order(hidden) if r in self._in_play]
         self.queue = [r for r in self._order
                       if r in self._eligible and r not in self._blocked and r not in self.skipped]
         self.total = len(self._eligible)
@@ -245,12 +252,12 @@ class ScreeningSession:
         )
 
     def _stopping(self) -> dict[str, Any] | None:
-        """The stopping rule's estimate, recomputed after every 10 new events (it reads every
+        """The stopping rule's estimate, recomputed after every 25 new events (it reads every
         label, which costs more than a key press should)."""
         if self.stopping_fn is None or self.stage != "title_abstract":
             return None
         n = len(self.entries)
-        if self._stopping_at is not None and n - self._stopping_at < 10:
+        if self._stopping_at is not None and n - self._stopping_at < 25:
             return self._stopping_cache
         self._stopping_at = n
         try:

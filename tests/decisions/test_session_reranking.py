@@ -55,17 +55,27 @@ def test_the_queue_is_re_ranked_after_each_decision(review: Path, db: Path, in_p
     assert ids[2].startswith("ranker-")                     # the session's own, retrained model
 
 
-def test_batch_size_decisions_between_re_ranks(review: Path, in_play: list[str]) -> None:
-    with_rank(review, "batch_size = 3\n")
+def test_batch_size_decisions_between_re_ranks_but_an_inclusion_retrains_at_once(
+        review: Path, in_play: list[str]) -> None:
+    prior = in_play[20]
+    with_rank(review, f'batch_size = 3\nprior_included = ["{prior}"]\n')
     s = ScreeningSession(api.Review.load(review), "alice")
-    s.press("i")
+    start = list(s.queue)
+    assert start[-1] == prior                                 # known: last (no rank), as in the stage
+    assert start[:-1] == expected_order(review, {prior: 1})  # the prior: similarity from the start
+    excluded = []
+    for _ in range(2):
+        excluded.append(s.current)
+        s.press("e")
+        s.press("\r")
+    assert s.queue == [r for r in start if r not in excluded]  # 2 new labels: not re-ranked yet
+    excluded.append(s.current)
     s.press("e")
     s.press("\r")
-    assert s.queue == in_play[2:]                           # 2 new labels: not re-ranked yet
-    third = s.current
-    s.press("e")
-    s.press("\r")
-    assert s.queue == expected_order(review, {in_play[0]: 1, in_play[1]: 0, third: 0})
+    assert s.queue[:-1] == expected_order(review, {prior: 1, **{r: 0 for r in excluded}})
+    included = s.current
+    s.press("i")                                             # a new inclusion: retrained at once
+    assert s.queue[:-1] == expected_order(review, {prior: 1, **{r: 0 for r in excluded}, included: 1})
 
 
 def test_another_reviewers_decisions_train_the_ranking(review: Path, in_play: list[str]) -> None:
@@ -98,3 +108,45 @@ def test_the_methods_count_of_ranked_decisions_leaves_out_undone_ones(review: Pa
     s.press("u")                                            # the third decision is taken back
     use = _ranking_use(load_entries(db))
     assert sum(use.values()) == 2 and use == {"file_order": 1, "similarity": 1}
+
+
+def test_a_subset_session_learns_from_every_label_in_play(review: Path, db: Path, in_play: list[str]) -> None:
+    """--only no-abstract used to train on the subset's labels alone (file order, and a
+    'file-order' ranking id on decisions made with hundreds of labels in the log)."""
+    from screening.records import read_table, write_table
+
+    with_rank(review)
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    blank = in_play[30:34]
+    table.loc[table["record_id"].isin(blank), "abstract"] = ""
+    write_table(table, path)
+    api.record_decision(review, reviewer="alice", record_id=in_play[0], action="include")
+    api.record_decision(review, reviewer="alice", record_id=in_play[1], action="exclude")
+    s = ScreeningSession(api.Review.load(review), "alice", only="no-abstract")
+    assert set(s.queue) == set(blank)
+    assert s.queue == [r for r in expected_order(review, {in_play[0]: 1, in_play[1]: 0}) if r in blank]
+    s.press("e")
+    s.press("\r")
+    assert load_entries(db)["ranking_id"].iloc[-1].startswith("ranker-")
+
+
+def test_a_colleagues_labels_do_not_place_the_records_in_my_queue(review: Path, in_play: list[str]) -> None:
+    """Dual plan: alice's decisions on records bob still has to screen must not order them
+    (their place would tell bob her decision), yet they are ranked, not sent to the back."""
+    with_rank(review)
+    api.assign(review, "alice,bob", fraction=1.0, seed=1)
+    inc, exc = in_play[40], in_play[41]
+    api.record_decision(review, reviewer="alice", record_id=inc, action="include")
+    api.record_decision(review, reviewer="alice", record_id=exc, action="exclude")
+    bob = ScreeningSession(api.Review.load(review), "bob")
+    assert bob.queue == [r for r in in_play]                  # no label he may be ranked by: table order
+    decided = {}
+    for _ in range(2):
+        decided[bob.current] = 1 if not decided else 0
+        bob.press("i" if len(decided) == 1 else "e")
+        if len(decided) == 2:
+            bob.press("\r")
+    # his own labels rank his queue; alice's two records are ranked among the rest by them
+    assert bob.queue == [r for r in expected_order(review, decided)]
+    assert bob.queue.index(inc) < len(bob.queue) - 2 and bob.queue.index(exc) < len(bob.queue) - 2
