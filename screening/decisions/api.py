@@ -376,7 +376,23 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                 hint=err.hint) from None
             events.append(replace(ev, event_uuid=event_id))
+        touched = {ev.record_id for ev in events}
+        before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
+                  for st in {ev.stage for ev in events}}
         written = rv.open().append(events)
+        if written:
+            after_entries = rv.entries()
+            after_entries = after_entries[after_entries["record_id"].isin(touched)]
+            for st, was in before.items():
+                now = record_outcomes(after_entries, st)
+                reopened = sorted(r for r, o in was.items()
+                                  if o.status == "final" and now.get(r) is not None and now[r].status == "conflict")
+                if reopened:
+                    # an import can disagree with a decision that had settled a record: the log
+                    # is right to reopen it, but the person importing should hear of it now
+                    warnings.append(f"{len(reopened)} record(s) settled at {st.replace('_', '/')} are now in "
+                                    f"conflict with an imported decision (e.g. {reopened[0]}); an adjudicator "
+                                    "settles them (`screening adjudicate`)")
     per: dict[str, int] = {}
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1

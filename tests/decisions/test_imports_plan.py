@@ -221,3 +221,13 @@ def test_replan_leaves_records_at_full_text_and_says_so(review: Path, cli) -> No
     api.record_decision(review, reviewer="alice", record_id="1", action="include", stage="full_text")
     code, out = cli("assign", review, "--reviewers", "alice,bob", "--replan")
     assert code == 0 and "49 of 49 records" in out and "1 already at full text, left as they are" in out, out
+
+
+def test_an_import_that_reopens_a_settled_record_says_so(review: Path, tmp_path: Path, in_play: list[str]) -> None:
+    rid = in_play[3]
+    api.record_decision(review, reviewer="bob", record_id=rid, action="exclude")        # settled (single)
+    path = write_csv(tmp_path / "alice.csv", ["record_id", "decision"], [[rid, "include"], [in_play[4], "exclude"]])
+    res = api.import_decisions(review, path, reviewer="alice")
+    assert res["written"] == 2
+    assert any("1 record(s) settled at title/abstract are now in conflict" in w and rid in w
+               for w in res["warnings"])
