@@ -181,7 +181,7 @@ def screen_cmd(
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    with console.status("opening the session (the ranker reads the records once)…"):
+    with console.status("opening the session…"):
         session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=stopping_hook(rv), only=only,
                                    sample=sample)
     try:

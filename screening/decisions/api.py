@@ -296,9 +296,12 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     """Append one screener event (decision, undo, note, not_retrieved or attach_report)."""
     with _writing(review) as rv:
         entries = rv.entries()
+        # ranking_id "": a decision made from a script or the command line was not put in
+        # front of the reviewer by any ranking we know of (the methods paragraph says so,
+        # rather than crediting the last `screening run`'s ranking)
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
                          reason=reason, note=note, is_demo=is_demo,
-                         payload={"report": report} if report else None)
+                         payload={"report": report} if report else None, ranking_id="")
         if event_uuid:
             ev = replace(ev, event_uuid=event_uuid)
         written = rv.open().append([ev]) == 1

@@ -109,22 +109,25 @@ class SessionRanker:
         pool[idx] = False
         ranked = self.learner.rank(pool)
         self.model_id = str(self.learner.info()["model_id"])
+        # priors nobody has decided yet come first: the team knows them, and a prior left
+        # undecided at a stop would be counted as excluded by the stopping rule
+        undecided_priors = [self._row[r] for r in self._priors if r in self._row and r not in self._decided]
         self._fitted = True
         self._used = frozenset(labels.items())
         self.updates += 1
-        return [self.ids[i] for i in ranked] + [self.ids[i] for i in idx]
+        first = set(undecided_priors)
+        return ([self.ids[i] for i in undecided_priors] + [self.ids[i] for i in ranked]
+                + [self.ids[i] for i in idx if i not in first])
 
 
 def session_label(outcome: Any, standing: dict[Any, Any] | None) -> int | None:
     """The label the ranker learns from a record's title/abstract state, as the rank stage's
-    ``training_labels``: the final decision when settled, else the latest standing
-    include/exclude of any reviewer; None when nobody has included or excluded it."""
+    ``training_labels``: the final decision when settled, else include if any reviewer's
+    standing decision is include (a conflict is a possible inclusion), else exclude if any is;
+    None when nobody has included or excluded it."""
     if outcome is not None and outcome.status == "final" and outcome.decision in ("include", "exclude"):
         return 1 if outcome.decision == "include" else 0
-    latest = None
-    for s in (standing or {}).values():
-        if s.decision in ("include", "exclude") and (latest is None or s.event_id > latest.event_id):
-            latest = s
-    if latest is None:
+    decided = [s.decision for s in (standing or {}).values() if s.decision in ("include", "exclude")]
+    if not decided:
         return None
-    return 1 if latest.decision == "include" else 0
+    return 1 if "include" in decided else 0

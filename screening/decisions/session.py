@@ -252,12 +252,15 @@ class ScreeningSession:
         )
 
     def _stopping(self) -> dict[str, Any] | None:
-        """The stopping rule's estimate, recomputed after every 25 new events (it reads every
+        """The stopping rule's estimate, recomputed after each new event (every 10 on a log of
+        3,000 events or more: it reads every
         label, which costs more than a key press should)."""
         if self.stopping_fn is None or self.stage != "title_abstract":
             return None
         n = len(self.entries)
-        if self._stopping_at is not None and n - self._stopping_at < 25:
+        # every event while the log is small (the counter the reviewer watches moves with each
+        # decision), every 10 on a large log, where reading every label costs a key press
+        if self._stopping_at is not None and n - self._stopping_at < (1 if n < 3000 else 10):
             return self._stopping_cache
         self._stopping_at = n
         try:
@@ -352,8 +355,15 @@ class ScreeningSession:
         ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
                          stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
                          sought=self._eligible, ft_records=self._ft_records,
-                         ranking_id=self._ranker.model_id if self._ranker is not None else None)
+                         ranking_id=self._ranking_id(rid))
         self.review.open().append([ev])
+
+    def _ranking_id(self, rid: str) -> str | None:
+        """What put ``rid`` on screen: the session's ranker, else the table's ranking, else
+        (no ranking at all) the records table's own order, said as such."""
+        if self._ranker is not None:
+            return self._ranker.model_id
+        return self.review.ranking_id(rid) or "table-order"
 
     def _decide(self, action: str, reason: str = "") -> None:
         rid = self.current

@@ -242,9 +242,11 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
                     standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> pd.DataFrame:
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
 
-    The final decision where there is one; otherwise the latest standing include/exclude of
-    any reviewer, so the ranker learns from every decision made so far. Rows come in the
-    order records were first decided (deterministic for a given log). ``outcomes``: the
+    The final decision where there is one; otherwise include if any reviewer's standing
+    decision is include (an unsettled conflict is a possible inclusion: learning whoever decided
+    last would drop it until adjudication), else exclude if any is; so the ranker learns from
+    every decision made so far. Rows come in the order records were first decided
+    (deterministic for a given log). ``outcomes``: the
     title/abstract :func:`record_outcomes`, and ``standing`` its :func:`standing_decisions`, when
     the caller has them.
     """
@@ -254,12 +256,13 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
         outcomes = record_outcomes(entries, "title_abstract", standing=standing)
     finals = {o.record_id: o.decision for o in outcomes.values()
               if o.status == "final" and o.decision in ("include", "exclude")}
-    latest: dict[str, tuple[int, str]] = {}
+    first: dict[str, tuple[int, str]] = {}
     for rid, by in standing.items():
-        for s in by.values():
-            if s.decision in ("include", "exclude") and (rid not in latest or s.event_id > latest[rid][0]):
-                latest[rid] = (s.event_id, s.decision)
-    labels = {rid: d for rid, (_, d) in latest.items()}
+        decided = [s for s in by.values() if s.decision in ("include", "exclude")]
+        if decided:
+            label = "include" if any(s.decision == "include" for s in decided) else "exclude"
+            first[rid] = (min(s.event_id for s in decided), label)
+    labels = {rid: d for rid, (_, d) in sorted(first.items(), key=lambda kv: kv[1][0])}
     labels.update(finals)
     sampled = sampled_records(entries)
     rows = [{"record_id": rid, "label": 1 if d == "include" else 0, "sampled": rid in sampled}

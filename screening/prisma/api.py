@@ -319,7 +319,8 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
             return f"imported:{payload['import']}"
         if payload.get("sampled") is True:
             return "sample"
-        for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity")):
+        for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity"),
+                             ("table-order", "table")):
             if rid.startswith(prefix):
                 return name
         return "unknown"

@@ -61,8 +61,10 @@ def test_batch_size_decisions_between_re_ranks_but_an_inclusion_retrains_at_once
     with_rank(review, f'batch_size = 3\nprior_included = ["{prior}"]\n')
     s = ScreeningSession(api.Review.load(review), "alice")
     start = list(s.queue)
-    assert start[-1] == prior                                 # known: last (no rank), as in the stage
-    assert start[:-1] == expected_order(review, {prior: 1})  # the prior: similarity from the start
+    assert start[0] == prior                                  # known, still to be decided: first
+    assert start[1:] == expected_order(review, {prior: 1})   # the prior: similarity from the start
+    s.press("i")                                             # the prior itself (a decision: a label)
+    start = list(s.queue)
     excluded = []
     for _ in range(2):
         excluded.append(s.current)
@@ -72,10 +74,10 @@ def test_batch_size_decisions_between_re_ranks_but_an_inclusion_retrains_at_once
     excluded.append(s.current)
     s.press("e")
     s.press("\r")
-    assert s.queue[:-1] == expected_order(review, {prior: 1, **{r: 0 for r in excluded}})
+    assert s.queue == expected_order(review, {prior: 1, **{r: 0 for r in excluded}})
     included = s.current
     s.press("i")                                             # a new inclusion: retrained at once
-    assert s.queue[:-1] == expected_order(review, {prior: 1, **{r: 0 for r in excluded}, included: 1})
+    assert s.queue == expected_order(review, {prior: 1, **{r: 0 for r in excluded}, included: 1})
 
 
 def test_another_reviewers_decisions_train_the_ranking(review: Path, in_play: list[str]) -> None:
@@ -150,3 +152,18 @@ def test_a_colleagues_labels_do_not_place_the_records_in_my_queue(review: Path, 
     # his own labels rank his queue; alice's two records are ranked among the rest by them
     assert bob.queue == [r for r in expected_order(review, decided)]
     assert bob.queue.index(inc) < len(bob.queue) - 2 and bob.queue.index(exc) < len(bob.queue) - 2
+
+
+def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list[str]) -> None:
+    from screening.prisma.api import _ranking_use
+
+    # no [rank]: the records table's own order (the fixture's table carries a model id, so
+    # drop it to stand for a review that never ranked)
+    from screening.records import read_table, write_table
+
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    write_table(read_table(path).assign(model_id=""), path)
+    s = ScreeningSession(api.Review.load(review), "alice")
+    s.press("i")
+    api.record_decision(review, reviewer="bob", record_id=in_play[7], action="exclude")   # a command line
+    assert _ranking_use(load_entries(db)) == {"table": 1, "unknown": 1}

@@ -102,21 +102,27 @@ def test_training_labels_use_every_decision(review: Path, db: Path) -> None:
     api.assign(review, "alice,bob")
     decide(review, "alice", "1", "include")            # awaiting bob: still a label
     decide(review, "alice", "2", "include")
-    decide(review, "bob", "2", "exclude")              # conflict: latest of any reviewer
+    decide(review, "bob", "2", "exclude")              # conflict: a possible inclusion, so include
     decide(review, "alice", "3", "exclude")
     decide(review, "bob", "3", "include")
     api.adjudicate(review, reviewer="carol", record_id="3", decision="exclude")   # final wins
     decide(review, "alice", "4", "maybe")              # no label
     frame = training_labels(load_entries(db))
-    assert dict(zip(frame["record_id"], frame["label"])) == {"1": 1, "2": 0, "3": 0}
+    assert dict(zip(frame["record_id"], frame["label"])) == {"1": 1, "2": 1, "3": 0}
     assert not frame["sampled"].any()                   # ranked screening, not the stopping sample
 
 
 def test_ranking_id_and_demo_flag_are_recorded(review: Path, db: Path) -> None:
     decide(review, "alice", "1", "include", is_demo=True)
     e = load_entries(db).iloc[0]
-    assert e["ranking_id"] == "tfidf-lr-test" and e["is_demo"] == 1
+    # a command-line decision: no ranking put the record in front of the reviewer
+    assert e["ranking_id"] == "" and e["is_demo"] == 1
     assert e["created_at"].endswith("+00:00")
+    from screening.decisions.session import ScreeningSession
+
+    s = ScreeningSession(api.Review.load(review), "bob")
+    s.press("i")                                        # a session: the table's ranking (no [rank] here)
+    assert load_entries(db)["ranking_id"].iloc[-1] == "tfidf-lr-test"
 
 
 def test_visible_entries_blind_until_decided(review: Path, db: Path) -> None:
