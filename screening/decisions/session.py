@@ -31,6 +31,7 @@ decide as a batch rather than wait for (docs/ranking.md).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -132,6 +133,11 @@ class ScreeningSession:
         self._stopping_at: int | None = None
         self._stopping_cache: dict[str, Any] | None = None
         self._ranker: SessionRanker | None = None
+        self._dual: set[str] = set()            # records a dual plan covers
+        screeners = sorted(review.roster.reviewers)
+        # (my index, how many) among the declared reviewers, for sharing single screening
+        self._share = ((screeners.index(reviewer), len(screeners))
+                       if len(screeners) >= 2 and reviewer in screeners and not sample else None)
         self._refresh()
         if sample:
             st = self._stopping() or {}
@@ -183,8 +189,18 @@ class ScreeningSession:
                 # active learning: retrain and re-rank before the next record is chosen (the
                 # subset, if any, keeps the new order)
                 self._order = [r for r in self._ranker.order(hidden) if r in self._in_play]
-        self.queue = [r for r in self._order
-                      if r in self._eligible and r not in self._blocked and r not in self.skipped]
+        queue = [r for r in self._order
+                 if r in self._eligible and r not in self._blocked and r not in self.skipped]
+        if self._share is not None:
+            # single screening shared by several declared reviewers: each starts on their own
+            # share of the records no dual plan covers (a stable hash of the id), in ranked
+            # order, then the rest; concurrent sessions no longer all take the same top record
+            # (two decisions on a single-screened record make an unplanned conflict)
+            k, n = self._share
+            first = [r for r in queue if r in self._dual or zlib.crc32(r.encode()) % n == k]
+            taken = set(first)
+            queue = first + [r for r in queue if r not in taken]
+        self.queue = queue
         self.total = len(self._eligible)
         self.decided = len(self._mine)
         if not self.queue and self.state != "done":
@@ -199,6 +215,11 @@ class ScreeningSession:
         standing = standing_decisions(sub, self.stage)
         outcomes = record_outcomes(sub, self.stage)
         plan = assignments(sub, self.stage)
+        for rid in rids:
+            if len(plan.get(rid, ())) >= 2:
+                self._dual.add(rid)
+            else:
+                self._dual.discard(rid)
         ta = record_outcomes(sub, "title_abstract") if self.stage == "full_text" else {}
         me = (self.reviewer, "screener")
         ranker = self._ranker

@@ -167,3 +167,24 @@ def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list
     s.press("i")
     api.record_decision(review, reviewer="bob", record_id=in_play[7], action="exclude")   # a command line
     assert _ranking_use(load_entries(db)) == {"table": 1, "unknown": 1}
+
+
+def test_reviewers_sharing_single_screening_start_on_different_records(review: Path, in_play: list[str]) -> None:
+    """Concurrent sessions took the same top record, and two decisions on a single-screened
+    record made a conflict nobody planned."""
+    import zlib
+
+    review.write_text(review.read_text(encoding="utf-8").replace(
+        "[screening]\n", '[screening]\nreviewers = ["alice", "bob"]\n'), encoding="utf-8")
+    alice = ScreeningSession(api.Review.load(review), "alice")
+    bob = ScreeningSession(api.Review.load(review), "bob")
+    assert set(alice.queue) == set(bob.queue) == set(in_play)          # everyone can still screen all
+    share = {r: zlib.crc32(r.encode()) % 2 for r in in_play}
+    n_alice = sum(1 for r in in_play if share[r] == 0)
+    assert alice.queue[:n_alice] == [r for r in in_play if share[r] == 0]   # her share first, in order
+    assert bob.queue[:len(in_play) - n_alice] == [r for r in in_play if share[r] == 1]
+    assert alice.current != bob.current
+    # records a dual plan covers are everyone's: in ranked order for both
+    api.assign(review, "alice,bob", fraction=1.0, seed=1)
+    alice = ScreeningSession(api.Review.load(review), "alice")
+    assert alice.queue == in_play
