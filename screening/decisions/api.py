@@ -390,12 +390,20 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 now = record_outcomes(after_entries, st)
                 reopened = sorted(r for r, o in was.items()
                                   if o.status == "final" and now.get(r) is not None and now[r].status == "conflict")
+                changed = sorted(r for r, o in was.items() if o.status == "final" and now.get(r) is not None
+                                 and now[r].status == "final" and now[r].decision != o.decision)
                 if reopened:
                     # an import can disagree with a decision that had settled a record: the log
                     # is right to reopen it, but the person importing should hear of it now
                     warnings.append(f"{len(reopened)} record(s) settled at {st.replace('_', '/')} are now in "
                                     f"conflict with an imported decision (e.g. {reopened[0]}); an adjudicator "
                                     "settles them (`screening adjudicate`)")
+                if changed:
+                    # the import is the reviewer's latest decision, so it replaces their earlier one
+                    warnings.append(f"{len(changed)} settled record(s) at {st.replace('_', '/')} changed their "
+                                    f"decision with this import (e.g. {changed[0]}: {was[changed[0]].decision} -> "
+                                    f"{now[changed[0]].decision}); the imported row is the reviewer's latest "
+                                    "decision (undo it with `screening decide --undo` if that was not meant)")
     per: dict[str, int] = {}
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1

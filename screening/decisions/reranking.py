@@ -60,6 +60,7 @@ class SessionRanker:
         self._used: frozenset[tuple[str, int]] = frozenset()   # the labels the last fit learnt from
         self.model_id = ""
         self.updates = 0
+        self.front: frozenset[str] = frozenset()    # records placed first whatever their score (priors)
 
     def set_label(self, record_id: str, label: int | None) -> None:
         """A record's current title/abstract label (1, 0, or None: undecided or only 'maybe')."""
@@ -94,6 +95,8 @@ class SessionRanker:
             return False
         if any(v == 1 for _, v in usable - self._used):
             return True                         # a new inclusion: retrain at once
+        if {r for r, _ in self._used} - {r for r, _ in usable}:
+            return True                         # a label gone (undone, now hidden): its record needs a place
         step = self.batch_size if len(usable) < self.WARMUP else max(self.batch_size, int(len(usable) * self.GROWTH))
         return len({r for r, _ in changed}) >= step
 
@@ -111,7 +114,11 @@ class SessionRanker:
         self.model_id = str(self.learner.info()["model_id"])
         # priors nobody has decided yet come first: the team knows them, and a prior left
         # undecided at a stop would be counted as excluded by the stopping rule
-        undecided_priors = [self._row[r] for r in self._priors if r in self._row and r not in self._decided]
+        # (a prior only a colleague decided, hidden here, still counts as undecided: moving it
+        # to the back would tell this reviewer someone had decided it)
+        undecided_priors = [self._row[r] for r in self._priors
+                            if r in self._row and (r not in self._decided or r in hidden)]
+        self.front = frozenset(self.ids[i] for i in undecided_priors)
         self._fitted = True
         self._used = frozenset(labels.items())
         self.updates += 1

@@ -197,7 +197,8 @@ class ScreeningSession:
             # order, then the rest; concurrent sessions no longer all take the same top record
             # (two decisions on a single-screened record make an unplanned conflict)
             k, n = self._share
-            first = [r for r in queue if r in self._dual or zlib.crc32(r.encode()) % n == k]
+            front = self._ranker.front if self._ranker is not None else frozenset()
+            first = [r for r in queue if r in front or r in self._dual or zlib.crc32(r.encode()) % n == k]
             taken = set(first)
             queue = first + [r for r in queue if r not in taken]
         self.queue = queue

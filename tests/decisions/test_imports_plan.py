@@ -231,3 +231,11 @@ def test_an_import_that_reopens_a_settled_record_says_so(review: Path, tmp_path:
     assert res["written"] == 2
     assert any("1 record(s) settled at title/abstract are now in conflict" in w and rid in w
                for w in res["warnings"])
+
+
+def test_an_import_that_changes_a_settled_decision_says_so(review: Path, tmp_path: Path, in_play: list[str]) -> None:
+    rid = in_play[5]
+    api.record_decision(review, reviewer="alice", record_id=rid, action="include")       # settled (single)
+    path = write_csv(tmp_path / "alice.csv", ["record_id", "decision"], [[rid, "exclude"]])
+    res = api.import_decisions(review, path, reviewer="alice")
+    assert any("changed their decision with this import" in w and "include -> exclude" in w for w in res["warnings"])

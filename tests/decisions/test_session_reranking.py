@@ -188,3 +188,30 @@ def test_reviewers_sharing_single_screening_start_on_different_records(review: P
     api.assign(review, "alice,bob", fraction=1.0, seed=1)
     alice = ScreeningSession(api.Review.load(review), "alice")
     assert alice.queue == in_play
+
+
+def test_a_prior_stays_first_under_sharing_and_when_a_colleague_decided_it(review: Path, in_play: list[str]) -> None:
+    import zlib
+
+    review.write_text(review.read_text(encoding="utf-8").replace(
+        "[screening]\n", '[screening]\nreviewers = ["alice", "bob"]\n'), encoding="utf-8")
+    prior = next(r for r in in_play if zlib.crc32(r.encode()) % 2 == 1)      # bob's share
+    with_rank(review, f'prior_included = ["{prior}"]\n')
+    assert ScreeningSession(api.Review.load(review), "alice").queue[0] == prior
+    api.assign(review, "alice,bob", fraction=1.0, seed=1)
+    api.record_decision(review, reviewer="bob", record_id=prior, action="exclude")
+    # alice must still screen it; its place must not change because bob decided it
+    assert ScreeningSession(api.Review.load(review), "alice").queue[0] == prior
+
+
+def test_a_label_taken_back_gives_its_record_a_ranked_place_again(review: Path, in_play: list[str]) -> None:
+    with_rank(review, "batch_size = 5\n")
+    alice = ScreeningSession(api.Review.load(review), "alice")
+    for r, action in zip(in_play[10:17], ["include"] + ["exclude"] * 6):
+        api.record_decision(review, reviewer="bob", record_id=r, action=action)
+    alice.press("s")
+    api.record_decision(review, reviewer="bob", record_id=in_play[12], action="undo")
+    alice.press("s")
+    labels = {in_play[10]: 1, **{r: 0 for r in in_play[11:17] if r != in_play[12]}}
+    assert alice.queue[:10] == [r for r in expected_order(review, labels) if r not in alice.skipped][:10]
+    assert in_play[12] in alice.queue[:-1]                   # ranked again, not left at the back
