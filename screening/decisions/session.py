@@ -40,7 +40,8 @@ import pandas as pd
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.reranking import SessionRanker, session_label
 from screening.decisions.views import (
-    assignments, full_text_records, record_outcomes, records_in_play, standing_decisions, training_labels,
+    assignments, full_text_records, open_records, record_outcomes, records_in_play, standing_decisions,
+    training_labels,
 )
 from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract
@@ -97,11 +98,19 @@ def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict
         from screening.ml.stopping import stopping_status
     except Exception:
         return None
+    from screening.stages.rank import RankConfig, _labels, stopping_labels
+
     play = records_in_play_mask(review.records).to_numpy()
     rank = review.config.stages.get("rank")
 
-    def hook(records: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any] | None:
-        return stopping_status(records, labels, rank, play=play)
+    def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
+        # what the rank stage (rank.json) computes from the same log: the priors, the
+        # decisions, the records awaiting a second reviewer or an adjudicator
+        decisions = training_labels(entries)
+        labels, _ = _labels(records, rank if rank is not None else RankConfig(), decisions)
+        frame, logged = stopping_labels(labels, decisions)
+        return stopping_status(records, frame, rank, play=play, open_ids=open_records(entries),
+                               logged_ids=logged)
 
     return hook
 
@@ -109,7 +118,7 @@ def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict
 class ScreeningSession:
     def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
                  is_demo: bool = False,
-                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,
+                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,  # (records, log)
                  only: str | None = None, sample: bool = False) -> None:
         reviewer = review.roster.screener(reviewer)    # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
@@ -286,7 +295,7 @@ class ScreeningSession:
             return self._stopping_cache
         self._stopping_at = n
         try:
-            self._stopping_cache = self.stopping_fn(self.review.records, training_labels(self.entries))
+            self._stopping_cache = self.stopping_fn(self.review.records, self.entries)
         except Exception:   # the estimate is optional: never let it break screening
             self._stopping_cache = None
         return self._stopping_cache

@@ -95,6 +95,19 @@ def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame |
     return labels, warnings
 
 
+def stopping_labels(labels: Mapping[str, int], decisions: pd.DataFrame | None) -> tuple[pd.DataFrame, set[str]]:
+    """The stopping test's inputs from the ranker's labels (priors + decisions): a labels frame
+    with the random-sample flags, and the records with a logged decision. Shared with the
+    screening session's status line, so it reads what rank.json reads."""
+    sampled: set[str] = set()
+    if decisions is not None and "sampled" in decisions.columns:
+        sampled = set(decisions.loc[decisions["sampled"].astype(bool), "record_id"].astype(str))
+    frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
+                          "sampled": [r in sampled for r in labels]})
+    logged = set(decisions["record_id"].astype(str)) if decisions is not None else set()
+    return frame, logged
+
+
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
     from screening.ml.learner import ActiveLearner
     from screening.ml.stopping import stopping_status
@@ -154,13 +167,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
-    sampled: set[str] = set()
-    if inputs.decisions is not None and "sampled" in inputs.decisions.columns:
-        d = inputs.decisions
-        sampled = set(d.loc[d["sampled"].astype(bool), "record_id"].astype(str))
-    lab_frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
-                              "sampled": [r in sampled for r in labels]})
-    logged = (set(inputs.decisions["record_id"].astype(str)) if inputs.decisions is not None else set())
+    lab_frame, logged = stopping_labels(labels, inputs.decisions)
     status = stopping_status(out, lab_frame, config, play=play,
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged)
     if config.stopped:

@@ -62,7 +62,9 @@ def test_sampling_before_the_switch_point_says_so(review: Path) -> None:
     order, with nothing to say the sample came early."""
     api.record_decision(review, reviewer="alice", record_id="2", action="include")
     rv = api.Review.load(review)
-    hook = lambda records, labels: stopping_status(records, labels)     # noqa: E731  (as `screen` wires it)
+    from screening.decisions.session import stopping_hook
+
+    hook = stopping_hook(rv)                                           # as `screen` wires it
     s = ScreeningSession(rv, "alice", sample=True, stopping=hook)
     assert "switch point is not reached (0 of" in s.view().message
     assert ScreeningSession(rv, "alice", stopping=hook).view().message == ""   # ranked screening: nothing to say

@@ -44,14 +44,14 @@ def test_undo_after_resume_and_cancelled_reason(review: Path, db: Path, in_play:
 
 
 def test_stopping_estimate_is_optional(review: Path) -> None:
-    def broken(records, labels):
+    def broken(records, entries):
         raise RuntimeError("model not trained")
 
     assert session(review, "alice", stopping=broken).view().stopping is None
     seen = {}
 
-    def estimate(records, labels):
-        seen["n"] = len(labels)
+    def estimate(records, entries):
+        seen["n"] = len(entries)
         return {"estimated_remaining_relevant": 3}
 
     api.record_decision(review, reviewer="alice", record_id="1", action="include")

@@ -215,3 +215,22 @@ def test_a_label_taken_back_gives_its_record_a_ranked_place_again(review: Path, 
     labels = {in_play[10]: 1, **{r: 0 for r in in_play[11:17] if r != in_play[12]}}
     assert alice.queue[:10] == [r for r in expected_order(review, labels) if r not in alice.skipped][:10]
     assert in_play[12] in alice.queue[:-1]                   # ranked again, not left at the back
+
+
+def test_the_session_stopping_line_reads_what_the_rank_stage_reads(review: Path, in_play: list[str]) -> None:
+    """The session's stopping figures left out the priors and the records awaiting a second
+    reviewer, so they disagreed with rank.json on the same log."""
+    from screening.decisions.session import stopping_hook
+    from screening.stages import rank
+
+    with_rank(review, f'prior_included = ["{in_play[30]}"]\n')
+    api.assign(review, "alice,bob", fraction=0.2, seed=1)
+    for r, action in zip(in_play[:6], ["include", "exclude", "exclude", "include", "exclude", "exclude"]):
+        api.record_decision(review, reviewer="alice", record_id=r, action=action)
+    rv = api.Review.load(review)
+    session_view = ScreeningSession(rv, "alice", stopping=stopping_hook(rv)).view().stopping
+    config = rv.config.stages["rank"]
+    stage = rank.run(rv.records, config, rank.load_inputs(rv.config)).report.details["stopping"]
+    for key in ("screened", "relevant_found", "unscreened", "irrelevant_in_a_row", "awaiting_settlement", "pool"):
+        assert session_view[key] == stage[key], key
+    assert stage["awaiting_settlement"] > 0 and stage["relevant_found"] >= 3     # the plan's open records, the prior
