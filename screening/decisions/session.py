@@ -394,7 +394,10 @@ class ScreeningSession:
         (no ranking at all) the records table's own order, said as such."""
         if self._ranker is not None:
             return self._ranker.model_id
-        return self.review.ranking_id(rid) or "table-order"
+        table = self.review.ranking_id(rid)
+        # the last run's ranking, not retrained here (a sample or full-text session, or a ranker
+        # that could not be built): said as such, not as a ranking retrained while screening
+        return f"static-{table}" if table else "table-order"
 
     def _decide(self, action: str, reason: str = "") -> None:
         rid = self.current

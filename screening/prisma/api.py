@@ -320,7 +320,7 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
         if payload.get("sampled") is True:
             return "sample"
         for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity"),
-                             ("table-order", "table")):
+                             ("table-order", "table"), ("static-", "static")):
             if rid.startswith(prefix):
                 return name
         return "unknown"

@@ -98,6 +98,7 @@ _ORDER_PHRASES = {
     "ranked": "in the order of a relevance ranking{spec}, retrained as decisions were made",
     "similarity": "in order of similarity to the records known to be relevant",
     "file_order": "in file order, before the ranker had both an included and an excluded record",
+    "static": "in the order of a relevance ranking{spec} that was not retrained during screening",
     "table": "in the order of the records table (no relevance ranking was configured)",
     "sample": "on a random sample of the unscreened records (the stopping rule's test)",
     "imported": "imported from a decisions file",

@@ -74,7 +74,7 @@ def test_keys_reason_picker_undo_note_resume(review: Path, db: Path, in_play: li
     got = [(r.record_id, r.action, r.reason, r.note) for r in e.itertuples()]
     assert got == [("2", "include", "", ""), ("1", "exclude", "wrong intervention", ""),
                    ("1", "undo", "", ""), ("1", "maybe", "", ""), (in_play[2], "note", "", "check the dose")]
-    assert set(e["ranking_id"]) == {"tfidf-lr-test"}
+    assert set(e["ranking_id"]) == {"static-tfidf-lr-test"}   # the table's ranking, not retrained (no [rank])
 
     # resume: decided records are not shown again; the skipped one comes back first
     child = spawn(review, "alice")

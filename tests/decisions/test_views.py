@@ -121,8 +121,8 @@ def test_ranking_id_and_demo_flag_are_recorded(review: Path, db: Path) -> None:
     from screening.decisions.session import ScreeningSession
 
     s = ScreeningSession(api.Review.load(review), "bob")
-    s.press("i")                                        # a session: the table's ranking (no [rank] here)
-    assert load_entries(db)["ranking_id"].iloc[-1] == "tfidf-lr-test"
+    s.press("i")                                        # a session without [rank]: the table's ranking, static
+    assert load_entries(db)["ranking_id"].iloc[-1] == "static-tfidf-lr-test"
 
 
 def test_visible_entries_blind_until_decided(review: Path, db: Path) -> None:

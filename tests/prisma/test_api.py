@@ -281,6 +281,10 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
     assert "Of the screeners' 15 title/abstract decisions, 5 were made in the order of a relevance ranking" in text
     assert "; and 10 made in Rayyan and imported." in text
     assert "relevance ranking (510e248587acb930)" in methods_paragraph(c, ReportContext(**base))   # no log
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"static": 3, "ranked": 9},
+                                              ranking_spec="tfidf+svm+balanced+max"))
+    assert ("and 3 in the order of a relevance ranking (tfidf+svm+balanced+max) that was not retrained "
+            "during screening.") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"table": 12}))
     assert ("All 12 of the screeners' title/abstract decisions were made in the order of the records table "
             "(no relevance ranking was configured).") in text
