@@ -45,7 +45,7 @@ def dedup_cmd(
     console.print(table)
     if details["duplicates_per_rule"]:
         console.print("linked by: " + ", ".join(f"{k} {v}" for k, v in details["duplicates_per_rule"].items()))
-    console.print(f"wrote {run.output}")
+    console.print(f"wrote {run.output}" + (f" and {run.queue} (the maybe-pairs queue)" if run.queue else ""))
     if counts["maybe_pairs"]:
         console.print(f"review the maybe-pairs with: screening dedup-review {run.queue.parent}")
 
