@@ -300,7 +300,7 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
 
 def _family_first(name: str) -> str:
     """'Van Ryswyk Emer' -> 'Van Ryswyk, Emer': the first word is the family name, with the
-    words a particle or joiner ties to it. Nothing else can tell a family name of two words
+    words a particle or joiner ties to it (also after it: 'Pineda de la Losa Fernando'). Nothing else can tell a family name of two words
     ('Davey Smith George') from given names of two ('Gurusamy Kurinchi Selvan'); those keep
     the first word only."""
     tokens = name.split()
@@ -312,6 +312,8 @@ def _family_first(name: str) -> str:
             i += 2
         elif i + 2 < len(tokens) and tokens[i].lower() in _PARTICLES:
             i += 1
+        elif i + 2 < len(tokens) and tokens[i + 1].islower() and tokens[i + 1] in _PARTICLES:
+            i += 1     # 'Pineda de la Losa Fernando': a lower-case particle after it ties on
         else:
             break
     return " ".join(tokens[: i + 1]) + ", " + " ".join(tokens[i + 1:])
