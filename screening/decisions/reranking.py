@@ -49,6 +49,7 @@ class SessionRanker:
         self.batch_size = max(1, int(getattr(config, "batch_size", 1) or 1))
         self.learner = ActiveLearner(getattr(config, "model", None), seed=int(getattr(config, "seed", 1)))
         self.learner.fit_features(play)         # once per session: updates never re-read text
+        self.spec = self.learner.spec.text        # the model spec, as recorded with decisions
         # the team's priors, then every decision made so far (a decision overrides a prior)
         self._priors: dict[str, int] = {}
         for rid in getattr(config, "prior_excluded", ()):

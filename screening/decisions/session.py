@@ -404,8 +404,13 @@ class ScreeningSession:
         self.state, self._pending_action = "record", ""
         if rid is None:
             return
+        payload: dict[str, Any] | None = {"sampled": True} if self.sample else None
+        if self._ranker is not None and self._ranker.model_id.startswith("ranker-"):
+            # the model as this session ran it: the methods paragraph names it, even if the
+            # review's [rank] model changed since the last `screening run` wrote rank.json
+            payload = {"model": self._ranker.spec}
         try:
-            self._append(rid, action, reason=reason, payload={"sampled": True} if self.sample else None)
+            self._append(rid, action, reason=reason, payload=payload)
         except DecisionError as err:
             self.message = str(err)
             return

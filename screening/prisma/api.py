@@ -329,6 +329,21 @@ def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
     return {k: kinds.count(k) for k in sorted(set(kinds))}
 
 
+def _session_specs(entries: pd.DataFrame | None) -> list[str]:
+    """The model specs screening sessions recorded with their ranked decisions (payload
+    ``model``), in first-use order: what the ranking actually was, whatever rank.json says now."""
+    if entries is None or not len(entries) or "payload" not in entries.columns:
+        return []
+    d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")]
+    specs: list[str] = []
+    for text in d["payload"].fillna("").astype(str):
+        if '"model"' in text:
+            spec = str(event_payload(text).get("model") or "")
+            if spec and spec not in specs:
+                specs.append(spec)
+    return specs
+
+
 def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.DataFrame | None:
     """The rows of a decision frame (log entries, finals) about records still in screening."""
     if frame is None or "record_id" not in frame.columns:
@@ -363,7 +378,9 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     return ReportContext(
         ranking_use=_ranking_use(play_entries),
-        ranking_spec=str(model.get("spec", "")) if isinstance(model, dict) else "",
+        # the specs sessions recorded, else the last run's (rank.json)
+        ranking_spec=(" / ".join(_session_specs(play_entries))
+                      or (str(model.get("spec", "")) if isinstance(model, dict) else "")),
         review_name=review.name,
         title=review.prisma.review_title or review.title,
         tool_version=__version__,

@@ -234,3 +234,20 @@ def test_the_session_stopping_line_reads_what_the_rank_stage_reads(review: Path,
     for key in ("screened", "relevant_found", "unscreened", "irrelevant_in_a_row", "awaiting_settlement", "pool"):
         assert session_view[key] == stage[key], key
     assert stage["awaiting_settlement"] > 0 and stage["relevant_found"] >= 3     # the plan's open records, the prior
+
+
+def test_ranked_decisions_record_the_model_the_session_ran(review: Path, db: Path, in_play: list[str]) -> None:
+    """The methods paragraph named rank.json's model although the session ran the one the
+    [rank] section names now (changed since the last run)."""
+    from screening.prisma.api import _session_specs
+
+    with_rank(review, 'model = "tfidf+logistic+balanced+max"\n')
+    s = ScreeningSession(api.Review.load(review), "alice")
+    s.press("i")
+    s.press("e")
+    s.press("\r")
+    s.press("e")                                     # the first decision made with both classes
+    s.press("\r")
+    entries = load_entries(db)
+    assert _session_specs(entries) == ["tfidf+logistic+balanced+max"]
+    assert entries["payload"].iloc[0] in ("", "{}", None) or "model" not in str(entries["payload"].iloc[0])
