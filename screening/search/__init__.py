@@ -8,7 +8,7 @@ ingests the saved pages of every *complete* search via :func:`sources_for_review
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -59,27 +59,22 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
         if db is None:
             raise InputError(f"search log names an unknown database {entry.database!r}",
                              path=review_config.output_dir / "search_log.jsonl")
-        # ids saved by the entry's earlier pages (tracked once some page has repeats)
-        earlier: set[str] | None = set() if any(p.repeated for p in entry.pages) else None
         for page in entry.pages:
             path = review_config.root / page.file
             if not path.is_file():
                 raise InputError("saved search page is missing", path=path,
                                  hint=f"restore it, or re-run the search ({entry.database}: {entry.query})")
-            data = path.read_bytes()
-            if page.sha256 and hashlib.sha256(data).hexdigest() != page.sha256:
+            source = RawSource(name=page.file, data=path.read_bytes(), database=entry.database,
+                               format=db.reader)
+            if page.sha256 and source.digest.hex() != page.sha256:
                 raise InputError("saved search page changed since it was saved (sha256 differs)", path=path,
                                  hint="raw search responses are immutable; restore the original file")
-            if earlier is not None:
-                ids = db.page_ids(data)
-                if page.repeated:
-                    # the first copy of a record new to the search is kept; copies after it and
-                    # records earlier pages saved go
-                    data = db.without(data, earlier)
-                earlier.update(ids)
             if page.records == 0:
                 continue
-            out.append(RawSource(name=page.file, data=data, database=entry.database, format=db.reader))
+            if page.repeated:
+                # the copies the run counted as repeats go (the raw file stays as received)
+                source = dataclasses.replace(source, data=db.without(source.data, page.repeated))
+            out.append(source)
     return out
 
 

@@ -22,6 +22,7 @@ API's shape; this module owns everything common, so every database gets the same
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -35,7 +36,7 @@ from screening import __version__
 from screening.config import ReviewConfig, SearchConfig, load_review
 from screening.errors import SearchError
 from screening.records import atomic_write_bytes
-from screening.search._json import iso_date
+from screening.search._json import iso_date, load_json
 from screening.search.http import Attempt, HttpPolicy, PoliteClient, redact
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
@@ -119,23 +120,24 @@ class Database(Protocol):
 
     def page_ids(self, body: bytes) -> list[str]: ...
 
-    def without(self, body: bytes, earlier: set[str]) -> bytes:
-        """A saved page without the records ``earlier`` pages saved and without second copies
-        within the page (for ingesting a page with repeats; see :func:`first_copies`)."""
+    def without(self, body: bytes, repeated: list[str]) -> bytes:
+        """A saved page without the copies its log entry lists as ``repeated`` (for ingesting
+        a page with repeats; see :func:`kept_copies`)."""
         ...
 
 
-def first_copies(earlier: set[str]) -> Callable[[Any], bool]:
-    """A filter, fed a page's record ids in order: True for the first copy of a record no
-    earlier page saved, False for a repeat (a later copy, or a record saved before)."""
-    here: set[Any] = set()
-
-    def keep(rid: Any) -> bool:
-        if rid in earlier or rid in here:
-            return False
-        here.add(rid)
-        return True
-
+def kept_copies(ids: list[Any], repeated: list[str]) -> list[bool]:
+    """Which records of a page to ingest: an id listed n times in the page's ``repeated`` loses
+    its last n copies there (a record an earlier page saved loses all of them; one served twice
+    on this page only keeps its first), exactly what the run counted when it saved the page."""
+    drop: dict[str, int] = {}
+    for rid in repeated:
+        drop[rid] = drop.get(rid, 0) + 1
+    keep = [True] * len(ids)
+    for i in range(len(ids) - 1, -1, -1):
+        if drop.get(ids[i], 0):
+            drop[ids[i]] -= 1
+            keep[i] = False
     return keep
 
 
@@ -175,6 +177,32 @@ class CursorPaged:
 
     def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
         return None
+
+    # the records of a parsed response and each one's id (subclasses: where the API puts them)
+    def _records(self, data: dict[str, Any]) -> list[Any]:
+        raise NotImplementedError
+
+    def _set_records(self, data: dict[str, Any], records: list[Any]) -> None:
+        raise NotImplementedError
+
+    def _rid(self, record: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _cursor_page(self, body: bytes, ids: list[str], cursor: str, end: str) -> Page:
+        """A page from a cursor response; ``end`` (non-empty) says why the cursor ends here."""
+        return Page(body=body, records=len(ids), ids=ids, next={"cursor": cursor, **({"end": end} if end else {})},
+                    done=bool(end))
+
+    def page_ids(self, body: bytes) -> list[str]:
+        data = load_json(body, self.name, "saved page")  # type: ignore[attr-defined]
+        return [self._rid(r) for r in self._records(data) if isinstance(r, dict)]
+
+    def without(self, body: bytes, repeated: list[str]) -> bytes:
+        data = load_json(body, self.name, "saved page")  # type: ignore[attr-defined]
+        records = self._records(data)
+        keep = kept_copies([self._rid(r) if isinstance(r, dict) else None for r in records], repeated)
+        self._set_records(data, [r for r, k in zip(records, keep) if k])
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 @dataclass
@@ -388,7 +416,7 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             # advances, and following it would save the same page forever
             end = ("its paging stopped advancing (a page held only records already saved)" if not fresh
                    else "its cursor came back to an earlier position")
-            page = replace(page, next={**page.next, "done": True, "end": end}, done=True)
+            page = replace(page, next={**page.next, "end": end}, done=True)
             done = True
         if cursor:
             cursors.add(cursor)

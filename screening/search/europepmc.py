@@ -11,14 +11,13 @@ say which was used. Europe PMC publishes no hard rate limit; we stay at 5 reques
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions, first_copies
-from screening.search.http import PoliteClient
+from screening.search.core import CursorPaged, Page, SearchOptions
+from screening.search.http import PoliteClient, json_message
 from screening.search.log import SearchEntry
 
 DEFAULT_BATCH = 500
@@ -69,7 +68,7 @@ class EuropePMC(CursorPaged):
         result_list = data.get("resultList")
         results = result_list.get("result") if isinstance(result_list, dict) else None
         if not isinstance(hits, int):
-            said = next((str(data[k]) for k in ("errMsg", "message", "error") if data.get(k)), "")
+            said = json_message(data)
             raise SearchError("Europe PMC gave no hitCount for this query" + (f": {said}" if said else ""),
                               path=where, hint="check the query's Europe PMC syntax (balanced quotes and brackets, "
                                                "AND/OR/NOT in capitals, field names such as TITLE: or "
@@ -81,32 +80,26 @@ class EuropePMC(CursorPaged):
         for i, rec in enumerate(results):
             if not isinstance(rec, dict) or not rec.get("id"):
                 raise SearchError(f"unexpected Europe PMC response: result {i} has no id", path=where)
-            ids.append(f"{rec.get('source', '')}:{rec['id']}")
+            ids.append(self._rid(rec))
         nxt = data.get("nextCursorMark") or ""
         # only the cursor's own end here; the run also stops once it holds hitCount records
         end = ("paging ended with an empty page" if not results else "paging ended: no next cursor" if not nxt
                else "paging ended: the cursor stopped changing" if nxt == cursor else "")
         if end:
             end += f"; {_SHORT}"
-        page = Page(body=body, records=len(results), ids=ids,
-                    next={"cursor": nxt, "done": bool(end), **({"end": end} if end else {})}, done=bool(end))
-        return page, hits
+        return self._cursor_page(body, ids, nxt, end), hits
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"effective_query": params["query"], "synonym": params["synonym"] == "true"}
 
-    def page_ids(self, body: bytes) -> list[str]:
-        data = load_json(body, self.name, "saved page")
-        results = (data.get("resultList") or {}).get("result") or []
-        return [f"{r.get('source', '')}:{r.get('id')}" for r in results if isinstance(r, dict)]
+    def _records(self, data: dict[str, Any]) -> list[Any]:
+        return (data.get("resultList") or {}).get("result") or []
 
-    def without(self, body: bytes, earlier: set[str]) -> bytes:
-        data = load_json(body, self.name, "saved page")
-        results = (data.get("resultList") or {}).get("result") or []
-        first = first_copies(earlier)
-        data["resultList"]["result"] = [r for r in results if not isinstance(r, dict)
-                                        or first(f"{r.get('source', '')}:{r.get('id')}")]
-        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def _set_records(self, data: dict[str, Any], records: list[Any]) -> None:
+        data["resultList"]["result"] = records
+
+    def _rid(self, record: dict[str, Any]) -> str:
+        return f"{record.get('source', '')}:{record.get('id')}"
 
 
 DATABASE = EuropePMC()

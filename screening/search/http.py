@@ -137,6 +137,13 @@ def _refused(err: Exception) -> str:
     return next((said for marker, said in _REFUSED_TEXT.items() if marker in text), "")
 
 
+def json_message(data: dict[str, Any]) -> str:
+    """A JSON reply's own error words (``error``, ``message``, Europe PMC's ``errMsg``,
+    ``detail``), joined once each; "" when it has none."""
+    parts = [str(data[k]) for k in ("error", "message", "errMsg", "detail") if data.get(k)]
+    return ": ".join(dict.fromkeys(parts))
+
+
 def error_text(response: requests.Response, secrets: Iterable[str] = (), limit: int = 300) -> str:
     """The service's own words about an error, short and on one line (redacted).
 
@@ -153,8 +160,7 @@ def error_text(response: requests.Response, secrets: Iterable[str] = (), limit: 
     except ValueError:
         data = None
     if isinstance(data, dict):
-        parts = [str(data[k]) for k in ("error", "message", "errMsg", "detail") if data.get(k)]
-        text = ": ".join(dict.fromkeys(parts)) or raw
+        text = json_message(data) or raw
     elif "<html" in raw[:500].lower():
         text = re.sub(r"(?is)<(script|style)\b.*?</\1>|<[^>]+>", " ", raw)
     text = " ".join(text.split())
@@ -250,10 +256,11 @@ class PoliteClient:
                 last_hint = gave_up
                 refused = _refused(err)
                 refusals += bool(refused)
-                fatal = _no_such_host(err) or bool(refused and refusals >= REFUSED_ATTEMPTS)
+                no_host = _no_such_host(err)
+                fatal = no_host or bool(refused and refusals >= REFUSED_ATTEMPTS)
                 self._note(Attempt(shown, None, waited, last_problem,
                                    retrying=not fatal and attempt < self.max_retries))
-                if _no_such_host(err):
+                if no_host:
                     # the name does not resolve (offline, or a typo in the base URL): retrying
                     # with back-off only made the user wait ~40 s for the same answer
                     raise SearchError("cannot reach the server: its name does not resolve (offline?)",

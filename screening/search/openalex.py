@@ -10,7 +10,6 @@ Publication-date limits become ``from_publication_date`` / ``to_publication_date
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -18,7 +17,7 @@ import requests
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions, first_copies
+from screening.search.core import CursorPaged, Page, SearchOptions
 from screening.search.http import RETRY_STATUSES, HttpPolicy, PoliteClient
 
 DEFAULT_BATCH = 100     # OpenAlex documents per-page 1-100; more is accepted only when asked
@@ -105,20 +104,16 @@ class OpenAlex(CursorPaged):
         # only the cursor's own end here; the run also stops once it holds meta.count records
         end = "" if results and next_cursor else \
             ("paging ended with an empty page" if not results else "paging ended: no next cursor")
-        page = Page(body=body, records=len(results), ids=ids,
-                    next={"cursor": next_cursor or "", "done": bool(end), **({"end": end} if end else {})},
-                    done=bool(end))
-        return page, meta["count"]
+        return self._cursor_page(body, ids, next_cursor or "", end), meta["count"]
 
-    def page_ids(self, body: bytes) -> list[str]:
-        data = load_json(body, self.name, "saved page")
-        return [w.get("id", "") for w in data.get("results", []) if isinstance(w, dict)]
+    def _records(self, data: dict[str, Any]) -> list[Any]:
+        return data.get("results") or []
 
-    def without(self, body: bytes, earlier: set[str]) -> bytes:
-        data = load_json(body, self.name, "saved page")
-        first = first_copies(earlier)
-        data["results"] = [w for w in data.get("results", []) if not isinstance(w, dict) or first(w.get("id"))]
-        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+    def _set_records(self, data: dict[str, Any], records: list[Any]) -> None:
+        data["results"] = records
+
+    def _rid(self, record: dict[str, Any]) -> str:
+        return record.get("id", "")
 
 
 DATABASE = OpenAlex()

@@ -25,7 +25,7 @@ import requests
 from lxml import etree
 
 from screening.errors import SearchError
-from screening.search.core import Begin, ExpiredState, Page, SearchOptions, first_copies
+from screening.search.core import Begin, ExpiredState, Page, SearchOptions, kept_copies
 from screening.search.http import HttpPolicy, PoliteClient
 from screening.search.log import SearchEntry
 
@@ -173,8 +173,8 @@ class PubMed:
         if root.tag != "PubmedArticleSet":
             raise SearchError(f"unexpected EFetch response <{root.tag}>, expected <PubmedArticleSet>", path=shown,
                               hint="is the base URL an E-utilities mirror?")
-        articles = root.findall("PubmedArticle") + root.findall("PubmedBookArticle")
-        ids = _pmids(root)
+        articles = _articles(root)
+        ids = [i for a in articles for i in _pmids_of(a)]
         missing: list[str] | None = []
         if len(articles) != expected:
             missing = self._missing(client, base_url, entry, retstart, expected, ids, options)
@@ -184,7 +184,7 @@ class PubMed:
                     f"(records {retstart + 1}-{retstart + expected} of {entry.total})", path=shown,
                     hint="the response was cut short or the result set changed; re-run to retry this page")
         nxt = retstart + expected       # history positions, whether or not each record could be fetched
-        return Page(body=body, records=len(articles), next={"retstart": nxt, "done": nxt >= entry.total},
+        return Page(body=body, records=len(articles), next={"retstart": nxt},
                     done=nxt >= entry.total, ids=ids, missing=missing)
 
     def _missing(self, client: PoliteClient, base_url: str, entry: SearchEntry, retstart: int, expected: int,
@@ -202,8 +202,9 @@ class PubMed:
         }
         listed = [f"pmid:{line.strip()}" for line in client.get(url, params).text.splitlines()
                   if line.strip().isdigit()]
-        missing = [i for i in listed if i not in set(got)]
-        if len(listed) != expected or not set(got) <= set(listed) or len(got) + len(missing) != expected:
+        got_set = set(got)
+        missing = [i for i in listed if i not in got_set]
+        if len(listed) != expected or not got_set <= set(listed) or len(got) + len(missing) != expected:
             return None
         by_id = self._common(options) | {"id": ",".join(i.removeprefix("pmid:") for i in missing), "retmode": "xml"}
         try:
@@ -215,19 +216,23 @@ class PubMed:
     def page_ids(self, body: bytes) -> list[str]:
         return _pmids(etree.fromstring(body, parser=_PARSER))
 
-    def without(self, body: bytes, earlier: set[str]) -> bytes:
+    def without(self, body: bytes, repeated: list[str]) -> bytes:
         root = etree.fromstring(body, parser=_PARSER)
-        first = first_copies(earlier)
-        for art in root.findall("PubmedArticle") + root.findall("PubmedBookArticle"):
-            pmids = _pmids_of(art)
-            if pmids and not first(pmids[0]):
+        articles = _articles(root)
+        keep = kept_copies([(_pmids_of(a) or [None])[0] for a in articles], repeated)
+        for art, k in zip(articles, keep):
+            if not k:
                 root.remove(art)
         return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 
+def _articles(root: etree._Element) -> list[etree._Element]:
+    """The articles and book articles of a PubmedArticleSet, in document order."""
+    return root.xpath("./PubmedArticle | ./PubmedBookArticle")
+
+
 def _pmids(root: etree._Element) -> list[str]:
-    ids = root.xpath("./PubmedArticle/MedlineCitation/PMID/text() | ./PubmedBookArticle/BookDocument/PMID/text()")
-    return [f"pmid:{i.strip()}" for i in ids]
+    return [i for a in _articles(root) for i in _pmids_of(a)]
 
 
 def _pmids_of(article: etree._Element) -> list[str]:
