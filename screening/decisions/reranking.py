@@ -60,7 +60,6 @@ class SessionRanker:
         self._fitted = False
         self._used: frozenset[tuple[str, int]] = frozenset()   # the labels the last fit learnt from
         self.model_id = ""
-        self.updates = 0
         self.front: frozenset[str] = frozenset()    # records placed first whatever their score (priors)
 
     def set_label(self, record_id: str, label: int | None) -> None:
@@ -122,20 +121,6 @@ class SessionRanker:
         self.front = frozenset(self.ids[i] for i in undecided_priors)
         self._fitted = True
         self._used = frozenset(labels.items())
-        self.updates += 1
         first = set(undecided_priors)
         return ([self.ids[i] for i in undecided_priors] + [self.ids[i] for i in ranked]
                 + [self.ids[i] for i in idx if i not in first])
-
-
-def session_label(outcome: Any, standing: dict[Any, Any] | None) -> int | None:
-    """The label the ranker learns from a record's title/abstract state, as the rank stage's
-    ``training_labels``: the final decision when settled, else include if any reviewer's
-    standing decision is include (a conflict is a possible inclusion), else exclude if any is;
-    None when nobody has included or excluded it."""
-    if outcome is not None and outcome.status == "final" and outcome.decision in ("include", "exclude"):
-        return 1 if outcome.decision == "include" else 0
-    decided = [s.decision for s in (standing or {}).values() if s.decision in ("include", "exclude")]
-    if not decided:
-        return None
-    return 1 if "include" in decided else 0

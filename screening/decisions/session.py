@@ -38,10 +38,9 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
-from screening.decisions.reranking import SessionRanker, session_label
+from screening.decisions.reranking import SessionRanker
 from screening.decisions.views import (
-    assignments, full_text_records, open_records, record_outcomes, records_in_play, standing_decisions,
-    training_labels,
+    assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
 )
 from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract
@@ -98,7 +97,7 @@ def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict
         from screening.ml.stopping import stopping_status
     except Exception:
         return None
-    from screening.stages.rank import RankConfig, _labels, stopping_labels
+    from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors, stopping_labels
 
     play = records_in_play_mask(review.records).to_numpy()
     rank = review.config.stages.get("rank")
@@ -106,11 +105,10 @@ def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict
     def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
         # what the rank stage (rank.json) computes from the same log: the priors, the
         # decisions, the records awaiting a second reviewer or an adjudicator
-        decisions = training_labels(entries)
-        labels, _ = _labels(records, rank if rank is not None else RankConfig(), decisions)
+        decisions, open_ids = decisions_from_log(entries)
+        labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
         frame, logged = stopping_labels(labels, decisions)
-        return stopping_status(records, frame, rank, play=play, open_ids=open_records(entries),
-                               logged_ids=logged)
+        return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged)
 
     return hook
 
@@ -225,17 +223,16 @@ class ScreeningSession:
         standing = standing_decisions(sub, self.stage)
         outcomes = record_outcomes(sub, self.stage)
         plan = assignments(sub, self.stage)
-        for rid in rids:
-            if len(plan.get(rid, ())) >= 2:
-                self._dual.add(rid)
-            else:
-                self._dual.discard(rid)
         ta = record_outcomes(sub, "title_abstract") if self.stage == "full_text" else {}
         me = (self.reviewer, "screener")
         ranker = self._ranker
         for rid in rids:
             if ranker is not None:      # every record in play, also outside a subset
-                ranker.set_label(rid, session_label(outcomes.get(rid), standing.get(rid)))
+                ranker.set_label(rid, ranking_label(outcomes.get(rid), standing.get(rid)))
+            if len(plan.get(rid, ())) >= 2:
+                self._dual.add(rid)
+            else:
+                self._dual.discard(rid)
             for bucket in (self._eligible, self._blocked, self._mine):
                 bucket.discard(rid)
             if rid not in self._in_play:

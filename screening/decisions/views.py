@@ -28,7 +28,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
@@ -238,35 +238,46 @@ def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision", "reason", "note", "created_at"]).astype(object)
 
 
+def ranking_label(outcome: Outcome | None, standing: Mapping[tuple[str, str], Standing] | None) -> int | None:
+    """The label the ranker learns from one record's title/abstract state: the final decision
+    when settled; else include if any standing decision is include (an unsettled conflict is a
+    possible inclusion: learning whoever decided last would drop it until adjudication), else
+    exclude if any is; None when nobody has included or excluded it. One rule for the rank
+    stage (:func:`training_labels`) and a screening session's ranker."""
+    if outcome is not None and outcome.status == "final" and outcome.decision in ("include", "exclude"):
+        return 1 if outcome.decision == "include" else 0
+    decided = [s.decision for s in (standing or {}).values() if s.decision in ("include", "exclude")]
+    if not decided:
+        return None
+    return 1 if "include" in decided else 0
+
+
 def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None,
                     standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> pd.DataFrame:
-    """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker.
-
-    The final decision where there is one; otherwise include if any reviewer's standing
-    decision is include (an unsettled conflict is a possible inclusion: learning whoever decided
-    last would drop it until adjudication), else exclude if any is; so the ranker learns from
-    every decision made so far. Rows come in the order records were first decided
-    (deterministic for a given log). ``outcomes``: the
-    title/abstract :func:`record_outcomes`, and ``standing`` its :func:`standing_decisions`, when
-    the caller has them.
+    """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker
+    (:func:`ranking_label` per record), so the ranker learns from every decision made so far.
+    Rows come in the order records were first decided (deterministic for a given log).
+    ``outcomes``: the title/abstract :func:`record_outcomes`, and ``standing`` its
+    :func:`standing_decisions`, when the caller has them.
     """
     if standing is None:
         standing = standing_decisions(entries, "title_abstract")
     if outcomes is None:
         outcomes = record_outcomes(entries, "title_abstract", standing=standing)
-    finals = {o.record_id: o.decision for o in outcomes.values()
-              if o.status == "final" and o.decision in ("include", "exclude")}
-    first: dict[str, tuple[int, str]] = {}
+    keyed: list[tuple[float, str, int]] = []
     for rid, by in standing.items():
-        decided = [s for s in by.values() if s.decision in ("include", "exclude")]
-        if decided:
-            label = "include" if any(s.decision == "include" for s in decided) else "exclude"
-            first[rid] = (min(s.event_id for s in decided), label)
-    labels = {rid: d for rid, (_, d) in sorted(first.items(), key=lambda kv: kv[1][0])}
-    labels.update(finals)
+        label = ranking_label(outcomes.get(rid), by)
+        if label is not None:
+            first = min((s.event_id for s in by.values() if s.decision in ("include", "exclude")),
+                        default=float("inf"))
+            keyed.append((first, rid, label))
+    keyed.sort(key=lambda k: k[0])
+    labels = {rid: label for _, rid, label in keyed}
+    for rid, o in outcomes.items():          # settled without a standing decision (none expected)
+        if rid not in labels and (label := ranking_label(o, None)) is not None:
+            labels[rid] = label
     sampled = sampled_records(entries)
-    rows = [{"record_id": rid, "label": 1 if d == "include" else 0, "sampled": rid in sampled}
-            for rid, d in labels.items()]
+    rows = [{"record_id": rid, "label": label, "sampled": rid in sampled} for rid, label in labels.items()]
     df = pd.DataFrame(rows, columns=["record_id", "label", "sampled"])
     return df.astype({"record_id": object, "label": "int64", "sampled": bool})
 

@@ -67,7 +67,8 @@ class RankConfig:
         return cfg
 
 
-def _labels(records: pd.DataFrame, config: RankConfig, decisions: pd.DataFrame | None) -> tuple[dict[str, int], list[str]]:
+def labels_with_priors(records: pd.DataFrame, config: RankConfig,
+                       decisions: pd.DataFrame | None) -> tuple[dict[str, int], list[str]]:
     """record_id -> label from priors, overridden by logged decisions; plus warnings."""
     ids = set(records["record_id"].astype(str))
     labels: dict[str, int] = {}
@@ -123,7 +124,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out = records.copy()
     n = len(out)
     play = in_play(out).to_numpy()
-    labels, warnings = _labels(out, config, inputs.decisions)
+    labels, warnings = labels_with_priors(out, config, inputs.decisions)
     ids = out["record_id"].astype(str).to_numpy()
     play_idx = np.flatnonzero(play)
     learner = ActiveLearner(config.model, seed=config.seed)
@@ -198,19 +199,24 @@ def load_inputs(review: Any) -> StageInputs:
     """Title/abstract decisions from the review's decision log (none if the log is absent)."""
     decisions = None
     extra: dict[str, Any] = {}
-    from screening.decisions.views import (
-        load_entries, open_records, record_outcomes, standing_decisions, training_labels,
-    )
+    from screening.decisions.views import load_entries
 
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
-        entries = load_entries(path)
-        standing = standing_decisions(entries, "title_abstract")      # once, for both views
-        outcomes = record_outcomes(entries, "title_abstract", standing=standing)
-        decisions = training_labels(entries, outcomes, standing=standing)
-        # decided by a person, not settled yet: the stopping status counts them apart
-        extra["open_records"] = tuple(open_records(entries, outcomes=outcomes))
+        decisions, extra["open_records"] = decisions_from_log(load_entries(path))
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra)
+
+
+def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The ranker's labels (``training_labels``) and the records decided by a person but not
+    settled yet (the stopping status counts them apart), from one pass over the log's
+    title/abstract decisions. The rank stage and a screening session's stopping line share it."""
+    from screening.decisions.views import open_records, record_outcomes, standing_decisions, training_labels
+
+    standing = standing_decisions(entries, "title_abstract")      # once, for both views
+    outcomes = record_outcomes(entries, "title_abstract", standing=standing)
+    return (training_labels(entries, outcomes, standing=standing),
+            tuple(open_records(entries, outcomes=outcomes)))
 
 
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
