@@ -14,7 +14,6 @@ from typing import Iterable
 from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
-_DOI_TRAILING = "./,;:)]}>'\""
 _DOI_PLAIN_TRAILING = "./,;:'\""
 _DOI_BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
 # anything tag-shaped: a cheap pre-filter (``io.tagged.fast_clean``); clean_text decides
@@ -116,6 +115,33 @@ def clean_text(value: str | None) -> str:
             break
     # str.split() folds exactly the characters \s matches, and is several times faster.
     return " ".join(text.split())
+
+
+def split_top_level(text: str, sep: str = ",", *, quotes: bool = False) -> list[str]:
+    """``text`` split on ``sep`` outside brackets (and, with ``quotes``, outside quoted
+    strings): Embase's 'duplication cyst (diagnosis, surgery)' keyword, a model spec's
+    'ngram_range=(1, 3), min_df=2'. A bracket left open would glue the rest into one item:
+    then a plain split."""
+    if not any(c in text for c in "([{") and not (quotes and any(q in text for q in "'\"")):
+        return text.split(sep)
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif quotes and ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i])
+            start = i + len(sep)
+    if depth or quote:
+        return text.split(sep)
+    parts.append(text[start:])
+    return parts
 
 
 def normalize_doi(value: str | None) -> str:

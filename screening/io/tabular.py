@@ -28,7 +28,7 @@ from screening.io.bibtex import split_name_list
 from screening.io.wos import pt_types
 from screening.normalize import (
     article_number, clean_text, is_nlm_journal_id, normalize_author, normalize_doi, normalize_issn,
-    normalize_pages, ovid_link_pmid, parse_year, split_authors,
+    normalize_pages, ovid_link_pmid, parse_year, split_authors, split_top_level,
 )
 from screening.records import SCHEMA
 
@@ -153,29 +153,7 @@ def _items(value: str, sep: str) -> list[str]:
     text = clean_text(value)
     if not text:
         return []
-    return [t for t in (x.strip() for x in _split_top_level(text, sep)) if t and t.lower() not in _PLACEHOLDERS]
-
-
-def _split_top_level(text: str, sep: str) -> list[str]:
-    """``text`` split on ``sep`` outside brackets: Embase keeps an Emtree term's subheadings
-    with it, 'bronchogenic duplication cyst (diagnosis, surgery)', and its list is ','-separated.
-    A bracket left open would glue the rest of the list into one item: then a plain split."""
-    if "(" not in text and "[" not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    depth, start = 0, 0
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(0, depth - 1)
-        elif depth == 0 and text.startswith(sep, i):
-            parts.append(text[start:i])
-            start = i + len(sep)
-    if depth:
-        return text.split(sep)
-    parts.append(text[start:])
-    return parts
+    return [t for t in (x.strip() for x in split_top_level(text, sep)) if t and t.lower() not in _PLACEHOLDERS]
 
 
 def _pmid(value: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from screening.errors import ConfigError
+from screening.normalize import split_top_level
 from screening.ml import DEFAULT_SPEC
 from screening.ml.balance import BALANCERS
 from screening.ml.classifiers import CLASSIFIERS
@@ -53,30 +54,11 @@ class ModelSpec:
         return REGISTRY[kind][name](**params)
 
 
-def _top_level_split(text: str) -> list[str]:
-    """Split at commas outside brackets and quotes: 'ngram_range=(1, 3), min_df=2'."""
-    items, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
-    items.append(text[start:])
-    return [item for item in items if item.strip()]
-
-
 def _params(text: str, spec: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not text or not text.strip():
         return out
-    for item in _top_level_split(text):
+    for item in (i for i in split_top_level(text, ",", quotes=True) if i.strip()):
         if "=" not in item:
             raise ConfigError(f"bad parameter {item.strip()!r} in model spec {spec!r}",
                               hint="write parameters as name(key=value, key=value)")
