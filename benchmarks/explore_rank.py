@@ -51,6 +51,9 @@ Variants:
 * ``numtok``           – every number replaced by one token;
 * ``charmix:W``        – word TF-IDF with W times a char_wb(3-5) TF-IDF appended, rows re-normalised
   (``TfidfFeatures(char_weight=W)`` in the product);
+* ``fuse-char:W``      – two SVMs, one on the word TF-IDF and one on a char_wb(3-5) TF-IDF alone,
+  ranked by the word model's z-score plus W times the character model's (a view ensemble
+  rather than ``charmix``'s one model on the concatenated columns);
 * ``chartitle:W``      – the same with the character n-grams of the title only (far fewer non-zeros);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
@@ -221,6 +224,19 @@ class Fuse(_Combined):
             s = np.asarray(learner.update(idx, y), dtype=np.float64)
             total = total + zscore(s)
         self._scores = total / len(self.learners)
+        return self._scores
+
+
+class WeightedFuse(_Combined):
+    """The first member's z-scored decision values plus ``w`` times the others'."""
+
+    def __init__(self, views, seed: int, w: float) -> None:
+        super().__init__(views, seed)
+        self.w = w
+
+    def update(self, idx, y):
+        scores = [zscore(np.asarray(m.update(idx, y), dtype=np.float64)) for m in self.learners]
+        self._scores = scores[0] + self.w * sum(scores[1:])
         return self._scores
 
 
@@ -487,6 +503,14 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
                                               for t in record_texts(df)]), None
     if kind == "charmix":
         return TfidfFeatures(char_weight=float(arg)).fit_transform(df), None    # as the product ships it
+    if kind == "fuse-char":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from screening.ml.features import record_texts
+
+        C = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_df=0.95,
+                            dtype=np.float32).fit_transform(record_texts(df)).tocsr()
+        return X, lambda seed: WeightedFuse([(X, None), (C, None)], seed, float(arg))
     if kind == "chartitle":     # char n-grams of the title only: a fraction of the non-zeros
         return char_mix(df, X, float(arg), fields=("title",)), None
     if kind == "pivot":

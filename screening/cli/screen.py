@@ -468,6 +468,8 @@ def status_cmd(
             t.add_column(c, justify="right")
         for name, d in s["per_reviewer"].items():
             t.add_row(*_cells(name, *[d[c] if c in d else "·" for c in cols]))
+        for name, d in s.get("per_adjudicator", {}).items():
+            t.add_row(*_cells(f"{name} (adjudicator)", *[d[c] if c in d else "·" for c in cols]))
         console.print(t)
         extra = [_conflicts_line(s)]
         if s.get("pending") is not None:

@@ -580,7 +580,9 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
                                             "excluded_by_stopping")},
                     "conflicts_open": None if seen is None else seen["conflicts_open"],
                     "conflicts_scope": "hidden" if seen is None else "own",
-                    "pending": None, "final": None, "per_reviewer": per})
+                    "pending": None, "final": None, "per_reviewer": per,
+                    # who adjudicated how much is no hint of how anyone screened
+                    "per_adjudicator": {n: {"decided": d["decided"]} for n, d in full["per_adjudicator"].items()}})
     return out
 
 

@@ -321,7 +321,9 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
     Keys: stage, total (records to screen), screened (settled), remaining (total - screened),
     started (>= 1 standing decision), conflicts_open, pending (awaiting a second reviewer
     or 'maybe'), final {include, exclude, not_retrieved}, per_reviewer {name: {decided,
-    include, exclude, maybe, not_retrieved}}, reports_attached (full text).
+    include, exclude, maybe, not_retrieved}} for decisions made as a screener, per_adjudicator
+    (the same, for decisions made as an adjudicator; a person can hold both roles, and the
+    keys stay plain names for scripts), reports_attached (full text).
     """
     eligible = set(eligible_records(records, entries, stage)["record_id"])
     outcomes = {rid: o for rid, o in record_outcomes(entries, stage).items() if rid in eligible}
@@ -330,12 +332,12 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
         if o.status == "final":
             final[o.decision] += 1
     per: dict[str, dict[str, int]] = {}
+    per_adj: dict[str, dict[str, int]] = {}
     for rid, by in standing_decisions(entries, stage).items():
         if rid not in eligible:
             continue
         for (reviewer, role), s in by.items():
-            name = reviewer if role == "screener" else f"{reviewer} (adjudicator)"
-            d = per.setdefault(name, {"decided": 0, "include": 0, "exclude": 0, "maybe": 0, "not_retrieved": 0})
+            d = (per if role == "screener" else per_adj).setdefault(reviewer, {"decided": 0, "include": 0, "exclude": 0, "maybe": 0, "not_retrieved": 0})
             d["decided"] += 1
             d[s.decision] += 1
     screened = sum(final.values())
@@ -350,6 +352,7 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
         "pending": sum(o.status == "pending" for o in outcomes.values()),
         "final": final,
         "per_reviewer": dict(sorted(per.items())),
+        "per_adjudicator": dict(sorted(per_adj.items())),
         "reports_attached": int(attached.loc[attached["record_id"].isin(eligible), "record_id"].nunique()),
     }
 

@@ -89,7 +89,10 @@ def test_dual_screening_workflow(review: Path, db: Path, in_play: list[str], cli
     code, out = cli("status", review, "--as-adjudicator", "--json")
     ta_s, ft_s = jsonl(out)
     assert (ta_s["total"], ta_s["screened"], ta_s["remaining"], ta_s["conflicts_open"]) == (50, 50, 0, 0)
-    assert ta_s["per_reviewer"]["alice"]["decided"] == 50 and ta_s["per_reviewer"]["carol (adjudicator)"]["decided"] == 15
+    assert ta_s["per_reviewer"]["alice"]["decided"] == 50 and ta_s["per_adjudicator"]["carol"]["decided"] == 15
+    assert "carol" not in ta_s["per_reviewer"]          # she only adjudicated
+    alice_view = jsonl(cli("status", review, "--reviewer", "alice", "--json")[1])[0]
+    assert alice_view["per_adjudicator"] == {"carol": {"decided": 15}}   # how many, not which way
     assert (ft_s["total"], ft_s["screened"], ft_s["remaining"], ft_s["reports_attached"]) == (25, 3, 22, 1)
     assert ft_s["final"] == {"include": 1, "exclude": 1, "not_retrieved": 1}
     code, out = cli("status", review, "--as-adjudicator")
