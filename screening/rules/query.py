@@ -45,7 +45,7 @@ _QUOTES = {'"': '"', "\u201c": "\u201d", "\u201e": "\u201c"}
 # Scopus W/n and NEAR/n both allow n words between; Ovid ADJn allows n - 1. EBSCO's Nn/Wn
 # are not here: 'N2' is nitrogen.
 _SLASHLESS = re.compile(r"(NEAR|PRE)(\d+)\Z", re.IGNORECASE)
-_OVID_ADJ = re.compile(r"ADJ(\d+)\Z", re.IGNORECASE)
+_OVID_ADJ = re.compile(r"ADJ(\d*)\Z", re.IGNORECASE)   # bare ADJ is ADJ1
 _SCOPUS_W = re.compile(r"W/(\d+)\Z", re.IGNORECASE)
 
 
@@ -157,21 +157,26 @@ def tokenize(query: str) -> list[Token]:
                     raise QuerySyntaxError(f"{op}/{dist}: the distance must be at most {MAX_DISTANCE}", i)
                 tokens.append(Token("PROX", word, i, int(dist), op == "PRE"))
             else:
-                _refuse_operator_typo(word, i)
+                rest = query[j:].lstrip()
+                infix = (bool(tokens) and tokens[-1].kind in ("TERM", "PHRASE", "RPAREN")
+                         and rest[:1] not in ("", ")") and rest.split(None, 1)[0].upper() not in ("AND", "OR", "NOT"))
+                _refuse_operator_typo(word, i, infix=infix)
                 tokens.append(Token("TERM", word, i))
             i = j
     tokens.append(Token("END", "", n))
     return tokens
 
 
-def _refuse_operator_typo(word: str, pos: int) -> None:
+def _refuse_operator_typo(word: str, pos: int, *, infix: bool = False) -> None:
     """Raise when an unquoted word looks like a proximity operator this language does not
-    have (see ``_SLASHLESS``); quoting it searches for the word itself."""
+    have (see ``_SLASHLESS``); quoting it searches for the word itself. A bare ``adj`` is
+    refused only ``infix`` (between two operands, as Ovid writes 'pain adj morphine'): alone
+    it may be the word (an abbreviation of 'adjusted')."""
     if (m := _SLASHLESS.match(word)) is not None:
         op, n = m.group(1).upper(), m.group(2)
         what, instead = f"{op}/{n} with the slash missing", f"{op}/{n}"
-    elif (m := _OVID_ADJ.match(word)) is not None:
-        n = max(int(m.group(1)) - 1, 0)
+    elif (m := _OVID_ADJ.match(word)) is not None and (m.group(1) or infix):
+        n = max(int(m.group(1) or 1) - 1, 0)
         between = f"at most {n} word{'s' if n > 1 else ''} between" if n else "the words adjacent"
         what, instead = f"Ovid's adjacency operator ({between})", f"NEAR/{min(n, MAX_DISTANCE)}"
     elif (m := _SCOPUS_W.match(word)) is not None:

@@ -275,7 +275,9 @@ def test_brackets_and_dots_in_ordinary_queries_stay_valid():
     ("random* near3 trial", 8, "NEAR/3 with the slash missing", "NEAR/3"),
     ("random* PRE2 trial", 8, "PRE/2 with the slash missing", "PRE/2"),
     ("pain adj3 morphine", 5, "Ovid's adjacency operator (at most 2 words between)", "NEAR/2"),
-    ("pain ADJ morphine OR pain ADJ1 morphine", 26, "Ovid's adjacency operator (the words adjacent)", "NEAR/0"),
+    ("pain ADJ1 morphine", 5, "Ovid's adjacency operator (the words adjacent)", "NEAR/0"),
+    ("pain adj morphine", 5, "Ovid's adjacency operator (the words adjacent)", "NEAR/0"),   # bare adj is adj1
+    ('(chronic pain) ADJ "morphine use"', 15, "Ovid's adjacency operator (the words adjacent)", "NEAR/0"),
     ("pain W/15 morphine", 5, "Scopus's proximity operator", "NEAR/15"),
     ("ti:(fire w/3 smoke)", 9, "Scopus's proximity operator", "NEAR/3"),
 ])
@@ -291,7 +293,8 @@ def test_proximity_operator_typos_are_refused_with_the_fix(query, pos, looks_lik
 def test_quoted_operator_lookalikes_and_similar_words_stay_searchable(clef):
     assert parse('"NEAR3" OR "W/3"') == Or((Term(("near3",), ("ti", "ab", "kw")), Term(("w", "3"), ("ti", "ab", "kw"))))
     # words with digits that are no operator: nitrogen, EBSCO's N2/W3 (not refused), drug codes
-    for q in ("N2 OR W3", "omega3", "adj", "H1N1", "near-infrared", "ADJ-R2", "PRE2x"):
+    for q in ("N2 OR W3", "omega3", "adj", "H1N1", "near-infrared", "ADJ-R2", "PRE2x",
+              "adj OR adjusted", "odds ratio adj", "(odds adj) OR x", "ab:adj AND ti:odds"):
         parse(q)
     # an operator's name as a word of the text: quoting finds it ('... near ...' in one abstract)
     assert ids(clef, 'ab:"near"') == oracle(clef, "abstract", r"\bnear\b") == {"clef8072119"}
