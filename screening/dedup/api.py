@@ -29,6 +29,13 @@ MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev",
 # each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
 # publication-type rule sees what any copy says. The kept record's own values stay first.
 UNION_FIELDS = ("publication_type",)
+# Fields that say where one version of a study was published. A copy with another DOI or PMID
+# is another version (a preprint and its journal article, linked by a person): filling the
+# kept preprint's empty journal, volume and pages from the article would cite a mix of the two,
+# so such a copy gives only what describes the study itself (abstract, authors, language).
+LOCATOR_FIELDS = frozenset({"doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue", "pages",
+                            "year", "issn", "isbn", "url", "publisher", "booktitle"})
+_VERSION_IDS = ("doi", "pmid")
 _COMPLETE_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 
@@ -151,7 +158,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     ``keep_first``: record_id -> priority (lower first) of records that must stay the kept
     record of their group, e.g. those reviewers have already screened (their decisions are
     keyed to that id): a search update's new copy of a screened study becomes the duplicate.
-    The kept record's empty fields are filled from its copies and its types joined with
+    The kept record's empty fields are filled from its copies (where it was published only
+    from copies of the same version: see ``LOCATOR_FIELDS``) and its types joined with
     theirs whether or not it was decided on: skipping that for decided records would drop
     what earlier runs merged in (what the reviewers saw), since every run merges afresh.
     """
@@ -287,6 +295,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         if len(members) < 2 or k >= n:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
+        same_version = [d for d in donors if not any(
+            not _empty(col_values[c][k]) and not _empty(col_values[c][d]) and col_values[c][k] != col_values[c][d]
+            for c in _VERSION_IDS if c in col_values)]
         for c in union_cols:
             values = union_values[c]
             merged = _union([values[k], *(values[d] for d in donors)])
@@ -294,7 +305,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
                 updates[c][k] = merged
         for c in cols:
             if _empty(col_values[c][k]):
-                for d in donors:
+                for d in (same_version if c in LOCATOR_FIELDS else donors):
                     if not _empty(col_values[c][d]):
                         updates[c][k] = col_values[c][d]
                         break

@@ -183,3 +183,26 @@ def test_previous_marks_of_records_listed_again_are_kept(sample):
     out = _run(base, previous=earlier.reset_index()).records.set_index("record_id")
     assert out.loc[a, "dup_group"] == out.loc[b, "dup_group"]
     assert "previous" in set(out["dup_rule"])
+
+
+def test_a_linked_other_version_fills_no_citation_fields():
+    """A preprint a reviewer linked to its journal article (UAT, gambling-harms review): the
+    kept preprint must not be cited with the article's journal, volume and pages."""
+    title = "Gambling-related harms: a qualitative study of affected others"
+    rows = make_table(pd.DataFrame({
+        "record_id": ["pre", "art"], "source_db": ["Lens", "Lens"],
+        "title": [title, title], "authors": [["Ruiz, Ana", "Lee, Bo"]] * 2,
+        "doi": ["10.31234/osf.io/fu4mj", "10.1186/s12889-022-13250-4"],
+        "year": [2021, 2022], "publisher": ["Center for Open Science", ""],
+        "journal": ["", "BMC Public Health"], "volume": ["", "22"], "issue": ["", "1"], "pages": ["", "839"],
+        "issn": ["", "1471-2458"], "abstract": ["", "Background: harms to affected others."],
+        "language": ["", "English"],
+    }).to_dict("records"))
+    log = pd.DataFrame({"seq": [1], "id_a": ["pre"], "id_b": ["art"], "decision": ["duplicate"]})
+    out = _run(rows, dedup_decisions=log, unhashed={"decided": (("pre", 1),)}).records.set_index("record_id")
+    assert out.loc["art", "duplicate_of"] == "pre"
+    kept = out.loc["pre"]
+    assert (kept["doi"], kept["year"], kept["publisher"]) == ("10.31234/osf.io/fu4mj", 2021, "Center for Open Science")
+    assert (kept["journal"], kept["volume"], kept["issue"], kept["pages"], kept["issn"]) == ("", "", "", "", "")
+    # what describes the study itself still comes from the other version
+    assert kept["abstract"] == "Background: harms to affected others." and kept["language"] == "English"
