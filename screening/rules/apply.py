@@ -389,7 +389,29 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
         ))
     return RulesCheck(records=len(records), kept=int(kept.sum()), counts=dict(result.report.counts),
                       reasons=dict(result.report.reasons), rules=tuple(explained),
-                      warnings=tuple(result.report.warnings), notes=tuple(absent_value_notes(records, config, kept)))
+                      warnings=tuple(result.report.warnings),
+                      notes=tuple(absent_value_notes(records, config, kept) + unchecked_notes(outcomes, kept)))
+
+
+def unchecked_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
+    """One note per ``missing = "keep"`` rule that could not check some kept records.
+
+    Such a rule does not fire where its field is empty, so its 'missing data' count is 0 even
+    when a third of the records were never checked (only some databases export a language):
+    the team should know how much a rule saw before trusting what it did not exclude.
+    """
+    notes = []
+    total = int(kept.sum())
+    for out in outcomes:
+        if out.rule.missing != "keep" or not out.missing:
+            continue
+        for name, empty in out.missing.items():
+            n = int((empty & kept & ~out.fired).sum())
+            if n:
+                field_name = name.replace("_", " ")
+                notes.append(f"rule {out.rule.id!r}: {n} of {total} records have no {field_name}, so it did not "
+                             f"check them (missing = \"keep\"; set missing = \"flag\" to list them for a person)")
+    return notes
 
 
 # -- listed values no record has ---------------------------------------------------------------

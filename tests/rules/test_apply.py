@@ -285,7 +285,15 @@ def test_check_notes_only_the_absent_values_and_languages(clef):
         "rule 't': no record has publication type letter; publication types present: journal article (36)",
         "rule 'lang': no record has language italian; languages present: english (24), french (3), german (2), "
         "japanese (2), russian (2), spanish (1)",
+        # UAT: a missing = "keep" rule reported 'missing data 0' while a third of the records were never checked
+        'rule \'lang\': 2 of 36 records have no language, so it did not check them (missing = "keep"; '
+        'set missing = "flag" to list them for a person)',
+        'rule \'ok\': 2 of 36 records have no language, so it did not check them (missing = "keep"; '
+        'set missing = "flag" to list them for a person)',
     )
+    flagging = explain_rules(clef, cfg({"id": "lang", "reason": "r", "language": {"not_in": ["english"]},
+                                        "missing": "flag"}))
+    assert flagging.rules[0].fired_on_missing_data == 2 and not any("did not check" in n for n in flagging.notes)
     everything_absent = explain_rules(clef, cfg({"id": "l", "reason": "r", "language": {"not_in": ["dutch"]}}))
     assert everything_absent.notes[0].startswith(
         "rule 'l': no record has language dutch, so it fires on every record that has one; languages present")
