@@ -280,6 +280,15 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         return Verdict(DISTINCT, score, "year", conflicts[0] if conflicts else "years differ")
     if hard and not (t >= 0.98 and auth_ok and len(conflicts) == 1):
         return Verdict(DISTINCT, score, "conflict", "; ".join(conflicts))
+    if (ydiff == 1 and t >= 0.97 and auth is not None and auth >= 0.5 and not hard
+            and a.journal and b.journal and journals_compatible(a.journal, b.journal)
+            and (not a.first_page or not b.first_page)
+            and all(c.startswith(("years differ", "volumes differ", "issues differ")) for c in conflicts)):
+        # An online-first record (no pages yet, EBSCO's 'N.PAG') is often filed under the year and
+        # volume it went online, the print copy a year and a volume on: the same title and
+        # authors in the same journal then conflict on three fields that all moved together.
+        # Too weak to link, too strong to drop: a person decides (UAT, gambling-harms review).
+        return Verdict(MAYBE, score, "fuzzy", "; ".join(conflicts) + "; one copy has no pages (online first?)")
     if len(conflicts) >= 2:
         return Verdict(DISTINCT, score, "conflict", "; ".join(conflicts))
     if t >= 0.9 and auth is not None and auth >= 0.34:

@@ -156,3 +156,33 @@ def test_a_supplements_doi_neither_links_nor_queues_different_abstracts():
     # two items sharing a DOI (an erratum, a comment) are no container: the DOI rule applies
     pair = keys_for_table(df.iloc[[0, 2]].reset_index(drop=True))
     assert not any(key.doi_container for key in pair)
+
+
+def test_online_first_copy_a_year_and_a_volume_early_goes_to_a_person():
+    """UAT (CiteSource gambling-harms funnel, see tests/fixtures/SOURCES.md): EBSCO's online-first
+    record (2016, 32(2), pages 'N.PAG') and PsycInfo's print record (2017, 33(1) 115-129) of one
+    article were neither linked nor queued."""
+    import pandas as pd
+
+    from screening.records import make_table
+
+    title = "A prospective investigation of affect, the desire to gamble, gambling motivations and gambling behavior in the mood disorders"
+    rows = [
+        {"record_id": "crimjust_41-00041", "title": title[0].upper() + title[1:].title()[1:] + ".",
+         "authors": ["Quilty, Lena C", "Watson, Chris", "Toneatto, Tony"], "year": 2016,
+         "journal": "Journal of Gambling Studies", "volume": "32", "issue": "2", "pages": "N.PAG"},
+        {"record_id": "psycinfo_124-00108", "title": title,
+         "authors": ["Quilty, Lena C.", "Watson, Chris", "Toneatto, Tony"], "year": 2017,
+         "journal": "Journal of Gambling Studies", "volume": "33", "issue": "1", "pages": "115-129",
+         "doi": "10.1007/s10899-016-9616-8"},
+    ]
+    a, b = keys_for_table(make_table(rows))
+    for x, y in ((a, b), (b, a)):
+        verdict = compare(x, y)
+        assert verdict.outcome == MAYBE and "online first" in verdict.reason, verdict
+    # with pages on both copies the three moved fields are two printed articles' worth: distinct
+    c, d = keys_for_table(make_table([{**rows[0], "pages": "301-315"}, rows[1]]))
+    assert compare(c, d).outcome == DISTINCT
+    # and a year two apart is never even a maybe
+    e, f = keys_for_table(make_table([{**rows[0], "year": 2015}, rows[1]]))
+    assert compare(e, f).outcome == DISTINCT
