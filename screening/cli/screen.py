@@ -246,12 +246,25 @@ def decide_cmd(
         raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
     res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
                               reason=reason, note=note, is_demo=demo, report=attach)
-    state = ""
-    if res.outcome is not None:
-        state = f" — record is {res.outcome.status}" + (f": {res.outcome.decision}" if res.outcome.decision else "")
-    console.print(f"{res.event.reviewer}: {chosen[0].replace('_', ' ')} {record} at {stage}"
-                  + (f" ({res.event.reason})" if res.event.reason else "") + state)
+    who = res.event.reviewer
+    state = f"record is {res.outcome.phrase}" if res.outcome is not None else ""
+    if res.repeated:
+        did = _decision_words(res.standing) if res.standing is not None else chosen[0]
+        done = "the note is recorded, the decision not repeated" if res.written else "nothing recorded"
+        console.print(f"{who}: already decided: {did} on {record} at {stage} — {done}")
+    elif chosen[0] == "undo":
+        now = (f"{who}'s decision is now {_decision_words(res.standing)}" if res.standing is not None
+               else f"{who} now has no decision on {record}")
+        console.print(f"{who}: undo on {record} at {stage} — {now}" + (f"; {state}" if state else ""))
+    else:
+        console.print(f"{who}: {chosen[0].replace('_', ' ')} {record} at {stage}"
+                      + (f" ({res.event.reason})" if res.event.reason else "") + (f" — {state}" if state else ""))
     warn(res.warnings)
+
+
+def _decision_words(s: Any) -> str:
+    """A standing decision in words: 'exclude (wrong population)'."""
+    return s.decision.replace("_", " ") + (f" ({s.reason})" if s.reason else "")
 
 
 @command("assign")
@@ -265,6 +278,21 @@ def assign_cmd(
 ) -> None:
     """Set which records need two independent decisions (stored as 'assign' events)."""
     res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
+    if not res["candidates"]:
+        # a re-run after everything is planned: say plainly that nothing needed assigning
+        # (not "0 of 0 records assigned")
+        kept, ft = res["already_planned"], res["at_full_text"]
+        are = f"{'are' if kept != 1 else 'is'} already planned or decided"
+        if kept and not ft:
+            why = (f"all {kept} records at {res['stage']} {are}" if kept != 1
+                   else f"the one record at {res['stage']} {are}")
+        elif kept or ft:
+            why = "; ".join(x for x in (f"{kept} record{'s' if kept != 1 else ''} at {res['stage']} {are}" if kept
+                                        else "", f"{ft} already at full text" if ft else "") if x)
+        else:
+            why = f"there are no records to screen at {res['stage']}"
+        console.print(f"nothing to assign: {why}" + (" (--replan to plan them again)" if kept else ""))
+        return
     kept = (f"; {res['already_planned']} already planned or decided, kept (--replan to plan them again)"
             if res["already_planned"] else "")
     if res["at_full_text"]:
@@ -288,12 +316,15 @@ def _conflict_table(df: Any, title: str) -> Table:
     for col in ("record", "title", "reviewer", "decision", "reason", "note"):
         # ids are what a reviewer copies into the next command: fold them, never cut them
         table.add_column(col, overflow="fold" if col == "record" else "ellipsis")
-    last = None
-    for row in df.itertuples(index=False):
-        same = row.record_id == last
-        table.add_row(*_cells("" if same else row.record_id, "" if same else row.title[:60], row.reviewer,
-                              row.decision, row.reason, row.note))
-        last = row.record_id
+    for rid, group in df.groupby("record_id", sort=False):
+        first = True
+        for row in group.itertuples(index=False):
+            table.add_row(*_cells(rid if first else "", row.title[:60] if first else "", row.reviewer,
+                                  row.decision, row.reason, row.note))
+            first = False
+        # notes by people with no decision in the conflict: the adjudicator reads them too
+        for other in group["other_notes"].iloc[0] if "other_notes" in group else ():
+            table.add_row(*_cells("", "", other["reviewer"], "(note)", "", other["note"]))
     return table
 
 

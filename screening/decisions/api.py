@@ -23,9 +23,9 @@ from screening.decisions.agreement import PairAgreement, agreement_report
 from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv
 from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.roster import Roster
-from screening.decisions.store import ACTIONS, STAGES, DecisionStore, Event, open_store
+from screening.decisions.store import ACTIONS, DECISION_ACTIONS, STAGES, DecisionStore, Event, open_store
 from screening.decisions.views import (
-    Outcome, Viewer, assign_events, conflicts, considered_records, eligible_records, entries_from_rows,
+    Outcome, Standing, Viewer, assign_events, conflicts, considered_records, eligible_records, entries_from_rows,
     event_payload, full_text_records, load_entries, record_outcomes, stage_progress, standing_decisions,
     visible_entries,
 )
@@ -91,9 +91,35 @@ class Review:
     def record(self, record_id: str) -> dict[str, Any]:
         i = self._by_id.get(str(record_id))
         if i is None:
-            raise DecisionError("unknown record", record=str(record_id),
-                                hint="use a record_id from the review's records table (screening status lists counts)")
+            guesses = self.similar_ids(str(record_id))
+            hint = (f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else
+                    "record ids are in the records table's record_id column; `screening export REVIEW -o "
+                    "records.csv --decision all` lists them")
+            raise DecisionError("unknown record", record=str(record_id), hint=hint)
         return self.records.iloc[i].to_dict()
+
+    def similar_ids(self, text: str, n: int = 3) -> list[str]:
+        """Up to ``n`` record ids ``text`` may have meant: ids ending with it (a long id's tail is
+        what people copy, e.g. 'lens_49-00045' for '20221207_gambling_harms_lens_49-00045'),
+        else containing it, else close spellings. Only computed for an error."""
+        text = text.strip()
+        if not text:
+            return []
+        ids = list(self._by_id)
+        key = text.casefold()
+        folded = [r.casefold() for r in ids]
+        for fits in (lambda r: r == key, lambda r: r.endswith(key), lambda r: key in r):
+            found = [r for r, f in zip(ids, folded) if fits(f)]
+            if found:
+                return found[:n]
+        # close spellings by edit distance, at most a quarter of the characters changed; only the
+        # closest (ids sharing a long prefix are all "close", the one a letter away is meant)
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        close = process.extract(text, ids, scorer=Levenshtein.distance, limit=n,
+                                score_cutoff=max(1, len(text) // 4))
+        return [m for m, d, _ in close if d == close[0][1]] if close else []
 
     def ranking_id(self, record_id: str) -> str:
         rec = self.record(record_id)
@@ -209,12 +235,18 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
     the caller validates many events against one log (an import) and computed them once.
 
     ``reviewer`` must be a declared person when the review declares any (recorded with the
-    declared spelling); an adjudicator event only checks the adjudicator list — whether they
-    may settle this record's conflict is :func:`adjudicate`'s to decide."""
+    declared spelling), and a screener's decision must be a declared reviewer's (not an
+    adjudicator's only: :meth:`.Roster.decider`); an adjudicator event only checks the
+    adjudicator list — whether they may settle this record's conflict is :func:`adjudicate`'s
+    to decide."""
     check_stage(stage)
     record_id = str(record_id)
-    reviewer = (review.roster.adjudicator(reviewer, record=record_id) if role == "adjudicator"
-                else review.roster.screener(reviewer, record=record_id))
+    if role == "adjudicator":
+        reviewer = review.roster.adjudicator(reviewer, record=record_id)
+    elif action in DECISION_ACTIONS:
+        reviewer = review.roster.decider(reviewer, record=record_id)
+    else:
+        reviewer = review.roster.screener(reviewer, record=record_id)
     if action not in ACTIONS or action == "assign":
         raise DecisionError(f"unknown action {action!r}", record=record_id,
                             hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
@@ -267,10 +299,14 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
 
 @dataclass(frozen=True)
 class DecisionResult:
-    event: Event
+    event: Event                 # the event appended (or, when nothing was, the one that would have been)
     written: bool
     outcome: Outcome | None      # the record's state after the write, as the decider may see it
     warnings: tuple[str, ...] = ()
+    # the decision repeated the reviewer's standing one (same action and reason), so it was not
+    # appended again; ``event`` is then the note event if the repeat carried a new note
+    repeated: bool = False
+    standing: Standing | None = None   # the reviewer's own standing decision after the write
 
 
 def missing_report(report: str) -> str:
@@ -293,7 +329,12 @@ def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> boo
 def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
                     stage: str = "title_abstract", reason: str = "", note: str = "",
                     is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
-    """Append one screener event (decision, undo, note, not_retrieved or attach_report)."""
+    """Append one screener event (decision, undo, note, not_retrieved or attach_report).
+
+    A decision identical to the reviewer's standing one on the record at ``stage`` (same action,
+    same reason) is not appended again (``repeated``): a second identical event would change
+    nothing but would need a second undo to take back. A new note on such a repeat is kept as
+    a note event, as a re-imported row's note is."""
     with _writing(review) as rv:
         entries = rv.entries()
         # ranking_id "": a decision made from a script or the command line was not put in
@@ -304,9 +345,23 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                          payload={"report": report} if report else None, ranking_id="")
         if event_uuid:
             ev = replace(ev, event_uuid=event_uuid)
-        written = rv.open().append([ev]) == 1
+        mine = entries[entries["record_id"] == ev.record_id]
+        was = standing_decisions(mine, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
+        repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
+                    and (was.reason or "").strip() == ev.reason)
+        if repeated:
+            text = ev.note.strip()
+            if text and text not in _logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):
+                ev = build_event(rv, entries, reviewer=ev.reviewer, record_id=ev.record_id, action="note",
+                                 stage=stage, note=text, is_demo=is_demo, ranking_id="")
+                written = rv.open().append([ev]) == 1
+            else:
+                written = False
+        else:
+            written = rv.open().append([ev]) == 1
         after = _record_events(rv, ev.record_id)
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
+    standing = standing_decisions(after, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
     warnings = []
     if action == "attach_report" and (missing := missing_report(report)):
         warnings.append(missing)
@@ -319,7 +374,23 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "
                         "assign`?), so this one decision settles it; run `screening assign` again to plan "
                         "the new records")
-    return DecisionResult(ev, written, outcome, tuple(warnings))
+    if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
+        warnings.append(stuck)
+    return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing)
+
+
+def no_adjudicator_left(roster: Roster, outcome: Outcome | None) -> str:
+    """A warning when ``outcome`` is a conflict every declared adjudicator took part in (a
+    person both screening and adjudicating, say), so none may settle it; else ''. Without
+    declared adjudicators anyone not a party may adjudicate, so there is always someone."""
+    if outcome is None or outcome.status != "conflict" or not roster.adjudicators:
+        return ""
+    parties = [s.reviewer for s in outcome.screeners]
+    if any(not Roster.is_party(a, parties) for a in roster.adjudicators):
+        return ""
+    return (f"record {outcome.record_id} is in conflict and every adjudicator of this review "
+            f"({', '.join(roster.adjudicators)}) took part in it, so none may settle it: another adjudicator "
+            f"will be needed (add one to [screening] adjudicators in {roster.toml})")
 
 
 def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
@@ -398,6 +469,12 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                     warnings.append(f"{len(reopened)} record(s) settled at {st.replace('_', '/')} are now in "
                                     f"conflict with an imported decision (e.g. {reopened[0]}); an adjudicator "
                                     "settles them (`screening adjudicate`)")
+                stuck = sorted(r for r, o in now.items() if no_adjudicator_left(rv.roster, o))
+                if stuck:
+                    warnings.append(f"{len(stuck)} record(s) at {st.replace('_', '/')} are in conflict with every "
+                                    f"adjudicator ({', '.join(rv.roster.adjudicators)}) a party to it (e.g. "
+                                    f"{stuck[0]}): another adjudicator will be needed (add one to [screening] "
+                                    f"adjudicators in {rv.roster.toml})")
                 if changed:
                     # the import is the reviewer's latest decision, so it replaces their earlier one
                     warnings.append(f"{len(changed)} settled record(s) at {st.replace('_', '/')} changed their "
@@ -432,6 +509,12 @@ def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict
     if unknown:
         first = next(r.line for r in rows if r.reviewer == unknown[0])
         raise roster.unknown_error(unknown, path=where, line=first)
+    # every imported row is a decision: someone declared only as an adjudicator may not make one
+    # (see Roster.decider), and every such name is reported at once
+    barred = list(dict.fromkeys(n for n in names.values() if not roster.is_screener(n)))
+    if barred:
+        first = next(r.line for r in rows if names[r.reviewer] == barred[0])
+        raise roster.not_a_screener_error(barred, path=where, line=first)
     return names
 
 
@@ -453,7 +536,8 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         s = rv.config.screening
         fraction = s.dual_fraction if fraction is None else fraction
         seed = s.seed if seed is None else seed
-        names = tuple(rv.roster.screener(n) for n in parse_reviewers(reviewers))
+        # a plan names who must decide: someone declared only as an adjudicator may not
+        names = tuple(rv.roster.decider(n) for n in parse_reviewers(reviewers))
         names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
         entries = rv.entries()
         candidates = list(eligible_records(rv.records, entries, stage)["record_id"])
@@ -515,11 +599,16 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
         reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record
         entries = rv.entries()
         rv.record(record_id)
-        outcome = record_outcomes(entries[entries["record_id"] == record_id], stage).get(record_id)
+        mine = entries[entries["record_id"] == record_id]
+        outcome = record_outcomes(mine, stage).get(record_id)
         if outcome is None or outcome.status != "conflict":
-            state = "no decisions yet" if outcome is None else outcome.status
-            raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id,
-                                hint="`screening conflicts REVIEW` lists the records that need adjudication")
+            state = "it has no decisions yet" if outcome is None else f"it is {outcome.phrase}"
+            # the usual slip: the conflict is at the other stage and --stage was left out
+            elsewhere = [st for st in STAGES if st != stage
+                         and getattr(record_outcomes(mine, st).get(record_id), "status", "") == "conflict"]
+            hint = (f"the record has an open conflict at {elsewhere[0]}: pass --stage {elsewhere[0]}" if elsewhere
+                    else f"`screening conflicts REVIEW --stage {stage}` lists the records that need adjudication")
+            raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id, hint=hint)
         rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                          reason=reason, note=note, role="adjudicator", is_demo=is_demo)

@@ -7,6 +7,10 @@ differently (Rayyan's "Alice") splits one person in two. When a review declares
 to the log is checked against those lists and recorded with the declared spelling. Names match
 exactly, else ignoring case and surrounding spaces — but only when that match is unambiguous.
 
+Screening decisions are the declared reviewers' only: someone declared only as an adjudicator
+who made one would be a party to the conflict it started, and could not settle it
+(:meth:`Roster.decider`).
+
 Without a declared ``reviewers`` list any name is accepted as given (reviews written before
 the check keep working); without ``adjudicators`` anyone may adjudicate. In every case nobody
 adjudicates a conflict they took part in: adjudication is the independent tie-breaker.
@@ -28,6 +32,10 @@ class UnknownReviewerError(DecisionError):
 
 class AdjudicationNotAllowed(DecisionError):
     """An adjudication by someone who may not settle this conflict."""
+
+
+class ScreeningNotAllowed(DecisionError):
+    """A screener's decision by someone the review declares only as an adjudicator."""
 
 
 def _key(name: str) -> str:
@@ -95,6 +103,36 @@ class Roster:
         if found is None:
             raise UnknownReviewerError(f"unknown reviewer {name!r}", record=record, hint=self._unknown_hint([name]))
         return found
+
+    def is_screener(self, name: str) -> bool:
+        """Whether ``name`` (as recorded) may make screening decisions: anyone when no
+        ``reviewers`` list is declared, else the declared reviewers only."""
+        return not self.declared or self.match(name, self.reviewers) is not None
+
+    def decider(self, name: str, *, record: str | None = None) -> str:
+        """The name to record for a screener's *decision* (include, exclude, maybe, not
+        retrieved) by ``name``: as :meth:`screener`, and refused for someone declared only as an
+        adjudicator. Their decision would make them a party to any conflict it starts, and
+        nobody adjudicates a conflict they took part in, so with no other adjudicator the
+        conflict could never be settled. Notes, attachments and undos stay open to them (an
+        adjudicator may annotate, and must be able to withdraw a decision made before this
+        check existed)."""
+        found = self.screener(name, record=record)
+        if not self.is_screener(found):
+            raise self.not_a_screener_error([found], record=record)
+        return found
+
+    def not_a_screener_error(self, names: list[str], *, record: str | None = None, path: str | None = None,
+                             line: int | None = None) -> ScreeningNotAllowed:
+        who = ", ".join(names)
+        one = len(names) == 1
+        return ScreeningNotAllowed(
+            f"{who} {'is' if one else 'are'} declared as {'an adjudicator' if one else 'adjudicators'}, "
+            f"not {'a reviewer' if one else 'reviewers'}, so may not record screening decisions",
+            record=record, path=path, line=line,
+            hint=f"settle conflicts with `screening adjudicate REVIEW -r {names[0]}`; to screen as well, add "
+                 f"{'the name' if one else 'the names'} to [screening] reviewers = [...] in {self.toml} "
+                 "(conflicts they then take part in need another adjudicator)")
 
     def _resolve(self, name: str) -> str | None:
         """The recorded spelling of a screener's name (any name when none are declared)."""

@@ -118,7 +118,7 @@ class ScreeningSession:
                  is_demo: bool = False,
                  stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,  # (records, log)
                  only: str | None = None, sample: bool = False) -> None:
-        reviewer = review.roster.screener(reviewer)    # refused up front, not at the first key
+        reviewer = review.roster.decider(reviewer)     # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
             raise DecisionError(f"unknown subset {only!r}", hint="one of: " + ", ".join(SUBSETS))
         if sample and (stage != "title_abstract" or only is not None):
@@ -146,14 +146,26 @@ class ScreeningSession:
         self._share = ((screeners.index(reviewer), len(screeners))
                        if len(screeners) >= 2 and reviewer in screeners and not sample else None)
         self._refresh()
+        roster = review.roster
+        if roster.is_adjudicator(reviewer) and all(roster.match(a, (reviewer,)) for a in roster.adjudicators):
+            # said up front, not per record: a per-record warning would tell the screener how a
+            # colleague decided (blinding); nobody adjudicates a conflict they took part in
+            self.message = self._also(
+                "note: you are also this review's only adjudicator, so a conflict on a record you "
+                "screen here needs another adjudicator (add one to [screening] adjudicators)")
         if sample:
             st = self._stopping() or {}
             run, switch = st.get("irrelevant_in_a_row"), st.get("switch_at")
             if isinstance(run, int) and isinstance(switch, int) and run < switch:
                 # valid, but early: with many relevant records still unfound the sample must
                 # grow large before the test can say stop
-                self.message = (f"note: the switch point is not reached ({run} of {switch} irrelevant in a row); "
-                                "a sample drawn this early needs to be larger to show the target recall")
+                self.message = self._also(
+                    f"note: the switch point is not reached ({run} of {switch} irrelevant in a row); "
+                    "a sample drawn this early needs to be larger to show the target recall")
+
+    def _also(self, text: str) -> str:
+        """``text`` after the message already set (notes at the start of a session add up)."""
+        return f"{self.message}; {text}" if self.message else text
 
     # -- queue ---------------------------------------------------------------------------------
 

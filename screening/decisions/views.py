@@ -152,6 +152,15 @@ class Outcome:
     screeners: tuple[Standing, ...]
     adjudicator: Standing | None
 
+    @property
+    def phrase(self) -> str:
+        """The state in words, to follow "record is": 'in conflict', 'pending', 'final: include'."""
+        if self.status == "conflict":
+            return "in conflict"
+        if self.status == "final":
+            return f"final: {self.decision.replace('_', ' ')}"
+        return self.status
+
 
 def record_outcomes(entries: pd.DataFrame, stage: str,
                     standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> dict[str, Outcome]:
@@ -227,15 +236,38 @@ def final_decisions(entries: pd.DataFrame, stage: str,
 
 
 def conflicts(entries: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """Long table of open conflicts: one row per (record, screener) with their standing decision."""
+    """Long table of open conflicts: one row per (record, screener) with their standing decision.
+
+    ``note``: every note that screener wrote on the record at ``stage`` (on decisions, undone
+    ones too, and separate note events), oldest first, joined with " | "; ``other_notes``: the
+    notes of anyone else (a colleague who only annotated, an adjudicator), as a list of
+    ``{"reviewer", "note"}``, the same on each of the record's rows. The adjudicator decides
+    on everything written about the record, not only on the note of each standing decision.
+    Pass the entries the viewer may see (:func:`visible_entries`)."""
+    cols = ["record_id", "reviewer", "decision", "reason", "note", "other_notes", "created_at"]
+    open_ = {rid: o for rid, o in record_outcomes(entries, stage).items() if o.status == "conflict"}
+    notes = record_notes(entries[entries["record_id"].isin(list(open_))], stage) if open_ else {}
     rows = []
-    for o in record_outcomes(entries, stage).values():
-        if o.status != "conflict":
-            continue
+    for rid, o in open_.items():
+        written = notes.get(rid, [])
+        parties = {s.reviewer for s in o.screeners}
+        others = [{"reviewer": who, "note": text} for who, text in written if who not in parties]
         for s in o.screeners:
-            rows.append({"record_id": o.record_id, "reviewer": s.reviewer, "decision": s.decision,
-                         "reason": s.reason, "note": s.note, "created_at": s.created_at})
-    return pd.DataFrame(rows, columns=["record_id", "reviewer", "decision", "reason", "note", "created_at"]).astype(object)
+            own = " | ".join(text for who, text in written if who == s.reviewer)
+            rows.append({"record_id": rid, "reviewer": s.reviewer, "decision": s.decision,
+                         "reason": s.reason, "note": own, "other_notes": others, "created_at": s.created_at})
+    return pd.DataFrame(rows, columns=cols).astype(object)
+
+
+def record_notes(entries: pd.DataFrame, stage: str) -> dict[str, list[tuple[str, str]]]:
+    """record_id -> [(author, note)] at ``stage``, oldest first, each note once per author."""
+    sub = entries[(entries["stage"] == stage) & (entries["note"].fillna("").astype(str).str.strip() != "")]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for rid, who, note in zip(sub["record_id"], sub["reviewer"], sub["note"]):
+        item = (str(who), str(note).strip())
+        if item not in out.setdefault(str(rid), []):
+            out[str(rid)].append(item)
+    return out
 
 
 def ranking_label(outcome: Outcome | None, standing: Mapping[tuple[str, str], Standing] | None) -> int | None:

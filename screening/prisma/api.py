@@ -29,8 +29,10 @@ from screening.decisions.store import STAGES
 from screening.decisions.views import (
     event_payload, final_decisions, load_entries, open_records, record_outcomes, standing_decisions,
 )
+from screening.dedup.api import latest_decisions, pair_key
+from screening.dedup.store import load_decisions as load_dedup_decisions
 from screening.errors import ReportError
-from screening.prisma.counts import PrismaCounts, compute_counts
+from screening.prisma.counts import PrismaCounts, compute_counts, decisions_on
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.report import (ReportContext, citation_line, funnel_line, per_source_rows, stage_screening,
                                      to_html, to_markdown)
@@ -72,6 +74,10 @@ class ReviewState:
     # report -- counts, kappa, the methods paragraph's screening facts -- is over these
     in_play: frozenset[str] = frozenset()
     play_entries: pd.DataFrame | None = None      # the log's events on those records
+    # possible duplicate pairs (dedup.json's queue) whose copies the counts hold as separate
+    # records: nobody has decided them, or a decision came after deduplication last ran
+    maybe_pairs_undecided: int = 0
+    maybe_pairs_unapplied: int = 0
 
 
 @dataclass(frozen=True)
@@ -152,12 +158,20 @@ def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFr
     counted = set(ft["record_id"])
     orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in counted]
     if orphans:
-        warnings.append(f"{len(orphans)} full-text decision(s) concern records no longer included at "
+        per_record = decisions_per_record(outcomes).get("full_text", {})
+        warnings.append(f"{decisions_on('full-text', orphans, per_record)} no longer included at "
                         f"title/abstract (e.g. {orphans[0]}): not counted")
     if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
         warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
                         "demonstration data (is_demo), not real screening")
     return entries, final_decisions(entries, "title_abstract", outcomes), ft, warnings, outcomes
+
+
+def decisions_per_record(outcomes: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per stage, the standing decisions behind each record's outcome (its screeners' and its
+    adjudicator's): a final is one row per record, a warning about it counts decisions."""
+    return {stage: {rid: len(o.screeners) + (o.adjudicator is not None) for rid, o in by.items()}
+            for stage, by in outcomes.items()}
 
 
 def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
@@ -243,17 +257,55 @@ def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
 
 
 def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd.DataFrame,
-               reports: dict[str, dict[str, Any]], config_raw: Any) -> str:
+               reports: dict[str, dict[str, Any]], config_raw: Any,
+               dedup_decisions: pd.DataFrame | None = None) -> str:
     h = hashlib.sha256()
-    for label, blob in (
+    parts = [
         ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
         ("decisions", to_csv_bytes(entries) if entries is not None else b""),
         ("searches", to_csv_bytes(searches)),
         ("reports", json.dumps(reports, sort_keys=True, default=str).encode()),
         ("config", json.dumps(config_raw, sort_keys=True, default=str).encode()),
-    ):
+    ]
+    # the report says which queued pairs were decided since dedup ran, so the store is part of
+    # the state; only when it holds decisions, so a review without any keeps its hash
+    if dedup_decisions is not None and len(dedup_decisions):
+        parts.append(("dedup_decisions", to_csv_bytes(dedup_decisions)))
+    for label, blob in parts:
         h.update(label.encode() + b"\0" + hashlib.sha256(blob).digest())
     return h.hexdigest()
+
+
+def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFrame | None) -> tuple[int, int]:
+    """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued.
+
+    The dedup stage queues only pairs without a standing dedup-review decision (the latest
+    one per pair, unless it is a reopen); a pair decided after that run is not applied to the
+    table the counts come from, so it is told apart rather than called undecided."""
+    if not dedup_report:
+        return 0, 0
+    listed = (dedup_report.get("details") or {}).get("maybe_pairs")
+    if not isinstance(listed, list):         # a report without the list: its count only
+        return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
+    standing = latest_decisions(decisions)
+    decided = sum(pair_key(str(p.get("id_a", "")), str(p.get("id_b", ""))) in standing for p in listed)
+    return len(listed) - decided, decided
+
+
+def _pairs(n: int) -> str:
+    return f"{n} possible duplicate pair{'s' if n != 1 else ''}"
+
+
+def _maybe_pair_warnings(undecided: int, unapplied: int) -> list[str]:
+    out = []
+    if undecided:
+        out.append(f"{_pairs(undecided)} {'was' if undecided == 1 else 'were'} undecided when these counts were "
+                   "made: the copies in each pair are counted as separate records; decide them with "
+                   "`screening dedup-review REVIEW`, then `screening run`")
+    if unapplied:
+        out.append(f"{_pairs(unapplied)} decided in dedup-review since deduplication last ran "
+                   f"{'is' if unapplied == 1 else 'are'} not applied to these counts: run `screening run`")
+    return out
 
 
 def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
@@ -270,7 +322,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     enabled = tuple(n for n in _STAGE_REPORTS if n == "ingest" or n in review.stages)
     reports = load_stage_reports(review.output_dir, enabled)
     searches = load_searches(review)
-    digest = state_hash(records, entries, searches, reports, review.raw)
+    dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
+    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions)
     if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)
         h = hashlib.sha256(digest.encode())
         for label, frame in (("ta", ta), ("ft", ft)):
@@ -285,6 +338,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
                         "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
                         + ": the report says the target recall is not assured")
+    undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
+    warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(
@@ -292,6 +347,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         searches=searches, stopping=stopping, kappa=_kappa(play_entries),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
         outcomes=outcomes, in_play=in_play, play_entries=play_entries,
+        maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied,
     )
 
 
@@ -356,10 +412,16 @@ def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[s
     (``entries``: the log's events on them; decisions on records a later dedup or rule took
     out are not counted, as in the counts)."""
     facts = {}
-    for stage, finals in (("title_abstract", state.ta_finals), ("full_text", state.ft_finals)):
-        outcomes = {rid: o for rid, o in state.outcomes.get(stage, {}).items() if rid in state.in_play} \
+    ta = _in_play_rows(state.ta_finals, state.in_play)
+    # full text: only the reports sought (included at title/abstract, still in screening), the
+    # records the counts' full-text boxes are over
+    sought = frozenset(ta.loc[ta["decision"].astype(str).str.lower() == "include", "record_id"].astype(str)) \
+        if ta is not None and len(ta) else frozenset()
+    for stage, finals, scope in (("title_abstract", state.ta_finals, state.in_play),
+                                 ("full_text", state.ft_finals, sought)):
+        outcomes = {rid: o for rid, o in state.outcomes.get(stage, {}).items() if rid in scope} \
             if stage in state.outcomes else None
-        how = stage_screening(entries, _in_play_rows(finals, state.in_play), stage, outcomes)
+        how = stage_screening(entries, _in_play_rows(finals, scope), stage, outcomes)
         if how is not None:
             facts[stage] = how
     return facts
@@ -390,6 +452,8 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         dedup_rules=dup_rules,
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
+        maybe_pairs_undecided=state.maybe_pairs_undecided,
+        maybe_pairs_unapplied=state.maybe_pairs_unapplied,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
         screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
@@ -436,7 +500,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                             ta_open=open_records(state.entries, outcomes=state.outcomes.get("title_abstract")),
                             ft_open=open_records(state.entries, outcomes=state.outcomes.get("full_text"),
                                                  stage="full_text"),
-                            rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"))
+                            rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
+                            decision_counts=decisions_per_record(state.outcomes) if state.outcomes else None)
     ctx = _context(cfg, state)
     cite = citation_line(ctx)
     if skip_unchanged and _up_to_date(out, state.state_hash):
@@ -452,6 +517,9 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
                      "met": state.stopping.met, "p_value": state.stopping.p_value},
         "kappa": state.kappa, "warnings": list(state.warnings) + list(counts.warnings),
+        # not a PRISMA box: the pairs whose copies the counts still hold as separate records
+        "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
+                                     "decided_not_applied": state.maybe_pairs_unapplied},
     }
     files["csv"] = out / "prisma.csv"
     atomic_write_text(files["csv"], to_csv(counts))

@@ -225,6 +225,18 @@ def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
     return df[cols].set_index("record_id")
 
 
+def decisions_on(stage: str, record_ids: Iterable[str], per_record: Mapping[str, int] | None) -> str:
+    """'2 title/abstract decisions on 1 record': the finals are one row per record, so the
+    decisions behind them are counted from ``per_record`` (each record's standing decisions);
+    without it only the records are counted."""
+    rids = [str(r) for r in record_ids]
+    on = f"{len(rids)} record{'s' if len(rids) != 1 else ''}"
+    if per_record is None:
+        return f"{stage} decisions on {on}"
+    n = sum(max(1, int(per_record.get(r, 1))) for r in rids)    # a final rests on at least one
+    return f"{n} {stage} decision{'s' if n != 1 else ''} on {on}"
+
+
 def compute_counts(
     records: pd.DataFrame,
     ta_finals: pd.DataFrame | None = None,
@@ -236,6 +248,7 @@ def compute_counts(
     rule_reason_counts: Mapping[str, int] | None = None,
     ta_open: Iterable[str] = (),
     ft_open: Iterable[str] = (),
+    decision_counts: Mapping[str, Mapping[str, int]] | None = None,
 ) -> PrismaCounts:
     """Compute every PRISMA 2020 count from the records table and the screening finals.
 
@@ -250,9 +263,11 @@ def compute_counts(
     ``rule_reason_counts`` is the rules stage's own per-reason count (``apply_rules.json``
     ``reasons``: each excluded record under its first *exclude* rule); when given it must add up
     to the rule-excluded records of the table and is used instead of the first ``rule_reasons``
-    entry (which may name a flag rule). Pure: the inputs are not modified. The result is
-    checked with :func:`check_invariants`.
+    entry (which may name a flag rule). ``decision_counts`` (``{stage: {record_id: n}}``, the
+    standing decisions behind each final) lets the warnings count decisions as well as records.
+    Pure: the inputs are not modified. The result is checked with :func:`check_invariants`.
     """
+    per_stage = decision_counts or {}
     warnings: list[str] = []
     ids = marks(_col(records, "record_id"))
     source = marks(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
@@ -283,8 +298,8 @@ def compute_counts(
     play_ids = pd.Index(ids[in_play])
     stray = ta.index.difference(play_ids)
     if len(stray):
-        warnings.append(f"{len(stray)} title/abstract decision(s) concern records not in screening "
-                        f"(duplicates, rule-excluded or unknown ids), e.g. {stray[0]}; not counted")
+        warnings.append(f"{decisions_on('title/abstract', stray, per_stage.get('title_abstract'))} not in "
+                        f"screening (duplicates, rule-excluded or unknown ids), e.g. {stray[0]}; not counted")
     ta_play = ta.loc[ta.index.intersection(play_ids, sort=False)]
     if (ta_play["decision"] == "not_retrieved").any():
         rid = ta_play.index[ta_play["decision"] == "not_retrieved"][0]
@@ -309,7 +324,7 @@ def compute_counts(
 
     stray_ft = ft.index.difference(sought_ids)
     if len(stray_ft):
-        warnings.append(f"{len(stray_ft)} full-text decision(s) concern records not included at "
+        warnings.append(f"{decisions_on('full-text', stray_ft, per_stage.get('full_text'))} not included at "
                         f"title/abstract, e.g. {stray_ft[0]}; not counted")
     ft_play = ft.loc[ft.index.intersection(sought_ids, sort=False)]
     not_retrieved = int((ft_play["decision"] == "not_retrieved").sum())

@@ -34,6 +34,8 @@ class ReportContext:
     dedup_rules: dict[str, int] = field(default_factory=dict)       # duplicates removed per matching rule
     dedup_parameters: dict[str, Any] = field(default_factory=dict)
     dedup_ran: bool = True                                         # a dedup stage marked the table
+    maybe_pairs_undecided: int = 0      # possible duplicate pairs nobody has decided (dedup.json)
+    maybe_pairs_unapplied: int = 0      # ... decided in dedup-review after dedup last ran
     rules_parameters: dict[str, Any] = field(default_factory=dict)
     # per stage, from the decision log (never from the TOML: a plan is not what happened)
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
@@ -57,14 +59,23 @@ class StageScreening:
     """Who screened one stage and how, as recorded: settled records by how they were settled."""
 
     screeners: tuple[str, ...]     # reviewers with a screener decision at this stage
+    # single / agreement / adjudication count the records settled on their content (screened,
+    # or assessed at full text); reports settled as 'not retrieved' were never assessed, so they
+    # are counted apart: 'all 16 reports were assessed independently' must not include them
     single: int                    # settled by one reviewer's decision
     agreement: int                 # two or more reviewers, independently, agreeing
     adjudication: int              # reviewers disagreed; an adjudicator decided
     open_conflicts: int = 0        # reviewers disagree; no adjudicator yet
+    not_retrieved: int = 0         # full text: settled as not retrieved (however it was settled)
+
+    @property
+    def assessed(self) -> int:
+        """Settled on the record's content: screened, or assessed for eligibility."""
+        return self.single + self.agreement + self.adjudication
 
     @property
     def settled(self) -> int:
-        return self.single + self.agreement + self.adjudication
+        return self.assessed + self.not_retrieved
 
     @property
     def dual(self) -> int:
@@ -88,10 +99,16 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
         # adjudicator, say) does not make its author one of the screeners
         screeners = tuple(sorted({sd.reviewer for o in outcomes.values() for sd in o.screeners}))
         open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
-    how = finals["resolved_by"].astype(str).value_counts() if "resolved_by" in finals else pd.Series(dtype=int)
+    if "decision" in finals:
+        missing = finals["decision"].astype(str).str.lower().eq("not_retrieved")
+        content, not_retrieved = finals[~missing], int(missing.sum())
+    else:
+        content, not_retrieved = finals, 0
+    how = content["resolved_by"].astype(str).value_counts() if "resolved_by" in content else pd.Series(dtype=int)
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
-                          adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts)
+                          adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts,
+                          not_retrieved=not_retrieved)
 
 
 _ORDER_PHRASES = {
@@ -180,18 +197,27 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({_join(list(s.screeners))})"
            if s.screeners else "the review team")
     one = noun[:-1]
-    of = f"{fmt(s.settled)} {noun} settled so far" if in_progress else f"{fmt(s.settled)} settled {noun}"
+    # how records were settled counts only those settled on their content: reports not
+    # retrieved were never assessed by anyone, so they are named first and left out
+    n = s.assessed
+    done = "settled" if not s.not_retrieved else act
+    unretrieved = f"{_count(s.not_retrieved, one, noun)} could not be retrieved; " if s.not_retrieved else ""
+    of = f"{fmt(n)} {noun} {done} so far" if in_progress else f"{fmt(n)} {done} {noun}"
     if s.settled == 0:
         dual = f"no {one} has been settled yet" if in_progress else f"how each {one} was settled is not recorded"
+    elif n == 0:
+        dual = f"no {one} has been {act} yet" if in_progress else f"no {one} was {act}"
     elif s.dual == 0:
-        dual = f"each {one} was {act} by one reviewer"
+        dual = f"each {one} was {act} by one reviewer" if not s.not_retrieved else \
+            f"each of the {of} was {act} by one reviewer"
     elif s.single == 0:
-        dual = (f"all {of} were {act} independently by two reviewers" if s.settled != 1 else
-                f"the one {one} settled so far was {act} independently by two reviewers" if in_progress else
-                f"the one settled {one} was {act} independently by two reviewers")
+        dual = (f"all {of} were {act} independently by two reviewers" if n != 1 else
+                f"the one {one} {done} so far was {act} independently by two reviewers" if in_progress else
+                f"the one {done} {one} was {act} independently by two reviewers")
     else:
-        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, s.settled)}) {_was(s.dual)} {act} "
+        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, n)}) {_was(s.dual)} {act} "
                 f"independently by two reviewers and {fmt(s.single)} by one")
+    dual = unretrieved + dual
     tense = ("has been" if s.adjudication == 1 else "have been") if in_progress else _was(s.adjudication)
     waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
                f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
@@ -301,7 +327,9 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
                             f"limits: {s['limits']}" if s["limits"] else "",
                             "" if not s["records"] else _count(int(s["records"]), "record")
                             if str(s["records"]).isdigit() else f"{s['records']} records") if b]
-        query = f' using "{s["query"]}"' if s["query"] else ""
+        # typographic quotes around the query, exactly as typed: a database's own phrase quotes
+        # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
+        query = f" using “{s['query']}”" if s["query"] else ""
         parts.append(f"{s['database'] or 'an unnamed source'}{query}" + (f" ({'; '.join(bits)})" if bits else ""))
     sentence = f"We searched {_join(parts)}."
     if not dated:
@@ -309,12 +337,18 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
     return sentence
 
 
+def _sources_phrase(databases: int, registers: int) -> str:
+    """'5 databases', '1 register', '4 databases and 2 registers': the sources as the counts
+    classify them (a source_db listed in [prisma] registers is a register, as in the diagram)."""
+    parts = [_count(n, noun) for n, noun in ((databases, "database"), (registers, "register")) if n]
+    return " and ".join(parts) or "no database or register"
+
+
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
     s = [_search_sentence(ctx.searches)]
-    sources = len(c.databases) + len(c.registers)
-    s.append(f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified from {sources} "
-             + ("database or register" if sources == 1 else "databases and registers")
+    s.append(f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified from "
+             + _sources_phrase(len(c.databases), len(c.registers))
              + (f" and {fmt(c.identified_other)} from other methods"
                                           f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
     how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
@@ -322,6 +356,15 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
                  f"which links records across databases and keeps one record per study; "
                  f"{_count(c.duplicates, 'duplicate record')} {_was(c.duplicates)} removed{how}.")
+        # their copies are still separate records in every count below: say so, not just warn
+        u, k = ctx.maybe_pairs_undecided, ctx.maybe_pairs_unapplied
+        if u:
+            s.append(f"{_count(u, 'possible duplicate pair')} found by the deduplication stage "
+                     f"{_was(u)} not yet reviewed; the records of each such pair are counted separately.")
+        if k:
+            s.append(f"{'A further' if u else 'In addition,'} {_count(k, 'possible duplicate pair')} "
+                     f"{_was(k)} decided after deduplication last ran and {'is' if k == 1 else 'are'} not "
+                     "applied to these counts.")
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
     if c.automation_rules:

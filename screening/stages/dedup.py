@@ -61,7 +61,8 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
                           keep_first=dict(inputs.unhashed.get("decided", ())))
     report = StageReport(
         stage="dedup", records_in=len(records), records_out=len(outcome.table),
-        warnings=_decided_duplicate_warnings(outcome.details["kept_first_but_duplicates"])
+        warnings=_maybe_pair_warnings(outcome.counts["maybe_pairs"])
+        + _decided_duplicate_warnings(outcome.details["kept_first_but_duplicates"])
         + _refused_warnings(outcome.details["links_refused_by_decisions"]),
         counts={k: outcome.counts[k] for k in ("duplicates", "groups", "maybe_pairs", "unique")},
         reasons=outcome.details["duplicates_per_rule"],
@@ -71,6 +72,15 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
                                    "kept_for_decisions": outcome.counts["kept_for_decisions"]},
     )
     return StageResult(records=outcome.table, report=report)
+
+
+def _maybe_pair_warnings(n: int) -> list[str]:
+    """Possible duplicates nobody has decided yet (pairs with a standing dedup-review decision
+    are not queued): until decided, both copies count as records, screened twice."""
+    if not n:
+        return []
+    return [f"{n} possible duplicate pair{'s' if n != 1 else ''} {'await' if n != 1 else 'awaits'} a decision: "
+            f"run `screening dedup-review REVIEW`"]
 
 
 def _decided_duplicate_warnings(dups: list[dict[str, Any]]) -> list[str]:
@@ -162,4 +172,6 @@ def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) ->
 
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,
-                             toml_key="dedup", version="2", load_inputs=load_inputs))
+                             # 3: the report warns of undecided maybe-pairs (a stored report
+                             # without that warning is not reused)
+                             toml_key="dedup", version="3", load_inputs=load_inputs))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
-from screening.decisions.roster import AdjudicationNotAllowed, UnknownReviewerError
+from screening.decisions.roster import AdjudicationNotAllowed, ScreeningNotAllowed, UnknownReviewerError
 from screening.decisions.session import ScreeningSession
 from screening.decisions.views import final_decisions, load_entries
 from screening.errors import DecisionError, ScreeningError
@@ -78,11 +78,57 @@ def test_without_declared_adjudicators_any_name_views_as_adjudicator(review: Pat
     assert cli("log", review, "-r", "dave")[0] == 6
 
 
-def test_adjudicators_may_screen_and_names_match_ignoring_case(team: Path, db: Path, cli) -> None:
-    api.record_decision(team, reviewer="carol", record_id="3", action="include")
+def test_names_match_ignoring_case(team: Path, db: Path, cli) -> None:
     code, out = cli("decide", team, "-r", "Alice", "--record", "4", "--exclude")
     assert code == 0 and out.startswith("alice:")
-    assert set(load_entries(db)["reviewer"]) == {"alice", "bob", "carol"}
+    assert set(load_entries(db)["reviewer"]) == {"alice", "bob"}
+
+
+def test_an_adjudicator_only_may_not_screen(team: Path, db: Path, cli, tmp_path: Path) -> None:
+    """Acceptance testing: carol, declared only in `adjudicators`, could `decide`, and her
+    decision made a conflict nobody could settle (she may not adjudicate her own conflict and
+    was the only adjudicator)."""
+    before = len(load_entries(db))
+    code, out = cli("decide", team, "-r", "carol", "--record", "1", "--include")
+    assert code == 6 and "declared as an adjudicator" in out and "screening adjudicate" in out
+    assert "[screening] reviewers" in out
+    with pytest.raises(ScreeningNotAllowed):
+        api.record_decision(team, reviewer="Carol", record_id="3", action="maybe")
+    rv = api.Review.load(team)
+    with pytest.raises(ScreeningNotAllowed):                    # the session, up front
+        ScreeningSession(rv, "carol")
+    rv.close()
+    path = write_csv(tmp_path / "d.csv", ["record_id", "decision", "reviewer"],
+                     [["3", "include", "alice"], ["4", "exclude", "carol"]])
+    with pytest.raises(ScreeningNotAllowed) as err:             # imports, with the line
+        api.import_decisions(team, path)
+    assert err.value.line == 3
+    with pytest.raises(ScreeningNotAllowed):                    # a plan naming her to decide
+        api.assign(team, "alice,carol")
+    assert len(load_entries(db)) == before                      # nothing written
+    # notes stay open to her, and she adjudicates as before
+    api.record_decision(team, reviewer="carol", record_id="2", action="note", note="see methods")
+    assert api.adjudicate(team, reviewer="carol", record_id="2", decision="include").outcome.status == "final"
+
+
+def test_without_a_roster_an_adjudicator_name_still_screens(review: Path, db: Path) -> None:
+    declare(review, adjudicators=["carol"])                     # no reviewers list: names unchecked
+    api.record_decision(review, reviewer="carol", record_id="3", action="include")
+    assert list(load_entries(db)["reviewer"]) == ["carol"]
+
+
+def test_a_conflict_every_adjudicator_took_part_in_is_warned_of(review: Path, cli) -> None:
+    declare(review, ["alice", "bob", "carol"], ["carol"])       # carol screens and adjudicates
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    code, out = cli("decide", review, "-r", "carol", "--record", "2", "--exclude")
+    assert code == 0 and "record is in conflict" in out
+    assert "another adjudicator will be needed" in out
+    res = api.record_decision(review, reviewer="bob", record_id="3", action="include")
+    assert not any("adjudicator" in w for w in res.warnings)    # no conflict, no warning
+    rv = api.Review.load(review)
+    assert "only adjudicator" in ScreeningSession(rv, "carol").view().message
+    assert "only adjudicator" not in ScreeningSession(rv, "bob").view().message
+    rv.close()
 
 
 def test_notes_undo_and_plans_are_checked_too(team: Path) -> None:

@@ -140,7 +140,7 @@ def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db:
     with open_store(db) as store:
         store.append([Event(record_id="4", stage="title_abstract", reviewer="alice", action="undo")])
     warnings = load_decisions(load_review(review))[3]
-    assert any("1 full-text decision(s) concern records no longer included" in w for w in warnings)
+    assert any("1 full-text decision on 1 record no longer included" in w for w in warnings)
     # a new dual-screening plan leaves out records with full-text decisions (it would reopen them)
     api.record_decision(review, reviewer="alice", record_id="5", action="include")
     api.record_decision(review, reviewer="alice", record_id="5", action="include", stage="full_text")

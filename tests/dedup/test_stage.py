@@ -206,3 +206,17 @@ def test_a_linked_other_version_fills_no_citation_fields():
     assert (kept["journal"], kept["volume"], kept["issue"], kept["pages"], kept["issn"]) == ("", "", "", "", "")
     # what describes the study itself still comes from the other version
     assert kept["abstract"] == "Background: harms to affected others." and kept["language"] == "English"
+
+
+def test_undecided_maybe_pairs_are_a_warning(pairs_table):
+    """Acceptance testing: `screening run` showed only 'maybe_pairs=14' in its summary; nothing
+    said that 14 pairs waited for a person (and were counted as separate records meanwhile)."""
+    rows = pairs_table[pairs_table["pair"].isin(["13"])].reset_index(drop=True)   # recurring editorial: maybe
+    ids = rows["record_id"].tolist()
+    assert _run(rows).report.warnings == [
+        "1 possible duplicate pair awaits a decision: run `screening dedup-review REVIEW`"]
+    # a decided pair is not waiting (nor is one decided distinct); a reopened one is again
+    log = pd.DataFrame({"seq": [1], "id_a": [ids[1]], "id_b": [ids[0]], "decision": ["distinct"]})
+    assert not any("possible duplicate" in w for w in _run(rows, dedup_decisions=log).report.warnings)
+    log = pd.concat([log, pd.DataFrame({"seq": [2], "id_a": [ids[0]], "id_b": [ids[1]], "decision": ["reopen"]})])
+    assert any("1 possible duplicate pair awaits" in w for w in _run(rows, dedup_decisions=log).report.warnings)

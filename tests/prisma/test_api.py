@@ -106,7 +106,7 @@ def test_methods_paragraph_quotes_searches_and_stopping(records, finals):
                                                   "records": 12}]),
                         models=("tfidf-logreg@1",), stopping_rule="SAFE", recall_estimate=0.95)
     text = methods_paragraph(c, ctx)
-    assert 'We searched PubMed using "fire" (searched 2024-01-02; 12 records).' in text
+    assert 'We searched PubMed using “fire” (searched 2024-01-02; 12 records).' in text
     assert "Screening stopped by a stopping rule (SAFE) at an estimated recall of 95%; the 4 records" in text
     assert "relevance ranking (tfidf-logreg@1)" in text
 
@@ -232,7 +232,41 @@ def test_methods_paragraph_states_recorded_single_and_dual_screening(review, rec
     md = generate(review, tmp_path / "p", records=records, ta_finals=ta, ft_finals=ft).files["md"].read_text()
     assert ("10 of the 16 settled records (62%) were screened independently by two reviewers and 6 by one, "
             "and the 2 disagreements were resolved by an adjudicator.") in md
-    assert "Full-text decisions on 10 reports were made by the review team; all 10 settled reports were assessed" in md
+    # 1 of the 10 full-text reports was not retrieved: nobody assessed it
+    assert ("Full-text decisions on 10 reports were made by the review team; 1 report could not be retrieved; "
+            "all 9 assessed reports were assessed independently by two reviewers") in md
+
+
+def test_dual_assessment_sentence_leaves_out_reports_not_retrieved(review, records, finals, tmp_path):
+    """Acceptance testing: 'all 16 reports settled so far were assessed independently by two
+    reviewers' while 2 of the 16 were not retrieved (and the paragraph said 14 were assessed)."""
+    from screening.prisma.report import StageScreening, _how_screened
+
+    ta, ft = finals
+    ft = ft.copy()
+    ft.loc[8, "decision"], ft.loc[8, "reason"] = "not_retrieved", ""     # 2 not retrieved, 8 assessed
+    ft.loc[0, "resolved_by"] = "adjudication"
+    text = generate(review, tmp_path / "p", records=records, ta_finals=ta,
+                    ft_finals=ft).files["md"].read_text()
+    assert ("Full-text decisions on 10 reports were made by the review team; 2 reports could not be retrieved; "
+            "all 8 assessed reports were assessed independently by two reviewers, and the 1 disagreement was "
+            "resolved by an adjudicator.") in text
+    assert "2 could not be retrieved and 8 were assessed for eligibility" in text      # the same 8
+    # in progress, and with one reviewer per report
+    s = StageScreening(("alice", "bob"), single=0, agreement=14, adjudication=0, not_retrieved=2)
+    assert _how_screened("X", "reports", "assessed", s, True) == (
+        "X by 2 reviewers (alice and bob); 2 reports could not be retrieved; all 14 reports assessed so far were "
+        "assessed independently by two reviewers, with no disagreement to resolve.")
+    s = StageScreening(("alice",), single=5, agreement=0, adjudication=0, not_retrieved=1)
+    assert "1 report could not be retrieved; each of the 5 assessed reports was assessed by one reviewer." in \
+        _how_screened("X", "reports", "assessed", s, False)
+    s = StageScreening(("alice",), single=0, agreement=0, adjudication=0, not_retrieved=2)
+    assert _how_screened("X", "reports", "assessed", s, True).endswith(
+        "2 reports could not be retrieved; no report has been assessed yet.")
+    # title/abstract: no 'not retrieved' there, the sentence is as before
+    s = StageScreening(("alice", "bob"), single=0, agreement=16, adjudication=0)
+    assert "all 16 records settled so far were screened independently" in \
+        _how_screened("X", "records", "screened", s, True)
 
 
 def test_methods_paragraph_counts_standing_screeners_and_never_rounds_to_all():
@@ -368,7 +402,7 @@ def test_screening_sentences_read_one_in_the_singular():
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64, searches=search)
     from screening.prisma.report import _search_sentence
 
-    assert _search_sentence(ctx.searches) == 'We searched PubMed using "fire" (searched 2024-01-02; 1 record).'
+    assert _search_sentence(ctx.searches) == 'We searched PubMed using “fire” (searched 2024-01-02; 1 record).'
 
 
 def test_methods_paragraph_names_the_reports_to_assess_while_full_text_goes_on(review, records, finals, tmp_path):
@@ -381,3 +415,103 @@ def test_methods_paragraph_names_the_reports_to_assess_while_full_text_goes_on(r
     sought = int((ta["decision"] == "include").sum())
     assert f"Full texts of {sought} reports are being assessed by the review team; all 8 reports settled so far" in text
     assert "are being made" not in text
+
+
+def test_methods_paragraph_names_databases_and_registers_as_the_counts_classify_them(records):
+    """Acceptance testing: '645 records were identified from 5 databases and registers' when no
+    source was a register ([prisma] registers lists none)."""
+    from screening.prisma.counts import compute_counts
+
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(compute_counts(records), ctx)
+    assert "In total 25 records were identified from 3 databases." in text
+    assert "register" not in text
+    text = methods_paragraph(compute_counts(records, registers=("Lens.org",)), ctx)
+    assert "In total 25 records were identified from 2 databases and 1 register." in text
+    only = records.assign(source_db="ClinicalTrials.gov")
+    text = methods_paragraph(compute_counts(only, registers=("ClinicalTrials.gov",)), ctx)
+    assert "In total 25 records were identified from 1 register." in text
+
+
+def test_query_with_its_own_quote_marks_is_quoted_once(review):
+    """Acceptance testing: the PubMed query '"gambling"[tiab] AND harm*[tiab]' was printed as
+    'using ""gambling"[tiab] AND harm*[tiab]"': straight quotes around a query holding its own."""
+    from screening.prisma.report import _search_sentence
+
+    query = '"gambling"[tiab] AND harm*[tiab]'
+    log = review.output_dir / "search_log.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text(json.dumps({"database": "PubMed", "interface": "E-utilities", "query": query,
+                               "date_run": "2024-05-01", "records": 200}) + "\n", encoding="utf-8")
+    text = _search_sentence(load_searches(review))
+    assert f"PubMed using “{query}” (via E-utilities; searched 2024-05-01; 200 records)" in text
+    assert '""' not in text
+
+
+def test_warnings_count_decisions_and_the_records_they_are_on(review, records, tmp_path):
+    """Acceptance testing: '1 title/abstract decision(s) concern records not in screening' when
+    alice and bob had both decided that one record (a duplicate): the count was of records."""
+    from screening.decisions.store import Event, open_store
+    from screening.prisma.counts import compute_counts
+
+    dup = next(iter(records.loc[records["duplicate_of"] != "", "record_id"]))
+    kept = [r for r in records.loc[records["duplicate_of"] == "", "record_id"]
+            if r not in ("lens_9_of_343-00001", "lens_9_of_343-00003")]     # in screening
+    review.decisions_path.parent.mkdir(parents=True, exist_ok=True)
+    with open_store(review.decisions_path) as store:
+        store.append([Event(record_id=dup, stage="title_abstract", reviewer=who, action="include")
+                      for who in ("ana", "ben")]
+                     + [Event(record_id=dup, stage="full_text", reviewer="ana", action="exclude",
+                              reason="wrong outcome")]
+                     # excluded at title/abstract, yet two full-text decisions (an older log)
+                     + [Event(record_id=kept[0], stage="title_abstract", reviewer="ana", action="exclude",
+                              reason="wrong population")]
+                     + [Event(record_id=kept[0], stage="full_text", reviewer=who, action="include")
+                        for who in ("ana", "ben")])
+    warnings = generate(review, tmp_path / "p", records=records).summary()["warnings"]
+    assert f"2 title/abstract decisions on 1 record not in screening (duplicates, rule-excluded or unknown " \
+           f"ids), e.g. {dup}; not counted" in warnings
+    assert f"1 full-text decision on 1 record not included at title/abstract, e.g. {dup}; not counted" in warnings
+    assert f"2 full-text decisions on 1 record no longer included at title/abstract (e.g. {kept[0]}): " \
+           "not counted" in warnings
+    # finals alone (the library call): the records are counted, the decisions are not claimed
+    import pandas as pd
+
+    ta = pd.DataFrame({"record_id": [dup, kept[1]], "decision": ["include", "exclude"]})
+    c = compute_counts(records, ta)
+    assert any(w.startswith("title/abstract decisions on 1 record not in screening") for w in c.warnings)
+
+
+def test_report_says_how_many_possible_duplicate_pairs_are_undecided(tmp_path, records, finals):
+    """Acceptance testing: 14 maybe-pairs awaited dedup-review and nothing in the PRISMA report
+    said so, though the copies in each pair were counted as separate records."""
+    from screening.dedup.store import record_decision
+
+    toml = tmp_path / "d.toml"
+    toml.write_text(TOML + "\n[dedup]\n", encoding="utf-8")
+    review = load_review(toml)
+    review.output_dir.mkdir(parents=True)
+    pairs = [{"id_a": a, "id_b": b, "score": 0.9, "reason": "pages differ"} for a, b in ("ab", "cd", "ef")]
+    (review.output_dir / "dedup.json").write_text(json.dumps(
+        {"stage": "dedup", "counts": {"maybe_pairs": 3}, "details": {"maybe_pairs": pairs}}), encoding="utf-8")
+    ta, ft = finals
+    first = generate(review, tmp_path / "a", records=records, ta_finals=ta, ft_finals=ft)
+    md = first.files["md"].read_text()
+    assert ("3 possible duplicate pairs found by the deduplication stage were not yet reviewed; the records of "
+            "each such pair are counted separately.") in md
+    assert any(w.startswith("3 possible duplicate pairs were undecided when these counts were made")
+               for w in first.summary()["warnings"])
+    doc = json.loads(first.files["json"].read_text())
+    assert doc["possible_duplicate_pairs"] == {"undecided": 3, "decided_not_applied": 0}
+    assert doc["funnel"] == "25 → 16 → 10 → 9 → 5"                     # the counts are not changed
+    # a pair decided since dedup ran is not undecided, but not applied either (the table is older)
+    record_decision(review.output_dir, "d", "c", "distinct", "ana")
+    second = generate(review, tmp_path / "b", records=records, ta_finals=ta, ft_finals=ft)
+    md = second.files["md"].read_text()
+    assert "2 possible duplicate pairs found by the deduplication stage were not yet reviewed" in md
+    assert ("A further 1 possible duplicate pair was decided after deduplication last ran and is not applied "
+            "to these counts.") in md
+    assert second.state.state_hash != first.state.state_hash
+    record_decision(review.output_dir, "c", "d", "reopen", "ana")        # withdrawn: undecided again
+    third = generate(review, tmp_path / "c", records=records, ta_finals=ta, ft_finals=ft)
+    assert json.loads(third.files["json"].read_text())["possible_duplicate_pairs"]["undecided"] == 3

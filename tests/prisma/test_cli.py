@@ -125,14 +125,15 @@ def test_screened_review_counts_by_hand(review, tmp_path):
     assert doc["time"] > "2023-03-10"                    # now the latest decision's timestamp
     md = (tmp_path / "a" / "report.md").read_text()
     assert "Cohen's κ) was 0.67 at title/abstract screening" in md
-    assert "Web of Science Core Collection using \"TS=(wildfire* AND review*)\" (via Clarivate; searched 2023-03-09)" in md
+    assert "Web of Science Core Collection using “TS=(wildfire* AND review*)” (via Clarivate; searched 2023-03-09)" in md
     assert doc["citation"] in md and doc["state_hash"][:12] in doc["citation"]
 
     # same state -> byte-identical files; a new decision -> a new state hash
     invoke("prisma", str(review), "-o", str(tmp_path / "b"))
     for name in OUTPUTS:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    decide(review, "ana", wos[3], "include", stage="title_abstract")
+    # a changed decision (repeating the standing one appends nothing, so would change nothing)
+    decide(review, "ana", wos[3], "exclude", stage="title_abstract", reason="wrong population")
     invoke("prisma", str(review), "-o", str(tmp_path / "c"))
     doc_c = json.loads((tmp_path / "c" / "prisma.json").read_text())
     assert doc_c["state_hash"] != doc["state_hash"]
