@@ -17,7 +17,9 @@ Rules (documented for users in docs/screening.md):
   final decision are left out of :func:`final_decisions` (no 'pending' rows).
 * A *conflict*: no adjudicator decision, at least two screeners with standing decisions, and
   they are not unanimous — or any of them is ``maybe`` (maybe disagrees with include, with
-  exclude, and maybe+maybe needs a tie-breaker too).
+  exclude, and maybe+maybe needs a tie-breaker too) — or, at full text, they all exclude but
+  name different reasons (PRISMA reports one reason per excluded report, so which one is a
+  decision for the adjudicator, not for the order the reviewers happened to decide in).
 * Blinding: a non-adjudicator viewer sees another reviewer's events on a record only once the
   viewer has a standing decision on it (:func:`visible_entries`).
 """
@@ -182,7 +184,8 @@ def record_outcomes(entries: pd.DataFrame, stage: str,
         values = {s.decision for s in screeners}
         assigned = plan.get(rid, ())
         decided = {s.reviewer for s in screeners}
-        if len(screeners) >= 2 and (len(values) > 1 or "maybe" in values):
+        if len(screeners) >= 2 and (len(values) > 1 or "maybe" in values
+                                    or (stage == "full_text" and _reasons_differ(screeners))):
             out[rid] = Outcome(rid, "conflict", "", "", "", screeners, None)
             continue
         if "maybe" in values or any(r not in decided for r in assigned):
@@ -193,6 +196,14 @@ def record_outcomes(entries: pd.DataFrame, stage: str,
         resolved = "single" if len(screeners) == 1 else "agreement"
         out[rid] = Outcome(rid, "final", value, reason, resolved, screeners, None)
     return out
+
+
+def _reasons_differ(screeners: tuple[Standing, ...]) -> bool:
+    """Two or more exclusions that name different reasons (compared as people read them:
+    case and spacing aside). Exclusions without a reason (logged before reasons were required)
+    disagree with nobody."""
+    named = {" ".join(s.reason.split()).casefold() for s in screeners if s.decision == "exclude" and s.reason}
+    return len(named) > 1
 
 
 def open_records(entries: pd.DataFrame | None, outcomes: dict[str, Outcome] | None = None,

@@ -178,3 +178,32 @@ def test_attaching_a_report_to_a_record_marked_not_retrieved_says_the_decision_s
     assert finals(db, "full_text")["1"][0] == "include"
     res = decide(review, "alice", "1", "attach_report", stage="full_text", report="https://example.org/1b.pdf")
     assert not any("not retrieved" in w for w in res.warnings)
+
+
+def test_full_text_exclusions_with_different_reasons_go_to_the_adjudicator(review: Path, db: Path) -> None:
+    """UAT: alice excluded for one reason, bob for another, and PRISMA silently used alice's.
+    PRISMA reports one reason per excluded report, so a reason disagreement is a conflict at
+    full text (as in Covidence); at title/abstract reasons are optional and never conflict."""
+    from screening.decisions.agreement import agreement_report
+
+    for rid in ("1", "2", "3"):
+        decide(review, "alice", rid, "include")
+    for rid, ra, rb in (("1", "wrong outcome", "wrong study design"),
+                        ("2", "wrong outcome", "wrong outcome"),
+                        ("3", "wrong population", "wrong population")):
+        decide(review, "alice", rid, "exclude", stage="full_text", reason=ra)
+        decide(review, "bob", rid, "exclude", stage="full_text", reason=rb)
+    assert finals(db, "full_text") == {"2": ("exclude", "wrong outcome", "agreement"),
+                                       "3": ("exclude", "wrong population", "agreement")}
+    c = conflicts(load_entries(db), "full_text")
+    assert set(c["record_id"]) == {"1"} and sorted(c["reason"]) == ["wrong outcome", "wrong study design"]
+    # both excluded: the decisions agree, so kappa counts it as agreement
+    (ft,) = [p for p in agreement_report(load_entries(db)) if p.stage == "full_text"]
+    assert ft.counts.loc["exclude", "exclude"] == 3
+    api.adjudicate(review, reviewer="carol", record_id="1", decision="exclude", reason="wrong study design",
+                   stage="full_text")
+    assert finals(db, "full_text")["1"] == ("exclude", "wrong study design", "adjudication")
+    # title/abstract: different (optional) reasons on two exclusions are still agreement
+    decide(review, "alice", "4", "exclude", reason="wrong outcome")
+    decide(review, "bob", "4", "exclude", reason="wrong study design")
+    assert finals(db)["4"][2] == "agreement"
