@@ -165,15 +165,43 @@ def template_values(c: PrismaCounts) -> dict[str, str]:
     return {k: str(v) for k, v in values.items()}
 
 
+def partial_labels(c: PrismaCounts) -> dict[str, str]:
+    """``boxtext`` of the rows whose counts are only *so far* while a screening stage is
+    unfinished, as the diagram marks them (``Records screened (in progress - 40 of 242
+    screened)``, ``Records excluded (so far)``). The ``n`` cells, the ``data`` names and every
+    other column stay the template's, so the package still reads the file; the package draws
+    ``boxtext`` as the box label, so a diagram drawn from a mid-review file says it is partial."""
+    out: dict[str, str] = {}
+    by_name = {r[0]: r[4] for r in TEMPLATE_ROWS}
+    if c.screening_in_progress:
+        ta = c.title_abstract
+        progress = (f"stopped - {c.title_abstract_open} still being settled" if c.settling_after_stop
+                    else f"{ta.status} - {ta.done} of {ta.total} screened")
+        out["records_screened"] = f"{by_name['records_screened']} ({progress})"
+    if c.full_text_in_progress and not c.screening_in_progress:
+        out["dbr_assessed"] = (f"{by_name['dbr_assessed']} ({c.full_text.status} - "
+                               f"{c.full_text.done} of {c.full_text.total} assessed)")
+    if c.downstream_of_screening_partial:
+        for name in ("records_excluded", "dbr_sought_reports", "dbr_notretrieved_reports", "dbr_assessed"):
+            out[name] = f"{by_name[name]} (so far)"
+    if c.downstream_of_full_text_partial:
+        for name in ("dbr_excluded", "new_studies", "new_reports", "total_studies", "total_reports"):
+            out[name] = f"{by_name[name]} (so far)"
+    return {k: _label(v) for k, v in out.items()}
+
+
 def to_csv(c: PrismaCounts) -> str:
     """``prisma.csv``: the template's rows and columns, with our counts in ``n``.
 
     Title rows (``data`` = NA) keep the template's 0. Written with ``\\n`` line endings.
+    While screening is unfinished, the partial boxes' ``boxtext`` says so (:func:`partial_labels`).
     """
     values = template_values(c)
+    labels = partial_labels(c)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in TEMPLATE_ROWS:
-        writer.writerow([*row, values.get(row[0], "0")])
+        data, node, box, description, boxtext, *rest = row
+        writer.writerow([data, node, box, description, labels.get(data, boxtext), *rest, values.get(data, "0")])
     return buf.getvalue()

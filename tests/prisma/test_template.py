@@ -78,3 +78,31 @@ def test_labels_with_separators_stay_parseable(records, finals):
 def test_other_methods_map_onto_template_rows():
     got = other_method_counts({"Citation searching": 3, "Websites": 2, "Organisations": 1, "Experts": 4})
     assert got == {"website_results": 6, "organisation_results": 1, "citations_results": 3}
+
+
+def test_mid_review_csv_labels_its_partial_boxes(records, finals):
+    """UAT: a prisma.csv written while 40 of 242 records were screened drew a complete-looking
+    diagram in the R package. The partial boxes' labels (boxtext) now say so, as our diagram
+    does; the counts and every other cell stay the template's, so the package still reads it."""
+    ta, ft = finals
+    counts = compute_counts(records, ta.iloc[: len(ta) // 2], ft.iloc[:0])
+    assert counts.screening_in_progress
+    out = {r["data"]: r for r in _rows(to_csv(counts))}
+    ta_p = counts.title_abstract
+    assert out["records_screened"]["boxtext"] == f"Records screened (in progress - {ta_p.done} of {ta_p.total} screened)"
+    for name in ("records_excluded", "dbr_sought_reports", "dbr_assessed", "dbr_excluded", "new_studies"):
+        assert out[name]["boxtext"].endswith(" (so far)"), name
+    assert out["records_screened"]["n"] == str(counts.records_screened)
+    _, real = _real_template()
+    for theirs in real:        # only boxtext changes: the package finds rows by data/node/box
+        mine = out.get(theirs["data"]) if theirs["data"] != "NA" else None
+        if mine is not None:
+            assert [mine[k] for k in ("node", "box", "description", "tooltips", "url")] == \
+                [theirs[k] for k in ("node", "box", "description", "tooltips", "url")]
+    # full text unfinished after screening is complete: the assessed box says how far it got
+    done_ta = compute_counts(records, ta, ft.iloc[: len(ft) // 2])
+    assert not done_ta.screening_in_progress and done_ta.full_text_in_progress
+    out = {r["data"]: r for r in _rows(to_csv(done_ta))}
+    assert out["records_screened"]["boxtext"] == "Records screened"
+    assert out["dbr_assessed"]["boxtext"].startswith("Reports assessed for eligibility (in progress - ")
+    assert out["total_studies"]["boxtext"] == "Total studies included in review (so far)"
