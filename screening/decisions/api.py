@@ -20,7 +20,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.agreement import PairAgreement, agreement_report
-from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv
+from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv, similar_ids
 from screening.decisions.plan import parse_reviewers, plan_events
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, STAGES, DecisionStore, Event, open_store
@@ -99,27 +99,8 @@ class Review:
         return self.records.iloc[i].to_dict()
 
     def similar_ids(self, text: str, n: int = 3) -> list[str]:
-        """Up to ``n`` record ids ``text`` may have meant: ids ending with it (a long id's tail is
-        what people copy, e.g. 'lens_49-00045' for '20221207_gambling_harms_lens_49-00045'),
-        else containing it, else close spellings. Only computed for an error."""
-        text = text.strip()
-        if not text:
-            return []
-        ids = list(self._by_id)
-        key = text.casefold()
-        folded = [r.casefold() for r in ids]
-        for fits in (lambda r: r == key, lambda r: r.endswith(key), lambda r: key in r):
-            found = [r for r, f in zip(ids, folded) if fits(f)]
-            if found:
-                return found[:n]
-        # close spellings by edit distance, at most a quarter of the characters changed; only the
-        # closest (ids sharing a long prefix are all "close", the one a letter away is meant)
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-
-        close = process.extract(text, ids, scorer=Levenshtein.distance, limit=n,
-                                score_cutoff=max(1, len(text) // 4))
-        return [m for m, d, _ in close if d == close[0][1]] if close else []
+        """Up to ``n`` record ids ``text`` may have meant (:func:`.imports.similar_ids`)."""
+        return similar_ids(list(self._by_id), text, n)
 
     def ranking_id(self, record_id: str) -> str:
         rec = self.record(record_id)

@@ -92,6 +92,28 @@ def parse_decision(value: str, *, path: str | None = None, line: int | None = No
     return d
 
 
+def similar_ids(ids: list[str], text: str, n: int = 3) -> list[str]:
+    """Up to ``n`` record ids ``text`` may have meant: ids ending with it (a long id's tail is
+    what people copy, e.g. 'lens_49-00045' for '20221207_gambling_harms_lens_49-00045'), else
+    containing it, else the closest spellings. Only computed for an error message."""
+    text = text.strip()
+    if not text:
+        return []
+    key = text.casefold()
+    folded = [r.casefold() for r in ids]
+    for fits in (lambda r: r == key, lambda r: r.endswith(key), lambda r: key in r):
+        found = [r for r, f in zip(ids, folded) if fits(f)]
+        if found:
+            return found[:n]
+    # close spellings by edit distance, at most a quarter of the characters changed; only the
+    # closest (ids sharing a long prefix are all "close", the one a letter away is meant)
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    close = process.extract(text, ids, scorer=Levenshtein.distance, limit=n, score_cutoff=max(1, len(text) // 4))
+    return [m for m, d, _ in close if d == close[0][1]] if close else []
+
+
 class _Matcher:
     """Find our record_id for a foreign row by id, pmid, DOI, then normalised title."""
 
@@ -175,8 +197,10 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
 
     def need_record(rid: str, line: int, shown: str) -> str:
         if not rid:
-            raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None,
-                                hint="the id (or pmid/DOI/title) matches no record of this review")
+            guesses = similar_ids(sorted(matcher.ids), shown) if fmt == "native" else []
+            hint = (f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses
+                    else "the id (or pmid/DOI/title) matches no record of this review")
+            raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None, hint=hint)
         return rid
 
     def check_stage(s: str, line: int) -> str:

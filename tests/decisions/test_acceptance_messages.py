@@ -95,6 +95,12 @@ def test_an_unknown_record_id_gets_a_did_you_mean(review: Path, db: Path, cli) -
     assert rv.similar_ids("nothing like it") == []
     code, out = cli("decide", review, "-r", "alice", "--record", "zzz", "--include")
     assert code == 6 and "screening export" in out
+    # the same help for a decisions CSV, with its line
+    csv_path = db.parent / "mine.csv"
+    csv_path.write_text("record_id,decision,reviewer\n20221207_gambling_harms_lens_49-00001,include,alice\n"
+                        "lens_49-00045,include,alice\n", encoding="utf-8")
+    code, out = cli("decide", review, "--from", str(csv_path))
+    assert code != 0 and "mine.csv:3" in out and "did you mean '20221207_gambling_harms_lens_49-00045'?" in out
 
 
 def test_the_adjudicator_sees_every_note_on_the_conflict(review: Path, cli) -> None:
