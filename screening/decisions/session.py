@@ -449,4 +449,9 @@ class ScreeningSession:
         if target in self.queue:            # show the undone record again, now
             self.queue.remove(target)
             self.queue.insert(0, target)
-        self.message = f"undid {mine[target].decision} on {target}"
+        # undos stack: an earlier decision of mine may stand again, so say which
+        now = standing_decisions(self.entries[self.entries["record_id"] == target], self.stage)
+        again = now.get(target, {}).get((self.reviewer, "screener"))
+        self.message = (f"undid {mine[target].decision} on {target}; "
+                        + (f"your decision is now {again.decision.replace('_', ' ')}"
+                           + (f" ({again.reason})" if again.reason else "") if again else "no decision of yours stands"))

@@ -39,8 +39,15 @@ def test_undo_after_resume_and_cancelled_reason(review: Path, db: Path, in_play:
     s = session(review, "alice")                     # a new session: undo reaches back
     assert s.current == in_play[2] and s.decided == 2
     s.press("u")
-    assert s.current == "1" and "undid exclude on 1" in s.view().message
+    assert s.current == "1" and "undid exclude on 1; no decision of yours stands" in s.view().message
     assert [r.action for r in load_entries(db).itertuples()] == ["include", "exclude", "undo"]
+    # undos stack: taking back a changed decision says which earlier one stands again (UAT)
+    from screening.decisions import api
+    api.record_decision(review, reviewer="alice", record_id="1", action="include")
+    api.record_decision(review, reviewer="alice", record_id="1", action="exclude")
+    s = session(review, "alice")
+    s.press("u")
+    assert "undid exclude on 1; your decision is now include" in s.view().message
 
 
 def test_stopping_estimate_is_optional(review: Path) -> None:
