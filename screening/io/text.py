@@ -235,6 +235,7 @@ def _decode_cp1252(raw: bytes, line: int, path: str | Path, strict: bool) -> str
 # in-field '; ', the accession number would vanish into the WE value.
 _CR_TAG = re.compile(r"\r(?=[A-Z][A-Z0-9]  - )")
 _CR_TAG_BYTES = re.compile(rb"\r(?=[A-Z][A-Z0-9]  - )")
+_BARE_CR_BYTES = re.compile(rb"\r(?!\n)")      # a CR that is not half of a CRLF
 
 
 def _normalise_newline_bytes(data: bytes, has_lf: bool | None = None) -> bytes:
@@ -249,6 +250,10 @@ def _normalise_counted(data: bytes, has_lf: bool | None = None) -> tuple[bytes, 
     them up so its line numbers match :func:`decode_bytes`)."""
     if b"\r" not in data:
         return data, 0
+    if _BARE_CR_BYTES.search(data) is None:
+        # CRLF only (most Windows exports): deleting every CR is the same as replacing each
+        # CRLF, and bytes.translate is ~2.5x faster than replace on a line ending per line
+        return data.translate(None, b"\r"), 0
     data = data.replace(b"\r\n", b"\n")
     if b"\r" not in data:
         return data, 0

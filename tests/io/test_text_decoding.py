@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from screening.errors import InputError
 from screening.io.text import Utf8Fallback, chunked_text, decode_bytes, read_text
@@ -144,3 +146,29 @@ def test_chunked_decoding_of_a_whole_cp1252_file_matches() -> None:
     whole = decode_bytes(data, "old.ris")
     assert whole.encoding == "cp1252" and "the rest is plain ASCII" in whole.warnings[0]
     assert _chunked(data, "old.ris", 300) == (whole.text, whole.encoding, whole.warnings)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from([b"TY  - JOUR", b"AB  - x", b"\r\n", b"\r", b"\n", b"a", b"\xc3\xa9"]), max_size=30),
+       st.sampled_from([None, True, False]))
+def test_newline_normalisation_of_chunks_matches_the_replace_reading(parts, has_lf):
+    """The CRLF-only fast path (delete every CR) gives what replacing each CRLF gives, and any
+    bare CR still goes through the careful path (tagged line start, in-field separator)."""
+    import re
+
+    from screening.io.text import _normalise_counted
+
+    data = b"".join(parts)
+
+    def reference(d: bytes) -> tuple[bytes, int]:
+        if b"\r" not in d:
+            return d, 0
+        d = d.replace(b"\r\n", b"\n")
+        if b"\r" not in d:
+            return d, 0
+        if not (has_lf if has_lf is not None else b"\n" in d.rstrip(b"\r")):
+            return d.replace(b"\r", b"\n"), 0
+        d, added = re.subn(rb"\r(?=[A-Z][A-Z0-9]  - )", b"\n", d)
+        return d.replace(b"\r", b"; "), added
+
+    assert _normalise_counted(data, has_lf) == reference(data)
