@@ -54,6 +54,13 @@ def assemble(failed: set[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__.strip() + f"\n\nTopics: {', '.join(TOPICS)}; --assemble-only joins the last sections.")
+        return 0
+    unknown = [t for t in argv if t not in TOPICS]
+    if unknown:
+        print(f"unknown topic(s) {', '.join(unknown)}; topics: {', '.join(TOPICS)}", file=sys.stderr)
+        return 2
     topics = argv or list(TOPICS)
     failed = {t for t in topics if not run(t)}
     (HERE / "RESULTS.md").write_text(assemble(failed), encoding="utf-8")
