@@ -1,0 +1,329 @@
+"""A review's recorded state, as PRISMA reads it: ``load_state(review) -> ReviewState``.
+
+Everything the counts and the report are computed from, loaded from disk and nothing else:
+the records table (the last stage run), the decision log and its per-stage outcomes (a review
+without a log is 'screening not started'), the stage reports (``<output_dir>/<stage>.json``),
+the searches (the TOML's exports and the API search log), the stopping decision, the possible
+duplicate pairs still waiting, and the *review-state hash*: a sha256 over all of it and the
+review config, so the same state gives byte-identical outputs (:mod:`screening.prisma.api`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening.config import ReviewConfig
+from screening.decisions.agreement import agreement_report
+from screening.decisions.store import STAGES
+from screening.decisions.views import final_decisions, load_entries, record_outcomes
+from screening.dedup.api import latest_decisions, pair_key
+from screening.dedup.store import load_decisions as load_dedup_decisions
+from screening.errors import ReportError
+from screening.prisma.counts import decisions_on
+from screening.records import conform, in_play as in_play_mask, to_csv_bytes
+
+SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version")
+_TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
+_STAGE_REPORTS = ("ingest", "dedup", "apply_rules", "rank")
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """Whether the team stopped title/abstract screening early, by which rule, at what recall."""
+
+    stopped: bool = False
+    rule: str = ""
+    recall_estimate: float | None = None
+    source: str = ""            # where we read it (rank.json, config)
+    met: bool | None = None     # whether the rule's test was met when the ranking last ran
+    p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    records: pd.DataFrame
+    entries: pd.DataFrame | None
+    ta_finals: pd.DataFrame | None
+    ft_finals: pd.DataFrame | None
+    stage_reports: dict[str, dict[str, Any]]
+    searches: pd.DataFrame
+    stopping: Stopping
+    kappa: dict[str, float]
+    state_hash: str
+    state_time: str
+    warnings: tuple[str, ...] = ()
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)   # stage -> record_outcomes
+    # records still in screening (not a duplicate, not excluded by a rule): every figure of the
+    # report -- counts, kappa, the methods paragraph's screening facts -- is over these
+    in_play: frozenset[str] = frozenset()
+    play_entries: pd.DataFrame | None = None      # the log's events on those records
+    # possible duplicate pairs (dedup.json's queue) whose copies the counts hold as separate
+    # records: nobody has decided them, or a decision came after deduplication last ran
+    maybe_pairs_undecided: int = 0
+    maybe_pairs_unapplied: int = 0
+
+
+
+def load_stage_reports(output_dir: Path, names: tuple[str, ...] = _STAGE_REPORTS) -> dict[str, dict[str, Any]]:
+    """The StageReport JSON of each named stage that has run (missing ones are left out)."""
+    out = {}
+    for name in names:
+        path = output_dir / f"{name}.json"
+        if path.is_file():
+            try:
+                out[name] = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as err:
+                raise ReportError(f"stage report is not valid JSON: {err}", path=path,
+                                  hint="re-run `screening run --force`") from None
+    return out
+
+
+def searches_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Normalise searches (database, interface, query, date_run, limits, records, tool_version)."""
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    for col in SEARCH_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    df = df[list(SEARCH_COLUMNS)].astype(object).where(lambda d: d.notna(), "")
+    return df.map(lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))
+
+
+def load_searches(review: ReviewConfig) -> pd.DataFrame:
+    """Every search of the review: the TOML's [[sources]] (exports the team ran themselves)
+    and the log written by `screening search` (API searches), in that order. A review mixing
+    both used to report only the API searches, leaving every export out of the methods."""
+    rows = [{"database": s.database or Path(s.file).name, "interface": s.interface, "query": s.query,
+             "date_run": s.date_searched, "limits": "", "records": "", "tool_version": ""}
+            for s in review.sources]
+    for path in (review.output_dir / "search_log.jsonl", review.output_dir / "searches" / "search_log.jsonl"):
+        if path.is_file():
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        raise ReportError("search log line is not JSON", path=path, line=i,
+                                          hint="the log is append-only JSONL; repair or remove that line") from None
+            break
+    return searches_frame(rows)
+
+
+def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
+                                                  pd.DataFrame | None, list[str], dict[str, dict[str, Any]]]:
+    """(entries, title/abstract finals, full-text finals, warnings, outcomes per stage); Nones
+    = screening not started. Each stage's record outcomes are worked out once, here, and the
+    finals, the open records and the methods' counts are all read from them."""
+    path = review.decisions_path
+    if not path.exists():
+        return None, None, None, [], {}
+    entries = load_entries(path)
+    outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES}
+    warnings = []
+    ft = final_decisions(entries, "full_text", outcomes)       # (reports sought only)
+    counted = set(ft["record_id"])
+    orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in counted]
+    if orphans:
+        per_record = decisions_per_record(outcomes).get("full_text", {})
+        warnings.append(f"{decisions_on('full-text', orphans, per_record)} no longer included at "
+                        f"title/abstract (e.g. {orphans[0]}): not counted")
+    if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
+        warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
+                        "demonstration data (is_demo), not real screening")
+    return entries, final_decisions(entries, "title_abstract", outcomes), ft, warnings, outcomes
+
+
+def decisions_per_record(outcomes: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per stage, the standing decisions behind each record's outcome (its screeners' and its
+    adjudicator's): a final is one row per record, a warning about it counts decisions."""
+    return {stage: {rid: len(o.screeners) + (o.adjudicator is not None) for rid, o in by.items()}
+            for stage, by in outcomes.items()}
+
+
+def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
+    """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs.
+
+    With several pairs the value is their mean weighted by records both decided. ``in_play``:
+    only decisions on records still in screening count, as in every other figure of the
+    report (a rule changed after screening takes its records out of the counts and the kappa).
+    """
+    if entries is None or len(entries) == 0:
+        return {}
+    if in_play is not None:
+        entries = _in_play_rows(entries, frozenset(in_play))
+    sums: dict[str, tuple[float, int]] = {}
+    for pair in agreement_report(entries):
+        k, n = float(pair.stats.kappa), int(pair.stats.n)
+        if k == k and n > 0:
+            total, weight = sums.get(pair.stage, (0.0, 0))
+            sums[pair.stage] = (total + k * n, weight + n)
+    return {stage: round(total / weight, 3) for stage, (total, weight) in sorted(sums.items())}
+
+
+def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
+    """Read the stopping decision from rank.json (details.stopping / details) or the [rank] config."""
+    rank = reports.get("rank", {})
+    details = rank.get("details", {}) or {}
+    info = details.get("stopping") if isinstance(details.get("stopping"), dict) else details
+    stopped = bool(info.get("stopped", False))
+    rule = str(info.get("rule") or info.get("stopping_rule") or "")
+    recall = info.get("recall_estimate", info.get("estimated_recall"))
+    source = "rank.json" if stopped else ""
+    cfg = review.stages.get("rank")
+    raw = review.raw.get("rank", {}) if isinstance(review.raw.get("rank"), dict) else {}
+    if "stopped" in raw:
+        # the team's decision as the TOML says it now wins over a rank.json written before it
+        # changed (`stopped = false` after a premature stop takes effect without re-ranking)
+        if not bool(raw["stopped"]):
+            return Stopping(stopped=False, rule=rule)
+        if not stopped:
+            stopped, source = True, "config"
+    elif not stopped and getattr(cfg, "stopped", False):
+        stopped, source = True, "config"
+    if stopped and source == "config":
+        rule = rule or str(getattr(cfg, "stop_rule", "") or raw.get("stop_rule", ""))
+    recall_f = float(recall) if isinstance(recall, (int, float)) else None
+    met = info.get("met") if isinstance(info.get("met"), bool) else None
+    p = info.get("p_value")
+    return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source, met=met,
+                    p_value=float(p) if isinstance(p, (int, float)) else None)
+
+
+def _unfinished_searches(review: ReviewConfig) -> list[str]:
+    """'PubMed: asthma' for each search that started and is still to be resumed (interrupted)."""
+    from screening.search.log import read_searches
+
+    # 'running' only: an abandoned search (restarted with --restart) stays in the journal for
+    # good, and advising to resume it would start a duplicate
+    return [f"{e.database}: {e.query}" for e in read_searches(review) if e.status == "running"]
+
+
+def review_stopped(review: ReviewConfig) -> bool:
+    """Whether title/abstract screening is stopped by the stopping rule (as PRISMA reads it)."""
+    reports = load_stage_reports(review.output_dir, ("rank",)) if "rank" in review.stages else {}
+    return stopping_state(review, reports).stopped
+
+
+def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
+    """The latest timestamp recorded in the state (ISO 8601), or '' when none is recorded."""
+    values: list[pd.Series] = []
+    if entries is not None:
+        for col in _TIME_COLUMNS:
+            if col in entries.columns:
+                values.append(entries[col].astype(str))
+                break
+    values.append(searches["date_run"].astype(str))
+    stamps = pd.to_datetime(pd.concat(values, ignore_index=True), errors="coerce", utc=True, format="mixed")
+    stamps = stamps.dropna()
+    if stamps.empty:
+        return ""
+    latest = stamps.max()
+    return latest.strftime("%Y-%m-%dT%H:%M:%SZ") if (latest.hour, latest.minute, latest.second) != (0, 0, 0) \
+        else latest.strftime("%Y-%m-%d")
+
+
+def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd.DataFrame,
+               reports: dict[str, dict[str, Any]], config_raw: Any,
+               dedup_decisions: pd.DataFrame | None = None) -> str:
+    h = hashlib.sha256()
+    parts = [
+        ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
+        ("decisions", to_csv_bytes(entries) if entries is not None else b""),
+        ("searches", to_csv_bytes(searches)),
+        ("reports", json.dumps(reports, sort_keys=True, default=str).encode()),
+        ("config", json.dumps(config_raw, sort_keys=True, default=str).encode()),
+    ]
+    # the report says which queued pairs were decided since dedup ran, so the store is part of
+    # the state; only when it holds decisions, so a review without any keeps its hash
+    if dedup_decisions is not None and len(dedup_decisions):
+        parts.append(("dedup_decisions", to_csv_bytes(dedup_decisions)))
+    for label, blob in parts:
+        h.update(label.encode() + b"\0" + hashlib.sha256(blob).digest())
+    return h.hexdigest()
+
+
+def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFrame | None) -> tuple[int, int]:
+    """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued.
+
+    The dedup stage queues only pairs without a standing dedup-review decision (the latest
+    one per pair, unless it is a reopen); a pair decided after that run is not applied to the
+    table the counts come from, so it is told apart rather than called undecided."""
+    if not dedup_report:
+        return 0, 0
+    listed = (dedup_report.get("details") or {}).get("maybe_pairs")
+    if not isinstance(listed, list):         # a report without the list: its count only
+        return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
+    standing = latest_decisions(decisions)
+    decided = sum(pair_key(str(p.get("id_a", "")), str(p.get("id_b", ""))) in standing for p in listed)
+    return len(listed) - decided, decided
+
+
+def _pairs(n: int) -> str:
+    return f"{n} possible duplicate pair{'s' if n != 1 else ''}"
+
+
+def _maybe_pair_warnings(undecided: int, unapplied: int) -> list[str]:
+    out = []
+    if undecided:
+        out.append(f"{_pairs(undecided)} {'was' if undecided == 1 else 'were'} undecided when these counts were "
+                   "made: the copies in each pair are counted as separate records; decide them with "
+                   "`screening dedup-review REVIEW`, then `screening run`")
+    if unapplied:
+        out.append(f"{_pairs(unapplied)} decided in dedup-review since deduplication last ran "
+                   f"{'is' if unapplied == 1 else 'are'} not applied to these counts: run `screening run`")
+    return out
+
+
+def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
+               ta_finals: pd.DataFrame | None = None, ft_finals: pd.DataFrame | None = None) -> ReviewState:
+    """Everything PRISMA needs from disk. ``records``/finals may be given (runner, tests)."""
+    if records is None:
+        from screening.runner import latest_table
+
+        records = latest_table(review)
+    entries, ta, ft, warnings, outcomes = load_decisions(review)
+    if ta_finals is not None or ft_finals is not None:
+        ta, ft = ta_finals, ft_finals
+    # only stages the review enables: a stage dropped from the TOML leaves a stale report behind
+    enabled = tuple(n for n in _STAGE_REPORTS if n == "ingest" or n in review.stages)
+    reports = load_stage_reports(review.output_dir, enabled)
+    searches = load_searches(review)
+    dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
+    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions)
+    if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)
+        h = hashlib.sha256(digest.encode())
+        for label, frame in (("ta", ta), ("ft", ft)):
+            h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
+        digest = h.hexdigest()
+    unfinished = _unfinished_searches(review)
+    if unfinished:
+        warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
+                        "re-run the same `screening search` command to resume")
+    stopping = stopping_state(review, reports)
+    if stopping.stopped and stopping.met is False:
+        warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
+                        "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
+                        + ": the report says the target recall is not assured")
+    undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
+    warnings += _maybe_pair_warnings(undecided, unapplied)
+    in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
+    play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
+    return ReviewState(
+        records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
+        searches=searches, stopping=stopping, kappa=_kappa(play_entries),
+        state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
+        outcomes=outcomes, in_play=in_play, play_entries=play_entries,
+        maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied,
+    )
+
+
+def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.DataFrame | None:
+    """The rows of a decision frame (log entries, finals) about records still in screening."""
+    if frame is None or "record_id" not in frame.columns:
+        return frame
+    return frame[frame["record_id"].astype(str).isin(in_play)]
