@@ -60,7 +60,7 @@ PHASES = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 import screening.stages.ingest as ing
-from screening.io import ris, ris_stream
+from screening.io import ris, ris_fields, ris_stream
 from screening.io.base import ColumnResult
 from screening.io.tagged import gc_paused
 from screening.io.text import chunked_text, map_file
@@ -75,7 +75,7 @@ with gc_paused():
     dialect = ris.detect_dialect(chunks.head(50000))
     c1 = time.process_time()
     decode = parse = 0.0
-    out = ColumnResult.empty(ris.FIELD_NAMES, dialect=dialect)
+    out = ColumnResult.empty(ris_fields.FIELD_NAMES, dialect=dialect)
     offset = 0
     for i in range(len(chunks)):
         a = time.process_time()
@@ -247,7 +247,7 @@ def main() -> None:
         "",
         f"Where our CPU time goes (one process, same work, phase by phase, separate child): map and cut into "
         f"{phases['chunks']} chunks + detection {phases['split']:.1f} s, decode {phases['decode']:.1f} s "
-        f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py` + rights-line stripping: "
+        f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py` + `ris_fields.py` + rights-line stripping: "
         f"{phases['records'] / phases['parse']:,.0f} records/s), records table {phases['table']:.1f} s "
         f"(`records.table_from_columns`); total {total:.1f} s. Peak RSS after imports {phases['peak_start_mb']:.0f} MB "
         f"(pandas, and `screening.stages` importing every stage: scikit-learn for rank), after parse "

@@ -16,7 +16,8 @@ from typing import Any, Iterable
 
 from screening.errors import InputError
 from screening.io.base import ColumnResult
-from screening.io.ris import FIELD_NAMES, _count_ty, _field_values, _scan, _source_db
+from screening.io.ris import _count_ty, _scan
+from screening.io.ris_fields import FIELD_NAMES, field_values, source_db
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback
 from screening.normalize import strip_rights_statements
@@ -38,8 +39,8 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
     dbs: list[str] = []
     with gc_paused():
         for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
-            db = _source_db(tags, dialect)
-            rows.append(_field_values(tags, dialect, db))
+            db = source_db(tags, dialect)
+            rows.append(field_values(tags, dialect, db))
             lines.append(line)
             dbs.append(db)
         columns = {name: list(col) for name, col in zip(FIELD_NAMES, zip(*rows))} if rows else {

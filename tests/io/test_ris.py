@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.errors import InputError, RecordCountMismatch
-from screening.io import ris, tagged
+from screening.io import ris, ris_fields, tagged
 from screening.io.base import detect_format
 from screening.io.text import decode_bytes
 from screening.normalize import clean_text, normalize_author, normalize_pages
@@ -392,8 +392,8 @@ def test_m3_types_from_other_databases_and_what_is_not_a_type():
 
 
 def test_m3_repeating_the_ty_code_adds_nothing():
-    assert ris.publication_types("JOUR", ["JOUR"]) == ["JOUR"]
-    assert ris.publication_types("JOUR", ["Article; jour"]) == ["JOUR", "Article"]
+    assert ris_fields.publication_types("JOUR", ["JOUR"]) == ["JOUR"]
+    assert ris_fields.publication_types("JOUR", ["Article; jour"]) == ["JOUR", "Article"]
 
 
 @pytest.mark.parametrize("m3", [
@@ -405,17 +405,17 @@ def test_m3_repeating_the_ty_code_adds_nothing():
     "12", "Suppl 1",
 ])
 def test_m3_values_that_are_not_document_types_are_left_out(m3):
-    assert ris.publication_types("JOUR", [m3]) == ["JOUR"]
-    assert ris.publication_types("", [m3]) == []
+    assert ris_fields.publication_types("JOUR", [m3]) == ["JOUR"]
+    assert ris_fields.publication_types("", [m3]) == []
 
 
 def test_m3_types_are_kept_as_written_once_each():
     # the values of ../shared/data/exports/cochrane-central_ris_favipiravir.ris, as the scanner strips them
-    assert ris.publication_types("JOUR", ["Trial registry record; Clinical trial protocol"]) == [
+    assert ris_fields.publication_types("JOUR", ["Trial registry record; Clinical trial protocol"]) == [
         "JOUR", "Trial registry record", "Clinical trial protocol"]
-    assert ris.publication_types("JOUR", ["Journal article; Erratum"]) == ["JOUR", "Erratum"]
-    assert ris.publication_types("JOUR", ["Letter", "letter"]) == ["JOUR", "Letter"]
-    assert ris.publication_types("", ["Article"]) == ["Article"]
+    assert ris_fields.publication_types("JOUR", ["Journal article; Erratum"]) == ["JOUR", "Erratum"]
+    assert ris_fields.publication_types("JOUR", ["Letter", "letter"]) == ["JOUR", "Letter"]
+    assert ris_fields.publication_types("", ["Article"]) == ["Article"]
 
 
 # -- identifiers and fields an audit of the shared exports found mis-read (fixtures: SOURCES.md)
@@ -473,7 +473,7 @@ def test_wos_conference_in_cp_is_no_issue():
     text = _case_text("ris_wos_cp_conference.ris")
     assert "CP  - 13th North American Forest Soils Conference" in text
     assert _records(INGEST_CASES / "ris_wos_cp_conference.ris")["issue"].tolist() == [""]
-    assert [ris._cp_issue(v) for v in ("3", "12-13", "S1", "Suppl 2", "Netherlands", "24th Annual Forum")] == [
+    assert [ris_fields.cp_issue(v) for v in ("3", "12-13", "S1", "Suppl 2", "Netherlands", "24th Annual Forum")] == [
         "3", "12-13", "S1", "Suppl 2", "", ""]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import screening.stages.ingest as ingest_mod
 from screening.errors import InputError, RecordCountMismatch
-from screening.io import ris, ris_stream
+from screening.io import ris, ris_fields, ris_stream
 from screening.io.text import BOM_BYTES, chunk_bounds, chunked_text
 from screening.stages.ingest import RawSource, ingest, ingest_paths
 
@@ -245,7 +245,7 @@ def test_column_result_matches_parse() -> None:
     cols = ris_stream.parse_chunk_columns(text, "s.ris", first_line=1, at_end=True, dialect=whole.dialect)
     assert len(cols) == len(whole.records) == cols.expected_count
     for i, rec in enumerate(whole.records):
-        assert {k: cols.columns[k][i] for k in ris.FIELD_NAMES} == rec.fields
+        assert {k: cols.columns[k][i] for k in ris_fields.FIELD_NAMES} == rec.fields
         assert cols.lines[i] == rec.line and cols.source_dbs[i] == rec.source_db
 
 
