@@ -31,7 +31,7 @@ from screening.decisions.api import Review, check_stage
 from screening.decisions.views import eligible_records, record_outcomes
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.prisma.api import review_stopped
+from screening.prisma.state import review_stopped
 from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")

@@ -1,0 +1,120 @@
+"""Dual screening: which records two reviewers screen, and settling those they disagree on.
+
+:func:`assign` stores the plan :mod:`.plan` draws (one 'assign' event per record); a record
+whose screeners disagree is a conflict, which :func:`adjudicate` settles with an
+adjudicator's final decision, and :func:`conflicts_to_adjudicate` lists the conflicts a
+given adjudicator may settle (never those they took part in).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from screening.decisions.plan import parse_reviewers, plan_events
+from screening.decisions.queries import list_conflicts
+from screening.decisions.recording import DecisionResult, build_event
+from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
+from screening.decisions.roster import Roster
+from screening.decisions.store import STAGES
+from screening.decisions.views import (
+    considered_records, eligible_records, full_text_records, record_outcomes, standing_decisions,
+)
+from screening.errors import DecisionError
+
+
+def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | None = None,
+           seed: int | None = None, stage: str = "title_abstract", is_demo: bool = False,
+           replan: bool = False) -> dict[str, Any]:
+    """Store a dual-screening plan: which records need two independent decisions.
+
+    ``fraction`` / ``seed``: None takes the review's ``[screening] dual_fraction`` / ``seed``
+    (defaults 1.0 and 1), so the plan the protocol declares is the one applied. Records that
+    already have a plan at ``stage``, or a screener's decision, keep it: after a search update,
+    running ``assign`` again plans the new records (a calibration sample stays that share of
+    them) instead of drawing a new sample over everything or reopening settled records.
+    ``replan`` plans every candidate afresh (another pair of reviewers for all, say); the
+    latest plan of a record wins.
+    """
+    check_stage(stage)
+    with open_for_writing(review) as rv:
+        s = rv.config.screening
+        fraction = s.dual_fraction if fraction is None else fraction
+        seed = s.seed if seed is None else seed
+        # a plan names who must decide: someone declared only as an adjudicator may not
+        names = tuple(rv.roster.decider(n) for n in parse_reviewers(reviewers))
+        names = parse_reviewers(names)         # 'Alice,alice' is one person once resolved
+        entries = rv.entries()
+        candidates = list(eligible_records(rv.records, entries, stage)["record_id"])
+        at_full_text = 0
+        if stage == "title_abstract":
+            # a new plan must not reopen records whose full-text assessment rests on their
+            # settled include (a second screener would make them pending again), --replan or not
+            assessed = full_text_records(entries)
+            at_full_text = sum(c in assessed for c in candidates)
+            candidates = [c for c in candidates if c not in assessed]
+        # without --replan, a record an earlier plan covered keeps it, and one a screener has
+        # already decided is not reopened (a second screener would make a final decision pending)
+        decided = set(standing_decisions(entries, stage))
+        planned = set() if replan else considered_records(entries, stage) | decided
+        kept = sum(c in planned for c in candidates)
+        candidates = [c for c in candidates if c not in planned]
+        events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
+        written = rv.open().append(events)
+        dual = [e.record_id for e in events if e.payload.get("reviewers")]
+        # --replan may put a record someone has decided under a plan that needs others too: a
+        # settled record becomes pending again; say how many
+        touched = decided.intersection(dual)           # empty without --replan
+        after = record_outcomes(rv.entries().loc[lambda e: e["record_id"].isin(touched)], stage) if touched else {}
+        reopened = sum(1 for o in after.values() if o.status != "final")
+    return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
+            "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
+            "seed": seed, "record_ids": dual, "reopened": reopened, "at_full_text": at_full_text}
+
+
+def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,
+               stage: str = "title_abstract", reason: str = "", note: str = "",
+               is_demo: bool = False) -> DecisionResult:
+    """Record an adjudicator's final decision on a record whose screeners disagree.
+
+    Only a declared adjudicator may adjudicate (anyone, if the review declares none), and never
+    one of the screeners whose decisions make the conflict."""
+    check_stage(stage)
+    if decision not in ("include", "exclude", "not_retrieved"):
+        raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
+                            hint="pass --include or --exclude")
+    record_id = str(record_id)
+    with open_for_writing(review) as rv:
+        reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record
+        entries = rv.entries()
+        rv.record(record_id)
+        mine = entries[entries["record_id"] == record_id]
+        outcome = record_outcomes(mine, stage).get(record_id)
+        if outcome is None or outcome.status != "conflict":
+            state = "it has no decisions yet" if outcome is None else f"it is {outcome.phrase}"
+            # the usual slip: the conflict is at the other stage and --stage was left out
+            elsewhere = [st for st in STAGES if st != stage
+                         and getattr(record_outcomes(mine, st).get(record_id), "status", "") == "conflict"]
+            hint = (f"the record has an open conflict at {elsewhere[0]}: pass --stage {elsewhere[0]}" if elsewhere
+                    else f"`screening conflicts REVIEW --stage {stage}` lists the records that need adjudication")
+            raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id, hint=hint)
+        rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
+        ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
+                         reason=reason, note=note, role="adjudicator", is_demo=is_demo)
+        written = rv.open().append([ev]) == 1
+        after = events_of_record(rv, record_id)
+    return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id))
+
+
+def conflicts_to_adjudicate(review: ReviewLike, *, reviewer: str,
+                            stage: str = "title_abstract") -> tuple[pd.DataFrame, list[str]]:
+    """The open conflicts ``reviewer`` may settle (as :func:`list_conflicts`, unblinded) and the
+    ids of those they took part in, left to another adjudicator. Refuses a reviewer who may
+    not adjudicate before showing anything."""
+    rv = loaded_review(review)
+    check_stage(stage)
+    name = rv.roster.adjudicator(reviewer)
+    df = list_conflicts(rv, stage=stage, reviewer=name, as_adjudicator=True)
+    own = [rid for rid, g in df.groupby("record_id", sort=False) if Roster.is_party(name, g["reviewer"])]
+    return df[~df["record_id"].isin(own)].reset_index(drop=True), own

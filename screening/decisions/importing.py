@@ -1,0 +1,137 @@
+"""The decision import command: rows read from a CSV, validated and appended in one transaction.
+
+Why apart from :mod:`.imports`: that module knows the files (native, Rayyan and ASReview LAB
+formats, matching rows to records, each row's idempotent event id); this one knows the
+review (who may decide, which records are open, see :func:`.recording.build_event`) and
+warns of what an import did to records that were already settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv
+from screening.decisions.recording import build_event, logged_notes, no_adjudicator_left
+from screening.decisions.review import ReviewLike, check_stage, open_for_writing
+from screening.decisions.roster import Roster
+from screening.decisions.store import STAGES
+from screening.decisions.views import eligible_records, full_text_records, record_outcomes
+from screening.errors import DecisionError
+
+
+def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
+                     stage: str = "title_abstract", is_demo: bool = False) -> dict[str, Any]:
+    """Import a decisions CSV in one transaction (nothing is written if any row is invalid).
+
+    Idempotent: rows already logged by an earlier import of the same format (same reviewer,
+    record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
+    appended again, and not re-validated (the review may have moved on since). Returns format,
+    rows (in the file), written (new decision events), skipped (already in the log),
+    notes_added (notes a re-imported row adds to its logged decision), per_reviewer, warnings
+    (how the file was read, e.g. a cp1252 fallback).
+    """
+    check_stage(stage)
+    with open_for_writing(review) as rv:
+        fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        names = _import_reviewers(rv.roster, rows, str(path))
+        ids = import_event_ids(fmt, [(names[r.reviewer], r.record_id, r.stage, r.decision, r.reason.strip(),
+                                      r.decided_at) for r in rows])
+        entries = rv.entries()
+        logged = set(entries["event_uuid"])
+        ft_records = full_text_records(entries)
+        sought = (set(eligible_records(rv.records, entries, "full_text")["record_id"])
+                  if any(r.stage == "full_text" for r in rows) else None)
+        events = []
+        notes = logged_notes(entries)
+        notes_added = 0
+        for row, event_id in zip(rows, ids):
+            if event_id in logged:
+                # the decision is logged; a note the file adds or changes since is a note event
+                # of its own (a re-import appends it once: its id derives from the row and note)
+                note = row.note.strip()
+                key = (names[row.reviewer], row.record_id, row.stage)
+                if note and note not in notes.get(key, ()):
+                    try:
+                        ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
+                                         action="note", stage=row.stage, note=note, is_demo=is_demo,
+                                         payload={"import": fmt, "file": Path(path).name, "line": row.line},
+                                         sought=sought, ft_records=ft_records)
+                    except DecisionError as err:     # the record left screening since: say so
+                        warnings.append(f"{Path(path).name}:{row.line}: note on record {row.record_id} not "
+                                        f"added ({err.message})")
+                        continue
+                    events.append(replace(ev, event_uuid=note_event_id(event_id, note)))
+                    notes.setdefault(key, set()).add(note)
+                    notes_added += 1
+                continue
+            payload: dict[str, Any] = {"import": fmt, "file": Path(path).name, "line": row.line}
+            if row.decided_at:
+                payload["decided_at"] = row.decided_at
+            try:
+                ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
+                                 action=row.decision, stage=row.stage, reason=row.reason,
+                                 note=row.note, is_demo=is_demo, payload=payload, sought=sought,
+                                 ft_records=ft_records)
+            except DecisionError as err:   # same class, located at the CSV line
+                raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
+                                hint=err.hint) from None
+            events.append(replace(ev, event_uuid=event_id))
+        touched = {ev.record_id for ev in events}
+        before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
+                  for st in {ev.stage for ev in events}}
+        written = rv.open().append(events)
+        if written:
+            after_entries = rv.entries()
+            after_entries = after_entries[after_entries["record_id"].isin(touched)]
+            for st, was in before.items():
+                now = record_outcomes(after_entries, st)
+                reopened = sorted(r for r, o in was.items()
+                                  if o.status == "final" and now.get(r) is not None and now[r].status == "conflict")
+                changed = sorted(r for r, o in was.items() if o.status == "final" and now.get(r) is not None
+                                 and now[r].status == "final" and now[r].decision != o.decision)
+                if reopened:
+                    # an import can disagree with a decision that had settled a record: the log
+                    # is right to reopen it, but the person importing should hear of it now
+                    warnings.append(f"{len(reopened)} record(s) settled at {st.replace('_', '/')} are now in "
+                                    f"conflict with an imported decision (e.g. {reopened[0]}); an adjudicator "
+                                    "settles them (`screening adjudicate`)")
+                stuck = sorted(r for r, o in now.items() if no_adjudicator_left(rv.roster, o))
+                if stuck:
+                    warnings.append(f"{len(stuck)} record(s) at {st.replace('_', '/')} are in conflict with every "
+                                    f"adjudicator ({', '.join(rv.roster.adjudicators)}) a party to it (e.g. "
+                                    f"{stuck[0]}): another adjudicator will be needed (add one to [screening] "
+                                    f"adjudicators in {rv.roster.toml})")
+                if changed:
+                    # the import is the reviewer's latest decision, so it replaces their earlier one
+                    warnings.append(f"{len(changed)} settled record(s) at {st.replace('_', '/')} changed their "
+                                    f"decision with this import (e.g. {changed[0]}: {was[changed[0]].decision} -> "
+                                    f"{now[changed[0]].decision}); the imported row is the reviewer's latest "
+                                    "decision (undo it with `screening decide --undo` if that was not meant)")
+    per: dict[str, int] = {}
+    for row in rows:
+        per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
+    return {"format": fmt, "rows": len(rows), "written": written - notes_added,
+            "skipped": len(rows) - (written - notes_added), "notes_added": notes_added,
+            "per_reviewer": per, "warnings": warnings}
+
+
+def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:
+    """{name in the file: name to record}; every unknown name is reported at once (an export
+    with two undeclared collaborators should need one fix, not two runs)."""
+    missing = next((r for r in rows if not r.reviewer.strip()), None)
+    if missing is not None:
+        raise DecisionError("no reviewer for this row", path=where, line=missing.line,
+                            hint="pass --reviewer NAME (or add a reviewer column)")
+    names, unknown = roster.screeners(r.reviewer for r in rows)
+    if unknown:
+        first = next(r.line for r in rows if r.reviewer == unknown[0])
+        raise roster.unknown_error(unknown, path=where, line=first)
+    # every imported row is a decision: someone declared only as an adjudicator may not make one
+    # (see Roster.decider), and every such name is reported at once
+    barred = list(dict.fromkeys(n for n in names.values() if not roster.is_screener(n)))
+    if barred:
+        first = next(r.line for r in rows if names[r.reviewer] == barred[0])
+        raise roster.not_a_screener_error(barred, path=where, line=first)
+    return names

@@ -1,0 +1,90 @@
+"""Read-only views of a review's screening for the CLI: progress, conflicts, agreement, the log.
+
+Nothing here writes. Each shows only what the person asking may see (docs/screening.md,
+Blinding): an adjudicator sees everything, a reviewer what blinding allows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from screening.decisions.agreement import PairAgreement, agreement_report
+from screening.decisions.review import ReviewLike, check_stage, loaded_review
+from screening.decisions.store import STAGES
+from screening.decisions.views import conflicts, stage_progress, visible_entries
+from screening.records import in_play
+
+
+def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewer: str | None = None,
+                   as_adjudicator: bool = False) -> pd.DataFrame:
+    """Open conflicts ``reviewer`` may see (long form: record_id, reviewer, decision, reason, note);
+    nobody's without a name unless ``as_adjudicator``."""
+    rv = loaded_review(review)
+    check_stage(stage)
+    df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
+    # a record that left screening (a later duplicate, a rule exclusion) has nothing to settle,
+    # as `status` counts it; its decisions stay in the log and come back if it does
+    play = set(rv.records.loc[in_play(rv.records), "record_id"].astype(str))
+    df = df[df["record_id"].isin(play)].reset_index(drop=True)
+    titles, at = rv.records["title"], rv._by_id      # only the conflicting records' titles
+    df.insert(1, "title", [str(titles.iat[at[r]]) if r in at else "" for r in df["record_id"]])
+    return df
+
+
+def agreement(review: ReviewLike, *, reviewer: str | None = None,
+              as_adjudicator: bool = False) -> list[PairAgreement]:
+    """Agreement per stage and reviewer pair, over the decisions ``reviewer`` may see."""
+    rv = loaded_review(review)
+    return agreement_report(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)))
+
+
+def status(review: ReviewLike, *, reviewer: str | None = None,
+           as_adjudicator: bool = False) -> list[dict[str, Any]]:
+    """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding).
+
+    ``excluded_by_stopping``: after ``[rank] stopped = true``, the title/abstract records nobody
+    screened (PRISMA's "excluded by automation tools"; 0 otherwise).
+    ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
+    (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
+    blinding hides every decision and a 0 would be false)."""
+    rv = loaded_review(review)
+    viewer = rv.viewer(reviewer, as_adjudicator)
+    entries = rv.entries()
+    visible = visible_entries(entries, viewer) if viewer.name and not viewer.adjudicator else None
+    from screening.prisma.state import review_stopped
+
+    stopped = review_stopped(rv.config)
+    out = []
+    for stage in STAGES:
+        full = stage_progress(entries, rv.records, stage)
+        # after a stop the records nobody screened are excluded by the rule, as PRISMA and the
+        # export count them; the rest of 'remaining' is still being settled
+        full["excluded_by_stopping"] = full["total"] - full["started"] if stopped and stage == "title_abstract" else 0
+        if viewer.adjudicator:
+            out.append({**full, "conflicts_scope": "all"})
+            continue
+        seen = stage_progress(visible, rv.records, stage) if visible is not None else None
+        per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
+               for name, d in full["per_reviewer"].items()}
+        out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached",
+                                            "excluded_by_stopping")},
+                    "conflicts_open": None if seen is None else seen["conflicts_open"],
+                    "conflicts_scope": "hidden" if seen is None else "own",
+                    "pending": None, "final": None, "per_reviewer": per,
+                    # who adjudicated how much is no hint of how anyone screened
+                    "per_adjudicator": {n: {"decided": d["decided"]} for n, d in full["per_adjudicator"].items()}})
+    return out
+
+
+def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False,
+            record_id: str | None = None) -> pd.DataFrame:
+    """The log as ``reviewer`` may see it (an adjudicator: everything), optionally for one record."""
+    rv = loaded_review(review)
+    viewer = rv.viewer(reviewer, as_adjudicator)
+    df = visible_entries(rv.entries(), viewer)
+    if record_id:
+        rv.record(record_id)
+        df = df[df["record_id"] == str(record_id)]
+    return df.reset_index(drop=True)

@@ -1,0 +1,258 @@
+"""Recording one decision: validating an event against the review, then appending it.
+
+:func:`build_event` holds the rules every event must satisfy, whoever writes it (a
+screener's :func:`record_decision`, an adjudication, a bulk import, the interactive
+session): a declared reviewer who may make it, a record open for screening at the stage, a
+known action, the review's exclusion reasons, and no title/abstract change that would pull
+the footing from under full-text decisions. :func:`record_decision` appends one screener
+event and returns what the decider should hear of it (:class:`DecisionResult`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import AbstractSet, Any
+
+import pandas as pd
+
+from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
+from screening.decisions.roster import Roster
+from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
+from screening.decisions.views import (
+    Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
+    record_outcomes, standing_decisions, visible_entries,
+)
+from screening.errors import DecisionError
+from screening.records import row_in_play
+
+DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
+
+
+def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame,
+                sought: set[str] | None = None) -> None:
+    """The record exists and is open for screening at ``stage`` (``sought``: the full-text
+    set if the caller already knows it)."""
+    rec = review.record(record_id)
+    if not row_in_play(rec):                                 # the one definition (records.in_play)
+        dup = str(rec.get("duplicate_of", "") or "").strip()
+        if dup:
+            raise DecisionError(f"record is a duplicate of {dup}", record=record_id,
+                                hint="screen the kept record instead")
+        if str(rec.get("rule_decision", "") or "").strip().lower() == "exclude":
+            raise DecisionError("record was excluded by the inclusion rules", record=record_id,
+                                hint="it is not screened by people; change the rules to bring it back")
+        raise DecisionError(f"record was removed before screening ({str(rec.get('removed_reason')).strip()})",
+                            record=record_id, hint="it is not screened by people")
+    if stage == "full_text":
+        if sought is None:
+            sought = set(eligible_records(review.records, entries, "full_text")["record_id"])
+        if record_id not in sought:
+            raise DecisionError("record is not in full-text review", record=record_id,
+                                hint="only records finally included at title/abstract reach full text")
+
+
+def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str,
+                            ft_records: AbstractSet[str] | None = None) -> None:
+    """Refuse a title/abstract event that would end the settled include full-text decisions
+    rest on (an undo, or a changed decision making it a conflict): those assessments, and
+    maybe an included study, would silently drop out of the PRISMA counts. The message names
+    nobody: the person refused may be blinded to the others' decisions."""
+    if ft_records is not None and record_id not in ft_records:
+        return      # the common case in a batch, without filtering the log
+    mine = entries[entries["record_id"] == record_id]
+    later = standing_decisions(mine, "full_text").get(record_id, {})
+    if not later:
+        return
+    before = record_outcomes(mine, "title_abstract").get(record_id)
+    if before is None or before.status != "final" or before.decision != "include":
+        return
+    next_id = int(entries["id"].max()) + 1 if len(entries) else 1
+    row = {c: "" for c in mine.columns} | {"id": next_id, "record_id": record_id, "stage": "title_abstract",
+                                            "reviewer": reviewer, "role": role, "action": action, "is_demo": 0}
+    after = record_outcomes(pd.concat([mine, pd.DataFrame([row])], ignore_index=True),
+                            "title_abstract").get(record_id)
+    if after is not None and after.status == "final" and after.decision == "include":
+        return
+    raise DecisionError(f"the record's settled title/abstract include has full-text decisions resting on "
+                        f"it, which this {action} would end", record=record_id,
+                        hint="the full-text decisions must be undone first (by their reviewers: screening decide "
+                             "--stage full_text --undo), or an adjudicator settles it")
+
+
+def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
+                stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
+                is_demo: bool = False, payload: dict[str, Any] | None = None,
+                sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None,
+                ranking_id: str | None = None) -> Event:
+    """Validate one decision/action against the review and return the event to append.
+
+    ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
+    the caller validates many events against one log (an import) and computed them once.
+
+    ``reviewer`` must be a declared person when the review declares any (recorded with the
+    declared spelling), and a screener's decision must be a declared reviewer's (not an
+    adjudicator's only: :meth:`.Roster.decider`); an adjudicator event only checks the
+    adjudicator list — whether they may settle this record's conflict is :func:`adjudicate`'s
+    to decide."""
+    check_stage(stage)
+    record_id = str(record_id)
+    if role == "adjudicator":
+        reviewer = review.roster.adjudicator(reviewer, record=record_id)
+    elif action in DECISION_ACTIONS:
+        reviewer = review.roster.decider(reviewer, record=record_id)
+    else:
+        reviewer = review.roster.screener(reviewer, record=record_id)
+    if action not in ACTIONS or action == "assign":
+        raise DecisionError(f"unknown action {action!r}", record=record_id,
+                            hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
+    _check_open(review, record_id, stage, entries, sought)
+    if action == "not_retrieved" and stage != "full_text":
+        raise DecisionError("'not retrieved' applies to full-text reports only", record=record_id,
+                            hint="pass --stage full_text")
+    if action == "attach_report":
+        if stage != "full_text" or not (payload or {}).get("report"):
+            raise DecisionError("attach a report at the full-text stage with a path or URL", record=record_id,
+                                hint="screening decide REVIEW --stage full_text --record ID --attach PATH_OR_URL")
+    reason = reason.strip()
+    if action == "exclude" and stage == "full_text":
+        allowed = review.reasons(stage)
+        if not reason:
+            raise DecisionError("full-text exclusions need a reason", record=record_id,
+                                hint=f"pass --reason, one of: {'; '.join(allowed)}")
+        if reason not in allowed:
+            raise DecisionError(f"unknown exclusion reason {reason!r}", record=record_id,
+                                hint=f"use one of the review's reasons: {'; '.join(allowed)}")
+    if (action == "exclude" and stage == "title_abstract" and reason
+            and review.config.screening.title_abstract_reasons):
+        # optional at title/abstract, but when the review lists its reasons a typo must not
+        # become a new reason in the PRISMA counts
+        allowed = review.reasons(stage)
+        known = {a.casefold() for a in allowed}
+        # an import may join several reasons ('not a review, not about wildfire' from Rayyan)
+        parts = [p.strip().casefold() for p in reason.replace(";", ",").split(",") if p.strip()]
+        if reason.casefold() not in known and not (parts and all(p in known for p in parts)):
+            raise DecisionError(f"unknown title/abstract exclusion reason {reason!r}", record=record_id,
+                                hint=f"use one of [screening] title_abstract_reasons: {'; '.join(allowed)} "
+                                     "(or leave the reason out)")
+    if action == "undo":
+        mine = entries[entries["record_id"] == record_id]
+        standing = standing_decisions(mine, stage).get(record_id, {})
+        if (reviewer, role) not in standing:
+            raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
+                                hint="undo cancels your latest standing decision")
+
+    if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
+        _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
+    return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
+                 reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
+                 note=note, is_demo=is_demo,
+                 # the ranking that put the record in front of the reviewer: a screening session's
+                 # own (retrained as it goes), else the one on the records table
+                 ranking_id=review.ranking_id(record_id) if ranking_id is None else ranking_id,
+                 payload=payload or {})
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    event: Event                 # the event appended (or, when nothing was, the one that would have been)
+    written: bool
+    outcome: Outcome | None      # the record's state after the write, as the decider may see it
+    warnings: tuple[str, ...] = ()
+    # the decision repeated the reviewer's standing one (same action and reason), so it was not
+    # appended again; ``event`` is then the note event if the repeat carried a new note
+    repeated: bool = False
+    standing: Standing | None = None   # the reviewer's own standing decision after the write
+
+
+def missing_report(report: str) -> str:
+    """A warning when an attached report is a path that is not a file here, else ''."""
+    if report and "://" not in report and not Path(report).expanduser().exists():
+        return f"attached {report!r}, which is not a file here (a typo? a path on another machine?)"
+    return ""
+
+
+def _outside_full_plan(entries: pd.DataFrame, record_id: str, stage: str) -> bool:
+    """Whether the stage's latest plan dual-screens every record (fraction 1) but not this
+    one: most likely a record added by a later search, which one decision would settle."""
+    planned = assign_events(entries, stage)
+    if not len(planned) or record_id in considered_records(entries, stage):
+        return False
+    fraction = event_payload(str(planned["payload"].iloc[-1] or "")).get("fraction")
+    return fraction == 1
+
+
+def logged_notes(entries: pd.DataFrame) -> dict[tuple[str, str, str], set[str]]:
+    """(reviewer, record, stage) -> the notes already in the log (on decisions or note events)."""
+    out: dict[tuple[str, str, str], set[str]] = {}
+    has = entries[entries["note"].astype(str).str.strip() != ""]
+    for who, rid, stage, note in zip(has["reviewer"], has["record_id"], has["stage"], has["note"]):
+        out.setdefault((str(who), str(rid), str(stage)), set()).add(str(note).strip())
+    return out
+
+
+def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
+                    stage: str = "title_abstract", reason: str = "", note: str = "",
+                    is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
+    """Append one screener event (decision, undo, note, not_retrieved or attach_report).
+
+    A decision identical to the reviewer's standing one on the record at ``stage`` (same action,
+    same reason) is not appended again (``repeated``): a second identical event would change
+    nothing but would need a second undo to take back. A new note on such a repeat is kept as
+    a note event, as a re-imported row's note is."""
+    with open_for_writing(review) as rv:
+        entries = rv.entries()
+        # ranking_id "": a decision made from a script or the command line was not put in
+        # front of the reviewer by any ranking we know of (the methods paragraph says so,
+        # rather than crediting the last `screening run`'s ranking)
+        ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
+                         reason=reason, note=note, is_demo=is_demo,
+                         payload={"report": report} if report else None, ranking_id="")
+        if event_uuid:
+            ev = replace(ev, event_uuid=event_uuid)
+        mine = entries[entries["record_id"] == ev.record_id]
+        was = standing_decisions(mine, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
+        repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
+                    and (was.reason or "").strip() == ev.reason)
+        if repeated:
+            text = ev.note.strip()
+            if text and text not in logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):
+                ev = build_event(rv, entries, reviewer=ev.reviewer, record_id=ev.record_id, action="note",
+                                 stage=stage, note=text, is_demo=is_demo, ranking_id="")
+                written = rv.open().append([ev]) == 1
+            else:
+                written = False
+        else:
+            written = rv.open().append([ev]) == 1
+        after = events_of_record(rv, ev.record_id)
+    outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
+    standing = standing_decisions(after, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
+    warnings = []
+    if action == "attach_report" and (missing := missing_report(report)):
+        warnings.append(missing)
+    if action == "attach_report" and outcome is not None and any(
+            s.reviewer == ev.reviewer and s.decision == "not_retrieved" for s in outcome.screeners):
+        warnings.append(f"you marked record {ev.record_id} not retrieved; the report is attached, but that "
+                        "decision stands until you decide again (include or exclude) now that you have it")
+    if ev.role == "screener" and ev.action in ("include", "exclude", "maybe") and _outside_full_plan(
+            entries, ev.record_id, stage):
+        warnings.append(f"record {ev.record_id} is not in the dual-screening plan (added after `screening "
+                        "assign`?), so this one decision settles it; run `screening assign` again to plan "
+                        "the new records")
+    if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
+        warnings.append(stuck)
+    return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing)
+
+
+def no_adjudicator_left(roster: Roster, outcome: Outcome | None) -> str:
+    """A warning when ``outcome`` is a conflict every declared adjudicator took part in (a
+    person both screening and adjudicating, say), so none may settle it; else ''. Without
+    declared adjudicators anyone not a party may adjudicate, so there is always someone."""
+    if outcome is None or outcome.status != "conflict" or not roster.adjudicators:
+        return ""
+    parties = [s.reviewer for s in outcome.screeners]
+    if any(not Roster.is_party(a, parties) for a in roster.adjudicators):
+        return ""
+    return (f"record {outcome.record_id} is in conflict and every adjudicator of this review "
+            f"({', '.join(roster.adjudicators)}) took part in it, so none may settle it: another adjudicator "
+            f"will be needed (add one to [screening] adjudicators in {roster.toml})")

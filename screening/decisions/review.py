@@ -1,0 +1,144 @@
+"""The review a screening command works on: its settings, records table, roster and log.
+
+Every command of :mod:`.api` takes a :class:`Review`, or a TOML path / name it loads one
+from. Why a handle: the adjudicate walk and the interactive session make many calls on one
+review, and re-reading the records table and the whole log for each would be slow, so a
+loaded ``Review`` reads the table once and the log incrementally. It also validates what
+every command is given: a record id (with did-you-mean hints) and a stage.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from screening.config import ReviewConfig, load_review
+from screening.decisions.imports import similar_ids
+from screening.decisions.roster import Roster
+from screening.decisions.store import STAGES, DecisionStore, open_store
+from screening.decisions.views import Viewer, entries_from_rows, load_entries
+from screening.errors import DecisionError
+
+
+@dataclass
+class Review:
+    """A loaded review: its settings, its latest records table and its decision log path."""
+
+    config: ReviewConfig
+    records: pd.DataFrame
+    store: DecisionStore | None = None
+    _by_id: dict[str, int] = field(default_factory=dict)
+    _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
+
+    @classmethod
+    def load(cls, review: str | Path | ReviewConfig) -> "Review":
+        from screening.runner import latest_table
+
+        config = review if isinstance(review, ReviewConfig) else load_review(review)
+        records = latest_table(config)
+        return cls(config, records, None, {rid: i for i, rid in enumerate(records["record_id"])})
+
+    @property
+    def db_path(self) -> Path:
+        return self.config.decisions_path
+
+    def open(self) -> DecisionStore:
+        if self.store is None:
+            self.store = open_store(self.db_path)
+        return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def entries(self) -> pd.DataFrame:
+        """Every event of the log. A caller making many calls on one loaded review (the
+        adjudicate walk) reads the whole log once; later calls add only the events appended
+        since, by anyone. Without a log yet nothing is created."""
+        if self._entries is None:
+            if not self.db_path.exists():
+                return load_entries(self.db_path)
+            self._entries = load_entries(self.db_path)
+        else:
+            last = int(self._entries["id"].iloc[-1]) if len(self._entries) else 0
+            new = entries_from_rows(self.open().rows(after=last))
+            if len(new):
+                self._entries = pd.concat([self._entries, new], ignore_index=True)
+        return self._entries
+
+    @functools.cached_property
+    def roster(self) -> Roster:
+        """The people ``[screening]`` declares: who may decide, who may adjudicate (built once
+        per loaded review: the session resolves names on every key press)."""
+        return Roster.of(self.config)
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        i = self._by_id.get(str(record_id))
+        if i is None:
+            guesses = self.similar_ids(str(record_id))
+            hint = (f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else
+                    "record ids are in the records table's record_id column; `screening export REVIEW -o "
+                    "records.csv --decision all` lists them")
+            raise DecisionError("unknown record", record=str(record_id), hint=hint)
+        return self.records.iloc[i].to_dict()
+
+    def similar_ids(self, text: str, n: int = 3) -> list[str]:
+        """Up to ``n`` record ids ``text`` may have meant (:func:`.imports.similar_ids`)."""
+        return similar_ids(list(self._by_id), text, n)
+
+    def ranking_id(self, record_id: str) -> str:
+        rec = self.record(record_id)
+        return str(rec.get("model_id", "") or "")
+
+    def viewer(self, reviewer: str | None = None, as_adjudicator: bool = False) -> Viewer:
+        """Who is looking: reviewers named in ``[screening] adjudicators`` are adjudicators (not
+        blinded) without needing ``--as-adjudicator``; everyone else sees what blinding allows."""
+        roster = self.roster
+        roster.check_viewer(reviewer, as_adjudicator)
+        return Viewer(roster.viewer_name(reviewer) or None, as_adjudicator or roster.is_adjudicator(reviewer))
+
+    def reasons(self, stage: str) -> tuple[str, ...]:
+        s = self.config.screening
+        if stage == "title_abstract" and s.title_abstract_reasons:
+            return tuple(s.title_abstract_reasons)
+        return tuple(s.reasons)
+
+
+ReviewLike = str | Path | ReviewConfig | Review
+
+
+def loaded_review(review: ReviewLike) -> Review:
+    """A loaded review; callers that make many calls pass one in and skip re-reading the table."""
+    return review if isinstance(review, Review) else Review.load(review)
+
+
+@contextmanager
+def open_for_writing(review: ReviewLike) -> Iterator[Review]:
+    """The loaded review for a call that writes; the decision log is closed afterwards only if
+    this call loaded the review (a caller's ``Review`` keeps it open for its next call)."""
+    if isinstance(review, Review):
+        yield review
+        return
+    rv = Review.load(review)
+    try:
+        yield rv
+    finally:
+        rv.close()
+
+
+def events_of_record(rv: Review, record_id: str) -> pd.DataFrame:
+    """One record's events after an append, the new ones (by anyone) read incrementally."""
+    entries = rv.entries()
+    return entries[entries["record_id"] == record_id]
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise DecisionError(f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}")
+    return stage
