@@ -8,6 +8,8 @@ warns of what an import did to records that were already settled.
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     check_stage(stage)
     with open_for_writing(review) as rv:
         fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        # the file's name may be a temporary one; its digest says which file it was, for audit
+        source = {"import": fmt, "file": Path(path).name, "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
         names = _import_reviewers(rv.roster, rows, str(path))
         ids = import_event_ids(fmt, [(names[r.reviewer], r.record_id, r.stage, r.decision, r.reason.strip(),
                                       r.decided_at) for r in rows])
@@ -56,7 +60,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                     try:
                         ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
                                          action="note", stage=row.stage, note=note, is_demo=is_demo,
-                                         payload={"import": fmt, "file": Path(path).name, "line": row.line},
+                                         payload={**source, "line": row.line},
                                          sought=sought, ft_records=ft_records)
                     except DecisionError as err:     # the record left screening since: say so
                         warnings.append(f"{Path(path).name}:{row.line}: note on record {row.record_id} not "
@@ -66,7 +70,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                     notes.setdefault(key, set()).add(note)
                     notes_added += 1
                 continue
-            payload: dict[str, Any] = {"import": fmt, "file": Path(path).name, "line": row.line}
+            payload: dict[str, Any] = {**source, "line": row.line}
             if row.decided_at:
                 payload["decided_at"] = row.decided_at
             try:

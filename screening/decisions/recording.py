@@ -84,7 +84,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
                 sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None,
-                ranking_id: str | None = None) -> Event:
+                ranking_id: str = "") -> Event:
     """Validate one decision/action against the review and return the event to append.
 
     ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
@@ -147,9 +147,10 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, is_demo=is_demo,
-                 # the ranking that put the record in front of the reviewer: a screening session's
-                 # own (retrained as it goes), else the one on the records table
-                 ranking_id=review.ranking_id(record_id) if ranking_id is None else ranking_id,
+                 # what put the record in front of the reviewer: a screening session says (its
+                 # ranker's model id, the table's ranking or order); a decision from the command
+                 # line, an import or an adjudication was not put there by any ranking: ''
+                 ranking_id=ranking_id,
                  payload=payload or {})
 
 

@@ -398,7 +398,7 @@ class ScreeningSession:
                          ranking_id=self._ranking_id(rid))
         self.review.open().append([ev])
 
-    def _ranking_id(self, rid: str) -> str | None:
+    def _ranking_id(self, rid: str) -> str:
         """What put ``rid`` on screen: the session's ranker, else the table's ranking, else
         (no ranking at all) the records table's own order, said as such."""
         if self._ranker is not None:

@@ -123,6 +123,21 @@ def test_ranking_id_and_demo_flag_are_recorded(review: Path, db: Path) -> None:
     s = ScreeningSession(api.Review.load(review), "bob")
     s.press("i")                                        # a session without [rank]: the table's ranking, static
     assert load_entries(db)["ranking_id"].iloc[-1] == "static-tfidf-lr-test"
+    # nor did any ranking put a conflict before its adjudicator, or a row of an imported file
+    # before its reviewer (UAT: both recorded the table's model id, the command line "")
+    decide(review, "alice", "2", "include")
+    decide(review, "bob", "2", "exclude", reason="wrong outcome")
+    api.adjudicate(review, reviewer="carol", record_id="2", decision="include")
+    csv_path = db.parent / "imported.csv"
+    csv_path.write_text("record_id,decision,reviewer\n3,include,alice\n", encoding="utf-8")
+    api.import_decisions(review, csv_path)
+    e = load_entries(db)
+    assert e.loc[e["reviewer"] == "carol", "ranking_id"].tolist() == [""]
+    assert e.loc[e["record_id"] == "3", "ranking_id"].tolist() == [""]
+    import hashlib
+    import json
+    payload = json.loads(e.loc[e["record_id"] == "3", "payload"].iloc[0])
+    assert payload["sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest() and payload["line"] == 2
 
 
 def test_visible_entries_blind_until_decided(review: Path, db: Path) -> None:
