@@ -535,15 +535,24 @@ def log_cmd(
     if as_json:
         _print_json(df.to_dict(orient="records"))
         return
-    t = Table(title=f"{len(df)} events", title_justify="left")
-    for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details"):
-        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis",
-                     no_wrap=c == "time (UTC)", min_width=19 if c == "time (UTC)" else None)
+    rows = []
     for row in df.itertuples(index=False):
         payload = event_payload(row.payload)
         details = payload.get("report") or ((",".join(payload.get("reviewers", [])) or "single screening")
                                             if row.action == "assign" else "")
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
-        t.add_row(*_cells(row.id, row.created_at[:19], row.stage, row.record_id, who,
-                          row.action + (" [demo]" if row.is_demo else ""), row.reason, row.note, details))
+        rows.append({"#": row.id, "time (UTC)": row.created_at[:19], "stage": row.stage, "record": row.record_id,
+                     "reviewer": who, "action": row.action + (" [demo]" if row.is_demo else ""),
+                     "reason": row.reason, "note": row.note, "details": details})
+    # only the columns that say something, so an 80-column terminal can show them: the record
+    # column goes for one record's history (it is in the title), empty columns go
+    cols = [c for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details")
+            if not (c == "record" and record) and (c in ("#", "time (UTC)", "action") or any(r[c] for r in rows))]
+    t = Table(title=f"{len(df)} events" + (f" on record {record}" if record else ""), title_justify="left")
+    longest_id = max((len(str(r["record"])) for r in rows), default=6)
+    for c in cols:
+        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis", no_wrap=c in ("time (UTC)", "record"),
+                     min_width=19 if c == "time (UTC)" else min(longest_id, 40) if c == "record" else None)
+    for r in rows:
+        t.add_row(*_cells(*[r[c] for c in cols]))
     console.print(t)

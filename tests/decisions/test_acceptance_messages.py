@@ -134,3 +134,15 @@ def test_assign_rerun_says_nothing_needed_assigning(review: Path, in_play: list[
     code, out = cli("assign", review, "--reviewers", "alice,bob")
     assert code == 0 and "0 of 0" not in out
     assert f"nothing to assign: all {len(in_play)} records at title_abstract are already planned" in out
+
+
+def test_one_records_log_fits_a_narrow_terminal(review: Path, cli) -> None:
+    """UAT: `log --record ID` at 80 columns wrapped record ids four characters a line. The
+    record is in the title instead of a column, and columns with nothing in them go."""
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    code, out = cli("log", review, "--reviewer", "alice", "--record", "2")
+    assert code == 0 and "1 events on record 2" in out
+    header = next(line for line in out.splitlines() if "action" in line)
+    assert "record" not in header and "note" not in header and "details" not in header
+    code, out = cli("log", review, "--reviewer", "alice")
+    assert "record" in next(line for line in out.splitlines() if "action" in line)
