@@ -132,6 +132,124 @@ def _blank(row: list[str]) -> bool:
     return len(row) == 0 or (len(row) == 1 and not row[0].strip())
 
 
+_DELIMITERS = ("\t", ",", ";")
+_DELIMITER_NAMES = {"\t": "tab", ",": "comma ','", ";": "semicolon ';'", "|": "pipe '|'"}
+
+
+def _lines_list(lines: list[int], count: int) -> str:
+    shown = ", ".join(map(str, lines))
+    return f"line {shown}" if count == 1 else f"lines {shown}{', ...' if count > len(lines) else ''}"
+
+
+@dataclass
+class _Shapes:
+    """Rows whose field count differs from the header's, collected while reading (cheap: only
+    such rows cost more than a len()) and judged once the whole file is read.
+
+    ``width`` is the header's cell count, ``named`` the count up to its last named cell (a header
+    ending in a delimiter has unnamed trailing columns a row may leave out).
+    """
+
+    width: int
+    named: int
+    delimiter: str
+    rows: int = 0
+    long: list[tuple[int, int]] = field(default_factory=list)       # (line, fields), first few
+    long_count: int = 0
+    padded: dict[int, list[int]] = field(default_factory=dict)      # fields -> [count, first line]
+    short: list[tuple[int, int]] = field(default_factory=list)
+    short_count: int = 0
+    alt: dict[str, list[int]] = field(default_factory=dict)         # delimiter -> [count, first line]
+    alt_single: dict[str, int] = field(default_factory=dict)        # delimiter -> first one-field row
+    last: tuple[int, int, bool] = (0, 0, False)                     # line, fields, short
+
+    def observe(self, row: list[str], line: int) -> None:
+        self.rows += 1
+        k = len(row)
+        self.last = (line, k, k < self.named)
+        if self.named <= k <= self.width:
+            return
+        if k > self.width and not any(c.strip() for c in row[self.width:]):
+            got = self.padded.setdefault(k, [0, line])     # only empty cells past the header's
+            got[0] += 1
+            return
+        for d in _DELIMITERS:
+            # the fields this row would have if it were split on d instead (quotes aside)
+            if d != self.delimiter and self.named <= sum(c.count(d) for c in row) + 1 <= self.width:
+                got = self.alt.setdefault(d, [0, line])
+                got[0] += 1
+                if k == 1:
+                    self.alt_single.setdefault(d, line)
+        if k > self.width:
+            self.long_count += 1
+            if len(self.long) < 5:
+                self.long.append((line, k))
+        else:
+            self.short_count += 1
+            if len(self.short) < 5:
+                self.short.append((line, k))
+
+    def judge(self, filename: str) -> list[str]:
+        """Raise for rows that would be misread; return warnings for the ones read as they are."""
+        n, delim = self.width, _DELIMITER_NAMES[self.delimiter]
+        fix = "use one delimiter throughout: fix the header line or the rows, or re-export the file"
+        for d, (count, first) in self.alt.items():
+            if 2 * count > self.rows:
+                raise InputError(
+                    f"the header is delimited by {delim} but the rows by {_DELIMITER_NAMES[d]} "
+                    f"({count} of {self.rows} rows, the first on line {first})", path=filename, line=first, hint=fix)
+        for d, first in sorted(self.alt_single.items(), key=lambda kv: kv[1])[:1]:
+            raise InputError(
+                f"line {first} is delimited by {_DELIMITER_NAMES[d]}, the header by {delim}",
+                path=filename, line=first, hint=fix)
+        quote = (f"a value holding the delimiter ({delim}) must be quoted; fix the row or re-export "
+                 f"the file")
+        if self.long:
+            line, k = self.long[0]
+            more = f" ({self.long_count} rows like this: {_lines_list([ln for ln, _ in self.long], self.long_count)})" \
+                if self.long_count > 1 else ""
+            raise InputError(f"line {line} has {k} fields, the header {n}{more}", path=filename, line=line,
+                             hint=quote)
+        padded = sum(c for c, _ in self.padded.values())
+        if padded:
+            # A delimiter closing every line (WoS tab-delimited, legacy PubMed CSV) is the exporter's
+            # habit and holds nothing. The same empty cells on a few rows may as well be a value
+            # holding the delimiter whose row ends in an empty column: that row is shifted.
+            habit = max(self.padded, key=lambda k: self.padded[k][0]) if 2 * padded > self.rows else n
+            odd = sorted((first, k) for k, (_, first) in self.padded.items() if k > habit)
+            if odd:
+                line, k = odd[0]
+                count = sum(self.padded[k][0] for _, k in odd)
+                raise InputError(
+                    f"line {line} has {k} fields, the header {n} (the extra ones empty"
+                    f"{f'; {count} rows like this' if count > 1 else ''})", path=filename, line=line,
+                    hint=f"{quote}, or remove the delimiters at the end of the line")
+        line, k, short = self.last
+        if short and (self.short_count < self.rows or self.rows == 1):
+            # every real exporter writes every cell: a short LAST row is the signature of a cut file
+            raise InputError(f"the last row has {k} of {n} columns", path=filename, line=line,
+                             hint="the export looks truncated; re-export the file")
+        if short:
+            line, k = self.short[0]
+            raise InputError(
+                f"no row has the header's {n} fields (line {line} has {k}): the rows do not match the "
+                f"header", path=filename, line=line,
+                hint=f"check that the header and the rows use the same delimiter (the header: {delim}) "
+                     f"and that the header names no column the rows lack; or re-export the file")
+        if self.short:
+            lines = _lines_list([ln for ln, _ in self.short], self.short_count)
+            return [f"{filename}: {self.short_count} row(s) have fewer fields than the header's {n} "
+                    f"({lines}); their missing last cells were read as empty — check those rows (a "
+                    f"line break inside an unquoted value splits a row in two)"]
+        return []
+
+
+def _pipe_header(first_line: str) -> bool:
+    """A header delimited by '|' naming a title, abstract or author column (a table we do not read)."""
+    cells = first_line.split("|")
+    return len(cells) >= 2 and any((canonical_for(c) or ("",))[0] in CONTENT_COLUMNS for c in cells)
+
+
 def count_rows(text: str, delimiter: str, quoting: int) -> int:
     """Independent count: non-empty rows after the header, by a plain csv.reader pass."""
     try:
@@ -353,6 +471,8 @@ def sniff(text: str) -> float:
                 break
     except csv.Error:
         return 0.0
+    if rows and len(rows[0]) < 2 and _pipe_header(first):
+        return 0.6        # ours, to reject with a message that names the delimiter
     if not rows or len(rows[0]) < 2:
         return 0.0
     header = rows[0]
@@ -383,10 +503,9 @@ def parse(text: str, filename: str) -> ParseResult:
     extras: list[tuple[int, str]] = []
     layout: Layout | None = None
     prev_line = 0
-    last_row: list[str] = []
-    last_start = 0
     anchor: int | None = None
     realigned = 0
+    shapes: _Shapes | None = None
     try:
         for row in reader:
             start = prev_line + 1
@@ -400,6 +519,14 @@ def parse(text: str, filename: str) -> ParseResult:
                 plan = _merge_numbered(plan)
                 keys = [header_key(h) for h in header]
                 anchor = keys.index(layout.insert_after) if layout.insert_after in keys else None
+                named = max((i + 1 for i, h in enumerate(header) if h), default=len(header))
+                shapes = _Shapes(width=len(header), named=named, delimiter=delimiter)
+                if len(header) == 1 and _pipe_header(first):
+                    raise InputError(
+                        "the header is delimited by pipes '|'", path=filename, line=start,
+                        hint="only comma, semicolon and tab delimited tables are read: re-save the "
+                             "table as CSV (comma) or tab-delimited text",
+                    )
                 if not (set(plan) & {"title", "abstract", "authors"}):
                     raise InputError(
                         f"not a records file: no title, abstract or author column in the header "
@@ -408,10 +535,11 @@ def parse(text: str, filename: str) -> ParseResult:
                         hint=f"name a column as one of — {accepted_names()} (see docs/formats-structured.md)",
                     )
                 continue
-            assert layout is not None
+            assert layout is not None and shapes is not None
             if anchor is not None and len(row) > len(header):
                 row = row[:anchor + 1] + row[anchor + 1 + len(row) - len(header):]
                 realigned += 1
+            shapes.observe(row, start)
             fields, source_db = row_fields(row, plan, extras, layout)
             rid = fields.get("record_id", "")
             if rid:
@@ -422,21 +550,15 @@ def parse(text: str, filename: str) -> ParseResult:
                     )
                 seen_ids[rid] = start
             records.append(ParsedRecord(fields=fields, line=start, source_db=source_db))
-            last_row, last_start = row, start
     except csv.Error as err:
         raise InputError(f"malformed CSV: {err}", path=filename, line=prev_line + 1 if prev_line else header_line,
                          hint="a quoted field is not closed (truncated file?) or quotes are unbalanced; "
                               "re-export the file") from None
     if header is None:
         raise InputError("file is empty", path=filename, line=1, hint="nothing to read")
-    assert layout is not None
-    # Every real exporter writes every cell; a short LAST row is the signature of a cut file.
-    if records and len(header) >= 2 and len(last_row) < len(header):
-        raise InputError(
-            f"the last row has {len(last_row)} of {len(header)} columns", path=filename, line=last_start,
-            hint="the export looks truncated; re-export the file",
-        )
-    warnings = []
+    assert layout is not None and shapes is not None
+    # rows whose field count is not the header's: misread rows stop ingest, others are named
+    warnings = shapes.judge(filename)
     if realigned:
         warnings.append(f"{filename}: {realigned} rows have more cells than the header (a later export "
                         f"layout); their columns after {header[anchor]!r} were realigned from the right")
