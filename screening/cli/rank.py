@@ -34,7 +34,7 @@ def simulate_cmd(
         atomic_write_text(output, res.to_frame().to_csv(index=False, lineterminator="\n"))
     m = res.metrics
     table = Table(title=f"simulation of {data.name} (seed {seed}, {len(res.order)} records, "
-                        f"{int(m['relevant'])} relevant after the {res.n_priors} priors)")
+                        f"{int(m['relevant'])} relevant after the {res.n_priors} prior{'s' if res.n_priors != 1 else ''})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     if "wss95" in m:

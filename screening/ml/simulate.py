@@ -117,9 +117,17 @@ def read_dataset(path: str) -> pd.DataFrame:
         raise InputError(f"{label} must be 0 or 1, got {got!r}" if got.strip() else f"{label} is empty",
                          path=path, line=row + 2, record=df["record_id"].iloc[row],
                          hint="every record needs its label (1 included, 0 excluded) to be replayed")
-    if df["record_id"].duplicated().any():
-        rid = df["record_id"][df["record_id"].duplicated()].iloc[0]
-        raise InputError("record_id occurs more than once", path=path, record=rid)
+    dup = df["record_id"].duplicated().to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0])
+        rid = df["record_id"].iloc[row]
+        first = int(np.flatnonzero((df["record_id"] == rid).to_numpy())[0])
+        raise InputError(f"record_id occurs more than once (first on line {first + 2})", path=path, line=row + 2,
+                         record=rid, hint="every record needs its own id; rename or remove the repeat")
+    if values.nunique() < 2:
+        only = "included (1)" if int(values.iloc[0]) else "excluded (0)" if len(values) else ""
+        raise InputError(f"every record is labelled {only}" if only else "the dataset has no records", path=path,
+                         hint="a simulation needs at least one included and one excluded record to replay")
     df["label_included"] = values.astype(int).astype(str)
     df["label"] = values.astype(int)
     return df

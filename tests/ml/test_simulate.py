@@ -175,3 +175,20 @@ def test_a_missing_label_names_its_line(tmp_path):
     raw.drop(columns=["label_included"]).to_csv(tmp_path / "nolabel.csv", index=False)
     with pytest.raises(InputError, match="no label column"):
         read_dataset(str(tmp_path / "nolabel.csv"))
+
+
+def test_duplicate_ids_and_one_class_datasets_name_the_file_and_line(tmp_path):
+    """UAT: both errors came without the file (one class) or the line (a repeated id)."""
+    from screening.errors import InputError
+
+    raw = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    dup = raw.copy()
+    dup.loc[7, "record_id"] = dup.loc[2, "record_id"]
+    dup.to_csv(tmp_path / "dup.csv", index=False)
+    with pytest.raises(InputError) as err:
+        read_dataset(str(tmp_path / "dup.csv"))
+    assert err.value.line == 9 and "first on line 4" in str(err.value) and "dup.csv" in str(err.value)
+    raw.assign(label_included="0").to_csv(tmp_path / "none.csv", index=False)
+    with pytest.raises(InputError, match=r"every record is labelled excluded \(0\)") as err:
+        read_dataset(str(tmp_path / "none.csv"))
+    assert "none.csv" in str(err.value)
