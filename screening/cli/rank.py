@@ -74,9 +74,14 @@ def rank_cmd(
 
     table, report = rank_review(review)
     info = report.details["model"]
+    # until decisions of both kinds exist no classifier is trained: say what ordered the records
+    how = {"prior-similarity": "by similarity to the included records (no classifier yet: decisions of both "
+                               "kinds are needed)",
+           "file-order": "in file order (no decisions yet to learn from)"}.get(info.get("mode", ""))
     console.print(f"ranked {report.counts['ranked']} of {report.counts['in_play']} records in play "
-                  f"with {info['spec']} (model {info['model_id']}, trained on {info['training_size']} "
-                  f"decisions, {info['training_included']} included)")
+                  + (f"{how} (model {info['model_id']})" if how else
+                     f"with {info['spec']} (model {info['model_id']}, trained on {info['training_size']} "
+                     f"decisions, {info['training_included']} included)"))
     warn(report.warnings)
     st = report.details.get("stopping", {})
     if st.get("recommendation"):

@@ -126,3 +126,17 @@ def test_a_stopped_review_gives_the_same_numbers_everywhere(tmp_path, monkeypatc
         == exported["conflict"] + exported["pending"]
     assert exported["final"] == status["screened"] == counts["title_abstract"]["done"] == 12
     assert "still being settled" in json.loads((folder / "prisma" / "prisma.json").read_text())["funnel"]
+
+
+def test_rank_without_both_kinds_of_decision_says_no_classifier_was_trained(tmp_path, monkeypatch):
+    """UAT: with only an included prior, `rank` printed 'with tfidf+svm+... trained on 1
+    decisions' although similarity to that record, not a classifier, ordered the records."""
+    data = _review_with_priors(tmp_path, monkeypatch)
+    inc = data[data["label_included"] == "1"]["record_id"].iloc[0]
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(toml.read_text().split("[rank]")[0] + f'[rank]\nprior_included = ["{inc}"]\n')
+    res = CliRunner().invoke(app, ["rank", "pipelines/t.toml"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())                  # rich wraps at the terminal width
+    assert "by similarity to the included records (no classifier yet" in text
+    assert "trained on" not in text
