@@ -137,8 +137,27 @@ def _rule_line(path: str | Path | None, rule_id: str) -> int | None:
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
-def _fail(msg: str, path: str | Path | None, rule_id: str | None = None, hint: str | None = None) -> RuleError:
-    line = _rule_line(path, rule_id) if rule_id else None
+def _key_line(path: str | Path | None, rule_id: str, key: str) -> int | None:
+    """Line of ``key = ...`` inside the rule whose id is ``rule_id`` (its table runs from the
+    ``[[...]]`` header before the id line to the next header), else the id line: a bad query
+    is pointed at where the query is written, not at the rule's id."""
+    at = _rule_line(path, rule_id)
+    if at is None or path is None:
+        return at
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    header = re.compile(r"^[ \t]*\[")
+    start = next((i for i in range(at - 1, -1, -1) if header.match(lines[i])), 0)
+    end = next((i for i in range(at, len(lines)) if header.match(lines[i])), len(lines))
+    wanted = re.compile(r"^[ \t]*" + re.escape(key) + r"[ \t]*=")
+    return next((i + 1 for i in range(start, end) if wanted.match(lines[i])), at)
+
+
+def _fail(msg: str, path: str | Path | None, rule_id: str | None = None, hint: str | None = None,
+          key: str | None = None) -> RuleError:
+    if rule_id and key:
+        line = _key_line(path, rule_id, key)
+    else:
+        line = _rule_line(path, rule_id) if rule_id else None
     return RuleError(msg, path=path, line=line, hint=hint)
 
 
@@ -262,5 +281,5 @@ def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
     except QuerySyntaxError as err:
         caret = f"\n    {value}\n    {' ' * err.pos}^"
         raise _fail(f"{who}: bad query at character {err.pos + 1}: {err.message}{caret}", path, rid,
-                    hint=err.hint or "see docs/rules.md for the query syntax") from None
+                    hint=err.hint or "see docs/rules.md for the query syntax", key="query") from None
     return value

@@ -114,7 +114,14 @@ def test_errors_from_a_review_toml_name_file_and_line(tmp_path: Path):
         encoding="utf-8")
     with pytest.raises(RuleError) as err:
         load_review(toml)
-    assert str(err.value).startswith(f"{toml.resolve()}:11: rule 'animals': bad query at character 4")
+    # the line of the query itself (UAT: it named the rule's id line, two lines up)
+    assert str(err.value).startswith(f"{toml.resolve()}:13: rule 'animals': bad query at character 4")
+    # keys in any order: the query line is found inside the rule's own table
+    toml.write_text(toml.read_text().replace('id = "animals"\nreason = "Animal study"\nquery = "ti:(rat OR mice"\n',
+                                             'query = "ti:(rat OR mice"\nreason = "Animal study"\nid = "animals"\n'))
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    assert str(err.value).startswith(f"{toml.resolve()}:11: rule 'animals': bad query")
 
 
 def test_review_toml_builds_the_stage_config(tmp_path: Path):
