@@ -141,7 +141,7 @@ def test_proximity_typo_fails_at_load_with_rule_caret_and_hint(tmp_path: Path):
     with pytest.raises(RuleError) as err:
         load_review(toml)
     msg = str(err.value)
-    assert msg.startswith(f"{toml.resolve()}:6: rule 'rct': bad query at character 9: "
+    assert msg.startswith(f"{toml.resolve()}:9: rule 'rct': bad query at character 9: "
                           "'NEAR3' looks like NEAR/3 with the slash missing")
     assert "\n    random* NEAR3 (trial OR allocat*)\n            ^" in msg
     assert msg.endswith('write NEAR/3, or quote the word ("NEAR3") to search for it as written')
