@@ -11,6 +11,10 @@ Line numbers are physical: a row whose abstract holds quoted newlines starts on 
 first character, and the next row's line accounts for them. The expected record count comes
 from a separate plain ``csv.reader`` pass (non-empty rows after the header), so a parsing
 mistake here shows up as a count mismatch at ingest instead of a silently lost record.
+
+Rows whose field count is not the header's are judged once the file is read (:class:`_Shapes`):
+those that would be misread (an unquoted delimiter in a value, rows delimited unlike the header,
+a cut last row) stop ingest at their line; the rest are read and named in a warning.
 """
 
 from __future__ import annotations
@@ -198,7 +202,8 @@ class _Shapes:
                 raise InputError(
                     f"the header is delimited by {delim} but the rows by {_DELIMITER_NAMES[d]} "
                     f"({count} of {self.rows} rows, the first on line {first})", path=filename, line=first, hint=fix)
-        for d, first in sorted(self.alt_single.items(), key=lambda kv: kv[1])[:1]:
+        if self.alt_single:     # one row among good ones: only a row with no header delimiter at all
+            d, first = min(self.alt_single.items(), key=lambda kv: kv[1])
             raise InputError(
                 f"line {first} is delimited by {_DELIMITER_NAMES[d]}, the header by {delim}",
                 path=filename, line=first, hint=fix)
@@ -206,8 +211,8 @@ class _Shapes:
                  f"the file")
         if self.long:
             line, k = self.long[0]
-            more = f" ({self.long_count} rows like this: {_lines_list([ln for ln, _ in self.long], self.long_count)})" \
-                if self.long_count > 1 else ""
+            lines = _lines_list([ln for ln, _ in self.long], self.long_count)
+            more = f" ({self.long_count} rows like this: {lines})" if self.long_count > 1 else ""
             raise InputError(f"line {line} has {k} fields, the header {n}{more}", path=filename, line=line,
                              hint=quote)
         padded = sum(c for c, _ in self.padded.values())
@@ -219,7 +224,7 @@ class _Shapes:
             odd = sorted((first, k) for k, (_, first) in self.padded.items() if k > habit)
             if odd:
                 line, k = odd[0]
-                count = sum(self.padded[k][0] for _, k in odd)
+                count = sum(self.padded[width][0] for _, width in odd)
                 raise InputError(
                     f"line {line} has {k} fields, the header {n} (the extra ones empty"
                     f"{f'; {count} rows like this' if count > 1 else ''})", path=filename, line=line,
@@ -238,7 +243,8 @@ class _Shapes:
                      f"and that the header names no column the rows lack; or re-export the file")
         if self.short:
             lines = _lines_list([ln for ln, _ in self.short], self.short_count)
-            return [f"{filename}: {self.short_count} row(s) have fewer fields than the header's {n} "
+            rows = "1 row has" if self.short_count == 1 else f"{self.short_count} rows have"
+            return [f"{filename}: {rows} fewer fields than the header's {n} "
                     f"({lines}); their missing last cells were read as empty — check those rows (a "
                     f"line break inside an unquoted value splits a row in two)"]
         return []
