@@ -3,7 +3,8 @@
 One module per topic; importing it registers its commands on the shared ``app``.
 """
 
-from screening.cli import dedup, export, pipeline, prisma, rank, rules, screen, search  # noqa: F401
+# imported in the order of a review, which is the order `screening --help` lists the commands
+from screening.cli import pipeline, search, dedup, rules, rank, screen, decide, progress, prisma, export  # noqa: F401, I001
 from screening.cli._app import app
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import json
+import math
 from typing import Any, Callable, Iterable
 
 import typer
@@ -20,6 +22,9 @@ from rich.text import Text
 
 from screening.entry import INTERRUPTED
 from screening.errors import ScreeningError
+
+REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
+STAGE_HELP = "Screening stage: title_abstract or full_text."
 
 app = typer.Typer(
     name="screening",
@@ -60,6 +65,34 @@ def printable_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, l
         removed += ord(ch) in _BIDI_CONTROLS
     shift.append(removed)
     return clean, [(a - shift[a], b - shift[b]) for a, b in spans]
+
+
+def cells(*values: Any) -> list[str]:
+    """Table cells as strings (the consoles print them literally: no markup; record text
+    without bidirectional-text controls)."""
+    return [printable(v) for v in values]
+
+
+def fmt_stat(x: float, digits: int = 3) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def print_json(rows: list[dict[str, Any]]) -> None:
+    """JSON lines on stdout (plain print: no wrapping, no markup; NaN becomes null)."""
+    for row in rows:
+        print(json.dumps(_nan_to_none(row), default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _nan_to_none(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (dict, list)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:

@@ -22,7 +22,7 @@ missing = "keep"               # records with no year: keep (default) | exclude 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 

@@ -1,0 +1,94 @@
+"""Terminal helpers of the interactive commands (`screen`, the `adjudicate` walk): single-key
+input on a TTY (plain lines from a pipe, so scripts and tests can drive them) and the way a
+record is shown (title with the matched rule terms highlighted, byline, abstract)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from rich.text import Text
+
+from screening.cli._app import console, printable, styled
+from screening.records import as_text
+
+
+@contextmanager
+def _cbreak() -> Iterator[None]:
+    """Single-key input on a TTY; plain line input otherwise (pipes, some CI)."""
+    if not sys.stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    old = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def _read_key() -> str:
+    if sys.stdin.isatty():
+        ch = sys.stdin.read(1)
+        return ch
+    line = sys.stdin.readline()
+    if line == "":
+        return "q"
+    line = line.rstrip("\n")
+    return line[:1] if line else "\n"
+
+
+def _read_line(prompt: str) -> str:
+    console.print(prompt, end="")
+    console.file.flush()
+    if sys.stdin.isatty():
+        import termios
+
+        fd = sys.stdin.fileno()
+        old = termios.tcgetattr(fd)
+        new = termios.tcgetattr(fd)
+        new[3] |= termios.ICANON | termios.ECHO
+        termios.tcsetattr(fd, termios.TCSADRAIN, new)
+        try:
+            return sys.stdin.readline().rstrip("\n")
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, old)
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _ask_key(prompt: str) -> str:
+    """One key (lower case) after ``prompt``, echoed so the walk stays readable; Enter = skip."""
+    console.print(prompt, end="")
+    console.file.flush()
+    key = _read_key().lower()
+    console.print(key if key.strip() else "s")
+    return key
+
+
+def _highlight(text: str, terms: list[str]) -> Text:
+    out = Text(text)
+    for term in terms:
+        if term.strip():
+            out.highlight_regex(re.compile(re.escape(term.strip()), re.IGNORECASE), "bold black on yellow")
+    return out
+
+
+def _byline(rec: dict[str, Any], n: int) -> str:
+    """The first ``n`` authors, 'et al.' for the rest."""
+    authors = list(rec.get("authors") or [])
+    return "; ".join(authors[:n]) + (" et al." if len(authors) > n else "")
+
+
+def _record_summary(rec: dict[str, Any]) -> Text:
+    """Title, authors, year, journal and the start of the abstract: enough to adjudicate on."""
+    where = ", ".join(x for x in (_byline(rec, 3), as_text(rec.get("year")), as_text(rec.get("journal"))) if x)
+    abstract = printable(rec.get("abstract") or "") or "(no abstract)"
+    if len(abstract) > 900:
+        abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
+    return styled((printable(rec.get("title") or "(no title)"), "bold"), "\n", printable(where), "\n", abstract)

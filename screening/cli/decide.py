@@ -1,0 +1,221 @@
+"""``screening decide | assign | conflicts | adjudicate``: recording decisions from a script or
+the command line, planning dual screening, and settling conflicts.
+
+Rendering only: every command calls one function of :mod:`screening.decisions.api` and prints
+its result; blinding is enforced in the library, so these print only what the viewer may see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from screening.cli._app import REVIEW_ARG, STAGE_HELP, cells, command, console, print_json, warn
+from screening.cli._interactive import _ask_key, _cbreak, _read_line, _record_summary
+from screening.decisions import api
+from screening.errors import DecisionError
+
+
+@command("decide")
+def decide_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: str = typer.Option("", "--reviewer", "-r", help="Who decides (a CSV 'reviewer' column overrides it)."),
+    record: str = typer.Option("", "--record", help="The record_id to decide on."),
+    include: bool = typer.Option(False, "--include", help="Include the record."),
+    exclude: bool = typer.Option(False, "--exclude", help="Exclude the record (full text: --reason required)."),
+    maybe: bool = typer.Option(False, "--maybe", help="Undecided: needs another look (never final)."),
+    not_retrieved: bool = typer.Option(False, "--not-retrieved", help="Full text: the report could not be obtained."),
+    undo: bool = typer.Option(False, "--undo", help="Cancel your latest standing decision on the record."),
+    attach: str = typer.Option("", "--attach", help="Full text: attach a PDF path or URL to the record."),
+    reason: str = typer.Option("", "--reason", help="Exclusion reason (one of the review's [screening] reasons)."),
+    note: str = typer.Option("", "--note", help="A free-text note (alone: records a note event)."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    from_csv: Optional[Path] = typer.Option(None, "--from", help="Bulk import a decisions CSV (ours, Rayyan or ASReview LAB export)."),
+    demo: bool = typer.Option(False, "--demo", help="Mark the events as demonstration data."),
+) -> None:
+    """Record a decision from a script, or import many from a CSV (all-or-nothing)."""
+    if from_csv is not None:
+        res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
+        skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
+        if res.get("notes_added"):
+            n = res["notes_added"]
+            skipped += f"; {n} new note{'' if n == 1 else 's'} on those added"
+        console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new{skipped}): "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
+        warn(res["warnings"])
+        return
+    chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
+                              ("not_retrieved", not_retrieved), ("undo", undo),
+                              ("attach_report", bool(attach))) if on]
+    if not chosen and note:
+        chosen = ["note"]
+    if len(chosen) != 1:
+        raise DecisionError("give exactly one of --include, --exclude, --maybe, --not-retrieved, --undo, --attach (or --note alone)",
+                            hint="or --from FILE.csv for a bulk import")
+    if not record or not reviewer:
+        raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
+    res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
+                              reason=reason, note=note, is_demo=demo, report=attach)
+    who = res.event.reviewer
+    state = f"record is {res.outcome.phrase}" if res.outcome is not None else ""
+    if res.repeated:
+        did = _decision_words(res.standing) if res.standing is not None else chosen[0]
+        done = "the note is recorded, the decision not repeated" if res.written else "nothing recorded"
+        console.print(f"{who}: already decided: {did} on {record} at {stage} — {done}")
+    elif chosen[0] == "undo":
+        now = (f"{who}'s decision is now {_decision_words(res.standing)}" if res.standing is not None
+               else f"{who} now has no decision on {record}")
+        console.print(f"{who}: undo on {record} at {stage} — {now}" + (f"; {state}" if state else ""))
+    else:
+        console.print(f"{who}: {chosen[0].replace('_', ' ')} {record} at {stage}"
+                      + (f" ({res.event.reason})" if res.event.reason else "") + (f" — {state}" if state else ""))
+    warn(res.warnings)
+
+
+def _decision_words(s: Any) -> str:
+    """A standing decision in words: 'exclude (wrong population)'."""
+    return s.decision.replace("_", " ") + (f" ({s.reason})" if s.reason else "")
+
+
+@command("assign")
+def assign_cmd(
+    review: str = REVIEW_ARG,
+    reviewers: str = typer.Option(..., "--reviewers", help="Comma-separated reviewers who each decide every assigned record."),
+    fraction: Optional[float] = typer.Option(None, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration; default: the review's [screening] dual_fraction, else 1)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random sample (same seed, same records; default: [screening] seed, else 1)."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    replan: bool = typer.Option(False, "--replan", help="Plan every record afresh, including those already planned or decided, which may reopen settled decisions (default: only records with neither; records already at full text are never replanned at title/abstract)."),
+) -> None:
+    """Set which records need two independent decisions (stored as 'assign' events)."""
+    res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
+    if not res["candidates"]:
+        # a re-run after everything is planned: say plainly that nothing needed assigning
+        # (not "0 of 0 records assigned")
+        kept, ft = res["already_planned"], res["at_full_text"]
+        are = f"{'are' if kept != 1 else 'is'} already planned or decided"
+        if kept and not ft:
+            why = (f"all {kept} records at {res['stage']} {are}" if kept != 1
+                   else f"the one record at {res['stage']} {are}")
+        elif kept or ft:
+            why = "; ".join(x for x in (f"{kept} record{'s' if kept != 1 else ''} at {res['stage']} {are}" if kept
+                                        else "", f"{ft} already at full text" if ft else "") if x)
+        else:
+            why = f"there are no records to screen at {res['stage']}"
+        console.print(f"nothing to assign: {why}" + (" (--replan to plan them again)" if kept else ""))
+        return
+    kept = (f"; {res['already_planned']} already planned or decided, kept (--replan to plan them again)"
+            if res["already_planned"] else "")
+    if res["at_full_text"]:
+        kept += f"; {res['at_full_text']} already at full text, left as they are"
+    console.print(f"{res['assigned']} of {res['candidates']} records at {res['stage']} assigned to "
+                  f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
+                  f"{res['written']} new events{kept})")
+    if res["reopened"]:
+        n = res["reopened"]
+        warn([f"{n} record{'s' if n != 1 else ''} already settled by one decision {'are' if n != 1 else 'is'} "
+              f"pending again: the new plan needs {' and '.join(res['reviewers'])} to decide "
+              f"{'them' if n != 1 else 'it'}"])
+
+
+def _conflict_table(df: Any, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("record", "title", "reviewer", "decision", "reason", "note"):
+        # ids are what a reviewer copies into the next command: fold them, never cut them
+        table.add_column(col, overflow="fold" if col == "record" else "ellipsis")
+    for rid, group in df.groupby("record_id", sort=False):
+        first = True
+        for row in group.itertuples(index=False):
+            table.add_row(*cells(rid if first else "", row.title[:60] if first else "", row.reviewer,
+                                  row.decision, row.reason, row.note))
+            first = False
+        # notes by people with no decision in the conflict: the adjudicator reads them too
+        for other in group["other_notes"].iloc[0] if "other_notes" in group else ():
+            table.add_row(*cells("", "", other["reviewer"], "(note)", "", other["note"]))
+    return table
+
+
+@command("conflicts")
+def conflicts_cmd(
+    review: str = REVIEW_ARG,
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (sees conflicts on records they decided)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See every conflict (adjudicators are not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per record and reviewer) for scripts."),
+) -> None:
+    """List records whose independent decisions disagree (maybe disagrees with everything)."""
+    df = api.list_conflicts(review, stage=stage, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    if as_json:
+        print_json(df.to_dict(orient="records"))
+        return
+    n = df["record_id"].nunique()
+    if n == 0:
+        hint = "" if (reviewer or as_adjudicator) else " visible (pass --reviewer NAME; an adjudicator sees all)"
+        console.print(f"no open conflicts{hint} at {stage}")
+        return
+    console.print(_conflict_table(df, f"{n} open conflict{'' if n == 1 else 's'} at {stage}"))
+
+
+@command("adjudicate")
+def adjudicate_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: str = typer.Option(..., "--reviewer", "-r", help="The adjudicator's name (one of [screening] adjudicators, if the review names any)."),
+    record: str = typer.Option("", "--record", help="Decide this record now (scripted); omit to walk all conflicts."),
+    include: bool = typer.Option(False, "--include", help="Final decision: include."),
+    exclude: bool = typer.Option(False, "--exclude", help="Final decision: exclude."),
+    reason: str = typer.Option("", "--reason", help="Exclusion reason (required at full text)."),
+    note: str = typer.Option("", "--note", help="Why this was decided."),
+    stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
+) -> None:
+    """Resolve conflicts: the adjudicator's decision is final (recorded with role 'adjudicator').
+
+    Nobody adjudicates a conflict they took part in; the walk leaves those out.
+    """
+    if record:
+        if include == exclude:
+            raise DecisionError("give exactly one of --include or --exclude", record=record)
+        res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision="include" if include else "exclude",
+                             stage=stage, reason=reason, note=note)
+        console.print(f"{res.event.reviewer} (adjudicator): {res.event.action} {record} — final")
+        return
+    rv = api.Review.load(review)       # loaded once for the whole walk
+    try:
+        df, own = api.conflicts_to_adjudicate(rv, reviewer=reviewer, stage=stage)
+        if own:
+            console.print(f"leaving out {len(own)} conflict{'s' if len(own) != 1 else ''} you took part in "
+                          f"({', '.join(own[:10])}{', ...' if len(own) > 10 else ''}): another adjudicator must settle "
+                          + ("it" if len(own) == 1 else "them"))
+        if df.empty:
+            console.print(f"no open conflicts at {stage}" + (" for you to adjudicate" if own else ""))
+            return
+        reasons = rv.reasons(stage)
+        required = stage == "full_text"
+        with _cbreak():   # single keys on a terminal, as in `screen`; plain lines from a pipe
+            for rid, group in df.groupby("record_id", sort=False):
+                console.print(_record_summary(rv.record(str(rid))))   # what the adjudicator decides on
+                console.print(_conflict_table(group, f"record {rid}"))
+                key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+                if key == "q":
+                    break
+                if key not in ("i", "e"):
+                    console.print(f"skipped {rid}")
+                    continue
+                why = ""
+                while key == "e":
+                    for i, r in enumerate(reasons, 1):
+                        console.print(f"  {i} {r}")
+                    pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
+                    if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):
+                        console.print(f"{pick!r} is not a reason number (1-{len(reasons)})")
+                        continue
+                    why = reasons[int(pick) - 1] if pick else ""
+                    if why or not required:
+                        break
+                    console.print("a reason is required for full-text exclusions")
+                res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
+                                     decision="include" if key == "i" else "exclude", stage=stage, reason=why)
+                console.print(f"{res.event.action} {rid} — final")
+    finally:
+        rv.close()     # the walk kept the decision log open between adjudications

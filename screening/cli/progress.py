@@ -1,0 +1,132 @@
+"""``screening status | agreement | log``: where a review stands, how well its reviewers agree,
+and its decision history, each as the viewer may see it (blinding is the library's).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from screening.cli._app import REVIEW_ARG, cells, command, console, fmt_stat, print_json
+from screening.decisions import api
+from screening.decisions.views import event_payload
+
+
+@command("agreement")
+def agreement_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (only records they decided count)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Use every decision (adjudicators are not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage and pair, for scripts."),
+) -> None:
+    """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
+    pairs = api.agreement(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    if as_json:
+        print_json([{"stage": p.stage, "reviewer_a": p.reviewer_a, "reviewer_b": p.reviewer_b,
+                      "categories": list(p.categories), "counts": p.counts.to_numpy().tolist(),
+                      **p.stats.as_dict()} for p in pairs])
+        return
+    if not pairs:
+        console.print("no records decided by two reviewers" +
+                      ("" if (reviewer or as_adjudicator) else " visible (pass --reviewer NAME; an adjudicator sees all)"))
+        return
+    for p in pairs:
+        t = Table(title=f"{p.stage}: {p.reviewer_a} (rows) × {p.reviewer_b} (columns)", title_justify="left")
+        t.add_column("")
+        for c in p.categories:
+            t.add_column(c, justify="right")
+        for r in p.categories:
+            t.add_row(r, *[str(int(p.counts.loc[r, c])) for c in p.categories])
+        console.print(t)
+        s = p.stats
+        ci = (f"(95% CI {fmt_stat(s.ci_low)} to {fmt_stat(s.ci_high)}; SE {fmt_stat(s.se)})" if s.se == s.se
+              else "(no CI: too few records)")
+        console.print(f"n={s.n}  agreement={fmt_stat(s.percent_agreement, 1)}%  kappa={fmt_stat(s.kappa)} {ci}  "
+                      f"PABAK={fmt_stat(s.pabak)}")
+
+
+@command("status")
+def status_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (your own counts in full)."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Show decision counts for everyone."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage, for scripts."),
+) -> None:
+    """Where the review stands per stage: screened, remaining, conflicts open, per reviewer."""
+    stages = api.status(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    if as_json:
+        print_json(stages)
+        return
+    for s in stages:
+        if s.get("excluded_by_stopping"):
+            left = s["remaining"] - s["excluded_by_stopping"]
+            title = (f"{s['stage']}: stopped by the stopping rule — {s['screened']} screened (settled), "
+                     f"{s['excluded_by_stopping']} excluded by the rule, {left} still being settled, of {s['total']}")
+        else:
+            title = f"{s['stage']}: {s['screened']} screened (settled), {s['remaining']} remaining of {s['total']}"
+        t = Table(title=title, title_justify="left")
+        t.add_column("reviewer")
+        cols = ("decided", "include", "exclude", "maybe", "not_retrieved")
+        for c in cols:
+            t.add_column(c, justify="right")
+        for name, d in s["per_reviewer"].items():
+            t.add_row(*cells(name, *[d[c] if c in d else "·" for c in cols]))
+        for name, d in s.get("per_adjudicator", {}).items():
+            t.add_row(*cells(f"{name} (adjudicator)", *[d[c] if c in d else "·" for c in cols]))
+        console.print(t)
+        extra = [_conflicts_line(s)]
+        if s.get("pending") is not None:
+            extra.append(f"pending: {s['pending']}")
+        if s.get("final"):
+            extra.append("final: " + ", ".join(f"{k} {v}" for k, v in s["final"].items()))
+        if s["stage"] == "full_text":
+            extra.append(f"reports attached: {s['reports_attached']}")
+        console.print("  ".join(extra))
+
+
+def _conflicts_line(s: dict[str, Any]) -> str:
+    """The conflict count as far as blinding lets this viewer know it (never a false 0)."""
+    scope = s.get("conflicts_scope", "all")
+    if scope == "hidden":
+        return "conflicts open: hidden (an adjudicator sees them with --reviewer NAME; a reviewer sees theirs)"
+    if scope == "own":
+        return f"conflicts open on your records: {s['conflicts_open']} (others hidden; an adjudicator sees them)"
+    return f"conflicts open: {s['conflicts_open']}"
+
+
+@command("log")
+def log_cmd(
+    review: str = REVIEW_ARG,
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (a declared adjudicator sees every event)."),
+    record: Optional[str] = typer.Option(None, "--record", help="Only this record's history."),
+    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See everyone's events (not blinded)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
+) -> None:
+    """The decision history, oldest first, as you are allowed to see it."""
+    df = api.history(review, reviewer=reviewer, as_adjudicator=as_adjudicator, record_id=record)
+    if as_json:
+        print_json(df.to_dict(orient="records"))
+        return
+    rows = []
+    for row in df.itertuples(index=False):
+        payload = event_payload(row.payload)
+        details = payload.get("report") or ((",".join(payload.get("reviewers", [])) or "single screening")
+                                            if row.action == "assign" else "")
+        who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
+        rows.append({"#": row.id, "time (UTC)": row.created_at[:19], "stage": row.stage, "record": row.record_id,
+                     "reviewer": who, "action": row.action + (" [demo]" if row.is_demo else ""),
+                     "reason": row.reason, "note": row.note, "details": details})
+    # only the columns that say something, so an 80-column terminal can show them: the record
+    # column goes for one record's history (it is in the title), empty columns go
+    cols = [c for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details")
+            if not (c == "record" and record) and (c in ("#", "time (UTC)", "action") or any(r[c] for r in rows))]
+    t = Table(title=f"{len(df)} events" + (f" on record {record}" if record else ""), title_justify="left")
+    longest_id = max((len(str(r["record"])) for r in rows), default=6)
+    for c in cols:
+        t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis", no_wrap=c in ("time (UTC)", "record"),
+                     min_width=19 if c == "time (UTC)" else min(longest_id, 40) if c == "record" else None)
+    for r in rows:
+        t.add_row(*cells(*[r[c] for c in cols]))
+    console.print(t)
