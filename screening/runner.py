@@ -2,10 +2,18 @@
 
 The runner is the only place that touches the file system for the pipeline. Each stage's
 table is written as ``<stage>.parquet`` (lossless, for the tool) and ``<stage>.csv`` (for
-people), with ``<stage>.json`` holding its :class:`StageReport`. All writes are atomic, and
-the report is written *last*, so an interrupted run never leaves a report that vouches for a
-missing or partial table. Re-running with nothing changed is a no-op: a stage whose input
-hash matches its stored report is skipped and its stored table reused.
+people), with ``<stage>.json`` holding its :class:`StageReport`. All writes are atomic; the
+old report is removed *first* and the new one written *last*, so an interrupted run never
+leaves a report that vouches for a missing, partial or other run's table. Re-running with
+nothing changed is a no-op: a stage whose input hash matches its stored report is skipped and
+its stored table reused.
+
+Every report a stage writes (when it ran, not when its stored output was reused) is also
+appended as one JSON line ``{"time", "review", "stage", "report"}`` to ``history.jsonl`` in
+the output folder, which is never rewritten: ``<stage>.json`` holds the latest report only,
+the history every earlier one (ranking ids, parameters, input hashes) for the audit trail.
+
+A run that fails before writing anything leaves no output folder behind.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from contextlib import ExitStack
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -103,12 +113,61 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
         return None
 
 
-def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport) -> Path:
+HISTORY_NAME = "history.jsonl"
+
+
+def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
+                 history: dict[str, Any] | None = None) -> Path:
+    """Write a stage's table (parquet, csv) and report. The old report goes first and the new
+    one comes last: at no point does a report vouch for tables it was not written with. The
+    report's history line is appended before the report itself, so every report on disk is in
+    the history (a line for a run interrupted before its report landed is harmless)."""
+    report_path = output_dir / f"{name}.json"
+    report_path.unlink(missing_ok=True)
     parquet = output_dir / f"{name}.parquet"
     write_table(table, parquet)
     write_table(table, output_dir / f"{name}.csv")
-    atomic_write_text(output_dir / f"{name}.json", report.to_json())   # last: it vouches for the rest
+    if history is not None:
+        append_history(output_dir, {**history, "stage": name, "report": report.to_dict()})
+    atomic_write_text(report_path, report.to_json())   # last: it vouches for the rest
     return parquet
+
+
+def append_history(output_dir: Path, entry: dict[str, Any]) -> None:
+    """Append ``entry`` as one JSON line to ``<output_dir>/history.jsonl`` (append-only): one
+    ``write`` of the whole line with its newline, then fsync. A line torn by a crash is closed
+    off before the next one, so it damages only itself."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8") + b"\n"
+    fd = os.open(output_dir / HISTORY_NAME, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        written = os.write(fd, line)
+        while written < len(line):          # a short write (disk full...): finish the line
+            written += os.write(fd, line[written:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_history(output_dir: str | Path, stage: str | None = None) -> list[dict[str, Any]]:
+    """The entries of ``<output_dir>/history.jsonl`` in order (of one ``stage`` if given),
+    skipping a line a crash left incomplete."""
+    path = Path(output_dir) / HISTORY_NAME
+    if not path.exists():
+        return []
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(entry, dict) and (stage is None or entry.get("stage") == stage):
+                out.append(entry)
+    return out
 
 
 def _search_sources(review: ReviewConfig) -> list[RawSource]:
@@ -140,18 +199,44 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
     return out + searched
 
 
+def _missing_dirs(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not path.exists() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
 def run_review(review_path: str | Path, *, force: bool = False,
                progress: Callable[[str, str], None] | None = None) -> RunResult:
     """Run every enabled stage of a review in order; see the module docstring."""
     review = load_review(review_path)
     output_dir = review.output_dir
+    # a run that fails before writing anything (a bad source file...) leaves no empty folder:
+    # the folders it created are removed again if they are still empty
+    created = _missing_dirs(output_dir)
+    try:
+        return _run(review, force=force, notify=progress or (lambda stage, status: None))
+    except BaseException:
+        for folder in created:
+            try:
+                folder.rmdir()
+            except FileNotFoundError:
+                continue
+            except OSError:       # not empty: something was written, leave it (and its parents)
+                break
+        raise
+
+
+def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None]) -> RunResult:
+    output_dir = review.output_dir
     result = RunResult(review=review.name, output_dir=output_dir)
-    notify = progress or (lambda stage, status: None)
+    # one time for the run, on each history line it appends
+    history = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "review": review.name}
 
     with ExitStack() as files:     # big exports stay mapped only while ingest needs them
         sources = read_sources(review, files)
-        # only once the inputs are there: a review that cannot start leaves no empty folder
-        output_dir.mkdir(parents=True, exist_ok=True)
         raw_hash = hashlib.sha256()
         for s in sources:
             raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
@@ -168,7 +253,7 @@ def run_review(review_path: str | Path, *, force: bool = False,
             res = ingest(sources)
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
             table = res.records
-            path = _write_stage(output_dir, "ingest", table, report)
+            path = _write_stage(output_dir, "ingest", table, report, history=history)
             result.outcomes.append(StageOutcome("ingest", "ran", report, path))
             notify("ingest", "ran")
 
@@ -193,9 +278,12 @@ def run_review(review_path: str | Path, *, force: bool = False,
                 raise RuntimeError(f"stage {stage.name} changed the row count: stages must mark, not drop")
             if table_hash(table) != before:
                 raise RuntimeError(f"stage {stage.name} mutated its input table")
+            if stage.rekey is not None:
+                # keyed as the next run will read its inputs against this output (see Stage.rekey)
+                expected = stage_hash(current_hash, stage, config, stage.rekey(inputs, res))
             report = dataclasses.replace(res.report, input_hash=expected)
             table = res.records
-            path = _write_stage(output_dir, stage.name, table, report)
+            path = _write_stage(output_dir, stage.name, table, report, history=history)
             result.outcomes.append(StageOutcome(stage.name, "ran", report, path))
             notify(stage.name, "ran")
         current_hash = expected

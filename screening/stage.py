@@ -85,6 +85,12 @@ class Stage:
     # Optional: gather what the stage needs besides the table (stored decisions, an earlier
     # search...). Called by the runner, which is the only place allowed to do I/O.
     load_inputs: Callable[[Any], StageInputs] | None = None
+    # Optional, for a stage whose ``load_inputs`` summarises part of its inputs against its own
+    # stored output (dedup: which decisions can change the kept records): given the inputs a run
+    # used and its result, the inputs as the next run's ``load_inputs`` will read them once
+    # this result is stored. The runner keys the stored report with them, so the next run
+    # compares a key read against the same output.
+    rekey: Callable[[StageInputs, "StageResult"], StageInputs] | None = None
 
 
 STAGES: dict[str, Stage] = {}

@@ -150,3 +150,79 @@ def test_review_without_sources_is_a_config_error(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "_search_sources", lambda review: [])
     with pytest.raises(ConfigError, match="no \\[\\[sources\\]\\]"):
         run_review(toml)
+
+
+def test_bad_source_file_leaves_no_output_folder(tmp_path):
+    """A source that fails to parse (here: truncated, no ER line) stops the run before anything
+    is written: no empty data/screened/<review>/ folder is left behind."""
+    toml = make_review(tmp_path)
+    raw = tmp_path / "data" / "raw" / "t" / "wos_5.ris"
+    data = raw.read_bytes()
+    raw.write_bytes(data[: data.rindex(b"ER  -")])
+    with pytest.raises(InputError, match="truncated"):
+        run_review(toml)
+    assert not (tmp_path / "data" / "screened").exists()
+    # a folder that was there before stays, even if the run fails
+    (tmp_path / "data" / "screened" / "t").mkdir(parents=True)
+    with pytest.raises(InputError):
+        run_review(toml)
+    assert (tmp_path / "data" / "screened" / "t").is_dir()
+
+
+def _history(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "history.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_report_written_is_kept_in_the_history(tmp_path):
+    """rank.json holds the last ranking only; history.jsonl keeps every report a stage wrote,
+    so a ranking id recorded with earlier decisions can still be traced to its settings."""
+    toml = make_review(tmp_path, "\n[rank]\n")
+    out = tmp_path / "data" / "screened" / "t"
+    first = run_review(toml)
+    lines = _history(out)
+    assert [e["stage"] for e in lines] == ["ingest", "rank"]
+    assert len({e["time"] for e in lines}) == 1                       # one time per run
+    assert lines[1]["report"] == json.loads((out / "rank.json").read_text(encoding="utf-8"))
+    assert lines[1]["review"] == "t"
+
+    run_review(toml)                                                  # nothing changed: nothing added
+    assert len(_history(out)) == 2
+
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[rank]\n", "[rank]\nseed = 7\n"), encoding="utf-8")
+    second = run_review(toml)
+    assert [o.status for o in second.outcomes] == ["unchanged", "ran"]
+    ranks = [e["report"] for e in runner.read_history(out, "rank")]
+    assert len(ranks) == 2
+    assert [r["parameters"]["seed"] for r in ranks] == [first.outcomes[1].report.parameters["seed"], 7]
+    assert ranks[0]["input_hash"] != ranks[1]["input_hash"]
+    assert ranks[0] != json.loads((out / "rank.json").read_text(encoding="utf-8"))   # only in the history now
+
+
+def test_history_survives_a_torn_line(tmp_path):
+    out = tmp_path / "o"
+    runner.append_history(out, {"stage": "a"})
+    with open(out / "history.jsonl", "ab") as fh:
+        fh.write(b'{"stage": "b", "rep')                           # a crash mid-line
+    runner.append_history(out, {"stage": "c"})
+    assert [e["stage"] for e in runner.read_history(out)] == ["a", "c"]
+
+
+def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, monkeypatch):
+    """The old report goes before the new table is written: a crash in between cannot leave a
+    report vouching for a table another run wrote."""
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    real_write = runner.write_table
+
+    def crash_on_csv(df, path):
+        if str(path).endswith(".csv"):
+            raise KeyboardInterrupt
+        real_write(df, path)
+
+    monkeypatch.setattr(runner, "write_table", crash_on_csv)
+    with pytest.raises(KeyboardInterrupt):
+        run_review(toml, force=True)
+    assert not (out / "ingest.json").exists()
+    monkeypatch.setattr(runner, "write_table", real_write)
+    assert run_review(toml).outcomes[0].status == "ran"

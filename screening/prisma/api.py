@@ -9,11 +9,21 @@ Reproducibility: the *review-state hash* is a sha256 over the records table, the
 log entries, the search log, the stage reports read and the review config; the *time* is
 the latest timestamp found in that state (decisions, searches run, dates searched), never
 the wall clock. The same state therefore gives byte-identical files.
+
+The outputs are replaced as a set: rendered into a staging folder inside the output folder,
+then renamed into place, ``prisma.json`` (which records the state hash) last. An interrupted
+run leaves the old set, or at worst one whose ``prisma.json`` is the old one, which the next
+`screening run` regenerates; staging folders of interrupted runs are removed by the next one.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,7 +194,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     ``out_dir`` defaults to ``<output_dir>/prisma``. Raises :class:`ReportError` when the
     counts violate a PRISMA invariant (nothing is written then). With ``skip_unchanged``
     (used by `screening run`), files already written for the same state hash and tool
-    version are kept as they are — they would be byte-identical anyway.
+    version are kept as they are — they would be byte-identical anyway. All files are
+    replaced together (see the module docstring): a failure part-way leaves the old ones.
     """
     cfg = review if isinstance(review, ReviewConfig) else load_review(review)
     out = Path(out_dir) if out_dir is not None else cfg.output_dir / "prisma"
@@ -202,8 +213,6 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     if skip_unchanged and _up_to_date(out, state.state_hash):
         files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}
         return PrismaResult(counts=counts, state=state, files=files, citation=cite)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
     doc = {
         "review": cfg.name, "title": ctx.title, "tool": "screening", "tool_version": __version__,
         "state_hash": state.state_hash, "time": state.state_time, "citation": cite,
@@ -216,22 +225,85 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
                                      "decided_not_applied": state.maybe_pairs_unapplied},
     }
-    files["csv"] = out / "prisma.csv"
-    atomic_write_text(files["csv"], to_csv(counts))
     demo = any("demonstration data" in w for w in state.warnings)
     notes = [cite] + (["The screening decisions shown are demonstration data (scripted), not a real review."]
                       if demo else [])
     if state.stopping.stopped and state.stopping.met is False:
         notes.append("Screening was stopped before the stopping rule's test was met: recall is not assured.")
-    files.update(write_diagrams(counts, out, footer=notes))
-    files["md"] = out / "report.md"
-    atomic_write_text(files["md"], to_markdown(counts, ctx))
-    svg = files["svg"].read_text(encoding="utf-8")
-    files["html"] = out / "report.html"
-    atomic_write_text(files["html"], to_html(counts, ctx, svg=svg))
-    files["json"] = out / "prisma.json"     # last: it vouches for the other files (see _up_to_date)
-    atomic_write_text(files["json"], json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(out)
+    # Every output is rendered into a staging folder inside ``out`` first, then all are renamed
+    # into place together, prisma.json last: an interruption leaves the old set, or (during
+    # the renames) a set whose prisma.json still names the old state, which the next run
+    # regenerates (_up_to_date). Never a mix that looks current.
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{socket.gethostname()}-{os.getpid()}-", dir=out))
+    try:
+        atomic_write_text(staging / "prisma.csv", to_csv(counts))
+        write_diagrams(counts, staging, footer=notes)
+        atomic_write_text(staging / "report.md", to_markdown(counts, ctx))
+        svg = (staging / "prisma_flow.svg").read_text(encoding="utf-8")
+        atomic_write_text(staging / "report.html", to_html(counts, ctx, svg=svg))
+        atomic_write_text(staging / "prisma.json", json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        for name in OUTPUT_NAMES[1:] + OUTPUT_NAMES[:1]:     # prisma.json last: it vouches for the rest
+            os.replace(staging / name, out / name)
+        _fsync_dir(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}
     return PrismaResult(counts=counts, state=state, files=files, citation=cite)
+
+
+STAGING_PREFIX = ".prisma-staging-"
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Remove what an interrupted earlier generate() left in ``out``: staging folders of this
+    machine's processes that are gone (or of any machine's, after a day: a folder shared over
+    the network may hold another computer's live run) and temporary files of outputs."""
+    host = socket.gethostname()
+    now = time.time()
+    for path in out.iterdir():
+        name = path.name
+        try:
+            if name.startswith(STAGING_PREFIX) and path.is_dir():
+                owner, _, rest = name[len(STAGING_PREFIX):].rpartition("-")   # host-pid-random
+                owner_host, _, pid = owner.rpartition("-")
+                gone = owner_host == host and pid.isdigit() and not _alive(int(pid))
+                if gone or now - path.stat().st_mtime > 86400:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif name.endswith(".tmp") and any(name.startswith(f".{o}.") for o in OUTPUT_NAMES):
+                # atomic_write_bytes' temporary file of an output, left by a killed process
+                if now - path.stat().st_mtime > 60:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True          # this process's own (another thread's) run; its own are removed as it ends
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True          # someone else's process
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the renames durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def post_step(review: ReviewConfig, records: pd.DataFrame) -> dict[str, Any]:

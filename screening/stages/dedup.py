@@ -19,6 +19,8 @@ decision is orphaned.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +71,11 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
         parameters=config_parameters(config),
         details=outcome.details | {"candidate_pairs": outcome.counts["candidate_pairs"],
                                    "previous_records": outcome.counts["previous_records"],
-                                   "kept_for_decisions": outcome.counts["kept_for_decisions"]},
+                                   "kept_for_decisions": outcome.counts["kept_for_decisions"],
+                                   # the decided records this output's groups were chosen with
+                                   # (the next run's cache key is read against them)
+                                   "decided_in_groups": [list(d) for d in _decided_in(
+                                       inputs.unhashed.get("decided", ()), outcome.table)]},
     )
     return StageResult(records=outcome.table, report=report)
 
@@ -132,6 +138,14 @@ def load_inputs(review: Any) -> StageInputs:
                        extra={"decided_in_groups": _in_stored_groups(decided, review.output_dir)})
 
 
+def rekey(inputs: StageInputs, result: StageResult) -> StageInputs:
+    """The inputs as the next run's :func:`load_inputs` will key them once ``result`` is the
+    stored output: the runner stores this key, so the next run compares like with like (both
+    read against this output and the decisions it was made with)."""
+    decided = tuple(inputs.unhashed.get("decided", ()))
+    before = tuple(tuple(d) for d in result.report.details.get("decided_in_groups", ()))
+    key = _decision_key(decided, result.records[["record_id", "dup_group"]], before)
+    return dataclasses.replace(inputs, extra={**inputs.extra, "decided_in_groups": key})
 
 
 def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
@@ -150,28 +164,97 @@ def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(tiers.items()))
 
 
-def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) -> tuple[tuple[str, int], ...]:
-    """The part of ``decided`` that can change this stage's output, for its cache key.
+def _groups(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Multi-record groups of a dedup output: kept record id -> the group's rows. The kept record
+    may be an earlier search's record that is not a row (``[dedup] previous``): it counts as a
+    member all the same."""
+    ids = frame["record_id"].astype(str)
+    rows = set(ids)
+    members: dict[str, list[str]] = {}
+    for rid, kept in zip(ids, frame["dup_group"].astype(str)):
+        members.setdefault(kept, []).append(rid)
+    return {k: sorted(ms) for k, ms in members.items() if len(ms) + (k not in rows) > 1}
 
-    Which records form a group does not depend on the decisions, only which one is kept; so
-    with the same table and dedup decisions (both in the key already) the output changes only
-    if a decided record of a multi-record group changes. The stored table tells which records
-    those are; a decision on any other record (most of them) leaves dedup and what follows it
-    unchanged instead of re-running them after every key press. Without a stored table the
-    stage runs anyway."""
+
+def _decided_in(decided: Any, frame: pd.DataFrame) -> tuple[tuple[str, int], ...]:
+    """The part of ``decided`` on rows of multi-record groups of ``frame``. Sorted."""
+    grouped = {m for ms in _groups(frame).values() for m in ms}
+    return tuple(sorted((str(r), int(p)) for r, p in decided if str(r) in grouped))
+
+
+def _decision_key(decided: Any, frame: pd.DataFrame,
+                  before: tuple[tuple[str, int], ...]) -> tuple[tuple[Any, ...], ...]:
+    """What of ``decided`` can make dedup's output differ from ``frame``, the stored output
+    made with the decided records ``before`` (on rows of its groups): the cache key's part.
+
+    The groups do not depend on decisions (the rest of the key fixes them), only which record
+    of a group is kept (:func:`screening.dedup.api.deduplicate`: the best ``keep_first``
+    priority, ties and undecided groups by the matcher's usual order) and, in the report, the
+    decided records that are duplicates (with their priority). So a group adds nothing when its
+    stored kept record ``k`` provably stays kept and no other member is decided: either no
+    member is decided now or when ``frame`` was made (``k`` is then the usual choice), or ``k``
+    is among the best-priority decided members and every other one of them is a record ``k``
+    is known to come before in the usual order (all members if no decision chose ``k``, else
+    the members tied with it then). A decision on a kept record therefore changes nothing; one
+    on another member does (``("d", id, priority)``: it is named in the report), and a group
+    whose kept record might change is keyed by all its decided members (``("g", kept, ...)``).
+    Decided records that are not rows (an earlier search's) are keyed as they are ("x")."""
+    now = {str(r): int(p) for r, p in decided}
+    then = {str(r): int(p) for r, p in before}
+    groups = _groups(frame)
+    rows = set(frame["record_id"].astype(str))
+    key: list[tuple[Any, ...]] = [("x", r, p) for r, p in sorted(now.items()) if r not in rows]
+    for kept, members in sorted(groups.items()):
+        dg = {m: now[m] for m in members if m in now}
+        if kept not in rows:
+            # an earlier search's record outside the table stays kept whatever the rows' decisions
+            # (decisions on it or on other outside records are keyed above)
+            provable = True
+        else:
+            dg_then = {m: then[m] for m in members if m in then}
+            if dg_then:
+                best_then = min(dg_then.values())
+                known_after = {m for m, p in dg_then.items() if p == best_then}
+            else:
+                known_after = set(members)
+            if not dg:
+                provable = not dg_then
+            else:
+                best = min(dg.values())
+                tied = {m for m, p in dg.items() if p == best}
+                provable = kept in tied and tied - {kept} <= known_after
+        if provable:
+            key.extend(("d", m, p) for m, p in sorted(dg.items()) if m != kept)
+        else:
+            key.append(("g", kept, tuple(sorted(dg.items()))))
+    return tuple(sorted(key, key=lambda e: (e[0], e[1])))
+
+
+def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) -> tuple[tuple[Any, ...], ...]:
+    """The part of ``decided`` that can change this stage's output, for its cache key
+    (:func:`_decision_key`, read against the stored ``dedup.parquet`` and the decided records
+    its ``dedup.json`` says it was made with), so a decision that cannot change which record of
+    a group is kept (most of them: on a record with no duplicate, or on the kept record itself)
+    leaves dedup and what follows it unchanged instead of re-running them after every key press.
+    Without a stored output (or an unreadable one) every decided record is keyed: the runner
+    runs the stage then anyway, and stores the key :func:`rekey` gives for its output."""
+    raw = (("raw", tuple(decided)),)
     stored = Path(output_dir) / "dedup.parquet"
-    if not decided or not stored.exists():
-        return decided
+    report = Path(output_dir) / "dedup.json"
+    if not stored.exists() or not report.exists():
+        return raw
     try:
+        details = json.loads(report.read_text(encoding="utf-8")).get("details", {})
         groups = pd.read_parquet(stored, columns=["record_id", "dup_group"])
     except Exception:            # unreadable: the runner re-runs the stage anyway
-        return decided
-    group = groups["dup_group"].astype(str)
-    grouped = set(groups.loc[group.map(group.value_counts()) > 1, "record_id"].astype(str))
-    return tuple(d for d in decided if d[0] in grouped)
+        return raw
+    if "decided_in_groups" not in details:          # written by an earlier version
+        return raw
+    before = tuple((str(r), int(p)) for r, p in details["decided_in_groups"])
+    return _decision_key(decided, groups, before)
 
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,
                              # 3: the report warns of undecided maybe-pairs (a stored report
-                             # without that warning is not reused)
-                             toml_key="dedup", version="3", load_inputs=load_inputs))
+                             # without that warning is not reused); 4: it lists decided_in_groups
+                             toml_key="dedup", version="4", load_inputs=load_inputs, rekey=rekey))

@@ -220,3 +220,118 @@ def test_undecided_maybe_pairs_are_a_warning(pairs_table):
     assert not any("possible duplicate" in w for w in _run(rows, dedup_decisions=log).report.warnings)
     log = pd.concat([log, pd.DataFrame({"seq": [2], "id_a": [ids[0]], "id_b": [ids[1]], "decision": ["reopen"]})])
     assert any("1 possible duplicate pair awaits" in w for w in _run(rows, dedup_decisions=log).report.warnings)
+
+
+# ---- the cache key: which screening decisions re-run dedup ------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+PRISMA_FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
+MED, WOS, LENS = "medline_6_of_84-00006", "wos_10_of_278-00007", "lens_9_of_343-00008"   # one study
+SOURCES = (("medline_6_of_84", "MEDLINE"), ("wos_10_of_278", "Web of Science"), ("lens_9_of_343", "Lens"))
+
+
+def _decided_review(tmp_path, monkeypatch):
+    import shutil
+
+    import screening.runner as runner
+    import screening.stages.dedup as stage
+
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {})
+    raw = tmp_path / "data" / "raw" / "c"
+    raw.mkdir(parents=True)
+    text = '[review]\nname = "c"\n'
+    for name, db in SOURCES:
+        shutil.copy(PRISMA_FIX / f"{name}.ris", raw / f"{name}.ris")
+        text += f'\n[[sources]]\nfile = "data/raw/c/{name}.ris"\ndatabase = "{db}"\n'
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "c.toml"
+    toml.write_text(text + "\n[dedup]\n\n[rules]\n", encoding="utf-8")
+    decided: dict[str, int] = {}       # record -> keep_first priority, as the screening log would say
+    monkeypatch.setattr(stage, "decided_records", lambda review: tuple(sorted(decided.items())))
+
+    def run(**now):
+        decided.clear()
+        decided.update({{"med": MED, "wos": WOS, "lens": LENS}[k]: p for k, p in now.items()})
+        res = runner.run_review(toml)
+        table = pd.read_parquet(tmp_path / "data" / "screened" / "c" / "dedup.parquet").set_index("record_id")
+        return {o.stage: o.status for o in res.outcomes}, table.loc[MED, "dup_group"]
+
+    return run
+
+
+def test_a_decision_on_the_kept_record_does_not_rerun_dedup(tmp_path, monkeypatch):
+    run = _decided_review(tmp_path, monkeypatch)
+    status, kept = run()
+    assert kept == MED                                       # the matcher's choice of the three
+    status, kept = run(med=1)                                # screening the kept record
+    assert (status["dedup"], status["apply_rules"], kept) == ("unchanged", "unchanged", MED)
+    status, _ = run(med=0)                                   # ... and on to full text
+    assert status["dedup"] == "unchanged"
+
+
+def test_a_decision_that_can_change_the_kept_record_reruns_dedup(tmp_path, monkeypatch):
+    run = _decided_review(tmp_path, monkeypatch)
+    run()
+    run(med=1)
+    status, kept = run(med=1, wos=0)                         # a better-decided other member
+    assert (status["dedup"], kept) == ("ran", WOS)
+    status, kept = run(med=1, wos=0)
+    assert status["dedup"] == "unchanged"
+    status, kept = run(med=1, wos=0, lens=2)                 # a non-kept member assigned: named in the report
+    assert (status["dedup"], kept) == ("ran", WOS)
+    status, kept = run(med=1, lens=2)                        # the kept record's decision undone
+    assert (status["dedup"], kept) == ("ran", MED)
+    status, kept = run(med=1, lens=1)                        # a tie with the kept record: the usual order decides
+    assert status["dedup"] == "ran"
+    status, kept = run()                                     # all undone: the matcher's choice again
+    assert (status["dedup"], kept) == ("ran", MED)
+    assert run()[0]["dedup"] == "unchanged"
+    status, kept = run(wos=1)                                # kept for its decision, not the usual choice
+    assert (status["dedup"], kept) == ("ran", WOS)
+    status, kept = run(wos=0, med=1)
+    assert (status["dedup"], kept) == ("ran", WOS)
+    status, kept = run(wos=1, med=1)            # its full-text decision undone: tied with the usual choice,
+    assert (status["dedup"], kept) == ("ran", MED)                          # which wins the tie
+
+
+def test_decision_key_never_hides_a_change_of_output():
+    """Any sequence of decision sets on one table: whenever the key read against the stored
+    output matches the stored key, a fresh run with the current decisions gives that output."""
+    from hypothesis import given, settings, strategies as st
+
+    from screening.dedup.files import load_input_table
+    from screening.stages.dedup import _decision_key, rekey
+
+    table, _ = load_input_table([PRISMA_FIX / f"{n}.ris" for n, _ in SOURCES])
+    first = run(table, CFG, StageInputs())
+    grouped = sorted({r for r, g in zip(first.records["record_id"], first.records["dup_group"])
+                      if (first.records["dup_group"] == g).sum() > 1})
+    ids = grouped[:6] + [r for r in table["record_id"] if r not in grouped][:2]
+
+    def dedup(decided):
+        inputs = StageInputs(unhashed={"decided": decided})
+        res = run(table, CFG, inputs)
+        return res, rekey(inputs, res).extra["decided_in_groups"]
+
+    decisions = st.lists(st.dictionaries(st.sampled_from(ids), st.integers(0, 2), max_size=4), min_size=1, max_size=5)
+
+    @settings(max_examples=40, deadline=None)
+    @given(decisions)
+    def check(steps):
+        stored, key = dedup(())
+        for step in steps:
+            decided = tuple(sorted(step.items()))
+            before = tuple(tuple(d) for d in stored.report.details["decided_in_groups"])
+            if _decision_key(decided, stored.records[["record_id", "dup_group"]], before) == key:
+                fresh = run(table, CFG, StageInputs(unhashed={"decided": decided}))
+                assert table_hash(fresh.records) == table_hash(stored.records)
+                # all but the record of which decisions the stored output was made with
+                a, b = fresh.report.to_dict(), stored.report.to_dict()
+                a["details"].pop("decided_in_groups"), b["details"].pop("decided_in_groups")
+                assert a == b
+            else:
+                stored, key = dedup(decided)
+
+    check()

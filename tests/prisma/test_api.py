@@ -515,3 +515,90 @@ def test_report_says_how_many_possible_duplicate_pairs_are_undecided(tmp_path, r
     record_decision(review.output_dir, "c", "d", "reopen", "ana")        # withdrawn: undecided again
     third = generate(review, tmp_path / "c", records=records, ta_finals=ta, ft_finals=ft)
     assert json.loads(third.files["json"].read_text())["possible_duplicate_pairs"]["undecided"] == 3
+
+
+def _outputs(out):
+    return {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+
+def test_outputs_are_replaced_as_a_set_or_not_at_all(review, records, finals, tmp_path, monkeypatch):
+    """A failure (or Ctrl-C) part-way through writing leaves every old output as it was, with
+    no temporary file behind, and the files are renamed into place with prisma.json last."""
+    import os
+
+    import screening.prisma.api as api
+
+    ta, ft = finals
+    out = tmp_path / "p"
+    generate(review, out, records=records, ta_finals=ta, ft_finals=ft)
+    old = _outputs(out)
+    assert sorted(old) == sorted(api.OUTPUT_NAMES)
+
+    def interrupted(*args, **kwargs):          # the csv, diagrams and report.md are rendered by now
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "to_html", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate(review, out, records=records, ta_finals=ta.iloc[:-1], ft_finals=ft)   # another state
+    assert _outputs(out) == old
+    assert sorted(p.name for p in out.iterdir()) == sorted(api.OUTPUT_NAMES)     # nothing else left
+    monkeypatch.undo()
+
+    renamed = []
+    real_replace = os.replace
+
+    def replace(src, dst):                        # os.replace into the output folder (not staging)
+        if os.path.dirname(dst) == str(out):
+            renamed.append(os.path.basename(dst))
+            if len(renamed) == 3:                 # killed between two renames
+                raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(api.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        generate(review, out, records=records, ta_finals=ta.iloc[:-1], ft_finals=ft)
+    monkeypatch.undo()
+    assert "prisma.json" not in renamed
+    assert sorted(p.name for p in out.iterdir()) == sorted(api.OUTPUT_NAMES)
+    # the half-replaced set still has its old prisma.json, so it is not taken as up to date
+    assert _outputs(out)["prisma.json"] == old["prisma.json"]
+    new = generate(review, out, records=records, ta_finals=ta.iloc[:-1], ft_finals=ft, skip_unchanged=True)
+    assert json.loads((out / "prisma.json").read_text())["state_hash"] == new.state.state_hash
+    assert (out / "prisma.csv").read_bytes() != old["prisma.csv"]
+    renamed.clear()
+    monkeypatch.setattr(api.os, "replace", lambda src, dst: (
+        os.path.dirname(dst) == str(out) and renamed.append(os.path.basename(dst)), real_replace(src, dst)))
+    generate(review, out, records=records, ta_finals=ta, ft_finals=ft)
+    assert renamed[-1] == "prisma.json" and sorted(renamed) == sorted(api.OUTPUT_NAMES)
+
+
+def test_a_later_run_removes_what_a_killed_one_left(review, records, finals, tmp_path):
+    """A process killed outright (SIGKILL) cleans nothing up: the next generate() removes its
+    staging folder and temporary files, but not a live process's staging folder."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import screening.prisma.api as api
+
+    ta, ft = finals
+    out = tmp_path / "p"
+    generate(review, out, records=records, ta_finals=ta, ft_finals=ft)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    host = socket.gethostname()
+    killed = out / f"{api.STAGING_PREFIX}{host}-{dead}-abc123"
+    killed.mkdir()
+    (killed / "prisma.csv").write_text("half", encoding="utf-8")
+    live = out / f"{api.STAGING_PREFIX}{host}-{os.getpid()}-def456"
+    live.mkdir()
+    old_tmp = out / ".report.md.x1y2z3.tmp"
+    old_tmp.write_text("half", encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(old_tmp, (an_hour_ago, an_hour_ago))
+    generate(review, out, records=records, ta_finals=ta.iloc[:-1], ft_finals=ft)
+    assert not killed.exists() and not old_tmp.exists()
+    assert live.exists()
+    assert sorted(p.name for p in out.iterdir() if p != live) == sorted(api.OUTPUT_NAMES)
