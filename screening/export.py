@@ -152,6 +152,7 @@ _RIS_TYPES = {  # (names only: the codes themselves are RIS_TYPE_NAMES)
 
 
 
+_BOOK_TYPES = {"CHAP", "CONF", "CPAPER", "BOOK", "EBOOK", "ECHAP", "EDBOOK"}   # as the RIS reader has them
 # (RIS tag, records column) in the order written; T2 is the journal and BT the book or
 # proceedings title (a reader takes a book type's T2 as its book title)
 _HEAD_TAGS = (("ID", "record_id"), ("TI", "title"))
@@ -189,7 +190,9 @@ def _ris_record(row: pd.Series) -> list[str]:
     for author in as_list(row.get("authors")):
         put("AU", author)
     for tag, column in _SOURCE_TAGS:
-        put(tag, row.get(column))
+        # a book type's T2 is read as its book title: its journal (a book series, a journal
+        # printing proceedings) goes in JF, which every reader takes as the journal
+        put("JF" if tag == "T2" and ty in _BOOK_TYPES and _clean(row.get("booktitle")) else tag, row.get(column))
     start, _, end = _clean(row.get("pages")).partition("-")
     put("SP", start.strip())
     if start.strip():
@@ -198,6 +201,11 @@ def _ris_record(row: pd.Series) -> list[str]:
         put(tag, row.get(column))
     for kw in as_list(row.get("keywords")):
         put("KW", kw)
+    # the other document types the databases named ('Article', 'Review', 'Letter'): M3, as
+    # Scopus and EndNote write them, so a publication-type rule sees them after a re-import
+    others = [t for t in dict.fromkeys(_clean(t) for t in as_list(row.get("publication_type")))
+              if t and t.upper() != ty and t.casefold() != RIS_TYPE_NAMES.get(ty, "") and ";" not in t]
+    put("M3", "; ".join(others))
     put("AB", row.get("abstract"))
     put("N1", f"record_id: {_clean(row.get('record_id'))}")
     if _clean(row.get("pmid")):

@@ -31,6 +31,7 @@ _TY_AT = re.compile(r"TY[ \t]+-")
 _SNIFF_TY = re.compile(r"^TY {1,2}- ", re.M)
 _SNIFF_ER = re.compile(r"^ER {1,2}-", re.M)
 _OVID_NUMBER = re.compile(r"^\d+\.\s*\nTY  -", re.M)
+_OUR_EXPORT = re.compile(r"^N1  - screening \((?:title_abstract|full_text)\): ", re.M)
 
 
 def _count_ty(text: str) -> int:
@@ -211,6 +212,8 @@ def detect_dialect(text: str) -> str:
         return "cochrane"
     if _OVID_NUMBER.search(head) or "Link to the Ovid Full Text" in head:
         return "ovid"
+    if _OUR_EXPORT.search(head):
+        return "screening"      # our own `screening export`: its links name other databases
     if "lens.org/" in head:
         return "lens"
     tags = _first_record_tags(head)

@@ -167,6 +167,16 @@ def test_ris_round_trips_awkward_values(tmp_path) -> None:
     assert back["authors"].tolist() == [["Doe, J", "Roe, R"], []]
     assert back["year"].tolist()[0] == 2021 and back["pages"].tolist() == ["12-30", ""]
     assert back["keywords"].tolist() == [[], ["fire", "smoke"]]
+    # UAT: a chapter in a book series lost its journal, and secondary types were dropped
+    rows2 = rows.assign(journal=["Prime Archives in Environmental Research", "J Things"],
+                        publication_type=[["CHAP"], ["JOUR", "Article", "Review"]])
+    path.write_text(to_ris(rows2), encoding="utf-8", newline="")
+    back = ingest([RawSource("x.ris", path.read_bytes())]).records
+    assert back["journal"].tolist() == ["Prime Archives in Environmental Research", "J Things"]
+    assert back["booktitle"].tolist() == ["The Big Book", ""]
+    assert back["publication_type"].tolist() == [["CHAP"], ["JOUR", "Article", "Review"]]
+    from screening.io.ris import detect_dialect      # not taken for Lens by its lens.org links
+    assert detect_dialect(to_ris(rows2.assign(url="https://www.lens.org/lens/scholar/article/1"))) == "screening"
     csv_rows = list(csv.DictReader(io.StringIO(to_csv(rows))))
     assert csv_rows[0]["authors"] == "Doe, J; Roe, R" and csv_rows[0]["year"] == "2021"
     assert csv_rows[1]["authors"] == "" and csv_rows[1]["year"] == ""
