@@ -42,7 +42,7 @@ STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
 # the bibliographic and provenance columns a CSV export carries, in this order
 CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
                "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
-               "url", "booktitle", "publisher", "source_db", "found_in", "source_file", "source_line",
+               "url", "booktitle", "publisher", "source_db", "found_in", "merged_from", "source_file", "source_line",
                "source_record_id", "rank", "score")
 
 

@@ -70,6 +70,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("dup_score", "float", "match score that linked the record", "dedup"),
     Column("dup_rule", "str", "rule that linked the record (doi, pmid, fuzzy, manual...)", "dedup"),
     Column("found_in", "list", "databases that returned this study (on the kept record)", "dedup"),
+    Column("merged_from", "list", "fields the kept record took from its duplicates, as 'field: record_id'",
+           "dedup"),
     # added by rules
     Column("rule_decision", "str", "include / exclude / flag", "rules"),
     Column("rule_ids", "list", "ids of the rules that fired", "rules"),

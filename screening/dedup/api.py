@@ -285,6 +285,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
             dup_rule.append(link.rule if link else "group")
 
     # merge: fill the kept record's empty fields from its group (kept row only)
+    merged_from: dict[int, list[str]] = {}
+    prior_merged = [as_list(v) for v in table["merged_from"]] if "merged_from" in table.columns else [[]] * n
     cols = [c for c in MERGE_FIELDS if c in table.columns]
     col_values = {c: combined[c].tolist() for c in cols}
     updates: dict[str, dict[int, Any]] = defaultdict(dict)
@@ -298,17 +300,32 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         same_version = [d for d in donors if not any(
             not _empty(col_values[c][k]) and not _empty(col_values[c][d]) and col_values[c][k] != col_values[c][d]
             for c in _VERSION_IDS if c in col_values)]
+        came_from: list[str] = []          # provenance of every merged value, for the audit
         for c in union_cols:
             values = union_values[c]
             merged = _union([values[k], *(values[d] for d in donors)])
             if len(merged) > len(as_list(values[k])):
                 updates[c][k] = merged
+                have = {v.casefold() for v in as_list(values[k])}
+                for d in donors:
+                    added = [v for v in as_list(values[d]) if v.casefold() not in have]
+                    if added:
+                        came_from.append(f"{c}: {ids[d]}")
+                        have.update(v.casefold() for v in added)
         for c in cols:
             if _empty(col_values[c][k]):
                 for d in (same_version if c in LOCATOR_FIELDS else donors):
                     if not _empty(col_values[c][d]):
                         updates[c][k] = col_values[c][d]
+                        came_from.append(f"{c}: {ids[d]}")
                         break
+        # a table deduplicated before (dedup on its own output) has its values merged already:
+        # keep what the earlier run recorded, for donors still in the group
+        in_group = {ids[m] for m in members}
+        earlier = [e for e in prior_merged[k] if e.rpartition(": ")[2] in in_group] if k < len(prior_merged) else []
+        came_from = list(dict.fromkeys([*earlier, *came_from]))
+        if came_from:
+            merged_from[k] = came_from
     for c, vals in updates.items():
         series = table[c].copy()
         for k, v in vals.items():
@@ -320,6 +337,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     table["dup_score"] = pd.Series(dup_score, index=table.index, dtype="float64")
     table["dup_rule"] = pd.Series(dup_rule, index=table.index, dtype=object)
     table["found_in"] = pd.Series(found_in, index=table.index, dtype=object)
+    table["merged_from"] = pd.Series([merged_from.get(i, []) for i in range(n)], index=table.index, dtype=object)
 
     maybe_pairs = sorted(
         (MaybePair(ids[a], ids[b], round(float(s), 4), why) for a, b, s, why in maybes

@@ -206,6 +206,10 @@ def test_a_linked_other_version_fills_no_citation_fields():
     assert (kept["journal"], kept["volume"], kept["issue"], kept["pages"], kept["issn"]) == ("", "", "", "", "")
     # what describes the study itself still comes from the other version
     assert kept["abstract"] == "Background: harms to affected others." and kept["language"] == "English"
+    # and the kept record says where each merged value came from (UAT: only a diff of
+    # ingest.parquet and dedup.parquet could tell)
+    assert kept["merged_from"] == ["abstract: art", "language: art"]
+    assert out.loc["art", "merged_from"] == []
 
 
 def test_undecided_maybe_pairs_are_a_warning(pairs_table):
