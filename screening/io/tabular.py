@@ -178,8 +178,10 @@ class _Shapes:
             got[0] += 1
             return
         for d in _DELIMITERS:
-            # the fields this row would have if it were split on d instead (quotes aside)
-            if d != self.delimiter and self.named <= sum(c.count(d) for c in row) + 1 <= self.width:
+            # the fields this row would have if it were split on d instead (quotes aside); a
+            # delimiter the row does not hold at all says nothing (a one-column file's rows)
+            uses = sum(c.count(d) for c in row)
+            if d != self.delimiter and uses and self.named <= uses + 1 <= self.width:
                 got = self.alt.setdefault(d, [0, line])
                 got[0] += 1
                 if k == 1:
@@ -204,9 +206,13 @@ class _Shapes:
                     f"({count} of {self.rows} rows, the first on line {first})", path=filename, line=first, hint=fix)
         if self.alt_single:     # one row among good ones: only a row with no header delimiter at all
             d, first = min(self.alt_single.items(), key=lambda kv: kv[1])
+            # the same row is what a line break inside an unquoted value leaves behind (the
+            # prose after it, whose commas happen to fit): name both causes, not one for sure
             raise InputError(
-                f"line {first} is delimited by {_DELIMITER_NAMES[d]}, the header by {delim}",
-                path=filename, line=first, hint=fix)
+                f"line {first} holds no {delim} but would split on {_DELIMITER_NAMES[d]} into the header's "
+                f"columns: either it is delimited unlike the header, or it is the rest of a value from the "
+                f"line before, cut by an unquoted line break",
+                path=filename, line=first, hint=fix + "; quote values that contain line breaks")
         quote = (f"a value holding the delimiter ({delim}) must be quoted; fix the row or re-export "
                  f"the file")
         if self.long:

@@ -120,7 +120,16 @@ def test_rows_delimited_unlike_the_header_are_named(header, rows, names):
 
 def test_one_row_delimited_unlike_the_header_is_named():
     err = _error("pasted.csv", HEADER + GOOD + "A study;Doe J;2019;10.1/x\n" + LAST)
-    assert err.line == 3 and "line 3 is delimited by semicolon ';', the header by comma ','" in str(err)
+    assert err.line == 3 and "line 3 holds no comma ',' but would split on semicolon ';'" in str(err)
+    assert "unquoted line break" in str(err)        # the other cause of such a row (code review)
+
+
+def test_a_delimiter_a_row_does_not_hold_is_no_evidence():
+    """Code review: a one-column CSV whose titles hold commas was refused as 'delimited by tab'
+    in a file with no tab at all."""
+    with pytest.raises(InputError) as err:
+        tabular.parse("title\nFire, smoke and health\nHeat, drought\nLast, one\n", "titles.csv")
+    assert "by tab" not in str(err.value) and "must be quoted" in str(err.value), str(err.value)
 
 
 def test_pipe_delimited_table_says_which_delimiters_are_read():
