@@ -159,11 +159,11 @@ def read_history(output_dir: str | Path, stage: str | None = None) -> list[dict[
     if not path.exists():
         return []
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
+    with open(path, "rb") as fh:       # bytes: a torn line may end inside a UTF-8 character
+        for raw in fh:
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
+                entry = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 continue
             if isinstance(entry, dict) and (stage is None or entry.get("stage") == stage):
                 out.append(entry)

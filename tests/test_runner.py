@@ -205,6 +205,11 @@ def test_history_survives_a_torn_line(tmp_path):
         fh.write(b'{"stage": "b", "rep')                           # a crash mid-line
     runner.append_history(out, {"stage": "c"})
     assert [e["stage"] for e in runner.read_history(out)] == ["a", "c"]
+    # torn inside a UTF-8 character (code review: every later read raised UnicodeDecodeError)
+    with open(out / "history.jsonl", "ab") as fh:
+        fh.write('{"stage": "d", "warning": "—'.encode()[:-1])
+    runner.append_history(out, {"stage": "e"})
+    assert [e["stage"] for e in runner.read_history(out)] == ["a", "c", "e"]
 
 
 def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, monkeypatch):

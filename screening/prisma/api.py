@@ -234,9 +234,9 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(out)
     # Every output is rendered into a staging folder inside ``out`` first, then all are renamed
-    # into place together, prisma.json last: an interruption leaves the old set, or (during
-    # the renames) a set whose prisma.json still names the old state, which the next run
-    # regenerates (_up_to_date). Never a mix that looks current.
+    # into place together, the old prisma.json removed first and the new one renamed last: an
+    # interruption leaves the old set, or (during the renames) a set without prisma.json,
+    # which the next run regenerates (_up_to_date). Never a mix that looks current.
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{socket.gethostname()}-{os.getpid()}-", dir=out))
     try:
         atomic_write_text(staging / "prisma.csv", to_csv(counts))
@@ -245,6 +245,9 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         svg = (staging / "prisma_flow.svg").read_text(encoding="utf-8")
         atomic_write_text(staging / "report.html", to_html(counts, ctx, svg=svg))
         atomic_write_text(staging / "prisma.json", json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        # the old prisma.json goes first: during the renames no prisma.json vouches for a mixed
+        # set (were the state to return to the old one, an old prisma.json would pass it as current)
+        (out / "prisma.json").unlink(missing_ok=True)
         for name in OUTPUT_NAMES[1:] + OUTPUT_NAMES[:1]:     # prisma.json last: it vouches for the rest
             os.replace(staging / name, out / name)
         _fsync_dir(out)
