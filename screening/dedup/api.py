@@ -18,7 +18,7 @@ from screening.dedup.blocking import candidate_pairs
 from screening.dedup.cluster import Link, build_groups
 from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
-from screening.dedup.normalise import keys_for_table
+from screening.dedup.normalise import journal_variants, journals_compatible, keys_for_table
 from screening.errors import StageError
 from screening.records import as_list, as_text, conform, marks
 
@@ -126,6 +126,59 @@ def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, dup_marks: dict
     out = pd.DataFrame(list(stubs.values())).reset_index(drop=True)
     out.insert(0, "record_id", list(stubs))
     return out[[c for c in prev.columns if c in out.columns]]
+
+
+def _same_version_donors(k: int, donors: list[int], col_values: Mapping[str, list[Any]]) -> list[int]:
+    """The donors that may give the kept record ``k`` where-published fields (LOCATOR_FIELDS).
+
+    Decided for the whole group, not pair by pair: while the group holds one DOI and one PMID
+    at most, all its records are one version and every donor may fill in. With more (a preprint
+    and its article, linked by a person), only records of the kept record's version do -- the
+    same DOI or PMID; a record without either could be any version and gives nothing. A kept
+    record without either takes them as a unit from its first donor that has one (and that
+    donor's version), so no citation is assembled from two versions."""
+    def ids_of(m: int) -> tuple[str, ...]:
+        return tuple("" if c not in col_values or _empty(col_values[c][m]) else str(col_values[c][m]).strip().lower()
+                     for c in _VERSION_IDS)
+
+    group = [k, *donors]
+    seen = [ids_of(m) for m in group]
+    if all(len({s[i] for s in seen if s[i]}) <= 1 for i in range(len(_VERSION_IDS))):
+        return donors
+    with_ids = [d for d, s in zip(donors, seen[1:]) if any(s)]
+    # a kept record without DOI or PMID: the version published where it says it was (its
+    # journal), else the first donor that names one
+    venue = col_values["journal"][k] if "journal" in col_values else ""
+    if not _empty(venue) and str(venue).strip():
+        mine_j = journal_variants(str(venue))
+        with_ids.sort(key=lambda d: not (not _empty(col_values["journal"][d])
+                                         and journals_compatible(mine_j, journal_variants(str(col_values["journal"][d])))))
+    anchor = k if any(seen[0]) else (with_ids[0] if with_ids else None)
+    if anchor is None:
+        return []
+    mine = ids_of(anchor)
+    return [d for d in donors if d == anchor or any(a and a == b for a, b in zip(mine, ids_of(d)))]
+
+
+def _carried_provenance(prior: list[list[str]], now: dict[int, list[str]], dup_group: list[str],
+                        ids: list[str], n: int) -> list[list[str]]:
+    """``merged_from`` of every row: what an earlier run recorded (a table deduplicated before
+    holds those values still), then what this run merged. An earlier entry whose donor is no
+    longer in the row's group (a person has since called them distinct) stays, marked, since the
+    value is still in the row."""
+    group_of = dict(zip(ids[:n], dup_group))
+    out = []
+    for i in range(n):
+        entries = []
+        for e in prior[i]:
+            base = e.removesuffix(_LEFT_GROUP)
+            donor = base.rpartition(": ")[2]
+            entries.append(base if group_of.get(donor, donor) == dup_group[i] else base + _LEFT_GROUP)
+        out.append(list(dict.fromkeys([*entries, *now.get(i, [])])))
+    return out
+
+
+_LEFT_GROUP = " (no longer a duplicate)"
 
 
 def _union(values: list[Any]) -> list[str]:
@@ -297,9 +350,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         if len(members) < 2 or k >= n:
             continue
         donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
-        same_version = [d for d in donors if not any(
-            not _empty(col_values[c][k]) and not _empty(col_values[c][d]) and col_values[c][k] != col_values[c][d]
-            for c in _VERSION_IDS if c in col_values)]
+        locator_donors = _same_version_donors(k, donors, col_values)
         came_from: list[str] = []          # provenance of every merged value, for the audit
         for c in union_cols:
             values = union_values[c]
@@ -314,16 +365,11 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
                         have.update(v.casefold() for v in added)
         for c in cols:
             if _empty(col_values[c][k]):
-                for d in (same_version if c in LOCATOR_FIELDS else donors):
+                for d in (locator_donors if c in LOCATOR_FIELDS else donors):
                     if not _empty(col_values[c][d]):
                         updates[c][k] = col_values[c][d]
                         came_from.append(f"{c}: {ids[d]}")
                         break
-        # a table deduplicated before (dedup on its own output) has its values merged already:
-        # keep what the earlier run recorded, for donors still in the group
-        in_group = {ids[m] for m in members}
-        earlier = [e for e in prior_merged[k] if e.rpartition(": ")[2] in in_group] if k < len(prior_merged) else []
-        came_from = list(dict.fromkeys([*earlier, *came_from]))
         if came_from:
             merged_from[k] = came_from
     for c, vals in updates.items():
@@ -337,7 +383,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     table["dup_score"] = pd.Series(dup_score, index=table.index, dtype="float64")
     table["dup_rule"] = pd.Series(dup_rule, index=table.index, dtype=object)
     table["found_in"] = pd.Series(found_in, index=table.index, dtype=object)
-    table["merged_from"] = pd.Series([merged_from.get(i, []) for i in range(n)], index=table.index, dtype=object)
+    table["merged_from"] = pd.Series(_carried_provenance(prior_merged, merged_from, dup_group, ids, n),
+                                     index=table.index, dtype=object)
 
     maybe_pairs = sorted(
         (MaybePair(ids[a], ids[b], round(float(s), 4), why) for a, b, s, why in maybes

@@ -339,3 +339,56 @@ def test_decision_key_never_hides_a_change_of_output():
                 stored, key = dedup(decided)
 
     check()
+
+
+TRIAL = "Effects of a long intervention programme on outcomes in adults with chronic disease: a randomised trial"
+
+
+def _versions(rows, links, keep):
+    from screening.dedup.api import deduplicate
+
+    dec = pd.DataFrame([dict(seq=i + 1, id_a=a, id_b=b, decision="duplicate") for i, (a, b) in enumerate(links)])
+    return deduplicate(make_table(rows), decisions=dec, keep_first=keep).table.set_index("record_id")
+
+
+def test_a_group_with_two_versions_never_cites_a_mix_of_them():
+    """Code review: the version check was pair by pair, so a copy without a DOI (the article's
+    PsycInfo record) still gave a kept preprint the article's volume and pages, and a kept
+    record without a DOI took the preprint's DOI next to the article's volume."""
+    a = ["Smith, J", "Doe, K"]
+    out = _versions([
+        dict(record_id="p1", title=TRIAL, authors=a, year=2021, journal="medRxiv", doi="10.1101/2020.01.01.123"),
+        dict(record_id="j1", title=TRIAL, authors=a, year=2021, journal="Nature Medicine", doi="10.1038/s41591-021-1"),
+        dict(record_id="y1", title=TRIAL, authors=a, year=2021, journal="Nature Medicine", volume="27", issue="3",
+             pages="100-110"),
+    ], [("j1", "p1")], {"p1": 1})
+    assert out.loc["y1", "duplicate_of"] == "p1"
+    assert tuple(out.loc["p1", ["journal", "volume", "issue", "pages"]]) == ("medRxiv", "", "", "")
+    # a kept record without DOI or PMID takes them, and the rest, from the version its journal names
+    out = _versions([
+        dict(record_id="x1", title=TRIAL, authors=a, year=2021, journal="Nature Medicine"),
+        dict(record_id="p1", title=TRIAL, authors=a, year=2021, journal="medRxiv", doi="10.1101/2020.01.01.123",
+             pmid="33333333", abstract="Background: preprint.", publisher="Cold Spring Harbor"),
+        dict(record_id="j1", title=TRIAL, authors=a, year=2021, journal="Nature Medicine", doi="10.1038/s41591-021-1",
+             volume="27"),
+    ], [("j1", "p1"), ("j1", "x1")], {"x1": 0})
+    x1 = out.loc["x1"]
+    assert (x1["doi"], x1["volume"], x1["pmid"], x1["publisher"]) == ("10.1038/s41591-021-1", "27", "", "")
+    assert x1["abstract"] == "Background: preprint." and x1["merged_from"] == ["abstract: p1", "doi: j1", "volume: j1"]
+
+
+def test_provenance_of_a_merged_value_outlives_the_link():
+    """Code review: after a person called two linked records distinct, the kept one still held
+    the other's abstract but its merged_from entry was dropped."""
+    from screening.dedup.api import deduplicate
+
+    rows = make_table([dict(record_id="a1", title=TRIAL, authors=["Smith, J"], year=2021, journal="J", doi="10.1/a"),
+                       dict(record_id="b1", title=TRIAL, authors=["Smith, J"], year=2021, journal="J", doi="10.1/a",
+                            abstract="Abstract of b")])
+    first = deduplicate(rows, keep_first={"a1": 1}).table        # a1 decided: kept, takes b1's abstract
+    assert first.set_index("record_id").loc["a1", "merged_from"] == ["abstract: b1"]
+    apart = pd.DataFrame([dict(seq=1, id_a="a1", id_b="b1", decision="distinct")])
+    again = deduplicate(first, decisions=apart, keep_first={"a1": 1}).table.set_index("record_id")
+    assert again.loc["b1", "duplicate_of"] == ""
+    assert again.loc["a1", "abstract"] == "Abstract of b"
+    assert again.loc["a1", "merged_from"] == ["abstract: b1 (no longer a duplicate)"]
