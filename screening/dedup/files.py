@@ -24,7 +24,7 @@ from screening.dedup.api import (
     SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key, shown_fields,
 )
 from screening.dedup.store import load_decisions, record_decision
-from screening.errors import DecisionError, InputError
+from screening.errors import DecisionError, InputError, StageError
 from screening.records import as_text, atomic_write_text, check_table_path, read_table, write_table
 from screening.stages.ingest import ingest_paths
 
@@ -164,7 +164,7 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
         pairs_raw = data.get("details", {}).get("maybe_pairs", [])
         earlier = data.get("details", {}).get("previous_pair_records", {})
     else:
-        raise InputError("no dedup results here", path=folder,
+        raise StageError("no dedup results here (the review has not been run that far)", path=folder,
                          hint="run `screening dedup IN -o OUT` (or `screening run REVIEW`) first")
     table = read_table(table_path)
     pairs = [MaybePair(**p) for p in pairs_raw]

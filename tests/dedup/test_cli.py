@@ -128,7 +128,7 @@ def test_pair_decision_on_unknown_ids_is_refused_and_nothing_stored(tmp_path):
     """A mistyped id used to be 'stored' (exit 0) and then silently ignored by the next run."""
     src, ids = _editorial_pair(tmp_path)
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", "nonexist-1", ids[1], "--duplicate", "-r", "bo"])
-    assert res.exit_code == 2 and "no dedup results here" in _text(res)   # nothing to check the ids against
+    assert res.exit_code == 5 and "no dedup results here" in _text(res)   # not run that far: nothing to check the ids against
     runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
     for pair in (["nonexist-1", ids[1]], [ids[0], "nonexist-1"], ["nonexist-1", "nonexist-2"]):
         res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", *pair, "--duplicate", "-r", "bo"])
