@@ -183,9 +183,13 @@ _RAYYAN_PAIR = re.compile(r'"([^"]+)"\s*=>\s*"([^"]+)"')
 _RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
 
 
+MAX_BAD_ROWS = 10
+
+
 def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str, stage: str,
                        stages: tuple[str, ...]) -> tuple[str, list[ImportRow], list[str]]:
-    """Parse a decisions CSV into rows naming known records; raise on the first bad line.
+    """Parse a decisions CSV into rows naming known records; raise naming every bad line (up
+    to MAX_BAD_ROWS): fixing a file one error per run was the slow way (acceptance test).
 
     Returns (format, rows, warnings about the file, e.g. the encoding it was read in)."""
     path = Path(path)
@@ -209,42 +213,56 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                 hint=f"use one of: {', '.join(stages)}")
         return s
 
+    bad: list[DecisionError] = []      # every bad row, so one run shows them all
     for line, row in rows:
-        if fmt == "native":
-            if not any(row.values()):
-                continue
-            rid = row.get("record_id", "")
-            need_record(rid if rid in matcher.ids else "", line, rid)
-            who = row.get("reviewer") or reviewer
-            if not who:
-                raise DecisionError("no reviewer for this row", path=where, line=line,
-                                    hint="add a reviewer column or pass --reviewer")
-            out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
-                                 row.get("reason", ""), row.get("note", ""),
-                                 check_stage(row.get("stage") or stage, line), who, row.get("decided_at", "")))
-        elif fmt == "rayyan":
-            notes = row.get("notes", "")
-            m = _RAYYAN_INCL.search(notes)
-            if not m:
-                continue
-            shown = row.get("title", "")[:60] or row.get("key", "")
-            rid = need_record(matcher.match(pmid=row.get("pubmed_id", ""), doi=row.get("doi", "") or row.get("url", ""),
-                                            title=row.get("title", "")), line, shown)
-            rm = _RAYYAN_REASONS.search(notes)
-            reason = ", ".join(x.strip() for x in rm.group(1).split(",") if x.strip()) if rm else ""
-            for who, value in _RAYYAN_PAIR.findall(m.group(1)):
-                d = parse_decision(value, path=where, line=line)
-                out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line), who))
-        else:  # asreview
-            value = row.get("asreview_label", row.get("included", ""))
-            if value in ("", "-1", "nan"):
-                continue
-            shown = row.get("record_id", "") or row.get("title", "")[:60]
-            rid = need_record(matcher.match(record_id=row.get("record_id", ""), pmid=row.get("pmid", ""),
-                                            doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
-            note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
-            out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
-                                 check_stage(stage, line), reviewer, row.get("asreview_time", "")))
+        try:
+            if fmt == "native":
+                if not any(row.values()):
+                    continue
+                rid = row.get("record_id", "")
+                need_record(rid if rid in matcher.ids else "", line, rid)
+                who = row.get("reviewer") or reviewer
+                if not who:
+                    raise DecisionError("no reviewer for this row", path=where, line=line,
+                                        hint="add a reviewer column or pass --reviewer")
+                out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
+                                     row.get("reason", ""), row.get("note", ""),
+                                     check_stage(row.get("stage") or stage, line), who, row.get("decided_at", "")))
+            elif fmt == "rayyan":
+                notes = row.get("notes", "")
+                m = _RAYYAN_INCL.search(notes)
+                if not m:
+                    continue
+                shown = row.get("title", "")[:60] or row.get("key", "")
+                rid = need_record(matcher.match(pmid=row.get("pubmed_id", ""), doi=row.get("doi", "") or row.get("url", ""),
+                                                title=row.get("title", "")), line, shown)
+                rm = _RAYYAN_REASONS.search(notes)
+                reason = ", ".join(x.strip() for x in rm.group(1).split(",") if x.strip()) if rm else ""
+                for who, value in _RAYYAN_PAIR.findall(m.group(1)):
+                    d = parse_decision(value, path=where, line=line)
+                    out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line), who))
+            else:  # asreview
+                value = row.get("asreview_label", row.get("included", ""))
+                if value in ("", "-1", "nan"):
+                    continue
+                shown = row.get("record_id", "") or row.get("title", "")[:60]
+                rid = need_record(matcher.match(record_id=row.get("record_id", ""), pmid=row.get("pmid", ""),
+                                                doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
+                note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
+                out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
+                                     check_stage(stage, line), reviewer, row.get("asreview_time", "")))
+        except DecisionError as err:
+            bad.append(err)
+            if len(bad) >= MAX_BAD_ROWS:
+                break
+    if len(bad) == 1:
+        raise bad[0]
+    if bad:
+        listed = "; ".join(f"line {e.line}: {e.message}" for e in bad)
+        more = " (the first shown; there may be more)" if len(bad) >= MAX_BAD_ROWS else ""
+        raise DecisionError(f"{len(bad)} rows cannot be imported{more}: {listed}", path=where,
+                            line=bad[0].line, hint=bad[0].hint)
+
     if not out:
         raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
     return fmt, out, warnings

@@ -146,3 +146,16 @@ def test_one_records_log_fits_a_narrow_terminal(review: Path, cli) -> None:
     assert "record" not in header and "note" not in header and "details" not in header
     code, out = cli("log", review, "--reviewer", "alice")
     assert "record" in next(line for line in out.splitlines() if "action" in line)
+
+
+def test_a_decisions_csv_with_several_bad_rows_names_them_all(review: Path, db: Path, cli) -> None:
+    """UAT: an import stopped at the first bad row, so three bad rows took three runs."""
+    csv_path = db.parent / "bad.csv"
+    csv_path.write_text("record_id,decision,reviewer\n2,include,alice\nnope,include,alice\n3,perhaps,alice\n"
+                        "4,exclude,alice\nzzz,exclude,alice\n", encoding="utf-8")
+    code, out = cli("decide", review, "--from", str(csv_path))
+    text = " ".join(out.split())
+    assert code == 6 and "3 rows cannot be imported" in text
+    assert "line 3: unknown record 'nope'" in text and "line 4:" in text and "line 6: unknown record 'zzz'" in text
+    assert "bad.csv:3" in text                          # the error's own line is the first bad one
+    assert _actions(db, "alice", "2") == []             # all or nothing, as before
