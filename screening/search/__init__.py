@@ -15,7 +15,8 @@ from typing import Any
 from screening.config import ReviewConfig
 from screening.errors import InputError, SearchError
 from screening.search import core
-from screening.search.core import Progress, SearchOptions, SearchResult
+from screening.search.core import Progress, SearchResult
+from screening.search.database import SearchOptions
 from screening.search.europepmc import DATABASE as EUROPEPMC
 from screening.search.log import read_search_log, read_searches
 from screening.search.openalex import DATABASE as OPENALEX

@@ -16,7 +16,7 @@ from typing import Any
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions
+from screening.search.database import CursorPaged, Page, SearchOptions
 from screening.search.http import PoliteClient, json_message
 from screening.search.log import SearchEntry
 

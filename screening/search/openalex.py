@@ -17,7 +17,7 @@ import requests
 
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
-from screening.search.core import CursorPaged, Page, SearchOptions
+from screening.search.database import CursorPaged, Page, SearchOptions
 from screening.search.http import RETRY_STATUSES, HttpPolicy, PoliteClient
 
 DEFAULT_BATCH = 100     # OpenAlex documents per-page 1-100; more is accepted only when asked

@@ -25,7 +25,8 @@ import requests
 from lxml import etree
 
 from screening.errors import SearchError
-from screening.search.core import Begin, ExpiredState, Page, SearchOptions, kept_copies
+from screening.search.core import ExpiredState
+from screening.search.database import Begin, Page, SearchOptions, kept_copies
 from screening.search.http import HttpPolicy, PoliteClient
 from screening.search.log import SearchEntry
 
