@@ -26,6 +26,19 @@ from screening.errors import ScreeningError
 REVIEW_ARG = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name.")
 STAGE_HELP = "Screening stage: title_abstract or full_text."
 
+
+# The options every blinded view takes; each command says in its help what they mean there.
+def reviewer_option(help: str) -> Any:
+    return typer.Option(None, "--reviewer", "-r", help=help)
+
+
+def adjudicator_option(help: str) -> Any:
+    return typer.Option(False, "--as-adjudicator", help=help)
+
+
+def json_option(help: str) -> Any:
+    return typer.Option(False, "--json", help=help)
+
 app = typer.Typer(
     name="screening",
     help="A staged, auditable literature-screening pipeline for systematic reviews.",

@@ -13,7 +13,9 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from screening.cli._app import REVIEW_ARG, STAGE_HELP, cells, command, console, print_json, warn
+from screening.cli._app import (
+    REVIEW_ARG, STAGE_HELP, adjudicator_option, cells, command, console, json_option, print_json, reviewer_option, warn,
+)
 from screening.cli._interactive import _ask_key, _cbreak, _read_line, _record_summary
 from screening.decisions import api
 from screening.errors import DecisionError
@@ -141,9 +143,9 @@ def _conflict_table(df: Any, title: str) -> Table:
 def conflicts_cmd(
     review: str = REVIEW_ARG,
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (sees conflicts on records they decided)."),
-    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See every conflict (adjudicators are not blinded)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per record and reviewer) for scripts."),
+    reviewer: Optional[str] = reviewer_option("View as this reviewer (sees conflicts on records they decided)."),
+    as_adjudicator: bool = adjudicator_option("See every conflict (adjudicators are not blinded)."),
+    as_json: bool = json_option("Print JSON lines (one per record and reviewer) for scripts."),
 ) -> None:
     """List records whose independent decisions disagree (maybe disagrees with everything)."""
     df = api.list_conflicts(review, stage=stage, reviewer=reviewer, as_adjudicator=as_adjudicator)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from screening.cli._app import command, console
+from screening.cli._app import adjudicator_option, command, console, reviewer_option
 from screening.export import DECISIONS, FORMATS, export_records
 
 
@@ -19,9 +19,8 @@ def export_cmd(
     decision: str = typer.Option("include", "--decision",
                                  help=f"Which records: {', '.join(DECISIONS)} (settled decisions only)."),
     format: Optional[str] = typer.Option(None, "--format", help=f"{' or '.join(FORMATS)} (default: from the file name)."),
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="Who exports (an adjudicator sees the undecided records told apart)."),
-    as_adjudicator: bool = typer.Option(False, "--as-adjudicator",
-                                        help="Tell undecided records apart (conflict, pending, unscreened)."),
+    reviewer: Optional[str] = reviewer_option("Who exports (an adjudicator sees the undecided records told apart)."),
+    as_adjudicator: bool = adjudicator_option("Tell undecided records apart (conflict, pending, unscreened)."),
 ) -> None:
     """Export the records a screening result selects, with their decisions and reasons.
 

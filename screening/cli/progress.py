@@ -9,7 +9,9 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from screening.cli._app import REVIEW_ARG, cells, command, console, fmt_stat, print_json
+from screening.cli._app import (
+    REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, reviewer_option,
+)
 from screening.decisions import api
 from screening.decisions.views import event_payload
 
@@ -17,9 +19,9 @@ from screening.decisions.views import event_payload
 @command("agreement")
 def agreement_cmd(
     review: str = REVIEW_ARG,
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (only records they decided count)."),
-    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Use every decision (adjudicators are not blinded)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage and pair, for scripts."),
+    reviewer: Optional[str] = reviewer_option("View as this reviewer (only records they decided count)."),
+    as_adjudicator: bool = adjudicator_option("Use every decision (adjudicators are not blinded)."),
+    as_json: bool = json_option("Print one JSON object per stage and pair, for scripts."),
 ) -> None:
     """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
     pairs = api.agreement(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
@@ -50,9 +52,9 @@ def agreement_cmd(
 @command("status")
 def status_cmd(
     review: str = REVIEW_ARG,
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (your own counts in full)."),
-    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="Show decision counts for everyone."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per stage, for scripts."),
+    reviewer: Optional[str] = reviewer_option("View as this reviewer (your own counts in full)."),
+    as_adjudicator: bool = adjudicator_option("Show decision counts for everyone."),
+    as_json: bool = json_option("Print one JSON object per stage, for scripts."),
 ) -> None:
     """Where the review stands per stage: screened, remaining, conflicts open, per reviewer."""
     stages = api.status(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
@@ -99,10 +101,10 @@ def _conflicts_line(s: dict[str, Any]) -> str:
 @command("log")
 def log_cmd(
     review: str = REVIEW_ARG,
-    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="View as this reviewer (a declared adjudicator sees every event)."),
+    reviewer: Optional[str] = reviewer_option("View as this reviewer (a declared adjudicator sees every event)."),
     record: Optional[str] = typer.Option(None, "--record", help="Only this record's history."),
-    as_adjudicator: bool = typer.Option(False, "--as-adjudicator", help="See everyone's events (not blinded)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON lines (one per event) for scripts."),
+    as_adjudicator: bool = adjudicator_option("See everyone's events (not blinded)."),
+    as_json: bool = json_option("Print JSON lines (one per event) for scripts."),
 ) -> None:
     """The decision history, oldest first, as you are allowed to see it."""
     df = api.history(review, reviewer=reviewer, as_adjudicator=as_adjudicator, record_id=record)
