@@ -33,11 +33,10 @@ import pandas as pd
 from screening import __version__
 from screening.config import ReviewConfig, load_review
 from screening.decisions.views import event_payload, open_records, standing_decisions
-from screening.errors import ReportError
 from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
-from screening.prisma.report import (ReportContext, citation_line, funnel_line, per_source_rows, stage_screening,
-                                     to_html, to_markdown)
+from screening.prisma.context import ReportContext, stage_screening
+from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.state import (  # noqa: F401 - the loading API, re-exported from here as before
     SEARCH_COLUMNS, ReviewState, Stopping, _in_play_rows, _kappa, decisions_per_record, load_decisions,
     load_searches, load_stage_reports, load_state, maybe_pair_state, review_stopped, searches_frame, state_hash,

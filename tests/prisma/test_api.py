@@ -10,7 +10,8 @@ from screening.config import load_review
 from screening.errors import ReportError
 from screening.prisma import generate
 from screening.prisma.api import load_searches, searches_frame, stopping_state
-from screening.prisma.report import ReportContext, methods_paragraph
+from screening.prisma.context import ReportContext
+from screening.prisma.methods import methods_paragraph
 
 TOML = """
 [review]
@@ -240,7 +241,8 @@ def test_methods_paragraph_states_recorded_single_and_dual_screening(review, rec
 def test_dual_assessment_sentence_leaves_out_reports_not_retrieved(review, records, finals, tmp_path):
     """Acceptance testing: 'all 16 reports settled so far were assessed independently by two
     reviewers' while 2 of the 16 were not retrieved (and the paragraph said 14 were assessed)."""
-    from screening.prisma.report import StageScreening, _how_screened
+    from screening.prisma.context import StageScreening
+    from screening.prisma.methods import _how_screened
 
     ta, ft = finals
     ft = ft.copy()
@@ -274,7 +276,8 @@ def test_methods_paragraph_counts_standing_screeners_and_never_rounds_to_all():
     screeners ('3 reviewers (alice, bob and carol)'), and 262 of 263 read '(100%)'."""
     import pandas as pd
 
-    from screening.prisma.report import _share, stage_screening
+    from screening.prisma.context import stage_screening
+    from screening.prisma.methods import _share
 
     rows = [(1, "r1", "alice", "include"), (2, "r1", "bob", "include"), (3, "r2", "alice", "exclude"),
             (4, "r2", "carol", "include"), (5, "r2", "carol", "undo")]
@@ -334,7 +337,8 @@ def test_ranking_ids_say_when_no_classifier_was_trained():
 
 def test_methods_paragraph_counts_disagreements_still_open():
     """Acceptance testing: 'the 3 disagreements are resolved by an adjudicator' while 24 were open."""
-    from screening.prisma.report import StageScreening, _how_screened
+    from screening.prisma.context import StageScreening
+    from screening.prisma.methods import _how_screened
 
     s = StageScreening(("alice", "bob"), single=0, agreement=20, adjudication=3, open_conflicts=24)
     text = _how_screened("Titles and abstracts of 50 records are being screened", "records", "screened", s, True)
@@ -383,7 +387,8 @@ def test_methods_paragraph_reads_one_in_the_singular(records, finals):
 
 
 def test_screening_sentences_read_one_in_the_singular():
-    from screening.prisma.report import StageScreening, _how_screened, _ordering_sentence
+    from screening.prisma.context import StageScreening
+    from screening.prisma.methods import _how_screened, _ordering_sentence
 
     s = StageScreening(("alice", "bob"), single=0, agreement=3, adjudication=1)
     assert _how_screened("X", "records", "screened", s, False).endswith(
@@ -400,7 +405,7 @@ def test_screening_sentences_read_one_in_the_singular():
     assert _ordering_sentence(ctx).startswith("The screeners' one title/abstract decision was made in the order of")
     search = searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2024-01-02", "records": 1}])
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64, searches=search)
-    from screening.prisma.report import _search_sentence
+    from screening.prisma.methods import _search_sentence
 
     assert _search_sentence(ctx.searches) == 'We searched PubMed using “fire” (searched 2024-01-02; 1 record).'
 
@@ -436,7 +441,7 @@ def test_methods_paragraph_names_databases_and_registers_as_the_counts_classify_
 def test_query_with_its_own_quote_marks_is_quoted_once(review):
     """Acceptance testing: the PubMed query '"gambling"[tiab] AND harm*[tiab]' was printed as
     'using ""gambling"[tiab] AND harm*[tiab]"': straight quotes around a query holding its own."""
-    from screening.prisma.report import _search_sentence
+    from screening.prisma.methods import _search_sentence
 
     query = '"gambling"[tiab] AND harm*[tiab]'
     log = review.output_dir / "search_log.jsonl"

@@ -1,0 +1,100 @@
+"""What the PRISMA report says about a review besides its counts: :class:`ReportContext`
+(searches, deduplication, rules, screening and ranking, as the review state records them) and
+:class:`StageScreening` (who settled a screening stage's records, and how), built by
+:mod:`screening.prisma.api` from the state and read by :mod:`.methods` and :mod:`.report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    review_name: str
+    title: str
+    tool_version: str
+    state_hash: str
+    state_time: str = ""
+    searches: pd.DataFrame | None = None
+    dedup_rules: dict[str, int] = field(default_factory=dict)       # duplicates removed per matching rule
+    dedup_parameters: dict[str, Any] = field(default_factory=dict)
+    dedup_ran: bool = True                                         # a dedup stage marked the table
+    maybe_pairs_undecided: int = 0      # possible duplicate pairs nobody has decided (dedup.json)
+    maybe_pairs_unapplied: int = 0      # ... decided in dedup-review after dedup last ran
+    rules_parameters: dict[str, Any] = field(default_factory=dict)
+    # per stage, from the decision log (never from the TOML: a plan is not what happened)
+    screening: dict[str, "StageScreening"] = field(default_factory=dict)
+    kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa
+    models: tuple[str, ...] = ()
+    # how the title/abstract decisions were ordered, from the ranking id each one records:
+    # (by a trained relevance ranking, by similarity to the priors, in file order, unrecorded)
+    ranking_use: dict[str, int] = field(default_factory=dict)
+    ranking_spec: str = ""                  # the ranker's components (rank.json)
+    stopping_rule: str = ""
+    recall_estimate: float | None = None
+    stopping_met: bool | None = None        # the rule's test, when the ranking last ran
+    stopping_p: float | None = None
+    warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
+    # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
+    per_source: tuple[tuple[str, int, int, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class StageScreening:
+    """Who screened one stage and how, as recorded: settled records by how they were settled."""
+
+    screeners: tuple[str, ...]     # reviewers with a screener decision at this stage
+    # single / agreement / adjudication count the records settled on their content (screened,
+    # or assessed at full text); reports settled as 'not retrieved' were never assessed, so they
+    # are counted apart: 'all 16 reports were assessed independently' must not include them
+    single: int                    # settled by one reviewer's decision
+    agreement: int                 # two or more reviewers, independently, agreeing
+    adjudication: int              # reviewers disagreed; an adjudicator decided
+    open_conflicts: int = 0        # reviewers disagree; no adjudicator yet
+    not_retrieved: int = 0         # full text: settled as not retrieved (however it was settled)
+
+    @property
+    def assessed(self) -> int:
+        """Settled on the record's content: screened, or assessed for eligibility."""
+        return self.single + self.agreement + self.adjudication
+
+    @property
+    def settled(self) -> int:
+        return self.assessed + self.not_retrieved
+
+    @property
+    def dual(self) -> int:
+        return self.agreement + self.adjudication
+
+
+def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, stage: str,
+                    outcomes: dict[str, Any] | None = None) -> StageScreening | None:
+    """The recorded facts behind the methods paragraph's screening sentences (None: nothing
+    settled). ``outcomes``: the stage's record outcomes, when the caller has them."""
+    if finals is None or not len(finals):
+        return None
+    screeners: tuple[str, ...] = ()
+    open_conflicts = 0
+    if entries is not None:     # (finals given without a log: the API and tests)
+        if outcomes is None:
+            from screening.decisions.views import record_outcomes
+
+            outcomes = record_outcomes(entries, stage)
+        # the outcomes' standing screener decisions: a decision later undone (a slip by the
+        # adjudicator, say) does not make its author one of the screeners
+        screeners = tuple(sorted({sd.reviewer for o in outcomes.values() for sd in o.screeners}))
+        open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
+    if "decision" in finals:
+        missing = finals["decision"].astype(str).str.lower().eq("not_retrieved")
+        content, not_retrieved = finals[~missing], int(missing.sum())
+    else:
+        content, not_retrieved = finals, 0
+    how = content["resolved_by"].astype(str).value_counts() if "resolved_by" in content else pd.Series(dtype=int)
+    return StageScreening(screeners=screeners,
+                          single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
+                          adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts,
+                          not_retrieved=not_retrieved)

@@ -1,0 +1,281 @@
+"""The methods paragraph of the PRISMA report: ``methods_paragraph(counts, context)``.
+
+Written to be pasted into a manuscript and edited: it states only what the review state
+records (searches, deduplication, rules, who screened how, how records were ordered, the
+stopping rule) and says so when a figure is missing rather than inventing one.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from screening.prisma.context import ReportContext, StageScreening
+from screening.prisma.counts import PrismaCounts
+from screening.prisma.diagram import fmt
+
+
+_ORDER_PHRASES = {
+    "ranked": "in the order of a relevance ranking{spec}, retrained as decisions were made",
+    "similarity": "in order of similarity to the records known to be relevant",
+    "file_order": "in file order, before the ranker had both an included and an excluded record",
+    "static": "in the order of a relevance ranking{spec} that was not retrained during screening",
+    "table": "in the order of the records table (no relevance ranking was configured)",
+    "sample": "on a random sample of the unscreened records (the stopping rule's test)",
+    "imported": "imported from a decisions file",
+    "unknown": "in an order that was not recorded",
+}
+_IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
+
+
+def _order_phrase(kind: str, spec: str) -> str:
+    if kind.startswith("imported:"):
+        return _IMPORTED_FROM.get(kind.split(":", 1)[1], _ORDER_PHRASES["imported"])
+    return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec)
+
+
+def _order_base(kind: str) -> str:
+    """'imported:rayyan' -> 'imported': the kind without the importing tool."""
+    return kind.split(":", 1)[0]
+
+
+def _order_rank(kind: str) -> int:
+    keys = list(_ORDER_PHRASES)
+    return keys.index(_order_base(kind)) if _order_base(kind) in keys else len(keys)
+
+
+def _ordering_sentence(ctx: "ReportContext") -> str:
+    """How the records were put in front of the reviewers, from what each decision records
+    (never from the latest ranking alone: decisions made in file order stay in file order)."""
+    use = {k: n for k, n in ctx.ranking_use.items() if n}
+    total = sum(use.values())
+    if not total:
+        if ctx.models:     # finals given without a log (API, tests): the ranking on the table
+            return (f"Records were screened in the order of a relevance ranking ({_join(list(ctx.models))}), "
+                    "updated as decisions were made.")
+        return ""
+    spec = f" ({ctx.ranking_spec})" if ctx.ranking_spec else ""
+    if set(use) == {"file_order"}:
+        return ("Records were screened in file order; no relevance ranking had been trained when the "
+                "title/abstract decisions were made.")
+
+    def said(k: str) -> str:      # 'were made in file order' / 'were imported from ...'
+        phrase = _order_phrase(k, spec)
+        return phrase if _order_base(k) == "imported" else f"made {phrase}"
+
+    if len(use) == 1:
+        (k, n), = use.items()
+        # the screeners' decisions: an adjudicator's are counted apart (the sentence on how
+        # records were settled), so 'all' must not read as every decision in the log
+        return (f"The screeners' one title/abstract decision was {said(k)}." if n == 1
+                else f"All {fmt(n)} of the screeners' title/abstract decisions were {said(k)}.")
+    kinds = sorted(use, key=lambda k: (_order_rank(k), k))
+    parts = [f"{fmt(use[kinds[0]])} {_was(use[kinds[0]])} {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
+    # phrases carry commas of their own: semicolons keep the parts apart
+    return f"Of the screeners' {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """'1 record', '2 records', '1,024 records': a paragraph that is cited reads as prose."""
+    return f"{fmt(n)} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def _was(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _share(part: int, whole: int) -> str:
+    """A percentage that never reads 100% (or 0%) unless it is: 262 of 263 is '99.6%'."""
+    pct = 100 * part / whole
+    for digits in (0, 1, 2, 3):
+        text = f"{pct:.{digits}f}"
+        if part in (0, whole) or float(text) not in (0.0, 100.0):
+            return text + "%"
+    return f"{pct:.4f}%"
+
+
+def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progress: bool) -> str:
+    """'Titles and abstracts of 490 records were screened by 2 reviewers (a and b); all 490
+    settled records were screened independently by two reviewers, and the 25 disagreements were
+    resolved by an adjudicator.' — every figure from the log. ``opening`` ends before 'by'."""
+    who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({_join(list(s.screeners))})"
+           if s.screeners else "the review team")
+    one = noun[:-1]
+    # how records were settled counts only those settled on their content: reports not
+    # retrieved were never assessed by anyone, so they are named first and left out
+    n = s.assessed
+    done = "settled" if not s.not_retrieved else act
+    unretrieved = f"{_count(s.not_retrieved, one, noun)} could not be retrieved; " if s.not_retrieved else ""
+    of = f"{fmt(n)} {noun} {done} so far" if in_progress else f"{fmt(n)} {done} {noun}"
+    if s.settled == 0:
+        dual = f"no {one} has been settled yet" if in_progress else f"how each {one} was settled is not recorded"
+    elif n == 0:
+        dual = f"no {one} has been {act} yet" if in_progress else f"no {one} was {act}"
+    elif s.dual == 0:
+        dual = f"each {one} was {act} by one reviewer" if not s.not_retrieved else \
+            f"each of the {of} was {act} by one reviewer"
+    elif s.single == 0:
+        dual = (f"all {of} were {act} independently by two reviewers" if n != 1 else
+                f"the one {one} {done} so far was {act} independently by two reviewers" if in_progress else
+                f"the one {done} {one} was {act} independently by two reviewers")
+    else:
+        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, n)}) {_was(s.dual)} {act} "
+                f"independently by two reviewers and {fmt(s.single)} by one")
+    dual = unretrieved + dual
+    tense = ("has been" if s.adjudication == 1 else "have been") if in_progress else _was(s.adjudication)
+    waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
+               f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
+    if s.adjudication:
+        resolved = (f", and {'the ' if not waiting else ''}{fmt(s.adjudication)} disagreement"
+                    f"{'s' if s.adjudication != 1 else ''} {tense} resolved by an adjudicator"
+                    + (f" ({waiting})" if waiting else ""))
+    elif waiting:
+        resolved = f", and {waiting}"
+    elif s.dual:
+        resolved = ", with no disagreement to resolve"
+    else:
+        resolved = ""
+    return f"{opening} by {who}; {dual}{resolved}."
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
+
+
+def _search_sentence(searches: pd.DataFrame | None) -> str:
+    if searches is None or len(searches) == 0:
+        return "The databases searched are not recorded in the review state."
+    rows = searches.to_dict("records")
+    dated = any(s["date_run"] for s in rows)
+    parts = []
+    for s in rows:
+        date_bit = (f"searched {s['date_run']}" if s["date_run"] else "date of search not recorded") if dated else ""
+        bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit,
+                            f"limits: {s['limits']}" if s["limits"] else "",
+                            "" if not s["records"] else _count(int(s["records"]), "record")
+                            if str(s["records"]).isdigit() else f"{s['records']} records") if b]
+        # typographic quotes around the query, exactly as typed: a database's own phrase quotes
+        # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
+        query = f" using “{s['query']}”" if s["query"] else ""
+        parts.append(f"{s['database'] or 'an unnamed source'}{query}" + (f" ({'; '.join(bits)})" if bits else ""))
+    sentence = f"We searched {_join(parts)}."
+    if not dated:
+        sentence += " The dates of the searches are not recorded in the review state."
+    return sentence
+
+
+def _sources_phrase(databases: int, registers: int) -> str:
+    """'5 databases', '1 register', '4 databases and 2 registers': the sources as the counts
+    classify them (a source_db listed in [prisma] registers is a register, as in the diagram)."""
+    parts = [_count(n, noun) for n, noun in ((databases, "database"), (registers, "register")) if n]
+    return " and ".join(parts) or "no database or register"
+
+
+def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
+    """A paragraph a team can paste into its methods section (then edit)."""
+    s = [_search_sentence(ctx.searches)]
+    s.append(f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified from "
+             + _sources_phrase(len(c.databases), len(c.registers))
+             + (f" and {fmt(c.identified_other)} from other methods"
+                                          f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
+    how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
+    if ctx.dedup_ran:
+        s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
+                 f"which links records across databases and keeps one record per study; "
+                 f"{_count(c.duplicates, 'duplicate record')} {_was(c.duplicates)} removed{how}.")
+        # their copies are still separate records in every count below: say so, not just warn
+        u, k = ctx.maybe_pairs_undecided, ctx.maybe_pairs_unapplied
+        if u:
+            s.append(f"{_count(u, 'possible duplicate pair')} found by the deduplication stage "
+                     f"{_was(u)} not yet reviewed; the records of each such pair are counted separately.")
+        if k:
+            s.append(f"{'A further' if u else 'In addition,'} {_count(k, 'possible duplicate pair')} "
+                     f"{_was(k)} decided after deduplication last ran and {'is' if k == 1 else 'are'} not "
+                     "applied to these counts.")
+    else:
+        s.append("The records were not deduplicated (no deduplication stage was run).")
+    if c.automation_rules:
+        s.append(f"Predefined eligibility rules marked {_count(c.automation_rules, 'record')} as ineligible before "
+                 f"screening ({_reasons(c.automation_rules_reasons)}).")
+    else:
+        s.append("No records were marked as ineligible by automation tools before screening.")
+    if c.removed_other:
+        s.append(f"A further {_count(c.removed_other, 'record')} {_was(c.removed_other)} removed for other reasons "
+                 f"({_reasons(c.removed_other_reasons)}).")
+    ta = ctx.screening.get("title_abstract")
+    if c.title_abstract.status in ("not started", "empty") and not c.stopped:
+        s.append(f"Title/abstract screening of the {_count(c.records_screened, 'record')} has not started.")
+        return " ".join(s)
+    opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "
+               + ("are being screened" if c.screening_in_progress and not c.settling_after_stop
+                  else "were screened"))
+    s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
+             else f"{opening} by the review team.")
+    ft_how = ctx.screening.get("full_text")
+    if ft_how is not None:
+        # in progress, name the reports to assess (as title/abstract names the records to
+        # screen); the settled count follows in the clause _how_screened adds
+        opening = (f"Full texts of {_count(c.reports_sought, 'report')} are being assessed" if c.full_text_in_progress
+                   else f"Full-text decisions on {_count(ft_how.settled, 'report')} were made")
+        s.append(_how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
+    if ctx.kappa:
+        names = {"title_abstract": "title/abstract", "full_text": "full-text"}
+        s.append("Agreement between reviewers (Cohen's κ) was " +
+                 _join([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
+                 + ".")
+    else:
+        s.append("Inter-reviewer agreement (Cohen's κ) is not yet available from the decision log.")
+    ordering = _ordering_sentence(ctx)
+    if ordering:
+        s.append(ordering)
+    if c.stopped:
+        rule = f" ({ctx.stopping_rule})" if ctx.stopping_rule else ""
+        recall = (f" at an estimated recall of {ctx.recall_estimate:.0%}" if ctx.recall_estimate is not None
+                  else "; no recall estimate was recorded")
+        if ctx.stopping_met is False:
+            p = f" (p = {ctx.stopping_p:.2g})" if ctx.stopping_p is not None else ""
+            est = f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else ""
+            s.append(f"Screening was stopped before the stopping rule's test{rule} was met{p}, so the "
+                     f"target recall is not assured{est}; the {_count(c.excluded_automation, 'record')} nobody "
+                     f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
+                     "tools.")
+        else:
+            s.append(f"Screening stopped by a stopping rule{rule}{recall}; the "
+                     f"{_count(c.excluded_automation, 'record')} left unscreened "
+                     f"{'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation tools.")
+        if c.title_abstract_open:
+            s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
+                     f"{_was(c.title_abstract_open)} still being settled.")
+    elif c.screening_in_progress:
+        pending = c.title_abstract.open
+        s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
+                 f"records had been screened"
+                 + (f", and {fmt(pending)} more {'was' if pending == 1 else 'were'} decided by one reviewer "
+                    f"or in conflict." if pending else "."))
+    so_far = "So far, " if c.screening_in_progress else "Overall, "
+    s.append(f"{so_far}{_count(c.records_excluded, 'record')} {_was(c.records_excluded)} excluded "
+             f"({fmt(c.excluded_human)} by reviewers, {fmt(c.excluded_automation)} by automation tools) and "
+             f"{_count(c.reports_sought, 'report')} {_was(c.reports_sought)} sought for retrieval.")
+    if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved:
+        s.append("Full-text assessment has not started.")
+        return " ".join(s)
+    ft = (f"Of the {_count(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved "
+          f"and {fmt(c.reports_assessed)} {_was(c.reports_assessed)} assessed for eligibility")
+    if c.full_text_in_progress:
+        ft += f" ({fmt(c.full_text.done)} assessed so far)"
+    ft += f"; {fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
+    ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
+    s.append(ft)
+    if c.downstream_of_full_text_partial:
+        s.append(f"So far, {_count(c.studies_included, 'study', 'studies')} "
+                 f"({_count(c.reports_included, 'report')}) {'has' if c.studies_included == 1 else 'have'} been "
+                 "included.")
+    else:
+        s.append(f"In total, {_count(c.studies_included, 'study', 'studies')} ({_count(c.reports_included, 'report')}) "
+                 f"{_was(c.studies_included)} included in the review.")
+    return " ".join(s)
