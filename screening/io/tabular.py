@@ -12,7 +12,7 @@ first character, and the next row's line accounts for them. The expected record 
 from a separate plain ``csv.reader`` pass (non-empty rows after the header), so a parsing
 mistake here shows up as a count mismatch at ingest instead of a silently lost record.
 
-Rows whose field count is not the header's are judged once the file is read (:class:`_Shapes`):
+Rows whose field count is not the header's are judged once the file is read (:class:`~screening.io.row_shapes.RowShapes`):
 those that would be misread (an unquoted delimiter in a value, rows delimited unlike the header,
 a cut last row) stop ingest at their line; the rest are read and named in a warning.
 """
@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterator
 from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, DATABASE_COLUMNS, accepted_names, canonical_for, header_key
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.row_shapes import RowShapes, pipe_header
 from screening.io.bibtex import split_name_list
 from screening.io.wos import pt_types
 from screening.normalize import (
@@ -134,132 +135,6 @@ def _blank(row: list[str]) -> bool:
     """A blank line (no cells, or one whitespace cell). A row of empty cells (',,,') is NOT blank:
     it is a record with empty fields, and counting it keeps the count honest."""
     return len(row) == 0 or (len(row) == 1 and not row[0].strip())
-
-
-_DELIMITERS = ("\t", ",", ";")
-_DELIMITER_NAMES = {"\t": "tab", ",": "comma ','", ";": "semicolon ';'", "|": "pipe '|'"}
-
-
-def _lines_list(lines: list[int], count: int) -> str:
-    shown = ", ".join(map(str, lines))
-    return f"line {shown}" if count == 1 else f"lines {shown}{', ...' if count > len(lines) else ''}"
-
-
-@dataclass
-class _Shapes:
-    """Rows whose field count differs from the header's, collected while reading (cheap: only
-    such rows cost more than a len()) and judged once the whole file is read.
-
-    ``width`` is the header's cell count, ``named`` the count up to its last named cell (a header
-    ending in a delimiter has unnamed trailing columns a row may leave out).
-    """
-
-    width: int
-    named: int
-    delimiter: str
-    rows: int = 0
-    long: list[tuple[int, int]] = field(default_factory=list)       # (line, fields), first few
-    long_count: int = 0
-    padded: dict[int, list[int]] = field(default_factory=dict)      # fields -> [count, first line]
-    short: list[tuple[int, int]] = field(default_factory=list)
-    short_count: int = 0
-    alt: dict[str, list[int]] = field(default_factory=dict)         # delimiter -> [count, first line]
-    alt_single: dict[str, int] = field(default_factory=dict)        # delimiter -> first one-field row
-    last: tuple[int, int, bool] = (0, 0, False)                     # line, fields, short
-
-    def observe(self, row: list[str], line: int) -> None:
-        self.rows += 1
-        k = len(row)
-        self.last = (line, k, k < self.named)
-        if self.named <= k <= self.width:
-            return
-        if k > self.width and not any(c.strip() for c in row[self.width:]):
-            got = self.padded.setdefault(k, [0, line])     # only empty cells past the header's
-            got[0] += 1
-            return
-        for d in _DELIMITERS:
-            # the fields this row would have if it were split on d instead (quotes aside); a
-            # delimiter the row does not hold at all says nothing (a one-column file's rows)
-            uses = sum(c.count(d) for c in row)
-            if d != self.delimiter and uses and self.named <= uses + 1 <= self.width:
-                got = self.alt.setdefault(d, [0, line])
-                got[0] += 1
-                if k == 1:
-                    self.alt_single.setdefault(d, line)
-        if k > self.width:
-            self.long_count += 1
-            if len(self.long) < 5:
-                self.long.append((line, k))
-        else:
-            self.short_count += 1
-            if len(self.short) < 5:
-                self.short.append((line, k))
-
-    def judge(self, filename: str) -> list[str]:
-        """Raise for rows that would be misread; return warnings for the ones read as they are."""
-        n, delim = self.width, _DELIMITER_NAMES[self.delimiter]
-        fix = "use one delimiter throughout: fix the header line or the rows, or re-export the file"
-        for d, (count, first) in self.alt.items():
-            if 2 * count > self.rows:
-                raise InputError(
-                    f"the header is delimited by {delim} but the rows by {_DELIMITER_NAMES[d]} "
-                    f"({count} of {self.rows} rows, the first on line {first})", path=filename, line=first, hint=fix)
-        if self.alt_single:     # one row among good ones: only a row with no header delimiter at all
-            d, first = min(self.alt_single.items(), key=lambda kv: kv[1])
-            # the same row is what a line break inside an unquoted value leaves behind (the
-            # prose after it, whose commas happen to fit): name both causes, not one for sure
-            raise InputError(
-                f"line {first} holds no {delim} but would split on {_DELIMITER_NAMES[d]} into the header's "
-                f"columns: either it is delimited unlike the header, or it is the rest of a value from the "
-                f"line before, cut by an unquoted line break",
-                path=filename, line=first, hint=fix + "; quote values that contain line breaks")
-        quote = (f"a value holding the delimiter ({delim}) must be quoted; fix the row or re-export "
-                 f"the file")
-        if self.long:
-            line, k = self.long[0]
-            lines = _lines_list([ln for ln, _ in self.long], self.long_count)
-            more = f" ({self.long_count} rows like this: {lines})" if self.long_count > 1 else ""
-            raise InputError(f"line {line} has {k} fields, the header {n}{more}", path=filename, line=line,
-                             hint=quote)
-        padded = sum(c for c, _ in self.padded.values())
-        if padded:
-            # A delimiter closing every line (WoS tab-delimited, legacy PubMed CSV) is the exporter's
-            # habit and holds nothing. The same empty cells on a few rows may as well be a value
-            # holding the delimiter whose row ends in an empty column: that row is shifted.
-            habit = max(self.padded, key=lambda k: self.padded[k][0]) if 2 * padded > self.rows else n
-            odd = sorted((first, k) for k, (_, first) in self.padded.items() if k > habit)
-            if odd:
-                line, k = odd[0]
-                count = sum(self.padded[width][0] for _, width in odd)
-                raise InputError(
-                    f"line {line} has {k} fields, the header {n} (the extra ones empty"
-                    f"{f'; {count} rows like this' if count > 1 else ''})", path=filename, line=line,
-                    hint=f"{quote}, or remove the delimiters at the end of the line")
-        line, k, short = self.last
-        if short and (self.short_count < self.rows or self.rows == 1):
-            # every real exporter writes every cell: a short LAST row is the signature of a cut file
-            raise InputError(f"the last row has {k} of {n} columns", path=filename, line=line,
-                             hint="the export looks truncated; re-export the file")
-        if short:
-            line, k = self.short[0]
-            raise InputError(
-                f"no row has the header's {n} fields (line {line} has {k}): the rows do not match the "
-                f"header", path=filename, line=line,
-                hint=f"check that the header and the rows use the same delimiter (the header: {delim}) "
-                     f"and that the header names no column the rows lack; or re-export the file")
-        if self.short:
-            lines = _lines_list([ln for ln, _ in self.short], self.short_count)
-            rows = "1 row has" if self.short_count == 1 else f"{self.short_count} rows have"
-            return [f"{filename}: {rows} fewer fields than the header's {n} "
-                    f"({lines}); their missing last cells were read as empty — check those rows (a "
-                    f"line break inside an unquoted value splits a row in two)"]
-        return []
-
-
-def _pipe_header(first_line: str) -> bool:
-    """A header delimited by '|' naming a title, abstract or author column (a table we do not read)."""
-    cells = first_line.split("|")
-    return len(cells) >= 2 and any((canonical_for(c) or ("",))[0] in CONTENT_COLUMNS for c in cells)
 
 
 def count_rows(text: str, delimiter: str, quoting: int) -> int:
@@ -483,7 +358,7 @@ def sniff(text: str) -> float:
                 break
     except csv.Error:
         return 0.0
-    if rows and len(rows[0]) < 2 and _pipe_header(first):
+    if rows and len(rows[0]) < 2 and pipe_header(first):
         return 0.6        # ours, to reject with a message that names the delimiter
     if not rows or len(rows[0]) < 2:
         return 0.0
@@ -517,7 +392,7 @@ def parse(text: str, filename: str) -> ParseResult:
     prev_line = 0
     anchor: int | None = None
     realigned = 0
-    shapes: _Shapes | None = None
+    shapes: RowShapes | None = None
     try:
         for row in reader:
             start = prev_line + 1
@@ -532,8 +407,8 @@ def parse(text: str, filename: str) -> ParseResult:
                 keys = [header_key(h) for h in header]
                 anchor = keys.index(layout.insert_after) if layout.insert_after in keys else None
                 named = max((i + 1 for i, h in enumerate(header) if h), default=len(header))
-                shapes = _Shapes(width=len(header), named=named, delimiter=delimiter)
-                if len(header) == 1 and _pipe_header(first):
+                shapes = RowShapes(width=len(header), named=named, delimiter=delimiter)
+                if len(header) == 1 and pipe_header(first):
                     raise InputError(
                         "the header is delimited by pipes '|'", path=filename, line=start,
                         hint="only comma, semicolon and tab delimited tables are read: re-save the "
