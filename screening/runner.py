@@ -199,6 +199,29 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
     return out + searched
 
 
+def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:
+    """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
+    dedup-review store name, against the previous ingest (none: nothing to compare)."""
+    from screening.dedup.store import load_decisions as load_dedup_decisions
+    from screening.identity import ChangedRecords, decided_records_changed
+
+    previous = output_dir / "ingest.parquet"
+    decided: set[str] = set()
+    if review.decisions_path.exists():
+        from screening.decisions.views import load_entries
+
+        decided |= set(load_entries(review.decisions_path)["record_id"].astype(str))
+    pairs = load_dedup_decisions(output_dir)
+    decided |= set(pairs["id_a"].astype(str)) | set(pairs["id_b"].astype(str))
+    if not decided or not previous.exists():
+        return ChangedRecords((), (), ())
+    try:
+        old = read_table(previous)
+    except Exception:            # an unreadable earlier table: nothing to compare against
+        return ChangedRecords((), (), ())
+    return decided_records_changed(old, table, decided)
+
+
 def _missing_dirs(path: Path) -> list[Path]:
     """``path`` and its ancestors that do not exist yet, deepest first."""
     missing = []
@@ -209,15 +232,21 @@ def _missing_dirs(path: Path) -> list[Path]:
 
 
 def run_review(review_path: str | Path, *, force: bool = False,
-               progress: Callable[[str, str], None] | None = None) -> RunResult:
-    """Run every enabled stage of a review in order; see the module docstring."""
+               progress: Callable[[str, str], None] | None = None,
+               allow_changed_sources: bool = False) -> RunResult:
+    """Run every enabled stage of a review in order; see the module docstring.
+
+    A re-ingest that loses a record people have decided on, or gives its id to another record
+    (an export edited in place, renamed, or dropped from [[sources]]), is refused before anything
+    is written (:mod:`screening.identity`); ``allow_changed_sources`` runs anyway, with a warning."""
     review = load_review(review_path)
     output_dir = review.output_dir
     # a run that fails before writing anything (a bad source file...) leaves no empty folder:
     # the folders it created are removed again if they are still empty
     created = _missing_dirs(output_dir)
     try:
-        return _run(review, force=force, notify=progress or (lambda stage, status: None))
+        return _run(review, force=force, notify=progress or (lambda stage, status: None),
+                    allow_changed_sources=allow_changed_sources)
     except BaseException:
         for folder in created:
             try:
@@ -229,7 +258,8 @@ def run_review(review_path: str | Path, *, force: bool = False,
         raise
 
 
-def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None]) -> RunResult:
+def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None],
+         allow_changed_sources: bool = False) -> RunResult:
     output_dir = review.output_dir
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends
@@ -253,6 +283,15 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             res = ingest(sources)
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
             table = res.records
+            changed = _decided_records_changed(review, output_dir, table)
+            if changed and not allow_changed_sources:
+                raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
+                                 hint="restore the export or its [[sources]] entry as it was (exports are "
+                                      "immutable: add a corrected export as a new file); to run anyway, "
+                                      "`screening run --allow-changed-sources` (those decisions stop counting)")
+            if changed:
+                report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
+                                                               + "; run with --allow-changed-sources"])
             path = _write_stage(output_dir, "ingest", table, report, history=history)
             result.outcomes.append(StageOutcome("ingest", "ran", report, path))
             notify("ingest", "ran")

@@ -231,3 +231,47 @@ def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, mo
     assert not (out / "ingest.json").exists()
     monkeypatch.setattr(runner, "write_table", real_write)
     assert run_review(toml).outcomes[0].status == "ran"
+
+
+def _cut_first_record(path: Path) -> None:
+    """Remove the first record of a RIS export, as a hand edit would."""
+    text = path.read_text(encoding="utf-8")
+    second = text.index("\nTY  -", text.index("TY  -") + 1) + 1
+    path.write_text(text[second:], encoding="utf-8")
+
+
+def test_an_export_edited_renamed_or_dropped_under_decisions_is_refused(tmp_path):
+    """UAT (search update): deleting one record from an ingested export renumbered the rest, and
+    a logged include silently moved to another study; dropping a source re-opened screened
+    studies. Now the run stops before anything is written, naming the file."""
+    from screening.decisions import api
+    from screening.errors import InputError
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    table = read_table(out / "ingest.parquet")
+    wos = table[table["source_file"].str.endswith("wos_5.ris")]["record_id"].tolist()
+    api.record_decision(toml, reviewer="alice", record_id=wos[2], action="include")
+    before = (out / "ingest.parquet").read_bytes()
+    raw = tmp_path / "data" / "raw" / "t" / "wos_5.ris"
+    original = raw.read_bytes()
+
+    _cut_first_record(raw)                                   # every later id moves up one
+    with pytest.raises(InputError) as err:
+        run_review(toml)
+    assert "now name another record" in str(err.value) and "wos_5.ris" in str(err.value)
+    assert (out / "ingest.parquet").read_bytes() == before   # nothing written
+    raw.write_bytes(original)
+    assert run_review(toml).outcomes[0].status == "unchanged"   # restored: the same ids again
+    toml.write_text(toml.read_text().replace('[[sources]]\nfile = "data/raw/t/wos_5.ris"\ndatabase = "Web of Science"\n', ""))
+    with pytest.raises(InputError, match="no longer in the sources"):
+        run_review(toml)
+    result = run_review(toml, allow_changed_sources=True)    # the team's explicit choice
+    assert any("no longer in the sources" in w for w in result.outcomes[0].report.warnings)
+
+    # an export without decisions on it may change (nothing names its records)
+    toml2 = make_review(tmp_path / "other")
+    run_review(toml2)
+    _cut_first_record(tmp_path / "other" / "data" / "raw" / "t" / "econlit_3.ris")
+    run_review(toml2)

@@ -43,6 +43,10 @@ def ingest_cmd(
 def run_cmd(
     review: str = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name."),
     force: bool = typer.Option(False, "--force", help="Re-run every stage even if nothing changed."),
+    allow_changed_sources: bool = typer.Option(
+        False, "--allow-changed-sources",
+        help="Run even though records people decided on are gone or renumbered (an export edited, renamed or "
+             "dropped); their decisions stop counting."),
 ) -> None:
     """Run a review's pipeline: ingest, then each enabled stage, then the PRISMA outputs.
 
@@ -53,7 +57,7 @@ def run_cmd(
         if status == "running":
             console.print(f"… {stage}", style="dim")
 
-    result = run_review(review, force=force, progress=progress)
+    result = run_review(review, force=force, progress=progress, allow_changed_sources=allow_changed_sources)
     table = Table(title=f"Review {result.review}", title_justify="left")
     for col in ("stage", "status", "in", "out", "summary"):
         table.add_column(col, justify="right" if col in ("in", "out") else "left")
