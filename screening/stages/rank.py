@@ -92,7 +92,9 @@ def labels_with_priors(records: pd.DataFrame, config: RankConfig,
                 continue
             labels[rid] = int(lab)
         if stray:
-            warnings.append(f"{stray} decision(s) name records not in the table; ignored")
+            # one training label per record (each record's decisions folded into one label)
+            warnings.append(f"{stray} decided record{'s are' if stray != 1 else ' is'} not in the table; "
+                            f"{'their labels are' if stray != 1 else 'its label is'} ignored")
     return labels, warnings
 
 

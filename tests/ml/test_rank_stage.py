@@ -177,3 +177,17 @@ def test_no_warning_when_every_ranked_record_has_an_abstract(table, data):
     res = run(table, RankConfig(), StageInputs(decisions=_decisions(data)))
     assert res.report.counts["ranked_without_abstract"] == 0
     assert not any("no abstract" in w for w in res.report.warnings)
+
+
+def test_stray_labels_are_counted_as_records_not_decisions():
+    """UAT: 'N decision(s) name records not in the table' counted records (one label each),
+    while PRISMA counted the decisions on them: the words now say records."""
+    import pandas as pd
+
+    from screening.stages.rank import RankConfig, labels_with_priors
+
+    records = pd.DataFrame({"record_id": ["a", "b"]})
+    decisions = pd.DataFrame({"record_id": ["a", "gone1", "gone2"], "label": [1, 0, 1]})
+    labels, warnings = labels_with_priors(records, RankConfig(), decisions)
+    assert labels == {"a": 1}
+    assert warnings == ["2 decided records are not in the table; their labels are ignored"]
