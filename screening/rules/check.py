@@ -7,6 +7,7 @@ or written, so a team can tune a rule before committing to it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pandas as pd
 from screening.config import ReviewConfig, load_review
 from screening.errors import ConfigError, NotRunError
 from screening.records import read_table
-from screening.rules.apply import RulesCheck, STAGE_NAME, explain_rules
+from screening.rules.apply import RulesCheck, STAGE_NAME, apply_rules, explain_rules
 from screening.rules.model import RulesConfig
 
 
@@ -50,4 +51,27 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
     if examples < 0:
         raise ConfigError("--examples must be 0 or more")
     table, path = records_before_rules(review)
-    return ReviewRulesCheck(review.name, path, explain_rules(table, config, examples=examples))
+    check = explain_rules(table, config, examples=examples)
+    affected = decided_but_excluded(review, table, config)
+    if affected:
+        check = dataclasses.replace(check, notes=(*check.notes, (
+            f"{len(affected)} of the records these rules would exclude already carry screening decisions "
+            f"(e.g. {affected[0]}): applied, those decisions stop counting (PRISMA warns of them)")))
+    return ReviewRulesCheck(review.name, path, check)
+
+
+def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig) -> list[str]:
+    """Records with a screening decision that ``config`` would exclude: a rule changed after
+    screening takes them out of play, and their decisions out of the counts."""
+    if not review.decisions_path.exists():
+        return []
+    from screening.decisions.store import DECISION_ACTIONS
+    from screening.decisions.views import load_entries
+
+    entries = load_entries(review.decisions_path)
+    decided = set(entries.loc[entries["action"].isin(DECISION_ACTIONS), "record_id"].astype(str))
+    if not decided:
+        return []
+    applied = apply_rules(table, config).records
+    excluded = applied.loc[applied["rule_decision"].astype(str).eq("exclude"), "record_id"].astype(str)
+    return sorted(set(excluded) & decided)

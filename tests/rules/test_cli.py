@@ -187,3 +187,18 @@ def test_check_reports_a_proximity_operator_typo(tmp_path, wildfire):
     assert result.exit_code == 4
     assert "rule 'sr': bad query at character 17: 'NEAR2' looks like NEAR/2 with the slash missing" in result.output
     assert 'write NEAR/2, or quote the word ("NEAR2") to search for it as written' in result.output
+
+
+def test_check_says_which_would_be_exclusions_already_carry_decisions(tmp_path, wildfire):
+    """UAT (search update): tightening a year rule after screening said 'would exclude 70'
+    but not that 9 of them carried decisions, which would then stop counting."""
+    from screening.decisions.store import Event, open_store
+
+    toml = make_review(tmp_path, table=wildfire)
+    old = wildfire.loc[pd.to_numeric(wildfire["year"], errors="coerce") < 2010, "record_id"].astype(str).tolist()
+    assert old
+    with open_store(tmp_path / "data" / "screened" / "x" / "decisions.sqlite") as store:
+        store.append([Event(record_id=old[0], stage="title_abstract", reviewer="alice", action="include")])
+    notes = check_review(toml).check.notes
+    assert any(n.startswith("1 of the records these rules would exclude already carry screening decisions "
+                            f"(e.g. {old[0]})") for n in notes), notes
