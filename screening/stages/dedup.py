@@ -65,7 +65,8 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
         stage="dedup", records_in=len(records), records_out=len(outcome.table),
         warnings=_maybe_pair_warnings(outcome.counts["maybe_pairs"])
         + _decided_duplicate_warnings(outcome.details["kept_first_but_duplicates"])
-        + _refused_warnings(outcome.details["links_refused_by_decisions"]),
+        + _refused_warnings(outcome.details["links_refused_by_decisions"])
+        + repeated_export_warnings(outcome.table),
         counts={k: outcome.counts[k] for k in ("duplicates", "groups", "maybe_pairs", "unique")},
         reasons=outcome.details["duplicates_per_rule"],
         parameters=config_parameters(config),
@@ -78,6 +79,39 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
                                        inputs.unhashed.get("decided", ()), outcome.table)]},
     )
     return StageResult(records=outcome.table, report=report)
+
+
+REPEAT_SHARE = 0.9      # this share of a file's records duplicating one other file's: a repeat
+REPEAT_MIN = 20         # records a file needs before its overlap says anything
+
+
+def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
+    """Files whose records are nearly all duplicates of one other file of the same database: the same search
+    exported twice, or an earlier export re-saved with edits (UAT: an edited copy of the PubMed
+    export was added as a new source, and only the duplicate count grew). Nothing is lost --
+    the copies are marked duplicates -- but the identified count and PRISMA's per-source table
+    then hold a search that was not run twice."""
+    if not {"source_file", "duplicate_of", "source_db"} <= set(table.columns):
+        return []
+    file_of = dict(zip(table["record_id"].astype(str), table["source_file"].astype(str)))
+    db_of_file = dict(zip(table["source_file"].astype(str), table["source_db"].astype(str)))
+    out = []
+    for name, rows in table.groupby(table["source_file"].astype(str), sort=True):
+        if not name or len(rows) < REPEAT_MIN:
+            continue
+        kept_in = rows["duplicate_of"].astype(str).map(lambda k: file_of.get(k, "") if k else "")
+        counts = kept_in[kept_in.ne("") & kept_in.ne(name)].value_counts()
+        if not len(counts):
+            continue
+        other = counts.index[0]
+        # one database inside another is normal (MEDLINE within Embase or Dimensions): only the
+        # same database's records repeated say the same search was exported twice
+        same_db = db_of_file.get(name, "") and db_of_file.get(name) == db_of_file.get(other)
+        if same_db and counts.iloc[0] >= REPEAT_SHARE * len(rows):
+            out.append(f"{name} repeats {other}: {counts.iloc[0]} of its {len(rows)} records are duplicates of "
+                       f"that file's (the same search exported twice, or an edited copy?); if so, keep one "
+                       f"of them in [[sources]]")
+    return out
 
 
 def _maybe_pair_warnings(n: int) -> list[str]:

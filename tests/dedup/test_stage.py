@@ -392,3 +392,22 @@ def test_provenance_of_a_merged_value_outlives_the_link():
     assert again.loc["b1", "duplicate_of"] == ""
     assert again.loc["a1", "abstract"] == "Abstract of b"
     assert again.loc["a1", "merged_from"] == ["abstract: b1 (no longer a duplicate)"]
+
+
+def test_a_file_repeating_another_is_warned_of():
+    """UAT (search update): an edited copy of the PubMed export, added as a new source, only
+    made the duplicate count grow."""
+    from screening.stages.dedup import repeated_export_warnings
+
+    n = 25
+    table = pd.DataFrame({
+        "record_id": [f"a-{i}" for i in range(n)] + [f"b-{i}" for i in range(n)] + [f"c-{i}" for i in range(n)],
+        "source_file": ["pubmed.ris"] * n + ["pubmed_rerun.ris"] * n + ["scopus.ris"] * n,
+        "duplicate_of": [""] * n + [f"a-{i}" for i in range(n)] + [f"a-{i}" if i < 10 else "" for i in range(n)],
+        "source_db": ["PubMed"] * (2 * n) + ["Scopus"] * n,
+    })
+    # a database wholly inside another (MEDLINE within Dimensions) is normal, not a repeat
+    assert repeated_export_warnings(table.assign(source_db=["PubMed"] * n + ["Dimensions"] * n + ["Scopus"] * n)) == []
+    assert repeated_export_warnings(table) == [
+        "pubmed_rerun.ris repeats pubmed.ris: 25 of its 25 records are duplicates of that file's (the same search "
+        "exported twice, or an edited copy?); if so, keep one of them in [[sources]]"]
