@@ -110,6 +110,9 @@ class ReviewQueue:
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
     roster: Any = None     # the review's Roster when opened from a review (names checked)
     reviewer: str = ""     # who decides, as recorded
+    # records people have screening decisions on (the kept record of a group, whichever is
+    # more complete); only *whether*, never which way: the person deciding may be a screener
+    screened: frozenset[str] = frozenset()
 
     @property
     def pending(self) -> list[MaybePair]:
@@ -131,8 +134,13 @@ class ReviewQueue:
         return {rid: i for i, rid in enumerate(self.table["record_id"].astype(str))}
 
     def view(self, pair: MaybePair) -> list[tuple[str, str, str, bool]]:
-        """The pair side by side (an earlier search's record from its stored snapshot)."""
-        return pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier, row_of=self.row_of)
+        """The pair side by side (an earlier search's record from its stored snapshot), with a
+        row saying which one carries screening decisions (it stays the kept record)."""
+        rows = pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier, row_of=self.row_of)
+        if self.screened & {pair.id_a, pair.id_b}:
+            said = ["screened: stays the kept record" if r in self.screened else "—" for r in (pair.id_a, pair.id_b)]
+            rows.append(("screening", said[0], said[1], said[0] != said[1]))
+        return rows
 
 
 def _resolve(target: str | Path) -> tuple[Path, Any]:
@@ -144,6 +152,18 @@ def _resolve(target: str | Path) -> tuple[Path, Any]:
 
     review = load_review(target)
     return review.output_dir, Roster.of(review)
+
+
+def _screened_ids(folder: Path) -> frozenset[str]:
+    """Records with a screening decision in the review's log beside the dedup output, if any."""
+    log = folder / "decisions.sqlite"
+    if not log.exists():
+        return frozenset()
+    from screening.decisions.store import DECISION_ACTIONS
+    from screening.decisions.views import load_entries
+
+    entries = load_entries(log)
+    return frozenset(entries.loc[entries["action"].isin(DECISION_ACTIONS), "record_id"].astype(str))
 
 
 def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
@@ -170,7 +190,7 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
     pairs = [MaybePair(**p) for p in pairs_raw]
     return ReviewQueue(folder=folder, table=table, pairs=pairs,
                        decided=latest_decisions(load_decisions(folder)), table_path=table_path,
-                       earlier=earlier, roster=roster,
+                       earlier=earlier, roster=roster, screened=_screened_ids(folder),
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
 

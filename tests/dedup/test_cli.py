@@ -242,3 +242,25 @@ def test_dedup_of_exports_shows_ingests_warnings(tmp_path):
     res = runner.invoke(app, ["dedup", str(FIXTURES.parent / "exports" / "dedup_asysd_labelled_cp1252.csv"),
                               "-o", str(tmp_path / "out.csv")])
     assert res.exit_code == 0 and "cp1252" in _text(res)
+
+
+def test_the_pair_view_says_which_record_was_screened_not_how(tmp_path):
+    """UAT (search update): deciding a pair of a new record and a screened one, the reviewer was
+    not shown which side carried decisions (that one stays the kept record). Whether, never
+    which way: the person deciding may be a screener."""
+    from screening.decisions.store import Event, open_store
+    from screening.dedup.files import open_queue
+
+    src, ids = _editorial_pair(tmp_path)
+    assert runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")]).exit_code == 0
+    queue = open_queue(tmp_path, reviewer="ana")
+    assert all(row[0] != "screening" for row in queue.view(queue.pending[0]))
+    with open_store(tmp_path / "decisions.sqlite") as store:
+        store.append([Event(record_id=ids[0], stage="title_abstract", reviewer="bo", action="exclude",
+                            reason="not a review")])
+    queue = open_queue(tmp_path, reviewer="ana")
+    pair = queue.pending[0]
+    row = next(r for r in queue.view(pair) if r[0] == "screening")
+    side = {pair.id_a: row[1], pair.id_b: row[2]}
+    assert side[ids[0]] == "screened: stays the kept record" and side[ids[1]] == "—"
+    assert "exclude" not in " ".join(map(str, row)) and "not a review" not in " ".join(map(str, row))
