@@ -7,6 +7,12 @@ export in place (every record after the edit moves up one id), renames it, or dr
 study, or no study at all, and a stored dedup-review decision may merge two unrelated records.
 :func:`decided_records_changed` compares the previous ingest with the new one for exactly the
 ids people have decided on, so the runner can refuse before anything is written.
+
+"The same record" is judged leniently, because every tool upgrade re-ingests and a reader fix
+may change what is extracted (a DOI newly found in another field, a subtitle now joined to the
+title): a record has moved only when both versions have a DOI and they differ, or the titles
+are clearly different works. A renumbered export gives each id a neighbour's record, which
+fails both tests.
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import pandas as pd
+from rapidfuzz import fuzz
 
 from screening.normalize import normalize_doi, normalize_title
+
+SAME_TITLE = 80     # token-set similarity (0-100) above which two titles are one work's
 
 
 @dataclass(frozen=True)
@@ -37,31 +46,39 @@ class ChangedRecords:
             parts.append(f"{len(self.moved)} decided record id(s) now name another record (e.g. {self.moved[0]})")
         if self.lost:
             parts.append(f"{len(self.lost)} decided record id(s) are no longer in the sources (e.g. {self.lost[0]})")
-        return (f"{' and '.join(parts)}: their source export changed, was renamed or left [[sources]] "
+        searches = [f for f in self.files if "/searches/" in f.replace("\\", "/")]
+        where = ("saved API search pages were numbered differently (a search resumed after another one "
+                 "completed?)" if searches and len(searches) == len(self.files) else
+                 "their source export changed, was renamed or left [[sources]]")
+        return (f"{' and '.join(parts)}: {where} "
                 f"({', '.join(self.files[:3])}{' ...' if len(self.files) > 3 else ''})")
 
 
-def _identity(row: pd.Series) -> tuple[str, str]:
-    """What makes a record the same record: its title (normalised) and DOI."""
-    return normalize_title(str(row.get("title") or "")), normalize_doi(str(row.get("doi") or ""))
+def _same_record(title_a: str, doi_a: str, title_b: str, doi_b: str) -> bool:
+    if doi_a and doi_b:
+        return doi_a == doi_b
+    if not title_a or not title_b:
+        return True                     # nothing to tell them apart by: not evidence of a move
+    return title_a == title_b or fuzz.token_set_ratio(title_a, title_b) >= SAME_TITLE
 
 
 def decided_records_changed(old: pd.DataFrame, new: pd.DataFrame, decided: Iterable[str]) -> ChangedRecords:
     """The decided ids of ``old`` (the previous ingest) that ``new`` lost or gave to another record."""
-    old_by_id = old.drop_duplicates("record_id").set_index("record_id")
-    new_by_id = new.drop_duplicates("record_id").set_index("record_id")
+    ids = pd.Series(sorted({str(r) for r in decided}), name="record_id", dtype=object)
+    cols = ["record_id", "title", "doi", "source_file"]
+    before = old.reindex(columns=cols).fillna("").astype(str).drop_duplicates("record_id")
+    before = before[before["record_id"].isin(ids)]        # ids from elsewhere (an API search...) aside
+    after = new.reindex(columns=["record_id", "title", "doi"]).fillna("").astype(str).drop_duplicates("record_id")
+    both = before.merge(after, on="record_id", how="left", suffixes=("", "_new"), indicator=True)
     lost, moved, files = [], [], []
-    for rid in sorted({str(r) for r in decided}):
-        if rid not in old_by_id.index:
-            continue                        # not from the previous ingest (an API search's, or unknown)
-        before = old_by_id.loc[rid]
-        if rid not in new_by_id.index:
+    for rid, title, doi, source, title_new, doi_new, where in both.itertuples(index=False, name=None):
+        if where == "left_only":
             lost.append(rid)
-        elif _identity(before) != _identity(new_by_id.loc[rid]):
+        elif not _same_record(normalize_title(title), normalize_doi(doi),
+                              normalize_title(str(title_new)), normalize_doi(str(doi_new))):
             moved.append(rid)
         else:
             continue
-        source = str(before.get("source_file") or "")
         if source and source not in files:
             files.append(source)
     return ChangedRecords(tuple(lost), tuple(moved), tuple(files))

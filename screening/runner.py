@@ -215,8 +215,8 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     decided |= set(pairs["id_a"].astype(str)) | set(pairs["id_b"].astype(str))
     if not decided or not previous.exists():
         return ChangedRecords((), (), ())
-    try:
-        old = read_table(previous)
+    try:                         # only what the comparison reads (a 100k-record table is large)
+        old = pd.read_parquet(previous, columns=["record_id", "title", "doi", "source_file"])
     except Exception:            # an unreadable earlier table: nothing to compare against
         return ChangedRecords((), (), ())
     return decided_records_changed(old, table, decided)
@@ -288,7 +288,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                 raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
                                  hint="restore the export or its [[sources]] entry as it was (exports are "
                                       "immutable: add a corrected export as a new file); to run anyway, "
-                                      "`screening run --allow-changed-sources` (those decisions stop counting)")
+                                      "`screening run --allow-changed-sources` (decisions on lost ids stop "
+                                      "counting; on renumbered ids they name the record the id has now)")
             if changed:
                 report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
                                                                + "; run with --allow-changed-sources"])

@@ -275,3 +275,19 @@ def test_an_export_edited_renamed_or_dropped_under_decisions_is_refused(tmp_path
     run_review(toml2)
     _cut_first_record(tmp_path / "other" / "data" / "raw" / "t" / "econlit_3.ris")
     run_review(toml2)
+
+
+def test_a_reader_fix_is_not_taken_for_a_moved_record():
+    """Code review: every upgrade re-ingests, and a DOI newly read from another field or a
+    subtitle now joined to the title must not make the run refuse."""
+    from screening.identity import decided_records_changed
+
+    old = pd.DataFrame({"record_id": ["a-1", "a-2", "a-3"], "source_file": ["a.ris"] * 3,
+                        "title": ["Wildfire smoke and asthma", "Heat waves and mortality", "Drought"],
+                        "doi": ["", "10.1/x", "10.1/d"]})
+    upgraded = old.assign(title=["Wildfire smoke and asthma: a cohort study", "Heat waves and mortality", "Drought"],
+                          doi=["10.1/new", "10.1/x", "10.1/d"])
+    assert not decided_records_changed(old, upgraded, ["a-1", "a-2"])
+    renumbered = old.assign(title=["Heat waves and mortality", "Drought", ""], doi=["10.1/x", "10.1/d", ""])
+    changed = decided_records_changed(old, renumbered, ["a-1", "a-2", "zz-9"])
+    assert changed.moved == ("a-1", "a-2") and changed.files == ("a.ris",) and not changed.lost

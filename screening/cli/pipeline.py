@@ -46,7 +46,8 @@ def run_cmd(
     allow_changed_sources: bool = typer.Option(
         False, "--allow-changed-sources",
         help="Run even though records people decided on are gone or renumbered (an export edited, renamed or "
-             "dropped); their decisions stop counting."),
+             "dropped): decisions on lost ids stop counting, and decisions on renumbered ids then name "
+             "whatever record has the id now. Undo those decisions first if that is not meant."),
 ) -> None:
     """Run a review's pipeline: ingest, then each enabled stage, then the PRISMA outputs.
 
