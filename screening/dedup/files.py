@@ -110,8 +110,8 @@ class ReviewQueue:
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
     roster: Any = None     # the review's Roster when opened from a review (names checked)
     reviewer: str = ""     # who decides, as recorded
-    # records people have screening decisions on (the kept record of a group, whichever is
-    # more complete); only *whether*, never which way: the person deciding may be a screener
+    # records with standing screening decisions (dedup keeps such a record as its group's);
+    # only *whether*, never which way, and only to an adjudicator (see ReviewQueue.view)
     screened: frozenset[str] = frozenset()
 
     @property
@@ -137,10 +137,19 @@ class ReviewQueue:
         """The pair side by side (an earlier search's record from its stored snapshot), with a
         row saying which one carries screening decisions (it stays the kept record)."""
         rows = pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier, row_of=self.row_of)
-        if self.screened & {pair.id_a, pair.id_b}:
-            said = ["screened: stays the kept record" if r in self.screened else "—" for r in (pair.id_a, pair.id_b)]
+        if self.screened & {pair.id_a, pair.id_b} and self._unblinded:
+            said = ["has screening decisions" if r in self.screened else "—" for r in (pair.id_a, pair.id_b)]
             rows.append(("screening", said[0], said[1], said[0] != said[1]))
         return rows
+
+    @property
+    def _unblinded(self) -> bool:
+        """Whether the person deciding may know a record was screened by someone (not how): an
+        adjudicator, or anyone when the review declares no reviewers; a declared screener would
+        learn which records a colleague has reached."""
+        if self.roster is None or not self.roster.declared:
+            return True
+        return self.roster.match(self.reviewer, self.roster.adjudicators) is not None
 
 
 def _resolve(target: str | Path) -> tuple[Path, Any]:
@@ -159,11 +168,13 @@ def _screened_ids(folder: Path) -> frozenset[str]:
     log = folder / "decisions.sqlite"
     if not log.exists():
         return frozenset()
-    from screening.decisions.store import DECISION_ACTIONS
-    from screening.decisions.views import load_entries
+    from screening.decisions.views import load_entries, standing_decisions
 
     entries = load_entries(log)
-    return frozenset(entries.loc[entries["action"].isin(DECISION_ACTIONS), "record_id"].astype(str))
+    # standing decisions only: one undone since is no decision; a record with a decision is
+    # preferred as its group's kept record (which one, when both have, dedup decides)
+    return frozenset(rid for stage in ("title_abstract", "full_text")
+                     for rid in standing_decisions(entries, stage))
 
 
 def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:

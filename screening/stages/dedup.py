@@ -97,8 +97,8 @@ def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
     db_of_file = dict(zip(table["source_file"].astype(str), table["source_db"].astype(str)))
     out = []
     for name, rows in table.groupby(table["source_file"].astype(str), sort=True):
-        if not name or len(rows) < REPEAT_MIN:
-            continue
+        if not name or len(rows) < REPEAT_MIN or "/searches/" in name.replace("\\", "/"):
+            continue                  # saved API search pages are the search log's, not [[sources]]
         kept_in = rows["duplicate_of"].astype(str).map(lambda k: file_of.get(k, "") if k else "")
         counts = kept_in[kept_in.ne("") & kept_in.ne(name)].value_counts()
         if not len(counts):
@@ -110,7 +110,7 @@ def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
         if same_db and counts.iloc[0] >= REPEAT_SHARE * len(rows):
             out.append(f"{name} repeats {other}: {counts.iloc[0]} of its {len(rows)} records are duplicates of "
                        f"that file's (the same search exported twice, or an edited copy?); if so, keep one "
-                       f"of them in [[sources]]")
+                       f"of them in [[sources]] (an update search that found little new is fine as it is)")
     return out
 
 

@@ -262,5 +262,13 @@ def test_the_pair_view_says_which_record_was_screened_not_how(tmp_path):
     pair = queue.pending[0]
     row = next(r for r in queue.view(pair) if r[0] == "screening")
     side = {pair.id_a: row[1], pair.id_b: row[2]}
-    assert side[ids[0]] == "screened: stays the kept record" and side[ids[1]] == "—"
+    assert side[ids[0]] == "has screening decisions" and side[ids[1]] == "—"
     assert "exclude" not in " ".join(map(str, row)) and "not a review" not in " ".join(map(str, row))
+    # a declared screener deciding pairs is not told which records a colleague has reached
+    import dataclasses
+
+    from screening.decisions.roster import Roster
+
+    roster = Roster(("ana", "bo"), ("cy",), "x.toml")
+    assert all(r[0] != "screening" for r in dataclasses.replace(queue, roster=roster, reviewer="ana").view(pair))
+    assert any(r[0] == "screening" for r in dataclasses.replace(queue, roster=roster, reviewer="cy").view(pair))

@@ -410,4 +410,9 @@ def test_a_file_repeating_another_is_warned_of():
     assert repeated_export_warnings(table.assign(source_db=["PubMed"] * n + ["Dimensions"] * n + ["Scopus"] * n)) == []
     assert repeated_export_warnings(table) == [
         "pubmed_rerun.ris repeats pubmed.ris: 25 of its 25 records are duplicates of that file's (the same search "
-        "exported twice, or an edited copy?); if so, keep one of them in [[sources]]"]
+        "exported twice, or an edited copy?); if so, keep one of them in [[sources]] (an update search that "
+        "found little new is fine as it is)"]
+    # a re-run API search's saved pages are the search log's business, not [[sources]]
+    pages = table.assign(source_file=["data/raw/t/searches/a/page-0001.xml"] * n + ["data/raw/t/searches/b/page-0001.xml"] * n
+                         + ["scopus.ris"] * n)
+    assert repeated_export_warnings(pages) == []
