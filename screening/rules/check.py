@@ -16,7 +16,7 @@ import pandas as pd
 from screening.config import ReviewConfig, load_review
 from screening.errors import ConfigError, NotRunError
 from screening.records import read_table
-from screening.rules.apply import RulesCheck, STAGE_NAME, apply_rules, explain_rules
+from screening.rules.apply import RulesCheck, STAGE_NAME, _kept, apply_rules, explain_rules
 from screening.rules.model import RulesConfig
 
 
@@ -65,13 +65,14 @@ def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: Rule
     screening takes them out of play, and their decisions out of the counts."""
     if not review.decisions_path.exists():
         return []
-    from screening.decisions.store import DECISION_ACTIONS
-    from screening.decisions.views import load_entries
+    from screening.decisions.views import load_entries, standing_decisions
 
     entries = load_entries(review.decisions_path)
-    decided = set(entries.loc[entries["action"].isin(DECISION_ACTIONS), "record_id"].astype(str))
+    # standing decisions (an undone one is none), on records the rules see (a duplicate's
+    # decisions count for nothing already)
+    decided = {rid for stage in ("title_abstract", "full_text") for rid in standing_decisions(entries, stage)}
     if not decided:
         return []
     applied = apply_rules(table, config).records
-    excluded = applied.loc[applied["rule_decision"].astype(str).eq("exclude"), "record_id"].astype(str)
-    return sorted(set(excluded) & decided)
+    excluded = applied["rule_decision"].astype(str).eq("exclude") & pd.Series(_kept(applied), index=applied.index)
+    return sorted(set(applied.loc[excluded, "record_id"].astype(str)) & decided)

@@ -202,3 +202,6 @@ def test_check_says_which_would_be_exclusions_already_carry_decisions(tmp_path, 
     notes = check_review(toml).check.notes
     assert any(n.startswith("1 of the records these rules would exclude already carry screening decisions "
                             f"(e.g. {old[0]})") for n in notes), notes
+    with open_store(tmp_path / "data" / "screened" / "x" / "decisions.sqlite") as store:   # taken back
+        store.append([Event(record_id=old[0], stage="title_abstract", reviewer="alice", action="undo")])
+    assert not any("already carry screening decisions" in n for n in check_review(toml).check.notes)
