@@ -15,6 +15,7 @@ file = "data/raw/demo/wos_278.ris"
 database = "Web of Science Core Collection"   # PRISMA 'records identified from' label
 interface = "Clarivate"                       # optional (PRISMA-S)
 date_searched = "2022-06-01"                  # optional
+notes = "update search"                       # optional; shown with the search in the PRISMA report
 format = "ris"                                # optional; detected from content otherwise
 
 [dedup]      # stage settings; present section = stage enabled

@@ -155,7 +155,9 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
     parts = []
     for s in rows:
         date_bit = (f"searched {s['date_run']}" if s["date_run"] else "date of search not recorded") if dated else ""
-        bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit,
+        # the team's own words on the search ('update search', 'run without date limits'):
+        # within one review they are what says which sources an update added
+        bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit, s.get("notes", ""),
                             f"limits: {s['limits']}" if s["limits"] else "",
                             "" if not s["records"] else _count(int(s["records"]), "record")
                             if str(s["records"]).isdigit() else f"{s['records']} records") if b]

@@ -28,7 +28,7 @@ from screening.errors import ReportError
 from screening.prisma.counts import decisions_on
 from screening.records import conform, in_play as in_play_mask, to_csv_bytes
 
-SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version")
+SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 _TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
 _STAGE_REPORTS = ("ingest", "dedup", "apply_rules", "rank")
 
@@ -99,7 +99,7 @@ def load_searches(review: ReviewConfig) -> pd.DataFrame:
     and the log written by `screening search` (API searches), in that order. A review mixing
     both used to report only the API searches, leaving every export out of the methods."""
     rows = [{"database": s.database or Path(s.file).name, "interface": s.interface, "query": s.query,
-             "date_run": s.date_searched, "limits": "", "records": "", "tool_version": ""}
+             "date_run": s.date_searched, "limits": "", "records": "", "tool_version": "", "notes": s.notes}
             for s in review.sources]
     for path in (review.output_dir / "search_log.jsonl", review.output_dir / "searches" / "search_log.jsonl"):
         if path.is_file():

@@ -408,6 +408,11 @@ def test_screening_sentences_read_one_in_the_singular():
     from screening.prisma.methods import _search_sentence
 
     assert _search_sentence(ctx.searches) == 'We searched PubMed using “fire” (searched 2024-01-02; 1 record).'
+    # a source's notes say what the team knows of it, e.g. which sources an update added (UAT)
+    update = searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2022-12-07"},
+                             {"database": "Scopus", "query": "fire", "date_run": "2023-06-01", "notes": "update search"}])
+    assert _search_sentence(update) == ('We searched PubMed using “fire” (searched 2022-12-07) and Scopus using “fire” '
+                                        '(searched 2023-06-01; update search).')
 
 
 def test_methods_paragraph_names_the_reports_to_assess_while_full_text_goes_on(review, records, finals, tmp_path):
