@@ -190,7 +190,10 @@ def adjudicate_cmd(
                           f"({', '.join(own[:10])}{', ...' if len(own) > 10 else ''}): another adjudicator must settle "
                           + ("it" if len(own) == 1 else "them"))
         if df.empty:
-            console.print(f"no open conflicts at {stage}" + (" for you to adjudicate" if own else ""))
+            other = next((st for st in ("title_abstract", "full_text") if st != stage), "")
+            waiting = not api.conflicts_to_adjudicate(rv, reviewer=reviewer, stage=other)[0].empty if other else False
+            console.print(f"no open conflicts at {stage}" + (" for you to adjudicate" if own else "")
+                          + (f"; there are at {other}: pass --stage {other}" if waiting else ""))
             return
         reasons = rv.reasons(stage)
         required = stage == "full_text"
@@ -198,26 +201,44 @@ def adjudicate_cmd(
             for rid, group in df.groupby("record_id", sort=False):
                 console.print(_record_summary(rv.record(str(rid))))   # what the adjudicator decides on
                 console.print(_conflict_table(group, f"record {rid}"))
-                key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
-                if key == "q":
+                decision, why = _ask_adjudication(reasons, required)
+                if decision == "quit":
                     break
-                if key not in ("i", "e"):
+                if decision == "skip":
                     console.print(f"skipped {rid}")
                     continue
-                why = ""
-                while key == "e":
-                    for i, r in enumerate(reasons, 1):
-                        console.print(f"  {i} {r}")
-                    pick = _read_line("reason number" + (": " if required else " (Enter for none): ")).strip()
-                    if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):
-                        console.print(f"{pick!r} is not a reason number (1-{len(reasons)})")
-                        continue
-                    why = reasons[int(pick) - 1] if pick else ""
-                    if why or not required:
-                        break
-                    console.print("a reason is required for full-text exclusions")
-                res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid),
-                                     decision="include" if key == "i" else "exclude", stage=stage, reason=why)
+                res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid), decision=decision, stage=stage,
+                                     reason=why)
                 console.print(f"{res.event.action} {rid} — final")
     finally:
         rv.close()     # the walk kept the decision log open between adjudications
+
+
+ESC = "\x1b"
+
+
+def _ask_adjudication(reasons: list[str], required: bool) -> tuple[str, str]:
+    """('include' | 'exclude' | 'skip' | 'quit', reason) from the keys of the walk: an unknown
+    key asks again (it used to count as skip, and on the last conflict end the walk); Esc at
+    the reason list goes back to the decision, as in `screen`."""
+    while True:
+        key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+        if key in ("q", "s", "\n", "\r", ""):
+            return ("quit" if key == "q" else "skip"), ""
+        if key == "i":
+            return "include", ""
+        if key != "e":
+            console.print(f"{key!r} is not one of i, e, s, q")
+            continue
+        for i, r in enumerate(reasons, 1):
+            console.print(f"  {i} {r}")
+        while True:
+            pick = _read_line("reason number" + (": " if required else " (Enter for none)") + ", Esc to go back: ").strip()
+            if pick.startswith(ESC):
+                break                                   # back to i / e / s / q for this record
+            if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):
+                console.print(f"{pick!r} is not a reason number (1-{len(reasons)})")
+                continue
+            if pick or not required:
+                return "exclude", reasons[int(pick) - 1] if pick else ""
+            console.print("a reason is required for full-text exclusions")

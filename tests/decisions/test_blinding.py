@@ -150,3 +150,22 @@ def test_adjudicate_walk_shows_the_record_and_asks_again_for_a_bad_reason(plante
     assert rows[-1]["reason"] == "wrong outcome"
     code, out = cli("adjudicate", planted, "--reviewer", "carol", input="x\n")
     assert "no open conflicts" in out
+
+
+def test_adjudicate_walk_asks_again_on_an_unknown_key_and_esc_goes_back(planted: Path, cli) -> None:
+    """UAT: 'x' counted as skip (ending the walk on the last conflict), and Esc at the reason
+    list was 'not a reason number' with Ctrl-C the only way out."""
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="x\ne\n\x1b\ni\n")
+    assert code == 0 and "'x' is not one of i, e, s, q" in out and "skipped" not in out
+    assert "not a reason number" not in out and "include 2 — final" in out
+
+
+def test_adjudicate_with_conflicts_only_at_the_other_stage_says_so(planted: Path, cli) -> None:
+    from screening.decisions import api
+
+    api.adjudicate(planted, reviewer="carol", record_id="2", decision="include")
+    for who, action in (("alice", "include"), ("bob", "exclude")):
+        api.record_decision(planted, reviewer=who, record_id="2", action=action, stage="full_text",
+                            reason="" if action == "include" else "wrong outcome")
+    code, out = cli("adjudicate", planted, "--reviewer", "carol", input="q\n")
+    assert "no open conflicts at title_abstract; there are at full_text: pass --stage full_text" in " ".join(out.split())
