@@ -418,6 +418,11 @@ class ScreeningSession:
             # the model as this session ran it: the methods paragraph names it, even if the
             # review's [rank] model changed since the last `screening run` wrote rank.json
             payload = {"model": self._ranker.spec}
+        # the record on screen was undecided when shown; the same reviewer in another terminal
+        # (or `decide`) may have decided it since: say so rather than replace it silently
+        latest = self.review.entries()
+        earlier = standing_decisions(latest[latest["record_id"] == rid], self.stage).get(rid, {}).get(
+            (self.reviewer, "screener"))
         try:
             self._append(rid, action, reason=reason, payload=payload)
         except DecisionError as err:
@@ -425,6 +430,9 @@ class ScreeningSession:
             return
         self.done_here.append(rid)
         self.message = f"{rid}: {action.replace('_', ' ')}" + (f" ({reason})" if reason else "")
+        if earlier is not None:
+            self.message += (f" — this replaces your decision made meanwhile elsewhere ({earlier.decision}"
+                             + (f": {earlier.reason}" if earlier.reason else "") + "); `u` takes it back")
         self._refresh()
 
     def _undo(self) -> None:

@@ -120,3 +120,16 @@ def test_attaching_a_path_that_is_not_there_is_said(review: Path, db: Path, tmp_
                                stage="full_text", report=str(pdf)).warnings == ()
     assert api.record_decision(review, reviewer="alice", record_id="3", action="attach_report",
                                stage="full_text", report="https://doi.org/10.1000/x").warnings == ()
+
+
+def test_a_decision_made_meanwhile_in_another_terminal_is_not_replaced_silently(review: Path, db: Path) -> None:
+    """UAT: alice open in two terminals, both on the same record; the second key press silently
+    replaced the first decision."""
+    first, second = session(review, "alice"), session(review, "alice")
+    assert first.current == second.current
+    rid = first.current
+    first.press("i")
+    second.press("e")
+    second.press("\r")                                   # title/abstract: no reason needed
+    assert f"{rid}: exclude — this replaces your decision made meanwhile elsewhere (include)" in second.view().message
+    assert [r.action for r in load_entries(db).itertuples() if r.record_id == rid] == ["include", "exclude"]
