@@ -89,7 +89,8 @@ def screen_cmd(
                 view = session.view()
                 _render(view)
                 if view.state == "done":
-                    console.print("session ended" + (" — nothing left to screen" if view.remaining == 0 else ""))
+                    console.print("session ended" + (" — nothing left to screen"
+                                                     if view.remaining == 0 and not view.open_elsewhere else ""))
                     break
                 if view.state in ("note", "attach"):
                     prompt = "note: " if view.state == "note" else "report path or URL: "

@@ -75,6 +75,7 @@ class SessionView:
     keys: dict[str, str] = field(default_factory=dict)
     stopping: dict[str, Any] | None = None
     subset: str | None = None         # the named subset the session is limited to, if any
+    open_elsewhere: int = 0           # with an empty queue: records still open for other reviewers
     sample: bool = False              # a random-sample session for the stopping test
 
 
@@ -126,6 +127,7 @@ class ScreeningSession:
                                 hint="use --sample without --only, at the title_abstract stage")
         self.only = only
         self.sample = sample
+        self.open_elsewhere = 0       # set when the queue runs empty (see _refresh)
         self.review = review
         self.reviewer = reviewer
         self.stage = stage
@@ -225,6 +227,20 @@ class ScreeningSession:
         self.decided = len(self._mine)
         if not self.queue and self.state != "done":
             self.state = "done"
+            # an empty queue is not a finished stage: say whose records are still open (UAT: a
+            # reviewer outside the dual plan read 'nothing left to screen' with 485 unsettled)
+            self.open_elsewhere = self._unsettled_elsewhere()
+            if self.open_elsewhere:
+                n = self.open_elsewhere
+                self.message = (f"your queue is empty; {n} record{'s' if n != 1 else ''} of this stage "
+                                f"{'are' if n != 1 else 'is'} still open for other reviewers (planned for them, "
+                                f"or awaiting a second reviewer or an adjudicator)")
+
+    def _unsettled_elsewhere(self) -> int:
+        """Records of this stage not settled yet that this reviewer's queue does not hold."""
+        outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
+        settled = {r for r, o in outcomes.items() if o.status == "final"}
+        return sum(1 for r in self._eligible if r not in settled and r not in self.queue)
 
     def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:
         """Recompute eligibility / blocked / mine for ``rids`` from ``sub`` (their events).
@@ -289,6 +305,7 @@ class ScreeningSession:
             decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message,
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
+            open_elsewhere=self.open_elsewhere,
         )
 
     def _stopping(self) -> dict[str, Any] | None:

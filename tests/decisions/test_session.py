@@ -133,3 +133,18 @@ def test_a_decision_made_meanwhile_in_another_terminal_is_not_replaced_silently(
     second.press("\r")                                   # title/abstract: no reason needed
     assert f"{rid}: exclude — this replaces your decision made meanwhile elsewhere (include)" in second.view().message
     assert [r.action for r in load_entries(db).itertuples() if r.record_id == rid] == ["include", "exclude"]
+
+
+def test_an_empty_queue_says_what_is_still_open_for_others(review: Path, db: Path) -> None:
+    """UAT: a declared reviewer outside the dual plan read 'nothing left to screen' while
+    hundreds of records were unsettled: their queue was empty, the stage was not done."""
+    from screening.decisions import api
+
+    api.assign(review, "alice,bob", fraction=1.0)
+    alice = session(review, "alice")
+    alice.press("i")
+    dave = session(review, "dave")                      # not in the plan: nothing for him
+    view = dave.view()
+    assert view.state == "done" and view.remaining == 0
+    assert view.open_elsewhere == view.total > 0
+    assert f"your queue is empty; {view.total} records of this stage are still open for other reviewers" in view.message
