@@ -24,6 +24,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from screening.normalize import normalize_doi, normalize_title
+from screening.records import from_saved_search
 
 SAME_TITLE = 80     # token-set similarity (0-100) above which two titles are one work's
 
@@ -46,7 +47,7 @@ class ChangedRecords:
             parts.append(f"{len(self.moved)} decided record id(s) now name another record (e.g. {self.moved[0]})")
         if self.lost:
             parts.append(f"{len(self.lost)} decided record id(s) are no longer in the sources (e.g. {self.lost[0]})")
-        searches = [f for f in self.files if "/searches/" in f.replace("\\", "/")]
+        searches = [f for f in self.files if from_saved_search(f)]
         where = ("saved API search pages were numbered differently (a search resumed after another one "
                  "completed?)" if searches and len(searches) == len(self.files) else
                  "their source export changed, was renamed or left [[sources]]")

@@ -252,6 +252,15 @@ def in_play(records: pd.DataFrame) -> pd.Series:
     return mask
 
 
+SEARCHES_DIR = "searches"     # data/raw/<review>/searches/<search>/page-N: saved API responses
+
+
+def from_saved_search(source_file: object) -> bool:
+    """Whether a record's ``source_file`` is a page `screening search` saved (not an export
+    listed in [[sources]]): such files are the search log's, and their names are numbered."""
+    return f"/{SEARCHES_DIR}/" in str(source_file or "").replace("\\", "/")
+
+
 def marks(series: pd.Series) -> pd.Series:
     """A mark column (duplicate_of, rule_decision, source_db...) as stripped text, missing
     values as '': how every count reads marks, so they all agree."""

@@ -34,7 +34,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from screening.decisions.store import COLUMNS, DECISION_ACTIONS, SQLiteStore
+from screening.decisions.store import COLUMNS, DECISION_ACTIONS, STAGES, SQLiteStore
 from screening.records import in_play
 
 FINAL_VALUES = ("include", "exclude", "not_retrieved")
@@ -112,6 +112,13 @@ def event_payload(text: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def records_with_decisions(entries: pd.DataFrame) -> set[str]:
+    """Records with a standing decision (a screener's or an adjudicator's) at either stage:
+    an undone decision is none. What dedup keeps as a group's record, and what a rule changed
+    after screening would take out of the counts."""
+    return {rid for stage in STAGES for rid in standing_decisions(entries, stage)}
 
 
 def assign_events(entries: pd.DataFrame, stage: str) -> pd.DataFrame:

@@ -168,13 +168,11 @@ def _screened_ids(folder: Path) -> frozenset[str]:
     log = folder / "decisions.sqlite"
     if not log.exists():
         return frozenset()
-    from screening.decisions.views import load_entries, standing_decisions
+    from screening.decisions.views import load_entries, records_with_decisions
 
-    entries = load_entries(log)
-    # standing decisions only: one undone since is no decision; a record with a decision is
-    # preferred as its group's kept record (which one, when both have, dedup decides)
-    return frozenset(rid for stage in ("title_abstract", "full_text")
-                     for rid in standing_decisions(entries, stage))
+    # a record with a decision is preferred as its group's kept record (which one, when both
+    # have, dedup decides)
+    return frozenset(records_with_decisions(load_entries(log)))
 
 
 def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:

@@ -18,7 +18,7 @@ from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, canonical_for
 
 
-_DELIMITERS = ("\t", ",", ";")
+DELIMITERS = ("\t", ",", ";")      # the delimiters a table may use (tabular reads these)
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma ','", ";": "semicolon ';'", "|": "pipe '|'"}
 
 
@@ -59,7 +59,7 @@ class RowShapes:
             got = self.padded.setdefault(k, [0, line])     # only empty cells past the header's
             got[0] += 1
             return
-        for d in _DELIMITERS:
+        for d in DELIMITERS:
             # the fields this row would have if it were split on d instead (quotes aside); a
             # delimiter the row does not hold at all says nothing (a one-column file's rows)
             uses = sum(c.count(d) for c in row)

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, DATABASE_COLUMNS, accepted_names, canonical_for, header_key
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.io.row_shapes import RowShapes, pipe_header
+from screening.io.row_shapes import DELIMITERS, RowShapes, pipe_header
 from screening.io.bibtex import split_name_list
 from screening.io.wos import pt_types
 from screening.normalize import (
@@ -106,7 +106,7 @@ def detect_layout(header: list[str]) -> Layout:
 
 
 def _delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in ("\t", ",", ";")}
+    counts = {d: first_line.count(d) for d in DELIMITERS}
     if counts["\t"] >= 2 and counts["\t"] >= counts[","]:
         return "\t"
     if counts[";"] > counts[","] and counts[";"] >= 2:

@@ -37,10 +37,9 @@ from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
-from screening.prisma.state import (  # noqa: F401 - the loading API, re-exported from here as before
-    SEARCH_COLUMNS, ReviewState, Stopping, _in_play_rows, _kappa, decisions_per_record, load_decisions,
-    load_searches, load_stage_reports, load_state, maybe_pair_state, review_stopped, searches_frame, state_hash,
-    stopping_state,
+from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
+    ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
+    load_decisions, load_searches, load_state, searches_frame, stopping_state,
 )
 from screening.prisma.template import to_csv
 from screening.records import atomic_write_text

@@ -65,12 +65,10 @@ def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: Rule
     screening takes them out of play, and their decisions out of the counts."""
     if not review.decisions_path.exists():
         return []
-    from screening.decisions.views import load_entries, standing_decisions
+    from screening.decisions.views import load_entries, records_with_decisions
 
-    entries = load_entries(review.decisions_path)
-    # standing decisions (an undone one is none), on records the rules see (a duplicate's
-    # decisions count for nothing already)
-    decided = {rid for stage in ("title_abstract", "full_text") for rid in standing_decisions(entries, stage)}
+    # on records the rules see (a duplicate's decisions count for nothing already)
+    decided = records_with_decisions(load_entries(review.decisions_path))
     if not decided:
         return []
     applied = apply_rules(table, config).records

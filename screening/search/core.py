@@ -35,7 +35,7 @@ import requests
 from screening import __version__
 from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
-from screening.records import atomic_write_bytes
+from screening.records import SEARCHES_DIR, atomic_write_bytes
 from screening.search._json import iso_date
 from screening.search.http import Attempt, PoliteClient, redact
 from screening.search.database import Database, Page, SearchOptions
@@ -113,7 +113,7 @@ def _rel(review: ReviewConfig, path: Path) -> str:
 
 
 def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[str, Path]:
-    base = review.root / "data" / "raw" / review.name / "searches"
+    base = review.root / "data" / "raw" / review.name / SEARCHES_DIR
     stamp = when.strftime("%Y%m%dT%H%M%SZ")
     sid = f"{stamp}_{db.key}"
     n = 1

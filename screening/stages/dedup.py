@@ -31,7 +31,7 @@ from screening.config import config_parameters
 from screening.dedup.api import COCHRANE_POLICIES, deduplicate
 from screening.dedup.store import load_decisions
 from screening.errors import ConfigError
-from screening.records import read_table
+from screening.records import from_saved_search, read_table
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
 
@@ -97,7 +97,7 @@ def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
     db_of_file = dict(zip(table["source_file"].astype(str), table["source_db"].astype(str)))
     out = []
     for name, rows in table.groupby(table["source_file"].astype(str), sort=True):
-        if not name or len(rows) < REPEAT_MIN or "/searches/" in name.replace("\\", "/"):
+        if not name or len(rows) < REPEAT_MIN or from_saved_search(name):
             continue                  # saved API search pages are the search log's, not [[sources]]
         kept_in = rows["duplicate_of"].astype(str).map(lambda k: file_of.get(k, "") if k else "")
         counts = kept_in[kept_in.ne("") & kept_in.ne(name)].value_counts()
