@@ -55,6 +55,8 @@ Variants:
   ranked by the word model's z-score plus W times the character model's (a view ensemble
   rather than ``charmix``'s one model on the concatenated columns);
 * ``chartitle:W``      – the same with the character n-grams of the title only (far fewer non-zeros);
+* ``combo:W``          – the three best-mean ideas together: stemmed text, ``charmix:W`` on it, and
+  ``select-loo`` between that matrix and its ``pivot:0.3`` version (do small gains add up?);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -558,6 +560,12 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return X, lambda seed: Pairwise(X, seed, float(arg), kind.endswith("fuse"))
     if kind == "fuse-pivot":
         return X, lambda seed: Fuse([(X, None), (pivoted(X, PIVOT), None)], seed)
+    if kind == "combo":
+        from screening.ml.features import record_texts
+
+        S = TfidfFeatures(char_weight=float(arg)).fit_transform([s_stem(t) for t in record_texts(df)])
+        views = [(S, None), (pivoted(S, PIVOT), None)]
+        return S, lambda seed: Select(views, seed, "loo")
     if kind in ("select-loo", "select-cv"):
         views = [(X, None), (pivoted(X, PIVOT), None)]
         return X, lambda seed: Select(views, seed, kind.split("-")[1])

@@ -269,7 +269,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
         sources = read_sources(review, files)
         raw_hash = hashlib.sha256()
         for s in sources:
-            raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
+            raw_hash.update(f"{s.name}|{s.database}|{s.format}|{s.id_prefix}|".encode())
             raw_hash.update(s.digest)
         ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
 

@@ -18,7 +18,7 @@ from screening.search import core
 from screening.search.core import Progress, SearchResult
 from screening.search.database import SearchOptions
 from screening.search.europepmc import DATABASE as EUROPEPMC
-from screening.search.log import read_search_log, read_searches
+from screening.search.log import page_id_prefix, read_search_log, read_searches
 from screening.search.openalex import DATABASE as OPENALEX
 from screening.search.pubmed import DATABASE as PUBMED
 from screening.stages.ingest import RawSource
@@ -66,7 +66,7 @@ def sources_for_review(review_config: ReviewConfig) -> list[RawSource]:
                 raise InputError("saved search page is missing", path=path,
                                  hint=f"restore it, or re-run the search ({entry.database}: {entry.query})")
             source = RawSource(name=page.file, data=path.read_bytes(), database=entry.database,
-                               format=db.reader)
+                               format=db.reader, id_prefix=page_id_prefix(entry, page.page))
             if page.sha256 and source.digest.hex() != page.sha256:
                 raise InputError("saved search page changed since it was saved (sha256 differs)", path=path,
                                  hint="raw search responses are immutable; restore the original file")

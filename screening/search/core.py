@@ -206,7 +206,7 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             "tool_version": f"screening {__version__}", "raw_dir": _rel(review, raw_dir),
             "base_url": redact(base_url, secrets), "params": _redact_obj(begin.params, secrets),
             "total": begin.total, "state": begin.state, "details": begin.details,
-            "warnings": [redact(w, secrets) for w in begin.warnings],
+            "warnings": [redact(w, secrets) for w in begin.warnings], "record_ids": "search",
         }
         append_event(journal_path(review, sid), start)
         entry = fold([start])[0]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -81,6 +82,10 @@ class SearchEntry:
     started: str = ""         # date_run with microseconds, to order searches run in the same second
     shortfall: int = 0        # total - records when the service served fewer than it reported
     warnings: list[str] = field(default_factory=list)
+    # how ingest names its records: "search" -> <search id>_p<page>-00001 (stable whatever other
+    # searches exist); "" (searches saved before 0.5) -> from the page's file name, numbered
+    # _2, _3... across searches, which shifts when an earlier-started search completes later
+    record_ids: str = ""
 
     @property
     def records(self) -> int:
@@ -233,7 +238,7 @@ def _entry_from(ev: dict[str, Any]) -> SearchEntry:
         params=dict(ev.get("params") or {}), total=int(ev.get("total") or 0),
         state=dict(ev.get("state") or {}), details=dict(ev.get("details") or {}),
         started=ev.get("started", ""), shortfall=int(ev.get("shortfall") or 0),
-        warnings=[str(w) for w in ev.get("warnings") or []],
+        warnings=[str(w) for w in ev.get("warnings") or []], record_ids=str(ev.get("record_ids") or ""),
     )
 
 
@@ -254,6 +259,14 @@ def page_fields(p: PageEntry) -> dict[str, Any]:
     return out
 
 
+def page_id_prefix(entry: SearchEntry, page: int) -> str:
+    """The stem of the record ids ingest gives one saved page's records ("" -> from the file
+    name, for searches saved before record ids were named after the search)."""
+    if entry.record_ids != "search":
+        return ""
+    return re.sub(r"[^A-Za-z0-9]+", "_", f"{entry.search_id}_p{page}").strip("_").lower()
+
+
 def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
     """The search_log.jsonl row for a finished search (self-contained; see the module docstring)."""
     return {
@@ -265,6 +278,7 @@ def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
         "date_completed": date_completed, "base_url": entry.base_url, "params": entry.params,
         "details": entry.details, "started": entry.started, "shortfall": entry.shortfall,
         "repeated": entry.repeated, "warnings": entry.warnings,
+        **({"record_ids": entry.record_ids} if entry.record_ids else {}),
     }
 
 

@@ -54,6 +54,10 @@ class RawSource:
     data: bytes               # or a read-only mmap of the file (ingest_paths, big files)
     database: str = ""        # config's label for the database searched
     format: str = ""          # reader name override; detected when empty
+    # record ids' stem when the source names it (a saved search page: from its search id, so
+    # its ids never depend on which other sources exist); "" -> from the file name, numbered
+    # _2, _3... when two files share a name
+    id_prefix: str = ""
 
     @functools.cached_property
     def digest(self) -> bytes:
@@ -305,10 +309,11 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 result, encoding, file_warnings = parse_source(source, workers=workers)
                 hashing = hasher.submit(lambda s=source: s.digest)
                 warnings += file_warnings
-                slug = _slug(source.name)
-                used_slugs[slug] = used_slugs.get(slug, 0) + 1
-                if used_slugs[slug] > 1:
-                    slug = f"{slug}_{used_slugs[slug]}"
+                slug = source.id_prefix or _slug(source.name)
+                if not source.id_prefix:
+                    used_slugs[slug] = used_slugs.get(slug, 0) + 1
+                    if used_slugs[slug] > 1:
+                        slug = f"{slug}_{used_slugs[slug]}"
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
                 label, unnamed = _add_file(columns, result, source, slug, dialect_db)

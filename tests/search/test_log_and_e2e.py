@@ -13,7 +13,7 @@ from screening.config import load_review
 from screening.errors import InputError, SearchError
 from screening.runner import run_review
 from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
-from screening.search.log import journal_path, log_path, read_events
+from screening.search.log import JOURNAL_DIR, journal_path, log_path, read_events
 
 from .conftest import FakeEutils, FakeOpenAlex, all_written_text
 
@@ -259,3 +259,39 @@ def test_cli_shows_search_warnings_and_a_shortfall(review: Path, eutils: FakeEut
     assert out.exit_code == 0, out.output
     assert "Completed OpenAlex search with a shortfall" in flat and "not retrieved 8" in flat
     assert "warning (search): OpenAlex reported 20 records but served 12" in flat
+
+
+def test_search_record_ids_do_not_depend_on_which_other_searches_finished(review: Path,
+                                                                          openalex: FakeOpenAlex) -> None:
+    """Record ids were numbered from the page file name across the completed searches
+    (page_0001, page_0001_2...), so a search started earlier that completed later took the
+    first number and renamed every record of the other search: decisions then named other
+    records. Ids are now the search's own (its id + page), set whatever else exists."""
+    opts = SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST)
+    openalex.fail(5, "drop", "drop", "drop")
+    with pytest.raises(Exception):
+        run_search(review, "openalex", "asthma", options=opts)          # started first, interrupted
+    later = run_search(review, "openalex", "asthma", options=opts)      # started second, completes
+    before = run_review(review).records.set_index("record_id")["source_file"].to_dict()
+    stem = later.entry.search_id.lower()
+    assert set(before) == {f"{stem}_p{p}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2)) for i in range(1, n + 1)}
+    run_search(review, "openalex", "asthma", options=opts)              # the first one resumes, completes
+    after = run_review(review).records.set_index("record_id")["source_file"].to_dict()
+    assert len(after) == 24 and all(after[rid] == f for rid, f in before.items())
+
+
+def test_searches_saved_before_search_named_ids_keep_their_ids(review: Path, openalex: FakeOpenAlex) -> None:
+    """A search logged without ``record_ids`` (saved by an older version) keeps the file-name
+    ids its decisions were made on."""
+    opts = SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST)
+    run_search(review, "openalex", "asthma", options=opts)
+    cfg = load_review(review)
+    path = log_path(cfg)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for row in rows:
+        assert row.pop("record_ids") == "search"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for journal in (cfg.output_dir / JOURNAL_DIR).glob("*.jsonl"):
+        journal.unlink()
+    ids = set(run_review(review).records["record_id"])
+    assert ids == {f"page_000{p}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2)) for i in range(1, n + 1)}
