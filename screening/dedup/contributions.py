@@ -46,3 +46,32 @@ def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
     out["only_here"] = only.groupby("source")["study"].nunique()
     out = out.fillna(0).astype(int).reset_index()
     return out.sort_values(["records", "source"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+ROUND_COLUMNS = ["date", "records", "studies", "new_studies"]
+
+
+def search_rounds(records: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
+    """Per search round (an original search and its updates): records, studies found, and
+    studies *new* in that round (no record of them came from an earlier round).
+
+    ``dates``: each record's round, as a label that sorts by time (its first date,
+    ``YYYY-MM-DD...``), aligned with ``records``. Empty unless every record has one and there
+    are two rounds or more: with an undated source "new" cannot be told. The new studies of
+    all rounds add up to the studies the review found (records identified − duplicates removed)."""
+    if "duplicate_of" not in records.columns or not len(records):
+        return pd.DataFrame(columns=ROUND_COLUMNS)
+    when = dates.astype(str).to_numpy()
+    if (when == "").any() or len(set(when)) < 2:
+        return pd.DataFrame(columns=ROUND_COLUMNS)
+    ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
+    group = _text(records, "dup_group")
+    study = group.where(group != "", duplicate_of.where(duplicate_of != "", ids))
+    kept = set(ids[duplicate_of == ""])
+    frame = pd.DataFrame({"date": when, "study": study.to_numpy()})
+    out = frame.groupby("date", sort=True).agg(records=("study", "size"))
+    found = frame[frame["study"].isin(kept)]
+    out["studies"] = found.groupby("date")["study"].nunique()
+    first = found.groupby("study")["date"].min()
+    out["new_studies"] = first.value_counts()
+    return out.fillna(0).astype(int).reset_index()[ROUND_COLUMNS]

@@ -37,6 +37,7 @@ from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
+from screening.prisma.searches import export_record_counts, rounds_rows
 from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
     ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
     load_decisions, load_searches, load_state, searches_frame, stopping_state,
@@ -151,7 +152,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         tool_version=__version__,
         state_hash=state.state_hash,
         state_time=state.state_time,
-        searches=state.searches,
+        searches=_with_export_counts(review, state.searches, rec),
         dedup_rules=dup_rules,
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,
@@ -167,7 +168,22 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         stopping_p=state.stopping.p_value,
         warnings=state.warnings,
         per_source=per_source_rows(rec),
+        rounds=rounds_rows(review, rec),
     )
+
+
+def _with_export_counts(review: ReviewConfig, searches: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """The searches with each [[sources]] export's record count filled in from the records
+    table (the log already has the API searches'), so the methods say what each search found:
+    within one review, that is what says how many records an update search added."""
+    n = len(review.sources)
+    if n == 0 or len(searches) < n:
+        return searches
+    out = searches.copy()
+    for i, count in enumerate(export_record_counts(review, records)):
+        if count is not None and not str(out.iloc[i]["records"]).strip():
+            out.iloc[i, out.columns.get_loc("records")] = str(count)
+    return out
 
 
 OUTPUT_NAMES = ("prisma.json", "prisma.csv", "prisma_flow.svg", "prisma_flow.png", "prisma_flow.pdf",

@@ -41,6 +41,8 @@ class ReportContext:
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()
+    # search rounds of an updated review: (date, records, studies found, studies new that date)
+    rounds: tuple[tuple[str, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,22 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
     return sentence
 
 
+def _rounds_sentence(rounds: tuple[tuple[str, int, int, int], ...]) -> str:
+    """'The searches of 2022-06-01 identified 900 records; the update search of 2023-06-01
+    added 154 records, 97 of them studies the earlier searches had not found.' ('' when the
+    review was searched on one date, or a search date is not recorded)."""
+    if len(rounds) < 2:
+        return ""
+    (first, n0, _, _), later = rounds[0], rounds[1:]
+    parts = [f"the update search{'es' if len(later) > 1 else ''} of "
+             + _join([d for d, *_ in later]) + " added "
+             + _join([f"{_count(n, 'record')} ({fmt(new)} new {'study' if new == 1 else 'studies'})"
+                      if len(later) > 1 else
+                      f"{_count(n, 'record')}, {fmt(new)} of them {'a study' if new == 1 else 'studies'} "
+                      f"the earlier searches had not found" for _, n, _, new in later])]
+    return f"The searches of {first} identified {_count(n0, 'record')}; {parts[0]}."
+
+
 def _sources_phrase(databases: int, registers: int) -> str:
     """'5 databases', '1 register', '4 databases and 2 registers': the sources as the counts
     classify them (a source_db listed in [prisma] registers is a register, as in the diagram)."""
@@ -185,6 +201,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
              + _sources_phrase(len(c.databases), len(c.registers))
              + (f" and {fmt(c.identified_other)} from other methods"
                                           f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
+    rounds = _rounds_sentence(ctx.rounds)
+    if rounds:
+        s.append(rounds)
     how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
     if ctx.dedup_ran:
         s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "

@@ -27,6 +27,8 @@ def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, in
 
 
 _PER_SOURCE_HEAD = ("database", "records", "duplicates removed", "studies found", "found only here")
+_ROUNDS_TITLE = "Records per search date (original search and updates)"
+_ROUNDS_HEAD = ("searched", "records", "studies found", "new studies (not found by an earlier search)")
 
 
 def funnel_line(c: PrismaCounts) -> str:
@@ -102,6 +104,9 @@ def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_f
         lines += ["", "## Records per database, before and after deduplication (PRISMA-S)", "",
                   "| " + " | ".join(_PER_SOURCE_HEAD) + " |", "|---|---:|---:|---:|---:|"]
         lines += [f"| {src.replace('|', '/')} | {n} | {d} | {st} | {only} |" for src, n, d, st, only in ctx.per_source]
+    if ctx.rounds:
+        lines += ["", f"## {_ROUNDS_TITLE}", "", "| " + " | ".join(_ROUNDS_HEAD) + " |", "|---|---:|---:|---:|"]
+        lines += [f"| {d} | {fmt(n)} | {fmt(st)} | {fmt(new)} |" for d, n, st, new in ctx.rounds]
     lines += ["", "## Methods (paste and edit)", "", methods_paragraph(c, ctx), ""]
     warnings = list(ctx.warnings) + list(c.warnings)
     if warnings:
@@ -141,6 +146,11 @@ def to_html(c: PrismaCounts, ctx: ReportContext, *, svg: str = "") -> str:
           + [f"<tr><td>{e(src)}</td>" + "".join(f'<td class="n">{v}</td>' for v in (n, d, st, only)) + "</tr>"
              for src, n, d, st, only in ctx.per_source]
           + ["</tbody></table>"] if ctx.per_source else []),
+        *([f"<h2>{e(_ROUNDS_TITLE)}</h2>", "<table><thead><tr>"
+           + "".join(f"<th>{e(h)}</th>" for h in _ROUNDS_HEAD) + "</tr></thead><tbody>"]
+          + [f"<tr><td>{e(d)}</td>" + "".join(f'<td class="n">{fmt(v)}</td>' for v in (n, st, new)) + "</tr>"
+             for d, n, st, new in ctx.rounds]
+          + ["</tbody></table>"] if ctx.rounds else []),
         "<h2>Methods (paste and edit)</h2>", f"<p>{e(methods_paragraph(c, ctx))}</p>", warn,
         f'<p class="cite">{e(citation_line(ctx))} (full hash <code>{e(ctx.state_hash)}</code>).</p>',
         "</body>", "</html>", ""])

@@ -125,7 +125,7 @@ def test_screened_review_counts_by_hand(review, tmp_path):
     assert doc["time"] > "2023-03-10"                    # now the latest decision's timestamp
     md = (tmp_path / "a" / "report.md").read_text()
     assert "Cohen's κ) was 0.67 at title/abstract screening" in md
-    assert "Web of Science Core Collection using “TS=(wildfire* AND review*)” (via Clarivate; searched 2023-03-09)" in md
+    assert "Web of Science Core Collection using “TS=(wildfire* AND review*)” (via Clarivate; searched 2023-03-09; 10 records)" in md
     assert doc["citation"] in md and doc["state_hash"][:12] in doc["citation"]
 
     # same state -> byte-identical files; a new decision -> a new state hash
