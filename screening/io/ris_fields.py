@@ -67,6 +67,18 @@ _DOC_TYPE = re.compile(r"[^\W\d_]+(?:[ '\-/][^\W\d_]+){0,4}")
 
 
 @lru_cache(maxsize=4096)
+def ris_year(value: str) -> int | None:
+    """The year of a RIS date, ``YYYY/MM/DD/other info``: the *other info*'s year when it
+    names one that differs (EBSCO's ``2007/08//2014 Sep`` is the 2014 issue its N1 'Source
+    Info: 2014 Sep' cites; a wrong year also hides the record from its duplicates), else the
+    first year in the value."""
+    parts = value.split("/", 3)
+    if len(parts) == 4 and (other := parse_year(parts[3])) is not None:
+        return other
+    return parse_year(value)
+
+
+@lru_cache(maxsize=4096)
 def _m3_types(value: str, ty: str) -> tuple[str, ...]:
     """The document types an M3 value names, as written, minus the one TY already names
     (EBSCO's 'Journal article' next to JOUR, or the code itself); () when M3 holds something else. Cached: an
@@ -282,7 +294,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     year = None
     for tag in ("PY", "Y1", "DA"):
         values = get(tag)
-        year = parse_year(first(values)) if values else None  # parse_year('') is None
+        year = ris_year(first(values)) if values else None  # ris_year('') is None
         if year:
             break
 

@@ -508,3 +508,14 @@ def test_lens_pubmed_link_is_the_pmid():
                                     ".versions/4/fphys-03-00320.pdf",
                                     "https://www.scopus.com/inward/record.uri?eid=2-s2.0-85076948381&doi=10.1093%2fpub"
                                     "med%2ffdy164"]) == ""
+
+
+def test_a_date_whose_other_info_names_another_year_takes_that_year() -> None:
+    """EBSCO Criminal Justice's 'Y1  - 2007/08//2014 Sep' (the record's N1 cites 'Source Info:
+    2014 Sep, Vol. 30 Issue 3'; Journal of Gambling Studies 30(3) is the 2014 volume): the
+    year was read as 2007, which also kept the record from its copies in other databases."""
+    rec = ris.parse(read("ris_ebsco_y1_other_info.ris"), "x").records[0]
+    assert rec.fields["year"] == 2014 and rec.fields["volume"] == "30"
+    from screening.io.ris_fields import ris_year
+    assert [ris_year(v) for v in ("2019/06//", "2019/08/02/Aug2019 Supplement", "2014///", "2020")] == \
+        [2019, 2019, 2014, 2020]
