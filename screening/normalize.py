@@ -88,6 +88,13 @@ def _markup(m: "re.Match[str]") -> str:
     return m.group(0)                     # '<median and variability >': text, kept
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis marking the cut (a title cut silently
+    reads as the whole title)."""
+    text = str(text or "")
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def clean_text(value: str | None) -> str:
     """Unescape HTML entities, drop markup tags, fold whitespace (incl. newlines) to single spaces.
 

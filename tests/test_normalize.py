@@ -388,3 +388,12 @@ def test_clean_text_comments_and_ovid_original_title_marker():
     assert clean_text("A randomized study. <ORIGINAL> PROPHYLAXIE") == "A randomized study. PROPHYLAXIE"
     assert clean_text("a <!-- c --> b <!-- unclosed") == "a b <!-- unclosed"
     assert clean_text("x <!-- " * 2000) == ("x <!-- " * 2000).strip()     # left as text, in linear time
+
+
+def test_clip_marks_a_cut_title_with_an_ellipsis() -> None:
+    from screening.normalize import clip
+
+    title = "Gambling harms and gambling help-seeking amongst indigenous Australians."
+    assert clip(title, 30) == "Gambling harms and gambling h…" and len(clip(title, 30)) == 30
+    assert clip("Gambling harms and gambling   help", 31) == "Gambling harms and gambling…"  # no space before …
+    assert clip(title, len(title)) == title and clip("", 10) == "" and clip(None, 5) == ""   # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from screening.cli._app import (
 from screening.cli._interactive import _ask_key, _cbreak, _read_line, _record_summary
 from screening.decisions import api
 from screening.errors import DecisionError
+from screening.normalize import clip
 
 
 @command("decide")
@@ -130,7 +131,7 @@ def _conflict_table(df: Any, title: str) -> Table:
     for rid, group in df.groupby("record_id", sort=False):
         first = True
         for row in group.itertuples(index=False):
-            table.add_row(*cells(rid if first else "", row.title[:60] if first else "", row.reviewer,
+            table.add_row(*cells(rid if first else "", clip(row.title, 60) if first else "", row.reviewer,
                                   row.decision, row.reason, row.note))
             first = False
         # notes by people with no decision in the conflict: the adjudicator reads them too

@@ -15,6 +15,7 @@ from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printab
 from screening.cli._interactive import _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS
+from screening.normalize import clip
 from screening.records import as_text
 
 
@@ -49,7 +50,7 @@ def _render(view: Any) -> None:
     abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
-        console.print(Text(f"— {rec['record_id']}: {title[:100]}", style="dim"))
+        console.print(Text(f"— {rec['record_id']}: {clip(title, 100)}", style="dim"))
     if view.state == "reason":
         console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
         for key, r in zip(REASON_KEYS, view.reasons):
@@ -57,6 +58,8 @@ def _render(view: Any) -> None:
         console.print("  Esc cancel")
     else:
         console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()))
+    if view.hint:
+        console.print(Text(f"» {view.hint}", style="bold yellow"))
 
 
 @command("screen")
@@ -94,7 +97,12 @@ def screen_cmd(
                     break
                 if view.state in ("note", "attach"):
                     prompt = "note: " if view.state == "note" else "report path or URL: "
-                    session.submit_text(_read_line(prompt))
+                    try:
+                        text = _read_line(prompt)
+                    except KeyboardInterrupt:     # Ctrl-C in a prompt cancels the prompt, not the session
+                        console.print()
+                        text = ""
+                    session.submit_text(text)
                     continue
                 console.file.flush()
                 session.press(_read_key())

@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 
 from screening.errors import DecisionError, InputError
-from screening.normalize import normalize_doi, normalize_title
+from screening.normalize import clip, normalize_doi, normalize_title
 
 _DECISION_WORDS = {
     "include": "include", "included": "include", "1": "include", "yes": "include", "y": "include",
@@ -233,7 +233,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                 m = _RAYYAN_INCL.search(notes)
                 if not m:
                     continue
-                shown = row.get("title", "")[:60] or row.get("key", "")
+                shown = clip(row.get("title", ""), 60) or row.get("key", "")
                 rid = need_record(matcher.match(pmid=row.get("pubmed_id", ""), doi=row.get("doi", "") or row.get("url", ""),
                                                 title=row.get("title", "")), line, shown)
                 rm = _RAYYAN_REASONS.search(notes)
@@ -245,7 +245,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                 value = row.get("asreview_label", row.get("included", ""))
                 if value in ("", "-1", "nan"):
                     continue
-                shown = row.get("record_id", "") or row.get("title", "")[:60]
+                shown = row.get("record_id", "") or clip(row.get("title", ""), 60)
                 rid = need_record(matcher.match(record_id=row.get("record_id", ""), pmid=row.get("pmid", ""),
                                                 doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
                 note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)

@@ -69,7 +69,10 @@ class SessionView:
     decided: int                      # records this reviewer has a standing decision on
     remaining: int                    # records left in this reviewer's queue
     total: int                        # records to screen at this stage
-    message: str = ""
+    message: str = ""                 # what the last key did (drawn above the record)
+    # what the key just pressed did wrong, about the prompt still open: drawn beside the prompt,
+    # since above the record a long abstract scrolls it out of sight
+    hint: str = ""
     reasons: tuple[str, ...] = ()
     reason_required: bool = False
     keys: dict[str, str] = field(default_factory=dict)
@@ -134,7 +137,7 @@ class ScreeningSession:
         self.is_demo = is_demo
         self.stopping_fn = stopping
         self.state = "record"
-        self.message = ""
+        self.message = self.hint = ""
         self.skipped: set[str] = set()
         self.done_here: list[str] = []          # records decided in this session (for undo)
         self._pending_action = ""
@@ -302,7 +305,7 @@ class ScreeningSession:
         rec = self.review.record(self.current) if self.current else None
         return SessionView(
             state=self.state, record=rec, stage=self.stage, reviewer=self.reviewer,
-            decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message,
+            decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message, hint=self.hint,
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
             open_elsewhere=self.open_elsewhere,
@@ -330,7 +333,7 @@ class ScreeningSession:
 
     def press(self, key: str) -> None:
         """Apply one key press in the current state."""
-        self.message = ""
+        self.message = self.hint = ""
         if self.state == "done":
             if key == "u":
                 self._undo()
@@ -366,7 +369,7 @@ class ScreeningSession:
         elif key == "a" and self.stage == "full_text":
             self.state = "attach"
         else:
-            self.message = f"unknown key {key!r}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
+            self.hint = f"unknown key {key!r}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
 
     def _press_reason(self, key: str) -> None:
         reasons = self.review.reasons(self.stage)
@@ -376,7 +379,7 @@ class ScreeningSession:
             return
         if key in ENTER:
             if self.stage == "full_text":
-                self.message = "a reason is required for full-text exclusions: press its number"
+                self.hint = "a reason is required for full-text exclusions: press its number"
                 return
             self._decide(self._pending_action, "")
             return
@@ -385,7 +388,7 @@ class ScreeningSession:
             self._decide(self._pending_action, reasons[keys.index(key.lower())])
             return
         shown = keys if len(keys) <= 1 else f"{keys[0]}-{keys[-1]}" if len(keys) <= 9 else f"1-9 or {keys[9]}-{keys[-1]}"
-        self.message = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
+        self.hint = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
 
     def submit_text(self, text: str) -> None:
         """Finish a note or an attach-report prompt (empty text cancels)."""

@@ -91,7 +91,9 @@ def test_full_text_reason_required_and_report_keys(review: Path, db: Path) -> No
     child.send("e")
     child.expect("Reason for exclusion \\(required\\)")
     child.send("\r")
-    child.expect("a reason is required")
+    # beside the prompt, after the reason list: above the record a long abstract scrolled it away
+    child.expect("Esc cancel")
+    child.expect("» a reason is required")
     child.send("4")
     expect_record(child, "1")
     child.send("a")
@@ -175,3 +177,19 @@ def test_only_no_abstract_in_a_terminal(review: Path, db: Path, in_play: list[st
     bad.expect(pexpect.EOF)
     bad.close()
     assert bad.exitstatus == 6
+
+
+def test_ctrl_c_in_the_note_prompt_cancels_the_note_not_the_session(review: Path, db: Path) -> None:
+    child = spawn(review, "alice")
+    expect_record(child, "2")
+    child.send("n")
+    child.expect("note: ")
+    child.sendintr()
+    child.expect("cancelled")
+    expect_record(child, "2")                      # the same record, the session still open
+    child.send("i")
+    child.send("q")
+    child.expect("session ended")
+    finish(child)
+    e = load_entries(db)
+    assert list(e["action"]) == ["include"] and list(e["note"]) == [""]
