@@ -114,13 +114,25 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
         con.close()
 
 
+def _reader(path: Path) -> sqlite3.Connection:
+    """A connection that only reads. Opened read-write where it can be, with writes refused
+    (query_only): a read-only (mode=ro) connection cannot remove the WAL files when it closes,
+    so every read left -wal and -shm files beside the store. Read-only on a read-only disk."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+        con.execute("PRAGMA query_only=ON")
+        return con
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
 def load_decisions(folder: str | Path) -> pd.DataFrame:
     """Every stored decision in order (empty table when no store exists yet)."""
     path = store_path(folder)
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = _reader(path)
         try:
             df = pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM dedup_decisions ORDER BY seq", con)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import numpy as np
@@ -133,3 +134,29 @@ def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path):
     con.close()
     record_decision(tmp_path, "a", "b", "reopen", "cy")       # once the file is free, it migrates
     assert load_decisions(tmp_path)["decision"].tolist() == ["duplicate", "distinct", "reopen"]
+
+
+def test_reading_the_store_leaves_no_wal_files_behind(tmp_path):
+    """Reading through a mode=ro connection left dedup_decisions.sqlite-wal and -shm beside the
+    store after every run (a read-only connection cannot remove them)."""
+    record_decision(tmp_path, "a", "b", "duplicate", "ann")
+    assert len(load_decisions(tmp_path)) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dedup_decisions.sqlite"]
+    from screening.dedup.store import _reader
+
+    con = _reader(store_path(tmp_path))               # it reads, and only reads
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        con.execute("DELETE FROM dedup_decisions")
+    con.close()
+
+
+def test_the_store_is_read_on_a_read_only_folder(tmp_path):
+    record_decision(tmp_path, "a", "b", "duplicate", "ann")
+    store_path(tmp_path).chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        if os.access(store_path(tmp_path), os.W_OK):
+            pytest.skip("running as a user that can write anyway (root)")
+        assert list(load_decisions(tmp_path)["decision"]) == ["duplicate"]
+    finally:
+        tmp_path.chmod(0o755)
