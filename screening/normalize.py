@@ -92,7 +92,9 @@ def clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, an ellipsis marking the cut (a title cut silently
     reads as the whole title)."""
     text = str(text or "")
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    if len(text) <= width:
+        return text
+    return text[: width - 1].rstrip() + "…" if width > 1 else "…"[:max(width, 0)]
 
 
 def clean_text(value: str | None) -> str:

@@ -273,7 +273,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
         sources = read_sources(review, files)
         raw_hash = hashlib.sha256()
         for s in sources:
-            raw_hash.update(f"{s.name}|{s.database}|{s.format}|{s.id_prefix}|".encode())
+            raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
+            if s.id_prefix:        # (only when set: reviews without searches keep their cache)
+                raw_hash.update(f"{s.id_prefix}|".encode())
             raw_hash.update(s.digest)
         ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
 

@@ -117,13 +117,17 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
 def _reader(path: Path) -> sqlite3.Connection:
     """A connection that only reads. Opened read-write where it can be, with writes refused
     (query_only): a read-only (mode=ro) connection cannot remove the WAL files when it closes,
-    so every read left -wal and -shm files beside the store. Read-only on a read-only disk."""
+    so every read left -wal and -shm files beside the store. Where the store or its folder
+    cannot be written (a read-only share, an archived review), reading a WAL database still
+    needs its -shm file, so the store is opened as immutable: nobody can be writing it there."""
+    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
     try:
-        con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
         con.execute("PRAGMA query_only=ON")
+        con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         return con
     except sqlite3.OperationalError:
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con.close()
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
 
 
 def load_decisions(folder: str | Path) -> pd.DataFrame:
@@ -137,7 +141,7 @@ def load_decisions(folder: str | Path) -> pd.DataFrame:
             df = pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM dedup_decisions ORDER BY seq", con)
         finally:
             con.close()
-    except sqlite3.DatabaseError as err:
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as err:
         raise InputError(f"cannot read dedup decisions: {err}", path=path,
                          hint="the file is not a dedup decision store; move it aside") from None
     return df.astype({"id_a": object, "id_b": object, "decision": object, "reviewer": object})

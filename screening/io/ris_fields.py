@@ -66,16 +66,22 @@ RIS_TYPE_NAMES = {
 _DOC_TYPE = re.compile(r"[^\W\d_]+(?:[ '\-/][^\W\d_]+){0,4}")
 
 
+_ISSUE_DATE = re.compile(r"((?:1[5-9]|20)\d\d)(?: [A-Z][a-z]{2}(?:[-/][A-Z][a-z]{2})?)?")
+
+
 @lru_cache(maxsize=4096)
-def ris_year(value: str) -> int | None:
-    """The year of a RIS date, ``YYYY/MM/DD/other info``: the *other info*'s year when it
-    names one that differs (EBSCO's ``2007/08//2014 Sep`` is the 2014 issue its N1 'Source
-    Info: 2014 Sep' cites; a wrong year also hides the record from its duplicates), else the
-    first year in the value."""
-    parts = value.split("/", 3)
-    if len(parts) == 4 and (other := parse_year(parts[3])) is not None:
-        return other
-    return parse_year(value)
+def ris_year(value: str, dialect: str = "") -> int | None:
+    """The year of a RIS date, ``YYYY/MM/DD/other info``: the first year in the value, except
+    in EBSCO exports whose *other info* is an issue date of a later year (``2007/08//2014
+    Sep``: the record's N1 cites 'Source Info: 2014 Sep', the 2014 issue; read as 2007 it also
+    hid the record from its copies in other databases). Other info elsewhere ('Epub 2018 Dec
+    12', '2019 Annual Meeting', 'Reprint of 1923 edition') says something else: not taken."""
+    first_year = parse_year(value)
+    if dialect == "ebsco" and first_year is not None:
+        parts = value.split("/", 3)
+        if len(parts) == 4 and (issue := _ISSUE_DATE.fullmatch(parts[3].strip())) is not None:
+            return max(first_year, int(issue.group(1)))
+    return first_year
 
 
 @lru_cache(maxsize=4096)
@@ -294,7 +300,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     year = None
     for tag in ("PY", "Y1", "DA"):
         values = get(tag)
-        year = ris_year(first(values)) if values else None  # ris_year('') is None
+        year = ris_year(first(values), dialect) if values else None  # ris_year('') is None
         if year:
             break
 

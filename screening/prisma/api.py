@@ -37,7 +37,7 @@ from screening.prisma.counts import PrismaCounts, compute_counts
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
-from screening.prisma.searches import export_record_counts, rounds_rows
+from screening.prisma.searches import export_record_counts, search_rounds_report
 from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
     ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
     load_decisions, load_searches, load_state, searches_frame, stopping_state,
@@ -142,6 +142,7 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
                      for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
+    rounds, round_warnings = search_rounds_report(review, rec)
     return ReportContext(
         ranking_use=_ranking_use(play_entries),
         # the specs sessions recorded, else the last run's (rank.json)
@@ -166,9 +167,9 @@ def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
         recall_estimate=state.stopping.recall_estimate,
         stopping_met=state.stopping.met,
         stopping_p=state.stopping.p_value,
-        warnings=state.warnings,
+        warnings=state.warnings + round_warnings,
         per_source=per_source_rows(rec),
-        rounds=rounds_rows(review, rec),
+        rounds=rounds,
     )
 
 

@@ -171,20 +171,25 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
     return sentence
 
 
+def _added(n: int, new: int) -> str:
+    """'9 records, 5 of them new studies' / '1 record, a new study' / '4 records, none of them new'."""
+    if n == 1:
+        return "1 record, " + ("a new study" if new else "not a new study")
+    if new == 0:
+        return f"{fmt(n)} records, none of them a new study"
+    return f"{fmt(n)} records, {fmt(new)} of them {'a new study' if new == 1 else 'new studies'}"
+
+
 def _rounds_sentence(rounds: tuple[tuple[str, int, int, int], ...]) -> str:
     """'The searches of 2022-06-01 identified 900 records; the update search of 2023-06-01
-    added 154 records, 97 of them studies the earlier searches had not found.' ('' when the
-    review was searched on one date, or a search date is not recorded)."""
+    added 154 records, 97 of them new studies (not found by an earlier search).' One clause
+    per update ('' when the review was searched in one round, or a date is not recorded)."""
     if len(rounds) < 2:
         return ""
     (first, n0, _, _), later = rounds[0], rounds[1:]
-    parts = [f"the update search{'es' if len(later) > 1 else ''} of "
-             + _join([d for d, *_ in later]) + " added "
-             + _join([f"{_count(n, 'record')} ({fmt(new)} new {'study' if new == 1 else 'studies'})"
-                      if len(later) > 1 else
-                      f"{_count(n, 'record')}, {fmt(new)} of them {'a study' if new == 1 else 'studies'} "
-                      f"the earlier searches had not found" for _, n, _, new in later])]
-    return f"The searches of {first} identified {_count(n0, 'record')}; {parts[0]}."
+    clauses = [f"the update search of {d} added {_added(n, new)}" for d, n, _, new in later]
+    return (f"The searches of {first} identified {_count(n0, 'record')}; " + "; ".join(clauses)
+            + " (a new study: one no earlier search had found).")
 
 
 def _sources_phrase(databases: int, registers: int) -> str:

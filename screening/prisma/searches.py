@@ -8,65 +8,90 @@ page of an API search), which is what ties the two together.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.dedup.contributions import search_rounds
 from screening.records import marks
 
+ROUND_DAYS = 30     # searches within this many days of a round's first search are that round
+                    # (databases are searched over days or weeks; an update comes months later)
 
-def _iso_date(text: str) -> str:
-    """``YYYY-MM-DD`` for a date as typed ('2022-06-01', '1 June 2022', '2022/06/01'), else ''."""
-    text = str(text or "").strip()
-    if not text:
+_MONTHS = {m: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for m in names}
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_DMY = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})")
+_MDY = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+
+
+def iso_date(text: str) -> str:
+    """``YYYY-MM-DD`` for a full date written unambiguously ('2022-06-01', '2022/06/01',
+    '1 June 2022', 'June 1, 2022', an ISO timestamp), else ''. Never a guess: '01/06/2022'
+    (1 June or 6 January?), 'June 2022' or '2022' give '' (no day to order searches by)."""
+    text = " ".join(str(text or "").split())
+    y = m = d = None
+    if (hit := _YMD.fullmatch(text)) is not None:
+        y, m, d = (int(g) for g in hit.groups())
+    elif (hit := _DMY.fullmatch(text)) is not None and hit.group(2).lower() in _MONTHS:
+        y, m, d = int(hit.group(3)), _MONTHS[hit.group(2).lower()], int(hit.group(1))
+    elif (hit := _MDY.fullmatch(text)) is not None and hit.group(1).lower() in _MONTHS:
+        y, m, d = int(hit.group(3)), _MONTHS[hit.group(1).lower()], int(hit.group(2))
+    if y is None:
         return ""
     try:
-        return pd.Timestamp(text[:10] if text[:4].isdigit() and len(text) >= 10 else text).strftime("%Y-%m-%d")
-    except (ValueError, TypeError, OverflowError):
+        return date(y, m, d).isoformat()        # type: ignore[arg-type]
+    except ValueError:                          # 2022-02-30
         return ""
 
 
-def file_dates(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str]]:
-    """(export name -> date, saved-search folder -> date): the search date of every source
-    whose date is recorded and reads as a date."""
+def _posix(name: str) -> str:
+    return str(name).replace("\\", "/")
+
+
+def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(export name -> date, saved-search folder -> date, sources whose date is not a full date)."""
     from screening.runner import source_name     # late: the runner imports the stages
     from screening.search.log import read_searches
 
-    exports = {source_name(review, review.resolve(s.file)): _iso_date(s.date_searched) for s in review.sources}
-    folders = {e.raw_dir.rstrip("/") + "/": _iso_date(e.date_run)
+    exports, unreadable = {}, []
+    for s in review.sources:
+        exports[_posix(source_name(review, review.resolve(s.file)))] = day = iso_date(s.date_searched)
+        if not day:
+            unreadable.append(f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} (no date_searched)")
+    folders = {_posix(e.raw_dir).rstrip("/") + "/": iso_date(e.date_run)
                for e in read_searches(review) if e.status == "complete" and e.raw_dir}
-    return exports, folders
+    return exports, folders, unreadable
 
 
 def record_dates(review: ReviewConfig, records: pd.DataFrame) -> pd.Series:
     """Each record's search date ('' where unknown), aligned with ``records``."""
+    return _record_dates(records, *_dated_sources(review)[:2])
+
+
+def _record_dates(records: pd.DataFrame, exports: dict[str, str], folders: dict[str, str]) -> pd.Series:
     if "source_file" not in records.columns:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
-    exports, folders = file_dates(review)
-    files = marks(records["source_file"]).str.replace("\\", "/", regex=False)
+    files = marks(records["source_file"]).map(_posix)
 
     def date_of(name: str) -> str:
         if name in exports:
             return exports[name]
-        for folder, date in folders.items():
-            if name.startswith(folder):
-                return date
-        return ""
+        return next((day for folder, day in folders.items() if name.startswith(folder)), "")
 
     return files.map({f: date_of(f) for f in files.unique()})
-
-
-ROUND_GAP_DAYS = 60    # searches this close to the previous one are the same round (one search
-                       # period spans days or weeks; an update comes months or years later)
 
 
 def search_round_labels(dates: pd.Series) -> pd.Series:
     """Each date's search round, labelled by its dates ('2022-06-01', or '2022-06-01 to
     2022-06-09' for a round searched over several days); '' stays ''."""
-    days = sorted({d for d in dates if d})
     rounds: list[list[str]] = []
-    for d in days:
-        if rounds and (pd.Timestamp(d) - pd.Timestamp(rounds[-1][-1])).days <= ROUND_GAP_DAYS:
+    for d in sorted({d for d in dates if d}):
+        if rounds and (date.fromisoformat(d) - date.fromisoformat(rounds[-1][0])).days <= ROUND_DAYS:
             rounds[-1].append(d)
         else:
             rounds.append([d])
@@ -74,10 +99,25 @@ def search_round_labels(dates: pd.Series) -> pd.Series:
     return dates.map(lambda d: label.get(d, ""))
 
 
-def rounds_rows(review: ReviewConfig, records: pd.DataFrame) -> tuple[tuple[str, int, int, int], ...]:
-    """(round, records, studies, new studies) per search round, when a review was updated."""
-    table = search_rounds(records, search_round_labels(record_dates(review, records)))
-    return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False))
+def search_rounds_report(review: ReviewConfig, records: pd.DataFrame
+                         ) -> tuple[tuple[tuple[str, int, int, int], ...], tuple[str, ...]]:
+    """((round, records, studies, new studies) per search round when the review was updated,
+    warnings). Rounds need every record's search date: when the dated searches span two
+    rounds or more but a source's date is missing or not a full date, the table is left out
+    and the warning says which source to date."""
+    exports, folders, unreadable = _dated_sources(review)
+    labels = search_round_labels(_record_dates(records, exports, folders))
+    table = search_rounds(records, labels)
+    if not table.empty:
+        return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), ()
+    dated = {x for x in labels if x}
+    if len(dated) >= 2 and (labels == "").any():
+        where = "; ".join(unreadable[:3]) + (" ..." if len(unreadable) > 3 else "") if unreadable else \
+            "records whose source has no search date"
+        return (), (f"what each search round (original search and updates) found is not reported: "
+                    f"{int((labels == '').sum())} records have no readable search date ({where}); give every "
+                    f"[[sources]] date_searched as YYYY-MM-DD",)
+    return (), ()
 
 
 def export_record_counts(review: ReviewConfig, records: pd.DataFrame) -> list[int | None]:
@@ -86,6 +126,6 @@ def export_record_counts(review: ReviewConfig, records: pd.DataFrame) -> list[in
 
     if "source_file" not in records.columns:
         return [None] * len(review.sources)
-    counts = marks(records["source_file"]).value_counts()
-    return [int(counts[n]) if n in counts.index else None
-            for n in (source_name(review, review.resolve(s.file)) for s in review.sources)]
+    counts = marks(records["source_file"]).map(_posix).value_counts()
+    names = (_posix(source_name(review, review.resolve(s.file))) for s in review.sources)
+    return [int(counts[n]) if n in counts.index else None for n in names]

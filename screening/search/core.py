@@ -215,6 +215,10 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
         done = begin.total == 0 and pending is None
     else:
         raw_dir = review.root / entry.raw_dir
+        # a search started by an older version, resumed: it was never ingested (only complete
+        # ones are), so its records can still take ids named after it -- else, completing, it
+        # would take the file-name ids of a search that completed meanwhile, renaming them all
+        entry.record_ids = "search"
         position = entry.pages[-1].next if entry.pages else {}
         done = bool(position.get("done"))
 

@@ -10,8 +10,9 @@ Two append-only JSON Lines files, never rewritten:
   again, skipped; ``missing``: PubMed ids listed but not fetchable), date_completed, base_url,
   params (the request parameters as sent, key masked), details, shortfall (``total`` minus
   ``records`` when the service served fewer than it reported, else 0), repeated (records
-  served more than once, skipped) and warnings (the service's query warnings and any
-  shortfall, in words). This is the file a PRISMA report reads, and what ``screening run``
+  served more than once, skipped), warnings (the service's query warnings and any
+  shortfall, in words) and record_ids (``search``: the records' ids are named after the
+  search, ``<search id>_p<page>-00001``; absent on searches completed before such ids). This is the file a PRISMA report reads, and what ``screening run``
   ingests from; any reader that takes one row per line sees exactly the completed searches.
 * ``<output_dir>/search_journal/<search_id>.jsonl`` — the progress journal of one search,
   one *event* per line: ``start`` (everything above that is known up front, the request
@@ -300,6 +301,7 @@ def read_searches(review: ReviewConfig) -> list[SearchEntry]:
         entry.date_completed = row.get("date_completed", "")
         entry.shortfall = int(row.get("shortfall") or 0)
         entry.warnings = [str(w) for w in row.get("warnings") or []]
+        entry.record_ids = str(row.get("record_ids") or "")     # what ingest has used since
     return sorted(entries.values(), key=lambda e: (e.started or e.date_run, e.search_id))
 
 

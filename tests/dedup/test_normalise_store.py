@@ -160,3 +160,35 @@ def test_the_store_is_read_on_a_read_only_folder(tmp_path):
         assert list(load_decisions(tmp_path)["decision"]) == ["duplicate"]
     finally:
         tmp_path.chmod(0o755)
+
+
+def test_a_store_that_cannot_be_opened_for_writing_is_read_as_immutable(tmp_path, monkeypatch):
+    """(What a read-only folder does, for a test run as root, which can write anyway.) Code
+    review: the read-write open succeeds there and the first read fails wanting the -shm file;
+    the reader must notice at once and fall back, not fail in pandas with a raw error."""
+    from screening.dedup import store
+
+    record_decision(tmp_path, "a", "b", "duplicate", "ann")
+    real = sqlite3.connect
+    opened = []
+
+    class NoWrites:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            if sql.startswith("SELECT"):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return self.con.execute(sql, *args)
+
+        def close(self):
+            self.con.close()
+
+    def connect(database, **kw):
+        opened.append(database)
+        con = real(database, **kw)
+        return NoWrites(con) if "mode=rw" in str(database) else con
+
+    monkeypatch.setattr(store.sqlite3, "connect", connect)
+    assert list(load_decisions(tmp_path)["decision"]) == ["duplicate"]
+    assert [u.split("?")[1] for u in opened] == ["mode=rw", "mode=ro&immutable=1"]

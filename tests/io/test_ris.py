@@ -517,5 +517,10 @@ def test_a_date_whose_other_info_names_another_year_takes_that_year() -> None:
     rec = ris.parse(read("ris_ebsco_y1_other_info.ris"), "x").records[0]
     assert rec.fields["year"] == 2014 and rec.fields["volume"] == "30"
     from screening.io.ris_fields import ris_year
-    assert [ris_year(v) for v in ("2019/06//", "2019/08/02/Aug2019 Supplement", "2014///", "2020")] == \
-        [2019, 2019, 2014, 2020]
+    assert [ris_year(v, "ebsco") for v in ("2019/06//", "2019/08/02/Aug2019 Supplement", "2014///", "2020",
+                                           "2012/01//2011 Dec", "2013/05//2014 Jan-Feb")] == \
+        [2019, 2019, 2014, 2020, 2012, 2014]
+    # other info that is not an issue date, or not EBSCO's, leaves the year alone (code review)
+    assert [ris_year(v, d) for v, d in (("2019/01//Epub 2018 Dec 12", "ebsco"), ("2020///2019 Annual Meeting", "ebsco"),
+                                        ("2010///Reprint of 1923 edition", "ebsco"), ("2007/08//2014 Sep", "generic"),
+                                        ("2018/05/01/Accepted 2017/11/02", "ebsco"))] == [2019, 2020, 2010, 2007, 2018]

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.dedup.contributions import search_rounds
-from screening.prisma.searches import search_round_labels
+from screening.prisma.methods import _rounds_sentence
+from screening.prisma.searches import _record_dates, iso_date, search_round_labels
 
 from .conftest import FIXTURES
 
@@ -36,8 +37,8 @@ def test_rounds_count_records_studies_and_new_studies(records: pd.DataFrame) -> 
 
 
 def test_no_rounds_for_one_search_period_or_an_undated_source(records: pd.DataFrame) -> None:
-    same_month = records["record_id"].map(lambda r: {"lens": "2023-04-20"}.get(r.split("_")[0], "2023-03-09"))
-    assert search_rounds(records, search_round_labels(same_month)).empty    # 42 days apart: one round
+    same_month = records["record_id"].map(lambda r: {"lens": "2023-04-08"}.get(r.split("_")[0], "2023-03-09"))
+    assert search_rounds(records, search_round_labels(same_month)).empty    # 30 days apart: one round
     undated = _dates(records).where(~records["record_id"].str.startswith("lens"), "")
     assert search_rounds(records, search_round_labels(undated)).empty
     assert set(search_round_labels(undated)) == {"2023-03-09 to 2023-03-10", ""}
@@ -68,24 +69,72 @@ notes = "update search"
 """
 
 
-def test_an_updated_review_reports_what_the_update_added(tmp_path: Path) -> None:
+def _run(tmp_path: Path, toml_text: str) -> Path:
     raw = tmp_path / "data" / "raw" / "upd"
     raw.mkdir(parents=True)
     for name in ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris"):
         shutil.copy(FIXTURES / name, raw / name)
     (tmp_path / "pipelines").mkdir()
     toml = tmp_path / "pipelines" / "upd.toml"
-    toml.write_text(TOML, encoding="utf-8")
+    toml.write_text(toml_text, encoding="utf-8")
     result = CliRunner().invoke(app, ["run", str(toml)])
     assert result.exit_code == 0, result.output
-    out = tmp_path / "data" / "screened" / "upd" / "prisma"
+    return tmp_path / "data" / "screened" / "upd" / "prisma"
+
+
+def test_an_update_with_an_unreadable_date_is_warned_not_guessed(tmp_path: Path) -> None:
+    text = TOML.replace('date_searched = "2023-03-10"', 'date_searched = "2024-05-01"').replace(
+        'date_searched = "1 May 2024"', 'date_searched = "May 2024"')
+    md = (_run(tmp_path, text) / "report.md").read_text()
+    assert "Records per search date" not in md and "The searches of" not in md
+    assert ("what each search round (original search and updates) found is not reported: 9 records have no "
+            "readable search date (data/raw/upd/lens_9_of_343.ris ('May 2024'))") in md
+
+
+def test_an_updated_review_reports_what_the_update_added(tmp_path: Path) -> None:
+    out = _run(tmp_path, TOML)
     counts = json.loads((out / "prisma.json").read_text())["counts"]
     assert (counts["identified"], counts["duplicates"]) == (25, 7)
     md = (out / "report.md").read_text()
     assert "| 2023-03-09 to 2023-03-10 | 16 | 13 | 13 |" in md and "| 2024-05-01 | 9 | 9 | 5 |" in md
     assert ("The searches of 2023-03-09 to 2023-03-10 identified 16 records; the update search of "
-            "2024-05-01 added 9 records, 5 of them studies the earlier searches had not found.") in md
+            "2024-05-01 added 9 records, 5 of them new studies (a new study: one no earlier search had "
+            "found).") in md
     # each export's own count, in the search sentence
     assert "Lens.org (searched 1 May 2024; update search; 9 records)" in md
     html = (out / "report.html").read_text()
     assert "<td>2024-05-01</td><td class=\"n\">9</td><td class=\"n\">9</td><td class=\"n\">5</td>" in html
+
+
+def test_round_labels_start_a_round_more_than_30_days_after_its_first_search() -> None:
+    dates = pd.Series(["2023-01-01", "2023-01-31", "2023-02-15", "2023-03-20", ""])
+    assert list(search_round_labels(dates)) == ["2023-01-01 to 2023-01-31", "2023-01-01 to 2023-01-31",
+                                                "2023-02-15", "2023-03-20", ""]
+
+
+def test_search_dates_are_read_only_when_unambiguous() -> None:
+    assert [iso_date(t) for t in ("2022-06-01", "2022/6/1", "2026-11-21T10:30:00Z", "1 June 2022",
+                                  "June 1, 2022", "9 Mar. 2023")] == \
+        ["2022-06-01", "2022-06-01", "2026-11-21", "2022-06-01", "2022-06-01", "2023-03-09"]
+    # a guess would print a wrong date in the methods and mis-group the rounds
+    assert [iso_date(t) for t in ("01/06/2022", "June 2022", "2022", "today", "9-10 March 2023",
+                                  "2023 March 9", "2022-02-30", "")] == [""] * 8
+
+
+def test_windows_separators_in_source_file_still_match() -> None:
+    recs = pd.DataFrame({"source_file": ["data\\raw\\r\\a.ris", "data\\raw\\r\\searches\\s1\\page-0001.xml"]})
+    got = _record_dates(recs, {"data/raw/r/a.ris": "2022-01-01"}, {"data/raw/r/searches/s1/": "2023-01-01"})
+    assert list(got) == ["2022-01-01", "2023-01-01"]
+
+
+def test_rounds_sentence_wording() -> None:
+    one = (("2022-01-01", 100, 90, 90), ("2023-01-01", 1, 1, 1))
+    assert _rounds_sentence(one) == ("The searches of 2022-01-01 identified 100 records; the update search of "
+                                     "2023-01-01 added 1 record, a new study (a new study: one no earlier "
+                                     "search had found).")
+    three = (("2022-01-01", 100, 90, 90), ("2023-01-01", 154, 150, 0), ("2024-01-01 to 2024-01-09", 20, 19, 1))
+    assert _rounds_sentence(three) == ("The searches of 2022-01-01 identified 100 records; the update search of "
+                                       "2023-01-01 added 154 records, none of them a new study; the update search "
+                                       "of 2024-01-01 to 2024-01-09 added 20 records, 1 of them a new study (a new "
+                                       "study: one no earlier search had found).")
+    assert _rounds_sentence(one[:1]) == ""

@@ -13,7 +13,7 @@ from screening.config import load_review
 from screening.errors import InputError, SearchError
 from screening.runner import run_review
 from screening.search import SearchOptions, read_search_log, run_search, sources_for_review
-from screening.search.log import JOURNAL_DIR, journal_path, log_path, read_events
+from screening.search.log import JOURNAL_DIR, journal_path, log_path, page_id_prefix, read_events
 
 from .conftest import FakeEutils, FakeOpenAlex, all_written_text
 
@@ -261,6 +261,20 @@ def test_cli_shows_search_warnings_and_a_shortfall(review: Path, eutils: FakeEut
     assert "warning (search): OpenAlex reported 20 records but served 12" in flat
 
 
+def _ids_to_files(review: Path) -> dict[str, str]:
+    return run_review(review).records.set_index("record_id")["source_file"].to_dict()
+
+
+def _as_saved_by_an_older_version(review: Path) -> None:
+    """Drop ``record_ids`` from the search log and journals, as versions before it wrote them."""
+    cfg = load_review(review)
+    for path in [log_path(cfg), *(cfg.output_dir / JOURNAL_DIR).glob("*.jsonl")]:
+        if path.is_file():
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "record_ids"}) + "\n"
+                                    for r in rows))
+
+
 def test_search_record_ids_do_not_depend_on_which_other_searches_finished(review: Path,
                                                                           openalex: FakeOpenAlex) -> None:
     """Record ids were numbered from the page file name across the completed searches
@@ -269,29 +283,41 @@ def test_search_record_ids_do_not_depend_on_which_other_searches_finished(review
     records. Ids are now the search's own (its id + page), set whatever else exists."""
     opts = SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST)
     openalex.fail(5, "drop", "drop", "drop")
-    with pytest.raises(Exception):
-        run_search(review, "openalex", "asthma", options=opts)          # started first, interrupted
-    later = run_search(review, "openalex", "asthma", options=opts)      # started second, completes
-    before = run_review(review).records.set_index("record_id")["source_file"].to_dict()
-    stem = later.entry.search_id.lower()
-    assert set(before) == {f"{stem}_p{p}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2)) for i in range(1, n + 1)}
-    run_search(review, "openalex", "asthma", options=opts)              # the first one resumes, completes
-    after = run_review(review).records.set_index("record_id")["source_file"].to_dict()
+    with pytest.raises(SearchError):
+        run_search(review, "openalex", "asthma", options=opts)              # A: started first, interrupted
+    b = run_search(review, "openalex", "asthma inhaler", options=opts)      # B: started second, completes
+    before = _ids_to_files(review)
+    assert set(before) == {f"{page_id_prefix(b.entry, p)}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2))
+                           for i in range(1, n + 1)}
+    assert page_id_prefix(b.entry, 2).endswith("_openalex_p2")
+    assert run_search(review, "openalex", "asthma", options=opts).resumed    # A resumes, completes
+    after = _ids_to_files(review)
     assert len(after) == 24 and all(after[rid] == f for rid, f in before.items())
+
+
+def test_a_search_an_older_version_started_takes_search_ids_when_resumed(review: Path,
+                                                                       openalex: FakeOpenAlex) -> None:
+    """Code review: a search started before search-named ids and resumed after the upgrade
+    still took file-name ids when it completed, renumbering a search completed meanwhile."""
+    opts = SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST)
+    openalex.fail(5, "drop", "drop", "drop")
+    with pytest.raises(SearchError):
+        run_search(review, "openalex", "asthma", options=opts)              # A: old version, interrupted
+    run_search(review, "openalex", "asthma inhaler", options=opts)          # B: old version, completes
+    _as_saved_by_an_older_version(review)
+    before = _ids_to_files(review)
+    assert sorted(before)[0] == "page_0001-00001" and len(before) == 12     # B, as it was screened
+    a = run_search(review, "openalex", "asthma", options=opts)              # A resumes after the upgrade
+    assert a.resumed
+    after = _ids_to_files(review)
+    assert len(after) == 24 and all(after[rid] == f for rid, f in before.items())
+    assert sum(rid.startswith(page_id_prefix(a.entry, 1)[:-1]) for rid in after) == 12
 
 
 def test_searches_saved_before_search_named_ids_keep_their_ids(review: Path, openalex: FakeOpenAlex) -> None:
     """A search logged without ``record_ids`` (saved by an older version) keeps the file-name
     ids its decisions were made on."""
-    opts = SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST)
-    run_search(review, "openalex", "asthma", options=opts)
-    cfg = load_review(review)
-    path = log_path(cfg)
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    for row in rows:
-        assert row.pop("record_ids") == "search"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    for journal in (cfg.output_dir / JOURNAL_DIR).glob("*.jsonl"):
-        journal.unlink()
-    ids = set(run_review(review).records["record_id"])
-    assert ids == {f"page_000{p}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2)) for i in range(1, n + 1)}
+    run_search(review, "openalex", "asthma", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    _as_saved_by_an_older_version(review)
+    assert set(_ids_to_files(review)) == {f"page_000{p}-{i:05d}" for p, n in ((1, 5), (2, 5), (3, 2))
+                                          for i in range(1, n + 1)}
