@@ -87,6 +87,7 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", EXPORTS / "ris_wos.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_crimjust.ris", 2),
+    ReaderFixture("ris", EXPORTS / "ris_ebsco_y1_other_info.ris", 1),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_envindex.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_psycinfo.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_endnote_pubmed.txt", 2),
