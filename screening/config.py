@@ -123,6 +123,15 @@ class ReviewConfig:
         p = Path(path)
         return p if p.is_absolute() else (self.root / p)
 
+    def source_name(self, path: str | Path) -> str:
+        """An export's name as its records' ``source_file`` says it: relative to the project
+        (the path as given when it lies outside)."""
+        resolved = self.resolve(path)
+        try:
+            return str(resolved.resolve().relative_to(self.root))
+        except ValueError:
+            return str(resolved)
+
     @property
     def decisions_path(self) -> Path:
         return self.output_dir / "decisions.sqlite"

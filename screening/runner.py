@@ -177,14 +177,6 @@ def _search_sources(review: ReviewConfig) -> list[RawSource]:
     return list(sources_for_review(review))
 
 
-def source_name(review: ReviewConfig, path: Path) -> str:
-    """An export's name as its records' ``source_file`` says it: relative to the project."""
-    try:
-        return str(path.resolve().relative_to(review.root))
-    except ValueError:
-        return str(path)
-
-
 def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
     """The review's exports and completed searches; big exports are memory-mapped until
     ``files`` closes."""
@@ -198,7 +190,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
         if not path.is_file():
             raise InputError("source file not found", path=path,
                              hint=f"fix [[sources]] file = {spec.file!r} in {review.path.name}")
-        out.append(RawSource(name=source_name(review, path), data=read_file(path, files), database=spec.database, format=spec.format))
+        out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database, format=spec.format))
     refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
     return out + searched
 

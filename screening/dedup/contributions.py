@@ -26,18 +26,22 @@ def _text(records: pd.DataFrame, column: str) -> pd.Series:
     return marks(records[column])
 
 
+def _studies(records: pd.DataFrame) -> tuple[pd.Series, set[str]]:
+    """Each record's study (see the module docstring) and the kept records' ids."""
+    ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
+    group = _text(records, "dup_group")
+    return group.where(group != "", duplicate_of.where(duplicate_of != "", ids)), set(ids[duplicate_of == ""])
+
+
 def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
     """Per source database: records, duplicates marked, studies found, studies found only there.
 
     Sorted by records (most first), then name. Empty when the table has no dedup marks."""
     if "duplicate_of" not in records.columns or not len(records):
         return pd.DataFrame(columns=COLUMNS)
-    ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
-    group = _text(records, "dup_group")
-    study = group.where(group != "", duplicate_of.where(duplicate_of != "", ids))
-    kept = set(ids[duplicate_of == ""])
+    study, kept = _studies(records)
     frame = pd.DataFrame({"source": _text(records, "source_db").replace("", UNKNOWN_SOURCE).to_numpy(),
-                          "duplicate": (duplicate_of != "").to_numpy(), "study": study.to_numpy()})
+                          "duplicate": (_text(records, "duplicate_of") != "").to_numpy(), "study": study.to_numpy()})
     out = frame.groupby("source", sort=True).agg(records=("study", "size"), duplicates=("duplicate", "sum"))
     found = frame[frame["study"].isin(kept)]
     out["studies"] = found.groupby("source")["study"].nunique()
@@ -64,10 +68,7 @@ def search_rounds(records: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
     when = dates.astype(str).to_numpy()
     if (when == "").any() or len(set(when)) < 2:
         return pd.DataFrame(columns=ROUND_COLUMNS)
-    ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
-    group = _text(records, "dup_group")
-    study = group.where(group != "", duplicate_of.where(duplicate_of != "", ids))
-    kept = set(ids[duplicate_of == ""])
+    study, kept = _studies(records)
     frame = pd.DataFrame({"date": when, "study": study.to_numpy()})
     out = frame.groupby("date", sort=True).agg(records=("study", "size"))
     found = frame[frame["study"].isin(kept)]

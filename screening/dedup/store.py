@@ -128,6 +128,9 @@ def _reader(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError:
         con.close()
         return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.DatabaseError:       # not a database at all: the caller says so
+        con.close()
+        raise
 
 
 def load_decisions(folder: str | Path) -> pd.DataFrame:

@@ -55,12 +55,11 @@ def _posix(name: str) -> str:
 
 def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(export name -> date, saved-search folder -> date, sources whose date is not a full date)."""
-    from screening.runner import source_name     # late: the runner imports the stages
-    from screening.search.log import read_searches
+    from screening.search.log import read_searches   # late: search imports the ingest stage
 
     exports, unreadable = {}, []
     for s in review.sources:
-        exports[_posix(source_name(review, review.resolve(s.file)))] = day = iso_date(s.date_searched)
+        exports[_posix(review.source_name(s.file))] = day = iso_date(s.date_searched)
         if not day:
             unreadable.append(f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} (no date_searched)")
     folders = {_posix(e.raw_dir).rstrip("/") + "/": iso_date(e.date_run)
@@ -68,12 +67,9 @@ def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str]
     return exports, folders, unreadable
 
 
-def record_dates(review: ReviewConfig, records: pd.DataFrame) -> pd.Series:
-    """Each record's search date ('' where unknown), aligned with ``records``."""
-    return _record_dates(records, *_dated_sources(review)[:2])
-
-
-def _record_dates(records: pd.DataFrame, exports: dict[str, str], folders: dict[str, str]) -> pd.Series:
+def record_dates(records: pd.DataFrame, exports: dict[str, str], folders: dict[str, str]) -> pd.Series:
+    """Each record's search date ('' where unknown), aligned with ``records``: by its export's
+    name, or the saved-search folder its page lies in."""
     if "source_file" not in records.columns:
         return pd.Series([""] * len(records), index=records.index, dtype=object)
     files = marks(records["source_file"]).map(_posix)
@@ -106,7 +102,7 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame
     rounds or more but a source's date is missing or not a full date, the table is left out
     and the warning says which source to date."""
     exports, folders, unreadable = _dated_sources(review)
-    labels = search_round_labels(_record_dates(records, exports, folders))
+    labels = search_round_labels(record_dates(records, exports, folders))
     table = search_rounds(records, labels)
     if not table.empty:
         return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), ()
@@ -122,10 +118,8 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame
 
 def export_record_counts(review: ReviewConfig, records: pd.DataFrame) -> list[int | None]:
     """Records ingested from each ``[[sources]]`` export, in the TOML's order (None: not ingested)."""
-    from screening.runner import source_name
-
     if "source_file" not in records.columns:
         return [None] * len(review.sources)
     counts = marks(records["source_file"]).map(_posix).value_counts()
-    names = (_posix(source_name(review, review.resolve(s.file))) for s in review.sources)
+    names = (_posix(review.source_name(s.file)) for s in review.sources)
     return [int(counts[n]) if n in counts.index else None for n in names]

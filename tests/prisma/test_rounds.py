@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from screening.cli import app
 from screening.dedup.contributions import search_rounds
 from screening.prisma.methods import _rounds_sentence
-from screening.prisma.searches import _record_dates, iso_date, search_round_labels
+from screening.prisma.searches import iso_date, record_dates, search_round_labels
 
 from .conftest import FIXTURES
 
@@ -123,7 +123,7 @@ def test_search_dates_are_read_only_when_unambiguous() -> None:
 
 def test_windows_separators_in_source_file_still_match() -> None:
     recs = pd.DataFrame({"source_file": ["data\\raw\\r\\a.ris", "data\\raw\\r\\searches\\s1\\page-0001.xml"]})
-    got = _record_dates(recs, {"data/raw/r/a.ris": "2022-01-01"}, {"data/raw/r/searches/s1/": "2023-01-01"})
+    got = record_dates(recs, {"data/raw/r/a.ris": "2022-01-01"}, {"data/raw/r/searches/s1/": "2023-01-01"})
     assert list(got) == ["2022-01-01", "2023-01-01"]
 
 
