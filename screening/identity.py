@@ -5,8 +5,10 @@ file (``lens_49-00046``). Exports are immutable, so that is stable -- unless som
 export in place (every record after the edit moves up one id), renames it, or drops its
 ``[[sources]]`` entry. Then a decision logged on ``lens_49-00046`` silently names another
 study, or no study at all, and a stored dedup-review decision may merge two unrelated records.
-:func:`decided_records_changed` compares the previous ingest with the new one for exactly the
-ids people have decided on, so the runner can refuse before anything is written.
+:func:`decided_records_changed` checks, for exactly the ids people have decided on, that the new
+ingest gives each the record the decision was made on (decisions store its title, DOI and file)
+or, for older logs, the record the previous ingest gave it, so the runner can refuse before
+anything is written.
 
 "The same record" is judged leniently, because every tool upgrade re-ingests and a reader fix
 may change what is extracted (a DOI newly found in another field, a subtitle now joined to the
@@ -63,23 +65,46 @@ def _same_record(title_a: str, doi_a: str, title_b: str, doi_b: str) -> bool:
     return title_a == title_b or fuzz.token_set_ratio(title_a, title_b) >= SAME_TITLE
 
 
-def decided_records_changed(old: pd.DataFrame, new: pd.DataFrame, decided: Iterable[str]) -> ChangedRecords:
-    """The decided ids of ``old`` (the previous ingest) that ``new`` lost or gave to another record."""
-    ids = pd.Series(sorted({str(r) for r in decided}), name="record_id", dtype=object)
-    cols = ["record_id", "title", "doi", "source_file"]
-    before = old.reindex(columns=cols).fillna("").astype(str).drop_duplicates("record_id")
-    before = before[before["record_id"].isin(ids)]        # ids from elsewhere (an API search...) aside
-    after = new.reindex(columns=["record_id", "title", "doi"]).fillna("").astype(str).drop_duplicates("record_id")
-    both = before.merge(after, on="record_id", how="left", suffixes=("", "_new"), indicator=True)
+def _by_id(table: pd.DataFrame | None, cols: list[str]) -> dict[str, tuple[str, ...]]:
+    if table is None:
+        return {}
+    t = table.reindex(columns=["record_id", *cols]).fillna("").astype(str).drop_duplicates("record_id")
+    return {rid: rest for rid, *rest in t.itertuples(index=False, name=None)}
+
+
+def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided: Iterable[str],
+                            decided_on: pd.DataFrame | None = None) -> ChangedRecords:
+    """The decided ids that ``new`` lost or gave to another record.
+
+    ``decided_on`` (from the decision log: ``record_id, title, doi, source_file``) is what each
+    id named when people decided on it. An id that still names that record is unchanged,
+    whatever the previous ingest ``old`` said: restoring an export after a change the team let
+    through is no change. One that does not is changed, unless ``old`` already had it so (the
+    team let that change through with ``--allow-changed-sources`` and was warned then). Ids
+    without it (logs written before 0.6, dedup-review pairs) are compared with ``old`` only;
+    without ``old`` either (a first run), there is nothing to compare them with."""
+    before = _by_id(old, ["title", "doi", "source_file"])
+    seen = _by_id(decided_on, ["title", "doi", "source_file"])
+    after = _by_id(new, ["title", "doi"])
+
+    def same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+        return _same_record(normalize_title(a[0]), normalize_doi(a[1]), normalize_title(b[0]), normalize_doi(b[1]))
+
     lost, moved, files = [], [], []
-    for rid, title, doi, source, title_new, doi_new, where in both.itertuples(index=False, name=None):
-        if where == "left_only":
+    for rid in sorted({str(r) for r in decided}):
+        ref = seen.get(rid) or before.get(rid)
+        if ref is None:
+            continue                    # nothing to compare against
+        now = after.get(rid)
+        if now is None:
+            if rid in seen and old is not None and rid not in before:
+                continue                # already gone before this run: let through then
             lost.append(rid)
-        elif not _same_record(normalize_title(title), normalize_doi(doi),
-                              normalize_title(str(title_new)), normalize_doi(str(doi_new))):
-            moved.append(rid)
-        else:
+        elif same(ref, now) or (rid in seen and rid in before and same(before[rid], now)):
             continue
+        else:
+            moved.append(rid)
+        source = ref[2] or before.get(rid, ("", "", ""))[2]
         if source and source not in files:
             files.append(source)
     return ChangedRecords(tuple(lost), tuple(moved), tuple(files))

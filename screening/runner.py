@@ -197,25 +197,30 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
 
 def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
-    dedup-review store name, against the previous ingest (none: nothing to compare)."""
+    dedup-review store name, against what the decisions were made on and the previous ingest."""
     from screening.dedup.store import load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
 
     previous = output_dir / "ingest.parquet"
     decided: set[str] = set()
+    seen = None
     if review.decisions_path.exists():
-        from screening.decisions.views import load_entries
+        from screening.decisions.views import decided_on, load_entries
 
-        decided |= set(load_entries(review.decisions_path)["record_id"].astype(str))
+        entries = load_entries(review.decisions_path)
+        decided |= set(entries["record_id"].astype(str))
+        seen = decided_on(entries)
     pairs = load_dedup_decisions(output_dir)
     decided |= set(pairs["id_a"].astype(str)) | set(pairs["id_b"].astype(str))
-    if not decided or not previous.exists():
+    if not decided:
         return ChangedRecords((), (), ())
-    try:                         # only what the comparison reads (a 100k-record table is large)
-        old = pd.read_parquet(previous, columns=["record_id", "title", "doi", "source_file"])
-    except Exception:            # an unreadable earlier table: nothing to compare against
-        return ChangedRecords((), (), ())
-    return decided_records_changed(old, table, decided)
+    old = None
+    if previous.exists():
+        try:                     # only what the comparison reads (a 100k-record table is large)
+            old = pd.read_parquet(previous, columns=["record_id", "title", "doi", "source_file"])
+        except Exception:        # an unreadable earlier table: compare with the decisions alone
+            old = None
+    return decided_records_changed(old, table, decided, seen)
 
 
 def _missing_dirs(path: Path) -> list[Path]:

@@ -291,3 +291,62 @@ def test_a_reader_fix_is_not_taken_for_a_moved_record():
     renumbered = old.assign(title=["Heat waves and mortality", "Drought", ""], doi=["10.1/x", "10.1/d", ""])
     changed = decided_records_changed(old, renumbered, ["a-1", "a-2", "zz-9"])
     assert changed.moved == ("a-1", "a-2") and changed.files == ("a.ris",) and not changed.lost
+
+
+def test_decisions_remember_their_record_so_a_restored_export_needs_no_flag(tmp_path):
+    """Leftover of session 11: after a run let an edited export through, restoring the original
+    needed --allow-changed-sources again, because the guard compared with the previous ingest
+    (the edited one). Decisions now store what they were made on, so the restored export
+    matches them; a change let through once is not refused again on every later re-ingest; and
+    a deleted output folder no longer hides an edited export."""
+    from screening.config import load_review
+    from screening.decisions import api
+    from screening.decisions.views import load_entries
+    from screening.errors import InputError
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    table = read_table(out / "ingest.parquet")
+    wos = table[table["source_file"].str.endswith("wos_5.ris")]
+    decided = wos["record_id"].iloc[2]
+    api.record_decision(toml, reviewer="alice", record_id=decided, action="include")
+    payload = load_entries(load_review(toml).decisions_path).set_index("record_id").loc[decided, "payload"]
+    assert json.loads(payload)["record"] == {"title": wos["title"].iloc[2], "doi": wos["doi"].iloc[2],
+                                             "file": wos["source_file"].iloc[2]}
+    raw = tmp_path / "data" / "raw" / "t" / "wos_5.ris"
+    original = raw.read_bytes()
+
+    _cut_first_record(raw)
+    with pytest.raises(InputError, match="now name another record"):
+        run_review(toml)
+    run_review(toml, allow_changed_sources=True)                    # let through, with a warning
+    assert run_review(toml, force=True).outcomes[0].status == "ran"  # a later re-ingest: not refused again
+    raw.write_bytes(original)
+    assert run_review(toml).outcomes[0].status == "ran"             # restored: no flag needed
+
+    _cut_first_record(raw)                                          # edited again, and the outputs deleted
+    for name in ("ingest.parquet", "ingest.json"):
+        (out / name).unlink()
+    with pytest.raises(InputError, match="now name another record"):
+        run_review(toml)
+
+
+def test_the_guard_reads_what_decisions_were_made_on():
+    from screening.identity import decided_records_changed
+
+    cols = ["record_id", "title", "doi", "source_file"]
+    on = pd.DataFrame([["a-1", "Wildfire smoke and asthma", "", "a.ris"],
+                       ["a-2", "Heat waves and mortality", "", "a.ris"]], columns=cols)
+    original = on.copy()
+    edited = pd.DataFrame([["a-1", "Heat waves and mortality", "", "a.ris"]], columns=cols)
+    # first change: moved and lost, with or without a previous ingest
+    for old in (original, None):
+        changed = decided_records_changed(old, edited, ["a-1", "a-2"], on)
+        assert changed.moved == ("a-1",) and changed.lost == ("a-2",) and changed.files == ("a.ris",)
+    # once let through (the previous ingest is the edited one): not refused again ...
+    assert not decided_records_changed(edited, edited, ["a-1", "a-2"], on)
+    # ... and restoring the original is no change either
+    assert not decided_records_changed(edited, original, ["a-1", "a-2"], on)
+    # without decided_on (an older log) the previous ingest alone decides, as before
+    assert decided_records_changed(edited, original, ["a-1"]).moved == ("a-1",)

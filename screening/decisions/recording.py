@@ -24,6 +24,7 @@ from screening.decisions.views import (
     record_outcomes, standing_decisions, visible_entries,
 )
 from screening.errors import DecisionError
+from screening.normalize import clip
 from screening.records import row_in_play
 
 DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
@@ -78,6 +79,16 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
                         f"it, which this {action} would end", record=record_id,
                         hint="the full-text decisions must be undone first (by their reviewers: screening decide "
                              "--stage full_text --undo), or an adjudicator settles it")
+
+
+def record_fingerprint(record: dict[str, Any]) -> dict[str, str]:
+    """The title (cut at 300 characters), DOI and source file of a record, as a decision on it
+    stores them (payload ``record``)."""
+    def text(name: str) -> str:
+        value = record.get(name)
+        return "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+
+    return {"title": clip(text("title"), 300), "doi": text("doi"), "file": text("source_file")}
 
 
 def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_id: str, action: str,
@@ -144,6 +155,10 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
 
     if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
         _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
+    if action in DECISION_ACTIONS:
+        # what the decision was made on: a re-ingest can then tell whether the id still names
+        # that record (:mod:`screening.identity`), whatever happened to the exports in between
+        payload = {**(payload or {}), "record": record_fingerprint(review.record(record_id))}
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, is_demo=is_demo,

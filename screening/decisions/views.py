@@ -102,7 +102,7 @@ def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tupl
     return out
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1 << 16)
 def event_payload(text: str) -> dict[str, Any]:
     """An event's payload as a dict (a plan or a sample mark is one text repeated on many
     events, so each distinct text is parsed once; callers only read it); a malformed one reads
@@ -112,6 +112,20 @@ def event_payload(text: str) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def decided_on(entries: pd.DataFrame) -> pd.DataFrame:
+    """What each decided record was when its latest decision was made: ``record_id``, ``title``,
+    ``doi``, ``source_file`` (the payload's ``record``; logs written before 0.6 have none)."""
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    if len(entries) and "payload" in entries.columns:
+        decisions = entries[entries["action"].isin(DECISION_ACTIONS)]
+        for rid, text in zip(decisions["record_id"].astype(str), decisions["payload"].fillna("").astype(str)):
+            seen = event_payload(text).get("record")
+            if isinstance(seen, dict):          # later events overwrite: the log is in append order
+                rows[rid] = (rid, str(seen.get("title") or ""), str(seen.get("doi") or ""),
+                             str(seen.get("file") or ""))
+    return pd.DataFrame(list(rows.values()), columns=["record_id", "title", "doi", "source_file"])
 
 
 def records_with_decisions(entries: pd.DataFrame) -> set[str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-
 
 from screening.decisions import api
 from screening.decisions.session import ScreeningSession, sample_order
@@ -25,7 +25,7 @@ def test_sample_session_screens_a_seeded_random_order_and_marks_it(review: Path,
     s.press("\r")
     assert ScreeningSession(api.Review.load(review), "alice", sample=True).current == queue[1]
     entries = load_entries(db)
-    assert entries.loc[entries["record_id"] == first, "payload"].iloc[0] == '{"sampled": true}'
+    assert json.loads(entries.loc[entries["record_id"] == first, "payload"].iloc[0])["sampled"] is True
     labels = training_labels(entries)
     assert labels.set_index("record_id")["sampled"].to_dict() == {"2": False, first: True}
 
