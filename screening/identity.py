@@ -108,3 +108,18 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
         if source and source not in files:
             files.append(source)
     return ChangedRecords(tuple(lost), tuple(moved), tuple(files))
+
+
+def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(record_id, title decided on, title now) for each id in ``decided_on`` (from the
+    decision log) that names another record in ``records`` now: decisions a run with
+    ``--allow-changed-sources`` left pointing at a renumbered export's neighbouring record."""
+    now = _by_id(records, ["title", "doi"])
+    out = []
+    for rid, title, doi, _ in decided_on.reindex(columns=["record_id", "title", "doi", "source_file"]).fillna("") \
+            .astype(str).itertuples(index=False, name=None):
+        cur = now.get(rid)
+        if cur is not None and not _same_record(normalize_title(title), normalize_doi(doi),
+                                                normalize_title(cur[0]), normalize_doi(cur[1])):
+            out.append((rid, title, cur[0]))
+    return out

@@ -303,6 +303,7 @@ def test_decisions_remember_their_record_so_a_restored_export_needs_no_flag(tmp_
     from screening.decisions import api
     from screening.decisions.views import load_entries
     from screening.errors import InputError
+    from screening.prisma.state import load_state
 
     toml = make_review(tmp_path)
     run_review(toml)
@@ -317,13 +318,20 @@ def test_decisions_remember_their_record_so_a_restored_export_needs_no_flag(tmp_
     raw = tmp_path / "data" / "raw" / "t" / "wos_5.ris"
     original = raw.read_bytes()
 
+    def stray() -> list[str]:       # the report's warning on decisions now naming another record
+        return [w for w in load_state(load_review(toml)).warnings if "than the one decided on" in w]
+
+    assert not stray()
     _cut_first_record(raw)
     with pytest.raises(InputError, match="now name another record"):
         run_review(toml)
     run_review(toml, allow_changed_sources=True)                    # let through, with a warning
     assert run_review(toml, force=True).outcomes[0].status == "ran"  # a later re-ingest: not refused again
+    [warning] = stray()                                             # ... but the report says so
+    assert warning.startswith("1 record(s)") and decided in warning and wos["title"].iloc[2][:20] in warning
     raw.write_bytes(original)
     assert run_review(toml).outcomes[0].status == "ran"             # restored: no flag needed
+    assert not stray()
 
     _cut_first_record(raw)                                          # edited again, and the outputs deleted
     for name in ("ingest.parquet", "ingest.json"):

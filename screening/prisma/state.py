@@ -21,10 +21,14 @@ import pandas as pd
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.store import STAGES
-from screening.decisions.views import final_decisions, load_entries, record_outcomes
+from screening.decisions.views import (
+    decided_on, final_decisions, load_entries, record_outcomes, records_with_decisions,
+)
 from screening.dedup.api import latest_decisions, pair_key
 from screening.dedup.store import load_decisions as load_dedup_decisions
 from screening.errors import ReportError
+from screening.identity import decided_on_other_records
+from screening.normalize import clip
 from screening.prisma.counts import decisions_on
 from screening.records import conform, in_play as in_play_mask, to_csv_bytes
 
@@ -312,6 +316,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
+    warnings += _decided_on_other_records(records, entries, in_play)
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
@@ -320,6 +325,24 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         outcomes=outcomes, in_play=in_play, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied,
     )
+
+
+def _decided_on_other_records(records: pd.DataFrame, entries: pd.DataFrame | None,
+                              in_play: frozenset[str]) -> list[str]:
+    """A warning when standing decisions name another record than they were made on (an
+    export changed under them and a run let it through with --allow-changed-sources): each
+    would be counted for a study nobody decided on."""
+    if entries is None or not len(entries):
+        return []
+    standing = records_with_decisions(entries) & in_play
+    seen = decided_on(entries)
+    moved = decided_on_other_records(records, seen[seen["record_id"].isin(standing)])
+    if not moved:
+        return []
+    rid, then, now = moved[0]
+    return [f"{len(moved)} record(s) with decisions now name another record than the one decided on (e.g. {rid}: "
+            f"decided on {clip(then, 60)!r}, now {clip(now, 60)!r}; an export changed and a run let it through "
+            "with --allow-changed-sources): restore the export, or undo those decisions and decide again"]
 
 
 def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.DataFrame | None:
