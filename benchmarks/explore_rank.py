@@ -57,6 +57,11 @@ Variants:
 * ``chartitle:W``      – the same with the character n-grams of the title only (far fewer non-zeros);
 * ``combo:W``          – the three best-mean ideas together: stemmed text, ``charmix:W`` on it, and
   ``select-loo`` between that matrix and its ``pivot:0.3`` version (do small gains add up?);
+* ``bigram:W``         – bigram columns scaled by W (rows re-normalised): W<1 trusts single words more;
+* ``bm25:K1:B``        – Okapi BM25 term weights (saturation K1, length normalisation B) on the
+  same uni+bigram vocabulary instead of sublinear TF-IDF, rows l2-normalised;
+* ``cens``             – z-score average of three SVMs, C = 0.03, 0.11 and 0.3 (each C of the
+  grid lost somewhere on its own; does their average?);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -177,6 +182,24 @@ def s_stem(text: str) -> str:
         return w
 
     return re.sub(r"\w+", one, text.lower())
+
+
+def bm25(df: pd.DataFrame, k1: float, b: float) -> sp.csr_matrix:
+    """Okapi BM25 weights on the default uni+bigram vocabulary, rows l2-normalised."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    from screening.ml.features import record_texts
+
+    C = CountVectorizer(ngram_range=(1, 2), max_df=0.95, dtype=np.float64).fit_transform(record_texts(df)).tocsr()
+    n = C.shape[0]
+    dfreq = np.bincount(C.indices, minlength=C.shape[1])
+    idf = np.log((n - dfreq + 0.5) / (dfreq + 0.5) + 1.0)
+    length = np.asarray(C.sum(axis=1)).ravel()
+    norm = k1 * (1 - b + b * length / max(length.mean(), 1.0))
+    rows = np.repeat(np.arange(n), np.diff(C.indptr))
+    C.data = C.data * (k1 + 1) / (C.data + norm[rows]) * idf[C.indices]
+    return normalize(C).astype(np.float32)
 
 
 def zscore(v: np.ndarray) -> np.ndarray:
@@ -536,6 +559,20 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         T = normalize(feats.transform(df.assign(abstract="", keywords=""))).astype(np.float32)
         X_aug = sp.vstack([X, T]).tocsr()
         return X, lambda seed: Augment(X_aug, len(df), seed, arg)
+    if kind == "bigram":
+        from sklearn.preprocessing import normalize
+
+        feats_b = TfidfFeatures()
+        Xb = feats_b.fit_transform(df)
+        is_bigram = np.char.find(feats_b.column_names().astype(str), " ") >= 0
+        scale = np.where(is_bigram, float(arg), 1.0).astype(np.float32)
+        return normalize(sp.csr_matrix(Xb @ sp.diags(scale))).astype(np.float32), None
+    if kind == "bm25":
+        k1, b = (float(v) for v in arg.split(":"))
+        return bm25(df, k1, b), None
+    if kind == "cens":
+        views = [(X, "tfidf+svm(C=0.03)+balanced+max"), (X, None), (X, "tfidf+svm(C=0.3)+balanced+max")]
+        return X, lambda seed: Fuse(views, seed)
     if kind == "spec":      # run() passes the spec to simulate() as its model
         return X, None
     if kind == "meta":
