@@ -103,6 +103,13 @@ class PrismaConfig:
     other_methods: Mapping[str, int] = field(default_factory=dict)   # e.g. {"Citation searching": 3}
     registers: tuple[str, ...] = ()      # source databases that are registers (ClinicalTrials.gov...)
     review_title: str = ""
+    # "new": one flow over every record (PRISMA 2020's template for new reviews); "update": the
+    # template for updated reviews, its flow over the latest search round's records and the
+    # studies the earlier rounds found as the previous version
+    flow: str = "new"
+
+
+FLOWS = ("new", "update")
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,10 @@ def load_review(review: str | Path) -> ReviewConfig:
 
     screening = from_mapping(ScreeningConfig, raw.get("screening", {}), "screening", path)
     prisma = from_mapping(PrismaConfig, raw.get("prisma", {}), "prisma", path)
+    if prisma.flow not in FLOWS:
+        raise ConfigError(f"unknown [prisma] flow {prisma.flow!r}", path=path, line=_key_line(path, "flow", "prisma"),
+                          hint='flow = "new" (one flow over all records) or "update" (the latest search round, '
+                               'with the earlier rounds\' studies as the previous version)')
     search = SearchConfig.from_toml(raw.get("search", {}), path)
     return ReviewConfig(
         name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,

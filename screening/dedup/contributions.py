@@ -26,7 +26,7 @@ def _text(records: pd.DataFrame, column: str) -> pd.Series:
     return marks(records[column])
 
 
-def _studies(records: pd.DataFrame) -> tuple[pd.Series, set[str]]:
+def record_studies(records: pd.DataFrame) -> tuple[pd.Series, set[str]]:
     """Each record's study (see the module docstring) and the kept records' ids."""
     ids, duplicate_of = _text(records, "record_id"), _text(records, "duplicate_of")
     group = _text(records, "dup_group")
@@ -39,7 +39,7 @@ def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
     Sorted by records (most first), then name. Empty when the table has no dedup marks."""
     if "duplicate_of" not in records.columns or not len(records):
         return pd.DataFrame(columns=COLUMNS)
-    study, kept = _studies(records)
+    study, kept = record_studies(records)
     frame = pd.DataFrame({"source": _text(records, "source_db").replace("", UNKNOWN_SOURCE).to_numpy(),
                           "duplicate": (_text(records, "duplicate_of") != "").to_numpy(), "study": study.to_numpy()})
     out = frame.groupby("source", sort=True).agg(records=("study", "size"), duplicates=("duplicate", "sum"))
@@ -68,7 +68,7 @@ def search_rounds(records: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
     when = dates.astype(str).to_numpy()
     if (when == "").any() or len(set(when)) < 2:
         return pd.DataFrame(columns=ROUND_COLUMNS)
-    study, kept = _studies(records)
+    study, kept = record_studies(records)
     frame = pd.DataFrame({"date": when, "study": study.to_numpy()})
     out = frame.groupby("date", sort=True).agg(records=("study", "size"))
     found = frame[frame["study"].isin(kept)]

@@ -18,6 +18,7 @@ run leaves the old set, or at worst one whose ``prisma.json`` is the old one, wh
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -33,17 +34,18 @@ import pandas as pd
 from screening import __version__
 from screening.config import ReviewConfig, load_review
 from screening.decisions.views import event_payload, open_records, standing_decisions
-from screening.prisma.counts import PrismaCounts, compute_counts
+from screening.prisma.counts import PrismaCounts, check_invariants, compute_counts
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
-from screening.prisma.searches import export_record_counts, search_rounds_report
+from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
     ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
     load_decisions, load_searches, load_state, searches_frame, stopping_state,
 )
 from screening.prisma.template import to_csv
-from screening.records import atomic_write_text
+from screening.prisma.update import UpdateFlow, update_flow
+from screening.records import atomic_write_text, marks
 
 
 @dataclass(frozen=True)
@@ -131,12 +133,19 @@ def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[s
     return facts
 
 
-def _context(review: ReviewConfig, state: ReviewState) -> ReportContext:
+def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None = None) -> ReportContext:
+    """What the report says beside the counts. For an update's flow (``flow``) the screening,
+    agreement and deduplication facts are the update's records', as its boxes are."""
+    if flow is not None:
+        in_play = state.in_play & frozenset(marks(flow.records["record_id"]))
+        play = _in_play_rows(state.entries, in_play)
+        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=_kappa(play))
     play_entries = state.play_entries
     rec = state.records
+    flow_rec = flow.records if flow is not None else rec
     dup_rules: dict[str, int] = {}
-    if "dup_rule" in rec.columns and "duplicate_of" in rec.columns:
-        removed = rec[rec["duplicate_of"].astype(str) != ""]
+    if "dup_rule" in flow_rec.columns and "duplicate_of" in flow_rec.columns:
+        removed = flow_rec[flow_rec["duplicate_of"].astype(str) != ""]
         counts = removed["dup_rule"].astype(str).value_counts()
         dup_rules = {str(k) or "unspecified": int(v)
                      for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
@@ -187,6 +196,33 @@ def _with_export_counts(review: ReviewConfig, searches: pd.DataFrame, records: p
     return out
 
 
+def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCounts, UpdateFlow | None]:
+    """The PRISMA counts of the review's flow: over every record, or for ``[prisma] flow =
+    "update"`` over the latest search round's, with the previous version's studies
+    (:mod:`screening.prisma.update`, whose split is returned too)."""
+    ta_open = open_records(state.entries, outcomes=state.outcomes.get("title_abstract"))
+    ft_open = open_records(state.entries, outcomes=state.outcomes.get("full_text"), stage="full_text")
+    per_record = decisions_per_record(state.outcomes) if state.outcomes else None
+    common = dict(registers=review.prisma.registers, other_methods=review.prisma.other_methods,
+                  stopped=state.stopping.stopped)
+    if review.prisma.flow != "update":
+        return compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
+                              rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
+                              decision_counts=per_record, **common), None
+    rules = getattr(review.stages.get("apply_rules"), "rules", ())
+    flow = update_flow(state.records, record_rounds(review, state.records)[0], state.ta_finals,
+                       state.ft_finals, rules)
+    ids = frozenset(marks(flow.records["record_id"]))
+    # decisions on the previous version's records belong to it, not to this flow's boxes
+    counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
+                            ta_open=[r for r in ta_open if r in ids], ft_open=[r for r in ft_open if r in ids],
+                            rule_reason_counts=flow.rule_reasons, decision_counts=per_record, **common)
+    counts = dataclasses.replace(counts, previous_studies=flow.previous_studies,
+                                 previous_reports=flow.previous_studies, update_round=flow.latest)
+    check_invariants(counts)
+    return counts, flow
+
+
 OUTPUT_NAMES = ("prisma.json", "prisma.csv", "prisma_flow.svg", "prisma_flow.png", "prisma_flow.pdf",
                 "report.md", "report.html")
 
@@ -215,15 +251,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     cfg = review if isinstance(review, ReviewConfig) else load_review(review)
     out = Path(out_dir) if out_dir is not None else cfg.output_dir / "prisma"
     state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
-    counts = compute_counts(state.records, state.ta_finals, state.ft_finals,
-                            registers=cfg.prisma.registers, other_methods=cfg.prisma.other_methods,
-                            stopped=state.stopping.stopped,
-                            ta_open=open_records(state.entries, outcomes=state.outcomes.get("title_abstract")),
-                            ft_open=open_records(state.entries, outcomes=state.outcomes.get("full_text"),
-                                                 stage="full_text"),
-                            rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
-                            decision_counts=decisions_per_record(state.outcomes) if state.outcomes else None)
-    ctx = _context(cfg, state)
+    counts, flow = review_counts(cfg, state)
+    ctx = _context(cfg, state, flow)
     cite = citation_line(ctx)
     if skip_unchanged and _up_to_date(out, state.state_hash):
         files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}

@@ -93,6 +93,25 @@ class PrismaCounts:
     # decided at title/abstract by someone but not settled (second reviewer or adjudicator to
     # come): never excluded by the stopping rule, which closes only records nobody screened
     title_abstract_open: int = 0
+    # an updated review's flow ([prisma] flow = "update", :mod:`screening.prisma.update`): the
+    # studies (and their reports) included in the previous version, and the search round the
+    # flow covers; None / '' for a new review's flow
+    previous_studies: int | None = None
+    previous_reports: int | None = None
+    update_round: str = ""
+
+    @property
+    def is_update(self) -> bool:
+        return self.previous_studies is not None
+
+    @property
+    def total_studies(self) -> int:
+        """Studies included in the review: the previous version's and the new ones."""
+        return (self.previous_studies or 0) + self.studies_included
+
+    @property
+    def total_reports(self) -> int:
+        return (self.previous_reports or 0) + self.reports_included
 
     # ---- derived totals -------------------------------------------------------------
     @property
@@ -167,6 +186,8 @@ class PrismaCounts:
         data["identified_other"] = self.identified_other
         data["records_excluded"] = self.records_excluded
         data["funnel"] = self.funnel()
+        if self.is_update:
+            data["total_studies"], data["total_reports"] = self.total_studies, self.total_reports
         return data
 
 
@@ -381,6 +402,13 @@ def check_invariants(c: PrismaCounts) -> None:
         value = getattr(c, name)
         if value < 0:
             raise _violation(f"'{name}' must not be negative", 0, value, "negative count")
+    for name in ("previous_studies", "previous_reports"):
+        value = getattr(c, name)
+        if value is not None and value < 0:
+            raise _violation(f"'{name}' must not be negative", 0, value, "negative count")
+    if c.is_update and (c.previous_reports or 0) < (c.previous_studies or 0):
+        raise _violation("reports of studies included in previous version >= those studies",
+                         c.previous_studies or 0, c.previous_reports or 0, "each study has at least one report")
     for label, values in (("databases", c.databases), ("registers", c.registers),
                           ("other methods", c.other_methods)):
         for key, value in values.items():

@@ -44,6 +44,14 @@ COLUMNS: dict[str, tuple[float, float]] = {
     "side": (3.92, WIDTH_IN - 3.92 - MARGIN_IN),
     "span": (0.55, WIDTH_IN - 0.55 - MARGIN_IN),
 }
+# The template for updated reviews adds a column on the left for the previous version.
+UPDATE_COLUMNS: dict[str, tuple[float, float]] = {
+    "phase": (MARGIN_IN, 0.30),
+    "prev": (0.55, 1.45),
+    "main": (2.22, 2.45),
+    "side": (4.89, WIDTH_IN - 4.89 - MARGIN_IN),
+    "span": (2.22, WIDTH_IN - 2.22 - MARGIN_IN),
+}
 STYLES = {
     "box": {"face": "white", "edge": "black"},
     "header": {"face": "#FFD966", "edge": "#BF9000"},
@@ -81,6 +89,7 @@ class Layout:
     phases: list[tuple[str, int, int]]        # (label, first row, last row)
     footer: list[str] = field(default_factory=list)
     height: float = 0.0
+    columns: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(COLUMNS))
 
 
 def fmt(n: int) -> str:
@@ -129,12 +138,15 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
                     bold=True)]
     ft_excl += [Line(_n(r, n), indent=1) for r, n in c.reports_excluded_reasons.items()]
 
-    included = [Line(_n("Studies included in review", c.studies_included, p2), bold=True),
-                Line(_n("Reports of included studies", c.reports_included, p2))]
+    new = "new " if c.is_update else ""     # an update's flow ends in its new studies
+    included = [Line(_n(f"{new}studies included in review".capitalize(), c.studies_included, p2), bold=True),
+                Line(_n(f"Reports of {new}included studies", c.reports_included, p2))]
+    header = "Identification of new studies via databases and registers"
+    if c.update_round:
+        header += f" (searches of {c.update_round})"
 
     boxes = [
-        Box("header", "span", 0, [Line("Identification of new studies via databases and registers", bold=True)],
-            style="header", center=True),
+        Box("header", "span", 0, [Line(header, bold=True)], style="header", center=True),
         Box("identified", "main", 1, ident),
         Box("removed", "side", 1, removed),
         Box("screened", "main", 2, screened),
@@ -152,8 +164,25 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     phases = [("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 5)]
     notes = ["*Records identified per database or register searched.",
              "**Records excluded by a human and by automation tools are reported separately."]
+    columns = dict(COLUMNS)
+    if c.is_update:
+        columns = dict(UPDATE_COLUMNS)
+        boxes += [
+            Box("prev_header", "prev", 0, [Line("Previous studies", bold=True)], style="header", center=True),
+            Box("previous", "prev", 1, [
+                Line(_n("Studies included in previous version of review", c.previous_studies or 0), bold=True),
+                Line(_n("Reports of studies included in previous version of review", c.previous_reports or 0))]),
+            Box("total", "main", 6, [
+                Line(_n("Total studies included in review", c.total_studies, p2), bold=True),
+                Line(_n("Reports of total included studies", c.total_reports, p2))]),
+        ]
+        arrows += [("included", "total"), ("previous", "total")]
+        phases = [("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 6)]
+        notes.append("Previous version: the studies included from the searches before "
+                     f"{c.update_round.split(' ')[0]} (found by an earlier search round); records of the update "
+                     "that an earlier search had found are counted as duplicates removed.")
     notes += [footer] if isinstance(footer, str) else list(footer or [])
-    return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes)
+    return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns)
 
 
 def _wrap(line: Line, width_in: float) -> list[Line]:
@@ -169,7 +198,7 @@ def place(layout: Layout) -> Layout:
     """Wrap each box's text to its column, size boxes, then stack rows from the top."""
     rows: dict[int, list[Box]] = {}
     for box in layout.boxes:
-        x, w = COLUMNS[box.column]
+        x, w = layout.columns[box.column]
         box.x, box.w = x, w
         box.wrapped = [p for line in box.lines for p in _wrap(line, w)]
         box.h = len(box.wrapped) * LINE_IN + 2 * PAD_IN
@@ -214,7 +243,7 @@ def draw(layout: Layout) -> Figure:
 
     for label, first, last in layout.phases:
         top, bottom = rows[first].y, rows[last].y + rows[last].h
-        x, w = COLUMNS["phase"]
+        x, w = layout.columns["phase"]
         _rect(ax, x, top, w, bottom - top, "phase")
         ax.text(x + w / 2, (top + bottom) / 2, label, rotation=90, ha="center", va="center",
                 fontsize=FONT_PT + 1, fontweight="bold")
@@ -235,6 +264,10 @@ def draw(layout: Layout) -> Figure:
         a, b = by_key[src], by_key[dst]
         if a.row == b.row:     # horizontal: main -> side
             start, end = (a.x + a.w, a.y + a.h / 2), (b.x, b.y + b.h / 2)
+        elif a.column != b.column:     # elbow: down the previous-studies column, then across
+            corner = (a.x + a.w / 2, b.y + b.h / 2)
+            ax.plot([a.x + a.w / 2, corner[0]], [a.y + a.h, corner[1]], color="black", linewidth=0.9)
+            start, end = corner, (b.x, b.y + b.h / 2)
         else:                  # vertical: down the main column
             start, end = (a.x + a.w / 2, a.y + a.h), (b.x + b.w / 2, b.y)
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=0.9,
@@ -242,7 +275,7 @@ def draw(layout: Layout) -> Figure:
 
     y = layout.height - MARGIN_IN - len(layout.footer) * LINE_IN
     for note in layout.footer:
-        ax.text(COLUMNS["phase"][0], y + LINE_IN / 2, note, ha="left", va="center", fontsize=FONT_PT,
+        ax.text(layout.columns["phase"][0], y + LINE_IN / 2, note, ha="left", va="center", fontsize=FONT_PT,
                 color="#404040")
         y += LINE_IN
     return fig

@@ -202,7 +202,9 @@ def _sources_phrase(databases: int, registers: int) -> str:
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
     s = [_search_sentence(ctx.searches)]
-    s.append(f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified from "
+    opening = (f"The update's searches ({c.update_round}) identified {_count(c.identified, 'record')}" if c.is_update
+               else f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified")
+    s.append(f"{opening} from "
              + _sources_phrase(len(c.databases), len(c.registers))
              + (f" and {fmt(c.identified_other)} from other methods"
                                           f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
@@ -297,7 +299,20 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     ft += f"; {fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
     ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
     s.append(ft)
-    if c.downstream_of_full_text_partial:
+    if c.is_update:
+        prev = (f"with the {_count(c.previous_studies or 0, 'study', 'studies')} "
+                f"({_count(c.previous_reports or 0, 'report')}) included in the previous version (from the "
+                f"earlier searches), {_count(c.total_studies, 'study', 'studies')} "
+                f"({_count(c.total_reports, 'report')})")
+        if c.downstream_of_full_text_partial:
+            s.append(f"So far, the update has included {_count(c.studies_included, 'new study', 'new studies')} "
+                     f"({_count(c.reports_included, 'report')}); {prev} {'is' if c.total_studies == 1 else 'are'} "
+                     "included in the review.")
+        else:
+            s.append(f"The update included {_count(c.studies_included, 'new study', 'new studies')} "
+                     f"({_count(c.reports_included, 'report')}); {prev} {_was(c.total_studies)} included in the "
+                     "review.")
+    elif c.downstream_of_full_text_partial:
         s.append(f"So far, {_count(c.studies_included, 'study', 'studies')} "
                  f"({_count(c.reports_included, 'report')}) {'has' if c.studies_included == 1 else 'have'} been "
                  "included.")

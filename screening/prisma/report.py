@@ -38,6 +38,9 @@ def funnel_line(c: PrismaCounts) -> str:
     (40 of 513 screened)``, so a partial funnel never reads as final zeros.
     """
     n = c.funnel()
+    if c.is_update and not c.downstream_of_full_text_partial:
+        return (ARROW.join(str(v) for v in n) + f" new, + {c.previous_studies} from the previous version "
+                f"= {c.total_studies} studies")
     if c.screening_in_progress:
         return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {c.title_abstract_progress()}"])
     if c.full_text_in_progress:
@@ -54,7 +57,11 @@ def citation_line(ctx: ReportContext) -> str:
 
 def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     """(PRISMA box, count) rows for the counts table, sub-items indented with an en dash."""
-    rows: list[tuple[str, str]] = [("Records identified from databases", fmt(c.identified_databases))]
+    rows: list[tuple[str, str]] = []
+    if c.is_update:
+        rows += [("Studies included in previous version of review", fmt(c.previous_studies or 0)),
+                 ("Reports of studies included in previous version of review", fmt(c.previous_reports or 0))]
+    rows.append(("Records identified from databases", fmt(c.identified_databases)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.databases.items()]
     rows.append(("Records identified from registers", fmt(c.identified_registers)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.registers.items()]
@@ -88,6 +95,12 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     rows.append(("Reports assessed for eligibility", assessed))
     rows.append(("Reports excluded", so_far(c.reports_excluded, p2)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.reports_excluded_reasons.items()]
+    if c.is_update:
+        rows.append(("New studies included in review", so_far(c.studies_included, p2)))
+        rows.append(("Reports of new included studies", so_far(c.reports_included, p2)))
+        rows.append(("Total studies included in review", so_far(c.total_studies, p2)))
+        rows.append(("Reports of total included studies", so_far(c.total_reports, p2)))
+        return rows
     rows.append(("Studies included in review", so_far(c.studies_included, p2)))
     rows.append(("Reports of included studies", so_far(c.reports_included, p2)))
     return rows

@@ -95,14 +95,20 @@ def search_round_labels(dates: pd.Series) -> pd.Series:
     return dates.map(lambda d: label.get(d, ""))
 
 
+def record_rounds(review: ReviewConfig, records: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """(each record's search round label, '' where its search has no readable date; the
+    sources whose date could not be read)."""
+    exports, folders, unreadable = _dated_sources(review)
+    return search_round_labels(record_dates(records, exports, folders)), unreadable
+
+
 def search_rounds_report(review: ReviewConfig, records: pd.DataFrame
                          ) -> tuple[tuple[tuple[str, int, int, int], ...], tuple[str, ...]]:
     """((round, records, studies, new studies) per search round when the review was updated,
     warnings). Rounds need every record's search date: when the dated searches span two
     rounds or more but a source's date is missing or not a full date, the table is left out
     and the warning says which source to date."""
-    exports, folders, unreadable = _dated_sources(review)
-    labels = search_round_labels(record_dates(records, exports, folders))
+    labels, unreadable = record_rounds(review, records)
     table = search_rounds(records, labels)
     if not table.empty:
         return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), ()

@@ -135,8 +135,8 @@ def template_values(c: PrismaCounts) -> dict[str, str]:
     other = other_method_counts(c.other_methods)
     total_other = c.identified_other
     values: dict[str, int | str] = {
-        "previous_studies": 0,
-        "previous_reports": 0,
+        "previous_studies": c.previous_studies or 0,      # updated reviews ([prisma] flow = "update")
+        "previous_reports": c.previous_reports or 0,
         "database_results": c.identified_databases,
         "database_specific_results": _pairs(c.databases),
         "register_results": c.identified_registers,
@@ -159,8 +159,8 @@ def template_values(c: PrismaCounts) -> dict[str, str]:
         "other_excluded": "0",
         "new_studies": c.studies_included,
         "new_reports": c.reports_included,
-        "total_studies": c.studies_included,
-        "total_reports": c.reports_included,
+        "total_studies": c.total_studies,
+        "total_reports": c.total_reports,
     }
     return {k: str(v) for k, v in values.items()}
 

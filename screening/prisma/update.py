@@ -1,0 +1,103 @@
+"""PRISMA 2020's flow for updated reviews: the latest search round is the flow, the studies the
+earlier rounds found are the previous version (``[prisma] flow = "update"``).
+
+Which records belong to the previous version is read from the data, never typed: the review's
+search rounds (:mod:`screening.prisma.searches`) date every record. Records of every round but
+the latest are the previous version's. A study (a duplicate group) any record of which came
+from an earlier round is a previous study; included ones are *studies included in previous
+version of review*. The flow's boxes then cover the latest round's records: a record of a
+study the previous version already had is a *duplicate removed* (found again), the rest go
+through screening as in a new review, and *total studies included* = previous + new.
+
+Each included record is one study and one report, as in the new-review flow, so the previous
+version's reports equal its studies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+from screening.dedup.contributions import record_studies
+from screening.errors import ReportError
+from screening.records import in_play, marks
+
+FOUND_BEFORE = "found by an earlier search (previous version)"
+
+
+@dataclass(frozen=True)
+class UpdateFlow:
+    """The records the update's flow counts, and what the previous version contributes."""
+
+    records: pd.DataFrame          # the latest round's records; previous studies' marked duplicate_of
+    previous_studies: int          # included studies an earlier round found
+    latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
+    earlier: tuple[str, ...]       # the earlier rounds, oldest first
+    rule_reasons: dict[str, int] | None   # rule exclusions of the flow's records per counted reason
+
+
+def _finals(frame: pd.DataFrame | None, decision: str) -> set[str]:
+    if frame is None or not len(frame):
+        return set()
+    return set(marks(frame.loc[marks(frame["decision"]).str.lower() == decision, "record_id"]))
+
+
+def counted_rule_reason(rule_ids: Any, reasons: Any, actions: dict[str, tuple[str, str, str]]) -> str:
+    """The reason a rule-excluded record is counted under: its first *exclude* rule's (rules
+    fire in protocol order; ``actions``: rule id -> (reason, action, action on missing data))."""
+    ids = list(rule_ids) if isinstance(rule_ids, (list, tuple)) or hasattr(rule_ids, "tolist") else []
+    texts = list(reasons) if isinstance(reasons, (list, tuple)) or hasattr(reasons, "tolist") else []
+    for rid, text in zip(ids, texts):
+        reason, action, on_missing = actions.get(str(rid), ("", "", ""))
+        if (action if str(text) == reason else on_missing) == "exclude":
+            return str(text)
+    return str(texts[0]) if texts else ""
+
+
+def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFrame | None,
+                ft_finals: pd.DataFrame | None, rules: Iterable[Any] = ()) -> UpdateFlow:
+    """Split the review at its latest search round (``rounds``: each record's round label,
+    aligned with ``records``, sorting by date). ``rules``: the review's inclusion rules, to count
+    the flow's rule exclusions under the reason the rules stage counts them."""
+    labels = rounds.astype(str).reindex(records.index)
+    undated = int((labels == "").sum())
+    if undated:
+        raise ReportError(f'[prisma] flow = "update" needs every record\'s search date; {undated} records have none',
+                          hint="give every [[sources]] date_searched as YYYY-MM-DD (the update's and the "
+                               "original search's)")
+    order = sorted(set(labels))
+    if len(order) < 2:
+        raise ReportError('[prisma] flow = "update" needs an original search and an update: every search of '
+                          f"this review is from one round ({order[0] if order else 'none'})",
+                          hint='searches more than 30 days apart make rounds; or set [prisma] flow = "new"')
+    latest = order[-1]
+    study, _ = record_studies(records)
+    now = (labels == latest).to_numpy()
+    earlier = set(study[~now])
+
+    flow = records[now].copy()
+    dup = marks(flow["duplicate_of"]) if "duplicate_of" in flow.columns else pd.Series("", index=flow.index)
+    again = (study[now].isin(earlier) & (dup == "")).to_numpy()
+    # a duplicate of the study's first record from an earlier search (the copy found before)
+    first_found: dict[str, str] = {}
+    for s_, rid in zip(study[~now], marks(records["record_id"])[~now]):
+        first_found.setdefault(s_, rid)
+    flow["duplicate_of"] = dup.where(~again, study[now].map(first_found))
+    if again.any() and "dup_rule" in flow.columns:
+        flow["dup_rule"] = marks(flow["dup_rule"]).where(~again, FOUND_BEFORE)
+
+    play = records[in_play(records)]
+    included = set(marks(play["record_id"])) & _finals(ta_finals, "include") & _finals(ft_finals, "include")
+    previous = {s for rid, s in zip(marks(records["record_id"]), study) if rid in included and s in earlier}
+
+    reasons = None
+    actions = {str(r.id): (str(r.reason), str(r.action), str(r.missing)) for r in rules}
+    if actions and "rule_ids" in flow.columns and "rule_reasons" in flow.columns:
+        excluded = flow[(marks(flow["duplicate_of"]) == "") & (marks(flow.get("rule_decision", pd.Series(
+            "", index=flow.index))).str.lower() == "exclude")]
+        counted = [counted_rule_reason(i, t, actions) for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
+        reasons = {k: int(v) for k, v in pd.Series(counted, dtype=object).value_counts().items()} if counted else {}
+    return UpdateFlow(records=flow, previous_studies=len(previous), latest=latest,
+                      earlier=tuple(order[:-1]), rule_reasons=reasons)

@@ -1,0 +1,161 @@
+"""PRISMA 2020's flow for updated reviews ([prisma] flow = "update").
+
+The 25-record fixture (conftest) with Lens dated a year after WoS and MEDLINE: the update
+round has Lens's 9 records, 4 of them duplicates of WoS records (found before), 2 excluded by
+rules, 3 left to screen."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.errors import ConfigError, ReportError
+from screening.prisma.counts import compute_counts
+from screening.prisma.diagram import render, svg_texts
+from screening.prisma.searches import search_round_labels
+from screening.prisma.template import template_values
+from screening.prisma.update import FOUND_BEFORE, counted_rule_reason, update_flow
+from screening.rules.model import Rule
+
+from .conftest import FIXTURES
+from .test_rounds import TOML
+
+DATE = {"wos": "2023-03-09", "medline": "2023-03-10", "lens": "2024-05-01"}
+WOS = [f"wos_10_of_278-{i:05d}" for i in range(1, 11)]
+RULES = [Rule(id="type", reason="publication type: book chapter", action="flag"),
+         Rule(id="topic", reason="off-topic: not about fire", action="exclude")]
+
+
+def _rounds(records: pd.DataFrame) -> pd.Series:
+    return search_round_labels(records["record_id"].map(lambda r: DATE[r.split("_")[0]]))
+
+
+def _finals(ta_include: list[str], ft_include: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ta = pd.DataFrame({"record_id": ta_include, "decision": "include", "reason": ""})
+    ft = pd.DataFrame({"record_id": ft_include, "decision": "include", "reason": ""})
+    return ta, ft
+
+
+@pytest.fixture()
+def ruled(records: pd.DataFrame) -> pd.DataFrame:
+    ids = {"lens_9_of_343-00001": ["topic"], "lens_9_of_343-00003": ["type", "topic"]}
+    return records.assign(rule_ids=[ids.get(r, []) for r in records["record_id"]])
+
+
+def test_the_update_flow_counts_the_latest_round_and_the_previous_version(ruled: pd.DataFrame) -> None:
+    ta, ft = _finals(WOS[:3] + ["lens_9_of_343-00002"], WOS[:2] + ["lens_9_of_343-00002"])
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES)
+    assert (flow.latest, flow.earlier) == ("2024-05-01", ("2023-03-09 to 2023-03-10",))
+    assert len(flow.records) == 9 and flow.records["record_id"].str.startswith("lens").all()
+    assert flow.previous_studies == 2                       # the two WoS studies included
+    # the book chapter is counted under its first *exclude* rule's reason, as the rules stage counts it
+    assert flow.rule_reasons == {"off-topic: not about fire": 2}
+    ids = set(flow.records["record_id"])
+    c = compute_counts(flow.records, ta[ta["record_id"].isin(ids)], ft[ft["record_id"].isin(ids)],
+                       rule_reason_counts=flow.rule_reasons)
+    assert (c.identified, c.duplicates, c.automation_rules, c.records_screened) == (9, 4, 2, 3)
+    assert (c.reports_sought, c.studies_included) == (1, 1)
+    assert not c.warnings                                   # the previous version's decisions are not strays
+
+
+def test_a_kept_record_of_a_study_found_before_is_a_duplicate_in_the_update(ruled: pd.DataFrame) -> None:
+    """Dedup may keep the update's copy of a study an earlier search found (the earlier copy
+    marked its duplicate): the update found it again, so it is not screened as new."""
+    swapped = ruled.copy()
+    swapped.loc[swapped["record_id"] == "lens_9_of_343-00006", "duplicate_of"] = ""
+    swapped.loc[swapped["record_id"] == "wos_10_of_278-00009", "duplicate_of"] = "lens_9_of_343-00006"
+    flow = update_flow(swapped, _rounds(swapped), None, None, RULES)
+    row = flow.records.set_index("record_id").loc["lens_9_of_343-00006"]
+    assert row["duplicate_of"] == "wos_10_of_278-00009"     # the copy the earlier search found
+    assert row["dup_rule"] == FOUND_BEFORE
+    ta, ft = _finals(["lens_9_of_343-00006"], ["lens_9_of_343-00006"])
+    assert update_flow(swapped, _rounds(swapped), ta, ft, RULES).previous_studies == 1
+
+
+def test_an_update_flow_needs_two_dated_rounds(records: pd.DataFrame) -> None:
+    one = search_round_labels(pd.Series("2023-03-09", index=records.index))
+    with pytest.raises(ReportError, match="one round"):
+        update_flow(records, one, None, None)
+    undated = _rounds(records).where(~records["record_id"].str.startswith("lens"), "")
+    with pytest.raises(ReportError, match="9 records have none"):
+        update_flow(records, undated, None, None)
+
+
+def test_counted_rule_reason_reads_the_missing_data_action() -> None:
+    actions = {"yr": ("before 2000", "flag", "exclude"), "lang": ("not English", "exclude", "keep")}
+    assert counted_rule_reason(["yr", "lang"], ["before 2000", "not English"], actions) == "not English"
+    assert counted_rule_reason(["yr"], ["before 2000 (no year)"], actions) == "before 2000 (no year)"
+    assert counted_rule_reason([], [], actions) == ""
+
+
+def test_the_diagram_and_template_show_the_previous_version(ruled: pd.DataFrame) -> None:
+    ta, ft = _finals(WOS[:3] + ["lens_9_of_343-00002"], WOS[:2] + ["lens_9_of_343-00002"])
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES)
+    ids = set(flow.records["record_id"])
+    ta_u, ft_u = ta[ta["record_id"].isin(ids)], ft[ft["record_id"].isin(ids)]
+    # every record of the update decided: a finished flow
+    ta_u = pd.concat([ta_u, pd.DataFrame({"record_id": ["lens_9_of_343-00004", "lens_9_of_343-00005"],
+                                          "decision": "exclude", "reason": ""})])
+    c = dataclasses.replace(compute_counts(flow.records, ta_u, ft_u, rule_reason_counts=flow.rule_reasons),
+                            previous_studies=2, previous_reports=2, update_round=flow.latest)
+    texts = svg_texts(render(c, "svg"))
+    joined = " ".join(" ".join(texts).split())          # box text is wrapped over lines
+    for expected in ("Previous studies", "previous version of review (n = 2)", "New studies included in review",
+                     "Total studies included in review", "(n = 3)", "(searches of 2024-05-01)"):
+        assert expected in joined, expected
+    values = template_values(c)
+    assert (values["previous_studies"], values["new_studies"], values["total_studies"]) == ("2", "1", "3")
+
+
+def _review(tmp_path: Path, flow: str) -> Path:
+    raw = tmp_path / "data" / "raw" / "upd"
+    raw.mkdir(parents=True)
+    for name in ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris"):
+        shutil.copy(FIXTURES / name, raw / name)
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "upd.toml"
+    toml.write_text(TOML + f'\n[prisma]\nflow = "{flow}"\n', encoding="utf-8")
+    return toml
+
+
+def test_an_updated_review_draws_the_update_flow_end_to_end(tmp_path: Path) -> None:
+    from screening.config import load_review
+    from screening.decisions import api
+    from screening.prisma.api import generate
+    from screening.runner import latest_table
+
+    toml = _review(tmp_path, "update")
+    result = CliRunner().invoke(app, ["run", str(toml)])
+    assert result.exit_code == 0, result.output
+    table = latest_table(load_review(toml))
+    kept = table[table["duplicate_of"] == ""]["record_id"].tolist()
+    earlier = [r for r in kept if r.startswith("wos")][:2]
+    for rid in earlier:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include")
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include", stage="full_text")
+    res = generate(toml)
+    c = res.counts
+    assert c.is_update and c.identified == 9 and c.previous_studies == 2 and c.total_studies == 2
+    doc = json.loads(res.files["json"].read_text())
+    assert doc["counts"]["previous_studies"] == 2 and doc["counts"]["total_studies"] == 2
+    md = res.files["md"].read_text()
+    assert "| Studies included in previous version of review | 2 |" in md
+    assert "The update's searches (2024-05-01) identified 9 records from 1 database." in md
+    # the update's screening facts: the previous version's decisions are not the update's
+    methods = md.split("## Methods (paste and edit)")[1].split("##")[0]
+    assert "Title/abstract screening of the 5 records has not started." in methods and "alice" not in methods
+    assert "**Funnel:** 9 → 5 → title/abstract screening not started (0 of 5 screened)" in md
+
+
+def test_an_unknown_flow_is_a_config_error(tmp_path: Path) -> None:
+    from screening.config import load_review
+
+    with pytest.raises(ConfigError, match="unknown \\[prisma\\] flow 'updated'"):
+        load_review(_review(tmp_path, "updated"))
