@@ -65,46 +65,60 @@ def _same_record(title_a: str, doi_a: str, title_b: str, doi_b: str) -> bool:
     return title_a == title_b or fuzz.token_set_ratio(title_a, title_b) >= SAME_TITLE
 
 
-def _by_id(table: pd.DataFrame | None, cols: list[str]) -> dict[str, tuple[str, ...]]:
-    if table is None:
+def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Raw (title, doi, ...) tuples: DOIs first, titles normalised only when needed."""
+    doi_a, doi_b = normalize_doi(a[1]), normalize_doi(b[1])
+    if doi_a and doi_b:
+        return doi_a == doi_b
+    if a[0] == b[0]:
+        return True
+    return _same_record(normalize_title(a[0]), "", normalize_title(b[0]), "")
+
+
+def _by_id(table: pd.DataFrame | None, cols: list[str], ids: set[str]) -> dict[str, list[tuple[str, ...]]]:
+    """record_id -> its (cols...) rows, for ``ids`` only (a 100k-record table is large)."""
+    if table is None or not len(table):
         return {}
-    t = table.reindex(columns=["record_id", *cols]).fillna("").astype(str).drop_duplicates("record_id")
-    return {rid: rest for rid, *rest in t.itertuples(index=False, name=None)}
+    t = table.reindex(columns=["record_id", *cols])
+    t = t[t["record_id"].astype(str).isin(ids)].fillna("").astype(str)
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for rid, *rest in t.itertuples(index=False, name=None):
+        out.setdefault(rid, []).append(tuple(rest))
+    return out
 
 
 def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided: Iterable[str],
                             decided_on: pd.DataFrame | None = None) -> ChangedRecords:
     """The decided ids that ``new`` lost or gave to another record.
 
-    ``decided_on`` (from the decision log: ``record_id, title, doi, source_file``) is what each
-    id named when people decided on it. An id that still names that record is unchanged,
-    whatever the previous ingest ``old`` said: restoring an export after a change the team let
-    through is no change. One that does not is changed, unless ``old`` already had it so (the
-    team let that change through with ``--allow-changed-sources`` and was warned then). Ids
-    without it (logs written before 0.6, dedup-review pairs) are compared with ``old`` only;
-    without ``old`` either (a first run), there is nothing to compare them with."""
-    before = _by_id(old, ["title", "doi", "source_file"])
-    seen = _by_id(decided_on, ["title", "doi", "source_file"])
-    after = _by_id(new, ["title", "doi"])
-
-    def same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-        return _same_record(normalize_title(a[0]), normalize_doi(a[1]), normalize_title(b[0]), normalize_doi(b[1]))
+    ``decided_on`` (from the decision log, :func:`screening.decisions.views.decided_on`: one
+    row per record a standing decision on the id was made on) is what people decided on. An id
+    that still names each of those records is unchanged, whatever the previous ingest ``old``
+    said: restoring an export after a change the team let through is no change. One that does
+    not is changed, unless ``old`` already had it so (the team let that change through with
+    ``--allow-changed-sources`` and was warned then). Ids without it (decisions logged before
+    0.6, dedup-review pairs) are compared with ``old`` only; without ``old`` either (a first
+    run), there is nothing to compare them with."""
+    ids = {str(r) for r in decided}
+    before = {k: v[0] for k, v in _by_id(old, ["title", "doi", "source_file"], ids).items()}
+    seen = _by_id(decided_on, ["title", "doi", "source_file"], ids)
+    after = {k: v[0] for k, v in _by_id(new, ["title", "doi"], ids).items()}
 
     lost, moved, files = [], [], []
-    for rid in sorted({str(r) for r in decided}):
-        ref = seen.get(rid) or before.get(rid)
-        if ref is None:
+    for rid in sorted(ids):
+        refs = seen.get(rid) or ([before[rid]] if rid in before else [])
+        if not refs:
             continue                    # nothing to compare against
         now = after.get(rid)
         if now is None:
             if rid in seen and old is not None and rid not in before:
                 continue                # already gone before this run: let through then
             lost.append(rid)
-        elif same(ref, now) or (rid in seen and rid in before and same(before[rid], now)):
+        elif all(_same(ref, now) for ref in refs) or (rid in seen and rid in before and _same(before[rid], now)):
             continue
         else:
             moved.append(rid)
-        source = ref[2] or before.get(rid, ("", "", ""))[2]
+        source = refs[0][2] or before.get(rid, ("", "", ""))[2]
         if source and source not in files:
             files.append(source)
     return ChangedRecords(tuple(lost), tuple(moved), tuple(files))
@@ -112,14 +126,15 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
 
 def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(record_id, title decided on, title now) for each id in ``decided_on`` (from the
-    decision log) that names another record in ``records`` now: decisions a run with
-    ``--allow-changed-sources`` left pointing at a renumbered export's neighbouring record."""
-    now = _by_id(records, ["title", "doi"])
+    decision log) that names another record in ``records`` than a standing decision was made
+    on: decisions a run with ``--allow-changed-sources`` left pointing at a renumbered export's
+    neighbouring record."""
+    ids = set(decided_on["record_id"].astype(str)) if len(decided_on) else set()
+    now = {k: v[0] for k, v in _by_id(records, ["title", "doi"], ids).items()}
     out = []
-    for rid, title, doi, _ in decided_on.reindex(columns=["record_id", "title", "doi", "source_file"]).fillna("") \
-            .astype(str).itertuples(index=False, name=None):
+    for rid, refs in _by_id(decided_on, ["title", "doi", "source_file"], ids).items():
         cur = now.get(rid)
-        if cur is not None and not _same_record(normalize_title(title), normalize_doi(doi),
-                                                normalize_title(cur[0]), normalize_doi(cur[1])):
-            out.append((rid, title, cur[0]))
-    return out
+        bad = next((ref for ref in refs if cur is not None and not _same(ref, cur)), None)
+        if bad is not None:
+            out.append((rid, bad[0], cur[0]))       # type: ignore[index]
+    return sorted(out)

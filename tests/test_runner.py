@@ -358,3 +358,37 @@ def test_the_guard_reads_what_decisions_were_made_on():
     assert not decided_records_changed(edited, original, ["a-1", "a-2"], on)
     # without decided_on (an older log) the previous ingest alone decides, as before
     assert decided_records_changed(edited, original, ["a-1"]).moved == ("a-1",)
+
+
+def _log(*events: tuple[str, str, str]) -> pd.DataFrame:
+    """A decision log on record a-1: (reviewer, action, title the decision was made on)."""
+    rows = []
+    for i, (reviewer, action, title) in enumerate(events, 1):
+        payload = json.dumps({"record": {"title": title, "doi": "", "file": "a.ris"}}) if action != "undo" else "{}"
+        rows.append(dict(id=i, record_id="a-1", stage="title_abstract", reviewer=reviewer, role="screener",
+                         action=action, reason="", note="", created_at="t", is_demo=0, payload=payload))
+    return pd.DataFrame(rows)
+
+
+def test_every_standing_decision_keeps_its_record():
+    """Code review: only the latest decision's record was kept, so a second reviewer deciding
+    after a change was let through hid the first reviewer's decision on the old record, and an
+    undone decision's record outlived the undo."""
+    from screening.decisions.views import decided_on
+    from screening.identity import decided_on_other_records, decided_records_changed
+
+    cols = ["record_id", "title", "doi", "source_file"]
+    a = pd.DataFrame([["a-1", "Wildfire smoke and asthma", "", "a.ris"]], columns=cols)
+    b = pd.DataFrame([["a-1", "Heat waves and mortality", "", "a.ris"]], columns=cols)
+    both = _log(("alice", "include", a.title[0]), ("bob", "include", b.title[0]))
+    assert sorted(decided_on(both)["title"]) == sorted([a.title[0], b.title[0]])
+    # alice's decision names another record now: the report says so, whichever came last
+    assert decided_on_other_records(b, decided_on(both)) == [("a-1", a.title[0], b.title[0])]
+    assert decided_on_other_records(a, decided_on(both)) == [("a-1", b.title[0], a.title[0])]
+    # a re-ingest of the let-through state passes; restoring the export would move bob's decision
+    assert not decided_records_changed(b, b, ["a-1"], decided_on(both))
+    assert decided_records_changed(b, a, ["a-1"], decided_on(both)).moved == ("a-1",)
+    # undone: only the standing decision's record counts
+    undone = _log(("alice", "include", a.title[0]), ("alice", "exclude", b.title[0]), ("alice", "undo", ""))
+    assert decided_on(undone)["title"].tolist() == [a.title[0]]
+    assert not decided_records_changed(b, a, ["a-1"], decided_on(undone))

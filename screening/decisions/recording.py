@@ -31,9 +31,9 @@ DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 
 
 def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame,
-                sought: set[str] | None = None) -> None:
-    """The record exists and is open for screening at ``stage`` (``sought``: the full-text
-    set if the caller already knows it)."""
+                sought: set[str] | None = None) -> dict[str, Any]:
+    """The record, after checking it exists and is open for screening at ``stage``
+    (``sought``: the full-text set if the caller already knows it)."""
     rec = review.record(record_id)
     if not row_in_play(rec):                                 # the one definition (records.in_play)
         dup = str(rec.get("duplicate_of", "") or "").strip()
@@ -51,6 +51,7 @@ def _check_open(review: Review, record_id: str, stage: str, entries: pd.DataFram
         if record_id not in sought:
             raise DecisionError("record is not in full-text review", record=record_id,
                                 hint="only records finally included at title/abstract reach full text")
+    return rec
 
 
 def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str, role: str, action: str,
@@ -117,7 +118,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
     if action not in ACTIONS or action == "assign":
         raise DecisionError(f"unknown action {action!r}", record=record_id,
                             hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
-    _check_open(review, record_id, stage, entries, sought)
+    record = _check_open(review, record_id, stage, entries, sought)
     if action == "not_retrieved" and stage != "full_text":
         raise DecisionError("'not retrieved' applies to full-text reports only", record=record_id,
                             hint="pass --stage full_text")
@@ -158,7 +159,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
     if action in DECISION_ACTIONS:
         # what the decision was made on: a re-ingest can then tell whether the id still names
         # that record (:mod:`screening.identity`), whatever happened to the exports in between
-        payload = {**(payload or {}), "record": record_fingerprint(review.record(record_id))}
+        payload = {**(payload or {}), "record": record_fingerprint(record)}
     return Event(record_id=record_id, stage=stage, reviewer=reviewer, action=action, role=role,
                  reason=reason if action in ("exclude", "include", "maybe", "not_retrieved") else "",
                  note=note, is_demo=is_demo,

@@ -102,7 +102,7 @@ def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tupl
     return out
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1024)
 def event_payload(text: str) -> dict[str, Any]:
     """An event's payload as a dict (a plan or a sample mark is one text repeated on many
     events, so each distinct text is parsed once; callers only read it); a malformed one reads
@@ -115,17 +115,26 @@ def event_payload(text: str) -> dict[str, Any]:
 
 
 def decided_on(entries: pd.DataFrame) -> pd.DataFrame:
-    """What each decided record was when its latest decision was made: ``record_id``, ``title``,
-    ``doi``, ``source_file`` (the payload's ``record``; logs written before 0.6 have none)."""
-    rows: dict[str, tuple[str, str, str, str]] = {}
+    """What each standing decision was made on: ``record_id``, ``title``, ``doi``,
+    ``source_file`` (the event payload's ``record``), one row per distinct record a standing
+    decision on the id was made on (two, when an export changed between two reviewers'
+    decisions). Undone decisions do not count; events logged before decisions stored it
+    (before 0.6) have none."""
+    rows: dict[tuple[str, str, str, str], None] = {}
     if len(entries) and "payload" in entries.columns:
-        decisions = entries[entries["action"].isin(DECISION_ACTIONS)]
-        for rid, text in zip(decisions["record_id"].astype(str), decisions["payload"].fillna("").astype(str)):
-            seen = event_payload(text).get("record")
-            if isinstance(seen, dict):          # later events overwrite: the log is in append order
-                rows[rid] = (rid, str(seen.get("title") or ""), str(seen.get("doi") or ""),
-                             str(seen.get("file") or ""))
-    return pd.DataFrame(list(rows.values()), columns=["record_id", "title", "doi", "source_file"])
+        standing = {st.event_id for stage in STAGES for by in standing_decisions(entries, stage).values()
+                    for st in by.values()}
+        sub = entries[entries["id"].astype(int).isin(standing)]
+        for rid, text in zip(sub["record_id"].astype(str), sub["payload"].fillna("").astype(str)):
+            if '"record"' not in text:
+                continue
+            try:        # parsed here, not through event_payload's cache: every such payload is unique
+                seen = json.loads(text).get("record")
+            except (json.JSONDecodeError, AttributeError):
+                continue
+            if isinstance(seen, dict):
+                rows[(rid, str(seen.get("title") or ""), str(seen.get("doi") or ""), str(seen.get("file") or ""))] = None
+    return pd.DataFrame(list(rows), columns=["record_id", "title", "doi", "source_file"])
 
 
 def records_with_decisions(entries: pd.DataFrame) -> set[str]:

@@ -22,7 +22,7 @@ from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.store import STAGES
 from screening.decisions.views import (
-    decided_on, final_decisions, load_entries, record_outcomes, records_with_decisions,
+    decided_on, final_decisions, load_entries, record_outcomes,
 )
 from screening.dedup.api import latest_decisions, pair_key
 from screening.dedup.store import load_decisions as load_dedup_decisions
@@ -334,9 +334,8 @@ def _decided_on_other_records(records: pd.DataFrame, entries: pd.DataFrame | Non
     would be counted for a study nobody decided on."""
     if entries is None or not len(entries):
         return []
-    standing = records_with_decisions(entries) & in_play
-    seen = decided_on(entries)
-    moved = decided_on_other_records(records, seen[seen["record_id"].isin(standing)])
+    seen = decided_on(entries)          # standing decisions only
+    moved = decided_on_other_records(records, seen[seen["record_id"].isin(in_play)])
     if not moved:
         return []
     rid, then, now = moved[0]
