@@ -45,7 +45,7 @@ from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, loa
 )
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
-from screening.records import atomic_write_text, marks
+from screening.records import atomic_write_text, in_play as in_play_mask, marks
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     """What the report says beside the counts. For an update's flow (``flow``) the screening,
     agreement and deduplication facts are the update's records', as its boxes are."""
     if flow is not None:
-        in_play = state.in_play & frozenset(marks(flow.records["record_id"]))
+        in_play = frozenset(marks(flow.records.loc[in_play_mask(flow.records), "record_id"]))
         play = _in_play_rows(state.entries, in_play)
         state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=_kappa(play))
     play_entries = state.play_entries
@@ -211,14 +211,24 @@ def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCount
                               decision_counts=per_record, **common), None
     rules = getattr(review.stages.get("apply_rules"), "rules", ())
     flow = update_flow(state.records, record_rounds(review, state.records)[0], state.ta_finals,
-                       state.ft_finals, rules)
+                       state.ft_finals, rules, ta_open=ta_open, stopped=state.stopping.stopped)
     ids = frozenset(marks(flow.records["record_id"]))
     # decisions on the previous version's records belong to it, not to this flow's boxes
     counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
                             ta_open=[r for r in ta_open if r in ids], ft_open=[r for r in ft_open if r in ids],
                             rule_reason_counts=flow.rule_reasons, decision_counts=per_record, **common)
+    # what the whole review's flow would warn about (decisions on records no longer in
+    # screening, in either version) still holds
+    whole = compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
+                           decision_counts=per_record, **common).warnings
+    warnings = list(whole) + [w for w in counts.warnings if w not in whole and "not counted" not in w]
+    if flow.previous_pending:
+        warnings.append(f"{flow.previous_pending} record(s) of the previous version (found by the searches before "
+                        f"{flow.latest.split(' ')[0]}) are still to screen or assess: its studies, and the total, "
+                        "are counted so far")
     counts = dataclasses.replace(counts, previous_studies=flow.previous_studies,
-                                 previous_reports=flow.previous_studies, update_round=flow.latest)
+                                 previous_reports=flow.previous_studies, update_round=flow.latest,
+                                 previous_pending=flow.previous_pending, warnings=tuple(warnings))
     check_invariants(counts)
     return counts, flow
 

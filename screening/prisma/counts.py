@@ -99,6 +99,7 @@ class PrismaCounts:
     previous_studies: int | None = None
     previous_reports: int | None = None
     update_round: str = ""
+    previous_pending: int = 0         # the previous version's records still to settle
 
     @property
     def is_update(self) -> bool:
@@ -112,6 +113,11 @@ class PrismaCounts:
     @property
     def total_reports(self) -> int:
         return (self.previous_reports or 0) + self.reports_included
+
+    @property
+    def total_partial(self) -> bool:
+        """The totals are *so far*: the update's or the previous version's screening is unfinished."""
+        return self.downstream_of_full_text_partial or self.previous_pending > 0
 
     # ---- derived totals -------------------------------------------------------------
     @property

@@ -170,11 +170,13 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
         boxes += [
             Box("prev_header", "prev", 0, [Line("Previous studies", bold=True)], style="header", center=True),
             Box("previous", "prev", 1, [
-                Line(_n("Studies included in previous version of review", c.previous_studies or 0), bold=True),
-                Line(_n("Reports of studies included in previous version of review", c.previous_reports or 0))]),
+                Line(_n("Studies included in previous version of review", c.previous_studies or 0,
+                        c.previous_pending > 0), bold=True),
+                Line(_n("Reports of studies included in previous version of review", c.previous_reports or 0,
+                        c.previous_pending > 0))]),
             Box("total", "main", 6, [
-                Line(_n("Total studies included in review", c.total_studies, p2), bold=True),
-                Line(_n("Reports of total included studies", c.total_reports, p2))]),
+                Line(_n("Total studies included in review", c.total_studies, c.total_partial), bold=True),
+                Line(_n("Reports of total included studies", c.total_reports, c.total_partial))]),
         ]
         arrows += [("included", "total"), ("previous", "total")]
         phases = [("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 6)]

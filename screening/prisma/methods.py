@@ -304,7 +304,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                 f"({_count(c.previous_reports or 0, 'report')}) included in the previous version (from the "
                 f"earlier searches), {_count(c.total_studies, 'study', 'studies')} "
                 f"({_count(c.total_reports, 'report')})")
-        if c.downstream_of_full_text_partial:
+        if c.total_partial:
             s.append(f"So far, the update has included {_count(c.studies_included, 'new study', 'new studies')} "
                      f"({_count(c.reports_included, 'report')}); {prev} {'is' if c.total_studies == 1 else 'are'} "
                      "included in the review.")

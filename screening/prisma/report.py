@@ -40,7 +40,8 @@ def funnel_line(c: PrismaCounts) -> str:
     n = c.funnel()
     if c.is_update and not c.downstream_of_full_text_partial:
         return (ARROW.join(str(v) for v in n) + f" new, + {c.previous_studies} from the previous version "
-                f"= {c.total_studies} studies")
+                f"= {c.total_studies} studies" + (" so far (the previous version is unfinished)"
+                                                   if c.previous_pending else ""))
     if c.screening_in_progress:
         return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {c.title_abstract_progress()}"])
     if c.full_text_in_progress:
@@ -59,8 +60,9 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     """(PRISMA box, count) rows for the counts table, sub-items indented with an en dash."""
     rows: list[tuple[str, str]] = []
     if c.is_update:
-        rows += [("Studies included in previous version of review", fmt(c.previous_studies or 0)),
-                 ("Reports of studies included in previous version of review", fmt(c.previous_reports or 0))]
+        later = " so far" if c.previous_pending else ""
+        rows += [("Studies included in previous version of review", fmt(c.previous_studies or 0) + later),
+                 ("Reports of studies included in previous version of review", fmt(c.previous_reports or 0) + later)]
     rows.append(("Records identified from databases", fmt(c.identified_databases)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.databases.items()]
     rows.append(("Records identified from registers", fmt(c.identified_registers)))
@@ -98,8 +100,8 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     if c.is_update:
         rows.append(("New studies included in review", so_far(c.studies_included, p2)))
         rows.append(("Reports of new included studies", so_far(c.reports_included, p2)))
-        rows.append(("Total studies included in review", so_far(c.total_studies, p2)))
-        rows.append(("Reports of total included studies", so_far(c.total_reports, p2)))
+        rows.append(("Total studies included in review", so_far(c.total_studies, c.total_partial)))
+        rows.append(("Reports of total included studies", so_far(c.total_reports, c.total_partial)))
         return rows
     rows.append(("Studies included in review", so_far(c.studies_included, p2)))
     rows.append(("Reports of included studies", so_far(c.reports_included, p2)))

@@ -185,7 +185,13 @@ def partial_labels(c: PrismaCounts) -> dict[str, str]:
         for name in ("records_excluded", "dbr_sought_reports", "dbr_notretrieved_reports", "dbr_assessed"):
             out[name] = f"{by_name[name]} (so far)"
     if c.downstream_of_full_text_partial:
-        for name in ("dbr_excluded", "new_studies", "new_reports", "total_studies", "total_reports"):
+        for name in ("dbr_excluded", "new_studies", "new_reports"):
+            out[name] = f"{by_name[name]} (so far)"
+    if c.total_partial:
+        for name in ("total_studies", "total_reports"):
+            out[name] = f"{by_name[name]} (so far)"
+    if c.previous_pending:
+        for name in ("previous_studies", "previous_reports"):
             out[name] = f"{by_name[name]} (so far)"
     return {k: _label(v) for k, v in out.items()}
 

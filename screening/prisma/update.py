@@ -22,6 +22,7 @@ import pandas as pd
 
 from screening.dedup.contributions import record_studies
 from screening.errors import ReportError
+from screening.prisma.counts import NOT_RECORDED
 from screening.records import in_play, marks
 
 FOUND_BEFORE = "found by an earlier search (previous version)"
@@ -33,6 +34,7 @@ class UpdateFlow:
 
     records: pd.DataFrame          # the latest round's records; previous studies' marked duplicate_of
     previous_studies: int          # included studies an earlier round found
+    previous_pending: int          # the earlier rounds' records still to settle (screening, full text)
     latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
     earlier: tuple[str, ...]       # the earlier rounds, oldest first
     rule_reasons: dict[str, int] | None   # rule exclusions of the flow's records per counted reason
@@ -57,10 +59,12 @@ def counted_rule_reason(rule_ids: Any, reasons: Any, actions: dict[str, tuple[st
 
 
 def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFrame | None,
-                ft_finals: pd.DataFrame | None, rules: Iterable[Any] = ()) -> UpdateFlow:
+                ft_finals: pd.DataFrame | None, rules: Iterable[Any] = (), *,
+                ta_open: Iterable[str] = (), stopped: bool = False) -> UpdateFlow:
     """Split the review at its latest search round (``rounds``: each record's round label,
     aligned with ``records``, sorting by date). ``rules``: the review's inclusion rules, to count
-    the flow's rule exclusions under the reason the rules stage counts them."""
+    the flow's rule exclusions under the reason the rules stage counts them; ``ta_open`` and
+    ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled)."""
     labels = rounds.astype(str).reindex(records.index)
     undated = int((labels == "").sum())
     if undated:
@@ -73,31 +77,43 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
                           f"this review is from one round ({order[0] if order else 'none'})",
                           hint='searches more than 30 days apart make rounds; or set [prisma] flow = "new"')
     latest = order[-1]
+    ids = marks(records["record_id"])
     study, _ = record_studies(records)
     now = (labels == latest).to_numpy()
-    earlier = set(study[~now])
+    ta_final = _finals(ta_finals, "include") | _finals(ta_finals, "exclude")
 
+    # The update's copy of a study an earlier search found and the previous version screened
+    # is found again, not new. Dedup has usually made it the screened copy's duplicate already;
+    # this catches the update's copy kept while a screened earlier copy is its duplicate. A
+    # study whose earlier copy nobody screened is screened in the update: a new study.
+    screened_before = set(study[~now & ids.isin(ta_final).to_numpy()])
     flow = records[now].copy()
     dup = marks(flow["duplicate_of"]) if "duplicate_of" in flow.columns else pd.Series("", index=flow.index)
-    again = (study[now].isin(earlier) & (dup == "")).to_numpy()
-    # a duplicate of the study's first record from an earlier search (the copy found before)
-    first_found: dict[str, str] = {}
-    for s_, rid in zip(study[~now], marks(records["record_id"])[~now]):
-        first_found.setdefault(s_, rid)
-    flow["duplicate_of"] = dup.where(~again, study[now].map(first_found))
+    again = (study[now].isin(screened_before) & (dup == "")).to_numpy()
+    first_screened: dict[str, str] = {}      # the copy found and screened before
+    for s_, rid in zip(study[~now], ids[~now]):
+        if rid in ta_final:
+            first_screened.setdefault(s_, rid)
+    flow["duplicate_of"] = dup.where(~again, study[now].map(first_screened))
     if again.any() and "dup_rule" in flow.columns:
         flow["dup_rule"] = marks(flow["dup_rule"]).where(~again, FOUND_BEFORE)
 
-    play = records[in_play(records)]
-    included = set(marks(play["record_id"])) & _finals(ta_finals, "include") & _finals(ft_finals, "include")
-    previous = {s for rid, s in zip(marks(records["record_id"]), study) if rid in included and s in earlier}
+    # the previous version: the earlier searches' records in screening, and how far they got
+    play_before = set(ids[in_play(records).to_numpy() & ~now])
+    ta_include = _finals(ta_finals, "include") & play_before
+    ft_done = _finals(ft_finals, "include") | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
+    previous = ta_include & _finals(ft_finals, "include")
+    unscreened = play_before - ta_final
+    pending = len(set(ta_open) & unscreened) + (0 if stopped else len(unscreened - set(ta_open))) \
+        + len(ta_include - ft_done)
 
     reasons = None
     actions = {str(r.id): (str(r.reason), str(r.action), str(r.missing)) for r in rules}
     if actions and "rule_ids" in flow.columns and "rule_reasons" in flow.columns:
         excluded = flow[(marks(flow["duplicate_of"]) == "") & (marks(flow.get("rule_decision", pd.Series(
             "", index=flow.index))).str.lower() == "exclude")]
-        counted = [counted_rule_reason(i, t, actions) for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
+        counted = [counted_rule_reason(i, t, actions) or NOT_RECORDED
+                   for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
         reasons = {k: int(v) for k, v in pd.Series(counted, dtype=object).value_counts().items()} if counted else {}
-    return UpdateFlow(records=flow, previous_studies=len(previous), latest=latest,
+    return UpdateFlow(records=flow, previous_studies=len(previous), previous_pending=pending, latest=latest,
                       earlier=tuple(order[:-1]), rule_reasons=reasons)

@@ -65,18 +65,46 @@ def test_the_update_flow_counts_the_latest_round_and_the_previous_version(ruled:
     assert not c.warnings                                   # the previous version's decisions are not strays
 
 
-def test_a_kept_record_of_a_study_found_before_is_a_duplicate_in_the_update(ruled: pd.DataFrame) -> None:
-    """Dedup may keep the update's copy of a study an earlier search found (the earlier copy
-    marked its duplicate): the update found it again, so it is not screened as new."""
+def test_a_study_is_found_before_only_if_the_previous_version_screened_it(ruled: pd.DataFrame) -> None:
+    """Dedup may keep the update's copy of a study whose earlier copy nobody screened (code
+    review: it was counted as a previous study, and the update's decisions on it dropped).
+    It is screened in the update, so it is a new study; only when the earlier copy was screened
+    is the update's copy found again (a duplicate removed)."""
     swapped = ruled.copy()
     swapped.loc[swapped["record_id"] == "lens_9_of_343-00006", "duplicate_of"] = ""
     swapped.loc[swapped["record_id"] == "wos_10_of_278-00009", "duplicate_of"] = "lens_9_of_343-00006"
-    flow = update_flow(swapped, _rounds(swapped), None, None, RULES)
-    row = flow.records.set_index("record_id").loc["lens_9_of_343-00006"]
-    assert row["duplicate_of"] == "wos_10_of_278-00009"     # the copy the earlier search found
-    assert row["dup_rule"] == FOUND_BEFORE
     ta, ft = _finals(["lens_9_of_343-00006"], ["lens_9_of_343-00006"])
-    assert update_flow(swapped, _rounds(swapped), ta, ft, RULES).previous_studies == 1
+    flow = update_flow(swapped, _rounds(swapped), ta, ft, RULES)
+    assert flow.records.set_index("record_id").loc["lens_9_of_343-00006", "duplicate_of"] == ""
+    assert flow.previous_studies == 0
+    ids = set(flow.records["record_id"])
+    c = compute_counts(flow.records, ta[ta["record_id"].isin(ids)], ft[ft["record_id"].isin(ids)],
+                       rule_reason_counts=flow.rule_reasons)
+    assert (c.duplicates, c.records_screened, c.studies_included, c.warnings) == (3, 4, 1, ())
+
+    screened = pd.concat([ta, pd.DataFrame({"record_id": ["wos_10_of_278-00009"], "decision": ["exclude"],
+                                            "reason": [""]})])
+    row = update_flow(swapped, _rounds(swapped), screened, ft, RULES).records.set_index("record_id") \
+        .loc["lens_9_of_343-00006"]
+    assert (row["duplicate_of"], row["dup_rule"]) == ("wos_10_of_278-00009", FOUND_BEFORE)
+
+
+def test_an_unfinished_previous_version_is_counted_so_far(ruled: pd.DataFrame) -> None:
+    """Code review: with the earlier searches' records unscreened, the total read as final."""
+    ta, ft = _finals(WOS[:2], WOS[:2])
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES)
+    assert flow.previous_pending == 13 - 2           # 13 earlier records in screening, 2 settled
+    # a stopping rule closes the unscreened ones; a record included but not assessed is still open
+    ta2, _ = _finals(WOS[:3], [])
+    assert update_flow(ruled, _rounds(ruled), ta2, ft, RULES, stopped=True).previous_pending == 1
+    done = pd.DataFrame({"record_id": [r for r in ruled["record_id"] if not r.startswith("lens")],
+                         "decision": "exclude", "reason": ""})
+    assert update_flow(ruled, _rounds(ruled), done, None, RULES).previous_pending == 0
+    c = dataclasses.replace(compute_counts(flow.records), previous_studies=2, previous_reports=2,
+                            update_round=flow.latest, previous_pending=flow.previous_pending)
+    joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
+    assert "previous version of review (n = 2 so far)" in joined
+    assert template_values(c)["total_studies"] == "2"
 
 
 def test_an_update_flow_needs_two_dated_rounds(records: pd.DataFrame) -> None:
@@ -146,12 +174,17 @@ def test_an_updated_review_draws_the_update_flow_end_to_end(tmp_path: Path) -> N
     doc = json.loads(res.files["json"].read_text())
     assert doc["counts"]["previous_studies"] == 2 and doc["counts"]["total_studies"] == 2
     md = res.files["md"].read_text()
-    assert "| Studies included in previous version of review | 2 |" in md
+    # 12 of the earlier searches' records are in screening (13 studies, one kept as its Lens copy);
+    # 10 are unscreened: the previous version is unfinished
+    assert "| Studies included in previous version of review | 2 so far |" in md
+    assert "| Total studies included in review | 2 so far |" in md
+    assert "10 record(s) of the previous version (found by the searches before 2024-05-01)" in md
     assert "The update's searches (2024-05-01) identified 9 records from 1 database." in md
-    # the update's screening facts: the previous version's decisions are not the update's
+    # the update's screening facts: the previous version's decisions are not the update's. Dedup
+    # kept one Lens copy of a study whose WoS copy nobody screened: it is screened in the update
     methods = md.split("## Methods (paste and edit)")[1].split("##")[0]
-    assert "Title/abstract screening of the 5 records has not started." in methods and "alice" not in methods
-    assert "**Funnel:** 9 → 5 → title/abstract screening not started (0 of 5 screened)" in md
+    assert "Title/abstract screening of the 6 records has not started." in methods and "alice" not in methods
+    assert "**Funnel:** 9 → 6 → title/abstract screening not started (0 of 6 screened)" in md
 
 
 def test_an_unknown_flow_is_a_config_error(tmp_path: Path) -> None:
