@@ -29,6 +29,7 @@ format = "ris"                                # optional; detected from content 
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import re
 import tomllib
 import typing
@@ -232,6 +233,9 @@ def _coerce(value: Any, hint: Any, where: str, path: Path | None) -> Any:
         return from_mapping(hint, value, where, path)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if hint is str and isinstance(value, (_dt.date, _dt.time)):
+        # an unquoted TOML date (date_searched = 2024-05-01) means the same as the quoted one
+        return value.isoformat()
     if isinstance(hint, type) and not isinstance(value, hint):
         raise ConfigError(f"{where} must be {hint.__name__}, not {type(value).__name__}", path=path)
     return value

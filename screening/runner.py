@@ -205,10 +205,12 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     decided: set[str] = set()
     seen = None
     if review.decisions_path.exists():
-        from screening.decisions.views import decided_on, load_entries
+        from screening.decisions.views import decided_on, load_entries, records_with_decisions
 
         entries = load_entries(review.decisions_path)
-        decided |= set(entries["record_id"].astype(str))
+        # records with a standing decision: a plan's assignment, a note or an undone decision
+        # names no study anyone decided on (UAT: plan-only ids made restoring an export refused)
+        decided |= records_with_decisions(entries)
         seen = decided_on(entries)
     pairs = load_dedup_decisions(output_dir)
     decided |= set(pairs["id_a"].astype(str)) | set(pairs["id_b"].astype(str))
@@ -295,7 +297,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                                       "counting; on renumbered ids they name the record the id has now)")
             if changed:
                 report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
-                                                               + "; run with --allow-changed-sources"])
+                                                               + "; let through with --allow-changed-sources"])
             path = _write_stage(output_dir, "ingest", table, report, history=history)
             result.outcomes.append(StageOutcome("ingest", "ran", report, path))
             notify("ingest", "ran")

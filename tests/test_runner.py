@@ -392,3 +392,24 @@ def test_every_standing_decision_keeps_its_record():
     undone = _log(("alice", "include", a.title[0]), ("alice", "exclude", b.title[0]), ("alice", "undo", ""))
     assert decided_on(undone)["title"].tolist() == [a.title[0]]
     assert not decided_records_changed(b, a, ["a-1"], decided_on(undone))
+
+
+def test_a_plan_or_a_note_does_not_hold_an_id_for_the_guard(tmp_path):
+    """UAT: ids with only a dual-screening plan's 'assign' events were compared with the
+    previous (edited) ingest, so restoring the export after --allow-changed-sources was refused
+    for 20 records nobody had decided on."""
+    from screening.decisions import api
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    table = read_table(out / "ingest.parquet")
+    wos = table[table["source_file"].str.endswith("wos_5.ris")]["record_id"].tolist()
+    api.assign(toml, "alice,bob", fraction=1.0, seed=1)                       # every record planned
+    api.record_decision(toml, reviewer="alice", record_id=wos[1], action="note", note="check the protocol")
+    raw = tmp_path / "data" / "raw" / "t" / "wos_5.ris"
+    original = raw.read_bytes()
+    _cut_first_record(raw)
+    assert run_review(toml).outcomes[0].status == "ran"          # nothing decided: nothing to protect
+    raw.write_bytes(original)
+    assert run_review(toml).outcomes[0].status == "ran"

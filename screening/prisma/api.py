@@ -210,8 +210,9 @@ def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCount
                               rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
                               decision_counts=per_record, **common), None
     rules = getattr(review.stages.get("apply_rules"), "rules", ())
-    flow = update_flow(state.records, record_rounds(review, state.records)[0], state.ta_finals,
-                       state.ft_finals, rules, ta_open=ta_open, stopped=state.stopping.stopped)
+    labels, unreadable = record_rounds(review, state.records)
+    flow = update_flow(state.records, labels, state.ta_finals, state.ft_finals, rules, ta_open=ta_open,
+                       stopped=state.stopping.stopped, unreadable=unreadable)
     ids = frozenset(marks(flow.records["record_id"]))
     # decisions on the previous version's records belong to it, not to this flow's boxes
     counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
@@ -228,7 +229,8 @@ def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCount
                         "are counted so far")
     counts = dataclasses.replace(counts, previous_studies=flow.previous_studies,
                                  previous_reports=flow.previous_studies, update_round=flow.latest,
-                                 previous_pending=flow.previous_pending, warnings=tuple(warnings))
+                                 previous_pending=flow.previous_pending,
+                                 previous_excluded_automation=flow.previous_closed, warnings=tuple(warnings))
     check_invariants(counts)
     return counts, flow
 
@@ -274,7 +276,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         "stopping": {"stopped": state.stopping.stopped, "rule": state.stopping.rule,
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
                      "met": state.stopping.met, "p_value": state.stopping.p_value},
-        "kappa": state.kappa, "warnings": list(state.warnings) + list(counts.warnings),
+        "kappa": ctx.kappa, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
                                      "decided_not_applied": state.maybe_pairs_unapplied},

@@ -100,6 +100,7 @@ class PrismaCounts:
     previous_reports: int | None = None
     update_round: str = ""
     previous_pending: int = 0         # the previous version's records still to settle
+    previous_excluded_automation: int = 0   # ... and those the stopping rule closed unscreened
 
     @property
     def is_update(self) -> bool:
@@ -352,7 +353,8 @@ def compute_counts(
     stray_ft = ft.index.difference(sought_ids)
     if len(stray_ft):
         warnings.append(f"{decisions_on('full-text', stray_ft, per_stage.get('full_text'))} not included at "
-                        f"title/abstract, e.g. {stray_ft[0]}; not counted")
+                        f"title/abstract or no longer in screening (a duplicate or rule-excluded now), e.g. "
+                        f"{stray_ft[0]}; not counted")
     ft_play = ft.loc[ft.index.intersection(sought_ids, sort=False)]
     not_retrieved = int((ft_play["decision"] == "not_retrieved").sum())
     ft_excl = ft_play[ft_play["decision"] == "exclude"]

@@ -180,9 +180,11 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
         ]
         arrows += [("included", "total"), ("previous", "total")]
         phases = [("Identification", 1, 1), ("Screening", 2, 4), ("Included", 5, 6)]
-        notes.append("Previous version: the studies included from the searches before "
-                     f"{c.update_round.split(' ')[0]} (found by an earlier search round); records of the update "
-                     "that an earlier search had found are counted as duplicates removed.")
+        closed = (f"; {fmt(c.previous_excluded_automation)} of its records were closed unscreened by the "
+                  "stopping rule" if c.previous_excluded_automation else "")
+        notes.append(f"Previous version: the records found by the searches before {c.update_round.split(' ')[0]} "
+                     f"and screened{closed}. Records of the update whose study the previous version screened are "
+                     "counted as duplicates removed.")
     notes += [footer] if isinstance(footer, str) else list(footer or [])
     return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns)
 

@@ -257,7 +257,10 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  _join([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
                  + ".")
     else:
-        s.append("Inter-reviewer agreement (Cohen's κ) is not yet available from the decision log.")
+        # no pair of reviewers screened the same records, or their decisions did not vary
+        # (κ is undefined then), whether screening is finished or not
+        s.append("Inter-reviewer agreement (Cohen's κ) could not be computed from the decision log (it needs "
+                 "records screened by two reviewers, with both decisions made).")
     ordering = _ordering_sentence(ctx)
     if ordering:
         s.append(ordering)
@@ -279,6 +282,10 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         if c.title_abstract_open:
             s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
                      f"{_was(c.title_abstract_open)} still being settled.")
+    if c.previous_excluded_automation:
+        n = c.previous_excluded_automation
+        s.append(f"In the previous version, {_count(n, 'record')} nobody screened {_was(n)} closed by the stopping "
+                 "rule (excluded by automation tools).")
     elif c.screening_in_progress:
         pending = c.title_abstract.open
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "

@@ -35,6 +35,7 @@ class UpdateFlow:
     records: pd.DataFrame          # the latest round's records; previous studies' marked duplicate_of
     previous_studies: int          # included studies an earlier round found
     previous_pending: int          # the earlier rounds' records still to settle (screening, full text)
+    previous_closed: int           # the earlier rounds' records nobody screened, closed by the stopping rule
     latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
     earlier: tuple[str, ...]       # the earlier rounds, oldest first
     rule_reasons: dict[str, int] | None   # rule exclusions of the flow's records per counted reason
@@ -60,17 +61,21 @@ def counted_rule_reason(rule_ids: Any, reasons: Any, actions: dict[str, tuple[st
 
 def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFrame | None,
                 ft_finals: pd.DataFrame | None, rules: Iterable[Any] = (), *,
-                ta_open: Iterable[str] = (), stopped: bool = False) -> UpdateFlow:
+                ta_open: Iterable[str] = (), stopped: bool = False, unreadable: Iterable[str] = ()) -> UpdateFlow:
     """Split the review at its latest search round (``rounds``: each record's round label,
     aligned with ``records``, sorting by date). ``rules``: the review's inclusion rules, to count
     the flow's rule exclusions under the reason the rules stage counts them; ``ta_open`` and
-    ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled)."""
+    ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled);
+    ``unreadable``: the sources whose date could not be read, for the error that names them."""
     labels = rounds.astype(str).reindex(records.index)
     undated = int((labels == "").sum())
     if undated:
-        raise ReportError(f'[prisma] flow = "update" needs every record\'s search date; {undated} records have none',
+        which = list(unreadable)
+        named = (f" ({'; '.join(which[:3])}{' ...' if len(which) > 3 else ''})" if which else "")
+        raise ReportError(f'[prisma] flow = "update" needs every record\'s search date; {undated} records have '
+                          f"none{named}",
                           hint="give every [[sources]] date_searched as YYYY-MM-DD (the update's and the "
-                               "original search's)")
+                               "original search's); 01/05/2024, May 2024 or 2024 are not read")
     order = sorted(set(labels))
     if len(order) < 2:
         raise ReportError('[prisma] flow = "update" needs an original search and an update: every search of '
@@ -81,18 +86,20 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     study, _ = record_studies(records)
     now = (labels == latest).to_numpy()
     ta_final = _finals(ta_finals, "include") | _finals(ta_finals, "exclude")
+    decided = ta_final | {str(r) for r in ta_open}        # settled, or decided by someone so far
 
     # The update's copy of a study an earlier search found and the previous version screened
     # is found again, not new. Dedup has usually made it the screened copy's duplicate already;
-    # this catches the update's copy kept while a screened earlier copy is its duplicate. A
-    # study whose earlier copy nobody screened is screened in the update: a new study.
-    screened_before = set(study[~now & ids.isin(ta_final).to_numpy()])
+    # this catches the update's copy kept, unscreened, while a screened earlier copy is its
+    # duplicate. A study screened in the update (its kept copy decided here, or its earlier copy
+    # never screened) is the update's: a new study if included.
+    screened_before = set(study[~now & ids.isin(decided).to_numpy()])
     flow = records[now].copy()
     dup = marks(flow["duplicate_of"]) if "duplicate_of" in flow.columns else pd.Series("", index=flow.index)
-    again = (study[now].isin(screened_before) & (dup == "")).to_numpy()
+    again = (study[now].isin(screened_before) & (dup == "") & ~ids[now].isin(decided)).to_numpy()
     first_screened: dict[str, str] = {}      # the copy found and screened before
     for s_, rid in zip(study[~now], ids[~now]):
-        if rid in ta_final:
+        if rid in decided:
             first_screened.setdefault(s_, rid)
     flow["duplicate_of"] = dup.where(~again, study[now].map(first_screened))
     if again.any() and "dup_rule" in flow.columns:
@@ -104,8 +111,8 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     ft_done = _finals(ft_finals, "include") | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
     previous = ta_include & _finals(ft_finals, "include")
     unscreened = play_before - ta_final
-    pending = len(set(ta_open) & unscreened) + (0 if stopped else len(unscreened - set(ta_open))) \
-        + len(ta_include - ft_done)
+    closed = len(unscreened - set(ta_open)) if stopped else 0     # by the stopping rule
+    pending = len(unscreened) - closed + len(ta_include - ft_done)
 
     reasons = None
     actions = {str(r.id): (str(r.reason), str(r.action), str(r.missing)) for r in rules}
@@ -115,5 +122,5 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
         counted = [counted_rule_reason(i, t, actions) or NOT_RECORDED
                    for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
         reasons = {k: int(v) for k, v in pd.Series(counted, dtype=object).value_counts().items()} if counted else {}
-    return UpdateFlow(records=flow, previous_studies=len(previous), previous_pending=pending, latest=latest,
-                      earlier=tuple(order[:-1]), rule_reasons=reasons)
+    return UpdateFlow(records=flow, previous_studies=len(previous), previous_pending=pending,
+                      previous_closed=closed, latest=latest, earlier=tuple(order[:-1]), rule_reasons=reasons)

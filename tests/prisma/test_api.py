@@ -481,7 +481,8 @@ def test_warnings_count_decisions_and_the_records_they_are_on(review, records, t
     warnings = generate(review, tmp_path / "p", records=records).summary()["warnings"]
     assert f"2 title/abstract decisions on 1 record not in screening (duplicates, rule-excluded or unknown " \
            f"ids), e.g. {dup}; not counted" in warnings
-    assert f"1 full-text decision on 1 record not included at title/abstract, e.g. {dup}; not counted" in warnings
+    assert (f"1 full-text decision on 1 record not included at title/abstract or no longer in screening (a "
+            f"duplicate or rule-excluded now), e.g. {dup}; not counted") in warnings
     assert f"2 full-text decisions on 1 record no longer included at title/abstract (e.g. {kept[0]}): " \
            "not counted" in warnings
     # finals alone (the library call): the records are counted, the decisions are not claimed

@@ -82,9 +82,9 @@ def test_a_study_is_found_before_only_if_the_previous_version_screened_it(ruled:
                        rule_reason_counts=flow.rule_reasons)
     assert (c.duplicates, c.records_screened, c.studies_included, c.warnings) == (3, 4, 1, ())
 
-    screened = pd.concat([ta, pd.DataFrame({"record_id": ["wos_10_of_278-00009"], "decision": ["exclude"],
-                                            "reason": [""]})])
-    row = update_flow(swapped, _rounds(swapped), screened, ft, RULES).records.set_index("record_id") \
+    # the earlier copy screened, the update's copy not (yet): the update found it again
+    screened = pd.DataFrame({"record_id": ["wos_10_of_278-00009"], "decision": ["exclude"], "reason": [""]})
+    row = update_flow(swapped, _rounds(swapped), screened, None, RULES).records.set_index("record_id") \
         .loc["lens_9_of_343-00006"]
     assert (row["duplicate_of"], row["dup_rule"]) == ("wos_10_of_278-00009", FOUND_BEFORE)
 
@@ -192,3 +192,47 @@ def test_an_unknown_flow_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="unknown \\[prisma\\] flow 'updated'"):
         load_review(_review(tmp_path, "updated"))
+
+
+def test_a_study_the_update_screened_stays_the_updates_when_its_earlier_copy_was_screened(
+        ruled: pd.DataFrame) -> None:
+    """UAT: the previous version excluded the earlier copy; the update's copy was included at
+    both stages, then dedup-review joined the two keeping the update's copy. It was counted as
+    'found before' and its inclusion vanished from every box."""
+    joined = ruled.copy()
+    joined.loc[joined["record_id"] == "lens_9_of_343-00006", "duplicate_of"] = ""
+    joined.loc[joined["record_id"] == "wos_10_of_278-00009", "duplicate_of"] = "lens_9_of_343-00006"
+    ta = pd.DataFrame({"record_id": ["wos_10_of_278-00009", "lens_9_of_343-00006"],
+                       "decision": ["exclude", "include"], "reason": ""})
+    ft = pd.DataFrame({"record_id": ["lens_9_of_343-00006"], "decision": "include", "reason": ""})
+    flow = update_flow(joined, _rounds(joined), ta, ft, RULES)
+    assert flow.records.set_index("record_id").loc["lens_9_of_343-00006", "duplicate_of"] == ""
+    ids = set(flow.records["record_id"])
+    c = compute_counts(flow.records, ta[ta["record_id"].isin(ids)], ft[ft["record_id"].isin(ids)],
+                       rule_reason_counts=flow.rule_reasons)
+    assert (flow.previous_studies, c.studies_included) == (0, 1)
+
+
+def test_a_stopped_previous_version_says_what_the_stopping_rule_closed(ruled: pd.DataFrame) -> None:
+    ta, ft = _finals(WOS[:2], WOS[:2])
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES, ta_open=[WOS[2]], stopped=True)
+    assert (flow.previous_closed, flow.previous_pending) == (13 - 3, 1)      # WOS[2] still being settled
+    c = dataclasses.replace(compute_counts(flow.records), previous_studies=2, previous_reports=2,
+                            update_round=flow.latest, previous_pending=1, previous_excluded_automation=10)
+    joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
+    assert "10 of its records were closed unscreened by the stopping rule" in joined
+
+
+def test_the_update_error_names_the_undated_sources(records: pd.DataFrame) -> None:
+    undated = _rounds(records).where(~records["record_id"].str.startswith("lens"), "")
+    with pytest.raises(ReportError, match=r"9 records have none \(lens_9_of_343.ris \('May 2024'\)\)"):
+        update_flow(records, undated, None, None, unreadable=["lens_9_of_343.ris ('May 2024')"])
+
+
+def test_an_unquoted_toml_date_is_a_search_date(tmp_path: Path) -> None:
+    """UAT: `date_searched = 2024-05-01` (a TOML date) was refused as 'must be str, not date'."""
+    from screening.config import load_review
+
+    toml = _review(tmp_path, "update")
+    toml.write_text(toml.read_text().replace('date_searched = "1 May 2024"', "date_searched = 2024-05-01"))
+    assert load_review(toml).sources[2].date_searched == "2024-05-01"
