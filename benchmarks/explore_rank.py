@@ -62,6 +62,8 @@ Variants:
   same uni+bigram vocabulary instead of sublinear TF-IDF, rows l2-normalised;
 * ``cens``             – z-score average of three SVMs, C = 0.03, 0.11 and 0.3 (each C of the
   grid lost somewhere on its own; does their average?);
+* ``fuse-logistic``    – z-score average of the SVM and logistic regression (C=10) on the same features
+  (each won on datasets the other lost; ``select-cv-logistic`` chose between them instead);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -573,6 +575,8 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
     if kind == "cens":
         views = [(X, "tfidf+svm(C=0.03)+balanced+max"), (X, None), (X, "tfidf+svm(C=0.3)+balanced+max")]
         return X, lambda seed: Fuse(views, seed)
+    if kind == "fuse-logistic":
+        return X, lambda seed: Fuse([(X, None), (X, LOGISTIC)], seed)
     if kind == "spec":      # run() passes the spec to simulate() as its model
         return X, None
     if kind == "meta":

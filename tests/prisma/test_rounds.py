@@ -69,7 +69,8 @@ notes = "update search"
 """
 
 
-def _run(tmp_path: Path, toml_text: str) -> Path:
+def write_review(tmp_path: Path, toml_text: str) -> Path:
+    """The three fixture exports under data/raw/upd and ``toml_text`` as pipelines/upd.toml."""
     raw = tmp_path / "data" / "raw" / "upd"
     raw.mkdir(parents=True)
     for name in ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris"):
@@ -77,6 +78,11 @@ def _run(tmp_path: Path, toml_text: str) -> Path:
     (tmp_path / "pipelines").mkdir()
     toml = tmp_path / "pipelines" / "upd.toml"
     toml.write_text(toml_text, encoding="utf-8")
+    return toml
+
+
+def _run(tmp_path: Path, toml_text: str) -> Path:
+    toml = write_review(tmp_path, toml_text)
     result = CliRunner().invoke(app, ["run", str(toml)])
     assert result.exit_code == 0, result.output
     return tmp_path / "data" / "screened" / "upd" / "prisma"

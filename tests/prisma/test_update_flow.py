@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +23,7 @@ from screening.prisma.template import template_values
 from screening.prisma.update import FOUND_BEFORE, counted_rule_reason, update_flow
 from screening.rules.model import Rule
 
-from .conftest import FIXTURES
-from .test_rounds import TOML
+from .test_rounds import TOML, write_review
 
 DATE = {"wos": "2023-03-09", "medline": "2023-03-10", "lens": "2024-05-01"}
 WOS = [f"wos_10_of_278-{i:05d}" for i in range(1, 11)]
@@ -143,14 +141,7 @@ def test_the_diagram_and_template_show_the_previous_version(ruled: pd.DataFrame)
 
 
 def _review(tmp_path: Path, flow: str) -> Path:
-    raw = tmp_path / "data" / "raw" / "upd"
-    raw.mkdir(parents=True)
-    for name in ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris"):
-        shutil.copy(FIXTURES / name, raw / name)
-    (tmp_path / "pipelines").mkdir()
-    toml = tmp_path / "pipelines" / "upd.toml"
-    toml.write_text(TOML + f'\n[prisma]\nflow = "{flow}"\n', encoding="utf-8")
-    return toml
+    return write_review(tmp_path, TOML + f'\n[prisma]\nflow = "{flow}"\n')
 
 
 def test_an_updated_review_draws_the_update_flow_end_to_end(tmp_path: Path) -> None:
