@@ -41,6 +41,7 @@ from screening.prisma.report import citation_line, funnel_line, per_source_rows,
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
     ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
+    maybe_pair_state,
     load_decisions, load_searches, load_state, searches_frame, stopping_state,
 )
 from screening.prisma.template import to_csv
@@ -139,7 +140,10 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     if flow is not None:
         in_play = frozenset(marks(flow.records.loc[in_play_mask(flow.records), "record_id"]))
         play = _in_play_rows(state.entries, in_play)
-        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=_kappa(play))
+        undecided, unapplied = maybe_pair_state(state.stage_reports.get("dedup"), state.dedup_decisions,
+                                                only=frozenset(marks(flow.records["record_id"])))
+        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=_kappa(play),
+                                    maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied)
     play_entries = state.play_entries
     rec = state.records
     flow_rec = flow.records if flow is not None else rec

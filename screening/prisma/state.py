@@ -71,6 +71,7 @@ class ReviewState:
     # records: nobody has decided them, or a decision came after deduplication last ran
     maybe_pairs_undecided: int = 0
     maybe_pairs_unapplied: int = 0
+    dedup_decisions: pd.DataFrame | None = None      # the dedup-review log (None: no dedup stage)
 
 
 
@@ -251,8 +252,10 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
     return h.hexdigest()
 
 
-def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFrame | None) -> tuple[int, int]:
-    """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued.
+def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFrame | None,
+                     only: frozenset[str] | None = None) -> tuple[int, int]:
+    """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued
+    (``only``: the pairs with a record among these ids, e.g. an update's).
 
     The dedup stage queues only pairs without a standing dedup-review decision (the latest
     one per pair, unless it is a reopen); a pair decided after that run is not applied to the
@@ -262,6 +265,8 @@ def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFram
     listed = (dedup_report.get("details") or {}).get("maybe_pairs")
     if not isinstance(listed, list):         # a report without the list: its count only
         return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
+    if only is not None:
+        listed = [p for p in listed if str(p.get("id_a", "")) in only or str(p.get("id_b", "")) in only]
     standing = latest_decisions(decisions)
     decided = sum(pair_key(str(p.get("id_a", "")), str(p.get("id_b", ""))) in standing for p in listed)
     return len(listed) - decided, decided
@@ -323,7 +328,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         searches=searches, stopping=stopping, kappa=_kappa(play_entries),
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
         outcomes=outcomes, in_play=in_play, play_entries=play_entries,
-        maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied,
+        maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,
     )
 
 

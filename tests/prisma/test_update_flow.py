@@ -227,3 +227,14 @@ def test_an_unquoted_toml_date_is_a_search_date(tmp_path: Path) -> None:
     toml = _review(tmp_path, "update")
     toml.write_text(toml.read_text().replace('date_searched = "1 May 2024"', "date_searched = 2024-05-01"))
     assert load_review(toml).sources[2].date_searched == "2024-05-01"
+
+
+def test_the_updates_possible_duplicate_pairs_are_those_with_an_update_record() -> None:
+    """UAT: the update's methods paragraph counted pairs among the original searches' records."""
+    from screening.prisma.state import maybe_pair_state
+
+    report = {"details": {"maybe_pairs": [{"id_a": "wos-1", "id_b": "medline-2"},
+                                          {"id_a": "wos-3", "id_b": "lens-4"},
+                                          {"id_a": "lens-5", "id_b": "lens-6"}]}}
+    assert maybe_pair_state(report, None) == (3, 0)
+    assert maybe_pair_state(report, None, only=frozenset({"lens-4", "lens-5", "lens-6"})) == (2, 0)
