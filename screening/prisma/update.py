@@ -1,13 +1,14 @@
-"""PRISMA 2020's flow for updated reviews: the latest search round is the flow, the studies the
-earlier rounds found are the previous version (``[prisma] flow = "update"``).
+"""PRISMA 2020's flow for updated reviews: the latest search round is the flow, the earlier
+rounds are the previous version (``[prisma] flow = "update"``).
 
 Which records belong to the previous version is read from the data, never typed: the review's
 search rounds (:mod:`screening.prisma.searches`) date every record. Records of every round but
-the latest are the previous version's. A study (a duplicate group) any record of which came
-from an earlier round is a previous study; included ones are *studies included in previous
-version of review*. The flow's boxes then cover the latest round's records: a record of a
-study the previous version already had is a *duplicate removed* (found again), the rest go
-through screening as in a new review, and *total studies included* = previous + new.
+the latest are the previous version's; those of them included at full text are *studies
+included in previous version of review*. The flow's boxes cover the latest round's records:
+one whose study the previous version screened, and which nobody decided on in the update, is
+a *duplicate removed* (found again); the rest go through screening as in a new review, and
+*total studies included* = previous + new. Whatever of the previous version is unsettled makes
+its count and the total "so far".
 
 Each included record is one study and one report, as in the new-review flow, so the previous
 version's reports equal its studies.
@@ -32,8 +33,8 @@ FOUND_BEFORE = "found by an earlier search (previous version)"
 class UpdateFlow:
     """The records the update's flow counts, and what the previous version contributes."""
 
-    records: pd.DataFrame          # the latest round's records; previous studies' marked duplicate_of
-    previous_studies: int          # included studies an earlier round found
+    records: pd.DataFrame          # the latest round's records; those found again marked duplicate_of
+    previous_studies: int          # the earlier rounds' records included at full text
     previous_pending: int          # the earlier rounds' records still to settle (screening, full text)
     previous_closed: int           # the earlier rounds' records nobody screened, closed by the stopping rule
     latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
