@@ -183,8 +183,8 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
         closed = (f"; {fmt(c.previous_excluded_automation)} of its records were closed unscreened by the "
                   "stopping rule" if c.previous_excluded_automation else "")
         notes.append(f"Previous version: the records found by the searches before {c.update_round.split(' ')[0]} "
-                     f"and screened{closed}. Records of the update whose study the previous version screened are "
-                     "counted as duplicates removed.")
+                     f"and screened{closed}. An update record whose study the previous version included, or "
+                     "screened with no decision on this record in the update, is counted as a duplicate removed.")
     notes += [footer] if isinstance(footer, str) else list(footer or [])
     return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns)
 

@@ -172,24 +172,24 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
 
 
 def _added(n: int, new: int) -> str:
-    """'9 records, 5 of them new studies' / '1 record, a new study' / '4 records, none of them new'."""
-    if n == 1:
-        return "1 record, " + ("a new study" if new else "not a new study")
+    """'9 records and 5 studies no earlier search had found' / '154 records, all of studies
+    earlier searches had found'. Not 'new studies': the update flow's new studies are those
+    its screening included, another number."""
     if new == 0:
-        return f"{fmt(n)} records, none of them a new study"
-    return f"{fmt(n)} records, {fmt(new)} of them {'a new study' if new == 1 else 'new studies'}"
+        return (f"{_count(n, 'record')}, " + ("of a study" if n == 1 else "all of studies")
+                + " earlier searches had found")
+    return f"{_count(n, 'record')} and {_count(new, 'study', 'studies')} no earlier search had found"
 
 
 def _rounds_sentence(rounds: tuple[tuple[str, int, int, int], ...]) -> str:
     """'The searches of 2022-06-01 identified 900 records; the update search of 2023-06-01
-    added 154 records, 97 of them new studies (not found by an earlier search).' One clause
-    per update ('' when the review was searched in one round, or a date is not recorded)."""
+    added 154 records and 97 studies no earlier search had found.' One clause per update (''
+    when the review was searched in one round, or a date is not recorded)."""
     if len(rounds) < 2:
         return ""
     (first, n0, _, _), later = rounds[0], rounds[1:]
     clauses = [f"the update search of {d} added {_added(n, new)}" for d, n, _, new in later]
-    return (f"The searches of {first} identified {_count(n0, 'record')}; " + "; ".join(clauses)
-            + " (a new study: one no earlier search had found).")
+    return f"The searches of {first} identified {_count(n0, 'record')}; " + "; ".join(clauses) + "."
 
 
 def _sources_phrase(databases: int, registers: int) -> str:
@@ -260,7 +260,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         # no pair of reviewers screened the same records, or their decisions did not vary
         # (κ is undefined then), whether screening is finished or not
         s.append("Inter-reviewer agreement (Cohen's κ) could not be computed from the decision log (it needs "
-                 "records screened by two reviewers, with both decisions made).")
+                 "records screened by two reviewers whose decisions are not all the same).")
     ordering = _ordering_sentence(ctx)
     if ordering:
         s.append(ordering)
@@ -311,10 +311,16 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                 f"({_count(c.previous_reports or 0, 'report')}) included in the previous version (from the "
                 f"earlier searches), {_count(c.total_studies, 'study', 'studies')} "
                 f"({_count(c.total_reports, 'report')})")
-        if c.total_partial:
+        if c.downstream_of_full_text_partial:
             s.append(f"So far, the update has included {_count(c.studies_included, 'new study', 'new studies')} "
                      f"({_count(c.reports_included, 'report')}); {prev} {'is' if c.total_studies == 1 else 'are'} "
-                     "included in the review.")
+                     "included in the review" + (" (the previous version's screening is unfinished too)."
+                                                 if c.previous_pending else "."))
+        elif c.previous_pending:
+            s.append(f"The update included {_count(c.studies_included, 'new study', 'new studies')} "
+                     f"({_count(c.reports_included, 'report')}). The previous version's screening is unfinished "
+                     f"({_count(c.previous_pending, 'record')} still to screen or assess); so far, {prev} "
+                     f"{'is' if c.total_studies == 1 else 'are'} included in the review.")
         else:
             s.append(f"The update included {_count(c.studies_included, 'new study', 'new studies')} "
                      f"({_count(c.reports_included, 'report')}); {prev} {_was(c.total_studies)} included in the "

@@ -28,7 +28,7 @@ def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, in
 
 _PER_SOURCE_HEAD = ("database", "records", "duplicates removed", "studies found", "found only here")
 _ROUNDS_TITLE = "Records per search date (original search and updates)"
-_ROUNDS_HEAD = ("searched", "records", "studies found", "new studies (not found by an earlier search)")
+_ROUNDS_HEAD = ("searched", "records", "studies found", "studies no earlier search had found")
 
 
 def funnel_line(c: PrismaCounts) -> str:

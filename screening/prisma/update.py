@@ -3,10 +3,11 @@ rounds are the previous version (``[prisma] flow = "update"``).
 
 Which records belong to the previous version is read from the data, never typed: the review's
 search rounds (:mod:`screening.prisma.searches`) date every record. Records of every round but
-the latest are the previous version's; those of them included at full text are *studies
-included in previous version of review*. The flow's boxes cover the latest round's records:
-one whose study the previous version screened, and which nobody decided on in the update, is
-a *duplicate removed* (found again); the rest go through screening as in a new review, and
+the latest are the previous version's; the studies with one of them included at full text are
+*studies included in previous version of review*. The flow's boxes cover the latest round's
+records: one whose study the previous version included, or screened while nobody has decided
+on this copy in the update, is a *duplicate removed* (found again); the rest go through
+screening as in a new review, and
 *total studies included* = previous + new. Whatever of the previous version is unsettled makes
 its count and the total "so far".
 
@@ -34,12 +35,16 @@ class UpdateFlow:
     """The records the update's flow counts, and what the previous version contributes."""
 
     records: pd.DataFrame          # the latest round's records; those found again marked duplicate_of
-    previous_studies: int          # the earlier rounds' records included at full text
+    previous_studies: int          # studies with an earlier round's copy included at full text
     previous_pending: int          # the earlier rounds' records still to settle (screening, full text)
     previous_closed: int           # the earlier rounds' records nobody screened, closed by the stopping rule
     latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
     earlier: tuple[str, ...]       # the earlier rounds, oldest first
     rule_reasons: dict[str, int] | None   # rule exclusions of the flow's records per counted reason
+
+
+def _col(records: pd.DataFrame, name: str) -> pd.Series:
+    return records[name] if name in records.columns else pd.Series("", index=records.index, dtype=object)
 
 
 def _finals(frame: pd.DataFrame | None, decision: str) -> set[str]:
@@ -89,15 +94,23 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     ta_final = _finals(ta_finals, "include") | _finals(ta_finals, "exclude")
     decided = ta_final | {str(r) for r in ta_open}        # settled, or decided by someone so far
 
-    # The update's copy of a study an earlier search found and the previous version screened
-    # is found again, not new. Dedup has usually made it the screened copy's duplicate already;
-    # this catches the update's copy kept, unscreened, while a screened earlier copy is its
-    # duplicate. A study screened in the update (its kept copy decided here, or its earlier copy
-    # never screened) is the update's: a new study if included.
+    # The previous version's studies: those with an earlier copy included at both stages (that
+    # copy may be a duplicate now, of an update copy dedup kept). Records a rule or a removal
+    # took out of screening do not count, as in the counts.
+    counted = ((marks(_col(records, "rule_decision")).str.lower() != "exclude")
+               & (marks(_col(records, "removed_reason")) == "")).to_numpy()
+    included = _finals(ta_finals, "include") & _finals(ft_finals, "include")
+    included_before = set(study[~now & counted & ids.isin(included).to_numpy()])
+    # The update's copy of such a study is found again, not new; so is its copy of a study the
+    # previous version screened and nobody has decided on in the update. Dedup has usually made
+    # it the earlier copy's duplicate already; this catches the update's copy dedup kept. A
+    # study the previous version excluded or never screened, decided on in the update, is the
+    # update's: a new study if included.
     screened_before = set(study[~now & ids.isin(decided).to_numpy()])
     flow = records[now].copy()
     dup = marks(flow["duplicate_of"]) if "duplicate_of" in flow.columns else pd.Series("", index=flow.index)
-    again = (study[now].isin(screened_before) & (dup == "") & ~ids[now].isin(decided)).to_numpy()
+    again = ((study[now].isin(included_before) | (study[now].isin(screened_before) & ~ids[now].isin(decided)))
+             & (dup == "")).to_numpy()
     first_screened: dict[str, str] = {}      # the copy found and screened before
     for s_, rid in zip(study[~now], ids[~now]):
         if rid in decided:
@@ -110,7 +123,6 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     play_before = set(ids[in_play(records).to_numpy() & ~now])
     ta_include = _finals(ta_finals, "include") & play_before
     ft_done = _finals(ft_finals, "include") | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
-    previous = ta_include & _finals(ft_finals, "include")
     unscreened = play_before - ta_final
     closed = len(unscreened - set(ta_open)) if stopped else 0     # by the stopping rule
     pending = len(unscreened) - closed + len(ta_include - ft_done)
@@ -123,5 +135,5 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
         counted = [counted_rule_reason(i, t, actions) or NOT_RECORDED
                    for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
         reasons = {k: int(v) for k, v in pd.Series(counted, dtype=object).value_counts().items()} if counted else {}
-    return UpdateFlow(records=flow, previous_studies=len(previous), previous_pending=pending,
+    return UpdateFlow(records=flow, previous_studies=len(included_before), previous_pending=pending,
                       previous_closed=closed, latest=latest, earlier=tuple(order[:-1]), rule_reasons=reasons)

@@ -133,8 +133,8 @@ def _decided_duplicate_warnings(dups: list[dict[str, Any]]) -> list[str]:
     n = len(decided)
     return [f"{n} record{' has' if n == 1 else 's have'} screening decisions but {'is' if n == 1 else 'are'} "
             f"now {'a duplicate' if n == 1 else 'duplicates'}, so {'its' if n == 1 else 'their'} decisions "
-            f"no longer count: {shown}{more}. Each group keeps one record (the one decided furthest, "
-            f"then the earliest); if they are not the same study, mark them distinct with "
+            f"no longer count: {shown}{more}. Each group keeps one record (the one decided furthest: full "
+            f"text before title/abstract; among equals, the one the matcher would keep anyway); if they are not the same study, mark them distinct with "
             f"`screening dedup-review REVIEW --pair A B --distinct`"]
 
 

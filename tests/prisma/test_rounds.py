@@ -104,8 +104,7 @@ def test_an_updated_review_reports_what_the_update_added(tmp_path: Path) -> None
     md = (out / "report.md").read_text()
     assert "| 2023-03-09 to 2023-03-10 | 16 | 13 | 13 |" in md and "| 2024-05-01 | 9 | 9 | 5 |" in md
     assert ("The searches of 2023-03-09 to 2023-03-10 identified 16 records; the update search of "
-            "2024-05-01 added 9 records, 5 of them new studies (a new study: one no earlier search had "
-            "found).") in md
+            "2024-05-01 added 9 records and 5 studies no earlier search had found.") in md
     # each export's own count, in the search sentence
     assert "Lens.org (searched 1 May 2024; update search; 9 records)" in md
     html = (out / "report.html").read_text()
@@ -134,13 +133,15 @@ def test_windows_separators_in_source_file_still_match() -> None:
 
 
 def test_rounds_sentence_wording() -> None:
+    """Not 'new studies': in an update flow those are the studies its screening included."""
     one = (("2022-01-01", 100, 90, 90), ("2023-01-01", 1, 1, 1))
     assert _rounds_sentence(one) == ("The searches of 2022-01-01 identified 100 records; the update search of "
-                                     "2023-01-01 added 1 record, a new study (a new study: one no earlier "
-                                     "search had found).")
-    three = (("2022-01-01", 100, 90, 90), ("2023-01-01", 154, 150, 0), ("2024-01-01 to 2024-01-09", 20, 19, 1))
+                                     "2023-01-01 added 1 record and 1 study no earlier search had found.")
+    three = (("2022-01-01", 100, 90, 90), ("2023-01-01", 154, 150, 0), ("2024-01-01 to 2024-01-09", 20, 19, 1),
+             ("2025-01-01", 1, 1, 0))
     assert _rounds_sentence(three) == ("The searches of 2022-01-01 identified 100 records; the update search of "
-                                       "2023-01-01 added 154 records, none of them a new study; the update search "
-                                       "of 2024-01-01 to 2024-01-09 added 20 records, 1 of them a new study (a new "
-                                       "study: one no earlier search had found).")
+                                       "2023-01-01 added 154 records, all of studies earlier searches had found; "
+                                       "the update search of 2024-01-01 to 2024-01-09 added 20 records and 1 study "
+                                       "no earlier search had found; the update search of 2025-01-01 added 1 "
+                                       "record, of a study earlier searches had found.")
     assert _rounds_sentence(one[:1]) == ""

@@ -238,3 +238,43 @@ def test_the_updates_possible_duplicate_pairs_are_those_with_an_update_record() 
                                           {"id_a": "lens-5", "id_b": "lens-6"}]}}
     assert maybe_pair_state(report, None) == (3, 0)
     assert maybe_pair_state(report, None, only=frozenset({"lens-4", "lens-5", "lens-6"})) == (2, 0)
+
+
+def test_a_study_both_versions_included_stays_the_previous_versions(ruled: pd.DataFrame) -> None:
+    """UAT: both copies included at full text, then joined keeping the update's copy: the
+    study moved from the previous version's count to the new studies."""
+    joined = ruled.copy()
+    joined.loc[joined["record_id"] == "lens_9_of_343-00006", "duplicate_of"] = ""
+    joined.loc[joined["record_id"] == "wos_10_of_278-00009", "duplicate_of"] = "lens_9_of_343-00006"
+    both = ["wos_10_of_278-00009", "lens_9_of_343-00006"]
+    ta, ft = _finals(both + [WOS[0]], both + [WOS[0]])
+    flow = update_flow(joined, _rounds(joined), ta, ft, RULES)
+    row = flow.records.set_index("record_id").loc["lens_9_of_343-00006"]
+    assert (row["duplicate_of"], row["dup_rule"]) == ("wos_10_of_278-00009", FOUND_BEFORE)
+    ids = set(flow.records["record_id"])
+    c = compute_counts(flow.records, ta[ta["record_id"].isin(ids)], ft[ft["record_id"].isin(ids)],
+                       rule_reason_counts=flow.rule_reasons)
+    assert (flow.previous_studies, c.studies_included) == (2, 0)
+
+
+def test_the_methods_say_which_version_is_unfinished(ruled: pd.DataFrame) -> None:
+    """UAT: with only the previous version unfinished, the paragraph said the update's count
+    was 'so far' and not that the previous version was open."""
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods import methods_paragraph
+
+    flow = update_flow(ruled, _rounds(ruled), None, None, RULES)
+    done = pd.DataFrame({"record_id": ["lens_9_of_343-00002", "lens_9_of_343-00004", "lens_9_of_343-00005"],
+                         "decision": ["include", "exclude", "exclude"], "reason": ""})
+    ft = pd.DataFrame({"record_id": ["lens_9_of_343-00002"], "decision": ["include"], "reason": [""]})
+    c = dataclasses.replace(compute_counts(flow.records, done, ft, rule_reason_counts=flow.rule_reasons),
+                            previous_studies=7, previous_reports=7, update_round=flow.latest, previous_pending=3)
+    ctx = ReportContext(review_name="u", title="U", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(c, ctx)
+    assert ("The update included 1 new study (1 report). The previous version's screening is unfinished (3 "
+            "records still to screen or assess); so far, with the 7 studies (7 reports) included in the previous "
+            "version (from the earlier searches), 8 studies (8 reports) are included in the review.") in text
+    finished = methods_paragraph(dataclasses.replace(c, previous_pending=0), ctx)
+    assert finished.endswith("The update included 1 new study (1 report); with the 7 studies (7 reports) included "
+                             "in the previous version (from the earlier searches), 8 studies (8 reports) were "
+                             "included in the review.")
