@@ -291,7 +291,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             changed = _decided_records_changed(review, output_dir, table)
             if changed and not allow_changed_sources:
                 raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
-                                 hint="restore the export or its [[sources]] entry as it was (exports are "
+                                 hint="restore the export or its [[sources]] entry as it was when the decisions "
+                                      "were made (exports are "
                                       "immutable: add a corrected export as a new file); to run anyway, "
                                       "`screening run --allow-changed-sources` (decisions on lost ids stop "
                                       "counting; on renumbered ids they name the record the id has now)")

@@ -275,6 +275,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                      f"target recall is not assured{est}; the {_count(c.excluded_automation, 'record')} nobody "
                      f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
                      "tools.")
+        elif c.excluded_automation == 0:
+            s.append(f"Screening stopped by a stopping rule{rule}{recall}; no record was left unscreened.")
         else:
             s.append(f"Screening stopped by a stopping rule{rule}{recall}; the "
                      f"{_count(c.excluded_automation, 'record')} left unscreened "

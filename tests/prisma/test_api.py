@@ -384,6 +384,11 @@ def test_methods_paragraph_reads_one_in_the_singular(records, finals):
     text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
                                               state_hash="f" * 64, stopping_rule="hypergeometric"))
     assert "the 1 record left unscreened is reported as excluded by automation tools." in text
+    # stopped with every record screened (UAT: 'the 0 records nobody screened are reported ...')
+    c = compute_counts(records, ta, ft, stopped=True)
+    text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
+                                              state_hash="f" * 64, stopping_rule="hypergeometric"))
+    assert "; no record was left unscreened." in text and "0 records" not in text
 
 
 def test_screening_sentences_read_one_in_the_singular():
