@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -139,12 +140,33 @@ class SQLiteStore:
             self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
                                          isolation_level=None, check_same_thread=False)
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._init_schema()
+            self._set_up(busy_timeout_ms / 1000)
         except sqlite3.DatabaseError as err:
+            if _busy(err):
+                raise DecisionError("the decision log is busy: another process kept it locked for "
+                                    f"{busy_timeout_ms / 1000:.0f} s", path=self.path,
+                                    hint="try again; if it persists, look for a hung `screening` process") from None
             raise DecisionError(f"cannot open the decision log: {err}", path=self.path,
                                 hint="the file is not a screening decision log, or is damaged") from None
+
+    def _set_up(self, wait_s: float) -> None:
+        """WAL mode and the schema. Switching a new log to WAL while another process opens it
+        too fails at once with 'database is locked' (SQLite does not call the busy handler
+        there), so that is retried until ``wait_s`` has passed: two reviewers starting their
+        first session together must both get in (the benchmark's two writers lost one)."""
+        deadline = time.monotonic() + wait_s
+        pause = 0.01
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=FULL")
+                self._init_schema()
+                return
+            except sqlite3.OperationalError as err:
+                if not _busy(err) or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
 
     def _init_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -205,6 +227,11 @@ class SQLiteStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _busy(err: BaseException) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
 
 
 def _split_sql(script: str) -> list[str]:

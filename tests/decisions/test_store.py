@@ -132,3 +132,34 @@ def test_sigkill_mid_decision_loses_at_most_one(db: Path, delay: float) -> None:
     assert carol[: last + 1] == [f"carol-{i}" for i in range(last + 1)]
     assert last + 1 <= len(carol) <= last + 2
     assert entries["reviewer"].iloc[-1] == "dave"
+
+
+class _LockedAtFirst:
+    """A connection whose WAL switch fails with 'database is locked' ``times`` times, as SQLite's
+    does when another process opens a new log at the same moment (no busy handler there)."""
+
+    def __init__(self, conn, times: int) -> None:
+        self._conn, self.left = conn, times
+
+    def execute(self, sql, *args):
+        if sql.startswith("PRAGMA journal_mode") and self.left:
+            self.left -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_new_log_opened_by_two_processes_at_once_is_retried(tmp_path, monkeypatch):
+    """The benchmark's two concurrent writers lost one: the second process's WAL switch on the
+    brand-new log failed at once with 'database is locked'."""
+    import screening.decisions.store as store_mod
+
+    real = sqlite3.connect
+    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: _LockedAtFirst(real(*a, **k), 3))
+    with SQLiteStore(tmp_path / "d.sqlite") as store:
+        assert store.append([Event(record_id="1", stage="title_abstract", reviewer="a", action="include")]) == 1
+    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: _LockedAtFirst(real(*a, **k), 10**6))
+    with pytest.raises(DecisionError, match="busy: another process kept it locked"):
+        SQLiteStore(tmp_path / "e.sqlite", busy_timeout_ms=200)
