@@ -24,7 +24,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
 
 from screening.errors import DecisionError
 
@@ -150,23 +150,14 @@ class SQLiteStore:
                                 hint="the file is not a screening decision log, or is damaged") from None
 
     def _set_up(self, wait_s: float) -> None:
-        """WAL mode and the schema. Switching a new log to WAL while another process opens it
-        too fails at once with 'database is locked' (SQLite does not call the busy handler
-        there), so that is retried until ``wait_s`` has passed: two reviewers starting their
-        first session together must both get in (the benchmark's two writers lost one)."""
-        deadline = time.monotonic() + wait_s
-        pause = 0.01
-        while True:
-            try:
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=FULL")
-                self._init_schema()
-                return
-            except sqlite3.OperationalError as err:
-                if not _busy(err) or time.monotonic() + pause > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.5)
+        """WAL mode and the schema (retried while a process opening a new log too holds it:
+        two reviewers starting their first session together must both get in)."""
+        def set_up() -> None:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._init_schema()
+
+        retry_while_locked(set_up, wait_s)
 
     def _init_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -232,6 +223,26 @@ class SQLiteStore:
 def _busy(err: BaseException) -> bool:
     text = str(err).lower()
     return "locked" in text or "busy" in text
+
+
+T = TypeVar("T")
+
+
+def retry_while_locked(action: Callable[[], T], wait_s: float) -> T:
+    """``action()``, retried for up to ``wait_s`` seconds while SQLite says the database is
+    locked. Switching a new database to WAL while another process opens it too fails at once
+    with 'database is locked' (SQLite calls no busy handler there): the benchmark's two
+    concurrent writers lost one that way."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as err:
+            if not _busy(err) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from screening.decisions.store import retry_while_locked
 from screening.errors import DecisionError, InputError
 
 STORE_NAME = "dedup_decisions.sqlite"
@@ -47,11 +48,15 @@ def store_path(folder: str | Path) -> Path:
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path)
-    try:
+    con = sqlite3.connect(path, timeout=30)
+
+    def set_up() -> None:
         con.execute("PRAGMA journal_mode=WAL")
         if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             _migrate(con)
+
+    try:
+        retry_while_locked(set_up, 30)     # two processes creating the store at once
     except sqlite3.Error as err:
         con.close()
         raise InputError(f"cannot open, create or update the dedup decision store: {err}", path=path,
