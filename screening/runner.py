@@ -198,6 +198,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
 def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
     dedup-review store name, against what the decisions were made on and the previous ingest."""
+    from screening.dedup.api import latest_decisions
     from screening.dedup.store import load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
 
@@ -212,8 +213,9 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
         # names no study anyone decided on (UAT: plan-only ids made restoring an export refused)
         decided |= records_with_decisions(entries)
         seen = decided_on(entries)
-    pairs = load_dedup_decisions(output_dir)
-    decided |= set(pairs["id_a"].astype(str)) | set(pairs["id_b"].astype(str))
+    # pairs with a standing dedup-review decision (a reopened pair holds nothing)
+    for a, b in latest_decisions(load_dedup_decisions(output_dir)):
+        decided |= {str(a), str(b)}
     if not decided:
         return ChangedRecords((), (), ())
     old = None

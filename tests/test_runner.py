@@ -413,3 +413,18 @@ def test_a_plan_or_a_note_does_not_hold_an_id_for_the_guard(tmp_path):
     assert run_review(toml).outcomes[0].status == "ran"          # nothing decided: nothing to protect
     raw.write_bytes(original)
     assert run_review(toml).outcomes[0].status == "ran"
+
+
+def test_a_reopened_dedup_pair_does_not_hold_its_ids(tmp_path):
+    """Code review: a dedup-review pair whose latest decision is 'reopen' still held its ids,
+    so an edited export was refused although no standing decision names them."""
+    from screening.dedup.store import record_decision as record_pair
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    wos = read_table(out / "ingest.parquet").query("source_file.str.endswith('wos_5.ris')")["record_id"].tolist()
+    record_pair(out, wos[1], wos[2], "distinct", "carol")
+    record_pair(out, wos[1], wos[2], "reopen", "carol")
+    _cut_first_record(tmp_path / "data" / "raw" / "t" / "wos_5.ris")
+    assert run_review(toml).outcomes[0].status == "ran"

@@ -142,7 +142,9 @@ class SQLiteStore:
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._set_up(busy_timeout_ms / 1000)
         except sqlite3.DatabaseError as err:
-            if _busy(err):
+            if getattr(self, "_conn", None) is not None:
+                self._conn.close()
+            if is_busy(err):
                 raise DecisionError("the decision log is busy: another process kept it locked for "
                                     f"{busy_timeout_ms / 1000:.0f} s", path=self.path,
                                     hint="try again; if it persists, look for a hung `screening` process") from None
@@ -170,7 +172,8 @@ class SQLiteStore:
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:     # SQLite may have rolled back itself (BUSY, FULL)
+                self._conn.execute("ROLLBACK")
             raise
 
     def append(self, events: Iterable[Event]) -> int:
@@ -202,7 +205,8 @@ class SQLiteStore:
             added = conn.total_changes - before
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         return added
 
@@ -220,7 +224,7 @@ class SQLiteStore:
         self.close()
 
 
-def _busy(err: BaseException) -> bool:
+def is_busy(err: BaseException) -> bool:
     text = str(err).lower()
     return "locked" in text or "busy" in text
 
@@ -239,7 +243,7 @@ def retry_while_locked(action: Callable[[], T], wait_s: float) -> T:
         try:
             return action()
         except sqlite3.OperationalError as err:
-            if not _busy(err) or time.monotonic() + pause > deadline:
+            if not is_busy(err) or time.monotonic() + pause > deadline:
                 raise
             time.sleep(pause)
             pause = min(pause * 2, 0.5)

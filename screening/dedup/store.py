@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from screening.decisions.store import retry_while_locked
+from screening.decisions.store import is_busy, retry_while_locked
 from screening.errors import DecisionError, InputError
 
 STORE_NAME = "dedup_decisions.sqlite"
@@ -42,13 +42,16 @@ BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
 """
 
 
+BUSY_WAIT_S = 30.0    # how long to wait for another process holding the store
+
+
 def store_path(folder: str | Path) -> Path:
     return Path(folder) / STORE_NAME
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30)
+    con = sqlite3.connect(path, timeout=BUSY_WAIT_S)
 
     def set_up() -> None:
         con.execute("PRAGMA journal_mode=WAL")
@@ -56,9 +59,13 @@ def _connect(path: Path) -> sqlite3.Connection:
             _migrate(con)
 
     try:
-        retry_while_locked(set_up, 30)     # two processes creating the store at once
+        retry_while_locked(set_up, BUSY_WAIT_S)     # two processes creating the store at once
     except sqlite3.Error as err:
         con.close()
+        if is_busy(err):
+            raise InputError(f"the dedup decision store is busy: another process kept it locked for "
+                             f"{BUSY_WAIT_S:g} s; nothing in it was changed", path=path, hint="try again; if it persists, look for a hung `screening` process "
+                                             "(do not move the file: it holds the pair decisions)") from None
         raise InputError(f"cannot open, create or update the dedup decision store: {err}", path=path,
                          hint="nothing in it was changed; check that the folder is writable and no "
                               "other program holds the file, or move the file aside") from None

@@ -226,7 +226,11 @@ def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCount
     # screening, in either version) still holds
     whole = compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
                            decision_counts=per_record, **common).warnings
-    warnings = list(whole) + [w for w in counts.warnings if w not in whole and "not counted" not in w]
+    # the stop's open-record warning is the flow's (the whole review's would count the
+    # previous version's open records too, next to its own line)
+    stop = "screening was stopped with"
+    warnings = [w for w in whole if not w.startswith(stop)] + [
+        w for w in counts.warnings if w not in whole and ("not counted" not in w or w.startswith(stop))]
     if flow.previous_pending:
         warnings.append(f"{flow.previous_pending} record(s) of the previous version (found by the searches before "
                         f"{flow.latest.split(' ')[0]}) are still to screen or assess: its studies, and the total, "

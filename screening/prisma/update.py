@@ -73,7 +73,7 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     the flow's rule exclusions under the reason the rules stage counts them; ``ta_open`` and
     ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled);
     ``unreadable``: the sources whose date could not be read, for the error that names them."""
-    labels = rounds.astype(str).reindex(records.index)
+    labels = rounds.reindex(records.index).fillna("").astype(str)
     undated = int((labels == "").sum())
     if undated:
         which = list(unreadable)
@@ -100,7 +100,12 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     counted = ((marks(_col(records, "rule_decision")).str.lower() != "exclude")
                & (marks(_col(records, "removed_reason")) == "")).to_numpy()
     included = _finals(ta_finals, "include") & _finals(ft_finals, "include")
-    included_before = set(study[~now & counted & ids.isin(included).to_numpy()])
+    # an earlier copy counts while in screening, or as the duplicate of an update copy dedup
+    # kept; one merged into another earlier copy has stale decisions, which no flow counts
+    dup_all = marks(_col(records, "duplicate_of"))
+    kept_now = set(study[now & (dup_all == "").to_numpy()])
+    current = (dup_all == "").to_numpy() | study.isin(kept_now).to_numpy()
+    included_before = set(study[~now & counted & current & ids.isin(included).to_numpy()])
     # The update's copy of such a study is found again, not new; so is its copy of a study the
     # previous version screened and nobody has decided on in the update. Dedup has usually made
     # it the earlier copy's duplicate already; this catches the update's copy dedup kept. A

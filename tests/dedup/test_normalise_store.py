@@ -116,13 +116,15 @@ def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
         record_decision(tmp_path, "a", "b", "reopen", "cy")       # already reopened
 
 
-def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path):
+def test_a_failed_migration_changes_nothing_and_says_what_to_do(tmp_path, monkeypatch):
+    import screening.dedup.store as store_mod
     from screening.errors import InputError
 
+    monkeypatch.setattr(store_mod, "BUSY_WAIT_S", 0.3)
     con = _version_1_store(tmp_path)
     con.execute("BEGIN EXCLUSIVE")            # another program holds the file
     try:
-        with pytest.raises(InputError, match="nothing in it was changed"):
+        with pytest.raises(InputError, match="busy: another process kept it locked .* nothing in it was changed"):
             record_decision(tmp_path, "a", "b", "reopen", "cy")
     finally:
         con.rollback()

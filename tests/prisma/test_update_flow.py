@@ -278,3 +278,17 @@ def test_the_methods_say_which_version_is_unfinished(ruled: pd.DataFrame) -> Non
     assert finished.endswith("The update included 1 new study (1 report); with the 7 studies (7 reports) included "
                              "in the previous version (from the earlier searches), 8 studies (8 reports) were "
                              "included in the review.")
+
+
+def test_an_earlier_copy_merged_into_another_earlier_copy_is_not_a_previous_study() -> None:
+    """Code review: stale decisions on an earlier copy merged into another earlier copy (which
+    the previous version excluded) counted as a previous study; no flow counts them."""
+    recs = pd.DataFrame({"record_id": ["E1", "E2", "L1"], "duplicate_of": ["E2", "", ""],
+                         "dup_group": ["E2", "E2", "L1"]})
+    rounds = pd.Series(["2023-01-01", "2023-01-01", "2024-06-01"])
+    ta = pd.DataFrame({"record_id": ["E1", "E2", "L1"], "decision": ["include", "include", "exclude"], "reason": ""})
+    ft = pd.DataFrame({"record_id": ["E1", "E2"], "decision": ["include", "exclude"], "reason": ["", "design"]})
+    assert update_flow(recs, rounds, ta, ft).previous_studies == 0 == compute_counts(recs, ta, ft).studies_included
+    # a rounds Series not aligned with the table reads as undated, not as a round called 'nan'
+    with pytest.raises(ReportError, match="1 records have none"):
+        update_flow(recs, pd.Series(["2023-01-01", "2024-06-01"], index=[0, 1]), ta, ft)
