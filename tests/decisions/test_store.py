@@ -134,9 +134,10 @@ def test_sigkill_mid_decision_loses_at_most_one(db: Path, delay: float) -> None:
     assert entries["reviewer"].iloc[-1] == "dave"
 
 
-class _LockedAtFirst:
+class LockedAtFirst:
     """A connection whose WAL switch fails with 'database is locked' ``times`` times, as SQLite's
-    does when another process opens a new log at the same moment (no busy handler there)."""
+    does when another process opens a new database at the same moment (no busy handler there).
+    Also used by the dedup store's test."""
 
     def __init__(self, conn, times: int) -> None:
         self._conn, self.left = conn, times
@@ -150,6 +151,12 @@ class _LockedAtFirst:
     def __getattr__(self, name):
         return getattr(self._conn, name)
 
+    def __enter__(self):
+        return self._conn.__enter__()
+
+    def __exit__(self, *exc):
+        return self._conn.__exit__(*exc)
+
 
 def test_a_new_log_opened_by_two_processes_at_once_is_retried(tmp_path, monkeypatch):
     """The benchmark's two concurrent writers lost one: the second process's WAL switch on the
@@ -157,9 +164,9 @@ def test_a_new_log_opened_by_two_processes_at_once_is_retried(tmp_path, monkeypa
     import screening.decisions.store as store_mod
 
     real = sqlite3.connect
-    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: _LockedAtFirst(real(*a, **k), 3))
+    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: LockedAtFirst(real(*a, **k), 3))
     with SQLiteStore(tmp_path / "d.sqlite") as store:
         assert store.append([Event(record_id="1", stage="title_abstract", reviewer="a", action="include")]) == 1
-    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: _LockedAtFirst(real(*a, **k), 10**6))
+    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: LockedAtFirst(real(*a, **k), 10**6))
     with pytest.raises(DecisionError, match="busy: another process kept it locked"):
         SQLiteStore(tmp_path / "e.sqlite", busy_timeout_ms=200)

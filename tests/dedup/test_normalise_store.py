@@ -194,29 +194,10 @@ def test_a_new_store_opened_by_two_processes_at_once_is_retried(tmp_path, monkey
     """As the decision log: SQLite's WAL switch on a brand-new file fails at once with
     'database is locked' when another process opens it at the same moment."""
     import screening.dedup.store as store_mod
+    from tests.decisions.test_store import LockedAtFirst
 
     real = sqlite3.connect
-
-    class LockedAtFirst:
-        def __init__(self, con):
-            self.con, self.left = con, 2
-
-        def execute(self, sql, *args):
-            if sql.startswith("PRAGMA journal_mode") and self.left:
-                self.left -= 1
-                raise sqlite3.OperationalError("database is locked")
-            return self.con.execute(sql, *args)
-
-        def __getattr__(self, name):
-            return getattr(self.con, name)
-
-        def __enter__(self):
-            return self.con.__enter__()
-
-        def __exit__(self, *exc):
-            return self.con.__exit__(*exc)
-
-    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: LockedAtFirst(real(*a, **k)))
+    monkeypatch.setattr(store_mod.sqlite3, "connect", lambda *a, **k: LockedAtFirst(real(*a, **k), 2))
     record_decision(tmp_path, "a-1", "b-1", "duplicate", "carol")
     monkeypatch.undo()
     assert len(load_decisions(tmp_path)) == 1
