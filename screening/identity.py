@@ -57,22 +57,19 @@ class ChangedRecords:
                 f"({', '.join(self.files[:3])}{' ...' if len(self.files) > 3 else ''})")
 
 
-def _same_record(title_a: str, doi_a: str, title_b: str, doi_b: str) -> bool:
-    if doi_a and doi_b:
-        return doi_a == doi_b
-    if not title_a or not title_b:
-        return True                     # nothing to tell them apart by: not evidence of a move
-    return title_a == title_b or fuzz.token_set_ratio(title_a, title_b) >= SAME_TITLE
-
-
 def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Raw (title, doi, ...) tuples: DOIs first, titles normalised only when needed."""
+    """Two raw (title, doi, ...) tuples name one work: the DOIs agree when both have one, else
+    the titles do (normalised only when they differ as written; a missing title is no evidence
+    of a move)."""
     doi_a, doi_b = normalize_doi(a[1]), normalize_doi(b[1])
     if doi_a and doi_b:
         return doi_a == doi_b
     if a[0] == b[0]:
         return True
-    return _same_record(normalize_title(a[0]), "", normalize_title(b[0]), "")
+    title_a, title_b = normalize_title(a[0]), normalize_title(b[0])
+    if not title_a or not title_b:
+        return True
+    return title_a == title_b or fuzz.token_set_ratio(title_a, title_b) >= SAME_TITLE
 
 
 def _by_id(table: pd.DataFrame | None, cols: list[str], ids: set[str]) -> dict[str, list[tuple[str, ...]]]:

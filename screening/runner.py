@@ -206,13 +206,14 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     decided: set[str] = set()
     seen = None
     if review.decisions_path.exists():
-        from screening.decisions.views import decided_on, load_entries, records_with_decisions
+        from screening.decisions.views import decided_on, load_entries, standing_event_ids
 
         entries = load_entries(review.decisions_path)
         # records with a standing decision: a plan's assignment, a note or an undone decision
         # names no study anyone decided on (UAT: plan-only ids made restoring an export refused)
-        decided |= records_with_decisions(entries)
-        seen = decided_on(entries)
+        standing = standing_event_ids(entries)
+        decided |= set(standing.values())
+        seen = decided_on(entries, standing)
     # pairs with a standing dedup-review decision (a reopened pair holds nothing)
     for a, b in latest_decisions(load_dedup_decisions(output_dir)):
         decided |= {str(a), str(b)}

@@ -140,7 +140,9 @@ class SQLiteStore:
             self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
                                          isolation_level=None, check_same_thread=False)
             self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            self._set_up(busy_timeout_ms / 1000)
+            # retried while another process opening a new log holds it: two reviewers starting
+            # their first session together must both get in
+            retry_while_locked(self._set_up, busy_timeout_ms / 1000)
         except sqlite3.DatabaseError as err:
             if getattr(self, "_conn", None) is not None:
                 self._conn.close()
@@ -151,15 +153,11 @@ class SQLiteStore:
             raise DecisionError(f"cannot open the decision log: {err}", path=self.path,
                                 hint="the file is not a screening decision log, or is damaged") from None
 
-    def _set_up(self, wait_s: float) -> None:
-        """WAL mode and the schema (retried while a process opening a new log too holds it:
-        two reviewers starting their first session together must both get in)."""
-        def set_up() -> None:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._init_schema()
-
-        retry_while_locked(set_up, wait_s)
+    def _set_up(self) -> None:
+        """WAL mode and the schema."""
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._init_schema()
 
     def _init_schema(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]

@@ -114,17 +114,23 @@ def event_payload(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def decided_on(entries: pd.DataFrame) -> pd.DataFrame:
+def standing_event_ids(entries: pd.DataFrame) -> dict[int, str]:
+    """event id -> record id of every standing decision (a screener's or an adjudicator's,
+    either stage; undone ones are not)."""
+    return {st.event_id: rid for stage in STAGES for rid, by in standing_decisions(entries, stage).items()
+            for st in by.values()}
+
+
+def decided_on(entries: pd.DataFrame, standing: Mapping[int, str] | None = None) -> pd.DataFrame:
     """What each standing decision was made on: ``record_id``, ``title``, ``doi``,
     ``source_file`` (the event payload's ``record``), one row per distinct record a standing
     decision on the id was made on (two, when an export changed between two reviewers'
     decisions). Undone decisions do not count; events logged before decisions stored it
-    (before 0.6) have none."""
+    (before 0.6) have none. ``standing``: :func:`standing_event_ids`, when the caller has it."""
     rows: dict[tuple[str, str, str, str], None] = {}
     if len(entries) and "payload" in entries.columns:
-        standing = {st.event_id for stage in STAGES for by in standing_decisions(entries, stage).values()
-                    for st in by.values()}
-        sub = entries[entries["id"].astype(int).isin(standing)]
+        standing = standing_event_ids(entries) if standing is None else standing
+        sub = entries[entries["id"].astype(int).isin(list(standing))]
         for rid, text in zip(sub["record_id"].astype(str), sub["payload"].fillna("").astype(str)):
             if '"record"' not in text:
                 continue
@@ -141,7 +147,7 @@ def records_with_decisions(entries: pd.DataFrame) -> set[str]:
     """Records with a standing decision (a screener's or an adjudicator's) at either stage:
     an undone decision is none. What dedup keeps as a group's record, and what a rule changed
     after screening would take out of the counts."""
-    return {rid for stage in STAGES for rid in standing_decisions(entries, stage)}
+    return set(standing_event_ids(entries).values())
 
 
 def assign_events(entries: pd.DataFrame, stage: str) -> pd.DataFrame:

@@ -134,7 +134,8 @@ def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[s
     return facts
 
 
-def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None = None) -> ReportContext:
+def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None = None,
+             dated: tuple[pd.Series, list[str]] | None = None) -> ReportContext:
     """What the report says beside the counts. For an update's flow (``flow``) the screening,
     agreement and deduplication facts are the update's records', as its boxes are."""
     if flow is not None:
@@ -155,7 +156,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
                      for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
-    rounds, round_warnings = search_rounds_report(review, rec)
+    rounds, round_warnings = search_rounds_report(review, rec, dated)
     return ReportContext(
         ranking_use=_ranking_use(play_entries),
         # the specs sessions recorded, else the last run's (rank.json)
@@ -200,10 +201,12 @@ def _with_export_counts(review: ReviewConfig, searches: pd.DataFrame, records: p
     return out
 
 
-def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCounts, UpdateFlow | None]:
+def review_counts(review: ReviewConfig, state: ReviewState,
+                  dated: tuple[pd.Series, list[str]] | None = None) -> tuple[PrismaCounts, UpdateFlow | None]:
     """The PRISMA counts of the review's flow: over every record, or for ``[prisma] flow =
     "update"`` over the latest search round's, with the previous version's studies
-    (:mod:`screening.prisma.update`, whose split is returned too)."""
+    (:mod:`screening.prisma.update`, whose split is returned too). ``dated``: the records'
+    search rounds (:func:`.record_rounds`), when the caller has them."""
     ta_open = open_records(state.entries, outcomes=state.outcomes.get("title_abstract"))
     ft_open = open_records(state.entries, outcomes=state.outcomes.get("full_text"), stage="full_text")
     per_record = decisions_per_record(state.outcomes) if state.outcomes else None
@@ -214,7 +217,7 @@ def review_counts(review: ReviewConfig, state: ReviewState) -> tuple[PrismaCount
                               rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
                               decision_counts=per_record, **common), None
     rules = getattr(review.stages.get("apply_rules"), "rules", ())
-    labels, unreadable = record_rounds(review, state.records)
+    labels, unreadable = record_rounds(review, state.records) if dated is None else dated
     flow = update_flow(state.records, labels, state.ta_finals, state.ft_finals, rules, ta_open=ta_open,
                        stopped=state.stopping.stopped, unreadable=unreadable)
     ids = frozenset(marks(flow.records["record_id"]))
@@ -271,8 +274,9 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     cfg = review if isinstance(review, ReviewConfig) else load_review(review)
     out = Path(out_dir) if out_dir is not None else cfg.output_dir / "prisma"
     state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
-    counts, flow = review_counts(cfg, state)
-    ctx = _context(cfg, state, flow)
+    dated = record_rounds(cfg, state.records)      # read once: the flow and the rounds table
+    counts, flow = review_counts(cfg, state, dated)
+    ctx = _context(cfg, state, flow, dated)
     cite = citation_line(ctx)
     if skip_unchanged and _up_to_date(out, state.state_hash):
         files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}

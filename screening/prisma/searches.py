@@ -102,13 +102,15 @@ def record_rounds(review: ReviewConfig, records: pd.DataFrame) -> tuple[pd.Serie
     return search_round_labels(record_dates(records, exports, folders)), unreadable
 
 
-def search_rounds_report(review: ReviewConfig, records: pd.DataFrame
+def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
+                         dated: tuple[pd.Series, list[str]] | None = None,
                          ) -> tuple[tuple[tuple[str, int, int, int], ...], tuple[str, ...]]:
     """((round, records, studies, new studies) per search round when the review was updated,
     warnings). Rounds need every record's search date: when the dated searches span two
     rounds or more but a source's date is missing or not a full date, the table is left out
-    and the warning says which source to date."""
-    labels, unreadable = record_rounds(review, records)
+    and the warning says which source to date. ``dated``: :func:`record_rounds`, when the
+    caller has it (it reads the search log)."""
+    labels, unreadable = record_rounds(review, records) if dated is None else dated
     table = search_rounds(records, labels)
     if not table.empty:
         return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), ()

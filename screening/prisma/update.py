@@ -43,10 +43,6 @@ class UpdateFlow:
     rule_reasons: dict[str, int] | None   # rule exclusions of the flow's records per counted reason
 
 
-def _col(records: pd.DataFrame, name: str) -> pd.Series:
-    return records[name] if name in records.columns else pd.Series("", index=records.index, dtype=object)
-
-
 def _finals(frame: pd.DataFrame | None, decision: str) -> set[str]:
     if frame is None or not len(frame):
         return set()
@@ -97,12 +93,12 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     # The previous version's studies: those with an earlier copy included at both stages (that
     # copy may be a duplicate now, of an update copy dedup kept). Records a rule or a removal
     # took out of screening do not count, as in the counts.
-    counted = ((marks(_col(records, "rule_decision")).str.lower() != "exclude")
-               & (marks(_col(records, "removed_reason")) == "")).to_numpy()
+    counted = in_play(records.drop(columns="duplicate_of", errors="ignore")).to_numpy()   # duplicates aside
     included = _finals(ta_finals, "include") & _finals(ft_finals, "include")
     # an earlier copy counts while in screening, or as the duplicate of an update copy dedup
     # kept; one merged into another earlier copy has stale decisions, which no flow counts
-    dup_all = marks(_col(records, "duplicate_of"))
+    dup_all = marks(records["duplicate_of"]) if "duplicate_of" in records.columns else \
+        pd.Series("", index=records.index, dtype=object)
     kept_now = set(study[now & (dup_all == "").to_numpy()])
     current = (dup_all == "").to_numpy() | study.isin(kept_now).to_numpy()
     included_before = set(study[~now & counted & current & ids.isin(included).to_numpy()])
@@ -113,7 +109,7 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     # update's: a new study if included.
     screened_before = set(study[~now & ids.isin(decided).to_numpy()])
     flow = records[now].copy()
-    dup = marks(flow["duplicate_of"]) if "duplicate_of" in flow.columns else pd.Series("", index=flow.index)
+    dup = dup_all[now]
     again = ((study[now].isin(included_before) | (study[now].isin(screened_before) & ~ids[now].isin(decided)))
              & (dup == "")).to_numpy()
     first_screened: dict[str, str] = {}      # the copy found and screened before
@@ -135,10 +131,10 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     reasons = None
     actions = {str(r.id): (str(r.reason), str(r.action), str(r.missing)) for r in rules}
     if actions and "rule_ids" in flow.columns and "rule_reasons" in flow.columns:
-        excluded = flow[(marks(flow["duplicate_of"]) == "") & (marks(flow.get("rule_decision", pd.Series(
-            "", index=flow.index))).str.lower() == "exclude")]
-        counted = [counted_rule_reason(i, t, actions) or NOT_RECORDED
-                   for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
-        reasons = {k: int(v) for k, v in pd.Series(counted, dtype=object).value_counts().items()} if counted else {}
+        excluded = flow[(marks(flow["duplicate_of"]) == "")
+                        & (marks(flow.get("rule_decision", pd.Series("", index=flow.index))).str.lower() == "exclude")]
+        why = [counted_rule_reason(i, t, actions) or NOT_RECORDED
+               for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
+        reasons = {k: int(v) for k, v in pd.Series(why, dtype=object).value_counts().items()} if why else {}
     return UpdateFlow(records=flow, previous_studies=len(included_before), previous_pending=pending,
                       previous_closed=closed, latest=latest, earlier=tuple(order[:-1]), rule_reasons=reasons)
