@@ -64,6 +64,11 @@ Variants:
   grid lost somewhere on its own; does their average?);
 * ``fuse-logistic``    – z-score average of the SVM and logistic regression (C=10) on the same features
   (each won on datasets the other lost; ``select-cv-logistic`` chose between them instead);
+* ``tf:K=V,...``       – the word TF-IDF with vectoriser parameters changed (``min_df=2`` drops
+  words of one record, which let the SVM memorise a find instead of weighting shared words;
+  ``stop_words=english``; ``max_df=0.5``; ``binary=1``: presence instead of sublinear counts);
+* ``idfpow:P``         – every column's idf raised to the power P (rows re-normalised): P>1 trusts
+  rare words more, P<1 less;
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -202,6 +207,17 @@ def bm25(df: pd.DataFrame, k1: float, b: float) -> sp.csr_matrix:
     rows = np.repeat(np.arange(n), np.diff(C.indptr))
     C.data = C.data * (k1 + 1) / (C.data + norm[rows]) * idf[C.indices]
     return normalize(C).astype(np.float32)
+
+
+def _idf_columns(feats: TfidfFeatures, X: sp.csr_matrix) -> np.ndarray:
+    """The idf of each column of ``X`` (the product reorders the vectoriser's columns)."""
+    idf = np.asarray(feats.vectorizer_.idf_, dtype=np.float64)
+    rank = getattr(feats, "column_rank_", None)
+    if rank is None:
+        return idf
+    out = np.empty(X.shape[1])
+    out[rank] = idf          # column_rank_[j]: where the vectoriser's column j went
+    return out
 
 
 def zscore(v: np.ndarray) -> np.ndarray:
@@ -577,6 +593,24 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return X, lambda seed: Fuse(views, seed)
     if kind == "fuse-logistic":
         return X, lambda seed: Fuse([(X, None), (X, LOGISTIC)], seed)
+    if kind == "tf":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from screening.ml.features import record_texts
+
+        params: dict[str, Any] = {"ngram_range": (1, 2), "sublinear_tf": True, "max_df": 0.95}
+        for item in arg.split(","):
+            k, v = item.split("=")
+            params[k] = (v if k == "stop_words" else bool(int(v)) if k == "binary"
+                         else float(v) if "." in v else int(v))
+        return TfidfVectorizer(dtype=np.float32, **params).fit_transform(record_texts(df)).tocsr(), None
+    if kind == "idfpow":
+        from sklearn.preprocessing import normalize
+
+        feats_i = TfidfFeatures()
+        Xi = feats_i.fit_transform(df)
+        return normalize(sp.csr_matrix(Xi @ sp.diags(_idf_columns(feats_i, Xi) ** (float(arg) - 1)))
+                         ).astype(np.float32), None
     if kind == "spec":      # run() passes the spec to simulate() as its model
         return X, None
     if kind == "meta":

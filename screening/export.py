@@ -3,7 +3,8 @@
 The records a team needs next are a view over the decision log, like every other count:
 
 * ``--stage title_abstract --decision include`` (the default): the reports to retrieve in full;
-* ``--stage full_text --decision include``: the included studies, for data extraction;
+* ``--stage full_text --decision include``: the reports of the included studies, for data
+  extraction (a ``study`` column groups the reports of one study);
 * ``--decision exclude`` / ``not_retrieved``: with the reasons, for an appendix;
 * ``--decision undecided``: what is left (unscreened, awaiting a second reviewer, in conflict:
   told apart only ``--as-adjudicator``, as blinding hides conflicts from reviewers);
@@ -28,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
+from screening.decisions.studies import study_links, study_of
 from screening.decisions.views import eligible_records, record_outcomes
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
@@ -60,7 +62,9 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
            as_adjudicator: bool = False) -> pd.DataFrame:
     """The records eligible at ``stage`` (screening order) whose settled outcome is ``decision``.
 
-    Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns. Status is
+    Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns, and at
+    full text ``study``: the study each report belongs to (its group's first record id, by the
+    team's ``--same-study-as`` links; an unlinked record is its own study). Status is
     ``final``, ``stopped`` (title/abstract only, when the team stopped screening by a stopping
     rule: every record nobody screened is then excluded by automation, as PRISMA counts it) or
     ``undecided``; ``as_adjudicator`` splits undecided into ``conflict``, ``pending`` and
@@ -94,6 +98,10 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
         reason.append("")
         resolved.append("")
     out = eligible.assign(stage=stage, status=status, decision=value, reason=reason, resolved_by=resolved)
+    if stage == "full_text":
+        # which reports belong to one study (the team's links; a record unlinked is its own)
+        group = study_of(study_links(entries), out["record_id"].astype(str))
+        out["study"] = [group[r] for r in out["record_id"].astype(str)]
     if decision == "undecided":
         out = out[out["decision"] == ""]
     elif decision != "all":
@@ -129,7 +137,8 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
 
 
 def to_csv(rows: pd.DataFrame) -> str:
-    cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS)
+    cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS) + \
+        (["study"] if "study" in rows.columns else [])
     out = rows[cols].copy()
     for c in cols:
         out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)

@@ -33,6 +33,8 @@ def decide_cmd(
     not_retrieved: bool = typer.Option(False, "--not-retrieved", help="Full text: the report could not be obtained."),
     undo: bool = typer.Option(False, "--undo", help="Cancel your latest standing decision on the record."),
     attach: str = typer.Option("", "--attach", help="Full text: attach a PDF path or URL to the record."),
+    same_study_as: str = typer.Option("", "--same-study-as", help="Full text: the record is another report of the study record ID reports (PRISMA counts studies and reports)."),
+    separate_study: bool = typer.Option(False, "--separate-study", help="Full text: end the record's --same-study-as link."),
     reason: str = typer.Option("", "--reason", help="Exclusion reason (one of the review's [screening] reasons)."),
     note: str = typer.Option("", "--note", help="A free-text note (alone: records a note event)."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
@@ -52,19 +54,26 @@ def decide_cmd(
         return
     chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
                               ("not_retrieved", not_retrieved), ("undo", undo),
-                              ("attach_report", bool(attach))) if on]
+                              ("attach_report", bool(attach)),
+                              ("link_study", bool(same_study_as) or separate_study)) if on]
     if not chosen and note:
         chosen = ["note"]
     if len(chosen) != 1:
-        raise DecisionError("give exactly one of --include, --exclude, --maybe, --not-retrieved, --undo, --attach (or --note alone)",
+        raise DecisionError("give exactly one of --include, --exclude, --maybe, --not-retrieved, --undo, --attach, "
+                            "--same-study-as, --separate-study (or --note alone)",
                             hint="or --from FILE.csv for a bulk import")
     if not record or not reviewer:
         raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
     res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
-                              reason=reason, note=note, is_demo=demo, report=attach)
+                              reason=reason, note=note, is_demo=demo, report=attach,
+                              study=(same_study_as if not separate_study else "") if chosen[0] == "link_study" else None)
     who = res.event.reviewer
     state = f"record is {res.outcome.phrase}" if res.outcome is not None else ""
-    if res.repeated:
+    if chosen[0] == "link_study":
+        study = res.event.payload.get("study", "")
+        console.print(f"{who}: record {record} is {f'a report of the study of record {study}' if study else 'its own study'}"
+                      + (" (already so: nothing recorded)" if res.repeated else ""))
+    elif res.repeated:
         did = _decision_words(res.standing) if res.standing is not None else chosen[0]
         done = "the note is recorded, the decision not repeated" if res.written else "nothing recorded"
         console.print(f"{who}: already decided: {did} on {record} at {stage} — {done}")

@@ -25,8 +25,9 @@ def export_cmd(
     """Export the records a screening result selects, with their decisions and reasons.
 
     The default, --stage title_abstract --decision include, is the list of reports to retrieve
-    in full; --stage full_text --decision include gives the included studies. RIS imports into
-    Zotero, EndNote, Mendeley, Covidence and Rayyan; each record keeps its record_id.
+    in full; --stage full_text --decision include gives the reports of the included studies (a
+    study column groups them). RIS imports into Zotero, EndNote, Mendeley, Covidence and Rayyan;
+    each record keeps its record_id.
     """
     res = export_records(review, output, stage=stage, decision=decision, format=format,
                          reviewer=reviewer, as_adjudicator=as_adjudicator)

@@ -116,6 +116,8 @@ def log_cmd(
         payload = event_payload(row.payload)
         details = payload.get("report") or ((",".join(payload.get("reviewers", [])) or "single screening")
                                             if row.action == "assign" else "")
+        if row.action == "link_study":
+            details = f"same study as {payload['study']}" if payload.get("study") else "own study"
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
         rows.append({"#": row.id, "time (UTC)": row.created_at[:19], "stage": row.stage, "record": row.record_id,
                      "reviewer": who, "action": row.action + (" [demo]" if row.is_demo else ""),

@@ -14,7 +14,7 @@ from rich.text import Text
 from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled
 from screening.cli._interactive import _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
-from screening.decisions.session import REASON_KEYS
+from screening.decisions.session import REASON_KEYS, TEXT_STATES
 from screening.normalize import clip
 from screening.records import as_text
 
@@ -95,8 +95,9 @@ def screen_cmd(
                     console.print("session ended" + (" — nothing left to screen"
                                                      if view.remaining == 0 and not view.open_elsewhere else ""))
                     break
-                if view.state in ("note", "attach"):
-                    prompt = "note: " if view.state == "note" else "report path or URL: "
+                if view.state in TEXT_STATES:
+                    prompt = {"note": "note: ", "attach": "report path or URL: ",
+                              "link": "record id of the same study's other report: "}[view.state]
                     try:
                         text = _read_line(prompt)
                     except KeyboardInterrupt:     # Ctrl-C in a prompt cancels the prompt, not the session

@@ -19,6 +19,7 @@ import pandas as pd
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
+from screening.decisions.studies import study_links
 from screening.decisions.views import (
     Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
     record_outcomes, standing_decisions, visible_entries,
@@ -82,6 +83,21 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
                              "--stage full_text --undo), or an adjudicator settles it")
 
 
+def _check_link(review: Review, entries: pd.DataFrame, record_id: str, stage: str,
+                payload: dict[str, Any] | None, sought: set[str] | None) -> None:
+    """A ``link_study`` event names another record in full-text review (or ``""``, ending the
+    record's link): reports are grouped into studies once their full texts are in hand."""
+    if stage != "full_text":
+        raise DecisionError("reports are linked into studies at the full-text stage", record=record_id,
+                            hint="pass --stage full_text")
+    study = str((payload or {}).get("study", "")).strip()
+    if study == record_id:
+        raise DecisionError("a record cannot be a report of its own study", record=record_id,
+                            hint="name the record of the study's other report: --same-study-as ID")
+    if study:
+        _check_open(review, study, stage, entries, sought)
+
+
 def record_fingerprint(record: dict[str, Any]) -> dict[str, str]:
     """The title (cut at 300 characters), DOI and source file of a record, as a decision on it
     stores them (payload ``record``)."""
@@ -117,7 +133,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         reviewer = review.roster.screener(reviewer, record=record_id)
     if action not in ACTIONS or action == "assign":
         raise DecisionError(f"unknown action {action!r}", record=record_id,
-                            hint="use include, exclude, maybe, not_retrieved, undo, note or attach_report")
+                            hint="use include, exclude, maybe, not_retrieved, undo, note, attach_report or link_study")
     record = _check_open(review, record_id, stage, entries, sought)
     if action == "not_retrieved" and stage != "full_text":
         raise DecisionError("'not retrieved' applies to full-text reports only", record=record_id,
@@ -126,6 +142,8 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         if stage != "full_text" or not (payload or {}).get("report"):
             raise DecisionError("attach a report at the full-text stage with a path or URL", record=record_id,
                                 hint="screening decide REVIEW --stage full_text --record ID --attach PATH_OR_URL")
+    if action == "link_study":
+        _check_link(review, entries, record_id, stage, payload, sought)
     reason = reason.strip()
     if action == "exclude" and stage == "full_text":
         allowed = review.reasons(stage)
@@ -210,8 +228,11 @@ def logged_notes(entries: pd.DataFrame) -> dict[tuple[str, str, str], set[str]]:
 
 def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
                     stage: str = "title_abstract", reason: str = "", note: str = "",
-                    is_demo: bool = False, report: str = "", event_uuid: str | None = None) -> DecisionResult:
-    """Append one screener event (decision, undo, note, not_retrieved or attach_report).
+                    is_demo: bool = False, report: str = "", study: str | None = None,
+                    event_uuid: str | None = None) -> DecisionResult:
+    """Append one screener event (decision, undo, note, not_retrieved, attach_report, or
+    link_study: ``study`` names the record of the study this record is a report of, ``""``
+    ends its link).
 
     A decision identical to the reviewer's standing one on the record at ``stage`` (same action,
     same reason) is not appended again (``repeated``): a second identical event would change
@@ -222,15 +243,17 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         # ranking_id "": a decision made from a script or the command line was not put in
         # front of the reviewer by any ranking we know of (the methods paragraph says so,
         # rather than crediting the last `screening run`'s ranking)
+        payload = ({"report": report} if report else {}) | ({"study": str(study).strip()} if study is not None else {})
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=action, stage=stage,
-                         reason=reason, note=note, is_demo=is_demo,
-                         payload={"report": report} if report else None, ranking_id="")
+                         reason=reason, note=note, is_demo=is_demo, payload=payload or None, ranking_id="")
         if event_uuid:
             ev = replace(ev, event_uuid=event_uuid)
         mine = entries[entries["record_id"] == ev.record_id]
         was = standing_decisions(mine, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
         repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
                     and (was.reason or "").strip() == ev.reason)
+        if ev.action == "link_study":     # the same link again changes nothing
+            repeated = study_links(mine).get(ev.record_id, "") == ev.payload.get("study", "")
         if repeated:
             text = ev.note.strip()
             if text and text not in logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):

@@ -46,8 +46,9 @@ from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract
 
 RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
-FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report"}
+FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report", "l": "same study as"}
 ENTER = ("\r", "\n", "")
+TEXT_STATES = ("note", "attach", "link")       # states waiting for a line of text
 ESC = "\x1b"
 # one key per exclusion reason: 1-9, then letters (no e/i/q/s, which mean something elsewhere)
 REASON_KEYS = "123456789abcdfghjklmnoprtuvwxyz"
@@ -62,7 +63,7 @@ SUBSETS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 class SessionView:
     """Everything the terminal needs to draw one screen."""
 
-    state: str                        # 'record', 'reason', 'note', 'attach', 'done'
+    state: str                        # 'record', 'reason', 'note', 'attach', 'link', 'done'
     record: dict[str, Any] | None
     stage: str
     reviewer: str
@@ -341,7 +342,7 @@ class ScreeningSession:
         if self.state == "reason":
             self._press_reason(key)
             return
-        if self.state in ("note", "attach"):
+        if self.state in TEXT_STATES:
             return                               # waiting for submit_text
         key = key.lower()
         if key == "q":
@@ -368,6 +369,8 @@ class ScreeningSession:
             self._decide("not_retrieved")
         elif key == "a" and self.stage == "full_text":
             self.state = "attach"
+        elif key == "l" and self.stage == "full_text":
+            self.state = "link"
         else:
             self.hint = f"unknown key {key!r}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
 
@@ -391,7 +394,7 @@ class ScreeningSession:
         self.hint = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
 
     def submit_text(self, text: str) -> None:
-        """Finish a note or an attach-report prompt (empty text cancels)."""
+        """Finish a note, attach-report or same-study prompt (empty text cancels)."""
         rid, state = self.current, self.state
         self.state = "record"
         text = text.strip()
@@ -406,6 +409,13 @@ class ScreeningSession:
             self.message = f"report attached to {rid}"
             if missing := missing_report(text):
                 self.message += f" (note: {missing})"
+        elif state == "link":
+            try:
+                self._append(rid, "link_study", payload={"study": text})
+            except DecisionError as err:     # an unknown id, or one not at full text: say so, stay
+                self.message = str(err)
+                return
+            self.message = f"{rid} is a report of the study of record {text}"
         self._refresh()
 
     # -- writes --------------------------------------------------------------------------------

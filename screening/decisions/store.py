@@ -32,6 +32,7 @@ STAGES: tuple[str, ...] = ("title_abstract", "full_text")
 ROLES: tuple[str, ...] = ("screener", "adjudicator")
 ACTIONS: tuple[str, ...] = (
     "include", "exclude", "maybe", "undo", "note", "not_retrieved", "attach_report", "assign",
+    "link_study",
 )
 DECISION_ACTIONS: frozenset[str] = frozenset({"include", "exclude", "maybe", "not_retrieved"})
 
@@ -40,7 +41,10 @@ COLUMNS: tuple[str, ...] = (
     "ranking_id", "created_at", "is_demo", "payload",
 )
 
-SCHEMA_VERSION = 1
+# 1: the first log; 2: 'link_study' (a report of another record's study) joins the actions.
+# SQLite cannot change a CHECK constraint in place, so :meth:`SQLiteStore._migrate` copies
+# the events into a new table in one transaction (every id, uuid and timestamp kept).
+SCHEMA_VERSION = 2
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -163,8 +167,17 @@ class SQLiteStore:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        if version > SCHEMA_VERSION:
+            # an older tool must not write events a newer one's views would misread
+            raise DecisionError(f"the decision log was written by a newer version of screening (log format "
+                                f"{version}; this version reads up to {SCHEMA_VERSION})", path=self.path,
+                                hint="upgrade screening: pip install -U screening")
         self._conn.execute("BEGIN IMMEDIATE")
         try:
+            # another process may have set the log up while this one waited for the lock
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 1:
+                self._migrate_from_1()
             for stmt in _split_sql(_DDL):
                 self._conn.execute(stmt)
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -173,6 +186,26 @@ class SQLiteStore:
             if self._conn.in_transaction:     # SQLite may have rolled back itself (BUSY, FULL)
                 self._conn.execute("ROLLBACK")
             raise
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 -> 2 inside the caller's transaction: the events move to a table whose
+        CHECK allows the new action. The append-only triggers are dropped with the old table
+        and recreated by the DDL; DROP TABLE fires no DELETE trigger."""
+        conn = self._conn
+        columns = ", ".join(COLUMNS)
+        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+        conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
+        conn.execute("DROP INDEX IF EXISTS events_record")
+        conn.execute("ALTER TABLE events RENAME TO events_v1")
+        for stmt in _split_sql(_DDL):
+            if stmt.lstrip().upper().startswith("CREATE TABLE"):
+                conn.execute(stmt)
+        conn.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM events_v1 ORDER BY id")
+        # the AUTOINCREMENT counter goes on from where it was, so no id is ever reused
+        conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence "
+                     "WHERE name = 'events_v1'), 0)) WHERE name = 'events'")
+        conn.execute("DROP TABLE events_v1")
+        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'events_v1'")
 
     def append(self, events: Iterable[Event]) -> int:
         events = list(events)

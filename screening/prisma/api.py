@@ -33,6 +33,7 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
+from screening.decisions.studies import study_links
 from screening.decisions.views import event_payload, open_records, standing_decisions
 from screening.prisma.counts import PrismaCounts, check_invariants, compute_counts
 from screening.prisma.diagram import write_diagrams
@@ -210,8 +211,9 @@ def review_counts(review: ReviewConfig, state: ReviewState,
     ta_open = open_records(state.entries, outcomes=state.outcomes.get("title_abstract"))
     ft_open = open_records(state.entries, outcomes=state.outcomes.get("full_text"), stage="full_text")
     per_record = decisions_per_record(state.outcomes) if state.outcomes else None
+    links = study_links(state.entries)
     common = dict(registers=review.prisma.registers, other_methods=review.prisma.other_methods,
-                  stopped=state.stopping.stopped)
+                  stopped=state.stopping.stopped, study_links=links)
     if review.prisma.flow != "update":
         return compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
                               rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
@@ -219,12 +221,13 @@ def review_counts(review: ReviewConfig, state: ReviewState,
     rules = getattr(review.stages.get("apply_rules"), "rules", ())
     labels, unreadable = record_rounds(review, state.records) if dated is None else dated
     flow = update_flow(state.records, labels, state.ta_finals, state.ft_finals, rules, ta_open=ta_open,
-                       stopped=state.stopping.stopped, unreadable=unreadable)
+                       stopped=state.stopping.stopped, unreadable=unreadable, study_links=links)
     ids = frozenset(marks(flow.records["record_id"]))
     # decisions on the previous version's records belong to it, not to this flow's boxes
     counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
                             ta_open=[r for r in ta_open if r in ids], ft_open=[r for r in ft_open if r in ids],
-                            rule_reason_counts=flow.rule_reasons, decision_counts=per_record, **common)
+                            rule_reason_counts=flow.rule_reasons, decision_counts=per_record,
+                            known_studies=flow.previous_ids, **common)
     # what the whole review's flow would warn about (decisions on records no longer in
     # screening, in either version) still holds
     whole = compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
@@ -239,7 +242,7 @@ def review_counts(review: ReviewConfig, state: ReviewState,
                         f"{flow.latest.split(' ')[0]}) are still to screen or assess: its studies, and the total, "
                         "are counted so far")
     counts = dataclasses.replace(counts, previous_studies=flow.previous_studies,
-                                 previous_reports=flow.previous_studies, update_round=flow.latest,
+                                 previous_reports=flow.previous_reports, update_round=flow.latest,
                                  previous_pending=flow.previous_pending,
                                  previous_excluded_automation=flow.previous_closed, warnings=tuple(warnings))
     check_invariants(counts)

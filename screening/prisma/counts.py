@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from screening.decisions.studies import study_of
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
 from screening.records import marks
@@ -277,6 +278,8 @@ def compute_counts(
     ta_open: Iterable[str] = (),
     ft_open: Iterable[str] = (),
     decision_counts: Mapping[str, Mapping[str, int]] | None = None,
+    study_links: Mapping[str, str] | None = None,
+    known_studies: Iterable[str] = (),
 ) -> PrismaCounts:
     """Compute every PRISMA 2020 count from the records table and the screening finals.
 
@@ -293,6 +296,10 @@ def compute_counts(
     to the rule-excluded records of the table and is used instead of the first ``rule_reasons``
     entry (which may name a flag rule). ``decision_counts`` (``{stage: {record_id: n}}``, the
     standing decisions behind each final) lets the warnings count decisions as well as records.
+    ``study_links`` (record -> the record of the study it reports, :mod:`.studies`) groups the
+    included reports into studies; without it each included report is a study of its own.
+    ``known_studies``: records whose study is counted elsewhere (the previous version of an
+    updated review), so an included report linked to one adds a report but no new study.
     Pure: the inputs are not modified. The result is checked with :func:`check_invariants`.
     """
     per_stage = decision_counts or {}
@@ -359,7 +366,9 @@ def compute_counts(
     not_retrieved = int((ft_play["decision"] == "not_retrieved").sum())
     ft_excl = ft_play[ft_play["decision"] == "exclude"]
     ft_reasons = ft_excl["reason"].where(ft_excl["reason"] != "", NOT_RECORDED)
-    included = int((ft_play["decision"] == "include").sum())
+    included_ids = [str(r) for r in ft_play.index[ft_play["decision"] == "include"]]
+    included = len(included_ids)
+    studies = _count_studies(included_ids, study_links or {}, known_studies)
     assessed = len(sought_ids) - not_retrieved
 
     counts = PrismaCounts(
@@ -385,13 +394,23 @@ def compute_counts(
                                          .difference(ft_play.index))),
         reports_excluded=len(ft_excl),
         reports_excluded_reasons=_reason_counts(ft_reasons),
-        studies_included=included,
+        studies_included=studies,
         reports_included=included,
         warnings=tuple(warnings),
         title_abstract_open=open_n,
     )
     check_invariants(counts)
     return counts
+
+
+def _count_studies(included: list[str], links: Mapping[str, str], known: Iterable[str]) -> int:
+    """Studies among the included reports: groups of linked records, less those holding a
+    record whose study is counted elsewhere (``known``)."""
+    if not links:
+        return len(included)
+    known = [str(k) for k in known]
+    group = study_of(links, included + known)
+    return len({group[r] for r in included} - {group[k] for k in known})
 
 
 def _violation(boxes: str, expected: int, got: int, detail: str) -> ReportError:
@@ -465,10 +484,11 @@ def check_invariants(c: PrismaCounts) -> None:
     if ft.total != c.reports_assessed or not 0 <= ft.done <= ft.total:
         raise _violation("full-text decisions made <= reports assessed", c.reports_assessed, ft.done,
                          f"{ft.done} of {ft.total} decided")
-    if c.reports_assessed - c.reports_excluded - ft.remaining != c.studies_included:
-        raise _violation("reports assessed - reports excluded - not yet assessed = studies included",
-                         c.reports_assessed - c.reports_excluded - ft.remaining, c.studies_included,
+    if c.reports_assessed - c.reports_excluded - ft.remaining != c.reports_included:
+        raise _violation("reports assessed - reports excluded - not yet assessed = reports of included studies",
+                         c.reports_assessed - c.reports_excluded - ft.remaining, c.reports_included,
                          f"{c.reports_assessed} - {c.reports_excluded} - {ft.remaining}")
+
     if c.reports_included < c.studies_included:
         raise _violation("reports of included studies >= studies included", c.studies_included,
                          c.reports_included, "each study has at least one report")

@@ -214,7 +214,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
     if ctx.dedup_ran:
         s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
-                 f"which links records across databases and keeps one record per study; "
+                 f"which links records across databases and keeps one record per publication; "
                  f"{_count(c.duplicates, 'duplicate record')} {_was(c.duplicates)} removed{how}.")
         # their copies are still separate records in every count below: say so, not just warn
         u, k = ctx.maybe_pairs_undecided, ctx.maybe_pairs_unapplied

@@ -11,17 +11,20 @@ screening as in a new review, and
 *total studies included* = previous + new. Whatever of the previous version is unsettled makes
 its count and the total "so far".
 
-Each included record is one study and one report, as in the new-review flow, so the previous
-version's reports equal its studies.
+The previous version's reports are its included records (copies of one record in several
+databases are one report); its studies are those reports grouped by the team's study links
+(:mod:`screening.decisions.studies`). An update record linked to a previous study is a new
+report of it, not a new study.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from screening.decisions.studies import study_of
 from screening.dedup.contributions import record_studies
 from screening.errors import ReportError
 from screening.prisma.counts import NOT_RECORDED
@@ -36,6 +39,8 @@ class UpdateFlow:
 
     records: pd.DataFrame          # the latest round's records; those found again marked duplicate_of
     previous_studies: int          # studies with an earlier round's copy included at full text
+    previous_reports: int          # those studies' reports (included earlier records, one per duplicate set)
+    previous_ids: tuple[str, ...]  # the included earlier records (their studies are the previous version's)
     previous_pending: int          # the earlier rounds' records still to settle (screening, full text)
     previous_closed: int           # the earlier rounds' records nobody screened, closed by the stopping rule
     latest: str                    # the latest round ('2024-05-01', or '2024-05-01 to 2024-05-09')
@@ -61,14 +66,27 @@ def counted_rule_reason(rule_ids: Any, reasons: Any, actions: dict[str, tuple[st
     return str(texts[0]) if texts else ""
 
 
+def _previous_studies(ids: tuple[str, ...], copies: list[str], links: Mapping[str, str]) -> int:
+    """Studies among the previous version's included records: copies of one record (``copies``:
+    each record's duplicate set) are one report, and linked reports one study."""
+    if not links:
+        return len(set(copies))
+    first: dict[str, str] = {}
+    same_copy = [(rid, first.setdefault(copy, rid)) for rid, copy in zip(ids, copies)]
+    group = study_of([*links.items(), *same_copy], ids)
+    return len({group[r] for r in ids})
+
+
 def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFrame | None,
                 ft_finals: pd.DataFrame | None, rules: Iterable[Any] = (), *,
-                ta_open: Iterable[str] = (), stopped: bool = False, unreadable: Iterable[str] = ()) -> UpdateFlow:
+                ta_open: Iterable[str] = (), stopped: bool = False, unreadable: Iterable[str] = (),
+                study_links: Mapping[str, str] | None = None) -> UpdateFlow:
     """Split the review at its latest search round (``rounds``: each record's round label,
     aligned with ``records``, sorting by date). ``rules``: the review's inclusion rules, to count
     the flow's rule exclusions under the reason the rules stage counts them; ``ta_open`` and
     ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled);
-    ``unreadable``: the sources whose date could not be read, for the error that names them."""
+    ``unreadable``: the sources whose date could not be read, for the error that names them;
+    ``study_links``: the team's report-to-study links, to count the previous version's studies."""
     labels = rounds.reindex(records.index).fillna("").astype(str)
     undated = int((labels == "").sum())
     if undated:
@@ -101,7 +119,10 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
         pd.Series("", index=records.index, dtype=object)
     kept_now = set(study[now & (dup_all == "").to_numpy()])
     current = (dup_all == "").to_numpy() | study.isin(kept_now).to_numpy()
-    included_before = set(study[~now & counted & current & ids.isin(included).to_numpy()])
+    before_mask = ~now & counted & current & ids.isin(included).to_numpy()
+    included_before = set(study[before_mask])
+    previous_ids = tuple(ids[before_mask])
+    previous_studies = _previous_studies(previous_ids, list(study[before_mask]), study_links or {})
     # The update's copy of such a study is found again, not new; so is its copy of a study the
     # previous version screened and nobody has decided on in the update. Dedup has usually made
     # it the earlier copy's duplicate already; this catches the update's copy dedup kept. A
@@ -136,5 +157,6 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
         why = [counted_rule_reason(i, t, actions) or NOT_RECORDED
                for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
         reasons = {k: int(v) for k, v in pd.Series(why, dtype=object).value_counts().items()} if why else {}
-    return UpdateFlow(records=flow, previous_studies=len(included_before), previous_pending=pending,
+    return UpdateFlow(records=flow, previous_studies=previous_studies, previous_reports=len(included_before),
+                      previous_ids=previous_ids, previous_pending=pending,
                       previous_closed=closed, latest=latest, earlier=tuple(order[:-1]), rule_reasons=reasons)

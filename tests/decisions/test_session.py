@@ -148,3 +148,21 @@ def test_an_empty_queue_says_what_is_still_open_for_others(review: Path, db: Pat
     assert view.state == "done" and view.remaining == 0
     assert view.open_elsewhere == view.total > 0
     assert f"your queue is empty; {view.total} records of this stage are still open for other reviewers" in view.message
+
+
+def test_a_full_text_session_links_a_report_to_another_records_study(review: Path, db: Path) -> None:
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    s = session(review, "alice", stage="full_text")
+    assert s.view().keys["l"] == "same study as"
+    first = s.current
+    other = "4" if first == "3" else "3"
+    s.press("l")
+    assert s.view().state == "link"
+    s.submit_text("5")                                  # not at full text: said, nothing written
+    assert "not in full-text review" in s.view().message
+    s.press("l")
+    s.submit_text(other)
+    assert s.view().message == f"{first} is a report of the study of record {other}"
+    links = [(r.record_id, r.payload) for r in load_entries(db).itertuples() if r.action == "link_study"]
+    assert links == [(first, f'{{"study": "{other}"}}')]

@@ -192,8 +192,8 @@ def test_sought_minus_not_retrieved_must_equal_assessed(good):
 
 
 def test_assessed_minus_excluded_must_equal_included(good):
-    with pytest.raises(ReportError, match="reports assessed - reports excluded - not yet assessed = studies "
-                                          "included: expected 5, found 6"):
+    with pytest.raises(ReportError, match="reports assessed - reports excluded - not yet assessed = reports "
+                                          "of included studies: expected 5, found 6"):
         check_invariants(_broken(good, studies_included=6, reports_included=6))
 
 
@@ -225,7 +225,7 @@ def test_full_text_decisions_cannot_exceed_assessed(good):
 
 def test_reports_cannot_be_fewer_than_studies(good):
     with pytest.raises(ReportError, match="reports of included studies >= studies included"):
-        check_invariants(_broken(good, reports_included=4))
+        check_invariants(_broken(good, studies_included=6))
 
 
 def test_negative_counts_are_rejected(good):

@@ -1,0 +1,73 @@
+"""Reports grouped into studies: PRISMA 2020 counts both.
+
+A trial reported in a journal article, a conference abstract and a registry entry is one
+*study* with three *reports*. Deduplication cannot tell: the records differ in title, year and
+often authors, and each is screened on its own. At full text the team says so with a
+``link_study`` event: record R is a report of the study that record S reports
+(``payload.study`` = S). Like every judgement it is appended to the decision log, never
+overwritten: a record's latest link stands, and a link to ``""`` ends it.
+
+Links chain (R -> S, S -> T puts all three in one study); a study is a connected group of
+linked records, named by its first record id (sorted as the record ids sort). PRISMA's
+*studies included* is the number of groups with an included report; *reports of included
+studies* the number of included records.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import pandas as pd
+
+from screening.decisions.views import event_payload
+
+ACTION = "link_study"
+
+
+def study_links(entries: pd.DataFrame | None) -> dict[str, str]:
+    """Each record's standing link: the study record its latest ``link_study`` event names
+    (records whose latest link ended it are left out)."""
+    if entries is None or not len(entries):
+        return {}
+    links = entries[entries["action"] == ACTION].sort_values("id", kind="stable")
+    out: dict[str, str] = {}
+    for rid, payload in zip(links["record_id"].astype(str), links["payload"]):
+        out[rid] = str(event_payload(str(payload or "")).get("study", "") or "").strip()
+    return {r: s for r, s in out.items() if s and s != r}
+
+
+def _sort_key(record_id: str) -> tuple[int, int | str]:
+    # numeric ids sort as numbers (2 before 10), as in the records table
+    return (0, int(record_id)) if record_id.isdigit() else (1, record_id)
+
+
+def study_of(links: Mapping[str, str] | Iterable[tuple[str, str]], ids: Iterable[str] = ()) -> dict[str, str]:
+    """Record id -> its study's name (the group's first record id), for every record in a
+    link (a mapping, or (record, record) pairs) and every id in ``ids`` (a record without
+    links is its own study)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]      # path halving: chains stay short
+            x = parent[x]
+        return x
+
+    for a, b in (links.items() if isinstance(links, Mapping) else links):
+        ra, rb = root(str(a)), root(str(b))
+        if ra != rb:
+            # the smaller id names the group, whatever order the links came in
+            first, second = sorted((ra, rb), key=_sort_key)
+            parent[second] = first
+    for rid in ids:
+        root(str(rid))
+    return {x: root(x) for x in list(parent)}
+
+
+def count_studies(report_ids: Iterable[str], links: Mapping[str, str]) -> int:
+    """The number of studies ``report_ids`` are reports of."""
+    ids = [str(r) for r in report_ids]
+    groups = study_of(links, ids)
+    return len({groups[r] for r in ids})
+
