@@ -76,6 +76,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("rule_decision", "str", "include / exclude / flag", "rules"),
     Column("rule_ids", "list", "ids of the rules that fired", "rules"),
     Column("rule_reasons", "list", "reasons of the rules that fired", "rules"),
+    Column("rule_reason", "str", "the reason an excluded record is counted under (its first exclude "
+           "rule's, as PRISMA counts it); empty if not excluded", "rules"),
     Column("rule_terms", "list", "terms matched by flag rules, for highlighting", "rules"),
     # added by rank
     Column("score", "float", "relevance score from the ranker", "rank"),

@@ -11,7 +11,8 @@ Where records go (each record lands in exactly one place):
 
 * ``duplicate_of`` non-empty -> *duplicates removed*;
 * else ``rule_decision == "exclude"`` -> *marked ineligible by automation tools (rules)*,
-  one reason per record (its first ``rule_reasons`` entry);
+  one reason per record (``rule_reason``, its first *exclude* rule's; tables written before
+  that column existed: its first ``rule_reasons`` entry);
 * else a non-empty ``removed_reason`` column (optional, team-maintained) -> *removed for
   other reasons*;
 * the rest are *records screened* (entering title/abstract screening). Of those, a
@@ -316,7 +317,9 @@ def compute_counts(
     per_source = source.value_counts().to_dict()
     databases = _ordered({k: v for k, v in per_source.items() if k not in register_set})
     regs = _ordered({k: v for k, v in per_source.items() if k in register_set})
-    rule_reasons = _col(records, "rule_reasons", default=None)[rule_mask].map(_first_reason)
+    counted = marks(_col(records, "rule_reason"))[rule_mask]     # the rules stage's own (since 0.7)
+    rule_reasons = counted.where(counted != "", _col(records, "rule_reasons", default=None)[rule_mask]
+                                 .map(_first_reason))
     if rule_reason_counts is not None:
         given = {str(k): int(v) for k, v in rule_reason_counts.items()}
         if sum(given.values()) != int(rule_mask.sum()):

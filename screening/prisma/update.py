@@ -149,11 +149,15 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     closed = len(unscreened - set(ta_open)) if stopped else 0     # by the stopping rule
     pending = len(unscreened) - closed + len(ta_include - ft_done)
 
+    # The flow's rule exclusions per reason: the counts read each record's ``rule_reason`` (the
+    # rules stage's own choice) when the table has it; an older table's are re-derived from
+    # the review's rules
     reasons = None
+    excluded = flow[(marks(flow["duplicate_of"]) == "")
+                    & (marks(flow.get("rule_decision", pd.Series("", index=flow.index))).str.lower() == "exclude")]
+    stored = marks(excluded["rule_reason"]) if "rule_reason" in excluded.columns else None
     actions = {str(r.id): (str(r.reason), str(r.action), str(r.missing)) for r in rules}
-    if actions and "rule_ids" in flow.columns and "rule_reasons" in flow.columns:
-        excluded = flow[(marks(flow["duplicate_of"]) == "")
-                        & (marks(flow.get("rule_decision", pd.Series("", index=flow.index))).str.lower() == "exclude")]
+    if (stored is None or (stored == "").any()) and actions and {"rule_ids", "rule_reasons"} <= set(flow.columns):
         why = [counted_rule_reason(i, t, actions) or NOT_RECORDED
                for i, t in zip(excluded["rule_ids"], excluded["rule_reasons"])]
         reasons = {k: int(v) for k, v in pd.Series(why, dtype=object).value_counts().items()} if why else {}

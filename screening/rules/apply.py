@@ -2,9 +2,10 @@
 
 Every record gets ``rule_decision`` (``exclude`` if any exclude rule fired, else ``flag`` if a
 flag rule fired, else the configured default), ``rule_ids`` and ``rule_reasons`` (every rule
-that fired, in rule order) and ``rule_terms`` (words matched by firing flag rules, for the
-screener's highlighting). No row is dropped and the input is not modified; applying again to the
-output overwrites the same four columns with the same values.
+that fired, in rule order), ``rule_reason`` (an excluded record's counted reason, below) and
+``rule_terms`` (words matched by firing flag rules, for the screener's highlighting). No row is
+dropped and the input is not modified; applying again to the output overwrites the same five
+columns with the same values.
 
 Duplicates (``duplicate_of`` not empty) are evaluated too, so their columns are never stale, but
 the report counts only kept records: PRISMA reports automation exclusions among deduplicated
@@ -31,7 +32,7 @@ from screening.rules.textindex import TextIndex, fold, words_of
 from screening.stage import StageReport, StageResult
 
 STAGE_NAME = "apply_rules"
-OUTPUT_COLUMNS = ("rule_decision", "rule_ids", "rule_reasons", "rule_terms")
+OUTPUT_COLUMNS = ("rule_decision", "rule_ids", "rule_reasons", "rule_reason", "rule_terms")
 
 _LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
@@ -241,6 +242,9 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
     out_df["rule_decision"] = pd.Series(decision.tolist(), index=records.index, dtype=object)
     out_df["rule_ids"] = pd.Series(ids, index=records.index, dtype=object)
     out_df["rule_reasons"] = pd.Series(reasons, index=records.index, dtype=object)
+    # the one reason each exclusion is counted under, fixed now: a later report must not
+    # re-derive it from rules that may have been edited since
+    out_df["rule_reason"] = pd.Series([r or "" for r in first_reason], index=records.index, dtype=object)
     out_df["rule_terms"] = pd.Series([sorted(flag_words[i]) if i in flag_words else [] for i in range(n)],
                                      index=records.index, dtype=object)
     reason_counts: dict[str, int] = {}

@@ -292,3 +292,16 @@ def test_an_earlier_copy_merged_into_another_earlier_copy_is_not_a_previous_stud
     # a rounds Series not aligned with the table reads as undated, not as a round called 'nan'
     with pytest.raises(ReportError, match="1 records have none"):
         update_flow(recs, pd.Series(["2023-01-01", "2024-06-01"], index=[0, 1]), ta, ft)
+
+
+def test_the_flow_counts_rule_exclusions_under_the_reason_the_rules_stage_stored(ruled: pd.DataFrame) -> None:
+    """The review's rules were edited after the rules stage ran: the table's own counted reason
+    (``rule_reason``) is what the flow counts, not one re-derived from the edited rules."""
+    stored = ruled.assign(rule_reason=["old reason" if d == "exclude" else "" for d in ruled["rule_decision"]])
+    edited = [Rule(id="topic", reason="a reason written later", action="exclude")]
+    flow = update_flow(stored, _rounds(stored), None, None, edited)
+    assert flow.rule_reasons is None                   # the counts read the column
+    c = compute_counts(flow.records, rule_reason_counts=flow.rule_reasons)
+    assert c.automation_rules_reasons == {"old reason": 2}
+    # a table written before the column existed: re-derived from the rules, as before
+    assert update_flow(ruled, _rounds(ruled), None, None, RULES).rule_reasons == {"off-topic: not about fire": 2}

@@ -160,6 +160,21 @@ def test_reasons_count_the_first_exclude_rule_and_add_up(clef):
     rules = {r["id"]: r for r in res.report.details["rules"]}
     assert rules["old"]["fired"] > rules["old"]["excluded_first"]      # some old records are not English
     assert res.report.reasons["Before 1990"] == rules["old"]["excluded_first"]
+    # each record carries the reason it is counted under, so a later report need not re-derive it
+    kept = res.records[res.records["duplicate_of"].fillna("") == ""] if "duplicate_of" in res.records else res.records
+    counted = kept.loc[kept["rule_decision"] == "exclude", "rule_reason"].value_counts().to_dict()
+    assert counted == res.report.reasons
+    assert (res.records.loc[res.records["rule_decision"] != "exclude", "rule_reason"] == "").all()
+
+
+def test_the_counted_reason_is_the_first_exclude_rules_not_a_flags(clef):
+    res = apply_rules(clef, cfg(
+        {"id": "rct", "reason": "Possible RCT", "action": "flag", "query": "random* NEAR/3 trial"},
+        {"id": "old", "reason": "Before 2000", "year": {"min": 2000}},
+    ))
+    t = by_id(res.records)
+    assert t.loc["clef9278651", "rule_reasons"] == ["Possible RCT", "Before 2000"]
+    assert t.loc["clef9278651", "rule_reason"] == "Before 2000"
 
 
 def test_duplicates_are_marked_but_not_counted(clef):
@@ -249,7 +264,8 @@ def test_rules_built_in_python_are_still_checked(clef):
 def test_empty_table(clef):
     res = apply_rules(clef.iloc[:0], RULES)
     assert len(res.records) == 0 and res.report.counts == {"excluded": 0, "flagged": 0, "included": 0}
-    assert list(res.records.columns[-4:]) == ["rule_decision", "rule_ids", "rule_reasons", "rule_terms"]
+    assert list(res.records.columns[-5:]) == ["rule_decision", "rule_ids", "rule_reasons", "rule_reason",
+                                              "rule_terms"]
 
 
 def test_default_flag_counts_unmatched_records_as_flagged(wildfire):
