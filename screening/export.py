@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
-from screening.decisions.studies import study_links, study_of
-from screening.decisions.views import eligible_records, record_outcomes
+from screening.decisions.studies import current_links, sort_key, study_links, study_of
+from screening.decisions.views import Viewer, eligible_records, record_outcomes, visible_entries
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopped
@@ -58,13 +58,34 @@ class ExportResult:
     by_status: dict[str, int] = field(default_factory=dict)   # status -> records exported
 
 
+def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes: dict[str, Any],
+             viewer: Viewer | None) -> list[str]:
+    """Each full-text row's study: its group of linked reports (``link_study``), named by the
+    group's first included report (else its first report). Links count where the viewer may
+    see them (their own, those blinding shows them) or on a record whose outcome is settled."""
+    ids = rows["record_id"].astype(str)
+    if viewer is not None and not viewer.adjudicator:
+        settled = [r for r, o in outcomes.items() if o.status == "final"]
+        entries = pd.concat([visible_entries(entries, viewer), entries[entries["record_id"].isin(settled)]]
+                            ).drop_duplicates("id")
+    links = current_links(study_links(entries), review.records, set(ids))
+    group = study_of(links, ids)
+    included = {r for r, o in outcomes.items() if o.status == "final" and o.decision == "include"}
+    members: dict[str, list[str]] = {}
+    for r in ids:
+        members.setdefault(group[r], []).append(r)
+    name = {g: min([m for m in ms if m in included] or ms, key=sort_key) for g, ms in members.items()}
+    return [name[group[r]] for r in ids]
+
+
 def select(review: Review, stage: str = "title_abstract", decision: str = "include", *,
-           as_adjudicator: bool = False) -> pd.DataFrame:
+           as_adjudicator: bool = False, viewer: Viewer | None = None) -> pd.DataFrame:
     """The records eligible at ``stage`` (screening order) whose settled outcome is ``decision``.
 
     Adds ``stage``, ``status``, ``decision``, ``reason`` and ``resolved_by`` columns, and at
-    full text ``study``: the study each report belongs to (its group's first record id, by the
-    team's ``--same-study-as`` links; an unlinked record is its own study). Status is
+    full text ``study``: the study each report belongs to by the team's ``--same-study-as``
+    links, named by its first included report (an unlinked record is its own study); links
+    ``viewer`` may not see under blinding are left out. Status is
     ``final``, ``stopped`` (title/abstract only, when the team stopped screening by a stopping
     rule: every record nobody screened is then excluded by automation, as PRISMA counts it) or
     ``undecided``; ``as_adjudicator`` splits undecided into ``conflict``, ``pending`` and
@@ -99,9 +120,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
         resolved.append("")
     out = eligible.assign(stage=stage, status=status, decision=value, reason=reason, resolved_by=resolved)
     if stage == "full_text":
-        # which reports belong to one study (the team's links; a record unlinked is its own)
-        group = study_of(study_links(entries), out["record_id"].astype(str))
-        out["study"] = [group[r] for r in out["record_id"].astype(str)]
+        out["study"] = _studies(review, entries, out, outcomes, viewer)
     if decision == "undecided":
         out = out[out["decision"] == ""]
     elif decision != "all":
@@ -123,7 +142,7 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
                           hint="name the file .ris or .csv, or pass --format ris|csv")
     rv = review if isinstance(review, Review) else Review.load(review)
     viewer = rv.viewer(reviewer, as_adjudicator)        # refuses an unblinded view nobody may have
-    rows = select(rv, stage, decision, as_adjudicator=viewer.adjudicator)
+    rows = select(rv, stage, decision, as_adjudicator=viewer.adjudicator, viewer=viewer)
     if fmt == "ris":
         atomic_write_text(output, to_ris(rows))
     else:
@@ -230,6 +249,8 @@ def _ris_record(row: pd.Series) -> list[str]:
     if row["reason"]:
         screening += f"; reason: {row['reason']}"
     put("N1", screening)
+    if _clean(row.get("study")) and _clean(row.get("study")) != _clean(row.get("record_id")):
+        put("N1", f"study: same study as record {_clean(row.get('study'))}")
     out.append("ER  - ")
     return out
 

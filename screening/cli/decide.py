@@ -62,6 +62,10 @@ def decide_cmd(
         raise DecisionError("give exactly one of --include, --exclude, --maybe, --not-retrieved, --undo, --attach, "
                             "--same-study-as, --separate-study (or --note alone)",
                             hint="or --from FILE.csv for a bulk import")
+    if same_study_as and separate_study:
+        raise DecisionError("give --same-study-as or --separate-study, not both")
+    if same_study_as and not same_study_as.strip():
+        raise DecisionError("--same-study-as needs a record id", hint="--separate-study ends a link")
     if not record or not reviewer:
         raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
     res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
@@ -71,8 +75,12 @@ def decide_cmd(
     state = f"record is {res.outcome.phrase}" if res.outcome is not None else ""
     if chosen[0] == "link_study":
         study = res.event.payload.get("study", "")
-        console.print(f"{who}: record {record} is {f'a report of the study of record {study}' if study else 'its own study'}"
-                      + (" (already so: nothing recorded)" if res.repeated else ""))
+        others = [r for r in res.study if r != res.event.record_id]
+        said = (f"record {record} is a report of the study of record {study}" if study
+                else f"record {record} is its own study" if not others else f"record {record}'s link is ended")
+        if study and len(others) > 1:
+            said += f" (the study's other reports: {', '.join(others)})"
+        console.print(f"{who}: {said}" + (" (already so: nothing recorded)" if res.repeated else ""))
     elif res.repeated:
         did = _decision_words(res.standing) if res.standing is not None else chosen[0]
         done = "the note is recorded, the decision not repeated" if res.written else "nothing recorded"

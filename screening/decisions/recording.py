@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
-from screening.decisions.studies import study_links
+from screening.decisions.studies import current_links, sort_key, study_links, study_of
 from screening.decisions.views import (
     Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
     record_outcomes, standing_decisions, visible_entries,
@@ -94,8 +94,28 @@ def _check_link(review: Review, entries: pd.DataFrame, record_id: str, stage: st
     if study == record_id:
         raise DecisionError("a record cannot be a report of its own study", record=record_id,
                             hint="name the record of the study's other report: --same-study-as ID")
-    if study:
+    if not study:
+        return
+    try:
         _check_open(review, study, stage, entries, sought)
+    except DecisionError as err:
+        # said of the study's record, not of --record: the target is what is wrong
+        dup = str(review.record(study).get("duplicate_of", "") or "").strip() if "unknown" not in err.message else ""
+        raise DecisionError(f"cannot link to record {study}: {err.message}", record=record_id,
+                            hint=(f"link to {dup}, the copy kept for screening" if dup else
+                                  err.hint if "unknown" in err.message else
+                                  "link only to a record in full-text review (included at title/abstract)")) from None
+
+
+def study_group(review: Review, record_id: str, viewer: Viewer) -> list[str]:
+    """The records of ``record_id``'s study (itself first) by the links ``viewer`` may see,
+    among the records at full text."""
+    entries = visible_entries(review.entries(), viewer)
+    sought = set(eligible_records(review.records, review.entries(), "full_text")["record_id"].astype(str))
+    links = current_links(study_links(entries), review.records, sought)
+    group = study_of(links, [record_id])
+    return [record_id] + sorted((r for r, g in group.items() if g == group[record_id] and r != record_id),
+                                key=sort_key)
 
 
 def record_fingerprint(record: dict[str, Any]) -> dict[str, str]:
@@ -198,6 +218,7 @@ class DecisionResult:
     # appended again; ``event`` is then the note event if the repeat carried a new note
     repeated: bool = False
     standing: Standing | None = None   # the reviewer's own standing decision after the write
+    study: tuple[str, ...] = ()        # link_study: the record's study after the write (itself first), as seen
 
 
 def missing_report(report: str) -> str:
@@ -252,8 +273,12 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         was = standing_decisions(mine, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
         repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
                     and (was.reason or "").strip() == ev.reason)
-        if ev.action == "link_study":     # the same link again changes nothing
-            repeated = study_links(mine).get(ev.record_id, "") == ev.payload.get("study", "")
+        if ev.action == "link_study":
+            # a link repeats only your own (another reviewer's may be hidden from you, and yours
+            # is an independent judgement); ending one, only if no link you can see stands
+            study = ev.payload.get("study", "")
+            seen = mine[mine["reviewer"] == ev.reviewer] if study else visible_entries(mine, rv.viewer(ev.reviewer))
+            repeated = study_links(seen).get(ev.record_id, "") == study
         if repeated:
             text = ev.note.strip()
             if text and text not in logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):
@@ -265,9 +290,15 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         else:
             written = rv.open().append([ev]) == 1
         after = events_of_record(rv, ev.record_id)
+        group = study_group(rv, ev.record_id, rv.viewer(ev.reviewer)) if ev.action == "link_study" else []
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     standing = standing_decisions(after, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
     warnings = []
+    if ev.action == "link_study":
+        if not ev.payload.get("study") and len(group) > 1:
+            whose = "that record's" if len(group) == 2 else "those records'"
+            warnings.append(f"record {ev.record_id} is still one study with {', '.join(group[1:][:5])} through "
+                            f"{whose} own links")
     if action == "attach_report" and (missing := missing_report(report)):
         warnings.append(missing)
     if action == "attach_report" and outcome is not None and any(
@@ -281,7 +312,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                         "the new records")
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
-    return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing)
+    return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 
 
 def no_adjudicator_left(roster: Roster, outcome: Outcome | None) -> str:

@@ -147,9 +147,16 @@ class SQLiteStore:
             # retried while another process opening a new log holds it: two reviewers starting
             # their first session together must both get in
             retry_while_locked(self._set_up, busy_timeout_ms / 1000)
+        except DecisionError:
+            self._conn.close()               # a log from a newer version: nothing was changed
+            raise
         except sqlite3.DatabaseError as err:
             if getattr(self, "_conn", None) is not None:
                 self._conn.close()
+            if "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
+                raise DecisionError("the decision log cannot be written here (a read-only file or folder)",
+                                    path=self.path, hint="screening needs write access to the review's output "
+                                    "folder, even to read the log (SQLite's WAL mode)") from None
             if is_busy(err):
                 raise DecisionError("the decision log is busy: another process kept it locked for "
                                     f"{busy_timeout_ms / 1000:.0f} s", path=self.path,

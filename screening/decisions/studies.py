@@ -36,7 +36,7 @@ def study_links(entries: pd.DataFrame | None) -> dict[str, str]:
     return {r: s for r, s in out.items() if s and s != r}
 
 
-def _sort_key(record_id: str) -> tuple[int, int | str]:
+def sort_key(record_id: str) -> tuple[int, int | str]:
     # numeric ids sort as numbers (2 before 10), as in the records table
     return (0, int(record_id)) if record_id.isdigit() else (1, record_id)
 
@@ -58,14 +58,33 @@ def study_of(links: Mapping[str, str] | Iterable[tuple[str, str]], ids: Iterable
         ra, rb = root(str(a)), root(str(b))
         if ra != rb:
             # the smaller id names the group, whatever order the links came in
-            first, second = sorted((ra, rb), key=_sort_key)
+            first, second = sorted((ra, rb), key=sort_key)
             parent[second] = first
     for rid in ids:
         root(str(rid))
     return {x: root(x) for x in list(parent)}
 
 
-def count_studies(report_ids: Iterable[str], links: Mapping[str, str]) -> int:
+def current_links(links: Mapping[str, str], records: pd.DataFrame | None,
+                  allowed: Iterable[str]) -> list[tuple[str, str]]:
+    """The links that still join two records in play: each end mapped to the record dedup
+    kept (a link to a copy that became a duplicate is a link to the kept copy), and only links
+    whose both ends are in ``allowed`` (the records at full text, say). A link whose end left
+    (excluded at title/abstract, a rule, a removed record) no longer groups anything."""
+    kept: dict[str, str] = {}
+    if records is not None and "duplicate_of" in records.columns:
+        dup = records["duplicate_of"].fillna("").astype(str).str.strip()
+        kept = dict(zip(records["record_id"].astype(str)[dup != ""], dup[dup != ""]))
+    allowed = set(allowed)
+    out: list[tuple[str, str]] = []
+    for a, b in links.items():
+        a, b = kept.get(a, a), kept.get(b, b)
+        if a != b and a in allowed and b in allowed:
+            out.append((a, b))
+    return out
+
+
+def count_studies(report_ids: Iterable[str], links: Mapping[str, str] | Iterable[tuple[str, str]]) -> int:
     """The number of studies ``report_ids`` are reports of."""
     ids = [str(r) for r in report_ids]
     groups = study_of(links, ids)

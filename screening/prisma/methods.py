@@ -308,24 +308,27 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     ft += f"; {fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
     ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
     s.append(ft)
+    new = (f"{_count(c.studies_included, 'new study', 'new studies')} "
+           f"({_count(c.reports_included - c.reports_of_previous_studies, 'report')})")
+    if c.reports_of_previous_studies:
+        # an update's new report of a study the previous version included: a report, no new study
+        new += (f" and {_count(c.reports_of_previous_studies, 'new report')} of studies the previous version "
+                "included")
     if c.is_update:
         prev = (f"with the {_count(c.previous_studies or 0, 'study', 'studies')} "
                 f"({_count(c.previous_reports or 0, 'report')}) included in the previous version (from the "
                 f"earlier searches), {_count(c.total_studies, 'study', 'studies')} "
                 f"({_count(c.total_reports, 'report')})")
         if c.downstream_of_full_text_partial:
-            s.append(f"So far, the update has included {_count(c.studies_included, 'new study', 'new studies')} "
-                     f"({_count(c.reports_included, 'report')}); {prev} {'is' if c.total_studies == 1 else 'are'} "
+            s.append(f"So far, the update has included {new}; {prev} {'is' if c.total_studies == 1 else 'are'} "
                      "included in the review" + (" (the previous version's screening is unfinished too)."
                                                  if c.previous_pending else "."))
         elif c.previous_pending:
-            s.append(f"The update included {_count(c.studies_included, 'new study', 'new studies')} "
-                     f"({_count(c.reports_included, 'report')}). The previous version's screening is unfinished "
+            s.append(f"The update included {new}. The previous version's screening is unfinished "
                      f"({_count(c.previous_pending, 'record')} still to screen or assess); so far, {prev} "
                      f"{'is' if c.total_studies == 1 else 'are'} included in the review.")
         else:
-            s.append(f"The update included {_count(c.studies_included, 'new study', 'new studies')} "
-                     f"({_count(c.reports_included, 'report')}); {prev} {_was(c.total_studies)} included in the "
+            s.append(f"The update included {new}; {prev} {_was(c.total_studies)} included in the "
                      "review.")
     elif c.downstream_of_full_text_partial:
         s.append(f"So far, {_count(c.studies_included, 'study', 'studies')} "
@@ -334,4 +337,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     else:
         s.append(f"In total, {_count(c.studies_included, 'study', 'studies')} ({_count(c.reports_included, 'report')}) "
                  f"{_was(c.studies_included)} included in the review.")
+    if c.studies_with_several_reports:
+        s.append(f"Reports of the same study were linked at full-text assessment; "
+                 f"{_count(c.studies_with_several_reports, 'included study', 'included studies')} "
+                 f"{'has' if c.studies_with_several_reports == 1 else 'have'} more than one report.")
     return " ".join(s)

@@ -68,12 +68,16 @@ def counted_rule_reason(rule_ids: Any, reasons: Any, actions: dict[str, tuple[st
 
 def _previous_studies(ids: tuple[str, ...], copies: list[str], links: Mapping[str, str]) -> int:
     """Studies among the previous version's included records: copies of one record (``copies``:
-    each record's duplicate set) are one report, and linked reports one study."""
-    if not links:
+    each record's duplicate set) are one report, and linked reports one study. Only links
+    between two of these records count: the box is the previous version's, which links
+    through the update's records must not rewrite."""
+    inside = set(ids)
+    among = [(a, b) for a, b in links.items() if a in inside and b in inside]
+    if not among:
         return len(set(copies))
     first: dict[str, str] = {}
     same_copy = [(rid, first.setdefault(copy, rid)) for rid, copy in zip(ids, copies)]
-    group = study_of([*links.items(), *same_copy], ids)
+    group = study_of([*among, *same_copy], ids)
     return len({group[r] for r in ids})
 
 

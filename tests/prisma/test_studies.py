@@ -138,10 +138,10 @@ def test_a_link_is_checked_against_the_review(included: tuple[Path, list[str]]) 
     with pytest.raises(DecisionError, match="its own study"):
         api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=ids[1],
                             stage="full_text")
-    with pytest.raises(DecisionError, match="not in full-text review") as err:
+    # the error names the record that is not there, and what to link to instead
+    with pytest.raises(DecisionError, match=f"cannot link to record {WOS[5]}: record is not in full-text review"):
         api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=WOS[5],
                             stage="full_text")
-    assert err.value.record == WOS[5]                   # the error names the record that is not there
     code = CliRunner().invoke(app, ["decide", str(toml), "-r", "alice", "--record", ids[1], "--same-study-as",
                                     "no-such-record", "--stage", "full_text"]).exit_code
     assert code != 0
@@ -208,3 +208,106 @@ def test_a_log_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(DecisionError, match="newer version of screening"):
         SQLiteStore(path)
+
+
+# -- links as the review changes, blinding, and wording (code review of the first version) ----
+
+def test_links_follow_dedup_and_drop_records_that_left_full_text(records: pd.DataFrame) -> None:
+    from screening.decisions.studies import current_links
+
+    table = pd.DataFrame({"record_id": ["r", "t", "k", "x"], "duplicate_of": ["", "k", "", ""]})
+    # a link to a copy that became a duplicate is a link to the copy dedup kept
+    assert current_links({"r": "t"}, table, {"r", "k"}) == [("r", "k")]
+    # a link whose other end left full text (excluded at title/abstract, say) groups nothing
+    assert current_links({"r": "x"}, table, {"r", "k"}) == []
+    ta, ft = _finals(WOS[:3], WOS[:3])
+    c = compute_counts(records, ta, ft, study_links={WOS[1]: WOS[7], WOS[2]: WOS[7]})
+    assert c.studies_included == 3                      # WOS[7] is not at full text: no study of three
+
+
+def test_the_previous_versions_studies_are_not_regrouped_by_the_updates_links(records: pd.DataFrame) -> None:
+    ids = {"lens_9_of_343-00001": ["topic"], "lens_9_of_343-00003": ["type", "topic"]}
+    ruled = records.assign(rule_ids=[ids.get(r, []) for r in records["record_id"]])
+    lens = "lens_9_of_343-00002"
+    ta, ft = _finals(WOS[:3] + [lens], WOS[:3] + [lens])
+    # P1 -> U and U -> P2 would join two previous studies through the update's record
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES, study_links={WOS[0]: lens, lens: WOS[1]})
+    assert (flow.previous_studies, flow.previous_reports) == (3, 3)
+
+
+def test_the_update_methods_count_a_new_report_of_a_previous_study_as_a_report(records: pd.DataFrame) -> None:
+    import dataclasses
+
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods import methods_paragraph
+
+    c = compute_counts(records, *_finals(["lens_9_of_343-00002"], ["lens_9_of_343-00002"]),
+                       study_links={"lens_9_of_343-00002": WOS[0]}, known_studies=[WOS[0]])
+    assert (c.studies_included, c.reports_included, c.reports_of_previous_studies) == (0, 1, 1)
+    ctx = ReportContext(review_name="u", title="U", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(dataclasses.replace(c, previous_studies=1, previous_reports=1), ctx)
+    assert ("included 0 new studies (0 reports) and 1 new report of studies the previous version included; with "
+            "the 1 study (1 report) included in the previous version") in text
+
+
+@pytest.fixture()
+def dual(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Three WoS records at full text, planned for alice and bob at full text; alice has
+    included the three (pending bob) and linked the second to the first."""
+    toml = write_review(tmp_path, TOML)
+    assert CliRunner().invoke(app, ["run", str(toml)]).exit_code == 0
+    for rid in WOS[:3]:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include")
+    api.assign(toml, "alice,bob", fraction=1, stage="full_text")
+    for rid in WOS[:3]:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include", stage="full_text")
+    api.record_decision(toml, reviewer="alice", record_id=WOS[1], action="link_study", study=WOS[0],
+                        stage="full_text")
+    return toml, WOS[:3]
+
+
+def test_a_link_is_blinded_like_a_decision(dual: tuple[Path, list[str]], tmp_path: Path) -> None:
+    from screening.export import export_records
+
+    toml, ids = dual
+    out = tmp_path / "bob.csv"
+    export_records(toml, out, stage="full_text", decision="all", reviewer="bob")
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(rows["study"]) == list(rows["record_id"])       # alice's link is hidden from bob
+    export_records(toml, out, stage="full_text", decision="all", as_adjudicator=True)
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert dict(zip(rows["record_id"], rows["study"]))[ids[1]] == ids[0]
+    # bob's own link is his judgement: recorded, not "already so"
+    res = api.record_decision(toml, reviewer="bob", record_id=ids[1], action="link_study", study=ids[0],
+                              stage="full_text")
+    assert res.written and not res.repeated
+
+
+def test_ending_a_link_says_when_the_record_stays_in_the_study(included: tuple[Path, list[str]]) -> None:
+    toml, ids = included
+    api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=ids[0], stage="full_text")
+    api.record_decision(toml, reviewer="alice", record_id=ids[2], action="link_study", study=ids[1], stage="full_text")
+    res = api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study="",
+                              stage="full_text")
+    assert res.written and res.study == (ids[1], ids[2])
+    assert res.warnings == (f"record {ids[1]} is still one study with {ids[2]} through that record's own links",)
+    out = CliRunner().invoke(app, ["decide", str(toml), "-r", "alice", "--record", ids[1], "--same-study-as", ids[0],
+                                   "--separate-study", "--stage", "full_text"])
+    assert out.exit_code != 0 and "not both" in _said(out)
+
+
+def test_a_study_is_named_by_its_first_included_report(included: tuple[Path, list[str]], tmp_path: Path) -> None:
+    from screening.export import export_records
+
+    toml, ids = included
+    api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=ids[0], stage="full_text")
+    api.record_decision(toml, reviewer="alice", record_id=ids[0], action="exclude", reason="wrong outcome",
+                        stage="full_text")
+    out = tmp_path / "included.ris"
+    export_records(toml, out, stage="full_text")
+    text = out.read_text(encoding="utf-8")
+    assert ids[0] not in text.replace(f"record_id: {ids[1]}", "")    # the excluded report is not named
+    out = tmp_path / "all.csv"
+    export_records(toml, out, stage="full_text", decision="all", as_adjudicator=True)
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert dict(zip(rows["record_id"], rows["study"]))[ids[0]] == ids[1]
