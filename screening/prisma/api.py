@@ -60,7 +60,7 @@ class PrismaResult:
     def summary(self) -> dict[str, Any]:
         """Short JSON-able summary (what `screening run` prints)."""
         # labelled: the bare numbers only say what they count in report.md
-        return {"funnel (identified → screened → sought → assessed → included)": funnel_line(self.counts),
+        return {"funnel (identified → screened → sought → assessed → studies included)": funnel_line(self.counts),
                 "state": self.state.state_hash[:12],
                 "dir": str(next(iter(self.files.values())).parent) if self.files else "",
                 "warnings": list(self.state.warnings) + list(self.counts.warnings)}
