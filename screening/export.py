@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
-from screening.decisions.studies import current_links, sort_key, study_links, study_of
+from screening.decisions.studies import groups, sort_key
 from screening.decisions.views import Viewer, eligible_records, record_outcomes, visible_entries
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
@@ -68,8 +68,7 @@ def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes
         settled = [r for r, o in outcomes.items() if o.status == "final"]
         entries = pd.concat([visible_entries(entries, viewer), entries[entries["record_id"].isin(settled)]]
                             ).drop_duplicates("id")
-    links = current_links(study_links(entries), review.records, set(ids))
-    group = study_of(links, ids)
+    group = groups(entries, review.records, set(ids), ids)
     included = {r for r, o in outcomes.items() if o.status == "final" and o.decision == "include"}
     members: dict[str, list[str]] = {}
     for r in ids:

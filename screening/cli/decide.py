@@ -70,7 +70,7 @@ def decide_cmd(
         raise DecisionError("--record and --reviewer are required", hint="e.g. --reviewer alice --record 12 --include")
     res = api.record_decision(review, reviewer=reviewer, record_id=record, action=chosen[0], stage=stage,
                               reason=reason, note=note, is_demo=demo, report=attach,
-                              study=(same_study_as if not separate_study else "") if chosen[0] == "link_study" else None)
+                              study=same_study_as.strip() if chosen[0] == "link_study" else None)
     who = res.event.reviewer
     state = f"record is {res.outcome.phrase}" if res.outcome is not None else ""
     if chosen[0] == "link_study":

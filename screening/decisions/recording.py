@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
-from screening.decisions.studies import current_links, sort_key, study_links, study_of
+from screening.decisions.studies import groups, sort_key, study_links
 from screening.decisions.views import (
     Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
     record_outcomes, standing_decisions, visible_entries,
@@ -96,24 +96,27 @@ def _check_link(review: Review, entries: pd.DataFrame, record_id: str, stage: st
                             hint="name the record of the study's other report: --same-study-as ID")
     if not study:
         return
+    # said of the study's record, not of --record: the target is what is wrong
+    try:
+        target = review.record(study)
+    except DecisionError as err:        # unknown: its "did you mean" hint holds
+        raise DecisionError(f"cannot link to record {study}: {err.message}", record=record_id,
+                            hint=err.hint) from None
     try:
         _check_open(review, study, stage, entries, sought)
     except DecisionError as err:
-        # said of the study's record, not of --record: the target is what is wrong
-        dup = str(review.record(study).get("duplicate_of", "") or "").strip() if "unknown" not in err.message else ""
+        dup = str(target.get("duplicate_of", "") or "").strip()
         raise DecisionError(f"cannot link to record {study}: {err.message}", record=record_id,
-                            hint=(f"link to {dup}, the copy kept for screening" if dup else
-                                  err.hint if "unknown" in err.message else
-                                  "link only to a record in full-text review (included at title/abstract)")) from None
+                            hint=f"link to {dup}, the copy kept for screening" if dup else
+                            "link only to a record in full-text review (included at title/abstract)") from None
 
 
 def study_group(review: Review, record_id: str, viewer: Viewer) -> list[str]:
     """The records of ``record_id``'s study (itself first) by the links ``viewer`` may see,
     among the records at full text."""
-    entries = visible_entries(review.entries(), viewer)
-    sought = set(eligible_records(review.records, review.entries(), "full_text")["record_id"].astype(str))
-    links = current_links(study_links(entries), review.records, sought)
-    group = study_of(links, [record_id])
+    entries = review.entries()
+    sought = set(eligible_records(review.records, entries, "full_text")["record_id"].astype(str))
+    group = groups(visible_entries(entries, viewer), review.records, sought, [record_id])
     return [record_id] + sorted((r for r, g in group.items() if g == group[record_id] and r != record_id),
                                 key=sort_key)
 

@@ -211,8 +211,7 @@ class SQLiteStore:
         # the AUTOINCREMENT counter goes on from where it was, so no id is ever reused
         conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence "
                      "WHERE name = 'events_v1'), 0)) WHERE name = 'events'")
-        conn.execute("DROP TABLE events_v1")
-        conn.execute("DELETE FROM sqlite_sequence WHERE name = 'events_v1'")
+        conn.execute("DROP TABLE events_v1")          # its sqlite_sequence row goes with it
 
     def append(self, events: Iterable[Event]) -> int:
         events = list(events)

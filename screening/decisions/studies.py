@@ -84,9 +84,27 @@ def current_links(links: Mapping[str, str], records: pd.DataFrame | None,
     return out
 
 
+def groups(entries: pd.DataFrame | None, records: pd.DataFrame | None, allowed: Iterable[str],
+           ids: Iterable[str]) -> dict[str, str]:
+    """:func:`study_of` for ``ids`` by the standing links of ``entries`` that still join two
+    ``allowed`` records (:func:`current_links`)."""
+    return study_of(current_links(study_links(entries), records, allowed), ids)
+
+
+def study_counts(included: Iterable[str], links: Mapping[str, str] | Iterable[tuple[str, str]],
+                 known: Iterable[str] = ()) -> tuple[int, int, int]:
+    """(studies, studies with several reports, reports of a known study) among the ``included``
+    reports, leaving out the studies of the ``known`` records (counted elsewhere: the previous
+    version of an updated review)."""
+    included, known = [str(r) for r in included], [str(k) for k in known]
+    group = study_of(links, included + known)
+    old = {group[k] for k in known}
+    per_study = pd.Series([group[r] for r in included], dtype=object).value_counts()
+    new = per_study[~per_study.index.isin(old)]
+    return len(new), int((new > 1).sum()), int(per_study[per_study.index.isin(old)].sum())
+
+
 def count_studies(report_ids: Iterable[str], links: Mapping[str, str] | Iterable[tuple[str, str]]) -> int:
     """The number of studies ``report_ids`` are reports of."""
-    ids = [str(r) for r in report_ids]
-    groups = study_of(links, ids)
-    return len({groups[r] for r in ids})
+    return study_counts(report_ids, links)[0]
 

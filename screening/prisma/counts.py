@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from screening.decisions.studies import current_links, study_of
+from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
 from screening.records import marks
@@ -102,12 +102,12 @@ class PrismaCounts:
     previous_reports: int | None = None
     update_round: str = ""
     previous_pending: int = 0         # the previous version's records still to settle
+    previous_excluded_automation: int = 0   # ... and those the stopping rule closed unscreened
     # reports grouped into studies (``link_study``): studies with more than one included
     # report, and included reports of a study the previous version counts (an update's new
     # report of an old study: a report, not a new study)
     studies_with_several_reports: int = 0
     reports_of_previous_studies: int = 0
-    previous_excluded_automation: int = 0   # ... and those the stopping rule closed unscreened
 
     @property
     def is_update(self) -> bool:
@@ -379,7 +379,7 @@ def compute_counts(
     known = [str(k) for k in known_studies]
     # links join records still at full text (or the previous version's), through dedup's kept copies
     links = current_links(study_links or {}, records, set(map(str, sought_ids)) | set(known))
-    studies, several, of_known = _count_studies(included_ids, links, known)
+    studies, several, of_known = study_counts(included_ids, links, known) if links else (included, 0, 0)
     assessed = len(sought_ids) - not_retrieved
 
     counts = PrismaCounts(
@@ -414,19 +414,6 @@ def compute_counts(
     )
     check_invariants(counts)
     return counts
-
-
-def _count_studies(included: list[str], links: list[tuple[str, str]], known: list[str]) -> tuple[int, int, int]:
-    """(new studies, studies with several included reports, included reports of a known study)
-    among the included reports: groups of linked records, less those holding a record whose
-    study is counted elsewhere (``known``: the previous version's)."""
-    if not links:
-        return len(included), 0, 0
-    group = study_of(links, included + known)
-    old = {group[k] for k in known}
-    per_study = pd.Series([group[r] for r in included], dtype=object).value_counts()
-    new = per_study[~per_study.index.isin(old)]
-    return len(new), int((new > 1).sum()), int(per_study[per_study.index.isin(old)].sum())
 
 
 def _violation(boxes: str, expected: int, got: int, detail: str) -> ReportError:
