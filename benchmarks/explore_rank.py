@@ -601,7 +601,8 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         params: dict[str, Any] = {"ngram_range": (1, 2), "sublinear_tf": True, "max_df": 0.95}
         for item in arg.split(","):
             k, v = item.split("=")
-            params[k] = (v if k == "stop_words" else bool(int(v)) if k == "binary"
+            params[k] = (v if k == "stop_words" else bool(int(v)) if k in ("binary", "sublinear_tf")
+                         else tuple(int(n) for n in v.split("-")) if k == "ngram_range"
                          else float(v) if "." in v else int(v))
         return TfidfVectorizer(dtype=np.float32, **params).fit_transform(record_texts(df)).tocsr(), None
     if kind == "idfpow":

@@ -47,6 +47,9 @@ def _render(view: Any) -> None:
     console.print(_highlight(title, terms), style="bold")
     meta = (_byline(rec, 6), as_text(rec.get("year")), as_text(rec.get("journal")))
     console.print(Text(printable(" · ".join(x for x in meta if x)), style="italic"))
+    if view.study:
+        console.print(Text(f"same study as record {', '.join(view.study)} (l to change, then - to end the link)",
+                           style="cyan"))
     abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
@@ -72,7 +75,7 @@ def screen_cmd(
     sample: bool = typer.Option(False, "--sample", help="Screen the unscreened records in a random order, "
                                 "as the sample of the hypergeometric stopping test (docs/ranking.md)."),
 ) -> None:
-    """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a).
+    """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a/l).
 
     Resumes where you left off; never shows other reviewers' decisions. `--only no-abstract`
     screens just the records without an abstract (the ranker places them late). `--sample`
@@ -97,7 +100,7 @@ def screen_cmd(
                     break
                 if view.state in TEXT_STATES:
                     prompt = {"note": "note: ", "attach": "report path or URL: ",
-                              "link": "record id of the same study's other report: "}[view.state]
+                              "link": "record id of the same study's other report (- ends its link): "}[view.state]
                     try:
                         text = _read_line(prompt)
                     except KeyboardInterrupt:     # Ctrl-C in a prompt cancels the prompt, not the session

@@ -14,10 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from screening.decisions.imports import ImportRow, import_event_ids, note_event_id, read_decisions_csv
+from screening.decisions.imports import (
+    ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
+)
 from screening.decisions.recording import build_event, logged_notes, no_adjudicator_left
 from screening.decisions.review import ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
+from screening.decisions.studies import study_links
 from screening.decisions.store import STAGES
 from screening.decisions.views import eligible_records, full_text_records, record_outcomes
 from screening.errors import DecisionError
@@ -31,8 +34,9 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
     appended again, and not re-validated (the review may have moved on since). Returns format,
     rows (in the file), written (new decision events), skipped (already in the log),
-    notes_added (notes a re-imported row adds to its logged decision), per_reviewer, warnings
-    (how the file was read, e.g. a cp1252 fallback).
+    notes_added (notes a re-imported row adds to its logged decision), links_added (study links
+    from a ``same_study_as`` column not already standing as the reviewer's own), per_reviewer,
+    warnings (how the file was read, e.g. a cp1252 fallback).
     """
     check_stage(stage)
     with open_for_writing(review) as rv:
@@ -50,7 +54,10 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         events = []
         notes = logged_notes(entries)
         notes_added = 0
+        links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
         for row, event_id in zip(rows, ids):
+            if row.study:
+                links.append((row, event_id))
             if event_id in logged:
                 # the decision is logged; a note the file adds or changes since is a note event
                 # of its own (a re-import appends it once: its id derives from the row and note)
@@ -82,6 +89,8 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                 hint=err.hint) from None
             events.append(replace(ev, event_uuid=event_id))
+        linked = _link_events(rv, entries, links, names, source, sought, ft_records, path, is_demo)
+        events += linked
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -116,9 +125,40 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     per: dict[str, int] = {}
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
-    return {"format": fmt, "rows": len(rows), "written": written - notes_added,
-            "skipped": len(rows) - (written - notes_added), "notes_added": notes_added,
-            "per_reviewer": per, "warnings": warnings}
+    made = written - notes_added - len(linked)
+    return {"format": fmt, "rows": len(rows), "written": made, "skipped": len(rows) - made,
+            "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
+            "warnings": warnings}
+
+
+def _link_events(rv: Any, entries: Any, links: list[tuple[ImportRow, str]], names: dict[str, str],
+                 source: dict[str, Any], sought: set[str] | None, ft_records: set[str], path: str | Path,
+                 is_demo: bool) -> list[Any]:
+    """The ``link_study`` events of rows with a ``same_study_as``, after every decision (a link
+    is checked against the records at full text, which the file's own decisions do not change).
+
+    A link the reviewer already has standing is not appended again: re-importing an exported
+    file, or a link made by hand, adds nothing. Its id derives from the row's decision event
+    id, so a re-import of the same file is idempotent as its decisions are."""
+    logged = set(entries["event_uuid"])
+    standing = {who: study_links(entries[entries["reviewer"] == who])
+                for who in {names[row.reviewer] for row, _ in links}}
+    out = []
+    for row, decision_id in links:
+        who, event_id = names[row.reviewer], link_event_id(decision_id, row.study)
+        if event_id in logged or standing[who].get(row.record_id) == row.study:
+            continue
+        try:
+            ev = build_event(rv, entries, reviewer=who, record_id=row.record_id, action="link_study",
+                             stage=row.stage, is_demo=is_demo,
+                             payload={**source, "line": row.line, "study": row.study},
+                             sought=sought, ft_records=ft_records)
+        except DecisionError as err:    # located at the CSV line, as a decision's error is
+            raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
+                            hint=err.hint) from None
+        out.append(replace(ev, event_uuid=event_id))
+        standing[who][row.record_id] = row.study     # a row repeated in the file links once
+    return out
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:

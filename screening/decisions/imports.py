@@ -7,7 +7,8 @@ rejected with the CSV line that is wrong — and all-or-nothing (one transaction
 Formats (detected from the header):
 
 * **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer,
-  decided_at``). ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
+  decided_at, same_study_as``; our full-text export's ``study`` column is read as
+  ``same_study_as``, so an exported, edited file imports back). ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
   1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
 * **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
   ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
@@ -60,6 +61,7 @@ class ImportRow:
     stage: str
     reviewer: str
     decided_at: str = ""    # the file's own time of the decision, if it has one
+    study: str = ""         # full text: another report of the record's study (a link_study event)
 
 
 # Import event ids are uuid5(this namespace, import key): see the module docstring.
@@ -69,6 +71,11 @@ _IMPORT_NAMESPACE = uuid.UUID("3f0b9c52-6d1e-4a8f-b7c4-1e2d5a9f8c31")
 def note_event_id(decision_event_id: str, note: str) -> str:
     """The id of the note event a re-imported row adds to its already logged decision."""
     return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "note", note])))
+
+
+def link_event_id(decision_event_id: str, study: str) -> str:
+    """The id of the link_study event an imported row's ``same_study_as`` adds."""
+    return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "link_study", study])))
 
 
 def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:
@@ -225,9 +232,16 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                 if not who:
                     raise DecisionError("no reviewer for this row", path=where, line=line,
                                         hint="add a reviewer column or pass --reviewer")
+                row_stage = check_stage(row.get("stage") or stage, line)
+                # our export names every record's study, its own id for a record alone in it
+                study = row.get("same_study_as") or row.get("study", "")
+                study = "" if study == rid else study
+                if study and row_stage != "full_text":
+                    raise DecisionError("same_study_as links reports at the full-text stage", path=where,
+                                        line=line, record=rid, hint="set this row's stage to full_text")
                 out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
-                                     row.get("reason", ""), row.get("note", ""),
-                                     check_stage(row.get("stage") or stage, line), who, row.get("decided_at", "")))
+                                     row.get("reason", ""), row.get("note", ""), row_stage, who,
+                                     row.get("decided_at", ""), study))
             elif fmt == "rayyan":
                 notes = row.get("notes", "")
                 m = _RAYYAN_INCL.search(notes)

@@ -292,6 +292,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                 written = False
         else:
             written = rv.open().append([ev]) == 1
+        replaced = _links_replaced(visible_entries(mine, rv.viewer(ev.reviewer)), ev) if written else []
         after = events_of_record(rv, ev.record_id)
         group = study_group(rv, ev.record_id, rv.viewer(ev.reviewer)) if ev.action == "link_study" else []
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
@@ -302,6 +303,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
             whose = "that record's" if len(group) == 2 else "those records'"
             warnings.append(f"record {ev.record_id} is still one study with {', '.join(group[1:][:5])} through "
                             f"{whose} own links")
+        warnings += replaced
     if action == "attach_report" and (missing := missing_report(report)):
         warnings.append(missing)
     if action == "attach_report" and outcome is not None and any(
@@ -316,6 +318,22 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
+
+
+def _links_replaced(seen: pd.DataFrame, ev: Event) -> list[str]:
+    """Warnings for the other reviewers' standing links on the record (as far as the reviewer may
+    see them) that this ``link_study`` event replaces: the latest link stands, whoever made it,
+    and a disagreement over links is not adjudicated, so the team should hear of it."""
+    study = ev.payload.get("study", "")
+    others = seen[(seen["action"] == "link_study") & (seen["reviewer"] != ev.reviewer)]
+    out = []
+    for who, theirs in others.groupby("reviewer", sort=True):
+        link = study_links(theirs).get(ev.record_id, "")
+        if link and link != study:
+            out.append(f"{who} linked record {ev.record_id} to the study of record {link}; the latest link "
+                       f"stands, so {'yours replaces' if study else 'ending it ends'} theirs in the counts "
+                       "(a disagreement over links is not adjudicated: agree on it with them)")
+    return out
 
 
 def no_adjudicator_left(roster: Roster, outcome: Outcome | None) -> str:

@@ -9,7 +9,9 @@ testing, and they should not depend on raw-mode key reading or rich rendering. T
 Keys in the record state: ``i`` include, ``e`` exclude (opens the reason picker), ``m``
 maybe, ``s`` skip (for this session only), ``u`` undo (the last decision of this session,
 else this reviewer's latest standing decision at this stage), ``n`` note, ``q`` quit; at
-full text also ``r`` report not retrieved and ``a`` attach a report path/URL. In the reason
+full text also ``r`` report not retrieved, ``a`` attach a report path/URL and ``l`` link the
+record to another report of the same study (``-`` at its prompt ends the record's link; the
+view shows the record's study as the links this reviewer may see have it). In the reason
 picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc = cancel.
 
 Blinding: the session never reads other reviewers' decisions into the view.
@@ -39,8 +41,10 @@ import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.reranking import SessionRanker
+from screening.decisions.studies import groups, sort_key
 from screening.decisions.views import (
     assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
+    visible_entries,
 )
 from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract
@@ -49,6 +53,7 @@ RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report", "l": "same study as"}
 ENTER = ("\r", "\n", "")
 TEXT_STATES = ("note", "attach", "link")       # states waiting for a line of text
+END_LINK = "-"          # typed at the same-study prompt: the record is its own study again
 ESC = "\x1b"
 # one key per exclusion reason: 1-9, then letters (no e/i/q/s, which mean something elsewhere)
 REASON_KEYS = "123456789abcdfghjklmnoprtuvwxyz"
@@ -81,6 +86,8 @@ class SessionView:
     subset: str | None = None         # the named subset the session is limited to, if any
     open_elsewhere: int = 0           # with an empty queue: records still open for other reviewers
     sample: bool = False              # a random-sample session for the stopping test
+    # full text: the other reports of the record's study, by the links this reviewer may see
+    study: tuple[str, ...] = ()
 
 
 def sample_order(record_ids: list[str], config: Any) -> list[str]:
@@ -145,6 +152,7 @@ class ScreeningSession:
         self.entries: pd.DataFrame | None = None
         self._stopping_at: int | None = None
         self._stopping_cache: dict[str, Any] | None = None
+        self._studies: tuple[int, dict[str, str]] = (-1, {})    # (log length, record -> study)
         self._ranker: SessionRanker | None = None
         self._dual: set[str] = set()            # records a dual plan covers
         screeners = sorted(review.roster.reviewers)
@@ -309,8 +317,24 @@ class ScreeningSession:
             decided=self.decided, remaining=len(self.queue), total=self.total, message=self.message, hint=self.hint,
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
-            open_elsewhere=self.open_elsewhere,
+            open_elsewhere=self.open_elsewhere, study=self._study(self.current) if rec else (),
         )
+
+    def _study(self, rid: str | None) -> tuple[str, ...]:
+        """The other reports of ``rid``'s study as this reviewer's links and those they may see
+        group them (:func:`visible_entries`: blinding holds for links too); worked out once per
+        change of the log, not per key."""
+        if self.stage != "full_text" or rid is None or self.entries is None:
+            return ()
+        n = len(self.entries)
+        if self._studies[0] != n:
+            links = self.entries["action"].eq("link_study").any()
+            seen = visible_entries(self.entries, self.review.viewer(self.reviewer)) if links else None
+            self._studies = (n, groups(seen, self.review.records, self._eligible, ()) if links else {})
+        group = self._studies[1]
+        if rid not in group:
+            return ()
+        return tuple(sorted((r for r, g in group.items() if g == group[rid] and r != rid), key=sort_key))
 
     def _stopping(self) -> dict[str, Any] | None:
         """The stopping rule's estimate, recomputed after each new event (every 10 on a log of
@@ -410,12 +434,19 @@ class ScreeningSession:
             if missing := missing_report(text):
                 self.message += f" (note: {missing})"
         elif state == "link":
+            study = "" if text == END_LINK else text
             try:
-                self._append(rid, "link_study", payload={"study": text})
+                self._append(rid, "link_study", payload={"study": study})
             except DecisionError as err:     # an unknown id, or one not at full text: say so, stay
                 self.message = str(err)
                 return
-            self.message = f"{rid} is a report of the study of record {text}"
+            if study:
+                self.message = f"{rid} is a report of the study of record {study}"
+            else:
+                self._refresh()                 # the study as the log now has it
+                still = self._study(rid)
+                self.message = (f"{rid}'s link is ended, but it is still one study with {', '.join(still[:5])} "
+                                "through their own links" if still else f"{rid} is its own study")
         self._refresh()
 
     # -- writes --------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -239,3 +241,56 @@ def test_an_import_that_changes_a_settled_decision_says_so(review: Path, tmp_pat
     path = write_csv(tmp_path / "alice.csv", ["record_id", "decision"], [[rid, "exclude"]])
     res = api.import_decisions(review, path, reviewer="alice")
     assert any("changed their decision with this import" in w and "include -> exclude" in w for w in res["warnings"])
+
+
+def test_an_import_links_reports_into_studies_once(review: Path, db: Path, tmp_path: Path, cli) -> None:
+    """A `same_study_as` column (or our export's `study`) adds link_study events after the
+    decisions; a re-import, or a link the reviewer already made by hand, adds none (session 14
+    leftover: imports did not carry study links)."""
+    for rid in ("3", "4", "5", "6"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    api.record_decision(review, reviewer="alice", record_id="6", action="link_study", stage="full_text", study="4")
+    header = ["record_id", "decision", "reason", "stage", "same_study_as"]
+    path = write_csv(tmp_path / "ft.csv", header, [["3", "include", "", "full_text", "4"],
+                                                   ["4", "include", "", "full_text", ""],
+                                                   ["5", "exclude", "wrong outcome", "full_text", "5"],
+                                                   ["6", "include", "", "full_text", "4"]])
+    code, out = cli("decide", review, "--reviewer", "alice", "--from", path)
+    assert code == 0 and "4 new" in out and "; 1 study link (same_study_as)" in out, out
+    log = load_entries(db)
+    links = log[log["action"] == "link_study"]
+    assert [(r.record_id, json.loads(r.payload)) for r in links.itertuples()][1:] == [
+        ("3", {"import": "native", "file": "ft.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+               "line": 2, "study": "4"})]
+    res = api.import_decisions(review, path, reviewer="alice")
+    assert (res["written"], res["links_added"]) == (0, 0) and len(load_entries(db)) == len(log)
+    # our export's study column imports back as the same links (bob's own judgement now)
+    exported = tmp_path / "export.csv"
+    api.record_decision(review, reviewer="alice", record_id="3", action="link_study", stage="full_text", study="6")
+    from screening.export import export_records
+    export_records(review, exported, stage="full_text", decision="all")
+    study = pd.read_csv(exported, dtype=str, keep_default_na=False).set_index("record_id")["study"].to_dict()
+    assert study == {"3": "3", "4": "3", "5": "5", "6": "3"}
+    res = api.import_decisions(review, exported, reviewer="bob", stage="full_text")
+    assert res["links_added"] == 2
+    bob = load_entries(db).query("reviewer == 'bob' and action == 'link_study'")
+    assert sorted(bob["record_id"]) == ["4", "6"] and all('"study": "3"' in p for p in bob["payload"])
+
+
+def test_an_import_refuses_a_bad_study_link_at_its_line_and_writes_nothing(review: Path, db: Path,
+                                                                            tmp_path: Path) -> None:
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    before = len(load_entries(db))
+    header = ["record_id", "decision", "stage", "same_study_as"]
+    at_ta = write_csv(tmp_path / "ta.csv", header, [["7", "include", "title_abstract", "8"]])
+    with pytest.raises(DecisionError) as err:
+        api.import_decisions(review, at_ta, reviewer="alice")
+    assert (err.value.line, err.value.message) == (2, "same_study_as links reports at the full-text stage")
+    # record 9 was never included at title/abstract: the link's target is what is wrong
+    outside = write_csv(tmp_path / "ft.csv", header, [["3", "include", "full_text", ""],
+                                                      ["4", "include", "full_text", "9"]])
+    with pytest.raises(DecisionError) as err:
+        api.import_decisions(review, outside, reviewer="alice")
+    assert err.value.line == 3 and err.value.message.startswith("cannot link to record 9:"), err.value.message
+    assert len(load_entries(db)) == before                      # all-or-nothing: not even row 2

@@ -193,3 +193,23 @@ def test_ctrl_c_in_the_note_prompt_cancels_the_note_not_the_session(review: Path
     finish(child)
     e = load_entries(db)
     assert list(e["action"]) == ["include"] and list(e["note"]) == [""]
+
+
+def test_full_text_link_is_shown_under_the_title_and_ended_with_a_dash(review: Path, db: Path) -> None:
+    for rid in ("1", "2"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    child = spawn(review, "alice", "--stage", "full_text")
+    expect_record(child, "2")
+    child.send("l")
+    child.expect(r"record id of the same study's other report \(- ends its link\): ")
+    child.sendline("1")
+    child.expect("2 is a report of the study of record 1")
+    assert "same study as record 1 (l to change, then - to end the link)" in expect_record(child, "2")
+    child.send("l")
+    child.expect("ends its link")
+    child.sendline("-")
+    child.expect("2 is its own study")
+    child.send("q")
+    finish(child)
+    links = load_entries(db).query("action == 'link_study'")["payload"].tolist()
+    assert links == ['{"study": "1"}', '{"study": ""}']

@@ -166,3 +166,51 @@ def test_a_full_text_session_links_a_report_to_another_records_study(review: Pat
     assert s.view().message == f"{first} is a report of the study of record {other}"
     links = [(r.record_id, r.payload) for r in load_entries(db).itertuples() if r.action == "link_study"]
     assert links == [(first, f'{{"study": "{other}"}}')]
+
+
+def test_a_full_text_session_shows_the_records_study_and_ends_its_link(review: Path, db: Path) -> None:
+    """The view says which records share the current record's study (leftover of session 14:
+    the session could neither show a link nor end one); `-` at the prompt ends it."""
+    for rid in ("3", "4", "5"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    s = session(review, "alice", stage="full_text")
+    first = s.current
+    other, third = [r for r in ("3", "4", "5") if r != first][:2]
+    assert s.view().study == ()
+    s.press("l")
+    s.submit_text(other)
+    assert s.view().study == (other,)
+    # another record linked to this one by the reviewer joins the study shown
+    api.record_decision(review, reviewer="alice", record_id=third, action="link_study",
+                        stage="full_text", study=first)
+    s.press("s")                                        # a key refreshes the log, as any key does
+    s = session(review, "alice", stage="full_text")
+    assert s.current == first and s.view().study == tuple(sorted((other, third), key=int))
+    s.press("l")
+    assert s.view().state == "link"
+    s.submit_text("-")
+    # the record's own link ends, but the third record's link still joins it
+    assert s.view().message == f"{first}'s link is ended, but it is still one study with {third} through their own links"
+    assert s.view().study == (third,)
+    api.record_decision(review, reviewer="alice", record_id=third, action="link_study", stage="full_text", study="")
+    s = session(review, "alice", stage="full_text")
+    assert s.view().study == ()
+    s.press("l")
+    s.submit_text("-")
+    assert s.view().message == f"{first} is its own study"
+    links = [r.payload for r in load_entries(db).itertuples() if r.action == "link_study" and r.record_id == first]
+    assert links == [f'{{"study": "{other}"}}', '{"study": ""}', '{"study": ""}']
+
+
+def test_a_full_text_session_does_not_show_another_reviewers_link_before_you_decide(review: Path) -> None:
+    """Blinding holds for links: bob's link on a record alice has not decided stays hidden."""
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    api.assign(review, "alice,bob", fraction=1.0, stage="full_text")      # both screen both, blind
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="bob", record_id=rid, action="include", stage="full_text")
+    api.record_decision(review, reviewer="bob", record_id="3", action="link_study", stage="full_text", study="4")
+    s = session(review, "alice", stage="full_text")
+    assert s.current == "3" and s.view().study == ()
+    s.press("i")                                        # alice decides 3: bob's events on it are hers to see
+    assert s.current == "4" and s.view().study == ("3",)
