@@ -495,3 +495,18 @@ def check_invariants(c: PrismaCounts) -> None:
     if c.reports_included < c.studies_included:
         raise _violation("reports of included studies >= studies included", c.studies_included,
                          c.reports_included, "each study has at least one report")
+    new_reports = c.reports_included - c.reports_of_previous_studies
+    if new_reports < 0:
+        raise _violation("reports of included studies >= new reports of studies the previous version included",
+                         c.reports_of_previous_studies, c.reports_included, "those reports are among them")
+    if new_reports and not c.studies_included:
+        raise _violation("studies included >= 1 when a report of a new study is included", 1,
+                         c.studies_included, f"{new_reports} report(s) of no study")
+    if not c.studies_with_several_reports <= c.studies_included:
+        raise _violation("studies with several reports <= studies included", c.studies_included,
+                         c.studies_with_several_reports, "a subset of the studies")
+    if new_reports < c.studies_included + c.studies_with_several_reports:
+        # each new study has at least one of the new reports, one with several at least two
+        raise _violation("reports of new studies >= studies included + studies with several reports",
+                         c.studies_included + c.studies_with_several_reports, new_reports,
+                         f"{c.studies_included} + {c.studies_with_several_reports}")

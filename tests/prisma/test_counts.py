@@ -242,3 +242,21 @@ def test_rules_stage_reason_counts_are_used_and_checked(records, finals):
     with pytest.raises(ReportError, match="rules stage report counts 3 excluded records by reason but the "
                                           "records table has 2"):
         compute_counts(records, ta, ft, rule_reason_counts={"off-topic: not about fire": 3})
+
+
+def test_studies_and_reports_must_fit_together(good):
+    """Reports of included studies = 5 (the fixture): every new report belongs to a study, and a
+    study with several reports holds two of them."""
+    assert (good.reports_included, good.studies_included) == (5, 5)
+    check_invariants(_broken(good, studies_included=3, studies_with_several_reports=2))     # 1 + 2 + 2 reports
+    with pytest.raises(ReportError, match="studies included >= 1 when a report of a new study is included"):
+        check_invariants(_broken(good, studies_included=0))
+    with pytest.raises(ReportError, match=r"reports of new studies >= studies included \+ studies with several "
+                                          r"reports: expected 6, found 5 \(4 \+ 2\)"):
+        check_invariants(_broken(good, studies_included=4, studies_with_several_reports=2))
+    with pytest.raises(ReportError, match="studies with several reports <= studies included"):
+        check_invariants(_broken(good, studies_included=1, studies_with_several_reports=2))
+    with pytest.raises(ReportError, match="new reports of studies the previous version included"):
+        check_invariants(_broken(good, reports_of_previous_studies=6))
+    # an update whose only new report is of a study the previous version included: no new study
+    check_invariants(_broken(good, studies_included=0, reports_of_previous_studies=5))
