@@ -50,8 +50,8 @@ def decide_cmd(
             skipped += f"; {n} new note{'' if n == 1 else 's'} on those added"
         if res.get("links_added"):
             n = res["links_added"]
-            skipped += f"; {n} study link{'' if n == 1 else 's'} (same_study_as)"
-        console.print(f"imported {res['rows']} decisions ({res['format']} format, {res['written']} new{skipped}): "
+            skipped += f"; {n} study link{'' if n == 1 else 's'}"
+        console.print(f"imported {res['rows']} decision{'' if res['rows'] == 1 else 's'} ({res['format']} format, {res['written']} new{skipped}): "
                       + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
         warn(res["warnings"])
         return

@@ -48,8 +48,9 @@ def _render(view: Any) -> None:
     meta = (_byline(rec, 6), as_text(rec.get("year")), as_text(rec.get("journal")))
     console.print(Text(printable(" · ".join(x for x in meta if x)), style="italic"))
     if view.study:
-        console.print(Text(f"same study as record {', '.join(view.study)} (l to change, then - to end the link)",
-                           style="cyan"))
+        shown = ", ".join(view.study[:5]) + (f" and {len(view.study) - 5} more" if len(view.study) > 5 else "")
+        how = "l to change, then - to end its link" if view.study_link else "through their links to it"
+        console.print(Text(f"same study as record {shown} ({how})", style="cyan"))
     abstract = printable(rec.get("abstract", "") or "(no abstract)")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is

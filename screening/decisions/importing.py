@@ -14,15 +14,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
-from screening.decisions.recording import build_event, logged_notes, no_adjudicator_left
-from screening.decisions.review import ReviewLike, check_stage, open_for_writing
+from screening.decisions.recording import build_event, link_replaced, logged_notes, no_adjudicator_left
+from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.studies import study_links
-from screening.decisions.store import STAGES
-from screening.decisions.views import eligible_records, full_text_records, record_outcomes
+from screening.decisions.store import STAGES, Event
+from screening.decisions.studies import groups
+from screening.decisions.views import (
+    Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, visible_entries,
+)
 from screening.errors import DecisionError
 
 
@@ -89,8 +93,11 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                 hint=err.hint) from None
             events.append(replace(ev, event_uuid=event_id))
-        linked = _link_events(rv, entries, links, names, source, sought, ft_records, path, is_demo)
+        linked, replaced = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
+        if replaced:
+            warnings.append(f"{len(replaced)} imported link(s) replace a colleague's link, which no longer counts "
+                            f"(the latest link stands): {replaced[0]}" + (" …" if len(replaced) > 1 else ""))
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -131,34 +138,54 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             "warnings": warnings}
 
 
-def _link_events(rv: Any, entries: Any, links: list[tuple[ImportRow, str]], names: dict[str, str],
-                 source: dict[str, Any], sought: set[str] | None, ft_records: set[str], path: str | Path,
-                 is_demo: bool) -> list[Any]:
-    """The ``link_study`` events of rows with a ``same_study_as``, after every decision (a link
-    is checked against the records at full text, which the file's own decisions do not change).
+def _link_events(rv: Review, entries: pd.DataFrame, links: list[tuple[ImportRow, str]],
+                 names: dict[str, str], source: dict[str, Any], events: list[Event], path: str | Path,
+                 is_demo: bool) -> tuple[list[Event], list[str]]:
+    """The ``link_study`` events of rows with a ``same_study_as``, and warnings for colleagues'
+    links they replace. Checked against the log as it will be once the file's decisions are in
+    (a title/abstract exclusion in the same file takes a record out of full text).
 
-    A link the reviewer already has standing is not appended again: re-importing an exported
-    file, or a link made by hand, adds nothing. Its id derives from the row's decision event
-    id, so a re-import of the same file is idempotent as its decisions are."""
+    Which links are written:
+    - a row whose decision this import writes: its link, always (even one that already holds),
+      so the link is recorded with the row's import id and a later re-import of the file cannot
+      bring it back over a link the reviewer has made since;
+    - a row imported before (its decision skipped): its link only if that id is not logged yet
+      (a column added to the file since) and the two records are not one study already by the
+      links the reviewer may see: re-importing the reviewer's own export adds nothing.
+    """
+    if not links:
+        return [], []
     logged = set(entries["event_uuid"])
-    standing = {who: study_links(entries[entries["reviewer"] == who])
-                for who in {names[row.reviewer] for row, _ in links}}
-    out = []
+    written = {ev.event_uuid for ev in events}
+    start = int(entries["id"].max()) if len(entries) else 0
+    after = pd.concat([entries, entries_from_rows((start + i, *ev.row()) for i, ev in enumerate(events, 1))],
+                      ignore_index=True)
+    sought = set(eligible_records(rv.records, after, "full_text")["record_id"].astype(str))
+    ft_records = full_text_records(after)
+    out: list[Event] = []
+    replaced: list[str] = []
     for row, decision_id in links:
         who, event_id = names[row.reviewer], link_event_id(decision_id, row.study)
-        if event_id in logged or standing[who].get(row.record_id) == row.study:
+        if event_id in logged or event_id in {ev.event_uuid for ev in out}:
             continue
+        seen = visible_entries(after, Viewer(who))     # blind, as the reviewer's export was
+        if decision_id not in written:
+            group = groups(seen, rv.records, sought, (row.record_id, row.study))
+            if group[row.record_id] == group[row.study]:
+                continue
         try:
-            ev = build_event(rv, entries, reviewer=who, record_id=row.record_id, action="link_study",
+            ev = build_event(rv, after, reviewer=who, record_id=row.record_id, action="link_study",
                              stage=row.stage, is_demo=is_demo,
                              payload={**source, "line": row.line, "study": row.study},
                              sought=sought, ft_records=ft_records)
         except DecisionError as err:    # located at the CSV line, as a decision's error is
             raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                             hint=err.hint) from None
-        out.append(replace(ev, event_uuid=event_id))
-        standing[who][row.record_id] = row.study     # a row repeated in the file links once
-    return out
+        ev = replace(ev, event_uuid=event_id)
+        replaced += link_replaced(seen[seen["record_id"] == row.record_id], ev)
+        out.append(ev)
+        after = pd.concat([after, entries_from_rows([(int(after["id"].max()) + 1, *ev.row())])], ignore_index=True)
+    return out, replaced
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:

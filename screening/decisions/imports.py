@@ -7,8 +7,10 @@ rejected with the CSV line that is wrong — and all-or-nothing (one transaction
 Formats (detected from the header):
 
 * **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer,
-  decided_at, same_study_as``; our full-text export's ``study`` column is read as
-  ``same_study_as``, so an exported, edited file imports back). ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
+  decided_at, same_study_as``). A file written by ``screening export`` (it has the export's
+  ``status`` and ``resolved_by`` columns) imports back: its ``study`` column is read as
+  ``same_study_as`` and its undecided rows (no decision) are skipped; elsewhere a ``study``
+  column is left alone, as it always was. ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
   1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
 * **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
   ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
@@ -220,11 +222,19 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                 hint=f"use one of: {', '.join(stages)}")
         return s
 
+    # a file our own export wrote: its study column names each record's study, and records
+    # nobody has decided have an empty decision
+    ours = fmt == "native" and {"status", "resolved_by"} <= set(header)
+    link_column = "same_study_as" if "same_study_as" in header else "study" if ours else ""
+    undecided = 0
     bad: list[DecisionError] = []      # every bad row, so one run shows them all
     for line, row in rows:
         try:
             if fmt == "native":
                 if not any(row.values()):
+                    continue
+                if ours and not row.get("decision", "").strip():
+                    undecided += 1
                     continue
                 rid = row.get("record_id", "")
                 need_record(rid if rid in matcher.ids else "", line, rid)
@@ -234,11 +244,16 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                         hint="add a reviewer column or pass --reviewer")
                 row_stage = check_stage(row.get("stage") or stage, line)
                 # our export names every record's study, its own id for a record alone in it
-                study = row.get("same_study_as") or row.get("study", "")
+                study = row.get(link_column, "") if link_column else ""
                 study = "" if study == rid else study
                 if study and row_stage != "full_text":
-                    raise DecisionError("same_study_as links reports at the full-text stage", path=where,
-                                        line=line, record=rid, hint="set this row's stage to full_text")
+                    raise DecisionError(f"the {link_column} column links reports at the full-text stage",
+                                        path=where, line=line, record=rid, hint="set this row's stage to full_text")
+                if study and study not in matcher.ids:
+                    guesses = similar_ids(sorted(matcher.ids), study)
+                    raise DecisionError(f"unknown record {study!r} in the {link_column} column", path=where,
+                                        line=line, record=rid, hint=f"did you mean {' or '.join(map(repr, guesses))}?"
+                                        if guesses else "name another report's record_id")
                 out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
                                      row.get("reason", ""), row.get("note", ""), row_stage, who,
                                      row.get("decided_at", ""), study))
@@ -277,6 +292,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
         raise DecisionError(f"{len(bad)} rows cannot be imported{more}: {listed}", path=where,
                             line=bad[0].line, hint=bad[0].hint)
 
+    if undecided:
+        warnings.append(f"{undecided} row(s) without a decision (records undecided when exported) skipped")
     if not out:
         raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
     return fmt, out, warnings

@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
-from screening.decisions.studies import groups, sort_key, study_links
+from screening.decisions.studies import ACTION, groups, sort_key, study_links
 from screening.decisions.views import (
     Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
     record_outcomes, standing_decisions, visible_entries,
@@ -280,7 +280,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
             # a link repeats only your own (another reviewer's may be hidden from you, and yours
             # is an independent judgement); ending one, only if no link you can see stands
             study = ev.payload.get("study", "")
-            seen = mine[mine["reviewer"] == ev.reviewer] if study else visible_entries(mine, rv.viewer(ev.reviewer))
+            seen = mine[mine["reviewer"] == ev.reviewer] if study else visible_entries(mine, Viewer(ev.reviewer))
             repeated = study_links(seen).get(ev.record_id, "") == study
         if repeated:
             text = ev.note.strip()
@@ -292,9 +292,10 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                 written = False
         else:
             written = rv.open().append([ev]) == 1
-        replaced = _links_replaced(visible_entries(mine, rv.viewer(ev.reviewer)), ev) if written else []
+        # blind as a screener, also for someone declared an adjudicator (the session's rule)
+        replaced = link_replaced(visible_entries(mine, Viewer(ev.reviewer)), ev) if written else []
         after = events_of_record(rv, ev.record_id)
-        group = study_group(rv, ev.record_id, rv.viewer(ev.reviewer)) if ev.action == "link_study" else []
+        group = study_group(rv, ev.record_id, Viewer(ev.reviewer)) if ev.action == "link_study" else []
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     standing = standing_decisions(after, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
     warnings = []
@@ -320,20 +321,22 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 
 
-def _links_replaced(seen: pd.DataFrame, ev: Event) -> list[str]:
-    """Warnings for the other reviewers' standing links on the record (as far as the reviewer may
-    see them) that this ``link_study`` event replaces: the latest link stands, whoever made it,
-    and a disagreement over links is not adjudicated, so the team should hear of it."""
+def link_replaced(seen: pd.DataFrame, ev: Event) -> list[str]:
+    """A warning if this ``link_study`` event replaces a colleague's link in effect on the record
+    (the latest link event in ``seen``, the record's events the reviewer may see before it): the
+    latest link stands whoever made it, and a disagreement over links is not adjudicated, so the
+    team should hear of it."""
     study = ev.payload.get("study", "")
-    others = seen[(seen["action"] == "link_study") & (seen["reviewer"] != ev.reviewer)]
-    out = []
-    for who, theirs in others.groupby("reviewer", sort=True):
-        link = study_links(theirs).get(ev.record_id, "")
-        if link and link != study:
-            out.append(f"{who} linked record {ev.record_id} to the study of record {link}; the latest link "
-                       f"stands, so {'yours replaces' if study else 'ending it ends'} theirs in the counts "
-                       "(a disagreement over links is not adjudicated: agree on it with them)")
-    return out
+    links = seen[(seen["action"] == ACTION) & (seen["record_id"] == ev.record_id)].sort_values("id", kind="stable")
+    if links.empty or links["reviewer"].iloc[-1] == ev.reviewer:
+        return []
+    who = links["reviewer"].iloc[-1]
+    link = study_links(links.tail(1)).get(ev.record_id, "")
+    if not link or link == study:
+        return []
+    return [f"{who} linked record {ev.record_id} to the study of record {link}; the latest link stands, so "
+            f"{'yours replaces' if study else 'ending it ends'} theirs in the counts (a disagreement over links "
+            "is not adjudicated: agree on it with them)"]
 
 
 def no_adjudicator_left(roster: Roster, outcome: Outcome | None) -> str:

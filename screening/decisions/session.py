@@ -41,9 +41,9 @@ import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.reranking import SessionRanker
-from screening.decisions.studies import groups, sort_key
+from screening.decisions.studies import groups, sort_key, study_links
 from screening.decisions.views import (
-    assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
+    Viewer, assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
     visible_entries,
 )
 from screening.errors import DecisionError
@@ -86,8 +86,10 @@ class SessionView:
     subset: str | None = None         # the named subset the session is limited to, if any
     open_elsewhere: int = 0           # with an empty queue: records still open for other reviewers
     sample: bool = False              # a random-sample session for the stopping test
-    # full text: the other reports of the record's study, by the links this reviewer may see
+    # full text: the other reports of the record's study, by the links this reviewer may see,
+    # and the record's own link ("" if it is in the study only through other records' links)
     study: tuple[str, ...] = ()
+    study_link: str = ""
 
 
 def sample_order(record_ids: list[str], config: Any) -> list[str]:
@@ -152,7 +154,7 @@ class ScreeningSession:
         self.entries: pd.DataFrame | None = None
         self._stopping_at: int | None = None
         self._stopping_cache: dict[str, Any] | None = None
-        self._studies: tuple[int, dict[str, str]] = (-1, {})    # (log length, record -> study)
+        self._studies: tuple[int, tuple[dict[str, str], dict[str, str]]] = (-1, ({}, {}))   # see _links
         self._ranker: SessionRanker | None = None
         self._dual: set[str] = set()            # records a dual plan covers
         screeners = sorted(review.roster.reviewers)
@@ -318,21 +320,28 @@ class ScreeningSession:
             reasons=reasons, reason_required=self.stage == "full_text" and self._pending_action == "exclude",
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
             open_elsewhere=self.open_elsewhere, study=self._study(self.current) if rec else (),
+            study_link=self._links()[1].get(self.current, "") if rec else "",
         )
 
-    def _study(self, rid: str | None) -> tuple[str, ...]:
-        """The other reports of ``rid``'s study as this reviewer's links and those they may see
-        group them (:func:`visible_entries`: blinding holds for links too); worked out once per
-        change of the log, not per key."""
-        if self.stage != "full_text" or rid is None or self.entries is None:
-            return ()
+    def _links(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(record -> study, record -> its own standing link) by the links this reviewer may see:
+        blind as a screener, also for someone declared an adjudicator (no per-record hints in a
+        screening session). Worked out once per change of the log, not per key."""
+        if self.entries is None or self.stage != "full_text":
+            return {}, {}
         n = len(self.entries)
         if self._studies[0] != n:
-            links = self.entries["action"].eq("link_study").any()
-            seen = visible_entries(self.entries, self.review.viewer(self.reviewer)) if links else None
-            self._studies = (n, groups(seen, self.review.records, self._eligible, ()) if links else {})
-        group = self._studies[1]
-        if rid not in group:
+            found: tuple[dict[str, str], dict[str, str]] = ({}, {})
+            if self.entries["action"].eq("link_study").any():
+                seen = visible_entries(self.entries, Viewer(self.reviewer))
+                found = (groups(seen, self.review.records, self._eligible, ()), study_links(seen))
+            self._studies = (n, found)
+        return self._studies[1]
+
+    def _study(self, rid: str | None) -> tuple[str, ...]:
+        """The other reports of ``rid``'s study (see :meth:`_links`)."""
+        group = self._links()[0]
+        if rid is None or rid not in group:
             return ()
         return tuple(sorted((r for r, g in group.items() if g == group[rid] and r != rid), key=sort_key))
 
@@ -435,6 +444,12 @@ class ScreeningSession:
                 self.message += f" (note: {missing})"
         elif state == "link":
             study = "" if text == END_LINK else text
+            own = study_links(self.entries[self.entries["reviewer"] == self.reviewer]).get(rid, "")
+            if (study and own == study) or (not study and not self._links()[1].get(rid)):
+                # as `decide` does: a repeat would need a second event to take back
+                self.message = (f"{rid} is already a report of the study of record {study}" if study
+                                else f"{rid} has no link to end") + ": nothing recorded"
+                return
             try:
                 self._append(rid, "link_study", payload={"study": study})
             except DecisionError as err:     # an unknown id, or one not at full text: say so, stay

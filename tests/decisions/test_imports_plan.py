@@ -11,6 +11,7 @@ import pytest
 
 from screening.decisions import api
 from screening.decisions.plan import select_records
+from screening.decisions.studies import study_links
 from screening.decisions.views import assignments, final_decisions, load_entries
 from screening.errors import DecisionError, InputError
 
@@ -98,7 +99,7 @@ def test_excel_csv_encodings_and_semicolons_are_read_not_mangled(review: Path, d
     path.write_bytes("record_id;decision;reason;note;reviewer\r\n3;exclude;wrong outcome;café Müller £5;bob\r\n"
                      .encode("cp1252"))
     code, out = cli("decide", review, "--from", path)
-    assert code == 0 and "imported 1 decisions" in out
+    assert code == 0 and "imported 1 decision (" in out
     assert "cp1252" in out                                   # the fallback is said (stderr), not silent
     notes = load_entries(db)["note"].tolist()
     assert notes == ["café Müller £5"]
@@ -244,9 +245,8 @@ def test_an_import_that_changes_a_settled_decision_says_so(review: Path, tmp_pat
 
 
 def test_an_import_links_reports_into_studies_once(review: Path, db: Path, tmp_path: Path, cli) -> None:
-    """A `same_study_as` column (or our export's `study`) adds link_study events after the
-    decisions; a re-import, or a link the reviewer already made by hand, adds none (session 14
-    leftover: imports did not carry study links)."""
+    """A `same_study_as` column adds link_study events after the decisions (session 14
+    leftover: imports did not carry study links); re-importing adds none."""
     for rid in ("3", "4", "5", "6"):
         api.record_decision(review, reviewer="alice", record_id=rid, action="include")
     api.record_decision(review, reviewer="alice", record_id="6", action="link_study", stage="full_text", study="4")
@@ -256,25 +256,65 @@ def test_an_import_links_reports_into_studies_once(review: Path, db: Path, tmp_p
                                                    ["5", "exclude", "wrong outcome", "full_text", "5"],
                                                    ["6", "include", "", "full_text", "4"]])
     code, out = cli("decide", review, "--reviewer", "alice", "--from", path)
-    assert code == 0 and "4 new" in out and "; 1 study link (same_study_as)" in out, out
+    # row 6's link already held, but is recorded with the row: see the re-import test below
+    assert code == 0 and "4 new" in out and "; 2 study links):" in out, out
     log = load_entries(db)
     links = log[log["action"] == "link_study"]
     assert [(r.record_id, json.loads(r.payload)) for r in links.itertuples()][1:] == [
-        ("3", {"import": "native", "file": "ft.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-               "line": 2, "study": "4"})]
+        (rid, {"import": "native", "file": "ft.csv", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+               "line": line, "study": "4"}) for rid, line in (("3", 2), ("6", 5))]
     res = api.import_decisions(review, path, reviewer="alice")
     assert (res["written"], res["links_added"]) == (0, 0) and len(load_entries(db)) == len(log)
-    # our export's study column imports back as the same links (bob's own judgement now)
+    # a link made since is not undone by importing the file again
+    api.record_decision(review, reviewer="alice", record_id="6", action="link_study", stage="full_text", study="5")
+    assert api.import_decisions(review, path, reviewer="alice")["links_added"] == 0
+    assert study_links(load_entries(db))["6"] == "5"
+    # the reviewer's own export imports back with nothing added: its study column names the
+    # group's first included report (3 for 4; 6 for 5, which is excluded), a link that already holds
     exported = tmp_path / "export.csv"
-    api.record_decision(review, reviewer="alice", record_id="3", action="link_study", stage="full_text", study="6")
     from screening.export import export_records
-    export_records(review, exported, stage="full_text", decision="all")
+    export_records(review, exported, stage="full_text", decision="all", reviewer="alice")
     study = pd.read_csv(exported, dtype=str, keep_default_na=False).set_index("record_id")["study"].to_dict()
-    assert study == {"3": "3", "4": "3", "5": "5", "6": "3"}
+    assert study == {"3": "3", "4": "3", "5": "6", "6": "6"}
+    res = api.import_decisions(review, exported, reviewer="alice", stage="full_text")
+    assert (res["written"], res["links_added"]) == (0, 0), res
+    # as another reviewer's judgement it is recorded: bob's decisions and links are his own
     res = api.import_decisions(review, exported, reviewer="bob", stage="full_text")
-    assert res["links_added"] == 2
+    assert (res["written"], res["links_added"]) == (4, 2)
     bob = load_entries(db).query("reviewer == 'bob' and action == 'link_study'")
-    assert sorted(bob["record_id"]) == ["4", "6"] and all('"study": "3"' in p for p in bob["payload"])
+    assert [(r, json.loads(p)["study"]) for r, p in zip(bob["record_id"], bob["payload"])] == [("4", "3"), ("5", "6")]
+
+
+def test_a_study_column_is_a_link_only_in_a_file_our_export_wrote(review: Path, db: Path, tmp_path: Path) -> None:
+    """A team's own `study` column (a label, say) imported before links existed and still does;
+    our export's undecided rows are skipped, said in a warning."""
+    for rid in ("3", "4"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    theirs = write_csv(tmp_path / "theirs.csv", ["record_id", "decision", "study"], [["5", "include", "Smith 2020"]])
+    res = api.import_decisions(review, theirs, reviewer="bob")
+    assert (res["written"], res["links_added"]) == (1, 0)
+    header = ["record_id", "stage", "status", "decision", "reason", "resolved_by", "study"]
+    ours = write_csv(tmp_path / "ours.csv", header, [["3", "full_text", "final", "include", "", "single", "3"],
+                                                     ["4", "full_text", "unscreened", "", "", "", "3"]])
+    res = api.import_decisions(review, ours, reviewer="bob")
+    assert (res["rows"], res["written"], res["links_added"]) == (1, 1, 0)
+    assert res["warnings"] == ["1 row(s) without a decision (records undecided when exported) skipped"]
+
+
+def test_an_imported_link_that_replaces_a_colleagues_says_so(review: Path, tmp_path: Path) -> None:
+    for rid in ("3", "4", "5"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    api.assign(review, "alice,bob", fraction=1.0, stage="full_text")
+    api.record_decision(review, reviewer="alice", record_id="3", action="include", stage="full_text")
+    api.record_decision(review, reviewer="alice", record_id="3", action="link_study", stage="full_text", study="4")
+    path = write_csv(tmp_path / "bob.csv", ["record_id", "decision", "stage", "same_study_as"],
+                     [["3", "include", "full_text", "5"]])
+    res = api.import_decisions(review, path, reviewer="bob")
+    assert res["links_added"] == 1
+    assert res["warnings"] == ["1 imported link(s) replace a colleague's link, which no longer counts (the latest "
+                               "link stands): alice linked record 3 to the study of record 4; the latest link "
+                               "stands, so yours replaces theirs in the counts (a disagreement over links is not "
+                               "adjudicated: agree on it with them)"]
 
 
 def test_an_import_refuses_a_bad_study_link_at_its_line_and_writes_nothing(review: Path, db: Path,
@@ -286,11 +326,23 @@ def test_an_import_refuses_a_bad_study_link_at_its_line_and_writes_nothing(revie
     at_ta = write_csv(tmp_path / "ta.csv", header, [["7", "include", "title_abstract", "8"]])
     with pytest.raises(DecisionError) as err:
         api.import_decisions(review, at_ta, reviewer="alice")
-    assert (err.value.line, err.value.message) == (2, "same_study_as links reports at the full-text stage")
+    assert (err.value.line, err.value.message) == (2, "the same_study_as column links reports at the full-text stage")
+    # unknown ids are listed together, with the reader's other bad rows
+    unknown = write_csv(tmp_path / "unknown.csv", header, [["3", "include", "full_text", "x9"],
+                                                           ["4", "include", "full_text", "x10"]])
+    with pytest.raises(DecisionError, match=r"2 rows cannot be imported: line 2: unknown record 'x9' in the "
+                                            r"same_study_as column; line 3: unknown record 'x10'"):
+        api.import_decisions(review, unknown, reviewer="alice")
     # record 9 was never included at title/abstract: the link's target is what is wrong
     outside = write_csv(tmp_path / "ft.csv", header, [["3", "include", "full_text", ""],
                                                       ["4", "include", "full_text", "9"]])
     with pytest.raises(DecisionError) as err:
         api.import_decisions(review, outside, reviewer="alice")
     assert err.value.line == 3 and err.value.message.startswith("cannot link to record 9:"), err.value.message
+    # nor may a link name a record the same file takes out of full text
+    leaves = write_csv(tmp_path / "leaves.csv", header, [["4", "exclude", "title_abstract", ""],
+                                                         ["3", "include", "full_text", "4"]])
+    with pytest.raises(DecisionError) as err:
+        api.import_decisions(review, leaves, reviewer="alice")
+    assert err.value.line == 3 and err.value.message.startswith("cannot link to record 4:"), err.value.message
     assert len(load_entries(db)) == before                      # all-or-nothing: not even row 2

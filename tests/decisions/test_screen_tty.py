@@ -204,7 +204,7 @@ def test_full_text_link_is_shown_under_the_title_and_ended_with_a_dash(review: P
     child.expect(r"record id of the same study's other report \(- ends its link\): ")
     child.sendline("1")
     child.expect("2 is a report of the study of record 1")
-    assert "same study as record 1 (l to change, then - to end the link)" in expect_record(child, "2")
+    assert "same study as record 1 (l to change, then - to end its link)" in expect_record(child, "2")
     child.send("l")
     child.expect("ends its link")
     child.sendline("-")

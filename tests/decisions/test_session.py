@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from screening.decisions import api
 from screening.decisions.session import ESC, ScreeningSession
 from screening.decisions.views import load_entries
@@ -179,7 +181,7 @@ def test_a_full_text_session_shows_the_records_study_and_ends_its_link(review: P
     assert s.view().study == ()
     s.press("l")
     s.submit_text(other)
-    assert s.view().study == (other,)
+    assert s.view().study == (other,) and s.view().study_link == other
     # another record linked to this one by the reviewer joins the study shown
     api.record_decision(review, reviewer="alice", record_id=third, action="link_study",
                         stage="full_text", study=first)
@@ -196,21 +198,37 @@ def test_a_full_text_session_shows_the_records_study_and_ends_its_link(review: P
     s = session(review, "alice", stage="full_text")
     assert s.view().study == ()
     s.press("l")
+    s.submit_text("-")                                  # nothing to end: nothing written, as `decide`
+    assert s.view().message == f"{first} has no link to end: nothing recorded"
+    s.press("l")
+    s.submit_text(other)
+    s.press("l")
+    s.submit_text(other)
+    assert s.view().message == f"{first} is already a report of the study of record {other}: nothing recorded"
+    s.press("l")
     s.submit_text("-")
     assert s.view().message == f"{first} is its own study"
     links = [r.payload for r in load_entries(db).itertuples() if r.action == "link_study" and r.record_id == first]
-    assert links == [f'{{"study": "{other}"}}', '{"study": ""}', '{"study": ""}']
+    assert links == [f'{{"study": "{other}"}}', '{"study": ""}', f'{{"study": "{other}"}}', '{"study": ""}']
 
 
-def test_a_full_text_session_does_not_show_another_reviewers_link_before_you_decide(review: Path) -> None:
-    """Blinding holds for links: bob's link on a record alice has not decided stays hidden."""
+@pytest.mark.parametrize("carol_adjudicates", [False, True])
+def test_a_full_text_session_does_not_show_another_reviewers_link_before_you_decide(review: Path,
+                                                                                   carol_adjudicates: bool) -> None:
+    """Blinding holds for links: bob's link on a record carol has not decided stays hidden, also
+    when carol is declared an adjudicator as well (no per-record hints while she screens)."""
+    if carol_adjudicates:
+        text = review.read_text(encoding="utf-8")
+        review.write_text(text.replace("[screening]\n", '[screening]\nreviewers = ["alice", "bob", "carol"]\n'
+                                       'adjudicators = ["carol", "dave"]\n'), encoding="utf-8")
     for rid in ("3", "4"):
         api.record_decision(review, reviewer="alice", record_id=rid, action="include")
-    api.assign(review, "alice,bob", fraction=1.0, stage="full_text")      # both screen both, blind
+    api.assign(review, "carol,bob", fraction=1.0, stage="full_text")      # both screen both, blind
     for rid in ("3", "4"):
         api.record_decision(review, reviewer="bob", record_id=rid, action="include", stage="full_text")
     api.record_decision(review, reviewer="bob", record_id="3", action="link_study", stage="full_text", study="4")
-    s = session(review, "alice", stage="full_text")
+    s = session(review, "carol", stage="full_text")
     assert s.current == "3" and s.view().study == ()
-    s.press("i")                                        # alice decides 3: bob's events on it are hers to see
-    assert s.current == "4" and s.view().study == ("3",)
+    s.press("i")                                        # carol decides 3: bob's events on it are hers to see
+    # 4 is in the study through 3's link, not a link of its own
+    assert s.current == "4" and s.view().study == ("3",) and s.view().study_link == ""

@@ -314,23 +314,24 @@ def test_a_study_is_named_by_its_first_included_report(included: tuple[Path, lis
 
 
 def test_a_link_replacing_another_reviewers_says_so_once_they_may_see_it(dual: tuple[Path, list[str]]) -> None:
-    """The latest link stands whoever made it; a reviewer replacing a colleague's link hears of
-    it (session 14 leftover: links replaced each other silently), but not before blinding
-    lets them see the colleague's link."""
+    """The latest link stands whoever made it; a reviewer replacing the colleague's link in
+    effect hears of it (session 14 leftover: links replaced each other silently), but not
+    before blinding lets them see it, and not about a link already replaced or ended."""
     toml, ids = dual
-    res = api.record_decision(toml, reviewer="bob", record_id=ids[1], action="link_study", study=ids[2],
-                              stage="full_text")
-    assert res.written and res.warnings == ()                    # alice's link is hidden from bob
+
+    def link(who: str, study: str) -> tuple[str, ...]:
+        res = api.record_decision(toml, reviewer=who, record_id=ids[1], action="link_study", study=study,
+                                  stage="full_text")
+        assert res.written
+        return res.warnings
+
+    def said(who: str, study: str, what: str) -> tuple[str, ...]:
+        return (f"{who} linked record {ids[1]} to the study of record {study}; the latest link stands, so {what} "
+                "theirs in the counts (a disagreement over links is not adjudicated: agree on it with them)",)
+
+    assert link("bob", ids[2]) == ()                  # alice's link is hidden from bob
     api.record_decision(toml, reviewer="bob", record_id=ids[1], action="include", stage="full_text")
-    res = api.record_decision(toml, reviewer="bob", record_id=ids[1], action="link_study", study="",
-                              stage="full_text")
-    assert res.warnings == (f"alice linked record {ids[1]} to the study of record {ids[0]}; the latest link stands, "
-                            "so ending it ends theirs in the counts (a disagreement over links is not "
-                            "adjudicated: agree on it with them)",)
-    res = api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=ids[2],
-                              stage="full_text")
-    assert res.written and res.warnings == ()                    # bob's link is ended: nothing replaced
-    res = api.record_decision(toml, reviewer="bob", record_id=ids[1], action="link_study", study=ids[0],
-                              stage="full_text")
-    assert [w.split(";")[0] for w in res.warnings] == [f"alice linked record {ids[1]} to the study of record {ids[2]}"]
-    assert "yours replaces theirs" in res.warnings[0]
+    assert link("bob", ids[0]) == ()                  # the link in effect is his own
+    assert link("alice", "") == said("bob", ids[0], "ending it ends")
+    assert link("bob", ids[2]) == ()                  # alice ended the link: nothing in effect
+    assert link("alice", ids[0]) == said("bob", ids[2], "yours replaces")
