@@ -336,4 +336,6 @@ def plain(value: Any) -> Any:
         return value
     if getattr(value, "shape", None) == () and hasattr(value, "item"):    # numpy scalar
         return value.item()
+    if isinstance(value, type):         # a dtype parameter: 'float32', not "<class 'numpy.float32'>"
+        return value.__name__
     return repr(value)

@@ -85,3 +85,12 @@ def test_a_misspelt_key_is_located_in_its_own_table(tmp_path):
     assert lines[info.value.line - 1] == 'reason = "y"'
     first_source = lines.index("[[sources]]")
     assert info.value.line > first_source + 1
+
+
+def test_plain_names_a_type_parameter():
+    """rank.json stored tfidf's dtype as "<class 'numpy.float32'>" (acceptance testing, session 15)."""
+    import numpy as np
+
+    from screening.config import plain
+
+    assert plain({"dtype": np.float32, "range": (1, 2), "x": np.int64(3)}) == {"dtype": "float32", "range": [1, 2], "x": 3}

@@ -59,6 +59,9 @@ def simulate_cmd(
         if stop.get("recall_bound") is not None:
             table.add_row(f"stop rule {name}: estimated recall / {stop['confidence']:.0%} bound",
                           f"{stop['estimated_recall']:.3f} / {stop['recall_bound']:.3f}")
+    if any(stop.get("sample_size") for stop in res.stops.values()):
+        table.caption = ("the figures are for the order screened, the stop rule's random sample included; "
+                         "without --stop-rule they are the ranker's own")
     console.print(table)
     console.print(f"model {res.model['spec']} ({res.model['model_id']})")
     if output is not None:

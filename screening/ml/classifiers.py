@@ -169,10 +169,22 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         self.members = members
         self.weights = weights
 
+    def validate(self) -> None:
+        """Members that build, and one positive weight per member (checked when a spec is read)."""
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        for m in self.members:
+            _member(m)
+        if self.weights is not None and (len(self.weights) != len(self.members)
+                                         or not all(float(w) >= 0 for w in self.weights) or not sum(self.weights)):
+            raise ValueError(f"weights must be {len(self.members)} numbers, one per member, not all 0; "
+                             f"got {tuple(self.weights)!r}")
+
     def fit(self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "Ensemble":
         self.classes_ = np.array([0, 1])
-        if not hasattr(self, "models_") or len(self.models_) != len(self.members):
-            self.models_ = [_member(m) for m in self.members]
+        # built afresh on every fit, as scikit-learn's contract has it: set_params(members=...)
+        # after a fit must take effect (each member's own fit starts from scratch anyway)
+        self.models_ = [_member(m) for m in self.members]
         for m in self.models_:
             m.fit(X, y, sample_weight=sample_weight)
         return self

@@ -49,6 +49,7 @@ class ActiveLearner:
         self.X: sp.csr_matrix | None = None
         self.n_train = 0
         self.n_train_included = 0
+        self.training_set = ""        # digest of the labelled (row, label) pairs: see info()
         self.mode = "unfitted"
         self._scores: np.ndarray | None = None
         # records handed out by next_batch (or screened before, see update): where a
@@ -81,6 +82,9 @@ class ActiveLearner:
         idx = np.asarray(idx, dtype=np.int64)
         y = np.asarray(y, dtype=np.int64)
         self.n_train, self.n_train_included = len(idx), int(y.sum())
+        order = np.argsort(idx, kind="stable")
+        pairs = np.column_stack([idx[order], y[order]]).astype("<i8")
+        self.training_set = hashlib.sha256(pairs.tobytes()).hexdigest()[:16]
         self.served = max(self.served, len(idx))      # a review resumed: its screened records count
         if len(np.unique(y)) == 2:
             Xt = self.X[idx]
@@ -152,7 +156,12 @@ class ActiveLearner:
 
     # -- audit ------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        """Components, parameters, training-set size, seed, and a model_id hashing all of them."""
+        """Components, parameters, training-set size, seed, and a model_id hashing all of them.
+
+        ``training_set`` digests which rows were labelled and how (rows of the feature matrix,
+        i.e. of the records table in its order): two rankings trained on the same number of
+        different records got one id, so a decision's ``ranking_id`` could not tell them apart
+        (acceptance testing, session 15)."""
         data = {
             "spec": self.spec.text,
             "components": {k: getattr(self.spec, k)[0] for k in ("features", "classifier", "balance", "query")},
@@ -164,6 +173,7 @@ class ActiveLearner:
             },
             "training_size": self.n_train,
             "training_included": self.n_train_included,
+            "training_set": self.training_set,
             "seed": self.seed,
             "mode": self.mode,
         }

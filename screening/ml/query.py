@@ -48,18 +48,19 @@ class MaxQuery(BaseEstimator):
 class UncertaintyQuery(BaseEstimator):
     """Closest to the decision boundary first (learns fastest, finds relevant records slower).
 
-    ``scores`` are probabilities (boundary 0.5) or decision values (boundary 0).
+    ``scores`` are the classifier's decision values (a margin or log-odds: the learner never
+    passes probabilities), whose boundary is 0. It used to be guessed from the scores' range,
+    which took an SVM's margins, often all within [0, 1] early on, for probabilities and
+    ranked them around 0.5 (acceptance testing, session 15).
     """
 
     name = "uncertainty"
 
-    def __init__(self, boundary: float | None = None) -> None:
+    def __init__(self, boundary: float = 0.0) -> None:
         self.boundary = boundary
 
     def query(self, scores: np.ndarray, rng: np.random.Generator | None = None, offset: int = 0) -> np.ndarray:
-        s = np.asarray(scores, dtype=np.float64)
-        b = self.boundary if self.boundary is not None else (0.5 if s.min(initial=0) >= 0 and s.max(initial=0) <= 1 else 0.0)
-        return _order(np.abs(s - b))
+        return _order(np.abs(np.asarray(scores, dtype=np.float64) - float(self.boundary)))
 
 
 class MixedQuery(BaseEstimator):

@@ -100,8 +100,27 @@ def _component(kind: str, part: str, spec: str) -> tuple[str, dict[str, Any], An
                           hint=f"{kind} names: {', '.join(component_names(kind))}")
     _check_types(kind, name, REGISTRY[kind][name], params)
     try:
-        return name, params, REGISTRY[kind][name](**params)
+        component = REGISTRY[kind][name](**params)
     except TypeError as err:
+        raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
+    _validate(kind, name, component)
+    return name, params, component
+
+
+def _validate(kind: str, name: str, component: Any) -> None:
+    """Refuse a bad value when the spec is read, not inside scikit-learn after the features
+    are built: 'svm(loss="foo")' used to end in InvalidParameterError, an ensemble's weights
+    of the wrong length in a matrix-shape error (acceptance testing, session 15)."""
+    try:
+        if hasattr(component, "validate"):
+            component.validate()
+        make = getattr(component, "_make", None)
+        model = make() if make is not None else None
+        if model is not None and hasattr(model, "_validate_params"):
+            model._validate_params()        # scikit-learn's own parameter constraints
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as err:
         raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
 
 
@@ -123,12 +142,19 @@ def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> Non
         if numeric and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
             raise ConfigError(f"{kind} {name!r}: {key} must be a number, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")
-        if isinstance(default, tuple) and not (isinstance(value, (tuple, list)) and len(value) == len(default)):
+        # an (n, m) range has two numbers; a tuple of names (tfidf's fields, ensemble members)
+        # any number of them, at least one
+        ranged = isinstance(default, tuple) and all(isinstance(d, int) for d in default)
+        if ranged and not (isinstance(value, (tuple, list)) and len(value) == len(default)):
             raise ConfigError(f"{kind} {name!r}: {key} must be a tuple of {len(default)}, got {value!r}",
+                              hint=f"e.g. {name}({key}={default})")
+        if isinstance(default, tuple) and not ranged and not (
+                isinstance(value, (tuple, list)) and value and all(isinstance(v, str) and v for v in value)):
+            raise ConfigError(f"{kind} {name!r}: {key} must be a tuple of names, got {value!r}",
                               hint=f"e.g. {name}({key}={default})")
         if isinstance(default, tuple):
             params[key] = value = tuple(value)
-            if all(isinstance(d, int) for d in default) and not (
+            if ranged and not (
                     all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value)
                     and list(value) == sorted(value)):
                 raise ConfigError(f"{kind} {name!r}: {key} must be whole numbers from 1 up, smallest first, "

@@ -15,7 +15,9 @@ are rare, a batch of tens of records costs little quality and saves most of the 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -91,10 +93,21 @@ def read_dataset(path: str) -> pd.DataFrame:
     line: a simulation needs every record's answer.
     """
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=_separator(path))
-    except FileNotFoundError:
+        data = Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         raise InputError("file not found", path=path, hint="check the path") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError("not UTF-8 text", path=path, line=data[:err.start].count(b"\n") + 1,
+                         hint="save the file as UTF-8 (CSV UTF-8 in Excel)") from None
+    if not text.strip():
+        raise InputError("the file is empty", path=path,
+                         hint="a simulation dataset needs a header record_id,title,abstract,label_included "
+                              "and one row per record")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=_separator(path))
+    except pd.errors.ParserError as err:
         raise InputError(f"not a readable CSV ({str(err).strip().splitlines()[0]})", path=path,
                          hint="simulate replays a labelled CSV with columns record_id,title,abstract,"
                               "label_included (like ../shared/data/screening/*.csv); search exports go "
@@ -125,7 +138,7 @@ def read_dataset(path: str) -> pd.DataFrame:
         raise InputError(f"record_id occurs more than once (first on line {first + 2})", path=path, line=row + 2,
                          record=rid, hint="every record needs its own id; rename or remove the repeat")
     if values.nunique() < 2:
-        only = "included (1)" if int(values.iloc[0]) else "excluded (0)" if len(values) else ""
+        only = "" if not len(values) else "included (1)" if int(values.iloc[0]) else "excluded (0)"
         raise InputError(f"every record is labelled {only}" if only else "the dataset has no records", path=path,
                          hint="a simulation needs at least one included and one excluded record to replay")
     df["label_included"] = values.astype(int).astype(str)
@@ -172,6 +185,9 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     """
     from screening.ml.stopping import get_stop_rule
 
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        # numpy's generators take no negative seed; said here, not in a numpy traceback
+        raise InputError(f"the seed must be a whole number from 0 up, got {seed!r}", hint="e.g. --seed 1")
     labels = df["label"].to_numpy(dtype=np.int64) if "label" in df else df["label_included"].astype(int).to_numpy()
     n = len(df)
     if prior_included or prior_excluded:

@@ -109,7 +109,9 @@ class StopRule:
             return
         self.found += label
         self.run = 0 if label else self.run + 1
-        if self._check(label, position, random, n_unscreened) or n_unscreened == 0:
+        # a rule that has not fired when the records run out did not fire: screening everything
+        # is where it leaves the team, and it is reported as such, not as a stop at the last record
+        if self._check(label, position, random, n_unscreened):
             self.fired, self.position = True, position
 
     def _check(self, label: int, position: int, random: bool, n_unscreened: int) -> bool:

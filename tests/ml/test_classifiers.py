@@ -31,3 +31,20 @@ def test_both_compaction_branches_give_the_same_model():
     sparse_branch = SVM().fit(wide, y)
     assert np.allclose(dense_branch.decision_function(X), sparse_branch.decision_function(wide), atol=1e-6)
     assert not np.any(sparse_branch.coef_[3_000:])  # unused columns get no weight
+
+
+def test_the_model_id_tells_apart_rankings_trained_on_different_records():
+    """Acceptance testing (session 15): one id for two training sets of the same size."""
+    from screening.ml.learner import ActiveLearner
+
+    texts = ["aspirin stroke trial", "aspirin heart trial", "rat liver enzyme", "mouse kidney enzyme",
+             "stroke prevention aspirin", "enzyme kinetics rat"]
+    ids = []
+    for rows, labels in (([0, 2], [1, 0]), ([1, 3], [1, 0]), ([2, 0], [0, 1])):
+        learner = ActiveLearner(seed=1)
+        learner.fit_features(texts)
+        learner.update(rows, labels)
+        info = learner.info()
+        assert info["training_size"] == 2
+        ids.append(info["model_id"])
+    assert ids[0] != ids[1] and ids[0] == ids[2]            # the same records in another order: the same

@@ -84,3 +84,30 @@ def test_tuple_parameters_and_commas_inside_them():
     for bad in ("(3, 1)", "('a', 'b')", "(1, 2.5)", "(0, 1)"):       # (3, 1) used to rank on one column
         with pytest.raises(ConfigError, match="whole numbers from 1 up, smallest first"):
             parse_spec(f"tfidf(ngram_range={bad})")
+
+
+def test_values_scikit_learn_or_an_ensemble_would_refuse_are_refused_when_the_spec_is_read():
+    """Acceptance testing (session 15): these passed the spec and ended in tracebacks at fit."""
+    with pytest.raises(ConfigError, match="bad parameters for classifier 'svm'.*loss"):
+        parse_spec("tfidf+svm(loss='foo')")
+    with pytest.raises(ConfigError, match=r"weights must be 2 numbers, one per member"):
+        parse_spec("tfidf+ensemble(weights=(1,))")
+    with pytest.raises(ConfigError, match="unknown classifier 'bogus'"):
+        parse_spec("tfidf+ensemble(members=('svm', 'bogus'))")
+    # a tuple of names may have any length: the features can read the title alone
+    spec = parse_spec("tfidf(fields=('title',))+svm")
+    assert spec.build("features").fields == ("title",)
+    with pytest.raises(ConfigError, match="fields must be a tuple of names"):
+        parse_spec("tfidf(fields=())")
+
+
+def test_an_ensemble_refitted_after_set_params_uses_its_new_members():
+    from screening.ml.classifiers import Ensemble
+
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 5))
+    y = np.r_[np.ones(6, int), np.zeros(24, int)]
+    model = Ensemble().fit(X, y)
+    assert [m.name for m in model.models_] == ["svm", "logistic"]
+    model.set_params(members=("nb",)).fit(X, y)
+    assert [m.name for m in model.models_] == ["nb"]

@@ -60,6 +60,7 @@ def test_stop_rule_column_and_random_sampling(tmp_path, data):
                               "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "work saved" in res.output and "recall" in res.output
+    assert "random sample included" in " ".join(res.output.split())       # the figures' order, said
     order = pd.read_csv(out, dtype={"record_id": str})
     assert list(order.columns) == ["position", "record_id", "label", "stop"]
     assert order["stop"].sum() == 1
@@ -92,6 +93,17 @@ def test_bad_input_errors(tmp_path):
     ris = FIX.parents[1] / "core" / "econlit_3.ris"              # an export, not a labelled CSV
     res = runner.invoke(app, ["simulate", str(ris)])
     assert res.exit_code == 2 and "not a readable CSV" in res.output and "screening ingest" in res.output
+    # acceptance testing (session 15): these ended in tracebacks
+    for name, content, said in (("empty.csv", b"", "the file is empty"),
+                                ("header.csv", b"record_id,title,abstract,label_included\n",
+                                 "the dataset has no records"),
+                                ("latin1.csv", b"record_id,title,abstract,label_included\n1,a,b,1\n2,caf\xe9,c,0\n",
+                                 "latin1.csv:3: not UTF-8 text")):
+        (tmp_path / name).write_bytes(content)
+        res = runner.invoke(app, ["simulate", str(tmp_path / name)])
+        assert res.exit_code == 2 and said in res.output and "Traceback" not in res.output, res.output
+    res = runner.invoke(app, ["simulate", str(FIX), "--seed", "-1"])
+    assert res.exit_code == 2 and "the seed must be a whole number from 0 up, got -1" in res.output, res.output
 
 
 def test_prior_with_the_wrong_label_is_refused(data):
@@ -117,6 +129,11 @@ def test_mixed_query_screens_every_20th_record_by_uncertainty(data):
 
     from screening.ml.query import MixedQuery
 
+    from screening.ml.query import UncertaintyQuery
+
+    # decision values, boundary 0, even when every margin lies within [0, 1]
+    assert list(UncertaintyQuery().query(np.array([0.9, 0.2, 0.6]))) == [1, 2, 0]
+    assert list(UncertaintyQuery(boundary=0.5).query(np.array([0.9, 0.2, 0.6]))) == [2, 1, 0]
     q = MixedQuery(every=3)
     scores = np.array([0.9, 0.1, 0.5, 0.8, -0.05])            # uncertainty order: 4, 1, 2, ...
     assert list(q.query(scores, offset=0)) == [0, 3, 4, 2, 1]
@@ -135,6 +152,9 @@ def test_a_stop_rule_that_never_fires_says_so(data):
     flagged the last row of ORDER.csv."""
     res = simulate(data, seed=1, stop_rules=("consecutive-100",))
     stop = res.stops["consecutive-100"]
+    # the rule's own run: fewer than 100 irrelevant records follow the last find in this data
+    assert (stop["fired"], stop["position"], stop["recall"], stop["work_saved"]) == (False, len(data), 1.0, 0.0)
+    assert res.to_frame()["stop"].sum() == 0
     unfired = type(res)(**{**res.__dict__, "stops": {"consecutive-100": {**stop, "fired": False}}})
     assert unfired.to_frame()["stop"].sum() == 0
     fired = type(res)(**{**res.__dict__, "stops": {"consecutive-100": {**stop, "fired": True}}})
