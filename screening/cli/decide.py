@@ -45,9 +45,11 @@ def decide_cmd(
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
         skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
+        if res.get("unchanged"):
+            skipped += f", {res['unchanged']} as the log already has them"
         if res.get("notes_added"):
             n = res["notes_added"]
-            skipped += f"; {n} new note{'' if n == 1 else 's'} on those added"
+            skipped += f"; {n} new note{'' if n == 1 else 's'} on skipped rows added"
         if res.get("links_added"):
             n = res["links_added"]
             skipped += f"; {n} study link{'' if n == 1 else 's'}"

@@ -23,9 +23,10 @@ from screening.decisions.recording import build_event, link_replaced, logged_not
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES, Event
-from screening.decisions.studies import groups
+from screening.decisions.studies import ACTION, current_links, study_links, study_of
 from screening.decisions.views import (
-    Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, visible_entries,
+    Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, standing_decisions,
+    visible_entries,
 )
 from screening.errors import DecisionError
 
@@ -58,10 +59,13 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         events = []
         notes = logged_notes(entries)
         notes_added = 0
+        same = _as_logged(entries, rows, names) if fmt == "export" else set()
         links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
-        for row, event_id in zip(rows, ids):
+        for n, (row, event_id) in enumerate(zip(rows, ids)):
             if row.study:
                 links.append((row, event_id))
+            if n in same:
+                continue
             if event_id in logged:
                 # the decision is logged; a note the file adds or changes since is a note event
                 # of its own (a re-import appends it once: its id derives from the row and note)
@@ -93,11 +97,9 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                 hint=err.hint) from None
             events.append(replace(ev, event_uuid=event_id))
-        linked, replaced = _link_events(rv, entries, links, names, source, events, path, is_demo)
+        linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
-        if replaced:
-            warnings.append(f"{len(replaced)} imported link(s) replace a colleague's link, which no longer counts "
-                            f"(the latest link stands): {replaced[0]}" + (" …" if len(replaced) > 1 else ""))
+        warnings += said
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -133,25 +135,51 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
     made = written - notes_added - len(linked)
-    return {"format": fmt, "rows": len(rows), "written": made, "skipped": len(rows) - made,
-            "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
+    return {"format": fmt, "rows": len(rows), "written": made, "skipped": len(rows) - made - len(same),
+            "unchanged": len(same), "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
             "warnings": warnings}
+
+
+def _as_logged(entries: pd.DataFrame, rows: list[ImportRow], names: dict[str, str]) -> set[int]:
+    """Rows of our own export (indices) whose decision the log already has: the record's outcome
+    at the row's stage, or the importer's own standing decision, with the same reason.
+
+    An export's decision column is the record's *outcome* (settled by whoever settled it), not
+    the importer's decision: writing it back as theirs would record decisions they never made,
+    or turn their include into the adjudicated exclude and erase the disagreement kappa counts.
+    So only a changed row (an edit in the file) is a decision; the rest adds only its link."""
+    out = set()
+    for stage in {r.stage for r in rows}:
+        standing = standing_decisions(entries, stage)
+        outcomes = record_outcomes(entries, stage, standing)
+        for n, row in enumerate(rows):
+            if row.stage != stage:
+                continue
+            said = (row.decision, row.reason.strip())
+            outcome = outcomes.get(row.record_id)
+            own = standing.get(row.record_id, {}).get((names[row.reviewer], "screener"))
+            if (outcome is not None and outcome.status == "final" and (outcome.decision, outcome.reason) == said) \
+                    or (own is not None and (own.decision, (own.reason or "").strip()) == said):
+                out.add(n)
+    return out
 
 
 def _link_events(rv: Review, entries: pd.DataFrame, links: list[tuple[ImportRow, str]],
                  names: dict[str, str], source: dict[str, Any], events: list[Event], path: str | Path,
                  is_demo: bool) -> tuple[list[Event], list[str]]:
-    """The ``link_study`` events of rows with a ``same_study_as``, and warnings for colleagues'
-    links they replace. Checked against the log as it will be once the file's decisions are in
-    (a title/abstract exclusion in the same file takes a record out of full text).
+    """The ``link_study`` events of rows with a ``same_study_as``, and warnings. Checked against
+    the log as it will be once the file's decisions are in (a title/abstract exclusion in the
+    same file takes a record out of full text).
 
     Which links are written:
-    - a row whose decision this import writes: its link, always (even one that already holds),
-      so the link is recorded with the row's import id and a later re-import of the file cannot
-      bring it back over a link the reviewer has made since;
-    - a row imported before (its decision skipped): its link only if that id is not logged yet
-      (a column added to the file since) and the two records are not one study already by the
-      links the reviewer may see: re-importing the reviewer's own export adds nothing.
+    - a row whose decision this import writes: its link, even one that already holds, so the
+      link is recorded with the row's import id and a later re-import of the file cannot bring
+      it back over a link the reviewer has made since;
+    - any other row (imported before, or unchanged in our own export): its link only if that
+      id is not logged, the two records are not one study already by the links the reviewer
+      may see, and the reviewer has no link of their own on the record: an import adds links
+      but does not change the reviewer's (``decide --same-study-as`` does), so an older file
+      never undoes a newer link.
     """
     if not links:
         return [], []
@@ -162,30 +190,57 @@ def _link_events(rv: Review, entries: pd.DataFrame, links: list[tuple[ImportRow,
                       ignore_index=True)
     sought = set(eligible_records(rv.records, after, "full_text")["record_id"].astype(str))
     ft_records = full_text_records(after)
+    # visibility depends on each record's own events: those of the records any link touches
+    # are enough, read once per reviewer (per row, a 20,000-event log took seconds)
+    linked = after[after["action"] == ACTION]
+    touched = set(linked["record_id"]) | {r.record_id for r, _ in links} | {r.study for r, _ in links}
+    around = after[after["record_id"].isin(touched)]
+    seen = {who: visible_entries(around, Viewer(who)) for who in {names[r.reviewer] for r, _ in links}}
+    standing = {who: study_links(s) for who, s in seen.items()}     # grows with this file's links
+    own = {who: set(s.loc[(s["action"] == ACTION) & (s["reviewer"] == who), "record_id"]) for who, s in seen.items()}
     out: list[Event] = []
+    said: list[str] = []
     replaced: list[str] = []
+    kept_own: list[str] = []
+    done: set[tuple[str, str, str]] = set()
     for row, decision_id in links:
         who, event_id = names[row.reviewer], link_event_id(decision_id, row.study)
-        if event_id in logged or event_id in {ev.event_uuid for ev in out}:
-            continue
-        seen = visible_entries(after, Viewer(who))     # blind, as the reviewer's export was
-        if decision_id not in written:
-            group = groups(seen, rv.records, sought, (row.record_id, row.study))
+        if event_id in logged or (who, row.record_id, row.study) in done:
+            continue                                    # a row repeated in the file links once
+        fresh = decision_id in written
+        if not fresh:
+            group = study_of(current_links(standing[who], rv.records, sought), (row.record_id, row.study))
             if group[row.record_id] == group[row.study]:
                 continue
+            if row.record_id in own[who]:
+                kept_own.append(f"{row.record_id} (file: {row.study}, yours: "
+                                f"{standing[who].get(row.record_id) or 'its own study'})")
+                continue
         try:
-            ev = build_event(rv, after, reviewer=who, record_id=row.record_id, action="link_study",
+            ev = build_event(rv, after, reviewer=who, record_id=row.record_id, action=ACTION,
                              stage=row.stage, is_demo=is_demo,
                              payload={**source, "line": row.line, "study": row.study},
                              sought=sought, ft_records=ft_records)
-        except DecisionError as err:    # located at the CSV line, as a decision's error is
+        except DecisionError as err:
+            if not fresh:       # a row imported before whose record has left full text since: said
+                said.append(f"{Path(path).name}:{row.line}: link of record {row.record_id} not added ({err.message})")
+                continue
             raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                             hint=err.hint) from None
         ev = replace(ev, event_uuid=event_id)
-        replaced += link_replaced(seen[seen["record_id"] == row.record_id], ev)
+        replaced += link_replaced(seen[who][seen[who]["record_id"] == row.record_id], ev)
         out.append(ev)
-        after = pd.concat([after, entries_from_rows([(int(after["id"].max()) + 1, *ev.row())])], ignore_index=True)
-    return out, replaced
+        done.add((who, row.record_id, row.study))
+        standing[who][row.record_id] = row.study
+        own[who].add(row.record_id)
+    if kept_own:
+        said.append(f"{len(kept_own)} link(s) in the file differ from links you made and were not applied: "
+                    f"{'; '.join(kept_own[:3])}{' …' if len(kept_own) > 3 else ''} (an import adds links; "
+                    "change one with `screening decide --same-study-as` or `--separate-study`)")
+    if replaced:
+        said.append(f"{len(replaced)} imported link(s) replace a colleague's link, which no longer counts "
+                    f"(the latest link stands): {replaced[0]}" + (" …" if len(replaced) > 1 else ""))
+    return out, said
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:

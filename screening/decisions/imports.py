@@ -210,7 +210,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
 
     def need_record(rid: str, line: int, shown: str) -> str:
         if not rid:
-            guesses = similar_ids(sorted(matcher.ids), shown) if fmt == "native" else []
+            guesses = similar_ids(sorted(matcher.ids), shown) if fmt in ("native", "export") else []
             hint = (f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses
                     else "the id (or pmid/DOI/title) matches no record of this review")
             raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None, hint=hint)
@@ -222,15 +222,17 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                 hint=f"use one of: {', '.join(stages)}")
         return s
 
-    # a file our own export wrote: its study column names each record's study, and records
-    # nobody has decided have an empty decision
+    # a file our own export wrote: its study column names each record's study, records nobody
+    # has decided have an empty decision, and a decision is the record's outcome (see importing)
     ours = fmt == "native" and {"status", "resolved_by"} <= set(header)
+    if ours:
+        fmt = "export"
     link_column = "same_study_as" if "same_study_as" in header else "study" if ours else ""
     undecided = 0
     bad: list[DecisionError] = []      # every bad row, so one run shows them all
     for line, row in rows:
         try:
-            if fmt == "native":
+            if fmt in ("native", "export"):
                 if not any(row.values()):
                     continue
                 if ours and not row.get("decision", "").strip():

@@ -32,6 +32,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from screening.config import plain
+from screening.errors import ConfigError
+from screening.ml.query import MaxQuery
 from screening.ml.registry import ModelSpec, parse_spec
 
 
@@ -40,6 +42,9 @@ class ActiveLearner:
 
     def __init__(self, spec: str | ModelSpec | None = None, seed: int = 0) -> None:
         self.spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+        if isinstance(seed, bool) or not float(seed).is_integer() or seed < 0:
+            # numpy's generators refuse a negative seed with a traceback
+            raise ConfigError(f"the seed must be a whole number from 0 up, got {seed!r}", hint="e.g. seed = 1")
         self.seed = int(seed)
         self.features = self.spec.build("features")
         self.classifier = self.spec.build("classifier")
@@ -49,7 +54,8 @@ class ActiveLearner:
         self.X: sp.csr_matrix | None = None
         self.n_train = 0
         self.n_train_included = 0
-        self.training_set = ""        # digest of the labelled (row, label) pairs: see info()
+        self.training_set = ""        # digest of the labelled (record, label) pairs: see info()
+        self.ids: np.ndarray | None = None      # record id of each feature row, when known
         self.mode = "unfitted"
         self._scores: np.ndarray | None = None
         # records handed out by next_batch (or screened before, see update): where a
@@ -61,12 +67,15 @@ class ActiveLearner:
     # -- features ---------------------------------------------------------------------------
     def fit_features(self, records: pd.DataFrame | Sequence[str]) -> sp.csr_matrix:
         """Vectorise the whole pool once (vocabulary + IDF from every record, no labels)."""
-        return self.use_features(self.features.fit_transform(records))
+        ids = records["record_id"] if isinstance(records, pd.DataFrame) and "record_id" in records else None
+        return self.use_features(self.features.fit_transform(records), ids=ids)
 
-    def use_features(self, X: sp.csr_matrix) -> sp.csr_matrix:
+    def use_features(self, X: sp.csr_matrix, ids: Sequence[str] | None = None) -> sp.csr_matrix:
         """Rank over a feature matrix computed elsewhere (e.g. one TF-IDF fit shared by many
-        simulations); caches that belong to the previous matrix are dropped."""
+        simulations); caches that belong to the previous matrix are dropped. ``ids``: each
+        row's record id, which the ranking's ``training_set`` digest names."""
         self.X = X
+        self.ids = None if ids is None else np.asarray([str(i) for i in ids], dtype=object)
         self._kernel, self._refitting = None, False
         return X
 
@@ -82,9 +91,7 @@ class ActiveLearner:
         idx = np.asarray(idx, dtype=np.int64)
         y = np.asarray(y, dtype=np.int64)
         self.n_train, self.n_train_included = len(idx), int(y.sum())
-        order = np.argsort(idx, kind="stable")
-        pairs = np.column_stack([idx[order], y[order]]).astype("<i8")
-        self.training_set = hashlib.sha256(pairs.tobytes()).hexdigest()[:16]
+        self.training_set = _training_digest(idx, y, self.ids)
         self.served = max(self.served, len(idx))      # a review resumed: its screened records count
         if len(np.unique(y)) == 2:
             Xt = self.X[idx]
@@ -122,7 +129,8 @@ class ActiveLearner:
                     return s
             else:
                 self._kernel.drop()
-        return clf.decision_function(self.X)
+        # our own matrix, checked where it was built: skip re-validating every non-zero per update
+        return clf.score_rows(self.X) if hasattr(clf, "score_rows") else clf.decision_function(self.X)
 
     @property
     def scores(self) -> np.ndarray:
@@ -134,8 +142,13 @@ class ActiveLearner:
         """Row indices of the pool (``pool_mask`` True) in screening order, best first."""
         s = self.scores
         pool = np.arange(len(s)) if pool_mask is None else np.flatnonzero(pool_mask)
+        # before a classifier exists the scores are similarities to the included records (or
+        # zeros), with no decision boundary: 'uncertainty' or 'mixed' would serve the least
+        # similar records first, so the most similar come first until both classes are labelled
+        querier = self.querier if self.mode == "classifier" or not getattr(self.querier, "needs_boundary", False) \
+            else MaxQuery()
         # offset: records served so far (where 'mixed' stands in its cycle; the others ignore it)
-        return pool[self.querier.query(s[pool], rng=self.rng, offset=self.served)]
+        return pool[querier.query(s[pool], rng=self.rng, offset=self.served)]
 
     def next_batch(self, pool_mask: np.ndarray, k: int) -> np.ndarray:
         """The ``k`` best pool rows (cheap: argpartition instead of a full sort for max query)."""
@@ -158,8 +171,8 @@ class ActiveLearner:
     def info(self) -> dict[str, Any]:
         """Components, parameters, training-set size, seed, and a model_id hashing all of them.
 
-        ``training_set`` digests which rows were labelled and how (rows of the feature matrix,
-        i.e. of the records table in its order): two rankings trained on the same number of
+        ``training_set`` digests which records were labelled and how (by record id when the
+        features came with ids, else by row): two rankings trained on the same number of
         different records got one id, so a decision's ``ranking_id`` could not tell them apart
         (acceptance testing, session 15)."""
         data = {
@@ -179,6 +192,13 @@ class ActiveLearner:
         }
         data["model_id"] = model_id(data)
         return data
+
+
+def _training_digest(idx: np.ndarray, y: np.ndarray, ids: np.ndarray | None) -> str:
+    """A short digest of the labelled set, the same whatever order the labels came in."""
+    keys = [str(i) for i in (ids[idx] if ids is not None else idx)]
+    pairs = sorted(zip(keys, (int(v) for v in y)))
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
 
 
 # a ranking that is not a trained classifier's says so in its id, which every decision records

@@ -55,6 +55,7 @@ class UncertaintyQuery(BaseEstimator):
     """
 
     name = "uncertainty"
+    needs_boundary = True          # only a classifier's scores have one (see ActiveLearner.rank)
 
     def __init__(self, boundary: float = 0.0) -> None:
         self.boundary = boundary
@@ -72,6 +73,7 @@ class MixedQuery(BaseEstimator):
     """
 
     name = "mixed"
+    needs_boundary = True
 
     def __init__(self, every: int = 20) -> None:
         self.every = every

@@ -72,13 +72,9 @@ _LABEL_VALUES = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes
                  "y": 1, "n": 0, "include": 1, "exclude": 0, "included": 1, "excluded": 0}
 
 
-def _separator(path: str) -> str:
+def _separator(text: str) -> str:
     """',' unless the header line has more tabs (TSV) or semicolons (European Excel CSV)."""
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            header = f.readline()
-    except OSError:
-        return ","
+    header = text.split("\n", 1)[0]
     counts = {sep: header.count(sep) for sep in (",", "\t", ";")}
     return max(counts, key=lambda sep: (counts[sep], sep == ","))
 
@@ -96,6 +92,9 @@ def read_dataset(path: str) -> pd.DataFrame:
         data = Path(path).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
         raise InputError("file not found", path=path, hint="check the path") from None
+    except OSError as err:
+        raise InputError(f"cannot read the file ({err.strerror or err})", path=path,
+                         hint="check the file's permissions") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -106,7 +105,7 @@ def read_dataset(path: str) -> pd.DataFrame:
                          hint="a simulation dataset needs a header record_id,title,abstract,label_included "
                               "and one row per record")
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=_separator(path))
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=_separator(text))
     except pd.errors.ParserError as err:
         raise InputError(f"not a readable CSV ({str(err).strip().splitlines()[0]})", path=path,
                          hint="simulate replays a labelled CSV with columns record_id,title,abstract,"
@@ -199,7 +198,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     if learner is None:
         learner = ActiveLearner(model or DEFAULT_SPEC, seed=seed)
         if features is not None:
-            learner.use_features(features)
+            learner.use_features(features, ids=df["record_id"])
         else:
             learner.fit_features(df)
     rules = [get_stop_rule(name, target_recall=target_recall, confidence=confidence) for name in stop_rules]

@@ -278,9 +278,10 @@ def test_an_import_links_reports_into_studies_once(review: Path, db: Path, tmp_p
     assert study == {"3": "3", "4": "3", "5": "6", "6": "6"}
     res = api.import_decisions(review, exported, reviewer="alice", stage="full_text")
     assert (res["written"], res["links_added"]) == (0, 0), res
-    # as another reviewer's judgement it is recorded: bob's decisions and links are his own
+    # another reviewer importing it adopts the links as his own, but not the decisions: they
+    # are the records' outcomes (alice's), not decisions bob made
     res = api.import_decisions(review, exported, reviewer="bob", stage="full_text")
-    assert (res["written"], res["links_added"]) == (4, 2)
+    assert (res["written"], res["unchanged"], res["links_added"]) == (0, 4, 2)
     bob = load_entries(db).query("reviewer == 'bob' and action == 'link_study'")
     assert [(r, json.loads(p)["study"]) for r, p in zip(bob["record_id"], bob["payload"])] == [("4", "3"), ("5", "6")]
 
@@ -346,3 +347,43 @@ def test_an_import_refuses_a_bad_study_link_at_its_line_and_writes_nothing(revie
         api.import_decisions(review, leaves, reviewer="alice")
     assert err.value.line == 3 and err.value.message.startswith("cannot link to record 4:"), err.value.message
     assert len(load_entries(db)) == before                      # all-or-nothing: not even row 2
+
+
+def test_our_export_imports_back_without_rewriting_decisions_or_newer_links(review: Path, db: Path,
+                                                                           tmp_path: Path) -> None:
+    """Second-round review (session 15): decisions made by hand were written again from the
+    export, an adjudicated outcome replaced the screener's own decision (erasing the
+    disagreement), and an older export undid a link made since."""
+    from screening.export import export_records
+
+    for rid in ("3", "4", "5", "6"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    api.assign(review, "alice,bob", fraction=1.0, stage="full_text")
+    for rid in ("3", "4", "5"):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include", stage="full_text")
+        api.record_decision(review, reviewer="bob", record_id=rid, action="include", stage="full_text")
+    api.record_decision(review, reviewer="alice", record_id="6", action="include", stage="full_text")
+    api.record_decision(review, reviewer="bob", record_id="6", action="exclude", stage="full_text",
+                        reason="wrong outcome")
+    api.adjudicate(review, reviewer="carol", record_id="6", decision="exclude", stage="full_text",
+                   reason="wrong outcome")
+    api.record_decision(review, reviewer="alice", record_id="4", action="link_study", stage="full_text", study="3")
+    api.record_decision(review, reviewer="alice", record_id="5", action="link_study", stage="full_text", study="3")
+    out = tmp_path / "alice.csv"
+    export_records(review, out, stage="full_text", decision="all", reviewer="alice")
+    api.record_decision(review, reviewer="alice", record_id="5", action="link_study", stage="full_text", study="")
+    before = load_entries(db)
+    res = api.import_decisions(review, out, reviewer="alice")
+    assert (res["format"], res["written"], res["unchanged"], res["links_added"]) == ("export", 0, 4, 0), res
+    # the export's 5 -> 3 is older than alice's own ending of it: kept, and said
+    assert any(w.startswith("1 link(s) in the file differ from links you made and were not applied: 5 (file: 3, "
+                            "yours: its own study)") for w in res["warnings"]), res["warnings"]
+    assert len(load_entries(db)) == len(before)
+    six = load_entries(db).query("record_id == '6' and stage == 'full_text' and action in ('include', 'exclude')")
+    assert list(zip(six["reviewer"], six["action"])) == [("alice", "include"), ("bob", "exclude"), ("carol", "exclude")]
+    # an edited row is a decision: alice now excludes 3
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rows.loc[rows["record_id"] == "3", ["decision", "reason"]] = ["exclude", "wrong outcome"]
+    rows.to_csv(out, index=False)
+    res = api.import_decisions(review, out, reviewer="alice")
+    assert (res["written"], res["unchanged"]) == (1, 3)
