@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
-from screening.decisions.studies import groups, sort_key
-from screening.decisions.views import Viewer, eligible_records, record_outcomes, visible_entries
+from screening.decisions.studies import groups, sort_key, visible_links
+from screening.decisions.views import Viewer, eligible_records, record_outcomes
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopped
@@ -66,7 +66,7 @@ def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes
     ids = rows["record_id"].astype(str)
     if viewer is not None and not viewer.adjudicator:
         settled = [r for r, o in outcomes.items() if o.status == "final"]
-        entries = pd.concat([visible_entries(entries, viewer), entries[entries["record_id"].isin(settled)]]
+        entries = pd.concat([visible_links(entries, viewer), entries[entries["record_id"].isin(settled)]]
                             ).drop_duplicates("id")
     group = groups(entries, review.records, set(ids), ids)
     included = {r for r, o in outcomes.items() if o.status == "final" and o.decision == "include"}

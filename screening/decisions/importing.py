@@ -23,10 +23,9 @@ from screening.decisions.recording import build_event, link_replaced, logged_not
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES, Event
-from screening.decisions.studies import ACTION, current_links, study_links, study_of
+from screening.decisions.studies import ACTION, current_links, study_links, study_of, visible_links
 from screening.decisions.views import (
     Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, standing_decisions,
-    visible_entries,
 )
 from screening.errors import DecisionError
 
@@ -190,12 +189,7 @@ def _link_events(rv: Review, entries: pd.DataFrame, links: list[tuple[ImportRow,
                       ignore_index=True)
     sought = set(eligible_records(rv.records, after, "full_text")["record_id"].astype(str))
     ft_records = full_text_records(after)
-    # visibility depends on each record's own events: those of the records any link touches
-    # are enough, read once per reviewer (per row, a 20,000-event log took seconds)
-    linked = after[after["action"] == ACTION]
-    touched = set(linked["record_id"]) | {r.record_id for r, _ in links} | {r.study for r, _ in links}
-    around = after[after["record_id"].isin(touched)]
-    seen = {who: visible_entries(around, Viewer(who)) for who in {names[r.reviewer] for r, _ in links}}
+    seen = {who: visible_links(after, Viewer(who)) for who in {names[r.reviewer] for r, _ in links}}
     standing = {who: study_links(s) for who, s in seen.items()}     # grows with this file's links
     own = {who: set(s.loc[(s["action"] == ACTION) & (s["reviewer"] == who), "record_id"]) for who, s in seen.items()}
     out: list[Event] = []

@@ -7,11 +7,11 @@ rejected with the CSV line that is wrong — and all-or-nothing (one transaction
 Formats (detected from the header):
 
 * **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer,
-  decided_at, same_study_as``). A file written by ``screening export`` (it has the export's
-  ``status`` and ``resolved_by`` columns) imports back: its ``study`` column is read as
-  ``same_study_as`` and its undecided rows (no decision) are skipped; elsewhere a ``study``
-  column is left alone, as it always was. ``decision`` is include / exclude / maybe / not_retrieved (also accepted:
-  1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
+  decided_at, same_study_as``). ``decision`` is include / exclude / maybe / not_retrieved
+  (also accepted: 1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
+* **export**: a file ``screening export`` wrote (the native columns plus the export's
+  ``status`` and ``resolved_by``): its ``study`` column is read as ``same_study_as`` and its
+  undecided rows (no decision) are skipped; elsewhere a ``study`` column is left alone.
 * **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
   ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
   one event per reviewer named there. Rows are matched to our records by ``pubmed_id``,
@@ -180,7 +180,9 @@ def detect_format(header: list[str], rows: list[tuple[int, dict[str, str]]]) -> 
     if "asreview_label" in cols or ("included" in cols and "decision" not in cols):
         return "asreview"
     if {"record_id", "decision"} <= cols:
-        return "native"
+        # a file our own export wrote: its decisions are the records' outcomes (see importing),
+        # its study column names each record's study, undecided records have no decision
+        return "export" if {"status", "resolved_by"} <= cols else "native"
     raise InputError(
         f"unrecognised decisions CSV (columns: {', '.join(header[:12])})",
         hint="use columns record_id,decision[,reason,note,stage,reviewer], or a Rayyan / ASReview LAB export",
@@ -208,11 +210,13 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
     out: list[ImportRow] = []
     where = str(path)
 
+    def did_you_mean(text: str, otherwise: str) -> str:
+        guesses = similar_ids(sorted(matcher.ids), text) if fmt in ("native", "export") else []
+        return f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses else otherwise
+
     def need_record(rid: str, line: int, shown: str) -> str:
         if not rid:
-            guesses = similar_ids(sorted(matcher.ids), shown) if fmt in ("native", "export") else []
-            hint = (f"did you mean {' or '.join(repr(g) for g in guesses)}?" if guesses
-                    else "the id (or pmid/DOI/title) matches no record of this review")
+            hint = did_you_mean(shown, "the id (or pmid/DOI/title) matches no record of this review")
             raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None, hint=hint)
         return rid
 
@@ -222,12 +226,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                 hint=f"use one of: {', '.join(stages)}")
         return s
 
-    # a file our own export wrote: its study column names each record's study, records nobody
-    # has decided have an empty decision, and a decision is the record's outcome (see importing)
-    ours = fmt == "native" and {"status", "resolved_by"} <= set(header)
-    if ours:
-        fmt = "export"
-    link_column = "same_study_as" if "same_study_as" in header else "study" if ours else ""
+    link_column = "same_study_as" if "same_study_as" in header else "study" if fmt == "export" else ""
     undecided = 0
     bad: list[DecisionError] = []      # every bad row, so one run shows them all
     for line, row in rows:
@@ -235,7 +234,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
             if fmt in ("native", "export"):
                 if not any(row.values()):
                     continue
-                if ours and not row.get("decision", "").strip():
+                if fmt == "export" and not row.get("decision", "").strip():
                     undecided += 1
                     continue
                 rid = row.get("record_id", "")
@@ -252,10 +251,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                     raise DecisionError(f"the {link_column} column links reports at the full-text stage",
                                         path=where, line=line, record=rid, hint="set this row's stage to full_text")
                 if study and study not in matcher.ids:
-                    guesses = similar_ids(sorted(matcher.ids), study)
                     raise DecisionError(f"unknown record {study!r} in the {link_column} column", path=where,
-                                        line=line, record=rid, hint=f"did you mean {' or '.join(map(repr, guesses))}?"
-                                        if guesses else "name another report's record_id")
+                                        line=line, record=rid, hint=did_you_mean(study, "name another report's record_id"))
                 out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
                                      row.get("reason", ""), row.get("note", ""), row_stage, who,
                                      row.get("decided_at", ""), study))

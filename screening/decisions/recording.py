@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
-from screening.decisions.studies import ACTION, groups, sort_key, study_links
+from screening.decisions.studies import ACTION, groups, sort_key, study_links, visible_links
 from screening.decisions.views import (
     Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
     record_outcomes, standing_decisions, visible_entries,
@@ -116,7 +116,7 @@ def study_group(review: Review, record_id: str, viewer: Viewer) -> list[str]:
     among the records at full text."""
     entries = review.entries()
     sought = set(eligible_records(review.records, entries, "full_text")["record_id"].astype(str))
-    group = groups(visible_entries(entries, viewer), review.records, sought, [record_id])
+    group = groups(visible_links(entries, viewer), review.records, sought, [record_id])
     return [record_id] + sorted((r for r, g in group.items() if g == group[record_id] and r != record_id),
                                 key=sort_key)
 
@@ -277,11 +277,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
                     and (was.reason or "").strip() == ev.reason)
         if ev.action == "link_study":
-            # a link repeats only your own (another reviewer's may be hidden from you, and yours
-            # is an independent judgement); ending one, only if no link you can see stands
-            study = ev.payload.get("study", "")
-            seen = mine[mine["reviewer"] == ev.reviewer] if study else visible_entries(mine, Viewer(ev.reviewer))
-            repeated = study_links(seen).get(ev.record_id, "") == study
+            repeated = link_repeats(mine, ev.reviewer, ev.record_id, ev.payload.get("study", ""))
         if repeated:
             text = ev.note.strip()
             if text and text not in logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):
@@ -319,6 +315,15 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
+
+
+def link_repeats(entries: pd.DataFrame, reviewer: str, record_id: str, study: str) -> bool:
+    """Whether linking ``record_id`` to ``study`` (``""``: ending its link) changes nothing for
+    ``reviewer``: a link repeats only their own (another reviewer's may be hidden from them, and
+    theirs is an independent judgement); ending one, only if no link they may see stands."""
+    mine = entries[entries["record_id"] == record_id]
+    seen = mine[mine["reviewer"] == reviewer] if study else visible_entries(mine, Viewer(reviewer))
+    return study_links(seen).get(record_id, "") == study
 
 
 def link_replaced(seen: pd.DataFrame, ev: Event) -> list[str]:

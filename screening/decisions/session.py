@@ -41,10 +41,10 @@ import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.reranking import SessionRanker
-from screening.decisions.studies import groups, sort_key, study_links
+from screening.decisions.recording import link_repeats
+from screening.decisions.studies import groups, sort_key, study_links, visible_links
 from screening.decisions.views import (
     Viewer, assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
-    visible_entries,
 )
 from screening.errors import DecisionError
 from screening.records import in_play as records_in_play_mask, without_abstract
@@ -333,7 +333,7 @@ class ScreeningSession:
         if self._studies[0] != n:
             found: tuple[dict[str, str], dict[str, str]] = ({}, {})
             if self.entries["action"].eq("link_study").any():
-                seen = visible_entries(self.entries, Viewer(self.reviewer))
+                seen = visible_links(self.entries, Viewer(self.reviewer))
                 found = (groups(seen, self.review.records, self._eligible, ()), study_links(seen))
             self._studies = (n, found)
         return self._studies[1]
@@ -444,8 +444,7 @@ class ScreeningSession:
                 self.message += f" (note: {missing})"
         elif state == "link":
             study = "" if text == END_LINK else text
-            own = study_links(self.entries[self.entries["reviewer"] == self.reviewer]).get(rid, "")
-            if (study and own == study) or (not study and not self._links()[1].get(rid)):
+            if link_repeats(self.entries, self.reviewer, rid, study):
                 # as `decide` does: a repeat would need a second event to take back
                 self.message = (f"{rid} is already a report of the study of record {study}" if study
                                 else f"{rid} has no link to end") + ": nothing recorded"

@@ -19,7 +19,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from screening.decisions.views import event_payload
+from screening.decisions.views import Viewer, event_payload, visible_entries
 
 ACTION = "link_study"
 
@@ -34,6 +34,17 @@ def study_links(entries: pd.DataFrame | None) -> dict[str, str]:
     for rid, payload in zip(links["record_id"].astype(str), links["payload"]):
         out[rid] = str(event_payload(str(payload or "")).get("study", "") or "").strip()
     return {r: s for r, s in out.items() if s and s != r}
+
+
+def visible_links(entries: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """The events of the records that have a link event, as ``viewer`` may see them: all a
+    study grouping reads. A link's visibility depends only on its own record's events, so the
+    rest of the log need not go through :func:`visible_entries`, which costs about a second on
+    a 20,000-event log (per key press in a session, per row in an import, before)."""
+    if entries is None or not len(entries):
+        return entries
+    linked = set(entries.loc[entries["action"] == ACTION, "record_id"])
+    return visible_entries(entries[entries["record_id"].isin(linked)], viewer)
 
 
 def sort_key(record_id: str) -> tuple[int, int | str]:

@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from screening.config import plain
-from screening.errors import ConfigError
+from screening.errors import ConfigError, InputError
 from screening.ml.query import MaxQuery
 from screening.ml.registry import ModelSpec, parse_spec
 
@@ -42,10 +42,7 @@ class ActiveLearner:
 
     def __init__(self, spec: str | ModelSpec | None = None, seed: int = 0) -> None:
         self.spec = spec if isinstance(spec, ModelSpec) else parse_spec(spec)
-        if isinstance(seed, bool) or not float(seed).is_integer() or seed < 0:
-            # numpy's generators refuse a negative seed with a traceback
-            raise ConfigError(f"the seed must be a whole number from 0 up, got {seed!r}", hint="e.g. seed = 1")
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
         self.features = self.spec.build("features")
         self.classifier = self.spec.build("classifier")
         self.balancer = self.spec.build("balance")
@@ -192,6 +189,15 @@ class ActiveLearner:
         }
         data["model_id"] = model_id(data)
         return data
+
+
+def check_seed(seed: Any, error: type[ConfigError] | type[InputError] = ConfigError,
+               hint: str = "e.g. seed = 1") -> int:
+    """``seed`` as an int, or ``error``: numpy's generators refuse a negative seed with a traceback."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, float, np.integer)) or not float(seed).is_integer() \
+            or seed < 0:
+        raise error(f"the seed must be a whole number from 0 up, got {seed!r}", hint=hint)
+    return int(seed)
 
 
 def _training_digest(idx: np.ndarray, y: np.ndarray, ids: np.ndarray | None) -> str:

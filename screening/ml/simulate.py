@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from screening.errors import InputError
-from screening.ml.learner import ActiveLearner
+from screening.ml.learner import ActiveLearner, check_seed
 from screening.ml.metrics import padded_labels, summary
 from screening.ml.registry import DEFAULT_SPEC
 
@@ -184,9 +184,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     """
     from screening.ml.stopping import get_stop_rule
 
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        # numpy's generators take no negative seed; said here, not in a numpy traceback
-        raise InputError(f"the seed must be a whole number from 0 up, got {seed!r}", hint="e.g. --seed 1")
+    seed = check_seed(seed, InputError, hint="e.g. --seed 1")    # before the priors are drawn with it
     labels = df["label"].to_numpy(dtype=np.int64) if "label" in df else df["label_included"].astype(int).to_numpy()
     n = len(df)
     if prior_included or prior_excluded:
