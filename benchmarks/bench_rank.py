@@ -594,7 +594,8 @@ def stopping(seeds=STOP_SEEDS) -> str:
         df = load(path)
         if df["label"].sum() < 3:
             continue
-        out = CACHE / "stopping" / f"{path.stem}.json"
+        # keyed by model and ranker revision (runs before session 16 sit unkeyed in stopping/)
+        out = CACHE / f"stopping-{ours_tag(STOP_MODEL)}" / f"{path.stem}.json"
         done, lock = cached(out, SKIP_OURS)
         if lock is None:
             if done is None:

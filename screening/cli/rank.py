@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from screening.cli._app import command, console, warn
-from screening.ml import DEFAULT_SPEC
+from screening.ml import DEFAULT_SPEC, model_help
 
 
 @command("simulate")
@@ -19,10 +19,10 @@ def simulate_cmd(
     prior_excluded: Optional[list[str]] = typer.Option(None, "--prior-excluded", help="record_id of a known irrelevant record (repeatable)."),
     seed: int = typer.Option(1, "--seed", help="Seed: picks the priors when none are given, breaks ties, drives random sampling."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write ORDER.csv: position,record_id,label[,stop]."),
-    model: str = typer.Option(DEFAULT_SPEC, "--model", help="Model spec features+classifier+balance+query, e.g. 'tfidf+svm+balanced+max'."),
+    model: str = typer.Option(DEFAULT_SPEC, "--model", help=model_help()),
     stop_rule: Optional[str] = typer.Option(None, "--stop-rule", help="Stop rule to evaluate: hypergeometric, consecutive-50, consecutive-100, consecutive-5pct, safe."),
-    target_recall: float = typer.Option(0.95, "--target-recall", help="Recall the statistical stop rule must reach."),
-    confidence: float = typer.Option(0.95, "--confidence", help="Confidence of the statistical stop rule."),
+    target_recall: Optional[float] = typer.Option(None, "--target-recall", help="Recall the statistical stop rule (hypergeometric) must reach [default: 0.95]."),
+    confidence: Optional[float] = typer.Option(None, "--confidence", help="Confidence of the statistical stop rule (hypergeometric) [default: 0.95]."),
 ) -> None:
     """Replay DATA as if a reviewer screened it in the ranker's order, answering with its labels."""
     from screening.ml.simulate import simulate_file

@@ -16,3 +16,19 @@ The package is split the way ASReview splits its models, one concept per module:
 # The default model spec. Kept here, free of scikit-learn imports, so the CLI can show it in
 # --help without loading the ML stack for every command.
 DEFAULT_SPEC = "tfidf+svm+balanced+max"
+
+# The registered component names per kind, for --help (same reason); tests/ml/test_registry.py
+# checks them against the registry.
+COMPONENT_NAMES: dict[str, tuple[str, ...]] = {
+    "features": ("tfidf",),
+    "classifier": ("cnb", "ensemble", "logistic", "nb", "svm"),
+    "balance": ("balanced", "dynamic", "none"),
+    "query": ("max", "mixed", "random", "uncertainty"),
+}
+
+
+def model_help() -> str:
+    """One line for --model options: the spec's shape and every component name."""
+    names = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in COMPONENT_NAMES.items())
+    return (f"Model spec features+classifier+balance+query, parameters in brackets, e.g. "
+            f"'tfidf+svm(C=0.2)+balanced+max' ({names}; docs/ranking.md).")

@@ -30,6 +30,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from screening.errors import ConfigError
+
 # float32 TF-IDF stays float32 (half the memory at 100k records); anything else becomes float64
 _DTYPES = (np.float64, np.float32)
 
@@ -225,7 +227,11 @@ class Ensemble(_Binary):
         if not self.members:
             raise ValueError("an ensemble needs at least one member")
         for m in self.members:
-            _member(m)
+            try:
+                _member(m)
+            except ConfigError as err:     # say it is a member: the spec has no 'forest' of its own
+                raise ConfigError(f"ensemble member {m!r}: {err.message.replace(f' in model spec {m!r}', '')}",
+                                  hint=err.hint) from None
         if self.weights is not None and (len(self.weights) != len(self.members)
                                          or not all(float(w) >= 0 for w in self.weights) or not sum(self.weights)):
             raise ValueError(f"weights must be {len(self.members)} numbers, one per member, not all 0; "

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from screening.errors import InputError
+from screening.errors import ConfigError, InputError
 from screening.ml.learner import ActiveLearner, check_seed
 from screening.ml.metrics import padded_labels, summary
 from screening.ml.registry import DEFAULT_SPEC
@@ -257,9 +257,23 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
 
 def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded: Sequence[str] = (),
                   seed: int = 1, model: str | None = None, stop_rule: str | None = None,
-                  target_recall: float = 0.95, confidence: float = 0.95) -> SimulationResult:
-    """``screening simulate``: read the CSV and replay it to the end of the dataset."""
+                  target_recall: float | None = None, confidence: float | None = None) -> SimulationResult:
+    """``screening simulate``: read the CSV and replay it to the end of the dataset.
+
+    ``target_recall`` / ``confidence`` (default 0.95 each) parameterise the statistical rule;
+    given with no rule or with a heuristic one they would change nothing, so that is refused
+    rather than ignored.
+    """
+    from screening.ml.stopping import get_stop_rule
+
+    given = [flag for flag, v in (("--target-recall", target_recall), ("--confidence", confidence))
+             if v is not None]
+    if given and (stop_rule is None or not get_stop_rule(stop_rule).guarantee):
+        raise ConfigError(f"{' and '.join(given)} only apply to the statistical stop rule "
+                          f"({'no --stop-rule was given' if stop_rule is None else f'{stop_rule!r} is a heuristic with no recall target'})",
+                          hint="add --stop-rule hypergeometric, or leave them out")
     df = read_dataset(path)
     return simulate(df, prior_included, prior_excluded, seed=seed, model=model,
-                    stop_rules=(stop_rule,) if stop_rule else (), target_recall=target_recall,
-                    confidence=confidence)
+                    stop_rules=(stop_rule,) if stop_rule else (),
+                    target_recall=0.95 if target_recall is None else target_recall,
+                    confidence=0.95 if confidence is None else confidence)

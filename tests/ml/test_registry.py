@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
+from typer.testing import CliRunner
 
+from screening.cli import app
 from screening.errors import ConfigError
 from screening.ml.balance import Balanced
 from screening.ml.classifiers import CLASSIFIERS
@@ -92,8 +94,10 @@ def test_values_scikit_learn_or_an_ensemble_would_refuse_are_refused_when_the_sp
         parse_spec("tfidf+svm(loss='foo')")
     with pytest.raises(ConfigError, match=r"weights must be 2 numbers, one per member"):
         parse_spec("tfidf+ensemble(weights=(1,))")
-    with pytest.raises(ConfigError, match="unknown classifier 'bogus'"):
+    with pytest.raises(ConfigError, match="^ensemble member 'bogus': unknown classifier 'bogus' —"):
         parse_spec("tfidf+ensemble(members=('svm', 'bogus'))")
+    with pytest.raises(ConfigError, match=r"^ensemble member 'svm\(C=-1\)': classifier 'svm': C must be"):
+        parse_spec("tfidf+ensemble(members=('svm(C=-1)',))")
     # a tuple of names may have any length: the features can read the title alone
     spec = parse_spec("tfidf(fields=('title',))+svm")
     assert spec.build("features").fields == ("title",)
@@ -111,3 +115,14 @@ def test_an_ensemble_refitted_after_set_params_uses_its_new_members():
     assert [m.name for m in model.models_] == ["svm", "logistic"]
     model.set_params(members=("nb",)).fit(X, y)
     assert [m.name for m in model.models_] == ["nb"]
+
+
+def test_the_names_help_lists_are_the_registered_ones():
+    """--help shows COMPONENT_NAMES without importing scikit-learn: they must not drift."""
+    from screening.ml import COMPONENT_NAMES
+    from screening.ml.registry import KINDS, component_names
+
+    assert {kind: list(names) for kind, names in COMPONENT_NAMES.items()} == \
+        {kind: component_names(kind) for kind in KINDS}
+    res = CliRunner().invoke(app, ["simulate", "--help"], env={"COLUMNS": "2000"})
+    assert "classifier: cnb, ensemble, logistic, nb, svm" in res.output, res.output

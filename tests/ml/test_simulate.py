@@ -81,6 +81,16 @@ def test_heuristic_stop_rule(data):
     assert stop["recall_without_priors"] == (sum(labels[:pos]) - prior_rel) / (sum(labels) - prior_rel)
 
 
+def test_recall_target_without_the_statistical_rule_is_refused_not_ignored():
+    """Session 16: --target-recall/--confidence were silently ignored for heuristic rules."""
+    for extra in (["--stop-rule", "consecutive-50", "--target-recall", "0.9"], ["--confidence", "0.8"]):
+        res = runner.invoke(app, ["simulate", str(FIX), *extra])
+        assert res.exit_code == 4 and "only apply to the statistical stop rule" in res.output, res.output
+    res = runner.invoke(app, ["simulate", str(FIX), "--stop-rule", "hypergeometric", "--target-recall", "0.8",
+                              "--confidence", "0.9"])
+    assert res.exit_code == 0 and "90% bound" in res.output, res.output
+
+
 def test_bad_input_errors(tmp_path):
     res = runner.invoke(app, ["simulate", str(FIX), "--prior-included", "no-such-id"])
     assert res.exit_code == 2 and "no-such-id" in res.output
