@@ -58,7 +58,18 @@ _CHAR_NAME_RE = re.compile(r"<(" + "|".join(sorted(map(re.escape, _CHAR_NAMES), 
 _WS_RE = re.compile(r"\s+")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
-_INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.-?){1,4})$")
+_INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.?-?){1,4})$")
+# generational suffixes as MEDLINE writes them after the initials ('Llerena J Jr', 'Barker FM 2nd')
+_SUFFIX_RE = re.compile(r"^(?P<name>.+?)\s+(?P<suffix>Jr\.?|Sr\.?|2nd|3rd|4th|5th|II|III|IV)$")
+# words that make a name an organisation's ('Pompe Registry Sites', 'American College of Medical
+# Toxicology'): such a name is kept whole, not turned into 'Toxicology, American College of Medical'
+_ORG_WORDS = frozenset(
+    "academy agency alliance association board centre center collaboration collaborative college "
+    "commission committee consortium council department federation forum foundation group groups "
+    "hospital initiative institute institution investigators ministry network office organisation "
+    "organization panel program programme project registry service services sites society study "
+    "taskforce team trialists union university working".split())
+_ORG_JOINERS = frozenset({"of", "for", "and", "on", "the", "&"})
 
 
 def _without_comments(text: str) -> str:
@@ -82,10 +93,33 @@ def _markup(m: "re.Match[str]") -> str:
     local = name.rpartition(":")[2].lower()
     if local in _GLUE_TAGS:
         closing, after = m.group(1), m.string[m.end():m.end() + 1]
-        return " " if closing and after.islower() else ""
-    if local in _FORMAT_TAGS or local in _BLOCK_TAGS or ":" in name or m.group(3):
+        return " " if closing and after.islower() else _GLUE
+    if local in _FORMAT_TAGS and not m.group(3):
+        return _FORMAT                    # a space or nothing, from the text around it (below)
+    if local in _BLOCK_TAGS or local in _FORMAT_TAGS or ":" in name or m.group(3):
         return " "
     return m.group(0)                     # '<median and variability >': text, kept
+
+
+# Placeholders for removed tags, resolved once the markup is gone: a run of tags holding a
+# sub/superscript joins ('PM</b><sub><strong>2.5' reads 'PM2.5'); a run of formatting tags is
+# a space only between two words ('minimisation.<bold>Methods</bold>The'), not next to a space,
+# a hyphen or punctuation ('global<i> meta</i>-analysis' reads 'global meta-analysis').
+_GLUE, _FORMAT = "\x02", "\x01"
+_TAG_RUN_RE = re.compile("[\x01\x02]+")
+_NO_SPACE_BEFORE = frozenset("([{-/\u2010\u2013'\"\u2018\u201c")
+_NO_SPACE_AFTER = frozenset(")]}-/\u2010\u2013.,;:!?%'\"\u2019\u201d")
+
+
+def _tag_run(m: "re.Match[str]") -> str:
+    if _GLUE in m.group(0):
+        return ""
+    text, start, end = m.string, m.start(), m.end()
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    if before.isspace() or after.isspace() or before in _NO_SPACE_BEFORE or after in _NO_SPACE_AFTER:
+        return ""
+    return " "
 
 
 def clip(text: str, width: int) -> str:
@@ -107,6 +141,8 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = str(value)
+    if "\x01" in text or "\x02" in text:       # the tag placeholders below: never in the output
+        text = text.replace("\x01", " ").replace("\x02", " ")
     while True:  # double-escaped exports, tags revealed by removing inner ones: to a fixpoint
         before = text
         while "&" in text:
@@ -122,6 +158,8 @@ def clean_text(value: str | None) -> str:
                 text = _CHAR_NAME_RE.sub(lambda m: _CHAR_NAMES[m.group(1).lower()], text)
         if text == before:
             break
+    if "\x01" in text or "\x02" in text:
+        text = _TAG_RUN_RE.sub(_tag_run, text)
     # str.split() folds exactly the characters \s matches, and is several times faster.
     return " ".join(text.split())
 
@@ -215,7 +253,7 @@ def normalize_author(value: str | None) -> str:
     if not value:
         return ""
     name = _WS_RE.sub(" ", clean_text(value).replace("<", " ").replace(">", " ")).strip(" ,;")
-    if not name or name.lower().rstrip(".") in {"et al", "anon", "anonymous"}:
+    if not name or name.lower().strip("[](). ") in {"et al", "anon", "anonymous", "no authors listed"}:
         return ""
     if "," in name:
         family, _, given = name.partition(",")
@@ -223,13 +261,18 @@ def normalize_author(value: str | None) -> str:
         if not family:
             return given
         return f"{family}, {given}" if given else family
+    suffix = ""
+    if (m := _SUFFIX_RE.match(name)) and " " in m.group("name"):      # 'Smith II' alone stays a name
+        name, suffix = m.group("name"), " " + m.group("suffix")
     match = _INITIALS_RE.match(name)
     if match:
         family = match.group("family").strip(" ,;")
         initials = match.group("initials").replace(" ", "")
-        return f"{family}, {initials}"
+        return f"{family}, {initials}{suffix}"
     parts = name.split(" ")
     if len(parts) == 1:
+        return name + suffix
+    if not suffix and _is_organisation(parts):
         return name
     # 'John A. Smith' / 'Jan van der Berg': family name starts at the first particle or last token
     start = len(parts) - 1
@@ -240,8 +283,15 @@ def normalize_author(value: str | None) -> str:
     family = " ".join(parts[start:]).strip(" ,;")
     given = " ".join(parts[:start]).strip(" ,;")
     if not family or not given:
-        return family or given
-    return f"{family}, {given}"
+        return (family or given) + suffix
+    return f"{family}, {given}{suffix}"
+
+
+def _is_organisation(words: list[str]) -> bool:
+    """A group author: a word like 'Group' or 'Registry', or three words or more joined by
+    'of'/'for'/'and' ('Agency for Healthcare Research and Quality')."""
+    lower = [w.lower().strip(".,;()") for w in words]
+    return any(w in _ORG_WORDS for w in lower) or (len(words) >= 3 and any(w in _ORG_JOINERS for w in lower[1:-1]))
 
 
 def split_authors(value: str | None, sep: str | None = None) -> list[str]:
@@ -397,11 +447,20 @@ def strip_rights_statements(abstracts: list[str]) -> list[str]:
 # EBSCO ends the abstracts it did not write with where they came from ('... [ABSTRACT FROM
 # AUTHOR]', '[ABSTRACT FROM PUBLISHER]'): a source note, not abstract text
 _EBSCO_SOURCE_NOTE = re.compile(r"\s*\[ABSTRACT FROM [A-Z ]{1,30}\]\s*$")
+# ... and between the parts of a bilingual abstract ('... (English) [ABSTRACT FROM AUTHOR] Le ...')
+_EBSCO_INNER_NOTE = re.compile(r"\s*\[ABSTRACT FROM [A-Z ]{1,30}\](?=\s*\S)")
+# a notice whose year comes first (WoS BibTeX '2003 (C) Elsevier Science Inc. All rights
+# reserved.', Zotero '2020 Elsevier B.V. All rights reserved.'): only as the last sentence, and
+# only with 'All rights reserved' or (c)/© after the year
+_YEAR_FIRST_RIGHTS = re.compile(
+    r"(?:19|20)\d\d\s*(?:(?:©|\(c\))\s*[^.]{0,120}(?:\.[^.]{0,120}){0,3}|[^.©]{0,120}(?:\.[^.©]{0,80}){0,3}?"
+    r"All rights reserved)\.?\s*$", re.I)
 # a notice with the holder before the year, or with no year: '© The Author(s) 2021.',
 # 'Copyright © Frederick S. Barrett et al. 2018.', '© Taylor & Francis Group, LLC.'. Taken only
 # from ©, which abstracts do not otherwise use, as the abstract's last sentence (see
 # _holder_notice); '(c)' only after 'Copyright', since '(c)' alone labels list items
-_HOLDER_RIGHTS = re.compile(r"(?:Copyright\s*(?:©|\(c\))|©)[^©]{0,200}$", re.I | re.S)
+_HOLDER_RIGHTS = re.compile(r"(?:Copyright\s*(?:©|\(c\))|©|Copyright(?= (?:Published by|The Author)))[^©]{0,200}$",
+                            re.I | re.S)
 _NOTICE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
@@ -432,6 +491,10 @@ def _holder_notice(abstract: str, at: int) -> bool:
         return True
     year = _NOTICE_YEAR.search(text)
     holder = text[:year.start()] if year else text
+    if text.startswith("Copyright") or text.startswith("copyright"):
+        # the holder's name ends at the first ';' or '.' ('Copyright© Bentham Science Publishers;
+        # For any queries, please email at ...', 'Copyright © Medical Communications Sp. z o.o.')
+        holder = re.split(r"[;.]", holder, maxsplit=1)[0]
     if any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder)):
         return False
     # 'Copyright ©' says what it is: a holder's name is enough ('... British Association for
@@ -458,18 +521,22 @@ def _strip_last_statement(abstract: str) -> str:
     """:func:`strip_rights_statement`, one statement (or EBSCO note) at a time."""
     start = max(0, len(abstract) - 260)
     tail = abstract[start:]
-    if "[ABSTRACT FROM " in tail:
+    if "[ABSTRACT FROM " in abstract:
         note = _EBSCO_SOURCE_NOTE.search(abstract, start)
         if note is not None and abstract[:note.start()].strip():     # never empty an abstract
             return abstract[:note.start()].rstrip()
-    if not ("©" in tail or "(c" in tail or "(C" in tail or "opyright" in tail or "OPYRIGHT" in tail):
+        inner = _EBSCO_INNER_NOTE.sub("", abstract)
+        if inner != abstract and inner.strip():
+            return inner
+    if not ("©" in tail or "(c" in tail or "(C" in tail or "opyright" in tail or "OPYRIGHT" in tail
+            or "ights reserved" in tail or "IGHTS RESERVED" in tail):
         return abstract
     for marker in _RIGHTS_START.finditer(abstract, start):
         at = marker.start()
         cut = _TRAILING_RIGHTS.match(abstract, at)
         if cut is None:
             if _holder_notice(abstract, at) and abstract[:at].strip():
-                return abstract[:at].rstrip()
+                return _without_crown(abstract, at)
             continue
         text = cut.group(0)
         # a bare '(c) 2010' or 'Copyright 2019/790' can be text ('waves (a) 1998, (b) 2004 and
@@ -479,5 +546,26 @@ def _strip_last_statement(abstract: str) -> str:
                 or (_opens_sentence(abstract, at) and not _YEAR_SLASH.match(text))):
             continue
         # never empty an abstract that is only a statement
-        return abstract[:at].rstrip() if abstract[:at].strip() else abstract
+        return _without_crown(abstract, at) if abstract[:at].strip() else abstract
+    for year in _NOTICE_YEAR.finditer(abstract, start):
+        at = year.start()
+        if _opens_sentence(abstract, at) and abstract[:at].strip() and _YEAR_FIRST_RIGHTS.match(abstract, at) \
+                and _PUBLISHER_WORDS.search(abstract, at) and _names_a_holder(abstract[year.end():]):
+            return abstract[:at].rstrip()
     return abstract
+
+
+def _names_a_holder(text: str) -> bool:
+    """'(C) Elsevier Science Inc. All rights reserved.': capitalised words up to 'All rights
+    reserved' ('In 2019 the law said all rights reserved.' is a sentence)."""
+    holder = re.split(r"all rights reserved", text, maxsplit=1, flags=re.I)[0]
+    return not any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder))
+
+
+def _without_crown(abstract: str, at: int) -> str:
+    """The abstract cut at ``at``, and a 'Crown' there before 'Copyright' with it (UK government
+    notices: '... porrigens).Crown Copyright © 2012 Published by Elsevier Ltd.')."""
+    head = abstract[:at].rstrip()
+    if head.endswith("Crown") and not head[:-5][-1:].isalnum() and head[:-5].strip():
+        head = head[:-5].rstrip()
+    return head

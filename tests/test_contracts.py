@@ -144,6 +144,10 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("bibtex", CASES / "scopus_bib_bibliometrix_pubmed_id.bib", 1),
     ReaderFixture("wos", CASES / "wos_revtools_af_no_comma.ciw", 1),
     ReaderFixture("tabular", CASES / "zotero_csv_asysd_author_reply.csv", 1),
+    ReaderFixture("ris", CASES / "ris_endnote_asysd_authors.txt", 4),
+    ReaderFixture("ris", CASES / "ris_ovid_hyphen_initials.ris", 1),
+    ReaderFixture("tabular", CASES / "pubmed_csv_legacy_authors_3.csv", 3),
+    ReaderFixture("tabular", CASES / "scopus_csv_no_author_1.csv", 1),
 )
 
 

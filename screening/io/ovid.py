@@ -43,6 +43,13 @@ def _scan(text: str) -> TagBlocks:
                               joiner="\n", indented_continues=True)
 
 
+def _database(name: str) -> str:
+    """Ovid's DB line ('Embase'), named as the Ovid RIS export's DB code names it ('Embase
+    (Ovid)'), so one review's exports in both formats count as one database in PRISMA."""
+    name = name.strip()
+    return name if not name or "ovid" in name.lower() else f"{name} (Ovid)"
+
+
 def _fields(tags: dict[str, list[str]]) -> dict:
     get = tags.get
     so = clean_text(first(get("SO")))
@@ -108,7 +115,7 @@ def parse(text: str, filename: str) -> ParseResult:
         _refuse_foreign(raw, filename)
         # Ovid ends every record with its copyright/update lines; the year is always there
         check_last_record(text, filename, raw[-1][0], raw[-1][1], ("YR", "CR", "UP", "XL"), warnings)
-    records = [ParsedRecord(fields=_fields(tags), line=line, source_db=first(tags.get("DB")))
+    records = [ParsedRecord(fields=_fields(tags), line=line, source_db=_database(first(tags.get("DB"))))
                for line, tags in raw]
     expected = len(_HEADER.findall(text))
     return ParseResult(records=records, expected_count=expected, format="ovid", dialect="ovid",

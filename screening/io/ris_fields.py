@@ -248,7 +248,8 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     do = get("DO")
     doi = doi_from(do) if do else ""
     if not doi:
-        doi = doi_from(get("DI")) or linked_doi(get("UR"), get("L2"), get("L1"), get("M3"), get("LK"))
+        # EBSCO writes the DOI in L3 ("related records" in the RIS spec), last so a link wins
+        doi = doi_from(get("DI")) or linked_doi(get("UR"), get("L2"), get("L1"), get("M3"), get("LK"), get("L3"))
     if not doi:
         # a note's DOI is the record's only when the note says so (Zotero's EndNote fields);
         # any other DOI in a note names another work (PsycInfo's 'Tests & Measures')
@@ -258,7 +259,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         for u in get(tag) or ():
             u = u.strip()
             if u[:4].lower() in ("http", "www."):
-                url = u
+                url = u.split()[0].rstrip(",;")     # EndNote puts several links in one field
                 break
         if url:
             break

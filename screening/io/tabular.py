@@ -67,6 +67,14 @@ def _sep_authors(sep: str) -> Callable[[str], list[str]]:
     return split
 
 
+def _pubmed_summary_authors(value: str) -> list[str]:
+    """PubMed's summary line 'Reuser AJJ, Llerena J Jr, Kishnani PS; Pompe Registry Sites..':
+    people by commas, then the groups after ';' (each kept whole), 'et al.' dropped."""
+    people, *groups = value.strip().rstrip(".").split(";")
+    out = [a for a in (normalize_author(p) for p in people.split(",")) if a]
+    return out + [g for g in (clean_text(g).strip(" .") for g in groups) if g]
+
+
 def _scopus_authors(value: str) -> list[str]:
     """Scopus: 'Last F., Last2 G.' (older layout, commas) or 'Last, F.; Last2, G.' (newer)."""
     if ";" in value:
@@ -250,7 +258,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         f[target] = _text(first(target))
     authors: list[str] = []
     for value in cells("authors"):
-        authors = layout.author_split(clean_text(value))
+        authors = layout.author_split(_text(value))      # '[No author name available]' is none
         if authors:
             break
     f["authors"] = authors
@@ -305,8 +313,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         m = re.search(r"PMID:\s*(\d+)", first("zotero_extra"))
         f["pmid"] = m.group(1) if m else ovid_link_pmid([f["url"]])
     if layout.dialect == "pubmed_csv_legacy":
-        f["authors"] = [a for a in (normalize_author(p) for p in _items(first("pubmed_authors").rstrip("."), ","))
-                        if a and not a.lower().startswith("et al")]
+        f["authors"] = _pubmed_summary_authors(_text(first("pubmed_authors")))
         for k, v in _pubmed_details(first("pubmed_details")).items():
             if v and not f.get(k):
                 f[k] = v

@@ -17,9 +17,14 @@ from screening.errors import InputError
 from screening.normalize import _TAG_RE, clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages
 
 # 'Breckenridge A, Grobbee DE' (Ovid CENTRAL A1): every comma-part is 'Family INITIALS'.
-_FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? [A-Z]{1,4}$")
+_FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? [A-Z](?:-?[A-Z]){0,3}$")     # 'Smith JA', 'Kovar K-A'
+# ... with dotted initials ('Golde T. E., DeKosky S. T., Galasko D.'): only as a list of three or
+# more, since 'Fonseca C., Efraín R.' (Dimensions) is one person
+_FAMILY_DOTTED = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? (?:[A-Z]\.\s?){1,4}$")
 # EndNote's broken single AU line: 'Wagner, Lamb B. T. Call L. M. Slunt H. H.'
-_NAME_DOTTED = re.compile(r"([^\W\d][\w'\u2010\-]+(?: [a-z]+)*)((?: [A-Z]\.)+)")
+_NAME_DOTTED = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)((?: [A-Z]\.)+)")
+# ... whose last author lost the initials to the front: 'J., Kass N. Faden R. ... Pitcavage'
+_NAME_BARE = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)$")
 _INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
 _PMID_MARK = re.compile(r"(?:\b(\d{1,9})\s*\[PMID\])|(?:\bPUBMED\s+(\d{1,9})\b)|(?:\bPMID:?\s*(\d{1,9})\b)", re.I)
 _PMCID_RE = re.compile(r"\bPMC\d{3,9}\b")
@@ -229,23 +234,26 @@ def _split_broken_endnote(value: str) -> list[str] | None:
     Returns ``None`` when the value is an ordinary single name.
     """
     family, _, rest = value.partition(",")
-    rest = rest.strip()
+    rest, family = rest.strip(), family.strip()
     if not rest:
         return None
-    names = _NAME_DOTTED.findall(" " + rest)
-    if not names:
+    wrapped = bool(_INITIAL_ONLY.match(family))
+    names, at = [], 0
+    while m := _NAME_DOTTED.match(rest, at):      # the names must cover the text, one after another
+        names.append((m.group(1), m.group(2)))
+        at = m.end()
+    bare = _NAME_BARE.match(rest, at) if wrapped and at < len(rest) else None
+    if not names or (at < len(rest) and bare is None):
         return None
-    consumed = "".join(n + i for n, i in names).replace(" ", "")
-    if consumed != rest.replace(" ", ""):
-        return None
-    family = family.strip()
-    if len(names) < 2 and not _INITIAL_ONLY.match(family):
+    if len(names) < 2 and not wrapped:
         return None
     out = [f"{n.strip()}, {i.replace(' ', '')}" for n, i in names]
-    if _INITIAL_ONLY.match(family):
+    if bare is not None:
+        # the last author's initials wrapped to the front: '... Pitcavage' + 'J.' -> Pitcavage, J.
+        out.append(f"{bare.group(1).strip()}, {family.replace(' ', '')}")
+    elif wrapped:
         # the list wrapped around: 'L., Buchanan A. H. ... Williams J.' -> Williams J. L.
-        last = out[-1]
-        out[-1] = last + family.replace(" ", "")
+        out[-1] = out[-1] + family.replace(" ", "")
     elif family:
         out.insert(0, family)
     return out
@@ -267,7 +275,8 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
                 and value.count(".") < 4):
             family, _, given = value.partition(",")
             family, given = family.strip(), given.strip()
-            if family and given and (" " not in family or not _FAMILY_INITIALS.match(family)):
+            if (family and given and (" " not in family or not _FAMILY_INITIALS.match(family))
+                    and not (family[-1] == "." and _INITIAL_ONLY.match(family))):   # 'M., Mijaylova P. ...'
                 out.append(f"{family}, {given}")
                 continue
         value = " ".join(value.split())
@@ -278,15 +287,21 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
         if ";" in value:
             parts = value.split(";")
         elif commas and " " in value.split(",", 1)[0].strip() and all(
-                _FAMILY_INITIALS.match(p.strip()) for p in value.split(",")):
+                _FAMILY_INITIALS.match(p.strip()) or (commas >= 2 and _FAMILY_DOTTED.match(p.strip()))
+                for p in value.split(",")):
             parts = value.split(",")
-        elif commas == 1 and not family_first_no_comma and value.count(".") < 4:
+        elif commas >= 2 and " " not in value.replace(", ", ",") and (camel := _camel_names(value.split(","))):
+            parts = camel
+        elif (commas == 1 and not family_first_no_comma and value.count(".") < 4
+              and not _INITIAL_ONLY.match(value.partition(",")[0].strip())):
             name = fast_author(value)  # the common case: one 'Family, Given'
             if name:
                 out.append(name)
             continue
         else:
-            broken = _split_broken_endnote(value) if value.count(".") >= 4 else None
+            broken = (_split_broken_endnote(value)
+                      if commas == 1 and (value.count(".") >= 4 or _INITIAL_ONLY.match(value.partition(",")[0].strip()))
+                      else None)
             parts = broken if broken is not None else [value]
         for part in parts:
             part = part.strip()
@@ -295,6 +310,19 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
             name = fast_author(part)
             if name:
                 out.append(name)
+    return out
+
+
+def _camel_names(parts: list[str]) -> list[str] | None:
+    """EndNote's 'GotzJurgen, MatamalesMiriam, IttnerLars' (family and given run together): each
+    split where its last capital starts ('Gotz, Jurgen'), or None unless every part has one.
+    Only for three names or more: two comma-separated words are one 'Family, Given'."""
+    out = []
+    for part in (p.strip() for p in parts):
+        cut = next((i for i in range(len(part) - 1, 1, -1) if part[i].isupper() and part[i - 1].islower()), 0)
+        if not cut or not part.isalpha():
+            return None
+        out.append(f"{part[:cut]}, {part[cut:]}")
     return out
 
 

@@ -38,7 +38,7 @@ def test_ovid_tagged_both_flavours(name, lines):
     assert rec["abstract"].startswith("Background: As in most rare diseases")
     assert "Result(s): We found 260 studies" in rec["abstract"]
     assert rec["abstract"].endswith("Interventions that ameliorate these issues need investigation.")
-    assert [r.source_db for r in result.records] == ["Embase", "Embase"]
+    assert [r.source_db for r in result.records] == ["Embase (Ovid)", "Embase (Ovid)"]      # as the Ovid RIS export names it
 
 
 def test_ovid_flavours_agree():

@@ -62,7 +62,9 @@ CASES = [
     }, ["", ""]),
     ("ris_ebsco_crimjust.ris", "ebsco", 2, [1, 38], {
         0: {"title": "Discourses of responsible gambling and gambling harm: observations from Victoria, Australia.",
-            "issn": "1606-6359", "pages": "212-222", "source_record_id": "150283836", "year": 2021},
+            "issn": "1606-6359", "pages": "212-222", "source_record_id": "150283836", "year": 2021,
+            "doi": "10.1080/16066359.2020.1867111"},          # EBSCO's DOI is in L3
+        1: {"doi": "10.1007/s10899-020-09951-4"},
     }, ["Criminal Justice Abstracts"] * 2),
     ("ris_ebsco_envindex.ris", "ebsco", 2, [1, 31], {
         0: {"authors": ["Grau\u2010Andrés, Roger", "Moreira, Bruno", "Pausas, Juli G."], "doi": "10.1111/geb.13858",
