@@ -255,8 +255,14 @@ def resolve_review_path(review: str | Path, cwd: Path | None = None) -> Path:
     for cand in candidates:
         if cand.is_file():
             return cand
-    raise ConfigError(f"no review named {str(review)!r}", path=str(review),
-                      hint="give the review TOML path, e.g. pipelines/demo.toml")
+    import difflib
+
+    folder = cwd / "pipelines"
+    names = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    close = difflib.get_close_matches(Path(str(review)).stem, names, n=1)
+    hint = (f"did you mean {close[0]!r} (pipelines/{close[0]}.toml)?" if close else
+            f"reviews here: {', '.join(names)}" if names else "give the review TOML path, e.g. pipelines/demo.toml")
+    raise ConfigError(f"no review named {str(review)!r}", path=str(review), hint=hint)
 
 
 def load_review(review: str | Path) -> ReviewConfig:

@@ -68,8 +68,12 @@ def test_review_by_name_resolves_under_pipelines(tmp_path, monkeypatch):
     write(tmp_path, GOOD)
     monkeypatch.chdir(tmp_path)
     assert load_review("r").name == "r"
-    with pytest.raises(ConfigError, match="no review named"):
+    with pytest.raises(ConfigError, match="no review named") as info:
         load_review("nope")
+    assert info.value.hint == "reviews here: r"
+    (tmp_path / "pipelines" / "gambling.toml").write_text(GOOD)
+    with pytest.raises(ConfigError, match="did you mean 'gambling'"):      # session 16: no suggestion was made
+        load_review("gamblin")
 
 
 def test_a_misspelt_key_is_located_in_its_own_table(tmp_path):

@@ -33,18 +33,25 @@ def _cbreak() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
+# What the readers return at the end of the input (a closed pipe, Ctrl-D on a terminal): every
+# prompt must end on it. It used to read as 'q', which a reason prompt rejected and asked again,
+# forever, at 100 % CPU (acceptance testing, session 16).
+EOF_KEY = "\x04"
+
+
 def _read_key() -> str:
     if sys.stdin.isatty():
         ch = sys.stdin.read(1)
-        return ch
+        return ch if ch else EOF_KEY
     line = sys.stdin.readline()
     if line == "":
-        return "q"
+        return EOF_KEY
     line = line.rstrip("\n")
     return line[:1] if line else "\n"
 
 
 def _read_line(prompt: str) -> str:
+    """One line after ``prompt``; :class:`EOFError` at the end of the input."""
     console.print(prompt, end="")
     console.file.flush()
     if sys.stdin.isatty():
@@ -56,10 +63,14 @@ def _read_line(prompt: str) -> str:
         new[3] |= termios.ICANON | termios.ECHO
         termios.tcsetattr(fd, termios.TCSADRAIN, new)
         try:
-            return sys.stdin.readline().rstrip("\n")
+            line = sys.stdin.readline()
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, old)
-    return sys.stdin.readline().rstrip("\n")
+    else:
+        line = sys.stdin.readline()
+    if line == "":
+        raise EOFError("end of input")
+    return line.rstrip("\n")
 
 
 def _ask_key(prompt: str) -> str:
@@ -67,7 +78,7 @@ def _ask_key(prompt: str) -> str:
     console.print(prompt, end="")
     console.file.flush()
     key = _read_key().lower()
-    console.print(key if key.strip() else "s")
+    console.print("(end of input)" if key == EOF_KEY else key if key.strip() else "s")
     return key
 
 

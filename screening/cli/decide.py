@@ -16,7 +16,7 @@ from rich.table import Table
 from screening.cli._app import (
     REVIEW_ARG, STAGE_HELP, adjudicator_option, cells, command, console, json_option, print_json, reviewer_option, warn,
 )
-from screening.cli._interactive import _ask_key, _cbreak, _read_line, _record_summary
+from screening.cli._interactive import EOF_KEY, _ask_key, _cbreak, _read_line, _record_summary
 from screening.decisions import api
 from screening.errors import DecisionError
 from screening.normalize import clip
@@ -246,8 +246,8 @@ def _ask_adjudication(reasons: list[str], required: bool) -> tuple[str, str]:
     the reason list goes back to the decision, as in `screen`."""
     while True:
         key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
-        if key in ("q", "s", "\n", "\r", ""):
-            return ("quit" if key == "q" else "skip"), ""
+        if key in ("q", EOF_KEY, "s", "\n", "\r", ""):
+            return ("quit" if key in ("q", EOF_KEY) else "skip"), ""
         if key == "i":
             return "include", ""
         if key != "e":
@@ -256,7 +256,12 @@ def _ask_adjudication(reasons: list[str], required: bool) -> tuple[str, str]:
         for i, r in enumerate(reasons, 1):
             console.print(f"  {i} {r}")
         while True:
-            pick = _read_line("reason number" + (": " if required else " (Enter for none)") + ", Esc to go back: ").strip()
+            try:
+                pick = _read_line("reason number" + (": " if required else " (Enter for none)")
+                                  + ", Esc to go back: ").strip()
+            except EOFError:                            # nothing more will come: end the walk
+                console.print("\nend of input")
+                return "quit", ""
             if pick.startswith(ESC):
                 break                                   # back to i / e / s / q for this record
             if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):

@@ -12,11 +12,16 @@ import typer
 from rich.text import Text
 
 from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled
-from screening.cli._interactive import _byline, _cbreak, _highlight, _read_key, _read_line
+from screening.cli._interactive import EOF_KEY, _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS, TEXT_STATES
 from screening.normalize import clip
 from screening.records import as_text
+
+
+def _share(value: Any) -> str:
+    """0.5806451612903226 -> '58.1%' (the status line printed the raw float); 'not yet' as is."""
+    return f"{value:.1%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value or "?")
 
 
 def _render(view: Any) -> None:
@@ -30,7 +35,7 @@ def _render(view: Any) -> None:
     if view.stopping:
         st = view.stopping
         if "estimated_recall" in st or "recommendation" in st:
-            est = f"estimated recall {st.get('estimated_recall', '?')} (bound {st.get('recall_bound', '?')})"
+            est = f"estimated recall {_share(st.get('estimated_recall'))} (bound {_share(st.get('recall_bound'))})"
             est += f" — {st['recommendation']}" if st.get("recommendation") else ""
         else:
             est = ", ".join(f"{k}={v}" for k, v in st.items() if not isinstance(v, (dict, list)))
@@ -59,7 +64,7 @@ def _render(view: Any) -> None:
         console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
         for key, r in zip(REASON_KEYS, view.reasons):
             console.print(f"  {key} {r}")
-        console.print("  Esc cancel")
+        console.print("  Esc or q cancel")
     else:
         console.print("  ".join(f"[{k}] {v}" for k, v in view.keys.items()))
     if view.hint:
@@ -107,9 +112,18 @@ def screen_cmd(
                     except KeyboardInterrupt:     # Ctrl-C in a prompt cancels the prompt, not the session
                         console.print()
                         text = ""
+                    except EOFError:
+                        session.submit_text("")
+                        console.print("\nend of input: session ended")
+                        break
                     session.submit_text(text)
                     continue
                 console.file.flush()
-                session.press(_read_key())
+                key = _read_key()
+                if key == EOF_KEY:            # in any state, the reason prompt too: nothing more will come
+                    console.print("end of input: session ended" + (" (the pending exclusion was not recorded)"
+                                                                   if view.state == "reason" else ""))
+                    break
+                session.press(key)
     finally:
         rv.close()

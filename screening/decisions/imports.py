@@ -160,12 +160,24 @@ def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], 
 
     if not path.is_file():
         raise InputError("file not found", path=path, hint="check the --from path")
-    decoded = decode_bytes(path.read_bytes(), path, strict=True)
+    data = path.read_bytes()
+    if not data.strip():        # the generic "re-export the search results" hint is for exports
+        raise InputError("the decisions file is empty", path=path, line=1,
+                         hint="a header line (record_id,decision,...) and one row per decision are needed")
+    decoded = decode_bytes(data, path, strict=True)
     text = decoded.text
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
+    seen: set[str] = set()
+    for name in header:
+        # a repeated column would be read silently, the last copy winning (acceptance testing,
+        # session 16: 'record_id,decision,decision' imported the second decision)
+        if name and name.lower() in seen:
+            raise InputError(f"column {name!r} appears twice in the header", path=path, line=1,
+                             hint="keep one column of each name; which one is meant cannot be guessed")
+        seen.add(name.lower())
     rows = []
     for row in reader:
         clean = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}

@@ -192,6 +192,11 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         mine = entries[entries["record_id"] == record_id]
         standing = standing_decisions(mine, stage).get(record_id, {})
         if (reviewer, role) not in standing:
+            if (reviewer, "adjudicator") in standing:     # 'no decision' read as if it were lost
+                raise DecisionError(f"{reviewer}'s decision on this record is an adjudication, which is final: "
+                                    "neither undo nor a new adjudication takes it back", record=record_id,
+                                    hint="to put a correction on record, add a note: screening decide REVIEW -r NAME "
+                                         "--record ID --note TEXT")
             raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
                                 hint="undo cancels your latest standing decision")
 

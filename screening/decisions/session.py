@@ -12,7 +12,7 @@ else this reviewer's latest standing decision at this stage), ``n`` note, ``q`` 
 full text also ``r`` report not retrieved, ``a`` attach a report path/URL and ``l`` link the
 record to another report of the same study (``-`` at its prompt ends the record's link; the
 view shows the record's study as the links this reviewer may see have it). In the reason
-picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc = cancel.
+picker: ``1``-``9`` pick, Enter = no reason (title/abstract only), Esc or `q` = cancel.
 
 Blinding: the session never reads other reviewers' decisions into the view.
 
@@ -409,7 +409,7 @@ class ScreeningSession:
 
     def _press_reason(self, key: str) -> None:
         reasons = self.review.reasons(self.stage)
-        if key == ESC:
+        if key == ESC or key.lower() == "q":      # 'q' is no reason's key: on a pipe it is the way back
             self.state, self._pending_action = "record", ""
             self.message = "cancelled"
             return
@@ -424,7 +424,7 @@ class ScreeningSession:
             self._decide(self._pending_action, reasons[keys.index(key.lower())])
             return
         shown = keys if len(keys) <= 1 else f"{keys[0]}-{keys[-1]}" if len(keys) <= 9 else f"1-9 or {keys[9]}-{keys[-1]}"
-        self.hint = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc to cancel"
+        self.hint = f"press {shown}" + ("" if self.stage == "full_text" else ", Enter for none") + ", Esc or q to cancel"
 
     def submit_text(self, text: str) -> None:
         """Finish a note, attach-report or same-study prompt (empty text cancels)."""

@@ -26,6 +26,8 @@ _ORDER_PHRASES = {
 }
 _IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
 
+_DEDUP_RULE_WORDS = {"manual": "a reviewer in dedup-review", "previous": "the previous review's table"}
+
 
 def _order_phrase(kind: str, spec: str) -> str:
     if kind.startswith("imported:"):
@@ -211,7 +213,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     rounds = _rounds_sentence(ctx.rounds)
     if rounds:
         s.append(rounds)
-    how = f" (matched by {_reasons(ctx.dedup_rules)})" if ctx.dedup_rules else ""
+    # the rules as a methods section reads them: 'manual' is a person's decision, not a matcher
+    said = {_DEDUP_RULE_WORDS.get(k, k): v for k, v in ctx.dedup_rules.items()}
+    how = f" (matched by {_reasons(said)})" if said else ""
     if ctx.dedup_ran:
         s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
                  f"which links records across databases and keeps one record per publication; "
@@ -239,7 +243,13 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     if c.title_abstract.status in ("not started", "empty") and not c.stopped:
         s.append(f"Title/abstract screening of the {_count(c.records_screened, 'record')} has not started.")
         return " ".join(s)
-    opening = (f"Titles and abstracts of {_count(c.records_screened, 'record')} "
+    # after a stop, the records nobody read are not "screened": say how many people read (they
+    # used to read "Titles and abstracts of 259 records were screened", 249 of them closed by the
+    # stopping rule; acceptance testing, session 16)
+    read = c.records_screened - c.excluded_automation if c.stopped else c.records_screened
+    of = (f"{fmt(read)} of the {_count(c.records_screened, 'record')}" if read != c.records_screened
+          else _count(c.records_screened, 'record'))
+    opening = (f"Titles and abstracts of {of} "
                + ("are being screened" if c.screening_in_progress and not c.settling_after_stop
                   else "were screened"))
     s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None

@@ -111,9 +111,15 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     and the warning says which source to date. ``dated``: :func:`record_rounds`, when the
     caller has it (it reads the search log)."""
     labels, unreadable = record_rounds(review, records) if dated is None else dated
+    # a date given but not readable is said whatever the rounds: with it, an update search's
+    # records used to vanish from the report's rounds without a word (acceptance testing, session 16)
+    given = [u for u in unreadable if not u.endswith("(no date_searched)")]
+    bad = (f"date_searched could not be read as a date for {'; '.join(given[:3])}"
+           f"{' ...' if len(given) > 3 else ''}: write it as YYYY-MM-DD (day and month cannot be told "
+           "apart in 01/06/2023)",) if given else ()
     table = search_rounds(records, labels)
     if not table.empty:
-        return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), ()
+        return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), bad
     dated = {x for x in labels if x}
     if len(dated) >= 2 and (labels == "").any():
         where = "; ".join(unreadable[:3]) + (" ..." if len(unreadable) > 3 else "") if unreadable else \
@@ -121,7 +127,7 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
         return (), (f"what each search round (original search and updates) found is not reported: "
                     f"{int((labels == '').sum())} records have no readable search date ({where}); give every "
                     f"[[sources]] date_searched as YYYY-MM-DD",)
-    return (), ()
+    return (), bad
 
 
 def export_record_counts(review: ReviewConfig, records: pd.DataFrame) -> list[int | None]:

@@ -68,3 +68,20 @@ def test_sampling_before_the_switch_point_says_so(review: Path) -> None:
     s = ScreeningSession(rv, "alice", sample=True, stopping=hook)
     assert "switch point is not reached (0 of" in s.view().message
     assert ScreeningSession(rv, "alice", stopping=hook).view().message == ""   # ranked screening: nothing to say
+
+
+def test_the_status_line_shows_recall_as_a_share_not_a_raw_float() -> None:
+    """Acceptance testing (session 16): 'estimated recall 1.0 (bound 0.5806451612903226)'."""
+    from types import SimpleNamespace
+
+    from screening.cli._app import console
+    from screening.cli.screen import _render
+
+    view = SimpleNamespace(stage="title_abstract", reviewer="ana", subset="", sample=True, decided=3, total=10,
+                           remaining=7, message="", hint="", state="done", record=None, open_elsewhere=0,
+                           stopping={"estimated_recall": 1.0, "recall_bound": 0.5806451612903226,
+                                     "recommendation": "Keep screening the random sample"})
+    with console.capture() as cap:
+        _render(view)
+    out = " ".join(cap.get().split())
+    assert "estimated recall 100.0% (bound 58.1%)" in out and "0.5806" not in out, out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def test_full_text_reason_required_and_report_keys(review: Path, db: Path) -> No
     child.expect("Reason for exclusion \\(required\\)")
     child.send("\r")
     # beside the prompt, after the reason list: above the record a long abstract scrolled it away
-    child.expect("Esc cancel")
+    child.expect("Esc or q cancel")
     child.expect("» a reason is required")
     child.send("4")
     expect_record(child, "1")
@@ -135,6 +136,34 @@ def test_line_input_fallback_without_a_tty(review: Path, db: Path) -> None:
     e = load_entries(db)
     assert [(r.record_id, r.action, r.reason) for r in e.itertuples()] == [
         ("2", "include", ""), ("1", "exclude", "wrong population")]
+
+
+def _piped(review: Path, command: str, reviewer: str, stdin: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from screening.cli import main; main()", command, str(review),
+                           "--reviewer", reviewer, *extra], input=stdin, text=True, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}, timeout=120)
+
+
+def test_the_end_of_piped_input_ends_every_prompt(review: Path, db: Path) -> None:
+    """Acceptance testing (session 16): input ending at the reason prompt read as 'q', which the
+    prompt rejected and asked again, forever at 100 % CPU (title/abstract, full text, adjudication)."""
+    res = _piped(review, "screen", "zoe", "e\n")
+    assert res.returncode == 0 and "end of input: session ended (the pending exclusion was not recorded)" in res.stdout
+    for rid in ("1", "2"):
+        api.record_decision(review, reviewer="bob", record_id=rid, action="include")
+    res = _piped(review, "screen", "zoe", "e\n", "--stage", "full_text")
+    assert res.returncode == 0 and "end of input" in res.stdout
+    res = _piped(review, "screen", "zoe", "l\n", "--stage", "full_text")        # in the link prompt
+    assert res.returncode == 0 and "end of input: session ended" in res.stdout
+    # 'q' at the reason prompt goes back to the record, as Esc does
+    res = _piped(review, "screen", "zoe", "e\nq\nq\n")
+    assert res.returncode == 0 and "cancelled" in res.stdout
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="alice", record_id="3", action="include")
+    api.record_decision(review, reviewer="bob", record_id="3", action="exclude", reason="wrong outcome")
+    res = _piped(review, "adjudicate", "carol", "e\n")
+    assert res.returncode == 0 and "end of input" in res.stdout, res.stdout + res.stderr
+    assert not [r for r in load_entries(db).itertuples() if r.reviewer in ("zoe", "carol")]
 
 
 def test_adjudicate_walk_takes_single_keys(review: Path, db: Path) -> None:

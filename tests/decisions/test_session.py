@@ -104,8 +104,11 @@ def test_every_reason_has_a_key_beyond_nine(review: Path, db: Path) -> None:
     s = session(review, "alice")
     first = s.current
     s.press("e")
-    s.press("q")                                     # not a reason key: asks again, nothing written
+    s.press("z")                                     # not a reason key: asks again, nothing written
     assert s.view().state == "reason" and "1-9 or a-b" in s.view().hint and not s.view().message
+    s.press("q")                                     # q goes back, as Esc does (session 16)
+    assert s.view().state == "record" and s.view().message == "cancelled"
+    s.press("e")
     s.press("b")                                     # the 11th: 1-9, a, b
     assert s.view().state == "record"
     assert load_entries(db).set_index("record_id").loc[first, "reason"] == "reason 11"

@@ -146,3 +146,31 @@ def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db:
     api.record_decision(review, reviewer="alice", record_id="5", action="include", stage="full_text")
     plan = api.assign(review, "alice,bob")["record_ids"]
     assert "5" not in plan and "6" in plan
+
+
+def test_a_repeated_column_or_an_empty_file_is_refused_with_its_own_words(review: Path, db: Path, cli,
+                                                                         tmp_path: Path) -> None:
+    """Acceptance testing (session 16): 'record_id,decision,decision' imported the last copy;
+    an empty file was told to 're-export the search results'."""
+    dup = tmp_path / "dup.csv"
+    dup.write_text("record_id,decision,Decision\n2,include,exclude\n")
+    code, out = cli("decide", review, "-r", "alice", "--from", dup)
+    assert code == 2 and "column 'Decision' appears twice in the header" in out, out
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, out = cli("decide", review, "-r", "alice", "--from", empty)
+    assert code == 2 and "the decisions file is empty" in out and "re-export" not in out, out
+    assert not db.exists() or load_entries(db).empty
+
+
+def test_undoing_an_adjudication_says_it_is_final(review: Path, cli) -> None:
+    """Acceptance testing (session 16): 'cleo has no decision to undo' after cleo adjudicated."""
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude")
+    code, out = cli("adjudicate", review, "-r", "carol", "--record", "2", "--include")
+    assert code == 0, out
+    code, out = cli("decide", review, "-r", "carol", "--record", "2", "--undo")
+    assert code != 0 and "is an adjudication, which is final" in out, out
+    code, out = cli("decide", review, "-r", "carol", "--record", "2", "--note", "should have been excluded")
+    assert code == 0, out                     # what the hint offers works

@@ -409,9 +409,17 @@ def test_a_file_repeating_another_is_warned_of():
     # a database wholly inside another (MEDLINE within Dimensions) is normal, not a repeat
     assert repeated_export_warnings(table.assign(source_db=["PubMed"] * n + ["Dimensions"] * n + ["Scopus"] * n)) == []
     assert repeated_export_warnings(table) == [
-        "pubmed_rerun.ris repeats pubmed.ris: 25 of its 25 records are duplicates of that file's (the same search "
+        "pubmed_rerun.ris repeats pubmed.ris: 25 of its 25 records are in that file too (the same search "
         "exported twice, or an edited copy?); if so, keep one of them in [[sources]] (an update search that "
         "found little new is fine as it is)"]
+    # acceptance testing (session 16): a re-exported Scopus file in a review with PubMed. Most of
+    # the copies are kept as the PubMed record, so the kept record is in neither Scopus file
+    # (the check looked only at where the kept record was, and said nothing)
+    scopus_rerun = pd.DataFrame({
+        "record_id": [f"d-{i}" for i in range(n)], "source_file": ["scopus_rerun.ris"] * n,
+        "duplicate_of": [f"a-{i}" if i < 10 else f"c-{i}" for i in range(n)], "source_db": ["Scopus"] * n})
+    assert repeated_export_warnings(pd.concat([table, scopus_rerun], ignore_index=True))[-1].startswith(
+        "scopus_rerun.ris repeats scopus.ris: 25 of its 25 records are in that file too")
     # a re-run API search's saved pages are the search log's business, not [[sources]]
     pages = table.assign(source_file=["data/raw/t/searches/a/page-0001.xml"] * n + ["data/raw/t/searches/b/page-0001.xml"] * n
                          + ["scopus.ris"] * n)

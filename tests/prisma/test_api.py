@@ -384,6 +384,8 @@ def test_methods_paragraph_reads_one_in_the_singular(records, finals):
     text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
                                               state_hash="f" * 64, stopping_rule="hypergeometric"))
     assert "the 1 record left unscreened is reported as excluded by automation tools." in text
+    # ... and the screening sentence counts what people read (it said all 16 were screened)
+    assert "Titles and abstracts of 15 of the 16 records were screened" in text, text
     # stopped with every record screened (UAT: 'the 0 records nobody screened are reported ...')
     c = compute_counts(records, ta, ft, stopped=True)
     text = methods_paragraph(c, ReportContext(review_name="w", title="W", tool_version="9.9.9",
@@ -621,3 +623,16 @@ def test_a_later_run_removes_what_a_killed_one_left(review, records, finals, tmp
     assert not killed.exists() and not old_tmp.exists()
     assert live.exists()
     assert sorted(p.name for p in out.iterdir() if p != live) == sorted(api.OUTPUT_NAMES)
+
+
+def test_duplicates_a_reviewer_confirmed_are_not_called_a_matching_rule(records, finals):
+    """Acceptance testing (session 16): the paragraph listed 'manual, n = 6' among the rules."""
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    c = compute_counts(records, ta, ft)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
+                        dedup_ran=True, dedup_rules={"doi": 5, "manual": 2})
+    text = methods_paragraph(c, ctx)
+    assert "(matched by doi, n = 5; a reviewer in dedup-review, n = 2)" in text, text
+    assert "manual" not in text

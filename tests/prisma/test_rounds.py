@@ -97,6 +97,16 @@ def test_an_update_with_an_unreadable_date_is_warned_not_guessed(tmp_path: Path)
             "readable search date (data/raw/upd/lens_9_of_343.ris ('May 2024'))") in md
 
 
+def test_the_only_update_with_an_unreadable_date_is_warned_too(tmp_path: Path) -> None:
+    """Acceptance testing (session 16): the other sources made one round, so the rounds warning
+    did not fire and the update vanished from the report without a word."""
+    md = (_run(tmp_path, TOML.replace('date_searched = "1 May 2024"', 'date_searched = "01/05/2024"'))
+          / "report.md").read_text()
+    assert "Records per search date" not in md
+    assert ("date_searched could not be read as a date for data/raw/upd/lens_9_of_343.ris ('01/05/2024'): "
+            "write it as YYYY-MM-DD") in md
+
+
 def test_an_updated_review_reports_what_the_update_added(tmp_path: Path) -> None:
     out = _run(tmp_path, TOML)
     counts = json.loads((out / "prisma.json").read_text())["counts"]
