@@ -675,10 +675,9 @@ def main() -> None:
                 "measured by resumable (partly parallel, niced) runs of this same script and assembled "
                 f"by this invocation: ours for ranker revision `{RANKER_REVISION}` (see `RANKER_REVISION` "
                 "in the script), ASReview's reused from its cache (its code did not change). The stopping "
-                "section is reused from runs of an earlier revision (its cache is not keyed by revision; "
-                "the ensemble ranker it uses only differs from it by float rounding); delete the "
-                "cache to re-measure from scratch. With `--fresh-speed` the speed table is measured by "
-                "this invocation for both tools.\n"]
+                "section's cache is keyed by its ranker and the same revision (re-measured from scratch "
+                "on 2026-11-22 for revision `r4`: the same figures as the earlier revision's runs). With "
+                "`--fresh-speed` the speed table is measured by this invocation for both tools.\n"]
     if "quality" in parts:
         sections.append(quality(py, tools))
     if "speed" in parts:
