@@ -141,8 +141,7 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = str(value)
-    if "\x01" in text or "\x02" in text:       # the tag placeholders below: never in the output
-        text = text.replace("\x01", " ").replace("\x02", " ")
+    marked = False          # tag placeholders (_GLUE, _FORMAT) put in, to resolve at the end
     while True:  # double-escaped exports, tags revealed by removing inner ones: to a fixpoint
         before = text
         while "&" in text:
@@ -153,12 +152,15 @@ def clean_text(value: str | None) -> str:
         if "<!--" in text:
             text = _without_comments(text)
         if "<" in text or "]]>" in text:
+            if not marked:
+                marked = True
+                text = text.replace(_FORMAT, " ").replace(_GLUE, " ")    # the input's own: not ours
             text = _MARKUP_RE.sub(_markup, text)
             if "<" in text:
                 text = _CHAR_NAME_RE.sub(lambda m: _CHAR_NAMES[m.group(1).lower()], text)
         if text == before:
             break
-    if "\x01" in text or "\x02" in text:
+    if marked:
         text = _TAG_RUN_RE.sub(_tag_run, text)
     # str.split() folds exactly the characters \s matches, and is several times faster.
     return " ".join(text.split())
@@ -495,7 +497,7 @@ def _holder_notice(abstract: str, at: int) -> bool:
         # the holder's name ends at the first ';' or '.' ('Copyright© Bentham Science Publishers;
         # For any queries, please email at ...', 'Copyright © Medical Communications Sp. z o.o.')
         holder = re.split(r"[;.]", holder, maxsplit=1)[0]
-    if any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder)):
+    if not _capitalised(holder):
         return False
     # 'Copyright ©' says what it is: a holder's name is enough ('... British Association for
     # Psychopharmacology.'); a bare © also needs a year or a publisher's word
@@ -555,11 +557,15 @@ def _strip_last_statement(abstract: str) -> str:
     return abstract
 
 
+def _capitalised(holder: str) -> bool:
+    """A holder's name: no lower-case word but those a name has ('et al.', 'of the', ...)."""
+    return not any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder))
+
+
 def _names_a_holder(text: str) -> bool:
     """'(C) Elsevier Science Inc. All rights reserved.': capitalised words up to 'All rights
     reserved' ('In 2019 the law said all rights reserved.' is a sentence)."""
-    holder = re.split(r"all rights reserved", text, maxsplit=1, flags=re.I)[0]
-    return not any(w[0].islower() and w not in _HOLDER_LOWER for w in re.findall(r"[^\W\d_]+", holder))
+    return _capitalised(re.split(r"all rights reserved", text, maxsplit=1, flags=re.I)[0])
 
 
 def _without_crown(abstract: str, at: int) -> str:

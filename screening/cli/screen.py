@@ -113,7 +113,6 @@ def screen_cmd(
                         console.print()
                         text = ""
                     except EOFError:
-                        session.submit_text("")
                         console.print("\nend of input: session ended")
                         break
                     session.submit_text(text)

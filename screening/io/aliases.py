@@ -179,7 +179,7 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Covidence #": "source_record_id",
     }),
     "pubmed_csv_legacy": _keys({
-        "Title": "title", "URL": "pubmed_url", "Description": "pubmed_authors", "Details": "pubmed_details",
+        "Title": "title", "URL": "pubmed_url", "Description": "authors", "Details": "pubmed_details",
         "Type": "publication_type", "EntrezUID": "pmid", "Identifiers": "pubmed_ids",
     }),
 }

@@ -109,7 +109,8 @@ def detect_layout(header: list[str]) -> Layout:
     if "covidence" in keys and "title" in keys:
         return Layout("covidence", DATABASE_COLUMNS["covidence"], "", split_name_list, keep_extras=True)
     if {"entrezuid", "details", "description"} <= keys:
-        return Layout("pubmed_csv_legacy", DATABASE_COLUMNS["pubmed_csv_legacy"], "PubMed", _sep_authors(","), list_sep=",")
+        return Layout("pubmed_csv_legacy", DATABASE_COLUMNS["pubmed_csv_legacy"], "PubMed", _pubmed_summary_authors,
+                      list_sep=",")
     return Layout("generic", {}, "", split_name_list, keep_extras=True)
 
 
@@ -313,7 +314,6 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         m = re.search(r"PMID:\s*(\d+)", first("zotero_extra"))
         f["pmid"] = m.group(1) if m else ovid_link_pmid([f["url"]])
     if layout.dialect == "pubmed_csv_legacy":
-        f["authors"] = _pubmed_summary_authors(_text(first("pubmed_authors")))
         for k, v in _pubmed_details(first("pubmed_details")).items():
             if v and not f.get(k):
                 f[k] = v

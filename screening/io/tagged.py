@@ -284,6 +284,8 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
             continue
         parts: list[str]
         commas = value.count(",")
+        # 'J., Kass N. ... Pitcavage': a list whose last initials wrapped to the front
+        wrapped = commas == 1 and bool(_INITIAL_ONLY.match(value.partition(",")[0].strip()))
         if ";" in value:
             parts = value.split(";")
         elif commas and " " in value.split(",", 1)[0].strip() and all(
@@ -292,16 +294,13 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
             parts = value.split(",")
         elif commas >= 2 and " " not in value.replace(", ", ",") and (camel := _camel_names(value.split(","))):
             parts = camel
-        elif (commas == 1 and not family_first_no_comma and value.count(".") < 4
-              and not _INITIAL_ONLY.match(value.partition(",")[0].strip())):
+        elif commas == 1 and not family_first_no_comma and value.count(".") < 4 and not wrapped:
             name = fast_author(value)  # the common case: one 'Family, Given'
             if name:
                 out.append(name)
             continue
         else:
-            broken = (_split_broken_endnote(value)
-                      if commas == 1 and (value.count(".") >= 4 or _INITIAL_ONLY.match(value.partition(",")[0].strip()))
-                      else None)
+            broken = _split_broken_endnote(value) if commas == 1 and (value.count(".") >= 4 or wrapped) else None
             parts = broken if broken is not None else [value]
         for part in parts:
             part = part.strip()

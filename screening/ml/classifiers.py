@@ -230,8 +230,7 @@ class Ensemble(_Binary):
             try:
                 _member(m)
             except ConfigError as err:     # say it is a member: the spec has no 'forest' of its own
-                raise ConfigError(f"ensemble member {m!r}: {err.message.replace(f' in model spec {m!r}', '')}",
-                                  hint=err.hint) from None
+                raise ConfigError(f"ensemble member {m!r}: {err.message}", hint=err.hint) from None
         if self.weights is not None and (len(self.weights) != len(self.members)
                                          or not all(float(w) >= 0 for w in self.weights) or not sum(self.weights)):
             raise ValueError(f"weights must be {len(self.members)} numbers, one per member, not all 0; "

@@ -56,13 +56,19 @@ class ModelSpec:
         return REGISTRY[kind][name](**params)
 
 
-def _params(text: str, spec: str) -> dict[str, Any]:
+def _in(spec: str, part: str) -> str:
+    """' in model spec ...' for a part of a whole spec; nothing for a part read on its own (an
+    ensemble member), whose error names the member instead."""
+    return "" if spec == part else f" in model spec {spec!r}"
+
+
+def _params(text: str, spec: str, part: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not text or not text.strip():
         return out
     for item in (i for i in split_top_level(text, ",", quotes=True) if i.strip()):
         if "=" not in item:
-            raise ConfigError(f"bad parameter {item.strip()!r} in model spec {spec!r}",
+            raise ConfigError(f"bad parameter {item.strip()!r}{_in(spec, part)}",
                               hint="write parameters as name(key=value, key=value)")
         key, value = item.split("=", 1)
         try:
@@ -94,11 +100,11 @@ def _component(kind: str, part: str, spec: str) -> tuple[str, dict[str, Any], An
     """``"name"`` or ``"name(key=value, ...)"`` of ``kind``: its name, parameters and an instance."""
     m = _PART.match(part)
     if not m:
-        raise ConfigError(f"cannot read {part!r} in model spec {spec!r}",
+        raise ConfigError(f"cannot read {part!r}{_in(spec, part)}",
                           hint=f"e.g. {DEFAULT_SPEC!r} or 'tfidf+svm(C=0.2)+balanced+max'")
-    name, params = m.group(1), _params(m.group(2) or "", spec)
+    name, params = m.group(1), _params(m.group(2) or "", spec, part)
     if name not in REGISTRY[kind]:
-        raise ConfigError(f"unknown {kind} {name!r} in model spec {spec!r}",
+        raise ConfigError(f"unknown {kind} {name!r}{_in(spec, part)}",
                           hint=f"{kind} names: {', '.join(component_names(kind))}")
     _check_types(kind, name, REGISTRY[kind][name], params)
     try:

@@ -53,6 +53,9 @@ def _posix(name: str) -> str:
     return str(name).replace("\\", "/")
 
 
+_NO_DATE = "(no date_searched)"     # an undated source, as the warnings name it
+
+
 def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(export name -> date, saved-search folder -> date, sources whose date is not a full date)."""
     from screening.search.log import read_searches   # late: search imports the ingest stage
@@ -61,7 +64,7 @@ def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str]
     for s in review.sources:
         exports[_posix(review.source_name(s.file))] = day = iso_date(s.date_searched)
         if not day:
-            unreadable.append(f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} (no date_searched)")
+            unreadable.append(f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} {_NO_DATE}")
     folders = {_posix(e.raw_dir).rstrip("/") + "/": iso_date(e.date_run)
                for e in read_searches(review) if e.status == "complete" and e.raw_dir}
     return exports, folders, unreadable
@@ -113,7 +116,7 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     labels, unreadable = record_rounds(review, records) if dated is None else dated
     # a date given but not readable is said whatever the rounds: with it, an update search's
     # records used to vanish from the report's rounds without a word (acceptance testing, session 16)
-    given = [u for u in unreadable if not u.endswith("(no date_searched)")]
+    given = [u for u in unreadable if not u.endswith(_NO_DATE)]
     bad = (f"date_searched could not be read as a date for {'; '.join(given[:3])}"
            f"{' ...' if len(given) > 3 else ''}: write it as YYYY-MM-DD (day and month cannot be told "
            "apart in 01/06/2023)",) if given else ()

@@ -99,21 +99,20 @@ def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
     # Scopus file's copies are kept as the PubMed record, so "kept in the other Scopus file" saw
     # too few of them (acceptance testing, session 16: 255 copies, no warning)
     group = dup_of.where(dup_of != "", table["record_id"].astype(str))
-    files_in_group = files.groupby(group).agg(frozenset)
     sizes = files.value_counts()
-    db_of_file = dict(zip(files, table["source_db"].astype(str)))
-    shared: dict[tuple[str, str], int] = {}       # (file, other file of the same database) -> records
-    for name, groups in group.groupby(files, sort=True):
-        if not name or sizes[name] < REPEAT_MIN or from_saved_search(name) or not db_of_file.get(name):
-            continue                  # saved API search pages are the search log's, not [[sources]]
-        for others in files_in_group.reindex(groups.to_numpy()):
-            for other in others:
-                if other != name and db_of_file.get(other) == db_of_file[name]:
-                    shared[(name, other)] = shared.get((name, other), 0) + 1
+    rec = pd.DataFrame({"group": group.to_numpy(), "file": files.to_numpy(),
+                        "db": table["source_db"].astype(str).to_numpy()})
+    rec = rec[(rec["db"] != "") & (rec.groupby("group")["file"].transform("nunique") > 1)]
+    # each record against every other file of the same database in its group, counted per file
+    # pair (one database inside another is normal, MEDLINE within Embase or Dimensions: only the
+    # same database's records repeated say the same search was exported twice)
+    other = rec.drop_duplicates(["group", "file"]).rename(columns={"file": "other"})
+    both = rec.merge(other, on=["group", "db"])
+    shared = both[both["file"] != both["other"]].groupby(["file", "other"]).size()
     pairs: dict[frozenset[str], list[tuple[str, str, int]]] = {}
     for (name, other), n in shared.items():
-        # one database inside another is normal (MEDLINE within Embase or Dimensions): only the
-        # same database's records repeated say the same search was exported twice
+        if not name or sizes[name] < REPEAT_MIN or from_saved_search(name):
+            continue                  # saved API search pages are the search log's, not [[sources]]
         if n >= REPEAT_SHARE * sizes[name]:
             pairs.setdefault(frozenset((name, other)), []).append((name, other, n))
     marked = (dup_of != "").groupby(files).sum()
