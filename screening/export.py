@@ -33,7 +33,7 @@ from screening.decisions.studies import groups, sort_key, visible_links
 from screening.decisions.views import Viewer, eligible_records, record_outcomes
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.prisma.state import review_stopped
+from screening.prisma.state import review_stopping
 from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
@@ -94,7 +94,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
     if decision not in DECISIONS:
         raise ConfigError(f"unknown decision {decision!r} to export", hint=f"use one of: {', '.join(DECISIONS)}")
     # the stopping rule closes title/abstract screening only (rank.json / [rank] stopped)
-    stopped = stage == "title_abstract" and review_stopped(review.config)
+    stopping = review_stopping(review.config) if stage == "title_abstract" else None
     entries = review.entries()
     eligible = eligible_records(review.records, entries, stage)
     outcomes = record_outcomes(entries, stage)
@@ -107,7 +107,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
             reason.append(o.reason)
             resolved.append(o.resolved_by)
             continue
-        if stopped and o is None:     # nobody screened it
+        if stopping is not None and o is None and stopping.closes(rid):     # nobody screened it
             status.append("stopped")
             value.append("exclude")
             reason.append("not screened: screening stopped by the stopping rule")

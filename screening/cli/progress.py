@@ -62,10 +62,13 @@ def status_cmd(
         print_json(stages)
         return
     for s in stages:
-        if s.get("excluded_by_stopping"):
-            left = s["remaining"] - s["excluded_by_stopping"]
-            title = (f"{s['stage']}: stopped by the stopping rule — {s['screened']} screened (settled), "
-                     f"{s['excluded_by_stopping']} excluded by the rule, {left} still being settled, of {s['total']}")
+        if s.get("excluded_by_stopping") or s.get("stopped_by"):
+            since = s.get("to_screen_since_stop", 0)
+            left = s["remaining"] - s["excluded_by_stopping"] - since
+            who = f" ({s['stopped_by']}, {s['stopped_at'][:10]})" if s.get("stopped_by") else ""
+            title = (f"{s['stage']}: stopped by the stopping rule{who} — {s['screened']} screened (settled), "
+                     f"{s['excluded_by_stopping']} excluded by the rule, {left} still being settled, "
+                     + (f"{since} to screen since the stop, " if since else "") + f"of {s['total']}")
         else:
             title = f"{s['stage']}: {s['screened']} screened (settled), {s['remaining']} remaining of {s['total']}"
         t = Table(title=title, title_justify="left")

@@ -89,3 +89,54 @@ def rank_cmd(
     st = report.details.get("stopping", {})
     if st.get("recommendation"):
         console.print(f"stopping: {st['recommendation']}")
+
+
+@command("stop")
+def stop_cmd(
+    review: str = typer.Argument(..., help="Review TOML (pipelines/NAME.toml or NAME)."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", "-r", help="Who decides to stop (or resume); required to record."),
+    note: str = typer.Option("", "--note", help="Why, in a sentence (kept in the log)."),
+    force: bool = typer.Option(False, "--force", help="Stop although the stopping rule's test is not met (the report then says recall is not assured)."),
+    resume: bool = typer.Option(False, "--resume", help="Reopen title/abstract screening: ends every standing stop."),
+    list_: bool = typer.Option(False, "--list", help="Show the stops and resumes recorded so far."),
+) -> None:
+    """Record the decision to stop title/abstract screening by the stopping rule (logged, with the records it closes)."""
+    from screening.decisions import stops
+
+    if list_:
+        _stop_table(stops.stop_history(review))
+        return
+    if not reviewer:
+        raise typer.BadParameter("who stops? pass --reviewer NAME", param_hint="--reviewer")
+    if resume:
+        res = stops.resume_screening(review, reviewer, note=note)
+        console.print(f"screening resumed by {res.event.reviewer}: {res.closed} record(s) closed by the stop "
+                      "are open again")
+        return
+    res = stops.stop_screening(review, reviewer, note=note, force=force)
+    st = res.status
+    est = st.get("estimated_recall")
+    figures = (f" (estimated recall {est:.1%}, ≥ {st['recall_bound']:.1%} at {st['confidence']:.0%} confidence; "
+               f"p = {st['p_value']:.3g})" if isinstance(est, float) and isinstance(st.get("recall_bound"), float)
+               and st.get("p_value") is not None else "")
+    console.print(f"title/abstract screening stopped by {res.event.reviewer}{figures}: {res.closed} record(s) nobody "
+                  "screened are closed as excluded by the stopping rule"
+                  + (f"; {res.awaiting} decided by one reviewer stay open until settled" if res.awaiting else ""))
+    warn(list(res.warnings))
+
+
+def _stop_table(events: list) -> None:
+    if not events:
+        console.print("no stop recorded")
+        return
+    t = Table(title=f"{len(events)} stop event(s)", title_justify="left")
+    for c in ("#", "time (UTC)", "reviewer", "action", "records", "estimated recall", "met", "note"):
+        t.add_column(c)
+    for e in events:
+        p = e.payload
+        est = p.get("estimated_recall")
+        t.add_row(str(e.id), e.created_at[:19], e.reviewer, e.action,
+                  str(len(p.get("records", ()))) if e.action == "stop" else f"{p.get('reopened', 0)} reopened",
+                  f"{est:.1%}" if isinstance(est, float) else "", "" if e.action != "stop" else
+                  ("yes" if p.get("met") else "no (forced)"), e.note)
+    console.print(t)

@@ -13,7 +13,9 @@ import pandas as pd
 from screening.decisions.agreement import PairAgreement, agreement_report
 from screening.decisions.review import ReviewLike, check_stage, loaded_review
 from screening.decisions.store import STAGES
-from screening.decisions.views import conflicts, stage_progress, visible_entries
+from screening.decisions.views import (
+    conflicts, eligible_records, record_outcomes, stage_progress, visible_entries,
+)
 from screening.records import in_play
 
 
@@ -44,8 +46,9 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
            as_adjudicator: bool = False) -> list[dict[str, Any]]:
     """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding).
 
-    ``excluded_by_stopping``: after ``[rank] stopped = true``, the title/abstract records nobody
-    screened (PRISMA's "excluded by automation tools"; 0 otherwise).
+    ``excluded_by_stopping``: after a stop (``screening stop``, or ``[rank] stopped = true``),
+    the title/abstract records nobody screened that it closed (PRISMA's "excluded by
+    automation tools"; 0 otherwise).
     ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
     (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
     blinding hides every decision and a 0 would be false)."""
@@ -53,15 +56,21 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
     viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
     visible = visible_entries(entries, viewer) if viewer.name and not viewer.adjudicator else None
-    from screening.prisma.state import review_stopped
+    from screening.prisma.state import review_stopping
 
-    stopped = review_stopped(rv.config)
+    stopping = review_stopping(rv.config)
     out = []
     for stage in STAGES:
         full = stage_progress(entries, rv.records, stage)
         # after a stop the records nobody screened are excluded by the rule, as PRISMA and the
         # export count them; the rest of 'remaining' is still being settled
-        full["excluded_by_stopping"] = full["total"] - full["started"] if stopped and stage == "title_abstract" else 0
+        closed = _closed(stopping, rv, entries, full) if stopping.stopped and stage == "title_abstract" else 0
+        full["excluded_by_stopping"] = closed
+        # records nobody screened that the stop did not close (an update's, since): to screen
+        stopped_here = stopping.stopped and stage == "title_abstract"
+        full["to_screen_since_stop"] = full["total"] - full["started"] - closed if stopped_here else 0
+        full["stopped_by"] = stopping.by if stopped_here else ""
+        full["stopped_at"] = stopping.at if stopped_here else ""
         if viewer.adjudicator:
             out.append({**full, "conflicts_scope": "all"})
             continue
@@ -69,13 +78,23 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
         per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
                for name, d in full["per_reviewer"].items()}
         out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached",
-                                            "excluded_by_stopping")},
+                                            "excluded_by_stopping", "to_screen_since_stop", "stopped_by",
+                                            "stopped_at")},
                     "conflicts_open": None if seen is None else seen["conflicts_open"],
                     "conflicts_scope": "hidden" if seen is None else "own",
                     "pending": None, "final": None, "per_reviewer": per,
                     # who adjudicated how much is no hint of how anyone screened
                     "per_adjudicator": {n: {"decided": d["decided"]} for n, d in full["per_adjudicator"].items()}})
     return out
+
+
+def _closed(stopping: Any, rv: Any, entries: pd.DataFrame, progress: dict[str, Any]) -> int:
+    """The title/abstract records nobody screened that the stop closes."""
+    if stopping.scope is None:
+        return progress["total"] - progress["started"]
+    eligible = eligible_records(rv.records, entries, "title_abstract")["record_id"].astype(str)
+    started = record_outcomes(entries, "title_abstract")
+    return sum(1 for r in eligible if r not in started and r in stopping.scope)
 
 
 def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False,

@@ -41,10 +41,15 @@ COLUMNS: tuple[str, ...] = (
     "ranking_id", "created_at", "is_demo", "payload",
 )
 
-# 1: the first log; 2: 'link_study' (a report of another record's study) joins the actions.
+# 1: the first log; 2: 'link_study' (a report of another record's study) joins the actions;
+# 3: the ``stops`` table (the team's decisions to stop screening, :mod:`.stops`).
 # SQLite cannot change a CHECK constraint in place, so :meth:`SQLiteStore._migrate` copies
-# the events into a new table in one transaction (every id, uuid and timestamp kept).
-SCHEMA_VERSION = 2
+# the events into a new table in one transaction (every id, uuid and timestamp kept); a new
+# table needs no copy. An older tool refuses a newer log, so it cannot report a stopped review
+# as if nobody had stopped it.
+SCHEMA_VERSION = 3
+STOP_ACTIONS: tuple[str, ...] = ("stop", "resume")
+STOP_COLUMNS: tuple[str, ...] = ("id", "event_uuid", "stage", "reviewer", "action", "note", "created_at", "payload")
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -67,6 +72,20 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a new event instead'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record an undo event instead'); END;
+CREATE TABLE IF NOT EXISTS stops (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_uuid  TEXT NOT NULL UNIQUE,
+    stage       TEXT NOT NULL CHECK (stage = 'title_abstract'),
+    reviewer    TEXT NOT NULL,
+    action      TEXT NOT NULL CHECK (action IN ({", ".join(repr(a) for a in STOP_ACTIONS)})),
+    note        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    payload     TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE TRIGGER IF NOT EXISTS stops_no_update BEFORE UPDATE ON stops
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a new event instead'); END;
+CREATE TRIGGER IF NOT EXISTS stops_no_delete BEFORE DELETE ON stops
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a resume event instead'); END;
 """
 
 
@@ -127,6 +146,12 @@ class DecisionStore(Protocol):
 
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
         """Events with id > ``after`` (all by default), in append order, as :data:`COLUMNS` tuples."""
+
+    def append_stop(self, row: dict[str, Any]) -> bool:
+        """Write one stop/resume event (:data:`STOP_COLUMNS` but ``id``); False if already logged."""
+
+    def stop_rows(self) -> list[tuple[Any, ...]]:
+        """Every stop/resume event in append order, as :data:`STOP_COLUMNS` tuples."""
 
     def close(self) -> None: ...
 
@@ -250,6 +275,31 @@ class SQLiteStore:
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
         cur = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
         return cur.fetchall()
+
+    def append_stop(self, row: dict[str, Any]) -> bool:
+        if row.get("action") not in STOP_ACTIONS:
+            raise DecisionError(f"unknown stop action {row.get('action')!r}", hint=f"use one of: {', '.join(STOP_ACTIONS)}")
+        if not str(row.get("reviewer", "")).strip():
+            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = conn.total_changes
+            conn.execute("INSERT INTO stops (event_uuid, stage, reviewer, action, note, created_at, payload) "
+                         "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING",
+                         (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["action"],
+                          row.get("note", "") or "", row["created_at"],
+                          json.dumps(row.get("payload") or {}, sort_keys=True)))
+            added = conn.total_changes - before
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return bool(added)
+
+    def stop_rows(self) -> list[tuple[Any, ...]]:
+        return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
 
     def close(self) -> None:
         self._conn.close()

@@ -371,9 +371,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         if p < 1 - conf:
             out["met"] = True
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
-                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Set stopped = true "
-                                     "in the review's rank section to report the unscreened records as "
-                                     "excluded by the stopping rule." + _awaiting(awaiting))
+                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Record the stop with "
+                                     "`screening stop REVIEW -r NAME`: the records nobody screened are then "
+                                     "reported as excluded by the stopping rule." + _awaiting(awaiting))
         else:
             out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
                                      f"p = {p:.3g} ≥ {1 - conf:.2g}); recall so far is estimated at {est:.1%}.")

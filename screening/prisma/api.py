@@ -213,7 +213,7 @@ def review_counts(review: ReviewConfig, state: ReviewState,
     per_record = decisions_per_record(state.outcomes) if state.outcomes else None
     links = study_links(state.entries)
     common = dict(registers=review.prisma.registers, other_methods=review.prisma.other_methods,
-                  stopped=state.stopping.stopped, study_links=links)
+                  stopped=state.stopping.stopped, stop_scope=state.stopping.scope, study_links=links)
     if review.prisma.flow != "update":
         return compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,
                               rule_reason_counts=state.stage_reports.get("apply_rules", {}).get("reasons"),
@@ -221,7 +221,8 @@ def review_counts(review: ReviewConfig, state: ReviewState,
     rules = getattr(review.stages.get("apply_rules"), "rules", ())
     labels, unreadable = record_rounds(review, state.records) if dated is None else dated
     flow = update_flow(state.records, labels, state.ta_finals, state.ft_finals, rules, ta_open=ta_open,
-                       stopped=state.stopping.stopped, unreadable=unreadable, study_links=links)
+                       stopped=state.stopping.stopped, stop_scope=state.stopping.scope, unreadable=unreadable,
+                       study_links=links)
     ids = frozenset(marks(flow.records["record_id"]))
     # decisions on the previous version's records belong to it, not to this flow's boxes
     counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
@@ -290,7 +291,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         "counts": counts.to_dict(), "funnel": funnel_line(counts),
         "stopping": {"stopped": state.stopping.stopped, "rule": state.stopping.rule,
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
-                     "met": state.stopping.met, "p_value": state.stopping.p_value},
+                     "met": state.stopping.met, "p_value": state.stopping.p_value,
+                     "stopped_by": state.stopping.by, "stopped_at": state.stopping.at},
         "kappa": ctx.kappa, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,

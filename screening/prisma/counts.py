@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
 
@@ -95,6 +95,9 @@ class PrismaCounts:
     # decided at title/abstract by someone but not settled (second reviewer or adjudicator to
     # come): never excluded by the stopping rule, which closes only records nobody screened
     title_abstract_open: int = 0
+    # after a logged stop, records in screening nobody has decided that it did not close (an
+    # update's, ingested since): still to screen, so screening is in progress again
+    unscreened_after_stop: int = 0
     # an updated review's flow ([prisma] flow = "update", :mod:`screening.prisma.update`): the
     # studies (and their reports) included in the previous version, and the search round the
     # flow covers; None / '' for a new review's flow
@@ -156,8 +159,9 @@ class PrismaCounts:
 
     @property
     def settling_after_stop(self) -> bool:
-        """Stopped by the stopping rule, with records one reviewer decided still to settle."""
-        return self.stopped and self.title_abstract_open > 0
+        """Stopped by the stopping rule, with records one reviewer decided still to settle (and
+        none arrived since the stop: those make screening in progress again)."""
+        return self.stopped and self.title_abstract_open > 0 and not self.unscreened_after_stop
 
     def title_abstract_progress(self) -> str:
         """'in progress (40 of 513 screened)', or after a stop 'stopped; 4 records still being
@@ -166,6 +170,10 @@ class PrismaCounts:
             n = self.title_abstract_open
             return f"stopped; {n} record{'s' if n != 1 else ''} still being settled"
         ta = self.title_abstract
+        if self.unscreened_after_stop:
+            n = self.unscreened_after_stop
+            return (f"{ta.status} ({ta.done} of {ta.total} screened, {self.excluded_automation} closed by the "
+                    f"stopping rule, {n} record{'s' if n != 1 else ''} to screen since the stop)")
         return f"{ta.status} ({ta.done} of {ta.total} screened)"
 
     @property
@@ -280,6 +288,7 @@ def compute_counts(
     registers: tuple[str, ...] | list[str] = (),
     other_methods: Mapping[str, int] | None = None,
     stopped: bool = False,
+    stop_scope: Collection[str] | None = None,
     rule_reason_counts: Mapping[str, int] | None = None,
     ta_open: Iterable[str] = (),
     ft_open: Iterable[str] = (),
@@ -294,6 +303,8 @@ def compute_counts(
     started. ``registers`` names the ``source_db`` values that are registers, and
     ``stopped`` says the team stopped title/abstract screening by a stopping rule (so the
     records nobody has screened are automation exclusions rather than work in progress);
+    ``stop_scope`` names the records the stop closed (a logged stop: those nobody had screened
+    when it was recorded); None closes every record nobody has screened (``[rank] stopped``);
     ``ta_open`` names the records some reviewer decided at title/abstract without the decision
     being settled yet (awaiting a second reviewer or an adjudicator): they stay in screening;
     ``ft_open`` the same at full text (only reports sought count).
@@ -360,6 +371,10 @@ def compute_counts(
                         f"or unknown ids), e.g. {stray_open[0]}; not counted")
     unscreened = int(in_play.sum()) - ta_done - open_n
     excluded_automation = unscreened if stopped else 0
+    if stopped and stop_scope is not None:
+        # a logged stop closes the records it names; later ones (an update's) are still to screen
+        untouched = play_ids.difference(ta_play.index).difference(open_ids)
+        excluded_automation = len(untouched.intersection(pd.Index(sorted(map(str, stop_scope)))))
     if stopped and open_n:
         warnings.append(f"screening was stopped with {open_n} record(s) decided by one reviewer or in "
                         "conflict: they stay in title/abstract screening (not excluded by the stopping "
@@ -397,6 +412,7 @@ def compute_counts(
         excluded_human=excluded_human,
         excluded_automation=excluded_automation,
         stopped=bool(stopped),
+        unscreened_after_stop=unscreened - excluded_automation if stopped else 0,
         reports_sought=len(sought_ids),
         reports_not_retrieved=not_retrieved,
         reports_assessed=assessed,
@@ -466,10 +482,14 @@ def check_invariants(c: PrismaCounts) -> None:
     if ta.total != c.records_screened or not 0 <= ta.done <= ta.total:
         raise _violation("title/abstract decisions made <= records screened", c.records_screened, ta.done,
                          f"{ta.done} of {ta.total} decided")
-    if c.stopped and c.excluded_automation != ta.remaining - c.title_abstract_open:
-        raise _violation("records screened - decided - still being settled = excluded by automation tools "
-                         "(stopping rule)", ta.remaining - c.title_abstract_open, c.excluded_automation,
-                         f"{ta.total} - {ta.done} - {c.title_abstract_open}")
+    if c.stopped and c.excluded_automation + c.unscreened_after_stop != ta.remaining - c.title_abstract_open:
+        raise _violation("records screened - decided - still being settled - arrived after the stop = excluded "
+                         "by automation tools (stopping rule)",
+                         ta.remaining - c.title_abstract_open - c.unscreened_after_stop, c.excluded_automation,
+                         f"{ta.total} - {ta.done} - {c.title_abstract_open} - {c.unscreened_after_stop}")
+    if c.unscreened_after_stop and not c.stopped:
+        raise _violation("records arrived after a stop without a stop", 0, c.unscreened_after_stop,
+                         "stopping rule not applied")
     if not c.stopped and c.excluded_automation:
         raise _violation("records excluded by automation tools without a stopping rule", 0,
                          c.excluded_automation, "stopping rule not applied")

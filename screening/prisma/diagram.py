@@ -123,6 +123,8 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     ta = c.title_abstract
     if c.settling_after_stop:
         screened.append(Line(f"stopped; {fmt(c.title_abstract_open)} still being settled"))
+    elif c.unscreened_after_stop:
+        screened.append(Line(f"{ta.status}: {fmt(c.unscreened_after_stop)} to screen since the stop"))
     elif c.screening_in_progress:
         screened.append(Line(f"{ta.status}: {fmt(ta.done)} of {fmt(ta.total)} screened"))
     p1, p2 = c.downstream_of_screening_partial, c.downstream_of_full_text_partial

@@ -294,6 +294,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         if c.title_abstract_open:
             s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
                      f"{_was(c.title_abstract_open)} still being settled.")
+        if c.unscreened_after_stop:
+            n = c.unscreened_after_stop
+            s.append(f"{_count(n, 'record')} added since the stop {'is' if n == 1 else 'are'} still to be screened.")
     if c.previous_excluded_automation:
         n = c.previous_excluded_automation
         s.append(f"In the previous version, {_count(n, 'record')} nobody screened {_was(n)} closed by the stopping "

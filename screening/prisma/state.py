@@ -10,6 +10,7 @@ review config, so the same state gives byte-identical outputs (:mod:`screening.p
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -44,9 +45,18 @@ class Stopping:
     stopped: bool = False
     rule: str = ""
     recall_estimate: float | None = None
-    source: str = ""            # where we read it (rank.json, config)
+    source: str = ""            # where we read it (decision log, rank.json, config)
     met: bool | None = None     # whether the rule's test was met when the ranking last ran
     p_value: float | None = None
+    # the records the stop closed (a logged stop, screening.decisions.stops); None: every
+    # record nobody screened (the rank section's stopped = true)
+    scope: frozenset[str] | None = None
+    by: str = ""                # who recorded the (latest) stop, and when
+    at: str = ""
+
+    def closes(self, record_id: str) -> bool:
+        """Whether the stop closes ``record_id`` if nobody has screened it."""
+        return self.stopped and (self.scope is None or str(record_id) in self.scope)
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,28 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
 
 
 def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
-    """Read the stopping decision from rank.json (details.stopping / details) or the [rank] config."""
+    """The team's stopping decision: the rank section's ``stopped`` flag (as rank.json or the
+    TOML has it; it closes every record nobody screened) or else the stops logged with
+    ``screening stop`` (closing the records they name)."""
+    legacy = _flag_stopping(review, reports)
+    if legacy.stopped:
+        return legacy
+    from screening.decisions.stops import review_stop
+
+    scope = review_stop(review.decisions_path)
+    if scope is None:
+        return legacy
+    p = scope.latest.payload
+    num = {k: float(p[k]) if isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool) else None
+           for k in ("estimated_recall", "p_value")}
+    return Stopping(stopped=True, rule=str(p.get("rule", "")), recall_estimate=num["estimated_recall"],
+                    source="decision log", met=p.get("met") if isinstance(p.get("met"), bool) else None,
+                    p_value=num["p_value"], scope=scope.records, by=scope.latest.reviewer,
+                    at=scope.latest.created_at)
+
+
+def _flag_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
+    """Read the stopping flag from rank.json (details.stopping / details) or the [rank] config."""
     rank = reports.get("rank", {})
     details = rank.get("details", {}) or {}
     info = details.get("stopping") if isinstance(details.get("stopping"), dict) else details
@@ -208,10 +239,10 @@ def _unfinished_searches(review: ReviewConfig) -> list[str]:
     return [f"{e.database}: {e.query}" for e in read_searches(review) if e.status == "running"]
 
 
-def review_stopped(review: ReviewConfig) -> bool:
-    """Whether title/abstract screening is stopped by the stopping rule (as PRISMA reads it)."""
+def review_stopping(review: ReviewConfig) -> Stopping:
+    """Whether and where title/abstract screening is stopped by the stopping rule (as PRISMA reads it)."""
     reports = load_stage_reports(review.output_dir, ("rank",)) if "rank" in review.stages else {}
-    return stopping_state(review, reports).stopped
+    return stopping_state(review, reports)
 
 
 def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
@@ -234,7 +265,7 @@ def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
 
 def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd.DataFrame,
                reports: dict[str, dict[str, Any]], config_raw: Any,
-               dedup_decisions: pd.DataFrame | None = None) -> str:
+               dedup_decisions: pd.DataFrame | None = None, stops: list[Any] | None = None) -> str:
     h = hashlib.sha256()
     parts = [
         ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
@@ -247,6 +278,8 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
     # the state; only when it holds decisions, so a review without any keeps its hash
     if dedup_decisions is not None and len(dedup_decisions):
         parts.append(("dedup_decisions", to_csv_bytes(dedup_decisions)))
+    if stops:              # logged stops and resumes (only when any: older states keep their hash)
+        parts.append(("stops", json.dumps([dataclasses.asdict(e) for e in stops], sort_keys=True).encode()))
     for label, blob in parts:
         h.update(label.encode() + b"\0" + hashlib.sha256(blob).digest())
     return h.hexdigest()
@@ -303,7 +336,10 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     reports = load_stage_reports(review.output_dir, enabled)
     searches = load_searches(review)
     dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
-    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions)
+    from screening.decisions.stops import read_stops
+
+    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions,
+                        read_stops(review.decisions_path))
     if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)
         h = hashlib.sha256(digest.encode())
         for label, frame in (("ta", ta), ("ft", ft)):
@@ -315,9 +351,11 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                         "re-run the same `screening search` command to resume")
     stopping = stopping_state(review, reports)
     if stopping.stopped and stopping.met is False:
-        warnings.append("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
-                        "ran" + (f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else "")
-                        + ": the report says the target recall is not assured")
+        p = f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else ""
+        warnings.append(("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
+                         f"ran{p}" if stopping.scope is None else
+                         f"screening was stopped by {stopping.by} ({stopping.at[:10]}) before the stopping rule's "
+                         f"test was met{p}") + ": the report says the target recall is not assured")
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))

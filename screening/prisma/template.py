@@ -176,6 +176,7 @@ def partial_labels(c: PrismaCounts) -> dict[str, str]:
     if c.screening_in_progress:
         ta = c.title_abstract
         progress = (f"stopped - {c.title_abstract_open} still being settled" if c.settling_after_stop
+                    else f"{ta.status} - {c.unscreened_after_stop} to screen since the stop" if c.unscreened_after_stop
                     else f"{ta.status} - {ta.done} of {ta.total} screened")
         out["records_screened"] = f"{by_name['records_screened']} ({progress})"
     if c.full_text_in_progress and not c.screening_in_progress:

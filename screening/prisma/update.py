@@ -83,12 +83,13 @@ def _previous_studies(ids: tuple[str, ...], copies: list[str], links: Mapping[st
 
 def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFrame | None,
                 ft_finals: pd.DataFrame | None, rules: Iterable[Any] = (), *,
-                ta_open: Iterable[str] = (), stopped: bool = False, unreadable: Iterable[str] = (),
+                ta_open: Iterable[str] = (), stopped: bool = False, stop_scope: frozenset[str] | None = None,
+                unreadable: Iterable[str] = (),
                 study_links: Mapping[str, str] | None = None) -> UpdateFlow:
     """Split the review at its latest search round (``rounds``: each record's round label,
     aligned with ``records``, sorting by date). ``rules``: the review's inclusion rules, to count
     the flow's rule exclusions under the reason the rules stage counts them; ``ta_open`` and
-    ``stopped`` as for :func:`.compute_counts` (to tell whether the previous version is settled);
+    ``stopped`` and ``stop_scope`` as for :func:`.compute_counts` (to tell whether the previous version is settled);
     ``unreadable``: the sources whose date could not be read, for the error that names them;
     ``study_links``: the team's report-to-study links, to count the previous version's studies."""
     labels = rounds.reindex(records.index).fillna("").astype(str)
@@ -150,7 +151,8 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     ta_include = _finals(ta_finals, "include") & play_before
     ft_done = _finals(ft_finals, "include") | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
     unscreened = play_before - ta_final
-    closed = len(unscreened - set(ta_open)) if stopped else 0     # by the stopping rule
+    closable = unscreened - set(ta_open)
+    closed = len(closable if stop_scope is None else closable & stop_scope) if stopped else 0  # by the stopping rule
     pending = len(unscreened) - closed + len(ta_include - ft_done)
 
     # The flow's rule exclusions per reason: the counts read each record's ``rule_reason`` (the

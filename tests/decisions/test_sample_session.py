@@ -43,7 +43,7 @@ def test_sampled_decisions_give_the_stopping_estimate(review: Path, db: Path, in
     status = stopping_status(rv.records, training_labels(load_entries(db)))
     assert status["sample_size"] == 47 and status["sample_relevant"] == 0
     assert isinstance(status["estimated_recall"], float) and status["recommendation"].startswith("Stop")
-    assert "stopped = true" in status["recommendation"]
+    assert "screening stop REVIEW" in status["recommendation"]
 
 
 def test_sample_is_for_all_title_abstract_records(review: Path) -> None:

@@ -21,6 +21,7 @@ from screening.prisma.diagram import render, svg_texts
 from screening.prisma.searches import search_round_labels
 from screening.prisma.template import template_values
 from screening.prisma.update import FOUND_BEFORE, counted_rule_reason, update_flow
+from screening.records import in_play
 from screening.rules.model import Rule
 
 from .test_rounds import TOML, write_review
@@ -212,6 +213,20 @@ def test_a_stopped_previous_version_says_what_the_stopping_rule_closed(ruled: pd
                             update_round=flow.latest, previous_pending=1, previous_excluded_automation=10)
     joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
     assert "10 of its records were closed unscreened by the stopping rule" in joined
+
+
+def test_a_logged_stop_closes_only_the_records_it_names(ruled: pd.DataFrame) -> None:
+    """`screening stop` names the records it closed: one of the previous version's records left
+    out of the stop (ingested after it, say) is still pending, not closed."""
+    ta, ft = _finals(WOS[:2], WOS[:2])
+    everything = update_flow(ruled, _rounds(ruled), ta, ft, RULES, ta_open=[WOS[2]], stopped=True)
+    play = set(ruled.loc[in_play(ruled), "record_id"])
+    unscreened = sorted(r for r in play if r in set(ruled.loc[_rounds(ruled) != _rounds(ruled).max(), "record_id"])
+                        and r not in WOS[:3])
+    scope = frozenset(unscreened[1:])                    # the first was not there at the stop
+    flow = update_flow(ruled, _rounds(ruled), ta, ft, RULES, ta_open=[WOS[2]], stopped=True, stop_scope=scope)
+    assert flow.previous_closed == everything.previous_closed - 1 == len(scope)
+    assert flow.previous_pending == everything.previous_pending + 1
 
 
 def test_the_update_error_names_the_undated_sources(records: pd.DataFrame) -> None:

@@ -1,0 +1,214 @@
+"""Stopping title/abstract screening: a logged decision, scoped to the records it closes.
+
+Why logged rather than a TOML flag: stopping is a decision people make on evidence (the
+stopping rule's test), and a report must be able to say who made it, when, and on what
+figures. And a stop closes the records *nobody had screened at that moment*, no others: an
+update's records, ingested after the stop, arrive open and are screened (and may be stopped
+again) on their own, while the previous version's closed records stay closed.
+
+``screening stop`` appends a ``stop`` event to the review's log (table ``stops``, as
+append-only as the decisions) holding the rule's figures and the ids it closes;
+``screening stop --resume`` appends a ``resume`` event, which reopens every stop before it.
+PRISMA, ``status`` and ``export`` read the standing stops (:func:`standing_stop`).
+The older ``[rank] stopped = true`` still works and closes every record nobody screened.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from screening.decisions.review import ReviewLike, loaded_review
+from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
+from screening.decisions.views import record_outcomes
+from screening.errors import ConfigError, DecisionError
+from screening.records import in_play
+
+_FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
+            "screened", "relevant_found", "sample_size")
+
+
+@dataclass(frozen=True)
+class StopEvent:
+    """One ``stop`` or ``resume`` entry of the log."""
+
+    id: int
+    event_uuid: str
+    reviewer: str
+    action: str
+    note: str
+    created_at: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def records(self) -> frozenset[str]:
+        return frozenset(str(r) for r in self.payload.get("records", ()))
+
+
+@dataclass(frozen=True)
+class StopScope:
+    """The standing stops (since the last ``resume``): every record they closed, and the
+    figures of the latest, which are the ones a report quotes."""
+
+    events: tuple[StopEvent, ...]
+
+    @property
+    def records(self) -> frozenset[str]:
+        return frozenset().union(*(e.records for e in self.events))
+
+    @property
+    def latest(self) -> StopEvent:
+        return self.events[-1]
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What ``screening stop`` (or ``--resume``) recorded, for the caller to show."""
+
+    event: StopEvent
+    closed: int                  # records nobody screened that this stop closes (resume: reopens)
+    awaiting: int                # records one reviewer decided, still to settle (stay open)
+    status: dict[str, Any]       # the stopping rule's figures when the stop was recorded
+    warnings: tuple[str, ...] = ()
+
+
+def read_stops(db_path: str | Path) -> list[StopEvent]:
+    """Every stop/resume event of a review's log, oldest first ([] without a log)."""
+    path = Path(db_path)
+    if not path.exists():
+        return []
+    with SQLiteStore(path, create=False) as store:
+        rows = store.stop_rows()
+    out = []
+    for row in rows:
+        d = dict(zip(STOP_COLUMNS, row))
+        out.append(StopEvent(int(d["id"]), d["event_uuid"], d["reviewer"], d["action"], d["note"],
+                             d["created_at"], json.loads(d["payload"] or "{}")))
+    return out
+
+
+def standing_stop(events: list[StopEvent]) -> StopScope | None:
+    """The stops since the latest ``resume`` (None: screening is not stopped)."""
+    standing: list[StopEvent] = []
+    for ev in events:
+        standing = [] if ev.action == "resume" else [*standing, ev]
+    return StopScope(tuple(standing)) if standing else None
+
+
+def review_stop(db_path: str | Path) -> StopScope | None:
+    return standing_stop(read_stops(db_path))
+
+
+def stop_history(review: ReviewLike) -> list[StopEvent]:
+    """Every stop and resume of a review, oldest first."""
+    from screening.config import load_review
+
+    config = load_review(review) if isinstance(review, (str, Path)) else getattr(review, "config", review)
+    return read_stops(config.decisions_path)
+
+
+def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: bool = False) -> StopResult:
+    """Record the team's decision to stop title/abstract screening by the stopping rule.
+
+    Re-ranks first (a pipeline run, so the rule's figures include every decision logged), and
+    refuses unless the rule's test is met, or ``force`` says to stop anyway (the report then
+    says recall is not assured). The stop closes the records in screening that nobody has
+    decided at title/abstract; those one reviewer decided stay open until settled."""
+    from screening.config import load_review
+    from screening.ml.review import rank_review
+
+    config = load_review(review) if isinstance(review, (str, Path)) else getattr(review, "config", review)
+    if "rank" not in config.stages:
+        raise ConfigError("stopping by the stopping rule needs the review's rank section", path=config.path,
+                          hint="add a section named rank to the review TOML (see docs/ranking.md)")
+    if _legacy_flag(config):
+        raise ConfigError("the review's rank section already says stopped = true", path=config.path,
+                          hint="remove the stopped key and record the stop with `screening stop`, which "
+                               "logs who stopped, when, and which records it closed")
+    rv = loaded_review(review)
+    name = rv.roster.screener(reviewer)
+    _, report = rank_review(config.path)
+    rv = loaded_review(config)          # the table rank just wrote
+    status = dict(report.details.get("stopping", {}))
+    current = review_stop(config.decisions_path)
+    closed = current.records if current else frozenset()
+    entries = rv.entries()
+    outcomes = record_outcomes(entries, "title_abstract")
+    ids = rv.records["record_id"].astype(str)[in_play(rv.records)]
+    scope = sorted(r for r in ids if r not in outcomes and r not in closed)
+    awaiting = sum(1 for r in ids if r in outcomes and outcomes[r].status != "final")
+    if current and not scope:
+        raise DecisionError(f"screening is already stopped (by {current.latest.reviewer}, "
+                            f"{current.latest.created_at[:10]}) and no record has arrived since",
+                            hint="`screening stop REVIEW --resume -r NAME` reopens screening")
+    if not scope:
+        raise DecisionError("no record in screening is left unscreened: a stop would close nothing",
+                            hint="records one reviewer decided are settled by a second reviewer or an "
+                                 "adjudicator (screening conflicts / adjudicate), not by the stopping rule")
+    if current and status.get("met") and not _sampled_since(entries, current.latest.created_at):
+        # the random sample the test reads was drawn before the records added since the last
+        # stop existed, so it says nothing about them (an update's records need their own sample)
+        status["met"] = False
+        status["recommendation"] = ("the stopping test's random sample was drawn before the last stop, so it does "
+                                    "not cover the records added since: screen a random sample of them "
+                                    "(screening screen REVIEW -r NAME --sample)")
+    if not status.get("met") and not force:
+        raise DecisionError("the stopping rule's test is not met: " + str(status.get("recommendation", "")),
+                            hint="keep screening (screening screen REVIEW -r NAME --sample); or pass --force "
+                                 "to stop anyway, and the report will say recall is not assured")
+    warnings = []
+    cfg = config.stages["rank"]
+    priors = [str(r) for r in (*cfg.prior_included, *cfg.prior_excluded) if str(r) in set(scope)]
+    if priors:
+        warnings.append(f"prior record(s) {', '.join(priors[:5])} have no decision in the log: the stop counts "
+                        "them as excluded by the stopping rule; record them with `screening decide`")
+    if force and not status.get("met"):
+        warnings.append("stopped before the stopping rule's test was met: the report says recall is not assured")
+    payload = {k: status.get(k) for k in _FIGURES if k in status}
+    payload.update(rule=cfg.stop_rule, met=bool(status.get("met")), forced=bool(force and not status.get("met")),
+                   model_id=str(report.details.get("model", {}).get("model_id", "")),
+                   awaiting_settlement=awaiting, records=scope)
+    event = _append(config.decisions_path, name, "stop", note, payload)
+    return StopResult(event, len(scope), awaiting, status, tuple(warnings))
+
+
+def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> StopResult:
+    """Reopen title/abstract screening: a ``resume`` event that ends every standing stop."""
+    rv = loaded_review(review)
+    name = rv.roster.screener(reviewer)
+    current = review_stop(rv.config.decisions_path)
+    if current is None:
+        hint = ("the stop is the rank section's stopped = true: remove that key" if _legacy_flag(rv.config)
+                else "nothing to resume")
+        raise DecisionError("screening is not stopped in the decision log", hint=hint)
+    reopened = len(current.records)
+    event = _append(rv.config.decisions_path, name, "resume", note, {"reopened": reopened})
+    return StopResult(event, reopened, 0, {})
+
+
+def _sampled_since(entries: Any, since: str) -> bool:
+    """Whether a random-sample decision (``screen --sample``) was logged after ``since``."""
+    from screening.decisions.views import event_payload
+
+    later = entries[(entries["stage"] == "title_abstract") & (entries["created_at"].astype(str) > since)]
+    return any(event_payload(p).get("sampled") is True for p in later["payload"].astype(str))
+
+
+def _legacy_flag(config: Any) -> bool:
+    raw = config.raw.get("rank", {}) if isinstance(config.raw.get("rank"), dict) else {}
+    return bool(raw.get("stopped", False))
+
+
+def _append(db_path: Path, reviewer: str, action: str, note: str, payload: dict[str, Any]) -> StopEvent:
+    row = {"event_uuid": str(uuid.uuid4()), "stage": "title_abstract", "reviewer": reviewer, "action": action,
+           "note": note, "created_at": utc_now(), "payload": payload}
+    store = open_store(db_path)
+    try:
+        store.append_stop(row)
+    finally:
+        store.close()
+    latest = read_stops(db_path)[-1]
+    return latest

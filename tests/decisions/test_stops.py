@@ -1,0 +1,237 @@
+"""`screening stop`: the decision to stop title/abstract screening, logged and scoped.
+
+Built on the trimmed real screening dataset: 280 of its records are the first search, the
+other 20 arrive later as an update, so a stop recorded in between must close the first
+search's unscreened records and leave the update's open.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.decisions import api
+from screening.decisions.stops import read_stops, resume_screening, stop_screening
+from screening.decisions.store import SCHEMA_VERSION, Event, SQLiteStore
+from screening.errors import ConfigError, DecisionError
+from screening.export import select
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+FIRST = 280
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+    if res.exception and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return res.exit_code, " ".join(res.output.split())
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
+    """The first search's 280 records, ranked, with priors; target recall 0.8 so that a sample
+    of 50 can meet the test."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    data.iloc[:FIRST].to_csv(tmp_path / "data" / "raw" / "first.csv", index=False)
+    first = data.iloc[:FIRST]
+    inc = first[first["label_included"] == "1"]["record_id"].iloc[0]
+    exc = first[first["label_included"] == "0"]["record_id"].iloc[0]
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(
+        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n'
+        'date_searched = "2024-01-10"\n'
+        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\ntarget_recall = 0.8\n')
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", toml)[0] == 0
+    return toml
+
+
+def _decide_until_met(review: Path, data: pd.DataFrame, *, leave_pending: str | None = None) -> list[str]:
+    """Screen the ranked top 210 (priors first), then a random sample of 50 of the rest, as
+    `screen` and `screen --sample` record them; returns the records nobody decided."""
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    cfg = api.Review.load(review).config.stages["rank"]
+    ranked = [*cfg.prior_included, *cfg.prior_excluded, *order[:210]]
+    rest = order[210:]
+    sampled = rest[:50]
+
+    def event(rid: str, **kw) -> Event:
+        return Event(record_id=rid, stage="title_abstract", reviewer="alice",
+                     action="include" if truth[rid] == "1" else "exclude", **kw)
+
+    events = [event(r) for r in ranked] + [event(r, payload={"sampled": True}) for r in sampled]
+    with SQLiteStore(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite") as store:
+        store.append(events)
+    left = rest[50:]
+    if leave_pending:
+        api.record_decision(review, reviewer="alice", record_id=left[0], action="maybe")
+        left = left[1:]
+    return left
+
+
+def _prisma(review: Path) -> dict:
+    assert _cli("prisma", review)[0] == 0
+    return json.loads((review.parent.parent / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
+
+
+def test_a_stop_is_refused_until_the_stopping_test_is_met(review: Path) -> None:
+    api.record_decision(review, reviewer="alice", record_id="1", action="exclude")
+    with pytest.raises(DecisionError, match="not met") as err:
+        stop_screening(review, "alice")
+    assert "--force" in err.value.hint
+    code, out = _cli("stop", review, "-r", "alice")
+    assert code != 0 and "not met" in out
+    assert read_stops(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite") == []
+    # forced: recorded, and every output says recall is not assured
+    code, out = _cli("stop", review, "-r", "alice", "--force", "--note", "funding ended")
+    assert code == 0 and "stopped by alice" in out and "recall is not assured" in out
+    doc = _prisma(review)
+    assert doc["stopping"]["met"] is False and doc["stopping"]["stopped_by"] == "alice"
+    assert any("stopped by alice" in w and "before the stopping rule's test was met" in w for w in doc["warnings"])
+    report = (review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    assert "target recall is not assured" in report
+
+
+def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review: Path, data: pd.DataFrame) -> None:
+    left = _decide_until_met(review, data, leave_pending="one maybe")
+    res = stop_screening(review, "bob", note="hypergeometric test met")
+    assert res.status["met"] is True and res.closed == len(left) and res.awaiting == 1
+    assert res.event.records == frozenset(left) and res.event.payload["rule"] == "hypergeometric"
+    assert res.event.payload["p_value"] < 0.05 and res.event.note == "hypergeometric test met"
+    doc = _prisma(review)
+    counts = doc["counts"]
+    assert doc["stopping"]["stopped_at"] == res.event.created_at
+    assert doc["stopping"]["source"] == "decision log" and doc["stopping"]["stopped_by"] == "bob"
+    assert counts["excluded_automation"] == len(left) and counts["title_abstract_open"] == 1
+    assert counts["unscreened_after_stop"] == 0
+    status = api.status(review, as_adjudicator=True)[0]
+    assert status["excluded_by_stopping"] == len(left) and status["stopped_by"] == "bob"
+    exported = select(api.Review.load(review), "title_abstract", "all", as_adjudicator=True)
+    stopped = exported[exported["status"] == "stopped"]
+    assert sorted(stopped["record_id"]) == sorted(left) and (stopped["decision"] == "exclude").all()
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert f"stopped by the stopping rule (bob, {res.event.created_at[:10]})" in out
+    # a second stop with nothing new to close is refused, naming the first
+    with pytest.raises(DecisionError, match="already stopped \\(by bob"):
+        stop_screening(review, "alice")
+
+
+def test_records_of_a_later_search_stay_open_and_a_second_stop_closes_them(review: Path, data: pd.DataFrame) -> None:
+    left = _decide_until_met(review, data)
+    stop_screening(review, "alice")
+    # the update: 20 more records of a later search
+    root = review.parent.parent
+    data.iloc[FIRST:].to_csv(root / "data" / "raw" / "update.csv", index=False)
+    review.write_text(review.read_text().replace(
+        "[rank]", '[[sources]]\nfile = "data/raw/update.csv"\ndatabase = "PubMed"\ndate_searched = "2024-09-01"\n[rank]'))
+    assert _cli("run", review)[0] == 0
+    doc = _prisma(review)
+    c = doc["counts"]
+    assert c["excluded_automation"] == len(left) and c["unscreened_after_stop"] == 300 - FIRST
+    assert c["title_abstract"]["status"] == "in progress"
+    assert "20 records to screen since the stop" in doc["funnel"]
+    report = (root / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    assert "20 records added since the stop are still to be screened" in report
+    status = api.status(review, as_adjudicator=True)[0]
+    assert status["to_screen_since_stop"] == 20 and status["excluded_by_stopping"] == len(left)
+    exported = select(api.Review.load(review), "title_abstract", "all", as_adjudicator=True)
+    new_ids = set(data.iloc[FIRST:]["record_id"])
+    assert set(exported.loc[exported["record_id"].isin(new_ids), "status"]) == {"unscreened"}
+    # the first stop's random sample says nothing about the update's records: a second stop
+    # needs a sample drawn since (or --force); then both stops stand
+    with pytest.raises(DecisionError, match="drawn before the last stop"):
+        stop_screening(review, "alice")
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    update = sorted(new_ids)
+    with SQLiteStore(root / "data" / "screened" / "t" / "decisions.sqlite") as store:
+        store.append([Event(record_id=r, stage="title_abstract", reviewer="alice", payload={"sampled": True},
+                            action="include" if truth[r] == "1" else "exclude") for r in update[:17]])
+    second = stop_screening(review, "alice")
+    assert second.status["met"] is True and second.event.records == frozenset(update[17:])
+    c = _prisma(review)["counts"]
+    assert c["excluded_automation"] == len(left) + 3 and c["unscreened_after_stop"] == 0
+    code, out = _cli("stop", review, "--list")
+    assert code == 0 and "2 stop event(s)" in out and "no (forced)" not in out
+
+
+def test_resume_reopens_every_standing_stop(review: Path, data: pd.DataFrame) -> None:
+    left = _decide_until_met(review, data)
+    with pytest.raises(DecisionError, match="not stopped"):
+        resume_screening(review, "alice")
+    stop_screening(review, "alice")
+    res = resume_screening(review, "carol", note="a second search found more")
+    assert res.closed == len(left)
+    doc = _prisma(review)
+    assert doc["stopping"]["stopped"] is False and doc["counts"]["excluded_automation"] == 0
+    assert api.status(review, as_adjudicator=True)[0]["excluded_by_stopping"] == 0
+    actions = [e.action for e in read_stops(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite")]
+    assert actions == ["stop", "resume"]
+    stop_screening(review, "alice")                  # and screening can be stopped again
+    assert _prisma(review)["counts"]["excluded_automation"] == len(left)
+
+
+def test_the_rank_section_flag_and_a_logged_stop_do_not_mix(review: Path) -> None:
+    review.write_text(review.read_text() + "stopped = true\n")
+    with pytest.raises(ConfigError, match="already says stopped = true"):
+        stop_screening(review, "alice")
+    with pytest.raises(DecisionError, match="not stopped") as err:
+        resume_screening(review, "alice")
+    assert "remove that key" in err.value.hint
+
+
+def test_the_stops_table_is_append_only(review: Path) -> None:
+    api.record_decision(review, reviewer="alice", record_id="1", action="exclude")
+    stop_screening(review, "alice", force=True)
+    db = review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
+    con = sqlite3.connect(db)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("UPDATE stops SET reviewer = 'mallory'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM stops")
+    con.close()
+    assert read_stops(db)[0].reviewer == "alice"
+
+
+def test_a_format_2_log_gains_the_stops_table_and_keeps_its_events(tmp_path: Path) -> None:
+    db = tmp_path / "decisions.sqlite"
+    with SQLiteStore(db) as store:
+        store.append([Event(record_id="r1", stage="title_abstract", reviewer="alice", action="include")])
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER stops_no_update")
+    con.execute("DROP TRIGGER stops_no_delete")
+    con.execute("DROP TABLE stops")                 # as a version-2 log has it
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    assert read_stops(db) == []
+    with SQLiteStore(db) as store:
+        assert [r[2] for r in store.rows()] == ["r1"]
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    con.close()
+
+
+def test_stop_needs_a_reviewer_and_a_rank_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  review: Path) -> None:
+    code, out = _cli("stop", review)
+    assert code != 0 and "--reviewer" in out
+    review.write_text(review.read_text().split("[rank]")[0])
+    with pytest.raises(ConfigError, match="rank section"):
+        stop_screening(review, "alice")
