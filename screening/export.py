@@ -56,6 +56,7 @@ class ExportResult:
     decision: str
     records: int
     by_status: dict[str, int] = field(default_factory=dict)   # status -> records exported
+    warnings: tuple[str, ...] = ()
 
 
 def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes: dict[str, Any],
@@ -146,8 +147,12 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
         atomic_write_text(output, to_ris(rows))
     else:
         atomic_write_bytes(output, to_csv(rows).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+    from screening.runner import drift_warning
+
+    drift = drift_warning(rv.config)
     return ExportResult(output, fmt, stage, decision, len(rows),
-                        {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()})
+                        {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()},
+                        (drift,) if drift else ())
 
 
 # ---------------------------------------------------------------------------------------------

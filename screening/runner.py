@@ -346,6 +346,55 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     return result
 
 
+def config_drift(review: ReviewConfig) -> list[str]:
+    """What the review's TOML says now that its last run did not use: sources added or changed,
+    stage settings (rules, dedup, rank) edited, stages enabled but never run. Read-only commands
+    report from the last run's tables, so they must say when those no longer match the TOML
+    (acceptance testing: a new source listed in the methods with the old record counts, a rule
+    edited without a run still counted by its old reason). No file is read but the stage reports."""
+    out: list[str] = []
+    ingest = _report_parameters(review.output_dir, "ingest")
+    if ingest is None:
+        return out
+    ran = {(str(s.get("file", "")), str(s.get("database", ""))) for s in ingest.get("sources", [])}
+    new = [spec.file for spec in review.sources
+           if (review.source_name(review.resolve(spec.file)), spec.database) not in ran]
+    if new:
+        out.append(f"[[sources]] added or changed since the last run ({', '.join(map(str, new[:3]))}"
+                   + (" ..." if len(new) > 3 else "") + ")")
+    for stage in registered_stages():
+        if stage.name not in review.stages:
+            continue
+        stored = _report_parameters(review.output_dir, stage.name)
+        if stored is None:
+            out.append(f"the {stage.name} stage has not run")
+        elif _settings(stored) != _settings(config_parameters(review.stages[stage.name])):
+            out.append(f"the {stage.name} settings changed since the last run")
+    return out
+
+
+def _settings(parameters: dict[str, Any]) -> str:
+    # `stopped` (the older stop flag) is read from the TOML itself and takes effect without a run
+    return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
+
+
+def _report_parameters(output_dir: Path, name: str) -> dict[str, Any] | None:
+    path = output_dir / f"{name}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("parameters", {}) if path.is_file() else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def drift_warning(review: ReviewConfig) -> str:
+    """One warning naming :func:`config_drift`'s findings ('' when the last run is current)."""
+    drift = config_drift(review)
+    if not drift:
+        return ""
+    return (f"the review's TOML no longer matches its last run ({'; '.join(drift)}): these figures are from "
+            f"the last run; run `screening run {review.path.name if review.path else review.name}` to bring them up to date")
+
+
 def latest_table(review: ReviewConfig) -> pd.DataFrame:
     """The records table after the last stage that has run (for screening and reports)."""
     names = ["ingest"] + [s.name for s in registered_stages() if s.name in review.stages]

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from screening.cli._app import adjudicator_option, command, console, reviewer_option
+from screening.cli._app import adjudicator_option, command, console, reviewer_option, warn
 from screening.export import DECISIONS, FORMATS, export_records
 
 
@@ -33,3 +33,4 @@ def export_cmd(
                          reviewer=reviewer, as_adjudicator=as_adjudicator)
     parts = ", ".join(f"{n} {status}" for status, n in res.by_status.items()) or "none"
     console.print(f"wrote {res.records} records ({res.stage}: {res.decision}; {parts}) to {res.path} as {res.format.upper()}")
+    warn(list(res.warnings))

@@ -175,6 +175,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         maybe_pairs_undecided=state.maybe_pairs_undecided,
         maybe_pairs_unapplied=state.maybe_pairs_unapplied,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
+        ruled_out_after_screening=_ruled_out_after_screening(flow_rec, state),
         screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
         models=tuple(models),
@@ -186,6 +187,16 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         per_source=per_source_rows(rec),
         rounds=rounds,
     )
+
+
+def _ruled_out_after_screening(records: pd.DataFrame, state: ReviewState) -> int:
+    """Records the rules exclude (duplicates aside) that someone decided at title/abstract."""
+    if "rule_decision" not in records.columns:
+        return 0
+    decided = state.outcomes.get("title_abstract") or {}
+    ruled = (marks(records["rule_decision"]).str.lower() == "exclude") & (
+        marks(records["duplicate_of"]) == "" if "duplicate_of" in records.columns else True)
+    return int(marks(records.loc[ruled, "record_id"]).isin(set(decided)).sum())
 
 
 def _with_export_counts(review: ReviewConfig, searches: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -293,7 +304,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
                      "met": state.stopping.met, "p_value": state.stopping.p_value,
                      "stopped_by": state.stopping.by, "stopped_at": state.stopping.at},
-        "kappa": ctx.kappa, "warnings": list(state.warnings) + list(counts.warnings),
+        "kappa": {k: round(v, 3) for k, v in ctx.kappa.items()}, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
                                      "decided_not_applied": state.maybe_pairs_unapplied},

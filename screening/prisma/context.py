@@ -26,6 +26,9 @@ class ReportContext:
     maybe_pairs_undecided: int = 0      # possible duplicate pairs nobody has decided (dedup.json)
     maybe_pairs_unapplied: int = 0      # ... decided in dedup-review after dedup last ran
     rules_parameters: dict[str, Any] = field(default_factory=dict)
+    # records the rules exclude that carry title/abstract decisions: the rules changed after
+    # screening began, so "before screening" is not true of them
+    ruled_out_after_screening: int = 0
     # per stage, from the decision log (never from the TOML: a plan is not what happened)
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa

@@ -252,7 +252,7 @@ def draw(layout: Layout) -> Figure:
         x, w = layout.columns["phase"]
         _rect(ax, x, top, w, bottom - top, "phase")
         ax.text(x + w / 2, (top + bottom) / 2, label, rotation=90, ha="center", va="center",
-                fontsize=FONT_PT + 1, fontweight="bold")
+                fontsize=FONT_PT + 1, fontweight="bold", parse_math=False)
 
     for box in layout.boxes:
         _rect(ax, box.x, box.y, box.w, box.h, box.style)
@@ -263,8 +263,10 @@ def draw(layout: Layout) -> Figure:
                 x, ha = box.x + box.w / 2, "center"
             else:
                 x, ha = box.x + PAD_IN + 0.14 * line.indent, "left"
+            # parse_math off: a '$' in a reason or a database name ("US$ only") is text, not
+            # the start of matplotlib's maths mode, which dropped the signs and italicised the rest
             ax.text(x, y0 + (i + 0.5) * LINE_IN, line.text, ha=ha, va="center", fontsize=FONT_PT,
-                    fontweight="bold" if line.bold else "normal")
+                    fontweight="bold" if line.bold else "normal", parse_math=False)
 
     for src, dst in layout.arrows:
         a, b = by_key[src], by_key[dst]
@@ -282,7 +284,7 @@ def draw(layout: Layout) -> Figure:
     y = layout.height - MARGIN_IN - len(layout.footer) * LINE_IN
     for note in layout.footer:
         ax.text(layout.columns["phase"][0], y + LINE_IN / 2, note, ha="left", va="center", fontsize=FONT_PT,
-                color="#404040")
+                color="#404040", parse_math=False)
         y += LINE_IN
     return fig
 

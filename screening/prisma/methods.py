@@ -231,7 +231,14 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                      "applied to these counts.")
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
-    if c.automation_rules:
+    late = min(ctx.ruled_out_after_screening, c.automation_rules)
+    if c.automation_rules and late:
+        # rules changed after screening began: 'predefined ... before screening' would be false
+        s.append(f"Eligibility rules marked {_count(c.automation_rules, 'record')} as ineligible "
+                 f"({_reasons(c.automation_rules_reasons)}): {fmt(c.automation_rules - late)} before screening and "
+                 f"{fmt(late)} after title/abstract screening had begun, when the rules were changed; the screening "
+                 f"decisions on {'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
+    elif c.automation_rules:
         s.append(f"Predefined eligibility rules marked {_count(c.automation_rules, 'record')} as ineligible before "
                  f"screening ({_reasons(c.automation_rules_reasons)}).")
     else:

@@ -177,7 +177,9 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
         if k == k and n > 0:
             total, weight = sums.get(pair.stage, (0.0, 0))
             sums[pair.stage] = (total + k * n, weight + n)
-    return {stage: round(total / weight, 3) for stage, (total, weight) in sorted(sums.items())}
+    # unrounded: the methods paragraph rounds to 2 places and prisma.json to 3 (rounding twice
+    # made 0.8451 read 0.84, where `agreement` says 0.845)
+    return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}
 
 
 def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
@@ -345,6 +347,11 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         for label, frame in (("ta", ta), ("ft", ft)):
             h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
         digest = h.hexdigest()
+    from screening.runner import drift_warning
+
+    drift = drift_warning(review)
+    if drift:
+        warnings.append(drift)
     unfinished = _unfinished_searches(review)
     if unfinished:
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "

@@ -257,11 +257,31 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
         counts={"excluded": k_excl, "flagged": k_flag, "included": int(kept.sum()) - k_excl - k_flag},
         reasons=dict(sorted(reason_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         parameters=config_parameters(config),
-        warnings=_data_warnings(records, outcomes, kept),
+        warnings=_data_warnings(records, outcomes, kept) + _effect_warnings(outcomes, kept, k_excl),
         details={"rules": per_rule, "records_evaluated": n, "kept_records": int(kept.sum()),
                  "duplicates_not_counted": int(n - kept.sum())},
     )
     return StageResult(out_df, report), outcomes
+
+
+def _effect_warnings(outcomes: list[RuleOutcome], kept: np.ndarray, excluded: int) -> list[str]:
+    """Rules whose effect is more likely a mistake than a criterion: a query that matches no
+    record (acceptance testing: `ti:(wildfire|bushfire)`, `TI=wildfire` and other databases'
+    syntax parse as plain words and silently match nothing), and rules that together exclude
+    every record (contradictory year limits gave a finished-looking funnel of zeros)."""
+    out: list[str] = []
+    n = int(kept.sum())
+    if not n:
+        return out
+    for o in outcomes:
+        if o.rule.query and not (o.fired & kept).any():
+            out.append(f"rule {o.rule.id!r}: its query matches no record; if that is unexpected, check its "
+                       "syntax against docs/rules.md (fields as ti:/ab:, OR between words, * for truncation; "
+                       "regular expressions and other databases' field tags are not read)")
+    if excluded == n:
+        out.append(f"the rules exclude all {n} records: nothing is left to screen; check for rules that "
+                   "contradict each other (`screening rules check REVIEW` shows what each rule does)")
+    return out
 
 
 def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:

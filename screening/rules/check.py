@@ -54,10 +54,22 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
     check = explain_rules(table, config, examples=examples)
     affected = decided_but_excluded(review, table, config)
     if affected:
+        included = _included(review, affected)
+        among = (f", {included} of them included after full-text assessment (included studies would be lost)"
+                 if included else "")
         check = dataclasses.replace(check, notes=(*check.notes, (
             f"{len(affected)} of the records these rules would exclude already carry screening decisions "
-            f"(e.g. {affected[0]}): applied, those decisions stop counting (PRISMA warns of them)")))
+            f"(e.g. {affected[0]}){among}: applied, those decisions stop counting (PRISMA warns of them)")))
     return ReviewRulesCheck(review.name, path, check)
+
+
+def _included(review: ReviewConfig, records: list[str]) -> int:
+    """How many of ``records`` are settled includes at full text."""
+    from screening.decisions.views import load_entries, record_outcomes
+
+    outcomes = record_outcomes(load_entries(review.decisions_path), "full_text")
+    return sum(1 for r in records if (o := outcomes.get(r)) is not None and o.status == "final"
+               and o.decision == "include")
 
 
 def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from screening.config import load_review
@@ -636,3 +637,44 @@ def test_duplicates_a_reviewer_confirmed_are_not_called_a_matching_rule(records,
     text = methods_paragraph(c, ctx)
     assert "(matched by doi, n = 5; a reviewer in dedup-review, n = 2)" in text, text
     assert "manual" not in text
+
+
+def test_the_methods_paragraph_rounds_kappa_once(records, finals):
+    """Acceptance testing: κ = 0.8451 (`agreement` says 0.845) read "0.84" in the methods
+    paragraph, rounded to 3 places in the state and then to 2."""
+    from screening.prisma.counts import compute_counts
+    from screening.prisma.state import _kappa
+
+    ta, ft = finals
+    entries = pd.DataFrame([
+        {"id": i + 1, "record_id": f"r{i // 2}", "stage": "title_abstract", "reviewer": "ab"[i % 2],
+         "role": "screener", "action": a, "reason": "", "note": "", "payload": "{}", "is_demo": 0,
+         "created_at": f"2024-01-01T00:00:{i:02d}", "event_uuid": str(i), "ranking_id": ""}
+        for i, a in enumerate(["include", "include", "exclude", "exclude", "include", "exclude"] * 3)])
+    k = _kappa(entries)["title_abstract"]
+    assert k != round(k, 3)                       # unrounded in the state
+    c = compute_counts(records, ta.iloc[:12], ft.iloc[:5])
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
+                        kappa={"title_abstract": 0.8451})
+    assert "Cohen's κ) was 0.85 at title/abstract screening" in methods_paragraph(c, ctx)
+
+
+def test_rules_changed_after_screening_are_not_called_predefined(records, finals):
+    """Acceptance testing: a rule added after screening excluded 35 screened records, and the
+    methods paragraph said 'Predefined eligibility rules marked 56 records as ineligible
+    before screening'."""
+    import dataclasses
+
+    from screening.prisma.counts import compute_counts
+
+    ta, ft = finals
+    c = dataclasses.replace(compute_counts(records, ta.iloc[:12], ft.iloc[:5]), automation_rules=56,
+                            automation_rules_reasons={"Sleep": 35, "Published before 2010": 21})
+    base = dict(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
+    assert "Predefined eligibility rules marked 56 records as ineligible before screening" in \
+        methods_paragraph(c, ReportContext(**base))
+    text = methods_paragraph(c, ReportContext(**base, ruled_out_after_screening=35))
+    assert "Predefined" not in text
+    assert ("Eligibility rules marked 56 records as ineligible (Sleep, n = 35; Published before 2010, n = 21): 21 before "
+            "screening and 35 after title/abstract screening had begun, when the rules were changed; the screening "
+            "decisions on those 35 records are not counted.") in text

@@ -80,3 +80,13 @@ def test_in_progress_and_stopping_rule_are_shown(records, finals):
     assert "Records excluded** (n = 6)" in texts and "by reviewers (n = 2)" in texts
     assert not any(t.endswith("screened") for t in texts)
     assert "in progress: 0 of 10 assessed" in texts
+
+
+def test_dollar_signs_in_reasons_are_text_not_maths(counts):
+    """Acceptance testing: a reason 'Costs in US$ only, budget < $1M' was drawn as maths text,
+    the signs dropped and the words between them run together in italics."""
+    import dataclasses
+
+    c = dataclasses.replace(counts, reports_excluded_reasons={"Costs in US$ only, budget < $1M": counts.reports_excluded})
+    texts = " ".join(svg_texts(render(c, "svg")))
+    assert "Costs in US$ only, budget < $1M" in " ".join(texts.split())

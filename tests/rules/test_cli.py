@@ -205,3 +205,33 @@ def test_check_says_which_would_be_exclusions_already_carry_decisions(tmp_path, 
     with open_store(tmp_path / "data" / "screened" / "x" / "decisions.sqlite") as store:   # taken back
         store.append([Event(record_id=old[0], stage="title_abstract", reviewer="alice", action="undo")])
     assert not any("already carry screening decisions" in n for n in check_review(toml).check.notes)
+
+
+def test_check_says_when_would_be_exclusions_are_included_studies(tmp_path, wildfire):
+    """Acceptance testing: a rule edited after screening took 2 included studies out of the
+    review; `rules check` said only that 35 records carried decisions."""
+    from screening.decisions.store import Event, open_store
+
+    toml = make_review(tmp_path, table=wildfire)
+    old = wildfire.loc[pd.to_numeric(wildfire["year"], errors="coerce") < 2010, "record_id"].astype(str).tolist()
+    with open_store(tmp_path / "data" / "screened" / "x" / "decisions.sqlite") as store:
+        store.append([Event(record_id=old[0], stage=stage, reviewer="alice", action="include")
+                      for stage in ("title_abstract", "full_text")])
+    notes = check_review(toml).check.notes
+    assert any("1 of them included after full-text assessment (included studies would be lost)" in n
+               for n in notes), notes
+
+
+def test_check_warns_of_a_query_matching_nothing_and_of_rules_excluding_everything(tmp_path, wildfire):
+    """Acceptance testing: `ti:(wildfire|bushfire)` (a regular expression) matched no record
+    without a word, and contradictory year limits excluded every record with exit 0."""
+    odd = RULES + '[[rules.rule]]\nid = "regex"\nreason = "Not about fire"\nquery = \'ti:(wildfire|bushfire)\'\n'
+    warnings = check_review(make_review(tmp_path / "a", rules=odd, table=wildfire)).check.warnings
+    assert any(w.startswith("rule 'regex': its query matches no record") for w in warnings), warnings
+    assert not any("rule 'sr'" in w for w in warnings)                      # a query that matches: quiet
+    assert not any("exclude all" in w for w in warnings)
+    both = RULES + ('[[rules.rule]]\nid = "late"\nreason = "Published after 1999"\nyear = { max = 1999 }\n'
+                    'missing = "exclude"\n')
+    check = check_review(make_review(tmp_path / "b", rules=both, table=wildfire)).check
+    assert check.counts["included"] == check.counts["flagged"] == 0
+    assert any(w.startswith(f"the rules exclude all {check.kept} records") for w in check.warnings), check.warnings

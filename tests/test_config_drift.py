@@ -1,0 +1,82 @@
+"""Read-only commands say when the review's TOML no longer matches its last run.
+
+Acceptance testing: a source added to the TOML without a run was listed in the methods
+paragraph beside the old record counts, and a rule edited without a run was still counted
+under its old reason in `prisma` and `export`, with exit 0 and no word of either.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.config import load_review
+from screening.runner import config_drift
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+TOML = """[review]
+name = "t"
+[[sources]]
+file = "data/raw/a.csv"
+database = "PubMed"
+date_searched = "2024-01-10"
+[rules]
+[[rules.rule]]
+id = "animals"
+reason = "Animal study"
+query = 'ti:(rat OR rats OR mice)'
+"""
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, list(args), env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+    if res.exception and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return res.exit_code, " ".join(res.output.split())
+
+
+def test_prisma_and_export_warn_when_the_toml_changed_since_the_last_run(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    data.iloc[:200].to_csv(tmp_path / "data" / "raw" / "a.csv", index=False)
+    data.iloc[200:].to_csv(tmp_path / "data" / "raw" / "b.csv", index=False)
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(TOML)
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", "pipelines/t.toml")[0] == 0
+    assert config_drift(load_review(toml)) == []
+    code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
+    assert code == 0 and "no longer matches" not in out
+
+    toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]')
+                    .replace("rats OR mice", "rats OR mice OR murine"))
+    drift = config_drift(load_review(toml))
+    assert drift == ["[[sources]] added or changed since the last run (data/raw/b.csv)",
+                     "the apply_rules settings changed since the last run"]
+    code, out = _cli("prisma", "pipelines/t.toml")
+    assert code == 0 and "no longer matches its last run" in out and "run `screening run t.toml`" in out
+    doc = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
+    assert any("the apply_rules settings changed" in w for w in doc["warnings"])
+    code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
+    assert code == 0 and "[[sources]] added or changed" in out
+
+    assert _cli("run", "pipelines/t.toml")[0] == 0          # brought up to date: nothing to say
+    assert config_drift(load_review(toml)) == []
+
+
+def test_a_stage_enabled_but_never_run_is_drift(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(FIX, tmp_path / "data" / "raw" / "a.csv")
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(TOML.split("[rules]")[0])
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", "pipelines/t.toml")[0] == 0
+    toml.write_text(TOML)
+    assert config_drift(load_review(toml)) == ["the apply_rules stage has not run"]
