@@ -4,7 +4,8 @@ Comparing all n*(n-1)/2 pairs is hopeless at 200,000 records, so each record get
 cheap keys and only records sharing a key are compared. Several independent keys make up for
 each other's blind spots: a typo at the end of a title still shares the title *prefix*, one at
 the start still shares the *suffix*, a reordered or translated title still shares its two rarest
-words, and a record with a garbled title still shares its DOI, PMID or first author + year.
+words, and a record with a garbled title still shares its DOI, PMID, trial-registry id or first
+author + year.
 
 Blocks larger than ``max_block`` (common author names, generic titles) are not paired in full:
 their members are sorted by title and each is paired with its ``window`` nearest neighbours,
@@ -29,6 +30,8 @@ def blocking_keys(k: Keys, rare: dict[str, int]) -> list[str]:
         out.append("d" + k.doi)
     if k.pmid:
         out.append("p" + k.pmid)
+    for trial in sorted(k.registry):     # a registry record's id (its 'author' in CENTRAL's export)
+        out.append("g" + trial)
     compact = k.title.replace(" ", "")
     if len(compact) >= 12:
         out.append("t" + compact[:24])

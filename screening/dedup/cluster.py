@@ -3,9 +3,9 @@
 Plain union-find over duplicate links is dangerous: A~B and B~C put A and C in one group even
 when A and C contradict each other (a preprint linked to two different journal papers by a
 generic title). Here links are applied strongest first, and two groups are only joined when no
-member of one *contradicts* any member of the other (different DOI, PMID, title numbers or
-publication kind, years two or more apart, a pair a person marked distinct, or two records of
-an earlier search). A refused link simply leaves the record in its own group.
+member of one *contradicts* any member of the other (different DOI, PMID, trial-registry ids,
+title numbers or publication kind, years two or more apart, a pair a person marked distinct, or
+two records of an earlier search). A refused link simply leaves the record in its own group.
 
 One contradiction is bridged: a letter and the reply to it (different publication kinds) may
 share a group when the group holds Embase's '(multiple letters)' record that covers both, because
@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from screening.dedup.compare import covers, dois_conflict
+from screening.dedup.compare import covers, dois_conflict, registries_conflict, same_identifier
 from screening.dedup.normalise import Keys
 
 # Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
@@ -45,9 +45,15 @@ def contradicts(a: Keys, b: Keys) -> bool:
         return True
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return True
+    if registries_conflict(a, b):
+        return True
     same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
                      and a.year and a.year == b.year)
-    if (a.kinds != b.kinds or a.numbers != b.numbers) and not same_item:
+    if a.kinds != b.kinds and not same_item:
+        return True
+    # one DOI or PMID outweighs numbers that one database writes differently ('COVID-19' vs
+    # 'Coronavirus Disease 2019'), as in compare()
+    if a.numbers != b.numbers and not same_item and not same_identifier(a, b):
         return True
     if a.year and b.year and abs(a.year - b.year) >= 2 and not (a.doi and a.doi == b.doi) and not (
             a.volume and a.issue and a.volume == b.volume and a.issue == b.issue):

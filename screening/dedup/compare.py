@@ -5,9 +5,11 @@ The rules are written to fail safe. A merge loses a study from the review, so ev
 that looks alike but carries one contradiction the data cannot explain becomes *maybe* (a
 person decides), and the classic look-alikes are *distinct* outright:
 
-- a different number in the title ('Part I' vs 'Part II', 'Trial 2');
+- a different number in the title ('Part I' vs 'Part II', 'Trial 2'), unless the DOI or PMID is
+  the same;
 - a different kind of publication (erratum, retraction, comment, reply, protocol, abstract);
-- different DOIs or PMIDs (exports rarely carry a wrong identifier);
+- different DOIs or PMIDs (exports rarely carry a wrong identifier), or different trial-registry
+  ids (two registry records of one sponsor's trials, titles a word apart);
 - years two or more apart, different volumes or first pages, or journals that are not
   abbreviations of each other (conference abstract vs the journal paper; same title in
   another journal).
@@ -115,6 +117,47 @@ def dois_conflict(a: Keys, b: Keys) -> bool:
     return a.doi.split("/", 1)[0] == b.doi.split("/", 1)[0]
 
 
+def registries_conflict(a: Keys, b: Keys) -> bool:
+    """Both records name trial-registry ids and none is shared: different registered trials,
+    however alike the titles (a sponsor registers sister trials under near-identical titles)."""
+    return bool(a.registry and b.registry and not a.registry & b.registry)
+
+
+def same_identifier(a: Keys, b: Keys) -> bool:
+    """An exact shared DOI (the same version, not a supplement's container DOI) or PMID: stronger
+    evidence than the numbers in the titles ('COVID-19' vs 'Coronavirus Disease 2019', a
+    chapter number '21 Health Effects...' that one database keeps in the title)."""
+    same_doi = bool(a.doi and a.doi == b.doi and a.doi_version == b.doi_version and not a.doi_container)
+    return same_doi or bool(a.pmid and a.pmid == b.pmid)
+
+
+def placeholder_page(k: Keys) -> bool:
+    """Page '1' (or '1-12'): an online-first copy numbered on its own, not its print page."""
+    return k.first_page == "1"
+
+
+def same_author_list(a: Keys, b: Keys) -> bool | None:
+    """The same authors in the same order, one list possibly cut short (an export that keeps the
+    first few); ``None`` when a list is missing. Stricter than :func:`author_agreement`, which
+    finds 'Chen, Wang, Liang' inside 'Chen, Wang, Yan, Wang, Liang'."""
+    if not a.families or not b.families:
+        return None
+    return all(x == y or fuzz.ratio(x, y) >= 85 for x, y in zip(a.families, b.families))
+
+
+def printed_apart(a: Keys, b: Keys, t: float) -> bool:
+    """Two records under one DOI that the pages say are two printed items: different start pages
+    (both real print pages, not an online-first placeholder or an article number) and the titles
+    not near-identical or the author lists different. A meeting supplement's DOI given to two
+    abstracts of one group on pages 51 and 52 (ASySD set) is not evidence they are one; an
+    online-first copy and its print issue (same title and authors) still are."""
+    if not (a.first_page and b.first_page) or placeholder_page(a) or placeholder_page(b):
+        return False
+    if pages_agree(a, b) or elocator_vs_print(a, b):
+        return False
+    return t < 0.97 or same_author_list(a, b) is False
+
+
 def title_contains(a: Keys, b: Keys, min_words: int = 1) -> bool:
     """One title holds the other (the shorter, of at least 20 characters and ``min_words``
     words, matches part of the longer at partial_ratio >= 95)."""
@@ -156,6 +199,9 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         return Verdict(DUPLICATE, 0.95, "combined-letters",
                        "Embase '(multiple letters)' record covering this item: pages inside its range, "
                        "authors among its authors")
+    if registries_conflict(a, b):
+        return Verdict(DISTINCT, 0.0, "registry", "trial registry ids differ: "
+                       + ", ".join(sorted(a.registry)) + " vs " + ", ".join(sorted(b.registry)))
     same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
                      and a.year and a.year == b.year)
     if a.kinds != b.kinds and not same_item:
@@ -163,15 +209,17 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         # page and year means both records describe one printed item (one lacks the 'Erratum:')
         return Verdict(DISTINCT, 0.0, "kind", "publication kinds differ: "
                        + ", ".join(sorted(a.kinds ^ b.kinds)))
-    if a.numbers != b.numbers and not same_item:
-        return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
     has_titles = bool(a.title and b.title)
     t = fuzz.ratio(a.title, b.title) / 100.0 if has_titles else 0.0
+    same_doi = bool(a.doi and a.doi == b.doi)
+    apart = same_doi and printed_apart(a, b, t)
+    if a.numbers != b.numbers and not same_item and not (same_identifier(a, b) and not apart):
+        return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
     auth: float | None = None      # author agreement: computed once, only past the cheap exits
     auth_known = False
 
     # 1. identifiers
-    if a.doi and a.doi == b.doi:
+    if same_doi and not apart:
         if a.doi_version != b.doi_version:
             if cochrane_versions == "distinct":
                 return Verdict(DISTINCT, t, "doi-version", "different versions of a Cochrane review")
@@ -182,6 +230,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         if not a.doi_container:
             return Verdict(MAYBE, t, "doi", "same DOI but different titles (erratum or comment sharing a DOI?)")
         # a supplement's DOI on two different abstracts: no evidence either way, the other rules decide
+    # (so do they for two printed items under one DOI: pages 51 and 52, see printed_apart)
     if a.pmid and a.pmid == b.pmid:
         if not has_titles or t >= 0.8:
             return Verdict(DUPLICATE, 1.0, "pmid", "same PMID")
@@ -246,6 +295,8 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
             support += 1
         else:
             conflicts.append("journals differ")
+    if a.registry & b.registry:     # one registered trial: supports, never enough alone
+        support += 1
     if a.issue and b.issue:
         if a.issue == b.issue:
             support += 1
@@ -288,18 +339,21 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     if (ydiff == 1 and t >= 0.97 and auth is not None and auth >= 0.5 and not hard
             and len(a.title.split()) >= DISTINCTIVE_TITLE_WORDS
             and a.journal and b.journal and journals_compatible(a.journal, b.journal)
-            and (not a.first_page or not b.first_page)
-            and all(c.startswith(("years differ", "volumes differ", "issues differ")) for c in conflicts)):
-        # An online-first record (no pages yet, EBSCO's 'N.PAG') is often filed under the year and
-        # volume it went online, the print copy a year and a volume on: the same title and
-        # authors in the same journal then conflict on three fields that all moved together.
+            and (not a.first_page or not b.first_page or placeholder_page(a) != placeholder_page(b))
+            and all(c.startswith(("years differ", "volumes differ", "issues differ", "pages differ"))
+                    for c in conflicts)):
+        # An online-first record (no pages yet, EBSCO's 'N.PAG', or CENTRAL's page '1') is often
+        # filed under the year and volume it went online, the print copy a year and a volume on:
+        # the same title and authors in the same journal then conflict on the fields that all
+        # moved together.
         # Too weak to link, too strong to drop: a person decides (UAT, gambling-harms review).
         # Only for a long title: a column an editor writes every year ('Editor's Comments',
         # MIS Quarterly) matches the same way, and 79 such pairs of one journal were queued.
-        return Verdict(MAYBE, score, "fuzzy", "; ".join(conflicts) + "; one copy has no pages (online first?)")
+        return Verdict(MAYBE, score, "fuzzy", "; ".join(conflicts) + "; one copy has no print pages (online first?)")
     if len(conflicts) >= 2:
         return Verdict(DISTINCT, score, "conflict", "; ".join(conflicts))
-    if t >= 0.9 and auth is not None and auth >= 0.34:
+    # a registry record's only 'author' is its trial id: the same id stands in for the authors
+    if t >= 0.9 and ((auth is not None and auth >= 0.34) or (auth is None and a.registry & b.registry)):
         why = "; ".join(conflicts) if conflicts else "similar, but too little evidence to be sure"
         return Verdict(MAYBE, score, "fuzzy", why)
     return Verdict(DISTINCT, score, "fuzzy", "; ".join(conflicts) or "too little in common")

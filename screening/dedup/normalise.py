@@ -61,6 +61,7 @@ class Keys:
     combined: bool = False     # Embase's '(multiple letters)' record: a letter and its replies in one
     alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
     doi_container: bool = False          # the DOI is a supplement's/volume's, shared by many items
+    registry: frozenset[str] = frozenset()   # trial-registry ids named anywhere ('NCT04336904')
 
 
 def _digits(value: str) -> str:
@@ -122,7 +123,9 @@ def journal_tokens(journal: str) -> tuple[str, ...]:
 
 _GENERIC_CONTAINER = frozenset({"conference", "proceedings", "journal", "supplement", "suppl", "abstracts",
                                 "meeting", "congress", "online", "print", "electronic", "resource"})
-_JOURNAL_SPLIT = re.compile(r"\s[:=]\s|[\[\]/]|\s-\s|\.\s*-\s|\.(?=[A-Z])|(?<=Conference):")
+# ' : ' and ': ' both part a title from its subtitle ('Explore: The Journal of Science and
+# Healing', which MEDLINE names 'Explore (New York, N.Y.)'); '=' only with spaces around it
+_JOURNAL_SPLIT = re.compile(r"\s?:\s|\s=\s|[\[\]/]|\s-\s|\.\s*-\s|\.(?=[A-Z])|(?<=Conference):")
 
 
 @lru_cache(maxsize=50_000)
@@ -152,6 +155,67 @@ def title_numbers(tokens: Sequence[str]) -> frozenset[str]:
         elif tok in _ROMAN and (tok in ("ii", "iii") or k == n - 1 or (k > 0 and tokens[k - 1] in _SERIES)):
             nums.add(_ROMAN[tok])
     return frozenset(nums)
+
+
+# Trial-registry identifiers (ClinicalTrials.gov, the WHO ICTRP primary registries). CENTRAL's
+# registry records put the id in the author field and the registry URL in the journal field, and
+# two trials of one sponsor often differ in a word of the title ('... with Mild Pneumonia' vs
+# '... without Pneumonia'): the id is then the only field that tells them apart. Matched without
+# regard to case, bounded by non-alphanumerics ('TrialID=NCT...', 'show/NCT...'); the lookahead
+# on the prefixes' first letters only saves trying every alternative at every position.
+_REGISTRY_ID = re.compile(r"""(?ix)(?<![a-z0-9])(?=[acdeijklnprstu])(
+      nct[\s-]?\d{8}
+    | euctr\s?\d{4}-\d{6}-\d{2}(?:-[a-z]{2,3})?
+    | eudract[\s:]*(?:no\.?|number)?[\s:]*\d{4}-\d{6}-\d{2}
+    | isrctn[\s-]?\d{8}
+    | actrn[\s-]?\d{14}
+    | chictr-?(?:[a-z]{2,5}-)?\d{8,10}
+    | ctri/\d{4}/\d{2,3}/\d{4,6}
+    | drks[\s-]?\d{8}
+    | irct\d{6,}(?:n\d+)?
+    | (?:jprn-)?(?:umin\d{9}|japiccti-?\d{6}|jrcts?\d{9,10}|jma-iia\d{5})
+    | tctr\d{11}
+    | kct\d{7}
+    | ntr\d{3,5}
+    | pactr\d{15}
+    | rbr-[0-9a-z]{6,8}
+    | slctr/\d{4}/\d{3}
+    | lbctr\d{10}
+    | rpcec\d{8}
+)(?![a-z0-9])""")
+_EUDRACT = re.compile(r"(?i)^(?:euctr|eudract\D*)(\d{4}-\d{6}-\d{2})")
+
+
+def registry_id(raw: str) -> str:
+    """One spelling per trial: upper case, separators dropped ('CTRI/2020/06/025799' ->
+    'CTRI202006025799'), ICTRP's 'JPRN-' prefix dropped (Japanese ids are also written bare).
+    A EudraCT number loses its member-state suffix and keeps the prefix 'EUCTR': 'EUCTR2020-
+    005128-12-LT' and '-DE' are one trial registered in two countries, not two trials."""
+    eudract = _EUDRACT.match(raw)
+    if eudract:
+        raw = "EUCTR" + eudract.group(1)
+    key = re.sub(r"[^0-9A-Z]", "", raw.upper())
+    return key[4:] if key.startswith("JPRN") else key
+
+
+# Cochrane writes the Unicode hyphens U+2010/U+2011 in ids ('EUCTR2020\u2010005128\u201012')
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-"})
+
+
+# every id holds three digits in a row, but Brazil's ('RBR-85vh8fx'): a cheap test skips most fields
+_MAY_HOLD_ID = re.compile(r"\d{3}|[Rr][Bb][Rr]-")
+
+
+def registry_ids(*texts: str) -> frozenset[str]:
+    """Every trial-registry id in the given texts."""
+    return frozenset(registry_id(m.group(1)) for text in texts if text and _MAY_HOLD_ID.search(text)
+                     for m in _REGISTRY_ID.finditer(text.translate(_HYPHENS)))
+
+
+def is_registry_id(name: str) -> bool:
+    """The whole author entry is a registry id ('EUCTR2020-005128-12-LT,'): CENTRAL's registry
+    records name the trial there, not a person, so it must not count as an author."""
+    return _REGISTRY_ID.fullmatch(name.translate(_HYPHENS).strip(" ,;.")) is not None
 
 
 _MONTH_PAGES = re.compile(r"(?i)jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
@@ -227,8 +291,10 @@ def strip_citation_suffix(title: str) -> str:
 
 
 def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbrev: Any, volume: Any,
-                issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "") -> Keys:
-    """Build the matching keys of one record from its canonical fields."""
+                issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "", url: Any = "",
+                accession: Any = "") -> Keys:
+    """Build the matching keys of one record from its canonical fields. ``url`` and ``accession``
+    (the database's own id) are read only for trial-registry ids."""
     annotated = strip_annotations(str(title or ""))
     combined = bool(_COMBINED_LETTERS.search(annotated))
     if combined:
@@ -241,6 +307,10 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
     if raw_title != annotated:   # '... (vol 85, pg 553, 2010)': Web of Science / Scopus erratum form
         kinds |= {"erratum"}
     names = split_concatenated([str(a) for a in (authors or [])])
+    registry = registry_ids(str(title or ""), *names, str(journal or ""), str(journal_abbrev or ""),
+                            str(booktitle or ""), str(url or ""), str(accession or ""))
+    if registry:
+        names = [n for n in names if not is_registry_id(n)]
     pairs = [_author_key(a) for a in names if a]
     pairs = [p for p in pairs if p[0]]
     d = normalize_doi(str(doi or "")).rstrip("/")
@@ -263,7 +333,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         journal=jr, volume=_digits(str(volume or "")), issue=_digits(str(issue or "")),
         first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
-        alt_families=alt_families(names), combined=combined,
+        alt_families=alt_families(names), combined=combined, registry=registry,
     )
 
 
@@ -328,13 +398,14 @@ def keys_for_table(df: Any) -> list[Keys]:
     """Keys for every row of a canonical records table, in row order."""
     cols = {c: df[c].tolist() if c in df.columns else [""] * len(df)
             for c in ("title", "authors", "year", "journal", "journal_abbrev", "volume", "issue",
-                      "pages", "doi", "pmid", "booktitle")}
+                      "pages", "doi", "pmid", "booktitle", "url", "source_record_id")}
     if not issue_column_trusted(cols["issue"]):
         cols["issue"] = [""] * len(df)
     keys = [
         record_keys(*row) for row in zip(cols["title"], cols["authors"], cols["year"], cols["journal"],
                                          cols["journal_abbrev"], cols["volume"], cols["issue"],
-                                         cols["pages"], cols["doi"], cols["pmid"], cols["booktitle"])
+                                         cols["pages"], cols["doi"], cols["pmid"], cols["booktitle"],
+                                         cols["url"], cols["source_record_id"])
     ]
     return _without_container_dois(keys)
 

@@ -302,5 +302,6 @@ def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) ->
 
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,
                              # 3: the report warns of undecided maybe-pairs (a stored report
-                             # without that warning is not reused); 4: it lists decided_in_groups; 5: merged_from
-                             toml_key="dedup", version="5", load_inputs=load_inputs, rekey=rekey))
+                             # without that warning is not reused); 4: it lists decided_in_groups; 5: merged_from;
+                             # 6: registry ids, a shared DOI's printed pages, title numbers vs one DOI
+                             toml_key="dedup", version="6", load_inputs=load_inputs, rekey=rekey))
