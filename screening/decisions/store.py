@@ -244,9 +244,8 @@ class SQLiteStore:
             ev.check()
         if not events:
             return 0
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+
+        def insert(conn: sqlite3.Connection) -> None:
             # leave out events already logged before inserting: a conflicting INSERT still takes
             # an id from the AUTOINCREMENT sequence, so an idempotent re-run (the same `assign`,
             # a re-imported file) left gaps in the ids that look like deleted events
@@ -256,14 +255,22 @@ class SQLiteStore:
                 chunk = uuids[i:i + 500]
                 logged.update(u for (u,) in conn.execute(
                     f"SELECT event_uuid FROM events WHERE event_uuid IN ({','.join('?' * len(chunk))})", chunk))
-            events = [ev for ev in events if ev.event_uuid not in logged]
-            before = conn.total_changes
             conn.executemany(
                 "INSERT INTO events (event_uuid, record_id, stage, reviewer, role, action, reason,"
                 " note, ranking_id, created_at, is_demo, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(event_uuid) DO NOTHING",
-                [ev.row() for ev in events],
+                [ev.row() for ev in events if ev.event_uuid not in logged],
             )
+
+        return self._write(insert)
+
+    def _write(self, action: Callable[[sqlite3.Connection], None]) -> int:
+        """Run ``action`` in one ``BEGIN IMMEDIATE`` transaction; the rows it changed."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = conn.total_changes
+            action(conn)
             added = conn.total_changes - before
             conn.execute("COMMIT")
         except BaseException:
@@ -281,22 +288,11 @@ class SQLiteStore:
             raise DecisionError(f"unknown stop action {row.get('action')!r}", hint=f"use one of: {', '.join(STOP_ACTIONS)}")
         if not str(row.get("reviewer", "")).strip():
             raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            before = conn.total_changes
-            conn.execute("INSERT INTO stops (event_uuid, stage, reviewer, action, note, created_at, payload) "
-                         "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING",
-                         (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["action"],
-                          row.get("note", "") or "", row["created_at"],
-                          json.dumps(row.get("payload") or {}, sort_keys=True)))
-            added = conn.total_changes - before
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return bool(added)
+        values = (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["action"],
+                  row.get("note", "") or "", row["created_at"], json.dumps(row.get("payload") or {}, sort_keys=True))
+        return bool(self._write(lambda conn: conn.execute(
+            "INSERT INTO stops (event_uuid, stage, reviewer, action, note, created_at, payload) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
 
     def stop_rows(self) -> list[tuple[Any, ...]]:
         return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
