@@ -346,17 +346,22 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     return result
 
 
-def config_drift(review: ReviewConfig) -> list[str]:
+def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """What the review's TOML says now that its last run did not use: sources added or changed,
     stage settings (rules, dedup, rank) edited, stages enabled but never run. Read-only commands
     report from the last run's tables, so they must say when those no longer match the TOML
     (acceptance testing: a new source listed in the methods with the old record counts, a rule
-    edited without a run still counted by its old reason). No file is read but the stage reports."""
+    edited without a run still counted by its old reason). Reads the stage reports only, or
+    uses ``reports`` (``prisma.state.load_stage_reports``) when the caller has them."""
+    if reports is None:
+        from screening.prisma.state import load_stage_reports
+
+        reports = load_stage_reports(review.output_dir, ("ingest", *(s.name for s in registered_stages())))
     out: list[str] = []
-    ingest = _report_parameters(review.output_dir, "ingest")
-    if ingest is None:
+    if "ingest" not in reports:
         return out
-    ran = {(str(s.get("file", "")), str(s.get("database", ""))) for s in ingest.get("sources", [])}
+    ran = {(str(s.get("file", "")), str(s.get("database", "")))
+           for s in reports["ingest"].get("parameters", {}).get("sources", [])}
     new = [spec.file for spec in review.sources
            if (review.source_name(review.resolve(spec.file)), spec.database) not in ran]
     if new:
@@ -365,10 +370,10 @@ def config_drift(review: ReviewConfig) -> list[str]:
     for stage in registered_stages():
         if stage.name not in review.stages:
             continue
-        stored = _report_parameters(review.output_dir, stage.name)
-        if stored is None:
+        if stage.name not in reports:
             out.append(f"the {stage.name} stage has not run")
-        elif _settings(stored) != _settings(config_parameters(review.stages[stage.name])):
+        elif _settings(reports[stage.name].get("parameters", {})) != _settings(
+                config_parameters(review.stages[stage.name])):
             out.append(f"the {stage.name} settings changed since the last run")
     return out
 
@@ -378,17 +383,9 @@ def _settings(parameters: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
 
 
-def _report_parameters(output_dir: Path, name: str) -> dict[str, Any] | None:
-    path = output_dir / f"{name}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("parameters", {}) if path.is_file() else None
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def drift_warning(review: ReviewConfig) -> str:
+def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
     """One warning naming :func:`config_drift`'s findings ('' when the last run is current)."""
-    drift = config_drift(review)
+    drift = config_drift(review, reports)
     if not drift:
         return ""
     return (f"the review's TOML no longer matches its last run ({'; '.join(drift)}): these figures are from "

@@ -64,10 +64,10 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
         full = stage_progress(entries, rv.records, stage)
         # after a stop the records nobody screened are excluded by the rule, as PRISMA and the
         # export count them; the rest of 'remaining' is still being settled
-        closed = _closed(stopping, rv, entries, full) if stopping.stopped and stage == "title_abstract" else 0
+        stopped_here = stopping.stopped and stage == "title_abstract"
+        closed = _closed(stopping, rv, entries, full) if stopped_here else 0
         full["excluded_by_stopping"] = closed
         # records nobody screened that the stop did not close (an update's, since): to screen
-        stopped_here = stopping.stopped and stage == "title_abstract"
         full["to_screen_since_stop"] = full["total"] - full["started"] - closed if stopped_here else 0
         full["stopped_by"] = stopping.by if stopped_here else ""
         full["stopped_at"] = stopping.at if stopped_here else ""
@@ -94,7 +94,7 @@ def _closed(stopping: Any, rv: Any, entries: pd.DataFrame, progress: dict[str, A
         return progress["total"] - progress["started"]
     eligible = eligible_records(rv.records, entries, "title_abstract")["record_id"].astype(str)
     started = record_outcomes(entries, "title_abstract")
-    return sum(1 for r in eligible if r not in started and r in stopping.scope)
+    return sum(1 for r in eligible if r not in started and stopping.closes(r))
 
 
 def history(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False,

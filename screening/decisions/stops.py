@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from screening.decisions.review import ReviewLike, loaded_review
+from screening.config import ReviewConfig, load_review
+from screening.decisions.review import Review, ReviewLike
+from screening.decisions.roster import Roster
 from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
-from screening.decisions.views import record_outcomes
+from screening.decisions.views import record_outcomes, sampled_records
 from screening.errors import ConfigError, DecisionError
 from screening.records import in_play
 
@@ -104,10 +106,14 @@ def review_stop(db_path: str | Path) -> StopScope | None:
 
 def stop_history(review: ReviewLike) -> list[StopEvent]:
     """Every stop and resume of a review, oldest first."""
-    from screening.config import load_review
+    return read_stops(_config(review).decisions_path)
 
-    config = load_review(review) if isinstance(review, (str, Path)) else getattr(review, "config", review)
-    return read_stops(config.decisions_path)
+
+def _config(review: ReviewLike) -> ReviewConfig:
+    """The review's settings, without loading its records table (a name is checked against the
+    roster, which the settings hold)."""
+    return review if isinstance(review, ReviewConfig) else (
+        review.config if isinstance(review, Review) else load_review(review))
 
 
 def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: bool = False) -> StopResult:
@@ -117,10 +123,9 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
     refuses unless the rule's test is met, or ``force`` says to stop anyway (the report then
     says recall is not assured). The stop closes the records in screening that nobody has
     decided at title/abstract; those one reviewer decided stay open until settled."""
-    from screening.config import load_review
     from screening.ml.review import rank_review
 
-    config = load_review(review) if isinstance(review, (str, Path)) else getattr(review, "config", review)
+    config = _config(review)
     if "rank" not in config.stages:
         raise ConfigError("stopping by the stopping rule needs the review's rank section", path=config.path,
                           hint="add a section named rank to the review TOML (see docs/ranking.md)")
@@ -128,10 +133,9 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
         raise ConfigError("the review's rank section already says stopped = true", path=config.path,
                           hint="remove the stopped key and record the stop with `screening stop`, which "
                                "logs who stopped, when, and which records it closed")
-    rv = loaded_review(review)
-    name = rv.roster.screener(reviewer)
+    name = Roster.of(config).screener(reviewer)
     _, report = rank_review(config.path)
-    rv = loaded_review(config)          # the table rank just wrote
+    rv = Review.load(config)          # the table rank just wrote
     status = dict(report.details.get("stopping", {}))
     current = review_stop(config.decisions_path)
     closed = current.records if current else frozenset()
@@ -177,24 +181,21 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
 
 def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> StopResult:
     """Reopen title/abstract screening: a ``resume`` event that ends every standing stop."""
-    rv = loaded_review(review)
-    name = rv.roster.screener(reviewer)
-    current = review_stop(rv.config.decisions_path)
+    config = _config(review)
+    name = Roster.of(config).screener(reviewer)
+    current = review_stop(config.decisions_path)
     if current is None:
-        hint = ("the stop is the rank section's stopped = true: remove that key" if _legacy_flag(rv.config)
+        hint = ("the stop is the rank section's stopped = true: remove that key" if _legacy_flag(config)
                 else "nothing to resume")
         raise DecisionError("screening is not stopped in the decision log", hint=hint)
     reopened = len(current.records)
-    event = _append(rv.config.decisions_path, name, "resume", note, {"reopened": reopened})
+    event = _append(config.decisions_path, name, "resume", note, {"reopened": reopened})
     return StopResult(event, reopened, 0, {})
 
 
 def _sampled_since(entries: Any, since: str) -> bool:
     """Whether a random-sample decision (``screen --sample``) was logged after ``since``."""
-    from screening.decisions.views import event_payload
-
-    later = entries[(entries["stage"] == "title_abstract") & (entries["created_at"].astype(str) > since)]
-    return any(event_payload(p).get("sampled") is True for p in later["payload"].astype(str))
+    return bool(sampled_records(entries[entries["created_at"].astype(str) > since]))
 
 
 def _legacy_flag(config: Any) -> bool:

@@ -182,16 +182,18 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
     return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}
 
 
-def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
+def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]],
+                   stops: list[Any] | None = None) -> Stopping:
     """The team's stopping decision: the rank section's ``stopped`` flag (as rank.json or the
     TOML has it; it closes every record nobody screened) or else the stops logged with
-    ``screening stop`` (closing the records they name)."""
+    ``screening stop`` (closing the records they name). ``stops``: the log's stop events, when
+    the caller has read them."""
     legacy = _flag_stopping(review, reports)
     if legacy.stopped:
         return legacy
-    from screening.decisions.stops import review_stop
+    from screening.decisions.stops import read_stops, standing_stop
 
-    scope = review_stop(review.decisions_path)
+    scope = standing_stop(read_stops(review.decisions_path) if stops is None else stops)
     if scope is None:
         return legacy
     p = scope.latest.payload
@@ -340,8 +342,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
     from screening.decisions.stops import read_stops
 
-    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions,
-                        read_stops(review.decisions_path))
+    stops = read_stops(review.decisions_path)
+    digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions, stops)
     if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)
         h = hashlib.sha256(digest.encode())
         for label, frame in (("ta", ta), ("ft", ft)):
@@ -349,14 +351,14 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         digest = h.hexdigest()
     from screening.runner import drift_warning
 
-    drift = drift_warning(review)
+    drift = drift_warning(review, reports)
     if drift:
         warnings.append(drift)
     unfinished = _unfinished_searches(review)
     if unfinished:
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
                         "re-run the same `screening search` command to resume")
-    stopping = stopping_state(review, reports)
+    stopping = stopping_state(review, reports, stops)
     if stopping.stopped and stopping.met is False:
         p = f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else ""
         warnings.append(("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "

@@ -52,9 +52,10 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
         raise ConfigError("--examples must be 0 or more")
     table, path = records_before_rules(review)
     check = explain_rules(table, config, examples=examples)
-    affected = decided_but_excluded(review, table, config)
+    entries = _entries(review)
+    affected = decided_but_excluded(review, table, config, entries)
     if affected:
-        included = _included(review, affected)
+        included = _included(entries, affected)
         among = (f", {included} of them included after full-text assessment (included studies would be lost)"
                  if included else "")
         check = dataclasses.replace(check, notes=(*check.notes, (
@@ -63,24 +64,34 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
     return ReviewRulesCheck(review.name, path, check)
 
 
-def _included(review: ReviewConfig, records: list[str]) -> int:
-    """How many of ``records`` are settled includes at full text."""
-    from screening.decisions.views import load_entries, record_outcomes
+def _entries(review: ReviewConfig) -> pd.DataFrame | None:
+    """The review's decision log (None before the first decision)."""
+    from screening.decisions.views import load_entries
 
-    outcomes = record_outcomes(load_entries(review.decisions_path), "full_text")
+    return load_entries(review.decisions_path) if review.decisions_path.exists() else None
+
+
+def _included(entries: pd.DataFrame | None, records: list[str]) -> int:
+    """How many of ``records`` are settled includes at full text."""
+    from screening.decisions.views import record_outcomes
+
+    outcomes = record_outcomes(entries, "full_text") if entries is not None else {}
     return sum(1 for r in records if (o := outcomes.get(r)) is not None and o.status == "final"
                and o.decision == "include")
 
 
-def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig) -> list[str]:
+def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig,
+                         entries: pd.DataFrame | None = None) -> list[str]:
     """Records with a screening decision that ``config`` would exclude: a rule changed after
-    screening takes them out of play, and their decisions out of the counts."""
-    if not review.decisions_path.exists():
+    screening takes them out of play, and their decisions out of the counts. ``entries``: the
+    review's log, when the caller has read it."""
+    entries = _entries(review) if entries is None else entries
+    if entries is None:
         return []
-    from screening.decisions.views import load_entries, records_with_decisions
+    from screening.decisions.views import records_with_decisions
 
     # on records the rules see (a duplicate's decisions count for nothing already)
-    decided = records_with_decisions(load_entries(review.decisions_path))
+    decided = records_with_decisions(entries)
     if not decided:
         return []
     applied = apply_rules(table, config).records
