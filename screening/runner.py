@@ -239,20 +239,23 @@ def _missing_dirs(path: Path) -> list[Path]:
 
 def run_review(review_path: str | Path, *, force: bool = False,
                progress: Callable[[str, str], None] | None = None,
-               allow_changed_sources: bool = False) -> RunResult:
+               allow_changed_sources: bool = False, allow_changed_rules: bool = False) -> RunResult:
     """Run every enabled stage of a review in order; see the module docstring.
 
     A re-ingest that loses a record people have decided on, or gives its id to another record
     (an export edited in place, renamed, or dropped from [[sources]]), is refused before anything
-    is written (:mod:`screening.identity`); ``allow_changed_sources`` runs anyway, with a warning."""
+    is written (:mod:`screening.identity`); ``allow_changed_sources`` runs anyway, with a warning.
+    So are rules edited to exclude records people have screened (a stage's ``guard``), unless
+    ``allow_changed_rules``; the stages before it are written (they are right either way)."""
     review = load_review(review_path)
     output_dir = review.output_dir
     # a run that fails before writing anything (a bad source file...) leaves no empty folder:
     # the folders it created are removed again if they are still empty
     created = _missing_dirs(output_dir)
     try:
+        allowed = {"--allow-rule-changes"} if allow_changed_rules else set()
         return _run(review, force=force, notify=progress or (lambda stage, status: None),
-                    allow_changed_sources=allow_changed_sources)
+                    allow_changed_sources=allow_changed_sources, allowed=allowed)
     except BaseException:
         for folder in created:
             try:
@@ -265,7 +268,7 @@ def run_review(review_path: str | Path, *, force: bool = False,
 
 
 def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None],
-         allow_changed_sources: bool = False) -> RunResult:
+         allow_changed_sources: bool = False, allowed: set[str] | frozenset[str] = frozenset()) -> RunResult:
     output_dir = review.output_dir
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends
@@ -331,6 +334,12 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                 # keyed as the next run will read its inputs against this output (see Stage.rekey)
                 expected = stage_hash(current_hash, stage, config, stage.rekey(inputs, res))
             report = dataclasses.replace(res.report, input_hash=expected)
+            if stage.guard is not None and (refusal := stage.guard(
+                    review, output_dir / f"{stage.name}.parquet", res.records)):
+                if stage.allow_option not in allowed:
+                    raise ConfigError(refusal, path=review.path, hint=stage.allow_hint.format(review=review.path))
+                report = dataclasses.replace(report, warnings=[
+                    *report.warnings, f"{refusal}; let through with {stage.allow_option}"])
             table = res.records
             path = _write_stage(output_dir, stage.name, table, report, history=history)
             result.outcomes.append(StageOutcome(stage.name, "ran", report, path))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import pandas as pd
@@ -91,6 +92,13 @@ class Stage:
     # this result is stored. The runner keys the stored report with them, so the next run
     # compares a key read against the same output.
     rekey: Callable[[StageInputs, "StageResult"], StageInputs] | None = None
+    # Optional: a change of the review that people must confirm before it is written (rules
+    # edited to exclude records already screened). Given the review, the path of the stage's
+    # stored table (absent on its first run) and the new table, a message, or None. The
+    # runner refuses the run with it unless ``allow_option`` was given.
+    guard: Callable[[Any, Path, pd.DataFrame], str | None] | None = None
+    allow_option: str = ""          # the `screening run` option that lets a guarded change through
+    allow_hint: str = ""            # what to do instead, for the refusal ('{review}': the TOML's path)
 
 
 STAGES: dict[str, Stage] = {}

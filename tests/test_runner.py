@@ -428,3 +428,72 @@ def test_a_reopened_dedup_pair_does_not_hold_its_ids(tmp_path):
     record_pair(out, wos[1], wos[2], "reopen", "carol")
     _cut_first_record(tmp_path / "data" / "raw" / "t" / "wos_5.ris")
     assert run_review(toml).outcomes[0].status == "ran"
+
+
+def test_rules_edited_to_exclude_screened_records_are_refused(tmp_path):
+    """Acceptance testing: a year rule tightened after screening took screened records (and
+    included studies) out of the review with a warning at most. The run is refused now, names
+    the records, and writes no rules table; `--allow-rule-changes` lets it through, warned."""
+    from screening.decisions.store import Event, open_store
+
+    toml = make_review(tmp_path, '\n[rules]\n[[rules.rule]]\nid = "years"\nreason = "Before 2005"\nyear = { min = 2005 }\n')
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    with open_store(out / "decisions.sqlite") as store:
+        store.append([Event(record_id="wos_5-00003", stage=stage, reviewer="alice", action="include")
+                      for stage in ("title_abstract", "full_text")]
+                     + [Event(record_id="econlit_3-00002", stage="title_abstract", reviewer="alice",
+                              action="exclude", reason="Not about fire")])
+
+    # an edit that excludes only records nobody screened (the two from 2008) runs as before
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min = 2005", "min = 2010"), encoding="utf-8")
+    ran = run_review(toml)
+    assert ran.records["rule_decision"].eq("exclude").sum() == 2
+    assert not any("screened" in w for o in ran.outcomes for w in o.report.warnings)
+
+    # one that excludes the 2014 included study and the 2017 exclusion is refused
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min = 2010", "min = 2018"), encoding="utf-8")
+    before = (out / "apply_rules.parquet").read_bytes()
+    with pytest.raises(ConfigError) as err:
+        run_review(toml)
+    msg = str(err.value)
+    assert "the edited rules would exclude 2 records people have already screened (e.g. econlit_3-00002), " \
+           "1 of them included studies: their decisions would stop counting" in msg
+    assert "--allow-rule-changes" in msg and str(toml) in msg
+    assert (out / "apply_rules.parquet").read_bytes() == before          # the old rules' table stands
+    assert read_table(out / "apply_rules.csv")["rule_decision"].eq("exclude").sum() == 2
+
+    result = run_review(toml, allow_changed_rules=True)
+    rules = next(o for o in result.outcomes if o.stage == "apply_rules")
+    assert any(w.endswith("their decisions would stop counting; let through with --allow-rule-changes")
+               for w in rules.report.warnings), rules.report.warnings
+    assert run_review(toml).outcomes[-1].status == "unchanged"           # accepted once, not asked again
+
+    # records the rules excluded before are not asked about again, and an undone decision is
+    # none: an edit that newly excludes only the 2019 record, whose decision was taken back, runs
+    with open_store(out / "decisions.sqlite") as store:
+        store.append([Event(record_id="wos_5-00001", stage="title_abstract", reviewer="alice", action="include"),
+                      Event(record_id="wos_5-00001", stage="title_abstract", reviewer="alice", action="undo")])
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min = 2018", "min = 2020"), encoding="utf-8")
+    assert run_review(toml).records["rule_decision"].eq("exclude").sum() == 5
+
+
+def test_what_the_rules_could_not_check_reaches_the_report(tmp_path, monkeypatch):
+    """Acceptance testing: the report's Warnings section left out the rules stage's warning
+    that a rule's field is empty in every record (so the rule decided every record by its
+    ``missing`` setting), which is what the 'excluded by automation' box then counts."""
+    import screening.prisma  # noqa: F401  (registers the PRISMA post step)
+
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {"prisma": screening.prisma.post_step})
+    toml = make_review(tmp_path, '\n[rules]\n[[rules.rule]]\nid = "lang"\nreason = "Not in English"\n'
+                                 'language = { any_of = ["english"] }\nmissing = "flag"\n')
+    result = run_review(toml)
+    said = "rule 'lang': no record has a language, so the rule was decided by missing = 'flag' for every record"
+    rules = next(o for o in result.outcomes if o.stage == "apply_rules")
+    assert said in rules.report.warnings
+    assert not any(said in w for w in result.post["prisma"]["warnings"])      # `run` printed it once
+    report = (tmp_path / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    assert f"## Warnings\n\n- rules: {said}" in report
+    prisma = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
+    assert f"rules: {said}" in prisma["warnings"]

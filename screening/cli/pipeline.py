@@ -48,6 +48,11 @@ def run_cmd(
         help="Run even though records people decided on are gone or renumbered (an export edited, renamed or "
              "dropped): decisions on lost ids stop counting, and decisions on renumbered ids then name "
              "whatever record has the id now. Undo those decisions first if that is not meant."),
+    allow_rule_changes: bool = typer.Option(
+        False, "--allow-rule-changes",
+        help="Run even though the edited [rules] exclude records people have already screened (a protocol "
+             "amendment): their decisions stop counting, and PRISMA reports them as excluded by the rules "
+             "after screening began."),
 ) -> None:
     """Run a review's pipeline: ingest, then each enabled stage, then the PRISMA outputs.
 
@@ -58,7 +63,8 @@ def run_cmd(
         if status == "running":
             console.print(f"… {stage}", style="dim")
 
-    result = run_review(review, force=force, progress=progress, allow_changed_sources=allow_changed_sources)
+    result = run_review(review, force=force, progress=progress, allow_changed_sources=allow_changed_sources,
+                         allow_changed_rules=allow_rule_changes)
     table = Table(title=f"Review {result.review}", title_justify="left")
     for col in ("stage", "status", "in", "out", "summary"):
         table.add_column(col, justify="right" if col in ("in", "out") else "left")

@@ -42,7 +42,7 @@ from screening.prisma.report import citation_line, funnel_line, per_source_rows,
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
     ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
-    maybe_pair_state,
+    RULES_WARNING, maybe_pair_state,
     load_decisions, load_searches, load_state, searches_frame, stopping_state,
 )
 from screening.prisma.template import to_csv
@@ -395,4 +395,7 @@ def _fsync_dir(path: Path) -> None:
 
 def post_step(review: ReviewConfig, records: pd.DataFrame) -> dict[str, Any]:
     """`screening run`'s final step: write the PRISMA outputs to <output_dir>/prisma."""
-    return generate(review, records=records, skip_unchanged=True).summary()
+    summary = generate(review, records=records, skip_unchanged=True).summary()
+    # the run has printed the rules stage's warnings already; the report keeps them
+    summary["warnings"] = [w for w in summary["warnings"] if not w.startswith(RULES_WARNING)]
+    return summary

@@ -85,6 +85,9 @@ class ReviewState:
 
 
 
+RULES_WARNING = "rules: "       # the rules stage's own warnings, repeated in the report
+
+
 def load_stage_reports(output_dir: Path, names: tuple[str, ...] = _STAGE_REPORTS) -> dict[str, dict[str, Any]]:
     """The StageReport JSON of each named stage that has run (missing ones are left out)."""
     out = {}
@@ -365,6 +368,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                          f"ran{p}" if stopping.scope is None else
                          f"screening was stopped by {stopping.by} ({stopping.at[:10]}) before the stopping rule's "
                          f"test was met{p}") + ": the report says the target recall is not assured")
+    # what the rules could not check shapes the 'excluded by automation' box: the report says so
+    warnings += [RULES_WARNING + w for w in reports.get("apply_rules", {}).get("warnings", [])]
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))

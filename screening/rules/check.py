@@ -60,7 +60,8 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
                  if included else "")
         check = dataclasses.replace(check, notes=(*check.notes, (
             f"{len(affected)} of the records these rules would exclude already carry screening decisions "
-            f"(e.g. {affected[0]}){among}: applied, those decisions stop counting (PRISMA warns of them)")))
+            f"(e.g. {affected[0]}){among}: `screening run` refuses such an edit unless --allow-rule-changes "
+            f"(a protocol amendment), and those decisions then stop counting")))
     return ReviewRulesCheck(review.name, path, check)
 
 
@@ -78,6 +79,38 @@ def _included(entries: pd.DataFrame | None, records: list[str]) -> int:
     outcomes = record_outcomes(entries, "full_text") if entries is not None else {}
     return sum(1 for r in records if (o := outcomes.get(r)) is not None and o.status == "final"
                and o.decision == "include")
+
+
+def ruled_out_decisions(review: ReviewConfig, previous: Path | None, records: pd.DataFrame) -> str | None:
+    """The apply_rules stage's guard (see :class:`screening.stage.Stage`): records people have
+    screened that the new rules exclude and the previous rules did not. Such an edit changes
+    the review's eligibility after screening began, so their decisions would drop out of every
+    count without a word: the run is refused until the team confirms it (a protocol amendment
+    is a real reason, and PRISMA then reports those exclusions as made after screening began).
+    ``previous``: the stage's stored table (None on its first run: every such record counts)."""
+    entries = _entries(review)
+    if entries is None:
+        return None
+    from screening.decisions.views import records_with_decisions
+
+    decided = records_with_decisions(entries)
+    if not decided:
+        return None
+    excluded = records["rule_decision"].astype(str).eq("exclude").to_numpy() & _kept(records)
+    now = set(records.loc[excluded, "record_id"].astype(str)) & decided
+    if now and previous is not None and previous.exists():
+        try:
+            old = pd.read_parquet(previous, columns=["record_id", "rule_decision"])
+            now -= set(old.loc[old["rule_decision"].astype(str).eq("exclude"), "record_id"].astype(str))
+        except Exception:    # an unreadable earlier table: judge the new rules on their own
+            pass
+    if not now:
+        return None
+    affected = sorted(now)
+    included = _included(entries, affected)
+    among = (f", {included} of them included studies" if included else "")
+    return (f"the edited rules would exclude {len(affected)} record{'s' if len(affected) != 1 else ''} people "
+            f"have already screened (e.g. {affected[0]}){among}: their decisions would stop counting")
 
 
 def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig,

@@ -124,17 +124,34 @@ class RulesConfig:
 # -- strict construction -----------------------------------------------------------------------
 
 
-def _rule_line(path: str | Path | None, rule_id: str) -> int | None:
-    """Line of ``id = "<rule_id>"`` in the TOML, so errors can point at the rule."""
-    if path is None:
-        return None
+def _read(path: str | Path | None) -> str | None:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8") if path is not None else None
     except OSError:
         return None
+
+
+def _rule_line(path: str | Path | None, rule_id: str, last: bool = False) -> int | None:
+    """Line of ``id = "<rule_id>"`` in the TOML, so errors can point at the rule (``last``:
+    its last occurrence, where a duplicate id is)."""
+    text = _read(path)
+    if text is None:
+        return None
     pattern = re.compile(r"""^[ \t]*id[ \t]*=[ \t]*["']""" + re.escape(rule_id) + r"""["']""", re.M)
-    m = pattern.search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+    found = list(pattern.finditer(text))
+    if not found:
+        return None
+    return text.count("\n", 0, found[-1 if last else 0].start()) + 1
+
+
+def _header_line(path: str | Path | None, index: int) -> int | None:
+    """Line of the ``index``-th ``[[rules.rule]]`` header (0-based): a rule without a usable
+    id can only be found by its place."""
+    text = _read(path)
+    if text is None:
+        return None
+    found = list(re.finditer(r"^[ \t]*\[\[[ \t]*rules[ \t]*\.[ \t]*rule[ \t]*\]\]", text, re.M))
+    return text.count("\n", 0, found[index].start()) + 1 if index < len(found) else None
 
 
 def _key_line(path: str | Path | None, rule_id: str, key: str) -> int | None:
@@ -148,16 +165,16 @@ def _key_line(path: str | Path | None, rule_id: str, key: str) -> int | None:
     header = re.compile(r"^[ \t]*\[")
     start = next((i for i in range(at - 1, -1, -1) if header.match(lines[i])), 0)
     end = next((i for i in range(at, len(lines)) if header.match(lines[i])), len(lines))
-    wanted = re.compile(r"^[ \t]*" + re.escape(key) + r"[ \t]*=")
+    wanted = re.compile(r"^[ \t]*" + re.escape(key) + r"[ \t]*[=.]")     # year = {...} or year.min = ...
     return next((i + 1 for i in range(start, end) if wanted.match(lines[i])), at)
 
 
 def _fail(msg: str, path: str | Path | None, rule_id: str | None = None, hint: str | None = None,
-          key: str | None = None) -> RuleError:
-    if rule_id and key:
+          key: str | None = None, line: int | None = None) -> RuleError:
+    if line is None and rule_id and key:
         line = _key_line(path, rule_id, key)
-    else:
-        line = _rule_line(path, rule_id) if rule_id else None
+    elif line is None and rule_id:
+        line = _rule_line(path, rule_id)
     return RuleError(msg, path=path, line=line, hint=hint)
 
 
@@ -181,7 +198,7 @@ def rules_from_mapping(table: Any, path: str | Path | None = None) -> RulesConfi
     for i, raw in enumerate(raw_rules):
         rule = rule_from_mapping(raw, path, i)
         if rule.id in seen:
-            raise _fail(f"duplicate rule id {rule.id!r}", path, rule.id,
+            raise _fail(f"duplicate rule id {rule.id!r}", path, rule.id, line=_rule_line(path, rule.id, last=True),
                         hint="every [[rules.rule]] needs its own id; reports count exclusions per rule")
         seen.add(rule.id)
         rules.append(rule)
@@ -191,29 +208,30 @@ def rules_from_mapping(table: Any, path: str | Path | None = None) -> RulesConfi
 def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) -> Rule:
     """Build one rule, raising :class:`RuleError` that names the rule and the problem."""
     if not isinstance(raw, Mapping):
-        raise _fail(f"rule #{index + 1} must be a table", path)
+        raise _fail(f"rule #{index + 1} must be a table", path, line=_header_line(path, index))
     rid = raw.get("id")
     if not isinstance(rid, str) or not _ID_RE.match(rid):
         raise _fail(f"rule #{index + 1} needs an id (letters, digits, '_', '-', '.'), got {rid!r}", path,
-                    hint='add e.g. id = "years" to the [[rules.rule]] table')
+                    line=_header_line(path, index), hint='add e.g. id = "years" to the [[rules.rule]] table')
     who = f"rule {rid!r}"
     unknown = sorted(set(raw) - set(RULE_KEYS))
     if unknown:
         raise _fail(f"{who}: unknown key {unknown[0]!r}", path, rid,
-                    hint=f"allowed keys: {', '.join(RULE_KEYS)}")
+                    hint=f"allowed keys: {', '.join(RULE_KEYS)}", key=unknown[0])
     reason = raw.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise _fail(f"{who}: missing reason", path, rid,
+        raise _fail(f"{who}: missing reason", path, rid, key="reason",
                     hint='add reason = "..." (the text reported for each excluded record)')
     if ";" in reason:
-        raise _fail(f"{who}: the reason must not contain ';'", path, rid,
+        raise _fail(f"{who}: the reason must not contain ';'", path, rid, key="reason",
                     hint="';' separates list items in the CSV tables; use a comma")
     action = raw.get("action", "exclude")
     if action not in ACTIONS:
-        raise _fail(f"{who}: unknown action {action!r}", path, rid, hint=f"use one of: {', '.join(ACTIONS)}")
+        raise _fail(f"{who}: unknown action {action!r}", path, rid, hint=f"use one of: {', '.join(ACTIONS)}",
+                    key="action")
     missing = raw.get("missing", "keep")
     if missing not in MISSING:
-        raise _fail(f"{who}: missing = {missing!r} is not allowed", path, rid,
+        raise _fail(f"{who}: missing = {missing!r} is not allowed", path, rid, key="missing",
                     hint=f"use one of: {', '.join(MISSING)}")
     conditions = [k for k in CONDITION_KEYS if k in raw]
     if not conditions:
@@ -221,10 +239,11 @@ def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) 
                     hint=f"give at least one of: {', '.join(CONDITION_KEYS)}")
     if "missing" in raw and conditions == ["query"]:
         raise _fail(f"{who}: 'missing' applies to year, language and publication_type conditions", path, rid,
+                    key="missing",
                     hint="records without a title/abstract simply do not match a query; remove 'missing'")
     note = raw.get("note", "")
     if not isinstance(note, str):
-        raise _fail(f"{who}: note must be text", path, rid)
+        raise _fail(f"{who}: note must be text", path, rid, key="note")
     return Rule(
         id=rid, reason=" ".join(reason.split()), action=action, missing=missing, note=note,
         year=_year(raw["year"], who, path, rid) if "year" in raw else None,
@@ -237,18 +256,18 @@ def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) 
 
 def _year(value: Any, who: str, path: str | Path | None, rid: str) -> YearRange:
     if not isinstance(value, Mapping):
-        raise _fail(f"{who}: year must be a table like {{ min = 2000, max = 2024 }}", path, rid)
+        raise _fail(f"{who}: year must be a table like {{ min = 2000, max = 2024 }}", path, rid, key="year")
     bad = sorted(set(value) - {"min", "max"})
     if bad:
-        raise _fail(f"{who}: unknown key {bad[0]!r} in year", path, rid, hint="allowed keys: min, max")
+        raise _fail(f"{who}: unknown key {bad[0]!r} in year", path, rid, key="year", hint="allowed keys: min, max")
     if not value:
-        raise _fail(f"{who}: year needs min and/or max", path, rid)
+        raise _fail(f"{who}: year needs min and/or max", path, rid, key="year")
     for k, v in value.items():
         if isinstance(v, bool) or not isinstance(v, int) or not 1000 <= v <= 2200:
-            raise _fail(f"{who}: year {k} must be a 4-digit year, got {v!r}", path, rid)
+            raise _fail(f"{who}: year {k} must be a 4-digit year, got {v!r}", path, rid, key="year")
     lo, hi = value.get("min"), value.get("max")
     if lo is not None and hi is not None and lo > hi:
-        raise _fail(f"{who}: year min {lo} is after max {hi}", path, rid)
+        raise _fail(f"{who}: year min {lo} is after max {hi}", path, rid, key="year")
     return YearRange(lo, hi)
 
 
@@ -256,16 +275,17 @@ def _values(value: Any, name: str, who: str, path: str | Path | None, rid: str) 
     example = '{ not_in = ["english", "french"] }' if name == "language" else '{ any_of = ["editorial", "letter"] }'
     if not isinstance(value, Mapping) or len(value) != 1:
         raise _fail(f"{who}: {name} must be a table with exactly one of any_of / not_in, e.g. {example}",
-                    path, rid)
+                    path, rid, key=name)
     (op, values), = value.items()
     if op not in LIST_OPS:
-        raise _fail(f"{who}: unknown key {op!r} in {name}", path, rid, hint=f"allowed keys: {', '.join(LIST_OPS)}")
+        raise _fail(f"{who}: unknown key {op!r} in {name}", path, rid, key=name,
+                    hint=f"allowed keys: {', '.join(LIST_OPS)}")
     if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
-        raise _fail(f"{who}: {name}.{op} must be a non-empty list of text values", path, rid)
+        raise _fail(f"{who}: {name}.{op} must be a non-empty list of text values", path, rid, key=name)
     if name == "language":
         unknown = [v for v in values if " ".join(v.strip().lower().split()) not in LANGUAGE_ALIASES]
         if unknown:
-            raise _fail(f"{who}: unknown language {unknown[0]!r}", path, rid,
+            raise _fail(f"{who}: unknown language {unknown[0]!r}", path, rid, key=name,
                         hint="use a language name or ISO 639 code (english, eng, en, french, fre, fr...)")
         canon = tuple(dict.fromkeys(canonical_language(v) for v in values))
     else:
@@ -275,7 +295,7 @@ def _values(value: Any, name: str, who: str, path: str | Path | None, rid: str) 
 
 def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _fail(f"{who}: query must be non-empty text", path, rid)
+        raise _fail(f"{who}: query must be non-empty text", path, rid, key="query")
     try:
         parse(value)
     except QuerySyntaxError as err:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from screening.rules.apply import apply_rules
+from screening.rules.check import ruled_out_decisions
 from screening.rules.model import RulesConfig
 from screening.stage import Stage, StageInputs, StageResult, register_stage
 
@@ -19,4 +20,9 @@ def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> Stag
 
 STAGE = register_stage(Stage(
     name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="1",
+    guard=ruled_out_decisions, allow_option="--allow-rule-changes",
+    allow_hint="undo the rule edit, or see what it does with `screening rules check {review}`; if the eligibility "
+               "criteria really changed after screening began (a protocol amendment), run with "
+               "`screening run {review} --allow-rule-changes`: PRISMA and the methods paragraph then report "
+               "those records as excluded by the rules after screening began",
 ))

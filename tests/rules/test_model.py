@@ -124,6 +124,40 @@ def test_errors_from_a_review_toml_name_file_and_line(tmp_path: Path):
     assert str(err.value).startswith(f"{toml.resolve()}:11: rule 'animals': bad query")
 
 
+@pytest.mark.parametrize("body, message", [
+    ('yeer = { min = 2010 }', "rule 'b': unknown key 'yeer'"),
+    ('year = { min = "x" }', "rule 'b': year min must be a 4-digit year, got 'x'"),
+    ('year.min = 1', "rule 'b': year min must be a 4-digit year, got 1"),          # a dotted key
+    ('action = "nuke"', "rule 'b': unknown action 'nuke'"),
+    ('language = { any_off = ["en"] }', "rule 'b': unknown key 'any_off' in language"),
+    ('language = { any_of = ["klingon"] }', "rule 'b': unknown language 'klingon'"),
+    ('missing = "drop"\nyear = { min = 2000 }', "rule 'b': missing = 'drop' is not allowed"),
+    ('publication_type = { any_of = [] }', "rule 'b': publication_type.any_of must be a non-empty list"),
+])
+def test_errors_name_the_line_of_the_bad_key(tmp_path: Path, body: str, message: str):
+    """Acceptance testing: every error but a bad query pointed at the rule's `id` line, not at
+    the key to fix (in a long rules file, the wrong place)."""
+    toml = tmp_path / "x.toml"
+    toml.write_text('[review]\nname = "x"\n\n[rules]\n[[rules.rule]]\nid = "a"\nreason = "A"\nyear = { min = 2000 }\n\n'
+                    f'[[rules.rule]]\nid = "b"\nreason = "B"\n\n{body}\n', encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    assert str(err.value).startswith(f"{toml.resolve()}:14: {message}"), str(err.value)
+
+
+def test_errors_name_the_rule_without_an_id_and_the_repeated_id(tmp_path: Path):
+    toml = tmp_path / "x.toml"
+    rule = '[[rules.rule]]\nid = "a"\nreason = "A"\nyear = { min = 2000 }\n'
+    toml.write_text(f'[review]\nname = "x"\n[rules]\n{rule}[[rules.rule]]\nreason = "B"\n{rule}', encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    assert str(err.value).startswith(f"{toml.resolve()}:8: rule #2 needs an id"), str(err.value)
+    toml.write_text(f'[review]\nname = "x"\n[rules]\n{rule}\n{rule}', encoding="utf-8")
+    with pytest.raises(RuleError) as err:
+        load_review(toml)
+    assert str(err.value).startswith(f"{toml.resolve()}:10: duplicate rule id 'a'"), str(err.value)
+
+
 def test_review_toml_builds_the_stage_config(tmp_path: Path):
     (tmp_path / "pipelines").mkdir()
     toml = tmp_path / "pipelines" / "x.toml"
