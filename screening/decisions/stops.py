@@ -82,7 +82,7 @@ def read_stops(db_path: str | Path) -> list[StopEvent]:
     path = Path(db_path)
     if not path.exists():
         return []
-    with SQLiteStore(path, create=False) as store:
+    with SQLiteStore(path, create=False, upgrade=False) as store:
         rows = store.stop_rows()
     out = []
     for row in rows:

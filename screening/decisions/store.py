@@ -159,8 +159,14 @@ class DecisionStore(Protocol):
 class SQLiteStore:
     """The default store: ``decisions.sqlite`` in the review's output folder."""
 
-    def __init__(self, path: str | Path, *, create: bool = True, busy_timeout_ms: int = 60_000) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, busy_timeout_ms: int = 60_000,
+                 upgrade: bool = True) -> None:
+        # ``upgrade=False``: a reader (status, prisma, export...). It reads an older log as it is
+        # rather than converting it: a command that only reports must not change the file,
+        # and an older tool sharing the review could then no longer open it.
         self.path = Path(path)
+        self._upgrade = upgrade
+        self._tables: set[str] | None = None
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
                                 hint="record a decision first (screening screen / decide)")
@@ -191,6 +197,11 @@ class SQLiteStore:
 
     def _set_up(self) -> None:
         """WAL mode and the schema."""
+        if not self._upgrade:
+            self._check_not_newer(self._conn.execute("PRAGMA user_version").fetchone()[0])
+            self._tables = {name for (name,) in self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._init_schema()
@@ -199,11 +210,7 @@ class SQLiteStore:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version > SCHEMA_VERSION:
-            # an older tool must not write events a newer one's views would misread
-            raise DecisionError(f"the decision log was written by a newer version of screening (log format "
-                                f"{version}; this version reads up to {SCHEMA_VERSION})", path=self.path,
-                                hint="upgrade screening: pip install -U screening")
+        self._check_not_newer(version)
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             # another process may have set the log up while this one waited for the lock
@@ -218,6 +225,14 @@ class SQLiteStore:
             if self._conn.in_transaction:     # SQLite may have rolled back itself (BUSY, FULL)
                 self._conn.execute("ROLLBACK")
             raise
+
+    def _check_not_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            # an older tool must not write events a newer one's views would misread, nor report
+            # from a log whose newer tables (stops...) it cannot see
+            raise DecisionError(f"the decision log was written by a newer version of screening (log format "
+                                f"{version}; this version reads up to {SCHEMA_VERSION})", path=self.path,
+                                hint="upgrade screening: pip install -U screening")
 
     def _migrate_from_1(self) -> None:
         """Version 1 -> 2 inside the caller's transaction: the events move to a table whose
@@ -266,6 +281,8 @@ class SQLiteStore:
 
     def _write(self, action: Callable[[sqlite3.Connection], None]) -> int:
         """Run ``action`` in one ``BEGIN IMMEDIATE`` transaction; the rows it changed."""
+        if not self._upgrade:
+            raise RuntimeError("a decision-log reader (upgrade=False) cannot write: open the store to write")
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -279,7 +296,13 @@ class SQLiteStore:
             raise
         return added
 
+    def _missing(self, table: str) -> bool:
+        """A reader of an older (or not yet set up) log: ``table`` is not there yet."""
+        return self._tables is not None and table not in self._tables
+
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
+        if self._missing("events"):
+            return []
         cur = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
         return cur.fetchall()
 
@@ -295,6 +318,8 @@ class SQLiteStore:
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
 
     def stop_rows(self) -> list[tuple[Any, ...]]:
+        if self._missing("stops"):        # a log older than format 3: no stop was ever logged
+            return []
         return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
 
     def close(self) -> None:

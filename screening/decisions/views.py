@@ -60,7 +60,7 @@ def load_entries(db_path: str | Path) -> pd.DataFrame:
     path = Path(db_path)
     if not path.exists():
         return empty_entries()
-    with SQLiteStore(path, create=False) as store:
+    with SQLiteStore(path, create=False, upgrade=False) as store:
         return entries_from_rows(store.rows())
 
 

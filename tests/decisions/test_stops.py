@@ -20,6 +20,7 @@ from screening.cli import app
 from screening.decisions import api
 from screening.decisions.stops import read_stops, resume_screening, stop_screening
 from screening.decisions.store import SCHEMA_VERSION, Event, SQLiteStore
+from screening.decisions.views import load_entries
 from screening.errors import ConfigError, DecisionError
 from screening.export import select
 
@@ -209,7 +210,7 @@ def test_the_stops_table_is_append_only(review: Path) -> None:
     assert read_stops(db)[0].reviewer == "alice"
 
 
-def test_a_format_2_log_gains_the_stops_table_and_keeps_its_events(tmp_path: Path) -> None:
+def test_a_format_2_log_is_read_as_it_is_and_upgraded_by_its_first_writer(tmp_path: Path) -> None:
     db = tmp_path / "decisions.sqlite"
     with SQLiteStore(db) as store:
         store.append([Event(record_id="r1", stage="title_abstract", reviewer="alice", action="include")])
@@ -220,7 +221,15 @@ def test_a_format_2_log_gains_the_stops_table_and_keeps_its_events(tmp_path: Pat
     con.execute("PRAGMA user_version = 2")
     con.commit()
     con.close()
+    # readers (status, prisma, export) read it as it is: a report must not change the file
+    # (an older tool sharing the review could no longer open it)
+    before = db.read_bytes()
     assert read_stops(db) == []
+    assert load_entries(db)["record_id"].tolist() == ["r1"]
+    assert db.read_bytes() == before
+    with SQLiteStore(db, create=False, upgrade=False) as reader, pytest.raises(RuntimeError, match="cannot write"):
+        reader.append([Event(record_id="r2", stage="title_abstract", reviewer="alice", action="include")])
+    # the first writer upgrades it
     with SQLiteStore(db) as store:
         assert [r[2] for r in store.rows()] == ["r1"]
     con = sqlite3.connect(db)
