@@ -153,6 +153,9 @@ class DecisionStore(Protocol):
     def stop_rows(self) -> list[tuple[Any, ...]]:
         """Every stop/resume event in append order, as :data:`STOP_COLUMNS` tuples."""
 
+    def extent(self) -> tuple[Any, ...]:
+        """A value that changes whenever an event is appended (a reader's cache key)."""
+
     def close(self) -> None: ...
 
 
@@ -316,6 +319,15 @@ class SQLiteStore:
         return bool(self._write(lambda conn: conn.execute(
             "INSERT INTO stops (event_uuid, stage, reviewer, action, note, created_at, payload) "
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
+
+    def extent(self) -> tuple[Any, ...]:
+        """(events, highest id, that event's uuid): what the append-only log holds, in one cheap
+        query (a reader compares it with what it read before)."""
+        if self._missing("events"):
+            return (0, None, None)
+        return tuple(self._conn.execute(
+            "SELECT (SELECT COUNT(*) FROM events), id, event_uuid FROM events ORDER BY id DESC LIMIT 1").fetchone()
+            or (0, None, None))
 
     def stop_rows(self) -> list[tuple[Any, ...]]:
         if self._missing("stops"):        # a log older than format 3: no stop was ever logged

@@ -55,13 +55,31 @@ def entries_from_rows(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
     return df
 
 
+# One `screening run` reads the log in several steps (the identity check, the dedup and rank
+# inputs, the rules guard, PRISMA). Events are append-only (no UPDATE or DELETE: triggers), so
+# the count, the highest id and that event's uuid name a log's content exactly: a log that has
+# not changed since it was last read in this process is not read and rebuilt again.
+_READ: dict[Path, tuple[tuple[Any, ...], pd.DataFrame]] = {}
+_READ_KEPT = 8
+
+
 def load_entries(db_path: str | Path) -> pd.DataFrame:
     """Every event of the log, in append order (an empty frame if there is no log yet)."""
     path = Path(db_path)
     if not path.exists():
         return empty_entries()
+    key = path.resolve()
     with SQLiteStore(path, create=False, upgrade=False) as store:
-        return entries_from_rows(store.rows())
+        extent = store.extent()
+        hit = _READ.get(key)
+        if hit is not None and hit[0] == extent:
+            return hit[1].copy()           # callers may add columns: each gets its own frame
+        entries = entries_from_rows(store.rows())
+    _READ.pop(key, None)
+    _READ[key] = (extent, entries)
+    while len(_READ) > _READ_KEPT:
+        _READ.pop(next(iter(_READ)))
+    return entries.copy()
 
 
 # ---------------------------------------------------------------------------------------------
