@@ -17,7 +17,10 @@ and once the team has stopped by a stopping rule (``[rank] stopped = true``) eve
 title/abstract record nobody screened is an exclusion with status ``stopped``, as PRISMA's
 "excluded by automation tools" (records one reviewer decided stay undecided until settled). RIS is what Zotero, EndNote, Mendeley, Covidence and Rayyan all import; each
 record keeps its ``record_id`` (``ID`` and a note) so it can be traced back to the review, and
-our own reader reads the file back (tested).
+our own reader reads either file back (tested) with each record's database and notes.
+
+``per_reviewer`` adds who decided what (:func:`reviewer_columns`), as blinding lets the
+viewer see it: the one place an export shows decisions that are not settled outcomes.
 """
 
 from __future__ import annotations
@@ -29,8 +32,12 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
+from screening.decisions.store import DECISION_ACTIONS, STAGES
 from screening.decisions.studies import groups, sort_key, visible_links
-from screening.decisions.views import Viewer, eligible_records, record_outcomes
+from screening.decisions.views import (
+    Viewer, eligible_records, event_payload, final_decisions, record_notes, record_outcomes, standing_decisions,
+    visible_entries,
+)
 from screening.errors import ConfigError
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
@@ -44,8 +51,15 @@ STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
 # the bibliographic and provenance columns a CSV export carries, in this order
 CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
                "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
-               "url", "booktitle", "publisher", "source_db", "found_in", "merged_from", "source_file", "source_line",
-               "source_record_id", "rank", "score")
+               "url", "booktitle", "publisher", "notes", "source_db", "found_in", "merged_from", "source_file",
+               "source_line", "source_record_id", "rank", "score")
+# CSV header for a records column, where it differs: a 'notes' column makes `decide --from`
+# read a file as Rayyan's when a note holds Rayyan's decisions (as its RIS exports' N1 do)
+CSV_NAMES = {"notes": "source_notes"}
+# per-reviewer columns (``per_reviewer``): each stage's short prefix, and the lists' separator
+# in a CSV cell (notes and paths hold ';' and ',')
+STAGE_PREFIX = {"title_abstract": "ta", "full_text": "ft"}
+CELL_SEP = " | "
 
 
 @dataclass(frozen=True)
@@ -130,11 +144,13 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
 
 def export_records(review: str | Path | Review, output: str | Path, *, stage: str = "title_abstract",
                    decision: str = "include", format: str | None = None, reviewer: str | None = None,
-                   as_adjudicator: bool = False) -> ExportResult:
+                   as_adjudicator: bool = False, per_reviewer: bool = False) -> ExportResult:
     """``screening export``: write the selected records to ``output`` (atomically).
 
     ``reviewer``/``as_adjudicator``: who asks; the undecided records are told apart (conflict,
-    pending, unscreened) only for an adjudicator, as ``status`` does."""
+    pending, unscreened) only for an adjudicator, as ``status`` does. ``per_reviewer``: add
+    each reviewer's decisions, the notes and the attached reports (:func:`reviewer_columns`),
+    as blinding lets the viewer see them."""
     output = Path(output)
     fmt = (format or output.suffix.lstrip(".") or "").lower()
     if fmt not in FORMATS:
@@ -143,29 +159,126 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     rv = review if isinstance(review, Review) else Review.load(review)
     viewer = rv.viewer(reviewer, as_adjudicator)        # refuses an unblinded view nobody may have
     rows = select(rv, stage, decision, as_adjudicator=viewer.adjudicator, viewer=viewer)
+    warnings: list[str] = []
+    extra = None
+    if per_reviewer:
+        extra = reviewer_columns(rv.entries(), rows, stage, viewer)
+        # a table ingested from an earlier export of ours may carry such columns: ours replace them
+        rows = pd.concat([rows.drop(columns=[c for c in extra.table.columns if c in rows.columns]), extra.table],
+                         axis=1)
+        if extra.blinded:
+            warnings.append(
+                f"{extra.blinded} exported record(s) have decisions or notes by other reviewers that blinding "
+                "hides from you (you have not decided them and they are not settled): their per-reviewer "
+                "cells are left blank; an adjudicator's export (--reviewer NAME --as-adjudicator) shows them")
     if fmt == "ris":
-        atomic_write_text(output, to_ris(rows))
+        atomic_write_text(output, to_ris(rows, extra))
     else:
-        atomic_write_bytes(output, to_csv(rows).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+        atomic_write_bytes(output, to_csv(rows, extra).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
     from screening.runner import drift_warning
 
     drift = drift_warning(rv.config)
     return ExportResult(output, fmt, stage, decision, len(rows),
                         {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()},
-                        (drift,) if drift else ())
+                        tuple(warnings) + ((drift,) if drift else ()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-reviewer columns
+
+
+@dataclass(frozen=True)
+class ReviewerColumns:
+    """What ``--per-reviewer`` adds: ``table`` (aligned with the exported rows), which of its
+    columns hold one reviewer's decisions, and how many records blinding kept back."""
+
+    table: pd.DataFrame
+    votes: tuple[tuple[str, str, str], ...] = ()     # (column, stage, reviewer)
+    blinded: int = 0
+
+
+_TOLD = frozenset(DECISION_ACTIONS | {"undo", "note", "attach_report"})    # what per-reviewer cells show
+
+
+def _shown(entries: pd.DataFrame, viewer: Viewer) -> tuple[pd.DataFrame, int]:
+    """The events ``viewer`` may see, and how many records have events they may not.
+
+    Blinding as everywhere (:func:`visible_entries`: another reviewer's events on a record
+    once the viewer decided it), plus every event of a (record, stage) whose outcome is
+    settled: the export shows settled outcomes, and their study links, to everyone."""
+    if viewer.adjudicator or entries.empty:
+        return entries, 0
+    settled = {(rid, stage) for stage in STAGES for rid, o in record_outcomes(entries, stage).items()
+               if o.status == "final"}
+    keep = entries.index.isin(visible_entries(entries, viewer).index) | pd.Series(
+        [(r, s) in settled for r, s in zip(entries["record_id"], entries["stage"])], index=entries.index, dtype=bool)
+    hidden = entries[~keep & entries["action"].isin(list(_TOLD))]
+    return entries[keep], int(hidden["record_id"].nunique())
+
+
+def _vote(decision: str, reason: str) -> str:
+    return f"{decision} ({reason})" if reason else decision
+
+
+def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, viewer: Viewer) -> ReviewerColumns:
+    """Per exported row: each screener's standing decision at each stage (``ta_<name>``,
+    ``ft_<name>``: 'include', 'exclude (reason)', 'maybe', 'not_retrieved'), the settled
+    decision and reason at each stage (``ta_decision``...; the exported stage's are its
+    ``decision`` and ``reason``), who adjudicated (``ta_adjudicated_by``), the notes reviewers
+    wrote (``reviewer_notes``: 'who (stage): text') and the reports attached at full text
+    (``full_text_reports``). What blinding hides from ``viewer`` stays blank (see :func:`_shown`)."""
+    ids = rows["record_id"].astype(str).tolist()
+    mine = entries[entries["record_id"].astype(str).isin(set(ids))]
+    shown, blinded = _shown(mine, viewer)
+    cols: dict[str, list[Any]] = {}
+    votes: list[tuple[str, str, str]] = []
+    for st in STAGES:
+        p = STAGE_PREFIX[st]
+        standing = standing_decisions(shown, st)
+        outcomes = record_outcomes(shown, st, standing)
+        names = sorted({who for by in standing.values() for who, role in by if role == "screener"}, key=str.casefold)
+        for who in names:
+            col = f"{p}_{who}" if who not in ("decision", "reason", "adjudicated_by") else f"{p}_{who}_reviewer"
+            by_id = {rid: by[(who, "screener")] for rid, by in standing.items() if (who, "screener") in by}
+            cols[col] = [_vote(v.decision, v.reason) if (v := by_id.get(rid)) else "" for rid in ids]
+            votes.append((col, st, who))
+        if st == stage:      # the stopping rule's exclusions are the exported stage's too
+            cols[f"{p}_decision"], cols[f"{p}_reason"] = rows["decision"].tolist(), rows["reason"].tolist()
+        else:
+            final = final_decisions(mine, st).set_index("record_id")
+            cols[f"{p}_decision"] = [final["decision"].get(rid, "") for rid in ids]
+            cols[f"{p}_reason"] = [final["reason"].get(rid, "") for rid in ids]
+        adj = [o.adjudicator.reviewer if (o := outcomes.get(rid)) and o.adjudicator and o.status == "final" else ""
+               for rid in ids]
+        if any(adj):
+            cols[f"{p}_adjudicated_by"] = adj
+    notes = {st: record_notes(shown, st) for st in STAGES}
+    cols["reviewer_notes"] = [[f"{who} ({st}): {text}" for st in STAGES for who, text in notes[st].get(rid, [])]
+                              for rid in ids]
+    attached = shown[(shown["stage"] == "full_text") & (shown["action"] == "attach_report")]
+    reports: dict[str, list[str]] = {}
+    for rid, payload in zip(attached["record_id"].astype(str), attached["payload"].astype(str)):
+        report = str(event_payload(payload).get("report", "")).strip()
+        if report and report not in reports.setdefault(rid, []):
+            reports[rid].append(report)
+    cols["full_text_reports"] = [reports.get(rid, []) for rid in ids]
+    return ReviewerColumns(pd.DataFrame(cols, index=rows.index), tuple(votes), blinded)
 
 
 # ---------------------------------------------------------------------------------------------
 # CSV
 
 
-def to_csv(rows: pd.DataFrame) -> str:
+def to_csv(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
     cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS) + \
-        (["study"] if "study" in rows.columns else [])
+        (["study"] if "study" in rows.columns else []) + (list(extra.table.columns) if extra is not None else [])
     out = rows[cols].copy()
     for c in cols:
-        out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)
-    return out.to_csv(index=False, lineterminator="\n")
+        if c in ("reviewer_notes", "full_text_reports"):     # items hold ';' and ','
+            out[c] = out[c].map(CELL_SEP.join)
+        else:
+            out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)
+    return out.rename(columns=CSV_NAMES).to_csv(index=False, lineterminator="\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +321,7 @@ def _clean(value: Any) -> str:
     return " ".join(as_text(value).split())
 
 
-def _ris_record(row: pd.Series) -> list[str]:
+def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[str]:
     ty = _ris_type(row)
     out = [f"TY  - {ty}"]
 
@@ -255,15 +368,40 @@ def _ris_record(row: pd.Series) -> list[str]:
     put("N1", screening)
     if _clean(row.get("study")) and _clean(row.get("study")) != _clean(row.get("record_id")):
         put("N1", f"study: same study as record {_clean(row.get('study'))}")
+    if extra is not None:
+        _ris_reviewers(row, extra, put)
+    # the notes the record came with (a reference manager's, an earlier export's), after ours
+    # and each once: a re-ingested export of ours carries its old record_id line already
+    written = set(out)
+    for note in as_text(row.get("notes")).splitlines():
+        if _clean(note) and f"N1  - {_clean(note)}" not in written:
+            put("N1", note)
     out.append("ER  - ")
     return out
 
 
-def to_ris(rows: pd.DataFrame) -> str:
+def _ris_reviewers(row: pd.Series, extra: ReviewerColumns, put: Any) -> None:
+    """``--per-reviewer`` in RIS: decisions and notes as N1 lines, attached reports as L1
+    (the file attachments Zotero and EndNote import)."""
+    for st, p in STAGE_PREFIX.items():
+        if st != row["stage"] and row[f"{p}_decision"]:       # the exported stage's is above
+            put("N1", f"screening ({st}): final, {row[f'{p}_decision']}"
+                      + (f"; reason: {row[f'{p}_reason']}" if row[f"{p}_reason"] else ""))
+        for col, _, who in (v for v in extra.votes if v[1] == st):
+            put("N1", f"reviewer {who} ({st}): {row[col]}" if row[col] else "")
+        if _clean(row.get(f"{p}_adjudicated_by")):
+            put("N1", f"adjudicated by {row[f'{p}_adjudicated_by']} ({st})")
+    for note in row["reviewer_notes"]:
+        put("N1", f"note by {note}")
+    for report in row["full_text_reports"]:
+        put("L1", report)
+
+
+def to_ris(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
     """RIS text, CRLF line ends as the format's specification has them, a blank line between
     records."""
     lines: list[str] = []
     for _, row in rows.iterrows():
-        lines += _ris_record(row)
+        lines += _ris_record(row, extra)
         lines.append("")
     return "\r\n".join(lines) + ("\r\n" if lines else "")

@@ -64,6 +64,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("url", "str", "first URL"),
     Column("booktitle", "str", "proceedings/book title"),
     Column("publisher", "str", "publisher"),
+    Column("notes", "str", "notes the export carries with the record (RIS N1, a CSV's notes column), "
+           "one per line"),
     # added by dedup
     Column("duplicate_of", "str", "empty for the kept record, else the record_id it duplicates", "dedup"),
     Column("dup_group", "str", "id of the duplicate group (the kept record's id)", "dedup"),

@@ -35,7 +35,7 @@ from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError, NotRunError
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
-from screening.stages.ingest import RawSource, ingest, read_file, refuse_repeated
+from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, read_file, refuse_repeated
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             if s.id_prefix:        # (only when set: reviews without searches keep their cache)
                 raw_hash.update(f"{s.id_prefix}|".encode())
             raw_hash.update(s.digest)
-        ingest_hash = hashlib.sha256(f"ingest:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
+        ingest_hash = hashlib.sha256(f"ingest:{INGEST_VERSION}:{__version__}:{raw_hash.hexdigest()}".encode()).hexdigest()
 
         table = None if force else _stored(output_dir, "ingest", ingest_hash)
         if table is not None:

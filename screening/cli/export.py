@@ -21,16 +21,23 @@ def export_cmd(
     format: Optional[str] = typer.Option(None, "--format", help=f"{' or '.join(FORMATS)} (default: from the file name)."),
     reviewer: Optional[str] = reviewer_option("Who exports (an adjudicator sees the undecided records told apart)."),
     as_adjudicator: bool = adjudicator_option("Tell undecided records apart (conflict, pending, unscreened)."),
+    per_reviewer: bool = typer.Option(
+        False, "--per-reviewer",
+        help="Add each reviewer's decision at each stage (ta_NAME, ft_NAME), both stages' final decision and "
+             "reason, who adjudicated, the reviewers' notes and the attached full texts (RIS: N1 notes, L1 "
+             "files). Blinded: another reviewer's decisions on a record you have not decided and that is not "
+             "settled are left blank (an adjudicator sees all)."),
 ) -> None:
     """Export the records a screening result selects, with their decisions and reasons.
 
     The default, --stage title_abstract --decision include, is the list of reports to retrieve
     in full; --stage full_text --decision include gives the reports of the included studies (a
     study column groups them). RIS imports into Zotero, EndNote, Mendeley, Covidence and Rayyan;
-    each record keeps its record_id.
+    each record keeps its record_id. --per-reviewer adds who decided what, their notes and the
+    attached full texts.
     """
     res = export_records(review, output, stage=stage, decision=decision, format=format,
-                         reviewer=reviewer, as_adjudicator=as_adjudicator)
+                         reviewer=reviewer, as_adjudicator=as_adjudicator, per_reviewer=per_reviewer)
     parts = ", ".join(f"{n} {status}" for status, n in res.by_status.items()) or "none"
     console.print(f"wrote {res.records} records ({res.stage}: {res.decision}; {parts}) to {res.path} as {res.format.upper()}")
     warn(list(res.warnings))

@@ -57,6 +57,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "publisher": ("publisher", "PU", "PB"),
     "source_record_id": ("source_record_id", "EID", "UT", "Accession Number", "AN",
                          "Lens ID", "openalex_id", "source_id", "Key", "Unique-ID"),
+    # the notes a record carries (a reference manager's notes; RIS N1 in a table), one per
+    # line; our CSV export names them 'source_notes' (see screening.export.CSV_NAMES)
+    "notes": ("notes", "source_notes", "note", "N1", "Research Notes"),
+    # the database each row came from: our own records tables and CSV exports name it per
+    # row (a re-ingested export keeps each record's database), EndNote calls it 'Name of
+    # Database'. Read into source_db, not kept as a field (see tabular.row_fields).
+    "source_db": ("source_db", "Database", "Source Database", "Name of Database", "DB"),
 }
 
 #: Canonical columns that count as "this is a records file" (one must be present).
@@ -168,15 +175,15 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Publisher": "publisher", "Language": "language", "Manual Tags": "keywords",
         "Automatic Tags": "keywords2", "Extra": "zotero_extra", "Proceedings Title": "booktitle",
     }),
-    # Covidence's reference export (Title, Authors, ..., Covidence #, Study, Notes, Tags). The
-    # other columns are kept as extras: 'Tags' are the team's own labels, not keywords; 'Notes'
-    # hold exclusion reasons; 'Accession Number' is whatever the imported file carried (a PMID,
-    # or an EconLit/Embase number of the same shape), so it is never taken for a PMID, which
-    # would link unrelated records in dedup.
+    # Covidence's reference export (Title, Authors, ..., Covidence #, Study, Notes, Tags).
+    # 'Notes' (exclusion reasons, the team's notes) are the records' notes; the other columns
+    # are kept as extras: 'Tags' are the team's own labels, not keywords; 'Accession Number'
+    # is whatever the imported file carried (a PMID, or an EconLit/Embase number of the same
+    # shape), so it is never taken for a PMID, which would link unrelated records in dedup.
     "covidence": _keys({
         "Title": "title", "Authors": "authors", "Abstract": "abstract", "Published Year": "year",
         "Journal": "journal", "Volume": "volume", "Issue": "issue", "Pages": "pages", "DOI": "doi",
-        "Covidence #": "source_record_id",
+        "Covidence #": "source_record_id", "Notes": "notes",
     }),
     "pubmed_csv_legacy": _keys({
         "Title": "title", "URL": "pubmed_url", "Description": "authors", "Details": "pubmed_details",

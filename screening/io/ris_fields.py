@@ -197,8 +197,21 @@ FIELD_NAMES: tuple[str, ...] = (
     "url",
     "booktitle",
     "publisher",
+    "notes",
     "source_record_id",
 )
+
+
+def notes_of(values: list[str] | None) -> str:
+    """The record's ``N1`` notes, one per line, each once: kept as the export carries them
+    (a reference manager's notes, EBSCO's source info, our own export's screening notes), so
+    a re-ingested export keeps what the team wrote. A note's own line breaks (continuation
+    lines) are folded like every other text value's."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return fast_clean(values[0])
+    return "\n".join(dict.fromkeys(c for c in map(fast_clean, values) if c))
 
 
 def record_fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
@@ -330,5 +343,6 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         url,
         booktitle,
         fast_clean(first(get("PB"))),
+        notes_of(n1),
         record_id,
     )

@@ -163,6 +163,14 @@ def _text(value: str) -> str:
     return "" if v.lower() in _PLACEHOLDERS else v
 
 
+def _note_lines(value: str) -> str:
+    """Notes keep their line breaks (one note per line, as RIS N1 lines are kept); each line
+    is cleaned like any text value."""
+    if "\n" not in value and "\r" not in value:
+        return _text(value)
+    return "\n".join(dict.fromkeys(t for t in map(_text, re.split(r"\r\n?|\n", value)) if t))
+
+
 def _items(value: str, sep: str) -> list[str]:
     text = clean_text(value)
     if not text:
@@ -295,7 +303,10 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     rid = first("record_id").strip()
     if rid:
         f["record_id"] = rid
-    source_db = layout.source_db
+    f["notes"] = _note_lines(first("notes"))
+    # a layout's own database, else the row's (a records table or our CSV export names each
+    # row's: re-ingested, every record keeps the database it came from)
+    source_db = layout.source_db or _text(first("source_db"))
     # dialect fix-ups
     if layout.dialect == "wos" and f["source_record_id"].upper().startswith("BIOSIS:"):
         source_db = "BIOSIS Previews (Web of Science)"

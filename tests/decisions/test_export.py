@@ -206,3 +206,102 @@ def test_ris_type_codes_come_from_the_readers_table() -> None:
     assert _ris_type(pd.Series({"publication_type": ["Web"], "journal": ""})) == "ELEC"
     assert _ris_type(pd.Series({"publication_type": ["Proceedings Paper"], "journal": "X"})) == "CPAPER"
     assert _ris_type(pd.Series({"publication_type": ["Something else"], "journal": ""})) == "GEN"
+
+
+# --- per-reviewer columns (--per-reviewer) ---------------------------------------------------
+
+
+def _csv_rows(path: Path) -> dict[str, dict[str, str]]:
+    return {r["record_id"]: r for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))}
+
+
+def test_per_reviewer_columns_carry_each_reviewers_decisions_notes_and_reports(screened: Path, in_play,
+                                                                              tmp_path, cli) -> None:
+    """Acceptance testing: an export carried each record's settled outcome only, not who
+    decided what at either stage, the notes reviewers wrote or the full texts attached."""
+    api.record_decision(screened, reviewer="bob", record_id=in_play[21], action="note",
+                        note="mixed population; adults and teens")
+    report = tmp_path / "report 4.pdf"
+    report.write_bytes(b"%PDF-1.4\n")
+    api.record_decision(screened, reviewer="alice", record_id=in_play[3], action="attach_report",
+                        stage="full_text", report=str(report))
+    out = tmp_path / "votes.csv"
+    code, text = cli("export", screened, "--decision", "all", "--per-reviewer", "-r", "alice", "-o", out)
+    assert code == 0 and "wrote 50 records" in text and "blinding" not in text
+    rows = _csv_rows(out)
+    agreed, adjudicated, excluded, conflict = (rows[in_play[i]] for i in (0, 21, 40, 30))
+    assert (agreed["ta_alice"], agreed["ta_bob"], agreed["ta_adjudicated_by"]) == ("include", "include", "")
+    assert (adjudicated["ta_alice"], adjudicated["ta_bob"], adjudicated["ta_adjudicated_by"]) == (
+        "include", "exclude", "carol")
+    assert adjudicated["ta_decision"] == adjudicated["decision"] == "include"
+    assert (excluded["ta_alice"], excluded["ta_bob"], excluded["ta_reason"]) == (
+        "exclude (wrong population)", "exclude", "wrong population")
+    # an open conflict alice is a party to: she sees bob's side, as `conflicts -r alice` does
+    assert (conflict["ta_alice"], conflict["ta_bob"], conflict["decision"]) == ("exclude (wrong population)",
+                                                                               "include", "")
+    assert adjudicated["reviewer_notes"] == "bob (title_abstract): mixed population; adults and teens"
+    # full text, in a title/abstract export: alice's decisions, the outcome and its reason, the report
+    ft = rows[in_play[3]]
+    assert (ft["ft_alice"], ft["ft_decision"], ft["ft_reason"]) == ("exclude (wrong outcome)", "exclude",
+                                                                    "wrong outcome")
+    assert ft["full_text_reports"] == str(report) and rows[in_play[4]]["ft_decision"] == "not_retrieved"
+    assert rows[in_play[40]]["ft_decision"] == "" and rows[in_play[40]]["ft_alice"] == ""
+    # still our export to `decide --from` (the reviewers' columns are not read as decisions)
+    back = api.import_decisions(screened, out, reviewer="alice")
+    assert back["format"] == "export" and back["written"] == 0 and back["unchanged"] == 40, back
+    # without --per-reviewer the export's columns are as before
+    code, _ = cli("export", screened, "--decision", "all", "-o", tmp_path / "plain.csv")
+    assert not [c for c in next(iter(_csv_rows(tmp_path / "plain.csv").values())) if c.startswith(("ta_", "ft_"))]
+
+
+def test_per_reviewer_columns_are_blinded(review: Path, tmp_path, cli) -> None:
+    """As in test_blinding: bob decided records 1 (note BOBSECRET1) and 2 (BOBSECRET2), alice
+    only record 2. alice's export shows bob's side of record 2, never of record 1; carol sees
+    neither; an adjudicator sees both. What is hidden is blank, and the export says so."""
+    api.assign(review, "alice,bob")
+    api.record_decision(review, reviewer="bob", record_id="1", action="include", note="BOBSECRET1")
+    api.record_decision(review, reviewer="bob", record_id="2", action="exclude", reason="wrong outcome",
+                        note="BOBSECRET2")
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    for fmt in ("csv", "ris"):
+        out = tmp_path / f"alice.{fmt}"
+        code, text = cli("export", review, "--decision", "all", "--per-reviewer", "-r", "alice", "-o", out)
+        body = out.read_text(encoding="utf-8-sig")
+        assert code == 0 and "BOBSECRET2" in body and "BOBSECRET1" not in body
+        assert "1 exported record(s) have decisions or notes by other reviewers" in " ".join(text.split())
+    rows = _csv_rows(tmp_path / "alice.csv")
+    assert (rows["2"]["ta_alice"], rows["2"]["ta_bob"]) == ("include", "exclude (wrong outcome)")
+    assert rows["1"]["ta_bob"] == "" and rows["1"]["reviewer_notes"] == ""
+    assert "N1  - reviewer bob (title_abstract): exclude (wrong outcome)" in (tmp_path / "alice.ris").read_text()
+    for who in (["-r", "carol"], []):
+        code, text = cli("export", review, "--decision", "all", "--per-reviewer", *who, "-o", tmp_path / "c.csv")
+        body = (tmp_path / "c.csv").read_text(encoding="utf-8-sig")
+        assert code == 0 and "BOBSECRET" not in body and "ta_bob" not in body and "2 exported record(s)" in text
+    code, text = cli("export", review, "--decision", "all", "--per-reviewer", "--as-adjudicator",
+                     "-o", tmp_path / "a.csv")
+    rows = _csv_rows(tmp_path / "a.csv")
+    assert code == 0 and "blinding" not in text
+    assert rows["1"]["ta_bob"] == "include" and rows["1"]["reviewer_notes"] == "bob (title_abstract): BOBSECRET1"
+
+
+def test_per_reviewer_ris_keeps_decisions_and_notes_when_ingested_again(screened: Path, in_play, tmp_path) -> None:
+    """RIS carries the same as N1 notes (and attached reports as L1, Zotero's and EndNote's file
+    attachments); ingested again, the notes stay in the records table (acceptance testing:
+    N1 was dropped on re-ingest)."""
+    api.record_decision(screened, reviewer="alice", record_id=in_play[3], action="note", stage="full_text",
+                        note="outcome is bone density only")
+    api.record_decision(screened, reviewer="alice", record_id=in_play[0], action="attach_report",
+                        stage="full_text", report="https://example.org/fulltext/2.pdf")
+    out = tmp_path / "ft.ris"
+    res = export_records(screened, out, stage="full_text", decision="all", as_adjudicator=True, per_reviewer=True)
+    assert res.records == 25 and not res.warnings
+    text = out.read_text(encoding="utf-8")
+    assert "L1  - https://example.org/fulltext/2.pdf" in text
+    back = ingest([RawSource("ft.ris", out.read_bytes())]).records.set_index("source_record_id")
+    notes = back.loc[in_play[3], "notes"].split("\n")
+    assert "screening (full_text): final, exclude (single); reason: wrong outcome" in notes
+    assert "screening (title_abstract): final, include" in notes
+    assert {"reviewer alice (title_abstract): include", "reviewer bob (title_abstract): include",
+            "reviewer alice (full_text): exclude (wrong outcome)",
+            "note by alice (full_text): outcome is bone density only"} <= set(notes)
+    assert "adjudicated by carol (title_abstract)" in back.loc[in_play[21], "notes"].split("\n")

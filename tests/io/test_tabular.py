@@ -373,8 +373,8 @@ def test_covidence_reference_export():
     # the accession number is kept but never taken for a PMID (EconLit's 0992879 looks like one)
     assert [r["accession_number"] for r in recs] == ["30776994", "28754806", "0992879"]
     assert all(r["pmid"] == "" for r in recs)
-    # the team's own columns stay, and tags are not keywords
-    assert recs[1]["notes"] == "Exclusion reason: Wrong study design; " and recs[2]["tags"] == "background"
+    # the team's own columns stay, and tags are not keywords; 'Notes' are the records' notes
+    assert recs[1]["notes"] == "Exclusion reason: Wrong study design;" and recs[2]["tags"] == "background"
     assert recs[2]["keywords"] == [] and recs[0]["study"] == "Zaidat 2019"
 
 
