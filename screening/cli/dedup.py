@@ -12,6 +12,7 @@ from rich.text import Text
 
 from screening.cli._app import command, console, printable, styled, warn
 from screening.dedup.files import dedup_files, decide_pair, open_queue
+from screening.dedup.queue import MaybePair
 
 
 @command("dedup")
@@ -35,7 +36,7 @@ def dedup_cmd(
                          " duplicate groups, ", (str(counts["duplicates"]), "bold"), " duplicates marked, ",
                          (str(counts["unique"]), "bold"), " unique; ", (str(counts["maybe_pairs"]), "bold"),
                          " maybe-pairs queued"
-                         + (f", {run.decisions_used} stored decisions applied" if run.decisions_used else "")))
+                         + _applied(run.decisions_used, run.decisions_set_aside)))
     table = Table(title="Per source (PRISMA-S)", title_justify="left")
     for col in ("source", "records", "duplicates marked", "unique studies found"):
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -50,8 +51,31 @@ def dedup_cmd(
         console.print(f"review the maybe-pairs with: screening dedup-review {run.queue.parent}")
 
 
-def _pair_table(rows: list[tuple[str, str, str, bool]], reason: str, score: float) -> Table:
-    table = Table(title=f"maybe-pair (score {score:.2f}): {reason}", title_justify="left", show_lines=True)
+def _applied(stored: int, set_aside: int) -> str:
+    if not stored:
+        return ""
+    if not set_aside:
+        return f", {stored} stored decisions applied"
+    # said here too, not only in the warning above: these decisions are in the log but not in OUT
+    return f", {stored - set_aside} of {stored} stored decisions applied ({set_aside} contradict others: see the warning)"
+
+
+def _pair_title(p: MaybePair, implied: str = "") -> str:
+    if p.conflict:
+        hint = f"; the other answers so far make it {'a duplicate' if implied == 'duplicate' else 'distinct'}" \
+            if implied else ""
+        return (f"decided before, but the decisions contradict each other ({p.conflict}); "
+                f"until re-decided they are kept apart. Decide this pair again ({p.reason}{hint})")
+    title = f"maybe-pair (score {p.score:.2f}): {p.reason}"
+    if p.via:
+        title += f" (between {p.via[0]} and {p.via[1]})"
+    if p.pairs > 1 or len(p.members_a) > 1 or len(p.members_b) > 1:
+        title += "; the answer applies to both groups"
+    return title
+
+
+def _pair_table(rows: list[tuple[str, str, str, bool]], title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("field", style="bold")
     table.add_column("record A", overflow="fold")
     table.add_column("record B", overflow="fold")
@@ -89,9 +113,12 @@ def dedup_review_cmd(
     if not pending:
         console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided)")
         return
-    stored = 0
+    stored = settled = 0
     for k, p in enumerate(pending, start=1):
-        console.print(_pair_table(queue.view(p), p.reason, p.score))
+        if not queue.progress.is_open(p):    # an earlier answer of this session settles it
+            settled += 1
+            continue
+        console.print(_pair_table(queue.view(p), _pair_title(p, queue.progress.implied(p, contested=True))))
         answer = typer.prompt(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit",
                               default="s").strip().lower()[:1]
         if answer == "q":
@@ -100,4 +127,5 @@ def dedup_review_cmd(
             decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", queue.reviewer,
                         queue=queue)
             stored += 1
-    console.print(f"stored {stored} decision(s) in {queue.folder}; re-run dedup to apply them")
+    follows = f" ({settled} more pair(s) follow from your answers, nothing stored for them)" if settled else ""
+    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}; re-run dedup to apply them")

@@ -1,7 +1,9 @@
 """deduplicate(): the whole dedup method as one pure function over a records table.
 
 keys (normalise.py) -> candidate pairs (blocking.py) -> verdicts (compare.py) -> stored human
-decisions override verdicts -> guarded groups (cluster.py) -> kept record, merge, marks.
+decisions override verdicts -> guarded groups (cluster.py), people's duplicate decisions last and
+only those no 'distinct' decision contradicts (conflicts.py) -> kept record, merge, marks ->
+the review queue, one entry per pair of groups (queue.py).
 No row is dropped or reordered; the input table is never modified.
 """
 
@@ -15,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from screening.dedup.blocking import candidate_pairs
-from screening.dedup.cluster import Link, build_groups
+from screening.dedup import conflicts as conflicts_
+from screening.dedup.cluster import Grouper, Link
 from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import journal_variants, journals_compatible, keys_for_table
+from screening.dedup.queue import MaybePair, contested_entries, group_entries, pair_key
 from screening.errors import StageError
 from screening.records import as_list, as_text, conform, marks
 
@@ -38,16 +42,6 @@ LOCATOR_FIELDS = frozenset({"doi", "pmid", "pmcid", "journal", "journal_abbrev",
 _VERSION_IDS = ("doi", "pmid")
 _COMPLETE_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
-
-
-@dataclass(frozen=True)
-class MaybePair:
-    """A pair the matcher could not decide: shown by ``screening dedup-review``."""
-
-    id_a: str
-    id_b: str
-    score: float
-    reason: str
 
 
 @dataclass
@@ -74,10 +68,6 @@ def shown_fields(table: pd.DataFrame, i: int) -> dict[str, Any]:
             else:
                 out[name] = as_text(v)
     return out
-
-
-def pair_key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
 
 
 def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
@@ -255,6 +245,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     pos = {rid: i for i, rid in enumerate(ids)}
 
     links: list[Link] = []
+    manual: list[Link] = []          # people's duplicate decisions, applied after the rest
     maybes: list[tuple[int, int, float, str]] = []
     cannot: set[tuple[int, int]] = set()
     for i, j in pairs.tolist():
@@ -273,12 +264,23 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         if ia in pos and ib in pos:
             a, b = pos[ia], pos[ib]
             if decision == "duplicate":
-                links.append(Link(a, b, 1.0, "manual"))
+                manual.append(Link(a, b, 1.0, "manual"))
             elif decision == "distinct":
                 cannot.add((min(a, b), max(a, b)))
 
     refused: list[tuple[Link, tuple[int, int]]] = []
-    root = build_groups(total, keys, rank, links, cannot_link=cannot, old=old, refused=refused)
+    grouper = Grouper(total, keys, rank, cannot_link=cannot, old=old, refused=refused)
+    grouper.apply(links)
+    # people's duplicate decisions that contradict a distinct decision are set aside, all of
+    # them, not the one that happens to come last in id order (conflicts.py says why)
+    clashes = conflicts_.find_conflicts(grouper.find, [(l.i, l.j) for l in manual], cannot) if cannot else []
+    standing = conflicts_.standing_rows(decisions) if clashes else {}
+    conflict_details = [conflicts_.describe(c, ids, grouper.group, standing) for c in clashes]
+    aside = {p for c in clashes for p in c.duplicates}
+    manual = [l for l in manual if (min(l.i, l.j), max(l.i, l.j)) not in aside]
+    grouper.apply(manual)
+    links += manual
+    root = grouper.roots()
     completeness = _completeness(combined)
     groups: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(root.tolist()):
@@ -386,14 +388,18 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     table["merged_from"] = pd.Series(_carried_provenance(prior_merged, merged_from, dup_group, ids, n),
                                      index=table.index, dtype=object)
 
-    maybe_pairs = sorted(
-        (MaybePair(ids[a], ids[b], round(float(s), 4), why) for a, b, s, why in maybes
-         if kept_of[a] != kept_of[b] and not (old[a] and old[b]) and (a < n or b < n)),
-        key=lambda p: (p.id_a, p.id_b),
-    )
+    members = {int(kept_of[ms[0]]): ms for ms in groups.values()}
+    contested = contested_entries(clashes, conflict_details, ids, keys, kept_of, members, cochrane_versions)
+    # a distinct decision between any two members keeps their groups apart: nothing to ask
+    settled = {pair_key(ids[kept_of[a]], ids[kept_of[b]]) for a, b in cannot}
+    settled |= {pair_key(ids[kept_of[a]], ids[kept_of[b]]) for c in clashes for a, b in (*c.duplicates, *c.distincts)}
+    maybe_pairs = contested + group_entries(
+        [m for m in maybes if not (old[m[0]] and old[m[1]]) and (m[0] < n or m[1] < n)],
+        kept_of, ids, members, settled=settled)
     is_dup = [d != "" for d in duplicate_of]
     group_count = len({dup_group[i] for i in range(n) if is_dup[i]})
     counts = {"duplicates": int(sum(is_dup)), "groups": group_count, "maybe_pairs": len(maybe_pairs),
+              "decision_conflicts": len(clashes), "decisions_set_aside": len(aside),
               "unique": n - int(sum(is_dup)), "candidate_pairs": int(len(pairs)),
               "previous_records": n_prev, "kept_for_decisions": int(held)}
     per = source_contributions(table).sort_values("source")
@@ -418,6 +424,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
             {"id_a": ids[link.i], "id_b": ids[link.j], "rule": link.rule,
              "distinct_pair": [ids[pair[0]], ids[pair[1]]]}
             for link, pair in refused if kept_of[link.i] != kept_of[link.j]],
-        "maybe_pairs": [p.__dict__ for p in maybe_pairs],
+        "maybe_pairs": [p.to_json() for p in maybe_pairs],
+        # people's decisions that contradict each other; their duplicate decisions are not applied
+        "decision_conflicts": conflict_details,
     }
     return DedupOutcome(table=table, counts=counts, details=details, maybe_pairs=maybe_pairs)

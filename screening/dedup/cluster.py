@@ -26,8 +26,10 @@ from screening.dedup.normalise import Keys
 # 'duplicate' in dedup-review, an earlier search's own mark) come last and are not re-checked:
 # made first, they would let the guards refuse each record's exact-DOI copies against the
 # *other* record (different years, say), splitting off copies of the study the person joined.
+# A person's links come after an earlier search's (deduplicate() applies them in a batch of
+# their own, once contradicting decisions are set aside: screening/dedup/conflicts.py).
 VOUCHED = ("manual", "previous")
-_RULE_PRIORITY = {"doi": 0, "pmid": 0, "doi-version": 1, "manual": 9, "previous": 9}
+_RULE_PRIORITY = {"doi": 0, "pmid": 0, "doi-version": 1, "previous": 9, "manual": 10}
 MAX_GROUP = 50
 
 
@@ -67,51 +69,80 @@ def _bridged(keys: Sequence[Keys], group: list[int], x: int, y: int) -> bool:
                and (z == y or covers(keys[z], keys[y])) for z in group)
 
 
-def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
-                 cannot_link: set[tuple[int, int]], old: np.ndarray,
-                 refused: list[tuple[Link, tuple[int, int]]] | None = None) -> np.ndarray:
-    """``root[i]`` is a representative row of i's group (i itself when alone).
+class Grouper:
+    """Guarded union-find over record rows; links are applied in batches (:meth:`apply`).
+
+    The dedup method applies the matcher's and an earlier search's links first, then the
+    duplicate decisions people stored, so that contradicting decisions can be found against the
+    groups the machine made (:mod:`screening.dedup.conflicts`) before any of them is applied.
 
     ``refused``, if given, collects each link not made because a human 'distinct' decision
     (``cannot_link``) stands between the two groups, with that decision's pair: the person
     may have meant only the pair they saw, not to split a DOI match elsewhere.
     """
-    parent = list(range(n))
-    members: dict[int, list[int]] = {}
 
-    def find(x: int) -> int:
+    def __init__(self, n: int, keys: Sequence[Keys], rank: np.ndarray, *, cannot_link: set[tuple[int, int]],
+                 old: np.ndarray, refused: list[tuple[Link, tuple[int, int]]] | None = None) -> None:
+        self.n, self.keys, self.rank = n, keys, rank
+        self.cannot_link, self.old, self.refused = cannot_link, old, refused
+        self.parent = list(range(n))
+        self.members: dict[int, list[int]] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    ordered = sorted(links, key=lambda l: (_RULE_PRIORITY.get(l.rule, 3), -l.score,
-                                           min(rank[l.i], rank[l.j]), max(rank[l.i], rank[l.j])))
-    for link in ordered:
-        ri, rj = find(link.i), find(link.j)
-        if ri == rj:
-            continue
-        mi, mj = members.get(ri, [ri]), members.get(rj, [rj])
-        vouched = link.rule in VOUCHED
-        if len(mi) + len(mj) > MAX_GROUP and not vouched:     # a person's link is not capped
-            continue
-        ok = True
-        for x in mi:
-            for y in mj:
-                pair = (x, y) if x < y else (y, x)
-                if pair in cannot_link and refused is not None:
-                    refused.append((link, pair))
-                if pair in cannot_link or (not vouched and (old[x] and old[y] or (
-                        contradicts(keys[x], keys[y]) and not _bridged(keys, mi + mj, x, y)))):
-                    ok = False
+    def group(self, x: int) -> list[int]:
+        """The rows of x's group (x's root first)."""
+        r = self.find(x)
+        return self.members.get(r, [r])
+
+    def apply(self, links: Iterable[Link]) -> None:
+        """Apply ``links`` strongest first; a link that would join contradicting records is skipped."""
+        rank, keys, old, cannot_link, refused = self.rank, self.keys, self.old, self.cannot_link, self.refused
+        ordered = sorted(links, key=lambda l: (_RULE_PRIORITY.get(l.rule, 3), -l.score,
+                                               min(rank[l.i], rank[l.j]), max(rank[l.i], rank[l.j])))
+        for link in ordered:
+            ri, rj = self.find(link.i), self.find(link.j)
+            if ri == rj:
+                continue
+            mi, mj = self.members.get(ri, [ri]), self.members.get(rj, [rj])
+            vouched = link.rule in VOUCHED
+            if len(mi) + len(mj) > MAX_GROUP and not vouched:     # a person's link is not capped
+                continue
+            ok = True
+            for x in mi:
+                for y in mj:
+                    pair = (x, y) if x < y else (y, x)
+                    if pair in cannot_link and refused is not None:
+                        refused.append((link, pair))
+                    if pair in cannot_link or (not vouched and (old[x] and old[y] or (
+                            contradicts(keys[x], keys[y]) and not _bridged(keys, mi + mj, x, y)))):
+                        ok = False
+                        break
+                if not ok:
                     break
             if not ok:
-                break
-        if not ok:
-            continue
-        if len(mi) < len(mj):   # attach the smaller group under the larger
-            ri, rj, mi, mj = rj, ri, mj, mi
-        parent[rj] = ri
-        members[ri] = mi + mj
-        members.pop(rj, None)
-    return np.array([find(i) for i in range(n)], dtype=np.int64)
+                continue
+            if len(mi) < len(mj):   # attach the smaller group under the larger
+                ri, rj, mi, mj = rj, ri, mj, mi
+            self.parent[rj] = ri
+            self.members[ri] = mi + mj
+            self.members.pop(rj, None)
+
+    def roots(self) -> np.ndarray:
+        """``root[i]`` is a representative row of i's group (i itself when alone)."""
+        return np.array([self.find(i) for i in range(self.n)], dtype=np.int64)
+
+
+def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
+                 cannot_link: set[tuple[int, int]], old: np.ndarray,
+                 refused: list[tuple[Link, tuple[int, int]]] | None = None) -> np.ndarray:
+    """``root[i]`` is a representative row of i's group, all ``links`` applied in one batch
+    (see :class:`Grouper`)."""
+    grouper = Grouper(n, keys, rank, cannot_link=cannot_link, old=old, refused=refused)
+    grouper.apply(links)
+    return grouper.roots()

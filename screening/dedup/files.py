@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from screening.config import load_review
-from screening.dedup.api import (
-    SHOWN_FIELDS, DedupOutcome, MaybePair, deduplicate, latest_decisions, pair_key, shown_fields,
-)
+from screening.dedup.api import SHOWN_FIELDS, DedupOutcome, deduplicate, latest_decisions, shown_fields
+from screening.dedup.queue import MaybePair, Progress
 from screening.dedup.store import load_decisions, record_decision
 from screening.errors import DecisionError, InputError, StageError
 from screening.records import as_text, atomic_write_text, check_table_path, read_table, write_table
+from screening.stages.dedup import decision_warnings
 from screening.stages.ingest import ingest_paths
 
 QUEUE_NAME = "dedup_queue.json"
@@ -78,7 +78,8 @@ class DedupRun:
     output: Path
     queue: Path
     decisions_used: int
-    warnings: tuple[str, ...] = ()      # how the inputs were read (ingest's warnings)
+    warnings: tuple[str, ...] = ()      # how the inputs were read (ingest's), then decisions not applied
+    decisions_set_aside: int = 0        # stored 'duplicate' decisions not applied (they contradict others)
 
 
 def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
@@ -96,7 +97,9 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
         "table": str(output.resolve()), "maybe_pairs": outcome.details["maybe_pairs"],
         "previous_pair_records": outcome.details["previous_pair_records"]}, indent=2) + "\n")
     return DedupRun(outcome=outcome, output=output, queue=queue,
-                    decisions_used=len(latest_decisions(decisions)), warnings=tuple(warnings))
+                    decisions_used=len(latest_decisions(decisions)),
+                    warnings=(*warnings, *decision_warnings(outcome.details)),
+                    decisions_set_aside=outcome.counts["decisions_set_aside"])
 
 
 @dataclass
@@ -113,10 +116,37 @@ class ReviewQueue:
     # records with standing screening decisions (dedup keeps such a record as its group's);
     # only *whether*, never which way, and only to an adjudicator (see ReviewQueue.view)
     screened: frozenset[str] = frozenset()
+    log: pd.DataFrame | None = None     # the decision log when the queue was opened
+
+    @cached_property  # updated as decisions are stored (decide_pair), so a session skips what they settle
+    def progress(self) -> Progress:
+        return Progress(self.pairs, self.log)
 
     @property
     def pending(self) -> list[MaybePair]:
-        return [p for p in self.pairs if pair_key(p.id_a, p.id_b) not in self.decided]
+        """Entries nobody has answered and that the answers so far do not settle (queue.py)."""
+        return [p for p in self.pairs if self.progress.is_open(p)]
+
+    @cached_property
+    def _group_of(self) -> dict[str, list[str]]:
+        """record id -> the ids of its dedup group (an earlier search's kept record included)."""
+        if "dup_group" not in self.table.columns:
+            return {}
+        groups: dict[str, list[str]] = {}
+        for rid, kept in zip(self.table["record_id"].astype(str), self.table["dup_group"].astype(str)):
+            groups.setdefault(kept or rid, []).append(rid)
+        for kept, ms in groups.items():
+            if kept not in ms:
+                ms.append(kept)
+        return {rid: sorted(ms) for ms in groups.values() for rid in ms}
+
+    def group_note(self, id_a: str, id_b: str) -> str:
+        """What a decision on this pair stands for, kept in the log row's note: the two groups
+        it joins or keeps apart, as the dedup output had them ('' for two lone records)."""
+        a, b = (self._group_of.get(r, [r]) for r in (id_a, id_b))
+        if len(a) == 1 and len(b) == 1:
+            return ""
+        return f"groups: {' '.join(a)} | {' '.join(b)}"
 
     @cached_property  # the review loop checks every decision against it
     def known_ids(self) -> frozenset[str]:
@@ -137,6 +167,9 @@ class ReviewQueue:
         """The pair side by side (an earlier search's record from its stored snapshot), with a
         row saying which one carries screening decisions (it stays the kept record)."""
         rows = pair_view(self.table, pair.id_a, pair.id_b, earlier=self.earlier, row_of=self.row_of)
+        others = [", ".join(m[1:]) or "—" for m in (pair.members_a, pair.members_b)]
+        if others != ["—", "—"]:          # the answer applies to these copies as well
+            rows.append(("same group", others[0], others[1], False))
         if self.screened & {pair.id_a, pair.id_b} and self._unblinded:
             said = ["has screening decisions" if r in self.screened else "—" for r in (pair.id_a, pair.id_b)]
             rows.append(("screening", said[0], said[1], said[0] != said[1]))
@@ -196,9 +229,10 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
         raise StageError("no dedup results here (the review has not been run that far)", path=folder,
                          hint="run `screening dedup IN -o OUT` (or `screening run REVIEW`) first")
     table = read_table(table_path)
-    pairs = [MaybePair(**p) for p in pairs_raw]
-    return ReviewQueue(folder=folder, table=table, pairs=pairs,
-                       decided=latest_decisions(load_decisions(folder)), table_path=table_path,
+    pairs = [MaybePair.from_json(p) for p in pairs_raw]
+    log = load_decisions(folder)
+    return ReviewQueue(folder=folder, table=table, pairs=pairs, log=log,
+                       decided=latest_decisions(log), table_path=table_path,
                        earlier=earlier, roster=roster, screened=_screened_ids(folder),
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
@@ -250,7 +284,10 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     target's, is read for it): the next run matches decisions to table rows by id, so one on
     a mistyped or stale id would be stored, reported as stored, and then silently ignored.
     ``reopen`` is not checked: it only withdraws a decision already stored (the store checks
-    that), which may be one on records a later search no longer has."""
+    that), which may be one on records a later search no longer has.
+
+    The decision is one row on this pair; its note names the two groups it stands for. It is
+    not copied to the other pairs of the groups: the next run applies it to the groups whole."""
     folder, roster = _resolve(target)
     roster = roster or (queue.roster if queue is not None else None)
     if roster is not None:              # a review: names as its [screening] roster spells them
@@ -265,5 +302,8 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
                 "dedup output; nothing stored", record=f"{id_a}/{id_b}",
                 hint=f"ids are the record_id column of {queue.table_path or 'the dedup table'}; "
                      f"`screening dedup-review {folder}` shows the queued pairs with their ids")
-    record_decision(folder, id_a, id_b, decision, reviewer)
+    note = queue.group_note(str(id_a), str(id_b)) if queue is not None else ""
+    seq = record_decision(folder, id_a, id_b, decision, reviewer, note=note)
+    if queue is not None:
+        queue.progress.note(str(id_a), str(id_b), decision, seq=seq)
     return folder

@@ -98,9 +98,10 @@ def _migrate(con: sqlite3.Connection) -> None:
 
 
 def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, reviewer: str,
-                    note: str = "", when: datetime | None = None) -> None:
-    """Append one decision. The pair is stored in sorted order (a pair has no direction).
-    ``reopen`` withdraws the pair's standing decision, so there must be one."""
+                    note: str = "", when: datetime | None = None) -> int:
+    """Append one decision; returns its ``seq``. The pair is stored in sorted order (a pair has
+    no direction). ``reopen`` withdraws the pair's standing decision, so there must be one.
+    ``note``: free text kept with the row (dedup-review puts the groups the pair stood for)."""
     if decision not in DECISIONS:
         raise DecisionError(f"unknown dedup decision {decision!r}", record=f"{id_a}/{id_b}",
                             hint="use 'duplicate', 'distinct' or 'reopen'")
@@ -120,8 +121,9 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
                 if last is None or last[0] == "reopen":
                     raise DecisionError("this pair has no standing decision to reopen", record=f"{a}/{b}",
                                         hint="`screening dedup-review` decides pairs; reopen withdraws one")
-            con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
+            cur = con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
+                              "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
+            return int(cur.lastrowid or 0)
     finally:
         con.close()
 

@@ -305,11 +305,17 @@ def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFram
     listed = (dedup_report.get("details") or {}).get("maybe_pairs")
     if not isinstance(listed, list):         # a report without the list: its count only
         return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
+    from screening.dedup.queue import MaybePair, Progress
+
+    entries = [MaybePair.from_json({"score": 0.0, "reason": "", **p}) for p in listed if isinstance(p, dict)]
     if only is not None:
-        listed = [p for p in listed if str(p.get("id_a", "")) in only or str(p.get("id_b", "")) in only]
-    standing = latest_decisions(decisions)
-    decided = sum(pair_key(str(p.get("id_a", "")), str(p.get("id_b", ""))) in standing for p in listed)
-    return len(listed) - decided, decided
+        entries = [e for e in entries if set(e.members_a + e.members_b) & only]
+    # as dedup-review sees the queue: an entry is answered by a decision on any pair across its
+    # two groups (a contested one only by a newer decision), or settled by the other answers
+    # (X = P and Y = P make X = Y); the next run applies both
+    progress = Progress(entries, decisions)
+    still_open = sum(progress.is_open(e) for e in entries)
+    return still_open, len(entries) - still_open
 
 
 def _pairs(n: int) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from screening.config import config_parameters
+from screening.dedup import conflicts
 from screening.dedup.api import COCHRANE_POLICIES, deduplicate
 from screening.dedup.store import load_decisions
 from screening.errors import ConfigError
@@ -63,9 +64,9 @@ def run(records: pd.DataFrame, config: DedupConfig, inputs: StageInputs) -> Stag
                           keep_first=dict(inputs.unhashed.get("decided", ())))
     report = StageReport(
         stage="dedup", records_in=len(records), records_out=len(outcome.table),
-        warnings=_maybe_pair_warnings(outcome.counts["maybe_pairs"])
+        warnings=_maybe_pair_warnings(outcome.counts["maybe_pairs"], outcome.counts["decisions_set_aside"])
         + _decided_duplicate_warnings(outcome.details["kept_first_but_duplicates"])
-        + _refused_warnings(outcome.details["links_refused_by_decisions"])
+        + decision_warnings(outcome.details)
         + repeated_export_warnings(outcome.table),
         counts={k: outcome.counts[k] for k in ("duplicates", "groups", "maybe_pairs", "unique")},
         reasons=outcome.details["duplicates_per_rule"],
@@ -126,13 +127,24 @@ def repeated_export_warnings(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def _maybe_pair_warnings(n: int) -> list[str]:
+def _maybe_pair_warnings(n: int, set_aside: int = 0) -> list[str]:
     """Possible duplicates nobody has decided yet (pairs with a standing dedup-review decision
-    are not queued): until decided, both copies count as records, screened twice."""
+    are not queued, except those of contradicting decisions): until decided, both copies count
+    as records, screened twice."""
     if not n:
         return []
-    return [f"{n} possible duplicate pair{'s' if n != 1 else ''} {'await' if n != 1 else 'awaits'} a decision: "
+    again = f" (some again: {set_aside} contradicting decision{'s' if set_aside != 1 else ''} not applied)" \
+        if set_aside else ""
+    return [f"{n} possible duplicate pair{'s' if n != 1 else ''} {'await' if n != 1 else 'awaits'} a decision{again}: "
             f"run `screening dedup-review REVIEW`"]
+
+
+def decision_warnings(details: dict[str, Any]) -> list[str]:
+    """dedup-review decisions that were not applied as given, from a dedup outcome's details:
+    decisions contradicting each other, then matcher links a distinct decision blocked. Shared
+    with `screening dedup` (no review), which used to print neither."""
+    return (conflicts.conflict_warnings(details.get("decision_conflicts", []))
+            + _refused_warnings(details.get("links_refused_by_decisions", [])))
 
 
 def _decided_duplicate_warnings(dups: list[dict[str, Any]]) -> list[str]:
@@ -303,5 +315,6 @@ def _in_stored_groups(decided: tuple[tuple[str, int], ...], output_dir: Path) ->
 STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupConfig,
                              # 3: the report warns of undecided maybe-pairs (a stored report
                              # without that warning is not reused); 4: it lists decided_in_groups; 5: merged_from;
-                             # 6: registry ids, a shared DOI's printed pages, title numbers vs one DOI
-                             toml_key="dedup", version="6", load_inputs=load_inputs, rekey=rekey))
+                             # 6: registry ids, a shared DOI's printed pages, title numbers vs one DOI;
+                             # 7: one maybe-pair per pair of groups, contradicting decisions set aside
+                             toml_key="dedup", version="7", load_inputs=load_inputs, rekey=rekey))

@@ -288,4 +288,6 @@ def test_a_persons_duplicate_decision_is_not_capped_and_a_blocked_one_is_reporte
     log = pd.DataFrame({"seq": [1, 2], "id_a": [med, wos], "id_b": [med2, med2],
                         "decision": ["duplicate", "distinct"]})
     res = deduplicate(table, decisions=log)
-    assert any(r["rule"] in ("manual", "doi") for r in res.details["links_refused_by_decisions"])
+    (conflict,) = res.details["decision_conflicts"]        # med = wos by DOI: med = med2 and wos != med2
+    assert [(d["id_a"], d["id_b"]) for d in conflict["duplicate"]] == [tuple(sorted((med, med2)))]
+    assert [(d["id_a"], d["id_b"]) for d in conflict["distinct"]] == [tuple(sorted((wos, med2)))]
