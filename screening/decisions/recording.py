@@ -319,7 +319,27 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
                         "the new records")
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
+    if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS:
+        warnings += _closed_by_stop(rv, ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
+
+
+def _closed_by_stop(rv: Review, ev: Event) -> list[str]:
+    """A decision on a record a standing stop closed counts (the record is screened after all,
+    and leaves the stop's exclusions), but an include there means the stopping rule missed a
+    relevant record: the team should know, and may want to reopen screening."""
+    from screening.decisions.stops import review_stop
+
+    stop = review_stop(rv.config.decisions_path)
+    if stop is None or ev.record_id not in stop.records:
+        return []
+    when = f"{stop.latest.reviewer}, {stop.latest.created_at[:10]}"
+    if ev.action == "include":
+        return [f"record {ev.record_id} was closed by the stop ({when}) and is now included: the stopping rule "
+                "missed a relevant record; consider reopening screening (screening stop REVIEW --resume -r NAME) "
+                "and screening on"]
+    return [f"record {ev.record_id} was closed by the stop ({when}); this decision counts instead of the stop's "
+            "exclusion"]
 
 
 def link_repeats(entries: pd.DataFrame, reviewer: str, record_id: str, study: str) -> bool:

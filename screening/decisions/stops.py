@@ -30,7 +30,7 @@ from screening.errors import ConfigError, DecisionError
 from screening.records import in_play
 
 _FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
-            "screened", "relevant_found", "sample_size")
+            "screened", "relevant_found", "sample_size", "sample_relevant", "pool", "unscreened")
 
 
 @dataclass(frozen=True)
@@ -160,15 +160,26 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
                                     "not cover the records added since: screen a random sample of them "
                                     "(screening screen REVIEW -r NAME --sample)")
     if not status.get("met") and not force:
+        # the recommendation says what to do next (rank order, or the random sample)
         raise DecisionError("the stopping rule's test is not met: " + str(status.get("recommendation", "")),
-                            hint="keep screening (screening screen REVIEW -r NAME --sample); or pass --force "
-                                 "to stop anyway, and the report will say recall is not assured")
-    warnings = []
+                            hint="do that and try again; or pass --force to stop anyway, and the report will "
+                                 "say recall is not assured")
     cfg = config.stages["rank"]
-    priors = [str(r) for r in (*cfg.prior_included, *cfg.prior_excluded) if str(r) in set(scope)]
+    in_scope = set(scope)
+    known = [str(r) for r in cfg.prior_included if str(r) in in_scope]
+    if known:
+        # the test counts them as found, so closing them as excluded would contradict its own
+        # figures, and lose studies the team already knows are relevant: never, not even forced
+        raise DecisionError(f"prior-included record{'s' if len(known) != 1 else ''} {', '.join(known[:5])} "
+                            f"{'have' if len(known) != 1 else 'has'} no title/abstract decision: a stop would "
+                            "close known relevant records as excluded",
+                            hint=f"record them first (screening decide REVIEW -r NAME --record {known[0]} --include)")
+    warnings = []
+    priors = [str(r) for r in cfg.prior_excluded if str(r) in in_scope]
     if priors:
-        warnings.append(f"prior record(s) {', '.join(priors[:5])} have no decision in the log: the stop counts "
-                        "them as excluded by the stopping rule; record them with `screening decide`")
+        warnings.append(f"prior-excluded record(s) {', '.join(priors[:5])} have no decision in the log: the stop "
+                        "counts them as excluded by the stopping rule; record them with `screening decide` to "
+                        "count them as the team's exclusions")
     if force and not status.get("met"):
         warnings.append("stopped before the stopping rule's test was met: the report says recall is not assured")
     payload = {k: status.get(k) for k in _FIGURES if k in status}

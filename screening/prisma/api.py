@@ -183,6 +183,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         recall_estimate=state.stopping.recall_estimate,
         stopping_met=state.stopping.met,
         stopping_p=state.stopping.p_value,
+        stopping_figures=dict(state.stopping.figures),
         warnings=state.warnings + round_warnings,
         per_source=per_source_rows(rec),
         rounds=rounds,
@@ -303,7 +304,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         "stopping": {"stopped": state.stopping.stopped, "rule": state.stopping.rule,
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
                      "met": state.stopping.met, "p_value": state.stopping.p_value,
-                     "stopped_by": state.stopping.by, "stopped_at": state.stopping.at},
+                     "stopped_by": state.stopping.by, "stopped_at": state.stopping.at,
+                     "forced": state.stopping.forced, **dict(state.stopping.figures)},
         "kappa": {k: round(v, 3) for k, v in ctx.kappa.items()}, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -41,6 +41,7 @@ class ReportContext:
     recall_estimate: float | None = None
     stopping_met: bool | None = None        # the rule's test, when the ranking last ran
     stopping_p: float | None = None
+    stopping_figures: Mapping[str, Any] = field(default_factory=dict)   # Stopping.figures
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()

@@ -45,6 +45,29 @@ def _order_rank(kind: str) -> int:
     return keys.index(_order_base(kind)) if _order_base(kind) in keys else len(keys)
 
 
+_RULE_NAMES = {"hypergeometric": "hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020)"}
+
+
+def _rule_name(rule: str) -> str:
+    return _RULE_NAMES.get(rule, f"stopping rule {rule}" if rule else "stopping rule")
+
+
+def _stop_test(ctx: ReportContext) -> str:
+    """What the stopping test showed, in words a methods section can state: the random
+    sample, what it found, and the recall bound at the stated confidence ('' when the stop
+    recorded no sample, e.g. the rank section's stopped = true)."""
+    f = ctx.stopping_figures
+    n, k, bound = f.get("sample_size"), f.get("sample_relevant"), f.get("recall_bound")
+    target, conf = f.get("target_recall"), f.get("confidence")
+    if not n or k is None or bound is None or target is None or conf is None:
+        return ""
+    p = f"p = {ctx.stopping_p:.2g}; " if ctx.stopping_p is not None else ""
+    found = "no relevant record" if not k else _count(int(k), "relevant record")
+    return (f"a random sample of {_count(int(n), 'record')} not screened in rank order, which contained {found}, "
+            f"showed that recall was at least {target:.0%} with {conf:.0%} confidence ({p}lower confidence bound "
+            f"on recall {bound:.1%})")
+
+
 def _ordering_sentence(ctx: "ReportContext") -> str:
     """How the records were put in front of the reviewers, from what each decision records
     (never from the latest ranking alone: decisions made in file order stay in file order)."""
@@ -283,21 +306,29 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(ordering)
     if c.stopped:
         rule = f" ({ctx.stopping_rule})" if ctx.stopping_rule else ""
-        recall = (f" at an estimated recall of {ctx.recall_estimate:.0%}" if ctx.recall_estimate is not None
-                  else "; no recall estimate was recorded")
+        test = _stop_test(ctx)
+        # a point estimate of recall is not what the test established (it reads 100% while the
+        # sample has found nothing): the bound is, when the stop recorded it
+        recall = ("" if test else f" at an estimated recall of {ctx.recall_estimate:.0%}"
+                  if ctx.recall_estimate is not None else "; no recall estimate was recorded")
         if ctx.stopping_met is False:
             p = f" (p = {ctx.stopping_p:.2g})" if ctx.stopping_p is not None else ""
-            est = f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else ""
+            f = ctx.stopping_figures
+            est = (f" (the lower confidence bound on recall was {f['recall_bound']:.1%} at {f['confidence']:.0%} "
+                   f"confidence, from a random sample of {_count(int(f['sample_size']), 'record')})" if test
+                   else f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else "")
             s.append(f"Screening was stopped before the stopping rule's test{rule} was met{p}, so the "
                      f"target recall is not assured{est}; the {_count(c.excluded_automation, 'record')} nobody "
                      f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
                      "tools.")
-        elif c.excluded_automation == 0:
-            s.append(f"Screening stopped by a stopping rule{rule}{recall}; no record was left unscreened.")
         else:
-            s.append(f"Screening stopped by a stopping rule{rule}{recall}; the "
-                     f"{_count(c.excluded_automation, 'record')} left unscreened "
-                     f"{'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation tools.")
+            how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule)}: {test}" if test
+                   else f"Screening stopped by a stopping rule{rule}{recall}")
+            if c.excluded_automation == 0:
+                s.append(f"{how}; no record was left unscreened.")
+            else:
+                s.append(f"{how}; the {_count(c.excluded_automation, 'record')} left unscreened "
+                         f"{'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation tools.")
         if c.title_abstract_open:
             s.append(f"{_count(c.title_abstract_open, 'record')} screened by one reviewer or in conflict "
                      f"{_was(c.title_abstract_open)} still being settled.")

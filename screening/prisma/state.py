@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -53,6 +53,10 @@ class Stopping:
     scope: frozenset[str] | None = None
     by: str = ""                # who recorded the (latest) stop, and when
     at: str = ""
+    # the test's figures as the stop recorded them (recall_bound, target_recall, confidence,
+    # sample_size, sample_relevant...): what a methods section states, not a point estimate
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    forced: bool = False
 
     def closes(self, record_id: str) -> bool:
         """Whether the stop closes ``record_id`` if nobody has screened it."""
@@ -85,6 +89,9 @@ class ReviewState:
 
 
 
+# the stopping test's figures a report states (see Stopping.figures)
+STOP_FIGURES = ("recall_bound", "target_recall", "confidence", "sample_size", "sample_relevant", "pool",
+                "unscreened", "screened", "relevant_found")
 RULES_WARNING = "rules: "       # the rules stage's own warnings, repeated in the report
 
 
@@ -202,10 +209,12 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]],
     p = scope.latest.payload
     num = {k: float(p[k]) if isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool) else None
            for k in ("estimated_recall", "p_value")}
+    figures = {k: v for k, v in p.items() if k in STOP_FIGURES and isinstance(v, (int, float))
+               and not isinstance(v, bool)}
     return Stopping(stopped=True, rule=str(p.get("rule", "")), recall_estimate=num["estimated_recall"],
                     source="decision log", met=p.get("met") if isinstance(p.get("met"), bool) else None,
                     p_value=num["p_value"], scope=scope.records, by=scope.latest.reviewer,
-                    at=scope.latest.created_at)
+                    at=scope.latest.created_at, figures=figures, forced=bool(p.get("forced", False)))
 
 
 def _flag_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:

@@ -87,6 +87,10 @@ def _decide_until_met(review: Path, data: pd.DataFrame, *, leave_pending: str | 
     return left
 
 
+def _relevant(k: int) -> str:
+    return "no relevant record" if not k else f"{k} relevant record{'s' if k != 1 else ''}"
+
+
 def _prisma(review: Path) -> dict:
     assert _cli("prisma", review)[0] == 0
     return json.loads((review.parent.parent / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
@@ -97,9 +101,16 @@ def test_a_stop_is_refused_until_the_stopping_test_is_met(review: Path) -> None:
     with pytest.raises(DecisionError, match="not met") as err:
         stop_screening(review, "alice")
     assert "--force" in err.value.hint
+    assert "--sample" not in err.value.hint      # UAT: it said 'keep screening (--sample)' under 'rank order'
     code, out = _cli("stop", review, "-r", "alice")
     assert code != 0 and "not met" in out
     assert read_stops(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite") == []
+    # UAT: a forced stop closed the undecided prior-included record as 'excluded by the
+    # stopping rule' (the test itself counts it as found): refused, even forced
+    inc = api.Review.load(review).config.stages["rank"].prior_included[0]
+    with pytest.raises(DecisionError, match=f"prior-included record {inc} has no title/abstract decision"):
+        stop_screening(review, "alice", force=True)
+    api.record_decision(review, reviewer="alice", record_id=inc, action="include")
     # forced: recorded, and every output says recall is not assured
     code, out = _cli("stop", review, "-r", "alice", "--force", "--note", "funding ended")
     assert code == 0 and "stopped by alice" in out and "recall is not assured" in out
@@ -122,6 +133,18 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     assert doc["stopping"]["source"] == "decision log" and doc["stopping"]["stopped_by"] == "bob"
     assert counts["excluded_automation"] == len(left) and counts["title_abstract_open"] == 1
     assert counts["unscreened_after_stop"] == 0
+    # UAT: the paragraph said 'at an estimated recall of 100%', a point estimate the test does
+    # not establish; it states the sample, what it found and the bound now (from the stop's log)
+    stop = doc["stopping"]
+    assert stop["sample_size"] == 50 and stop["target_recall"] == 0.8 and stop["recall_bound"] >= 0.8
+    report = (review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    said = " ".join(report.split())
+    assert ("Title/abstract screening was stopped by the hypergeometric stopping rule (Callaghan & Müller-Hansen, "
+            "2020): a random sample of 50 records not screened in rank order, which contained "
+            f"{_relevant(stop['sample_relevant'])}, showed that recall was at least 80% with 95% confidence "
+            f"(p = {stop['p_value']:.2g}; lower confidence bound on recall {stop['recall_bound']:.1%}); the "
+            f"{len(left)} records left unscreened are reported as excluded by automation tools.") in said, said
+    assert "estimated recall of" not in said
     status = api.status(review, as_adjudicator=True)[0]
     assert status["excluded_by_stopping"] == len(left) and status["stopped_by"] == "bob"
     exported = select(api.Review.load(review), "title_abstract", "all", as_adjudicator=True)
@@ -199,6 +222,8 @@ def test_the_rank_section_flag_and_a_logged_stop_do_not_mix(review: Path) -> Non
 
 def test_the_stops_table_is_append_only(review: Path) -> None:
     api.record_decision(review, reviewer="alice", record_id="1", action="exclude")
+    api.record_decision(review, reviewer="alice", action="include",
+                        record_id=api.Review.load(review).config.stages["rank"].prior_included[0])
     stop_screening(review, "alice", force=True)
     db = review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
     con = sqlite3.connect(db)
@@ -244,3 +269,21 @@ def test_stop_needs_a_reviewer_and_a_rank_section(tmp_path: Path, monkeypatch: p
     review.write_text(review.read_text().split("[rank]")[0])
     with pytest.raises(ConfigError, match="rank section"):
         stop_screening(review, "alice")
+
+
+def test_a_decision_on_a_record_the_stop_closed_is_warned_of(review: Path, data: pd.DataFrame) -> None:
+    """UAT: including a record the stop had closed was accepted with 'record is final: include'
+    and nothing said the stopping rule had missed a relevant record."""
+    left = _decide_until_met(review, data)
+    stop_screening(review, "alice")
+    missed = left[0]          # (the sample found every relevant record; a reviewer may still include)
+    res = api.record_decision(review, reviewer="bob", record_id=missed, action="include")
+    assert res.written and any(w.startswith(f"record {missed} was closed by the stop (alice, ")
+                               and "missed a relevant record" in w and "--resume" in w for w in res.warnings)
+    res = api.record_decision(review, reviewer="bob", record_id=left[1], action="exclude")
+    assert any("this decision counts instead of the stop's exclusion" in w for w in res.warnings)
+    assert api.status(review, as_adjudicator=True)[0]["excluded_by_stopping"] == len(left) - 2
+    # outside a stop's records (or with none standing) nothing is said
+    resume_screening(review, "alice")
+    res = api.record_decision(review, reviewer="bob", record_id=left[-1], action="exclude")
+    assert not any("stop" in w for w in res.warnings)
