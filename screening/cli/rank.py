@@ -23,18 +23,19 @@ def simulate_cmd(
     stop_rule: Optional[str] = typer.Option(None, "--stop-rule", help="Stop rule to evaluate: hypergeometric, consecutive-50, consecutive-100, consecutive-5pct, safe."),
     target_recall: Optional[float] = typer.Option(None, "--target-recall", help="Recall the statistical stop rule (hypergeometric) must reach [default: 0.95]."),
     confidence: Optional[float] = typer.Option(None, "--confidence", help="Confidence of the statistical stop rule (hypergeometric) [default: 0.95]."),
+    label_column: Optional[str] = typer.Option(None, "--label-column", help="The column holding the answers (default: label_included, included, final_included or label; e.g. label_abstract_included for title/abstract labels)."),
 ) -> None:
     """Replay DATA as if a reviewer screened it in the ranker's order, answering with its labels."""
     from screening.ml.simulate import simulate_file
-    from screening.records import atomic_write_text
 
     res = simulate_file(str(data), prior_included or (), prior_excluded or (), seed=seed, model=model,
-                        stop_rule=stop_rule, target_recall=target_recall, confidence=confidence)
-    if output is not None:
-        atomic_write_text(output, res.to_frame().to_csv(index=False, lineterminator="\n"))
+                        stop_rule=stop_rule, target_recall=target_recall, confidence=confidence,
+                        output=output, label_column=label_column)
+    warn(list(res.warnings))
     m = res.metrics
     table = Table(title=f"simulation of {data.name} (seed {seed}, {len(res.order)} records, "
-                        f"{int(m['relevant'])} relevant after the {res.n_priors} prior{'s' if res.n_priors != 1 else ''})")
+                        f"{int(m['relevant'])} relevant after the {res.n_priors} prior{'s' if res.n_priors != 1 else ''}; "
+                        f"labels from {res.label_column})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     if "wss95" in m:

@@ -15,6 +15,7 @@ are rare, a batch of tens of records costs little quality and saves most of the 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class SimulationResult:
     model: dict[str, Any]                 # learner info at the last update
     n_updates: int
     stops: dict[str, dict[str, Any]] = field(default_factory=dict)   # rule -> stop details
+    warnings: tuple[str, ...] = ()        # what reading the dataset had to guess (encoding...)
+    label_column: str = ""                # the dataset's column the answers came from
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"position": np.arange(1, len(self.order) + 1), "record_id": self.order,
@@ -68,6 +71,7 @@ class SimulationResult:
 # label columns other tools write (ASReview's own 'included', SYNERGY/ASReview-datasets'
 # 'label_included', older exports' 'final_included'), in order of preference
 LABEL_COLUMNS = ("label_included", "included", "final_included", "label")
+_KNOWN = frozenset({"record_id", "id", "title", "abstract", "keywords", *LABEL_COLUMNS})
 _LABEL_VALUES = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0,
                  "y": 1, "n": 0, "include": 1, "exclude": 0, "included": 1, "excluded": 0}
 
@@ -79,14 +83,17 @@ def _separator(text: str) -> str:
     return max(counts, key=lambda sep: (counts[sep], sep == ","))
 
 
-def read_dataset(path: str) -> pd.DataFrame:
+def read_dataset(path: str, label_column: str | None = None, warnings: list[str] | None = None) -> pd.DataFrame:
     """Read a labelled CSV/TSV (record_id,title,abstract,label_included); ids stay strings.
 
     Forgiving where another tool's layout is unambiguous: the label may be ``included`` /
     ``final_included`` / ``label`` instead of ``label_included`` and read 0/1, 0.0/1.0,
     yes/no, true/false or include/exclude; without a ``record_id`` column records are numbered
     by their row (1 = the first record). A missing or unreadable label is an error naming its
-    line: a simulation needs every record's answer.
+    line: a simulation needs every record's answer. Column names match whatever their case;
+    ``label_column`` names the label column (e.g. Cohen's ``label_abstract_included`` for
+    title/abstract screening); the column used is kept in ``df.attrs["label_column"]``. UTF-16
+    and Windows-1252 files are read as ``ingest`` reads them, each said in ``warnings``.
     """
     try:
         data = Path(path).read_bytes()
@@ -95,11 +102,16 @@ def read_dataset(path: str) -> pd.DataFrame:
     except OSError as err:
         raise InputError(f"cannot read the file ({err.strerror or err})", path=path,
                          hint="check the file's permissions") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError("not UTF-8 text", path=path, line=data[:err.start].count(b"\n") + 1,
-                         hint="save the file as UTF-8 (CSV UTF-8 in Excel)") from None
+    from screening.io.text import decode_bytes
+
+    if not data.strip():
+        raise InputError("the file is empty", path=path,
+                         hint="a simulation dataset needs a header record_id,title,abstract,label_included "
+                              "and one row per record")
+    decoded = decode_bytes(data, path)       # UTF-16, per-line cp1252: as ingest reads them, said
+    text = decoded.text
+    if warnings is not None:
+        warnings += decoded.warnings
     if not text.strip():
         raise InputError("the file is empty", path=path,
                          hint="a simulation dataset needs a header record_id,title,abstract,label_included "
@@ -111,17 +123,37 @@ def read_dataset(path: str) -> pd.DataFrame:
                          hint="simulate replays a labelled CSV with columns record_id,title,abstract,"
                               "label_included (like ../shared/data/screening/*.csv); search exports go "
                               "through `screening ingest` / `screening run`") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    label = next((c for c in LABEL_COLUMNS if c in df.columns), None)
+    # names match whatever their case ('Record_ID', 'Label_Included'): the canonical ones are lower
+    lower = {str(c).strip().lower(): str(c) for c in df.columns}
+    df.columns = [str(c).strip().lower() if str(c).strip().lower() in _KNOWN or str(c).strip().lower() ==
+                  (label_column or "").strip().lower() else str(c).strip() for c in df.columns]
+    if label_column:
+        label = label_column.strip().lower()
+        if label not in df.columns:
+            raise InputError(f"no column {label_column!r}", path=path,
+                             hint=f"the columns are: {', '.join(lower.values())}")
+    else:
+        label = next((c for c in LABEL_COLUMNS if c in df.columns), None)
     if label is None:
         raise InputError("no label column (label_included, included, final_included or label)", path=path,
-                         hint="a simulation dataset needs record_id,title,abstract,label_included (0/1)")
+                         hint="a simulation dataset needs record_id,title,abstract,label_included (0/1); "
+                              "name another column with --label-column")
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError("no title or abstract column", path=path,
                          hint="the ranker reads title and abstract; a simulation dataset needs "
                               "record_id,title,abstract,label_included")
     if "record_id" not in df.columns:
+        if "id" in df.columns and warnings is not None:
+            warnings.append("the dataset has an 'id' column but no record_id: records are numbered by their row "
+                            "(1 = the first), so --prior-included/--prior-excluded name row numbers; rename the "
+                            "column to record_id to use its ids")
         df.insert(0, "record_id", [str(i) for i in range(1, len(df) + 1)])
+    # ' 36' and '36' are one id (a spreadsheet's padding), and an id cannot be empty
+    df["record_id"] = df["record_id"].str.strip()
+    empty = (df["record_id"] == "").to_numpy()
+    if empty.any():
+        raise InputError("record_id is empty", path=path, line=int(np.flatnonzero(empty)[0]) + 2,
+                         hint="every record needs its own id (or leave out the record_id column to number rows)")
     values = df[label].str.strip().str.lower().map(_LABEL_VALUES)
     if values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -140,8 +172,12 @@ def read_dataset(path: str) -> pd.DataFrame:
         only = "" if not len(values) else "included (1)" if int(values.iloc[0]) else "excluded (0)"
         raise InputError(f"every record is labelled {only}" if only else "the dataset has no records", path=path,
                          hint="a simulation needs at least one included and one excluded record to replay")
+    if warnings is not None and not any(df[c].str.strip().any() for c in ("title", "abstract") if c in df):
+        warnings.append("every title and abstract is empty: the ranker has nothing to learn from, so the order "
+                        "is no better than chance")
     df["label_included"] = values.astype(int).astype(str)
     df["label"] = values.astype(int)
+    df.attrs["label_column"] = lower.get(label, label)
     return df
 
 
@@ -257,8 +293,10 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
 
 def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded: Sequence[str] = (),
                   seed: int = 1, model: str | None = None, stop_rule: str | None = None,
-                  target_recall: float | None = None, confidence: float | None = None) -> SimulationResult:
-    """``screening simulate``: read the CSV and replay it to the end of the dataset.
+                  target_recall: float | None = None, confidence: float | None = None,
+                  output: str | Path | None = None, label_column: str | None = None) -> SimulationResult:
+    """``screening simulate``: read the CSV and replay it to the end of the dataset; with
+    ``output``, write ORDER.csv there (atomically; never over the dataset itself).
 
     ``target_recall`` / ``confidence`` (default 0.95 each) parameterise the statistical rule;
     given with no rule or with a heuristic one they would change nothing, so that is refused
@@ -272,8 +310,17 @@ def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded:
         raise ConfigError(f"{' and '.join(given)} only apply to the statistical stop rule "
                           f"({'no --stop-rule was given' if stop_rule is None else f'{stop_rule!r} is a heuristic with no recall target'})",
                           hint="add --stop-rule hypergeometric, or leave them out")
-    df = read_dataset(path)
-    return simulate(df, prior_included, prior_excluded, seed=seed, model=model,
-                    stop_rules=(stop_rule,) if stop_rule else (),
-                    target_recall=0.95 if target_recall is None else target_recall,
-                    confidence=0.95 if confidence is None else confidence)
+    if output is not None and Path(output).exists() and Path(output).resolve() == Path(path).resolve():
+        raise InputError("the output file is the dataset itself: it would be overwritten by the order",
+                         path=output, hint="write the order to another file (-o order.csv)")
+    warnings: list[str] = []
+    df = read_dataset(path, label_column, warnings)
+    res = simulate(df, prior_included, prior_excluded, seed=seed, model=model,
+                   stop_rules=(stop_rule,) if stop_rule else (),
+                   target_recall=0.95 if target_recall is None else target_recall,
+                   confidence=0.95 if confidence is None else confidence)
+    if output is not None:
+        from screening.records import atomic_write_text
+
+        atomic_write_text(Path(output), res.to_frame().to_csv(index=False, lineterminator="\n"))
+    return dataclasses.replace(res, warnings=tuple(warnings), label_column=str(df.attrs.get("label_column", "")))
