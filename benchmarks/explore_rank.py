@@ -69,6 +69,9 @@ Variants:
   ``stop_words=english``; ``max_df=0.5``; ``binary=1``: presence instead of sublinear counts);
 * ``idfpow:P``         – every column's idf raised to the power P (rows re-normalised): P>1 trusts
   rare words more, P<1 less;
+* ``hardneg:T:A``      – irrelevant records with cosine similarity >= T to the nearest labelled
+  relevant record weigh A times their balanced weight (near misses, often excluded for a
+  reason the words do not carry, stop pushing the topic's relevant records away);
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -98,6 +101,7 @@ from screening.ml.simulate import choose_priors, simulate  # noqa: E402
 from screening.records import without_abstract  # noqa: E402
 
 OUT = br.CACHE / "explore"
+VS_PLAIN = False          # set by --vs-plain
 PIVOT = 0.3
 LOGISTIC = "tfidf+logistic(C=10)+balanced+max"
 
@@ -526,6 +530,39 @@ class Select(_Combined):
 
 
 # -- variants --------------------------------------------------------------------------------
+class HardNeg(_Combined):
+    """The default SVM with the irrelevant records most like a find down-weighted: those whose
+    cosine similarity to the nearest labelled relevant record is at least t weigh a times
+    their balanced weight. Such a record was often excluded for a reason the words do not
+    carry (design, population), and at full weight it pushes away the topic's relevant records."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, t: float, a: float) -> None:
+        super().__init__([(X, None)], seed)
+        learner = self.learners[0]
+        base, outer = learner.balancer, self
+
+        class _Weights:
+            def get_params(self, deep: bool = True) -> dict[str, Any]:
+                return base.get_params(deep)
+
+            def compute_sample_weight(self, y: np.ndarray) -> np.ndarray:
+                w = np.asarray(base.compute_sample_weight(y), dtype=np.float64).copy()
+                idx = outer._idx
+                pos, neg = idx[y == 1], np.flatnonzero(y == 0)
+                if len(pos) and len(neg):
+                    sim = np.asarray((learner.X[idx[neg]] @ learner.X[pos].T).max(axis=1).todense()).ravel()
+                    w[neg[sim >= t]] *= a
+                return w
+
+        learner.balancer = _Weights()
+        self._idx = np.zeros(0, dtype=np.int64)
+
+    def update(self, idx, y):
+        self._idx = np.asarray(idx, dtype=np.int64)
+        self._scores = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        return self._scores
+
+
 def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int], Any] | None]:
     """The feature matrix for ``simulate`` and, for combined learners, a factory per seed."""
     kind, _, arg = variant.partition(":")
@@ -630,6 +667,9 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
         return X, lambda seed: TailSim([(X, None)], seed, int(n), float(w))
     if kind == "tfrf":
         return X, lambda seed: TfRf(X, seed, float(arg))
+    if kind == "hardneg":
+        t, a = arg.split(":")
+        return X, lambda seed: HardNeg(X, seed, float(t), float(a))
     if kind == "maxsim":
         return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
     if kind in ("pairwise", "pairwise-fuse"):
@@ -658,8 +698,10 @@ def run(variant: str, half: int | None) -> None:
     for path in paths:
         df = br.load(path)
         labels = df["label"].to_numpy()
+        # without ASReview's cached runs (a fresh machine), record the variant alone and
+        # compare it with the `plain` variant's rows (`--vs-plain`)
         todo = [s for s in br.SEEDS if (path.stem, s) not in done
-                and br.cache_path("asreview", path.stem, s).exists()]
+                and (VS_PLAIN or br.cache_path("asreview", path.stem, s).exists())]
         if labels.sum() < 3 or not todo:
             continue
         X, factory = setup(variant, df)
@@ -673,8 +715,10 @@ def run(variant: str, half: int | None) -> None:
                            model=variant[len("spec:"):] if variant.startswith("spec:") else None)
             pos = {rid: i for i, rid in enumerate(df["record_id"])}
             ours = br.metrics_for([pos[r] for r in res.order], labels, 2)
-            asr = br.metrics_for(json.loads(br.cache_path("asreview", path.stem, seed).read_text())["order"], labels, 2)
-            row = {"dataset": path.stem, "seed": seed, "wss95": ours["wss95"], "asr_wss95": asr["wss95"],
+            cached = br.cache_path("asreview", path.stem, seed)
+            asr = (br.metrics_for(json.loads(cached.read_text())["order"], labels, 2)["wss95"]
+                   if cached.exists() else None)
+            row = {"dataset": path.stem, "seed": seed, "wss95": ours["wss95"], "asr_wss95": asr,
                    "seconds": round(time.perf_counter() - t0, 2)}
             with out.open("a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -723,15 +767,38 @@ def heldout(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     return (f"{len(full)} variants run on all {len(names)} datasets compete.\n\n" + "\n".join(lines))
 
 
+def vs_plain(variant: str) -> str:
+    """The variant's mean WSS@95 difference from the `plain` variant on the (dataset, seed)
+    runs both have: a proxy for the difference from ASReview when its runs are not cached
+    (plain reproduces ASReview within 0.01 on every dataset)."""
+    def rows(name: str) -> pd.DataFrame:
+        path = OUT / f"{name.replace(':', '_')}.jsonl"
+        return pd.read_json(path, lines=True) if path.exists() else pd.DataFrame(columns=["dataset", "seed", "wss95"])
+
+    both = rows(variant).merge(rows("plain"), on=["dataset", "seed"], suffixes=("", "_plain"))
+    if not len(both):
+        return f"{variant}: no runs in common with `plain` (run both with --vs-plain)"
+    per = both.assign(d=both["wss95"] - both["wss95_plain"]).groupby("dataset")["d"].mean()
+    return (f"{variant} vs plain: {per.size} datasets, {len(both)} runs, mean Δ WSS@95 {per.mean():+.3f}, "
+            f"worst {per.min():+.3f} ({per.idxmin()}), best {per.max():+.3f} ({per.idxmax()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variant", nargs="?")
     ap.add_argument("--half", type=int, choices=(0, 1), help="every other dataset by size (to run two in parallel)")
     ap.add_argument("--summary", action="store_true")
+    ap.add_argument("--vs-plain", action="store_true",
+                    help="run without ASReview's cached runs; compare with the `plain` variant's rows")
     ap.add_argument("--heldout", action="store_true", help="choose on one half of the datasets, test on the other")
     args = ap.parse_args()
+    global VS_PLAIN
+    VS_PLAIN = args.vs_plain
     if args.variant:
         run(args.variant, args.half)
+        if VS_PLAIN:
+            print(vs_plain(args.variant))
+            return
     if args.heldout:
         print(heldout())
     elif args.summary or not args.variant:
