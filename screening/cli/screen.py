@@ -101,8 +101,10 @@ def screen_cmd(
                 view = session.view()
                 _render(view)
                 if view.state == "done":
-                    console.print("session ended" + (" — nothing left to screen"
-                                                     if view.remaining == 0 and not view.open_elsewhere else ""))
+                    left = view.remaining == 0 and not view.open_elsewhere
+                    # a stop leaves records unscreened on purpose: 'nothing left' would hide them
+                    console.print("session ended" + (" — screening is stopped" if view.remaining == 0 and view.stopped
+                                                     else " — nothing left to screen" if left else ""))
                     break
                 if view.state in TEXT_STATES:
                     prompt = {"note": "note: ", "attach": "report path or URL: ",

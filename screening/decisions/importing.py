@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from screening.decisions.origins import first_decisions
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
@@ -87,6 +88,8 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             payload: dict[str, Any] = {**source, "line": row.line}
             if row.decided_at:
                 payload["decided_at"] = row.decided_at
+            if row.sampled:
+                payload["sampled"] = True       # the stopping test's random sample (origins.py)
             try:
                 ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
                                  action=row.decision, stage=row.stage, reason=row.reason,
@@ -98,7 +101,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             events.append(replace(ev, event_uuid=event_id))
         linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
-        warnings += said
+        warnings += said + _sample_warnings(rv, entries, events)
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -137,6 +140,28 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     return {"format": fmt, "rows": len(rows), "written": made, "skipped": len(rows) - made - len(same),
             "unchanged": len(same), "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
             "warnings": warnings}
+
+
+def _sample_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> list[str]:
+    """Rows marked ``sampled`` the stopping test will not read as sampled: a record someone had
+    decided before (it was not unscreened when the sample was drawn) or a prior record (the team
+    knew it before screening). Said, since the file claims otherwise."""
+    marked = [ev for ev in events if ev.stage == "title_abstract" and ev.payload.get("sampled") is True]
+    if not marked:
+        return []
+    first = first_decisions(entries[entries["record_id"].isin({ev.record_id for ev in marked})])
+    rank = rv.config.stages.get("rank")
+    priors = {str(r) for r in (*getattr(rank, "prior_included", ()), *getattr(rank, "prior_excluded", ()))}
+    before = sorted({ev.record_id for ev in marked if ev.record_id in first and not first[ev.record_id].sampled})
+    known = sorted({ev.record_id for ev in marked if ev.record_id in priors})
+    out = []
+    if before:
+        out.append(f"{len(before)} row(s) marked sampled are on records decided before, outside the random sample "
+                   f"(e.g. {before[0]}): the stopping test does not count them as sampled")
+    if known:
+        out.append(f"{len(known)} row(s) marked sampled are prior records of the rank section (e.g. {known[0]}): "
+                   "priors are never part of the random sample")
+    return out
 
 
 def _as_logged(entries: pd.DataFrame, rows: list[ImportRow], names: dict[str, str]) -> set[int]:

@@ -7,7 +7,7 @@ rejected with the CSV line that is wrong — and all-or-nothing (one transaction
 Formats (detected from the header):
 
 * **native**: ``record_id, decision`` (+ optional ``reason, note, stage, reviewer,
-  decided_at, same_study_as``). ``decision`` is include / exclude / maybe / not_retrieved
+  decided_at, same_study_as, sampled``). ``decision`` is include / exclude / maybe / not_retrieved
   (also accepted: 1/0, yes/no, included/excluded). ``reviewer`` overrides ``--reviewer``.
 * **export**: a file ``screening export`` wrote (the native columns plus the export's
   ``status`` and ``resolved_by``): its ``study`` column is read as ``same_study_as`` and its
@@ -20,6 +20,10 @@ Formats (detected from the header):
   empty (empty = not screened, skipped); notes from ``asreview_note`` or
   ``exported_notes_*``; the decision's time from ``asreview_time``. Matched by ``record_id``
   when it names our records, else pmid/doi/title.
+
+Any format may carry a ``sampled`` column (true/false, 1/0, yes/no; empty = false): a row marked
+true was decided in the random sample of the hypergeometric stopping test, screened elsewhere
+(ASReview LAB, Rayyan, a script), so the test can read it (docs/ranking.md). Title/abstract only.
 
 Idempotent: each row gets an event id derived from its *import key* — format, reviewer,
 record, stage, decision, reason, the file's timestamp if it has one, and how many identical
@@ -64,6 +68,7 @@ class ImportRow:
     reviewer: str
     decided_at: str = ""    # the file's own time of the decision, if it has one
     study: str = ""         # full text: another report of the record's study (a link_study event)
+    sampled: bool = False   # decided in the stopping test's random sample (title/abstract)
 
 
 # Import event ids are uuid5(this namespace, import key): see the module docstring.
@@ -91,6 +96,22 @@ def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:
         seen[key] += 1
         out.append(str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([fmt, *key, n]))))
     return out
+
+
+_SAMPLED_WORDS = {"true": True, "1": True, "yes": True, "y": True,
+                  "false": False, "0": False, "no": False, "n": False, "": False}
+
+
+def parse_sampled(value: str, stage: str, *, path: str | None = None, line: int | None = None) -> bool:
+    """A ``sampled`` cell: whether the row was decided in the stopping test's random sample."""
+    flag = _SAMPLED_WORDS.get(str(value).strip().lower())
+    if flag is None:
+        raise DecisionError(f"unknown sampled value {value!r}", path=path, line=line,
+                            hint="use true or false (1/0, yes/no); empty means false")
+    if flag and stage != "title_abstract":
+        raise DecisionError("the random sample of the stopping test is drawn at title/abstract", path=path,
+                            line=line, hint="set sampled to false on full-text rows")
+    return flag
 
 
 def parse_decision(value: str, *, path: str | None = None, line: int | None = None) -> str:
@@ -267,7 +288,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                         line=line, record=rid, hint=did_you_mean(study, "name another report's record_id"))
                 out.append(ImportRow(line, rid, parse_decision(row.get("decision", ""), path=where, line=line),
                                      row.get("reason", ""), row.get("note", ""), row_stage, who,
-                                     row.get("decided_at", ""), study))
+                                     row.get("decided_at", ""), study,
+                                     parse_sampled(row.get("sampled", ""), row_stage, path=where, line=line)))
             elif fmt == "rayyan":
                 notes = row.get("notes", "")
                 m = _RAYYAN_INCL.search(notes)
@@ -278,9 +300,11 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                                 title=row.get("title", "")), line, shown)
                 rm = _RAYYAN_REASONS.search(notes)
                 reason = ", ".join(x.strip() for x in rm.group(1).split(",") if x.strip()) if rm else ""
+                sampled = parse_sampled(row.get("sampled", ""), stage, path=where, line=line)
                 for who, value in _RAYYAN_PAIR.findall(m.group(1)):
                     d = parse_decision(value, path=where, line=line)
-                    out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line), who))
+                    out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line),
+                                         who, sampled=sampled))
             else:  # asreview
                 value = row.get("asreview_label", row.get("included", ""))
                 if value in ("", "-1", "nan"):
@@ -290,7 +314,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                                 doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
                 note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
                 out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
-                                     check_stage(stage, line), reviewer, row.get("asreview_time", "")))
+                                     check_stage(stage, line), reviewer, row.get("asreview_time", ""),
+                                     sampled=parse_sampled(row.get("sampled", ""), stage, path=where, line=line)))
         except DecisionError as err:
             bad.append(err)
             if len(bad) >= MAX_BAD_ROWS:

@@ -19,12 +19,18 @@ Blinding: the session never reads other reviewers' decisions into the view.
 Reviewer names: checked against the review's declared reviewers when it declares them
 (:mod:`.roster`) before the session starts, so a typo never screens a single record.
 
-Random sample (``sample``): the queue is the unscreened title/abstract records in a seeded
-random order (the same for every reviewer of the review), and each decision is marked
+Random sample (``sample``): the queue is the title/abstract records nobody has decided, in a
+seeded random order (the same for every reviewer of the review), and each decision is marked
 ``{"sampled": true}``, so the hypergeometric stopping test (docs/ranking.md) can read the
 sample. Screening a prefix of a random permutation is a simple random sample without
 replacement, as the test assumes, as long as no record is skipped: a skip is allowed but
-said, since records a reviewer finds hard are not missing at random.
+said, since records a reviewer finds hard are not missing at random. Records decided before
+they were drawn and priors are not in the sample (:mod:`.origins`). Every title/abstract
+decision records the queue that served it (``{"queue": ...}``): the stopping rule's
+irrelevant-in-a-row count reads only the ranked queue's.
+
+Single screening is shared only among the declared reviewers screening now (:mod:`.sharing`);
+a standing logged stop's records are not served (:mod:`.session_stopping`).
 
 Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
 ``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
@@ -33,21 +39,27 @@ decide as a batch rather than wait for (docs/ranking.md).
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
+from screening.decisions.origins import first_decisions, session_marker
 from screening.decisions.reranking import SessionRanker
 from screening.decisions.recording import link_repeats
+from screening.decisions.session_stopping import (
+    StoppingFn, prior_records, sample_order, standing_scope, stopped_message, stopping_hook,
+)
+from screening.decisions.sharing import ActiveScreeners, split_queue, taken_meanwhile
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
 from screening.decisions.views import (
     Viewer, assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
 )
 from screening.errors import DecisionError
-from screening.records import in_play as records_in_play_mask, without_abstract
+from screening.records import without_abstract
+
+__all__ = ["ScreeningSession", "SessionView", "sample_order", "stopping_hook", "REASON_KEYS", "TEXT_STATES"]
 
 RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report", "l": "same study as"}
@@ -90,47 +102,13 @@ class SessionView:
     # and the record's own link ("" if it is in the study only through other records' links)
     study: tuple[str, ...] = ()
     study_link: str = ""
-
-
-def sample_order(record_ids: list[str], config: Any) -> list[str]:
-    """The review's random screening order for the stopping sample: a permutation of the
-    records (sorted first, so it does not depend on the ranking) seeded by the rank section's
-    seed, the same for every reviewer and every session, so a resumed sample continues it."""
-    import numpy as np
-
-    seed = getattr(getattr(config, "stages", {}).get("rank"), "seed", 1)
-    ids = sorted(record_ids)
-    perm = np.random.default_rng([int(seed), 0x5A4D]).permutation(len(ids))
-    return [ids[i] for i in perm]
-
-
-def stopping_hook(review: Review) -> Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None:
-    """The session's stopping status: the review's rank settings, the records in screening
-    worked out once (they do not change during a session). None without the ML extras."""
-    try:
-        from screening.ml.stopping import stopping_status
-    except Exception:
-        return None
-    from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors, stopping_labels
-
-    play = records_in_play_mask(review.records).to_numpy()
-    rank = review.config.stages.get("rank")
-
-    def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
-        # what the rank stage (rank.json) computes from the same log: the priors, the
-        # decisions, the records awaiting a second reviewer or an adjudicator
-        decisions, open_ids = decisions_from_log(entries)
-        labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
-        frame, logged = stopping_labels(labels, decisions)
-        return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged)
-
-    return hook
+    stopped: str = ""                 # while a logged stop stands: who stopped, when, how to reopen
 
 
 class ScreeningSession:
     def __init__(self, review: Review, reviewer: str, stage: str = "title_abstract", *,
                  is_demo: bool = False,
-                 stopping: Callable[[pd.DataFrame, pd.DataFrame], dict[str, Any] | None] | None = None,  # (records, log)
+                 stopping: StoppingFn | None = None,  # (records, log) -> status
                  only: str | None = None, sample: bool = False) -> None:
         reviewer = review.roster.decider(reviewer)     # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
@@ -157,11 +135,13 @@ class ScreeningSession:
         self._studies: tuple[int, tuple[dict[str, str], dict[str, str]]] = (-1, ({}, {}))   # see _links
         self._ranker: SessionRanker | None = None
         self._dual: set[str] = set()            # records a dual plan covers
-        screeners = sorted(review.roster.reviewers)
-        # (my index, how many) among the declared reviewers, for sharing single screening
-        self._share = ((screeners.index(reviewer), len(screeners))
-                       if len(screeners) >= 2 and reviewer in screeners and not sample else None)
+        # who else is screening this stage now, to share single screening with (never a sample)
+        self._active = None if sample else ActiveScreeners(stage, review.roster.reviewers)
+        self._stop = standing_scope(review, stage)
+        self._closed: frozenset[str] = self._stop.records if self._stop is not None else frozenset()
         self._refresh()
+        if self._stop is not None:
+            self.message = self._also(self._stopped())
         roster = review.roster
         if roster.is_adjudicator(reviewer) and all(roster.match(a, (reviewer,)) for a in roster.adjudicators):
             # said up front, not per record: a per-record warning would tell the screener how a
@@ -169,6 +149,11 @@ class ScreeningSession:
             self.message = self._also(
                 "note: you are also this review's only adjudicator, so a conflict on a record you "
                 "screen here needs another adjudicator (add one to [screening] adjudicators)")
+        if sample and (left := sorted(set(self._priors_left) - set(standing_decisions(self.entries, stage)))):
+            # the ranked queue serves them first; the sample must not draw them
+            self.message = self._also(f"prior record{'s' if len(left) != 1 else ''} {', '.join(left[:5])} "
+                                      f"{'are' if len(left) != 1 else 'is'} not in the random sample: decide "
+                                      "them in ranked order (screen without --sample)")
         if sample:
             st = self._stopping() or {}
             run, switch = st.get("irrelevant_in_a_row"), st.get("switch_at")
@@ -190,6 +175,7 @@ class ScreeningSession:
         screening the same review right now) and reclassify only the records they touch, so a
         key press costs O(new events), not O(log)."""
         self.review.open()          # the log exists from the first screen on
+        opening = self.entries is None
         before = 0 if self.entries is None else len(self.entries)
         entries = self.review.entries()     # the review's log, read on from its last event
         new = entries.iloc[before:]
@@ -203,7 +189,10 @@ class ScreeningSession:
                 play = play[SUBSETS[self.only](play).to_numpy()]
             self._order = list(play["record_id"])
             if self.sample:
-                self._order = sample_order(self._order, self.review.config)
+                # a prior is never sampled (prior_records); the ranked queue serves it first
+                priors = prior_records(self.review.config)
+                self._priors_left = [r for r in self._order if r in priors]
+                self._order = sample_order([r for r in self._order if r not in priors], self.review.config)
             self._in_play = set(self._order)
             self._eligible: set[str] = set()
             self._blocked: set[str] = set()
@@ -215,6 +204,10 @@ class ScreeningSession:
             self._ft_records.update(full_text_records(new))
             touched = set(new["record_id"])
             self._classify(self.entries[self.entries["record_id"].isin(touched)], touched)
+        if self._active is not None:
+            self._active.observe(new)
+        if not opening and self.stage == "title_abstract":
+            self._restop()          # a stop recorded (or screening resumed) meanwhile, by anyone
         if self._ranker is not None:
             # labelled records still waiting in this queue (a colleague's, in a dual plan):
             # their labels must not decide their place (reranking.py, "Blinding")
@@ -226,16 +219,13 @@ class ScreeningSession:
                 self._order = [r for r in self._ranker.order(hidden) if r in self._in_play]
         queue = [r for r in self._order
                  if r in self._eligible and r not in self._blocked and r not in self.skipped]
-        if self._share is not None:
-            # single screening shared by several declared reviewers: each starts on their own
-            # share of the records no dual plan covers (a stable hash of the id), in ranked
-            # order, then the rest; concurrent sessions no longer all take the same top record
-            # (two decisions on a single-screened record make an unplanned conflict)
-            k, n = self._share
+        share = self._active.share(self.reviewer) if self._active is not None else None
+        if share is not None:
+            # other declared reviewers are screening this stage now: each starts on their own
+            # share of the records no dual plan covers, so concurrent sessions do not all take
+            # the same top record (an unplanned conflict); alone, the whole ranking (sharing.py)
             front = self._ranker.front if self._ranker is not None else frozenset()
-            first = [r for r in queue if r in front or r in self._dual or zlib.crc32(r.encode()) % n == k]
-            taken = set(first)
-            queue = first + [r for r in queue if r not in taken]
+            queue = split_queue(queue, share, front | self._dual)
         self.queue = queue
         self.total = len(self._eligible)
         self.decided = len(self._mine)
@@ -249,20 +239,41 @@ class ScreeningSession:
                 self.message = (f"your queue is empty; {n} record{'s' if n != 1 else ''} of this stage "
                                 f"{'are' if n != 1 else 'is'} still open for other reviewers (planned for them, "
                                 f"or awaiting a second reviewer or an adjudicator)")
+            if self._stop is not None and not opening:       # (on opening, __init__ says it)
+                self.message = self._also(self._stopped())
 
     def _unsettled_elsewhere(self) -> int:
-        """Records of this stage not settled yet that this reviewer's queue does not hold."""
+        """Records of this stage not settled yet that this reviewer's queue does not hold (a
+        stop's closed records are settled by it)."""
         outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
         settled = {r for r, o in outcomes.items() if o.status == "final"}
-        return sum(1 for r in self._eligible if r not in settled and r not in self.queue)
+        return sum(1 for r in self._eligible if r not in settled and r not in self.queue and r not in self._closed)
+
+    def _restop(self) -> None:
+        """Follow a stop recorded, or screening resumed, since the last refresh (by anyone)."""
+        scope = standing_scope(self.review, self.stage)
+        closed = scope.records if scope is not None else frozenset()
+        self._stop = scope
+        if closed != self._closed:
+            changed = closed ^ self._closed
+            self._closed = closed
+            self._classify(self.entries[self.entries["record_id"].isin(changed)], changed)
+
+    def _stopped(self) -> str:
+        """The session's sentence on the standing stop ('' when none)."""
+        if self._stop is None:
+            return ""
+        return stopped_message(self._stop, self.review, self.reviewer, len(self._closed & self._in_play))
 
     def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:
         """Recompute eligibility / blocked / mine for ``rids`` from ``sub`` (their events).
 
-        Blocked: this reviewer has a standing decision, the record is settled, or it is
-        dual-assigned to other reviewers.
+        Blocked: this reviewer has a standing decision, the record is settled, it is
+        dual-assigned to other reviewers, a standing stop closed it, or (a random sample)
+        someone decided it before the sample drew it.
         """
         standing = standing_decisions(sub, self.stage)
+        firsts = first_decisions(sub) if self.sample else {}
         outcomes = record_outcomes(sub, self.stage)
         plan = assignments(sub, self.stage)
         ta = record_outcomes(sub, "title_abstract") if self.stage == "full_text" else {}
@@ -288,7 +299,11 @@ class ScreeningSession:
             if mine:
                 self._mine.add(rid)
             o = outcomes.get(rid)
-            if mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid]):
+            # sample: only records unscreened when drawn; one first decided in the sample stays
+            # in it (a second reviewer of a dual plan decides it too)
+            unsampled = self.sample and rid in firsts and not firsts[rid].sampled
+            if (mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid])
+                    or rid in self._closed or unsampled):
                 self._blocked.add(rid)
 
     def _session_ranker(self, play: pd.DataFrame) -> SessionRanker | None:
@@ -321,6 +336,7 @@ class ScreeningSession:
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
             open_elsewhere=self.open_elsewhere, study=self._study(self.current) if rec else (),
             study_link=self._links()[1].get(self.current, "") if rec else "",
+            stopped=self._stopped(),
         )
 
     def _links(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -488,18 +504,28 @@ class ScreeningSession:
         self.state, self._pending_action = "record", ""
         if rid is None:
             return
-        payload: dict[str, Any] | None = {"sampled": True} if self.sample else None
+        payload: dict[str, Any] = {}
+        if self.stage == "title_abstract":
+            # which queue served the record: the stopping rule reads the random sample and
+            # counts irrelevant records in a row only where the ranking served them (origins.py)
+            payload.update(session_marker(sample=self.sample, only=self.only))
         if self._ranker is not None and self._ranker.model_id.startswith("ranker-"):
             # the model as this session ran it: the methods paragraph names it, even if the
             # review's [rank] model changed since the last `screening run` wrote rank.json
-            payload = {"model": self._ranker.spec}
+            payload["model"] = self._ranker.spec
         # the record on screen was undecided when shown; the same reviewer in another terminal
         # (or `decide`) may have decided it since: say so rather than replace it silently
         latest = self.review.entries()
-        earlier = standing_decisions(latest[latest["record_id"] == rid], self.stage).get(rid, {}).get(
-            (self.reviewer, "screener"))
+        events = latest[latest["record_id"] == rid]
+        earlier = standing_decisions(events, self.stage).get(rid, {}).get((self.reviewer, "screener"))
+        if taken_meanwhile(events, rid, self.reviewer, self.stage, sample=self.sample):
+            # a colleague's session served it too (sharing.py): a second decision would open a
+            # conflict nobody planned, so move on instead
+            self.message = f"{rid} was decided by a colleague while it was on screen: yours is not recorded"
+            self._refresh()
+            return
         try:
-            self._append(rid, action, reason=reason, payload=payload)
+            self._append(rid, action, reason=reason, payload=payload or None)
         except DecisionError as err:
             self.message = str(err)
             return

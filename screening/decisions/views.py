@@ -34,6 +34,7 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from screening.decisions.origins import FirstDecision, first_decisions
 from screening.decisions.store import COLUMNS, DECISION_ACTIONS, STAGES, SQLiteStore
 from screening.records import in_play
 
@@ -354,6 +355,9 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker
     (:func:`ranking_label` per record), so the ranker learns from every decision made so far.
     Rows come in the order records were first decided (deterministic for a given log).
+    For the stopping rule, each row also says how its record's first decision was made
+    (:mod:`.origins`): ``sampled`` (in the random sample), ``ranked`` (served in ranked order)
+    and ``first_event`` (that decision's event id; -1 for none).
     ``outcomes``: the title/abstract :func:`record_outcomes`, and ``standing`` its
     :func:`standing_decisions`, when the caller has them.
     """
@@ -373,20 +377,24 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
     for rid, o in outcomes.items():          # settled without a standing decision (none expected)
         if rid not in labels and (label := ranking_label(o, None)) is not None:
             labels[rid] = label
-    sampled = sampled_records(entries)
-    rows = [{"record_id": rid, "label": label, "sampled": rid in sampled} for rid, label in labels.items()]
-    df = pd.DataFrame(rows, columns=["record_id", "label", "sampled"])
-    return df.astype({"record_id": object, "label": "int64", "sampled": bool})
+    first = first_decisions(entries)
+    none = FirstDecision("", -1, "", False, False)
+    rows = [{"record_id": rid, "label": label, "sampled": first.get(rid, none).sampled,
+             "ranked": first.get(rid, none).ranked, "first_event": first.get(rid, none).event_id}
+            for rid, label in labels.items()]
+    df = pd.DataFrame(rows, columns=["record_id", "label", "sampled", "ranked", "first_event"])
+    return df.astype({"record_id": object, "label": "int64", "sampled": bool, "ranked": bool,
+                      "first_event": "int64"})
 
 
 def sampled_records(entries: pd.DataFrame) -> set[str]:
-    """Records decided at title/abstract in a random-sample session (``screen --sample``): the
-    sample the hypergeometric stopping test reads (payload ``{"sampled": true}``)."""
+    """The random sample the hypergeometric stopping test reads: records whose *first*
+    title/abstract decision was made in it (``screen --sample``, or an import row marked
+    ``sampled``). A record someone decided before the sample drew it is not in the sample,
+    whatever session a later decision on it came from (:mod:`.origins`)."""
     if "payload" not in entries.columns or not len(entries):
         return set()
-    ta = entries[(entries["stage"] == "title_abstract") & entries["action"].isin(["include", "exclude"])]
-    marked = [event_payload(p).get("sampled") is True for p in ta["payload"].astype(str)]
-    return set(ta.loc[marked, "record_id"].astype(str))
+    return {rid for rid, f in first_decisions(entries).items() if f.sampled}
 
 
 # ---------------------------------------------------------------------------------------------

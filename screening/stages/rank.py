@@ -102,13 +102,11 @@ def stopping_labels(labels: Mapping[str, int], decisions: pd.DataFrame | None) -
     """The stopping test's inputs from the ranker's labels (priors + decisions): a labels frame
     with the random-sample flags, and the records with a logged decision. Shared with the
     screening session's status line, so it reads what rank.json reads."""
-    sampled: set[str] = set()
-    if decisions is not None and "sampled" in decisions.columns:
-        sampled = set(decisions.loc[decisions["sampled"].astype(bool), "record_id"].astype(str))
-    frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
-                          "sampled": [r in sampled for r in labels]})
-    logged = set(decisions["record_id"].astype(str)) if decisions is not None else set()
-    return frame, logged
+    from screening.ml.stopping import stopping_frame
+
+    # keeps how each record was first decided (sampled, ranked, first_event), which the
+    # irrelevant-in-a-row count reads
+    return stopping_frame(labels, decisions)
 
 
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
@@ -172,7 +170,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
     lab_frame, logged = stopping_labels(labels, inputs.decisions)
     status = stopping_status(out, lab_frame, config, play=play,
-                             open_ids=inputs.extra.get("open_records", ()), logged_ids=logged)
+                             open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
+                             stop=inputs.unhashed.get("stop"))
     if config.stopped:
         unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
         if unlogged:
@@ -201,12 +200,21 @@ def load_inputs(review: Any) -> StageInputs:
     """Title/abstract decisions from the review's decision log (none if the log is absent)."""
     decisions = None
     extra: dict[str, Any] = {}
+    unhashed: dict[str, Any] = {}
     from screening.decisions.views import load_entries
 
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
         decisions, extra["open_records"] = decisions_from_log(load_entries(path))
-    return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra)
+        from screening.decisions.stops import review_stop
+
+        stop = review_stop(path)      # the recommendation says a standing stop stands
+        # keyed by the latest standing stop event: a stop or a resume re-ranks (rank.json's
+        # recommendation changes), the scope object itself is read unhashed
+        extra["stop"] = stop.latest.event_uuid if stop is not None else ""
+        unhashed["stop"] = stop
+    return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra,
+                       unhashed=unhashed)
 
 
 def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from screening.decisions import api
 from screening.decisions.session import ScreeningSession
@@ -171,7 +172,10 @@ def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list
 
 def test_reviewers_sharing_single_screening_start_on_different_records(review: Path, in_play: list[str]) -> None:
     """Concurrent sessions took the same top record, and two decisions on a single-screened
-    record made a conflict nobody planned."""
+    record made a conflict nobody planned. (Updated when sharing became limited to the
+    reviewers screening now, tests/decisions/test_screening_now.py: two sessions count each
+    other once each has decided a record; before that, a colleague's decision on the record
+    on screen is not recorded twice.)"""
     import zlib
 
     review.write_text(review.read_text(encoding="utf-8").replace(
@@ -179,15 +183,27 @@ def test_reviewers_sharing_single_screening_start_on_different_records(review: P
     alice = ScreeningSession(api.Review.load(review), "alice")
     bob = ScreeningSession(api.Review.load(review), "bob")
     assert set(alice.queue) == set(bob.queue) == set(in_play)          # everyone can still screen all
+    assert alice.current == bob.current == in_play[0]                   # nobody screening yet: both the top
+    bob.press("e")
+    bob.press("\r")                                                    # bob is screening now
+    alice.press("e")
+    alice.press("\r")
+    assert "decided by a colleague while it was on screen" in alice.message    # not a second decision
+    assert len(load_entries(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite")) == 1
+    alice.press("e")
+    alice.press("\r")                                                  # alice is screening now too
+    bob.press("s")                                                      # a key refreshes from the log
     share = {r: zlib.crc32(r.encode()) % 2 for r in in_play}
-    n_alice = sum(1 for r in in_play if share[r] == 0)
-    assert alice.queue[:n_alice] == [r for r in in_play if share[r] == 0]   # her share first, in order
-    assert bob.queue[:len(in_play) - n_alice] == [r for r in in_play if share[r] == 1]
+    left = [r for r in in_play if r not in (in_play[0], alice.done_here[0])]
+    mine = [r for r in left if share[r] == 0]
+    assert alice.queue[:len(mine)] == mine                             # her share first, in order
+    his = [r for r in left if share[r] == 1 and r not in bob.skipped]
+    assert bob.queue[:len(his)] == his and bob.skipped <= {r for r in left if share[r] == 1}
     assert alice.current != bob.current
     # records a dual plan covers are everyone's: in ranked order for both
     api.assign(review, "alice,bob", fraction=1.0, seed=1)
     alice = ScreeningSession(api.Review.load(review), "alice")
-    assert alice.queue == in_play
+    assert alice.queue == left                  # (the two records decided above keep their decisions)
 
 
 def test_a_prior_stays_first_under_sharing_and_when_a_colleague_decided_it(review: Path, in_play: list[str]) -> None:

@@ -152,6 +152,13 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     assert sorted(stopped["record_id"]) == sorted(left) and (stopped["decision"] == "exclude").all()
     code, out = _cli("status", review, "--as-adjudicator")
     assert f"stopped by the stopping rule (bob, {res.event.created_at[:10]})" in out
+    # rank.json agrees: the stop is an input of the rank stage (UAT: it still said 'stopped':
+    # false and advised to record the stop); a resume re-ranks again
+    from screening.ml.review import rank_review
+
+    _, ranked = rank_review(review)
+    assert ranked.details["stopping"]["stopped_by"] == "bob"
+    assert "screening stop REVIEW -r NAME" not in ranked.details["stopping"]["recommendation"]
     # a second stop with nothing new to close is refused, naming the first
     with pytest.raises(DecisionError, match="already stopped \\(by bob"):
         stop_screening(review, "alice")

@@ -1,0 +1,85 @@
+"""What a screening session needs from the stopping rule: the random sample's order, the
+status line's figures, and a standing stop's scope.
+
+Why apart from :mod:`.session`: the session's state machine (keys, queue, undo) does not
+depend on how the stopping rule is computed, and these pieces belong together: the sample
+feeds the test, the test's figures feed the status line, and a logged stop (``screening
+stop``, :mod:`.stops`) ends what the test was for.
+
+A standing stop closes the title/abstract records nobody had decided when it was recorded: a
+session does not serve them (they are reported as excluded by the stopping rule), and says
+so. Records outside its scope (a later search update's) are served as usual.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pandas as pd
+
+from screening.decisions.review import Review
+from screening.decisions.stops import StopScope, read_stops, standing_stop
+from screening.records import in_play as records_in_play_mask
+
+StoppingFn = Callable[[pd.DataFrame, pd.DataFrame], "dict[str, Any] | None"]
+
+
+def sample_order(record_ids: list[str], config: Any) -> list[str]:
+    """The review's random screening order for the stopping sample: a permutation of the
+    records (sorted first, so it does not depend on the ranking) seeded by the rank section's
+    seed, the same for every reviewer and every session, so a resumed sample continues it."""
+    import numpy as np
+
+    seed = getattr(getattr(config, "stages", {}).get("rank"), "seed", 1)
+    ids = sorted(record_ids)
+    perm = np.random.default_rng([int(seed), 0x5A4D]).permutation(len(ids))
+    return [ids[i] for i in perm]
+
+
+def prior_records(config: Any) -> frozenset[str]:
+    """The rank section's prior records: known to the team before screening, so never part of
+    the random sample (the test would count a known relevant record as a random find)."""
+    rank = getattr(config, "stages", {}).get("rank")
+    return frozenset(str(r) for r in (*getattr(rank, "prior_included", ()), *getattr(rank, "prior_excluded", ())))
+
+
+def standing_scope(review: Review, stage: str) -> StopScope | None:
+    """The review's standing logged stop, for a title/abstract session (stops close nothing at
+    full text)."""
+    if stage != "title_abstract" or not review.db_path.exists():
+        return None
+    return standing_stop(read_stops(review.db_path))
+
+
+def stopped_message(scope: StopScope, review: Review, reviewer: str, closed: int) -> str:
+    """What a session says while a stop stands: who stopped, when, what it closed, how to reopen."""
+    ev = scope.latest
+    name = review.config.name or "REVIEW"
+    return (f"screening was stopped by {ev.reviewer} on {str(ev.created_at)[:10]}: the {closed} record"
+            f"{'s' if closed != 1 else ''} nobody had screened then {'are' if closed != 1 else 'is'} not "
+            f"served (reported as excluded by the stopping rule); `screening stop {name} --resume -r "
+            f"{reviewer}` reopens screening")
+
+
+def stopping_hook(review: Review) -> StoppingFn | None:
+    """The session's stopping status: the review's rank settings, the records in screening
+    worked out once (they do not change during a session). None without the ML extras."""
+    try:
+        from screening.ml.stopping import stopping_frame, stopping_status
+    except Exception:
+        return None
+    from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors
+
+    play = records_in_play_mask(review.records).to_numpy()
+    rank = review.config.stages.get("rank")
+
+    def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
+        # what the rank stage (rank.json) computes from the same log: the priors, the
+        # decisions, the records awaiting a second reviewer or an adjudicator, the stop
+        decisions, open_ids = decisions_from_log(entries)
+        labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
+        frame, logged = stopping_frame(labels, decisions)
+        return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged,
+                               stop=standing_scope(review, "title_abstract"))
+
+    return hook

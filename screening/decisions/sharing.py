@@ -1,0 +1,129 @@
+"""Sharing single screening among the reviewers who are screening *now*.
+
+Why share at all: when several reviewers single-screen one review at the same time, every
+session would put the same top-ranked record first, and two decisions on a single-screened
+record make a conflict nobody planned. So concurrent sessions split the queue: each reviewer
+starts on their own share of the records (a stable hash of the record id), in ranked order,
+then the others'.
+
+Why only among reviewers screening now: a share is a cost. A reviewer who screens alone and
+starts on "their half" reads the ranking's top records of that half, then the other half's
+from its top again: on a real review (Cohen 2006, ADHD) a lone reviewer found 7 of 20 relevant
+records by the 25th and then none until the 77th, against 17 of 20 by the 119th with the
+whole ranking. A split buys nothing when nobody else is taking records from the top.
+
+Who counts as screening now: the reviewer of this session, always, and each other declared
+reviewer with a decision made in a `screen` session at this stage within the last
+:data:`ACTIVE_WINDOW`. A decision typed with `decide` or imported from a file takes no record
+from the top of a queue, and a random-sample session serves records in its own random order,
+so neither counts. Recomputed at every refresh of the queue: a colleague who starts screening
+splits it from their first decision on, one who stops leaves it whole again after the window.
+Two sessions opened before either has decided both serve the top record; a decision on a
+record a colleague settled while it was on screen is then not recorded (:func:`taken_meanwhile`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from screening.decisions.origins import first_decisions, is_sampled
+from screening.decisions.store import DECISION_ACTIONS
+
+# A title/abstract decision takes from a few seconds to a couple of minutes (a long abstract, a
+# note); a colleague reading a hard record, or pausing briefly, is still screening. A window a
+# few times longer than that keeps their share apart; one much longer would keep a lone
+# reviewer's queue split long after the colleague has left (the cost the module docstring
+# describes), for at most this long.
+ACTIVE_WINDOW = timedelta(minutes=15)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(text: str) -> datetime | None:
+    """An event's ``created_at`` (ISO 8601, UTC) as a datetime; None if it does not parse."""
+    try:
+        t = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+
+
+class ActiveScreeners:
+    """The declared reviewers screening a stage now, from the log's latest session decisions.
+
+    ``observe`` reads the events appended since the last call (O(new events)); ``share`` says
+    which share of the queue a reviewer takes. ``clock``: the current time (UTC), for tests."""
+
+    def __init__(self, stage: str, screeners: Iterable[str], *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.stage = stage
+        self.screeners = sorted(set(screeners))
+        self.clock = clock
+        self.last: dict[str, datetime] = {}       # reviewer -> their latest session decision here
+
+    def observe(self, events: pd.DataFrame) -> None:
+        from screening.decisions.views import event_payload
+
+        if not len(events) or len(self.screeners) < 2:
+            return
+        sub = events[(events["stage"] == self.stage) & (events["role"] == "screener")
+                     & events["action"].isin(list(DECISION_ACTIONS))
+                     & events["ranking_id"].fillna("").astype(str).ne("")]    # made in a `screen` session
+        for who, created, payload in zip(sub["reviewer"], sub["created_at"], sub["payload"].fillna("").astype(str)):
+            # (a payload is parsed only if it may hold the sample mark: a session's are all distinct)
+            if who not in self.screeners or ('"sampled"' in payload and is_sampled(event_payload(payload))):
+                continue
+            when = _when(created)
+            if when is not None and (who not in self.last or when > self.last[who]):
+                self.last[who] = when
+
+    def active(self, me: str) -> list[str]:
+        """The declared reviewers screening now, ``me`` always among them, sorted."""
+        since = (self.clock or utc_now)() - ACTIVE_WINDOW
+        return sorted({me} | {who for who, when in self.last.items() if when >= since})
+
+    def share(self, me: str) -> tuple[int, int] | None:
+        """(my index, how many) among the reviewers screening now; None when ``me`` screens alone
+        or is not a declared reviewer (nobody to share with)."""
+        if me not in self.screeners:
+            return None
+        now = self.active(me)
+        return (now.index(me), len(now)) if len(now) >= 2 else None
+
+
+def split_queue(queue: Sequence[str], share: tuple[int, int], everyone: Iterable[str]) -> list[str]:
+    """``queue`` with this reviewer's share first (order kept within each part): the records
+    whose id hashes to ``share``, and those in ``everyone`` (priors, dual-planned records, which
+    every reviewer screens anyway), then the rest."""
+    k, n = share
+    common = set(everyone)
+    first = [r for r in queue if r in common or zlib.crc32(r.encode()) % n == k]
+    taken = set(first)
+    return first + [r for r in queue if r not in taken]
+
+
+def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: str, *, sample: bool = False) -> bool:
+    """Whether a colleague's decision took ``record_id`` out of ``reviewer``'s queue while it
+    was on screen: it settled the record (single screening, or an adjudicator), or, in the
+    random sample, decided it first in another queue (it is then no longer a sample record).
+
+    The backstop of sharing: two sessions that opened before either had decided anything both
+    serve the ranking's top record (neither counts the other as screening yet), and a second
+    decision on a single-screened record would open a conflict nobody planned. Says nothing of
+    how the colleague decided (blinding). ``events``: the record's events, read just now."""
+    from screening.decisions.views import record_outcomes, standing_decisions
+
+    standing = standing_decisions(events, stage).get(record_id, {})
+    if (reviewer, "screener") in standing:
+        return False            # the reviewer's own decision elsewhere: they replace it, and are told
+    outcome = record_outcomes(events, stage, {record_id: standing} if standing else {}).get(record_id)
+    if outcome is not None and outcome.status == "final":
+        return True
+    first = first_decisions(events, stage).get(record_id) if sample and standing else None
+    return first is not None and not first.sampled

@@ -1,0 +1,131 @@
+"""A screening session after `screening stop`: the closed records are not served, and it says so.
+
+Acceptance testing: after a logged stop, `screen` still served the records the stop closed
+("52 left in your queue") and its status line still said "Record the stop with `screening
+stop REVIEW -r NAME`". Built on the trimmed real screening dataset: 280 records are the first
+search, the other 20 a later update, which a stop recorded before it does not close.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from screening.cli import app
+from screening.decisions import api
+from screening.decisions.session import ScreeningSession, stopping_hook
+from screening.decisions.stops import resume_screening, stop_screening
+from screening.decisions.store import Event, SQLiteStore
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+FIRST = 280
+
+
+def _cli(*args: str, input: str | None = None) -> tuple[int, str]:
+    res = CliRunner().invoke(app, [str(a) for a in args], input=input,
+                             env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+    if res.exception and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return res.exit_code, " ".join(res.output.split())
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
+    """The first search, ranked, with priors; target recall 0.8 so that a sample of 50 can meet
+    the test; screened in rank order, then a random sample, with one record left at 'maybe'."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    data.iloc[:FIRST].to_csv(tmp_path / "data" / "raw" / "first.csv", index=False)
+    first = data.iloc[:FIRST]
+    inc = first[first["label_included"] == "1"]["record_id"].iloc[0]
+    exc = first[first["label_included"] == "0"]["record_id"].iloc[0]
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(
+        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n'
+        '[screening]\nreviewers = ["alice", "bob"]\n'
+        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\ntarget_recall = 0.8\n')
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", toml)[0] == 0
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(toml)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    truth = dict(zip(data["record_id"], data["label_included"]))
+
+    def event(rid: str, **kw) -> Event:
+        return Event(record_id=rid, stage="title_abstract", reviewer="alice", ranking_id="ranker-x",
+                     action="include" if truth[rid] == "1" else "exclude", **kw)
+
+    ranked = [inc, exc, *order[:210]]
+    sample = order[210:260]
+    with SQLiteStore(tmp_path / "data" / "screened" / "t" / "decisions.sqlite") as store:
+        store.append([event(r, payload={"queue": "ranked"}) for r in ranked]
+                     + [event(r, payload={"queue": "sample", "sampled": True}) for r in sample])
+    api.record_decision(toml, reviewer="alice", record_id=order[260], action="maybe")
+    return toml
+
+
+def _closed(review: Path) -> set[str]:
+    rv = api.Review.load(review)
+    decided = set(rv.entries()["record_id"])
+    return {r for r in rv.records["record_id"].astype(str) if r not in decided}
+
+
+def test_a_stopped_review_serves_no_closed_record_and_says_who_stopped(review: Path) -> None:
+    closed = _closed(review)
+    assert len(closed) == 17
+    stop_screening(review, "bob", note="test met")
+    rv = api.Review.load(review)
+    alice = ScreeningSession(rv, "alice", stopping=stopping_hook(rv))
+    view = alice.view()
+    assert alice.queue == [] and view.state == "done"
+    assert "screening was stopped by bob on" in view.message and "17 records nobody had screened" in view.message
+    assert "`screening stop t --resume -r alice`" in view.message and view.stopped
+    said = view.stopping["recommendation"]
+    assert said.startswith("Screening was stopped by bob on") and "--resume" in said
+    assert "Record the stop" not in said
+    # the record one reviewer left at 'maybe' is not closed: a colleague still settles it
+    assert ScreeningSession(api.Review.load(review), "bob").queue == sorted(_maybe(review))
+    assert ScreeningSession(api.Review.load(review), "bob", sample=True).queue == []
+    code, out = _cli("screen", review, "-r", "alice", input="q\n")
+    assert code == 0 and "screening was stopped by bob" in out and "session ended — screening is stopped" in out
+    assert "Record the stop" not in out
+
+
+def _maybe(review: Path) -> set[str]:
+    entries = api.Review.load(review).entries()
+    return set(entries.loc[entries["action"] == "maybe", "record_id"])
+
+
+def test_a_stop_or_a_resume_reaches_an_open_session(review: Path) -> None:
+    alice = ScreeningSession(api.Review.load(review), "alice")
+    assert set(alice.queue) == _closed(review)
+    stop_screening(review, "bob")
+    alice.press("s")
+    assert alice.queue == [] and "stopped by bob" in alice.message
+    resume_screening(review, "bob")
+    alice = ScreeningSession(api.Review.load(review), "alice")
+    assert set(alice.queue) == _closed(review) and alice.view().stopped == ""
+
+
+def test_an_update_after_a_stop_is_served(review: Path, data: pd.DataFrame) -> None:
+    stop_screening(review, "bob")
+    root = review.parent.parent
+    data.iloc[FIRST:].to_csv(root / "data" / "raw" / "update.csv", index=False)
+    review.write_text(review.read_text().replace(
+        "[screening]", '[[sources]]\nfile = "data/raw/update.csv"\ndatabase = "PubMed"\n[screening]'))
+    assert _cli("run", review)[0] == 0
+    rv = api.Review.load(review)
+    alice = ScreeningSession(rv, "alice", stopping=stopping_hook(rv))
+    assert set(alice.queue) == set(data.iloc[FIRST:]["record_id"])         # the update's, nothing closed
+    view = alice.view()
+    assert "stopped by bob" in view.message
+    assert "20 records added since the stop are still to screen" in view.stopping["recommendation"]

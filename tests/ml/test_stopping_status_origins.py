@@ -1,0 +1,74 @@
+"""stopping_status reads how each record was first decided, and a standing logged stop.
+
+On the trimmed real screening dataset (Cohen 2006, antihistamines: 300 records, 16 relevant).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from screening.decisions.stops import StopEvent, StopScope
+from screening.ml.stopping import stopping_status
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+
+
+@pytest.fixture
+def records() -> pd.DataFrame:
+    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
+
+
+def _decisions(rows: list[tuple[str, int, bool, bool]]) -> pd.DataFrame:
+    """(record_id, label, sampled, ranked) in first-decision order, as training_labels gives them."""
+    return pd.DataFrame({"record_id": [r[0] for r in rows], "label": [r[1] for r in rows],
+                         "sampled": [r[2] for r in rows], "ranked": [r[3] for r in rows],
+                         "first_event": list(range(1, len(rows) + 1))})
+
+
+def test_the_run_counts_ranked_decisions_in_the_order_they_were_made(records: pd.DataFrame) -> None:
+    from screening.ml.stopping import stopping_frame
+
+    ids = records["record_id"].tolist()
+    relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()
+    prior = relevant[0]
+    rows = [(ids[1], 0, False, True), (ids[2], 0, False, True), (ids[3], 0, False, False),   # ids[3]: typed
+            (ids[4], 0, False, True), (prior, 1, False, True),                                # the prior, found
+            (ids[5], 0, False, True), (ids[6], 1, False, False), (ids[7], 0, False, False)]   # imported
+    decisions = _decisions(rows)
+    config = SimpleNamespace(prior_included=(prior,), prior_excluded=(), target_recall=0.95, confidence=0.95)
+    labels = {prior: 1, **{r: lab for r, lab, *_ in rows}}          # priors first, as labels_with_priors has it
+    frame, logged = stopping_frame(labels, decisions)
+    assert list(frame["record_id"])[0] == prior and logged == {r for r, *_ in rows}
+    status = stopping_status(records, frame, config, logged_ids=logged)
+    assert status["irrelevant_in_a_row"] == 1          # only ids[5] since the prior was decided
+    assert stopping_status(records, decisions, config)["irrelevant_in_a_row"] == 1
+    # a prior nobody decided yet is none of the ranked decisions
+    frame, logged = stopping_frame({relevant[1]: 1, **labels}, decisions)
+    assert stopping_status(records, frame, config, logged_ids=logged)["irrelevant_in_a_row"] == 1
+
+
+def test_a_standing_stop_is_said_instead_of_advising_to_record_one(records: pd.DataFrame) -> None:
+    relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()
+    other = records.loc[records["label_included"] == "0", "record_id"].tolist()
+    # every relevant record found in ranked order, then a random sample of 96 of the last 100
+    rows = [(r, 1, False, True) for r in relevant] + [(r, 0, False, True) for r in other[:184]]
+    rows += [(r, 0, True, False) for r in other[184:280]]
+    left = other[280:]
+    frame = _decisions(rows)
+    met = stopping_status(records, frame)
+    assert met["met"] and "Record the stop with `screening stop REVIEW -r NAME`" in met["recommendation"]
+    stop = StopScope((StopEvent(1, "u", "bob", "stop", "", "2026-03-04T10:00:00+00:00",
+                                {"records": left, "met": True}),))
+    status = stopping_status(records, frame, stop=stop)
+    said = status["recommendation"]
+    assert said.startswith("Screening was stopped by bob on 2026-03-04") and "Record the stop" not in said
+    assert "`screening stop REVIEW --resume -r NAME`" in said and status["stopped_by"] == "bob"
+    # records outside the stop's scope (a later search's) are still to screen
+    narrow = StopScope((StopEvent(1, "u", "bob", "stop", "", "2026-03-04T10:00:00+00:00",
+                                  {"records": left[:1], "met": False, "forced": True}),))
+    said = stopping_status(records, frame, stop=narrow)["recommendation"]
+    assert "before the stopping test was met" in said and "3 records added since the stop are still to screen" in said
