@@ -10,7 +10,7 @@ import html
 import math
 import re
 import unicodedata
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import unquote
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
@@ -57,19 +57,6 @@ _CHAR_NAME_RE = re.compile(r"<(" + "|".join(sorted(map(re.escape, _CHAR_NAMES), 
                            re.IGNORECASE)
 _WS_RE = re.compile(r"\s+")
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|2100)(?!\d)")
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
-_INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.?-?){1,4})$")
-# generational suffixes as MEDLINE writes them after the initials ('Llerena J Jr', 'Barker FM 2nd')
-_SUFFIX_RE = re.compile(r"^(?P<name>.+?)\s+(?P<suffix>Jr\.?|Sr\.?|2nd|3rd|4th|5th|II|III|IV)$")
-# words that make a name an organisation's ('Pompe Registry Sites', 'American College of Medical
-# Toxicology'): such a name is kept whole, not turned into 'Toxicology, American College of Medical'
-_ORG_WORDS = frozenset(
-    "academy agency alliance association board centre center collaboration collaborative college "
-    "commission committee consortium council department federation forum foundation group groups "
-    "hospital initiative institute institution investigators ministry network office organisation "
-    "organization panel program programme project registry service services sites society study "
-    "taskforce team trialists union university working".split())
-_ORG_JOINERS = frozenset({"of", "for", "and", "on", "the", "&"})
 
 
 def _without_comments(text: str) -> str:
@@ -244,81 +231,6 @@ def normalize_title(value: str | None) -> str:
     text = text.lower()
     text = re.sub(r"[^\w\s]|_", " ", text)
     return _WS_RE.sub(" ", text).strip()
-
-
-def normalize_author(value: str | None) -> str:
-    """One author name as ``'Family, Given'``.
-
-    Handles ``'Smith, John'``, MEDLINE ``'Smith JA'``, ``'Smith J.A.'``, ``'John A. Smith'``,
-    ``'Jan van der Berg'``. Given names are kept as written (initials are not expanded).
-    """
-    if not value:
-        return ""
-    name = _WS_RE.sub(" ", clean_text(value).replace("<", " ").replace(">", " ")).strip(" ,;")
-    if not name or name.lower().strip("[](). ") in {"et al", "anon", "anonymous", "no authors listed"}:
-        return ""
-    if "," in name:
-        family, _, given = name.partition(",")
-        family, given = family.strip(" ,;"), given.strip(" ,;")
-        if not family:
-            return given
-        return f"{family}, {given}" if given else family
-    suffix = ""
-    if (m := _SUFFIX_RE.match(name)) and " " in m.group("name"):      # 'Smith II' alone stays a name
-        name, suffix = m.group("name"), " " + m.group("suffix")
-    match = _INITIALS_RE.match(name)
-    if match:
-        family = match.group("family").strip(" ,;")
-        initials = match.group("initials").replace(" ", "")
-        return f"{family}, {initials}{suffix}"
-    parts = name.split(" ")
-    if len(parts) == 1:
-        return name + suffix
-    if not suffix and _is_organisation(parts):
-        return name
-    # 'John A. Smith' / 'Jan van der Berg': family name starts at the first particle or last token
-    start = len(parts) - 1
-    for i in range(1, len(parts) - 1):
-        if parts[i].lower() in _PARTICLES:
-            start = i
-            break
-    family = " ".join(parts[start:]).strip(" ,;")
-    given = " ".join(parts[:start]).strip(" ,;")
-    if not family or not given:
-        return (family or given) + suffix
-    return f"{family}, {given}{suffix}"
-
-
-def _is_organisation(words: list[str]) -> bool:
-    """A group author: a word like 'Group' or 'Registry', or three words or more joined by
-    'of'/'for'/'and' ('Agency for Healthcare Research and Quality')."""
-    lower = [w.lower().strip(".,;()") for w in words]
-    return any(w in _ORG_WORDS for w in lower) or (len(words) >= 3 and any(w in _ORG_JOINERS for w in lower[1:-1]))
-
-
-def split_authors(value: str | None, sep: str | None = None) -> list[str]:
-    """Split a joined author string (``' and '``, ``';'``) and normalise each name."""
-    if not value:
-        return []
-    text = str(value)
-    if sep is None:
-        if " and " in text:
-            parts = re.split(r"\s+and\s+", text)
-        elif ";" in text:
-            parts = text.split(";")
-        elif "|" in text:
-            parts = text.split("|")
-        else:
-            parts = [text]
-    else:
-        parts = text.split(sep)
-    return [a for a in (normalize_author(p) for p in parts) if a]
-
-
-def author_family(value: str) -> str:
-    """Family name of a normalised author, lower-cased and accent-free (for matching)."""
-    family = value.split(",", 1)[0]
-    return normalize_title(family)
 
 
 def parse_year(value: object) -> int | None:
@@ -575,3 +487,17 @@ def _without_crown(abstract: str, at: int) -> str:
     if head.endswith("Crown") and not head[:-5][-1:].isalnum() and head[:-5].strip():
         head = head[:-5].rstrip()
     return head
+
+
+# Author names live in screening.io.names, next to the readers that import them from there;
+# dedup and the tests read them from here. Looked up on first use (PEP 562), because that
+# module imports this one: a plain import here would be circular.
+_AUTHOR_NAMES = frozenset({"author_family", "is_organisation", "normalize_author", "particles_astray", "split_authors"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _AUTHOR_NAMES:
+        from screening.io import names
+
+        return getattr(names, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

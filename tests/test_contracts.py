@@ -148,6 +148,12 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", CASES / "ris_ovid_hyphen_initials.ris", 1),
     ReaderFixture("tabular", CASES / "pubmed_csv_legacy_authors_3.csv", 3),
     ReaderFixture("tabular", CASES / "scopus_csv_no_author_1.csv", 1),
+    ReaderFixture("medline", CASES / "medline_pubmed_comments.nbib", 2),
+    ReaderFixture("bibtex", CASES / "wos_bib_bibliometrix_note.bib", 1),
+    ReaderFixture("ris", CASES / "ris_lens_chapter_proceedings.ris", 2),
+    ReaderFixture("tabular", CASES / "rathbone_haematology_glued_authors.csv", 4),
+    ReaderFixture("tabular", CASES / "colrev_misq_particle_families.csv", 3),
+    ReaderFixture("tabular", CASES / "screening_van_der_valk_sort_order.csv", 1),
 )
 
 

@@ -174,6 +174,8 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Issue": "issue", "Volume": "volume", "Journal Abbreviation": "journal_abbrev",
         "Publisher": "publisher", "Language": "language", "Manual Tags": "keywords",
         "Automatic Tags": "keywords2", "Extra": "zotero_extra", "Proceedings Title": "booktitle",
+        # the item's notes (HTML, '; '-joined; filled when the export includes notes)
+        "Notes": "notes",
     }),
     # Covidence's reference export (Title, Authors, ..., Covidence #, Study, Notes, Tags).
     # 'Notes' (exclusion reasons, the team's notes) are the records' notes; the other columns

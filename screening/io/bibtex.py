@@ -27,11 +27,10 @@ import bibtexparser
 from bibtexparser import model
 
 from screening.errors import InputError
+from screening.io.author_lists import comma_names
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.normalize import (
-    clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages, parse_year,
-    split_authors,
-)
+from screening.io.names import normalize_author, split_authors
+from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
 # An entry start: '@type{' or '@type(' at the start of a line (the file's own record marker).
 _ENTRY_RE = re.compile(r"(?m)^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(]")
@@ -93,6 +92,10 @@ def split_name_list(value: str) -> list[str]:
     parts = re.split(r"\s+and\s+", text)
     if len(parts) > 1 and all(p.count(",") <= 1 for p in parts):
         return [a for a in (normalize_author(p) for p in parts) if a]
+    if len(parts) > 1 and any(p.count(",") > 1 and comma_names(p) for p in parts):
+        # one 'and'-part holds a whole list, as EndNote keeps a pasted author list in one
+        # author: '... and Moulin, B and Servais, A, Provot F, Rostaing L, ..., Loirat C.'
+        return [a for p in parts for a in (normalize_author(n) for n in _listed(p)) if a]
     if ";" in text or "|" in text:
         return split_authors(text.replace(" and ", "; "))
     if "," not in text and len(parts) == 1 and _GLUED_RE.search(text):
@@ -112,6 +115,12 @@ def split_name_list(value: str) -> list[str]:
     return [a for a in (normalize_author(_strip_affil_letters(t)) for t in tokens) if a] if len(tokens) > 2 else split_authors(text)
 
 
+def _listed(part: str) -> list[str]:
+    """The names of one 'and'-part: a glued list's names, else the part (a name whose commas
+    are its own: 'Savell, V. H., Jr.')."""
+    return (comma_names(part) if part.count(",") > 1 else None) or [part]
+
+
 # --- field mapping ---------------------------------------------------------------------------
 # lower-cased BibTeX field -> canonical column; first listed wins for text columns.
 _FIELD_MAP: dict[str, str] = {
@@ -124,6 +133,10 @@ _FIELD_MAP: dict[str, str] = {
     "type": "publication_type", "document_type": "publication_type",
 }
 _KEYWORD_FIELDS = ("keywords", "author_keywords", "author-keywords", "keywords-plus", "mesh")
+# BibTeX's free-text fields: 'note' (Scopus 'cited By 3; Conference of ...', WoS the conference
+# a paper was given at) and 'annote'/'annotation' (a reference manager's notes: Zotero writes
+# one 'annote' per note, repeating the field), as RIS N1 is read: every value, one per line
+_NOTE_FIELDS = frozenset({"note", "annote", "annotation"})
 _SCOPUS_EID_RE = re.compile(r"eid=(2-s2\.0-\d+)")
 
 
@@ -134,6 +147,12 @@ def _fields_of(entry: model.Entry) -> dict[str, str]:
         if key not in out:
             out[key] = str(f.value)
     return out
+
+
+def _notes_of(entry: model.Entry) -> str:
+    """Every note field's value (repeated fields too), cleaned, one per line, each once."""
+    notes = (delatex(str(f.value)) for f in entry.fields if f.key.lower().strip() in _NOTE_FIELDS)
+    return "\n".join(dict.fromkeys(n for n in notes if n))
 
 
 def _split_keywords(value: str) -> list[str]:
@@ -158,6 +177,7 @@ def entry_to_fields(entry: model.Entry) -> tuple[dict[str, Any], str]:
             keywords += [k for k in _split_keywords(raw[key]) if k not in keywords]
     if keywords:
         fields["keywords"] = keywords
+    fields["notes"] = _notes_of(entry)
     fields["year"] = parse_year(fields.get("year"))
     fields["doi"] = normalize_doi(fields.get("doi")) or normalize_doi(raw.get("url", "") if "doi.org" in raw.get("url", "") else "")
     if fields.get("issn"):
@@ -250,7 +270,9 @@ def parse(text: str, filename: str) -> ParseResult:
             inner = block.ignore_error_block
             if isinstance(inner, model.Entry):
                 entries.append((block.start_line if block.start_line is not None else inner.start_line, inner))
-                if isinstance(block, model.DuplicateFieldKeyBlock):
+                # a repeated note field is how Zotero writes several notes: all are read
+                if isinstance(block, model.DuplicateFieldKeyBlock) and \
+                        {k.lower().strip() for k in block.duplicate_keys} - _NOTE_FIELDS:
                     warnings.append(f"{filename}:{(block.start_line or 0) + 1}: entry {inner.key!r} repeats a "
                                     "field; the first value was used")
         elif isinstance(block, model.ParsingFailedBlock):

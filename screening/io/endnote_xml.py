@@ -20,7 +20,8 @@ from lxml import etree
 
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.pubmed_xml import text_of, xml_root
-from screening.normalize import normalize_author, normalize_doi, normalize_issn, normalize_pages, parse_year
+from screening.io.tagged import authors_from
+from screening.normalize import normalize_doi, normalize_issn, normalize_pages, parse_year
 
 _RECORD_RE = re.compile(r"<record[\s>]")
 _BOOKISH = {"conference proceedings", "conference paper", "book section", "edited book", "book"}
@@ -36,6 +37,27 @@ def _one(el: etree._Element, *paths: str) -> str:
         if value:
             return value
     return ""
+
+
+def _authors(rec: etree._Element) -> list[str]:
+    """The record's authors. One <author> should hold one name, but a pasted list stays one
+    author in EndNote: on lines of its own, or glued by ';', ' and ' or commas ('Servais, A,
+    Provot F, Rostaing L, ...', Rathbone's haematology library). XML has no line wrapping, so
+    each line is a name; the rest is split as the RIS author fields are (tagged.authors_from,
+    which keeps 'Smith, J. W., 2nd' and 'Linezolid ... Study, Group' whole)."""
+    lines = [line for author in rec.iterfind("contributors/authors/author")
+             for line in _LINE_BREAKS.split("".join(author.itertext())) if line.strip()]
+    return authors_from(lines)
+
+
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def _notes(rec: etree._Element) -> str:
+    """<notes> (what EndNote's import filters put there, or RIS N1 imported) and
+    <research-notes> (the team's own), one line each, as RIS N1 notes are: EndNote writes the
+    lines of one note with CRs between them, which fold like every text value's."""
+    return "\n".join(dict.fromkeys(v for v in (_one(rec, "notes"), _one(rec, "research-notes")) if v))
 
 
 def _isbn_or_issn(value: str) -> tuple[str, str]:
@@ -63,7 +85,7 @@ def record_fields(rec: etree._Element) -> tuple[dict[str, Any], str]:
     fields: dict[str, Any] = {
         "title": _one(rec, "titles/title"),
         "abstract": _one(rec, "abstract"),
-        "authors": [a for a in (normalize_author(x) for x in _all(rec, "contributors/authors/author")) if a],
+        "authors": _authors(rec),
         "year": parse_year(_one(rec, "dates/year", "dates/pub-dates/date")),
         "journal": journal,
         "journal_abbrev": _one(rec, "periodical/abbr-1", "alt-periodical/abbr-1", "titles/alt-title"),
@@ -81,6 +103,7 @@ def record_fields(rec: etree._Element) -> tuple[dict[str, Any], str]:
         "url": next(iter(_all(rec, "urls//url")), ""),
         "booktitle": secondary if ref_name.lower() in _BOOKISH else "",
         "publisher": _one(rec, "publisher"),
+        "notes": _notes(rec),
         # the database's accession, else the EndNote library's record number: with the whole
         # export on one line, that number is what leads back to the record (source_line is 1)
         "source_record_id": accession or (f"EndNote #{num}" if (num := _one(rec, "rec-number")) else ""),

@@ -65,6 +65,30 @@ def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
     return [r for r in records if "PMID" in r[1]]
 
 
+# MEDLINE's notes: NLM's general note, and its links between a record and the comments,
+# errata, retractions and updates printed about it. These are what a screener should see
+# ('Retraction in: ...'), and what Ovid's RIS export of the same record carries in N1
+# ('Comment on: J Psychopharmacol. 2016 ...; PMID: 27909164'), so they are written the same
+# way. Not notes: PubMed's processing lines (STAT, PST, OWN, SB and the dates), the copyright
+# (CI), grants (GR) and the conflict-of-interest statement (COIS, the article's own text).
+_NOTE_TAGS: dict[str, str] = {
+    "GN": "", "CIN": "Comment in", "CON": "Comment on", "EIN": "Erratum in", "EFR": "Erratum for",
+    "CRI": "Corrected and republished in", "CRF": "Corrected and republished from",
+    "ECI": "Expression of concern in", "ECF": "Expression of concern for", "RIN": "Retraction in",
+    "ROF": "Retraction of", "RRI": "Retracted and republished in", "RRF": "Retracted and republished from",
+    "PRIN": "Partial retraction in", "PROF": "Partial retraction of", "RPI": "Republished in",
+    "RPF": "Republished from", "UIN": "Update in", "UOF": "Update of", "SPIN": "Summary for patients in",
+    "ORI": "Original report in", "DDIN": "Dataset described in", "DRIN": "Dataset use reported in",
+}
+
+
+def _notes(tags: dict[str, list[str]]) -> str:
+    """The record's notes (see _NOTE_TAGS), one per line, in the export's tag order."""
+    notes = (f"{_NOTE_TAGS[tag]}: {v}" if _NOTE_TAGS[tag] else v
+             for tag, values in tags.items() if tag in _NOTE_TAGS for v in map(clean_text, values) if v)
+    return "\n".join(dict.fromkeys(notes))
+
+
 def _fields(tags: dict[str, list[str]]) -> dict:
     get = tags.get
     doi = ""
@@ -104,6 +128,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "url": "",
         "booktitle": clean_text(first(get("BTI"))) if get("TI") else "",
         "publisher": clean_text(first(get("PB"))),
+        "notes": _notes(tags),
         "source_record_id": first(get("PMID")),
     }
 

@@ -104,6 +104,36 @@ def _article_ids(el: etree._Element) -> dict[str, str]:
     return ids
 
 
+# <CommentsCorrections RefType=...> that are notes about the record, labelled as MEDLINE text
+# and Ovid write them ('Comment in: Radiology. 2017 Aug;284(2):607-608. PMID: 28723284'), so
+# one record reads the same from .nbib and .xml (see medline._NOTE_TAGS). 'Cites' (the
+# reference list) is not a note.
+_NOTE_REF_TYPES = {
+    "CommentIn": "Comment in", "CommentOn": "Comment on", "ErratumIn": "Erratum in", "ErratumFor": "Erratum for",
+    "RetractionIn": "Retraction in", "RetractionOf": "Retraction of", "UpdateIn": "Update in", "UpdateOf": "Update of",
+    "ExpressionOfConcernIn": "Expression of concern in", "ExpressionOfConcernFor": "Expression of concern for",
+    "RepublishedIn": "Republished in", "RepublishedFrom": "Republished from",
+    "RetractedandRepublishedIn": "Retracted and republished in",
+    "RetractedandRepublishedFrom": "Retracted and republished from",
+    "CorrectedandRepublishedIn": "Corrected and republished in",
+    "CorrectedandRepublishedFrom": "Corrected and republished from",
+    "PartialRetractionIn": "Partial retraction in", "PartialRetractionOf": "Partial retraction of",
+    "SummaryForPatientsIn": "Summary for patients in", "OriginalReportIn": "Original report in",
+}
+
+
+def _notes(el: etree._Element) -> str:
+    """NLM's general notes, then the comments/corrections links, one per line."""
+    notes = [text_of(n) for n in el.iterfind(".//MedlineCitation/GeneralNote")]
+    for ref in el.iterfind(".//CommentsCorrectionsList/CommentsCorrections"):
+        label = _NOTE_REF_TYPES.get(ref.get("RefType") or "")
+        source = text_of(ref.find("RefSource"))
+        if label and source:
+            pmid = text_of(ref.find("PMID"))
+            notes.append(f"{label}: {source}. PMID: {pmid}" if pmid else f"{label}: {source}")
+    return "\n".join(dict.fromkeys(n for n in notes if n))
+
+
 def article_fields(el: etree._Element) -> dict[str, Any]:
     """Canonical fields of one <PubmedArticle> or <PubmedBookArticle>."""
     ids = _article_ids(el)
@@ -135,6 +165,7 @@ def article_fields(el: etree._Element) -> dict[str, Any]:
         "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
         "booktitle": _first(el, ("BookDocument/Book/BookTitle",)) if el.tag == "PubmedBookArticle" else "",
         "publisher": _first(el, ("BookDocument/Book/Publisher/PublisherName",)),
+        "notes": _notes(el),
         "source_record_id": pmid,
     }
 

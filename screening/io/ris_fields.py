@@ -244,6 +244,11 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         if value:
             journal, journal_from = value, tag
             break
+    if journal_from == "JF" and ty in _BOOK_TYPES and not booktitle:
+        # Lens writes a chapter's book (a paper's proceedings) in JF, the journal tag: it is
+        # the booktitle, as T2 of every other exporter's CHAP/CPAPER (dedup then compares it as
+        # the container all the same; `jo:` rules search journals, not books)
+        booktitle, journal, journal_from = journal, "", ""
     abbrev = ""
     for tag in ("J2", "JA", "J9", "JI", "JO"):
         values = get(tag)

@@ -31,14 +31,17 @@ from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.row_shapes import DELIMITERS, RowShapes, pipe_header
 from screening.io.bibtex import split_name_list
 from screening.io.wos import pt_types
+from screening.io.names import normalize_author, split_authors
 from screening.normalize import (
-    article_number, clean_text, is_nlm_journal_id, normalize_author, normalize_doi, normalize_issn,
-    normalize_pages, ovid_link_pmid, parse_year, split_authors, split_top_level,
+    article_number, clean_text, is_nlm_journal_id, normalize_doi, normalize_issn, normalize_pages, ovid_link_pmid,
+    parse_year, split_top_level,
 )
 from screening.records import SCHEMA
 
 csv.field_size_limit(1 << 30)   # Embase/Scopus cells (reference lists) exceed the 128 KiB default
 
+# Lens's publication types whose 'Source Title' is a book or proceedings, not a journal
+_LENS_BOOK_TYPES = frozenset({"book chapter", "book", "conference proceedings article", "conference proceedings"})
 _PLACEHOLDERS = {"[no abstract available]", "no abstract available", "[no author name available]",
                  "[no authors listed]", "na", "n/a", "null", "none", "nan"}
 _ID_PLACEHOLDERS = {"na", "n/a", "null", "none", "nan", "-"}
@@ -169,6 +172,16 @@ def _note_lines(value: str) -> str:
     if "\n" not in value and "\r" not in value:
         return _text(value)
     return "\n".join(dict.fromkeys(t for t in map(_text, re.split(r"\r\n?|\n", value)) if t))
+
+
+# Zotero's CSV export joins an item's notes with '; ' (and turns their line breaks into spaces);
+# each note is HTML, so a '; ' before a tag starts the next note
+_ZOTERO_NOTE_BREAK = re.compile(r";\s+(?=<(?:div|p|h[1-6]|ul|ol|blockquote|pre|table)\b)", re.I)
+
+
+def _zotero_notes(value: str) -> str:
+    """A Zotero CSV 'Notes' cell, one note per line (as Zotero's RIS export gives one N1 each)."""
+    return "\n".join(dict.fromkeys(t for t in map(_text, _ZOTERO_NOTE_BREAK.split(value)) if t))
 
 
 def _items(value: str, sep: str) -> list[str]:
@@ -303,7 +316,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     rid = first("record_id").strip()
     if rid:
         f["record_id"] = rid
-    f["notes"] = _note_lines(first("notes"))
+    f["notes"] = _zotero_notes(first("notes")) if layout.dialect == "zotero" else _note_lines(first("notes"))
     # a layout's own database, else the row's (a records table or our CSV export names each
     # row's: re-ingested, every record keeps the database it came from)
     source_db = layout.source_db or _text(first("source_db"))
@@ -314,6 +327,11 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         f["publication_type"] = pt_types(first("wos_pt"))
     if layout.dialect == "zotero" and is_nlm_journal_id(f["issue"]):
         f["issue"] = ""       # Ovid via Zotero: 'eag, 7805975' is the NLM journal id
+    if layout.dialect == "lens" and f["journal"] and not f["booktitle"] and \
+            next(iter(f["publication_type"]), "").lower() in _LENS_BOOK_TYPES:
+        # Lens's 'Source Title' of a chapter is its book (of a proceedings paper, the
+        # proceedings), as in its RIS export's JF: the booktitle (see ris_fields)
+        f["booktitle"], f["journal"] = f["journal"], ""
     if layout.dialect == "embase" and first("embase_source"):
         for k, v in _embase_source(first("embase_source")).items():
             if v and not f.get(k):

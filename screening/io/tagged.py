@@ -14,18 +14,10 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from screening.errors import InputError
-from screening.normalize import _TAG_RE, clean_text, normalize_author, normalize_doi, normalize_issn, normalize_pages
+# the author-value repairs live in author_lists; the readers import them from here
+from screening.io.author_lists import authors_from, fast_author  # noqa: F401  (re-exported)
+from screening.normalize import _TAG_RE, clean_text, normalize_doi, normalize_issn, normalize_pages
 
-# 'Breckenridge A, Grobbee DE' (Ovid CENTRAL A1): every comma-part is 'Family INITIALS'.
-_FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? [A-Z](?:-?[A-Z]){0,3}$")     # 'Smith JA', 'Kovar K-A'
-# ... with dotted initials ('Golde T. E., DeKosky S. T., Galasko D.'): only as a list of three or
-# more, since 'Fonseca C., Efraín R.' (Dimensions) is one person
-_FAMILY_DOTTED = re.compile(r"^[^\W\d][\w'\u2010\-. ]*? (?:[A-Z]\.\s?){1,4}$")
-# EndNote's broken single AU line: 'Wagner, Lamb B. T. Call L. M. Slunt H. H.'
-_NAME_DOTTED = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)((?: [A-Z]\.)+)")
-# ... whose last author lost the initials to the front: 'J., Kass N. Faden R. ... Pitcavage'
-_NAME_BARE = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)$")
-_INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
 _PMID_MARK = re.compile(r"(?:\b(\d{1,9})\s*\[PMID\])|(?:\bPUBMED\s+(\d{1,9})\b)|(?:\bPMID:?\s*(\d{1,9})\b)", re.I)
 _PMCID_RE = re.compile(r"\bPMC\d{3,9}\b")
 # notes that cite *another* record's PMID (Ovid/PubMed 'Comment on: J Psychopharmacol. 2016
@@ -37,16 +29,8 @@ _RELATED_NOTE = re.compile(r"\b(?:comments? (?:on|in)|erratum (?:in|for)|errata|
                            r"summary for patients in|original report in|expression of concern (?:in|for)|"
                            r"cites?:|cited by)", re.I)
 _COPYRIGHT_BOILERPLATE = re.compile(r"^\s*(?:Copyright of .{0,300}(?:property of|may not be copied))", re.I | re.S)
-# words that start a family name of several words ('van der Heijde', 'El Dib', 'Oude
-# Luttikhuis', 'Ben Charif'); family-first names without a comma are split after them
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter",
-              "ten", "el", "al", "abu", "ben", "oude"}
-# Catalan/Spanish double family names joined by a lower-case 'i'/'y' ('Roqué i Figuls Marta');
-# written lower case, these can be no given name or initial
-_NAME_JOINERS = {"i", "y"}
 _NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown"})
 _ENTITY_START = re.compile(r"&[#A-Za-z]")
-_NAME_STOP = {"et al", "anon", "anonymous"}
 
 
 def fast_clean(value: str) -> str:
@@ -76,24 +60,6 @@ def fast_clean(value: str) -> str:
     if plain and "  " not in value and value[0] != " " and value[-1] != " ":
         return value
     return " ".join(value.split())
-
-
-def fast_author(value: str) -> str:
-    """:func:`screening.normalize.normalize_author` for the common 'Family, Given' form.
-
-    Same result as the normaliser (its comma branch), minus its regex passes; any other form
-    (no comma, markup) goes to the normaliser.
-    """
-    if "," not in value or "&" in value or "<" in value or ">" in value:
-        return normalize_author(value)
-    name = " ".join(value.split()).strip(" ,;")
-    if not name or name.lower().rstrip(".") in _NAME_STOP or "," not in name:
-        return normalize_author(value)
-    family, _, given = name.partition(",")
-    family, given = family.strip(" ,;"), given.strip(" ,;")
-    if not family:
-        return given
-    return f"{family}, {given}" if given else family
 
 
 @contextmanager
@@ -226,124 +192,6 @@ def split_keywords(values: Iterable[str] | None) -> list[str]:
                 seen.add(kw)
                 out.append(kw)
     return out
-
-
-def _split_broken_endnote(value: str) -> list[str] | None:
-    """Repair EndNote's one-line author list ('Wagner, Lamb B. T. Call L. M. ...').
-
-    Returns ``None`` when the value is an ordinary single name.
-    """
-    family, _, rest = value.partition(",")
-    rest, family = rest.strip(), family.strip()
-    if not rest:
-        return None
-    wrapped = bool(_INITIAL_ONLY.match(family))
-    names, at = [], 0
-    while m := _NAME_DOTTED.match(rest, at):      # the names must cover the text, one after another
-        names.append((m.group(1), m.group(2)))
-        at = m.end()
-    bare = _NAME_BARE.match(rest, at) if wrapped and at < len(rest) else None
-    if not names or (at < len(rest) and bare is None):
-        return None
-    if len(names) < 2 and not wrapped:
-        return None
-    out = [f"{n.strip()}, {i.replace(' ', '')}" for n, i in names]
-    if bare is not None:
-        # the last author's initials wrapped to the front: '... Pitcavage' + 'J.' -> Pitcavage, J.
-        out.append(f"{bare.group(1).strip()}, {family.replace(' ', '')}")
-    elif wrapped:
-        # the list wrapped around: 'L., Buchanan A. H. ... Williams J.' -> Williams J. L.
-        out[-1] = out[-1] + family.replace(" ", "")
-    elif family:
-        out.insert(0, family)
-    return out
-
-
-def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = False) -> list[str]:
-    """Normalise a tag's author values into 'Family, Given', repairing joined lists.
-
-    ``family_first_no_comma``: names written 'Family Given' without a comma (Cochrane plain
-    text 'Van Ryswyk Emer'), which the generic normaliser would read as 'Given Family'.
-    """
-    out: list[str] = []
-    for raw in values or ():
-        value = raw.strip()
-        # Fast path, by far the most common value: one clean 'Family, Given' (same result as
-        # normalize_author: nothing to unescape, strip or fold, exactly one comma, both sides set).
-        if (not family_first_no_comma and value.count(",") == 1 and value.isprintable() and "  " not in value
-                and ";" not in value and "&" not in value and "<" not in value and ">" not in value
-                and value.count(".") < 4):
-            family, _, given = value.partition(",")
-            family, given = family.strip(), given.strip()
-            if (family and given and (" " not in family or not _FAMILY_INITIALS.match(family))
-                    and not (family[-1] == "." and _INITIAL_ONLY.match(family))):   # 'M., Mijaylova P. ...'
-                out.append(f"{family}, {given}")
-                continue
-        value = " ".join(value.split())
-        if not value:
-            continue
-        parts: list[str]
-        commas = value.count(",")
-        # 'J., Kass N. ... Pitcavage': a list whose last initials wrapped to the front
-        wrapped = commas == 1 and bool(_INITIAL_ONLY.match(value.partition(",")[0].strip()))
-        if ";" in value:
-            parts = value.split(";")
-        elif commas and " " in value.split(",", 1)[0].strip() and all(
-                _FAMILY_INITIALS.match(p.strip()) or (commas >= 2 and _FAMILY_DOTTED.match(p.strip()))
-                for p in value.split(",")):
-            parts = value.split(",")
-        elif commas >= 2 and " " not in value.replace(", ", ",") and (camel := _camel_names(value.split(","))):
-            parts = camel
-        elif commas == 1 and not family_first_no_comma and value.count(".") < 4 and not wrapped:
-            name = fast_author(value)  # the common case: one 'Family, Given'
-            if name:
-                out.append(name)
-            continue
-        else:
-            broken = _split_broken_endnote(value) if commas == 1 and (value.count(".") >= 4 or wrapped) else None
-            parts = broken if broken is not None else [value]
-        for part in parts:
-            part = part.strip()
-            if family_first_no_comma and "," not in part:
-                part = _family_first(part)
-            name = fast_author(part)
-            if name:
-                out.append(name)
-    return out
-
-
-def _camel_names(parts: list[str]) -> list[str] | None:
-    """EndNote's 'GotzJurgen, MatamalesMiriam, IttnerLars' (family and given run together): each
-    split where its last capital starts ('Gotz, Jurgen'), or None unless every part has one.
-    Only for three names or more: two comma-separated words are one 'Family, Given'."""
-    out = []
-    for part in (p.strip() for p in parts):
-        cut = next((i for i in range(len(part) - 1, 1, -1) if part[i].isupper() and part[i - 1].islower()), 0)
-        if not cut or not part.isalpha():
-            return None
-        out.append(f"{part[:cut]}, {part[cut:]}")
-    return out
-
-
-def _family_first(name: str) -> str:
-    """'Van Ryswyk Emer' -> 'Van Ryswyk, Emer': the first word is the family name, with the
-    words a particle or joiner ties to it (also after it: 'Pineda de la Losa Fernando'). Nothing else can tell a family name of two words
-    ('Davey Smith George') from given names of two ('Gurusamy Kurinchi Selvan'); those keep
-    the first word only."""
-    tokens = name.split()
-    if len(tokens) < 2:
-        return name
-    i = 0          # index of the family name's last word; one word at least is left as given name
-    while True:
-        if i + 3 < len(tokens) and tokens[i + 1] in _NAME_JOINERS:
-            i += 2
-        elif i + 2 < len(tokens) and tokens[i].lower() in _PARTICLES:
-            i += 1
-        elif i + 2 < len(tokens) and tokens[i + 1].islower() and tokens[i + 1] in _PARTICLES:
-            i += 1     # 'Pineda de la Losa Fernando': a lower-case particle after it ties on
-        else:
-            break
-    return " ".join(tokens[: i + 1]) + ", " + " ".join(tokens[i + 1:])
 
 
 # DOIs of database records, not of the article: Cochrane CENTRAL's record DOI sits in every

@@ -35,9 +35,11 @@ from screening.records import check_table_path, table_from_columns, write_table
 from screening.stage import StageReport, StageResult
 
 # Files this big stream: decoded and parsed in chunks of about CHUNK_BYTES (see parse_source).
-# Bump when ingest's table for the same files changes (2: the `notes` column, RIS N1), so a
-# review's stored ingest is redone by the next run rather than kept until a release.
-VERSION = "2"
+# Bump when ingest's table for the same files changes (2: the `notes` column, RIS N1; 3: notes
+# from MEDLINE/PubMed XML/BibTeX/EndNote XML/Zotero CSV, Lens book titles as booktitle, glued
+# author lists split, family names with particles), so a review's stored ingest is redone by
+# the next run rather than kept until a release.
+VERSION = "3"
 STREAM_MIN_BYTES = 16 * 1024 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from screening.io import cochrane, ovid, proquest, tagged
+from screening.io import author_lists, cochrane, ovid, proquest
 from screening.io.base import detect_format
 from screening.io.text import decode_bytes
 from screening.stages.ingest import RawSource, ingest
@@ -73,8 +73,8 @@ def test_cochrane_family_names_of_several_words():
     assert authors[2][4] == "El Dib, Regina"
     assert authors[1][6] == "Summerbell, Carolyn D"             # given names of two words stay given
     # a lower-case particle after the first word ties on too (cochrane-cdsr_plaintext export)
-    assert tagged._family_first("Pineda de la Losa Fernando") == "Pineda de la Losa, Fernando"
-    assert tagged._family_first("Davey Smith George") == "Davey, Smith George"        # cannot be told
+    assert author_lists._family_first("Pineda de la Losa Fernando") == "Pineda de la Losa, Fernando"
+    assert author_lists._family_first("Davey Smith George") == "Davey, Smith George"        # cannot be told
 
 
 def test_cochrane_plain_text_cr_only_with_second_bom():

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.errors import InputError, RecordCountMismatch
-from screening.io import ris, ris_fields, tagged
+from screening.io import author_lists, ris, ris_fields, tagged
 from screening.io.base import detect_format
 from screening.io.text import decode_bytes
 from screening.normalize import clean_text, normalize_author, normalize_pages
@@ -307,7 +307,7 @@ def test_author_fast_path_equals_the_normaliser_on_single_names(values):
     for value in values:
         if value.count(",") == 1 and ";" not in value and value.count(".") < 4:
             family = " ".join(value.split(",")[0].split())     # NBSP etc. folded, as the reader does
-            if " " in family and tagged._FAMILY_INITIALS.match(family):
+            if " " in family and author_lists.FAMILY_INITIALS.match(family):
                 continue  # 'Breckenridge A, Grobbee DE' is a two-author list, not one name
             expected = normalize_author(value)
             assert tagged.authors_from([value]) == ([expected] if expected else [])
