@@ -12,48 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from screening.cli import app
 from screening.decisions import api
 from screening.decisions.session import ScreeningSession, stopping_hook
 from screening.decisions.stops import resume_screening, stop_screening
 from screening.decisions.store import Event, SQLiteStore
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
-FIRST = 280
-
-
-def _cli(*args: str, input: str | None = None) -> tuple[int, str]:
-    res = CliRunner().invoke(app, [str(a) for a in args], input=input,
-                             env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
-    if res.exception and not isinstance(res.exception, SystemExit):
-        raise res.exception
-    return res.exit_code, " ".join(res.output.split())
-
-
-@pytest.fixture
-def data() -> pd.DataFrame:
-    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
+from .test_stops import FIRST, _cli, add_update, data, first_search  # noqa: F401  (data: the same fixture)
 
 
 @pytest.fixture
 def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
     """The first search, ranked, with priors; target recall 0.8 so that a sample of 50 can meet
     the test; screened in rank order, then a random sample, with one record left at 'maybe'."""
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    data.iloc[:FIRST].to_csv(tmp_path / "data" / "raw" / "first.csv", index=False)
-    first = data.iloc[:FIRST]
-    inc = first[first["label_included"] == "1"]["record_id"].iloc[0]
-    exc = first[first["label_included"] == "0"]["record_id"].iloc[0]
-    toml = tmp_path / "pipelines" / "t.toml"
-    toml.write_text(
-        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n'
-        '[screening]\nreviewers = ["alice", "bob"]\n'
-        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\ntarget_recall = 0.8\n')
-    monkeypatch.chdir(tmp_path)
-    assert _cli("run", toml)[0] == 0
+    toml, inc, exc = first_search(tmp_path, data, monkeypatch, '[screening]\nreviewers = ["alice", "bob"]\n')
     from screening.ml.review import rank_review
 
     table, _ = rank_review(toml)
@@ -118,11 +90,7 @@ def test_a_stop_or_a_resume_reaches_an_open_session(review: Path) -> None:
 
 def test_an_update_after_a_stop_is_served(review: Path, data: pd.DataFrame) -> None:
     stop_screening(review, "bob")
-    root = review.parent.parent
-    data.iloc[FIRST:].to_csv(root / "data" / "raw" / "update.csv", index=False)
-    review.write_text(review.read_text().replace(
-        "[screening]", '[[sources]]\nfile = "data/raw/update.csv"\ndatabase = "PubMed"\n[screening]'))
-    assert _cli("run", review)[0] == 0
+    add_update(review, data, "[screening]")
     rv = api.Review.load(review)
     alice = ScreeningSession(rv, "alice", stopping=stopping_hook(rv))
     assert set(alice.queue) == set(data.iloc[FIRST:]["record_id"])         # the update's, nothing closed

@@ -8,7 +8,6 @@ search's unscreened records and leave the update's open.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -28,8 +27,9 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihista
 FIRST = 280
 
 
-def _cli(*args: str) -> tuple[int, str]:
-    res = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
+def _cli(*args: str, input: str | None = None) -> tuple[int, str]:
+    res = CliRunner().invoke(app, [str(a) for a in args], input=input,
+                             env={"COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"})
     if res.exception and not isinstance(res.exception, SystemExit):
         raise res.exception
     return res.exit_code, " ".join(res.output.split())
@@ -40,10 +40,11 @@ def data() -> pd.DataFrame:
     return pd.read_csv(FIX, dtype=str, keep_default_na=False)
 
 
-@pytest.fixture
-def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
-    """The first search's 280 records, ranked, with priors; target recall 0.8 so that a sample
-    of 50 can meet the test."""
+def first_search(tmp_path: Path, data: pd.DataFrame, monkeypatch: pytest.MonkeyPatch,
+                 settings: str = "") -> tuple[Path, str, str]:
+    """A review of the first search's records, run, ranked with priors (the first included
+    and the first excluded record) and target recall 0.8; ``settings``: more TOML before
+    [rank]. Returns the TOML and the two priors."""
     (tmp_path / "pipelines").mkdir()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     data.iloc[:FIRST].to_csv(tmp_path / "data" / "raw" / "first.csv", index=False)
@@ -52,12 +53,27 @@ def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) 
     exc = first[first["label_included"] == "0"]["record_id"].iloc[0]
     toml = tmp_path / "pipelines" / "t.toml"
     toml.write_text(
-        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n'
-        'date_searched = "2024-01-10"\n'
-        f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\ntarget_recall = 0.8\n')
+        '[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n' + settings
+        + f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\ntarget_recall = 0.8\n')
     monkeypatch.chdir(tmp_path)
     assert _cli("run", toml)[0] == 0
-    return toml
+    return toml, inc, exc
+
+
+@pytest.fixture
+def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
+    """The first search's 280 records, ranked, with priors; target recall 0.8 so that a sample
+    of 50 can meet the test."""
+    return first_search(tmp_path, data, monkeypatch, 'date_searched = "2024-01-10"\n')[0]
+
+
+def add_update(review: Path, data: pd.DataFrame, before: str, settings: str = "") -> None:
+    """A later search's 20 records as another source (listed before the TOML's ``before``
+    section), and the review run again."""
+    data.iloc[FIRST:].to_csv(review.parent.parent / "data" / "raw" / "update.csv", index=False)
+    review.write_text(review.read_text().replace(
+        before, '[[sources]]\nfile = "data/raw/update.csv"\ndatabase = "PubMed"\n' + settings + before))
+    assert _cli("run", review)[0] == 0
 
 
 def _decide_until_met(review: Path, data: pd.DataFrame, *, leave_pending: str | None = None) -> list[str]:
@@ -168,11 +184,8 @@ def test_records_of_a_later_search_stay_open_and_a_second_stop_closes_them(revie
     left = _decide_until_met(review, data)
     stop_screening(review, "alice")
     # the update: 20 more records of a later search
+    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
     root = review.parent.parent
-    data.iloc[FIRST:].to_csv(root / "data" / "raw" / "update.csv", index=False)
-    review.write_text(review.read_text().replace(
-        "[rank]", '[[sources]]\nfile = "data/raw/update.csv"\ndatabase = "PubMed"\ndate_searched = "2024-09-01"\n[rank]'))
-    assert _cli("run", review)[0] == 0
     doc = _prisma(review)
     c = doc["counts"]
     assert c["excluded_automation"] == len(left) and c["unscreened_after_stop"] == 300 - FIRST

@@ -17,7 +17,8 @@ from screening.dedup.api import deduplicate
 from screening.dedup.files import open_queue
 from screening.dedup.store import load_decisions, record_decision
 from screening.records import read_table, write_table
-from screening.stages.ingest import ingest_paths
+
+from .test_real_cases import _load   # the trimmed files, ids as a whole-file ingest gives them
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "dedup_cases"
 G = "20221207_gambling_harms_"
@@ -37,12 +38,7 @@ runner = CliRunner()
 
 
 def load(files) -> pd.DataFrame:
-    frames = []
-    for name, database, prefix, numbers in files:
-        table = ingest_paths([CASES / name], database=database).records
-        assert len(table) == len(numbers), name
-        frames.append(table.assign(record_id=[f"{prefix}-{n:05d}" for n in numbers]))
-    return pd.concat(frames, ignore_index=True)
+    return _load(*files)
 
 
 def _log(*rows: tuple[str, str, str]) -> pd.DataFrame:
