@@ -253,7 +253,7 @@ def run_review(review_path: str | Path, *, force: bool = False,
     # the folders it created are removed again if they are still empty
     created = _missing_dirs(output_dir)
     try:
-        allowed = {"--allow-rule-changes"} if allow_changed_rules else set()
+        allowed = {"apply_rules"} if allow_changed_rules else set()     # stages whose guard is waived
         return _run(review, force=force, notify=progress or (lambda stage, status: None),
                     allow_changed_sources=allow_changed_sources, allowed=allowed)
     except BaseException:
@@ -336,7 +336,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             report = dataclasses.replace(res.report, input_hash=expected)
             if stage.guard is not None and (refusal := stage.guard(
                     review, output_dir / f"{stage.name}.parquet", res.records)):
-                if stage.allow_option not in allowed:
+                if stage.name not in allowed:
                     raise ConfigError(refusal, path=review.path, hint=stage.allow_hint.format(review=review.path))
                 report = dataclasses.replace(report, warnings=[
                     *report.warnings, f"{refusal}; let through with {stage.allow_option}"])

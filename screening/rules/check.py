@@ -91,13 +91,7 @@ def ruled_out_decisions(review: ReviewConfig, previous: Path | None, records: pd
     entries = _entries(review)
     if entries is None:
         return None
-    from screening.decisions.views import records_with_decisions
-
-    decided = records_with_decisions(entries)
-    if not decided:
-        return None
-    excluded = records["rule_decision"].astype(str).eq("exclude").to_numpy() & _kept(records)
-    now = set(records.loc[excluded, "record_id"].astype(str)) & decided
+    now = _excluded_with_decisions(records, entries)
     if now and previous is not None and previous.exists():
         try:
             old = pd.read_parquet(previous, columns=["record_id", "rule_decision"])
@@ -119,14 +113,18 @@ def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: Rule
     screening takes them out of play, and their decisions out of the counts. ``entries``: the
     review's log, when the caller has read it."""
     entries = _entries(review) if entries is None else entries
-    if entries is None:
+    if entries is None or not len(entries):
         return []
+    return sorted(_excluded_with_decisions(apply_rules(table, config).records, entries))
+
+
+def _excluded_with_decisions(applied: pd.DataFrame, entries: pd.DataFrame) -> set[str]:
+    """Records the rules marked excluded that carry a standing screening decision, among the
+    records the rules see (a duplicate's decisions count for nothing already)."""
     from screening.decisions.views import records_with_decisions
 
-    # on records the rules see (a duplicate's decisions count for nothing already)
     decided = records_with_decisions(entries)
     if not decided:
-        return []
-    applied = apply_rules(table, config).records
-    excluded = applied["rule_decision"].astype(str).eq("exclude") & pd.Series(_kept(applied), index=applied.index)
-    return sorted(set(applied.loc[excluded, "record_id"].astype(str)) & decided)
+        return set()
+    excluded = applied["rule_decision"].astype(str).eq("exclude").to_numpy() & _kept(applied)
+    return set(applied.loc[excluded, "record_id"].astype(str)) & decided

@@ -97,3 +97,18 @@ def cli():
 def source_rows() -> pd.DataFrame:
     """The fixture CSV's rows (as exported by the dataset), for building foreign exports."""
     return fixture_rows()
+
+
+def assert_append_only(db: Path, table: str, assignment: str) -> None:
+    """UPDATE (``SET assignment``) and DELETE on ``table`` of the log at ``db`` are refused by
+    its triggers."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(f"UPDATE {table} SET {assignment}")
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(f"DELETE FROM {table}")
+    finally:
+        conn.close()

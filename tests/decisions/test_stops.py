@@ -23,6 +23,8 @@ from screening.decisions.views import load_entries
 from screening.errors import ConfigError, DecisionError
 from screening.export import select
 
+from .conftest import assert_append_only
+
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 FIRST = 280
 
@@ -246,12 +248,7 @@ def test_the_stops_table_is_append_only(review: Path) -> None:
                         record_id=api.Review.load(review).config.stages["rank"].prior_included[0])
     stop_screening(review, "alice", force=True)
     db = review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
-    con = sqlite3.connect(db)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        con.execute("UPDATE stops SET reviewer = 'mallory'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        con.execute("DELETE FROM stops")
-    con.close()
+    assert_append_only(db, "stops", "reviewer = 'mallory'")
     assert read_stops(db)[0].reviewer == "alice"
 
 

@@ -17,18 +17,15 @@ from screening.decisions.store import COLUMNS, Event, SQLiteStore
 from screening.decisions.views import load_entries
 from screening.errors import DecisionError
 
+from .conftest import assert_append_only
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_events_are_append_only(db: Path) -> None:
     with SQLiteStore(db) as store:
         store.append([Event(record_id="1", stage="title_abstract", reviewer="alice", action="include")])
-    conn = sqlite3.connect(db)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE events SET action = 'exclude'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM events")
-    conn.close()
+    assert_append_only(db, "events", "action = 'exclude'")
     assert load_entries(db)["action"].tolist() == ["include"]
 
 
