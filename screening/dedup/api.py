@@ -22,7 +22,8 @@ from screening.dedup.cluster import Grouper, Link
 from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
 from screening.dedup.normalise import journal_variants, journals_compatible, keys_for_table
-from screening.dedup.queue import MaybePair, contested_entries, group_entries, pair_key
+from screening.dedup.queue import MaybePair, contested_entries, group_entries
+from screening.dedup.store import pair_key, standing_rows
 from screening.errors import StageError
 from screening.records import as_list, as_text, conform, marks
 
@@ -73,17 +74,7 @@ def shown_fields(table: pd.DataFrame, i: int) -> dict[str, Any]:
 def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
     """Standing decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at):
     the latest one, unless that is a ``reopen``."""
-    if decisions is None or len(decisions) == 0:
-        return {}
-    order = "seq" if "seq" in decisions.columns else None
-    rows = decisions.sort_values(order, kind="stable") if order else decisions
-    out: dict[tuple[str, str], str] = {}
-    for a, b, d in zip(rows["id_a"], rows["id_b"], rows["decision"]):
-        if str(d) == "reopen":           # withdrawn: the matcher decides again
-            out.pop(pair_key(str(a), str(b)), None)
-        else:
-            out[pair_key(str(a), str(b))] = str(d)
-    return out
+    return {key: row["decision"] for key, row in standing_rows(decisions).items()}
 
 
 def _completeness(df: pd.DataFrame) -> np.ndarray:
@@ -241,7 +232,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
 
     keys = keys_for_table(combined)
     pairs = candidate_pairs(keys, rank, old=old, max_block=max_block)
-    stored = latest_decisions(decisions)
+    standing = standing_rows(decisions)
+    stored = {key: row["decision"] for key, row in standing.items()}
     pos = {rid: i for i, rid in enumerate(ids)}
 
     links: list[Link] = []
@@ -274,7 +266,6 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     # people's duplicate decisions that contradict a distinct decision are set aside, all of
     # them, not the one that happens to come last in id order (conflicts.py says why)
     clashes = conflicts_.find_conflicts(grouper.find, [(l.i, l.j) for l in manual], cannot) if cannot else []
-    standing = conflicts_.standing_rows(decisions) if clashes else {}
     conflict_details = [conflicts_.describe(c, ids, grouper.group, standing) for c in clashes]
     aside = {p for c in clashes for p in c.duplicates}
     manual = [l for l in manual if (min(l.i, l.j), max(l.i, l.j)) not in aside]
@@ -392,7 +383,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     contested = contested_entries(clashes, conflict_details, ids, keys, kept_of, members, cochrane_versions)
     # a distinct decision between any two members keeps their groups apart: nothing to ask
     settled = {pair_key(ids[kept_of[a]], ids[kept_of[b]]) for a, b in cannot}
-    settled |= {pair_key(ids[kept_of[a]], ids[kept_of[b]]) for c in clashes for a, b in (*c.duplicates, *c.distincts)}
+    settled |= {pair_key(ids[kept_of[a]], ids[kept_of[b]]) for c in clashes for a, b in c.duplicates}   # (its
+    # distinct pairs are in ``cannot`` already)
     maybe_pairs = contested + group_entries(
         [m for m in maybes if not (old[m[0]] and old[m[1]]) and (m[0] < n or m[1] < n)],
         kept_of, ids, members, settled=settled)

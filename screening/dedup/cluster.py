@@ -137,12 +137,3 @@ class Grouper:
         """``root[i]`` is a representative row of i's group (i itself when alone)."""
         return np.array([self.find(i) for i in range(self.n)], dtype=np.int64)
 
-
-def build_groups(n: int, keys: Sequence[Keys], rank: np.ndarray, links: Iterable[Link], *,
-                 cannot_link: set[tuple[int, int]], old: np.ndarray,
-                 refused: list[tuple[Link, tuple[int, int]]] | None = None) -> np.ndarray:
-    """``root[i]`` is a representative row of i's group, all ``links`` applied in one batch
-    (see :class:`Grouper`)."""
-    grouper = Grouper(n, keys, rank, cannot_link=cannot_link, old=old, refused=refused)
-    grouper.apply(links)
-    return grouper.roots()

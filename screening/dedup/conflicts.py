@@ -33,7 +33,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-import pandas as pd
 
 Pair = tuple[int, int]
 
@@ -110,24 +109,6 @@ def _core(edges: set[Pair], protected: set[int]) -> set[Pair]:
             if len(adj[u]) == 1 and u not in protected:
                 leaves.append(u)
     return {(a, b) for a, b in edges if a in adj and b in adj[a]}
-
-
-def standing_rows(decisions: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, Any]]:
-    """The standing decision per pair (sorted ids) with its log row's ``seq`` and ``reviewer``
-    (what :func:`screening.dedup.api.latest_decisions` reads, with who and which row)."""
-    if decisions is None or len(decisions) == 0:
-        return {}
-    rows = decisions.sort_values("seq", kind="stable") if "seq" in decisions.columns else decisions
-    seqs = rows["seq"].tolist() if "seq" in rows.columns else list(range(1, len(rows) + 1))
-    who = rows["reviewer"].tolist() if "reviewer" in rows.columns else [""] * len(rows)
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for a, b, d, s, r in zip(rows["id_a"], rows["id_b"], rows["decision"], seqs, who):
-        key = (str(a), str(b)) if str(a) <= str(b) else (str(b), str(a))
-        if str(d) == "reopen":
-            out.pop(key, None)
-        else:
-            out[key] = {"decision": str(d), "seq": int(s), "reviewer": "" if pd.isna(r) else str(r)}
-    return out
 
 
 def describe(conflict: Conflict, ids: list[str], members: Callable[[int], list[int]],

@@ -107,7 +107,6 @@ class ReviewQueue:
     folder: Path
     table: pd.DataFrame
     pairs: list[MaybePair]
-    decided: dict[tuple[str, str], str] = field(default_factory=dict)
     table_path: Path | None = None
     # records of an earlier search named by a pair (not rows of ``table``): id -> shown fields
     earlier: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -232,7 +231,7 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
     pairs = [MaybePair.from_json(p) for p in pairs_raw]
     log = load_decisions(folder)
     return ReviewQueue(folder=folder, table=table, pairs=pairs, log=log,
-                       decided=latest_decisions(log), table_path=table_path,
+                       table_path=table_path,
                        earlier=earlier, roster=roster, screened=_screened_ids(folder),
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
@@ -289,6 +288,7 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     The decision is one row on this pair; its note names the two groups it stands for. It is
     not copied to the other pairs of the groups: the next run applies it to the groups whole."""
     folder, roster = _resolve(target)
+    session = queue                     # a dedup-review session's queue, kept up to date below
     roster = roster or (queue.roster if queue is not None else None)
     if roster is not None:              # a review: names as its [screening] roster spells them
         reviewer = roster.outside_name(reviewer)
@@ -304,6 +304,6 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
                      f"`screening dedup-review {folder}` shows the queued pairs with their ids")
     note = queue.group_note(str(id_a), str(id_b)) if queue is not None else ""
     seq = record_decision(folder, id_a, id_b, decision, reviewer, note=note)
-    if queue is not None:
-        queue.progress.note(str(id_a), str(id_b), decision, seq=seq)
+    if session is not None:             # (a queue opened here only to check the ids is dropped)
+        session.progress.note(str(id_a), str(id_b), decision, seq=seq)
     return folder

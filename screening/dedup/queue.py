@@ -25,14 +25,12 @@ import numpy as np
 import pandas as pd
 
 from screening.dedup.compare import compare
-from screening.dedup.conflicts import Conflict, standing_rows, summary
+from screening.dedup.conflicts import Conflict, summary
 from screening.dedup.normalise import Keys
 
+from screening.dedup.store import pair_key, standing_rows
+
 Pair = tuple[str, str]
-
-
-def pair_key(a: str, b: str) -> Pair:
-    return (a, b) if a <= b else (b, a)
 
 
 @dataclass(frozen=True)
@@ -148,6 +146,7 @@ class Progress:
         self.standing = standing_rows(decisions)
         self._parent: dict[str, str] = {}
         self._apart: list[Pair] = []
+        self._apart_roots: set[frozenset[str]] | None = None   # the groups kept apart (built on demand)
         for p in pairs:                  # each side of an entry is one group already
             for side in (p.members_a, p.members_b):
                 for rid in side[1:]:
@@ -169,6 +168,7 @@ class Progress:
         ra, rb = self._find(a), self._find(b)
         if ra != rb:
             self._parent[max(ra, rb)] = min(ra, rb)
+            self._apart_roots = None          # a join changes which groups are apart
 
     def note(self, id_a: str, id_b: str, decision: str, seq: int | None = None) -> None:
         """Take a decision into account (``seq``: its log row, for one just stored)."""
@@ -183,6 +183,7 @@ class Progress:
             self._union(id_a, id_b)
         elif decision == "distinct":
             self._apart.append((id_a, id_b))
+            self._apart_roots = None
 
     def answered(self, p: MaybePair) -> bool:
         if p.conflict:
@@ -199,7 +200,9 @@ class Progress:
         ra, rb = self._find(p.id_a), self._find(p.id_b)
         if ra == rb:
             return "duplicate"
-        if any({self._find(x), self._find(y)} == {ra, rb} for x, y in self._apart):
+        if self._apart_roots is None:     # one pass over the distinct decisions, not one per entry
+            self._apart_roots = {frozenset((self._find(x), self._find(y))) for x, y in self._apart}
+        if frozenset((ra, rb)) in self._apart_roots:
             return "distinct"
         return ""
 

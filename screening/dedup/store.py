@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -162,3 +163,27 @@ def load_decisions(folder: str | Path) -> pd.DataFrame:
         raise InputError(f"cannot read dedup decisions: {err}", path=path,
                          hint="the file is not a dedup decision store; move it aside") from None
     return df.astype({"id_a": object, "id_b": object, "decision": object, "reviewer": object})
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """A pair's key: its two ids in sorted order (a pair has no direction)."""
+    return (a, b) if a <= b else (b, a)
+
+
+def standing_rows(decisions: pd.DataFrame | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """The standing decision per pair (:func:`pair_key`) with its log row's ``seq`` and
+    ``reviewer``: the latest row, unless that is a ``reopen`` (withdrawn: the matcher decides
+    again). Rows in ``seq`` order when the log has it."""
+    if decisions is None or len(decisions) == 0:
+        return {}
+    rows = decisions.sort_values("seq", kind="stable") if "seq" in decisions.columns else decisions
+    seqs = rows["seq"].tolist() if "seq" in rows.columns else list(range(1, len(rows) + 1))
+    who = rows["reviewer"].tolist() if "reviewer" in rows.columns else [""] * len(rows)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, b, d, s, r in zip(rows["id_a"], rows["id_b"], rows["decision"], seqs, who):
+        key = pair_key(str(a), str(b))
+        if str(d) == "reopen":
+            out.pop(key, None)
+        else:
+            out[key] = {"decision": str(d), "seq": int(s), "reviewer": "" if pd.isna(r) else str(r)}
+    return out

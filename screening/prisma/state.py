@@ -25,7 +25,7 @@ from screening.decisions.store import STAGES
 from screening.decisions.views import (
     decided_on, final_decisions, load_entries, record_outcomes,
 )
-from screening.dedup.api import latest_decisions, pair_key
+from screening.dedup.queue import MaybePair, Progress
 from screening.dedup.store import load_decisions as load_dedup_decisions
 from screening.errors import ReportError
 from screening.identity import decided_on_other_records
@@ -306,16 +306,16 @@ def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFram
     """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued
     (``only``: the pairs with a record among these ids, e.g. an update's).
 
-    The dedup stage queues only pairs without a standing dedup-review decision (the latest
-    one per pair, unless it is a reopen); a pair decided after that run is not applied to the
-    table the counts come from, so it is told apart rather than called undecided."""
+    Each entry asks about two groups of records. One is decided once a decision stands on any
+    pair across them (a contested entry: once a newer decision stands), or once the other
+    answers settle it, as ``dedup-review`` reads the queue (:class:`screening.dedup.queue.
+    Progress`); such an entry is not applied to the table the counts come from until the next
+    run, so it is told apart rather than called undecided."""
     if not dedup_report:
         return 0, 0
     listed = (dedup_report.get("details") or {}).get("maybe_pairs")
     if not isinstance(listed, list):         # a report without the list: its count only
         return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
-    from screening.dedup.queue import MaybePair, Progress
-
     entries = [MaybePair.from_json({"score": 0.0, "reason": "", **p}) for p in listed if isinstance(p, dict)]
     if only is not None:
         entries = [e for e in entries if set(e.members_a + e.members_b) & only]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from screening.dedup.cluster import Link, build_groups
+from screening.dedup.cluster import Grouper, Link
 from screening.dedup.compare import pages_agree
 from screening.dedup.normalise import (issue_column_trusted, keys_for_table, record_keys, strip_annotations,
                                        strip_citation_suffix)
@@ -58,7 +58,9 @@ def test_groups_are_not_chained_through_a_weak_link(pairs_table):
     rows.loc[2, "record_id"], rows.loc[2, "doi"], rows.loc[2, "year"] = "bridge", "", None
     keys = keys_for_table(rows)
     links = [Link(0, 2, 0.99, "title+authors+year"), Link(1, 2, 0.98, "title+authors+year")]
-    root = build_groups(3, keys, np.arange(3), links, cannot_link=set(), old=np.zeros(3, dtype=bool))
+    grouper = Grouper(3, keys, np.arange(3), cannot_link=set(), old=np.zeros(3, dtype=bool))
+    grouper.apply(links)
+    root = grouper.roots()
     assert root[0] == root[2] and root[1] != root[0]
 
 
