@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from screening.decisions.origins import first_decisions
+from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
@@ -150,8 +150,7 @@ def _sample_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> 
     if not marked:
         return []
     first = first_decisions(entries[entries["record_id"].isin({ev.record_id for ev in marked})])
-    rank = rv.config.stages.get("rank")
-    priors = {str(r) for r in (*getattr(rank, "prior_included", ()), *getattr(rank, "prior_excluded", ()))}
+    priors = prior_records(rv.config)
     before = sorted({ev.record_id for ev in marked if ev.record_id in first and not first[ev.record_id].sampled})
     known = sorted({ev.record_id for ev in marked if ev.record_id in priors})
     out = []

@@ -99,3 +99,10 @@ def first_decisions(entries: pd.DataFrame, stage: str = "title_abstract") -> dic
         payload = event_payload(text)
         out[rid] = FirstDecision(rid, eid, who, is_sampled(payload), is_ranked(payload, ranking_id))
     return out
+
+
+def prior_records(config: Any) -> frozenset[str]:
+    """The rank section's prior records: known to the team before screening, so never part of
+    the random sample (the test would count a known relevant record as a random find)."""
+    rank = getattr(config, "stages", {}).get("rank")
+    return frozenset(str(r) for r in (*getattr(rank, "prior_included", ()), *getattr(rank, "prior_excluded", ())))

@@ -328,9 +328,7 @@ def _closed_by_stop(rv: Review, ev: Event) -> list[str]:
     """A decision on a record a standing stop closed counts (the record is screened after all,
     and leaves the stop's exclusions), but an include there means the stopping rule missed a
     relevant record: the team should know, and may want to reopen screening."""
-    from screening.decisions.stops import review_stop
-
-    stop = review_stop(rv.config.decisions_path)
+    stop = rv.stop_scope()
     if stop is None or ev.record_id not in stop.records:
         return []
     when = f"{stop.latest.reviewer}, {stop.latest.created_at[:10]}"

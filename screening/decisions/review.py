@@ -34,6 +34,7 @@ class Review:
     store: DecisionStore | None = None
     _by_id: dict[str, int] = field(default_factory=dict)
     _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
+    _stops: tuple[Any, Any] | None = None    # (the stops table's extent, the standing stop) as last read
 
     @classmethod
     def load(cls, review: str | Path | ReviewConfig) -> "Review":
@@ -71,6 +72,20 @@ class Review:
             if len(new):
                 self._entries = pd.concat([self._entries, new], ignore_index=True)
         return self._entries
+
+    def stop_scope(self) -> Any:
+        """The standing logged stop (:class:`screening.decisions.stops.StopScope`, or None),
+        through the review's open store; re-read only when a stop or resume was appended (a
+        session asks at every refresh, and a decision on a closed record is warned of)."""
+        if not self.db_path.exists():
+            return None
+        from screening.decisions.stops import standing_stop, stops_from_rows
+
+        store = self.open()
+        extent = store.stop_extent()
+        if self._stops is None or self._stops[0] != extent:
+            self._stops = (extent, standing_stop(stops_from_rows(store.stop_rows())))
+        return self._stops[1]
 
     @functools.cached_property
     def roster(self) -> Roster:

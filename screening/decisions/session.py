@@ -45,11 +45,11 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from screening.decisions.api import Review, build_event, missing_report
-from screening.decisions.origins import first_decisions, session_marker
+from screening.decisions.origins import first_decisions, prior_records, session_marker
 from screening.decisions.reranking import SessionRanker
 from screening.decisions.recording import link_repeats
 from screening.decisions.session_stopping import (
-    StoppingFn, prior_records, sample_order, standing_scope, stopped_message, stopping_hook,
+    StoppingFn, sample_order, standing_scope, stopped_message, stopping_hook,
 )
 from screening.decisions.sharing import ActiveScreeners, split_queue, taken_meanwhile
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
@@ -517,8 +517,9 @@ class ScreeningSession:
         # (or `decide`) may have decided it since: say so rather than replace it silently
         latest = self.review.entries()
         events = latest[latest["record_id"] == rid]
-        earlier = standing_decisions(events, self.stage).get(rid, {}).get((self.reviewer, "screener"))
-        if taken_meanwhile(events, rid, self.reviewer, self.stage, sample=self.sample):
+        standing = standing_decisions(events, self.stage).get(rid, {})
+        earlier = standing.get((self.reviewer, "screener"))
+        if taken_meanwhile(events, rid, self.reviewer, self.stage, sample=self.sample, standing=standing):
             # a colleague's session served it too (sharing.py): a second decision would open a
             # conflict nobody planned, so move on instead
             self.message = f"{rid} was decided by a colleague while it was on screen: yours is not recorded"

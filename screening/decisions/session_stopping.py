@@ -18,7 +18,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from screening.decisions.review import Review
-from screening.decisions.stops import StopScope, read_stops, standing_stop
+from screening.decisions.stops import StopScope
 from screening.records import in_play as records_in_play_mask
 
 StoppingFn = Callable[[pd.DataFrame, pd.DataFrame], "dict[str, Any] | None"]
@@ -36,19 +36,10 @@ def sample_order(record_ids: list[str], config: Any) -> list[str]:
     return [ids[i] for i in perm]
 
 
-def prior_records(config: Any) -> frozenset[str]:
-    """The rank section's prior records: known to the team before screening, so never part of
-    the random sample (the test would count a known relevant record as a random find)."""
-    rank = getattr(config, "stages", {}).get("rank")
-    return frozenset(str(r) for r in (*getattr(rank, "prior_included", ()), *getattr(rank, "prior_excluded", ())))
-
-
 def standing_scope(review: Review, stage: str) -> StopScope | None:
     """The review's standing logged stop, for a title/abstract session (stops close nothing at
     full text)."""
-    if stage != "title_abstract" or not review.db_path.exists():
-        return None
-    return standing_stop(read_stops(review.db_path))
+    return review.stop_scope() if stage == "title_abstract" else None
 
 
 def stopped_message(scope: StopScope, review: Review, reviewer: str, closed: int) -> str:

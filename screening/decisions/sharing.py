@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -58,13 +58,11 @@ class ActiveScreeners:
     """The declared reviewers screening a stage now, from the log's latest session decisions.
 
     ``observe`` reads the events appended since the last call (O(new events)); ``share`` says
-    which share of the queue a reviewer takes. ``clock``: the current time (UTC), for tests."""
+    which share of the queue a reviewer takes (now: :func:`utc_now`, which tests replace)."""
 
-    def __init__(self, stage: str, screeners: Iterable[str], *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, stage: str, screeners: Iterable[str]) -> None:
         self.stage = stage
         self.screeners = sorted(set(screeners))
-        self.clock = clock
         self.last: dict[str, datetime] = {}       # reviewer -> their latest session decision here
 
     def observe(self, events: pd.DataFrame) -> None:
@@ -85,7 +83,7 @@ class ActiveScreeners:
 
     def active(self, me: str) -> list[str]:
         """The declared reviewers screening now, ``me`` always among them, sorted."""
-        since = (self.clock or utc_now)() - ACTIVE_WINDOW
+        since = utc_now() - ACTIVE_WINDOW
         return sorted({me} | {who for who, when in self.last.items() if when >= since})
 
     def share(self, me: str) -> tuple[int, int] | None:
@@ -108,7 +106,8 @@ def split_queue(queue: Sequence[str], share: tuple[int, int], everyone: Iterable
     return first + [r for r in queue if r not in taken]
 
 
-def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: str, *, sample: bool = False) -> bool:
+def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: str, *, sample: bool = False,
+                    standing: Mapping[tuple[str, str], Any] | None = None) -> bool:
     """Whether a colleague's decision took ``record_id`` out of ``reviewer``'s queue while it
     was on screen: it settled the record (single screening, or an adjudicator), or, in the
     random sample, decided it first in another queue (it is then no longer a sample record).
@@ -116,10 +115,12 @@ def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: 
     The backstop of sharing: two sessions that opened before either had decided anything both
     serve the ranking's top record (neither counts the other as screening yet), and a second
     decision on a single-screened record would open a conflict nobody planned. Says nothing of
-    how the colleague decided (blinding). ``events``: the record's events, read just now."""
+    how the colleague decided (blinding). ``events``: the record's events, read just now;
+    ``standing``: their standing decisions at ``stage``, when the caller has them."""
     from screening.decisions.views import record_outcomes, standing_decisions
 
-    standing = standing_decisions(events, stage).get(record_id, {})
+    if standing is None:
+        standing = standing_decisions(events, stage).get(record_id, {})
     if (reviewer, "screener") in standing:
         return False            # the reviewer's own decision elsewhere: they replace it, and are told
     outcome = record_outcomes(events, stage, {record_id: standing} if standing else {}).get(record_id)

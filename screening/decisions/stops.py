@@ -15,6 +15,7 @@ The older ``[rank] stopped = true`` still works and closes every record nobody s
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -57,8 +58,8 @@ class StopScope:
 
     events: tuple[StopEvent, ...]
 
-    @property
-    def records(self) -> frozenset[str]:
+    @functools.cached_property
+    def records(self) -> frozenset[str]:       # (read at every session refresh: built once)
         return frozenset().union(*(e.records for e in self.events))
 
     @property
@@ -83,7 +84,11 @@ def read_stops(db_path: str | Path) -> list[StopEvent]:
     if not path.exists():
         return []
     with SQLiteStore(path, create=False, upgrade=False) as store:
-        rows = store.stop_rows()
+        return stops_from_rows(store.stop_rows())
+
+
+def stops_from_rows(rows: list[tuple[Any, ...]]) -> list[StopEvent]:
+    """The store's stop rows (:data:`STOP_COLUMNS` tuples) as events, in log order."""
     out = []
     for row in rows:
         d = dict(zip(STOP_COLUMNS, row))

@@ -156,6 +156,9 @@ class DecisionStore(Protocol):
     def extent(self) -> tuple[Any, ...]:
         """A value that changes whenever an event is appended (a reader's cache key)."""
 
+    def stop_extent(self) -> tuple[Any, ...]:
+        """A value that changes whenever a stop or resume is appended."""
+
     def close(self) -> None: ...
 
 
@@ -328,6 +331,13 @@ class SQLiteStore:
         return tuple(self._conn.execute(
             "SELECT (SELECT COUNT(*) FROM events), id, event_uuid FROM events ORDER BY id DESC LIMIT 1").fetchone()
             or (0, None, None))
+
+    def stop_extent(self) -> tuple[Any, ...]:
+        """(stops, highest id): one cheap query a session asks at every refresh, reading the
+        stops themselves (their closed-record lists) only when one was appended."""
+        if self._missing("stops"):
+            return (0, None)
+        return tuple(self._conn.execute("SELECT COUNT(*), MAX(id) FROM stops").fetchone())
 
     def stop_rows(self) -> list[tuple[Any, ...]]:
         if self._missing("stops"):        # a log older than format 3: no stop was ever logged

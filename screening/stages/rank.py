@@ -98,20 +98,9 @@ def labels_with_priors(records: pd.DataFrame, config: RankConfig,
     return labels, warnings
 
 
-def stopping_labels(labels: Mapping[str, int], decisions: pd.DataFrame | None) -> tuple[pd.DataFrame, set[str]]:
-    """The stopping test's inputs from the ranker's labels (priors + decisions): a labels frame
-    with the random-sample flags, and the records with a logged decision. Shared with the
-    screening session's status line, so it reads what rank.json reads."""
-    from screening.ml.stopping import stopping_frame
-
-    # keeps how each record was first decided (sampled, ranked, first_event), which the
-    # irrelevant-in-a-row count reads
-    return stopping_frame(labels, decisions)
-
-
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
     from screening.ml.learner import ActiveLearner
-    from screening.ml.stopping import stopping_status
+    from screening.ml.stopping import stopping_frame, stopping_status
 
     if config.stop_rule != "hypergeometric":
         # the review's status, rank.json and PRISMA run the statistical rule; a heuristic named
@@ -168,7 +157,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     out["score"] = score
     out["rank"] = pd.Series(rank_val, index=out.index, dtype="Int64").where(has_rank, pd.NA)
     out["model_id"] = pd.Series([info["model_id"]] * len(out), index=out.index, dtype=object)
-    lab_frame, logged = stopping_labels(labels, inputs.decisions)
+    lab_frame, logged = stopping_frame(labels, inputs.decisions)
     status = stopping_status(out, lab_frame, config, play=play,
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
                              stop=inputs.unhashed.get("stop"))
