@@ -200,16 +200,17 @@ class ReviewerColumns:
 _TOLD = frozenset(DECISION_ACTIONS | {"undo", "note", "attach_report"})    # what per-reviewer cells show
 
 
-def _shown(entries: pd.DataFrame, viewer: Viewer) -> tuple[pd.DataFrame, int]:
+def _shown(entries: pd.DataFrame, viewer: Viewer,
+           outcomes: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, int]:
     """The events ``viewer`` may see, and how many records have events they may not.
 
     Blinding as everywhere (:func:`visible_entries`: another reviewer's events on a record
     once the viewer decided it), plus every event of a (record, stage) whose outcome is
-    settled: the export shows settled outcomes, and their study links, to everyone."""
+    settled: the export shows settled outcomes, and their study links, to everyone.
+    ``outcomes``: :func:`record_outcomes` of ``entries`` per stage."""
     if viewer.adjudicator or entries.empty:
         return entries, 0
-    settled = {(rid, stage) for stage in STAGES for rid, o in record_outcomes(entries, stage).items()
-               if o.status == "final"}
+    settled = {(rid, stage) for stage in STAGES for rid, o in outcomes[stage].items() if o.status == "final"}
     keep = entries.index.isin(visible_entries(entries, viewer).index) | pd.Series(
         [(r, s) in settled for r, s in zip(entries["record_id"], entries["stage"])], index=entries.index, dtype=bool)
     hidden = entries[~keep & entries["action"].isin(list(_TOLD))]
@@ -229,13 +230,15 @@ def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, view
     (``full_text_reports``). What blinding hides from ``viewer`` stays blank (see :func:`_shown`)."""
     ids = rows["record_id"].astype(str).tolist()
     mine = entries[entries["record_id"].astype(str).isin(set(ids))]
-    shown, blinded = _shown(mine, viewer)
+    # each stage's outcomes, once: a settled outcome reads the same on every event of its
+    # record (shown keeps them all), and only settled ones name their adjudicator below
+    outcomes = {st: record_outcomes(mine, st) for st in STAGES}
+    shown, blinded = _shown(mine, viewer, outcomes)
     cols: dict[str, list[Any]] = {}
     votes: list[tuple[str, str, str]] = []
     for st in STAGES:
         p = STAGE_PREFIX[st]
         standing = standing_decisions(shown, st)
-        outcomes = record_outcomes(shown, st, standing)
         names = sorted({who for by in standing.values() for who, role in by if role == "screener"}, key=str.casefold)
         for who in names:
             col = f"{p}_{who}" if who not in ("decision", "reason", "adjudicated_by") else f"{p}_{who}_reviewer"
@@ -245,10 +248,10 @@ def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, view
         if st == stage:      # the stopping rule's exclusions are the exported stage's too
             cols[f"{p}_decision"], cols[f"{p}_reason"] = rows["decision"].tolist(), rows["reason"].tolist()
         else:
-            final = final_decisions(mine, st).set_index("record_id")
+            final = final_decisions(mine, st, outcomes).set_index("record_id")
             cols[f"{p}_decision"] = [final["decision"].get(rid, "") for rid in ids]
             cols[f"{p}_reason"] = [final["reason"].get(rid, "") for rid in ids]
-        adj = [o.adjudicator.reviewer if (o := outcomes.get(rid)) and o.adjudicator and o.status == "final" else ""
+        adj = [o.adjudicator.reviewer if (o := outcomes[st].get(rid)) and o.adjudicator and o.status == "final" else ""
                for rid in ids]
         if any(adj):
             cols[f"{p}_adjudicated_by"] = adj

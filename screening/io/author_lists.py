@@ -112,17 +112,9 @@ def fast_author(value: str) -> str:
     family, given = family.strip(" ,;"), given.strip(" ,;")
     if not family:
         return given
-    if given and _may_stray(family, given) and particles_astray(family, given):
+    if given and particles_astray(family, given):      # (its first look is the cheap one)
         return normalize_author(value)      # 'van, Ballegooijen M', 'Rossum, Hj van': repaired there
     return f"{family}, {given}" if given else family
-
-
-def _may_stray(family: str, given: str) -> bool:
-    """A cheap first look for the fast paths (they run for every name of a 100k-record file):
-    False when the family starts and the given part's last word starts with an upper-case
-    letter or digit, which rules out every particle :func:`particles_astray` looks for."""
-    head, last = family[0], given[given.rfind(" ") + 1]
-    return not (head.isalnum() and not head.islower() and last.isalnum() and not last.islower())
 
 
 def _split_broken_endnote(value: str) -> list[str] | None:
@@ -172,7 +164,7 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
                 and value.count(".") < 4):
             family, _, given = value.partition(",")
             family, given = family.strip(), given.strip()
-            # (upper-case starts rule out stray particles, as _may_stray; written out: the hot path)
+            # (upper-case starts rule out stray particles: checked inline first, the hot path)
             if (family and given and (" " not in family or not FAMILY_INITIALS.match(family))
                     and not (family[-1] == "." and _INITIAL_ONLY.match(family))     # 'M., Mijaylova P. ...'
                     and ((family[0].isupper() and given[given.rfind(" ") + 1].isupper())

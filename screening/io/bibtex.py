@@ -92,10 +92,12 @@ def split_name_list(value: str) -> list[str]:
     parts = re.split(r"\s+and\s+", text)
     if len(parts) > 1 and all(p.count(",") <= 1 for p in parts):
         return [a for a in (normalize_author(p) for p in parts) if a]
-    if len(parts) > 1 and any(p.count(",") > 1 and comma_names(p) for p in parts):
+    listed = [comma_names(p) if p.count(",") > 1 else None for p in parts] if len(parts) > 1 else []
+    if any(listed):
         # one 'and'-part holds a whole list, as EndNote keeps a pasted author list in one
-        # author: '... and Moulin, B and Servais, A, Provot F, Rostaing L, ..., Loirat C.'
-        return [a for p in parts for a in (normalize_author(n) for n in _listed(p)) if a]
+        # author: '... and Moulin, B and Servais, A, Provot F, Rostaing L, ..., Loirat C.';
+        # the other parts are names whose commas are their own ('Savell, V. H., Jr.')
+        return [a for p, names in zip(parts, listed) for a in (normalize_author(n) for n in names or [p]) if a]
     if ";" in text or "|" in text:
         return split_authors(text.replace(" and ", "; "))
     if "," not in text and len(parts) == 1 and _GLUED_RE.search(text):
@@ -113,12 +115,6 @@ def split_name_list(value: str) -> list[str]:
     if len(parts) > 1:
         return [a for a in (normalize_author(p) for p in parts) if a]
     return [a for a in (normalize_author(_strip_affil_letters(t)) for t in tokens) if a] if len(tokens) > 2 else split_authors(text)
-
-
-def _listed(part: str) -> list[str]:
-    """The names of one 'and'-part: a glued list's names, else the part (a name whose commas
-    are its own: 'Savell, V. H., Jr.')."""
-    return (comma_names(part) if part.count(",") > 1 else None) or [part]
 
 
 # --- field mapping ---------------------------------------------------------------------------

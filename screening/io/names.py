@@ -63,7 +63,7 @@ def normalize_author(value: str | None) -> str:
             return given
         if not given:
             return family
-        return _stranded_particles(family, given) or f"{family}, {given}"
+        return (particles_astray(family, given) and _stranded_particles(family, given)) or f"{family}, {given}"
     return _without_comma(name)
 
 
@@ -168,7 +168,7 @@ def _without_comma(name: str) -> str:
     given += suffix
     # what a 'Family, Given' name would be normalised to (a stray ';' can leave a particle
     # at the end of the given part), so normalising the result again changes nothing
-    return _stranded_particles(family, given) or f"{family}, {given}"
+    return (particles_astray(family, given) and _stranded_particles(family, given)) or f"{family}, {given}"
 
 
 def _particle_order(parts: list[str]) -> tuple[str, str] | None:

@@ -171,12 +171,13 @@ def _note_lines(value: str) -> str:
     is cleaned like any text value."""
     if "\n" not in value and "\r" not in value:
         return _text(value)
-    return "\n".join(dict.fromkeys(t for t in map(_text, re.split(r"\r\n?|\n", value)) if t))
+    return "\n".join(dict.fromkeys(t for t in map(_text, _LINE_BREAK.split(value)) if t))
 
 
 # Zotero's CSV export joins an item's notes with '; ' (and turns their line breaks into spaces);
 # each note is HTML, so a '; ' before a tag starts the next note
 _ZOTERO_NOTE_BREAK = re.compile(r";\s+(?=<(?:div|p|h[1-6]|ul|ol|blockquote|pre|table)\b)", re.I)
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def _zotero_notes(value: str) -> str:
