@@ -32,13 +32,10 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
-from screening.decisions.store import DECISION_ACTIONS, STAGES
 from screening.decisions.studies import groups, sort_key, visible_links
-from screening.decisions.views import (
-    Viewer, eligible_records, event_payload, final_decisions, record_notes, record_outcomes, standing_decisions,
-    visible_entries,
-)
+from screening.decisions.views import Outcome, Viewer, eligible_records, record_outcomes
 from screening.errors import ConfigError
+from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
 from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
@@ -56,10 +53,6 @@ CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "volume", "is
 # CSV header for a records column, where it differs: a 'notes' column makes `decide --from`
 # read a file as Rayyan's when a note holds Rayyan's decisions (as its RIS exports' N1 do)
 CSV_NAMES = {"notes": "source_notes"}
-# per-reviewer columns (``per_reviewer``): each stage's short prefix, and the lists' separator
-# in a CSV cell (notes and paths hold ';' and ',')
-STAGE_PREFIX = {"title_abstract": "ta", "full_text": "ft"}
-CELL_SEP = " | "
 
 
 @dataclass(frozen=True)
@@ -73,16 +66,16 @@ class ExportResult:
     warnings: tuple[str, ...] = ()
 
 
-def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes: dict[str, Any],
+def _studies(review: Review, entries: pd.DataFrame, rows: pd.DataFrame, outcomes: dict[str, Outcome],
              viewer: Viewer | None) -> list[str]:
     """Each full-text row's study: its group of linked reports (``link_study``), named by the
     group's first included report (else its first report). Links count where the viewer may
-    see them (their own, those blinding shows them) or on a record whose outcome is settled."""
+    see them (their own, those blinding shows them) or on a record whose outcome is settled
+    (``outcomes``: the full-text stage's; links are full-text events, recording refuses them
+    at any other stage)."""
     ids = rows["record_id"].astype(str)
-    if viewer is not None and not viewer.adjudicator:
-        settled = [r for r, o in outcomes.items() if o.status == "final"]
-        entries = pd.concat([visible_links(entries, viewer), entries[entries["record_id"].isin(settled)]]
-                            ).drop_duplicates("id")
+    if viewer is not None and not viewer.adjudicator and not entries.empty:
+        entries = entries[visible_or_settled(entries, visible_links(entries, viewer), {"full_text": outcomes})]
     group = groups(entries, review.records, set(ids), ids)
     included = {r for r, o in outcomes.items() if o.status == "final" and o.decision == "include"}
     members: dict[str, list[str]] = {}
@@ -184,91 +177,6 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
 
 
 # ---------------------------------------------------------------------------------------------
-# Per-reviewer columns
-
-
-@dataclass(frozen=True)
-class ReviewerColumns:
-    """What ``--per-reviewer`` adds: ``table`` (aligned with the exported rows), which of its
-    columns hold one reviewer's decisions, and how many records blinding kept back."""
-
-    table: pd.DataFrame
-    votes: tuple[tuple[str, str, str], ...] = ()     # (column, stage, reviewer)
-    blinded: int = 0
-
-
-_TOLD = frozenset(DECISION_ACTIONS | {"undo", "note", "attach_report"})    # what per-reviewer cells show
-
-
-def _shown(entries: pd.DataFrame, viewer: Viewer,
-           outcomes: dict[str, dict[str, Any]]) -> tuple[pd.DataFrame, int]:
-    """The events ``viewer`` may see, and how many records have events they may not.
-
-    Blinding as everywhere (:func:`visible_entries`: another reviewer's events on a record
-    once the viewer decided it), plus every event of a (record, stage) whose outcome is
-    settled: the export shows settled outcomes, and their study links, to everyone.
-    ``outcomes``: :func:`record_outcomes` of ``entries`` per stage."""
-    if viewer.adjudicator or entries.empty:
-        return entries, 0
-    settled = {(rid, stage) for stage in STAGES for rid, o in outcomes[stage].items() if o.status == "final"}
-    keep = entries.index.isin(visible_entries(entries, viewer).index) | pd.Series(
-        [(r, s) in settled for r, s in zip(entries["record_id"], entries["stage"])], index=entries.index, dtype=bool)
-    hidden = entries[~keep & entries["action"].isin(list(_TOLD))]
-    return entries[keep], int(hidden["record_id"].nunique())
-
-
-def _vote(decision: str, reason: str) -> str:
-    return f"{decision} ({reason})" if reason else decision
-
-
-def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, viewer: Viewer) -> ReviewerColumns:
-    """Per exported row: each screener's standing decision at each stage (``ta_<name>``,
-    ``ft_<name>``: 'include', 'exclude (reason)', 'maybe', 'not_retrieved'), the settled
-    decision and reason at each stage (``ta_decision``...; the exported stage's are its
-    ``decision`` and ``reason``), who adjudicated (``ta_adjudicated_by``), the notes reviewers
-    wrote (``reviewer_notes``: 'who (stage): text') and the reports attached at full text
-    (``full_text_reports``). What blinding hides from ``viewer`` stays blank (see :func:`_shown`)."""
-    ids = rows["record_id"].astype(str).tolist()
-    mine = entries[entries["record_id"].astype(str).isin(set(ids))]
-    # each stage's outcomes, once: a settled outcome reads the same on every event of its
-    # record (shown keeps them all), and only settled ones name their adjudicator below
-    outcomes = {st: record_outcomes(mine, st) for st in STAGES}
-    shown, blinded = _shown(mine, viewer, outcomes)
-    cols: dict[str, list[Any]] = {}
-    votes: list[tuple[str, str, str]] = []
-    for st in STAGES:
-        p = STAGE_PREFIX[st]
-        standing = standing_decisions(shown, st)
-        names = sorted({who for by in standing.values() for who, role in by if role == "screener"}, key=str.casefold)
-        for who in names:
-            col = f"{p}_{who}" if who not in ("decision", "reason", "adjudicated_by") else f"{p}_{who}_reviewer"
-            by_id = {rid: by[(who, "screener")] for rid, by in standing.items() if (who, "screener") in by}
-            cols[col] = [_vote(v.decision, v.reason) if (v := by_id.get(rid)) else "" for rid in ids]
-            votes.append((col, st, who))
-        if st == stage:      # the stopping rule's exclusions are the exported stage's too
-            cols[f"{p}_decision"], cols[f"{p}_reason"] = rows["decision"].tolist(), rows["reason"].tolist()
-        else:
-            final = final_decisions(mine, st, outcomes).set_index("record_id")
-            cols[f"{p}_decision"] = [final["decision"].get(rid, "") for rid in ids]
-            cols[f"{p}_reason"] = [final["reason"].get(rid, "") for rid in ids]
-        adj = [o.adjudicator.reviewer if (o := outcomes[st].get(rid)) and o.adjudicator and o.status == "final" else ""
-               for rid in ids]
-        if any(adj):
-            cols[f"{p}_adjudicated_by"] = adj
-    notes = {st: record_notes(shown, st) for st in STAGES}
-    cols["reviewer_notes"] = [[f"{who} ({st}): {text}" for st in STAGES for who, text in notes[st].get(rid, [])]
-                              for rid in ids]
-    attached = shown[(shown["stage"] == "full_text") & (shown["action"] == "attach_report")]
-    reports: dict[str, list[str]] = {}
-    for rid, payload in zip(attached["record_id"].astype(str), attached["payload"].astype(str)):
-        report = str(event_payload(payload).get("report", "")).strip()
-        if report and report not in reports.setdefault(rid, []):
-            reports[rid].append(report)
-    cols["full_text_reports"] = [reports.get(rid, []) for rid in ids]
-    return ReviewerColumns(pd.DataFrame(cols, index=rows.index), tuple(votes), blinded)
-
-
-# ---------------------------------------------------------------------------------------------
 # CSV
 
 
@@ -363,12 +271,7 @@ def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[st
     found = as_list(row.get("found_in"))
     if found:
         put("N1", f"found in: {LIST_SEP.join(found)}")
-    screening = f"screening ({row['stage']}): {row['status']}"
-    if row["decision"]:
-        screening += f", {row['decision']}" + (f" ({row['resolved_by']})" if row["resolved_by"] else "")
-    if row["reason"]:
-        screening += f"; reason: {row['reason']}"
-    put("N1", screening)
+    put("N1", _outcome_note(row["stage"], row["status"], row["decision"], row["resolved_by"], row["reason"]))
     if _clean(row.get("study")) and _clean(row.get("study")) != _clean(row.get("record_id")):
         put("N1", f"study: same study as record {_clean(row.get('study'))}")
     if extra is not None:
@@ -383,13 +286,23 @@ def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[st
     return out
 
 
+def _outcome_note(stage: str, status: str, decision: str = "", resolved_by: str = "", reason: str = "") -> str:
+    """A stage's outcome as an N1 note, 'screening (full_text): final, exclude (agreement);
+    reason: wrong outcome': the exported stage's, and with ``--per-reviewer`` the other's."""
+    note = f"screening ({stage}): {status}"
+    if decision:
+        note += f", {decision}" + (f" ({resolved_by})" if resolved_by else "")
+    if reason:
+        note += f"; reason: {reason}"
+    return note
+
+
 def _ris_reviewers(row: pd.Series, extra: ReviewerColumns, put: Any) -> None:
     """``--per-reviewer`` in RIS: decisions and notes as N1 lines, attached reports as L1
     (the file attachments Zotero and EndNote import)."""
     for st, p in STAGE_PREFIX.items():
         if st != row["stage"] and row[f"{p}_decision"]:       # the exported stage's is above
-            put("N1", f"screening ({st}): final, {row[f'{p}_decision']}"
-                      + (f"; reason: {row[f'{p}_reason']}" if row[f"{p}_reason"] else ""))
+            put("N1", _outcome_note(st, "final", row[f"{p}_decision"], reason=row[f"{p}_reason"]))
         for col, _, who in (v for v in extra.votes if v[1] == st):
             put("N1", f"reviewer {who} ({st}): {row[col]}" if row[col] else "")
         if _clean(row.get(f"{p}_adjudicated_by")):

@@ -428,3 +428,17 @@ def test_clip_marks_a_cut_title_with_an_ellipsis() -> None:
     assert clip(title, 30) == "Gambling harms and gambling h…" and len(clip(title, 30)) == 30
     assert clip("Gambling harms and gambling   help", 31) == "Gambling harms and gambling…"  # no space before …
     assert clip(title, len(title)) == title and clip("", 10) == "" and clip(None, 5) == ""   # type: ignore[arg-type]
+
+
+def test_the_author_normalisers_import_without_the_readers() -> None:
+    """dedup's author key reads normalize_author from here: importing it must not register every
+    reader (screening.io, ~0.3 s; it did while the names lived in screening.io and were looked
+    up lazily to break an import cycle)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from screening.normalize import normalize_author, split_authors; "
+            "import screening.names; assert normalize_author is screening.names.normalize_author; "
+            "print(sorted(m for m in sys.modules if m.startswith('screening.io')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

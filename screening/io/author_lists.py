@@ -14,7 +14,7 @@ J. W., 2nd'), a given name ('Fonseca C., Efraín R.' from Dimensions is one pers
 :func:`authors_from` is what the tagged readers (RIS, Ovid, WoS, Cochrane, ProQuest, MEDLINE)
 and EndNote XML call, through :mod:`screening.io.tagged`; :func:`comma_names` also serves
 :func:`screening.io.bibtex.split_name_list` (BibTeX, generic CSV). Each name is then normalised
-by :func:`screening.io.names.normalize_author`.
+by :func:`screening.names.normalize_author`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from screening.io.names import is_organisation, normalize_author, particles_astray
+from screening.names import is_organisation, normalize_author, particles_astray
 
 # 'Smith JA', 'Kovar K-A', 'Davey Smith G': MEDLINE's family name then initials ('Breckenridge
 # A, Grobbee DE', Ovid CENTRAL A1, is a list of them)
@@ -98,7 +98,7 @@ def and_names(value: str) -> list[str] | None:
 
 
 def fast_author(value: str) -> str:
-    """:func:`screening.io.names.normalize_author` for the common 'Family, Given' form.
+    """:func:`screening.names.normalize_author` for the common 'Family, Given' form.
 
     Same result as the normaliser (its comma branch), minus its regex passes; any other form
     (no comma, markup) goes to the normaliser.

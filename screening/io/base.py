@@ -14,7 +14,7 @@ fails loudly on a mismatch, so a reader bug can never silently lose a record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from screening.errors import InputError
 
@@ -32,6 +32,14 @@ class ParsedRecord:
     fields: dict[str, Any]
     line: int                       # 1-based line where the record starts in the file
     source_db: str = ""             # database named by the export itself, if any
+
+
+def join_notes(notes: Iterable[str]) -> str:
+    """A record's ``notes`` field from its notes, each already cleaned as its reader cleans
+    text: every non-empty note once, in order, one per line. One rule for every reader, so a
+    record's notes read the same whichever export it came from (RIS N1 lines, MEDLINE's
+    comment links, BibTeX annote fields, a CSV's notes cell)."""
+    return "\n".join(dict.fromkeys(n for n in notes if n))
 
 
 @dataclass

@@ -28,8 +28,9 @@ from bibtexparser import model
 
 from screening.errors import InputError
 from screening.io.author_lists import comma_names
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.io.names import normalize_author, split_authors
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.tagged import scopus_eid
+from screening.names import normalize_author, split_authors
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
 # An entry start: '@type{' or '@type(' at the start of a line (the file's own record marker).
@@ -133,7 +134,6 @@ _KEYWORD_FIELDS = ("keywords", "author_keywords", "author-keywords", "keywords-p
 # a paper was given at) and 'annote'/'annotation' (a reference manager's notes: Zotero writes
 # one 'annote' per note, repeating the field), as RIS N1 is read: every value, one per line
 _NOTE_FIELDS = frozenset({"note", "annote", "annotation"})
-_SCOPUS_EID_RE = re.compile(r"eid=(2-s2\.0-\d+)")
 
 
 def _fields_of(entry: model.Entry) -> dict[str, str]:
@@ -147,8 +147,7 @@ def _fields_of(entry: model.Entry) -> dict[str, str]:
 
 def _notes_of(entry: model.Entry) -> str:
     """Every note field's value (repeated fields too), cleaned, one per line, each once."""
-    notes = (delatex(str(f.value)) for f in entry.fields if f.key.lower().strip() in _NOTE_FIELDS)
-    return "\n".join(dict.fromkeys(n for n in notes if n))
+    return join_notes(delatex(str(f.value)) for f in entry.fields if f.key.lower().strip() in _NOTE_FIELDS)
 
 
 def _split_keywords(value: str) -> list[str]:
@@ -182,10 +181,9 @@ def entry_to_fields(entry: model.Entry) -> tuple[dict[str, Any], str]:
         fields["pages"] = normalize_pages(fields["pages"])
     ptype = fields.pop("publication_type", "")
     fields["publication_type"] = [ptype or entry.entry_type.lower()]
-    if not fields.get("source_record_id"):
-        m = _SCOPUS_EID_RE.search(raw.get("url", ""))
-        if m:
-            fields["source_record_id"] = m.group(1)
+    eid = "" if fields.get("source_record_id") else scopus_eid(raw.get("url", ""))
+    if eid:
+        fields["source_record_id"] = eid
     if not fields.get("source_record_id") and entry.key.strip().upper().startswith(("ISI:", "WOS:")):
         fields["source_record_id"] = entry.key.strip()
     source_db = delatex(raw.get("source", ""))

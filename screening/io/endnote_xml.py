@@ -18,8 +18,8 @@ from typing import Any
 
 from lxml import etree
 
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.io.pubmed_xml import text_of, xml_root
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.pubmed_xml import first_text, text_of, xml_root
 from screening.io.tagged import authors_from
 from screening.normalize import normalize_doi, normalize_issn, normalize_pages, parse_year
 
@@ -29,14 +29,6 @@ _BOOKISH = {"conference proceedings", "conference paper", "book section", "edite
 
 def _all(el: etree._Element, path: str) -> list[str]:
     return [v for v in (text_of(n) for n in el.iterfind(path)) if v]
-
-
-def _one(el: etree._Element, *paths: str) -> str:
-    for path in paths:
-        value = text_of(el.find(path))
-        if value:
-            return value
-    return ""
 
 
 def _authors(rec: etree._Element) -> list[str]:
@@ -57,7 +49,7 @@ def _notes(rec: etree._Element) -> str:
     """<notes> (what EndNote's import filters put there, or RIS N1 imported) and
     <research-notes> (the team's own), one line each, as RIS N1 notes are: EndNote writes the
     lines of one note with CRs between them, which fold like every text value's."""
-    return "\n".join(dict.fromkeys(v for v in (_one(rec, "notes"), _one(rec, "research-notes")) if v))
+    return join_notes((first_text(rec, "notes"), first_text(rec, "research-notes")))
 
 
 def _isbn_or_issn(value: str) -> tuple[str, str]:
@@ -73,42 +65,42 @@ def record_fields(rec: etree._Element) -> tuple[dict[str, Any], str]:
     """Canonical fields of one <record>, and the database it names (if any)."""
     ref_type = rec.find("ref-type")
     ref_name = (ref_type.get("name") if ref_type is not None else "") or ""
-    secondary = _one(rec, "titles/secondary-title")
-    journal = _one(rec, "periodical/full-title") or (secondary if ref_name.lower() not in _BOOKISH else "")
-    issn, isbn = _isbn_or_issn(_one(rec, "isbn"))
-    db = _one(rec, "remote-database-name") or _one(rec, "remote-database-provider")
-    library = _one(rec, "database")
+    secondary = first_text(rec, "titles/secondary-title")
+    journal = first_text(rec, "periodical/full-title") or (secondary if ref_name.lower() not in _BOOKISH else "")
+    issn, isbn = _isbn_or_issn(first_text(rec, "isbn"))
+    db = first_text(rec, "remote-database-name") or first_text(rec, "remote-database-provider")
+    library = first_text(rec, "database")
     if not db and library and not re.search(r"\.(enl|enlx|data)$", library, re.IGNORECASE):
         db = library
-    accession = _one(rec, "accession-num")
+    accession = first_text(rec, "accession-num")
     pmid = accession if accession.isdigit() and re.search(r"pubmed|medline", db, re.IGNORECASE) else ""
     fields: dict[str, Any] = {
-        "title": _one(rec, "titles/title"),
-        "abstract": _one(rec, "abstract"),
+        "title": first_text(rec, "titles/title"),
+        "abstract": first_text(rec, "abstract"),
         "authors": _authors(rec),
-        "year": parse_year(_one(rec, "dates/year", "dates/pub-dates/date")),
+        "year": parse_year(first_text(rec, "dates/year", "dates/pub-dates/date")),
         "journal": journal,
-        "journal_abbrev": _one(rec, "periodical/abbr-1", "alt-periodical/abbr-1", "titles/alt-title"),
-        "volume": _one(rec, "volume"),
-        "issue": _one(rec, "number", "issue"),
-        "pages": normalize_pages(_one(rec, "pages")),
-        "doi": normalize_doi(_one(rec, "electronic-resource-num")) or next(
+        "journal_abbrev": first_text(rec, "periodical/abbr-1", "alt-periodical/abbr-1", "titles/alt-title"),
+        "volume": first_text(rec, "volume"),
+        "issue": first_text(rec, "number", "issue"),
+        "pages": normalize_pages(first_text(rec, "pages")),
+        "doi": normalize_doi(first_text(rec, "electronic-resource-num")) or next(
             (d for d in (normalize_doi(u) for u in _all(rec, "urls//url") if "doi" in u.lower()) if d), ""),
         "pmid": pmid,
         "issn": issn,
         "isbn": isbn,
         "keywords": _all(rec, "keywords/keyword"),
-        "language": _one(rec, "language"),
+        "language": first_text(rec, "language"),
         "publication_type": [ref_name] if ref_name else [],
         "url": next(iter(_all(rec, "urls//url")), ""),
         "booktitle": secondary if ref_name.lower() in _BOOKISH else "",
-        "publisher": _one(rec, "publisher"),
+        "publisher": first_text(rec, "publisher"),
         "notes": _notes(rec),
         # the database's accession, else the EndNote library's record number: with the whole
         # export on one line, that number is what leads back to the record (source_line is 1)
-        "source_record_id": accession or (f"EndNote #{num}" if (num := _one(rec, "rec-number")) else ""),
+        "source_record_id": accession or (f"EndNote #{num}" if (num := first_text(rec, "rec-number")) else ""),
     }
-    caption = _one(rec, "caption")
+    caption = first_text(rec, "caption")
     if caption:
         fields["caption"] = caption     # e.g. Rathbone's manual 'Duplicate' flag; kept as an extra column
     return fields, db

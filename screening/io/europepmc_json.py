@@ -15,7 +15,7 @@ from typing import Any
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.openalex_json import load_page, result_lines
-from screening.io.names import normalize_author, split_authors
+from screening.names import normalize_author, split_authors
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
 

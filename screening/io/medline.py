@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
 from screening.io.tagged import (
     abstract_of, authors_from, check_last_record, first, pages_from, split_keywords, text_of,
 )
@@ -84,9 +84,8 @@ _NOTE_TAGS: dict[str, str] = {
 
 def _notes(tags: dict[str, list[str]]) -> str:
     """The record's notes (see _NOTE_TAGS), one per line, in the export's tag order."""
-    notes = (f"{_NOTE_TAGS[tag]}: {v}" if _NOTE_TAGS[tag] else v
-             for tag, values in tags.items() if tag in _NOTE_TAGS for v in map(clean_text, values) if v)
-    return "\n".join(dict.fromkeys(notes))
+    return join_notes(f"{_NOTE_TAGS[tag]}: {v}" if _NOTE_TAGS[tag] else v
+                      for tag, values in tags.items() if tag in _NOTE_TAGS for v in map(clean_text, values) if v)
 
 
 def _fields(tags: dict[str, list[str]]) -> dict:

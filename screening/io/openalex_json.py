@@ -15,7 +15,7 @@ from typing import Any
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
-from screening.io.names import normalize_author
+from screening.names import normalize_author
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages
 
 _DECODER = json.JSONDecoder()

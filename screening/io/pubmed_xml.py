@@ -10,12 +10,12 @@ quietly losing the tail). ``<PubmedBookArticle>`` (NCBI Bookshelf chapters) is r
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from lxml import etree
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
 _ARTICLE_RE = re.compile(r"<Pubmed(?:Book)?Article[\s>]")
@@ -48,10 +48,10 @@ def text_of(el: etree._Element | None) -> str:
     return clean_text("".join(el.itertext()))
 
 
-def _first(el: etree._Element, paths: Iterable[str]) -> str:
+def first_text(el: etree._Element, *paths: str) -> str:
+    """The text of the first of ``paths`` under ``el`` that has any (:func:`text_of`)."""
     for path in paths:
-        found = el.find(path)
-        value = text_of(found)
+        value = text_of(el.find(path))
         if value:
             return value
     return ""
@@ -131,40 +131,40 @@ def _notes(el: etree._Element) -> str:
         if label and source:
             pmid = text_of(ref.find("PMID"))
             notes.append(f"{label}: {source}. PMID: {pmid}" if pmid else f"{label}: {source}")
-    return "\n".join(dict.fromkeys(n for n in notes if n))
+    return join_notes(notes)
 
 
 def article_fields(el: etree._Element) -> dict[str, Any]:
     """Canonical fields of one <PubmedArticle> or <PubmedBookArticle>."""
     ids = _article_ids(el)
-    pmid = _first(el, ("MedlineCitation/PMID", "BookDocument/PMID")) or ids.get("pubmed", "")
+    pmid = first_text(el, "MedlineCitation/PMID", "BookDocument/PMID") or ids.get("pubmed", "")
     keywords = [text_of(k) for k in el.iterfind(".//KeywordList/Keyword")]
     keywords += [text_of(k) for k in el.iterfind(".//MeshHeadingList/MeshHeading/DescriptorName")]
     issns = [text_of(n) for n in el.iterfind(".//Journal/ISSN")]
-    pages = _first(el, (".//Pagination/MedlinePgn",)) or "-".join(
-        p for p in (_first(el, (".//Pagination/StartPage",)), _first(el, (".//Pagination/EndPage",))) if p)
+    pages = first_text(el, ".//Pagination/MedlinePgn") or "-".join(
+        p for p in (first_text(el, ".//Pagination/StartPage"), first_text(el, ".//Pagination/EndPage")) if p)
     return {
-        "title": _first(el, (".//Article/ArticleTitle", "BookDocument/ArticleTitle", "BookDocument/Book/BookTitle",
-                             ".//Article/VernacularTitle")),
+        "title": first_text(el, ".//Article/ArticleTitle", "BookDocument/ArticleTitle", "BookDocument/Book/BookTitle",
+                            ".//Article/VernacularTitle"),
         "abstract": _abstract(el),
         "authors": _authors(el),
         "year": _year(el),
-        "journal": _first(el, (".//Journal/Title", ".//MedlineJournalInfo/MedlineTA")),
-        "journal_abbrev": _first(el, (".//Journal/ISOAbbreviation", ".//MedlineJournalInfo/MedlineTA")),
-        "volume": _first(el, (".//JournalIssue/Volume",)),
-        "issue": _first(el, (".//JournalIssue/Issue",)),
+        "journal": first_text(el, ".//Journal/Title", ".//MedlineJournalInfo/MedlineTA"),
+        "journal_abbrev": first_text(el, ".//Journal/ISOAbbreviation", ".//MedlineJournalInfo/MedlineTA"),
+        "volume": first_text(el, ".//JournalIssue/Volume"),
+        "issue": first_text(el, ".//JournalIssue/Issue"),
         "pages": normalize_pages(pages),
         "doi": normalize_doi(ids.get("doi", "")),
         "pmid": pmid,
         "pmcid": ids.get("pmc", ""),
         "issn": normalize_issn("; ".join(issns)),
-        "isbn": _first(el, ("BookDocument/Book/Isbn",)),
+        "isbn": first_text(el, "BookDocument/Book/Isbn"),
         "keywords": [k for k in dict.fromkeys(keywords) if k],
-        "language": _first(el, (".//Article/Language", "BookDocument/Language")),
+        "language": first_text(el, ".//Article/Language", "BookDocument/Language"),
         "publication_type": [t for t in dict.fromkeys(text_of(n) for n in el.iterfind(".//PublicationTypeList/PublicationType")) if t],
         "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
-        "booktitle": _first(el, ("BookDocument/Book/BookTitle",)) if el.tag == "PubmedBookArticle" else "",
-        "publisher": _first(el, ("BookDocument/Book/Publisher/PublisherName",)),
+        "booktitle": first_text(el, "BookDocument/Book/BookTitle") if el.tag == "PubmedBookArticle" else "",
+        "publisher": first_text(el, "BookDocument/Book/Publisher/PublisherName"),
         "notes": _notes(el),
         "source_record_id": pmid,
     }

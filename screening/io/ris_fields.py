@@ -14,13 +14,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from screening.io.base import join_notes
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
-    pmcid_from, pmid_from, pubmed_link_pmid, split_keywords, text_of,
+    pmcid_from, pmid_from, pubmed_link_pmid, scopus_eid, split_keywords, text_of,
 )
 from screening.normalize import article_number, is_nlm_journal_id, ovid_link_pmid, parse_year
 
-_EID_RE = re.compile(r"eid=(2-s2\.0-\d+)")
 _EBSCO_AN_RE = re.compile(r"[?&]AN=([^&\s]+)")
 _OVID_DB_RE = re.compile(r"[?&]D=([a-z]+)")
 
@@ -209,9 +209,9 @@ def notes_of(values: list[str] | None) -> str:
     lines) are folded like every other text value's."""
     if not values:
         return ""
-    if len(values) == 1:
+    if len(values) == 1:        # the usual case, on ingest's hot path: join_notes of one note
         return fast_clean(values[0])
-    return "\n".join(dict.fromkeys(c for c in map(fast_clean, values) if c))
+    return join_notes(map(fast_clean, values))
 
 
 def record_fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> dict:
@@ -313,8 +313,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         m = _EBSCO_AN_RE.search(" ".join(get("UR") or ()))
         record_id = m.group(1) if m else ""
     if not record_id and dialect == "scopus":
-        m = _EID_RE.search(" ".join(get("UR") or ()))
-        record_id = m.group(1) if m else ""
+        record_id = scopus_eid(" ".join(get("UR") or ()))
 
     year = None
     for tag in ("PY", "Y1", "DA"):

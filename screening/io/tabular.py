@@ -27,11 +27,11 @@ from typing import Any, Callable, Iterator
 
 from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, DATABASE_COLUMNS, accepted_names, canonical_for, header_key
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
 from screening.io.row_shapes import DELIMITERS, RowShapes, pipe_header
 from screening.io.bibtex import split_name_list
 from screening.io.wos import pt_types
-from screening.io.names import normalize_author, split_authors
+from screening.names import normalize_author, split_authors
 from screening.normalize import (
     article_number, clean_text, is_nlm_journal_id, normalize_doi, normalize_issn, normalize_pages, ovid_link_pmid,
     parse_year, split_top_level,
@@ -171,7 +171,7 @@ def _note_lines(value: str) -> str:
     is cleaned like any text value."""
     if "\n" not in value and "\r" not in value:
         return _text(value)
-    return "\n".join(dict.fromkeys(t for t in map(_text, _LINE_BREAK.split(value)) if t))
+    return join_notes(map(_text, _LINE_BREAK.split(value)))
 
 
 # Zotero's CSV export joins an item's notes with '; ' (and turns their line breaks into spaces);
@@ -182,7 +182,7 @@ _LINE_BREAK = re.compile(r"\r\n?|\n")
 
 def _zotero_notes(value: str) -> str:
     """A Zotero CSV 'Notes' cell, one note per line (as Zotero's RIS export gives one N1 each)."""
-    return "\n".join(dict.fromkeys(t for t in map(_text, _ZOTERO_NOTE_BREAK.split(value)) if t))
+    return join_notes(map(_text, _ZOTERO_NOTE_BREAK.split(value)))
 
 
 def _items(value: str, sep: str) -> list[str]:

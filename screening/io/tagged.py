@@ -16,7 +16,8 @@ from typing import Callable, Iterable, Iterator
 from screening.errors import InputError
 # the author-value repairs live in author_lists; the readers import them from here
 from screening.io.author_lists import authors_from, fast_author  # noqa: F401  (re-exported)
-from screening.normalize import _TAG_RE, clean_text, normalize_doi, normalize_issn, normalize_pages
+from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages
+from screening.text_clean import _TAG_RE
 
 _PMID_MARK = re.compile(r"(?:\b(\d{1,9})\s*\[PMID\])|(?:\bPUBMED\s+(\d{1,9})\b)|(?:\bPMID:?\s*(\d{1,9})\b)", re.I)
 _PMCID_RE = re.compile(r"\bPMC\d{3,9}\b")
@@ -287,6 +288,16 @@ def pmcid_from(*candidates: Iterable[str] | None) -> str:
                 if m:
                     return m.group(0)
     return ""
+
+
+# a Scopus record link ('https://www.scopus.com/inward/record.uri?eid=2-s2.0-85045...&partnerID=40')
+_SCOPUS_EID = re.compile(r"eid=(2-s2\.0-\d+)")
+
+
+def scopus_eid(links: str) -> str:
+    """The Scopus record id (EID) in a Scopus record link, else '' (RIS UR, BibTeX url)."""
+    m = _SCOPUS_EID.search(links)
+    return m.group(1) if m else ""
 
 
 def pages_from(start: str, end: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from screening.io import endnote_xml
+from screening.io.base import join_notes
 from screening.io.tagged import authors_from
 from screening.stages.ingest import RawSource, ingest
 
@@ -183,3 +184,11 @@ def test_openalex_dutch_sort_order_and_crossref_family_names():
     # Crossref family names alone: 'van Fenema', 'van der Heijden', 'von Krogh' read 'Fenema, van'
     crossref = [list(a) for a in table(CASES / "colrev_misq_particle_families.csv")["authors"]]
     assert [crossref[0][1], crossref[1][0], crossref[2][0]] == ["van Fenema", "van der Heijden", "von Krogh"]
+
+
+def test_every_reader_joins_notes_one_rule() -> None:
+    """join_notes, the one rule the readers share: each cleaned note once, in order, one per
+    line, blank ones dropped (a repeated N1, Zotero's duplicate annote, an empty <notes>)."""
+    assert join_notes(["Comment in: Radiology. 2017", "", "Retraction in: X", "Comment in: Radiology. 2017"]) == \
+        "Comment in: Radiology. 2017\nRetraction in: X"
+    assert join_notes([]) == "" and join_notes(["", ""]) == "" and join_notes(iter(["one"])) == "one"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from screening.normalize import _WS_RE, clean_text, normalize_title
+from screening.text_clean import _WS_RE, clean_text, normalize_title
 
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
 _INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.?-?){1,4})$")
