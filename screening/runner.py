@@ -198,8 +198,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
 def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
     dedup-review store name, against what the decisions were made on and the previous ingest."""
-    from screening.dedup.api import latest_decisions
-    from screening.dedup.store import load_decisions as load_dedup_decisions
+    from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
 
     previous = output_dir / "ingest.parquet"

@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.cli._app import command, console, printable, styled, warn
-from screening.dedup.files import dedup_files, decide_pair, open_queue
+from screening.dedup.files import dedup_files
 from screening.dedup.queue import MaybePair
+from screening.dedup.review import decide_pair, open_queue
 
 
 @command("dedup")
@@ -92,7 +93,7 @@ def dedup_review_cmd(
     pair: Optional[tuple[str, str]] = typer.Option(None, "--pair", help="Decide one pair without prompting: --pair ID_A ID_B."),
     duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
     distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
-    reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision (the matcher decides again; a maybe-pair is queued again)."),
+    reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision, or the one decision that joins or separates the two records' groups (the matcher decides again; a maybe-pair is queued again)."),
 ) -> None:
     """Decide maybe-pairs side by side: d = duplicate, n = not a duplicate, s = skip, q = quit.
 
@@ -105,18 +106,23 @@ def dedup_review_cmd(
         chosen = [name for name, on in (("duplicate", duplicate), ("distinct", distinct), ("reopen", reopen)) if on]
         if len(chosen) != 1:
             raise typer.BadParameter("give exactly one of --duplicate, --distinct or --reopen with --pair")
-        folder = decide_pair(target, pair[0], pair[1], chosen[0], who)
-        console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {folder}")
+        done = decide_pair(target, pair[0], pair[1], chosen[0], who)
+        warn(done.warnings)
+        if {done.id_a, done.id_b} == set(pair):
+            console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {done.folder}")
+        else:
+            console.print(f"stored: {done.id_a} / {done.id_b} = {chosen[0]} ({who}) in {done.folder}: the decision "
+                          f"standing between the groups of {pair[0]} and {pair[1]}")
         return
     queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
-        console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided)")
+        applied = "" if not queue.pairs else "; re-run dedup to apply the decisions"
+        console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided{applied})")
         return
-    stored = settled = 0
+    stored = 0
     for k, p in enumerate(pending, start=1):
         if not queue.progress.is_open(p):    # an earlier answer of this session settles it
-            settled += 1
             continue
         console.print(_pair_table(queue.view(p), _pair_title(p, queue.progress.implied(p, contested=True))))
         answer = typer.prompt(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit",
@@ -124,8 +130,11 @@ def dedup_review_cmd(
         if answer == "q":
             break
         if answer in ("d", "n"):
-            decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct", queue.reviewer,
-                        queue=queue)
+            done = decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct",
+                               queue.reviewer, queue=queue)
+            warn(done.warnings)
             stored += 1
+    settled, waiting = queue.tally(pending)
     follows = f" ({settled} more pair(s) follow from your answers, nothing stored for them)" if settled else ""
-    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}; re-run dedup to apply them")
+    left = f"; {waiting} pair(s) still waiting" if waiting else ""
+    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; re-run dedup to apply them")

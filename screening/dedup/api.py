@@ -2,7 +2,7 @@
 
 keys (normalise.py) -> candidate pairs (blocking.py) -> verdicts (compare.py) -> stored human
 decisions override verdicts -> guarded groups (cluster.py), people's duplicate decisions last and
-only those no 'distinct' decision contradicts (conflicts.py) -> kept record, merge, marks ->
+only those no 'distinct' decision contradicts (conflicts.py) -> kept record, merge (merge.py), marks ->
 the review queue, one entry per pair of groups (queue.py).
 No row is dropped or reordered; the input table is never modified.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,27 +21,13 @@ from screening.dedup import conflicts as conflicts_
 from screening.dedup.cluster import Grouper, Link
 from screening.dedup.compare import DUPLICATE, MAYBE, compare
 from screening.dedup.contributions import source_contributions
-from screening.dedup.normalise import journal_variants, journals_compatible, keys_for_table
-from screening.dedup.queue import MaybePair, contested_entries, group_entries
+from screening.dedup.merge import carried_provenance, completeness, merge_into_kept
+from screening.dedup.normalise import keys_for_table
+from screening.dedup.queue import MaybePair, contested_entries, group_entries, shown_fields
 from screening.dedup.store import pair_key, standing_rows
 from screening.errors import StageError
-from screening.records import as_list, as_text, conform, marks
+from screening.records import as_list, conform, marks
 
-# Fields copied into the kept record from its duplicates when the kept one lacks them.
-MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
-                "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
-# List fields the kept record takes from its whole group: one study's document types, as
-# each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
-# publication-type rule sees what any copy says. The kept record's own values stay first.
-UNION_FIELDS = ("publication_type",)
-# Fields that say where one version of a study was published. A copy with another DOI or PMID
-# is another version (a preprint and its journal article, linked by a person): filling the
-# kept preprint's empty journal, volume and pages from the article would cite a mix of the two,
-# so such a copy gives only what describes the study itself (abstract, authors, language).
-LOCATOR_FIELDS = frozenset({"doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue", "pages",
-                            "year", "issn", "isbn", "url", "publisher", "booktitle"})
-_VERSION_IDS = ("doi", "pmid")
-_COMPLETE_FIELDS = ("title", "abstract", "authors", "year", "journal", "volume", "issue", "pages", "doi", "pmid")
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 
 
@@ -51,41 +37,6 @@ class DedupOutcome:
     counts: dict[str, int]
     details: dict[str, Any]
     maybe_pairs: list[MaybePair] = field(default_factory=list)
-
-
-# what `dedup-review` shows of a pair, side by side
-SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal", "volume", "issue",
-                "pages", "doi", "pmid", "abstract")
-
-
-def shown_fields(table: pd.DataFrame, i: int) -> dict[str, Any]:
-    """Row ``i``'s shown fields as JSON-safe values (lists stay lists, missing is '')."""
-    out: dict[str, Any] = {}
-    for name in SHOWN_FIELDS:
-        if name in table.columns:
-            v = table[name].iat[i]
-            if isinstance(v, (list, tuple, np.ndarray)):
-                out[name] = [str(x) for x in v]
-            else:
-                out[name] = as_text(v)
-    return out
-
-
-def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
-    """Standing decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at):
-    the latest one, unless that is a ``reopen``."""
-    return {key: row["decision"] for key, row in standing_rows(decisions).items()}
-
-
-def _completeness(df: pd.DataFrame) -> np.ndarray:
-    score = np.zeros(len(df), dtype=np.int64)
-    for col in _COMPLETE_FIELDS:
-        if col not in df.columns:
-            continue
-        values = df[col].tolist()
-        score += np.fromiter((1 if (len(v) if isinstance(v, (list, str)) else not pd.isna(v)) else 0
-                              for v in values), dtype=np.int64, count=len(values))
-    return score
 
 
 def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, dup_marks: dict[str, str]) -> pd.DataFrame:
@@ -109,72 +60,22 @@ def _outside_kept_stubs(table: pd.DataFrame, prev: pd.DataFrame, dup_marks: dict
     return out[[c for c in prev.columns if c in out.columns]]
 
 
-def _same_version_donors(k: int, donors: list[int], col_values: Mapping[str, list[Any]]) -> list[int]:
-    """The donors that may give the kept record ``k`` where-published fields (LOCATOR_FIELDS).
-
-    Decided for the whole group, not pair by pair: while the group holds one DOI and one PMID
-    at most, all its records are one version and every donor may fill in. With more (a preprint
-    and its article, linked by a person), only records of the kept record's version do -- the
-    same DOI or PMID; a record without either could be any version and gives nothing. A kept
-    record without either takes them as a unit from its first donor that has one (and that
-    donor's version), so no citation is assembled from two versions."""
-    def ids_of(m: int) -> tuple[str, ...]:
-        return tuple("" if c not in col_values or _empty(col_values[c][m]) else str(col_values[c][m]).strip().lower()
-                     for c in _VERSION_IDS)
-
-    group = [k, *donors]
-    seen = [ids_of(m) for m in group]
-    if all(len({s[i] for s in seen if s[i]}) <= 1 for i in range(len(_VERSION_IDS))):
-        return donors
-    with_ids = [d for d, s in zip(donors, seen[1:]) if any(s)]
-    # a kept record without DOI or PMID: the version published where it says it was (its
-    # journal), else the first donor that names one
-    venue = col_values["journal"][k] if "journal" in col_values else ""
-    if not _empty(venue) and str(venue).strip():
-        mine_j = journal_variants(str(venue))
-        with_ids.sort(key=lambda d: not (not _empty(col_values["journal"][d])
-                                         and journals_compatible(mine_j, journal_variants(str(col_values["journal"][d])))))
-    anchor = k if any(seen[0]) else (with_ids[0] if with_ids else None)
-    if anchor is None:
+def matcher_groups(groups: Iterable[Sequence[int]], machine: np.ndarray | None, ids: Sequence[str]) -> list[list[str]]:
+    """The matcher's groups (``machine``: row -> root before people's 'duplicate' decisions were
+    applied) inside every group those decisions joined, as sorted ids; a record of no listed
+    group was grouped by the matcher alone (its ``dup_group``). Kept in the report so a decision
+    stored between runs can be read as the next run will read it, against the groups the
+    decisions join (dedup-review: a contradiction it makes, which decision ``--reopen`` means)."""
+    if machine is None:
         return []
-    mine = ids_of(anchor)
-    return [d for d in donors if d == anchor or any(a and a == b for a, b in zip(mine, ids_of(d)))]
-
-
-def _carried_provenance(prior: list[list[str]], now: dict[int, list[str]], dup_group: list[str],
-                        ids: list[str], n: int) -> list[list[str]]:
-    """``merged_from`` of every row: what an earlier run recorded (a table deduplicated before
-    holds those values still), then what this run merged. An earlier entry whose donor is no
-    longer in the row's group (a person has since called them distinct) stays, marked, since the
-    value is still in the row."""
-    group_of = dict(zip(ids[:n], dup_group))
-    out = []
-    for i in range(n):
-        entries = []
-        for e in prior[i]:
-            base = e.removesuffix(_LEFT_GROUP)
-            donor = base.rpartition(": ")[2]
-            entries.append(base if group_of.get(donor, donor) == dup_group[i] else base + _LEFT_GROUP)
-        out.append(list(dict.fromkeys([*entries, *now.get(i, [])])))
-    return out
-
-
-_LEFT_GROUP = " (no longer a duplicate)"
-
-
-def _union(values: list[Any]) -> list[str]:
-    """The list values of a group, each once (case-insensitive), in order."""
-    out: dict[str, str] = {}
-    for v in values:
-        for item in as_list(v):
-            out.setdefault(str(item).casefold(), str(item))
-    return list(out.values())
-
-
-def _empty(v: Any) -> bool:
-    if isinstance(v, (list, str)):
-        return len(v) == 0
-    return v is None or bool(pd.isna(v))
+    out: list[list[str]] = []
+    for members in groups:
+        parts: dict[int, list[str]] = defaultdict(list)
+        for m in members:
+            parts[int(machine[m])].append(ids[m])
+        if len(parts) > 1:
+            out.extend(sorted(part) for part in parts.values())
+    return sorted(out)
 
 
 def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
@@ -193,7 +94,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     record of their group, e.g. those reviewers have already screened (their decisions are
     keyed to that id): a search update's new copy of a screened study becomes the duplicate.
     The kept record's empty fields are filled from its copies (where it was published only
-    from copies of the same version: see ``LOCATOR_FIELDS``) and its types joined with
+    from copies of the same version: see ``screening.dedup.merge.LOCATOR_FIELDS``) and its types joined with
     theirs whether or not it was decided on: skipping that for decided records would drop
     what earlier runs merged in (what the reviewers saw), since every run merges afresh.
     """
@@ -269,10 +170,11 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     conflict_details = [conflicts_.describe(c, ids, grouper.group, standing) for c in clashes]
     aside = {p for c in clashes for p in c.duplicates}
     manual = [l for l in manual if (min(l.i, l.j), max(l.i, l.j)) not in aside]
+    machine = grouper.roots() if manual else None     # the matcher's groups, before people's links
     grouper.apply(manual)
     links += manual
     root = grouper.roots()
-    completeness = _completeness(combined)
+    complete = completeness(combined)
     groups: dict[int, list[int]] = defaultdict(list)
     for i, r in enumerate(root.tolist()):
         groups[r].append(i)
@@ -291,7 +193,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         any_old = any(old[m] for m in members)
 
         def usual(m: int) -> tuple[bool, int, int]:
-            return (not old[m], 0 if any_old else -int(completeness[m]), int(rank[m]))
+            return (not old[m], 0 if any_old else -int(complete[m]), int(rank[m]))
 
         kept = min(outside or members, key=lambda m: (first.get(ids[m], last), *usual(m)))
         held += kept != min(outside or members, key=usual)
@@ -331,52 +233,15 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
             dup_rule.append(link.rule if link else "group")
 
     # merge: fill the kept record's empty fields from its group (kept row only)
-    merged_from: dict[int, list[str]] = {}
     prior_merged = [as_list(v) for v in table["merged_from"]] if "merged_from" in table.columns else [[]] * n
-    cols = [c for c in MERGE_FIELDS if c in table.columns]
-    col_values = {c: combined[c].tolist() for c in cols}
-    updates: dict[str, dict[int, Any]] = defaultdict(dict)
-    union_cols = [c for c in UNION_FIELDS if c in table.columns]
-    union_values = {c: combined[c].tolist() for c in union_cols}
-    for members in groups.values():
-        k = int(kept_of[members[0]])
-        if len(members) < 2 or k >= n:
-            continue
-        donors = sorted((m for m in members if m != k), key=lambda m: (-int(completeness[m]), rank[m]))
-        locator_donors = _same_version_donors(k, donors, col_values)
-        came_from: list[str] = []          # provenance of every merged value, for the audit
-        for c in union_cols:
-            values = union_values[c]
-            merged = _union([values[k], *(values[d] for d in donors)])
-            if len(merged) > len(as_list(values[k])):
-                updates[c][k] = merged
-                have = {v.casefold() for v in as_list(values[k])}
-                for d in donors:
-                    added = [v for v in as_list(values[d]) if v.casefold() not in have]
-                    if added:
-                        came_from.append(f"{c}: {ids[d]}")
-                        have.update(v.casefold() for v in added)
-        for c in cols:
-            if _empty(col_values[c][k]):
-                for d in (locator_donors if c in LOCATOR_FIELDS else donors):
-                    if not _empty(col_values[c][d]):
-                        updates[c][k] = col_values[c][d]
-                        came_from.append(f"{c}: {ids[d]}")
-                        break
-        if came_from:
-            merged_from[k] = came_from
-    for c, vals in updates.items():
-        series = table[c].copy()
-        for k, v in vals.items():
-            series.iat[k] = list(v) if isinstance(v, list) else v
-        table[c] = series
+    merged_from = merge_into_kept(table, combined, groups.values(), kept_of, complete, rank, ids)
 
     table["duplicate_of"] = pd.Series(duplicate_of, index=table.index, dtype=object)
     table["dup_group"] = pd.Series(dup_group, index=table.index, dtype=object)
     table["dup_score"] = pd.Series(dup_score, index=table.index, dtype="float64")
     table["dup_rule"] = pd.Series(dup_rule, index=table.index, dtype=object)
     table["found_in"] = pd.Series(found_in, index=table.index, dtype=object)
-    table["merged_from"] = pd.Series(_carried_provenance(prior_merged, merged_from, dup_group, ids, n),
+    table["merged_from"] = pd.Series(carried_provenance(prior_merged, merged_from, dup_group, ids, n),
                                      index=table.index, dtype=object)
 
     members = {int(kept_of[ms[0]]): ms for ms in groups.values()}
@@ -405,13 +270,13 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         "records_per_source_before": dict(zip(per["source"], per["records"].tolist())),
         "unique_per_source_after": dict(zip(per["source"], per["studies"].tolist())),
         "duplicates_per_rule": dict(sorted(Counter(r for r in dup_rule if r).items())),
-        # links the matcher made that a 'distinct' decision on another pair of the two groups
-        # blocked (A≠B decided, then A=C and B=C by DOI): worth a second look
         # records keep_first names that are duplicates all the same (two decided records in one
         # group, or an earlier search's record outside the table): their decisions stop counting
         "kept_first_but_duplicates": [
             {"record_id": ids[i], "duplicate_of": duplicate_of[i], "priority": int(first[ids[i]])}
             for i in range(n) if duplicate_of[i] and ids[i] in first],
+        # links the matcher made that a 'distinct' decision on another pair of the two groups
+        # blocked (A≠B decided, then A=C and B=C by DOI): worth a second look
         "links_refused_by_decisions": [
             {"id_a": ids[link.i], "id_b": ids[link.j], "rule": link.rule,
              "distinct_pair": [ids[pair[0]], ids[pair[1]]]}
@@ -419,5 +284,6 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         "maybe_pairs": [p.to_json() for p in maybe_pairs],
         # people's decisions that contradict each other; their duplicate decisions are not applied
         "decision_conflicts": conflict_details,
+        "matcher_groups": matcher_groups(groups.values(), machine, ids),
     }
     return DedupOutcome(table=table, counts=counts, details=details, maybe_pairs=maybe_pairs)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 
 Pair = tuple[int, int]
@@ -71,7 +71,7 @@ def find_conflicts(find: Callable[[int], int], duplicates: Iterable[Pair], disti
             clashes[part[rx]].add((min(x, y), max(x, y)))
     out = []
     for p, pairs in sorted(clashes.items()):
-        core = _core({e for e in edges if part[e[0]] == p}, {find(v) for pair in pairs for v in pair})
+        core = chain_edges({e for e in edges if part[e[0]] == p}, {find(v) for pair in pairs for v in pair})
         out.append(Conflict(duplicates=tuple(sorted(d for e in core for d in edges[e])),
                             distincts=tuple(sorted(pairs)), groups=tuple(sorted({v for e in core for v in e}))))
     return out
@@ -95,8 +95,9 @@ def _components(edges: Iterable[Pair]) -> dict[int, int]:
     return {x: find(x) for x in list(parent)}
 
 
-def _core(edges: set[Pair], protected: set[int]) -> set[Pair]:
-    """``edges`` without the branches that end in a node outside ``protected`` (leaf pruning)."""
+def chain_edges(edges: set[Pair], protected: set[int]) -> set[Pair]:
+    """``edges`` without the branches that end in a node outside ``protected`` (leaf pruning):
+    the edges on chains between the ``protected`` nodes."""
     adj: dict[int, set[int]] = defaultdict(set)
     for a, b in edges:
         adj[a].add(b)
@@ -109,6 +110,37 @@ def _core(edges: set[Pair], protected: set[int]) -> set[Pair]:
             if len(adj[u]) == 1 and u not in protected:
                 leaves.append(u)
     return {(a, b) for a, b in edges if a in adj and b in adj[a]}
+
+
+def standing_conflicts(standing: Mapping[tuple[str, str], Mapping[str, Any]],
+                       groups: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+    """The contradictions among standing decisions, as the next dedup run will find them, each
+    as :func:`describe` gives it (so :func:`conflict_warnings` words it as the run does).
+
+    ``standing``: pair -> log row (:func:`screening.dedup.store.standing_rows`); ``groups``: record
+    id -> the ids of its group before any 'duplicate' decision joined it (a record not named is
+    alone). For a check between runs: a decision just stored, or a queue's progress."""
+    def members(rid: str) -> tuple[str, ...]:
+        return tuple(groups.get(rid, ())) or (rid,)
+
+    ids = sorted({m for key in standing for rid in key for m in members(rid)})
+    pos = {rid: i for i, rid in enumerate(ids)}
+    root = [pos[min(members(rid))] for rid in ids]
+    duplicates: list[Pair] = []
+    distincts: list[Pair] = []
+    for (a, b), row in standing.items():
+        (duplicates if row["decision"] == "duplicate" else distincts).append((pos[a], pos[b]))
+    if not distincts:
+        return []
+    return [describe(c, ids, lambda g: [pos[m] for m in members(ids[g])], standing)
+            for c in find_conflicts(root.__getitem__, duplicates, distincts)]
+
+
+def disputed(details: Iterable[Mapping[str, Any]]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(the 'duplicate' decisions set aside, every decision of a contradiction) of ``details``
+    (:func:`describe`'s), as sorted id pairs."""
+    aside = {(d["id_a"], d["id_b"]) for c in details for d in c["duplicate"]}
+    return aside, aside | {(d["id_a"], d["id_b"]) for c in details for d in c["distinct"]}
 
 
 def describe(conflict: Conflict, ids: list[str], members: Callable[[int], list[int]],

@@ -25,12 +25,29 @@ import numpy as np
 import pandas as pd
 
 from screening.dedup.compare import compare
-from screening.dedup.conflicts import Conflict, summary
+from screening.dedup.conflicts import Conflict, disputed, standing_conflicts, summary
 from screening.dedup.normalise import Keys
-
 from screening.dedup.store import pair_key, standing_rows
+from screening.records import as_text
 
 Pair = tuple[str, str]
+
+# what `dedup-review` shows of a pair, side by side (kept with the queue for an earlier search's records)
+SHOWN_FIELDS = ("record_id", "source_db", "title", "authors", "year", "journal", "volume", "issue",
+                "pages", "doi", "pmid", "abstract")
+
+
+def shown_fields(table: pd.DataFrame, i: int) -> dict[str, Any]:
+    """Row ``i``'s shown fields as JSON-safe values (lists stay lists, missing is '')."""
+    out: dict[str, Any] = {}
+    for name in SHOWN_FIELDS:
+        if name in table.columns:
+            v = table[name].iat[i]
+            if isinstance(v, (list, tuple, np.ndarray)):
+                out[name] = [str(x) for x in v]
+            else:
+                out[name] = as_text(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -136,27 +153,102 @@ def contested_entries(found: Sequence[Conflict], details: Sequence[Mapping[str, 
 class Progress:
     """What a review session still has to ask: the stored log plus this session's answers.
 
-    An entry is answered once any pair it covers has a standing decision (for a contested one:
-    a decision newer than the contested row). An entry that this session's answers already
-    settle is not asked either: X = group P and Y = group P make X = Y; X = P and P != Q make
-    X != Q. The next dedup run reaches the same result from the stored decisions (the groups
-    join; a distinct pair keeps two groups apart), so nothing is stored for such an entry."""
+    An entry is decided once a decision stands on any pair it covers (for a contested one: once
+    its contradiction is resolved), or once the answers settle it: X = group P and Y = group P
+    make X = Y; X = P and P != Q make X != Q. The next dedup run reaches the same result from
+    the stored decisions (the groups join; a distinct pair keeps two groups apart), so nothing
+    is stored for a settled entry; until that run it is decided but not applied.
+
+    Answers that contradict each other settle nothing: the next run sets their 'duplicate'
+    decisions aside and queues every decision of the contradiction again (conflicts.py). So an
+    entry one of those decisions answers stays open, a set-aside decision implies nothing, and a
+    contested entry stays open while its contradiction stands -- re-confirmed or not -- and is
+    decided once any answer resolves it (its own re-decision, or another's). Contradictions are
+    sought over the groups the entries show (a record in no entry counts alone), so the same
+    reading serves a session and the PRISMA counts; one through a group no entry shows is found
+    by the next run (and a scripted ``--pair`` decision is checked against the whole output)."""
 
     def __init__(self, pairs: Sequence[MaybePair], decisions: pd.DataFrame | None) -> None:
         self.standing = standing_rows(decisions)
-        self._parent: dict[str, str] = {}
-        self._apart: list[Pair] = []
-        self._apart_roots: set[frozenset[str]] | None = None   # the groups kept apart (built on demand)
-        for p in pairs:                  # each side of an entry is one group already
-            for side in (p.members_a, p.members_b):
-                for rid in side[1:]:
-                    self._union(side[0], rid)
-        contested = {pair_key(p.id_a, p.id_b) for p in pairs if p.conflict}
-        for key, row in self.standing.items():     # decided since the queue was written
-            if key not in contested:
-                self.note(key[0], key[1], row["decision"])
+        self._groups = _entry_groups(pairs)
+        self._reading: _Reading | None = None     # built on demand, again after each answer
 
-    def _find(self, x: str) -> str:
+    def note(self, id_a: str, id_b: str, decision: str, seq: int | None = None) -> None:
+        """Take a decision just stored into account (``seq``: its log row)."""
+        key = pair_key(id_a, id_b)
+        if decision == "reopen":
+            self.standing.pop(key, None)      # the pair is open again, and so is what it implied
+        else:
+            last = max((int(r["seq"]) for r in self.standing.values()), default=0)
+            self.standing[key] = {"decision": decision, "seq": last + 1 if seq is None else seq, "reviewer": ""}
+        self._reading = None
+
+    def answered(self, p: MaybePair) -> bool:
+        """A standing decision, disputed by no contradiction, on a pair ``p`` covers; for a contested
+        entry: its decision withdrawn, or its contradiction resolved."""
+        keys = list(p.covered())
+        if self._disputes(keys):
+            return False
+        return bool(p.conflict) or any(key in self.standing for key in keys)
+
+    def implied(self, p: MaybePair, *, contested: bool = False) -> str:
+        """'duplicate' or 'distinct' when the answers so far settle ``p``; '' otherwise.
+        A contested decision is always asked while its contradiction stands: for one,
+        ``contested=True`` says what the answers outside any contradiction imply, as a hint."""
+        if p.conflict and not contested:
+            return ""
+        reading = self._read()
+        ra, rb = reading.find(p.id_a), reading.find(p.id_b)
+        if ra == rb:
+            return "duplicate"
+        if frozenset((ra, rb)) in (reading.agreed_apart if p.conflict else reading.apart):
+            return "distinct"
+        return ""
+
+    def is_open(self, p: MaybePair) -> bool:
+        if self._disputes(list(p.covered())):
+            return True
+        return not self.answered(p) and not self.implied(p)
+
+    def _disputes(self, keys: Iterable[Pair]) -> bool:
+        disputed = self._read().disputed
+        return any(key in disputed for key in keys)
+
+    def _read(self) -> "_Reading":
+        if self._reading is None:
+            self._reading = _Reading.of(self.standing, self._groups)
+        return self._reading
+
+
+class _Reading:
+    """The standing decisions read as the next run will apply them: the contradictions' 'duplicate'
+    decisions set aside, every 'distinct' decision applied (conflicts.py)."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+        self.apart: set[frozenset[str]] = set()          # group roots a distinct decision keeps apart
+        self.agreed_apart: set[frozenset[str]] = set()   # the same, by decisions outside any contradiction
+        self.disputed: set[Pair] = set()                 # every decision of a contradiction
+
+    @classmethod
+    def of(cls, standing: Mapping[Pair, Mapping[str, Any]], groups: Mapping[str, tuple[str, ...]]) -> "_Reading":
+        reading = cls()
+        aside, reading.disputed = disputed(standing_conflicts(standing, groups))
+        for members in set(groups.values()):
+            for rid in members[1:]:
+                reading._union(members[0], rid)
+        for key, row in standing.items():
+            if row["decision"] == "duplicate" and key not in aside:
+                reading._union(*key)
+        for key, row in standing.items():       # once every join is made: the roots are final
+            if row["decision"] == "distinct":
+                roots = frozenset(reading.find(rid) for rid in key)
+                reading.apart.add(roots)
+                if key not in reading.disputed:
+                    reading.agreed_apart.add(roots)
+        return reading
+
+    def find(self, x: str) -> str:
         parent = self._parent
         parent.setdefault(x, x)
         while parent[x] != x:
@@ -165,46 +257,30 @@ class Progress:
         return x
 
     def _union(self, a: str, b: str) -> None:
-        ra, rb = self._find(a), self._find(b)
+        ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self._parent[max(ra, rb)] = min(ra, rb)
-            self._apart_roots = None          # a join changes which groups are apart
 
-    def note(self, id_a: str, id_b: str, decision: str, seq: int | None = None) -> None:
-        """Take a decision into account (``seq``: its log row, for one just stored)."""
-        if decision == "reopen":
-            # the pair is open again; what the withdrawn decision implied for other entries is
-            # not undone (a session stores no reopen; a scripted one opens a fresh queue)
-            self.standing.pop(pair_key(id_a, id_b), None)
-            return
-        if seq is not None:
-            self.standing[pair_key(id_a, id_b)] = {"decision": decision, "seq": seq, "reviewer": ""}
-        if decision == "duplicate":
-            self._union(id_a, id_b)
-        elif decision == "distinct":
-            self._apart.append((id_a, id_b))
-            self._apart_roots = None
 
-    def answered(self, p: MaybePair) -> bool:
-        if p.conflict:
-            row = self.standing.get(pair_key(p.id_a, p.id_b))
-            return row is None or int(row["seq"]) > p.seq   # re-decided (or withdrawn) since
-        return any(key in self.standing for key in p.covered())
+def _entry_groups(pairs: Iterable[MaybePair]) -> dict[str, tuple[str, ...]]:
+    """record id -> its group's ids, sorted, as the entries show the groups (each side of an
+    entry is one group)."""
+    parent: dict[str, str] = {}
 
-    def implied(self, p: MaybePair, *, contested: bool = False) -> str:
-        """'duplicate' or 'distinct' when the answers so far settle ``p``; '' otherwise.
-        A contested decision is always asked (it has to be re-decided in the log): for one,
-        ``contested=True`` says what the other answers imply, as a hint to the person."""
-        if p.conflict and not contested:
-            return ""
-        ra, rb = self._find(p.id_a), self._find(p.id_b)
-        if ra == rb:
-            return "duplicate"
-        if self._apart_roots is None:     # one pass over the distinct decisions, not one per entry
-            self._apart_roots = {frozenset((self._find(x), self._find(y))) for x, y in self._apart}
-        if frozenset((ra, rb)) in self._apart_roots:
-            return "distinct"
-        return ""
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
 
-    def is_open(self, p: MaybePair) -> bool:
-        return not self.answered(p) and not self.implied(p)
+    for p in pairs:
+        for side in (p.members_a, p.members_b):
+            for rid in side:
+                ra, rb = find(side[0]), find(rid)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    members: dict[str, list[str]] = {}
+    for rid in list(parent):
+        members.setdefault(find(rid), []).append(rid)
+    return {rid: tuple(sorted(ms)) for ms in members.values() for rid in ms}

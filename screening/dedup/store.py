@@ -187,3 +187,9 @@ def standing_rows(decisions: pd.DataFrame | None) -> dict[tuple[str, str], dict[
         else:
             out[key] = {"decision": str(d), "seq": int(s), "reviewer": "" if pd.isna(r) else str(r)}
     return out
+
+
+def latest_decisions(decisions: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """Standing decision per pair from the stored log (columns id_a, id_b, decision, seq/decided_at):
+    the latest one, unless that is a ``reopen``."""
+    return {key: row["decision"] for key, row in standing_rows(decisions).items()}

@@ -99,7 +99,7 @@ def _version_1_store(folder) -> sqlite3.Connection:
 
 def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
     """Version-1 stores (CHECK without 'reopen') keep every row and sequence number."""
-    from screening.dedup.api import latest_decisions
+    from screening.dedup.store import latest_decisions
 
     _version_1_store(tmp_path).close()
     record_decision(tmp_path, "b", "a", "reopen", "cy")

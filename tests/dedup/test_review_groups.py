@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.dedup.api import deduplicate
-from screening.dedup.files import open_queue
+from screening.dedup.review import open_queue
 from screening.dedup.store import load_decisions, record_decision
 from screening.records import read_table, write_table
 
@@ -118,7 +118,7 @@ def test_an_implied_distinct_is_not_asked_and_the_next_run_agrees(tmp_path):
     runner.invoke(app, ["dedup", str(tmp_path / "records.csv"), "-o", str(tmp_path / "out.csv")])
     queue = open_queue(tmp_path, reviewer="ana")
     first, second, third = queue.pending          # article/v1, article/concept, v1/concept
-    from screening.dedup.files import decide_pair
+    from screening.dedup.review import decide_pair
 
     decide_pair(tmp_path, first.id_a, first.id_b, "duplicate", "ana", queue=queue)
     decide_pair(tmp_path, second.id_a, second.id_b, "distinct", "ana", queue=queue)
