@@ -13,6 +13,7 @@ from screening.cli._app import (
     REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, reviewer_option,
 )
 from screening.decisions import api
+from screening.decisions.stops import stopped_by_phrase
 from screening.decisions.views import event_payload
 
 
@@ -65,8 +66,9 @@ def status_cmd(
         if s.get("excluded_by_stopping") or s.get("stopped_by"):
             since = s.get("to_screen_since_stop", 0)
             left = s["remaining"] - s["excluded_by_stopping"] - since
-            who = f" ({s['stopped_by']}, {s['stopped_at'][:10]})" if s.get("stopped_by") else ""
-            title = (f"{s['stage']}: stopped by the stopping rule{who} — {s['screened']} screened (settled), "
+            how = (f"{stopped_by_phrase(s['stopped_by'], s['stopped_at'])} (stopping rule)" if s.get("stopped_by")
+                   else "stopped by the stopping rule")
+            title = (f"{s['stage']}: {how} — {s['screened']} screened (settled), "
                      f"{s['excluded_by_stopping']} excluded by the rule, {left} still being settled, "
                      + (f"{since} to screen since the stop, " if since else "") + f"of {s['total']}")
         else:
@@ -89,6 +91,37 @@ def status_cmd(
         if s["stage"] == "full_text":
             extra.append(f"reports attached: {s['reports_attached']}")
         console.print("  ".join(extra))
+        if s.get("stopping_test"):
+            for line in _stopping_lines(s["stopping_test"]):
+                console.print(line)
+
+
+_PHASES = {"ranked": "ranked order", "sample": "random sample under way", "met": "test met", "stopped": "stopped"}
+
+
+def _stopping_lines(t: dict[str, Any]) -> list[str]:
+    """The stopping test's standing: rule and phase, then the figures the viewer may see (or
+    where to see them), then what to do."""
+    head = (f"stopping test ({t['rule']}: recall ≥ {t['target_recall']:.0%} with {t['confidence']:.0%} "
+            "confidence): ")
+    if t.get("phase") is None:
+        return [head + f"not available ({t.get('error', 'unknown')})"]
+    said = _PHASES.get(t["phase"], t["phase"])
+    if t["figures_scope"] != "all":
+        when = (f" (the switch to a random sample comes after {t['switch_at']} irrelevant records in a row)"
+                if t["phase"] == "ranked" else "")
+        sample = f"; {t['sample_size']} records decided in the random sample" if t["sample_size"] else ""
+        return [head + said + when + sample,
+                "  the test's figures count the team's inclusions, which blinding hides: an adjudicator sees "
+                "them (--reviewer NAME for a declared adjudicator, or --as-adjudicator)"]
+    if t["sample_size"]:
+        figures = (f"{t['sample_size']} sampled, {t['sample_relevant']} relevant; p = {t['p_value']:.3g}, "
+                   f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})")
+    elif t.get("irrelevant_in_a_row") is not None:
+        figures = f"{t['irrelevant_in_a_row']} of {t['switch_at']} irrelevant in a row before the switch to a random sample"
+    else:
+        figures = f"{t['relevant_found']} relevant found"
+    return [f"{head}{said} — {figures}", *([f"  {t['recommendation']}"] if t.get("recommendation") else [])]
 
 
 def _conflicts_line(s: dict[str, Any]) -> str:

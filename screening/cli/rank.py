@@ -52,7 +52,9 @@ def simulate_cmd(
     for name, stop in res.stops.items():
         if not stop.get("fired"):
             table.add_row(f"stop rule {name}", f"did not fire: all {len(res.order)} records screened")
+            _sample_rows(table, name, stop, len(res.order))
             continue
+        _sample_rows(table, name, stop, len(res.order))
         table.add_row(f"stop rule {name}: stopped at", f"{stop['position']} of {len(res.order)}")
         table.add_row(f"stop rule {name}: recall, priors counted as found / without them",
                       f"{stop['recall']:.3f} / {stop['recall_without_priors']:.3f}")
@@ -67,6 +69,20 @@ def simulate_cmd(
     console.print(f"model {res.model['spec']} ({res.model['model_id']})")
     if output is not None:
         console.print(f"order written to {output}")
+
+
+def _sample_rows(table: Table, name: str, stop: dict, n: int) -> None:
+    """Where a sampling rule switched to its random sample and how big the sample grew (a
+    heuristic has no switch: nothing is added). The switch is the position of the record that
+    ended the run of irrelevant records; the sample is screened from the next one."""
+    if "switch_position" not in stop:
+        return
+    if stop["switch_position"] is None:
+        table.add_row(f"stop rule {name}: switched to random sampling", "never (no run long enough)")
+        return
+    table.add_row(f"stop rule {name}: switched to random sampling after", f"{stop['switch_position']} of {n}")
+    table.add_row(f"stop rule {name}: random sample size (relevant in it)",
+                  f"{stop['sample_size']} ({stop['sample_relevant']})")
 
 
 @command("rank")
@@ -120,7 +136,7 @@ def stop_cmd(
     figures = (f" (estimated recall {est:.1%}, ≥ {st['recall_bound']:.1%} at {st['confidence']:.0%} confidence; "
                f"p = {st['p_value']:.3g})" if isinstance(est, float) and isinstance(st.get("recall_bound"), float)
                and st.get("p_value") is not None else "")
-    console.print(f"title/abstract screening stopped by {res.event.reviewer}{figures}: {res.closed} record(s) nobody "
+    console.print(f"title/abstract screening {res.event.stopped_by()}{figures}: {res.closed} record(s) nobody "
                   "screened are closed as excluded by the stopping rule"
                   + (f"; {res.awaiting} decided by one reviewer stay open until settled" if res.awaiting else ""))
     warn(list(res.warnings))

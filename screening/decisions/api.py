@@ -18,19 +18,37 @@ This module is the public face; the code lives in one module per concept:
   :func:`conflicts_to_adjudicate`.
 * :mod:`.queries` — read-only views: :func:`status`, :func:`history`,
   :func:`list_conflicts`, :func:`agreement`.
+* :mod:`.stop_standing` — the stopping test's standing, which :func:`status` adds.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from screening.decisions import queries
 from screening.decisions.dual_screening import adjudicate, assign, conflicts_to_adjudicate
 from screening.decisions.importing import import_decisions
-from screening.decisions.queries import agreement, history, list_conflicts, status
+from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
-from screening.decisions.review import Review
+from screening.decisions.review import Review, loaded_review
+from screening.decisions.stop_standing import stopping_test
 
 # Not commands, but importable from here as before the split (export.py, session.py, scripts).
 from screening.decisions.recording import build_event, missing_report, no_adjudicator_left  # noqa: F401
 from screening.decisions.review import ReviewLike, check_stage  # noqa: F401
+
+
+def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False) -> list[dict[str, Any]]:
+    """Per stage progress, redacted for ``reviewer`` (:func:`.queries.status`), and on the
+    title/abstract stage ``stopping_test``: the stopping test's standing when the review's rank
+    section has a stop rule, as blinding lets the viewer see it (:func:`.stop_standing.stopping_test`;
+    None on other stages and without a rank section)."""
+    rv = loaded_review(review)
+    stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    viewer = rv.viewer(reviewer, as_adjudicator)
+    return [{**s, "stopping_test": stopping_test(rv, rv.entries(), viewer) if s["stage"] == "title_abstract"
+             else None} for s in stages]
+
 
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "list_conflicts",

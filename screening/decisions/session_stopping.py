@@ -13,6 +13,7 @@ so. Records outside its scope (a later search update's) are served as usual.
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Callable
 
 import pandas as pd
@@ -46,7 +47,7 @@ def stopped_message(scope: StopScope, review: Review, reviewer: str, closed: int
     """What a session says while a stop stands: who stopped, when, what it closed, how to reopen."""
     ev = scope.latest
     name = review.config.name or "REVIEW"
-    return (f"screening was stopped by {ev.reviewer} on {str(ev.created_at)[:10]}: the {closed} record"
+    return (f"screening was {ev.stopped_by()}: the {closed} record"
             f"{'s' if closed != 1 else ''} nobody had screened then {'are' if closed != 1 else 'is'} not "
             f"served (reported as excluded by the stopping rule); `screening stop {name} --resume -r "
             f"{reviewer}` reopens screening")
@@ -56,21 +57,16 @@ def stopping_hook(review: Review) -> StoppingFn | None:
     """The session's stopping status: the review's rank settings, the records in screening
     worked out once (they do not change during a session). None without the ML extras."""
     try:
-        from screening.ml.stopping import stopping_frame, stopping_status
+        import_module("screening.ml.stopping_status")      # the ML extras present?
     except Exception:
         return None
-    from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors
+    from screening.decisions.stop_standing import review_stopping_status
 
     play = records_in_play_mask(review.records).to_numpy()
     rank = review.config.stages.get("rank")
 
     def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
-        # what the rank stage (rank.json) computes from the same log: the priors, the
-        # decisions, the records awaiting a second reviewer or an adjudicator, the stop
-        decisions, open_ids = decisions_from_log(entries)
-        labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
-        frame, logged = stopping_frame(labels, decisions)
-        return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged,
-                               stop=standing_scope(review, "title_abstract"))
+        # what the rank stage (rank.json) and `status` compute from the same log
+        return review_stopping_status(records, entries, rank, standing_scope(review, "title_abstract"), play=play)
 
     return hook

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from screening.config import ReviewConfig, load_review
+from screening.decisions.origins import first_decisions
 from screening.decisions.review import Review, ReviewLike
 from screening.decisions.roster import Roster
 from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
-from screening.decisions.views import record_outcomes, sampled_records
+from screening.decisions.views import record_outcomes
 from screening.errors import ConfigError, DecisionError
 from screening.records import in_play
 
@@ -50,6 +53,10 @@ class StopEvent:
     def records(self) -> frozenset[str]:
         return frozenset(str(r) for r in self.payload.get("records", ()))
 
+    def stopped_by(self) -> str:
+        """'stopped by alice on 2024-01-10' (see :func:`stopped_by_phrase`)."""
+        return stopped_by_phrase(self.reviewer, self.created_at)
+
 
 @dataclass(frozen=True)
 class StopScope:
@@ -65,6 +72,16 @@ class StopScope:
     @property
     def latest(self) -> StopEvent:
         return self.events[-1]
+
+    def stopped_by(self) -> str:
+        """Who recorded the latest stop, and when: the one a report quotes."""
+        return self.latest.stopped_by()
+
+
+def stopped_by_phrase(reviewer: str, created_at: str) -> str:
+    """'stopped by alice on 2024-01-10': who recorded a stop and the day (UTC), one wording for
+    every view that names a stop (a session, the recommendation, `stop`, `status`)."""
+    return f"stopped by {reviewer} on {str(created_at)[:10]}"
 
 
 @dataclass(frozen=True)
@@ -150,8 +167,7 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
     scope = sorted(r for r in ids if r not in outcomes and r not in closed)
     awaiting = sum(1 for r in ids if r in outcomes and outcomes[r].status != "final")
     if current and not scope:
-        raise DecisionError(f"screening is already stopped (by {current.latest.reviewer}, "
-                            f"{current.latest.created_at[:10]}) and no record has arrived since",
+        raise DecisionError(f"screening is already {current.stopped_by()} and no record has arrived since",
                             hint="`screening stop REVIEW --resume -r NAME` reopens screening")
     if not scope:
         raise DecisionError("no record in screening is left unscreened: a stop would close nothing",
@@ -209,9 +225,14 @@ def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> St
     return StopResult(event, reopened, 0, {})
 
 
-def _sampled_since(entries: Any, since: str) -> bool:
-    """Whether a random-sample decision (``screen --sample``) was logged after ``since``."""
-    return bool(sampled_records(entries[entries["created_at"].astype(str) > since]))
+def _sampled_since(entries: pd.DataFrame, since: str) -> bool:
+    """Whether a record of the random sample was first decided after ``since``.
+
+    The log is not cut at ``since`` before asking which records are in the sample: a record
+    decided in ranked order before then and again in a later ``--sample`` session would look
+    first decided in the sample, though the sample never drew it (it was not unscreened)."""
+    created = dict(zip(entries["id"].astype(int), entries["created_at"].astype(str)))
+    return any(f.sampled and created[f.event_id] > since for f in first_decisions(entries).values())
 
 
 def _legacy_flag(config: Any) -> bool:

@@ -352,8 +352,17 @@ def ranking_label(outcome: Outcome | None, standing: Mapping[tuple[str, str], St
 
 def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None,
                     standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> pd.DataFrame:
-    """record_id -> label (1 include, 0 exclude) from title/abstract, for the ranker
-    (:func:`ranking_label` per record), so the ranker learns from every decision made so far.
+    """record_id -> label (1 include, 0 exclude) from title/abstract, for the review's shared
+    ranking (the rank stage: ``rank.csv``, ``rank.json``, the stopping status), by
+    :func:`ranking_label` per record: it learns from every decision made so far *except* those
+    on records still **pending** (a reviewer of a dual plan has yet to decide them, or only a
+    'maybe' stands). Why: anyone can run ``rank`` and read what it learnt from (training-set
+    size, inclusions, the stopping rule's run of irrelevant records, which records have no
+    score); had it learnt a colleague's decision on a record still in your queue, comparing
+    two runs would tell you that decision. A screening session's own ranker learns from
+    those pending decisions its reviewer may see (their own, see
+    :mod:`screening.decisions.reranking`). In a single-screener review every decision is
+    settled as it is made, so nothing is held back.
     Rows come in the order records were first decided (deterministic for a given log).
     For the stopping rule, each row also says how its record's first decision was made
     (:mod:`.origins`): ``sampled`` (in the random sample), ``ranked`` (served in ranked order)
@@ -367,7 +376,10 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
         outcomes = record_outcomes(entries, "title_abstract", standing=standing)
     keyed: list[tuple[float, str, int]] = []
     for rid, by in standing.items():
-        label = ranking_label(outcomes.get(rid), by)
+        outcome = outcomes.get(rid)
+        if outcome is None or outcome.status == "pending":
+            continue            # a reviewer has yet to decide it: learning it would tell them
+        label = ranking_label(outcome, by)
         if label is not None:
             first = min((s.event_id for s in by.values() if s.decision in ("include", "exclude")),
                         default=float("inf"))

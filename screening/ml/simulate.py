@@ -55,6 +55,9 @@ class SimulationResult:
     stops: dict[str, dict[str, Any]] = field(default_factory=dict)   # rule -> stop details
     warnings: tuple[str, ...] = ()        # what reading the dataset had to guess (encoding...)
     label_column: str = ""                # the dataset's column the answers came from
+    # per position, 1 where the record was drawn in a stop rule's random sample; None without a
+    # rule that samples (ORDER.csv then has no such column, as before)
+    sampled: list[int] | None = None
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"position": np.arange(1, len(self.order) + 1), "record_id": self.order,
@@ -65,6 +68,8 @@ class SimulationResult:
             if stop.get("fired") and stop.get("position"):      # a rule that never fired marks nothing
                 flag[int(stop["position"]) - 1] = 1
             df[col] = flag
+        if self.sampled is not None:
+            df["sampled"] = np.asarray(self.sampled, dtype=int)
         return df
 
 
@@ -239,6 +244,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     rng = np.random.default_rng(seed + 7919)
 
     order: list[int] = list(priors)
+    drawn: list[int] = [0] * len(priors)      # 1: picked at random for a rule's sample
     pool = np.ones(n, dtype=bool)
     pool[priors] = False
     left = int(pool.sum())        # unscreened records, counted down (no scan of the pool per record)
@@ -269,6 +275,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
             pool[i] = False
             left -= 1
             order.append(i)
+            drawn.append(int(sampling is not None))
             found += int(labels[i])
             since_fit += 1
             if labels[i] == 1:
@@ -288,7 +295,8 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
         stop["recall_without_priors"] = got / rest if rest else 1.0
     return SimulationResult(order=[ids[i] for i in order], labels=[int(labels[i]) for i in order],
                             n_priors=len(priors), metrics=summary(seq), model=learner.info(),
-                            n_updates=n_updates, stops=stops)
+                            n_updates=n_updates, stops=stops,
+                            sampled=drawn if any(r.samples for r in rules) else None)
 
 
 def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded: Sequence[str] = (),

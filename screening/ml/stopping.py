@@ -17,21 +17,20 @@ recall below τ is at most ``1 - confidence`` (5 %), whatever the ranker did —
 sample is random. The price is the sample: with few relevant records, ruling out even one
 missed record needs a large share of the remaining pool. The heuristics below are cheaper
 and carry no guarantee; the benchmark counts how often they miss the target.
+
+This module is the rules' statistics and their replay in simulation; where a review stands
+against the rule (the figures `screen`, `status` and rank.json show) is :mod:`.stopping_status`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from screening.errors import ConfigError
-from screening.records import in_play
-
-if TYPE_CHECKING:       # only for the annotation: the ML side does not import the decision log
-    from screening.decisions.stops import StopScope
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,6 +95,7 @@ def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tu
 class StopRule:
     name = "rule"
     guarantee = False
+    samples = False      # switches to a random sample of the unscreened records at some point
 
     def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
         self.n_total = n_total
@@ -182,6 +182,7 @@ class Hypergeometric(StopRule):
 
     name = "hypergeometric"
     guarantee = True
+    samples = True
 
     def __init__(self, target_recall: float = 0.95, confidence: float = 0.95,
                  switch_after: int | None = None, switch_fraction: float = 0.025, min_switch: int = 50) -> None:
@@ -246,7 +247,7 @@ def get_stop_rule(name: str, target_recall: float = 0.95, confidence: float = 0.
 
 
 # ---------------------------------------------------------------------------------------------
-# Evaluation (benchmark) and status (screening UI)
+# Evaluation (simulation, benchmark)
 
 
 def replay_rule(rule: StopRule, ranked_labels: np.ndarray, n_priors: int, seed: int) -> dict[str, Any]:
@@ -312,169 +313,3 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
             out.update({"seed": seed, "n": len(labels)})
             rows.append({k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()})
     return rows
-
-
-def _awaiting(n: int) -> str:
-    return (f" {n} screened record{'s' if n != 1 else ''} still await{'' if n != 1 else 's'} a second "
-            "reviewer or an adjudicator: settle them too (screening status, screening conflicts)."
-            if n else "")
-
-
-def stopping_frame(labels: Mapping[str, int], decisions: pd.DataFrame | None) -> tuple[pd.DataFrame, set[str]]:
-    """The stopping test's inputs from the ranker's labels (the priors, overridden by the logged
-    decisions) and the decisions frame (``decisions.views.training_labels``): a labels frame that
-    keeps how each record was first decided (``sampled``, ``ranked``, ``first_event``; a prior
-    nobody decided is none of them), and the records with a logged decision. Decisions without a
-    ``ranked`` column (a caller from before it) give a frame without one: every label not in the
-    sample then counts toward the run, as it did."""
-    cols = ["sampled", "ranked", "first_event"]
-    if decisions is not None and "ranked" not in decisions.columns:
-        cols = ["sampled"]
-    known: dict[str, dict[str, Any]] = {}
-    if decisions is not None and len(decisions):
-        present = [c for c in cols if c in decisions.columns]
-        for rid, *vals in zip(decisions["record_id"].astype(str), *(decisions[c] for c in present)):
-            known[rid] = dict(zip(present, vals))
-    default = {"sampled": False, "ranked": False, "first_event": -1}
-    frame = pd.DataFrame({"record_id": list(labels), "label": list(labels.values()),
-                          **{c: [known.get(str(r), {}).get(c, default[c]) for r in labels] for c in cols}})
-    types = {"record_id": object, "label": "int64", "sampled": bool, "ranked": bool, "first_event": "int64"}
-    logged = set(decisions["record_id"].astype(str)) if decisions is not None and len(decisions) else set()
-    return frame.astype({c: t for c, t in types.items() if c in frame.columns}), logged
-
-
-def _ranked_run(labels: pd.DataFrame, sampled: np.ndarray) -> int:
-    """Irrelevant records in a row at the end of ranked screening.
-
-    With a ``ranked`` column, only the records first decided in ranked order count, in the order
-    of those decisions (``first_event``): a `--only` session's, a typed or an imported decision
-    says nothing of whether the ranking still pays, and a prior (listed first) takes its place
-    from when it was decided. Without one (a caller from before the column), every label not in
-    the sample counts, in the frame's order."""
-    if "ranked" in labels.columns:
-        keep = labels["ranked"].astype(bool).to_numpy() & ~sampled
-        rows = labels[keep]
-        if "first_event" in rows.columns:
-            rows = rows.sort_values("first_event", kind="stable")
-        seq = rows["label"].astype(int).to_numpy()
-    else:
-        seq = labels["label"].astype(int).to_numpy()[~sampled]
-    run = 0
-    for v in seq[::-1]:
-        if v:
-            break
-        run += 1
-    return run
-
-
-def _stopped_text(stop: StopScope, added: int, then: str, awaiting: int) -> str:
-    """The recommendation while a logged stop stands."""
-    ev = stop.latest
-    forced = " before the stopping test was met" if ev.payload.get("forced") else ""
-    said = (f"Screening was stopped by {ev.reviewer} on {str(ev.created_at)[:10]}{forced}: the records nobody "
-            "had screened then are reported as excluded by the stopping rule (`screening stop REVIEW "
-            "--resume -r NAME` reopens screening).")
-    if added:
-        return (f"{said} {added} record{'s' if added != 1 else ''} added since the stop "
-                f"{'are' if added != 1 else 'is'} still to screen: {then}")
-    return said + _awaiting(awaiting)
-
-
-def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
-                    play: np.ndarray | None = None, open_ids: Iterable[str] = (),
-                    logged_ids: Iterable[str] | None = None, stop: StopScope | None = None) -> dict[str, Any]:
-    """Where a review stands against the statistical stopping rule (for the screening UI).
-
-    ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
-    order; an optional boolean column ``sampled`` marks decisions made on the *random sample*
-    (records drawn at random after switching, see docs/ranking.md); an optional boolean column
-    ``ranked`` (with ``first_event``, the order of those decisions) marks the records first
-    decided in ranked order, the only ones the irrelevant-in-a-row count reads (see
-    :func:`stopping_frame`). A prior record (``config``'s ``prior_included`` /
-    ``prior_excluded``) is never in the sample: the team knew it before screening began.
-    ``config``: anything with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 /
-    0.95. ``play``: the table's :func:`~screening.records.in_play` mask, when the caller already has it.
-    ``open_ids``: records some reviewer decided without the outcome being settled (a second
-    reviewer or an adjudicator to come; ``decisions.views.open_records``): screened by a person, so
-    not "unscreened", but the team is not done with them. ``logged_ids``: the records with a
-    decision in the log, when ``labels_frame`` also holds labels from elsewhere (the team's
-    prior records): "unscreened" then counts what nobody decided in the log, as PRISMA does,
-    while the test still uses every label. ``stop``: the standing logged stop
-    (``decisions.stops.standing_stop``), if any: the recommendation then says screening was
-    stopped (by whom, when, how to reopen) instead of advising to record a stop, and names the
-    records added since (a search update's), which are still to screen.
-
-    Returns screened, relevant_found, pool, estimated_recall + recall_bound (or "not yet"),
-    p_value and a recommendation sentence.
-    """
-    tau = float(getattr(config, "target_recall", 0.95))
-    conf = float(getattr(config, "confidence", 0.95))
-    play = in_play(records_table).to_numpy() if play is None else play
-    pool = int(play.sum())
-    labels = labels_frame if labels_frame is not None else pd.DataFrame(columns=["record_id", "label"])
-    ids = set(records_table["record_id"].astype(str)[play])
-    labels = labels[labels["record_id"].astype(str).isin(ids)]
-    lab = labels["label"].astype(int).to_numpy()
-    sampled = labels["sampled"].astype(bool).to_numpy() if "sampled" in labels else np.zeros(len(lab), bool)
-    priors = {str(r) for r in (*getattr(config, "prior_included", ()), *getattr(config, "prior_excluded", ()))}
-    if priors:
-        # a prior decided in a sample session (older sessions served them) was known before the
-        # sample was drawn: counting it as sampled would credit the sample with a find
-        sampled = sampled & ~labels["record_id"].astype(str).isin(priors).to_numpy()
-    screened, found = len(lab), int(lab.sum())
-    waiting = {str(r) for r in open_ids} & ids
-    awaiting = len(waiting)
-    # a record whose only decisions are 'maybe' has no label but was screened by a person
-    decided = set(labels["record_id"].astype(str)) if logged_ids is None else {str(r) for r in logged_ids} & ids
-    unscreened = pool - len(decided | waiting)
-    # records no stop closed that nobody has decided: an update's, after a stop
-    added = len(ids - decided - waiting - stop.records) if stop is not None else 0
-    out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
-                           "unscreened": unscreened, "target_recall": tau, "confidence": conf,
-                           "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
-                           "met": False,     # True once screening may stop
-                           "awaiting_settlement": awaiting}
-    if unscreened == 0 and pool:
-        out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
-                   recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
-        return out
-    _test(out, lab, sampled, labels, pool, tau, conf, awaiting)
-    if stop is not None:
-        out["stopped_by"], out["stopped_at"] = stop.latest.reviewer, stop.latest.created_at
-        out["recommendation"] = _stopped_text(stop, added, out["recommendation"], awaiting)
-    return out
-
-
-def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.DataFrame, pool: int,
-          tau: float, conf: float, awaiting: int) -> None:
-    """The test's figures and recommendation, into ``out``: the sample's, once there is one,
-    else how far ranked screening is from the switch point."""
-    if sampled.any():
-        r_before = int(lab[~sampled].sum())
-        N = pool - int((~sampled).sum())
-        n, k = int(sampled.sum()), int(lab[sampled].sum())
-        p = hypergeom_pvalue(k, N, n, r_before, tau)
-        est, bound = recall_bound(k, N, n, r_before, conf)
-        out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
-        if p < 1 - conf:
-            out["met"] = True
-            out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
-                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Record the stop with "
-                                     "`screening stop REVIEW -r NAME`: the records nobody screened are then "
-                                     "reported as excluded by the stopping rule." + _awaiting(awaiting))
-        else:
-            out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
-                                     f"p = {p:.3g} ≥ {1 - conf:.2g}); recall so far is estimated at {est:.1%}.")
-        return
-    run = _ranked_run(labels, sampled)
-    threshold = switch_threshold(pool)
-    out["irrelevant_in_a_row"] = run
-    out["switch_at"] = threshold
-    if run >= threshold:
-        out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
-                                 "sample of the unscreened records (screening screen --sample) to test "
-                                 f"whether recall has reached {tau:.0%} (no recall estimate is possible "
-                                 "from ranked screening alone).")
-    else:
-        out["recommendation"] = (f"Keep screening in rank order ({run} of {threshold} irrelevant in a row "
-                                 "before the random-sample check).")

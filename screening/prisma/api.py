@@ -236,11 +236,17 @@ def review_counts(review: ReviewConfig, state: ReviewState,
                        stopped=state.stopping.stopped, stop_scope=state.stopping.scope, unreadable=unreadable,
                        study_links=links)
     ids = frozenset(marks(flow.records["record_id"]))
+    # a logged stop that closed none of this round's records is the previous version's (its
+    # closures are the previous_closed line): this round was not stopped, however it ends, and
+    # its boxes and methods must not report the earlier stop's test as this round's
+    scope = state.stopping.scope
+    this_round = dict(common, stopped=bool(state.stopping.stopped and (
+        scope is None or not ids.isdisjoint(map(str, scope)))))
     # decisions on the previous version's records belong to it, not to this flow's boxes
     counts = compute_counts(flow.records, _in_play_rows(state.ta_finals, ids), _in_play_rows(state.ft_finals, ids),
                             ta_open=[r for r in ta_open if r in ids], ft_open=[r for r in ft_open if r in ids],
                             rule_reason_counts=flow.rule_reasons, decision_counts=per_record,
-                            known_studies=flow.previous_ids, **common)
+                            known_studies=flow.previous_ids, **this_round)
     # what the whole review's flow would warn about (decisions on records no longer in
     # screening, in either version) still holds
     whole = compute_counts(state.records, state.ta_finals, state.ft_finals, ta_open=ta_open, ft_open=ft_open,

@@ -339,7 +339,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         n = c.previous_excluded_automation
         s.append(f"In the previous version, {_count(n, 'record')} nobody screened {_was(n)} closed by the stopping "
                  "rule (excluded by automation tools).")
-    elif c.screening_in_progress:
+    if c.screening_in_progress:
         pending = c.title_abstract.open
         s.append(f"At the time of this report {fmt(c.title_abstract.done)} of {fmt(c.title_abstract.total)} "
                  f"records had been screened"

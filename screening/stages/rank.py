@@ -100,7 +100,7 @@ def labels_with_priors(records: pd.DataFrame, config: RankConfig,
 
 def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> StageResult:
     from screening.ml.learner import ActiveLearner
-    from screening.ml.stopping import stopping_frame, stopping_status
+    from screening.ml.stopping_status import stopping_frame, stopping_status
 
     if config.stop_rule != "hypergeometric":
         # the review's status, rank.json and PRISMA run the statistical rule; a heuristic named
@@ -168,7 +168,11 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
                             "after the stop PRISMA counts them as excluded by the stopping rule; record "
                             "them with `screening decide`")
     status["rule"] = config.stop_rule
+    # `stopped` stays the rank section's older flag: PRISMA reads it as a stop closing every
+    # record nobody screened (a logged stop is scoped, and appears as stopped_by/stopped_at).
+    # `screening_stopped` says whether screening is stopped either way.
     status["stopped"] = config.stopped
+    status["screening_stopped"] = bool(config.stopped or inputs.unhashed.get("stop") is not None)
     if config.stopped and not status["met"]:
         warnings.append("the rank section says stopped = true, but the stopping test has not been met: "
                         + str(status.get("recommendation", "")))
@@ -218,5 +222,8 @@ def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
             tuple(open_records(entries, outcomes=outcomes)))
 
 
+# version 2: the report's stopping block gained screening_stopped (a rank.json written by
+# version 1 lacks it, so a review re-ranks once), and the ranking no longer learns decisions on
+# records a second reviewer has still to decide (views.training_labels: blinding)
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
-                             version="1", load_inputs=load_inputs))
+                             version="2", load_inputs=load_inputs))

@@ -14,7 +14,7 @@ from screening.decisions import api
 from screening.decisions.session import ScreeningSession
 from screening.decisions.store import Event, SQLiteStore
 from screening.decisions.views import load_entries, sampled_records, training_labels
-from screening.ml.stopping import stopping_status
+from screening.ml.stopping_status import stopping_status
 
 
 def _with_rank(review: Path, extra: str = "") -> None:

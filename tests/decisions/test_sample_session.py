@@ -8,7 +8,7 @@ from pathlib import Path
 from screening.decisions import api
 from screening.decisions.session import ScreeningSession, sample_order
 from screening.decisions.views import load_entries, training_labels
-from screening.ml.stopping import stopping_status
+from screening.ml.stopping_status import stopping_status
 
 
 def test_sample_session_screens_a_seeded_random_order_and_marks_it(review: Path, db: Path,

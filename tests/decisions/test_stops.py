@@ -169,7 +169,7 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     stopped = exported[exported["status"] == "stopped"]
     assert sorted(stopped["record_id"]) == sorted(left) and (stopped["decision"] == "exclude").all()
     code, out = _cli("status", review, "--as-adjudicator")
-    assert f"stopped by the stopping rule (bob, {res.event.created_at[:10]})" in out
+    assert f"title_abstract: stopped by bob on {res.event.created_at[:10]} (stopping rule)" in out
     # rank.json agrees: the stop is an input of the rank stage (UAT: it still said 'stopped':
     # false and advised to record the stop); a resume re-ranks again
     from screening.ml.review import rank_review
@@ -178,7 +178,7 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     assert ranked.details["stopping"]["stopped_by"] == "bob"
     assert "screening stop REVIEW -r NAME" not in ranked.details["stopping"]["recommendation"]
     # a second stop with nothing new to close is refused, naming the first
-    with pytest.raises(DecisionError, match="already stopped \\(by bob"):
+    with pytest.raises(DecisionError, match=f"already stopped by bob on {res.event.created_at[:10]} "):
         stop_screening(review, "alice")
 
 
@@ -217,6 +217,24 @@ def test_records_of_a_later_search_stay_open_and_a_second_stop_closes_them(revie
     assert code == 0 and "2 stop event(s)" in out and "no (forced)" not in out
 
 
+def test_a_record_decided_before_the_stop_is_no_new_sample_record(review: Path, data: pd.DataFrame) -> None:
+    """A record decided in ranked order before the stop and again in a later `--sample` session
+    counted as a sample drawn since the stop (the log was cut at the stop before asking which
+    records were first decided in the sample), so a second stop went through on the old sample."""
+    _decide_until_met(review, data)
+    first = stop_screening(review, "alice")
+    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    before = sorted(r for r in truth if r not in first.event.records and r not in set(data.iloc[FIRST:]["record_id"]))
+    db = review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
+    with SQLiteStore(db) as store:         # bob's second opinion, in a sample session, agreeing
+        store.append([Event(record_id=r, stage="title_abstract", reviewer="bob", payload={"sampled": True},
+                            action="include" if truth[r] == "1" else "exclude") for r in before[:5]])
+    with pytest.raises(DecisionError, match="drawn before the last stop"):
+        stop_screening(review, "alice")
+    assert len(read_stops(db)) == 1
+
+
 def test_resume_reopens_every_standing_stop(review: Path, data: pd.DataFrame) -> None:
     left = _decide_until_met(review, data)
     with pytest.raises(DecisionError, match="not stopped"):
@@ -231,6 +249,22 @@ def test_resume_reopens_every_standing_stop(review: Path, data: pd.DataFrame) ->
     assert actions == ["stop", "resume"]
     stop_screening(review, "alice")                  # and screening can be stopped again
     assert _prisma(review)["counts"]["excluded_automation"] == len(left)
+
+
+def test_rank_json_says_whether_screening_is_stopped_either_way(review: Path, data: pd.DataFrame) -> None:
+    """rank.json's stopping block said `stopped: false` under a logged stop (the key is the rank
+    section's older flag, which PRISMA reads as closing every record nobody screened, so it keeps
+    that meaning): `screening_stopped` says it, for a logged stop and the flag alike."""
+    from screening.ml.review import rank_review
+
+    _decide_until_met(review, data)
+    assert rank_review(review)[1].details["stopping"]["screening_stopped"] is False
+    stop_screening(review, "alice")
+    block = rank_review(review)[1].details["stopping"]
+    assert block["screening_stopped"] is True and block["stopped"] is False and block["stopped_by"] == "alice"
+    resume_screening(review, "alice")
+    assert rank_review(review)[1].details["stopping"]["screening_stopped"] is False
+    assert _prisma(review)["stopping"]["stopped"] is False      # PRISMA's reading did not move
 
 
 def test_the_rank_section_flag_and_a_logged_stop_do_not_mix(review: Path) -> None:

@@ -98,15 +98,18 @@ def test_full_text_stage(review: Path, db: Path) -> None:
     assert ta["per_reviewer"]["alice"]["include"] == 4
 
 
-def test_training_labels_use_every_decision(review: Path, db: Path) -> None:
+def test_training_labels_use_every_decision_no_reviewer_is_still_to_make(review: Path, db: Path) -> None:
     api.assign(review, "alice,bob")
-    decide(review, "alice", "1", "include")            # awaiting bob: still a label
+    decide(review, "alice", "1", "include")            # awaiting bob: not the shared ranking's yet
     decide(review, "alice", "2", "include")
     decide(review, "bob", "2", "exclude")              # conflict: a possible inclusion, so include
     decide(review, "alice", "3", "exclude")
     decide(review, "bob", "3", "include")
     api.adjudicate(review, reviewer="carol", record_id="3", decision="exclude")   # final wins
     decide(review, "alice", "4", "maybe")              # no label
+    frame = training_labels(load_entries(db))
+    assert dict(zip(frame["record_id"], frame["label"])) == {"2": 1, "3": 0}
+    decide(review, "bob", "1", "include")              # settled: now it is
     frame = training_labels(load_entries(db))
     assert dict(zip(frame["record_id"], frame["label"])) == {"1": 1, "2": 1, "3": 0}
     assert not frame["sampled"].any()                   # ranked screening, not the stopping sample

@@ -73,6 +73,7 @@ def test_stopped_in_the_rank_section_reaches_prisma(tmp_path, monkeypatch):
     assert "stopped = true, but the stopping test has not been met" in out
     report = json.loads((tmp_path / "data" / "screened" / "t" / "rank.json").read_text())
     assert report["details"]["stopping"]["stopped"] is True
+    assert report["details"]["stopping"]["screening_stopped"] is True      # stopped either way
     assert report["details"]["stopping"]["rule"] == "hypergeometric"
     prisma = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
     assert prisma["stopping"]["stopped"] is True and prisma["stopping"]["rule"] == "hypergeometric"

@@ -62,13 +62,37 @@ def test_stop_rule_column_and_random_sampling(tmp_path, data):
     assert "work saved" in res.output and "recall" in res.output
     assert "random sample included" in " ".join(res.output.split())       # the figures' order, said
     order = pd.read_csv(out, dtype={"record_id": str})
-    assert list(order.columns) == ["position", "record_id", "label", "stop"]
+    # a sampling rule adds `sampled` (below); the columns before it are the issue's fixed ones
+    assert list(order.columns) == ["position", "record_id", "label", "stop", "sampled"]
     assert order["stop"].sum() == 1
     r = simulate(data, seed=2, stop_rules=("hypergeometric",))
     stop = r.stops["hypergeometric"]
     # the rule switched to a random sample of the unscreened records before firing
     assert stop["switch_position"] is not None and stop["sample_size"] >= 1
     assert stop["position"] == int(order.index[order["stop"] == 1][0]) + 1
+
+
+def test_the_switch_and_the_sample_are_printed_and_marked_in_the_order(tmp_path, data):
+    """The printout gave recall and work saved at the stop, but not where the rule switched to
+    random sampling or how big the sample grew, and ORDER.csv did not say which records it drew."""
+    out = tmp_path / "order.csv"
+    res = runner.invoke(app, ["simulate", str(FIX), "--seed", "2", "--stop-rule", "hypergeometric",
+                              "-o", str(out)], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    stop = simulate(data, seed=2, stop_rules=("hypergeometric",)).stops["hypergeometric"]
+    said = " ".join(res.output.split())
+    assert f"switched to random sampling after │ {stop['switch_position']} of {len(data)}" in said, said
+    assert f"random sample size (relevant in it) │ {stop['sample_size']} ({stop['sample_relevant']})" in said
+    order = pd.read_csv(out, dtype={"record_id": str})
+    drawn = order.loc[order["sampled"] == 1, "position"].tolist()
+    # the sample is the records screened after the switch, up to and including the stop
+    assert drawn == list(range(stop["switch_position"] + 1, stop["position"] + 1))
+    assert len(drawn) == stop["sample_size"] and order.loc[order["sampled"] == 1, "label"].sum() == \
+        stop["sample_relevant"]
+    # without a sampling rule ORDER.csv keeps its columns
+    for extra in ([], ["--stop-rule", "consecutive-50"]):
+        runner.invoke(app, ["simulate", str(FIX), "--seed", "2", *extra, "-o", str(out)])
+        assert "sampled" not in pd.read_csv(out).columns
 
 
 def test_heuristic_stop_rule(data):

@@ -9,6 +9,7 @@ from scipy.stats import hypergeom
 
 from screening.errors import ConfigError
 from screening.ml import stopping as S
+from screening.ml.stopping_status import stopping_status
 
 
 def test_min_missing_under_h0():
@@ -92,12 +93,12 @@ def test_stopping_status_not_yet_then_estimate():
     records = pd.DataFrame({"record_id": [str(i) for i in range(100)],
                             "duplicate_of": [""] * 99 + ["0"]})
     labels = pd.DataFrame({"record_id": ["0", "1", "2"], "label": [1, 0, 0]})
-    st = S.stopping_status(records, labels, None)
+    st = stopping_status(records, labels, None)
     assert st["pool"] == 99 and st["screened"] == 3 and st["estimated_recall"] == "not yet"
     assert "rank order" in st["recommendation"]
     ranked = pd.DataFrame({"record_id": [str(i) for i in range(60)], "label": [1] * 5 + [0] * 55,
                            "sampled": [False] * 20 + [True] * 40})
-    st = S.stopping_status(records, ranked, None)
+    st = stopping_status(records, ranked, None)
     # 5 found before the sample; 79 unscreened at the switch; 40 sampled, none relevant
     assert st["p_value"] == pytest.approx(hypergeom.cdf(0, 79, S.min_missing_under_h0(0, 5, 0.95), 40))
     assert isinstance(st["recall_bound"], float)
@@ -109,11 +110,11 @@ def test_stopping_status_names_records_awaiting_a_second_reviewer():
     record whose only decision is 'maybe' has no label but is not unscreened either."""
     records = pd.DataFrame({"record_id": [str(i) for i in range(12)]})
     labels = pd.DataFrame({"record_id": [str(i) for i in range(10)], "label": [1] + [0] * 9})
-    st = S.stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "not-in-play"])
+    st = stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "not-in-play"])
     assert st["awaiting_settlement"] == 4 and st["unscreened"] == 1       # record 11 only
     assert not st["met"]
-    st = S.stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "11"])
+    st = stopping_status(records, labels, None, open_ids=["7", "8", "9", "10", "11"])
     assert st["met"] and st["unscreened"] == 0
     assert "5 screened records still await a second reviewer or an adjudicator" in st["recommendation"]
-    st = S.stopping_status(records.iloc[:10], labels, None)
+    st = stopping_status(records.iloc[:10], labels, None)
     assert st["awaiting_settlement"] == 0 and "await" not in st["recommendation"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from screening.decisions.stops import StopEvent, StopScope
-from screening.ml.stopping import stopping_status
+from screening.ml.stopping_status import stopping_status
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 
@@ -30,7 +30,7 @@ def _decisions(rows: list[tuple[str, int, bool, bool]]) -> pd.DataFrame:
 
 
 def test_the_run_counts_ranked_decisions_in_the_order_they_were_made(records: pd.DataFrame) -> None:
-    from screening.ml.stopping import stopping_frame
+    from screening.ml.stopping_status import stopping_frame
 
     ids = records["record_id"].tolist()
     relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()

@@ -320,3 +320,45 @@ def test_the_flow_counts_rule_exclusions_under_the_reason_the_rules_stage_stored
     assert c.automation_rules_reasons == {"old reason": 2}
     # a table written before the column existed: re-derived from the rules, as before
     assert update_flow(ruled, _rounds(ruled), None, None, RULES).rule_reasons == {"off-topic: not about fire": 2}
+
+
+def test_a_stop_of_the_previous_version_is_not_the_updates(tmp_path: Path) -> None:
+    """Acceptance testing: screening stopped (by the stopping rule) before the update's search
+    was added; the update's records were all screened. The update flow's methods paragraph said
+    "Title/abstract screening was stopped by the ... rule ... no record was left unscreened" and
+    the diagram drew the stopping rule's box at n = 0, crediting the earlier stop to the update."""
+    from screening.config import load_review
+    from screening.decisions import api
+    from screening.decisions.stops import stop_screening
+    from screening.prisma.api import generate
+    from screening.runner import latest_table
+
+    earlier, update = TOML.split("[[sources]]\nfile = \"data/raw/upd/lens")
+    toml = write_review(tmp_path, earlier + "[dedup]\n[rank]\n")
+    result = CliRunner().invoke(app, ["run", str(toml)])
+    assert result.exit_code == 0, result.output
+    table = latest_table(load_review(toml))
+    first = table[table["duplicate_of"] == ""]["record_id"].tolist()[:2]
+    for rid in first:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include")
+    stop = stop_screening(toml, "alice", force=True)
+    assert stop.closed > 0
+    # the update: the Lens search, dated a year later, every new record screened
+    toml.write_text(TOML + "[rank]\n[prisma]\nflow = \"update\"\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(toml)])
+    assert result.exit_code == 0, result.output
+    table = latest_table(load_review(toml))
+    new = [r for r in table.loc[in_play(table), "record_id"] if r.startswith("lens")]
+    assert new
+    for rid in new:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="exclude")
+    res = generate(toml)
+    c = res.counts
+    # (one record the stop closed is now a duplicate of its Lens copy, which the update screened)
+    assert not c.stopped and c.excluded_automation == 0 and c.previous_excluded_automation == stop.closed - 1
+    md = res.files["md"].read_text(encoding="utf-8")
+    methods = md.split("## Methods (paste and edit)")[1].split("##")[0]
+    assert "stopped by" not in methods and "stopped before" not in methods
+    assert f"In the previous version, {stop.closed - 1} records nobody screened were closed by the stopping rule" in methods
+    joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
+    assert "by automation tools (stopping rule)" not in joined

@@ -1,0 +1,116 @@
+"""`screening status` shows where the stopping test stands, before any stop is recorded, as
+blinding lets the viewer see it (the figures count the team's inclusions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from screening.decisions import api
+from screening.decisions.stops import stop_screening
+from screening.decisions.store import Event, SQLiteStore
+
+from . import test_stops as shared
+from .test_stops import _cli, _decide_until_met
+
+data, review = shared.data, shared.review      # the stop tests' fixtures: their trimmed real review
+
+_HIDDEN = ("relevant_found", "irrelevant_in_a_row", "sample_relevant", "p_value", "estimated_recall",
+           "recall_bound", "met", "recommendation")
+
+
+def _test(review: Path, **viewer) -> dict:
+    return api.status(review, **viewer)[0]["stopping_test"]
+
+
+def _ranked(review: Path, reviewer: str, decisions: list[tuple[str, str]]) -> None:
+    """Decisions as a ranked `screen` session logs them (so they count toward the run)."""
+    with SQLiteStore(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite") as store:
+        store.append([Event(record_id=r, stage="title_abstract", reviewer=reviewer, action=a,
+                            payload={"queue": "ranked"}) for r, a in decisions])
+
+
+def test_status_shows_the_ranked_phase_with_the_figures_rank_reports(review: Path) -> None:
+    from screening.ml.review import rank_review
+
+    table, report = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    _ranked(review, "alice", [(r, "exclude") for r in order[:7]])
+    _, report = rank_review(review)
+    ranked = report.details["stopping"]
+    seen = _test(review, as_adjudicator=True)
+    assert seen["phase"] == "ranked" and seen["rule"] == "hypergeometric" and seen["figures_scope"] == "all"
+    assert seen["irrelevant_in_a_row"] == ranked["irrelevant_in_a_row"] == 7
+    assert seen["switch_at"] == ranked["switch_at"] == 50 and seen["sample_size"] == 0
+    assert seen["recommendation"] == ranked["recommendation"] and seen["target_recall"] == 0.8
+    # the full-text stage has no stopping test
+    assert api.status(review, as_adjudicator=True)[1]["stopping_test"] is None
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert code == 0
+    assert ("stopping test (hypergeometric: recall ≥ 80% with 95% confidence): ranked order — 7 of 50 "
+            "irrelevant in a row before the switch to a random sample") in out, out
+    assert "Keep screening in rank order" in out
+    code, out = _cli("status", review, "--json")
+    assert json.loads(out.split("} {")[0] + "}")["stopping_test"]["phase"] == "ranked"
+
+
+def test_a_reviewer_cannot_learn_a_colleagues_decision_from_the_stopping_test(review: Path) -> None:
+    """The run of irrelevant records drops to 0 on a colleague's inclusion: a reviewer sees the
+    rule, the phase and the threshold, not the figures."""
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    _ranked(review, "alice", [(r, "exclude") for r in order[:5]])
+    views = []
+    for action in ("include", "exclude"):
+        _ranked(review, "bob", [(order[5], action)])
+        views.append((_test(review, reviewer="alice"), _test(review), _test(review, as_adjudicator=True)))
+        _ranked(review, "bob", [(order[5], "undo")])
+    (alice_inc, anon_inc, adj_inc), (alice_exc, anon_exc, adj_exc) = views
+    assert alice_inc == alice_exc and anon_inc == anon_exc           # nothing tells the two apart
+    assert adj_inc["irrelevant_in_a_row"] == 0 and adj_exc["irrelevant_in_a_row"] == 6
+    assert alice_inc["figures_scope"] == "hidden" and not set(_HIDDEN) & set(alice_inc)
+    assert alice_inc["phase"] == "ranked" and alice_inc["switch_at"] == 50
+    code, out = _cli("status", review, "-r", "alice")
+    assert code == 0 and "ranked order (the switch to a random sample comes after 50 irrelevant" in out
+    assert "blinding hides: an adjudicator sees them" in out and "in a row before the switch" not in out
+
+
+def test_status_follows_the_test_through_the_sample_to_the_stop(review: Path, data: pd.DataFrame) -> None:
+    _decide_until_met(review, data)
+    seen = _test(review, as_adjudicator=True)
+    assert seen["phase"] == "met" and seen["met"] is True and seen["sample_size"] == 50
+    assert seen["p_value"] < 0.05 and seen["recall_bound"] >= 0.8 and "Record the stop" in seen["recommendation"]
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert (f"test met — 50 sampled, {seen['sample_relevant']} relevant; p = {seen['p_value']:.3g}, "
+            f"recall ≥ {seen['recall_bound']:.1%}") in out, out
+    # a reviewer: the sample is under way (a count of decisions), whether it is met is hidden
+    mine = _test(review, reviewer="alice")
+    assert mine["phase"] == "sample" and mine["sample_size"] == 50 and "met" not in mine
+    code, out = _cli("status", review, "-r", "alice")
+    assert "random sample under way; 50 records decided in the random sample" in out
+    res = stop_screening(review, "bob")
+    assert _test(review, as_adjudicator=True)["phase"] == _test(review)["phase"] == "stopped"
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert f"Screening was stopped by bob on {res.event.created_at[:10]}" in out
+
+
+def test_no_stopping_test_without_a_rank_section(review: Path) -> None:
+    review.write_text(review.read_text().split("[rank]")[0])
+    assert [s["stopping_test"] for s in api.status(review, as_adjudicator=True)] == [None, None]
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert code == 0 and "stopping test" not in out
+
+
+def test_the_older_stopped_flag_reads_as_stopped(review: Path) -> None:
+    review.write_text(review.read_text() + "stopped = true\n")
+    seen = _test(review, as_adjudicator=True)
+    assert seen["phase"] == "stopped"
+    assert seen["recommendation"].startswith("Screening is stopped by the rank section's stopped = true, but the "
+                                             "stopping test has not been met")
+    with pytest.raises(KeyError):
+        _test(review)["recommendation"]
