@@ -11,6 +11,7 @@ The package is split the way ASReview splits its models, one concept per module:
 * :mod:`simulate`    – replay a labelled dataset in the ranker's order;
 * :mod:`metrics`     – WSS, RRF, ATD, loss (ASReview's definitions);
 * :mod:`stopping`    – when to stop: a statistical rule with a recall guarantee + heuristics.
+* :mod:`stopping_status` – a review's standing against its rule (rank.json, `status`, a session).
 """
 
 # The default model spec. Kept here, free of scikit-learn imports, so the CLI can show it in

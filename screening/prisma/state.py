@@ -21,6 +21,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
+from screening.decisions.stops import stopped_by_phrase
 from screening.decisions.store import STAGES
 from screening.decisions.views import (
     decided_on, final_decisions, load_entries, record_outcomes,
@@ -381,7 +382,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         p = f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else ""
         warnings.append(("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
                          f"ran{p}" if stopping.scope is None else
-                         f"screening was stopped by {stopping.by} ({stopping.at[:10]}) before the stopping rule's "
+                         f"screening was {stopped_by_phrase(stopping.by, stopping.at)} before the stopping rule's "
                          f"test was met{p}") + ": the report says the target recall is not assured")
     # what the rules could not check shapes the 'excluded by automation' box: the report says so
     warnings += [RULES_WARNING + w for w in reports.get("apply_rules", {}).get("warnings", [])]
