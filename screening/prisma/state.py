@@ -21,6 +21,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
+from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
 from screening.decisions.stops import stopped_by_phrase
 from screening.decisions.store import STAGES
 from screening.decisions.views import (
@@ -390,6 +391,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     warnings += _decided_on_other_records(records, entries, in_play)
+    warnings += undeclared_reviewers(review, entries) + undeclared_reasons(review, ft)
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
