@@ -44,17 +44,7 @@ def decide_cmd(
     """Record a decision from a script, or import many from a CSV (all-or-nothing)."""
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
-        skipped = f", {res['skipped']} already in the log from an earlier import, skipped" if res["skipped"] else ""
-        if res.get("unchanged"):
-            skipped += f", {res['unchanged']} as the log already has them"
-        if res.get("notes_added"):
-            n = res["notes_added"]
-            skipped += f"; {n} new note{'' if n == 1 else 's'} on skipped rows added"
-        if res.get("links_added"):
-            n = res["links_added"]
-            skipped += f"; {n} study link{'' if n == 1 else 's'}"
-        console.print(f"imported {res['rows']} decision{'' if res['rows'] == 1 else 's'} ({res['format']} format, {res['written']} new{skipped}): "
-                      + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
+        console.print(_import_summary(res))
         warn(res["warnings"])
         return
     chosen = [a for a, on in (("include", include), ("exclude", exclude), ("maybe", maybe),
@@ -98,6 +88,33 @@ def decide_cmd(
         console.print(f"{who}: {chosen[0].replace('_', ' ')} {record} at {stage}"
                       + (f" ({res.event.reason})" if res.event.reason else "") + (f" — {state}" if state else ""))
     warn(res.warnings)
+
+
+# why rows were not written: (result key, said with a count, said of every row of the file)
+_LEFT = (("skipped", "already in the log from an earlier import, skipped",
+          "already in the log from an earlier import"),
+         ("unchanged", "as the log already has them", "already in the log"),
+         ("stopped", "row{s} closed by the stopping rule left as they are",
+          "of records closed by the stopping rule, left as they are"))
+
+
+def _import_summary(res: dict[str, Any]) -> str:
+    """One line: what the import wrote, then what it left and why. An import that wrote no
+    decision says so first ('imported 200 decisions (… 0 new …)' read as if it had)."""
+    rows, fmt = res["rows"], res["format"]
+    left = [(n, some.format(s="" if n == 1 else "s"), every) for key, some, every in _LEFT if (n := res.get(key, 0))]
+    added = "".join(f"; {n} {what}{'' if n == 1 else 's'}{tail}" for n, what, tail in (
+        (res.get("notes_added", 0), "new note", " on skipped rows added"), (res.get("links_added", 0), "study link", ""))
+        if n)
+    if res["written"]:
+        said = "".join(f", {n} {some}" for n, some, _ in left)
+        return (f"imported {rows} decision{'' if rows == 1 else 's'} ({fmt} format, {res['written']} new{said}{added}): "
+                + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
+    if len(left) == 1 and left[0][0] == rows:
+        said = f"{'the one row is' if rows == 1 else f'all {rows} rows are'} {left[0][2]}"
+    else:
+        said = ", ".join(f"{n} {some}" for n, some, _ in left)
+    return f"0 decisions written ({fmt} format): {said}{added}"
 
 
 def _decision_words(s: Any) -> str:

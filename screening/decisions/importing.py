@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,12 @@ from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
-from screening.decisions.recording import build_event, link_replaced, logged_notes, no_adjudicator_left
+from screening.decisions.recording import (
+    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
+)
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.store import STAGES, Event
+from screening.decisions.store import DECISION_ACTIONS, STAGES, Event
 from screening.decisions.studies import ACTION, current_links, study_links, study_of, visible_links
 from screening.decisions.views import (
     Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, standing_decisions,
@@ -39,13 +42,16 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
     appended again, and not re-validated (the review may have moved on since). Returns format,
     rows (in the file), written (new decision events), skipped (already in the log),
-    notes_added (notes a re-imported row adds to its logged decision), links_added (study links
-    from a ``same_study_as`` column not already standing as the reviewer's own), per_reviewer,
-    warnings (how the file was read, e.g. a cp1252 fallback).
+    unchanged (our export's rows the log already has), stopped (our export's rows of records
+    the stopping rule closed, as exported), notes_added (notes a re-imported row adds to its
+    logged decision), links_added (study links from a ``same_study_as`` column not already
+    standing as the reviewer's own), per_reviewer, warnings (how the file was read, e.g. a
+    cp1252 fallback).
     """
     check_stage(stage)
     with open_for_writing(review) as rv:
-        fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES)
+        fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES,
+                                                 check_reviewers=partial(_reviewer_errors, rv.roster, str(path)))
         # the file's name may be a temporary one; its digest says which file it was, for audit
         source = {"import": fmt, "file": Path(path).name, "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
         names = _import_reviewers(rv.roster, rows, str(path))
@@ -58,15 +64,21 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                   if any(r.stage == "full_text" for r in rows) else None)
         events = []
         notes = logged_notes(entries)
-        notes_added = 0
+        notes_added = skipped = stopped = 0
         same = _as_logged(entries, rows, names) if fmt == "export" else set()
         links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
         for n, (row, event_id) in enumerate(zip(rows, ids)):
+            if row.stopped:
+                # the stop's exclusion as our export shows it: the log has it (as the stop), and
+                # writing it back would make it the reviewer's own decision, which they never made
+                stopped += 1
+                continue
             if row.study:
                 links.append((row, event_id))
             if n in same:
                 continue
             if event_id in logged:
+                skipped += 1
                 # the decision is logged; a note the file adds or changes since is a note event
                 # of its own (a re-import appends it once: its id derives from the row and note)
                 note = row.note.strip()
@@ -101,7 +113,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             events.append(replace(ev, event_uuid=event_id))
         linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
-        warnings += said + _sample_warnings(rv, entries, events)
+        warnings += said + _sample_warnings(rv, entries, events) + _stop_warnings(rv, events)
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -118,18 +130,18 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 if reopened:
                     # an import can disagree with a decision that had settled a record: the log
                     # is right to reopen it, but the person importing should hear of it now
-                    warnings.append(f"{len(reopened)} record(s) settled at {st.replace('_', '/')} are now in "
+                    warnings.append(f"{len(reopened)} record(s) settled at {_STAGE_WORDS[st]} are now in "
                                     f"conflict with an imported decision (e.g. {reopened[0]}); an adjudicator "
                                     "settles them (`screening adjudicate`)")
                 stuck = sorted(r for r, o in now.items() if no_adjudicator_left(rv.roster, o))
                 if stuck:
-                    warnings.append(f"{len(stuck)} record(s) at {st.replace('_', '/')} are in conflict with every "
+                    warnings.append(f"{len(stuck)} record(s) at {_STAGE_WORDS[st]} are in conflict with every "
                                     f"adjudicator ({', '.join(rv.roster.adjudicators)}) a party to it (e.g. "
                                     f"{stuck[0]}): another adjudicator will be needed (add one to [screening] "
                                     f"adjudicators in {rv.roster.toml})")
                 if changed:
                     # the import is the reviewer's latest decision, so it replaces their earlier one
-                    warnings.append(f"{len(changed)} settled record(s) at {st.replace('_', '/')} changed their "
+                    warnings.append(f"{len(changed)} settled record(s) at {_STAGE_WORDS[st]} changed their "
                                     f"decision with this import (e.g. {changed[0]}: {was[changed[0]].decision} -> "
                                     f"{now[changed[0]].decision}); the imported row is the reviewer's latest "
                                     "decision (undo it with `screening decide --undo` if that was not meant)")
@@ -137,9 +149,26 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     for row in rows:
         per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
     made = written - notes_added - len(linked)
-    return {"format": fmt, "rows": len(rows), "written": made, "skipped": len(rows) - made - len(same),
-            "unchanged": len(same), "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
+    return {"format": fmt, "rows": len(rows), "written": made, "skipped": skipped, "unchanged": len(same),
+            "stopped": stopped, "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
             "warnings": warnings}
+
+
+_STAGE_WORDS = {"title_abstract": "title/abstract", "full_text": "full text"}
+
+
+def _stop_warnings(rv: Review, events: list[Event]) -> list[str]:
+    """What `decide` says of a decision on a record the standing stop closed
+    (:func:`.recording.closed_by_stop`), once for the includes (the stopping rule missed a
+    relevant record) and once for the rest, with how many more records it concerns."""
+    decided = [ev for ev in events if ev.stage == "title_abstract" and ev.action in DECISION_ACTIONS]
+    out = []
+    for group in ([ev for ev in decided if ev.action == "include"], [ev for ev in decided if ev.action != "include"]):
+        said = [w for ev in group for w in closed_by_stop(rv, ev)]
+        if said:
+            more = len(said) - 1
+            out.append(said[0] + (f" (and {more} more record{'s' if more != 1 else ''} the stop closed)" if more else ""))
+    return out
 
 
 def _sample_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> list[str]:
@@ -259,6 +288,21 @@ def _link_events(rv: Review, entries: pd.DataFrame, links: list[tuple[ImportRow,
         said.append(f"{len(replaced)} imported link(s) replace a colleague's link, which no longer counts "
                     f"(the latest link stands): {replaced[0]}" + (" …" if len(replaced) > 1 else ""))
     return out, said
+
+
+def _reviewer_errors(roster: Roster, where: str, named: dict[str, int]) -> list[DecisionError]:
+    """The errors for the reviewer names a file gives ({name: its first line}): every unknown
+    name in one error, every name declared only as an adjudicator in another (see
+    Roster.decider), each at the first line naming one of them."""
+    names, unknown = roster.screeners(named)
+    out: list[DecisionError] = []
+    if unknown:
+        out.append(roster.unknown_error(unknown, path=where, line=named[unknown[0]]))
+    barred = list(dict.fromkeys(n for n in names.values() if not roster.is_screener(n)))
+    if barred:
+        first = min(line for given, line in named.items() if names.get(given) == barred[0])
+        out.append(roster.not_a_screener_error(barred, path=where, line=first))
+    return out
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:

@@ -52,7 +52,7 @@ def test_reimporting_the_same_csv_adds_nothing(review: Path, db: Path, cli, tmp_
     code, out = cli("decide", review, "-r", "alice", "--from", path)
     assert code == 0 and "(native format, 10 new)" in out
     code, out = cli("decide", review, "-r", "alice", "--from", path)
-    assert code == 0 and "0 new, 10 already in the log" in out
+    assert code == 0 and "0 decisions written (native format): all 10 rows are already in the log" in out, out
     assert len(load_entries(db)) == 10
     # the same rows under another file name (a re-download) are the same source
     copy = tmp_path / "alice (1).csv"
