@@ -468,6 +468,14 @@ def test_rules_edited_to_exclude_screened_records_are_refused(tmp_path):
     assert any(w.endswith("their decisions would stop counting; let through with --allow-rule-changes")
                for w in rules.report.warnings), rules.report.warnings
     assert run_review(toml).outcomes[-1].status == "unchanged"           # accepted once, not asked again
+    # the diagram's "removed before screening" box holds them: its footnote says when (UAT: it
+    # did not, while the methods paragraph did)
+    from screening.prisma.api import generate
+    from screening.prisma.diagram import svg_texts
+
+    svg = generate(toml).files["svg"].read_bytes()
+    footer = " ".join(" ".join(svg_texts(svg)).split())
+    assert "2 were marked after title/abstract screening had begun, when the rules were changed" in footer, footer
 
     # records the rules excluded before are not asked about again, and an undone decision is
     # none: an edit that newly excludes only the 2019 record, whose decision was taken back, runs

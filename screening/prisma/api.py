@@ -36,7 +36,7 @@ from screening.config import ReviewConfig, load_review
 from screening.decisions.studies import study_links
 from screening.decisions.views import event_payload, open_records, standing_decisions
 from screening.prisma.counts import PrismaCounts, check_invariants, compute_counts
-from screening.prisma.diagram import write_diagrams
+from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
@@ -322,6 +322,13 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                       if demo else [])
     if state.stopping.stopped and state.stopping.met is False:
         notes.append("Screening was stopped before the stopping rule's test was met: recall is not assured.")
+    late = min(ctx.ruled_out_after_screening, counts.automation_rules)
+    if late:
+        # the box says "removed before screening"; an amended rule removed these later (their
+        # screening decisions are not counted), which the methods paragraph says too
+        notes.append(f"Of the records marked ineligible by automation tools (rules), {fmt(late)} "
+                     f"{'was' if late == 1 else 'were'} marked after title/abstract screening had begun, "
+                     "when the rules were changed.")
 
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(out)
