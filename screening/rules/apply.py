@@ -264,6 +264,11 @@ def _apply(records: pd.DataFrame, config: RulesConfig) -> tuple[StageResult, lis
     return StageResult(out_df, report), outcomes
 
 
+def _shown_query(query: str, width: int = 80) -> str:
+    text = " ".join(str(query).split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _effect_warnings(outcomes: list[RuleOutcome], kept: np.ndarray, excluded: int) -> list[str]:
     """Rules whose effect is more likely a mistake than a criterion: a query that matches no
     record (acceptance testing: `ti:(wildfire|bushfire)`, `TI=wildfire` and other databases'
@@ -275,7 +280,9 @@ def _effect_warnings(outcomes: list[RuleOutcome], kept: np.ndarray, excluded: in
         return out
     for o in outcomes:
         if o.rule.query and not (o.fired & kept).any():
-            out.append(f"rule {o.rule.id!r}: its query matches no record; if that is unexpected, check its "
+            # the query as written: a reader can tell "no record mentions harm" from a typo
+            out.append(f"rule {o.rule.id!r}: its query matches no record of the {n} it was applied to "
+                       f"(query: {_shown_query(o.rule.query)}); if that is unexpected, check its "
                        "syntax against docs/rules.md (fields as ti:/ab:, OR between words, * for truncation; "
                        "regular expressions and other databases' field tags are not read)")
     if excluded == n:

@@ -18,8 +18,9 @@ def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> Stag
     return apply_rules(records, config)
 
 
+# version 2: a query matching no record is warned of with the query as written
 STAGE = register_stage(Stage(
-    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="1",
+    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="2",
     guard=ruled_out_decisions, allow_option="--allow-rule-changes",
     allow_hint="undo the rule edit, or see what it does with `screening rules check {review}`; if the eligibility "
                "criteria really changed after screening began (a protocol amendment), run with "
