@@ -107,8 +107,12 @@ def _import_summary(res: dict[str, Any]) -> str:
         (res.get("notes_added", 0), "new note", " on skipped rows added"), (res.get("links_added", 0), "study link", ""))
         if n)
     if res["written"]:
+        # the headline and the per-reviewer counts are what was written (acceptance testing: a
+        # file of 173 rows adding 3 read 'imported 173 decisions ... bob 173')
         said = "".join(f", {n} {some}" for n, some, _ in left)
-        return (f"imported {rows} decision{'' if rows == 1 else 's'} ({fmt} format, {res['written']} new{said}{added}): "
+        n = res["written"]
+        of = f" of {rows} rows" if rows != n else ""
+        return (f"imported {n} decision{'' if n == 1 else 's'} ({fmt} format, {n} new{of}{said}{added}): "
                 + ", ".join(f"{k} {v}" for k, v in sorted(res["per_reviewer"].items())))
     if len(left) == 1 and left[0][0] == rows:
         said = f"{'the one row is' if rows == 1 else f'all {rows} rows are'} {left[0][2]}"

@@ -145,10 +145,11 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                                     f"decision with this import (e.g. {changed[0]}: {was[changed[0]].decision} -> "
                                     f"{now[changed[0]].decision}); the imported row is the reviewer's latest "
                                     "decision (undo it with `screening decide --undo` if that was not meant)")
-    per: dict[str, int] = {}
-    for row in rows:
-        per[names[row.reviewer]] = per.get(names[row.reviewer], 0) + 1
     made = written - notes_added - len(linked)
+    per: dict[str, int] = {}        # the decisions written, per reviewer
+    for ev in (events if written else ()):
+        if ev.action in DECISION_ACTIONS:
+            per[ev.reviewer] = per.get(ev.reviewer, 0) + 1
     return {"format": fmt, "rows": len(rows), "written": made, "skipped": skipped, "unchanged": len(same),
             "stopped": stopped, "notes_added": notes_added, "links_added": len(linked), "per_reviewer": per,
             "warnings": warnings}

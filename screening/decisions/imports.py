@@ -337,17 +337,21 @@ def _refuse_swallowed_rows(row: dict[str, str], table: _Csv, ids: set[str], path
     """Refuse a row with a cell whose later lines read as rows of this file: a stray quote
     opened the cell and a later one closed it, so the rows between were read into it.
 
-    A line inside a cell counts as a row only if it has the header's width, a known record id
-    in the record_id column and a decision word in the decision column: multi-line cells are
-    legitimate (notes; our export's source_notes) and never look like that."""
-    if "record_id" not in table.header or "decision" not in table.header:
+    A line inside a cell reads as a row when its cell in the record_id column (the file's own
+    layout) is one of the review's record ids, whatever else the line holds: a swallowed row
+    may be shorter than the header (acceptance testing: '...-00002,exclude' inside a note, and
+    an ASReview file's rows inside its note column, were imported as part of the note).
+    Multi-line cells are legitimate (notes; our export's source_notes) and never start a line
+    with a record id in that column's place."""
+    if "record_id" not in table.header:
         return
-    at_id, at_decision = table.header.index("record_id"), table.header.index("decision")
+    at_id = table.header.index("record_id")
     for name, value in row.items():
-        for text in value.split("\n")[1:] if "\n" in value else ():
+        if "\n" not in value:
+            continue
+        for text in value.split("\n")[1:]:
             cells = next(csv.reader([text], delimiter=table.delimiter), [])
-            if (len(cells) == len(table.header) and cells[at_id].strip() in ids
-                    and cells[at_decision].strip().lower() in _DECISION_WORDS):
+            if len(cells) > max(at_id, 1) and cells[at_id].strip() in ids:
                 raise InputError(f"the {name or 'unnamed'} cell holds a line that reads as a row of this file "
                                  f"({clip(text, 60)!r}): a stray double quote opened the cell", path=path,
                                  line=line, hint='remove the stray double quote; a double quote inside a quoted '
@@ -396,10 +400,10 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
     named: dict[str, int] = {}         # reviewer name -> its first line
     for line, row in rows:
         try:
+            _refuse_swallowed_rows(row, table, matcher.ids, path, line)
             if fmt in ("native", "export"):
                 if not any(row.values()):
                     continue
-                _refuse_swallowed_rows(row, table, matcher.ids, path, line)
                 if fmt == "export" and not row.get("decision", "").strip():
                     undecided += 1
                     continue
@@ -423,8 +427,12 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                                         line=line, record=rid, hint=did_you_mean(study, "name another report's record_id"))
                 decision = parse_decision(row.get("decision", ""), path=where, line=line)
                 reason = row.get("reason", "")
-                stopped = (fmt == "export" and row_stage == "title_abstract" and row.get("status") == "stopped"
-                           and reason == STOPPED_REASON)
+                # the stop's reason is our export's wording, never a reviewer's: a row carrying it
+                # is the stop's, also in a file tidied into the native format (acceptance
+                # testing: dropping the export's resolved_by column made 173 such rows a
+                # reviewer's exclusions); a status column, if kept, must agree
+                stopped = (row_stage == "title_abstract" and reason == STOPPED_REASON
+                           and row.get("status", "stopped") == "stopped")
                 if stopped and decision != "exclude":
                     # an edited row of a closed record: the decision is the reviewer's, the
                     # reason the export wrote was the stop's, not theirs

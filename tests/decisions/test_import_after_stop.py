@@ -82,6 +82,8 @@ def test_a_changed_row_of_a_closed_record_is_a_decision_and_said(stopped: tuple[
     code, out = _cli("decide", toml, "-r", "alice", "--from", _write(tmp_path / "edited.csv", rows))
     assert code == 0, out
     assert "1 new" in out and "259 rows closed by the stopping rule left as they are" in out
+    # what was written, not the file's rows (acceptance testing: 'imported 173 decisions … bob 173')
+    assert out.startswith("imported 1 decision (export format, 1 new of 280 rows") and "): alice 1" in out, out
     assert f"record {closed[0]['record_id']} was closed by the stop (alice," in out
     assert "the stopping rule missed a relevant record" in out
     log = load_entries(db)
@@ -90,3 +92,18 @@ def test_a_changed_row_of_a_closed_record_is_a_decision_and_said(stopped: tuple[
     # the reason the export wrote was the stop's: an include does not carry it
     assert (ev["record_id"], ev["reviewer"], ev["action"], ev["reason"]) == (closed[0]["record_id"], "alice",
                                                                              "include", "")
+
+
+def test_a_tidied_export_without_its_resolved_by_column_still_leaves_the_stop_alone(
+        stopped: tuple[Path, Path], tmp_path: Path) -> None:
+    """Acceptance testing: dropping one column (resolved_by) made the file the native format,
+    and the stop's 260 rows became the importer's exclusions."""
+    toml, db = stopped
+    rows = _export(toml, tmp_path / "all.csv")
+    for keep_status in (True, False):
+        tidy = [{k: v for k, v in r.items() if k != "resolved_by" and (keep_status or k != "status")} for r in rows]
+        before = len(load_entries(db))
+        res = api.import_decisions(toml, _write(tmp_path / f"tidy{keep_status}.csv", tidy), reviewer="bob")
+        assert res["stopped"] == 260 and res["written"] <= 20, res      # the 20 decided rows, as a file of bob's
+        log = load_entries(db)
+        assert not (log.iloc[before:]["reason"] == STOP_REASON).any()
