@@ -238,14 +238,17 @@ def _missing_dirs(path: Path) -> list[Path]:
 
 def run_review(review_path: str | Path, *, force: bool = False,
                progress: Callable[[str, str], None] | None = None,
-               allow_changed_sources: bool = False, allow_changed_rules: bool = False) -> RunResult:
+               allow_changed_sources: bool = False, allow_changed_rules: bool = False,
+               post_steps: bool = True) -> RunResult:
     """Run every enabled stage of a review in order; see the module docstring.
 
     A re-ingest that loses a record people have decided on, or gives its id to another record
     (an export edited in place, renamed, or dropped from [[sources]]), is refused before anything
     is written (:mod:`screening.identity`); ``allow_changed_sources`` runs anyway, with a warning.
     So are rules edited to exclude records people have screened (a stage's ``guard``), unless
-    ``allow_changed_rules``; the stages before it are written (they are right either way)."""
+    ``allow_changed_rules``; the stages before it are written (they are right either way).
+    ``post_steps=False`` runs the stages only (no PRISMA outputs): for callers that need the
+    ranking, such as ``rank`` and ``stop``, which a report's own problems must not block."""
     review = load_review(review_path)
     output_dir = review.output_dir
     # a run that fails before writing anything (a bad source file...) leaves no empty folder:
@@ -254,7 +257,7 @@ def run_review(review_path: str | Path, *, force: bool = False,
     try:
         allowed = {"apply_rules"} if allow_changed_rules else set()     # stages whose guard is waived
         return _run(review, force=force, notify=progress or (lambda stage, status: None),
-                    allow_changed_sources=allow_changed_sources, allowed=allowed)
+                    allow_changed_sources=allow_changed_sources, allowed=allowed, post_steps=post_steps)
     except BaseException:
         for folder in created:
             try:
@@ -267,7 +270,8 @@ def run_review(review_path: str | Path, *, force: bool = False,
 
 
 def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None],
-         allow_changed_sources: bool = False, allowed: set[str] | frozenset[str] = frozenset()) -> RunResult:
+         allow_changed_sources: bool = False, allowed: set[str] | frozenset[str] = frozenset(),
+         post_steps: bool = True) -> RunResult:
     output_dir = review.output_dir
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends
@@ -346,6 +350,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
         current_hash = expected
 
     result.records = table
+    if not post_steps:
+        return result
     _load_post_steps()
     for name, step in POST_STEPS.items():
         notify(name, "running")

@@ -100,20 +100,13 @@ _PHASES = {"ranked": "ranked order", "sample": "random sample under way", "met":
 
 
 def _stopping_lines(t: dict[str, Any]) -> list[str]:
-    """The stopping test's standing: rule and phase, then the figures the viewer may see (or
-    where to see them), then what to do."""
+    """The stopping test's standing: rule and phase, then its figures (records no reviewer is
+    still to decide), then what to do."""
     head = (f"stopping test ({t['rule']}: recall ≥ {t['target_recall']:.0%} with {t['confidence']:.0%} "
             "confidence): ")
     if t.get("phase") is None:
         return [head + f"not available ({t.get('error', 'unknown')})"]
     said = _PHASES.get(t["phase"], t["phase"])
-    if t["figures_scope"] != "all":
-        when = (f" (the switch to a random sample comes after {t['switch_at']} irrelevant records in a row)"
-                if t["phase"] == "ranked" else "")
-        sample = f"; {t['sample_size']} records decided in the random sample" if t["sample_size"] else ""
-        return [head + said + when + sample,
-                "  the test's figures count the team's inclusions, which blinding hides: an adjudicator sees "
-                "them (--reviewer NAME for a declared adjudicator, or --as-adjudicator)"]
     if t["sample_size"]:
         figures = (f"{t['sample_size']} sampled, {t['sample_relevant']} relevant; p = {t['p_value']:.3g}, "
                    f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})")

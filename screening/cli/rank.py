@@ -138,7 +138,7 @@ def stop_cmd(
                and st.get("p_value") is not None else "")
     console.print(f"title/abstract screening {res.event.stopped_by()}{figures}: {res.closed} record(s) nobody "
                   "screened are closed as excluded by the stopping rule"
-                  + (f"; {res.awaiting} decided by one reviewer stay open until settled" if res.awaiting else ""))
+                  + (f"; {res.awaiting} awaiting a second reviewer or an adjudicator stay open until settled" if res.awaiting else ""))
     warn(list(res.warnings))
 
 

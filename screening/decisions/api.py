@@ -41,12 +41,11 @@ from screening.decisions.review import ReviewLike, check_stage  # noqa: F401
 def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: bool = False) -> list[dict[str, Any]]:
     """Per stage progress, redacted for ``reviewer`` (:func:`.queries.status`), and on the
     title/abstract stage ``stopping_test``: the stopping test's standing when the review's rank
-    section has a stop rule, as blinding lets the viewer see it (:func:`.stop_standing.stopping_test`;
+    section has a stop rule, from records no reviewer is still to decide (:func:`.stop_standing.stopping_test`;
     None on other stages and without a rank section)."""
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
-    viewer = rv.viewer(reviewer, as_adjudicator)
-    return [{**s, "stopping_test": stopping_test(rv, rv.entries(), viewer) if s["stage"] == "title_abstract"
+    return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
              else None} for s in stages]
 
 

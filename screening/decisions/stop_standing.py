@@ -8,14 +8,11 @@ runner wrote: nothing is trained, so `status` stays a read-only look.
 sample is under way; ``met``: the test says screening may stop; ``stopped``: a stop stands,
 logged or the rank section's ``stopped = true``) with the figures behind it.
 
-Blinding: the figures are counts of inclusions (relevant found, the run of irrelevant records,
-the sample's finds; p, the recall bound and whether the test is met follow from them), and
-`status` shows a reviewer no include/exclude counts (docs/screening.md, Blinding): the run
-dropping to 0 after a colleague's decision would tell a reviewer that it was an inclusion. So
-a reviewer (and a viewer without a name) sees the rule, the switch threshold (a function of the
-pool's size), the sample's size (a count of decisions, like the per-reviewer counts `status`
-shows everyone) and the phase as far as those tell it (ranked order, random sample, stopped);
-an adjudicator sees every figure (``figures_scope``: ``all`` or ``hidden``).
+Blinding: the figures count the team's records no reviewer is still to decide (the rank
+stage learns nothing pending: :func:`screening.decisions.views.training_labels`), so they tell
+nobody a colleague's decision on a record they have yet to decide; `screening rank` and the
+`screen` status line show the same figures to everyone, and so does `status`
+(``figures_scope`` is ``all``; it stays in the output for callers that read it).
 """
 
 from __future__ import annotations
@@ -27,11 +24,10 @@ import pandas as pd
 
 from screening.decisions.review import Review
 from screening.decisions.stops import StopScope
-from screening.decisions.views import Viewer
 from screening.errors import StageError
 
-# what an adjudicator sees beyond a reviewer's view (see the module docstring)
-_ADJUDICATOR_ONLY = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "p_value",
+# the test's figures, beside the rule and the phase
+_FIGURES = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "p_value",
             "estimated_recall", "recall_bound", "met", "recommendation")
 
 
@@ -50,8 +46,8 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged, stop=stop)
 
 
-def stopping_test(review: Review, entries: pd.DataFrame, viewer: Viewer) -> dict[str, Any] | None:
-    """The stopping test's standing at title/abstract as ``viewer`` may see it, or None when
+def stopping_test(review: Review, entries: pd.DataFrame) -> dict[str, Any] | None:
+    """The stopping test's standing at title/abstract (the same for every viewer), or None when
     the review has no rank section or its rule cannot stop a review (only ``hypergeometric``
     can; the rank stage refuses the others)."""
     rank = review.config.stages.get("rank")
@@ -62,18 +58,16 @@ def stopping_test(review: Review, entries: pd.DataFrame, viewer: Viewer) -> dict
     stop = review.stop_scope()
     out: dict[str, Any] = {"rule": rank.stop_rule, "target_recall": rank.target_recall,
                            "confidence": rank.confidence,
-                           "figures_scope": "all" if viewer.adjudicator else "hidden"}
+                           "figures_scope": "all"}
     try:
         st = review_stopping_status(review.records, entries, rank, stop)
     except StageError as err:          # a prior the table lacks: rank says so when it runs
         return {**out, "phase": None, "error": err.message}
     stopped = stop is not None or bool(rank.stopped)
     n = int(st.get("sample_size", 0))
-    out.update(phase=_phase(st, stopped, viewer.adjudicator), switch_at=st.get("switch_at", switch_threshold(st["pool"])),
+    out.update(phase=_phase(st, stopped), switch_at=st.get("switch_at", switch_threshold(st["pool"])),
                sample_size=n)
-    if not viewer.adjudicator:
-        return out
-    figures = {k: st.get(k) for k in _ADJUDICATOR_ONLY}
+    figures = {k: st.get(k) for k in _FIGURES}
     figures["sample_relevant"] = int(st.get("sample_relevant", 0))
     if rank.stopped:
         # the older flag: rank.json warns when it stands on an unmet test; the advice to
@@ -84,11 +78,10 @@ def stopping_test(review: Review, entries: pd.DataFrame, viewer: Viewer) -> dict
     return {**out, **figures}
 
 
-def _phase(status: dict[str, Any], stopped: bool, adjudicator: bool) -> str:
-    """ranked / sample / met / stopped; whether the test is met only for an adjudicator (it
-    follows from the inclusions)."""
+def _phase(status: dict[str, Any], stopped: bool) -> str:
+    """ranked / sample / met / stopped."""
     if stopped:
         return "stopped"
-    if adjudicator and status.get("met"):
+    if status.get("met"):
         return "met"
     return "sample" if status.get("sample_size") else "ranked"

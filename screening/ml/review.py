@@ -25,6 +25,8 @@ def rank_review(review: str | Path) -> tuple[pd.DataFrame, StageReport]:
         # (no square brackets: the CLI prints errors as rich markup, which would swallow them)
         raise ConfigError("the review has no rank section", path=cfg.path,
                           hint="add a section named rank to the review TOML (see docs/ranking.md)")
-    result = run_review(cfg.path)
+    # the stages only: the PRISMA report's own problems (an update flow configured before its
+    # update search ran) must not block ranking or `screening stop` (acceptance testing)
+    result = run_review(cfg.path, post_steps=False)
     outcome = next(o for o in result.outcomes if o.stage == "rank")
     return result.records, outcome.report

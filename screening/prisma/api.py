@@ -321,7 +321,10 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     notes = [cite] + (["The screening decisions shown are demonstration data (scripted), not a real review."]
                       if demo else [])
     if state.stopping.stopped and state.stopping.met is False:
-        notes.append("Screening was stopped before the stopping rule's test was met: recall is not assured.")
+        # an update's flow whose round was not stopped: the stop is the previous version's
+        notes.append(("Screening was" if counts.stopped or not counts.is_update else
+                      "In the previous version, screening was")
+                     + " stopped before the stopping rule's test was met: recall is not assured.")
     late = min(ctx.ruled_out_after_screening, counts.automation_rules)
     if late:
         # the box says "removed before screening"; an amended rule removed these later (their

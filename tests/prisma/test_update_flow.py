@@ -362,3 +362,25 @@ def test_a_stop_of_the_previous_version_is_not_the_updates(tmp_path: Path) -> No
     assert f"In the previous version, {stop.closed - 1} records nobody screened were closed by the stopping rule" in methods
     joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
     assert "by automation tools (stopping rule)" not in joined
+    drawn = " ".join(" ".join(svg_texts(res.files["svg"].read_bytes())).split())
+    assert "In the previous version, screening was stopped before the stopping rule's test was met" in drawn
+
+
+def test_an_update_flow_configured_early_does_not_block_ranking_or_a_stop(tmp_path: Path) -> None:
+    """Acceptance testing: with [prisma] flow = "update" set before the update search ran,
+    `screening stop --force` failed with the report's "needs an original search and an update"
+    and recorded no stop: ranking ran the whole pipeline, PRISMA included."""
+    from screening.config import load_review
+    from screening.decisions import api
+    from screening.decisions.stops import stop_screening
+    from screening.runner import latest_table
+
+    earlier = TOML.split("[[sources]]\nfile = \"data/raw/upd/lens")[0]
+    toml = write_review(tmp_path, earlier + "[dedup]\n[rank]\n[prisma]\nflow = \"update\"\n")
+    result = CliRunner().invoke(app, ["run", str(toml)])
+    assert result.exit_code != 0 and "needs an original search and an update" in result.output  # the report's
+    table = latest_table(load_review(toml))
+    for rid in table[table["duplicate_of"] == ""]["record_id"].tolist()[:2]:
+        api.record_decision(toml, reviewer="alice", record_id=rid, action="include")
+    stop = stop_screening(toml, "alice", force=True)
+    assert stop.closed > 0
