@@ -94,6 +94,7 @@ def dedup_review_cmd(
     duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
     distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
     reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision, or the one decision that joins or separates the two records' groups (the matcher decides again; a maybe-pair is queued again)."),
+    force: bool = typer.Option(False, "--force", help="With --pair ... --duplicate: store it even though the two records evidently differ (titles, DOIs, years), e.g. a conference abstract and its later article under another title."),
 ) -> None:
     """Decide maybe-pairs side by side: d = duplicate, n = not a duplicate, s = skip, q = quit.
 
@@ -106,14 +107,19 @@ def dedup_review_cmd(
         chosen = [name for name, on in (("duplicate", duplicate), ("distinct", distinct), ("reopen", reopen)) if on]
         if len(chosen) != 1:
             raise typer.BadParameter("give exactly one of --duplicate, --distinct or --reopen with --pair")
-        done = decide_pair(target, pair[0], pair[1], chosen[0], who)
+        if force and not duplicate:
+            raise typer.BadParameter("--force goes with --duplicate: a --distinct or --reopen answer is never refused")
+        done = decide_pair(target, pair[0], pair[1], chosen[0], who, force=force)
         warn(done.warnings)
         if {done.id_a, done.id_b} == set(pair):
-            console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {done.folder}")
+            despite = f", despite: {printable('; '.join(done.despite))}" if done.despite else ""
+            console.print(f"stored: {pair[0]} / {pair[1]} = {chosen[0]} ({who}) in {done.folder}{despite}")
         else:
             console.print(f"stored: {done.id_a} / {done.id_b} = {chosen[0]} ({who}) in {done.folder}: the decision "
                           f"standing between the groups of {pair[0]} and {pair[1]}")
         return
+    if force:
+        raise typer.BadParameter("--force goes with --pair ID_A ID_B --duplicate")
     queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
@@ -130,8 +136,9 @@ def dedup_review_cmd(
         if answer == "q":
             break
         if answer in ("d", "n"):
+            # force: the person has just seen both records side by side (only a typed pair is checked)
             done = decide_pair(queue.folder, p.id_a, p.id_b, "duplicate" if answer == "d" else "distinct",
-                               queue.reviewer, queue=queue)
+                               queue.reviewer, queue=queue, force=True)
             warn(done.warnings)
             stored += 1
     settled, waiting = queue.tally(pending)

@@ -191,6 +191,13 @@ def covers(container: Keys, item: Keys) -> bool:
     return _found_in(item.families, container.families) == len(item.families)
 
 
+def same_printed_item(a: Keys, b: Keys) -> bool:
+    """The same volume, first page and year: both records locate one printed item, whatever their
+    titles say (one lacks the 'Erratum:', one is MEDLINE's translation of the other's title)."""
+    return bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
+                and a.year and a.year == b.year)
+
+
 def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
     """Classify one candidate pair. Symmetric: ``compare(a, b) == compare(b, a)``."""
     if a.combined != b.combined and (covers(a, b) or covers(b, a)):
@@ -202,8 +209,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     if registries_conflict(a, b):
         return Verdict(DISTINCT, 0.0, "registry", "trial registry ids differ: "
                        + ", ".join(sorted(a.registry)) + " vs " + ", ".join(sorted(b.registry)))
-    same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
-                     and a.year and a.year == b.year)
+    same_item = same_printed_item(a, b)
     if a.kinds != b.kinds and not same_item:
         # an erratum/comment/reply is printed on other pages than its article; the same volume,
         # page and year means both records describe one printed item (one lacks the 'Erratum:')

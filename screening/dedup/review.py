@@ -10,6 +10,12 @@ decision that contradicts earlier ones is reported when it is stored, not one ru
 ``--reopen`` on two records finds the decision that joins or separates their groups, which is
 usually on other records of them (the queue asks per pair of groups and records the answer on
 the pair it showed).
+
+A scripted 'duplicate' answer (``--pair A B --duplicate``) on two records the matcher neither
+linked nor queued is checked first: a typo in an id used to merge two unrelated studies, and a
+false merge hides a study from screening. When the matcher's own comparisons show the records
+evidently differ (:func:`evident_differences`) nothing is stored unless the person insists
+(``force``, ``--force``).
 """
 
 from __future__ import annotations
@@ -22,16 +28,29 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
+from rapidfuzz import fuzz
 
 from screening.config import load_review
+from screening.dedup.compare import DISTINCT, compare, dois_conflict, same_printed_item
 from screening.dedup.conflicts import chain_edges, conflict_warnings, disputed, standing_conflicts
 from screening.dedup.files import QUEUE_NAME
+from screening.dedup.normalise import Keys, keys_for_table
 from screening.dedup.queue import SHOWN_FIELDS, MaybePair, Progress, shown_fields
 from screening.dedup.store import load_decisions, pair_key, record_decision, standing_rows
+from screening.disjoint_sets import DisjointSets
 from screening.errors import DecisionError, StageError
 from screening.records import as_text, read_table
 
 Pair = tuple[str, str]
+
+# Title similarity, on the matcher's scale (rapidfuzz ratio of the normalised titles, 0..1), below
+# which two titles are plainly not one title. The matcher calls titles below 0.85 different and
+# links two wordings of one printed article down to 0.75; two unrelated titles of the labelled
+# sets score 0.39 (median) and about 95% of them below 0.5, while the lowest true duplicate pair
+# that does not locate one printed item scores 0.58 (MIS Quarterly's 'Editor's Comments' with
+# and without its subtitle). Translated titles of one article score lower (0.46) but share the
+# volume, first page and year, which excuses the titles (same_printed_item).
+UNLIKE_TITLES = 0.5
 
 
 @dataclass
@@ -131,6 +150,35 @@ class ReviewQueue:
     def row_of(self) -> dict[str, int]:
         return {rid: i for i, rid in enumerate(self.table["record_id"].astype(str))}
 
+    @cached_property
+    def _asked(self) -> frozenset[Pair]:
+        """The record pairs the queue's entries ask about (each pair across an entry's two groups)."""
+        return frozenset(key for p in self.pairs for key in p.covered())
+
+    def _record(self, rid: str) -> pd.DataFrame | None:
+        """Record ``rid`` as a one-row table: its row of the output, or an earlier search's
+        snapshot kept with the queue; None when neither holds its fields."""
+        if rid in self.row_of:
+            return self.table.iloc[[self.row_of[rid]]]
+        if rid in self.earlier:
+            return pd.DataFrame([self.earlier[rid]])
+        return None
+
+    def duplicate_doubts(self, id_a: str, id_b: str) -> list[str]:
+        """What evidently tells the two records apart (:func:`evident_differences`), checked
+        before a scripted 'duplicate' answer is stored; [] when nothing does. Never for a pair
+        the queue asks about (the matcher sent it to a person: a hard case, not a typo), nor
+        for two records already in one group (the answer joins nothing)."""
+        key = pair_key(id_a, id_b)
+        if key in self._asked or id_b in self._group_of.get(id_a, ()):
+            return []
+        rows = [self._record(rid) for rid in (id_a, id_b)]
+        if rows[0] is None or rows[1] is None:
+            return []
+        ka, kb = (keys_for_table(r)[0] for r in rows)
+        titles = tuple(as_text(r["title"].iat[0]) if "title" in r.columns else "" for r in rows)
+        return evident_differences(ka, kb, titles)
+
     def view(self, pair: MaybePair) -> list[tuple[str, str, str, bool]]:
         """The pair side by side (an earlier search's record from its stored snapshot), with a
         row saying which one carries screening decisions (it stays the kept record)."""
@@ -201,6 +249,40 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
                        reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
 
 
+def evident_differences(a: Keys, b: Keys, titles: tuple[str, str] = ("", "")) -> list[str]:
+    """What plainly tells two records apart, in the matcher's own comparisons (compare.py):
+    titles less than :data:`UNLIKE_TITLES` alike, DOIs that conflict, years two or more apart.
+
+    Only when the matcher calls the pair distinct: a pair it links or asks a person about is a
+    hard case, not evidently two works (the same title under a data set's DOI and its article's,
+    one registrant's; the year of a DBLP copy two years off its Crossref copy, same volume and
+    issue). ``titles``: as the records give them, for the message (default: the normalised)."""
+    if compare(a, b).outcome != DISTINCT:
+        return []
+    out = []
+    # one printed item (volume, first page, year) under two titles is MEDLINE's bracketed
+    # translation, or a title a database rewrote: not two works
+    if a.title and b.title and not same_printed_item(a, b):
+        similarity = fuzz.ratio(a.title, b.title) / 100.0
+        if similarity < UNLIKE_TITLES:
+            shown = (_quote(raw or norm) for raw, norm in zip(titles, (a.title, b.title)))
+            out.append(f"titles differ (similarity {similarity:.2f}): {' vs '.join(shown)}")
+    # as in the matcher, only two DOIs of one registrant conflict: two registrants' DOIs are
+    # often one article's (JSTOR's 10.2307/... and the publisher's)
+    if dois_conflict(a, b):
+        out.append(f"DOIs differ: {a.doi} vs {b.doi}")
+    # one year apart is an online-first copy and its print issue; two or more apart the matcher
+    # calls two works (a conference abstract and its article, the same title in a later year)
+    if a.year and b.year and abs(a.year - b.year) >= 2:
+        out.append(f"years differ: {a.year} vs {b.year}")
+    return out
+
+
+def _quote(title: str, limit: int = 100) -> str:
+    title = " ".join(title.split())
+    return f"'{title if len(title) <= limit else title[:limit] + '…'}'"
+
+
 def pair_view(table: pd.DataFrame, id_a: str, id_b: str, *, row_of: dict[str, int],
               earlier: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str, bool]]:
     """Rows (field, value A, value B, differs) for showing a pair side by side.
@@ -251,10 +333,11 @@ class PairDecision:
     decision: str
     seq: int
     warnings: tuple[str, ...] = ()    # the contradictions the decision is part of (the answer is stored)
+    despite: tuple[str, ...] = ()     # what evidently differs, for a 'duplicate' answer stored with ``force``
 
 
 def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewer: str, *,
-                queue: ReviewQueue | None = None) -> PairDecision:
+                queue: ReviewQueue | None = None, force: bool = False) -> PairDecision:
     """Store one decision for a pair of records in the target's decision store.
 
     A duplicate/distinct decision must name records of the dedup output (``queue``, else the
@@ -266,7 +349,13 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     The decision is one row on this pair; its note names the two groups it stands for. It is
     not copied to the other pairs of the groups: the next run applies it to the groups whole.
     ``reopen`` withdraws the standing decision on the pair, else the one decision on other
-    records of their groups that joins or separates them (:func:`reopen_pair`)."""
+    records of their groups that joins or separates them (:func:`reopen_pair`).
+
+    A 'duplicate' answer on two records that evidently differ (:meth:`ReviewQueue.duplicate_doubts`:
+    a mistyped id merges two studies on the next run) is refused and nothing stored, unless
+    ``force`` (the person knows them to be one study: a conference abstract and its later
+    article under another title); then what differs is kept in the log row's note. 'distinct'
+    and 'reopen' are never refused: neither can hide a study."""
     folder, roster = _resolve(target)
     session = queue                     # a dedup-review session's queue, kept up to date below
     roster = roster or (queue.roster if queue is not None else None)
@@ -286,12 +375,22 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
                 hint=f"ids are the record_id column of {queue.table_path or 'the dedup table'}; "
                      f"`screening dedup-review {folder}` shows the queued pairs with their ids")
         note = queue.group_note(a, b)
+    despite = tuple(queue.duplicate_doubts(a, b)) if decision == "duplicate" and queue is not None else ()
+    if despite and not force:
+        raise DecisionError(f"the two records evidently differ: {'; '.join(despite)}; nothing stored",
+                            record=f"{a}/{b}",
+                            hint="check the ids (a 'duplicate' answer joins the two groups into one study on "
+                                 "the next run); if they are one study all the same (a conference abstract and "
+                                 "its later article, say), record it with --force")
+    if despite:
+        note = "; ".join(filter(None, (note, "recorded despite: " + "; ".join(despite))))
     seq = record_decision(folder, a, b, decision, reviewer, note=note)
     if session is not None:             # (a queue opened here only to check the ids is dropped)
         session.progress.note(a, b, decision, seq=seq)
         session.answered_here.add(pair_key(a, b))
     warnings = tuple(queue.contradictions(a, b)) if queue is not None and decision != "reopen" else ()
-    return PairDecision(folder=folder, id_a=a, id_b=b, decision=decision, seq=seq, warnings=warnings)
+    return PairDecision(folder=folder, id_a=a, id_b=b, decision=decision, seq=seq, warnings=warnings,
+                        despite=despite)
 
 
 def reopen_pair(folder: Path, id_a: str, id_b: str, queue: ReviewQueue | None = None) -> tuple[str, str, str]:
@@ -343,23 +442,14 @@ def decisions_between(id_a: str, id_b: str, standing: Mapping[Pair, Mapping[str,
     def root(rid: str) -> str:
         return min(groups.get(rid, ()) or (rid,))
 
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: DisjointSets[str] = DisjointSets()
+    find = sets.find
     joins: dict[tuple[str, str], list[Pair]] = defaultdict(list)   # group pair -> its 'duplicate' decisions
     for (x, y), row in standing.items():
         rx, ry = root(x), root(y)
         if row["decision"] == "duplicate" and rx != ry:
             joins[(min(rx, ry), max(rx, ry))].append((x, y))
-            fx, fy = find(rx), find(ry)
-            if fx != fy:
-                parent[max(fx, fy)] = min(fx, fy)
+            sets.union(rx, ry)
     ga, gb = root(id_a), root(id_b)
     if find(ga) != find(gb):
         sides = {find(ga), find(gb)}
