@@ -20,6 +20,7 @@ from typing import Iterable, Mapping
 import pandas as pd
 
 from screening.decisions.views import Viewer, event_payload, visible_entries
+from screening.disjoint_sets import DisjointSets
 
 ACTION = "link_study"
 
@@ -56,24 +57,12 @@ def study_of(links: Mapping[str, str] | Iterable[tuple[str, str]], ids: Iterable
     """Record id -> its study's name (the group's first record id), for every record in a
     link (a mapping, or (record, record) pairs) and every id in ``ids`` (a record without
     links is its own study)."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]      # path halving: chains stay short
-            x = parent[x]
-        return x
-
-    for a, b in (links.items() if isinstance(links, Mapping) else links):
-        ra, rb = root(str(a)), root(str(b))
-        if ra != rb:
-            # the smaller id names the group, whatever order the links came in
-            first, second = sorted((ra, rb), key=sort_key)
-            parent[second] = first
+    # the smaller id (as record ids sort) names the group, whatever order the links came in
+    sets: DisjointSets[str] = DisjointSets(key=sort_key)
+    sets.union_all((str(a), str(b)) for a, b in (links.items() if isinstance(links, Mapping) else links))
     for rid in ids:
-        root(str(rid))
-    return {x: root(x) for x in list(parent)}
+        sets.find(str(rid))
+    return sets.names()
 
 
 def current_links(links: Mapping[str, str], records: pd.DataFrame | None,

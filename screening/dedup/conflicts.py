@@ -33,6 +33,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from screening.disjoint_sets import DisjointSets
+
 
 Pair = tuple[int, int]
 
@@ -79,20 +81,7 @@ def find_conflicts(find: Callable[[int], int], duplicates: Iterable[Pair], disti
 
 def _components(edges: Iterable[Pair]) -> dict[int, int]:
     """node -> the smallest node of its connected part."""
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {x: find(x) for x in list(parent)}
+    return DisjointSets[int]().union_all(edges).names()
 
 
 def chain_edges(edges: set[Pair], protected: set[int]) -> set[Pair]:

@@ -28,6 +28,7 @@ from screening.dedup.compare import compare
 from screening.dedup.conflicts import Conflict, disputed, standing_conflicts, summary
 from screening.dedup.normalise import Keys
 from screening.dedup.store import pair_key, standing_rows
+from screening.disjoint_sets import DisjointSets
 from screening.records import as_text
 
 Pair = tuple[str, str]
@@ -220,12 +221,13 @@ class Progress:
         return self._reading
 
 
-class _Reading:
+class _Reading(DisjointSets[str]):
     """The standing decisions read as the next run will apply them: the contradictions' 'duplicate'
-    decisions set aside, every 'distinct' decision applied (conflicts.py)."""
+    decisions set aside, every 'distinct' decision applied (conflicts.py). The groups they make
+    are its sets (``find``)."""
 
     def __init__(self) -> None:
-        self._parent: dict[str, str] = {}
+        super().__init__()
         self.apart: set[frozenset[str]] = set()          # group roots a distinct decision keeps apart
         self.agreed_apart: set[frozenset[str]] = set()   # the same, by decisions outside any contradiction
         self.disputed: set[Pair] = set()                 # every decision of a contradiction
@@ -236,10 +238,10 @@ class _Reading:
         aside, reading.disputed = disputed(standing_conflicts(standing, groups))
         for members in set(groups.values()):
             for rid in members[1:]:
-                reading._union(members[0], rid)
+                reading.union(members[0], rid)
         for key, row in standing.items():
             if row["decision"] == "duplicate" and key not in aside:
-                reading._union(*key)
+                reading.union(*key)
         for key, row in standing.items():       # once every join is made: the roots are final
             if row["decision"] == "distinct":
                 roots = frozenset(reading.find(rid) for rid in key)
@@ -248,39 +250,13 @@ class _Reading:
                     reading.agreed_apart.add(roots)
         return reading
 
-    def find(self, x: str) -> str:
-        parent = self._parent
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def _union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self._parent[max(ra, rb)] = min(ra, rb)
-
 
 def _entry_groups(pairs: Iterable[MaybePair]) -> dict[str, tuple[str, ...]]:
     """record id -> its group's ids, sorted, as the entries show the groups (each side of an
     entry is one group)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: DisjointSets[str] = DisjointSets()
     for p in pairs:
         for side in (p.members_a, p.members_b):
             for rid in side:
-                ra, rb = find(side[0]), find(rid)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    members: dict[str, list[str]] = {}
-    for rid in list(parent):
-        members.setdefault(find(rid), []).append(rid)
-    return {rid: tuple(sorted(ms)) for ms in members.values() for rid in ms}
+                sets.union(side[0], rid)
+    return {rid: tuple(sorted(ms)) for ms in sets.members().values() for rid in ms}

@@ -16,38 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from screening.cli import app
 from screening.decisions import api
 from screening.decisions.session import ScreeningSession
 from screening.decisions.session_stopping import stopping_hook
 from screening.ml.review import rank_review
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
+from . import test_ranked_run as shared
+
+data, review = shared.data, shared.review     # the ranked-run tests' real review (priors decided)
 
 
 @pytest.fixture
-def data() -> pd.DataFrame:
-    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
-
-
-@pytest.fixture
-def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    data.to_csv(tmp_path / "data" / "raw" / "all.csv", index=False)
-    inc = data[data["label_included"] == "1"]["record_id"].iloc[0]
-    exc = data[data["label_included"] == "0"]["record_id"].iloc[0]
-    toml = tmp_path / "pipelines" / "t.toml"
-    toml.write_text('[review]\nname = "t"\n[[sources]]\nfile = "data/raw/all.csv"\ndatabase = "PubMed"\n'
-                    f'[rank]\nprior_included = ["{inc}"]\nprior_excluded = ["{exc}"]\nseed = 3\n'
-                    '[screening]\nreviewers = ["alice", "bob"]\n')
-    monkeypatch.chdir(tmp_path)
-    res = CliRunner().invoke(app, ["run", str(toml)])
-    assert res.exit_code == 0, res.output
-    api.assign(toml, "alice,bob", fraction=1.0, seed=1)
-    return toml
+def dual(review: Path) -> Path:
+    """That review with every record dual-assigned to alice and bob."""
+    api.assign(review, "alice,bob", fraction=1.0, seed=1)
+    return review
 
 
 def _ranked(review: Path) -> tuple[pd.DataFrame, dict]:
@@ -63,7 +47,8 @@ def _ids(table: pd.DataFrame, data: pd.DataFrame, label: str, k: int) -> list[st
 
 
 def test_the_shared_ranking_does_not_learn_a_decision_a_colleague_has_still_to_make(
-        review: Path, data: pd.DataFrame) -> None:
+        dual: Path, data: pd.DataFrame) -> None:
+    review = dual
     before_table, before = _ranked(review)
     picks = _ids(before_table, data, "1", 2) + _ids(before_table, data, "0", 3)
     for rid in picks:
@@ -89,7 +74,8 @@ def test_the_shared_ranking_does_not_learn_a_decision_a_colleague_has_still_to_m
     assert settled["counts"]["training_included"] == before["counts"]["training_included"] + 2
 
 
-def test_a_session_status_line_does_not_count_a_colleagues_pending_exclusions(review: Path) -> None:
+def test_a_session_status_line_does_not_count_a_colleagues_pending_exclusions(dual: Path) -> None:
+    review = dual
     alice = ScreeningSession(api.Review.load(review), "alice", stopping=stopping_hook(api.Review.load(review)))
     for _ in range(3):                          # excluded as the ranking served them
         alice.press("e")

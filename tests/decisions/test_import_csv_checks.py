@@ -38,24 +38,21 @@ def test_an_unterminated_quote_is_refused_at_its_line_and_nothing_is_written(rev
     code, out = cli("decide", review, "-r", "alice", "--from", bad)
     assert code == 2 and "bad.csv:3" in out and "unterminated quote" in out, out
     assert _empty(db)
-    # a stray quote closed by a later one: the rows between are read into one cell
-    stray = tmp_path / "stray.csv"
-    stray.write_text(f'record_id,decision,reason,note\n{a},exclude,,"said\n{b},include,,\n{c},include,,ok"\n{d},exclude,,\n')
-    with pytest.raises(InputError, match="reads as a row of this file") as err:
-        api.import_decisions(review, stray, reviewer="alice")
-    assert err.value.line == 2
-    assert _empty(db)
-    # ... also when the swallowed rows are shorter than the header, and in an ASReview file
-    # (acceptance testing: both imported 2 of 4 rows, exit 0)
-    short = tmp_path / "short.csv"
-    short.write_text(f'record_id,decision,reason\n{a},include,"stray\n{b},exclude\n{c},include,close"\n{d},exclude,\n')
-    asreview = tmp_path / "asreview.csv"
-    asreview.write_text(f'record_id,title,included,asreview_note\n{a},t,1,"stray\n{b},t,0,mid\n{c},t,1,close"\n'
-                        f'{d},t,0,z\n')
-    for path in (short, asreview):
+    # a stray quote closed by a later one: the rows between are read into one cell; also when
+    # the swallowed rows are shorter than the header, and in an ASReview file (acceptance
+    # testing: both imported 2 of 4 rows, exit 0)
+    swallowing = {
+        "stray.csv": f'record_id,decision,reason,note\n{a},exclude,,"said\n{b},include,,\n{c},include,,ok"\n'
+                     f'{d},exclude,,\n',
+        "short.csv": f'record_id,decision,reason\n{a},include,"stray\n{b},exclude\n{c},include,close"\n{d},exclude,\n',
+        "asreview.csv": f'record_id,title,included,asreview_note\n{a},t,1,"stray\n{b},t,0,mid\n{c},t,1,close"\n'
+                        f'{d},t,0,z\n',
+    }
+    for name, text in swallowing.items():
+        (tmp_path / name).write_text(text)
         with pytest.raises(InputError, match="reads as a row of this file") as err:
-            api.import_decisions(review, path, reviewer="alice")
-        assert err.value.line == 2
+            api.import_decisions(review, tmp_path / name, reviewer="alice")
+        assert err.value.line == 2, name
         assert _empty(db)
     # a note on several lines (quoted as it should be) is one cell, and the rows after it count
     fine = tmp_path / "fine.csv"
