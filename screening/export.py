@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.api import Review, check_stage
+from screening.decisions.imports import STOPPED_REASON
 from screening.decisions.studies import groups, sort_key, visible_links
 from screening.decisions.views import Outcome, Viewer, eligible_records, record_outcomes
 from screening.errors import ConfigError
@@ -118,7 +119,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
         if stopping is not None and o is None and stopping.closes(rid):     # nobody screened it
             status.append("stopped")
             value.append("exclude")
-            reason.append("not screened: screening stopped by the stopping rule")
+            reason.append(STOPPED_REASON)      # what an import reads back as the stop's row
             resolved.append("stopping rule")
             continue
         status.append((o.status if o else "unscreened") if as_adjudicator else "undecided")

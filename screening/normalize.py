@@ -13,9 +13,7 @@ from urllib.parse import unquote
 
 # clean_text and the title key live in screening.text_clean, author names in screening.names
 # (built on them), so that neither imports this module back; all are read from here.
-from screening.names import (  # noqa: F401  (re-exported)
-    author_family, is_organisation, normalize_author, particles_astray, split_authors,
-)
+from screening.names import author_family, normalize_author, split_authors  # noqa: F401  (re-exported)
 from screening.text_clean import clean_text, normalize_title  # noqa: F401  (re-exported)
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)

@@ -162,13 +162,17 @@ def _stop_warnings(rv: Review, events: list[Event]) -> list[str]:
     """What `decide` says of a decision on a record the standing stop closed
     (:func:`.recording.closed_by_stop`), once for the includes (the stopping rule missed a
     relevant record) and once for the rest, with how many more records it concerns."""
-    decided = [ev for ev in events if ev.stage == "title_abstract" and ev.action in DECISION_ACTIONS]
+    stop = rv.stop_scope()          # read once, not per row
+    if stop is None:
+        return []
+    closed = [ev for ev in events if ev.stage == "title_abstract" and ev.action in DECISION_ACTIONS
+              and ev.record_id in stop.records]
     out = []
-    for group in ([ev for ev in decided if ev.action == "include"], [ev for ev in decided if ev.action != "include"]):
-        said = [w for ev in group for w in closed_by_stop(rv, ev)]
-        if said:
-            more = len(said) - 1
-            out.append(said[0] + (f" (and {more} more record{'s' if more != 1 else ''} the stop closed)" if more else ""))
+    for group in ([ev for ev in closed if ev.action == "include"], [ev for ev in closed if ev.action != "include"]):
+        if group:
+            more = len(group) - 1
+            out.append(closed_by_stop(stop, group[0])[0]
+                       + (f" (and {more} more record{'s' if more != 1 else ''} the stop closed)" if more else ""))
     return out
 
 
@@ -307,20 +311,11 @@ def _reviewer_errors(roster: Roster, where: str, named: dict[str, int]) -> list[
 
 
 def _import_reviewers(roster: Roster, rows: list[ImportRow], where: str) -> dict[str, str]:
-    """{name in the file: name to record}; every unknown name is reported at once (an export
-    with two undeclared collaborators should need one fix, not two runs)."""
+    """{name in the file: name to record}. Unknown names and names declared only as adjudicators
+    were refused while the file was read (:func:`_reviewer_errors`, with the other bad rows)."""
     missing = next((r for r in rows if not r.reviewer.strip()), None)
     if missing is not None:
         raise DecisionError("no reviewer for this row", path=where, line=missing.line,
                             hint="pass --reviewer NAME (or add a reviewer column)")
-    names, unknown = roster.screeners(r.reviewer for r in rows)
-    if unknown:
-        first = next(r.line for r in rows if r.reviewer == unknown[0])
-        raise roster.unknown_error(unknown, path=where, line=first)
-    # every imported row is a decision: someone declared only as an adjudicator may not make one
-    # (see Roster.decider), and every such name is reported at once
-    barred = list(dict.fromkeys(n for n in names.values() if not roster.is_screener(n)))
-    if barred:
-        first = next(r.line for r in rows if names[r.reviewer] == barred[0])
-        raise roster.not_a_screener_error(barred, path=where, line=first)
+    names, _ = roster.screeners(r.reviewer for r in rows)
     return names

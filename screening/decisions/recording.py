@@ -320,15 +320,15 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
     if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS:
-        warnings += closed_by_stop(rv, ev)
+        warnings += closed_by_stop(rv.stop_scope(), ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 
 
-def closed_by_stop(rv: Review, ev: Event) -> list[str]:
-    """A decision on a record a standing stop closed counts (the record is screened after all,
-    and leaves the stop's exclusions), but an include there means the stopping rule missed a
-    relevant record: the team should know, and may want to reopen screening."""
-    stop = rv.stop_scope()
+def closed_by_stop(stop: Any, ev: Event) -> list[str]:
+    """A decision on a record the standing stop (``stop``: :meth:`Review.stop_scope`) closed
+    counts (the record is screened after all, and leaves the stop's exclusions), but an include
+    there means the stopping rule missed a relevant record: the team should know, and may want
+    to reopen screening."""
     if stop is None or ev.record_id not in stop.records:
         return []
     when = f"{stop.latest.reviewer}, {stop.latest.created_at[:10]}"

@@ -20,7 +20,7 @@ import pandas as pd
 from screening.config import ReviewConfig, load_review
 from screening.decisions.imports import similar_ids
 from screening.decisions.roster import Roster
-from screening.decisions.store import STAGES, DecisionStore, open_store
+from screening.decisions.store import STAGES, DecisionStore, SQLiteStore, open_store
 from screening.decisions.views import Viewer, entries_from_rows, load_entries
 from screening.errors import DecisionError
 
@@ -35,6 +35,7 @@ class Review:
     _by_id: dict[str, int] = field(default_factory=dict)
     _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
     _stops: tuple[Any, Any] | None = None    # (the stops table's extent, the standing stop) as last read
+    _reader: DecisionStore | None = None     # reads before any write: never upgrades the log
 
     @classmethod
     def load(cls, review: str | Path | ReviewConfig) -> "Review":
@@ -54,9 +55,20 @@ class Review:
         return self.store
 
     def close(self) -> None:
+        for store in (self.store, self._reader):
+            if store is not None:
+                store.close()
+        self.store = self._reader = None
+
+    def _read(self) -> DecisionStore:
+        """The store to read through: the writer once a call has opened it, else a reader that
+        leaves an older log as it is (a read-only command such as `status` must not upgrade
+        the file; the first write does)."""
         if self.store is not None:
-            self.store.close()
-            self.store = None
+            return self.store
+        if self._reader is None:
+            self._reader = SQLiteStore(self.db_path, create=False, upgrade=False)
+        return self._reader
 
     def entries(self) -> pd.DataFrame:
         """Every event of the log. A caller making many calls on one loaded review (the
@@ -68,7 +80,7 @@ class Review:
             self._entries = load_entries(self.db_path)
         else:
             last = int(self._entries["id"].iloc[-1]) if len(self._entries) else 0
-            new = entries_from_rows(self.open().rows(after=last))
+            new = entries_from_rows(self._read().rows(after=last))
             if len(new):
                 self._entries = pd.concat([self._entries, new], ignore_index=True)
         return self._entries
@@ -81,7 +93,7 @@ class Review:
             return None
         from screening.decisions.stops import standing_stop, stops_from_rows
 
-        store = self.open()
+        store = self._read()
         extent = store.stop_extent()
         if self._stops is None or self._stops[0] != extent:
             self._stops = (extent, standing_stop(stops_from_rows(store.stop_rows())))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from screening.names import is_organisation, normalize_author, particles_astray
+from screening.names import _NAME_JOINERS, is_organisation, normalize_author, particles_astray
 
 # 'Smith JA', 'Kovar K-A', 'Davey Smith G': MEDLINE's family name then initials ('Breckenridge
 # A, Grobbee DE', Ovid CENTRAL A1, is a list of them)
@@ -44,9 +44,8 @@ _INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
 # Luttikhuis', 'Ben Charif'); family-first names without a comma are split after them
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter",
               "ten", "el", "al", "abu", "ben", "oude"}
-# Catalan/Spanish double family names joined by a lower-case 'i'/'y' ('Roqué i Figuls Marta');
-# written lower case, these can be no given name or initial
-_NAME_JOINERS = {"i", "y"}
+# (Catalan/Spanish double family names are joined by a lower-case 'i'/'y', 'Roqué i Figuls
+# Marta': names._NAME_JOINERS; written lower case, these can be no given name or initial)
 _NAME_STOP = {"et al", "anon", "anonymous"}
 
 

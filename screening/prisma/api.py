@@ -325,7 +325,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         notes.append(("Screening was" if counts.stopped or not counts.is_update else
                       "In the previous version, screening was")
                      + " stopped before the stopping rule's test was met: recall is not assured.")
-    late = min(ctx.ruled_out_after_screening, counts.automation_rules)
+    late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (_ruled_out_after_screening)
     if late:
         # the box says "removed before screening"; an amended rule removed these later (their
         # screening decisions are not counted), which the methods paragraph says too

@@ -373,8 +373,8 @@ def compute_counts(
     excluded_automation = unscreened if stopped else 0
     if stopped and stop_scope is not None:
         # a logged stop closes the records it names; later ones (an update's) are still to screen
-        untouched = play_ids.difference(ta_play.index).difference(open_ids)
-        excluded_automation = len(untouched.intersection(pd.Index(sorted(map(str, stop_scope)))))
+        scope = {str(r) for r in stop_scope}
+        excluded_automation = sum(1 for r in play_ids.difference(ta_play.index).difference(open_ids) if r in scope)
     if stopped and open_n:
         warnings.append(f"screening was stopped with {open_n} record(s) decided by one reviewer or in "
                         "conflict: they stay in title/abstract screening (not excluded by the stopping "

@@ -254,7 +254,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                      "applied to these counts.")
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
-    late = min(ctx.ruled_out_after_screening, c.automation_rules)
+    late = ctx.ruled_out_after_screening     # some of automation_rules: those someone had screened
     if c.automation_rules and late:
         # rules changed after screening began: 'predefined ... before screening' would be false
         s.append(f"Eligibility rules marked {_count(c.automation_rules, 'record')} as ineligible "

@@ -22,7 +22,7 @@ import pandas as pd
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
-from screening.decisions.stops import stopped_by_phrase
+from screening.decisions.stops import read_stops, review_stop, standing_stop, stopped_by_phrase
 from screening.decisions.store import STAGES
 from screening.decisions.views import (
     decided_on, final_decisions, load_entries, record_outcomes,
@@ -203,9 +203,7 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]],
     legacy = _flag_stopping(review, reports)
     if legacy.stopped:
         return legacy
-    from screening.decisions.stops import read_stops, standing_stop
-
-    scope = standing_stop(read_stops(review.decisions_path) if stops is None else stops)
+    scope = review_stop(review.decisions_path) if stops is None else standing_stop(stops)
     if scope is None:
         return legacy
     p = scope.latest.payload
@@ -360,8 +358,6 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     reports = load_stage_reports(review.output_dir, enabled)
     searches = load_searches(review)
     dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
-    from screening.decisions.stops import read_stops
-
     stops = read_stops(review.decisions_path)
     digest = state_hash(records, entries, searches, reports, review.raw, dedup_decisions, stops)
     if entries is None and (ta is not None or ft is not None):   # finals given directly (tests, API)

@@ -338,3 +338,34 @@ def test_a_decision_on_a_record_the_stop_closed_is_warned_of(review: Path, data:
     resume_screening(review, "alice")
     res = api.record_decision(review, reviewer="bob", record_id=left[-1], action="exclude")
     assert not any("stop" in w for w in res.warnings)
+
+
+def test_status_leaves_an_older_log_as_it_is(tmp_path: Path) -> None:
+    """A loaded review read twice (status reads the log, then its stopping test reads it again;
+    a session refreshes) read through the writer the second time, which upgraded the log."""
+    from screening.decisions.review import Review
+
+    from .conftest import REVIEW_TOML, build_table
+
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(REVIEW_TOML + "\n[rank]\n", encoding="utf-8")
+    from screening.records import write_table
+
+    write_table(build_table(), tmp_path / "data" / "screened" / "t" / "ingest.parquet")
+    api.record_decision(toml, reviewer="alice", record_id="1", action="include")
+    db = tmp_path / "data" / "screened" / "t" / "decisions.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER stops_no_update")
+    con.execute("DROP TRIGGER stops_no_delete")
+    con.execute("DROP TABLE stops")                 # as a version-2 log has it
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+    rv = Review.load(toml)
+    assert len(rv.entries()) == len(rv.entries()) == 1 and rv.stop_scope() is None
+    rv.close()
+    api.status(toml)
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    con.close()
