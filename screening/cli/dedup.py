@@ -37,7 +37,7 @@ def dedup_cmd(
                          " duplicate groups, ", (str(counts["duplicates"]), "bold"), " duplicates marked, ",
                          (str(counts["unique"]), "bold"), " unique; ", (str(counts["maybe_pairs"]), "bold"),
                          " maybe-pairs queued"
-                         + _applied(run.decisions_used, run.decisions_set_aside)))
+                         + _applied(run.decisions_used, counts["decisions_set_aside"])))
     table = Table(title="Per source (PRISMA-S)", title_justify="left")
     for col in ("source", "records", "duplicates marked", "unique studies found"):
         table.add_column(col, justify="left" if col == "source" else "right")

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from screening.dedup.compare import covers, dois_conflict, registries_conflict, same_identifier
+from screening.dedup.compare import covers, dois_conflict, registries_conflict, same_identifier, same_printed_item
 from screening.dedup.normalise import Keys
 
 # Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
@@ -49,8 +49,7 @@ def contradicts(a: Keys, b: Keys) -> bool:
         return True
     if registries_conflict(a, b):
         return True
-    same_item = bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
-                     and a.year and a.year == b.year)
+    same_item = same_printed_item(a, b)
     if a.kinds != b.kinds and not same_item:
         return True
     # one DOI or PMID outweighs numbers that one database writes differently ('COVID-19' vs

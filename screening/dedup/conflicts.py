@@ -31,12 +31,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from screening.disjoint_sets import DisjointSets
 
 
 Pair = tuple[int, int]
+H = TypeVar("H", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,10 @@ def _components(edges: Iterable[Pair]) -> dict[int, int]:
     return DisjointSets[int]().union_all(edges).names()
 
 
-def chain_edges(edges: set[Pair], protected: set[int]) -> set[Pair]:
+def chain_edges(edges: set[tuple[H, H]], protected: set[H]) -> set[tuple[H, H]]:
     """``edges`` without the branches that end in a node outside ``protected`` (leaf pruning):
-    the edges on chains between the ``protected`` nodes."""
-    adj: dict[int, set[int]] = defaultdict(set)
+    the edges on chains between the ``protected`` nodes (any hashable nodes: row numbers, ids)."""
+    adj: dict[H, set[H]] = defaultdict(set)
     for a, b in edges:
         adj[a].add(b)
         adj[b].add(a)

@@ -75,7 +75,6 @@ class DedupRun:
     queue: Path
     decisions_used: int
     warnings: tuple[str, ...] = ()      # how the inputs were read (ingest's), then decisions not applied
-    decisions_set_aside: int = 0        # stored 'duplicate' decisions not applied (they contradict others)
 
 
 def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
@@ -95,5 +94,4 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
         "matcher_groups": outcome.details["matcher_groups"]}, indent=2) + "\n")
     return DedupRun(outcome=outcome, output=output, queue=queue,
                     decisions_used=len(latest_decisions(decisions)),
-                    warnings=(*warnings, *decision_warnings(outcome.details)),
-                    decisions_set_aside=outcome.counts["decisions_set_aside"])
+                    warnings=(*warnings, *decision_warnings(outcome.details)))

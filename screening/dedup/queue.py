@@ -174,23 +174,14 @@ class Progress:
         self._groups = _entry_groups(pairs)
         self._reading: _Reading | None = None     # built on demand, again after each answer
 
-    def note(self, id_a: str, id_b: str, decision: str, seq: int | None = None) -> None:
+    def note(self, id_a: str, id_b: str, decision: str, seq: int) -> None:
         """Take a decision just stored into account (``seq``: its log row)."""
         key = pair_key(id_a, id_b)
         if decision == "reopen":
             self.standing.pop(key, None)      # the pair is open again, and so is what it implied
         else:
-            last = max((int(r["seq"]) for r in self.standing.values()), default=0)
-            self.standing[key] = {"decision": decision, "seq": last + 1 if seq is None else seq, "reviewer": ""}
+            self.standing[key] = {"decision": decision, "seq": seq, "reviewer": ""}
         self._reading = None
-
-    def answered(self, p: MaybePair) -> bool:
-        """A standing decision, disputed by no contradiction, on a pair ``p`` covers; for a contested
-        entry: its decision withdrawn, or its contradiction resolved."""
-        keys = list(p.covered())
-        if self._disputes(keys):
-            return False
-        return bool(p.conflict) or any(key in self.standing for key in keys)
 
     def implied(self, p: MaybePair, *, contested: bool = False) -> str:
         """'duplicate' or 'distinct' when the answers so far settle ``p``; '' otherwise.
@@ -207,9 +198,14 @@ class Progress:
         return ""
 
     def is_open(self, p: MaybePair) -> bool:
-        if self._disputes(list(p.covered())):
+        """Open while a contradiction disputes a pair ``p`` covers; else until a standing decision
+        on one of them answers it (for a contested entry: its contradiction resolved, or its
+        decision withdrawn), or the answers so far imply it."""
+        keys = list(p.covered())
+        if self._disputes(keys):
             return True
-        return not self.answered(p) and not self.implied(p)
+        answered = bool(p.conflict) or any(key in self.standing for key in keys)
+        return not answered and not self.implied(p)
 
     def _disputes(self, keys: Iterable[Pair]) -> bool:
         disputed = self._read().disputed

@@ -412,8 +412,7 @@ def reopen_pair(folder: Path, id_a: str, id_b: str, queue: ReviewQueue | None = 
     except StageError:
         return key[0], key[1], ""        # nothing to read groups from: the store says there is nothing
     groups = queue.decision_groups
-    root = {rid: min(ms) for rid, ms in groups.items()}
-    if root.get(id_a, id_a) == root.get(id_b, id_b):
+    if _group_root(groups, id_a) == _group_root(groups, id_b):
         raise _linked_without_decision(id_a, id_b, queue)
     between = decisions_between(id_a, id_b, standing, groups)
     if not between:
@@ -440,7 +439,7 @@ def decisions_between(id_a: str, id_b: str, standing: Mapping[Pair, Mapping[str,
     -- then the 'duplicate' decisions on the chains between their groups -- or in two -- then the
     'distinct' decisions between those two."""
     def root(rid: str) -> str:
-        return min(groups.get(rid, ()) or (rid,))
+        return _group_root(groups, rid)
 
     sets: DisjointSets[str] = DisjointSets()
     find = sets.find
@@ -455,11 +454,12 @@ def decisions_between(id_a: str, id_b: str, standing: Mapping[Pair, Mapping[str,
         sides = {find(ga), find(gb)}
         return sorted(key for key, row in standing.items()
                       if row["decision"] == "distinct" and {find(root(key[0])), find(root(key[1]))} == sides)
-    nodes = sorted({g for edge in joins for g in edge})
-    index = {g: i for i, g in enumerate(nodes)}
-    edges = {(index[x], index[y]) for x, y in joins}
-    chains = chain_edges(edges, {index[ga], index[gb]})
-    return sorted(d for i, j in chains for d in joins[(nodes[i], nodes[j])])
+    return sorted(d for edge in chain_edges(set(joins), {ga, gb}) for d in joins[edge])
+
+
+def _group_root(groups: Mapping[str, Sequence[str]], rid: str) -> str:
+    """The name of ``rid``'s group before people's 'duplicate' decisions: its smallest id."""
+    return min(groups.get(rid, ()) or (rid,))
 
 
 def _linked_without_decision(id_a: str, id_b: str, queue: ReviewQueue) -> DecisionError:

@@ -53,7 +53,7 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
     table, path = records_before_rules(review)
     check = explain_rules(table, config, examples=examples)
     entries = _entries(review)
-    affected = decided_but_excluded(review, table, config, entries)
+    affected = decided_but_excluded(table, config, entries)
     if affected:
         included = _included(entries, affected)
         among = (f", {included} of them included after full-text assessment (included studies would be lost)"
@@ -107,12 +107,10 @@ def ruled_out_decisions(review: ReviewConfig, previous: Path | None, records: pd
             f"have already screened (e.g. {affected[0]}){among}: their decisions would stop counting")
 
 
-def decided_but_excluded(review: ReviewConfig, table: pd.DataFrame, config: RulesConfig,
-                         entries: pd.DataFrame | None = None) -> list[str]:
+def decided_but_excluded(table: pd.DataFrame, config: RulesConfig, entries: pd.DataFrame | None) -> list[str]:
     """Records with a screening decision that ``config`` would exclude: a rule changed after
     screening takes them out of play, and their decisions out of the counts. ``entries``: the
-    review's log, when the caller has read it."""
-    entries = _entries(review) if entries is None else entries
+    review's log (None: no log yet)."""
     if entries is None or not len(entries):
         return []
     return sorted(_excluded_with_decisions(apply_rules(table, config).records, entries))
