@@ -286,17 +286,22 @@ def test_the_stops_table_is_append_only(review: Path) -> None:
     assert read_stops(db)[0].reviewer == "alice"
 
 
+def _as_format_2(db: Path) -> None:
+    """Turn a log into what a version-2 log looks like: no stops table."""
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER stops_no_update")
+    con.execute("DROP TRIGGER stops_no_delete")
+    con.execute("DROP TABLE stops")
+    con.execute("PRAGMA user_version = 2")
+    con.commit()
+    con.close()
+
+
 def test_a_format_2_log_is_read_as_it_is_and_upgraded_by_its_first_writer(tmp_path: Path) -> None:
     db = tmp_path / "decisions.sqlite"
     with SQLiteStore(db) as store:
         store.append([Event(record_id="r1", stage="title_abstract", reviewer="alice", action="include")])
-    con = sqlite3.connect(db)
-    con.execute("DROP TRIGGER stops_no_update")
-    con.execute("DROP TRIGGER stops_no_delete")
-    con.execute("DROP TABLE stops")                 # as a version-2 log has it
-    con.execute("PRAGMA user_version = 2")
-    con.commit()
-    con.close()
+    _as_format_2(db)
     # readers (status, prisma, export) read it as it is: a report must not change the file
     # (an older tool sharing the review could no longer open it)
     before = db.read_bytes()
@@ -355,13 +360,7 @@ def test_status_leaves_an_older_log_as_it_is(tmp_path: Path) -> None:
     write_table(build_table(), tmp_path / "data" / "screened" / "t" / "ingest.parquet")
     api.record_decision(toml, reviewer="alice", record_id="1", action="include")
     db = tmp_path / "data" / "screened" / "t" / "decisions.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("DROP TRIGGER stops_no_update")
-    con.execute("DROP TRIGGER stops_no_delete")
-    con.execute("DROP TABLE stops")                 # as a version-2 log has it
-    con.execute("PRAGMA user_version = 2")
-    con.commit()
-    con.close()
+    _as_format_2(db)
     rv = Review.load(toml)
     assert len(rv.entries()) == len(rv.entries()) == 1 and rv.stop_scope() is None
     rv.close()
