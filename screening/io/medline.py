@@ -71,15 +71,27 @@ def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
 # ('Comment on: J Psychopharmacol. 2016 ...; PMID: 27909164'), so they are written the same
 # way. Not notes: PubMed's processing lines (STAT, PST, OWN, SB and the dates), the copyright
 # (CI), grants (GR) and the conflict-of-interest statement (COIS, the article's own text).
-_NOTE_TAGS: dict[str, str] = {
-    "GN": "", "CIN": "Comment in", "CON": "Comment on", "EIN": "Erratum in", "EFR": "Erratum for",
-    "CRI": "Corrected and republished in", "CRF": "Corrected and republished from",
-    "ECI": "Expression of concern in", "ECF": "Expression of concern for", "RIN": "Retraction in",
-    "ROF": "Retraction of", "RRI": "Retracted and republished in", "RRF": "Retracted and republished from",
-    "PRIN": "Partial retraction in", "PROF": "Partial retraction of", "RPI": "Republished in",
-    "RPF": "Republished from", "UIN": "Update in", "UOF": "Update of", "SPIN": "Summary for patients in",
-    "ORI": "Original report in", "DDIN": "Dataset described in", "DRIN": "Dataset use reported in",
-}
+# (MEDLINE tag, PubMed XML CommentsCorrections RefType, label): one table for both readers,
+# so a record reads the same from .nbib and .xml. The dataset links have no RefType there.
+RELATED_NOTES: tuple[tuple[str, str | None, str], ...] = (
+    ("CIN", "CommentIn", "Comment in"), ("CON", "CommentOn", "Comment on"),
+    ("EIN", "ErratumIn", "Erratum in"), ("EFR", "ErratumFor", "Erratum for"),
+    ("CRI", "CorrectedandRepublishedIn", "Corrected and republished in"),
+    ("CRF", "CorrectedandRepublishedFrom", "Corrected and republished from"),
+    ("ECI", "ExpressionOfConcernIn", "Expression of concern in"),
+    ("ECF", "ExpressionOfConcernFor", "Expression of concern for"),
+    ("RIN", "RetractionIn", "Retraction in"), ("ROF", "RetractionOf", "Retraction of"),
+    ("RRI", "RetractedandRepublishedIn", "Retracted and republished in"),
+    ("RRF", "RetractedandRepublishedFrom", "Retracted and republished from"),
+    ("PRIN", "PartialRetractionIn", "Partial retraction in"),
+    ("PROF", "PartialRetractionOf", "Partial retraction of"),
+    ("RPI", "RepublishedIn", "Republished in"), ("RPF", "RepublishedFrom", "Republished from"),
+    ("UIN", "UpdateIn", "Update in"), ("UOF", "UpdateOf", "Update of"),
+    ("SPIN", "SummaryForPatientsIn", "Summary for patients in"),
+    ("ORI", "OriginalReportIn", "Original report in"),
+    ("DDIN", None, "Dataset described in"), ("DRIN", None, "Dataset use reported in"),
+)
+_NOTE_TAGS: dict[str, str] = {"GN": "", **{tag: label for tag, _, label in RELATED_NOTES}}
 
 
 def _notes(tags: dict[str, list[str]]) -> str:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.medline import RELATED_NOTES
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
 _ARTICLE_RE = re.compile(r"<Pubmed(?:Book)?Article[\s>]")
@@ -105,21 +106,9 @@ def _article_ids(el: etree._Element) -> dict[str, str]:
 
 
 # <CommentsCorrections RefType=...> that are notes about the record, labelled as MEDLINE text
-# and Ovid write them ('Comment in: Radiology. 2017 Aug;284(2):607-608. PMID: 28723284'), so
-# one record reads the same from .nbib and .xml (see medline._NOTE_TAGS). 'Cites' (the
-# reference list) is not a note.
-_NOTE_REF_TYPES = {
-    "CommentIn": "Comment in", "CommentOn": "Comment on", "ErratumIn": "Erratum in", "ErratumFor": "Erratum for",
-    "RetractionIn": "Retraction in", "RetractionOf": "Retraction of", "UpdateIn": "Update in", "UpdateOf": "Update of",
-    "ExpressionOfConcernIn": "Expression of concern in", "ExpressionOfConcernFor": "Expression of concern for",
-    "RepublishedIn": "Republished in", "RepublishedFrom": "Republished from",
-    "RetractedandRepublishedIn": "Retracted and republished in",
-    "RetractedandRepublishedFrom": "Retracted and republished from",
-    "CorrectedandRepublishedIn": "Corrected and republished in",
-    "CorrectedandRepublishedFrom": "Corrected and republished from",
-    "PartialRetractionIn": "Partial retraction in", "PartialRetractionOf": "Partial retraction of",
-    "SummaryForPatientsIn": "Summary for patients in", "OriginalReportIn": "Original report in",
-}
+# and Ovid write them ('Comment in: Radiology. 2017 Aug;284(2):607-608. PMID: 28723284'), from
+# the table the MEDLINE reader uses. 'Cites' (the reference list) is not a note.
+_NOTE_REF_TYPES = {ref: label for _, ref, label in RELATED_NOTES if ref}
 
 
 def _notes(el: etree._Element) -> str:
