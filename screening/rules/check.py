@@ -16,7 +16,8 @@ import pandas as pd
 from screening.config import ReviewConfig, load_review
 from screening.errors import ConfigError, NotRunError
 from screening.records import read_table
-from screening.rules.apply import RulesCheck, STAGE_NAME, _kept, apply_rules, explain_rules
+from screening.rules.apply import STAGE_NAME, apply_rules, kept_mask
+from screening.rules.explain import RulesCheck, explain_rules
 from screening.rules.model import RulesConfig
 
 
@@ -124,5 +125,5 @@ def _excluded_with_decisions(applied: pd.DataFrame, entries: pd.DataFrame) -> se
     decided = records_with_decisions(entries)
     if not decided:
         return set()
-    excluded = applied["rule_decision"].astype(str).eq("exclude").to_numpy() & _kept(applied)
+    excluded = applied["rule_decision"].astype(str).eq("exclude").to_numpy() & kept_mask(applied)
     return set(applied.loc[excluded, "record_id"].astype(str)) & decided

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from screening.records import table_hash
-from screening.rules.apply import apply_rules, explain_rules, record_languages, type_words
+from screening.rules.apply import apply_rules
+from screening.rules.conditions import record_languages, type_words
+from screening.rules.explain import explain_rules
 from screening.rules.model import rules_from_mapping
 from screening.stage import STAGES, StageInputs, registered_stages
 

@@ -1,0 +1,170 @@
+"""Rule conditions evaluated over a records table: which records each rule fires on, and why.
+
+Each condition (``year``, ``language``, ``publication_type``, ``query``) is tested per record
+as two masks, *fires* and *missing* (the condition's field is empty there); a rule fires where
+all its conditions fire, or, unless its ``missing`` is ``keep``, where every condition fires or
+is missing and at least one is missing. Field values are tested once per distinct value, and
+the text index queries run on is built once for all rules. Pure: the table is not modified.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screening.errors import RuleError
+from screening.io.ris import RIS_TYPE_NAMES
+from screening.rules.model import Rule, RulesConfig, ValueList, canonical_language
+from screening.rules.query import Match, QuerySyntaxError, evaluate, fields_used, parse, terms
+from screening.rules.textindex import TextIndex, words_of
+
+_LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
+_PARENS = re.compile(r"\([^)]*\)")
+
+
+@dataclass
+class RuleOutcome:
+    """What one rule did to every record (arrays aligned with the table's rows)."""
+
+    rule: Rule
+    fired: np.ndarray              # the rule fired (by its conditions or by missing data)
+    by_missing: np.ndarray         # ... because a condition's field was empty
+    match: Match | None = None     # the query's match (for matched terms)
+    missing: dict[str, np.ndarray] = field(default_factory=dict)   # condition -> field empty there
+
+    def action_of(self, i: int) -> str:
+        return self.rule.missing if self.by_missing[i] else self.rule.action
+
+    @property
+    def missing_reason(self) -> str:
+        fields = [c.replace("_", " ") for c in self.rule.conditions if c != "query"]
+        return f"{self.rule.reason} (no {'/'.join(fields)})"
+
+
+
+
+def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+    n = len(records)
+    if "year" not in records.columns:
+        return np.zeros(n, bool), np.ones(n, bool)
+    years = pd.to_numeric(records["year"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(years)
+    fires = np.zeros(n, dtype=bool)
+    assert rule.year is not None
+    if rule.year.min is not None:
+        fires |= years < rule.year.min
+    if rule.year.max is not None:
+        fires |= years > rule.year.max
+    return fires & ~missing, missing
+
+
+def _by_value(values: list[Any], test: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate ``test(value) -> (fires, missing)`` once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    results = [test(u) for u in uniques]
+    fires = np.array([r[0] for r in results], dtype=bool)
+    missing = np.array([r[1] for r in results], dtype=bool)
+    return (fires[codes], missing[codes]) if len(codes) else (np.zeros(0, bool), np.zeros(0, bool))
+
+
+def record_languages(value: str) -> set[str]:
+    """'English; French' / 'eng' / 'en, fr' / 'Chinese (Simplified)' -> canonical names."""
+    value = _PARENS.sub(" ", value or "")
+    return {canonical_language(p) for p in _LANG_SPLIT.split(value) if p.strip()}
+
+
+def _list_test(cond: ValueList, found: set[str] | list[tuple[str, ...]], matches: Any) -> tuple[bool, bool]:
+    if not found:
+        return False, True
+    hit = any(matches(v) for v in found)
+    return (hit, False) if cond.op == "any_of" else (not hit, False)
+
+
+def _language(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+    cond = rule.language
+    assert cond is not None
+    wanted = set(cond.values)
+    values = list(records["language"]) if "language" in records.columns else [""] * len(records)
+    return _by_value([v if isinstance(v, str) else "" for v in values],
+                     lambda v: _list_test(cond, record_languages(v), lambda lang: lang in wanted))
+
+
+def type_words(value: str) -> tuple[str, ...]:
+    """A publication type as words, RIS codes expanded: 'CPAPER' -> ('conference', 'paper')."""
+    value = value.strip()
+    return tuple(words_of(RIS_TYPE_NAMES.get(value, value)))
+
+
+def contains_phrase(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Whether ``part`` occurs in ``words`` as consecutive words."""
+    k = len(part)
+    return any(words[i:i + k] == part for i in range(len(words) - k + 1))
+
+
+def type_key(value: Any) -> str:
+    """A record's publication types as one hashable key (the same value is tested once)."""
+    return "\x1f".join(value) if isinstance(value, list) else ""
+
+
+def _publication_type(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+    cond = rule.publication_type
+    assert cond is not None
+    wanted = [type_words(v) for v in cond.values]
+    values = list(records["publication_type"]) if "publication_type" in records.columns else [[]] * len(records)
+    keys = [type_key(v) for v in values]
+
+    def test(key: str) -> tuple[bool, bool]:
+        types = [type_words(t) for t in key.split("\x1f") if t.strip()]
+        return _list_test(cond, types, lambda t: any(contains_phrase(t, w) for w in wanted if w))
+
+    return _by_value(keys, test)
+
+
+_CONDITIONS = {"year": _year, "language": _language, "publication_type": _publication_type}
+
+
+def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutcome]:
+    """Evaluate every rule over every record; the text index is built once for all queries."""
+    n = len(records)
+    queries = [r for r in config.rules if r.query]
+    index = None
+    for r in queries:
+        try:
+            parse(r.query)
+        except QuerySyntaxError as err:   # rules built in Python skip the TOML validation
+            raise RuleError(f"rule {r.id!r}: bad query at character {err.pos + 1}: {err.message}",
+                            hint=err.hint or "see docs/rules.md for the query syntax") from None
+    if queries and n:
+        nodes = [parse(r.query) for r in queries]
+        fields = set().union(*(fields_used(node) for node in nodes))
+        patterns = {w for node in nodes for t in terms(node) for w in t.words}
+        index = TextIndex(records, fields, patterns)
+    outcomes = []
+    for rule in config.rules:
+        fires = np.ones(n, dtype=bool)
+        settled = np.ones(n, dtype=bool)       # every condition fires or is missing
+        any_missing = np.zeros(n, dtype=bool)
+        match = None
+        missing_by: dict[str, np.ndarray] = {}
+        for name in rule.conditions:
+            if name == "query":
+                if index is None:
+                    match = Match(np.zeros(n, bool), [])
+                else:
+                    match = evaluate(parse(rule.query), index)
+                    match.index = index
+                fires &= match.mask
+                settled &= match.mask
+                continue
+            f, missing = _CONDITIONS[name](records, rule)
+            missing_by[name] = missing
+            fires &= f
+            settled &= f | missing
+            any_missing |= missing
+        by_missing = settled & any_missing & ~fires if rule.missing != "keep" else np.zeros(n, bool)
+        outcomes.append(RuleOutcome(rule, fires | by_missing, by_missing, match, missing_by))
+    return outcomes
