@@ -6,7 +6,8 @@ prisma_flow.{svg,png,pdf}, report.md and report.html. Importing this package reg
 """
 
 from screening.prisma.api import PrismaResult, generate, load_searches, post_step, searches_frame
-from screening.prisma.counts import PrismaCounts, StageProgress, check_invariants, compute_counts
+from screening.prisma.counts import compute_counts
+from screening.prisma.model import PrismaCounts, StageProgress, check_invariants
 from screening.runner import register_post_step
 
 register_post_step("prisma", post_step)

@@ -2,7 +2,7 @@
 
 This is the only I/O in the package. The state (records, decision log, stage reports,
 searches, the review-state hash) is loaded by :mod:`screening.prisma.state`; the counts come
-from :mod:`screening.prisma.counts`; this module builds the report context and writes
+from :mod:`screening.prisma.counts` (checked by :mod:`screening.prisma.model`); this module builds the report context and writes
 ``prisma.json``, ``prisma.csv``, the diagram (SVG/PNG/PDF) and ``report.md``/``report.html``.
 
 Reproducibility: the *review-state hash* is a sha256 over the records table, the decision
@@ -35,7 +35,8 @@ from screening import __version__
 from screening.config import ReviewConfig, load_review
 from screening.decisions.studies import study_links
 from screening.decisions.views import event_payload, open_records, standing_decisions
-from screening.prisma.counts import PrismaCounts, check_invariants, compute_counts
+from screening.prisma.counts import compute_counts
+from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown

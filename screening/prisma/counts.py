@@ -2,10 +2,10 @@
 
 Every box of the PRISMA 2020 flow (new reviews, databases and registers) is computed here
 from plain DataFrames, with no file I/O, so the numbers can be checked by hand in tests and
-reproduced by anyone holding the same review state. :func:`check_invariants` then verifies
-that each box equals what flows into it minus what leaves it; a violation is a
-:class:`~screening.errors.ReportError` naming the boxes and numbers, never a silently wrong
-diagram.
+reproduced by anyone holding the same review state. The result is checked with
+:func:`~screening.prisma.model.check_invariants`: each box equals what flows into it minus
+what leaves it; a violation is a :class:`~screening.errors.ReportError` naming the boxes and
+numbers, never a silently wrong diagram.
 
 Where records go (each record lands in exactly one place):
 
@@ -25,8 +25,6 @@ Where records go (each record lands in exactly one place):
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
@@ -34,186 +32,10 @@ import pandas as pd
 from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
+from screening.prisma.model import PrismaCounts, StageProgress, check_invariants
 from screening.records import marks
 
 NOT_RECORDED = "Reason not recorded"
-
-
-@dataclass(frozen=True)
-class StageProgress:
-    """How far a human screening stage has got: ``done`` of ``total`` records settled, and
-    ``open`` more that some reviewer decided without the decision being settled yet (awaiting a
-    second reviewer or an adjudicator): a stage with only open records has started."""
-
-    total: int
-    done: int
-    open: int = 0
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.done
-
-    @property
-    def status(self) -> str:
-        if self.total == 0:
-            return "empty"
-        if self.done == 0 and self.open == 0:
-            return "not started"
-        return "complete" if self.done >= self.total else "in progress"
-
-
-@dataclass(frozen=True)
-class PrismaCounts:
-    """All PRISMA 2020 flow counts for a review (databases/registers column + other methods).
-
-    Dicts are ordered for display (largest first, then by name) and hold plain ints.
-    """
-
-    databases: dict[str, int]                 # records identified per database
-    registers: dict[str, int]                 # records identified per register
-    other_methods: dict[str, int]             # records identified via other methods (config)
-    duplicates: int
-    duplicates_by_source: dict[str, int]      # duplicates removed, by source_db of the removed record
-    automation_rules: int                     # records marked ineligible by rules
-    automation_rules_reasons: dict[str, int]
-    removed_other: int
-    removed_other_reasons: dict[str, int]
-    records_screened: int                     # records entering title/abstract screening
-    title_abstract: StageProgress             # human decisions made so far
-    excluded_human: int                       # title/abstract exclusions by reviewers
-    excluded_automation: int                  # unscreened records closed by the stopping rule
-    stopped: bool                             # the team applied a stopping rule
-    reports_sought: int
-    reports_not_retrieved: int
-    reports_assessed: int
-    full_text: StageProgress
-    reports_excluded: int
-    reports_excluded_reasons: dict[str, int]
-    studies_included: int
-    reports_included: int
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-    # decided at title/abstract by someone but not settled (second reviewer or adjudicator to
-    # come): never excluded by the stopping rule, which closes only records nobody screened
-    title_abstract_open: int = 0
-    # after a logged stop, records in screening nobody has decided that it did not close (an
-    # update's, ingested since): still to screen, so screening is in progress again
-    unscreened_after_stop: int = 0
-    # an updated review's flow ([prisma] flow = "update", :mod:`screening.prisma.update`): the
-    # studies (and their reports) included in the previous version, and the search round the
-    # flow covers; None / '' for a new review's flow
-    previous_studies: int | None = None
-    previous_reports: int | None = None
-    update_round: str = ""
-    previous_pending: int = 0         # the previous version's records still to settle
-    previous_excluded_automation: int = 0   # ... and those the stopping rule closed unscreened
-    # reports grouped into studies (``link_study``): studies with more than one included
-    # report, and included reports of a study the previous version counts (an update's new
-    # report of an old study: a report, not a new study)
-    studies_with_several_reports: int = 0
-    reports_of_previous_studies: int = 0
-
-    @property
-    def is_update(self) -> bool:
-        return self.previous_studies is not None
-
-    @property
-    def total_studies(self) -> int:
-        """Studies included in the review: the previous version's and the new ones."""
-        return (self.previous_studies or 0) + self.studies_included
-
-    @property
-    def total_reports(self) -> int:
-        return (self.previous_reports or 0) + self.reports_included
-
-    @property
-    def total_partial(self) -> bool:
-        """The totals are *so far*: the update's or the previous version's screening is unfinished."""
-        return self.downstream_of_full_text_partial or self.previous_pending > 0
-
-    # ---- derived totals -------------------------------------------------------------
-    @property
-    def identified_databases(self) -> int:
-        return sum(self.databases.values())
-
-    @property
-    def identified_registers(self) -> int:
-        return sum(self.registers.values())
-
-    @property
-    def identified(self) -> int:
-        """Records identified from databases and registers (the left column's input)."""
-        return self.identified_databases + self.identified_registers
-
-    @property
-    def identified_other(self) -> int:
-        return sum(self.other_methods.values())
-
-    @property
-    def records_excluded(self) -> int:
-        return self.excluded_human + self.excluded_automation
-
-    @property
-    def screening_in_progress(self) -> bool:
-        # after a stop, records some reviewer decided are still being settled
-        return self.title_abstract.remaining > self.excluded_automation
-
-    @property
-    def settling_after_stop(self) -> bool:
-        """Stopped by the stopping rule, with records one reviewer decided still to settle (and
-        none arrived since the stop: those make screening in progress again)."""
-        return self.stopped and self.title_abstract_open > 0 and not self.unscreened_after_stop
-
-    def title_abstract_progress(self) -> str:
-        """'in progress (40 of 513 screened)', or after a stop 'stopped; 4 records still being
-        settled' (done/total would then read as work not started)."""
-        if self.settling_after_stop:
-            n = self.title_abstract_open
-            return f"stopped; {n} record{'s' if n != 1 else ''} still being settled"
-        ta = self.title_abstract
-        if self.unscreened_after_stop:
-            n = self.unscreened_after_stop
-            return (f"{ta.status} ({ta.done} of {ta.total} screened, {self.excluded_automation} closed by the "
-                    f"stopping rule, {n} record{'s' if n != 1 else ''} to screen since the stop)")
-        return f"{ta.status} ({ta.done} of {ta.total} screened)"
-
-    @property
-    def full_text_in_progress(self) -> bool:
-        return self.full_text.remaining > 0
-
-    @property
-    def downstream_of_screening_partial(self) -> bool:
-        """Boxes fed by title/abstract screening hold counts *so far* (screening unfinished)."""
-        return self.screening_in_progress
-
-    @property
-    def downstream_of_full_text_partial(self) -> bool:
-        """Boxes fed by full-text assessment hold counts *so far*."""
-        return self.screening_in_progress or self.full_text_in_progress
-
-    def funnel(self) -> list[int]:
-        """Identified -> screened -> sought -> assessed -> included (the one-line funnel)."""
-        return [self.identified, self.records_screened, self.reports_sought,
-                self.reports_assessed, self.studies_included]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["warnings"] = list(self.warnings)
-        for name in ("title_abstract", "full_text"):
-            prog = getattr(self, name)
-            data[name] = {"total": prog.total, "done": prog.done, "open": prog.open,
-                          "remaining": prog.remaining, "status": prog.status}
-        data["identified"] = self.identified
-        data["identified_databases"] = self.identified_databases
-        data["identified_registers"] = self.identified_registers
-        data["identified_other"] = self.identified_other
-        data["records_excluded"] = self.records_excluded
-        data["funnel"] = self.funnel()
-        if self.is_update:
-            data["total_studies"], data["total_reports"] = self.total_studies, self.total_reports
-        return data
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def _ordered(counts: Mapping[str, int]) -> dict[str, int]:
@@ -430,103 +252,3 @@ def compute_counts(
     )
     check_invariants(counts)
     return counts
-
-
-def _violation(boxes: str, expected: int, got: int, detail: str) -> ReportError:
-    return ReportError(f"PRISMA invariant violated: {boxes}: expected {expected}, found {got} ({detail})",
-                       hint="the review state is inconsistent; re-run `screening run` and check the decision log")
-
-
-def check_invariants(c: PrismaCounts) -> None:
-    """Each box equals its inflow minus its outflow; per-reason counts sum to their box.
-
-    Raises :class:`ReportError` naming the boxes and the numbers at the first violation.
-    """
-    for name in ("duplicates", "automation_rules", "removed_other", "records_screened", "excluded_human",
-                 "excluded_automation", "reports_sought", "reports_not_retrieved", "reports_assessed",
-                 "reports_excluded", "studies_included", "reports_included"):
-        value = getattr(c, name)
-        if value < 0:
-            raise _violation(f"'{name}' must not be negative", 0, value, "negative count")
-    for name in ("previous_studies", "previous_reports"):
-        value = getattr(c, name)
-        if value is not None and value < 0:
-            raise _violation(f"'{name}' must not be negative", 0, value, "negative count")
-    if c.is_update and (c.previous_reports or 0) < (c.previous_studies or 0):
-        raise _violation("reports of studies included in previous version >= those studies",
-                         c.previous_studies or 0, c.previous_reports or 0, "each study has at least one report")
-    for label, values in (("databases", c.databases), ("registers", c.registers),
-                          ("other methods", c.other_methods)):
-        for key, value in values.items():
-            if value < 0:
-                raise _violation(f"records identified from {label} ({key}) must not be negative", 0, value,
-                                 "negative count")
-    removed = c.duplicates + c.automation_rules + c.removed_other
-    if c.identified - removed != c.records_screened:
-        raise _violation(
-            "records identified - duplicates - marked ineligible by automation tools - removed for other "
-            "reasons = records screened", c.identified - removed, c.records_screened,
-            f"{c.identified} - {c.duplicates} - {c.automation_rules} - {c.removed_other}")
-    if c.duplicates_by_source and sum(c.duplicates_by_source.values()) != c.duplicates:
-        raise _violation("sum of duplicates per source = duplicate records", c.duplicates,
-                         sum(c.duplicates_by_source.values()), "per-source duplicates")
-    for box, total, reasons in (
-        ("records marked as ineligible by automation tools", c.automation_rules, c.automation_rules_reasons),
-        ("records removed for other reasons", c.removed_other, c.removed_other_reasons),
-        ("reports excluded", c.reports_excluded, c.reports_excluded_reasons),
-    ):
-        if sum(reasons.values()) != total:
-            raise _violation(f"sum of reasons = {box}", total, sum(reasons.values()),
-                             ", ".join(f"{k}: {v}" for k, v in reasons.items()) or "no reasons")
-    ta = c.title_abstract
-    if ta.total != c.records_screened or not 0 <= ta.done <= ta.total:
-        raise _violation("title/abstract decisions made <= records screened", c.records_screened, ta.done,
-                         f"{ta.done} of {ta.total} decided")
-    if c.stopped and c.excluded_automation + c.unscreened_after_stop != ta.remaining - c.title_abstract_open:
-        raise _violation("records screened - decided - still being settled - arrived after the stop = excluded "
-                         "by automation tools (stopping rule)",
-                         ta.remaining - c.title_abstract_open - c.unscreened_after_stop, c.excluded_automation,
-                         f"{ta.total} - {ta.done} - {c.title_abstract_open} - {c.unscreened_after_stop}")
-    if c.unscreened_after_stop and not c.stopped:
-        raise _violation("records arrived after a stop without a stop", 0, c.unscreened_after_stop,
-                         "stopping rule not applied")
-    if not c.stopped and c.excluded_automation:
-        raise _violation("records excluded by automation tools without a stopping rule", 0,
-                         c.excluded_automation, "stopping rule not applied")
-    pending = ta.remaining - c.excluded_automation
-    if c.records_screened - c.records_excluded - pending != c.reports_sought:
-        raise _violation(
-            "records screened - records excluded - not yet screened = reports sought for retrieval",
-            c.records_screened - c.records_excluded - pending, c.reports_sought,
-            f"{c.records_screened} - {c.excluded_human} (human) - {c.excluded_automation} (automation) - {pending}")
-    if c.reports_sought - c.reports_not_retrieved != c.reports_assessed:
-        raise _violation("reports sought - reports not retrieved = reports assessed for eligibility",
-                         c.reports_sought - c.reports_not_retrieved, c.reports_assessed,
-                         f"{c.reports_sought} - {c.reports_not_retrieved}")
-    ft = c.full_text
-    if ft.total != c.reports_assessed or not 0 <= ft.done <= ft.total:
-        raise _violation("full-text decisions made <= reports assessed", c.reports_assessed, ft.done,
-                         f"{ft.done} of {ft.total} decided")
-    if c.reports_assessed - c.reports_excluded - ft.remaining != c.reports_included:
-        raise _violation("reports assessed - reports excluded - not yet assessed = reports of included studies",
-                         c.reports_assessed - c.reports_excluded - ft.remaining, c.reports_included,
-                         f"{c.reports_assessed} - {c.reports_excluded} - {ft.remaining}")
-
-    if c.reports_included < c.studies_included:
-        raise _violation("reports of included studies >= studies included", c.studies_included,
-                         c.reports_included, "each study has at least one report")
-    new_reports = c.reports_included - c.reports_of_previous_studies
-    if new_reports < 0:
-        raise _violation("reports of included studies >= new reports of studies the previous version included",
-                         c.reports_of_previous_studies, c.reports_included, "those reports are among them")
-    if new_reports and not c.studies_included:
-        raise _violation("studies included >= 1 when a report of a new study is included", 1,
-                         c.studies_included, f"{new_reports} report(s) of no study")
-    if not c.studies_with_several_reports <= c.studies_included:
-        raise _violation("studies with several reports <= studies included", c.studies_included,
-                         c.studies_with_several_reports, "a subset of the studies")
-    if new_reports < c.studies_included + c.studies_with_several_reports:
-        # each new study has at least one of the new reports, one with several at least two
-        raise _violation("reports of new studies >= studies included + studies with several reports",
-                         c.studies_included + c.studies_with_several_reports, new_reports,
-                         f"{c.studies_included} + {c.studies_with_several_reports}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from screening.prisma.counts import PrismaCounts
+from screening.prisma.model import PrismaCounts
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

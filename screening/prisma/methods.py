@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from screening.prisma.context import ReportContext, StageScreening
-from screening.prisma.counts import PrismaCounts
+from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from screening.dedup.contributions import source_contributions
 from screening.prisma.context import ReportContext
-from screening.prisma.counts import PrismaCounts
+from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
 from screening.prisma.methods import methods_paragraph
 

@@ -18,7 +18,7 @@ import csv
 import io
 import re
 
-from screening.prisma.counts import PrismaCounts
+from screening.prisma.model import PrismaCounts
 
 COLUMNS = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
 

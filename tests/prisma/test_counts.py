@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from screening.errors import ReportError
-from screening.prisma.counts import StageProgress, check_invariants, compute_counts
+from screening.prisma.counts import compute_counts
+from screening.prisma.model import StageProgress, check_invariants
 
 
 def test_counts_checked_by_hand(records, finals):
