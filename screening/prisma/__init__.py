@@ -5,7 +5,8 @@ prisma_flow.{svg,png,pdf}, report.md and report.html. Importing this package reg
 ``prisma`` post-step, so ``screening run`` ends with these outputs in ``<output_dir>/prisma``.
 """
 
-from screening.prisma.api import PrismaResult, generate, load_searches, post_step, searches_frame
+from screening.prisma.api import PrismaResult, generate, post_step
+from screening.prisma.state import load_searches, searches_frame
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, StageProgress, check_invariants
 from screening.runner import register_post_step

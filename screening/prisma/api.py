@@ -41,10 +41,8 @@ from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
-from screening.prisma.state import (  # noqa: F401 - _kappa, load_decisions, load_searches, searches_frame and
-    ReviewState, _in_play_rows, _kappa, decisions_per_record,  # stopping_state: re-exported as before the split
-    RULES_WARNING, maybe_pair_state,
-    load_decisions, load_searches, load_state, searches_frame, stopping_state,
+from screening.prisma.state import (
+    ReviewState, _in_play_rows, _kappa, decisions_per_record, RULES_WARNING, maybe_pair_state, load_state,
 )
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow

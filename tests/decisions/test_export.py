@@ -104,7 +104,7 @@ def test_after_stopping_the_records_nobody_screened_are_exclusions_as_in_prisma(
     stopped = excluded[excluded["status"] == "stopped"]
     entries = load_entries(db)
     table = read_table(review.parent.parent / "data" / "screened" / "t" / "ingest.parquet")
-    from screening.prisma.api import open_records
+    from screening.decisions.views import open_records
 
     counts = compute_counts(table, final_decisions(entries, "title_abstract"), stopped=True,
                             ta_open=open_records(entries))

@@ -117,7 +117,7 @@ def test_already_present_rows_are_not_revalidated(review: Path, db: Path, tmp_pa
 def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db: Path, tmp_path: Path) -> None:
     """Acceptance testing: one `u` in the screen undid a days-old title/abstract include; the
     included study vanished from PRISMA without a word."""
-    from screening.prisma.api import load_decisions
+    from screening.prisma.state import load_decisions
     from screening.config import load_review
 
     api.record_decision(review, reviewer="alice", record_id="3", action="include")

@@ -10,7 +10,7 @@ import pytest
 from screening.config import load_review
 from screening.errors import ReportError
 from screening.prisma import generate
-from screening.prisma.api import load_searches, searches_frame, stopping_state
+from screening.prisma.state import load_searches, searches_frame, stopping_state
 from screening.prisma.context import ReportContext
 from screening.prisma.methods import methods_paragraph
 
@@ -353,7 +353,7 @@ def test_kappa_counts_only_records_still_in_screening():
     counts left their decisions out but the kappa kept them (κ 1.00 over 'all 9 records')."""
     import pandas as pd
 
-    from screening.prisma.api import _kappa
+    from screening.prisma.state import _kappa
 
     rows = []
     for i, (a, b) in enumerate([("include", "include"), ("exclude", "exclude"), ("include", "exclude"),

@@ -41,7 +41,7 @@ def test_run_review_mixes_databases_and_skips_unfinished(review: Path, eutils: F
         run_search(review, "openalex", "asthma", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
     assert run_review(review).records["source_db"].value_counts().to_dict() == {"PubMed": 7}
     # the interrupted search is said in the report, not left invisible (acceptance testing)
-    from screening.prisma.api import load_state
+    from screening.prisma.state import load_state
     warnings = load_state(load_review(review)).warnings
     assert any("1 search(es) not complete and not counted (OpenAlex: asthma)" in w for w in warnings)
     run_search(review, "openalex", "asthma", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
