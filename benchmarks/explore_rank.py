@@ -72,6 +72,7 @@ Variants:
 * ``hardneg:T:A``      – irrelevant records with cosine similarity >= T to the nearest labelled
   relevant record weigh A times their balanced weight (near misses, often excluded for a
   reason the words do not carry, stop pushing the topic's relevant records away);
+* ``ridge`` (in a spec) – regularised least squares on +-1 targets, ``spec:tfidf+ridge(alpha=A)+balanced+max``;
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
@@ -96,7 +97,9 @@ sys.path.insert(0, str(HERE))
 
 import bench_rank as br  # noqa: E402
 from screening.ml.features import TfidfFeatures  # noqa: E402
+from screening.ml.classifiers import _Linear  # noqa: E402
 from screening.ml.learner import ActiveLearner  # noqa: E402
+from screening.ml.registry import register  # noqa: E402
 from screening.ml.simulate import choose_priors, simulate  # noqa: E402
 from screening.records import without_abstract  # noqa: E402
 
@@ -104,6 +107,31 @@ OUT = br.CACHE / "explore"
 VS_PLAIN = False          # set by --vs-plain
 PIVOT = 0.3
 LOGISTIC = "tfidf+logistic(C=10)+balanced+max"
+
+
+class Ridge(_Linear):
+    """Regularised least squares on +-1 targets (RidgeClassifier): like the squared-hinge SVM,
+    but irrelevant records already far on their side of the boundary still pull on the weights
+    (for ``spec:tfidf+ridge(alpha=A)+balanced+max``)."""
+
+    name = "ridge"
+
+    def __init__(self, alpha: float = 4.5) -> None:
+        self.alpha = alpha
+
+    def _make(self) -> Any:
+        from sklearn.linear_model import RidgeClassifier
+
+        class _Ridge(RidgeClassifier):
+            def fit(self, X, y, sample_weight=None):
+                super().fit(X, y, sample_weight=sample_weight)
+                self.n_iter_ = self.n_iter_ if self.n_iter_ is not None else 0
+                return self
+
+        return _Ridge(alpha=self.alpha, solver="sparse_cg", tol=1e-5)
+
+
+register("classifier", "ridge", Ridge)
 
 
 # -- feature views ---------------------------------------------------------------------------
