@@ -336,7 +336,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             if stage.rekey is not None:
                 # keyed as the next run will read its inputs against this output (see Stage.rekey)
                 expected = stage_hash(current_hash, stage, config, stage.rekey(inputs, res))
-            report = dataclasses.replace(res.report, input_hash=expected)
+            report = dataclasses.replace(res.report, input_hash=expected, upstream_hash=current_hash)
             if stage.guard is not None and (refusal := stage.guard(
                     review, output_dir / f"{stage.name}.parquet", res.records)):
                 if stage.name not in allowed:
@@ -392,6 +392,25 @@ def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None
     return out
 
 
+def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Stage outputs made from an older output of the stage before them: a run interrupted (or
+    refused by a stage's guard) after an earlier stage wrote its new output. The reports alone
+    tell: each records the input hash of the output it was made from (``upstream_hash``), which
+    must be its predecessor's current ``input_hash``. Reports written before that field: no word."""
+    names = ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
+    if reports is None:
+        from screening.prisma.state import load_stage_reports
+
+        reports = load_stage_reports(review.output_dir, names)
+    out = []
+    ran = [n for n in names if n in reports]
+    for before, after in zip(ran, ran[1:]):
+        upstream = reports[after].get("upstream_hash") or ""
+        if upstream and upstream != reports[before].get("input_hash"):
+            out.append(f"the {after} output was made from an older {before} output")
+    return out
+
+
 def _settings(parameters: dict[str, Any]) -> str:
     # `stopped` (the older stop flag) is read from the TOML itself and takes effect without a run
     return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
@@ -399,11 +418,13 @@ def _settings(parameters: dict[str, Any]) -> str:
 
 def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
     """One warning naming :func:`config_drift`'s findings ('' when the last run is current)."""
-    drift = config_drift(review, reports)
-    if not drift:
+    drift, unfinished = config_drift(review, reports), unfinished_run(review, reports)
+    if not drift and not unfinished:
         return ""
-    return (f"the review's TOML no longer matches its last run ({'; '.join(drift)}): these figures are from "
-            f"the last run; run `screening run {review.path.name if review.path else review.name}` to bring them up to date")
+    said = [*([f"the review's TOML no longer matches its last run ({'; '.join(drift)})"] if drift else []),
+            *([f"the last run did not finish ({'; '.join(unfinished)})"] if unfinished else [])]
+    return (f"{'; and '.join(said)}: these figures are from the stage outputs on disk; run "
+            f"`screening run {review.path.name if review.path else review.name}` to bring them up to date")
 
 
 def latest_table(review: ReviewConfig) -> pd.DataFrame:

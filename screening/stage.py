@@ -30,6 +30,9 @@ class StageReport:
     parameters: dict[str, Any] = field(default_factory=dict)    # the config actually used
     seed: int | None = None
     input_hash: str = ""                                         # hash of (input table, config, inputs)
+    # the previous stage's input_hash when this one ran: a later stage whose upstream_hash is not
+    # its predecessor's input_hash was made from an older output (a run interrupted between them)
+    upstream_hash: str = ""
     tool_version: str = __version__
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)       # stage-specific (per-source counts...)

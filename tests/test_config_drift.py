@@ -80,3 +80,47 @@ def test_a_stage_enabled_but_never_run_is_drift(tmp_path: Path, monkeypatch) -> 
     assert _cli("run", "pipelines/t.toml")[0] == 0
     toml.write_text(TOML)
     assert config_drift(load_review(toml)) == ["the apply_rules stage has not run"]
+
+
+def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Path, monkeypatch) -> None:
+    """Acceptance testing: a run killed after ingest wrote the new source's records but before
+    the later stages did left `prisma`, `export` and `status` reading the later stages' older
+    tables (the new source missing from the counts) without a word."""
+    import screening.runner as runner
+    from screening.runner import unfinished_run
+
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    data.iloc[:200].to_csv(tmp_path / "data" / "raw" / "a.csv", index=False)
+    data.iloc[200:].to_csv(tmp_path / "data" / "raw" / "b.csv", index=False)
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(TOML)
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", "pipelines/t.toml")[0] == 0
+    assert unfinished_run(load_review(toml)) == []
+
+    toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]'))
+    write = runner._write_stage
+
+    def interrupted(output_dir, name, *args, **kwargs):
+        if name == "apply_rules":
+            raise KeyboardInterrupt
+        return write(output_dir, name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_write_stage", interrupted)
+    try:
+        runner.run_review(toml)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.setattr(runner, "_write_stage", write)
+    review = load_review(toml)
+    assert config_drift(review) == []              # the TOML matches what ingest read ...
+    assert unfinished_run(review) == ["the apply_rules output was made from an older ingest output"]
+    code, out = _cli("prisma", "pipelines/t.toml")
+    assert code == 0 and "the last run did not finish" in out and "run `screening run t.toml`" in out
+    code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
+    assert code == 0 and "the last run did not finish" in out
+
+    assert _cli("run", "pipelines/t.toml")[0] == 0           # finished: nothing to say
+    assert unfinished_run(load_review(toml)) == []
