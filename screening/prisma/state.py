@@ -33,7 +33,7 @@ from screening.errors import ReportError
 from screening.identity import decided_on_other_records
 from screening.normalize import clip
 from screening.prisma.counts import decisions_on
-from screening.records import conform, in_play as in_play_mask, to_csv_bytes
+from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 _TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
@@ -279,6 +279,24 @@ def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
         else latest.strftime("%Y-%m-%d")
 
 
+# what a stage report holds only to decide whether the next run may reuse its output: a stored
+# output reused after the log grew and the same output made afresh differ here and nowhere else
+_CACHE_KEYS = ("input_hash", "upstream_hash")
+_CACHE_DETAILS = ("decided_in_groups",)
+
+
+def _results_only(reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The reports without their cache bookkeeping (:data:`_CACHE_KEYS`), as the state hash
+    reads them: the same review state must give the same hash however its outputs were made."""
+    out = {}
+    for name, report in reports.items():
+        kept = {k: v for k, v in report.items() if k not in _CACHE_KEYS}
+        if isinstance(kept.get("details"), dict):
+            kept["details"] = {k: v for k, v in kept["details"].items() if k not in _CACHE_DETAILS}
+        out[name] = kept
+    return out
+
+
 def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd.DataFrame,
                reports: dict[str, dict[str, Any]], config_raw: Any,
                dedup_decisions: pd.DataFrame | None = None, stops: list[Any] | None = None) -> str:
@@ -287,7 +305,7 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
         ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
         ("decisions", to_csv_bytes(entries) if entries is not None else b""),
         ("searches", to_csv_bytes(searches)),
-        ("reports", json.dumps(reports, sort_keys=True, default=str).encode()),
+        ("reports", json.dumps(_results_only(reports), sort_keys=True, default=str).encode()),
         ("config", json.dumps(config_raw, sort_keys=True, default=str).encode()),
     ]
     # the report says which queued pairs were decided since dedup ran, so the store is part of
@@ -388,6 +406,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     warnings += _decided_on_other_records(records, entries, in_play)
     warnings += undeclared_reviewers(review, entries) + undeclared_reasons(review, ft)
+    warnings += _unknown_registers(review, records)
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
@@ -396,6 +415,23 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         outcomes=outcomes, in_play=in_play, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,
     )
+
+
+def _unknown_registers(review: ReviewConfig, records: pd.DataFrame) -> list[str]:
+    """``[prisma] registers`` naming no source of the records: a misspelt register's records
+    are counted as a database's without a word (acceptance testing)."""
+    if not review.prisma.registers or "source_db" not in records.columns:
+        return []
+    present = set(marks(records["source_db"]))
+    missing = [r for r in review.prisma.registers if r not in present]
+    if not missing:
+        return []
+    import difflib
+
+    close = {r: difflib.get_close_matches(r, sorted(present), n=1) for r in missing}
+    named = ", ".join(f"{r!r}" + (f" (did you mean {close[r][0]!r}?)" if close[r] else "") for r in missing)
+    return [f"[prisma] registers names {named}, which no record's source database is: the boxes count no "
+            f"register records under that name (databases here: {', '.join(sorted(present)[:8])})"]
 
 
 def _decided_on_other_records(records: pd.DataFrame, entries: pd.DataFrame | None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -424,3 +426,25 @@ def test_a_file_repeating_another_is_warned_of():
     pages = table.assign(source_file=["data/raw/t/searches/a/page-0001.xml"] * n + ["data/raw/t/searches/b/page-0001.xml"] * n
                          + ["scopus.ris"] * n)
     assert repeated_export_warnings(pages) == []
+
+
+def test_the_review_state_hash_does_not_depend_on_whether_dedup_was_reused(tmp_path, monkeypatch):
+    """Acceptance testing: `run --force` with nothing changed gave the citation's state hash
+    a new value, because a dedup output reused after a decision on a kept record and the same
+    output made afresh differ in their cache bookkeeping (``decided_in_groups``) only."""
+    import screening.runner as runner
+    from screening.config import load_review
+    from screening.prisma.state import load_state
+
+    run = _decided_review(tmp_path, monkeypatch)
+    run()
+    status, _ = run(med=1)
+    assert status["dedup"] == "unchanged"
+    toml = tmp_path / "pipelines" / "c.toml"
+    reused = load_state(load_review(toml)).state_hash
+    report = tmp_path / "data" / "screened" / "c" / "dedup.json"
+    before = json.loads(report.read_text())
+    runner.run_review(toml, force=True)
+    after = json.loads(report.read_text())
+    assert before["details"]["decided_in_groups"] != after["details"]["decided_in_groups"]   # the case
+    assert load_state(load_review(toml)).state_hash == reused
