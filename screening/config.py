@@ -174,6 +174,23 @@ def _table(where: str) -> str:
     return where if where.startswith("[") else f"[{where}]"
 
 
+def read_toml_text(path: Path) -> str:
+    """The review TOML's text. TOML is UTF-8 by definition; a byte-order mark (Windows editors
+    write one) is dropped, and any other encoding is refused with the place and what to do,
+    not a traceback."""
+    data = Path(path).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{Path(path).name} is saved as UTF-16; a review TOML must be UTF-8", path=path,
+                          hint="save it again with the encoding UTF-8 (in Notepad: Save As, Encoding: UTF-8)")
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"{Path(path).name} is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}, "
+                          "perhaps saved as Windows-1252)", path=path, line=line,
+                          hint="save it again with the encoding UTF-8 (in Notepad: Save As, Encoding: UTF-8)") from None
+
+
 def _key_line(path: Path | None, key: str, where: str = "") -> int | None:
     """The line of ``key = ...`` in the TOML file: within the table ``where`` names (``dedup``,
     ``[[sources]] #2``) when it can be found, else wherever the key is written exactly once;
@@ -181,8 +198,8 @@ def _key_line(path: Path | None, key: str, where: str = "") -> int | None:
     if path is None:
         return None
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_toml_text(Path(path)).splitlines()
+    except (OSError, ConfigError):
         return None
     assignment = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
     header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -271,7 +288,7 @@ def load_review(review: str | Path) -> ReviewConfig:
 
     path = resolve_review_path(review)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_toml_text(path))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"invalid TOML: {err}", path=path, hint="fix the syntax at the place named") from None
     stages = {s.toml_key: s for s in registered_stages()}
@@ -297,6 +314,8 @@ def load_review(review: str | Path) -> ReviewConfig:
         raise ConfigError("[[sources]] must be an array of tables", path=path)
     sources = tuple(from_mapping(SourceSpec, s, f"[[sources]] #{i}", path)
                     for i, s in enumerate(sources_raw, start=1))
+    for i, spec in enumerate(sources, start=1):
+        _check_date(spec.date_searched, f"[[sources]] #{i}", path)
 
     stage_cfgs: dict[str, Any] = {}
     for key, stage in stages.items():
@@ -313,12 +332,35 @@ def load_review(review: str | Path) -> ReviewConfig:
         raise ConfigError(f"unknown [prisma] flow {prisma.flow!r}", path=path, line=_key_line(path, "flow", "prisma"),
                           hint='flow = "new" (one flow over all records) or "update" (the latest search round, '
                                'with the earlier rounds\' studies as the previous version)')
+    bad = [(k, v) for k, v in prisma.other_methods.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    if bad:
+        raise ConfigError(f"[prisma] other_methods: {bad[0][0]!r} = {bad[0][1]!r} is not a number of records",
+                          path=path, line=_key_line(path, "other_methods", "prisma"),
+                          hint='give each other method the records it identified, a whole number from 0: '
+                               'other_methods = { "Citation searching" = 3 }')
     search = SearchConfig.from_toml(raw.get("search", {}), path)
     return ReviewConfig(
         name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,
         output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,
         prisma=prisma, raw=raw, search=search,
     )
+
+
+_YMD = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
+
+
+def _check_date(text: str, where: str, path: Path) -> None:
+    """A date written year-month-day must be one (``2024-13-01`` would be pasted into the
+    methods as it stands). Other spellings ('1 May 2024', 'May 2024') are the report's to read:
+    it warns of one it cannot place in a search round."""
+    if (hit := _YMD.fullmatch(text or "")) is None:
+        return
+    try:
+        _dt.date(*(int(g) for g in hit.groups()))
+    except ValueError as err:
+        raise ConfigError(f"{where}: date_searched {text!r} is not a date ({err})", path=path,
+                          line=_key_line(path, "date_searched", where),
+                          hint="write the day the search was run as YYYY-MM-DD, e.g. 2024-03-01") from None
 
 
 def config_parameters(config: Any) -> dict[str, Any]:

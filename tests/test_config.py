@@ -98,3 +98,43 @@ def test_plain_names_a_type_parameter():
     from screening.config import plain
 
     assert plain({"dtype": np.float32, "range": (1, 2), "x": np.int64(3)}) == {"dtype": "float32", "range": [1, 2], "x": 3}
+
+
+# ---- acceptance testing, session 20: encodings and values a report would paste as they stand ----
+
+def test_a_byte_order_mark_is_read_as_utf8(tmp_path):
+    p = write(tmp_path, "")
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD.replace("A review", "Caf\u00e9 review").encode("utf-8"))
+    assert load_review(p).title == "Caf\u00e9 review"
+
+
+def test_a_toml_saved_as_windows_1252_is_refused_with_its_line(tmp_path):
+    p = write(tmp_path, "")
+    p.write_bytes(GOOD.replace("A review", "Caf\u00e9 review").encode("cp1252"))
+    with pytest.raises(ConfigError) as err:
+        load_review(p)
+    assert "r.toml is not UTF-8 text (byte 0xe9 on line 4" in err.value.message and err.value.line == 4
+    assert "UTF-8" in err.value.hint
+
+
+def test_a_toml_saved_as_utf16_is_refused(tmp_path):
+    p = write(tmp_path, "")
+    p.write_bytes(GOOD.encode("utf-16"))
+    with pytest.raises(ConfigError, match="saved as UTF-16"):
+        load_review(p)
+
+
+def test_an_impossible_search_date_is_refused_at_its_line(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_review(write(tmp_path, GOOD.replace("2022-06-01", "2022-13-01")))
+    assert "[[sources]] #1: date_searched '2022-13-01' is not a date (month must be in 1..12)" in err.value.message
+    assert err.value.line == 9
+    for fine in ("2022-6-1", "1 June 2022", "June 2022", "01/06/2022"):    # read (or warned of) by the report
+        assert load_review(write(tmp_path, GOOD.replace("2022-06-01", fine))).sources[0].date_searched == fine
+
+
+@pytest.mark.parametrize("value", ["-3", "2.5", '"three"', "true"])
+def test_other_methods_must_be_whole_numbers_of_records(tmp_path, value):
+    with pytest.raises(ConfigError, match=r"other_methods: 'Citation searching' = .* is not a number of records"):
+        load_review(write(tmp_path, GOOD + f'\n[prisma]\nother_methods = {{ "Citation searching" = {value} }}\n'))
+    assert load_review(write(tmp_path, GOOD + '\n[prisma]\nother_methods = { "Citation searching" = 0 }\n'))

@@ -263,6 +263,9 @@ def _year(value: Any, who: str, path: str | Path | None, rid: str) -> YearRange:
     if not value:
         raise _fail(f"{who}: year needs min and/or max", path, rid, key="year")
     for k, v in value.items():
+        if isinstance(v, str) and v.strip().isdigit():
+            raise _fail(f"{who}: year {k} is the text {v!r}; write the year as a number, without quotes "
+                        f"({k} = {v.strip()})", path, rid, key="year")
         if isinstance(v, bool) or not isinstance(v, int) or not 1000 <= v <= 2200:
             raise _fail(f"{who}: year {k} must be a 4-digit year, got {v!r}", path, rid, key="year")
     lo, hi = value.get("min"), value.get("max")

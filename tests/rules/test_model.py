@@ -128,6 +128,9 @@ def test_errors_from_a_review_toml_name_file_and_line(tmp_path: Path):
     ('yeer = { min = 2010 }', "rule 'b': unknown key 'yeer'"),
     ('year = { min = "x" }', "rule 'b': year min must be a 4-digit year, got 'x'"),
     ('year.min = 1', "rule 'b': year min must be a 4-digit year, got 1"),          # a dotted key
+    # acceptance testing: a quoted year was told it was not a 4-digit year
+    ('year = { min = "2000" }', "rule 'b': year min is the text '2000'; write the year as a number, without "
+                                "quotes (min = 2000)"),
     ('action = "nuke"', "rule 'b': unknown action 'nuke'"),
     ('language = { any_off = ["en"] }', "rule 'b': unknown key 'any_off' in language"),
     ('language = { any_of = ["klingon"] }', "rule 'b': unknown language 'klingon'"),
