@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from screening.decisions.agreement import agreement_report  # noqa: E402
+from screening.decisions.entries import load_entries  # noqa: E402
+from screening.decisions.outcomes import conflicts, final_decisions  # noqa: E402
+from screening.decisions.progress import stage_progress, training_labels  # noqa: E402
 from screening.decisions.store import Event, SQLiteStore  # noqa: E402
-from screening.decisions.views import (  # noqa: E402
-    conflicts, final_decisions, load_entries, stage_progress, training_labels,
-)
 from screening.records import make_table, write_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "screening"

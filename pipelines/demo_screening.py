@@ -25,7 +25,8 @@ from pathlib import Path
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.api import Review, adjudicate, assign, import_decisions, list_conflicts
-from screening.decisions.views import load_entries, records_in_play
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import records_in_play
 from screening.normalize import normalize_doi, normalize_title
 from screening.stages.ingest import ingest_paths
 

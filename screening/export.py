@@ -33,8 +33,10 @@ import pandas as pd
 
 from screening.decisions.api import Review, check_stage
 from screening.decisions.imports import STOPPED_REASON
+from screening.decisions.outcomes import Outcome, record_outcomes
+from screening.decisions.progress import eligible_records
 from screening.decisions.studies import groups, sort_key, visible_links
-from screening.decisions.views import Outcome, Viewer, eligible_records, record_outcomes
+from screening.decisions.visibility import Viewer
 from screening.errors import ConfigError
 from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES

@@ -12,11 +12,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from screening.decisions.entries import event_payload, standing_decisions
+from screening.decisions.outcomes import Outcome, final_decisions, record_notes, record_outcomes
 from screening.decisions.store import DECISION_ACTIONS, STAGES
-from screening.decisions.views import (
-    Outcome, Viewer, event_payload, final_decisions, record_notes, record_outcomes, standing_decisions,
-    visible_entries,
-)
+from screening.decisions.visibility import Viewer, visible_entries
 
 # each stage's short prefix in the column names, and the lists' separator in a CSV cell (notes
 # and paths hold ';' and ',')

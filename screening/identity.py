@@ -88,7 +88,7 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
                             decided_on: pd.DataFrame | None = None) -> ChangedRecords:
     """The decided ids that ``new`` lost or gave to another record.
 
-    ``decided_on`` (from the decision log, :func:`screening.decisions.views.decided_on`: one
+    ``decided_on`` (from the decision log, :func:`screening.decisions.entries.decided_on`: one
     row per record a standing decision on the id was made on) is what people decided on. An id
     that still names each of those records is unchanged, whatever the previous ingest ``old``
     said: restoring an export after a change the team let through is no change. One that does

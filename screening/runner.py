@@ -205,7 +205,7 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     decided: set[str] = set()
     seen = None
     if review.decisions_path.exists():
-        from screening.decisions.views import decided_on, load_entries, standing_event_ids
+        from screening.decisions.entries import decided_on, load_entries, standing_event_ids
 
         entries = load_entries(review.decisions_path)
         # records with a standing decision: a plan's assignment, a note or an undone decision

@@ -301,7 +301,7 @@ def test_decisions_remember_their_record_so_a_restored_export_needs_no_flag(tmp_
     a deleted output folder no longer hides an edited export."""
     from screening.config import load_review
     from screening.decisions import api
-    from screening.decisions.views import load_entries
+    from screening.decisions.entries import load_entries
     from screening.errors import InputError
     from screening.prisma.state import load_state
 
@@ -374,7 +374,7 @@ def test_every_standing_decision_keeps_its_record():
     """Code review: only the latest decision's record was kept, so a second reviewer deciding
     after a change was let through hid the first reviewer's decision on the old record, and an
     undone decision's record outlived the undo."""
-    from screening.decisions.views import decided_on
+    from screening.decisions.entries import decided_on
     from screening.identity import decided_on_other_records, decided_records_changed
 
     cols = ["record_id", "title", "doi", "source_file"]

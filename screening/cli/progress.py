@@ -13,8 +13,8 @@ from screening.cli._app import (
     REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, reviewer_option,
 )
 from screening.decisions import api
+from screening.decisions.entries import event_payload
 from screening.decisions.stops import stopped_by_phrase
-from screening.decisions.views import event_payload
 
 
 @command("agreement")

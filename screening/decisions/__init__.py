@@ -1,8 +1,10 @@
 """Human screening: the append-only decision log and everything derived from it.
 
-Modules: ``store`` (the log and its SQLite implementation), ``views`` (standing decisions,
-finals, conflicts, progress, blinding), ``agreement`` (kappa & co.), ``plan`` (dual-screening
-plans), ``imports`` (reading decision CSVs), ``session`` (the interactive state machine),
-``api`` (one function per CLI command: the facade over ``review``, ``recording``,
-``importing``, ``dual_screening`` and ``queries``).
+Modules: ``store`` (the log and its SQLite implementation), ``entries`` (the log as a frame,
+standing decisions), ``outcomes`` (finals, conflicts), ``progress`` (stage progress, training
+labels), ``visibility`` (blinding), ``views`` (the documented ones of these, re-exported for
+scripts), ``agreement`` (kappa & co.), ``plan`` (dual-screening plans), ``imports`` (reading
+decision CSVs), ``session`` (the interactive state machine), ``api`` (one function per CLI
+command: the facade over ``review``, ``recording``, ``importing``, ``dual_screening`` and
+``queries``).
 """

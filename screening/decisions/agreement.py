@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening.decisions.views import standing_decisions
+from screening.decisions.entries import standing_decisions
 
 Z95 = 1.959963984540054
 CATEGORIES = ("include", "exclude", "maybe", "not_retrieved")

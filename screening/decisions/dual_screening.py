@@ -12,15 +12,15 @@ from typing import Any
 
 import pandas as pd
 
+from screening.decisions.entries import considered_records, full_text_records, standing_decisions
+from screening.decisions.outcomes import record_outcomes
 from screening.decisions.plan import parse_reviewers, plan_events
+from screening.decisions.progress import eligible_records
 from screening.decisions.queries import list_conflicts
 from screening.decisions.recording import DecisionResult, build_event
 from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES
-from screening.decisions.views import (
-    considered_records, eligible_records, full_text_records, record_outcomes, standing_decisions,
-)
 from screening.errors import DecisionError
 
 

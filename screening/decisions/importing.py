@@ -18,9 +18,12 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.origins import first_decisions, prior_records
+from screening.decisions.entries import entries_from_rows, full_text_records, standing_decisions
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
+from screening.decisions.outcomes import record_outcomes
+from screening.decisions.progress import eligible_records
 from screening.decisions.recording import (
     build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
 )
@@ -28,9 +31,7 @@ from screening.decisions.review import Review, ReviewLike, check_stage, open_for
 from screening.decisions.roster import Roster
 from screening.decisions.store import DECISION_ACTIONS, STAGES, Event
 from screening.decisions.studies import ACTION, current_links, study_links, study_of, visible_links
-from screening.decisions.views import (
-    Viewer, eligible_records, entries_from_rows, full_text_records, record_outcomes, standing_decisions,
-)
+from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
 
 

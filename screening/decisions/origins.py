@@ -70,7 +70,7 @@ class FirstDecision:
 
 def first_decisions(entries: pd.DataFrame, stage: str = "title_abstract") -> dict[str, FirstDecision]:
     """record_id -> its :class:`FirstDecision` at ``stage`` (records nobody has decided are absent)."""
-    from screening.decisions.views import event_payload
+    from screening.decisions.entries import event_payload
 
     if not len(entries):
         return {}

@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.agreement import PairAgreement, agreement_report
+from screening.decisions.outcomes import conflicts, record_outcomes
+from screening.decisions.progress import eligible_records, stage_progress
 from screening.decisions.review import ReviewLike, check_stage, loaded_review
 from screening.decisions.store import STAGES
-from screening.decisions.views import (
-    conflicts, eligible_records, record_outcomes, stage_progress, visible_entries,
-)
+from screening.decisions.visibility import visible_entries
 from screening.records import in_play
 
 

@@ -16,14 +16,16 @@ from typing import AbstractSet, Any
 
 import pandas as pd
 
+from screening.decisions.entries import (
+    Standing, assign_events, considered_records, event_payload, standing_decisions,
+)
+from screening.decisions.outcomes import Outcome, record_outcomes
+from screening.decisions.progress import eligible_records
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
 from screening.decisions.studies import ACTION, groups, sort_key, study_links, visible_links
-from screening.decisions.views import (
-    Outcome, Standing, Viewer, assign_events, considered_records, eligible_records, event_payload,
-    record_outcomes, standing_decisions, visible_entries,
-)
+from screening.decisions.visibility import Viewer, visible_entries
 from screening.errors import DecisionError
 from screening.normalize import clip
 from screening.records import row_in_play

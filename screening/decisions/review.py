@@ -18,10 +18,11 @@ from typing import Any, Iterator
 import pandas as pd
 
 from screening.config import ReviewConfig, load_review
+from screening.decisions.entries import entries_from_rows, load_entries
 from screening.decisions.imports import similar_ids
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES, DecisionStore, SQLiteStore, open_store
-from screening.decisions.views import Viewer, entries_from_rows, load_entries
+from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
 
 

@@ -53,9 +53,10 @@ from screening.decisions.session_stopping import (
 )
 from screening.decisions.sharing import ActiveScreeners, split_queue, taken_meanwhile
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
-from screening.decisions.views import (
-    Viewer, assignments, full_text_records, ranking_label, record_outcomes, records_in_play, standing_decisions,
-)
+from screening.decisions.entries import assignments, full_text_records, standing_decisions
+from screening.decisions.outcomes import record_outcomes
+from screening.decisions.progress import ranking_label, records_in_play
+from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
 from screening.records import without_abstract
 

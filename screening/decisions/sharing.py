@@ -66,7 +66,7 @@ class ActiveScreeners:
         self.last: dict[str, datetime] = {}       # reviewer -> their latest session decision here
 
     def observe(self, events: pd.DataFrame) -> None:
-        from screening.decisions.views import event_payload
+        from screening.decisions.entries import event_payload
 
         if not len(events) or len(self.screeners) < 2:
             return
@@ -117,7 +117,8 @@ def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: 
     decision on a single-screened record would open a conflict nobody planned. Says nothing of
     how the colleague decided (blinding). ``events``: the record's events, read just now;
     ``standing``: their standing decisions at ``stage``, when the caller has them."""
-    from screening.decisions.views import record_outcomes, standing_decisions
+    from screening.decisions.entries import standing_decisions
+    from screening.decisions.outcomes import record_outcomes
 
     if standing is None:
         standing = standing_decisions(events, stage).get(record_id, {})

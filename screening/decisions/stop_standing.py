@@ -9,7 +9,7 @@ sample is under way; ``met``: the test says screening may stop; ``stopped``: a s
 logged or the rank section's ``stopped = true``) with the figures behind it.
 
 Blinding: the figures count the team's records no reviewer is still to decide (the rank
-stage learns nothing pending: :func:`screening.decisions.views.training_labels`), so they tell
+stage learns nothing pending: :func:`screening.decisions.progress.training_labels`), so they tell
 nobody a colleague's decision on a record they have yet to decide; `screening rank` and the
 `screen` status line show the same figures to everyone, and so does `status`
 (``figures_scope`` is ``all``; it stays in the output for callers that read it).

@@ -26,10 +26,10 @@ import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.origins import first_decisions
+from screening.decisions.outcomes import record_outcomes
 from screening.decisions.review import Review, ReviewLike
 from screening.decisions.roster import Roster
 from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
-from screening.decisions.views import record_outcomes
 from screening.errors import ConfigError, DecisionError
 from screening.records import in_play
 

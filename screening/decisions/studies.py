@@ -19,7 +19,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from screening.decisions.views import Viewer, event_payload, visible_entries
+from screening.decisions.entries import event_payload
+from screening.decisions.visibility import Viewer, visible_entries
 from screening.disjoint_sets import DisjointSets
 
 ACTION = "link_study"

@@ -217,7 +217,7 @@ def _screened_ids(folder: Path) -> frozenset[str]:
     log = folder / "decisions.sqlite"
     if not log.exists():
         return frozenset()
-    from screening.decisions.views import load_entries, records_with_decisions
+    from screening.decisions.entries import load_entries, records_with_decisions
 
     # a record with a decision is preferred as its group's kept record (which one, when both
     # have, dedup decides)

@@ -6,7 +6,7 @@ records were decided how (ranked order, the random sample, neither), which are s
 whether a logged stop stands, and turns the statistics into the recommendation `screen`,
 `rank`, `status` and rank.json show. Same figures everywhere, from one function
 (:func:`stopping_status`); its inputs come from the decision log
-(``decisions.views.training_labels``, :func:`stopping_frame`).
+(``decisions.progress.training_labels``, :func:`stopping_frame`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _awaiting(n: int) -> str:
 
 def stopping_frame(labels: Mapping[str, int], decisions: pd.DataFrame | None) -> tuple[pd.DataFrame, set[str]]:
     """The stopping test's inputs from the ranker's labels (the priors, overridden by the logged
-    decisions) and the decisions frame (``decisions.views.training_labels``): a labels frame that
+    decisions) and the decisions frame (``decisions.progress.training_labels``): a labels frame that
     keeps how each record was first decided (``sampled``, ``ranked``, ``first_event``; a prior
     nobody decided is none of them), and the records with a logged decision. Decisions without a
     ``ranked`` column (a caller from before it) give a frame without one: every label not in the
@@ -104,7 +104,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     ``config``: anything with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 /
     0.95. ``play``: the table's :func:`~screening.records.in_play` mask, when the caller already has it.
     ``open_ids``: records some reviewer decided without the outcome being settled (a second
-    reviewer or an adjudicator to come; ``decisions.views.open_records``): screened by a person, so
+    reviewer or an adjudicator to come; ``decisions.outcomes.open_records``): screened by a person, so
     not "unscreened", but the team is not done with them. ``logged_ids``: the records with a
     decision in the log, when ``labels_frame`` also holds labels from elsewhere (the team's
     prior records): "unscreened" then counts what nobody decided in the log, as PRISMA does,

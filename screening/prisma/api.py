@@ -33,8 +33,9 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
+from screening.decisions.entries import event_payload, standing_decisions
+from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
-from screening.decisions.views import event_payload, open_records, standing_decisions
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams

@@ -87,7 +87,7 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     open_conflicts = 0
     if entries is not None:     # (finals given without a log: the API and tests)
         if outcomes is None:
-            from screening.decisions.views import record_outcomes
+            from screening.decisions.outcomes import record_outcomes
 
             outcomes = record_outcomes(entries, stage)
         # the outcomes' standing screener decisions: a decision later undone (a slip by the

@@ -70,7 +70,7 @@ def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
     missing = [c for c in ("record_id", "decision") if c not in finals.columns]
     if missing:
         raise ReportError(f"{stage} final decisions lack columns {missing}",
-                          hint="pass screening.decisions.views.final_decisions(entries, stage)")
+                          hint="pass screening.decisions.outcomes.final_decisions(entries, stage)")
     df = finals.copy()
     if "reason" not in df.columns:
         df["reason"] = ""

@@ -22,11 +22,10 @@ import pandas as pd
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
+from screening.decisions.entries import decided_on, load_entries
+from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.stops import read_stops, review_stop, standing_stop, stopped_by_phrase
 from screening.decisions.store import STAGES
-from screening.decisions.views import (
-    decided_on, final_decisions, load_entries, record_outcomes,
-)
 from screening.dedup.queue import MaybePair, Progress
 from screening.dedup.store import load_decisions as load_dedup_decisions
 from screening.errors import ReportError

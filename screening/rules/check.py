@@ -68,14 +68,14 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
 
 def _entries(review: ReviewConfig) -> pd.DataFrame | None:
     """The review's decision log (None before the first decision)."""
-    from screening.decisions.views import load_entries
+    from screening.decisions.entries import load_entries
 
     return load_entries(review.decisions_path) if review.decisions_path.exists() else None
 
 
 def _included(entries: pd.DataFrame | None, records: list[str]) -> int:
     """How many of ``records`` are settled includes at full text."""
-    from screening.decisions.views import record_outcomes
+    from screening.decisions.outcomes import record_outcomes
 
     outcomes = record_outcomes(entries, "full_text") if entries is not None else {}
     return sum(1 for r in records if (o := outcomes.get(r)) is not None and o.status == "final"
@@ -120,7 +120,7 @@ def decided_but_excluded(table: pd.DataFrame, config: RulesConfig, entries: pd.D
 def _excluded_with_decisions(applied: pd.DataFrame, entries: pd.DataFrame) -> set[str]:
     """Records the rules marked excluded that carry a standing screening decision, among the
     records the rules see (a duplicate's decisions count for nothing already)."""
-    from screening.decisions.views import records_with_decisions
+    from screening.decisions.entries import records_with_decisions
 
     decided = records_with_decisions(entries)
     if not decided:

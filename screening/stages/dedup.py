@@ -213,7 +213,7 @@ def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
     path = getattr(review, "decisions_path", None)
     if path is None or not Path(path).exists():
         return ()
-    from screening.decisions.views import assignments, load_entries, standing_decisions
+    from screening.decisions.entries import assignments, load_entries, standing_decisions
 
     entries = load_entries(path)
     tiers = {rid: ASSIGNED for stage in ("title_abstract", "full_text") for rid in assignments(entries, stage)}

@@ -194,7 +194,7 @@ def load_inputs(review: Any) -> StageInputs:
     decisions = None
     extra: dict[str, Any] = {}
     unhashed: dict[str, Any] = {}
-    from screening.decisions.views import load_entries
+    from screening.decisions.entries import load_entries
 
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
@@ -214,7 +214,9 @@ def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
     """The ranker's labels (``training_labels``) and the records decided by a person but not
     settled yet (the stopping status counts them apart), from one pass over the log's
     title/abstract decisions. The rank stage and a screening session's stopping line share it."""
-    from screening.decisions.views import open_records, record_outcomes, standing_decisions, training_labels
+    from screening.decisions.entries import standing_decisions
+    from screening.decisions.outcomes import open_records, record_outcomes
+    from screening.decisions.progress import training_labels
 
     standing = standing_decisions(entries, "title_abstract")      # once, for both views
     outcomes = record_outcomes(entries, "title_abstract", standing=standing)
@@ -224,6 +226,6 @@ def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
 
 # version 2: the report's stopping block gained screening_stopped (a rank.json written by
 # version 1 lacks it, so a review re-ranks once), and the ranking no longer learns decisions on
-# records a second reviewer has still to decide (views.training_labels: blinding)
+# records a second reviewer has still to decide (progress.training_labels: blinding)
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
                              version="2", load_inputs=load_inputs))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from screening.decisions import api
-from screening.decisions.views import load_entries
+from screening.decisions.entries import load_entries
 
 
 def _actions(db: Path, reviewer: str, record: str) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from screening.decisions.views import final_decisions, load_entries
+from screening.decisions.entries import load_entries
+from screening.decisions.outcomes import final_decisions
 
 
 def jsonl(out: str) -> list[dict]:

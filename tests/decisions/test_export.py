@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from screening.decisions import api
-from screening.decisions.views import final_decisions, load_entries
+from screening.decisions.entries import load_entries
+from screening.decisions.outcomes import final_decisions
 from screening.errors import ConfigError, DecisionError
 from screening.export import export_records, select
 from screening.normalize import normalize_author
@@ -104,7 +105,7 @@ def test_after_stopping_the_records_nobody_screened_are_exclusions_as_in_prisma(
     stopped = excluded[excluded["status"] == "stopped"]
     entries = load_entries(db)
     table = read_table(review.parent.parent / "data" / "screened" / "t" / "ingest.parquet")
-    from screening.decisions.views import open_records
+    from screening.decisions.outcomes import open_records
 
     counts = compute_counts(table, final_decisions(entries, "title_abstract"), stopped=True,
                             ta_open=open_records(entries))

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
 from screening.decisions.stops import stop_screening
-from screening.decisions.views import load_entries
 
 from .test_stops import FIX, _cli, first_search
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
 from screening.decisions.imports import similar_ids
-from screening.decisions.views import load_entries
 from screening.errors import InputError
 from screening.records import conform, write_table
 from screening.stages.ingest import RawSource, ingest

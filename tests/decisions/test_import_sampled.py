@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
-from screening.decisions.views import load_entries, sampled_records, training_labels
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import sampled_records, training_labels
 from screening.errors import DecisionError
 from screening.ml.stopping_status import stopping_status
 

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import assignments, load_entries
+from screening.decisions.outcomes import final_decisions
 from screening.decisions.plan import select_records
 from screening.decisions.studies import study_links
-from screening.decisions.views import assignments, final_decisions, load_entries
 from screening.errors import DecisionError, InputError
 
 from .conftest import write_csv
@@ -93,7 +94,7 @@ def test_single_screened_records_settle_with_one_decision(review: Path, db: Path
 def test_excel_csv_encodings_and_semicolons_are_read_not_mangled(review: Path, db: Path, tmp_path: Path, cli) -> None:
     """Acceptance testing: a cp1252 decisions file was stored as 'caf\ufffd' in the append-only
     log without a word; a ';'-separated Excel CSV was refused."""
-    from screening.decisions.views import load_entries
+    from screening.decisions.entries import load_entries
 
     path = tmp_path / "bob_1252.csv"
     path.write_bytes("record_id;decision;reason;note;reviewer\r\n3;exclude;wrong outcome;café Müller £5;bob\r\n"
@@ -133,7 +134,7 @@ def test_a_record_outside_a_full_plan_is_settled_with_a_warning(review: Path, in
 
 def test_bytes_no_encoding_defines_are_refused_not_logged_as_replacement_characters(review: Path, db: Path,
                                                                                      tmp_path: Path, cli) -> None:
-    from screening.decisions.views import load_entries
+    from screening.decisions.entries import load_entries
 
     path = tmp_path / "dos.csv"
     path.write_bytes(b"record_id,decision,note,reviewer\r\n3,include,ok,bob\r\n4,exclude,M\x81ller,bob\r\n")
@@ -197,8 +198,8 @@ def test_assign_after_a_search_update_plans_only_the_new_records(review: Path, d
 def test_assign_again_never_reopens_a_settled_record(review: Path, db: Path, in_play: list[str]) -> None:
     """Review finding: a plan made before single-screening marks existed (10 planned, the other
     40 settled by one screener) re-run unchanged moved 8 final records back to pending."""
+    from screening.decisions.outcomes import record_outcomes
     from screening.decisions.store import Event
-    from screening.decisions.views import record_outcomes
 
     chosen = select_records(in_play, 0.2, seed=3)
     rv = api.Review.load(review)

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import training_labels
 from screening.decisions.session import ScreeningSession, stopping_hook
 from screening.decisions.store import Event, SQLiteStore
-from screening.decisions.views import load_entries, training_labels
 from screening.ml.stopping_status import stopping_status
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"

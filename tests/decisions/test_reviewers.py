@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.outcomes import final_decisions
 from screening.decisions.roster import AdjudicationNotAllowed, ScreeningNotAllowed, UnknownReviewerError
 from screening.decisions.session import ScreeningSession
-from screening.decisions.views import final_decisions, load_entries
 from screening.errors import DecisionError, ScreeningError
 
 from .conftest import write_csv

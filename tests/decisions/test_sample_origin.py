@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import sampled_records, training_labels
 from screening.decisions.session import ScreeningSession
 from screening.decisions.store import Event, SQLiteStore
-from screening.decisions.views import load_entries, sampled_records, training_labels
 from screening.ml.stopping_status import stopping_status
 
 

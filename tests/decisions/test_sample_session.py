@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import training_labels
 from screening.decisions.session import ScreeningSession, sample_order
-from screening.decisions.views import load_entries, training_labels
 from screening.ml.stopping_status import stopping_status
 
 

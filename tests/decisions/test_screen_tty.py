@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 
 from screening.decisions import api
-from screening.decisions.views import load_entries
+from screening.decisions.entries import load_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
 from screening.decisions.session import ESC, ScreeningSession
-from screening.decisions.views import load_entries
 
 
 def session(review: Path, who: str, stage: str = "title_abstract", **kw) -> ScreeningSession:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.progress import records_in_play
 from screening.decisions.session import ScreeningSession
-from screening.decisions.views import load_entries, records_in_play
 
 
 def with_rank(review: Path, extra: str = "") -> Path:

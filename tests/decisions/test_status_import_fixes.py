@@ -10,7 +10,8 @@ import pytest
 
 from screening.decisions import api
 from screening.errors import DecisionError
-from screening.decisions.views import final_decisions, load_entries, standing_decisions
+from screening.decisions.entries import load_entries, standing_decisions
+from screening.decisions.outcomes import final_decisions
 
 
 def jsonl(out: str) -> list[dict]:

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.decisions import api
+from screening.decisions.entries import load_entries
 from screening.decisions.stops import read_stops, resume_screening, stop_screening
 from screening.decisions.store import SCHEMA_VERSION, Event, SQLiteStore
-from screening.decisions.views import load_entries
 from screening.errors import ConfigError, DecisionError
 from screening.export import select
 

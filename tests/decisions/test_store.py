@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from screening.decisions.entries import load_entries
 from screening.decisions.store import COLUMNS, Event, SQLiteStore
-from screening.decisions.views import load_entries
 from screening.errors import DecisionError
 
 from .conftest import assert_append_only
@@ -171,7 +171,7 @@ def test_a_new_log_opened_by_two_processes_at_once_is_retried(tmp_path, monkeypa
 
 def test_a_log_read_twice_unchanged_is_not_rebuilt_and_an_append_is_seen(tmp_path, monkeypatch):
     """One `screening run` read the whole log five times; an unchanged log is now read once."""
-    from screening.decisions import views
+    from screening.decisions import entries
 
     db = tmp_path / "decisions.sqlite"
     with SQLiteStore(db) as store:
@@ -179,13 +179,13 @@ def test_a_log_read_twice_unchanged_is_not_rebuilt_and_an_append_is_seen(tmp_pat
     reads = []
     rows = SQLiteStore.rows
     monkeypatch.setattr(SQLiteStore, "rows", lambda self, after=0: reads.append(1) or rows(self, after))
-    first = views.load_entries(db)
+    first = entries.load_entries(db)
     first["extra"] = 1                                     # a caller's column stays its own
-    second = views.load_entries(db)
+    second = entries.load_entries(db)
     assert len(reads) == 1 and "extra" not in second.columns and second["record_id"].tolist() == ["r1"]
     with SQLiteStore(db) as store:
         store.append([Event(record_id="r2", stage="title_abstract", reviewer="bob", action="exclude")])
-    assert views.load_entries(db)["record_id"].tolist() == ["r1", "r2"] and len(reads) == 2
+    assert entries.load_entries(db)["record_id"].tolist() == ["r1", "r2"] and len(reads) == 2
     # another log put in its place with as many events is read afresh (the last uuid differs)
     other = tmp_path / "other.sqlite"
     with SQLiteStore(other) as store:
@@ -199,4 +199,4 @@ def test_a_log_read_twice_unchanged_is_not_rebuilt_and_an_append_is_seen(tmp_pat
     for suffix in ("-wal", "-shm"):
         if (tmp_path / f"other.sqlite{suffix}").exists():
             shutil.copy(tmp_path / f"other.sqlite{suffix}", tmp_path / f"decisions.sqlite{suffix}")
-    assert views.load_entries(db)["record_id"].tolist() == ["x1", "x2"]
+    assert entries.load_entries(db)["record_id"].tolist() == ["x1", "x2"]

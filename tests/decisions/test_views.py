@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from screening.decisions import api
-from screening.decisions.views import (
-    Viewer, conflicts, final_decisions, load_entries, stage_progress, training_labels, visible_entries,
-)
+from screening.decisions.entries import load_entries
+from screening.decisions.outcomes import conflicts, final_decisions
+from screening.decisions.progress import stage_progress, training_labels
+from screening.decisions.visibility import Viewer, visible_entries
 from screening.errors import DecisionError
 from screening.runner import latest_table
 from screening.config import load_review

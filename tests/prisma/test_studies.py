@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.decisions import api
+from screening.decisions.entries import entries_from_rows
 from screening.decisions.store import SCHEMA_VERSION, Event, SQLiteStore
 from screening.decisions.studies import count_studies, study_links, study_of
-from screening.decisions.views import entries_from_rows
 from screening.errors import DecisionError
 from screening.prisma.counts import compute_counts
 from screening.prisma.update import update_flow
