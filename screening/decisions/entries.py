@@ -17,7 +17,7 @@ import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Hashable, Iterable, Mapping
 
 import pandas as pd
 
@@ -84,23 +84,34 @@ class Standing:
     created_at: str
 
 
-def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tuple[str, str], Standing]]:
-    """record_id -> {(reviewer, role): Standing}, after applying undos."""
-    stacks: dict[tuple[str, str, str], list[Standing]] = {}
-    sub = entries[entries["stage"] == stage]
-    cols = [sub[c].tolist() for c in ("record_id", "reviewer", "role", "action", "reason", "note", "id", "created_at")]
-    for rid, reviewer, role, action, reason, note, eid, created in zip(*cols):
+def replay_undos(histories: Iterable[tuple[Hashable, str]]) -> dict[Any, list[int]]:
+    """key -> positions (in the order given) of the key's decisions that still stand after its
+    undos, oldest first: each ``undo`` cancels the key's most recent decision not undone yet
+    (undos stack). ``histories``: (key, action) per event in log order, the key usually
+    (record, reviewer, role). One replay, so a reviewer's standing decision (the last of these)
+    and a record's first decision (:mod:`.origins`: the earliest) can never read undos apart."""
+    stacks: dict[Any, list[int]] = {}
+    for pos, (key, action) in enumerate(histories):
         if action in DECISION_ACTIONS:
-            stacks.setdefault((rid, reviewer, role), []).append(
-                Standing(rid, reviewer, role, action, reason, note, int(eid), created))
+            stacks.setdefault(key, []).append(pos)
         elif action == "undo":
-            stack = stacks.get((rid, reviewer, role))
+            stack = stacks.get(key)
             if stack:
                 stack.pop()
+    return stacks
+
+
+def standing_decisions(entries: pd.DataFrame, stage: str) -> dict[str, dict[tuple[str, str], Standing]]:
+    """record_id -> {(reviewer, role): Standing}, after applying undos."""
+    sub = entries[entries["stage"] == stage]
+    rids, reviewers, roles, actions, reasons, notes, ids, created = (
+        sub[c].tolist() for c in ("record_id", "reviewer", "role", "action", "reason", "note", "id", "created_at"))
     out: dict[str, dict[tuple[str, str], Standing]] = {}
-    for (rid, reviewer, role), stack in stacks.items():
+    for (rid, reviewer, role), stack in replay_undos(zip(zip(rids, reviewers, roles), actions)).items():
         if stack:
-            out.setdefault(rid, {})[(reviewer, role)] = stack[-1]
+            top = stack[-1]
+            out.setdefault(rid, {})[(reviewer, role)] = Standing(rids[top], reviewers[top], roles[top], actions[top],
+                                                                 reasons[top], notes[top], int(ids[top]), created[top])
     return out
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from screening.decisions.store import DECISION_ACTIONS
+from screening.decisions.entries import event_payload, replay_undos
 
 QUEUE = "queue"          # payload key: which queue of a `screen` session served the record
 RANKED = "ranked"        # a title/abstract session in ranked order (no subset, no sample)
@@ -70,34 +70,24 @@ class FirstDecision:
 
 def first_decisions(entries: pd.DataFrame, stage: str = "title_abstract") -> dict[str, FirstDecision]:
     """record_id -> its :class:`FirstDecision` at ``stage`` (records nobody has decided are absent)."""
-    from screening.decisions.entries import event_payload
-
     if not len(entries):
         return {}
     sub = entries[entries["stage"] == stage]
-    stacks: dict[tuple[str, str, str], list[int]] = {}
-    rows: dict[int, tuple[str, str, str, str]] = {}
     payloads = sub["payload"].fillna("").astype(str) if "payload" in sub.columns else pd.Series("", index=sub.index)
-    cols = zip(sub["id"].tolist(), sub["record_id"].astype(str).tolist(), sub["reviewer"].tolist(),
-               sub["role"].tolist(), sub["action"].tolist(), sub["ranking_id"].fillna("").astype(str).tolist(),
-               payloads.tolist())
-    for eid, rid, who, role, action, ranking_id, payload in cols:
-        if action in DECISION_ACTIONS:
-            stacks.setdefault((rid, who, role), []).append(int(eid))
-            rows[int(eid)] = (rid, who, ranking_id, payload)
-        elif action == "undo":
-            stack = stacks.get((rid, who, role))
-            if stack:
-                stack.pop()
-    first: dict[str, int] = {}
+    ids, rids, reviewers = sub["id"].tolist(), sub["record_id"].astype(str).tolist(), sub["reviewer"].tolist()
+    ranking_ids, texts = sub["ranking_id"].fillna("").astype(str).tolist(), payloads.tolist()
+    # undos replayed as for standing decisions (entries.replay_undos); the earliest survivor of
+    # any reviewer's history is the record's first decision, not the latest as there
+    stacks = replay_undos(zip(zip(rids, reviewers, sub["role"].tolist()), sub["action"].tolist()))
+    first: dict[str, int] = {}          # record -> position in sub of its first decision
     for (rid, _, _), stack in stacks.items():
-        if stack and (rid not in first or stack[0] < first[rid]):
+        if stack and (rid not in first or int(ids[stack[0]]) < int(ids[first[rid]])):
             first[rid] = stack[0]
     out = {}
-    for rid, eid in first.items():
-        _, who, ranking_id, text = rows[eid]
-        payload = event_payload(text)
-        out[rid] = FirstDecision(rid, eid, who, is_sampled(payload), is_ranked(payload, ranking_id))
+    for rid, pos in first.items():
+        payload = event_payload(texts[pos])
+        out[rid] = FirstDecision(rid, int(ids[pos]), reviewers[pos], is_sampled(payload),
+                                 is_ranked(payload, ranking_ids[pos]))
     return out
 
 
