@@ -1,5 +1,5 @@
 """What a screening session needs from the stopping rule: the random sample's order, the
-status line's figures, and a standing stop's scope.
+status line's figures (and how often they are recomputed), and a standing stop's scope.
 
 Why apart from :mod:`.session`: the session's state machine (keys, queue, undo) does not
 depend on how the stopping rule is computed, and these pieces belong together: the sample
@@ -51,6 +51,28 @@ def stopped_message(scope: StopScope, review: Review, reviewer: str, closed: int
             f"{'s' if closed != 1 else ''} nobody had screened then {'are' if closed != 1 else 'is'} not "
             f"served (reported as excluded by the stopping rule); `screening stop {name} --resume -r "
             f"{reviewer}` reopens screening")
+
+
+class StoppingEstimate:
+    """A session's stopping-rule estimate, recomputed after each new event (every 10 on a log of
+    3,000 events or more: it reads every label, which costs more than a key press should)."""
+
+    def __init__(self) -> None:
+        self._at: int | None = None                   # the log's length when last computed
+        self._cache: dict[str, Any] | None = None
+
+    def read(self, fn: StoppingFn, records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
+        n = len(entries)
+        # every event while the log is small (the counter the reviewer watches moves with each
+        # decision), every 10 on a large log, where reading every label costs a key press
+        if self._at is not None and n - self._at < (1 if n < 3000 else 10):
+            return self._cache
+        self._at = n
+        try:
+            self._cache = fn(records, entries)
+        except Exception:   # the estimate is optional: never let it break screening
+            self._cache = None
+        return self._cache
 
 
 def stopping_hook(review: Review) -> StoppingFn | None:

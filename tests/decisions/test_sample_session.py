@@ -8,7 +8,8 @@ from pathlib import Path
 from screening.decisions import api
 from screening.decisions.entries import load_entries
 from screening.decisions.progress import training_labels
-from screening.decisions.session import ScreeningSession, sample_order
+from screening.decisions.session import ScreeningSession
+from screening.decisions.session_stopping import sample_order
 from screening.ml.stopping_status import stopping_status
 
 
