@@ -26,7 +26,12 @@ _BASE = typer.Option("", "--base-url", help="Use a mirror, proxy or test server 
 _BATCH = typer.Option(None, "--batch-size", show_default=False, min=0,
                       help="Records per request (default: the review's [search] batch_size, else the database's; "
                            "0: the database's).")
-_RESTART = typer.Option(False, "--restart", help="Do not resume an interrupted identical search; start afresh.")
+_RESTART = typer.Option(False, "--restart", help="Do not resume an interrupted identical search; start afresh "
+                                                  "(also the way to continue it through another --base-url).")
+_AGAIN = typer.Option(False, "--again",
+                      help="Run once more a search the review's log already holds as complete: a deliberate "
+                           "re-run (an update search, a re-run after a service fix), logged as a new search whose "
+                           "records count again. Without --again such a search is refused.")
 
 
 def _confirm(yes: bool) -> Callable[[int, int], bool] | None:
@@ -73,9 +78,10 @@ def _render(result: SearchResult) -> None:
 
 
 def _run(database: str, query: str, review: str, date_from: str, date_to: str, options: SearchOptions,
-         yes: bool, restart: bool) -> None:
+         yes: bool, restart: bool, again: bool) -> None:
     result = run_search(review, database, query, date_from=date_from, date_to=date_to, options=options,
-                        confirm=_confirm(yes), progress=_progress, on_attempt=_attempt, restart=restart)
+                        confirm=_confirm(yes), progress=_progress, on_attempt=_attempt, restart=restart,
+                        again=again)
     _render(result)
 
 
@@ -89,16 +95,17 @@ def pubmed_cmd(
                                 help="NCBI API key (10 requests/s instead of 3); also read from NCBI_API_KEY."),
     email: str = typer.Option("", "--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked (env NCBI_EMAIL; default: the review's [search] email)."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART,
+    restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search PubMed (E-utilities ESearch + EFetch) and save the PubMed XML into the review.
 
-    Re-running the same command after an interruption resumes from the last saved page.
+    Re-running the same command after an interruption resumes from the last saved page;
+    once the search is complete, the same command is refused unless --again.
     Base URL: --base-url, else SCREENING_PUBMED_URL, else NCBI.
     """
     _run("pubmed", query, review, date_from, date_to,
          SearchOptions(api_key=api_key, email=email, max_records=max_records, base_url=base_url,
-                       batch_size=batch_size), yes, restart)
+                       batch_size=batch_size), yes, restart, again)
 
 
 @group_command(group, "openalex")
@@ -112,7 +119,7 @@ def openalex_cmd(
                                 help="OpenAlex API key (env OPENALEX_API_KEY): needed for more than a few test "
                                      "requests a day; free at openalex.org/settings/api."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART,
+    restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search OpenAlex /works (cursor paging) and save the JSON pages into the review.
 
@@ -121,7 +128,7 @@ def openalex_cmd(
     """
     _run("openalex", query, review, date_from, date_to,
          SearchOptions(api_key=api_key, email=mailto, max_records=max_records, base_url=base_url,
-                       batch_size=batch_size), yes, restart)
+                       batch_size=batch_size), yes, restart, again)
 
 
 @group_command(group, "europepmc")
@@ -135,7 +142,7 @@ def europepmc_cmd(
                                  help="Expand synonyms (MeSH) as the Europe PMC website does; the API's default, "
                                       "and ours, is not to. Sent and logged either way."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART,
+    restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search Europe PMC (REST /search, resultType=core, cursorMark paging) into the review.
 
@@ -143,4 +150,4 @@ def europepmc_cmd(
     """
     _run("europepmc", query, review, date_from, date_to,
          SearchOptions(email=email, max_records=max_records, base_url=base_url, batch_size=batch_size,
-                       synonym=synonym), yes, restart)
+                       synonym=synonym), yes, restart, again)

@@ -17,7 +17,12 @@ common, so every database gets the same guarantees:
   records the service did serve are kept and ingested, and the log row, the result and the
   CLI say how many were not retrieved and why (Europe PMC's hitCount routinely exceeds what
   its cursor serves, so refusing to finish would block the search for good);
-* more hits than ``max_records`` needs an explicit confirmation.
+* more hits than ``max_records`` needs an explicit confirmation;
+* a search the log already holds as complete (same database, query, limits and result-set
+  parameters) is refused unless ``again`` says the re-run is deliberate: run twice, its
+  records would be counted twice in the PRISMA flow;
+* an interrupted search resumes only through the base URL it started with: the log records
+  one interface (``base_url``) per search, and no page says which one served it.
 """
 
 from __future__ import annotations
@@ -153,12 +158,17 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                confirm: Callable[[int, int], bool] | None = None,
                progress: Callable[[Progress], None] | None = None,
                on_attempt: Callable[[Attempt], None] | None = None,
-               restart: bool = False) -> SearchResult:
+               restart: bool = False, again: bool = False) -> SearchResult:
     """Search ``db`` for ``query`` into ``review``: save every page, log it, resume if interrupted.
 
     ``confirm(total, ceiling)`` is asked when the service reports more than
     ``options.max_records`` hits; without it such a search fails with a hint to pass --yes.
     ``restart`` abandons an interrupted search of the same query and starts afresh.
+    A search the review's log already holds as complete is refused (:class:`SearchError`)
+    unless ``again``: a deliberate re-run (an update search, a re-run after a service fix),
+    logged with ``repeat_of``. An interrupted search resumes whatever ``again`` says, and only
+    through the base URL it started with (else :class:`SearchError`; ``restart`` starts it
+    afresh through the new one).
     ``on_attempt`` sees every HTTP attempt (URL redacted), e.g. to show retries.
     """
     review = review if isinstance(review, ReviewConfig) else load_review(review)
@@ -178,6 +188,14 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     logfile = log_path(review)
 
     entry = _resumable(review, db, query, limits)
+    if entry is not None and not restart:
+        _check_base_url(db, entry, redact(base_url, secrets))
+    repeat_of = ""
+    if entry is None or restart:
+        # a new search: not one already complete, unless deliberately (a restarted search
+        # that was itself a deliberate re-run stays one)
+        repeat_of = _check_not_done(review, db, query, limits, options,
+                                    again=again or bool(entry is not None and entry.repeat_of))
     if entry is not None and restart:
         append_event(journal_path(review, entry.search_id), {"event": "abandoned", "search_id": entry.search_id,
                                                              "date": _now().strftime("%Y-%m-%dT%H:%M:%SZ")})
@@ -207,6 +225,7 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             "base_url": redact(base_url, secrets), "params": _redact_obj(begin.params, secrets),
             "total": begin.total, "state": begin.state, "details": begin.details,
             "warnings": [redact(w, secrets) for w in begin.warnings], "record_ids": "search",
+            **({"repeat_of": repeat_of} if repeat_of else {}),
         }
         append_event(journal_path(review, sid), start)
         entry = fold([start])[0]
@@ -309,7 +328,7 @@ def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
         why = end or ("records it listed are no longer available" if missing else "")
         out.append(f"{db.name} reported {entry.total:,} records but served {entry.records:,}"
                    f"{f' ({why})' if why else ''}: {entry.shortfall:,} not retrieved. The search is complete "
-                   "with that shortfall; the same command run later searches again, as a new search")
+                   "with that shortfall; the same command with --again searches again later, as a new search")
     return out
 
 
@@ -332,6 +351,52 @@ def _resumable(review: ReviewConfig, db: Database, query: str, limits: dict[str,
     key = search_key(db.name, query, limits)
     running = [e for e in read_searches(review) if e.key == key and e.status == "running"]
     return running[-1] if running else None
+
+
+def _check_base_url(db: Database, entry: SearchEntry, base_url: str) -> None:
+    """Refuse to resume ``entry`` through another base URL than the one it started with.
+
+    The log records one interface per search (``base_url``) and the pages do not record which
+    one served them: resumed elsewhere, the later pages would be credited to the first URL.
+    """
+    if entry.base_url and entry.base_url.rstrip("/") != base_url.rstrip("/"):
+        raise SearchError(
+            f"the interrupted {db.name} search {entry.search_id} started through {entry.base_url}, "
+            f"not {base_url}: a search is resumed through the base URL it started with",
+            hint=f"resume it through {entry.base_url} (--base-url, or {db.env_url}), or pass --restart to "
+                 f"start it afresh through {base_url}")
+
+
+def _check_not_done(review: ReviewConfig, db: Database, query: str, limits: dict[str, str],
+                    options: SearchOptions, *, again: bool) -> str:
+    """The id of the latest completed search identical to this one ("" if none), or, unless
+    ``again``, a :class:`SearchError`: a search run twice counts its records twice in PRISMA.
+
+    Identical: same database, exact query, date limits and :meth:`Database.scope` (e.g. Europe
+    PMC's ``synonym``). Not the base URL (the same database through a mirror finds the same
+    records), the page size or ``max_records`` (a ceiling to confirm, not a cut).
+    """
+    key, scope = search_key(db.name, query, limits), db.scope(options)
+    done = [e for e in read_searches(review)
+            if e.status == "complete" and e.key == key and db.scope_of(e) == scope]
+    if not done:
+        return ""
+    last = done[-1]
+    if again:
+        return last.search_id
+    served = f"{last.records:,} records" + (f" of the {last.total:,} it reported" if last.shortfall else "")
+    before = f" (and {len(done) - 1} time(s) before that)" if len(done) > 1 else ""
+    raise SearchError(
+        f"this {db.name} search is already complete in the review's search log: search {last.search_id}, "
+        f"run on {_when(last.date_run)}, returned {served}{before}",
+        hint="running it again would count its records twice in the PRISMA flow; to record a deliberate "
+             "re-run (an update search, a re-run after a service fix), pass --again")
+
+
+def _when(stamp: str) -> str:
+    """'2026-11-21T10:30:00Z' -> '2026-11-21 10:30 UTC'."""
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", stamp)
+    return f"{m.group(1)} {m.group(2)} UTC" if m else stamp
 
 
 def _redact_obj(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -80,6 +80,16 @@ class Database(Protocol):
 
     def rate(self, options: SearchOptions) -> float: ...
 
+    def scope(self, options: SearchOptions) -> dict[str, str]:
+        """The request parameters, besides the query and its date limits, that change which
+        records a search returns (Europe PMC: ``synonym``), named and valued as logged in
+        ``params``: two searches are the same search only if these agree too."""
+        ...
+
+    def scope_of(self, entry: SearchEntry) -> dict[str, str]:
+        """:meth:`scope` of a logged search, as it started."""
+        ...
+
     def begin(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
               options: SearchOptions) -> Begin: ...
 
@@ -134,6 +144,12 @@ class CursorPaged:
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         """Extra facts for the search log (Europe PMC: the query with its date limits)."""
+        return {}
+
+    def scope(self, options: SearchOptions) -> dict[str, str]:
+        return {}
+
+    def scope_of(self, entry: SearchEntry) -> dict[str, str]:
         return {}
 
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],

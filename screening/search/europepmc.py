@@ -47,16 +47,23 @@ class EuropePMC(CursorPaged):
 
     def _params(self, query: str, limits: dict[str, str], options: SearchOptions, cursor: str) -> dict[str, Any]:
         params = {"query": effective_query(query, limits), "format": "json", "resultType": "core",
-                  "synonym": "true" if options.synonym else "false",
+                  **self.scope(options),
                   "pageSize": str(options.page_size(DEFAULT_BATCH, MAX_BATCH)),
                   "cursorMark": cursor}
         if options.email:
             params["email"] = options.email
         return params
 
+    def scope(self, options: SearchOptions) -> dict[str, str]:
+        # synonym expansion changes the result set
+        return {"synonym": "true" if options.synonym else "false"}
+
+    def scope_of(self, entry: SearchEntry) -> dict[str, str]:
+        return {"synonym": "true" if entry.params.get("synonym", "false") == "true" else "false"}
+
     def _as_started(self, entry: SearchEntry, options: SearchOptions) -> SearchOptions:
-        # synonym expansion changes the result set: a resumed search keeps the logged choice
-        return replace(options, synonym=entry.params.get("synonym", "false") == "true")
+        # a resumed search keeps the synonym choice it started with (it changes the result set)
+        return replace(options, synonym=self.scope_of(entry)["synonym"] == "true")
 
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
               options: SearchOptions, cursor: str) -> tuple[Page, int]:

@@ -11,8 +11,10 @@ Two append-only JSON Lines files, never rewritten:
   params (the request parameters as sent, key masked), details, shortfall (``total`` minus
   ``records`` when the service served fewer than it reported, else 0), repeated (records
   served more than once, skipped), warnings (the service's query warnings and any
-  shortfall, in words) and record_ids (``search``: the records' ids are named after the
-  search, ``<search id>_p<page>-00001``; absent on searches completed before such ids). This is the file a PRISMA report reads, and what ``screening run``
+  shortfall, in words), record_ids (``search``: the records' ids are named after the
+  search, ``<search id>_p<page>-00001``; absent on searches completed before such ids) and
+  repeat_of (the search_id of the completed search this one deliberately runs again,
+  ``--again``; absent otherwise). This is the file a PRISMA report reads, and what ``screening run``
   ingests from; any reader that takes one row per line sees exactly the completed searches.
 * ``<output_dir>/search_journal/<search_id>.jsonl`` — the progress journal of one search,
   one *event* per line: ``start`` (everything above that is known up front, the request
@@ -87,6 +89,7 @@ class SearchEntry:
     # searches exist); "" (searches saved before 0.5) -> from the page's file name, numbered
     # _2, _3... across searches, which shifts when an earlier-started search completes later
     record_ids: str = ""
+    repeat_of: str = ""       # the completed search this one deliberately runs again (--again)
 
     @property
     def records(self) -> int:
@@ -103,7 +106,8 @@ class SearchEntry:
 
 
 def search_key(database: str, query: str, limits: dict[str, str]) -> tuple[str, str, str]:
-    """What makes two runs 'the same search' for resuming: database, exact query, limits."""
+    """What makes two runs 'the same search' (to resume it, or to refuse running a completed one
+    again): database, exact query, limits (a database's :meth:`~.database.Database.scope` too)."""
     return (database, query, json.dumps({k: v for k, v in limits.items() if v}, sort_keys=True))
 
 
@@ -240,6 +244,7 @@ def _entry_from(ev: dict[str, Any]) -> SearchEntry:
         state=dict(ev.get("state") or {}), details=dict(ev.get("details") or {}),
         started=ev.get("started", ""), shortfall=int(ev.get("shortfall") or 0),
         warnings=[str(w) for w in ev.get("warnings") or []], record_ids=str(ev.get("record_ids") or ""),
+        repeat_of=str(ev.get("repeat_of") or ""),
     )
 
 
@@ -280,6 +285,7 @@ def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
         "details": entry.details, "started": entry.started, "shortfall": entry.shortfall,
         "repeated": entry.repeated, "warnings": entry.warnings,
         **({"record_ids": entry.record_ids} if entry.record_ids else {}),
+        **({"repeat_of": entry.repeat_of} if entry.repeat_of else {}),
     }
 
 

@@ -89,6 +89,12 @@ class PubMed:
     def rate(self, options: SearchOptions) -> float:
         return 10.0 if options.api_key else 3.0
 
+    def scope(self, options: SearchOptions) -> dict[str, str]:
+        return {}       # the query and its date limits are all that choose PubMed's records
+
+    def scope_of(self, entry: SearchEntry) -> dict[str, str]:
+        return {}
+
     def _common(self, options: SearchOptions) -> dict[str, str]:
         params = {"db": "pubmed", "tool": options.tool or "screening"}
         if options.email:

@@ -57,8 +57,9 @@ def test_an_update_search_with_nothing_new_runs(review: Path, eutils: FakeEutils
     saves identical pages; the same-file refusal meant for listed exports stopped the review,
     and the log being append-only there was no way out. Both searches are ingested, and dedup
     links their records."""
-    for _ in range(2):
-        run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST))
+    for _ in range(2):          # the second: a deliberate re-run (--again)
+        run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=7, **FAST),
+                   again=True)
     t = run_review(review).records
     assert len(t) == 14 and t["record_id"].is_unique
 
@@ -105,7 +106,8 @@ def test_log_rows_journal_and_torn_last_line(review: Path, eutils: FakeEutils) -
     with open(journal, "a") as fh:
         fh.write('{"event": "page", "search_id": "x", "pa')     # a crash mid-write
     assert len(read_events(journal)) == 3
-    run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=4, **FAST))
+    run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=4, **FAST),
+               again=True)
     assert path.read_text().startswith(before) and len(path.read_text().splitlines()) == 2
     with open(path, "a") as fh:
         fh.write("not json\n{}\n")

@@ -180,14 +180,16 @@ def test_openalex_403_is_its_rate_limit_retried_with_a_hint(review: Path, openal
     assert res.entry.records == 12
     openalex.fail(0, "403", "403", "403")
     with pytest.raises(SearchError) as info:
-        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST), again=True)
     assert "Too many requests per second" in str(info.value) and "rate limit" in str(info.value)
 
 
 def test_openalex_per_page_defaults_to_100_and_takes_200_when_asked(review: Path, openalex: FakeOpenAlex) -> None:
     run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
-    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=200, **FAST))
-    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=500, **FAST))
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=200, **FAST),
+               again=True)
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=500, **FAST),
+               again=True)
     assert [a["per-page"] for _, _, a in openalex.requests] == ["100", "200", "200"]
 
 

@@ -93,8 +93,8 @@ def test_killed_process_resumes_and_completed_search_is_not_resumed(review: Path
         run_search(review, "pubmed", "asthma", options=opts, progress=die_after_two)
     res = run_search(review, "pubmed", "asthma", options=opts)
     assert res.resumed and res.entry.records == 7 and len(set(pmids_saved(review))) == 7
-    # The same query again is a new (update) search, not a resume of the complete one.
-    again = run_search(review, "pubmed", "asthma", options=opts)
+    # The same query again (--again) is a new (update) search, not a resume of the complete one.
+    again = run_search(review, "pubmed", "asthma", options=opts, again=True)
     assert not again.resumed and again.raw_dir != res.raw_dir
     assert list(read_search_log(load_review(review))["status"]) == ["complete", "complete"]
 
@@ -193,7 +193,7 @@ def test_rate_limit_measured_on_the_server(review: Path, eutils: FakeEutils) -> 
     eutils.articles = pubmed_articles(14)
     eutils.requests.clear()
     run_search(review, "pubmed", "asthma", options=SearchOptions(base_url=eutils.base_url, batch_size=1,
-                                                                 api_key="k" * 36, **FAST), restart=True)
+                                                                 api_key="k" * 36, **FAST), restart=True, again=True)
     t = eutils.times()
     assert len(t) == 15          # ESearch + 14 single-record EFetches
     assert max(sum(1 for u in t if s <= u < s + 1.0) for s in t) <= 10
@@ -313,12 +313,12 @@ def test_review_search_section_supplies_defaults_that_options_override(review: P
     assert res.entry.records == 7 and [a["retstart"] for a in fetches] == ["0", "4"]
     assert {a["email"] for _, _, a in eutils.requests} == {"team@example.org"}
     eutils.requests.clear()
-    run_search(review, "pubmed", "asthma", restart=True, options=SearchOptions(
+    run_search(review, "pubmed", "asthma", restart=True, again=True, options=SearchOptions(
         base_url=eutils.base_url, email="me@example.org", max_records=100, batch_size=7, **FAST))
     assert {a["email"] for _, _, a in eutils.requests} == {"me@example.org"}      # options win
     assert [a["retstart"] for _, p, a in eutils.requests if p == "/efetch.fcgi"] == ["0"]
     eutils.requests.clear()         # an explicit 0 is the database's page size, not "not given"
-    run_search(review, "pubmed", "asthma", restart=True, options=SearchOptions(
+    run_search(review, "pubmed", "asthma", restart=True, again=True, options=SearchOptions(
         base_url=eutils.base_url, max_records=100, batch_size=0, **FAST))
     assert len([p for _, p, _ in eutils.requests if p == "/efetch.fcgi"]) == 1
 
