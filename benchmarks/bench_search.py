@@ -95,7 +95,7 @@ def one(fakes, db: str, n: int, batch: int, api_key: str, tmp: Path, label: str)
         position = (len(res.entry.pages) // 2) * batch
         fake.fail(position, "drop", "drop")
         try:
-            run_search(review, db, "asthma", options=opts, restart=True)
+            run_search(review, db, "asthma", options=opts, restart=True, again=True)
         except SearchError:
             pass
         first_part = len(fake.requests)
