@@ -12,6 +12,7 @@ import pandas as pd
 from screening.prisma.context import ReportContext, StageScreening
 from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
+from screening.prisma.searches import search_date, search_shortfall
 
 
 _ORDER_PHRASES = {
@@ -94,9 +95,14 @@ def _ordering_sentence(ctx: "ReportContext") -> str:
         return (f"The screeners' one title/abstract decision was {said(k)}." if n == 1
                 else f"All {fmt(n)} of the screeners' title/abstract decisions were {said(k)}.")
     kinds = sorted(use, key=lambda k: (_order_rank(k), k))
-    parts = [f"{fmt(use[kinds[0]])} {_was(use[kinds[0]])} {said(kinds[0])}"] + [f"{fmt(use[k])} {_order_phrase(k, spec)}" for k in kinds[1:]]
-    # phrases carry commas of their own: semicolons keep the parts apart
-    return f"Of the screeners' {fmt(total)} title/abstract decisions, {'; '.join(parts[:-1])}; and {parts[-1]}."
+    parts = [f"{fmt(use[kinds[0]])} {_was(use[kinds[0]])} {said(kinds[0])}"]
+    for before, k in zip(kinds, kinds[1:]):
+        # '6 in file order' leaves out the 'were made' of the part before; an imported part has a
+        # verb of its own ('were imported from ...'), which must be neither left out nor borrowed
+        # ('348 were imported from a decisions file; and 2 in an order that was not recorded')
+        made = "imported" not in (_order_base(before), _order_base(k))
+        parts.append(f"{fmt(use[k])} {_order_phrase(k, spec)}" if made else f"{fmt(use[k])} {_was(use[k])} {said(k)}")
+    return f"Of the screeners' {fmt(total)} title/abstract decisions, {_join_clauses(parts)}."
 
 
 def _count(n: int, noun: str, plural: str = "") -> str:
@@ -168,8 +174,36 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _join_clauses(parts: list[str]) -> str:
+    """Clauses of one sentence: 'A, and B'; 'A; B' when a clause carries commas of its own;
+    'A; B; and C' for three or more (semicolons keep clauses with commas apart)."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    if len(parts) == 2:
+        # (a comma of its own, not the one in '1,024')
+        return "; ".join(parts) if any(", " in p for p in parts) else ", and ".join(parts)
+    return "; ".join(parts[:-1]) + "; and " + parts[-1]
+
+
 def _reasons(reasons: dict[str, int]) -> str:
     return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
+
+
+def _records_bit(s: dict) -> str:
+    """'60 records'; for a search the service served short (the log's shortfall), '60 of the 65
+    records the service reported; the other 5 could not be retrieved through its API'."""
+    if not s["records"]:
+        return ""
+    if not str(s["records"]).isdigit():
+        return f"{s['records']} records"
+    served, short = int(s["records"]), search_shortfall(s.get("shortfall", ""))
+    if not short:
+        return _count(served, "record")
+    reported = _count(served + short, "record")
+    if not served:
+        return f"0 records: the {reported} the service reported could not be retrieved through its API"
+    other = "the other record" if short == 1 else f"the other {fmt(short)}"
+    return f"{fmt(served)} of the {reported} the service reported; {other} could not be retrieved through its API"
 
 
 def _search_sentence(searches: pd.DataFrame | None) -> str:
@@ -179,13 +213,13 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
     dated = any(s["date_run"] for s in rows)
     parts = []
     for s in rows:
-        date_bit = (f"searched {s['date_run']}" if s["date_run"] else "date of search not recorded") if dated else ""
+        # a logged API search's time stamp gives its day, as an export's date_searched does
+        date_bit = (f"searched {search_date(s['date_run'])}" if s["date_run"] else "date of search not recorded") \
+            if dated else ""
         # the team's own words on the search ('update search', 'run without date limits'):
         # within one review they are what says which sources an update added
         bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit, s.get("notes", ""),
-                            f"limits: {s['limits']}" if s["limits"] else "",
-                            "" if not s["records"] else _count(int(s["records"]), "record")
-                            if str(s["records"]).isdigit() else f"{s['records']} records") if b]
+                            f"limits: {s['limits']}" if s["limits"] else "", _records_bit(s)) if b]
         # typographic quotes around the query, exactly as typed: a database's own phrase quotes
         # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
         query = f" using “{s['query']}”" if s["query"] else ""
@@ -229,10 +263,11 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     s = [_search_sentence(ctx.searches)]
     opening = (f"The update's searches ({c.update_round}) identified {_count(c.identified, 'record')}" if c.is_update
                else f"In total {_count(c.identified, 'record')} {_was(c.identified)} identified")
-    s.append(f"{opening} from "
-             + _sources_phrase(len(c.databases), len(c.registers))
-             + (f" and {fmt(c.identified_other)} from other methods"
-                                          f" ({_reasons(c.other_methods)})" if c.other_methods else "") + ".")
+    sources = _sources_phrase(len(c.databases), len(c.registers))
+    # '2 databases and 1 register, and 3 from other methods': not '... and 1 register and 3 ...'
+    other = (f"{',' if ' and ' in sources else ''} and {fmt(c.identified_other)} from other methods"
+             f" ({_reasons(c.other_methods)})" if c.other_methods else "")
+    s.append(f"{opening} from {sources}{other}.")
     rounds = _rounds_sentence(ctx.rounds)
     if rounds:
         s.append(rounds)
@@ -352,11 +387,17 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved:
         s.append("Full-text assessment has not started.")
         return " ".join(s)
-    ft = (f"Of the {_count(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved "
-          f"and {fmt(c.reports_assessed)} {_was(c.reports_assessed)} assessed for eligibility")
+    ft = f"Of the {_count(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved and "
+    excluded = f"{fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
     if c.full_text_in_progress:
-        ft += f" ({fmt(c.full_text.done)} assessed so far)"
-    ft += f"; {fmt(c.reports_excluded)} {_was(c.reports_excluded)} excluded"
+        # the assessed box holds the reports to assess, not those assessed: two statements
+        # (not '118 were assessed for eligibility (116 assessed so far)')
+        n, done = c.reports_assessed, c.full_text.done
+        ft += (f"{fmt(n)} {'is' if n == 1 else 'are'} being assessed for eligibility; "
+               + (f"{fmt(done)} {'has' if done == 1 else 'have'} been assessed so far, of which {excluded}" if done
+                  else "none has been assessed so far"))
+    else:
+        ft += f"{fmt(c.reports_assessed)} {_was(c.reports_assessed)} assessed for eligibility; {excluded}"
     ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
     s.append(ft)
     new = (f"{_count(c.studies_included, 'new study', 'new studies')} "

@@ -25,6 +25,7 @@ _MONTHS = {m: i for i, names in enumerate(
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
      ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for m in names}
 _YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}.*")
 _DMY = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})")
 _MDY = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
 
@@ -47,6 +48,46 @@ def iso_date(text: str) -> str:
         return date(y, m, d).isoformat()        # type: ignore[arg-type]
     except ValueError:                          # 2022-02-30
         return ""
+
+
+def search_date(text: str) -> str:
+    """The date a methods section gives for a search: the day of a logged run's timestamp
+    ('2026-11-22T10:38:43Z' -> '2026-11-22', as PRISMA-S dates a search), else the date as the
+    team typed it in ``date_searched`` ('2024-07-16', '1 May 2024')."""
+    text = str(text or "").strip()
+    hit = _STAMP.fullmatch(text)
+    return hit.group(1) if hit is not None else text
+
+
+def search_shortfall(value: object) -> int:
+    """A logged search's shortfall (records the service reported but did not serve) as a
+    searches frame holds it: '5', 5, 5.0 -> 5; '' (an export, or a search logged before
+    shortfalls were) -> 0."""
+    try:
+        return max(0, int(float(str(value))))
+    except ValueError:
+        return 0
+
+
+def shortfall_warnings(searches: pd.DataFrame) -> list[str]:
+    """One warning per logged search the service served short, in words a reviewer can paste
+    ('Europe PMC reported 65 records for the search “...” of 2026-11-22 but served 60 through
+    its API; the other 5 could not be retrieved and are not among the records identified')."""
+    out = []
+    for s in searches.to_dict("records") if "shortfall" in searches.columns else []:
+        short = search_shortfall(s["shortfall"])
+        if not short or not str(s["records"]).isdigit():
+            continue
+        served = int(s["records"])
+        query = f" “{s['query']}”" if s["query"] else ""
+        when = f" of {search_date(s['date_run'])}" if s["date_run"] else ""
+        other = ("none could be retrieved" if not served else
+                 "the other record could not be retrieved and is not among the records identified" if short == 1
+                 else f"the other {short:,} could not be retrieved and are not among the records identified")
+        out.append(f"{s['database'] or 'A search'} reported {served + short:,} "
+                   f"record{'s' if served + short != 1 else ''} for the search{query}{when} but served {served:,} "
+                   f"through its API; {other}")
+    return out
 
 
 def _posix(name: str) -> str:

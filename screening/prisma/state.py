@@ -32,9 +32,13 @@ from screening.errors import ReportError
 from screening.identity import decided_on_other_records
 from screening.normalize import clip
 from screening.prisma.counts import decisions_on
+from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
+# a logged search's shortfall (reported - served), which the methods and warnings state; hashed
+# apart and only where there is one, so states without a shortfall keep their hash
+SEARCH_SHORTFALL = "shortfall"
 _TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
 _STAGE_REPORTS = ("ingest", "dedup", "apply_rules", "rank")
 
@@ -111,12 +115,13 @@ def load_stage_reports(output_dir: Path, names: tuple[str, ...] = _STAGE_REPORTS
 
 
 def searches_frame(rows: list[dict[str, Any]] | pd.DataFrame) -> pd.DataFrame:
-    """Normalise searches (database, interface, query, date_run, limits, records, tool_version)."""
+    """Normalise searches (database, interface, query, date_run, limits, records, tool_version,
+    notes, shortfall)."""
     df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    for col in SEARCH_COLUMNS:
+    for col in (*SEARCH_COLUMNS, SEARCH_SHORTFALL):
         if col not in df.columns:
             df[col] = ""
-    df = df[list(SEARCH_COLUMNS)].astype(object).where(lambda d: d.notna(), "")
+    df = df[[*SEARCH_COLUMNS, SEARCH_SHORTFALL]].astype(object).where(lambda d: d.notna(), "")
     return df.map(lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))
 
 
@@ -303,7 +308,7 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
     parts = [
         ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
         ("decisions", to_csv_bytes(entries) if entries is not None else b""),
-        ("searches", to_csv_bytes(searches)),
+        ("searches", to_csv_bytes(searches[list(SEARCH_COLUMNS)])),
         ("reports", json.dumps(_results_only(reports), sort_keys=True, default=str).encode()),
         ("config", json.dumps(config_raw, sort_keys=True, default=str).encode()),
     ]
@@ -311,6 +316,9 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
     # the state; only when it holds decisions, so a review without any keeps its hash
     if dedup_decisions is not None and len(dedup_decisions):
         parts.append(("dedup_decisions", to_csv_bytes(dedup_decisions)))
+    shortfalls = [search_shortfall(v) for v in searches.get(SEARCH_SHORTFALL, ())]
+    if any(shortfalls):    # only when any: older states keep their hash
+        parts.append(("search_shortfalls", json.dumps(shortfalls).encode()))
     if stops:              # logged stops and resumes (only when any: older states keep their hash)
         parts.append(("stops", json.dumps([dataclasses.asdict(e) for e in stops], sort_keys=True).encode()))
     for label, blob in parts:
@@ -391,6 +399,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     if unfinished:
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
                         "re-run the same `screening search` command to resume")
+    warnings += shortfall_warnings(searches)
     stopping = stopping_state(review, reports, stops)
     if stopping.stopped and stopping.met is False:
         p = f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else ""

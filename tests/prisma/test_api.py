@@ -162,7 +162,9 @@ def test_methods_paragraph_does_not_report_unfinished_work_as_final(records, fin
     text = methods_paragraph(compute_counts(records, ta, None), ctx)
     assert text.endswith("10 reports were sought for retrieval. Full-text assessment has not started.")
     text = methods_paragraph(compute_counts(records, ta, ft.iloc[:6]), ctx)
-    assert "(6 assessed so far)" in text and text.endswith("So far, 5 studies (5 reports) have been included.")
+    assert ("Of the 10 reports, 0 could not be retrieved and 10 are being assessed for eligibility; 6 have been "
+            "assessed so far, of which 1 was excluded (wrong study design, n = 1).") in text
+    assert text.endswith("So far, 5 studies (5 reports) have been included.")
     text = methods_paragraph(compute_counts(records, ta, ft), ctx)
     assert text.endswith("In total, 5 studies (5 reports) were included in the review.")
 
@@ -178,7 +180,7 @@ def test_methods_paragraph_with_only_unsettled_decisions_says_screening_began(re
     assert "0 of 16 records had been screened, and 4 more were decided by one reviewer or in conflict." in text
     sought = list(ta.loc[ta["decision"] == "include", "record_id"])
     text = methods_paragraph(compute_counts(records, ta, None, ft_open=sought[:1]), ctx)
-    assert "Full-text assessment has not started" not in text and "(0 assessed so far)" in text
+    assert "Full-text assessment has not started" not in text and "none has been assessed so far." in text
 
 
 def test_methods_paragraph_with_no_record_left_to_screen(records):
@@ -317,12 +319,12 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
     assert "All 984 of the screeners' title/abstract decisions were imported from a decisions file." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:rayyan": 10, "ranked": 5}))
     assert "Of the screeners' 15 title/abstract decisions, 5 were made in the order of a relevance ranking" in text
-    assert "; and 10 made in Rayyan and imported." in text
+    assert "retrained as decisions were made; 10 were made in Rayyan and imported." in text
     assert "relevance ranking (510e248587acb930)" in methods_paragraph(c, ReportContext(**base))   # no log
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"static": 3, "ranked": 9},
                                               ranking_spec="tfidf+svm+balanced+max"))
-    assert ("and 3 in the order of a relevance ranking (tfidf+svm+balanced+max) that was not retrained "
-            "during screening.") in text
+    assert ("retrained as decisions were made; 3 in the order of a relevance ranking (tfidf+svm+balanced+max) "
+            "that was not retrained during screening.") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"table": 12}))
     assert ("All 12 of the screeners' title/abstract decisions were made in the order of the records table "
             "(no relevance ranking was configured).") in text
@@ -407,7 +409,7 @@ def test_screening_sentences_read_one_in_the_singular():
                         ranking_use={"ranked": 1, "file_order": 4})
     assert _ordering_sentence(ctx).startswith("Of the screeners' 5 title/abstract decisions, 1 was made in the order of a "
                                               "relevance ranking")
-    assert "; and 4 in file order" in _ordering_sentence(ctx)
+    assert "retrained as decisions were made; 4 in file order, before" in _ordering_sentence(ctx)
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
                         ranking_use={"ranked": 1})
     assert _ordering_sentence(ctx).startswith("The screeners' one title/abstract decision was made in the order of")
