@@ -209,14 +209,20 @@ def rekey(inputs: StageInputs, result: StageResult) -> StageInputs:
 def decided_records(review: Any) -> tuple[tuple[str, int], ...]:
     """(record_id, priority) of the records people have decided on or are assigned to: 0 with
     a full-text decision, 1 with a title/abstract one, 2 planned for screening but undecided
-    (a dual-screening sample should not lose its records to a copy outside it). Sorted."""
+    (a dual-screening sample should not lose its records to a copy outside it) or closed by a
+    standing stop (the stopping rule's exclusion: a later search's copy of the study must not
+    reopen it as a record to screen, nor take it from the previous version's count). Sorted."""
     path = getattr(review, "decisions_path", None)
     if path is None or not Path(path).exists():
         return ()
     from screening.decisions.entries import assignments, load_entries, standing_decisions
+    from screening.decisions.stops import review_stop
 
     entries = load_entries(path)
     tiers = {rid: ASSIGNED for stage in ("title_abstract", "full_text") for rid in assignments(entries, stage)}
+    stop = review_stop(path)
+    if stop is not None:
+        tiers.update(dict.fromkeys(stop.records, ASSIGNED))
     tiers.update({rid: TITLE_ABSTRACT for rid in standing_decisions(entries, "title_abstract")})
     tiers.update({rid: FULL_TEXT for rid in standing_decisions(entries, "full_text")})
     return tuple(sorted(tiers.items()))
