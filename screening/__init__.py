@@ -5,6 +5,6 @@ from importlib.metadata import PackageNotFoundError, version
 try:
     __version__ = version("screening")
 except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.8.0"
+    __version__ = "0.9.0"
 
 __all__ = ["__version__"]
