@@ -135,7 +135,7 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **kw)
         except ScreeningError as err:
             raise fail(err) from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, typer.Abort):     # Abort: Ctrl-C at a typer.prompt
             label, rest = INTERRUPTED.split(": ", 1)
             err_console.print(styled((label + ":", "bold yellow"), " " + rest))
             raise typer.Exit(130) from None

@@ -75,6 +75,20 @@ def _pair_title(p: MaybePair, implied: str = "") -> str:
     return title
 
 
+_ANSWERS = {"d": "d", "duplicate": "d", "n": "n", "no": "n", "not": "n", "distinct": "n", "s": "s", "skip": "s",
+            "": "s", "q": "q", "quit": "q"}
+
+
+def _answer(question: str) -> str:
+    """d, n, s or q. Anything else is asked again: reading only the first letter stored
+    "don't know" as a duplicate answer, which merges two records on the next run."""
+    while True:
+        typed = typer.prompt(question, default="s", show_default=True).strip().lower()
+        if typed in _ANSWERS:
+            return _ANSWERS[typed]
+        console.print(f"  {typed!r} is not an answer here: type d, n, s or q")
+
+
 def _pair_table(rows: list[tuple[str, str, str, bool]], title: str) -> Table:
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("field", style="bold")
@@ -123,7 +137,7 @@ def dedup_review_cmd(
     queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
-        applied = "" if not queue.pairs else "; re-run dedup to apply the decisions"
+        applied = "" if not queue.pairs else "; `screening run` applies the decisions"
         console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided{applied})")
         return
     stored = 0
@@ -131,8 +145,7 @@ def dedup_review_cmd(
         if not queue.progress.is_open(p):    # an earlier answer of this session settles it
             continue
         console.print(_pair_table(queue.view(p), _pair_title(p, queue.progress.implied(p, contested=True))))
-        answer = typer.prompt(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit",
-                              default="s").strip().lower()[:1]
+        answer = _answer(f"[{k}/{len(pending)}] d = duplicate, n = not, s = skip, q = quit")
         if answer == "q":
             break
         if answer in ("d", "n"):
@@ -144,4 +157,4 @@ def dedup_review_cmd(
     settled, waiting = queue.tally(pending)
     follows = f" ({settled} more pair(s) follow from your answers, nothing stored for them)" if settled else ""
     left = f"; {waiting} pair(s) still waiting" if waiting else ""
-    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; re-run dedup to apply them")
+    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; `screening run` applies them")

@@ -182,7 +182,7 @@ def test_a_session_that_resolves_a_contradiction_asks_nothing_more_and_says_so(t
     assert res.exit_code == 0, res.output
     assert "stored 1 decision(s)" in said and "2 more pair(s) follow from your answers" in said
     assert "still waiting" not in said and open_queue(tmp_path).pending == []
-    assert "no maybe-pairs waiting (3 queued, all decided; re-run dedup" in _text(
+    assert "no maybe-pairs waiting (3 queued, all decided; `screening run` applies" in _text(
         runner.invoke(app, ["dedup-review", str(tmp_path)], input=""))
     _dedup(tmp_path, WILDFIRE)
     assert open_queue(tmp_path).pairs == [] and read_table(tmp_path / "out.csv")["dup_group"].nunique() == 1
@@ -201,3 +201,34 @@ def test_quitting_says_how_many_pairs_still_wait(tmp_path):
     _dedup(tmp_path, WILDFIRE)
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="d\nq\n", env={"COLUMNS": "200"})
     assert "stored 1 decision(s)" in _text(res) and "2 pair(s) still waiting" in _text(res)
+
+
+def test_only_a_whole_answer_is_stored_and_anything_else_is_asked_again(tmp_path):
+    """Acceptance testing (session 20): the answer was read by its first letter, so typing
+    "don't know" stored a duplicate answer (merging two records on the next run), and a typo
+    such as "x" was taken as skip."""
+    _dedup(tmp_path, GAMBLING)
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="don't know\nx\nq\n",
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    out = _text(res)
+    assert "\"don't know\" is not an answer here: type d, n, s or q" in out and "'x' is not an answer here" in out
+    assert "stored 0 decision(s)" in out and not len(load_decisions(tmp_path))
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="distinct\nq\n",
+                        env={"COLUMNS": "200"})
+    assert "stored 1 decision(s)" in _text(res) and load_decisions(tmp_path)["decision"].tolist() == ["distinct"]
+
+
+def test_ctrl_c_at_the_prompt_says_what_was_kept_and_exits_130(tmp_path, monkeypatch):
+    import typer
+
+    import screening.cli.dedup as cli_dedup
+
+    _dedup(tmp_path, GAMBLING)
+
+    def interrupted(*a, **kw):
+        raise typer.Abort()      # what a prompt raises for Ctrl-C
+
+    monkeypatch.setattr(cli_dedup.typer, "prompt", interrupted)
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], env={"COLUMNS": "200"})
+    assert res.exit_code == 130 and "interrupted" in _text(res).lower()
