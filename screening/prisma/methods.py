@@ -53,6 +53,18 @@ def _rule_name(rule: str) -> str:
     return _RULE_NAMES.get(rule, f"stopping rule {rule}" if rule else "stopping rule")
 
 
+def p_text(p: float, confidence: float | None = None) -> str:
+    """A p-value as a paper states it: two significant figures, more when two would round it
+    across the test's threshold (1 - confidence): p = 0.0496 under 0.05 must not read 'p = 0.05'
+    beside 'recall was at least 95% with 95% confidence' (acceptance testing)."""
+    alpha = None if confidence is None else round(1 - float(confidence), 12)    # 1 - 0.95 is 0.05000000000000004
+    for digits in (2, 3, 4, 6):
+        shown = f"{p:.{digits}g}"
+        if alpha is None or (float(shown) < alpha) == (p < alpha):
+            return shown
+    return repr(float(p))
+
+
 def _stop_test(ctx: ReportContext) -> str:
     """What the stopping test showed, in words a methods section can state: the random
     sample, what it found, and the recall bound at the stated confidence ('' when the stop
@@ -62,7 +74,7 @@ def _stop_test(ctx: ReportContext) -> str:
     target, conf = f.get("target_recall"), f.get("confidence")
     if not n or k is None or bound is None or target is None or conf is None:
         return ""
-    p = f"p = {ctx.stopping_p:.2g}; " if ctx.stopping_p is not None else ""
+    p = f"p = {p_text(ctx.stopping_p, conf)}; " if ctx.stopping_p is not None else ""
     found = "no relevant record" if not k else _count(int(k), "relevant record")
     return (f"a random sample of {_count(int(n), 'record')} not screened in rank order, which contained {found}, "
             f"showed that recall was at least {target:.0%} with {conf:.0%} confidence ({p}lower confidence bound "
@@ -347,8 +359,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         recall = ("" if test else f" at an estimated recall of {ctx.recall_estimate:.0%}"
                   if ctx.recall_estimate is not None else "; no recall estimate was recorded")
         if ctx.stopping_met is False:
-            p = f" (p = {ctx.stopping_p:.2g})" if ctx.stopping_p is not None else ""
             f = ctx.stopping_figures
+            p = f" (p = {p_text(ctx.stopping_p, f.get('confidence'))})" if ctx.stopping_p is not None else ""
             est = (f" (the lower confidence bound on recall was {f['recall_bound']:.1%} at {f['confidence']:.0%} "
                    f"confidence, from a random sample of {_count(int(f['sample_size']), 'record')})" if test
                    else f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else "")

@@ -32,6 +32,7 @@ from screening.errors import ReportError
 from screening.identity import decided_on_other_records
 from screening.normalize import clip
 from screening.prisma.counts import decisions_on
+from screening.prisma.methods import p_text
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
 
@@ -402,7 +403,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += shortfall_warnings(searches)
     stopping = stopping_state(review, reports, stops)
     if stopping.stopped and stopping.met is False:
-        p = f" (p = {stopping.p_value:.2g})" if stopping.p_value is not None else ""
+        p = (f" (p = {p_text(stopping.p_value, stopping.figures.get('confidence'))})"
+             if stopping.p_value is not None else "")
         warnings.append(("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
                          f"ran{p}" if stopping.scope is None else
                          f"screening was {stopped_by_phrase(stopping.by, stopping.at)} before the stopping rule's "
