@@ -1,10 +1,8 @@
 """screening: a staged, auditable literature-screening pipeline for systematic reviews."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("screening")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.9.0"
+# The version lives here, in the code, and pyproject.toml reads it (dynamic version): stage
+# reports stamp the version of the code that ran, which an install's metadata is not after a
+# `git pull` without reinstalling (acceptance testing: a clone's reports said another version).
+__version__ = "0.9.0"
 
 __all__ = ["__version__"]
