@@ -64,8 +64,7 @@ def status_cmd(
         return
     for s in stages:
         if s.get("excluded_by_stopping") or s.get("stopped_by"):
-            since = s.get("to_screen_since_stop", 0)
-            left = s["remaining"] - s["excluded_by_stopping"] - since
+            since, left = s.get("to_screen_since_stop", 0), s.get("open_after_stop", 0)
             how = (f"{stopped_by_phrase(s['stopped_by'], s['stopped_at'])} (stopping rule)" if s.get("stopped_by")
                    else "stopped by the stopping rule")
             title = (f"{s['stage']}: {how} — {s['screened']} screened (settled), "

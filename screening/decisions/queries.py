@@ -48,7 +48,9 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
 
     ``excluded_by_stopping``: after a stop (``screening stop``, or ``[rank] stopped = true``),
     the title/abstract records nobody screened that it closed (PRISMA's "excluded by
-    automation tools"; 0 otherwise).
+    automation tools"; 0 otherwise). ``remaining`` still counts them (every record not
+    settled); ``open_after_stop`` is what is left once they and ``to_screen_since_stop`` (an
+    update's records) are taken out: records some reviewer decided, still being settled.
     ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
     (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
     blinding hides every decision and a 0 would be false)."""
@@ -69,6 +71,8 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
         full["excluded_by_stopping"] = closed
         # records nobody screened that the stop did not close (an update's, since): to screen
         full["to_screen_since_stop"] = full["total"] - full["started"] - closed if stopped_here else 0
+        # 'remaining' counts every unsettled record; after a stop most are closed, not to screen
+        full["open_after_stop"] = full["remaining"] - closed - full["to_screen_since_stop"] if stopped_here else 0
         full["stopped_by"] = stopping.by if stopped_here else ""
         full["stopped_at"] = stopping.at if stopped_here else ""
         if viewer.adjudicator:
@@ -78,7 +82,8 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
         per = {name: ({"decided": d["decided"]} if name != viewer.name else d)
                for name, d in full["per_reviewer"].items()}
         out.append({**{k: full[k] for k in ("stage", "total", "screened", "remaining", "started", "reports_attached",
-                                            "excluded_by_stopping", "to_screen_since_stop", "stopped_by",
+                                            "excluded_by_stopping", "to_screen_since_stop", "open_after_stop",
+                                            "stopped_by",
                                             "stopped_at")},
                     "conflicts_open": None if seen is None else seen["conflicts_open"],
                     "conflicts_scope": "hidden" if seen is None else "own",

@@ -197,6 +197,8 @@ def test_records_of_a_later_search_stay_open_and_a_second_stop_closes_them(revie
     assert "20 records added since the stop are still to be screened" in report
     status = api.status(review, as_adjudicator=True)[0]
     assert status["to_screen_since_stop"] == 20 and status["excluded_by_stopping"] == len(left)
+    # (acceptance testing: --json gave only 'remaining', which counts the closed records too)
+    assert status["open_after_stop"] == status["remaining"] - len(left) - 20 == 0
     exported = select(api.Review.load(review), "title_abstract", "all", as_adjudicator=True)
     new_ids = set(data.iloc[FIRST:]["record_id"])
     assert set(exported.loc[exported["record_id"].isin(new_ids), "status"]) == {"unscreened"}
