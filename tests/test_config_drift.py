@@ -40,7 +40,8 @@ def _cli(*args: str) -> tuple[int, str]:
     return res.exit_code, " ".join(res.output.split())
 
 
-def test_prisma_and_export_warn_when_the_toml_changed_since_the_last_run(tmp_path: Path, monkeypatch) -> None:
+def _two_exports_run(tmp_path: Path, monkeypatch) -> Path:
+    """A review of a.csv (b.csv beside it, for a source added later), run once; its TOML."""
     (tmp_path / "pipelines").mkdir()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
@@ -50,6 +51,11 @@ def test_prisma_and_export_warn_when_the_toml_changed_since_the_last_run(tmp_pat
     toml.write_text(TOML)
     monkeypatch.chdir(tmp_path)
     assert _cli("run", "pipelines/t.toml")[0] == 0
+    return toml
+
+
+def test_prisma_and_export_warn_when_the_toml_changed_since_the_last_run(tmp_path: Path, monkeypatch) -> None:
+    toml = _two_exports_run(tmp_path, monkeypatch)
     assert config_drift(load_review(toml)) == []
     code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
     assert code == 0 and "no longer matches" not in out
@@ -89,15 +95,7 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
     import screening.runner as runner
     from screening.runner import unfinished_run
 
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
-    data.iloc[:200].to_csv(tmp_path / "data" / "raw" / "a.csv", index=False)
-    data.iloc[200:].to_csv(tmp_path / "data" / "raw" / "b.csv", index=False)
-    toml = tmp_path / "pipelines" / "t.toml"
-    toml.write_text(TOML)
-    monkeypatch.chdir(tmp_path)
-    assert _cli("run", "pipelines/t.toml")[0] == 0
+    toml = _two_exports_run(tmp_path, monkeypatch)
     assert unfinished_run(load_review(toml)) == []
 
     toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]'))
