@@ -14,7 +14,7 @@ from screening.ml import DEFAULT_SPEC, model_help
 
 @command("simulate")
 def simulate_cmd(
-    data: Path = typer.Argument(..., help="Labelled CSV/TSV with record_id,title,abstract,label_included (0/1; 'included' and yes/no labels are read too)."),
+    data: Path = typer.Argument(..., help="Labelled CSV/TSV with record_id,title,abstract,label_included (0/1; 'included' and yes/no labels are read too; text columns also under common names such as Title, primary_title, Abstract Note, TI/AB/KW)."),
     prior_included: Optional[list[str]] = typer.Option(None, "--prior-included", help="record_id of a known relevant record (repeatable)."),
     prior_excluded: Optional[list[str]] = typer.Option(None, "--prior-excluded", help="record_id of a known irrelevant record (repeatable)."),
     seed: int = typer.Option(1, "--seed", help="Seed: picks the priors when none are given, breaks ties, drives random sampling."),

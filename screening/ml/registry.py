@@ -83,6 +83,10 @@ def parse_spec(spec: str | None) -> ModelSpec:
 
     Raises :class:`ConfigError` naming the unknown component and listing the valid names.
     """
+    if spec is not None and not spec.strip():
+        # '--model ""' used to run the default silently
+        raise ConfigError("the model spec is empty",
+                          hint=f"name a model, e.g. {DEFAULT_SPEC!r} (the default)")
     spec = (spec or DEFAULT_SPEC).strip()
     parts = [p for p in re.split(r"\+(?![^()]*\))", spec)]
     if len(parts) > len(KINDS):
@@ -106,6 +110,7 @@ def _component(kind: str, part: str, spec: str) -> tuple[str, dict[str, Any], An
     if name not in REGISTRY[kind]:
         raise ConfigError(f"unknown {kind} {name!r}{_in(spec, part)}",
                           hint=f"{kind} names: {', '.join(component_names(kind))}")
+    _check_names(kind, name, REGISTRY[kind][name], params)
     _check_types(kind, name, REGISTRY[kind][name], params)
     try:
         component = REGISTRY[kind][name](**params)
@@ -130,6 +135,26 @@ def _validate(kind: str, name: str, component: Any) -> None:
         raise
     except (ValueError, TypeError) as err:
         raise ConfigError(f"bad parameters for {kind} {name!r}: {err}", hint="see docs/ranking.md") from None
+
+
+def _check_names(kind: str, name: str, cls: type, params: dict[str, Any]) -> None:
+    """'svm(foo=1)' named the parameter only in Python's words ('SVM.__init__() got an
+    unexpected keyword argument'): say which parameters the component has."""
+    import inspect
+
+    try:
+        sig = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig):
+        return
+    allowed = [p.name for p in sig if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                  inspect.Parameter.KEYWORD_ONLY)]
+    for key in params:
+        if key not in allowed:
+            raise ConfigError(f"unknown parameter {key!r} for {kind} {name!r} "
+                              + (f"(its parameters: {', '.join(allowed)})" if allowed else "(it has no parameters)"),
+                              hint="see docs/ranking.md")
 
 
 def _check_types(kind: str, name: str, cls: type, params: dict[str, Any]) -> None:

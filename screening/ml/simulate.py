@@ -81,6 +81,59 @@ _LABEL_VALUES = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes
                  "y": 1, "n": 0, "include": 1, "exclude": 0, "included": 1, "excluded": 0}
 
 
+# the text the ranker reads, under the names other tools give it ('Title', 'primary_title',
+# Zotero's 'Abstract Note', RIS-style 'TI'/'AB'/'KW'...): the alias table CSV ingest uses
+TEXT_COLUMNS = ("title", "abstract", "keywords")
+
+
+def _text_aliases(df: pd.DataFrame, label: str) -> dict[str, list[str]]:
+    """canonical text column -> the dataset's columns holding it, preferred first."""
+    from screening.io.aliases import canonical_for
+
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    for i, col in enumerate(df.columns):
+        if col == label or col in LABEL_COLUMNS:
+            continue
+        hit = canonical_for(col)
+        if hit and hit[0] in TEXT_COLUMNS:
+            found.setdefault(hit[0], []).append((hit[1], i, col))
+    return {canon: [c for _, _, c in sorted(cols)] for canon, cols in found.items()}
+
+
+def _use_text_aliases(df: pd.DataFrame, label: str, path: str, warnings: list[str] | None) -> None:
+    """Fill title/abstract/keywords from their aliases (a title or abstract: the first non-empty
+    cell of the columns, preferred first; keywords: all of them joined); say which columns were
+    read, and warn when there is no title or no abstract column: ranking on half the text is
+    silently worse (antihistamines with Zotero's 'Abstract Note' unread: WSS@95 -0.06, not 0.24)."""
+    from screening.io.aliases import ALIASES
+
+    aliases = _text_aliases(df, label)
+    if "title" not in aliases and "abstract" not in aliases:
+        raise InputError("no title or abstract column", path=path,
+                         hint="the ranker reads title and abstract (also read: "
+                              + "; ".join(f"{c}: {', '.join(ALIASES[c][1:6])}" for c in ("title", "abstract"))
+                              + f"); the columns are: {', '.join(map(str, df.columns))}")
+    for canon, cols in aliases.items():
+        if cols == [canon]:
+            continue
+        cells = df[cols].apply(lambda col: col.fillna("").astype(str).str.strip())
+        if canon == "keywords":
+            df[canon] = cells.apply(lambda row: "; ".join(v for v in row if v), axis=1)
+        else:
+            df[canon] = cells.apply(lambda row: next((v for v in row if v), ""), axis=1)
+        if warnings is not None and cols[0] != canon:
+            warnings.append(f"{canon} read from column{'s' if len(cols) > 1 else ''} "
+                            f"{', '.join(repr(c) for c in cols)}")
+    if warnings is not None:
+        for canon in ("title", "abstract"):
+            if canon not in aliases:
+                other = "abstracts" if canon == "title" else "titles"
+                warnings.append(f"no {canon} column (looked for {', '.join(ALIASES[canon][:6])}...; the columns "
+                                f"are: {', '.join(map(str, df.columns))}): the ranker learns from the {other} "
+                                f"only, so the order is worse than with both; rename the {canon} column to "
+                                f"'{canon}' if the dataset has one")
+
+
 def _separator(text: str) -> str:
     """',' unless the header line has more tabs (TSV) or semicolons (European Excel CSV)."""
     header = text.split("\n", 1)[0]
@@ -143,10 +196,7 @@ def read_dataset(path: str, label_column: str | None = None, warnings: list[str]
         raise InputError("no label column (label_included, included, final_included or label)", path=path,
                          hint="a simulation dataset needs record_id,title,abstract,label_included (0/1); "
                               "name another column with --label-column")
-    if "title" not in df.columns and "abstract" not in df.columns:
-        raise InputError("no title or abstract column", path=path,
-                         hint="the ranker reads title and abstract; a simulation dataset needs "
-                              "record_id,title,abstract,label_included")
+    _use_text_aliases(df, label, path, warnings)
     if "record_id" not in df.columns:
         if "id" in df.columns and warnings is not None:
             warnings.append("the dataset has an 'id' column but no record_id: records are numbered by their row "
@@ -229,13 +279,19 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     labels = df["label"].to_numpy(dtype=np.int64) if "label" in df else df["label_included"].astype(int).to_numpy()
     n = len(df)
     if prior_included or prior_excluded:
+        excluded = {str(r) for r in prior_excluded}
+        both = list(dict.fromkeys(str(r) for r in prior_included if str(r) in excluded))
+        if both:
+            raise InputError(f"prior record{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} "
+                             f"{'are' if len(both) > 1 else 'is'} both included and excluded",
+                             hint="give each record as --prior-included or --prior-excluded, not both")
         inc = _indices(df, labels, prior_included, "included")
         exc = _indices(df, labels, prior_excluded, "excluded")
     else:
         inc, exc = choose_priors(labels, seed)
     priors = list(dict.fromkeys(inc + exc))
     if learner is None:
-        learner = ActiveLearner(model or DEFAULT_SPEC, seed=seed)
+        learner = ActiveLearner(DEFAULT_SPEC if model is None else model, seed=seed)
         if features is not None:
             learner.use_features(features, ids=df["record_id"])
         else:
@@ -315,12 +371,14 @@ def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded:
     given = [flag for flag, v in (("--target-recall", target_recall), ("--confidence", confidence))
              if v is not None]
     if given and (stop_rule is None or not get_stop_rule(stop_rule).guarantee):
-        raise ConfigError(f"{' and '.join(given)} only apply to the statistical stop rule "
+        raise ConfigError(f"{' and '.join(given)} only appl{'y' if len(given) > 1 else 'ies'} to the statistical stop rule "
                           f"({'no --stop-rule was given' if stop_rule is None else f'{stop_rule!r} is a heuristic with no recall target'})",
                           hint="add --stop-rule hypergeometric, or leave them out")
     if output is not None and Path(output).exists() and Path(output).resolve() == Path(path).resolve():
         raise InputError("the output file is the dataset itself: it would be overwritten by the order",
                          path=output, hint="write the order to another file (-o order.csv)")
+    if output is not None:
+        _check_output(Path(output))        # before the run, not after it (IsADirectoryError)
     warnings: list[str] = []
     df = read_dataset(path, label_column, warnings)
     res = simulate(df, prior_included, prior_excluded, seed=seed, model=model,
@@ -332,3 +390,15 @@ def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded:
 
         atomic_write_text(Path(output), res.to_frame().to_csv(index=False, lineterminator="\n"))
     return dataclasses.replace(res, warnings=tuple(warnings), label_column=str(df.attrs.get("label_column", "")))
+
+
+def _check_output(output: Path) -> None:
+    """The order can be written to ``output``: not a folder, and its folder exists."""
+    if output.is_dir():
+        raise InputError("the output is a folder, not a file", path=output,
+                         hint=f"name the file to write, e.g. -o {output / 'order.csv'}")
+    parent = output.parent
+    if not parent.is_dir():
+        raise InputError(f"the output's folder {str(parent)!r} does not exist" if not parent.exists()
+                         else f"the output's folder {str(parent)!r} is not a folder", path=output,
+                         hint="create the folder first, or write the order elsewhere")

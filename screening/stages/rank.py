@@ -64,7 +64,21 @@ class RankConfig:
             raise ConfigError(f"rank section: {err.message}", path=path, hint=err.hint) from None
         if cfg.batch_size < 1:
             raise ConfigError("rank section: batch_size must be at least 1", path=path)
+        check_priors(cfg, path)
         return cfg
+
+
+def check_priors(config: RankConfig, path: Path | None = None) -> None:
+    """A record in both prior lists is an error (it used to count as included, silently);
+    ``screening simulate`` refuses the same with the same words."""
+    excluded = {str(r) for r in config.prior_excluded}
+    both = list(dict.fromkeys(str(r) for r in config.prior_included if str(r) in excluded))
+    if both:
+        raise ConfigError(f"rank section: prior record{'s' if len(both) > 1 else ''} "
+                          f"{', '.join(map(repr, both))} {'are' if len(both) > 1 else 'is'} both included "
+                          "and excluded", path=path,
+                          hint="keep each record in one list: prior_included if it is relevant, "
+                               "prior_excluded if not")
 
 
 def labels_with_priors(records: pd.DataFrame, config: RankConfig,
@@ -73,6 +87,7 @@ def labels_with_priors(records: pd.DataFrame, config: RankConfig,
     ids = set(records["record_id"].astype(str))
     labels: dict[str, int] = {}
     warnings: list[str] = []
+    check_priors(config)
     for rid in config.prior_excluded:
         labels[str(rid)] = 0
     for rid in config.prior_included:
