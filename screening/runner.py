@@ -367,10 +367,7 @@ def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None
     (acceptance testing: a new source listed in the methods with the old record counts, a rule
     edited without a run still counted by its old reason). Reads the stage reports only, or
     uses ``reports`` (``prisma.state.load_stage_reports``) when the caller has them."""
-    if reports is None:
-        from screening.prisma.state import load_stage_reports
-
-        reports = load_stage_reports(review.output_dir, ("ingest", *(s.name for s in registered_stages())))
+    reports = _last_reports(review, reports)
     out: list[str] = []
     if "ingest" not in reports:
         return out
@@ -398,10 +395,7 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     tell: each records the input hash of the output it was made from (``upstream_hash``), which
     must be its predecessor's current ``input_hash``. Reports written before that field: no word."""
     names = ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
-    if reports is None:
-        from screening.prisma.state import load_stage_reports
-
-        reports = load_stage_reports(review.output_dir, names)
+    reports = _last_reports(review, reports)
     out = []
     ran = [n for n in names if n in reports]
     for before, after in zip(ran, ran[1:]):
@@ -416,8 +410,20 @@ def _settings(parameters: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
 
 
+def _last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``reports`` when the caller has them, else the stage reports on disk (ingest's and every
+    registered stage's), read once for both drift checks."""
+    if reports is not None:
+        return reports
+    from screening.prisma.state import load_stage_reports
+
+    return load_stage_reports(review.output_dir, ("ingest", *(s.name for s in registered_stages())))
+
+
 def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
-    """One warning naming :func:`config_drift`'s findings ('' when the last run is current)."""
+    """One warning naming :func:`config_drift`'s and :func:`unfinished_run`'s findings ('' when
+    the last run is current and finished)."""
+    reports = _last_reports(review, reports)
     drift, unfinished = config_drift(review, reports), unfinished_run(review, reports)
     if not drift and not unfinished:
         return ""
