@@ -187,14 +187,15 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                               policy=db.http_policy)
     logfile = log_path(review)
 
-    entry = _resumable(review, db, query, limits)
+    logged = read_searches(review)          # read once: resume and the repeat check both need it
+    entry = _resumable(logged, db, query, limits)
     if entry is not None and not restart:
         _check_base_url(db, entry, redact(base_url, secrets))
     repeat_of = ""
     if entry is None or restart:
         # a new search: not one already complete, unless deliberately (a restarted search
         # that was itself a deliberate re-run stays one)
-        repeat_of = _check_not_done(review, db, query, limits, options,
+        repeat_of = _check_not_done(logged, db, query, limits, options,
                                     again=again or bool(entry is not None and entry.repeat_of))
     if entry is not None and restart:
         append_event(journal_path(review, entry.search_id), {"event": "abandoned", "search_id": entry.search_id,
@@ -347,9 +348,9 @@ def _notify(progress: Callable[[Progress], None] | None, entry: SearchEntry, pe:
         progress(Progress(page=pe.page, records_so_far=entry.records, total=entry.total, file=pe.file))
 
 
-def _resumable(review: ReviewConfig, db: Database, query: str, limits: dict[str, str]) -> SearchEntry | None:
+def _resumable(logged: list[SearchEntry], db: Database, query: str, limits: dict[str, str]) -> SearchEntry | None:
     key = search_key(db.name, query, limits)
-    running = [e for e in read_searches(review) if e.key == key and e.status == "running"]
+    running = [e for e in logged if e.key == key and e.status == "running"]
     return running[-1] if running else None
 
 
@@ -367,7 +368,7 @@ def _check_base_url(db: Database, entry: SearchEntry, base_url: str) -> None:
                  f"start it afresh through {base_url}")
 
 
-def _check_not_done(review: ReviewConfig, db: Database, query: str, limits: dict[str, str],
+def _check_not_done(logged: list[SearchEntry], db: Database, query: str, limits: dict[str, str],
                     options: SearchOptions, *, again: bool) -> str:
     """The id of the latest completed search identical to this one ("" if none), or, unless
     ``again``, a :class:`SearchError`: a search run twice counts its records twice in PRISMA.
@@ -377,7 +378,7 @@ def _check_not_done(review: ReviewConfig, db: Database, query: str, limits: dict
     records), the page size or ``max_records`` (a ceiling to confirm, not a cut).
     """
     key, scope = search_key(db.name, query, limits), db.scope(options)
-    done = [e for e in read_searches(review)
+    done = [e for e in logged
             if e.status == "complete" and e.key == key and db.scope_of(e) == scope]
     if not done:
         return ""

@@ -106,8 +106,9 @@ class SearchEntry:
 
 
 def search_key(database: str, query: str, limits: dict[str, str]) -> tuple[str, str, str]:
-    """What makes two runs 'the same search' (to resume it, or to refuse running a completed one
-    again): database, exact query, limits (a database's :meth:`~.database.Database.scope` too)."""
+    """What makes two runs 'the same search' to resume it: database, exact query, limits. (To
+    refuse running a completed one again, ``core._check_not_done`` also compares the
+    database's :meth:`~.database.Database.scope`.)"""
     return (database, query, json.dumps({k: v for k, v in limits.items() if v}, sort_keys=True))
 
 
