@@ -92,7 +92,7 @@ def _text_aliases(df: pd.DataFrame, label: str) -> dict[str, list[str]]:
 
     found: dict[str, list[tuple[int, int, str]]] = {}
     for i, col in enumerate(df.columns):
-        if col == label or col in LABEL_COLUMNS:
+        if col == label:
             continue
         hit = canonical_for(col)
         if hit and hit[0] in TEXT_COLUMNS:
@@ -105,14 +105,13 @@ def _use_text_aliases(df: pd.DataFrame, label: str, path: str, warnings: list[st
     cell of the columns, preferred first; keywords: all of them joined); say which columns were
     read, and warn when there is no title or no abstract column: ranking on half the text is
     silently worse (antihistamines with Zotero's 'Abstract Note' unread: WSS@95 -0.06, not 0.24)."""
-    from screening.io.aliases import ALIASES
+    from screening.io.aliases import ALIASES, accepted_names
 
     aliases = _text_aliases(df, label)
     if "title" not in aliases and "abstract" not in aliases:
         raise InputError("no title or abstract column", path=path,
-                         hint="the ranker reads title and abstract (also read: "
-                              + "; ".join(f"{c}: {', '.join(ALIASES[c][1:6])}" for c in ("title", "abstract"))
-                              + f"); the columns are: {', '.join(map(str, df.columns))}")
+                         hint=f"the ranker reads title and abstract ({accepted_names(('title', 'abstract'))}); "
+                              f"the columns are: {', '.join(map(str, df.columns))}")
     for canon, cols in aliases.items():
         if cols == [canon]:
             continue
@@ -259,6 +258,17 @@ def _indices(df: pd.DataFrame, labels: np.ndarray, ids: Sequence[str], what: str
     return out
 
 
+def priors_in_both(included: Sequence[Any], excluded: Sequence[Any]) -> str:
+    """What is wrong when records are given as both included and excluded priors ('' if
+    none): one wording for ``simulate`` and a review's [rank] section."""
+    out = {str(r) for r in excluded}
+    both = list(dict.fromkeys(str(r) for r in included if str(r) in out))
+    if not both:
+        return ""
+    return (f"prior record{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} "
+            f"{'are' if len(both) > 1 else 'is'} both included and excluded")
+
+
 def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_excluded: Sequence[str] = (),
              seed: int = 1, model: str | None = None, stop_rules: Sequence[str] = (),
              target_recall: float = 0.95, confidence: float = 0.95, warmup: int = 300,
@@ -279,12 +289,8 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     labels = df["label"].to_numpy(dtype=np.int64) if "label" in df else df["label_included"].astype(int).to_numpy()
     n = len(df)
     if prior_included or prior_excluded:
-        excluded = {str(r) for r in prior_excluded}
-        both = list(dict.fromkeys(str(r) for r in prior_included if str(r) in excluded))
-        if both:
-            raise InputError(f"prior record{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} "
-                             f"{'are' if len(both) > 1 else 'is'} both included and excluded",
-                             hint="give each record as --prior-included or --prior-excluded, not both")
+        if both := priors_in_both(prior_included, prior_excluded):
+            raise InputError(both, hint="give each record as --prior-included or --prior-excluded, not both")
         inc = _indices(df, labels, prior_included, "included")
         exc = _indices(df, labels, prior_excluded, "excluded")
     else:

@@ -23,6 +23,7 @@ import pandas as pd
 from screening.config import config_parameters, from_mapping
 from screening.errors import ConfigError, StageError
 from screening.ml import DEFAULT_SPEC
+from screening.ml.simulate import priors_in_both
 from screening.records import in_play, without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
@@ -71,12 +72,8 @@ class RankConfig:
 def check_priors(config: RankConfig, path: Path | None = None) -> None:
     """A record in both prior lists is an error (it used to count as included, silently);
     ``screening simulate`` refuses the same with the same words."""
-    excluded = {str(r) for r in config.prior_excluded}
-    both = list(dict.fromkeys(str(r) for r in config.prior_included if str(r) in excluded))
-    if both:
-        raise ConfigError(f"rank section: prior record{'s' if len(both) > 1 else ''} "
-                          f"{', '.join(map(repr, both))} {'are' if len(both) > 1 else 'is'} both included "
-                          "and excluded", path=path,
+    if both := priors_in_both(config.prior_included, config.prior_excluded):
+        raise ConfigError(f"rank section: {both}", path=path,
                           hint="keep each record in one list: prior_included if it is relevant, "
                                "prior_excluded if not")
 
