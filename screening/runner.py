@@ -394,7 +394,7 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     refused by a stage's guard) after an earlier stage wrote its new output. The reports alone
     tell: each records the input hash of the output it was made from (``upstream_hash``), which
     must be its predecessor's current ``input_hash``. Reports written before that field: no word."""
-    names = ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
+    names = enabled_stage_names(review)
     reports = _last_reports(review, reports)
     out = []
     ran = [n for n in names if n in reports]
@@ -410,6 +410,11 @@ def _settings(parameters: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
 
 
+def enabled_stage_names(review: ReviewConfig) -> tuple[str, ...]:
+    """"ingest" and the registered stages the review's TOML enables, in pipeline order."""
+    return ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
+
+
 def _last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
     """``reports`` when the caller has them, else the stage reports on disk (ingest's and every
     registered stage's), read once for both drift checks."""
@@ -417,7 +422,7 @@ def _last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | Non
         return reports
     from screening.prisma.state import load_stage_reports
 
-    return load_stage_reports(review.output_dir, ("ingest", *(s.name for s in registered_stages())))
+    return load_stage_reports(review.output_dir, enabled_stage_names(review))
 
 
 def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
@@ -435,8 +440,7 @@ def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | Non
 
 def latest_table(review: ReviewConfig) -> pd.DataFrame:
     """The records table after the last stage that has run (for screening and reports)."""
-    names = ["ingest"] + [s.name for s in registered_stages() if s.name in review.stages]
-    for name in reversed(names):
+    for name in reversed(enabled_stage_names(review)):
         path = review.output_dir / f"{name}.parquet"
         if path.exists():
             return read_table(path)

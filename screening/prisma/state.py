@@ -32,7 +32,7 @@ from screening.errors import ReportError
 from screening.identity import decided_on_other_records
 from screening.normalize import clip
 from screening.prisma.counts import decisions_on
-from screening.prisma.methods import p_text
+from screening.prisma.diagram import p_text
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
 
@@ -379,9 +379,10 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     entries, ta, ft, warnings, outcomes = load_decisions(review)
     if ta_finals is not None or ft_finals is not None:
         ta, ft = ta_finals, ft_finals
+    from screening.runner import enabled_stage_names
+
     # only stages the review enables: a stage dropped from the TOML leaves a stale report behind
-    enabled = tuple(n for n in _STAGE_REPORTS if n == "ingest" or n in review.stages)
-    reports = load_stage_reports(review.output_dir, enabled)
+    reports = load_stage_reports(review.output_dir, enabled_stage_names(review))
     searches = load_searches(review)
     dedup_decisions = load_dedup_decisions(review.output_dir) if "dedup" in reports else None
     stops = read_stops(review.decisions_path)
