@@ -72,7 +72,8 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
         # records nobody screened that the stop did not close (an update's, since): to screen
         full["to_screen_since_stop"] = full["total"] - full["started"] - closed if stopped_here else 0
         # 'remaining' counts every unsettled record; after a stop most are closed, not to screen
-        full["open_after_stop"] = full["remaining"] - closed - full["to_screen_since_stop"] if stopped_here else 0
+        # (remaining - closed - to_screen_since_stop: the records some reviewer has started on)
+        full["open_after_stop"] = full["started"] - full["screened"] if stopped_here else 0
         full["stopped_by"] = stopping.by if stopped_here else ""
         full["stopped_at"] = stopping.at if stopped_here else ""
         if viewer.adjudicator:
