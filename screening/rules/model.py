@@ -125,9 +125,13 @@ class RulesConfig:
 
 
 def _read(path: str | Path | None) -> str | None:
+    """The TOML's text as the review loader reads it (a byte-order mark dropped), None if unreadable."""
+    from screening.config import read_toml_text
+    from screening.errors import ConfigError
+
     try:
-        return Path(path).read_text(encoding="utf-8") if path is not None else None
-    except OSError:
+        return read_toml_text(Path(path)) if path is not None else None
+    except (OSError, ConfigError):
         return None
 
 
@@ -161,7 +165,10 @@ def _key_line(path: str | Path | None, rule_id: str, key: str) -> int | None:
     at = _rule_line(path, rule_id)
     if at is None or path is None:
         return at
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    text = _read(path)
+    if text is None:
+        return at
+    lines = text.splitlines()
     header = re.compile(r"^[ \t]*\[")
     start = next((i for i in range(at - 1, -1, -1) if header.match(lines[i])), 0)
     end = next((i for i in range(at, len(lines)) if header.match(lines[i])), len(lines))
