@@ -11,7 +11,7 @@ import pandas as pd
 
 from screening.prisma.context import ReportContext, StageScreening
 from screening.prisma.model import PrismaCounts
-from screening.prisma.diagram import fmt
+from screening.prisma.diagram import fmt, p_text
 from screening.prisma.searches import search_date, search_shortfall
 
 
@@ -51,18 +51,6 @@ _RULE_NAMES = {"hypergeometric": "hypergeometric stopping rule (Callaghan & Mül
 
 def _rule_name(rule: str) -> str:
     return _RULE_NAMES.get(rule, f"stopping rule {rule}" if rule else "stopping rule")
-
-
-def p_text(p: float, confidence: float | None = None) -> str:
-    """A p-value as a paper states it: two significant figures, more when two would round it
-    across the test's threshold (1 - confidence): p = 0.0496 under 0.05 must not read 'p = 0.05'
-    beside 'recall was at least 95% with 95% confidence' (acceptance testing)."""
-    alpha = None if confidence is None else round(1 - float(confidence), 12)    # 1 - 0.95 is 0.05000000000000004
-    for digits in (2, 3, 4, 6):
-        shown = f"{p:.{digits}g}"
-        if alpha is None or (float(shown) < alpha) == (p < alpha):
-            return shown
-    return repr(float(p))
 
 
 def _stop_test(ctx: ReportContext) -> str:

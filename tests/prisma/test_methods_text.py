@@ -174,7 +174,7 @@ def test_records_from_other_methods_join_the_sources_list(records):
 def test_a_p_value_is_never_rounded_across_the_tests_threshold() -> None:
     """Acceptance testing (session 20): a stop at p = 0.0496 was reported as 'recall was at
     least 95% with 95% confidence (p = 0.05; ...)', a p that contradicts the claim."""
-    from screening.prisma.methods import p_text
+    from screening.prisma.diagram import p_text
 
     assert p_text(0.0496, 0.95) == "0.0496" and p_text(0.04996, 0.95) == "0.04996"
     assert p_text(0.0312, 0.95) == "0.031" and p_text(0.47, 0.95) == "0.47" and p_text(0.0496) == "0.05"
