@@ -346,14 +346,16 @@ def load_review(review: str | Path) -> ReviewConfig:
     )
 
 
-_YMD = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
+# a date written year first ('2022-06-01', '2022/06/01', an ISO timestamp): checked here, and
+# read by the PRISMA report's search rounds (prisma.searches.iso_date)
+YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
 
 
 def _check_date(text: str, where: str, path: Path) -> None:
     """A date written year-month-day must be one (``2024-13-01`` would be pasted into the
     methods as it stands). Other spellings ('1 May 2024', 'May 2024') are the report's to read:
     it warns of one it cannot place in a search round."""
-    if (hit := _YMD.fullmatch(text or "")) is None:
+    if (hit := YMD.fullmatch(" ".join(str(text or "").split()))) is None:
         return
     try:
         _dt.date(*(int(g) for g in hit.groups()))
