@@ -14,6 +14,8 @@ The package is split the way ASReview splits its models, one concept per module:
 * :mod:`stopping_status` – a review's standing against its rule (rank.json, `status`, a session).
 """
 
+from typing import Any, Sequence
+
 # The default model spec. Kept here, free of scikit-learn imports, so the CLI can show it in
 # --help without loading the ML stack for every command.
 DEFAULT_SPEC = "tfidf+svm+balanced+max"
@@ -33,3 +35,16 @@ def model_help() -> str:
     names = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in COMPONENT_NAMES.items())
     return (f"Model spec features+classifier+balance+query, parameters in brackets, e.g. "
             f"'tfidf+svm(C=0.2)+balanced+max' ({names}; docs/ranking.md).")
+
+
+# Free of scikit-learn too: a review's [rank] section is checked with it whenever it is loaded.
+
+def priors_in_both(included: Sequence[Any], excluded: Sequence[Any]) -> str:
+    """What is wrong when records are given as both included and excluded priors ('' if
+    none): one wording for ``simulate`` and a review's [rank] section."""
+    out = {str(r) for r in excluded}
+    both = list(dict.fromkeys(str(r) for r in included if str(r) in out))
+    if not both:
+        return ""
+    return (f"prior record{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} "
+            f"{'are' if len(both) > 1 else 'is'} both included and excluded")

@@ -27,6 +27,7 @@ import pandas as pd
 from screening.errors import ConfigError, InputError
 from screening.ml.learner import ActiveLearner, check_seed
 from screening.ml.metrics import padded_labels, summary
+from screening.ml import priors_in_both
 from screening.ml.registry import DEFAULT_SPEC
 
 
@@ -256,17 +257,6 @@ def _indices(df: pd.DataFrame, labels: np.ndarray, ids: Sequence[str], what: str
                                   "or choose another record")
         out.append(i)
     return out
-
-
-def priors_in_both(included: Sequence[Any], excluded: Sequence[Any]) -> str:
-    """What is wrong when records are given as both included and excluded priors ('' if
-    none): one wording for ``simulate`` and a review's [rank] section."""
-    out = {str(r) for r in excluded}
-    both = list(dict.fromkeys(str(r) for r in included if str(r) in out))
-    if not both:
-        return ""
-    return (f"prior record{'s' if len(both) > 1 else ''} {', '.join(map(repr, both))} "
-            f"{'are' if len(both) > 1 else 'is'} both included and excluded")
 
 
 def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_excluded: Sequence[str] = (),

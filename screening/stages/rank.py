@@ -22,8 +22,7 @@ import pandas as pd
 
 from screening.config import config_parameters, from_mapping
 from screening.errors import ConfigError, StageError
-from screening.ml import DEFAULT_SPEC
-from screening.ml.simulate import priors_in_both
+from screening.ml import DEFAULT_SPEC, priors_in_both
 from screening.records import in_play, without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
