@@ -11,6 +11,7 @@ from rich.table import Table
 
 from screening.cli._app import (
     REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, reviewer_option,
+    warn,
 )
 from screening.decisions import api
 from screening.decisions.entries import event_payload
@@ -62,6 +63,7 @@ def status_cmd(
     if as_json:
         print_json(stages)
         return
+    warn(stages[0]["warnings"] if stages else ())       # review-level: the same on every stage
     for s in stages:
         if s.get("excluded_by_stopping") or s.get("stopped_by"):
             since, left = s.get("to_screen_since_stop", 0), s.get("open_after_stop", 0)
@@ -108,7 +110,8 @@ def _stopping_lines(t: dict[str, Any]) -> list[str]:
     said = _PHASES.get(t["phase"], t["phase"])
     if t["sample_size"]:
         figures = (f"{t['sample_size']} sampled, {t['sample_relevant']} relevant; p = {t['p_value']:.3g}, "
-                   f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})")
+                   + (f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})"
+                      if isinstance(t["recall_bound"], float) else f"recall: {t['recall_bound']}"))
     elif t.get("irrelevant_in_a_row") is not None:
         figures = f"{t['irrelevant_in_a_row']} of {t['switch_at']} irrelevant in a row before the switch to a random sample"
     else:

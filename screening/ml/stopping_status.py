@@ -23,6 +23,10 @@ if TYPE_CHECKING:       # only for the annotation: the ML side does not import t
     from screening.decisions.stops import StopScope
 
 
+# estimated_recall / recall_bound while no relevant record has been found (a string, as "not yet")
+NOTHING_FOUND = "none (no relevant record found yet)"
+
+
 def _awaiting(n: int) -> str:
     return (f" {n} screened record{'s' if n != 1 else ''} still await{'' if n != 1 else 's'} a second "
             "reviewer or an adjudicator: settle them too (screening status, screening conflicts)."
@@ -130,19 +134,24 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         # a prior decided in a sample session (older sessions served them) was known before the
         # sample was drawn: counting it as sampled would credit the sample with a find
         sampled = sampled & ~labels["record_id"].astype(str).isin(priors).to_numpy()
-    screened, found = len(lab), int(lab.sum())
+    found = int(lab.sum())
     waiting = {str(r) for r in open_ids} & ids
     awaiting = len(waiting)
     # a record whose only decisions are 'maybe' has no label but was screened by a person
     decided = set(labels["record_id"].astype(str)) if logged_ids is None else {str(r) for r in logged_ids} & ids
     unscreened = pool - len(decided | waiting)
+    # "screened" is what people decided (as "unscreened" and PRISMA count it): a prior record
+    # nobody has decided yet trains the ranker and counts in the test, but it was counted as
+    # both screened and unscreened; it is reported apart
+    screened = len(decided - waiting)
+    priors_undecided = len(set(labels["record_id"].astype(str)) - decided - waiting)
     # records no stop closed that nobody has decided: an update's, after a stop
     added = len(ids - decided - waiting - stop.records) if stop is not None else 0
     out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
                            "unscreened": unscreened, "target_recall": tau, "confidence": conf,
                            "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
                            "met": False,     # True once screening may stop
-                           "awaiting_settlement": awaiting}
+                           "awaiting_settlement": awaiting, "priors_undecided": priors_undecided}
     if unscreened == 0 and pool:
         out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
                    recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
@@ -159,21 +168,30 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
     """The test's figures and recommendation, into ``out``: the sample's, once there is one,
     else how far ranked screening is from the switch point."""
     if sampled.any():
+        found = int(lab.sum())
         r_before = int(lab[~sampled].sum())
         N = pool - int((~sampled).sum())
         n, k = int(sampled.sum()), int(lab[sampled].sum())
         p = hypergeom_pvalue(k, N, n, r_before, tau)
         est, bound = recall_bound(k, N, n, r_before, conf)
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
+        if not found:
+            # 0 of 0: with nothing relevant found, recall is no share of anything (recall_bound
+            # gave "100%" beside a bound of 0%); the test itself still runs
+            out.update(estimated_recall=NOTHING_FOUND, recall_bound=NOTHING_FOUND)
         if p < 1 - conf:
             out["met"] = True
+            figures = (f"p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}" if found else
+                       f"p = {p:.3g}: no relevant record found, and the sample makes it unlikely any is left")
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
-                                     f"(p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}). Record the stop with "
+                                     f"({figures}). Record the stop with "
                                      "`screening stop REVIEW -r NAME`: the records nobody screened are then "
                                      "reported as excluded by the stopping rule." + _awaiting(awaiting))
         else:
             out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
-                                     f"p = {p:.3g} ≥ {1 - conf:.2g}); recall so far is estimated at {est:.1%}.")
+                                     f"p = {p:.3g} ≥ {1 - conf:.2g}); "
+                                     + (f"recall so far is estimated at {est:.1%}." if found else
+                                        "no relevant record has been found yet, so recall cannot be estimated."))
         return
     run = _ranked_run(labels, sampled)
     threshold = switch_threshold(pool)

@@ -118,3 +118,32 @@ def test_stopping_status_names_records_awaiting_a_second_reviewer():
     assert "5 screened records still await a second reviewer or an adjudicator" in st["recommendation"]
     st = stopping_status(records.iloc[:10], labels, None)
     assert st["awaiting_settlement"] == 0 and "await" not in st["recommendation"]
+
+
+def test_an_undecided_prior_is_neither_screened_nor_unscreened_twice():
+    """Acceptance testing: rank.json counted a prior nobody had decided as screened (it is a
+    training label) and as unscreened (PRISMA's count), so screened + unscreened exceeded the pool."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(50)]})
+    # the prior first, as labels_with_priors gives them, then the logged decisions
+    labels = pd.DataFrame({"record_id": ["4", "0", "1", "2", "3"], "label": [1, 1, 0, 0, 0]})
+    st = stopping_status(records, labels, None, logged_ids={"0", "1", "2", "3"})   # "4": a prior only
+    assert st["screened"] == 4 and st["unscreened"] == 46 and st["priors_undecided"] == 1
+    assert st["screened"] + st["unscreened"] == st["pool"]
+    assert st["relevant_found"] == 2          # the prior is known relevant, and counts as found
+
+
+def test_a_sample_that_finds_nothing_after_nothing_gives_no_recall_figure():
+    """Acceptance testing: with no relevant record found at all, the status read 'estimated
+    recall 100%' (0 of 0) beside a bound of 0%."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(100)]})
+    labels = pd.DataFrame({"record_id": [str(i) for i in range(30)], "label": [0] * 30,
+                           "sampled": [False] * 20 + [True] * 10})
+    st = stopping_status(records, labels, None)
+    assert st["estimated_recall"] == st["recall_bound"] == "none (no relevant record found yet)"
+    assert not st["met"] and "recall cannot be estimated" in st["recommendation"]
+    assert "100" not in st["recommendation"]
+    # a sample of 79 of the 80 left that finds nothing: H0 (one relevant record left) is rejected
+    labels = pd.DataFrame({"record_id": [str(i) for i in range(99)], "label": [0] * 99,
+                           "sampled": [False] * 20 + [True] * 79})
+    st = stopping_status(records, labels, None)
+    assert st["met"] and "unlikely any is left" in st["recommendation"] and "100.0%" not in st["recommendation"]
