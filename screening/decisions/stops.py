@@ -220,7 +220,10 @@ def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> St
         hint = ("the stop is the rank section's stopped = true: remove that key" if _legacy_flag(config)
                 else "nothing to resume")
         raise DecisionError("screening is not stopped in the decision log", hint=hint)
-    reopened = len(current.records)
+    # a record decided after the stop (a reviewer may still decide a closed one) was no longer
+    # closed: it is not among those the resume reopens
+    outcomes = record_outcomes(Review.load(config).entries(), "title_abstract")
+    reopened = sum(1 for r in current.records if r not in outcomes)
     event = _append(config.decisions_path, name, "resume", note, {"reopened": reopened})
     return StopResult(event, reopened, 0, {})
 

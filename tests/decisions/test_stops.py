@@ -253,6 +253,18 @@ def test_resume_reopens_every_standing_stop(review: Path, data: pd.DataFrame) ->
     assert _prisma(review)["counts"]["excluded_automation"] == len(left)
 
 
+def test_resume_counts_only_the_closed_records_still_undecided(review: Path, data: pd.DataFrame) -> None:
+    """Acceptance testing: a closed record a reviewer decided after the stop was counted among
+    those `stop --resume` reopened (one too many)."""
+    left = _decide_until_met(review, data)
+    stop_screening(review, "alice")
+    api.record_decision(review, reviewer="alice", record_id=str(left[0]), action="exclude")
+    res = resume_screening(review, "carol")
+    assert res.closed == len(left) - 1
+    assert read_stops(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite")[-1].payload["reopened"] \
+        == len(left) - 1
+
+
 def test_rank_json_says_whether_screening_is_stopped_either_way(review: Path, data: pd.DataFrame) -> None:
     """rank.json's stopping block said `stopped: false` under a logged stop (the key is the rank
     section's older flag, which PRISMA reads as closing every record nobody screened, so it keeps
