@@ -119,6 +119,12 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
     assert code == 0 and "the last run did not finish" in out and "run `screening run t.toml`" in out
     code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
     assert code == 0 and "the last run did not finish" in out
+    code, out = _cli("status", "pipelines/t.toml")              # status said nothing of it
+    assert code == 0 and "the last run did not finish" in out and "title_abstract" in out
+    code, out = _cli("status", "pipelines/t.toml", "--json")
+    assert code == 0 and "the last run did not finish" in out
 
     assert _cli("run", "pipelines/t.toml")[0] == 0           # finished: nothing to say
     assert unfinished_run(load_review(toml)) == []
+    code, out = _cli("status", "pipelines/t.toml")
+    assert code == 0 and "warning" not in out

@@ -42,11 +42,16 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     """Per stage progress, redacted for ``reviewer`` (:func:`.queries.status`), and on the
     title/abstract stage ``stopping_test``: the stopping test's standing when the review's rank
     section has a stop rule, from records no reviewer is still to decide (:func:`.stop_standing.stopping_test`;
-    None on other stages and without a rank section)."""
+    None on other stages and without a rank section); and ``warnings``: the review-level
+    warnings every stage's figures share, as ``prisma`` and ``export`` give them (the TOML
+    changed since the last run, or the last run did not finish: :func:`screening.runner.drift_warning`)."""
+    from screening.runner import drift_warning
+
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    drift = drift_warning(rv.config)
     return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
-             else None} for s in stages]
+             else None, "warnings": [drift] if drift else []} for s in stages]
 
 
 __all__ = [
