@@ -347,10 +347,21 @@ def check_table_path(path: str | Path) -> Path:
     return path
 
 
+def schema_order(names: Iterable[str]) -> list[str]:
+    """``names`` as :func:`conform` orders them: declared columns in schema order, then the rest
+    as they come."""
+    names = list(names)
+    present = set(names)
+    return [c.name for c in COLUMNS if c.name in present] + [n for n in names if n not in SCHEMA]
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> None:
-    """Validate, then write ``.csv`` or ``.parquet`` atomically (by suffix)."""
+    """Validate, then write ``.csv`` or ``.parquet`` atomically (by suffix), columns in schema
+    order: a stage's table read back from disk (:func:`conform`) is in that order, one just made
+    is not, and a rank.csv's columns moved with whichever command had run the stages before."""
     path = check_table_path(path)
     validate(df, where=str(path))
+    df = df[schema_order(df.columns)]
     if path.suffix.lower() == ".parquet":
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)

@@ -505,3 +505,25 @@ def test_what_the_rules_could_not_check_reaches_the_report(tmp_path, monkeypatch
     assert f"## Warnings\n\n- rules: {said}" in report
     prisma = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
     assert f"rules: {said}" in prisma["warnings"]
+
+
+def test_a_stage_table_has_the_same_columns_in_the_same_order_whoever_ran_the_stages_before(tmp_path):
+    """Acceptance testing: rank.csv's column order depended on the command that wrote it: a
+    stage fed a table just made kept an export's own extra column (a labelled set's
+    ``label_included``) before the later stages' columns, one fed its predecessor's table read
+    back from disk had it last (schema order)."""
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / "fixtures" / "ml" / "cohen_antihistamines_300.csv", raw / "a.csv")
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text('[review]\nname = "t"\n[[sources]]\nfile = "data/raw/a.csv"\ndatabase = "PubMed"\n'
+                    '[dedup]\n[rules]\n[[rules.rule]]\nid = "old"\nreason = "Before 1990"\nyear = { min = 1990 }\n')
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    fresh = (out / "apply_rules.csv").read_text().splitlines()[0].split(",")
+    assert "label_included" in fresh
+    toml.write_text(toml.read_text().replace("min = 1990", "min = 1991"))    # only apply_rules re-runs
+    assert [o.status for o in run_review(toml).outcomes][-1] == "ran"
+    assert (out / "apply_rules.csv").read_text().splitlines()[0].split(",") == fresh
+    assert fresh == list(pd.read_parquet(out / "apply_rules.parquet").columns)
