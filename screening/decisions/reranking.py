@@ -60,6 +60,9 @@ class SessionRanker:
         self._fitted = False
         self._used: frozenset[tuple[str, int]] = frozenset()   # the labels the last fit learnt from
         self.model_id = ""
+        # what the model with that id learnt from, recorded with each decision it served: the
+        # id is a digest, and the methods/audit trail needs the training-set size beside it
+        self.training: dict[str, int] = {}
         self.front: frozenset[str] = frozenset()    # records placed first whatever their score (priors)
 
     def set_label(self, record_id: str, label: int | None) -> None:
@@ -111,7 +114,10 @@ class SessionRanker:
         pool = np.ones(len(self.ids), dtype=bool)
         pool[idx] = False
         ranked = self.learner.rank(pool)
-        self.model_id = str(self.learner.info()["model_id"])
+        info = self.learner.info()
+        self.model_id = str(info["model_id"])
+        self.training = {"training_size": int(info["training_size"]),
+                         "training_included": int(info["training_included"])}
         # priors nobody has decided yet come first: the team knows them, and a prior left
         # undecided at a stop would be counted as excluded by the stopping rule
         # (a prior only a colleague decided, hidden here, still counts as undecided: moving it

@@ -358,6 +358,9 @@ class ScreeningSession:
             # the model as this session ran it: the methods paragraph names it, even if the
             # review's [rank] model changed since the last `screening run` wrote rank.json
             payload["model"] = ranker.spec
+            # with the model's id (the event's ranking_id), what it was trained on: the id alone
+            # is a digest that no report could trace back to a training-set size
+            payload.update(ranker.training)
         # the record on screen was undecided when shown; the same reviewer in another terminal
         # (or `decide`) may have decided it since: say so rather than replace it silently
         latest = self.review.entries()

@@ -268,3 +268,20 @@ def test_ranked_decisions_record_the_model_the_session_ran(review: Path, db: Pat
     entries = load_entries(db)
     assert _session_specs(entries) == ["tfidf+logistic+balanced+max"]
     assert entries["payload"].iloc[0] in ("", "{}", None) or "model" not in str(entries["payload"].iloc[0])
+
+
+def test_a_ranked_decision_records_what_its_model_was_trained_on(review: Path, db: Path, in_play: list[str]) -> None:
+    """Acceptance testing: a decision's ranking_id (a digest) could not be traced back to the
+    training-set size of the session model that served it."""
+    from screening.decisions.entries import event_payload
+
+    with_rank(review)
+    s = ScreeningSession(api.Review.load(review), "alice")
+    for key in ("i", "e", "e", "e"):
+        s.press(key)
+        if key == "e":
+            s.press("\r")
+    payloads = [event_payload(p) for p in load_entries(db)["payload"].fillna("").astype(str)]
+    # decisions 3 and 4 were served by rankers trained on 2 and 3 labels, 1 of them included
+    assert [(p.get("training_size"), p.get("training_included")) for p in payloads[2:4]] == [(2, 1), (3, 1)]
+    assert "training_size" not in payloads[0]           # file order: no model trained
