@@ -192,8 +192,16 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         outside = [m for m in members if m >= n]
         any_old = any(old[m] for m in members)
 
-        def usual(m: int) -> tuple[bool, int, int]:
-            return (not old[m], 0 if any_old else -int(complete[m]), int(rank[m]))
+        # versions of one Cochrane review linked as one (cochrane_versions = "duplicate"): the
+        # latest version is the review as it stands, the earlier ones' year and content are
+        # superseded (keeping the most complete kept a 2009 version, which a year rule then
+        # excluded with the 2012 one as its duplicate)
+        versions = {keys[m].doi_version for m in members if keys[m].doi_version}
+        latest_first = len(versions) > 1
+
+        def usual(m: int) -> tuple[bool, int, int, int]:
+            return (not old[m], -keys[m].doi_version if latest_first else 0,
+                    0 if any_old else -int(complete[m]), int(rank[m]))
 
         kept = min(outside or members, key=lambda m: (first.get(ids[m], last), *usual(m)))
         held += kept != min(outside or members, key=usual)

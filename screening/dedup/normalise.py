@@ -407,7 +407,26 @@ def keys_for_table(df: Any) -> list[Keys]:
                                          cols["pages"], cols["doi"], cols["pmid"], cols["booktitle"],
                                          cols["url"], cols["source_record_id"])
     ]
+    if "publication_type" in df.columns:
+        keys = _cochrane_protocols(keys, df["publication_type"].tolist())
     return _without_container_dois(keys)
+
+
+def _cochrane_protocols(keys: list[Keys], types: list[Any]) -> list[Keys]:
+    """A Cochrane record typed as a protocol is a protocol, whatever its title says: the
+    Cochrane Library gives a protocol and its review one title and one base DOI (CD007146 and
+    CD007146.pub2), so without this the two were linked as versions of one review, and the
+    protocol's year and type could exclude the review. Only Cochrane DOIs: elsewhere a database's
+    'protocol' type on one copy of a trial protocol article but not on the other would split a
+    true duplicate (its title says 'protocol' on both)."""
+    out = keys
+    for i, (k, t) in enumerate(zip(keys, types)):
+        if k.doi_version and "protocol" not in k.kinds and any(
+                "protocol" in str(v).lower() for v in (t if isinstance(t, (list, tuple)) else [t])):
+            if out is keys:
+                out = list(keys)
+            out[i] = replace(k, kinds=k.kinds | {"protocol"})
+    return out
 
 
 def _without_container_dois(keys: list[Keys]) -> list[Keys]:

@@ -323,5 +323,6 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # without that warning is not reused); 4: it lists decided_in_groups; 5: merged_from;
                              # 6: registry ids, a shared DOI's printed pages, title numbers vs one DOI;
                              # 7: one maybe-pair per pair of groups, contradicting decisions set aside;
-                             # 8: details.matcher_groups (what dedup-review reads a decision against)
-                             toml_key="dedup", version="8", load_inputs=load_inputs, rekey=rekey))
+                             # 8: details.matcher_groups (what dedup-review reads a decision against);
+                             # 9: the latest Cochrane version kept, a Cochrane protocol apart from its review
+                             toml_key="dedup", version="9", load_inputs=load_inputs, rekey=rekey))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 import pytest
 
 from screening.dedup.compare import DISTINCT, DUPLICATE, MAYBE, compare
@@ -194,3 +196,36 @@ def test_online_first_copy_a_year_and_a_volume_early_goes_to_a_person():
     # and a year two apart is never even a maybe
     e, f = keys_for_table(make_table([{**rows[0], "year": 2015}, rows[1]]))
     assert compare(e, f).outcome == DISTINCT
+
+
+def test_the_latest_cochrane_version_is_kept_even_when_an_earlier_one_is_more_complete(pairs_table):
+    """Acceptance testing: of a 2009 .pub2 (with abstract) and a 2012 .pub3 (without), the most
+    complete, the superseded 2009 version, was kept; a year rule then excluded the review with
+    the current version hidden as its duplicate."""
+    from screening.dedup.api import deduplicate
+
+    rows = pairs_table[pairs_table["why"].str.contains("Cochrane review versions")].reset_index(drop=True)
+    older = rows["doi"].str.endswith("pub2")
+    table = rows.assign(abstract=["Background: oxygen or air for newborn resuscitation." if o else ""
+                                  for o in older])
+    out = deduplicate(table).table
+    kept = out.loc[out["duplicate_of"].fillna("") == "", "doi"].tolist()
+    assert kept == [rows.loc[~older, "doi"].iloc[0]]                 # the .pub3, the current version
+    assert out.loc[~older.to_numpy(), "abstract"].iloc[0]            # filled from the older one
+
+
+def test_a_cochrane_protocol_is_not_a_version_of_its_review(pairs_table):
+    """Acceptance testing: a Cochrane protocol (base DOI, type Protocol) was linked to its review
+    as a version (rule doi-version), and could be kept in its place."""
+    from screening.dedup.api import deduplicate
+
+    review = pairs_table[pairs_table["why"].str.contains("Cochrane review versions")].iloc[[1]]
+    protocol = review.assign(record_id="protocol", doi="10.1002/14651858.CD002273", year="2001",
+                             publication_type=[["JOUR", "Protocol"]])
+    table = pd.concat([protocol, review.assign(publication_type=[["JOUR", "Review"]])], ignore_index=True)
+    keys = keys_for_table(table)
+    assert compare(keys[0], keys[1]).outcome == DISTINCT
+    assert (deduplicate(table).table["duplicate_of"].fillna("") == "").all()
+    # an untyped copy of the base DOI stays the first version of the review, as before
+    keys = keys_for_table(table.assign(publication_type=[[], []]))
+    assert compare(keys[0], keys[1]).outcome == DUPLICATE
