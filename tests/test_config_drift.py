@@ -128,3 +128,28 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
     assert unfinished_run(load_review(toml)) == []
     code, out = _cli("status", "pipelines/t.toml")
     assert code == 0 and "warning" not in out
+
+
+def test_an_export_beside_the_sources_that_no_source_lists_is_named(tmp_path: Path, monkeypatch) -> None:
+    """Acceptance testing: an export saved into the review's raw folder but never added to
+    [[sources]] was left out of every count with no word (every stage 'unchanged')."""
+    from screening.runner import unlisted_exports
+
+    toml = _two_exports_run(tmp_path, monkeypatch)          # b.csv sits beside a.csv, unlisted
+    (tmp_path / "data" / "raw" / "README.txt").write_text("what these files are\n")
+    (tmp_path / "data" / "raw" / "searches").mkdir()          # `screening search` pages: a subfolder
+    (tmp_path / "data" / "raw" / "searches" / "page-0001.json").write_text("{}")
+    assert [p.name for p in unlisted_exports(load_review(toml))] == ["b.csv"]
+    code, out = _cli("prisma", "pipelines/t.toml")
+    assert code == 0 and "1 export file beside the review's sources is not in its [[sources]] (data/raw/b.csv)" in out
+    doc = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
+    assert any("data/raw/b.csv" in w for w in doc["warnings"])
+    code, out = _cli("status", "pipelines/t.toml")
+    assert code == 0 and "data/raw/b.csv" in out
+    code, out = _cli("run", "pipelines/t.toml")
+    assert code == 0 and "data/raw/b.csv" in out
+
+    toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]'))
+    assert unlisted_exports(load_review(toml)) == []
+    code, out = _cli("run", "pipelines/t.toml")
+    assert code == 0 and "[[sources]] (" not in out

@@ -392,11 +392,9 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         for label, frame in (("ta", ta), ("ft", ft)):
             h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
         digest = h.hexdigest()
-    from screening.runner import drift_warning
+    from screening.runner import drift_warning, unlisted_warning
 
-    drift = drift_warning(review, reports)
-    if drift:
-        warnings.append(drift)
+    warnings += [w for w in (drift_warning(review, reports), unlisted_warning(review)) if w]
     unfinished = _unfinished_searches(review)
     if unfinished:
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
