@@ -172,6 +172,7 @@ class SQLiteStore:
         # and an older tool sharing the review could then no longer open it.
         self.path = Path(path)
         self._upgrade = upgrade
+        self._busy_s = busy_timeout_ms / 1000
         self._tables: set[str] | None = None
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
@@ -190,16 +191,20 @@ class SQLiteStore:
         except sqlite3.DatabaseError as err:
             if getattr(self, "_conn", None) is not None:
                 self._conn.close()
-            if "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
-                raise DecisionError("the decision log cannot be written here (a read-only file or folder)",
-                                    path=self.path, hint="screening needs write access to the review's output "
-                                    "folder, even to read the log (SQLite's WAL mode)") from None
-            if is_busy(err):
-                raise DecisionError("the decision log is busy: another process kept it locked for "
-                                    f"{busy_timeout_ms / 1000:.0f} s", path=self.path,
-                                    hint="try again; if it persists, look for a hung `screening` process") from None
-            raise DecisionError(f"cannot open the decision log: {err}", path=self.path,
-                                hint="the file is not a screening decision log, or is damaged") from None
+            raise self._said(err, "cannot open the decision log", "even to read the log") from None
+
+    def _said(self, err: sqlite3.DatabaseError, what: str, when: str) -> DecisionError:
+        """SQLite's error as one a person can act on: read-only, locked, or damaged."""
+        if "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
+            return DecisionError("the decision log cannot be written here (a read-only file or folder)",
+                                 path=self.path, hint="screening needs write access to the review's output "
+                                 f"folder, {when} (SQLite's WAL mode); nothing was recorded")
+        if is_busy(err):
+            return DecisionError(f"the decision log is busy: another process kept it locked for {self._busy_s:.0f} s",
+                                 path=self.path, hint="nothing was recorded; try again, and if it persists, look "
+                                 "for a hung `screening` process or a program holding the file open")
+        return DecisionError(f"{what}: {err}", path=self.path,
+                             hint="the file is not a screening decision log, or is damaged")
 
     def _set_up(self) -> None:
         """WAL mode and the schema."""
@@ -290,16 +295,21 @@ class SQLiteStore:
         if not self._upgrade:
             raise RuntimeError("a decision-log reader (upgrade=False) cannot write: open the store to write")
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            before = conn.total_changes
-            action(conn)
-            added = conn.total_changes - before
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = conn.total_changes
+                action(conn)
+                added = conn.total_changes - before
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as err:
+            # a log made read-only (or its folder) after it was opened, or held locked by another
+            # process past the busy timeout: a traceback and exit 1 before
+            raise self._said(err, "cannot write to the decision log", "to record anything") from None
         return added
 
     def _missing(self, table: str) -> bool:

@@ -29,6 +29,27 @@ def test_events_are_append_only(db: Path) -> None:
     assert load_entries(db)["action"].tolist() == ["include"]
 
 
+def test_a_log_that_cannot_be_written_is_an_error_that_says_so(db: Path) -> None:
+    """Acceptance testing: a decision log made read-only (chattr +i, a read-only mount) or held
+    locked by another process gave `decide` and `screen` a raw sqlite3 traceback and exit 1."""
+    ev = Event(record_id="1", stage="title_abstract", reviewer="alice", action="include")
+    with SQLiteStore(db) as store:
+        store._conn.execute("PRAGMA query_only = ON")     # what SQLite says of a read-only file
+        with pytest.raises(DecisionError, match="cannot be written here") as err:
+            store.append([ev])
+        assert "nothing was recorded" in err.value.hint and err.value.exit_code == 6
+    holder = sqlite3.connect(str(db), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with SQLiteStore(db, busy_timeout_ms=200) as store:
+            with pytest.raises(DecisionError, match="busy: another process kept it locked"):
+                store.append([ev])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert load_entries(db).empty
+
+
 def test_wal_and_full_sync(db: Path) -> None:
     with SQLiteStore(db) as store:
         mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
