@@ -19,6 +19,7 @@ adjudicates a conflict they took part in: adjudication is the independent tie-br
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -39,7 +40,9 @@ class ScreeningNotAllowed(DecisionError):
 
 
 def _key(name: str) -> str:
-    return name.strip().casefold()
+    # NFC: a name typed on macOS arrives decomposed ('e' + combining accent) and was refused as
+    # unknown beside a declared name that looks identical
+    return unicodedata.normalize("NFC", name.strip()).casefold()
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -87,6 +90,9 @@ class Roster:
         guesses = []
         for n in names:
             close = difflib.get_close_matches(_key(n), list(keys), n=1, cutoff=0.6)
+            if not close:       # a first name alone ('José' for 'José Ñúñez'), if it names one person
+                close = [k for k in keys if k.split()[:1] == _key(n).split()[:1] and _key(n)][:2]
+                close = close if len(close) == 1 else []
             if close:
                 guesses.append(f"did you mean {keys[close[0]]!r}" + (f" for {n!r}" if len(names) > 1 else "") + "?")
         return " ".join(guesses + [f"{self.describe()}; to add someone, add the name to "
@@ -136,7 +142,7 @@ class Roster:
 
     def _resolve(self, name: str) -> str | None:
         """The recorded spelling of a screener's name (any name when none are declared)."""
-        return name.strip() if not self.declared else self.match(name, self.people)
+        return unicodedata.normalize("NFC", name.strip()) if not self.declared else self.match(name, self.people)
 
     def screeners(self, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """Resolve many names at once (an import): ({given: recorded}, [unknown names])."""

@@ -85,6 +85,24 @@ def test_names_match_ignoring_case(team: Path, db: Path, cli) -> None:
     assert set(load_entries(db)["reviewer"]) == {"alice", "bob"}
 
 
+def test_a_name_typed_decomposed_is_the_declared_name_and_a_first_name_gets_a_guess(review: Path, db: Path) -> None:
+    """Acceptance testing: 'José Ñúñez' typed as macOS sends it (decomposed: e + combining
+    accent) was refused as unknown beside a declared name that looks identical; 'José' alone
+    got no did-you-mean."""
+    declare(review, ["alice", "José Ñúñez"])
+    decomposed = "Jose\u0301 N\u0303u\u0301n\u0303ez"
+    api.record_decision(review, reviewer=decomposed, record_id="1", action="include")
+    assert load_entries(db)["reviewer"].tolist() == ["José Ñúñez"]          # as declared (NFC)
+    with pytest.raises(UnknownReviewerError, match="did you mean 'José Ñúñez'"):
+        api.record_decision(review, reviewer="José", record_id="1", action="include")
+
+
+def test_without_a_roster_a_decomposed_name_is_recorded_composed(review: Path, db: Path) -> None:
+    api.record_decision(review, reviewer="Jose\u0301", record_id="1", action="include")
+    api.record_decision(review, reviewer="José", record_id="2", action="include")
+    assert set(load_entries(db)["reviewer"]) == {"José"}                    # one person, not two
+
+
 def test_an_adjudicator_only_may_not_screen(team: Path, db: Path, cli, tmp_path: Path) -> None:
     """Acceptance testing: carol, declared only in `adjudicators`, could `decide`, and her
     decision made a conflict nobody could settle (she may not adjudicate her own conflict and
