@@ -46,8 +46,13 @@ def _read_key() -> str:
     line = sys.stdin.readline()
     if line == "":
         return EOF_KEY
-    line = line.rstrip("\n")
-    return line[:1] if line else "\n"
+    line = line.rstrip("\r\n")
+    if not line:
+        return "\n"
+    # one key per line: a line 'ie' recorded the include and dropped the 'e' without a word;
+    # the whole line now goes to the session, which calls it an unknown key and records nothing
+    key = line.strip()
+    return key if len(key) == 1 else line
 
 
 def _read_line(prompt: str) -> str:

@@ -275,7 +275,9 @@ class ScreeningSession:
         elif key == "l" and self.stage == "full_text":
             self.state = "link"
         else:
-            self.hint = f"unknown key {key!r}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
+            said = ("Enter does nothing here" if key in ENTER else
+                    f"unknown key {key!r}" + (" (one key per line when the input is piped)" if len(key) > 1 else ""))
+            self.hint = f"{said}: " + ", ".join(f"{k} {v}" for k, v in self.view().keys.items())
 
     def _press_reason(self, key: str) -> None:
         reasons = self.review.reasons(self.stage)

@@ -267,3 +267,18 @@ def test_conflict_on_a_record_that_became_a_duplicate_is_not_listed(review: Path
     assert "1 open conflict at title_abstract" in out, out
     status = api.status(review, reviewer="carol", as_adjudicator=True)
     assert status[0]["conflicts_open"] == 1
+
+
+def test_piped_input_takes_one_key_per_line_and_records_nothing_for_a_longer_line(review: Path, db: Path,
+                                                                                  cli) -> None:
+    """Acceptance testing: a piped line 'ie' recorded an include and dropped the 'e' without a
+    word; an empty line was answered "unknown key '\\n'"."""
+    from screening.decisions.entries import load_entries
+
+    code, out = cli("screen", review, "-r", "alice", input="ie\n\nq\n")
+    assert code == 0
+    assert "unknown key 'ie' (one key per line when the input is piped)" in out
+    assert "Enter does nothing here" in out and "'\\n'" not in out
+    assert not db.exists() or load_entries(db).empty
+    code, out = cli("screen", review, "-r", "alice", input="i\r\nq\n")         # a Windows line end
+    assert code == 0 and load_entries(db)["action"].tolist() == ["include"]
