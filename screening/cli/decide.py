@@ -211,6 +211,7 @@ def adjudicate_cmd(
     record: str = typer.Option("", "--record", help="Decide this record now (scripted); omit to walk all conflicts."),
     include: bool = typer.Option(False, "--include", help="Final decision: include."),
     exclude: bool = typer.Option(False, "--exclude", help="Final decision: exclude."),
+    not_retrieved: bool = typer.Option(False, "--not-retrieved", help="Full text: final decision: the report could not be obtained."),
     reason: str = typer.Option("", "--reason", help="Exclusion reason (required at full text)."),
     note: str = typer.Option("", "--note", help="Why this was decided."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
@@ -220,11 +221,12 @@ def adjudicate_cmd(
     Nobody adjudicates a conflict they took part in; the walk leaves those out.
     """
     if record:
-        if include == exclude:
-            raise DecisionError("give exactly one of --include or --exclude", record=record)
-        res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision="include" if include else "exclude",
+        chosen = [a for a, on in (("include", include), ("exclude", exclude), ("not_retrieved", not_retrieved)) if on]
+        if len(chosen) != 1:
+            raise DecisionError("give exactly one of --include, --exclude or (full text) --not-retrieved", record=record)
+        res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision=chosen[0],
                              stage=stage, reason=reason, note=note)
-        console.print(f"{res.event.reviewer} (adjudicator): {res.event.action} {record} — final")
+        console.print(f"{res.event.reviewer} (adjudicator): {res.event.action.replace('_', ' ')} {record} — final")
         return
     rv = api.Review.load(review)       # loaded once for the whole walk
     try:
@@ -245,7 +247,7 @@ def adjudicate_cmd(
             for rid, group in df.groupby("record_id", sort=False):
                 console.print(_record_summary(rv.record(str(rid))))   # what the adjudicator decides on
                 console.print(_conflict_table(group, f"record {rid}"))
-                decision, why = _ask_adjudication(reasons, required)
+                decision, why = _ask_adjudication(reasons, required, full_text=stage == "full_text")
                 if decision == "quit":
                     break
                 if decision == "skip":
@@ -253,7 +255,7 @@ def adjudicate_cmd(
                     continue
                 res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid), decision=decision, stage=stage,
                                      reason=why)
-                console.print(f"{res.event.action} {rid} — final")
+                console.print(f"{res.event.action.replace('_', ' ')} {rid} — final")
     finally:
         rv.close()     # the walk kept the decision log open between adjudications
 
@@ -261,18 +263,24 @@ def adjudicate_cmd(
 ESC = "\x1b"
 
 
-def _ask_adjudication(reasons: list[str], required: bool) -> tuple[str, str]:
-    """('include' | 'exclude' | 'skip' | 'quit', reason) from the keys of the walk: an unknown
-    key asks again (it used to count as skip, and on the last conflict end the walk); Esc at
-    the reason list goes back to the decision, as in `screen`."""
+def _ask_adjudication(reasons: list[str], required: bool, full_text: bool = False) -> tuple[str, str]:
+    """('include' | 'exclude' | 'not_retrieved' | 'skip' | 'quit', reason) from the keys of the
+    walk (``r``, report not retrieved, at full text only, as in `screen`): an unknown key asks
+    again (it used to count as skip, and on the last conflict end the walk); Esc at the reason
+    list goes back to the decision, as in `screen`."""
+    keys = "i, e, r, s, q" if full_text else "i, e, s, q"
+    prompt = ("[i]nclude / [e]xclude / not [r]etrieved / [s]kip / [q]uit: " if full_text
+              else "[i]nclude / [e]xclude / [s]kip / [q]uit: ")
     while True:
-        key = _ask_key("[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+        key = _ask_key(prompt)
         if key in ("q", EOF_KEY, "s", "\n", "\r", ""):
             return ("quit" if key in ("q", EOF_KEY) else "skip"), ""
         if key == "i":
             return "include", ""
+        if key == "r" and full_text:
+            return "not_retrieved", ""
         if key != "e":
-            console.print(f"{key!r} is not one of i, e, s, q")
+            console.print(f"{key!r} is not one of {keys}")
             continue
         for i, r in enumerate(reasons, 1):
             console.print(f"  {i} {r}")

@@ -82,8 +82,8 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
     one of the screeners whose decisions make the conflict."""
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
-        raise DecisionError(f"an adjudication must be include or exclude, not {decision!r}", record=record_id,
-                            hint="pass --include or --exclude")
+        raise DecisionError(f"an adjudication must be include, exclude or (full text) not retrieved, not {decision!r}",
+                            record=record_id, hint="pass --include, --exclude or (full text) --not-retrieved")
     record_id = str(record_id)
     with open_for_writing(review) as rv:
         reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record

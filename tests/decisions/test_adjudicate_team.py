@@ -1,0 +1,78 @@
+"""The team workflow's adjudicator and plan changes (acceptance testing, session 22: two blind
+reviewers, an adjudicator, full text, a reviewer who left)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from screening.decisions import api
+from screening.decisions.entries import load_entries
+from screening.decisions.outcomes import final_decisions
+from screening.errors import DecisionError
+
+JOSE = "José Ñúñez"
+
+
+def declare(review: Path, reviewers: list[str], adjudicators: list[str]) -> Path:
+    text = review.read_text(encoding="utf-8").replace("[screening]\n", "[screening]\n" + "\n".join((
+        "reviewers = [" + ", ".join(f'"{r}"' for r in reviewers) + "]",
+        "adjudicators = [" + ", ".join(f'"{a}"' for a in adjudicators) + "]")) + "\n")
+    review.write_text(text, encoding="utf-8")
+    return review
+
+
+@pytest.fixture
+def team(review: Path) -> Path:
+    """alice, bob and José screen, carol adjudicates."""
+    return declare(review, ["alice", "bob", JOSE], ["carol"])
+
+
+def decide(review: Path, who: str, rid: str, action: str, stage: str = "title_abstract", reason: str = "") -> None:
+    if action == "exclude" and not reason:
+        reason = "wrong population" if stage == "full_text" else ""
+    api.record_decision(review, reviewer=who, record_id=rid, action=action, stage=stage, reason=reason)
+
+
+def test_a_full_text_conflict_is_adjudicated_as_not_retrieved(team: Path, db: Path, in_play: list[str], cli) -> None:
+    """`adjudicate --not-retrieved` was 'No such option', and the walk answered "'r' is not one
+    of i, e, s, q", although the library took not_retrieved."""
+    from screening.prisma.api import generate
+
+    api.assign(team, "alice,bob")
+    a, b, c = in_play[:3]
+    for rid in (a, b, c):
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "include")
+    api.assign(team, "alice,bob", stage="full_text")
+    for rid in (a, b):
+        decide(team, "alice", rid, "not_retrieved", "full_text")
+        decide(team, "bob", rid, "include", "full_text")
+    decide(team, "alice", c, "include", "full_text")
+    decide(team, "bob", c, "include", "full_text")
+
+    code, out = cli("adjudicate", team, "-r", "carol", "--stage", "full_text", "--record", a, "--not-retrieved")
+    assert code == 0, out
+    assert f"carol (adjudicator): not retrieved {a} — final" in out
+    # at title/abstract there is nothing to retrieve: said, nothing written
+    code, out = cli("adjudicate", team, "-r", "carol", "--record", a, "--not-retrieved", "--include")
+    assert code != 0 and "exactly one of" in out
+    # the walk: 'r' at full text
+    code, out = cli("adjudicate", team, "-r", "carol", "--stage", "full_text", input="x\nr\n")
+    assert code == 0, out
+    assert "'x' is not one of i, e, r, s, q" in out and f"not retrieved {b} — final" in out
+    ft = final_decisions(load_entries(db), "full_text").set_index("record_id")
+    assert ft.loc[a, "decision"] == ft.loc[b, "decision"] == "not_retrieved"
+    assert ft.loc[a, "resolved_by"] == "adjudication"
+    counts = generate(team).counts
+    assert (counts.reports_sought, counts.reports_not_retrieved, counts.reports_assessed) == (3, 2, 1)
+
+
+def test_the_title_abstract_walk_has_no_not_retrieved_key(team: Path, in_play: list[str], cli) -> None:
+    decide(team, "alice", in_play[0], "include")
+    decide(team, "bob", in_play[0], "exclude")
+    with pytest.raises(DecisionError, match="full-text reports only"):
+        api.adjudicate(team, reviewer="carol", record_id=in_play[0], decision="not_retrieved")
+    code, out = cli("adjudicate", team, "-r", "carol", input="r\ni\n")
+    assert code == 0 and "'r' is not one of i, e, s, q" in out and f"include {in_play[0]} — final" in out
