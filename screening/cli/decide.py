@@ -160,10 +160,20 @@ def assign_cmd(
                   f"{' and '.join(res['reviewers'])} (fraction {res['fraction']}, seed {res['seed']}; "
                   f"{res['written']} new events{kept})")
     if res["reopened"]:
-        n = res["reopened"]
-        warn([f"{n} record{'s' if n != 1 else ''} already settled by one decision {'are' if n != 1 else 'is'} "
-              f"pending again: the new plan needs {' and '.join(res['reviewers'])} to decide "
-              f"{'them' if n != 1 else 'it'}"])
+        warn([_reopened_words(res["reopened_by"], res["reviewers"])])
+
+
+_SETTLED_BY = {"single": "by one reviewer's decision", "agreement": "by two or more reviewers agreeing"}
+
+
+def _reopened_words(by: dict[str, int], reviewers: list[str]) -> str:
+    """'180 records settled by two or more reviewers agreeing are pending again: …' (a part per way
+    they had been settled)."""
+    n = sum(by.values())
+    parts = [f"{k} {_SETTLED_BY.get(how, f'by {how}')}" for how, k in sorted(by.items(), key=lambda kv: -kv[1])]
+    said = parts[0].split(" ", 1)[1] if len(parts) == 1 else f"({', '.join(parts)})"
+    return (f"{n} record{'s' if n != 1 else ''} already settled {said} {'are' if n != 1 else 'is'} pending again: "
+            f"the new plan needs {' and '.join(reviewers)} to decide {'them' if n != 1 else 'it'}")
 
 
 def _conflict_table(df: Any, title: str) -> Table:

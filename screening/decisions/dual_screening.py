@@ -61,16 +61,31 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
         kept = sum(c in planned for c in candidates)
         candidates = [c for c in candidates if c not in planned]
         events = plan_events(candidates, names, stage=stage, fraction=fraction, seed=seed, is_demo=is_demo)
-        written = rv.open().append(events)
         dual = [e.record_id for e in events if e.payload.get("reviewers")]
         # --replan may put a record someone has decided under a plan that needs others too: a
-        # settled record becomes pending again; say how many
+        # settled record becomes pending again; say how many, and how each had been settled
         touched = decided.intersection(dual)           # empty without --replan
+        before = record_outcomes(entries[entries["record_id"].isin(touched)], stage) if touched else {}
+        written = rv.open().append(events)
         after = record_outcomes(rv.entries().loc[lambda e: e["record_id"].isin(touched)], stage) if touched else {}
-        reopened = sum(1 for o in after.values() if o.status != "final")
+        reopened = reopened_records(before, after)
     return {"stage": stage, "reviewers": list(names), "candidates": len(candidates),
             "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
-            "seed": seed, "record_ids": dual, "reopened": reopened, "at_full_text": at_full_text}
+            "seed": seed, "record_ids": dual, "reopened": sum(reopened.values()), "reopened_by": reopened,
+            "at_full_text": at_full_text}
+
+
+def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """How many records were settled in ``before`` and are not in ``after`` (the stage's
+    :func:`record_outcomes` around a write), per how they had been settled ('single': one
+    decision, 'agreement': two or more reviewers agreeing). Records that were already in
+    conflict or pending are not reopened by anything, and an adjudication stays final."""
+    out: dict[str, int] = {}
+    for rid, was in before.items():
+        now = after.get(rid)
+        if was.status == "final" and (now is None or now.status != "final"):
+            out[was.resolved_by] = out.get(was.resolved_by, 0) + 1
+    return out
 
 
 def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,

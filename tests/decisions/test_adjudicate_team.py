@@ -76,3 +76,48 @@ def test_the_title_abstract_walk_has_no_not_retrieved_key(team: Path, in_play: l
         api.adjudicate(team, reviewer="carol", record_id=in_play[0], decision="not_retrieved")
     code, out = cli("adjudicate", team, "-r", "carol", input="r\ni\n")
     assert code == 0 and "'r' is not one of i, e, s, q" in out and f"include {in_play[0]} — final" in out
+
+
+def test_replan_counts_only_the_settled_records_it_reopened(team: Path, in_play: list[str], cli) -> None:
+    """`assign --replan` said '37 records already settled by one decision are pending again'
+    when nothing changed (it counted the conflicts and pending records already open), and with
+    a new pair it counted those too and called 180 agreements 'one decision'."""
+    api.assign(team, "alice,bob")
+    agreed, conflict, pending = in_play[:4], in_play[4:6], in_play[6:9]
+    for rid in agreed:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "include")
+    for rid in conflict:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+    for rid in pending:
+        decide(team, "alice", rid, "exclude")
+    # the same pair again: nothing that was settled is open now
+    res = api.assign(team, "alice,bob", replan=True)
+    assert res["reopened"] == 0 and res["reopened_by"] == {}
+    code, out = cli("assign", team, "--reviewers", "alice,bob", "--replan")
+    assert code == 0 and "pending again" not in out, out
+    # a new pair: the 4 agreements are reopened (José must decide them), the rest was open anyway
+    code, out = cli("assign", team, "--reviewers", f"alice,{JOSE}", "--replan")
+    assert code == 0, out
+    assert f"4 records already settled by two or more reviewers agreeing are pending again: the new plan needs " \
+           f"alice and {JOSE} to decide them" in " ".join(out.split()), out
+    assert "by one" not in out
+
+
+def test_replan_says_how_the_records_it_reopened_had_been_settled(team: Path, in_play: list[str], cli) -> None:
+    single, agreed = in_play[:2], in_play[2:5]
+    for rid in single:
+        decide(team, "alice", rid, "include")                 # no plan yet: settled by one decision
+    api.assign(team, "alice,bob")
+    for rid in agreed:
+        decide(team, "alice", rid, "exclude")
+        decide(team, "bob", rid, "exclude")
+    code, out = cli("assign", team, "--reviewers", f"alice,{JOSE}", "--replan")
+    assert code == 0 and ("5 records already settled (3 by two or more reviewers agreeing, 2 by one reviewer's "
+                          f"decision) are pending again: the new plan needs alice and {JOSE} to decide them"
+                          in " ".join(out.split())), out
+    # back to alice and bob: the agreements are settled again; alice's single decisions were
+    # already pending (now for bob), so nothing is reopened
+    res = api.assign(team, "alice,bob", replan=True)
+    assert res["reopened"] == 0 and res["reopened_by"] == {}
