@@ -129,13 +129,23 @@ def _decision_words(s: Any) -> str:
 @command("assign")
 def assign_cmd(
     review: str = REVIEW_ARG,
-    reviewers: str = typer.Option(..., "--reviewers", help="Comma-separated reviewers who each decide every assigned record."),
+    reviewers: Optional[str] = typer.Option(None, "--reviewers", help="Comma-separated reviewers who each decide every assigned record."),
     fraction: Optional[float] = typer.Option(None, "--fraction", help="Share of records to dual-screen (1 = all; e.g. 0.2 for calibration; default: the review's [screening] dual_fraction, else 1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the random sample (same seed, same records; default: [screening] seed, else 1)."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
     replan: bool = typer.Option(False, "--replan", help="Plan every record afresh, including those already planned or decided, which may reopen settled decisions (default: only records with neither; records already at full text are never replanned at title/abstract)."),
+    replace: Optional[str] = typer.Option(None, "--replace", help="A reviewer who left: hand the planned records still waiting for their decision to --by (nothing decided or settled changes)."),
+    by: Optional[str] = typer.Option(None, "--by", help="With --replace: the declared reviewer who takes those records over."),
 ) -> None:
-    """Set which records need two independent decisions (stored as 'assign' events)."""
+    """Set which records need two independent decisions (stored as 'assign' events), or hand a
+    departed reviewer's undecided records to another reviewer (--replace NAME --by NAME)."""
+    if replace is not None or by is not None:
+        _replace(review, replace, by, stage, reviewers=reviewers, fraction=fraction, seed=seed, replan=replan)
+        return
+    if not reviewers:
+        raise DecisionError("give --reviewers A,B (who dual-screen), or --replace NAME --by NAME (hand a departed "
+                            "reviewer's undecided records to someone else)",
+                            hint="e.g. screening assign REVIEW --reviewers alice,bob")
     res = api.assign(review, reviewers, fraction=fraction, seed=seed, stage=stage, replan=replan)
     if not res["candidates"]:
         # a re-run after everything is planned: say plainly that nothing needed assigning
@@ -161,6 +171,36 @@ def assign_cmd(
                   f"{res['written']} new events{kept})")
     if res["reopened"]:
         warn([_reopened_words(res["reopened_by"], res["reviewers"])])
+
+
+def _replace(review: str, replace: Optional[str], by: Optional[str], stage: str, **others: Any) -> None:
+    """`assign --replace NAME --by NAME`: renders :func:`replace_reviewer`."""
+    from screening.decisions.dual_screening import replace_reviewer
+
+    if not (replace or "").strip() or not (by or "").strip():
+        raise DecisionError("--replace and --by go together: --replace names the reviewer who left, --by who takes "
+                            "over their undecided records", hint='e.g. --replace bob --by "José Ñúñez"')
+    given = [f"--{k}" for k, v in others.items() if v not in (None, False)]
+    if given:
+        raise DecisionError(f"--replace changes who decides the records already planned; it does not take "
+                            f"{', '.join(given)}", hint="run `screening assign` with --reviewers separately to plan "
+                                                         "other records")
+    res = replace_reviewer(review, replace, by, stage=stage)
+    who, new = res["reviewer"], res["by"]
+    n = res["handed"]
+    if n:
+        line = (f"{n} record{'s' if n != 1 else ''} at {stage} waiting for {who} handed to {new} "
+                f"({res['written']} new plan events)")
+    else:
+        line = f"no record at {stage} is waiting for {who}: nothing handed to {new}"
+    kept = [f"{k} record{'s' if k != 1 else ''} {what}" for k, what in (
+        (res["decided"], f"{who} decided"), (res["settled"], "already settled")) if k]
+    console.print(line + (f"; left as they are: {', '.join(kept)}" if kept else ""))
+    if res["left"]:
+        k = len(res["left"])
+        warn([f"{k} record{'s' if k != 1 else ''} planned for both {who} and {new} still wait{'' if k != 1 else 's'} "
+              f"for {who} ({', '.join(res['left'][:10])}{', ...' if k > 10 else ''}): hand "
+              f"{'them' if k != 1 else 'it'} to someone else (--replace {who!r} --by NAME)"])
 
 
 _SETTLED_BY = {"single": "by one reviewer's decision", "agreement": "by two or more reviewers agreeing"}

@@ -1,9 +1,11 @@
 """Dual screening: which records two reviewers screen, and settling those they disagree on.
 
-:func:`assign` stores the plan :mod:`.plan` draws (one 'assign' event per record); a record
-whose screeners disagree is a conflict, which :func:`adjudicate` settles with an
-adjudicator's final decision, and :func:`conflicts_to_adjudicate` lists the conflicts a
-given adjudicator may settle (never those they took part in).
+:func:`assign` stores the plan :mod:`.plan` draws (one 'assign' event per record), and
+:func:`replace_reviewer` hands a departed reviewer's undecided planned records to another
+reviewer (new 'assign' events; nothing settled is reopened). A record whose screeners
+disagree is a conflict, which :func:`adjudicate` settles with an adjudicator's final decision
+(a later adjudication corrects an earlier one), and :func:`conflicts_to_adjudicate` lists the
+conflicts a given adjudicator may settle (never those they took part in).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from screening.decisions.entries import considered_records, full_text_records, standing_decisions
+from screening.decisions.entries import (
+    assign_events, considered_records, event_payload, full_text_records, standing_decisions,
+)
 from screening.decisions.outcomes import record_outcomes
-from screening.decisions.plan import parse_reviewers, plan_events
+from screening.decisions.plan import handover_event, parse_reviewers, plan_events
 from screening.decisions.progress import eligible_records
 from screening.decisions.queries import list_conflicts
 from screening.decisions.recording import DecisionResult, build_event
@@ -73,6 +77,65 @@ def assign(review: ReviewLike, reviewers: str | list[str], *, fraction: float | 
             "already_planned": kept, "assigned": len(dual), "written": written, "fraction": fraction,
             "seed": seed, "record_ids": dual, "reopened": sum(reopened.values()), "reopened_by": reopened,
             "at_full_text": at_full_text}
+
+
+def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str = "title_abstract",
+                     is_demo: bool = False) -> dict[str, Any]:
+    """Hand the records a dual-screening plan still waits on ``reviewer`` for (someone who left
+    the team) to ``by``, a declared reviewer.
+
+    Only the records whose latest plan at ``stage`` names ``reviewer``, on which ``reviewer``
+    has no standing decision and whose outcome is not settled, get a new 'assign' event naming
+    ``by`` in ``reviewer``'s place (the log is append-only: the earlier plan stays on record, the
+    latest plan wins). Everything ``reviewer`` decided, and every settled record, is left as it
+    is: unlike ``assign --replan``, nothing settled is reopened. ``by`` decides blind, as any
+    reviewer of a dual plan: a colleague's decision on the record shows only once ``by`` has
+    decided it. A record whose plan already names ``by`` cannot be handed to them (they would
+    be both of its reviewers): it is listed in ``left`` for someone else.
+    ``reviewer`` need no longer be declared (they may have been taken off ``[screening]
+    reviewers``), but must be named in a plan at ``stage``."""
+    check_stage(stage)
+    with open_for_writing(review) as rv:
+        newcomer = rv.roster.decider(by)
+        entries = rv.entries()
+        latest: dict[str, tuple[int, dict[str, Any]]] = {}      # record -> its latest plan event
+        sub = assign_events(entries, stage)
+        for rid, eid, payload in zip(sub["record_id"].astype(str), sub["id"], sub["payload"]):
+            latest[rid] = (int(eid), event_payload(str(payload or "")))
+        planned = {n for _, p in latest.values() for n in p.get("reviewers", ())}
+        # ignoring case, as names are matched everywhere; who is planned, not who is declared
+        departing = Roster.match(reviewer, planned) if str(reviewer).strip() else None
+        if departing is None:
+            names = sorted(planned, key=str.casefold)
+            raise DecisionError(
+                f"{str(reviewer).strip() or 'a reviewer name'!r} is not named in any dual-screening plan at {stage}",
+                hint=(f"the plans at {stage} name {', '.join(names)}" if names
+                      else f"there is no dual-screening plan at {stage} (`screening assign REVIEW --reviewers A,B"
+                           f"{'' if stage == 'title_abstract' else ' --stage ' + stage}`)"))
+        if Roster.is_party(newcomer, [departing]):
+            raise DecisionError(f"--replace and --by name the same person ({departing})",
+                                hint="--by names the reviewer who takes over the records")
+        standing = standing_decisions(entries, stage)
+        outcomes = record_outcomes(entries, stage, standing)
+        events, left, decided, settled = [], [], 0, 0
+        for rid, (eid, payload) in latest.items():
+            names = list(payload.get("reviewers", ()))
+            if departing not in names:
+                continue
+            if (departing, "screener") in standing.get(rid, {}):
+                decided += 1                                  # their decision stands, in the plan
+                continue
+            if getattr(outcomes.get(rid), "status", "") == "final":
+                settled += 1                                  # adjudicated: nothing to decide
+                continue
+            if Roster.is_party(newcomer, names):
+                left.append(rid)
+                continue
+            events.append(handover_event(rid, payload, eid, departing, newcomer, stage=stage, is_demo=is_demo))
+        written = rv.open().append(events) if events else 0
+    return {"stage": stage, "reviewer": departing, "by": newcomer, "handed": len(events),
+            "record_ids": [e.record_id for e in events], "written": written, "decided": decided,
+            "settled": settled, "left": sorted(left)}
 
 
 def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:

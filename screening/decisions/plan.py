@@ -10,6 +10,10 @@ same records, and the events get deterministic ids, so re-running the same ``ass
 no-op instead of a duplicate. A sample also records the candidates it left out, as 'assign'
 events naming no reviewers (single screening): a later ``assign`` (after a search update)
 then knows which records were already considered and samples only the new ones.
+
+A reviewer who leaves is replaced on the records the plan still waits on them for by one more
+'assign' event per record (:func:`handover_event`), the same plan with the newcomer in their
+place: the log keeps both, and the latest plan of a record wins.
 """
 
 from __future__ import annotations
@@ -60,3 +64,15 @@ def plan_events(candidates: Sequence[str], reviewers: Sequence[str], *, stage: s
               is_demo=is_demo, event_uuid=str(uuid.uuid5(_NAMESPACE, f"{key}|{rid}")))
         for rid in candidates
     ]
+
+
+def handover_event(record_id: str, plan: dict[str, object], plan_event: int, departing: str, newcomer: str, *,
+                   stage: str, by: str = "plan", is_demo: bool = False) -> Event:
+    """The 'assign' event that hands ``record_id`` from ``departing`` to ``newcomer``: the
+    record's latest plan (``plan``, the payload of event ``plan_event``) with ``newcomer`` in
+    ``departing``'s place, and ``replaced`` saying so. Its id is deterministic, so asking for the
+    same hand-over of the same plan again writes nothing."""
+    reviewers = [newcomer if n == departing else n for n in plan.get("reviewers", ())]  # type: ignore[union-attr]
+    payload = {**plan, "reviewers": reviewers, "replaced": {"reviewer": departing, "by": newcomer}}
+    return Event(record_id=record_id, stage=stage, reviewer=by, action="assign", payload=payload, is_demo=is_demo,
+                 event_uuid=str(uuid.uuid5(_NAMESPACE, f"replace|{stage}|{plan_event}|{departing}|{newcomer}|{record_id}")))

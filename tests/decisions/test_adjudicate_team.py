@@ -3,6 +3,7 @@ reviewers, an adjudicator, full text, a reviewer who left)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,93 @@ def test_replan_says_how_the_records_it_reopened_had_been_settled(team: Path, in
     # already pending (now for bob), so nothing is reopened
     res = api.assign(team, "alice,bob", replan=True)
     assert res["reopened"] == 0 and res["reopened_by"] == {}
+
+
+def test_a_departed_reviewers_undecided_records_are_handed_to_another(team: Path, db: Path, in_play: list[str],
+                                                                       cli) -> None:
+    """Records still waiting for bob stayed pending for ever, and `assign --reviewers "alice,José"
+    --replan` reopened every record alice and bob had settled. `assign --replace bob --by José`
+    hands over only what still waits for bob; blind, as any second reviewer."""
+    from screening.decisions.session import ScreeningSession
+
+    api.assign(team, "alice,bob")
+    agreed, conflict, alice_only, bob_only = in_play[:3], in_play[3:5], in_play[5:8], in_play[8:10]
+    nobody = in_play[10:]
+    for rid in agreed:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "include")
+    for rid in conflict:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+    api.adjudicate(team, reviewer="carol", record_id=conflict[0], decision="exclude")
+    for rid in alice_only:
+        decide(team, "alice", rid, "exclude")
+    for rid in bob_only:
+        decide(team, "bob", rid, "exclude")
+    before = api.status(team, reviewer="carol")[0]
+    assign_before = load_entries(db).query("action == 'assign'")
+    rv = api.Review.load(team)
+    assert not set(ScreeningSession(rv, JOSE).queue) & set(alice_only + nobody)    # planned for alice and bob
+    rv.close()
+    # bob left the team: taken off the TOML, he is still named in the plans
+    team.write_text(team.read_text(encoding="utf-8").replace('"alice", "bob", ', '"alice", '), encoding="utf-8")
+
+    code, out = cli("assign", team, "--replace", "Bob", "--by", "josé ñúñez")
+    said = " ".join(out.split())
+    assert code == 0, out
+    n = len(alice_only) + len(nobody)
+    assert f"{n} records at title_abstract waiting for bob handed to {JOSE} ({n} new plan events)" in said, said
+    assert "left as they are: 7 records bob decided" in said, said         # 3 agreed, 2 conflicts, 2 alone
+    # append-only: the earlier plan events are all there, one new event per record handed
+    entries = load_entries(db)
+    plans = entries[entries["action"] == "assign"]
+    assert len(plans) == len(assign_before) + n
+    assert set(assign_before["id"]) <= set(plans["id"])
+    new = plans[~plans["id"].isin(assign_before["id"])]
+    assert set(new["record_id"]) == set(alice_only + nobody)
+    for payload in map(json.loads, new["payload"]):
+        assert payload["replaced"] == {"reviewer": "bob", "by": JOSE} and JOSE in payload["reviewers"]
+        assert payload["reviewers"][0] == "alice" and payload["fraction"] == 1.0
+    # nothing decided or settled changed: same settled count, the conflict still open, bob's decisions stand
+    after = api.status(team, reviewer="carol")[0]
+    assert (after["screened"], after["conflicts_open"], after["final"]) == (
+        before["screened"], before["conflicts_open"], before["final"])
+    assert after["pending"] == before["pending"]
+    # José is served the records handed to him, and sees nobody's decision on them before deciding
+    rv = api.Review.load(team)
+    assert set(ScreeningSession(rv, JOSE).queue) == set(alice_only + nobody)
+    rv.close()
+    seen = api.history(team, reviewer=JOSE)
+    assert not len(seen[seen["action"].isin(["include", "exclude", "maybe"])])
+    code, out = cli("log", team, "-r", JOSE, "--record", alice_only[0], "--json")
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert code == 0 and [r["action"] for r in rows] == ["assign", "assign"]      # the plans only
+    res = api.record_decision(team, reviewer=JOSE, record_id=alice_only[0], action="exclude")
+    assert res.outcome.status == "final" and res.outcome.resolved_by == "agreement"
+    res = api.record_decision(team, reviewer=JOSE, record_id=alice_only[1], action="include")
+    assert res.outcome.status == "conflict"
+    # asked again: nothing more to hand over, nothing written
+    code, out = cli("assign", team, "--replace", "bob", "--by", JOSE)
+    assert code == 0 and "no record at title_abstract is waiting for bob" in out
+    assert len(load_entries(db)[lambda e: e["action"] == "assign"]) == len(plans)
+
+
+def test_replace_is_refused_with_a_name_no_plan_holds_or_other_plan_options(team: Path, db: Path, cli) -> None:
+    api.assign(team, "alice,bob")
+    code, out = cli("assign", team, "--replace", "bbo", "--by", JOSE)
+    assert code == 6 and "'bbo' is not named in any dual-screening plan" in out and "alice, bob" in out
+    code, out = cli("assign", team, "--replace", "bob", "--by", "carol")       # an adjudicator only
+    assert code == 6 and "not a reviewer" in out
+    code, out = cli("assign", team, "--replace", "bob", "--by", "bob")
+    assert code == 6 and "same person" in out
+    code, out = cli("assign", team, "--replace", "bob")
+    assert code == 6 and "--replace and --by go together" in out
+    code, out = cli("assign", team, "--replace", "bob", "--by", JOSE, "--reviewers", "alice,bob")
+    assert code == 6 and "does not take --reviewers" in out
+    code, out = cli("assign", team)
+    assert code == 6 and "give --reviewers" in out
+    # a record planned for bob and José already cannot be José's twice: left, and said
+    api.assign(team, f"bob,{JOSE}", replan=True)
+    code, out = cli("assign", team, "--replace", "bob", "--by", JOSE)
+    assert code == 0 and "no record at title_abstract is waiting for bob" in out
+    assert f"50 records planned for both bob and {JOSE} still wait for bob" in " ".join(out.split())
