@@ -268,7 +268,8 @@ def adjudicate_cmd(
 ) -> None:
     """Resolve conflicts: the adjudicator's decision is final (recorded with role 'adjudicator').
 
-    Nobody adjudicates a conflict they took part in; the walk leaves those out.
+    Nobody adjudicates a conflict they took part in; the walk leaves those out. Adjudicating an
+    adjudicated record again (--record) corrects it: the latest adjudication stands.
     """
     if record:
         chosen = [a for a, on in (("include", include), ("exclude", exclude), ("not_retrieved", not_retrieved)) if on]
@@ -276,7 +277,17 @@ def adjudicate_cmd(
             raise DecisionError("give exactly one of --include, --exclude or (full text) --not-retrieved", record=record)
         res = api.adjudicate(review, reviewer=reviewer, record_id=record, decision=chosen[0],
                              stage=stage, reason=reason, note=note)
-        console.print(f"{res.event.reviewer} (adjudicator): {res.event.action.replace('_', ' ')} {record} — final")
+        why = f" ({res.event.reason})" if res.event.reason else ""
+        did = res.event.action.replace("_", " ")
+        if res.repeated:
+            console.print(f"{res.event.reviewer} (adjudicator): already adjudicated: {did}{why} on {record} at {stage} "
+                          "— nothing recorded")
+        elif res.corrects is not None:
+            console.print(f"{res.event.reviewer} (adjudicator): {did} {record}{why} — final, correcting "
+                          f"{res.corrects.reviewer}'s adjudication ({_decision_words(res.corrects)}, "
+                          f"{res.corrects.created_at[:10]}), which stays in the log")
+        else:
+            console.print(f"{res.event.reviewer} (adjudicator): {did} {record}{why} — final")
         return
     rv = api.Review.load(review)       # loaded once for the whole walk
     try:

@@ -154,10 +154,16 @@ def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
 def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,
                stage: str = "title_abstract", reason: str = "", note: str = "",
                is_demo: bool = False) -> DecisionResult:
-    """Record an adjudicator's final decision on a record whose screeners disagree.
+    """Record an adjudicator's final decision on a record whose screeners disagree, or correct
+    the adjudication that settled it.
 
     Only a declared adjudicator may adjudicate (anyone, if the review declares none), and never
-    one of the screeners whose decisions make the conflict."""
+    one of the screeners whose decisions make the conflict. On a record already settled by an
+    adjudication, a new adjudication is a correction: appended like any other (the log is
+    append-only, the earlier one stays on record and the event's payload names it under
+    ``corrects``), and the latest adjudication is the record's outcome (:mod:`.outcomes`);
+    ``DecisionResult.corrects`` is the adjudication it replaced. One that repeats the standing
+    adjudication (same decision and reason) records nothing (``repeated``)."""
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include, exclude or (full text) not retrieved, not {decision!r}",
@@ -169,7 +175,8 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
         rv.record(record_id)
         mine = entries[entries["record_id"] == record_id]
         outcome = record_outcomes(mine, stage).get(record_id)
-        if outcome is None or outcome.status != "conflict":
+        earlier = outcome.adjudicator if outcome is not None and outcome.resolved_by == "adjudication" else None
+        if outcome is None or (outcome.status != "conflict" and earlier is None):
             state = "it has no decisions yet" if outcome is None else f"it is {outcome.phrase}"
             # the usual slip: the conflict is at the other stage and --stage was left out
             elsewhere = [st for st in STAGES if st != stage
@@ -178,11 +185,14 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
                     else f"`screening conflicts REVIEW --stage {stage}` lists the records that need adjudication")
             raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id, hint=hint)
         rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
+        payload = None if earlier is None else {"corrects": earlier.event_id}
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
-                         reason=reason, note=note, role="adjudicator", is_demo=is_demo)
-        written = rv.open().append([ev]) == 1
+                         reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
+        repeated = earlier is not None and earlier.decision == ev.action and earlier.reason.strip() == ev.reason
+        written = False if repeated else rv.open().append([ev]) == 1
         after = events_of_record(rv, record_id)
-    return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id))
+    return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id), repeated=repeated,
+                          corrects=None if repeated else earlier)
 
 
 def conflicts_to_adjudicate(review: ReviewLike, *, reviewer: str,

@@ -195,10 +195,12 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
         standing = standing_decisions(mine, stage).get(record_id, {})
         if (reviewer, role) not in standing:
             if (reviewer, "adjudicator") in standing:     # 'no decision' read as if it were lost
-                raise DecisionError(f"{reviewer}'s decision on this record is an adjudication, which is final: "
-                                    "neither undo nor a new adjudication takes it back", record=record_id,
-                                    hint="to put a correction on record, add a note: screening decide REVIEW -r NAME "
-                                         "--record ID --note TEXT")
+                at = "" if stage == "title_abstract" else f" --stage {stage}"
+                raise DecisionError(f"{reviewer}'s decision on this record is an adjudication, which undo does "
+                                    "not take back: correct it by adjudicating the record again (the new "
+                                    "adjudication replaces it; both stay in the log)", record=record_id,
+                                    hint=f"screening adjudicate REVIEW -r {reviewer} --record {record_id}{at} "
+                                         "--include|--exclude [--reason R]")
             raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
                                 hint="undo cancels your latest standing decision")
 
@@ -229,6 +231,7 @@ class DecisionResult:
     repeated: bool = False
     standing: Standing | None = None   # the reviewer's own standing decision after the write
     study: tuple[str, ...] = ()        # link_study: the record's study after the write (itself first), as seen
+    corrects: Standing | None = None   # an adjudication: the earlier adjudication it replaced, if any
 
 
 def missing_report(report: str) -> str:

@@ -3,6 +3,7 @@ reviewers, an adjudicator, full text, a reviewer who left)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -212,3 +213,61 @@ def test_replace_is_refused_with_a_name_no_plan_holds_or_other_plan_options(team
     code, out = cli("assign", team, "--replace", "bob", "--by", JOSE)
     assert code == 0 and "no record at title_abstract is waiting for bob" in out
     assert f"50 records planned for both bob and {JOSE} still wait for bob" in " ".join(out.split())
+
+
+def test_a_mistyped_adjudication_is_corrected_by_adjudicating_again(team: Path, db: Path, in_play: list[str],
+                                                                     cli, tmp_path: Path) -> None:
+    """`decide -r carol --record 161 --undo` was refused ('an adjudication … is final') and
+    nothing else took a mistyped adjudication back. Adjudicating the record again corrects it:
+    a new adjudicator event, the earlier one kept, the latest counted everywhere."""
+    from screening.prisma.api import generate
+
+    api.assign(team, "alice,bob")
+    rid = in_play[0]
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    assert cli("adjudicate", team, "-r", "carol", "--record", rid, "--include")[0] == 0      # meant exclude
+    code, out = cli("decide", team, "-r", "carol", "--record", rid, "--undo")
+    said = " ".join(out.split())
+    assert code == 6 and f"screening adjudicate REVIEW -r carol --record {rid} --include|--exclude" in said, out
+    code, out = cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude")
+    said = " ".join(out.split())
+    assert code == 0 and f"carol (adjudicator): exclude {rid} — final, correcting carol's adjudication (include" in said
+    # the log keeps both, the correction naming the event it corrects
+    adj = load_entries(db).query("role == 'adjudicator'")
+    assert list(adj["action"]) == ["include", "exclude"]
+    assert json.loads(adj["payload"].iloc[1])["corrects"] == int(adj["id"].iloc[0])
+    hist = api.history(team, reviewer="carol", record_id=rid)
+    assert list(hist.loc[hist["role"] == "adjudicator", "action"]) == ["include", "exclude"]
+    # every derived view uses the latest
+    fin = final_decisions(load_entries(db), "title_abstract").set_index("record_id")
+    assert (fin.loc[rid, "decision"], fin.loc[rid, "resolved_by"]) == ("exclude", "adjudication")
+    assert generate(team).counts.excluded_human == 1
+    assert cli("export", team, "-r", "carol", "--decision", "all", "--per-reviewer", "-o", tmp_path / "x.csv")[0] == 0
+    row = next(r for r in csv.DictReader((tmp_path / "x.csv").open(encoding="utf-8-sig")) if r["record_id"] == rid)
+    assert (row["decision"], row["resolved_by"], row["ta_adjudicated_by"]) == ("exclude", "adjudication", "carol")
+    # the same adjudication again records nothing; the walk offers nothing (no open conflict)
+    code, out = cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude")
+    assert code == 0 and "already adjudicated: exclude" in out and "nothing recorded" in out
+    assert len(load_entries(db).query("role == 'adjudicator'")) == 2
+    code, out = cli("adjudicate", team, "-r", "carol", input="i\n")
+    assert code == 0 and "no open conflicts" in out
+    # a record that was never adjudicated is still refused, and so is a party to the conflict
+    with pytest.raises(DecisionError, match="no open conflict"):
+        api.adjudicate(team, reviewer="carol", record_id=in_play[1], decision="include")
+
+
+def test_a_correction_does_not_pull_the_footing_from_full_text(team: Path, db: Path, in_play: list[str]) -> None:
+    rid = in_play[0]
+    api.assign(team, "alice,bob")
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    api.adjudicate(team, reviewer="carol", record_id=rid, decision="include")
+    decide(team, "alice", rid, "include", "full_text")
+    with pytest.raises(DecisionError, match="full-text decisions resting on it"):
+        api.adjudicate(team, reviewer="carol", record_id=rid, decision="exclude")
+    # at full text itself, a correction is as at title/abstract
+    decide(team, "bob", rid, "not_retrieved", "full_text")
+    api.adjudicate(team, reviewer="carol", record_id=rid, decision="not_retrieved", stage="full_text")
+    res = api.adjudicate(team, reviewer="carol", record_id=rid, decision="include", stage="full_text")
+    assert res.written and res.corrects.decision == "not_retrieved" and res.outcome.decision == "include"

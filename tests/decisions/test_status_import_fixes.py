@@ -164,14 +164,16 @@ def test_a_repeated_column_or_an_empty_file_is_refused_with_its_own_words(review
     assert not db.exists() or load_entries(db).empty
 
 
-def test_undoing_an_adjudication_says_it_is_final(review: Path, cli) -> None:
-    """Acceptance testing (session 16): 'cleo has no decision to undo' after cleo adjudicated."""
+def test_undoing_an_adjudication_says_how_to_correct_it(review: Path, cli) -> None:
+    """Acceptance testing (session 16): 'cleo has no decision to undo' after cleo adjudicated
+    (session 22: a new adjudication corrects it, test_adjudicate_team)."""
     api.assign(review, "alice,bob")
     api.record_decision(review, reviewer="alice", record_id="2", action="include")
     api.record_decision(review, reviewer="bob", record_id="2", action="exclude")
     code, out = cli("adjudicate", review, "-r", "carol", "--record", "2", "--include")
     assert code == 0, out
     code, out = cli("decide", review, "-r", "carol", "--record", "2", "--undo")
-    assert code != 0 and "is an adjudication, which is final" in out, out
+    assert code != 0 and "is an adjudication, which undo does not take back" in out, out
+    assert "screening adjudicate REVIEW -r carol --record 2" in out, out
     code, out = cli("decide", review, "-r", "carol", "--record", "2", "--note", "should have been excluded")
     assert code == 0, out                     # what the hint offers works
