@@ -271,3 +271,27 @@ def test_a_correction_does_not_pull_the_footing_from_full_text(team: Path, db: P
     api.adjudicate(team, reviewer="carol", record_id=rid, decision="not_retrieved", stage="full_text")
     res = api.adjudicate(team, reviewer="carol", record_id=rid, decision="include", stage="full_text")
     assert res.written and res.corrects.decision == "not_retrieved" and res.outcome.decision == "include"
+
+
+def test_a_decision_that_reopens_a_settled_record_is_warned_of(team: Path, in_play: list[str], cli) -> None:
+    """A third reviewer's `decide` on a record alice and bob both excluded printed only 'record is
+    in conflict' (an import warned: '1 record(s) settled … are now in conflict …')."""
+    api.assign(team, "alice,bob")
+    rid, other = in_play[:2]
+    for who in ("alice", "bob"):
+        decide(team, who, rid, "exclude")
+        decide(team, who, other, "include")
+    code, out = cli("decide", team, "-r", JOSE, "--record", rid, "--include")
+    said = " ".join(out.split())
+    assert code == 0 and "record is in conflict" in said
+    assert f"warning: record {rid} was settled at title/abstract (exclude, by agreement) and is now in conflict with " \
+           "this decision; an adjudicator settles it (`screening adjudicate`)" in said, out
+    # the library says it, for scripts
+    res = api.record_decision(team, reviewer="alice", record_id=other, action="exclude")
+    assert res.outcome.status == "conflict" and any("was settled at title/abstract (include, by agreement)" in w
+                                                    for w in res.warnings)
+    # a decision on a record already open is not warned of
+    res = api.record_decision(team, reviewer="alice", record_id=other, action="maybe")
+    assert not any("was settled" in w for w in res.warnings)
+    res = api.record_decision(team, reviewer="alice", record_id=in_play[2], action="include")
+    assert res.warnings == ()
