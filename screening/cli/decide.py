@@ -224,7 +224,9 @@ def _conflict_table(df: Any, title: str) -> Table:
     for rid, group in df.groupby("record_id", sort=False):
         first = True
         for row in group.itertuples(index=False):
-            table.add_row(*cells(rid if first else "", clip(row.title, 60) if first else "", row.reviewer,
+            # a record without a title reads as one, as in `screen` (a blank cell looked like a fault)
+            title = clip(str(row.title or "").strip() or "(no title)", 60)
+            table.add_row(*cells(rid if first else "", title if first else "", row.reviewer,
                                   row.decision, row.reason, row.note))
             first = False
         # notes by people with no decision in the conflict: the adjudicator reads them too

@@ -295,3 +295,22 @@ def test_a_decision_that_reopens_a_settled_record_is_warned_of(team: Path, in_pl
     assert not any("was settled" in w for w in res.warnings)
     res = api.record_decision(team, reviewer="alice", record_id=in_play[2], action="include")
     assert res.warnings == ()
+
+
+def test_a_record_without_a_title_reads_no_title_in_conflicts(team: Path, in_play: list[str], cli) -> None:
+    """`conflicts` and the adjudicate walk showed a blank title where `screen` shows '(no title)'."""
+    from screening.records import write_table
+
+    from .conftest import build_table
+
+    rid = in_play[3]
+    table = build_table()
+    table.loc[table["record_id"] == rid, "title"] = ""
+    write_table(table, team.parent.parent / "data" / "screened" / "t" / "ingest.parquet")
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    code, out = cli("conflicts", team, "-r", "carol")
+    assert code == 0 and "(no title)" in out, out
+    code, out = cli("adjudicate", team, "-r", "carol", input="s\n")
+    table_part = out.split(f"record {rid}", 1)[1]           # the conflict table, after the record itself
+    assert code == 0 and "(no title)" in table_part, out
