@@ -147,6 +147,8 @@ def log_cmd(
         payload = event_payload(row.payload)
         details = payload.get("report") or ((",".join(payload.get("reviewers", [])) or "single screening")
                                             if row.action == "assign" else "")
+        if row.action == "assign" and isinstance(payload.get("replaced"), dict):
+            details += f" (replacing {payload['replaced'].get('reviewer', '?')})"
         if row.action == "link_study":
             details = f"same study as {payload['study']}" if payload.get("study") else "own study"
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")

@@ -14,7 +14,8 @@ This module is the public face; the code lives in one module per concept:
 * :mod:`.recording` — one decision: :func:`build_event` (the rules every event must
   satisfy, whoever writes it), :func:`record_decision` and its :class:`DecisionResult`.
 * :mod:`.importing` — :func:`import_decisions` (the CSV formats themselves are :mod:`.imports`).
-* :mod:`.dual_screening` — :func:`assign` (the dual-screening plan), :func:`adjudicate`,
+* :mod:`.dual_screening` — :func:`assign` (the dual-screening plan), :func:`replace_reviewer`
+  (a departed reviewer's undecided records to another), :func:`adjudicate`,
   :func:`conflicts_to_adjudicate`.
 * :mod:`.queries` — read-only views: :func:`status`, :func:`history`,
   :func:`list_conflicts`, :func:`agreement`.
@@ -26,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from screening.decisions import queries
-from screening.decisions.dual_screening import adjudicate, assign, conflicts_to_adjudicate
+from screening.decisions.dual_screening import adjudicate, assign, conflicts_to_adjudicate, replace_reviewer
 from screening.decisions.importing import import_decisions
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
@@ -56,6 +57,6 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
 
 
 __all__ = [
-    "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "list_conflicts",
+    "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "replace_reviewer", "list_conflicts",
     "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "DECISIONS",
 ]

@@ -184,6 +184,8 @@ def test_a_departed_reviewers_undecided_records_are_handed_to_another(team: Path
     code, out = cli("log", team, "-r", JOSE, "--record", alice_only[0], "--json")
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert code == 0 and [r["action"] for r in rows] == ["assign", "assign"]      # the plans only
+    code, out = cli("log", team, "-r", JOSE, "--record", alice_only[0])
+    assert code == 0 and "(replacing bob)" in out
     res = api.record_decision(team, reviewer=JOSE, record_id=alice_only[0], action="exclude")
     assert res.outcome.status == "final" and res.outcome.resolved_by == "agreement"
     res = api.record_decision(team, reviewer=JOSE, record_id=alice_only[1], action="include")
