@@ -4,7 +4,8 @@ Layout: a 4-character tag padded with spaces, ``-``, a space, the value (``PMID-
 ``AU  - Smith J``), values wrapped onto lines indented by 6 spaces, records separated by blank
 lines. A record usually starts at ``PMID-``, but PMC exports put ``PMC - PMC123`` first, so
 the record starts at the first tag line after a blank line (or at a second ``PMID-`` in a
-block, for files that lost their blank lines).
+block, for files that lost their blank lines). A block of tag lines without ``PMID-`` is a
+record that lost that line (an edited file): read with a warning, never dropped.
 
 Authors: ``FAU`` (full 'Family, Given') is preferred over ``AU`` ('Family IN'); collective
 authors (``CN``) are kept as written.
@@ -62,7 +63,7 @@ def _scan(text: str) -> list[tuple[int, dict[str, list[str]]]]:
         last.append(value)
     if cur is not None:
         records.append((start, cur))
-    return [r for r in records if "PMID" in r[1]]
+    return records
 
 
 # MEDLINE's notes: NLM's general note, and its links between a record and the comments,
@@ -144,15 +145,43 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     }
 
 
+# a block of lines between blank lines: a record, when it holds a tag line
+_BLOCK = re.compile(r"(?:^|\n)[ \t]*\n")
+_TAG_LINE_IN_BLOCK = re.compile(r"^[A-Z][A-Z0-9]{1,3} {0,3}- ?", re.M)
+
+
+def _count_records(text: str) -> int:
+    """Records the file declares: its ``PMID-`` lines, plus each blank-line separated block
+    of tag lines without one (a record that lost its PMID line, read with a warning).
+    Counted on the raw text, independently of the scanner."""
+    if not _PMID_MARK.search(text):
+        return 0        # not a MEDLINE file at all (see parse)
+    count = 0
+    for block in _BLOCK.split(text):
+        pmids = len(_PMID_MARK.findall(block))
+        count += pmids if pmids else (1 if _TAG_LINE_IN_BLOCK.search(block) else 0)
+    return count
+
+
 def parse(text: str, filename: str) -> ParseResult:
     dialect = "pmc" if re.search(r"^PMC - ", text[:5000], re.M) else "pubmed"
     db = "PubMed Central" if dialect == "pmc" else "PubMed"
     raw = _scan(text)
+    if not any("PMID" in tags for _, tags in raw):
+        # no record has a PMID: not a MEDLINE file (this reader forced on a RIS file, whose
+        # tag lines look alike), so none is read and ingest refuses the file
+        raw = []
     warnings: list[str] = []
+    for line, tags in raw:
+        if "PMID" not in tags:
+            # every PubMed record has one: the line was lost (an edited file); the record
+            # is read all the same, never dropped, and named so it can be checked
+            warnings.append(f"{filename}:{line}: record has no PMID line; read it without a PMID "
+                            "(check it in the export)")
     if raw:
         check_last_record(text, filename, raw[-1][0], raw[-1][1], ("SO",), warnings)
     records = [ParsedRecord(fields=_fields(tags), line=line, source_db=db) for line, tags in raw]
-    expected = len(_PMID_MARK.findall(text))
+    expected = _count_records(text)
     return ParseResult(records=records, expected_count=expected, format="medline", dialect=dialect,
                        warnings=warnings)
 

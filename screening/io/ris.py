@@ -31,25 +31,61 @@ _TY_AT = re.compile(r"TY[ \t]+-")
 _SNIFF_TY = re.compile(r"^TY {1,2}- ", re.M)
 _SNIFF_ER = re.compile(r"^ER {1,2}-", re.M)
 _OVID_NUMBER = re.compile(r"^\d+\.\s*\nTY  -", re.M)
+# the line that heads each record in Ovid ('2.') and Cochrane ('Record #2 of 172') exports
+_RECORD_HEADER = re.compile(r"\d+\.\s*$|Record #\d+ of \d+")
 _OUR_EXPORT = re.compile(r"^N1  - screening \((?:title_abstract|full_text)\): ", re.M)
 
 
-def _count_ty(text: str) -> int:
-    """Records the file declares: lines matching ``^TY[ \\t]+-``, counted on the raw text
+def _marker_starts(text: str, tag: str) -> list[int]:
+    """Offsets of the lines matching ``^TAG[ \\t]+-`` (``TY``/``ER``), counted on the raw text
     independently of the scanner. Candidate line starts are found with ``str.find`` and only
     those are checked with the regex (a multiline regex over a 300 MB export is ~8x slower)."""
+    at = re.compile(tag + r"[ \t]+-").match
+    starts = [0] if at(text) else []
+    find = text.find
+    needle = "\n" + tag
+    pos = find(needle)
+    while pos != -1:
+        if at(text, pos + 1):
+            starts.append(pos + 1)
+        pos = find(needle, pos + 3)
+    return starts
+
+
+def _count_records(text: str) -> int:
+    """Records the file declares: its ``TY`` lines, plus each ``ER`` line that closes tag lines
+    no ``TY`` opened (a record that lost its start tag, which :func:`_scan_lines` reads with a
+    warning). Counted on the raw text, independently of the scanner, so a record the scanner
+    skipped is a count mismatch rather than a silent loss."""
+    if "\nER" not in text and not text.startswith("ER"):
+        return _count_ty(text)
+    tys = _marker_starts(text, "TY")
+    count = len(tys)
+    i = 0
+    prev_er = 0         # where the previous ER line starts (the file's start at first)
+    for er in _marker_starts(text, "ER"):
+        since = i
+        while i < len(tys) and tys[i] < er:
+            i += 1
+        if i == since and _TAG_NOT_ER.search(text, prev_er, er):
+            count += 1  # tag lines closed by this ER with no TY since the previous ER
+        prev_er = er
+    return count
+
+
+# a tag line other than ER ('^' matches at a line start, so a search from an ER line's
+# start skips that line)
+_TAG_NOT_ER = re.compile(r"^(?!ER)[A-Z][A-Z0-9] {1,2}-(?: |$)", re.M)
+
+
+def _count_ty(text: str) -> int:
+    """The file's ``TY`` lines (see :func:`_marker_starts`), without listing them when every
+    candidate is a plain ``TY  -`` line (the common case, on ingest's hot path)."""
     n = 1 if _TY_AT.match(text) else 0
     clean = text.count("\nTY  -")
     if text.count("\nTY") == clean:
-        return n + clean  # every candidate is a plain 'TY  -' line: no need to check them one by one
-    find = text.find
-    at = _TY_AT.match
-    pos = find("\nTY")
-    while pos != -1:
-        if at(text, pos + 1):
-            n += 1
-        pos = find("\nTY", pos + 3)
-    return n
+        return n + clean
+    return len(_marker_starts(text, "TY"))
 
 
 def sniff(text: str) -> float:
@@ -66,15 +102,21 @@ _TAGS = frozenset(a + b for a in _UPPER for b in _UPPER + "0123456789")
 _HEADS = {tag + "  -": tag for tag in _TAGS}  # clean line start -> tag (see _scan)
 def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list[str], *,
                 at_end: bool = True) -> Iterator[tuple[int, dict[str, list[str]]]]:
-    """General line scanner: any spacing, continuation lines, missing ER lines.
+    """General line scanner: any spacing, continuation lines, missing TY or ER lines.
 
     ``at_end``: the lines run to the end of the file, so an unfinished record means the
     export was cut off; otherwise another record follows and the open one is closed.
+
+    Tag lines outside a record are ignored (Ovid writes an ``NL`` line after each ``ER``)
+    unless an ``ER`` closes them: then they are a record that lost its ``TY`` line, read with
+    a warning rather than dropped (its ``ER`` is the file's own sign that it is one).
     """
     heads = _HEADS.get
     slow = _TAG_LINE.match
     cur: dict[str, list[str]] | None = None
-    start = 0
+    stray: dict[str, list[str]] | None = None   # tag lines since the last ER, no TY yet
+    start = stray_start = 0
+    damaged_ty = False
     last: list[str] | None = None
     lineno = first_line - 1
     for line in lines:
@@ -84,7 +126,13 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
         elif line[2:4] == " -" and (m := slow(line)) is not None:
             tag, value = m.group(1), (m.group(2) or "").strip()
         else:
-            if cur is not None and last is not None and line and not line.isspace():
+            if cur is None and _TY_AT.match(line):
+                # a TY line written askew ('TY\t- JOUR'): the record count has it, so not
+                # reading its record makes ingest stop on the mismatch
+                damaged_ty = True
+            elif cur is None and _RECORD_HEADER.match(line):
+                stray = last = None     # what came before belongs to the record before
+            elif last is not None and line and not line.isspace():
                 # untagged continuation (Dimensions/Zotero abstracts, wrapped values)
                 last[-1] = last[-1] + "\n" + line
             continue
@@ -94,13 +142,23 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
                 yield start, cur
             cur = {"TY": [value]}
             start = lineno
-            last = None
-        elif cur is None:
-            continue  # tag outside a record (headers, stray lines)
+            stray = last = None
+            damaged_ty = False
         elif tag == "ER":
-            yield start, cur
-            cur = None
-            last = None
+            if cur is not None:
+                yield start, cur
+            elif stray is not None and not damaged_ty:
+                warnings.append(
+                    f"{filename}:{stray_start}: record has no TY line (its start tag) before its ER at line "
+                    f"{lineno}; read it without a reference type (check it in the export)")
+                yield stray_start, stray
+            cur = stray = last = None
+            damaged_ty = False
+        elif cur is None:
+            if stray is None:
+                stray, stray_start = {}, lineno
+            last = stray.setdefault(tag, [])
+            last.append(value)
         else:
             last = cur.setdefault(tag, [])
             last.append(value)
@@ -113,6 +171,15 @@ def _scan_lines(lines: list[str], first_line: int, filename: str, warnings: list
             "the last record has a TY line but no ER line", path=filename, line=start,
             hint="the export looks truncated; re-export",
         )
+
+
+def _records_without_ty(text: str, begin: int, end: int, first_line: int, filename: str,
+                        warnings: list[str]) -> Iterator[tuple[int, dict[str, list[str]]]]:
+    """Records in ``text[begin:end]``, a stretch outside any ``TY`` (before the first, or
+    after an ``ER``) whose first line is file line ``first_line``: only those that lost their
+    ``TY`` line can be there, and only when an ``ER`` line is (see :func:`_scan_lines`)."""
+    if text.startswith("ER", begin) or text.find("\nER", begin, end) != -1:
+        yield from _scan_lines(text[begin:end].split("\n"), first_line, filename, warnings)
 
 
 def _scan(text: str, filename: str, warnings: list[str], *, first_line: int = 1,
@@ -135,6 +202,8 @@ def _scan(text: str, filename: str, warnings: list[str], *, first_line: int = 1,
     count = text.count
     heads = _HEADS.get
     ty = 0 if text.startswith("TY  -") else find("\nTY  -") + 1
+    if ty:
+        yield from _records_without_ty(text, 0, ty - 1, first_line, filename, warnings)
     lineno = first_line + count("\n", 0, ty)  # line number of ty
     while True:
         er = find("\nER  -", ty)
@@ -170,6 +239,11 @@ def _scan(text: str, filename: str, warnings: list[str], *, first_line: int = 1,
                 else:
                     lines.append("ER  -")
                     yield from _scan_lines(lines, lineno, filename, warnings)
+                # after the ER line, up to the next TY: only a record that lost its TY
+                after_er = find("\n", er + 1)
+                if after_er != -1:
+                    yield from _records_without_ty(text, after_er + 1, nxt if nxt != -1 else len(text),
+                                                   lineno + n_lines + 1, filename, warnings)
                 if nxt == -1:
                     return
                 lineno += n_lines - 1 + count("\n", er, nxt + 1)
@@ -252,7 +326,7 @@ def parse(text: str, filename: str) -> ParseResult:
         for line, tags in _scan(text, filename, warnings):
             db = source_db(tags, dialect)
             append(ParsedRecord(fields=fields(tags, dialect, db), line=line, source_db=db))
-    expected = _count_ty(text)
+    expected = _count_records(text)
     return ParseResult(records=records, expected_count=expected, format="ris", dialect=dialect, warnings=warnings)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from screening.errors import InputError
 from screening.io.base import ColumnResult
-from screening.io.ris import _count_ty, _scan
+from screening.io.ris import _count_records, _scan
 from screening.io.ris_fields import FIELD_NAMES, field_values, source_db
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback
@@ -28,7 +28,8 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
 
     Streaming ingest cuts big files at ``TY  -`` line starts (see
     :func:`screening.io.text.chunk_bounds`), so every chunk holds whole records and the
-    ``TY`` lines counted per chunk add up to the whole file's count. The dialect is detected
+    records counted per chunk (``TY`` lines, and records that lost theirs: these lie between an
+    ``ER`` and the next ``TY``, so inside one chunk) add up to the whole file's count. The dialect is detected
     once on the file's head and passed in for every chunk (a later chunk's head is not the
     export's head). ``first_line`` keeps line numbers true to the file; ``at_end`` marks the
     chunk that ends the file, the only one where a missing ``ER`` means truncation.
@@ -45,7 +46,7 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
             dbs.append(db)
         columns = {name: list(col) for name, col in zip(FIELD_NAMES, zip(*rows))} if rows else {
             name: [] for name in FIELD_NAMES}
-    return ColumnResult(columns=columns, lines=lines, source_dbs=dbs, expected_count=_count_ty(text),
+    return ColumnResult(columns=columns, lines=lines, source_dbs=dbs, expected_count=_count_records(text),
                         dialect=dialect, warnings=warnings)
 
 
@@ -107,7 +108,7 @@ def default_workers() -> int:
 def parse_chunks(chunks: ChunkedText, filename: str, dialect: str, workers: int | None = None) -> ColumnResult:
     """Parse a chunked RIS file: the records :func:`parse` gives for the whole decoded text,
     column-wise, in file order, with the same line numbers and warnings; ``expected_count``
-    is the sum of the chunks' ``TY`` lines (chunks partition the file at line starts, so the
+    is the sum of the chunks' counts (chunks partition the file at line starts, so the
     sum is the file's count); truncation is checked on the last chunk only.
 
     Raises :class:`Utf8Fallback` when a chunk is not UTF-8 (the caller switches ``chunks``

@@ -101,3 +101,27 @@ def test_last_record_without_so_but_complete_lines_only_warns():
     result = medline.parse(head, "legacy.medline")
     assert len(result.records) == result.expected_count == 2
     assert any("may be incomplete" in w for w in result.warnings)
+
+
+def test_a_record_without_its_pmid_line_is_read_and_named():
+    # Records are blank-line separated blocks; one that lost its PMID line (an edited file)
+    # was dropped without a word, as the PMID count agreed. It is read, with a warning.
+    data = (FIX / "medline_pubmed.nbib").read_bytes()
+    at = data.index(b"\nPMID- ", 10) + 1
+    damaged = data[:at] + data[data.index(b"\n", at) + 1:]
+    intact = medline.parse(read("medline_pubmed.nbib"), "x.nbib").records
+    result = medline.parse(decode_bytes(damaged, "x.nbib").text, "x.nbib")
+    assert len(result.records) == result.expected_count == 2
+    lost = result.records[1]
+    assert lost.line == 284
+    assert lost.fields == dict(intact[1].fields, pmid="", source_record_id="")
+    assert result.warnings == ["x.nbib:284: record has no PMID line; read it without a PMID (check it in the export)"]
+    report = ingest([RawSource("x.nbib", damaged)]).report
+    assert report.counts["records_identified"] == 2
+
+
+def test_blocks_without_tag_lines_are_no_records():
+    text = read("medline_pubmed.nbib")
+    padded = "\n\nsome words, no tag\n\n" + text.replace("\n\n", "\n\n   \n\n", 1)
+    result = medline.parse(padded, "x.nbib")
+    assert len(result.records) == result.expected_count == 2 and not result.warnings

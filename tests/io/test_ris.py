@@ -244,6 +244,56 @@ def test_record_the_reader_cannot_read_is_a_count_mismatch():
     assert "declare 2" in str(err.value)
 
 
+def _without_second_ty(data: bytes) -> bytes:
+    """``data`` without the ``TY`` line of its second record."""
+    at = data.index(b"\nTY  -", data.index(b"TY  -") + 1) + 1
+    return data[:at] + data[data.index(b"\n", at) + 1:]
+
+
+@pytest.mark.parametrize("name, lost_line, er_line", [("ris_scopus.ris", 63, 151), ("ris_ovid_psycinfo.ris", 31, 102)])
+def test_a_record_without_its_ty_line_is_read_and_named(name, lost_line, er_line):
+    # A record that lost its TY line (an export edited by hand) was dropped without a word:
+    # the TY count and the records read agreed. Its ER still closes it: it is read, without a
+    # type, and a warning names its line. Ovid's 'NL' line after the previous ER and the '2.'
+    # before the record are not part of it.
+    data = (FIX / name).read_bytes()
+    intact = ris.parse(decode_bytes(data, name).text, name).records
+    damaged = _without_second_ty(data)
+    result = ris.parse(decode_bytes(damaged, name).text, name)
+    assert len(result.records) == result.expected_count == len(intact) == 2
+    lost = result.records[1]
+    assert lost.line == lost_line
+    want = dict(intact[1].fields, publication_type=[t for t in intact[1].fields["publication_type"] if t != "JOUR"])
+    assert lost.fields == want
+    assert result.warnings == [
+        f"{name}:{lost_line}: record has no TY line (its start tag) before its ER at line {er_line}; "
+        "read it without a reference type (check it in the export)"]
+    report = ingest([RawSource(name, damaged)]).report
+    assert report.counts["records_identified"] == 2
+    assert any(f"{name}:{lost_line}: record has no TY line" in w for w in report.warnings)
+
+
+def test_the_first_record_without_its_ty_line_is_read_too():
+    data = (FIX / "ris_scopus.ris").read_bytes()
+    damaged = data[data.index(b"\n") + 1:]            # the BOM and 'TY  - JOUR' of record 1
+    result = ris.parse(decode_bytes(damaged, "x.ris").text, "x.ris")
+    assert [r.line for r in result.records] == [1, 62]
+    assert result.expected_count == 2
+    assert result.records[0].fields["doi"] == "10.3390/ani15010003"
+
+
+def test_an_empty_er_or_stray_tags_before_a_ty_make_no_record():
+    # Ovid writes 'NL  - journal' after each ER (tags outside any record, closed by no ER); a
+    # doubled ER closes nothing: neither is a record, for the reader or the count.
+    text = read("ris_ovid_psycinfo.ris")
+    assert "\nNL  - " in text
+    doubled = text.replace("\nER  -", "\nER  -\nER  -", 1)
+    for t in (text, doubled):
+        result = ris.parse(t, "x.ris")
+        assert len(result.records) == result.expected_count == 2
+        assert not result.warnings
+
+
 def test_missing_er_mid_file_closes_record_with_warning():
     text = read("ris_scopus.ris")
     broken = text.replace("\nER  -\n", "\n", 1)

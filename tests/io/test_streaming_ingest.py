@@ -278,3 +278,18 @@ def test_a_warning_after_bare_cr_chunks_names_the_same_line_streamed(monkeypatch
     pd.testing.assert_frame_equal(got, want)
     assert any("no ER line" in w for f in want_report.details["files"] for w in f["warnings"])
     assert got_report == want_report
+
+
+def test_a_record_without_its_ty_line_streams_identically(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The record lies between an ER and the next TY, so inside one chunk: read and counted
+    # there, with the same line and warning as on the whole file.
+    data = _concat()
+    at = data.index(b"\nTY  -", len(data) // 2) + 1
+    damaged = data[:at] + data[data.index(b"\n", at) + 1:]
+    want, want_report = _whole(damaged)
+    assert len(want) == _whole(data)[1].counts["records_identified"]
+    assert sum("record has no TY line" in w for w in want_report.warnings) == 1
+    for chunk in (1, 3000):
+        got, got_report = _streamed(damaged, chunk, monkeypatch=monkeypatch)
+        pd.testing.assert_frame_equal(got, want)
+        assert got_report == want_report
