@@ -14,8 +14,13 @@ import re
 
 from screening.text_clean import _WS_RE, clean_text, normalize_title
 
+# A capital letter of any alphabet, as a regex class ('[A-ZÀ-ÞĀĂ...]'): initials are written in
+# the author's own alphabet ('Ekström ÅM', 'Krzych ŁJ', 'Luís Â'), and with [A-Z] alone such a
+# name read given-first ('ÅM, Ekström'). Python's re has no \p{Lu}; the Basic Multilingual
+# Plane holds every cased alphabet, so the class is built from it once.
+UPPER = "[" + "".join(c for c in map(chr, range(0x10000)) if c.isupper() and c.isalpha()) + "]"
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter", "ten", "bin", "al", "el"}
-_INITIALS_RE = re.compile(r"^(?P<family>.+?)\s+(?P<initials>(?:[A-Z]\.?\s?){1,4}|(?:[A-Z]\.?-?){1,4})$")
+_INITIALS_RE = re.compile(rf"^(?P<family>.+?)\s+(?P<initials>(?:{UPPER}\.?\s?){{1,4}}|(?:{UPPER}\.?-?){{1,4}})$")
 # generational suffixes as MEDLINE writes them after the initials ('Llerena J Jr', 'Barker FM 2nd')
 _SUFFIX_RE = re.compile(r"^(?P<name>.+?)\s+(?P<suffix>Jr\.?|Sr\.?|2nd|3rd|4th|5th|II|III|IV)$")
 # words that make a name an organisation's ('Pompe Registry Sites', 'American College of Medical
@@ -123,10 +128,10 @@ def _particles_at_start(words: list[str]) -> int:
     return k
 
 
-_INITIALS_ONLY = re.compile(r"^(?:[A-Z]\.?-?)+$")
+_INITIALS_ONLY = re.compile(rf"^(?:{UPPER}\.?-?)+$")
 # a family name and its initials glued by a dot, as typed into EndNote ('Zimmerhackl.L.B',
 # 'Crum.C.P.'); the family ends in a lower-case letter, so 'St.John' is not one
-_DOT_GLUED = re.compile(r"^([^\W\d_][\w'\u2019\u2010-]*[a-z\u00df-\u00ff])\.((?:[A-Z]\.?){1,4})$")
+_DOT_GLUED = re.compile(rf"^([^\W\d_][\w'\u2019\u2010-]*[a-z\u00df-\u00ff])\.((?:{UPPER}\.?){{1,4}})$")
 _SUFFIX_WORD = re.compile(r"^(?:Jr\.?|Sr\.?|2nd|3rd|4th|5th|II|III|IV)$")
 
 

@@ -22,24 +22,24 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from screening.names import _NAME_JOINERS, is_organisation, normalize_author, particles_astray
+from screening.names import UPPER, _NAME_JOINERS, is_organisation, normalize_author, particles_astray
 
 # 'Smith JA', 'Kovar K-A', 'Davey Smith G': MEDLINE's family name then initials ('Breckenridge
-# A, Grobbee DE', Ovid CENTRAL A1, is a list of them)
-FAMILY_INITIALS = re.compile(r"^[^\W\d][\w'\u2019\u2010\-. ]*? [A-Z](?:-?[A-Z]){0,3}$")
+# A, Grobbee DE', Ovid CENTRAL A1, is a list of them); initials in any alphabet (names.UPPER)
+FAMILY_INITIALS = re.compile(rf"^[^\W\d][\w'\u2019\u2010\-. ]*? {UPPER}(?:-?{UPPER}){{0,3}}$")
 # ... with dotted initials ('Golde T. E.', 'Loirat C.'): in a list of three names or more
 # only, since 'Fonseca C., Efraín R.' (Dimensions) is one person
-FAMILY_DOTTED = re.compile(r"^[^\W\d][\w'\u2019\u2010\-. ]*? (?:[A-Z]\.\s?){1,4}$")
+FAMILY_DOTTED = re.compile(rf"^[^\W\d][\w'\u2019\u2010\-. ]*? (?:{UPPER}\.\s?){{1,4}}$")
 # the initials of a 'Family, Initials' pair: 'A', 'SR', 'J.C.', 'M. E. R.', 'K-A'
-_INITIALS = re.compile(r"^(?:[A-Z]\.?\s?-?){1,4}$")
+_INITIALS = re.compile(rf"^(?:{UPPER}\.?\s?-?){{1,4}}$")
 # a family name standing alone before its initials: one word, or two ('Davey Smith'), no digits
 _BARE_FAMILY = re.compile(r"^[^\W\d_][\w'\u2019\u2010\-]*(?: [^\W\d_][\w'\u2019\u2010\-]*)?$")
 _AND = re.compile(r"\s+and\s+")
 # EndNote's broken single AU line: 'Wagner, Lamb B. T. Call L. M. Slunt H. H.'
-_NAME_DOTTED = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)((?: [A-Z]\.)+)")
+_NAME_DOTTED = re.compile(rf" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)((?: {UPPER}\.)+)")
 # ... whose last author lost the initials to the front: 'J., Kass N. Faden R. ... Pitcavage'
 _NAME_BARE = re.compile(r" ?([^\W\d][\w'\u2010\-]+(?: [^\W\d][\w'\u2010\-]+)*)$")
-_INITIAL_ONLY = re.compile(r"^(?:[A-Z]\.\s?)+$")
+_INITIAL_ONLY = re.compile(rf"^(?:{UPPER}\.\s?)+$")
 # words that start a family name of several words ('van der Heijde', 'El Dib', 'Oude
 # Luttikhuis', 'Ben Charif'); family-first names without a comma are split after them
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le", "dos", "das", "ter",

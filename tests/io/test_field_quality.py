@@ -16,6 +16,8 @@ from screening.stages.ingest import RawSource, ingest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest_cases"
+# records cut from real exports for field cases (tests/fixtures/SOURCES.md, field_cases/)
+FIELD_CASES = Path(__file__).resolve().parents[1] / "fixtures" / "field_cases"
 DEMO = Path(__file__).resolve().parents[2] / "data" / "raw" / "demo"
 
 
@@ -36,6 +38,39 @@ def test_pubmed_summary_csv_authors_keep_suffixes_and_groups():
     # raw: '..., Kishnani PS; Pompe Registry Sites..' - a person, then the group after ';'
     assert second[-2:] == ["Kishnani, PS", "Pompe Registry Sites"]
     assert third == ["American College of Medical Toxicology"]
+
+
+def test_initials_beyond_a_to_z_stay_initials():
+    # legacy PubMed CSV 'Luís Â', 'Krzych ŁJ': read given-first ('Â, Luís') when only A-Z
+    # counted as an initial, so dedup compared the initial as the family name
+    t = table(FIELD_CASES / "pubmed_csv_legacy_nonascii_initials.csv")
+    names = [a for authors in t["authors"] for a in authors]
+    assert {"Rubio, MÁ", "Krzych, ŁJ", "Luís, Â", "Ünlü, Ç", "Nielsen, MØ"} <= set(names)
+    assert not [n for n in names if n.partition(",")[0].isupper()]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Luís Â", "Luís, Â"), ("Krzych ŁJ", "Krzych, ŁJ"), ("Nielsen MØ", "Nielsen, MØ"),   # the fixture above
+    ("Ünlü Ç", "Ünlü, Ç"), ("Rubio MÁ", "Rubio, MÁ"),
+    ("Rovira À", "Rovira, À"),                   # pubmed_nbib_nbib-balloongui.nbib, an AU line
+    ("Ekström ÅM", "Ekström, ÅM"), ("Öberg Å", "Öberg, Å"),
+    ("Wang Li AB", "Wang Li, AB"), ("Maria Ávila", "Ávila, Maria"),    # still: a given name is no initial
+    ("Smith JA", "Smith, JA"), ("Kalé L.", "Kalé, L."),
+])
+def test_initials_of_any_alphabet_follow_the_family_name(raw, expected):
+    from screening.io.tagged import fast_author
+
+    assert normalize_author(raw) == expected
+    assert normalize_author(expected) == expected          # idempotent
+    assert fast_author(raw) == expected                    # the readers' fast path agrees
+
+
+def test_comma_joined_author_line_with_initials_beyond_a_to_z_is_split():
+    from screening.io.tagged import authors_from
+
+    # Ovid CENTRAL joins a record's authors with commas in one A1 ('Breckenridge A, Grobbee DE');
+    # names from the legacy PubMed CSV above, joined that way
+    assert authors_from(["Faias S, Pereira L, Luís Â, Chaves P"]) == ["Faias, S", "Pereira, L", "Luís, Â", "Chaves, P"]
 
 
 def test_scopus_no_author_placeholder_is_no_author():
