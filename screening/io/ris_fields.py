@@ -103,6 +103,26 @@ def _m3_types(value: str, ty: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# EBSCO writes no LA and, for PsycInfo, no M3: the record's language and document type are
+# fields of its N1 note ('... Document Type: Journal Article. Language: EnglishMajor
+# Descriptor: ...', PsycInfo, with the next label glued on; '...; Document Type: Article;
+# Language: French', Environment Index, which names only a language other than English). A
+# language is one capitalised word there, so a glued label ends it.
+_EBSCO_NOTE_LANGUAGE = re.compile(r"\bLanguage: ([A-Z][a-z]+)(?![a-z])")
+_EBSCO_NOTE_DOC_TYPE = re.compile(r"\bDocument Type: ([^.;]{1,60}?)\s*(?:[.;]|$)")
+
+
+def ebsco_note_fields(notes: list[str] | None) -> tuple[str, list[str]]:
+    """``(language, [document type])`` an EBSCO record's N1 note gives, else ``('', [])``; the
+    document type is then read as an M3 value (see :func:`publication_types`)."""
+    for note in notes or ():
+        if "Language: " in note or "Document Type: " in note:
+            language = m.group(1) if (m := _EBSCO_NOTE_LANGUAGE.search(note)) else ""
+            doc_type = m.group(1) if (m := _EBSCO_NOTE_DOC_TYPE.search(note)) else ""
+            return language, [doc_type] if doc_type else []
+    return "", []
+
+
 def publication_types(ty: str, m3: list[str] | None) -> list[str]:
     """``publication_type`` of a RIS record: the TY code first (exports write TY back from
     it), then the document types of M3 (see :func:`_m3_types`), each once."""
@@ -325,6 +345,12 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     issue = first(get("IS")) or cp_issue(first(get("CP")))
     if is_nlm_journal_id(issue):
         issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
+    language = first(get("LA"))
+    m3 = get("M3")
+    if dialect == "ebsco" and n1:
+        note_language, note_type = ebsco_note_fields(n1)
+        language = language or note_language
+        m3 = (m3 or []) + note_type
     return (  # in FIELD_NAMES order
         title,
         abstract_of(get("AB") or get("N2")),
@@ -342,8 +368,8 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         issn,
         isbn,
         split_keywords(get("KW")),
-        first(get("LA")),
-        publication_types(ty, get("M3")),
+        language,
+        publication_types(ty, m3),
         url,
         booktitle,
         fast_clean(first(get("PB"))),

@@ -576,3 +576,31 @@ def test_a_date_whose_other_info_names_another_year_takes_that_year() -> None:
     assert [ris_year(v, d) for v, d in (("2019/01//Epub 2018 Dec 12", "ebsco"), ("2020///2019 Annual Meeting", "ebsco"),
                                         ("2010///Reprint of 1923 edition", "ebsco"), ("2007/08//2014 Sep", "generic"),
                                         ("2018/05/01/Accepted 2017/11/02", "ebsco"))] == [2019, 2020, 2010, 2007, 2018]
+
+
+FIELD_CASES = FIX.parent / "field_cases"
+
+
+def test_ebsco_language_and_document_type_come_from_the_note():
+    # EBSCO writes neither LA nor (PsycInfo) M3: 'Document Type: Journal Article. Language:
+    # FrenchMajor Descriptor: ...' in N1 is where they are; the note itself is kept whole
+    name = "ris_ebsco_psycinfo_doctypes_languages.ris"
+    text = decode_bytes((FIELD_CASES / name).read_bytes(), name).text
+    assert "\nLA  -" not in text and "\nM3  -" not in text
+    assert "Language: FrenchMajor Descriptor:" in text
+    t = _records(FIELD_CASES / name)
+    assert list(t["language"]) == ["French", "English", "English", "English"]
+    assert [list(p) for p in t["publication_type"]] == [
+        ["JOUR"], ["THES", "Dissertation"], ["JOUR", "Editorial"], ["CHAP", "Chapter"]]   # 'Journal Article' is JOUR
+    assert all("Document Type: " in n and "Language: " in n for n in t["notes"])
+    assert list(_records(FIX / "ris_ebsco_psycinfo.ris")["language"]) == ["English", "English"]
+
+
+def test_ebsco_note_fields_read_both_layouts():
+    # Environment Index: ';'-separated, a language only when it is not English (the N1 at line
+    # 207 of ebsco-environmentindex_ris_citesource.ris, shortened)
+    assert ris_fields.ebsco_note_fields(
+        ["Accession Number: 177789362; ...; Number of Pages: 12p; Document Type: Article; Language: French"]
+    ) == ("French", ["Article"])
+    assert ris_fields.ebsco_note_fields(["Language of Keywords: English; Language of Keywords: French"]) == ("", [])
+    assert ris_fields.ebsco_note_fields(["Source Info: Jun2021, Vol. 29 Issue 3"]) == ("", [])
