@@ -155,7 +155,11 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
     "embase": _keys({
         "Title": "title", "Author Names": "authors", "Source": "embase_source", "Abstract": "abstract",
         "keywords": "keywords", "Author Keywords": "keywords2", "Emtree Medical Index Terms": "keywords3",
-        "Emtree Drug Index Terms": "keywords4", "Open URL Link": "url", "Embase Accession ID": "source_record_id",
+        "Emtree Drug Index Terms": "keywords4",
+        # the terms the article is mainly about: Embase's RIS export has them among its KW, the
+        # CSV in columns of their own (read after the others, so their order is unchanged)
+        "Emtree Medical Index Terms (Major Focus)": "keywords5", "Emtree Drug Index Terms (Major Focus)": "keywords6",
+        "Open URL Link": "url", "Embase Accession ID": "source_record_id",
         "Medline PMID": "pmid", "DOI": "doi", "ISSN": "issn", "Language of Article": "language",
         "Publication Type": "publication_type", "Source title": "journal", "Publication Year": "year",
         "Volume": "volume", "Issue": "issue", "First Page": "pages_start", "Last Page": "pages_end",

@@ -228,6 +228,9 @@ def _embase_source(value: str) -> dict[str, Any]:
             "issue": m.group("iss") or "", "pages": normalize_pages(m.group("pages") or "")}
 
 
+_OPENURL_ISSN = re.compile(r"[?&]issn=(\d{4}-?\d{3}[\dXx])(?:&|$)")
+
+
 # --- row -> fields ---------------------------------------------------------------------------
 
 def _column_plan(header: list[str], layout: Layout) -> tuple[dict[str, list[int]], list[tuple[int, str]]]:
@@ -340,6 +343,11 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     if layout.dialect == "embase" and not f["doi"]:
         m = re.search(r"doi:(10\.[^&\s]+)", f["url"])
         f["doi"] = normalize_doi(m.group(1)) if m else ""
+    if layout.dialect == "embase" and not f["issn"]:
+        # an export without the ISSN column: Embase's OpenURL link names the journal's
+        # ('...?sid=EMBASE&issn=22267190&id=doi:...'); only a value of an ISSN's shape is taken
+        m = _OPENURL_ISSN.search(f["url"])
+        f["issn"] = normalize_issn(m.group(1)) if m else ""
     if layout.dialect == "zotero" and not f["pmid"]:
         m = re.search(r"PMID:\s*(\d+)", first("zotero_extra"))
         f["pmid"] = m.group(1) if m else ovid_link_pmid([f["url"]])

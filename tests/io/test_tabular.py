@@ -80,6 +80,22 @@ def test_embase_keywords_keep_their_subheadings():
     assert not [k for k in keywords if k.count("(") != k.count(")")]
 
 
+def test_embase_major_focus_terms_are_keywords_and_the_issn_comes_from_the_openurl():
+    """The 'Emtree ... (Major Focus)' columns (the terms the article is mainly about) were left
+    out, though Embase's RIS export of the same records has them among its KW; this export has
+    no ISSN column, but its OpenURL link names the journal's ('...&issn=0008543X&...')."""
+    first, second = (r.fields for r in _parse("embase_csv_asreview_2.csv").records)
+    # record 2's Medical Major Focus: 'cyst fluid, endoscopic ultrasonography, fine needle
+    # aspiration biopsy, foregut duplication cyst (diagnosis), mediastinum cyst (diagnosis)'
+    for term in ("cyst fluid", "fine needle aspiration biopsy", "foregut duplication cyst (diagnosis)",
+                 "mediastinum cyst (diagnosis)"):
+        assert term in second["keywords"]
+    assert second["keywords"][:3] == ["adult", "aged", "article"]      # the other terms keep their place
+    assert len(second["keywords"]) == len(set(second["keywords"]))
+    assert "gastrointestinal tract duplication cyst (diagnosis)" in first["keywords"]
+    assert (first["issn"], second["issn"]) == ("2226-7190", "0008-543X")   # the RIS export's SN
+
+
 def test_ieee_inconsistent_header_quotes_and_escaped_quotes():
     result = _parse("ieee_csv_litstudy_3.csv")
     assert result.dialect == "ieee"
