@@ -191,8 +191,10 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Journal": "journal", "Volume": "volume", "Issue": "issue", "Pages": "pages", "DOI": "doi",
         "Covidence #": "source_record_id", "Notes": "notes",
     }),
+    # 'Type' is PubMed's kind of search result ('citation' in every row), no publication type:
+    # the types are the notations ending 'Details' (see tabular._pubmed_summary_types)
     "pubmed_csv_legacy": _keys({
         "Title": "title", "URL": "pubmed_url", "Description": "authors", "Details": "pubmed_details",
-        "Type": "publication_type", "EntrezUID": "pmid", "Identifiers": "pubmed_ids",
+        "EntrezUID": "pmid", "Identifiers": "pubmed_ids",
     }),
 }

@@ -216,6 +216,19 @@ def _pubmed_details(details: str) -> dict[str, Any]:
     return out
 
 
+# PubMed's summary (the legacy CSV's 'Details') adds notations after the citation: the original
+# language if not English, 'No abstract available', and the publication type when it is Review
+# or Retracted Publication ('... doi: 10.1186/x. Review.', '... [Epub ahead of print] Review.';
+# NLM's PubMed tutorial, 'Summary Format'). Only these two types are ever written there, so a
+# record without one is of some other type, not known: its publication_type stays empty.
+_SUMMARY_TYPES = re.compile(r"(?:\.|\])\s+(Review|Retracted Publication)\.(?=\s|$)")
+
+
+def _pubmed_summary_types(details: str) -> list[str]:
+    """The publication types a legacy PubMed CSV 'Details' notes (see _SUMMARY_TYPES)."""
+    return list(dict.fromkeys(_SUMMARY_TYPES.findall(details)))
+
+
 _EMBASE_SOURCE_RE = re.compile(r"^(?P<journal>.+?)\s+\((?P<year>\d{4})\)\s*(?P<vol>[^:\s(]+)?(?::(?P<iss>[^\s(]+))?\s*(?:\((?P<pages>[^)]*)\))?")
 
 
@@ -352,6 +365,7 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         m = re.search(r"PMID:\s*(\d+)", first("zotero_extra"))
         f["pmid"] = m.group(1) if m else ovid_link_pmid([f["url"]])
     if layout.dialect == "pubmed_csv_legacy":
+        f["publication_type"] = _pubmed_summary_types(first("pubmed_details"))
         for k, v in _pubmed_details(first("pubmed_details")).items():
             if v and not f.get(k):
                 f[k] = v

@@ -19,9 +19,12 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
 
 
 def _parse(name: str):
-    path = FIX / name
-    text = decode_bytes(path.read_bytes(), name).text
-    return tabular.parse(text, name)
+    return _parse_path(FIX / name)
+
+
+def _parse_path(path: Path):
+    text = decode_bytes(path.read_bytes(), path.name).text
+    return tabular.parse(text, path.name)
 
 
 def _ingest(name: str):
@@ -156,6 +159,19 @@ def test_legacy_pubmed_csv():
     assert recs[1]["pmid"] == "31344739"
     assert recs[1]["url"] == "https://pubmed.ncbi.nlm.nih.gov/31344739"
     assert {r.source_db for r in result.records} == {"PubMed"}
+
+
+def test_legacy_pubmed_csv_publication_type_is_the_summarys_notation_not_citation():
+    """'Type' is 'citation' in every row (PubMed's kind of search result), which was read as
+    every record's publication type. PubMed's summary notes a Review (or Retracted
+    Publication) at the end of 'Details'; no other type is ever written there."""
+    assert "citation" in (FIX / "pubmed_csv_legacy_4.csv").read_text()
+    assert all(r.fields["publication_type"] == [] for r in _parse("pubmed_csv_legacy_4.csv").records)
+    recs = [r.fields for r in _parse_path(FIX.parent / "field_cases" / "pubmed_csv_legacy_review.csv").records]
+    # '... doi: 10.2196/jmir.9076. Review.', '... [Epub ahead of print] Review.', and
+    # '... Epub 2019 Jul 25. French.  No abstract available.'
+    assert [r["publication_type"] for r in recs] == [["Review"], ["Review"], []]
+    assert recs[1]["doi"] == "10.1016/j.gaitpost.2019.07.253" and recs[1]["pages"] == "180-188"
 
 
 @pytest.mark.parametrize("name, db, first_ut", [
