@@ -169,6 +169,7 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Publication Year": "year", "Volume": "volume", "Issue": "issue", "Start Page": "pages_start",
         "End Page": "pages_end", "Abstract": "abstract", "ISSN": "issn", "ISBNs": "isbn", "DOI": "doi",
         "PDF Link": "url", "Author Keywords": "keywords", "IEEE Terms": "keywords2", "Mesh_Terms": "keywords3",
+        "INSPEC Controlled Terms": "keywords4", "INSPEC Non-Controlled Terms": "keywords5",
         "Publisher": "publisher", "Document Identifier": "publication_type",
     }),
     "zotero": _keys({

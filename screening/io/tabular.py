@@ -40,6 +40,10 @@ from screening.records import SCHEMA
 
 csv.field_size_limit(1 << 30)   # Embase/Scopus cells (reference lists) exceed the 128 KiB default
 
+# IEEE Xplore's 'Document Identifier' of a paper in proceedings ('IEEE Conferences', 'IET
+# Conferences') or a chapter ('Wiley-IEEE Press eBook Chapters'), whose 'Publication Title' is
+# the proceedings or the book
+_IEEE_BOOK_KINDS = re.compile(r"\b(?:conferences?|books?|ebooks?)\b", re.I)
 # Lens's publication types whose 'Source Title' is a book or proceedings, not a journal
 _LENS_BOOK_TYPES = frozenset({"book chapter", "book", "conference proceedings article", "conference proceedings"})
 _PLACEHOLDERS = {"[no abstract available]", "no abstract available", "[no author name available]",
@@ -303,8 +307,12 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
     f["authors"] = authors
     keywords: list[str] = []
     for value in cells("keywords"):
-        keywords += [k for k in _items(value, layout.list_sep if layout.list_sep != "," or ";" not in value else ";")
-                     if k not in keywords]
+        sep = layout.list_sep if layout.list_sep != "," or ";" not in value else ";"
+        if layout.dialect == "ieee" and ";" not in value:
+            # IEEE Xplore keeps its own term lists ';'-separated, but 'Author Keywords' as the
+            # authors typed them: some lists are ','-separated ('GPGPU computing, CUDA kernels')
+            sep = ","
+        keywords += [k for k in _items(value, sep) if k not in keywords]
     f["keywords"] = keywords
     ptypes: list[str] = []
     for value in cells("publication_type")[:1]:
@@ -348,6 +356,11 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
             next(iter(f["publication_type"]), "").lower() in _LENS_BOOK_TYPES:
         # Lens's 'Source Title' of a chapter is its book (of a proceedings paper, the
         # proceedings), as in its RIS export's JF: the booktitle (see ris_fields)
+        f["booktitle"], f["journal"] = f["journal"], ""
+    if layout.dialect == "ieee" and f["journal"] and not f["booktitle"] and \
+            _IEEE_BOOK_KINDS.search(next(iter(f["publication_type"]), "")):
+        # 'Publication Title' of a conference paper names the proceedings ('2019 15th
+        # International Conference on eScience'), of a book chapter the book: the booktitle
         f["booktitle"], f["journal"] = f["journal"], ""
     if layout.dialect == "embase" and first("embase_source"):
         for k, v in _embase_source(first("embase_source")).items():

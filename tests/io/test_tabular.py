@@ -110,6 +110,31 @@ def test_ieee_inconsistent_header_quotes_and_escaped_quotes():
     assert result.records[1].source_db == "IEEE Xplore"
 
 
+def test_ieee_keywords_take_the_inspec_terms_and_comma_separated_author_keywords():
+    """INSPEC's controlled and non-controlled terms were left out of keywords; 'Author
+    Keywords' are ';'-separated except where the authors typed commas (row 4 of the export:
+    'GPGPU computing, CUDA kernels, Energy modeling, Simulation' was one keyword)."""
+    first = _parse("ieee_csv_litstudy_3.csv").records[0].fields
+    assert "message passing" in first["keywords"]                    # INSPEC Controlled Terms
+    assert "single floating-point benchmark" in first["keywords"]    # INSPEC Non-Controlled Terms
+    assert first["keywords"][0] == "Computer architecture"            # Author Keywords still first
+    assert len(first["keywords"]) == len(set(first["keywords"]))
+    (row,) = _parse_path(FIX.parent / "field_cases" / "ieee_csv_comma_author_keywords.csv").records
+    assert row.fields["keywords"][:5] == ["GPGPU computing", "CUDA kernels", "Energy modeling", "Simulation",
+                                          "Graphics processing units"]
+
+
+def test_ieee_conference_papers_name_their_proceedings_as_booktitle():
+    """'Publication Title' of a paper whose Document Identifier is 'IEEE Conferences' is the
+    proceedings: the booktitle, not a journal (as RIS exports write conference papers)."""
+    magazine, escience, p3hpc = (r.fields for r in _parse("ieee_csv_litstudy_3.csv").records)
+    assert magazine["publication_type"] == ["IEEE Magazines"]
+    assert (magazine["journal"], magazine["booktitle"]) == ("Computing in Science & Engineering", "")
+    assert escience["publication_type"] == ["IEEE Conferences"]
+    assert (escience["journal"], escience["booktitle"]) == ("", "2019 15th International Conference on eScience (eScience)")
+    assert p3hpc["journal"] == "" and p3hpc["booktitle"].startswith("2020 IEEE/ACM International Workshop on Performance")
+
+
 def test_lens_ids_issns_and_na_placeholders():
     result = _parse("lens_csv_bibliometrix_2.csv")
     assert result.dialect == "lens"
