@@ -4,7 +4,8 @@ Layout: a report header and table of contents, then one block per record opened 
 ``Document N of M`` and closed by a rule of underscores; inside, the title on its own line,
 then ``Label: value`` fields (``Author:``, ``Abstract:``, ``Publication year:``...), values
 possibly running over several paragraphs. A trailing 'Bibliography' section (BibTeX-ish
-citations of the same records) comes after the last rule and is ignored.
+citations of the same records) comes after the last rule; only its keyword lists are read
+(see :func:`_bibliography_keywords`).
 
 Only *known* labels start a field: abstracts are full of 'Results: ...' lines that would
 otherwise be read as fields.
@@ -94,7 +95,46 @@ def _scan(text: str, filename: str) -> list[tuple[int, dict[str, list[str]]]]:
     return records
 
 
-def _fields(tags: dict[str, list[str]]) -> dict:
+# 'Identifier / keyword' joins its items with ', ', the comma some items hold themselves:
+# ProQuest's subject areas ('Philosophy, religion and theology') and names ('James, William').
+# The BibTeX bibliography at the end of the export lists the same items '; '-separated
+# ('keywords={Philosophy, religion and theology; ...; James, William; ...}'): that list tells
+# where the items end. Without it (another citation style), only the subject areas are known.
+_BIB_ENTRY = re.compile(r"^@\w+\{", re.M)
+_BIB_KEYWORDS = re.compile(r"\bkeywords=\{([^{}]*)\}")
+_BIB_DOC_ID = re.compile(r"/docview/(\d+)")
+_COMMA_SUBJECT_AREAS = frozenset({"Philosophy, religion and theology", "Language, literature and linguistics"})
+
+
+def _bibliography_keywords(text: str) -> dict[str, frozenset[str]]:
+    """ProQuest document ID -> the keyword items its bibliography entry lists."""
+    at = text.rfind("\nBibliography\n")
+    if at == -1:
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for entry in _BIB_ENTRY.split(text[at:])[1:]:
+        keywords, doc_id = _BIB_KEYWORDS.search(entry), _BIB_DOC_ID.search(entry)
+        if keywords and doc_id:
+            out[doc_id.group(1)] = frozenset(" ".join(k.split()) for k in keywords.group(1).split(";") if k.strip())
+    return out
+
+
+def identifier_keywords(value: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """The items of an 'Identifier / keyword' value: split at ', ', except where the parts
+    around a comma make up one item of ``known`` (or a subject area with a comma), longest first."""
+    parts = [" ".join(p.split()) for p in value.split(",")]
+    items: list[str] = []
+    i = 0
+    while i < len(parts):
+        j = len(parts)
+        while j > i + 1 and (joined := ", ".join(parts[i:j])) not in known and joined not in _COMMA_SUBJECT_AREAS:
+            j -= 1
+        items.append(", ".join(parts[i:j]))
+        i = j
+    return [item for item in items if item]
+
+
+def _fields(tags: dict[str, list[str]], known_keywords: dict[str, frozenset[str]]) -> dict:
     get = tags.get
     title = clean_text(first(get("title")) or first(get("_heading")))
     authors = authors_from([a for v in get("author") or get("authors") or () for a in v.split(";")])
@@ -118,7 +158,9 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "issn": normalize_issn(" ".join((get("issn") or []) + (get("eissn") or []))),
         "isbn": first(get("isbn")),
         "keywords": split_keywords(
-            [k for v in get("identifier / keyword") or () for k in v.split(",")] + (get("subject") or [])),
+            [k for v in get("identifier / keyword") or ()
+             for k in identifier_keywords(v, known_keywords.get(first(get("proquest document id")), frozenset()))]
+            + (get("subject") or [])),
         "language": first(get("language")) or first(get("language of publication")),
         "publication_type": [doc_type] if doc_type else [],
         "url": first(get("document url")) or first(get("_url")),
@@ -129,7 +171,8 @@ def _fields(tags: dict[str, list[str]]) -> dict:
 
 
 def parse(text: str, filename: str) -> ParseResult:
-    records = [ParsedRecord(fields=_fields(tags), line=line, source_db=first(tags.get("database")))
+    known_keywords = _bibliography_keywords(text)
+    records = [ParsedRecord(fields=_fields(tags, known_keywords), line=line, source_db=first(tags.get("database")))
                for line, tags in _scan(text, filename)]
     expected = len(_DOC.findall(text))
     return ParseResult(records=records, expected_count=expected, format="proquest", dialect="proquest")

@@ -119,6 +119,26 @@ def test_proquest_plain_text_blocks():
     assert {r.source_db for r in result.records} == {"ProQuest Dissertations & Theses Global"}
 
 
+def test_proquest_keywords_split_where_the_bibliography_splits_them():
+    """'Identifier / keyword' joins its items with ', ', the comma inside 'Philosophy, religion
+    and theology' and 'James, William' too; each was split in two. The export's BibTeX
+    bibliography lists the same items '; '-separated: that list tells where they end."""
+    name = "proquest_bibliography_keywords.txt"
+    text = decode_bytes((FIX.parent / "field_cases" / name).read_bytes(), name).text
+    assert "Identifier / keyword: Philosophy, religion and theology, Race, " in text
+    assert "keywords={Philosophy, religion and theology; Race; " in text
+    (rec,) = proquest.parse(text, name).records
+    assert rec.fields["keywords"] == [
+        "Philosophy, religion and theology", "Race", "Pluralism", "Pragmatism", "Enlightenment", "Racism",
+        "James, William", "Philosophy of science", "Philosophy"]   # the last from 'Subject'
+    # without a bibliography (cut from this fixture), ProQuest's own subject areas still hold together
+    first = proquest.parse(read("proquest_plain.txt"), "proquest_plain.txt").records[0].fields
+    assert first["keywords"][:3] == ["Philosophy, religion and theology", "Entrenchment", "Goodman"]
+    assert proquest.identifier_keywords("Language, literature and linguistics, Philosophy, religion and theology, "
+                                        "Dickinson, Emily") == [
+        "Language, literature and linguistics", "Philosophy, religion and theology", "Dickinson", "Emily"]
+
+
 @pytest.mark.parametrize("name,reader", [
     ("ovid_tagged_citavi.ovd", "ovid"), ("ovid_tagged_endnote.cgi", "ovid"),
     ("cochrane_plain.txt", "cochrane"), ("proquest_plain.txt", "proquest"),
