@@ -394,6 +394,21 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
 
 # --- reader ----------------------------------------------------------------------------------
 
+# Excel writes 'sep=;' (or 'sep=,', 'sep=<tab>') as the first line of a CSV made for another
+# locale's list separator, and reads the delimiter from it: the header is the next line
+_EXCEL_SEP = re.compile(r'"?sep=([,;\t|])"?[ \t]*(?=\n|$)')
+
+
+def _excel_sep(text: str) -> tuple[str, str]:
+    """``(delimiter, text)``: the delimiter an Excel ``sep=`` first line names ('' without one),
+    and the text with that line left empty, so every later line keeps its number."""
+    m = _EXCEL_SEP.match(text)
+    if m is None:
+        return "", text
+    # 'sep=|' names a delimiter tabular does not read: the header then gets its usual refusal
+    return (m.group(1) if m.group(1) in DELIMITERS else ""), text[m.end():]
+
+
 def _header(text: str) -> tuple[str, int]:
     """First non-blank line and its 1-based number."""
     for n, line in enumerate(_lines(text), start=1):
@@ -414,10 +429,11 @@ def _wos_quoting(text: str) -> int:
 
 
 def sniff(text: str) -> float:
+    sep, text = _excel_sep(text)
     first, _ = _header(text)
     if not first:
         return 0.0
-    delimiter = _delimiter(first)
+    delimiter = sep or _delimiter(first)
     if delimiter == "\t" and re.match(r"^(PT|FN)\t", first) and "\tTI\t" in first:
         return 0.97
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
@@ -449,10 +465,11 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str, filename: str) -> ParseResult:
+    sep, text = _excel_sep(text)
     first, header_line = _header(text)
     if not first:
         raise InputError("file is empty", path=filename, line=1, hint="nothing to read")
-    delimiter = _delimiter(first)
+    delimiter = sep or _delimiter(first)
     quoting = _wos_quoting(text) if (delimiter == "\t" and re.match(r"^(PT|FN)\t", first)) else csv.QUOTE_MINIMAL
     reader = _reader(text, delimiter, quoting)
     header: list[str] | None = None

@@ -118,6 +118,8 @@ def decode_bytes(data: bytes, path: str | Path, *, strict: bool = False) -> Deco
     # Work on bytes first: BOMs and line endings are the same bytes in UTF-8 and cp1252, and
     # one pass over bytes is much cheaper (in time and peak memory) than over a decoded str.
     data = _normalise_newline_bytes(data.replace(BOM_BYTES, b""))
+    if not data or data.isspace():
+        _check_text_bytes(data, path)   # nothing but byte-order marks: as empty as an empty file
     try:
         # The common case, in one piece: no per-line work (or objects) for a UTF-8 file.
         return DecodedText(text=data.decode("utf-8"), encoding="utf-8")

@@ -82,6 +82,16 @@ def test_empty_and_binary_errors_give_a_line(name):
     assert err.value.line == 1
 
 
+@pytest.mark.parametrize("tail", [b"", b"\r\n", b"\r\n\r\n\xef\xbb\xbf"])
+def test_a_file_holding_only_a_byte_order_mark_is_empty(tail):
+    # the first three bytes of a real Scopus CSV export; such a file was 'unknown format'
+    bom = SCOPUS[:3]
+    assert bom == b"\xef\xbb\xbf"
+    with pytest.raises(InputError) as err:
+        ingest([RawSource("bom_only.ris", bom + tail)])
+    assert str(err.value).startswith("bom_only.ris:1: file is empty")
+
+
 def test_specific_messages():
     cases = {
         "truncated.xml": "malformed PubMed XML",

@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from screening.errors import InputError
@@ -184,6 +185,30 @@ def test_legacy_pubmed_csv():
     assert recs[1]["pmid"] == "31344739"
     assert recs[1]["url"] == "https://pubmed.ncbi.nlm.nih.gov/31344739"
     assert {r.source_db for r in result.records} == {"PubMed"}
+
+
+def _records(name: str, data: bytes):
+    return ingest([RawSource(name, data)]).records
+
+
+def test_excel_sep_line_names_the_delimiter_and_line_numbers_stay_true():
+    """Excel's 'sep=;' first line (a CSV saved for another locale's list separator) made the
+    file 'unknown format'. Its delimiter is read from it and the header from the next line."""
+    raw = (FIX / "scopus_csv_litstudy_3.csv").read_bytes()      # BOM, a quoted newline in row 3
+    bom, body = raw[:3], raw[3:]
+    want = _records("scopus.csv", raw)
+    comma = _records("scopus_sep.csv", bom + b"sep=,\r\n" + body)
+    cols = ["title", "authors", "doi", "keywords"]
+    pd.testing.assert_frame_equal(comma[cols], want[cols])
+    assert list(comma["source_line"]) == [line + 1 for line in want["source_line"]]
+    # the same rows written with ';' (Excel in a locale whose list separator is ';')
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(rows)
+    semi = _records("scopus_semi.csv", b'"sep=;"\r\n' + out.getvalue().encode("utf-8"))
+    pd.testing.assert_frame_equal(semi[cols], want[cols])
+    assert list(semi["source_line"]) == list(comma["source_line"])
+    assert tabular.sniff('sep=;\ntitle;authors\nA;Doe J\n') > 0.5
 
 
 def test_legacy_pubmed_csv_publication_type_is_the_summarys_notation_not_citation():
