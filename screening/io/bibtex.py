@@ -29,6 +29,7 @@ from bibtexparser import model
 from screening.errors import InputError
 from screening.io.author_lists import comma_names
 from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.cochrane import cochrane_database
 from screening.io.tagged import scopus_eid
 from screening.names import normalize_author, split_authors
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
@@ -281,6 +282,10 @@ def parse(text: str, filename: str) -> ParseResult:
     records = []
     for start, entry in entries:
         fields, source_db = entry_to_fields(entry)
+        if dialect == "cochrane" and not source_db:
+            # the database each record is from, named as the Cochrane plain-text export names it
+            source_db = cochrane_database(fields.get("doi", ""), fields.get("url", ""),
+                                          journal=fields.get("journal", ""))
         records.append(ParsedRecord(fields=fields, line=(start or 0) + 1, source_db=source_db))
     return ParseResult(records=records, expected_count=expected_entries(text), format="bibtex",
                        dialect=dialect, warnings=warnings)

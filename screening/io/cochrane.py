@@ -68,12 +68,24 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     }
 
 
-def _db(rid: str, journal: str) -> str:
-    if rid.startswith("CN-"):
-        return "Cochrane CENTRAL"
-    if rid.startswith("CD") or "Systematic Reviews" in journal:
-        return "Cochrane Database of Systematic Reviews"
-    return "Cochrane Library"
+# The Cochrane Library holds several databases; each record names its own by its accession
+# (CENTRAL 'CN-01234567', a review 'CD011193', also inside the DOI '10.1002/14651858.CD011193.pub2'
+# and the Library's links) or a review's journal. Every Cochrane export (plain text, RIS,
+# BibTeX) labels a record through cochrane_database, so one database has one name for PRISMA's
+# per-database counts, whichever format it came in; 'Cochrane Library' only when none is named.
+CENTRAL, CDSR, LIBRARY = "Cochrane CENTRAL", "Cochrane Database of Systematic Reviews", "Cochrane Library"
+_CENTRAL_ID = re.compile(r"(?:^|[^A-Za-z])CN-\d")
+_REVIEW_ID = re.compile(r"(?:^|[^A-Za-z])CD\d{6}")
+
+
+def cochrane_database(*ids: str, journal: str = "") -> str:
+    """The database of a Cochrane Library record: CENTRAL, the CDSR or (unknown) the Library,
+    from its accession, DOI or links (``ids``) and its journal."""
+    if any(_CENTRAL_ID.search(i) for i in ids if i):
+        return CENTRAL
+    if any(_REVIEW_ID.search(i) for i in ids if i) or "database of systematic reviews" in journal.casefold():
+        return CDSR
+    return LIBRARY
 
 
 def parse(text: str, filename: str) -> ParseResult:
@@ -91,7 +103,7 @@ def parse(text: str, filename: str) -> ParseResult:
     for line, tags in raw:
         fields = _fields(tags)
         records.append(ParsedRecord(fields=fields, line=line,
-                                    source_db=_db(fields["source_record_id"], fields["journal"])))
+                                    source_db=cochrane_database(fields["source_record_id"], journal=fields["journal"])))
     headers = _HEADER.findall(text)
     totals = {int(m) for _, m in headers}
     if len(totals) == 1 and (total := totals.pop()) != len(headers):

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from screening.io.base import join_notes
+from screening.io.cochrane import cochrane_database
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
     pmcid_from, pmid_from, pubmed_link_pmid, scopus_eid, split_keywords, text_of,
@@ -159,7 +160,9 @@ def source_db(tags: dict[str, list[str]], dialect: str) -> str:
     if first(tags.get("AN")).startswith("WOS:"):
         return "Web of Science"
     if dialect == "cochrane":
-        return "Cochrane CENTRAL" if first(tags.get("AN")).startswith("CN-") else "Cochrane Library"
+        # one name per Cochrane database, as the plain-text and BibTeX exports give it
+        return cochrane_database(first(tags.get("AN")), first(tags.get("DO")), first(tags.get("UR")),
+                                 journal=first(tags.get("T2")) or first(tags.get("JF")))
     return ""
 
 

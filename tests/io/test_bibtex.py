@@ -88,7 +88,7 @@ def test_ingest_all_three_with_databases():
     table = result.records
     assert len(table) == 11
     assert table.groupby("source_file")["source_db"].first().to_dict() == {
-        COCHRANE.name: "Cochrane Library", SCOPUS.name: "Scopus", WOS.name: "Web of Science"}
+        COCHRANE.name: "Cochrane Database of Systematic Reviews", SCOPUS.name: "Scopus", WOS.name: "Web of Science"}
     assert (table["title"] != "").all()
     assert result.report.details["files"][0]["expected"] == 5
 
@@ -127,3 +127,22 @@ def test_split_name_list_real_layouts(raw, expected):
 ])
 def test_delatex(raw, expected):
     assert bibtex.delatex(raw) == expected
+
+
+def test_one_cochrane_database_one_name_in_every_export_format():
+    """The Cochrane Library's BibTeX export of reviews was labelled 'Cochrane Library', its
+    plain-text export of the same database 'Cochrane Database of Systematic Reviews': PRISMA
+    counted one database as two. Each record is now labelled by the database it names."""
+    from screening.io import cochrane
+
+    bib = {r.source_db for r in bibtex.parse(COCHRANE.read_text(encoding="utf-8"), COCHRANE.name).records}
+    plain_path = FIX / "cochrane_plain.txt"
+    plain = ingest([RawSource(plain_path.name, plain_path.read_bytes())]).records
+    assert bib == set(plain["source_db"]) == {"Cochrane Database of Systematic Reviews"}
+    # the ids each export carries: a plain-text ID, a review DOI (BibTeX), a CENTRAL accession (RIS AN)
+    assert cochrane.cochrane_database("CD011193") == cochrane.CDSR
+    assert cochrane.cochrane_database("10.1002/14651858.CD011193.pub2") == cochrane.CDSR
+    assert cochrane.cochrane_database("CN-02294877") == cochrane.cochrane_database(
+        "", "https://www.cochranelibrary.com/central/doi/10.1002/central/CN-02294877/full") == cochrane.CENTRAL
+    assert cochrane.cochrane_database("", journal="Cochrane Database of Systematic Reviews") == cochrane.CDSR
+    assert cochrane.cochrane_database("ACD0001234", journal="Trials") == cochrane.LIBRARY
