@@ -131,6 +131,11 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", EXPORTS / "wos_tabdelim_corecollection_3.txt", 3),
     ReaderFixture("tabular", EXPORTS / "wos_tabdelim_unsp_2.txt", 2),
     ReaderFixture("tabular", EXPORTS / "wos_biosis_tabdelim_3.txt", 3),
+    ReaderFixture("tabular", FIXTURES / "field_cases" / "pubmed_csv_legacy_nonascii_initials.csv", 5),
+    ReaderFixture("tabular", FIXTURES / "field_cases" / "pubmed_csv_legacy_review.csv", 3),
+    ReaderFixture("tabular", FIXTURES / "field_cases" / "ieee_csv_comma_author_keywords.csv", 1),
+    ReaderFixture("ris", FIXTURES / "field_cases" / "ris_ebsco_psycinfo_doctypes_languages.ris", 4),
+    ReaderFixture("proquest", FIXTURES / "field_cases" / "proquest_bibliography_keywords.txt", 1),
     ReaderFixture("openalex_json", CONTRACTS / "openalex_page_3.json", 3),
     ReaderFixture("europepmc_json", CONTRACTS / "europepmc_page_3.json", 3),
     # trimmed real records kept for one parser case each (tests/fixtures/SOURCES.md, ingest_cases)
