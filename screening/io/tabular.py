@@ -272,7 +272,13 @@ def _column_plan(header: list[str], layout: Layout) -> tuple[dict[str, list[int]
             used_extra.add(extra)
             extras.append((i, extra))
     plan = {t: [i for _, i in sorted(v)] for t, v in targets.items()}
+    if layout.dialect == "ieee":
+        # the one keyword column typed by authors, sometimes ','-separated (see row_fields)
+        plan[_COMMA_KEYWORDS] = [i for i, name in enumerate(header) if header_key(name) == header_key("Author Keywords")]
     return plan, extras
+
+
+_COMMA_KEYWORDS = "_comma_keywords"
 
 
 def _merge_numbered(plan: dict[str, list[int]]) -> dict[str, list[int]]:
@@ -306,11 +312,16 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
             break
     f["authors"] = authors
     keywords: list[str] = []
-    for value in cells("keywords"):
+    comma_cols = set(plan.get(_COMMA_KEYWORDS, ()))
+    for i in plan.get("keywords", []):
+        value = row[i] if i < len(row) else ""
+        if not value.strip():
+            continue
         sep = layout.list_sep if layout.list_sep != "," or ";" not in value else ";"
-        if layout.dialect == "ieee" and ";" not in value:
+        if i in comma_cols and ";" not in value:
             # IEEE Xplore keeps its own term lists ';'-separated, but 'Author Keywords' as the
-            # authors typed them: some lists are ','-separated ('GPGPU computing, CUDA kernels')
+            # authors typed them: some lists are ','-separated ('GPGPU computing, CUDA kernels');
+            # only that column: a term of the others may hold a comma ('Diabetes Mellitus, Type 2')
             sep = ","
         keywords += [k for k in _items(value, sep) if k not in keywords]
     f["keywords"] = keywords

@@ -125,6 +125,23 @@ def test_ieee_keywords_take_the_inspec_terms_and_comma_separated_author_keywords
                                           "Graphics processing units"]
 
 
+def test_ieee_terms_other_than_the_authors_keep_their_commas(tmp_path):
+    """Review: the ','-split meant for 'Author Keywords' applied to every keyword column, so a
+    MeSH term 'Diabetes Mellitus, Type 2' became 'Diabetes Mellitus' and 'Type 2'."""
+    text = (FIX.parent / "field_cases" / "ieee_csv_comma_author_keywords.csv").read_text(encoding="utf-8")
+    header, row = text.splitlines()[:2]
+    cells = next(csv.reader([row]))
+    names = next(csv.reader([header]))
+    cells[names.index("Mesh_Terms")] = "Diabetes Mellitus, Type 2"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([names, cells])
+    path = tmp_path / "ieee.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    (rec,) = _parse_path(path).records
+    assert "Diabetes Mellitus, Type 2" in rec.fields["keywords"] and "Type 2" not in rec.fields["keywords"]
+    assert "CUDA kernels" in rec.fields["keywords"]                      # the authors' list still split
+
+
 def test_ieee_conference_papers_name_their_proceedings_as_booktitle():
     """'Publication Title' of a paper whose Document Identifier is 'IEEE Conferences' is the
     proceedings: the booktitle, not a journal (as RIS exports write conference papers)."""
