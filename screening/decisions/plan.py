@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import unicodedata
 import uuid
 from typing import Sequence
 
@@ -30,7 +31,8 @@ _NAMESPACE = uuid.UUID("8d3c6f4e-4b7a-4d0e-9a53-5c1f2e7b9a10")
 
 
 def parse_reviewers(text: str | Sequence[str]) -> tuple[str, ...]:
-    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
+    # NFC, as the roster records names (a decomposed 'José' is the same person)
+    names = [unicodedata.normalize("NFC", n.strip()) for n in (text.split(",") if isinstance(text, str) else text)]
     names = [n for n in names if n]
     if len(names) < 2 or len(set(names)) != len(names):
         raise DecisionError("dual screening needs at least two distinct reviewers",

@@ -39,10 +39,15 @@ class ScreeningNotAllowed(DecisionError):
     """A screener's decision by someone the review declares only as an adjudicator."""
 
 
+def _clean(name: str) -> str:
+    """A name as recorded: trimmed, in Unicode NFC. A name typed on macOS arrives decomposed
+    ('e' + combining accent): it was refused as unknown beside a declared name that looks
+    identical, and without a roster it was recorded as a second person."""
+    return unicodedata.normalize("NFC", name.strip())
+
+
 def _key(name: str) -> str:
-    # NFC: a name typed on macOS arrives decomposed ('e' + combining accent) and was refused as
-    # unknown beside a declared name that looks identical
-    return unicodedata.normalize("NFC", name.strip()).casefold()
+    return _clean(name).casefold()
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -75,7 +80,7 @@ class Roster:
         """The declared spelling of ``name`` in ``among``: exact, else the one name equal
         ignoring case and spaces (None if none, or several, so nobody is guessed)."""
         among = tuple(among)
-        name = name.strip()
+        name = _clean(name)
         if name in among:
             return name
         found = [n for n in among if _key(n) == _key(name)]
@@ -102,7 +107,7 @@ class Roster:
 
     def screener(self, name: str, *, record: str | None = None) -> str:
         """The name to record for a screener event by ``name``; raise if undeclared."""
-        name = name.strip()
+        name = _clean(name)
         if not name:
             raise DecisionError("a reviewer name is required", record=record, hint="pass --reviewer NAME")
         found = self._resolve(name)
@@ -142,7 +147,7 @@ class Roster:
 
     def _resolve(self, name: str) -> str | None:
         """The recorded spelling of a screener's name (any name when none are declared)."""
-        return unicodedata.normalize("NFC", name.strip()) if not self.declared else self.match(name, self.people)
+        return _clean(name) if not self.declared else self.match(name, self.people)
 
     def screeners(self, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """Resolve many names at once (an import): ({given: recorded}, [unknown names])."""
@@ -166,7 +171,7 @@ class Roster:
         someone not on the screening team (an information specialist): a declared person's
         spelling when it matches ignoring case, a one-letter slip from a declared name of five
         letters or more refused as a typo, any other name accepted as given."""
-        name = name.strip()
+        name = _clean(name)
         if not self.declared or not name:
             return name
         found = self.match(name, self.people)
@@ -191,7 +196,7 @@ class Roster:
     def adjudicator(self, name: str, *, record: str | None = None) -> str:
         """The name to record for an adjudication by ``name``; raise if adjudicators are
         declared and ``name`` is not one of them."""
-        name = name.strip()
+        name = _clean(name)
         if not name:
             raise DecisionError("an adjudicator name is required", record=record, hint="pass --reviewer NAME")
         if not self.adjudicators:
@@ -250,4 +255,4 @@ class Roster:
         ``--reviewer Alice`` sees alice's records); otherwise the name as given."""
         if not name:
             return name
-        return self.match(name, self.people) or name.strip()
+        return self.match(name, self.people) or _clean(name)

@@ -98,9 +98,16 @@ def test_a_name_typed_decomposed_is_the_declared_name_and_a_first_name_gets_a_gu
 
 
 def test_without_a_roster_a_decomposed_name_is_recorded_composed(review: Path, db: Path) -> None:
+    from screening.decisions.roster import Roster
+
     api.record_decision(review, reviewer="Jose\u0301", record_id="1", action="include")
     api.record_decision(review, reviewer="José", record_id="2", action="include")
     assert set(load_entries(db)["reviewer"]) == {"José"}                    # one person, not two
+    roster = Roster()
+    # viewing and adjudicating under the decomposed spelling are the same person too (review:
+    # José would otherwise see his own decisions blinded)
+    assert roster.viewer_name("Jose\u0301") == roster.adjudicator("Jose\u0301") == "José"
+    assert roster.outside_name("Jose\u0301") == "José"
 
 
 def test_an_adjudicator_only_may_not_screen(team: Path, db: Path, cli, tmp_path: Path) -> None:
