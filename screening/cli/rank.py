@@ -135,7 +135,8 @@ def stop_cmd(
     est = st.get("estimated_recall")
     figures = (f" (estimated recall {est:.1%}, ≥ {st['recall_bound']:.1%} at {st['confidence']:.0%} confidence; "
                f"p = {st['p_value']:.3g})" if isinstance(est, float) and isinstance(st.get("recall_bound"), float)
-               and st.get("p_value") is not None else "")
+               and st.get("p_value") is not None
+               else f" (p = {st['p_value']:.3g}; recall: {est})" if st.get("p_value") is not None and est else "")
     console.print(f"title/abstract screening {res.event.stopped_by()}{figures}: {res.closed} record(s) nobody "
                   "screened are closed as excluded by the stopping rule"
                   + (f"; {res.awaiting} awaiting a second reviewer or an adjudicator stay open until settled" if res.awaiting else ""))

@@ -35,7 +35,9 @@ def _render(view: Any) -> None:
     if view.stopping:
         st = view.stopping
         if "estimated_recall" in st or "recommendation" in st:
-            est = f"estimated recall {_share(st.get('estimated_recall'))} (bound {_share(st.get('recall_bound'))})"
+            est_v, bound_v = st.get("estimated_recall"), st.get("recall_bound")
+            est = (f"estimated recall: {est_v}" if isinstance(est_v, str) and est_v == bound_v   # 'not yet' ...
+                   else f"estimated recall {_share(est_v)} (bound {_share(bound_v)})")
             est += f" — {st['recommendation']}" if st.get("recommendation") else ""
         else:
             est = ", ".join(f"{k}={v}" for k, v in st.items() if not isinstance(v, (dict, list)))

@@ -153,7 +153,8 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
                            "met": False,     # True once screening may stop
                            "awaiting_settlement": awaiting, "priors_undecided": priors_undecided}
     if unscreened == 0 and pool:
-        out.update(estimated_recall=1.0, recall_bound=1.0, met=True,
+        recall: float | str = 1.0 if found else NOTHING_FOUND      # 0 of 0 is no share (see _test)
+        out.update(estimated_recall=recall, recall_bound=recall, met=True,
                    recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
         return out
     _test(out, lab, sampled, labels, pool, tau, conf, awaiting)

@@ -60,13 +60,15 @@ def _stop_test(ctx: ReportContext) -> str:
     f = ctx.stopping_figures
     n, k, bound = f.get("sample_size"), f.get("sample_relevant"), f.get("recall_bound")
     target, conf = f.get("target_recall"), f.get("confidence")
-    if not n or k is None or bound is None or target is None or conf is None:
+    if not n or k is None or target is None or conf is None:
         return ""
-    p = f"p = {p_text(ctx.stopping_p, conf)}; " if ctx.stopping_p is not None else ""
+    # no bound when nothing relevant had been found at all (recall is then no share of anything)
+    said = [*([f"p = {p_text(ctx.stopping_p, conf)}"] if ctx.stopping_p is not None else []),
+            *([f"lower confidence bound on recall {bound:.1%}"] if bound is not None else [])]
     found = "no relevant record" if not k else _count(int(k), "relevant record")
     return (f"a random sample of {_count(int(n), 'record')} not screened in rank order, which contained {found}, "
-            f"showed that recall was at least {target:.0%} with {conf:.0%} confidence ({p}lower confidence bound "
-            f"on recall {bound:.1%})")
+            f"showed that recall was at least {target:.0%} with {conf:.0%} confidence"
+            + (f" ({'; '.join(said)})" if said else ""))
 
 
 def _ordering_sentence(ctx: "ReportContext") -> str:

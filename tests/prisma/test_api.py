@@ -680,3 +680,16 @@ def test_rules_changed_after_screening_are_not_called_predefined(records, finals
     assert ("Eligibility rules marked 56 records as ineligible (Sleep, n = 35; Published before 2010, n = 21): 21 before "
             "screening and 35 after title/abstract screening had begun, when the rules were changed; the screening "
             "decisions on those 35 records are not counted.") in text
+
+
+def test_a_stop_whose_sample_found_nothing_after_nothing_still_describes_its_sample():
+    """Review: with no relevant record found at all the stop records no recall bound (0 of 0 is
+    no share), and the methods sentence then dropped the sample and the p-value altogether."""
+    from screening.prisma.methods import _stop_test
+
+    ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64, stopping_p=0.03,
+                        stopping_figures={"sample_size": 97, "sample_relevant": 0, "target_recall": 0.95,
+                                          "confidence": 0.95})
+    said = _stop_test(ctx)
+    assert said.startswith("a random sample of 97 records") and "which contained no relevant record" in said
+    assert said.endswith("with 95% confidence (p = 0.03)") and "bound" not in said
