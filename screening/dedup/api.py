@@ -180,8 +180,9 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         groups[r].append(i)
 
     # The kept record: an earlier search's record outside this table must stay kept (it is not
-    # a row here); then a record reviewers have decided on (keep_first); then an earlier
-    # search's row; then the most complete; then the smallest id.
+    # a row here); then a record reviewers have decided on (keep_first); then, of versions of
+    # one Cochrane review, the latest; then an earlier search's row; then the most complete;
+    # then the smallest id.
     first = keep_first or {}
     last = max(first.values(), default=0) + 1
     kept_of = np.arange(total)
@@ -195,12 +196,13 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         # versions of one Cochrane review linked as one (cochrane_versions = "duplicate"): the
         # latest version is the review as it stands, the earlier ones' year and content are
         # superseded (keeping the most complete kept a 2009 version, which a year rule then
-        # excluded with the 2012 one as its duplicate)
+        # excluded with the 2012 one as its duplicate); before an earlier search's row, or an
+        # update bringing the .pub3 would leave the superseded .pub2 kept
         versions = {keys[m].doi_version for m in members if keys[m].doi_version}
         latest_first = len(versions) > 1
 
-        def usual(m: int) -> tuple[bool, int, int, int]:
-            return (not old[m], -keys[m].doi_version if latest_first else 0,
+        def usual(m: int) -> tuple[int, bool, int, int]:
+            return (-keys[m].doi_version if latest_first else 0, not old[m],
                     0 if any_old else -int(complete[m]), int(rank[m]))
 
         kept = min(outside or members, key=lambda m: (first.get(ids[m], last), *usual(m)))

@@ -419,14 +419,14 @@ def _cochrane_protocols(keys: list[Keys], types: list[Any]) -> list[Keys]:
     protocol's year and type could exclude the review. Only Cochrane DOIs: elsewhere a database's
     'protocol' type on one copy of a trial protocol article but not on the other would split a
     true duplicate (its title says 'protocol' on both)."""
-    out = keys
-    for i, (k, t) in enumerate(zip(keys, types)):
-        if k.doi_version and "protocol" not in k.kinds and any(
-                "protocol" in str(v).lower() for v in (t if isinstance(t, (list, tuple)) else [t])):
-            if out is keys:
-                out = list(keys)
-            out[i] = replace(k, kinds=k.kinds | {"protocol"})
-    return out
+    typed = {(k.doi, k.doi_version) for k, t in zip(keys, types) if k.doi_version and any(
+        "protocol" in str(v).lower() for v in (t if isinstance(t, (list, tuple)) else [t]))}
+    if not typed:
+        return keys
+    # every copy of that DOI version is the protocol, typed or not (an untyped Embase copy of a
+    # typed Cochrane protocol was otherwise linked to the review as a version)
+    return [replace(k, kinds=k.kinds | {"protocol"}) if (k.doi, k.doi_version) in typed and "protocol" not in k.kinds
+            else k for k in keys]
 
 
 def _without_container_dois(keys: list[Keys]) -> list[Keys]:

@@ -212,6 +212,10 @@ def test_the_latest_cochrane_version_is_kept_even_when_an_earlier_one_is_more_co
     kept = out.loc[out["duplicate_of"].fillna("") == "", "doi"].tolist()
     assert kept == [rows.loc[~older, "doi"].iloc[0]]                 # the .pub3, the current version
     assert out.loc[~older.to_numpy(), "abstract"].iloc[0]            # filled from the older one
+    # the .pub2 from an earlier search round, the .pub3 from the update: the update's is kept
+    rounds = table.assign(search_set=["old_search" if o else "update" for o in older])
+    out = deduplicate(rounds).table
+    assert out.loc[out["duplicate_of"].fillna("") == "", "doi"].tolist() == [rows.loc[~older, "doi"].iloc[0]]
 
 
 def test_a_cochrane_protocol_is_not_a_version_of_its_review(pairs_table):
@@ -226,6 +230,14 @@ def test_a_cochrane_protocol_is_not_a_version_of_its_review(pairs_table):
     keys = keys_for_table(table)
     assert compare(keys[0], keys[1]).outcome == DISTINCT
     assert (deduplicate(table).table["duplicate_of"].fillna("") == "").all()
+    # an untyped copy of the typed protocol (another database's) is the protocol too
+    copy = protocol.assign(record_id="embase-copy", publication_type=[["Article"]])
+    three = pd.concat([table, copy], ignore_index=True)
+    out = deduplicate(three).table.set_index("record_id")
+    assert out.loc["embase-copy", "duplicate_of"] == "protocol" or out.loc["protocol", "duplicate_of"] == "embase-copy"
+    review_id = review["record_id"].iloc[0]
+    assert out.loc[review_id, "duplicate_of"] in ("", None) or pd.isna(out.loc[review_id, "duplicate_of"])
+    assert out.loc[review_id, "dup_group"] != out.loc["protocol", "dup_group"]
     # an untyped copy of the base DOI stays the first version of the review, as before
     keys = keys_for_table(table.assign(publication_type=[[], []]))
     assert compare(keys[0], keys[1]).outcome == DUPLICATE
