@@ -306,10 +306,13 @@ class SQLiteStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        except sqlite3.DatabaseError as err:
+        except sqlite3.OperationalError as err:
             # a log made read-only (or its folder) after it was opened, or held locked by another
-            # process past the busy timeout: a traceback and exit 1 before
-            raise self._said(err, "cannot write to the decision log", "to record anything") from None
+            # process past the busy timeout: a traceback and exit 1 before. Anything else (a
+            # constraint broken by a bug, a full disk) keeps SQLite's own error
+            if is_busy(err) or "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
+                raise self._said(err, "cannot write to the decision log", "to record anything") from None
+            raise
         return added
 
     def _missing(self, table: str) -> bool:
