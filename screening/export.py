@@ -171,12 +171,11 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
         atomic_write_text(output, to_ris(rows, extra))
     else:
         atomic_write_bytes(output, to_csv(rows, extra).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
-    from screening.runner import drift_warning
+    from screening.review_checks import review_warnings
 
-    drift = drift_warning(rv.config)
     return ExportResult(output, fmt, stage, decision, len(rows),
                         {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()},
-                        tuple(warnings) + ((drift,) if drift else ()))
+                        tuple(warnings) + tuple(review_warnings(rv.config)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -438,40 +438,6 @@ def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | Non
             f"`screening run {review.path.name if review.path else review.name}` to bring them up to date")
 
 
-def unlisted_exports(review: ReviewConfig) -> list[Path]:
-    """Export files beside the review's listed sources, under its ``data/raw``, that no
-    ``[[sources]]`` entry lists: an export saved to the review's folder but never added to the
-    TOML is left out of every count, and nothing else would say so. Only the folders holding
-    listed sources are looked in (not their subfolders: `screening search` keeps its raw pages
-    in ``searches/``), and only files a reader could read (by suffix; READMEs aside)."""
-    import screening.io  # noqa: F401  (registers the readers, whose suffixes these are)
-    from screening.io.base import READERS
-
-    suffixes = {f".{e}" for r in READERS.values() for e in r.extensions}
-    raw = (review.root / "data" / "raw").resolve()
-    listed = {review.resolve(s.file).resolve() for s in review.sources}
-    folders = {p.parent for p in listed if p.parent == raw or raw in p.parent.parents}
-    out = []
-    for folder in sorted(folders):
-        for path in sorted(folder.iterdir()) if folder.is_dir() else ():
-            if (path.is_file() and path.suffix.lower() in suffixes and path.resolve() not in listed
-                    and not path.name.startswith(".") and not path.stem.upper().startswith(("README", "SOURCES"))):
-                out.append(path)
-    return out
-
-
-def unlisted_warning(review: ReviewConfig) -> str:
-    """:func:`unlisted_exports` as one warning ('' when there are none)."""
-    files = unlisted_exports(review)
-    if not files:
-        return ""
-    names = ", ".join(str(f.relative_to(review.root)) if f.is_relative_to(review.root) else str(f) for f in files[:3])
-    return (f"{len(files)} export file{'s' if len(files) != 1 else ''} beside the review's sources "
-            f"{'are' if len(files) != 1 else 'is'} not in its [[sources]] ({names}{' ...' if len(files) > 3 else ''}), "
-            "so no count includes {0}: add a [[sources]] entry for each search it belongs to, or move it out of "
-            "the folder".format("them" if len(files) != 1 else "it"))
-
-
 def latest_table(review: ReviewConfig) -> pd.DataFrame:
     """The records table after the last stage that has run (for screening and reports)."""
     for name in reversed(enabled_stage_names(review)):

@@ -133,23 +133,35 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
 def test_an_export_beside_the_sources_that_no_source_lists_is_named(tmp_path: Path, monkeypatch) -> None:
     """Acceptance testing: an export saved into the review's raw folder but never added to
     [[sources]] was left out of every count with no word (every stage 'unchanged')."""
-    from screening.runner import unlisted_exports
+    from screening.review_checks import unlisted_exports
 
-    toml = _two_exports_run(tmp_path, monkeypatch)          # b.csv sits beside a.csv, unlisted
-    (tmp_path / "data" / "raw" / "README.txt").write_text("what these files are\n")
-    (tmp_path / "data" / "raw" / "searches").mkdir()          # `screening search` pages: a subfolder
-    (tmp_path / "data" / "raw" / "searches" / "page-0001.json").write_text("{}")
+    raw = tmp_path / "data" / "raw" / "t"
+    raw.mkdir(parents=True)
+    (tmp_path / "pipelines").mkdir()
+    data = pd.read_csv(FIX, dtype=str, keep_default_na=False)
+    data.iloc[:200].to_csv(raw / "a.csv", index=False)
+    data.iloc[200:].to_csv(raw / "b.csv", index=False)                     # saved, never listed
+    (raw / "README.txt").write_text("what these files are\n")
+    (raw / "search strategy.txt").write_text("#1 gambling[tiab]\n#2 #1 AND adolescents\n")   # no export
+    (raw / "searches").mkdir()                                              # `screening search` pages
+    (raw / "searches" / "page-0001.json").write_text("{}")
+    (tmp_path / "data" / "raw" / "other.csv").write_text((raw / "b.csv").read_text())   # not this review's folder
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text(TOML.replace("data/raw/a.csv", "data/raw/t/a.csv"))
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", "pipelines/t.toml")[0] == 0
     assert [p.name for p in unlisted_exports(load_review(toml))] == ["b.csv"]
     code, out = _cli("prisma", "pipelines/t.toml")
-    assert code == 0 and "1 export file beside the review's sources is not in its [[sources]] (data/raw/b.csv)" in out
+    assert code == 0 and "1 export file beside the review's sources is not in its [[sources]] (data/raw/t/b.csv)" in out
     doc = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
-    assert any("data/raw/b.csv" in w for w in doc["warnings"])
-    code, out = _cli("status", "pipelines/t.toml")
-    assert code == 0 and "data/raw/b.csv" in out
-    code, out = _cli("run", "pipelines/t.toml")
-    assert code == 0 and "data/raw/b.csv" in out
+    assert any("data/raw/t/b.csv" in w for w in doc["warnings"])
+    for command in (("status", "pipelines/t.toml"), ("run", "pipelines/t.toml"),
+                    ("export", "pipelines/t.toml", "-o", "x.csv")):
+        code, out = _cli(*command)
+        assert code == 0 and "data/raw/t/b.csv" in out, command
 
-    toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]'))
+    toml.write_text(toml.read_text().replace("[rules]", '[[sources]]\nfile = "data/raw/t/b.csv"\n'
+                                             'database = "Embase"\n[rules]'))
     assert unlisted_exports(load_review(toml)) == []
     code, out = _cli("run", "pipelines/t.toml")
     assert code == 0 and "[[sources]] (" not in out

@@ -45,13 +45,13 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     section has a stop rule, from records no reviewer is still to decide (:func:`.stop_standing.stopping_test`;
     None on other stages and without a rank section); and ``warnings``: the review-level
     warnings every stage's figures share, as ``prisma`` and ``export`` give them (the TOML
-    changed since the last run, or the last run did not finish: :func:`screening.runner.drift_warning`;
-    an export beside the sources that no ``[[sources]]`` lists: :func:`screening.runner.unlisted_warning`)."""
-    from screening.runner import drift_warning, unlisted_warning
+    changed since the last run, or the last run did not finish: :func:`screening.review_checks.review_warnings`,
+    which also names an export beside the sources that no ``[[sources]]`` lists)."""
+    from screening.review_checks import review_warnings
 
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
-    warnings = [w for w in (drift_warning(rv.config), unlisted_warning(rv.config)) if w]
+    warnings = review_warnings(rv.config)
     return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
              else None, "warnings": warnings} for s in stages]
 

@@ -392,9 +392,9 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         for label, frame in (("ta", ta), ("ft", ft)):
             h.update(label.encode() + b"\0" + (to_csv_bytes(frame) if frame is not None else b""))
         digest = h.hexdigest()
-    from screening.runner import drift_warning, unlisted_warning
+    from screening.review_checks import review_warnings
 
-    warnings += [w for w in (drift_warning(review, reports), unlisted_warning(review)) if w]
+    warnings += review_warnings(review, reports)
     unfinished = _unfinished_searches(review)
     if unfinished:
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
