@@ -37,6 +37,16 @@ def decide(review: Path, who: str, rid: str, action: str, stage: str = "title_ab
     api.record_decision(review, reviewer=who, record_id=rid, action=action, stage=stage, reason=reason)
 
 
+
+def _agree_and_disagree(team, agreed, conflict) -> None:
+    """alice and bob both include ``agreed``; alice includes and bob excludes ``conflict``."""
+    for rid in agreed:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "include")
+    for rid in conflict:
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+
 def test_a_full_text_conflict_is_adjudicated_as_not_retrieved(team: Path, db: Path, in_play: list[str], cli) -> None:
     """`adjudicate --not-retrieved` was 'No such option', and the walk answered "'r' is not one
     of i, e, s, q", although the library took not_retrieved."""
@@ -86,12 +96,7 @@ def test_replan_counts_only_the_settled_records_it_reopened(team: Path, in_play:
     a new pair it counted those too and called 180 agreements 'one decision'."""
     api.assign(team, "alice,bob")
     agreed, conflict, pending = in_play[:4], in_play[4:6], in_play[6:9]
-    for rid in agreed:
-        decide(team, "alice", rid, "include")
-        decide(team, "bob", rid, "include")
-    for rid in conflict:
-        decide(team, "alice", rid, "include")
-        decide(team, "bob", rid, "exclude")
+    _agree_and_disagree(team, agreed, conflict)
     for rid in pending:
         decide(team, "alice", rid, "exclude")
     # the same pair again: nothing that was settled is open now
@@ -135,12 +140,7 @@ def test_a_departed_reviewers_undecided_records_are_handed_to_another(team: Path
     api.assign(team, "alice,bob")
     agreed, conflict, alice_only, bob_only = in_play[:3], in_play[3:5], in_play[5:8], in_play[8:10]
     nobody = in_play[10:]
-    for rid in agreed:
-        decide(team, "alice", rid, "include")
-        decide(team, "bob", rid, "include")
-    for rid in conflict:
-        decide(team, "alice", rid, "include")
-        decide(team, "bob", rid, "exclude")
+    _agree_and_disagree(team, agreed, conflict)
     api.adjudicate(team, reviewer="carol", record_id=conflict[0], decision="exclude")
     for rid in alice_only:
         decide(team, "alice", rid, "exclude")
