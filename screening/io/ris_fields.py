@@ -109,7 +109,7 @@ def _m3_types(value: str, ty: str) -> tuple[str, ...]:
 # Descriptor: ...', PsycInfo, with the next label glued on; '...; Document Type: Article;
 # Language: French', Environment Index, which names only a language other than English). A
 # language is one capitalised word there, so a glued label ends it.
-_EBSCO_NOTE_LANGUAGE = re.compile(r"\bLanguage: ([A-Z][a-z]+)(?![a-z])")
+_EBSCO_NOTE_LANGUAGE = re.compile(r"\bLanguage: ([A-Z][a-z]+(?:-[A-Z][a-z]+)*)(?![a-z])")   # Serbo-Croatian
 _EBSCO_NOTE_DOC_TYPE = re.compile(r"\bDocument Type: ([^.;]{1,60}?)\s*(?:[.;]|$)")
 
 

@@ -604,3 +604,6 @@ def test_ebsco_note_fields_read_both_layouts():
     ) == ("French", ["Article"])
     assert ris_fields.ebsco_note_fields(["Language of Keywords: English; Language of Keywords: French"]) == ("", [])
     assert ris_fields.ebsco_note_fields(["Source Info: Jun2021, Vol. 29 Issue 3"]) == ("", [])
+    # a hyphenated language stays whole (review: 'Serbo-Croatian' was read 'Serbo')
+    assert ris_fields.ebsco_note_fields(["Document Type: Article; Language: Serbo-Croatian"])[0] == "Serbo-Croatian"
+    assert ris_fields.ebsco_note_fields(["Language: Serbo-CroatianMajor Descriptor: x"])[0] == "Serbo-Croatian"
