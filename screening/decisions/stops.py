@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from screening.config import ReviewConfig, load_review
+from screening.decisions.entries import load_entries
 from screening.decisions.origins import first_decisions
 from screening.decisions.outcomes import record_outcomes
 from screening.decisions.review import Review, ReviewLike
@@ -222,7 +223,7 @@ def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> St
         raise DecisionError("screening is not stopped in the decision log", hint=hint)
     # a record decided after the stop (a reviewer may still decide a closed one) was no longer
     # closed: it is not among those the resume reopens
-    outcomes = record_outcomes(Review.load(config).entries(), "title_abstract")
+    outcomes = record_outcomes(load_entries(config.decisions_path), "title_abstract")   # the log alone
     reopened = sum(1 for r in current.records if r not in outcomes)
     event = _append(config.decisions_path, name, "resume", note, {"reopened": reopened})
     return StopResult(event, reopened, 0, {})
