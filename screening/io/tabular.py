@@ -439,12 +439,19 @@ def _wos_quoting(text: str) -> int:
     return csv.QUOTE_MINIMAL if _EXCEL_RESAVE.search(text) else csv.QUOTE_NONE
 
 
-def sniff(text: str) -> float:
+def _opening(text: str) -> tuple[str, str, int, str]:
+    """``(text, header, its line number, delimiter)``: the text past an Excel ``sep=`` line
+    (left empty), its first non-blank line, and the delimiter that line names or the header
+    shows ('' for an empty file)."""
     sep, text = _excel_sep(text)
-    first, _ = _header(text)
+    first, line = _header(text)
+    return text, first, line, (sep or _delimiter(first)) if first else ""
+
+
+def sniff(text: str) -> float:
+    text, first, _, delimiter = _opening(text)
     if not first:
         return 0.0
-    delimiter = sep or _delimiter(first)
     if delimiter == "\t" and re.match(r"^(PT|FN)\t", first) and "\tTI\t" in first:
         return 0.97
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
@@ -476,11 +483,9 @@ def sniff(text: str) -> float:
 
 
 def parse(text: str, filename: str) -> ParseResult:
-    sep, text = _excel_sep(text)
-    first, header_line = _header(text)
+    text, first, header_line, delimiter = _opening(text)
     if not first:
         raise InputError("file is empty", path=filename, line=1, hint="nothing to read")
-    delimiter = sep or _delimiter(first)
     quoting = _wos_quoting(text) if (delimiter == "\t" and re.match(r"^(PT|FN)\t", first)) else csv.QUOTE_MINIMAL
     reader = _reader(text, delimiter, quoting)
     header: list[str] | None = None
