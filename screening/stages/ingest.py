@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ColumnResult, detect_format, get_reader
-from screening.io import ris, ris_stream
+from screening.io import cochrane, ris, ris_stream
 from screening.io.tagged import gc_paused
 from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
 from screening.normalize import strip_rights_statements
@@ -50,7 +50,7 @@ CHUNK_BYTES = 4 * 1024 * 1024
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {
     "scopus": "Scopus", "wos": "Web of Science", "embase": "Embase", "pubmed": "PubMed",
-    "cochrane": "Cochrane Library", "lens": "Lens", "dimensions": "Dimensions", "ieee": "IEEE Xplore",
+    "cochrane": cochrane.LIBRARY, "lens": "Lens", "dimensions": "Dimensions", "ieee": "IEEE Xplore",
     "openalex": "OpenAlex", "proquest": "ProQuest", "ovid": "Ovid", "ebsco": "EBSCOhost",
 }
 
