@@ -361,7 +361,9 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     is not, and a rank.csv's columns moved with whichever command had run the stages before."""
     path = check_table_path(path)
     validate(df, where=str(path))
-    df = df[schema_order(df.columns)]
+    order = schema_order(df.columns)
+    if order != list(df.columns):        # a copy only when the columns are out of order
+        df = df[order]
     if path.suffix.lower() == ".parquet":
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)

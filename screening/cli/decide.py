@@ -175,8 +175,6 @@ def assign_cmd(
 
 def _replace(review: str, replace: Optional[str], by: Optional[str], stage: str, **others: Any) -> None:
     """`assign --replace NAME --by NAME`: renders :func:`replace_reviewer`."""
-    from screening.decisions.dual_screening import replace_reviewer
-
     if not (replace or "").strip() or not (by or "").strip():
         raise DecisionError("--replace and --by go together: --replace names the reviewer who left, --by who takes "
                             "over their undecided records", hint='e.g. --replace bob --by "José Ñúñez"')
@@ -185,7 +183,7 @@ def _replace(review: str, replace: Optional[str], by: Optional[str], stage: str,
         raise DecisionError(f"--replace changes who decides the records already planned; it does not take "
                             f"{', '.join(given)}", hint="run `screening assign` with --reviewers separately to plan "
                                                          "other records")
-    res = replace_reviewer(review, replace, by, stage=stage)
+    res = api.replace_reviewer(review, replace, by, stage=stage)
     who, new = res["reviewer"], res["by"]
     n = res["handed"]
     if n:
