@@ -22,7 +22,7 @@ from screening.decisions.entries import entries_from_rows, full_text_records, st
 from screening.decisions.imports import (
     ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
 )
-from screening.decisions.outcomes import record_outcomes
+from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.recording import (
     build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
@@ -124,8 +124,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
             after_entries = after_entries[after_entries["record_id"].isin(touched)]
             for st, was in before.items():
                 now = record_outcomes(after_entries, st)
-                reopened = sorted(r for r, o in was.items()
-                                  if o.status == "final" and now.get(r) is not None and now[r].status == "conflict")
+                reopened = sorted(r for r, o in was.items() if reopened_into_conflict(o, now.get(r)))
                 changed = sorted(r for r, o in was.items() if o.status == "final" and now.get(r) is not None
                                  and now[r].status == "final" and now[r].decision != o.decision)
                 if reopened:

@@ -82,6 +82,13 @@ def record_outcomes(entries: pd.DataFrame, stage: str,
     return out
 
 
+def reopened_into_conflict(was: Outcome | None, now: Outcome | None) -> bool:
+    """Whether a write turned a settled record (``was``) into a conflict (``now``): a decision
+    or an import disagreeing with the one that had settled it. The log is right to reopen it;
+    whoever wrote should hear of it."""
+    return was is not None and was.status == "final" and now is not None and now.status == "conflict"
+
+
 def _reasons_differ(screeners: tuple[Standing, ...]) -> bool:
     """Two or more exclusions that name different reasons (compared as people read them:
     case and spacing aside). Exclusions without a reason (logged before reasons were required)

@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.entries import (
     Standing, assign_events, considered_records, event_payload, standing_decisions,
 )
-from screening.decisions.outcomes import Outcome, record_outcomes
+from screening.decisions.outcomes import Outcome, record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
@@ -340,7 +340,7 @@ def settled_now_in_conflict(before: Outcome | None, after: Outcome | None, stage
     it; else ''. The decider has a standing decision on the record now, so blinding lets them
     see what they disagree with; the log is right to reopen the record, but they should know
     that it now needs an adjudicator."""
-    if before is None or after is None or before.status != "final" or after.status != "conflict":
+    if not reopened_into_conflict(before, after):
         return ""
     how = {"single": "by one decision", "agreement": "by agreement"}.get(before.resolved_by, before.resolved_by)
     stage = "title/abstract" if stage == "title_abstract" else "full text"
