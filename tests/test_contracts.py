@@ -234,7 +234,7 @@ def test_parse_result_follows_the_reader_contract(fx: ReaderFixture) -> None:
         assert isinstance(rec.source_db, str), where
         assert text_lines[rec.line - 1].strip(), f"{where}: the start line is blank"
         # a record needs a title or an id; the one exception is an honestly empty one (a CSV row
-        # of empty cells in a real export is kept so the count stays true; tabular.py _blank)
+        # of empty cells in a real export is kept so the count stays true; table_opening.py is_blank_row)
         assert any(rec.fields.get(k) for k in IDENTIFYING) or not any(rec.fields.values()), \
             f"{where}: fields but no title, id or DOI"
         _assert_title_within_record(text_lines, res, i)

@@ -62,7 +62,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "source_notes", "note", "N1", "Research Notes"),
     # the database each row came from: our own records tables and CSV exports name it per
     # row (a re-ingested export keeps each record's database), EndNote calls it 'Name of
-    # Database'. Read into source_db, not kept as a field (see tabular.row_fields).
+    # Database'. Read into source_db, not kept as a field (see table_fields.row_fields).
     "source_db": ("source_db", "Database", "Source Database", "Name of Database", "DB"),
 }
 
@@ -193,7 +193,7 @@ DATABASE_COLUMNS: dict[str, dict[str, str]] = {
         "Covidence #": "source_record_id", "Notes": "notes",
     }),
     # 'Type' is PubMed's kind of search result ('citation' in every row), no publication type:
-    # the types are the notations ending 'Details' (see tabular._pubmed_summary_types)
+    # the types are the notations ending 'Details' (see table_layouts.pubmed_summary_types)
     "pubmed_csv_legacy": _keys({
         "Title": "title", "URL": "pubmed_url", "Description": "authors", "Details": "pubmed_details",
         "EntrezUID": "pmid", "Identifiers": "pubmed_ids",
