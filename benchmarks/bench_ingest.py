@@ -63,7 +63,7 @@ import screening.stages.ingest as ing
 from screening.io import ris, ris_fields, ris_stream
 from screening.io.base import ColumnResult
 from screening.io.tagged import gc_paused
-from screening.io.text import chunked_text, map_file
+from screening.io.text_chunks import chunked_text, map_file
 from screening.records import table_from_columns
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -247,7 +247,7 @@ def main() -> None:
         "",
         f"Where our CPU time goes (one process, same work, phase by phase, separate child): map and cut into "
         f"{phases['chunks']} chunks + detection {phases['split']:.1f} s, decode {phases['decode']:.1f} s "
-        f"(`screening/io/text.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py` + `ris_fields.py` + rights-line stripping: "
+        f"(`screening/io/text_chunks.py` + `line_endings.py`), parse {phases['parse']:.1f} s (`screening/io/ris.py` + `ris_fields.py` + rights-line stripping: "
         f"{phases['records'] / phases['parse']:,.0f} records/s), records table {phases['table']:.1f} s "
         f"(`records.table_from_columns`); total {total:.1f} s. Peak RSS after imports {phases['peak_start_mb']:.0f} MB "
         f"(pandas, and `screening.stages` importing every stage: scikit-learn for rank), after parse "

@@ -1,6 +1,6 @@
 """Streaming RIS: a big file parsed chunk by chunk, in worker processes when CPUs are free.
 
-:func:`screening.io.text.chunked_text` cuts a memory-mapped file at ``TY  -`` line starts into
+:func:`screening.io.text_chunks.chunked_text` cuts a memory-mapped file at ``TY  -`` line starts into
 ~4 MB chunks; each chunk is decoded and scanned by :mod:`screening.io.ris`'s hot loop on its
 own. Records are held column-wise (one list per field), never as a dict per record: that
 halves what a 100k-record file costs in memory and what workers pickle back to the parent.
@@ -19,7 +19,7 @@ from screening.io.base import ColumnResult
 from screening.io.ris import _count_records, _scan
 from screening.io.ris_fields import FIELD_NAMES, field_values, source_db
 from screening.io.tagged import gc_paused
-from screening.io.text import ChunkedText, Utf8Fallback
+from screening.io.text_chunks import ChunkedText, Utf8Fallback
 from screening.normalize import strip_rights_statements
 
 
@@ -27,7 +27,7 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
     """Parse one chunk of a big RIS file, column-wise (see :class:`ColumnResult`).
 
     Streaming ingest cuts big files at ``TY  -`` line starts (see
-    :func:`screening.io.text.chunk_bounds`), so every chunk holds whole records and the
+    :func:`screening.io.text_chunks.chunk_bounds`), so every chunk holds whole records and the
     records counted per chunk (``TY`` lines, and records that lost theirs: these lie between an
     ``ER`` and the next ``TY``, so inside one chunk) add up to the whole file's count. The dialect is detected
     once on the file's head and passed in for every chunk (a later chunk's head is not the

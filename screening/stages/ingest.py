@@ -29,7 +29,8 @@ from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ColumnResult, detect_format, get_reader
 from screening.io import cochrane, ris, ris_stream
 from screening.io.tagged import gc_paused
-from screening.io.text import ChunkedText, Utf8Fallback, chunked_text, decode_bytes, map_file, release_pages
+from screening.io.text import decode_bytes
+from screening.io.text_chunks import ChunkedText, Utf8Fallback, chunked_text, map_file, release_pages
 from screening.normalize import strip_rights_statements
 from screening.records import check_table_path, table_from_columns, write_table
 from screening.stage import StageReport, StageResult

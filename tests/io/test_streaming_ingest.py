@@ -17,7 +17,8 @@ import pytest
 import screening.stages.ingest as ingest_mod
 from screening.errors import InputError, RecordCountMismatch
 from screening.io import ris, ris_fields, ris_stream
-from screening.io.text import BOM_BYTES, chunk_bounds, chunked_text
+from screening.io.text import BOM_BYTES
+from screening.io.text_chunks import chunk_bounds, chunked_text
 from screening.stages.ingest import RawSource, ingest, ingest_paths
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"

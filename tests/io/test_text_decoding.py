@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.errors import InputError
-from screening.io.text import Utf8Fallback, chunked_text, decode_bytes, read_text
+from screening.io.text import decode_bytes, read_text
+from screening.io.text_chunks import Utf8Fallback, chunked_text
 from screening.stages.ingest import RawSource, ingest
 
 EXPORTS = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
@@ -156,7 +157,7 @@ def test_newline_normalisation_of_chunks_matches_the_replace_reading(parts, has_
     bare CR still goes through the careful path (tagged line start, in-field separator)."""
     import re
 
-    from screening.io.text import _normalise_counted
+    from screening.io.line_endings import normalise_counted as _normalise_counted
 
     data = b"".join(parts)
 
