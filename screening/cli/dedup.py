@@ -13,7 +13,8 @@ from rich.text import Text
 from screening.cli._app import command, console, printable, styled, warn
 from screening.dedup.files import dedup_files
 from screening.dedup.queue import MaybePair
-from screening.dedup.review import decide_pair, open_queue
+from screening.dedup.review import decide_pair
+from screening.dedup.review_queue import open_queue
 
 
 @command("dedup")

@@ -2,7 +2,7 @@
 
 The stage itself is pure (``screening/stages/dedup.py``); this module is the thin I/O shell
 around it for a run outside a review. The queue of maybe-pairs lives next to the decision store
-so a person can review it later (``screening dedup-review``: :mod:`screening.dedup.review`):
+so a person can review it later (``screening dedup-review``: :mod:`screening.dedup.review_queue`):
 
 - ``screening dedup`` writes ``dedup_queue.json`` (the pairs + which table they refer to);
 - ``screening run`` writes ``dedup.json`` (the stage report, pairs under ``details``) and

@@ -249,7 +249,7 @@ def test_the_pair_view_says_which_record_was_screened_not_how(tmp_path):
     not shown which side carried decisions (that one stays the kept record). Whether, never
     which way: the person deciding may be a screener."""
     from screening.decisions.store import Event, open_store
-    from screening.dedup.review import open_queue
+    from screening.dedup.review_queue import open_queue
 
     src, ids = _editorial_pair(tmp_path)
     assert runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")]).exit_code == 0

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from screening.cli import app
 from screening.dedup.labelled import load_groups, load_labelled_records, pairs_of
 from screening.dedup.normalise import keys_for_table
-from screening.dedup.review import decide_pair, evident_differences
+from screening.dedup.pair_doubts import evident_differences
+from screening.dedup.review import decide_pair
 from screening.dedup.store import load_decisions
 from screening.errors import DecisionError
 from screening.records import read_table, write_table

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 from screening.cli import app
 from screening.dedup.api import deduplicate
 from screening.dedup.queue import Progress
-from screening.dedup.review import decide_pair, decisions_between, open_queue
+from screening.dedup.reopen import decisions_between
+from screening.dedup.review import decide_pair
+from screening.dedup.review_queue import open_queue
 from screening.dedup.store import load_decisions, record_decision
 from screening.records import read_table, write_table
 

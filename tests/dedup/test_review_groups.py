@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.dedup.api import deduplicate
-from screening.dedup.review import open_queue
+from screening.dedup.review_queue import open_queue
 from screening.dedup.store import load_decisions, record_decision
 from screening.records import read_table, write_table
 
