@@ -20,7 +20,11 @@ from typing import Sequence
 
 import numpy as np
 
-from screening.dedup.normalise import _TITLE_STOP, Keys
+from screening.dedup.normalise import Keys
+
+# words too common in titles to pair records on: the rare-word keys skip them
+_TITLE_STOP = frozenset({"the", "of", "and", "in", "a", "an", "to", "for", "with", "on", "by", "at",
+                         "from", "or", "as", "is", "are", "vs", "versus", "its", "their"})
 
 
 def blocking_keys(k: Keys, rare: dict[str, int]) -> list[str]:

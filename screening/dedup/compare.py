@@ -21,7 +21,8 @@ from typing import Collection, Iterable, NamedTuple
 
 from rapidfuzz import fuzz
 
-from screening.dedup.normalise import Keys, journals_compatible
+from screening.dedup.journal_names import journals_compatible
+from screening.dedup.normalise import Keys
 
 DUPLICATE, DISTINCT, MAYBE = "duplicate", "distinct", "maybe"
 

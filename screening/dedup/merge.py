@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from screening.dedup.normalise import journal_variants, journals_compatible
+from screening.dedup.journal_names import journal_variants, journals_compatible
 from screening.records import as_list
 
 # Fields copied into the kept record from its duplicates when the kept one lacks them.

@@ -3,6 +3,11 @@
 Every comparison in dedup works on these keys, never on raw fields, so the cost of cleaning a
 field is paid once per record (not once per candidate pair) and the rules in ``compare.py``
 read like the reasons a person would give ("same DOI", "Part I vs Part II").
+
+This module builds the keys (:func:`record_keys`, :func:`keys_for_table`), with the author,
+page and DOI keys; the larger field rules are their own modules: titles
+(:mod:`screening.dedup.title_keys`), journal names (:mod:`screening.dedup.journal_names`) and
+trial-registry ids (:mod:`screening.dedup.registry_ids`).
 """
 
 from __future__ import annotations
@@ -12,28 +17,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Sequence
 
+from screening.dedup.journal_names import journal_variants
+from screening.dedup.registry_ids import is_registry_id, registry_ids
+from screening.dedup.title_keys import (
+    COMBINED_LETTERS, KIND_PATTERNS, strip_annotations, strip_citation_suffix, title_numbers,
+)
 from screening.normalize import normalize_doi, normalize_pages, normalize_title, parse_year
 
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
-          "viii": "8", "ix": "9", "x": "10", "xi": "11", "xii": "12"}
-# Words that make a record a *different* publication from the article it names.
-_KIND_PATTERNS = (
-    ("erratum", re.compile(r"\b(errat\w*|corrigend\w*|correction to|correction of article|correction:)")),
-    ("retraction", re.compile(r"\b(retraction|retracted|withdrawn:|withdrawal of)\b")),
-    ("comment", re.compile(r"\b(comment on|commentary on|comments on|comment:|a comment|editorial comment)\b")),
-    ("reply", re.compile(r"\b(reply|in response to|authors?'? response|rejoinder|response to (the |a )?"
-                         r"(letter|comment|commentary|editorial|correspondence|critique|critics))\b")),
-    ("protocol", re.compile(r"\b(protocol)\b")),
-    ("abstract", re.compile(r"^\s*(\[?abstract\]?\s*:|meeting abstract)")),
-)
 _COCHRANE_DOI = re.compile(r"^(10\.1002/14651858\.[a-z]{2}\d+)(?:\.pub(\d+))?$")
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd"})
-_SERIES = frozenset({"part", "pt", "phase", "type", "grade", "stage", "study", "trial", "volume", "vol"})
 _CONCAT_AUTHOR = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z'])")
-_JOURNAL_STOP = frozenset({"of", "the", "and", "in", "for", "on", "a", "an", "de", "la", "le", "der", "und", "fur",
-                           "d", "l", "et", "des", "du", "y", "e", "del", "di"})   # 'Annales ... d'anesthesie et de ...'
-_TITLE_STOP = frozenset({"the", "of", "and", "in", "a", "an", "to", "for", "with", "on", "by", "at",
-                         "from", "or", "as", "is", "are", "vs", "versus", "its", "their"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,117 +109,9 @@ def _author_key(name: str) -> tuple[str, str]:
     return family, (given[:1] if given else "")
 
 
-@lru_cache(maxsize=50_000)
-def journal_tokens(journal: str) -> tuple[str, ...]:
-    return tuple(t for t in normalize_title(journal).split() if t not in _JOURNAL_STOP)
-
-
-_GENERIC_CONTAINER = frozenset({"conference", "proceedings", "journal", "supplement", "suppl", "abstracts",
-                                "meeting", "congress", "online", "print", "electronic", "resource"})
-# ' : ' and ': ' both part a title from its subtitle ('Explore: The Journal of Science and
-# Healing', which MEDLINE names 'Explore (New York, N.Y.)'); '=' only with spaces around it
-_JOURNAL_SPLIT = re.compile(r"\s?:\s|\s=\s|[\[\]/]|\s-\s|\.\s*-\s|\.(?=[A-Z])|(?<=Conference):")
-
-
-@lru_cache(maxsize=50_000)
-def journal_variants(journal: str) -> tuple[tuple[str, ...], ...]:
-    """The ways a journal may be named inside one field: 'Journal of clinical oncology : official
-    journal of ASCO' -> the whole, the part before ':', each bracketed or '='-separated part
-    ('Zhonghua zhong liu za zhi [Chinese journal of oncology]')."""
-    whole = journal_tokens(journal)
-    if not whole:
-        return ()
-    out = [whole]
-    for part in _JOURNAL_SPLIT.split(re.sub(r"\([^()]*\)", " ", journal)):
-        toks = journal_tokens(part)
-        if toks and toks not in out and not all(t.isdigit() or t in _GENERIC_CONTAINER for t in toks):
-            out.append(toks)
-    return tuple(out)
-
-
-def title_numbers(tokens: Sequence[str]) -> frozenset[str]:
-    """Numbers that distinguish parts of a series. Roman numerals count only after a series word
-    or at the end of the title ('type i diabetes' is 'type 1' either way)."""
-    nums = set()
-    n = len(tokens)
-    for k, tok in enumerate(tokens):
-        if tok.isdigit():
-            nums.add(tok.lstrip("0") or "0")
-        elif tok in _ROMAN and (tok in ("ii", "iii") or k == n - 1 or (k > 0 and tokens[k - 1] in _SERIES)):
-            nums.add(_ROMAN[tok])
-    return frozenset(nums)
-
-
-# Trial-registry identifiers (ClinicalTrials.gov, the WHO ICTRP primary registries). CENTRAL's
-# registry records put the id in the author field and the registry URL in the journal field, and
-# two trials of one sponsor often differ in a word of the title ('... with Mild Pneumonia' vs
-# '... without Pneumonia'): the id is then the only field that tells them apart. Matched without
-# regard to case, bounded by non-alphanumerics ('TrialID=NCT...', 'show/NCT...'); the lookahead
-# on the prefixes' first letters only saves trying every alternative at every position.
-_REGISTRY_ID = re.compile(r"""(?ix)(?<![a-z0-9])(?=[acdeijklnprstu])(
-      nct[\s-]?\d{8}
-    | euctr\s?\d{4}-\d{6}-\d{2}(?:-[a-z]{2,3})?
-    | eudract[\s:]*(?:no\.?|number)?[\s:]*\d{4}-\d{6}-\d{2}
-    | isrctn[\s-]?\d{8}
-    | actrn[\s-]?\d{14}
-    | chictr-?(?:[a-z]{2,5}-)?\d{8,10}
-    | ctri/\d{4}/\d{2,3}/\d{4,6}
-    | drks[\s-]?\d{8}
-    | irct\d{6,}(?:n\d+)?
-    | (?:jprn-)?(?:umin\d{9}|japiccti-?\d{6}|jrcts?\d{9,10}|jma-iia\d{5})
-    | tctr\d{11}
-    | kct\d{7}
-    | ntr\d{3,5}
-    | pactr\d{15}
-    | rbr-[0-9a-z]{6,8}
-    | slctr/\d{4}/\d{3}
-    | lbctr\d{10}
-    | rpcec\d{8}
-)(?![a-z0-9])""")
-_EUDRACT = re.compile(r"(?i)^(?:euctr|eudract\D*)(\d{4}-\d{6}-\d{2})")
-
-
-def registry_id(raw: str) -> str:
-    """One spelling per trial: upper case, separators dropped ('CTRI/2020/06/025799' ->
-    'CTRI202006025799'), ICTRP's 'JPRN-' prefix dropped (Japanese ids are also written bare).
-    A EudraCT number loses its member-state suffix and keeps the prefix 'EUCTR': 'EUCTR2020-
-    005128-12-LT' and '-DE' are one trial registered in two countries, not two trials."""
-    eudract = _EUDRACT.match(raw)
-    if eudract:
-        raw = "EUCTR" + eudract.group(1)
-    key = re.sub(r"[^0-9A-Z]", "", raw.upper())
-    return key[4:] if key.startswith("JPRN") else key
-
-
-# Cochrane writes the Unicode hyphens U+2010/U+2011 in ids ('EUCTR2020\u2010005128\u201012')
-_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-"})
-
-
-# every id holds three digits in a row, but Brazil's ('RBR-85vh8fx'): a cheap test skips most fields
-_MAY_HOLD_ID = re.compile(r"\d{3}|[Rr][Bb][Rr]-")
-
-
-def registry_ids(*texts: str) -> frozenset[str]:
-    """Every trial-registry id in the given texts."""
-    return frozenset(registry_id(m.group(1)) for text in texts if text and _MAY_HOLD_ID.search(text)
-                     for m in _REGISTRY_ID.finditer(text.translate(_HYPHENS)))
-
-
-def is_registry_id(name: str) -> bool:
-    """The whole author entry is a registry id ('EUCTR2020-005128-12-LT,'): CENTRAL's registry
-    records name the trial there, not a person, so it must not count as an author."""
-    return _REGISTRY_ID.fullmatch(name.translate(_HYPHENS).strip(" ,;.")) is not None
-
-
 _MONTH_PAGES = re.compile(r"(?i)jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
 _CORPORATE = re.compile(r"(?i)\b(group|study|trial|collaborat\w*|consortium|investigators|committee|"
                         r"society|association|network|working|task force|inc|ltd|pharmaceuticals?)\b")
-_YEARISH = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
-_BRACKETS = re.compile(r"\[[^\[\]]*\]")
-# Embase indexes a letter printed with the replies to it as one record titled
-# '<letter title> (multiple letters)' whose pages span all of them.
-_COMBINED_LETTERS = re.compile(r"(?i)\s*\(multiple letters\)")
-_OPEN_ANNOTATION = re.compile(r"(?i)\[\s*(errat|comment|retract|update|republish|summary|corrected|see |expression of)")
 _PAGE_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
 
@@ -247,63 +132,20 @@ def _page_span(pages: str) -> tuple[str, str]:
     return str(first), (str(last) if last != first else "")
 
 
-def strip_annotations(title: str) -> str:
-    """Drop database annotations from a title: MEDLINE's '[Review] [16 refs] [Spanish]',
-    '[Erratum appears in ...]', '[Comment in ...]'. A translated title that *is* the bracket
-    ('[Neoadjuvant therapy...].') keeps its words."""
-    if "[" not in title:
-        return title
-    whole = title.strip().rstrip(".").strip()
-    if whole.startswith("[") and whole.find("]") > 0.5 * len(whole):
-        first = whole[1:whole.find("]")]
-        rest = whole[whole.find("]") + 1:]
-        return (first + " " + _BRACKETS.sub(" ", rest)).strip()
-    stripped = title
-    while True:   # innermost first: '[Erratum appears in ... Note: Philipp, T [added]]'
-        inner = _BRACKETS.sub(" ", stripped)
-        if inner == stripped:
-            break
-        stripped = inner
-    # a title field cut at 255 characters leaves an unclosed '.[Erratum appears in...' at the end
-    cut = _OPEN_ANNOTATION.search(stripped)
-    if cut and "]" not in stripped[cut.start():]:
-        stripped = stripped[:cut.start()]
-    stripped = stripped.strip()
-    return stripped if len(stripped) >= 0.3 * len(title) else title.replace("[", " ").replace("]", " ")
-
-
-def strip_citation_suffix(title: str) -> str:
-    """Erratum records cite what they correct at the end of the title, in two styles:
-    '... (vol 360, pg 542, 2009)' and '... (New England Journal of Medicine (2009) 360 (542-544))'.
-    The trailing group is dropped when it holds a year and two more numbers."""
-    text = title.rstrip(" .")
-    if not text.endswith(")"):
-        return title
-    depth = 0
-    for k in range(len(text) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(text[k], 0)
-        if depth == 0:
-            group = text[k:]
-            if _YEARISH.search(group) and len(re.findall(r"\d+", group)) >= 3 and k > 10:
-                return text[:k].rstrip()
-            return title
-    return title
-
-
 def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbrev: Any, volume: Any,
                 issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "", url: Any = "",
                 accession: Any = "") -> Keys:
     """Build the matching keys of one record from its canonical fields. ``url`` and ``accession``
     (the database's own id) are read only for trial-registry ids."""
     annotated = strip_annotations(str(title or ""))
-    combined = bool(_COMBINED_LETTERS.search(annotated))
+    combined = bool(COMBINED_LETTERS.search(annotated))
     if combined:
-        annotated = _COMBINED_LETTERS.sub("", annotated)
+        annotated = COMBINED_LETTERS.sub("", annotated)
     raw_title = strip_citation_suffix(annotated)
     t = normalize_title(raw_title)
     tokens = t.split()
     lower = raw_title.lower()
-    kinds = frozenset(name for name, pat in _KIND_PATTERNS if pat.search(lower))
+    kinds = frozenset(name for name, pat in KIND_PATTERNS if pat.search(lower))
     if raw_title != annotated:   # '... (vol 85, pg 553, 2010)': Web of Science / Scopus erratum form
         kinds |= {"erratum"}
     names = split_concatenated([str(a) for a in (authors or [])])
@@ -335,53 +177,6 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
         alt_families=alt_families(names), combined=combined, registry=registry,
     )
-
-
-def _abbrev_of(short: str, full: str) -> bool:
-    """'oncol' abbreviates 'oncology', 'natl' abbreviates 'national': same first letter and the
-    short form's letters appear in order in the full word."""
-    if short == full:
-        return True
-    if not short or not full or short[0] != full[0] or len(short) > len(full):
-        return False
-    if full.startswith(short):
-        return True
-    it = iter(full)
-    return all(ch in it for ch in short)
-
-
-@lru_cache(maxsize=200_000)
-def journals_compatible(a: tuple[tuple[str, ...], ...], b: tuple[tuple[str, ...], ...]) -> bool:
-    """True when any name variant of one journal field abbreviates a variant of the other."""
-    if not a or not b:
-        return True
-    return any(_tokens_compatible(x, y) for x in a for y in b)
-
-
-def _tokens_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Abbreviation-insensitive journal comparison without a hand-typed list.
-
-    'j clin oncol' ~ 'journal clinical oncology' because every token of the shorter form
-    abbreviates a token of the longer one, in order, and at most one token of the longer form
-    is left unexplained (sections such as 'Cancer' vs 'Cancer Cytopathology' stay compatible).
-    """
-    if not a or not b:
-        return True
-    if a == b:
-        return True
-    short, full = (a, b) if len("".join(a)) <= len("".join(b)) else (b, a)
-    k = 0
-    matched = 0
-    for tok in short:
-        while k < len(full) and not _abbrev_of(tok, full[k]):
-            k += 1
-        if k == len(full):
-            # a concatenated abbreviation ('jama' for 'journal american medical association')
-            initials = "".join(w[0] for w in full)
-            return len(short) == 1 and len(tok) >= 3 and tok == initials
-        matched += 1
-        k += 1
-    return len(full) - matched <= 1
 
 
 def issue_column_trusted(issues: Sequence[Any]) -> bool:

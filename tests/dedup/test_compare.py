@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from screening.dedup.compare import DISTINCT, DUPLICATE, MAYBE, compare
-from screening.dedup.normalise import journals_compatible, journal_variants, keys_for_table, record_keys
+from screening.dedup.journal_names import journals_compatible, journal_variants
+from screening.dedup.normalise import keys_for_table, record_keys
 
 from .conftest import FIXTURES
 

@@ -10,8 +10,8 @@ import pytest
 
 from screening.dedup.cluster import Grouper, Link
 from screening.dedup.compare import pages_agree
-from screening.dedup.normalise import (issue_column_trusted, keys_for_table, record_keys, strip_annotations,
-                                       strip_citation_suffix)
+from screening.dedup.normalise import issue_column_trusted, keys_for_table, record_keys
+from screening.dedup.title_keys import strip_annotations, strip_citation_suffix
 from screening.dedup.store import load_decisions, record_decision, store_path
 from screening.errors import DecisionError, InputError
 

@@ -13,7 +13,8 @@ from screening.dedup.api import deduplicate
 from screening.dedup.cluster import contradicts
 from screening.dedup.compare import DISTINCT, DUPLICATE, MAYBE, compare
 from screening.dedup import normalise
-from screening.dedup.normalise import journal_variants, journals_compatible, keys_for_table
+from screening.dedup.journal_names import journal_variants, journals_compatible
+from screening.dedup.normalise import keys_for_table
 from screening.stages.ingest import ingest_paths
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "dedup_cases"

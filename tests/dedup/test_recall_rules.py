@@ -8,7 +8,8 @@ import pandas as pd
 
 from screening.dedup.api import deduplicate
 from screening.dedup.compare import DISTINCT, DUPLICATE, MAYBE, author_agreement, compare, fields_shifted
-from screening.dedup.normalise import keys_for_table, strip_annotations
+from screening.dedup.normalise import keys_for_table
+from screening.dedup.title_keys import strip_annotations
 
 
 def _pair(table: pd.DataFrame, n: int):
