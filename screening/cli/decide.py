@@ -279,9 +279,11 @@ def adjudicate_cmd(
                              stage=stage, reason=reason, note=note)
         why = f" ({res.event.reason})" if res.event.reason else ""
         did = res.event.action.replace("_", " ")
-        if res.repeated:
-            console.print(f"{res.event.reviewer} (adjudicator): already adjudicated: {did}{why} on {record} at {stage} "
-                          "— nothing recorded")
+        if res.repeated:    # the standing adjudication (``event`` is the note event when its new note was kept)
+            why = f" ({res.outcome.reason})" if res.outcome.reason else ""
+            done = "the note is recorded, the adjudication not repeated" if res.written else "nothing recorded"
+            console.print(f"{res.event.reviewer} (adjudicator): already adjudicated: "
+                          f"{res.outcome.decision.replace('_', ' ')}{why} on {record} at {stage} — {done}")
         elif res.corrects is not None:
             console.print(f"{res.event.reviewer} (adjudicator): {did} {record}{why} — final, correcting "
                           f"{res.corrects.reviewer}'s adjudication ({_decision_words(res.corrects)}, "

@@ -21,7 +21,7 @@ from screening.decisions.outcomes import record_outcomes
 from screening.decisions.plan import handover_event, parse_reviewers, plan_events
 from screening.decisions.progress import eligible_records
 from screening.decisions.queries import list_conflicts
-from screening.decisions.recording import DecisionResult, build_event
+from screening.decisions.recording import DecisionResult, build_event, keep_repeated_note
 from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES
@@ -163,7 +163,8 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
     append-only, the earlier one stays on record and the event's payload names it under
     ``corrects``), and the latest adjudication is the record's outcome (:mod:`.outcomes`);
     ``DecisionResult.corrects`` is the adjudication it replaced. One that repeats the standing
-    adjudication (same decision and reason) records nothing (``repeated``)."""
+    adjudication (same decision and reason) is not appended again (``repeated``); a new note on
+    it is kept as a note event (then ``event``), as on a screener's repeated decision."""
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include, exclude or (full text) not retrieved, not {decision!r}",
@@ -189,7 +190,10 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                          reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
         repeated = earlier is not None and earlier.decision == ev.action and earlier.reason.strip() == ev.reason
-        written = False if repeated else rv.open().append([ev]) == 1
+        if repeated:    # a new note on a repeat is kept (a note event), as on a screener's repeat
+            ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
+        else:
+            written = rv.open().append([ev]) == 1
         after = events_of_record(rv, record_id)
     return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id), repeated=repeated,
                           corrects=None if repeated else earlier)

@@ -260,6 +260,18 @@ def logged_notes(entries: pd.DataFrame) -> dict[tuple[str, str, str], set[str]]:
     return out
 
 
+def keep_repeated_note(review: Review, entries: pd.DataFrame, ev: Event, *, is_demo: bool = False) -> tuple[Event, bool]:
+    """A repeated decision ``ev`` (not appended again) whose note is new: (the note event, in
+    ``ev``'s role, and whether it was appended); a repeat without a new note: (``ev``, False)."""
+    text = ev.note.strip()
+    if not text or text in logged_notes(entries[entries["record_id"] == ev.record_id]).get(
+            (ev.reviewer, ev.record_id, ev.stage), ()):
+        return ev, False
+    note = build_event(review, entries, reviewer=ev.reviewer, record_id=ev.record_id, action="note",
+                       stage=ev.stage, note=text, role=ev.role, is_demo=is_demo, ranking_id="")
+    return note, review.open().append([note]) == 1
+
+
 def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action: str,
                     stage: str = "title_abstract", reason: str = "", note: str = "",
                     is_demo: bool = False, report: str = "", study: str | None = None,
@@ -289,13 +301,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         if ev.action == "link_study":
             repeated = link_repeats(mine, ev.reviewer, ev.record_id, ev.payload.get("study", ""))
         if repeated:
-            text = ev.note.strip()
-            if text and text not in logged_notes(mine).get((ev.reviewer, ev.record_id, stage), ()):
-                ev = build_event(rv, entries, reviewer=ev.reviewer, record_id=ev.record_id, action="note",
-                                 stage=stage, note=text, is_demo=is_demo, ranking_id="")
-                written = rv.open().append([ev]) == 1
-            else:
-                written = False
+            ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
         else:
             written = rv.open().append([ev]) == 1
         # blind as a screener, also for someone declared an adjudicator (the session's rule)

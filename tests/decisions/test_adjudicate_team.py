@@ -316,3 +316,31 @@ def test_a_record_without_a_title_reads_no_title_in_conflicts(team: Path, in_pla
     code, out = cli("adjudicate", team, "-r", "carol", input="s\n")
     table_part = out.split(f"record {rid}", 1)[1]           # the conflict table, after the record itself
     assert code == 0 and "(no title)" in table_part, out
+
+
+def test_a_repeated_adjudications_new_note_is_kept(team: Path, db: Path, in_play: list[str], cli,
+                                                   tmp_path: Path) -> None:
+    """Adjudicating a record again with the same decision (and reason) recorded nothing, so the
+    `--note` given the second time was lost; a screener's repeat keeps a new note as a note event."""
+    api.assign(team, "alice,bob")
+    rid = in_play[0]
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    assert cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude", "--note", "first")[0] == 0
+    code, out = cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude", "--note", "off topic: rats")
+    said = " ".join(out.split())
+    assert code == 0 and f"already adjudicated: exclude on {rid} at title_abstract — the note is recorded" in said, out
+    adj = load_entries(db).query("role == 'adjudicator'")
+    assert list(zip(adj["action"], adj["note"])) == [("exclude", "first"), ("note", "off topic: rats")]
+    fin = final_decisions(load_entries(db), "title_abstract").set_index("record_id")
+    assert (fin.loc[rid, "decision"], fin.loc[rid, "resolved_by"]) == ("exclude", "adjudication")
+    # shown where the adjudication's note is
+    assert cli("export", team, "-r", "carol", "--decision", "all", "--per-reviewer", "-o", tmp_path / "x.csv")[0] == 0
+    row = next(r for r in csv.DictReader((tmp_path / "x.csv").open(encoding="utf-8-sig")) if r["record_id"] == rid)
+    assert "carol (title_abstract): first" in row["reviewer_notes"]
+    assert "carol (title_abstract): off topic: rats" in row["reviewer_notes"]
+    # the same note again, or none, records nothing
+    for extra in (["--note", "off topic: rats"], []):
+        code, out = cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude", *extra)
+        assert code == 0 and "nothing recorded" in out
+    assert len(load_entries(db).query("role == 'adjudicator'")) == 2
