@@ -174,11 +174,9 @@ def assign_cmd(
 
 
 def _replace(review: str, replace: Optional[str], by: Optional[str], stage: str, **others: Any) -> None:
-    """`assign --replace NAME --by NAME`: renders :func:`replace_reviewer`."""
-    if not (replace or "").strip() or not (by or "").strip():
-        raise DecisionError("--replace and --by go together: --replace names the reviewer who left, --by who takes "
-                            "over their undecided records", hint='e.g. --replace bob --by "José Ñúñez"')
-    given = [f"--{k}" for k, v in others.items() if v not in (None, False)]
+    """`assign --replace NAME --by NAME`: renders :func:`replace_reviewer` (which checks the names)."""
+    # `is`, not `in (None, False)`: 0 == False, so --seed 0 or --fraction 0 read as not given
+    given = [f"--{k}" for k, v in others.items() if v is not None and v is not False]
     if given:
         raise DecisionError(f"--replace changes who decides the records already planned; it does not take "
                             f"{', '.join(given)}", hint="run `screening assign` with --reviewers separately to plan "

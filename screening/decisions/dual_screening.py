@@ -95,6 +95,9 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     ``reviewer`` need no longer be declared (they may have been taken off ``[screening]
     reviewers``), but must be named in a plan at ``stage``."""
     check_stage(stage)
+    if not str(reviewer or "").strip() or not str(by or "").strip():
+        raise DecisionError("--replace and --by go together: --replace names the reviewer who left, --by who takes "
+                            "over their undecided records", hint='e.g. --replace bob --by "José Ñúñez"')
     with open_for_writing(review) as rv:
         newcomer = rv.roster.decider(by)
         entries = rv.entries()
@@ -104,11 +107,11 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
             latest[rid] = (int(eid), event_payload(str(payload or "")))
         planned = {n for _, p in latest.values() for n in p.get("reviewers", ())}
         # ignoring case, as names are matched everywhere; who is planned, not who is declared
-        departing = Roster.match(reviewer, planned) if str(reviewer).strip() else None
+        departing = Roster.match(reviewer, planned)
         if departing is None:
             names = sorted(planned, key=str.casefold)
             raise DecisionError(
-                f"{str(reviewer).strip() or 'a reviewer name'!r} is not named in any dual-screening plan at {stage}",
+                f"{str(reviewer).strip()!r} is not named in any dual-screening plan at {stage}",
                 hint=(f"the plans at {stage} name {', '.join(names)}" if names
                       else f"there is no dual-screening plan at {stage} (`screening assign REVIEW --reviewers A,B"
                            f"{'' if stage == 'title_abstract' else ' --stage ' + stage}`)"))

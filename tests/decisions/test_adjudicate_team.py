@@ -217,6 +217,25 @@ def test_replace_is_refused_with_a_name_no_plan_holds_or_other_plan_options(team
     assert f"50 records planned for both bob and {JOSE} still wait for bob" in " ".join(out.split())
 
 
+@pytest.mark.parametrize("option", [["--seed", "0"], ["--fraction", "0"], ["--seed", "7"], ["--replan"]])
+def test_replace_refuses_a_plan_option_even_a_zero(team: Path, db: Path, option: list[str], cli) -> None:
+    """`assign --replace bob --by José --seed 0` went through, the 0 read as 'not given'
+    (``0 in (None, False)``) and silently ignored; --seed 7 was refused."""
+    api.assign(team, "alice,bob")
+    before = len(load_entries(db))
+    code, out = cli("assign", team, "--replace", "bob", "--by", JOSE, *option)
+    assert code == 6 and f"does not take {option[0]}" in out, out
+    assert len(load_entries(db)) == before
+
+
+@pytest.mark.parametrize("names", [("bob", None), ("bob", " "), (None, JOSE), ("", JOSE)])
+def test_replace_reviewer_checks_both_names_itself(team: Path, names: tuple) -> None:
+    """The library, not only the CLI, refuses a missing name (``by=None`` was an AttributeError)."""
+    api.assign(team, "alice,bob")
+    with pytest.raises(DecisionError, match="--replace and --by go together"):
+        api.replace_reviewer(team, *names)
+
+
 def test_a_mistyped_adjudication_is_corrected_by_adjudicating_again(team: Path, db: Path, in_play: list[str],
                                                                      cli, tmp_path: Path) -> None:
     """`decide -r carol --record 161 --undo` was refused ('an adjudication … is final') and
