@@ -116,7 +116,13 @@ def _stopping_lines(t: dict[str, Any]) -> list[str]:
         figures = f"{t['irrelevant_in_a_row']} of {t['switch_at']} irrelevant in a row before the switch to a random sample"
     else:
         figures = f"{t['relevant_found']} relevant found"
-    return [f"{head}{said} — {figures}", *([f"  {t['recommendation']}"] if t.get("recommendation") else [])]
+    lines = [f"{head}{said} — {figures}"]
+    if n := t.get("priors_undecided"):
+        lines.append(f"  {n} prior record{'s' if n != 1 else ''} ([rank] prior_included / prior_excluded) "
+                     f"{'have' if n != 1 else 'has'} no decision yet: known to the ranker and the test, but not "
+                     "counted as screened or relevant found until a reviewer decides "
+                     + ("them" if n != 1 else "it"))
+    return lines + ([f"  {t['recommendation']}"] if t.get("recommendation") else [])
 
 
 def _conflicts_line(s: dict[str, Any]) -> str:

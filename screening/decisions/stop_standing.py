@@ -28,7 +28,7 @@ from screening.errors import StageError
 
 # the test's figures, beside the rule and the phase
 _FIGURES = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "p_value",
-            "estimated_recall", "recall_bound", "met", "recommendation")
+            "estimated_recall", "recall_bound", "met", "recommendation", "priors_undecided")
 
 
 def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: Any, stop: StopScope | None,

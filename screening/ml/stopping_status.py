@@ -117,8 +117,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     stopped (by whom, when, how to reopen) instead of advising to record a stop, and names the
     records added since (a search update's), which are still to screen.
 
-    Returns screened, relevant_found, pool, estimated_recall + recall_bound (or "not yet"),
-    p_value and a recommendation sentence.
+    Returns screened and relevant_found (what people decided, settled: a prior nobody decided
+    yet is in neither, but counted in ``priors_undecided``), pool, estimated_recall +
+    recall_bound (or "not yet"), p_value and a recommendation sentence.
     """
     tau = float(getattr(config, "target_recall", 0.95))
     conf = float(getattr(config, "confidence", 0.95))
@@ -145,9 +146,12 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     # both screened and unscreened; it is reported apart
     screened = len(decided - waiting)
     priors_undecided = len(set(labels["record_id"].astype(str)) - decided - waiting)
+    # and "relevant found" is what those people found: an undecided prior included is known
+    # relevant (the ranker and the test's figures use it) but screening has not found it
+    relevant_found = int(lab[labels["record_id"].astype(str).isin(decided - waiting).to_numpy()].sum())
     # records no stop closed that nobody has decided: an update's, after a stop
     added = len(ids - decided - waiting - stop.records) if stop is not None else 0
-    out: dict[str, Any] = {"screened": screened, "relevant_found": found, "pool": pool,
+    out: dict[str, Any] = {"screened": screened, "relevant_found": relevant_found, "pool": pool,
                            "unscreened": unscreened, "target_recall": tau, "confidence": conf,
                            "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
                            "met": False,     # True once screening may stop

@@ -110,3 +110,24 @@ def test_the_older_stopped_flag_reads_as_stopped(review: Path) -> None:
     assert seen["recommendation"].startswith("Screening is stopped by the rank section's stopped = true, but the "
                                              "stopping test has not been met")
     assert _test(review)["recommendation"] == seen["recommendation"]
+
+
+def test_an_undecided_prior_is_not_counted_as_found_and_status_says_so(review: Path) -> None:
+    """`relevant_found` counted a prior_included record nobody had decided, while `screened`
+    left it out (so more relevant records could be 'found' than were screened); `status` now
+    names the undecided priors instead."""
+    cfg = api.Review.load(review).config.stages["rank"]
+    inc, exc = cfg.prior_included[0], cfg.prior_excluded[0]
+    seen = _test(review, as_adjudicator=True)
+    assert (seen["screened"], seen["relevant_found"], seen["priors_undecided"]) == (0, 0, 2)
+    code, out = _cli("status", review, "--as-adjudicator")
+    assert code == 0 and "2 prior records ([rank] prior_included / prior_excluded) have no decision yet" in out, out
+    api.record_decision(review, reviewer="alice", record_id=inc, action="include")
+    seen = _test(review, as_adjudicator=True)
+    assert (seen["screened"], seen["relevant_found"], seen["priors_undecided"]) == (1, 1, 1)
+    assert "1 prior record ([rank] prior_included / prior_excluded) has no decision yet" in _cli(
+        "status", review, "--as-adjudicator")[1]
+    api.record_decision(review, reviewer="alice", record_id=exc, action="exclude")
+    seen = _test(review, as_adjudicator=True)
+    assert (seen["screened"], seen["relevant_found"], seen["priors_undecided"]) == (2, 1, 0)
+    assert "prior record" not in _cli("status", review, "--as-adjudicator")[1]
