@@ -11,7 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.text import Text
 
-from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled
+from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled, warn
 from screening.cli._interactive import EOF_KEY, _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS, TEXT_STATES
@@ -45,6 +45,7 @@ def _render(view: Any) -> None:
     console.print(line)
     if view.message:
         console.print(f"» {view.message}")
+    warn(view.warnings)
     if view.state == "done" or view.record is None:
         return
     rec = view.record

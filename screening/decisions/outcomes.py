@@ -89,6 +89,25 @@ def reopened_into_conflict(was: Outcome | None, now: Outcome | None) -> bool:
     return was is not None and was.status == "final" and now is not None and now.status == "conflict"
 
 
+def settled_now_in_conflict(before: pd.DataFrame, after: pd.DataFrame, record_id: str, stage: str,
+                            undo: str = "--undo") -> str:
+    """A warning when a decision turned a settled record into a conflict (a third reviewer
+    outside its plan, or a reviewer changing their mind after agreeing), as an import warns of
+    it; else ''. ``before`` / ``after``: the record's events before and after the decision
+    (`decide` and the `screen` session alike); ``undo``: how the decider takes it back. The
+    decider has a standing decision on the record now, so blinding lets them see what they
+    disagree with; the log is right to reopen the record, but they should know that it now
+    needs an adjudicator."""
+    was, now = (record_outcomes(events, stage).get(record_id) for events in (before, after))
+    if not reopened_into_conflict(was, now):
+        return ""
+    how = {"single": "by one decision", "agreement": "by agreement"}.get(was.resolved_by, was.resolved_by)
+    stage = "title/abstract" if stage == "title_abstract" else "full text"
+    return (f"record {record_id} was settled at {stage} ({was.decision.replace('_', ' ')}, {how}) and is now "
+            f"in conflict with this decision; an adjudicator settles it (`screening adjudicate`), or {undo} takes "
+            "this decision back if it was not meant")
+
+
 def _reasons_differ(screeners: tuple[Standing, ...]) -> bool:
     """Two or more exclusions that name different reasons (compared as people read them:
     case and spacing aside). Exclusions without a reason (logged before reasons were required)

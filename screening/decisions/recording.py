@@ -19,7 +19,7 @@ import pandas as pd
 from screening.decisions.entries import (
     Standing, assign_events, considered_records, event_payload, standing_decisions,
 )
-from screening.decisions.outcomes import Outcome, record_outcomes, reopened_into_conflict
+from screening.decisions.outcomes import Outcome, record_outcomes, settled_now_in_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
@@ -307,8 +307,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         # blind as a screener, also for someone declared an adjudicator (the session's rule)
         replaced = link_replaced(visible_entries(mine, Viewer(ev.reviewer)), ev) if written else []
         after = events_of_record(rv, ev.record_id)
-        reopened = (settled_now_in_conflict(record_outcomes(mine, stage).get(ev.record_id),
-                                            record_outcomes(after, stage).get(ev.record_id), stage)
+        reopened = (settled_now_in_conflict(mine, after, ev.record_id, stage)
                     if written and ev.action in DECISION_ACTIONS else "")
         group = study_group(rv, ev.record_id, Viewer(ev.reviewer)) if ev.action == "link_study" else []
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
@@ -338,21 +337,6 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS:
         warnings += closed_by_stop(rv.stop_scope(), ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
-
-
-def settled_now_in_conflict(before: Outcome | None, after: Outcome | None, stage: str) -> str:
-    """A warning when a decision turned a settled record into a conflict (a third reviewer
-    outside its plan, or a reviewer changing their mind after agreeing), as an import warns of
-    it; else ''. The decider has a standing decision on the record now, so blinding lets them
-    see what they disagree with; the log is right to reopen the record, but they should know
-    that it now needs an adjudicator."""
-    if not reopened_into_conflict(before, after):
-        return ""
-    how = {"single": "by one decision", "agreement": "by agreement"}.get(before.resolved_by, before.resolved_by)
-    stage = "title/abstract" if stage == "title_abstract" else "full text"
-    return (f"record {after.record_id} was settled at {stage} ({before.decision.replace('_', ' ')}, {how}) and is now "
-            "in conflict with this decision; an adjudicator settles it (`screening adjudicate`), or --undo takes "
-            "this decision back if it was not meant")
 
 
 def closed_by_stop(stop: Any, ev: Event) -> list[str]:

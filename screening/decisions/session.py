@@ -38,6 +38,7 @@ import pandas as pd
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.entries import standing_decisions
 from screening.decisions.origins import session_marker
+from screening.decisions.outcomes import settled_now_in_conflict
 from screening.decisions.recording import link_repeats
 from screening.decisions.session_queue import SUBSETS, SessionQueue
 from screening.decisions.session_stopping import StoppingEstimate, StoppingFn, stopping_hook
@@ -85,6 +86,7 @@ class SessionView:
     study: tuple[str, ...] = ()
     study_link: str = ""
     stopped: str = ""                 # while a logged stop stands: who stopped, when, how to reopen
+    warnings: tuple[str, ...] = ()    # what the last key did that the reviewer must hear of, as `decide` warns
 
 
 class ScreeningSession:
@@ -108,6 +110,7 @@ class ScreeningSession:
         self.stopping_fn = stopping
         self.state = "record"
         self.message = self.hint = ""
+        self.warnings: tuple[str, ...] = ()
         self.done_here: list[str] = []          # records decided in this session (for undo)
         self._pending_action = ""
         self._estimate = StoppingEstimate()
@@ -202,7 +205,7 @@ class ScreeningSession:
             keys=keys, stopping=self._stopping(), subset=self.only, sample=self.sample,
             open_elsewhere=self.open_elsewhere, study=self._study(self.current) if rec else (),
             study_link=self._links()[1].get(self.current, "") if rec else "",
-            stopped=self._queue.stopped(),
+            stopped=self._queue.stopped(), warnings=self.warnings,
         )
 
     def _links(self) -> tuple[dict[str, str], dict[str, str]]:
@@ -238,6 +241,7 @@ class ScreeningSession:
     def press(self, key: str) -> None:
         """Apply one key press in the current state."""
         self.message = self.hint = ""
+        self.warnings = ()
         if self.state == "done":
             if key == "u":
                 self._undo()
@@ -386,6 +390,9 @@ class ScreeningSession:
             self.message += (f" — this replaces your decision made meanwhile elsewhere ({earlier.decision}"
                              + (f": {earlier.reason}" if earlier.reason else "") + "); `u` takes it back")
         self._refresh()
+        # a settled record now in conflict (the decision replaced one made elsewhere): as `decide` warns
+        reopened = settled_now_in_conflict(events, self.entries[self.entries["record_id"] == rid], rid, self.stage, "`u`")
+        self.warnings = (reopened,) if reopened else ()
 
     def _undo(self) -> None:
         standing = standing_decisions(self.entries, self.stage)

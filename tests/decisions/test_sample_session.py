@@ -80,7 +80,7 @@ def test_the_status_line_shows_recall_as_a_share_not_a_raw_float() -> None:
     from screening.cli.screen import _render
 
     view = SimpleNamespace(stage="title_abstract", reviewer="ana", subset="", sample=True, decided=3, total=10,
-                           remaining=7, message="", hint="", state="done", record=None, open_elsewhere=0,
+                           remaining=7, message="", hint="", state="done", record=None, open_elsewhere=0, warnings=(),
                            stopping={"estimated_recall": 1.0, "recall_bound": 0.5806451612903226,
                                      "recommendation": "Keep screening the random sample"})
     with console.capture() as cap:

@@ -235,3 +235,30 @@ def test_a_full_text_session_does_not_show_another_reviewers_link_before_you_dec
     s.press("i")                                        # carol decides 3: bob's events on it are hers to see
     # 4 is in the study through 3's link, not a link of its own
     assert s.current == "4" and s.view().study == ("3",) and s.view().study_link == ""
+
+
+def test_a_session_decision_that_reopens_a_settled_record_is_warned_of(review: Path, db: Path) -> None:
+    """`decide` warned when a decision turned a settled record into a conflict; the `screen`
+    session said only that it replaced the reviewer's decision made elsewhere."""
+    from screening.cli.screen import _render
+
+    api.assign(review, "alice,bob", fraction=1.0)
+    first, second = session(review, "alice"), session(review, "alice")
+    rid = first.current
+    api.record_decision(review, reviewer="bob", record_id=rid, action="include")
+    first.press("i")                                     # alice and bob agree: settled
+    assert first.view().warnings == ()
+    second.press("e")
+    second.press("\r")                                   # replaces alice's include: a conflict with bob
+    view = second.view()
+    assert view.warnings == (f"record {rid} was settled at title/abstract (include, by agreement) and is now in "
+                             "conflict with this decision; an adjudicator settles it (`screening adjudicate`), or "
+                             "`u` takes this decision back if it was not meant",)
+    assert "this replaces your decision made meanwhile elsewhere (include)" in view.message
+    # the CLI draws it, as `decide` does
+    from screening.cli import _app
+    with _app.err_console.capture() as said:
+        _render(view)
+    assert f"warning: record {rid} was settled at title/abstract" in " ".join(said.get().split())
+    second.press("s")                                    # the next key starts afresh
+    assert second.view().warnings == ()
