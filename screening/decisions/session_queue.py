@@ -98,7 +98,9 @@ class SessionQueue:
                 priors = prior_records(self.review.config)
                 self.priors_left = [r for r in self._order if r in priors]
                 self._order = sample_order([r for r in self._order if r not in priors], self.review.config)
-            self._in_play = set(self._order)
+            # still records of the stage (counted in total and decided, as by any session),
+            # only never served here
+            self._in_play = set(self._order) | set(self.priors_left)
             self.eligible = set()
             self._blocked = set()
             self._mine = set()
@@ -141,7 +143,8 @@ class SessionQueue:
         stop's closed records are settled by it)."""
         outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
         settled = {r for r, o in outcomes.items() if o.status == "final"}
-        return sum(1 for r in self.eligible if r not in settled and r not in self.served and r not in self.closed)
+        return sum(1 for r in self.eligible if r not in settled and r not in self.served and r not in self.closed
+                   and r not in self.priors_left)      # a sample's priors are this reviewer's, in ranked order
 
     def _restop(self) -> None:
         """Follow a stop recorded, or screening resumed, since the last refresh (by anyone)."""

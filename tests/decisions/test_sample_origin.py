@@ -86,3 +86,26 @@ def test_a_prior_is_never_in_the_sample(review: Path, db: Path, in_play: list[st
     rv = api.Review.load(review)
     status = stopping_status(rv.records, training_labels(load_entries(db)), rv.config.stages["rank"])
     assert status["sample_size"] == 4 and status["sample_relevant"] == 0
+
+
+def test_the_sample_sessions_progress_counts_the_priors_as_every_session_does(review: Path,
+                                                                              in_play: list[str]) -> None:
+    """`screen --sample` left the priors out of its progress line ('1 decided · … · 48 in this
+    stage' where a ranked session read '2 decided · … · 50'): they are records of the stage, only
+    never drawn."""
+    decided, undecided = in_play[40], in_play[41]
+    _with_rank(review, f'prior_included = ["{decided}", "{undecided}"]\n')
+    api.record_decision(review, reviewer="alice", record_id=decided, action="include")
+    api.record_decision(review, reviewer="alice", record_id=in_play[0], action="exclude")
+    ranked = ScreeningSession(api.Review.load(review), "alice").view()
+    sample = ScreeningSession(api.Review.load(review), "alice", sample=True)
+    view = sample.view()
+    assert (view.decided, view.total) == (ranked.decided, ranked.total) == (2, 50)
+    assert view.remaining == ranked.remaining - 1 == 47               # the undecided prior is not drawn
+    assert decided not in sample.queue and undecided not in sample.queue
+    # the queue run empty: the undecided prior is not said to be open for other reviewers
+    for _ in range(47):
+        sample.press("e")
+        sample.press("\r")
+    view = sample.view()
+    assert view.state == "done" and (view.decided, view.total, view.open_elsewhere) == (49, 50, 0)
