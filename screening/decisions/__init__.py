@@ -4,7 +4,8 @@ Modules: ``store`` (the log and its SQLite implementation), ``entries`` (the log
 standing decisions), ``outcomes`` (finals, conflicts), ``progress`` (stage progress, training
 labels), ``visibility`` (blinding), ``views`` (the documented ones of these, re-exported for
 scripts), ``agreement`` (kappa & co.), ``plan`` (dual-screening plans), ``imports`` (reading
-decision CSVs), ``session`` (the interactive state machine), ``api`` (one function per CLI
+decision CSVs: ``import_csv`` the file, ``record_matching`` its rows' records, ``import_ids``
+their event ids), ``session`` (the interactive state machine), ``api`` (one function per CLI
 command: the facade over ``review``, ``recording``, ``importing``, ``dual_screening`` and
 ``queries``).
 """

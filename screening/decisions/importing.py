@@ -1,9 +1,10 @@
 """The decision import command: rows read from a CSV, validated and appended in one transaction.
 
 Why apart from :mod:`.imports`: that module knows the files (native, Rayyan and ASReview LAB
-formats, matching rows to records, each row's idempotent event id); this one knows the
-review (who may decide, which records are open, see :func:`.recording.build_event`) and
-warns of what an import did to records that were already settled.
+formats; matching rows to records is :mod:`.record_matching`, each row's idempotent event id
+:mod:`.import_ids`); this one knows the review (who may decide, which records are open, see
+:func:`.recording.build_event`) and warns of what an import did to records that were already
+settled.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ import pandas as pd
 
 from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.entries import entries_from_rows, full_text_records, standing_decisions
-from screening.decisions.imports import (
-    ImportRow, import_event_ids, link_event_id, note_event_id, read_decisions_csv,
-)
+from screening.decisions.import_ids import import_event_ids, link_event_id, note_event_id
+from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.recording import (
@@ -40,7 +40,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     """Import a decisions CSV in one transaction (nothing is written if any row is invalid).
 
     Idempotent: rows already logged by an earlier import of the same format (same reviewer,
-    record, stage, decision, reason and file timestamp; see :mod:`.imports`) are skipped, not
+    record, stage, decision, reason and file timestamp; see :mod:`.import_ids`) are skipped, not
     appended again, and not re-validated (the review may have moved on since). Returns format,
     rows (in the file), written (new decision events), skipped (already in the log),
     unchanged (our export's rows the log already has), stopped (our export's rows of records

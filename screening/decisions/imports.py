@@ -27,34 +27,24 @@ Any format may carry a ``sampled`` column (true/false, 1/0, yes/no; empty = fals
 true was decided in the random sample of the hypergeometric stopping test, screened elsewhere
 (ASReview LAB, Rayyan, a script), so the test can read it (docs/ranking.md). Title/abstract only.
 
-Idempotent: each row gets an event id derived from its *import key* — format, reviewer,
-record, stage, decision, reason, the file's timestamp if it has one, and how many identical
-rows came before it in the file — so importing the same rows again (the same file, or a later
-export of the same tool repeating earlier decisions under another file name) appends nothing.
-The format is the source because tools re-export everything decided so far, often under a
-new file name ("articles (1).csv", dated exports).
-
-Line numbers are a row's first line (a quoted cell may span lines: notes, our export's
-``source_notes``). A file the csv module would misread is refused, not imported in part: an
-unterminated quote, broken quoting, rows read into another row's cell, cells beyond the header.
+Reading the file (and refusing one the csv module would misread) is :mod:`.import_csv`;
+matching a foreign row to our records, :mod:`.record_matching`; each row's idempotent event
+id, :mod:`.import_ids`; writing the rows into the log, :mod:`.importing`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-import uuid
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
+from screening.decisions.import_csv import MAX_BAD_ROWS, read_csv, refuse_swallowed_rows
+from screening.decisions.record_matching import Matcher, similar_ids
 from screening.errors import DecisionError, InputError
-from screening.normalize import clip, normalize_doi, normalize_title
+from screening.normalize import clip
 
 _DECISION_WORDS = {
     "include": "include", "included": "include", "1": "include", "yes": "include", "y": "include",
@@ -86,33 +76,6 @@ class ImportRow:
 STOPPED_REASON = "not screened: screening stopped by the stopping rule"
 
 
-# Import event ids are uuid5(this namespace, import key): see the module docstring.
-_IMPORT_NAMESPACE = uuid.UUID("3f0b9c52-6d1e-4a8f-b7c4-1e2d5a9f8c31")
-
-
-def note_event_id(decision_event_id: str, note: str) -> str:
-    """The id of the note event a re-imported row adds to its already logged decision."""
-    return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "note", note])))
-
-
-def link_event_id(decision_event_id: str, study: str) -> str:
-    """The id of the link_study event an imported row's ``same_study_as`` adds."""
-    return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "link_study", study])))
-
-
-def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:
-    """Deterministic event ids for imported rows, one per key (reviewer as recorded, record,
-    stage, action, reason, decided_at). The n-th repeat of a key within one file gets its own
-    id, so a file where someone includes, excludes and includes again keeps all three events."""
-    seen: Counter[tuple[str, ...]] = Counter()
-    out = []
-    for key in keys:
-        n = seen[key]
-        seen[key] += 1
-        out.append(str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([fmt, *key, n]))))
-    return out
-
-
 _SAMPLED_WORDS = {"true": True, "1": True, "yes": True, "y": True,
                   "false": False, "0": False, "no": False, "n": False, "": False}
 
@@ -137,178 +100,6 @@ def parse_decision(value: str, *, path: str | None = None, line: int | None = No
     return d
 
 
-_SEPARATORS = re.compile(r"[\s_\-.:/]+")
-
-
-def _bare(text: str) -> str:
-    """An id without case or separators: 'lens49-00037' and 'LENS_49_00037' are one spelling."""
-    return _SEPARATORS.sub("", text.casefold())
-
-
-def similar_ids(ids: list[str], text: str, n: int = 3) -> list[str]:
-    """Up to ``n`` record ids ``text`` may have meant: ids ending with it (a long id's tail is
-    what people copy, e.g. 'lens_49-00045' for '20221207_gambling_harms_lens_49-00045'), else
-    containing it (first as typed, then ignoring separators: 'lens49-00045'), else the closest
-    spellings. Only computed for an error message."""
-    text = text.strip()
-    if not text:
-        return []
-    bare = [_bare(r) for r in ids]
-    for key, keys in ((text.casefold(), [r.casefold() for r in ids]), (_bare(text), bare)):
-        if not key:
-            continue
-        for fits in (lambda r: r == key, lambda r: r.endswith(key), lambda r: key in r):
-            found = [r for r, f in zip(ids, keys) if fits(f)]
-            if found:
-                return found[:n]
-    return _closest(ids, bare, _bare(text), n)
-
-
-def _closest(ids: list[str], bare_ids: list[str], bare: str, n: int) -> list[str]:
-    """The ids spelled most like ``bare`` (ids and text as :func:`_bare` gives them), only
-    those tied for the best.
-
-    Compared without separators and, for a text shorter than an id, with the id's tail of the
-    same length (people copy tails): a raw edit distance on whole ids ranks a short typed tail
-    by how long each id is, not by what it says. At least three quarters must agree."""
-    from rapidfuzz import fuzz
-
-    if not bare:
-        return []
-    scored = []
-    for rid, b in zip(ids, bare_ids):
-        score = max(fuzz.ratio(bare, b), fuzz.ratio(bare, b[-len(bare):]) if len(b) > len(bare) else 0.0)
-        if score >= 75:
-            scored.append((score, rid))
-    if not scored:
-        return []
-    best = max(s for s, _ in scored)
-    return [rid for s, rid in scored if s == best][:n]
-
-
-class _Matcher:
-    """Find our record_id for a foreign row by id, pmid, DOI, then normalised title."""
-
-    def __init__(self, records: pd.DataFrame) -> None:
-        self.ids = set(records["record_id"])
-        self.pmid = {p: r for p, r in zip(records.get("pmid", []), records["record_id"]) if p}
-        self.doi = {normalize_doi(d): r for d, r in zip(records.get("doi", []), records["record_id"]) if d}
-        self.title: dict[str, str] = {}
-        for t, r in zip(records.get("title", []), records["record_id"]):
-            key = normalize_title(t)
-            if key:
-                self.title.setdefault(key, r)
-
-    def match(self, *, record_id: str = "", pmid: str = "", doi: str = "", title: str = "") -> str:
-        if record_id and record_id in self.ids:
-            return record_id
-        if pmid and pmid.strip() in self.pmid:
-            return self.pmid[pmid.strip()]
-        if doi and normalize_doi(doi) in self.doi:
-            return self.doi[normalize_doi(doi)]
-        key = normalize_title(title)
-        return self.title.get(key, "") if key else ""
-
-
-@dataclass(frozen=True)
-class _Csv:
-    header: list[str]                           # lower-cased column names
-    rows: list[tuple[int, dict[str, str]]]      # (the row's first line, its cells by column)
-    delimiter: str
-    warnings: list[str]
-
-
-def _read_csv(path: Path) -> _Csv:
-    """The file's header and rows, refusing what would be misread.
-
-    Decoded like an export (:func:`screening.io.text.decode_bytes`): UTF-8 with or without
-    BOM, UTF-16 from Excel's "Unicode text", else cp1252 (Excel's "CSV" on Windows) with a
-    warning; bytes neither encoding defines are an error, never replacement characters
-    written into the append-only log. The delimiter
-    is the header's: Excel writes ';' where the decimal mark is a comma.
-
-    Refused, at the row's first line: a quote never closed (the csv module would read the rest
-    of the file into that cell, and the rows swallowed would be lost without a word), other
-    broken quoting, and cells beyond the header's columns unless empty (a spreadsheet's
-    trailing separators are harmless; a value there would be dropped, or a row is shifted).
-    """
-    from screening.io.text import decode_bytes
-
-    if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the --from path")
-    data = path.read_bytes()
-    if not data.strip():        # the generic "re-export the search results" hint is for exports
-        raise InputError("the decisions file is empty", path=path, line=1,
-                         hint="a header line (record_id,decision,...) and one row per decision are needed")
-    decoded = decode_bytes(data, path, strict=True)
-    text = decoded.text
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
-    # strict: an unterminated quote is an error at the end of the file, not a silent last cell
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    surplus: list[tuple[int, list[str]]] = []
-    start = 1       # the first line of the row being read: line_num is the last line of a multi-line row
-    try:
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if header is None:
-                header = _header(cells, path)
-                continue
-            if not cells:                                   # a blank line
-                continue
-            extra = [c for c in cells[len(header):] if c.strip()]
-            if extra:
-                surplus.append((line, extra))
-            rows.append((line, {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}))
-    except csv.Error as err:
-        raise _quoting_error(err, path, start, delimiter) from None
-    if surplus:
-        raise _surplus_error(surplus, len(header or []), path, delimiter)
-    return _Csv(header or [], rows, delimiter, list(decoded.warnings))
-
-
-def _header(cells: list[str], path: Path) -> list[str]:
-    """The lower-cased column names; a repeated name is refused."""
-    seen: set[str] = set()
-    for name in (c.strip() for c in cells):
-        # a repeated column would be read silently, the last copy winning (acceptance testing,
-        # session 16: 'record_id,decision,decision' imported the second decision)
-        if name and name.lower() in seen:
-            raise InputError(f"column {name!r} appears twice in the header", path=path, line=1,
-                             hint="keep one column of each name; which one is meant cannot be guessed")
-        seen.add(name.lower())
-    return [c.strip().lower() for c in cells]
-
-
-def _quoting_error(err: csv.Error, path: Path, line: int, delimiter: str) -> InputError:
-    if "unexpected end of data" in str(err):
-        return InputError("a quoted cell that starts in this row is never closed (an unterminated quote): "
-                          "every line after it would be read into that cell", path=path, line=line,
-                          hint="remove the stray double quote, or close the cell with one; a double quote "
-                               'inside a quoted cell is written twice ("")')
-    return InputError(f"broken quoting in this row ({err})", path=path, line=line,
-                      hint=f"a cell holding {_shown(delimiter)}, a line break or a double quote is written in double "
-                           'quotes, with its own double quotes doubled ("")')
-
-
-def _surplus_error(surplus: list[tuple[int, list[str]]], columns: int, path: Path, delimiter: str) -> InputError:
-    hint = (f"a value holding {_shown(delimiter)} must be in double quotes; or give the extra column a name in "
-            "the header")
-    if len(surplus) == 1:
-        line, extra = surplus[0]
-        return InputError(f"more cells than the header's {columns} columns (beyond them: "
-                          f"{', '.join(repr(clip(c, 30)) for c in extra[:3])})", path=path, line=line, hint=hint)
-    lines = ", ".join(str(line) for line, _ in surplus[:MAX_BAD_ROWS]) + (" …" if len(surplus) > MAX_BAD_ROWS else "")
-    return InputError(f"{len(surplus)} rows have more cells than the header's {columns} columns: lines {lines}",
-                      path=path, line=surplus[0][0], hint=hint)
-
-
-def _shown(delimiter: str) -> str:
-    return "a tab" if delimiter == "\t" else f"the delimiter {delimiter!r}"
-
-
 def detect_format(header: list[str], rows: list[tuple[int, dict[str, str]]]) -> str:
     cols = set(header)
     if "notes" in cols and any("RAYYAN-INCLUSION" in r.get("notes", "") for _, r in rows):
@@ -330,34 +121,6 @@ _RAYYAN_PAIR = re.compile(r'"([^"]+)"\s*=>\s*"([^"]+)"')
 _RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
 
 
-MAX_BAD_ROWS = 10
-
-
-def _refuse_swallowed_rows(row: dict[str, str], table: _Csv, ids: set[str], path: Path, line: int) -> None:
-    """Refuse a row with a cell whose later lines read as rows of this file: a stray quote
-    opened the cell and a later one closed it, so the rows between were read into it.
-
-    A line inside a cell reads as a row when its cell in the record_id column (the file's own
-    layout) is one of the review's record ids, whatever else the line holds: a swallowed row
-    may be shorter than the header (acceptance testing: '...-00002,exclude' inside a note, and
-    an ASReview file's rows inside its note column, were imported as part of the note).
-    Multi-line cells are legitimate (notes; our export's source_notes) and never start a line
-    with a record id in that column's place."""
-    if "record_id" not in table.header:
-        return
-    at_id = table.header.index("record_id")
-    for name, value in row.items():
-        if "\n" not in value:
-            continue
-        for text in value.split("\n")[1:]:
-            cells = next(csv.reader([text], delimiter=table.delimiter), [])
-            if len(cells) > max(at_id, 1) and cells[at_id].strip() in ids:
-                raise InputError(f"the {name or 'unnamed'} cell holds a line that reads as a row of this file "
-                                 f"({clip(text, 60)!r}): a stray double quote opened the cell", path=path,
-                                 line=line, hint='remove the stray double quote; a double quote inside a quoted '
-                                                 'cell is written twice ("")')
-
-
 ReviewerCheck = Callable[[dict[str, int]], list[DecisionError]]
 
 
@@ -371,10 +134,10 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
 
     Returns (format, rows, warnings about the file, e.g. the encoding it was read in)."""
     path = Path(path)
-    table = _read_csv(path)
+    table = read_csv(path)
     header, rows, warnings = table.header, table.rows, table.warnings
     fmt = detect_format(header, rows)
-    matcher = _Matcher(records)
+    matcher = Matcher(records)
     out: list[ImportRow] = []
     where = str(path)
 
@@ -400,7 +163,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
     named: dict[str, int] = {}         # reviewer name -> its first line
     for line, row in rows:
         try:
-            _refuse_swallowed_rows(row, table, matcher.ids, path, line)
+            refuse_swallowed_rows(row, table, matcher.ids, path, line)
             if fmt in ("native", "export"):
                 if not any(row.values()):
                     continue

@@ -19,7 +19,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.entries import entries_from_rows, load_entries
-from screening.decisions.imports import similar_ids
+from screening.decisions.record_matching import similar_ids
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES, DecisionStore, SQLiteStore, open_store
 from screening.decisions.visibility import Viewer
@@ -117,7 +117,7 @@ class Review:
         return self.records.iloc[i].to_dict()
 
     def similar_ids(self, text: str, n: int = 3) -> list[str]:
-        """Up to ``n`` record ids ``text`` may have meant (:func:`.imports.similar_ids`)."""
+        """Up to ``n`` record ids ``text`` may have meant (:func:`.record_matching.similar_ids`)."""
         return similar_ids(list(self._by_id), text, n)
 
     def ranking_id(self, record_id: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from screening.decisions import api
 from screening.decisions.entries import load_entries
-from screening.decisions.imports import similar_ids
+from screening.decisions.record_matching import similar_ids
 from screening.errors import InputError
 from screening.records import conform, write_table
 from screening.stages.ingest import RawSource, ingest
