@@ -103,7 +103,8 @@ def ranking_label(outcome: Outcome | None, standing: Mapping[tuple[str, str], St
 
 
 def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None = None,
-                    standing: dict[str, dict[tuple[str, str], Standing]] | None = None) -> pd.DataFrame:
+                    standing: dict[str, dict[tuple[str, str], Standing]] | None = None,
+                    first: dict[str, FirstDecision] | None = None) -> pd.DataFrame:
     """record_id -> label (1 include, 0 exclude) from title/abstract, for the review's shared
     ranking (the rank stage: ``rank.csv``, ``rank.json``, the stopping status), by
     :func:`ranking_label` per record: it learns from every decision made so far *except* those
@@ -120,7 +121,7 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
     (:mod:`.origins`): ``sampled`` (in the random sample), ``ranked`` (served in ranked order)
     and ``first_event`` (that decision's event id; -1 for none).
     ``outcomes``: the title/abstract :func:`record_outcomes`, and ``standing`` its
-    :func:`standing_decisions`, when the caller has them.
+    :func:`standing_decisions`, and ``first`` the :func:`first_decisions`, when the caller has them.
     """
     if standing is None:
         standing = standing_decisions(entries, "title_abstract")
@@ -133,15 +134,16 @@ def training_labels(entries: pd.DataFrame, outcomes: dict[str, Outcome] | None =
             continue            # a reviewer has yet to decide it: learning it would tell them
         label = ranking_label(outcome, by)
         if label is not None:
-            first = min((s.event_id for s in by.values() if s.decision in ("include", "exclude")),
-                        default=float("inf"))
-            keyed.append((first, rid, label))
+            earliest = min((s.event_id for s in by.values() if s.decision in ("include", "exclude")),
+                           default=float("inf"))
+            keyed.append((earliest, rid, label))
     keyed.sort(key=lambda k: k[0])
     labels = {rid: label for _, rid, label in keyed}
     for rid, o in outcomes.items():          # settled without a standing decision (none expected)
         if rid not in labels and (label := ranking_label(o, None)) is not None:
             labels[rid] = label
-    first = first_decisions(entries)
+    if first is None:
+        first = first_decisions(entries)
     none = FirstDecision("", -1, "", False, False)
     rows = [{"record_id": rid, "label": label, "sampled": first.get(rid, none).sampled,
              "ranked": first.get(rid, none).ranked, "first_event": first.get(rid, none).event_id}

@@ -27,8 +27,12 @@ from screening.decisions.stops import StopScope
 from screening.errors import StageError
 
 # the test's figures, beside the rule and the phase
-_FIGURES = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "p_value",
-            "estimated_recall", "recall_bound", "met", "recommendation", "priors_undecided")
+_FIGURES = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "sample_unsettled",
+            "p_value", "estimated_recall", "recall_bound", "met", "stop_lapsed", "recommendation",
+            "priors_undecided")
+
+# what a report restates of the test's standing now, beside the figures the stop recorded
+LAPSED_FIGURES = ("p_value", "recall_bound", "sample_size", "sample_relevant", "sample_unsettled")
 
 
 def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: Any, stop: StopScope | None,
@@ -40,10 +44,27 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     from screening.ml.stopping_status import stopping_frame, stopping_status
     from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors
 
-    decisions, open_ids = decisions_from_log(entries)
+    decisions, open_ids, open_sampled = decisions_from_log(entries)
     labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
     frame, logged = stopping_frame(labels, decisions)
-    return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged, stop=stop)
+    return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged, stop=stop,
+                           open_sampled=open_sampled)
+
+
+def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
+                stop: StopScope | None) -> dict[str, Any] | None:
+    """The test's figures now (:data:`LAPSED_FIGURES`) when the standing stop was recorded on a
+    met test that the log no longer meets (``stop_lapsed``: a sample record settled as
+    relevant, an inclusion undone...); None when it still holds, or there is nothing to check
+    (no logged stop, no log, a rule other than the hypergeometric test). A report built on the
+    stop's recorded figures alone would go on claiming a recall the log no longer supports."""
+    if stop is None or entries is None or getattr(rank, "stop_rule", "") != "hypergeometric":
+        return None
+    try:
+        st = review_stopping_status(records, entries, rank, stop)
+    except StageError:           # a prior the table lacks: rank says so when it runs
+        return None
+    return {k: st.get(k) for k in LAPSED_FIGURES} if st.get("stop_lapsed") else None
 
 
 def stopping_test(review: Review, entries: pd.DataFrame) -> dict[str, Any] | None:

@@ -35,7 +35,8 @@ from screening.errors import ConfigError, DecisionError
 from screening.records import in_play
 
 _FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
-            "screened", "relevant_found", "sample_size", "sample_relevant", "pool", "unscreened")
+            "screened", "relevant_found", "sample_size", "sample_relevant", "sample_unsettled", "pool",
+            "unscreened")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from screening.ml.stopping import hypergeom_pvalue, recall_bound, switch_threshold
+from screening.ml.stopping import hypergeom_pvalue, recall_bound, switch_threshold, worst_settlement
 from screening.records import in_play
 
 if TYPE_CHECKING:       # only for the annotation: the ML side does not import the decision log
@@ -31,6 +31,12 @@ def _awaiting(n: int) -> str:
     return (f" {n} screened record{'s' if n != 1 else ''} still await{'' if n != 1 else 's'} a second "
             "reviewer or an adjudicator: settle them too (screening status, screening conflicts)."
             if n else "")
+
+
+def _unsettled(n: int) -> str:
+    return (f" {n} sample record{'s' if n != 1 else ''} without a settled decision (a 'maybe', or a second "
+            "reviewer or an adjudicator to come): until settled, the test takes the worst case for "
+            f"{'them' if n != 1 else 'it'}." if n else "")
 
 
 def stopping_frame(labels: Mapping[str, int], decisions: pd.DataFrame | None) -> tuple[pd.DataFrame, set[str]]:
@@ -80,8 +86,9 @@ def _ranked_run(labels: pd.DataFrame, sampled: np.ndarray) -> int:
     return run
 
 
-def _stopped_text(stop: StopScope, added: int, then: str, awaiting: int) -> str:
-    """The recommendation while a logged stop stands."""
+def _stopped_text(stop: StopScope, added: int, status: dict[str, Any], awaiting: int) -> str:
+    """The recommendation while a logged stop stands (``status``: the test's figures now)."""
+    then = status["recommendation"]
     ev = stop.latest
     forced = " before the stopping test was met" if ev.payload.get("forced") else ""
     said = (f"Screening was {ev.stopped_by()}{forced}: the records nobody "
@@ -90,12 +97,18 @@ def _stopped_text(stop: StopScope, added: int, then: str, awaiting: int) -> str:
     if added:
         return (f"{said} {added} record{'s' if added != 1 else ''} added since the stop "
                 f"{'are' if added != 1 else 'is'} still to screen: {then}")
+    if status.get("stop_lapsed"):
+        p = status.get("p_value")
+        return (f"{said} But the stopping test no longer holds on the decisions logged since"
+                + (f" (p = {p:.3g})" if p is not None else "") + ", so recall is not assured: reopen "
+                "screening (`screening stop REVIEW --resume -r NAME`) and go on: " + then)
     return said + _awaiting(awaiting)
 
 
 def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
                     play: np.ndarray | None = None, open_ids: Iterable[str] = (),
-                    logged_ids: Iterable[str] | None = None, stop: StopScope | None = None) -> dict[str, Any]:
+                    logged_ids: Iterable[str] | None = None, stop: StopScope | None = None,
+                    open_sampled: Iterable[str] = ()) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
@@ -115,7 +128,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     while the test still uses every label. ``stop``: the standing logged stop
     (``decisions.stops.standing_stop``), if any: the recommendation then says screening was
     stopped (by whom, when, how to reopen) instead of advising to record a stop, and names the
-    records added since (a search update's), which are still to screen.
+    records added since (a search update's), which are still to screen. ``open_sampled``: those
+    of ``open_ids`` whose first decision was made in the random sample: the test counts them as
+    relevant until they are settled (the worst case, see :func:`_test`).
 
     Returns screened and relevant_found (what people decided, settled: a prior nobody decided
     yet is in neither, but counted in ``priors_undecided``), pool, estimated_recall +
@@ -161,25 +176,53 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         out.update(estimated_recall=recall, recall_bound=recall, met=True,
                    recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
         return out
-    _test(out, lab, sampled, labels, pool, tau, conf, awaiting)
+    unsettled = len({str(r) for r in open_sampled} & waiting - priors)
+    _test(out, lab, sampled, labels, pool, tau, conf, awaiting, unsettled)
+    known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)
+    if out["met"] and known and stop is None:
+        # `screening stop` refuses while a known relevant record has no decision (it would close
+        # it as excluded): the advice to stop says so first
+        out["recommendation"] = (f"Record the prior-included record{'s' if len(known) != 1 else ''} "
+                                 f"{', '.join(known[:5])} first (screening decide REVIEW -r NAME --record "
+                                 f"{known[0]} --include); then: " + out["recommendation"])
     if stop is not None:
         out["stopped_by"], out["stopped_at"] = stop.latest.reviewer, stop.latest.created_at
-        out["recommendation"] = _stopped_text(stop, added, out["recommendation"], awaiting)
+        out["stop_lapsed"] = stop_lapsed(stop, out["met"], added)
+        out["recommendation"] = _stopped_text(stop, added, out, awaiting)
     return out
 
 
+def stop_lapsed(stop: StopScope, met_now: bool, added: int) -> bool:
+    """Whether a stop recorded on a met test stands on a test the log no longer meets:
+    decisions on the records it tested changed since (a sample record settled as relevant, a
+    ranked inclusion undone...). Not when records were added since the stop: the sample never
+    covered those, and they are simply still to screen; nor for a forced stop, which never
+    claimed the test."""
+    said = stop.latest.payload
+    return bool(said.get("met")) and not said.get("forced") and not met_now and not added
+
+
 def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.DataFrame, pool: int,
-          tau: float, conf: float, awaiting: int) -> None:
+          tau: float, conf: float, awaiting: int, unsettled: int = 0) -> None:
     """The test's figures and recommendation, into ``out``: the sample's, once there is one,
-    else how far ranked screening is from the switch point."""
-    if sampled.any():
-        found = int(lab.sum())
+    else how far ranked screening is from the switch point.
+
+    ``unsettled``: sample records a person decided without a settled outcome (a 'maybe', a
+    second reviewer or an adjudicator to come). They were drawn, so they are in the sample,
+    and until they are settled the test takes the worst case: as many of them relevant as
+    gives the largest p (:func:`~screening.ml.stopping.worst_settlement`), so no settling can
+    undo a "met". Leaving them out let a 'maybe' on a relevant record pass the test, and the
+    stop's figures outlived its settling. ``sample_relevant`` stays what was settled."""
+    if sampled.any() or unsettled:
         r_before = int(lab[~sampled].sum())
         N = pool - int((~sampled).sum())
-        n, k = int(sampled.sum()), int(lab[sampled].sum())
-        p = hypergeom_pvalue(k, N, n, r_before, tau)
-        est, bound = recall_bound(k, N, n, r_before, conf)
-        out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k)
+        n, k = int(sampled.sum()) + unsettled, int(lab[sampled].sum())
+        worst = k + worst_settlement(k, unsettled, N, n, r_before, tau)
+        found = r_before + worst
+        p = hypergeom_pvalue(worst, N, n, r_before, tau)
+        est, bound = recall_bound(worst, N, n, r_before, conf)
+        out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k,
+                   sample_unsettled=unsettled)
         if not found:
             # 0 of 0: with nothing relevant found, recall is no share of anything (recall_bound
             # gave "100%" beside a bound of 0%); the test itself still runs
@@ -191,12 +234,14 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
                                      f"({figures}). Record the stop with "
                                      "`screening stop REVIEW -r NAME`: the records nobody screened are then "
-                                     "reported as excluded by the stopping rule." + _awaiting(awaiting))
+                                     "reported as excluded by the stopping rule." + _unsettled(unsettled)
+                                     + _awaiting(awaiting))
         else:
             out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
                                      f"p = {p:.3g} ≥ {1 - conf:.2g}); "
                                      + (f"recall so far is estimated at {est:.1%}." if found else
-                                        "no relevant record has been found yet, so recall cannot be estimated."))
+                                        "no relevant record has been found yet, so recall cannot be estimated.")
+                                     + _unsettled(unsettled))
         return
     run = _ranked_run(labels, sampled)
     threshold = switch_threshold(pool)

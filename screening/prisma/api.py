@@ -184,6 +184,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         stopping_met=state.stopping.met,
         stopping_p=state.stopping.p_value,
         stopping_figures=dict(state.stopping.figures),
+        stopping_lapsed=dict(state.stopping.lapsed),
         warnings=state.warnings + round_warnings,
         per_source=per_source_rows(rec),
         rounds=rounds,
@@ -311,7 +312,10 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                      "recall_estimate": state.stopping.recall_estimate, "source": state.stopping.source,
                      "met": state.stopping.met, "p_value": state.stopping.p_value,
                      "stopped_by": state.stopping.by, "stopped_at": state.stopping.at,
-                     "forced": state.stopping.forced, **dict(state.stopping.figures)},
+                     "forced": state.stopping.forced, **dict(state.stopping.figures),
+                     # the test's standing now, when the log no longer meets the test the stop was on
+                     "lapsed": bool(state.stopping.lapsed),
+                     **({"now": dict(state.stopping.lapsed)} if state.stopping.lapsed else {})},
         "kappa": {k: round(v, 3) for k, v in ctx.kappa.items()}, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
@@ -325,6 +329,9 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         notes.append(("Screening was" if counts.stopped or not counts.is_update else
                       "In the previous version, screening was")
                      + " stopped before the stopping rule's test was met: recall is not assured.")
+    elif state.stopping.stopped and state.stopping.lapsed:
+        notes.append("Screening was stopped by the stopping rule, but the decisions logged since no longer meet "
+                     "its test: recall is not assured.")
     late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (_ruled_out_after_screening)
     if late:
         # the box says "removed before screening"; an amended rule removed these later (their

@@ -42,6 +42,7 @@ class ReportContext:
     stopping_met: bool | None = None        # the rule's test, when the ranking last ran
     stopping_p: float | None = None
     stopping_figures: Mapping[str, Any] = field(default_factory=dict)   # Stopping.figures
+    stopping_lapsed: Mapping[str, Any] = field(default_factory=dict)    # Stopping.lapsed
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()

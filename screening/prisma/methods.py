@@ -66,9 +66,24 @@ def _stop_test(ctx: ReportContext) -> str:
     said = [*([f"p = {p_text(ctx.stopping_p, conf)}"] if ctx.stopping_p is not None else []),
             *([f"lower confidence bound on recall {bound:.1%}"] if bound is not None else [])]
     found = "no relevant record" if not k else _count(int(k), "relevant record")
+    if u := int(f.get("sample_unsettled") or 0):
+        found += (f" and {_count(u, 'record')} whose decision was not yet settled (the test took the worst "
+                  "case for " + ("them" if u != 1 else "it") + ")")
     return (f"a random sample of {_count(int(n), 'record')} not screened in rank order, which contained {found}, "
             f"showed that recall was at least {target:.0%} with {conf:.0%} confidence"
             + (f" ({'; '.join(said)})" if said else ""))
+
+
+def _lapsed(ctx: ReportContext) -> str:
+    """The clause for a stop whose test the log no longer meets: what the same test gives on
+    the decisions recorded since, so the paragraph does not go on claiming the stop's recall."""
+    now, conf = ctx.stopping_lapsed, ctx.stopping_figures.get("confidence")
+    n, k = now.get("sample_size"), now.get("sample_relevant")
+    said = [*([f"a random sample of {_count(int(n), 'record')} with {_count(int(k or 0), 'relevant record')}"]
+              if n else []),
+            *([f"p = {p_text(now['p_value'], conf)}"] if now.get("p_value") is not None else [])]
+    return ("but on the decisions recorded since" + (f" ({'; '.join(said)})" if said else "")
+            + " the test is no longer met, so the target recall is not assured")
 
 
 def _ordering_sentence(ctx: "ReportContext") -> str:
@@ -361,6 +376,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         else:
             how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule)}: {test}" if test
                    else f"Screening stopped by a stopping rule{rule}{recall}")
+            if ctx.stopping_lapsed:
+                how += "; " + _lapsed(ctx)
             if c.excluded_automation == 0:
                 s.append(f"{how}; no record was left unscreened.")
             else:

@@ -24,6 +24,7 @@ from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
 from screening.decisions.entries import decided_on, load_entries
 from screening.decisions.outcomes import final_decisions, record_outcomes
+from screening.decisions.stop_standing import lapsed_stop
 from screening.decisions.stops import read_stops, review_stop, standing_stop, stopped_by_phrase
 from screening.decisions.store import STAGES
 from screening.dedup.queue import MaybePair, Progress
@@ -63,6 +64,9 @@ class Stopping:
     # sample_size, sample_relevant...): what a methods section states, not a point estimate
     figures: Mapping[str, Any] = field(default_factory=dict)
     forced: bool = False
+    # the test's figures now (p_value, recall_bound, sample_size...) when the stop was recorded
+    # on a met test that the log no longer meets (decisions.stop_standing.lapsed_stop); else empty
+    lapsed: Mapping[str, Any] = field(default_factory=dict)
 
     def closes(self, record_id: str) -> bool:
         """Whether the stop closes ``record_id`` if nobody has screened it."""
@@ -96,8 +100,8 @@ class ReviewState:
 
 
 # the stopping test's figures a report states (see Stopping.figures)
-STOP_FIGURES = ("recall_bound", "target_recall", "confidence", "sample_size", "sample_relevant", "pool",
-                "unscreened", "screened", "relevant_found")
+STOP_FIGURES = ("recall_bound", "target_recall", "confidence", "sample_size", "sample_relevant",
+                "sample_unsettled", "pool", "unscreened", "screened", "relevant_found")
 RULES_WARNING = "rules: "       # the rules stage's own warnings, repeated in the report
 
 
@@ -401,6 +405,14 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                         "re-run the same `screening search` command to resume")
     warnings += shortfall_warnings(searches)
     stopping = stopping_state(review, reports, stops)
+    if stopping.scope is not None and (now := lapsed_stop(records, entries, review.stages.get("rank"),
+                                                          standing_stop(stops))):
+        stopping = dataclasses.replace(stopping, lapsed=now)
+        p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
+        warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "
+                        f"was met, but the decisions logged since no longer meet it{p}: the report says the "
+                        "target recall is not assured; reopen screening (`screening stop REVIEW --resume -r NAME`) "
+                        "and go on with the random sample")
     if stopping.stopped and stopping.met is False:
         p = (f" (p = {p_text(stopping.p_value, stopping.figures.get('confidence'))})"
              if stopping.p_value is not None else "")

@@ -171,7 +171,7 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     lab_frame, logged = stopping_frame(labels, inputs.decisions)
     status = stopping_status(out, lab_frame, config, play=play,
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
-                             stop=inputs.unhashed.get("stop"))
+                             stop=inputs.unhashed.get("stop"), open_sampled=inputs.extra.get("open_sampled", ()))
     if config.stopped:
         unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
         if unlogged:
@@ -209,7 +209,7 @@ def load_inputs(review: Any) -> StageInputs:
 
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
-        decisions, extra["open_records"] = decisions_from_log(load_entries(path))
+        decisions, extra["open_records"], extra["open_sampled"] = decisions_from_log(load_entries(path))
         from screening.decisions.stops import review_stop
 
         stop = review_stop(path)      # the recommendation says a standing stop stands
@@ -221,22 +221,28 @@ def load_inputs(review: Any) -> StageInputs:
                        unhashed=unhashed)
 
 
-def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The ranker's labels (``training_labels``) and the records decided by a person but not
-    settled yet (the stopping status counts them apart), from one pass over the log's
-    title/abstract decisions. The rank stage and a screening session's stopping line share it."""
+def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """The ranker's labels (``training_labels``), the records decided by a person but not
+    settled yet (the stopping status counts them apart), and those of them first decided in the
+    random sample (the stopping test counts them as relevant until settled), from one pass over
+    the log's title/abstract decisions. The rank stage and a screening session's stopping line
+    share it."""
     from screening.decisions.entries import standing_decisions
+    from screening.decisions.origins import first_decisions
     from screening.decisions.outcomes import open_records, record_outcomes
     from screening.decisions.progress import training_labels
 
     standing = standing_decisions(entries, "title_abstract")      # once, for both views
     outcomes = record_outcomes(entries, "title_abstract", standing=standing)
-    return (training_labels(entries, outcomes, standing=standing),
-            tuple(open_records(entries, outcomes=outcomes)))
+    first = first_decisions(entries) if len(entries) else {}
+    unsettled = tuple(open_records(entries, outcomes=outcomes))
+    return (training_labels(entries, outcomes, standing=standing, first=first), unsettled,
+            tuple(r for r in unsettled if r in first and first[r].sampled))
 
 
 # version 2: the report's stopping block gained screening_stopped (a rank.json written by
 # version 1 lacks it, so a review re-ranks once), and the ranking no longer learns decisions on
-# records a second reviewer has still to decide (progress.training_labels: blinding)
+# records a second reviewer has still to decide (progress.training_labels: blinding);
+# version 3: the stopping test counts unsettled sample records as relevant (sample_unsettled)
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
-                             version="2", load_inputs=load_inputs))
+                             version="3", load_inputs=load_inputs))
