@@ -39,6 +39,22 @@ def test_pvalue_zero_when_h0_impossible():
     assert S.hypergeom_pvalue(0, 2, 1, 40, 0.95) == 0.0
 
 
+def test_worst_settlement_of_unsettled_sample_records():
+    """p is not monotone in the sample's relevant count (each one also raises the relevant
+    records H0 puts in the pool): the worst case is the largest p, found by trying each count."""
+    p = [S.hypergeom_pvalue(j, 68, 50, 15, 0.8) for j in range(8)]
+    assert p[4] > p[5] and p[6] > p[4]                 # the dip that makes "all relevant" not the rule
+    assert S.worst_settlement(0, 4, 68, 50, 15, 0.8) == 4
+    assert S.worst_settlement(0, 5, 68, 50, 15, 0.8) == 4     # 5 relevant would give a smaller p
+    assert S.worst_settlement(0, 7, 68, 50, 15, 0.8) == 7
+    assert S.worst_settlement(3, 0, 68, 50, 15, 0.8) == 0     # nothing unsettled: nothing to choose
+    # against trying every count one by one, ties to more relevant records, H0 impossible (p 0)
+    for k, u, N, n, r, tau in ((0, 30, 40, 35, 3, 0.95), (2, 12, 68, 50, 15, 0.8), (1, 40, 2000, 400, 25, 0.95),
+                               (0, 3, 2, 2, 40, 0.95)):
+        ps = [S.hypergeom_pvalue(k + j, N, n, r, tau) for j in range(u + 1)]
+        assert S.worst_settlement(k, u, N, n, r, tau) == max(range(u + 1), key=lambda j: (ps[j], j))
+
+
 def test_recall_bound_by_hand():
     est, bound = S.recall_bound(0, 10, 9, 9, 0.95)
     assert est == 1.0
