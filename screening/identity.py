@@ -135,3 +135,22 @@ def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) ->
         if bad is not None:
             out.append((rid, bad[0], cur[0]))       # type: ignore[index]
     return sorted(out)
+
+
+def previous_id_stems(old: pd.DataFrame | None) -> dict[str, str]:
+    """source_file -> the stem its records' ids had (``pubmed_2`` of ``pubmed_2-00017``) in an
+    earlier ingest's table, for files whose generated ids all share one stem that no other file
+    holds. Ingest keeps these (``RawSource.kept_prefix``): ids come from file names, numbered
+    when two files share one, so without them an update's ``pubmed.ris`` listed above the first
+    search's would take ``pubmed`` and every decided id would name the update's copy."""
+    if old is None or not len(old) or not {"record_id", "source_file"} <= set(old.columns):
+        return {}
+    ids = old["record_id"].astype(str)
+    stems = ids.str.extract(r"^(.+)-\d{5,}$")[0]
+    frame = pd.DataFrame({"file": old["source_file"].astype(str), "stem": stems})
+    # ids a file carried itself (a CSV's record_id column) have no stem: they name no numbering
+    per_file = frame.dropna().groupby("file")["stem"].unique()
+    out = {f: str(s[0]) for f, s in per_file.items() if len(s) == 1}
+    holders = pd.Series(list(out.values())).value_counts()
+    return {f: s for f, s in out.items() if holders[s] == 1}
+

@@ -185,14 +185,28 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
         raise ConfigError("the review lists no [[sources]]", path=review.path,
                           hint="add one [[sources]] table per export file")
     out = []
+    kept = _previous_id_stems(review.output_dir)
     for spec in review.sources:
         path = review.resolve(spec.file)
         if not path.is_file():
             raise InputError("source file not found", path=path,
                              hint=f"fix [[sources]] file = {spec.file!r} in {review.path.name}")
-        out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database, format=spec.format))
+        name = review.source_name(path)
+        out.append(RawSource(name=name, data=read_file(path, files), database=spec.database, format=spec.format,
+                             kept_prefix=kept.get(name, "")))
     refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
     return out + searched
+
+
+def _previous_id_stems(output_dir: Path) -> dict[str, str]:
+    """:func:`screening.identity.previous_id_stems` of the review's previous ingest, if any."""
+    from screening.identity import previous_id_stems
+
+    try:                     # two columns only (a 100k-record table is large)
+        old = pd.read_parquet(output_dir / "ingest.parquet", columns=["record_id", "source_file"])
+    except Exception:        # none yet, or unreadable: ids from the file names, as at a first run
+        return {}
+    return previous_id_stems(old)
 
 
 def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:

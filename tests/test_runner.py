@@ -527,3 +527,61 @@ def test_a_stage_table_has_the_same_columns_in_the_same_order_whoever_ran_the_st
     assert [o.status for o in run_review(toml).outcomes][-1] == "ran"
     assert (out / "apply_rules.csv").read_text().splitlines()[0].split(",") == fresh
     assert fresh == list(pd.read_parquet(out / "apply_rules.parquet").columns)
+
+
+def test_an_update_export_of_the_same_name_never_takes_the_first_searchs_ids(tmp_path):
+    """UAT (review update): record ids come from file names, numbered when two share one. An
+    update's `pubmed.ris` listed above the first search's took `pubmed`, renumbered the first
+    search as `pubmed_2-...`, and a logged include silently moved to the update's copy. A file
+    the previous ingest knew keeps its stem, wherever the new one is listed."""
+    from screening.decisions import api
+
+    raw = tmp_path / "data" / "raw" / "t"
+    (raw / "2022").mkdir(parents=True)
+    (raw / "2023").mkdir()
+    shutil.copy(FIXTURES / "wos_5.ris", raw / "2022" / "pubmed.ris")
+    shutil.copy(FIXTURES / "econlit_3.ris", raw / "2023" / "pubmed.ris")
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "t.toml"
+    first = '[[sources]]\nfile = "data/raw/t/2022/pubmed.ris"\ndatabase = "PubMed"\n'
+    toml.write_text('[review]\nname = "t"\n\n' + first, encoding="utf-8")
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    before = read_table(out / "ingest.parquet")[["record_id", "title", "source_file"]]
+    assert before["record_id"].str.startswith("pubmed-").all()
+    api.record_decision(toml, reviewer="alice", record_id="pubmed-00003", action="include")
+
+    update = '[[sources]]\nfile = "data/raw/t/2023/pubmed.ris"\ndatabase = "PubMed"\n'
+    toml.write_text('[review]\nname = "t"\n\n' + update + first, encoding="utf-8")
+    run_review(toml)
+    after = read_table(out / "ingest.parquet")
+    kept = after[after["source_file"] == "data/raw/t/2022/pubmed.ris"][["record_id", "title", "source_file"]]
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), before.reset_index(drop=True))
+    new = after[after["source_file"] == "data/raw/t/2023/pubmed.ris"]["record_id"]
+    assert len(new) == 3 and new.str.startswith("pubmed_2-").all()
+    # and the same again with nothing changed, and after --force
+    assert run_review(toml).outcomes[0].status == "unchanged"
+    run_review(toml, force=True)
+    assert read_table(out / "ingest.parquet")["record_id"].tolist() == after["record_id"].tolist()
+
+
+def test_id_stems_keep_known_files_and_number_new_ones_past_them():
+    from screening.identity import previous_id_stems
+    from screening.stages.ingest import RawSource, id_stems
+
+    def src(name: str, **kw) -> RawSource:
+        return RawSource(name=name, data=b"", **kw)
+
+    # no history: numbered in listing order, as before
+    assert id_stems([src("a/pubmed.ris"), src("b/pubmed.ris"), src("c/pubmed.ris")]) == \
+        ["pubmed", "pubmed_2", "pubmed_3"]
+    # a known file keeps its stem wherever it is listed; a new one goes past every stem held
+    assert id_stems([src("new/pubmed.ris"), src("old/pubmed.ris", kept_prefix="pubmed"),
+                     src("x/pubmed_2.ris")]) == ["pubmed_2", "pubmed", "pubmed_2_2"]
+    # a search page's own stem is held too
+    assert id_stems([src("s.ris", id_prefix="s"), src("s.ris")]) == ["s", "s_2"]
+    old = pd.DataFrame({"record_id": ["pubmed-00001", "pubmed-00002", "pubmed_2-00001", "rec7", "x-00001", "y-00001"],
+                        "source_file": ["old.ris", "old.ris", "new.ris", "own_ids.csv", "mixed.csv", "mixed.csv"]})
+    # a file whose ids carry no stem, or two stems, keeps nothing
+    assert previous_id_stems(old) == {"old.ris": "pubmed", "new.ris": "pubmed_2"}
+    assert previous_id_stems(None) == {} and previous_id_stems(old.iloc[:0]) == {}

@@ -68,6 +68,11 @@ class RawSource:
     # its ids never depend on which other sources exist); "" -> from the file name, numbered
     # _2, _3... when two files share a name
     id_prefix: str = ""
+    # the stem this file's ids had in the review's previous ingest (the runner reads it): kept,
+    # so a file listed later under the same name (an update's `pubmed.ris`) cannot take it and
+    # renumber the records people already decided on. Not part of the cache key: it only
+    # matters when the sources change, which changes the key anyway.
+    kept_prefix: str = ""
 
     @functools.cached_property
     def digest(self) -> bytes:
@@ -96,6 +101,25 @@ class FileSummary:
 def _slug(name: str) -> str:
     stem = Path(name).stem
     return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower() or "file"
+
+
+def id_stems(sources: Sequence[RawSource]) -> list[str]:
+    """Each source's record-id stem: its own (a saved search page's), else the one its ids had
+    in the previous ingest, else its file name's, numbered _2, _3... past every stem taken.
+    A file new to the review never takes a stem a known file holds, wherever it is listed."""
+    held = [s.id_prefix or s.kept_prefix for s in sources]
+    taken = {h for h in held if h}
+    out = []
+    for source, stem in zip(sources, held):
+        if not stem:
+            base = stem = _slug(source.name)
+            n = 1
+            while stem in taken:
+                n += 1
+                stem = f"{base}_{n}"
+            taken.add(stem)
+        out.append(stem)
+    return out
 
 
 def read_file(path: Path, files: ExitStack) -> bytes | mmap.mmap:
@@ -302,7 +326,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
     """
     columns = _Columns()
     warnings: list[str] = []
-    used_slugs: dict[str, int] = {}
+    stems = iter(id_stems(sources))
     files: list[dict[str, Any]] = []
     # Each file is hashed in a thread (hashlib releases the GIL) while its records go into the
     # table; for the last (or only) file, while the records table is built. (Under the runner
@@ -319,11 +343,7 @@ def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResu
                 result, encoding, file_warnings = parse_source(source, workers=workers)
                 hashing = hasher.submit(lambda s=source: s.digest)
                 warnings += file_warnings
-                slug = source.id_prefix or _slug(source.name)
-                if not source.id_prefix:
-                    used_slugs[slug] = used_slugs.get(slug, 0) + 1
-                    if used_slugs[slug] > 1:
-                        slug = f"{slug}_{used_slugs[slug]}"
+                slug = next(stems)
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
                 label, unnamed = _add_file(columns, result, source, slug, dialect_db)
