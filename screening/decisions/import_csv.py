@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from screening.errors import InputError
+from screening.errors import DecisionError, InputError
 from screening.normalize import clip
 
 # How many bad rows an error lists (rows with cells beyond the header; :mod:`.imports`: rows that
@@ -144,3 +144,23 @@ def refuse_swallowed_rows(row: dict[str, str], table: Csv, ids: set[str], path: 
                                  f"({clip(text, 60)!r}): a stray double quote opened the cell", path=path,
                                  line=line, hint='remove the stray double quote; a double quote inside a quoted '
                                                  'cell is written twice ("")')
+
+
+def refuse_bad_rows(bad: list[DecisionError], where: str, rows_bad: int | None = None) -> None:
+    """Raise one error naming every bad row of a file (``bad``, in line order; up to
+    :data:`MAX_BAD_ROWS` rows were collected), or nothing when there is none: fixing a file
+    one error per run was the slow way (acceptance test). ``rows_bad``: how many of ``bad``
+    are rows (the rest are problems with names that stand for several rows)."""
+    rows_bad = len(bad) if rows_bad is None else rows_bad
+    if len(bad) == 1:
+        raise bad[0]
+    if bad:
+        # a guess at the id meant belongs to its row; the first row's hint ends the message
+        listed = "; ".join(f"line {e.line}: {e.message}" + (f" ({e.hint})" if n and (e.hint or "").startswith("did you")
+                                                           else "") for n, e in enumerate(bad))
+        more = " (the first shown; there may be more)" if rows_bad >= MAX_BAD_ROWS else ""
+        # an error about reviewer names stands for every row naming them: count problems then
+        what = f"{rows_bad} rows" if rows_bad == len(bad) else f"the file has {len(bad)} problems and"
+        raise DecisionError(f"{what} cannot be imported{more}: {listed}", path=where,
+                            line=bad[0].line, hint=bad[0].hint)
+

@@ -20,6 +20,7 @@ import pandas as pd
 
 from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.entries import entries_from_rows, full_text_records, standing_decisions
+from screening.decisions.import_csv import MAX_BAD_ROWS, refuse_bad_rows
 from screening.decisions.import_ids import import_event_ids, link_event_id, note_event_id
 from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
@@ -68,6 +69,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         notes_added = skipped = stopped = 0
         same = _as_logged(entries, rows, names) if fmt == "export" else set()
         links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
+        bad: list[DecisionError] = []
         for n, (row, event_id) in enumerate(zip(rows, ids)):
             if row.stopped:
                 # the stop's exclusion as our export shows it: the log has it (as the stop), and
@@ -108,10 +110,14 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                                  action=row.decision, stage=row.stage, reason=row.reason,
                                  note=row.note, is_demo=is_demo, payload=payload, sought=sought,
                                  ft_records=ft_records)
-            except DecisionError as err:   # same class, located at the CSV line
-                raise type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
-                                hint=err.hint) from None
+            except DecisionError as err:   # same class, located at the CSV line; every bad row listed
+                bad.append(type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
+                                     hint=err.hint))
+                if len(bad) >= MAX_BAD_ROWS:
+                    break
+                continue
             events.append(replace(ev, event_uuid=event_id))
+        refuse_bad_rows(bad, str(path))
         linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
         warnings += said + _sample_warnings(rv, entries, events) + _stop_warnings(rv, events)

@@ -41,7 +41,7 @@ from typing import Callable
 
 import pandas as pd
 
-from screening.decisions.import_csv import MAX_BAD_ROWS, read_csv, refuse_swallowed_rows
+from screening.decisions.import_csv import MAX_BAD_ROWS, read_csv, refuse_bad_rows, refuse_swallowed_rows
 from screening.decisions.record_matching import Matcher, similar_ids
 from screening.errors import DecisionError, InputError
 from screening.normalize import clip
@@ -243,17 +243,7 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
     if check_reviewers is not None:
         # unknown names are listed with the other bad rows, so one run shows every fix
         bad = sorted(bad + check_reviewers(named), key=lambda e: e.line or 0)
-    if len(bad) == 1:
-        raise bad[0]
-    if bad:
-        # a guess at the id meant belongs to its row; the first row's hint ends the message
-        listed = "; ".join(f"line {e.line}: {e.message}" + (f" ({e.hint})" if n and (e.hint or "").startswith("did you")
-                                                           else "") for n, e in enumerate(bad))
-        more = " (the first shown; there may be more)" if rows_bad >= MAX_BAD_ROWS else ""
-        # an error about reviewer names stands for every row naming them: count problems then
-        what = f"{rows_bad} rows" if rows_bad == len(bad) else f"the file has {len(bad)} problems and"
-        raise DecisionError(f"{what} cannot be imported{more}: {listed}", path=where,
-                            line=bad[0].line, hint=bad[0].hint)
+    refuse_bad_rows(bad, where, rows_bad)
 
     if undecided:
         warnings.append(f"{undecided} row(s) without a decision (records undecided when exported) skipped")

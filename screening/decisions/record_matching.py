@@ -8,6 +8,7 @@ may have meant, for the "did you mean" of an error message (an import's row, `de
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import pandas as pd
 
@@ -62,18 +63,41 @@ def _closest(ids: list[str], bare_ids: list[str], bare: str, n: int) -> list[str
     return [rid for s, rid in scored if s == best][:n]
 
 
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value).strip()     # None / NaN -> ""
+
+
 class Matcher:
-    """Find our record_id for a foreign row by id, pmid, DOI, then normalised title."""
+    """Find our record_id for a foreign row by id, pmid, DOI, then normalised title.
+
+    A row matched by an identifier (pmid, DOI, title) names a *study*, so it resolves to the
+    copy kept for screening (``duplicate_of``'s target), whichever database's copy carries
+    the identifier: another tool (Rayyan, ASReview) screened one copy of each study, and
+    matching the first or last row that has the DOI landed on a duplicate, which an import
+    refuses. An identifier that two kept records share (an erratum and its article, say)
+    names neither: the row falls through to the next identifier. A ``record_id`` is ours and
+    is taken as it is."""
 
     def __init__(self, records: pd.DataFrame) -> None:
-        self.ids = set(records["record_id"])
-        self.pmid = {p: r for p, r in zip(records.get("pmid", []), records["record_id"]) if p}
-        self.doi = {normalize_doi(d): r for d, r in zip(records.get("doi", []), records["record_id"]) if d}
-        self.title: dict[str, str] = {}
-        for t, r in zip(records.get("title", []), records["record_id"]):
-            key = normalize_title(t)
-            if key:
-                self.title.setdefault(key, r)
+        ids = records["record_id"].astype(str).tolist()
+        self.ids = set(ids)
+        dup = records["duplicate_of"].tolist() if "duplicate_of" in records.columns else [""] * len(ids)
+        kept = [_text(d) or r for r, d in zip(ids, dup)]
+
+        def index(values: list[object], key: Callable[[str], str]) -> dict[str, str]:
+            found: dict[str, set[str]] = {}
+            for v, k in zip(values, kept):
+                text = key(_text(v)) if _text(v) else ""
+                if text:
+                    found.setdefault(text, set()).add(k)
+            return {t: next(iter(ks)) for t, ks in found.items() if len(ks) == 1}
+
+        def column(name: str) -> list[object]:
+            return records[name].tolist() if name in records.columns else [""] * len(ids)
+
+        self.pmid = index(column("pmid"), str)
+        self.doi = index(column("doi"), normalize_doi)
+        self.title = index(column("title"), normalize_title)
 
     def match(self, *, record_id: str = "", pmid: str = "", doi: str = "", title: str = "") -> str:
         if record_id and record_id in self.ids:
