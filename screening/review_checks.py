@@ -15,10 +15,14 @@ from screening.config import ReviewConfig
 
 
 def review_warnings(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
-    """The review-level warnings (none when the outputs are current and every export is listed)."""
-    from screening.runner import drift_warning
+    """The review-level warnings (none when the outputs are current, every listed export is as
+    it was ingested, and every export is listed)."""
+    from screening.raw_changes import raw_changes_warning
+    from screening.runner import last_reports, drift_warning
 
-    return [w for w in (drift_warning(review, reports), unlisted_warning(review)) if w]
+    reports = last_reports(review, reports)
+    return [w for w in (drift_warning(review, reports), raw_changes_warning(review, reports.get("ingest")),
+                        unlisted_warning(review)) if w]
 
 
 def unlisted_exports(review: ReviewConfig) -> list[Path]:

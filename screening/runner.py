@@ -33,6 +33,7 @@ import pandas as pd
 from screening import __version__
 from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError, NotRunError
+from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
 from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, read_file, refuse_repeated
@@ -94,6 +95,14 @@ def stage_hash(input_hash: str, stage: Stage, config: Any, inputs: StageInputs) 
     h.update(json.dumps(config_parameters(config), sort_keys=True, default=str).encode())
     h.update(_hash_inputs(inputs).encode())
     return h.hexdigest()
+
+
+def _stored_report(output_dir: Path, name: str) -> dict[str, Any] | None:
+    """The stage's report on disk, if it is there and readable."""
+    try:
+        return json.loads((output_dir / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | None:
@@ -310,6 +319,10 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             notify("ingest", "running")
             res = ingest(sources)
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
+            edited = edited_since(ingested_digests(_stored_report(output_dir, "ingest")),
+                                  ((s.name, s.digest.hex()) for s in sources))
+            if edited:
+                report = dataclasses.replace(report, warnings=[*report.warnings, edited_message(edited)])
             table = res.records
             changed = _decided_records_changed(review, output_dir, table)
             if changed and not allow_changed_sources:
@@ -381,7 +394,7 @@ def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None
     (acceptance testing: a new source listed in the methods with the old record counts, a rule
     edited without a run still counted by its old reason). Reads the stage reports only, or
     uses ``reports`` (``prisma.state.load_stage_reports``) when the caller has them."""
-    reports = _last_reports(review, reports)
+    reports = last_reports(review, reports)
     out: list[str] = []
     if "ingest" not in reports:
         return out
@@ -409,7 +422,7 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     tell: each records the input hash of the output it was made from (``upstream_hash``), which
     must be its predecessor's current ``input_hash``. Reports written before that field: no word."""
     names = enabled_stage_names(review)
-    reports = _last_reports(review, reports)
+    reports = last_reports(review, reports)
     out = []
     ran = [n for n in names if n in reports]
     for before, after in zip(ran, ran[1:]):
@@ -429,7 +442,7 @@ def enabled_stage_names(review: ReviewConfig) -> tuple[str, ...]:
     return ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
 
 
-def _last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+def last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
     """``reports`` when the caller has them, else the stage reports on disk (ingest's and every
     registered stage's), read once for both drift checks."""
     if reports is not None:
@@ -442,7 +455,7 @@ def _last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | Non
 def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
     """One warning naming :func:`config_drift`'s and :func:`unfinished_run`'s findings ('' when
     the last run is current and finished)."""
-    reports = _last_reports(review, reports)
+    reports = last_reports(review, reports)
     drift, unfinished = config_drift(review, reports), unfinished_run(review, reports)
     if not drift and not unfinished:
         return ""

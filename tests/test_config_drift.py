@@ -165,3 +165,41 @@ def test_an_export_beside_the_sources_that_no_source_lists_is_named(tmp_path: Pa
     assert unlisted_exports(load_review(toml)) == []
     code, out = _cli("run", "pipelines/t.toml")
     assert code == 0 and "[[sources]] (" not in out
+
+
+def test_an_export_edited_in_place_or_missing_is_said_by_run_and_the_read_only_commands(tmp_path: Path,
+                                                                                          monkeypatch) -> None:
+    """Acceptance testing: a record appended to an ingested export, and titles retyped, went
+    through `run` in silence (the file's hash in ingest.json changed), and `status`, `prisma`
+    and `export` reported the old table with no word, also with the export deleted."""
+    import os
+
+    _two_exports_run(tmp_path, monkeypatch)
+    code, out = _cli("status", "pipelines/t.toml")
+    assert code == 0 and "changed since the last run" not in out
+    raw = tmp_path / "data" / "raw" / "a.csv"
+    original = raw.read_bytes()
+    extra = (tmp_path / "data" / "raw" / "b.csv").read_text().splitlines()[1]
+    raw.write_text(raw.read_text() + extra + "\n")               # one more record, appended by hand
+    later = (tmp_path / "data" / "screened" / "t" / "ingest.json").stat().st_mtime + 5
+    os.utime(raw, (later, later))
+    for command in (("status", "pipelines/t.toml"), ("prisma", "pipelines/t.toml"),
+                    ("export", "pipelines/t.toml", "-o", "x.csv")):
+        code, out = _cli(*command)
+        assert code == 0 and "1 of the review's exports is changed since the last run (data/raw/a.csv)" in out, out
+        assert "exports are kept as received" in out
+    code, out = _cli("run", "pipelines/t.toml")
+    assert code == 0 and "1 export changed since the last ingest (data/raw/a.csv)" in out, out
+    report = json.loads((tmp_path / "data" / "screened" / "t" / "ingest.json").read_text())
+    assert any("changed since the last ingest" in w for w in report["warnings"])
+    # ingested as it is now: the read-only commands have nothing more to say
+    code, out = _cli("status", "pipelines/t.toml")
+    assert "changed since the last run" not in out
+    # touched but the same bytes: nothing to say either (a copy, a checkout)
+    raw.write_bytes(raw.read_bytes())
+    os.utime(raw, (later + 10, later + 10))
+    assert "changed since" not in _cli("status", "pipelines/t.toml")[1]
+    raw.unlink()
+    code, out = _cli("status", "pipelines/t.toml")
+    assert code == 0 and "1 of the review's exports is missing (data/raw/a.csv)" in out, out
+    raw.write_bytes(original)
