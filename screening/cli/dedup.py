@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.cli._app import command, console, printable, styled, warn
+from screening.cli._interactive import _read_line
 from screening.dedup.files import dedup_files
 from screening.dedup.queue import MaybePair
 from screening.dedup.review import decide_pair
@@ -84,7 +85,11 @@ def _answer(question: str) -> str:
     """d, n, s or q. Anything else is asked again: reading only the first letter stored
     "don't know" as a duplicate answer, which merges two records on the next run."""
     while True:
-        typed = typer.prompt(question, default="s", show_default=True).strip().lower()
+        try:
+            typed = _read_line(f"{question} [s]: ").strip().lower()
+        except EOFError:     # piped answers ran out: the session ends as on q, not as interrupted
+            console.print("(end of input)")
+            return "q"
         if typed in _ANSWERS:
             return _ANSWERS[typed]
         console.print(f"  {typed!r} is not an answer here: type d, n, s or q")

@@ -91,6 +91,17 @@ def test_review_skip_and_quit_store_nothing(tmp_path):
     assert len(load_decisions(tmp_path)) == 0
 
 
+def test_piped_answers_that_run_out_end_the_session_as_q_does(tmp_path):
+    """Acceptance testing: `dedup-review </dev/null` with a pair queued said 'interrupted' and
+    exited 130, as if someone had pressed Ctrl-C."""
+    src, _ = _editorial_pair(tmp_path)
+    runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], input="")
+    assert res.exit_code == 0, res.output
+    assert "(end of input)" in _text(res) and "stored 0 decision" in _text(res) and "1 pair(s) still waiting" in _text(res)
+    assert len(load_decisions(tmp_path)) == 0
+
+
 def test_scripted_pair_decision_is_appended(tmp_path):
     src, ids = _editorial_pair(tmp_path)
     runner.invoke(app, ["dedup", str(src), "-o", str(tmp_path / "out.csv")])
