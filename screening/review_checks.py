@@ -38,6 +38,7 @@ def unlisted_exports(review: ReviewConfig) -> list[Path]:
     raw = (review.root / "data" / "raw").resolve()
     listed = [review.resolve(s.file) for s in review.sources]
     folders = {p.resolve().parent for p in listed}
+    listed += _listed_by_other_reviews(review)      # two reviews sharing a folder: not forgotten
     folders = {f for f in folders if raw in f.parents}       # a review's own folders, not data/raw itself
     out = []
     for folder in sorted(folders):
@@ -46,6 +47,25 @@ def unlisted_exports(review: ReviewConfig) -> list[Path]:
                     and not path.stem.upper().startswith(("README", "SOURCES"))
                     and not any(_same_file(path, p) for p in listed) and _reads_as_export(path, READERS)):
                 out.append(path)
+    return out
+
+
+def _listed_by_other_reviews(review: ReviewConfig) -> list[Path]:
+    """The exports the project's other review TOMLs (``pipelines/*.toml``) list: a file another
+    review screens is no export this one forgot (a TOML that does not parse lists nothing)."""
+    import tomllib
+
+    out = []
+    for toml in sorted((review.root / "pipelines").glob("*.toml")):
+        if review.path is not None and _same_file(toml, review.path):
+            continue
+        try:
+            sources = tomllib.loads(toml.read_text(encoding="utf-8")).get("sources", [])
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        for spec in sources if isinstance(sources, list) else []:
+            if isinstance(spec, dict) and isinstance(spec.get("file"), str):
+                out.append(review.resolve(spec["file"]))
     return out
 
 

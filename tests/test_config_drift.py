@@ -160,6 +160,13 @@ def test_an_export_beside_the_sources_that_no_source_lists_is_named(tmp_path: Pa
         code, out = _cli(*command)
         assert code == 0 and "data/raw/t/b.csv" in out, command
 
+    # another review of the project screening b.csv from the same folder: not forgotten
+    other = tmp_path / "pipelines" / "u.toml"
+    other.write_text('[review]\nname = "u"\n[[sources]]\nfile = "data/raw/t/b.csv"\ndatabase = "Embase"\n')
+    assert unlisted_exports(load_review(toml)) == []
+    other.write_text("[review\nbroken")                     # a TOML that does not parse lists nothing
+    assert [p.name for p in unlisted_exports(load_review(toml))] == ["b.csv"]
+    other.unlink()
     toml.write_text(toml.read_text().replace("[rules]", '[[sources]]\nfile = "data/raw/t/b.csv"\n'
                                              'database = "Embase"\n[rules]'))
     assert unlisted_exports(load_review(toml)) == []
