@@ -3,7 +3,8 @@
 Everything the counts and the report are computed from, loaded from disk and nothing else:
 the records table (the last stage run), the decision log and its per-stage outcomes (a review
 without a log is 'screening not started'), the stage reports (``<output_dir>/<stage>.json``),
-the searches (the TOML's exports and the API search log), the stopping decision, the possible
+the searches (the TOML's exports and the API search log), the stopping decision (read by
+:mod:`screening.prisma.stopping_state` from the rank report and the log's stops), the possible
 duplicate pairs still waiting, and the *review-state hash*: a sha256 over all of it and the
 review config, so the same state gives byte-identical outputs (:mod:`screening.prisma.api`).
 """
@@ -15,7 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -24,8 +25,7 @@ from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
 from screening.decisions.entries import decided_on, load_entries
 from screening.decisions.outcomes import final_decisions, record_outcomes
-from screening.decisions.stop_standing import lapsed_stop
-from screening.decisions.stops import read_stops, review_stop, standing_stop, stopped_by_phrase
+from screening.decisions.stops import read_stops
 from screening.decisions.store import STAGES
 from screening.dedup.queue import MaybePair, Progress
 from screening.dedup.store import load_decisions as load_dedup_decisions
@@ -33,8 +33,8 @@ from screening.errors import ReportError
 from screening.identity import decided_on_other_records
 from screening.normalize import clip
 from screening.prisma.counts import decisions_on
-from screening.prisma.diagram import p_text
 from screening.prisma.searches import search_shortfall, shortfall_warnings
+from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
 from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
@@ -43,34 +43,6 @@ SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "recor
 SEARCH_SHORTFALL = "shortfall"
 _TIME_COLUMNS = ("timestamp", "ts", "created_at", "decided_at", "time", "at", "date")
 _STAGE_REPORTS = ("ingest", "dedup", "apply_rules", "rank")
-
-
-@dataclass(frozen=True)
-class Stopping:
-    """Whether the team stopped title/abstract screening early, by which rule, at what recall."""
-
-    stopped: bool = False
-    rule: str = ""
-    recall_estimate: float | None = None
-    source: str = ""            # where we read it (decision log, rank.json, config)
-    met: bool | None = None     # whether the rule's test was met when the ranking last ran
-    p_value: float | None = None
-    # the records the stop closed (a logged stop, screening.decisions.stops); None: every
-    # record nobody screened (the rank section's stopped = true)
-    scope: frozenset[str] | None = None
-    by: str = ""                # who recorded the (latest) stop, and when
-    at: str = ""
-    # the test's figures as the stop recorded them (recall_bound, target_recall, confidence,
-    # sample_size, sample_relevant...): what a methods section states, not a point estimate
-    figures: Mapping[str, Any] = field(default_factory=dict)
-    forced: bool = False
-    # the test's figures now (p_value, recall_bound, sample_size...) when the stop was recorded
-    # on a met test that the log no longer meets (decisions.stop_standing.lapsed_stop); else empty
-    lapsed: Mapping[str, Any] = field(default_factory=dict)
-
-    def closes(self, record_id: str) -> bool:
-        """Whether the stop closes ``record_id`` if nobody has screened it."""
-        return self.stopped and (self.scope is None or str(record_id) in self.scope)
 
 
 @dataclass(frozen=True)
@@ -99,9 +71,6 @@ class ReviewState:
 
 
 
-# the stopping test's figures a report states (see Stopping.figures)
-STOP_FIGURES = ("recall_bound", "target_recall", "confidence", "sample_size", "sample_relevant",
-                "sample_unsettled", "pool", "unscreened", "screened", "relevant_found")
 RULES_WARNING = "rules: "       # the rules stage's own warnings, repeated in the report
 
 
@@ -202,57 +171,6 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
     # made 0.8451 read 0.84, where `agreement` says 0.845)
     return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}
 
-
-def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]],
-                   stops: list[Any] | None = None) -> Stopping:
-    """The team's stopping decision: the rank section's ``stopped`` flag (as rank.json or the
-    TOML has it; it closes every record nobody screened) or else the stops logged with
-    ``screening stop`` (closing the records they name). ``stops``: the log's stop events, when
-    the caller has read them."""
-    legacy = _flag_stopping(review, reports)
-    if legacy.stopped:
-        return legacy
-    scope = review_stop(review.decisions_path) if stops is None else standing_stop(stops)
-    if scope is None:
-        return legacy
-    p = scope.latest.payload
-    num = {k: float(p[k]) if isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool) else None
-           for k in ("estimated_recall", "p_value")}
-    figures = {k: v for k, v in p.items() if k in STOP_FIGURES and isinstance(v, (int, float))
-               and not isinstance(v, bool)}
-    return Stopping(stopped=True, rule=str(p.get("rule", "")), recall_estimate=num["estimated_recall"],
-                    source="decision log", met=p.get("met") if isinstance(p.get("met"), bool) else None,
-                    p_value=num["p_value"], scope=scope.records, by=scope.latest.reviewer,
-                    at=scope.latest.created_at, figures=figures, forced=bool(p.get("forced", False)))
-
-
-def _flag_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]]) -> Stopping:
-    """Read the stopping flag from rank.json (details.stopping / details) or the [rank] config."""
-    rank = reports.get("rank", {})
-    details = rank.get("details", {}) or {}
-    info = details.get("stopping") if isinstance(details.get("stopping"), dict) else details
-    stopped = bool(info.get("stopped", False))
-    rule = str(info.get("rule") or info.get("stopping_rule") or "")
-    recall = info.get("recall_estimate", info.get("estimated_recall"))
-    source = "rank.json" if stopped else ""
-    cfg = review.stages.get("rank")
-    raw = review.raw.get("rank", {}) if isinstance(review.raw.get("rank"), dict) else {}
-    if "stopped" in raw:
-        # the team's decision as the TOML says it now wins over a rank.json written before it
-        # changed (`stopped = false` after a premature stop takes effect without re-ranking)
-        if not bool(raw["stopped"]):
-            return Stopping(stopped=False, rule=rule)
-        if not stopped:
-            stopped, source = True, "config"
-    elif not stopped and getattr(cfg, "stopped", False):
-        stopped, source = True, "config"
-    if stopped and source == "config":
-        rule = rule or str(getattr(cfg, "stop_rule", "") or raw.get("stop_rule", ""))
-    recall_f = float(recall) if isinstance(recall, (int, float)) else None
-    met = info.get("met") if isinstance(info.get("met"), bool) else None
-    p = info.get("p_value")
-    return Stopping(stopped=stopped, rule=rule, recall_estimate=recall_f, source=source, met=met,
-                    p_value=float(p) if isinstance(p, (int, float)) else None)
 
 
 def _unfinished_searches(review: ReviewConfig) -> list[str]:
@@ -404,22 +322,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
                         "re-run the same `screening search` command to resume")
     warnings += shortfall_warnings(searches)
-    stopping = stopping_state(review, reports, stops)
-    if stopping.scope is not None and (now := lapsed_stop(records, entries, review.stages.get("rank"),
-                                                          standing_stop(stops))):
-        stopping = dataclasses.replace(stopping, lapsed=now)
-        p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
-        warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "
-                        f"was met, but the decisions logged since no longer meet it{p}: the report says the "
-                        "target recall is not assured; reopen screening (`screening stop REVIEW --resume -r NAME`) "
-                        "and go on with the random sample")
-    if stopping.stopped and stopping.met is False:
-        p = (f" (p = {p_text(stopping.p_value, stopping.figures.get('confidence'))})"
-             if stopping.p_value is not None else "")
-        warnings.append(("[rank] stopped = true, but the stopping rule's test was not met when the ranking last "
-                         f"ran{p}" if stopping.scope is None else
-                         f"screening was {stopped_by_phrase(stopping.by, stopping.at)} before the stopping rule's "
-                         f"test was met{p}") + ": the report says the target recall is not assured")
+    stopping, stop_warnings = standing_stopping(review, reports, stops, records, entries)
+    warnings += stop_warnings
     # what the rules could not check shapes the 'excluded by automation' box: the report says so
     warnings += [RULES_WARNING + w for w in reports.get("apply_rules", {}).get("warnings", [])]
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)

@@ -10,7 +10,8 @@ import pytest
 from screening.config import load_review
 from screening.errors import ReportError
 from screening.prisma import generate
-from screening.prisma.state import load_searches, searches_frame, stopping_state
+from screening.prisma.state import load_searches, searches_frame
+from screening.prisma.stopping_state import stopping_state
 from screening.prisma.context import ReportContext
 from screening.prisma.methods import methods_paragraph
 
@@ -398,7 +399,8 @@ def test_methods_paragraph_reads_one_in_the_singular(records, finals):
 
 def test_screening_sentences_read_one_in_the_singular():
     from screening.prisma.context import StageScreening
-    from screening.prisma.methods import _how_screened, _ordering_sentence
+    from screening.prisma.methods import _how_screened
+    from screening.prisma.methods_ordering import ordering_sentence
 
     s = StageScreening(("alice", "bob"), single=0, agreement=3, adjudication=1)
     assert _how_screened("X", "records", "screened", s, False).endswith(
@@ -407,12 +409,12 @@ def test_screening_sentences_read_one_in_the_singular():
         ", and the 1 disagreement has been resolved by an adjudicator.")
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
                         ranking_use={"ranked": 1, "file_order": 4})
-    assert _ordering_sentence(ctx).startswith("Of the screeners' 5 title/abstract decisions, 1 was made in the order of a "
+    assert ordering_sentence(ctx).startswith("Of the screeners' 5 title/abstract decisions, 1 was made in the order of a "
                                               "relevance ranking")
-    assert "retrained as decisions were made; 4 in file order, before" in _ordering_sentence(ctx)
+    assert "retrained as decisions were made; 4 in file order, before" in ordering_sentence(ctx)
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
                         ranking_use={"ranked": 1})
-    assert _ordering_sentence(ctx).startswith("The screeners' one title/abstract decision was made in the order of")
+    assert ordering_sentence(ctx).startswith("The screeners' one title/abstract decision was made in the order of")
     search = searches_frame([{"database": "PubMed", "query": "fire", "date_run": "2024-01-02", "records": 1}])
     ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64, searches=search)
     from screening.prisma.methods import _search_sentence
@@ -685,11 +687,11 @@ def test_rules_changed_after_screening_are_not_called_predefined(records, finals
 def test_a_stop_whose_sample_found_nothing_after_nothing_still_describes_its_sample():
     """Review: with no relevant record found at all the stop records no recall bound (0 of 0 is
     no share), and the methods sentence then dropped the sample and the p-value altogether."""
-    from screening.prisma.methods import _stop_test
+    from screening.prisma.methods_ordering import stop_test
 
     ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64, stopping_p=0.03,
                         stopping_figures={"sample_size": 97, "sample_relevant": 0, "target_recall": 0.95,
                                           "confidence": 0.95})
-    said = _stop_test(ctx)
+    said = stop_test(ctx)
     assert said.startswith("a random sample of 97 records") and "which contained no relevant record" in said
     assert said.endswith("with 95% confidence (p = 0.03)") and "bound" not in said

@@ -11,7 +11,8 @@ from screening.config import load_review
 from screening.prisma import generate
 from screening.prisma.context import ReportContext
 from screening.prisma.counts import compute_counts
-from screening.prisma.methods import _ordering_sentence, _search_sentence, methods_paragraph
+from screening.prisma.methods import _search_sentence, methods_paragraph
+from screening.prisma.methods_ordering import ordering_sentence
 from screening.prisma.searches import search_date, shortfall_warnings
 from screening.prisma.state import load_state, searches_frame
 
@@ -127,21 +128,21 @@ def _ctx(**kw) -> ReportContext:
 def test_ordering_clauses_each_have_their_verb_and_join_as_a_list():
     """'348 were imported from a decisions file; and 2 in an order that was not recorded':
     '; and' between two clauses, and the second borrowed 'were imported'."""
-    assert _ordering_sentence(_ctx(ranking_use={"imported:native": 348, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 348, "unknown": 2})) == (
         "Of the screeners' 350 title/abstract decisions, 348 were imported from a decisions file, and 2 were made "
         "in an order that was not recorded.")
-    assert _ordering_sentence(_ctx(ranking_use={"imported:native": 1024, "unknown": 1})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1024, "unknown": 1})) == (
         "Of the screeners' 1,025 title/abstract decisions, 1,024 were imported from a decisions file, and 1 was "
         "made in an order that was not recorded.")
-    assert _ordering_sentence(_ctx(ranking_use={"imported:native": 1, "unknown": 1})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1, "unknown": 1})) == (
         "Of the screeners' 2 title/abstract decisions, 1 was imported from a decisions file, and 1 was made in an "
         "order that was not recorded.")
     # clauses with commas of their own: a semicolon, no 'and' for two; '; and' before the last of three
-    assert _ordering_sentence(_ctx(ranking_use={"ranked": 5, "imported:native": 3, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"ranked": 5, "imported:native": 3, "unknown": 2})) == (
         "Of the screeners' 10 title/abstract decisions, 5 were made in the order of a relevance ranking, retrained "
         "as decisions were made; 3 were imported from a decisions file; and 2 were made in an order that was not "
         "recorded.")
-    assert _ordering_sentence(_ctx(ranking_use={"file_order": 4, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"file_order": 4, "unknown": 2})) == (
         "Of the screeners' 6 title/abstract decisions, 4 were made in file order, before the ranker had both an "
         "included and an excluded record; 2 in an order that was not recorded.")
 
