@@ -33,13 +33,13 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
-from screening.decisions.entries import event_payload, standing_decisions
 from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
+from screening.prisma.ranking_facts import ranking_use, session_specs
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (
@@ -67,52 +67,6 @@ class PrismaResult:
 
 
 # ---- writing ---------------------------------------------------------------------------------
-
-
-def _ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
-    """Title/abstract screener decisions by how their record was put in front of the reviewer:
-    from the ranking id each decision records ('ranker-...', 'file-order-...', 'similarity-...';
-    ids from before 0.2.0 carry no kind: 'unknown'), a random stopping sample ('sample'), or
-    imported from another tool ('imported')."""
-    if entries is None or not len(entries) or "ranking_id" not in entries.columns:
-        return {}
-    d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
-                & entries["action"].isin(["include", "exclude", "maybe"])]
-    # each screener's standing decision per record: one undone or replaced by a later one
-    # was not how the record was decided
-    standing = {s.event_id for by in standing_decisions(entries, "title_abstract").values() for s in by.values()}
-    d = d[d["id"].isin(standing)]
-    payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
-
-    def kind(rid: str, text: str) -> str:
-        payload = event_payload(text)
-        if payload.get("import"):
-            return f"imported:{payload['import']}"
-        if payload.get("sampled") is True:
-            return "sample"
-        for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity"),
-                             ("table-order", "table"), ("static-", "static")):
-            if rid.startswith(prefix):
-                return name
-        return "unknown"
-
-    kinds = [kind(r, p) for r, p in zip(d["ranking_id"].fillna("").astype(str), payloads)]
-    return {k: kinds.count(k) for k in sorted(set(kinds))}
-
-
-def _session_specs(entries: pd.DataFrame | None) -> list[str]:
-    """The model specs screening sessions recorded with their ranked decisions (payload
-    ``model``), in first-use order: what the ranking actually was, whatever rank.json says now."""
-    if entries is None or not len(entries) or "payload" not in entries.columns:
-        return []
-    d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")]
-    specs: list[str] = []
-    for text in d["payload"].fillna("").astype(str):
-        if '"model"' in text:
-            spec = str(event_payload(text).get("model") or "")
-            if spec and spec not in specs:
-                specs.append(spec)
-    return specs
 
 
 def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[str, Any]:
@@ -159,9 +113,9 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     rounds, round_warnings = search_rounds_report(review, rec, dated)
     return ReportContext(
-        ranking_use=_ranking_use(play_entries),
+        ranking_use=ranking_use(play_entries),
         # the specs sessions recorded, else the last run's (rank.json)
-        ranking_spec=(" / ".join(_session_specs(play_entries))
+        ranking_spec=(" / ".join(session_specs(play_entries))
                       or (str(model.get("spec", "")) if isinstance(model, dict) else "")),
         review_name=review.name,
         title=review.prisma.review_title or review.title,

@@ -101,7 +101,7 @@ def test_without_a_rank_section_or_in_a_sample_the_order_is_kept(review: Path, i
 
 
 def test_the_methods_count_of_ranked_decisions_leaves_out_undone_ones(review: Path, db: Path) -> None:
-    from screening.prisma.api import _ranking_use
+    from screening.prisma.ranking_facts import ranking_use
 
     with_rank(review)
     s = ScreeningSession(api.Review.load(review), "alice")
@@ -110,7 +110,7 @@ def test_the_methods_count_of_ranked_decisions_leaves_out_undone_ones(review: Pa
     s.press("\r")
     s.press("i")
     s.press("u")                                            # the third decision is taken back
-    use = _ranking_use(load_entries(db))
+    use = ranking_use(load_entries(db))
     assert sum(use.values()) == 2 and use == {"file_order": 1, "similarity": 1}
 
 
@@ -157,7 +157,7 @@ def test_a_colleagues_labels_do_not_place_the_records_in_my_queue(review: Path, 
 
 
 def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list[str]) -> None:
-    from screening.prisma.api import _ranking_use
+    from screening.prisma.ranking_facts import ranking_use
 
     # no [rank]: the records table's own order (the fixture's table carries a model id, so
     # drop it to stand for a review that never ranked)
@@ -168,7 +168,7 @@ def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list
     s = ScreeningSession(api.Review.load(review), "alice")
     s.press("i")
     api.record_decision(review, reviewer="bob", record_id=in_play[7], action="exclude")   # a command line
-    assert _ranking_use(load_entries(db)) == {"table": 1, "unknown": 1}
+    assert ranking_use(load_entries(db)) == {"table": 1, "unknown": 1}
 
 
 def test_reviewers_sharing_single_screening_start_on_different_records(review: Path, in_play: list[str]) -> None:
@@ -258,7 +258,7 @@ def test_the_session_stopping_line_reads_what_the_rank_stage_reads(review: Path,
 def test_ranked_decisions_record_the_model_the_session_ran(review: Path, db: Path, in_play: list[str]) -> None:
     """The methods paragraph named rank.json's model although the session ran the one the
     [rank] section names now (changed since the last run)."""
-    from screening.prisma.api import _session_specs
+    from screening.prisma.ranking_facts import session_specs
 
     with_rank(review, 'model = "tfidf+logistic+balanced+max"\n')
     s = ScreeningSession(api.Review.load(review), "alice")
@@ -268,7 +268,7 @@ def test_ranked_decisions_record_the_model_the_session_ran(review: Path, db: Pat
     s.press("e")                                     # the first decision made with both classes
     s.press("\r")
     entries = load_entries(db)
-    assert _session_specs(entries) == ["tfidf+logistic+balanced+max"]
+    assert session_specs(entries) == ["tfidf+logistic+balanced+max"]
     assert entries["payload"].iloc[0] in ("", "{}", None) or "model" not in str(entries["payload"].iloc[0])
 
 
