@@ -190,7 +190,13 @@ class Safe(StopRule):
         return self.run >= self.consecutive
 
 
-def switch_threshold(n_total: int, fraction: float = 0.025, minimum: int = 50) -> int:
+# the switch point's defaults: max(50, 2.5 % of the records) irrelevant in a row (what the
+# methods paragraph states, read from here)
+SWITCH_FRACTION = 0.025
+SWITCH_MINIMUM = 50
+
+
+def switch_threshold(n_total: int, fraction: float = SWITCH_FRACTION, minimum: int = SWITCH_MINIMUM) -> int:
     """Irrelevant records in a row after which ranked screening switches to the random sample."""
     return max(minimum, math.ceil(fraction * n_total))
 
@@ -203,7 +209,8 @@ class Hypergeometric(StopRule):
     samples = True
 
     def __init__(self, target_recall: float = 0.95, confidence: float = 0.95,
-                 switch_after: int | None = None, switch_fraction: float = 0.025, min_switch: int = 50) -> None:
+                 switch_after: int | None = None, switch_fraction: float = SWITCH_FRACTION,
+                 min_switch: int = SWITCH_MINIMUM) -> None:
         if not 0 < target_recall < 1 or not 0 < confidence < 1:
             raise ConfigError("target recall and confidence must be between 0 and 1 (exclusive)",
                               hint="e.g. target_recall = 0.95, confidence = 0.95")

@@ -33,13 +33,14 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, load_review
+from screening.decisions.origins import prior_records
 from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, stage_screening
-from screening.prisma.ranking_facts import ranking_use, session_specs
+from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (
@@ -93,6 +94,8 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
              dated: tuple[pd.Series, list[str]] | None = None) -> ReportContext:
     """What the report says beside the counts. For an update's flow (``flow``) the screening,
     agreement and deduplication facts are the update's records', as its boxes are."""
+    # the ranking and its stopping rule are over every record in screening, an update's flow or not
+    review_in_play = state.in_play
     if flow is not None:
         in_play = frozenset(marks(flow.records.loc[in_play_mask(flow.records), "record_id"]))
         play = _in_play_rows(state.entries, in_play)
@@ -112,8 +115,12 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     models = sorted({str(m) for m in rec["model_id"] if str(m)}) if "model_id" in rec.columns else []
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     rounds, round_warnings = search_rounds_report(review, rec, dated)
+    order = ordering(play_entries, prior_records(review))
     return ReportContext(
-        ranking_use=ranking_use(play_entries),
+        ranking_use=order.use,
+        imported_sampled=order.imported_sampled,
+        ranker=ranker_facts(review, state.stage_reports, review_in_play, state.stopping.figures, play_entries,
+                            order.priors_first),
         # the specs sessions recorded, else the last run's (rank.json)
         ranking_spec=(" / ".join(session_specs(play_entries))
                       or (str(model.get("spec", "")) if isinstance(model, dict) else "")),

@@ -37,6 +37,10 @@ class ReportContext:
     # (by a trained relevance ranking, by similarity to the priors, in file order, unrecorded)
     ranking_use: dict[str, int] = field(default_factory=dict)
     ranking_spec: str = ""                  # the ranker's components (rank.json)
+    # of the imported decisions (ranking_use's 'imported...' kinds), those marked as the random
+    # sample of the stopping rule's test (the import's `sampled` column)
+    imported_sampled: dict[str, int] = field(default_factory=dict)
+    ranker: "RankerFacts | None" = None     # the review's [rank] set-up (None: no rank section)
     stopping_rule: str = ""
     recall_estimate: float | None = None
     stopping_met: bool | None = None        # the rule's test, when the ranking last ran
@@ -48,6 +52,30 @@ class ReportContext:
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()
     # search rounds of an updated review: (date, records, studies found, studies new that date)
     rounds: tuple[tuple[str, int, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class RankerFacts:
+    """How the relevance ranking and the stopping rule were set up, as recorded: the priors and
+    the rule's target (the rank section, or the stop's own figures), the model's components and
+    seed (rank.json), where every parameter is kept, and the switch to the random sample (the
+    rule's criterion over the records in screening; the log's run of irrelevant records)."""
+
+    spec: str = ""
+    components: Mapping[str, str] = field(default_factory=dict)    # features, classifier, balance, query
+    seed: int | None = None
+    prior_included: int = 0        # the rank section's priors among the records in screening
+    prior_excluded: int = 0
+    priors_first: bool = False     # every decision on a prior came before any other decision
+    recorded_in: tuple[str, ...] = ()    # the files holding every parameter and the seed
+    rule: str = ""
+    target_recall: float | None = None
+    confidence: float | None = None
+    pool: int | None = None        # records in screening, which the switch criterion is a share of
+    switch_at: int | None = None   # irrelevant records in a row at which ranked screening switches
+    switch_fraction: float | None = None     # the criterion: max(switch_minimum, fraction of pool)
+    switch_minimum: int | None = None
+    run_at_switch: int | None = None   # irrelevant in a row (ranked order) when the random sample began
 
 
 @dataclass(frozen=True)

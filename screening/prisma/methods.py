@@ -14,7 +14,7 @@ import pandas as pd
 from screening.prisma.context import ReportContext, StageScreening
 from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
-from screening.prisma.methods_ordering import ordering_sentence, stopping_sentences
+from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences, stopping_sentences
 from screening.prisma.prose import counted, join_and, was_were
 from screening.prisma.searches import search_date, search_shortfall
 
@@ -230,6 +230,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     ordering = ordering_sentence(ctx)
     if ordering:
         s.append(ordering)
+    s += ranking_sentences(c, ctx)
     s += stopping_sentences(c, ctx)
     if c.previous_excluded_automation:
         n = c.previous_excluded_automation

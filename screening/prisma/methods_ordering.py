@@ -1,7 +1,9 @@
 """The methods paragraph's sentences on how records came before the reviewers and why screening
-ended: ``ordering_sentence`` (relevance ranking, similarity, file order, the stopping rule's
-random sample, imports: from what each decision records) and ``stopping_sentences`` (the
-stopping rule, its test and the records a stop left unscreened), for
+ended: ``ordering_sentence`` (relevance ranking, similarity, file order, the priors, the
+stopping rule's random sample, imports: from what each decision records), ``ranking_sentences``
+(the ranker's set-up and the records it started from; the stopping rule's target and switch
+criterion) and ``stopping_sentences`` (the stop, its test and the records a stop left
+unscreened), for
 :func:`screening.prisma.methods.methods_paragraph`.
 """
 
@@ -14,6 +16,8 @@ from screening.prisma.prose import counted, join_and, join_clauses, was_were
 
 
 _ORDER_PHRASES = {
+    # decided first in a session (served whatever the ranking), or typed: never by a ranking's order
+    "prior": "on the records the team already knew (the priors){first}",
     "ranked": "in the order of a relevance ranking{spec}, retrained as decisions were made",
     "similarity": "in order of similarity to the records known to be relevant",
     "file_order": "in file order, before the ranker had both an included and an excluded record",
@@ -24,12 +28,18 @@ _ORDER_PHRASES = {
     "unknown": "in an order that was not recorded",
 }
 _IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
+_PRIORS_WHEN = {True: ", first and before any ranking", False: ", which no ranking put in order"}
 
 
-def _order_phrase(kind: str, spec: str) -> str:
+def _order_phrase(kind: str, spec: str, ctx: ReportContext | None = None) -> str:
     if kind.startswith("imported:"):
-        return _IMPORTED_FROM.get(kind.split(":", 1)[1], _ORDER_PHRASES["imported"])
-    return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec)
+        phrase = _IMPORTED_FROM.get(kind.split(":", 1)[1], _ORDER_PHRASES["imported"])
+        # the import's `sampled` rows: which of them were the stopping test's random sample
+        if ctx is not None and (n := ctx.imported_sampled.get(kind, 0)):
+            phrase += f", {fmt(n)} of them {_ORDER_PHRASES['sample']}"
+        return phrase
+    first = _PRIORS_WHEN[bool(ctx is not None and ctx.ranker is not None and ctx.ranker.priors_first)]
+    return _ORDER_PHRASES.get(kind, _ORDER_PHRASES["unknown"]).format(spec=spec, first=first)
 
 
 def _order_base(kind: str) -> str:
@@ -98,7 +108,7 @@ def ordering_sentence(ctx: "ReportContext") -> str:
                 "title/abstract decisions were made.")
 
     def said(k: str) -> str:      # 'were made in file order' / 'were imported from ...'
-        phrase = _order_phrase(k, spec)
+        phrase = _order_phrase(k, spec, ctx)
         return phrase if _order_base(k) == "imported" else f"made {phrase}"
 
     if len(use) == 1:
@@ -114,8 +124,61 @@ def ordering_sentence(ctx: "ReportContext") -> str:
         # verb of its own ('were imported from ...'), which must be neither left out nor borrowed
         # ('348 were imported from a decisions file; and 2 in an order that was not recorded')
         made = "imported" not in (_order_base(before), _order_base(k))
-        parts.append(f"{fmt(use[k])} {_order_phrase(k, spec)}" if made else f"{fmt(use[k])} {was_were(use[k])} {said(k)}")
+        parts.append(f"{fmt(use[k])} {_order_phrase(k, spec, ctx)}" if made else f"{fmt(use[k])} {was_were(use[k])} {said(k)}")
     return f"Of the screeners' {fmt(total)} title/abstract decisions, {join_clauses(parts)}."
+
+
+_COMPONENTS = (("features", "feature extractor"), ("classifier", "classifier"), ("balance", "balance"),
+               ("query", "query strategy"))
+# decisions a screening session of a ranked review ordered (the ranker, or its stand-ins before it
+# could be trained, or the priors it starts from)
+_RANKER_KINDS = frozenset({"prior", "ranked", "static", "similarity", "file_order"})
+
+
+def _percent(x: float) -> str:
+    """0.95 -> '95%', 0.975 -> '97.5%' (not rounded to a figure the team did not set)."""
+    return f"{x * 100:g}%"
+
+
+def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
+    """The ranking as a reader needs it to reproduce it (its components and seed, the records
+    it started from, where every parameter is recorded) and the stopping rule as set: its
+    target, its confidence and its criterion for switching from ranked screening to the random
+    sample, with the run of irrelevant records at which the sample began. [] without a rank
+    section or before any title/abstract decision; the rule's sentence only once it was used
+    (a random sample screened, or screening stopped)."""
+    r = ctx.ranker
+    use = {k: n for k, n in ctx.ranking_use.items() if n}
+    if r is None or not use:
+        return []
+    sampled = "sample" in use or any(ctx.imported_sampled.values())
+    rule = r.rule == "hypergeometric" and (c.stopped or sampled) and None not in (
+        r.target_recall, r.confidence, r.switch_at, r.pool)
+    if not rule and not set(use) & _RANKER_KINDS:
+        return []        # every decision imported (or typed): no ranking ordered them, no test rests on it
+    named = [f"{label} {r.components[key]}" for key, label in _COMPONENTS if r.components.get(key)]
+    bits = "; ".join(b for b in (", ".join(named) or r.spec, f"seed {r.seed}" if r.seed is not None else "") if b)
+    # the sessions' recorded spec is what ordered the records; rank.json's is the last run's
+    who = ("The relevance ranking" if not ctx.ranking_spec or r.spec in ctx.ranking_spec.split(" / ")
+           else "The relevance ranking as last run")
+    inc, exc = r.prior_included, r.prior_excluded
+    priors = (f"{fmt(inc)} relevant and {counted(exc, 'irrelevant record')}" if inc and exc
+              else counted(inc, "relevant record") if inc else counted(exc, "irrelevant record") if exc else "")
+    start = (f" was started from {priors} the team already knew (the priors)" if priors
+             else " was started from no record known in advance (no priors were given)")
+    kept = f"; every parameter of the ranking, and its seed, is recorded in {join_and(list(r.recorded_in))}" \
+        if r.recorded_in else ""
+    s = [f"{who} ({bits}){start}{kept}."]
+    if rule:
+        run = r.run_at_switch
+        began = ("" if run is None else f"; the random sample began after {counted(run, 'irrelevant record')} in a row"
+                 + ("" if run >= r.switch_at else ", before that point was reached"))
+        s.append(f"Screening followed the {_rule_name(r.rule)} with a target recall of {_percent(r.target_recall)} "
+                 f"at {_percent(r.confidence)} confidence: records were to be screened in ranked order until "
+                 f"{fmt(r.switch_at)} in a row were irrelevant (the larger of {fmt(r.switch_minimum)} and "
+                 f"{_percent(r.switch_fraction)} of the {counted(r.pool, 'record')} in screening), then in a random "
+                 f"sample of the records not yet screened{began}.")
+    return s
 
 
 def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:

@@ -1,24 +1,46 @@
-"""What the decision log records about how title/abstract records came before the reviewers,
-for the methods paragraph (:mod:`screening.prisma.methods_ordering`): ``ranking_use`` counts
-the screeners' standing decisions by what ordered their record (a trained ranking, similarity,
-file order, the random sample, an import...), ``session_specs`` the model specs screening
-sessions ranked with. Read by :func:`screening.prisma.api._context`.
+"""What the review state records about how title/abstract records came before the reviewers,
+for the methods paragraph (:mod:`screening.prisma.methods_ordering`): ``ordering`` counts the
+screeners' standing decisions by what ordered their record (a trained ranking, similarity,
+file order, the random sample, an import, the priors...), ``session_specs`` the model specs
+screening sessions ranked with, and ``ranker_facts`` how the ranking and the stopping rule
+were set up (the rank section, rank.json, the stop's figures, the log's run of irrelevant
+records at the switch to the random sample). Read by :func:`screening.prisma.api._context`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Mapping
+
 import pandas as pd
 
+from screening.config import ReviewConfig, project_root_for
 from screening.decisions.entries import event_payload, standing_decisions
+from screening.prisma.context import RankerFacts
 
 
-def ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
+@dataclass(frozen=True)
+class Ordering:
+    """The screeners' standing title/abstract decisions by what put their record on screen
+    (``use``: kind -> count), how many of each import were its random sample
+    (``imported_sampled``), and whether the priors were decided before anything else."""
+
+    use: dict[str, int]
+    imported_sampled: dict[str, int]
+    priors_first: bool
+
+
+def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> Ordering:
     """Title/abstract screener decisions by how their record was put in front of the reviewer:
     from the ranking id each decision records ('ranker-...', 'file-order-...', 'similarity-...';
-    ids from before 0.2.0 carry no kind: 'unknown'), a random stopping sample ('sample'), or
-    imported from another tool ('imported')."""
+    ids from before 0.2.0 carry no kind: 'unknown'), a random stopping sample ('sample'),
+    imported from another tool ('imported:<format>'), or, whatever the session's queue, on one of
+    the rank section's ``priors`` ('prior': records the team knew before screening, which a
+    session serves first whatever the ranking says, and never in the random sample). An import
+    stays an import: nothing in the log says in what order another tool showed its records."""
+    none = Ordering({}, {}, False)
     if entries is None or not len(entries) or "ranking_id" not in entries.columns:
-        return {}
+        return none
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
     # each screener's standing decision per record: one undone or replaced by a later one
@@ -27,20 +49,114 @@ def ranking_use(entries: pd.DataFrame | None) -> dict[str, int]:
     d = d[d["id"].isin(standing)]
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
 
-    def kind(rid: str, text: str) -> str:
+    def kind(rid: str, text: str, record: str) -> tuple[str, bool]:
         payload = event_payload(text)
+        sampled = payload.get("sampled") is True
         if payload.get("import"):
-            return f"imported:{payload['import']}"
-        if payload.get("sampled") is True:
-            return "sample"
+            return f"imported:{payload['import']}", sampled
+        if record in priors:
+            return "prior", False
+        if sampled:
+            return "sample", True
         for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity"),
                              ("table-order", "table"), ("static-", "static")):
             if rid.startswith(prefix):
-                return name
-        return "unknown"
+                return name, False
+        return "unknown", False
 
-    kinds = [kind(r, p) for r, p in zip(d["ranking_id"].fillna("").astype(str), payloads)]
-    return {k: kinds.count(k) for k in sorted(set(kinds))}
+    kinds = [kind(r, p, rec) for r, p, rec in zip(d["ranking_id"].fillna("").astype(str), payloads,
+                                                  d["record_id"].astype(str))]
+    names = [k for k, _ in kinds]
+    sampled = {k: sum(1 for n, s in kinds if n == k and s) for k in set(names) if k.startswith("imported")}
+    ids = d["id"].astype(int).tolist()
+    on_priors = [i for i, n in zip(ids, names) if n == "prior"]
+    others = [i for i, n in zip(ids, names) if n != "prior"]
+    return Ordering(use={k: names.count(k) for k in sorted(set(names))},
+                    imported_sampled={k: n for k, n in sorted(sampled.items()) if n},
+                    priors_first=bool(on_priors) and (not others or max(on_priors) < min(others)))
+
+
+def ranking_use(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> dict[str, int]:
+    """:func:`ordering`'s counts alone: kind -> the screeners' decisions so ordered."""
+    return ordering(entries, priors).use
+
+
+def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> int | None:
+    """Irrelevant records in a row in ranked order when the random sample began (None: no
+    sample, or no record decided in ranked order before it), counted as the stopping status
+    counts its run (:func:`screening.ml.stopping_status._ranked_run`): the records first decided
+    in a ranked session, in the order of those decisions, labelled as the ranker learns them."""
+    from screening.decisions.origins import first_decisions
+    from screening.decisions.progress import training_labels
+
+    if entries is None or not len(entries):
+        return None
+    first = first_decisions(entries)
+    starts = [f.event_id for r, f in first.items() if f.sampled and r not in priors]
+    if not starts:
+        return None
+    labels = training_labels(entries, first=first)
+    before = labels[labels["ranked"].astype(bool) & ~labels["sampled"].astype(bool)
+                    & (labels["first_event"] >= 0) & (labels["first_event"] < min(starts))]
+    if not len(before):
+        return None
+    seq = before.sort_values("first_event", kind="stable")["label"].astype(int).tolist()
+    run = 0
+    for v in reversed(seq):
+        if v:
+            break
+        run += 1
+    return run
+
+
+def ranker_facts(review: ReviewConfig, reports: Mapping[str, Any], in_play: frozenset[str],
+                 figures: Mapping[str, Any], entries: pd.DataFrame | None,
+                 priors_first: bool = False) -> RankerFacts | None:
+    """The review's ranking and stopping rule as recorded (None: no rank section): the rank
+    section's priors among the records in screening and its rule, rank.json's model (components,
+    seed) and stopping block, the stop's own ``figures`` (which win: they are what the stop was
+    recorded on), and the run of irrelevant records at the switch (:func:`run_at_switch`)."""
+    from screening.ml.stopping import SWITCH_FRACTION, SWITCH_MINIMUM, switch_threshold
+    from screening.runner import HISTORY_NAME
+
+    cfg = review.stages.get("rank")
+    if cfg is None:
+        return None
+    rank = reports.get("rank") or {}
+    details = rank.get("details") or {}
+    model = details.get("model") if isinstance(details.get("model"), dict) else {}
+    status = details.get("stopping") if isinstance(details.get("stopping"), dict) else {}
+
+    def number(key: str, default: Any) -> Any:
+        for source in (figures, status):
+            v = source.get(key)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return v
+        return default
+
+    pool = number("pool", None)
+    pool = int(pool) if pool is not None else len(in_play)
+    seed = model.get("seed", rank.get("seed", cfg.seed))
+    root = project_root_for(review.path)
+    try:
+        folder = review.output_dir.relative_to(root).as_posix()
+    except ValueError:
+        folder = review.output_dir.name
+    files = [f"{folder}/{name}" for name, there in (("rank.json", "rank" in reports),
+                                                     (HISTORY_NAME, (review.output_dir / HISTORY_NAME).is_file()))
+             if there]
+    priors = frozenset(map(str, (*cfg.prior_included, *cfg.prior_excluded)))
+    return RankerFacts(
+        spec=str(model.get("spec") or cfg.model),
+        components={k: str(v) for k, v in (model.get("components") or {}).items()},
+        seed=int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        prior_included=sum(str(r) in in_play for r in cfg.prior_included),
+        prior_excluded=sum(str(r) in in_play for r in cfg.prior_excluded),
+        priors_first=priors_first, recorded_in=tuple(files), rule=cfg.stop_rule,
+        target_recall=float(number("target_recall", cfg.target_recall)),
+        confidence=float(number("confidence", cfg.confidence)),
+        pool=pool, switch_at=switch_threshold(pool), switch_fraction=SWITCH_FRACTION, switch_minimum=SWITCH_MINIMUM,
+        run_at_switch=run_at_switch(entries, priors))
 
 
 def session_specs(entries: pd.DataFrame | None) -> list[str]:

@@ -1,0 +1,182 @@
+"""The methods paragraph on the ranking and the stopping rule, complete enough to cite
+(acceptance testing): the priors the ranker started from (and the priors' decisions not counted
+as ranked ones), the ranker's components and seed and where every parameter is recorded, the
+rule's target, confidence and switch criterion as they applied to the review, and which
+imported decisions were the random sample.
+
+Built on the trimmed real screening dataset of tests/decisions/test_stops.py (280 records of
+the first search), here with two relevant and two irrelevant priors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from screening.decisions import api
+from screening.decisions.stops import stop_screening
+from screening.decisions.store import Event, SQLiteStore
+from screening.prisma.context import RankerFacts, ReportContext
+from screening.prisma.counts import compute_counts
+from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences
+
+from tests.decisions.test_stops import FIRST, FIX, _cli
+
+PRIORS = 2          # relevant and irrelevant priors each
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture
+def review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: pd.DataFrame) -> Path:
+    """The first search's 280 records with 2 + 2 priors, seed 3, target recall 0.8, run."""
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    first = data.iloc[:FIRST]
+    first.to_csv(tmp_path / "data" / "raw" / "first.csv", index=False)
+    inc = first[first["label_included"] == "1"]["record_id"].iloc[:PRIORS].tolist()
+    exc = first[first["label_included"] == "0"]["record_id"].iloc[:PRIORS].tolist()
+    toml = tmp_path / "pipelines" / "t.toml"
+    toml.write_text('[review]\nname = "t"\n[[sources]]\nfile = "data/raw/first.csv"\ndatabase = "PubMed"\n'
+                    'date_searched = "2024-01-10"\n'
+                    f'[rank]\nprior_included = {json.dumps(inc)}\nprior_excluded = {json.dumps(exc)}\n'
+                    'seed = 3\ntarget_recall = 0.8\n')
+    monkeypatch.chdir(tmp_path)
+    assert _cli("run", toml)[0] == 0
+    return toml
+
+
+def _plan(review: Path, data: pd.DataFrame, ranked: int = 200, sample: int = 50) -> tuple[list[str], list[str], dict]:
+    """The priors, then the ranked top ``ranked``, then a random sample of ``sample`` of the rest."""
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    cfg = api.Review.load(review).config.stages["rank"]
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    return [*cfg.prior_included, *cfg.prior_excluded, *order[:ranked]], order[ranked:ranked + sample], truth
+
+
+def _report(review: Path) -> str:
+    assert _cli("prisma", review)[0] == 0
+    return " ".join((review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md")
+                    .read_text(encoding="utf-8").split())
+
+
+def _run(labels: list[str]) -> int:
+    run = 0
+    for v in reversed(labels):
+        if v == "1":
+            break
+        run += 1
+    return run
+
+
+def test_a_stopped_review_with_priors_says_what_the_ranking_started_from_and_the_rule_as_set(
+        review: Path, data: pd.DataFrame) -> None:
+    ranked, sampled, truth = _plan(review, data)
+
+    def event(rid: str, **kw) -> Event:
+        return Event(record_id=rid, stage="title_abstract", reviewer="alice",
+                     action="include" if truth[rid] == "1" else "exclude", **kw)
+
+    # as a ranked session records them: the priors first (served whatever the ranking says)
+    events = [event(r, ranking_id="ranker-0123456789abcdef",
+                    payload={"queue": "ranked", "model": "tfidf+svm+balanced+max"}) for r in ranked]
+    events += [event(r, payload={"queue": "sample", "sampled": True}) for r in sampled]
+    with SQLiteStore(review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite") as store:
+        store.append(events)
+    res = stop_screening(review, "alice")
+    assert res.status["met"] is True and res.status["pool"] == FIRST
+    said = _report(review)
+    n = len(ranked) + len(sampled)
+    # the priors are not counted among the decisions made in the ranking's order
+    assert (f"Of the screeners' {n} title/abstract decisions, 4 were made on the records the team already knew "
+            "(the priors), first and before any ranking; 200 in the order of a relevance ranking "
+            "(tfidf+svm+balanced+max), retrained as decisions were made; and 50 on a random sample of the "
+            "unscreened records (the stopping rule's test).") in said, said
+    rank_json = json.loads((review.parent.parent / "data" / "screened" / "t" / "rank.json").read_text())
+    assert rank_json["details"]["model"]["seed"] == 3
+    assert ("The relevance ranking (feature extractor tfidf, classifier svm, balance balanced, query strategy max; "
+            "seed 3) was started from 2 relevant and 2 irrelevant records the team already knew (the priors); "
+            "every parameter of the ranking, and its seed, is recorded in data/screened/t/rank.json and "
+            "data/screened/t/history.jsonl.") in said, said
+    # max(50, 2.5% of 280) = 50; the run of irrelevant records the ranked screening ended on
+    run = _run([truth[r] for r in ranked[2 * PRIORS:]])
+    assert 0 < run < 50
+    assert ("Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020) with a target "
+            "recall of 80% at 95% confidence: records were to be screened in ranked order until 50 in a row were "
+            "irrelevant (the larger of 50 and 2.5% of the 280 records in screening), then in a random sample of "
+            f"the records not yet screened; the random sample began after {run} irrelevant records in a row, "
+            "before that point was reached.") in said, said
+    # the stop's own sentence is as before
+    assert "Title/abstract screening was stopped by the hypergeometric stopping rule (Callaghan & Müller-Hansen, " \
+           "2020): a random sample of 50 records not screened in rank order" in said
+
+
+def test_an_imported_random_sample_is_said_to_be_one(review: Path, data: pd.DataFrame) -> None:
+    """`decide --from` with a `sampled` column: the ordering sentence called every imported
+    decision 'imported from a decisions file' and did not say which were the random sample."""
+    ranked, sampled, truth = _plan(review, data)
+    rows = [{"record_id": r, "decision": "include" if truth[r] == "1" else "exclude", "sampled": s}
+            for rows, s in ((ranked, ""), (sampled, "true")) for r in rows]
+    pd.DataFrame(rows).to_csv(review.parent.parent / "decisions.csv", index=False)
+    assert _cli("decide", review, "-r", "alice", "--from", review.parent.parent / "decisions.csv")[0] == 0
+    assert stop_screening(review, "alice").status["met"] is True
+    said = _report(review)
+    assert (f"All {len(rows)} of the screeners' title/abstract decisions were imported from a decisions file, "
+            f"{len(sampled)} of them on a random sample of the unscreened records (the stopping rule's test).") in said
+    # the test rests on the priors (counted as found) and the rule: both said; no ranked run to report
+    assert "was started from 2 relevant and 2 irrelevant records the team already knew (the priors)" in said
+    assert ("irrelevant (the larger of 50 and 2.5% of the 280 records in screening), then in a random sample of "
+            "the records not yet screened.") in said
+
+
+def test_priors_decided_after_other_records_are_not_said_to_come_first(review: Path) -> None:
+    cfg = api.Review.load(review).config.stages["rank"]
+    others = [r for r in api.Review.load(review).records["record_id"].astype(str)
+              if r not in {*cfg.prior_included, *cfg.prior_excluded}]
+    api.record_decision(review, reviewer="alice", record_id=others[0], action="exclude")
+    api.record_decision(review, reviewer="alice", record_id=cfg.prior_included[0], action="include")
+    said = _report(review)
+    assert ("Of the screeners' 2 title/abstract decisions, 1 was made on the records the team already knew (the "
+            "priors), which no ranking put in order; 1 in an order that was not recorded.") in said, said
+    # not stopped, no sample: the ranking is said, the stopping rule not yet
+    assert "was started from 2 relevant and 2 irrelevant records the team already knew (the priors)" in said
+    assert "Screening followed the hypergeometric stopping rule" not in said
+
+
+def _ctx(**kw) -> ReportContext:
+    return ReportContext(review_name="r", title="t", tool_version="0", state_hash="h", **kw)
+
+
+def _counts(stopped: bool = False):
+    recs = pd.DataFrame({"record_id": ["a", "b"], "source_db": ["X", "X"]})
+    return compute_counts(recs, None, None, stopped=stopped)
+
+
+def test_the_rule_sentence_reads_from_the_recorded_figures() -> None:
+    facts = RankerFacts(spec="tfidf+svm+balanced+max", seed=7, prior_included=1, rule="hypergeometric",
+                        target_recall=0.975, confidence=0.9, pool=4000, switch_at=100, switch_fraction=0.025,
+                        switch_minimum=50, run_at_switch=120, recorded_in=("out/rank.json",))
+    ctx = _ctx(ranking_use={"prior": 1, "ranked": 300, "sample": 40}, ranker=facts)
+    s = ranking_sentences(_counts(stopped=True), ctx)
+    assert s == [
+        "The relevance ranking (tfidf+svm+balanced+max; seed 7) was started from 1 relevant record the team "
+        "already knew (the priors); every parameter of the ranking, and its seed, is recorded in out/rank.json.",
+        "Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020) with a target recall "
+        "of 97.5% at 90% confidence: records were to be screened in ranked order until 100 in a row were irrelevant "
+        "(the larger of 50 and 2.5% of the 4,000 records in screening), then in a random sample of the records not "
+        "yet screened; the random sample began after 120 irrelevant records in a row."]
+    # every decision imported, no sample, no stop: no ranking ordered anything, nothing is said
+    assert ranking_sentences(_counts(), _ctx(ranking_use={"imported:native": 9}, ranker=facts)) == []
+    assert ranking_sentences(_counts(), _ctx(ranking_use={"ranked": 9})) == []      # no rank section
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 9}, imported_sampled={"imported:native": 1})) == (
+        "All 9 of the screeners' title/abstract decisions were imported from a decisions file, 1 of them on a "
+        "random sample of the unscreened records (the stopping rule's test).")
