@@ -65,7 +65,10 @@ def simulate_cmd(
     if any(stop.get("sample_size") for stop in res.stops.values()):
         table.caption = ("the figures are for the order screened, the stop rule's random sample included; "
                          "without --stop-rule they are the ranker's own")
-    console.print(table)
+    # without a figure (and no stop rule) the table would be a bare header: its title is the line
+    console.print(table if table.row_count else table.title, markup=False)
+    if res.no_metrics:
+        console.print(f"no metrics: {res.no_metrics}", markup=False)
     console.print(f"model {res.model['spec']} ({res.model['model_id']})")
     if output is not None:
         console.print(f"order written to {output}")

@@ -123,6 +123,20 @@ def recall_need(n_relevant: int, recall: float) -> int:
     return int(np.ceil(recall * n_relevant - 1e-9))
 
 
+def undefined_reason(n_relevant: int, prior_relevant: int) -> str:
+    """Why a run has no recall-curve metrics ('' when it has them): every metric is over the
+    relevant records outside the priors (insights' ``priors=False``), so with none there is no
+    recall to measure, not a recall of 0 or 1."""
+    if n_relevant == 0:
+        return "the dataset has no relevant record, so recall, and WSS, RRF, ATD and loss with it, are undefined"
+    if n_relevant == prior_relevant:
+        given = "records are all given as priors" if n_relevant != 1 else "record is given as a prior"
+        return (f"no relevant record outside the priors (the dataset's {n_relevant} relevant {given}, and the "
+                "metrics leave the priors out), so the recall curve, and WSS, RRF, ATD and loss with it, are undefined; give fewer "
+                "--prior-included records, or use a dataset with more relevant records")
+    return ""
+
+
 def summary(labels: Sequence[int]) -> dict[str, float]:
     """All headline figures for one screening order (priors removed, padded).
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from screening.errors import ConfigError, InputError
 from screening.ml.learner import ActiveLearner, check_seed
-from screening.ml.metrics import padded_labels, summary
+from screening.ml.metrics import padded_labels, summary, undefined_reason
 from screening.ml import priors_in_both
 from screening.ml.registry import DEFAULT_SPEC
 
@@ -59,6 +59,7 @@ class SimulationResult:
     # per position, 1 where the record was drawn in a stop rule's random sample; None without a
     # rule that samples (ORDER.csv then has no such column, as before)
     sampled: list[int] | None = None
+    no_metrics: str = ""                  # why ``metrics`` is empty (metrics.undefined_reason)
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame({"position": np.arange(1, len(self.order) + 1), "record_id": self.order,
@@ -348,6 +349,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     return SimulationResult(order=[ids[i] for i in order], labels=[int(labels[i]) for i in order],
                             n_priors=len(priors), metrics=summary(seq), model=learner.info(),
                             n_updates=n_updates, stops=stops,
+                            no_metrics=undefined_reason(n_rel_total, prior_relevant),
                             sampled=drawn if any(r.samples for r in rules) else None)
 
 

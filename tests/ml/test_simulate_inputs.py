@@ -127,3 +127,25 @@ def test_recall_flag_wording():
     assert res.exit_code == 4 and "--confidence only applies to the statistical stop rule" in res.output
     res = runner.invoke(app, ["simulate", str(FIX), "--target-recall", "0.9", "--confidence", "0.8"])
     assert res.exit_code == 4 and "--target-recall and --confidence only apply to" in res.output
+
+
+def test_no_relevant_record_outside_the_priors_says_why_there_are_no_figures(tmp_path, raw):
+    """Acceptance testing: the dataset's only relevant record given as --prior-included printed a
+    header-only metrics table (exit 0) and said nothing of why."""
+    one = raw[raw["label_included"] == "0"].head(29)
+    one = pd.concat([raw[raw["label_included"] == "1"].head(1), one], ignore_index=True)
+    path, out = tmp_path / "one.csv", tmp_path / "order.csv"
+    one.to_csv(path, index=False)
+    inc, exc = one["record_id"].iloc[0], one["record_id"].iloc[1]
+    res = simulate_file(str(path), (inc,), (exc,), seed=1)
+    assert res.metrics == {"records": 28.0, "relevant": 0.0}
+    assert res.no_metrics.startswith("no relevant record outside the priors (the dataset's 1 relevant record is "
+                                     "given as a prior")
+    assert simulate_file(str(FIX), seed=1).no_metrics == ""
+    cli = runner.invoke(app, ["simulate", str(path), "--prior-included", inc, "--prior-excluded", exc,
+                              "-o", str(out)], env={"COLUMNS": "250"})
+    assert cli.exit_code == 0, cli.output
+    said = " ".join(cli.output.split())
+    assert "no metrics: no relevant record outside the priors" in said and "are undefined" in said
+    assert "┏" not in cli.output                     # no bare header of a table without rows
+    assert len(pd.read_csv(out)) == 30                # the order is still written
