@@ -222,15 +222,13 @@ def test_only_a_whole_answer_is_stored_and_anything_else_is_asked_again(tmp_path
 
 
 def test_ctrl_c_at_the_prompt_says_what_was_kept_and_exits_130(tmp_path, monkeypatch):
-    import typer
-
     import screening.cli.dedup as cli_dedup
 
     _dedup(tmp_path, GAMBLING)
 
     def interrupted(*a, **kw):
-        raise typer.Abort()      # what a prompt raises for Ctrl-C
+        raise KeyboardInterrupt()      # Ctrl-C while a line is read
 
-    monkeypatch.setattr(cli_dedup.typer, "prompt", interrupted)
+    monkeypatch.setattr(cli_dedup, "_read_line", interrupted)
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "-r", "ana"], env={"COLUMNS": "200"})
     assert res.exit_code == 130 and "interrupted" in _text(res).lower()
