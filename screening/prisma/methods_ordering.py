@@ -55,8 +55,11 @@ def _order_rank(kind: str) -> int:
 _RULE_NAMES = {"hypergeometric": "hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020)"}
 
 
-def _rule_name(rule: str) -> str:
-    return _RULE_NAMES.get(rule, f"stopping rule {rule}" if rule else "stopping rule")
+def _rule_name(rule: str, cited: bool = False) -> str:
+    """The rule with its reference ('hypergeometric stopping rule (Callaghan & ...)'), or
+    without it once ``cited`` earlier in the paragraph."""
+    name = _RULE_NAMES.get(rule, f"stopping rule {rule}" if rule else "stopping rule")
+    return name.split(" (", 1)[0] if cited else name
 
 
 def stop_test(ctx: ReportContext) -> str:
@@ -76,7 +79,7 @@ def stop_test(ctx: ReportContext) -> str:
         found += (f" and {counted(u, 'record')} whose decision was not yet settled (the test took the worst "
                   "case for " + ("them" if u != 1 else "it") + ")")
     return (f"a random sample of {counted(int(n), 'record')} not screened in rank order, which contained {found}, "
-            f"showed that recall was at least {target:.0%} with {conf:.0%} confidence"
+            f"showed that recall was at least {_percent(target)} with {_percent(conf)} confidence"
             + (f" ({'; '.join(said)})" if said else ""))
 
 
@@ -181,7 +184,7 @@ def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     return s
 
 
-def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
+def stopping_sentences(c: PrismaCounts, ctx: ReportContext, rule_cited: bool = False) -> list[str]:
     """Why title/abstract screening ended before every record was read: the stop, the stopping
     rule's test and what it showed (or that it was not met, or no longer is), the records the
     stop left unscreened, and those still being settled or added since ([] when not stopped)."""
@@ -197,7 +200,7 @@ def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     if ctx.stopping_met is False:
         f = ctx.stopping_figures
         p = f" (p = {p_text(ctx.stopping_p, f.get('confidence'))})" if ctx.stopping_p is not None else ""
-        est = (f" (the lower confidence bound on recall was {f['recall_bound']:.1%} at {f['confidence']:.0%} "
+        est = (f" (the lower confidence bound on recall was {f['recall_bound']:.1%} at {_percent(f['confidence'])} "
                f"confidence, from a random sample of {counted(int(f['sample_size']), 'record')})" if test
                else f" (estimated recall {ctx.recall_estimate:.0%})" if ctx.recall_estimate is not None else "")
         s.append(f"Screening was stopped before the stopping rule's test{rule} was met{p}, so the "
@@ -205,7 +208,7 @@ def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
                  f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
                  "tools.")
     else:
-        how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule)}: {test}" if test
+        how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule, rule_cited)}: {test}" if test
                else f"Screening stopped by a stopping rule{rule}{recall}")
         if ctx.stopping_lapsed:
             how += "; " + _lapsed(ctx)

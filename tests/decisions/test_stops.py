@@ -157,8 +157,8 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     assert stop["sample_size"] == 50 and stop["target_recall"] == 0.8 and stop["recall_bound"] >= 0.8
     report = (review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
     said = " ".join(report.split())
-    assert ("Title/abstract screening was stopped by the hypergeometric stopping rule (Callaghan & Müller-Hansen, "
-            "2020): a random sample of 50 records not screened in rank order, which contained "
+    assert ("Title/abstract screening was stopped by the hypergeometric stopping rule: a random sample of 50 "
+            "records not screened in rank order, which contained "
             f"{_relevant(stop['sample_relevant'])}, showed that recall was at least 80% with 95% confidence "
             f"(p = {stop['p_value']:.2g}; lower confidence bound on recall {stop['recall_bound']:.1%}); the "
             f"{len(left)} records left unscreened are reported as excluded by automation tools.") in said, said

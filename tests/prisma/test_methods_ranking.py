@@ -115,9 +115,10 @@ def test_a_stopped_review_with_priors_says_what_the_ranking_started_from_and_the
             "irrelevant (the larger of 50 and 2.5% of the 280 records in screening), then in a random sample of "
             f"the records not yet screened; the random sample began after {run} irrelevant records in a row, "
             "before that point was reached.") in said, said
-    # the stop's own sentence is as before
-    assert "Title/abstract screening was stopped by the hypergeometric stopping rule (Callaghan & Müller-Hansen, " \
-           "2020): a random sample of 50 records not screened in rank order" in said
+    # the stop's own sentence names the rule the sentence before cites (once in the paragraph)
+    assert "Title/abstract screening was stopped by the hypergeometric stopping rule: a random sample of 50 " \
+           "records not screened in rank order" in said
+    assert said.count("Callaghan & Müller-Hansen") == 1
 
 
 def test_an_imported_random_sample_is_said_to_be_one(review: Path, data: pd.DataFrame) -> None:
@@ -180,3 +181,14 @@ def test_the_rule_sentence_reads_from_the_recorded_figures() -> None:
     assert ordering_sentence(_ctx(ranking_use={"imported:native": 9}, imported_sampled={"imported:native": 1})) == (
         "All 9 of the screeners' title/abstract decisions were imported from a decisions file, 1 of them on a "
         "random sample of the unscreened records (the stopping rule's test).")
+
+
+def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:
+    """A 97.5% target read '98%' in the stop's sentence (the rule's sentence said 97.5%)."""
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods_ordering import stop_test
+
+    ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.012,
+                        stopping_figures={"sample_size": 120, "sample_relevant": 0, "recall_bound": 0.981,
+                                          "target_recall": 0.975, "confidence": 0.95})
+    assert "showed that recall was at least 97.5% with 95% confidence (p = " in stop_test(ctx)
