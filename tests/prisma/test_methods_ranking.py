@@ -23,14 +23,12 @@ from screening.prisma.context import RankerFacts, ReportContext
 from screening.prisma.counts import compute_counts
 from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences
 
-from tests.decisions.test_stops import FIRST, FIX, _cli
+from tests.decisions import test_stops as shared
+from tests.decisions.test_stops import FIRST, _cli
+
+data = shared.data          # the stop tests' fixture: their trimmed real dataset
 
 PRIORS = 2          # relevant and irrelevant priors each
-
-
-@pytest.fixture
-def data() -> pd.DataFrame:
-    return pd.read_csv(FIX, dtype=str, keep_default_na=False)
 
 
 @pytest.fixture
