@@ -124,6 +124,23 @@ _RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
 ReviewerCheck = Callable[[dict[str, int]], list[DecisionError]]
 
 
+def _copies_disagree(rows: list[ImportRow], name: str) -> list[str]:
+    """Another tool's rows that land on one of our records with different decisions by one
+    reviewer: the tool listed two database copies of one study (which we keep as one record)
+    and they were decided differently. The later line stands, as for any repeated row; a
+    person should know which (review of the change: the file used to be refused instead)."""
+    seen: dict[tuple[str, str, str], ImportRow] = {}
+    out = []
+    for row in rows:
+        key = (row.reviewer, row.record_id, row.stage)
+        first = seen.setdefault(key, row)
+        if first is not row and first.decision != row.decision:
+            out.append(f"{name}: lines {first.line} and {row.line} land on one record ({row.record_id}: copies of "
+                       f"one study) with different decisions by {row.reviewer} ({first.decision}, {row.decision}); "
+                       f"line {row.line}'s stands")
+    return out
+
+
 def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str, stage: str,
                        stages: tuple[str, ...], check_reviewers: ReviewerCheck | None = None
                        ) -> tuple[str, list[ImportRow], list[str]]:
@@ -244,6 +261,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
         # unknown names are listed with the other bad rows, so one run shows every fix
         bad = sorted(bad + check_reviewers(named), key=lambda e: e.line or 0)
     refuse_bad_rows(bad, where, rows_bad)
+    if fmt not in ("native", "export"):
+        warnings += _copies_disagree(out, path.name)
 
     if undecided:
         warnings.append(f"{undecided} row(s) without a decision (records undecided when exported) skipped")

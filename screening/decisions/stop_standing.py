@@ -44,11 +44,11 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     from screening.ml.stopping_status import stopping_frame, stopping_status
     from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors
 
-    decisions, open_ids, open_sampled = decisions_from_log(entries)
-    labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), decisions)
-    frame, logged = stopping_frame(labels, decisions)
-    return stopping_status(records, frame, rank, play=play, open_ids=open_ids, logged_ids=logged, stop=stop,
-                           open_sampled=open_sampled)
+    log = decisions_from_log(entries)
+    labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), log.labels)
+    frame, logged = stopping_frame(labels, log.labels)
+    return stopping_status(records, frame, rank, play=play, open_ids=log.open_records, logged_ids=logged,
+                           stop=stop, open_sampled=log.open_sampled, ever_logged=log.ever_logged)
 
 
 def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,

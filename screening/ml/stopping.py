@@ -68,6 +68,34 @@ def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, targ
     return int(np.flatnonzero(p == p.max())[-1])
 
 
+def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
+    """:func:`recall_bound` at the settlement of ``unsettled`` sample records (0 to all of them
+    relevant) that gives the lowest bound, with that settlement's estimate: what can be
+    claimed whichever way they are settled. One vectorised bisection over the settlements."""
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    if not unsettled:
+        return recall_bound(k, N, n, r_before, confidence)
+    seen = k + np.arange(unsettled + 1)
+    found = r_before + seen
+    if N <= 0 or n <= 0:
+        return (1.0 if found.min() else 0.0), 0.0
+    est_missing = np.minimum(N, (seen * (N + 1)) // n) - seen
+    est = np.where(found + est_missing > 0, found / np.maximum(found + est_missing, 1), 1.0)
+    lo, hi = seen.copy(), np.full_like(seen, N)
+    while (lo < hi).any():
+        mid = (lo + hi + 1) // 2
+        ok = hypergeom.cdf(seen, N, mid, n) >= 1 - confidence
+        open_ = lo < hi
+        lo = np.where(open_ & ok, mid, lo)
+        hi = np.where(open_ & ~ok, mid - 1, hi)
+    missing = lo - seen
+    bound = np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)
+    j = int(np.argmin(bound))
+    return float(est[j]), float(bound[j])
+
+
 def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
     """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
     # "recall < τ" ⇔ total > (r_before + k) / τ; the epsilon keeps an exact multiple (19/0.95 = 20)

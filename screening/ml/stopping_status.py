@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from screening.ml.stopping import hypergeom_pvalue, recall_bound, switch_threshold, worst_settlement
+from screening.ml.stopping import hypergeom_pvalue, lowest_bound, switch_threshold, worst_settlement
 from screening.records import in_play
 
 if TYPE_CHECKING:       # only for the annotation: the ML side does not import the decision log
@@ -99,7 +99,7 @@ def _stopped_text(stop: StopScope, added: int, status: dict[str, Any], awaiting:
                 f"{'are' if added != 1 else 'is'} still to screen: {then}")
     if status.get("stop_lapsed"):
         p = status.get("p_value")
-        return (f"{said} But the stopping test no longer holds on the decisions logged since"
+        return (f"{said} But computed on the decisions in the log now, the stopping test is not met"
                 + (f" (p = {p:.3g})" if p is not None else "") + ", so recall is not assured: reopen "
                 "screening (`screening stop REVIEW --resume -r NAME`) and go on: " + then)
     return said + _awaiting(awaiting)
@@ -108,7 +108,7 @@ def _stopped_text(stop: StopScope, added: int, status: dict[str, Any], awaiting:
 def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
                     play: np.ndarray | None = None, open_ids: Iterable[str] = (),
                     logged_ids: Iterable[str] | None = None, stop: StopScope | None = None,
-                    open_sampled: Iterable[str] = ()) -> dict[str, Any]:
+                    open_sampled: Iterable[str] = (), ever_logged: Iterable[str] = ()) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
@@ -130,7 +130,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     stopped (by whom, when, how to reopen) instead of advising to record a stop, and names the
     records added since (a search update's), which are still to screen. ``open_sampled``: those
     of ``open_ids`` whose first decision was made in the random sample: the test counts them as
-    relevant until they are settled (the worst case, see :func:`_test`).
+    relevant until they are settled (the worst case, see :func:`_test`). ``ever_logged``: every
+    record with a title/abstract event in the log, undone ones too: a record decided before a
+    stop and undone after it is no record "added since the stop".
 
     Returns screened and relevant_found (what people decided, settled: a prior nobody decided
     yet is in neither, but counted in ``priors_undecided``), pool, estimated_recall +
@@ -164,8 +166,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     # and "relevant found" is what those people found: an undecided prior included is known
     # relevant (the ranker and the test's figures use it) but screening has not found it
     relevant_found = int(lab[labels["record_id"].astype(str).isin(decided - waiting).to_numpy()].sum())
-    # records no stop closed that nobody has decided: an update's, after a stop
-    added = len(ids - decided - waiting - stop.records) if stop is not None else 0
+    # records no stop closed that nobody has decided, nor ever had: an update's, after a stop
+    # (a decision undone since the stop leaves its record open, not new)
+    added = len(ids - decided - waiting - stop.records - {str(r) for r in ever_logged}) if stop is not None else 0
     out: dict[str, Any] = {"screened": screened, "relevant_found": relevant_found, "pool": pool,
                            "unscreened": unscreened, "target_recall": tau, "confidence": conf,
                            "estimated_recall": "not yet", "recall_bound": "not yet", "p_value": None,
@@ -177,7 +180,12 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
                    recommendation="Every record is screened: nothing left to find." + _awaiting(awaiting))
         return out
     unsettled = len({str(r) for r in open_sampled} & waiting - priors)
-    _test(out, lab, sampled, labels, pool, tau, conf, awaiting, unsettled)
+    # a record in conflict keeps a label (one reviewer's) but is not settled: it enters the
+    # test only as unsettled (a sample record, at the worst case) or not at all (a ranked one:
+    # left in the pool the sample was drawn from and out of the relevant found before it, the
+    # cautious side of both); its label counted it twice and let a conflict ease the test
+    settled = ~labels["record_id"].astype(str).isin(waiting).to_numpy()
+    _test(out, lab[settled], sampled[settled], labels[settled], pool, tau, conf, awaiting, unsettled)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)
     if out["met"] and known and stop is None:
         # `screening stop` refuses while a known relevant record has no decision (it would close
@@ -220,7 +228,9 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
         worst = k + worst_settlement(k, unsettled, N, n, r_before, tau)
         found = r_before + worst
         p = hypergeom_pvalue(worst, N, n, r_before, tau)
-        est, bound = recall_bound(worst, N, n, r_before, conf)
+        # the bound's worst case is its own (the settlement with the lowest bound need not be
+        # the one with the largest p)
+        est, bound = lowest_bound(k, unsettled, N, n, r_before, conf)
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k,
                    sample_unsettled=unsettled)
         if not found:

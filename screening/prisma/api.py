@@ -291,7 +291,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                       "In the previous version, screening was")
                      + " stopped before the stopping rule's test was met: recall is not assured.")
     elif state.stopping.stopped and state.stopping.lapsed:
-        notes.append("Screening was stopped by the stopping rule, but the decisions logged since no longer meet "
+        notes.append("Screening was stopped by the stopping rule, but computed on the decisions in the log now, "
                      "its test: recall is not assured.")
     late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (_ruled_out_after_screening)
     if late:

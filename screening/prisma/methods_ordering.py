@@ -85,14 +85,18 @@ def stop_test(ctx: ReportContext) -> str:
 
 def _lapsed(ctx: ReportContext) -> str:
     """The clause for a stop whose test the log no longer meets: what the same test gives on
-    the decisions recorded since, so the paragraph does not go on claiming the stop's recall."""
+    the decisions in the log now (changed since the stop, or a stop an older version recorded
+    on a sample it read without its unsettled records), so the paragraph does not go on
+    claiming the stop's recall."""
     now, conf = ctx.stopping_lapsed, ctx.stopping_figures.get("confidence")
-    n, k = now.get("sample_size"), now.get("sample_relevant")
-    said = [*([f"a random sample of {counted(int(n), 'record')} with {counted(int(k or 0), 'relevant record')}"]
-              if n else []),
+    n, k, u = now.get("sample_size"), int(now.get("sample_relevant") or 0), int(now.get("sample_unsettled") or 0)
+    found = "no relevant record" if not k else counted(k, "relevant record")
+    if u:
+        found += f" and {counted(u, 'record')} not yet settled"
+    said = [*([f"a random sample of {counted(int(n), 'record')} with {found}"] if n else []),
             *([f"p = {p_text(now['p_value'], conf)}"] if now.get("p_value") is not None else [])]
-    return ("but on the decisions recorded since" + (f" ({'; '.join(said)})" if said else "")
-            + " the test is no longer met, so the target recall is not assured")
+    return ("but computed on the decisions in the log now" + (f" ({'; '.join(said)})" if said else "")
+            + ", the test is not met, so the target recall is not assured")
 
 
 def ordering_sentence(ctx: "ReportContext") -> str:

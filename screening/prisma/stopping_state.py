@@ -121,7 +121,7 @@ def standing_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]], 
         stopping = dataclasses.replace(stopping, lapsed=now)
         p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
         warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "
-                        f"was met, but the decisions logged since no longer meet it{p}: the report says the "
+                        f"was met, but computed on the decisions in the log now it is not{p}: the report says the "
                         "target recall is not assured; reopen screening (`screening stop REVIEW --resume -r NAME`) "
                         "and go on with the random sample")
     if stopping.stopped and stopping.met is False:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -171,7 +171,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     lab_frame, logged = stopping_frame(labels, inputs.decisions)
     status = stopping_status(out, lab_frame, config, play=play,
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
-                             stop=inputs.unhashed.get("stop"), open_sampled=inputs.extra.get("open_sampled", ()))
+                             stop=inputs.unhashed.get("stop"), open_sampled=inputs.extra.get("open_sampled", ()),
+                             ever_logged=inputs.unhashed.get("ever_logged", ()))
     if config.stopped:
         unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
         if unlogged:
@@ -209,7 +210,8 @@ def load_inputs(review: Any) -> StageInputs:
 
     path = getattr(review, "decisions_path", None)
     if path is not None and Path(path).exists():
-        decisions, extra["open_records"], extra["open_sampled"] = decisions_from_log(load_entries(path))
+        decisions, extra["open_records"], extra["open_sampled"], unhashed["ever_logged"] = \
+            decisions_from_log(load_entries(path))
         from screening.decisions.stops import review_stop
 
         stop = review_stop(path)      # the recommendation says a standing stop stands
@@ -221,12 +223,21 @@ def load_inputs(review: Any) -> StageInputs:
                        unhashed=unhashed)
 
 
-def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+class LogLabels(NamedTuple):
+    """What the rank stage and the stopping status read from the log's title/abstract events."""
+
+    labels: pd.DataFrame                  # the ranker's labels (progress.training_labels)
+    open_records: tuple[str, ...]         # decided by a person, not settled yet
+    open_sampled: tuple[str, ...]         # those of them first decided in the random sample
+    ever_logged: frozenset[str]           # every record with an event, undone ones too
+
+
+def decisions_from_log(entries: pd.DataFrame) -> LogLabels:
     """The ranker's labels (``training_labels``), the records decided by a person but not
-    settled yet (the stopping status counts them apart), and those of them first decided in the
-    random sample (the stopping test counts them as relevant until settled), from one pass over
-    the log's title/abstract decisions. The rank stage and a screening session's stopping line
-    share it."""
+    settled yet (the stopping status counts them apart), those of them first decided in the
+    random sample (the stopping test takes their worst case until settled) and every record
+    the log has an event on, from one pass over the log's title/abstract decisions. The rank
+    stage and a screening session's stopping line share it."""
     from screening.decisions.entries import standing_decisions
     from screening.decisions.origins import first_decisions
     from screening.decisions.outcomes import open_records, record_outcomes
@@ -236,8 +247,10 @@ def decisions_from_log(entries: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, 
     outcomes = record_outcomes(entries, "title_abstract", standing=standing)
     first = first_decisions(entries) if len(entries) else {}
     unsettled = tuple(open_records(entries, outcomes=outcomes))
-    return (training_labels(entries, outcomes, standing=standing, first=first), unsettled,
-            tuple(r for r in unsettled if r in first and first[r].sampled))
+    ever = (frozenset(entries.loc[entries["stage"] == "title_abstract", "record_id"].astype(str))
+            if len(entries) else frozenset())
+    return LogLabels(training_labels(entries, outcomes, standing=standing, first=first), unsettled,
+                     tuple(r for r in unsettled if r in first and first[r].sampled), ever)
 
 
 # version 2: the report's stopping block gained screening_stopped (a rank.json written by

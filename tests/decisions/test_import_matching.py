@@ -86,3 +86,18 @@ def test_every_row_the_log_refuses_is_named_in_one_error(review: Path, db: Path,
     assert "2 rows cannot be imported" in said and "line 3:" in said and "line 4:" in said, said
     assert "duplicate" in said
     assert not db.exists() or load_entries(db).empty           # nothing partial
+
+
+def test_two_copies_of_one_study_decided_differently_are_named(review: Path, db: Path, tmp_path: Path,
+                                                               copies: pd.DataFrame) -> None:
+    """Review of the change: Rayyan rows for two database copies of one study now land on one
+    record; decided differently by one reviewer, the later line stands, and the import says so."""
+    title = copies.loc[copies["record_id"] == "53", "title"].iloc[0]
+    pmid = copies.loc[copies["record_id"] == "53", "pmid"].iloc[0]
+    path = _rayyan(tmp_path / "articles.csv", [(title, pmid, "", "Included"), (title, "", "10.1000/copy.54", "Excluded")])
+    res = api.import_decisions(review, path)
+    assert any("lines 2 and 3 land on one record (53" in w and "line 3's stands" in w for w in res["warnings"]), res
+    from screening.decisions.outcomes import final_decisions
+
+    assert final_decisions(load_entries(db), "title_abstract").set_index("record_id")["decision"].to_dict() == \
+        {"53": "exclude"}
