@@ -230,10 +230,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     ordering = ordering_sentence(ctx)
     if ordering:
         s.append(ordering)
-    ranking = ranking_sentences(c, ctx)
-    s += ranking
-    # the rule is cited where the ranking sentences set it out, not again at the stop
-    s += stopping_sentences(c, ctx, rule_cited=any("Callaghan" in x for x in ranking))
+    s += ranking_sentences(c, ctx)
+    s += stopping_sentences(c, ctx)
     if c.previous_excluded_automation:
         n = c.previous_excluded_automation
         s.append(f"In the previous version, {counted(n, 'record')} nobody screened {was_were(n)} closed by the stopping "

@@ -147,6 +147,18 @@ def _percent(x: float) -> str:
     return f"{x * 100:g}%"
 
 
+def _rule_set_out(c: PrismaCounts, ctx: ReportContext) -> bool:
+    """Whether :func:`ranking_sentences` sets the hypergeometric rule out (with its reference):
+    once it was used (a random sample screened, or screening stopped) and its settings are known."""
+    r = ctx.ranker
+    use = {k: n for k, n in ctx.ranking_use.items() if n}
+    if r is None or not use:
+        return False
+    sampled = "sample" in use or any(ctx.imported_sampled.values())
+    return r.rule == "hypergeometric" and (c.stopped or sampled) and None not in (
+        r.target_recall, r.confidence, r.switch_at, r.pool)
+
+
 def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     """The ranking as a reader needs it to reproduce it (its components and seed, the records
     it started from, where every parameter is recorded) and the stopping rule as set: its
@@ -158,9 +170,7 @@ def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     use = {k: n for k, n in ctx.ranking_use.items() if n}
     if r is None or not use:
         return []
-    sampled = "sample" in use or any(ctx.imported_sampled.values())
-    rule = r.rule == "hypergeometric" and (c.stopped or sampled) and None not in (
-        r.target_recall, r.confidence, r.switch_at, r.pool)
+    rule = _rule_set_out(c, ctx)
     if not rule and not set(use) & _RANKER_KINDS:
         return []        # every decision imported (or typed): no ranking ordered them, no test rests on it
     named = [f"{label} {r.components[key]}" for key, label in _COMPONENTS if r.components.get(key)]
@@ -188,7 +198,7 @@ def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     return s
 
 
-def stopping_sentences(c: PrismaCounts, ctx: ReportContext, rule_cited: bool = False) -> list[str]:
+def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     """Why title/abstract screening ended before every record was read: the stop, the stopping
     rule's test and what it showed (or that it was not met, or no longer is), the records the
     stop left unscreened, and those still being settled or added since ([] when not stopped)."""
@@ -212,7 +222,9 @@ def stopping_sentences(c: PrismaCounts, ctx: ReportContext, rule_cited: bool = F
                  f"screened {'is' if c.excluded_automation == 1 else 'are'} reported as excluded by automation "
                  "tools.")
     else:
-        how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule, rule_cited)}: {test}" if test
+        # the rule is cited where the ranking sentences set it out, not again here
+        cited = _rule_set_out(c, ctx)
+        how = (f"Title/abstract screening was stopped by the {_rule_name(ctx.stopping_rule, cited)}: {test}" if test
                else f"Screening stopped by a stopping rule{rule}{recall}")
         if ctx.stopping_lapsed:
             how += "; " + _lapsed(ctx)
