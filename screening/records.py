@@ -268,16 +268,18 @@ def from_saved_search(source_file: object) -> bool:
 def marks(series: pd.Series) -> pd.Series:
     """A mark column (duplicate_of, rule_decision, source_db...) as stripped text, missing
     values as '': how every count reads marks, so they all agree."""
-    return series.map(_mark)
+    return series.map(cell_text)
 
 
 def row_in_play(record: Mapping[str, Any]) -> bool:
     """:func:`in_play` for one record (a dict of its fields)."""
-    return (not _mark(record.get("duplicate_of")) and not _mark(record.get("removed_reason"))
-            and _mark(record.get("rule_decision")).lower() != "exclude")
+    return (not cell_text(record.get("duplicate_of")) and not cell_text(record.get("removed_reason"))
+            and cell_text(record.get("rule_decision")).lower() != "exclude")
 
 
-def _mark(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as stripped text: '' for None, NaN and pd.NA (a table read back from parquet or
+    CSV holds any of them for an empty cell)."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     return str(value).strip()

@@ -13,6 +13,7 @@ from typing import Callable
 import pandas as pd
 
 from screening.normalize import normalize_doi, normalize_title
+from screening.records import cell_text
 
 _SEPARATORS = re.compile(r"[\s_\-.:/]+")
 
@@ -63,10 +64,6 @@ def _closest(ids: list[str], bare_ids: list[str], bare: str, n: int) -> list[str
     return [rid for s, rid in scored if s == best][:n]
 
 
-def _text(value: object) -> str:
-    return "" if value is None or value != value else str(value).strip()     # None / NaN -> ""
-
-
 class Matcher:
     """Find our record_id for a foreign row by id, pmid, DOI, then normalised title.
 
@@ -82,12 +79,13 @@ class Matcher:
         ids = records["record_id"].astype(str).tolist()
         self.ids = set(ids)
         dup = records["duplicate_of"].tolist() if "duplicate_of" in records.columns else [""] * len(ids)
-        kept = [_text(d) or r for r, d in zip(ids, dup)]
+        kept = [cell_text(d) or r for r, d in zip(ids, dup)]
 
         def index(values: list[object], key: Callable[[str], str]) -> dict[str, str]:
             found: dict[str, set[str]] = {}
             for v, k in zip(values, kept):
-                text = key(_text(v)) if _text(v) else ""
+                text = cell_text(v)
+                text = key(text) if text else ""
                 if text:
                     found.setdefault(text, set()).add(k)
             return {t: next(iter(ks)) for t, ks in found.items() if len(ks) == 1}
