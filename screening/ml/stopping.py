@@ -42,12 +42,22 @@ def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float
 
     ``r_before`` relevant records were found before the random sample began.
     """
-    from scipy.stats import hypergeom   # here: importing scipy.stats takes ~0.3 s
+    return float(_pvalues(np.array([k]), N, n, r_before, target_recall)[0])
 
-    K = min_missing_under_h0(k, r_before, target_recall)
-    if K > N:          # H0 needs more relevant records than there were unscreened records
-        return 0.0
-    return float(hypergeom.cdf(k, N, K, n))
+
+def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
+    """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
+    return int(_h0_missing(np.array([k]), r_before, target_recall)[0])
+
+
+def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
+    """(point estimate, one-sided lower confidence bound) for recall so far.
+
+    The bound uses the largest number of relevant records in the sampled-from pool that the
+    sample does not reject at level ``1 - confidence`` (exact hypergeometric inversion).
+    """
+    est, bound = _bounds(np.array([k]), N, n, r_before, confidence)
+    return float(est[0]), float(bound[0])
 
 
 def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, target_recall: float) -> int:
@@ -57,32 +67,53 @@ def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, targ
     The worst case is not simply "all relevant": a relevant sample record raises the number of
     relevant records H0 puts in the pool as well as the count the sample saw, so p is not
     monotone in it (at N 68, n 50, 15 found before: p 0.048 with 4 relevant, 0.031 with 5).
-    Ties go to more relevant records."""
-    import numpy as np
-    from scipy.stats import hypergeom
-
-    seen = k + np.arange(unsettled + 1)
-    K = np.floor((r_before + seen) / target_recall + 1e-9).astype(int) + 1 - r_before   # min_missing_under_h0
-    # one vectorised call: a dual plan's sample can wait for its second reviewer on hundreds of records
-    p = np.where(K > N, 0.0, hypergeom.cdf(seen, N, np.minimum(K, N), n))
+    Ties go to more relevant records. One vectorised call: a dual plan's sample can wait for
+    its second reviewer on hundreds of records."""
+    p = _pvalues(k + np.arange(unsettled + 1), N, n, r_before, target_recall)
     return int(np.flatnonzero(p == p.max())[-1])
 
 
 def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
     """:func:`recall_bound` at the settlement of ``unsettled`` sample records (0 to all of them
     relevant) that gives the lowest bound, with that settlement's estimate: what can be
-    claimed whichever way they are settled. One vectorised bisection over the settlements."""
-    import numpy as np
+    claimed whichever way they are settled."""
+    est, bound = _bounds(k + np.arange(unsettled + 1), N, n, r_before, confidence)
+    j = int(np.argmin(bound))
+    return float(est[j]), float(bound[j])
+
+
+# The test's arithmetic, over an array of sample relevant counts ``seen`` (one per settlement of
+# the sample's unsettled records; a single count for the scalar functions above).
+
+def _h0_missing(seen: np.ndarray, r_before: int, target_recall: float) -> np.ndarray:
+    # "recall < τ" ⇔ total > (r_before + k) / τ; the epsilon keeps an exact multiple (19/0.95 = 20)
+    # from flooring to 19.999… and testing a weaker hypothesis than H0.
+    return np.floor((r_before + seen) / target_recall + 1e-9).astype(int) + 1 - r_before
+
+
+def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
+    from scipy.stats import hypergeom   # here: importing scipy.stats takes ~0.3 s
+
+    K = _h0_missing(seen, r_before, target_recall)
+    # 0 where H0 needs more relevant records than there were unscreened records
+    return np.where(K > N, 0.0, hypergeom.cdf(seen, N, np.minimum(K, N), n))
+
+
+def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """(point estimates, lower confidence bounds) of recall, one per count in ``seen``."""
     from scipy.stats import hypergeom
 
-    if not unsettled:
-        return recall_bound(k, N, n, r_before, confidence)
-    seen = k + np.arange(unsettled + 1)
     found = r_before + seen
     if N <= 0 or n <= 0:
-        return (1.0 if found.min() else 0.0), 0.0
+        return np.where(found > 0, 1.0, 0.0), np.zeros(len(seen))
+    # point estimate: the maximum-likelihood number of relevant records in the pool,
+    # floor(k (N + 1) / n) (integer, so it never falls below the bound's count; the
+    # fractional k / n * (N - n) put the estimate under its own lower bound when only a
+    # few records are left unsampled)
     est_missing = np.minimum(N, (seen * (N + 1)) // n) - seen
     est = np.where(found + est_missing > 0, found / np.maximum(found + est_missing, 1), 1.0)
+    # The largest K the sample does not reject: P(X <= k | K) falls as K grows, so bisect
+    # (every count at once).
     lo, hi = seen.copy(), np.full_like(seen, N)
     while (lo < hi).any():
         mid = (lo + hi + 1) // 2
@@ -91,47 +122,7 @@ def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confiden
         lo = np.where(open_ & ok, mid, lo)
         hi = np.where(open_ & ~ok, mid - 1, hi)
     missing = lo - seen
-    bound = np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)
-    j = int(np.argmin(bound))
-    return float(est[j]), float(bound[j])
-
-
-def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
-    """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
-    # "recall < τ" ⇔ total > (r_before + k) / τ; the epsilon keeps an exact multiple (19/0.95 = 20)
-    # from flooring to 19.999… and testing a weaker hypothesis than H0.
-    return int(math.floor((r_before + k) / target_recall + 1e-9)) + 1 - r_before
-
-
-def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
-    """(point estimate, one-sided lower confidence bound) for recall so far.
-
-    The bound uses the largest number of relevant records in the sampled-from pool that the
-    sample does not reject at level ``1 - confidence`` (exact hypergeometric inversion).
-    """
-    found = r_before + k
-    if N <= 0 or n <= 0:
-        return (1.0 if found else 0.0), 0.0
-    # point estimate: the maximum-likelihood number of relevant records in the pool,
-    # floor(k (N + 1) / n) (integer, so it never falls below the bound's count; the
-    # fractional k / n * (N - n) put the estimate under its own lower bound when only a
-    # few records are left unsampled)
-    est_missing = min(N, (k * (N + 1)) // n) - k
-    est = found / (found + est_missing) if found + est_missing > 0 else 1.0
-    from scipy.stats import hypergeom
-
-    alpha = 1 - confidence
-    # The largest K the sample does not reject: P(X <= k | K) falls as K grows, so bisect.
-    lo, hi = k, N
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if hypergeom.cdf(k, N, mid, n) >= alpha:
-            lo = mid
-        else:
-            hi = mid - 1
-    missing = lo - k
-    bound = found / (found + missing) if found + missing > 0 else 1.0
-    return float(est), float(bound)
+    return est, np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
