@@ -140,7 +140,7 @@ def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) ->
 def previous_id_stems(old: pd.DataFrame | None) -> dict[str, str]:
     """source_file -> the stem its records' ids had (``pubmed_2`` of ``pubmed_2-00017``) in an
     earlier ingest's table, for files whose generated ids all share one stem that no other file
-    holds. Ingest keeps these (``RawSource.kept_prefix``): ids come from file names, numbered
+    holds. Ingest keeps these (``ingest(kept_stems=...)``): ids come from file names, numbered
     when two files share one, so without them an update's ``pubmed.ris`` listed above the first
     search's would take ``pubmed`` and every decided id would name the update's copy."""
     if old is None or not len(old) or not {"record_id", "source_file"} <= set(old.columns):

@@ -194,37 +194,34 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
         raise ConfigError("the review lists no [[sources]]", path=review.path,
                           hint="add one [[sources]] table per export file")
     out = []
-    kept = _previous_id_stems(review.output_dir)
     for spec in review.sources:
         path = review.resolve(spec.file)
         if not path.is_file():
             raise InputError("source file not found", path=path,
                              hint=f"fix [[sources]] file = {spec.file!r} in {review.path.name}")
-        name = review.source_name(path)
-        out.append(RawSource(name=name, data=read_file(path, files), database=spec.database, format=spec.format,
-                             kept_prefix=kept.get(name, "")))
+        out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database,
+                             format=spec.format))
     refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
     return out + searched
 
 
-def _previous_id_stems(output_dir: Path) -> dict[str, str]:
-    """:func:`screening.identity.previous_id_stems` of the review's previous ingest, if any."""
-    from screening.identity import previous_id_stems
-
-    try:                     # two columns only (a 100k-record table is large)
-        old = pd.read_parquet(output_dir / "ingest.parquet", columns=["record_id", "source_file"])
+def _previous_ingest(output_dir: Path) -> pd.DataFrame | None:
+    """What a re-ingest compares with in the previous ingest's table (ids, their files, titles
+    and DOIs), read once when ingest runs again; None without one, or unreadable."""
+    try:                     # only those columns (a 100k-record table is large)
+        return pd.read_parquet(output_dir / "ingest.parquet", columns=["record_id", "title", "doi", "source_file"])
     except Exception:        # none yet, or unreadable: ids from the file names, as at a first run
-        return {}
-    return previous_id_stems(old)
+        return None
 
 
-def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame) -> Any:
+def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame,
+                             old: pd.DataFrame | None) -> Any:
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
-    dedup-review store name, against what the decisions were made on and the previous ingest."""
+    dedup-review store name, against what the decisions were made on and the previous ingest
+    (``old``: :func:`_previous_ingest`)."""
     from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
 
-    previous = output_dir / "ingest.parquet"
     decided: set[str] = set()
     seen = None
     if review.decisions_path.exists():
@@ -241,12 +238,6 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
         decided |= {str(a), str(b)}
     if not decided:
         return ChangedRecords((), (), ())
-    old = None
-    if previous.exists():
-        try:                     # only what the comparison reads (a 100k-record table is large)
-            old = pd.read_parquet(previous, columns=["record_id", "title", "doi", "source_file"])
-        except Exception:        # an unreadable earlier table: compare with the decisions alone
-            old = None
     return decided_records_changed(old, table, decided, seen)
 
 
@@ -317,14 +308,17 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             notify("ingest", "unchanged")
         else:
             notify("ingest", "running")
-            res = ingest(sources)
+            from screening.identity import previous_id_stems
+
+            previous = _previous_ingest(output_dir)
+            res = ingest(sources, kept_stems=previous_id_stems(previous))
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
             edited = edited_since(ingested_digests(_stored_report(output_dir, "ingest")),
                                   ((s.name, s.digest.hex()) for s in sources))
             if edited:
                 report = dataclasses.replace(report, warnings=[*report.warnings, edited_message(edited)])
             table = res.records
-            changed = _decided_records_changed(review, output_dir, table)
+            changed = _decided_records_changed(review, output_dir, table, previous)
             if changed and not allow_changed_sources:
                 raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
                                  hint="restore the export or its [[sources]] entry as it was when the decisions "

@@ -576,8 +576,8 @@ def test_id_stems_keep_known_files_and_number_new_ones_past_them():
     assert id_stems([src("a/pubmed.ris"), src("b/pubmed.ris"), src("c/pubmed.ris")]) == \
         ["pubmed", "pubmed_2", "pubmed_3"]
     # a known file keeps its stem wherever it is listed; a new one goes past every stem held
-    assert id_stems([src("new/pubmed.ris"), src("old/pubmed.ris", kept_prefix="pubmed"),
-                     src("x/pubmed_2.ris")]) == ["pubmed_2", "pubmed", "pubmed_2_2"]
+    assert id_stems([src("new/pubmed.ris"), src("old/pubmed.ris"),
+                     src("x/pubmed_2.ris")], kept={"old/pubmed.ris": "pubmed"}) == ["pubmed_2", "pubmed", "pubmed_2_2"]
     # a search page's own stem is held too
     assert id_stems([src("s.ris", id_prefix="s"), src("s.ris")]) == ["s", "s_2"]
     old = pd.DataFrame({"record_id": ["pubmed-00001", "pubmed-00002", "pubmed_2-00001", "rec7", "x-00001", "y-00001"],

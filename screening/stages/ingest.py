@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from screening.errors import InputError, RecordCountMismatch, SchemaError
 from screening.io.base import ColumnResult, detect_format, get_reader
@@ -68,11 +68,6 @@ class RawSource:
     # its ids never depend on which other sources exist); "" -> from the file name, numbered
     # _2, _3... when two files share a name
     id_prefix: str = ""
-    # the stem this file's ids had in the review's previous ingest (the runner reads it): kept,
-    # so a file listed later under the same name (an update's `pubmed.ris`) cannot take it and
-    # renumber the records people already decided on. Not part of the cache key: it only
-    # matters when the sources change, which changes the key anyway.
-    kept_prefix: str = ""
 
     @functools.cached_property
     def digest(self) -> bytes:
@@ -103,11 +98,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").lower() or "file"
 
 
-def id_stems(sources: Sequence[RawSource]) -> list[str]:
+def id_stems(sources: Sequence[RawSource], kept: Mapping[str, str] | None = None) -> list[str]:
     """Each source's record-id stem: its own (a saved search page's), else the one its ids had
-    in the previous ingest, else its file name's, numbered _2, _3... past every stem taken.
-    A file new to the review never takes a stem a known file holds, wherever it is listed."""
-    held = [s.id_prefix or s.kept_prefix for s in sources]
+    in the previous ingest (``kept``: source_file -> stem), else its file name's, numbered _2,
+    _3... past every stem taken. A file new to the review never takes a stem a known file
+    holds, wherever it is listed: an update's ``pubmed.ris`` listed above the first search's
+    would otherwise take ``pubmed`` and renumber the records people already decided on."""
+    kept = kept or {}
+    held = [s.id_prefix or kept.get(s.name, "") for s in sources]
     taken = {h for h in held if h}
     out = []
     for source, stem in zip(sources, held):
@@ -315,18 +313,21 @@ def refuse_repeated(sources: list[RawSource], pages: Sequence[RawSource] = ()) -
             seen.setdefault(source.digest, (source.name, listed))
 
 
-def ingest(sources: list[RawSource], *, workers: int | None = None) -> StageResult:
+def ingest(sources: list[RawSource], *, workers: int | None = None,
+           kept_stems: Mapping[str, str] | None = None) -> StageResult:
     """Ingest export files into the records table.
 
     ``workers``: processes that parse a big RIS file's chunks (None, the default: one per
     usable CPU, at most 2; 1: all in this process). The result never depends on it. With two
     free cores, two workers parse a 100k-record file 1.6x faster by wall time than one process
     (see benchmarks/results/ingest.md); on a machine whose other core is busy they gain
-    nothing and cost ~10% more CPU for pickling the parsed columns back.
+    nothing and cost ~10% more CPU for pickling the parsed columns back. ``kept_stems``: the
+    id stems of the files the review ingested before (:func:`id_stems`; the runner reads them
+    from the previous table, only when ingest runs again).
     """
     columns = _Columns()
     warnings: list[str] = []
-    stems = iter(id_stems(sources))
+    stems = iter(id_stems(sources, kept_stems))
     files: list[dict[str, Any]] = []
     # Each file is hashed in a thread (hashlib releases the GIL) while its records go into the
     # table; for the last (or only) file, while the records table is built. (Under the runner
