@@ -41,11 +41,8 @@ def edited_message(names: list[str]) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def raw_changes(review: ReviewConfig, ingest_report: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
