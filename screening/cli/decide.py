@@ -308,15 +308,19 @@ def adjudicate_cmd(
             for rid, group in df.groupby("record_id", sort=False):
                 console.print(_record_summary(rv.record(str(rid))))   # what the adjudicator decides on
                 console.print(_conflict_table(group, f"record {rid}"))
-                decision, why = _ask_adjudication(reasons, required, full_text=stage == "full_text")
-                if decision == "quit":
-                    break
-                if decision == "skip":
-                    console.print(f"skipped {rid}")
+                decision, why, said = _ask_adjudication(reasons, required, full_text=stage == "full_text")
+                if decision in ("quit", "skip"):
+                    # a note explains an adjudication: with none made there is nothing to attach it to
+                    unsaid = " (its note was not recorded)" if said else ""
+                    if decision == "quit":
+                        if said:
+                            console.print(f"{rid} not adjudicated{unsaid}")
+                        break
+                    console.print(f"skipped {rid}{unsaid}")
                     continue
                 res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid), decision=decision, stage=stage,
-                                     reason=why)
-                console.print(f"{res.event.action.replace('_', ' ')} {rid} — final")
+                                     reason=why, note=said)
+                console.print(f"{res.event.action.replace('_', ' ')} {rid} — final" + (" (with a note)" if said else ""))
     finally:
         rv.close()     # the walk kept the decision log open between adjudications
 
@@ -324,22 +328,34 @@ def adjudicate_cmd(
 ESC = "\x1b"
 
 
-def _ask_adjudication(reasons: list[str], required: bool, full_text: bool = False) -> tuple[str, str]:
-    """('include' | 'exclude' | 'not_retrieved' | 'skip' | 'quit', reason) from the keys of the
-    walk (``r``, report not retrieved, at full text only, as in `screen`): an unknown key asks
+def _ask_adjudication(reasons: list[str], required: bool, full_text: bool = False) -> tuple[str, str, str]:
+    """('include' | 'exclude' | 'not_retrieved' | 'skip' | 'quit', reason, note) from the keys of
+    the walk (``r``, report not retrieved, at full text only, as in `screen`): an unknown key asks
     again (it used to count as skip, and on the last conflict end the walk); Esc at the reason
-    list goes back to the decision, as in `screen`."""
-    keys = "i, e, r, s, q" if full_text else "i, e, s, q"
-    prompt = ("[i]nclude / [e]xclude / not [r]etrieved / [s]kip / [q]uit: " if full_text
-              else "[i]nclude / [e]xclude / [s]kip / [q]uit: ")
+    list goes back to the decision, as in `screen`. ``n`` asks for a line of note (why the
+    adjudicator decided so; a new ``n`` replaces it, an empty line drops it), recorded with the
+    decision that follows."""
+    keys = "i, e, r, n, s, q" if full_text else "i, e, n, s, q"
+    note = ""
     while True:
+        prompt = (("[i]nclude / [e]xclude / not [r]etrieved / " if full_text else "[i]nclude / [e]xclude / ")
+                  + ("[n]ote (kept) / " if note else "[n]ote / ") + "[s]kip / [q]uit: ")
         key = _ask_key(prompt)
         if key in ("q", EOF_KEY, "s", "\n", "\r", ""):
-            return ("quit" if key in ("q", EOF_KEY) else "skip"), ""
+            return ("quit" if key in ("q", EOF_KEY) else "skip"), "", note
         if key == "i":
-            return "include", ""
+            return "include", "", note
         if key == "r" and full_text:
-            return "not_retrieved", ""
+            return "not_retrieved", "", note
+        if key == "n":
+            try:
+                note = _read_line("note: ").strip()
+            except KeyboardInterrupt:                   # Ctrl-C in the prompt cancels the prompt, as in `screen`
+                console.print()
+            except EOFError:
+                console.print("\nend of input")
+                return "quit", "", note
+            continue
         if key != "e":
             console.print(f"{key!r} is not one of {keys}")
             continue
@@ -351,12 +367,12 @@ def _ask_adjudication(reasons: list[str], required: bool, full_text: bool = Fals
                                   + ", Esc to go back: ").strip()
             except EOFError:                            # nothing more will come: end the walk
                 console.print("\nend of input")
-                return "quit", ""
+                return "quit", "", note
             if pick.startswith(ESC):
-                break                                   # back to i / e / s / q for this record
+                break                                   # back to i / e / n / s / q for this record
             if pick and not (pick.isdigit() and 1 <= int(pick) <= len(reasons)):
                 console.print(f"{pick!r} is not a reason number (1-{len(reasons)})")
                 continue
             if pick or not required:
-                return "exclude", reasons[int(pick) - 1] if pick else ""
+                return "exclude", reasons[int(pick) - 1] if pick else "", note
             console.print("a reason is required for full-text exclusions")

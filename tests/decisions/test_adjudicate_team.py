@@ -73,7 +73,7 @@ def test_a_full_text_conflict_is_adjudicated_as_not_retrieved(team: Path, db: Pa
     # the walk: 'r' at full text
     code, out = cli("adjudicate", team, "-r", "carol", "--stage", "full_text", input="x\nr\n")
     assert code == 0, out
-    assert "'x' is not one of i, e, r, s, q" in out and f"not retrieved {b} — final" in out
+    assert "'x' is not one of i, e, r, n, s, q" in out and f"not retrieved {b} — final" in out
     ft = final_decisions(load_entries(db), "full_text").set_index("record_id")
     assert ft.loc[a, "decision"] == ft.loc[b, "decision"] == "not_retrieved"
     assert ft.loc[a, "resolved_by"] == "adjudication"
@@ -87,7 +87,7 @@ def test_the_title_abstract_walk_has_no_not_retrieved_key(team: Path, in_play: l
     with pytest.raises(DecisionError, match="full-text reports only"):
         api.adjudicate(team, reviewer="carol", record_id=in_play[0], decision="not_retrieved")
     code, out = cli("adjudicate", team, "-r", "carol", input="r\ni\n")
-    assert code == 0 and "'r' is not one of i, e, s, q" in out and f"include {in_play[0]} — final" in out
+    assert code == 0 and "'r' is not one of i, e, n, s, q" in out and f"include {in_play[0]} — final" in out
 
 
 def test_replan_counts_only_the_settled_records_it_reopened(team: Path, in_play: list[str], cli) -> None:
@@ -363,3 +363,23 @@ def test_a_repeated_adjudications_new_note_is_kept(team: Path, db: Path, in_play
         code, out = cli("adjudicate", team, "-r", "carol", "--record", rid, "--exclude", *extra)
         assert code == 0 and "nothing recorded" in out
     assert len(load_entries(db).query("role == 'adjudicator'")) == 2
+
+
+def test_the_walk_records_a_note_with_the_adjudication(team: Path, db: Path, in_play: list[str], cli) -> None:
+    """The interactive walk had no way to say why a conflict was settled so (`--note` existed
+    only for a scripted `--record`)."""
+    first, second, third = in_play[:3]
+    for rid in (first, second, third):
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+    # a note, replaced by a second one, then the decision; a note then skip; a note then quit
+    code, out = cli("adjudicate", team, "-r", "carol",
+                    input="n\nfirst thought\nn\nthe population is adults\ni\nn\nunsure\ns\nn\nlater\nq\n")
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert f"include {first} — final (with a note)" in said
+    assert f"skipped {second} (its note was not recorded)" in said
+    assert f"{third} not adjudicated (its note was not recorded)" in said
+    adj = load_entries(db).query("role == 'adjudicator'")
+    assert list(zip(adj["record_id"], adj["action"], adj["note"])) == [(first, "include", "the population is adults")]
+    assert not load_entries(db)["note"].fillna("").str.contains("unsure|later|first thought").any()

@@ -156,7 +156,7 @@ def test_adjudicate_walk_asks_again_on_an_unknown_key_and_esc_goes_back(planted:
     """UAT: 'x' counted as skip (ending the walk on the last conflict), and Esc at the reason
     list was 'not a reason number' with Ctrl-C the only way out."""
     code, out = cli("adjudicate", planted, "--reviewer", "carol", input="x\ne\n\x1b\ni\n")
-    assert code == 0 and "'x' is not one of i, e, s, q" in out and "skipped" not in out
+    assert code == 0 and "'x' is not one of i, e, n, s, q" in out and "skipped" not in out
     assert "not a reason number" not in out and "include 2 — final" in out
 
 
