@@ -12,14 +12,16 @@ anything is written.
 
 "The same record" is judged leniently, because every tool upgrade re-ingests and a reader fix
 may change what is extracted (a DOI newly found in another field, a subtitle now joined to the
-title): a record has moved only when both versions have a DOI and they differ, or the titles
+title): a record has moved only when it now comes from another export (raw folders
+reorganised when an update arrived), or both versions have a DOI and they differ, or the titles
 are clearly different works. A renumbered export gives each id a neighbour's record, which
-fails both tests.
+fails the last two tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Iterable
 
 import pandas as pd
@@ -52,15 +54,30 @@ class ChangedRecords:
         searches = [f for f in self.files if from_saved_search(f)]
         where = ("saved API search pages were numbered differently (a search resumed after another one "
                  "completed?)" if searches and len(searches) == len(self.files) else
-                 "their source export changed, was renamed or left [[sources]]")
+                 "their source export changed, was renamed or moved, or left [[sources]]")
         return (f"{' and '.join(parts)}: {where} "
                 f"({', '.join(self.files[:3])}{' ...' if len(self.files) > 3 else ''})")
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Two ``source_file`` values name one export: relative to the project, the same path (two
+    rounds' ``pubmed.ris`` in two folders are two exports); when either lies outside the project
+    (an absolute path, which moves with the folders around it), the same file name."""
+    a, b = a.replace("\\", "/"), b.replace("\\", "/")
+    if PurePosixPath(a).is_absolute() or PureWindowsPath(a).is_absolute() \
+            or PurePosixPath(b).is_absolute() or PureWindowsPath(b).is_absolute():
+        return a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
+    return a == b
+
+
 def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Two raw (title, doi, ...) tuples name one work: the DOIs agree when both have one, else
+    """Two raw (title, doi, source_file) tuples name one record: from the same export when both
+    name one (another database's copy of the same article is another record: its decisions,
+    dedup's kept copy and found_in would all shift), and the DOIs agree when both have one, else
     the titles do (normalised only when they differ as written; a missing title is no evidence
     of a move)."""
+    if len(a) > 2 and len(b) > 2 and a[2] and b[2] and not _same_file(a[2], b[2]):
+        return False
     doi_a, doi_b = normalize_doi(a[1]), normalize_doi(b[1])
     if doi_a and doi_b:
         return doi_a == doi_b
@@ -99,7 +116,7 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
     ids = {str(r) for r in decided}
     before = {k: v[0] for k, v in _by_id(old, ["title", "doi", "source_file"], ids).items()}
     seen = _by_id(decided_on, ["title", "doi", "source_file"], ids)
-    after = {k: v[0] for k, v in _by_id(new, ["title", "doi"], ids).items()}
+    after = {k: v[0] for k, v in _by_id(new, ["title", "doi", "source_file"], ids).items()}
 
     lost, moved, files = [], [], []
     for rid in sorted(ids):
@@ -127,7 +144,7 @@ def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) ->
     on: decisions a run with ``--allow-changed-sources`` left pointing at a renumbered export's
     neighbouring record."""
     ids = set(decided_on["record_id"].astype(str)) if len(decided_on) else set()
-    now = {k: v[0] for k, v in _by_id(records, ["title", "doi"], ids).items()}
+    now = {k: v[0] for k, v in _by_id(records, ["title", "doi", "source_file"], ids).items()}
     out = []
     for rid, refs in _by_id(decided_on, ["title", "doi", "source_file"], ids).items():
         cur = now.get(rid)

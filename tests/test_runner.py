@@ -277,6 +277,56 @@ def test_an_export_edited_renamed_or_dropped_under_decisions_is_refused(tmp_path
     run_review(toml2)
 
 
+def test_a_decision_moved_to_another_exports_copy_is_refused(tmp_path):
+    """Leftover of session 22: the guard compared titles and DOIs only, so a decided id that
+    came to name another export's copy of the same article passed. Here the team moves the first
+    search's export into a folder when the update (the same search re-run, saved under the same
+    name) arrives, and lists the update first: it takes the free id stem, and every decision on
+    the first search would name the update's copy (same title, same DOI)."""
+    from screening.decisions import api
+    from screening.errors import InputError
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    table = read_table(out / "ingest.parquet")
+    wos = table[table["source_file"] == "data/raw/t/wos_5.ris"]
+    decided = wos["record_id"].iloc[2]
+    api.record_decision(toml, reviewer="alice", record_id=decided, action="include")
+    raw = tmp_path / "data" / "raw" / "t"
+    (raw / "round1").mkdir()
+    (raw / "wos_5.ris").rename(raw / "round1" / "wos_5.ris")
+    (raw / "round2").mkdir()
+    econ = (raw / "econlit_3.ris").read_text(encoding="utf-8")
+    new_record = econ[econ.index("TY  -"):econ.index("\nTY  -", econ.index("TY  -") + 1) + 1]
+    (raw / "round2" / "wos_5.ris").write_text(            # the first search's records and one new one
+        (raw / "round1" / "wos_5.ris").read_text(encoding="utf-8").rstrip("\n") + "\n\n" + new_record,
+        encoding="utf-8")
+    toml.write_text(toml.read_text().replace(
+        'file = "data/raw/t/wos_5.ris"\ndatabase = "Web of Science"\n',
+        'file = "data/raw/t/round2/wos_5.ris"\ndatabase = "Web of Science"\n\n'
+        '[[sources]]\nfile = "data/raw/t/round1/wos_5.ris"\ndatabase = "Web of Science"\n'))
+    with pytest.raises(InputError, match="now name another record") as err:
+        run_review(toml)
+    assert "data/raw/t/wos_5.ris" in str(err.value)
+
+
+def test_the_guard_compares_the_export_a_record_came_from():
+    from screening.identity import decided_records_changed
+
+    cols = ["record_id", "title", "doi", "source_file"]
+    on = pd.DataFrame([["a-1", "Wildfire smoke and asthma", "10.1/a", "data/raw/t/a.ris"]], columns=cols)
+    other_copy = on.assign(source_file="data/raw/t/2025/a.ris")
+    assert decided_records_changed(None, other_copy, ["a-1"], on).moved == ("a-1",)
+    assert decided_records_changed(on, other_copy, ["a-1"]).moved == ("a-1",)       # older logs: the old ingest
+    # the same export, written with Windows separators, or outside the project and moved with it: no change
+    assert not decided_records_changed(None, on.assign(source_file="data\\raw\\t\\a.ris"), ["a-1"], on)
+    outside = on.assign(source_file="/home/ann/exports/a.ris")
+    assert not decided_records_changed(None, outside.assign(source_file="/mnt/usb/exports/a.ris"), ["a-1"], outside)
+    # a log without the file (dedup-review pairs, before 0.6) compares title and DOI only
+    assert not decided_records_changed(None, other_copy, ["a-1"], on.assign(source_file=""))
+
+
 def test_a_reader_fix_is_not_taken_for_a_moved_record():
     """Code review: every upgrade re-ingests, and a DOI newly read from another field or a
     subtitle now joined to the title must not make the run refuse."""
