@@ -49,11 +49,18 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
     d = d[d["id"].isin(standing)]
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
 
+    from screening.decisions.origins import first_decisions
+
+    first = first_decisions(entries)
+
     def kind(rid: str, text: str, record: str) -> tuple[str, bool]:
         payload = event_payload(text)
         sampled = payload.get("sampled") is True
         if payload.get("import"):
-            return f"imported:{payload['import']}", sampled
+            # in the sample as the stopping test counts it: by the record's first decision (a
+            # row marked sampled on a record decided before is not, and the import says so)
+            was = first.get(record)
+            return f"imported:{payload['import']}", was is not None and was.sampled and record not in priors
         if record in priors:
             return "prior", False
         if sampled:
