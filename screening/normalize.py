@@ -128,9 +128,16 @@ _ARTICLE_NO = re.compile(r"Art(?:icle|\.)?(?![A-Za-z])\s*(?:No\.?|Number)?\s*:?\
 _PAGE_RANGE = re.compile(r"([A-Za-z]{0,5})(\d+)-([A-Za-z]{0,5})(\d+)")     # 'S12-S15', 'suppl13-8'; not words
 
 
+# What databases write for "no pages": Ovid's 'No-Specified', Embase's 'no pagination', EBSCO's
+# 'N.PAG' (non paginé), spreadsheet 'NA' / 'N/A' (compared lower-cased, brackets and dots stripped)
+_NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown", "n.pag",
+                       "n. pag", "npag", "n.p", "np", "none", "null", "nan"})
+
+
 def normalize_pages(value: str | None) -> str:
     """``'1350‐1356'``, ``'1350--1356'``, ``'1350-56'`` -> ``'1350-1356'``; ``'222; author reply
-    222'`` -> ``'222'``; ``'Article 171'`` -> ``'171'``; other text kept readable."""
+    222'`` -> ``'222'``; ``'Article 171'`` -> ``'171'``; a placeholder (``'N.PAG'``, ``'NA'``,
+    ``'No-Specified'``) -> ``''``; other text kept readable."""
     if not value:
         return ""
     text = _PAGE_DASHES.sub("-", str(value).strip())
@@ -148,7 +155,7 @@ def normalize_pages(value: str | None) -> str:
             if int(expanded) >= int(start):
                 end = expanded
         return f"{p1}{start}-{p2 or p1}{end}" if p1 or p2 else f"{start}-{end}"
-    return text
+    return "" if text.lower().strip("().[] ") in _NO_PAGES else text
 
 
 def article_number(value: str | None) -> str:

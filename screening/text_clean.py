@@ -68,11 +68,19 @@ def _without_comments(text: str) -> str:
     return "".join(out) + text[at:] if out else text
 
 
+# PubMed's structured-abstract section as markup in a text field (Lens RIS copies PubMed's XML):
+# the section's label is text of the abstract, as the PubMed XML reader writes it ('Methods: ...')
+_SECTION_LABEL_RE = re.compile(r"""\bLabel\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""")
+
+
 def _markup(m: "re.Match[str]") -> str:
     name = m.group(2)
     if name is None:                      # comment, CDATA marker, IEEE's end-of-text mark
         return " "
     local = name.rpartition(":")[2].lower()
+    if local == "abstracttext" and not m.group(1) and m.group(3) \
+            and (label := _SECTION_LABEL_RE.search(m.group(3))) and (text := (label.group(1) or label.group(2) or "").strip()):
+        return f" {text}: "
     if local in _GLUE_TAGS:
         closing, after = m.group(1), m.string[m.end():m.end() + 1]
         return " " if closing and after.islower() else _GLUE

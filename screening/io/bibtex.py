@@ -176,8 +176,10 @@ def entry_to_fields(entry: model.Entry) -> tuple[dict[str, Any], str]:
     fields["notes"] = _notes_of(entry)
     fields["year"] = parse_year(fields.get("year"))
     fields["doi"] = normalize_doi(fields.get("doi")) or normalize_doi(raw.get("url", "") if "doi.org" in raw.get("url", "") else "")
-    if fields.get("issn"):
-        fields["issn"] = normalize_issn(fields["issn"]) or fields["issn"]
+    # print and electronic ISSN both (WoS writes ISSN and EISSN): dedup matches journals on either
+    issns = [delatex(raw[k]) for k in ("issn", "eissn") if raw.get(k, "").strip()]
+    if issns:
+        fields["issn"] = normalize_issn("; ".join(issns)) or "; ".join(issns)
     if fields.get("pages"):
         fields["pages"] = normalize_pages(fields["pages"])
     ptype = fields.pop("publication_type", "")

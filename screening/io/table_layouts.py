@@ -102,9 +102,23 @@ def detect_layout(header: list[str]) -> Layout:
 _DETAILS_RE = re.compile(r";\s*(?P<vol>[^:;()\s]+)?(?:\((?P<iss>[^)]*)\))?(?::(?P<pages>[A-Za-z]?\d[\w-]*))?")
 
 
+# The citation's date opens a segment: after the journal's '. ' ('Spine (Phila Pa 1976). 2019 Feb
+# 15;...': the journal abbreviation's own year is not the publication's) or a book's publisher's
+# '; ' ('Southampton (UK): NIHR Journals Library; 2019 Jul.').
+_DETAILS_YEAR_RE = re.compile(r"(?:^|\.\s+|;\s*)((?:1[5-9]|20)\d\d)(?=[\s;.]|$)")
+# A book (NCBI Bookshelf) cites its place and publisher where an article has its journal.
+_DETAILS_BOOK_RE = re.compile(r"^(?P<place>[^:;.]+):\s*(?P<publisher>[^;]+);\s*(?:1[5-9]|20)\d\d\b")
+
+
 def pubmed_details(details: str) -> dict[str, Any]:
-    """Legacy PubMed CSV 'Details': 'Endoscopy. 2019 Aug;51(8):806-807. doi: 10.1055/... Epub ...'."""
-    out: dict[str, Any] = {"year": parse_year(details)}
+    """Legacy PubMed CSV 'Details': 'Endoscopy. 2019 Aug;51(8):806-807. doi: 10.1055/... Epub ...',
+    or for a book 'Southampton (UK): NIHR Journals Library; 2019 Jul.'."""
+    ym = _DETAILS_YEAR_RE.search(details)
+    out: dict[str, Any] = {"year": int(ym.group(1)) if ym else parse_year(details)}
+    book = _DETAILS_BOOK_RE.match(details.strip())
+    if book:
+        out.update(journal="", journal_abbrev="", publisher=book.group("publisher").strip())
+        return out
     journal, _, rest = details.partition(". ")
     out["journal_abbrev"] = journal.strip()
     out["journal"] = journal.strip()

@@ -30,7 +30,6 @@ _RELATED_NOTE = re.compile(r"\b(?:comments? (?:on|in)|erratum (?:in|for)|errata|
                            r"summary for patients in|original report in|expression of concern (?:in|for)|"
                            r"cites?:|cited by)", re.I)
 _COPYRIGHT_BOILERPLATE = re.compile(r"^\s*(?:Copyright of .{0,300}(?:property of|may not be copied))", re.I | re.S)
-_NO_PAGES = frozenset({"no-specified", "nopagination", "no pagination", "n/a", "na", "-", "unknown"})
 _ENTITY_START = re.compile(r"&[#A-Za-z]")
 
 
@@ -303,7 +302,8 @@ def scopus_eid(links: str) -> str:
 def pages_from(start: str, end: str) -> str:
     """'SP'/'EP' as one range: ('358', '65') -> '358-365' (normalize_pages expands).
 
-    Placeholders (Ovid's 'No-Specified', Embase's 'no pagination') mean "no pages" and give ''.
+    Placeholders (Ovid's 'No-Specified', Embase's 'no pagination') mean "no pages" and give ''
+    (:func:`normalize_pages`).
     Plain digits skip the normaliser's regexes (same result).
     """
     start, end = start.strip(), end.strip()
@@ -319,7 +319,7 @@ def pages_from(start: str, end: str) -> str:
         pages = normalize_pages(f"{start}-{end}")
     else:
         pages = normalize_pages(start or end)
-    return "" if pages.lower().strip("()") in _NO_PAGES else pages
+    return pages
 
 
 TagBlocks = list[tuple[int, dict[str, list[str]]]]

@@ -40,11 +40,13 @@ from screening.stage import StageReport, StageResult
 # from MEDLINE/PubMed XML/BibTeX/EndNote XML/Zotero CSV, Lens book titles as booktitle, glued
 # author lists split, family names with particles; 4: EBSCO language/type from N1, one Cochrane
 # database name, IEEE booktitle/keywords, Embase Major Focus terms and ISSN, no 'citation' type
-# from legacy PubMed CSV, non-ASCII initials, RIS/MEDLINE records without TY/PMID read), so a
+# from legacy PubMed CSV, non-ASCII initials, RIS/MEDLINE records without TY/PMID read; 5: legacy
+# PubMed CSV year from the citation (not a journal abbreviation's) and books' publisher, no-pages
+# placeholders (N.PAG, NA) empty, BibTeX EISSN kept, structured-abstract labels in markup), so a
 # review's stored ingest is redone by the next run rather than kept until a release. (A damaged
 # file whose lost-TY record is now read renumbers the records after it; the decisions guard
 # then stops the run and says so.)
-VERSION = "4"
+VERSION = "5"
 STREAM_MIN_BYTES = 16 * 1024 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024
 

@@ -146,3 +146,10 @@ def test_one_cochrane_database_one_name_in_every_export_format():
         "", "https://www.cochranelibrary.com/central/doi/10.1002/central/CN-02294877/full") == cochrane.CENTRAL
     assert cochrane.cochrane_database("", journal="Cochrane Database of Systematic Reviews") == cochrane.CDSR
     assert cochrane.cochrane_database("ACD0001234", journal="Trials") == cochrane.LIBRARY
+
+
+def test_wos_eissn_is_kept_beside_the_issn():
+    """Acceptance testing (session 25): `ISSN` and `EISSN` both mapped to issn, the first won, so
+    the electronic ISSN (which the WoS plain-text reader keeps) was lost for dedup's journal match."""
+    assert "EISSN = {{1872-6291}}" in WOS.read_text(encoding="utf-8")        # the second record's
+    assert [r.fields["issn"] for r in _parse(WOS).records] == ["0020-0255", "0020-0255; 1872-6291", "0020-0255"]

@@ -149,3 +149,26 @@ def test_crown_copyright_and_bilingual_ebsco_notes():
 ])
 def test_sentences_that_only_look_like_notices_stay(text):
     assert strip_rights_statement(text) == text
+
+
+def test_no_pagination_placeholders_are_no_pages(tmp_path: Path):
+    """Acceptance testing (session 25): EBSCO's `SP - N.PAG` / `EP - N.PAG` (21 Environment Index
+    records) was kept as the page, and a CSV `pages` of `NA` stayed 'NA' (every other field drops
+    the placeholder); Ovid's 'No-Specified' was already dropped."""
+    [rec] = table(FIELD_CASES / "ris_ebsco_npag.ris").to_dict("records")
+    assert "SP  - N.PAG" in (FIELD_CASES / "ris_ebsco_npag.ris").read_text(encoding="utf-8")
+    assert rec["pages"] == "" and rec["volume"] == "561"
+    csv = tmp_path / "t.csv"
+    csv.write_text("title,year,pages\nFirst,2020,NA\nSecond,2021,N/A\nThird,2022,e1023\n", encoding="utf-8")
+    assert list(table(csv)["pages"].fillna("")) == ["", "", "e1023"]
+
+
+def test_lens_structured_abstract_keeps_its_section_labels():
+    """Acceptance testing (session 25): Lens RIS copies PubMed's `<AbstractText Label="METHODS">`
+    markup into AB; the tags were dropped with their labels, so 'BACKGROUND', 'METHODS'... were
+    lost from the abstract (the PubMed XML reader keeps them as 'METHODS: ...')."""
+    t = table(Path(__file__).resolve().parents[1] / "fixtures" / "dedup_cases" / "gambling_lens_4.ris")
+    abstract = t.loc[t["source_line"] == 49, "abstract"].iloc[0]     # AB on line 50
+    assert abstract.startswith("BACKGROUND: Both the Problem Gambling Severity Index (PGSI)")
+    assert " METHODS: We measured health utility" in abstract and " RESULTS: We found" in abstract
+    assert "<" not in abstract and "Label" not in abstract

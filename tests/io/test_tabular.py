@@ -479,3 +479,15 @@ def test_covidence_reference_export():
 
 def test_published_year_is_a_year_alias():
     assert aliases.canonical_for("Published Year")[0] == "year"
+
+
+def test_legacy_pubmed_csv_year_is_the_citations_not_the_journal_abbreviations():
+    """Acceptance testing (session 25): 'Spine (Phila Pa 1976). 2019 Feb 15;...' was read as 1976
+    (the first year anywhere in 'Details'), so a year rule excluded 2019 studies; and a book's
+    'Southampton (UK): NIHR Journals Library; 2019 Jul.' became its journal."""
+    book, article, ahead = (r.fields for r in
+                            _parse_path(FIX.parent / "field_cases" / "pubmed_csv_legacy_spine_book.csv").records)
+    assert (article["year"], article["journal"], article["volume"], article["issue"], article["pages"]) == \
+        (2019, "Spine (Phila Pa 1976)", "44", "4", "263-269")
+    assert (ahead["year"], ahead["journal"], ahead["doi"]) == (2019, "Spine (Phila Pa 1976)", "10.1097/brs.0000000000003156")
+    assert (book["year"], book["journal"], book["publisher"], book["pmid"]) == (2019, "", "NIHR Journals Library", "31343857")
