@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.config import load_review
-from screening.runner import config_drift
+from screening.last_run import config_drift
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 TOML = """[review]
@@ -93,7 +93,7 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
     the later stages did left `prisma`, `export` and `status` reading the later stages' older
     tables (the new source missing from the counts) without a word."""
     import screening.runner as runner
-    from screening.runner import unfinished_run
+    from screening.last_run import unfinished_run
 
     toml = _two_exports_run(tmp_path, monkeypatch)
     assert unfinished_run(load_review(toml)) == []

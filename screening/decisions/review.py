@@ -40,7 +40,7 @@ class Review:
 
     @classmethod
     def load(cls, review: str | Path | ReviewConfig) -> "Review":
-        from screening.runner import latest_table
+        from screening.last_run import latest_table
 
         config = review if isinstance(review, ReviewConfig) else load_review(review)
         records = latest_table(config)

@@ -12,7 +12,7 @@ from screening.decisions.outcomes import conflicts, final_decisions
 from screening.decisions.progress import stage_progress, training_labels
 from screening.decisions.visibility import Viewer, visible_entries
 from screening.errors import DecisionError
-from screening.runner import latest_table
+from screening.last_run import latest_table
 from screening.config import load_review
 
 

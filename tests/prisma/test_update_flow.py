@@ -149,7 +149,7 @@ def test_an_updated_review_draws_the_update_flow_end_to_end(tmp_path: Path) -> N
     from screening.config import load_review
     from screening.decisions import api
     from screening.prisma.api import generate
-    from screening.runner import latest_table
+    from screening.last_run import latest_table
 
     toml = _review(tmp_path, "update")
     result = CliRunner().invoke(app, ["run", str(toml)])
@@ -331,7 +331,7 @@ def test_a_stop_of_the_previous_version_is_not_the_updates(tmp_path: Path) -> No
     from screening.decisions import api
     from screening.decisions.stops import stop_screening
     from screening.prisma.api import generate
-    from screening.runner import latest_table
+    from screening.last_run import latest_table
 
     earlier, update = TOML.split("[[sources]]\nfile = \"data/raw/upd/lens")
     toml = write_review(tmp_path, earlier + "[dedup]\n[rank]\n")
@@ -376,7 +376,7 @@ def test_an_update_flow_configured_early_does_not_block_ranking_or_a_stop(tmp_pa
     from screening.config import load_review
     from screening.decisions import api
     from screening.decisions.stops import stop_screening
-    from screening.runner import latest_table
+    from screening.last_run import latest_table
 
     earlier = TOML.split("[[sources]]\nfile = \"data/raw/upd/lens")[0]
     toml = write_review(tmp_path, earlier + "[dedup]\n[rank]\n[prisma]\nflow = \"update\"\n")

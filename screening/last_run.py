@@ -1,0 +1,108 @@
+"""The last run as the read-only commands see it: is it still what the review's TOML says, did
+it finish, and which records table it left.
+
+Why apart from the runner: ``prisma``, ``export`` and ``status`` report from the stage outputs
+on disk without running anything, so they must say when those outputs no longer match the TOML
+(:func:`config_drift`) or come from a run interrupted between stages (:func:`unfinished_run`);
+both read the stage reports only. :func:`latest_table` is the table those commands read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from screening.config import ReviewConfig, config_parameters
+from screening.errors import NotRunError
+from screening.records import read_table
+from screening.stage import registered_stages
+
+
+def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """What the review's TOML says now that its last run did not use: sources added or changed,
+    stage settings (rules, dedup, rank) edited, stages enabled but never run. Read-only commands
+    report from the last run's tables, so they must say when those no longer match the TOML
+    (acceptance testing: a new source listed in the methods with the old record counts, a rule
+    edited without a run still counted by its old reason). Reads the stage reports only, or
+    uses ``reports`` (``prisma.state.load_stage_reports``) when the caller has them."""
+    reports = last_reports(review, reports)
+    out: list[str] = []
+    if "ingest" not in reports:
+        return out
+    ran = {(str(s.get("file", "")), str(s.get("database", "")))
+           for s in reports["ingest"].get("parameters", {}).get("sources", [])}
+    new = [spec.file for spec in review.sources
+           if (review.source_name(review.resolve(spec.file)), spec.database) not in ran]
+    if new:
+        out.append(f"[[sources]] added or changed since the last run ({', '.join(map(str, new[:3]))}"
+                   + (" ..." if len(new) > 3 else "") + ")")
+    for stage in registered_stages():
+        if stage.name not in review.stages:
+            continue
+        if stage.name not in reports:
+            out.append(f"the {stage.name} stage has not run")
+        elif _settings(reports[stage.name].get("parameters", {})) != _settings(
+                config_parameters(review.stages[stage.name])):
+            out.append(f"the {stage.name} settings changed since the last run")
+    return out
+
+
+def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Stage outputs made from an older output of the stage before them: a run interrupted (or
+    refused by a stage's guard) after an earlier stage wrote its new output. The reports alone
+    tell: each records the input hash of the output it was made from (``upstream_hash``), which
+    must be its predecessor's current ``input_hash``. Reports written before that field: no word."""
+    names = enabled_stage_names(review)
+    reports = last_reports(review, reports)
+    out = []
+    ran = [n for n in names if n in reports]
+    for before, after in zip(ran, ran[1:]):
+        upstream = reports[after].get("upstream_hash") or ""
+        if upstream and upstream != reports[before].get("input_hash"):
+            out.append(f"the {after} output was made from an older {before} output")
+    return out
+
+
+def _settings(parameters: dict[str, Any]) -> str:
+    # `stopped` (the older stop flag) is read from the TOML itself and takes effect without a run
+    return json.dumps({k: v for k, v in parameters.items() if k != "stopped"}, sort_keys=True, default=str)
+
+
+def enabled_stage_names(review: ReviewConfig) -> tuple[str, ...]:
+    """"ingest" and the registered stages the review's TOML enables, in pipeline order."""
+    return ("ingest", *(s.name for s in registered_stages() if s.name in review.stages))
+
+
+def last_reports(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """``reports`` when the caller has them, else the stage reports on disk (ingest's and every
+    registered stage's), read once for both drift checks."""
+    if reports is not None:
+        return reports
+    from screening.prisma.state import load_stage_reports
+
+    return load_stage_reports(review.output_dir, enabled_stage_names(review))
+
+
+def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> str:
+    """One warning naming :func:`config_drift`'s and :func:`unfinished_run`'s findings ('' when
+    the last run is current and finished)."""
+    reports = last_reports(review, reports)
+    drift, unfinished = config_drift(review, reports), unfinished_run(review, reports)
+    if not drift and not unfinished:
+        return ""
+    said = [*([f"the review's TOML no longer matches its last run ({'; '.join(drift)})"] if drift else []),
+            *([f"the last run did not finish ({'; '.join(unfinished)})"] if unfinished else [])]
+    return (f"{'; and '.join(said)}: these figures are from the stage outputs on disk; run "
+            f"`screening run {review.path.name if review.path else review.name}` to bring them up to date")
+
+
+def latest_table(review: ReviewConfig) -> pd.DataFrame:
+    """The records table after the last stage that has run (for screening and reports)."""
+    for name in reversed(enabled_stage_names(review)):
+        path = review.output_dir / f"{name}.parquet"
+        if path.exists():
+            return read_table(path)
+    raise NotRunError("the review has not been run yet", path=review.path,
+                     hint=f"run `screening run {review.path}` first")
