@@ -60,6 +60,7 @@ PHASES = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 import screening.stages.ingest as ing
+import screening.stages.source_parsing as parsing
 from screening.io import ris, ris_fields, ris_stream
 from screening.io.base import ColumnResult
 from screening.io.tagged import gc_paused
@@ -71,7 +72,7 @@ start_mb = peak()
 with gc_paused():
     c0 = time.process_time()
     data = map_file(sys.argv[1])
-    chunks = chunked_text(data, sys.argv[1], b"TY  -", ing.CHUNK_BYTES)
+    chunks = chunked_text(data, sys.argv[1], b"TY  -", parsing.CHUNK_BYTES)
     dialect = ris.detect_dialect(chunks.head(50000))
     c1 = time.process_time()
     decode = parse = 0.0

@@ -42,7 +42,8 @@ from screening.errors import ConfigError, InputError
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
-from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, read_file, refuse_repeated
+from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
+from screening.stages.source_parsing import read_file
 
 
 @dataclass(frozen=True)

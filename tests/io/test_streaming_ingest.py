@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import screening.stages.ingest as ingest_mod
+import screening.stages.source_parsing as parsing_mod
 from screening.errors import InputError, RecordCountMismatch
 from screening.io import ris, ris_fields, ris_stream
 from screening.io.text import BOM_BYTES
@@ -35,20 +35,20 @@ def _concat() -> bytes:
 
 
 def _whole(data: bytes, name: str = "all.ris") -> tuple[pd.DataFrame, object]:
-    old = ingest_mod.STREAM_MIN_BYTES
-    ingest_mod.STREAM_MIN_BYTES = 1 << 62
+    old = parsing_mod.STREAM_MIN_BYTES
+    parsing_mod.STREAM_MIN_BYTES = 1 << 62
     try:
         res = ingest([RawSource(name=name, data=data)])
     finally:
-        ingest_mod.STREAM_MIN_BYTES = old
+        parsing_mod.STREAM_MIN_BYTES = old
     return res.records, res.report
 
 
 def _streamed(data: bytes, chunk: int, workers: int = 1, name: str = "all.ris",
               monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[pd.DataFrame, object]:
     assert monkeypatch is not None
-    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(parsing_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(parsing_mod, "CHUNK_BYTES", chunk)
     res = ingest([RawSource(name=name, data=data)], workers=workers)
     return res.records, res.report
 
@@ -134,8 +134,8 @@ def test_count_check_spans_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = data[:cut] + b"TY\t- JOUR\n" + data[cut:]
     with pytest.raises(RecordCountMismatch) as whole_err:
         _whole(bad)
-    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 500)
+    monkeypatch.setattr(parsing_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(parsing_mod, "CHUNK_BYTES", 500)
     with pytest.raises(RecordCountMismatch) as stream_err:
         ingest([RawSource(name="all.ris", data=bad)], workers=1)
     assert str(stream_err.value) == str(whole_err.value)
@@ -147,8 +147,8 @@ def test_truncated_last_chunk_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     cut = data[:last_er + 1]  # the last record loses its ER line: a cut-off export
     with pytest.raises(InputError, match="no ER line") as whole_err:
         _whole(cut)
-    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(parsing_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(parsing_mod, "CHUNK_BYTES", 300)
     for workers in (1, 2):
         with pytest.raises(InputError, match="no ER line") as stream_err:
             ingest([RawSource(name="all.ris", data=cut)], workers=workers)
@@ -226,8 +226,8 @@ def test_ingest_paths_maps_big_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = tmp_path / "big.ris"
     path.write_bytes(_concat())
     want = ingest_paths([path]).records  # fixtures are small: whole-file path
-    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(parsing_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(parsing_mod, "CHUNK_BYTES", 1000)
     got = ingest_paths([path], workers=2).records
     pd.testing.assert_frame_equal(got, want)
 

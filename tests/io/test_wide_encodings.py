@@ -79,10 +79,10 @@ def test_broken_and_blank_utf16_files_say_so() -> None:
 
 def test_big_utf16_file_takes_the_whole_file_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Streaming ingest cuts UTF-8 bytes at record starts; a UTF-16 file is decoded whole."""
-    import screening.stages.ingest as ingest_mod
+    import screening.stages.source_parsing as parsing_mod
     name = "ris_cochrane_central.ris"
     want = ingest([RawSource(name, (FIX / name).read_bytes())]).records
-    monkeypatch.setattr(ingest_mod, "STREAM_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest_mod, "CHUNK_BYTES", 500)
+    monkeypatch.setattr(parsing_mod, "STREAM_MIN_BYTES", 1)
+    monkeypatch.setattr(parsing_mod, "CHUNK_BYTES", 500)
     got = ingest([RawSource(name, _text(name).encode("utf-16"))], workers=1).records
     pd.testing.assert_frame_equal(got, want)
