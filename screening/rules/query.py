@@ -29,7 +29,8 @@ from typing import Union
 
 import numpy as np
 
-from screening.rules.textindex import FIELD_COLUMNS, Occurrences, TextIndex, fold, near
+from screening.rules.occurrences import Occurrences, near
+from screening.rules.textindex import FIELD_COLUMNS, TextIndex, fold
 
 DEFAULT_FIELDS: tuple[str, ...] = ("ti", "ab", "kw")
 FIELD_TAGS: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,7 @@ text; even a C regex scan costs ~0.25 s per term there. Instead the text of ever
 folded (lower case, accents stripped), laid out as one UTF-8 byte buffer, and split into words
 with numpy. Words are bucketed by their first two bytes with one O(n) radix sort, so a term
 (``rat``, ``random*``, ``wom?n``) is found by slicing its bucket and comparing a few bytes,
-vectorised, and phrases and proximity are arithmetic on word numbers.
+vectorised, and phrases and proximity are arithmetic on word numbers (:mod:`.occurrences`).
 
 Layout: every field value (and every item of a list field such as keywords) is one *segment*,
 separated from the next by ``\\n``; words never span segments, so a phrase or a ``NEAR`` never
@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+from screening.rules.occurrences import Occurrences
 
 # Query field tag -> records-table columns searched.
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -73,39 +74,6 @@ def fold(text: str) -> str:
 def words_of(text: str) -> list[str]:
     """The words of a piece of text, exactly as the index splits it (used for terms and titles)."""
     return [m.decode("utf-8") for m in _WORD_TEXT.findall(fold(text).encode("utf-8"))]
-
-
-@dataclass(frozen=True)
-class Occurrences:
-    """Where a term, phrase or proximity operand matched: word numbers and segments, sorted."""
-
-    start: np.ndarray   # first word number (int64)
-    end: np.ndarray     # last word number (== start for one word)
-    seg: np.ndarray     # segment number
-
-    def __len__(self) -> int:
-        return int(self.start.size)
-
-    @staticmethod
-    def empty() -> "Occurrences":
-        z = np.zeros(0, dtype=np.int64)
-        return Occurrences(z, z, z)
-
-    @staticmethod
-    def concat(parts: Sequence["Occurrences"]) -> "Occurrences":
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return Occurrences.empty()
-        if len(parts) == 1:
-            return parts[0]
-        start = np.concatenate([p.start for p in parts])
-        end = np.concatenate([p.end for p in parts])
-        seg = np.concatenate([p.seg for p in parts])
-        order = np.lexsort((end, start))
-        return Occurrences(start[order], end[order], seg[order])
-
-    def take(self, keep: np.ndarray) -> "Occurrences":
-        return Occurrences(self.start[keep], self.end[keep], self.seg[keep])
 
 
 def _column_chunks(values: list, is_list: bool) -> tuple[list[bytes], np.ndarray]:
@@ -376,34 +344,3 @@ class TextIndex:
         for w in range(int(occ.start[i]), int(occ.end[i]) + 1):
             words.append(self._word_at(int(self.word_start[w])).decode("utf-8", "replace"))
         return " ".join(words)
-
-
-def near(left: Occurrences, right: Occurrences, distance: int, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs within ``distance`` words (words *between* them), same segment.
-
-    Returns (left indices, right indices) of matching pairs: for each left occurrence, the
-    nearest right occurrence after it (and, unless ``ordered``, the nearest before it).
-    """
-    if not len(left) or not len(right):
-        z = np.zeros(0, dtype=np.int64)
-        return z, z
-    out_l: list[np.ndarray] = []
-    out_r: list[np.ndarray] = []
-    by_start = np.argsort(right.start, kind="stable")
-    rs = right.start[by_start]
-    i = np.searchsorted(rs, left.end, side="right")
-    ok = i < rs.size
-    j = by_start[np.where(ok, i, 0)]
-    ok &= (right.seg[j] == left.seg) & (right.start[j] - left.end - 1 <= distance)
-    out_l.append(np.flatnonzero(ok))
-    out_r.append(j[ok])
-    if not ordered:
-        by_end = np.argsort(right.end, kind="stable")
-        re_ = right.end[by_end]
-        i = np.searchsorted(re_, left.start, side="left") - 1
-        ok = i >= 0
-        j = by_end[np.where(ok, i, 0)]
-        ok &= (right.seg[j] == left.seg) & (left.start - right.end[j] - 1 <= distance)
-        out_l.append(np.flatnonzero(ok))
-        out_r.append(j[ok])
-    return np.concatenate(out_l), np.concatenate(out_r)
