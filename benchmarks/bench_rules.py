@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 from screening.records import make_table  # noqa: E402
 from screening.rules.apply import apply_rules  # noqa: E402
 from screening.rules.model import rules_from_mapping  # noqa: E402
-from screening.rules.query import evaluate, fields_used, parse, terms  # noqa: E402
+from screening.rules.query import fields_used, parse, terms  # noqa: E402
+from screening.rules.query_eval import evaluate  # noqa: E402
 from screening.rules.textindex import TextIndex  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "screening"

@@ -1,10 +1,10 @@
 """Inclusion rules as data: eligibility criteria in the review TOML, applied with a reason.
 
-``model`` builds and validates rules from TOML, ``query`` parses and evaluates the text-query
-language, ``textindex`` is the positional word index queries run on, ``conditions`` decides
-which records each rule fires on, ``apply`` is the pure stage function, ``explain`` the
-explanation behind ``screening rules check`` (with ``notes`` on what the rules could not see),
-``check`` loads a review.
+``model`` builds and validates rules from TOML, ``query`` parses the text-query language and
+``query_eval`` evaluates it, ``textindex`` is the positional word index queries run on (its
+matches are ``occurrences``), ``conditions`` decides which records each rule fires on,
+``apply`` is the pure stage function, ``explain`` the explanation behind ``screening rules
+check`` (with ``notes`` on what the rules could not see), ``check`` loads a review.
 """
 
 from screening.rules.apply import apply_rules

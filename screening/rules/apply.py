@@ -27,7 +27,7 @@ from screening.errors import RuleError
 from screening.rules.conditions import RuleOutcome, evaluate_rules
 from screening.rules.model import RulesConfig
 from screening.rules.notes import PRESENT_SHOWN, present_types, type_present
-from screening.rules.query import matched_terms
+from screening.rules.query_eval import matched_terms
 from screening.rules.textindex import TextIndex
 from screening.stage import StageReport, StageResult
 

@@ -19,7 +19,8 @@ import pandas as pd
 from screening.errors import RuleError
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.rules.model import Rule, RulesConfig, ValueList, canonical_language
-from screening.rules.query import Match, QuerySyntaxError, evaluate, fields_used, parse, terms
+from screening.rules.query import QuerySyntaxError, fields_used, parse, terms
+from screening.rules.query_eval import Match, evaluate
 from screening.rules.textindex import TextIndex, words_of
 
 _LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)

@@ -17,7 +17,7 @@ import pandas as pd
 from screening.rules.apply import apply_with_outcomes, kept_mask
 from screening.rules.model import Rule, RulesConfig
 from screening.rules.notes import absent_value_notes, unchecked_notes
-from screening.rules.query import matched_terms
+from screening.rules.query_eval import matched_terms
 from screening.rules.textindex import fold
 
 _TITLE_WORD = re.compile(r"[^\W_]+")

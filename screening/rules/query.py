@@ -1,4 +1,4 @@
-"""The text-query language of inclusion rules: tokenizer, recursive-descent parser, evaluator.
+"""The text-query language of inclusion rules: tokenizer and recursive-descent parser.
 
 Reviewers already write database syntax, so rules use it::
 
@@ -17,7 +17,8 @@ Grammar (operators are case-insensitive; quote a word to search for ``and``/``or
     primary  := '(' or_expr ')' | TAG ':' primary | "phrase" | term
 
 Precedence, tightest first: field tag, NEAR/PRE, NOT, AND, OR. Errors are :class:`QuerySyntaxError`
-with the character offset, so the rule loader can point a caret at the problem.
+with the character offset, so the rule loader can point a caret at the problem. A parsed query
+is evaluated over the records by :mod:`screening.rules.query_eval`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Union
 
-import numpy as np
-
-from screening.rules.occurrences import Occurrences, near
-from screening.rules.textindex import FIELD_COLUMNS, TextIndex, fold
+from screening.rules.textindex import FIELD_COLUMNS, fold
 
 DEFAULT_FIELDS: tuple[str, ...] = ("ti", "ab", "kw")
 FIELD_TAGS: dict[str, tuple[str, ...]] = {
@@ -364,66 +362,3 @@ def terms(node: Node) -> list[Term]:
 
 def fields_used(node: Node) -> set[str]:
     return {f for t in terms(node) for f in t.fields}
-
-
-# -- evaluation --------------------------------------------------------------------------------
-
-
-@dataclass
-class Match:
-    """A query's result: which records match, and the positive occurrences that made them."""
-
-    mask: np.ndarray
-    hits: list[Occurrences]
-    index: TextIndex | None = None   # set by the caller that owns the index
-
-
-def evaluate(node: Node, index: TextIndex) -> Match:
-    """Evaluate over every record at once (boolean numpy arrays; NOT is a negation)."""
-    if isinstance(node, Term):
-        occ = index.occurrences(node.words, node.fields)
-        return Match(index.record_mask(occ), [occ])
-    if isinstance(node, Not):
-        inner = evaluate(node.item, index)
-        return Match(~inner.mask, [])
-    if isinstance(node, Near):
-        left = _occurrences(node.left, index)
-        right = _occurrences(node.right, index)
-        li, ri = near(left, right, node.distance, node.ordered)
-        lo, ro = left.take(li), right.take(ri)
-        return Match(index.record_mask(lo), [lo, ro])
-    parts = [evaluate(item, index) for item in node.items]
-    mask = parts[0].mask.copy()
-    for p in parts[1:]:
-        if isinstance(node, And):
-            mask &= p.mask
-        else:
-            mask |= p.mask
-    return Match(mask, [h for p in parts for h in p.hits])
-
-
-def _occurrences(node: Node, index: TextIndex) -> Occurrences:
-    if isinstance(node, Term):
-        return index.occurrences(node.words, node.fields)
-    assert isinstance(node, Or)
-    return Occurrences.concat([index.occurrences(t.words, t.fields) for t in node.items])  # type: ignore[union-attr]
-
-
-def matched_terms(match: Match, index: TextIndex, records: np.ndarray) -> dict[int, list[str]]:
-    """For the given record numbers, the distinct folded words/phrases that matched, sorted."""
-    wanted = np.zeros(index.n_records, dtype=bool)
-    wanted[records] = True
-    out: dict[int, set[str]] = {}
-    for occ in match.hits:
-        if not len(occ):
-            continue
-        keep = wanted[index.records_of(occ)]
-        if not keep.any():
-            continue
-        occ = occ.take(keep)
-        recs = index.records_of(occ)
-        codes, texts = index.texts(occ)
-        pairs = np.unique(recs * (len(texts) + 1) + codes)
-        for rec, code in zip((pairs // (len(texts) + 1)).tolist(), (pairs % (len(texts) + 1)).tolist()):
-            out.setdefault(rec, set()).add(texts[code])
-    return {r: sorted(v) for r, v in out.items()}

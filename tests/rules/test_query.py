@@ -8,7 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from screening.rules.query import And, Near, Not, Or, QuerySyntaxError, Term, evaluate, fields_used, parse
+from screening.rules.query import And, Near, Not, Or, QuerySyntaxError, Term, fields_used, parse
+from screening.rules.query_eval import evaluate
 from screening.rules.textindex import TextIndex, fold
 
 

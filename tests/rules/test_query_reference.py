@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening.rules.query import And, Near, Not, Or, Term, evaluate, fields_used, parse
+from screening.rules.query import And, Near, Not, Or, Term, fields_used, parse
+from screening.rules.query_eval import evaluate
 from screening.rules.textindex import TextIndex, words_of
 
 from screening.records import read_table
