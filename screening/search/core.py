@@ -46,8 +46,9 @@ from screening.search.http import Attempt, PoliteClient, redact
 from screening.search.database import Database, Page, SearchOptions
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
-    read_searches, search_key,
+    read_searches,
 )
+from screening.search.rerun import check_base_url, check_not_done, resumable
 
 _DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 
@@ -188,14 +189,14 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     logfile = log_path(review)
 
     logged = read_searches(review)          # read once: resume and the repeat check both need it
-    entry = _resumable(logged, db, query, limits)
+    entry = resumable(logged, db, query, limits)
     if entry is not None and not restart:
-        _check_base_url(db, entry, redact(base_url, secrets))
+        check_base_url(db, entry, redact(base_url, secrets))
     repeat_of = ""
     if entry is None or restart:
         # a new search: not one already complete, unless deliberately (a restarted search
         # that was itself a deliberate re-run stays one)
-        repeat_of = _check_not_done(logged, db, query, limits, options,
+        repeat_of = check_not_done(logged, db, query, limits, options,
                                     again=again or bool(entry is not None and entry.repeat_of))
     if entry is not None and restart:
         append_event(journal_path(review, entry.search_id), {"event": "abandoned", "search_id": entry.search_id,
@@ -346,58 +347,6 @@ def _log_page(review: ReviewConfig, entry: SearchEntry, pe: PageEntry) -> None:
 def _notify(progress: Callable[[Progress], None] | None, entry: SearchEntry, pe: PageEntry) -> None:
     if progress is not None:
         progress(Progress(page=pe.page, records_so_far=entry.records, total=entry.total, file=pe.file))
-
-
-def _resumable(logged: list[SearchEntry], db: Database, query: str, limits: dict[str, str]) -> SearchEntry | None:
-    key = search_key(db.name, query, limits)
-    running = [e for e in logged if e.key == key and e.status == "running"]
-    return running[-1] if running else None
-
-
-def _check_base_url(db: Database, entry: SearchEntry, base_url: str) -> None:
-    """Refuse to resume ``entry`` through another base URL than the one it started with.
-
-    The log records one interface per search (``base_url``) and the pages do not record which
-    one served them: resumed elsewhere, the later pages would be credited to the first URL.
-    """
-    if entry.base_url and entry.base_url.rstrip("/") != base_url.rstrip("/"):
-        raise SearchError(
-            f"the interrupted {db.name} search {entry.search_id} started through {entry.base_url}, "
-            f"not {base_url}: a search is resumed through the base URL it started with",
-            hint=f"resume it through {entry.base_url} (--base-url, or {db.env_url}), or pass --restart to "
-                 f"start it afresh through {base_url}")
-
-
-def _check_not_done(logged: list[SearchEntry], db: Database, query: str, limits: dict[str, str],
-                    options: SearchOptions, *, again: bool) -> str:
-    """The id of the latest completed search identical to this one ("" if none), or, unless
-    ``again``, a :class:`SearchError`: a search run twice counts its records twice in PRISMA.
-
-    Identical: same database, exact query, date limits and :meth:`Database.scope` (e.g. Europe
-    PMC's ``synonym``). Not the base URL (the same database through a mirror finds the same
-    records), the page size or ``max_records`` (a ceiling to confirm, not a cut).
-    """
-    key, scope = search_key(db.name, query, limits), db.scope(options)
-    done = [e for e in logged
-            if e.status == "complete" and e.key == key and db.scope_of(e) == scope]
-    if not done:
-        return ""
-    last = done[-1]
-    if again:
-        return last.search_id
-    served = f"{last.records:,} records" + (f" of the {last.total:,} it reported" if last.shortfall else "")
-    before = f" (and {len(done) - 1} time(s) before that)" if len(done) > 1 else ""
-    raise SearchError(
-        f"this {db.name} search is already complete in the review's search log: search {last.search_id}, "
-        f"run on {_when(last.date_run)}, returned {served}{before}",
-        hint="running it again would count its records twice in the PRISMA flow; to record a deliberate "
-             "re-run (an update search, a re-run after a service fix), pass --again")
-
-
-def _when(stamp: str) -> str:
-    """'2026-11-21T10:30:00Z' -> '2026-11-21 10:30 UTC'."""
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", stamp)
-    return f"{m.group(1)} {m.group(2)} UTC" if m else stamp
 
 
 def _redact_obj(value: Any, secrets: tuple[str, ...]) -> Any:

@@ -107,7 +107,7 @@ class SearchEntry:
 
 def search_key(database: str, query: str, limits: dict[str, str]) -> tuple[str, str, str]:
     """What makes two runs 'the same search' to resume it: database, exact query, limits. (To
-    refuse running a completed one again, ``core._check_not_done`` also compares the
+    refuse running a completed one again, ``rerun.check_not_done`` also compares the
     database's :meth:`~.database.Database.scope`.)"""
     return (database, query, json.dumps({k: v for k, v in limits.items() if v}, sort_keys=True))
 
