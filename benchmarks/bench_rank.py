@@ -144,7 +144,7 @@ def datasets() -> list[Path]:
 
 
 def load(path: Path) -> pd.DataFrame:
-    from screening.ml.simulate import read_dataset
+    from screening.ml.labelled_dataset import read_dataset
 
     return read_dataset(str(path))
 

@@ -15,7 +15,8 @@ from screening.ml.learner import ActiveLearner
 from screening.ml.query import MaxQuery, order_desc
 import screening.ml.scoring as scoring
 from screening.ml.scoring import KernelScorer
-from screening.ml.simulate import read_dataset, simulate
+from screening.ml.labelled_dataset import read_dataset
+from screening.ml.simulate import simulate
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 

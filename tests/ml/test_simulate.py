@@ -7,7 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from screening.cli import app
-from screening.ml.simulate import choose_priors, read_dataset, simulate
+from screening.ml.labelled_dataset import read_dataset
+from screening.ml.simulate import choose_priors, simulate
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 runner = CliRunner()

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from screening.cli import app
 from screening.errors import ConfigError, InputError
-from screening.ml.simulate import read_dataset, simulate, simulate_file
+from screening.ml.labelled_dataset import read_dataset
+from screening.ml.simulate import simulate, simulate_file
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ml" / "cohen_antihistamines_300.csv"
 runner = CliRunner()
