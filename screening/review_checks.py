@@ -2,7 +2,7 @@
 
 Why apart from the runner: these look at the review's files and outputs, not at running
 stages. :func:`review_warnings` is what ``status``, ``prisma`` and ``export`` say beside their
-figures: the stage outputs are out of date (:func:`screening.runner.drift_warning`), or an
+figures: the stage outputs are out of date (:func:`screening.last_run.drift_warning`), or an
 export saved beside the review's sources is in no ``[[sources]]`` entry (:func:`unlisted_exports`).
 """
 
@@ -18,7 +18,7 @@ def review_warnings(review: ReviewConfig, reports: dict[str, dict[str, Any]] | N
     """The review-level warnings (none when the outputs are current, every listed export is as
     it was ingested, and every export is listed)."""
     from screening.raw_changes import raw_changes_warning
-    from screening.runner import last_reports, drift_warning
+    from screening.last_run import drift_warning, last_reports
 
     reports = last_reports(review, reports)
     return [w for w in (drift_warning(review, reports), raw_changes_warning(review, reports.get("ingest")),

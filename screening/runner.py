@@ -35,9 +35,6 @@ import pandas as pd
 
 from screening import __version__
 from screening.config import ReviewConfig, config_parameters, load_review
-# What the read-only commands ask of the last run lives in screening.last_run; review_checks.py
-# and prisma/state.py still import these four from here.
-from screening.last_run import drift_warning, enabled_stage_names, last_reports, latest_table  # noqa: F401  (re-exported)
 from screening.errors import ConfigError, InputError
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table

@@ -295,13 +295,13 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                ta_finals: pd.DataFrame | None = None, ft_finals: pd.DataFrame | None = None) -> ReviewState:
     """Everything PRISMA needs from disk. ``records``/finals may be given (runner, tests)."""
     if records is None:
-        from screening.runner import latest_table
+        from screening.last_run import latest_table
 
         records = latest_table(review)
     entries, ta, ft, warnings, outcomes = load_decisions(review)
     if ta_finals is not None or ft_finals is not None:
         ta, ft = ta_finals, ft_finals
-    from screening.runner import enabled_stage_names
+    from screening.last_run import enabled_stage_names
 
     # only stages the review enables: a stage dropped from the TOML leaves a stale report behind
     reports = load_stage_reports(review.output_dir, enabled_stage_names(review))
