@@ -81,8 +81,10 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
         return
     raise DecisionError(f"the record's settled title/abstract include has full-text decisions resting on "
                         f"it, which this {action} would end", record=record_id,
-                        hint="the full-text decisions must be undone first (by their reviewers: screening decide "
-                             "--stage full_text --undo), or an adjudicator settles it")
+                        hint="a report the full text shows ineligible is excluded at full text, with its reason "
+                             "(where PRISMA 2020 counts it: screening decide --stage full_text --exclude --reason "
+                             "...); to reopen the title/abstract decision, the full-text decisions must be undone "
+                             "first, by their reviewers (screening decide --stage full_text --undo)")
 
 
 def _check_link(review: Review, entries: pd.DataFrame, record_id: str, stage: str,

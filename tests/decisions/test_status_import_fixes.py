@@ -126,6 +126,9 @@ def test_undoing_an_include_that_full_text_rests_on_is_refused(review: Path, db:
     with pytest.raises(DecisionError, match="full-text decisions resting on it") as err:
         api.record_decision(review, reviewer="alice", record_id="3", action="undo")
     assert "alice" not in err.value.message          # names nobody: the asker may be blinded
+    # the way out it offers is one the tool takes (it said 'or an adjudicator settles it', and
+    # `adjudicate` refuses a record with no open conflict)
+    assert "adjudicat" not in err.value.hint and "--stage full_text --exclude --reason" in err.value.hint
     # ... nor by changing the decision (review: '--exclude' made it a conflict instead)
     with pytest.raises(DecisionError, match="which this exclude would end"):
         api.record_decision(review, reviewer="alice", record_id="3", action="exclude")
