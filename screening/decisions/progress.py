@@ -49,8 +49,9 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
     started (>= 1 standing decision), conflicts_open, pending (awaiting a second reviewer
     or 'maybe'), final {include, exclude, not_retrieved}, per_reviewer {name: {decided,
     include, exclude, maybe, not_retrieved}} for decisions made as a screener, per_adjudicator
-    (the same, for decisions made as an adjudicator; a person can hold both roles, and the
-    keys stay plain names for scripts), reports_attached (full text).
+    (the same, for the adjudications that settle a record: one a later adjudication corrected
+    is not counted; a person can hold both roles, and the keys stay plain names for scripts),
+    reports_attached (full text).
     """
     eligible = set(eligible_records(records, entries, stage)["record_id"])
     outcomes = {rid: o for rid, o in record_outcomes(entries, stage).items() if rid in eligible}
@@ -63,7 +64,10 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
     for rid, by in standing_decisions(entries, stage).items():
         if rid not in eligible:
             continue
+        settled_by = getattr(outcomes.get(rid), "adjudicator", None)
         for (reviewer, role), s in by.items():
+            if role != "screener" and (settled_by is None or settled_by.event_id != s.event_id):
+                continue        # an adjudication a later one corrected no longer settles anything
             d = (per if role == "screener" else per_adj).setdefault(reviewer, {"decided": 0, "include": 0, "exclude": 0, "maybe": 0, "not_retrieved": 0})
             d["decided"] += 1
             d[s.decision] += 1

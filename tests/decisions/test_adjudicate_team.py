@@ -383,3 +383,21 @@ def test_the_walk_records_a_note_with_the_adjudication(team: Path, db: Path, in_
     adj = load_entries(db).query("role == 'adjudicator'")
     assert list(zip(adj["record_id"], adj["action"], adj["note"])) == [(first, "include", "the population is adults")]
     assert not load_entries(db)["note"].fillna("").str.contains("unsure|later|first thought").any()
+
+
+def test_status_counts_the_adjudication_that_stands(review: Path, in_play: list[str]) -> None:
+    """Acceptance testing (session 25): dave's adjudication, corrected by carol's, was still
+    counted as dave's in `status` (137 adjudications shown for 136 adjudicated records)."""
+    team = declare(review, ["alice", "bob"], ["carol", "dave"])
+    first, second = in_play[:2]
+    for rid in (first, second):
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+    api.adjudicate(team, reviewer="dave", record_id=first, decision="exclude")
+    api.adjudicate(team, reviewer="carol", record_id=first, decision="include")     # corrects dave's
+    api.adjudicate(team, reviewer="dave", record_id=second, decision="exclude")
+    [ta] = [s for s in api.status(team, reviewer="carol") if s["stage"] == "title_abstract"]
+    adj = ta["per_adjudicator"]
+    assert (adj["carol"]["decided"], adj["carol"]["include"]) == (1, 1)
+    assert (adj["dave"]["decided"], adj["dave"]["exclude"]) == (1, 1)
+    assert sum(d["decided"] for d in adj.values()) == 2 == ta["final"]["include"] + ta["final"]["exclude"]
