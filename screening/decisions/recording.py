@@ -87,6 +87,28 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
                              "first, by their reviewers (screening decide --stage full_text --undo)")
 
 
+def _refuse_after_own_adjudication(entries: pd.DataFrame, record_id: str, reviewer: str, stage: str) -> None:
+    """A screener's decision by the person who adjudicated the record at this stage: made after
+    seeing both sides of the conflict, it is not an independent screening decision, yet it would
+    enter the agreement tables and the kappa the methods paragraph cites (the adjudication
+    stays the outcome either way)."""
+    if not len(entries):
+        return
+    adj = entries[(entries["role"].to_numpy() == "adjudicator") & (entries["stage"].to_numpy() == stage)]
+    if not len(adj):
+        return
+    mine = adj[(adj["record_id"].astype(str) == record_id) & (adj["reviewer"] == reviewer)]
+    standing = standing_decisions(mine, stage).get(record_id, {}).get((reviewer, "adjudicator"))
+    if standing is None:
+        return
+    at = "" if stage == "title_abstract" else f" --stage {stage}"
+    raise DecisionError(f"{reviewer} adjudicated this record ({standing.decision.replace('_', ' ')}): a screening "
+                        "decision made after seeing the conflict is not independent, and would count in the "
+                        "agreement figures", record=record_id,
+                        hint=f"to change the outcome, adjudicate it again: screening adjudicate REVIEW -r {reviewer} "
+                             f"--record {record_id}{at} --include|--exclude")
+
+
 def _check_link(review: Review, entries: pd.DataFrame, record_id: str, stage: str,
                 payload: dict[str, Any] | None, sought: set[str] | None) -> None:
     """A ``link_study`` event names another record in full-text review (or ``""``, ending the
@@ -206,6 +228,8 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
             raise DecisionError(f"{reviewer} has no decision to undo on this record", record=record_id,
                                 hint="undo cancels your latest standing decision")
 
+    if role == "screener" and action in DECISION_ACTIONS:
+        _refuse_after_own_adjudication(entries, record_id, reviewer, stage)
     if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
         _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
     if action in DECISION_ACTIONS:

@@ -401,3 +401,23 @@ def test_status_counts_the_adjudication_that_stands(review: Path, in_play: list[
     assert (adj["carol"]["decided"], adj["carol"]["include"]) == (1, 1)
     assert (adj["dave"]["decided"], adj["dave"]["exclude"]) == (1, 1)
     assert sum(d["decided"] for d in adj.values()) == 2 == ta["final"]["include"] + ta["final"]["exclude"]
+
+
+def test_an_adjudicator_cannot_then_screen_the_record(review: Path, in_play: list[str], cli) -> None:
+    """Acceptance testing (session 25): carol (screener and adjudicator) adjudicated a conflict,
+    then `decide -r carol --include` on it was recorded in silence and entered the alice x carol
+    and bob x carol agreement tables, although she had seen both decisions."""
+    team = declare(review, ["alice", "bob", "carol"], ["carol", "dave"])
+    rid, other = in_play[:2]
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    api.adjudicate(team, reviewer="carol", record_id=rid, decision="include")
+    with pytest.raises(DecisionError, match="carol adjudicated this record \\(include\\)") as err:
+        decide(team, "carol", rid, "include")
+    assert f"screening adjudicate REVIEW -r carol --record {rid}" in err.value.hint
+    log = load_entries(team.parent.parent / "data" / "screened" / "t" / "decisions.sqlite")
+    assert log.query("reviewer == 'carol' and role == 'screener'").empty       # nothing recorded
+    code, out = cli("decide", team, "-r", "carol", "--record", rid, "--exclude")
+    assert code == 6 and "not independent" in out
+    # a record she did not adjudicate she screens as before
+    decide(team, "carol", other, "include")
