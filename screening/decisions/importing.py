@@ -26,7 +26,7 @@ from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.recording import (
-    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
+    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left, standing_adjudications,
 )
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
@@ -62,6 +62,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         entries = rv.entries()
         logged = set(entries["event_uuid"])
         ft_records = full_text_records(entries)
+        adjudicated = standing_adjudications(entries)
         sought = (set(eligible_records(rv.records, entries, "full_text")["record_id"])
                   if any(r.stage == "full_text" for r in rows) else None)
         events = []
@@ -109,7 +110,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 ev = build_event(rv, entries, reviewer=names[row.reviewer], record_id=row.record_id,
                                  action=row.decision, stage=row.stage, reason=row.reason,
                                  note=row.note, is_demo=is_demo, payload=payload, sought=sought,
-                                 ft_records=ft_records)
+                                 ft_records=ft_records, adjudicated=adjudicated)
             except DecisionError as err:   # same class, located at the CSV line; every bad row listed
                 bad.append(type(err)(err.message, path=str(path), line=row.line, record=row.record_id,
                                      hint=err.hint))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import AbstractSet, Any
+from typing import AbstractSet, Any, Mapping
 
 import pandas as pd
 
@@ -87,22 +87,33 @@ def _keep_full_text_footing(entries: pd.DataFrame, record_id: str, reviewer: str
                              "first, by their reviewers (screening decide --stage full_text --undo)")
 
 
-def _refuse_after_own_adjudication(entries: pd.DataFrame, record_id: str, reviewer: str, stage: str) -> None:
+def standing_adjudications(entries: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    """(record_id, adjudicator, stage) -> decision, for every standing adjudication in the log
+    (what :func:`_refuse_after_own_adjudication` checks; an import computes it once)."""
+    if not len(entries):
+        return {}
+    adj = entries[entries["role"].to_numpy() == "adjudicator"]
+    out: dict[tuple[str, str, str], str] = {}
+    for stage in adj["stage"].unique():
+        for rid, by in standing_decisions(adj, str(stage)).items():
+            for (who, _), st in by.items():
+                out[(str(rid), who, str(stage))] = st.decision
+    return out
+
+
+def _refuse_after_own_adjudication(entries: pd.DataFrame, record_id: str, reviewer: str, stage: str,
+                                   adjudicated: Mapping[tuple[str, str, str], str] | None = None) -> None:
     """A screener's decision by the person who adjudicated the record at this stage: made after
     seeing both sides of the conflict, it is not an independent screening decision, yet it would
     enter the agreement tables and the kappa the methods paragraph cites (the adjudication
-    stays the outcome either way)."""
-    if not len(entries):
-        return
-    adj = entries[(entries["role"].to_numpy() == "adjudicator") & (entries["stage"].to_numpy() == stage)]
-    if not len(adj):
-        return
-    mine = adj[(adj["record_id"].astype(str) == record_id) & (adj["reviewer"] == reviewer)]
-    standing = standing_decisions(mine, stage).get(record_id, {}).get((reviewer, "adjudicator"))
-    if standing is None:
+    stays the outcome either way). ``adjudicated``: :func:`standing_adjudications`, when the
+    caller validates many events against one log."""
+    decision = (standing_adjudications(entries) if adjudicated is None else adjudicated).get(
+        (record_id, reviewer, stage))
+    if decision is None:
         return
     at = "" if stage == "title_abstract" else f" --stage {stage}"
-    raise DecisionError(f"{reviewer} adjudicated this record ({standing.decision.replace('_', ' ')}): a screening "
+    raise DecisionError(f"{reviewer} adjudicated this record ({decision.replace('_', ' ')}): a screening "
                         "decision made after seeing the conflict is not independent, and would count in the "
                         "agreement figures", record=record_id,
                         hint=f"to change the outcome, adjudicate it again: screening adjudicate REVIEW -r {reviewer} "
@@ -161,11 +172,12 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                 stage: str = "title_abstract", reason: str = "", note: str = "", role: str = "screener",
                 is_demo: bool = False, payload: dict[str, Any] | None = None,
                 sought: set[str] | None = None, ft_records: AbstractSet[str] | None = None,
-                ranking_id: str = "") -> Event:
+                ranking_id: str = "", adjudicated: Mapping[tuple[str, str, str], str] | None = None) -> Event:
     """Validate one decision/action against the review and return the event to append.
 
-    ``sought`` / ``ft_records``: the full-text set and the records with full-text events, when
-    the caller validates many events against one log (an import) and computed them once.
+    ``sought`` / ``ft_records`` / ``adjudicated``: the full-text set, the records with full-text
+    events and :func:`standing_adjudications`, when the caller validates many events against
+    one log (an import) and computed them once.
 
     ``reviewer`` must be a declared person when the review declares any (recorded with the
     declared spelling), and a screener's decision must be a declared reviewer's (not an
@@ -229,7 +241,7 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                                 hint="undo cancels your latest standing decision")
 
     if role == "screener" and action in DECISION_ACTIONS:
-        _refuse_after_own_adjudication(entries, record_id, reviewer, stage)
+        _refuse_after_own_adjudication(entries, record_id, reviewer, stage, adjudicated)
     if stage == "title_abstract" and action in ("include", "exclude", "maybe", "undo"):
         _keep_full_text_footing(entries, record_id, reviewer, role, action, ft_records)
     if action in DECISION_ACTIONS:

@@ -419,5 +419,11 @@ def test_an_adjudicator_cannot_then_screen_the_record(review: Path, in_play: lis
     assert log.query("reviewer == 'carol' and role == 'screener'").empty       # nothing recorded
     code, out = cli("decide", team, "-r", "carol", "--record", rid, "--exclude")
     assert code == 6 and "not independent" in out
+    # nor from a decisions file: the row is refused at its line, with the file's other bad rows
+    sheet = team.parent.parent / "carol.csv"
+    sheet.write_text(f"record_id,decision\n{other},include\n{rid},exclude\n", encoding="utf-8")
+    with pytest.raises(DecisionError, match="not independent") as err:
+        api.import_decisions(team, sheet, reviewer="carol")
+    assert "carol.csv" in str(err.value) and ":3" in str(err.value)
     # a record she did not adjudicate she screens as before
     decide(team, "carol", other, "include")
