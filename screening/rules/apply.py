@@ -68,13 +68,11 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         excl = out.fired & (action == "exclude")
         flag = out.fired & (action == "flag")
         newly = excl & ~excluded
-        why = (rule.reason, out.missing_reason)
-        by_missing = out.by_missing.tolist()
         for i in fired_idx.tolist():
             ids[i].append(rule.id)
-            reasons[i].append(why[by_missing[i]])
+            reasons[i].append(out.reason_of(i))
         for i in np.flatnonzero(newly).tolist():
-            first_reason[i] = why[by_missing[i]]
+            first_reason[i] = out.reason_of(i)
         if out.match is not None and out.match.index is not None and rule.action == "flag":
             flag_terms = flag & ~out.by_missing
             for i, words in matched_terms(out.match, _index_of(out), np.flatnonzero(flag_terms)).items():
@@ -156,7 +154,7 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
         rule = o.rule
         for name, missing in o.missing.items():
             if missing[kept].all():
-                out.append(f"rule {rule.id!r}: no record has a {name.replace('_', ' ')}, so the rule was decided "
+                out.append(f"rule {rule.id!r}: no record has a {o.missing_label(name)}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
         if rule.publication_type is None or rule.publication_type.op != "not_in" \
                 or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():

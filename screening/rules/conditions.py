@@ -1,7 +1,8 @@
 """Rule conditions evaluated over a records table: which records each rule fires on, and why.
 
 Each condition (``year``, ``language``, ``publication_type``, ``query``) is tested per record
-as two masks, *fires* and *missing* (the condition's field is empty there); a rule fires where
+as two masks, *fires* and *missing* (the condition's field is empty there; for a query, the
+fields it searches leave it unknown: :mod:`screening.rules.query_eval`); a rule fires where
 all its conditions fire, or, unless its ``missing`` is ``keep``, where every condition fires or
 is missing and at least one is missing. Field values are tested once per distinct value, and
 the text index queries run on is built once for all rules. Pure: the table is not modified.
@@ -18,10 +19,10 @@ import pandas as pd
 
 from screening.errors import RuleError
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.rules.model import Rule, RulesConfig, ValueList, canonical_language
+from screening.rules.model import NO_LANGUAGE, Rule, RulesConfig, ValueList, canonical_language
 from screening.rules.query import QuerySyntaxError, fields_used, parse, terms
 from screening.rules.query_eval import Match, evaluate
-from screening.rules.textindex import TextIndex, words_of
+from screening.rules.textindex import FIELD_NAMES, TextIndex, words_of
 
 _LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
@@ -40,10 +41,27 @@ class RuleOutcome:
     def action_of(self, i: int) -> str:
         return self.rule.missing if self.by_missing[i] else self.rule.action
 
-    @property
-    def missing_reason(self) -> str:
-        fields = [c.replace("_", " ") for c in self.rule.conditions if c != "query"]
-        return f"{self.rule.reason} (no {'/'.join(fields)})"
+    def missing_label(self, condition: str) -> str:
+        """What a record lacks when ``condition`` is missing: 'language', or for a query the
+        fields it searches ('abstract', 'title/abstract/keywords')."""
+        if condition != "query" or not self.rule.query:
+            return condition.replace("_", " ")
+        return "/".join(FIELD_NAMES.get(f, f) for f in _ordered_fields(fields_used(parse(self.rule.query))))
+
+    def reason_of(self, i: int) -> str:
+        """The reason record ``i`` is counted under: the rule's, plus, when it fired on missing
+        data, the fields that record lacks (only those: a record with a year and no language
+        is '(no language)', not '(no year/language)')."""
+        if not self.by_missing[i]:
+            return self.rule.reason
+        lacking = [self.missing_label(c) for c in self.rule.conditions if c in self.missing and self.missing[c][i]]
+        return f"{self.rule.reason} (no {'/'.join(lacking)})"
+
+
+def _ordered_fields(fields: set[str]) -> list[str]:
+    """Query fields in the order people read a record: title, abstract, keywords, ..."""
+    order = list(FIELD_NAMES)
+    return sorted(fields, key=lambda f: order.index(f) if f in order else len(order))
 
 
 
@@ -73,9 +91,10 @@ def _by_value(values: list[Any], test: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def record_languages(value: str) -> set[str]:
-    """'English; French' / 'eng' / 'en, fr' / 'Chinese (Simplified)' -> canonical names."""
+    """'English; French' / 'eng' / 'en, fr' / 'en-US' / 'Chinese (Simplified)' -> canonical
+    names; 'und' / 'mul' name no language (:data:`NO_LANGUAGE`: the record's is missing)."""
     value = _PARENS.sub(" ", value or "")
-    return {canonical_language(p) for p in _LANG_SPLIT.split(value) if p.strip()}
+    return {canonical_language(p) for p in _LANG_SPLIT.split(value) if p.strip()} - NO_LANGUAGE
 
 
 def _list_test(cond: ValueList, found: set[str] | list[tuple[str, ...]], matches: Any) -> tuple[bool, bool]:
@@ -94,10 +113,25 @@ def _language(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray
                      lambda v: _list_test(cond, record_languages(v), lambda lang: lang in wanted))
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+# A record typed just 'Article' (Web of Science, Scopus, OpenAlex) or 'Journal' (WoS's source
+# type) is a journal article: the type a rule names as 'journal article' (PubMed, RIS JOUR).
+_JOURNAL_ARTICLE = {("article",): ("journal", "article"), ("journal",): ("journal", "article")}
+
+
 def type_words(value: str) -> tuple[str, ...]:
-    """A publication type as words, RIS codes expanded: 'CPAPER' -> ('conference', 'paper')."""
+    """A publication type as words, RIS codes expanded: 'CPAPER' -> ('conference', 'paper'),
+    Zotero's item types split: 'journalArticle' -> ('journal', 'article')."""
     value = value.strip()
-    return tuple(words_of(RIS_TYPE_NAMES.get(value, value)))
+    return tuple(words_of(_CAMEL.sub(" ", RIS_TYPE_NAMES.get(value, value))))
+
+
+def record_type_words(value: str) -> tuple[str, ...]:
+    """A record's publication type as words (:func:`type_words`), a bare 'Article' read as the
+    journal article it is, so a rule naming 'journal article' sees it (a rule's own 'article'
+    still matches every type with that word)."""
+    words = type_words(value)
+    return _JOURNAL_ARTICLE.get(words, words)
 
 
 def contains_phrase(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
@@ -119,7 +153,7 @@ def _publication_type(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np
     keys = [type_key(v) for v in values]
 
     def test(key: str) -> tuple[bool, bool]:
-        types = [type_words(t) for t in key.split("\x1f") if t.strip()]
+        types = [record_type_words(t) for t in key.split("\x1f") if t.strip()]
         return _list_test(cond, types, lambda t: any(contains_phrase(t, w) for w in wanted if w))
 
     return _by_value(keys, test)
@@ -158,8 +192,11 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
                 else:
                     match = evaluate(parse(rule.query), index)
                     match.index = index
+                unknown = match.unknown if match.unknown is not None else np.zeros(n, bool)
+                missing_by["query"] = unknown
                 fires &= match.mask
-                settled &= match.mask
+                settled &= match.mask | unknown
+                any_missing |= unknown
                 continue
             f, missing = _CONDITIONS[name](records, rule)
             missing_by[name] = missing

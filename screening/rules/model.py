@@ -69,10 +69,21 @@ LANGUAGE_ALIASES: dict[str, str] = {
 }
 
 
+# A BCP 47 tag with a region or script ('en-US', 'en_GB', 'pt-BR', 'zh-Hans'): its language
+_SUBTAGGED = re.compile(r"([a-z]{2,3})[-_](?:[a-z]{4}|[a-z]{2}|\d{3})(?:[-_][a-z0-9]+)*")
+# What a record says when it does not say a language: ISO 639's 'und' (undetermined), 'mul'
+# (several, unnamed) and 'zxx' (no linguistic content). Such a record has no language a rule
+# can test: it follows the rule's `missing`, as an empty field does.
+NO_LANGUAGE = frozenset({"undetermined", "multiple languages", "zxx", "no linguistic content", "unknown"})
+
+
 def canonical_language(value: str) -> str:
-    """'ENG', 'en', 'English' -> 'english'; unknown values are returned folded (lower case)."""
+    """'ENG', 'en', 'English', 'en-US' -> 'english'; unknown values are returned folded (lower case)."""
     key = " ".join(value.strip().lower().split())
-    return LANGUAGE_ALIASES.get(key, key)
+    if key in LANGUAGE_ALIASES:
+        return LANGUAGE_ALIASES[key]
+    tagged = _SUBTAGGED.fullmatch(key)
+    return LANGUAGE_ALIASES.get(tagged.group(1), key) if tagged else key
 
 
 @dataclass(frozen=True)
@@ -244,10 +255,6 @@ def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) 
     if not conditions:
         raise _fail(f"{who} has no condition", path, rid,
                     hint=f"give at least one of: {', '.join(CONDITION_KEYS)}")
-    if "missing" in raw and conditions == ["query"]:
-        raise _fail(f"{who}: 'missing' applies to year, language and publication_type conditions", path, rid,
-                    key="missing",
-                    hint="records without a title/abstract simply do not match a query; remove 'missing'")
     note = raw.get("note", "")
     if not isinstance(note, str):
         raise _fail(f"{who}: note must be text", path, rid, key="note")

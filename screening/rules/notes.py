@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from screening.rules.conditions import RuleOutcome, contains_phrase, record_languages, type_key, type_words
+from screening.rules.conditions import RuleOutcome, contains_phrase, record_languages, record_type_words, type_key, type_words
 from screening.rules.model import Rule, RulesConfig, ValueList
 
 PRESENT_SHOWN = 8   # values named in a note; the rest are counted
@@ -33,7 +33,7 @@ def unchecked_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
         for name, empty in out.missing.items():
             n = int((empty & kept & ~out.fired).sum())
             if n:
-                field_name = name.replace("_", " ")
+                field_name = out.missing_label(name)
                 notes.append(f"rule {out.rule.id!r}: {n} of {total} records have no {field_name}, so it did not "
                              f"check them (missing = \"keep\"; set missing = \"flag\" to list them for a person)")
     return notes
@@ -70,7 +70,7 @@ def present_types(records: pd.DataFrame, kept: np.ndarray) -> dict[str, int]:
     article'; 'Journal article' is the same type), most common first."""
     counts: dict[str, int] = {}
     for key, n in pd.Series(list(map(type_key, records.loc[kept, "publication_type"]))).value_counts().items():
-        for name in {" ".join(type_words(t)) for t in str(key).split("\x1f")} - {""}:
+        for name in {" ".join(record_type_words(t)) for t in str(key).split("\x1f")} - {""}:
             counts[name] = counts.get(name, 0) + int(n)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 

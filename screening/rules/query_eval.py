@@ -5,6 +5,12 @@ Why apart from the language (:mod:`screening.rules.query`): parsing needs no rec
 rule loader parses every query when the TOML loads, long before an index exists. Evaluation
 runs over all records at once: each term is a lookup in :class:`TextIndex`, AND/OR/NOT are
 boolean numpy arrays, NEAR/PRE is arithmetic on word numbers (:func:`near`).
+
+A term in fields a record leaves empty (``ab:`` on a record without an abstract) is *unknown*
+there, not false: three-valued (Kleene) logic carries that up (NOT unknown is unknown; true OR
+unknown is true; false AND unknown is false), so ``NOT ab:(human*)`` does not call every record
+without an abstract non-human. The rule then treats an unknown query as missing data
+(:mod:`screening.rules.conditions`).
 """
 
 from __future__ import annotations
@@ -20,35 +26,57 @@ from screening.rules.textindex import TextIndex
 
 @dataclass
 class Match:
-    """A query's result: which records match, and the positive occurrences that made them."""
+    """A query's result: which records match (``mask``), on which it is unknown because the
+    searched fields are empty there (``unknown``; never set where ``mask`` is), and the positive
+    occurrences that made them match."""
 
     mask: np.ndarray
     hits: list[Occurrences]
     index: TextIndex | None = None   # set by the caller that owns the index
+    unknown: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.unknown is None:
+            self.unknown = np.zeros(self.mask.shape, dtype=bool)
+
+
+def _fields_of(node: Node) -> set[str]:
+    if isinstance(node, Term):
+        return set(node.fields)
+    if isinstance(node, Near):
+        return _fields_of(node.left) | _fields_of(node.right)
+    return set().union(*(_fields_of(item) for item in node.items))      # type: ignore[union-attr]
 
 
 def evaluate(node: Node, index: TextIndex) -> Match:
-    """Evaluate over every record at once (boolean numpy arrays; NOT is a negation)."""
+    """Evaluate over every record at once (boolean numpy arrays, three-valued: see the module
+    docstring)."""
     if isinstance(node, Term):
         occ = index.occurrences(node.words, node.fields)
-        return Match(index.record_mask(occ), [occ])
+        mask = index.record_mask(occ)
+        return Match(mask, [occ], unknown=~index.has_words(node.fields) & ~mask)
     if isinstance(node, Not):
         inner = evaluate(node.item, index)
-        return Match(~inner.mask, [])
+        return Match(~inner.mask & ~inner.unknown, [], unknown=inner.unknown.copy())
     if isinstance(node, Near):
         left = _occurrences(node.left, index)
         right = _occurrences(node.right, index)
         li, ri = near(left, right, node.distance, node.ordered)
         lo, ro = left.take(li), right.take(ri)
-        return Match(index.record_mask(lo), [lo, ro])
+        mask = index.record_mask(lo)
+        return Match(mask, [lo, ro], unknown=~index.has_words(sorted(_fields_of(node))) & ~mask)
     parts = [evaluate(item, index) for item in node.items]
     mask = parts[0].mask.copy()
+    false = ~parts[0].mask & ~parts[0].unknown
     for p in parts[1:]:
+        p_false = ~p.mask & ~p.unknown
         if isinstance(node, And):
             mask &= p.mask
+            false |= p_false
         else:
             mask |= p.mask
-    return Match(mask, [h for p in parts for h in p.hits])
+            false &= p_false
+    return Match(mask, [h for p in parts for h in p.hits], unknown=~mask & ~false)
 
 
 def _occurrences(node: Node, index: TextIndex) -> Occurrences:

@@ -172,6 +172,7 @@ class TextIndex:
             counts = np.bincount(key, minlength=65536)
         self._bounds = np.concatenate(([0], np.cumsum(counts)))
         self._cache: dict[str, np.ndarray] = {}
+        self._has: dict[tuple[str, ...], np.ndarray] = {}
 
     def _bucket(self, lo_key: int, hi_key: int) -> np.ndarray:
         """Word numbers whose first two bytes are in [lo_key, hi_key), ascending."""
@@ -294,6 +295,24 @@ class TextIndex:
                 wanted[self.field_id[f]] = True
         keep &= wanted[self.seg_field[seg]]
         return Occurrences(first[keep], last[keep], seg[keep])
+
+    def has_words(self, fields: Sequence[str]) -> np.ndarray:
+        """Per record: whether any of ``fields`` holds a word. A query cannot tell whether a
+        record without one (no abstract) is about its terms (:mod:`screening.rules.query_eval`)."""
+        key = tuple(sorted(set(fields)))
+        mask = self._has.get(key)
+        if mask is None:
+            wanted = np.zeros(len(self.fields) + 1, dtype=bool)
+            for f in key:
+                if f in self.field_id:
+                    wanted[self.field_id[f]] = True
+            # a segment holds a word when the next segment's first word comes later than its own
+            first = np.searchsorted(self.word_start, self.seg_start)
+            filled = np.diff(np.append(first, self.word_start.size)) > 0
+            mask = np.zeros(self.n_records, dtype=bool)
+            mask[self.seg_rec[filled & wanted[self.seg_field]]] = True
+            self._has[key] = mask
+        return mask
 
     def record_mask(self, occ: Occurrences) -> np.ndarray:
         mask = np.zeros(self.n_records, dtype=bool)

@@ -337,3 +337,74 @@ def test_a_not_in_type_rule_no_record_matches_is_said_once_with_the_types_presen
     assert check.notes == ()
     (warning,) = [w for w in check.warnings if "'keep'" in w]
     assert "so it excludes every record that has one (a typo?); types present: book chapter, " in warning
+
+
+# -- missing data (acceptance testing, session 25) -----------------------------------------------
+
+
+def test_a_query_on_an_empty_field_is_missing_data_not_a_firing(clef):
+    """`NOT ab:(...)` excluded every record without an abstract (NOT of 'no match'), silently:
+    no '(no abstract)' reason and no missing-data count. The query is now unknown there, and
+    the rule's `missing` decides, as for year, language and type."""
+    no_abstract = [r for r, a in zip(clef["record_id"], clef["abstract"]) if not (isinstance(a, str) and a.strip())]
+    assert no_abstract
+    rule = {"id": "q", "reason": "Abstract not about heparin", "query": "NOT ab:heparin"}
+    res = apply_rules(clef, cfg(rule))
+    t = by_id(res.records)
+    assert not fired(res, "q") & set(no_abstract)                       # missing = "keep": not fired
+    assert (t.loc[no_abstract, "rule_decision"] == "include").all()
+    assert fired(res, "q")                                              # records with an abstract: as before
+    res = apply_rules(clef, cfg({**rule, "missing": "flag"}))
+    t = by_id(res.records)
+    assert set(no_abstract) <= fired(res, "q")
+    assert t.loc[no_abstract[0], "rule_reasons"] == ["Abstract not about heparin (no abstract)"]
+    assert [p["fired_on_missing_data"] for p in res.report.details["rules"] if p["id"] == "q"] == [len(no_abstract)]
+
+
+def test_the_missing_data_reason_names_what_the_record_lacks(wildfire):
+    """A year + language rule with missing = "exclude" called a record with a year and no
+    language '(no year/language)', and that text became a PRISMA reason label."""
+    rule = {"id": "yl", "reason": "Old or not English", "year": {"min": 2100},
+            "language": {"not_in": ["english"]}, "missing": "exclude"}
+    table = wildfire.copy()
+    table["language"] = ""
+    res = apply_rules(table, cfg(rule))
+    t = by_id(res.records)
+    with_year = next(r for r, y in zip(table["record_id"], table["year"]) if pd.notna(y))
+    assert t.loc[with_year, "rule_reasons"] == ["Old or not English (no language)"]
+    assert t.loc["lens_343-00149", "rule_reasons"] == ["Old or not English (no year/language)"]   # neither
+
+
+def test_language_tags_with_a_region_and_undetermined_languages():
+    """'en-US' / 'en_GB' (Zotero, Scopus) were not English and were excluded as 'Not in
+    English'; 'und' and 'mul' (PubMed: undetermined, several) were taken for languages and
+    excluded the same way, where they say nothing: they now follow `missing`."""
+    assert record_languages("en-US") == record_languages("en_GB") == {"english"}
+    assert record_languages("pt-BR") == {"portuguese"} and record_languages("zh-Hans") == {"chinese"}
+    assert record_languages("und") == record_languages("mul") == set()
+    assert record_languages("eng; und") == {"english"}
+    table = pd.DataFrame({"record_id": ["a", "b", "c", "d"], "title": ["t"] * 4,
+                          "language": ["en-US", "en_GB", "und", "ger"]})
+    res = apply_rules(table, cfg({"id": "lang", "reason": "Not in English", "language": {"not_in": ["english"]}}))
+    assert fired(res, "lang") == {"d"}
+    res = apply_rules(table, cfg({"id": "lang", "reason": "Not in English", "language": {"not_in": ["english"]},
+                                  "missing": "flag"}))
+    t = by_id(res.records)
+    assert (t.loc["c", "rule_decision"], t.loc["c", "rule_reasons"]) == ("flag", ["Not in English (no language)"])
+
+
+def test_publication_types_as_each_database_names_a_journal_article():
+    """Zotero's 'journalArticle' matched neither 'journal article' nor 'article', so a
+    not_in ['article'] rule excluded all 1,233 records of a Zotero CSV; WoS/Scopus/OpenAlex
+    'Article' and WoS 'Journal' did not match 'journal article'."""
+    assert type_words("journalArticle") == ("journal", "article")
+    assert type_words("bookSection") == ("book", "section")
+    types = [["journalArticle"], ["Article"], ["article"], ["Journal"], ["Review"], ["conferencePaper"]]
+    table = pd.DataFrame({"record_id": list("abcdef"), "title": ["t"] * 6, "publication_type": types})
+    for value in ("journal article", "article"):
+        res = apply_rules(table, cfg({"id": "art", "reason": "Not an article",
+                                      "publication_type": {"not_in": [value]}}))
+        assert fired(res, "art") == {"e", "f"}, value
+    res = apply_rules(table, cfg({"id": "conf", "reason": "Conference paper",
+                                  "publication_type": {"any_of": ["conference paper"]}}))
+    assert fired(res, "conf") == {"f"}

@@ -99,7 +99,6 @@ def test_other_invalid_values():
     assert "unknown key 'one_of' in publication_type" in str(
         error({"id": "t", "reason": "r", "publication_type": {"one_of": ["letter"]}}))
     assert "missing = 'drop'" in str(error({**OK, "missing": "drop"}))
-    assert "'missing' applies to year" in str(error({"id": "q", "reason": "r", "query": "rat", "missing": "exclude"}))
     assert "unknown key 'rules' in [rules]" in str(error(OK, rules=[]))
     assert "default = 'exclude'" in str(error(OK, default="exclude"))
 

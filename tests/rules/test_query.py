@@ -155,8 +155,35 @@ def test_missing_fields_do_not_match(clef):
     # 24993881 has a title with 'heparin' and no abstract
     assert "clef24993881" in ids(clef, "ti:heparin")
     assert "clef24993881" not in ids(clef, "ab:heparin")
-    assert "clef24993881" in ids(clef, "NOT ab:heparin")         # NOT of 'no match' is true
     assert "clef24993881" not in ids(clef, "ab:(heparin NEAR/3 cancer)")
+
+
+def test_a_term_in_an_empty_field_is_unknown_not_false(clef):
+    """Acceptance testing (session 25): `NOT ab:(...)` matched every record without an abstract
+    (NOT of 'no match'), so a rule meant to exclude records whose abstract lacks a term excluded
+    all 2,325 records that had none. A term in an empty field is now unknown (Kleene logic)."""
+    from screening.rules.query_eval import evaluate
+    from screening.rules.textindex import TextIndex
+
+    rid = "clef24993881"
+    row = list(clef["record_id"]).index(rid)
+    index = TextIndex(clef, ["ti", "ab", "kw"])
+
+    def state(q: str) -> str:
+        m = evaluate(parse(q), index)
+        return "true" if m.mask[row] else "unknown" if m.unknown[row] else "false"
+
+    assert [state(q) for q in ("ab:heparin", "NOT ab:heparin", "NOT NOT ab:heparin")] == ["unknown"] * 3
+    assert state("ti:heparin") == "true" and state("ti:rats") == "false"
+    assert state("ti:heparin OR ab:heparin") == "true"             # true OR unknown
+    assert state("ti:rats AND NOT ab:heparin") == "false"          # false AND unknown
+    assert state("ti:heparin AND NOT ab:human") == "unknown"       # true AND unknown
+    assert state("ti:rats OR ab:heparin") == "unknown"             # false OR unknown
+    assert state("heparin") == "true"                              # default fields: the title has it
+    # a record with an abstract is decided as before
+    with_abstract = next(i for i, a in enumerate(clef["abstract"]) if isinstance(a, str) and a.strip())
+    m = evaluate(parse("NOT ab:zzzz"), index)
+    assert m.mask[with_abstract] and not m.unknown[with_abstract]
 
 
 # -- precedence --------------------------------------------------------------------------------
