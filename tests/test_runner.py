@@ -525,7 +525,8 @@ def test_rules_edited_to_exclude_screened_records_are_refused(tmp_path):
 
     svg = generate(toml).files["svg"].read_bytes()
     footer = " ".join(" ".join(svg_texts(svg)).split())
-    assert "2 were marked after title/abstract screening had begun, when the rules were changed" in footer, footer
+    assert "2 were already screened when the rules were changed, after title/abstract screening had begun" in footer, \
+        footer
 
     # records the rules excluded before are not asked about again, and an undone decision is
     # none: an edit that newly excludes only the 2019 record, whose decision was taken back, runs

@@ -298,8 +298,8 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
         # the box says "removed before screening"; an amended rule removed these later (their
         # screening decisions are not counted), which the methods paragraph says too
         notes.append(f"Of the records marked ineligible by automation tools (rules), {fmt(late)} "
-                     f"{'was' if late == 1 else 'were'} marked after title/abstract screening had begun, "
-                     "when the rules were changed.")
+                     f"{'was' if late == 1 else 'were'} already screened when the rules were changed, after "
+                     "title/abstract screening had begun.")
 
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(out)

@@ -183,9 +183,11 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     late = ctx.ruled_out_after_screening     # some of automation_rules: those someone had screened
     if c.automation_rules and late:
         # rules changed after screening began: 'predefined ... before screening' would be false
+        # how many of the others the changed rules added is not on record (a record nobody had
+        # screened yet leaves no trace of when it left): say only what is known
         s.append(f"Eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible "
-                 f"({_reasons(c.automation_rules_reasons)}): {fmt(c.automation_rules - late)} before screening and "
-                 f"{fmt(late)} after title/abstract screening had begun, when the rules were changed; the screening "
+                 f"({_reasons(c.automation_rules_reasons)}); the rules were changed after title/abstract screening "
+                 f"had begun, and {fmt(late)} of these records had already been screened: the screening "
                  f"decisions on {'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
     elif c.automation_rules:
         s.append(f"Predefined eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible before "

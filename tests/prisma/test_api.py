@@ -679,9 +679,12 @@ def test_rules_changed_after_screening_are_not_called_predefined(records, finals
         methods_paragraph(c, ReportContext(**base))
     text = methods_paragraph(c, ReportContext(**base, ruled_out_after_screening=35))
     assert "Predefined" not in text
-    assert ("Eligibility rules marked 56 records as ineligible (Sleep, n = 35; Published before 2010, n = 21): 21 before "
-            "screening and 35 after title/abstract screening had begun, when the rules were changed; the screening "
-            "decisions on those 35 records are not counted.") in text
+    assert ("Eligibility rules marked 56 records as ineligible (Sleep, n = 35; Published before 2010, n = 21); the "
+            "rules were changed after title/abstract screening had begun, and 35 of these records had already been "
+            "screened: the screening decisions on those 35 records are not counted.") in text
+    # acceptance testing (session 25): '21 before screening' was false when the changed rule also
+    # excluded records nobody had screened yet; when each of those left is not on record
+    assert "before screening" not in text
 
 
 def test_a_stop_whose_sample_found_nothing_after_nothing_still_describes_its_sample():
