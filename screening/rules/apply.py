@@ -167,7 +167,8 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
             shown = ", ".join(names[:PRESENT_SHOWN]) + (f" and {len(names) - PRESENT_SHOWN} more"
                                                           if len(names) > PRESENT_SHOWN else "")
             out.append(f"rule {rule.id!r}: no publication type it keeps ({', '.join(map(repr, values))}) "
-                       f"matches any record's type, so it excludes every record that has one (a typo?); "
+                       f"matches any record's type, so it {'flags' if rule.action == 'flag' else 'excludes'} "
+                       f"every record that has one (a typo?); "
                        f"types present: {shown}")
     return out
 

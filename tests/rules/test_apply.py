@@ -337,6 +337,11 @@ def test_a_not_in_type_rule_no_record_matches_is_said_once_with_the_types_presen
     assert check.notes == ()
     (warning,) = [w for w in check.warnings if "'keep'" in w]
     assert "so it excludes every record that has one (a typo?); types present: book chapter, " in warning
+    # a flag rule flags them (acceptance testing, session 25: the warning said 'excludes')
+    check = explain_rules(wildfire, cfg({"id": "keep", "reason": "r", "action": "flag",
+                                         "publication_type": {"not_in": ["journal artcle"]}}))
+    (warning,) = [w for w in check.warnings if "'keep'" in w]
+    assert "so it flags every record that has one (a typo?)" in warning
 
 
 # -- missing data (acceptance testing, session 25) -----------------------------------------------
