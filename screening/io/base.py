@@ -13,6 +13,7 @@ fails loudly on a mismatch, so a reader bug can never silently lose a record.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
@@ -40,6 +41,36 @@ def join_notes(notes: Iterable[str]) -> str:
     record's notes read the same whichever export it came from (RIS N1 lines, MEDLINE's
     comment links, BibTeX annote fields, a CSV's notes cell)."""
     return "\n".join(dict.fromkeys(n for n in notes if n))
+
+
+# between two languages of one value: a ';'-list (our own export writes 'ger; eng' in one LA
+# line) or a continuation line (Ovid's tagged LG); ',' and 'and' are left to the rules, since a
+# value such as 'Chinese (Simplified), Traditional' is not ours to take apart
+_LANGUAGE_SEP = re.compile(r"[;\n]")
+
+
+def join_languages(values: Iterable[str | None] | None) -> str:
+    """A record's ``language`` from every language value its export gives: each once
+    (case-insensitively: MEDLINE's 'eng' beside 'ENG'), in the export's order, ``'; '``-joined.
+
+    PubMed repeats ``LA`` / ``<Language>`` for an article printed in two languages ('ger',
+    then 'eng'), RIS repeats ``LA``, Web of Science continues ``LA`` on the next line. Readers
+    used to keep the first only, so a German+English article was 'not in English' to a
+    language rule; the rules read '; '-joined languages as every language named
+    (docs/rules.md). One rule for every reader, as :func:`join_notes` is for notes."""
+    if not values:
+        return ""
+    if type(values) is list and len(values) == 1:
+        value = values[0] or ""       # the usual case, on ingest's hot path: one LA value
+        if ";" not in value and "\n" not in value:
+            return value.strip()
+    out: dict[str, str] = {}
+    for value in values:
+        for part in _LANGUAGE_SEP.split(value or ""):
+            part = part.strip()
+            if part:
+                out.setdefault(part.casefold(), part)
+    return "; ".join(out.values())
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, join_notes, register_reader
 from screening.io.tagged import (
     abstract_of, authors_from, check_last_record, first, pages_from, split_keywords, text_of,
 )
@@ -135,7 +135,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "issn": normalize_issn(" ".join(get("IS") or ())),
         "isbn": isbn,
         "keywords": split_keywords((get("OT") or []) + (get("MH") or [])),
-        "language": first(get("LA")),
+        "language": join_languages(get("LA")),      # every LA: a bilingual article has two
         "publication_type": [p.strip() for p in get("PT") or () if p.strip()],
         "url": "",
         "booktitle": clean_text(first(get("BTI"))) if get("TI") else "",

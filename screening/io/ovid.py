@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, register_reader
 from screening.errors import InputError
 from screening.io.tagged import (
     TagBlocks, abstract_of, authors_from, check_last_record, first, pages_from, pick, scan_headed_blocks,
@@ -78,7 +78,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "issn": normalize_issn(" ".join((get("IS") or []) + (get("IE") or []))),
         "isbn": first(get("IB")) or first(get("BN")),
         "keywords": split_keywords((get("KW") or []) + (get("MH") or [])),
-        "language": first(get("LG")) or first(get("LA")),
+        "language": join_languages(get("LG")) or join_languages(get("LA")),
         "publication_type": [p.strip() for p in get("PT") or () if p.strip()],
         "url": first(get("UR")) or first(get("XL")),
         "booktitle": "",

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, join_notes, register_reader
 from screening.io.medline import RELATED_NOTES
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
@@ -123,6 +123,15 @@ def _notes(el: etree._Element) -> str:
     return join_notes(notes)
 
 
+def _languages(el: etree._Element) -> str:
+    """Every ``<Language>`` of the article (a chapter's, for a book): PubMed gives one per
+    language an article is printed in ('ger', then 'eng'), not only the first."""
+    for path in (".//Article/Language", "BookDocument/Language"):
+        if languages := join_languages([text_of(n) for n in el.iterfind(path)]):
+            return languages
+    return ""
+
+
 def article_fields(el: etree._Element) -> dict[str, Any]:
     """Canonical fields of one <PubmedArticle> or <PubmedBookArticle>."""
     ids = _article_ids(el)
@@ -149,7 +158,7 @@ def article_fields(el: etree._Element) -> dict[str, Any]:
         "issn": normalize_issn("; ".join(issns)),
         "isbn": first_text(el, "BookDocument/Book/Isbn"),
         "keywords": [k for k in dict.fromkeys(keywords) if k],
-        "language": first_text(el, ".//Article/Language", "BookDocument/Language"),
+        "language": _languages(el),
         "publication_type": [t for t in dict.fromkeys(text_of(n) for n in el.iterfind(".//PublicationTypeList/PublicationType")) if t],
         "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
         "booktitle": first_text(el, "BookDocument/Book/BookTitle") if el.tag == "PubmedBookArticle" else "",

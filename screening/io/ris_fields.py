@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from screening.io.base import join_notes
+from screening.io.base import join_languages, join_notes
 from screening.io.cochrane import cochrane_database
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
@@ -348,7 +348,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     issue = first(get("IS")) or cp_issue(first(get("CP")))
     if is_nlm_journal_id(issue):
         issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
-    language = first(get("LA"))
+    language = join_languages(get("LA"))     # every LA: RIS repeats the tag for a second language
     m3 = get("M3")
     if dialect == "ebsco" and n1:
         note_language, note_type = ebsco_note_fields(n1)

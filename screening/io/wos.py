@@ -14,15 +14,18 @@ from __future__ import annotations
 import re
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, register_reader
 from screening.io.tagged import abstract_of, authors_from, first, pages_from, split_keywords
 from screening.normalize import article_number, clean_text, normalize_doi, normalize_issn, parse_year
 
 _ER_MARK = re.compile(r"^ER\s*$", re.M)
 _HEADER = re.compile(r"^FN (?:Clarivate|Thomson|ISI|Web of Science)", re.M)
 _TAG_LINE = re.compile(r"^(?:PT|AU|AF|TI|SO|UT|PY) \S", re.M)
-# list-valued tags: a continuation line is a new item, not a wrapped line
-_LIST_TAGS = frozenset({"AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "C1", "C3", "RI", "OI", "EM", "FU", "SP"})
+# list-valued tags: a continuation line is a new item, not a wrapped line (LA: a record in two
+# languages lists the second on the next line, 'LA English' / '   Spanish'; joined as one
+# wrapped value it read 'English Spanish', a language no rule knows)
+_LIST_TAGS = frozenset({"AU", "AF", "BA", "BF", "CA", "GP", "BE", "CR", "C1", "C3", "RI", "OI", "EM", "FU", "SP",
+                        "LA"})
 
 
 def sniff(text: str) -> float:
@@ -150,7 +153,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "issn": normalize_issn(" ".join((get("SN") or []) + (get("EI") or []))),
         "isbn": first(get("BN")),
         "keywords": keywords,
-        "language": first(get("LA")),
+        "language": join_languages(get("LA")),
         "publication_type": ([t.strip() for t in "; ".join(get("DT") or ()).split(";") if t.strip()]
                              or pt_types(first(get("PT")))),
         "url": "",

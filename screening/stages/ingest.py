@@ -41,10 +41,11 @@ from screening.stages.source_parsing import parse_source, read_file
 # database name, IEEE booktitle/keywords, Embase Major Focus terms and ISSN, no 'citation' type
 # from legacy PubMed CSV, non-ASCII initials, RIS/MEDLINE records without TY/PMID read; 5: legacy
 # PubMed CSV year from the citation (not a journal abbreviation's) and books' publisher, no-pages
-# placeholders (N.PAG, NA) empty, BibTeX EISSN kept, structured-abstract labels in markup), so a
-# review's stored ingest is redone by the next run rather than kept until a release. (A damaged
-# file whose lost-TY record is now read renumbers the records after it; the decisions guard
-# then stops the run and says so.)
+# placeholders (N.PAG, NA) empty, BibTeX EISSN kept, structured-abstract labels in markup, every
+# language of a record kept ('ger; eng': repeated MEDLINE/RIS LA, PubMed XML Language, WoS LA
+# lines, Ovid LG)), so a review's stored ingest is redone by the next run rather than kept until
+# a release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
+# decisions guard then stops the run and says so.)
 VERSION = "5"
 
 # Databases a dialect implies when neither the config nor the record names one.
