@@ -159,6 +159,8 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", CASES / "rathbone_haematology_glued_authors.csv", 4),
     ReaderFixture("tabular", CASES / "colrev_misq_particle_families.csv", 3),
     ReaderFixture("tabular", CASES / "screening_van_der_valk_sort_order.csv", 1),
+    ReaderFixture("ris", CASES / "ris_ovid_embase_central_elec.ris", 3),
+    ReaderFixture("ris", CASES / "ris_ovid_medline_central_elec.ris", 2),
 )
 
 

@@ -67,6 +67,38 @@ RIS_TYPE_NAMES = {
 _DOC_TYPE = re.compile(r"[^\W\d_]+(?:[ '\-/][^\W\d_]+){0,4}")
 
 
+# Ovid types every Cochrane CENTRAL record TY ELEC (the RIS 'web page'), though nearly all
+# are trial reports in journals (JA, VL, IS, SP): read as web pages, a rule against grey
+# literature excluded them, and through dedup's joined types their MEDLINE and Embase copies
+# too. An ELEC record that cites a journal is a journal article. The RIS template of a web
+# page has its own uses for some of those tags (T2 'Series Title', VL 'Access Year', SP
+# 'Description'), none for JA/JO/JF: a series title with an access year or a described page
+# is no journal citation, and a link in the journal tag (CENTRAL's trial registrations,
+# 'JA  - Https://clinicaltrials.gov/show/nct...') is no journal. See docs/formats-tagged.md.
+_JOURNAL_TAGS = ("JA", "JO", "JF")
+_PAGE_SHAPE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]?(?:\s*[-\u2010-\u2013]\s*[A-Za-z]{0,2}\d+[A-Za-z]?)?")
+_YEAR_SHAPE = re.compile(r"(?:1[5-9]|20)\d\d")
+
+
+def _names_journal(value: str) -> bool:
+    return bool(value) and not value.lower().startswith(("http", "www."))
+
+
+def elec_cites_journal(tags: dict[str, list[str]]) -> bool:
+    """A ``TY ELEC`` record cites a journal (see above): a journal name in JA/JO/JF/T2 and its
+    volume, issue or start page; T2 with only a year-shaped VL is a web page's series and
+    access year, and an SP counts only with a page's shape ('1218', 'S200', 'e15')."""
+    get = tags.get
+    in_journal_tag = any(_names_journal(first(get(tag))) for tag in _JOURNAL_TAGS)
+    if not in_journal_tag and not _names_journal(first(get("T2"))):
+        return False
+    start = first(get("SP"))
+    if first(get("IS")) or (start and _PAGE_SHAPE.fullmatch(start)):
+        return True
+    volume = first(get("VL"))
+    return bool(volume) and (in_journal_tag or not _YEAR_SHAPE.fullmatch(volume))
+
+
 _ISSUE_DATE = re.compile(r"((?:1[5-9]|20)\d\d)(?: [A-Z][a-z]{2}(?:[-/][A-Z][a-z]{2})?)?")
 
 
@@ -247,6 +279,8 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     ingest keeps them column-wise, so no dict is built per record; see :func:`_fields`)."""
     get = tags.get
     ty = first(get("TY")).upper()
+    if ty == "ELEC" and elec_cites_journal(tags):
+        ty = "JOUR"       # Ovid's CENTRAL records: journal articles typed 'web page'
     title = text_of(get("TI") or get("T1") or get("CT"))
     bt = get("BT")
     booktitle = fast_clean(first(bt)) if bt else ""

@@ -43,8 +43,9 @@ from screening.stages.source_parsing import parse_source, read_file
 # PubMed CSV year from the citation (not a journal abbreviation's) and books' publisher, no-pages
 # placeholders (N.PAG, NA) empty, BibTeX EISSN kept, structured-abstract labels in markup, every
 # language of a record kept ('ger; eng': repeated MEDLINE/RIS LA, PubMed XML Language, WoS LA
-# lines, Ovid LG)), so a review's stored ingest is redone by the next run rather than kept until
-# a release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
+# lines, Ovid LG), RIS TY ELEC records that cite a journal, as Ovid writes every CENTRAL record,
+# typed JOUR), so a review's stored ingest is redone by the next run rather than kept until a
+# release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
 # decisions guard then stops the run and says so.)
 VERSION = "5"
 

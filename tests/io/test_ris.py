@@ -40,7 +40,8 @@ CASES = [
     }, ["Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Cochrane CENTRAL (Ovid)"]),
     ("ris_ovid_embase_central.ris", "ovid", 3, [2, 19, 37], {
         0: {"authors": ["Breckenridge, A", "Grobbee, DE"], "source_record_id": "CN-01291099",
-            "publication_type": ["ELEC"], "year": 2016},
+            # TY ELEC, but JA/VL/IS/SP cite a journal: a journal article, not a web page
+            "publication_type": ["JOUR"], "year": 2016},
         1: {"authors": ["Griffiths, RR", "Johnson, MW", "Carducci, MA", "Umbricht, A", "Richards, WA", "Richards, BD",
                         "Cosimano, MP", "Klinedinst, MA"]},
         2: {"title": "Introduction to 'beneficial effects of psychedelics with a special focus on addictions'",
