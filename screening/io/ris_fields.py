@@ -85,18 +85,21 @@ def _names_journal(value: str) -> bool:
 
 
 def elec_cites_journal(tags: dict[str, list[str]]) -> bool:
-    """A ``TY ELEC`` record cites a journal (see above): a journal name in JA/JO/JF/T2 and its
-    volume, issue or start page; T2 with only a year-shaped VL is a web page's series and
-    access year, and an SP counts only with a page's shape ('1218', 'S200', 'e15')."""
+    """A ``TY ELEC`` record cites a journal (see above): a journal name in JA/JO/JF (tags the
+    web-page template never uses: a name there is enough, as for CENTRAL's citations of
+    congress abstracts and articles in press), or in T2 with its volume, issue or start page;
+    T2 with only a year-shaped VL is a web page's series and access year, and an SP counts only
+    with a page's shape ('1218', 'S200', 'e15')."""
     get = tags.get
-    in_journal_tag = any(_names_journal(first(get(tag))) for tag in _JOURNAL_TAGS)
-    if not in_journal_tag and not _names_journal(first(get("T2"))):
+    if any(_names_journal(first(get(tag))) for tag in _JOURNAL_TAGS):
+        return True
+    if not _names_journal(first(get("T2"))):
         return False
     start = first(get("SP"))
     if first(get("IS")) or (start and _PAGE_SHAPE.fullmatch(start)):
         return True
     volume = first(get("VL"))
-    return bool(volume) and (in_journal_tag or not _YEAR_SHAPE.fullmatch(volume))
+    return bool(volume) and not _YEAR_SHAPE.fullmatch(volume)
 
 
 _ISSUE_DATE = re.compile(r"((?:1[5-9]|20)\d\d)(?: [A-Z][a-z]{2}(?:[-/][A-Z][a-z]{2})?)?")

@@ -58,7 +58,8 @@ def test_central_trial_registration_stays_a_web_page():
     ({"JO": ["Stroke"], "IS": ["3"]}, True),
     ({"JF": ["Stroke"], "VL": ["50"]}, True),
     ({"T2": ["Journal of Hepatology"], "VL": ["12"], "IS": ["1"]}, True),
-    ({"JA": ["Psychopharmacology"]}, False),                          # no volume, issue or page
+    ({"JA": ["Psychopharmacology"]}, True),     # a web page never names a journal in JA/JO/JF
+    ({"T2": ["Psychopharmacology"]}, False),                          # T2 alone: a series title
     ({"VL": ["30"], "IS": ["12"], "SP": ["1181"]}, False),            # no journal named
     ({"JA": ["Https://clinicaltrials.gov/show/nct02243813"], "VL": ["1"]}, False),   # a link
     # the RIS 'Web Page' template: T2 series title, VL access year, SP description
