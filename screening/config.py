@@ -131,6 +131,18 @@ class ReviewConfig:
         p = Path(path)
         return p if p.is_absolute() else (self.root / p)
 
+    def command_ref(self) -> str:
+        """How a command typed where the user is names this review: the TOML's path relative to
+        the working directory (absolute outside it), or the review's name when it has no file.
+        A hint that printed the bare file name ('screening run demo.toml') failed as printed."""
+        if self.path is None:
+            return self.name
+        path = Path(self.path).resolve()
+        try:
+            return str(path.relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
     def source_name(self, path: str | Path) -> str:
         """An export's name as its records' ``source_file`` says it: relative to the project
         (the path as given when it lies outside)."""

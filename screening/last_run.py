@@ -95,7 +95,7 @@ def drift_warning(review: ReviewConfig, reports: dict[str, dict[str, Any]] | Non
     said = [*([f"the review's TOML no longer matches its last run ({'; '.join(drift)})"] if drift else []),
             *([f"the last run did not finish ({'; '.join(unfinished)})"] if unfinished else [])]
     return (f"{'; and '.join(said)}: these figures are from the stage outputs on disk; run "
-            f"`screening run {review.path.name if review.path else review.name}` to bring them up to date")
+            f"`screening run {review.command_ref()}` to bring them up to date")
 
 
 def latest_table(review: ReviewConfig) -> pd.DataFrame:

@@ -77,4 +77,4 @@ def raw_changes_warning(review: ReviewConfig, ingest_report: Mapping[str, Any] |
     n = len(edited) + len(missing)
     return (f"{n} of the review's exports {'are' if n != 1 else 'is'} {' and '.join(said)}: these figures are "
             "from the records table built before; exports are kept as received (save a corrected export as "
-            f"a new file), then run `screening run {review.path.name if review.path else review.name}`")
+            f"a new file), then run `screening run {review.command_ref()}`")

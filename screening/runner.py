@@ -328,7 +328,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                                  hint="restore the export or its [[sources]] entry as it was when the decisions "
                                       "were made (exports are "
                                       "immutable: add a corrected export as a new file); to run anyway, "
-                                      "`screening run --allow-changed-sources` (decisions on lost ids stop "
+                                      f"`screening run {review.command_ref()} --allow-changed-sources` (decisions on lost ids stop "
                                       "counting; on renumbered ids they name the record the id has now)")
             if changed:
                 report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()

@@ -66,7 +66,7 @@ def test_prisma_and_export_warn_when_the_toml_changed_since_the_last_run(tmp_pat
     assert drift == ["[[sources]] added or changed since the last run (data/raw/b.csv)",
                      "the apply_rules settings changed since the last run"]
     code, out = _cli("prisma", "pipelines/t.toml")
-    assert code == 0 and "no longer matches its last run" in out and "run `screening run t.toml`" in out
+    assert code == 0 and "no longer matches its last run" in out and "run `screening run pipelines/t.toml`" in out
     doc = json.loads((tmp_path / "data" / "screened" / "t" / "prisma" / "prisma.json").read_text())
     assert any("the apply_rules settings changed" in w for w in doc["warnings"])
     code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
@@ -116,7 +116,7 @@ def test_outputs_left_by_an_interrupted_run_are_called_out_of_date(tmp_path: Pat
     assert config_drift(review) == []              # the TOML matches what ingest read ...
     assert unfinished_run(review) == ["the apply_rules output was made from an older ingest output"]
     code, out = _cli("prisma", "pipelines/t.toml")
-    assert code == 0 and "the last run did not finish" in out and "run `screening run t.toml`" in out
+    assert code == 0 and "the last run did not finish" in out and "run `screening run pipelines/t.toml`" in out
     code, out = _cli("export", "pipelines/t.toml", "-o", "x.csv")
     assert code == 0 and "the last run did not finish" in out
     code, out = _cli("status", "pipelines/t.toml")              # status said nothing of it

@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def spawn(review: Path, reviewer: str, *extra: str, command: str = "screen") -> pexpect.spawn:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160", "LINES": "60", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    child = pexpect.spawn(sys.executable, ["-c", "from screening.cli import main; main()", command,
+    # Ctrl-C as on a terminal: a job started in the background by a non-interactive shell (a CI
+    # script) ignores SIGINT, and the child would inherit that (acceptance testing, session 25)
+    start = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); " \
+            "from screening.cli import main; main()"
+    child = pexpect.spawn(sys.executable, ["-c", start, command,
                                            str(review), "--reviewer", reviewer, *extra],
                           env=env, encoding="utf-8", timeout=30, dimensions=(60, 160))
     return child
