@@ -120,7 +120,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         ranking_use=order.use,
         imported_sampled=order.imported_sampled,
         ranker=ranker_facts(review, state.stage_reports, review_in_play, state.stopping.figures, play_entries,
-                            order.priors_first),
+                            order),
         # the specs sessions recorded, else the last run's (rank.json)
         ranking_spec=(" / ".join(session_specs(play_entries))
                       or (str(model.get("spec", "")) if isinstance(model, dict) else "")),

@@ -9,7 +9,7 @@ records at the switch to the random sample). Read by :func:`screening.prisma.api
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pandas as pd
@@ -23,11 +23,14 @@ from screening.prisma.context import RankerFacts
 class Ordering:
     """The screeners' standing title/abstract decisions by what put their record on screen
     (``use``: kind -> count), how many of each import were its random sample
-    (``imported_sampled``), and whether the priors were decided before anything else."""
+    (``imported_sampled``), whether the priors were decided before anything else, and each
+    record's first decision (``first``: :func:`screening.decisions.origins.first_decisions`,
+    read once per report, by this and by :func:`run_at_switch`)."""
 
     use: dict[str, int]
     imported_sampled: dict[str, int]
     priors_first: bool
+    first: Mapping[str, Any] = field(default_factory=dict)
 
 
 def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> Ordering:
@@ -38,9 +41,11 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
     the rank section's ``priors`` ('prior': records the team knew before screening, which a
     session serves first whatever the ranking says, and never in the random sample). An import
     stays an import: nothing in the log says in what order another tool showed its records."""
-    none = Ordering({}, {}, False)
+    from screening.decisions.origins import first_decisions
+
     if entries is None or not len(entries) or "ranking_id" not in entries.columns:
-        return none
+        return Ordering({}, {}, False)
+    first = first_decisions(entries)
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")
                 & entries["action"].isin(["include", "exclude", "maybe"])]
     # each screener's standing decision per record: one undone or replaced by a later one
@@ -48,10 +53,6 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
     standing = {s.event_id for by in standing_decisions(entries, "title_abstract").values() for s in by.values()}
     d = d[d["id"].isin(standing)]
     payloads = d["payload"].fillna("").astype(str) if "payload" in d.columns else pd.Series("", index=d.index)
-
-    from screening.decisions.origins import first_decisions
-
-    first = first_decisions(entries)
 
     def kind(rid: str, text: str, record: str) -> tuple[str, bool]:
         payload = event_payload(text)
@@ -80,7 +81,7 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
     others = [i for i, n in zip(ids, names) if n != "prior"]
     return Ordering(use={k: names.count(k) for k in sorted(set(names))},
                     imported_sampled={k: n for k, n in sorted(sampled.items()) if n},
-                    priors_first=bool(on_priors) and (not others or max(on_priors) < min(others)))
+                    priors_first=bool(on_priors) and (not others or max(on_priors) < min(others)), first=first)
 
 
 def ranking_use(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> dict[str, int]:
@@ -88,17 +89,19 @@ def ranking_use(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset
     return ordering(entries, priors).use
 
 
-def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset()) -> int | None:
+def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset(),
+                  first: Mapping[str, Any] | None = None) -> int | None:
     """Irrelevant records in a row in ranked order when the random sample began (None: no
     sample, or no record decided in ranked order before it), counted as the stopping status
     counts its run (:func:`screening.ml.stopping_status._ranked_run`): the records first decided
-    in a ranked session, in the order of those decisions, labelled as the ranker learns them."""
+    in a ranked session, in the order of those decisions, labelled as the ranker learns them.
+    ``first``: the log's first decisions, when the caller has them (:attr:`Ordering.first`)."""
     from screening.decisions.origins import first_decisions
     from screening.decisions.progress import training_labels
 
     if entries is None or not len(entries):
         return None
-    first = first_decisions(entries)
+    first = first_decisions(entries) if first is None else first
     starts = [f.event_id for r, f in first.items() if f.sampled and r not in priors]
     if not starts:
         return None
@@ -118,7 +121,7 @@ def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozens
 
 def ranker_facts(review: ReviewConfig, reports: Mapping[str, Any], in_play: frozenset[str],
                  figures: Mapping[str, Any], entries: pd.DataFrame | None,
-                 priors_first: bool = False) -> RankerFacts | None:
+                 order: Ordering | None = None) -> RankerFacts | None:
     """The review's ranking and stopping rule as recorded (None: no rank section): the rank
     section's priors among the records in screening and its rule, rank.json's model (components,
     seed) and stopping block, the stop's own ``figures`` (which win: they are what the stop was
@@ -159,11 +162,11 @@ def ranker_facts(review: ReviewConfig, reports: Mapping[str, Any], in_play: froz
         seed=int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None,
         prior_included=sum(str(r) in in_play for r in cfg.prior_included),
         prior_excluded=sum(str(r) in in_play for r in cfg.prior_excluded),
-        priors_first=priors_first, recorded_in=tuple(files), rule=cfg.stop_rule,
+        priors_first=order is not None and order.priors_first, recorded_in=tuple(files), rule=cfg.stop_rule,
         target_recall=float(number("target_recall", cfg.target_recall)),
         confidence=float(number("confidence", cfg.confidence)),
         pool=pool, switch_at=switch_threshold(pool), switch_fraction=SWITCH_FRACTION, switch_minimum=SWITCH_MINIMUM,
-        run_at_switch=run_at_switch(entries, priors))
+        run_at_switch=run_at_switch(entries, priors, order.first if order is not None and order.first else None))
 
 
 def session_specs(entries: pd.DataFrame | None) -> list[str]:
