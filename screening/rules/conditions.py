@@ -10,6 +10,7 @@ the text index queries run on is built once for all rules. Pure: the table is no
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,12 +42,21 @@ class RuleOutcome:
     def action_of(self, i: int) -> str:
         return self.rule.missing if self.by_missing[i] else self.rule.action
 
-    def missing_label(self, condition: str) -> str:
+    @functools.cached_property
+    def query_fields(self) -> tuple[str, ...]:
+        """The fields the rule's query searches, in the order people read a record (parsed once,
+        not for every record the reasons are written for)."""
+        return tuple(_ordered_fields(fields_used(parse(self.rule.query)))) if self.rule.query else ()
+
+    def missing_label(self, condition: str, i: int | None = None) -> str:
         """What a record lacks when ``condition`` is missing: 'language', or for a query the
-        fields it searches ('abstract', 'title/abstract/keywords')."""
-        if condition != "query" or not self.rule.query:
+        fields it searches that record ``i`` leaves empty ('abstract'; all of them, as
+        'title/abstract/keywords', without ``i``)."""
+        if condition != "query" or not self.query_fields:
             return condition.replace("_", " ")
-        return "/".join(FIELD_NAMES.get(f, f) for f in _ordered_fields(fields_used(parse(self.rule.query))))
+        index = self.match.index if self.match is not None else None
+        empty = [f for f in self.query_fields if index is None or i is None or not index.has_words([f])[i]]
+        return "/".join(FIELD_NAMES.get(f, f) for f in empty or self.query_fields)
 
     def reason_of(self, i: int) -> str:
         """The reason record ``i`` is counted under: the rule's, plus, when it fired on missing
@@ -54,7 +64,7 @@ class RuleOutcome:
         is '(no language)', not '(no year/language)')."""
         if not self.by_missing[i]:
             return self.rule.reason
-        lacking = [self.missing_label(c) for c in self.rule.conditions if c in self.missing and self.missing[c][i]]
+        lacking = [self.missing_label(c, i) for c in self.rule.conditions if c in self.missing and self.missing[c][i]]
         return f"{self.rule.reason} (no {'/'.join(lacking)})"
 
 
