@@ -202,7 +202,8 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
                 else:
                     match = evaluate(parse(rule.query), index)
                     match.index = index
-                unknown = match.unknown if match.unknown is not None else np.zeros(n, bool)
+                unknown = match.unknown                 # an array: Match sets it
+                assert unknown is not None
                 missing_by["query"] = unknown
                 fires &= match.mask
                 settled &= match.mask | unknown

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from screening.rules.occurrences import Occurrences, near
-from screening.rules.query import And, Near, Node, Not, Or, Term
+from screening.rules.query import And, Near, Node, Not, Or, Term, fields_used
 from screening.rules.textindex import TextIndex
 
 
@@ -40,14 +40,6 @@ class Match:
             self.unknown = np.zeros(self.mask.shape, dtype=bool)
 
 
-def _fields_of(node: Node) -> set[str]:
-    if isinstance(node, Term):
-        return set(node.fields)
-    if isinstance(node, Near):
-        return _fields_of(node.left) | _fields_of(node.right)
-    return set().union(*(_fields_of(item) for item in node.items))      # type: ignore[union-attr]
-
-
 def evaluate(node: Node, index: TextIndex) -> Match:
     """Evaluate over every record at once (boolean numpy arrays, three-valued: see the module
     docstring)."""
@@ -64,7 +56,7 @@ def evaluate(node: Node, index: TextIndex) -> Match:
         li, ri = near(left, right, node.distance, node.ordered)
         lo, ro = left.take(li), right.take(ri)
         mask = index.record_mask(lo)
-        return Match(mask, [lo, ro], unknown=~index.has_words(sorted(_fields_of(node))) & ~mask)
+        return Match(mask, [lo, ro], unknown=~index.has_words(sorted(fields_used(node))) & ~mask)
     parts = [evaluate(item, index) for item in node.items]
     mask = parts[0].mask.copy()
     false = ~parts[0].mask & ~parts[0].unknown
