@@ -123,6 +123,9 @@ def _language(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray
                      lambda v: _list_test(cond, record_languages(v), lambda lang: lang in wanted))
 
 
+# Zotero's item types, one camelCase word ('journalArticle', 'bookSection'); other mixed-case
+# types ('PhD Thesis', 'eBook') are words as written
+_ZOTERO_TYPE = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+)+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 # A record typed just 'Article' (Web of Science, Scopus, OpenAlex) or 'Journal' (WoS's source
 # type) is a journal article: the type a rule names as 'journal article' (PubMed, RIS JOUR).
@@ -132,8 +135,8 @@ _JOURNAL_ARTICLE = {("article",): ("journal", "article"), ("journal",): ("journa
 def type_words(value: str) -> tuple[str, ...]:
     """A publication type as words, RIS codes expanded: 'CPAPER' -> ('conference', 'paper'),
     Zotero's item types split: 'journalArticle' -> ('journal', 'article')."""
-    value = value.strip()
-    return tuple(words_of(_CAMEL.sub(" ", RIS_TYPE_NAMES.get(value, value))))
+    value = RIS_TYPE_NAMES.get(value.strip(), value.strip())
+    return tuple(words_of(_CAMEL.sub(" ", value) if _ZOTERO_TYPE.fullmatch(value) else value))
 
 
 def record_type_words(value: str) -> tuple[str, ...]:

@@ -404,6 +404,8 @@ def test_publication_types_as_each_database_names_a_journal_article():
     'Article' and WoS 'Journal' did not match 'journal article'."""
     assert type_words("journalArticle") == ("journal", "article")
     assert type_words("bookSection") == ("book", "section")
+    # other mixed-case types stay words as written (review: 'PhD Thesis' read 'ph d thesis')
+    assert type_words("PhD Thesis") == ("phd", "thesis") and type_words("eBook") == ("ebook",)
     types = [["journalArticle"], ["Article"], ["article"], ["Journal"], ["Review"], ["conferencePaper"]]
     table = pd.DataFrame({"record_id": list("abcdef"), "title": ["t"] * 6, "publication_type": types})
     for value in ("journal article", "article"):
