@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import pandas as pd
 from rapidfuzz import fuzz
@@ -70,13 +70,23 @@ def _same_file(a: str, b: str) -> bool:
     return a == b
 
 
-def _same(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def moved_exports(before: Mapping[str, str], now: Mapping[str, str]) -> dict[str, str]:
+    """Exports moved or renamed with their bytes unchanged: previous name -> current name, from
+    (name -> SHA-256) of the previous ingest (:func:`screening.raw_changes.ingested_digests`) and
+    of this one. Such a file is the same export in a new folder, so its records are the same
+    records (:func:`_same` would otherwise call every decided one moved)."""
+    gone = {digest: name for name, digest in before.items() if name not in now}
+    return {gone[digest]: name for name, digest in now.items() if name not in before and digest in gone}
+
+
+def _same(a: tuple[str, ...], b: tuple[str, ...], moved: Mapping[str, str] | None = None) -> bool:
     """Two raw (title, doi, source_file) tuples name one record: from the same export when both
     name one (another database's copy of the same article is another record: its decisions,
     dedup's kept copy and found_in would all shift), and the DOIs agree when both have one, else
     the titles do (normalised only when they differ as written; a missing title is no evidence
     of a move)."""
-    if len(a) > 2 and len(b) > 2 and a[2] and b[2] and not _same_file(a[2], b[2]):
+    if len(a) > 2 and len(b) > 2 and a[2] and b[2] and not _same_file(a[2], b[2]) \
+            and not _same_file((moved or {}).get(a[2], a[2]), b[2]):
         return False
     doi_a, doi_b = normalize_doi(a[1]), normalize_doi(b[1])
     if doi_a and doi_b:
@@ -102,7 +112,8 @@ def _by_id(table: pd.DataFrame | None, cols: list[str], ids: set[str]) -> dict[s
 
 
 def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided: Iterable[str],
-                            decided_on: pd.DataFrame | None = None) -> ChangedRecords:
+                            decided_on: pd.DataFrame | None = None,
+                            moved_files: Mapping[str, str] | None = None) -> ChangedRecords:
     """The decided ids that ``new`` lost or gave to another record.
 
     ``decided_on`` (from the decision log, :func:`screening.decisions.entries.decided_on`: one
@@ -112,7 +123,8 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
     not is changed, unless ``old`` already had it so (the team let that change through with
     ``--allow-changed-sources`` and was warned then). Ids without it (decisions logged before
     0.6, dedup-review pairs) are compared with ``old`` only; without ``old`` either (a first
-    run), there is nothing to compare them with."""
+    run), there is nothing to compare them with. ``moved_files``: :func:`moved_exports` (a record of
+    an export moved as it was is in its new file, not in another export's copy)."""
     ids = {str(r) for r in decided}
     before = {k: v[0] for k, v in _by_id(old, ["title", "doi", "source_file"], ids).items()}
     seen = _by_id(decided_on, ["title", "doi", "source_file"], ids)
@@ -128,7 +140,8 @@ def decided_records_changed(old: pd.DataFrame | None, new: pd.DataFrame, decided
             if rid in seen and old is not None and rid not in before:
                 continue                # already gone before this run: let through then
             lost.append(rid)
-        elif all(_same(ref, now) for ref in refs) or (rid in seen and rid in before and _same(before[rid], now)):
+        elif all(_same(ref, now, moved_files) for ref in refs) or (rid in seen and rid in before
+                                                                   and _same(before[rid], now, moved_files)):
             continue
         else:
             moved.append(rid)
@@ -144,9 +157,11 @@ def decided_on_other_records(records: pd.DataFrame, decided_on: pd.DataFrame) ->
     on: decisions a run with ``--allow-changed-sources`` left pointing at a renumbered export's
     neighbouring record."""
     ids = set(decided_on["record_id"].astype(str)) if len(decided_on) else set()
-    now = {k: v[0] for k, v in _by_id(records, ["title", "doi", "source_file"], ids).items()}
+    # title and DOI only: after a run let an export's move through, the log keeps the old path,
+    # and the report would call every decision on it 'made on another record' on each run
+    now = {k: v[0] for k, v in _by_id(records, ["title", "doi"], ids).items()}
     out = []
-    for rid, refs in _by_id(decided_on, ["title", "doi", "source_file"], ids).items():
+    for rid, refs in _by_id(decided_on, ["title", "doi"], ids).items():
         cur = now.get(rid)
         bad = next((ref for ref in refs if cur is not None and not _same(ref, cur)), None)
         if bad is not None:

@@ -29,7 +29,7 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -219,10 +219,10 @@ def _previous_ingest(output_dir: Path) -> pd.DataFrame | None:
 
 
 def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame,
-                             old: pd.DataFrame | None) -> Any:
+                             old: pd.DataFrame | None, moved: Mapping[str, str]) -> Any:
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
     dedup-review store name, against what the decisions were made on and the previous ingest
-    (``old``: :func:`_previous_ingest`)."""
+    (``old``: :func:`_previous_ingest`; ``moved``: exports moved with their bytes unchanged)."""
     from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
 
@@ -242,7 +242,7 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
         decided |= {str(a), str(b)}
     if not decided:
         return ChangedRecords((), (), ())
-    return decided_records_changed(old, table, decided, seen)
+    return decided_records_changed(old, table, decided, seen, moved)
 
 
 def _missing_dirs(path: Path) -> list[Path]:
@@ -312,17 +312,22 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             notify("ingest", "unchanged")
         else:
             notify("ingest", "running")
-            from screening.identity import previous_id_stems
+            from screening.identity import moved_exports, previous_id_stems
 
             previous = _previous_ingest(output_dir)
-            res = ingest(sources, kept_stems=previous_id_stems(previous))
+            digests_before = ingested_digests(_stored_report(output_dir, "ingest"))
+            digests_now = {s.name: s.digest.hex() for s in sources}
+            moved = moved_exports(digests_before, digests_now)
+            # an export moved or renamed as it was keeps its ids (they come from file names)
+            stems = previous_id_stems(previous)
+            stems.update({new: stems[old] for old, new in moved.items() if old in stems})
+            res = ingest(sources, kept_stems=stems)
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
-            edited = edited_since(ingested_digests(_stored_report(output_dir, "ingest")),
-                                  ((s.name, s.digest.hex()) for s in sources))
+            edited = edited_since(digests_before, digests_now.items())
             if edited:
                 report = dataclasses.replace(report, warnings=[*report.warnings, edited_message(edited)])
             table = res.records
-            changed = _decided_records_changed(review, output_dir, table, previous)
+            changed = _decided_records_changed(review, output_dir, table, previous, moved)
             if changed and not allow_changed_sources:
                 raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
                                  hint="restore the export or its [[sources]] entry as it was when the decisions "

@@ -280,9 +280,10 @@ def test_an_export_edited_renamed_or_dropped_under_decisions_is_refused(tmp_path
 def test_a_decision_moved_to_another_exports_copy_is_refused(tmp_path):
     """Leftover of session 22: the guard compared titles and DOIs only, so a decided id that
     came to name another export's copy of the same article passed. Here the team moves the first
-    search's export into a folder when the update (the same search re-run, saved under the same
-    name) arrives, and lists the update first: it takes the free id stem, and every decision on
-    the first search would name the update's copy (same title, same DOI)."""
+    search's export into a folder (re-saved, so its bytes changed) when the update (the same
+    search re-run, saved under the same name) arrives, and lists the update first: it takes the
+    free id stem, and every decision on the first search would name the update's copy (same
+    title, same DOI). (Moved with its bytes unchanged, the export keeps its ids: next test.)"""
     from screening.decisions import api
     from screening.errors import InputError
 
@@ -295,7 +296,9 @@ def test_a_decision_moved_to_another_exports_copy_is_refused(tmp_path):
     api.record_decision(toml, reviewer="alice", record_id=decided, action="include")
     raw = tmp_path / "data" / "raw" / "t"
     (raw / "round1").mkdir()
-    (raw / "wos_5.ris").rename(raw / "round1" / "wos_5.ris")
+    # re-saved on the way (CRLF): not the ingested bytes, so not known as the same export moved
+    (raw / "round1" / "wos_5.ris").write_bytes((raw / "wos_5.ris").read_bytes().replace(b"\n", b"\r\n"))
+    (raw / "wos_5.ris").unlink()
     (raw / "round2").mkdir()
     econ = (raw / "econlit_3.ris").read_text(encoding="utf-8")
     new_record = econ[econ.index("TY  -"):econ.index("\nTY  -", econ.index("TY  -") + 1) + 1]
@@ -636,3 +639,32 @@ def test_id_stems_keep_known_files_and_number_new_ones_past_them():
     # a file whose ids carry no stem, or two stems, keeps nothing
     assert previous_id_stems(old) == {"old.ris": "pubmed", "new.ris": "pubmed_2"}
     assert previous_id_stems(None) == {} and previous_id_stems(old.iloc[:0]) == {}
+
+
+def test_an_export_moved_as_it_was_keeps_its_decisions(tmp_path):
+    """Review of the source-file check: an export moved to another folder with its bytes unchanged
+    (the TOML updated) was refused as if its decided records had moved, and once let through the
+    report warned on every run that the decisions named another record."""
+    from screening.config import load_review
+    from screening.decisions import api
+    from screening.prisma.state import load_state
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    table = read_table(tmp_path / "data" / "screened" / "t" / "ingest.parquet")
+    decided = table.loc[table["source_file"] == "data/raw/t/wos_5.ris", "record_id"].iloc[2]
+    api.record_decision(toml, reviewer="alice", record_id=decided, action="include")
+    raw = tmp_path / "data" / "raw" / "t"
+    (raw / "2024").mkdir()
+    (raw / "wos_5.ris").rename(raw / "2024" / "wos_5.ris")
+    toml.write_text(toml.read_text().replace('file = "data/raw/t/wos_5.ris"', 'file = "data/raw/t/2024/wos_5.ris"'))
+    assert run_review(toml).outcomes[0].status == "ran"              # not refused
+    after = read_table(tmp_path / "data" / "screened" / "t" / "ingest.parquet").set_index("record_id")
+    assert after.loc[decided, "source_file"] == "data/raw/t/2024/wos_5.ris"
+    assert not [w for w in load_state(load_review(toml)).warnings if "than the one decided on" in w]
+    # renamed as it was: the ids follow the file (they come from file names)
+    (raw / "2024" / "wos_5.ris").rename(raw / "2024" / "wos_search.ris")
+    toml.write_text(toml.read_text().replace("2024/wos_5.ris", "2024/wos_search.ris"))
+    assert run_review(toml).outcomes[0].status == "ran"
+    after = read_table(tmp_path / "data" / "screened" / "t" / "ingest.parquet").set_index("record_id")
+    assert after.loc[decided, "source_file"] == "data/raw/t/2024/wos_search.ris"
