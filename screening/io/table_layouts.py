@@ -107,7 +107,10 @@ _DETAILS_RE = re.compile(r";\s*(?P<vol>[^:;()\s]+)?(?:\((?P<iss>[^)]*)\))?(?::(?
 # '; ' ('Southampton (UK): NIHR Journals Library; 2019 Jul.').
 _DETAILS_YEAR_RE = re.compile(r"(?:^|\.\s+|;\s*)((?:1[5-9]|20)\d\d)(?=[\s;.]|$)")
 # A book (NCBI Bookshelf) cites its place and publisher where an article has its journal.
-_DETAILS_BOOK_RE = re.compile(r"^(?P<place>[^:;.]+):\s*(?P<publisher>[^;]+);\s*(?:1[5-9]|20)\d\d\b")
+# A chapter cites its book first ('In: StatPearls [Internet]. Treasure Island (FL): StatPearls
+# Publishing; 2024 Jan.').
+_DETAILS_BOOK_RE = re.compile(r"^(?:In:\s*(?P<book>.+?)\.\s+)?(?P<place>[^:;.]+):\s*(?P<publisher>[^;]+);"
+                              r"\s*(?:1[5-9]|20)\d\d\b")
 
 
 def pubmed_details(details: str) -> dict[str, Any]:
@@ -115,9 +118,13 @@ def pubmed_details(details: str) -> dict[str, Any]:
     or for a book 'Southampton (UK): NIHR Journals Library; 2019 Jul.'."""
     ym = _DETAILS_YEAR_RE.search(details)
     out: dict[str, Any] = {"year": int(ym.group(1)) if ym else parse_year(details)}
+    dm = re.search(r"doi:\s*(\S+?)\.?(?:\s|$)", details)
+    out["doi"] = normalize_doi(dm.group(1)) if dm else ""
     book = _DETAILS_BOOK_RE.match(details.strip())
     if book:
         out.update(journal="", journal_abbrev="", publisher=book.group("publisher").strip())
+        if book.group("book"):
+            out["booktitle"] = book.group("book").strip()
         return out
     journal, _, rest = details.partition(". ")
     out["journal_abbrev"] = journal.strip()
@@ -127,8 +134,6 @@ def pubmed_details(details: str) -> dict[str, Any]:
         out["volume"] = m.group("vol") or ""
         out["issue"] = m.group("iss") or ""
         out["pages"] = normalize_pages(m.group("pages") or "")
-    dm = re.search(r"doi:\s*(\S+?)\.?(?:\s|$)", details)
-    out["doi"] = normalize_doi(dm.group(1)) if dm else ""
     return out
 
 

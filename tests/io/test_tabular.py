@@ -491,3 +491,13 @@ def test_legacy_pubmed_csv_year_is_the_citations_not_the_journal_abbreviations()
         (2019, "Spine (Phila Pa 1976)", "44", "4", "263-269")
     assert (ahead["year"], ahead["journal"], ahead["doi"]) == (2019, "Spine (Phila Pa 1976)", "10.1097/brs.0000000000003156")
     assert (book["year"], book["journal"], book["publisher"], book["pmid"]) == (2019, "", "NIHR Journals Library", "31343857")
+
+
+def test_legacy_pubmed_csv_chapter_cites_its_book_then_the_publisher():
+    """Review: a chapter's 'Details' ('In: StatPearls [Internet]. Treasure Island (FL): ...')
+    made 'StatPearls [Internet]. Treasure Island (FL): StatPearls Publishing' the publisher."""
+    from screening.io.table_layouts import pubmed_details
+
+    got = pubmed_details("In: StatPearls [Internet]. Treasure Island (FL): StatPearls Publishing; 2024 Jan.")
+    assert (got["publisher"], got["booktitle"], got["journal"], got["year"]) == \
+        ("StatPearls Publishing", "StatPearls [Internet]", "", 2024)
