@@ -108,8 +108,9 @@ def _refuse_after_own_adjudication(entries: pd.DataFrame, record_id: str, review
     enter the agreement tables and the kappa the methods paragraph cites (the adjudication
     stays the outcome either way). ``adjudicated``: :func:`standing_adjudications`, when the
     caller validates many events against one log."""
-    decision = (standing_adjudications(entries) if adjudicated is None else adjudicated).get(
-        (record_id, reviewer, stage))
+    if adjudicated is None:      # one decision (a key press): this record's events only
+        adjudicated = standing_adjudications(entries[entries["record_id"] == record_id]) if len(entries) else {}
+    decision = adjudicated.get((record_id, reviewer, stage))
     if decision is None:
         return
     at = "" if stage == "title_abstract" else f" --stage {stage}"
