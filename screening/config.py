@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
+import shlex
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -134,14 +135,15 @@ class ReviewConfig:
     def command_ref(self) -> str:
         """How a command typed where the user is names this review: the TOML's path relative to
         the working directory (absolute outside it), or the review's name when it has no file.
-        A hint that printed the bare file name ('screening run demo.toml') failed as printed."""
+        A hint that printed the bare file name ('screening run demo.toml') failed as printed;
+        quoted for the shell (a folder with a space)."""
         if self.path is None:
-            return self.name
+            return shlex.quote(self.name)
         path = Path(self.path).resolve()
         try:
-            return str(path.relative_to(Path.cwd().resolve()))
+            return shlex.quote(str(path.relative_to(Path.cwd().resolve())))
         except ValueError:
-            return str(path)
+            return shlex.quote(str(path))
 
     def source_name(self, path: str | Path) -> str:
         """An export's name as its records' ``source_file`` says it: relative to the project

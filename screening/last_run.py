@@ -105,4 +105,4 @@ def latest_table(review: ReviewConfig) -> pd.DataFrame:
         if path.exists():
             return read_table(path)
     raise NotRunError("the review has not been run yet", path=review.path,
-                     hint=f"run `screening run {review.path}` first")
+                     hint=f"run `screening run {review.command_ref()}` first")

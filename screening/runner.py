@@ -370,7 +370,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             if stage.guard is not None and (refusal := stage.guard(
                     review, output_dir / f"{stage.name}.parquet", res.records)):
                 if stage.name not in allowed:
-                    raise ConfigError(refusal, path=review.path, hint=stage.allow_hint.format(review=review.path))
+                    raise ConfigError(refusal, path=review.path,
+                                      hint=stage.allow_hint.format(review=review.command_ref()))
                 report = dataclasses.replace(report, warnings=[
                     *report.warnings, f"{refusal}; let through with {stage.allow_option}"])
             table = res.records

@@ -39,7 +39,7 @@ def records_before_rules(review: ReviewConfig) -> tuple[pd.DataFrame, Path]:
         if path.exists():
             return read_table(path), path
     raise NotRunError("the review has not been run yet: there are no records to check the rules on",
-                     path=review.path, hint=f"run `screening run {review.path}` first")
+                     path=review.path, hint=f"run `screening run {review.command_ref()}` first")
 
 
 def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck:
