@@ -173,6 +173,7 @@ class TextIndex:
         self._bounds = np.concatenate(([0], np.cumsum(counts)))
         self._cache: dict[str, np.ndarray] = {}
         self._has: dict[tuple[str, ...], np.ndarray] = {}
+        self._filled: np.ndarray | None = None     # per segment: holds a word (has_words)
 
     def _bucket(self, lo_key: int, hi_key: int) -> np.ndarray:
         """Word numbers whose first two bytes are in [lo_key, hi_key), ascending."""
@@ -302,15 +303,14 @@ class TextIndex:
         key = tuple(sorted(set(fields)))
         mask = self._has.get(key)
         if mask is None:
-            wanted = np.zeros(len(self.fields) + 1, dtype=bool)
-            for f in key:
-                if f in self.field_id:
-                    wanted[self.field_id[f]] = True
-            # a segment holds a word when the next segment's first word comes later than its own
-            first = np.searchsorted(self.word_start, self.seg_start)
-            filled = np.diff(np.append(first, self.word_start.size)) > 0
+            if self._filled is None:
+                # a segment holds a word when the next segment's first word comes later than its own
+                first = np.searchsorted(self.word_start, self.seg_start)
+                self._filled = np.diff(np.append(first, self.word_start.size)) > 0
+            wanted = np.zeros(len(self.fields), dtype=bool)
+            wanted[[self.field_id[f] for f in key if f in self.field_id]] = True
             mask = np.zeros(self.n_records, dtype=bool)
-            mask[self.seg_rec[filled & wanted[self.seg_field]]] = True
+            mask[self.seg_rec[self._filled & wanted[self.seg_field]]] = True
             self._has[key] = mask
         return mask
 
