@@ -70,7 +70,7 @@ def _without_comments(text: str) -> str:
 
 # PubMed's structured-abstract section as markup in a text field (Lens RIS copies PubMed's XML):
 # the section's label is text of the abstract, as the PubMed XML reader writes it ('Methods: ...')
-_SECTION_LABEL_RE = re.compile(r"""\bLabel\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""")
+_SECTION_LABEL_RE = re.compile(r"""\bLabel\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
 
 
 def _markup(m: "re.Match[str]") -> str:

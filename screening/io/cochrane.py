@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, register_reader
 from screening.io.tagged import (
     TagBlocks, scan_headed_blocks,
     abstract_of, authors_from, check_last_record, doi_from, first, pages_from, pmid_from, split_keywords,
@@ -59,7 +59,7 @@ def _fields(tags: dict[str, list[str]]) -> dict:
         "issn": normalize_issn(first(get("SN"))),
         "isbn": "",
         "keywords": split_keywords((get("KY") or []) + (get("MH") or [])),
-        "language": first(get("LA")),
+        "language": join_languages(get("LA")),
         "publication_type": [p.strip() for p in "; ".join(get("PT") or ()).split(";") if p.strip()],
         "url": first(get("US")),
         "booktitle": "",

@@ -102,9 +102,7 @@ def _so_citation(so: str) -> tuple[str, str, str]:
     issue, pages = (found.group("issue") or "").strip(), (found.group("pages") or "").strip()
     if (issue.lower().startswith("pp") or issue.lower() == "no pagination") and not pages:
         issue, pages = "", issue
-    pages = pages.removeprefix("pp").strip()
-    if pages.lower() == "no pagination":
-        pages = ""
+    pages = pages.removeprefix("pp").strip()       # 'no pagination' is emptied by pages_from
     return found.group("volume") or "", issue, pages
 
 

@@ -154,7 +154,9 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
         rule = o.rule
         for name, missing in o.missing.items():
             if missing[kept].all():
-                out.append(f"rule {rule.id!r}: no record has a {o.missing_label(name)}, so the rule was decided "
+                label = o.missing_label(name)
+                article = "an" if label[:1] in "aeiou" else "a"      # 'an abstract', 'a language'
+                out.append(f"rule {rule.id!r}: no record has {article} {label}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
         if rule.publication_type is None or rule.publication_type.op != "not_in" \
                 or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():

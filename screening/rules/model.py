@@ -112,7 +112,7 @@ class Rule:
     language: ValueList | None = None
     publication_type: ValueList | None = None
     query: str = ""
-    missing: str = "keep"     # records lacking the year/language/type a condition needs
+    missing: str = "keep"     # records lacking the year/language/type a condition needs, or a query's text
     note: str = ""            # free text for the protocol (not used when applying)
 
     @property
