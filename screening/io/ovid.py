@@ -102,7 +102,9 @@ def _so_citation(so: str) -> tuple[str, str, str]:
     issue, pages = (found.group("issue") or "").strip(), (found.group("pages") or "").strip()
     if (issue.lower().startswith("pp") or issue.lower() == "no pagination") and not pages:
         issue, pages = "", issue
-    pages = pages.removeprefix("pp").strip()       # 'no pagination' is emptied by pages_from
+    pages = pages.removeprefix("pp").strip()
+    if pages.lower() == "no pagination":
+        pages = ""
     return found.group("volume") or "", issue, pages
 
 
