@@ -54,17 +54,19 @@ def stage_progress(entries: pd.DataFrame, records: pd.DataFrame, stage: str) -> 
     reports_attached (full text).
     """
     eligible = set(eligible_records(records, entries, stage)["record_id"])
-    outcomes = {rid: o for rid, o in record_outcomes(entries, stage).items() if rid in eligible}
+    standing = standing_decisions(entries, stage)
+    outcomes = {rid: o for rid, o in record_outcomes(entries, stage, standing).items() if rid in eligible}
     final = {v: 0 for v in FINAL_VALUES}
     for o in outcomes.values():
         if o.status == "final":
             final[o.decision] += 1
     per: dict[str, dict[str, int]] = {}
     per_adj: dict[str, dict[str, int]] = {}
-    for rid, by in standing_decisions(entries, stage).items():
+    for rid, by in standing.items():
         if rid not in eligible:
             continue
-        settled_by = getattr(outcomes.get(rid), "adjudicator", None)
+        outcome = outcomes.get(rid)
+        settled_by = outcome.adjudicator if outcome is not None else None
         for (reviewer, role), s in by.items():
             if role != "screener" and (settled_by is None or settled_by.event_id != s.event_id):
                 continue        # an adjudication a later one corrected no longer settles anything
