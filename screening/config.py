@@ -296,15 +296,48 @@ def resolve_review_path(review: str | Path, cwd: Path | None = None) -> Path:
     raise ConfigError(f"no review named {str(review)!r}", path=str(review), hint=hint)
 
 
+_UNCLOSED = re.compile(r"""Unterminated|Expected ("'+"|'"+'|'\]')""")
+_TOML_PLACE = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
+
+
+def toml_syntax_error(err: tomllib.TOMLDecodeError, text: str, path: str | Path) -> ConfigError:
+    """A TOML syntax error with the line to fix and what is likely wrong there.
+
+    tomllib says "(at end of document)" when something opened earlier is never closed (a quote,
+    a multi-line string, a bracket), or when the last line repeats a key; the line to look at is
+    then the first one after the longest start of the file that still parses.
+    """
+    found = _TOML_PLACE.search(str(err))
+    message = str(err)[:found.start()] if found else str(err)
+    if found and found.group(1):
+        line = int(found.group(1))
+    else:
+        lines = text.splitlines(keepends=True)
+        line = len(lines)
+        for end in range(len(lines) - 1, -1, -1):
+            try:
+                tomllib.loads("".join(lines[:end]))
+            except tomllib.TOMLDecodeError:
+                continue
+            line = end + 1
+            break
+    hint = ("a quote, string or bracket opened on this line is never closed"
+            if _UNCLOSED.match(message)
+            else "this line repeats a key or table given earlier" if message.startswith("Cannot overwrite")
+            else "fix the syntax on that line")
+    return ConfigError(f"invalid TOML: {message}", path=path, line=line, hint=hint)
+
+
 def load_review(review: str | Path) -> ReviewConfig:
     """Load and validate a review TOML, including every enabled stage's settings."""
     from screening.stage import registered_stages
 
     path = resolve_review_path(review)
+    text = read_toml_text(path)
     try:
-        raw = tomllib.loads(read_toml_text(path))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"invalid TOML: {err}", path=path, hint="fix the syntax at the place named") from None
+        raise toml_syntax_error(err, text, path) from None
     stages = {s.toml_key: s for s in registered_stages()}
     unknown = sorted(set(raw) - _TOP_KEYS - set(stages))
     if unknown:

@@ -240,6 +240,22 @@ def validate(df: pd.DataFrame, *, where: str | None = None) -> None:
             raise SchemaError(f"column {name!r} must hold lists (row {bad[0] + 2})", path=where)
 
 
+def with_list_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every list column holding lists: cells read by ``pd.read_parquet`` (numpy
+    arrays), '; '-joined text or NaN from a library caller become lists, so code reading cells
+    as lists does not see those authors, keywords and types as absent. Returns ``df`` itself
+    when nothing needs converting (the usual case: stage tables are canonical)."""
+    out = df
+    for name in sorted(LIST_COLUMNS & set(df.columns)):
+        values = df[name].tolist()
+        if all(type(v) is list for v in values):
+            continue
+        if out is df:
+            out = df.copy()
+        out[name] = pd.Series([v if type(v) is list else as_list(v) for v in values], index=df.index, dtype=object)
+    return out
+
+
 def in_play(records: pd.DataFrame) -> pd.Series:
     """True where a record is still to screen: not a duplicate, not excluded by a rule, not
     removed for another reason (``removed_reason``); missing columns count as in play.

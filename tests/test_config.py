@@ -54,6 +54,7 @@ def test_good_config_loads_with_root_above_pipelines(tmp_path):
     ],
 )
 def test_bad_config_is_a_clear_error(tmp_path, text, message):
+    """Each error names the file; a misspelt key its own line."""
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_review(path)
@@ -138,3 +139,18 @@ def test_other_methods_must_be_whole_numbers_of_records(tmp_path, value):
     with pytest.raises(ConfigError, match=r"other_methods: 'Citation searching' = .* is not a number of records"):
         load_review(write(tmp_path, GOOD + f'\n[prisma]\nother_methods = {{ "Citation searching" = {value} }}\n'))
     assert load_review(write(tmp_path, GOOD + '\n[prisma]\nother_methods = { "Citation searching" = 0 }\n'))
+
+
+@pytest.mark.parametrize("tail, culprit, hint", [
+    ("\n[review\n", "[review", "fix the syntax on that line"),                 # tomllib gives the line
+    # acceptance testing: tomllib says only "(at end of document)"; the line that opened it is named
+    ("\nnote = 'unclosed\n", "note = 'unclosed", "never closed"),
+    ("\nnote = \"\"\"open\n\nmore text\n", 'note = """open', "never closed"),
+    ("\nextra = 1\nextra = 2\n", "extra = 2", "repeats a key"),
+])
+def test_invalid_toml_names_the_line_to_fix(tmp_path, tail, culprit, hint):
+    path = write(tmp_path, GOOD + tail)
+    with pytest.raises(ConfigError) as info:
+        load_review(path)
+    assert info.value.line == (GOOD + tail).splitlines().index(culprit) + 1, str(info.value)
+    assert hint in str(info.value) and "(at end of document)" not in str(info.value)

@@ -510,7 +510,8 @@ def test_rules_edited_to_exclude_screened_records_are_refused(tmp_path):
     with pytest.raises(ConfigError) as err:
         run_review(toml)
     msg = str(err.value)
-    assert "the edited rules would exclude 2 records people have already screened (e.g. econlit_3-00002), " \
+    assert "the edited rules would exclude 2 records people have already screened (econlit_3-00002, " \
+           "wos_5-00003), " \
            "1 of them included studies: their decisions would stop counting" in msg
     assert "--allow-rule-changes" in msg and str(toml) in msg
     assert (out / "apply_rules.parquet").read_bytes() == before          # the old rules' table stands

@@ -24,6 +24,7 @@ import pandas as pd
 
 from screening.config import config_parameters
 from screening.errors import RuleError
+from screening.records import with_list_cells
 from screening.rules.conditions import RuleOutcome, evaluate_rules
 from screening.rules.model import RulesConfig
 from screening.rules.notes import PRESENT_SHOWN, present_types, type_present
@@ -51,6 +52,7 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
     """The stage's result and what each rule did (the outcomes ``rules check`` explains)."""
     if not isinstance(config, RulesConfig):
         raise RuleError(f"apply_rules needs a RulesConfig, got {type(config).__name__}")
+    records = with_list_cells(records)
     n = len(records)
     outcomes = evaluate_rules(records, config)
     ids: list[list[str]] = [[] for _ in range(n)]

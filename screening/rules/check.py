@@ -61,7 +61,7 @@ def check_review(review_path: str | Path, examples: int = 3) -> ReviewRulesCheck
                  if included else "")
         check = dataclasses.replace(check, notes=(*check.notes, (
             f"{len(affected)} of the records these rules would exclude already carry screening decisions "
-            f"(e.g. {affected[0]}){among}: `screening run` refuses such an edit unless --allow-rule-changes "
+            f"({name_records(affected)}){among}: `screening run` refuses such an edit unless --allow-rule-changes "
             f"(a protocol amendment), and those decisions then stop counting")))
     return ReviewRulesCheck(review.name, path, check)
 
@@ -105,7 +105,7 @@ def ruled_out_decisions(review: ReviewConfig, previous: Path | None, records: pd
     included = _included(entries, affected)
     among = (f", {included} of them included studies" if included else "")
     return (f"the edited rules would exclude {len(affected)} record{'s' if len(affected) != 1 else ''} people "
-            f"have already screened (e.g. {affected[0]}){among}: their decisions would stop counting")
+            f"have already screened ({name_records(affected)}){among}: their decisions would stop counting")
 
 
 def decided_but_excluded(table: pd.DataFrame, config: RulesConfig, entries: pd.DataFrame | None) -> list[str]:
@@ -127,3 +127,10 @@ def _excluded_with_decisions(applied: pd.DataFrame, entries: pd.DataFrame) -> se
         return set()
     excluded = applied["rule_decision"].astype(str).eq("exclude").to_numpy() & kept_mask(applied)
     return set(applied.loc[excluded, "record_id"].astype(str)) & decided
+
+
+def name_records(ids: list[str], shown: int = 5) -> str:
+    """The records a message is about: all of a few, the first ``shown`` of many."""
+    if len(ids) <= shown:
+        return ", ".join(ids)
+    return f"{', '.join(ids[:shown])} and {len(ids) - shown} more"

@@ -196,6 +196,15 @@ def _fail(msg: str, path: str | Path | None, rule_id: str | None = None, hint: s
     return RuleError(msg, path=path, line=line, hint=hint)
 
 
+def _toml_repr(value: Any) -> str:
+    """A value as it was written in the TOML (``true``, not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    return repr(value)
+
+
 def rules_from_mapping(table: Any, path: str | Path | None = None) -> RulesConfig:
     """Build and validate a :class:`RulesConfig` from the parsed ``[rules]`` TOML table."""
     if not isinstance(table, Mapping):
@@ -237,6 +246,9 @@ def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) 
         raise _fail(f"{who}: unknown key {unknown[0]!r}", path, rid,
                     hint=f"allowed keys: {', '.join(RULE_KEYS)}", key=unknown[0])
     reason = raw.get("reason")
+    if "reason" in raw and not isinstance(reason, str):
+        raise _fail(f"{who}: reason must be text in quotes, got {_toml_repr(reason)}", path, rid, key="reason",
+                    hint='write e.g. reason = "Published before 2000"')
     if not isinstance(reason, str) or not reason.strip():
         raise _fail(f"{who}: missing reason", path, rid, key="reason",
                     hint='add reason = "..." (the text reported for each excluded record)')
@@ -244,13 +256,13 @@ def rule_from_mapping(raw: Any, path: str | Path | None = None, index: int = 0) 
         raise _fail(f"{who}: the reason must not contain ';'", path, rid, key="reason",
                     hint="';' separates list items in the CSV tables; use a comma")
     action = raw.get("action", "exclude")
-    if action not in ACTIONS:
-        raise _fail(f"{who}: unknown action {action!r}", path, rid, hint=f"use one of: {', '.join(ACTIONS)}",
-                    key="action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise _fail(f"{who}: unknown action {_toml_repr(action)}", path, rid,
+                    hint="use one of: " + ", ".join(f'"{a}"' for a in ACTIONS), key="action")
     missing = raw.get("missing", "keep")
-    if missing not in MISSING:
-        raise _fail(f"{who}: missing = {missing!r} is not allowed", path, rid, key="missing",
-                    hint=f"use one of: {', '.join(MISSING)}")
+    if not isinstance(missing, str) or missing not in MISSING:
+        raise _fail(f"{who}: missing = {_toml_repr(missing)} is not allowed", path, rid, key="missing",
+                    hint="use one of: " + ", ".join(f'"{m}"' for m in MISSING))
     conditions = [k for k in CONDITION_KEYS if k in raw]
     if not conditions:
         raise _fail(f"{who} has no condition", path, rid,
@@ -316,7 +328,22 @@ def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
     try:
         parse(value)
     except QuerySyntaxError as err:
-        caret = f"\n    {value}\n    {' ' * err.pos}^"
-        raise _fail(f"{who}: bad query at character {err.pos + 1}: {err.message}{caret}", path, rid,
+        where, caret = _query_place(value, err.pos)
+        raise _fail(f"{who}: bad query {where}: {err.message}{caret}", path, rid,
                     hint=err.hint or "see docs/rules.md for the query syntax", key="query") from None
     return value
+
+
+def _query_place(query: str, pos: int) -> tuple[str, str]:
+    """Where in the query a syntax error is, and the query line with a caret under that place.
+
+    A multi-line query (a TOML multi-line string) shows only the line that holds the error,
+    so the caret lines up under it.
+    """
+    before = query[:pos]
+    line_no = before.count("\n")
+    lines = query.split("\n")
+    column = pos - (before.rfind("\n") + 1)
+    where = (f"at character {pos + 1}" if len(lines) == 1 else
+             f"at line {line_no + 1} of the query, character {column + 1}")
+    return where, f"\n    {lines[line_no]}\n    {' ' * column}^"

@@ -415,3 +415,21 @@ def test_publication_types_as_each_database_names_a_journal_article():
     res = apply_rules(table, cfg({"id": "conf", "reason": "Conference paper",
                                   "publication_type": {"any_of": ["conference paper"]}}))
     assert fired(res, "conf") == {"f"}
+
+
+def test_a_table_read_with_pd_read_parquet_matches_as_the_stage_table_does(tmp_path, wildfire):
+    """Acceptance testing: `pd.read_parquet` gives list columns as numpy arrays; apply_rules read
+    them as absent, so `kw:` queries matched nothing and type rules warned that no record has a type."""
+    from screening.records import write_table
+
+    cfg = rules_from_mapping({"rule": [
+        {"id": "kw", "reason": "Keyword", "query": "kw:fire*"},
+        {"id": "type", "reason": "Not a journal article", "publication_type": {"not_in": ["JOUR"]}}]})
+    write_table(wildfire, tmp_path / "t.parquet")
+    raw = pd.read_parquet(tmp_path / "t.parquet")
+    assert any(type(v) is not list for v in raw["keywords"])          # what pd.read_parquet gives
+    expected = apply_rules(wildfire, cfg)
+    got = apply_rules(raw, cfg)
+    assert got.records["rule_reasons"].tolist() == expected.records["rule_reasons"].tolist()
+    assert got.report.warnings == expected.report.warnings
+    assert expected.records["rule_ids"].map(lambda ids: "kw" in ids).sum() > 0

@@ -201,7 +201,7 @@ def test_check_says_which_would_be_exclusions_already_carry_decisions(tmp_path, 
         store.append([Event(record_id=old[0], stage="title_abstract", reviewer="alice", action="include")])
     notes = check_review(toml).check.notes
     assert any(n.startswith("1 of the records these rules would exclude already carry screening decisions "
-                            f"(e.g. {old[0]})") for n in notes), notes
+                            f"({old[0]})") for n in notes), notes
     with open_store(tmp_path / "data" / "screened" / "x" / "decisions.sqlite") as store:   # taken back
         store.append([Event(record_id=old[0], stage="title_abstract", reviewer="alice", action="undo")])
     assert not any("already carry screening decisions" in n for n in check_review(toml).check.notes)
@@ -236,3 +236,11 @@ def test_check_warns_of_a_query_matching_nothing_and_of_rules_excluding_everythi
     check = check_review(make_review(tmp_path / "b", rules=both, table=wildfire)).check
     assert check.counts["included"] == check.counts["flagged"] == 0
     assert any(w.startswith(f"the rules exclude all {check.kept} records") for w in check.warnings), check.warnings
+
+
+def test_name_records_names_a_few_and_counts_the_rest():
+    """Acceptance testing: a refused rule edit named one record of many (docs: "naming the records")."""
+    from screening.rules.check import name_records
+
+    assert name_records(["a", "b"]) == "a, b"
+    assert name_records([f"r{i}" for i in range(8)], shown=3) == "r0, r1, r2 and 5 more"

@@ -73,9 +73,16 @@ def test_bad_query_is_reported_with_position(query, problem, column):
     assert f"\n    {query}\n    {' ' * (column - 1)}^" in str(err)
 
 
+def test_bad_query_on_a_later_line_of_a_multiline_query_has_the_caret_under_it():
+    """Acceptance testing: the caret counted characters across the newline and pointed at blank space."""
+    err = error({"id": "q", "reason": "r", "query": "rat OR\n  (mice AND"})
+    assert "rule 'q': bad query at line 2 of the query, character 9: dangling operator AND" in str(err)
+    assert "\n      (mice AND\n            ^" in str(err)
+
+
 def test_unknown_action():
     err = error({**OK, "action": "remove"})
-    assert "rule 'years': unknown action 'remove'" in str(err) and "exclude, flag" in str(err)
+    assert "rule 'years': unknown action \"remove\"" in str(err) and '"exclude", "flag"' in str(err)
 
 
 def test_duplicate_ids():
@@ -98,7 +105,8 @@ def test_other_invalid_values():
     assert "unknown language 'englsh'" in str(error({"id": "l", "reason": "r", "language": {"not_in": ["englsh"]}}))
     assert "unknown key 'one_of' in publication_type" in str(
         error({"id": "t", "reason": "r", "publication_type": {"one_of": ["letter"]}}))
-    assert "missing = 'drop'" in str(error({**OK, "missing": "drop"}))
+    assert 'missing = "drop" is not allowed' in str(error({**OK, "missing": "drop"}))
+    assert "reason must be text in quotes, got 5" in str(error({**OK, "reason": 5}))   # was "missing reason"
     assert "unknown key 'rules' in [rules]" in str(error(OK, rules=[]))
     assert "default = 'exclude'" in str(error(OK, default="exclude"))
 
@@ -130,10 +138,12 @@ def test_errors_from_a_review_toml_name_file_and_line(tmp_path: Path):
     # acceptance testing: a quoted year was told it was not a 4-digit year
     ('year = { min = "2000" }', "rule 'b': year min is the text '2000'; write the year as a number, without "
                                 "quotes (min = 2000)"),
-    ('action = "nuke"', "rule 'b': unknown action 'nuke'"),
+    ('action = "nuke"', "rule 'b': unknown action \"nuke\""),
+    # acceptance testing: TOML's `true` was shown as Python's True, a number reason as "missing"
+    ('action = true', "rule 'b': unknown action true"),
     ('language = { any_off = ["en"] }', "rule 'b': unknown key 'any_off' in language"),
     ('language = { any_of = ["klingon"] }', "rule 'b': unknown language 'klingon'"),
-    ('missing = "drop"\nyear = { min = 2000 }', "rule 'b': missing = 'drop' is not allowed"),
+    ('missing = "drop"\nyear = { min = 2000 }', "rule 'b': missing = \"drop\" is not allowed"),
     ('publication_type = { any_of = [] }', "rule 'b': publication_type.any_of must be a non-empty list"),
 ])
 def test_errors_name_the_line_of_the_bad_key(tmp_path: Path, body: str, message: str):
