@@ -86,6 +86,8 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
             "excluded_first": int((newly & kept).sum()),
             "flagged": int((flag & kept).sum()),
         })
+        if out.year_kept_by_copy is not None:
+            per_rule[-1]["kept_by_a_duplicates_year"] = int((out.year_kept_by_copy & kept).sum())
         excluded |= excl
         flagged |= flag
     decision = np.where(excluded, "exclude", np.where(flagged, "flag", config.default))

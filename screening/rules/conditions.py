@@ -38,6 +38,7 @@ class RuleOutcome:
     by_missing: np.ndarray         # ... because a condition's field was empty
     match: Match | None = None     # the query's match (for matched terms)
     missing: dict[str, np.ndarray] = field(default_factory=dict)   # condition -> field empty there
+    year_kept_by_copy: np.ndarray | None = None   # own year outside the range, a duplicate's inside
 
     def action_of(self, i: int) -> str:
         return self.rule.missing if self.by_missing[i] else self.rule.action
@@ -76,10 +77,35 @@ def _ordered_fields(fields: set[str]) -> list[str]:
 
 
 
-def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+def duplicate_groups(records: pd.DataFrame) -> np.ndarray | None:
+    """Each row's duplicate group as the row of its kept record (``duplicate_of`` followed to
+    the end); None when no row is a duplicate."""
+    if "duplicate_of" not in records.columns or "record_id" not in records.columns:
+        return None
+    links = [(i, d) for i, d in enumerate(records["duplicate_of"].tolist()) if isinstance(d, str) and d]
+    if not links:
+        return None
+    row_of = {rid: i for i, rid in enumerate(records["record_id"].astype(str).tolist())}
+    group = np.arange(len(records))
+    for i, d in links:
+        group[i] = row_of.get(d, i)
+    for _ in range(len(links)):             # a chain a -> b -> c (none is written; cheap to allow)
+        deeper = group[group]
+        if (deeper == group).all():
+            break
+        group = deeper
+    return group
+
+
+def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fires, missing, kept by a copy). A duplicate group's records are one study: the rule
+    fires on them only when no copy's year is inside the range (databases date a study
+    differently: online first vs print, 2013 in Lens and 2014 in PubMed), and its year is
+    missing only when no copy has one. The third mask marks the records a copy's year kept
+    from a firing their own year would have caused."""
     n = len(records)
     if "year" not in records.columns:
-        return np.zeros(n, bool), np.ones(n, bool)
+        return np.zeros(n, bool), np.ones(n, bool), np.zeros(n, bool)
     years = pd.to_numeric(records["year"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(years)
     fires = np.zeros(n, dtype=bool)
@@ -88,7 +114,16 @@ def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
         fires |= years < rule.year.min
     if rule.year.max is not None:
         fires |= years > rule.year.max
-    return fires & ~missing, missing
+    fires &= ~missing
+    group = duplicate_groups(records)
+    if group is None:
+        return fires, missing, np.zeros(n, bool)
+    has_year = np.zeros(n, bool)
+    np.logical_or.at(has_year, group, ~missing)
+    in_range = np.zeros(n, bool)
+    np.logical_or.at(in_range, group, ~missing & ~fires)
+    group_fires = has_year[group] & ~in_range[group]
+    return group_fires, ~has_year[group], fires & ~group_fires
 
 
 def _by_value(values: list[Any], test: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +207,7 @@ def _publication_type(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np
     return _by_value(keys, test)
 
 
-_CONDITIONS = {"year": _year, "language": _language, "publication_type": _publication_type}
+_CONDITIONS = {"language": _language, "publication_type": _publication_type}
 
 
 def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutcome]:
@@ -198,6 +233,8 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
         any_missing = np.zeros(n, dtype=bool)
         match = None
         missing_by: dict[str, np.ndarray] = {}
+        kept_by_copy = None
+        others_fire = np.ones(n, dtype=bool)    # every condition but the year fires
         for name in rule.conditions:
             if name == "query":
                 if index is None:
@@ -209,14 +246,22 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
                 assert unknown is not None
                 missing_by["query"] = unknown
                 fires &= match.mask
+                others_fire &= match.mask
                 settled &= match.mask | unknown
                 any_missing |= unknown
                 continue
-            f, missing = _CONDITIONS[name](records, rule)
+            if name == "year":
+                f, missing, kept_by_copy = _year(records, rule)
+            else:
+                f, missing = _CONDITIONS[name](records, rule)
             missing_by[name] = missing
+            if name != "year":
+                others_fire &= f
             fires &= f
             settled &= f | missing
             any_missing |= missing
         by_missing = settled & any_missing & ~fires if rule.missing != "keep" else np.zeros(n, bool)
-        outcomes.append(RuleOutcome(rule, fires | by_missing, by_missing, match, missing_by))
+        if kept_by_copy is not None:   # counted only where the rest of the rule fired
+            kept_by_copy = kept_by_copy & others_fire
+        outcomes.append(RuleOutcome(rule, fires | by_missing, by_missing, match, missing_by, kept_by_copy))
     return outcomes

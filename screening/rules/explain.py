@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from screening.rules.apply import apply_with_outcomes, kept_mask
+from screening.rules.conditions import duplicate_groups
 from screening.rules.model import Rule, RulesConfig
-from screening.rules.notes import absent_value_notes, unchecked_notes
+from screening.rules.notes import absent_value_notes, copy_year_notes, unchecked_notes
 from screening.rules.query_eval import matched_terms
 from screening.rules.textindex import fold
 
@@ -63,11 +64,16 @@ def title_spans(title: str, words: set[str]) -> tuple[tuple[int, int], ...]:
     return tuple((m.start(), m.end()) for m in _TITLE_WORD.finditer(title) if fold(m.group()) in singles)
 
 
-def _detail(records: pd.DataFrame, rule: Rule, i: int) -> str:
+def _detail(records: pd.DataFrame, rule: Rule, i: int, group: np.ndarray | None = None) -> str:
     parts = []
     if rule.year is not None:
         y = records["year"].iloc[i] if "year" in records.columns else None
         parts.append(f"year {y if not pd.isna(y) else '—'}")
+        if group is not None and "year" in records.columns:    # the rule reads the copies' years too
+            others = sorted({int(v) for v in pd.to_numeric(records["year"].iloc[np.flatnonzero(group == group[i])],
+                                                          errors="coerce").dropna()} - {y})
+            if others:
+                parts[-1] += f" (duplicates: {', '.join(map(str, others))})"
     if rule.language is not None:
         parts.append(f"language {records['language'].iloc[i] or '—'}" if "language" in records.columns else "language —")
     if rule.publication_type is not None:
@@ -84,6 +90,7 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
     per_rule = {d["id"]: d for d in result.report.details["rules"]}
     titles = records["title"].tolist() if "title" in records.columns else [""] * len(records)
     rids = records["record_id"].tolist() if "record_id" in records.columns else [str(i) for i in range(len(records))]
+    group = duplicate_groups(records)
     explained = []
     for k, out in enumerate(outcomes):
         others = np.zeros(len(records), bool)
@@ -100,7 +107,7 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
         exs = []
         for i in idx:
             w = words.get(int(i), [])
-            detail = ", ".join(x for x in (_detail(records, out.rule, int(i)), "; ".join(w)) if x)
+            detail = ", ".join(x for x in (_detail(records, out.rule, int(i), group), "; ".join(w)) if x)
             if out.by_missing[i]:
                 detail = f"{detail} (missing)"
             exs.append(Example(str(rids[i]), str(titles[i]), title_spans(str(titles[i]), set(w)), detail))
@@ -113,4 +120,5 @@ def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3)
     return RulesCheck(records=len(records), kept=int(kept.sum()), counts=dict(result.report.counts),
                       reasons=dict(result.report.reasons), rules=tuple(explained),
                       warnings=tuple(result.report.warnings),
-                      notes=tuple(absent_value_notes(records, config, kept) + unchecked_notes(outcomes, kept)))
+                      notes=tuple(absent_value_notes(records, config, kept) + unchecked_notes(outcomes, kept)
+                                  + copy_year_notes(outcomes, kept)))

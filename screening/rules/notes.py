@@ -39,6 +39,19 @@ def unchecked_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
     return notes
 
 
+def copy_year_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
+    """A year rule that a duplicate's year held back: the kept record's own year is outside the
+    range, another database's copy of the study is inside it (online first vs print)."""
+    notes = []
+    for out in outcomes:
+        if out.year_kept_by_copy is not None and (n := int((out.year_kept_by_copy & kept).sum())):
+            notes.append(f"rule {out.rule.id!r}: {n} record{'s' if n != 1 else ''} kept because a duplicate "
+                         f"from another database dates the study inside the range (databases disagree on "
+                         f"the year, e.g. online first vs print); the year rule fires only when no copy's "
+                         f"year is inside it")
+    return notes
+
+
 # -- listed values no record has ---------------------------------------------------------------
 
 

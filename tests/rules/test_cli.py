@@ -244,3 +244,36 @@ def test_name_records_names_a_few_and_counts_the_rest():
 
     assert name_records(["a", "b"]) == "a, b"
     assert name_records([f"r{i}" for i in range(8)], shown=3) == "r0, r1, r2 and 5 more"
+
+
+def test_a_year_rule_reads_every_database_s_year_of_a_duplicate_group(tmp_path):
+    """Acceptance testing: Lens dates this study 2013 (online first), PsycInfo 2014; whichever copy
+    dedup keeps, `year = { min = 2014 }` must not exclude the study another database dates inside
+    the range. The rule fires on a group only when no copy's year is inside it, and says so."""
+    from screening.runner import run_review
+
+    raw = tmp_path / "data" / "raw" / "y"
+    raw.mkdir(parents=True)
+    for name in ("lens_1.ris", "psycinfo_1.ris"):
+        shutil.copy(FIXTURES / "rules" / "year_copies" / name, raw / name)
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "y.toml"
+    sources = "".join(f'[[sources]]\nfile = "data/raw/y/{n}.ris"\ndatabase = "{d}"\n\n'
+                      for n, d in (("lens_1", "Lens"), ("psycinfo_1", "PsycInfo")))
+    toml.write_text(f'[review]\nname = "y"\n\n{sources}[dedup]\n\n[rules]\n[[rules.rule]]\nid = "years"\n'
+                    'reason = "Before 2014"\nyear = { min = 2014 }\n', encoding="utf-8")
+    result = run_review(toml, post_steps=False)
+    table = result.records
+    assert sorted(table["year"].tolist()) == [2013, 2014]
+    assert table["duplicate_of"].astype(bool).sum() == 1                 # dedup linked them
+    assert table["rule_decision"].ne("exclude").all(), table[["record_id", "year", "rule_decision"]]
+    rules = next(o for o in result.outcomes if o.stage == "apply_rules").report
+    kept_year = int(table.loc[~table["duplicate_of"].astype(bool), "year"].iloc[0])
+    assert rules.details["rules"][0]["kept_by_a_duplicates_year"] == (1 if kept_year == 2013 else 0)
+
+    # both copies before the range: the study is excluded, and `rules check` shows the copies' years
+    toml.write_text(toml.read_text(encoding="utf-8").replace("min = 2014", "min = 2015"), encoding="utf-8")
+    check = check_review(toml).check
+    assert check.counts["excluded"] == 1
+    detail = check.rules[0].examples[0].detail
+    assert detail in ("year 2013 (duplicates: 2014)", "year 2014 (duplicates: 2013)"), detail
