@@ -143,7 +143,7 @@ def dedup_review_cmd(
     queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
-        applied = "" if not queue.pairs else "; `screening run` applies the decisions"
+        applied = "" if not queue.pairs else f"; `{queue.apply_command}` applies the decisions"
         console.print(f"no maybe-pairs waiting ({len(queue.pairs)} queued, all decided{applied})")
         return
     stored = 0
@@ -163,4 +163,4 @@ def dedup_review_cmd(
     settled, waiting = queue.tally(pending)
     follows = f" ({settled} more pair(s) follow from your answers, nothing stored for them)" if settled else ""
     left = f"; {waiting} pair(s) still waiting" if waiting else ""
-    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; `screening run` applies them")
+    console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; `{queue.apply_command}` applies them")

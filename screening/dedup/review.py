@@ -54,7 +54,7 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
     ``force`` (the person knows them to be one study: a conference abstract and its later
     article under another title); then what differs is kept in the log row's note. 'distinct'
     and 'reopen' are never refused: neither can hide a study."""
-    folder, roster = resolve_target(target)
+    folder, roster, _ = resolve_target(target)
     session = queue                     # a dedup-review session's queue, kept up to date below
     roster = roster or (queue.roster if queue is not None else None)
     if roster is not None:              # a review: names as its [screening] roster spells them

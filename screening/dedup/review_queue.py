@@ -16,6 +16,7 @@ writes and this module only reads.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +53,8 @@ class ReviewQueue:
     # details.matcher_groups); None: the output predates them (dedup stage version < 8)
     matcher_groups: list[list[str]] | None = None
     answered_here: set[Pair] = field(default_factory=set)    # pairs decided in this session
+    # the command that applies stored decisions: the review's run, or dedup again into this folder
+    apply_command: str = ""
 
     @cached_property  # updated as decisions are stored (decide_pair), so a session skips what they settle
     def progress(self) -> Progress:
@@ -182,15 +185,16 @@ class ReviewQueue:
         return self.roster.match(self.reviewer, self.roster.adjudicators) is not None
 
 
-def resolve_target(target: str | Path) -> tuple[Path, Any]:
-    """(output folder, the review's Roster or None for a plain folder), reading the TOML once."""
+def resolve_target(target: str | Path) -> tuple[Path, Any, str]:
+    """(output folder, the review's Roster or None for a plain folder, the command that applies
+    stored decisions), reading the TOML once."""
     path = Path(target)
     if path.is_dir():
-        return path, None
+        return path, None, f"screening dedup INPUT... -o {shlex.quote(str(path / 'OUTPUT.csv'))}"
     from screening.decisions.roster import Roster
 
     review = load_review(target)
-    return review.output_dir, Roster.of(review)
+    return review.output_dir, Roster.of(review), f"screening run {review.command_ref()}"
 
 
 def _screened_ids(folder: Path) -> frozenset[str]:
@@ -210,11 +214,13 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
 
     ``reviewer``: who will decide; checked against the review's roster now (before the first
     pair is shown), available as ``queue.reviewer`` in its recorded spelling."""
-    folder, roster = resolve_target(target)
+    folder, roster, apply_command = resolve_target(target)
     queue_file, report_file = folder / QUEUE_NAME, folder / "dedup.json"
     if queue_file.exists():
         data = json.loads(queue_file.read_text(encoding="utf-8"))
         table_path = Path(data["table"])
+        if roster is None:    # the table `screening dedup -o` wrote: run it again into the same file
+            apply_command = f"screening dedup INPUT... -o {shlex.quote(str(table_path))}"
     elif report_file.exists() and (folder / "dedup.parquet").exists():
         data = json.loads(report_file.read_text(encoding="utf-8")).get("details", {})
         table_path = folder / "dedup.parquet"
@@ -227,7 +233,8 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
     return ReviewQueue(folder=folder, table=table, pairs=pairs, log=log,
                        table_path=table_path, matcher_groups=data.get("matcher_groups"),
                        earlier=data.get("previous_pair_records", {}), roster=roster, screened=_screened_ids(folder),
-                       reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip())
+                       reviewer=roster.outside_name(reviewer) if roster is not None else reviewer.strip(),
+                       apply_command=apply_command)
 
 
 def pair_view(table: pd.DataFrame, id_a: str, id_b: str, *, row_of: dict[str, int],

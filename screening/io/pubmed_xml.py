@@ -38,7 +38,10 @@ def xml_root(text: str, filename: str, what: str) -> etree._Element:
         return etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as err:
         line = err.lineno if getattr(err, "lineno", None) else None
-        raise InputError(f"malformed {what} XML: {err.msg}", path=filename, line=line,
+        # libxml2's message ends ", line 131, column 13"; the line is given once, as file:line
+        msg = re.sub(r"[,\s]*\bline \d+, column (\d+)\s*$", r" (column \1)", str(err.msg)) if line else err.msg
+        msg = re.sub(r"Start Tag (\S+) line (\d+)", r"start tag <\1> begun on line \2", msg)
+        raise InputError(f"malformed {what} XML: {msg}", path=filename, line=line,
                          hint="the file is truncated or not well-formed XML; download/export it again") from None
 
 

@@ -100,6 +100,9 @@ def test_piped_answers_that_run_out_end_the_session_as_q_does(tmp_path):
     assert res.exit_code == 0, res.output
     assert "(end of input)" in _text(res) and "stored 0 decision" in _text(res) and "1 pair(s) still waiting" in _text(res)
     assert len(load_decisions(tmp_path)) == 0
+    # a plain folder has no review to run: the command that applies decisions is dedup's own
+    assert f"`screening dedup INPUT... -o {tmp_path / 'out.csv'}` applies them" in _text(res)
+    assert "`screening run`" not in _text(res)
 
 
 def test_scripted_pair_decision_is_appended(tmp_path):

@@ -184,7 +184,7 @@ def test_a_session_that_resolves_a_contradiction_asks_nothing_more_and_says_so(t
     assert res.exit_code == 0, res.output
     assert "stored 1 decision(s)" in said and "2 more pair(s) follow from your answers" in said
     assert "still waiting" not in said and open_queue(tmp_path).pending == []
-    assert "no maybe-pairs waiting (3 queued, all decided; `screening run` applies" in _text(
+    assert f"no maybe-pairs waiting (3 queued, all decided; `screening dedup INPUT... -o {tmp_path / 'out.csv'}` applies" in _text(
         runner.invoke(app, ["dedup-review", str(tmp_path)], input=""))
     _dedup(tmp_path, WILDFIRE)
     assert open_queue(tmp_path).pairs == [] and read_table(tmp_path / "out.csv")["dup_group"].nunique() == 1

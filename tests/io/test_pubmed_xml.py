@@ -92,6 +92,8 @@ def test_truncated_download_fails_with_line():
         pubmed_xml.parse(cut, "pubmed_cut.xml")
     assert err.value.line is not None and err.value.line >= 4
     assert str(err.value).startswith(f"pubmed_cut.xml:{err.value.line}: malformed PubMed XML")
+    # acceptance testing: libxml2's ", line N, column M" repeated the line already given as file:line
+    assert f"line {err.value.line}, line" not in str(err.value) and ", column" not in str(err.value)
 
 
 def test_expected_count_is_independent_of_the_parser():
