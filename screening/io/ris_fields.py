@@ -277,6 +277,14 @@ def record_fields(tags: dict[str, list[str]], dialect: str, source_db: str) -> d
     return dict(zip(FIELD_NAMES, field_values(tags, dialect, source_db)))
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Two fields say the same words (case, punctuation and spacing aside)."""
+    return _NON_WORD.sub(" ", a).strip().lower() == _NON_WORD.sub(" ", b).strip().lower()
+
+
 def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tuple[Any, ...]:
     """The canonical fields of one record, as a tuple in :data:`FIELD_NAMES` order (streaming
     ingest keeps them column-wise, so no dict is built per record; see :func:`_fields`)."""
@@ -288,6 +296,8 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     bt = get("BT")
     booktitle = fast_clean(first(bt)) if bt else ""
     t2 = fast_clean(first(get("T2")))
+    if t2 and title and _same_words(t2, title):
+        t2 = ""           # Ovid's CENTRAL records repeat the title in T2; their journal is in JA
     if ty in _BOOK_TYPES and t2:
         booktitle = booktitle or t2
         t2 = ""

@@ -46,8 +46,9 @@ from screening.stages.source_parsing import parse_source, read_file
 # lines, Ovid LG), RIS TY ELEC records that cite a journal, as Ovid writes every CENTRAL record,
 # typed JOUR), so a review's stored ingest is redone by the next run rather than kept until a
 # release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
-# decisions guard then stops the run and says so.)
-VERSION = "5"
+# decisions guard then stops the run and says so.) 6: a RIS T2 repeating the title is not the
+# journal (Ovid's CENTRAL records; JA names it).
+VERSION = "6"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {

@@ -53,6 +53,14 @@ def test_central_trial_registration_stays_a_web_page():
     assert RIS_TYPE_NAMES["ELEC"] == "web page"
 
 
+def test_a_central_title_repeated_in_t2_is_not_its_journal():
+    """Leftover of acceptance report D3b: CN-01628340 repeats its title in T2, which won over JA
+    as the journal, so dedup compared a title with its MEDLINE copy's journal."""
+    t = table(MEDLINE_CENTRAL).set_index("source_record_id")
+    assert t.loc["CN-01628340", "journal"] == "Psychopharmacology"
+    assert t.loc["CN-01583663", "journal"] == "Https://clinicaltrials.gov/show/nct02243813"   # the registry's id source
+
+
 @pytest.mark.parametrize("tags, cites", [
     ({"JA": ["Neuropsychopharmacology"], "VL": ["38"], "SP": ["S15"]}, True),
     ({"JO": ["Stroke"], "IS": ["3"]}, True),
