@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from screening.errors import ConfigError
+from screening.toml_file import key_line, read_toml_text, toml_syntax_error
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | No
     unknown = sorted(set(data) - set(names))
     if unknown:
         raise ConfigError(
-            f"unknown key {unknown[0]!r} in {_table(where)}", path=path, line=_key_line(path, unknown[0], where),
+            f"unknown key {unknown[0]!r} in {_table(where)}", path=path, line=key_line(path, unknown[0], where),
             hint=f"allowed keys: {', '.join(sorted(names))}",
         )
     hints = typing.get_type_hints(cls)
@@ -186,54 +187,6 @@ def from_mapping(cls: type, data: Mapping[str, Any], where: str, path: Path | No
 def _table(where: str) -> str:
     """How a message names the TOML table: ``[dedup]``; ``[[sources]] #2`` as given."""
     return where if where.startswith("[") else f"[{where}]"
-
-
-def read_toml_text(path: Path) -> str:
-    """The review TOML's text. TOML is UTF-8 by definition; a byte-order mark (Windows editors
-    write one) is dropped, and any other encoding is refused with the place and what to do,
-    not a traceback."""
-    data = Path(path).read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ConfigError(f"{Path(path).name} is saved as UTF-16; a review TOML must be UTF-8", path=path,
-                          hint="save it again with the encoding UTF-8 (in Notepad: Save As, Encoding: UTF-8)")
-    try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise ConfigError(f"{Path(path).name} is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}, "
-                          "perhaps saved as Windows-1252)", path=path, line=line,
-                          hint="save it again with the encoding UTF-8 (in Notepad: Save As, Encoding: UTF-8)") from None
-
-
-def _key_line(path: Path | None, key: str, where: str = "") -> int | None:
-    """The line of ``key = ...`` in the TOML file: within the table ``where`` names (``dedup``,
-    ``[[sources]] #2``) when it can be found, else wherever the key is written exactly once;
-    ``None`` when it cannot be told."""
-    if path is None:
-        return None
-    try:
-        lines = read_toml_text(Path(path)).splitlines()
-    except (OSError, ConfigError):
-        return None
-    assignment = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
-    header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-    wanted = re.fullmatch(r"\[\[(\w+)\]\] #(\d+)", where)
-    target = (f"[[{wanted.group(1)}]]", int(wanted.group(2))) if wanted else (f"[{where}]", 1)
-    seen: dict[str, int] = {}
-    current: tuple[str, int] | None = None
-    hits, in_table = [], []
-    for number, text in enumerate(lines, start=1):
-        if m := header.match(text):
-            name = f"{m.group(1)}{m.group(2)}{']]' if m.group(1) == '[[' else ']'}"
-            seen[name] = seen.get(name, 0) + 1
-            current = (name, seen[name])
-        elif assignment.match(text):
-            hits.append(number)
-            if current == target:
-                in_table.append(number)
-    if in_table:
-        return in_table[0]
-    return hits[0] if len(hits) == 1 else None
 
 
 def _coerce(value: Any, hint: Any, where: str, path: Path | None) -> Any:
@@ -296,38 +249,6 @@ def resolve_review_path(review: str | Path, cwd: Path | None = None) -> Path:
     raise ConfigError(f"no review named {str(review)!r}", path=str(review), hint=hint)
 
 
-_UNCLOSED = re.compile(r"""Unterminated|Expected ("'+"|'"+'|'\]')""")
-_TOML_PLACE = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
-
-
-def toml_syntax_error(err: tomllib.TOMLDecodeError, text: str, path: str | Path) -> ConfigError:
-    """A TOML syntax error with the line to fix and what is likely wrong there.
-
-    tomllib says "(at end of document)" when something opened earlier is never closed (a quote,
-    a multi-line string, a bracket), or when the last line repeats a key; the line to look at is
-    then the first one after the longest start of the file that still parses.
-    """
-    found = _TOML_PLACE.search(str(err))
-    message = str(err)[:found.start()] if found else str(err)
-    if found and found.group(1):
-        line = int(found.group(1))
-    else:
-        lines = text.splitlines(keepends=True)
-        line = len(lines)
-        for end in range(len(lines) - 1, -1, -1):
-            try:
-                tomllib.loads("".join(lines[:end]))
-            except tomllib.TOMLDecodeError:
-                continue
-            line = end + 1
-            break
-    hint = ("a quote, string or bracket opened on this line is never closed"
-            if _UNCLOSED.match(message)
-            else "this line repeats a key or table given earlier" if message.startswith("Cannot overwrite")
-            else "fix the syntax on that line")
-    return ConfigError(f"invalid TOML: {message}", path=path, line=line, hint=hint)
-
-
 def load_review(review: str | Path) -> ReviewConfig:
     """Load and validate a review TOML, including every enabled stage's settings."""
     from screening.stage import registered_stages
@@ -349,7 +270,7 @@ def load_review(review: str | Path) -> ReviewConfig:
     allowed_review = {"name", "title", "output_dir"}
     bad = sorted(set(review) - allowed_review)
     if bad:
-        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=_key_line(path, bad[0], "review"),
+        raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=key_line(path, bad[0], "review"),
                           hint=f"allowed keys: {', '.join(sorted(allowed_review))}")
     name = str(review["name"])
     root = project_root_for(path)
@@ -376,13 +297,13 @@ def load_review(review: str | Path) -> ReviewConfig:
     screening = from_mapping(ScreeningConfig, raw.get("screening", {}), "screening", path)
     prisma = from_mapping(PrismaConfig, raw.get("prisma", {}), "prisma", path)
     if prisma.flow not in FLOWS:
-        raise ConfigError(f"unknown [prisma] flow {prisma.flow!r}", path=path, line=_key_line(path, "flow", "prisma"),
+        raise ConfigError(f"unknown [prisma] flow {prisma.flow!r}", path=path, line=key_line(path, "flow", "prisma"),
                           hint='flow = "new" (one flow over all records) or "update" (the latest search round, '
                                'with the earlier rounds\' studies as the previous version)')
     bad = [(k, v) for k, v in prisma.other_methods.items() if isinstance(v, bool) or not isinstance(v, int) or v < 0]
     if bad:
         raise ConfigError(f"[prisma] other_methods: {bad[0][0]!r} = {bad[0][1]!r} is not a number of records",
-                          path=path, line=_key_line(path, "other_methods", "prisma"),
+                          path=path, line=key_line(path, "other_methods", "prisma"),
                           hint='give each other method the records it identified, a whole number from 0: '
                                'other_methods = { "Citation searching" = 3 }')
     search = SearchConfig.from_toml(raw.get("search", {}), path)
@@ -408,7 +329,7 @@ def _check_date(text: str, where: str, path: Path) -> None:
         _dt.date(*(int(g) for g in hit.groups()))
     except ValueError as err:
         raise ConfigError(f"{where}: date_searched {text!r} is not a date ({err})", path=path,
-                          line=_key_line(path, "date_searched", where),
+                          line=key_line(path, "date_searched", where),
                           hint="write the day the search was run as YYYY-MM-DD, e.g. 2024-03-01") from None
 
 

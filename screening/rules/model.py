@@ -137,7 +137,7 @@ class RulesConfig:
 
 def _read(path: str | Path | None) -> str | None:
     """The TOML's text as the review loader reads it (a byte-order mark dropped), None if unreadable."""
-    from screening.config import read_toml_text
+    from screening.toml_file import read_toml_text
     from screening.errors import ConfigError
 
     try:
