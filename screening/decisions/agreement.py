@@ -98,7 +98,7 @@ def pair_table(entries: pd.DataFrame, stage: str, a: str, b: str,
     standing = standing_decisions(entries, stage) if standing is None else standing
     pairs = []
     for by in standing.values():
-        da, db = by.get((a, "screener")), by.get((b, "screener"))
+        da, db = _blind(by, a), _blind(by, b)
         if da and db and da.decision in CATEGORIES and db.decision in CATEGORIES:
             pairs.append((da.decision, db.decision))
     used = {x for pair in pairs for x in pair}
@@ -107,6 +107,17 @@ def pair_table(entries: pd.DataFrame, stage: str, a: str, b: str,
     counts = pd.DataFrame([[tally.get((x, y), 0) for y in cats] for x in cats],
                           index=list(cats), columns=list(cats), dtype="int64")
     return cats, counts
+
+
+def _blind(by: dict, reviewer: str) -> Any:
+    """``reviewer``'s standing screening decision on a record, unless they made it after
+    adjudicating that record themselves: it was not blind, so it does not count towards
+    agreement (such a decision is refused now; logs from before 0.13 may hold one)."""
+    decision = by.get((reviewer, "screener"))
+    adjudicated = by.get((reviewer, "adjudicator"))
+    if decision is not None and adjudicated is not None and adjudicated.event_id < decision.event_id:
+        return None
+    return decision
 
 
 def agreement_report(entries: pd.DataFrame) -> list[PairAgreement]:

@@ -427,3 +427,25 @@ def test_an_adjudicator_cannot_then_screen_the_record(review: Path, in_play: lis
     assert "carol.csv" in str(err.value) and ":3" in str(err.value)
     # a record she did not adjudicate she screens as before
     decide(team, "carol", other, "include")
+
+
+def test_an_old_logs_screening_decision_after_own_adjudication_is_left_out_of_kappa(review: Path,
+                                                                                  in_play: list[str]) -> None:
+    """Logs written before the refusal above may hold such a decision: it was not blind, so the
+    agreement tables leave it out (the decision stays in the log; only the view ignores it)."""
+    from screening.decisions.agreement import agreement_report
+    from screening.decisions.store import Event, open_store
+
+    team = declare(review, ["alice", "bob", "carol"], ["carol"])
+    rid, other = in_play[:2]
+    decide(team, "alice", rid, "include")
+    decide(team, "bob", rid, "exclude")
+    api.adjudicate(team, reviewer="carol", record_id=rid, decision="include")
+    for who in ("alice", "bob", "carol"):            # a record all three screened blind
+        decide(team, who, other, "include")
+    log_path = team.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
+    with open_store(log_path) as store:              # as an earlier version recorded it
+        store.append([Event(record_id=rid, stage="title_abstract", reviewer="carol", action="include")])
+    pairs = {(p.reviewer_a, p.reviewer_b): p for p in agreement_report(load_entries(log_path))}
+    assert pairs[("alice", "bob")].stats.n == 2
+    assert pairs[("alice", "carol")].stats.n == 1 and pairs[("bob", "carol")].stats.n == 1
