@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from screening.dedup.compare import DISTINCT, compare, dois_conflict, same_printed_item
+from screening.dedup.compare import DISTINCT, author_agreement, compare, dois_conflict, same_printed_item
 from screening.dedup.normalise import Keys
 
 # Title similarity, on the matcher's scale (rapidfuzz ratio of the normalised titles, 0..1), below
@@ -24,6 +24,11 @@ from screening.dedup.normalise import Keys
 # and without its subtitle). Translated titles of one article score lower (0.46) but share the
 # volume, first page and year, which excuses the titles (same_printed_item).
 UNLIKE_TITLES = 0.5
+# Below this the matcher never links two wordings of one article on the titles' strength; a pair
+# this far apart whose authors also differ, or whose DOIs or PMIDs differ, is two works (one-topic
+# searches give unrelated titles of 0.5-0.75: 'Emerging treatment strategies for COVID-19
+# infection' vs 'Pharmacological treatment of COVID-19: an opinion paper', 0.51).
+REWORDED_TITLES = 0.75
 
 
 def evident_differences(a: Keys, b: Keys, titles: tuple[str, str] = ("", "")) -> list[str]:
@@ -41,9 +46,11 @@ def evident_differences(a: Keys, b: Keys, titles: tuple[str, str] = ("", "")) ->
     # translation, or a title a database rewrote: not two works
     if a.title and b.title and not same_printed_item(a, b):
         similarity = fuzz.ratio(a.title, b.title) / 100.0
-        if similarity < UNLIKE_TITLES:
+        also = _other_differences(a, b) if UNLIKE_TITLES <= similarity < REWORDED_TITLES else []
+        if similarity < UNLIKE_TITLES or also:
             shown = (_quote(raw or norm) for raw, norm in zip(titles, (a.title, b.title)))
             out.append(f"titles differ (similarity {similarity:.2f}): {' vs '.join(shown)}")
+            out.extend(also)
     # as in the matcher, only two DOIs of one registrant conflict: two registrants' DOIs are
     # often one article's (JSTOR's 10.2307/... and the publisher's)
     if dois_conflict(a, b):
@@ -53,6 +60,26 @@ def evident_differences(a: Keys, b: Keys, titles: tuple[str, str] = ("", "")) ->
     if a.year and b.year and abs(a.year - b.year) >= 2:
         out.append(f"years differ: {a.year} vs {b.year}")
     return out
+
+
+def _other_differences(a: Keys, b: Keys) -> list[str]:
+    """What else tells two records with rather different titles apart: authors with no name in
+    common, different DOIs (any registrants: with titles this far apart, not one article's two
+    DOIs) or different PMIDs (two PubMed records)."""
+    out = []
+    agreement = author_agreement(a, b)
+    if agreement is not None and agreement < 0.25:
+        out.append(f"authors differ: {_authors(a)} vs {_authors(b)}")
+    if a.doi and b.doi and a.doi != b.doi and not dois_conflict(a, b):   # a conflict is said below
+        out.append(f"DOIs differ: {a.doi} vs {b.doi}")
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        out.append(f"PMIDs differ: {a.pmid} vs {b.pmid}")
+    return out
+
+
+def _authors(k: Keys) -> str:
+    names = ", ".join(k.families[:3])
+    return names + (" et al." if len(k.families) > 3 else "")
 
 
 def _quote(title: str, limit: int = 100) -> str:

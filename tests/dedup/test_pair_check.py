@@ -8,6 +8,7 @@ tests/fixtures/dedup. Before, every 'duplicate' answer on known ids was stored."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -136,3 +137,23 @@ def test_colandr_labelled_matches_pass_and_some_distinct_pairs_do_not():
     data = json.loads((FIXTURES / "colandr_pairs.json").read_text(encoding="utf-8"))
     assert [a["title"] for a, b in data["match"] if evident_differences(_colandr_keys(a), _colandr_keys(b))] == []
     assert any(evident_differences(_colandr_keys(a), _colandr_keys(b)) for a, b in data["distinct"])
+
+
+def test_rather_different_titles_by_other_authors_under_other_dois_are_evidently_two_works():
+    """Acceptance testing: two PubMed records of one COVID-19 search ('Emerging treatment strategies
+    for COVID-19 infection.' and 'Pharmacological treatment of COVID-19: an opinion paper.', titles
+    0.57 alike) were merged by a typed --pair ... --duplicate: only titles below 0.5 counted, and
+    one-topic searches give unrelated titles of 0.5-0.75. Such titles now count with authors that
+    share no name, or other DOIs/PMIDs."""
+    from screening.stages.ingest import RawSource, ingest
+
+    path = FIXTURES.parent / "exports" / "ris_zotero_pubmed.ris"
+    table = ingest([RawSource(path.name, path.read_bytes())]).records
+    a, b = keys_for_table(table)
+    said = evident_differences(a, b, tuple(table["title"]))
+    assert said and said[0].startswith("titles differ (similarity 0.57)"), said
+    assert any(s.startswith("authors differ: gavriatopoulou") for s in said)
+    assert "DOIs differ: 10.1007/s10238-020-00671-y vs 10.37201/req/158.2021" in said
+    # the titles alone (0.57) are not enough: the same two records by one team stay a person's call
+    same_team = dataclasses.replace(b, families=a.families, initials=a.initials, doi="", pmid="")
+    assert evident_differences(a, same_team) == []
