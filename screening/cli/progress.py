@@ -158,14 +158,26 @@ def log_cmd(
         if row.action == "link_study":
             details = f"same study as {payload['study']}" if payload.get("study") else "own study"
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
-        rows.append({"#": row.id, "time (UTC)": row.created_at[:19], "stage": row.stage, "record": row.record_id,
+        rows.append({"#": row.id, "time (UTC)": row.created_at[:19].replace("T", " "), "stage": row.stage, "record": row.record_id,
                      "reviewer": who, "action": row.action + (" [demo]" if row.is_demo else ""),
                      "reason": row.reason, "note": row.note, "details": details})
-    # only the columns that say something, so an 80-column terminal can show them: the record
-    # column goes for one record's history (it is in the title), empty columns go
+    # only the columns that say something: the record column goes for one record's history (it
+    # is in the title), empty columns go
     cols = [c for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details")
             if not (c == "record" and record) and (c in ("#", "time (UTC)", "action") or any(r[c] for r in rows))]
-    t = Table(title=f"{len(df)} events" + (f" on record {record}" if record else ""), title_justify="left")
+    title = f"{len(df)} events" + (f" on record {record}" if record else "")
+    if console.width < 120:
+        # what an auditor reads (who, what, why) is never cut: in a table at 80 columns the
+        # action, reason and note shrank to 'e…', so a narrow terminal gets one event per line
+        console.print(title)
+        for r in rows:
+            head = "  ".join(str(r[c]) for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action")
+                             if c in cols)
+            tail = "; ".join(f"{c}: {r[c]}" for c in ("reason", "note") if c in cols and r[c])
+            more = f" ({r['details']})" if "details" in cols and r["details"] else ""
+            console.print(cells(head + (f" — {tail}" if tail else "") + more)[0], soft_wrap=False)
+        return
+    t = Table(title=title, title_justify="left")
     longest_id = max((len(str(r["record"])) for r in rows), default=6)
     for c in cols:
         t.add_column(c, overflow="fold" if c in ("#", "record") else "ellipsis", no_wrap=c in ("time (UTC)", "record"),
