@@ -113,7 +113,9 @@ def _stopping_lines(t: dict[str, Any]) -> list[str]:
                    + (f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})"
                       if isinstance(t["recall_bound"], float) else f"recall: {t['recall_bound']}"))
     elif t.get("irrelevant_in_a_row") is not None:
-        figures = f"{t['irrelevant_in_a_row']} of {t['switch_at']} irrelevant in a row before the switch to a random sample"
+        run, switch = t["irrelevant_in_a_row"], t["switch_at"]
+        figures = (f"{run} of {switch} irrelevant in a row before the switch to a random sample" if run < switch else
+                   f"{run} irrelevant in a row: the switch point ({switch}) is reached, a random sample can begin")
     else:
         figures = f"{t['relevant_found']} relevant found"
     lines = [f"{head}{said} — {figures}"]

@@ -131,3 +131,14 @@ def test_an_undecided_prior_is_not_counted_as_found_and_status_says_so(review: P
     seen = _test(review, as_adjudicator=True)
     assert (seen["screened"], seen["relevant_found"], seen["priors_undecided"]) == (2, 1, 0)
     assert "prior record" not in _cli("status", review, "--as-adjudicator")[1]
+
+
+def test_a_run_past_the_switch_point_is_not_read_as_a_count_of_it():
+    """Acceptance testing: `status` said '89 of 50 irrelevant in a row before the switch'."""
+    from screening.cli.progress import _stopping_lines
+
+    t = {"rule": "hypergeometric", "target_recall": 0.95, "confidence": 0.95, "phase": "ranked",
+         "sample_size": 0, "switch_at": 50, "recommendation": ""}
+    assert "— 7 of 50 irrelevant in a row before the switch" in _stopping_lines({**t, "irrelevant_in_a_row": 7})[0]
+    line = _stopping_lines({**t, "irrelevant_in_a_row": 89})[0]
+    assert "89 of 50" not in line and "89 irrelevant in a row: the switch point (50) is reached" in line
