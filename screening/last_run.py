@@ -38,11 +38,13 @@ def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None
     if new:
         out.append(f"[[sources]] added or changed since the last run ({', '.join(map(str, new[:3]))}"
                    + (" ..." if len(new) > 3 else "") + ")")
+    later_ran = _later_ran(enabled_stage_names(review), reports)
     for stage in registered_stages():
         if stage.name not in review.stages:
             continue
         if stage.name not in reports:
-            out.append(f"the {stage.name} stage has not run")
+            if stage.name not in later_ran:     # else an unfinished run (unfinished_run says so)
+                out.append(f"the {stage.name} stage has not run")
         elif _settings(reports[stage.name].get("parameters", {})) != _settings(
                 config_parameters(review.stages[stage.name])):
             out.append(f"the {stage.name} settings changed since the last run")
@@ -57,12 +59,22 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     names = enabled_stage_names(review)
     reports = last_reports(review, reports)
     out = []
+    # a stage's report is removed before it writes its new output and written last: a missing
+    # report under a later stage's is a run stopped while that stage wrote (Ctrl-C, a full disk)
+    for name in _later_ran(names, reports):
+        out.append(f"the {name} stage stopped while writing its output: its report is missing, "
+                   "and the later stages' outputs are older")
     ran = [n for n in names if n in reports]
     for before, after in zip(ran, ran[1:]):
         upstream = reports[after].get("upstream_hash") or ""
         if upstream and upstream != reports[before].get("input_hash"):
             out.append(f"the {after} output was made from an older {before} output")
     return out
+
+
+def _later_ran(names: tuple[str, ...], reports: dict[str, dict[str, Any]]) -> list[str]:
+    """Stages without a report while a stage after them has one."""
+    return [n for i, n in enumerate(names) if n not in reports and any(m in reports for m in names[i + 1:])]
 
 
 def _settings(parameters: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from screening.cli import app
@@ -210,3 +211,35 @@ def test_an_export_edited_in_place_or_missing_is_said_by_run_and_the_read_only_c
     code, out = _cli("status", "pipelines/t.toml")
     assert code == 0 and "1 of the review's exports is missing (data/raw/a.csv)" in out, out
     raw.write_bytes(original)
+
+
+def test_a_run_stopped_while_ingest_wrote_its_output_is_called_unfinished(tmp_path: Path, monkeypatch) -> None:
+    """Acceptance testing: Ctrl-C (or a full disk) while ingest wrote its new output leaves its
+    report removed and the later stages' older tables; both checks were skipped without an
+    ingest report, so status/prisma/export reported the old counts without a word."""
+    import screening.runner as runner
+    from screening.last_run import unfinished_run
+
+    toml = _two_exports_run(tmp_path, monkeypatch)
+    toml.write_text(TOML.replace("[rules]", '[[sources]]\nfile = "data/raw/b.csv"\ndatabase = "Embase"\n[rules]'))
+    write = runner._write_stage
+
+    def disk_full(output_dir, name, *args, **kwargs):
+        if name == "ingest":
+            (Path(output_dir) / "ingest.json").unlink()       # as _write_stage does first
+            raise OSError(27, "File too large")
+        return write(output_dir, name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_write_stage", disk_full)
+    with pytest.raises(OSError):
+        runner.run_review(toml)
+    monkeypatch.setattr(runner, "_write_stage", write)
+    review = load_review(toml)
+    said = unfinished_run(review)
+    assert said == ["the ingest stage stopped while writing its output: its report is missing, and the later "
+                    "stages' outputs are older"]
+    assert not any("has not run" in d for d in config_drift(review))   # not read as a stage never run
+    for args in (("status", "pipelines/t.toml"), ("prisma", "pipelines/t.toml"),
+                 ("export", "pipelines/t.toml", "-o", "x.csv")):
+        code, out = _cli(*args)
+        assert code == 0 and "the last run did not finish" in out, (args, out)
