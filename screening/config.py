@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 import re
 import shlex
 import tomllib
@@ -307,11 +308,40 @@ def load_review(review: str | Path) -> ReviewConfig:
                           hint='give each other method the records it identified, a whole number from 0: '
                                'other_methods = { "Citation searching" = 3 }')
     search = SearchConfig.from_toml(raw.get("search", {}), path)
+    _check_owner(path, output_dir)
     return ReviewConfig(
         name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,
         output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,
         prisma=prisma, raw=raw, search=search,
     )
+
+
+# The review TOML an output folder belongs to, as a path relative to the folder (so a project
+# moved as a whole keeps it): written by each run, checked by every command.
+OWNER_FILE = "review_toml.txt"
+
+
+def owner_text(review: "ReviewConfig") -> str:
+    """What :data:`OWNER_FILE` says for ``review``."""
+    return os.path.relpath(review.path, review.output_dir)
+
+
+def _check_owner(path: Path, output_dir: Path) -> None:
+    """Refuse a review whose output folder another existing TOML's runs wrote (acceptance
+    testing: a TOML copied to start a sibling review, its [review] name left unchanged, counted
+    the first review's decisions and overwrote its outputs). A TOML renamed or moved (the
+    recorded one is gone) takes the folder over at its next run."""
+    try:
+        recorded = (output_dir / OWNER_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return
+    owner = (output_dir / recorded).resolve() if recorded else None
+    if owner is None or owner == path.resolve() or not owner.is_file():
+        return
+    raise ConfigError(f"{output_dir} holds the outputs and decision log of another review, {owner}",
+                      path=path, line=key_line(path, "name", "review"),
+                      hint="give this review its own [review] name (or output_dir): two TOMLs sharing one folder "
+                           "would count each other's decisions and overwrite each other's outputs")
 
 
 # a date written year first ('2022-06-01', '2022/06/01', an ISO timestamp): checked here, and

@@ -396,7 +396,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path")
     if path.suffix.lower() == ".parquet":
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except Exception as err:      # pyarrow's ArrowInvalid / OSError: a damaged or cut file
+            raise InputError(f"cannot read this table: {str(err).splitlines()[0][:200]}", path=path,
+                             hint="the file is damaged or was cut short; a stage table is rebuilt by "
+                                  "`screening run REVIEW --force` (the decision log is a separate file)") from None
         for name in LIST_COLUMNS & set(df.columns):
             df[name] = [list(v) if v is not None else [] for v in df[name]]
     else:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from screening import __version__
-from screening.config import ReviewConfig, config_parameters, load_review
+from screening.config import OWNER_FILE, ReviewConfig, config_parameters, load_review, owner_text
 from screening.errors import ConfigError, InputError
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
@@ -127,6 +127,18 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
 
 
 HISTORY_NAME = "history.jsonl"
+
+
+def _claim_folder(review: ReviewConfig) -> None:
+    """Record which TOML the output folder belongs to (:data:`screening.config.OWNER_FILE`)."""
+    marker, text = review.output_dir / OWNER_FILE, owner_text(review) + "\n"
+    try:
+        if marker.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    review.output_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(marker, text)
 
 
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
@@ -338,6 +350,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             if changed:
                 report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
                                                                + "; let through with --allow-changed-sources"])
+            _claim_folder(review)
             path = _write_stage(output_dir, "ingest", table, report, history=history)
             result.outcomes.append(StageOutcome("ingest", "ran", report, path))
             notify("ingest", "ran")
@@ -381,6 +394,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
         current_hash = expected
 
     result.records = table
+    _claim_folder(review)      # a folder written before 0.13, or taken over by a renamed TOML
     if not post_steps:
         return result
     _load_post_steps()

@@ -243,3 +243,24 @@ def test_a_run_stopped_while_ingest_wrote_its_output_is_called_unfinished(tmp_pa
                  ("export", "pipelines/t.toml", "-o", "x.csv")):
         code, out = _cli(*args)
         assert code == 0 and "the last run did not finish" in out, (args, out)
+
+
+def test_a_damaged_stage_table_or_an_unwritable_file_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    """Acceptance testing (robustness): a truncated rank.parquet made status/export/decide end
+    in a pyarrow traceback; a full disk or a folder without permission in an OSError traceback."""
+    toml = _two_exports_run(tmp_path, monkeypatch)
+    out_dir = tmp_path / "data" / "screened" / "t"
+    table = out_dir / "apply_rules.parquet"
+    good = table.read_bytes()
+    table.write_bytes(good[:5000])
+    for args in (("status", "pipelines/t.toml"), ("export", "pipelines/t.toml", "-o", "x.csv")):
+        code, out = _cli(*args)
+        assert code == 2 and "apply_rules.parquet: cannot read this table" in out, (args, out)
+        assert "screening run REVIEW --force" in out and "Traceback" not in out
+    table.write_bytes(good)
+    # a file the run must replace cannot be (here: a folder stands where its report goes)
+    (out_dir / "ingest.json").unlink()
+    (out_dir / "ingest.json").mkdir()
+    code, out = _cli("run", "pipelines/t.toml", "--force")
+    assert code == 1 and "ingest.json" in out and "nothing was half-written" in out, out
+    assert toml.exists()

@@ -669,3 +669,27 @@ def test_an_export_moved_as_it_was_keeps_its_decisions(tmp_path):
     assert run_review(toml).outcomes[0].status == "ran"
     after = read_table(tmp_path / "data" / "screened" / "t" / "ingest.parquet").set_index("record_id")
     assert after.loc[decided, "source_file"] == "data/raw/t/2024/wos_search.ris"
+
+
+def test_two_tomls_with_one_review_name_cannot_share_its_folder(tmp_path):
+    """Acceptance testing: a TOML copied to start a sibling review, its [review] name unchanged,
+    wrote into the first review's folder: its decisions counted in the first review, and each
+    run overwrote the other's outputs. The folder records its TOML; another is refused."""
+    from screening.config import load_review
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    assert (out / "review_toml.txt").read_text(encoding="utf-8").strip() == "../../../pipelines/t.toml"
+    sibling = toml.with_name("sibling.toml")
+    shutil.copy(toml, sibling)
+    before = (out / "ingest.json").read_bytes()
+    for call in (load_review, run_review):
+        with pytest.raises(ConfigError, match="holds the outputs and decision log of another review") as err:
+            call(sibling)
+        assert err.value.line == 2 and "own [review] name" in str(err.value)       # the name's line
+    assert (out / "ingest.json").read_bytes() == before
+    # a TOML renamed (the recorded one gone) takes its folder over
+    toml.unlink()
+    run_review(sibling)
+    assert (out / "review_toml.txt").read_text(encoding="utf-8").strip() == "../../../pipelines/sibling.toml"

@@ -8,10 +8,12 @@ result with rich and lets :func:`command` map our errors to exit codes. No logic
 from __future__ import annotations
 
 import copy
+import errno
 import functools
 import inspect
 import json
 import math
+import sqlite3
 from typing import Any, Callable, Iterable
 
 import typer
@@ -125,6 +127,21 @@ def fail(err: ScreeningError) -> typer.Exit:
     return typer.Exit(code=err.exit_code)
 
 
+def system_error(err: OSError | sqlite3.Error) -> ScreeningError:
+    """A failure of the machine rather than of the review (a full disk, a file or folder without
+    permission, a damaged database) as one line with what to do: the library lets these through
+    where it cannot add more than their own message, and every file it writes is replaced whole
+    or not at all, so nothing is half-written."""
+    if isinstance(err, OSError):
+        what = err.strerror or str(err)
+        hint = ("free disk space, then run the command again" if err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+                else "check the file's and its folder's permissions, then run the command again"
+                if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "run the command again")
+        return ScreeningError(what, path=err.filename, hint=f"nothing was half-written; {hint}")
+    return ScreeningError(f"a review database failed: {err}",
+                          hint="nothing was half-written; if the file is damaged, restore it from a backup")
+
+
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Map our errors to a one-line message and the error's exit code; Ctrl-C to a message
     that says what was kept (every file is written whole or not at all) and exit code 130."""
@@ -135,6 +152,10 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*a, **kw)
         except ScreeningError as err:
             raise fail(err) from None
+        except BrokenPipeError:      # output piped into `head`: not a failure of the review
+            raise
+        except (OSError, sqlite3.Error) as err:
+            raise fail(system_error(err)) from None
         except (KeyboardInterrupt, typer.Abort):     # Abort: Ctrl-C at a typer.prompt
             label, rest = INTERRUPTED.split(": ", 1)
             err_console.print(styled((label + ":", "bold yellow"), " " + rest))

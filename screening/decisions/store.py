@@ -177,6 +177,7 @@ class SQLiteStore:
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
                                 hint="record a decision first (screening screen / decide)")
+        _refuse_empty_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
@@ -312,6 +313,10 @@ class SQLiteStore:
             # constraint broken by a bug, a full disk) keeps SQLite's own error
             if is_busy(err) or "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
                 raise self._said(err, "cannot write to the decision log", "to record anything") from None
+            if any(w in str(err).lower() for w in ("disk", "full", "i/o")):
+                raise DecisionError(f"cannot write to the decision log: {err}", path=self.path,
+                                    hint="nothing was recorded (the log is unchanged); free disk space or check "
+                                         "the disk, then run the command again") from None
             raise
         return added
 
@@ -358,6 +363,13 @@ class SQLiteStore:
         return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
 
     def close(self) -> None:
+        if self._upgrade:
+            # fold the write-ahead log into the file, so the .sqlite on its own is the whole log
+            # when nobody has it open (a copy of that one file then misses nothing)
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:      # busy (another process reading): its close will do it
+                pass
         self._conn.close()
 
     def __enter__(self) -> "SQLiteStore":
@@ -365,6 +377,20 @@ class SQLiteStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _refuse_empty_file(path: Path, settle_s: float = 10.0) -> None:
+    """An existing log of 0 bytes is what a failed copy or a full disk leaves (SQLite would take
+    it for a new, empty log, and every decision would vanish from the counts without a word).
+    A log being created by another process is 0 bytes for an instant: only an older one counts."""
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if info.st_size == 0 and time.time() - info.st_mtime > settle_s:
+        raise DecisionError("the decision log is an empty file (0 bytes)", path=path,
+                            hint="a failed copy or a full disk leaves one: restore the log from a backup (with its "
+                                 "-wal file, if it has one); to start a new, empty log, delete the file")
 
 
 def is_busy(err: BaseException) -> bool:

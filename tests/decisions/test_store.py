@@ -221,3 +221,42 @@ def test_a_log_read_twice_unchanged_is_not_rebuilt_and_an_append_is_seen(tmp_pat
         if (tmp_path / f"other.sqlite{suffix}").exists():
             shutil.copy(tmp_path / f"other.sqlite{suffix}", tmp_path / f"decisions.sqlite{suffix}")
     assert entries.load_entries(db)["record_id"].tolist() == ["x1", "x2"]
+
+
+def test_an_empty_log_file_is_refused_not_taken_for_a_new_log(tmp_path: Path) -> None:
+    """Acceptance testing: a 0-byte decisions.sqlite (a failed copy, a full disk) was taken for a
+    new, empty log; every earlier decision vanished from status and PRISMA without a word."""
+    path = tmp_path / "decisions.sqlite"
+    path.write_bytes(b"")
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    with pytest.raises(DecisionError, match="empty file") as err:
+        SQLiteStore(path)
+    assert "restore the log from a backup" in err.value.hint and path.read_bytes() == b""
+    path.write_bytes(b"")                     # one being created by another process: let through
+    with SQLiteStore(path) as store:
+        store.append([Event(record_id="r1", stage="title_abstract", reviewer="ana", action="include")])
+
+
+def test_a_full_disk_while_recording_is_an_error_that_says_nothing_was_recorded(tmp_path: Path) -> None:
+    """Acceptance testing: a full disk ended in sqlite3's 'disk I/O error' traceback."""
+    path = tmp_path / "decisions.sqlite"
+    with SQLiteStore(path) as store:
+        store.append([Event(record_id="r0", stage="title_abstract", reviewer="ana", action="include")])
+    script = textwrap.dedent(f"""
+        import resource
+        from screening.decisions.store import Event, SQLiteStore
+        from screening.errors import DecisionError
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))   # a disk that fills up
+        store = SQLiteStore({str(path)!r})
+        try:
+            store.append([Event(record_id=f"r{{i}}", stage="title_abstract", reviewer="ana", action="include",
+                                note="x" * 2000) for i in range(1, 400)])
+        except DecisionError as err:
+            print("REFUSED", err.message, "|", err.hint)
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert "REFUSED cannot write to the decision log" in done.stdout, done.stdout + done.stderr
+    assert "nothing was recorded" in done.stdout
+    assert len(load_entries(path)) == 1                  # all or nothing: the log as it was

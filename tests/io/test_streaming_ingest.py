@@ -9,6 +9,7 @@ and compare every column, the report, the warnings and the errors with the whole
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -294,3 +295,40 @@ def test_a_record_without_its_ty_line_streams_identically(monkeypatch: pytest.Mo
         got, got_report = _streamed(damaged, chunk, monkeypatch=monkeypatch)
         pd.testing.assert_frame_equal(got, want)
         assert got_report == want_report
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_forked_parser_workers_end_when_their_parent_is_killed(tmp_path):
+    """Acceptance testing: `kill` (or a closed terminal, a CI timeout) on an ingest of a big RIS
+    export left its two forked workers blocked for ever, ~100 MB each."""
+    import signal
+    import subprocess
+    import textwrap
+    import time
+
+    data = (EXPORTS / "ris_ovid_medline_central.ris").read_bytes() * 4
+    script = textwrap.dedent(f"""
+        import time
+        from screening.io.ris_stream import _fork_pool
+        from screening.io.text_chunks import chunked_text
+        data = {data!r}
+        chunks = chunked_text(data, "x.ris", b"TY  -", len(data) // 4)
+        pool = _fork_pool(2, chunks, "x.ris", "ris")
+        jobs = [pool.submit(time.sleep, 600) for _ in range(2)]
+        time.sleep(1)
+        print(" ".join(str(p) for p in pool._processes), flush=True)
+        time.sleep(600)
+        """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    workers = [int(p) for p in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=30)
+    deadline = time.time() + 20
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.2)
+        alive = [p for p in workers if Path(f"/proc/{p}").exists()
+                 and Path(f"/proc/{p}/stat").read_text().split()[2] != "Z"]
+    assert not alive, f"workers {alive} outlived their killed parent"
