@@ -260,3 +260,17 @@ def test_a_full_disk_while_recording_is_an_error_that_says_nothing_was_recorded(
     assert "REFUSED cannot write to the decision log" in done.stdout, done.stdout + done.stderr
     assert "nothing was recorded" in done.stdout
     assert len(load_entries(path)) == 1                  # all or nothing: the log as it was
+
+
+def test_closing_the_store_folds_the_wal_into_the_log_file(tmp_path: Path) -> None:
+    """Acceptance testing: decisions lived only in decisions.sqlite-wal, so a copy of the .sqlite
+    alone (a backup, the log e-mailed to an adjudicator) had none of them."""
+    path = tmp_path / "decisions.sqlite"
+    with SQLiteStore(path) as store:
+        store.append([Event(record_id=f"r{i}", stage="title_abstract", reviewer="ana", action="include")
+                      for i in range(5)])
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.sqlite"
+    copy.write_bytes(path.read_bytes())                 # the one file alone
+    assert len(load_entries(copy)) == 5
