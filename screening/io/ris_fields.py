@@ -296,7 +296,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     bt = get("BT")
     booktitle = fast_clean(first(bt)) if bt else ""
     t2 = fast_clean(first(get("T2")))
-    if t2 and title and _same_words(t2, title):
+    if t2 and title and abs(len(t2) - len(title)) < 8 and _same_words(t2, title):   # lengths first: cheap
         t2 = ""           # Ovid's CENTRAL records repeat the title in T2; their journal is in JA
     if ty in _BOOK_TYPES and t2:
         booktitle = booktitle or t2
