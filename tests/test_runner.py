@@ -693,3 +693,23 @@ def test_two_tomls_with_one_review_name_cannot_share_its_folder(tmp_path):
     toml.unlink()
     run_review(sibling)
     assert (out / "review_toml.txt").read_text(encoding="utf-8").strip() == "../../../pipelines/sibling.toml"
+
+
+def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path):
+    """Acceptance testing: SIGKILL while a stage wrote its CSV left `.dedup.csv.XXXX.tmp` (up to
+    ~16 MB) in the folder for good; a run now removes such files once they are old (a write
+    takes seconds; another process may be writing its own now)."""
+    import os
+    import time
+
+    toml = make_review(tmp_path)
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    old, fresh, other = out / ".ingest.csv.k3j2.tmp", out / ".ingest.parquet.a1b2.tmp", out / ".notes.txt.x.tmp"
+    for path in (old, fresh, other):
+        path.write_bytes(b"partial")
+    hour_ago = time.time() - 3600
+    for path in (old, other):
+        os.utime(path, (hour_ago, hour_ago))
+    run_review(toml)
+    assert not old.exists() and fresh.exists() and other.exists()     # only old temp files of outputs
