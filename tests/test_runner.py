@@ -139,6 +139,10 @@ def test_missing_source_file_is_a_clear_error(tmp_path):
     (tmp_path / "data" / "raw" / "t" / "wos_5.ris").unlink()
     with pytest.raises(InputError, match="wos_5.ris.*source file not found"):
         run_review(toml)
+    (tmp_path / "data" / "raw" / "t" / "wos_5.ris").mkdir()      # acceptance testing: 'not found'
+    with pytest.raises(InputError, match="wos_5.ris.*is a folder, not an export file"):
+        run_review(toml)
+    (tmp_path / "data" / "raw" / "t" / "wos_5.ris").rmdir()
     # and nothing is left behind: no empty output folder for a review that could not start
     assert not (tmp_path / "data" / "screened" / "t").exists()
 

@@ -47,7 +47,8 @@ def read_csv(path: Path) -> Csv:
     from screening.io.text import decode_bytes
 
     if not path.is_file():
-        raise InputError("file not found", path=path, hint="check the --from path")
+        raise InputError("a folder, not a decisions file" if path.is_dir() else "file not found", path=path,
+                         hint="check the --from path")
     data = path.read_bytes()
     if not data.strip():        # the generic "re-export the search results" hint is for exports
         raise InputError("the decisions file is empty", path=path, line=1,
