@@ -322,8 +322,24 @@ OWNER_FILE = "review_toml.txt"
 
 
 def owner_text(review: "ReviewConfig") -> str:
-    """What :data:`OWNER_FILE` says for ``review``."""
-    return os.path.relpath(review.path, review.output_dir)
+    """What :data:`OWNER_FILE` says for ``review``: the TOML's path from the folder (absolute
+    when there is none: another drive on Windows)."""
+    try:
+        return os.path.relpath(review.path, review.output_dir)
+    except ValueError:
+        return str(review.path)
+
+
+def owner_of(output_dir: Path) -> Path | None:
+    """The TOML an output folder records as its review's (None: none recorded, or it is gone).
+    Joined as written, like ``os.path.relpath`` made it (a symlink in the folder's path is not
+    followed first)."""
+    try:
+        recorded = (output_dir / OWNER_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    owner = Path(os.path.normpath(os.path.join(output_dir, recorded))) if recorded else None
+    return owner if owner is not None and owner.is_file() else None
 
 
 def _check_owner(path: Path, output_dir: Path) -> None:
@@ -331,12 +347,13 @@ def _check_owner(path: Path, output_dir: Path) -> None:
     testing: a TOML copied to start a sibling review, its [review] name left unchanged, counted
     the first review's decisions and overwrote its outputs). A TOML renamed or moved (the
     recorded one is gone) takes the folder over at its next run."""
-    try:
-        recorded = (output_dir / OWNER_FILE).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+    owner = owner_of(output_dir)
+    if owner is None:
         return
-    owner = (output_dir / recorded).resolve() if recorded else None
-    if owner is None or owner == path.resolve() or not owner.is_file():
+    try:
+        if os.path.samefile(owner, path):     # one file however spelt (case, links)
+            return
+    except OSError:
         return
     raise ConfigError(f"{output_dir} holds the outputs and decision log of another review, {owner}",
                       path=path, line=key_line(path, "name", "review"),

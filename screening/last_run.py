@@ -10,6 +10,7 @@ both read the stage reports only. :func:`latest_table` is the table those comman
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,7 +39,7 @@ def config_drift(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None
     if new:
         out.append(f"[[sources]] added or changed since the last run ({', '.join(map(str, new[:3]))}"
                    + (" ..." if len(new) > 3 else "") + ")")
-    later_ran = _later_ran(enabled_stage_names(review), reports)
+    later_ran = _later_ran(enabled_stage_names(review), reports, review.output_dir)
     for stage in registered_stages():
         if stage.name not in review.stages:
             continue
@@ -61,7 +62,7 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     out = []
     # a stage's report is removed before it writes its new output and written last: a missing
     # report under a later stage's is a run stopped while that stage wrote (Ctrl-C, a full disk)
-    for name in _later_ran(names, reports):
+    for name in _later_ran(names, reports, review.output_dir):
         out.append(f"the {name} stage stopped while writing its output: its report is missing, "
                    "and the later stages' outputs are older")
     ran = [n for n in names if n in reports]
@@ -72,9 +73,11 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
     return out
 
 
-def _later_ran(names: tuple[str, ...], reports: dict[str, dict[str, Any]]) -> list[str]:
-    """Stages without a report while a stage after them has one."""
-    return [n for i, n in enumerate(names) if n not in reports and any(m in reports for m in names[i + 1:])]
+def _later_ran(names: tuple[str, ...], reports: dict[str, dict[str, Any]], output_dir: Path) -> list[str]:
+    """Stages that wrote a table but have no report while a stage after them has one: stopped
+    while writing (a stage added to the TOML after the last run has no table: it has not run)."""
+    return [n for i, n in enumerate(names) if n not in reports and any(m in reports for m in names[i + 1:])
+            and (output_dir / f"{n}.parquet").exists()]
 
 
 def _settings(parameters: dict[str, Any]) -> str:

@@ -398,8 +398,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         try:
             df = pd.read_parquet(path)
+        except (PermissionError, MemoryError, ImportError):
+            raise
         except Exception as err:      # pyarrow's ArrowInvalid / OSError: a damaged or cut file
-            raise InputError(f"cannot read this table: {str(err).splitlines()[0][:200]}", path=path,
+            said = (str(err).splitlines() or [type(err).__name__])[0][:200]
+            raise InputError(f"cannot read this table: {said}", path=path,
                              hint="the file is damaged or was cut short; a stage table is rebuilt by "
                                   "`screening run REVIEW --force` (the decision log is a separate file)") from None
         for name in LIST_COLUMNS & set(df.columns):

@@ -47,9 +47,11 @@ def toml_syntax_error(err: tomllib.TOMLDecodeError, text: str, path: str | Path)
     if found and found.group(1):
         line = int(found.group(1))
     else:
-        lines = text.splitlines(keepends=True)
+        lines = text.split("\n")          # lines as tomllib counts them (not U+2028 and the like)
+        lines = [ln + "\n" for ln in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
         line = len(lines)
-        for end in range(len(lines) - 1, -1, -1):
+        # each try parses a prefix: quadratic, so only for files of a size people write by hand
+        for end in (range(len(lines) - 1, -1, -1) if len(lines) <= 1500 else ()):
             try:
                 tomllib.loads("".join(lines[:end]))
             except tomllib.TOMLDecodeError:
@@ -58,7 +60,8 @@ def toml_syntax_error(err: tomllib.TOMLDecodeError, text: str, path: str | Path)
             break
     hint = ("a quote, string or bracket opened on this line is never closed"
             if _UNCLOSED.match(message)
-            else "this line repeats a key or table given earlier" if message.startswith("Cannot overwrite")
+            else "this line repeats a key or table given earlier" if message.startswith(("Cannot overwrite",
+                                                                                          "Cannot declare"))
             else "fix the syntax on that line")
     return ConfigError(f"invalid TOML: {message}", path=path, line=line, hint=hint)
 

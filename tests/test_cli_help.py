@@ -99,3 +99,34 @@ def test_ctrl_c_while_the_cli_is_still_loading_is_the_same_message(monkeypatch: 
         entry.main()
     assert done.value.code == 130
     assert capsys.readouterr().err.startswith("interrupted: nothing half-written")
+
+
+def test_only_a_machine_failure_becomes_a_one_line_error():
+    """Review: the CLI's net for OS and SQLite failures must not swallow a programming error's
+    traceback (a query's mistake, a broken constraint) as 'restore the file from a backup'."""
+    import errno
+    import sqlite3
+
+    from screening.cli._app import system_error
+
+    full = system_error(OSError(errno.ENOSPC, "No space left on device", "/r/.rank.csv.x.tmp", None, "/r/rank.csv"))
+    assert full is not None and full.path == "/r/rank.csv" and "free disk space" in full.hint
+    assert system_error(sqlite3.DatabaseError("database disk image is malformed")) is not None
+    assert system_error(sqlite3.OperationalError("no such column: x")) is None
+    assert system_error(sqlite3.IntegrityError("UNIQUE constraint failed: events.id")) is None
+
+
+def test_an_output_folder_on_another_windows_drive_records_its_toml_absolutely(monkeypatch, tmp_path):
+    """Review: os.path.relpath raises ValueError across Windows drives, which crashed every run."""
+    import os
+
+    from screening.config import owner_text
+
+    class Review:
+        path, output_dir = tmp_path / "pipelines" / "x.toml", tmp_path / "out"
+
+    def across_drives(*args, **kwargs):
+        raise ValueError("path is on mount 'C:', start on mount 'D:'")
+
+    monkeypatch.setattr(os.path, "relpath", across_drives)
+    assert owner_text(Review) == str(tmp_path / "pipelines" / "x.toml")

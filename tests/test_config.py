@@ -142,7 +142,7 @@ def test_other_methods_must_be_whole_numbers_of_records(tmp_path, value):
 
 
 @pytest.mark.parametrize("tail, culprit, hint", [
-    ("\n[review\n", "[review", "fix the syntax on that line"),                 # tomllib gives the line
+    ("\n[review\n", "[review", "repeats a key or table"),                      # tomllib gives the line
     # acceptance testing: tomllib says only "(at end of document)"; the line that opened it is named
     ("\nnote = 'unclosed\n", "note = 'unclosed", "never closed"),
     ("\nnote = \"\"\"open\n\nmore text\n", 'note = """open', "never closed"),

@@ -264,3 +264,15 @@ def test_a_damaged_stage_table_or_an_unwritable_file_is_one_line_not_a_traceback
     code, out = _cli("run", "pipelines/t.toml", "--force")
     assert code == 1 and "ingest.json" in out and "nothing was half-written" in out, out
     assert toml.exists()
+
+
+def test_a_stage_added_to_the_toml_after_a_run_has_not_run_it_was_not_interrupted(tmp_path: Path, monkeypatch) -> None:
+    """Review of the unfinished-ingest check: a stage without a report under a later stage's
+    output was always called interrupted; one added to the TOML since has no table either."""
+    from screening.last_run import unfinished_run
+
+    toml = _two_exports_run(tmp_path, monkeypatch)
+    toml.write_text(TOML.replace("[rules]", "[dedup]\n[rules]"))
+    review = load_review(toml)
+    assert unfinished_run(review) == []
+    assert "the dedup stage has not run" in config_drift(review)

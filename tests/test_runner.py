@@ -697,6 +697,10 @@ def test_two_tomls_with_one_review_name_cannot_share_its_folder(tmp_path):
     toml.unlink()
     run_review(sibling)
     assert (out / "review_toml.txt").read_text(encoding="utf-8").strip() == "../../../pipelines/sibling.toml"
+    # dedup-review given the review's folder (not its TOML) names the review's run to apply answers
+    from screening.dedup.review_queue import resolve_target
+
+    assert resolve_target(out)[2] == f"screening run {sibling}"
 
 
 def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path):

@@ -127,17 +127,27 @@ def fail(err: ScreeningError) -> typer.Exit:
     return typer.Exit(code=err.exit_code)
 
 
-def system_error(err: OSError | sqlite3.Error) -> ScreeningError:
+# SQLite's words for a file it cannot use: damaged, full, unreadable (not a query's mistake)
+_SQLITE_FILE_TROUBLE = ("malformed", "not a database", "disk", "i/o", "full", "unable to open", "readonly",
+                        "read-only", "locked")
+
+
+def system_error(err: OSError | sqlite3.DatabaseError) -> ScreeningError | None:
     """A failure of the machine rather than of the review (a full disk, a file or folder without
     permission, a damaged database) as one line with what to do: the library lets these through
     where it cannot add more than their own message, and every file it writes is replaced whole
     or not at all, so nothing is half-written."""
     if isinstance(err, OSError):
         what = err.strerror or str(err)
+        target = err.filename2 or err.filename     # a rename's target, not the temporary file
         hint = ("free disk space, then run the command again" if err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-                else "check the file's and its folder's permissions, then run the command again"
+                else "check the file's and its folder's permissions (or close the file in a program that has it "
+                     "open), then run the command again"
                 if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "run the command again")
-        return ScreeningError(what, path=err.filename, hint=f"nothing was half-written; {hint}")
+        return ScreeningError(what, path=target, hint=f"nothing was half-written; {hint}")
+    if type(err) not in (sqlite3.DatabaseError, sqlite3.OperationalError) or not any(
+            w in str(err).lower() for w in _SQLITE_FILE_TROUBLE):
+        return None
     return ScreeningError(f"a review database failed: {err}",
                           hint="nothing was half-written; if the file is damaged, restore it from a backup")
 
@@ -154,8 +164,11 @@ def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise fail(err) from None
         except BrokenPipeError:      # output piped into `head`: not a failure of the review
             raise
-        except (OSError, sqlite3.Error) as err:
-            raise fail(system_error(err)) from None
+        except (OSError, sqlite3.DatabaseError) as err:
+            said = system_error(err)
+            if said is None:         # a programming error: its traceback is what helps
+                raise
+            raise fail(said) from None
         except (KeyboardInterrupt, typer.Abort):     # Abort: Ctrl-C at a typer.prompt
             label, rest = INTERRUPTED.split(": ", 1)
             err_console.print(styled((label + ":", "bold yellow"), " " + rest))

@@ -367,8 +367,11 @@ class SQLiteStore:
             # fold the write-ahead log into the file, so the .sqlite on its own is the whole log
             # when nobody has it open (a copy of that one file then misses nothing)
             try:
+                # without waiting: another process reading holds the WAL, and its close folds it in
+                # (with the busy timeout, TRUNCATE waited up to a minute for such a reader)
+                self._conn.execute("PRAGMA busy_timeout=0")
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.Error:      # busy (another process reading): its close will do it
+            except sqlite3.Error:
                 pass
         self._conn.close()
 

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from screening.config import load_review
+from screening.config import load_review, owner_of
 from screening.dedup.conflicts import conflict_warnings, disputed, standing_conflicts
 from screening.dedup.files import QUEUE_NAME
 from screening.dedup.normalise import keys_for_table
@@ -190,7 +190,9 @@ def resolve_target(target: str | Path) -> tuple[Path, Any, str]:
     stored decisions), reading the TOML once."""
     path = Path(target)
     if path.is_dir():
-        return path, None, f"screening dedup INPUT... -o {shlex.quote(str(path / 'OUTPUT.csv'))}"
+        owner = owner_of(path)        # a review's output folder given as the folder
+        return path, None, (f"screening run {shlex.quote(str(owner))}" if owner is not None else
+                            f"screening dedup INPUT... -o {shlex.quote(str(path / 'OUTPUT.csv'))}")
     from screening.decisions.roster import Roster
 
     review = load_review(target)
@@ -219,7 +221,7 @@ def open_queue(target: str | Path, reviewer: str = "") -> ReviewQueue:
     if queue_file.exists():
         data = json.loads(queue_file.read_text(encoding="utf-8"))
         table_path = Path(data["table"])
-        if roster is None:    # the table `screening dedup -o` wrote: run it again into the same file
+        if roster is None and owner_of(folder) is None:   # `screening dedup -o` wrote it: again, same file
             apply_command = f"screening dedup INPUT... -o {shlex.quote(str(table_path))}"
     elif report_file.exists() and (folder / "dedup.parquet").exists():
         data = json.loads(report_file.read_text(encoding="utf-8")).get("details", {})

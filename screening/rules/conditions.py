@@ -98,11 +98,13 @@ def duplicate_groups(records: pd.DataFrame) -> np.ndarray | None:
 
 
 def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(fires, missing, kept by a copy). A duplicate group's records are one study: the rule
-    fires on them only when no copy's year is inside the range (databases date a study
-    differently: online first vs print, 2013 in Lens and 2014 in PubMed), and its year is
-    missing only when no copy has one. The third mask marks the records a copy's year kept
-    from a firing their own year would have caused."""
+    """(fires, missing, kept by a copy). A duplicate group's records are one study, and
+    databases date it differently (online first vs print, 2013 in Lens and 2014 in PubMed): a
+    copy's year can keep a record, never exclude it. The rule fires on a record whose own year
+    is outside the range only when no copy's year is inside it; a record without a year is
+    missing only when no copy has one (one with a copy dated anywhere is kept: the copies do
+    not agree on a year to exclude it by, and a person sees it). The third mask marks the
+    records a copy's year kept from a firing their own year (or its absence) would have caused."""
     n = len(records)
     if "year" not in records.columns:
         return np.zeros(n, bool), np.ones(n, bool), np.zeros(n, bool)
@@ -122,8 +124,12 @@ def _year(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray, np
     np.logical_or.at(has_year, group, ~missing)
     in_range = np.zeros(n, bool)
     np.logical_or.at(in_range, group, ~missing & ~fires)
-    group_fires = has_year[group] & ~in_range[group]
-    return group_fires, ~has_year[group], fires & ~group_fires
+    group_fires = fires & ~in_range[group]
+    group_missing = missing & ~has_year[group]
+    rescued = fires & ~group_fires
+    if rule.missing != "keep":          # with "keep" a record without a year is kept anyway
+        rescued |= missing & ~group_missing
+    return group_fires, group_missing, rescued
 
 
 def _by_value(values: list[Any], test: Any) -> tuple[np.ndarray, np.ndarray]:

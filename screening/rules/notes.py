@@ -46,9 +46,9 @@ def copy_year_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
     for out in outcomes:
         if out.year_kept_by_copy is not None and (n := int((out.year_kept_by_copy & kept).sum())):
             notes.append(f"rule {out.rule.id!r}: {n} record{'s' if n != 1 else ''} kept because a duplicate "
-                         f"from another database dates the study inside the range (databases disagree on "
-                         f"the year, e.g. online first vs print); the year rule fires only when no copy's "
-                         f"year is inside it")
+                         f"from another database dates the study (inside the range, or where the record "
+                         f"gives no year); databases disagree on years (online first vs print), and a "
+                         f"copy's year keeps a record but never excludes it")
     return notes
 
 

@@ -274,3 +274,19 @@ def test_closing_the_store_folds_the_wal_into_the_log_file(tmp_path: Path) -> No
     copy = tmp_path / "copy.sqlite"
     copy.write_bytes(path.read_bytes())                 # the one file alone
     assert len(load_entries(copy)) == 5
+
+
+def test_closing_does_not_wait_for_another_process_reading_the_log(tmp_path: Path) -> None:
+    """Review: the checkpoint on close waited the whole busy timeout (a minute) while another
+    connection held a read transaction."""
+    path = tmp_path / "decisions.sqlite"
+    store = SQLiteStore(path, busy_timeout_ms=20_000)
+    store.append([Event(record_id="r1", stage="title_abstract", reviewer="ana", action="include")])
+    reader = sqlite3.connect(str(path))
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM events").fetchone()      # a read transaction stays open
+    started = time.monotonic()
+    store.close()
+    assert time.monotonic() - started < 5
+    reader.close()
+    assert len(load_entries(path)) == 1

@@ -433,3 +433,19 @@ def test_a_table_read_with_pd_read_parquet_matches_as_the_stage_table_does(tmp_p
     assert got.records["rule_reasons"].tolist() == expected.records["rule_reasons"].tolist()
     assert got.report.warnings == expected.report.warnings
     assert expected.records["rule_ids"].map(lambda ids: "kw" in ids).sum() > 0
+
+
+@pytest.mark.parametrize("missing", ["keep", "exclude"])
+def test_a_duplicate_s_year_keeps_a_record_but_never_excludes_it(wildfire, missing):
+    """Review of the group-wise year rule: a kept record without a year whose duplicate says
+    1990 was excluded by min = 2000 (with missing = "keep" it had been kept): after an upgrade
+    a screened record would have been taken out although no rule was edited."""
+    table = wildfire.iloc[:3].copy()
+    ids = table["record_id"].tolist()
+    table["duplicate_of"] = ["", ids[0], ""]
+    table["year"] = pd.array([None, 1990, 2010], dtype="Int64")
+    cfg = rules_from_mapping({"rule": [{"id": "y", "reason": "Before 2000", "year": {"min": 2000},
+                                        "missing": missing}]})
+    out = apply_rules(table, cfg).records.set_index("record_id")["rule_decision"]
+    assert out[ids[0]] != "exclude"              # its copy is dated: not 'missing', and not excluded
+    assert out[ids[1]] == "exclude"              # the copy itself, on its own year (a duplicate: not counted)
