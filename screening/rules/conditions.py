@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening.errors import RuleError
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.rules.model import NO_LANGUAGE, Rule, RulesConfig, ValueList, canonical_language
+from screening.rules.model import NO_LANGUAGE, Rule, RulesConfig, ValueList, bad_query, canonical_language
 from screening.rules.query import QuerySyntaxError, fields_used, parse, terms
 from screening.rules.query_eval import Match, evaluate
 from screening.rules.textindex import FIELD_NAMES, TextIndex, words_of
@@ -225,8 +224,7 @@ def evaluate_rules(records: pd.DataFrame, config: RulesConfig) -> list[RuleOutco
         try:
             parse(r.query)
         except QuerySyntaxError as err:   # rules built in Python skip the TOML validation
-            raise RuleError(f"rule {r.id!r}: bad query at character {err.pos + 1}: {err.message}",
-                            hint=err.hint or "see docs/rules.md for the query syntax") from None
+            raise bad_query(err, r.query, f"rule {r.id!r}") from None
     if queries and n:
         nodes = [parse(r.query) for r in queries]
         fields = set().union(*(fields_used(node) for node in nodes))

@@ -328,10 +328,16 @@ def _query(value: Any, who: str, path: str | Path | None, rid: str) -> str:
     try:
         parse(value)
     except QuerySyntaxError as err:
-        where, caret = _query_place(value, err.pos)
-        raise _fail(f"{who}: bad query {where}: {err.message}{caret}", path, rid,
-                    hint=err.hint or "see docs/rules.md for the query syntax", key="query") from None
+        raise bad_query(err, value, who, path, rid) from None
     return value
+
+
+def bad_query(err: QuerySyntaxError, query: str, who: str, path: str | Path | None = None,
+              rid: str | None = None) -> RuleError:
+    """A query's syntax error as the rule loader reports it (where, with a caret under it)."""
+    where, caret = _query_place(query, err.pos)
+    return _fail(f"{who}: bad query {where}: {err.message}{caret}", path, rid,
+                 hint=err.hint or "see docs/rules.md for the query syntax", key="query")
 
 
 def _query_place(query: str, pos: int) -> tuple[str, str]:
