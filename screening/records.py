@@ -252,7 +252,7 @@ def with_list_cells(df: pd.DataFrame) -> pd.DataFrame:
             continue
         if out is df:
             out = df.copy()
-        out[name] = pd.Series([v if type(v) is list else as_list(v) for v in values], index=df.index, dtype=object)
+        out[name] = _conform_values(values, "list").set_axis(df.index)
     return out
 
 
