@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
@@ -336,6 +337,24 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def remove_stale_temp_files(folder: Path, names: Iterable[str], older_than_s: float) -> None:
+    """Remove :func:`atomic_write_bytes`' temporary files of the outputs ``names`` in ``folder``
+    that a killed process left (SIGKILL, a power cut: the write's own cleanup never ran). Only
+    old ones: a write takes seconds, and another process may be writing its own now."""
+    prefixes = tuple(f".{name}." for name in names)
+    now = time.time()
+    try:
+        found = [p for p in folder.iterdir() if p.name.endswith(".tmp") and p.name.startswith(prefixes)]
+    except OSError:
+        return
+    for path in found:
+        try:
+            if now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+        except OSError:
+            continue
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

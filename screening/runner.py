@@ -25,12 +25,11 @@ import dataclasses
 import hashlib
 import json
 import os
-import time
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -39,7 +38,8 @@ from screening.config import OWNER_FILE, ReviewConfig, config_parameters, load_r
 from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names
 from screening.raw_changes import edited_message, edited_since, ingested_digests
-from screening.records import atomic_write_text, read_table, table_hash, to_csv_bytes, write_table
+from screening.records import (atomic_write_text, read_table, remove_stale_temp_files, table_hash, to_csv_bytes,
+                               write_table)
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
 from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
 from screening.stages.source_parsing import read_file
@@ -129,25 +129,6 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
 
 
 HISTORY_NAME = "history.jsonl"
-
-
-def _remove_stale_temp_files(output_dir: Path, stages: Iterable[str], older_than_s: float = 600) -> None:
-    """Remove the temporary files of stage outputs a killed run left (SIGKILL, a power cut: the
-    write's own cleanup never ran; up to ~16 MB each). Only old ones: a write takes seconds,
-    and another process may be writing its own now."""
-    names = {f".{stage}.{ext}." for stage in stages for ext in ("parquet", "csv", "json")} | {f".{OWNER_FILE}."}
-    now = time.time()
-    try:
-        found = [p for p in output_dir.iterdir() if p.name.endswith(".tmp")
-                 and any(p.name.startswith(n) for n in names)]
-    except OSError:
-        return
-    for path in found:
-        try:
-            if now - path.stat().st_mtime > older_than_s:
-                path.unlink()
-        except OSError:
-            continue
 
 
 def _claim_folder(review: ReviewConfig) -> None:
@@ -324,7 +305,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
          allow_changed_sources: bool = False, allowed: set[str] | frozenset[str] = frozenset(),
          post_steps: bool = True) -> RunResult:
     output_dir = review.output_dir
-    _remove_stale_temp_files(output_dir, enabled_stage_names(review))
+    # up to ~16 MB each, left by a run killed while it wrote (10 minutes: a write takes seconds)
+    remove_stale_temp_files(output_dir, [f"{stage}.{ext}" for stage in enabled_stage_names(review)
+                                         for ext in ("parquet", "csv", "json")] + [OWNER_FILE], 600)
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends
     history = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "review": review.name}

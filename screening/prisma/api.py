@@ -48,7 +48,7 @@ from screening.prisma.state import (
 )
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
-from screening.records import atomic_write_text, in_play as in_play_mask, marks
+from screening.records import atomic_write_text, in_play as in_play_mask, marks, remove_stale_temp_files
 
 
 @dataclass(frozen=True)
@@ -345,12 +345,9 @@ def _remove_stale_staging(out: Path) -> None:
                 gone = owner_host == host and pid.isdigit() and not _alive(int(pid))
                 if gone or now - path.stat().st_mtime > 86400:
                     shutil.rmtree(path, ignore_errors=True)
-            elif name.endswith(".tmp") and any(name.startswith(f".{o}.") for o in OUTPUT_NAMES):
-                # atomic_write_bytes' temporary file of an output, left by a killed process
-                if now - path.stat().st_mtime > 60:
-                    path.unlink(missing_ok=True)
         except OSError:
             continue
+    remove_stale_temp_files(out, OUTPUT_NAMES, 60)
 
 
 def _alive(pid: int) -> bool:
