@@ -196,7 +196,7 @@ class SQLiteStore:
 
     def _said(self, err: sqlite3.DatabaseError, what: str, when: str) -> DecisionError:
         """SQLite's error as one a person can act on: read-only, locked, or damaged."""
-        if "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
+        if _readonly(err):
             return DecisionError("the decision log cannot be written here (a read-only file or folder)",
                                  path=self.path, hint="screening needs write access to the review's output "
                                  f"folder, {when} (SQLite's WAL mode); nothing was recorded")
@@ -204,6 +204,10 @@ class SQLiteStore:
             return DecisionError(f"the decision log is busy: another process kept it locked for {self._busy_s:.0f} s",
                                  path=self.path, hint="nothing was recorded; try again, and if it persists, look "
                                  "for a hung `screening` process or a program holding the file open")
+        if _disk_trouble(err):
+            return DecisionError(f"{what}: {err}", path=self.path,
+                                 hint="nothing was recorded (the log is unchanged); free disk space or check "
+                                      "the disk, then run the command again")
         return DecisionError(f"{what}: {err}", path=self.path,
                              hint="the file is not a screening decision log, or is damaged")
 
@@ -311,12 +315,8 @@ class SQLiteStore:
             # a log made read-only (or its folder) after it was opened, or held locked by another
             # process past the busy timeout: a traceback and exit 1 before. Anything else (a
             # constraint broken by a bug, a full disk) keeps SQLite's own error
-            if is_busy(err) or "readonly" in str(err).lower().replace("-", "").replace(" ", ""):
+            if is_busy(err) or _readonly(err) or _disk_trouble(err):
                 raise self._said(err, "cannot write to the decision log", "to record anything") from None
-            if any(w in str(err).lower() for w in ("disk", "full", "i/o")):
-                raise DecisionError(f"cannot write to the decision log: {err}", path=self.path,
-                                    hint="nothing was recorded (the log is unchanged); free disk space or check "
-                                         "the disk, then run the command again") from None
             raise
         return added
 
@@ -394,6 +394,15 @@ def _refuse_empty_file(path: Path, settle_s: float = 10.0) -> None:
         raise DecisionError("the decision log is an empty file (0 bytes)", path=path,
                             hint="a failed copy or a full disk leaves one: restore the log from a backup (with its "
                                  "-wal file, if it has one); to start a new, empty log, delete the file")
+
+
+def _readonly(err: BaseException) -> bool:
+    return "readonly" in str(err).lower().replace("-", "").replace(" ", "")
+
+
+def _disk_trouble(err: BaseException) -> bool:
+    """A full disk or a failing one ('database or disk is full', 'disk I/O error')."""
+    return "disk" in str(err).lower()
 
 
 def is_busy(err: BaseException) -> bool:
