@@ -9,6 +9,7 @@ both read the stage reports only. :func:`latest_table` is the table those comman
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -66,11 +67,31 @@ def unfinished_run(review: ReviewConfig, reports: dict[str, dict[str, Any]] | No
         out.append(f"the {name} stage stopped while writing its output: its report is missing, "
                    "and the later stages' outputs are older")
     ran = [n for n in names if n in reports]
+    for name in ran:
+        if table_replaced(review.output_dir, name, reports[name]):
+            out.append(f"{name}.parquet is not the table its last run wrote (replaced or restored from "
+                       "a copy since)")
     for before, after in zip(ran, ran[1:]):
         upstream = reports[after].get("upstream_hash") or ""
         if upstream and upstream != reports[before].get("input_hash"):
             out.append(f"the {after} output was made from an older {before} output")
     return out
+
+
+def table_replaced(output_dir: Path, name: str, report: dict[str, Any]) -> bool:
+    """Whether ``<name>.parquet`` differs from the table written with ``report`` (its
+    ``table_sha256``): restored from a backup or copied from another run's folder, it would be
+    reported, and built on, as the output of a run that did not make it. Reports written before
+    that field (and a missing table): False."""
+    expected = report.get("table_sha256") or ""
+    path = output_dir / f"{name}.parquet"
+    if not expected or not path.exists():
+        return False
+    try:
+        with path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest() != expected
+    except OSError:
+        return True
 
 
 def _later_ran(names: tuple[str, ...], reports: dict[str, dict[str, Any]], output_dir: Path) -> list[str]:

@@ -392,10 +392,11 @@ def schema_order(names: Iterable[str]) -> list[str]:
     return [c.name for c in COLUMNS if c.name in present] + [n for n in names if n not in SCHEMA]
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> None:
+def write_table(df: pd.DataFrame, path: str | Path) -> str:
     """Validate, then write ``.csv`` or ``.parquet`` atomically (by suffix), columns in schema
     order: a stage's table read back from disk (:func:`conform`) is in that order, one just made
-    is not, and a rank.csv's columns moved with whichever command had run the stages before."""
+    is not, and a rank.csv's columns moved with whichever command had run the stages before.
+    Returns the SHA-256 of the file's bytes (a stage report vouches for its table with it)."""
     path = check_table_path(path)
     validate(df, where=str(path))
     order = schema_order(df.columns)
@@ -404,9 +405,12 @@ def write_table(df: pd.DataFrame, path: str | Path) -> None:
     if path.suffix.lower() == ".parquet":
         buf = io.BytesIO()
         df.to_parquet(buf, index=False)
-        atomic_write_bytes(path, buf.getvalue())
+        data = buf.getvalue()
     else:
-        atomic_write_bytes(path, to_csv_bytes(df))
+        data = to_csv_bytes(df)
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import pandas as pd
 from screening import __version__
 from screening.config import OWNER_FILE, ReviewConfig, config_parameters, load_review, owner_text
 from screening.errors import ConfigError, InputError
-from screening.last_run import enabled_stage_names
+from screening.last_run import enabled_stage_names, table_replaced
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import (atomic_write_text, read_table, remove_stale_temp_files, table_hash, to_csv_bytes,
                                write_table)
@@ -120,7 +120,7 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
         stored = json.loads(report_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    if stored.get("input_hash") != expected_hash:
+    if stored.get("input_hash") != expected_hash or table_replaced(output_dir, name, stored):
         return None
     try:
         return read_table(table_path)
@@ -144,20 +144,21 @@ def _claim_folder(review: ReviewConfig) -> None:
 
 
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
-                 history: dict[str, Any] | None = None) -> Path:
-    """Write a stage's table (parquet, csv) and report. The old report goes first and the new
-    one comes last: at no point does a report vouch for tables it was not written with. The
-    report's history line is appended before the report itself, so every report on disk is in
-    the history (a line for a run interrupted before its report landed is harmless)."""
+                 history: dict[str, Any] | None = None) -> tuple[Path, StageReport]:
+    """Write a stage's table (parquet, csv) and report; returns the parquet's path and the
+    report as written (with the table's hash). The old report goes first and the new one comes
+    last: at no point does a report vouch for tables it was not written with. The report's
+    history line is appended before the report itself, so every report on disk is in the
+    history (a line for a run interrupted before its report landed is harmless)."""
     report_path = output_dir / f"{name}.json"
     report_path.unlink(missing_ok=True)
     parquet = output_dir / f"{name}.parquet"
-    write_table(table, parquet)
+    report = dataclasses.replace(report, table_sha256=write_table(table, parquet))
     write_table(table, output_dir / f"{name}.csv")
     if history is not None:
         append_history(output_dir, {**history, "stage": name, "report": report.to_dict()})
     atomic_write_text(report_path, report.to_json())   # last: it vouches for the rest
-    return parquet
+    return parquet, report
 
 
 def append_history(output_dir: Path, entry: dict[str, Any]) -> None:
@@ -356,7 +357,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                 report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
                                                                + "; let through with --allow-changed-sources"])
             _claim_folder(review)
-            path = _write_stage(output_dir, "ingest", table, report, history=history)
+            path, report = _write_stage(output_dir, "ingest", table, report, history=history)
             result.outcomes.append(StageOutcome("ingest", "ran", report, path))
             notify("ingest", "ran")
 
@@ -393,7 +394,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                 report = dataclasses.replace(report, warnings=[
                     *report.warnings, f"{refusal}; let through with {stage.allow_option}"])
             table = res.records
-            path = _write_stage(output_dir, stage.name, table, report, history=history)
+            path, report = _write_stage(output_dir, stage.name, table, report, history=history)
             result.outcomes.append(StageOutcome(stage.name, "ran", report, path))
             notify(stage.name, "ran")
         current_hash = expected

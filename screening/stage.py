@@ -33,6 +33,9 @@ class StageReport:
     # the previous stage's input_hash when this one ran: a later stage whose upstream_hash is not
     # its predecessor's input_hash was made from an older output (a run interrupted between them)
     upstream_hash: str = ""
+    # SHA-256 of the <stage>.parquet written with this report: a table replaced since (restored
+    # from a backup, copied from another run) is not the output this report describes
+    table_sha256: str = ""
     tool_version: str = __version__
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)       # stage-specific (per-source counts...)

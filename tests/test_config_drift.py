@@ -7,6 +7,7 @@ under its old reason in `prisma` and `export`, with exit 0 and no word of either
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -276,3 +277,33 @@ def test_a_stage_added_to_the_toml_after_a_run_has_not_run_it_was_not_interrupte
     review = load_review(toml)
     assert unfinished_run(review) == []
     assert "the dedup stage has not run" in config_drift(review)
+
+
+def test_a_stage_table_restored_from_a_backup_is_named_and_made_again(tmp_path: Path, monkeypatch) -> None:
+    """A stage's parquet replaced after its run (restored from a backup, copied from another
+    run's folder) was trusted: its report vouched only for the input, so `run` reused the old
+    table as current and status/prisma/export counted its records without a word."""
+    import screening.runner as runner
+    from screening.last_run import unfinished_run
+
+    toml = _two_exports_run(tmp_path, monkeypatch)
+    out_dir = tmp_path / "data" / "screened" / "t"
+    backup = (out_dir / "apply_rules.parquet").read_bytes()
+    toml.write_text(TOML.replace("rat OR rats OR mice", "rat OR rats OR mice OR allergic"))
+    assert _cli("run", "pipelines/t.toml")[0] == 0
+    current = (out_dir / "apply_rules.parquet").read_bytes()
+    assert current != backup
+    report = json.loads((out_dir / "apply_rules.json").read_text())
+    assert report["table_sha256"] == hashlib.sha256(current).hexdigest()
+    review = load_review(toml)
+    assert unfinished_run(review) == []
+
+    (out_dir / "apply_rules.parquet").write_bytes(backup)
+    assert unfinished_run(review) == ["apply_rules.parquet is not the table its last run wrote (replaced or "
+                                      "restored from a copy since)"]
+    code, out = _cli("status", "pipelines/t.toml")
+    assert code == 0 and "the last run did not finish" in out and "restored from a copy" in out, out
+    result = runner.run_review(toml)
+    assert {o.stage: o.status for o in result.outcomes} == {"ingest": "unchanged", "apply_rules": "ran"}
+    assert (out_dir / "apply_rules.parquet").read_bytes() == current
+    assert unfinished_run(review) == []
