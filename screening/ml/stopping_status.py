@@ -33,6 +33,14 @@ def _awaiting(n: int) -> str:
             if n else "")
 
 
+def _settle_first(n: int) -> str:
+    # a ranked record awaiting settlement counts as unscreened in the test (the cautious side):
+    # a sample begun before they are settled needs more records to stop, up to every one
+    return (f" Settle the {n} screened record{'s' if n != 1 else ''} awaiting a second reviewer or an "
+            "adjudicator first (screening status, screening conflicts): until then the test counts "
+            f"{'them' if n != 1 else 'it'} as unscreened, and the sample needed to stop grows." if n else "")
+
+
 def _unsettled(n: int) -> str:
     return (f" {n} sample record{'s' if n != 1 else ''} without a settled decision (a 'maybe', or a second "
             "reviewer or an adjudicator to come): until settled, the test takes the worst case for "
@@ -251,7 +259,7 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
                                      f"p = {p:.3g} ≥ {1 - conf:.2g}); "
                                      + (f"recall so far is estimated at {est:.1%}." if found else
                                         "no relevant record has been found yet, so recall cannot be estimated.")
-                                     + _unsettled(unsettled))
+                                     + _unsettled(unsettled) + _settle_first(awaiting))
         return
     run = _ranked_run(labels, sampled)
     threshold = switch_threshold(pool)
@@ -261,7 +269,7 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
         out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
                                  "sample of the unscreened records (screening screen --sample) to test "
                                  f"whether recall has reached {tau:.0%} (no recall estimate is possible "
-                                 "from ranked screening alone).")
+                                 "from ranked screening alone)." + _settle_first(awaiting))
     else:
         out["recommendation"] = (f"Keep screening in rank order ({run} of {threshold} irrelevant in a row "
                                  "before the random-sample check).")

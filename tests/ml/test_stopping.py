@@ -164,3 +164,21 @@ def test_a_sample_that_finds_nothing_after_nothing_gives_no_recall_figure():
                            "sampled": [False] * 20 + [True] * 79})
     st = stopping_status(records, labels, None)
     assert st["met"] and "unlikely any is left" in st["recommendation"] and "100.0%" not in st["recommendation"]
+
+
+def test_the_advice_to_sample_says_to_settle_records_awaiting_a_second_reviewer_first():
+    """Ranked records awaiting a second reviewer or an adjudicator count as unscreened in the
+    test, so a sample begun before they are settled needs more records to stop (up to a
+    census); the advice to switch to the sample, and to keep sampling, did not say so."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(300)]})
+    ranked = pd.DataFrame({"record_id": [str(i) for i in range(61)], "label": [1] + [0] * 60})
+    st = stopping_status(records, ranked, None, open_ids=["58", "59", "60"])
+    assert st["awaiting_settlement"] == 3 and "switch to screening a random sample" in st["recommendation"]
+    assert ("Settle the 3 screened records awaiting a second reviewer or an adjudicator first"
+            in st["recommendation"])
+    sampling = ranked.assign(sampled=[False] * 55 + [True] * 6)
+    st = stopping_status(records, sampling, None, open_ids=["40"])
+    assert "Keep screening the random sample" in st["recommendation"]
+    assert "Settle the 1 screened record awaiting" in st["recommendation"] and "counts it as unscreened" in st["recommendation"]
+    st = stopping_status(records, ranked, None)
+    assert "switch to screening" in st["recommendation"] and "Settle" not in st["recommendation"]
