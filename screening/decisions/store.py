@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
+from screening.decisions.sqlite_trouble import disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked
 from screening.errors import DecisionError
 
 STAGES: tuple[str, ...] = ("title_abstract", "full_text")
@@ -177,7 +177,7 @@ class SQLiteStore:
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
                                 hint="record a decision first (screening screen / decide)")
-        _refuse_empty_file(self.path)
+        refuse_empty_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
@@ -196,7 +196,7 @@ class SQLiteStore:
 
     def _said(self, err: sqlite3.DatabaseError, what: str, when: str) -> DecisionError:
         """SQLite's error as one a person can act on: read-only, locked, or damaged."""
-        if _readonly(err):
+        if readonly(err):
             return DecisionError("the decision log cannot be written here (a read-only file or folder)",
                                  path=self.path, hint="screening needs write access to the review's output "
                                  f"folder, {when} (SQLite's WAL mode); nothing was recorded")
@@ -204,7 +204,7 @@ class SQLiteStore:
             return DecisionError(f"the decision log is busy: another process kept it locked for {self._busy_s:.0f} s",
                                  path=self.path, hint="nothing was recorded; try again, and if it persists, look "
                                  "for a hung `screening` process or a program holding the file open")
-        if _disk_trouble(err):
+        if disk_trouble(err):
             return DecisionError(f"{what}: {err}", path=self.path,
                                  hint="nothing was recorded (the log is unchanged); free disk space or check "
                                       "the disk, then run the command again")
@@ -315,7 +315,7 @@ class SQLiteStore:
             # a log made read-only (or its folder) after it was opened, or held locked by another
             # process past the busy timeout: a traceback and exit 1 before. Anything else (a
             # constraint broken by a bug, a full disk) keeps SQLite's own error
-            if is_busy(err) or _readonly(err) or _disk_trouble(err):
+            if is_busy(err) or readonly(err) or disk_trouble(err):
                 raise self._said(err, "cannot write to the decision log", "to record anything") from None
             raise
         return added
@@ -380,54 +380,6 @@ class SQLiteStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _refuse_empty_file(path: Path, settle_s: float = 10.0) -> None:
-    """An existing log of 0 bytes is what a failed copy or a full disk leaves (SQLite would take
-    it for a new, empty log, and every decision would vanish from the counts without a word).
-    A log being created by another process is 0 bytes for an instant: only an older one counts."""
-    try:
-        info = path.stat()
-    except OSError:
-        return
-    if info.st_size == 0 and time.time() - info.st_mtime > settle_s:
-        raise DecisionError("the decision log is an empty file (0 bytes)", path=path,
-                            hint="a failed copy or a full disk leaves one: restore the log from a backup (with its "
-                                 "-wal file, if it has one); to start a new, empty log, delete the file")
-
-
-def _readonly(err: BaseException) -> bool:
-    return "readonly" in str(err).lower().replace("-", "").replace(" ", "")
-
-
-def _disk_trouble(err: BaseException) -> bool:
-    """A full disk or a failing one ('database or disk is full', 'disk I/O error')."""
-    return "disk" in str(err).lower()
-
-
-def is_busy(err: BaseException) -> bool:
-    text = str(err).lower()
-    return "locked" in text or "busy" in text
-
-
-T = TypeVar("T")
-
-
-def retry_while_locked(action: Callable[[], T], wait_s: float) -> T:
-    """``action()``, retried for up to ``wait_s`` seconds while SQLite says the database is
-    locked. Switching a new database to WAL while another process opens it too fails at once
-    with 'database is locked' (SQLite calls no busy handler there): the benchmark's two
-    concurrent writers lost one that way."""
-    deadline = time.monotonic() + wait_s
-    pause = 0.01
-    while True:
-        try:
-            return action()
-        except sqlite3.OperationalError as err:
-            if not is_busy(err) or time.monotonic() + pause > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from screening.decisions.store import is_busy, retry_while_locked
+from screening.decisions.sqlite_trouble import is_busy, retry_while_locked
 from screening.errors import DecisionError, InputError
 
 STORE_NAME = "dedup_decisions.sqlite"
