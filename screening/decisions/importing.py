@@ -22,11 +22,12 @@ from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.entries import entries_from_rows, full_text_records, standing_decisions
 from screening.decisions.import_csv import MAX_BAD_ROWS, refuse_bad_rows
 from screening.decisions.import_ids import import_event_ids, link_event_id, note_event_id
+from screening.decisions.event_checks import standing_adjudications
 from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.recording import (
-    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left, standing_adjudications,
+    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
 )
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
