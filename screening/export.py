@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from screening.atomic_files import atomic_write_bytes, atomic_write_text
 from screening.decisions.api import Review, check_stage
 from screening.decisions.imports import STOPPED_REASON
 from screening.decisions.outcomes import Outcome, record_outcomes
@@ -41,7 +42,7 @@ from screening.errors import ConfigError
 from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
-from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, atomic_write_bytes, atomic_write_text
+from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")

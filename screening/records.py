@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
@@ -22,6 +19,7 @@ from typing import Any, Iterable, Literal, Mapping
 import numpy as np
 import pandas as pd
 
+from screening.atomic_files import atomic_write_bytes
 from screening.errors import InputError, SchemaError
 
 Kind = Literal["str", "int", "float", "list"]
@@ -311,54 +309,6 @@ def without_abstract(records: pd.DataFrame) -> pd.Series:
 
 # ---------------------------------------------------------------------------------------------
 # Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            # mkstemp creates 0600; outputs get the usual umask-based mode so co-reviewers can read them
-            os.fchmod(fh.fileno(), 0o666 & ~_umask())
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def remove_stale_temp_files(folder: Path, names: Iterable[str], older_than_s: float) -> None:
-    """Remove :func:`atomic_write_bytes`' temporary files of the outputs ``names`` in ``folder``
-    that a killed process left (SIGKILL, a power cut: the write's own cleanup never ran). Only
-    old ones: a write takes seconds, and another process may be writing its own now."""
-    prefixes = tuple(f".{name}." for name in names)
-    now = time.time()
-    try:
-        found = [p for p in folder.iterdir() if p.name.endswith(".tmp") and p.name.startswith(prefixes)]
-    except OSError:
-        return
-    for path in found:
-        try:
-            if now - path.stat().st_mtime > older_than_s:
-                path.unlink()
-        except OSError:
-            continue
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:

@@ -34,12 +34,12 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from screening import __version__
+from screening.atomic_files import atomic_write_text, remove_stale_temp_files
 from screening.config import OWNER_FILE, ReviewConfig, config_parameters, load_review, owner_text
 from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names, table_replaced
 from screening.raw_changes import edited_message, edited_since, ingested_digests
-from screening.records import (atomic_write_text, read_table, remove_stale_temp_files, table_hash, to_csv_bytes,
-                               write_table)
+from screening.records import read_table, table_hash, to_csv_bytes, write_table
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
 from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
 from screening.stages.source_parsing import read_file

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from screening.atomic_files import atomic_write_text
 from screening.dedup.api import DedupOutcome, deduplicate
 from screening.dedup.store import latest_decisions, load_decisions
 from screening.errors import InputError
-from screening.records import atomic_write_text, check_table_path, read_table, write_table
+from screening.records import check_table_path, read_table, write_table
 from screening.stages.dedup import decision_warnings
 from screening.stages.ingest import ingest_paths
 

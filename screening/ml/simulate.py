@@ -224,7 +224,7 @@ def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded:
                    target_recall=0.95 if target_recall is None else target_recall,
                    confidence=0.95 if confidence is None else confidence)
     if output is not None:
-        from screening.records import atomic_write_text
+        from screening.atomic_files import atomic_write_text
 
         atomic_write_text(Path(output), res.to_frame().to_csv(index=False, lineterminator="\n"))
     return dataclasses.replace(res, warnings=tuple(warnings), label_column=str(df.attrs.get("label_column", "")))

@@ -48,7 +48,8 @@ from screening.prisma.state import (
 )
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
-from screening.records import atomic_write_text, in_play as in_play_mask, marks, remove_stale_temp_files
+from screening.atomic_files import atomic_write_text, remove_stale_temp_files
+from screening.records import in_play as in_play_mask, marks
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,7 @@ def render(c: PrismaCounts, fmt_: str, *, footer: str | Sequence[str] | None = N
 def write_diagrams(c: PrismaCounts, out_dir: Path, *, footer: str | Sequence[str] | None = None,
                    stem: str = "prisma_flow") -> dict[str, Path]:
     """Write ``<stem>.svg``, ``.png`` and ``.pdf`` atomically; returns the paths by format."""
-    from screening.records import atomic_write_bytes
+    from screening.atomic_files import atomic_write_bytes
 
     paths = {}
     for ext in ("svg", "png", "pdf"):

@@ -38,9 +38,10 @@ from typing import Any, Callable
 import requests
 
 from screening import __version__
+from screening.atomic_files import atomic_write_bytes
 from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
-from screening.records import SEARCHES_DIR, atomic_write_bytes
+from screening.records import SEARCHES_DIR
 from screening.search._json import iso_date
 from screening.search.http import Attempt, PoliteClient, redact
 from screening.search.database import Database, Page, SearchOptions
