@@ -146,15 +146,18 @@ def _claim_folder(review: ReviewConfig) -> None:
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
                  history: dict[str, Any] | None = None) -> tuple[Path, StageReport]:
     """Write a stage's table (parquet, csv) and report; returns the parquet's path and the
-    report as written (with the table's hash). The old report goes first and the new one comes
-    last: at no point does a report vouch for tables it was not written with. The report's
+    report as written (with the table's hash). The old report and CSV go first, the new report
+    comes last: at no point does a report vouch for tables it was not written with. The report's
     history line is appended before the report itself, so every report on disk is in the
     history (a line for a run interrupted before its report landed is harmless)."""
-    report_path = output_dir / f"{name}.json"
+    report_path, csv = output_dir / f"{name}.json", output_dir / f"{name}.csv"
     report_path.unlink(missing_ok=True)
+    # the CSV copy too: a run killed between the two tables left the old CSV beside the new
+    # parquet, and the CSV is what people open
+    csv.unlink(missing_ok=True)
     parquet = output_dir / f"{name}.parquet"
     report = dataclasses.replace(report, table_sha256=write_table(table, parquet))
-    write_table(table, output_dir / f"{name}.csv")
+    write_table(table, csv)
     if history is not None:
         append_history(output_dir, {**history, "stage": name, "report": report.to_dict()})
     atomic_write_text(report_path, report.to_json())   # last: it vouches for the rest

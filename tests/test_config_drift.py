@@ -307,3 +307,30 @@ def test_a_stage_table_restored_from_a_backup_is_named_and_made_again(tmp_path: 
     assert {o.stage: o.status for o in result.outcomes} == {"ingest": "unchanged", "apply_rules": "ran"}
     assert (out_dir / "apply_rules.parquet").read_bytes() == current
     assert unfinished_run(review) == []
+
+
+def test_a_run_stopped_between_a_stages_two_tables_leaves_no_old_csv_beside_the_new_parquet(
+        tmp_path: Path, monkeypatch) -> None:
+    """Acceptance testing: `kill -9` during `run --force` left apply_rules.parquet new beside
+    apply_rules.csv from the run before, the file people open, with no sign of it."""
+    import screening.runner as runner
+
+    toml = _two_exports_run(tmp_path, monkeypatch)
+    out_dir = tmp_path / "data" / "screened" / "t"
+    toml.write_text(TOML.replace("rat OR rats OR mice", "rat OR rats OR mice OR allergic"))
+    write = runner.write_table
+
+    def killed(df, path):
+        if str(path).endswith("apply_rules.csv"):
+            raise KeyboardInterrupt
+        return write(df, path)
+
+    monkeypatch.setattr(runner, "write_table", killed)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_review(toml)
+    assert not (out_dir / "apply_rules.csv").exists() and not (out_dir / "apply_rules.json").exists()
+    monkeypatch.setattr(runner, "write_table", write)
+    runner.run_review(toml)
+    fresh = pd.read_csv(out_dir / "apply_rules.csv", dtype=str, keep_default_na=False)
+    assert "ti:(rat OR rats OR mice OR allergic)" in (out_dir / "apply_rules.json").read_text()
+    assert len(fresh) == 200       # a.csv only
