@@ -91,6 +91,9 @@ class StageScreening:
     adjudication: int              # reviewers disagreed; an adjudicator decided
     open_conflicts: int = 0        # reviewers disagree; no adjudicator yet
     not_retrieved: int = 0         # full text: settled as not retrieved (however it was settled)
+    # of ``adjudication``: every screener excluded, naming different reasons (a conflict at full
+    # text, where PRISMA counts one reason per report; κ counts it as agreement on the decision)
+    reason_only: int = 0
 
     @property
     def assessed(self) -> int:
@@ -113,7 +116,7 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     if finals is None or not len(finals):
         return None
     screeners: tuple[str, ...] = ()
-    open_conflicts = 0
+    open_conflicts = reason_only = 0
     if entries is not None:     # (finals given without a log: the API and tests)
         if outcomes is None:
             from screening.decisions.outcomes import record_outcomes
@@ -123,6 +126,8 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
         # adjudicator, say) does not make its author one of the screeners
         screeners = tuple(sorted({sd.reviewer for o in outcomes.values() for sd in o.screeners}))
         open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
+        reason_only = sum(o.resolved_by == "adjudication" and len({sd.decision for sd in o.screeners}) == 1
+                          for o in outcomes.values())
     if "decision" in finals:
         missing = finals["decision"].astype(str).str.lower().eq("not_retrieved")
         content, not_retrieved = finals[~missing], int(missing.sum())
@@ -132,4 +137,4 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     return StageScreening(screeners=screeners,
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
                           adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts,
-                          not_retrieved=not_retrieved)
+                          not_retrieved=not_retrieved, reason_only=reason_only)

@@ -64,9 +64,17 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
                f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
     if s.adjudication:
+        # reviewers who excluded for different reasons disagree on what PRISMA counts, not on
+        # the decision κ measures: said, or '5 disagreements' sits beside a κ near 1
+        if not s.reason_only:
+            reason = ""
+        elif s.reason_only == s.adjudication:
+            reason = "on the exclusion reason only" if s.adjudication == 1 else "all on the exclusion reason only"
+        else:
+            reason = f"{fmt(s.reason_only)} of them on the exclusion reason only"
         resolved = (f", and {'the ' if not waiting else ''}{fmt(s.adjudication)} disagreement"
-                    f"{'s' if s.adjudication != 1 else ''} {tense} resolved by an adjudicator"
-                    + (f" ({waiting})" if waiting else ""))
+                    f"{'s' if s.adjudication != 1 else ''}" + (f" ({reason})" if reason else "")
+                    + f" {tense} resolved by an adjudicator" + (f" ({waiting})" if waiting else ""))
     elif waiting:
         resolved = f", and {waiting}"
     elif s.dual:
@@ -221,7 +229,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(_how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
     if ctx.kappa:
         names = {"title_abstract": "title/abstract", "full_text": "full-text"}
-        s.append("Agreement between reviewers (Cohen's κ) was " +
+        reasons_apart = any(how.reason_only for how in ctx.screening.values() if how is not None)
+        s.append("Agreement between reviewers (Cohen's κ" + (", on the decision, exclusion reasons aside"
+                                                           if reasons_apart else "") + ") was " +
                  join_and([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
                  + ".")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -698,3 +699,39 @@ def test_a_stop_whose_sample_found_nothing_after_nothing_still_describes_its_sam
     said = stop_test(ctx)
     assert said.startswith("a random sample of 97 records") and "which contained no relevant record" in said
     assert said.endswith("with 95% confidence (p = 0.03)") and "bound" not in said
+
+
+def test_full_text_disagreements_on_the_exclusion_reason_only_are_said_so(records, finals):
+    """Acceptance testing: the methods paragraph said '5 disagreements' at full text beside
+    98.3% agreement in `agreement`: 3 of them were two exclusions naming different reasons (a
+    conflict, since PRISMA counts one reason per report; agreement on the decision for κ)."""
+    from screening.prisma.context import stage_screening
+    from screening.prisma.counts import compute_counts
+    from screening.prisma.methods import _how_screened
+
+    rows = [("r1", "alice", "screener", "exclude", "wrong outcome"), ("r1", "bob", "screener", "exclude", "wrong design"),
+            ("r1", "carol", "adjudicator", "exclude", "wrong design"),
+            ("r2", "alice", "screener", "include", ""), ("r2", "bob", "screener", "exclude", "wrong design"),
+            ("r2", "carol", "adjudicator", "include", ""),
+            ("r3", "alice", "screener", "exclude", "wrong outcome"), ("r3", "bob", "screener", "exclude", "Wrong  outcome")]
+    entries = pd.DataFrame([{"id": i, "record_id": r, "reviewer": who, "action": a, "stage": "full_text",
+                             "role": role, "reason": why, "note": "", "payload": "{}",
+                             "created_at": f"2024-01-0{i}T00:00:00Z", "is_demo": 0, "event_uuid": str(i)}
+                            for i, (r, who, role, a, why) in enumerate(rows, 1)])
+    decided = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "decision": ["exclude", "include", "exclude"],
+                           "reason": ["wrong design", "", "wrong outcome"],
+                           "resolved_by": ["adjudication", "adjudication", "agreement"]})
+    how = stage_screening(entries, decided, "full_text")
+    assert (how.adjudication, how.reason_only, how.agreement) == (2, 1, 1)
+    assert _how_screened("X", "reports", "assessed", how, False).endswith(
+        ", and the 2 disagreements (1 of them on the exclusion reason only) were resolved by an adjudicator.")
+    one = dataclasses.replace(how, adjudication=1, agreement=2)
+    assert "the 1 disagreement (on the exclusion reason only) was resolved" in _how_screened(
+        "X", "reports", "assessed", one, False)
+    ctx = ReportContext(review_name="w", title="W", tool_version="9", state_hash="f" * 64,
+                        kappa={"full_text": 0.95}, screening={"full_text": how})
+    assert "Agreement between reviewers (Cohen's κ, on the decision, exclusion reasons aside) was 0.95" in \
+        methods_paragraph(compute_counts(records, *finals), ctx)
+    plain = dataclasses.replace(ctx, screening={"full_text": dataclasses.replace(how, reason_only=0)})
+    assert "Agreement between reviewers (Cohen's κ) was 0.95" in methods_paragraph(compute_counts(records, *finals),
+                                                                                  plain)
