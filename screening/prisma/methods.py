@@ -84,6 +84,24 @@ def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progr
     return f"{opening} by {who}; {dual}{resolved}."
 
 
+def _previous_and_total(c: PrismaCounts) -> str:
+    """'with the 7 studies (7 reports) included in the previous version (from the earlier
+    searches), 8 studies (8 reports)': an update's total, to be followed by 'are included'."""
+    return (f"with the {counted(c.previous_studies or 0, 'study', 'studies')} "
+            f"({counted(c.previous_reports or 0, 'report')}) included in the previous version (from the "
+            f"earlier searches), {counted(c.total_studies, 'study', 'studies')} "
+            f"({counted(c.total_reports, 'report')})")
+
+
+def _are_included(c: PrismaCounts) -> str:
+    """'are included in the review', and whether the previous version's screening is open."""
+    verb = "is" if c.total_studies == 1 else "are"
+    if c.previous_pending:
+        return (f"{verb} included in the review so far (the previous version's screening is unfinished: "
+                f"{counted(c.previous_pending, 'record')} still to screen or assess)")
+    return f"{verb} included in the review"
+
+
 def _reasons(reasons: dict[str, int]) -> str:
     return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
 
@@ -206,7 +224,15 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append(f"A further {counted(c.removed_other, 'record')} {was_were(c.removed_other)} removed for other reasons "
                  f"({_reasons(c.removed_other_reasons)}).")
     ta = ctx.screening.get("title_abstract")
-    if c.title_abstract.status in ("not started", "empty") and not c.stopped:
+    if c.title_abstract.status == "empty" and not c.stopped:
+        # (was 'screening of the 0 records has not started', which reads as work left to do)
+        if c.is_update:
+            s.append(f"No record of the update was left to screen, so it included no new study; "
+                     f"{_previous_and_total(c)} {_are_included(c)}.")
+        else:
+            s.append("No record was left to screen, so no study was included.")
+        return " ".join(s)
+    if c.title_abstract.status == "not started" and not c.stopped:
         s.append(f"Title/abstract screening of the {counted(c.records_screened, 'record')} has not started.")
         return " ".join(s)
     # after a stop, the records nobody read are not "screened": say how many people read (they
@@ -281,10 +307,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         new += (f" and {counted(c.reports_of_previous_studies, 'new report')} of studies the previous version "
                 "included")
     if c.is_update:
-        prev = (f"with the {counted(c.previous_studies or 0, 'study', 'studies')} "
-                f"({counted(c.previous_reports or 0, 'report')}) included in the previous version (from the "
-                f"earlier searches), {counted(c.total_studies, 'study', 'studies')} "
-                f"({counted(c.total_reports, 'report')})")
+        prev = _previous_and_total(c)
         if c.downstream_of_full_text_partial:
             s.append(f"So far, the update has included {new}; {prev} {'is' if c.total_studies == 1 else 'are'} "
                      "included in the review" + (" (the previous version's screening is unfinished too)."

@@ -387,3 +387,29 @@ def test_an_update_flow_configured_early_does_not_block_ranking_or_a_stop(tmp_pa
         api.record_decision(toml, reviewer="alice", record_id=rid, action="include")
     stop = stop_screening(toml, "alice", force=True)
     assert stop.closed > 0
+
+
+def test_an_update_with_nothing_left_to_screen_says_so_and_gives_the_total(ruled: pd.DataFrame) -> None:
+    """Acceptance testing: an update whose every record was a duplicate ended the paragraph with
+    'Title/abstract screening of the 0 records has not started.' (work left to do, it read) and
+    never gave the review's total of included studies."""
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods import methods_paragraph
+
+    flow = update_flow(ruled, _rounds(ruled), None, None, RULES)
+    c = compute_counts(flow.records, rule_reason_counts=flow.rule_reasons)
+    nothing = type(c.title_abstract)(total=0, done=0)
+    c = dataclasses.replace(c, title_abstract=nothing, records_screened=0, previous_studies=24,
+                            previous_reports=25, update_round=flow.latest)
+    ctx = ReportContext(review_name="u", title="U", tool_version="9.9.9", state_hash="f" * 64)
+    text = methods_paragraph(c, ctx)
+    assert "has not started" not in text
+    assert text.endswith("No record of the update was left to screen, so it included no new study; with the 24 "
+                         "studies (25 reports) included in the previous version (from the earlier searches), 24 "
+                         "studies (25 reports) are included in the review."), text
+    open_before = methods_paragraph(dataclasses.replace(c, previous_pending=3), ctx)
+    assert open_before.endswith("24 studies (25 reports) are included in the review so far (the previous version's "
+                                "screening is unfinished: 3 records still to screen or assess).")
+    plain = methods_paragraph(dataclasses.replace(c, update_round="", previous_studies=None, previous_reports=None),
+                              ctx)
+    assert plain.endswith("No record was left to screen, so no study was included.")
