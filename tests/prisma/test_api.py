@@ -191,7 +191,8 @@ def test_methods_paragraph_with_no_record_left_to_screen(records):
     ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64)
     none_left = records.assign(rule_decision="exclude", rule_reasons=[["off-topic"]] * len(records))
     text = methods_paragraph(compute_counts(none_left), ctx)
-    assert "has not started" in text and "were screened" not in text and "were included" not in text
+    assert text.endswith("No record was left to screen, so no study was included.")
+    assert "has not started" not in text and "were screened" not in text and "were included" not in text
 
 
 def test_undated_searches_are_said_once(records):
