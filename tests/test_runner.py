@@ -721,3 +721,29 @@ def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path):
         os.utime(path, (hour_ago, hour_ago))
     run_review(toml)
     assert not old.exists() and fresh.exists() and other.exists()     # only old temp files of outputs
+
+
+def test_a_rule_that_could_check_few_records_is_said_in_the_run_and_the_methods(tmp_path, monkeypatch):
+    """Acceptance testing: a language rule where 1 of 499 records gives a language excluded
+    "Not in English, n = 1"; only `rules check` said it checked nothing else, and the methods
+    paragraph read as an English-only restriction applied to every record."""
+    import screening.prisma  # noqa: F401  (registers the PRISMA post step)
+
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {"prisma": screening.prisma.post_step})
+    toml = make_review(tmp_path, '\n[rules]\n[[rules.rule]]\nid = "lang"\nreason = "Not in English"\n'
+                                 'language = { not_in = ["english"] }\n')
+    export = tmp_path / "data" / "raw" / "t" / "econlit_3.ris"
+    export.write_text(export.read_text(encoding="utf-8").replace("TY  - JOUR\n", "TY  - JOUR\nLA  - French\n", 1),
+                      encoding="utf-8")
+    result = run_review(toml)
+    rules = next(o for o in result.outcomes if o.stage == "apply_rules")
+    assert rules.report.reasons == {"Not in English": 1}
+    said = next(r for r in rules.report.details["rules"] if r["id"] == "lang")
+    assert (said["unchecked"], said["unchecked_fields"]) == (7, ["language"])
+    assert ("rule 'lang': 7 of 8 records have no language, so it checked only the other 1 (missing = \"keep\" "
+            "leaves the rest to the screeners; missing = \"flag\" lists them)") in rules.report.warnings
+    report = (tmp_path / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
+    assert ("Predefined eligibility rules marked 1 record as ineligible before screening (Not in English, n = 1). "
+            "Records lacking the field a rule tests were left to the screeners: the rule “Not in English” could "
+            "not check 7 of the 8 records (no language).") in " ".join(report.split())

@@ -39,7 +39,7 @@ from screening.decisions.studies import study_links
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
-from screening.prisma.context import ReportContext, stage_screening
+from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
 from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
@@ -138,6 +138,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         maybe_pairs_unapplied=state.maybe_pairs_unapplied,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
         ruled_out_after_screening=_ruled_out_after_screening(flow_rec, state),
+        rules_unchecked=rules_unchecked(state.stage_reports.get("apply_rules")),
         screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
         models=tuple(models),

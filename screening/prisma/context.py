@@ -29,6 +29,9 @@ class ReportContext:
     # records the rules exclude that carry title/abstract decisions: the rules changed after
     # screening began, so "before screening" is not true of them
     ruled_out_after_screening: int = 0
+    # exclusion rules that could not check many records (their field empty, missing = "keep"):
+    # (reason, fields, records unchecked, records the rules were applied to)
+    rules_unchecked: tuple[tuple[str, str, int, int], ...] = ()
     # per stage, from the decision log (never from the TOML: a plan is not what happened)
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa
@@ -138,3 +141,20 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
                           single=int(how.get("single", 0)), agreement=int(how.get("agreement", 0)),
                           adjudication=int(how.get("adjudication", 0)), open_conflicts=open_conflicts,
                           not_retrieved=not_retrieved, reason_only=reason_only)
+
+
+# a rule that could not check this share of the records is named in the methods paragraph
+UNCHECKED_SHARE_SAID = 0.05
+
+
+def rules_unchecked(rules_report: Mapping[str, Any] | None) -> tuple[tuple[str, str, int, int], ...]:
+    """From the apply_rules report: each exclusion rule that left at least
+    :data:`UNCHECKED_SHARE_SAID` of the records unchecked for lack of the field it tests."""
+    details = (rules_report or {}).get("details", {}) or {}
+    kept = int(details.get("kept_records", 0) or 0)
+    out = []
+    for rule in details.get("rules", []) or []:
+        n = int(rule.get("unchecked", 0) or 0)
+        if rule.get("action") == "exclude" and kept and n >= UNCHECKED_SHARE_SAID * kept:
+            out.append((str(rule.get("reason", "")), "/".join(rule.get("unchecked_fields", []) or []), n, kept))
+    return tuple(out)

@@ -220,6 +220,11 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  f"screening ({_reasons(c.automation_rules_reasons)}).")
     else:
         s.append("No records were marked as ineligible by automation tools before screening.")
+    said = [(r, f, n, k) for r, f, n, k in ctx.rules_unchecked if c.automation_rules_reasons.get(r)]
+    if said:
+        s.append("Records lacking the field a rule tests were left to the screeners: " + join_and(
+            [f"the rule “{r}” could not check {fmt(n)} of the {counted(k, 'record')} (no {f})" for r, f, n, k in said])
+            + ".")
     if c.removed_other:
         s.append(f"A further {counted(c.removed_other, 'record')} {was_were(c.removed_other)} removed for other reasons "
                  f"({_reasons(c.removed_other_reasons)}).")

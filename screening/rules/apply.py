@@ -19,6 +19,8 @@ rules would do, without applying them (``screening rules check``), is :mod:`scre
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -88,6 +90,7 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         })
         if out.year_kept_by_copy is not None:
             per_rule[-1]["kept_by_a_duplicates_year"] = int((out.year_kept_by_copy & kept).sum())
+        per_rule[-1].update(_unchecked(out, kept))
         excluded |= excl
         flagged |= flag
     decision = np.where(excluded, "exclude", np.where(flagged, "flag", config.default))
@@ -115,6 +118,22 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
                  "duplicates_not_counted": int(n - kept.sum())},
     )
     return StageResult(out_df, report), outcomes
+
+
+def _unchecked(out: RuleOutcome, kept: np.ndarray) -> dict[str, Any]:
+    """A ``missing = "keep"`` rule's kept records it could not check (their field is empty) and
+    the fields they lack: a language rule where one record of 499 gives a language excluded
+    "n = 1", and the methods paragraph read as an English-only restriction applied to all."""
+    if out.rule.missing != "keep" or not out.missing:
+        return {}
+    unseen = np.zeros(len(kept), dtype=bool)
+    fields: list[str] = []
+    for name, empty in out.missing.items():
+        mask = empty & kept & ~out.fired
+        if mask.any():
+            unseen |= mask
+            fields.append(out.missing_label(name))
+    return {"unchecked": int(unseen.sum()), "unchecked_fields": fields} if unseen.any() else {}
 
 
 def _shown_query(query: str, width: int = 80) -> str:
@@ -157,11 +176,17 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
     for o in outcomes:
         rule = o.rule
         for name, missing in o.missing.items():
+            label = o.missing_label(name)
             if missing[kept].all():
-                label = o.missing_label(name)
                 article = "an" if label[:1] in "aeiou" else "a"      # 'an abstract', 'a language'
                 out.append(f"rule {rule.id!r}: no record has {article} {label}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
+            elif rule.missing == "keep" and 2 * (n_missing := int((missing & kept & ~o.fired).sum())) > kept.sum():
+                # most records unseen: what the rule excluded is not what a reader of its reason
+                # assumes (every record checked); rules check names all, the run the worst
+                out.append(f"rule {rule.id!r}: {n_missing} of {int(kept.sum())} records have no {label}, so it "
+                           f"checked only the other {int(kept.sum()) - n_missing} (missing = \"keep\" leaves the "
+                           "rest to the screeners; missing = \"flag\" lists them)")
         if rule.publication_type is None or rule.publication_type.op != "not_in" \
                 or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():
             continue

@@ -23,7 +23,7 @@ def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> Stag
 # with a region, und/mul as no language, Zotero and bare 'Article' types as journal articles;
 # 4: a year rule reads every duplicate's year (fires on a group only when no copy is in range)
 STAGE = register_stage(Stage(
-    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="4",
+    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="5",
     guard=ruled_out_decisions, allow_option="--allow-rule-changes",
     allow_hint="undo the rule edit, or see what it does with `screening rules check {review}`; if the eligibility "
                "criteria really changed after screening began (a protocol amendment), run with "
