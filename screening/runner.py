@@ -313,8 +313,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     remove_stale_temp_files(output_dir, [f"{stage}.{ext}" for stage in enabled_stage_names(review)
                                          for ext in ("parquet", "csv", "json")] + [OWNER_FILE], 600)
     result = RunResult(review=review.name, output_dir=output_dir)
-    # one time for the run, on each history line it appends
-    history = {"time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "review": review.name}
+    # one time for the run, on each history line it appends; to the microsecond, as the decision
+    # log's: which rules were in force at a decision is read by comparing the two
+    history = {"time": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "review": review.name}
 
     with ExitStack() as files:     # big exports stay mapped only while ingest needs them
         sources = read_sources(review, files)

@@ -747,3 +747,41 @@ def test_a_rule_that_could_check_few_records_is_said_in_the_run_and_the_methods(
     assert ("Predefined eligibility rules marked 1 record as ineligible before screening (Not in English, n = 1). "
             "Records lacking the field a rule tests were left to the screeners: the rule “Not in English” could "
             "not check 7 of the 8 records (no language).") in " ".join(report.split())
+
+
+def test_a_rule_removed_after_screening_began_is_said_in_the_methods(tmp_path, monkeypatch):
+    """Acceptance testing: a 'thesis' rule dropped after screening sent its 6 records back to
+    the screeners with no flag needed, and the methods paragraph still read "Predefined
+    eligibility rules marked 25 records as ineligible before screening"."""
+    import screening.prisma  # noqa: F401  (registers the PRISMA post step)
+    from screening.decisions.store import Event, open_store
+
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {"prisma": screening.prisma.post_step})
+    rules = ('\n[rules]\n[[rules.rule]]\nid = "years"\nreason = "Before 2010"\nyear = { min = 2010 }\n'
+             '[[rules.rule]]\nid = "recent"\nreason = "After 2021"\nyear = { max = 2021 }\n')
+    toml = make_review(tmp_path, rules)
+    out = tmp_path / "data" / "screened" / "t"
+
+    def methods() -> str:
+        return " ".join((out / "prisma" / "report.md").read_text(encoding="utf-8").split())
+
+    run_review(toml)
+    assert "Predefined eligibility rules marked 5 records as ineligible before screening" in methods()
+    with open_store(out / "decisions.sqlite") as store:
+        store.append([Event(record_id="wos_5-00001", stage="title_abstract", reviewer="alice", action="include")])
+    run_review(toml)      # a run after screening began, rules as they were: still predefined
+    assert "Predefined eligibility rules marked 5 records" in methods()
+
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        '[[rules.rule]]\nid = "years"\nreason = "Before 2010"\nyear = { min = 2010 }\n', ""), encoding="utf-8")
+    run_review(toml)
+    text = methods()
+    assert "Predefined" not in text
+    assert ("Eligibility rules marked 3 records as ineligible (After 2021, n = 3); the rules were changed after "
+            "title/abstract screening had begun (rule 'years' removed: it had excluded 2 records).") in text, text
+
+    toml.write_text(toml.read_text(encoding="utf-8").replace("max = 2021", "max = 2030"), encoding="utf-8")
+    run_review(toml)
+    assert ("No records are marked as ineligible by automation tools; the rules were changed after title/abstract "
+            "screening had begun (rule 'years' removed: it had excluded 2 records; rule 'recent' changed).") in methods()

@@ -40,6 +40,7 @@ from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
+from screening.prisma.rule_changes import rules_changed_after_screening
 from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
@@ -139,6 +140,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
         ruled_out_after_screening=_ruled_out_after_screening(flow_rec, state),
         rules_unchecked=rules_unchecked(state.stage_reports.get("apply_rules")),
+        rules_changed=_rules_changed(review, state),
         screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
         models=tuple(models),
@@ -152,6 +154,16 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         per_source=per_source_rows(rec),
         rounds=rounds,
     )
+
+
+def _rules_changed(review: ReviewConfig, state: ReviewState) -> tuple[str, ...]:
+    """Exclusion rules removed, changed or added since title/abstract screening began."""
+    from screening.runner import read_history    # (the runner loads this module as a post step)
+
+    current = state.stage_reports.get("apply_rules")
+    if not current:
+        return ()
+    return rules_changed_after_screening(read_history(review.output_dir, "apply_rules"), state.entries, current)
 
 
 def _ruled_out_after_screening(records: pd.DataFrame, state: ReviewState) -> int:

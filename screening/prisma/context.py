@@ -32,6 +32,8 @@ class ReportContext:
     # exclusion rules that could not check many records (their field empty, missing = "keep"):
     # (reason, fields, records unchecked, records the rules were applied to)
     rules_unchecked: tuple[tuple[str, str, int, int], ...] = ()
+    # exclusion rules removed, changed or added since title/abstract screening began (history.jsonl)
+    rules_changed: tuple[str, ...] = ()
     # per stage, from the decision log (never from the TOML: a plan is not what happened)
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa

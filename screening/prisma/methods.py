@@ -207,17 +207,25 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
     late = ctx.ruled_out_after_screening     # some of automation_rules: those someone had screened
+    # rules changed after screening began: 'predefined ... before screening' would be false
+    changed = ("the rules were changed after title/abstract screening had begun"
+               + (f" ({'; '.join(ctx.rules_changed)})" if ctx.rules_changed else "")) \
+        if late or ctx.rules_changed else ""
     if c.automation_rules and late:
-        # rules changed after screening began: 'predefined ... before screening' would be false
         # how many of the others the changed rules added is not on record (a record nobody had
         # screened yet leaves no trace of when it left): say only what is known
         s.append(f"Eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible "
-                 f"({_reasons(c.automation_rules_reasons)}); the rules were changed after title/abstract screening "
-                 f"had begun, and {fmt(late)} of these records had already been screened: the screening "
-                 f"decisions on {'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
+                 f"({_reasons(c.automation_rules_reasons)}); {changed}, and {fmt(late)} of these records had "
+                 f"already been screened: the screening decisions on "
+                 f"{'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
+    elif c.automation_rules and changed:
+        s.append(f"Eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible "
+                 f"({_reasons(c.automation_rules_reasons)}); {changed}.")
     elif c.automation_rules:
         s.append(f"Predefined eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible before "
                  f"screening ({_reasons(c.automation_rules_reasons)}).")
+    elif changed:
+        s.append(f"No records are marked as ineligible by automation tools; {changed}.")
     else:
         s.append("No records were marked as ineligible by automation tools before screening.")
     said = [(r, f, n, k) for r, f, n, k in ctx.rules_unchecked if c.automation_rules_reasons.get(r)]
