@@ -192,6 +192,17 @@ def covers(container: Keys, item: Keys) -> bool:
     return _found_in(item.families, container.families) == len(item.families)
 
 
+def same_abstract_and_authors(a: Keys, b: Keys) -> bool:
+    """The same long abstract, the same year and authors, one title inside the other, and no
+    identifier saying otherwise."""
+    if not (a.abstract and a.abstract == b.abstract and a.year and a.year == b.year):
+        return False
+    if dois_conflict(a, b) or (a.pmid and b.pmid and a.pmid != b.pmid) or not title_contains(a, b, min_words=3):
+        return False
+    auth = author_agreement(a, b)
+    return auth is not None and auth >= 0.66
+
+
 def same_printed_item(a: Keys, b: Keys) -> bool:
     """The same volume, first page and year: both records locate one printed item, whatever their
     titles say (one lacks the 'Erratum:', one is MEDLINE's translation of the other's title)."""
@@ -214,6 +225,11 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     if a.kinds != b.kinds and not same_item:
         # an erratum/comment/reply is printed on other pages than its article; the same volume,
         # page and year means both records describe one printed item (one lacks the 'Erratum:')
+        if same_abstract_and_authors(a, b):
+            # one database's title adds 'A systematic review protocol' to the other's: the same
+            # long abstract says one publication (a protocol and its review never share one)
+            return Verdict(DUPLICATE, round(0.9 * fuzz.ratio(a.title, b.title) / 100.0 + 0.1, 4),
+                           "title+authors+abstract", "same abstract, authors and year; one title contains the other")
         return Verdict(DISTINCT, 0.0, "kind", "publication kinds differ: "
                        + ", ".join(sorted(a.kinds ^ b.kinds)))
     has_titles = bool(a.title and b.title)
@@ -339,6 +355,13 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
         # same journal volume and issue: the year is wrong in one export (DBLP vs Crossref)
         return Verdict(DUPLICATE, score, "title+authors+issue", "same volume and issue; years differ in the exports")
     hard = [c for c in conflicts if c.startswith(("DOIs", "PMIDs", "authors"))]
+    if a.preprint != b.preprint and t >= 0.95 and auth_ok and (ydiff or 0) <= 2 and \
+            not (a.pmid and b.pmid and a.pmid != b.pmid):
+        # a preprint and its journal article: two reports of one study (PRISMA 2020), whatever
+        # their DOIs, years and pages say; a person decides whether the review counts them
+        # apart (link them as one study at full text) or the preprint as a copy
+        return Verdict(MAYBE, score, "preprint", "a preprint and a journal article with the same title and "
+                       "authors: two reports of one study?")
     if ydiff is not None and ydiff >= 2:
         return Verdict(DISTINCT, score, "year", conflicts[0] if conflicts else "years differ")
     if hard and not (t >= 0.98 and auth_ok and len(conflicts) == 1):

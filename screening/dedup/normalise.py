@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from screening.dedup.journal_names import journal_variants
 from screening.dedup.registry_ids import is_registry_id, registry_ids
 from screening.dedup.title_keys import (
-    COMBINED_LETTERS, KIND_PATTERNS, strip_annotations, strip_citation_suffix, title_numbers,
+    COMBINED_LETTERS, KIND_PATTERNS, strip_annotations, strip_citation_suffix, strip_report_number, title_numbers,
 )
 from screening.normalize import normalize_doi, normalize_pages, normalize_title, parse_year
 
@@ -55,6 +55,8 @@ class Keys:
     alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
     doi_container: bool = False          # the DOI is a supplement's/volume's, shared by many items
     registry: frozenset[str] = frozenset()   # trial-registry ids named anywhere ('NCT04336904')
+    abstract: str = ""         # the abstract's opening letters and digits (ABSTRACT_KEY_CHARS), '' if short
+    preprint: bool = False     # posted on a preprint server (its DOI or its 'journal' says so)
 
 
 def _digits(value: str) -> str:
@@ -132,21 +134,56 @@ def _page_span(pages: str) -> tuple[str, str]:
     return str(first), (str(last) if last != first else "")
 
 
+# Preprint servers, by DOI (prefix, or prefix/series) and by the name exports give as the journal
+_PREPRINT_DOI = re.compile(r"^10\.(?:1101|21203|48550|31219|31234|31235|31223|35542|22541|26434|36227|32388|20944/"
+                           r"preprints|2139/ssrn|5194/egusphere-\d{4}-\d+$|2196/preprints|1002/essoar|1590/scielopreprints)")
+_PREPRINT_NAME = re.compile(r"(?i)\b(?:medrxiv|biorxiv|arxiv|chemrxiv|techrxiv|psyarxiv|socarxiv|edarxiv|eartharxiv|"
+                            r"egusphere|research square|ssrn|preprints?(?:\.org)?|osf preprints|authorea|qeios|"
+                            r"ess open archive|scielo preprints)\b")
+
+
+def is_preprint(doi: str, journal: str) -> bool:
+    """Posted on a preprint server: medRxiv's 10.1101, EGUsphere's 10.5194/egusphere-2022-498
+    (not its meeting abstracts, -egu21-..., nor the comments on a preprint, ...-rc1), or a
+    'journal' named so ('Research Square', 'SSRN Electronic Journal')."""
+    return bool((doi and _PREPRINT_DOI.match(doi)) or (journal and _PREPRINT_NAME.search(journal)))
+
+
+# an abstract's key: its first letters and digits, lower case; a shorter abstract has none (a
+# placeholder such as 'No abstract available' is no evidence)
+ABSTRACT_KEY_CHARS = 200
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def abstract_key(abstract: Any) -> str:
+    """The opening :data:`ABSTRACT_KEY_CHARS` letters and digits of an abstract ('' if shorter).
+    Two records with the same long abstract are one publication however their titles differ (a
+    database added 'A systematic review protocol' to one)."""
+    text = str(abstract or "")
+    if len(text) < ABSTRACT_KEY_CHARS:
+        return ""
+    key = _NOT_ALNUM.sub("", text[:2 * ABSTRACT_KEY_CHARS].lower())
+    # ('abstract background ...' vs 'background ...': some exports keep the heading)
+    key = key[8:] if key.startswith("abstract") else key
+    return key[:ABSTRACT_KEY_CHARS] if len(key) >= ABSTRACT_KEY_CHARS else ""
+
+
 def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbrev: Any, volume: Any,
                 issue: Any, pages: Any, doi: Any, pmid: Any, booktitle: Any = "", url: Any = "",
-                accession: Any = "") -> Keys:
+                accession: Any = "", abstract: Any = "") -> Keys:
     """Build the matching keys of one record from its canonical fields. ``url`` and ``accession``
     (the database's own id) are read only for trial-registry ids."""
     annotated = strip_annotations(str(title or ""))
     combined = bool(COMBINED_LETTERS.search(annotated))
     if combined:
         annotated = COMBINED_LETTERS.sub("", annotated)
-    raw_title = strip_citation_suffix(annotated)
+    cited = strip_citation_suffix(annotated)
+    raw_title = strip_report_number(cited)
     t = normalize_title(raw_title)
     tokens = t.split()
     lower = raw_title.lower()
     kinds = frozenset(name for name, pat in KIND_PATTERNS if pat.search(lower))
-    if raw_title != annotated:   # '... (vol 85, pg 553, 2010)': Web of Science / Scopus erratum form
+    if cited != annotated:   # '... (vol 85, pg 553, 2010)': Web of Science / Scopus erratum form
         kinds |= {"erratum"}
     names = split_concatenated([str(a) for a in (authors or [])])
     registry = registry_ids(str(title or ""), *names, str(journal or ""), str(journal_abbrev or ""),
@@ -176,6 +213,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
         alt_families=alt_families(names), combined=combined, registry=registry,
+        abstract=abstract_key(abstract), preprint=is_preprint(d, str(journal or "")),
     )
 
 
@@ -193,14 +231,14 @@ def keys_for_table(df: Any) -> list[Keys]:
     """Keys for every row of a canonical records table, in row order."""
     cols = {c: df[c].tolist() if c in df.columns else [""] * len(df)
             for c in ("title", "authors", "year", "journal", "journal_abbrev", "volume", "issue",
-                      "pages", "doi", "pmid", "booktitle", "url", "source_record_id")}
+                      "pages", "doi", "pmid", "booktitle", "url", "source_record_id", "abstract")}
     if not issue_column_trusted(cols["issue"]):
         cols["issue"] = [""] * len(df)
     keys = [
         record_keys(*row) for row in zip(cols["title"], cols["authors"], cols["year"], cols["journal"],
                                          cols["journal_abbrev"], cols["volume"], cols["issue"],
                                          cols["pages"], cols["doi"], cols["pmid"], cols["booktitle"],
-                                         cols["url"], cols["source_record_id"])
+                                         cols["url"], cols["source_record_id"], cols["abstract"])
     ]
     if "publication_type" in df.columns:
         keys = _cochrane_protocols(keys, df["publication_type"].tolist())

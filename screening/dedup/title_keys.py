@@ -92,3 +92,15 @@ def strip_citation_suffix(title: str) -> str:
                 return text[:k].rstrip()
             return title
     return title
+
+
+# a grey-literature report's number appended to its title by one database ('Mapping approaches
+# ... in Australia (Report No. 515)'): not the title's wording, and not a series number
+_REPORT_NUMBER = re.compile(r"(?i)\s*[(\[]\s*(?:[a-z]+\s+){0,2}report\s*(?:no\.?|number|nr\.?|#)?\s*"
+                            r"[\w./-]*\d[\w./-]*\s*[)\]]\s*\.?\s*$")
+
+
+def strip_report_number(title: str) -> str:
+    """'Mapping approaches ... (Report No. 515)' -> 'Mapping approaches ...'."""
+    stripped = _REPORT_NUMBER.sub("", title)
+    return stripped if len(stripped) >= 20 else title

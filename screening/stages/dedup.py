@@ -325,4 +325,4 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # 7: one maybe-pair per pair of groups, contradicting decisions set aside;
                              # 8: details.matcher_groups (what dedup-review reads a decision against);
                              # 9: the latest Cochrane version kept, a Cochrane protocol apart from its review
-                             toml_key="dedup", version="9", load_inputs=load_inputs, rekey=rekey))
+                             toml_key="dedup", version="10", load_inputs=load_inputs, rekey=rekey))

@@ -242,3 +242,80 @@ def test_a_cochrane_protocol_is_not_a_version_of_its_review(pairs_table):
     # an untyped copy of the base DOI stays the first version of the review, as before
     keys = keys_for_table(table.assign(publication_type=[[], []]))
     assert compare(keys[0], keys[1]).outcome == DUPLICATE
+
+
+# Acceptance testing (the wildfire review's exports, Lens and EBSCO Environment Index): copies
+# kept apart without even a question to a person.
+SALVAGE = ("Background: Forest fires, insect outbreaks, and windstorms are common forest disturbances that are "
+           "expected to increase in importance in coming decades. Post-disturbance management often involves "
+           "salvage logging, i.e. the felling and removal of the affected trees. However, harvesting these "
+           "biologica")
+SALVAGE_AUTHORS = ["Leverkus, Alexandro B.", "Gustafsson, Lena", "Benayas, José María Rey", "Castro, Jorge"]
+
+
+def test_the_same_long_abstract_links_a_title_a_database_extended_across_publication_kinds():
+    """Lens: 'Does post-disturbance salvage logging affect the provision of ecosystem services?';
+    EBSCO adds 'A systematic review protocol.': read as a protocol against a review, kept apart,
+    though authors, year and the whole abstract are the same."""
+    title = "Does post-disturbance salvage logging affect the provision of ecosystem services?"
+    lens = record_keys(title, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "", abstract=SALVAGE)
+    ebsco = record_keys(title + " A systematic review protocol.", SALVAGE_AUTHORS, 2015, "Environmental Evidence",
+                        "", "4", "", "", "10.1186/s13750-015-0042-7", "", abstract=SALVAGE)
+    assert ebsco.kinds == {"protocol"} and lens.kinds == frozenset()
+    for a, b in ((lens, ebsco), (ebsco, lens)):
+        verdict = compare(a, b)
+        assert (verdict.outcome, verdict.rule) == (DUPLICATE, "title+authors+abstract")
+    # without the abstract, or with another one (the review's own), the kinds keep them apart
+    bare = record_keys(title, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "")
+    review = record_keys(title, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "",
+                         abstract="Results: " + SALVAGE[::-1])
+    assert compare(bare, ebsco).outcome == DISTINCT and compare(review, ebsco).outcome == DISTINCT
+    # a short placeholder abstract is no evidence
+    placeholder = "No abstract available for this record; see the full text for details."
+    assert record_keys(title, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "", abstract=placeholder).abstract == ""
+    # another year or other authors: apart
+    later = record_keys(title, SALVAGE_AUTHORS, 2016, "", "", "", "", "", "", "", abstract=SALVAGE)
+    assert compare(later, ebsco).outcome == DISTINCT
+
+
+def test_a_report_number_after_the_title_is_not_a_series_number():
+    """Lens holds one report twice, once as '... (Report No. 515)': 'numbers in titles differ'
+    kept them apart outright; with other abstracts and no identifiers a person decides."""
+    authors = ["Johnston, Kim A.", "Ryan, Barbara", "Taylor, Maureen"]
+    title = "Mapping approaches to community engagement for preparedness in Australia"
+    plain = record_keys(title, authors, 2019, "", "", "", "", "", "", "")
+    numbered = record_keys(title + " (Report No. 515)", authors, 2019, "", "", "", "", "", "", "")
+    assert numbered.numbers == frozenset() and numbered.kinds == frozenset() and numbered.title == plain.title
+    assert compare(plain, numbered).outcome == MAYBE
+    # a number that is the title's own still counts ('Part 2'), and so does an erratum's citation
+    part = record_keys(title + ": Part 2", authors, 2019, "", "", "", "", "", "", "")
+    assert compare(plain, part).outcome == DISTINCT
+    assert record_keys(title + " (vol 85, pg 553, 2010)", authors, 2019, "", "", "", "", "", "", "").kinds == {"erratum"}
+
+
+def test_a_preprint_and_its_article_are_a_question_for_a_person():
+    """Dimensions: the EGUsphere preprint and the NHESS article (same title, authors a year
+    apart, other DOIs) were kept apart without a question, while medRxiv's preprint and its
+    article were asked about: a preprint server's DOI or name now makes it a question."""
+    authors = ["Benso, Marcos Roberto", "Gesualdo, Gabriela Chiquito", "Silva, Greicelene Jesus",
+               "Rápalo, Luis Miguel Castillo"]
+    title = ("Review article: Design and Evaluation of Weather Index Insurance for Multi-Hazard Resilience and "
+             "Food Insecurity")
+    preprint = record_keys(title, authors, 2022, "EGUsphere", "", "2022", "", "1-24", "10.5194/egusphere-2022-498", "")
+    article = record_keys(title.replace("Evaluation of Weather", "evaluation of weather"),
+                          authors[:2] + ["Silva, Roberto Fray"] + authors[2:3], 2023,
+                          "Natural Hazards and Earth System Sciences", "", "23", "", "1335-1354",
+                          "10.5194/nhess-23-1335-2023", "")
+    assert preprint.preprint and not article.preprint
+    for a, b in ((preprint, article), (article, preprint)):
+        verdict = compare(a, b)
+        assert (verdict.outcome, verdict.rule) == (MAYBE, "preprint")
+    # not a preprint: EGU meeting abstracts and the comments on a preprint
+    for doi in ("10.5194/egusphere-egu21-12061", "10.5194/egusphere-2022-498-rc1"):
+        assert not record_keys(title, authors, 2022, "", "", "", "", "", doi, "").preprint
+    assert record_keys(title, authors, 2022, "Research Square", "", "", "", "", "", "").preprint
+    # two journal articles under other DOIs stay apart, and so does a preprint three years off
+    other = record_keys(title, authors, 2023, "Another Journal", "", "2", "", "5-9", "10.5194/nhess-23-1-2023", "")
+    assert compare(article, other).outcome == DISTINCT
+    old = record_keys(title, authors, 2019, "EGUsphere", "", "", "", "", "10.5194/egusphere-2019-498", "")
+    assert compare(old, article).outcome == DISTINCT

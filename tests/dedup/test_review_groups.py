@@ -62,7 +62,8 @@ def test_a_record_against_a_group_is_asked_once_shown_as_the_groups_kept_record(
         assert other == table.loc[group[0], "dup_group"] and table.loc[other, "duplicate_of"] == ""  # kept
         sides = {frozenset(p.members_a), frozenset(p.members_b)}
         assert sides == {frozenset([lone]), frozenset(group)} and p.pairs == len(group)
-    assert by_first[PREPRINT].reason == "years differ: 2021 vs 2022"
+    assert by_first[PREPRINT].reason == ("a preprint and a journal article with the same title and authors: two reports "
+                                         "of one study?")
 
 
 def test_one_answer_on_the_shown_pair_settles_the_whole_group():
