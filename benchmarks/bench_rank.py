@@ -603,6 +603,28 @@ def speed(py: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# the stop rules' statistics (the rows below are recomputed from the cached orders when it changes):
+# s2 = the anytime-valid test (session 25; s1, the published test after every record, in RESULTS.md history)
+STOP_RULES_REVISION = "s2"
+
+
+def _stop_orders(df: pd.DataFrame, stem: str, seeds) -> dict[int, list[int]] | None:
+    """The simulated ranked orders the stop rules are replayed on, cached apart from the rules'
+    results (simulating is the cost; a change of a rule's statistics replays them in seconds)."""
+    from screening.ml.stopping import ranked_orders
+
+    out = CACHE / f"stopping-orders-{ours_tag(STOP_MODEL)}" / f"{stem}.json"
+    done, lock = cached(out, SKIP_OURS)
+    if lock is None:
+        return None if done is None else {int(k): v for k, v in done.items()}
+    try:
+        orders = ranked_orders(df, seeds, model=STOP_MODEL)
+    finally:
+        lock.unlink(missing_ok=True)
+    store(out, {str(k): v for k, v in orders.items()})
+    return orders
+
+
 def stopping(seeds=STOP_SEEDS) -> str:
     from screening.ml.stopping import evaluate_stop_rules
 
@@ -612,7 +634,7 @@ def stopping(seeds=STOP_SEEDS) -> str:
         if df["label"].sum() < 3:
             continue
         # keyed by model and ranker revision (runs before session 16 sit unkeyed in stopping/)
-        out = CACHE / f"stopping-{ours_tag(STOP_MODEL)}" / f"{path.stem}.json"
+        out = CACHE / f"stopping-{ours_tag(STOP_MODEL)}-{STOP_RULES_REVISION}" / f"{path.stem}.json"
         done, lock = cached(out, SKIP_OURS)
         if lock is None:
             if done is None:
@@ -621,7 +643,11 @@ def stopping(seeds=STOP_SEEDS) -> str:
                 frames.append(pd.DataFrame(done))
             continue
         try:
-            rows = evaluate_stop_rules(df, seeds=seeds, model=STOP_MODEL)
+            orders = _stop_orders(df, path.stem, seeds)
+            if orders is None:
+                missing.append(path.stem)
+                continue
+            rows = evaluate_stop_rules(df, seeds=seeds, order_fn=orders.__getitem__)
         finally:
             lock.unlink(missing_ok=True)
         store(out, rows)
@@ -692,8 +718,9 @@ def main() -> None:
                 "measured by resumable (partly parallel, niced) runs of this same script and assembled "
                 f"by this invocation: ours for ranker revision `{RANKER_REVISION}` (see `RANKER_REVISION` "
                 "in the script), ASReview's reused from its cache (its code did not change). The stopping "
-                "section's cache is keyed by its ranker and the same revision (re-measured from scratch "
-                "on 2026-11-22 for revision `r4`: the same figures as the earlier revision's runs). With "
+                "section's simulated orders are cached by their ranker and the same revision, its rules' results "
+                f"also by the rules' revision `{STOP_RULES_REVISION}` (`s2`, 2026-11-22: the statistical rule's "
+                "anytime-valid test; see docs/ranking.md). With "
                 "`--fresh-speed` the speed table is measured by this invocation for both tools.\n"]
     if "quality" in parts:
         sections.append(quality(py, tools))

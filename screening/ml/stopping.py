@@ -8,17 +8,19 @@ stopping criteria for automated screening in systematic reviews*, Systematic Rev
 2. then screen a **random sample** of the ``N`` records still unscreened at that moment;
 3. after each sampled record, with ``r_AL`` relevant found before the switch, ``k`` relevant in
    the ``n`` sampled records and target recall ``τ``, the null hypothesis "recall < τ" means
-   at least ``K = floor((r_AL + k) / τ) + 1 - r_AL`` relevant records were among the ``N``.
-   Under it, finding ``k`` or fewer in the sample has probability
-   ``p = HypergeomCDF(k; N, K, n)``; stop when ``p < 1 - confidence``.
+   at least ``K = floor((r_AL + k) / τ) + 1 - r_AL`` relevant records were among the ``N``;
+   stop when the sample rejects every such ``K`` at level ``1 - confidence``.
+
+The test (:mod:`.recall_test`) is anytime-valid: it may be read after every sampled record.
 
 What the guarantee means: if a team follows the procedure, the chance that it stops with
-recall below τ is at most ``1 - confidence`` (5 %), whatever the ranker did — because the
-sample is random. The price is the sample: with few relevant records, ruling out even one
-missed record needs a large share of the remaining pool. The heuristics below are cheaper
-and carry no guarantee; the benchmark counts how often they miss the target.
+recall below τ is at most ``1 - confidence`` (5 %), whatever the ranker did and however often
+it looks, because the sample is random. The price is the sample: with few relevant records,
+ruling out even one missed record needs a large share of the remaining pool (a little more than
+the uncorrected test needed). The heuristics below are cheaper and carry no guarantee; the
+benchmark counts how often they miss the target.
 
-This module is the rules' statistics and their replay in simulation; where a review stands
+This module is the rules and their replay in simulation; where a review stands
 against the rule (the figures `screen`, `status` and rank.json show) is :mod:`.stopping_status`.
 """
 
@@ -31,98 +33,7 @@ import numpy as np
 import pandas as pd
 
 from screening.errors import ConfigError
-
-
-# ---------------------------------------------------------------------------------------------
-# Statistics
-
-
-def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
-    """p-value of H0 "recall < target" after sampling ``n`` of ``N`` unscreened records, ``k`` relevant.
-
-    ``r_before`` relevant records were found before the random sample began.
-    """
-    return float(_pvalues(np.array([k]), N, n, r_before, target_recall)[0])
-
-
-def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
-    """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
-    return int(_h0_missing(np.array([k]), r_before, target_recall)[0])
-
-
-def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
-    """(point estimate, one-sided lower confidence bound) for recall so far.
-
-    The bound uses the largest number of relevant records in the sampled-from pool that the
-    sample does not reject at level ``1 - confidence`` (exact hypergeometric inversion).
-    """
-    est, bound = _bounds(np.array([k]), N, n, r_before, confidence)
-    return float(est[0]), float(bound[0])
-
-
-def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, target_recall: float) -> int:
-    """How many of ``unsettled`` sample records, counted relevant, give the test its largest
-    p-value (``k``: the sample's settled relevant records; ``n`` counts every drawn record).
-
-    The worst case is not simply "all relevant": a relevant sample record raises the number of
-    relevant records H0 puts in the pool as well as the count the sample saw, so p is not
-    monotone in it (at N 68, n 50, 15 found before: p 0.048 with 4 relevant, 0.031 with 5).
-    Ties go to more relevant records. One vectorised call: a dual plan's sample can wait for
-    its second reviewer on hundreds of records."""
-    p = _pvalues(k + np.arange(unsettled + 1), N, n, r_before, target_recall)
-    return int(np.flatnonzero(p == p.max())[-1])
-
-
-def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
-    """:func:`recall_bound` at the settlement of ``unsettled`` sample records (0 to all of them
-    relevant) that gives the lowest bound, with that settlement's estimate: what can be
-    claimed whichever way they are settled."""
-    est, bound = _bounds(k + np.arange(unsettled + 1), N, n, r_before, confidence)
-    j = int(np.argmin(bound))
-    return float(est[j]), float(bound[j])
-
-
-# The test's arithmetic, over an array of sample relevant counts ``seen`` (one per settlement of
-# the sample's unsettled records; a single count for the scalar functions above).
-
-def _h0_missing(seen: np.ndarray, r_before: int, target_recall: float) -> np.ndarray:
-    # "recall < τ" ⇔ total > (r_before + k) / τ; the epsilon keeps an exact multiple (19/0.95 = 20)
-    # from flooring to 19.999… and testing a weaker hypothesis than H0.
-    return np.floor((r_before + seen) / target_recall + 1e-9).astype(int) + 1 - r_before
-
-
-def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
-    from scipy.stats import hypergeom   # here: importing scipy.stats takes ~0.3 s
-
-    K = _h0_missing(seen, r_before, target_recall)
-    # 0 where H0 needs more relevant records than there were unscreened records
-    return np.where(K > N, 0.0, hypergeom.cdf(seen, N, np.minimum(K, N), n))
-
-
-def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """(point estimates, lower confidence bounds) of recall, one per count in ``seen``."""
-    from scipy.stats import hypergeom
-
-    found = r_before + seen
-    if N <= 0 or n <= 0:
-        return np.where(found > 0, 1.0, 0.0), np.zeros(len(seen))
-    # point estimate: the maximum-likelihood number of relevant records in the pool,
-    # floor(k (N + 1) / n) (integer, so it never falls below the bound's count; the
-    # fractional k / n * (N - n) put the estimate under its own lower bound when only a
-    # few records are left unsampled)
-    est_missing = np.minimum(N, (seen * (N + 1)) // n) - seen
-    est = np.where(found + est_missing > 0, found / np.maximum(found + est_missing, 1), 1.0)
-    # The largest K the sample does not reject: P(X <= k | K) falls as K grows, so bisect
-    # (every count at once).
-    lo, hi = seen.copy(), np.full_like(seen, N)
-    while (lo < hi).any():
-        mid = (lo + hi + 1) // 2
-        ok = hypergeom.cdf(seen, N, mid, n) >= 1 - confidence
-        open_ = lo < hi
-        lo = np.where(open_ & ok, mid, lo)
-        hi = np.where(open_ & ~ok, mid - 1, hi)
-    missing = lo - seen
-    return est, np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)
+from screening.ml.recall_test import hypergeom_pvalue, recall_bound
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,6 +233,22 @@ def replay_rule(rule: StopRule, ranked_labels: np.ndarray, n_priors: int, seed: 
     return rule.result(labels_in_order=np.asarray(seq), n_total=n, n_relevant=int(labels.sum()))
 
 
+def ranked_orders(df: pd.DataFrame, seeds: Sequence[int], model: str | None = None, warmup: int = 20,
+                  growth: float = 0.05) -> dict[int, list[int]]:
+    """Per seed, the row indices of a simulated screening of ``df`` in ranked order up to the
+    last relevant record (priors first), with a coarser retraining schedule (``warmup`` /
+    ``growth``) than the default, to afford many seeds: the statistical rule's guarantee does
+    not depend on how good the ranking is."""
+    from screening.ml.registry import parse_spec
+    from screening.ml.simulate import simulate
+
+    X = parse_spec(model).build("features").fit_transform(df)
+    pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str))}
+    return {seed: [pos[r] for r in simulate(df, seed=seed, stop_at_last_relevant=True, warmup=warmup,
+                                            growth=growth, features=X, model=model).order]
+            for seed in seeds}
+
+
 def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 11)),
                         rules: Sequence[str] = tuple(STOP_RULES), order_fn: Callable[[int], list[int]] | None = None,
                         target_recall: float = 0.95, confidence: float = 0.95, warmup: int = 20,
@@ -329,25 +256,15 @@ def evaluate_stop_rules(df: pd.DataFrame, seeds: Sequence[int] = tuple(range(1, 
     """Every rule on ranked simulations of ``df`` for each seed (benchmark helper).
 
     ``order_fn(seed)`` returns row indices in screening order up to the last relevant record
-    (priors first); by default it runs :func:`screening.ml.simulate.simulate` with a coarser
-    retraining schedule (``warmup``/``growth``) than the default, to afford many seeds: the
-    statistical rule's guarantee does not depend on how good the ranking is.
+    (priors first); by default :func:`ranked_orders` simulates them.
     """
-    from screening.ml.simulate import simulate
-
-    from screening.ml.registry import parse_spec
-
     labels = df["label"].to_numpy(dtype=np.int64)
-    X = parse_spec(model).build("features").fit_transform(df) if order_fn is None else None
-    pos = {rid: i for i, rid in enumerate(df["record_id"].astype(str))}
+    if order_fn is None:
+        orders = ranked_orders(df, seeds, model, warmup, growth)
+        order_fn = orders.__getitem__
     rows = []
     for seed in seeds:
-        if order_fn is not None:
-            order = list(order_fn(seed))
-        else:
-            res = simulate(df, seed=seed, stop_at_last_relevant=True, warmup=warmup, growth=growth,
-                           features=X, model=model)
-            order = [pos[r] for r in res.order]
+        order = list(order_fn(seed))
         seen = set(order)
         rest = [i for i in range(len(labels)) if i not in seen]
         full = labels[np.asarray(order + rest)]     # after the last relevant, all irrelevant

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from screening.ml.stopping import hypergeom_pvalue, lowest_bound, switch_threshold, worst_settlement
+from screening.ml.recall_test import hypergeom_pvalue, lowest_bound, worst_settlement
+from screening.ml.stopping import switch_threshold
 from screening.records import in_play
 
 if TYPE_CHECKING:       # only for the annotation: the ML side does not import the decision log
@@ -226,7 +227,7 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
     ``unsettled``: sample records a person decided without a settled outcome (a 'maybe', a
     second reviewer or an adjudicator to come). They were drawn, so they are in the sample,
     and until they are settled the test takes the worst case: as many of them relevant as
-    gives the largest p (:func:`~screening.ml.stopping.worst_settlement`), so no settling can
+    gives the largest p (:func:`~screening.ml.recall_test.worst_settlement`), so no settling can
     undo a "met". Leaving them out let a 'maybe' on a relevant record pass the test, and the
     stop's figures outlived its settling. ``sample_relevant`` stays what was settled."""
     if sampled.any() or unsettled:
@@ -247,7 +248,11 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
             out.update(estimated_recall=NOTHING_FOUND, recall_bound=NOTHING_FOUND)
         if p < 1 - conf:
             out["met"] = True
-            figures = (f"p = {p:.3g}; recall ≥ {bound:.1%} at {conf:.0%}" if found else
+            # a bound of exactly 100% is a confidence statement, not a certainty: said as such
+            # ('recall ≥ 100.0%' read as nothing missed, with records left unscreened)
+            figures = (f"p = {p:.3g}; " + (f"recall ≥ {bound:.1%} at {conf:.0%}" if bound < 1 else
+                                           f"at {conf:.0%} confidence the sample leaves no room for a missed "
+                                           "relevant record") if found else
                        f"p = {p:.3g}: no relevant record found, and the sample makes it unlikely any is left")
             out["recommendation"] = (f"Stop: recall ≥ {tau:.0%} with {conf:.0%} confidence "
                                      f"({figures}). Record the stop with "

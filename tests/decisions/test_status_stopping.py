@@ -14,7 +14,7 @@ from screening.decisions.stops import stop_screening
 from screening.decisions.store import Event, SQLiteStore
 
 from . import test_stops as shared
-from .test_stops import _cli, _decide_until_met
+from .test_stops import SAMPLE, _cli, _decide_until_met
 
 data, review = shared.data, shared.review      # the stop tests' fixtures: their trimmed real review
 
@@ -83,10 +83,10 @@ def test_a_reviewer_cannot_learn_a_colleagues_decision_from_the_stopping_test(re
 def test_status_follows_the_test_through_the_sample_to_the_stop(review: Path, data: pd.DataFrame) -> None:
     _decide_until_met(review, data)
     seen = _test(review, as_adjudicator=True)
-    assert seen["phase"] == "met" and seen["met"] is True and seen["sample_size"] == 50
+    assert seen["phase"] == "met" and seen["met"] is True and seen["sample_size"] == SAMPLE
     assert seen["p_value"] < 0.05 and seen["recall_bound"] >= 0.8 and "Record the stop" in seen["recommendation"]
     code, out = _cli("status", review, "--as-adjudicator")
-    assert (f"test met — 50 sampled, {seen['sample_relevant']} relevant; p = {seen['p_value']:.3g}, "
+    assert (f"test met — {SAMPLE} sampled, {seen['sample_relevant']} relevant; p = {seen['p_value']:.3g}, "
             f"recall ≥ {seen['recall_bound']:.1%}") in out, out
     # a reviewer sees the same standing (the decisions here are settled: one reviewer each)
     assert _test(review, reviewer="alice") == seen

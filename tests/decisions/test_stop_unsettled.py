@@ -21,7 +21,7 @@ from screening.decisions.store import Event, SQLiteStore
 from screening.errors import DecisionError
 
 from . import test_stops as shared
-from .test_stops import _cli, _decide_until_met
+from .test_stops import SAMPLE, _cli, _decide_until_met
 
 data, review = shared.data, shared.review
 
@@ -95,7 +95,7 @@ def _sample_with_maybes(review: Path, data: pd.DataFrame, maybes: int) -> list[s
     _decide_until_met(review, data)
     sample = [r for r, f in sorted(first_decisions(load_entries(_log(review))).items(),
                                    key=lambda kv: kv[1].event_id) if f.sampled]
-    assert len(sample) == 50
+    assert len(sample) == SAMPLE
     with SQLiteStore(_log(review)) as store:
         store.append([Event(record_id=r, stage="title_abstract", reviewer="alice", action="undo")
                       for r in sample[-maybes:]])
@@ -106,11 +106,11 @@ def _sample_with_maybes(review: Path, data: pd.DataFrame, maybes: int) -> list[s
 
 def test_a_stop_is_refused_while_unsettled_sample_records_could_undo_the_test(review: Path,
                                                                               data: pd.DataFrame) -> None:
-    """All 50 sample records excluded meet the test (p 0.004); with 7 of them 'maybe', some
-    settlement of those 7 fails it (p 0.08 with all 7 relevant), so no stop rests on them."""
+    """All the sample records excluded meet the test; with 7 of them 'maybe', some settlement
+    of those 7 fails it, so no stop rests on them."""
     sample = _sample_with_maybes(review, data, 7)
     st = _test(review)
-    assert st["sample_size"] == 50 and st["sample_unsettled"] == 7 and st["sample_relevant"] == 0
+    assert st["sample_size"] == SAMPLE and st["sample_unsettled"] == 7 and st["sample_relevant"] == 0
     assert st["met"] is False and st["p_value"] > 0.05, st
     with pytest.raises(DecisionError, match="not met"):
         stop_screening(review, "alice")
@@ -122,7 +122,7 @@ def test_a_stop_is_refused_while_unsettled_sample_records_could_undo_the_test(re
 
 
 def test_a_stop_on_unsettled_sample_records_names_them_in_the_methods(review: Path, data: pd.DataFrame) -> None:
-    """One 'maybe' cannot undo the test here (p 0.0041 at its worst): the stop stands on it,
+    """One 'maybe' cannot undo the test here: the stop stands on it,
     and the methods paragraph says the test took the worst case for it."""
     _sample_with_maybes(review, data, 1)
     res = stop_screening(review, "alice")
@@ -130,7 +130,7 @@ def test_a_stop_on_unsettled_sample_records_names_them_in_the_methods(review: Pa
     assert _cli("prisma", review)[0] == 0
     report = " ".join((review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md")
                       .read_text(encoding="utf-8").split())
-    assert ("a random sample of 50 records not screened in rank order, which contained no relevant record and "
+    assert (f"a random sample of {SAMPLE} records not screened in rank order, which contained no relevant record and "
             "1 record whose decision was not yet settled (the test took the worst case for it), showed") in report
 
 
@@ -165,7 +165,7 @@ def test_a_report_says_when_the_log_no_longer_meets_the_test_a_stop_was_recorded
     assert any("computed on the decisions in the log now it is not" in w and "recall is not assured" in w
                for w in doc["warnings"])
     report = " ".join((out / "report.md").read_text(encoding="utf-8").split())
-    assert ("but computed on the decisions in the log now (a random sample of 50 records with 7 relevant "
+    assert (f"but computed on the decisions in the log now (a random sample of {SAMPLE} records with 7 relevant "
             "records; p = ") in report, report
     assert ", the test is not met, so the target recall is not assured" in report
     # settled back as they were, the stop's test holds again and the report says nothing more
@@ -215,7 +215,7 @@ def test_a_sample_record_in_conflict_is_unsettled_once_never_counted_twice(revie
     if second == "exclude":              # agreement: settled, nothing changes
         assert st["sample_unsettled"] == 0 and st["p_value"] == before["p_value"]
         return
-    assert st["sample_size"] == 50 and st["sample_unsettled"] == 1 and st["sample_relevant"] == 0
+    assert st["sample_size"] == SAMPLE and st["sample_unsettled"] == 1 and st["sample_relevant"] == 0
     assert st["p_value"] >= before["p_value"] and st["recall_bound"] <= before["recall_bound"]
 
 
@@ -232,14 +232,15 @@ def test_a_decision_undone_after_the_stop_is_not_a_record_added_since(review: Pa
 
 
 def test_the_bound_is_the_lowest_over_the_settlements_not_the_worst_ps() -> None:
-    from screening.ml import stopping as S
+    from screening.ml import recall_test as S
 
-    # N 68, n 50, 15 found before, 4 unsettled: p is largest with all 4 relevant, the bound
-    # lowest with 3 (81.8% against 82.6%)
+    # N 68, n 50, 15 found before, 4 unsettled: p is largest with all 4 relevant
     assert S.worst_settlement(0, 4, 68, 50, 15, 0.8) == 4
-    bounds = [S.recall_bound(j, 68, 50, 15, 0.95)[1] for j in range(5)]
-    assert min(bounds) < bounds[4]
-    assert S.lowest_bound(0, 4, 68, 50, 15, 0.95)[1] == min(bounds)
+    # N 40, n 20, 5 found before, 5 unsettled: the bound is lowest with 4 relevant (39.1% against
+    # 40.0% with all 5)
+    bounds = [S.recall_bound(j, 40, 20, 5, 0.95)[1] for j in range(6)]
+    assert min(bounds) < bounds[5]
+    assert S.lowest_bound(0, 5, 40, 20, 5, 0.95)[1] == min(bounds) == pytest.approx(9 / 23)
     for k, u, N, n, r, c in ((2, 12, 68, 50, 15, 0.9), (1, 40, 2000, 400, 25, 0.95), (0, 5, 300, 100, 0, 0.95),
                              (3, 0, 100, 20, 10, 0.95), (0, 2, 10, 9, 9, 0.95)):
         ref = min((S.recall_bound(k + j, N, n, r, c) for j in range(u + 1)), key=lambda t: t[1])

@@ -8,66 +8,89 @@ import pytest
 from scipy.stats import hypergeom
 
 from screening.errors import ConfigError
+from screening.ml import recall_test as T
 from screening.ml import stopping as S
 from screening.ml.stopping_status import stopping_status
 
 
 def test_min_missing_under_h0():
     # 9 found, tau 0.95: recall < 0.95 needs a 10th relevant record somewhere
-    assert S.min_missing_under_h0(0, 9, 0.95) == 1
+    assert T.min_missing_under_h0(0, 9, 0.95) == 1
     # 10 found, tau 0.9: total >= 12 -> at least 2 missing
-    assert S.min_missing_under_h0(0, 10, 0.9) == 2
+    assert T.min_missing_under_h0(0, 10, 0.9) == 2
     # exact multiple: 19 / 0.95 = 20 -> recall 19/20 is not < 0.95, H0 needs 21 -> 2 missing
-    assert S.min_missing_under_h0(0, 19, 0.95) == 2
+    assert T.min_missing_under_h0(0, 19, 0.95) == 2
+
+
+def _mixture_pvalue(k: int, N: int, n: int, K0: int) -> float:
+    """The anytime-valid p-value written out: the sample's likelihood at H0's most likely pool
+    count (K >= K0) over its likelihood under the weights 1/((j+1)(j+2)) (the tail on N)."""
+    def lik(j: int) -> float:
+        return comb(j, k) * comb(N - j, n - k) / comb(N, n) if k <= j and n - k <= N - j else 0.0
+
+    weights = [1 / ((j + 1) * (j + 2)) for j in range(N + 1)]
+    weights[N] += 1 / (N + 2)
+    mix = sum(w * lik(j) for j, w in enumerate(weights))
+    return min(1.0, max(lik(j) for j in range(K0, N + 1)) / mix)
 
 
 def test_hypergeometric_pvalue_by_hand():
-    # N=10 unscreened, K=1 relevant under H0, sample 5 with none: C(9,5)/C(10,5) = 1/2
-    assert S.hypergeom_pvalue(0, 10, 5, 9, 0.95) == pytest.approx(comb(9, 5) / comb(10, 5))
-    assert S.hypergeom_pvalue(0, 10, 9, 9, 0.95) == pytest.approx(0.1)
-    # K=2: C(8,5)/C(10,5) = 56/252
-    assert S.hypergeom_pvalue(0, 10, 5, 10, 0.9) == pytest.approx(56 / 252)
-    # one found in the sample: K = floor(11/0.9)+1-10 = 3; P(X<=1) = (C(7,5) + 3*C(7,4)) / C(10,5)
-    assert S.hypergeom_pvalue(1, 10, 5, 10, 0.9) == pytest.approx((21 + 3 * 35) / 252)
-    # same as scipy on a larger case
-    assert S.hypergeom_pvalue(2, 500, 120, 40, 0.95) == pytest.approx(
-        hypergeom.cdf(2, 500, S.min_missing_under_h0(2, 40, 0.95), 120))
+    # N=10 unscreened, H0 needs K >= 1, sample 5 with none: P(0 | K=1) = C(9,5)/C(10,5) = 1/2,
+    # over the mixture 1/2 * 1 + 1/6 * 1/2 + 1/12 * 56/252 + 1/20 * 21/252 + 1/30 * 6/252 + 1/42 * 1/252
+    mix = 1 / 2 + 1 / 6 * 1 / 2 + 1 / 12 * 56 / 252 + 1 / 20 * 21 / 252 + 1 / 30 * 6 / 252 + 1 / 42 * 1 / 252
+    assert T.hypergeom_pvalue(0, 10, 5, 9, 0.95) == pytest.approx(0.5 / mix)
+    # 9 of the 10 sampled, none relevant: P(0 | 1) = 1/10 over 1/2 + 1/6 * 1/10
+    assert T.hypergeom_pvalue(0, 10, 9, 9, 0.95) == pytest.approx(0.1 / (1 / 2 + 1 / 60))
+    # H0 K >= 2: P(0 | 2) = 56/252
+    assert T.hypergeom_pvalue(0, 10, 5, 10, 0.9) == pytest.approx(56 / 252 / mix)
+    # one found in the sample: K >= floor(11/0.9)+1-10 = 3; P(1 | 3) = 3 * C(7,4) / C(10,5) = 105/252
+    # is more than the mixture's likelihood: p = 1
+    assert T.hypergeom_pvalue(1, 10, 5, 10, 0.9) == 1.0
+    # written out on larger cases, and above the published (uncorrected) test's p
+    for k, N, n, r in ((2, 500, 120, 40), (0, 300, 200, 30), (1, 200, 150, 60)):
+        K0 = T.min_missing_under_h0(k, r, 0.95)
+        p = T.hypergeom_pvalue(k, N, n, r, 0.95)
+        assert p == pytest.approx(_mixture_pvalue(k, N, n, K0))
+        assert p >= hypergeom.cdf(k, N, K0, n)
 
 
 def test_pvalue_zero_when_h0_impossible():
     # H0 needs 3 missing among 2 unscreened records: impossible
-    assert S.hypergeom_pvalue(0, 2, 1, 40, 0.95) == 0.0
+    assert T.hypergeom_pvalue(0, 2, 1, 40, 0.95) == 0.0
 
 
 def test_worst_settlement_of_unsettled_sample_records():
     """p is not monotone in the sample's relevant count (each one also raises the relevant
     records H0 puts in the pool): the worst case is the largest p, found by trying each count."""
-    p = [S.hypergeom_pvalue(j, 68, 50, 15, 0.8) for j in range(8)]
-    assert p[4] > p[5] and p[6] > p[4]                 # the dip that makes "all relevant" not the rule
-    assert S.worst_settlement(0, 4, 68, 50, 15, 0.8) == 4
-    assert S.worst_settlement(0, 5, 68, 50, 15, 0.8) == 4     # 5 relevant would give a smaller p
-    assert S.worst_settlement(0, 7, 68, 50, 15, 0.8) == 7
-    assert S.worst_settlement(3, 0, 68, 50, 15, 0.8) == 0     # nothing unsettled: nothing to choose
+    p = [T.hypergeom_pvalue(j, 40, 35, 25, 0.9) for j in range(8)]
+    assert p[1] > p[2] and p[3] > p[1]                 # the dip that makes "all relevant" not the rule
+    assert T.worst_settlement(0, 1, 40, 35, 25, 0.9) == 1
+    assert T.worst_settlement(0, 2, 40, 35, 25, 0.9) == 1     # 2 relevant would give a smaller p
+    assert T.worst_settlement(0, 3, 40, 35, 25, 0.9) == 3
+    assert T.worst_settlement(3, 0, 40, 35, 25, 0.9) == 0     # nothing unsettled: nothing to choose
     # against trying every count one by one, ties to more relevant records, H0 impossible (p 0)
     for k, u, N, n, r, tau in ((0, 30, 40, 35, 3, 0.95), (2, 12, 68, 50, 15, 0.8), (1, 40, 2000, 400, 25, 0.95),
                                (0, 3, 2, 2, 40, 0.95)):
-        ps = [S.hypergeom_pvalue(k + j, N, n, r, tau) for j in range(u + 1)]
-        assert S.worst_settlement(k, u, N, n, r, tau) == max(range(u + 1), key=lambda j: (ps[j], j))
+        ps = [T.hypergeom_pvalue(k + j, N, n, r, tau) for j in range(u + 1)]
+        assert T.worst_settlement(k, u, N, n, r, tau) == max(range(u + 1), key=lambda j: (ps[j], j))
 
 
 def test_recall_bound_by_hand():
-    est, bound = S.recall_bound(0, 10, 9, 9, 0.95)
+    est, bound = T.recall_bound(0, 10, 9, 9, 0.95)
     assert est == 1.0
-    assert bound == pytest.approx(0.9)   # one missing record is still compatible (p = 0.1)
-    # 1 relevant in a sample of 49 of the last 50: K = 2 is rejected (P(X <= 1) = 0.04), so the
-    # bound is 'none missing'; the estimate (MLE floor(1 * 51 / 49) = 1) agrees, where the
-    # fractional 1/49 missing gave 0.998 under a bound of 1.000 (acceptance testing)
-    est, bound = S.recall_bound(1, 50, 49, 20, 0.95)
+    assert bound == pytest.approx(0.9)   # one missing record is still compatible (p = 0.19)
+    # 1 relevant in a sample of 49 of the last 50: K = 2 has likelihood 2/50 against the
+    # mixture's 1/6 * 49/50 + 1/12 * 2/50 (ratio 0.24, not rejected): one more relevant record may
+    # be missing; the estimate is the MLE floor(1 * 51 / 49) = 1, none missing
+    est, bound = T.recall_bound(1, 50, 49, 20, 0.95)
+    assert est == 1.0 and bound == pytest.approx(21 / 22)
+    # with 300 of the last 301 sampled, K = 2 is rejected
+    est, bound = T.recall_bound(1, 301, 300, 20, 0.95)
     assert est == bound == 1.0
-    est, bound = S.recall_bound(3, 1000, 300, 40, 0.95)
+    est, bound = T.recall_bound(3, 1000, 300, 40, 0.95)
     assert est == pytest.approx(43 / (43 + 7))          # MLE K = floor(3 * 1001 / 300) = 10
     for k, N, n in ((0, 5, 1), (1, 3, 2), (2, 40, 39), (5, 200, 60), (1, 900, 899), (7, 7, 7)):
-        est, bound = S.recall_bound(k, N, n, 10, 0.95)
+        est, bound = T.recall_bound(k, N, n, 10, 0.95)
         assert 0.0 <= bound <= est <= 1.0, (k, N, n, est, bound)
 
 
@@ -116,7 +139,7 @@ def test_stopping_status_not_yet_then_estimate():
                            "sampled": [False] * 20 + [True] * 40})
     st = stopping_status(records, ranked, None)
     # 5 found before the sample; 79 unscreened at the switch; 40 sampled, none relevant
-    assert st["p_value"] == pytest.approx(hypergeom.cdf(0, 79, S.min_missing_under_h0(0, 5, 0.95), 40))
+    assert st["p_value"] == pytest.approx(_mixture_pvalue(0, 79, 40, T.min_missing_under_h0(0, 5, 0.95)))
     assert isinstance(st["recall_bound"], float)
 
 

@@ -54,9 +54,9 @@ def test_the_run_counts_ranked_decisions_in_the_order_they_were_made(records: pd
 def test_a_standing_stop_is_said_instead_of_advising_to_record_one(records: pd.DataFrame) -> None:
     relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()
     other = records.loc[records["label_included"] == "0", "record_id"].tolist()
-    # every relevant record found in ranked order, then a random sample of 96 of the last 100
-    rows = [(r, 1, False, True) for r in relevant] + [(r, 0, False, True) for r in other[:184]]
-    rows += [(r, 0, True, False) for r in other[184:280]]
+    # every relevant record found in ranked order, then a random sample of 180 of the last 184
+    rows = [(r, 1, False, True) for r in relevant] + [(r, 0, False, True) for r in other[:100]]
+    rows += [(r, 0, True, False) for r in other[100:280]]
     left = other[280:]
     frame = _decisions(rows)
     met = stopping_status(records, frame)

@@ -108,7 +108,8 @@ def test_a_stopped_review_with_priors_says_what_the_ranking_started_from_and_the
     # max(50, 2.5% of 280) = 50; the run of irrelevant records the ranked screening ended on
     run = _run([truth[r] for r in ranked[2 * PRIORS:]])
     assert 0 < run < 50
-    assert ("Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020) with a target "
+    assert ("Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020; tested after "
+            "every sampled record with an anytime-valid test, Waudby-Smith & Ramdas, 2020) with a target "
             "recall of 80% at 95% confidence: records were to be screened in ranked order until 50 in a row were "
             "irrelevant (the larger of 50 and 2.5% of the 280 records in screening), then in a random sample of "
             f"the records not yet screened; the random sample began after {run} irrelevant records in a row, "
@@ -195,7 +196,8 @@ def test_the_rule_sentence_reads_from_the_recorded_figures() -> None:
     assert s == [
         "The relevance ranking (tfidf+svm+balanced+max; seed 7) was started from 1 relevant record the team "
         "already knew (the priors); every parameter of the ranking, and its seed, is recorded in out/rank.json.",
-        "Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020) with a target recall "
+        "Screening followed the hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020; tested after every "
+        "sampled record with an anytime-valid test, Waudby-Smith & Ramdas, 2020) with a target recall "
         "of 97.5% at 90% confidence: records were to be screened in ranked order until 100 in a row were irrelevant "
         "(the larger of 50 and 2.5% of the 4,000 records in screening), then in a random sample of the records not "
         "yet screened; the random sample began after 120 irrelevant records in a row."]
