@@ -205,3 +205,18 @@ def test_the_advice_to_sample_says_to_settle_records_awaiting_a_second_reviewer_
     assert "Settle the 1 screened record awaiting" in st["recommendation"] and "counts it as unscreened" in st["recommendation"]
     st = stopping_status(records, ranked, None)
     assert "switch to screening" in st["recommendation"] and "Settle" not in st["recommendation"]
+
+
+def test_a_bound_of_a_hundred_percent_is_said_as_a_confidence_statement():
+    """Acceptance testing: 'Stop: ... recall ≥ 100.0% at 95%' with records left unscreened (one
+    of them relevant) read as a certainty that nothing was missed."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(300)]})
+    labels = pd.DataFrame({"record_id": [str(i) for i in range(299)], "label": [1] * 20 + [0] * 279,
+                           "sampled": [False] * 70 + [True] * 229})
+    st = stopping_status(records, labels, None)
+    assert st["met"] and st["recall_bound"] == 1.0 and st["unscreened"] == 1
+    assert "at 95% confidence the sample leaves no room for a missed relevant record" in st["recommendation"]
+    assert "recall ≥ 100" not in st["recommendation"]
+    fewer = stopping_status(records, labels.iloc[:275], None)      # 205 of the 230 sampled
+    assert fewer["met"] and fewer["recall_bound"] < 1 and f"recall ≥ {fewer['recall_bound']:.1%} at 95%" in \
+        fewer["recommendation"]
