@@ -329,6 +329,11 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
                 break
 
     authors = authors_from(get("AU") or get("A1"))
+    if get("AU") and get("A1"):
+        # Web of Science writes a group author in A1 beside the people in AU ('Global
+        # Adaptation Mapping Team'): kept, or an included study's citation loses its consortium
+        # (only names without a comma: a person's name there may repeat AU in another form)
+        authors += [name for name in get("A1") if "," not in name and name.strip() and name.strip() not in authors]
     issn, isbn = issn_isbn(get("SN"))
     isbn = isbn or first(get("BN"))
 

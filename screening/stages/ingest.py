@@ -48,7 +48,7 @@ from screening.stages.source_parsing import parse_source, read_file
 # release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
 # decisions guard then stops the run and says so.) 6: a RIS T2 repeating the title is not the
 # journal (Ovid's CENTRAL records; JA names it).
-VERSION = "6"
+VERSION = "7"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {

@@ -608,3 +608,14 @@ def test_ebsco_note_fields_read_both_layouts():
     # a hyphenated language stays whole (review: 'Serbo-Croatian' was read 'Serbo')
     assert ris_fields.ebsco_note_fields(["Document Type: Article; Language: Serbo-Croatian"])[0] == "Serbo-Croatian"
     assert ris_fields.ebsco_note_fields(["Language: Serbo-CroatianMajor Descriptor: x"])[0] == "Serbo-Croatian"
+
+
+def test_a_web_of_science_group_author_beside_the_people_is_kept():
+    """Acceptance testing: WoS writes the group author in A1 beside AU; 'AU, else A1' dropped
+    'Global Adaptation Mapping Team' from an included study's citation."""
+    rec = ris.parse(read("ris_wos_group_author.ris"), "x").records[0]
+    assert rec.fields["authors"][-1] == "Global Adaptation Mapping Team"
+    assert len(rec.fields["authors"]) == 9 and rec.fields["authors"].count("Global Adaptation Mapping Team") == 1
+    # a person in A1 beside AU (another form of an AU name, perhaps) is not added
+    text = read("ris_wos_group_author.ris").replace("A1  - Global Adaptation Mapping Team", "A1  - Kaufmann, Robert")
+    assert "Kaufmann, Robert" not in ris.parse(text, "x").records[0].fields["authors"]
