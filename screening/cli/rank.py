@@ -20,7 +20,7 @@ def simulate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed: picks the priors when none are given, breaks ties, drives random sampling."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write ORDER.csv: position,record_id,label[,stop]."),
     model: str = typer.Option(DEFAULT_SPEC, "--model", help=model_help()),
-    stop_rule: Optional[str] = typer.Option(None, "--stop-rule", help="Stop rule to evaluate: hypergeometric, consecutive-50, consecutive-100, consecutive-5pct, safe."),
+    stop_rule: Optional[str] = typer.Option(None, "--stop-rule", help="Stop rule to evaluate: hypergeometric, hypergeometric-published (no guarantee: for comparison), consecutive-50, consecutive-100, consecutive-5pct, safe."),
     target_recall: Optional[float] = typer.Option(None, "--target-recall", help="Recall the statistical stop rule (hypergeometric) must reach [default: 0.95]."),
     confidence: Optional[float] = typer.Option(None, "--confidence", help="Confidence of the statistical stop rule (hypergeometric) [default: 0.95]."),
     label_column: Optional[str] = typer.Option(None, "--label-column", help="The column holding the answers (default: label_included, included, final_included or label; e.g. label_abstract_included for title/abstract labels)."),

@@ -33,6 +33,17 @@ def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float
     return float(_pvalues(np.array([k]), N, n, r_before, target_recall)[0])
 
 
+def published_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
+    """The test as Callaghan & Müller-Hansen publish it: ``HypergeomCDF(k; N, K, n)`` at H0's
+    smallest pool count. Valid only when read once, at a sample size fixed in advance; read
+    after every sampled record it stops below the target more often than it states (see the
+    module's docstring). For comparison in simulation (``hypergeometric-published``)."""
+    from scipy.stats import hypergeom
+
+    K = int(_h0_missing(np.array([k]), r_before, target_recall)[0])
+    return 0.0 if K > N else float(hypergeom.cdf(k, N, K, n))
+
+
 def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
     """Smallest number of relevant records among the sampled-from pool under H0 (recall < τ)."""
     return int(_h0_missing(np.array([k]), r_before, target_recall)[0])

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from screening.errors import ConfigError
-from screening.ml.recall_test import hypergeom_pvalue, recall_bound
+from screening.ml.recall_test import hypergeom_pvalue, published_pvalue, recall_bound
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,6 +146,7 @@ class Hypergeometric(StopRule):
                               hint="e.g. target_recall = 0.95, confidence = 0.95")
         self.target_recall, self.confidence = target_recall, confidence
         self.switch_after, self.switch_fraction, self.min_switch = switch_after, switch_fraction, min_switch
+        self.pvalue = hypergeom_pvalue
 
     def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
         super().start(n_total, prior_labels)
@@ -170,12 +171,12 @@ class Hypergeometric(StopRule):
                 self.switch_position = position
                 if self.N == 0:
                     return True
-                self.p = hypergeom_pvalue(0, self.N, 0, self.r_before, self.target_recall)
+                self.p = self.pvalue(0, self.N, 0, self.r_before, self.target_recall)
                 return self.p < 1 - self.confidence
             return False
         self.n += 1
         self.k += label
-        self.p = hypergeom_pvalue(self.k, self.N, self.n, self.r_before, self.target_recall)
+        self.p = self.pvalue(self.k, self.N, self.n, self.r_before, self.target_recall)
         return self.p < 1 - self.confidence
 
     def details(self) -> dict[str, Any]:
@@ -185,8 +186,22 @@ class Hypergeometric(StopRule):
                 "target_recall": self.target_recall, "confidence": self.confidence}
 
 
+class PublishedHypergeometric(Hypergeometric):
+    """The same procedure with the test as published (the hypergeometric CDF, read after every
+    sampled record): no guarantee, as its miss rate exceeds 1 - confidence; kept to compare."""
+
+    name = "hypergeometric-published"
+    guarantee = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pvalue = published_pvalue
+
+
 STOP_RULES: dict[str, Callable[..., StopRule]] = {
     "hypergeometric": lambda target_recall=0.95, confidence=0.95: Hypergeometric(target_recall, confidence),
+    "hypergeometric-published": lambda target_recall=0.95, confidence=0.95: PublishedHypergeometric(
+        target_recall, confidence),
     "consecutive-50": lambda **_: Consecutive(n=50),
     "consecutive-100": lambda **_: Consecutive(n=100),
     "consecutive-5pct": lambda **_: Consecutive(fraction=0.05, name="consecutive-5pct"),

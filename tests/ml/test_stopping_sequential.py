@@ -15,6 +15,7 @@ import pytest
 from scipy.stats import hypergeom
 
 from screening.ml import recall_test as T
+from screening.ml import stopping as S
 
 
 def _stop_table(N: int, r: int, K: int, tau: float, alpha: float, pvalue) -> list[np.ndarray]:
@@ -98,3 +99,11 @@ def test_no_sample_bounds_recall_by_every_record_left_being_relevant():
     reported a recall bound of 0 beside its stop; with no sample the bound is the worst case."""
     est, bound = T.recall_bound(0, 3, 0, 100, 0.95)
     assert (est, bound) == (1.0, pytest.approx(100 / 103))
+
+
+def test_the_published_rule_is_offered_to_compare_without_a_guarantee():
+    rule = S.get_stop_rule("hypergeometric-published")
+    assert rule.guarantee is False and rule.samples is True
+    reference = _uncorrected(1000, 180)
+    for k, n in ((0, 250), (1, 400), (3, 700)):
+        assert T.published_pvalue(k, 1000, n, 180, 0.95) == pytest.approx(reference(k, n))
