@@ -604,8 +604,9 @@ def speed(py: str | None) -> str:
 
 
 # the stop rules' statistics (the rows below are recomputed from the cached orders when it changes):
-# s2 = the anytime-valid test (session 25; s1, the published test after every record, in RESULTS.md history)
-STOP_RULES_REVISION = "s2"
+# s3 = the anytime-valid test, and the published one beside it to compare (session 25; s1, the
+# published test alone as `hypergeometric`, is in RESULTS.md's history)
+STOP_RULES_REVISION = "s3"
 
 
 def _stop_orders(df: pd.DataFrame, stem: str, seeds) -> dict[int, list[int]] | None:
@@ -683,6 +684,16 @@ def stopping(seeds=STOP_SEEDS) -> str:
                   f"random sample {h['sample_size'].mean():.0f} records; mean reported recall bound "
                   f"{h['recall_bound'].mean():.3f}. Datasets covered: {t['n'].nunique()} distinct sizes, "
                   f"{len(frames)} datasets."]
+    pub = t[t["rule"] == "hypergeometric-published"]
+    if len(h) and len(pub):
+        lines += ["", f"`hypergeometric-published` is the same procedure with the test as Callaghan & Müller-Hansen "
+                  f"publish it (the hypergeometric CDF, read after every sampled record): here it reached the target "
+                  f"in {pub['reached'].mean():.3f} of its runs and left {pub['unscreened'].mean():.3f} of the records "
+                  f"unscreened, against {h['unscreened'].mean():.3f} for the anytime-valid test. Its 5 % is not "
+                  "assured: computed exactly over every sample path (`tests/ml/test_stopping_sequential.py`), it "
+                  "stops below the target in 7.3 % of reviews with 1,000 records left, 180 found and 12 missing "
+                  "(up to ~9 % elsewhere); the anytime-valid test stays at or under 5 % there (3.5 % at most in "
+                  "the cases tested). The work it saves is what assuring the 5 % costs on these datasets."]
     if missing:
         lines.append(f"Not measured before the deadline: {', '.join(missing)}.")
     return "\n".join(lines) + "\n"

@@ -766,7 +766,9 @@ def summary(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     lines = ["| variant | datasets | runs | mean WSS@95 | ASReview | Δ | worst Δ (dataset) | best Δ (dataset) |",
              "|---|---:|---:|---:|---:|---:|---|---|"]
     for variant, (runs, g) in (cached or _cached()).items():
-        diff = g["wss95"] - g["asr_wss95"]
+        diff = (g["wss95"] - g["asr_wss95"]).dropna()
+        if diff.empty:      # runs made without ASReview's cached orders: nothing to compare
+            continue
         lines.append(f"| `{variant}` | {len(g)} | {runs} | {g['wss95'].mean():.3f} | {g['asr_wss95'].mean():.3f} "
                      f"| {diff.mean():+.3f} | {diff.min():+.3f} ({diff.idxmin()}) | {diff.max():+.3f} ({diff.idxmax()}) |")
     return "\n".join(lines)
