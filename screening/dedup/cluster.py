@@ -19,7 +19,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from screening.dedup.compare import covers, dois_conflict, registries_conflict, same_identifier, same_printed_item
+from screening.dedup.compare import (
+    covers, dois_conflict, registries_conflict, same_abstract_and_authors, same_identifier, same_printed_item,
+)
 from screening.dedup.normalise import Keys
 
 # Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
@@ -50,7 +52,9 @@ def contradicts(a: Keys, b: Keys) -> bool:
     if registries_conflict(a, b):
         return True
     same_item = same_printed_item(a, b)
-    if a.kinds != b.kinds and not same_item:
+    # (one long abstract, authors and year: a database's title added 'A systematic review
+    # protocol', as compare() links them)
+    if a.kinds != b.kinds and not same_item and not same_abstract_and_authors(a, b):
         return True
     # one DOI or PMID outweighs numbers that one database writes differently ('COVID-19' vs
     # 'Coronavirus Disease 2019'), as in compare()

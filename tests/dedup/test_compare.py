@@ -319,3 +319,20 @@ def test_a_preprint_and_its_article_are_a_question_for_a_person():
     assert compare(article, other).outcome == DISTINCT
     old = record_keys(title, authors, 2019, "EGUsphere", "", "", "", "", "10.5194/egusphere-2019-498", "")
     assert compare(old, article).outcome == DISTINCT
+
+
+def test_the_same_long_abstract_links_the_two_records_in_a_run_not_only_in_compare():
+    """The review of the change: compare() linked the pair, and the grouping guard refused the
+    link on the publication kinds (so the demo kept both copies)."""
+    from screening.dedup.api import deduplicate
+    from screening.records import make_table
+
+    title = "Does post-disturbance salvage logging affect the provision of ecosystem services?"
+    table = make_table([
+        {"record_id": "lens-1", "title": title, "authors": SALVAGE_AUTHORS, "year": 2015, "abstract": SALVAGE},
+        {"record_id": "ebsco-1", "title": title + " A systematic review protocol.", "authors": SALVAGE_AUTHORS,
+         "year": 2015, "abstract": SALVAGE, "journal": "Environmental Evidence", "doi": "10.1186/s13750-015-0042-7"},
+    ])
+    marks = deduplicate(table).table.set_index("record_id")
+    assert {marks.loc["lens-1", "duplicate_of"], marks.loc["ebsco-1", "duplicate_of"]} - {""} != set()
+    assert set(marks["dup_rule"]) - {""} == {"title+authors+abstract"}
