@@ -20,7 +20,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from screening.dedup.compare import (
-    covers, dois_conflict, registries_conflict, same_abstract_and_authors, same_identifier, same_printed_item,
+    covers, dois_conflict, registries_conflict, reports_differ, same_abstract_and_authors, same_identifier,
+    same_printed_item,
 )
 from screening.dedup.normalise import Keys
 
@@ -58,7 +59,7 @@ def contradicts(a: Keys, b: Keys) -> bool:
         return True
     # one DOI or PMID outweighs numbers that one database writes differently ('COVID-19' vs
     # 'Coronavirus Disease 2019'), as in compare()
-    if a.numbers != b.numbers and not same_item and not same_identifier(a, b):
+    if (a.numbers != b.numbers or reports_differ(a, b)) and not same_item and not same_identifier(a, b):
         return True
     if a.year and b.year and abs(a.year - b.year) >= 2 and not (a.doi and a.doi == b.doi) and not (
             a.volume and a.issue and a.volume == b.volume and a.issue == b.issue):

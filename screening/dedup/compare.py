@@ -22,7 +22,7 @@ from typing import Collection, Iterable, NamedTuple
 from rapidfuzz import fuzz
 
 from screening.dedup.journal_names import journals_compatible
-from screening.dedup.normalise import Keys
+from screening.dedup.normalise import Keys, abstracts_match
 
 DUPLICATE, DISTINCT, MAYBE = "duplicate", "distinct", "maybe"
 
@@ -193,14 +193,23 @@ def covers(container: Keys, item: Keys) -> bool:
 
 
 def same_abstract_and_authors(a: Keys, b: Keys) -> bool:
-    """The same long abstract, the same year and authors, one title inside the other, and no
-    identifier saying otherwise."""
-    if not (a.abstract and a.abstract == b.abstract and a.year and a.year == b.year):
+    """The same whole long abstract, the same year and authors, one title inside the other, no
+    identifier saying otherwise, and 'protocol' the only kind between them: a conference
+    abstract, a retraction notice or an erratum may repeat its article's abstract and stays
+    another publication."""
+    if not (a.year and a.year == b.year and abstracts_match(a.abstract, b.abstract)):
+        return False
+    if (a.kinds ^ b.kinds) - {"protocol"} or a.numbers != b.numbers or reports_differ(a, b):
         return False
     if dois_conflict(a, b) or (a.pmid and b.pmid and a.pmid != b.pmid) or not title_contains(a, b, min_words=3):
         return False
     auth = author_agreement(a, b)
     return auth is not None and auth >= 0.66
+
+
+def reports_differ(a: Keys, b: Keys) -> bool:
+    """Both titles end in a report number, and not the same one ('(Report No. 1)', '(No. 2)')."""
+    return bool(a.report and b.report and a.report != b.report)
 
 
 def same_printed_item(a: Keys, b: Keys) -> bool:
@@ -236,7 +245,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     t = fuzz.ratio(a.title, b.title) / 100.0 if has_titles else 0.0
     same_doi = bool(a.doi and a.doi == b.doi)
     apart = same_doi and printed_apart(a, b, t)
-    if a.numbers != b.numbers and not same_item and not (same_identifier(a, b) and not apart):
+    if (a.numbers != b.numbers or reports_differ(a, b)) and not same_item and not (same_identifier(a, b) and not apart):
         return Verdict(DISTINCT, 0.0, "series", "numbers in titles differ (Part I/II...)")
     auth: float | None = None      # author agreement: computed once, only past the cheap exits
     auth_known = False

@@ -12,7 +12,9 @@ trial-registry ids (:mod:`screening.dedup.registry_ids`).
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Sequence
@@ -55,7 +57,8 @@ class Keys:
     alt_families: tuple[str, ...] = ()   # 'Luis Ferreira, Santos A' read as family 'santos' (see below)
     doi_container: bool = False          # the DOI is a supplement's/volume's, shared by many items
     registry: frozenset[str] = frozenset()   # trial-registry ids named anywhere ('NCT04336904')
-    abstract: str = ""         # the abstract's opening letters and digits (ABSTRACT_KEY_CHARS), '' if short
+    abstract: str = ""         # the abstract's length and digests of its parts (abstract_key), '' if short
+    report: str = ""           # a report number one database appends to the title ('(Report No. 515)')
     preprint: bool = False     # posted on a preprint server (its DOI or its 'journal' says so)
 
 
@@ -135,7 +138,8 @@ def _page_span(pages: str) -> tuple[str, str]:
 
 
 # Preprint servers, by DOI (prefix, or prefix/series) and by the name exports give as the journal
-_PREPRINT_DOI = re.compile(r"^10\.(?:1101|21203|48550|31219|31234|31235|31223|35542|22541|26434|36227|32388|20944/"
+_PREPRINT_DOI = re.compile(r"^10\.(?:1101/(?:\d{4}\.\d{2}\.\d{2}\.)?\d{6,}|(?:21203|48550|31219|31234|31235|31223|35542|"
+                           r"22541|26434|36227|32388)/|20944/"
                            r"preprints|2139/ssrn|5194/egusphere-\d{4}-\d+$|2196/preprints|1002/essoar|1590/scielopreprints)")
 _PREPRINT_NAME = re.compile(r"(?i)\b(?:medrxiv|biorxiv|arxiv|chemrxiv|techrxiv|psyarxiv|socarxiv|edarxiv|eartharxiv|"
                             r"egusphere|research square|ssrn|preprints?(?:\.org)?|osf preprints|authorea|qeios|"
@@ -149,23 +153,41 @@ def is_preprint(doi: str, journal: str) -> bool:
     return bool((doi and _PREPRINT_DOI.match(doi)) or (journal and _PREPRINT_NAME.search(journal)))
 
 
-# an abstract's key: its first letters and digits, lower case; a shorter abstract has none (a
-# placeholder such as 'No abstract available' is no evidence)
+# an abstract's key: its length in letters and digits and digests of its start, middle and end;
+# an abstract shorter than ABSTRACT_KEY_CHARS has none (a placeholder such as 'No abstract
+# available' is no evidence)
 ABSTRACT_KEY_CHARS = 200
+_SEGMENT = 100
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def abstract_key(abstract: Any) -> str:
-    """The opening :data:`ABSTRACT_KEY_CHARS` letters and digits of an abstract ('' if shorter).
-    Two records with the same long abstract are one publication however their titles differ (a
-    database added 'A systematic review protocol' to one)."""
+    """'length:start:middle:end' of the abstract's letters and digits (lower case, NFKC), the
+    three parts as short digests ('' if shorter than :data:`ABSTRACT_KEY_CHARS`): enough to
+    tell the same abstract with an export's slip ('trim and ill' for 'trim and ﬁll') from a
+    protocol and its review that open with the same Background (:func:`abstracts_match`)."""
     text = str(abstract or "")
     if len(text) < ABSTRACT_KEY_CHARS:
         return ""
-    key = _NOT_ALNUM.sub("", text[:2 * ABSTRACT_KEY_CHARS].lower())
+    # NFKC: one export writes the ligature 'ﬁ' where the other has 'fi'
+    key = _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
     # ('abstract background ...' vs 'background ...': some exports keep the heading)
     key = key[8:] if key.startswith("abstract") else key
-    return key[:ABSTRACT_KEY_CHARS] if len(key) >= ABSTRACT_KEY_CHARS else ""
+    n = len(key)
+    if n < ABSTRACT_KEY_CHARS:
+        return ""
+    mid = n // 2 - _SEGMENT // 2
+    parts = (key[:_SEGMENT], key[mid:mid + _SEGMENT], key[-_SEGMENT:])
+    return ":".join([str(n), *(hashlib.blake2b(p.encode(), digest_size=6).hexdigest() for p in parts)])
+
+
+def abstracts_match(a: str, b: str) -> bool:
+    """The same abstract: lengths within 1 % and two of start, middle and end the same."""
+    if not a or not b:
+        return False
+    (na, *pa), (nb, *pb) = a.split(":"), b.split(":")
+    la, lb = int(na), int(nb)
+    return abs(la - lb) <= max(3, 0.01 * max(la, lb)) and sum(x == y for x, y in zip(pa, pb)) >= 2
 
 
 def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbrev: Any, volume: Any,
@@ -178,7 +200,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
     if combined:
         annotated = COMBINED_LETTERS.sub("", annotated)
     cited = strip_citation_suffix(annotated)
-    raw_title = strip_report_number(cited)
+    raw_title, report = strip_report_number(cited)
     t = normalize_title(raw_title)
     tokens = t.split()
     lower = raw_title.lower()
@@ -213,7 +235,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
         alt_families=alt_families(names), combined=combined, registry=registry,
-        abstract=abstract_key(abstract), preprint=is_preprint(d, str(journal or "")),
+        abstract=abstract_key(abstract), preprint=is_preprint(d, str(journal or "")), report=report,
     )
 
 

@@ -100,7 +100,11 @@ _REPORT_NUMBER = re.compile(r"(?i)\s*[(\[]\s*(?:[a-z]+\s+){0,2}report\s*(?:no\.?
                             r"[\w./-]*\d[\w./-]*\s*[)\]]\s*\.?\s*$")
 
 
-def strip_report_number(title: str) -> str:
-    """'Mapping approaches ... (Report No. 515)' -> 'Mapping approaches ...'."""
-    stripped = _REPORT_NUMBER.sub("", title)
-    return stripped if len(stripped) >= 20 else title
+def strip_report_number(title: str) -> tuple[str, str]:
+    """('Mapping approaches ...', 'report no 515') from 'Mapping approaches ... (Report No.
+    515)': the title without the report number, and the number as its own key ('' when none).
+    Two reports numbered differently stay two reports; one copy without the number is the same."""
+    m = _REPORT_NUMBER.search(title)
+    if not m or m.start() < 20:
+        return title, ""
+    return title[:m.start()], " ".join(re.sub(r"[^0-9a-z]+", " ", m.group(0).lower()).split())

@@ -336,3 +336,51 @@ def test_the_same_long_abstract_links_the_two_records_in_a_run_not_only_in_compa
     marks = deduplicate(table).table.set_index("record_id")
     assert {marks.loc["lens-1", "duplicate_of"], marks.loc["ebsco-1", "duplicate_of"]} - {""} != set()
     assert set(marks["dup_rule"]) - {""} == {"title+authors+abstract"}
+
+
+def test_the_same_abstract_never_links_an_abstract_a_retraction_or_a_review_to_its_protocol():
+    """Review of the change: the first 200 characters of the abstract linked a conference
+    abstract, a retraction notice and a review to their article or protocol."""
+    title = "Does post-disturbance salvage logging affect the provision of ecosystem services?"
+    article = record_keys(title, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "", abstract=SALVAGE)
+    for other in ("Meeting abstract: " + title, "RETRACTED: " + title):
+        copy = record_keys(other, SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "", abstract=SALVAGE)
+        assert compare(article, copy).outcome == DISTINCT, other
+    protocol = record_keys(title + " A systematic review protocol.", SALVAGE_AUTHORS, 2015, "", "", "", "", "", "",
+                           "", abstract=SALVAGE + " Methods: we will search six databases.")
+    review = record_keys(title + " A systematic review.", SALVAGE_AUTHORS, 2015, "", "", "", "", "", "", "",
+                         abstract=SALVAGE + " Results: we found 24 studies.")
+    assert compare(protocol, review).outcome == DISTINCT
+
+
+def test_two_report_numbers_are_two_reports():
+    authors = ["Johnston, Kim A.", "Ryan, Barbara", "Taylor, Maureen"]
+    title = "Mapping approaches to community engagement for preparedness in Australia"
+    one, two = (record_keys(f"{title} (Report No. {n})", authors, 2019, "", "", "", "", "", "", "") for n in (1, 2))
+    assert compare(one, two).outcome == DISTINCT
+    y18, y19 = (record_keys(f"{title} (Annual Report {y})", authors, 2019, "", "", "", "", "", "", "")
+                for y in (2018, 2019))
+    assert compare(y18, y19).outcome == DISTINCT
+    assert compare(one, record_keys(f"{title} (report no. 1)", authors, 2019, "", "", "", "", "", "", "")).outcome \
+        != DISTINCT
+
+
+def test_cold_spring_harbor_journals_are_not_preprint_servers():
+    """bioRxiv and medRxiv share the DOI prefix 10.1101 with Genome Research and Genes & Development."""
+    for doi, preprint in (("10.1101/gr.277335.122", False), ("10.1101/gad.349117.121", False),
+                          ("10.1101/2023.04.18.23288775", True), ("10.1101/123456", True),
+                          ("10.11011/x", False), ("10.48550/arxiv.2401.02456", True)):
+        assert record_keys("A long enough title here", [], 2022, "", "", "", "", "", doi, "").preprint is preprint, doi
+
+
+def test_the_same_abstract_survives_an_exports_slip_but_not_another_ending():
+    """EBSCO's copy of the salvage-logging protocol reads 'trim and ill method' where Lens has
+    'trim and ﬁll' (the ligature lost in the export): still the same abstract."""
+    from screening.dedup.normalise import abstract_key, abstracts_match
+
+    text = SALVAGE + " Publication bias will be assessed with the trim and ﬁll method. We will present the results."
+    slip = text.replace("trim and ﬁll", "trim and ill")
+    assert abstracts_match(abstract_key(text), abstract_key(slip))
+    assert abstracts_match(abstract_key(text), abstract_key(text.replace("ﬁ", "fi")))
+    other = SALVAGE + " Results: 24 studies met the criteria; salvage logging reduced most services studied."
+    assert not abstracts_match(abstract_key(text), abstract_key(other))
