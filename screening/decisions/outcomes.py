@@ -69,7 +69,7 @@ def record_outcomes(entries: pd.DataFrame, stage: str,
         assigned = plan.get(rid, ())
         decided = {s.reviewer for s in screeners}
         if len(screeners) >= 2 and (len(values) > 1 or "maybe" in values
-                                    or (stage == "full_text" and _reasons_differ(screeners))):
+                                    or (stage == "full_text" and reasons_differ(screeners))):
             out[rid] = Outcome(rid, "conflict", "", "", "", screeners, None)
             continue
         if "maybe" in values or any(r not in decided for r in assigned):
@@ -108,7 +108,7 @@ def settled_now_in_conflict(before: pd.DataFrame, after: pd.DataFrame, record_id
             "this decision back if it was not meant")
 
 
-def _reasons_differ(screeners: tuple[Standing, ...]) -> bool:
+def reasons_differ(screeners: tuple[Standing, ...]) -> bool:
     """Two or more exclusions that name different reasons (compared as people read them:
     case and spacing aside). Exclusions without a reason (logged before reasons were required)
     disagree with nobody."""

@@ -123,6 +123,7 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
     screeners: tuple[str, ...] = ()
     open_conflicts = reason_only = 0
     if entries is not None:     # (finals given without a log: the API and tests)
+        from screening.decisions.outcomes import reasons_differ
         if outcomes is None:
             from screening.decisions.outcomes import record_outcomes
 
@@ -131,8 +132,8 @@ def stage_screening(entries: pd.DataFrame | None, finals: pd.DataFrame | None, s
         # adjudicator, say) does not make its author one of the screeners
         screeners = tuple(sorted({sd.reviewer for o in outcomes.values() for sd in o.screeners}))
         open_conflicts = sum(o.status == "conflict" for o in outcomes.values())
-        reason_only = sum(o.resolved_by == "adjudication" and len({sd.decision for sd in o.screeners}) == 1
-                          for o in outcomes.values())
+        reason_only = sum(o.resolved_by == "adjudication" and {sd.decision for sd in o.screeners} == {"exclude"}
+                          and reasons_differ(o.screeners) for o in outcomes.values())
     if "decision" in finals:
         missing = finals["decision"].astype(str).str.lower().eq("not_retrieved")
         content, not_retrieved = finals[~missing], int(missing.sum())

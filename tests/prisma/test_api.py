@@ -714,18 +714,21 @@ def test_full_text_disagreements_on_the_exclusion_reason_only_are_said_so(record
             ("r1", "carol", "adjudicator", "exclude", "wrong design"),
             ("r2", "alice", "screener", "include", ""), ("r2", "bob", "screener", "exclude", "wrong design"),
             ("r2", "carol", "adjudicator", "include", ""),
-            ("r3", "alice", "screener", "exclude", "wrong outcome"), ("r3", "bob", "screener", "exclude", "Wrong  outcome")]
+            ("r3", "alice", "screener", "exclude", "wrong outcome"), ("r3", "bob", "screener", "exclude", "Wrong  outcome"),
+            # two maybes settled by the adjudicator: a disagreement of no reason at all (review of the change)
+            ("r4", "alice", "screener", "maybe", ""), ("r4", "bob", "screener", "maybe", ""),
+            ("r4", "carol", "adjudicator", "exclude", "wrong design")]
     entries = pd.DataFrame([{"id": i, "record_id": r, "reviewer": who, "action": a, "stage": "full_text",
                              "role": role, "reason": why, "note": "", "payload": "{}",
                              "created_at": f"2024-01-0{i}T00:00:00Z", "is_demo": 0, "event_uuid": str(i)}
                             for i, (r, who, role, a, why) in enumerate(rows, 1)])
-    decided = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "decision": ["exclude", "include", "exclude"],
-                           "reason": ["wrong design", "", "wrong outcome"],
-                           "resolved_by": ["adjudication", "adjudication", "agreement"]})
+    decided = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4"], "decision": ["exclude", "include", "exclude", "exclude"],
+                           "reason": ["wrong design", "", "wrong outcome", "wrong design"],
+                           "resolved_by": ["adjudication", "adjudication", "agreement", "adjudication"]})
     how = stage_screening(entries, decided, "full_text")
-    assert (how.adjudication, how.reason_only, how.agreement) == (2, 1, 1)
+    assert (how.adjudication, how.reason_only, how.agreement) == (3, 1, 1)
     assert _how_screened("X", "reports", "assessed", how, False).endswith(
-        ", and the 2 disagreements (1 of them on the exclusion reason only) were resolved by an adjudicator.")
+        ", and the 3 disagreements (1 of them on the exclusion reason only) were resolved by an adjudicator.")
     one = dataclasses.replace(how, adjudication=1, agreement=2)
     assert "the 1 disagreement (on the exclusion reason only) was resolved" in _how_screened(
         "X", "reports", "assessed", one, False)
