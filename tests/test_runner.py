@@ -732,7 +732,9 @@ def test_a_rule_that_could_check_few_records_is_said_in_the_run_and_the_methods(
     monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
     monkeypatch.setattr(runner, "POST_STEPS", {"prisma": screening.prisma.post_step})
     toml = make_review(tmp_path, '\n[rules]\n[[rules.rule]]\nid = "lang"\nreason = "Not in English"\n'
-                                 'language = { not_in = ["english"] }\n')
+                                 'language = { not_in = ["english"] }\n'
+                                 '[[rules.rule]]\nid = "old_foreign"\nreason = "Old and not in English"\n'
+                                 'language = { not_in = ["english"] }\nyear = { min = 2010 }\n')
     export = tmp_path / "data" / "raw" / "t" / "econlit_3.ris"
     export.write_text(export.read_text(encoding="utf-8").replace("TY  - JOUR\n", "TY  - JOUR\nLA  - French\n", 1),
                       encoding="utf-8")
@@ -741,6 +743,10 @@ def test_a_rule_that_could_check_few_records_is_said_in_the_run_and_the_methods(
     assert rules.report.reasons == {"Not in English": 1}
     said = next(r for r in rules.report.details["rules"] if r["id"] == "lang")
     assert (said["unchecked"], said["unchecked_fields"]) == (7, ["language"])
+    # a rule of two conditions: a record the year condition decided is no unchecked record
+    # (review of the change: 9 of 10 were reported unchecked where all 10 were decided)
+    assert "unchecked" not in next(r for r in rules.report.details["rules"] if r["id"] == "old_foreign")
+    assert not any("old_foreign" in w and "checked only" in w for w in rules.report.warnings)
     assert ("rule 'lang': 7 of 8 records have no language, so it checked only the other 1 (missing = \"keep\" "
             "leaves the rest to the screeners; missing = \"flag\" lists them)") in rules.report.warnings
     report = (tmp_path / "data" / "screened" / "t" / "prisma" / "report.md").read_text(encoding="utf-8")
@@ -785,3 +791,24 @@ def test_a_rule_removed_after_screening_began_is_said_in_the_methods(tmp_path, m
     run_review(toml)
     assert ("No records are marked as ineligible by automation tools; the rules were changed after title/abstract "
             "screening had begun (rule 'years' removed: it had excluded 2 records; rule 'recent' changed).") in methods()
+
+
+def test_rules_added_after_screening_began_without_a_rules_stage_are_not_predefined(tmp_path, monkeypatch):
+    """Review of the change: a [rules] section added once screening had begun (no rules stage
+    before) was still called "Predefined ... before screening"."""
+    import screening.prisma  # noqa: F401  (registers the PRISMA post step)
+    from screening.decisions.store import Event, open_store
+
+    monkeypatch.setattr(runner, "_load_post_steps", lambda: None)
+    monkeypatch.setattr(runner, "POST_STEPS", {"prisma": screening.prisma.post_step})
+    toml = make_review(tmp_path)
+    out = tmp_path / "data" / "screened" / "t"
+    run_review(toml)
+    with open_store(out / "decisions.sqlite") as store:
+        store.append([Event(record_id="wos_5-00001", stage="title_abstract", reviewer="alice", action="include")])
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[rules]\n[[rules.rule]]\nid = "years"\nreason = "Before 2010"\n'
+                    'year = { min = 2010 }\n', encoding="utf-8")
+    run_review(toml)
+    text = " ".join((out / "prisma" / "report.md").read_text(encoding="utf-8").split())
+    assert "Predefined" not in text
+    assert ("the rules were changed after title/abstract screening had begun (rule 'years' added)") in text, text

@@ -163,7 +163,7 @@ def _rules_changed(review: ReviewConfig, state: ReviewState) -> tuple[str, ...]:
     current = state.stage_reports.get("apply_rules")
     if not current:
         return ()
-    return rules_changed_after_screening(read_history(review.output_dir, "apply_rules"), state.entries, current)
+    return rules_changed_after_screening(read_history(review.output_dir), state.entries, current)
 
 
 def _ruled_out_after_screening(records: pd.DataFrame, state: ReviewState) -> int:

@@ -14,7 +14,7 @@ decision in the log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
@@ -27,9 +27,11 @@ _DECIDING = ("action", "missing", "year", "language", "publication_type", "query
 
 def _time(text: Any) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
+    # a time without an offset (an imported log's) is read as UTC, as the log writes them
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def screening_began(entries: pd.DataFrame | None) -> datetime | None:
@@ -80,10 +82,14 @@ def rule_changes(then: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
 def rules_changed_after_screening(history: list[Mapping[str, Any]], entries: pd.DataFrame | None,
                                   current: Mapping[str, Any] | None) -> tuple[str, ...]:
     """:func:`rule_changes` between the rules in force when title/abstract screening began and
-    ``current`` (the apply_rules report on disk); () when screening has not begun, or the
-    history does not reach back to then (a folder from before history.jsonl)."""
+    ``current`` (the apply_rules report on disk). ``history``: every line of history.jsonl (all
+    stages). A run before screening without a rules stage had no rules: every exclusion rule
+    now was added since. () when screening has not begun, or the history does not reach back
+    to then (a folder from before history.jsonl)."""
     began = screening_began(entries)
     if began is None or not current:
         return ()
-    then = rules_when(history, began)
+    then = rules_when([h for h in history if h.get("stage") == "apply_rules"], began)
+    if then is None and any((at := _time(h.get("time", ""))) is not None and at <= began for h in history):
+        then = {"parameters": {"rules": []}, "reasons": {}}
     return tuple(rule_changes(then, current)) if then else ()

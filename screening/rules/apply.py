@@ -124,7 +124,11 @@ def _unchecked(out: RuleOutcome, kept: np.ndarray) -> dict[str, Any]:
     """A ``missing = "keep"`` rule's kept records it could not check (their field is empty) and
     the fields they lack: a language rule where one record of 499 gives a language excluded
     "n = 1", and the methods paragraph read as an English-only restriction applied to all."""
-    if out.rule.missing != "keep" or not out.missing:
+    rule = out.rule
+    conditions = sum(bool(c) for c in (rule.year, rule.language, rule.publication_type, rule.query))
+    # one condition only: with several, a record another condition already decided would be
+    # counted as unchecked for lacking this one's field (9 of 10 where all 10 were decided)
+    if rule.missing != "keep" or not out.missing or conditions != 1:
         return {}
     unseen = np.zeros(len(kept), dtype=bool)
     fields: list[str] = []
@@ -176,17 +180,19 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
     for o in outcomes:
         rule = o.rule
         for name, missing in o.missing.items():
-            label = o.missing_label(name)
             if missing[kept].all():
+                label = o.missing_label(name)
                 article = "an" if label[:1] in "aeiou" else "a"      # 'an abstract', 'a language'
                 out.append(f"rule {rule.id!r}: no record has {article} {label}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
-            elif rule.missing == "keep" and 2 * (n_missing := int((missing & kept & ~o.fired).sum())) > kept.sum():
-                # most records unseen: what the rule excluded is not what a reader of its reason
-                # assumes (every record checked); rules check names all, the run the worst
-                out.append(f"rule {rule.id!r}: {n_missing} of {int(kept.sum())} records have no {label}, so it "
-                           f"checked only the other {int(kept.sum()) - n_missing} (missing = \"keep\" leaves the "
-                           "rest to the screeners; missing = \"flag\" lists them)")
+        unseen = _unchecked(o, kept)
+        if unseen and 2 * unseen["unchecked"] > kept.sum() and not any(m[kept].all() for m in o.missing.values()):
+            # most records unseen: what the rule excluded is not what a reader of its reason
+            # assumes (every record checked); rules check names all, the run the worst
+            n_missing, total = unseen["unchecked"], int(kept.sum())
+            out.append(f"rule {rule.id!r}: {n_missing} of {total} records have no "
+                       f"{'/'.join(unseen['unchecked_fields'])}, so it checked only the other {total - n_missing} "
+                       "(missing = \"keep\" leaves the rest to the screeners; missing = \"flag\" lists them)")
         if rule.publication_type is None or rule.publication_type.op != "not_in" \
                 or o.missing.get("publication_type", np.zeros(0, bool))[kept].all():
             continue
