@@ -80,6 +80,10 @@ _PAGE_SHAPE = re.compile(r"[A-Za-z]{0,2}\d+[A-Za-z]?(?:\s*[-\u2010-\u2013]\s*[A-
 _YEAR_SHAPE = re.compile(r"(?:1[5-9]|20)\d\d")
 
 
+# words that make an author entry a group ('Global Adaptation Mapping Team', '... Research Network')
+_GROUP_AUTHOR = re.compile(r"(?i)\b(team|group|network|consortium|collaborat\w*|committee|investigators|"
+                           r"society|association|council|alliance|initiative|working party|task force)\b")
+
 def _names_journal(value: str) -> bool:
     return bool(value) and not value.lower().startswith(("http", "www."))
 
@@ -332,8 +336,8 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     if get("AU") and get("A1"):
         # Web of Science writes a group author in A1 beside the people in AU ('Global
         # Adaptation Mapping Team'): kept, or an included study's citation loses its consortium
-        # (only names without a comma: a person's name there may repeat AU in another form)
-        authors += [name for name in get("A1") if "," not in name and name.strip() and name.strip() not in authors]
+        # (only a group's name: a person's there may repeat AU in another form, 'Smith J')
+        authors += [name.strip() for name in get("A1") if _GROUP_AUTHOR.search(name) and name.strip() not in authors]
     issn, isbn = issn_isbn(get("SN"))
     isbn = isbn or first(get("BN"))
 
