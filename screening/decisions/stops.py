@@ -32,6 +32,7 @@ from screening.decisions.review import Review, ReviewLike
 from screening.decisions.roster import Roster
 from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
 from screening.errors import ConfigError, DecisionError
+from screening.ml.recall_test import TEST
 from screening.records import in_play
 
 _FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
@@ -206,7 +207,7 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
     if force and not status.get("met"):
         warnings.append("stopped before the stopping rule's test was met: the report says recall is not assured")
     payload = {k: status.get(k) for k in _FIGURES if k in status}
-    payload.update(rule=cfg.stop_rule, met=bool(status.get("met")), forced=bool(force and not status.get("met")),
+    payload.update(rule=cfg.stop_rule, test=TEST, met=bool(status.get("met")), forced=bool(force and not status.get("met")),
                    model_id=str(report.details.get("model", {}).get("model_id", "")),
                    awaiting_settlement=awaiting, records=scope)
     event = _append(config.decisions_path, name, "stop", note, payload)

@@ -24,6 +24,10 @@ from typing import Callable
 import numpy as np
 
 
+# recorded with a stop, so a stop made with the published test (before 0.14) is read as such
+TEST = "anytime-valid"
+
+
 def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
     """Anytime-valid p-value of H0 "recall < target" after sampling ``n`` of ``N`` unscreened
     records, ``k`` relevant (valid however often it is computed; see the module's docstring).

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from screening.ml.recall_test import hypergeom_pvalue, lowest_bound, worst_settlement
+from screening.ml.recall_test import hypergeom_pvalue, lowest_bound, published_pvalue, worst_settlement
 from screening.ml.stopping import switch_threshold
 from screening.records import in_play
 
@@ -204,19 +204,21 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
                                  f"{known[0]} --include); then: " + out["recommendation"])
     if stop is not None:
         out["stopped_by"], out["stopped_at"] = stop.latest.reviewer, stop.latest.created_at
-        out["stop_lapsed"] = stop_lapsed(stop, out["met"], added)
+        out["stop_lapsed"] = stop_lapsed(stop, out["met"], added, out.get("met_published"))
         out["recommendation"] = _stopped_text(stop, added, out, awaiting)
     return out
 
 
-def stop_lapsed(stop: StopScope, met_now: bool, added: int) -> bool:
+def stop_lapsed(stop: StopScope, met_now: bool, added: int, met_published: bool | None = None) -> bool:
     """Whether a stop recorded on a met test stands on a test the log no longer meets:
     decisions on the records it tested changed since (a sample record settled as relevant, a
     ranked inclusion undone...). Not when records were added since the stop: the sample never
     covered those, and they are simply still to screen; nor for a forced stop, which never
-    claimed the test."""
+    claimed the test. A stop recorded with the published test (before the anytime-valid one)
+    is read against that test (``met_published``): the decisions, not the tool, must change."""
     said = stop.latest.payload
-    return bool(said.get("met")) and not said.get("forced") and not met_now and not added
+    met = met_now if said.get("test") or met_published is None else met_published
+    return bool(said.get("met")) and not said.get("forced") and not met and not added
 
 
 def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.DataFrame, pool: int,
@@ -241,7 +243,9 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
         # the one with the largest p)
         est, bound = lowest_bound(k, unsettled, N, n, r_before, conf)
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k,
-                   sample_unsettled=unsettled)
+                   sample_unsettled=unsettled,
+                   # what the published test says, for a stop recorded with it (stop_lapsed)
+                   met_published=published_pvalue(worst, N, n, r_before, tau) < 1 - conf)
         if not found:
             # 0 of 0: with nothing relevant found, recall is no share of anything (recall_bound
             # gave "100%" beside a bound of 0%); the test itself still runs

@@ -55,7 +55,9 @@ def _order_rank(kind: str) -> int:
 # the rule as published, with the anytime-valid form of its test we use (docs/ranking.md): a
 # reader who recomputes the published p-value from the figures gets a smaller one
 _RULE_NAMES = {"hypergeometric": "hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020; tested after "
-                                 "every sampled record with an anytime-valid test, Waudby-Smith & Ramdas, 2020)"}
+                                 "every sampled record with an anytime-valid test, Waudby-Smith & Ramdas, 2020)",
+               # a stop recorded by a version before the anytime-valid test: its figures are the published test's
+               "hypergeometric-published": "hypergeometric stopping rule (Callaghan & Müller-Hansen, 2020)"}
 
 
 def _rule_name(rule: str, cited: bool = False) -> str:

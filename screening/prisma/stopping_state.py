@@ -73,7 +73,10 @@ def stopping_state(review: ReviewConfig, reports: dict[str, dict[str, Any]],
            for k in ("estimated_recall", "p_value")}
     figures = {k: v for k, v in p.items() if k in STOP_FIGURES and isinstance(v, (int, float))
                and not isinstance(v, bool)}
-    return Stopping(stopped=True, rule=str(p.get("rule", "")), recall_estimate=num["estimated_recall"],
+    rule = str(p.get("rule", ""))
+    if rule == "hypergeometric" and not p.get("test"):
+        rule = "hypergeometric-published"      # recorded before the anytime-valid test: its p is the published test's
+    return Stopping(stopped=True, rule=rule, recall_estimate=num["estimated_recall"],
                     source="decision log", met=p.get("met") if isinstance(p.get("met"), bool) else None,
                     p_value=num["p_value"], scope=scope.records, by=scope.latest.reviewer,
                     at=scope.latest.created_at, figures=figures, forced=bool(p.get("forced", False)))

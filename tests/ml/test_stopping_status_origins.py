@@ -72,3 +72,19 @@ def test_a_standing_stop_is_said_instead_of_advising_to_record_one(records: pd.D
                                   {"records": left[:1], "met": False, "forced": True}),))
     said = stopping_status(records, frame, stop=narrow)["recommendation"]
     assert "before the stopping test was met" in said and "3 records added since the stop are still to screen" in said
+
+
+def test_a_stop_recorded_with_the_published_test_is_read_against_it() -> None:
+    """Review of the change: a stop recorded by the published test (before the anytime-valid
+    one) 'lapsed' after the upgrade with 'computed on the decisions in the log now', although
+    no decision had changed; its figures are the published test's, and the report says so."""
+    records = pd.DataFrame({"record_id": [str(i) for i in range(300)]})
+    frame = pd.DataFrame({"record_id": [str(i) for i in range(263)], "label": [1] * 20 + [0] * 243,
+                          "sampled": [False] * 120 + [True] * 143})
+    now = stopping_status(records, frame)
+    assert now["met"] is False and now["met_published"] is True      # 143 of 180 sampled, none relevant
+    left = [str(i) for i in range(263, 300)]
+    for payload, lapsed in (({"records": left, "met": True}, False),
+                            ({"records": left, "met": True, "test": "anytime-valid"}, True)):
+        stop = StopScope((StopEvent(1, "u", "bob", "stop", "", "2026-03-04T10:00:00+00:00", payload),))
+        assert stopping_status(records, frame, stop=stop)["stop_lapsed"] is lapsed, payload
