@@ -85,6 +85,7 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", EXPORTS / "ris_scopus.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_scopus_doctypes.ris", 8),
     ReaderFixture("ris", EXPORTS / "ris_wos.ris", 2),
+    ReaderFixture("ris", EXPORTS / "ris_wos_group_author.ris", 1),
     ReaderFixture("ris", EXPORTS / "ris_zotero.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_crimjust.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_ebsco_y1_other_info.ris", 1),
