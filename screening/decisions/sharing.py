@@ -45,8 +45,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _when(text: str) -> datetime | None:
-    """An event's ``created_at`` (ISO 8601, UTC) as a datetime; None if it does not parse."""
+def event_time(text: Any) -> datetime | None:
+    """An event's ``created_at`` (ISO 8601, UTC) as a datetime; None if it does not parse (a
+    time without an offset is read as UTC, as the log writes them)."""
     try:
         t = datetime.fromisoformat(str(text))
     except ValueError:
@@ -77,7 +78,7 @@ class ActiveScreeners:
             # (a payload is parsed only if it may hold the sample mark: a session's are all distinct)
             if who not in self.screeners or ('"sampled"' in payload and is_sampled(event_payload(payload))):
                 continue
-            when = _when(created)
+            when = event_time(created)
             if when is not None and (who not in self.last or when > self.last[who]):
                 self.last[who] = when
 

@@ -14,24 +14,16 @@ decision in the log.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
+from screening.decisions.sharing import event_time
 from screening.decisions.store import DECISION_ACTIONS
 
 # a rule's fields that change what it excludes (its note and reason wording do not)
 _DECIDING = ("action", "missing", "year", "language", "publication_type", "query")
-
-
-def _time(text: Any) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    # a time without an offset (an imported log's) is read as UTC, as the log writes them
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def screening_began(entries: pd.DataFrame | None) -> datetime | None:
@@ -39,7 +31,7 @@ def screening_began(entries: pd.DataFrame | None) -> datetime | None:
     if entries is None or not len(entries):
         return None
     ta = entries[(entries["stage"] == "title_abstract") & entries["action"].isin(DECISION_ACTIONS)]
-    times = [t for t in map(_time, ta["created_at"]) if t is not None]
+    times = [t for t in map(event_time, ta["created_at"]) if t is not None]
     return min(times) if times else None
 
 
@@ -48,7 +40,7 @@ def rules_when(history: Iterable[Mapping[str, Any]], moment: datetime) -> Mappin
     history.jsonl, oldest first) holds from before it."""
     found = None
     for line in history:
-        at = _time(line.get("time", ""))
+        at = event_time(line.get("time", ""))
         if at is not None and at <= moment:
             found = line.get("report") or None
     return found
@@ -90,6 +82,6 @@ def rules_changed_after_screening(history: list[Mapping[str, Any]], entries: pd.
     if began is None or not current:
         return ()
     then = rules_when([h for h in history if h.get("stage") == "apply_rules"], began)
-    if then is None and any((at := _time(h.get("time", ""))) is not None and at <= began for h in history):
+    if then is None and any((at := event_time(h.get("time", ""))) is not None and at <= began for h in history):
         then = {"parameters": {"rules": []}, "reasons": {}}
     return tuple(rule_changes(then, current)) if then else ()
