@@ -9,7 +9,6 @@ both read the stage reports only. :func:`latest_table` is the table those comman
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig, config_parameters
 from screening.errors import NotRunError
+from screening.raw_changes import file_sha256
 from screening.records import read_table
 from screening.stage import registered_stages
 
@@ -88,8 +88,7 @@ def table_replaced(output_dir: Path, name: str, report: dict[str, Any]) -> bool:
     if not expected or not path.exists():
         return False
     try:
-        with path.open("rb") as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest() != expected
+        return file_sha256(path) != expected
     except OSError:
         return True
 

@@ -40,7 +40,8 @@ def edited_message(names: list[str]) -> str:
             "listed in [[sources]]; the records table now follows the edited file")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (exports here; stage tables in :mod:`screening.last_run`)."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
@@ -61,7 +62,7 @@ def raw_changes(review: ReviewConfig, ingest_report: Mapping[str, Any] | None) -
             continue                  # a source added since: config_drift says so
         if not path.is_file():
             missing.append(name)
-        elif path.stat().st_mtime > written and _sha256(path) != before[name]:
+        elif path.stat().st_mtime > written and file_sha256(path) != before[name]:
             edited.append(name)
     return edited, missing
 
