@@ -102,6 +102,29 @@ def _are_included(c: PrismaCounts) -> str:
     return f"{verb} included in the review"
 
 
+def _rules_sentence(c: PrismaCounts, ctx: ReportContext) -> str:
+    """What the eligibility rules marked, and whether they were predefined: not when they were
+    changed after title/abstract screening began (``ctx.rules_changed``), or exclude records
+    someone had screened (``ctx.ruled_out_after_screening``)."""
+    late = ctx.ruled_out_after_screening     # some of automation_rules: those someone had screened
+    changed = ("the rules were changed after title/abstract screening had begun"
+               + (f" ({'; '.join(ctx.rules_changed)})" if ctx.rules_changed else "")) \
+        if late or ctx.rules_changed else ""
+    if not c.automation_rules:
+        return (f"No records are marked as ineligible by automation tools; {changed}." if changed else
+                "No records were marked as ineligible by automation tools before screening.")
+    marked, reasons = f"{counted(c.automation_rules, 'record')} as ineligible", _reasons(c.automation_rules_reasons)
+    if not changed:
+        return f"Predefined eligibility rules marked {marked} before screening ({reasons})."
+    if not late:
+        return f"Eligibility rules marked {marked} ({reasons}); {changed}."
+    # how many of the others the changed rules added is not on record (a record nobody had
+    # screened yet leaves no trace of when it left): say only what is known
+    return (f"Eligibility rules marked {marked} ({reasons}); {changed}, and {fmt(late)} of these records had "
+            f"already been screened: the screening decisions on "
+            f"{'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
+
+
 def _reasons(reasons: dict[str, int]) -> str:
     return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
 
@@ -206,28 +229,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                      "applied to these counts.")
     else:
         s.append("The records were not deduplicated (no deduplication stage was run).")
-    late = ctx.ruled_out_after_screening     # some of automation_rules: those someone had screened
-    # rules changed after screening began: 'predefined ... before screening' would be false
-    changed = ("the rules were changed after title/abstract screening had begun"
-               + (f" ({'; '.join(ctx.rules_changed)})" if ctx.rules_changed else "")) \
-        if late or ctx.rules_changed else ""
-    if c.automation_rules and late:
-        # how many of the others the changed rules added is not on record (a record nobody had
-        # screened yet leaves no trace of when it left): say only what is known
-        s.append(f"Eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible "
-                 f"({_reasons(c.automation_rules_reasons)}); {changed}, and {fmt(late)} of these records had "
-                 f"already been screened: the screening decisions on "
-                 f"{'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
-    elif c.automation_rules and changed:
-        s.append(f"Eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible "
-                 f"({_reasons(c.automation_rules_reasons)}); {changed}.")
-    elif c.automation_rules:
-        s.append(f"Predefined eligibility rules marked {counted(c.automation_rules, 'record')} as ineligible before "
-                 f"screening ({_reasons(c.automation_rules_reasons)}).")
-    elif changed:
-        s.append(f"No records are marked as ineligible by automation tools; {changed}.")
-    else:
-        s.append("No records were marked as ineligible by automation tools before screening.")
+    s.append(_rules_sentence(c, ctx))
     said = [(r, f, n, k) for r, f, n, k in ctx.rules_unchecked if c.automation_rules_reasons.get(r)]
     if said:
         s.append("Records lacking the field a rule tests were left to the screeners: " + join_and(
