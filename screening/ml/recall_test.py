@@ -134,11 +134,10 @@ def _log_evidence(seen: np.ndarray, N: int, n: int) -> tuple[np.ndarray, np.ndar
 _CELLS = 2_000_000
 
 
-def _by_rows(fn: Callable[[np.ndarray], tuple[np.ndarray, ...]], seen: np.ndarray, N: int) -> tuple[np.ndarray, ...]:
+def _by_rows(fn: Callable[[np.ndarray], np.ndarray], seen: np.ndarray, N: int) -> np.ndarray:
     """``fn`` over ``seen`` in slices of at most :data:`_CELLS` likelihood cells, joined."""
     step = max(1, _CELLS // (N + 1))
-    parts = [fn(seen[i:i + step]) for i in range(0, len(seen), step)]
-    return tuple(np.concatenate(col) for col in zip(*parts))
+    return np.concatenate([fn(seen[i:i + step]) for i in range(0, len(seen), step)])
 
 
 def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
@@ -147,7 +146,7 @@ def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: flo
     K = _h0_missing(seen, r_before, target_recall)
     if N <= 0:
         return np.where(K > N, 0.0, 1.0)
-    return _by_rows(lambda rows: (_pvalue_rows(rows, N, n, r_before, target_recall),), seen, N)[0]
+    return _by_rows(lambda rows: _pvalue_rows(rows, N, n, r_before, target_recall), seen, N)
 
 
 def _pvalue_rows(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
@@ -178,12 +177,12 @@ def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float) 
     est_missing = np.minimum(N, (seen * (N + 1)) // n) - seen
     est = np.where(found + est_missing > 0, found / np.maximum(found + est_missing, 1), 1.0)
 
-    def largest_kept(rows: np.ndarray) -> tuple[np.ndarray]:
+    def largest_kept(rows: np.ndarray) -> np.ndarray:
         ll, mix = _log_evidence(rows, N, n)
         with np.errstate(invalid="ignore"):
             kept = (ll - mix[:, None]) > math.log(1 - confidence)        # not rejected
-        return (np.where(kept, np.arange(N + 1)[None, :], -1).max(axis=1),)
+        return np.where(kept, np.arange(N + 1)[None, :], -1).max(axis=1)
 
-    largest = _by_rows(largest_kept, seen, N)[0]
+    largest = _by_rows(largest_kept, seen, N)
     missing = np.maximum(largest, seen) - seen
     return est, np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)

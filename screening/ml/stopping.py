@@ -137,6 +137,7 @@ class Hypergeometric(StopRule):
     name = "hypergeometric"
     guarantee = True
     samples = True
+    pvalue = staticmethod(hypergeom_pvalue)
 
     def __init__(self, target_recall: float = 0.95, confidence: float = 0.95,
                  switch_after: int | None = None, switch_fraction: float = SWITCH_FRACTION,
@@ -146,7 +147,6 @@ class Hypergeometric(StopRule):
                               hint="e.g. target_recall = 0.95, confidence = 0.95")
         self.target_recall, self.confidence = target_recall, confidence
         self.switch_after, self.switch_fraction, self.min_switch = switch_after, switch_fraction, min_switch
-        self.pvalue = hypergeom_pvalue
 
     def start(self, n_total: int, prior_labels: Sequence[int] = ()) -> None:
         super().start(n_total, prior_labels)
@@ -192,10 +192,7 @@ class PublishedHypergeometric(Hypergeometric):
 
     name = "hypergeometric-published"
     guarantee = False
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.pvalue = published_pvalue
+    pvalue = staticmethod(published_pvalue)
 
 
 STOP_RULES: dict[str, Callable[..., StopRule]] = {
