@@ -19,8 +19,6 @@ rules would do, without applying them (``screening rules check``), is :mod:`scre
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -29,7 +27,7 @@ from screening.errors import RuleError
 from screening.records import with_list_cells
 from screening.rules.conditions import RuleOutcome, evaluate_rules
 from screening.rules.model import RulesConfig
-from screening.rules.notes import PRESENT_SHOWN, present_types, type_present
+from screening.rules.notes import PRESENT_SHOWN, present_types, type_present, unchecked_records
 from screening.rules.query_eval import matched_terms
 from screening.rules.textindex import TextIndex
 from screening.stage import StageReport, StageResult
@@ -90,7 +88,7 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         })
         if out.year_kept_by_copy is not None:
             per_rule[-1]["kept_by_a_duplicates_year"] = int((out.year_kept_by_copy & kept).sum())
-        per_rule[-1].update(_unchecked(out, kept))
+        per_rule[-1].update(unchecked_records(out, kept))
         excluded |= excl
         flagged |= flag
     decision = np.where(excluded, "exclude", np.where(flagged, "flag", config.default))
@@ -118,26 +116,6 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
                  "duplicates_not_counted": int(n - kept.sum())},
     )
     return StageResult(out_df, report), outcomes
-
-
-def _unchecked(out: RuleOutcome, kept: np.ndarray) -> dict[str, Any]:
-    """A ``missing = "keep"`` rule's kept records it could not check (their field is empty) and
-    the fields they lack: a language rule where one record of 499 gives a language excluded
-    "n = 1", and the methods paragraph read as an English-only restriction applied to all."""
-    rule = out.rule
-    conditions = sum(bool(c) for c in (rule.year, rule.language, rule.publication_type, rule.query))
-    # one condition only: with several, a record another condition already decided would be
-    # counted as unchecked for lacking this one's field (9 of 10 where all 10 were decided)
-    if rule.missing != "keep" or not out.missing or conditions != 1:
-        return {}
-    unseen = np.zeros(len(kept), dtype=bool)
-    fields: list[str] = []
-    for name, empty in out.missing.items():
-        mask = empty & kept & ~out.fired
-        if mask.any():
-            unseen |= mask
-            fields.append(out.missing_label(name))
-    return {"unchecked": int(unseen.sum()), "unchecked_fields": fields} if unseen.any() else {}
 
 
 def _shown_query(query: str, width: int = 80) -> str:
@@ -185,7 +163,7 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
                 article = "an" if label[:1] in "aeiou" else "a"      # 'an abstract', 'a language'
                 out.append(f"rule {rule.id!r}: no record has {article} {label}, so the rule was decided "
                            f"by missing = {rule.missing!r} for every record")
-        unseen = _unchecked(o, kept)
+        unseen = unchecked_records(o, kept)
         if unseen and 2 * unseen["unchecked"] > kept.sum() and not any(m[kept].all() for m in o.missing.values()):
             # most records unseen: what the rule excluded is not what a reader of its reason
             # assumes (every record checked); rules check names all, the run the worst

@@ -1,13 +1,16 @@
-"""Notes on what the rules could not see in the records, for ``screening rules check``.
+"""What the rules could not see in the records: notes for ``screening rules check``, and the
+count the rules stage reports.
 
 Two kinds, neither an error: a ``missing = "keep"`` rule that left records unchecked because
-their field is empty (:func:`unchecked_notes`), and a publication-type or language rule listing
+their field is empty (:func:`unchecked_notes`; :func:`unchecked_records` for the stage), and a publication-type or language rule listing
 values no record has (:func:`absent_value_notes`). The values present are counted as the rules
 match them, so the stage's own warning on a ``not_in`` type list no record matches
 (:mod:`screening.rules.apply`) uses the same counts.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +40,28 @@ def unchecked_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
                 notes.append(f"rule {out.rule.id!r}: {n} of {total} records have no {field_name}, so it did not "
                              f"check them (missing = \"keep\"; set missing = \"flag\" to list them for a person)")
     return notes
+
+
+def unchecked_records(out: RuleOutcome, kept: np.ndarray) -> dict[str, Any]:
+    """A ``missing = "keep"`` rule's kept records it could not check (their field is empty) and
+    the fields they lack, for the rules stage's report and its warning (one count, unlike
+    :func:`unchecked_notes`, which ``rules check`` gives per field): a language rule where one
+    record of 499 gives a language excluded "n = 1", and the methods paragraph read as an
+    English-only restriction applied to all."""
+    rule = out.rule
+    conditions = sum(bool(c) for c in (rule.year, rule.language, rule.publication_type, rule.query))
+    # one condition only: with several, a record another condition already decided would be
+    # counted as unchecked for lacking this one's field (9 of 10 where all 10 were decided)
+    if rule.missing != "keep" or not out.missing or conditions != 1:
+        return {}
+    unseen = np.zeros(len(kept), dtype=bool)
+    fields: list[str] = []
+    for name, empty in out.missing.items():
+        mask = empty & kept & ~out.fired
+        if mask.any():
+            unseen |= mask
+            fields.append(out.missing_label(name))
+    return {"unchecked": int(unseen.sum()), "unchecked_fields": fields} if unseen.any() else {}
 
 
 def copy_year_notes(outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
