@@ -36,6 +36,7 @@ class Review:
     _by_id: dict[str, int] = field(default_factory=dict)
     _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
     _stops: tuple[Any, Any] | None = None    # (the stops table's extent, the standing stop) as last read
+    _frames: tuple[Any, Any] | None = None   # (the samples table's extent, the latest frame) as last read
     _reader: DecisionStore | None = None     # reads before any write: never upgrades the log
 
     @classmethod
@@ -99,6 +100,21 @@ class Review:
         if self._stops is None or self._stops[0] != extent:
             self._stops = (extent, standing_stop(stops_from_rows(store.stop_rows())))
         return self._stops[1]
+
+    def sample_frame(self) -> Any:
+        """The latest stopping-sample frame (:class:`screening.decisions.sample_frames.SampleFrame`,
+        or None), through the review's open store; re-read only when a frame was drawn (a
+        session's stopping line asks after every decision)."""
+        if not self.db_path.exists():
+            return None
+        from screening.decisions.sample_frames import frames_from_rows
+
+        store = self._read()
+        extent = store.sample_extent()
+        if self._frames is None or self._frames[0] != extent:
+            frames = frames_from_rows(store.sample_rows())
+            self._frames = (extent, frames[-1] if frames else None)
+        return self._frames[1]
 
     @functools.cached_property
     def roster(self) -> Roster:

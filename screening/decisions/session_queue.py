@@ -16,7 +16,8 @@ seeded random order (the same for every reviewer of the review), so the hypergeo
 stopping test (docs/ranking.md) can read the sample. Screening a prefix of a random
 permutation is a simple random sample without replacement, as the test assumes, as long as
 no record is skipped. Records decided before they were drawn and priors are not in the sample
-(:mod:`.origins`).
+(:mod:`.origins`), nor are records added after it began: it is drawn from its logged frame
+(:mod:`.sample_frames`), and they are served in ranked order.
 
 Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
 ``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
@@ -34,6 +35,7 @@ from screening.decisions.origins import first_decisions, prior_records
 from screening.decisions.outcomes import record_outcomes
 from screening.decisions.progress import ranking_label, records_in_play
 from screening.decisions.reranking import SessionRanker
+from screening.decisions.sample_frames import draw_frame, frame_is_current
 from screening.decisions.review import Review
 from screening.decisions.session_stopping import sample_order, standing_scope, stopped_message
 from screening.decisions.sharing import ActiveScreeners, split_queue
@@ -97,7 +99,11 @@ class SessionQueue:
                 # a prior is never sampled (prior_records); the ranked queue serves it first
                 priors = prior_records(self.review.config)
                 self.priors_left = [r for r in self._order if r in priors]
-                self._order = sample_order([r for r in self._order if r not in priors], self.review.config)
+                # drawn from the sample's frame only: a record added since it began is served
+                # in ranked order (sample_frames), and the permutation stays the frame's
+                serve = set(self._order)
+                frame = sorted(self._frame(all_play) - priors)
+                self._order = [r for r in sample_order(frame, self.review.config) if r in serve]
             # still records of the stage (counted in total and decided, as by any session),
             # only never served here
             self._in_play = set(self._order) | set(self.priors_left)
@@ -137,6 +143,16 @@ class SessionQueue:
         self.total = len(self.eligible)
         self.decided = len(self._mine)
         return opening
+
+    def _frame(self, play: list[str]) -> frozenset[str]:
+        """The records the stopping sample is drawn from: the log's latest frame, or a new one
+        (the records in ``play`` now) when that no longer describes the sample to come."""
+        frame = self.review.sample_frame()
+        stop_at = self.stop.latest.created_at if self.stop is not None else None
+        if not frame_is_current(frame, self.entries, stop_at):
+            draw_frame(self.review.db_path, self.reviewer, play)
+            frame = self.review.sample_frame()
+        return frame.records
 
     def unsettled_elsewhere(self) -> int:
         """Records of this stage not settled yet that this reviewer's queue does not hold (a

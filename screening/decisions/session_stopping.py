@@ -89,6 +89,7 @@ def stopping_hook(review: Review) -> StoppingFn | None:
 
     def hook(records: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any] | None:
         # what the rank stage (rank.json) and `status` compute from the same log
-        return review_stopping_status(records, entries, rank, standing_scope(review, "title_abstract"), play=play)
+        return review_stopping_status(records, entries, rank, standing_scope(review, "title_abstract"), play=play,
+                                      sample_frame=review.sample_frame())
 
     return hook

@@ -29,18 +29,19 @@ from screening.errors import StageError
 # the test's figures, beside the rule and the phase
 _FIGURES = ("screened", "relevant_found", "irrelevant_in_a_row", "sample_relevant", "sample_unsettled",
             "p_value", "estimated_recall", "recall_bound", "met", "stop_lapsed", "recommendation",
-            "priors_undecided")
+            "priors_undecided", "added_during_sample")
 
 # what a report restates of the test's standing now, beside the figures the stop recorded
 LAPSED_FIGURES = ("p_value", "recall_bound", "sample_size", "sample_relevant", "sample_unsettled")
 
 
 def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: Any, stop: StopScope | None,
-                           play: np.ndarray | None = None) -> dict[str, Any]:
+                           play: np.ndarray | None = None, sample_frame: Any = None) -> dict[str, Any]:
     """The stopping rule's figures for a review's log, as the rank stage (rank.json) computes
     them from the same log: the priors, the decisions, the records awaiting a second reviewer
-    or an adjudicator, the standing logged stop. ``rank``: the review's RankConfig (None: the
-    defaults); ``play``: the table's in-play mask, when the caller has it."""
+    or an adjudicator, the standing logged stop, the sample's frame. ``rank``: the review's
+    RankConfig (None: the defaults); ``play``: the table's in-play mask, when the caller has
+    it; ``sample_frame``: the latest :class:`~screening.decisions.sample_frames.SampleFrame` (None: none)."""
     from screening.ml.stopping_status import stopping_frame, stopping_status
     from screening.stages.rank import RankConfig, decisions_from_log, labels_with_priors
 
@@ -48,20 +49,22 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     labels, _ = labels_with_priors(records, rank if rank is not None else RankConfig(), log.labels)
     frame, logged = stopping_frame(labels, log.labels)
     return stopping_status(records, frame, rank, play=play, open_ids=log.open_records, logged_ids=logged,
-                           stop=stop, open_sampled=log.open_sampled, ever_logged=log.ever_logged)
+                           stop=stop, open_sampled=log.open_sampled, ever_logged=log.ever_logged,
+                           frame=sample_frame.records if sample_frame is not None else None)
 
 
 def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
-                stop: StopScope | None) -> dict[str, Any] | None:
+                stop: StopScope | None, frame: Any = None) -> dict[str, Any] | None:
     """The test's figures now (:data:`LAPSED_FIGURES`) when the standing stop was recorded on a
     met test that the log no longer meets (``stop_lapsed``: a sample record settled as
     relevant, an inclusion undone...); None when it still holds, or there is nothing to check
     (no logged stop, no log, a rule other than the hypergeometric test). A report built on the
-    stop's recorded figures alone would go on claiming a recall the log no longer supports."""
+    stop's recorded figures alone would go on claiming a recall the log no longer supports.
+    ``frame``: the sample's latest frame (:mod:`.sample_frames`; None: none)."""
     if stop is None or entries is None or getattr(rank, "stop_rule", "") != "hypergeometric":
         return None
     try:
-        st = review_stopping_status(records, entries, rank, stop)
+        st = review_stopping_status(records, entries, rank, stop, sample_frame=frame)
     except StageError:           # a prior the table lacks: rank says so when it runs
         return None
     return {k: st.get(k) for k in LAPSED_FIGURES} if st.get("stop_lapsed") else None
@@ -81,7 +84,7 @@ def stopping_test(review: Review, entries: pd.DataFrame) -> dict[str, Any] | Non
                            "confidence": rank.confidence,
                            "figures_scope": "all"}
     try:
-        st = review_stopping_status(review.records, entries, rank, stop)
+        st = review_stopping_status(review.records, entries, rank, stop, sample_frame=review.sample_frame())
     except StageError as err:          # a prior the table lacks: rank says so when it runs
         return {**out, "phase": None, "error": err.message}
     stopped = stop is not None or bool(rank.stopped)

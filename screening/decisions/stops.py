@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.entries import load_entries
-from screening.decisions.origins import first_decisions
 from screening.decisions.outcomes import record_outcomes
 from screening.decisions.review import Review, ReviewLike
 from screening.decisions.roster import Roster
+from screening.decisions.sample_frames import sampled_since
 from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
 from screening.errors import ConfigError, DecisionError
 from screening.ml.recall_test import TEST
@@ -37,7 +36,7 @@ from screening.records import in_play
 
 _FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
             "screened", "relevant_found", "sample_size", "sample_relevant", "sample_unsettled", "pool",
-            "unscreened")
+            "unscreened", "added_during_sample")
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,7 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
         raise DecisionError("no record in screening is left unscreened: a stop would close nothing",
                             hint="records one reviewer decided are settled by a second reviewer or an "
                                  "adjudicator (screening conflicts / adjudicate), not by the stopping rule")
-    if current and status.get("met") and not _sampled_since(entries, current.latest.created_at):
+    if current and status.get("met") and not sampled_since(entries, current.latest.created_at):
         # the random sample the test reads was drawn before the records added since the last
         # stop existed, so it says nothing about them (an update's records need their own sample)
         status["met"] = False
@@ -229,16 +228,6 @@ def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> St
     reopened = sum(1 for r in current.records if r not in outcomes)
     event = _append(config.decisions_path, name, "resume", note, {"reopened": reopened})
     return StopResult(event, reopened, 0, {})
-
-
-def _sampled_since(entries: pd.DataFrame, since: str) -> bool:
-    """Whether a record of the random sample was first decided after ``since``.
-
-    The log is not cut at ``since`` before asking which records are in the sample: a record
-    decided in ranked order before then and again in a later ``--sample`` session would look
-    first decided in the sample, though the sample never drew it (it was not unscreened)."""
-    created = dict(zip(entries["id"].astype(int), entries["created_at"].astype(str)))
-    return any(f.sampled and created[f.event_id] > since for f in first_decisions(entries).values())
 
 
 def _legacy_flag(config: Any) -> bool:

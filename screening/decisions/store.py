@@ -42,14 +42,16 @@ COLUMNS: tuple[str, ...] = (
 )
 
 # 1: the first log; 2: 'link_study' (a report of another record's study) joins the actions;
-# 3: the ``stops`` table (the team's decisions to stop screening, :mod:`.stops`).
+# 3: the ``stops`` table (the team's decisions to stop screening, :mod:`.stops`); 4: the
+# ``samples`` table (the records a stopping sample is drawn from, :mod:`.sample_frames`).
 # SQLite cannot change a CHECK constraint in place, so :meth:`SQLiteStore._migrate` copies
 # the events into a new table in one transaction (every id, uuid and timestamp kept); a new
 # table needs no copy. An older tool refuses a newer log, so it cannot report a stopped review
 # as if nobody had stopped it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STOP_ACTIONS: tuple[str, ...] = ("stop", "resume")
 STOP_COLUMNS: tuple[str, ...] = ("id", "event_uuid", "stage", "reviewer", "action", "note", "created_at", "payload")
+SAMPLE_COLUMNS: tuple[str, ...] = ("id", "event_uuid", "stage", "reviewer", "created_at", "payload")
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -86,6 +88,18 @@ CREATE TRIGGER IF NOT EXISTS stops_no_update BEFORE UPDATE ON stops
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a new event instead'); END;
 CREATE TRIGGER IF NOT EXISTS stops_no_delete BEFORE DELETE ON stops
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a resume event instead'); END;
+CREATE TABLE IF NOT EXISTS samples (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_uuid  TEXT NOT NULL UNIQUE,
+    stage       TEXT NOT NULL CHECK (stage = 'title_abstract'),
+    reviewer    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    payload     TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE TRIGGER IF NOT EXISTS samples_no_update BEFORE UPDATE ON samples
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
+CREATE TRIGGER IF NOT EXISTS samples_no_delete BEFORE DELETE ON samples
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
 """
 
 
@@ -158,6 +172,15 @@ class DecisionStore(Protocol):
 
     def stop_extent(self) -> tuple[Any, ...]:
         """A value that changes whenever a stop or resume is appended."""
+
+    def append_sample(self, row: dict[str, Any]) -> bool:
+        """Write one sample frame (:data:`SAMPLE_COLUMNS` but ``id``); False if already logged."""
+
+    def sample_rows(self) -> list[tuple[Any, ...]]:
+        """Every sample frame in append order, as :data:`SAMPLE_COLUMNS` tuples."""
+
+    def sample_extent(self) -> tuple[Any, ...]:
+        """A value that changes whenever a sample frame is appended."""
 
     def close(self) -> None: ...
 
@@ -361,6 +384,25 @@ class SQLiteStore:
         if self._missing("stops"):        # a log older than format 3: no stop was ever logged
             return []
         return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
+
+    def append_sample(self, row: dict[str, Any]) -> bool:
+        if not str(row.get("reviewer", "")).strip():
+            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        values = (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["created_at"],
+                  json.dumps(row.get("payload") or {}, sort_keys=True))
+        return bool(self._write(lambda conn: conn.execute(
+            "INSERT INTO samples (event_uuid, stage, reviewer, created_at, payload) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
+
+    def sample_extent(self) -> tuple[Any, ...]:
+        if self._missing("samples"):
+            return (0, None)
+        return tuple(self._conn.execute("SELECT COUNT(*), MAX(id) FROM samples").fetchone())
+
+    def sample_rows(self) -> list[tuple[Any, ...]]:
+        if self._missing("samples"):      # a log older than format 4: no frame was ever drawn
+            return []
+        return self._conn.execute(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples ORDER BY id").fetchall()
 
     def close(self) -> None:
         if self._upgrade:

@@ -28,13 +28,15 @@ import numpy as np
 TEST = "anytime-valid"
 
 
-def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
+def hypergeom_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float, outside: int = 0) -> float:
     """Anytime-valid p-value of H0 "recall < target" after sampling ``n`` of ``N`` unscreened
     records, ``k`` relevant (valid however often it is computed; see the module's docstring).
 
-    ``r_before`` relevant records were found before the random sample began.
+    ``r_before`` relevant records were found outside the random sample. ``outside``: records
+    nobody has screened that the sample was not drawn from (added while it was under way):
+    the sample says nothing of them, so H0 takes them all as relevant (its worst case).
     """
-    return float(_pvalues(np.array([k]), N, n, r_before, target_recall)[0])
+    return float(_pvalues(np.array([k]), N, n, r_before, target_recall, outside)[0])
 
 
 def published_pvalue(k: int, N: int, n: int, r_before: int, target_recall: float) -> float:
@@ -53,18 +55,20 @@ def min_missing_under_h0(k: int, r_before: int, target_recall: float) -> int:
     return int(_h0_missing(np.array([k]), r_before, target_recall)[0])
 
 
-def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
+def recall_bound(k: int, N: int, n: int, r_before: int, confidence: float, outside: int = 0) -> tuple[float, float]:
     """(point estimate, one-sided lower confidence bound) for recall so far.
 
     The bound uses the largest number of relevant records in the sampled-from pool that the
     sample does not reject at level ``1 - confidence`` (the anytime-valid test's confidence
-    sequence, see the module's docstring).
+    sequence, see the module's docstring); ``outside`` records (see :func:`hypergeom_pvalue`)
+    count as missed relevant records in the bound, not in the estimate.
     """
-    est, bound = _bounds(np.array([k]), N, n, r_before, confidence)
+    est, bound = _bounds(np.array([k]), N, n, r_before, confidence, outside)
     return float(est[0]), float(bound[0])
 
 
-def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, target_recall: float) -> int:
+def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, target_recall: float,
+                     outside: int = 0) -> int:
     """How many of ``unsettled`` sample records, counted relevant, give the test its largest
     p-value (``k``: the sample's settled relevant records; ``n`` counts every drawn record).
 
@@ -73,15 +77,16 @@ def worst_settlement(k: int, unsettled: int, N: int, n: int, r_before: int, targ
     monotone in it (at N 68, n 50, 15 found before: p 0.048 with 4 relevant, 0.031 with 5).
     Ties go to more relevant records. One vectorised call: a dual plan's sample can wait for
     its second reviewer on hundreds of records."""
-    p = _pvalues(k + np.arange(unsettled + 1), N, n, r_before, target_recall)
+    p = _pvalues(k + np.arange(unsettled + 1), N, n, r_before, target_recall, outside)
     return int(np.flatnonzero(p == p.max())[-1])
 
 
-def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confidence: float) -> tuple[float, float]:
+def lowest_bound(k: int, unsettled: int, N: int, n: int, r_before: int, confidence: float,
+                 outside: int = 0) -> tuple[float, float]:
     """:func:`recall_bound` at the settlement of ``unsettled`` sample records (0 to all of them
     relevant) that gives the lowest bound, with that settlement's estimate: what can be
     claimed whichever way they are settled."""
-    est, bound = _bounds(k + np.arange(unsettled + 1), N, n, r_before, confidence)
+    est, bound = _bounds(k + np.arange(unsettled + 1), N, n, r_before, confidence, outside)
     j = int(np.argmin(bound))
     return float(est[j]), float(bound[j])
 
@@ -140,17 +145,25 @@ def _by_rows(fn: Callable[[np.ndarray], np.ndarray], seen: np.ndarray, N: int) -
     return np.concatenate([fn(seen[i:i + step]) for i in range(0, len(seen), step)])
 
 
-def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
+def _in_pool_under_h0(seen: np.ndarray, r_before: int, target_recall: float, outside: int) -> np.ndarray:
+    # H0 puts at least _h0_missing relevant records outside what was found; at worst ``outside``
+    # of them are among the records the sample was not drawn from, the rest in its pool
+    return np.maximum(_h0_missing(seen, r_before, target_recall) - outside, 0)
+
+
+def _pvalues(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float,
+             outside: int = 0) -> np.ndarray:
     """Anytime-valid p-values of H0 "recall < τ" (see the module's docstring): the likelihood
     of the sample at H0's most likely pool count over the mixture's, capped at 1."""
-    K = _h0_missing(seen, r_before, target_recall)
+    K = _in_pool_under_h0(seen, r_before, target_recall, outside)
     if N <= 0:
         return np.where(K > N, 0.0, 1.0)
-    return _by_rows(lambda rows: _pvalue_rows(rows, N, n, r_before, target_recall), seen, N)
+    return _by_rows(lambda rows: _pvalue_rows(rows, N, n, r_before, target_recall, outside), seen, N)
 
 
-def _pvalue_rows(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float) -> np.ndarray:
-    K = _h0_missing(seen, r_before, target_recall)
+def _pvalue_rows(seen: np.ndarray, N: int, n: int, r_before: int, target_recall: float,
+                 outside: int) -> np.ndarray:
+    K = _in_pool_under_h0(seen, r_before, target_recall, outside)
     ll, mix = _log_evidence(seen, N, n)
     j = np.arange(N + 1)[None, :]
     under_h0 = np.where(j >= K[:, None], ll, -np.inf).max(axis=1)
@@ -160,16 +173,19 @@ def _pvalue_rows(seen: np.ndarray, N: int, n: int, r_before: int, target_recall:
     return np.where(K > N, 0.0, p)
 
 
-def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float,
+            outside: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(point estimates, lower confidence bounds) of recall, one per count in ``seen``. The
     bound is over the largest pool count the sample has not rejected (the confidence
-    sequence of :func:`_pvalues`' test, valid whenever it is read)."""
+    sequence of :func:`_pvalues`' test, valid whenever it is read), plus every ``outside``
+    record."""
     found = r_before + seen
     if N <= 0:
-        return np.where(found > 0, 1.0, 0.0), np.where(found > 0, 1.0, 0.0)
+        return (np.where(found > 0, 1.0, 0.0),
+                np.where(found > 0, found / np.maximum(found + outside, 1), 0.0))
     if n <= 0:
         # no sample yet: every record left may be relevant
-        return np.where(found > 0, 1.0, 0.0), found / np.maximum(found + N, 1)
+        return np.where(found > 0, 1.0, 0.0), found / np.maximum(found + N + outside, 1)
     # point estimate: the maximum-likelihood number of relevant records in the pool,
     # floor(k (N + 1) / n) (integer, so it never falls below the bound's count; the
     # fractional k / n * (N - n) put the estimate under its own lower bound when only a
@@ -184,5 +200,5 @@ def _bounds(seen: np.ndarray, N: int, n: int, r_before: int, confidence: float) 
         return np.where(kept, np.arange(N + 1)[None, :], -1).max(axis=1)
 
     largest = _by_rows(largest_kept, seen, N)
-    missing = np.maximum(largest, seen) - seen
+    missing = np.maximum(largest, seen) - seen + outside
     return est, np.where(found + missing > 0, found / np.maximum(found + missing, 1), 1.0)

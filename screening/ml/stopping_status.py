@@ -42,6 +42,21 @@ def _settle_first(n: int) -> str:
             f"{'them' if n != 1 else 'it'} as unscreened, and the sample needed to stop grows." if n else "")
 
 
+def _added_during(n: int, met: bool = False) -> str:
+    # records that arrived (a search update) after the sample's frame was drawn: the sample
+    # could never have drawn them (sample_frames), so the test takes them as relevant
+    if not n:
+        return ""
+    what = f"{n} record{'s' if n != 1 else ''} added after the random sample began"
+    if met:
+        return (f" The test counted the {what} as relevant (the sample could not draw "
+                f"{'them' if n != 1 else 'it'}): screening {'them' if n != 1 else 'it'} first can "
+                "only raise the bound.")
+    return (f" The {what} {'are' if n != 1 else 'is'} not in it: screen {'them' if n != 1 else 'it'} "
+            "in rank order (screening screen REVIEW -r NAME); until then the test counts "
+            f"{'them' if n != 1 else 'it'} as relevant.")
+
+
 def _unsettled(n: int) -> str:
     return (f" {n} sample record{'s' if n != 1 else ''} without a settled decision (a 'maybe', or a second "
             "reviewer or an adjudicator to come): until settled, the test takes the worst case for "
@@ -117,7 +132,8 @@ def _stopped_text(stop: StopScope, added: int, status: dict[str, Any], awaiting:
 def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | None, config: Any = None,
                     play: np.ndarray | None = None, open_ids: Iterable[str] = (),
                     logged_ids: Iterable[str] | None = None, stop: StopScope | None = None,
-                    open_sampled: Iterable[str] = (), ever_logged: Iterable[str] = ()) -> dict[str, Any]:
+                    open_sampled: Iterable[str] = (), ever_logged: Iterable[str] = (),
+                    frame: Iterable[str] | None = None) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
@@ -141,7 +157,11 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     of ``open_ids`` whose first decision was made in the random sample: the test counts them as
     relevant until they are settled (the worst case, see :func:`_test`). ``ever_logged``: every
     record with a title/abstract event in the log, undone ones too: a record decided before a
-    stop and undone after it is no record "added since the stop".
+    stop and undone after it is no record "added since the stop". ``frame``: the records the
+    random sample is drawn from, when the log holds its frame (``decisions.sample_frames``):
+    a record in play outside it that nobody has settled was added while the sample was under
+    way, and the test counts it as relevant (``added_during_sample``; None: no frame, every
+    record nobody decided counts in the sample's pool, as before frames were logged).
 
     Returns screened and relevant_found (what people decided, settled: a prior nobody decided
     yet is in neither, but counted in ``priors_undecided``), pool, estimated_recall +
@@ -194,7 +214,9 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     # left in the pool the sample was drawn from and out of the relevant found before it, the
     # cautious side of both); its label counted it twice and let a conflict ease the test
     settled = ~labels["record_id"].astype(str).isin(waiting).to_numpy()
-    _test(out, lab[settled], sampled[settled], labels[settled], pool, tau, conf, awaiting, unsettled)
+    outside = _added_during_sample(ids, frame, stop, labels, settled, sampled, open_sampled)
+    out["added_during_sample"] = outside
+    _test(out, lab[settled], sampled[settled], labels[settled], pool, tau, conf, awaiting, unsettled, outside)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)
     if out["met"] and known and stop is None:
         # `screening stop` refuses while a known relevant record has no decision (it would close
@@ -207,6 +229,20 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         out["stop_lapsed"] = stop_lapsed(stop, out["met"], added, out.get("met_published"))
         out["recommendation"] = _stopped_text(stop, added, out, awaiting)
     return out
+
+
+def _added_during_sample(ids: set[str], frame: Iterable[str] | None, stop: StopScope | None,
+                         labels: pd.DataFrame, settled: np.ndarray, sampled: np.ndarray,
+                         open_sampled: Iterable[str]) -> int:
+    """Records in play the sample could not have drawn (outside its frame), that the test would
+    otherwise count in the pool it was drawn from: neither settled outside the sample, nor
+    sampled, nor closed by a standing stop (the stop's own records stay as they were read)."""
+    if frame is None:
+        return 0
+    rid = labels["record_id"].astype(str).to_numpy()
+    known = set(rid[settled & ~sampled]) | set(rid[sampled]) | {str(r) for r in open_sampled}
+    closed = stop.records if stop is not None else frozenset()
+    return len(ids - {str(r) for r in frame} - known - closed)
 
 
 def stop_lapsed(stop: StopScope, met_now: bool, added: int, met_published: bool | None = None) -> bool:
@@ -222,7 +258,7 @@ def stop_lapsed(stop: StopScope, met_now: bool, added: int, met_published: bool 
 
 
 def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.DataFrame, pool: int,
-          tau: float, conf: float, awaiting: int, unsettled: int = 0) -> None:
+          tau: float, conf: float, awaiting: int, unsettled: int = 0, outside: int = 0) -> None:
     """The test's figures and recommendation, into ``out``: the sample's, once there is one,
     else how far ranked screening is from the switch point.
 
@@ -231,21 +267,26 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
     and until they are settled the test takes the worst case: as many of them relevant as
     gives the largest p (:func:`~screening.ml.recall_test.worst_settlement`), so no settling can
     undo a "met". Leaving them out let a 'maybe' on a relevant record pass the test, and the
-    stop's figures outlived its settling. ``sample_relevant`` stays what was settled."""
+    stop's figures outlived its settling. ``sample_relevant`` stays what was settled.
+
+    ``outside``: records added while the sample was under way, nobody having screened them
+    (:func:`_added_during_sample`): not in the pool the sample was drawn from, and relevant in
+    the test's worst case."""
     if sampled.any() or unsettled:
         r_before = int(lab[~sampled].sum())
-        N = pool - int((~sampled).sum())
+        N = pool - int((~sampled).sum()) - outside
         n, k = int(sampled.sum()) + unsettled, int(lab[sampled].sum())
-        worst = k + worst_settlement(k, unsettled, N, n, r_before, tau)
+        worst = k + worst_settlement(k, unsettled, N, n, r_before, tau, outside)
         found = r_before + worst
-        p = hypergeom_pvalue(worst, N, n, r_before, tau)
+        p = hypergeom_pvalue(worst, N, n, r_before, tau, outside)
         # the bound's worst case is its own (the settlement with the lowest bound need not be
         # the one with the largest p)
-        est, bound = lowest_bound(k, unsettled, N, n, r_before, conf)
+        est, bound = lowest_bound(k, unsettled, N, n, r_before, conf, outside)
         out.update(p_value=p, estimated_recall=est, recall_bound=bound, sample_size=n, sample_relevant=k,
                    sample_unsettled=unsettled,
-                   # what the published test says, for a stop recorded with it (stop_lapsed)
-                   met_published=published_pvalue(worst, N, n, r_before, tau) < 1 - conf)
+                   # what the published test says, for a stop recorded with it (stop_lapsed),
+                   # read as it was then: no frame, every record nobody decided in the pool
+                   met_published=published_pvalue(worst, N + outside, n, r_before, tau) < 1 - conf)
         if not found:
             # 0 of 0: with nothing relevant found, recall is no share of anything (recall_bound
             # gave "100%" beside a bound of 0%); the test itself still runs
@@ -262,13 +303,13 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
                                      f"({figures}). Record the stop with "
                                      "`screening stop REVIEW -r NAME`: the records nobody screened are then "
                                      "reported as excluded by the stopping rule." + _unsettled(unsettled)
-                                     + _awaiting(awaiting))
+                                     + _added_during(outside, met=True) + _awaiting(awaiting))
         else:
             out["recommendation"] = (f"Keep screening the random sample (screening screen --sample; "
                                      f"p = {p:.3g} ≥ {1 - conf:.2g}); "
                                      + (f"recall so far is estimated at {est:.1%}." if found else
                                         "no relevant record has been found yet, so recall cannot be estimated.")
-                                     + _unsettled(unsettled) + _settle_first(awaiting))
+                                     + _unsettled(unsettled) + _added_during(outside) + _settle_first(awaiting))
         return
     run = _ranked_run(labels, sampled)
     threshold = switch_threshold(pool)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from screening.config import ReviewConfig
+from screening.decisions.sample_frames import latest_frame
 from screening.decisions.stop_standing import lapsed_stop
 from screening.decisions.stops import review_stop, standing_stop, stopped_by_phrase
 from screening.prisma.diagram import p_text
@@ -119,8 +120,9 @@ def standing_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]], 
     the test was met (forced, or the rank section's ``stopped = true``) says recall is not assured."""
     warnings: list[str] = []
     stopping = stopping_state(review, reports, stops)
+    frame = latest_frame(review.decisions_path) if stopping.scope is not None else None
     if stopping.scope is not None and (now := lapsed_stop(records, entries, review.stages.get("rank"),
-                                                          standing_stop(stops))):
+                                                          standing_stop(stops), frame)):
         stopping = dataclasses.replace(stopping, lapsed=now)
         p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
         warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "

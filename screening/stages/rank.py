@@ -172,7 +172,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     status = stopping_status(out, lab_frame, config, play=play,
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
                              stop=inputs.unhashed.get("stop"), open_sampled=inputs.extra.get("open_sampled", ()),
-                             ever_logged=inputs.unhashed.get("ever_logged", ()))
+                             ever_logged=inputs.unhashed.get("ever_logged", ()),
+                             frame=inputs.unhashed.get("sample_frame"))
     if config.stopped:
         unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
         if unlogged:
@@ -219,6 +220,12 @@ def load_inputs(review: Any) -> StageInputs:
         # recommendation changes), the scope object itself is read unhashed
         extra["stop"] = stop.latest.event_uuid if stop is not None else ""
         unhashed["stop"] = stop
+        from screening.decisions.sample_frames import latest_frame
+
+        # the records the stopping sample is drawn from (keyed by the frame, as the stop is)
+        frame = latest_frame(path)
+        extra["sample_frame"] = frame.event_uuid if frame is not None else ""
+        unhashed["sample_frame"] = frame.records if frame is not None else None
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra,
                        unhashed=unhashed)
 
@@ -256,6 +263,7 @@ def decisions_from_log(entries: pd.DataFrame) -> LogLabels:
 # version 2: the report's stopping block gained screening_stopped (a rank.json written by
 # version 1 lacks it, so a review re-ranks once), and the ranking no longer learns decisions on
 # records a second reviewer has still to decide (progress.training_labels: blinding);
-# version 3: the stopping test counts unsettled sample records as relevant (sample_unsettled)
+# version 3: the stopping test counts unsettled sample records as relevant (sample_unsettled);
+# version 4: it reads the sample's logged frame (records added during the sample: added_during_sample)
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
-                             version="3", load_inputs=load_inputs))
+                             version="4", load_inputs=load_inputs))

@@ -1,0 +1,119 @@
+"""The stopping sample's frame: records added while the sample is under way are not in it.
+
+Acceptance testing (session 25): a search update run while the random sample was under way put
+its records in the pool the test read, although the earlier draws could never have picked
+them, and a stop went through with one record left, from the update, and relevant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from screening.decisions import api
+from screening.decisions.sample_frames import read_frames
+from screening.decisions.session import ScreeningSession
+from screening.decisions.stop_standing import review_stopping_status
+from screening.decisions.stops import stop_screening
+from screening.decisions.store import Event, SQLiteStore
+from screening.errors import DecisionError
+from screening.ml.recall_test import hypergeom_pvalue, recall_bound
+
+from .test_stops import FIRST, SAMPLE, add_update, data, review  # noqa: F401  (fixtures)
+
+
+def test_records_outside_the_sample_count_as_relevant_in_the_test() -> None:
+    # 19 found, the sample's pool all screened: at 95 %, one unscreened record outside the pool
+    # can cost at most 19/20 = 95 % (met), two can cost 19/21 (not met, whatever the sample says)
+    assert hypergeom_pvalue(0, 0, 0, 19, 0.95) == 0.0
+    assert hypergeom_pvalue(0, 0, 0, 19, 0.95, outside=1) == 0.0
+    assert hypergeom_pvalue(0, 0, 0, 19, 0.95, outside=2) == 1.0
+    assert recall_bound(0, 0, 0, 19, 0.95, outside=2)[1] == pytest.approx(19 / 21)
+    # a sample leaves room for some missed records in its pool; outside records add to them
+    p0, p3 = (hypergeom_pvalue(0, 500, 300, 40, 0.95, outside=m) for m in (0, 3))
+    assert p0 < p3
+    assert recall_bound(0, 500, 300, 40, 0.95, outside=3)[1] < recall_bound(0, 500, 300, 40, 0.95)[1]
+
+
+def _db(review: Path) -> Path:
+    return review.parent.parent / "data" / "screened" / "t" / "decisions.sqlite"
+
+
+def _ranked_then_sample(review: Path, data: pd.DataFrame) -> list[str]:
+    """Screen the ranked top 210 (priors first); open a `screen --sample` session (which draws
+    the frame), and record a random sample of SAMPLE of the rest in it. Returns the rest."""
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    cfg = api.Review.load(review).config.stages["rank"]
+
+    def event(rid: str, **kw) -> Event:
+        return Event(record_id=rid, stage="title_abstract", reviewer="alice",
+                     action="include" if truth[rid] == "1" else "exclude", **kw)
+
+    with SQLiteStore(_db(review)) as store:
+        store.append([event(r) for r in [*cfg.prior_included, *cfg.prior_excluded, *order[:210]]])
+    session = ScreeningSession(api.Review.load(review), "alice", sample=True)
+    drawn = list(session.queue)[:SAMPLE]
+    with SQLiteStore(_db(review)) as store:
+        store.append([event(r, payload={"queue": "sample", "sampled": True}) for r in drawn])
+    return order[210:]
+
+
+def test_an_update_during_the_sample_is_not_in_its_pool(review: Path, data: pd.DataFrame) -> None:
+    _ranked_then_sample(review, data)
+    assert len(read_frames(_db(review))) == 1
+    assert api.status(review, as_adjudicator=True)[0]["stopping_test"]["met"] is True
+    # the update arrives while the sample is under way: the same sample met the test when its
+    # records were counted in the pool it was drawn from (test_stops.SAMPLE); now they count
+    # as relevant until screened
+    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
+    new = set(data.iloc[FIRST:]["record_id"])
+    with pytest.raises(DecisionError, match="20 records added after the random sample began are not in it"):
+        stop_screening(review, "alice")
+    test = api.status(review, as_adjudicator=True)[0]["stopping_test"]
+    assert test["added_during_sample"] == 20 and test["met"] is False
+    assert "20 records added after the random sample began" in test["recommendation"]
+    # read without the frame (as before it was logged), the pool took them in and the test was met
+    rv = api.Review.load(review)
+    assert review_stopping_status(rv.records, rv.entries(), rv.config.stages["rank"], None)["met"] is True
+    # the sample goes on without them (no new frame: it has drawn records); ranked screening
+    # serves them
+    assert not set(ScreeningSession(api.Review.load(review), "bob", sample=True).queue) & new
+    assert len(read_frames(_db(review))) == 1
+    assert new <= set(ScreeningSession(api.Review.load(review), "bob").queue)
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    with SQLiteStore(_db(review)) as store:
+        store.append([Event(record_id=r, stage="title_abstract", reviewer="alice",
+                            action="include" if truth[r] == "1" else "exclude") for r in sorted(new)])
+    res = stop_screening(review, "alice")
+    assert res.status["met"] is True and res.status["added_during_sample"] == 0
+    assert res.event.payload["added_during_sample"] == 0
+
+
+def test_a_frame_nothing_was_drawn_from_is_drawn_again(review: Path, data: pd.DataFrame) -> None:
+    """A sample session opened and left before any decision: the update's records join the
+    next frame (nothing was sampled from the first, so nothing is lost by redrawing it)."""
+    ScreeningSession(api.Review.load(review), "alice", sample=True)
+    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
+    new = set(data.iloc[FIRST:]["record_id"])
+    queue = set(ScreeningSession(api.Review.load(review), "alice", sample=True).queue)
+    frames = read_frames(_db(review))
+    assert len(frames) == 2 and new <= frames[-1].records and new <= queue
+    assert not new & frames[0].records
+
+
+def test_after_a_stop_and_an_update_the_next_sample_is_drawn_afresh(review: Path, data: pd.DataFrame) -> None:
+    left = _ranked_then_sample(review, data)
+    stop_screening(review, "alice")
+    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
+    new = set(data.iloc[FIRST:]["record_id"])
+    queue = set(ScreeningSession(api.Review.load(review), "alice", sample=True).queue)
+    frames = read_frames(_db(review))
+    # the stop's closed records are not served; the update's are, from a frame drawn after the stop
+    assert len(frames) == 2 and queue == new and new <= frames[-1].records
+    assert not set(left[SAMPLE:]) & queue
