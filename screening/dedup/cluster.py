@@ -4,8 +4,8 @@ Plain union-find over duplicate links is dangerous: A~B and B~C put A and C in o
 when A and C contradict each other (a preprint linked to two different journal papers by a
 generic title). Here links are applied strongest first, and two groups are only joined when no
 member of one *contradicts* any member of the other (different DOI, PMID, trial-registry ids,
-title numbers or publication kind, years two or more apart, a pair a person marked distinct, or
-two records of an earlier search). A refused link simply leaves the record in its own group.
+title numbers or publication kind, years two or more apart, print pages or issues that place
+them apart, a pair a person marked distinct, or two records of an earlier search). A refused link simply leaves the record in its own group.
 
 One contradiction is bridged: a letter and the reply to it (different publication kinds) may
 share a group when the group holds Embase's '(multiple letters)' record that covers both, because
@@ -20,8 +20,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from screening.dedup.compare import (
-    covers, dois_conflict, registries_conflict, reports_differ, same_abstract_and_authors, same_identifier,
-    same_printed_item,
+    covers, dois_conflict, fields_shifted, other_pages, pages_agree, registries_conflict, reports_differ, same_abstract_and_authors,
+    same_identifier, same_printed_item,
 )
 from screening.dedup.normalise import Keys
 
@@ -63,6 +63,13 @@ def contradicts(a: Keys, b: Keys) -> bool:
         return True
     if a.year and b.year and abs(a.year - b.year) >= 2 and not (a.doi and a.doi == b.doi) and not (
             a.volume and a.issue and a.volume == b.volume and a.issue == b.issue):
+        return True
+    # two printed items: print pages that differ, or issues that differ without the pages
+    # agreeing (an article and a supplement's abstract of one title, bridged by a copy with no
+    # issue or pages: acceptance testing); one DOI or PMID outweighs them, as does an export
+    # that shifted issue and volume into the pages (compare() links those)
+    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue and not pages_agree(a, b))) \
+            and not same_identifier(a, b) and not fields_shifted(a, b):
         return True
     return False
 

@@ -324,5 +324,7 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # 6: registry ids, a shared DOI's printed pages, title numbers vs one DOI;
                              # 7: one maybe-pair per pair of groups, contradicting decisions set aside;
                              # 8: details.matcher_groups (what dedup-review reads a decision against);
-                             # 9: the latest Cochrane version kept, a Cochrane protocol apart from its review
-                             toml_key="dedup", version="10", load_inputs=load_inputs, rekey=rekey))
+                             # 9: the latest Cochrane version kept, a Cochrane protocol apart from its review;
+                             # 10: one whole abstract links a protocol's two titles, report numbers, preprints;
+                             # 11: two articles of one issue on other pages apart, and no group joins them
+                             toml_key="dedup", version="11", load_inputs=load_inputs, rekey=rekey))

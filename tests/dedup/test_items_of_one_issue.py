@@ -1,0 +1,54 @@
+"""Two articles of one journal issue are two printed items (acceptance testing, session 26).
+
+The title-containment rule for records of one issue ('MEDICAL PROGRESS ...' prefixes, cut
+subtitles) linked one group's two articles in one issue when one title held the other, without
+looking at their pages; and the grouping guard let a copy with no issue or pages chain an
+article to the conference abstract of the same title in a supplement.
+"""
+
+from __future__ import annotations
+
+from screening.dedup.api import deduplicate
+from screening.dedup.cluster import contradicts
+from screening.dedup.compare import DISTINCT, DUPLICATE, compare
+from screening.dedup.normalise import keys_for_table
+from screening.records import make_table
+
+AUTHORS = ["Johnson, Mark", "Peters, Ann", "Li, Wei"]
+
+
+def _issue(title: str, pages: str, **kw) -> dict:
+    return {"title": title, "authors": AUTHORS, "year": 2020, "journal": "BMC Medicine", "volume": "12",
+            "issue": "3", "pages": pages, **kw}
+
+
+def test_one_title_inside_another_on_other_pages_of_the_issue_is_another_article() -> None:
+    pairs = [("Diagnosis and management of asthma in adults", "100-110",
+              "Diagnosis and management of asthma in adults during pregnancy", "111-120"),
+             ("Physical activity and cognitive decline", "200-210",
+              "Physical activity and cognitive decline: executive summary", "190-199"),
+             # page 1 of an issue is a print page when both copies are placed in the issue
+             ("Antibiotic prophylaxis in clean orthopaedic surgery. Part A: hip", "1-8",
+              "Antibiotic prophylaxis in clean orthopaedic surgery. Part B: knee", "9-16")]
+    for short, p1, long, p2 in pairs:
+        a, b = keys_for_table(make_table([_issue(short, p1), _issue(long, p2)]))
+        assert compare(a, b).outcome != DUPLICATE, long
+    # the rule still links one article whose title a database cut, on the same pages
+    a, b = keys_for_table(make_table([_issue("Diagnosis and management of asthma in adults", "100-110"),
+                                      _issue("Diagnosis and management of asthma in adults: a review", "100-110")]))
+    assert compare(a, b).outcome == DUPLICATE
+
+
+def test_a_copy_without_issue_or_pages_does_not_chain_an_article_to_its_supplement_abstract() -> None:
+    title = "Tocilizumab versus methotrexate monotherapy in early rheumatoid arthritis: 52-week outcomes"
+    common = {"title": title, "authors": ["Smolen, Josef", "Landewe, Robert", "Bijlsma, Johannes"], "year": 2020,
+              "journal": "Annals of the Rheumatic Diseases", "volume": "79"}
+    table = make_table([{**common, "record_id": "j1", "issue": "6", "pages": "685-699"},
+                        {**common, "record_id": "j2", "issue": "Suppl 1", "pages": "S112"},
+                        {**common, "record_id": "j3"}])
+    article, abstract, bare = keys_for_table(table)
+    assert compare(article, abstract).outcome == DISTINCT
+    assert contradicts(article, abstract) and not contradicts(article, bare)
+    marks = deduplicate(table).table.set_index("record_id")["duplicate_of"].to_dict()
+    groups = {r: (d or r) for r, d in marks.items()}
+    assert groups["j1"] != groups["j2"]          # the bare copy joins one of them, never both
