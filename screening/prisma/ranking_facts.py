@@ -92,8 +92,8 @@ def ranking_use(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset
 def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset(),
                   first: Mapping[str, Any] | None = None) -> int | None:
     """Irrelevant records in a row in ranked order when the random sample began (None: no
-    sample, or no record decided in ranked order before it), counted as the stopping status
-    counts its run (:func:`screening.ml.stopping_status._ranked_run`): the records first decided
+    sample, or no record decided in ranked order before it), on the log as it stood then and
+    counted as the stopping status counted its run (:func:`screening.ml.stopping_status._ranked_run`): the records first decided
     in a ranked session, in the order of those decisions, labelled as the ranker learns them.
     ``first``: the log's first decisions, when the caller has them (:attr:`Ordering.first`)."""
     from screening.decisions.origins import first_decisions
@@ -105,9 +105,14 @@ def run_at_switch(entries: pd.DataFrame | None, priors: frozenset[str] = frozens
     starts = [f.event_id for r, f in first.items() if f.sampled and r not in priors]
     if not starts:
         return None
-    labels = training_labels(entries, first=first)
+    # the log as it stood when the sample began: the run the team saw then, which decisions
+    # made since (a ranked record settled by its second reviewer, a decision changed) must not
+    # rewrite (acceptance testing: 15 in a row at the switch was reported as 0 once the records
+    # awaiting a second reviewer were settled)
+    then = entries[entries["id"].astype(int) < min(starts)]
+    labels = training_labels(then, first=first_decisions(then))
     before = labels[labels["ranked"].astype(bool) & ~labels["sampled"].astype(bool)
-                    & (labels["first_event"] >= 0) & (labels["first_event"] < min(starts))]
+                    & (labels["first_event"] >= 0)]
     if not len(before):
         return None
     seq = before.sort_values("first_event", kind="stable")["label"].astype(int).tolist()

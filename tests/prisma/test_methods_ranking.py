@@ -218,3 +218,26 @@ def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:
                         stopping_figures={"sample_size": 120, "sample_relevant": 0, "recall_bound": 0.981,
                                           "target_recall": 0.975, "confidence": 0.95})
     assert "showed that recall was at least 97.5% with 95% confidence (p = " in stop_test(ctx)
+
+
+def test_the_run_at_the_switch_is_the_log_as_it_stood_when_the_sample_began(tmp_path: Path) -> None:
+    """Acceptance testing: '15 of 50 irrelevant in a row' when the team switched was reported as
+    'began after 0 irrelevant records in a row' once records decided before the switch were
+    settled or changed later: the sentence is about a past moment."""
+    from screening.decisions.entries import load_entries
+    from screening.prisma.ranking_facts import run_at_switch
+
+    db = tmp_path / "decisions.sqlite"
+
+    def ranked(rid: str, action: str) -> Event:
+        return Event(record_id=rid, stage="title_abstract", reviewer="alice", action=action,
+                     ranking_id="ranker-0123456789abcdef", payload={"queue": "ranked"})
+
+    with SQLiteStore(db) as store:
+        store.append([ranked("r1", "include"), *(ranked(f"r{i}", "exclude") for i in range(2, 6))])
+        store.append([Event(record_id="s1", stage="title_abstract", reviewer="alice", action="exclude",
+                            payload={"queue": "sample", "sampled": True})])
+    assert run_at_switch(load_entries(db)) == 4
+    with SQLiteStore(db) as store:        # after the switch: the last ranked exclusion changed to an include
+        store.append([Event(record_id="r5", stage="title_abstract", reviewer="alice", action="include")])
+    assert run_at_switch(load_entries(db)) == 4
