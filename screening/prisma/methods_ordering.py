@@ -83,8 +83,13 @@ def stop_test(ctx: ReportContext) -> str:
     if u := int(f.get("sample_unsettled") or 0):
         found += (f" and {counted(u, 'record')} whose decision was not yet settled (the test took the worst "
                   "case for " + ("them" if u != 1 else "it") + ")")
+    # records a search update added while the sample was under way: not in the pool it was drawn
+    # from, so the test counted them as relevant (decisions.sample_frames)
+    added = int(f.get("added_during_sample") or 0)
+    counting = (f", counting the {counted(added, 'record')} added while the sample was under way (which it could "
+                "not draw) as relevant" if added else "")
     return (f"a random sample of {counted(int(n), 'record')} not screened in rank order, which contained {found}, "
-            f"showed that recall was at least {_percent(target)} with {_percent(conf)} confidence"
+            f"showed that recall was at least {_percent(target)} with {_percent(conf)} confidence{counting}"
             + (f" ({'; '.join(said)})" if said else ""))
 
 

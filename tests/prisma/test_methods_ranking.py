@@ -220,6 +220,21 @@ def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:
     assert "showed that recall was at least 97.5% with 95% confidence (p = " in stop_test(ctx)
 
 
+def test_the_stop_sentence_says_records_added_during_the_sample_were_counted_as_relevant() -> None:
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods_ordering import stop_test
+
+    figures = {"sample_size": 120, "sample_relevant": 0, "recall_bound": 0.96, "target_recall": 0.95,
+               "confidence": 0.95, "added_during_sample": 2}
+    ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.03,
+                        stopping_figures=figures)
+    assert ("showed that recall was at least 95% with 95% confidence, counting the 2 records added while the "
+            "sample was under way (which it could not draw) as relevant (p = ") in stop_test(ctx)
+    ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.03,
+                        stopping_figures={**figures, "added_during_sample": 0})
+    assert "under way" not in stop_test(ctx)
+
+
 def test_the_run_at_the_switch_is_the_log_as_it_stood_when_the_sample_began(tmp_path: Path) -> None:
     """Acceptance testing: '15 of 50 irrelevant in a row' when the team switched was reported as
     'began after 0 irrelevant records in a row' once records decided before the switch were
