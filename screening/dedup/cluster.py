@@ -68,7 +68,8 @@ def contradicts(a: Keys, b: Keys) -> bool:
     # agreeing (an article and a supplement's abstract of one title, bridged by a copy with no
     # issue or pages: acceptance testing); one DOI or PMID outweighs them, as does an export
     # that shifted issue and volume into the pages (compare() links those)
-    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue and not pages_agree(a, b))) \
+    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue
+                               and not (a.first_page and b.first_page and pages_agree(a, b)))) \
             and not same_identifier(a, b) and not fields_shifted(a, b):
         return True
     return False

@@ -49,6 +49,9 @@ def test_a_copy_without_issue_or_pages_does_not_chain_an_article_to_its_suppleme
     article, abstract, bare = keys_for_table(table)
     assert compare(article, abstract).outcome == DISTINCT
     assert contradicts(article, abstract) and not contradicts(article, bare)
+    # issues that differ, with no pages on either copy (the benchmark's synthetic set crashed here)
+    no_pages = keys_for_table(make_table([{**common, "issue": "6"}, {**common, "issue": "7"}]))
+    assert contradicts(*no_pages)
     marks = deduplicate(table).table.set_index("record_id")["duplicate_of"].to_dict()
     groups = {r: (d or r) for r, d in marks.items()}
     assert groups["j1"] != groups["j2"]          # the bare copy joins one of them, never both
