@@ -190,7 +190,9 @@ def _replace(review: str, replace: Optional[str], by: Optional[str], stage: str,
     else:
         line = f"no record at {stage} is waiting for {who}: nothing handed to {new}"
     kept = [f"{k} record{'s' if k != 1 else ''} {what}" for k, what in (
-        (res["decided"], f"{who} decided"), (res["settled"], "already settled")) if k]
+        (res["decided"], f"{who} decided"), (res["settled"], "already settled"),
+        (res["closed"], "closed by the standing stop"),
+        (res["out_of_play"], f"no longer in screening at {stage}")) if k]
     console.print(line + (f"; left as they are: {', '.join(kept)}" if kept else ""))
     if res["left"]:
         k = len(res["left"])

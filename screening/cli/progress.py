@@ -81,8 +81,11 @@ def status_cmd(
             t.add_column(c, justify="right")
         for name, d in s["per_reviewer"].items():
             t.add_row(*cells(name, *[d[c] if c in d else "·" for c in cols]))
+        former = set(s.get("undeclared_adjudicators", ()))
         for name, d in s.get("per_adjudicator", {}).items():
-            t.add_row(*cells(f"{name} (adjudicator)", *[d[c] if c in d else "·" for c in cols]))
+            # their adjudications still settle records, but they are no adjudicator now
+            role = f"adjudicated {d['decided']}, no longer declared" if name in former else "adjudicator"
+            t.add_row(*cells(f"{name} ({role})", *[d[c] if c in d else "·" for c in cols]))
         console.print(t)
         extra = [_conflicts_line(s)]
         if s.get("pending") is not None:

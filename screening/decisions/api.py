@@ -46,14 +46,20 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     None on other stages and without a rank section); and ``warnings``: the review-level
     warnings every stage's figures share, as ``prisma`` and ``export`` give them (the TOML
     changed since the last run, or the last run did not finish: :func:`screening.review_checks.review_warnings`,
-    which also names an export beside the sources that no ``[[sources]]`` lists)."""
+    which also names an export beside the sources that no ``[[sources]]`` lists; and the log's
+    names and reasons the TOML no longer declares: :func:`.declared.declaration_warnings`).
+    ``undeclared_adjudicators``: the names in ``per_adjudicator`` that ``[screening]
+    adjudicators`` no longer declares (their adjudications still settle records, but they are
+    no adjudicators now)."""
+    from screening.decisions.declared import declaration_warnings, former_adjudicators
     from screening.review_checks import review_warnings
 
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
-    warnings = review_warnings(rv.config)
+    warnings = review_warnings(rv.config) + declaration_warnings(rv.config, rv.entries())
     return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
-             else None, "warnings": warnings} for s in stages]
+             else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
+             "warnings": warnings} for s in stages]
 
 
 __all__ = [

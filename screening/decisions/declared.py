@@ -4,19 +4,23 @@ A team edits the TOML mid-review: a reviewer renamed (``bob`` -> ``robert``), an
 reason reworded or dropped. The log is append-only and keeps what was decided, under the
 names and reasons of the day, so nothing is lost; but the report would silently mix the two
 (PRISMA lists a full-text reason the protocol no longer has; `status -r bob` is refused while
-bob's 200 decisions still count). These checks name the mismatch so the team fixes the TOML
-or re-decides, on purpose. They read only what the report already loaded.
+bob's 200 decisions still count; carol's adjudications still settle their conflicts after
+``adjudicators`` names someone else). These checks name the mismatch so the team fixes the
+TOML or re-decides, on purpose. They read only what the report already loaded;
+:func:`declaration_warnings` gives them all, for ``run``/``prisma`` and ``status`` alike.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
 from screening.config import ReviewConfig
+from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.roster import Roster
-from screening.decisions.store import DECISION_ACTIONS
+from screening.decisions.store import DECISION_ACTIONS, STAGES
 
 
 def _key(text: str) -> str:
@@ -58,3 +62,53 @@ def undeclared_reviewers(config: ReviewConfig, entries: pd.DataFrame | None) -> 
                        f"`status`, `screen` or `decide`; add the name back to reviewers in {roster.toml} "
                        "(a person's decisions stay under the name they were made with)")
     return out
+
+
+def undeclared_adjudicators(config: ReviewConfig, outcomes: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A warning per name whose adjudications still settle records (``outcomes``: per stage,
+    :func:`record_outcomes`) but whom ``[screening] adjudicators`` does not declare. Only when a
+    list is declared: without one anyone may adjudicate. Such a person can no longer correct
+    their adjudications or see the unblinded view, and the report would go on saying an
+    adjudicator settled the conflicts without anyone hearing the team changed."""
+    roster = Roster.of(config)
+    if not roster.adjudicators:
+        return []
+    counts = adjudications(outcomes)
+    out = []
+    for name in former_adjudicators(roster, counts):
+        out.append(f"{counts[name]} adjudication(s) settling records in the log are by '{name}', whom [screening] "
+                   f"adjudicators no longer declares (renamed or removed?): they still settle those records, but "
+                   f"'{name}' can no longer adjudicate, correct them or see the unblinded view; add the name back "
+                   f"to adjudicators in {roster.toml}, or have a declared adjudicator adjudicate those records again "
+                   "(an adjudication stays under the name it was made with)")
+    return out
+
+
+def adjudications(outcomes: Mapping[str, Mapping[str, Any]]) -> Counter[str]:
+    """Per adjudicator, the adjudications that settle a record now, over every stage (one a
+    later adjudication corrected settles nothing, as `status` counts them)."""
+    return Counter(str(o.adjudicator.reviewer) for by in outcomes.values() for o in by.values()
+                   if o.adjudicator is not None)
+
+
+def former_adjudicators(roster: Roster, names: Iterable[str]) -> list[str]:
+    """Of ``names`` (people whose adjudications settle records), those ``[screening]
+    adjudicators`` does not declare, sorted; none when no list is declared."""
+    if not roster.adjudicators:
+        return []
+    return sorted({str(n) for n in names if not roster.is_adjudicator(str(n))})
+
+
+def declaration_warnings(config: ReviewConfig, entries: pd.DataFrame | None,
+                         outcomes: Mapping[str, Mapping[str, Any]] | None = None,
+                         ft_finals: pd.DataFrame | None = None) -> list[str]:
+    """Every check of the log against the TOML's declarations (reviewers, adjudicators,
+    full-text reasons), one list for the report and for `status` so both say the same.
+    ``outcomes`` (per stage) and ``ft_finals``: when the caller has worked them out."""
+    logged = entries is not None and len(entries) > 0
+    if outcomes is None:
+        outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES} if logged else {}
+    if ft_finals is None and logged:
+        ft_finals = final_decisions(entries, "full_text", dict(outcomes))
+    return (undeclared_reviewers(config, entries) + undeclared_adjudicators(config, outcomes)
+            + undeclared_reasons(config, ft_finals))

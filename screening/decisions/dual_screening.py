@@ -84,11 +84,15 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     """Hand the records a dual-screening plan still waits on ``reviewer`` for (someone who left
     the team) to ``by``, a declared reviewer.
 
-    Only the records whose latest plan at ``stage`` names ``reviewer``, on which ``reviewer``
-    has no standing decision and whose outcome is not settled, get a new 'assign' event naming
-    ``by`` in ``reviewer``'s place (the log is append-only: the earlier plan stays on record, the
-    latest plan wins). Everything ``reviewer`` decided, and every settled record, is left as it
-    is: unlike ``assign --replan``, nothing settled is reopened. ``by`` decides blind, as any
+    Only the records still waiting for ``reviewer`` get a new 'assign' event naming ``by`` in
+    ``reviewer``'s place (the log is append-only: the earlier plan stays on record, the latest
+    plan wins): those whose latest plan at ``stage`` names ``reviewer``, still in screening at
+    ``stage`` (in play: not since made a duplicate or excluded by the rules), not closed by the
+    standing logged stop (title/abstract: nobody has decided them), not settled, and without a
+    standing decision of ``reviewer``'s. Everything ``reviewer`` decided, and every settled
+    record, is left as it is: unlike ``assign --replan``, nothing settled is reopened. The
+    others are counted apart (``out_of_play``, ``closed``), so the message and the plan events
+    count only what ``by`` is actually to decide. ``by`` decides blind, as any
     reviewer of a dual plan: a colleague's decision on the record shows only once ``by`` has
     decided it. A record whose plan already names ``by`` cannot be handed to them (they would
     be both of its reviewers): it is listed in ``left`` for someone else.
@@ -120,10 +124,23 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
                                 hint="--by names the reviewer who takes over the records")
         standing = standing_decisions(entries, stage)
         outcomes = record_outcomes(entries, stage, standing)
-        events, left, decided, settled = [], [], 0, 0
+        # a plan made before dedup review or a rule change may name records no longer in
+        # screening; nobody waits for a decision on those
+        playing = set(eligible_records(rv.records, entries, stage)["record_id"].astype(str))
+        stop = rv.stop_scope() if stage == "title_abstract" else None
+        events, left, decided, settled, out_of_play, closed = [], [], 0, 0, 0, 0
         for rid, (eid, payload) in latest.items():
             names = list(payload.get("reviewers", ()))
             if departing not in names:
+                continue
+            if rid not in playing:
+                out_of_play += 1
+                continue
+            if stop is not None and rid in stop.records and rid not in outcomes:
+                # the stop settled it as excluded by the stopping rule (PRISMA reads it so, and
+                # nobody's session serves it): not waiting for anyone. One decided since the
+                # stop left its scope (stops.closed_by_stop), and may wait for a second reviewer
+                closed += 1
                 continue
             if (departing, "screener") in standing.get(rid, {}):
                 decided += 1                                  # their decision stands, in the plan
@@ -138,7 +155,7 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
         written = rv.open().append(events) if events else 0
     return {"stage": stage, "reviewer": departing, "by": newcomer, "handed": len(events),
             "record_ids": [e.record_id for e in events], "written": written, "decided": decided,
-            "settled": settled, "left": sorted(left)}
+            "settled": settled, "closed": closed, "out_of_play": out_of_play, "left": sorted(left)}
 
 
 def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:

@@ -40,8 +40,9 @@ from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.diagram import fmt, write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
-from screening.prisma.rule_changes import rules_changed_after_screening
+from screening.prisma.rule_changes import ruled_out_after_screening, rules_changed_after_screening
 from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs
+from screening.prisma.prose import settled_split
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (
@@ -118,6 +119,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     rounds, round_warnings = search_rounds_report(review, rec, dated)
     order = ordering(play_entries, prior_records(review))
+    late, late_unsettled = ruled_out_after_screening(flow_rec, state.outcomes.get("title_abstract"))
     return ReportContext(
         ranking_use=order.use,
         imported_sampled=order.imported_sampled,
@@ -138,7 +140,8 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         maybe_pairs_undecided=state.maybe_pairs_undecided,
         maybe_pairs_unapplied=state.maybe_pairs_unapplied,
         rules_parameters=state.stage_reports.get("apply_rules", {}).get("parameters", {}),
-        ruled_out_after_screening=_ruled_out_after_screening(flow_rec, state),
+        ruled_out_after_screening=late,
+        ruled_out_unsettled=late_unsettled,
         rules_unchecked=rules_unchecked(state.stage_reports.get("apply_rules")),
         rules_changed=_rules_changed(review, state),
         screening=_screening_facts(state, play_entries),
@@ -164,16 +167,6 @@ def _rules_changed(review: ReviewConfig, state: ReviewState) -> tuple[str, ...]:
     if not current:
         return ()
     return rules_changed_after_screening(read_history(review.output_dir), state.entries, current)
-
-
-def _ruled_out_after_screening(records: pd.DataFrame, state: ReviewState) -> int:
-    """Records the rules exclude (duplicates aside) that someone decided at title/abstract."""
-    if "rule_decision" not in records.columns:
-        return 0
-    decided = state.outcomes.get("title_abstract") or {}
-    ruled = (marks(records["rule_decision"]).str.lower() == "exclude") & (
-        marks(records["duplicate_of"]) == "" if "duplicate_of" in records.columns else True)
-    return int(marks(records.loc[ruled, "record_id"]).isin(set(decided)).sum())
 
 
 def _with_export_counts(review: ReviewConfig, searches: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
@@ -307,13 +300,16 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     elif state.stopping.stopped and state.stopping.lapsed:
         notes.append("Screening was stopped by the stopping rule, but computed on the decisions in the log now, "
                      "its test: recall is not assured.")
-    late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (_ruled_out_after_screening)
+    late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (ruled_out_after_screening)
     if late:
         # the box says "removed before screening"; an amended rule removed these later (their
-        # screening decisions are not counted), which the methods paragraph says too
-        notes.append(f"Of the records marked ineligible by automation tools (rules), {fmt(late)} "
-                     f"{'was' if late == 1 else 'were'} already screened when the rules were changed, after "
-                     "title/abstract screening had begun.")
+        # screening decisions are not counted), which the methods paragraph says too, with the
+        # same split: a record one reviewer decided was not screened (settled) yet
+        unsettled = ctx.ruled_out_unsettled
+        had = (f"{'was' if late == 1 else 'were'} already screened" if not unsettled else
+               f"already had screening decisions ({settled_split(late, unsettled)})")
+        notes.append(f"Of the records marked ineligible by automation tools (rules), {fmt(late)} {had} when the "
+                     "rules were changed, after title/abstract screening had begun.")
 
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(out)

@@ -29,6 +29,8 @@ class ReportContext:
     # records the rules exclude that carry title/abstract decisions: the rules changed after
     # screening began, so "before screening" is not true of them
     ruled_out_after_screening: int = 0
+    # of those, the ones not settled yet (one reviewer's decision, a conflict): not 'screened'
+    ruled_out_unsettled: int = 0
     # exclusion rules that could not check many records (their field empty, missing = "keep"):
     # (reason, fields, records unchecked, records the rules were applied to)
     rules_unchecked: tuple[tuple[str, str, int, int], ...] = ()

@@ -15,7 +15,7 @@ from screening.prisma.context import ReportContext, StageScreening
 from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
 from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences, stopping_sentences
-from screening.prisma.prose import counted, join_and, was_were
+from screening.prisma.prose import counted, join_and, settled_split, was_were
 from screening.prisma.searches import search_date, search_shortfall
 
 
@@ -119,9 +119,13 @@ def _rules_sentence(c: PrismaCounts, ctx: ReportContext) -> str:
     if not late:
         return f"Eligibility rules marked {marked} ({reasons}); {changed}."
     # how many of the others the changed rules added is not on record (a record nobody had
-    # screened yet leaves no trace of when it left): say only what is known
-    return (f"Eligibility rules marked {marked} ({reasons}); {changed}, and {fmt(late)} of these records had "
-            f"already been screened: the screening decisions on "
+    # screened yet leaves no trace of when it left): say only what is known. 'Screened' is
+    # settled, as everywhere in the report: records one reviewer had decided are said apart
+    unsettled = ctx.ruled_out_unsettled
+    had = ("had already been screened" if not unsettled else
+           f"already had screening decisions ({settled_split(late, unsettled)})")
+    return (f"Eligibility rules marked {marked} ({reasons}); {changed}, and {fmt(late)} of these records {had}: "
+            f"the screening decisions on "
             f"{'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
 
 

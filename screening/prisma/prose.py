@@ -16,6 +16,15 @@ def was_were(n: int) -> str:
     return "was" if n == 1 else "were"
 
 
+def settled_split(decided: int, unsettled: int) -> str:
+    """'5 settled, 3 not yet settled': records carrying screening decisions, of which only the
+    settled ones are screened (a report's 'screened' is settled, as in `status`)."""
+    settled = decided - unsettled
+    if not settled:
+        return "not yet settled" if decided == 1 else "none of them settled yet"
+    return f"{fmt(settled)} settled, {fmt(unsettled)} not yet settled"
+
+
 def join_and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from screening.decisions.sharing import event_time
 from screening.decisions.store import DECISION_ACTIONS
+from screening.records import marks
 
 # a rule's fields that change what it excludes (its note and reason wording do not)
 _DECIDING = ("action", "missing", "year", "language", "publication_type", "query")
@@ -85,3 +86,16 @@ def rules_changed_after_screening(history: list[Mapping[str, Any]], entries: pd.
     if then is None and any((at := event_time(h.get("time", ""))) is not None and at <= began for h in history):
         then = {"parameters": {"rules": []}, "reasons": {}}
     return tuple(rule_changes(then, current)) if then else ()
+
+
+def ruled_out_after_screening(records: pd.DataFrame, outcomes: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(records the rules exclude, duplicates aside, that someone decided at title/abstract; of
+    those, the ones not settled yet). ``outcomes``: the title/abstract record outcomes. A
+    report calls only the settled ones screened (a record one reviewer decided awaits a
+    second): the PRISMA warnings count the two apart, and the methods say both."""
+    if "rule_decision" not in records.columns or not outcomes:
+        return 0, 0
+    ruled = (marks(records["rule_decision"]).str.lower() == "exclude") & (
+        marks(records["duplicate_of"]) == "" if "duplicate_of" in records.columns else True)
+    decided = [outcomes[r] for r in marks(records.loc[ruled, "record_id"]) if r in outcomes]
+    return len(decided), sum(1 for o in decided if o.status != "final")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
-from screening.decisions.declared import undeclared_reasons, undeclared_reviewers
+from screening.decisions.declared import declaration_warnings
 from screening.decisions.entries import decided_on, load_entries
 from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.stops import read_stops
@@ -330,7 +330,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     warnings += _decided_on_other_records(records, entries, in_play)
-    warnings += undeclared_reviewers(review, entries) + undeclared_reasons(review, ft)
+    warnings += declaration_warnings(review, entries, outcomes, ft)
     warnings += _unknown_registers(review, records)
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     return ReviewState(

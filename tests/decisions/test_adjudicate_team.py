@@ -449,3 +449,51 @@ def test_an_old_logs_screening_decision_after_own_adjudication_is_left_out_of_ka
     pairs = {(p.reviewer_a, p.reviewer_b): p for p in agreement_report(load_entries(log_path))}
     assert pairs[("alice", "bob")].stats.n == 2
     assert pairs[("alice", "carol")].stats.n == 1 and pairs[("bob", "carol")].stats.n == 1
+
+
+def test_replace_hands_over_only_records_still_in_play_and_not_closed_by_the_stop(team: Path, db: Path,
+                                                                                  in_play: list[str], cli) -> None:
+    """UAT: `assign --replace bob --by dave` said '37 records … waiting for bob handed to dave
+    (37 new plan events)' when 17 waited for bob: 18 had been closed by a standing logged stop
+    (nobody had screened them) and 2 had since been made duplicates by dedup review."""
+    import uuid
+
+    from screening.decisions.session import ScreeningSession
+    from screening.decisions.store import open_store, utc_now
+    from screening.records import write_table
+
+    from .conftest import build_table
+
+    api.assign(team, "alice,bob")
+    waiting, dup, closed, later = in_play[:3], in_play[3], in_play[4:20], in_play[20:]
+    for rid in (*waiting, dup):
+        decide(team, "alice", rid, "exclude")
+    # a stop closes 16 records nobody had screened (`screening stop`; its figures don't matter here)
+    store = open_store(db)
+    try:
+        store.append_stop({"event_uuid": str(uuid.uuid4()), "reviewer": "carol", "action": "stop", "note": "",
+                           "created_at": utc_now(), "payload": {"rule": "hypergeometric", "records": closed}})
+    finally:
+        store.close()
+    # alice decides one closed record after all: it leaves the stop's scope and waits for bob
+    decide(team, "alice", closed[0], "include")
+    # dedup review makes one record bob still had to decide a duplicate
+    table = build_table()
+    table.loc[table["record_id"] == dup, "duplicate_of"] = "53"
+    write_table(table, team.parent.parent / "data" / "screened" / "t" / "ingest.parquet")
+    plans_before = len(load_entries(db).query("action == 'assign'"))
+
+    res = api.replace_reviewer(team, "bob", JOSE)
+    handed = {*waiting, closed[0], *later}
+    assert set(res["record_ids"]) == handed and res["handed"] == res["written"] == len(handed) == 34
+    assert (res["closed"], res["out_of_play"], res["decided"], res["settled"]) == (15, 1, 0, 0)
+    assert len(load_entries(db).query("action == 'assign'")) == plans_before + 34
+    # what José's session serves is what he was handed (less the closed record alice decided,
+    # which the session keeps closed for everyone)
+    rv = api.Review.load(team)
+    assert set(ScreeningSession(rv, JOSE).queue) == handed - {closed[0]}
+    rv.close()
+    code, out = cli("assign", team, "--replace", "bob", "--by", JOSE)
+    assert code == 0 and "no record at title_abstract is waiting for bob" in out
+    assert ("left as they are: 15 records closed by the standing stop, 1 record no longer in screening at "
+            "title_abstract") in " ".join(out.split()), out
