@@ -215,8 +215,11 @@ class SessionQueue:
             # sample: only records unscreened when drawn; one first decided in the sample stays
             # in it (a second reviewer of a dual plan decides it too)
             unsampled = self.sample and rid in firsts and not firsts[rid].sampled
+            # a record someone decided since the stop left its scope (as the stop and PRISMA
+            # read it): it waits for its second reviewer like any other
+            closed = rid in self.closed and o is None
             if (mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid])
-                    or rid in self.closed or unsampled):
+                    or closed or unsampled):
                 self._blocked.add(rid)
 
     def _session_ranker(self, play: pd.DataFrame) -> SessionRanker | None:
