@@ -97,11 +97,16 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("ris", EXPORTS / "ris_proquest.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero_ovid.ris", 2),
     ReaderFixture("ris", EXPORTS / "ris_zotero_pubmed.ris", 2),
+    # damaged: two records that lost the ER and TY lines between them; the file's markers
+    # declare one record, which is read with a warning naming the second title
+    ReaderFixture("ris", EXPORTS / "ris_scopus_no_er_ty.ris", 1),
     ReaderFixture("medline", EXPORTS / "medline_pubmed.nbib", 2),
     ReaderFixture("medline", EXPORTS / "medline_legacy.medline", 2),
     ReaderFixture("medline", EXPORTS / "medline_pmc.txt", 2),
     ReaderFixture("wos", EXPORTS / "wos_revtools.ciw", 2),
     ReaderFixture("wos", EXPORTS / "wos_metaknowledge.txt", 2),
+    # damaged: the first record lost its ER line (read as two records, with a warning)
+    ReaderFixture("wos", EXPORTS / "wos_revtools_no_er.ciw", 2),
     ReaderFixture("ovid", EXPORTS / "ovid_tagged_citavi.ovd", 2),
     ReaderFixture("ovid", EXPORTS / "ovid_tagged_endnote.cgi", 2),
     ReaderFixture("cochrane", EXPORTS / "cochrane_plain.txt", 4),

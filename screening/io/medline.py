@@ -5,7 +5,9 @@ Layout: a 4-character tag padded with spaces, ``-``, a space, the value (``PMID-
 lines. A record usually starts at ``PMID-``, but PMC exports put ``PMC - PMC123`` first, so
 the record starts at the first tag line after a blank line (or at a second ``PMID-`` in a
 block, for files that lost their blank lines). A block of tag lines without ``PMID-`` is a
-record that lost that line (an edited file): read with a warning, never dropped.
+record that lost that line (an edited file): read with a warning, never dropped. Another
+export's record markers (RIS ``TY  - ``, Web of Science ``PT J``, BibTeX ``@article{``) refuse
+the file: two exports joined into one (:mod:`.joined_exports`).
 
 Authors: ``FAU`` (full 'Family, Given') is preferred over ``AU`` ('Family IN'); collective
 authors (``CN``) are kept as written.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 
 from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, join_notes, register_reader
+from screening.io.joined_exports import FOR_MEDLINE, MEDLINE, refuse_joined
 from screening.io.tagged import (
     abstract_of, authors_from, check_last_record, first, pages_from, split_keywords, text_of,
 )
@@ -171,6 +174,10 @@ def parse(text: str, filename: str) -> ParseResult:
         # no record has a PMID: not a MEDLINE file (this reader forced on a RIS file, whose
         # tag lines look alike), so none is read and ingest refuses the file
         raw = []
+    else:
+        # another export joined to this one (RIS, WoS plain text, BibTeX) would be read as
+        # MEDLINE blocks: RIS tag lines look alike, its title glued onto the last PubMed record
+        refuse_joined(text, filename, "MEDLINE", FOR_MEDLINE, (MEDLINE,))
     warnings: list[str] = []
     for line, tags in raw:
         if "PMID" not in tags:

@@ -6,7 +6,9 @@ Ovid numbers records (``1.``) and appends a 'Link to the Ovid Full Text' line af
 Cochrane writes ``Record #N of M`` / ``Provider:`` headers and ``TY  -  JOUR`` (two spaces
 after the hyphen); Dimensions and Zotero let abstracts run on over untagged lines; EBSCO adds a
 copyright line as a second ``AB``. Lines outside ``TY``..``ER`` are therefore ignored, and
-untagged lines inside a record continue the previous tag's value.
+untagged lines inside a record continue the previous tag's value; but another export's record
+markers there (a ``.nbib`` appended to a ``.ris``) refuse the file, and a record holding a
+second title or year is named in a warning (:mod:`.ris_checks`).
 
 The scanner is the hot path of ingest (100k-record files): records are cut out with
 ``str.find`` and split into tags by slicing; only records with odd lines (continuations,
@@ -22,6 +24,7 @@ from typing import Iterator
 
 from screening.errors import InputError
 from screening.io.base import ColumnResult, ParsedRecord, ParseResult, Reader, register_reader
+from screening.io.ris_checks import flag_merged_records, refuse_joined_exports
 from screening.io.ris_fields import RIS_TYPE_NAMES, record_fields, source_db as record_source_db  # noqa: F401
 from screening.io.tagged import gc_paused
 
@@ -322,8 +325,9 @@ def parse(text: str, filename: str) -> ParseResult:
     append = records.append
     source_db = record_source_db
     fields = record_fields
+    refuse_joined_exports(text, filename)
     with gc_paused():
-        for line, tags in _scan(text, filename, warnings):
+        for line, tags in flag_merged_records(_scan(text, filename, warnings), text, filename, warnings):
             db = source_db(tags, dialect)
             append(ParsedRecord(fields=fields(tags, dialect, db), line=line, source_db=db))
     expected = _count_records(text)

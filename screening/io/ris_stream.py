@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from screening.errors import InputError
 from screening.io.base import ColumnResult
 from screening.io.ris import _count_records, _scan
+from screening.io.ris_checks import flag_merged_records, refuse_joined_exports
 from screening.io.ris_fields import FIELD_NAMES, field_values, source_db
 from screening.io.tagged import gc_paused
 from screening.io.text_chunks import ChunkedText, Utf8Fallback
@@ -41,8 +42,10 @@ def parse_chunk_columns(text: str, filename: str, *, first_line: int, at_end: bo
     rows: list[tuple[Any, ...]] = []
     lines: list[int] = []
     dbs: list[str] = []
+    refuse_joined_exports(text, filename, first_line)
     with gc_paused():
-        for line, tags in _scan(text, filename, warnings, first_line=first_line, at_end=at_end):
+        scanned = _scan(text, filename, warnings, first_line=first_line, at_end=at_end)
+        for line, tags in flag_merged_records(scanned, text, filename, warnings, first_line):
             db = source_db(tags, dialect)
             rows.append(field_values(tags, dialect, db))
             lines.append(line)

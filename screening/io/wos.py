@@ -4,7 +4,9 @@ Layout: a 2-character tag, one space, the value; continuation lines start with 3
 list fields (``AU``, ``AF``, ``CR``...) each continuation line is a new item; for text fields
 (``TI``, ``AB``, ``SO``) it is the same value wrapped. Records run from ``PT`` to ``ER``; the
 file ends with ``EF``. A last record without ``ER`` means the download was cut off, and we
-say so instead of guessing.
+say so instead of guessing. ``PT`` is always a record's first tag, so a ``PT`` line inside an
+open record means that record lost its ``ER``: it is closed there, with a warning, rather than
+glued onto the next one (acceptance testing: a study vanished into its neighbour, exit 0).
 
 (WoS tab-delimited and WoS RIS are other readers: ``tabular`` and ``ris``.)
 """
@@ -15,10 +17,14 @@ import re
 
 from screening.errors import InputError
 from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, register_reader
+from screening.io.joined_exports import FOR_WOS, WOS_HEADER, WOS_RECORD, first_foreign_line, refuse_joined
 from screening.io.tagged import abstract_of, authors_from, first, pages_from, split_keywords
 from screening.normalize import article_number, clean_text, normalize_doi, normalize_issn, parse_year
 
 _ER_MARK = re.compile(r"^ER\s*$", re.M)
+# a record start, and any other tag line but the file's own FN/VR/EF lines (for the count)
+_PT_MARK = re.compile(r"^PT \S", re.M)
+_OTHER_TAG = re.compile(r"^(?!PT |ER|EF|FN |VR )[A-Z][A-Z0-9](?: \S|$)", re.M)
 _HEADER = re.compile(r"^FN (?:Clarivate|Thomson|ISI|Web of Science)", re.M)
 _TAG_LINE = re.compile(r"^(?:PT|AU|AF|TI|SO|UT|PY) \S", re.M)
 # list-valued tags: a continuation line is a new item, not a wrapped line (LA: a record in two
@@ -68,6 +74,11 @@ def _scan(text: str, filename: str) -> tuple[list[tuple[int, dict[str, list[str]
                 continue
             if tag in ("FN", "VR") and cur is None:
                 continue
+            if tag == "PT" and cur is not None:
+                warnings.append(f"{filename}:{start}: record at line {start} has no ER line: closed at the "
+                                f"next PT (line {lineno}); check both records in the export")
+                records.append((start, cur))
+                cur = None
             if cur is None:
                 cur, start = {}, lineno
             last = cur.setdefault(tag, [])
@@ -163,10 +174,28 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     }
 
 
+def _count_records(text: str) -> int:
+    """Records the file declares, counted on the raw text independently of the scanner: its
+    ``PT`` lines (record starts), plus each ``ER`` closing tag lines that no ``PT`` opened (a
+    record that lost its first line, which the scanner still reads). Counting ``ER`` lines
+    alone let a record that lost its ``ER`` merge into the next one and still match."""
+    count = len(_PT_MARK.findall(text))
+    prev = 0
+    for er in _ER_MARK.finditer(text):
+        if not _PT_MARK.search(text, prev, er.start()) and _OTHER_TAG.search(text, prev, er.start()):
+            count += 1
+        prev = er.end()
+    return count
+
+
 def parse(text: str, filename: str) -> ParseResult:
+    if first_foreign_line(text, (WOS_RECORD,)) is not None:
+        # only a file that is WoS plain text (a reader forced on another format is refused
+        # by the count instead): RIS/MEDLINE/BibTeX records joined to it would be misread
+        refuse_joined(text, filename, "Web of Science plain-text", FOR_WOS, (WOS_HEADER, WOS_RECORD))
     raw, warnings = _scan(text, filename)
     records = [ParsedRecord(fields=_fields(tags), line=line, source_db="Web of Science") for line, tags in raw]
-    expected = len(_ER_MARK.findall(text))
+    expected = _count_records(text)
     return ParseResult(records=records, expected_count=expected, format="wos", dialect="wos", warnings=warnings)
 
 

@@ -47,8 +47,11 @@ from screening.stages.source_parsing import parse_source, read_file
 # typed JOUR), so a review's stored ingest is redone by the next run rather than kept until a
 # release. (A damaged file whose lost-TY record is now read renumbers the records after it; the
 # decisions guard then stops the run and says so.) 6: a RIS T2 repeating the title is not the
-# journal (Ovid's CENTRAL records; JA names it).
-VERSION = "7"
+# journal (Ovid's CENTRAL records; JA names it). 7: a WoS group author in RIS A1 kept. 8: a WoS
+# plain-text record that lost its ER line is closed at the next PT (it was glued onto the next
+# record, which lost its DOI and UT), and a tagged file holding two joined exports (a .nbib
+# appended to a .ris...) is refused instead of losing or garbling the second one's records.
+VERSION = "8"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {

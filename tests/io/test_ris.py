@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.errors import InputError, RecordCountMismatch
-from screening.io import author_lists, ris, ris_fields, tagged
+from screening.io import author_lists, ris, ris_fields, ris_stream, tagged
 from screening.io.base import detect_format
 from screening.io.text import decode_bytes
 from screening.normalize import clean_text, normalize_author, normalize_pages
@@ -620,3 +620,33 @@ def test_a_web_of_science_group_author_beside_the_people_is_kept():
     for person in ("Kaufmann, Robert", "Kaufmann R"):
         text = read("ris_wos_group_author.ris").replace("A1  - Global Adaptation Mapping Team", f"A1  - {person}")
         assert len(ris.parse(text, "x").records[0].fields["authors"]) == 8, person
+
+
+def test_a_record_holding_a_second_title_is_named_in_a_warning():
+    """Acceptance testing: a record that lost its ER line and the next record's TY line
+    read as one record (the second title and year dropped), silently: the file's count agrees.
+    No real export repeats TI/T1/PY in a record, so a repeat names both lines."""
+    name = "ris_scopus_no_er_ty.ris"
+    text = read(name)
+    result = ris.parse(text, name)
+    # the file's own markers declare one record: only the warning can tell
+    assert len(result.records) == result.expected_count == 1
+    assert result.records[0].fields["title"].startswith("Development and Validation of a Robust")
+    assert result.warnings == [
+        f"{name}:66: a second title (TI) at line 66 inside the record starting at line 1: a missing ER/TY? "
+        "Two records may have been read as one; check the export there"]
+    assert text.split("\n")[65].startswith("TI  - Calcium and magnesium abnormalities")
+    streamed = ris_stream.parse_chunk_columns(text, name, first_line=1, at_end=True, dialect="scopus")
+    assert streamed.warnings == result.warnings
+
+
+def test_a_repeated_year_is_named_too_and_real_exports_repeat_neither():
+    text = read("ris_scopus.ris")
+    year_twice = text.replace("\nPY  - 2025\n", "\nPY  - 2025\nPY  - 2024\n", 1)
+    assert year_twice != text
+    result = ris.parse(year_twice, "x.ris")
+    assert len(result.warnings) == 1 and "a second year (PY) at line 10 inside the record starting at line 1" \
+        in result.warnings[0]
+    for path in sorted(FIX.glob("ris_*")):
+        if path.name != "ris_scopus_no_er_ty.ris":
+            assert not [w for w in ris.parse(read(path.name), path.name).warnings if "a second" in w], path.name

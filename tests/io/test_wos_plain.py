@@ -96,3 +96,41 @@ def test_full_names_without_a_comma_take_the_family_name_from_au():
     assert wos._full_names(["Nga Tran Vu Thieu", "Cong Thang Pham", "Gamard, Guilhem", "Diyanti"],
                            ["Thieu, NTV", "Pham, CT", "Gamard, G", "Diyanti"]) == [
         "Thieu, Nga Tran Vu", "Pham, Cong Thang", "Gamard, Guilhem", "Diyanti"]
+
+
+def test_a_record_without_its_er_line_is_closed_at_the_next_pt_with_a_warning():
+    """Acceptance testing: a record whose ER line was lost was glued onto the next one (title
+    joined, authors merged, the second DOI and UT gone), exit 0, because the count came from
+    the ER lines. PT starts every record, so it closes an open one; the count takes PT lines."""
+    text = read("wos_revtools_no_er.ciw")
+    result = wos.parse(text, "no_er.ciw")
+    assert [r.line for r in result.records] == [3, 64]
+    assert result.expected_count == 2
+    first, second = (r.fields for r in result.records)
+    assert first["title"].startswith("Cost-effective restoration and conservation planning")
+    assert "Biomimetic" not in first["title"]
+    assert second["title"] == ("Biomimetic transformation of polyphosphate microparticles during restoration of "
+                               "damaged teeth")
+    assert first["doi"] == "10.1016/j.scitotenv.2018.10.416" and first["pmid"] == "30586831"
+    assert second["doi"] == "10.1016/j.dental.2018.11.014"
+    assert second["source_record_id"] == "WOS:000456070900008"
+    assert second["authors"][0].startswith("Ackermann, M")
+    assert not any(a.startswith("Ackermann") for a in first["authors"])
+    assert [w for w in result.warnings if "no ER line" in w] == [
+        "no_er.ciw:3: record at line 3 has no ER line: closed at the next PT (line 64); "
+        "check both records in the export"]
+    res = ingest([RawSource("no_er.ciw", (FIX / "wos_revtools_no_er.ciw").read_bytes())])
+    assert list(res.records["source_record_id"]) == ["WOS:000454418500136", "WOS:000456070900008"]
+    assert any("no ER line" in w for w in res.report.warnings)
+
+
+def test_the_count_takes_record_starts_so_a_merge_cannot_pass():
+    """The file declares a record per PT line, and one per ER closing tag lines that no PT
+    opened (a record that lost its first line, which the scanner reads all the same)."""
+    text = read("wos_revtools_no_er.ciw")
+    assert wos._count_records(text) == 2
+    assert wos._count_records(read("wos_revtools.ciw")) == 2
+    lost_pt = read("wos_revtools.ciw").replace("\nPT J\n", "\n", 1)
+    assert lost_pt != read("wos_revtools.ciw")
+    result = wos.parse(lost_pt, "x.ciw")
+    assert len(result.records) == result.expected_count == 2
