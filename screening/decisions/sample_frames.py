@@ -11,10 +11,14 @@ is drawn from them only, and a record in play outside the frame is *added during
 served in ranked order, and counted by the test as relevant until someone screens it (the
 worst case, :func:`screening.ml.stopping_status.stopping_status`).
 
-A new frame is drawn when a sample session opens and the latest frame no longer describes the
-sample to come: there is none; a stop recorded after it still stands (the records added since
-need a sample of their own); or nobody has yet decided a record drawn from it (nothing was
-sampled, so a frame drawn now loses nothing and takes in the records added since).
+A frame is never redrawn while its sample goes on: draws already made (in this session or
+another, or before the log had frames) came from it, and a pool that grew under them would
+let them speak for records they could not have drawn. A new frame is drawn only when a sample
+session opens and there is none, or a stop recorded after the latest one still stands: the
+records opened since (a search update's) need a sample of their own. That sample is *fresh*:
+the test then reads only the draws made after its frame was drawn (``after_event``), and the
+records the stop closed leave the pool (the stop settled them, reported as excluded by the
+stopping rule), so the earlier sample, drawn before the update existed, is not pooled with it.
 
 A log without frames (written before format 4, or a sample imported from elsewhere) keeps the
 earlier reading: every record nobody decided counts in the pool.
@@ -43,6 +47,7 @@ class SampleFrame:
     reviewer: str
     created_at: str
     records: frozenset[str]
+    after_event: int = 0       # the log's last event id when it was drawn (its draws come after)
 
 
 def frames_from_rows(rows: list[tuple[Any, ...]]) -> list[SampleFrame]:
@@ -52,7 +57,8 @@ def frames_from_rows(rows: list[tuple[Any, ...]]) -> list[SampleFrame]:
         d = dict(zip(SAMPLE_COLUMNS, row))
         payload = json.loads(d["payload"] or "{}")
         out.append(SampleFrame(int(d["id"]), d["event_uuid"], d["reviewer"], d["created_at"],
-                               frozenset(str(r) for r in payload.get("records", ()))))
+                               frozenset(str(r) for r in payload.get("records", ())),
+                               int(payload.get("after_event", 0) or 0)))
     return out
 
 
@@ -83,24 +89,29 @@ def sampled_since(entries: pd.DataFrame, since: str) -> bool:
     return any(f.sampled and created[f.event_id] > since for f in first_decisions(entries).values())
 
 
-def frame_is_current(frame: SampleFrame | None, entries: pd.DataFrame, stop_at: str | None) -> bool:
-    """Whether ``frame`` still describes the sample a session is about to serve (see the
-    module's docstring). ``stop_at``: when the standing stop was recorded (None: no stop stands)."""
-    if frame is None:
-        return False
-    if stop_at is not None and stop_at > frame.created_at:
-        return False
-    return sampled_since(entries, frame.created_at)
+def frame_is_current(frame: SampleFrame | None, stop_at: str | None) -> bool:
+    """Whether ``frame`` is still the one a sample session draws from (see the module's
+    docstring). ``stop_at``: when the standing stop was recorded (None: no stop stands)."""
+    return frame is not None and not (stop_at is not None and stop_at > frame.created_at)
 
 
-def draw_frame(db_path: str | Path, reviewer: str, records: Iterable[str]) -> SampleFrame:
-    """Log a new frame holding ``records`` (the records in play as the sample begins)."""
+def fresh_after(frame: SampleFrame | None, stop_at: str | None) -> int | None:
+    """For a frame drawn after the standing stop (a fresh sample of the records opened since),
+    the log event after which its draws were made; None otherwise (the frame's sample is every
+    draw in the log, as before stops)."""
+    if frame is None or stop_at is None or frame.created_at <= stop_at:
+        return None
+    return frame.after_event
+
+
+def draw_frame(db_path: str | Path, reviewer: str, records: Iterable[str], after_event: int) -> None:
+    """Log a new frame holding ``records`` (the records in play as the sample begins);
+    ``after_event``: the id of the log's last event then."""
     ids = sorted({str(r) for r in records})
     row = {"event_uuid": str(uuid.uuid4()), "stage": "title_abstract", "reviewer": reviewer,
-           "created_at": utc_now(), "payload": {"records": ids, "pool": len(ids)}}
+           "created_at": utc_now(), "payload": {"records": ids, "pool": len(ids), "after_event": int(after_event)}}
     store = open_store(db_path)
     try:
         store.append_sample(row)
     finally:
         store.close()
-    return SampleFrame(0, row["event_uuid"], reviewer, row["created_at"], frozenset(ids))

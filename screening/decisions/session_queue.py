@@ -146,11 +146,12 @@ class SessionQueue:
 
     def _frame(self, play: list[str]) -> frozenset[str]:
         """The records the stopping sample is drawn from: the log's latest frame, or a new one
-        (the records in ``play`` now) when that no longer describes the sample to come."""
+        (the records in ``play`` now) when there is none or a stop stands since it."""
         frame = self.review.sample_frame()
         stop_at = self.stop.latest.created_at if self.stop is not None else None
-        if not frame_is_current(frame, self.entries, stop_at):
-            draw_frame(self.review.db_path, self.reviewer, play)
+        if not frame_is_current(frame, stop_at):
+            last = int(self.entries["id"].max()) if self.entries is not None and len(self.entries) else 0
+            draw_frame(self.review.db_path, self.reviewer, play, last)
             frame = self.review.sample_frame()
         return frame.records
 

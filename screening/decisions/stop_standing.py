@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from screening.decisions.review import Review
+from screening.decisions.sample_frames import fresh_after
 from screening.decisions.stops import StopScope
 from screening.errors import StageError
 
@@ -50,7 +51,8 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     frame, logged = stopping_frame(labels, log.labels)
     return stopping_status(records, frame, rank, play=play, open_ids=log.open_records, logged_ids=logged,
                            stop=stop, open_sampled=log.open_sampled, ever_logged=log.ever_logged,
-                           frame=sample_frame.records if sample_frame is not None else None)
+                           frame=sample_frame.records if sample_frame is not None else None,
+                           fresh_after=fresh_after(sample_frame, stop.latest.created_at if stop is not None else None))
 
 
 def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,

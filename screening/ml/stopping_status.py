@@ -133,7 +133,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
                     play: np.ndarray | None = None, open_ids: Iterable[str] = (),
                     logged_ids: Iterable[str] | None = None, stop: StopScope | None = None,
                     open_sampled: Iterable[str] = (), ever_logged: Iterable[str] = (),
-                    frame: Iterable[str] | None = None) -> dict[str, Any]:
+                    frame: Iterable[str] | None = None, fresh_after: int | None = None) -> dict[str, Any]:
     """Where a review stands against the statistical stopping rule (for the screening UI).
 
     ``labels_frame``: record_id, label (1/0) of the screened in-play records, in screening
@@ -162,6 +162,10 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     a record in play outside it that nobody has settled was added while the sample was under
     way, and the test counts it as relevant (``added_during_sample``; None: no frame, every
     record nobody decided counts in the sample's pool, as before frames were logged).
+    ``fresh_after``: the frame was drawn after the standing stop (a fresh sample of the records
+    opened since): only decisions first made in the sample after this log event are its draws
+    (earlier draws count as screened outside it), and the records the stop closed are out of its
+    pool (settled by the stop); None: every draw in the log is the sample's.
 
     Returns screened and relevant_found (what people decided, settled: a prior nobody decided
     yet is in neither, but counted in ``priors_undecided``), pool, estimated_recall +
@@ -181,6 +185,10 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
         # a prior decided in a sample session (older sessions served them) was known before the
         # sample was drawn: counting it as sampled would credit the sample with a find
         sampled = sampled & ~labels["record_id"].astype(str).isin(priors).to_numpy()
+    if fresh_after is not None and "first_event" in labels:
+        # a fresh sample after a stop: the earlier sample's draws were made before the records
+        # opened since existed, so they are not draws from this pool (sample_frames)
+        sampled = sampled & (labels["first_event"].astype(int).to_numpy() > fresh_after)
     found = int(lab.sum())
     waiting = {str(r) for r in open_ids} & ids
     awaiting = len(waiting)
@@ -214,9 +222,13 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     # left in the pool the sample was drawn from and out of the relevant found before it, the
     # cautious side of both); its label counted it twice and let a conflict ease the test
     settled = ~labels["record_id"].astype(str).isin(waiting).to_numpy()
-    outside = _added_during_sample(ids, frame, stop, labels, settled, sampled, open_sampled)
+    outside = _added_during_sample(ids, frame, labels, settled, sampled, open_sampled)
     out["added_during_sample"] = outside
-    _test(out, lab[settled], sampled[settled], labels[settled], pool, tau, conf, awaiting, unsettled, outside)
+    # a fresh sample's pool is the records opened since the stop: those it closed are settled by it
+    closed = (len(stop.records & (ids - decided - waiting)) if fresh_after is not None and stop is not None
+              else 0)
+    _test(out, lab[settled], sampled[settled], labels[settled], pool - closed, tau, conf, awaiting, unsettled,
+          outside)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)
     if out["met"] and known and stop is None:
         # `screening stop` refuses while a known relevant record has no decision (it would close
@@ -231,18 +243,16 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     return out
 
 
-def _added_during_sample(ids: set[str], frame: Iterable[str] | None, stop: StopScope | None,
-                         labels: pd.DataFrame, settled: np.ndarray, sampled: np.ndarray,
-                         open_sampled: Iterable[str]) -> int:
+def _added_during_sample(ids: set[str], frame: Iterable[str] | None, labels: pd.DataFrame, settled: np.ndarray,
+                         sampled: np.ndarray, open_sampled: Iterable[str]) -> int:
     """Records in play the sample could not have drawn (outside its frame), that the test would
-    otherwise count in the pool it was drawn from: neither settled outside the sample, nor
-    sampled, nor closed by a standing stop (the stop's own records stay as they were read)."""
+    otherwise count in the pool it was drawn from: neither settled outside the sample nor
+    sampled. A stop that closed such records leaves them outside: the stop's test read them so."""
     if frame is None:
         return 0
     rid = labels["record_id"].astype(str).to_numpy()
     known = set(rid[settled & ~sampled]) | set(rid[sampled]) | {str(r) for r in open_sampled}
-    closed = stop.records if stop is not None else frozenset()
-    return len(ids - {str(r) for r in frame} - known - closed)
+    return len(ids - {str(r) for r in frame} - known)
 
 
 def stop_lapsed(stop: StopScope, met_now: bool, added: int, met_published: bool | None = None) -> bool:

@@ -173,7 +173,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
                              open_ids=inputs.extra.get("open_records", ()), logged_ids=logged,
                              stop=inputs.unhashed.get("stop"), open_sampled=inputs.extra.get("open_sampled", ()),
                              ever_logged=inputs.unhashed.get("ever_logged", ()),
-                             frame=inputs.unhashed.get("sample_frame"))
+                             frame=inputs.unhashed.get("sample_frame"),
+                             fresh_after=inputs.unhashed.get("sample_fresh_after"))
     if config.stopped:
         unlogged = [r for r in (*config.prior_included, *config.prior_excluded) if str(r) not in logged]
         if unlogged:
@@ -220,12 +221,13 @@ def load_inputs(review: Any) -> StageInputs:
         # recommendation changes), the scope object itself is read unhashed
         extra["stop"] = stop.latest.event_uuid if stop is not None else ""
         unhashed["stop"] = stop
-        from screening.decisions.sample_frames import latest_frame
+        from screening.decisions.sample_frames import fresh_after, latest_frame
 
         # the records the stopping sample is drawn from (keyed by the frame, as the stop is)
         frame = latest_frame(path)
         extra["sample_frame"] = frame.event_uuid if frame is not None else ""
         unhashed["sample_frame"] = frame.records if frame is not None else None
+        unhashed["sample_fresh_after"] = fresh_after(frame, stop.latest.created_at if stop is not None else None)
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra,
                        unhashed=unhashed)
 

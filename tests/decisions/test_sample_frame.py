@@ -95,25 +95,95 @@ def test_an_update_during_the_sample_is_not_in_its_pool(review: Path, data: pd.D
     assert res.event.payload["added_during_sample"] == 0
 
 
-def test_a_frame_nothing_was_drawn_from_is_drawn_again(review: Path, data: pd.DataFrame) -> None:
-    """A sample session opened and left before any decision: the update's records join the
-    next frame (nothing was sampled from the first, so nothing is lost by redrawing it)."""
+def _test_now(review: Path) -> dict:
+    return api.status(review, as_adjudicator=True)[0]["stopping_test"]
+
+
+def _all_relevant_update(review: Path, data: pd.DataFrame) -> set[str]:
+    """The update's 20 records, every one of them relevant (the worst case for a test that
+    would speak for them)."""
+    worst = data.copy()
+    worst.loc[worst.index[FIRST:], "label_included"] = "1"
+    add_update(review, worst, "[rank]", 'date_searched = "2024-09-01"\n')
+    return set(data.iloc[FIRST:]["record_id"])
+
+
+def test_a_frame_is_not_redrawn_while_its_sample_goes_on(review: Path, data: pd.DataFrame) -> None:
+    """Review of the change: a frame was redrawn at every sample session opened before its first
+    draw, so a colleague's session opened after an update took the update into the pool that
+    an open session's (and a log's earlier, frameless) draws could never have drawn from."""
     ScreeningSession(api.Review.load(review), "alice", sample=True)
-    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
-    new = set(data.iloc[FIRST:]["record_id"])
-    queue = set(ScreeningSession(api.Review.load(review), "alice", sample=True).queue)
+    new = _all_relevant_update(review, data)
+    queue = set(ScreeningSession(api.Review.load(review), "bob", sample=True).queue)
     frames = read_frames(_db(review))
-    assert len(frames) == 2 and new <= frames[-1].records and new <= queue
-    assert not new & frames[0].records
+    assert len(frames) == 1 and not new & frames[0].records and not new & queue
+
+
+def test_a_sample_from_before_frames_keeps_the_update_outside(review: Path, data: pd.DataFrame) -> None:
+    """A log written before frames: 58 draws, then the first session with frames opens and
+    leaves, then an update: the test was met, the frame having been redrawn with the update."""
+    from screening.ml.review import rank_review
+
+    table, _ = rank_review(review)
+    order = table.dropna(subset=["rank"]).sort_values("rank")["record_id"].astype(str).tolist()
+    truth = dict(zip(data["record_id"], data["label_included"]))
+    cfg = api.Review.load(review).config.stages["rank"]
+    ranked = [*cfg.prior_included, *cfg.prior_excluded, *order[:210]]
+    with SQLiteStore(_db(review)) as store:
+        store.append([Event(record_id=r, stage="title_abstract", reviewer="alice",
+                            action="include" if truth[r] == "1" else "exclude", payload=p)
+                      for rs, p in ((ranked, {}), (order[210:210 + SAMPLE], {"sampled": True})) for r in rs])
+    ScreeningSession(api.Review.load(review), "alice", sample=True)
+    _all_relevant_update(review, data)
+    ScreeningSession(api.Review.load(review), "alice", sample=True)
+    test = _test_now(review)
+    assert len(read_frames(_db(review))) == 1
+    assert test["added_during_sample"] == 20 and test["met"] is False
+    with pytest.raises(DecisionError, match="not met"):
+        stop_screening(review, "alice")
+
+
+def test_a_stop_keeps_the_records_it_read_as_outside_outside(review: Path, data: pd.DataFrame) -> None:
+    """Review of the change: a forced stop closing the records added during the sample moved
+    them into the pool, and status then said met (bound 83 %) beside 'stopped before the test
+    was met'."""
+    _ranked_then_sample(review, data)
+    _all_relevant_update(review, data)
+    res = stop_screening(review, "alice", force=True)
+    assert res.status["met"] is False and res.event.payload["added_during_sample"] == 20
+    test = _test_now(review)
+    assert test["met"] is False and test["added_during_sample"] == 20
+    assert test["recall_bound"] == pytest.approx(res.status["recall_bound"])
 
 
 def test_after_a_stop_and_an_update_the_next_sample_is_drawn_afresh(review: Path, data: pd.DataFrame) -> None:
     left = _ranked_then_sample(review, data)
-    stop_screening(review, "alice")
-    add_update(review, data, "[rank]", 'date_searched = "2024-09-01"\n')
-    new = set(data.iloc[FIRST:]["record_id"])
-    queue = set(ScreeningSession(api.Review.load(review), "alice", sample=True).queue)
+    first = stop_screening(review, "alice")
+    new = _all_relevant_update(review, data)
+    session = ScreeningSession(api.Review.load(review), "alice", sample=True)
+    queue = list(session.queue)
     frames = read_frames(_db(review))
     # the stop's closed records are not served; the update's are, from a frame drawn after the stop
-    assert len(frames) == 2 and queue == new and new <= frames[-1].records
-    assert not set(left[SAMPLE:]) & queue
+    assert len(frames) == 2 and set(queue) == new and new <= frames[-1].records
+    assert not set(left[SAMPLE:]) & set(queue)
+    # the fresh sample's test reads its own draws only, from the update's records: the first
+    # sample's 58 draws (before the update existed) do not speak for them (review of the change:
+    # opening the session made the test 'met', and one draw let a stop close 19 relevant records)
+    assert _test_now(review)["met"] is False
+    with SQLiteStore(_db(review)) as store:
+        store.append([Event(record_id=queue[0], stage="title_abstract", reviewer="alice", action="exclude",
+                            payload={"queue": "sample", "sampled": True})])
+    test = _test_now(review)
+    assert test["met"] is False and test["sample_size"] == 1 and test["p_value"] > 0.05
+    with pytest.raises(DecisionError, match="not met"):
+        stop_screening(review, "alice")
+    # 16 of the 20 drawn (15 relevant): with 4 left, even all relevant, recall stays above the
+    # fixture's 80 % target, so the test is met (the fresh pool is the update's 20 records, not
+    # the first stop's closed ones, which stay closed)
+    with SQLiteStore(_db(review)) as store:
+        store.append([Event(record_id=r, stage="title_abstract", reviewer="alice", action="include",
+                            payload={"queue": "sample", "sampled": True}) for r in queue[1:16]])
+    test = _test_now(review)
+    assert test["sample_size"] == 16 and test["sample_relevant"] == 15 and test["met"] is True
+    assert test["recall_bound"] >= 0.8
+    assert api.status(review, as_adjudicator=True)[0]["excluded_by_stopping"] == len(first.event.records)
