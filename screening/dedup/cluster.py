@@ -20,9 +20,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from screening.dedup.compare import (
-    covers, dois_conflict, fields_shifted, other_pages, pages_agree, registries_conflict, reports_differ, same_abstract_and_authors,
-    same_identifier, same_printed_item,
+    covers, dois_conflict, registries_conflict, reports_differ, same_abstract_and_authors, same_identifier,
 )
+from screening.dedup.print_place import fields_shifted, other_pages, same_printed_item
 from screening.dedup.normalise import Keys
 
 # Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
@@ -64,12 +64,13 @@ def contradicts(a: Keys, b: Keys) -> bool:
     if a.year and b.year and abs(a.year - b.year) >= 2 and not (a.doi and a.doi == b.doi) and not (
             a.volume and a.issue and a.volume == b.volume and a.issue == b.issue):
         return True
-    # two printed items: print pages that differ, or issues that differ without the pages
-    # agreeing (an article and a supplement's abstract of one title, bridged by a copy with no
-    # issue or pages: acceptance testing); one DOI or PMID outweighs them, as does an export
-    # that shifted issue and volume into the pages (compare() links those)
-    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue
-                               and not (a.first_page and b.first_page and pages_agree(a, b)))) \
+    # two printed items: print pages that differ (an article and a supplement's abstract of one
+    # title, bridged by a copy with no issue or pages: acceptance testing), or, where neither
+    # copy gives pages, issues that differ (a recurring title); one DOI or PMID outweighs them,
+    # as does an export that shifted issue and volume into the pages (compare() links those).
+    # Not the issue where one copy has pages: the issue key is the first number of the field,
+    # so '6 Suppl 2' and 'Suppl 2' read as 6 and 2.
+    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue and not a.first_page and not b.first_page)) \
             and not same_identifier(a, b) and not fields_shifted(a, b):
         return True
     return False
