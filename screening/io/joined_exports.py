@@ -39,7 +39,12 @@ WOS_VERSION = Marker("VR ", re.compile(r"VR \d+(?:\.\d+)?[ \t\r]*$", re.M),
 # 'PT J' / 'PT B': one space and a one-letter code, alone on the line
 WOS_RECORD = Marker("PT ", re.compile(r"PT [A-Z][ \t\r]*$", re.M),
                     "Web of Science plain-text records (a 'PT' record start)")
-BIBTEX = Marker("@", re.compile(r"@[A-Za-z]+[ \t]*[{(]"), "BibTeX entries (an '@type{' line)")
+# the entry types BibTeX and BibLaTeX define (any '@word (' matched an unindented MEDLINE
+# continuation line such as '@Home (ages 2-5) ...')
+BIBTEX = Marker("@", re.compile(
+    r"@(?:article|book|booklet|collection|conference|electronic|inbook|incollection|inproceedings|manual|"
+    r"mastersthesis|misc|mvbook|online|patent|phdthesis|proceedings|report|software|dataset|techreport|thesis|"
+    r"unpublished)[ \t]*[{(]", re.I), "BibTeX entries (an '@type{' line)")
 RIS = Marker("TY", re.compile(r"TY {1,2}- *\S"), "RIS records (a 'TY  - ' line)")
 # WoS ends its files with 'EF' and no line break: what `cat` appends lands on that line
 AFTER_EF = Marker("EF", re.compile(r"EF[ \t]*[^\s]"),

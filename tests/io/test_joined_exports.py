@@ -84,3 +84,20 @@ def test_other_lines_outside_ris_records_are_still_ignored():
                         ("ris_ovid_medline_central.ris", 3)):
         res = ingest([RawSource(name, (FIX / name).read_bytes())])
         assert len(res.records) == count
+
+
+def test_an_unindented_medline_continuation_line_is_no_bibtex_entry():
+    """Review of the change: any '@word (' at a line start was read as a BibTeX entry, so a
+    MEDLINE continuation line the reader tolerates unindented ('@Home (ages 2-5) ...') would
+    have refused the whole file."""
+    text = (FIX / "medline_pubmed.nbib").read_bytes().decode("utf-8-sig")
+    at = text.index("\nAB  - ") + 1
+    end = text.index("\n", at)
+    text = text[:end] + "\n@Home (ages 2-5) was one of the settings." + text[end:]
+    res = ingest([RawSource("pubmed.nbib", text.encode("utf-8"))])
+    before = ingest([RawSource("pubmed.nbib", (FIX / "medline_pubmed.nbib").read_bytes())])
+    assert len(res.records) == len(before.records)
+    # a real BibTeX entry there is still another export
+    bib = text[:end] + "\n@Article{smith2020," + text[end:]
+    with pytest.raises(InputError, match="BibTeX entries"):
+        ingest([RawSource("pubmed.nbib", bib.encode("utf-8"))])
