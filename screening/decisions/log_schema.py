@@ -85,9 +85,6 @@ BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample in
 """
 
 
-
-
-
 def migrate_from_1(conn: sqlite3.Connection) -> None:
     """Version 1 -> 2 inside the caller's transaction: the events move to a table whose
     CHECK allows the new action. The append-only triggers are dropped with the old table

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from screening.config import ReviewConfig, load_review
 from screening.decisions.entries import load_entries
 from screening.decisions.outcomes import record_outcomes

@@ -23,6 +23,9 @@ from rapidfuzz import fuzz
 
 from screening.dedup.journal_names import journals_compatible
 from screening.dedup.normalise import Keys, abstracts_match
+from screening.dedup.print_place import (
+    elocator_vs_print, fields_shifted, other_pages, page_span, pages_agree, placeholder_page, same_printed_item,
+)
 
 DUPLICATE, DISTINCT, MAYBE = "duplicate", "distinct", "maybe"
 
@@ -75,41 +78,6 @@ def _found_in(names: Iterable[str], others: Collection[str]) -> int:
     return sum(1 for f in names if f in others or any(fuzz.ratio(f, g) >= 85 for g in others))
 
 
-def _span(k: Keys) -> tuple[int, int]:
-    first = int(k.first_page)
-    last = int(k.last_page) if k.last_page else first
-    return first, max(first, last)
-
-
-def pages_agree(a: Keys, b: Keys) -> bool:
-    """Same first page; or one page range inside/overlapping the other ('569' vs '567-569');
-    or a one-digit typo with the same last page ('2297-2108' vs '2097-2108')."""
-    if a.first_page == b.first_page:
-        return True
-    if a.last_page and a.last_page == b.last_page and fuzz.ratio(a.first_page, b.first_page) >= 75:
-        return True
-    (a1, a2), (b1, b2) = _span(a), _span(b)
-    overlap = min(a2, b2) - max(a1, b1)
-    return overlap >= 0 and (a1 == a2 or b1 == b2 or overlap >= 1)
-
-
-def elocator_vs_print(a: Keys, b: Keys) -> bool:
-    """BMJ-style article numbers ('c1804', 'e123') vs print pages ('1014'): two paging systems,
-    neither evidence for nor against. Supplement pages ('S33') are not excused."""
-    pa, pb = a.pages[:1].lower(), b.pages[:1].lower()
-    return (pa.isalpha() and pa != "s" and pb.isdigit()) or (pb.isalpha() and pb != "s" and pa.isdigit())
-
-
-def fields_shifted(a: Keys, b: Keys) -> bool:
-    """One export lost the volume and moved the rest up a field: volume '' / issue '26' /
-    pages '9' vs volume '26' / issue '9' / pages '1746' (one meeting abstract, Rathbone
-    haematology). Both numbers must line up and the shifted record must carry a single page."""
-    def one_way(x: Keys, y: Keys) -> bool:
-        return bool(not x.volume and x.issue and x.issue == y.volume and x.first_page and not x.last_page
-                    and y.issue and x.first_page == y.issue)
-    return one_way(a, b) or one_way(b, a)
-
-
 def dois_conflict(a: Keys, b: Keys) -> bool:
     """Different DOIs from the same registrant mean different items. Different registrants
     ('10.2307/...' JSTOR vs '10.25300/...' publisher) are often two DOIs of one article."""
@@ -132,11 +100,6 @@ def same_identifier(a: Keys, b: Keys) -> bool:
     return same_doi or bool(a.pmid and a.pmid == b.pmid)
 
 
-def placeholder_page(k: Keys) -> bool:
-    """Page '1' (or '1-12'): an online-first copy numbered on its own, not its print page."""
-    return k.first_page == "1"
-
-
 def same_author_list(a: Keys, b: Keys) -> bool | None:
     """The same authors in the same order, one list possibly cut short (an export that keeps the
     first few); ``None`` when a list is missing. Stricter than :func:`author_agreement`, which
@@ -153,18 +116,6 @@ def printed_apart(a: Keys, b: Keys, t: float) -> bool:
     abstracts of one group on pages 51 and 52 (ASySD set) is not evidence they are one; an
     online-first copy and its print issue (same title and authors) still are."""
     return other_pages(a, b) and (t < 0.97 or same_author_list(a, b) is False)
-
-
-def other_pages(a: Keys, b: Keys, *, online_first: bool = True) -> bool:
-    """Both records give real print pages (no article number vs its print pages) and the pages
-    differ: two printed items, whatever else they share. ``online_first``: a page '1' may be an
-    online-first copy's own numbering, not evidence (False where both copies are placed in one
-    issue, which an online-first copy is not: 'Part A', pp 1-8, and 'Part B', pp 9-16)."""
-    if not (a.first_page and b.first_page):
-        return False
-    if online_first and (placeholder_page(a) or placeholder_page(b)):
-        return False
-    return not (pages_agree(a, b) or elocator_vs_print(a, b))
 
 
 def title_contains(a: Keys, b: Keys, min_words: int = 1) -> bool:
@@ -190,7 +141,7 @@ def covers(container: Keys, item: Keys) -> bool:
         return False
     if dois_conflict(container, item) or (container.pmid and item.pmid and container.pmid != item.pmid):
         return False
-    (c1, c2), (i1, i2) = _span(container), _span(item)
+    (c1, c2), (i1, i2) = page_span(container), page_span(item)
     if not (c1 <= i1 and i2 <= c2 and c2 > c1):
         return False
     if not title_contains(container, item):
@@ -218,13 +169,6 @@ def same_abstract_and_authors(a: Keys, b: Keys) -> bool:
 def reports_differ(a: Keys, b: Keys) -> bool:
     """Both titles end in a report number, and not the same one ('(Report No. 1)', '(No. 2)')."""
     return bool(a.report and b.report and a.report != b.report)
-
-
-def same_printed_item(a: Keys, b: Keys) -> bool:
-    """The same volume, first page and year: both records locate one printed item, whatever their
-    titles say (one lacks the 'Erratum:', one is MEDLINE's translation of the other's title)."""
-    return bool(a.volume and a.first_page and a.volume == b.volume and a.first_page == b.first_page
-                and a.year and a.year == b.year)
 
 
 def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from screening.dedup.compare import DISTINCT, author_agreement, compare, dois_conflict, same_printed_item
+from screening.dedup.compare import DISTINCT, author_agreement, compare, dois_conflict
+from screening.dedup.print_place import same_printed_item
 from screening.dedup.normalise import Keys
 
 # Title similarity, on the matcher's scale (rapidfuzz ratio of the normalised titles, 0..1), below
