@@ -13,7 +13,7 @@ import functools
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -35,8 +35,8 @@ class Review:
     store: DecisionStore | None = None
     _by_id: dict[str, int] = field(default_factory=dict)
     _entries: pd.DataFrame | None = None   # the log as read so far (append-only: extended, never re-read)
-    _stops: tuple[Any, Any] | None = None    # (the stops table's extent, the standing stop) as last read
-    _frames: tuple[Any, Any] | None = None   # (the samples table's extent, the latest frame) as last read
+    # per side table (stops, samples): (its extent, what was built from its rows) as last read
+    _sides: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     _reader: DecisionStore | None = None     # reads before any write: never upgrades the log
 
     @classmethod
@@ -91,30 +91,29 @@ class Review:
         """The standing logged stop (:class:`screening.decisions.stops.StopScope`, or None),
         through the review's open store; re-read only when a stop or resume was appended (a
         session asks at every refresh, and a decision on a closed record is warned of)."""
-        if not self.db_path.exists():
-            return None
         from screening.decisions.stops import standing_stop, stops_from_rows
 
-        store = self._read()
-        extent = store.stop_extent()
-        if self._stops is None or self._stops[0] != extent:
-            self._stops = (extent, standing_stop(stops_from_rows(store.stop_rows())))
-        return self._stops[1]
+        return self._side("stops", lambda store: store.stop_extent(),
+                          lambda store: standing_stop(stops_from_rows(store.stop_rows())))
 
     def sample_frame(self) -> Any:
         """The latest stopping-sample frame (:class:`screening.decisions.sample_frames.SampleFrame`,
         or None), through the review's open store; re-read only when a frame was drawn (a
         session's stopping line asks after every decision)."""
+        from screening.decisions.sample_frames import latest_frame_in
+
+        return self._side("samples", lambda store: store.sample_extent(), latest_frame_in)
+
+    def _side(self, table: str, extent: Callable[[DecisionStore], Any], build: Callable[[DecisionStore], Any]) -> Any:
+        """What ``build`` makes of a side table's rows, rebuilt only when its ``extent`` changed."""
         if not self.db_path.exists():
             return None
-        from screening.decisions.sample_frames import frames_from_rows
-
         store = self._read()
-        extent = store.sample_extent()
-        if self._frames is None or self._frames[0] != extent:
-            frames = frames_from_rows(store.sample_rows())
-            self._frames = (extent, frames[-1] if frames else None)
-        return self._frames[1]
+        key = extent(store)
+        hit = self._sides.get(table)
+        if hit is None or hit[0] != key:
+            hit = self._sides[table] = (key, build(store))
+        return hit[1]
 
     @functools.cached_property
     def roster(self) -> Roster:

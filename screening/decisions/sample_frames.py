@@ -30,12 +30,15 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
 from screening.decisions.origins import first_decisions
-from screening.decisions.store import SAMPLE_COLUMNS, SQLiteStore, open_store, utc_now
+from screening.decisions.store import SAMPLE_COLUMNS, DecisionStore, read_log, utc_now
+
+if TYPE_CHECKING:        # stops.py reads sampled_since from here
+    from screening.decisions.stops import StopScope
 
 
 @dataclass(frozen=True)
@@ -64,16 +67,17 @@ def frames_from_rows(rows: list[tuple[Any, ...]]) -> list[SampleFrame]:
 
 def read_frames(db_path: str | Path) -> list[SampleFrame]:
     """Every sample frame of a review's log, oldest first ([] without a log)."""
-    path = Path(db_path)
-    if not path.exists():
-        return []
-    with SQLiteStore(path, create=False, upgrade=False) as store:
-        return frames_from_rows(store.sample_rows())
+    return frames_from_rows(read_log(db_path, lambda store: store.sample_rows(), []))
 
 
 def latest_frame(db_path: str | Path) -> SampleFrame | None:
     """The frame the stopping test reads: the latest one drawn (None: the log has none)."""
-    frames = read_frames(db_path)
+    return read_log(db_path, latest_frame_in, None)
+
+
+def latest_frame_in(store: DecisionStore) -> SampleFrame | None:
+    """:func:`latest_frame` through an open store."""
+    frames = frames_from_rows(store.sample_rows())
     return frames[-1] if frames else None
 
 
@@ -89,29 +93,24 @@ def sampled_since(entries: pd.DataFrame, since: str) -> bool:
     return any(f.sampled and created[f.event_id] > since for f in first_decisions(entries).values())
 
 
-def frame_is_current(frame: SampleFrame | None, stop_at: str | None) -> bool:
+def frame_is_current(frame: SampleFrame | None, stop: StopScope | None) -> bool:
     """Whether ``frame`` is still the one a sample session draws from (see the module's
-    docstring). ``stop_at``: when the standing stop was recorded (None: no stop stands)."""
-    return frame is not None and not (stop_at is not None and stop_at > frame.created_at)
+    docstring): there is one, and no standing ``stop`` was recorded after it."""
+    return frame is not None and not (stop is not None and stop.latest.created_at > frame.created_at)
 
 
-def fresh_after(frame: SampleFrame | None, stop_at: str | None) -> int | None:
-    """For a frame drawn after the standing stop (a fresh sample of the records opened since),
-    the log event after which its draws were made; None otherwise (the frame's sample is every
-    draw in the log, as before stops)."""
-    if frame is None or stop_at is None or frame.created_at <= stop_at:
+def fresh_after(frame: SampleFrame | None, stop: StopScope | None) -> int | None:
+    """For a frame drawn after the standing ``stop`` (a fresh sample of the records opened
+    since), the log event after which its draws were made; None otherwise (the frame's sample
+    is every draw in the log, as before stops)."""
+    if frame is None or stop is None or frame.created_at <= stop.latest.created_at:
         return None
     return frame.after_event
 
 
-def draw_frame(db_path: str | Path, reviewer: str, records: Iterable[str], after_event: int) -> None:
-    """Log a new frame holding ``records`` (the records in play as the sample begins);
-    ``after_event``: the id of the log's last event then."""
+def draw_frame(store: DecisionStore, reviewer: str, records: Iterable[str], after_event: int) -> None:
+    """Log a new frame holding ``records`` (the records in play as the sample begins) through
+    ``store`` (the session's open log); ``after_event``: the id of the log's last event then."""
     ids = sorted({str(r) for r in records})
-    row = {"event_uuid": str(uuid.uuid4()), "stage": "title_abstract", "reviewer": reviewer,
-           "created_at": utc_now(), "payload": {"records": ids, "pool": len(ids), "after_event": int(after_event)}}
-    store = open_store(db_path)
-    try:
-        store.append_sample(row)
-    finally:
-        store.close()
+    store.append_sample({"event_uuid": str(uuid.uuid4()), "reviewer": reviewer, "created_at": utc_now(),
+                         "payload": {"records": ids, "pool": len(ids), "after_event": int(after_event)}})

@@ -148,10 +148,9 @@ class SessionQueue:
         """The records the stopping sample is drawn from: the log's latest frame, or a new one
         (the records in ``play`` now) when there is none or a stop stands since it."""
         frame = self.review.sample_frame()
-        stop_at = self.stop.latest.created_at if self.stop is not None else None
-        if not frame_is_current(frame, stop_at):
+        if not frame_is_current(frame, self.stop):
             last = int(self.entries["id"].max()) if self.entries is not None and len(self.entries) else 0
-            draw_frame(self.review.db_path, self.reviewer, play, last)
+            draw_frame(self.review.open(), self.reviewer, play, last)
             frame = self.review.sample_frame()
         return frame.records
 

@@ -52,7 +52,7 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
     return stopping_status(records, frame, rank, play=play, open_ids=log.open_records, logged_ids=logged,
                            stop=stop, open_sampled=log.open_sampled, ever_logged=log.ever_logged,
                            frame=sample_frame.records if sample_frame is not None else None,
-                           fresh_after=fresh_after(sample_frame, stop.latest.created_at if stop is not None else None))
+                           fresh_after=fresh_after(sample_frame, stop))
 
 
 def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,

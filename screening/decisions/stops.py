@@ -28,7 +28,7 @@ from screening.decisions.outcomes import record_outcomes
 from screening.decisions.review import Review, ReviewLike
 from screening.decisions.roster import Roster
 from screening.decisions.sample_frames import sampled_since
-from screening.decisions.store import STOP_COLUMNS, SQLiteStore, open_store, utc_now
+from screening.decisions.store import STOP_COLUMNS, open_store, read_log, utc_now
 from screening.errors import ConfigError, DecisionError
 from screening.ml.recall_test import TEST
 from screening.records import in_play
@@ -98,11 +98,7 @@ class StopResult:
 
 def read_stops(db_path: str | Path) -> list[StopEvent]:
     """Every stop/resume event of a review's log, oldest first ([] without a log)."""
-    path = Path(db_path)
-    if not path.exists():
-        return []
-    with SQLiteStore(path, create=False, upgrade=False) as store:
-        return stops_from_rows(store.stop_rows())
+    return stops_from_rows(read_log(db_path, lambda store: store.stop_rows(), []))
 
 
 def stops_from_rows(rows: list[tuple[Any, ...]]) -> list[StopEvent]:

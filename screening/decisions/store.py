@@ -23,7 +23,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
 
 from screening.decisions.log_schema import (
     ACTIONS, COLUMNS, DDL, DECISION_ACTIONS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS, STOP_COLUMNS,
@@ -32,8 +32,10 @@ from screening.decisions.log_schema import (
 from screening.decisions.sqlite_trouble import disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked
 from screening.errors import DecisionError
 
+T = TypeVar("T")
+
 __all__ = ["ACTIONS", "COLUMNS", "DECISION_ACTIONS", "ROLES", "SAMPLE_COLUMNS", "SCHEMA_VERSION", "STAGES",
-           "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "SQLiteStore", "open_store", "utc_now"]
+           "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "SQLiteStore", "open_store", "read_log", "utc_now"]
 
 
 def utc_now() -> str:
@@ -270,13 +272,7 @@ class SQLiteStore:
     def append_stop(self, row: dict[str, Any]) -> bool:
         if row.get("action") not in STOP_ACTIONS:
             raise DecisionError(f"unknown stop action {row.get('action')!r}", hint=f"use one of: {', '.join(STOP_ACTIONS)}")
-        if not str(row.get("reviewer", "")).strip():
-            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
-        values = (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["action"],
-                  row.get("note", "") or "", row["created_at"], json.dumps(row.get("payload") or {}, sort_keys=True))
-        return bool(self._write(lambda conn: conn.execute(
-            "INSERT INTO stops (event_uuid, stage, reviewer, action, note, created_at, payload) "
-            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
+        return self._append_one("stops", STOP_COLUMNS, row)
 
     def extent(self) -> tuple[Any, ...]:
         """(events, highest id, that event's uuid): what the append-only log holds, in one cheap
@@ -290,33 +286,43 @@ class SQLiteStore:
     def stop_extent(self) -> tuple[Any, ...]:
         """(stops, highest id): one cheap query a session asks at every refresh, reading the
         stops themselves (their closed-record lists) only when one was appended."""
-        if self._missing("stops"):
-            return (0, None)
-        return tuple(self._conn.execute("SELECT COUNT(*), MAX(id) FROM stops").fetchone())
+        return self._side_extent("stops")
 
     def stop_rows(self) -> list[tuple[Any, ...]]:
-        if self._missing("stops"):        # a log older than format 3: no stop was ever logged
-            return []
-        return self._conn.execute(f"SELECT {', '.join(STOP_COLUMNS)} FROM stops ORDER BY id").fetchall()
+        return self._side_rows("stops", STOP_COLUMNS)      # a log older than format 3: []
 
     def append_sample(self, row: dict[str, Any]) -> bool:
-        if not str(row.get("reviewer", "")).strip():
-            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
-        values = (row["event_uuid"], row.get("stage", "title_abstract"), row["reviewer"], row["created_at"],
-                  json.dumps(row.get("payload") or {}, sort_keys=True))
-        return bool(self._write(lambda conn: conn.execute(
-            "INSERT INTO samples (event_uuid, stage, reviewer, created_at, payload) "
-            "VALUES (?,?,?,?,?) ON CONFLICT(event_uuid) DO NOTHING", values)))
+        return self._append_one("samples", SAMPLE_COLUMNS, row)
 
     def sample_extent(self) -> tuple[Any, ...]:
-        if self._missing("samples"):
-            return (0, None)
-        return tuple(self._conn.execute("SELECT COUNT(*), MAX(id) FROM samples").fetchone())
+        return self._side_extent("samples")
 
     def sample_rows(self) -> list[tuple[Any, ...]]:
-        if self._missing("samples"):      # a log older than format 4: no frame was ever drawn
+        return self._side_rows("samples", SAMPLE_COLUMNS)  # a log older than format 4: []
+
+    # The side tables (stops, samples): one row per team event beside the decisions, each with
+    # a uuid, a reviewer and a JSON payload, read whole (they are few).
+
+    def _append_one(self, table: str, columns: tuple[str, ...], row: dict[str, Any]) -> bool:
+        if not str(row.get("reviewer", "")).strip():
+            raise DecisionError("a reviewer name is required", hint="pass --reviewer NAME")
+        defaults = {"stage": "title_abstract", "note": ""}
+        cols = [c for c in columns if c != "id"]
+        values = tuple(json.dumps(row.get("payload") or {}, sort_keys=True) if c == "payload"
+                       else (row.get(c) or defaults[c]) if c in defaults else row[c] for c in cols)
+        return bool(self._write(lambda conn: conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            "ON CONFLICT(event_uuid) DO NOTHING", values)))
+
+    def _side_extent(self, table: str) -> tuple[Any, ...]:
+        if self._missing(table):
+            return (0, None)
+        return tuple(self._conn.execute(f"SELECT COUNT(*), MAX(id) FROM {table}").fetchone())
+
+    def _side_rows(self, table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        if self._missing(table):          # a log from before the table
             return []
-        return self._conn.execute(f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM samples ORDER BY id").fetchall()
+        return self._conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
 
     def close(self) -> None:
         if self._upgrade:
@@ -341,3 +347,13 @@ class SQLiteStore:
 def open_store(path: str | Path, *, create: bool = True) -> DecisionStore:
     """The store for a log path (only SQLite today)."""
     return SQLiteStore(path, create=create)
+
+
+def read_log(db_path: str | Path, read: Callable[[DecisionStore], T], empty: T) -> T:
+    """``read`` on a review's log through a reader that leaves an older log as it is (a
+    report must not upgrade the file); ``empty`` when there is no log yet."""
+    path = Path(db_path)
+    if not path.exists():
+        return empty
+    with SQLiteStore(path, create=False, upgrade=False) as store:
+        return read(store)

@@ -227,7 +227,7 @@ def load_inputs(review: Any) -> StageInputs:
         frame = latest_frame(path)
         extra["sample_frame"] = frame.event_uuid if frame is not None else ""
         unhashed["sample_frame"] = frame.records if frame is not None else None
-        unhashed["sample_fresh_after"] = fresh_after(frame, stop.latest.created_at if stop is not None else None)
+        unhashed["sample_fresh_after"] = fresh_after(frame, stop)
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra,
                        unhashed=unhashed)
 
