@@ -136,11 +136,9 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
             if rid not in playing:
                 out_of_play += 1
                 continue
-            if stop is not None and rid in stop.records and rid not in outcomes:
+            if stop is not None and stop.holds(rid, outcomes.get(rid)):
                 # the stop settled it as excluded by the stopping rule (PRISMA reads it so, and
-                # nobody's session serves it): not waiting for anyone. One decided since the
-                # stop left its scope (recording.closed_by_stop: its decision counts instead), and
-                # may wait for a second reviewer, whose session now serves it
+                # nobody's session serves it): not waiting for anyone
                 closed += 1
                 continue
             if (departing, "screener") in standing.get(rid, {}):

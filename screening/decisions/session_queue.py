@@ -159,8 +159,12 @@ class SessionQueue:
         stop's closed records are settled by it)."""
         outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
         settled = {r for r, o in outcomes.items() if o.status == "final"}
-        return sum(1 for r in self.eligible if r not in settled and r not in self.served and r not in self.closed
+        return sum(1 for r in self.eligible if r not in settled and r not in self.served
+                   and not self._held_by_stop(r, outcomes.get(r))
                    and r not in self.priors_left)      # a sample's priors are this reviewer's, in ranked order
+
+    def _held_by_stop(self, rid: str, outcome: object | None) -> bool:
+        return self.stop is not None and self.stop.holds(rid, outcome)
 
     def _restop(self) -> None:
         """Follow a stop recorded, or screening resumed, since the last refresh (by anyone)."""
@@ -176,7 +180,9 @@ class SessionQueue:
         """The session's sentence on the standing stop ('' when none)."""
         if self.stop is None:
             return ""
-        return stopped_message(self.stop, self.review, self.reviewer, len(self.closed & self._in_play))
+        outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
+        held = sum(self._held_by_stop(r, outcomes.get(r)) for r in self.closed & self._in_play)
+        return stopped_message(self.stop, self.review, self.reviewer, held)
 
     def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:
         """Recompute eligibility / blocked / mine for ``rids`` from ``sub`` (their events).
@@ -215,11 +221,8 @@ class SessionQueue:
             # sample: only records unscreened when drawn; one first decided in the sample stays
             # in it (a second reviewer of a dual plan decides it too)
             unsampled = self.sample and rid in firsts and not firsts[rid].sampled
-            # a record someone decided since the stop left its scope (as the stop and PRISMA
-            # read it): it waits for its second reviewer like any other
-            closed = rid in self.closed and o is None
             if (mine or (o is not None and o.status == "final") or (rid in plan and self.reviewer not in plan[rid])
-                    or closed or unsampled):
+                    or self._held_by_stop(rid, o) or unsampled):
                 self._blocked.add(rid)
 
     def _session_ranker(self, play: pd.DataFrame) -> SessionRanker | None:

@@ -78,6 +78,13 @@ class StopScope:
         """Who recorded the latest stop, and when: the one a report quotes."""
         return self.latest.stopped_by()
 
+    def holds(self, record_id: str, outcome: object | None) -> bool:
+        """Whether the stops still settle this record: one of them closed it and nobody has
+        decided it since (``outcome`` is the record's outcome, None when undecided). A decision
+        made since takes a record out of their scope, as PRISMA and ``stop`` read it: that
+        decision counts instead, and the record waits for a second reviewer like any other."""
+        return outcome is None and record_id in self.records
+
 
 def stopped_by_phrase(reviewer: str, created_at: str) -> str:
     """'stopped by alice on 2024-01-10': who recorded a stop and the day (UTC), one wording for

@@ -225,8 +225,8 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     outside = _added_during_sample(ids, frame, labels, settled, sampled, open_sampled)
     out["added_during_sample"] = outside
     # a fresh sample's pool is the records opened since the stop: those it closed are settled by it
-    closed = (len(stop.records & (ids - decided - waiting)) if fresh_after is not None and stop is not None
-              else 0)
+    closed = (sum(stop.holds(r, None) for r in ids - decided - waiting) if fresh_after is not None
+              and stop is not None else 0)
     _test(out, lab[settled], sampled[settled], labels[settled], pool - closed, tau, conf, awaiting, unsettled,
           outside)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)

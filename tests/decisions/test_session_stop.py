@@ -97,3 +97,14 @@ def test_an_update_after_a_stop_is_served(review: Path, data: pd.DataFrame) -> N
     view = alice.view()
     assert "stopped by bob" in view.message
     assert "20 records added since the stop are still to screen" in view.stopping["recommendation"]
+
+
+def test_a_record_decided_since_the_stop_is_not_counted_as_held_by_it(review: Path) -> None:
+    """The session's stop sentence counts the records the stop still holds: one someone
+    decided since left its scope (PRISMA counts that decision instead), so the sentence no
+    longer says it is 'not served' (it said 17 here, though one of them had been decided)."""
+    closed = sorted(_closed(review))
+    stop_screening(review, "bob")
+    api.record_decision(review, reviewer="bob", record_id=closed[0], action="include")
+    view = ScreeningSession(api.Review.load(review), "alice").view()
+    assert "16 records nobody had screened" in view.message
