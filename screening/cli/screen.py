@@ -80,14 +80,16 @@ def screen_cmd(
     reviewer: str = typer.Option(..., "--reviewer", "-r", help="Your name, as recorded in the log."),
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
     demo: bool = typer.Option(False, "--demo", help="Mark the decisions as demonstration data."),
-    only: Optional[str] = typer.Option(None, "--only", help="Limit the queue to a subset: no-abstract."),
+    only: Optional[str] = typer.Option(None, "--only", help="Limit the queue to a subset: no-abstract, or added "
+                                "(records added while the stopping sample is under way)."),
     sample: bool = typer.Option(False, "--sample", help="Screen the unscreened records in a random order, "
                                 "as the sample of the hypergeometric stopping test (docs/ranking.md)."),
 ) -> None:
     """Screen records one at a time with single keys (i/e/m/s/u/n/q; full text also r/a/l).
 
     Resumes where you left off; never shows other reviewers' decisions. `--only no-abstract`
-    screens just the records without an abstract (the ranker places them late). `--sample`
+    screens just the records without an abstract (the ranker places them late); `--only added`
+    those a search update added while the stopping sample is under way. `--sample`
     screens a random sample of what is left, when the stopping status says to switch; the
     status line then shows the estimated recall and its bound.
     """

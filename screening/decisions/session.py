@@ -97,6 +97,9 @@ class ScreeningSession:
         reviewer = review.roster.decider(reviewer)     # refused up front, not at the first key
         if only is not None and only not in SUBSETS:
             raise DecisionError(f"unknown subset {only!r}", hint="one of: " + ", ".join(SUBSETS))
+        if only == "added" and stage != "title_abstract":
+            raise DecisionError("records are added during a stopping sample at title/abstract only",
+                                hint="use --only added at the title_abstract stage")
         if sample and (stage != "title_abstract" or only is not None):
             raise DecisionError("a random sample is drawn from all unscreened title/abstract records",
                                 hint="use --sample without --only, at the title_abstract stage")

@@ -19,9 +19,11 @@ no record is skipped. Records decided before they were drawn and priors are not 
 (:mod:`.origins`), nor are records added after it began: it is drawn from its logged frame
 (:mod:`.sample_frames`), and they are served in ranked order.
 
-Subsets (``only``): a session can be limited to one named subset of the queue, e.g.
-``no-abstract`` — the records the ranker tends to place last, which a team may prefer to
-decide as a batch rather than wait for (docs/ranking.md).
+Subsets (``only``): a session can be limited to one named subset of the queue:
+``no-abstract``, the records the ranker tends to place last, which a team may prefer to
+decide as a batch rather than wait for (docs/ranking.md); ``added``, the records added while
+the stopping sample is under way (outside its frame), which the test counts as relevant until
+someone screens them, so screening them first is what moves it.
 """
 
 from __future__ import annotations
@@ -38,12 +40,26 @@ from screening.decisions.reranking import SessionRanker
 from screening.decisions.sample_frames import draw_frame, frame_is_current
 from screening.decisions.review import Review
 from screening.decisions.session_stopping import sample_order, standing_scope, stopped_message
+from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
 from screening.records import without_abstract
 
+
+def added_during_sample(play: pd.DataFrame, review: Review) -> pd.Series:
+    """The records in play outside the current stopping sample's frame. Refused when no sample
+    is under way (no frame, or a stop recorded since it): then no record was added during one."""
+    frame = review.sample_frame()
+    if frame is None or not frame_is_current(frame, standing_scope(review, "title_abstract")):
+        raise DecisionError("no stopping sample is under way, so no record was added during one",
+                            hint="`--only added` serves the records a search update added after the first "
+                                 "`screen --sample` session opened; without a sample, `screen` serves them")
+    return ~play["record_id"].astype(str).isin(frame.records)
+
+
 # Named subsets of the records in play a session can be limited to: name -> row mask.
-SUBSETS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-    "no-abstract": without_abstract,
+SUBSETS: dict[str, Callable[[pd.DataFrame, Review], pd.Series]] = {
+    "no-abstract": lambda play, _review: without_abstract(play),
+    "added": added_during_sample,
 }
 
 
@@ -93,7 +109,7 @@ class SessionQueue:
             self.ranker = self._session_ranker(play)
             all_play = list(play["record_id"])
             if self.only is not None:
-                play = play[SUBSETS[self.only](play).to_numpy()]
+                play = play[SUBSETS[self.only](play, self.review).to_numpy()]
             self._order = list(play["record_id"])
             if self.sample:
                 # a prior is never sampled (prior_records); the ranked queue serves it first

@@ -7,6 +7,7 @@ them, and a stop went through with one record left, from the update, and relevan
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -187,3 +188,31 @@ def test_after_a_stop_and_an_update_the_next_sample_is_drawn_afresh(review: Path
     assert test["sample_size"] == 16 and test["sample_relevant"] == 15 and test["met"] is True
     assert test["recall_bound"] >= 0.8
     assert api.status(review, as_adjudicator=True)[0]["excluded_by_stopping"] == len(first.event.records)
+
+
+def test_only_added_serves_the_records_added_during_the_sample(review: Path, data: pd.DataFrame) -> None:
+    """`screen --only added` serves exactly the records the test counts as relevant until
+    screened (added during the sample), logged as served by that queue, not as ranked."""
+    from screening.decisions.origins import first_decisions
+
+    with pytest.raises(DecisionError, match="no stopping sample is under way"):
+        ScreeningSession(api.Review.load(review), "alice", only="added")
+    _ranked_then_sample(review, data)
+    assert ScreeningSession(api.Review.load(review), "alice", only="added").queue == []
+    new = _all_relevant_update(review, data)
+    session = ScreeningSession(api.Review.load(review), "bob", only="added")
+    assert set(session.queue) == new
+    first = session.queue[0]
+    session.press("i")
+    rv = api.Review.load(review)
+    entries = rv.entries()
+    assert json.loads(entries.loc[entries["record_id"] == first, "payload"].iloc[-1])["queue"] == "added"
+    assert not first_decisions(entries)[first].ranked and not first_decisions(entries)[first].sampled
+    assert _test_now(review)["added_during_sample"] == 19
+    assert set(ScreeningSession(rv, "bob", only="added").queue) == new - {first}
+    with pytest.raises(DecisionError, match="title/abstract only"):
+        ScreeningSession(rv, "bob", "full_text", only="added")
+    # after a stop, no sample is under way (the next one draws a fresh frame)
+    stop_screening(review, "alice", force=True)
+    with pytest.raises(DecisionError, match="no stopping sample is under way"):
+        ScreeningSession(api.Review.load(review), "bob", only="added")
