@@ -68,8 +68,8 @@ def contradicts(a: Keys, b: Keys) -> bool:
     # title, bridged by a copy with no issue or pages: acceptance testing), or, where neither
     # copy gives pages, issues that differ (a recurring title); one DOI or PMID outweighs them,
     # as does an export that shifted issue and volume into the pages (compare() links those).
-    # Not the issue where one copy has pages: the issue key is the first number of the field,
-    # so '6 Suppl 2' and 'Suppl 2' read as 6 and 2.
+    # Not the issue where one copy has pages: databases write one supplement's issue
+    # differently ('6 Suppl 2' and 'Suppl 2', keys 6s2 and s2), and pages place it better.
     if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue and not a.first_page and not b.first_page)) \
             and not same_identifier(a, b) and not fields_shifted(a, b):
         return True

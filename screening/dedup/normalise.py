@@ -69,6 +69,22 @@ def _digits(value: str) -> str:
     return match.group(0).lstrip("0") or "0"
 
 
+# 'Suppl', 'Suppl.', 'SUPPL', 'Supplement', 'Sup' (not 'Super'): a supplement is another
+# printed issue than the number beside it
+_SUPPLEMENT = re.compile(r"\bsup(?:p(?:l(?:ement)?)?)?(?![a-z])\.?", re.IGNORECASE)
+
+
+def issue_key(value: str) -> str:
+    """The issue's number, with a supplement kept apart: '6' -> '6', '6 Suppl 2' -> '6s2',
+    'Suppl. 1' -> 's1', '13 SUPPL' -> '13s'. Why not just the first number: '6 Suppl 2' read
+    as 6 made a conference abstract in a supplement look like an article of issue 6, and
+    'Suppl 1' like issue 1."""
+    match = _SUPPLEMENT.search(value or "")
+    if not match:
+        return _digits(value)
+    return f"{_digits(value[:match.start()])}s{_digits(value[match.end():])}"
+
+
 _GIVEN_FIRST = re.compile(r"^[^,]+,\s*([A-Za-z\u00c0-\u024f'-]{2,})\s+[A-Z]\.?$")
 
 
@@ -231,7 +247,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         title=t, title_tokens=frozenset(tokens), numbers=title_numbers(tokens), kinds=kinds,
         families=tuple(f for f, _ in pairs), initials=tuple(i for _, i in pairs),
         corporate=bool(names) and bool(_CORPORATE.search(names[0])), year=y,
-        journal=jr, volume=_digits(str(volume or "")), issue=_digits(str(issue or "")),
+        journal=jr, volume=_digits(str(volume or "")), issue=issue_key(str(issue or "")),
         first_page=first, last_page=last, pages=p, doi=d, doi_version=version,
         pmid=_digits(str(pmid or "")), translated=str(title or "").lstrip().startswith("["),
         alt_families=alt_families(names), combined=combined, registry=registry,

@@ -55,3 +55,23 @@ def test_a_copy_without_issue_or_pages_does_not_chain_an_article_to_its_suppleme
     marks = deduplicate(table).table.set_index("record_id")["duplicate_of"].to_dict()
     groups = {r: (d or r) for r, d in marks.items()}
     assert groups["j1"] != groups["j2"]          # the bare copy joins one of them, never both
+
+
+def test_a_supplement_is_another_issue_than_the_number_beside_it() -> None:
+    """The issue key was the field's first number: '6 Suppl 2' read as issue 6 and 'Suppl 1' as
+    issue 1, so a supplement's conference abstract counted as 'same volume and issue' as the
+    article in issue 6 (the containment rule then linked a cut title without pages)."""
+    from screening.dedup.normalise import issue_key
+
+    assert [issue_key(v) for v in ("6", "06", "6 Suppl 2", "Suppl. 1", "SUPPL", "13 SUPPL",
+                                   "1 Supplement 1", "Suppl_1", "Super 3", "")] \
+        == ["6", "6", "6s2", "s1", "s", "13s", "1s1", "s1", "3", ""]
+    # databases that write one supplement alike still agree on it
+    assert issue_key("6 SUPPL. 2") == issue_key("6 Suppl 2") == issue_key("6 Supplement 2")
+    article = _issue("Diagnosis and management of asthma in adults", "", issue="6")
+    abstract = _issue("Diagnosis and management of asthma in adults: results of a cohort", "", issue="6 Suppl 2")
+    a, b = keys_for_table(make_table([article, abstract]))
+    assert compare(a, b).outcome != DUPLICATE
+    # one article, its issue written alike: the rule still links the cut title
+    a, b = keys_for_table(make_table([article, {**abstract, "issue": "6"}]))
+    assert compare(a, b).outcome == DUPLICATE
