@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names, table_replaced
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import read_table, table_hash, to_csv_bytes, write_table
+from screening.run_history import append_history
 from screening.stage import Stage, StageInputs, StageReport, registered_stages
 from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
 from screening.stages.source_parsing import read_file
@@ -128,9 +128,6 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
         return None
 
 
-HISTORY_NAME = "history.jsonl"
-
-
 def _claim_folder(review: ReviewConfig) -> None:
     """Record which TOML the output folder belongs to (:data:`screening.config.OWNER_FILE`)."""
     marker, text = review.output_dir / OWNER_FILE, owner_text(review) + "\n"
@@ -162,43 +159,6 @@ def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: Stage
         append_history(output_dir, {**history, "stage": name, "report": report.to_dict()})
     atomic_write_text(report_path, report.to_json())   # last: it vouches for the rest
     return parquet, report
-
-
-def append_history(output_dir: Path, entry: dict[str, Any]) -> None:
-    """Append ``entry`` as one JSON line to ``<output_dir>/history.jsonl`` (append-only): one
-    ``write`` of the whole line with its newline, then fsync. A line torn by a crash is closed
-    off before the next one, so it damages only itself."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(entry, sort_keys=True, default=str, ensure_ascii=False).encode("utf-8") + b"\n"
-    fd = os.open(output_dir / HISTORY_NAME, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
-    try:
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            line = b"\n" + line
-        written = os.write(fd, line)
-        while written < len(line):          # a short write (disk full...): finish the line
-            written += os.write(fd, line[written:])
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_history(output_dir: str | Path, stage: str | None = None) -> list[dict[str, Any]]:
-    """The entries of ``<output_dir>/history.jsonl`` in order (of one ``stage`` if given),
-    skipping a line a crash left incomplete."""
-    path = Path(output_dir) / HISTORY_NAME
-    if not path.exists():
-        return []
-    out = []
-    with open(path, "rb") as fh:       # bytes: a torn line may end inside a UTF-8 character
-        for raw in fh:
-            try:
-                entry = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                continue
-            if isinstance(entry, dict) and (stage is None or entry.get("stage") == stage):
-                out.append(entry)
-    return out
 
 
 def _search_sources(review: ReviewConfig) -> list[RawSource]:

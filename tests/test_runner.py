@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import screening.run_history as run_history
 import screening.runner as runner
 from screening.errors import ConfigError, InputError
 from screening.records import read_table
@@ -195,7 +196,7 @@ def test_every_report_written_is_kept_in_the_history(tmp_path):
     toml.write_text(toml.read_text(encoding="utf-8").replace("[rank]\n", "[rank]\nseed = 7\n"), encoding="utf-8")
     second = run_review(toml)
     assert [o.status for o in second.outcomes] == ["unchanged", "ran"]
-    ranks = [e["report"] for e in runner.read_history(out, "rank")]
+    ranks = [e["report"] for e in run_history.read_history(out, "rank")]
     assert len(ranks) == 2
     assert [r["parameters"]["seed"] for r in ranks] == [first.outcomes[1].report.parameters["seed"], 7]
     assert ranks[0]["input_hash"] != ranks[1]["input_hash"]
@@ -204,16 +205,16 @@ def test_every_report_written_is_kept_in_the_history(tmp_path):
 
 def test_history_survives_a_torn_line(tmp_path):
     out = tmp_path / "o"
-    runner.append_history(out, {"stage": "a"})
+    run_history.append_history(out, {"stage": "a"})
     with open(out / "history.jsonl", "ab") as fh:
         fh.write(b'{"stage": "b", "rep')                           # a crash mid-line
-    runner.append_history(out, {"stage": "c"})
-    assert [e["stage"] for e in runner.read_history(out)] == ["a", "c"]
+    run_history.append_history(out, {"stage": "c"})
+    assert [e["stage"] for e in run_history.read_history(out)] == ["a", "c"]
     # torn inside a UTF-8 character (code review: every later read raised UnicodeDecodeError)
     with open(out / "history.jsonl", "ab") as fh:
         fh.write('{"stage": "d", "warning": "—'.encode()[:-1])
-    runner.append_history(out, {"stage": "e"})
-    assert [e["stage"] for e in runner.read_history(out)] == ["a", "c", "e"]
+    run_history.append_history(out, {"stage": "e"})
+    assert [e["stage"] for e in run_history.read_history(out)] == ["a", "c", "e"]
 
 
 def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, monkeypatch):

@@ -161,7 +161,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
 
 def _rules_changed(review: ReviewConfig, state: ReviewState) -> tuple[str, ...]:
     """Exclusion rules removed, changed or added since title/abstract screening began."""
-    from screening.runner import read_history    # (the runner loads this module as a post step)
+    from screening.run_history import read_history
 
     current = state.stage_reports.get("apply_rules")
     if not current:

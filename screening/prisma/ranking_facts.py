@@ -132,7 +132,7 @@ def ranker_facts(review: ReviewConfig, reports: Mapping[str, Any], in_play: froz
     seed) and stopping block, the stop's own ``figures`` (which win: they are what the stop was
     recorded on), and the run of irrelevant records at the switch (:func:`run_at_switch`)."""
     from screening.ml.stopping import SWITCH_FRACTION, SWITCH_MINIMUM, switch_threshold
-    from screening.runner import HISTORY_NAME
+    from screening.run_history import HISTORY_NAME
 
     cfg = review.stages.get("rank")
     if cfg is None:
