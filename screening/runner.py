@@ -34,9 +34,10 @@ import pandas as pd
 
 from screening import __version__
 from screening.atomic_files import atomic_write_text, remove_stale_temp_files
-from screening.config import OWNER_FILE, ReviewConfig, config_parameters, load_review, owner_text
+from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names, table_replaced
+from screening.output_owner import OWNER_FILE, owner_text
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import read_table, table_hash, to_csv_bytes, write_table
 from screening.run_history import append_history
@@ -129,7 +130,7 @@ def _stored(output_dir: Path, name: str, expected_hash: str) -> pd.DataFrame | N
 
 
 def _claim_folder(review: ReviewConfig) -> None:
-    """Record which TOML the output folder belongs to (:data:`screening.config.OWNER_FILE`)."""
+    """Record which TOML the output folder belongs to (:data:`screening.output_owner.OWNER_FILE`)."""
     marker, text = review.output_dir / OWNER_FILE, owner_text(review) + "\n"
     try:
         if marker.read_text(encoding="utf-8") == text:

@@ -120,7 +120,7 @@ def test_an_output_folder_on_another_windows_drive_records_its_toml_absolutely(m
     """Review: os.path.relpath raises ValueError across Windows drives, which crashed every run."""
     import os
 
-    from screening.config import owner_text
+    from screening.output_owner import owner_text
 
     class Review:
         path, output_dir = tmp_path / "pipelines" / "x.toml", tmp_path / "out"

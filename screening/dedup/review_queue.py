@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from screening.config import load_review, owner_of
+from screening.config import load_review
 from screening.dedup.conflicts import conflict_warnings, disputed, standing_conflicts
 from screening.dedup.files import QUEUE_NAME
 from screening.dedup.normalise import keys_for_table
@@ -32,6 +32,7 @@ from screening.dedup.pair_doubts import evident_differences
 from screening.dedup.queue import SHOWN_FIELDS, MaybePair, Pair, Progress, shown_fields
 from screening.dedup.store import load_decisions, pair_key, standing_rows
 from screening.errors import DecisionError, StageError
+from screening.output_owner import owner_of
 from screening.records import as_text, read_table
 
 
