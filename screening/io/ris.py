@@ -25,7 +25,8 @@ from typing import Iterator
 from screening.errors import InputError
 from screening.io.base import ColumnResult, ParsedRecord, ParseResult, Reader, register_reader
 from screening.io.ris_checks import flag_merged_records, refuse_joined_exports
-from screening.io.ris_fields import RIS_TYPE_NAMES, record_fields, source_db as record_source_db  # noqa: F401
+from screening.io.ris_fields import RIS_TYPE_NAMES, record_fields  # noqa: F401
+from screening.io.ris_source_db import source_db as record_source_db
 from screening.io.tagged import gc_paused
 
 # 'TY  - JOUR', 'TY  -  JOUR' (Cochrane), 'ER  -', 'ER  -  ' (Ovid), 'AU - X' (one space).

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from screening.io.base import join_languages, join_notes
-from screening.io.cochrane import cochrane_database
+from screening.io.ris_source_db import _from_scopus
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
     pmcid_from, pmid_from, pubmed_link_pmid, scopus_eid, split_keywords, text_of,
@@ -23,21 +23,8 @@ from screening.io.tagged import (
 from screening.normalize import article_number, is_nlm_journal_id, ovid_link_pmid, parse_year
 
 _EBSCO_AN_RE = re.compile(r"[?&]AN=([^&\s]+)")
-_OVID_DB_RE = re.compile(r"[?&]D=([a-z]+)")
 
 _BOOK_TYPES = {"CHAP", "CONF", "CPAPER", "BOOK", "EBOOK", "ECHAP", "EDBOOK"}
-# EBSCO 'DB' holds a database code; name it for PRISMA's per-source counts.
-_EBSCO_DB = {
-    "psyh": "APA PsycInfo", "egh": "Environment Index", "i3h": "Criminal Justice Abstracts",
-    "ecn": "EconLit", "rzh": "CINAHL", "ccm": "CINAHL", "cin20": "CINAHL Plus", "a9h": "Academic Search Complete",
-    "bth": "Business Source Complete", "eric": "ERIC", "mdc": "MEDLINE", "cmedm": "MEDLINE",
-}
-# Ovid's database code in the L2/UR link (D=...).
-_OVID_DB = (
-    ("prem", "Ovid MEDLINE(R)"), ("med", "Ovid MEDLINE(R)"), ("emex", "Embase (Ovid)"),
-    ("emed", "Embase (Ovid)"), ("cctr", "Cochrane CENTRAL (Ovid)"), ("psyc", "APA PsycInfo (Ovid)"),
-    ("coch", "Cochrane Reviews (Ovid)"),
-)
 
 
 #: The RIS reference types (``TY``) and what each names: rules match a type by its name
@@ -181,44 +168,12 @@ def publication_types(ty: str, m3: list[str] | None) -> list[str]:
     return types
 
 
-def source_db(tags: dict[str, list[str]], dialect: str) -> str:
-    db = first(tags.get("DB"))
-    if db:
-        return _EBSCO_DB.get(db.lower(), db)
-    dp = first(tags.get("DP"))
-    if dp and dp.upper() == "NLM":
-        return "PubMed"
-    if dialect == "ovid":
-        link = first(tags.get("L2")) or first(tags.get("UR"))
-        m = _OVID_DB_RE.search(link)
-        if m:
-            code = m.group(1)
-            for prefix, name in _OVID_DB:
-                if code.startswith(prefix):
-                    return name
-    if first(tags.get("AN")).startswith("WOS:"):
-        return "Web of Science"
-    if dialect == "cochrane":
-        # one name per Cochrane database, as the plain-text and BibTeX exports give it
-        return cochrane_database(first(tags.get("AN")), first(tags.get("DO")), first(tags.get("UR")),
-                                 journal=first(tags.get("T2")) or first(tags.get("JF")))
-    return ""
-
-
 # Scopus writes the PubMed id in C2 ('C2  - 39549413'), and EndNote keeps it there for
 # Scopus records; elsewhere C2 is the PMCID (PubMed via EndNote) or a free custom field. A
 # wrong PMID links unrelated records in dedup, so C2 is a PMID only when the record is
 # evidently from Scopus and the value has a PMID's shape: 4-8 digits (PMIDs under 1000 date
 # from 1975, while a custom field's small number on a Scopus-linked record would be a false link).
 _C2_PMID = re.compile(r"[1-9]\d{3,7}")
-
-
-def _from_scopus(tags: dict[str, list[str]], dialect: str, source_db: str) -> bool:
-    """The record came from Scopus: its DB says so, its link is a Scopus record page, or the
-    whole file is a Scopus export."""
-    if source_db.casefold() == "scopus" or dialect == "scopus":
-        return True
-    return any("www.scopus.com/" in u for u in (*(tags.get("UR") or ()), *(tags.get("L2") or ())))
 
 
 def _scopus_c2_pmid(c2: str, tags: dict[str, list[str]], dialect: str, source_db: str) -> str:

@@ -21,7 +21,8 @@ from screening.errors import InputError
 from screening.io.base import ColumnResult
 from screening.io.ris import _count_records, _scan
 from screening.io.ris_checks import flag_merged_records, refuse_joined_exports
-from screening.io.ris_fields import FIELD_NAMES, field_values, source_db
+from screening.io.ris_fields import FIELD_NAMES, field_values
+from screening.io.ris_source_db import source_db
 from screening.io.tagged import gc_paused
 from screening.io.text_chunks import ChunkedText, Utf8Fallback
 from screening.normalize import strip_rights_statements
