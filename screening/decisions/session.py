@@ -30,7 +30,6 @@ queue's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -42,12 +41,13 @@ from screening.decisions.outcomes import settled_now_in_conflict
 from screening.decisions.recording import link_repeats
 from screening.decisions.session_queue import SUBSETS, SessionQueue
 from screening.decisions.session_stopping import StoppingEstimate, StoppingFn, stopping_hook
+from screening.decisions.session_view import SessionView
 from screening.decisions.sharing import taken_meanwhile
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
 
-__all__ = ["ScreeningSession", "SessionView", "stopping_hook", "REASON_KEYS", "TEXT_STATES"]
+__all__ = ["ScreeningSession", "stopping_hook", "REASON_KEYS", "TEXT_STATES"]
 
 RECORD_KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "u": "undo", "n": "note", "q": "quit"}
 FULL_TEXT_KEYS = {"r": "not retrieved", "a": "attach report", "l": "same study as"}
@@ -57,36 +57,6 @@ END_LINK = "-"          # typed at the same-study prompt: the record is its own 
 ESC = "\x1b"
 # one key per exclusion reason: 1-9, then letters (no e/i/q/s, which mean something elsewhere)
 REASON_KEYS = "123456789abcdfghjklmnoprtuvwxyz"
-
-
-@dataclass
-class SessionView:
-    """Everything the terminal needs to draw one screen."""
-
-    state: str                        # 'record', 'reason', 'note', 'attach', 'link', 'done'
-    record: dict[str, Any] | None
-    stage: str
-    reviewer: str
-    decided: int                      # records this reviewer has a standing decision on
-    remaining: int                    # records left in this reviewer's queue
-    total: int                        # records to screen at this stage
-    message: str = ""                 # what the last key did (drawn above the record)
-    # what the key just pressed did wrong, about the prompt still open: drawn beside the prompt,
-    # since above the record a long abstract scrolls it out of sight
-    hint: str = ""
-    reasons: tuple[str, ...] = ()
-    reason_required: bool = False
-    keys: dict[str, str] = field(default_factory=dict)
-    stopping: dict[str, Any] | None = None
-    subset: str | None = None         # the named subset the session is limited to, if any
-    open_elsewhere: int = 0           # with an empty queue: records still open for other reviewers
-    sample: bool = False              # a random-sample session for the stopping test
-    # full text: the other reports of the record's study, by the links this reviewer may see,
-    # and the record's own link ("" if it is in the study only through other records' links)
-    study: tuple[str, ...] = ()
-    study_link: str = ""
-    stopped: str = ""                 # while a logged stop stands: who stopped, when, how to reopen
-    warnings: tuple[str, ...] = ()    # what the last key did that the reviewer must hear of, as `decide` warns
 
 
 class ScreeningSession:
