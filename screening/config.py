@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from screening.errors import ConfigError
-from screening.output_owner import _check_owner
+from screening.output_owner import check_owner
 from screening.toml_file import key_line, read_toml_text, toml_syntax_error
 
 
@@ -308,7 +308,7 @@ def load_review(review: str | Path) -> ReviewConfig:
                           hint='give each other method the records it identified, a whole number from 0: '
                                'other_methods = { "Citation searching" = 3 }')
     search = SearchConfig.from_toml(raw.get("search", {}), path)
-    _check_owner(path, output_dir)
+    check_owner(path, output_dir)
     return ReviewConfig(
         name=name, title=str(review.get("title", name)), path=path.resolve(), root=root,
         output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,

@@ -42,7 +42,7 @@ def owner_of(output_dir: Path) -> Path | None:
     return owner if owner is not None and owner.is_file() else None
 
 
-def _check_owner(path: Path, output_dir: Path) -> None:
+def check_owner(path: Path, output_dir: Path) -> None:
     """Refuse a review whose output folder another existing TOML's runs wrote (acceptance
     testing: a TOML copied to start a sibling review, its [review] name left unchanged, counted
     the first review's decisions and overwrote its outputs). A TOML renamed or moved (the

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from screening.io.base import join_languages, join_notes
-from screening.io.ris_source_db import _from_scopus
+from screening.io.ris_source_db import from_scopus
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
     pmcid_from, pmid_from, pubmed_link_pmid, scopus_eid, split_keywords, text_of,
@@ -178,7 +178,7 @@ _C2_PMID = re.compile(r"[1-9]\d{3,7}")
 
 def _scopus_c2_pmid(c2: str, tags: dict[str, list[str]], dialect: str, source_db: str) -> str:
     """The PMID in C2 of a Scopus record (see _C2_PMID), else ''."""
-    return c2 if _C2_PMID.fullmatch(c2) and _from_scopus(tags, dialect, source_db) else ""
+    return c2 if _C2_PMID.fullmatch(c2) and from_scopus(tags, dialect, source_db) else ""
 
 
 # CP is the issue in some RIS writers, but Web of Science puts the conference there ('24th

@@ -51,7 +51,7 @@ def source_db(tags: dict[str, list[str]], dialect: str) -> str:
     return ""
 
 
-def _from_scopus(tags: dict[str, list[str]], dialect: str, source_db: str) -> bool:
+def from_scopus(tags: dict[str, list[str]], dialect: str, source_db: str) -> bool:
     """The record came from Scopus: its DB says so, its link is a Scopus record page, or the
     whole file is a Scopus export."""
     if source_db.casefold() == "scopus" or dialect == "scopus":
