@@ -145,9 +145,10 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     if c.stopped:
         excluded.append(Line(_n("by automation tools (stopping rule)", c.excluded_automation), indent=1))
 
-    assessed = [Line(_n("Reports assessed for eligibility", c.reports_assessed, p1), bold=True)]
+    # the reports to assess (sought less those not retrieved, which full text may still add to)
+    assessed = [Line(_n("Reports assessed for eligibility", c.reports_assessed, p2), bold=True)]
     if c.full_text_in_progress:
-        assessed.append(Line(f"in progress: {fmt(c.full_text.done)} of {fmt(c.full_text.total)} assessed"))
+        assessed.append(Line(f"{c.full_text.status}: {fmt(c.full_text.done)} of {fmt(c.full_text.total)} assessed"))
     ft_excl = [Line(_n("Reports excluded", c.reports_excluded, p2) + (":" if c.reports_excluded_reasons else ""),
                     bold=True)]
     ft_excl += [Line(_n(r, n), indent=1) for r, n in c.reports_excluded_reasons.items()]
@@ -155,7 +156,8 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     new = "new " if c.is_update else ""     # an update's flow ends in its new studies
     included = [Line(_n(f"{new}studies included in review".capitalize(), c.studies_included, p2), bold=True),
                 Line(_n(f"Reports of {new}included studies", c.reports_included, p2))]
-    header = "Identification of new studies via databases and registers"
+    # the template of a new review says 'studies'; an update's, 'new studies'
+    header = f"Identification of {new}studies via databases and registers"
     if c.update_round:
         header += f" (searches of {c.update_round})"
 

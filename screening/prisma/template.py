@@ -183,10 +183,11 @@ def partial_labels(c: PrismaCounts) -> dict[str, str]:
         out["dbr_assessed"] = (f"{by_name['dbr_assessed']} ({c.full_text.status} - "
                                f"{c.full_text.done} of {c.full_text.total} assessed)")
     if c.downstream_of_screening_partial:
-        for name in ("records_excluded", "dbr_sought_reports", "dbr_notretrieved_reports", "dbr_assessed"):
+        for name in ("records_excluded", "dbr_sought_reports", "dbr_assessed"):
             out[name] = f"{by_name[name]} (so far)"
     if c.downstream_of_full_text_partial:
-        for name in ("dbr_excluded", "new_studies", "new_reports"):
+        # a report is found not retrievable while full text goes on, as the diagram says
+        for name in ("dbr_notretrieved_reports", "dbr_excluded", "new_studies", "new_reports"):
             out[name] = f"{by_name[name]} (so far)"
     if c.total_partial:
         for name in ("total_studies", "total_reports"):

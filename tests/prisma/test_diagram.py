@@ -79,7 +79,23 @@ def test_in_progress_and_stopping_rule_are_shown(records, finals):
     assert "by automation tools (stopping rule) (n = 4)" in texts
     assert "Records excluded** (n = 6)" in texts and "by reviewers (n = 2)" in texts
     assert not any(t.endswith("screened") for t in texts)
-    assert "in progress: 0 of 10 assessed" in texts
+    # nobody has assessed a report yet: the box says so (it said 'in progress'), and its count
+    # is the reports to assess so far, not reports assessed (acceptance testing)
+    assert "not started: 0 of 10 assessed" in texts and "in progress: 0 of 10 assessed" not in texts
+    assert "Reports assessed for eligibility (n = 10 so far)" in " ".join(" ".join(texts).split())   # (wrapped)
+
+
+def test_the_header_follows_the_template_of_the_flow(counts):
+    """A new review's template reads 'Identification of studies ...'; 'new studies' is the
+    updated review's wording (acceptance testing: every diagram said 'new studies')."""
+    import dataclasses
+
+    texts = svg_texts(render(counts, "svg"))
+    assert "Identification of studies via databases and registers" in texts
+    assert not any("new studies" in t for t in texts)
+    update = dataclasses.replace(counts, previous_studies=3, previous_reports=4)
+    assert update.is_update
+    assert any(t.startswith("Identification of new studies") for t in svg_texts(render(update, "svg")))
 
 
 def test_dollar_signs_in_reasons_are_text_not_maths(counts):

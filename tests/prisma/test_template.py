@@ -106,3 +106,6 @@ def test_mid_review_csv_labels_its_partial_boxes(records, finals):
     assert out["records_screened"]["boxtext"] == "Records screened"
     assert out["dbr_assessed"]["boxtext"].startswith("Reports assessed for eligibility (in progress - ")
     assert out["total_studies"]["boxtext"] == "Total studies included in review (so far)"
+    # a report found not retrievable while full text goes on: so far, as the diagram says (it
+    # read as a final count in the R package's diagram: acceptance testing)
+    assert out["dbr_notretrieved_reports"]["boxtext"] == "Reports not retrieved (so far)"
