@@ -46,7 +46,7 @@ from screening.prisma.prose import settled_split
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (
-    ReviewState, _in_play_rows, _kappa, decisions_per_record, RULES_WARNING, maybe_pair_state, load_state,
+    ReviewState, _agreement, _in_play_rows, decisions_per_record, RULES_WARNING, maybe_pair_state, load_state,
 )
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
@@ -104,7 +104,8 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         play = _in_play_rows(state.entries, in_play)
         undecided, unapplied = maybe_pair_state(state.stage_reports.get("dedup"), state.dedup_decisions,
                                                 only=frozenset(marks(flow.records["record_id"])))
-        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=_kappa(play),
+        kappa, unanimous = _agreement(play)
+        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=kappa, unanimous=unanimous,
                                     maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied)
     play_entries = state.play_entries
     rec = state.records
@@ -146,6 +147,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         rules_changed=_rules_changed(review, state),
         screening=_screening_facts(state, play_entries),
         kappa=state.kappa,
+        unanimous=state.unanimous,
         models=tuple(models),
         stopping_rule=state.stopping.rule,
         recall_estimate=state.stopping.recall_estimate,

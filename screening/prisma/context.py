@@ -39,6 +39,8 @@ class ReportContext:
     # per stage, from the decision log (never from the TOML: a plan is not what happened)
     screening: dict[str, "StageScreening"] = field(default_factory=dict)
     kappa: dict[str, float] = field(default_factory=dict)           # stage -> Cohen's kappa
+    # stage -> records a pair of reviewers both decided, every decision the same (κ undefined)
+    unanimous: dict[str, int] = field(default_factory=dict)
     models: tuple[str, ...] = ()
     # how the title/abstract decisions were ordered, from the ranking id each one records:
     # (by a trained relevance ranking, by similarity to the priors, in file order, unrecorded)

@@ -272,16 +272,21 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         opening = (f"Full texts of {counted(c.reports_sought, 'report')} are being assessed" if c.full_text_in_progress
                    else f"Full-text decisions on {counted(ft_how.settled, 'report')} were made")
         s.append(_how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
+    names = {"title_abstract": "title/abstract", "full_text": "full-text"}
     if ctx.kappa:
-        names = {"title_abstract": "title/abstract", "full_text": "full-text"}
         reasons_apart = any(how.reason_only for how in ctx.screening.values() if how is not None)
         s.append("Agreement between reviewers (Cohen's κ" + (", on the decision, exclusion reasons aside"
                                                            if reasons_apart else "") + ") was " +
                  join_and([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
                  + ".")
+    elif ctx.unanimous:
+        # every decision of a pair the same: κ is undefined, and the agreement is what to say
+        s.append("Reviewers who screened the same records agreed on all of them ("
+                 + join_and([f"{counted(n, 'record')} at {names.get(k, k)} screening"
+                             for k, n in sorted(ctx.unanimous.items(), reverse=True)])
+                 + "; Cohen's κ is undefined when every decision is the same).")
     else:
-        # no pair of reviewers screened the same records, or their decisions did not vary
-        # (κ is undefined then), whether screening is finished or not
+        # no pair of reviewers screened the same records, whether screening is finished or not
         s.append("Inter-reviewer agreement (Cohen's κ) could not be computed from the decision log (it needs "
                  "records screened by two reviewers whose decisions are not all the same).")
     ordering = ordering_sentence(ctx)
@@ -306,19 +311,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved:
         s.append("Full-text assessment has not started.")
         return " ".join(s)
-    ft = f"Of the {counted(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved and "
-    excluded = f"{fmt(c.reports_excluded)} {was_were(c.reports_excluded)} excluded"
-    if c.full_text_in_progress:
-        # the assessed box holds the reports to assess, not those assessed: two statements
-        # (not '118 were assessed for eligibility (116 assessed so far)')
-        n, done = c.reports_assessed, c.full_text.done
-        ft += (f"{fmt(n)} {'is' if n == 1 else 'are'} being assessed for eligibility; "
-               + (f"{fmt(done)} {'has' if done == 1 else 'have'} been assessed so far, of which {excluded}" if done
-                  else "none has been assessed so far"))
-    else:
-        ft += f"{fmt(c.reports_assessed)} {was_were(c.reports_assessed)} assessed for eligibility; {excluded}"
-    ft += f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else "."
-    s.append(ft)
+    s.append(_full_text_sentence(c))
     new = (f"{counted(c.studies_included, 'new study', 'new studies')} "
            f"({counted(c.reports_included - c.reports_of_previous_studies, 'report')})")
     if c.reports_of_previous_studies:
@@ -350,3 +343,23 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  f"{counted(c.studies_with_several_reports, 'included study', 'included studies')} "
                  f"{'has' if c.studies_with_several_reports == 1 else 'have'} more than one report.")
     return " ".join(s)
+
+
+def _full_text_sentence(c: PrismaCounts) -> str:
+    """What became of the reports sought: not retrieved, assessed (or being assessed), excluded
+    with reasons."""
+    if not c.reports_sought and not c.screening_in_progress:
+        # not 'Of the 0 reports, 0 could not be retrieved and 0 were assessed' (acceptance testing)
+        return "No report was sought for retrieval, so none was assessed at full text."
+    ft = f"Of the {counted(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved and "
+    excluded = f"{fmt(c.reports_excluded)} {was_were(c.reports_excluded)} excluded"
+    if c.full_text_in_progress:
+        # the assessed box holds the reports to assess, not those assessed: two statements
+        # (not '118 were assessed for eligibility (116 assessed so far)')
+        n, done = c.reports_assessed, c.full_text.done
+        ft += (f"{fmt(n)} {'is' if n == 1 else 'are'} being assessed for eligibility; "
+               + (f"{fmt(done)} {'has' if done == 1 else 'have'} been assessed so far, of which {excluded}" if done
+                  else "none has been assessed so far"))
+    else:
+        ft += f"{fmt(c.reports_assessed)} {was_were(c.reports_assessed)} assessed for eligibility; {excluded}"
+    return ft + (f" ({_reasons(c.reports_excluded_reasons)})." if c.reports_excluded else ".")

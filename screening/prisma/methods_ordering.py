@@ -25,7 +25,8 @@ _ORDER_PHRASES = {
     "table": "in the order of the records table (no relevance ranking was configured)",
     "sample": "on a random sample of the unscreened records (the stopping rule's test)",
     "imported": "imported from a decisions file",
-    "unknown": "in an order that was not recorded",
+    # `decide --record` (no session served it; also a log older than the ranking id)
+    "unknown": "outside a screening session, one record at a time (in an order the log does not record)",
 }
 _IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
 _PRIORS_WHEN = {True: ", first and before any ranking", False: ", which no ranking put in order"}
@@ -159,13 +160,17 @@ def _percent(x: float) -> str:
 
 def _rule_set_out(c: PrismaCounts, ctx: ReportContext) -> bool:
     """Whether :func:`ranking_sentences` sets the hypergeometric rule out (with its reference):
-    once it was used (a random sample screened, or screening stopped) and its settings are known."""
+    once it was used (a random sample screened, or screening stopped after some records were
+    screened in ranked order) and its settings are known. A stop (forced) on decisions none of
+    which the ranking ordered did not follow the rule: saying so would misreport the screening
+    (acceptance testing); the stop's own sentence says the test was not met."""
     r = ctx.ranker
     use = {k: n for k, n in ctx.ranking_use.items() if n}
     if r is None or not use:
         return False
     sampled = "sample" in use or any(ctx.imported_sampled.values())
-    return r.rule == "hypergeometric" and (c.stopped or sampled) and None not in (
+    ranked = bool(set(use) & _RANKER_KINDS)
+    return r.rule == "hypergeometric" and (sampled or (c.stopped and ranked)) and None not in (
         r.target_recall, r.confidence, r.switch_at, r.pool)
 
 

@@ -68,6 +68,8 @@ class ReviewState:
     maybe_pairs_undecided: int = 0
     maybe_pairs_unapplied: int = 0
     dedup_decisions: pd.DataFrame | None = None      # the dedup-review log (None: no dedup stage)
+    # stage -> records a pair of reviewers both decided, every decision the same (κ undefined)
+    unanimous: dict[str, int] = field(default_factory=dict)
 
 
 
@@ -157,19 +159,31 @@ def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dic
     only decisions on records still in screening count, as in every other figure of the
     report (a rule changed after screening takes its records out of the counts and the kappa).
     """
+    return _agreement(entries, in_play)[0]
+
+
+def _agreement(entries: pd.DataFrame | None,
+               in_play: set[str] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+    """:func:`_kappa`, and per stage the records both reviewers of a pair decided where κ is
+    undefined: every decision of both the same (all excluded, say), so they agreed on all of
+    them. A report says that agreement rather than 'could not be computed' (acceptance testing)."""
     if entries is None or len(entries) == 0:
-        return {}
+        return {}, {}
     if in_play is not None:
         entries = _in_play_rows(entries, frozenset(in_play))
     sums: dict[str, tuple[float, int]] = {}
+    unanimous: dict[str, int] = {}
     for pair in agreement_report(entries):
         k, n = float(pair.stats.kappa), int(pair.stats.n)
         if k == k and n > 0:
             total, weight = sums.get(pair.stage, (0.0, 0))
             sums[pair.stage] = (total + k * n, weight + n)
+        elif n > 0:
+            unanimous[pair.stage] = unanimous.get(pair.stage, 0) + n
     # unrounded: the methods paragraph rounds to 2 places and prisma.json to 3 (rounding twice
     # made 0.8451 read 0.84, where `agreement` says 0.845)
-    return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}
+    return ({stage: total / weight for stage, (total, weight) in sorted(sums.items())},
+            dict(sorted(unanimous.items())))
 
 
 
@@ -333,9 +347,10 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += declaration_warnings(review, entries, outcomes, ft)
     warnings += _unknown_registers(review, records)
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
+    kappa, unanimous = _agreement(play_entries)
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
-        searches=searches, stopping=stopping, kappa=_kappa(play_entries),
+        searches=searches, stopping=stopping, kappa=kappa, unanimous=unanimous,
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
         outcomes=outcomes, in_play=in_play, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,

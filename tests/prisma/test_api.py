@@ -317,7 +317,8 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
             "had both an included and an excluded record; and 4 on a random sample of the unscreened records "
             "(the stopping rule's test).") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"unknown": 984}))
-    assert "All 984 of the screeners' title/abstract decisions were made in an order that was not recorded." in text
+    assert ("All 984 of the screeners' title/abstract decisions were made outside a screening session, one record "
+            "at a time (in an order the log does not record).") in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:native": 984}))
     assert "All 984 of the screeners' title/abstract decisions were imported from a decisions file." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:rayyan": 10, "ranked": 5}))
@@ -371,6 +372,12 @@ def test_kappa_counts_only_records_still_in_screening():
     with_all = _kappa(entries)["title_abstract"]
     without_disagreement = _kappa(entries, in_play={"0", "1", "3", "4"})["title_abstract"]
     assert with_all < 1.0 and without_disagreement == 1.0
+    # both excluded every record they shared: κ is undefined, and the agreement is counted
+    from screening.prisma.state import _agreement
+
+    kappa, unanimous = _agreement(entries, in_play={"1", "3"})
+    assert kappa == {} and unanimous == {"title_abstract": 2}
+    assert _agreement(entries)[1] == {}
 
 
 def test_methods_paragraph_reads_one_in_the_singular(records, finals):

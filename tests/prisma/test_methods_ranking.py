@@ -172,7 +172,8 @@ def test_priors_decided_after_other_records_are_not_said_to_come_first(review: P
     api.record_decision(review, reviewer="alice", record_id=cfg.prior_included[0], action="include")
     said = _report(review)
     assert ("Of the screeners' 2 title/abstract decisions, 1 was made on the records the team already knew (the "
-            "priors), which no ranking put in order; 1 in an order that was not recorded.") in said, said
+            "priors), which no ranking put in order; 1 outside a screening session, one record at a time (in an order "
+            "the log does not record).") in said, said
     # not stopped, no sample: the ranking is said, the stopping rule not yet
     assert "was started from 2 relevant and 2 irrelevant records the team already knew (the priors)" in said
     assert "Screening followed the hypergeometric stopping rule" not in said
@@ -207,6 +208,18 @@ def test_the_rule_sentence_reads_from_the_recorded_figures() -> None:
     assert ordering_sentence(_ctx(ranking_use={"imported:native": 9}, imported_sampled={"imported:native": 1})) == (
         "All 9 of the screeners' title/abstract decisions were imported from a decisions file, 1 of them on a "
         "random sample of the unscreened records (the stopping rule's test).")
+
+
+def test_a_forced_stop_on_decisions_no_ranking_ordered_is_not_said_to_follow_the_rule() -> None:
+    """Acceptance testing: every decision typed with `decide`, then `stop --force`: the paragraph
+    said 'Screening followed the hypergeometric stopping rule ... screened in ranked order',
+    though no record was screened in ranked order and none was sampled."""
+    facts = RankerFacts(spec="tfidf+svm+balanced+max", seed=7, rule="hypergeometric", target_recall=0.95,
+                        confidence=0.95, pool=41, switch_at=50, switch_fraction=0.025, switch_minimum=50)
+    assert ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"unknown": 5}, ranker=facts)) == []
+    # some records screened in ranked order before the stop: the rule governed the screening
+    said = ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"unknown": 5, "ranked": 3}, ranker=facts))
+    assert len(said) == 2 and said[1].startswith("Screening followed the hypergeometric stopping rule")
 
 
 def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:

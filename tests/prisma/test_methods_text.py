@@ -126,25 +126,27 @@ def _ctx(**kw) -> ReportContext:
 
 
 def test_ordering_clauses_each_have_their_verb_and_join_as_a_list():
-    """'348 were imported from a decisions file; and 2 in an order that was not recorded':
+    """'348 were imported from a decisions file; and 2 in an order that was not recorded' (the phrase is now
+    'outside a screening session, one record at a time (...)'):
     '; and' between two clauses, and the second borrowed 'were imported'."""
     assert ordering_sentence(_ctx(ranking_use={"imported:native": 348, "unknown": 2})) == (
-        "Of the screeners' 350 title/abstract decisions, 348 were imported from a decisions file, and 2 were made "
-        "in an order that was not recorded.")
+        "Of the screeners' 350 title/abstract decisions, 348 were imported from a decisions file; 2 were made "
+        "outside a screening session, one record at a time (in an order the log does not record).")
     assert ordering_sentence(_ctx(ranking_use={"imported:native": 1024, "unknown": 1})) == (
-        "Of the screeners' 1,025 title/abstract decisions, 1,024 were imported from a decisions file, and 1 was "
-        "made in an order that was not recorded.")
+        "Of the screeners' 1,025 title/abstract decisions, 1,024 were imported from a decisions file; 1 was "
+        "made outside a screening session, one record at a time (in an order the log does not record).")
     assert ordering_sentence(_ctx(ranking_use={"imported:native": 1, "unknown": 1})) == (
-        "Of the screeners' 2 title/abstract decisions, 1 was imported from a decisions file, and 1 was made in an "
-        "order that was not recorded.")
+        "Of the screeners' 2 title/abstract decisions, 1 was imported from a decisions file; 1 was made "
+        "outside a screening session, one record at a time (in an order the log does not record).")
     # clauses with commas of their own: a semicolon, no 'and' for two; '; and' before the last of three
     assert ordering_sentence(_ctx(ranking_use={"ranked": 5, "imported:native": 3, "unknown": 2})) == (
         "Of the screeners' 10 title/abstract decisions, 5 were made in the order of a relevance ranking, retrained "
-        "as decisions were made; 3 were imported from a decisions file; and 2 were made in an order that was not "
-        "recorded.")
+        "as decisions were made; 3 were imported from a decisions file; and 2 were made outside a screening "
+        "session, one record at a time (in an order the log does not record).")
     assert ordering_sentence(_ctx(ranking_use={"file_order": 4, "unknown": 2})) == (
         "Of the screeners' 6 title/abstract decisions, 4 were made in file order, before the ranker had both an "
-        "included and an excluded record; 2 in an order that was not recorded.")
+        "included and an excluded record; 2 outside a screening session, one record at a time (in an order the "
+        "log does not record).")
 
 
 def test_full_text_in_progress_reads_as_one_statement(records, finals):
@@ -159,6 +161,21 @@ def test_full_text_in_progress_reads_as_one_statement(records, finals):
     text = methods_paragraph(compute_counts(records, ta, ft), _ctx())
     assert ("Of the 10 reports, 1 could not be retrieved and 9 were assessed for eligibility; 4 were excluded "
             "(wrong study design, n = 2; not a review, n = 1; wrong outcome, n = 1).") in text
+
+
+def test_no_report_sought_and_unanimous_reviewers_are_said_in_words(records, finals):
+    """Acceptance testing: 'Of the 0 reports, 0 could not be retrieved and 0 were assessed for
+    eligibility; 0 were excluded.', and 'κ could not be computed' for two reviewers who agreed
+    on every record (κ is undefined when every decision is the same)."""
+    ta, _ = finals
+    none_in = ta.assign(decision="exclude", reason="wrong population")
+    text = methods_paragraph(compute_counts(records, none_in, ta.iloc[:0]), _ctx(unanimous={"title_abstract": 16}))
+    assert "No report was sought for retrieval, so none was assessed at full text." in text
+    assert "Of the 0 reports" not in text
+    assert ("Reviewers who screened the same records agreed on all of them (16 records at title/abstract screening; "
+            "Cohen's κ is undefined when every decision is the same).") in text
+    assert "could not be computed" not in text
+    assert "could not be computed" in methods_paragraph(compute_counts(records, ta, None), _ctx())
 
 
 def test_records_from_other_methods_join_the_sources_list(records):
