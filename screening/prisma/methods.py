@@ -210,8 +210,12 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     sources = _sources_phrase(len(c.databases), len(c.registers))
     # '2 databases and 1 register, and 3 from other methods': not '... and 1 register and 3 ...'
     other = (f"{',' if ' and ' in sources else ''} and {fmt(c.identified_other)} from other methods"
-             f" ({_reasons(c.other_methods)})" if c.other_methods else "")
+             f" ({_reasons(c.other_methods)})" if c.other_methods and not c.is_update else "")
     s.append(f"{opening} from {sources}{other}.")
+    if c.other_methods and c.is_update:
+        # typed for the whole review ([prisma] other_methods): nothing dates them to the update
+        s.append(f"Over the whole review, {counted(c.identified_other, 'record')} {was_were(c.identified_other)} "
+                 f"identified from other methods ({_reasons(c.other_methods)}).")
     rounds = _rounds_sentence(ctx.rounds)
     if rounds:
         s.append(rounds)

@@ -413,3 +413,17 @@ def test_an_update_with_nothing_left_to_screen_says_so_and_gives_the_total(ruled
     plain = methods_paragraph(dataclasses.replace(c, update_round="", previous_studies=None, previous_reports=None),
                               ctx)
     assert plain.endswith("No record was left to screen, so no study was included.")
+
+
+def test_other_methods_typed_for_the_review_are_not_credited_to_the_update(records: pd.DataFrame) -> None:
+    """Acceptance testing: 'The update's searches (2023-01-15) identified 100 records from 1
+    database and 5 from other methods': the other-methods counts are typed for the whole
+    review, so nothing says the update found them."""
+    from screening.prisma.context import ReportContext
+    from screening.prisma.methods import methods_paragraph
+
+    c = dataclasses.replace(compute_counts(records, other_methods={"Citation searching": 5}), previous_studies=2,
+                            previous_reports=2, update_round="2024-03-09")
+    text = methods_paragraph(c, ReportContext(review_name="u", title="u", tool_version="0", state_hash="h"))
+    assert "from other methods" not in text.split("Over the whole review")[0]
+    assert "Over the whole review, 5 records were identified from other methods (Citation searching, n = 5)." in text
