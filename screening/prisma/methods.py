@@ -162,8 +162,11 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
             if dated else ""
         # the team's own words on the search ('update search', 'run without date limits'):
         # within one review they are what says which sources an update added
+        # an API search names the tool (and version) that ran it and fetched its records (PRISMA-S)
+        version = str(s.get("tool_version") or "")
+        ran = f"run with {version if version.startswith('screening') else 'screening ' + version}" if version else ""
         bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit, s.get("notes", ""),
-                            f"limits: {s['limits']}" if s["limits"] else "", _records_bit(s)) if b]
+                            f"limits: {s['limits']}" if s["limits"] else "", _records_bit(s), ran) if b]
         # typographic quotes around the query, exactly as typed: a database's own phrase quotes
         # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
         query = f" using “{s['query']}”" if s["query"] else ""

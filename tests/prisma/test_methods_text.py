@@ -65,7 +65,7 @@ def test_a_search_served_short_is_stated_in_the_methods_and_warned(review, recor
     md = res.files["md"].read_text(encoding="utf-8")
     assert (f"Europe PMC using “{QUERY}” (via Europe PMC RESTful API; searched 2026-11-22; limits: from 2000 to "
             "2025/06; 60 of the 65 records the service reported; the other 5 could not be retrieved through its "
-            "API)") in md
+            "API; run with screening 0.8.0)") in md
     assert "60 records" not in md
     warned = json.loads(res.files["json"].read_text(encoding="utf-8"))["warnings"]
     assert [w for w in warned if "Europe PMC" in w] == [WARNING]
