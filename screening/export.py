@@ -36,6 +36,8 @@ from screening.decisions.api import Review, check_stage
 from screening.decisions.imports import STOPPED_REASON
 from screening.decisions.outcomes import Outcome, record_outcomes
 from screening.decisions.progress import eligible_records
+from screening.decisions.reasons import log_reason_names
+from screening.decisions.store import STAGES
 from screening.decisions.studies import groups, sort_key, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import ConfigError
@@ -110,13 +112,15 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
     entries = review.entries()
     eligible = eligible_records(review.records, entries, stage)
     outcomes = record_outcomes(entries, stage)
+    # each reason under the spelling PRISMA counts it under (the declared one): one reason, one name
+    named = log_reason_names(review.config, entries, stage, {stage: outcomes})
     status, value, reason, resolved = [], [], [], []
     for rid in eligible["record_id"].astype(str):
         o = outcomes.get(rid)
         if o is not None and o.status == "final":
             status.append("final")
             value.append(o.decision)
-            reason.append(o.reason)
+            reason.append(named(o.reason))
             resolved.append(o.resolved_by)
             continue
         if stopping is not None and o is None and stopping.closes(rid):     # nobody screened it
@@ -159,7 +163,9 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     warnings: list[str] = []
     extra = None
     if per_reviewer:
-        extra = reviewer_columns(rv.entries(), rows, stage, viewer)
+        entries = rv.entries()
+        names = {st: log_reason_names(rv.config, entries, st) for st in STAGES}
+        extra = reviewer_columns(entries, rows, stage, viewer, names)
         # a table ingested from an earlier export of ours may carry such columns: ours replace them
         rows = pd.concat([rows.drop(columns=[c for c in extra.table.columns if c in rows.columns]), extra.table],
                          axis=1)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from screening.decisions.entries import event_payload, standing_decisions
 from screening.decisions.outcomes import Outcome, final_decisions, record_notes, record_outcomes
+from screening.decisions.reasons import ReasonNames
 from screening.decisions.store import DECISION_ACTIONS, STAGES
 from screening.decisions.visibility import Viewer, visible_entries
 
@@ -65,13 +66,16 @@ def _vote(decision: str, reason: str) -> str:
     return f"{decision} ({reason})" if reason else decision
 
 
-def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, viewer: Viewer) -> ReviewerColumns:
+def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, viewer: Viewer,
+                     reasons: Mapping[str, ReasonNames] | None = None) -> ReviewerColumns:
     """Per exported row: each screener's standing decision at each stage (``ta_<name>``,
     ``ft_<name>``: 'include', 'exclude (reason)', 'maybe', 'not_retrieved'), the settled
     decision and reason at each stage (``ta_decision``...; the exported stage's are its
     ``decision`` and ``reason``), who adjudicated (``ta_adjudicated_by``), the notes reviewers
     wrote (``reviewer_notes``: 'who (stage): text') and the reports attached at full text
-    (``full_text_reports``). What blinding hides from ``viewer`` stays blank (see :func:`_shown`)."""
+    (``full_text_reports``). What blinding hides from ``viewer`` stays blank (see :func:`_shown`).
+    ``reasons``: per stage, the spelling each reason is counted under
+    (:func:`.reasons.log_reason_names`, over the whole log); reasons are shown as recorded without it."""
     ids = rows["record_id"].astype(str).tolist()
     mine = entries[entries["record_id"].astype(str).isin(set(ids))]
     # each stage's outcomes, once: a settled outcome reads the same on every event of its
@@ -82,19 +86,20 @@ def reviewer_columns(entries: pd.DataFrame, rows: pd.DataFrame, stage: str, view
     votes: list[tuple[str, str, str]] = []
     for st in STAGES:
         p = STAGE_PREFIX[st]
+        named = (reasons or {}).get(st) or ReasonNames()
         standing = standing_decisions(shown, st)
         names = sorted({who for by in standing.values() for who, role in by if role == "screener"}, key=str.casefold)
         for who in names:
             col = f"{p}_{who}" if who not in ("decision", "reason", "adjudicated_by") else f"{p}_{who}_reviewer"
             by_id = {rid: by[(who, "screener")] for rid, by in standing.items() if (who, "screener") in by}
-            cols[col] = [_vote(v.decision, v.reason) if (v := by_id.get(rid)) else "" for rid in ids]
+            cols[col] = [_vote(v.decision, named(v.reason)) if (v := by_id.get(rid)) else "" for rid in ids]
             votes.append((col, st, who))
         if st == stage:      # the stopping rule's exclusions are the exported stage's too
             cols[f"{p}_decision"], cols[f"{p}_reason"] = rows["decision"].tolist(), rows["reason"].tolist()
         else:
             final = final_decisions(mine, st, outcomes).set_index("record_id")
             cols[f"{p}_decision"] = [final["decision"].get(rid, "") for rid in ids]
-            cols[f"{p}_reason"] = [final["reason"].get(rid, "") for rid in ids]
+            cols[f"{p}_reason"] = [named(final["reason"].get(rid, "")) for rid in ids]
         adj = [o.adjudicator.reviewer if (o := outcomes[st].get(rid)) and o.adjudicator and o.status == "final" else ""
                for rid in ids]
         if any(adj):

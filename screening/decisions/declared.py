@@ -1,13 +1,15 @@
 """The decision log against the review TOML's ``[screening]`` declarations, after an edit.
 
 A team edits the TOML mid-review: a reviewer renamed (``bob`` -> ``robert``), an exclusion
-reason reworded or dropped. The log is append-only and keeps what was decided, under the
-names and reasons of the day, so nothing is lost; but the report would silently mix the two
-(PRISMA lists a full-text reason the protocol no longer has; `status -r bob` is refused while
-bob's 200 decisions still count; carol's adjudications still settle their conflicts after
-``adjudicators`` names someone else). These checks name the mismatch so the team fixes the
-TOML or re-decides, on purpose. They read only what the report already loaded;
-:func:`declaration_warnings` gives them all, for ``run``/``prisma`` and ``status`` alike.
+reason reworded, re-capitalised or dropped. The log is append-only and keeps what was
+decided, under the names and reasons of the day, so nothing is lost; but the report would
+silently mix the two (PRISMA lists a full-text reason the protocol no longer has; `status
+-r bob` is refused while bob's 200 decisions still count; carol's adjudications still settle
+their conflicts after ``adjudicators`` names someone else). These checks name the mismatch so
+the team fixes the TOML or re-decides, on purpose. A reason only re-capitalised is one reason:
+the report counts it once, under the declared spelling, and says which spellings it merged.
+They read only what the report already loaded; :func:`declaration_warnings` gives them all,
+for ``run``/``prisma`` and ``status`` alike.
 """
 
 from __future__ import annotations
@@ -19,31 +21,44 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.outcomes import final_decisions, record_outcomes
+from screening.decisions.reasons import counted_reasons, stage_reason_names
 from screening.decisions.roster import Roster
 from screening.decisions.store import DECISION_ACTIONS, STAGES
 
 
-def _key(text: str) -> str:
-    # reasons are compared as people read them, as recording compares them
-    return " ".join(str(text).split()).casefold()
-
-
-def undeclared_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None) -> list[str]:
+def undeclared_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None,
+                       outcomes: Mapping[str, Any] | None = None) -> list[str]:
     """A warning per reason of the settled full-text exclusions that ``[screening] reasons`` no
-    longer declares (PRISMA's 'Reports excluded' box lists them as recorded)."""
-    if ft_finals is None or not len(ft_finals):
-        return []
-    declared = {_key(r) for r in config.screening.reasons}
-    excluded = ft_finals[ft_finals["decision"] == "exclude"]
-    used = Counter(str(r).strip() for r in excluded["reason"] if str(r).strip())
-    stray = [(reason, n) for reason, n in used.items() if _key(reason) not in declared]
+    longer declares (compared as people read them, case and spacing aside: :mod:`.reasons`).
+    PRISMA's 'Reports excluded' box lists such reasons under the spelling most of those
+    exclusions use. ``outcomes``: the full-text record outcomes, which order the spellings."""
+    names = stage_reason_names(config, "full_text", ft_finals, outcomes)
+    used = Counter(names(r) for r in counted_reasons(ft_finals, outcomes))
+    stray = [(reason, n) for reason, n in used.items() if not names.is_declared(reason)]
     if not stray:
         return []
     listed = "; ".join(f"'{reason}' ({n})" for reason, n in sorted(stray, key=lambda x: (-x[1], x[0])))
     total = sum(n for _, n in stray)
     return [f"{total} settled full-text exclusion(s) give a reason [screening] reasons no longer declares: "
-            f"{listed}. The report counts them under that reason as recorded; declare it again, or have "
+            f"{listed}. The report counts them under that reason; declare it again, or have "
             "the exclusions re-decided with a declared reason"]
+
+
+def respelled_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None,
+                      outcomes: Mapping[str, Any] | None = None) -> list[str]:
+    """A warning per spelling of a settled full-text exclusion's reason that the report counts
+    under another spelling of the same reason: the declared one (the TOML re-capitalised its
+    reasons after the exclusion was recorded), else the spelling most exclusions use. The log
+    keeps each exclusion as recorded; the report counts the reason once (:mod:`.reasons`)."""
+    names = stage_reason_names(config, "full_text", ft_finals, outcomes)
+    out = []
+    for text, n, counted in names.respelled:
+        were = "exclusion was" if n == 1 else "exclusions were"
+        under = (f"the declared '{counted}'" if names.is_declared(counted)
+                 else f"'{counted}', the spelling most of them use (no declared reason matches)")
+        out.append(f"{n} settled full-text {were} recorded as '{text}'; counted under {under} "
+                   f"(the log keeps {'it' if n == 1 else 'them'} as recorded)")
+    return out
 
 
 def undeclared_reviewers(config: ReviewConfig, entries: pd.DataFrame | None) -> list[str]:
@@ -103,12 +118,14 @@ def declaration_warnings(config: ReviewConfig, entries: pd.DataFrame | None,
                          outcomes: Mapping[str, Mapping[str, Any]] | None = None,
                          ft_finals: pd.DataFrame | None = None) -> list[str]:
     """Every check of the log against the TOML's declarations (reviewers, adjudicators,
-    full-text reasons), one list for the report and for `status` so both say the same.
+    full-text reasons, and the spellings of one reason counted as one), one list for the
+    report and for `status` so both say the same.
     ``outcomes`` (per stage) and ``ft_finals``: when the caller has worked them out."""
     logged = entries is not None and len(entries) > 0
     if outcomes is None:
         outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES} if logged else {}
     if ft_finals is None and logged:
         ft_finals = final_decisions(entries, "full_text", dict(outcomes))
+    ft_outcomes = outcomes.get("full_text")
     return (undeclared_reviewers(config, entries) + undeclared_adjudicators(config, outcomes)
-            + undeclared_reasons(config, ft_finals))
+            + undeclared_reasons(config, ft_finals, ft_outcomes) + respelled_reasons(config, ft_finals, ft_outcomes))

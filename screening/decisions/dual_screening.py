@@ -21,6 +21,7 @@ from screening.decisions.outcomes import record_outcomes
 from screening.decisions.plan import handover_event, parse_reviewers, plan_events
 from screening.decisions.progress import eligible_records
 from screening.decisions.queries import list_conflicts
+from screening.decisions.reasons import same_reason
 from screening.decisions.recording import DecisionResult, build_event, keep_repeated_note
 from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
 from screening.decisions.roster import Roster
@@ -208,7 +209,7 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
         payload = None if earlier is None else {"corrects": earlier.event_id}
         ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                          reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
-        repeated = earlier is not None and earlier.decision == ev.action and earlier.reason.strip() == ev.reason
+        repeated = earlier is not None and earlier.decision == ev.action and same_reason(earlier.reason, ev.reason)
         if repeated:    # a new note on a repeat is kept (a note event), as on a screener's repeat
             ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
         else:

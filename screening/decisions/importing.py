@@ -26,6 +26,7 @@ from screening.decisions.event_checks import standing_adjudications
 from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
+from screening.decisions.reasons import same_reason
 from screening.decisions.recording import (
     build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
 )
@@ -220,11 +221,12 @@ def _as_logged(entries: pd.DataFrame, rows: list[ImportRow], names: dict[str, st
         for n, row in enumerate(rows):
             if row.stage != stage:
                 continue
-            said = (row.decision, row.reason.strip())
             outcome = outcomes.get(row.record_id)
             own = standing.get(row.record_id, {}).get((names[row.reviewer], "screener"))
-            if (outcome is not None and outcome.status == "final" and (outcome.decision, outcome.reason) == said) \
-                    or (own is not None and (own.decision, (own.reason or "").strip()) == said):
+            # the same reason as people read it: the export shows it as counted (declared spelling)
+            if (outcome is not None and outcome.status == "final" and outcome.decision == row.decision
+                    and same_reason(outcome.reason, row.reason)) \
+                    or (own is not None and own.decision == row.decision and same_reason(own.reason, row.reason)):
                 out.add(n)
     return out
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from screening.decisions.entries import Standing, assignments, standing_decisions
+from screening.decisions.reasons import reason_key
 
 FINAL_VALUES = ("include", "exclude", "not_retrieved")
 
@@ -112,7 +113,7 @@ def reasons_differ(screeners: tuple[Standing, ...]) -> bool:
     """Two or more exclusions that name different reasons (compared as people read them:
     case and spacing aside). Exclusions without a reason (logged before reasons were required)
     disagree with nobody."""
-    named = {" ".join(s.reason.split()).casefold() for s in screeners if s.decision == "exclude" and s.reason}
+    named = {reason_key(s.reason) for s in screeners if s.decision == "exclude" and reason_key(s.reason)}
     return len(named) > 1
 
 

@@ -10,6 +10,7 @@ event and returns what the decider should hear of it (:class:`DecisionResult`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import AbstractSet, Any, Mapping
@@ -22,6 +23,7 @@ from screening.decisions.entries import (
 from screening.decisions.event_checks import check_link, check_open, keep_full_text_footing, refuse_after_own_adjudication
 from screening.decisions.outcomes import Outcome, record_outcomes, settled_now_in_conflict
 from screening.decisions.progress import eligible_records
+from screening.decisions.reasons import declared_reason, same_reason
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
@@ -90,27 +92,32 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                                 hint="screening decide REVIEW --stage full_text --record ID --attach PATH_OR_URL")
     if action == "link_study":
         check_link(review, entries, record_id, stage, payload, sought)
-    reason = reason.strip()
+    reason = reason_typed = reason.strip()
     if action == "exclude" and stage == "full_text":
         allowed = review.reasons(stage)
         if not reason:
             raise DecisionError("full-text exclusions need a reason", record=record_id,
                                 hint=f"pass --reason, one of: {'; '.join(allowed)}")
-        if reason not in allowed:
-            raise DecisionError(f"unknown exclusion reason {reason!r}", record=record_id,
+        # as people read it (case and spacing aside), and stored as the TOML spells it, so a
+        # re-typed or re-capitalised reason never becomes a second reason in the PRISMA counts
+        reason = declared_reason(reason, allowed)
+        if not reason:
+            raise DecisionError(f"unknown exclusion reason {reason_typed!r}", record=record_id,
                                 hint=f"use one of the review's reasons: {'; '.join(allowed)}")
     if (action == "exclude" and stage == "title_abstract" and reason
             and review.config.screening.title_abstract_reasons):
         # optional at title/abstract, but when the review lists its reasons a typo must not
-        # become a new reason in the PRISMA counts
+        # become a new reason in the PRISMA counts; a known one is stored as declared
         allowed = review.reasons(stage)
-        known = {a.casefold() for a in allowed}
-        # an import may join several reasons ('not a review, not about wildfire' from Rayyan)
-        parts = [p.strip().casefold() for p in reason.replace(";", ",").split(",") if p.strip()]
-        if reason.casefold() not in known and not (parts and all(p in known for p in parts)):
+        known = declared_reason(reason, allowed) or _declared_parts(reason, allowed)
+        if not known:
             raise DecisionError(f"unknown title/abstract exclusion reason {reason!r}", record=record_id,
                                 hint=f"use one of [screening] title_abstract_reasons: {'; '.join(allowed)} "
                                      "(or leave the reason out)")
+        reason = known
+    elif action == "exclude" and stage == "title_abstract" and reason:
+        # free text there, but one of the reasons offered (the full-text ones) is stored as declared
+        reason = declared_reason(reason, review.reasons(stage)) or reason
     if action == "undo":
         mine = entries[entries["record_id"] == record_id]
         standing = standing_decisions(mine, stage).get(record_id, {})
@@ -141,6 +148,17 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
                  # line, an import or an adjudication was not put there by any ranking: ''
                  ranking_id=ranking_id,
                  payload=payload or {})
+
+
+def _declared_parts(reason: str, allowed: tuple[str, ...]) -> str:
+    """An import's joined reasons ('not a review, not about wildfire' from Rayyan) with each
+    part as declared, keeping the separators; '' unless every part is a declared reason."""
+    parts = re.split(r"(\s*[;,]\s*)", reason)
+    named = [p if i % 2 else declared_reason(p, allowed) for i, p in enumerate(parts)]
+    words = [n for i, n in enumerate(named) if not i % 2 and parts[i].strip()]
+    if not words or not all(words):
+        return ""
+    return "".join(n if (i % 2 or parts[i].strip()) else parts[i] for i, n in enumerate(named))
 
 
 @dataclass(frozen=True)
@@ -220,7 +238,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         mine = entries[entries["record_id"] == ev.record_id]
         was = standing_decisions(mine, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
         repeated = (ev.action in DECISION_ACTIONS and was is not None and was.decision == ev.action
-                    and (was.reason or "").strip() == ev.reason)
+                    and same_reason(was.reason, ev.reason))
         if ev.action == "link_study":
             repeated = link_repeats(mine, ev.reviewer, ev.record_id, ev.payload.get("study", ""))
         if repeated:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from screening.config import ReviewConfig, load_review
 from screening.decisions.entries import entries_from_rows, load_entries
+from screening.decisions.reasons import stage_reasons
 from screening.decisions.record_matching import similar_ids
 from screening.decisions.roster import Roster
 from screening.decisions.store import STAGES, DecisionStore, SQLiteStore, open_store
@@ -147,10 +148,7 @@ class Review:
         return Viewer(roster.viewer_name(reviewer) or None, as_adjudicator or roster.is_adjudicator(reviewer))
 
     def reasons(self, stage: str) -> tuple[str, ...]:
-        s = self.config.screening
-        if stage == "title_abstract" and s.title_abstract_reasons:
-            return tuple(s.title_abstract_reasons)
-        return tuple(s.reasons)
+        return stage_reasons(self.config, stage)
 
 
 ReviewLike = str | Path | ReviewConfig | Review

@@ -20,7 +20,8 @@ Where records go (each record lands in exactly one place):
   *excluded by automation tools (stopping rule)* when the team stopped screening, or leave
   the screening box *in progress*.
 * title/abstract 'include' -> *reports sought*; full-text 'not_retrieved' -> *not retrieved*;
-  full-text 'exclude' -> *reports excluded* (per reason); full-text 'include' -> *included*.
+  full-text 'exclude' -> *reports excluded* (per reason, spellings that differ only in case
+  or spacing counted as one: :mod:`screening.decisions.reasons`); full-text 'include' -> *included*.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
 
+from screening.decisions.reasons import ReasonNames
 from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
@@ -211,6 +213,9 @@ def compute_counts(
     not_retrieved = int((ft_play["decision"] == "not_retrieved").sum())
     ft_excl = ft_play[ft_play["decision"] == "exclude"]
     ft_reasons = ft_excl["reason"].where(ft_excl["reason"] != "", NOT_RECORDED)
+    # one reason, counted once: spellings that differ only in case or spacing are one line. The
+    # report's state passes them as declared already (prisma.state); this covers any other caller
+    ft_reasons = ft_reasons.map(ReasonNames.of(ft_reasons.tolist()))
     included_ids = [str(r) for r in ft_play.index[ft_play["decision"] == "include"]]
     included = len(included_ids)
     known = [str(k) for k in known_studies]

@@ -25,6 +25,7 @@ from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import declaration_warnings
 from screening.decisions.entries import decided_on, load_entries
 from screening.decisions.outcomes import final_decisions, record_outcomes
+from screening.decisions.reasons import stage_reason_names
 from screening.decisions.stops import read_stops
 from screening.decisions.store import STAGES
 from screening.dedup.queue import MaybePair, Progress
@@ -346,6 +347,10 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += _decided_on_other_records(records, entries, in_play)
     warnings += declaration_warnings(review, entries, outcomes, ft)
     warnings += _unknown_registers(review, records)
+    # each reason once, under one spelling (the declared one), in every box, table and file;
+    # the warnings above name the spellings merged (the log keeps them as recorded)
+    ta, ft = (stage_reason_names(review, stage, frame, outcomes.get(stage)).rename(frame)
+              for stage, frame in (("title_abstract", ta), ("full_text", ft)))
     play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
     kappa, unanimous = _agreement(play_entries)
     return ReviewState(
