@@ -77,8 +77,12 @@ def register_post_step(name: str, fn: Callable[[ReviewConfig, pd.DataFrame], Any
 
 
 def _load_post_steps() -> None:
-    # Imported late: screening.prisma itself imports this module to register its step.
-    import screening.prisma  # noqa: F401
+    # Imported late: screening.prisma itself imports this module to register its step. Registered
+    # here too, not only as the import's side effect: an import made while POST_STEPS was
+    # swapped out (a test's monkeypatch) would otherwise leave the step unregistered for good.
+    import screening.prisma
+
+    POST_STEPS.setdefault("prisma", screening.prisma.post_step)
 
 
 def _hash_inputs(inputs: StageInputs) -> str:
