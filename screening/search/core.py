@@ -13,6 +13,10 @@ common, so every database gets the same guarantees:
   completed page — records already saved are never fetched into a second file;
 * a record a later page brings again (cursor pages can overlap) is skipped and counted
   (``repeated`` in the log), whether or not the search was interrupted in between;
+* cursor APIs report a hit count with every page, and a live index changes it while we page:
+  paging follows the cursor to its end (or a short page once the latest count is reached),
+  every change is logged (``total_changes``) and warned about, and ``total`` is the highest
+  count reported, so records the index lost meanwhile are not silently dropped;
 * a search whose paging ends before the reported total completes *with a shortfall*: the
   records the service did serve are kept and ingested, and the log row, the result and the
   CLI say how many were not retrieved and why (Europe PMC's hitCount routinely exceeds what
@@ -131,7 +135,8 @@ def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[st
 
 
 def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: int, page: Page,
-               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool) -> PageEntry:
+               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool,
+               total: int | None = None) -> PageEntry:
     body = _redact_bytes(page.body, secrets)
     path = raw_dir / f"page-{number:04d}{db.suffix}"
     if path.exists():
@@ -145,7 +150,7 @@ def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: 
     # received) and are left out when it is ingested
     return PageEntry(page=number, file=_rel(review, path), records=page.records - len(repeated),
                      sha256=hashlib.sha256(body).hexdigest(), next={**page.next, "done": done},
-                     repeated=repeated, missing=list(page.missing))
+                     repeated=repeated, missing=list(page.missing), total=total)
 
 
 def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
@@ -269,6 +274,10 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                 refreshed = True
                 continue
         end = str(page.next.get("end") or "")
+        number = len(entry.pages) + 1
+        # a live index (cursor APIs) changes its count between pages: the latest one decides
+        # when the records are all in, the highest stays the total (see SearchEntry.total_changes)
+        changed = page.total is not None and entry.change_total(number, page.total)
         if not page.records and not page.missing and entry.pages:
             # an empty last page (cursor APIs) ends the search; nothing to save (an empty
             # *first* page is saved: for a search with no hits it is the evidence)
@@ -277,7 +286,9 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                                   path=entry.raw_dir, hint="re-run the same command to retry from this page")
             break
         repeated, fresh = _split_repeats(page.ids, seen)
-        done = page.done or entry.records + len(fresh) >= entry.total
+        # the cursor's own end, or a short page once the records reach the latest count (a full
+        # page there may still be followed by records the index gained meanwhile)
+        done = page.done or (page.short and entry.records + len(fresh) >= entry.latest_total)
         cursor = page.next.get("cursor")
         if not done and ((page.ids and not fresh and not page.missing) or (cursor and cursor in cursors)):
             # a page of records already saved, or a cursor seen before: paging no longer
@@ -288,8 +299,8 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             done = True
         if cursor:
             cursors.add(cursor)
-        number = len(entry.pages) + 1
-        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done)
+        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done,
+                        total=page.total if changed else None)
         _log_page(review, entry, pe)
         seen.update(page.ids)
         pages_saved += 1
@@ -318,6 +329,16 @@ def _split_repeats(ids: list[str], seen: set[str]) -> tuple[list[str], list[str]
 def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
     """What a person must know about how the search ended, in words (logged and shown)."""
     out = []
+    if entry.total_changes:
+        steps = ", ".join(f"{c['to']:,} at page {c['page']}" for c in entry.total_changes)
+        out.append(f"{db.name}'s hit count changed while the search paged through it (its index was updated "
+                   f"meanwhile): {entry.total_changes[0]['from']:,} at the start, {steps}. The search followed "
+                   f"{db.name}'s paging to its end and saved {entry.records:,} records; the log's total is the "
+                   f"highest count reported ({entry.total:,})")
+    if entry.records > entry.total:
+        # a count that stayed put while records came and went: more served than ever reported
+        out.append(f"{db.name} served {entry.records:,} distinct records, more than the {entry.total:,} it reported: "
+                   "its index gained records during the search (and lost others)")
     if entry.repeated:
         first = next(i for p in entry.pages for i in p.repeated)
         out.append(f"{db.name} served {entry.repeated:,} record(s) a second time on a later page (e.g. {first}); "
@@ -328,7 +349,9 @@ def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
         out.append(f"{db.name} listed {len(missing):,} record(s) it then did not return (deleted or withdrawn "
                    f"since the search ran?): {shown}")
     if entry.shortfall:
-        why = end or ("records it listed are no longer available" if missing else "")
+        fell = entry.latest_total < entry.total
+        why = end or ("records it listed are no longer available" if missing else
+                      f"its count fell to {entry.latest_total:,} during the search" if fell else "")
         out.append(f"{db.name} reported {entry.total:,} records but served {entry.records:,}"
                    f"{f' ({why})' if why else ''}: {entry.shortfall:,} not retrieved. The search is complete "
                    "with that shortfall; the same command with --again searches again later, as a new search")
@@ -341,7 +364,8 @@ class ExpiredState(Exception):
 
 def _log_page(review: ReviewConfig, entry: SearchEntry, pe: PageEntry) -> None:
     append_event(journal_path(review, entry.search_id),
-                 {"event": "page", "search_id": entry.search_id, **page_fields(pe), "next": pe.next})
+                 {"event": "page", "search_id": entry.search_id, **page_fields(pe), "next": pe.next,
+                  **({"total": pe.total} if pe.total is not None else {})})     # a resume needs the count
     entry.pages.append(pe)
 
 

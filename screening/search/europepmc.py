@@ -66,7 +66,7 @@ class EuropePMC(CursorPaged):
         return replace(options, synonym=self.scope_of(entry)["synonym"] == "true")
 
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions, cursor: str) -> tuple[Page, int]:
+              options: SearchOptions, cursor: str) -> Page:
         url = base_url + "search"
         body = client.get(url, self._params(query, limits, options, cursor)).content
         where = client.redact(url) + f" (cursorMark={cursor[:24]})"
@@ -89,12 +89,13 @@ class EuropePMC(CursorPaged):
                 raise SearchError(f"unexpected Europe PMC response: result {i} has no id", path=where)
             ids.append(self._rid(rec))
         nxt = data.get("nextCursorMark") or ""
-        # only the cursor's own end here; the run also stops once it holds hitCount records
+        # only the cursor's own end here; the run also stops at a short page once it holds the
+        # latest hitCount records (the count can change between pages: the index is live)
         end = ("paging ended with an empty page" if not results else "paging ended: no next cursor" if not nxt
                else "paging ended: the cursor stopped changing" if nxt == cursor else "")
         if end:
             end += f"; {_SHORT}"
-        return self._cursor_page(body, ids, nxt, end), hits
+        return self._cursor_page(body, ids, nxt, end, total=hits, asked=options.page_size(DEFAULT_BATCH, MAX_BATCH))
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"effective_query": params["query"], "synonym": params["synonym"] == "true"}

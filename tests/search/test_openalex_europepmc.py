@@ -275,3 +275,77 @@ def test_a_record_repeated_within_one_page_is_ingested_once(review: Path, openal
     assert res.entry.repeated == 1 and res.entry.records == 12
     ids = [r["source_record_id"] for r in parsed(review)]
     assert len(ids) == 12 and len(set(ids)) == 12 and openalex.works[0]["id"].rsplit("/", 1)[1] in ids
+
+
+def _counting(fake: FakeOpenAlex | FakeEuropePMC, count_for) -> None:
+    """Make ``fake`` report ``count_for(request number)`` as its hit count (a live index)."""
+    real = fake.respond
+
+    def respond(path, args):
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        n = len(fake.requests)
+        if "meta" in body:
+            body["meta"]["count"] = count_for(n)
+        else:
+            body["hitCount"] = count_for(n)
+        resp.set_data(json.dumps(body))
+        return resp
+
+    fake.respond = respond
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_a_count_that_grows_while_paging_is_followed_to_the_cursors_end(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str, interrupted: bool) -> None:
+    """Acceptance testing: the count reported with page 1 (250) was kept although page 2 said 400;
+    the run stopped at 300 records, logged 'total 250, records 300, shortfall 0' and said nothing."""
+    fake = openalex if db == "openalex" else europepmc
+    _counting(fake, lambda n: 8 if n == 1 else 12)            # 8 hits on page 1, 12 from page 2 on
+    opts = SearchOptions(base_url=fake.base_url, batch_size=5, **FAST)
+    if interrupted:                                           # the change must survive a resume
+        fake.fail(10, "drop", "drop", "drop")
+        with pytest.raises(SearchError):
+            run_search(review, db, "x", options=opts)
+    res = run_search(review, db, "x", options=opts)
+    assert (res.entry.records, res.entry.total, res.shortfall) == (12, 12, 0)
+    assert res.entry.total_changes == [{"page": 2, "from": 8, "to": 12}]
+    assert any("hit count changed" in w and "8 at the start, 12 at page 2" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert (row["records"], row["total"], row["shortfall"]) == (12, 12, 0)
+    assert row["total_changes"] == [{"page": 2, "from": 8, "to": 12}] and row["warnings"] == res.warnings
+    assert len(parsed(review)) == 12
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_a_count_that_shrinks_while_paging_leaves_a_recorded_shortfall(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str) -> None:
+    """12 reported, then 10 (two records left the index before the cursor reached them): the two
+    are a shortfall, as PubMed's records deleted since ESearch are, not silently forgotten."""
+    fake = openalex if db == "openalex" else europepmc
+    real = fake.respond
+
+    def shrinking(path, args):
+        if len(fake.requests) > 1:                            # from page 2 on the index holds 10
+            if db == "openalex":
+                fake.works = fake.works[:10]
+            else:
+                fake.results = fake.results[:10]
+        return real(path, args)
+
+    fake.respond = shrinking
+    res = run_search(review, db, "x", options=SearchOptions(base_url=fake.base_url, batch_size=5, **FAST))
+    assert (res.entry.records, res.entry.total, res.entry.latest_total, res.shortfall) == (10, 12, 10, 2)
+    assert res.entry.total_changes == [{"page": 2, "from": 12, "to": 10}]
+    assert any("reported 12 records but served 10" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert (row["records"], row["total"], row["shortfall"]) == (10, 12, 2)
+
+
+def test_more_records_than_the_count_ever_said_is_warned(review: Path, openalex: FakeOpenAlex) -> None:
+    _counting(openalex, lambda n: 10)                         # 12 served, 10 reported throughout
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5,
+                                                                    **FAST))
+    assert (res.entry.records, res.entry.total, res.shortfall) == (12, 10, 0)
+    assert any("more than the 10 it reported" in w for w in res.warnings)
