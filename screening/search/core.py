@@ -278,13 +278,18 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
         # a live index (cursor APIs) changes its count between pages: the latest one decides
         # when the records are all in, the highest stays the total (see SearchEntry.total_changes)
         changed = page.total is not None and entry.change_total(number, page.total)
-        if not page.records and not page.missing and entry.pages:
-            # an empty last page (cursor APIs) ends the search; nothing to save (an empty
-            # *first* page is saved: for a search with no hits it is the evidence)
-            if not page.done:
-                raise SearchError(f"{db.name} returned an empty page before the end of the results",
-                                  path=entry.raw_dir, hint="re-run the same command to retry from this page")
-            break
+        if not page.records and not page.missing:
+            if not page.done and entry.records < entry.latest_total:
+                # the cursor goes on but the page is empty: a fault at the service, not the end
+                # (taken as the end, the search completed short, for good: re-running is refused)
+                raise SearchError(
+                    f"{db.name} returned an empty page before the end of its results ({entry.records:,} of "
+                    f"{entry.latest_total:,} records saved, and its cursor goes on); nothing was saved for it",
+                    path=entry.raw_dir, hint="re-run the same command to retry from this page")
+            if entry.pages:
+                # an empty last page (cursor APIs) ends the search; nothing to save (an empty
+                # *first* page is saved: for a search with no hits it is the evidence)
+                break
         repeated, fresh = _split_repeats(page.ids, seen)
         # the cursor's own end, or a short page once the records reach the latest count (a full
         # page there may still be followed by records the index gained meanwhile)

@@ -1,8 +1,9 @@
 """Europe PMC REST ``/search`` (``resultType=core``, JSON), paged with ``cursorMark``.
 
-Paging follows ``nextCursorMark`` from ``*`` until it stops changing (or a page is empty),
-which is how Europe PMC signals the end. Its ``hitCount`` can exceed what the cursor serves;
-such a search completes with the difference recorded as a shortfall (see :mod:`core`).
+Paging follows ``nextCursorMark`` from ``*`` until it stops changing (or is missing), which
+is how Europe PMC signals the end; an empty page whose cursor still moves is an error. Its
+``hitCount`` can exceed what the cursor serves; such a search completes with the difference
+recorded as a shortfall (see :mod:`core`).
 Date limits are added to the query as ``FIRST_PDATE:[from TO to]``; the log keeps both the
 query as typed and the effective one. ``synonym`` is always sent (``false``, the API's
 default, unless asked): the website expands synonyms, so hit counts differ, and the log must
@@ -89,9 +90,10 @@ class EuropePMC(CursorPaged):
                 raise SearchError(f"unexpected Europe PMC response: result {i} has no id", path=where)
             ids.append(self._rid(rec))
         nxt = data.get("nextCursorMark") or ""
-        # only the cursor's own end here; the run also stops at a short page once it holds the
-        # latest hitCount records (the count can change between pages: the index is live)
-        end = ("paging ended with an empty page" if not results else "paging ended: no next cursor" if not nxt
+        # only the cursor's own end here, no next cursor or the one sent echoed back: an empty page
+        # with a new cursor is not the end (run_search refuses it unless the records are all in).
+        # The run also stops at a short page once it holds the latest hitCount (counts change)
+        end = ("paging ended: no next cursor" if not nxt
                else "paging ended: the cursor stopped changing" if nxt == cursor else "")
         if end:
             end += f"; {_SHORT}"

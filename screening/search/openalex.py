@@ -101,10 +101,11 @@ class OpenAlex(CursorPaged):
                 raise SearchError(f"unexpected OpenAlex response: result {i} has no id", path=where)
             ids.append(work["id"])
         next_cursor = meta.get("next_cursor")
-        # only the cursor's own end here; the run also stops at a short page once it holds the
-        # latest meta.count records (the count can change between pages: the index is live)
-        end = "" if results and next_cursor else \
-            ("paging ended with an empty page" if not results else "paging ended: no next cursor")
+        # only the cursor's own end here, a missing next cursor: an empty page whose cursor goes on
+        # is not the end (run_search refuses it unless the records are all in). The run also stops
+        # at a short page once it holds the latest meta.count (the index is live: counts change)
+        end = "" if next_cursor else \
+            ("paging ended: an empty page with no next cursor" if not results else "paging ended: no next cursor")
         return self._cursor_page(body, ids, next_cursor or "", end, total=meta["count"],
                                  asked=options.page_size(DEFAULT_BATCH, MAX_BATCH))
 

@@ -349,3 +349,52 @@ def test_more_records_than_the_count_ever_said_is_warned(review: Path, openalex:
                                                                     **FAST))
     assert (res.entry.records, res.entry.total, res.shortfall) == (12, 10, 0)
     assert any("more than the 10 it reported" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_an_empty_page_whose_cursor_goes_on_is_an_error_not_the_end(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str) -> None:
+    """Acceptance testing: an empty page 2 with a valid next cursor was taken as the end: 200 of
+    450 records logged complete 'with a shortfall', and the same command was then refused."""
+    fake = openalex if db == "openalex" else europepmc
+    real = fake.respond
+    empties = [1]
+
+    def empty_second_page(path, args):                # page 2, once: no records, the cursor goes on
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        records = body["results"] if db == "openalex" else body["resultList"]["result"]
+        if len(fake.requests) == 2 and empties and records:
+            empties.pop()
+            records.clear()
+            resp.set_data(json.dumps(body))
+        return resp
+
+    fake.respond = empty_second_page
+    opts = SearchOptions(base_url=fake.base_url, batch_size=5, **FAST)
+    with pytest.raises(SearchError, match="empty page before the end") as info:
+        run_search(review, db, "x", options=opts)
+    assert info.value.exit_code == 7 and "retry" in info.value.hint
+    log = read_search_log(load_review(review))
+    assert list(log["status"]) == ["running"] and log.iloc[0]["records"] == 5
+    assert sorted(p.name for p in (review.parent.parent / log.iloc[0]["raw_dir"]).iterdir()) == ["page-0001.json"]
+    res = run_search(review, db, "x", options=opts)          # the same command retries the page
+    assert res.resumed and (res.entry.records, res.shortfall) == (12, 0) and len(parsed(review)) == 12
+
+
+def test_an_empty_page_with_no_next_cursor_is_still_the_end(review: Path, openalex: FakeOpenAlex) -> None:
+    real = openalex.respond
+
+    def empty_last(path, args):                       # page 3: empty and no next cursor
+        resp = real(path, args)
+        if _offset(args.get("cursor", "*")) == 10:
+            body = json.loads(resp.get_data())
+            body["results"], body["meta"]["next_cursor"] = [], None
+            resp.set_data(json.dumps(body))
+        return resp
+
+    openalex.respond = empty_last
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5,
+                                                                    **FAST))
+    assert (res.entry.status, res.entry.records, res.shortfall, len(res.entry.pages)) == ("complete", 10, 2, 2)
+    assert any("empty page with no next cursor" in w for w in res.warnings)
