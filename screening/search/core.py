@@ -267,7 +267,10 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             except ExpiredState:
                 if refreshed:
                     raise
-                state = db.refresh(client, base_url, entry, options)
+                # what the old history listed before this point: the records saved, and those
+                # it listed but could not return (missing)
+                listed = seen | {i for p in entry.pages for i in p.missing}
+                state = db.refresh(client, base_url, entry, options, position=position, saved=listed)
                 append_event(journal_path(review, entry.search_id),
                              {"event": "restate", "search_id": entry.search_id, "state": state})
                 entry.state = dict(state or {})

@@ -100,8 +100,12 @@ class Database(Protocol):
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page: ...
 
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry,
-                options: SearchOptions) -> dict[str, Any] | None: ...
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions, *,
+                position: dict[str, Any], saved: set[str]) -> dict[str, Any] | None:
+        """New resume state when the saved one expired (:class:`~.core.ExpiredState`), checked to
+        name the same result set up to ``position``, where the ids ``saved`` were listed; else
+        a :class:`SearchError` asking for --restart."""
+        ...
 
     def page_ids(self, body: bytes) -> list[str]: ...
 
@@ -166,7 +170,8 @@ class CursorPaged:
         """Options for a later page: what changes the result set must be as the search started."""
         return options
 
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions, *,
+                position: dict[str, Any], saved: set[str]) -> None:
         return None
 
     # the records of a parsed response and each one's id (subclasses: where the API puts them)
