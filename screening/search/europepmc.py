@@ -24,6 +24,8 @@ from screening.search.log import SearchEntry
 DEFAULT_BATCH = 500
 MAX_BATCH = 1000
 _SHORT = "Europe PMC's hitCount can exceed what its cursor serves"
+_SYNTAX = ("check the query's Europe PMC syntax (balanced quotes and brackets, AND/OR/NOT in capitals, field "
+           "names such as TITLE: or FIRST_PDATE:); see europepmc.org/searchsyntax")
 
 
 def effective_query(query: str, limits: dict[str, str]) -> str:
@@ -75,12 +77,12 @@ class EuropePMC(CursorPaged):
         hits = data.get("hitCount")
         result_list = data.get("resultList")
         results = result_list.get("result") if isinstance(result_list, dict) else None
-        if not isinstance(hits, int):
+        if data.get("errMsg") or not isinstance(hits, int):
+            # Europe PMC reports a query it cannot run in a 200 reply, errMsg beside a hitCount of
+            # 0: its own words, whatever else the reply holds (taken as a page, it is 0 hits)
             said = json_message(data)
-            raise SearchError("Europe PMC gave no hitCount for this query" + (f": {said}" if said else ""),
-                              path=where, hint="check the query's Europe PMC syntax (balanced quotes and brackets, "
-                                               "AND/OR/NOT in capitals, field names such as TITLE: or "
-                                               "FIRST_PDATE:); see europepmc.org/searchsyntax")
+            what = "Europe PMC reported an error" if data.get("errMsg") else "Europe PMC gave no hitCount"
+            raise SearchError(f"{what} for this query" + (f": {said}" if said else ""), path=where, hint=_SYNTAX)
         if not isinstance(results, list):
             raise SearchError("unexpected Europe PMC response: no resultList.result", path=where,
                               hint="is the base URL the Europe PMC REST service (…/webservices/rest/)?")

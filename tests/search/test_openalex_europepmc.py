@@ -248,6 +248,32 @@ def test_europepmc_reply_without_hitcount_points_at_the_query(review: Path, euro
     assert "unbalanced brackets" in text and "syntax" in text and "base URL" not in text
 
 
+@pytest.mark.parametrize("result_list", [None, []], ids=["no resultList", "empty resultList"])
+def test_europepmc_errmsg_beside_a_hitcount_is_quoted(review: Path, europepmc: FakeEuropePMC,
+                                                      result_list: list | None) -> None:
+    """Acceptance testing: a 200 reply {hitCount: 0, errMsg: ...} without a resultList was called
+    'no resultList.result — is the base URL ...?', the service's words dropped; with an empty
+    resultList it would have been a search with no hits."""
+    real = europepmc.respond
+
+    def error_in_200(path, args):
+        resp = real(path, args)
+        body = {"version": "6.9", "hitCount": 0, "request": {"queryString": args.get("query")},
+                "errMsg": "Syntax error: unbalanced brackets"}
+        if result_list is not None:
+            body["resultList"] = {"result": result_list}
+        resp.set_data(json.dumps(body))
+        return resp
+
+    europepmc.respond = error_in_200
+    with pytest.raises(SearchError) as info:
+        run_search(review, "europepmc", "(asthma", options=SearchOptions(base_url=europepmc.base_url, **FAST))
+    text = str(info.value)
+    assert "Europe PMC reported an error" in text and "Syntax error: unbalanced brackets" in text
+    assert "syntax" in info.value.hint and "base URL" not in text
+    assert read_search_log(load_review(review)).empty                # nothing started, nothing logged
+
+
 def test_europepmc_html_error_page_is_malformed(review: Path, europepmc: FakeEuropePMC) -> None:
     europepmc.fail(5, "malformed")
     with pytest.raises(SearchError, match="malformed JSON from Europe PMC"):
