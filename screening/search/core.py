@@ -47,7 +47,7 @@ from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
 from screening.records import SEARCHES_DIR
 from screening.search._json import iso_date
-from screening.search.http import Attempt, PoliteClient, redact
+from screening.search.http import Attempt, PoliteClient, redact, secret_pattern
 from screening.search.database import Database, Page, SearchOptions
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
@@ -154,9 +154,13 @@ def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: 
 
 
 def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
-    if not any(s and s.encode() in body for s in secrets):
+    """``body`` with every form of the secrets masked, or byte for byte as received if none occurs
+    (a key reaches an echoed URL encoded, e.g. ``%2B`` for ``+``: looking only for the raw key
+    saved it)."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    if not any(s and secret_pattern(s).search(text) for s in secrets):
         return body
-    return redact(body.decode("utf-8", errors="surrogateescape"), secrets).encode("utf-8", errors="surrogateescape")
+    return redact(text, secrets).encode("utf-8", errors="surrogateescape")
 
 
 def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,

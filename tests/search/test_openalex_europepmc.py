@@ -73,6 +73,33 @@ def test_openalex_api_key_not_saved(review: Path, openalex: FakeOpenAlex) -> Non
     assert key not in all_written_text(review.parent.parent)
 
 
+def test_openalex_api_key_echoed_url_encoded_is_not_saved(review: Path, openalex: FakeOpenAlex) -> None:
+    """Acceptance testing: a key with '+', '/' or '=' reached a saved page as the URL a proxy
+    echoed ('api_key=SeCrEtKey%2B%2F%3D123'): only the raw key was looked for."""
+    import requests
+
+    key = "SeCrEtKey+/=123"
+    real = openalex.respond
+
+    def echo_url(path, args):                         # as some proxies and mirrors do
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        url = requests.Request("GET", "http://mirror/works", params=args).prepare().url
+        body["request_url"] = url
+        body["lower"] = url.lower()                   # hex digits in lower case, as some encoders write
+        body["bare"] = requests.utils.quote(key, safe="")   # the key alone, not as a parameter
+        resp.set_data(json.dumps(body))
+        return resp
+
+    openalex.respond = echo_url
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, api_key=key, **FAST))
+    text = all_written_text(review.parent.parent)
+    assert "SeCrEtKey" not in text and "secretkey" not in text.lower()
+    saved = json.loads(next((review.parent.parent / "data/raw").rglob("page-0001.json")).read_text())
+    assert saved["bare"] == "***" and "api_key=***" in saved["request_url"]
+    assert len(saved["results"]) == 12                # the page itself is untouched
+
+
 def test_europepmc_cursormark_until_unchanged(review: Path, europepmc: FakeEuropePMC) -> None:
     opts = SearchOptions(base_url=europepmc.base_url, batch_size=5, **FAST)
     res = run_search(review, "europepmc", "biosimilar AND switch", date_from="2012/01/01", options=opts)
