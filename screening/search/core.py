@@ -188,6 +188,9 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     if not query:
         raise SearchError("the query is empty", hint='give the search string in quotes, e.g. "asthma AND budesonide"')
     limits = check_limits(date_from, date_to)
+    if not options.timeout > 0:
+        raise SearchError(f"a timeout of {options.timeout:g} s would fail every request",
+                          hint="give the seconds to wait for each response, more than 0 (default 60)")
     secrets = tuple(s for s in (options.api_key,) if s)
     base_url = resolve_base_url(db, options)
     if client is None:
