@@ -219,7 +219,10 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     pages_saved = records_saved = 0
     pending: Page | None = None         # a page already fetched (cursor APIs: the first one)
     if entry is None:
-        begin = db.begin(client, base_url, query, limits, options)
+        try:
+            begin = db.begin(client, base_url, query, limits, options)
+        except SearchError as err:
+            raise _nothing_started(err) from None
         if begin.total > options.max_records:
             if confirm is None:
                 raise SearchError(
@@ -330,6 +333,26 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     entry.status = "complete"
     return SearchResult(entry=entry, resumed=resumed, pages_saved=pages_saved, records_saved=records_saved,
                         raw_dir=raw_dir, log_path=logfile)
+
+
+# The client's and the readers' hints speak of resuming, which is right from the second request
+# on; a failure of the first one left nothing to resume (no journal, no page)
+_RESUME_WORDS = (
+    (re.compile(r"re-run (the same command )?(later )?to resume(?: from the last saved page)?"),
+     r"re-run \1\2to start the search (nothing was saved)"),
+    (re.compile(r"the search resumes where it stopped"), "then re-run the same command to start the search"),
+    (re.compile(r"searches resume where they stopped"), "nothing was saved; the same command starts the search"),
+)
+
+
+def _nothing_started(err: SearchError) -> SearchError:
+    """``err`` from a search's first request, its hint saying that re-running starts the search."""
+    hint = err.hint or ""
+    for pattern, words in _RESUME_WORDS:
+        hint = pattern.sub(words, hint)
+    if hint == (err.hint or ""):
+        return err
+    return SearchError(err.message, path=err.path, line=err.line, record=err.record, hint=hint)
 
 
 def _split_repeats(ids: list[str], seen: set[str]) -> tuple[list[str], list[str]]:

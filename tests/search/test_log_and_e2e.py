@@ -187,6 +187,28 @@ def test_a_timeout_of_zero_is_refused_before_any_request(review: Path, eutils: F
     assert eutils.requests == []
 
 
+def test_a_first_request_that_fails_says_rerunning_starts_the_search(review: Path, openalex: FakeOpenAlex) -> None:
+    """Acceptance testing: nothing was started or saved, yet the hint said 're-run the same
+    command to resume'."""
+    import socket
+
+    with socket.socket() as sock:                         # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(SearchError, match="refused the connection") as info:
+        run_search(review, "pubmed", "x", options=SearchOptions(base_url=f"http://127.0.0.1:{port}/", **FAST))
+    assert "resume" not in str(info.value) and "re-run the same command to start the search" in info.value.hint
+    openalex.fail(0, "503", "503", "503")
+    with pytest.raises(SearchError, match="gave up after 3 attempts") as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    assert "resume" not in str(info.value) and "later to start the search (nothing was saved)" in info.value.hint
+    assert read_search_log(load_review(review)).empty
+    openalex.fail(5, "503", "503", "503")                 # once a page is saved, re-running resumes
+    with pytest.raises(SearchError, match="gave up after 3 attempts") as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    assert "to resume from the last saved page" in info.value.hint
+
+
 def test_crash_between_saving_and_logging_a_page(review: Path, eutils: FakeEutils,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A page file written but never logged is not ingested and does not block the resume."""
