@@ -14,6 +14,13 @@ from screening.search.http import Attempt
 
 group = subapp("search", help="Search PubMed, OpenAlex or Europe PMC into a review, with a PRISMA-S search log.")
 
+
+def _positive_seconds(value: float) -> float:
+    if not value > 0:       # also NaN; 0 would make every request fail at once (requests refuses it)
+        raise typer.BadParameter(f"{value:g} is not a number of seconds above 0", param_hint="--timeout")
+    return value
+
+
 _REVIEW = typer.Option(..., "--review", "-r", help="Review TOML (e.g. pipelines/demo.toml) or review name.")
 _FROM = typer.Option("", "--from", help="Earliest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
 _TO = typer.Option("", "--to", help="Latest publication date, YYYY/MM/DD (or YYYY, YYYY/MM).")
@@ -28,6 +35,9 @@ _BATCH = typer.Option(None, "--batch-size", show_default=False, min=0,
                            "0: the database's).")
 _RESTART = typer.Option(False, "--restart", help="Do not resume an interrupted identical search; start afresh "
                                                   "(also the way to continue it through another --base-url).")
+_TIMEOUT = typer.Option(SearchOptions.timeout, "--timeout", callback=_positive_seconds, metavar="SECONDS",
+                        help="Seconds to wait for each response before the request is retried (with back-off, "
+                             "up to 5 times); more than 0.")
 _AGAIN = typer.Option(False, "--again",
                       help="Run once more a search the review's log already holds as complete: a deliberate "
                            "re-run (an update search, a re-run after a service fix), logged as a new search whose "
@@ -95,7 +105,7 @@ def pubmed_cmd(
                                 help="NCBI API key (10 requests/s instead of 3); also read from NCBI_API_KEY."),
     email: str = typer.Option("", "--email", envvar="NCBI_EMAIL", help="Your e-mail, sent to NCBI as asked (env NCBI_EMAIL; default: the review's [search] email)."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART, again: bool = _AGAIN,
+    timeout: float = _TIMEOUT, restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search PubMed (E-utilities ESearch + EFetch) and save the PubMed XML into the review.
 
@@ -105,7 +115,7 @@ def pubmed_cmd(
     """
     _run("pubmed", query, review, date_from, date_to,
          SearchOptions(api_key=api_key, email=email, max_records=max_records, base_url=base_url,
-                       batch_size=batch_size), yes, restart, again)
+                       batch_size=batch_size, timeout=timeout), yes, restart, again)
 
 
 @group_command(group, "openalex")
@@ -119,7 +129,7 @@ def openalex_cmd(
                                 help="OpenAlex API key (env OPENALEX_API_KEY): needed for more than a few test "
                                      "requests a day; free at openalex.org/settings/api."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART, again: bool = _AGAIN,
+    timeout: float = _TIMEOUT, restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search OpenAlex /works (cursor paging) and save the JSON pages into the review.
 
@@ -128,7 +138,7 @@ def openalex_cmd(
     """
     _run("openalex", query, review, date_from, date_to,
          SearchOptions(api_key=api_key, email=mailto, max_records=max_records, base_url=base_url,
-                       batch_size=batch_size), yes, restart, again)
+                       batch_size=batch_size, timeout=timeout), yes, restart, again)
 
 
 @group_command(group, "europepmc")
@@ -142,7 +152,7 @@ def europepmc_cmd(
                                  help="Expand synonyms (MeSH) as the Europe PMC website does; the API's default, "
                                       "and ours, is not to. Sent and logged either way."),
     max_records: int = _MAX, yes: bool = _YES, base_url: str = _BASE, batch_size: int | None = _BATCH,
-    restart: bool = _RESTART, again: bool = _AGAIN,
+    timeout: float = _TIMEOUT, restart: bool = _RESTART, again: bool = _AGAIN,
 ) -> None:
     """Search Europe PMC (REST /search, resultType=core, cursorMark paging) into the review.
 
@@ -150,4 +160,4 @@ def europepmc_cmd(
     """
     _run("europepmc", query, review, date_from, date_to,
          SearchOptions(email=email, max_records=max_records, base_url=base_url, batch_size=batch_size,
-                       synonym=synonym), yes, restart, again)
+                       synonym=synonym, timeout=timeout), yes, restart, again)

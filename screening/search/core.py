@@ -13,6 +13,10 @@ common, so every database gets the same guarantees:
   completed page — records already saved are never fetched into a second file;
 * a record a later page brings again (cursor pages can overlap) is skipped and counted
   (``repeated`` in the log), whether or not the search was interrupted in between;
+* cursor APIs report a hit count with every page, and a live index changes it while we page:
+  paging follows the cursor to its end (or a short page once the latest count is reached),
+  every change is logged (``total_changes``) and warned about, and ``total`` is the highest
+  count reported, so records the index lost meanwhile are not silently dropped;
 * a search whose paging ends before the reported total completes *with a shortfall*: the
   records the service did serve are kept and ingested, and the log row, the result and the
   CLI say how many were not retrieved and why (Europe PMC's hitCount routinely exceeds what
@@ -43,7 +47,7 @@ from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
 from screening.records import SEARCHES_DIR
 from screening.search._json import iso_date
-from screening.search.http import Attempt, PoliteClient, redact
+from screening.search.http import Attempt, PoliteClient, redact, secret_pattern
 from screening.search.database import Database, Page, SearchOptions
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
@@ -131,7 +135,8 @@ def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[st
 
 
 def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: int, page: Page,
-               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool) -> PageEntry:
+               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool,
+               total: int | None = None) -> PageEntry:
     body = _redact_bytes(page.body, secrets)
     path = raw_dir / f"page-{number:04d}{db.suffix}"
     if path.exists():
@@ -145,13 +150,17 @@ def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: 
     # received) and are left out when it is ingested
     return PageEntry(page=number, file=_rel(review, path), records=page.records - len(repeated),
                      sha256=hashlib.sha256(body).hexdigest(), next={**page.next, "done": done},
-                     repeated=repeated, missing=list(page.missing))
+                     repeated=repeated, missing=list(page.missing), total=total)
 
 
 def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
-    if not any(s and s.encode() in body for s in secrets):
+    """``body`` with every form of the secrets masked, or byte for byte as received if none occurs
+    (a key reaches an echoed URL encoded, e.g. ``%2B`` for ``+``: looking only for the raw key
+    saved it)."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    if not any(s and secret_pattern(s).search(text) for s in secrets):
         return body
-    return redact(body.decode("utf-8", errors="surrogateescape"), secrets).encode("utf-8", errors="surrogateescape")
+    return redact(text, secrets).encode("utf-8", errors="surrogateescape")
 
 
 def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
@@ -179,6 +188,9 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     if not query:
         raise SearchError("the query is empty", hint='give the search string in quotes, e.g. "asthma AND budesonide"')
     limits = check_limits(date_from, date_to)
+    if not options.timeout > 0:
+        raise SearchError(f"a timeout of {options.timeout:g} s would fail every request",
+                          hint="give the seconds to wait for each response, more than 0 (default 60)")
     secrets = tuple(s for s in (options.api_key,) if s)
     base_url = resolve_base_url(db, options)
     if client is None:
@@ -207,7 +219,10 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
     pages_saved = records_saved = 0
     pending: Page | None = None         # a page already fetched (cursor APIs: the first one)
     if entry is None:
-        begin = db.begin(client, base_url, query, limits, options)
+        try:
+            begin = db.begin(client, base_url, query, limits, options)
+        except SearchError as err:
+            raise _nothing_started(err) from None
         if begin.total > options.max_records:
             if confirm is None:
                 raise SearchError(
@@ -262,22 +277,36 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             except ExpiredState:
                 if refreshed:
                     raise
-                state = db.refresh(client, base_url, entry, options)
+                # what the old history listed before this point: the records saved, and those
+                # it listed but could not return (missing)
+                listed = seen | {i for p in entry.pages for i in p.missing}
+                state = db.refresh(client, base_url, entry, options, position=position, saved=listed)
                 append_event(journal_path(review, entry.search_id),
                              {"event": "restate", "search_id": entry.search_id, "state": state})
                 entry.state = dict(state or {})
                 refreshed = True
                 continue
         end = str(page.next.get("end") or "")
-        if not page.records and not page.missing and entry.pages:
-            # an empty last page (cursor APIs) ends the search; nothing to save (an empty
-            # *first* page is saved: for a search with no hits it is the evidence)
-            if not page.done:
-                raise SearchError(f"{db.name} returned an empty page before the end of the results",
-                                  path=entry.raw_dir, hint="re-run the same command to retry from this page")
-            break
+        number = len(entry.pages) + 1
+        # a live index (cursor APIs) changes its count between pages: the latest one decides
+        # when the records are all in, the highest stays the total (see SearchEntry.total_changes)
+        changed = page.total is not None and entry.change_total(number, page.total)
+        if not page.records and not page.missing:
+            if not page.done and entry.records < entry.latest_total:
+                # the cursor goes on but the page is empty: a fault at the service, not the end
+                # (taken as the end, the search completed short, for good: re-running is refused)
+                raise SearchError(
+                    f"{db.name} returned an empty page before the end of its results ({entry.records:,} of "
+                    f"{entry.latest_total:,} records saved, and its cursor goes on); nothing was saved for it",
+                    path=entry.raw_dir, hint="re-run the same command to retry from this page")
+            if entry.pages:
+                # an empty last page (cursor APIs) ends the search; nothing to save (an empty
+                # *first* page is saved: for a search with no hits it is the evidence)
+                break
         repeated, fresh = _split_repeats(page.ids, seen)
-        done = page.done or entry.records + len(fresh) >= entry.total
+        # the cursor's own end, or a short page once the records reach the latest count (a full
+        # page there may still be followed by records the index gained meanwhile)
+        done = page.done or (page.short and entry.records + len(fresh) >= entry.latest_total)
         cursor = page.next.get("cursor")
         if not done and ((page.ids and not fresh and not page.missing) or (cursor and cursor in cursors)):
             # a page of records already saved, or a cursor seen before: paging no longer
@@ -288,8 +317,8 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             done = True
         if cursor:
             cursors.add(cursor)
-        number = len(entry.pages) + 1
-        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done)
+        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done,
+                        total=page.total if changed else None)
         _log_page(review, entry, pe)
         seen.update(page.ids)
         pages_saved += 1
@@ -306,6 +335,26 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                         raw_dir=raw_dir, log_path=logfile)
 
 
+# The client's and the readers' hints speak of resuming, which is right from the second request
+# on; a failure of the first one left nothing to resume (no journal, no page)
+_RESUME_WORDS = (
+    (re.compile(r"re-run (the same command )?(later )?to resume(?: from the last saved page)?"),
+     r"re-run \1\2to start the search (nothing was saved)"),
+    (re.compile(r"the search resumes where it stopped"), "then re-run the same command to start the search"),
+    (re.compile(r"searches resume where they stopped"), "nothing was saved; the same command starts the search"),
+)
+
+
+def _nothing_started(err: SearchError) -> SearchError:
+    """``err`` from a search's first request, its hint saying that re-running starts the search."""
+    hint = err.hint or ""
+    for pattern, words in _RESUME_WORDS:
+        hint = pattern.sub(words, hint)
+    if hint == (err.hint or ""):
+        return err
+    return SearchError(err.message, path=err.path, line=err.line, record=err.record, hint=hint)
+
+
 def _split_repeats(ids: list[str], seen: set[str]) -> tuple[list[str], list[str]]:
     """(ids already saved — or repeated within this page —, ids new to the search), in page order."""
     repeated, fresh, here = [], [], set()
@@ -318,6 +367,16 @@ def _split_repeats(ids: list[str], seen: set[str]) -> tuple[list[str], list[str]
 def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
     """What a person must know about how the search ended, in words (logged and shown)."""
     out = []
+    if entry.total_changes:
+        steps = ", ".join(f"{c['to']:,} at page {c['page']}" for c in entry.total_changes)
+        out.append(f"{db.name}'s hit count changed while the search paged through it (its index was updated "
+                   f"meanwhile): {entry.total_changes[0]['from']:,} at the start, {steps}. The search followed "
+                   f"{db.name}'s paging to its end and saved {entry.records:,} records; the log's total is the "
+                   f"highest count reported ({entry.total:,})")
+    if entry.records > entry.total:
+        # a count that stayed put while records came and went: more served than ever reported
+        out.append(f"{db.name} served {entry.records:,} distinct records, more than the {entry.total:,} it reported: "
+                   "its index gained records during the search (and lost others)")
     if entry.repeated:
         first = next(i for p in entry.pages for i in p.repeated)
         out.append(f"{db.name} served {entry.repeated:,} record(s) a second time on a later page (e.g. {first}); "
@@ -328,7 +387,9 @@ def _end_warnings(db: Database, entry: SearchEntry, end: str) -> list[str]:
         out.append(f"{db.name} listed {len(missing):,} record(s) it then did not return (deleted or withdrawn "
                    f"since the search ran?): {shown}")
     if entry.shortfall:
-        why = end or ("records it listed are no longer available" if missing else "")
+        fell = entry.latest_total < entry.total
+        why = end or ("records it listed are no longer available" if missing else
+                      f"its count fell to {entry.latest_total:,} during the search" if fell else "")
         out.append(f"{db.name} reported {entry.total:,} records but served {entry.records:,}"
                    f"{f' ({why})' if why else ''}: {entry.shortfall:,} not retrieved. The search is complete "
                    "with that shortfall; the same command with --again searches again later, as a new search")
@@ -341,7 +402,8 @@ class ExpiredState(Exception):
 
 def _log_page(review: ReviewConfig, entry: SearchEntry, pe: PageEntry) -> None:
     append_event(journal_path(review, entry.search_id),
-                 {"event": "page", "search_id": entry.search_id, **page_fields(pe), "next": pe.next})
+                 {"event": "page", "search_id": entry.search_id, **page_fields(pe), "next": pe.next,
+                  **({"total": pe.total} if pe.total is not None else {})})     # a resume needs the count
     entry.pages.append(pe)
 
 

@@ -55,6 +55,10 @@ class Page:
     done: bool                      # no page after this one
     ids: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)    # ids the result set lists that the page lacks
+    # cursor APIs report the hit count with every page, and a live index changes it while we page
+    total: int | None = None
+    # fewer records than asked for: the cursor's last page, once the records reach the latest count
+    short: bool = False
 
 
 @dataclass
@@ -96,8 +100,12 @@ class Database(Protocol):
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page: ...
 
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry,
-                options: SearchOptions) -> dict[str, Any] | None: ...
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions, *,
+                position: dict[str, Any], saved: set[str]) -> dict[str, Any] | None:
+        """New resume state when the saved one expired (:class:`~.core.ExpiredState`), checked to
+        name the same result set up to ``position``, where the ids ``saved`` were listed; else
+        a :class:`SearchError` asking for --restart."""
+        ...
 
     def page_ids(self, body: bytes) -> list[str]: ...
 
@@ -126,8 +134,9 @@ class CursorPaged:
     """Shared by the cursor-paged JSON APIs (OpenAlex ``cursor``, Europe PMC ``cursorMark``):
     a page is fetched from the cursor saved after the previous one, and there is no server-side
     session to refresh. Subclasses provide ``_params(query, limits, options, cursor)`` and
-    ``_page(client, base_url, query, limits, options, cursor) -> (Page, total)``, whose ``done``
-    says only that the cursor has ended (the run stops anyway once it has ``total`` records)."""
+    ``_page(client, base_url, query, limits, options, cursor) -> Page``, whose ``done`` says only
+    that the cursor has ended and whose ``total`` is the count that response reported (the run
+    also stops at a short page once it holds that many records)."""
 
     http_policy = HttpPolicy()
 
@@ -137,10 +146,10 @@ class CursorPaged:
 
         The first page is kept even when empty: for a search with no hits it is the evidence.
         """
-        page, total = self._page(client, base_url, query, limits, options, "*")  # type: ignore[attr-defined]
+        page = self._page(client, base_url, query, limits, options, "*")  # type: ignore[attr-defined]
         params = {k: v for k, v in self._params(query, limits, options, "*").items()  # type: ignore[attr-defined]
                   if k != "api_key"}
-        return Begin(total=total, state={}, params=params, first_page=page, details=self._details(params))
+        return Begin(total=page.total or 0, state={}, params=params, first_page=page, details=self._details(params))
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         """Extra facts for the search log (Europe PMC: the query with its date limits)."""
@@ -154,15 +163,15 @@ class CursorPaged:
 
     def fetch(self, client: PoliteClient, base_url: str, entry: SearchEntry, position: dict[str, Any],
               options: SearchOptions) -> Page:
-        page, _ = self._page(client, base_url, entry.query, entry.limits,  # type: ignore[attr-defined]
-                             self._as_started(entry, options), position.get("cursor") or "*")
-        return page
+        return self._page(client, base_url, entry.query, entry.limits,  # type: ignore[attr-defined]
+                          self._as_started(entry, options), position.get("cursor") or "*")
 
     def _as_started(self, entry: SearchEntry, options: SearchOptions) -> SearchOptions:
         """Options for a later page: what changes the result set must be as the search started."""
         return options
 
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions) -> None:
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions, *,
+                position: dict[str, Any], saved: set[str]) -> None:
         return None
 
     # the records of a parsed response and each one's id (subclasses: where the API puts them)
@@ -175,10 +184,11 @@ class CursorPaged:
     def _rid(self, record: dict[str, Any]) -> str:
         raise NotImplementedError
 
-    def _cursor_page(self, body: bytes, ids: list[str], cursor: str, end: str) -> Page:
-        """A page from a cursor response; ``end`` (non-empty) says why the cursor ends here."""
+    def _cursor_page(self, body: bytes, ids: list[str], cursor: str, end: str, *, total: int, asked: int) -> Page:
+        """A page from a cursor response: ``end`` (non-empty) says why the cursor ends here,
+        ``total`` is the count the response reported, ``asked`` the page size requested."""
         return Page(body=body, records=len(ids), ids=ids, next={"cursor": cursor, **({"end": end} if end else {})},
-                    done=bool(end))
+                    done=bool(end), total=total, short=len(ids) < asked)
 
     def page_ids(self, body: bytes) -> list[str]:
         data = load_json(body, self.name, "saved page")  # type: ignore[attr-defined]

@@ -1,8 +1,9 @@
 """Europe PMC REST ``/search`` (``resultType=core``, JSON), paged with ``cursorMark``.
 
-Paging follows ``nextCursorMark`` from ``*`` until it stops changing (or a page is empty),
-which is how Europe PMC signals the end. Its ``hitCount`` can exceed what the cursor serves;
-such a search completes with the difference recorded as a shortfall (see :mod:`core`).
+Paging follows ``nextCursorMark`` from ``*`` until it stops changing (or is missing), which
+is how Europe PMC signals the end; an empty page whose cursor still moves is an error. Its
+``hitCount`` can exceed what the cursor serves; such a search completes with the difference
+recorded as a shortfall (see :mod:`core`).
 Date limits are added to the query as ``FIRST_PDATE:[from TO to]``; the log keeps both the
 query as typed and the effective one. ``synonym`` is always sent (``false``, the API's
 default, unless asked): the website expands synonyms, so hit counts differ, and the log must
@@ -23,6 +24,8 @@ from screening.search.log import SearchEntry
 DEFAULT_BATCH = 500
 MAX_BATCH = 1000
 _SHORT = "Europe PMC's hitCount can exceed what its cursor serves"
+_SYNTAX = ("check the query's Europe PMC syntax (balanced quotes and brackets, AND/OR/NOT in capitals, field "
+           "names such as TITLE: or FIRST_PDATE:); see europepmc.org/searchsyntax")
 
 
 def effective_query(query: str, limits: dict[str, str]) -> str:
@@ -66,7 +69,7 @@ class EuropePMC(CursorPaged):
         return replace(options, synonym=self.scope_of(entry)["synonym"] == "true")
 
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions, cursor: str) -> tuple[Page, int]:
+              options: SearchOptions, cursor: str) -> Page:
         url = base_url + "search"
         body = client.get(url, self._params(query, limits, options, cursor)).content
         where = client.redact(url) + f" (cursorMark={cursor[:24]})"
@@ -74,12 +77,12 @@ class EuropePMC(CursorPaged):
         hits = data.get("hitCount")
         result_list = data.get("resultList")
         results = result_list.get("result") if isinstance(result_list, dict) else None
-        if not isinstance(hits, int):
+        if data.get("errMsg") or not isinstance(hits, int):
+            # Europe PMC reports a query it cannot run in a 200 reply, errMsg beside a hitCount of
+            # 0: its own words, whatever else the reply holds (taken as a page, it is 0 hits)
             said = json_message(data)
-            raise SearchError("Europe PMC gave no hitCount for this query" + (f": {said}" if said else ""),
-                              path=where, hint="check the query's Europe PMC syntax (balanced quotes and brackets, "
-                                               "AND/OR/NOT in capitals, field names such as TITLE: or "
-                                               "FIRST_PDATE:); see europepmc.org/searchsyntax")
+            what = "Europe PMC reported an error" if data.get("errMsg") else "Europe PMC gave no hitCount"
+            raise SearchError(f"{what} for this query" + (f": {said}" if said else ""), path=where, hint=_SYNTAX)
         if not isinstance(results, list):
             raise SearchError("unexpected Europe PMC response: no resultList.result", path=where,
                               hint="is the base URL the Europe PMC REST service (…/webservices/rest/)?")
@@ -89,12 +92,14 @@ class EuropePMC(CursorPaged):
                 raise SearchError(f"unexpected Europe PMC response: result {i} has no id", path=where)
             ids.append(self._rid(rec))
         nxt = data.get("nextCursorMark") or ""
-        # only the cursor's own end here; the run also stops once it holds hitCount records
-        end = ("paging ended with an empty page" if not results else "paging ended: no next cursor" if not nxt
+        # only the cursor's own end here, no next cursor or the one sent echoed back: an empty page
+        # with a new cursor is not the end (run_search refuses it unless the records are all in).
+        # The run also stops at a short page once it holds the latest hitCount (counts change)
+        end = ("paging ended: no next cursor" if not nxt
                else "paging ended: the cursor stopped changing" if nxt == cursor else "")
         if end:
             end += f"; {_SHORT}"
-        return self._cursor_page(body, ids, nxt, end), hits
+        return self._cursor_page(body, ids, nxt, end, total=hits, asked=options.page_size(DEFAULT_BATCH, MAX_BATCH))
 
     def _details(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"effective_query": params["query"], "synonym": params["synonym"] == "true"}

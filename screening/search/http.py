@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import errno
+import functools
 import json
 import random
 import re
@@ -56,7 +57,8 @@ class HttpPolicy:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret (and its URL-encoded form) in ``text`` with ``***``.
+    """Replace every secret (as typed or URL-encoded, see :func:`secret_pattern`) in ``text``
+    with ``***``.
 
     Also masks ``api_key=...`` / ``api-key=...`` query parameters, so a key that reached a URL
     by another route is still hidden.
@@ -64,9 +66,28 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     out = str(text)
     for secret in secrets:
         if secret:
-            out = out.replace(secret, REDACTED)
-            out = out.replace(requests.utils.quote(secret, safe=""), REDACTED)
+            out = secret_pattern(secret).sub(REDACTED, out)
     return re.sub(r"(?i)(api[_-]?key=)[^&\s\"']+", r"\1" + REDACTED, out)
+
+
+@functools.lru_cache(maxsize=16)
+def secret_pattern(secret: str) -> re.Pattern[str]:
+    """``secret`` as typed or in any URL-encoded form: each character as itself or as its
+    %XX bytes (hex in either case, as encoders and servers differ), a space also as ``+``, a
+    slash also as JSON's ``\\/``.
+    A key with ``+``, ``/`` or ``=`` reaches a request as ``%2B%2F%3D``, and a service or proxy
+    echoing the request URL puts that form, not the key, into the page we save."""
+    parts = []
+    for ch in secret:
+        encoded = "".join(f"%[{_hex(b >> 4)}][{_hex(b & 15)}]" for b in ch.encode("utf-8"))
+        alternatives = [re.escape(ch), encoded] + ([r"\+"] if ch == " " else []) + ([r"\\/"] if ch == "/" else [])
+        parts.append("(?:" + "|".join(alternatives) + ")")
+    return re.compile("".join(parts))
+
+
+def _hex(digit: int) -> str:
+    """A hex digit in both cases, for a character class ('a' -> 'aA', '7' -> '7')."""
+    return f"{digit:x}{digit:X}" if digit > 9 else f"{digit}"
 
 
 class RateLimiter:

@@ -14,12 +14,15 @@ Two append-only JSON Lines files, never rewritten:
   shortfall, in words), record_ids (``search``: the records' ids are named after the
   search, ``<search id>_p<page>-00001``; absent on searches completed before such ids) and
   repeat_of (the search_id of the completed search this one deliberately runs again,
-  ``--again``; absent otherwise). This is the file a PRISMA report reads, and what ``screening run``
+  ``--again``; absent otherwise) and total_changes (cursor APIs: each change of the hit count
+  while paging, ``{"page", "from", "to"}``; absent when it never changed; ``total`` is then the
+  highest count reported). This is the file a PRISMA report reads, and what ``screening run``
   ingests from; any reader that takes one row per line sees exactly the completed searches.
 * ``<output_dir>/search_journal/<search_id>.jsonl`` — the progress journal of one search,
   one *event* per line: ``start`` (everything above that is known up front, the request
   parameters with any key masked, and the resume state such as NCBI's WebEnv), ``page``
-  (file, records, sha256, paging position after it) and ``restate`` (new resume state).
+  (file, records, sha256, paging position after it, and ``total`` when the hit count that page
+  reported differs from the one before) and ``restate`` (new resume state).
   A search with a journal but no log row is ``running`` (in progress or interrupted; the
   same command resumes it from its last ``page`` event) or, after ``--restart`` started it
   afresh, ``abandoned`` (an ``abandoned`` event).
@@ -60,6 +63,7 @@ class PageEntry:
     next: dict[str, Any]      # paging position after this page
     repeated: list[str] = field(default_factory=list)   # ids already saved by an earlier page: skipped
     missing: list[str] = field(default_factory=list)    # ids the result set lists but the page lacks
+    total: int | None = None  # the hit count this page reported, when it changed (journal only)
 
 
 @dataclass
@@ -90,6 +94,23 @@ class SearchEntry:
     # _2, _3... across searches, which shifts when an earlier-started search completes later
     record_ids: str = ""
     repeat_of: str = ""       # the completed search this one deliberately runs again (--again)
+    # cursor APIs report a count with every page and a live index changes it while we page:
+    # each change, {"page": n, "from": count before, "to": count that page reported}. ``total``
+    # is the highest count reported, so records the index lost meanwhile count as a shortfall
+    total_changes: list[dict[str, int]] = field(default_factory=list)
+
+    @property
+    def latest_total(self) -> int:
+        """The count the service reported last (``total`` unless it changed during paging)."""
+        return self.total_changes[-1]["to"] if self.total_changes else self.total
+
+    def change_total(self, page: int, count: int) -> bool:
+        """Note the count ``page`` reported; True when it differs from the latest one."""
+        if count == self.latest_total:
+            return False
+        self.total_changes.append({"page": page, "from": self.latest_total, "to": count})
+        self.total = max(self.total, count)
+        return True
 
     @property
     def records(self) -> int:
@@ -226,7 +247,10 @@ def fold(events: list[dict[str, Any]]) -> list[SearchEntry]:
         if entry is None:
             continue
         if kind == "page":
-            entry.pages.append(_page_from(ev))
+            page = _page_from(ev)
+            entry.pages.append(page)
+            if page.total is not None:          # the count changed on this page
+                entry.change_total(page.page, page.total)
         elif kind == "restate":
             entry.state = dict(ev.get("state") or {})
         elif kind == "abandoned":
@@ -253,7 +277,8 @@ def _page_from(ev: dict[str, Any]) -> PageEntry:
     return PageEntry(page=int(ev["page"]), file=ev["file"], records=int(ev["records"]),
                      sha256=ev.get("sha256", ""), next=dict(ev.get("next") or {}),
                      repeated=[str(i) for i in ev.get("repeated") or []],
-                     missing=[str(i) for i in ev.get("missing") or []])
+                     missing=[str(i) for i in ev.get("missing") or []],
+                     total=int(ev["total"]) if isinstance(ev.get("total"), int) else None)
 
 
 def page_fields(p: PageEntry) -> dict[str, Any]:
@@ -287,6 +312,7 @@ def completed_row(entry: SearchEntry, date_completed: str) -> dict[str, Any]:
         "repeated": entry.repeated, "warnings": entry.warnings,
         **({"record_ids": entry.record_ids} if entry.record_ids else {}),
         **({"repeat_of": entry.repeat_of} if entry.repeat_of else {}),
+        **({"total_changes": entry.total_changes} if entry.total_changes else {}),
     }
 
 
@@ -309,6 +335,7 @@ def read_searches(review: ReviewConfig) -> list[SearchEntry]:
         entry.shortfall = int(row.get("shortfall") or 0)
         entry.warnings = [str(w) for w in row.get("warnings") or []]
         entry.record_ids = str(row.get("record_ids") or "")     # what ingest has used since
+        entry.total_changes = [dict(c) for c in row.get("total_changes") or [] if isinstance(c, dict)]
     return sorted(entries.values(), key=lambda e: (e.started or e.date_run, e.search_id))
 
 

@@ -86,7 +86,7 @@ class OpenAlex(CursorPaged):
         return params
 
     def _page(self, client: PoliteClient, base_url: str, query: str, limits: dict[str, str],
-              options: SearchOptions, cursor: str) -> tuple[Page, int]:
+              options: SearchOptions, cursor: str) -> Page:
         url = base_url + "works"
         body = client.get(url, self._params(query, limits, options, cursor)).content
         where = client.redact(url) + f" (cursor={cursor[:24]})"
@@ -101,10 +101,13 @@ class OpenAlex(CursorPaged):
                 raise SearchError(f"unexpected OpenAlex response: result {i} has no id", path=where)
             ids.append(work["id"])
         next_cursor = meta.get("next_cursor")
-        # only the cursor's own end here; the run also stops once it holds meta.count records
-        end = "" if results and next_cursor else \
-            ("paging ended with an empty page" if not results else "paging ended: no next cursor")
-        return self._cursor_page(body, ids, next_cursor or "", end), meta["count"]
+        # only the cursor's own end here, a missing next cursor: an empty page whose cursor goes on
+        # is not the end (run_search refuses it unless the records are all in). The run also stops
+        # at a short page once it holds the latest meta.count (the index is live: counts change)
+        end = "" if next_cursor else \
+            ("paging ended: an empty page with no next cursor" if not results else "paging ended: no next cursor")
+        return self._cursor_page(body, ids, next_cursor or "", end, total=meta["count"],
+                                 asked=options.page_size(DEFAULT_BATCH, MAX_BATCH))
 
     def _records(self, data: dict[str, Any]) -> list[Any]:
         return data.get("results") or []

@@ -3,7 +3,11 @@
 Why the history server (``usehistory=y``): ESearch returns a ``WebEnv`` + ``query_key`` naming
 the *frozen* result set, so EFetch pages (``retstart``/``retmax``) are slices of one list and
 cannot shift while we page. An interrupted search resumes with the same WebEnv; if NCBI has
-expired it (after some hours), ESearch runs again and the hit count must be unchanged.
+expired it (after some hours), ESearch runs again, and the new history must hold the same
+count *and* list exactly the records already saved before the resume point (one EFetch
+``rettype=uilist`` request): a record deleted before that point and another added after it
+keep the count but shift every later record back a place, and one of them would never be
+fetched.
 
 NCBI's rules, honoured here: at most 3 requests/s (10/s with an API key), ``tool`` and
 ``email`` on every request, date limits as ``datetype=pdat&mindate&maxdate`` (a pair).
@@ -146,14 +150,30 @@ class PubMed:
         return Begin(total=total, state=state, params=params, extra_files={"esearch.xml": body}, details=details,
                      warnings=warnings)
 
-    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry,
-                options: SearchOptions) -> dict[str, Any]:
+    def refresh(self, client: PoliteClient, base_url: str, entry: SearchEntry, options: SearchOptions, *,
+                position: dict[str, Any], saved: set[str]) -> dict[str, Any]:
+        """A fresh history for an interrupted search whose WebEnv expired, if it is the same result
+        set as far as the search got: the same count, and before ``position`` exactly the records
+        ``saved`` (those saved plus those listed as missing). Otherwise paging on would skip or
+        repeat records, so the search must start afresh."""
         _, state, total, _, _, _ = self._esearch(client, base_url, entry.query, entry.limits, options)
         if total != entry.total:
             raise SearchError(
                 f"PubMed now reports {total} records for this query, not {entry.total} as when the search "
                 f"started, and the old result set (WebEnv) has expired", path=entry.raw_dir,
                 hint="start the search afresh with --restart")
+        retstart = int(position.get("retstart", 0))
+        if retstart:
+            listed = self._listed(client, base_url, state, 0, retstart, options)
+            if len(listed) != retstart or set(listed) != saved:
+                gone, new = sorted(saved - set(listed)), sorted(set(listed) - saved)
+                example = (f"{gone[0]}, saved, is not among them" if gone else
+                           f"{new[0]} is new among them" if new else f"it lists {len(listed):,}")
+                raise SearchError(
+                    f"PubMed's result set for this query changed since the search started: the count is the same "
+                    f"({total:,}), but its first {retstart:,} records are no longer the {retstart:,} already saved "
+                    f"({example}), and the old result set (WebEnv) has expired", path=entry.raw_dir,
+                    hint="start the search afresh with --restart")
         return state
 
     def _batch(self, options: SearchOptions) -> int:
@@ -203,12 +223,7 @@ class PubMed:
         a deleted record does not come back, while one a glitch left out does.
         """
         url = base_url + "efetch.fcgi"
-        params = self._common(options) | {
-            "query_key": entry.state.get("query_key", ""), "WebEnv": entry.state.get("webenv", ""),
-            "retstart": str(retstart), "retmax": str(expected), "rettype": "uilist", "retmode": "text",
-        }
-        listed = [f"pmid:{line.strip()}" for line in client.get(url, params).text.splitlines()
-                  if line.strip().isdigit()]
+        listed = self._listed(client, base_url, entry.state, retstart, expected, options)
         got_set = set(got)
         missing = [i for i in listed if i not in got_set]
         if len(listed) != expected or not got_set <= set(listed) or len(got) + len(missing) != expected:
@@ -219,6 +234,17 @@ class PubMed:
         except etree.XMLSyntaxError:
             return None
         return None if set(_pmids(again)) & set(missing) else missing
+
+    def _listed(self, client: PoliteClient, base_url: str, state: dict[str, Any], retstart: int, retmax: int,
+                options: SearchOptions) -> list[str]:
+        """The PMIDs at positions ``retstart``.. of a history (EFetch ``rettype=uilist``, one request
+        for up to 10,000: no records, only their ids), as ``pmid:`` ids."""
+        params = self._common(options) | {
+            "query_key": state.get("query_key", ""), "WebEnv": state.get("webenv", ""),
+            "retstart": str(retstart), "retmax": str(retmax), "rettype": "uilist", "retmode": "text",
+        }
+        return [f"pmid:{line.strip()}" for line in client.get(base_url + "efetch.fcgi", params).text.splitlines()
+                if line.strip().isdigit()]
 
     def page_ids(self, body: bytes) -> list[str]:
         return _pmids(etree.fromstring(body, parser=_PARSER))

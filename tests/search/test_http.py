@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -73,6 +74,15 @@ def test_redact_hides_keys_everywhere() -> None:
     out = redact(text, [key])
     assert key not in out and requests.utils.quote(key, safe="") not in out and "other" not in out
     assert out.count("***") == 3
+
+
+def test_redact_hides_every_encoded_form_of_a_key() -> None:
+    key = "SeCrEtKey+/=ü 1"
+    forms = [requests.utils.quote(key, safe=""), requests.utils.quote(key, safe="").lower().replace(
+        "secretkey", "SeCrEtKey"), urllib.parse.quote_plus(key, safe=""), "SeCrEtKey+\\/%3d%C3%bc+1"]
+    for form in forms:
+        assert redact(f"<{form}>", [key]) == "<***>", form
+    assert redact("SeCrEtKey+/=u 1 secretkey", [key]) == "SeCrEtKey+/=u 1 secretkey"    # other text stays
 
 
 def test_parse_retry_after_seconds_and_date() -> None:

@@ -164,6 +164,51 @@ def test_cli_openalex_and_errors(review: Path, openalex: FakeOpenAlex) -> None:
     assert runner.invoke(app, ["search", "--help"]).exit_code == 0
 
 
+@pytest.mark.parametrize("db", ["pubmed", "openalex", "europepmc"])
+def test_cli_timeout_reaches_the_search_options(review: Path, db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request timeout was library-only: a stalled server cost 6 x 60 s before the error."""
+    import screening.cli.search as cli_search
+
+    seen = []
+    monkeypatch.setattr(cli_search, "run_search", lambda *a, **kw: seen.append(kw["options"]) or 1 / 0)
+    out = runner.invoke(app, ["search", db, "x", "--review", str(review), "--timeout", "2.5"])
+    assert isinstance(out.exception, ZeroDivisionError) and seen[0].timeout == 2.5
+    runner.invoke(app, ["search", db, "x", "--review", str(review)])
+    assert seen[1].timeout == 60.0                                  # the default, as before
+    for bad in ("0", "-1", "nan"):
+        out = runner.invoke(app, ["search", db, "x", "--review", str(review), "--timeout", bad])
+        assert out.exit_code == 2 and "--timeout" in out.output and "above 0" in out.output, out.output
+    assert len(seen) == 2
+
+
+def test_a_timeout_of_zero_is_refused_before_any_request(review: Path, eutils: FakeEutils) -> None:
+    with pytest.raises(SearchError, match="would fail every request"):
+        run_search(review, "pubmed", "x", options=SearchOptions(base_url=eutils.base_url, timeout=0))
+    assert eutils.requests == []
+
+
+def test_a_first_request_that_fails_says_rerunning_starts_the_search(review: Path, openalex: FakeOpenAlex) -> None:
+    """Acceptance testing: nothing was started or saved, yet the hint said 're-run the same
+    command to resume'."""
+    import socket
+
+    with socket.socket() as sock:                         # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(SearchError, match="refused the connection") as info:
+        run_search(review, "pubmed", "x", options=SearchOptions(base_url=f"http://127.0.0.1:{port}/", **FAST))
+    assert "resume" not in str(info.value) and "re-run the same command to start the search" in info.value.hint
+    openalex.fail(0, "503", "503", "503")
+    with pytest.raises(SearchError, match="gave up after 3 attempts") as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, **FAST))
+    assert "resume" not in str(info.value) and "later to start the search (nothing was saved)" in info.value.hint
+    assert read_search_log(load_review(review)).empty
+    openalex.fail(5, "503", "503", "503")                 # once a page is saved, re-running resumes
+    with pytest.raises(SearchError, match="gave up after 3 attempts") as info:
+        run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5, **FAST))
+    assert "to resume from the last saved page" in info.value.hint
+
+
 def test_crash_between_saving_and_logging_a_page(review: Path, eutils: FakeEutils,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A page file written but never logged is not ingested and does not block the resume."""

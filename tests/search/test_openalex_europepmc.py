@@ -73,6 +73,33 @@ def test_openalex_api_key_not_saved(review: Path, openalex: FakeOpenAlex) -> Non
     assert key not in all_written_text(review.parent.parent)
 
 
+def test_openalex_api_key_echoed_url_encoded_is_not_saved(review: Path, openalex: FakeOpenAlex) -> None:
+    """Acceptance testing: a key with '+', '/' or '=' reached a saved page as the URL a proxy
+    echoed ('api_key=SeCrEtKey%2B%2F%3D123'): only the raw key was looked for."""
+    import requests
+
+    key = "SeCrEtKey+/=123"
+    real = openalex.respond
+
+    def echo_url(path, args):                         # as some proxies and mirrors do
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        url = requests.Request("GET", "http://mirror/works", params=args).prepare().url
+        body["request_url"] = url
+        body["lower"] = url.lower()                   # hex digits in lower case, as some encoders write
+        body["bare"] = requests.utils.quote(key, safe="")   # the key alone, not as a parameter
+        resp.set_data(json.dumps(body))
+        return resp
+
+    openalex.respond = echo_url
+    run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, api_key=key, **FAST))
+    text = all_written_text(review.parent.parent)
+    assert "SeCrEtKey" not in text and "secretkey" not in text.lower()
+    saved = json.loads(next((review.parent.parent / "data/raw").rglob("page-0001.json")).read_text())
+    assert saved["bare"] == "***" and "api_key=***" in saved["request_url"]
+    assert len(saved["results"]) == 12                # the page itself is untouched
+
+
 def test_europepmc_cursormark_until_unchanged(review: Path, europepmc: FakeEuropePMC) -> None:
     opts = SearchOptions(base_url=europepmc.base_url, batch_size=5, **FAST)
     res = run_search(review, "europepmc", "biosimilar AND switch", date_from="2012/01/01", options=opts)
@@ -248,6 +275,32 @@ def test_europepmc_reply_without_hitcount_points_at_the_query(review: Path, euro
     assert "unbalanced brackets" in text and "syntax" in text and "base URL" not in text
 
 
+@pytest.mark.parametrize("result_list", [None, []], ids=["no resultList", "empty resultList"])
+def test_europepmc_errmsg_beside_a_hitcount_is_quoted(review: Path, europepmc: FakeEuropePMC,
+                                                      result_list: list | None) -> None:
+    """Acceptance testing: a 200 reply {hitCount: 0, errMsg: ...} without a resultList was called
+    'no resultList.result — is the base URL ...?', the service's words dropped; with an empty
+    resultList it would have been a search with no hits."""
+    real = europepmc.respond
+
+    def error_in_200(path, args):
+        resp = real(path, args)
+        body = {"version": "6.9", "hitCount": 0, "request": {"queryString": args.get("query")},
+                "errMsg": "Syntax error: unbalanced brackets"}
+        if result_list is not None:
+            body["resultList"] = {"result": result_list}
+        resp.set_data(json.dumps(body))
+        return resp
+
+    europepmc.respond = error_in_200
+    with pytest.raises(SearchError) as info:
+        run_search(review, "europepmc", "(asthma", options=SearchOptions(base_url=europepmc.base_url, **FAST))
+    text = str(info.value)
+    assert "Europe PMC reported an error" in text and "Syntax error: unbalanced brackets" in text
+    assert "syntax" in info.value.hint and "base URL" not in text
+    assert read_search_log(load_review(review)).empty                # nothing started, nothing logged
+
+
 def test_europepmc_html_error_page_is_malformed(review: Path, europepmc: FakeEuropePMC) -> None:
     europepmc.fail(5, "malformed")
     with pytest.raises(SearchError, match="malformed JSON from Europe PMC"):
@@ -275,3 +328,126 @@ def test_a_record_repeated_within_one_page_is_ingested_once(review: Path, openal
     assert res.entry.repeated == 1 and res.entry.records == 12
     ids = [r["source_record_id"] for r in parsed(review)]
     assert len(ids) == 12 and len(set(ids)) == 12 and openalex.works[0]["id"].rsplit("/", 1)[1] in ids
+
+
+def _counting(fake: FakeOpenAlex | FakeEuropePMC, count_for) -> None:
+    """Make ``fake`` report ``count_for(request number)`` as its hit count (a live index)."""
+    real = fake.respond
+
+    def respond(path, args):
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        n = len(fake.requests)
+        if "meta" in body:
+            body["meta"]["count"] = count_for(n)
+        else:
+            body["hitCount"] = count_for(n)
+        resp.set_data(json.dumps(body))
+        return resp
+
+    fake.respond = respond
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_a_count_that_grows_while_paging_is_followed_to_the_cursors_end(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str, interrupted: bool) -> None:
+    """Acceptance testing: the count reported with page 1 (250) was kept although page 2 said 400;
+    the run stopped at 300 records, logged 'total 250, records 300, shortfall 0' and said nothing."""
+    fake = openalex if db == "openalex" else europepmc
+    _counting(fake, lambda n: 8 if n == 1 else 12)            # 8 hits on page 1, 12 from page 2 on
+    opts = SearchOptions(base_url=fake.base_url, batch_size=5, **FAST)
+    if interrupted:                                           # the change must survive a resume
+        fake.fail(10, "drop", "drop", "drop")
+        with pytest.raises(SearchError):
+            run_search(review, db, "x", options=opts)
+    res = run_search(review, db, "x", options=opts)
+    assert (res.entry.records, res.entry.total, res.shortfall) == (12, 12, 0)
+    assert res.entry.total_changes == [{"page": 2, "from": 8, "to": 12}]
+    assert any("hit count changed" in w and "8 at the start, 12 at page 2" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert (row["records"], row["total"], row["shortfall"]) == (12, 12, 0)
+    assert row["total_changes"] == [{"page": 2, "from": 8, "to": 12}] and row["warnings"] == res.warnings
+    assert len(parsed(review)) == 12
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_a_count_that_shrinks_while_paging_leaves_a_recorded_shortfall(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str) -> None:
+    """12 reported, then 10 (two records left the index before the cursor reached them): the two
+    are a shortfall, as PubMed's records deleted since ESearch are, not silently forgotten."""
+    fake = openalex if db == "openalex" else europepmc
+    real = fake.respond
+
+    def shrinking(path, args):
+        if len(fake.requests) > 1:                            # from page 2 on the index holds 10
+            if db == "openalex":
+                fake.works = fake.works[:10]
+            else:
+                fake.results = fake.results[:10]
+        return real(path, args)
+
+    fake.respond = shrinking
+    res = run_search(review, db, "x", options=SearchOptions(base_url=fake.base_url, batch_size=5, **FAST))
+    assert (res.entry.records, res.entry.total, res.entry.latest_total, res.shortfall) == (10, 12, 10, 2)
+    assert res.entry.total_changes == [{"page": 2, "from": 12, "to": 10}]
+    assert any("reported 12 records but served 10" in w for w in res.warnings)
+    row = json.loads(log_path(load_review(review)).read_text().splitlines()[0])
+    assert (row["records"], row["total"], row["shortfall"]) == (10, 12, 2)
+
+
+def test_more_records_than_the_count_ever_said_is_warned(review: Path, openalex: FakeOpenAlex) -> None:
+    _counting(openalex, lambda n: 10)                         # 12 served, 10 reported throughout
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5,
+                                                                    **FAST))
+    assert (res.entry.records, res.entry.total, res.shortfall) == (12, 10, 0)
+    assert any("more than the 10 it reported" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("db", ["openalex", "europepmc"])
+def test_an_empty_page_whose_cursor_goes_on_is_an_error_not_the_end(
+        review: Path, openalex: FakeOpenAlex, europepmc: FakeEuropePMC, db: str) -> None:
+    """Acceptance testing: an empty page 2 with a valid next cursor was taken as the end: 200 of
+    450 records logged complete 'with a shortfall', and the same command was then refused."""
+    fake = openalex if db == "openalex" else europepmc
+    real = fake.respond
+    empties = [1]
+
+    def empty_second_page(path, args):                # page 2, once: no records, the cursor goes on
+        resp = real(path, args)
+        body = json.loads(resp.get_data())
+        records = body["results"] if db == "openalex" else body["resultList"]["result"]
+        if len(fake.requests) == 2 and empties and records:
+            empties.pop()
+            records.clear()
+            resp.set_data(json.dumps(body))
+        return resp
+
+    fake.respond = empty_second_page
+    opts = SearchOptions(base_url=fake.base_url, batch_size=5, **FAST)
+    with pytest.raises(SearchError, match="empty page before the end") as info:
+        run_search(review, db, "x", options=opts)
+    assert info.value.exit_code == 7 and "retry" in info.value.hint
+    log = read_search_log(load_review(review))
+    assert list(log["status"]) == ["running"] and log.iloc[0]["records"] == 5
+    assert sorted(p.name for p in (review.parent.parent / log.iloc[0]["raw_dir"]).iterdir()) == ["page-0001.json"]
+    res = run_search(review, db, "x", options=opts)          # the same command retries the page
+    assert res.resumed and (res.entry.records, res.shortfall) == (12, 0) and len(parsed(review)) == 12
+
+
+def test_an_empty_page_with_no_next_cursor_is_still_the_end(review: Path, openalex: FakeOpenAlex) -> None:
+    real = openalex.respond
+
+    def empty_last(path, args):                       # page 3: empty and no next cursor
+        resp = real(path, args)
+        if _offset(args.get("cursor", "*")) == 10:
+            body = json.loads(resp.get_data())
+            body["results"], body["meta"]["next_cursor"] = [], None
+            resp.set_data(json.dumps(body))
+        return resp
+
+    openalex.respond = empty_last
+    res = run_search(review, "openalex", "x", options=SearchOptions(base_url=openalex.base_url, batch_size=5,
+                                                                    **FAST))
+    assert (res.entry.status, res.entry.records, res.shortfall, len(res.entry.pages)) == ("complete", 10, 2, 2)
+    assert any("empty page with no next cursor" in w for w in res.warnings)

@@ -129,6 +129,42 @@ def test_result_set_changed_after_expiry_is_a_clear_error(review: Path, eutils: 
     assert len(pmids_saved(review)) == 8                 # the abandoned part is never ingested
 
 
+def test_result_set_shifted_with_the_same_count_after_expiry_is_refused(review: Path, eutils: FakeEutils) -> None:
+    """Acceptance testing: a record deleted before the resume point and one added after it kept
+    the count; the refresh compared only the count, paging went on at retstart in the new list,
+    and the record that moved back into the saved slice was never fetched, silently."""
+    eutils.fail(2, "drop", "drop", "drop")
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=2, **FAST)
+    with pytest.raises(SearchError):
+        run_search(review, "pubmed", "asthma", options=opts)      # records 1-2 saved
+    first = eutils.articles.pop(0)                                # 40000001 deleted, one added later:
+    eutils.articles.insert(4, first.replace("40000001", "40000099"))    # still 7 records
+    eutils.fail(2, "expired")
+    n = len(eutils.requests)
+    with pytest.raises(SearchError, match="changed since the search started") as info:
+        run_search(review, "pubmed", "asthma", options=opts)
+    assert "--restart" in info.value.hint and "pmid:40000001" in str(info.value)
+    paths = [(p, a.get("rettype")) for _, p, a in eutils.requests[n:]]
+    assert paths == [("/efetch.fcgi", None), ("/esearch.fcgi", None), ("/efetch.fcgi", "uilist")]   # one extra
+    cfg = load_review(review)
+    assert list(read_search_log(cfg)["status"]) == ["running"] and sources_for_review(cfg) == []
+    res = run_search(review, "pubmed", "asthma", options=opts, restart=True)
+    assert not res.resumed and sorted(pmids_saved(review)) == sorted(
+        [str(40000002 + i) for i in range(6)] + ["40000099"])
+
+
+def test_same_records_in_another_order_after_expiry_resume(review: Path, eutils: FakeEutils) -> None:
+    """Only which records lie before the resume point matters, not their order there."""
+    eutils.fail(4, "drop", "drop", "drop")
+    opts = SearchOptions(base_url=eutils.base_url, batch_size=2, **FAST)
+    with pytest.raises(SearchError):
+        run_search(review, "pubmed", "asthma", options=opts)      # records 1-4 saved
+    eutils.articles[0], eutils.articles[3] = eutils.articles[3], eutils.articles[0]
+    eutils.fail(4, "expired")
+    res = run_search(review, "pubmed", "asthma", options=opts)
+    assert res.resumed and res.entry.records == 7 and len(set(pmids_saved(review))) == 7
+
+
 def test_malformed_efetch_is_a_clear_error_and_saves_no_page(review: Path, eutils: FakeEutils) -> None:
     eutils.fail(0, "malformed")
     opts = SearchOptions(base_url=eutils.base_url, batch_size=3, **FAST)
