@@ -276,7 +276,12 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
     if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS:
-        warnings += closed_by_stop(rv.stop_scope(), ev)
+        # only while the stop still held the record: once someone decided it since, it left the
+        # stop's scope, and a colleague's decision there is an ordinary second decision
+        stop = rv.stop_scope()
+        before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None else None
+        if stop is not None and stop.holds(ev.record_id, before):
+            warnings += closed_by_stop(stop, ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 
 

@@ -108,3 +108,14 @@ def test_a_record_decided_since_the_stop_is_not_counted_as_held_by_it(review: Pa
     api.record_decision(review, reviewer="bob", record_id=closed[0], action="include")
     view = ScreeningSession(api.Review.load(review), "alice").view()
     assert "16 records nobody had screened" in view.message
+
+
+def test_only_a_decision_on_a_record_the_stop_still_holds_is_warned_of(review: Path) -> None:
+    """Review of the change: the 'closed by the stop' warning went to a second reviewer too,
+    though the first reviewer's decision since the stop had taken the record out of its scope."""
+    closed = sorted(_closed(review))
+    stop_screening(review, "bob")
+    first = api.record_decision(review, reviewer="bob", record_id=closed[0], action="exclude")
+    assert any("was closed by the stop" in w for w in first.warnings)
+    second = api.record_decision(review, reviewer="alice", record_id=closed[0], action="exclude")
+    assert not any("closed by the stop" in w for w in second.warnings)
