@@ -12,7 +12,8 @@ Both are settled by the record's **first decision**: its earliest include / excl
 title/abstract that still stands in some reviewer's history (an undone decision is none: the
 record was unscreened again; a changed mind keeps the first one, since the record was screened
 from then on). A session marks how it served each record in the event's payload
-(``{"queue": "ranked"}``, ``{"queue": "no-abstract"}``, ``{"queue": "sample", "sampled": true}``);
+(``{"queue": "ranked"}``, ``{"queue": "no-abstract"}``, ``{"queue": "added"}``, ``{"queue": "sample",
+"sampled": true}``);
 an import may mark a row ``{"sampled": true}`` (its ``sampled`` column).
 
 Events logged before the ``queue`` marker existed count as ranked when they carry a ranking id

@@ -286,13 +286,14 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                                                            if reasons_apart else "") + ") was " +
                  join_and([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
                  + ".")
-    elif ctx.unanimous:
+    if ctx.unanimous:
         # every decision of a pair the same: κ is undefined, and the agreement is what to say
+        # (at a stage without a κ; one with a κ is said above)
         s.append("Reviewers who screened the same records agreed on all of them ("
                  + join_and([f"{counted(n, 'record')} at {names.get(k, k)} screening"
                              for k, n in sorted(ctx.unanimous.items(), reverse=True)])
                  + "; Cohen's κ is undefined when every decision is the same).")
-    else:
+    elif not ctx.kappa:
         # no pair of reviewers screened the same records, whether screening is finished or not
         s.append("Inter-reviewer agreement (Cohen's κ) could not be computed from the decision log (it needs "
                  "records screened by two reviewers whose decisions are not all the same).")
@@ -355,9 +356,10 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
 def _full_text_sentence(c: PrismaCounts) -> str:
     """What became of the reports sought: not retrieved, assessed (or being assessed), excluded
     with reasons."""
-    if not c.reports_sought and not c.screening_in_progress:
+    if not c.reports_sought:
         # not 'Of the 0 reports, 0 could not be retrieved and 0 were assessed' (acceptance testing)
-        return "No report was sought for retrieval, so none was assessed at full text."
+        return ("No report has been sought for retrieval so far." if c.screening_in_progress
+                else "No report was sought for retrieval, so none was assessed at full text.")
     ft = f"Of the {counted(c.reports_sought, 'report')}, {fmt(c.reports_not_retrieved)} could not be retrieved and "
     excluded = f"{fmt(c.reports_excluded)} {was_were(c.reports_excluded)} excluded"
     if c.full_text_in_progress:

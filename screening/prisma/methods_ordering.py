@@ -25,8 +25,9 @@ _ORDER_PHRASES = {
     "table": "in the order of the records table (no relevance ranking was configured)",
     "sample": "on a random sample of the unscreened records (the stopping rule's test)",
     "imported": "imported from a decisions file",
-    # `decide --record` (no session served it; also a log older than the ranking id)
-    "unknown": "outside a screening session, one record at a time (in an order the log does not record)",
+    # `decide --record`: no session served it
+    "typed": "outside a screening session, one record at a time (in an order the log does not record)",
+    "unknown": "in an order that was not recorded",
 }
 _IMPORTED_FROM = {"rayyan": "made in Rayyan and imported", "asreview": "made in ASReview LAB and imported"}
 _PRIORS_WHEN = {True: ", first and before any ranking", False: ", which no ranking put in order"}
@@ -169,7 +170,9 @@ def _rule_set_out(c: PrismaCounts, ctx: ReportContext) -> bool:
     if r is None or not use:
         return False
     sampled = "sample" in use or any(ctx.imported_sampled.values())
-    ranked = bool(set(use) & _RANKER_KINDS)
+    # decisions a ranking ordered: not the priors (known before any ranking), and an older log's
+    # unrecognised ones count (they came mostly from ranked sessions)
+    ranked = bool(set(use) & ((_RANKER_KINDS - {"prior"}) | {"unknown"}))
     return r.rule == "hypergeometric" and (sampled or (c.stopped and ranked)) and None not in (
         r.target_recall, r.confidence, r.switch_at, r.pool)
 

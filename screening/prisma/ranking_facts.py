@@ -70,7 +70,9 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
                              ("table-order", "table"), ("static-", "static")):
             if rid.startswith(prefix):
                 return name, False
-        return "unknown", False
+        # no ranking id: typed with `decide` (no session served it); an id we do not know: a log
+        # older than these prefixes, whose decisions came mostly from ranked sessions
+        return ("typed" if not rid else "unknown"), False
 
     kinds = [kind(r, p, rec) for r, p, rec in zip(d["ranking_id"].fillna("").astype(str), payloads,
                                                   d["record_id"].astype(str))]

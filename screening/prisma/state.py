@@ -23,7 +23,7 @@ import pandas as pd
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import declaration_warnings
-from screening.decisions.entries import decided_on, load_entries
+from screening.decisions.entries import decided_on, load_entries, standing_decisions
 from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.reasons import stage_reason_names
 from screening.decisions.stops import read_stops
@@ -173,18 +173,22 @@ def _agreement(entries: pd.DataFrame | None,
     if in_play is not None:
         entries = _in_play_rows(entries, frozenset(in_play))
     sums: dict[str, tuple[float, int]] = {}
-    unanimous: dict[str, int] = {}
+    undefined: set[str] = set()
     for pair in agreement_report(entries):
         k, n = float(pair.stats.kappa), int(pair.stats.n)
         if k == k and n > 0:
             total, weight = sums.get(pair.stage, (0.0, 0))
             sums[pair.stage] = (total + k * n, weight + n)
         elif n > 0:
-            unanimous[pair.stage] = unanimous.get(pair.stage, 0) + n
+            undefined.add(pair.stage)
+    # the records (not pairs times records: three reviewers on 4 records are 4) that two or
+    # more screeners decided, at a stage where no pair's κ is defined
+    unanimous = {stage: sum(1 for by in standing_decisions(entries, stage).values()
+                            if sum(role == "screener" for _, role in by) >= 2)
+                 for stage in sorted(undefined - set(sums))}
     # unrounded: the methods paragraph rounds to 2 places and prisma.json to 3 (rounding twice
     # made 0.8451 read 0.84, where `agreement` says 0.845)
-    return ({stage: total / weight for stage, (total, weight) in sorted(sums.items())},
-            dict(sorted(unanimous.items())))
+    return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}, unanimous
 
 
 

@@ -316,9 +316,12 @@ def test_methods_paragraph_orders_decisions_by_the_ranking_each_one_records(reco
             "(tfidf+svm+balanced+max), retrained as decisions were made; 6 in file order, before the ranker "
             "had both an included and an excluded record; and 4 on a random sample of the unscreened records "
             "(the stopping rule's test).") in text
-    text = methods_paragraph(c, ReportContext(**base, ranking_use={"unknown": 984}))
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"typed": 984}))
     assert ("All 984 of the screeners' title/abstract decisions were made outside a screening session, one record "
             "at a time (in an order the log does not record).") in text
+    # an older log's decisions of no recognised ranking id: their order is not known
+    text = methods_paragraph(c, ReportContext(**base, ranking_use={"unknown": 984}))
+    assert "All 984 of the screeners' title/abstract decisions were made in an order that was not recorded." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:native": 984}))
     assert "All 984 of the screeners' title/abstract decisions were imported from a decisions file." in text
     text = methods_paragraph(c, ReportContext(**base, ranking_use={"imported:rayyan": 10, "ranked": 5}))
@@ -378,6 +381,10 @@ def test_kappa_counts_only_records_still_in_screening():
     kappa, unanimous = _agreement(entries, in_play={"1", "3"})
     assert kappa == {} and unanimous == {"title_abstract": 2}
     assert _agreement(entries)[1] == {}
+    # three reviewers on the same 2 records are 2 records, not 3 pairs x 2 (review of the change)
+    carol = entries[entries["reviewer"] == "bob"].assign(reviewer="carol", id=lambda d: d["id"] + 100,
+                                                        event_uuid=lambda d: "c" + d["event_uuid"])
+    assert _agreement(pd.concat([entries, carol]), in_play={"1", "3"})[1] == {"title_abstract": 2}
 
 
 def test_methods_paragraph_reads_one_in_the_singular(records, finals):

@@ -216,10 +216,15 @@ def test_a_forced_stop_on_decisions_no_ranking_ordered_is_not_said_to_follow_the
     though no record was screened in ranked order and none was sampled."""
     facts = RankerFacts(spec="tfidf+svm+balanced+max", seed=7, rule="hypergeometric", target_recall=0.95,
                         confidence=0.95, pool=41, switch_at=50, switch_fraction=0.025, switch_minimum=50)
-    assert ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"unknown": 5}, ranker=facts)) == []
-    # some records screened in ranked order before the stop: the rule governed the screening
-    said = ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"unknown": 5, "ranked": 3}, ranker=facts))
-    assert len(said) == 2 and said[1].startswith("Screening followed the hypergeometric stopping rule")
+    assert ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"typed": 5}, ranker=facts)) == []
+    # a prior decided is no ranked screening either (it is known before any ranking)
+    said = ranking_sentences(_counts(stopped=True), _ctx(ranking_use={"typed": 5, "prior": 1}, ranker=facts))
+    assert len(said) == 1 and "Screening followed" not in said[0]
+    # some records screened in ranked order before the stop: the rule governed the screening;
+    # so did an older log's decisions of no recognised ranking id (mostly ranked sessions')
+    for use in ({"typed": 5, "ranked": 3}, {"unknown": 8}):
+        said = ranking_sentences(_counts(stopped=True), _ctx(ranking_use=use, ranker=facts))
+        assert len(said) == 2 and said[1].startswith("Screening followed the hypergeometric stopping rule"), use
 
 
 def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:

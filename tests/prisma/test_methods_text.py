@@ -129,21 +129,21 @@ def test_ordering_clauses_each_have_their_verb_and_join_as_a_list():
     """'348 were imported from a decisions file; and 2 in an order that was not recorded' (the phrase is now
     'outside a screening session, one record at a time (...)'):
     '; and' between two clauses, and the second borrowed 'were imported'."""
-    assert ordering_sentence(_ctx(ranking_use={"imported:native": 348, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 348, "typed": 2})) == (
         "Of the screeners' 350 title/abstract decisions, 348 were imported from a decisions file; 2 were made "
         "outside a screening session, one record at a time (in an order the log does not record).")
-    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1024, "unknown": 1})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1024, "typed": 1})) == (
         "Of the screeners' 1,025 title/abstract decisions, 1,024 were imported from a decisions file; 1 was "
         "made outside a screening session, one record at a time (in an order the log does not record).")
-    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1, "unknown": 1})) == (
+    assert ordering_sentence(_ctx(ranking_use={"imported:native": 1, "typed": 1})) == (
         "Of the screeners' 2 title/abstract decisions, 1 was imported from a decisions file; 1 was made "
         "outside a screening session, one record at a time (in an order the log does not record).")
     # clauses with commas of their own: a semicolon, no 'and' for two; '; and' before the last of three
-    assert ordering_sentence(_ctx(ranking_use={"ranked": 5, "imported:native": 3, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"ranked": 5, "imported:native": 3, "typed": 2})) == (
         "Of the screeners' 10 title/abstract decisions, 5 were made in the order of a relevance ranking, retrained "
         "as decisions were made; 3 were imported from a decisions file; and 2 were made outside a screening "
         "session, one record at a time (in an order the log does not record).")
-    assert ordering_sentence(_ctx(ranking_use={"file_order": 4, "unknown": 2})) == (
+    assert ordering_sentence(_ctx(ranking_use={"file_order": 4, "typed": 2})) == (
         "Of the screeners' 6 title/abstract decisions, 4 were made in file order, before the ranker had both an "
         "included and an excluded record; 2 outside a screening session, one record at a time (in an order the "
         "log does not record).")
@@ -176,6 +176,9 @@ def test_no_report_sought_and_unanimous_reviewers_are_said_in_words(records, fin
             "Cohen's κ is undefined when every decision is the same).") in text
     assert "could not be computed" not in text
     assert "could not be computed" in methods_paragraph(compute_counts(records, ta, None), _ctx())
+    # title/abstract unfinished, nothing sought yet (review of the change: still 'Of the 0 reports')
+    text = methods_paragraph(compute_counts(records, none_in.iloc[:5], None), _ctx())
+    assert "No report has been sought for retrieval so far." in text and "Of the 0 reports" not in text
 
 
 def test_records_from_other_methods_join_the_sources_list(records):
