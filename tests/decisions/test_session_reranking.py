@@ -168,7 +168,7 @@ def test_sessions_record_what_ordered_them(review: Path, db: Path, in_play: list
     s = ScreeningSession(api.Review.load(review), "alice")
     s.press("i")
     api.record_decision(review, reviewer="bob", record_id=in_play[7], action="exclude")   # a command line
-    assert ranking_use(load_entries(db)) == {"table": 1, "unknown": 1}
+    assert ranking_use(load_entries(db)) == {"table": 1, "typed": 1}            # no ranking id: typed
 
 
 def test_reviewers_sharing_single_screening_start_on_different_records(review: Path, in_play: list[str]) -> None:
