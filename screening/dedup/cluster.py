@@ -23,7 +23,7 @@ from screening.dedup.compare import (
     covers, dois_conflict, registries_conflict, reports_differ, same_abstract_and_authors, same_identifier,
 )
 from screening.dedup.print_place import fields_shifted, other_pages, same_printed_item
-from screening.dedup.normalise import Keys
+from screening.dedup.normalise import Keys, issues_differ
 
 # Identifier links first, so groups form on the strongest evidence. Vouched links (a person's
 # 'duplicate' in dedup-review, an earlier search's own mark) come last and are not re-checked:
@@ -70,7 +70,8 @@ def contradicts(a: Keys, b: Keys) -> bool:
     # as does an export that shifted issue and volume into the pages (compare() links those).
     # Not the issue where one copy has pages: databases write one supplement's issue
     # differently ('6 Suppl 2' and 'Suppl 2', keys 6s2 and s2), and pages place it better.
-    if (other_pages(a, b) or (a.issue and b.issue and a.issue != b.issue and not a.first_page and not b.first_page)) \
+    if (other_pages(a, b) or (a.issue and b.issue and issues_differ(a.issue, b.issue) and not a.first_page
+                              and not b.first_page)) \
             and not same_identifier(a, b) and not fields_shifted(a, b):
         return True
     return False

@@ -22,7 +22,7 @@ from typing import Collection, Iterable, NamedTuple
 from rapidfuzz import fuzz
 
 from screening.dedup.journal_names import journals_compatible
-from screening.dedup.normalise import Keys, abstracts_match
+from screening.dedup.normalise import Keys, abstracts_match, issues_differ
 from screening.dedup.print_place import (
     elocator_vs_print, fields_shifted, other_pages, page_span, pages_agree, placeholder_page, same_printed_item,
 )
@@ -135,7 +135,7 @@ def covers(container: Keys, item: Keys) -> bool:
     if not (container.year and container.year == item.year and container.volume
             and container.volume == item.volume and container.first_page and item.first_page):
         return False
-    if container.issue and item.issue and container.issue != item.issue:
+    if container.issue and item.issue and issues_differ(container.issue, item.issue):
         return False
     if container.journal and item.journal and not journals_compatible(container.journal, item.journal):
         return False
@@ -288,7 +288,7 @@ def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdic
     if a.issue and b.issue:
         if a.issue == b.issue:
             support += 1
-        elif not pages_equal:
+        elif not pages_equal and issues_differ(a.issue, b.issue):
             # recurring titles ('Editor's Comments') differ only by issue; with equal pages an
             # issue mismatch is a data error (some exports put a record number there)
             conflicts.append(f"issues differ: {a.issue} vs {b.issue}")

@@ -85,6 +85,18 @@ def issue_key(value: str) -> str:
     return f"{_digits(value[:match.start()])}s{_digits(value[match.end():])}"
 
 
+def issues_differ(a: str, b: str) -> bool:
+    """Whether two issue keys name different issues. A supplement without its number ('SUPPL',
+    '13 SUPPL': s, 13s) may be any supplement of that issue: one export drops the number
+    another keeps ('Suppl 2': s2), a true duplicate pair of the Rathbone haematology set."""
+    if a == b:
+        return False
+    for bare, full in ((a, b), (b, a)):
+        if bare.endswith("s") and full.startswith(bare) and full[len(bare):].isdigit():
+            return False
+    return True
+
+
 _GIVEN_FIRST = re.compile(r"^[^,]+,\s*([A-Za-z\u00c0-\u024f'-]{2,})\s+[A-Z]\.?$")
 
 

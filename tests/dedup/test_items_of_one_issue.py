@@ -75,3 +75,18 @@ def test_a_supplement_is_another_issue_than_the_number_beside_it() -> None:
     # one article, its issue written alike: the rule still links the cut title
     a, b = keys_for_table(make_table([article, {**abstract, "issue": "6"}]))
     assert compare(a, b).outcome == DUPLICATE
+
+
+def test_a_supplement_without_its_number_may_be_any_supplement_of_the_issue() -> None:
+    """Review of the change: 'SUPPL' (key s) read as another issue than 'Suppl 2' (s2), so a
+    true duplicate pair of the Rathbone haematology set without pages fell to a maybe and the
+    grouping guard kept the copies apart."""
+    from screening.dedup.normalise import issues_differ
+
+    assert not issues_differ("s", "s2") and not issues_differ("13s2", "13s") and not issues_differ("6", "6")
+    assert issues_differ("s1", "s2") and issues_differ("6", "6s2") and issues_differ("s", "6s2") \
+        and issues_differ("1s", "13s2")
+    title = "Thromboprophylaxis after hip arthroplasty: a registry cohort of 4,000 patients"
+    common = {"title": title, "authors": AUTHORS, "year": 2012, "journal": "Blood", "volume": "120"}
+    a, b = keys_for_table(make_table([{**common, "issue": "SUPPL"}, {**common, "issue": "Suppl 2"}]))
+    assert compare(a, b).outcome == DUPLICATE and not contradicts(a, b)
