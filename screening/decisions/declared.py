@@ -21,20 +21,18 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.outcomes import final_decisions, record_outcomes
-from screening.decisions.reasons import counted_reasons, stage_reason_names
+from screening.decisions.reasons import ReasonNames, counted_reasons, stage_reasons
 from screening.decisions.roster import Roster
 from screening.decisions.store import DECISION_ACTIONS, STAGES
 
 
-def undeclared_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None,
-                       outcomes: Mapping[str, Any] | None = None) -> list[str]:
-    """A warning per reason of the settled full-text exclusions that ``[screening] reasons`` no
-    longer declares (compared as people read them, case and spacing aside: :mod:`.reasons`).
-    PRISMA's 'Reports excluded' box lists such reasons under the spelling most of those
-    exclusions use. ``outcomes``: the full-text record outcomes, which order the spellings."""
-    names = stage_reason_names(config, "full_text", ft_finals, outcomes)
-    used = Counter(names(r) for r in counted_reasons(ft_finals, outcomes))
-    stray = [(reason, n) for reason, n in used.items() if not names.is_declared(reason)]
+def undeclared_reasons(names: ReasonNames, used: list[str]) -> list[str]:
+    """A warning per reason of the settled full-text exclusions (``used``, one per exclusion:
+    :func:`.reasons.counted_reasons`) that ``[screening] reasons`` no longer declares (compared
+    as people read them, case and spacing aside: ``names``, :mod:`.reasons`). PRISMA's 'Reports
+    excluded' box lists such reasons under the spelling most of those exclusions use."""
+    counted = Counter(names(r) for r in used)
+    stray = [(reason, n) for reason, n in counted.items() if not names.is_declared(reason)]
     if not stray:
         return []
     listed = "; ".join(f"'{reason}' ({n})" for reason, n in sorted(stray, key=lambda x: (-x[1], x[0])))
@@ -44,13 +42,11 @@ def undeclared_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None,
             "the exclusions re-decided with a declared reason"]
 
 
-def respelled_reasons(config: ReviewConfig, ft_finals: pd.DataFrame | None,
-                      outcomes: Mapping[str, Any] | None = None) -> list[str]:
+def respelled_reasons(names: ReasonNames) -> list[str]:
     """A warning per spelling of a settled full-text exclusion's reason that the report counts
     under another spelling of the same reason: the declared one (the TOML re-capitalised its
     reasons after the exclusion was recorded), else the spelling most exclusions use. The log
     keeps each exclusion as recorded; the report counts the reason once (:mod:`.reasons`)."""
-    names = stage_reason_names(config, "full_text", ft_finals, outcomes)
     out = []
     for text, n, counted in names.respelled:
         were = "exclusion was" if n == 1 else "exclusions were"
@@ -126,6 +122,8 @@ def declaration_warnings(config: ReviewConfig, entries: pd.DataFrame | None,
         outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES} if logged else {}
     if ft_finals is None and logged:
         ft_finals = final_decisions(entries, "full_text", dict(outcomes))
-    ft_outcomes = outcomes.get("full_text")
+    # the settled exclusions' reasons and their counted spellings, worked out once for both checks
+    used = counted_reasons(ft_finals, outcomes.get("full_text"))
+    names = ReasonNames.of(used, stage_reasons(config, "full_text"))
     return (undeclared_reviewers(config, entries) + undeclared_adjudicators(config, outcomes)
-            + undeclared_reasons(config, ft_finals, ft_outcomes) + respelled_reasons(config, ft_finals, ft_outcomes))
+            + undeclared_reasons(names, used) + respelled_reasons(names))

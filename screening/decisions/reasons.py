@@ -32,11 +32,14 @@ if TYPE_CHECKING:       # outcomes.py imports reason_key from here
     from screening.decisions.outcomes import Outcome
 
 
+def _text(reason: Any) -> str:
+    """A recorded reason as text ('' for none: None, or a table's NaN)."""
+    return "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason).strip()
+
+
 def reason_key(text: Any) -> str:
     """What two spellings of one reason share: the words, case and spacing ignored."""
-    if text is None or (isinstance(text, float) and text != text):
-        return ""
-    return " ".join(str(text).split()).casefold()
+    return " ".join(_text(text).split()).casefold()
 
 
 def same_reason(a: Any, b: Any) -> bool:
@@ -82,7 +85,7 @@ class ReasonNames:
         counts: dict[str, Counter[str]] = {}
         last: dict[str, int] = {}
         for pos, text in enumerate(used):
-            text = "" if text is None else str(text).strip()
+            text = _text(text)
             if not text:
                 continue
             counts.setdefault(reason_key(text), Counter())[text] += 1
@@ -99,7 +102,7 @@ class ReasonNames:
         return cls(spelling, frozenset(keys), tuple(respelled))
 
     def __call__(self, reason: Any) -> str:
-        text = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason).strip()
+        text = _text(reason)
         return self.spelling.get(reason_key(text), text) if text else ""
 
     def is_declared(self, reason: Any) -> bool:
@@ -125,7 +128,7 @@ def counted_reasons(finals: pd.DataFrame | None, outcomes: Mapping[str, Outcome]
     excluded = finals[finals["decision"].astype(str) == "exclude"]
     keyed = []
     for pos, (rid, reason) in enumerate(zip(excluded["record_id"].astype(str), excluded["reason"])):
-        text = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason).strip()
+        text = _text(reason)
         if not text:
             continue
         keyed.append((_recorded_at((outcomes or {}).get(rid), text), pos, text))

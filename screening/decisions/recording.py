@@ -153,12 +153,17 @@ def build_event(review: Review, entries: pd.DataFrame, *, reviewer: str, record_
 def _declared_parts(reason: str, allowed: tuple[str, ...]) -> str:
     """An import's joined reasons ('not a review, not about wildfire' from Rayyan) with each
     part as declared, keeping the separators; '' unless every part is a declared reason."""
-    parts = re.split(r"(\s*[;,]\s*)", reason)
-    named = [p if i % 2 else declared_reason(p, allowed) for i, p in enumerate(parts)]
-    words = [n for i, n in enumerate(named) if not i % 2 and parts[i].strip()]
-    if not words or not all(words):
-        return ""
-    return "".join(n if (i % 2 or parts[i].strip()) else parts[i] for i, n in enumerate(named))
+    pieces = re.split(r"(\s*[;,]\s*)", reason)      # reasons at even positions, separators between
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2 or not piece.strip():
+            out.append(piece)
+            continue
+        declared = declared_reason(piece, allowed)
+        if not declared:
+            return ""
+        out.append(declared)
+    return "".join(out) if any(p.strip() for p in pieces[::2]) else ""
 
 
 @dataclass(frozen=True)
