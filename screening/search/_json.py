@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from screening.errors import SearchError
+from screening.search.http import RESUME_SHORT
 
 
 def load_json(body: bytes, database: str, where: str) -> dict[str, Any]:
@@ -15,7 +16,7 @@ def load_json(body: bytes, database: str, where: str) -> dict[str, Any]:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise SearchError(f"malformed JSON from {database}: {err}", path=where,
-                          hint="the service or a proxy returned a broken page; re-run to resume") from None
+                          hint=f"the service or a proxy returned a broken page; {RESUME_SHORT}") from None
     if not isinstance(data, dict):
         raise SearchError(f"unexpected JSON from {database}: not an object", path=where)
     return data

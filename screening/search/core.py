@@ -47,7 +47,7 @@ from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
 from screening.records import SEARCHES_DIR
 from screening.search._json import iso_date
-from screening.search.http import Attempt, PoliteClient, redact, secret_pattern
+from screening.search.http import STARTS_INSTEAD, Attempt, PoliteClient, redact, secret_pattern
 from screening.search.database import Database, Page, SearchOptions
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
@@ -335,21 +335,12 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
                         raw_dir=raw_dir, log_path=logfile)
 
 
-# The client's and the readers' hints speak of resuming, which is right from the second request
-# on; a failure of the first one left nothing to resume (no journal, no page)
-_RESUME_WORDS = (
-    (re.compile(r"re-run (the same command )?(later )?to resume(?: from the last saved page)?"),
-     r"re-run \1\2to start the search (nothing was saved)"),
-    (re.compile(r"the search resumes where it stopped"), "then re-run the same command to start the search"),
-    (re.compile(r"searches resume where they stopped"), "nothing was saved; the same command starts the search"),
-)
-
-
 def _nothing_started(err: SearchError) -> SearchError:
-    """``err`` from a search's first request, its hint saying that re-running starts the search."""
+    """``err`` from a search's first request, its hint saying that re-running starts the search
+    (the hints speak of resuming, right from the second request on: http.STARTS_INSTEAD)."""
     hint = err.hint or ""
-    for pattern, words in _RESUME_WORDS:
-        hint = pattern.sub(words, hint)
+    for resume, start in STARTS_INSTEAD.items():
+        hint = hint.replace(resume, start)
     if hint == (err.hint or ""):
         return err
     return SearchError(err.message, path=err.path, line=err.line, record=err.record, hint=hint)

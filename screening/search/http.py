@@ -28,6 +28,23 @@ import requests
 from screening.errors import SearchError
 
 REDACTED = "***"
+
+# A failed request's hint ends by saying what re-running does: it resumes from the last page
+# saved. A search whose first request failed saved nothing, so there re-running starts it:
+# core swaps each phrase for its 'start' form (core._nothing_started). The hints use these
+# constants so the two stay one wording.
+RESUME = "re-run the same command to resume"
+RESUME_LATER = "re-run the same command later to resume from the last saved page"
+RESUME_SHORT = "re-run to resume"
+SEARCHES_RESUME = "searches resume where they stopped"
+SEARCH_RESUMES = "the search resumes where it stopped"
+STARTS_INSTEAD = {
+    RESUME_LATER: "re-run the same command later to start the search (nothing was saved)",
+    RESUME: "re-run the same command to start the search (nothing was saved)",
+    RESUME_SHORT: "re-run to start the search (nothing was saved)",
+    SEARCHES_RESUME: "nothing was saved; the same command starts the search",
+    SEARCH_RESUMES: "then re-run the same command to start the search",
+}
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A dropped connection shows up as any of these (ChunkedEncodingError = body cut short).
 _RETRIABLE_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
@@ -260,8 +277,7 @@ class PoliteClient:
         """
         headers = {"User-Agent": self.user_agent} if self.user_agent else {}
         pending_wait = 0.0
-        gave_up = ("the service may be down or unreachable; re-run the same command later to resume from the "
-                   "last saved page")
+        gave_up = f"the service may be down or unreachable; {RESUME_LATER}"
         last_problem, last_hint = "", gave_up      # what went wrong last, and what to do about it
         refusals = 0
         for attempt in range(self.max_retries + 1):
@@ -289,8 +305,8 @@ class PoliteClient:
                                                        "URL), then re-run the same command") from None
                 if refused and (refusals >= REFUSED_ATTEMPTS or attempt == self.max_retries):
                     raise SearchError(f"connection failed: {refused}", path=shown,
-                                      hint="check the network connection (and a custom base URL), "
-                                           "then re-run the same command to resume") from None
+                                      hint=f"check the network connection (and a custom base URL), then {RESUME}") \
+                        from None
                 pending_wait = self._backoff(attempt)
                 continue
             except requests.RequestException as err:
@@ -312,7 +328,7 @@ class PoliteClient:
                 if too_long:
                     response.close()
                     raise SearchError(f"the server asked us to wait {retry_after:.0f} s ({last_problem})",
-                                      path=shown, hint="try again later; searches resume where they stopped")
+                                      path=shown, hint=f"try again later; {SEARCHES_RESUME}")
                 pending_wait = max(retry_after or 0.0, self._backoff(attempt))
                 if retry_after:
                     self.limiter.defer(retry_after)

@@ -18,13 +18,13 @@ import requests
 from screening.errors import SearchError
 from screening.search._json import iso_date, load_json
 from screening.search.database import CursorPaged, Page, SearchOptions
-from screening.search.http import RETRY_STATUSES, HttpPolicy, PoliteClient
+from screening.search.http import RETRY_STATUSES, SEARCH_RESUMES, HttpPolicy, PoliteClient
 
 DEFAULT_BATCH = 100     # OpenAlex documents per-page 1-100; more is accepted only when asked
 MAX_BATCH = 200
 _BUDGET_WORDS = re.compile(r"(?i)daily|per day|budget|credits|quota|insufficient")
 _KEY_HINT = ("get a free API key at openalex.org/settings/api and pass --api-key (or set OPENALEX_API_KEY); "
-             "the search resumes where it stopped")
+             + SEARCH_RESUMES)
 
 
 def _budget_spent(response: requests.Response, said: str) -> str:

@@ -31,7 +31,7 @@ from lxml import etree
 from screening.errors import SearchError
 from screening.search.core import ExpiredState
 from screening.search.database import Begin, Page, SearchOptions, kept_copies
-from screening.search.http import HttpPolicy, PoliteClient
+from screening.search.http import RESUME_SHORT, HttpPolicy, PoliteClient
 from screening.search.log import SearchEntry
 
 DEFAULT_BATCH = 200
@@ -77,7 +77,7 @@ def _xml(body: bytes, what: str, url: str) -> etree._Element:
         return etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as err:
         raise SearchError(f"malformed {what} response from PubMed: {err}", path=url,
-                          hint="the service or a proxy returned broken XML; re-run to resume") from None
+                          hint=f"the service or a proxy returned broken XML; {RESUME_SHORT}") from None
 
 
 class PubMed:
