@@ -92,6 +92,7 @@ class SessionQueue:
         self._active = None if sample else ActiveScreeners(stage, review.roster.reviewers)
         self.stop = standing_scope(review, stage)
         self.closed: frozenset[str] = self.stop.records if self.stop is not None else frozenset()
+        self._stopped: tuple[object, str] = (None, "")     # (what it was read from, the stop sentence)
 
     def refresh(self) -> bool:
         """Read the events appended since the last refresh (by anyone: other reviewers may be
@@ -193,12 +194,16 @@ class SessionQueue:
             self._classify(self.entries[self.entries["record_id"].isin(changed)], changed)
 
     def stopped(self) -> str:
-        """The session's sentence on the standing stop ('' when none)."""
+        """The session's sentence on the standing stop ('' when none). Read at every render:
+        worked out again only when the log or the stop changed (it reads outcomes)."""
         if self.stop is None:
             return ""
-        outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
-        held = sum(self._held_by_stop(r, outcomes.get(r)) for r in self.closed & self._in_play)
-        return stopped_message(self.stop, self.review, self.reviewer, held)
+        key = (0 if self.entries is None else len(self.entries), self.stop.latest.created_at, self.closed)
+        if self._stopped[0] != key:
+            outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
+            held = sum(self._held_by_stop(r, outcomes.get(r)) for r in self.closed & self._in_play)
+            self._stopped = (key, stopped_message(self.stop, self.review, self.reviewer, held))
+        return self._stopped[1]
 
     def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:
         """Recompute eligibility / blocked / mine for ``rids`` from ``sub`` (their events).
