@@ -18,6 +18,10 @@ date_searched = "2022-06-01"                  # optional
 notes = "update search"                       # optional; shown with the search in the PRISMA report
 format = "ris"                                # optional; detected from content otherwise
 
+[[sources]]                                   # records found another way than a database search:
+file = "data/raw/demo/citation_search.ris"    # they skip title/abstract screening and enter at
+method = "Citation searching"                 # full text (PRISMA's 'other methods' column)
+
 [dedup]      # stage settings; present section = stage enabled
 [rules]
 [rank]
@@ -52,6 +56,9 @@ class SourceSpec:
     format: str = ""
     query: str = ""
     notes: str = ""
+    # another method than a database search ("Citation searching", "Websites", "Organisations"):
+    # its records enter at full text, in PRISMA's other-methods column (not with `database`)
+    method: str = ""
 
 
 @dataclass(frozen=True)
@@ -285,6 +292,11 @@ def load_review(review: str | Path) -> ReviewConfig:
                     for i, s in enumerate(sources_raw, start=1))
     for i, spec in enumerate(sources, start=1):
         _check_date(spec.date_searched, f"[[sources]] #{i}", path)
+        if spec.method.strip() and spec.database.strip():
+            raise ConfigError(f"[[sources]] #{i} gives both database and method", path=path,
+                              line=key_line(path, "method", f"[[sources]] #{i}"),
+                              hint='a database search gives database = "...", a citation search or website gives '
+                                   'method = "Citation searching" (its records enter at full text), not both')
 
     stage_cfgs: dict[str, Any] = {}
     for key, stage in stages.items():
@@ -307,6 +319,11 @@ def load_review(review: str | Path) -> ReviewConfig:
                           path=path, line=key_line(path, "other_methods", "prisma"),
                           hint='give each other method the records it identified, a whole number from 0: '
                                'other_methods = { "Citation searching" = 3 }')
+    both = sorted({s.method.strip() for s in sources if s.method.strip()} & set(prisma.other_methods))
+    if both:
+        raise ConfigError(f"{both[0]!r} is both a [[sources]] method and a typed [prisma] other_methods count",
+                          path=path, line=key_line(path, "other_methods", "prisma"),
+                          hint="its records are counted from the source file: remove the typed count")
     search = SearchConfig.from_toml(raw.get("search", {}), path)
     check_owner(path, output_dir)
     return ReviewConfig(

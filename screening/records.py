@@ -42,6 +42,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("source_db", "str", "database/register the record came from (export's own DB field, else config)"),
     Column("source_line", "int", "1-based line in source_file where the record starts"),
     Column("source_record_id", "str", "the database's own accession (WoS UT, Scopus EID, Embase L-number, CN-...)"),
+    Column("other_method", "str", "the other method that identified the record (citation searching, a website...: "
+           "a [[sources]] entry's `method`); empty for database and register searches. Such records skip "
+           "title/abstract screening and enter at full text, in PRISMA's 'other methods' column"),
     # bibliographic fields
     Column("title", "str", "title"),
     Column("abstract", "str", "abstract, HTML stripped"),
@@ -256,18 +259,39 @@ def with_list_cells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def in_play(records: pd.DataFrame) -> pd.Series:
-    """True where a record is still to screen: not a duplicate, not excluded by a rule, not
+    """True where a record is still to screen at title/abstract: identified by a database or
+    register search (not by another method), not a duplicate, not excluded by a rule, not
     removed for another reason (``removed_reason``); missing columns count as in play.
 
     The one definition of "in screening": the PRISMA counts, the screening queue, the ranker
     and the exports all use it, so their numbers agree (blank marks count as no mark).
     """
+    mask = _kept(records) & ~from_other_method(records)
+    if "rule_decision" in records.columns:
+        mask &= marks(records["rule_decision"]).str.lower().ne("exclude")
+    return mask
+
+
+def from_other_method(records: pd.DataFrame) -> pd.Series:
+    """True where another method (citation searching, a website...) identified the record."""
+    if "other_method" not in records.columns:
+        return pd.Series(False, index=records.index)
+    return marks(records["other_method"]).ne("")
+
+
+def other_method_reports(records: pd.DataFrame) -> pd.Series:
+    """True where a record identified by another method is a report sought for retrieval:
+    not a duplicate (of a database record, or of another method's) and not removed for
+    another reason. PRISMA 2020's 'other methods' column has no screening box: such records
+    are not title/abstract screened (nor checked by the rules stage), they enter at full text."""
+    return _kept(records) & from_other_method(records)
+
+
+def _kept(records: pd.DataFrame) -> pd.Series:
     mask = pd.Series(True, index=records.index)
     for column in ("duplicate_of", "removed_reason"):
         if column in records.columns:
             mask &= marks(records[column]).eq("")
-    if "rule_decision" in records.columns:
-        mask &= marks(records["rule_decision"]).str.lower().ne("exclude")
     return mask
 
 
@@ -289,7 +313,14 @@ def marks(series: pd.Series) -> pd.Series:
 def row_in_play(record: Mapping[str, Any]) -> bool:
     """:func:`in_play` for one record (a dict of its fields)."""
     return (not cell_text(record.get("duplicate_of")) and not cell_text(record.get("removed_reason"))
+            and not cell_text(record.get("other_method"))
             and cell_text(record.get("rule_decision")).lower() != "exclude")
+
+
+def row_other_method_report(record: Mapping[str, Any]) -> bool:
+    """:func:`other_method_reports` for one record (a dict of its fields)."""
+    return (bool(cell_text(record.get("other_method"))) and not cell_text(record.get("duplicate_of"))
+            and not cell_text(record.get("removed_reason")))
 
 
 def cell_text(value: Any) -> str:

@@ -187,7 +187,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
             raise InputError("this source is a folder, not an export file" if path.is_dir() else "source file not found",
                              path=path, hint=f"fix [[sources]] file = {spec.file!r} in {review.path.name}")
         out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database,
-                             format=spec.format))
+                             format=spec.format, method=spec.method.strip()))
     refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
     return out + searched
 

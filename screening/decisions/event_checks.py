@@ -18,7 +18,7 @@ from screening.decisions.outcomes import record_outcomes
 from screening.decisions.progress import eligible_records
 from screening.decisions.review import Review
 from screening.errors import DecisionError
-from screening.records import row_in_play
+from screening.records import cell_text, row_in_play, row_other_method_report
 
 
 def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame,
@@ -26,7 +26,13 @@ def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame
     """The record, after checking it exists and is open for screening at ``stage``
     (``sought``: the full-text set if the caller already knows it)."""
     rec = review.record(record_id)
-    if not row_in_play(rec):                                 # the one definition (records.in_play)
+    method = cell_text(rec.get("other_method"))
+    if method and row_other_method_report(rec) and stage == "title_abstract":
+        raise DecisionError(f"record was identified by another method ({method}): it is not screened at "
+                            "title/abstract", record=record_id,
+                            hint="PRISMA 2020 counts such reports in its 'other methods' column from full text "
+                                 "on: decide it with --stage full_text")
+    if not row_in_play(rec) and not (method and row_other_method_report(rec)):   # records.in_play
         dup = str(rec.get("duplicate_of", "") or "").strip()
         if dup:
             raise DecisionError(f"record is a duplicate of {dup}", record=record_id,
@@ -41,7 +47,8 @@ def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame
             sought = set(eligible_records(review.records, entries, "full_text")["record_id"])
         if record_id not in sought:
             raise DecisionError("record is not in full-text review", record=record_id,
-                                hint="only records finally included at title/abstract reach full text")
+                                hint="only records finally included at title/abstract (or identified by "
+                                     "another method) reach full text")
     return rec
 
 

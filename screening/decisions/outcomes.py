@@ -20,6 +20,7 @@ docs/screening.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 import pandas as pd
 
@@ -129,14 +130,17 @@ def open_records(entries: pd.DataFrame | None, outcomes: dict[str, Outcome] | No
 
 
 def final_decisions(entries: pd.DataFrame, stage: str,
-                    outcomes: dict[str, dict[str, Outcome]] | None = None) -> pd.DataFrame:
+                    outcomes: dict[str, dict[str, Outcome]] | None = None,
+                    other_reports: Collection[str] = ()) -> pd.DataFrame:
     """One row per record with a settled outcome at ``stage`` (see the module rules).
 
     Columns: record_id, decision ('include' | 'exclude' | 'not_retrieved'), reason,
     resolved_by ('single' | 'agreement' | 'adjudication'). Unsettled records are absent.
     The reason is the adjudicator's, else the earliest non-empty reason among the agreeing
     reviewers (full-text exclusions always carry one: it is required when recorded).
-    Full text: only records whose title/abstract final decision is include are listed.
+    Full text: only the reports sought are listed: records whose title/abstract final decision
+    is include, and ``other_reports`` (records another method identified, which enter at full
+    text: :func:`screening.records.other_method_reports`).
     ``outcomes``: :func:`record_outcomes` per stage, when the caller has them already.
     """
     def of(s: str) -> dict[str, Outcome]:
@@ -146,7 +150,7 @@ def final_decisions(entries: pd.DataFrame, stage: str,
     if stage == "full_text":   # only reports sought count (a record whose title/abstract include
         # was later undone keeps its full-text events in the log, but no longer counts)
         sought = {o.record_id for o in of("title_abstract").values()
-                  if o.status == "final" and o.decision == "include"}
+                  if o.status == "final" and o.decision == "include"} | {str(r) for r in other_reports}
         chosen = [o for o in chosen if o.record_id in sought]
     rows = [
         {"record_id": o.record_id, "decision": o.decision, "reason": o.reason,

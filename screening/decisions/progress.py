@@ -16,7 +16,7 @@ import pandas as pd
 from screening.decisions.entries import Standing, standing_decisions
 from screening.decisions.origins import FirstDecision, first_decisions
 from screening.decisions.outcomes import FINAL_VALUES, Outcome, final_decisions, record_outcomes
-from screening.records import in_play
+from screening.records import in_play, other_method_reports
 
 
 # ---------------------------------------------------------------------------------------------
@@ -33,12 +33,16 @@ def records_in_play(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def eligible_records(records: pd.DataFrame, entries: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """The records to screen at ``stage``: in play, or (full text) included at title/abstract."""
+    """The records to screen at ``stage``: in play, or (full text) the reports sought: those
+    included at title/abstract, then those another method identified (in file order)."""
     play = records_in_play(records)
     if stage == "full_text":
         finals = final_decisions(entries, "title_abstract")
         sought = set(finals.loc[finals["decision"] == "include", "record_id"])
         play = play[play["record_id"].isin(sought)]
+        other = records[other_method_reports(records)]
+        if len(other):
+            play = pd.concat([play, other])
     return play
 
 

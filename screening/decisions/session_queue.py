@@ -42,7 +42,7 @@ from screening.decisions.review import Review
 from screening.decisions.session_stopping import sample_order, standing_scope, stopped_message
 from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
-from screening.records import without_abstract
+from screening.records import other_method_reports, without_abstract
 
 
 def added_during_sample(play: pd.DataFrame, review: Review) -> pd.Series:
@@ -83,6 +83,7 @@ class SessionQueue:
         self.priors_left: list[str] = []              # a sample's priors (served by the ranked queue)
         self.ft_records: set[str] = set()             # records with any full-text event
         self.eligible: set[str] = set()               # records to screen at this stage
+        self._other: set[str] = set()                 # full text: reports other methods found
         self._blocked: set[str] = set()               # eligible, but not for this reviewer now
         self._mine: set[str] = set()                  # eligible, with this reviewer's standing decision
         self._order: list[str] = []                   # the records in play, in serving order
@@ -108,6 +109,10 @@ class SessionQueue:
             self.ft_records = set(full_text_records(new))   # kept up to date below, not rescanned
             play = records_in_play(self.review.records)
             self.ranker = self._session_ranker(play)
+            if self.stage == "full_text":     # then the reports other methods found (not ranked)
+                other = self.review.records[other_method_reports(self.review.records)]
+                self._other = set(other["record_id"].astype(str))
+                play = pd.concat([play, other]) if len(other) else play
             all_play = list(play["record_id"])
             if self.only is not None:
                 play = play[SUBSETS[self.only](play, self.review).to_numpy()]
@@ -220,7 +225,7 @@ class SessionQueue:
         me = (self.reviewer, "screener")
         ranker = self.ranker
         for rid in rids:
-            if ranker is not None:      # every record in play, also outside a subset
+            if ranker is not None and rid not in self._other:      # every record in play, also outside a subset
                 ranker.set_label(rid, ranking_label(outcomes.get(rid), standing.get(rid)))
             if len(plan.get(rid, ())) >= 2:
                 self._dual.add(rid)
@@ -230,7 +235,7 @@ class SessionQueue:
                 bucket.discard(rid)
             if rid not in self._in_play:
                 continue
-            if self.stage == "full_text":
+            if self.stage == "full_text" and rid not in self._other:
                 o = ta.get(rid)
                 if o is None or o.status != "final" or o.decision != "include":
                     continue

@@ -26,7 +26,7 @@ from screening.dedup.normalise import keys_for_table
 from screening.dedup.queue import MaybePair, contested_entries, group_entries, shown_fields
 from screening.dedup.store import pair_key, standing_rows
 from screening.errors import StageError
-from screening.records import as_list, conform, marks
+from screening.records import as_list, cell_text, conform, marks
 
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 
@@ -180,10 +180,14 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         groups[r].append(i)
 
     # The kept record: an earlier search's record outside this table must stay kept (it is not
-    # a row here); then a record reviewers have decided on (keep_first); then, of versions of
-    # one Cochrane review, the latest; then an earlier search's row; then the most complete;
-    # then the smallest id.
+    # a row here); then a record reviewers have decided on (keep_first); then a database or
+    # register search's record before one another method found (a citation search's copy of a
+    # record the searches found is 'already identified' in PRISMA's other-methods column, not
+    # the searches' duplicate); then, of versions of one Cochrane review, the latest; then an
+    # earlier search's row; then the most complete; then the smallest id.
     first = keep_first or {}
+    by_method = (combined["other_method"].map(cell_text).ne("").to_numpy() if "other_method" in combined.columns
+                 else np.zeros(total, dtype=bool))
     last = max(first.values(), default=0) + 1
     kept_of = np.arange(total)
     held = 0            # groups whose kept record is not the one the matcher alone would keep
@@ -201,8 +205,8 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
         versions = {keys[m].doi_version for m in members if keys[m].doi_version}
         latest_first = len(versions) > 1
 
-        def usual(m: int) -> tuple[int, bool, int, int]:
-            return (-keys[m].doi_version if latest_first else 0, not old[m],
+        def usual(m: int) -> tuple[bool, int, bool, int, int]:
+            return (bool(by_method[m]), -keys[m].doi_version if latest_first else 0, not old[m],
                     0 if any_old else -int(complete[m]), int(rank[m]))
 
         kept = min(outside or members, key=lambda m: (first.get(ids[m], last), *usual(m)))

@@ -51,7 +51,7 @@ from screening.prisma.state import (
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
 from screening.atomic_files import atomic_write_text, remove_stale_temp_files
-from screening.records import in_play as in_play_mask, marks
+from screening.records import from_other_method, in_play as in_play_mask, marks
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def _screening_facts(state: ReviewState, entries: pd.DataFrame | None) -> dict[s
     # records the counts' full-text boxes are over
     sought = frozenset(ta.loc[ta["decision"].astype(str).str.lower() == "include", "record_id"].astype(str)) \
         if ta is not None and len(ta) else frozenset()
+    sought |= state.other_reports     # other methods' reports: sought without a title/abstract decision
     for stage, finals, scope in (("title_abstract", state.ta_finals, state.in_play),
                                  ("full_text", state.ft_finals, sought)):
         outcomes = {rid: o for rid, o in state.outcomes.get(stage, {}).items() if rid in scope} \
@@ -101,7 +102,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     review_in_play = state.in_play
     if flow is not None:
         in_play = frozenset(marks(flow.records.loc[in_play_mask(flow.records), "record_id"]))
-        play = _in_play_rows(state.entries, in_play)
+        play = _in_play_rows(state.entries, in_play | state.other_reports)
         undecided, unapplied = maybe_pair_state(state.stage_reports.get("dedup"), state.dedup_decisions,
                                                 only=frozenset(marks(flow.records["record_id"])))
         kappa, unanimous = _agreement(play)
@@ -112,7 +113,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     flow_rec = flow.records if flow is not None else rec
     dup_rules: dict[str, int] = {}
     if "dup_rule" in flow_rec.columns and "duplicate_of" in flow_rec.columns:
-        removed = flow_rec[flow_rec["duplicate_of"].astype(str) != ""]
+        removed = flow_rec[(flow_rec["duplicate_of"].astype(str) != "") & ~from_other_method(flow_rec)]
         counts = removed["dup_rule"].astype(str).value_counts()
         dup_rules = {str(k) or "unspecified": int(v)
                      for k, v in sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))}

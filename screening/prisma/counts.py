@@ -22,6 +22,10 @@ Where records go (each record lands in exactly one place):
 * title/abstract 'include' -> *reports sought*; full-text 'not_retrieved' -> *not retrieved*;
   full-text 'exclude' -> *reports excluded* (per reason, spellings that differ only in case
   or spacing counted as one: :mod:`screening.decisions.reasons`); full-text 'include' -> *included*.
+* a non-empty ``other_method`` (records citation searching, a website... identified) -> the
+  *other methods* column instead: a duplicate is *already identified*, else (unless removed
+  for another reason) a *report sought*, then not retrieved / excluded / included at full text
+  like the databases' reports. Studies included count both columns' reports.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from screening.decisions.reasons import ReasonNames
 from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
-from screening.prisma.model import PrismaCounts, StageProgress, check_invariants
+from screening.prisma.model import OtherMethods, PrismaCounts, StageProgress, check_invariants
 from screening.records import marks
 
 NOT_RECORDED = "Reason not recorded"
@@ -147,14 +151,19 @@ def compute_counts(
     warnings: list[str] = []
     ids = marks(_col(records, "record_id"))
     source = marks(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
-    dup_mask = marks(_col(records, "duplicate_of")) != ""
-    rule_mask = ~dup_mask & (marks(_col(records, "rule_decision")).str.lower() == "exclude")
+    method = marks(_col(records, "other_method"))
+    by_method = method != ""            # the other-methods column's records; the rest are searches'
+    any_dup = marks(_col(records, "duplicate_of")) != ""
     other_reason = marks(_col(records, "removed_reason"))
-    other_mask = ~dup_mask & ~rule_mask & (other_reason != "")
-    in_play = ~dup_mask & ~rule_mask & ~other_mask
+    dup_mask = ~by_method & any_dup
+    rule_mask = ~by_method & ~dup_mask & (marks(_col(records, "rule_decision")).str.lower() == "exclude")
+    other_mask = ~by_method & ~dup_mask & ~rule_mask & (other_reason != "")
+    in_play = ~by_method & ~dup_mask & ~rule_mask & ~other_mask
+    method_removed = by_method & ~any_dup & (other_reason != "")
+    method_sought = pd.Index(ids[by_method & ~any_dup & ~method_removed])
 
     register_set = set(registers)
-    per_source = source.value_counts().to_dict()
+    per_source = source[~by_method].value_counts().to_dict()
     databases = _ordered({k: v for k, v in per_source.items() if k not in register_set})
     regs = _ordered({k: v for k, v in per_source.items() if k in register_set})
     counted = marks(_col(records, "rule_reason"))[rule_mask]     # the rules stage's own (since 0.7)
@@ -204,7 +213,7 @@ def compute_counts(
                         "conflict: they stay in title/abstract screening (not excluded by the stopping "
                         "rule) until a second reviewer or an adjudicator settles them")
 
-    stray_ft = ft.index.difference(sought_ids)
+    stray_ft = ft.index.difference(sought_ids).difference(method_sought)
     if len(stray_ft):
         warnings.append(f"{decisions_on('full-text', stray_ft, per_stage.get('full_text'))} not included at "
                         f"title/abstract or no longer in screening (a duplicate or rule-excluded now), e.g. "
@@ -217,17 +226,23 @@ def compute_counts(
     # report's state passes them as declared already (prisma.state); this covers any other caller
     ft_reasons = ft_reasons.map(ReasonNames.of(ft_reasons.tolist()))
     included_ids = [str(r) for r in ft_play.index[ft_play["decision"] == "include"]]
-    included = len(included_ids)
+    other = _other_column(method[by_method], ids, any_dup, method_removed, method_sought, ft, ft_open)
+    other_included = [str(r) for r in ft.index.intersection(method_sought, sort=False)
+                      if ft.at[r, "decision"] == "include"]
+    included = len(included_ids) + len(other_included)
     known = [str(k) for k in known_studies]
     # links join records still at full text (or the previous version's), through dedup's kept copies
-    links = current_links(study_links or {}, records, set(map(str, sought_ids)) | set(known))
-    studies, several, of_known = study_counts(included_ids, links, known) if links else (included, 0, 0)
+    links = current_links(study_links or {}, records,
+                          set(map(str, sought_ids)) | set(map(str, method_sought)) | set(known))
+    studies, several, of_known = (study_counts(included_ids + other_included, links, known) if links
+                                  else (included, 0, 0))
     assessed = len(sought_ids) - not_retrieved
+    typed = {str(k): int(v) for k, v in (other_methods or {}).items()}
 
     counts = PrismaCounts(
         databases=databases,
         registers=regs,
-        other_methods={str(k): int(v) for k, v in (other_methods or {}).items()},
+        other_methods=_ordered({**typed, **{k: typed.get(k, 0) + v for k, v in other.identified.items()}}),
         duplicates=int(dup_mask.sum()),
         duplicates_by_source=_ordered(source[dup_mask].value_counts().to_dict()),
         automation_rules=int(rule_mask.sum()),
@@ -254,6 +269,32 @@ def compute_counts(
         title_abstract_open=open_n,
         studies_with_several_reports=several,
         reports_of_previous_studies=of_known,
+        other=other,
     )
     check_invariants(counts)
     return counts
+
+
+def _other_column(methods: pd.Series, ids: pd.Series, any_dup: pd.Series, removed: pd.Series,
+                  sought: pd.Index, ft: pd.DataFrame, ft_open: Iterable[str]) -> OtherMethods:
+    """The other-methods column from its records (``methods``: their method labels) and the
+    full-text finals (``ft``, by record_id) of those sought."""
+    played = ft.loc[ft.index.intersection(sought, sort=False)]
+    not_retrieved = int((played["decision"] == "not_retrieved").sum())
+    excl = played[played["decision"] == "exclude"]
+    reasons = excl["reason"].where(excl["reason"] != "", NOT_RECORDED)
+    reasons = reasons.map(ReasonNames.of(reasons.tolist()))
+    assessed = len(sought) - not_retrieved
+    open_n = len(pd.Index([str(r) for r in ft_open]).intersection(sought).difference(played.index))
+    return OtherMethods(
+        identified=_ordered(methods.value_counts().to_dict()),
+        already_identified=int((any_dup & (ids.index.isin(methods.index))).sum()),
+        removed=int(removed.sum()),
+        reports_sought=len(sought),
+        reports_not_retrieved=not_retrieved,
+        reports_assessed=assessed,
+        full_text=StageProgress(total=assessed, done=len(played) - not_retrieved, open=open_n),
+        reports_excluded=len(excl),
+        reports_excluded_reasons=_reason_counts(reasons),
+        reports_included=int((played["decision"] == "include").sum()),
+    )

@@ -52,9 +52,22 @@ UPDATE_COLUMNS: dict[str, tuple[float, float]] = {
     "side": (4.89, WIDTH_IN - 4.89 - MARGIN_IN),
     "span": (2.22, WIDTH_IN - 2.22 - MARGIN_IN),
 }
+# With records identified by other methods, the template's second column of boxes to the right
+# (its own sought / not retrieved / assessed / excluded boxes), on a wider page.
+OTHER_WIDTH_IN = 9.0
+OTHER_COLUMNS: dict[str, tuple[float, float]] = {
+    "phase": (MARGIN_IN, 0.30),
+    "main": (0.55, 2.05),
+    "side": (2.78, 2.05),
+    "span": (0.55, 4.28),
+    "omain": (5.05, 1.85),
+    "oside": (7.05, OTHER_WIDTH_IN - 7.05 - MARGIN_IN),
+    "ospan": (5.05, OTHER_WIDTH_IN - 5.05 - MARGIN_IN),
+}
 STYLES = {
     "box": {"face": "white", "edge": "black"},
     "header": {"face": "#FFD966", "edge": "#BF9000"},
+    "grey": {"face": "#D9D9D9", "edge": "#7F7F7F"},
     "phase": {"face": "#9DC3E6", "edge": "#2E75B6"},
 }
 
@@ -90,6 +103,7 @@ class Layout:
     footer: list[str] = field(default_factory=list)
     height: float = 0.0
     columns: dict[str, tuple[float, float]] = field(default_factory=lambda: dict(COLUMNS))
+    width: float = WIDTH_IN
 
 
 def fmt(n: int) -> str:
@@ -120,7 +134,7 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     ident += [Line(_n(db, n), indent=1) for db, n in c.databases.items()]
     ident.append(Line(_n("Registers", c.identified_registers)))
     ident += [Line(_n(r, n), indent=1) for r, n in c.registers.items()]
-    if c.other_methods:
+    if c.other_methods and not c.other.any:     # typed counts only: no column to follow them down
         ident.append(Line(_n("Other methods (not screened here)", c.identified_other)))
         ident += [Line(_n(k, n), indent=1) for k, n in c.other_methods.items()]
 
@@ -154,8 +168,9 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     ft_excl += [Line(_n(r, n), indent=1) for r, n in c.reports_excluded_reasons.items()]
 
     new = "new " if c.is_update else ""     # an update's flow ends in its new studies
-    included = [Line(_n(f"{new}studies included in review".capitalize(), c.studies_included, p2), bold=True),
-                Line(_n(f"Reports of {new}included studies", c.reports_included, p2))]
+    p3 = c.included_partial
+    included = [Line(_n(f"{new}studies included in review".capitalize(), c.studies_included, p3), bold=True),
+                Line(_n(f"Reports of {new}included studies", c.reports_included, p3))]
     # the template of a new review says 'studies'; an update's, 'new studies'
     header = f"Identification of {new}studies via databases and registers"
     if c.update_round:
@@ -201,8 +216,51 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
         notes.append(f"Previous version: the records found by the searches before {c.update_round.split(' ')[0]} "
                      f"and screened{closed}. An update record whose study the previous version included, or "
                      "screened with no decision on this record in the update, is counted as a duplicate removed.")
+    width = WIDTH_IN
+    if c.other.any:
+        if c.is_update:     # no room for both extra columns on one page
+            notes.append("Records identified by other methods are counted in report.md (an updated review's "
+                         "flow draws no other-methods column).")
+        else:
+            columns, width = dict(OTHER_COLUMNS), OTHER_WIDTH_IN
+            boxes, arrows = _with_other_column(c, boxes, arrows, new)
     notes += [footer] if isinstance(footer, str) else list(footer or [])
-    return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns)
+    return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns, width=width)
+
+
+def _with_other_column(c: PrismaCounts, boxes: list[Box], arrows: list[tuple[str, str]],
+                       new: str) -> tuple[list[Box], list[tuple[str, str]]]:
+    """The template's grey 'via other methods' column: records identified (per method), reports
+    sought, not retrieved, assessed and excluded; its included reports join the studies box."""
+    o = c.other
+    partial = c.other_in_progress
+    ident = [Line("Records identified from:", bold=True)]
+    for k, n in c.other_methods.items():
+        # a count typed in [prisma] other_methods names records the tool never saw: no flow below
+        ident.append(Line(_n(k, n) + ("" if k in o.identified else ": a typed count, not followed below"), indent=1))
+    if o.already_identified:
+        ident.append(Line(_n("already identified (duplicates)", o.already_identified), indent=1))
+    if o.removed:
+        ident.append(Line(_n("removed for other reasons", o.removed), indent=1))
+    assessed = [Line(_n("Reports assessed for eligibility", o.reports_assessed, partial), bold=True)]
+    if partial:
+        assessed.append(Line(f"{o.full_text.status}: {fmt(o.full_text.done)} of {fmt(o.full_text.total)} assessed"))
+    excluded = [Line(_n("Reports excluded", o.reports_excluded, partial) + (":" if o.reports_excluded_reasons else ""),
+                     bold=True)]
+    excluded += [Line(_n(r, n), indent=1) for r, n in o.reports_excluded_reasons.items()]
+    boxes += [
+        Box("o_header", "ospan", 0, [Line(f"Identification of {new}studies via other methods", bold=True)],
+            style="grey", center=True),
+        Box("o_identified", "omain", 1, ident),
+        Box("o_sought", "omain", 3, [Line(_n("Reports sought for retrieval", o.reports_sought), bold=True)]),
+        Box("o_not_retrieved", "oside", 3, [Line(_n("Reports not retrieved", o.reports_not_retrieved, partial),
+                                                 bold=True)]),
+        Box("o_assessed", "omain", 4, assessed),
+        Box("o_excluded", "oside", 4, excluded),
+    ]
+    arrows = arrows + [("o_identified", "o_sought"), ("o_sought", "o_not_retrieved"), ("o_sought", "o_assessed"),
+                       ("o_assessed", "o_excluded"), ("o_assessed", "included")]
+    return boxes, arrows
 
 
 def _wrap(line: Line, width_in: float) -> list[Line]:
@@ -234,7 +292,7 @@ def place(layout: Layout) -> Layout:
             b.h = height                       # boxes of a row share a height, as in the template
         y += height + ROW_GAP_IN
     layout.footer = [p.text for note in layout.footer
-                     for p in _wrap(Line(note), WIDTH_IN - 2 * MARGIN_IN + 2 * PAD_IN)]
+                     for p in _wrap(Line(note), layout.width - 2 * MARGIN_IN + 2 * PAD_IN)]
     footer_h = len(layout.footer) * LINE_IN
     layout.height = y - ROW_GAP_IN + 0.12 + footer_h + MARGIN_IN
     return layout
@@ -253,9 +311,9 @@ def draw(layout: Layout) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch
 
-    fig = Figure(figsize=(WIDTH_IN, layout.height))
+    fig = Figure(figsize=(layout.width, layout.height))
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, WIDTH_IN)
+    ax.set_xlim(0, layout.width)
     ax.set_ylim(layout.height, 0)
     ax.set_axis_off()
     by_key = {b.key: b for b in layout.boxes}
@@ -286,10 +344,10 @@ def draw(layout: Layout) -> Figure:
         a, b = by_key[src], by_key[dst]
         if a.row == b.row:     # horizontal: main -> side
             start, end = (a.x + a.w, a.y + a.h / 2), (b.x, b.y + b.h / 2)
-        elif a.column != b.column:     # elbow: down the previous-studies column, then across
+        elif a.column != b.column:     # elbow: down the previous-studies (other methods') column, then across
             corner = (a.x + a.w / 2, b.y + b.h / 2)
             ax.plot([a.x + a.w / 2, corner[0]], [a.y + a.h, corner[1]], color="black", linewidth=0.9)
-            start, end = corner, (b.x, b.y + b.h / 2)
+            start, end = corner, ((b.x, b.y + b.h / 2) if a.x < b.x else (b.x + b.w, b.y + b.h / 2))
         else:                  # vertical: down the main column
             start, end = (a.x + a.w / 2, a.y + a.h), (b.x + b.w / 2, b.y)
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=9, linewidth=0.9,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from screening.prisma.context import ReportContext, StageScreening
+from typing import Any, Collection
+
 from screening.prisma.model import PrismaCounts
 from screening.prisma.diagram import fmt
 from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences, stopping_sentences
@@ -150,10 +152,21 @@ def _records_bit(s: dict) -> str:
     return f"{fmt(served)} of the {reported} the service reported; {other} could not be retrieved through its API"
 
 
-def _search_sentence(searches: pd.DataFrame | None) -> str:
+def _search_sentence(searches: pd.DataFrame | None, methods: Collection[str] = ()) -> str:
+    """'We searched A (...), B (...) and C (...).'; sources that are other methods (citation
+    searching, named in ``methods``) follow as 'We also used Citation searching (...).'"""
     if searches is None or len(searches) == 0:
         return "The databases searched are not recorded in the review state."
     rows = searches.to_dict("records")
+    other = [s for s in rows if s["database"] in methods]
+    rows = [s for s in rows if s["database"] not in methods]
+    if not rows:
+        return _searched(other, "We used")
+    sentence = _searched(rows, "We searched")
+    return sentence + (" " + _searched(other, "We also used") if other else "")
+
+
+def _searched(rows: list[dict[str, Any]], verb: str) -> str:
     dated = any(s["date_run"] for s in rows)
     parts = []
     for s in rows:
@@ -171,7 +184,7 @@ def _search_sentence(searches: pd.DataFrame | None) -> str:
         # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
         query = f" using “{s['query']}”" if s["query"] else ""
         parts.append(f"{s['database'] or 'an unnamed source'}{query}" + (f" ({'; '.join(bits)})" if bits else ""))
-    sentence = f"We searched {join_and(parts)}."
+    sentence = f"{verb} {join_and(parts)}."
     if not dated:
         sentence += " The dates of the searches are not recorded in the review state."
     return sentence
@@ -207,7 +220,7 @@ def _sources_phrase(databases: int, registers: int) -> str:
 
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
-    s = [_search_sentence(ctx.searches)]
+    s = [_search_sentence(ctx.searches, set(c.other.identified))]
     opening = (f"The update's searches ({c.update_round}) identified {counted(c.identified, 'record')}" if c.is_update
                else f"In total {counted(c.identified, 'record')} {was_were(c.identified)} identified")
     sources = _sources_phrase(len(c.databases), len(c.registers))
@@ -255,12 +268,14 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         if c.is_update:
             s.append(f"No record of the update was left to screen, so it included no new study; "
                      f"{_previous_and_total(c)} {_are_included(c)}.")
+        elif c.other.any:       # the other methods' reports go on to full text all the same
+            s.append("No record of the database searches was left to screen.")
         else:
             s.append("No record was left to screen, so no study was included.")
-        return " ".join(s)
+        return " ".join(s + _other_methods_sentence(c))
     if c.title_abstract.status == "not started" and not c.stopped:
         s.append(f"Title/abstract screening of the {counted(c.records_screened, 'record')} has not started.")
-        return " ".join(s)
+        return " ".join(s + _other_methods_sentence(c))
     # after a stop, the records nobody read are not "screened": say how many people read (they
     # used to read "Titles and abstracts of 259 records were screened", 249 of them closed by the
     # stopping rule; acceptance testing, session 16)
@@ -316,7 +331,9 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     s.append(f"{so_far}{counted(c.records_excluded, 'record')} {was_were(c.records_excluded)} excluded "
              f"({fmt(c.excluded_human)} by reviewers, {fmt(c.excluded_automation)} by automation tools) and "
              f"{counted(c.reports_sought, 'report')} {was_were(c.reports_sought)} sought for retrieval.")
-    if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved:
+    s += _other_methods_sentence(c)
+    if c.reports_sought and c.full_text.status == "not started" and not c.reports_not_retrieved \
+            and not c.other.reports_assessed:
         s.append("Full-text assessment has not started.")
         return " ".join(s)
     s.append(_full_text_sentence(c))
@@ -328,7 +345,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                 "included")
     if c.is_update:
         prev = _previous_and_total(c)
-        if c.downstream_of_full_text_partial:
+        if c.included_partial:
             s.append(f"So far, the update has included {new}; {prev} {'is' if c.total_studies == 1 else 'are'} "
                      "included in the review" + (" (the previous version's screening is unfinished too)."
                                                  if c.previous_pending else "."))
@@ -339,7 +356,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         else:
             s.append(f"The update included {new}; {prev} {was_were(c.total_studies)} included in the "
                      "review.")
-    elif c.downstream_of_full_text_partial:
+    elif c.included_partial:
         s.append(f"So far, {counted(c.studies_included, 'study', 'studies')} "
                  f"({counted(c.reports_included, 'report')}) {'has' if c.studies_included == 1 else 'have'} been "
                  "included.")
@@ -351,6 +368,33 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
                  f"{counted(c.studies_with_several_reports, 'included study', 'included studies')} "
                  f"{'has' if c.studies_with_several_reports == 1 else 'have'} more than one report.")
     return " ".join(s)
+
+
+def _other_methods_sentence(c: PrismaCounts) -> list[str]:
+    """What became of the records other methods identified (not screened at title/abstract:
+    each one the searches had not found is a report sought), as the diagram's grey column."""
+    o = c.other
+    if not o.any:
+        return []
+    found = _reasons(o.identified)
+    s = (f"Other methods identified {counted(o.identified_total, 'record')} ({found}); they were not screened "
+         "at title/abstract")
+    if o.already_identified:
+        s += f", and {fmt(o.already_identified)} of them had already been identified (duplicates)"
+    if o.removed:
+        s += f", {fmt(o.removed)} {was_were(o.removed)} removed for other reasons"
+    s += f". Of the {counted(o.reports_sought, 'report')} sought for retrieval, {fmt(o.reports_not_retrieved)} " \
+         "could not be retrieved and "
+    excluded = f"{fmt(o.reports_excluded)} {was_were(o.reports_excluded)} excluded"
+    if c.other_in_progress:
+        done = o.full_text.done
+        s += (f"{fmt(o.reports_assessed)} {'is' if o.reports_assessed == 1 else 'are'} being assessed for "
+              "eligibility; " + (f"{fmt(done)} {'has' if done == 1 else 'have'} been assessed so far, of which "
+                                 f"{excluded}" if done else "none has been assessed so far"))
+    else:
+        s += f"{fmt(o.reports_assessed)} {was_were(o.reports_assessed)} assessed for eligibility; {excluded}"
+    s += f" ({_reasons(o.reports_excluded_reasons)})" if o.reports_excluded else ""
+    return [s + f" and {fmt(o.reports_included)} included."]
 
 
 def _full_text_sentence(c: PrismaCounts) -> str:

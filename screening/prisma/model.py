@@ -41,6 +41,37 @@ class StageProgress:
 
 
 @dataclass(frozen=True)
+class OtherMethods:
+    """PRISMA 2020's 'identification of studies via other methods' column, for the records
+    another method identified (``[[sources]]`` with ``method = "Citation searching"``...).
+    They are not screened at title/abstract: each one not already found (a duplicate of a
+    database record or of another method's) is a report sought for retrieval.
+
+    ``identified`` counts every such record per method; ``already_identified`` those linked
+    as duplicates and ``removed`` those removed for another reason (``removed_reason``), so
+    identified - already identified - removed = reports sought."""
+
+    identified: dict[str, int] = field(default_factory=dict)
+    already_identified: int = 0
+    removed: int = 0
+    reports_sought: int = 0
+    reports_not_retrieved: int = 0
+    reports_assessed: int = 0
+    full_text: StageProgress = StageProgress(0, 0)
+    reports_excluded: int = 0
+    reports_excluded_reasons: dict[str, int] = field(default_factory=dict)
+    reports_included: int = 0
+
+    @property
+    def identified_total(self) -> int:
+        return sum(self.identified.values())
+
+    @property
+    def any(self) -> bool:
+        return bool(self.identified)
+
+
+@dataclass(frozen=True)
 class PrismaCounts:
     """All PRISMA 2020 flow counts for a review (databases/registers column + other methods).
 
@@ -49,7 +80,8 @@ class PrismaCounts:
 
     databases: dict[str, int]                 # records identified per database
     registers: dict[str, int]                 # records identified per register
-    other_methods: dict[str, int]             # records identified via other methods (config)
+    other_methods: dict[str, int]             # records identified via other methods: typed in the
+    # config ([prisma] other_methods) and counted from records ([[sources]] method = ...)
     duplicates: int
     duplicates_by_source: dict[str, int]      # duplicates removed, by source_db of the removed record
     automation_rules: int                     # records marked ineligible by rules
@@ -67,8 +99,8 @@ class PrismaCounts:
     full_text: StageProgress
     reports_excluded: int
     reports_excluded_reasons: dict[str, int]
-    studies_included: int
-    reports_included: int
+    studies_included: int                     # from both columns (databases and other methods)
+    reports_included: int                     # from both columns
     warnings: tuple[str, ...] = field(default_factory=tuple)
     # decided at title/abstract by someone but not settled (second reviewer or adjudicator to
     # come): never excluded by the stopping rule, which closes only records nobody screened
@@ -89,6 +121,14 @@ class PrismaCounts:
     # report of an old study: a report, not a new study)
     studies_with_several_reports: int = 0
     reports_of_previous_studies: int = 0
+    # the other-methods column's flow, for records another method identified (typed counts in
+    # other_methods have no flow: the tool never saw those records)
+    other: OtherMethods = OtherMethods()
+
+    @property
+    def reports_included_databases(self) -> int:
+        """Reports included from the databases and registers column."""
+        return self.reports_included - self.other.reports_included
 
     @property
     def is_update(self) -> bool:
@@ -106,7 +146,12 @@ class PrismaCounts:
     @property
     def total_partial(self) -> bool:
         """The totals are *so far*: the update's or the previous version's screening is unfinished."""
-        return self.downstream_of_full_text_partial or self.previous_pending > 0
+        return self.included_partial or self.previous_pending > 0
+
+    @property
+    def included_partial(self) -> bool:
+        """The included studies and reports are *so far*: either column's assessment goes on."""
+        return self.downstream_of_full_text_partial or self.other_in_progress
 
     # ---- derived totals -------------------------------------------------------------
     @property
@@ -168,18 +213,26 @@ class PrismaCounts:
         """Boxes fed by full-text assessment hold counts *so far*."""
         return self.screening_in_progress or self.full_text_in_progress
 
+    @property
+    def other_in_progress(self) -> bool:
+        """Reports another method identified still to assess."""
+        return self.other.full_text.remaining > 0
+
     def funnel(self) -> list[int]:
-        """Identified -> screened -> sought -> assessed -> included (the one-line funnel)."""
-        return [self.identified, self.records_screened, self.reports_sought,
-                self.reports_assessed, self.studies_included]
+        """Identified -> screened -> sought -> assessed -> included (the one-line funnel). Records
+        another method identified join at identification and at the reports (they are not
+        screened); records only typed as counts join at identification."""
+        o = self.other
+        return [self.identified + o.identified_total, self.records_screened, self.reports_sought + o.reports_sought,
+                self.reports_assessed + o.reports_assessed, self.studies_included]
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["warnings"] = list(self.warnings)
         for name in ("title_abstract", "full_text"):
-            prog = getattr(self, name)
-            data[name] = {"total": prog.total, "done": prog.done, "open": prog.open,
-                          "remaining": prog.remaining, "status": prog.status}
+            data[name] = _progress(getattr(self, name))
+        data["other"]["full_text"] = _progress(self.other.full_text)
+        data["other"]["identified_total"] = self.other.identified_total
         data["identified"] = self.identified
         data["identified_databases"] = self.identified_databases
         data["identified_registers"] = self.identified_registers
@@ -191,9 +244,40 @@ class PrismaCounts:
         return data
 
 
+def _progress(prog: StageProgress) -> dict[str, Any]:
+    return {"total": prog.total, "done": prog.done, "open": prog.open, "remaining": prog.remaining,
+            "status": prog.status}
+
+
 def _violation(boxes: str, expected: int, got: int, detail: str) -> ReportError:
     return ReportError(f"PRISMA invariant violated: {boxes}: expected {expected}, found {got} ({detail})",
                        hint="the review state is inconsistent; re-run `screening run` and check the decision log")
+
+
+def _check_other(o: OtherMethods) -> None:
+    """The other-methods column's own arithmetic (the same boxes as the databases column's)."""
+    for name in ("already_identified", "removed", "reports_sought", "reports_not_retrieved", "reports_assessed",
+                 "reports_excluded", "reports_included"):
+        if getattr(o, name) < 0:
+            raise _violation(f"other methods: '{name}' must not be negative", 0, getattr(o, name), "negative count")
+    if o.identified_total - o.already_identified - o.removed != o.reports_sought:
+        raise _violation("other methods: records identified - already identified - removed = reports sought",
+                         o.identified_total - o.already_identified - o.removed, o.reports_sought,
+                         f"{o.identified_total} - {o.already_identified} - {o.removed}")
+    if o.reports_sought - o.reports_not_retrieved != o.reports_assessed:
+        raise _violation("other methods: reports sought - reports not retrieved = reports assessed",
+                         o.reports_sought - o.reports_not_retrieved, o.reports_assessed,
+                         f"{o.reports_sought} - {o.reports_not_retrieved}")
+    if o.full_text.total != o.reports_assessed or not 0 <= o.full_text.done <= o.full_text.total:
+        raise _violation("other methods: full-text decisions made <= reports assessed", o.reports_assessed,
+                         o.full_text.done, f"{o.full_text.done} of {o.full_text.total} decided")
+    if sum(o.reports_excluded_reasons.values()) != o.reports_excluded:
+        raise _violation("other methods: sum of reasons = reports excluded", o.reports_excluded,
+                         sum(o.reports_excluded_reasons.values()), "per-reason counts")
+    if o.reports_assessed - o.reports_excluded - o.full_text.remaining != o.reports_included:
+        raise _violation("other methods: reports assessed - reports excluded - not yet assessed = reports included",
+                         o.reports_assessed - o.reports_excluded - o.full_text.remaining, o.reports_included,
+                         f"{o.reports_assessed} - {o.reports_excluded} - {o.full_text.remaining}")
 
 
 def check_invariants(c: PrismaCounts) -> None:
@@ -266,10 +350,11 @@ def check_invariants(c: PrismaCounts) -> None:
     if ft.total != c.reports_assessed or not 0 <= ft.done <= ft.total:
         raise _violation("full-text decisions made <= reports assessed", c.reports_assessed, ft.done,
                          f"{ft.done} of {ft.total} decided")
-    if c.reports_assessed - c.reports_excluded - ft.remaining != c.reports_included:
+    if c.reports_assessed - c.reports_excluded - ft.remaining != c.reports_included_databases:
         raise _violation("reports assessed - reports excluded - not yet assessed = reports of included studies",
-                         c.reports_assessed - c.reports_excluded - ft.remaining, c.reports_included,
+                         c.reports_assessed - c.reports_excluded - ft.remaining, c.reports_included_databases,
                          f"{c.reports_assessed} - {c.reports_excluded} - {ft.remaining}")
+    _check_other(c.other)
 
     if c.reports_included < c.studies_included:
         raise _violation("reports of included studies >= studies included", c.studies_included,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from screening.dedup.contributions import source_contributions
 from screening.prisma.context import ReportContext
-from screening.prisma.model import PrismaCounts
+from screening.prisma.model import PrismaCounts, StageProgress
 from screening.prisma.diagram import fmt
 from screening.prisma.methods import methods_paragraph
 
@@ -44,8 +44,8 @@ def funnel_line(c: PrismaCounts) -> str:
                                                    if c.previous_pending else ""))
     if c.screening_in_progress:
         return ARROW.join([str(n[0]), str(n[1]), f"title/abstract screening {c.title_abstract_progress()}"])
-    if c.full_text_in_progress:
-        ft = c.full_text
+    if c.full_text_in_progress or c.other_in_progress:
+        ft = StageProgress(c.full_text.total + c.other.full_text.total, c.full_text.done + c.other.full_text.done)
         return ARROW.join([*map(str, n[:4]), f"full-text assessment {ft.status} ({ft.done} of {ft.total} assessed)"])
     return ARROW.join(str(v) for v in n)
 
@@ -97,6 +97,8 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     rows.append(("Reports assessed for eligibility", assessed))
     rows.append(("Reports excluded", so_far(c.reports_excluded, p2)))
     rows += [(f"– {k}", fmt(v)) for k, v in c.reports_excluded_reasons.items()]
+    rows += _other_rows(c)
+    p2 = c.included_partial
     if c.is_update:
         rows.append(("New studies included in review", so_far(c.studies_included, p2)))
         rows.append(("Reports of new included studies", so_far(c.reports_included, p2)))
@@ -105,6 +107,28 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
         return rows
     rows.append(("Studies included in review", so_far(c.studies_included, p2)))
     rows.append(("Reports of included studies", so_far(c.reports_included, p2)))
+    return rows
+
+
+def _other_rows(c: PrismaCounts) -> list[tuple[str, str]]:
+    """The other-methods column's boxes, for records another method identified (the
+    identification row above lists every method, typed counts too)."""
+    o = c.other
+    if not o.any:
+        return []
+    partial = c.other_in_progress
+    later = " so far" if partial else ""
+    assessed = fmt(o.reports_assessed)
+    if partial:
+        assessed += f" ({o.full_text.status}: {fmt(o.full_text.done)} of {fmt(o.full_text.total)} assessed)"
+    rows = [("Other methods: records already identified (duplicates)", fmt(o.already_identified))]
+    if o.removed:
+        rows.append(("Other methods: records removed for other reasons", fmt(o.removed)))
+    rows += [("Other methods: reports sought for retrieval", fmt(o.reports_sought)),
+             ("Other methods: reports not retrieved", fmt(o.reports_not_retrieved) + later),
+             ("Other methods: reports assessed for eligibility", assessed),
+             ("Other methods: reports excluded", fmt(o.reports_excluded) + later)]
+    rows += [(f"– {k}", fmt(v)) for k, v in o.reports_excluded_reasons.items()]
     return rows
 
 

@@ -36,7 +36,7 @@ from screening.normalize import clip
 from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
-from screening.records import conform, in_play as in_play_mask, marks, to_csv_bytes
+from screening.records import conform, in_play as in_play_mask, marks, other_method_reports, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 # a logged search's shortfall (reported - served), which the methods and warnings state; hashed
@@ -63,6 +63,7 @@ class ReviewState:
     # records still in screening (not a duplicate, not excluded by a rule): every figure of the
     # report -- counts, kappa, the methods paragraph's screening facts -- is over these
     in_play: frozenset[str] = frozenset()
+    other_reports: frozenset[str] = frozenset()   # reports sought that other methods identified
     play_entries: pd.DataFrame | None = None      # the log's events on those records
     # possible duplicate pairs (dedup.json's queue) whose copies the counts hold as separate
     # records: nobody has decided them, or a decision came after deduplication last ran
@@ -106,7 +107,7 @@ def load_searches(review: ReviewConfig) -> pd.DataFrame:
     """Every search of the review: the TOML's [[sources]] (exports the team ran themselves)
     and the log written by `screening search` (API searches), in that order. A review mixing
     both used to report only the API searches, leaving every export out of the methods."""
-    rows = [{"database": s.database or Path(s.file).name, "interface": s.interface, "query": s.query,
+    rows = [{"database": s.method.strip() or s.database or Path(s.file).name, "interface": s.interface, "query": s.query,
              "date_run": s.date_searched, "limits": "", "records": "", "tool_version": "", "notes": s.notes}
             for s in review.sources]
     for path in (review.output_dir / "search_log.jsonl", review.output_dir / "searches" / "search_log.jsonl"):
@@ -122,18 +123,20 @@ def load_searches(review: ReviewConfig) -> pd.DataFrame:
     return searches_frame(rows)
 
 
-def load_decisions(review: ReviewConfig) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
+def load_decisions(review: ReviewConfig, other_reports: frozenset[str] = frozenset()) -> tuple[pd.DataFrame | None, pd.DataFrame | None,
                                                   pd.DataFrame | None, list[str], dict[str, dict[str, Any]]]:
     """(entries, title/abstract finals, full-text finals, warnings, outcomes per stage); Nones
     = screening not started. Each stage's record outcomes are worked out once, here, and the
-    finals, the open records and the methods' counts are all read from them."""
+    finals, the open records and the methods' counts are all read from them. ``other_reports``:
+    the records other methods identified, which are reports sought without a title/abstract
+    decision (:func:`screening.records.other_method_reports`)."""
     path = review.decisions_path
     if not path.exists():
         return None, None, None, [], {}
     entries = load_entries(path)
     outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES}
     warnings = []
-    ft = final_decisions(entries, "full_text", outcomes)       # (reports sought only)
+    ft = final_decisions(entries, "full_text", outcomes, other_reports)       # (reports sought only)
     counted = set(ft["record_id"])
     orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in counted]
     if orphans:
@@ -317,7 +320,8 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         from screening.last_run import latest_table
 
         records = latest_table(review)
-    entries, ta, ft, warnings, outcomes = load_decisions(review)
+    other_reports = frozenset(records.loc[other_method_reports(records), "record_id"].astype(str))
+    entries, ta, ft, warnings, outcomes = load_decisions(review, other_reports)
     if ta_finals is not None or ft_finals is not None:
         ta, ft = ta_finals, ft_finals
     from screening.last_run import enabled_stage_names
@@ -348,20 +352,21 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
     warnings += _maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
-    warnings += _decided_on_other_records(records, entries, in_play)
+    warnings += _decided_on_other_records(records, entries, in_play | other_reports)
     warnings += declaration_warnings(review, entries, outcomes, ft)
     warnings += _unknown_registers(review, records)
     # each reason once, under one spelling (the declared one), in every box, table and file;
     # the warnings above name the spellings merged (the log keeps them as recorded)
     ta, ft = (stage_reason_names(review, stage, frame, outcomes.get(stage)).rename(frame)
               for stage, frame in (("title_abstract", ta), ("full_text", ft)))
-    play_entries = _in_play_rows(entries, in_play)     # filtered once: kappa and the paragraph
+    # filtered once: kappa and the paragraph (full-text decisions on other methods' reports too)
+    play_entries = _in_play_rows(entries, in_play | other_reports)
     kappa, unanimous = _agreement(play_entries)
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
         searches=searches, stopping=stopping, kappa=kappa, unanimous=unanimous,
         state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
-        outcomes=outcomes, in_play=in_play, play_entries=play_entries,
+        outcomes=outcomes, in_play=in_play, other_reports=other_reports, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,
     )
 

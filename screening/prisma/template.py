@@ -133,7 +133,7 @@ def other_method_counts(other: dict[str, int]) -> dict[str, int]:
 def template_values(c: PrismaCounts) -> dict[str, str]:
     """The ``n`` cell of every template row, keyed by the row's ``data`` name."""
     other = other_method_counts(c.other_methods)
-    total_other = c.identified_other
+    typed_other = c.identified_other - c.other.identified_total
     values: dict[str, int | str] = {
         "previous_studies": c.previous_studies or 0,      # updated reviews ([prisma] flow = "update")
         "previous_reports": c.previous_reports or 0,
@@ -149,14 +149,15 @@ def template_values(c: PrismaCounts) -> dict[str, str]:
         "records_excluded": c.records_excluded,
         "dbr_sought_reports": c.reports_sought,
         "dbr_notretrieved_reports": c.reports_not_retrieved,
-        # Records from other methods are counted, not screened, by this tool: they are
-        # reported as sought; retrieval and assessment of them is not tracked.
-        "other_sought_reports": total_other,
-        "other_notretrieved_reports": 0,
+        # the other-methods column's flow: records another method identified are followed from
+        # retrieval on; counts only typed in [prisma] other_methods are reported as sought, as
+        # the tool never saw what became of them
+        "other_sought_reports": c.other.reports_sought + typed_other,
+        "other_notretrieved_reports": c.other.reports_not_retrieved,
         "dbr_assessed": c.reports_assessed,
         "dbr_excluded": _pairs(c.reports_excluded_reasons),
-        "other_assessed": 0,
-        "other_excluded": "0",
+        "other_assessed": c.other.reports_assessed,
+        "other_excluded": _pairs(c.other.reports_excluded_reasons),
         "new_studies": c.studies_included,
         "new_reports": c.reports_included,
         "total_studies": c.total_studies,
@@ -187,7 +188,15 @@ def partial_labels(c: PrismaCounts) -> dict[str, str]:
             out[name] = f"{by_name[name]} (so far)"
     if c.downstream_of_full_text_partial:
         # a report is found not retrievable while full text goes on, as the diagram says
-        for name in ("dbr_notretrieved_reports", "dbr_excluded", "new_studies", "new_reports"):
+        for name in ("dbr_notretrieved_reports", "dbr_excluded"):
+            out[name] = f"{by_name[name]} (so far)"
+    if c.other_in_progress:
+        out["other_assessed"] = (f"{by_name['other_assessed']} ({c.other.full_text.status} - "
+                                 f"{c.other.full_text.done} of {c.other.full_text.total} assessed)")
+        for name in ("other_notretrieved_reports", "other_excluded"):
+            out[name] = f"{by_name[name]} (so far)"
+    if c.included_partial:
+        for name in ("new_studies", "new_reports"):
             out[name] = f"{by_name[name]} (so far)"
     if c.total_partial:
         for name in ("total_studies", "total_reports"):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from screening.config import config_parameters
 from screening.errors import RuleError
-from screening.records import with_list_cells
+from screening.records import from_other_method, with_list_cells
 from screening.rules.conditions import RuleOutcome, evaluate_rules
 from screening.rules.model import RulesConfig
 from screening.rules.notes import PRESENT_SHOWN, present_types, type_present, unchecked_records
@@ -61,7 +61,10 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
     excluded = np.zeros(n, dtype=bool)
     flagged = np.zeros(n, dtype=bool)
     first_reason: list[str | None] = [None] * n
-    kept = kept_mask(records)
+    # records another method identified are not checked by rules: PRISMA's other-methods column
+    # has no 'ineligible by automation tools' box, and the team chose them by hand
+    other = from_other_method(records).to_numpy()
+    kept = kept_mask(records) & ~other
     per_rule = []
     for out in outcomes:
         rule = out.rule
@@ -91,7 +94,12 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         per_rule[-1].update(unchecked_records(out, kept))
         excluded |= excl
         flagged |= flag
-    decision = np.where(excluded, "exclude", np.where(flagged, "flag", config.default))
+    excluded &= ~other
+    flagged &= ~other
+    decision = np.where(other, "", np.where(excluded, "exclude", np.where(flagged, "flag", config.default)))
+    for i in np.flatnonzero(other).tolist():
+        ids[i], reasons[i], first_reason[i] = [], [], None
+        flag_words.pop(i, None)
     out_df = records.copy()
     out_df["rule_decision"] = pd.Series(decision.tolist(), index=records.index, dtype=object)
     out_df["rule_ids"] = pd.Series(ids, index=records.index, dtype=object)
@@ -113,7 +121,8 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         parameters=config_parameters(config),
         warnings=_data_warnings(records, outcomes, kept) + _effect_warnings(outcomes, kept, k_excl),
         details={"rules": per_rule, "records_evaluated": n, "kept_records": int(kept.sum()),
-                 "duplicates_not_counted": int(n - kept.sum())},
+                 "duplicates_not_counted": int(n - kept.sum() - other.sum())}
+        | ({"other_method_records_not_checked": int(other.sum())} if other.any() else {}),
     )
     return StageResult(out_df, report), outcomes
 

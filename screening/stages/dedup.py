@@ -327,4 +327,6 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # 9: the latest Cochrane version kept, a Cochrane protocol apart from its review;
                              # 10: one whole abstract links a protocol's two titles, report numbers, preprints;
                              # 11: two articles of one issue on other pages apart, and no group joins them
-                             toml_key="dedup", version="12", load_inputs=load_inputs, rekey=rekey))
+                             # 12: supplements' issue keys; 13: a database record kept before
+                             # another method's copy (other_method)
+                             toml_key="dedup", version="13", load_inputs=load_inputs, rekey=rekey))

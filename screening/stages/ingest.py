@@ -51,7 +51,8 @@ from screening.stages.source_parsing import parse_source, read_file
 # plain-text record that lost its ER line is closed at the next PT (it was glued onto the next
 # record, which lost its DOI and UT), and a tagged file holding two joined exports (a .nbib
 # appended to a .ris...) is refused instead of losing or garbling the second one's records.
-VERSION = "8"
+# 9: the `other_method` column ([[sources]] method = "Citation searching").
+VERSION = "9"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {
@@ -68,6 +69,7 @@ class RawSource:
     name: str                 # file name as recorded in source_file (path relative to the project)
     data: bytes               # or a read-only mmap of the file (ingest_paths, big files)
     database: str = ""        # config's label for the database searched
+    method: str = ""          # or the other method that found the records ('Citation searching')
     format: str = ""          # reader name override; detected when empty
     # record ids' stem when the source names it (a saved search page: from its search id, so
     # its ids never depend on which other sources exist); "" -> from the file name, numbered
@@ -198,15 +200,18 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     table.add("source_file", [source.name] * n)
     table.add("source_format", [result.format] * n)
     names = {db: _database_name(db) for db in set(result.source_dbs) if db}    # per distinct name
-    source_dbs = [source.database or names.get(db) or dialect_db for db in result.source_dbs]
+    # another method's records are its own (a citation search exported from Scopus is not a
+    # Scopus search: PRISMA counts it in the other column, and dedup's found_in names it)
+    source_dbs = [source.method or source.database or names.get(db) or dialect_db for db in result.source_dbs]
     table.add("source_db", source_dbs)
+    table.add("other_method", [source.method] * n)
     table.add("source_line", result.lines)
     table.end_file(n)
     # source_dbs already names source.database, else each record's database, else the dialect's
     return _databases_label(source_dbs), source_dbs.count("")
 
 
-_PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line"})
+_PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line", "other_method"})
 
 
 def refuse_repeated(sources: list[RawSource], pages: Sequence[RawSource] = ()) -> None:
@@ -305,7 +310,8 @@ def ingest(sources: list[RawSource], *, workers: int | None = None,
         records_out=len(table),
         counts={"records_identified": len(table), "files": len(sources)},
         reasons={},
-        parameters={"sources": [{"file": s.name, "database": s.database, "format": s.format} for s in sources]},
+        parameters={"sources": [{"file": s.name, "database": s.database, "format": s.format}
+                                | ({"method": s.method} if s.method else {}) for s in sources]},
         input_hash=hashlib.sha256(b"".join(digests)).hexdigest(),
         warnings=warnings,
         details={
