@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -148,18 +149,27 @@ def _claim_folder(review: ReviewConfig) -> None:
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
                  history: dict[str, Any] | None = None) -> tuple[Path, StageReport]:
     """Write a stage's table (parquet, csv) and report; returns the parquet's path and the
-    report as written (with the table's hash). The old report and CSV go first, the new report
-    comes last: at no point does a report vouch for tables it was not written with. The report's
-    history line is appended before the report itself, so every report on disk is in the
-    history (a line for a run interrupted before its report landed is harmless)."""
+    report as written (with the table's hash). Both tables are written beside the old ones
+    first (the slow part); then the old report goes, the tables are renamed into place, and the
+    new report comes last: at no point does a report vouch for tables it was not written with,
+    and a run killed while writing (acceptance testing: `kill -9` mid-stage) leaves the previous
+    run's files whole rather than deleted until the next run. The report's history line is
+    appended before the report itself, so every report on disk is in the history (a line for a
+    run interrupted before its report landed is harmless)."""
     report_path, csv = output_dir / f"{name}.json", output_dir / f"{name}.csv"
-    report_path.unlink(missing_ok=True)
-    # the CSV copy too: a run killed between the two tables left the old CSV beside the new
-    # parquet, and the CSV is what people open
-    csv.unlink(missing_ok=True)
     parquet = output_dir / f"{name}.parquet"
-    report = dataclasses.replace(report, table_sha256=write_table(table, parquet))
-    write_table(table, csv)
+    fresh = {path: path.with_name(f".{path.stem}.new{path.suffix}") for path in (parquet, csv)}
+    try:
+        report = dataclasses.replace(report, table_sha256=write_table(table, fresh[parquet]))
+        write_table(table, fresh[csv])
+        report_path.unlink(missing_ok=True)
+        # the CSV with the parquet: a run killed between the two renames leaves no report,
+        # which the next run and `status` read as a stage to redo
+        for path, new in fresh.items():
+            os.replace(new, path)
+    finally:
+        for new in fresh.values():
+            new.unlink(missing_ok=True)
     if history is not None:
         append_history(output_dir, {**history, "stage": name, "report": report.to_dict()})
     atomic_write_text(report_path, report.to_json())   # last: it vouches for the rest

@@ -217,12 +217,16 @@ def test_history_survives_a_torn_line(tmp_path):
     assert [e["stage"] for e in run_history.read_history(out)] == ["a", "c", "e"]
 
 
-def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, monkeypatch):
-    """The old report goes before the new table is written: a crash in between cannot leave a
-    report vouching for a table another run wrote."""
+def test_interrupted_stage_write_keeps_the_earlier_run_whole(tmp_path, monkeypatch):
+    """The new tables are written beside the old ones, and only then does the old report go and
+    the tables move into place: a crash while writing (acceptance testing: `kill -9` mid-stage
+    deleted the stage's CSV and report until the next run) leaves the earlier run's report and
+    tables as they were, and no report vouching for a table another run wrote."""
     toml = make_review(tmp_path)
     run_review(toml)
     out = tmp_path / "data" / "screened" / "t"
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name.startswith("ingest.")}
+    assert {"ingest.json", "ingest.csv", "ingest.parquet"} <= set(before)
     real_write = runner.write_table
 
     def crash_on_csv(df, path):
@@ -233,9 +237,10 @@ def test_interrupted_stage_write_leaves_no_report_of_an_earlier_run(tmp_path, mo
     monkeypatch.setattr(runner, "write_table", crash_on_csv)
     with pytest.raises(KeyboardInterrupt):
         run_review(toml, force=True)
-    assert not (out / "ingest.json").exists()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name.startswith("ingest.")} == before
+    assert not [p.name for p in out.iterdir() if ".new." in p.name]      # no half-written copy left
     monkeypatch.setattr(runner, "write_table", real_write)
-    assert run_review(toml).outcomes[0].status == "ran"
+    assert run_review(toml, force=True).outcomes[0].status == "ran"
 
 
 def _cut_first_record(path: Path) -> None:
