@@ -312,7 +312,8 @@ def _reviewer_errors(roster: Roster, where: str, named: dict[str, int]) -> list[
     names, unknown = roster.screeners(named)
     out: list[DecisionError] = []
     if unknown:
-        out.append(roster.unknown_error(unknown, path=where, line=named[unknown[0]]))
+        first = sorted(unknown, key=lambda n: named[n])
+        out.append(roster.unknown_error(first, path=where, line=named[first[0]], lines=named))
     barred = list(dict.fromkeys(n for n in names.values() if not roster.is_screener(n)))
     if barred:
         first = min(line for given, line in named.items() if names.get(given) == barred[0])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from screening.config import ReviewConfig
 from screening.errors import DecisionError
@@ -161,9 +161,13 @@ class Roster:
                 unknown.append(n)
         return known, unknown
 
-    def unknown_error(self, names: list[str], *, path: str | None = None,
-                      line: int | None = None) -> UnknownReviewerError:
+    def unknown_error(self, names: list[str], *, path: str | None = None, line: int | None = None,
+                      lines: Mapping[str, int] | None = None) -> UnknownReviewerError:
+        """``lines``: a file's first line naming each (the error's ``line`` is the first of them;
+        with several names each one's own line is said, so nobody is sent to the wrong row)."""
         what = f"unknown reviewer {names[0]!r}" if len(names) == 1 else f"unknown reviewers {_quoted(names)}"
+        if lines and len(names) > 1:
+            what += " (" + ", ".join(f"{n!r} first on line {lines[n]}" for n in names if n in lines) + ")"
         return UnknownReviewerError(what, path=path, line=line, hint=self._unknown_hint(names))
 
     def outside_name(self, name: str) -> str:

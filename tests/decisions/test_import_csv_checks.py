@@ -125,7 +125,8 @@ def test_undeclared_reviewers_and_unknown_ids_are_reported_in_one_run(gambling: 
     ])
     code, out = cli("decide", gambling, "--from", path)
     assert code == 6 and "team.csv:3: the file has 2 problems and cannot be imported" in out, out
-    assert "line 3: unknown reviewers 'zed', 'yan'" in out
+    # each name's own row (acceptance testing: 'yan' was reported on zed's line only)
+    assert "line 3: unknown reviewers 'zed', 'yan' ('zed' first on line 3, 'yan' first on line 5)" in out
     assert "line 4: unknown record 'lens4-00003' (did you mean 'gambling_lens_4-00003'?)" in out
     assert "[screening] reviewers" in out                 # the first row's hint: how to declare them
 
