@@ -319,7 +319,10 @@ def load_review(review: str | Path) -> ReviewConfig:
                           path=path, line=key_line(path, "other_methods", "prisma"),
                           hint='give each other method the records it identified, a whole number from 0: '
                                'other_methods = { "Citation searching" = 3 }')
-    both = sorted({s.method.strip() for s in sources if s.method.strip()} & set(prisma.other_methods))
+    # compared as people read them: 'Websites' and 'websites' would count the same records twice
+    typed = {" ".join(k.split()).casefold(): k for k in prisma.other_methods}
+    both = sorted(typed[m] for m in {" ".join(s.method.split()).casefold() for s in sources if s.method.strip()}
+                  if m in typed)
     if both:
         raise ConfigError(f"{both[0]!r} is both a [[sources]] method and a typed [prisma] other_methods count",
                           path=path, line=key_line(path, "other_methods", "prisma"),

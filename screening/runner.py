@@ -146,6 +146,25 @@ def _claim_folder(review: ReviewConfig) -> None:
     atomic_write_text(marker, text)
 
 
+def _fresh_name(name: str) -> str:
+    """Where a stage's new table is written before it replaces ``name`` (hidden, same folder)."""
+    stem, _, ext = name.rpartition(".")
+    return f".{stem}.new.{ext}"
+
+
+def _remove_stale_fresh_tables(folder: Path, names: list[str], older_than_s: float) -> None:
+    """New tables a run killed (SIGKILL) before renaming them into place left behind."""
+    import time
+
+    for name in names:
+        path = folder / _fresh_name(name)
+        try:
+            if path.is_file() and time.time() - path.stat().st_mtime > older_than_s:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
                  history: dict[str, Any] | None = None) -> tuple[Path, StageReport]:
     """Write a stage's table (parquet, csv) and report; returns the parquet's path and the
@@ -158,7 +177,7 @@ def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: Stage
     run interrupted before its report landed is harmless)."""
     report_path, csv = output_dir / f"{name}.json", output_dir / f"{name}.csv"
     parquet = output_dir / f"{name}.parquet"
-    fresh = {path: path.with_name(f".{path.stem}.new{path.suffix}") for path in (parquet, csv)}
+    fresh = {path: path.with_name(_fresh_name(path.name)) for path in (parquet, csv)}
     try:
         report = dataclasses.replace(report, table_sha256=write_table(table, fresh[parquet]))
         write_table(table, fresh[csv])
@@ -285,8 +304,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
          post_steps: bool = True) -> RunResult:
     output_dir = review.output_dir
     # up to ~16 MB each, left by a run killed while it wrote (10 minutes: a write takes seconds)
-    remove_stale_temp_files(output_dir, [f"{stage}.{ext}" for stage in enabled_stage_names(review)
-                                         for ext in ("parquet", "csv", "json")] + [OWNER_FILE], 600)
+    outputs = [f"{stage}.{ext}" for stage in enabled_stage_names(review) for ext in ("parquet", "csv", "json")]
+    remove_stale_temp_files(output_dir, outputs + [_fresh_name(n) for n in outputs] + [OWNER_FILE], 600)
+    _remove_stale_fresh_tables(output_dir, outputs, 600)
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends; to the microsecond, as the decision
     # log's: which rules were in force at a decision is read by comparing the two
@@ -297,6 +317,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
         raw_hash = hashlib.sha256()
         for s in sources:
             raw_hash.update(f"{s.name}|{s.database}|{s.format}|".encode())
+            if s.method:           # (only when set, as the prefix below)
+                raw_hash.update(f"method:{s.method}|".encode())
             if s.id_prefix:        # (only when set: reviews without searches keep their cache)
                 raw_hash.update(f"{s.id_prefix}|".encode())
             raw_hash.update(s.digest)

@@ -321,14 +321,16 @@ def test_a_run_stopped_between_a_stages_two_tables_leaves_no_old_csv_beside_the_
     write = runner.write_table
 
     def killed(df, path):
-        if str(path).endswith("apply_rules.csv"):
+        if str(path).endswith("apply_rules.new.csv"):      # the new CSV, written beside the old one
             raise KeyboardInterrupt
         return write(df, path)
 
+    before = {n: (out_dir / n).read_bytes() for n in ("apply_rules.csv", "apply_rules.parquet", "apply_rules.json")}
     monkeypatch.setattr(runner, "write_table", killed)
     with pytest.raises(KeyboardInterrupt):
         runner.run_review(toml)
-    assert not (out_dir / "apply_rules.csv").exists() and not (out_dir / "apply_rules.json").exists()
+    # the run before stays whole: its CSV beside its own parquet and report, no new one among them
+    assert {n: (out_dir / n).read_bytes() for n in before} == before
     monkeypatch.setattr(runner, "write_table", write)
     runner.run_review(toml)
     fresh = pd.read_csv(out_dir / "apply_rules.csv", dtype=str, keep_default_na=False)

@@ -15,7 +15,7 @@ for ``run``/``prisma`` and ``status`` alike.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
 
@@ -112,16 +112,17 @@ def former_adjudicators(roster: Roster, names: Iterable[str]) -> list[str]:
 
 def declaration_warnings(config: ReviewConfig, entries: pd.DataFrame | None,
                          outcomes: Mapping[str, Mapping[str, Any]] | None = None,
-                         ft_finals: pd.DataFrame | None = None) -> list[str]:
+                         ft_finals: pd.DataFrame | None = None, other_reports: Collection[str] = ()) -> list[str]:
     """Every check of the log against the TOML's declarations (reviewers, adjudicators,
     full-text reasons, and the spellings of one reason counted as one), one list for the
     report and for `status` so both say the same.
-    ``outcomes`` (per stage) and ``ft_finals``: when the caller has worked them out."""
+    ``outcomes`` (per stage) and ``ft_finals``: when the caller has worked them out;
+    ``other_reports``: the reports other methods found (sought without a title/abstract include)."""
     logged = entries is not None and len(entries) > 0
     if outcomes is None:
         outcomes = {stage: record_outcomes(entries, stage) for stage in STAGES} if logged else {}
     if ft_finals is None and logged:
-        ft_finals = final_decisions(entries, "full_text", dict(outcomes))
+        ft_finals = final_decisions(entries, "full_text", dict(outcomes), other_reports)
     # the settled exclusions' reasons and their counted spellings, worked out once for both checks
     used = counted_reasons(ft_finals, outcomes.get("full_text"))
     names = ReasonNames.of(used, stage_reasons(config, "full_text"))

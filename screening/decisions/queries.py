@@ -28,7 +28,8 @@ def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewe
     df = conflicts(visible_entries(rv.entries(), rv.viewer(reviewer, as_adjudicator)), stage)
     # a record that left screening (a later duplicate, a rule exclusion) has nothing to settle,
     # as `status` counts it; its decisions stay in the log and come back if it does
-    play = set(rv.records.loc[in_play(rv.records) | other_method_reports(rv.records), "record_id"].astype(str))
+    mask = in_play(rv.records) | (other_method_reports(rv.records) if stage == "full_text" else False)
+    play = set(rv.records.loc[mask, "record_id"].astype(str))
     df = df[df["record_id"].isin(play)].reset_index(drop=True)
     titles, at = rv.records["title"], rv._by_id      # only the conflicting records' titles
     df.insert(1, "title", [str(titles.iat[at[r]]) if r in at else "" for r in df["record_id"]])

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
 
 import pandas as pd
 
@@ -152,7 +152,8 @@ def stage_reason_names(config: ReviewConfig, stage: str, finals: pd.DataFrame | 
 
 
 def log_reason_names(config: ReviewConfig, entries: pd.DataFrame | None, stage: str,
-                     outcomes: Mapping[str, Mapping[str, Outcome]] | None = None) -> ReasonNames:
+                     outcomes: Mapping[str, Mapping[str, Outcome]] | None = None,
+                     other_reports: Collection[str] = ()) -> ReasonNames:
     """:func:`stage_reason_names` over the whole decision log, as the PRISMA report works it
     out: the settled decisions at ``stage`` (at full text, the reports sought only).
     ``outcomes``: :func:`.outcomes.record_outcomes` per stage, when the caller has them."""
@@ -163,4 +164,4 @@ def log_reason_names(config: ReviewConfig, entries: pd.DataFrame | None, stage: 
     known = dict(outcomes or {})
     for st in ({stage, "title_abstract"} - set(known)):
         known[st] = record_outcomes(entries, st)
-    return stage_reason_names(config, stage, final_decisions(entries, stage, known), known[stage])
+    return stage_reason_names(config, stage, final_decisions(entries, stage, known, other_reports), known[stage])

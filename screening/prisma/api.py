@@ -157,7 +157,8 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         stopping_figures=dict(state.stopping.figures),
         stopping_lapsed=dict(state.stopping.lapsed),
         warnings=state.warnings + round_warnings,
-        per_source=per_source_rows(rec),
+        # the PRISMA-S table is the database searches': other methods have their own column
+        per_source=per_source_rows(rec[~from_other_method(rec).to_numpy()]),
         rounds=rounds,
     )
 

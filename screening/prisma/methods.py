@@ -394,6 +394,8 @@ def _other_methods_sentence(c: PrismaCounts) -> list[str]:
     else:
         s += f"{fmt(o.reports_assessed)} {was_were(o.reports_assessed)} assessed for eligibility; {excluded}"
     s += f" ({_reasons(o.reports_excluded_reasons)})" if o.reports_excluded else ""
+    if c.other_in_progress and not o.full_text.done:
+        return [s + "."]           # not 'none has been assessed so far and 0 included'
     return [s + f" and {fmt(o.reports_included)} included."]
 
 

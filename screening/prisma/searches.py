@@ -15,7 +15,7 @@ import pandas as pd
 
 from screening.config import YMD as _YMD, ReviewConfig
 from screening.dedup.contributions import search_rounds
-from screening.records import marks
+from screening.records import from_other_method, marks
 
 ROUND_DAYS = 30     # searches within this many days of a round's first search are that round
                     # (databases are searched over days or weeks; an update comes months later)
@@ -154,6 +154,12 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     and the warning says which source to date. ``dated``: :func:`record_rounds`, when the
     caller has it (it reads the search log)."""
     labels, unreadable = record_rounds(review, records) if dated is None else dated
+    # the rounds are the database searches': a citation search run after them is no update search
+    # (review of the change: 'the update search of 2022-09-01 added 4 records' in a new review)
+    searched = ~from_other_method(records).to_numpy()
+    records, labels = records[searched], labels[searched]
+    methods = [f"{s.file} " for s in review.sources if s.method.strip()]     # as _dated_sources names them
+    unreadable = [u for u in unreadable if not any(u.startswith(m) for m in methods)]
     # a date given but not readable is said whatever the rounds: with it, an update search's
     # records used to vanish from the report's rounds without a word (acceptance testing, session 16)
     given = [u for u in unreadable if not u.endswith(_NO_DATE)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from screening.records import from_other_method
 from screening.rules.apply import apply_with_outcomes, kept_mask
 from screening.rules.conditions import duplicate_groups
 from screening.rules.model import Rule, RulesConfig
@@ -85,7 +86,7 @@ def _detail(records: pd.DataFrame, rule: Rule, i: int, group: np.ndarray | None 
 def explain_rules(records: pd.DataFrame, config: RulesConfig, examples: int = 3) -> RulesCheck:
     """What each rule would do on ``records``: counts and a few example titles (nothing applied)."""
     result, outcomes = apply_with_outcomes(records, config)
-    kept = kept_mask(records)
+    kept = kept_mask(records) & ~from_other_method(records).to_numpy()     # as the stage counts
     excluders = [o.fired & (np.where(o.by_missing, o.rule.missing, o.rule.action) == "exclude") for o in outcomes]
     per_rule = {d["id"]: d for d in result.report.details["rules"]}
     titles = records["title"].tolist() if "title" in records.columns else [""] * len(records)
