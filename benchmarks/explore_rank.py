@@ -74,6 +74,22 @@ Variants:
   reason the words do not carry, stop pushing the topic's relevant records away);
 * ``ridge`` (in a spec) – regularised least squares on +-1 targets, ``spec:tfidf+ridge(alpha=A)+balanced+max``;
 * ``spec:SPEC``        – any model spec of ``screening.ml`` on the default features.
+* ``prf:K:W``          – pseudo-relevance feedback (Rocchio-style): after each fit, the K
+  top-ranked unscreened records are added as positives at W times a labelled relevant
+  record's weight and the SVM is fitted again (pseudo-*negatives* were session 2's idea);
+* ``csched:N:C0``      – a regularisation schedule: SVM C=C0 while fewer than N relevant
+  records are labelled (priors included), the default C=0.11 from then on (early rankings
+  from one or two finds overfit them);
+* ``xprior:A``         – a cross-dataset prior, leave-one-dataset-out: a logistic regression
+  ("included in some systematic review") trained on the *other* benchmark datasets' labels
+  (each dataset weighing the same, its classes balanced; uni+bigrams found in at least 4 of
+  those datasets, records whose title or PMID is also in the target dataset dropped), its
+  z-scored score on the target appended as one extra column at weight A, so the SVM learns
+  how far to trust it. Trained on the benchmark's own other datasets: a product would have to
+  ship such a model. Scores cached in ``benchmarks/.cache/rank/explore/xprior/``;
+* ``xtail:N:W``        – that prior in the tail only: the default SVM until N irrelevant records
+  in a row, then, until the next find, its z-score plus W times the prior's z-score (as
+  ``tailsim``, with the cross-dataset prior in place of the similarity to a find).
 
 Results are cached per (variant, dataset, seed) in ``benchmarks/.cache/rank/explore/``.
 """
@@ -591,6 +607,122 @@ class HardNeg(_Combined):
         return self._scores
 
 
+class Prf(_Combined):
+    """Pseudo-relevance feedback: fit the default SVM on the labels, take the K top-ranked
+    unscreened records as extra positives at W times a labelled relevant record's weight, fit
+    again and rank by that. Rocchio's query expansion: the ranking leans towards the
+    vocabulary of what it already ranks highest, not only of the finds."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, k: int, w: float) -> None:
+        super().__init__([(X, None)], seed)
+        self.X, self.k, self.w = X, k, w
+
+    def update(self, idx, y):
+        idx, y = np.asarray(idx), np.asarray(y)
+        learner = self.learners[0]
+        s = np.asarray(learner.update(idx, y), dtype=np.float64)
+        if learner.mode == "classifier":
+            unlabelled = np.ones(len(s), dtype=bool)
+            unlabelled[idx] = False
+            cand = np.flatnonzero(unlabelled)
+            k = min(self.k, len(cand))
+            if k:
+                top = cand[np.argpartition(-s[cand], k - 1)[:k]]
+                bw = np.asarray(learner.balancer.compute_sample_weight(y), dtype=np.float64)
+                rows = np.concatenate([idx, top])
+                yy = np.concatenate([y, np.ones(k, dtype=y.dtype)])
+                ww = np.concatenate([bw, np.full(k, self.w * bw[y == 1].max())])
+                clf = learner.spec.build("classifier")
+                clf.fit(self.X[rows], yy, sample_weight=ww)
+                s = np.asarray(clf.score_rows(self.X), dtype=np.float64)
+        self._scores = s
+        return s
+
+
+class CSchedule(_Combined):
+    """SVM C=C0 while fewer than N relevant records are labelled, the default from then on."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, n: int, c0: float) -> None:
+        super().__init__([(X, f"tfidf+svm(C={c0})+balanced+max"), (X, None)], seed)
+        self.n = n
+
+    def update(self, idx, y):
+        learner = self.learners[0 if int(np.sum(y)) < self.n else 1]
+        self._scores = np.asarray(learner.update(idx, y), dtype=np.float64)
+        return self._scores
+
+
+class XTail(_Combined):
+    """The default SVM until N irrelevant records in a row; then, until the next find, its
+    z-score plus w times the z-scored cross-dataset prior (:func:`cross_prior`)."""
+
+    def __init__(self, X: sp.csr_matrix, seed: int, prior: np.ndarray, n: int, w: float) -> None:
+        super().__init__([(X, None)], seed)
+        self.prior, self.n, self.w = zscore(np.asarray(prior, dtype=np.float64)), n, w
+
+    def update(self, idx, y):
+        y = np.asarray(y)
+        s = np.asarray(self.learners[0].update(idx, y), dtype=np.float64)
+        last = np.flatnonzero(y == 1)
+        if len(last) and len(y) - 1 - last[-1] >= self.n:
+            s = zscore(s) + self.w * self.prior
+        self._scores = s
+        return s
+
+
+def _title_key(t: Any) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "", str(t).lower())[:120]
+
+
+def cross_prior(target: str, min_datasets: int = 4, C: float = 1.0) -> np.ndarray:
+    """Leave-one-dataset-out prior: a logistic regression on the other benchmark datasets'
+    labels (uni+bigrams in at least ``min_datasets`` of them, each dataset weighing the same
+    with its classes balanced; records whose title or PMID is in ``target`` dropped), scored
+    on ``target``'s records. Cached per dataset."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from screening.ml.features import record_texts
+
+    cache = OUT / "xprior" / f"{target}__md{min_datasets}_C{C}.npy"
+    if cache.exists():
+        return np.load(cache)
+    frames = {p.stem: br.load(p) for p in br.datasets()}
+    tgt = frames.pop(target)
+    t_titles = {_title_key(t) for t in tgt["title"]} - {""}
+    t_pmids = ({str(v) for v in tgt["pmid"].dropna()} if "pmid" in tgt else set()) - {"", "nan"}
+    texts, labels, weights, which = [], [], [], []
+    for d, (name, df) in enumerate(frames.items()):
+        keep = ~df["title"].map(_title_key).isin(t_titles).to_numpy()
+        if "pmid" in df and t_pmids:
+            keep &= ~df["pmid"].astype(str).isin(t_pmids).to_numpy()
+        df = df[keep]
+        y = df["label"].to_numpy()
+        n1, n0 = max(int(y.sum()), 1), max(int((y == 0).sum()), 1)
+        texts += record_texts(df)
+        labels.append(y)
+        weights.append(np.where(y == 1, 0.5 / n1, 0.5 / n0))
+        which.append(np.full(len(df), d))
+    y, w, which = np.concatenate(labels), np.concatenate(weights), np.concatenate(which)
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=5, max_df=0.5, dtype=np.float32)
+    Xt = vec.fit_transform(texts).tocsr()
+    # columns used in at least min_datasets datasets: generic wording, not one review's topic
+    B = Xt.copy()
+    B.data[:] = 1.0
+    per = sp.csr_matrix((np.ones(len(which), dtype=np.float32), (which, np.arange(len(which)))),
+                        shape=(which.max() + 1, len(which))) @ B
+    spread = np.asarray((per > 0).sum(axis=0)).ravel()
+    cols = np.flatnonzero(spread >= min_datasets)
+    clf = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=0)
+    clf.fit(Xt[:, cols], y, sample_weight=w * len(w) / w.sum())
+    out = np.asarray(vec.transform(record_texts(tgt))[:, cols] @ clf.coef_.ravel()).ravel()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cache, out)
+    return out
+
+
 def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int], Any] | None]:
     """The feature matrix for ``simulate`` and, for combined learners, a factory per seed."""
     kind, _, arg = variant.partition(":")
@@ -698,6 +830,19 @@ def setup(variant: str, df: pd.DataFrame) -> tuple[sp.csr_matrix, Callable[[int]
     if kind == "hardneg":
         t, a = arg.split(":")
         return X, lambda seed: HardNeg(X, seed, float(t), float(a))
+    if kind == "prf":
+        k, w = arg.split(":")
+        return X, lambda seed: Prf(X, seed, int(k), float(w))
+    if kind == "csched":
+        n, c0 = arg.split(":")
+        return X, lambda seed: CSchedule(X, seed, int(n), float(c0))
+    if kind == "xprior":
+        z = zscore(cross_prior(df.attrs["dataset"]))
+        return sp.hstack([X, sp.csr_matrix(float(arg) * z[:, None])]).tocsr().astype(np.float32), None
+    if kind == "xtail":
+        n, w = arg.split(":")
+        prior = cross_prior(df.attrs["dataset"])
+        return X, lambda seed: XTail(X, seed, prior, int(n), float(w))
     if kind == "maxsim":
         return X, lambda seed: MaxSim([(X, None)], seed, float(arg))
     if kind in ("pairwise", "pairwise-fuse"):
@@ -725,6 +870,7 @@ def run(variant: str, half: int | None) -> None:
     paths = br.datasets()[half::2] if half is not None else br.datasets()
     for path in paths:
         df = br.load(path)
+        df.attrs["dataset"] = path.stem       # for variants that need to know which one (xprior)
         labels = df["label"].to_numpy()
         # without ASReview's cached runs (a fresh machine), record the variant alone and
         # compare it with the `plain` variant's rows (`--vs-plain`)
