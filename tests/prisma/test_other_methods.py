@@ -68,18 +68,22 @@ def invoke(*args: str, code: int = 0) -> str:
     return result.output
 
 
-@pytest.fixture(scope="module")
-def review(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
+def project(root: Path, text: str) -> Path:
+    """A project folder with the four exports and ``text`` as its review TOML, run once."""
     (root / "pipelines").mkdir()
     raw = root / "data" / "raw" / "wild"
     raw.mkdir(parents=True)
     for name in FILES:
         shutil.copy(FIXTURES / name, raw / name)
     toml = root / "pipelines" / "wild.toml"
-    toml.write_text(TOML, encoding="utf-8")
+    toml.write_text(text, encoding="utf-8")
     invoke("run", str(toml))
     return toml
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory) -> Path:
+    return project(tmp_path_factory.mktemp("project"), TOML)
 
 
 def table(review: Path) -> pd.DataFrame:
@@ -204,16 +208,8 @@ def test_full_text_session_serves_them(review):
 def test_adding_method_to_an_ingested_source_reruns_ingest(tmp_path):
     """Review of the change: the ingest cache key left `method` out, so a method added to (or
     renamed on) an export already ingested kept its records in title/abstract screening."""
-    root = tmp_path
-    (root / "pipelines").mkdir()
-    raw = root / "data" / "raw" / "wild"
-    raw.mkdir(parents=True)
-    for name in FILES:
-        shutil.copy(FIXTURES / name, raw / name)
-    toml = root / "pipelines" / "wild.toml"
     plain = TOML.replace('method = "Citation searching"\n', 'database = "Citations"\n')
-    toml.write_text(plain.replace('other_methods = { "Websites" = 2 }', ''), encoding="utf-8")
-    invoke("run", str(toml))
+    toml = project(tmp_path, plain.replace('other_methods = { "Websites" = 2 }', ''))
     for label in ("Citation searching", "Backward citation searching"):
         toml.write_text(TOML.replace("Citation searching", label), encoding="utf-8")
         invoke("run", str(toml))
@@ -224,18 +220,11 @@ def test_adding_method_to_an_ingested_source_reruns_ingest(tmp_path):
 def test_a_later_citation_search_is_no_update_search(tmp_path):
     """Review of the change: a citation search dated after the database searches was reported
     as 'the update search of 2023-04-01', with a records-per-search-date table."""
-    (tmp_path / "pipelines").mkdir()
-    raw = tmp_path / "data" / "raw" / "wild"
-    raw.mkdir(parents=True)
-    for name in FILES:
-        shutil.copy(FIXTURES / name, raw / name)
-    toml = tmp_path / "pipelines" / "wild.toml"
     dated = TOML.replace('database = "Ovid MEDLINE"', 'database = "Ovid MEDLINE"\ndate_searched = "2022-01-05"')
     dated = dated.replace('database = "Lens.org"', 'database = "Lens.org"\ndate_searched = "2022-01-05"')
     dated = dated.replace('database = "Web of Science Core Collection"',
                           'database = "Web of Science Core Collection"\ndate_searched = "2022-01-05"')
-    toml.write_text(dated, encoding="utf-8")
-    invoke("run", str(toml))
+    toml = project(tmp_path, dated)
     invoke("prisma", str(toml), "-o", str(tmp_path / "out"))
     md = (tmp_path / "out" / "report.md").read_text()
     assert "update search" not in md and "Records per search date" not in md
