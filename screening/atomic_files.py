@@ -41,14 +41,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def remove_stale_temp_files(folder: Path, names: Iterable[str], older_than_s: float) -> None:
+def remove_stale_temp_files(folder: Path, names: Iterable[str], older_than_s: float,
+                            scratch: Iterable[str] = ()) -> None:
     """Remove :func:`atomic_write_bytes`' temporary files of the outputs ``names`` in ``folder``
-    that a killed process left (SIGKILL, a power cut: the write's own cleanup never ran). Only
-    old ones: a write takes seconds, and another process may be writing its own now."""
-    prefixes = tuple(f".{name}." for name in names)
+    that a killed process left (SIGKILL, a power cut: the write's own cleanup never ran), and
+    the files named ``scratch`` (a caller's own intermediate outputs, with their temporaries).
+    Only old ones: a write takes seconds, and another process may be writing its own now."""
+    scratch = set(scratch)
+    prefixes = tuple(f".{name}." for name in [*names, *scratch])
     now = time.time()
     try:
-        found = [p for p in folder.iterdir() if p.name.endswith(".tmp") and p.name.startswith(prefixes)]
+        found = [p for p in folder.iterdir()
+                 if (p.name.endswith(".tmp") and p.name.startswith(prefixes)) or p.name in scratch]
     except OSError:
         return
     for path in found:

@@ -152,19 +152,6 @@ def _fresh_name(name: str) -> str:
     return f".{stem}.new.{ext}"
 
 
-def _remove_stale_fresh_tables(folder: Path, names: list[str], older_than_s: float) -> None:
-    """New tables a run killed (SIGKILL) before renaming them into place left behind."""
-    import time
-
-    for name in names:
-        path = folder / _fresh_name(name)
-        try:
-            if path.is_file() and time.time() - path.stat().st_mtime > older_than_s:
-                path.unlink()
-        except OSError:
-            continue
-
-
 def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: StageReport, *,
                  history: dict[str, Any] | None = None) -> tuple[Path, StageReport]:
     """Write a stage's table (parquet, csv) and report; returns the parquet's path and the
@@ -305,8 +292,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     output_dir = review.output_dir
     # up to ~16 MB each, left by a run killed while it wrote (10 minutes: a write takes seconds)
     outputs = [f"{stage}.{ext}" for stage in enabled_stage_names(review) for ext in ("parquet", "csv", "json")]
-    remove_stale_temp_files(output_dir, outputs + [_fresh_name(n) for n in outputs] + [OWNER_FILE], 600)
-    _remove_stale_fresh_tables(output_dir, outputs, 600)
+    remove_stale_temp_files(output_dir, outputs + [OWNER_FILE], 600, scratch=[_fresh_name(n) for n in outputs])
     result = RunResult(review=review.name, output_dir=output_dir)
     # one time for the run, on each history line it appends; to the microsecond, as the decision
     # log's: which rules were in force at a decision is read by comparing the two

@@ -720,13 +720,16 @@ def test_a_run_removes_the_temporary_files_a_killed_run_left(tmp_path):
     run_review(toml)
     out = tmp_path / "data" / "screened" / "t"
     old, fresh, other = out / ".ingest.csv.k3j2.tmp", out / ".ingest.parquet.a1b2.tmp", out / ".notes.txt.x.tmp"
-    for path in (old, fresh, other):
+    # a stage's new tables, written beside the old ones before the renames (and their temporaries)
+    new_table, new_temp = out / ".ingest.new.parquet", out / "..ingest.new.csv.q9w8.tmp"
+    for path in (old, fresh, other, new_table, new_temp):
         path.write_bytes(b"partial")
     hour_ago = time.time() - 3600
-    for path in (old, other):
+    for path in (old, other, new_table, new_temp):
         os.utime(path, (hour_ago, hour_ago))
     run_review(toml)
     assert not old.exists() and fresh.exists() and other.exists()     # only old temp files of outputs
+    assert not new_table.exists() and not new_temp.exists()
 
 
 def test_a_rule_that_could_check_few_records_is_said_in_the_run_and_the_methods(tmp_path, monkeypatch):
