@@ -44,7 +44,7 @@ from screening.errors import ConfigError
 from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
-from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, other_method_reports
+from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, other_report_ids
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")
@@ -113,8 +113,7 @@ def select(review: Review, stage: str = "title_abstract", decision: str = "inclu
     eligible = eligible_records(review.records, entries, stage)
     outcomes = record_outcomes(entries, stage)
     # each reason under the spelling PRISMA counts it under (the declared one): one reason, one name
-    other = review.records.loc[other_method_reports(review.records), "record_id"].astype(str).tolist()
-    named = log_reason_names(review.config, entries, stage, {stage: outcomes}, other)
+    named = log_reason_names(review.config, entries, stage, {stage: outcomes}, other_report_ids(review.records))
     status, value, reason, resolved = [], [], [], []
     for rid in eligible["record_id"].astype(str):
         o = outcomes.get(rid)
@@ -165,7 +164,7 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     extra = None
     if per_reviewer:
         entries = rv.entries()
-        other = rv.records.loc[other_method_reports(rv.records), "record_id"].astype(str).tolist()
+        other = other_report_ids(rv.records)
         names = {st: log_reason_names(rv.config, entries, st, None, other) for st in STAGES}
         extra = reviewer_columns(entries, rows, stage, viewer, names)
         # a table ingested from an earlier export of ours may carry such columns: ours replace them

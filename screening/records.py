@@ -287,6 +287,12 @@ def other_method_reports(records: pd.DataFrame) -> pd.Series:
     return _kept(records) & from_other_method(records)
 
 
+def other_report_ids(records: pd.DataFrame) -> frozenset[str]:
+    """The ids of :func:`other_method_reports`: the full-text set's records that no title/abstract
+    decision put there (what :func:`~screening.decisions.outcomes.final_decisions` takes)."""
+    return frozenset(records.loc[other_method_reports(records), "record_id"].astype(str))
+
+
 def _kept(records: pd.DataFrame) -> pd.Series:
     mask = pd.Series(True, index=records.index)
     for column in ("duplicate_of", "removed_reason"):

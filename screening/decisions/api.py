@@ -52,13 +52,13 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     adjudicators`` no longer declares (their adjudications still settle records, but they are
     no adjudicators now)."""
     from screening.decisions.declared import declaration_warnings, former_adjudicators
-    from screening.records import other_method_reports
+    from screening.records import other_report_ids
     from screening.review_checks import review_warnings
 
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
-    other = rv.records.loc[other_method_reports(rv.records), "record_id"].astype(str).tolist()
-    warnings = review_warnings(rv.config) + declaration_warnings(rv.config, rv.entries(), other_reports=other)
+    warnings = review_warnings(rv.config) + declaration_warnings(rv.config, rv.entries(),
+                                                                 other_reports=other_report_ids(rv.records))
     return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
              else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
              "warnings": warnings} for s in stages]

@@ -26,13 +26,14 @@ def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame
     """The record, after checking it exists and is open for screening at ``stage``
     (``sought``: the full-text set if the caller already knows it)."""
     rec = review.record(record_id)
-    method = cell_text(rec.get("other_method"))
-    if method and row_other_method_report(rec) and stage == "title_abstract":
-        raise DecisionError(f"record was identified by another method ({method}): it is not screened at "
+    other_report = row_other_method_report(rec)
+    if other_report and stage == "title_abstract":
+        raise DecisionError(f"record was identified by another method ({cell_text(rec.get('other_method'))}): "
+                            "it is not screened at "
                             "title/abstract", record=record_id,
                             hint="PRISMA 2020 counts such reports in its 'other methods' column from full text "
                                  "on: decide it with --stage full_text")
-    if not row_in_play(rec) and not (method and row_other_method_report(rec)):   # records.in_play
+    if not row_in_play(rec) and not other_report:                # records.in_play
         dup = str(rec.get("duplicate_of", "") or "").strip()
         if dup:
             raise DecisionError(f"record is a duplicate of {dup}", record=record_id,

@@ -26,7 +26,7 @@ from screening.dedup.normalise import keys_for_table
 from screening.dedup.queue import MaybePair, contested_entries, group_entries, shown_fields
 from screening.dedup.store import pair_key, standing_rows
 from screening.errors import StageError
-from screening.records import as_list, cell_text, conform, marks
+from screening.records import as_list, conform, from_other_method, marks
 
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 
@@ -186,8 +186,7 @@ def deduplicate(records: pd.DataFrame, *, cochrane_versions: str = "duplicate",
     # the searches' duplicate); then, of versions of one Cochrane review, the latest; then an
     # earlier search's row; then the most complete; then the smallest id.
     first = keep_first or {}
-    by_method = (combined["other_method"].map(cell_text).ne("").to_numpy() if "other_method" in combined.columns
-                 else np.zeros(total, dtype=bool))
+    by_method = from_other_method(combined).to_numpy()
     last = max(first.values(), default=0) + 1
     kept_of = np.arange(total)
     held = 0            # groups whose kept record is not the one the matcher alone would keep

@@ -39,7 +39,7 @@ from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
 from screening.prisma.model import OtherMethods, PrismaCounts, StageProgress, check_invariants
-from screening.records import marks
+from screening.records import from_other_method, marks, other_method_reports
 
 NOT_RECORDED = "Reason not recorded"
 
@@ -151,16 +151,14 @@ def compute_counts(
     warnings: list[str] = []
     ids = marks(_col(records, "record_id"))
     source = marks(_col(records, "source_db")).where(lambda s: s != "", UNKNOWN_SOURCE)
-    method = marks(_col(records, "other_method"))
-    by_method = method != ""            # the other-methods column's records; the rest are searches'
+    by_method = from_other_method(records)     # the other-methods column's records; the rest are searches'
     any_dup = marks(_col(records, "duplicate_of")) != ""
     other_reason = marks(_col(records, "removed_reason"))
     dup_mask = ~by_method & any_dup
     rule_mask = ~by_method & ~dup_mask & (marks(_col(records, "rule_decision")).str.lower() == "exclude")
     other_mask = ~by_method & ~dup_mask & ~rule_mask & (other_reason != "")
     in_play = ~by_method & ~dup_mask & ~rule_mask & ~other_mask
-    method_removed = by_method & ~any_dup & (other_reason != "")
-    method_sought = pd.Index(ids[by_method & ~any_dup & ~method_removed])
+    method_sought = pd.Index(ids[other_method_reports(records)])
 
     register_set = set(registers)
     per_source = source[~by_method].value_counts().to_dict()
@@ -226,9 +224,7 @@ def compute_counts(
     # report's state passes them as declared already (prisma.state); this covers any other caller
     ft_reasons = ft_reasons.map(ReasonNames.of(ft_reasons.tolist()))
     included_ids = [str(r) for r in ft_play.index[ft_play["decision"] == "include"]]
-    other = _other_column(method[by_method], ids, any_dup, method_removed, method_sought, ft, ft_open)
-    other_included = [str(r) for r in ft.index.intersection(method_sought, sort=False)
-                      if ft.at[r, "decision"] == "include"]
+    other, other_included = _other_column(records[by_method], method_sought, ft, ft_open)
     included = len(included_ids) + len(other_included)
     known = [str(k) for k in known_studies]
     # links join records still at full text (or the previous version's), through dedup's kept copies
@@ -275,10 +271,11 @@ def compute_counts(
     return counts
 
 
-def _other_column(methods: pd.Series, ids: pd.Series, any_dup: pd.Series, removed: pd.Series,
-                  sought: pd.Index, ft: pd.DataFrame, ft_open: Iterable[str]) -> OtherMethods:
-    """The other-methods column from its records (``methods``: their method labels) and the
-    full-text finals (``ft``, by record_id) of those sought."""
+def _other_column(rows: pd.DataFrame, sought: pd.Index, ft: pd.DataFrame,
+                  ft_open: Iterable[str]) -> tuple[OtherMethods, list[str]]:
+    """The other-methods column from its records (``rows``) and the full-text finals (``ft``, by
+    record_id) of those sought; and the ids of the reports it included."""
+    dup = marks(_col(rows, "duplicate_of")) != ""
     played = ft.loc[ft.index.intersection(sought, sort=False)]
     not_retrieved = int((played["decision"] == "not_retrieved").sum())
     excl = played[played["decision"] == "exclude"]
@@ -286,15 +283,16 @@ def _other_column(methods: pd.Series, ids: pd.Series, any_dup: pd.Series, remove
     reasons = reasons.map(ReasonNames.of(reasons.tolist()))
     assessed = len(sought) - not_retrieved
     open_n = len(pd.Index([str(r) for r in ft_open]).intersection(sought).difference(played.index))
+    included = [str(r) for r in played.index[played["decision"] == "include"]]
     return OtherMethods(
-        identified=_ordered(methods.value_counts().to_dict()),
-        already_identified=int((any_dup & (ids.index.isin(methods.index))).sum()),
-        removed=int(removed.sum()),
+        identified=_ordered(marks(_col(rows, "other_method")).value_counts().to_dict()),
+        already_identified=int(dup.sum()),
+        removed=int((~dup & (marks(_col(rows, "removed_reason")) != "")).sum()),
         reports_sought=len(sought),
         reports_not_retrieved=not_retrieved,
         reports_assessed=assessed,
         full_text=StageProgress(total=assessed, done=len(played) - not_retrieved, open=open_n),
         reports_excluded=len(excl),
         reports_excluded_reasons=_reason_counts(reasons),
-        reports_included=int((played["decision"] == "include").sum()),
-    )
+        reports_included=len(included),
+    ), included

@@ -36,7 +36,7 @@ from screening.normalize import clip
 from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
-from screening.records import conform, in_play as in_play_mask, marks, other_method_reports, to_csv_bytes
+from screening.records import conform, in_play as in_play_mask, marks, other_report_ids, to_csv_bytes
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 # a logged search's shortfall (reported - served), which the methods and warnings state; hashed
@@ -320,7 +320,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         from screening.last_run import latest_table
 
         records = latest_table(review)
-    other_reports = frozenset(records.loc[other_method_reports(records), "record_id"].astype(str))
+    other_reports = other_report_ids(records)
     entries, ta, ft, warnings, outcomes = load_decisions(review, other_reports)
     if ta_finals is not None or ft_finals is not None:
         ta, ft = ta_finals, ft_finals

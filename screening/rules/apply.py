@@ -94,8 +94,6 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         per_rule[-1].update(unchecked_records(out, kept))
         excluded |= excl
         flagged |= flag
-    excluded &= ~other
-    flagged &= ~other
     decision = np.where(other, "", np.where(excluded, "exclude", np.where(flagged, "flag", config.default)))
     for i in np.flatnonzero(other).tolist():
         ids[i], reasons[i], first_reason[i] = [], [], None
