@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from screening.config import YMD as _YMD, ReviewConfig
+from screening.config import YMD as _YMD, ReviewConfig, SourceSpec
 from screening.dedup.contributions import search_rounds
 from screening.records import from_other_method, marks
 
@@ -96,6 +96,11 @@ def _posix(name: str) -> str:
 _NO_DATE = "(no date_searched)"     # an undated source, as the warnings name it
 
 
+def _undated(s: SourceSpec) -> str:
+    """How the warnings name a source whose date is missing or cannot be read."""
+    return f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} {_NO_DATE}"
+
+
 def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(export name -> date, saved-search folder -> date, sources whose date is not a full date)."""
     from screening.search.log import read_searches   # late: search imports the ingest stage
@@ -104,7 +109,7 @@ def _dated_sources(review: ReviewConfig) -> tuple[dict[str, str], dict[str, str]
     for s in review.sources:
         exports[_posix(review.source_name(s.file))] = day = iso_date(s.date_searched)
         if not day:
-            unreadable.append(f"{s.file} ({s.date_searched!r})" if s.date_searched else f"{s.file} {_NO_DATE}")
+            unreadable.append(_undated(s))
     folders = {_posix(e.raw_dir).rstrip("/") + "/": iso_date(e.date_run)
                for e in read_searches(review) if e.status == "complete" and e.raw_dir}
     return exports, folders, unreadable
@@ -158,8 +163,8 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     # (review of the change: 'the update search of 2022-09-01 added 4 records' in a new review)
     searched = ~from_other_method(records).to_numpy()
     records, labels = records[searched], labels[searched]
-    methods = [f"{s.file} " for s in review.sources if s.method.strip()]     # as _dated_sources names them
-    unreadable = [u for u in unreadable if not any(u.startswith(m) for m in methods)]
+    methods = {_undated(s) for s in review.sources if s.method.strip()}
+    unreadable = [u for u in unreadable if u not in methods]
     # a date given but not readable is said whatever the rounds: with it, an update search's
     # records used to vanish from the report's rounds without a word (acceptance testing, session 16)
     given = [u for u in unreadable if not u.endswith(_NO_DATE)]
