@@ -8,6 +8,7 @@ Hand-checked facts about the fixture (see tests/fixtures/SOURCES.md):
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,21 @@ from screening.stages.ingest import ingest_paths
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
 RIS = {"Web of Science Core Collection": "wos_10_of_278.ris", "Ovid MEDLINE": "medline_6_of_84.ris",
        "Lens.org": "lens_9_of_343.ris"}
+
+
+
+def wild_project(root: Path, toml: str, files: tuple[str, ...]) -> Path:
+    """A project folder as a team has it: the fixture exports ``files`` copied to
+    data/raw/wild/ and ``toml`` as pipelines/wild.toml (returned; not run yet)."""
+    raw = root / "data" / "raw" / "wild"
+    raw.mkdir(parents=True)
+    for name in files:
+        shutil.copy(FIXTURES / name, raw / name)
+    (root / "pipelines").mkdir()
+    path = root / "pipelines" / "wild.toml"
+    path.write_text(toml, encoding="utf-8")
+    return path
+
 
 # removed duplicate -> kept WoS record
 DUPLICATES = {

@@ -4,7 +4,6 @@ then `screening prisma REVIEW -o DIR`; counts checked by hand; outputs byte-iden
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ from typer.testing import CliRunner
 from screening.cli import app
 from screening.prisma.diagram import svg_texts
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
+from .conftest import wild_project
+
 FILES = ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris")
 TOML = """
 [review]
@@ -58,14 +58,7 @@ def invoke(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def review(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    (root / "pipelines").mkdir()
-    raw = root / "data" / "raw" / "wild"
-    raw.mkdir(parents=True)
-    for name in FILES:
-        shutil.copy(FIXTURES / name, raw / name)
-    toml = root / "pipelines" / "wild.toml"
-    toml.write_text(TOML, encoding="utf-8")
+    toml = wild_project(tmp_path_factory.mktemp("project"), TOML, FILES)
     out = invoke("run", str(toml))                      # ingest, then the PRISMA post-step
     assert "prisma" in out
     return toml

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +18,8 @@ from typer.testing import CliRunner
 from screening.cli import app
 from screening.prisma.diagram import svg_texts
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
+from .conftest import wild_project
+
 FILES = ("wos_10_of_278.ris", "medline_6_of_84.ris", "lens_9_of_343.ris", "citation_search_4_of_24.ris")
 TOML = """
 [review]
@@ -70,13 +70,7 @@ def invoke(*args: str, code: int = 0) -> str:
 
 def project(root: Path, text: str) -> Path:
     """A project folder with the four exports and ``text`` as its review TOML, run once."""
-    (root / "pipelines").mkdir()
-    raw = root / "data" / "raw" / "wild"
-    raw.mkdir(parents=True)
-    for name in FILES:
-        shutil.copy(FIXTURES / name, raw / name)
-    toml = root / "pipelines" / "wild.toml"
-    toml.write_text(text, encoding="utf-8")
+    toml = wild_project(root, text, FILES)
     invoke("run", str(toml))
     return toml
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,8 @@ from screening.decisions.entries import load_entries
 from screening.prisma.counts import compute_counts
 from screening.prisma.diagram import svg_texts
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"
+from .conftest import wild_project
+
 TOML = """
 [review]
 name = "wild"
@@ -49,12 +49,7 @@ def invoke(*args: str) -> str:
 
 
 def test_a_recapitalised_reason_is_one_reason_under_the_declared_spelling(tmp_path: Path) -> None:
-    raw = tmp_path / "data" / "raw" / "wild"
-    raw.mkdir(parents=True)
-    shutil.copy(FIXTURES / "wos_10_of_278.ris", raw)
-    (tmp_path / "pipelines").mkdir()
-    toml = tmp_path / "pipelines" / "wild.toml"
-    toml.write_text(TOML, encoding="utf-8")
+    toml = wild_project(tmp_path, TOML, ("wos_10_of_278.ris",))
     invoke("run", toml)
     wos = [f"wos_10_of_278-0000{i}" for i in range(1, 6)]
     for rid in wos:
