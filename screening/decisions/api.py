@@ -27,7 +27,9 @@ from __future__ import annotations
 from typing import Any
 
 from screening.decisions import queries
-from screening.decisions.dual_screening import adjudicate, assign, conflicts_to_adjudicate, replace_reviewer
+from screening.decisions.dual_screening import (
+    adjudicate, assign, conflicts_to_adjudicate, plan_gap_warnings, replace_reviewer,
+)
 from screening.decisions.importing import import_decisions
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
@@ -47,7 +49,8 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     warnings every stage's figures share, as ``prisma`` and ``export`` give them (the TOML
     changed since the last run, or the last run did not finish: :func:`screening.review_checks.review_warnings`,
     which also names an export beside the sources that no ``[[sources]]`` lists; and the log's
-    names and reasons the TOML no longer declares: :func:`.declared.declaration_warnings`).
+    names and reasons the TOML no longer declares: :func:`.declared.declaration_warnings`; and
+    records a dual-screening plan misses: :func:`.dual_screening.plan_gap_warnings`).
     ``undeclared_adjudicators``: the names in ``per_adjudicator`` that ``[screening]
     adjudicators`` no longer declares (their adjudications still settle records, but they are
     no adjudicators now)."""
@@ -55,11 +58,15 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     from screening.records import other_report_ids
     from screening.review_checks import review_warnings
 
+    from screening.prisma.state import review_stopping
+
     rv = loaded_review(review)
     stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
-    warnings = review_warnings(rv.config) + declaration_warnings(rv.config, rv.entries(),
-                                                                 other_reports=other_report_ids(rv.records))
-    return [{**s, "stopping_test": stopping_test(rv, rv.entries()) if s["stage"] == "title_abstract"
+    entries = rv.entries()
+    warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
+                                                                  other_reports=other_report_ids(rv.records))
+                + plan_gap_warnings(rv.records, entries, review_stopping(rv.config).closes))
+    return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
              else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
              "warnings": warnings} for s in stages]
 

@@ -10,7 +10,7 @@ conflicts a given adjudicator may settle (never those they took part in).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -156,6 +156,46 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     return {"stage": stage, "reviewer": departing, "by": newcomer, "handed": len(events),
             "record_ids": [e.record_id for e in events], "written": written, "decided": decided,
             "settled": settled, "closed": closed, "out_of_play": out_of_play, "left": sorted(left)}
+
+
+def unplanned_records(records: pd.DataFrame, entries: pd.DataFrame, stage: str,
+                      closes: Callable[[str], bool] | None = None) -> list[str]:
+    """The records a dual-screening plan at ``stage`` does not cover yet and nobody has decided:
+    a search update's, or (full text) title/abstract includes since the plan. One decision
+    settles each, so the plan the protocol declares silently stops applying to them; ``assign``
+    again plans them. [] when the stage has no plan. ``closes``: title/abstract records a
+    standing stop closes (nobody is to screen them) are left out."""
+    if not len(assign_events(entries, stage)):
+        return []
+    covered = considered_records(entries, stage) | set(standing_decisions(entries, stage))
+    if stage == "title_abstract":
+        covered |= full_text_records(entries)      # assign leaves these out too
+    ids = eligible_records(records, entries, stage)["record_id"].astype(str)
+    return [r for r in ids if r not in covered and not (closes is not None and closes(r))]
+
+
+def plan_gap_warnings(records: pd.DataFrame, entries: pd.DataFrame | None,
+                      closes: Callable[[str], bool] | None = None) -> list[str]:
+    """A warning per stage whose dual-screening plan misses records still to screen
+    (:func:`unplanned_records`), naming the command that plans them (acceptance testing: after
+    a search update midway, the new records were single-screened without a word)."""
+    if entries is None or not len(entries):
+        return []
+    out = []
+    for stage in STAGES:
+        missing = unplanned_records(records, entries, stage, closes if stage == "title_abstract" else None)
+        if not missing:
+            continue
+        plans = assign_events(entries, stage)
+        named = [event_payload(str(p or "")).get("reviewers") for p in plans["payload"]]
+        pair = next((",".join(n) for n in reversed(named) if n), "A,B")
+        flag = "" if stage == "title_abstract" else f" --stage {stage}"
+        why = ("added since `assign`: a search update?" if stage == "title_abstract" else
+               "included at title/abstract, or added, since `assign --stage full_text`")
+        out.append(f"{len(missing)} record(s) to screen at {stage} are not in its dual-screening plan "
+                   f"(e.g. {', '.join(missing[:3])}; {why}): one decision would settle each; `screening assign "
+                   f"REVIEW --reviewers {pair}{flag}` plans them (records planned or decided keep their plan)")
+    return out
 
 
 def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:

@@ -23,6 +23,7 @@ import pandas as pd
 from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import declaration_warnings
+from screening.decisions.dual_screening import plan_gap_warnings
 from screening.decisions.entries import decided_on, load_entries, standing_decisions
 from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.reasons import stage_reason_names
@@ -354,6 +355,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
     warnings += _decided_on_other_records(records, entries, in_play | other_reports)
     warnings += declaration_warnings(review, entries, outcomes, ft)
+    warnings += plan_gap_warnings(records, entries, stopping.closes)
     warnings += _unknown_registers(review, records)
     # each reason once, under one spelling (the declared one), in every box, table and file;
     # the warnings above name the spellings merged (the log keeps them as recorded)

@@ -132,6 +132,39 @@ def test_a_record_outside_a_full_plan_is_settled_with_a_warning(review: Path, in
     assert api.record_decision(review, reviewer="bob", record_id="new-2", action="exclude").warnings == ()
 
 
+def test_status_warns_while_a_plan_misses_records_to_screen(review: Path, in_play: list[str], cli) -> None:
+    """Acceptance testing: after a search update during dual screening, the new records stayed
+    single-screened until someone thought of `assign`; status said nothing. Now it names them
+    and the command, at title/abstract and (for includes made since) at full text."""
+    from screening.records import read_table, write_table
+
+    api.assign(review, "alice,bob")
+    assert not any("dual-screening plan" in w for w in api.status(review, as_adjudicator=True)[0]["warnings"])
+    path = review.parent.parent / "data" / "screened" / "t" / "ingest.parquet"
+    table = read_table(path)
+    extra = table[table["record_id"].isin(in_play[:2])].assign(record_id=["new-1", "new-2"])
+    write_table(pd.concat([table, extra], ignore_index=True), path)
+    code, out = cli("status", review, "-r", "alice")
+    flat = " ".join(out.split())
+    assert code == 0 and "2 record(s) to screen at title_abstract are not in its dual-screening plan" in flat
+    assert "new-1" in flat and "new-2" in flat and "screening assign REVIEW --reviewers alice,bob" in flat
+    # a record decided meanwhile is settled (assign would not plan it): only the other is named
+    api.record_decision(review, reviewer="bob", record_id="new-2", action="exclude")
+    (warning,) = [w for w in api.status(review)[0]["warnings"] if "dual-screening plan" in w]
+    assert warning.startswith("1 record(s) to screen at title_abstract") and "new-2" not in warning
+    assert api.assign(review, "alice,bob")["record_ids"] == ["new-1"]
+    assert not any("dual-screening plan" in w for w in api.status(review)[0]["warnings"])
+    # full text: a plan made there, then a title/abstract include settled after it
+    for who in ("alice", "bob"):
+        api.record_decision(review, reviewer=who, record_id=in_play[0], action="include")
+    api.assign(review, "alice,bob", stage="full_text")
+    for who in ("alice", "bob"):
+        api.record_decision(review, reviewer=who, record_id=in_play[1], action="include")
+    (warning,) = [w for w in api.status(review)[0]["warnings"] if "dual-screening plan" in w]
+    assert warning.startswith("1 record(s) to screen at full_text") and in_play[1] in warning
+    assert "--stage full_text" in warning
+
+
 def test_bytes_no_encoding_defines_are_refused_not_logged_as_replacement_characters(review: Path, db: Path,
                                                                                      tmp_path: Path, cli) -> None:
     from screening.decisions.entries import load_entries
