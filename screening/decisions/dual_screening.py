@@ -89,7 +89,7 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     ``reviewer``'s place (the log is append-only: the earlier plan stays on record, the latest
     plan wins): those whose latest plan at ``stage`` names ``reviewer``, still in screening at
     ``stage`` (in play: not since made a duplicate or excluded by the rules), not closed by the
-    standing logged stop (title/abstract: nobody has decided them), not settled, and without a
+    review's stop (title/abstract, nobody has decided them: a logged stop or ``[rank] stopped = true``), not settled, and without a
     standing decision of ``reviewer``'s. Everything ``reviewer`` decided, and every settled
     record, is left as it is: unlike ``assign --replan``, nothing settled is reopened. The
     others are counted apart (``out_of_play``, ``closed``), so the message and the plan events
@@ -99,6 +99,8 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     be both of its reviewers): it is listed in ``left`` for someone else.
     ``reviewer`` need no longer be declared (they may have been taken off ``[screening]
     reviewers``), but must be named in a plan at ``stage``."""
+    from screening.prisma.state import review_stopping
+
     check_stage(stage)
     if not str(reviewer or "").strip() or not str(by or "").strip():
         raise DecisionError("--replace and --by go together: --replace names the reviewer who left, --by who takes "
@@ -128,7 +130,8 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
         # a plan made before dedup review or a rule change may name records no longer in
         # screening; nobody waits for a decision on those
         playing = set(eligible_records(rv.records, entries, stage)["record_id"].astype(str))
-        stop = rv.stop_scope() if stage == "title_abstract" else None
+        # the review's stop as PRISMA reads it: a logged stop, or the rank section's stopped = true
+        stopping = review_stopping(rv.config) if stage == "title_abstract" else None
         events, left, decided, settled, out_of_play, closed = [], [], 0, 0, 0, 0
         for rid, (eid, payload) in latest.items():
             names = list(payload.get("reviewers", ()))
@@ -137,7 +140,7 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
             if rid not in playing:
                 out_of_play += 1
                 continue
-            if stop is not None and stop.holds(rid, outcomes.get(rid)):
+            if stopping is not None and outcomes.get(rid) is None and stopping.closes(rid):
                 # the stop settled it as excluded by the stopping rule (PRISMA reads it so, and
                 # nobody's session serves it): not waiting for anyone
                 closed += 1

@@ -497,3 +497,17 @@ def test_replace_hands_over_only_records_still_in_play_and_not_closed_by_the_sto
     assert code == 0 and "no record at title_abstract is waiting for bob" in out
     assert ("left as they are: 15 records closed by the standing stop, 1 record no longer in screening at "
             "title_abstract") in " ".join(out.split()), out
+
+
+def test_replace_leaves_the_records_a_stopped_flag_closed(team: Path, in_play: list[str]) -> None:
+    """`[rank] stopped = true` (the team's stop written in the TOML, no logged stop) closes every
+    record nobody screened, as PRISMA, status and export count them; `assign --replace` handed
+    them to the newcomer all the same."""
+    api.assign(team, "alice,bob")
+    waiting = in_play[:3]
+    for rid in waiting:
+        decide(team, "alice", rid, "exclude")
+    team.write_text(team.read_text(encoding="utf-8") + "\n[rank]\nstopped = true\n", encoding="utf-8")
+    res = api.replace_reviewer(team, "bob", JOSE)
+    assert set(res["record_ids"]) == set(waiting)
+    assert res["closed"] == len(in_play) - len(waiting) and res["handed"] == 3
