@@ -142,8 +142,11 @@ def load_decisions(review: ReviewConfig, other_reports: frozenset[str] = frozens
     orphans = [rid for rid, o in outcomes["full_text"].items() if o.status == "final" and rid not in counted]
     if orphans:
         per_record = decisions_per_record(outcomes).get("full_text", {})
+        # (a report another method found is sought without a title/abstract include: one that is
+        # an orphan has become a database record's duplicate, or its source a database)
+        found = " nor a report another method found" if other_reports else ""
         warnings.append(f"{decisions_on('full-text', orphans, per_record)} no longer included at "
-                        f"title/abstract (e.g. {orphans[0]}): not counted")
+                        f"title/abstract{found} (e.g. {orphans[0]}): not counted")
     if "is_demo" in entries.columns and int(entries["is_demo"].astype(int).sum()):
         warnings.append(f"{int(entries['is_demo'].astype(int).sum())} of {len(entries)} decision-log events are "
                         "demonstration data (is_demo), not real screening")
