@@ -117,7 +117,7 @@ from screening.ml.classifiers import _Linear  # noqa: E402
 from screening.ml.learner import ActiveLearner  # noqa: E402
 from screening.ml.registry import register  # noqa: E402
 from screening.ml.simulate import choose_priors, simulate  # noqa: E402
-from screening.records import without_abstract  # noqa: E402
+from screening.record_marks import without_abstract  # noqa: E402
 
 OUT = br.CACHE / "explore"
 VS_PLAIN = False          # set by --vs-plain

@@ -44,7 +44,8 @@ from screening.errors import ConfigError
 from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
-from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text, other_report_ids
+from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text
+from screening.record_marks import other_report_ids
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")

@@ -28,7 +28,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from screening.normalize import normalize_doi, normalize_title
-from screening.records import from_saved_search
+from screening.record_marks import from_saved_search
 
 SAME_TITLE = 80     # token-set similarity (0-100) above which two titles are one work's
 

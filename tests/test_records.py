@@ -125,7 +125,7 @@ def test_in_play_is_the_prisma_definition():
     import pandas as pd
 
     from screening.prisma.counts import compute_counts
-    from screening.records import in_play
+    from screening.record_marks import in_play
 
     table = pd.DataFrame({
         "record_id": ["a", "b", "c", "d", "e", "f", "g"],

@@ -55,7 +55,7 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     adjudicators`` no longer declares (their adjudications still settle records, but they are
     no adjudicators now)."""
     from screening.decisions.declared import declaration_warnings, former_adjudicators
-    from screening.records import other_report_ids
+    from screening.record_marks import other_report_ids
     from screening.review_checks import review_warnings
 
     from screening.prisma.state import review_stopping

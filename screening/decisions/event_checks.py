@@ -18,7 +18,7 @@ from screening.decisions.outcomes import record_outcomes
 from screening.decisions.progress import eligible_records
 from screening.decisions.review import Review
 from screening.errors import DecisionError
-from screening.records import cell_text, row_in_play, row_other_method_report
+from screening.record_marks import cell_text, row_in_play, row_other_method_report
 
 
 def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame,
@@ -33,7 +33,7 @@ def check_open(review: Review, record_id: str, stage: str, entries: pd.DataFrame
                             "title/abstract", record=record_id,
                             hint="PRISMA 2020 counts such reports in its 'other methods' column from full text "
                                  "on: decide it with --stage full_text")
-    if not row_in_play(rec) and not other_report:                # records.in_play
+    if not row_in_play(rec) and not other_report:                # record_marks.in_play
         dup = str(rec.get("duplicate_of", "") or "").strip()
         if dup:
             raise DecisionError(f"record is a duplicate of {dup}", record=record_id,

@@ -140,7 +140,7 @@ def final_decisions(entries: pd.DataFrame, stage: str,
     reviewers (full-text exclusions always carry one: it is required when recorded).
     Full text: only the reports sought are listed: records whose title/abstract final decision
     is include, and ``other_reports`` (records another method identified, which enter at full
-    text: :func:`screening.records.other_method_reports`).
+    text: :func:`screening.record_marks.other_method_reports`).
     ``outcomes``: :func:`record_outcomes` per stage, when the caller has them already.
     """
     def of(s: str) -> dict[str, Outcome]:

@@ -16,7 +16,7 @@ import pandas as pd
 from screening.decisions.entries import Standing, standing_decisions
 from screening.decisions.origins import FirstDecision, first_decisions
 from screening.decisions.outcomes import FINAL_VALUES, Outcome, final_decisions, record_outcomes
-from screening.records import in_play, other_method_reports
+from screening.record_marks import in_play, other_method_reports
 
 
 # ---------------------------------------------------------------------------------------------

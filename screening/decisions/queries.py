@@ -16,7 +16,7 @@ from screening.decisions.progress import eligible_records, stage_progress
 from screening.decisions.review import ReviewLike, check_stage, loaded_review
 from screening.decisions.store import STAGES
 from screening.decisions.visibility import visible_entries
-from screening.records import in_play, other_method_reports
+from screening.record_marks import in_play, other_method_reports
 
 
 def list_conflicts(review: ReviewLike, *, stage: str = "title_abstract", reviewer: str | None = None,

@@ -13,7 +13,7 @@ from typing import Callable
 import pandas as pd
 
 from screening.normalize import normalize_doi, normalize_title
-from screening.records import cell_text
+from screening.record_marks import cell_text
 
 _SEPARATORS = re.compile(r"[\s_\-.:/]+")
 

@@ -42,7 +42,7 @@ from screening.decisions.review import Review
 from screening.decisions.session_stopping import sample_order, standing_scope, stopped_message
 from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
-from screening.records import other_method_reports, without_abstract
+from screening.record_marks import other_method_reports, without_abstract
 
 
 def added_during_sample(play: pd.DataFrame, review: Review) -> pd.Series:

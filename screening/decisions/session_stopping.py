@@ -20,7 +20,7 @@ import pandas as pd
 
 from screening.decisions.review import Review
 from screening.decisions.stops import StopScope
-from screening.records import in_play as records_in_play_mask
+from screening.record_marks import in_play as records_in_play_mask
 
 StoppingFn = Callable[[pd.DataFrame, pd.DataFrame], "dict[str, Any] | None"]
 

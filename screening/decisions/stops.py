@@ -31,7 +31,7 @@ from screening.decisions.sample_frames import sampled_since
 from screening.decisions.store import STOP_COLUMNS, open_store, read_log, utc_now
 from screening.errors import ConfigError, DecisionError
 from screening.ml.recall_test import TEST
-from screening.records import in_play
+from screening.record_marks import in_play
 
 _FIGURES = ("rule", "met", "p_value", "estimated_recall", "recall_bound", "target_recall", "confidence",
             "screened", "relevant_found", "sample_size", "sample_relevant", "sample_unsettled", "pool",

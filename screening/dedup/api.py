@@ -26,7 +26,8 @@ from screening.dedup.normalise import keys_for_table
 from screening.dedup.queue import MaybePair, contested_entries, group_entries, shown_fields
 from screening.dedup.store import pair_key, standing_rows
 from screening.errors import StageError
-from screening.records import as_list, conform, from_other_method, marks
+from screening.records import as_list, conform
+from screening.record_marks import from_other_method, marks
 
 COCHRANE_POLICIES = ("duplicate", "maybe", "distinct")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from screening.records import marks
+from screening.record_marks import marks
 
 UNKNOWN_SOURCE = "Unknown source"     # rows whose export named no database (PRISMA uses it too)
 COLUMNS = ["source", "records", "duplicates", "studies", "only_here"]

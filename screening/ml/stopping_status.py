@@ -18,7 +18,7 @@ import pandas as pd
 
 from screening.ml.recall_test import hypergeom_pvalue, lowest_bound, published_pvalue, worst_settlement
 from screening.ml.stopping import switch_threshold
-from screening.records import in_play
+from screening.record_marks import in_play
 
 if TYPE_CHECKING:       # only for the annotation: the ML side does not import the decision log
     from screening.decisions.stops import StopScope
@@ -144,7 +144,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     :func:`stopping_frame`). A prior record (``config``'s ``prior_included`` /
     ``prior_excluded``) is never in the sample: the team knew it before screening began.
     ``config``: anything with ``target_recall`` / ``confidence`` (RankConfig), defaults 0.95 /
-    0.95. ``play``: the table's :func:`~screening.records.in_play` mask, when the caller already has it.
+    0.95. ``play``: the table's :func:`~screening.record_marks.in_play` mask, when the caller already has it.
     ``open_ids``: records some reviewer decided without the outcome being settled (a second
     reviewer or an adjudicator to come; ``decisions.outcomes.open_records``): screened by a person, so
     not "unscreened", but the team is not done with them. ``logged_ids``: the records with a

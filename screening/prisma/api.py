@@ -51,7 +51,7 @@ from screening.prisma.state import (
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
 from screening.atomic_files import atomic_write_text, remove_stale_temp_files
-from screening.records import from_other_method, in_play as in_play_mask, marks
+from screening.record_marks import from_other_method, in_play as in_play_mask, marks
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from screening.decisions.studies import current_links, study_counts
 from screening.dedup.contributions import UNKNOWN_SOURCE
 from screening.errors import ReportError
 from screening.prisma.model import OtherMethods, PrismaCounts, StageProgress, check_invariants
-from screening.records import from_other_method, marks, other_method_reports
+from screening.record_marks import from_other_method, marks, other_method_reports
 
 NOT_RECORDED = "Reason not recorded"
 

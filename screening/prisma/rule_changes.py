@@ -21,7 +21,7 @@ import pandas as pd
 
 from screening.decisions.sharing import event_time
 from screening.decisions.store import DECISION_ACTIONS
-from screening.records import marks
+from screening.record_marks import marks
 
 # a rule's fields that change what it excludes (its note and reason wording do not)
 _DECIDING = ("action", "missing", "year", "language", "publication_type", "query")

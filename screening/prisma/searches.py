@@ -15,7 +15,7 @@ import pandas as pd
 
 from screening.config import YMD as _YMD, ReviewConfig, SourceSpec
 from screening.dedup.contributions import search_rounds
-from screening.records import from_other_method, marks
+from screening.record_marks import from_other_method, marks
 
 ROUND_DAYS = 30     # searches within this many days of a round's first search are that round
                     # (databases are searched over days or weeks; an update comes months later)

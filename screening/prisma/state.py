@@ -37,7 +37,8 @@ from screening.normalize import clip
 from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
-from screening.records import conform, in_play as in_play_mask, marks, other_report_ids, to_csv_bytes
+from screening.records import conform, to_csv_bytes
+from screening.record_marks import in_play as in_play_mask, marks, other_report_ids
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 # a logged search's shortfall (reported - served), which the methods and warnings state; hashed
@@ -130,7 +131,7 @@ def load_decisions(review: ReviewConfig, other_reports: frozenset[str] = frozens
     = screening not started. Each stage's record outcomes are worked out once, here, and the
     finals, the open records and the methods' counts are all read from them. ``other_reports``:
     the records other methods identified, which are reports sought without a title/abstract
-    decision (:func:`screening.records.other_method_reports`)."""
+    decision (:func:`screening.record_marks.other_method_reports`)."""
     path = review.decisions_path
     if not path.exists():
         return None, None, None, [], {}

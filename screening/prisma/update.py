@@ -28,7 +28,7 @@ from screening.decisions.studies import study_of
 from screening.dedup.contributions import record_studies
 from screening.errors import ReportError
 from screening.prisma.counts import NOT_RECORDED
-from screening.records import in_play, marks
+from screening.record_marks import in_play, marks
 
 FOUND_BEFORE = "found by an earlier search (previous version)"
 

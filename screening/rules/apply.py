@@ -24,7 +24,8 @@ import pandas as pd
 
 from screening.config import config_parameters
 from screening.errors import RuleError
-from screening.records import from_other_method, with_list_cells
+from screening.records import with_list_cells
+from screening.record_marks import from_other_method
 from screening.rules.conditions import RuleOutcome, evaluate_rules
 from screening.rules.model import RulesConfig
 from screening.rules.notes import PRESENT_SHOWN, present_types, type_present, unchecked_records

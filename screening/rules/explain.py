@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from screening.records import from_other_method
+from screening.record_marks import from_other_method
 from screening.rules.apply import apply_with_outcomes, kept_mask
 from screening.rules.conditions import duplicate_groups
 from screening.rules.model import Rule, RulesConfig

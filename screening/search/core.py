@@ -45,7 +45,7 @@ from screening import __version__
 from screening.atomic_files import atomic_write_bytes
 from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
-from screening.records import SEARCHES_DIR
+from screening.record_marks import SEARCHES_DIR
 from screening.search._json import iso_date
 from screening.search.http import STARTS_INSTEAD, Attempt, PoliteClient, redact, secret_pattern
 from screening.search.database import Database, Page, SearchOptions

@@ -32,7 +32,8 @@ from screening.dedup import conflicts
 from screening.dedup.api import COCHRANE_POLICIES, deduplicate
 from screening.dedup.store import load_decisions
 from screening.errors import ConfigError
-from screening.records import from_saved_search, read_table
+from screening.records import read_table
+from screening.record_marks import from_saved_search
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from screening.config import config_parameters, from_mapping
 from screening.errors import ConfigError, StageError
 from screening.ml import DEFAULT_SPEC, priors_in_both
-from screening.records import in_play, without_abstract
+from screening.record_marks import in_play, without_abstract
 from screening.stage import Stage, StageInputs, StageReport, StageResult, register_stage
 
 # The ML stack (scikit-learn, scipy.stats: ~1 s to import) is imported inside the functions

@@ -15,7 +15,8 @@ import pytest
 import screening.runner as runner
 from screening.decisions.api import record_decision
 from screening.errors import ConfigError
-from screening.records import in_play, read_table
+from screening.records import read_table
+from screening.record_marks import in_play
 from screening.runner import run_review
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "prisma"

@@ -21,7 +21,7 @@ from screening.prisma.diagram import render, svg_texts
 from screening.prisma.searches import search_round_labels
 from screening.prisma.template import template_values
 from screening.prisma.update import FOUND_BEFORE, counted_rule_reason, update_flow
-from screening.records import in_play
+from screening.record_marks import in_play
 from screening.rules.model import Rule
 
 from .test_rounds import TOML, write_review
