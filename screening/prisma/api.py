@@ -46,8 +46,9 @@ from screening.prisma.prose import settled_split
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
 from screening.prisma.state import (
-    ReviewState, _agreement, _in_play_rows, decisions_per_record, RULES_WARNING, maybe_pair_state, load_state,
+    ReviewState, _agreement, _in_play_rows, decisions_per_record, RULES_WARNING, load_state,
 )
+from screening.prisma.state_checks import maybe_pair_state
 from screening.prisma.template import to_csv
 from screening.prisma.update import UpdateFlow, update_flow
 from screening.atomic_files import atomic_write_text, remove_stale_temp_files

@@ -24,21 +24,22 @@ from screening.config import ReviewConfig
 from screening.decisions.agreement import agreement_report
 from screening.decisions.declared import declaration_warnings
 from screening.decisions.dual_screening import plan_gap_warnings
-from screening.decisions.entries import decided_on, load_entries, standing_decisions
+from screening.decisions.entries import load_entries, standing_decisions
 from screening.decisions.outcomes import final_decisions, record_outcomes
 from screening.decisions.reasons import stage_reason_names
 from screening.decisions.stops import read_stops
 from screening.decisions.store import STAGES
-from screening.dedup.queue import MaybePair, Progress
 from screening.dedup.store import load_decisions as load_dedup_decisions
 from screening.errors import ReportError
-from screening.identity import decided_on_other_records
-from screening.normalize import clip
 from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
+from screening.prisma.state_checks import (
+    decided_on_other_records_warnings, maybe_pair_state, maybe_pair_warnings, unfinished_search_warnings,
+    unknown_register_warnings,
+)
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
 from screening.records import conform, to_csv_bytes
-from screening.record_marks import in_play as in_play_mask, marks, other_report_ids
+from screening.record_marks import in_play as in_play_mask, other_report_ids
 
 SEARCH_COLUMNS = ("database", "interface", "query", "date_run", "limits", "records", "tool_version", "notes")
 # a logged search's shortfall (reported - served), which the methods and warnings state; hashed
@@ -74,7 +75,6 @@ class ReviewState:
     dedup_decisions: pd.DataFrame | None = None      # the dedup-review log (None: no dedup stage)
     # stage -> records a pair of reviewers both decided, every decision the same (κ undefined)
     unanimous: dict[str, int] = field(default_factory=dict)
-
 
 
 RULES_WARNING = "rules: "       # the rules stage's own warnings, repeated in the report
@@ -199,16 +199,6 @@ def _agreement(entries: pd.DataFrame | None,
     return {stage: total / weight for stage, (total, weight) in sorted(sums.items())}, unanimous
 
 
-
-def _unfinished_searches(review: ReviewConfig) -> list[str]:
-    """'PubMed: asthma' for each search that started and is still to be resumed (interrupted)."""
-    from screening.search.log import read_searches
-
-    # 'running' only: an abandoned search (restarted with --restart) stays in the journal for
-    # good, and advising to resume it would start a duplicate
-    return [f"{e.database}: {e.query}" for e in read_searches(review) if e.status == "running"]
-
-
 def review_stopping(review: ReviewConfig) -> Stopping:
     """Whether and where title/abstract screening is stopped by the stopping rule (as PRISMA reads it)."""
     reports = load_stage_reports(review.output_dir, ("rank",)) if "rank" in review.stages else {}
@@ -276,48 +266,6 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
     return h.hexdigest()
 
 
-def maybe_pair_state(dedup_report: dict[str, Any] | None, decisions: pd.DataFrame | None,
-                     only: frozenset[str] | None = None) -> tuple[int, int]:
-    """(undecided, decided since dedup ran) of the possible duplicate pairs dedup.json queued
-    (``only``: the pairs with a record among these ids, e.g. an update's).
-
-    Each entry asks about two groups of records. One is decided once a decision stands on any
-    pair across them (a contested entry: once a newer decision stands), or once the other
-    answers settle it, as ``dedup-review`` reads the queue (:class:`screening.dedup.queue.
-    Progress`); such an entry is not applied to the table the counts come from until the next
-    run, so it is told apart rather than called undecided."""
-    if not dedup_report:
-        return 0, 0
-    listed = (dedup_report.get("details") or {}).get("maybe_pairs")
-    if not isinstance(listed, list):         # a report without the list: its count only
-        return int((dedup_report.get("counts") or {}).get("maybe_pairs", 0) or 0), 0
-    entries = [MaybePair.from_json({"score": 0.0, "reason": "", **p}) for p in listed if isinstance(p, dict)]
-    if only is not None:
-        entries = [e for e in entries if set(e.members_a + e.members_b) & only]
-    # as dedup-review sees the queue: an entry is answered by a decision on any pair across its
-    # two groups (a contested one only by a newer decision), or settled by the other answers
-    # (X = P and Y = P make X = Y); the next run applies both
-    progress = Progress(entries, decisions)
-    still_open = sum(progress.is_open(e) for e in entries)
-    return still_open, len(entries) - still_open
-
-
-def _pairs(n: int) -> str:
-    return f"{n} possible duplicate pair{'s' if n != 1 else ''}"
-
-
-def _maybe_pair_warnings(undecided: int, unapplied: int) -> list[str]:
-    out = []
-    if undecided:
-        out.append(f"{_pairs(undecided)} {'was' if undecided == 1 else 'were'} undecided when these counts were "
-                   "made: the copies in each pair are counted as separate records; decide them with "
-                   "`screening dedup-review REVIEW`, then `screening run`")
-    if unapplied:
-        out.append(f"{_pairs(unapplied)} decided in dedup-review since deduplication last ran "
-                   f"{'is' if unapplied == 1 else 'are'} not applied to these counts: run `screening run`")
-    return out
-
-
 def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
                ta_finals: pd.DataFrame | None = None, ft_finals: pd.DataFrame | None = None) -> ReviewState:
     """Everything PRISMA needs from disk. ``records``/finals may be given (runner, tests)."""
@@ -345,22 +293,19 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     from screening.review_checks import review_warnings
 
     warnings += review_warnings(review, reports)
-    unfinished = _unfinished_searches(review)
-    if unfinished:
-        warnings.append(f"{len(unfinished)} search(es) not complete and not counted ({'; '.join(unfinished[:3])}): "
-                        "re-run the same `screening search` command to resume")
+    warnings += unfinished_search_warnings(review)
     warnings += shortfall_warnings(searches)
     stopping, stop_warnings = standing_stopping(review, reports, stops, records, entries)
     warnings += stop_warnings
     # what the rules could not check shapes the 'excluded by automation' box: the report says so
     warnings += [RULES_WARNING + w for w in reports.get("apply_rules", {}).get("warnings", [])]
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)
-    warnings += _maybe_pair_warnings(undecided, unapplied)
+    warnings += maybe_pair_warnings(undecided, unapplied)
     in_play = frozenset(records.loc[in_play_mask(records), "record_id"].astype(str))
-    warnings += _decided_on_other_records(records, entries, in_play | other_reports)
+    warnings += decided_on_other_records_warnings(records, entries, in_play | other_reports)
     warnings += declaration_warnings(review, entries, outcomes, ft)
     warnings += plan_gap_warnings(records, entries, stopping.closes)
-    warnings += _unknown_registers(review, records)
+    warnings += unknown_register_warnings(review, records)
     # each reason once, under one spelling (the declared one), in every box, table and file;
     # the warnings above name the spellings merged (the log keeps them as recorded)
     ta, ft = (stage_reason_names(review, stage, frame, outcomes.get(stage)).rename(frame)
@@ -375,40 +320,6 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
         outcomes=outcomes, in_play=in_play, other_reports=other_reports, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,
     )
-
-
-def _unknown_registers(review: ReviewConfig, records: pd.DataFrame) -> list[str]:
-    """``[prisma] registers`` naming no source of the records: a misspelt register's records
-    are counted as a database's without a word (acceptance testing)."""
-    if not review.prisma.registers or "source_db" not in records.columns:
-        return []
-    present = set(marks(records["source_db"]))
-    missing = [r for r in review.prisma.registers if r not in present]
-    if not missing:
-        return []
-    import difflib
-
-    close = {r: difflib.get_close_matches(r, sorted(present), n=1) for r in missing}
-    named = ", ".join(f"{r!r}" + (f" (did you mean {close[r][0]!r}?)" if close[r] else "") for r in missing)
-    return [f"[prisma] registers names {named}, which no record's source database is: the boxes count no "
-            f"register records under that name (databases here: {', '.join(sorted(present)[:8])})"]
-
-
-def _decided_on_other_records(records: pd.DataFrame, entries: pd.DataFrame | None,
-                              in_play: frozenset[str]) -> list[str]:
-    """A warning when standing decisions name another record than they were made on (an
-    export changed under them and a run let it through with --allow-changed-sources): each
-    would be counted for a study nobody decided on."""
-    if entries is None or not len(entries):
-        return []
-    seen = decided_on(entries)          # standing decisions only
-    moved = decided_on_other_records(records, seen[seen["record_id"].isin(in_play)])
-    if not moved:
-        return []
-    rid, then, now = moved[0]
-    return [f"{len(moved)} record(s) with decisions now name another record than the one decided on (e.g. {rid}: "
-            f"decided on {clip(then, 60)!r}, now {clip(now, 60)!r}; an export changed and a run let it through "
-            "with --allow-changed-sources): restore the export, or undo those decisions and decide again"]
 
 
 def _in_play_rows(frame: pd.DataFrame | None, in_play: frozenset[str]) -> pd.DataFrame | None:

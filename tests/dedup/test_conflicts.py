@@ -102,7 +102,7 @@ def test_prisma_counts_a_contested_entry_undecided_until_it_is_decided_again():
     """A contested decision's entry holds that decision already: PRISMA called it 'decided since
     dedup ran... run `screening run`' instead of awaiting a re-decision. And a group entry is
     answered by a decision on any pair across its groups, not only the pair shown."""
-    from screening.prisma.state import maybe_pair_state
+    from screening.prisma.state_checks import maybe_pair_state
 
     log = _log(*CONTRADICTION)
     res = run(load(WILDFIRE), DedupConfig(), StageInputs(dedup_decisions=log))

@@ -246,7 +246,7 @@ def test_an_unquoted_toml_date_is_a_search_date(tmp_path: Path) -> None:
 
 def test_the_updates_possible_duplicate_pairs_are_those_with_an_update_record() -> None:
     """UAT: the update's methods paragraph counted pairs among the original searches' records."""
-    from screening.prisma.state import maybe_pair_state
+    from screening.prisma.state_checks import maybe_pair_state
 
     report = {"details": {"maybe_pairs": [{"id_a": "wos-1", "id_b": "medline-2"},
                                           {"id_a": "wos-3", "id_b": "lens-4"},
