@@ -115,6 +115,8 @@ def _stopping_lines(t: dict[str, Any]) -> list[str]:
         figures = (f"{t['sample_size']} sampled, {t['sample_relevant']} relevant; p = {t['p_value']:.3g}, "
                    + (f"recall ≥ {t['recall_bound']:.1%} (estimated {t['estimated_recall']:.1%})"
                       if isinstance(t["recall_bound"], float) else f"recall: {t['recall_bound']}"))
+    elif t.get("ranking_started") is False:
+        figures = "no relevant record found yet: no ranking to follow (file order)"
     elif t.get("irrelevant_in_a_row") is not None:
         run, switch = t["irrelevant_in_a_row"], t["switch_at"]
         figures = (f"{run} of {switch} irrelevant in a row before the switch to a random sample" if run < switch else

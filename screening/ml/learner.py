@@ -49,8 +49,10 @@ class ActiveLearner:
         self.querier = self.spec.build("query")
         self.rng = np.random.default_rng(self.seed)
         self.X: sp.csr_matrix | None = None
+        self._has_text = np.zeros(0, dtype=bool)
         self.n_train = 0
         self.n_train_included = 0
+        self.n_train_textless = 0     # labelled rows without any feature, left out of the fit
         self.training_set = ""        # digest of the labelled (record, label) pairs: see info()
         self.ids: np.ndarray | None = None      # record id of each feature row, when known
         self.mode = "unfitted"
@@ -72,6 +74,7 @@ class ActiveLearner:
         simulations); caches that belong to the previous matrix are dropped. ``ids``: each
         row's record id, which the ranking's ``training_set`` digest names."""
         self.X = X
+        self._has_text = np.asarray(X.getnnz(axis=1)) > 0      # once per matrix, not per update
         self.ids = None if ids is None else np.asarray([str(i) for i in ids], dtype=object)
         self._kernel, self._refitting = None, False
         return X
@@ -81,7 +84,9 @@ class ActiveLearner:
         """Learn from the labelled rows ``idx`` (labels ``y``) and return scores for all rows.
 
         With only one class labelled, scores are the mean cosine similarity to the included
-        labelled rows (or all zero, i.e. file order, without any inclusion).
+        labelled rows (or all zero, i.e. file order, without any inclusion). Labelled rows
+        without any feature are counted (``training_size``, ``training_textless``) but not
+        learnt from.
         """
         if self.X is None:
             raise RuntimeError("call fit_features first")
@@ -90,6 +95,14 @@ class ActiveLearner:
         self.n_train, self.n_train_included = len(idx), int(y.sum())
         self.training_set = _training_digest(idx, y, self.ids)
         self.served = max(self.served, len(idx))      # a review resumed: its screened records count
+        # A labelled record without a single feature (no title, abstract or keywords) tells a
+        # text model nothing, yet fitted it would teach the SVM that an empty row is relevant:
+        # with the class weights an included one shifts the intercept until every short or
+        # abstract-less record outranks the topic's (acceptance testing: one textless include
+        # put 72 irrelevant records in a row at the top). Such rows are left out of the fit.
+        has_text = self._has_text[idx]
+        self.n_train_textless = int((~has_text).sum())
+        idx, y = idx[has_text], y[has_text]
         if len(np.unique(y)) == 2:
             Xt = self.X[idx]
             w = self.balancer.compute_sample_weight(y)
@@ -97,7 +110,7 @@ class ActiveLearner:
             self._scores = self._score_pool(idx)
             self._refitting = True
             self.mode = "classifier"
-        elif self.n_train_included:
+        elif y.sum():
             centroid = np.asarray(self.X[idx[y == 1]].mean(axis=0)).ravel()
             self._scores = np.asarray(self.X @ centroid).ravel()
             self.mode = "prior-similarity"
@@ -183,6 +196,7 @@ class ActiveLearner:
             },
             "training_size": self.n_train,
             "training_included": self.n_train_included,
+            "training_textless": self.n_train_textless,
             "training_set": self.training_set,
             "seed": self.seed,
             "mode": self.mode,

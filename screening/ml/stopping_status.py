@@ -227,8 +227,10 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     # a fresh sample's pool is the records opened since the stop: those it closed are settled by it
     closed = (sum(stop.holds(r, None) for r in ids - decided - waiting) if fresh_after is not None
               and stop is not None else 0)
+    # a known relevant record gives the ranker something to rank by from the first record on
+    has_prior = bool(tuple(getattr(config, "prior_included", ()) or ()))
     _test(out, lab[settled], sampled[settled], labels[settled], pool - closed, tau, conf, awaiting, unsettled,
-          outside)
+          outside, has_prior)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)
     if out["met"] and known and stop is None:
         # `screening stop` refuses while a known relevant record has no decision (it would close
@@ -268,7 +270,8 @@ def stop_lapsed(stop: StopScope, met_now: bool, added: int, met_published: bool 
 
 
 def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.DataFrame, pool: int,
-          tau: float, conf: float, awaiting: int, unsettled: int = 0, outside: int = 0) -> None:
+          tau: float, conf: float, awaiting: int, unsettled: int = 0, outside: int = 0,
+          has_prior: bool = True) -> None:
     """The test's figures and recommendation, into ``out``: the sample's, once there is one,
     else how far ranked screening is from the switch point.
 
@@ -281,7 +284,13 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
 
     ``outside``: records added while the sample was under way, nobody having screened them
     (:func:`_added_during_sample`): not in the pool the sample was drawn from, and relevant in
-    the test's worst case."""
+    the test's worst case.
+
+    ``has_prior``: the review names a known relevant record (``prior_included``). Without one,
+    and before any relevant record is found, the ranker has nothing to rank by (the order is
+    the file's): a run of irrelevant records then says nothing of a ranking that stopped paying
+    off, so it does not count towards the switch (acceptance testing: 50 exclusions in file
+    order advised a census-sized random sample at record 50)."""
     if sampled.any() or unsettled:
         r_before = int(lab[~sampled].sum())
         N = pool - int((~sampled).sum()) - outside
@@ -323,9 +332,16 @@ def _test(out: dict[str, Any], lab: np.ndarray, sampled: np.ndarray, labels: pd.
         return
     run = _ranked_run(labels, sampled)
     threshold = switch_threshold(pool)
-    out["irrelevant_in_a_row"] = run
+    started = has_prior or bool(lab[~sampled].any())
+    out["irrelevant_in_a_row"] = run if started else 0
     out["switch_at"] = threshold
-    if run >= threshold:
+    out["ranking_started"] = started
+    if not started:
+        out["recommendation"] = ("No relevant record found yet, so there is no ranking to follow (records come in "
+                                 "file order until one is included, or named in [rank] prior_included): keep "
+                                 "screening; the irrelevant records in a row that lead to the random-sample "
+                                 "check count from the first relevant record." + _settle_first(awaiting))
+    elif run >= threshold:
         out["recommendation"] = (f"{run} irrelevant records in a row: switch to screening a random "
                                  "sample of the unscreened records (screening screen --sample) to test "
                                  f"whether recall has reached {tau:.0%} (no recall estimate is possible "

@@ -268,4 +268,4 @@ def decisions_from_log(entries: pd.DataFrame) -> LogLabels:
 # version 3: the stopping test counts unsettled sample records as relevant (sample_unsettled);
 # version 4: it reads the sample's logged frame (records added during the sample: added_during_sample)
 STAGE = register_stage(Stage(name="rank", order=40, run=run, config_type=RankConfig, toml_key="rank",
-                             version="4", load_inputs=load_inputs))
+                             version="5", load_inputs=load_inputs))

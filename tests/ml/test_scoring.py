@@ -95,7 +95,10 @@ def test_learner_uses_kernel_path_from_second_fit_and_matches_direct(data, no_fi
     assert learner._kernel is None                              # one-shot ranking: direct
     idx2 = np.r_[idx, np.flatnonzero(y == 0)[60:62]]
     s = learner.update(idx2, y[idx2])
-    assert learner._kernel is not None and len(learner._kernel._pos) == len(idx2)
+    # kernel columns for the labelled rows the model learns from (those with any text)
+    with_text = int((learner.X.getnnz(axis=1)[idx2] > 0).sum())
+    assert learner._kernel is not None
+    assert len(learner._kernel._pos) == with_text == learner.n_train - learner.n_train_textless
     np.testing.assert_allclose(s, learner.classifier.decision_function(learner.X), atol=2e-5)
 
 

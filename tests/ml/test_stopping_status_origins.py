@@ -88,3 +88,24 @@ def test_a_stop_recorded_with_the_published_test_is_read_against_it() -> None:
                             ({"records": left, "met": True, "test": "anytime-valid"}, True)):
         stop = StopScope((StopEvent(1, "u", "bob", "stop", "", "2026-03-04T10:00:00+00:00", payload),))
         assert stopping_status(records, frame, stop=stop)["stop_lapsed"] is lapsed, payload
+
+
+def test_a_run_before_any_relevant_record_is_no_ranking_and_advises_no_switch(records: pd.DataFrame) -> None:
+    """Acceptance testing: with no prior_included, 50 exclusions served in file order (the
+    ranker had nothing to rank by) advised switching to a census-sized random sample."""
+    relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()
+    other = records.loc[records["label_included"] == "0", "record_id"].tolist()
+    config = SimpleNamespace(prior_included=(), prior_excluded=(), target_recall=0.95, confidence=0.95)
+    file_order = _decisions([(r, 0, False, True) for r in other[:60]])
+    status = stopping_status(records, file_order, config)
+    assert status["ranking_started"] is False and status["irrelevant_in_a_row"] == 0
+    assert status["recommendation"].startswith("No relevant record found yet") and "switch" not in status["recommendation"]
+    # the first relevant record starts the ranking: the run counts from it (60 before it do not)
+    found = _decisions([(r, 0, False, True) for r in other[:60]] + [(relevant[0], 1, False, True)]
+                       + [(r, 0, False, True) for r in other[60:110]])
+    status = stopping_status(records, found, config)
+    assert status["ranking_started"] is True and status["irrelevant_in_a_row"] == 50
+    assert "switch to screening a random sample" in status["recommendation"]
+    # a named prior ranks by similarity from the first record: its run counts at once
+    named = SimpleNamespace(**{**vars(config), "prior_included": (relevant[1],)})
+    assert stopping_status(records, file_order, named)["irrelevant_in_a_row"] == 60
