@@ -91,7 +91,9 @@ def stop_test(ctx: ReportContext) -> str:
     counting = (f", counting the {counted(added, 'record')} added while the sample was under way (which it could "
                 "not draw) as relevant" if added else "")
     return (f"a random sample of {counted(int(n), 'record')} not screened in rank order, which contained {found}, "
-            f"showed that recall was at least {_percent(target)} with {_percent(conf)} confidence{counting}"
+            # the test's claim as a test states it (acceptance testing: "showed that recall was at
+            # least 95% with 95% confidence" read as a probability about this one review)
+            f"rejected the hypothesis that recall was below {_percent(target)} at {_percent(conf)} confidence{counting}"
             + (f" ({'; '.join(said)})" if said else ""))
 
 

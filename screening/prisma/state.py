@@ -34,7 +34,8 @@ from screening.errors import ReportError
 from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.prisma.state_checks import (
-    decided_on_other_records_warnings, maybe_pair_state, maybe_pair_warnings, unfinished_search_warnings,
+    decided_on_other_records_warnings, maybe_pair_state, maybe_pair_warnings, missed_by_stop_warnings,
+    unfinished_search_warnings,
     unknown_register_warnings,
 )
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
@@ -297,6 +298,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     warnings += shortfall_warnings(searches)
     stopping, stop_warnings = standing_stopping(review, reports, stops, records, entries)
     warnings += stop_warnings
+    warnings += missed_by_stop_warnings(stopping, ta)
     # what the rules could not check shapes the 'excluded by automation' box: the report says so
     warnings += [RULES_WARNING + w for w in reports.get("apply_rules", {}).get("warnings", [])]
     undecided, unapplied = maybe_pair_state(reports.get("dedup"), dedup_decisions)

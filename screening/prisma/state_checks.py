@@ -107,3 +107,20 @@ def decided_on_other_records_warnings(records: pd.DataFrame, entries: pd.DataFra
     return [f"{len(moved)} record(s) with decisions now name another record than the one decided on (e.g. {rid}: "
             f"decided on {clip(then, 60)!r}, now {clip(now, 60)!r}; an export changed and a run let it through "
             "with --allow-changed-sources): restore the export, or undo those decisions and decide again"]
+
+
+def missed_by_stop_warnings(stopping: Any, ta_finals: pd.DataFrame | None) -> list[str]:
+    """A warning when records a logged stop closed were screened since and included: the
+    stopping rule missed them, and the report's recall statement is the test's as recorded
+    (acceptance testing: `decide` said so, the report did not)."""
+    scope = getattr(stopping, "scope", None)
+    if not getattr(stopping, "stopped", False) or not scope or ta_finals is None or not len(ta_finals):
+        return []
+    included = ta_finals.loc[ta_finals["decision"] == "include", "record_id"].astype(str)
+    missed = [r for r in included if r in scope]
+    if not missed:
+        return []
+    return [f"{len(missed)} record(s) the stop closed were screened since and included (e.g. {', '.join(missed[:3])}): "
+            "the stopping rule missed relevant records, and the recall it stated holds for the test as "
+            "recorded, not for what was found since; consider reopening screening (`screening stop REVIEW "
+            "--resume -r NAME`) and going on"]

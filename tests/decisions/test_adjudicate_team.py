@@ -511,3 +511,32 @@ def test_replace_leaves_the_records_a_stopped_flag_closed(team: Path, in_play: l
     res = api.replace_reviewer(team, "bob", JOSE)
     assert set(res["record_ids"]) == set(waiting)
     assert res["closed"] == len(in_play) - len(waiting) and res["handed"] == 3
+
+
+def test_the_report_says_when_a_record_the_stop_closed_is_included_since(team: Path, db: Path,
+                                                                          in_play: list[str]) -> None:
+    """Acceptance testing: a record the stop closed, screened later and included, drew a
+    warning from `decide` ("the stopping rule missed a relevant record") but none from the
+    report, whose methods paragraph still said the sample showed the target recall."""
+    import uuid
+
+    from screening.config import load_review
+    from screening.decisions.store import open_store, utc_now
+    from screening.prisma.state import load_state
+
+    closed = in_play[4:20]
+    store = open_store(db)
+    try:
+        store.append_stop({"event_uuid": str(uuid.uuid4()), "reviewer": "carol", "action": "stop", "note": "",
+                           "created_at": utc_now(), "payload": {"rule": "hypergeometric", "records": closed}})
+    finally:
+        store.close()
+
+    def said() -> list[str]:
+        return [w for w in load_state(load_review(team)).warnings if "the stop closed" in w]
+
+    decide(team, "alice", closed[0], "exclude")            # screened after all, excluded: nothing missed
+    assert said() == []
+    decide(team, "alice", closed[1], "include")
+    (warning,) = said()
+    assert warning.startswith(f"1 record(s) the stop closed were screened since and included (e.g. {closed[1]})")

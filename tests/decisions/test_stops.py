@@ -164,7 +164,7 @@ def test_a_logged_stop_closes_what_nobody_screened_and_every_view_agrees(review:
     said = " ".join(report.split())
     assert (f"Title/abstract screening was stopped by the hypergeometric stopping rule: a random sample of {SAMPLE} "
             "records not screened in rank order, which contained "
-            f"{_relevant(stop['sample_relevant'])}, showed that recall was at least 80% with 95% confidence "
+            f"{_relevant(stop['sample_relevant'])}, rejected the hypothesis that recall was below 80% at 95% confidence "
             f"(p = {stop['p_value']:.2g}; lower confidence bound on recall {stop['recall_bound']:.1%}); the "
             f"{len(left)} records left unscreened are reported as excluded by automation tools.") in said, said
     assert "estimated recall of" not in said

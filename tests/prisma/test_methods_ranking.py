@@ -235,7 +235,7 @@ def test_the_stop_sentence_states_a_target_as_it_was_set() -> None:
     ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.012,
                         stopping_figures={"sample_size": 120, "sample_relevant": 0, "recall_bound": 0.981,
                                           "target_recall": 0.975, "confidence": 0.95})
-    assert "showed that recall was at least 97.5% with 95% confidence (p = " in stop_test(ctx)
+    assert "rejected the hypothesis that recall was below 97.5% at 95% confidence (p = " in stop_test(ctx)
 
 
 def test_the_stop_sentence_says_records_added_during_the_sample_were_counted_as_relevant() -> None:
@@ -246,7 +246,7 @@ def test_the_stop_sentence_says_records_added_during_the_sample_were_counted_as_
                "confidence": 0.95, "added_during_sample": 2}
     ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.03,
                         stopping_figures=figures)
-    assert ("showed that recall was at least 95% with 95% confidence, counting the 2 records added while the "
+    assert ("rejected the hypothesis that recall was below 95% at 95% confidence, counting the 2 records added while the "
             "sample was under way (which it could not draw) as relevant (p = ") in stop_test(ctx)
     ctx = ReportContext(review_name="t", title="t", tool_version="x", state_hash="h", stopping_p=0.03,
                         stopping_figures={**figures, "added_during_sample": 0})
