@@ -456,10 +456,7 @@ def test_replace_hands_over_only_records_still_in_play_and_not_closed_by_the_sto
     """UAT: `assign --replace bob --by dave` said '37 records … waiting for bob handed to dave
     (37 new plan events)' when 17 waited for bob: 18 had been closed by a standing logged stop
     (nobody had screened them) and 2 had since been made duplicates by dedup review."""
-    import uuid
-
     from screening.decisions.session import ScreeningSession
-    from screening.decisions.store import open_store, utc_now
     from screening.records import write_table
 
     from .conftest import build_table
@@ -469,12 +466,7 @@ def test_replace_hands_over_only_records_still_in_play_and_not_closed_by_the_sto
     for rid in (*waiting, dup):
         decide(team, "alice", rid, "exclude")
     # a stop closes 16 records nobody had screened (`screening stop`; its figures don't matter here)
-    store = open_store(db)
-    try:
-        store.append_stop({"event_uuid": str(uuid.uuid4()), "reviewer": "carol", "action": "stop", "note": "",
-                           "created_at": utc_now(), "payload": {"rule": "hypergeometric", "records": closed}})
-    finally:
-        store.close()
+    log_stop(db, closed)
     # alice decides one closed record after all: it leaves the stop's scope and waits for bob
     decide(team, "alice", closed[0], "include")
     # dedup review makes one record bob still had to decide a duplicate
@@ -518,19 +510,11 @@ def test_the_report_says_when_a_record_the_stop_closed_is_included_since(team: P
     """Acceptance testing: a record the stop closed, screened later and included, drew a
     warning from `decide` ("the stopping rule missed a relevant record") but none from the
     report, whose methods paragraph still said the sample showed the target recall."""
-    import uuid
-
     from screening.config import load_review
-    from screening.decisions.store import open_store, utc_now
     from screening.prisma.state import load_state
 
     closed = in_play[4:20]
-    store = open_store(db)
-    try:
-        store.append_stop({"event_uuid": str(uuid.uuid4()), "reviewer": "carol", "action": "stop", "note": "",
-                           "created_at": utc_now(), "payload": {"rule": "hypergeometric", "records": closed}})
-    finally:
-        store.close()
+    log_stop(db, closed)
 
     def said() -> list[str]:
         return [w for w in load_state(load_review(team)).warnings if "the stop closed" in w]
@@ -540,3 +524,18 @@ def test_the_report_says_when_a_record_the_stop_closed_is_included_since(team: P
     decide(team, "alice", closed[1], "include")
     (warning,) = said()
     assert warning.startswith(f"1 record(s) the stop closed were screened since and included (e.g. {closed[1]})")
+
+
+def log_stop(db: Path, closed: list[str]) -> None:
+    """A logged stop by carol closing ``closed`` (as `screening stop` writes one; its test's
+    figures don't matter to these tests)."""
+    import uuid
+
+    from screening.decisions.store import open_store, utc_now
+
+    store = open_store(db)
+    try:
+        store.append_stop({"event_uuid": str(uuid.uuid4()), "reviewer": "carol", "action": "stop", "note": "",
+                           "created_at": utc_now(), "payload": {"rule": "hypergeometric", "records": closed}})
+    finally:
+        store.close()
