@@ -46,7 +46,10 @@ def agreement_cmd(
         console.print(t)
         s = p.stats
         ci = (f"(95% CI {fmt_stat(s.ci_low)} to {fmt_stat(s.ci_high)}; SE {fmt_stat(s.se)})" if s.se == s.se
-              else "(no CI: too few records)")
+              else "(no CI: too few records)" if s.n < 2
+              # acceptance testing: said "too few records" at n = 59, where one reviewer had
+              # given one decision throughout and the large-sample variance formula gives 0
+              else "(no CI: the standard error is degenerate here, e.g. a reviewer gave one decision throughout)")
         console.print(f"n={s.n}  agreement={fmt_stat(s.percent_agreement, 1)}%  kappa={fmt_stat(s.kappa)} {ci}  "
                       f"PABAK={fmt_stat(s.pabak)}")
 

@@ -68,3 +68,17 @@ def test_one_record_gives_no_confidence_interval():
     one = kappa_stats([[0, 1], [0, 0]])                  # one record, the two disagree
     assert one.n == 1 and one.kappa == 0.0
     assert one.se != one.se and one.ci_low != one.ci_low   # NaN, not a 0.000-0.000 interval
+
+
+def test_agreement_says_why_there_is_no_interval(review, in_play, cli) -> None:
+    """Acceptance testing: `agreement` said 'no CI: too few records' at n = 59, where one
+    reviewer never included anything (the large-sample variance is 0 while kappa is 0)."""
+    from screening.decisions import api
+
+    for i, rid in enumerate(in_play[:4]):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include" if i < 2 else "exclude")
+        api.record_decision(review, reviewer="bob", record_id=rid, action="exclude")
+    code, out = cli("agreement", review, "--as-adjudicator")
+    flat = " ".join(out.split())
+    assert code == 0 and "n=4" in flat and "kappa=0.000" in flat
+    assert "no CI: the standard error is degenerate here" in flat and "too few records" not in flat
