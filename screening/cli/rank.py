@@ -152,7 +152,8 @@ def _stop_table(events: list) -> None:
         return
     t = Table(title=f"{len(events)} stop event(s)", title_justify="left")
     for c in ("#", "time (UTC)", "reviewer", "action", "records", "estimated recall", "met", "note"):
-        t.add_column(c)
+        # the time whole at 80 columns (acceptance testing: it was cut); the note wraps instead
+        t.add_column(c, no_wrap=c == "time (UTC)", min_width=19 if c == "time (UTC)" else None)
     for e in events:
         p = e.payload
         est = p.get("estimated_recall")

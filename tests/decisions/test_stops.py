@@ -389,3 +389,14 @@ def test_status_leaves_an_older_log_as_it_is(tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 2
     con.close()
+
+
+def test_stop_list_keeps_the_whole_time_at_80_columns(review: Path, data: pd.DataFrame) -> None:
+    """Acceptance testing: at 80 columns `stop --list` cut the time column short."""
+    import re
+
+    _decide_until_met(review, data)
+    stop_screening(review, "alice", note="the test was met; records closed as the protocol says")
+    res = CliRunner().invoke(app, ["stop", str(review), "--list"],
+                             env={"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"})
+    assert res.exit_code == 0 and re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", res.output), res.output
