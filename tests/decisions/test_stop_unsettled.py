@@ -131,7 +131,7 @@ def test_a_stop_on_unsettled_sample_records_names_them_in_the_methods(review: Pa
     report = " ".join((review.parent.parent / "data" / "screened" / "t" / "prisma" / "report.md")
                       .read_text(encoding="utf-8").split())
     assert (f"a random sample of {SAMPLE} records not screened in rank order, which contained no relevant record and "
-            "1 record whose decision was not yet settled (the test took the worst case for it), showed") in report
+            "1 record whose decision was not yet settled (the test took the worst case for it), rejected the hypothesis") in report
 
 
 def test_a_report_says_when_the_log_no_longer_meets_the_test_a_stop_was_recorded_on(

@@ -713,7 +713,7 @@ def test_a_stop_whose_sample_found_nothing_after_nothing_still_describes_its_sam
                                           "confidence": 0.95})
     said = stop_test(ctx)
     assert said.startswith("a random sample of 97 records") and "which contained no relevant record" in said
-    assert said.endswith("with 95% confidence (p = 0.03)") and "bound" not in said
+    assert said.endswith("at 95% confidence (p = 0.03)") and "bound" not in said
 
 
 def test_full_text_disagreements_on_the_exclusion_reason_only_are_said_so(records, finals):
