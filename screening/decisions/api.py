@@ -55,17 +55,17 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     adjudicators`` no longer declares (their adjudications still settle records, but they are
     no adjudicators now)."""
     from screening.decisions.declared import declaration_warnings, former_adjudicators
+    from screening.prisma.state import review_stopping
     from screening.record_marks import other_report_ids
     from screening.review_checks import review_warnings
 
-    from screening.prisma.state import review_stopping
-
     rv = loaded_review(review)
-    stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    stopping = review_stopping(rv.config)          # read once: the counts and the plan check share it
+    stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator, stopping=stopping)
     entries = rv.entries()
     warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
                                                                   other_reports=other_report_ids(rv.records))
-                + plan_gap_warnings(rv.records, entries, review_stopping(rv.config).closes))
+                + plan_gap_warnings(rv.records, entries, stopping.closes))
     return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
              else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
              "warnings": warnings} for s in stages]

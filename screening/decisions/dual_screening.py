@@ -89,8 +89,8 @@ def replace_reviewer(review: ReviewLike, reviewer: str, by: str, *, stage: str =
     ``reviewer``'s place (the log is append-only: the earlier plan stays on record, the latest
     plan wins): those whose latest plan at ``stage`` names ``reviewer``, still in screening at
     ``stage`` (in play: not since made a duplicate or excluded by the rules), not closed by the
-    review's stop (title/abstract, nobody has decided them: a logged stop or ``[rank] stopped = true``), not settled, and without a
-    standing decision of ``reviewer``'s. Everything ``reviewer`` decided, and every settled
+    review's stop (title/abstract: a logged stop or ``[rank] stopped = true``, and nobody has
+    decided them), not settled, and without a standing decision of ``reviewer``'s. Everything ``reviewer`` decided, and every settled
     record, is left as it is: unlike ``assign --replan``, nothing settled is reopened. The
     others are counted apart (``out_of_play``, ``closed``), so the message and the plan events
     count only what ``by`` is actually to decide. ``by`` decides blind, as any

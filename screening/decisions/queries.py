@@ -44,7 +44,7 @@ def agreement(review: ReviewLike, *, reviewer: str | None = None,
 
 
 def status(review: ReviewLike, *, reviewer: str | None = None,
-           as_adjudicator: bool = False) -> list[dict[str, Any]]:
+           as_adjudicator: bool = False, stopping: Any = None) -> list[dict[str, Any]]:
     """Per stage progress, redacted for ``reviewer`` (see docs/screening.md, Blinding).
 
     ``excluded_by_stopping``: after a stop (``screening stop``, or ``[rank] stopped = true``),
@@ -54,14 +54,15 @@ def status(review: ReviewLike, *, reviewer: str | None = None,
     update's records) are taken out: records some reviewer decided, still being settled.
     ``conflicts_scope`` says what ``conflicts_open`` counts: ``all`` (adjudicators), ``own``
     (a reviewer: conflicts on records they decided) or ``hidden`` (no viewer: ``None``, since
-    blinding hides every decision and a 0 would be false)."""
+    blinding hides every decision and a 0 would be false). ``stopping``: the review's
+    :func:`~screening.prisma.state.review_stopping`, when the caller has read it already."""
     rv = loaded_review(review)
     viewer = rv.viewer(reviewer, as_adjudicator)
     entries = rv.entries()
     visible = visible_entries(entries, viewer) if viewer.name and not viewer.adjudicator else None
     from screening.prisma.state import review_stopping
 
-    stopping = review_stopping(rv.config)
+    stopping = review_stopping(rv.config) if stopping is None else stopping
     out = []
     for stage in STAGES:
         full = stage_progress(entries, rv.records, stage)

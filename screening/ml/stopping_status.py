@@ -228,7 +228,7 @@ def stopping_status(records_table: pd.DataFrame, labels_frame: pd.DataFrame | No
     closed = (sum(stop.holds(r, None) for r in ids - decided - waiting) if fresh_after is not None
               and stop is not None else 0)
     # a known relevant record gives the ranker something to rank by from the first record on
-    has_prior = bool(tuple(getattr(config, "prior_included", ()) or ()))
+    has_prior = bool(getattr(config, "prior_included", ()))
     _test(out, lab[settled], sampled[settled], labels[settled], pool - closed, tau, conf, awaiting, unsettled,
           outside, has_prior)
     known = sorted(str(r) for r in getattr(config, "prior_included", ()) if str(r) in ids - decided - waiting)

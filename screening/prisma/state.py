@@ -35,8 +35,7 @@ from screening.prisma.counts import decisions_on
 from screening.prisma.searches import search_shortfall, shortfall_warnings
 from screening.prisma.state_checks import (
     decided_on_other_records_warnings, maybe_pair_state, maybe_pair_warnings, missed_by_stop_warnings,
-    unfinished_search_warnings,
-    unknown_register_warnings,
+    unfinished_search_warnings, unknown_register_warnings,
 )
 from screening.prisma.stopping_state import Stopping, standing_stopping, stopping_state
 from screening.records import conform, to_csv_bytes

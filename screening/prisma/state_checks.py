@@ -3,7 +3,8 @@
 Each function reads one part of the state :func:`screening.prisma.state.load_state` loads and
 returns the warnings it gives ([] when all is well): searches interrupted midway, possible
 duplicate pairs still undecided (or decided since dedup ran), registers the TOML names that no
-record comes from, and decisions that now name another record than the one decided on.
+record comes from, decisions that now name another record than the one decided on, and records
+a stop closed that were included since.
 """
 
 from __future__ import annotations
