@@ -943,15 +943,21 @@ def heldout(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     return (f"{len(full)} variants run on all {len(names)} datasets compete.\n\n" + "\n".join(lines))
 
 
-def vs_plain(variant: str) -> str:
-    """The variant's mean WSS@95 difference from the `plain` variant on the (dataset, seed)
-    runs both have: a proxy for the difference from ASReview when its runs are not cached
-    (plain reproduces ASReview within 0.01 on every dataset)."""
+def _with_plain(variant: str) -> pd.DataFrame:
+    """The variant's cached runs beside `plain`'s on the same (dataset, seed): ``wss95`` and
+    ``wss95_plain`` (empty when either has none)."""
     def rows(name: str) -> pd.DataFrame:
         path = OUT / f"{name.replace(':', '_')}.jsonl"
         return pd.read_json(path, lines=True) if path.exists() else pd.DataFrame(columns=["dataset", "seed", "wss95"])
 
-    both = rows(variant).merge(rows("plain"), on=["dataset", "seed"], suffixes=("", "_plain"))
+    return rows(variant).merge(rows("plain"), on=["dataset", "seed"], suffixes=("", "_plain"))
+
+
+def vs_plain(variant: str) -> str:
+    """The variant's mean WSS@95 difference from the `plain` variant on the (dataset, seed)
+    runs both have: a proxy for the difference from ASReview when its runs are not cached
+    (plain reproduces ASReview within 0.01 on every dataset)."""
+    both = _with_plain(variant)
     if not len(both):
         return f"{variant}: no runs in common with `plain` (run both with --vs-plain)"
     per = both.assign(d=both["wss95"] - both["wss95_plain"]).groupby("dataset")["d"].mean()
@@ -979,10 +985,7 @@ def recorded_asreview(path: Path = HERE / "results" / "rank.md") -> dict[str, fl
 def vs_plain_table(variant: str) -> str:
     """Per dataset: the variant's mean WSS@95 over seeds, `plain`'s, and ASReview's recorded
     mean (:func:`recorded_asreview`), with the differences and their means."""
-    def rows(name: str) -> pd.DataFrame:
-        return pd.read_json(OUT / f"{name.replace(':', '_')}.jsonl", lines=True)
-
-    both = rows(variant).merge(rows("plain"), on=["dataset", "seed"], suffixes=("", "_plain"))
+    both = _with_plain(variant)
     per = both.groupby("dataset", sort=False)[["wss95", "wss95_plain"]].mean()
     asr = recorded_asreview()
     per["asr"] = [asr.get(d, np.nan) for d in per.index]
