@@ -42,7 +42,7 @@ from screening.decisions.recording import link_repeats
 from screening.decisions.session_queue import SUBSETS, SessionQueue
 from screening.decisions.session_stopping import StoppingEstimate, StoppingFn, stopping_hook
 from screening.decisions.session_view import SessionView
-from screening.decisions.sharing import taken_meanwhile
+from screening.decisions.sharing import write_unless_taken
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
@@ -315,12 +315,12 @@ class ScreeningSession:
     # -- writes --------------------------------------------------------------------------------
 
     def _append(self, rid: str, action: str, *, reason: str = "", note: str = "",
-                payload: dict[str, Any] | None = None) -> None:
+                payload: dict[str, Any] | None = None, if_last: int | None = None) -> None:
         ev = build_event(self.review, self.entries, reviewer=self.reviewer, record_id=rid, action=action,
                          stage=self.stage, reason=reason, note=note, is_demo=self.is_demo, payload=payload,
                          sought=self._queue.eligible, ft_records=self._queue.ft_records,
                          ranking_id=self._queue.ranking_id(rid))
-        self.review.open().append([ev])
+        self.review.open().append([ev], if_last=if_last)
 
     def _decide(self, action: str, reason: str = "") -> None:
         rid = self.current
@@ -340,23 +340,26 @@ class ScreeningSession:
             # with the model's id (the event's ranking_id), what it was trained on: the id alone
             # is a digest that no report could trace back to a training-set size
             payload.update(ranker.training)
-        # the record on screen was undecided when shown; the same reviewer in another terminal
-        # (or `decide`) may have decided it since: say so rather than replace it silently
-        latest = self.review.entries()
-        events = latest[latest["record_id"] == rid]
-        standing = standing_decisions(events, self.stage).get(rid, {})
-        earlier = standing.get((self.reviewer, "screener"))
-        if taken_meanwhile(events, rid, self.reviewer, self.stage, sample=self.sample, standing=standing):
+        # the record on screen was undecided when shown; a colleague, or the same reviewer in
+        # another terminal (or `decide`), may have decided it since: check and write as one step
+        try:
+            checked = write_unless_taken(
+                self.review.entries, lambda last: self._append(rid, action, reason=reason, payload=payload or None,
+                                                               if_last=last),
+                rid, self.reviewer, self.stage, sample=self.sample)
+        except DecisionError as err:
+            self.message = str(err)
+            return
+        if checked.status == "taken":
             # a colleague's session served it too (sharing.py): a second decision would open a
             # conflict nobody planned, so move on instead
             self.message = f"{rid} was decided by a colleague while it was on screen: yours is not recorded"
             self._refresh()
             return
-        try:
-            self._append(rid, action, reason=reason, payload=payload or None)
-        except DecisionError as err:
-            self.message = str(err)
+        if checked.status == "busy":
+            self.message = f"{rid}: the decision log kept changing while this was recorded; press the key again"
             return
+        events, earlier = checked.events, checked.earlier
         self.done_here.append(rid)
         self.message = f"{rid}: {action.replace('_', ' ')}" + (f" ({reason})" if reason else "")
         if earlier is not None:

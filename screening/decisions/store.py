@@ -34,8 +34,14 @@ from screening.errors import DecisionError
 
 T = TypeVar("T")
 
+
+class LogMoved(DecisionError):
+    """A conditional append found events the writer had not read (another session wrote
+    meanwhile): nothing was written; the writer reads the log again and re-checks."""
+
 __all__ = ["ACTIONS", "COLUMNS", "DECISION_ACTIONS", "ROLES", "SAMPLE_COLUMNS", "SCHEMA_VERSION", "STAGES",
-           "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "SQLiteStore", "open_store", "read_log", "utc_now"]
+           "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "LogMoved", "SQLiteStore", "open_store",
+           "read_log", "utc_now"]
 
 
 def utc_now() -> str:
@@ -90,8 +96,10 @@ class Event:
 class DecisionStore(Protocol):
     """What the rest of the package needs from a log. Implement this for a server database."""
 
-    def append(self, events: Iterable[Event]) -> int:
-        """Write all events in ONE transaction (all or nothing); return how many were new."""
+    def append(self, events: Iterable[Event], *, if_last: int | None = None) -> int:
+        """Write all events in ONE transaction (all or nothing); return how many were new.
+        ``if_last``: write only if the log's highest event id is still this one (0: an empty
+        log), else raise :class:`LogMoved` and write nothing."""
 
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
         """Events with id > ``after`` (all by default), in append order, as :data:`COLUMNS` tuples."""
@@ -208,7 +216,7 @@ class SQLiteStore:
                                 f"{version}; this version reads up to {SCHEMA_VERSION})", path=self.path,
                                 hint="upgrade screening: pip install -U screening")
 
-    def append(self, events: Iterable[Event]) -> int:
+    def append(self, events: Iterable[Event], *, if_last: int | None = None) -> int:
         events = list(events)
         for ev in events:
             ev.check()
@@ -216,6 +224,13 @@ class SQLiteStore:
             return 0
 
         def insert(conn: sqlite3.Connection) -> None:
+            if if_last is not None:
+                # compare-and-append: the caller decided from the log as it stood at ``if_last``
+                # (a record still open, say); under the write lock, nothing may have come since
+                last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+                if last != if_last:
+                    raise LogMoved(f"the decision log moved on (event {last}, not {if_last}) while this was "
+                                   "decided", hint="read the log again and decide again")
             # leave out events already logged before inserting: a conflicting INSERT still takes
             # an id from the AUTOINCREMENT sequence, so an idempotent re-run (the same `assign`,
             # a re-imported file) left gaps in the ids that look like deleted events
