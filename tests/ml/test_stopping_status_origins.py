@@ -109,3 +109,20 @@ def test_a_run_before_any_relevant_record_is_no_ranking_and_advises_no_switch(re
     # a named prior ranks by similarity from the first record: its run counts at once
     named = SimpleNamespace(**{**vars(config), "prior_included": (relevant[1],)})
     assert stopping_status(records, file_order, named)["irrelevant_in_a_row"] == 60
+
+
+def test_status_says_why_typed_decisions_leave_the_run_where_it_was(records: pd.DataFrame) -> None:
+    """Acceptance testing: 251 decisions typed from `rank.parquet` with `decide --from`, the last
+    75 irrelevant, and the status still read "0 of 64 irrelevant in a row" with no reason."""
+    relevant = records.loc[records["label_included"] == "1", "record_id"].tolist()
+    other = records.loc[records["label_included"] == "0", "record_id"].tolist()
+    config = SimpleNamespace(prior_included=(), prior_excluded=(), target_recall=0.95, confidence=0.95)
+    ranked = [(relevant[0], 1, False, True), (other[0], 0, False, True), (other[1], 0, False, True)]
+    typed_before = [(other[2], 0, False, False)]             # before the last ranked find: not "since"
+    typed_after = [(relevant[1], 1, False, False)] + [(r, 0, False, False) for r in other[3:40]]
+    status = stopping_status(records, _decisions(typed_before + ranked + typed_after), config)
+    assert status["irrelevant_in_a_row"] == 2
+    assert ("38 decisions since were typed, imported or made in an `--only` session and do not count"
+            in status["recommendation"])
+    quiet = stopping_status(records, _decisions(typed_before + ranked), config)["recommendation"]
+    assert quiet.startswith("Keep screening in rank order (2 of") and "do not count" not in quiet
