@@ -30,6 +30,7 @@ Where records go (each record lands in exactly one place):
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
@@ -66,6 +67,19 @@ def _first_reason(value: Any) -> str:
 
 def _reason_counts(values: pd.Series) -> dict[str, int]:
     return _ordered(values.value_counts().to_dict()) if len(values) else {}
+
+
+def _typed_reason_counts(values: pd.Series) -> dict[str, int]:
+    """Counts of reasons a team typed by hand (``removed_reason``): spellings that differ only in
+    case or spacing ('Retracted', 'retracted ', 'Retracted  paper' vs 'retracted paper') are one
+    reason, under its most used spelling, rather than several lines of the same box."""
+    if not len(values):
+        return {}
+    texts = values.astype(str).str.strip()
+    key = texts.str.casefold().str.split().str.join(" ")
+    # the most used spelling; max() keeps the first seen among equals (Counter keeps insertion order)
+    label = {k: max((c := Counter(g)), key=c.__getitem__) for k, g in texts.groupby(key, sort=False)}
+    return _ordered(key.map(label).value_counts().to_dict())
 
 
 def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
@@ -244,7 +258,7 @@ def compute_counts(
         automation_rules=int(rule_mask.sum()),
         automation_rules_reasons=rule_reason_map,
         removed_other=int(other_mask.sum()),
-        removed_other_reasons=_reason_counts(other_reason[other_mask]),
+        removed_other_reasons=_typed_reason_counts(other_reason[other_mask]),
         records_screened=int(in_play.sum()),
         title_abstract=StageProgress(total=int(in_play.sum()), done=ta_done, open=open_n),
         excluded_human=excluded_human,

@@ -118,6 +118,18 @@ def test_removed_for_other_reasons_column(records, finals, play_ids):
     assert (c.removed_other, c.removed_other_reasons, c.records_screened) == (1, {"retracted": 1}, 15)
 
 
+def test_removal_reasons_typed_with_other_case_or_spacing_are_one_reason(records, finals, play_ids):
+    ta, ft = finals
+    rec = records.copy()
+    typed = {play_ids[-1]: "Retracted", play_ids[-2]: " retracted ", play_ids[-3]: "Retracted",
+             play_ids[-4]: "conference  abstract", play_ids[-5]: "Conference abstract"}
+    rec["removed_reason"] = [typed.get(r, "") for r in rec["record_id"]]
+    c = compute_counts(rec, ta[~ta.record_id.isin(typed)], ft[~ft.record_id.isin(typed)])
+    # the most used spelling names the line; a tie keeps the first seen in the table
+    assert c.removed_other == 5
+    assert c.removed_other_reasons == {"Retracted": 3, "Conference abstract": 2}
+
+
 def test_decisions_on_records_out_of_play_are_warned_not_counted(records, finals):
     ta, ft = finals
     extra = pd.concat([ta, pd.DataFrame([{"record_id": "lens_9_of_343-00007", "decision": "include",
