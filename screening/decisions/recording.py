@@ -26,11 +26,13 @@ from screening.decisions.progress import eligible_records
 from screening.decisions.reasons import declared_reason, same_reason
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
+from screening.decisions.session_stopping import flag_stopped
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
 from screening.decisions.studies import ACTION, groups, sort_key, study_links, visible_links
 from screening.decisions.visibility import Viewer, visible_entries
 from screening.errors import DecisionError
 from screening.normalize import clip
+from screening.record_marks import in_play, marks
 
 DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 
@@ -284,9 +286,12 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         # only while the stop still held the record: once someone decided it since, it left the
         # stop's scope, and a colleague's decision there is an ordinary second decision
         stop = rv.stop_scope()
-        before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None else None
+        flag = flag_stopped(rv.config)
+        before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None or flag else None
         if stop is not None and stop.holds(ev.record_id, before):
             warnings += closed_by_stop(stop, ev)
+        elif flag and before is None and ev.record_id in set(marks(rv.records.loc[in_play(rv.records), "record_id"])):
+            warnings += closed_by_flag(ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 
 
@@ -304,6 +309,15 @@ def closed_by_stop(stop: Any, ev: Event) -> list[str]:
                 "and screening on"]
     return [f"record {ev.record_id} was closed by the stop ({when}); this decision counts instead of the stop's "
             "exclusion"]
+
+
+def closed_by_flag(ev: Event) -> list[str]:
+    """As :func:`closed_by_stop`, for a record closed by the older ``[rank] stopped = true``."""
+    if ev.action == "include":
+        return [f"record {ev.record_id} was closed by `stopped = true` in the [rank] section and is now included: "
+                "the stopping rule missed a relevant record; consider removing that line and screening on"]
+    return [f"record {ev.record_id} was closed by `stopped = true` in the [rank] section; this decision counts "
+            "instead of the stopping rule's exclusion"]
 
 
 def link_repeats(entries: pd.DataFrame, reviewer: str, record_id: str, study: str) -> bool:

@@ -90,8 +90,8 @@ class ScreeningSession:
         self._studies: tuple[int, tuple[dict[str, str], dict[str, str]]] = (-1, ({}, {}))   # see _links
         self._queue = SessionQueue(review, reviewer, stage, only=only, sample=sample)
         self._refresh()
-        if self._queue.stop is not None:
-            self.message = self._also(self._queue.stopped())
+        if said := self._queue.stopped():
+            self.message = self._also(said)
         roster = review.roster
         if roster.is_adjudicator(reviewer) and all(roster.match(a, (reviewer,)) for a in roster.adjudicators):
             # said up front, not per record: a per-record warning would tell the screener how a
@@ -158,8 +158,8 @@ class ScreeningSession:
                 self.message = (f"your queue is empty; {n} record{'s' if n != 1 else ''} of this stage "
                                 f"{'are' if n != 1 else 'is'} still open for other reviewers (planned for them, "
                                 f"or awaiting a second reviewer or an adjudicator)")
-            if self._queue.stop is not None and not opening:       # (on opening, __init__ says it)
-                self.message = self._also(self._queue.stopped())
+            if not opening and (said := self._queue.stopped()):       # (on opening, __init__ says it)
+                self.message = self._also(said)
 
     @property
     def current(self) -> str | None:

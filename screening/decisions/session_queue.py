@@ -39,7 +39,9 @@ from screening.decisions.progress import ranking_label, records_in_play
 from screening.decisions.reranking import SessionRanker
 from screening.decisions.sample_frames import draw_frame, frame_is_current
 from screening.decisions.review import Review
-from screening.decisions.session_stopping import sample_order, standing_scope, stopped_message
+from screening.decisions.session_stopping import (
+    flag_stopped, flag_stopped_message, sample_order, standing_scope, stopped_message,
+)
 from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
 from screening.record_marks import other_method_reports, without_abstract
@@ -92,6 +94,10 @@ class SessionQueue:
         # who else is screening this stage now, to share single screening with (never a sample)
         self._active = None if sample else ActiveScreeners(stage, review.roster.reviewers)
         self.stop = standing_scope(review, stage)
+        # the older `[rank] stopped = true` closes every title/abstract record nobody decided, as
+        # PRISMA, status and export read it: a session served them while the report counted
+        # them excluded by the stopping rule
+        self.flag_stop = stage == "title_abstract" and flag_stopped(review.config)
         self.closed: frozenset[str] = self.stop.records if self.stop is not None else frozenset()
         self._stopped: tuple[object, str] = (None, "")     # (what it was read from, the stop sentence)
 
@@ -186,7 +192,7 @@ class SessionQueue:
                    and r not in self.priors_left)      # a sample's priors are this reviewer's, in ranked order
 
     def _held_by_stop(self, rid: str, outcome: object | None) -> bool:
-        return self.stop is not None and self.stop.holds(rid, outcome)
+        return (self.flag_stop and outcome is None) or (self.stop is not None and self.stop.holds(rid, outcome))
 
     def _restop(self) -> None:
         """Follow a stop recorded, or screening resumed, since the last refresh (by anyone)."""
@@ -201,13 +207,17 @@ class SessionQueue:
     def stopped(self) -> str:
         """The session's sentence on the standing stop ('' when none). Read at every render:
         worked out again only when the log or the stop changed (it reads outcomes)."""
-        if self.stop is None:
+        if self.stop is None and not self.flag_stop:
             return ""
-        key = (0 if self.entries is None else len(self.entries), self.stop.latest.created_at, self.closed)
+        key = (0 if self.entries is None else len(self.entries),
+               self.stop.latest.created_at if self.stop is not None else "", self.closed)
         if self._stopped[0] != key:
             outcomes = record_outcomes(self.entries, self.stage) if self.entries is not None else {}
-            held = sum(self._held_by_stop(r, outcomes.get(r)) for r in self.closed & self._in_play)
-            self._stopped = (key, stopped_message(self.stop, self.review, self.reviewer, held))
+            scope = self._in_play if self.flag_stop else self.closed & self._in_play
+            held = sum(self._held_by_stop(r, outcomes.get(r)) for r in scope)
+            said = (flag_stopped_message(self.review, held) if self.flag_stop
+                    else stopped_message(self.stop, self.review, self.reviewer, held))
+            self._stopped = (key, said)
         return self._stopped[1]
 
     def _classify(self, sub: pd.DataFrame, rids: Iterable[str]) -> None:

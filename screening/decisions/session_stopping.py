@@ -43,6 +43,20 @@ def standing_scope(review: Review, stage: str) -> StopScope | None:
     return review.stop_scope() if stage == "title_abstract" else None
 
 
+def flag_stopped(config: Any) -> bool:
+    """Whether the review's ``[rank]`` section says ``stopped = true`` (the older way to stop)."""
+    return bool(getattr(getattr(config, "stages", {}).get("rank"), "stopped", False))
+
+
+def flag_stopped_message(review: Review, closed: int) -> str:
+    """What a session says while ``[rank] stopped = true`` stands: it closes every record nobody
+    screened (later additions too), and is lifted in the TOML, not with ``stop --resume``."""
+    where = review.config.command_ref() if getattr(review.config, "path", None) else "the review TOML"
+    return (f"screening is stopped by `stopped = true` in the [rank] section of {where}: the {closed} record"
+            f"{'s' if closed != 1 else ''} nobody has screened {'are' if closed != 1 else 'is'} not served "
+            "(reported as excluded by the stopping rule); remove that line to reopen screening")
+
+
 def stopped_message(scope: StopScope, review: Review, reviewer: str, closed: int) -> str:
     """What a session says while a stop stands: who stopped, when, what it closed, how to reopen."""
     ev = scope.latest
