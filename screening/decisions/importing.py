@@ -28,14 +28,16 @@ from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
 from screening.decisions.progress import eligible_records
 from screening.decisions.reasons import same_reason
 from screening.decisions.recording import (
-    build_event, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
+    build_event, closed_by_flag, closed_by_stop, link_replaced, logged_notes, no_adjudicator_left,
 )
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
+from screening.decisions.session_stopping import flag_stopped
 from screening.decisions.store import DECISION_ACTIONS, STAGES, Event
 from screening.decisions.studies import ACTION, current_links, study_links, study_of, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
+from screening.record_marks import in_play, marks
 
 
 def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = "",
@@ -123,7 +125,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         refuse_bad_rows(bad, str(path))
         linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
-        warnings += said + _sample_warnings(rv, entries, events) + _stop_warnings(rv, events)
+        warnings += said + _sample_warnings(rv, entries, events) + _stop_warnings(rv, entries, events)
         touched = {ev.record_id for ev in events}
         before = {st: record_outcomes(entries[entries["record_id"].isin(touched)], st)
                   for st in {ev.stage for ev in events}}
@@ -167,20 +169,27 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
 _STAGE_WORDS = {"title_abstract": "title/abstract", "full_text": "full text"}
 
 
-def _stop_warnings(rv: Review, events: list[Event]) -> list[str]:
+def _stop_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> list[str]:
     """What `decide` says of a decision on a record the standing stop closed
-    (:func:`.recording.closed_by_stop`), once for the includes (the stopping rule missed a
-    relevant record) and once for the rest, with how many more records it concerns."""
+    (:func:`.recording.closed_by_stop`), or the older ``[rank] stopped = true`` (every record in
+    play nobody had decided, ``entries`` being the log before the import), once for the includes
+    (the stopping rule missed a relevant record) and once for the rest, with how many more
+    records it concerns."""
     stop = rv.stop_scope()          # read once, not per row
-    if stop is None:
+    if stop is not None:
+        scope, said = stop.records, (lambda ev: closed_by_stop(stop, ev)[0])
+    elif flag_stopped(rv.config):
+        play = set(marks(rv.records.loc[in_play(rv.records), "record_id"]))
+        scope, said = play - set(marks(entries["record_id"])), (lambda ev: closed_by_flag(ev)[0])
+    else:
         return []
     closed = [ev for ev in events if ev.stage == "title_abstract" and ev.action in DECISION_ACTIONS
-              and ev.record_id in stop.records]
+              and ev.record_id in scope]
     out = []
     for group in ([ev for ev in closed if ev.action == "include"], [ev for ev in closed if ev.action != "include"]):
         if group:
             more = len(group) - 1
-            out.append(closed_by_stop(stop, group[0])[0]
+            out.append(said(group[0])
                        + (f" (and {more} more record{'s' if more != 1 else ''} the stop closed)" if more else ""))
     return out
 

@@ -37,3 +37,19 @@ def test_deciding_a_record_the_flag_closed_is_warned_of(review: Path, in_play: l
     assert any("missed a relevant record" in w for w in included.warnings)
     again = api.record_decision(review, reviewer="alice", record_id=in_play[4], action="exclude")
     assert not any("stopped = true" in w for w in again.warnings)     # decided already: not the flag's
+
+
+def test_an_import_onto_records_the_flag_closed_is_warned_of_once_per_kind(review: Path, in_play: list[str],
+                                                                          tmp_path: Path) -> None:
+    from .conftest import write_csv
+
+    api.record_decision(review, reviewer="alice", record_id=in_play[0], action="exclude")
+    flag(review)
+    rows = [[in_play[0], "include"], [in_play[1], "include"], [in_play[2], "exclude"], [in_play[3], "exclude"]]
+    res = api.import_decisions(review, write_csv(tmp_path / "d.csv", ["record_id", "decision"], rows),
+                               reviewer="bob")
+    said = [w for w in res["warnings"] if "stopped = true" in w]
+    assert len(said) == 2
+    assert f"record {in_play[1]} was closed by" in said[0] and "missed a relevant record" in said[0]
+    assert "and 1 more" not in said[0]                       # in_play[0] was decided before: not closed
+    assert f"record {in_play[2]} was closed by" in said[1] and "(and 1 more record the stop closed)" in said[1]
