@@ -103,11 +103,15 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     review_in_play = state.in_play
     if flow is not None:
         in_play = frozenset(marks(flow.records.loc[in_play_mask(flow.records), "record_id"]))
-        play = _in_play_rows(state.entries, in_play | state.other_reports)
+        # the update's other-method reports only: an earlier round's are the previous version's
+        # (they made the update's full-text sentence and its kappa one report too many)
+        other = state.other_reports & frozenset(marks(flow.records["record_id"]))
+        play = _in_play_rows(state.entries, in_play | other)
         undecided, unapplied = maybe_pair_state(state.stage_reports.get("dedup"), state.dedup_decisions,
                                                 only=frozenset(marks(flow.records["record_id"])))
         kappa, unanimous = _agreement(play)
-        state = dataclasses.replace(state, in_play=in_play, play_entries=play, kappa=kappa, unanimous=unanimous,
+        state = dataclasses.replace(state, in_play=in_play, other_reports=other, play_entries=play, kappa=kappa,
+                                    unanimous=unanimous,
                                     maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied)
     play_entries = state.play_entries
     rec = state.records

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Iterable
 
 import pandas as pd
 
@@ -130,24 +131,55 @@ def record_dates(records: pd.DataFrame, exports: dict[str, str], folders: dict[s
     return files.map({f: date_of(f) for f in files.unique()})
 
 
-def search_round_labels(dates: pd.Series) -> pd.Series:
-    """Each date's search round, labelled by its dates ('2022-06-01', or '2022-06-01 to
-    2022-06-09' for a round searched over several days); '' stays ''."""
+def _rounds(dates: Iterable[str]) -> list[list[str]]:
+    """The search rounds of these dates, oldest first, each its dates in order: a date within
+    :data:`ROUND_DAYS` of a round's first date is that round's."""
     rounds: list[list[str]] = []
     for d in sorted({d for d in dates if d}):
         if rounds and (date.fromisoformat(d) - date.fromisoformat(rounds[-1][0])).days <= ROUND_DAYS:
             rounds[-1].append(d)
         else:
             rounds.append([d])
-    label = {d: (r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}") for r in rounds for d in r}
+    return rounds
+
+
+def _round_label(dates: list[str]) -> str:
+    return dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+
+
+def search_round_labels(dates: pd.Series) -> pd.Series:
+    """Each date's search round, labelled by its dates ('2022-06-01', or '2022-06-01 to
+    2022-06-09' for a round searched over several days); '' stays ''."""
+    label = {d: _round_label(r) for r in _rounds(dates) for d in r}
     return dates.map(lambda d: label.get(d, ""))
 
 
 def record_rounds(review: ReviewConfig, records: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     """(each record's search round label, '' where its search has no readable date; the
-    sources whose date could not be read)."""
+    sources whose date could not be read).
+
+    The rounds are the database and register searches': another method's date (a citation
+    search run weeks after the update's databases, on the studies they found) starts no round
+    and widens none. Such a record belongs to the latest round whose searches began on or
+    before its date (the first round, if it predates them all). Acceptance testing: a citation
+    search dated three months after the update became "the update", with no database record,
+    and the whole database update was counted as the previous version."""
     exports, folders, unreadable = _dated_sources(review)
-    return search_round_labels(record_dates(records, exports, folders)), unreadable
+    dates = record_dates(records, exports, folders)
+    other = from_other_method(records).to_numpy()
+    rounds = _rounds(dates[~other])
+    if not rounds or not other.any():
+        return search_round_labels(dates), unreadable
+    label = {d: _round_label(r) for r in rounds for d in r}
+
+    def followed(d: str) -> str:
+        if not d:
+            return ""
+        began = [r for r in rounds if r[0] <= d]
+        return _round_label(began[-1] if began else rounds[0])
+
+    return pd.Series([followed(d) if o else label.get(d, "") for d, o in zip(dates, other)],
+                     index=dates.index, dtype=object), unreadable
 
 
 def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,

@@ -28,7 +28,7 @@ from screening.decisions.studies import study_of
 from screening.dedup.contributions import record_studies
 from screening.errors import ReportError
 from screening.prisma.counts import NOT_RECORDED
-from screening.record_marks import in_play, marks
+from screening.record_marks import in_play, marks, other_method_reports
 
 FOUND_BEFORE = "found by an earlier search (previous version)"
 
@@ -116,15 +116,22 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     # The previous version's studies: those with an earlier copy included at both stages (that
     # copy may be a duplicate now, of an update copy dedup kept). Records a rule or a removal
     # took out of screening do not count, as in the counts.
-    counted = in_play(records.drop(columns="duplicate_of", errors="ignore")).to_numpy()   # duplicates aside
+    undup = records.drop(columns="duplicate_of", errors="ignore")
+    counted = in_play(undup).to_numpy()   # duplicates aside
     included = _finals(ta_finals, "include") & _finals(ft_finals, "include")
+    # an earlier round's other methods (a website, a citation search) found reports that went
+    # straight to full text: one included there is a previous-version study too (acceptance
+    # testing: one was in no box, and the total undercounted by one study)
+    other_before = other_method_reports(undup).to_numpy()
+    ft_included = _finals(ft_finals, "include")
     # an earlier copy counts while in screening, or as the duplicate of an update copy dedup
     # kept; one merged into another earlier copy has stale decisions, which no flow counts
     dup_all = marks(records["duplicate_of"]) if "duplicate_of" in records.columns else \
         pd.Series("", index=records.index, dtype=object)
     kept_now = set(study[now & (dup_all == "").to_numpy()])
     current = (dup_all == "").to_numpy() | study.isin(kept_now).to_numpy()
-    before_mask = ~now & counted & current & ids.isin(included).to_numpy()
+    before_mask = ~now & current & ((counted & ids.isin(included).to_numpy())
+                                    | (other_before & ids.isin(ft_included).to_numpy()))
     included_before = set(study[before_mask])
     previous_ids = tuple(ids[before_mask])
     previous_studies = _previous_studies(previous_ids, list(study[before_mask]), study_links or {})
@@ -153,7 +160,9 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     unscreened = play_before - ta_final
     closable = unscreened - set(ta_open)
     closed = len(closable if stop_scope is None else closable & stop_scope) if stopped else 0  # by the stopping rule
-    pending = len(unscreened) - closed + len(ta_include - ft_done)
+    # with the earlier rounds' other-method reports still to assess at full text
+    other_open = set(ids[other_before & ~now & (dup_all == "").to_numpy()]) - ft_done
+    pending = len(unscreened) - closed + len(ta_include - ft_done) + len(other_open)
 
     # The flow's rule exclusions per reason: the counts read each record's ``rule_reason`` (the
     # rules stage's own choice) when the table has it; an older table's are re-derived from
