@@ -926,7 +926,8 @@ def heldout(cached: dict[str, tuple[int, pd.DataFrame]] | None = None) -> str:
     Only variants run on every dataset with the cached ASReview runs compete (the default too).
     This is how a variant would have to be chosen so as not to be tuned on the benchmark itself.
     """
-    table = {v: g["wss95"] - g["asr_wss95"] for v, (_, g) in (cached or _cached()).items()}
+    # runs made while ASReview's per-run cache was absent hold no comparison: left out, not NaN
+    table = {v: (g["wss95"] - g["asr_wss95"]).dropna() for v, (_, g) in (cached or _cached()).items()}
     names = [p.stem for p in br.datasets()
              if br.cache_path("asreview", p.stem, br.SEEDS[0]).exists()]
     full = {v: d for v, d in table.items() if set(names) <= set(d.index)}
