@@ -15,7 +15,7 @@ from screening.prisma.context import ReportContext, StageScreening
 from typing import Any, Collection
 
 from screening.prisma.model import PrismaCounts
-from screening.prisma.diagram import fmt
+from screening.prisma.number_format import fmt
 from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences, stopping_sentences
 from screening.prisma.prose import counted, join_and, settled_split, was_were
 from screening.prisma.searches import search_date, search_shortfall
