@@ -38,7 +38,8 @@ from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
-from screening.prisma.diagram import fmt, write_diagrams
+from screening.prisma.number_format import fmt
+from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
 from screening.prisma.rule_changes import ruled_out_after_screening, rules_changed_after_screening
 from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs

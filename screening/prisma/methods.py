@@ -2,88 +2,28 @@
 
 Written to be pasted into a manuscript and edited: it states only what the review state
 records (searches, deduplication, rules, who screened how, how records were ordered, the
-stopping rule) and says so when a figure is missing rather than inventing one. The sentences
-on how records were ordered and why screening stopped are :mod:`.methods_ordering`'s; the
-shared wording (counted nouns, joined clauses) is :mod:`.prose`'s.
+stopping rule) and says so when a figure is missing rather than inventing one. This module
+assembles the paragraph and writes its sentences on deduplication, the eligibility rules and
+what became of the records; the sentences on the searches are :mod:`.methods_searches`'s, on
+who screened how and their agreement :mod:`.methods_screening`'s, on how records were ordered
+and why screening stopped :mod:`.methods_ordering`'s; the shared wording (counted nouns, joined
+clauses) is :mod:`.prose`'s.
 """
 
 from __future__ import annotations
 
-import pandas as pd
-
-from screening.prisma.context import ReportContext, StageScreening
-from typing import Any, Collection
-
+from screening.prisma.context import ReportContext
 from screening.prisma.model import PrismaCounts
-from screening.prisma.diagram import fmt
+from screening.prisma.number_format import fmt
 from screening.prisma.methods_ordering import ordering_sentence, ranking_sentences, stopping_sentences
+from screening.prisma.methods_screening import agreement_sentences, how_screened, share
+from screening.prisma.methods_searches import rounds_sentence, search_sentence, sources_phrase
 from screening.prisma.prose import counted, join_and, settled_split, was_were
-from screening.prisma.searches import search_date, search_shortfall
 
+# the sentence helpers' names from when they lived in this module, which tests import from here
+_how_screened, _share, _search_sentence, _rounds_sentence = how_screened, share, search_sentence, rounds_sentence
 
 _DEDUP_RULE_WORDS = {"manual": "a reviewer in dedup-review", "previous": "the previous review's table"}
-
-
-def _share(part: int, whole: int) -> str:
-    """A percentage that never reads 100% (or 0%) unless it is: 262 of 263 is '99.6%'."""
-    pct = 100 * part / whole
-    for digits in (0, 1, 2, 3):
-        text = f"{pct:.{digits}f}"
-        if part in (0, whole) or float(text) not in (0.0, 100.0):
-            return text + "%"
-    return f"{pct:.4f}%"
-
-
-def _how_screened(opening: str, noun: str, act: str, s: StageScreening, in_progress: bool) -> str:
-    """'Titles and abstracts of 490 records were screened by 2 reviewers (a and b); all 490
-    settled records were screened independently by two reviewers, and the 25 disagreements were
-    resolved by an adjudicator.' — every figure from the log. ``opening`` ends before 'by'."""
-    who = (f"{len(s.screeners)} reviewer{'s' if len(s.screeners) != 1 else ''} ({join_and(list(s.screeners))})"
-           if s.screeners else "the review team")
-    one = noun[:-1]
-    # how records were settled counts only those settled on their content: reports not
-    # retrieved were never assessed by anyone, so they are named first and left out
-    n = s.assessed
-    done = "settled" if not s.not_retrieved else act
-    unretrieved = f"{counted(s.not_retrieved, one, noun)} could not be retrieved; " if s.not_retrieved else ""
-    of = f"{fmt(n)} {noun} {done} so far" if in_progress else f"{fmt(n)} {done} {noun}"
-    if s.settled == 0:
-        dual = f"no {one} has been settled yet" if in_progress else f"how each {one} was settled is not recorded"
-    elif n == 0:
-        dual = f"no {one} has been {act} yet" if in_progress else f"no {one} was {act}"
-    elif s.dual == 0:
-        dual = f"each {one} was {act} by one reviewer" if not s.not_retrieved else \
-            f"each of the {of} was {act} by one reviewer"
-    elif s.single == 0:
-        dual = (f"all {of} were {act} independently by two reviewers" if n != 1 else
-                f"the one {one} {done} so far was {act} independently by two reviewers" if in_progress else
-                f"the one {done} {one} was {act} independently by two reviewers")
-    else:
-        dual = (f"{fmt(s.dual)} of the {of} ({_share(s.dual, n)}) {was_were(s.dual)} {act} "
-                f"independently by two reviewers and {fmt(s.single)} by one")
-    dual = unretrieved + dual
-    tense = ("has been" if s.adjudication == 1 else "have been") if in_progress else was_were(s.adjudication)
-    waiting = (f"{fmt(s.open_conflicts)} disagreement{'s' if s.open_conflicts != 1 else ''} "
-               f"{'await' if s.open_conflicts != 1 else 'awaits'} adjudication") if s.open_conflicts else ""
-    if s.adjudication:
-        # reviewers who excluded for different reasons disagree on what PRISMA counts, not on
-        # the decision κ measures: said, or '5 disagreements' sits beside a κ near 1
-        if not s.reason_only:
-            reason = ""
-        elif s.reason_only == s.adjudication:
-            reason = "on the exclusion reason only" if s.adjudication == 1 else "all on the exclusion reason only"
-        else:
-            reason = f"{fmt(s.reason_only)} of them on the exclusion reason only"
-        resolved = (f", and {'the ' if not waiting else ''}{fmt(s.adjudication)} disagreement"
-                    f"{'s' if s.adjudication != 1 else ''}" + (f" ({reason})" if reason else "")
-                    + f" {tense} resolved by an adjudicator" + (f" ({waiting})" if waiting else ""))
-    elif waiting:
-        resolved = f", and {waiting}"
-    elif s.dual:
-        resolved = ", with no disagreement to resolve"
-    else:
-        resolved = ""
-    return f"{opening} by {who}; {dual}{resolved}."
 
 
 def _previous_and_total(c: PrismaCounts) -> str:
@@ -135,95 +75,12 @@ def _reasons(reasons: dict[str, int]) -> str:
     return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
 
 
-def _records_bit(s: dict) -> str:
-    """'60 records'; for a search the service served short (the log's shortfall), '60 of the 65
-    records the service reported; the other 5 could not be retrieved through its API'."""
-    if not s["records"]:
-        return ""
-    if not str(s["records"]).isdigit():
-        return f"{s['records']} records"
-    served, short = int(s["records"]), search_shortfall(s.get("shortfall", ""))
-    if not short:
-        return counted(served, "record")
-    reported = counted(served + short, "record")
-    if not served:
-        return f"0 records: the {reported} the service reported could not be retrieved through its API"
-    other = "the other record" if short == 1 else f"the other {fmt(short)}"
-    return f"{fmt(served)} of the {reported} the service reported; {other} could not be retrieved through its API"
-
-
-def _search_sentence(searches: pd.DataFrame | None, methods: Collection[str] = ()) -> str:
-    """'We searched A (...), B (...) and C (...).'; sources that are other methods (citation
-    searching, named in ``methods``) follow as 'We also used Citation searching (...).'"""
-    if searches is None or len(searches) == 0:
-        return "The databases searched are not recorded in the review state."
-    rows = searches.to_dict("records")
-    other = [s for s in rows if s["database"] in methods]
-    rows = [s for s in rows if s["database"] not in methods]
-    if not rows:
-        return _searched(other, "We used")
-    sentence = _searched(rows, "We searched")
-    return sentence + (" " + _searched(other, "We also used") if other else "")
-
-
-def _searched(rows: list[dict[str, Any]], verb: str) -> str:
-    dated = any(s["date_run"] for s in rows)
-    parts = []
-    for s in rows:
-        # a logged API search's time stamp gives its day, as an export's date_searched does
-        date_bit = (f"searched {search_date(s['date_run'])}" if s["date_run"] else "date of search not recorded") \
-            if dated else ""
-        # the team's own words on the search ('update search', 'run without date limits'):
-        # within one review they are what says which sources an update added
-        # an API search names the tool (and version) that ran it and fetched its records (PRISMA-S)
-        version = str(s.get("tool_version") or "")
-        ran = f"run with {version if version.startswith('screening') else 'screening ' + version}" if version else ""
-        bits = [b for b in (f"via {s['interface']}" if s["interface"] else "", date_bit, s.get("notes", ""),
-                            f"limits: {s['limits']}" if s["limits"] else "", _records_bit(s), ran) if b]
-        # typographic quotes around the query, exactly as typed: a database's own phrase quotes
-        # ('"gambling"[tiab] AND harm*[tiab]') inside straight ones read as '""gambling"...'
-        query = f" using “{s['query']}”" if s["query"] else ""
-        parts.append(f"{s['database'] or 'an unnamed source'}{query}" + (f" ({'; '.join(bits)})" if bits else ""))
-    sentence = f"{verb} {join_and(parts)}."
-    if not dated:
-        sentence += " The dates of the searches are not recorded in the review state."
-    return sentence
-
-
-def _added(n: int, new: int) -> str:
-    """'9 records and 5 studies no earlier search had found' / '154 records, all of studies
-    earlier searches had found'. Not 'new studies': the update flow's new studies are those
-    its screening included, another number."""
-    if new == 0:
-        return (f"{counted(n, 'record')}, " + ("of a study" if n == 1 else "all of studies")
-                + " earlier searches had found")
-    return f"{counted(n, 'record')} and {counted(new, 'study', 'studies')} no earlier search had found"
-
-
-def _rounds_sentence(rounds: tuple[tuple[str, int, int, int], ...]) -> str:
-    """'The searches of 2022-06-01 identified 900 records; the update search of 2023-06-01
-    added 154 records and 97 studies no earlier search had found.' One clause per update (''
-    when the review was searched in one round, or a date is not recorded)."""
-    if len(rounds) < 2:
-        return ""
-    (first, n0, _, _), later = rounds[0], rounds[1:]
-    clauses = [f"the update search of {d} added {_added(n, new)}" for d, n, _, new in later]
-    return f"The searches of {first} identified {counted(n0, 'record')}; " + "; ".join(clauses) + "."
-
-
-def _sources_phrase(databases: int, registers: int) -> str:
-    """'5 databases', '1 register', '4 databases and 2 registers': the sources as the counts
-    classify them (a source_db listed in [prisma] registers is a register, as in the diagram)."""
-    parts = [counted(n, noun) for n, noun in ((databases, "database"), (registers, "register")) if n]
-    return " and ".join(parts) or "no database or register"
-
-
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
-    s = [_search_sentence(ctx.searches, set(c.other.identified))]
+    s = [search_sentence(ctx.searches, set(c.other.identified))]
     opening = (f"The update's searches ({c.update_round}) identified {counted(c.identified, 'record')}" if c.is_update
                else f"In total {counted(c.identified, 'record')} {was_were(c.identified)} identified")
-    sources = _sources_phrase(len(c.databases), len(c.registers))
+    sources = sources_phrase(len(c.databases), len(c.registers))
     # '2 databases and 1 register, and 3 from other methods': not '... and 1 register and 3 ...'
     other = (f"{',' if ' and ' in sources else ''} and {fmt(c.identified_other)} from other methods"
              f" ({_reasons(c.other_methods)})" if c.other_methods and not c.is_update else "")
@@ -232,7 +89,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         # typed for the whole review ([prisma] other_methods): nothing dates them to the update
         s.append(f"Over the whole review, {counted(c.identified_other, 'record')} {was_were(c.identified_other)} "
                  f"identified from other methods ({_reasons(c.other_methods)}).")
-    rounds = _rounds_sentence(ctx.rounds)
+    rounds = rounds_sentence(ctx.rounds)
     if rounds:
         s.append(rounds)
     # the rules as a methods section reads them: 'manual' is a person's decision, not a matcher
@@ -285,33 +142,16 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     opening = (f"Titles and abstracts of {of} "
                + ("are being screened" if c.screening_in_progress and not c.settling_after_stop
                   else "were screened"))
-    s.append(_how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
+    s.append(how_screened(opening, "records", "screened", ta, c.screening_in_progress) if ta is not None
              else f"{opening} by the review team.")
     ft_how = ctx.screening.get("full_text")
     if ft_how is not None:
         # in progress, name the reports to assess (as title/abstract names the records to
-        # screen); the settled count follows in the clause _how_screened adds
+        # screen); the settled count follows in the clause how_screened adds
         opening = (f"Full texts of {counted(c.reports_sought, 'report')} are being assessed" if c.full_text_in_progress
                    else f"Full-text decisions on {counted(ft_how.settled, 'report')} were made")
-        s.append(_how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
-    names = {"title_abstract": "title/abstract", "full_text": "full-text"}
-    if ctx.kappa:
-        reasons_apart = any(how.reason_only for how in ctx.screening.values() if how is not None)
-        s.append("Agreement between reviewers (Cohen's κ" + (", on the decision, exclusion reasons aside"
-                                                           if reasons_apart else "") + ") was " +
-                 join_and([f"{v:.2f} at {names.get(k, k)} screening" for k, v in sorted(ctx.kappa.items(), reverse=True)])
-                 + ".")
-    if ctx.unanimous:
-        # every decision of a pair the same: κ is undefined, and the agreement is what to say
-        # (at a stage without a κ; one with a κ is said above)
-        s.append("Reviewers who screened the same records agreed on all of them ("
-                 + join_and([f"{counted(n, 'record')} at {names.get(k, k)} screening"
-                             for k, n in sorted(ctx.unanimous.items(), reverse=True)])
-                 + "; Cohen's κ is undefined when every decision is the same).")
-    elif not ctx.kappa:
-        # no pair of reviewers screened the same records, whether screening is finished or not
-        s.append("Inter-reviewer agreement (Cohen's κ) could not be computed from the decision log (it needs "
-                 "records screened by two reviewers whose decisions are not all the same).")
+        s.append(how_screened(opening, "reports", "assessed", ft_how, c.full_text_in_progress))
+    s += agreement_sentences(ctx)
     ordering = ordering_sentence(ctx)
     if ordering:
         s.append(ordering)

@@ -10,7 +10,7 @@ unscreened), for
 from __future__ import annotations
 
 from screening.prisma.context import ReportContext
-from screening.prisma.diagram import fmt, p_text
+from screening.prisma.number_format import fmt, p_text
 from screening.prisma.model import PrismaCounts
 from screening.prisma.prose import counted, join_and, join_clauses, was_were
 

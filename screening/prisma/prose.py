@@ -4,7 +4,7 @@ stopping sentences): counted nouns, 'was'/'were', and lists and clauses joined a
 
 from __future__ import annotations
 
-from screening.prisma.diagram import fmt
+from screening.prisma.number_format import fmt
 
 
 def counted(n: int, noun: str, plural: str = "") -> str:

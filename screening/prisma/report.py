@@ -14,7 +14,7 @@ import pandas as pd
 from screening.dedup.contributions import source_contributions
 from screening.prisma.context import ReportContext
 from screening.prisma.model import PrismaCounts, StageProgress
-from screening.prisma.diagram import fmt
+from screening.prisma.number_format import fmt
 from screening.prisma.methods import methods_paragraph
 
 ARROW = " → "

@@ -21,7 +21,7 @@ from screening.config import ReviewConfig
 from screening.decisions.sample_frames import latest_frame
 from screening.decisions.stop_standing import lapsed_stop
 from screening.decisions.stops import review_stop, standing_stop, stopped_by_phrase
-from screening.prisma.diagram import p_text
+from screening.prisma.number_format import p_text
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,16 @@ common, so every database gets the same guarantees:
   records would be counted twice in the PRISMA flow;
 * an interrupted search resumes only through the base URL it started with: the log records
   one interface (``base_url``) per search, and no page says which one served it.
+
+Where the raw pages go and how secrets are masked in them is :mod:`.raw_pages`'s; the date
+limits are checked by :mod:`.date_limits`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -45,17 +46,17 @@ from screening import __version__
 from screening.atomic_files import atomic_write_bytes
 from screening.config import ReviewConfig, load_review
 from screening.errors import SearchError
-from screening.record_marks import SEARCHES_DIR
-from screening.search._json import iso_date
-from screening.search.http import STARTS_INSTEAD, Attempt, PoliteClient, redact, secret_pattern
+from screening.search.date_limits import check_limits
+from screening.search.http import STARTS_INSTEAD, Attempt, PoliteClient, redact
 from screening.search.database import Database, Page, SearchOptions
 from screening.search.log import (
     PageEntry, SearchEntry, append_event, completed_row, fold, journal_path, log_path, page_fields,
     read_searches,
 )
+from screening.search.raw_pages import (
+    REDACTED_VALUE, new_raw_dir, redact_bytes, redact_obj, review_relative, save_page,
+)
 from screening.search.rerun import check_base_url, check_not_done, resumable
-
-_DATE_RE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 
 
 @dataclass
@@ -91,76 +92,8 @@ def resolve_base_url(db: Database, options: SearchOptions) -> str:
     return url.rstrip("/") + "/"
 
 
-def check_limits(date_from: str, date_to: str) -> dict[str, str]:
-    limits = {}
-    span: dict[str, date] = {}
-    for name, value in (("from", date_from), ("to", date_to)):
-        value = (value or "").strip()
-        if value and not _DATE_RE.match(value):
-            raise SearchError(f"--{name} {value!r} is not a date", hint="use YYYY/MM/DD (or YYYY, YYYY/MM)")
-        if value:
-            # a real calendar date, before any request ('2020/13' crashed one API and was sent
-            # to another); --from takes the period's first day, --to its last
-            try:     # the period's first day (--from) or last (--to), as the APIs are sent
-                span[name] = date.fromisoformat(iso_date(value, end=name == "to"))
-            except ValueError:      # (calendar.IllegalMonthError is one)
-                raise SearchError(f"--{name} {value!r} is not a calendar date",
-                                  hint="use YYYY/MM/DD with a month 01-12 and a day that month has") from None
-            limits[name] = value
-    if "from" in span and "to" in span and span["from"] > span["to"]:
-        raise SearchError(f"--from {limits['from']} is after --to {limits['to']}", hint="swap the dates")
-    return limits
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _rel(review: ReviewConfig, path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(review.root.resolve()))
-    except ValueError:
-        return str(path)
-
-
-def _new_raw_dir(review: ReviewConfig, db: Database, when: datetime) -> tuple[str, Path]:
-    base = review.root / "data" / "raw" / review.name / SEARCHES_DIR
-    stamp = when.strftime("%Y%m%dT%H%M%SZ")
-    sid = f"{stamp}_{db.key}"
-    n = 1
-    while (base / sid).exists():
-        n += 1
-        sid = f"{stamp}-{n}_{db.key}"
-    return sid, base / sid
-
-
-def _save_page(review: ReviewConfig, entry: SearchEntry, raw_dir: Path, number: int, page: Page,
-               db: Database, secrets: tuple[str, ...], *, repeated: list[str], done: bool,
-               total: int | None = None) -> PageEntry:
-    body = _redact_bytes(page.body, secrets)
-    path = raw_dir / f"page-{number:04d}{db.suffix}"
-    if path.exists():
-        # Saved by a run that died before logging it: never logged, so never ingested. Keep it
-        # aside (raw files are never overwritten) and save this response in its place.
-        if path.read_bytes() != body:
-            path.rename(path.with_name(path.name + f".unlogged-{_now().strftime('%Y%m%dT%H%M%S%fZ')}"))
-    if not path.exists():
-        atomic_write_bytes(path, body)
-    # records counts what this page adds to the search; the repeats stay in the raw file (as
-    # received) and are left out when it is ingested
-    return PageEntry(page=number, file=_rel(review, path), records=page.records - len(repeated),
-                     sha256=hashlib.sha256(body).hexdigest(), next={**page.next, "done": done},
-                     repeated=repeated, missing=list(page.missing), total=total)
-
-
-def _redact_bytes(body: bytes, secrets: tuple[str, ...]) -> bytes:
-    """``body`` with every form of the secrets masked, or byte for byte as received if none occurs
-    (a key reaches an echoed URL encoded, e.g. ``%2B`` for ``+``: looking only for the raw key
-    saved it)."""
-    text = body.decode("utf-8", errors="surrogateescape")
-    if not any(s and secret_pattern(s).search(text) for s in secrets):
-        return body
-    return redact(text, secrets).encode("utf-8", errors="surrogateescape")
 
 
 def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
@@ -231,16 +164,16 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             if not confirm(begin.total, options.max_records):
                 raise SearchError(f"cancelled: {begin.total:,} records is above the ceiling", hint="narrow the query")
         when = _now()
-        sid, raw_dir = _new_raw_dir(review, db, when)
+        sid, raw_dir = new_raw_dir(review, db, when)
         raw_dir.mkdir(parents=True, exist_ok=False)
         for name, data in begin.extra_files.items():
-            atomic_write_bytes(raw_dir / name, _redact_bytes(data, secrets))
+            atomic_write_bytes(raw_dir / name, redact_bytes(data, secrets))
         start = {
             "event": "start", "search_id": sid, "database": db.name, "interface": db.interface,
             "query": query, "limits": limits, "date_run": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "started": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "tool_version": f"screening {__version__}", "raw_dir": _rel(review, raw_dir),
-            "base_url": redact(base_url, secrets), "params": _redact_obj(begin.params, secrets),
+            "tool_version": f"screening {__version__}", "raw_dir": review_relative(review, raw_dir),
+            "base_url": redact(base_url, secrets), "params": redact_obj(begin.params, secrets),
             "total": begin.total, "state": begin.state, "details": begin.details,
             "warnings": [redact(w, secrets) for w in begin.warnings], "record_ids": "search",
             **({"repeat_of": repeat_of} if repeat_of else {}),
@@ -317,8 +250,8 @@ def run_search(review: ReviewConfig | str | Path, db: Database, query: str, *,
             done = True
         if cursor:
             cursors.add(cursor)
-        pe = _save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done,
-                        total=page.total if changed else None)
+        pe = save_page(review, entry, raw_dir, number, page, db, secrets, repeated=repeated, done=done,
+                       total=page.total if changed else None)
         _log_page(review, entry, pe)
         seen.update(page.ids)
         pages_saved += 1
@@ -403,15 +336,7 @@ def _notify(progress: Callable[[Progress], None] | None, entry: SearchEntry, pe:
         progress(Progress(page=pe.page, records_so_far=entry.records, total=entry.total, file=pe.file))
 
 
-def _redact_obj(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, dict):
-        return {k: (REDACTED_VALUE if k.lower() in _SECRET_KEYS else _redact_obj(v, secrets)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_obj(v, secrets) for v in value]
-    if isinstance(value, str):
-        return redact(value, secrets)
-    return value
-
-
-REDACTED_VALUE = "***"
-_SECRET_KEYS = {"api_key", "api-key", "apikey", "key"}
+# check_limits and REDACTED_VALUE are re-exported: they were defined here before they had
+# modules of their own
+__all__ = ["REDACTED_VALUE", "ExpiredState", "Progress", "SearchResult", "check_limits", "resolve_base_url",
+           "run_search"]
