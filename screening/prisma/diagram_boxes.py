@@ -65,7 +65,11 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
     new = "new " if c.is_update else ""     # an update's flow ends in its new studies
     p3 = c.included_partial
     included = [Line(_n(f"{new}studies included in review".capitalize(), c.studies_included, p3), bold=True),
-                Line(_n(f"Reports of {new}included studies", c.reports_included, p3))]
+                Line(_n(f"Reports of {new}included studies", c.new_study_reports if c.is_update
+                        else c.reports_included, p3))]
+    if c.is_update and c.reports_of_previous_studies:
+        # not the new studies' reports, and in no other box: said, so the box adds up
+        included.append(Line(_n("New reports of previous studies", c.reports_of_previous_studies, p3)))
     # the template of a new review says 'studies'; an update's, 'new studies'
     header = f"Identification of {new}studies via databases and registers"
     if c.update_round:

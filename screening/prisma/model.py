@@ -131,6 +131,13 @@ class PrismaCounts:
         return self.reports_included - self.other.reports_included
 
     @property
+    def new_study_reports(self) -> int:
+        """An update's *reports of new included studies*: its included reports less its new
+        reports of studies the previous version included (reports, not new studies: the
+        template's box would otherwise count them as the new studies')."""
+        return self.reports_included - self.reports_of_previous_studies
+
+    @property
     def is_update(self) -> bool:
         return self.previous_studies is not None
 

@@ -101,7 +101,9 @@ def counts_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     p2 = c.included_partial
     if c.is_update:
         rows.append(("New studies included in review", so_far(c.studies_included, p2)))
-        rows.append(("Reports of new included studies", so_far(c.reports_included, p2)))
+        rows.append(("Reports of new included studies", so_far(c.new_study_reports, p2)))
+        if c.reports_of_previous_studies:
+            rows.append(("New reports of studies of the previous version", so_far(c.reports_of_previous_studies, p2)))
         rows.append(("Total studies included in review", so_far(c.total_studies, c.total_partial)))
         rows.append(("Reports of total included studies", so_far(c.total_reports, c.total_partial)))
         return rows

@@ -159,7 +159,8 @@ def template_values(c: PrismaCounts) -> dict[str, str]:
         "other_assessed": c.other.reports_assessed,
         "other_excluded": _pairs(c.other.reports_excluded_reasons),
         "new_studies": c.studies_included,
-        "new_reports": c.reports_included,
+        # an update's new reports of previous studies are in total_reports, not here
+        "new_reports": c.new_study_reports if c.is_update else c.reports_included,
         "total_studies": c.total_studies,
         "total_reports": c.total_reports,
     }

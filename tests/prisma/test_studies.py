@@ -250,6 +250,32 @@ def test_the_update_methods_count_a_new_report_of_a_previous_study_as_a_report(r
             "the 1 study (1 report) included in the previous version") in text
 
 
+
+def test_the_update_boxes_keep_a_new_report_of_a_previous_study_out_of_the_new_studies_reports(
+        records: pd.DataFrame) -> None:
+    """Acceptance testing (session 30): 'Reports of new included studies' counted it (3 where the
+    methods paragraph said 2 new reports and 1 of a previous study)."""
+    import dataclasses
+
+    from screening.prisma.diagram import render, svg_texts
+    from screening.prisma.report import counts_rows
+    from screening.prisma.template import template_values
+
+    c = compute_counts(records, *_finals(["lens_9_of_343-00002", WOS[1]], ["lens_9_of_343-00002", WOS[1]]),
+                       study_links={"lens_9_of_343-00002": WOS[0]}, known_studies=[WOS[0]])
+    c = dataclasses.replace(c, previous_studies=1, previous_reports=1)
+    assert (c.studies_included, c.reports_included, c.new_study_reports) == (1, 2, 1)
+    values = template_values(c)
+    assert (values["new_studies"], values["new_reports"], values["total_studies"], values["total_reports"]) == \
+        ("1", "1", "2", "3")
+    joined = " ".join(" ".join(svg_texts(render(c, "svg"))).split())
+    # (so far: the fixture's other records are still to screen)
+    assert "Reports of new included studies (n = 1 so far)" in joined
+    assert "New reports of previous studies (n = 1 so far)" in joined
+    rows = dict(counts_rows(c))
+    assert rows["Reports of new included studies"] == rows["New reports of studies of the previous version"] == "1 so far"
+
+
 @pytest.fixture()
 def dual(tmp_path: Path) -> tuple[Path, list[str]]:
     """Three WoS records at full text, planned for alice and bob at full text; alice has
