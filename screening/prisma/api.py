@@ -142,6 +142,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         state_hash=state.state_hash,
         state_time=state.state_time,
         searches=_with_export_counts(review, state.searches, rec),
+        method_sources=frozenset(src.method.strip() for src in review.sources if src.method.strip()),
         dedup_rules=dup_rules,
         dedup_parameters=state.stage_reports.get("dedup", {}).get("parameters", {}),
         dedup_ran="dedup" in state.stage_reports or "duplicate_of" in rec.columns,

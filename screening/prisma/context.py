@@ -20,6 +20,9 @@ class ReportContext:
     state_hash: str
     state_time: str = ""
     searches: pd.DataFrame | None = None
+    # the labels of the review's other-method sources (`method = ...`), every round's: the
+    # methods name them apart from the databases searched, whichever round's flow is drawn
+    method_sources: frozenset[str] = frozenset()
     dedup_rules: dict[str, int] = field(default_factory=dict)       # duplicates removed per matching rule
     dedup_parameters: dict[str, Any] = field(default_factory=dict)
     dedup_ran: bool = True                                         # a dedup stage marked the table

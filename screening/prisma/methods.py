@@ -77,7 +77,7 @@ def _reasons(reasons: dict[str, int]) -> str:
 
 def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     """A paragraph a team can paste into its methods section (then edit)."""
-    s = [search_sentence(ctx.searches, set(c.other.identified))]
+    s = [search_sentence(ctx.searches, set(c.other.identified) | set(ctx.method_sources))]
     opening = (f"The update's searches ({c.update_round}) identified {counted(c.identified, 'record')}" if c.is_update
                else f"In total {counted(c.identified, 'record')} {was_were(c.identified)} identified")
     sources = sources_phrase(len(c.databases), len(c.registers))
@@ -86,9 +86,17 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
              f" ({_reasons(c.other_methods)})" if c.other_methods and not c.is_update else "")
     s.append(f"{opening} from {sources}{other}.")
     if c.other_methods and c.is_update:
-        # typed for the whole review ([prisma] other_methods): nothing dates them to the update
-        s.append(f"Over the whole review, {counted(c.identified_other, 'record')} {was_were(c.identified_other)} "
-                 f"identified from other methods ({_reasons(c.other_methods)}).")
+        # the update's own other-method sources are its round's; counts typed for the whole
+        # review ([prisma] other_methods) are not dated to any round, so said as the review's
+        found = {k: v for k, v in c.other.identified.items() if v}
+        typed = {k: v - found.get(k, 0) for k, v in c.other_methods.items() if v - found.get(k, 0) > 0}
+        if found:
+            n = sum(found.values())
+            s.append(f"The update's other methods identified {counted(n, 'record')} ({_reasons(found)}).")
+        if typed:
+            n = sum(typed.values())
+            s.append(f"Over the whole review, {counted(n, 'record')} {was_were(n)} identified from other methods "
+                     f"({_reasons(typed)}).")
     rounds = rounds_sentence(ctx.rounds)
     if rounds:
         s.append(rounds)

@@ -104,3 +104,16 @@ def test_the_updates_full_text_facts_leave_out_an_earlier_rounds_other_method_re
     methods = generate(review).files["md"].read_text().split("## Methods (paste and edit)")[1].split("\n## ")[0]
     # the update's one report, by ben; ana's decision is the previous version's
     assert "Full-text decisions on 1 report were made by 1 reviewer (ben)" in methods and "ana" not in methods
+
+
+def test_the_methods_name_every_rounds_other_method_apart_and_date_the_updates(tmp_path: Path) -> None:
+    """Acceptance testing: an earlier round's website search was listed among the databases
+    searched, and the update's own citation search was said to be 'over the whole review'."""
+    earlier = project(tmp_path / "a", toml("Websites", "2023-03-20"))
+    text = generate(earlier).files["md"].read_text()
+    assert "We also used Websites (searched 2023-03-20; 4 records)" in text
+    assert "Lens.org (searched 2024-05-01; 9 records) and Websites" not in text
+    later = project(tmp_path / "b", toml("Citation searching", "2024-05-20"))
+    text = generate(later).files["md"].read_text()
+    assert "The update's other methods identified 4 records (Citation searching, n = 4)." in text
+    assert "Over the whole review" not in text
