@@ -30,7 +30,6 @@ Where records go (each record lands in exactly one place):
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any, Collection, Iterable, Mapping
 
 import pandas as pd
@@ -71,15 +70,14 @@ def _reason_counts(values: pd.Series) -> dict[str, int]:
 
 def _typed_reason_counts(values: pd.Series) -> dict[str, int]:
     """Counts of reasons a team typed by hand (``removed_reason``): spellings that differ only in
-    case or spacing ('Retracted', 'retracted ', 'Retracted  paper' vs 'retracted paper') are one
-    reason, under its most used spelling, rather than several lines of the same box."""
+    case or spacing ('Retracted', 'retracted ') are one reason, under its most used spelling
+    (:class:`~screening.decisions.reasons.ReasonNames`), rather than several lines of the same box."""
     if not len(values):
         return {}
-    texts = values.astype(str).str.strip()
-    key = texts.str.casefold().str.split().str.join(" ")
-    # the most used spelling; max() keeps the first seen among equals (Counter keeps insertion order)
-    label = {k: max((c := Counter(g)), key=c.__getitem__) for k, g in texts.groupby(key, sort=False)}
-    return _ordered(key.map(label).value_counts().to_dict())
+    texts = list(values.astype(str).str.strip())
+    # ReasonNames breaks a tie by the latest use; read backwards, a tie keeps the first in the table
+    names = ReasonNames.of(reversed(texts))
+    return _ordered(pd.Series([names(t) for t in texts], dtype=object).value_counts().to_dict())
 
 
 def _finals_map(finals: pd.DataFrame | None, stage: str) -> pd.DataFrame:
