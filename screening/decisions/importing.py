@@ -32,7 +32,7 @@ from screening.decisions.recording import (
 )
 from screening.decisions.review import Review, ReviewLike, check_stage, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.session_stopping import flag_stopped
+from screening.decisions.stops import flag_stopped
 from screening.decisions.store import DECISION_ACTIONS, STAGES, Event
 from screening.decisions.studies import ACTION, current_links, study_links, study_of, visible_links
 from screening.decisions.visibility import Viewer

@@ -26,13 +26,13 @@ from screening.decisions.progress import eligible_records
 from screening.decisions.reasons import declared_reason, same_reason
 from screening.decisions.review import Review, ReviewLike, check_stage, events_of_record, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.session_stopping import flag_stopped
+from screening.decisions.stops import flag_stopped
 from screening.decisions.store import ACTIONS, DECISION_ACTIONS, Event
 from screening.decisions.studies import ACTION, groups, sort_key, study_links, visible_links
 from screening.decisions.visibility import Viewer, visible_entries
 from screening.errors import DecisionError
 from screening.normalize import clip
-from screening.record_marks import in_play, marks
+from screening.record_marks import row_in_play
 
 DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 
@@ -290,7 +290,7 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None or flag else None
         if stop is not None and stop.holds(ev.record_id, before):
             warnings += closed_by_stop(stop, ev)
-        elif flag and before is None and ev.record_id in set(marks(rv.records.loc[in_play(rv.records), "record_id"])):
+        elif flag and before is None and row_in_play(rv.record(ev.record_id)):
             warnings += closed_by_flag(ev)
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
 

@@ -39,9 +39,8 @@ from screening.decisions.progress import ranking_label, records_in_play
 from screening.decisions.reranking import SessionRanker
 from screening.decisions.sample_frames import draw_frame, frame_is_current
 from screening.decisions.review import Review
-from screening.decisions.session_stopping import (
-    flag_stopped, flag_stopped_message, sample_order, standing_scope, stopped_message,
-)
+from screening.decisions.session_stopping import flag_stopped_message, sample_order, standing_scope, stopped_message
+from screening.decisions.stops import flag_stopped
 from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
 from screening.record_marks import other_method_reports, without_abstract

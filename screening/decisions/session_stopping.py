@@ -43,11 +43,6 @@ def standing_scope(review: Review, stage: str) -> StopScope | None:
     return review.stop_scope() if stage == "title_abstract" else None
 
 
-def flag_stopped(config: Any) -> bool:
-    """Whether the review's ``[rank]`` section says ``stopped = true`` (the older way to stop)."""
-    return bool(getattr(getattr(config, "stages", {}).get("rank"), "stopped", False))
-
-
 def flag_stopped_message(review: Review, closed: int) -> str:
     """What a session says while ``[rank] stopped = true`` stands: it closes every record nobody
     screened (later additions too), and is lifted in the TOML, not with ``stop --resume``."""

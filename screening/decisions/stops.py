@@ -86,6 +86,12 @@ class StopScope:
         return outcome is None and record_id in self.records
 
 
+def flag_stopped(config: Any) -> bool:
+    """Whether the review's ``[rank]`` section says ``stopped = true`` (the older way to stop):
+    it closes every title/abstract record nobody decided, later additions too, as PRISMA reads it."""
+    return bool(getattr(getattr(config, "stages", {}).get("rank"), "stopped", False))
+
+
 def stopped_by_phrase(reviewer: str, created_at: str) -> str:
     """'stopped by alice on 2024-01-10': who recorded a stop and the day (UTC), one wording for
     every view that names a stop (a session, the recommendation, `stop`, `status`)."""

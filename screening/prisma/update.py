@@ -118,12 +118,12 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     # took out of screening do not count, as in the counts.
     undup = records.drop(columns="duplicate_of", errors="ignore")
     counted = in_play(undup).to_numpy()   # duplicates aside
-    included = _finals(ta_finals, "include") & _finals(ft_finals, "include")
+    ft_included = _finals(ft_finals, "include")
+    included = _finals(ta_finals, "include") & ft_included
     # an earlier round's other methods (a website, a citation search) found reports that went
     # straight to full text: one included there is a previous-version study too (acceptance
     # testing: one was in no box, and the total undercounted by one study)
     other_before = other_method_reports(undup).to_numpy()
-    ft_included = _finals(ft_finals, "include")
     # an earlier copy counts while in screening, or as the duplicate of an update copy dedup
     # kept; one merged into another earlier copy has stale decisions, which no flow counts
     dup_all = marks(records["duplicate_of"]) if "duplicate_of" in records.columns else \
@@ -156,7 +156,7 @@ def update_flow(records: pd.DataFrame, rounds: pd.Series, ta_finals: pd.DataFram
     # the previous version: the earlier searches' records in screening, and how far they got
     play_before = set(ids[in_play(records).to_numpy() & ~now])
     ta_include = _finals(ta_finals, "include") & play_before
-    ft_done = _finals(ft_finals, "include") | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
+    ft_done = ft_included | _finals(ft_finals, "exclude") | _finals(ft_finals, "not_retrieved")
     unscreened = play_before - ta_final
     closable = unscreened - set(ta_open)
     closed = len(closable if stop_scope is None else closable & stop_scope) if stopped else 0  # by the stopping rule
