@@ -54,6 +54,12 @@ class StageOutcome:
     report: StageReport
     table_path: Path
 
+    @property
+    def warnings(self) -> list[str]:
+        """What to tell the user about this stage: its output's warnings, and the run's own
+        notes (:attr:`StageReport.run_notes`) only when this run made the output."""
+        return [*self.report.warnings, *(self.report.run_notes if self.status == "ran" else ())]
+
 
 @dataclass
 class RunResult:
@@ -330,7 +336,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             report = dataclasses.replace(res.report, input_hash=ingest_hash)
             edited = edited_since(digests_before, digests_now.items())
             if edited:
-                report = dataclasses.replace(report, warnings=[*report.warnings, edited_message(edited)])
+                report = dataclasses.replace(report, run_notes=[*report.run_notes, edited_message(edited)])
             table = res.records
             changed = _decided_records_changed(review, output_dir, table, previous, moved)
             if changed and not allow_changed_sources:
@@ -341,7 +347,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                                       f"`screening run {review.command_ref()} --allow-changed-sources` (decisions on lost ids stop "
                                       "counting; on renumbered ids they name the record the id has now)")
             if changed:
-                report = dataclasses.replace(report, warnings=[*report.warnings, changed.message()
+                report = dataclasses.replace(report, run_notes=[*report.run_notes, changed.message()
                                                                + "; let through with --allow-changed-sources"])
             _claim_folder(review)
             path, report = _write_stage(output_dir, "ingest", table, report, history=history)
@@ -378,8 +384,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                 if stage.name not in allowed:
                     raise ConfigError(refusal, path=review.path,
                                       hint=stage.allow_hint.format(review=review.command_ref()))
-                report = dataclasses.replace(report, warnings=[
-                    *report.warnings, f"{refusal}; let through with {stage.allow_option}"])
+                report = dataclasses.replace(report, run_notes=[
+                    *report.run_notes, f"{refusal}; let through with {stage.allow_option}"])
             table = res.records
             path, report = _write_stage(output_dir, stage.name, table, report, history=history)
             result.outcomes.append(StageOutcome(stage.name, "ran", report, path))

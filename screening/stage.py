@@ -38,6 +38,10 @@ class StageReport:
     table_sha256: str = ""
     tool_version: str = __version__
     warnings: list[str] = field(default_factory=list)
+    # what the run that made this output noticed against the run before (an export edited since
+    # the last ingest, a refusal let through with --allow-...): said once, by that run; kept here
+    # and in history.jsonl for the audit trail, but not repeated when a later run reuses the output
+    run_notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)       # stage-specific (per-source counts...)
 
     def to_dict(self) -> dict[str, Any]:

@@ -200,7 +200,18 @@ def test_an_export_edited_in_place_or_missing_is_said_by_run_and_the_read_only_c
     code, out = _cli("run", "pipelines/t.toml")
     assert code == 0 and "1 export changed since the last ingest (data/raw/a.csv)" in out, out
     report = json.loads((tmp_path / "data" / "screened" / "t" / "ingest.json").read_text())
-    assert any("changed since the last ingest" in w for w in report["warnings"])
+    assert any("changed since the last ingest" in w for w in report["run_notes"])   # on record
+    # said once (acceptance testing: the reused ingest.json repeated it on every later run)
+    code, out = _cli("run", "pipelines/t.toml")
+    assert code == 0 and "changed since" not in out, out
+    # nor is it part of the review's state: `run --force` on the same data keeps the citation's hash
+    from screening.config import load_review
+    from screening.prisma.state import load_state
+
+    noted = load_state(load_review(tmp_path / "pipelines" / "t.toml")).state_hash
+    assert _cli("run", "pipelines/t.toml", "--force")[0] == 0
+    assert "run_notes" in json.loads((tmp_path / "data" / "screened" / "t" / "ingest.json").read_text())
+    assert load_state(load_review(tmp_path / "pipelines" / "t.toml")).state_hash == noted
     # ingested as it is now: the read-only commands have nothing more to say
     code, out = _cli("status", "pipelines/t.toml")
     assert "changed since the last run" not in out

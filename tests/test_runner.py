@@ -278,7 +278,7 @@ def test_an_export_edited_renamed_or_dropped_under_decisions_is_refused(tmp_path
     with pytest.raises(InputError, match="no longer in the sources"):
         run_review(toml)
     result = run_review(toml, allow_changed_sources=True)    # the team's explicit choice
-    assert any("no longer in the sources" in w for w in result.outcomes[0].report.warnings)
+    assert any("no longer in the sources" in w for w in result.outcomes[0].warnings)
 
     # an export without decisions on it may change (nothing names its records)
     toml2 = make_review(tmp_path / "other")
@@ -530,7 +530,7 @@ def test_rules_edited_to_exclude_screened_records_are_refused(tmp_path):
     result = run_review(toml, allow_changed_rules=True)
     rules = next(o for o in result.outcomes if o.stage == "apply_rules")
     assert any(w.endswith("their decisions would stop counting; let through with --allow-rule-changes")
-               for w in rules.report.warnings), rules.report.warnings
+               for w in rules.warnings), rules.warnings
     assert run_review(toml).outcomes[-1].status == "unchanged"           # accepted once, not asked again
     # the diagram's "removed before screening" box holds them: its footnote says when (UAT: it
     # did not, while the methods paragraph did)

@@ -73,7 +73,7 @@ def run_cmd(
         table.add_row(o.stage, o.status, str(o.report.records_in), str(o.report.records_out), summary)
     console.print(table)
     for o in result.outcomes:
-        warn(o.report.warnings, o.stage)
+        warn(o.warnings, o.stage)
     for name, info in result.post.items():
         info = dict(info) if isinstance(info, dict) else {"": info}
         warnings = info.pop("warnings", [])

@@ -226,6 +226,9 @@ def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
 # what a stage report holds only to decide whether the next run may reuse its output: a stored
 # output reused after the log grew and the same output made afresh differ here and nowhere else
 _CACHE_KEYS = ("input_hash", "upstream_hash")
+# and what the run that made it noticed against the run before (an export edited since): the
+# same tables and decisions are the same state whether their outputs were made then or afresh
+_RUN_KEYS = ("run_notes",)
 _CACHE_DETAILS = ("decided_in_groups",)
 
 
@@ -234,7 +237,7 @@ def _results_only(reports: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     reads them: the same review state must give the same hash however its outputs were made."""
     out = {}
     for name, report in reports.items():
-        kept = {k: v for k, v in report.items() if k not in _CACHE_KEYS}
+        kept = {k: v for k, v in report.items() if k not in _CACHE_KEYS and k not in _RUN_KEYS}
         if isinstance(kept.get("details"), dict):
             kept["details"] = {k: v for k, v in kept["details"].items() if k not in _CACHE_DETAILS}
         out[name] = kept
