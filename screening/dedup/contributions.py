@@ -33,13 +33,25 @@ def record_studies(records: pd.DataFrame) -> tuple[pd.Series, set[str]]:
     return group.where(group != "", duplicate_of.where(duplicate_of != "", ids)), set(ids[duplicate_of == ""])
 
 
-def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
+def _counted(records: pd.DataFrame, counted: pd.Series | None) -> pd.Series:
+    return pd.Series(True, index=records.index) if counted is None else pd.Series(counted, index=records.index)
+
+
+def source_contributions(records: pd.DataFrame, counted: pd.Series | None = None) -> pd.DataFrame:
     """Per source database: records, duplicates marked, studies found, studies found only there.
 
-    Sorted by records (most first), then name. Empty when the table has no dedup marks."""
+    ``counted``: the rows to count (PRISMA-S counts the database searches', not a citation
+    search's); their studies are still read from the whole table, so a study whose kept record
+    came from another method is found by each database with a copy of it (acceptance testing:
+    both databases lost a study dedup kept as its website record). Sorted by records (most
+    first), then name. Empty when the table has no dedup marks."""
     if "duplicate_of" not in records.columns or not len(records):
         return pd.DataFrame(columns=COLUMNS)
     study, kept = record_studies(records)
+    rows = _counted(records, counted).to_numpy(dtype=bool)
+    records, study = records[rows], study[rows]
+    if not len(records):
+        return pd.DataFrame(columns=COLUMNS)
     frame = pd.DataFrame({"source": _text(records, "source_db").replace("", UNKNOWN_SOURCE).to_numpy(),
                           "duplicate": (_text(records, "duplicate_of") != "").to_numpy(), "study": study.to_numpy()})
     out = frame.groupby("source", sort=True).agg(records=("study", "size"), duplicates=("duplicate", "sum"))
@@ -55,20 +67,23 @@ def source_contributions(records: pd.DataFrame) -> pd.DataFrame:
 ROUND_COLUMNS = ["date", "records", "studies", "new_studies"]
 
 
-def search_rounds(records: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
+def search_rounds(records: pd.DataFrame, dates: pd.Series, counted: pd.Series | None = None) -> pd.DataFrame:
     """Per search round (an original search and its updates): records, studies found, and
     studies *new* in that round (no record of them came from an earlier round).
 
     ``dates``: each record's round, as a label that sorts by time (its first date,
     ``YYYY-MM-DD...``), aligned with ``records``. Empty unless every record has one and there
     are two rounds or more: with an undated source "new" cannot be told. The new studies of
-    all rounds add up to the studies the review found (records identified − duplicates removed)."""
+    all rounds add up to the studies with a counted record (records identified − duplicates
+    removed, when every kept record is counted).
+    ``counted``: the rows to count, as in :func:`source_contributions`."""
     if "duplicate_of" not in records.columns or not len(records):
         return pd.DataFrame(columns=ROUND_COLUMNS)
-    when = dates.astype(str).to_numpy()
-    if (when == "").any() or len(set(when)) < 2:
-        return pd.DataFrame(columns=ROUND_COLUMNS)
     study, kept = record_studies(records)
+    rows = _counted(records, counted).to_numpy(dtype=bool)
+    when, study = dates.astype(str).to_numpy()[rows], study[rows]
+    if not len(when) or (when == "").any() or len(set(when)) < 2:
+        return pd.DataFrame(columns=ROUND_COLUMNS)
     frame = pd.DataFrame({"date": when, "study": study.to_numpy()})
     out = frame.groupby("date", sort=True).agg(records=("study", "size"))
     found = frame[frame["study"].isin(kept)]

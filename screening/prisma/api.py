@@ -165,7 +165,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         stopping_lapsed=dict(state.stopping.lapsed),
         warnings=state.warnings + round_warnings,
         # the PRISMA-S table is the database searches': other methods have their own column
-        per_source=per_source_rows(rec[~from_other_method(rec).to_numpy()]),
+        per_source=per_source_rows(rec, counted=~from_other_method(rec)),
         rounds=rounds,
     )
 

@@ -20,10 +20,13 @@ from screening.prisma.methods import methods_paragraph
 ARROW = " → "
 
 
-def per_source_rows(records: pd.DataFrame) -> tuple[tuple[str, int, int, int, int], ...]:
+def per_source_rows(records: pd.DataFrame, counted: pd.Series | None = None,
+                    ) -> tuple[tuple[str, int, int, int, int], ...]:
     """What each database contributed before and after dedup (see
-    :func:`screening.dedup.contributions.source_contributions`), as table rows."""
-    return tuple((str(r[0]), *map(int, r[1:])) for r in source_contributions(records).itertuples(index=False))
+    :func:`screening.dedup.contributions.source_contributions`; ``counted``: the rows of the
+    database searches), as table rows."""
+    return tuple((str(r[0]), *map(int, r[1:]))
+                 for r in source_contributions(records, counted).itertuples(index=False))
 
 
 _PER_SOURCE_HEAD = ("database", "records", "duplicates removed", "studies found", "found only here")

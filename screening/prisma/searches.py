@@ -194,6 +194,7 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     # the rounds are the database searches': a citation search run after them is no update search
     # (review of the change: 'the update search of 2022-09-01 added 4 records' in a new review)
     searched = ~from_other_method(records).to_numpy()
+    table = search_rounds(records, labels, counted=searched)     # studies read from every record
     records, labels = records[searched], labels[searched]
     methods = {_undated(s) for s in review.sources if s.method.strip()}
     unreadable = [u for u in unreadable if u not in methods]
@@ -203,7 +204,6 @@ def search_rounds_report(review: ReviewConfig, records: pd.DataFrame,
     bad = (f"date_searched could not be read as a date for {'; '.join(given[:3])}"
            f"{' ...' if len(given) > 3 else ''}: write it as YYYY-MM-DD (day and month cannot be told "
            "apart in 01/06/2023)",) if given else ()
-    table = search_rounds(records, labels)
     if not table.empty:
         return tuple((str(r[0]), *map(int, r[1:])) for r in table.itertuples(index=False)), bad
     dated = {x for x in labels if x}

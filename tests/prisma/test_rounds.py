@@ -36,6 +36,29 @@ def test_rounds_count_records_studies_and_new_studies(records: pd.DataFrame) -> 
     assert table["new_studies"].sum() == len(records) - (records["duplicate_of"] != "").sum()
 
 
+def test_a_study_kept_as_another_methods_record_is_found_by_the_databases_with_a_copy(
+        records: pd.DataFrame) -> None:
+    """Acceptance testing: PRISMA-S 'studies found' per database and per round left out a study
+    whose kept record came from another method (dedup keeps the decided record: a website
+    record screened before the update's database copies arrived), so both databases lost it.
+    Here the 10 WoS records play a citation search, keeping the 7 studies MEDLINE and Lens share."""
+    from screening.dedup.contributions import source_contributions
+
+    searched = ~records["record_id"].str.startswith("wos")
+    table = source_contributions(records, counted=searched).set_index("source")
+    assert "Web of Science Core Collection" not in table.index                  # not a database search
+    assert table.loc[:, ["records", "duplicates", "studies"]].values.tolist() == [[9, 4, 9], [6, 3, 6]]
+    # counted without the citation rows, as before: the 7 shared studies were found by nobody
+    alone = source_contributions(records[searched]).set_index("source")
+    assert alone["studies"].tolist() == [5, 3]
+    rounds = search_rounds(records, search_round_labels(_dates(records)), counted=searched)
+    # every study with a database record once, in the round that first found it (Lens shares
+    # 3 studies with MEDLINE; the fourth it shares with WoS only is new in the update now)
+    assert rounds.values.tolist() == [["2023-03-09 to 2023-03-10", 6, 6, 6], ["2024-05-01", 9, 9, 6]]
+    assert rounds["new_studies"].sum() == records.loc[searched, "duplicate_of"].where(
+        records["duplicate_of"] != "", records["record_id"])[searched].nunique()
+
+
 def test_no_rounds_for_one_search_period_or_an_undated_source(records: pd.DataFrame) -> None:
     same_month = records["record_id"].map(lambda r: {"lens": "2023-04-08"}.get(r.split("_")[0], "2023-03-09"))
     assert search_rounds(records, search_round_labels(same_month)).empty    # 30 days apart: one round
