@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from screening.prisma.diagram_geometry import (
-    COLUMNS, OTHER_COLUMNS, OTHER_WIDTH_IN, UPDATE_COLUMNS, WIDTH_IN, Box, Layout, Line,
+    COLUMNS, OTHER_COLUMNS, OTHER_WIDTH_IN, UPDATE_COLUMNS, UPDATE_OTHER_COLUMNS, UPDATE_OTHER_WIDTH_IN, WIDTH_IN,
+    Box, Layout, Line,
 )
 from screening.prisma.model import PrismaCounts
 from screening.prisma.number_format import fmt
@@ -117,12 +118,13 @@ def build_layout(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) 
                      "screened with no decision on this record in the update, is counted as a duplicate removed.")
     width = WIDTH_IN
     if c.other.any:
-        if c.is_update:     # no room for both extra columns on one page
-            notes.append("Records identified by other methods are counted in report.md (an updated review's "
-                         "flow draws no other-methods column).")
-        else:
-            columns, width = dict(OTHER_COLUMNS), OTHER_WIDTH_IN
-            boxes, arrows = _with_other_column(c, boxes, arrows, new)
+        # the update's own other methods (the earlier rounds' are in the previous version): with
+        # no grey column its included reports arrived from nowhere (acceptance testing: 'Reports
+        # assessed (n = 0)' above 'New studies included (n = 1)' while only a citation search's
+        # reports were assessed)
+        columns, width = ((dict(UPDATE_OTHER_COLUMNS), UPDATE_OTHER_WIDTH_IN) if c.is_update
+                          else (dict(OTHER_COLUMNS), OTHER_WIDTH_IN))
+        boxes, arrows = _with_other_column(c, boxes, arrows, new)
     notes += [footer] if isinstance(footer, str) else list(footer or [])
     return Layout(boxes=boxes, arrows=arrows, phases=phases, footer=notes, columns=columns, width=width)
 

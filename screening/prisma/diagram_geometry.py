@@ -48,6 +48,19 @@ OTHER_COLUMNS: dict[str, tuple[float, float]] = {
     "oside": (7.05, OTHER_WIDTH_IN - 7.05 - MARGIN_IN),
     "ospan": (5.05, OTHER_WIDTH_IN - 5.05 - MARGIN_IN),
 }
+# An updated review with other methods: the template's previous-studies column on the left,
+# the databases' two columns, the grey two on the right (its landscape page).
+UPDATE_OTHER_WIDTH_IN = 10.6
+UPDATE_OTHER_COLUMNS: dict[str, tuple[float, float]] = {
+    "phase": (MARGIN_IN, 0.30),
+    "prev": (0.55, 1.45),
+    "main": (2.17, 2.05),
+    "side": (4.39, 2.05),
+    "span": (2.17, 4.27),
+    "omain": (6.71, 1.85),
+    "oside": (8.71, UPDATE_OTHER_WIDTH_IN - 8.71 - MARGIN_IN),
+    "ospan": (6.71, UPDATE_OTHER_WIDTH_IN - 6.71 - MARGIN_IN),
+}
 
 
 @dataclass

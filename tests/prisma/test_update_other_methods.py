@@ -117,3 +117,23 @@ def test_the_methods_name_every_rounds_other_method_apart_and_date_the_updates(t
     text = generate(later).files["md"].read_text()
     assert "The update's other methods identified 4 records (Citation searching, n = 4)." in text
     assert "Over the whole review" not in text
+
+
+def test_the_update_diagram_draws_the_updates_other_methods_in_their_grey_column(tmp_path: Path) -> None:
+    """Acceptance testing: the update diagram had no other-methods column, so while only a
+    citation search's reports were assessed it showed 'Reports assessed (n = 0)' leading to
+    'New studies included (n = 1)', and its boxes never added up."""
+    from screening.prisma.diagram import svg_texts
+
+    review = project(tmp_path, toml("Citation searching", "2024-05-20"))
+    cited = f"{CITED}-00002"
+    api.record_decision(review, reviewer="ana", record_id=cited, action="include", stage="full_text")
+    res = generate(review)
+    c = res.counts
+    assert c.reports_assessed == 0 and c.other.reports_included == 1 and c.studies_included == 1
+    texts = " ".join(" ".join(svg_texts(res.files["svg"].read_bytes())).split())    # lines unwrapped
+    assert "Identification of new studies via other methods" in texts
+    assert "Previous studies" in texts                       # and the update's own column stays
+    sought = c.other.reports_sought
+    assert sought >= 1 and f"Reports sought for retrieval (n = {sought})" in texts
+    assert "flow draws no other-methods column" not in texts
