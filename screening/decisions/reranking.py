@@ -47,7 +47,8 @@ class SessionRanker:
         self.ids = [str(r) for r in play["record_id"]]
         self._row = {rid: i for i, rid in enumerate(self.ids)}
         self.batch_size = max(1, int(getattr(config, "batch_size", 1) or 1))
-        self.learner = ActiveLearner(getattr(config, "model", None), seed=int(getattr(config, "seed", 1)))
+        self.seed = int(getattr(config, "seed", 1))
+        self.learner = ActiveLearner(getattr(config, "model", None), seed=self.seed)
         self.learner.fit_features(play)         # once per session: updates never re-read text
         self.spec = self.learner.spec.text        # the model spec, as recorded with decisions
         # the team's priors, then every decision made so far (a decision overrides a prior)

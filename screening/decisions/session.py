@@ -337,6 +337,9 @@ class ScreeningSession:
             # the model as this session ran it: the methods paragraph names it, even if the
             # review's [rank] model changed since the last `screening run` wrote rank.json
             payload["model"] = ranker.spec
+            # and its seed: spec, seed and the log's labels rebuild the ranking (its id), even
+            # when [rank] was edited and a session opened before any run recorded the new settings
+            payload["seed"] = ranker.seed
             # with the model's id (the event's ranking_id), what it was trained on: the id alone
             # is a digest that no report could trace back to a training-set size
             payload.update(ranker.training)

@@ -82,6 +82,8 @@ class SessionQueue:
         self.ranker: SessionRanker | None = None
         self.ranker_off = ""          # why the session could not build its ranker ("" if it did or need not)
         self.priors_left: list[str] = []              # a sample's priors (served by the ranked queue)
+        self._drawn: set[str] = set()                 # a sample's records drawn from its frame
+        self._frame_id = 0                            # ... and that frame's samples entry
         self.ft_records: set[str] = set()             # records with any full-text event
         self.eligible: set[str] = set()               # records to screen at this stage
         self._other: set[str] = set()                 # full text: reports other methods found
@@ -131,6 +133,7 @@ class SessionQueue:
                 serve = set(self._order)
                 frame = sorted(self._frame(all_play) - priors)
                 self._order = [r for r in sample_order(frame, self.review.config) if r in serve]
+                self._drawn = set(self._order)
             # still records of the stage (counted in total and decided, as by any session),
             # only never served here
             self._in_play = set(self._order) | set(self.priors_left)
@@ -179,6 +182,7 @@ class SessionQueue:
             last = int(self.entries["id"].max()) if self.entries is not None and len(self.entries) else 0
             draw_frame(self.review.open(), self.reviewer, play, last)
             frame = self.review.sample_frame()
+        self._frame_id = frame.id
         return frame.records
 
     def unsettled_elsewhere(self) -> int:
@@ -275,8 +279,14 @@ class SessionQueue:
             return None
 
     def ranking_id(self, rid: str) -> str:
-        """What put ``rid`` on screen: the session's ranker, else the table's ranking, else
-        (no ranking at all) the records table's own order, said as such."""
+        """What put ``rid`` on screen: the stopping sample's permutation (the samples entry it
+        was drawn from, and the seed it was shuffled with), the session's ranker, else the
+        table's ranking, else (no ranking at all) the records table's own order, said as such."""
+        if self.sample and rid in self._drawn:
+            # not the last run's ranking, which did not order it (acceptance testing: a sample's
+            # decisions carried the id of the untrained file-order ranking)
+            seed = getattr(self.review.config.stages.get("rank"), "seed", 1)
+            return f"sample-{self._frame_id}-seed-{seed}"
         if self.ranker is not None:
             return self.ranker.model_id
         table = self.review.ranking_id(rid)

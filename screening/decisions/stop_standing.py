@@ -17,7 +17,7 @@ nobody a colleague's decision on a record they have yet to decide; `screening ra
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,13 +55,13 @@ def review_stopping_status(records: pd.DataFrame, entries: pd.DataFrame, rank: A
                            fresh_after=fresh_after(sample_frame, stop))
 
 
-def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
-                stop: StopScope | None, frame: Any = None) -> dict[str, Any] | None:
-    """The test's figures now (:data:`LAPSED_FIGURES`) when the standing stop was recorded on a
-    met test that the log no longer meets (``stop_lapsed``: a sample record settled as
-    relevant, an inclusion undone...); None when it still holds, or there is nothing to check
-    (no logged stop, no log, a rule other than the hypergeometric test). A report built on the
-    stop's recorded figures alone would go on claiming a recall the log no longer supports.
+def stop_test_now(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
+                  stop: StopScope | None, frame: Any = None) -> tuple[dict[str, Any], bool] | None:
+    """(the test's figures on the log now (:data:`LAPSED_FIGURES`), whether the standing stop
+    has *lapsed*: it was recorded on a met test that the log no longer meets, after a sample
+    record was settled as relevant, an inclusion undone...); None when there is nothing to
+    check (no logged stop, no log, a rule other than the hypergeometric test). A report built
+    on the stop's recorded figures alone would go on claiming what the log no longer shows.
     ``frame``: the sample's latest frame (:mod:`.sample_frames`; None: none)."""
     if stop is None or entries is None or getattr(rank, "stop_rule", "") != "hypergeometric":
         return None
@@ -69,7 +69,29 @@ def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
         st = review_stopping_status(records, entries, rank, stop, sample_frame=frame)
     except StageError:           # a prior the table lacks: rank says so when it runs
         return None
-    return {k: st.get(k) for k in LAPSED_FIGURES} if st.get("stop_lapsed") else None
+    return {k: st.get(k) for k in LAPSED_FIGURES}, bool(st.get("stop_lapsed"))
+
+
+def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
+                stop: StopScope | None, frame: Any = None) -> dict[str, Any] | None:
+    """The test's figures now when the standing stop has lapsed (:func:`stop_test_now`), else None."""
+    now = stop_test_now(records, entries, rank, stop, frame)
+    return now[0] if now is not None and now[1] else None
+
+
+def figures_moved(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether the test's figures on the log now differ from those the stop recorded: another
+    sample size, relevant or unsettled count, or a p-value / recall bound changed beyond
+    rounding (the recorded ones are rounded as the stop wrote them)."""
+    for key in ("sample_size", "sample_relevant", "sample_unsettled"):
+        if key in recorded and int(recorded.get(key) or 0) != int(now.get(key) or 0):
+            return True
+    for key in ("recall_bound", "p_value"):
+        a, b = recorded.get(key), now.get(key)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(float(a) - float(b)) > 1e-4 * max(
+                1.0, abs(float(a))):
+            return True
+    return False
 
 
 def stopping_test(review: Review, entries: pd.DataFrame) -> dict[str, Any] | None:

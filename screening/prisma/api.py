@@ -42,7 +42,7 @@ from screening.prisma.number_format import fmt
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
 from screening.prisma.rule_changes import ruled_out_after_screening, rules_changed_after_screening
-from screening.prisma.ranking_facts import ordering, ranker_facts, session_specs
+from screening.prisma.ranking_facts import ordering, ranker_facts, session_models, session_specs
 from screening.prisma.prose import settled_split
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
@@ -136,6 +136,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         # the specs sessions recorded, else the last run's (rank.json)
         ranking_spec=(" / ".join(session_specs(play_entries))
                       or (str(model.get("spec", "")) if isinstance(model, dict) else "")),
+        ranking_models=session_models(play_entries),
         review_name=review.name,
         title=review.prisma.review_title or review.title,
         tool_version=__version__,
@@ -163,6 +164,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         stopping_p=state.stopping.p_value,
         stopping_figures=dict(state.stopping.figures),
         stopping_lapsed=dict(state.stopping.lapsed),
+        stopping_moved=dict(state.stopping.moved),
         warnings=state.warnings + round_warnings,
         # the PRISMA-S table is the database searches': other methods have their own column
         per_source=per_source_rows(rec, counted=~from_other_method(rec)),
@@ -293,8 +295,10 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                      "stopped_by": state.stopping.by, "stopped_at": state.stopping.at,
                      "forced": state.stopping.forced, **dict(state.stopping.figures),
                      # the test's standing now, when the log no longer meets the test the stop was on
+                     # (or, still met, with other figures than the stop recorded: Stopping.moved)
                      "lapsed": bool(state.stopping.lapsed),
-                     **({"now": dict(state.stopping.lapsed)} if state.stopping.lapsed else {})},
+                     **({"now": dict(state.stopping.lapsed or state.stopping.moved)}
+                        if state.stopping.lapsed or state.stopping.moved else {})},
         "kappa": {k: round(v, 3) for k, v in ctx.kappa.items()}, "warnings": list(state.warnings) + list(counts.warnings),
         # not a PRISMA box: the pairs whose copies the counts still hold as separate records
         "possible_duplicate_pairs": {"undecided": state.maybe_pairs_undecided,
@@ -310,7 +314,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
                      + " stopped before the stopping rule's test was met: recall is not assured.")
     elif state.stopping.stopped and state.stopping.lapsed:
         notes.append("Screening was stopped by the stopping rule, but computed on the decisions in the log now, "
-                     "its test: recall is not assured.")
+                     "its test is not met: recall is not assured.")
     late = ctx.ruled_out_after_screening     # a subset of the rules' exclusions (ruled_out_after_screening)
     if late:
         # the box says "removed before screening"; an amended rule removed these later (their

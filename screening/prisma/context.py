@@ -49,6 +49,8 @@ class ReportContext:
     # (by a trained relevance ranking, by similarity to the priors, in file order, unrecorded)
     ranking_use: dict[str, int] = field(default_factory=dict)
     ranking_spec: str = ""                  # the ranker's components (rank.json)
+    # (spec, seed) -> ranked decisions its session ranker served (ranking_facts.session_models)
+    ranking_models: dict[tuple[str, int | None], int] = field(default_factory=dict)
     # of the imported decisions (ranking_use's 'imported...' kinds), those marked as the random
     # sample of the stopping rule's test (the import's `sampled` column)
     imported_sampled: dict[str, int] = field(default_factory=dict)
@@ -59,6 +61,7 @@ class ReportContext:
     stopping_p: float | None = None
     stopping_figures: Mapping[str, Any] = field(default_factory=dict)   # Stopping.figures
     stopping_lapsed: Mapping[str, Any] = field(default_factory=dict)    # Stopping.lapsed
+    stopping_moved: Mapping[str, Any] = field(default_factory=dict)     # Stopping.moved
     warnings: tuple[str, ...] = ()                                  # state warnings (demo data...)
     # PRISMA-S: per database (records, duplicates removed, distinct studies found, found only there)
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()

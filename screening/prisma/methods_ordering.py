@@ -9,7 +9,7 @@ unscreened), for
 
 from __future__ import annotations
 
-from screening.prisma.context import ReportContext
+from screening.prisma.context import RankerFacts, ReportContext
 from screening.prisma.number_format import fmt, p_text
 from screening.prisma.model import PrismaCounts
 from screening.prisma.prose import counted, join_and, join_clauses, was_were
@@ -113,6 +113,23 @@ def _lapsed(ctx: ReportContext) -> str:
             + ", the test is not met, so the target recall is not assured")
 
 
+def _moved(ctx: ReportContext) -> str:
+    """The clause for a stop whose test is still met on the log now, with other figures than
+    the stop recorded (decisions recorded since it: a sampled record re-decided, a second
+    reviewer's decisions settling the sample): what the same test gives now."""
+    now, conf = ctx.stopping_moved, ctx.stopping_figures.get("confidence")
+    n, k, u = now.get("sample_size"), int(now.get("sample_relevant") or 0), int(now.get("sample_unsettled") or 0)
+    found = "no relevant record" if not k else counted(k, "relevant record")
+    if u:
+        found += f" and {counted(u, 'record')} not yet settled"
+    said = [*([f"p = {p_text(now['p_value'], conf)}"] if now.get("p_value") is not None else []),
+            *([f"lower confidence bound on recall {now['recall_bound']:.1%}"]
+              if now.get("recall_bound") is not None else [])]
+    sample = f"a random sample of {counted(int(n), 'record')} with {found}" if n else "the sample"
+    return (f"with the decisions recorded since the stop, {sample}" + (f" ({'; '.join(said)})" if said else "")
+            + ", the test is still met")
+
+
 def ordering_sentence(ctx: "ReportContext") -> str:
     """How the records were put in front of the reviewers, from what each decision records
     (never from the latest ranking alone: decisions made in file order stay in file order)."""
@@ -206,6 +223,8 @@ def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
     kept = f"; every parameter of the ranking, and its seed, is recorded in {join_and(list(r.recorded_in))}" \
         if r.recorded_in else ""
     s = [f"{who} ({bits}){start}{kept}."]
+    if (used := _models_used(ctx, r)):
+        s.append(used)
     if rule:
         run = r.run_at_switch
         began = ("" if run is None else f"; the random sample began after {counted(run, 'irrelevant record')} in a row"
@@ -216,6 +235,21 @@ def ranking_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
                  f"{_percent(r.switch_fraction)} of the {counted(r.pool, 'record')} in screening), then in a random "
                  f"sample of the records not yet screened{began}.")
     return s
+
+
+def _models_used(ctx: ReportContext, r: RankerFacts) -> str:
+    """The models the sessions ranked with, when they are not (only) the one the sentence
+    before describes: [rank] changed between runs, or edited and a session opened before the
+    next run (acceptance testing: the paragraph described the last run's model alone, though
+    most ranked decisions came from another, whose seed no file recorded). '' otherwise."""
+    models = ctx.ranking_models
+    if not models or set(models) == {(r.spec, r.seed)} or (
+            all(seed is None for _, seed in models) and {spec for spec, _ in models} == {r.spec}):
+        return ""           # the model described (logs before 0.19 recorded no seed)
+    each = [f"{spec} with " + (f"seed {seed}" if seed is not None else "no seed recorded")
+            + f" ({counted(n, 'decision')})" for (spec, seed), n in models.items()]
+    return (f"The decisions made in ranked order were served by {join_and(each)}; the decision log "
+            "records each one's model, seed and training-set size.")
 
 
 def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
@@ -248,6 +282,8 @@ def stopping_sentences(c: PrismaCounts, ctx: ReportContext) -> list[str]:
                else f"Screening stopped by a stopping rule{rule}{recall}")
         if ctx.stopping_lapsed:
             how += "; " + _lapsed(ctx)
+        elif ctx.stopping_moved:
+            how += "; " + _moved(ctx)
         if c.excluded_automation == 0:
             s.append(f"{how}; no record was left unscreened.")
         else:

@@ -238,6 +238,16 @@ class PrismaCounts:
         data["warnings"] = list(self.warnings)
         for name in ("title_abstract", "full_text"):
             data[name] = _progress(getattr(self, name))
+        if self.stopped:
+            # the records the stop closed are settled (as excluded by automation tools), not
+            # left to screen: acceptance testing found a stopped review 'in progress' here only
+            ta = data["title_abstract"]
+            ta["closed_by_stop"] = self.excluded_automation
+            ta["remaining"] = self.title_abstract.remaining - self.excluded_automation
+            if not self.screening_in_progress:
+                ta["status"] = "stopped"
+            elif self.settling_after_stop:
+                ta["status"] = "stopped; settling"
         data["other"]["full_text"] = _progress(self.other.full_text)
         data["other"]["identified_total"] = self.other.identified_total
         data["identified"] = self.identified

@@ -67,7 +67,7 @@ def ordering(entries: pd.DataFrame | None, priors: frozenset[str] = frozenset())
         if sampled:
             return "sample", True
         for prefix, name in (("ranker-", "ranked"), ("file-order-", "file_order"), ("similarity-", "similarity"),
-                             ("table-order", "table"), ("static-", "static")):
+                             ("table-order", "table"), ("static-", "static"), ("sample-", "sample")):
             if rid.startswith(prefix):
                 return name, False
         # no ranking id: typed with `decide` (no session served it); an id we do not know: a log
@@ -176,16 +176,26 @@ def ranker_facts(review: ReviewConfig, reports: Mapping[str, Any], in_play: froz
         run_at_switch=run_at_switch(entries, priors, order.first if order is not None and order.first else None))
 
 
-def session_specs(entries: pd.DataFrame | None) -> list[str]:
-    """The model specs screening sessions recorded with their ranked decisions (payload
-    ``model``), in first-use order: what the ranking actually was, whatever rank.json says now."""
+def session_models(entries: pd.DataFrame | None) -> dict[tuple[str, int | None], int]:
+    """(model spec, seed) -> the screeners' title/abstract decisions a session's ranker with
+    them served (payload ``model`` and ``seed``; the seed is None in logs from before 0.19,
+    which did not record it), in first-use order: what the ranking actually was, whatever
+    rank.json says now. With the log's labels, spec and seed rebuild each decision's ranking_id."""
     if entries is None or not len(entries) or "payload" not in entries.columns:
-        return []
+        return {}
     d = entries[(entries["stage"] == "title_abstract") & (entries["role"] == "screener")]
-    specs: list[str] = []
+    models: dict[tuple[str, int | None], int] = {}
     for text in d["payload"].fillna("").astype(str):
         if '"model"' in text:
-            spec = str(event_payload(text).get("model") or "")
-            if spec and spec not in specs:
-                specs.append(spec)
-    return specs
+            payload = event_payload(text)
+            spec, seed = str(payload.get("model") or ""), payload.get("seed")
+            if spec:
+                key = (spec, int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None)
+                models[key] = models.get(key, 0) + 1
+    return models
+
+
+def session_specs(entries: pd.DataFrame | None) -> list[str]:
+    """The model specs screening sessions recorded with their ranked decisions, in first-use
+    order (:func:`session_models` without the seeds)."""
+    return list(dict.fromkeys(spec for spec, _ in session_models(entries)))

@@ -205,8 +205,11 @@ def review_stopping(review: ReviewConfig) -> Stopping:
     return stopping_state(review, reports)
 
 
-def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
-    """The latest timestamp recorded in the state (ISO 8601), or '' when none is recorded."""
+def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame, stops: list[Any] | None = None,
+                 dedup_decisions: pd.DataFrame | None = None) -> str:
+    """The latest timestamp recorded in the state (ISO 8601), or '' when none is recorded:
+    decisions, searches, stops and resumes, and duplicate-pair answers (acceptance testing:
+    a report describing a stop was dated before the stop, as it read the decisions only)."""
     values: list[pd.Series] = []
     if entries is not None:
         for col in _TIME_COLUMNS:
@@ -214,6 +217,10 @@ def _latest_time(entries: pd.DataFrame | None, searches: pd.DataFrame) -> str:
                 values.append(entries[col].astype(str))
                 break
     values.append(searches["date_run"].astype(str))
+    if stops:
+        values.append(pd.Series([str(e.created_at) for e in stops], dtype=object))
+    if dedup_decisions is not None and "decided_at" in dedup_decisions.columns:
+        values.append(dedup_decisions["decided_at"].astype(str))
     stamps = pd.to_datetime(pd.concat(values, ignore_index=True), errors="coerce", utc=True, format="mixed")
     stamps = stamps.dropna()
     if stamps.empty:
@@ -320,7 +327,7 @@ def load_state(review: ReviewConfig, *, records: pd.DataFrame | None = None,
     return ReviewState(
         records=records, entries=entries, ta_finals=ta, ft_finals=ft, stage_reports=reports,
         searches=searches, stopping=stopping, kappa=kappa, unanimous=unanimous,
-        state_hash=digest, state_time=_latest_time(entries, searches), warnings=tuple(warnings),
+        state_hash=digest, state_time=_latest_time(entries, searches, stops, dedup_decisions), warnings=tuple(warnings),
         outcomes=outcomes, in_play=in_play, other_reports=other_reports, play_entries=play_entries,
         maybe_pairs_undecided=undecided, maybe_pairs_unapplied=unapplied, dedup_decisions=dedup_decisions,
     )

@@ -19,9 +19,10 @@ import pandas as pd
 
 from screening.config import ReviewConfig
 from screening.decisions.sample_frames import latest_frame
-from screening.decisions.stop_standing import lapsed_stop
+from screening.decisions.stop_standing import figures_moved, stop_test_now
 from screening.decisions.stops import review_stop, standing_stop, stopped_by_phrase
 from screening.prisma.number_format import p_text
+from screening.prisma.prose import counted
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Stopping:
     # the test's figures now (p_value, recall_bound, sample_size...) when the stop was recorded
     # on a met test that the log no longer meets (decisions.stop_standing.lapsed_stop); else empty
     lapsed: Mapping[str, Any] = field(default_factory=dict)
+    # the test's figures now when decisions recorded since the stop changed them but the test
+    # is still met (a sampled record re-decided as relevant...); else empty. Acceptance testing:
+    # the report went on saying the sample 'contained no relevant record' (bound 100%) when the
+    # log, status and rank.json showed one (bound 96.2%)
+    moved: Mapping[str, Any] = field(default_factory=dict)
 
     def closes(self, record_id: str) -> bool:
         """Whether the stop closes ``record_id`` if nobody has screened it."""
@@ -121,8 +127,20 @@ def standing_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]], 
     warnings: list[str] = []
     stopping = stopping_state(review, reports, stops)
     frame = latest_frame(review.decisions_path) if stopping.scope is not None else None
-    if stopping.scope is not None and (now := lapsed_stop(records, entries, review.stages.get("rank"),
-                                                          standing_stop(stops), frame)):
+    test = (stop_test_now(records, entries, review.stages.get("rank"), standing_stop(stops), frame)
+            if stopping.scope is not None else None)
+    if test is not None and not test[1] and stopping.met and figures_moved(stopping.figures, test[0]):
+        now = test[0]
+        stopping = dataclasses.replace(stopping, moved=now)
+        k = int(now.get("sample_relevant") or 0)
+        p = f"; p = {p_text(now['p_value'], stopping.figures.get('confidence'))}" if now.get("p_value") is not None \
+            else ""
+        warnings.append(f"decisions recorded since screening was {stopped_by_phrase(stopping.by, stopping.at)} "
+                        f"changed its test's figures (now a sample of {counted(int(now.get('sample_size') or 0), 'record')}"
+                        f" with {counted(k, 'relevant record') if k else 'no relevant record'}{p}); the test is still "
+                        "met, and the report gives the figures at the stop and now")
+    if test is not None and test[1]:
+        now = test[0]
         stopping = dataclasses.replace(stopping, lapsed=now)
         p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
         warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "

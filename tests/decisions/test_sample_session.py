@@ -30,6 +30,11 @@ def test_sample_session_screens_a_seeded_random_order_and_marks_it(review: Path,
     assert json.loads(entries.loc[entries["record_id"] == first, "payload"].iloc[0])["sampled"] is True
     labels = training_labels(entries)
     assert labels.set_index("record_id")["sampled"].to_dict() == {"2": False, first: True}
+    # what put it on screen: the sample's permutation (its frame, and the seed it was shuffled
+    # with), not the last run's ranking (acceptance testing: sample decisions carried the id of
+    # the untrained file-order ranking, which did not order them)
+    frame = api.Review.load(review).sample_frame()
+    assert entries.loc[entries["record_id"] == first, "ranking_id"].iloc[0] == f"sample-{frame.id}-seed-1"
 
 
 def test_sampled_decisions_give_the_stopping_estimate(review: Path, db: Path, in_play: list[str]) -> None:

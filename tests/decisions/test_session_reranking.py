@@ -287,3 +287,6 @@ def test_a_ranked_decision_records_what_its_model_was_trained_on(review: Path, d
     # decisions 3 and 4 were served by rankers trained on 2 and 3 labels, 1 of them included
     assert [(p.get("training_size"), p.get("training_included")) for p in payloads[2:4]] == [(2, 1), (3, 1)]
     assert "training_size" not in payloads[0]           # file order: no model trained
+    # and its seed, so spec + seed + the log's labels rebuild it even if [rank] changes before
+    # any run records the settings (acceptance testing: a session's seed was in no file)
+    assert [p.get("seed") for p in payloads[2:4]] == [1, 1]

@@ -245,3 +245,42 @@ def test_the_bound_is_the_lowest_over_the_settlements_not_the_worst_ps() -> None
                              (3, 0, 100, 20, 10, 0.95), (0, 2, 10, 9, 9, 0.95)):
         ref = min((S.recall_bound(k + j, N, n, r, c) for j in range(u + 1)), key=lambda t: t[1])
         assert S.lowest_bound(k, u, N, n, r, c) == pytest.approx(ref)
+
+
+def test_a_report_gives_the_figures_now_when_decisions_since_the_stop_changed_them_but_it_still_holds(
+        review: Path, data: pd.DataFrame) -> None:
+    """Acceptance testing: a sampled record re-decided as relevant after a met stop left the
+    test met, and the report went on saying the sample 'contained no relevant record' (bound
+    100%) while status and rank.json showed one; prisma.json also called the stopped stage
+    'in progress', and dated the report before the stop it describes."""
+    from screening.decisions.entries import load_entries
+    from screening.decisions.origins import first_decisions
+
+    _decide_until_met(review, data)
+    res = stop_screening(review, "alice")
+    assert res.status["met"] is True and res.status["sample_relevant"] == 0
+    out = review.parent.parent / "data" / "screened" / "t" / "prisma"
+    assert _cli("prisma", review)[0] == 0
+    doc = json.loads((out / "prisma.json").read_text())
+    assert "now" not in doc["stopping"] and not any("changed its test's figures" in w for w in doc["warnings"])
+    ta = doc["counts"]["title_abstract"]
+    assert ta["status"] == "stopped" and ta["remaining"] == 0 and ta["closed_by_stop"] == ta["total"] - ta["done"] > 0
+    assert doc["time"] >= res.event.created_at[:19]            # dated on or after the stop it reports
+    sample = sorted(r for r, f in first_decisions(load_entries(_log(review))).items() if f.sampled)
+    api.record_decision(review, reviewer="alice", record_id=sample[0], action="include")
+    now = _test(review)
+    assert now["met"] is True and now["sample_relevant"] == 1
+    assert _cli("prisma", review)[0] == 0
+    doc = json.loads((out / "prisma.json").read_text())
+    stop = doc["stopping"]
+    # the stop's figures stay on record; the log's now are beside them
+    assert stop["lapsed"] is False and stop["sample_relevant"] == 0
+    assert stop["now"]["sample_relevant"] == 1 and stop["now"]["p_value"] == now["p_value"]
+    assert any("changed its test's figures (now a sample of" in w and "with 1 relevant record" in w
+               and "the test is still met" in w for w in doc["warnings"]), doc["warnings"]
+    report = " ".join((out / "report.md").read_text(encoding="utf-8").split())
+    assert "which contained no relevant record" in report
+    assert (f"; with the decisions recorded since the stop, a random sample of {SAMPLE} records with 1 relevant "
+            "record (p = ") in report, report
+    assert "lower confidence bound on recall" in report.split("with the decisions recorded since the stop")[1]
+    assert ", the test is still met" in report

@@ -210,6 +210,25 @@ def test_the_rule_sentence_reads_from_the_recorded_figures() -> None:
         "random sample of the unscreened records (the stopping rule's test).")
 
 
+def test_the_models_the_sessions_ranked_with_are_named_when_not_the_one_described() -> None:
+    """Acceptance testing: with [rank] changed between runs (or edited and a session opened
+    before any run), the paragraph described the last run's model alone, though most ranked
+    decisions came from another one."""
+    facts = RankerFacts(spec="tfidf+logistic+balanced+max", seed=11, recorded_in=("out/rank.json",))
+    same = _ctx(ranking_use={"ranked": 290}, ranker=facts,
+                ranking_models={("tfidf+logistic+balanced+max", 11): 290})
+    assert len(ranking_sentences(_counts(), same)) == 1                       # the model described: no more
+    older = _ctx(ranking_use={"ranked": 290}, ranker=facts,                    # a log from before seeds
+                 ranking_models={("tfidf+logistic+balanced+max", None): 290})
+    assert len(ranking_sentences(_counts(), older)) == 1
+    mixed = _ctx(ranking_use={"ranked": 290}, ranker=facts,
+                 ranking_models={("tfidf+svm+balanced+max", 7): 286, ("tfidf+logistic+balanced+max", 11): 4})
+    said = ranking_sentences(_counts(), mixed)
+    assert said[1] == ("The decisions made in ranked order were served by tfidf+svm+balanced+max with seed 7 "
+                       "(286 decisions) and tfidf+logistic+balanced+max with seed 11 (4 decisions); the decision "
+                       "log records each one's model, seed and training-set size.")
+
+
 def test_a_forced_stop_on_decisions_no_ranking_ordered_is_not_said_to_follow_the_rule() -> None:
     """Acceptance testing: every decision typed with `decide`, then `stop --force`: the paragraph
     said 'Screening followed the hypergeometric stopping rule ... screened in ranked order',
