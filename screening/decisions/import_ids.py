@@ -7,6 +7,12 @@ same tool repeating earlier decisions under another file name) appends nothing. 
 the source because tools re-export everything decided so far, often under a new file name
 ("articles (1).csv", dated exports). The note and link events a row adds derive their ids
 from its decision's, so a re-import appends each of them once too.
+
+A row whose id is logged while the reviewer's standing decision, made by a later import, says
+otherwise (week 1 excluded, week 2 included, week 3's export excluded again) is their word
+again, not a repeat: its event id derives from the row's and from the standing decision it
+replaces (:func:`restated_event_id`), so each restatement is one event, and importing the same
+file twice in a row appends it once.
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ def note_event_id(decision_event_id: str, note: str) -> str:
 def link_event_id(decision_event_id: str, study: str) -> str:
     """The id of the link_study event an imported row's ``same_study_as`` adds."""
     return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([decision_event_id, "link_study", study])))
+
+
+def restated_event_id(row_event_id: str, replaces: str) -> str:
+    """The id of a row restating a decision an earlier import logged and a later one changed;
+    ``replaces`` identifies the standing decision it replaces (see the module docstring)."""
+    return str(uuid.uuid5(_IMPORT_NAMESPACE, json.dumps([row_event_id, "restated", replaces])))
 
 
 def import_event_ids(fmt: str, keys: list[tuple[str, ...]]) -> list[str]:

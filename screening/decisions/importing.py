@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 
 from screening.decisions.origins import first_decisions, prior_records
-from screening.decisions.entries import entries_from_rows, full_text_records, standing_decisions
+from screening.decisions.entries import entries_from_rows, event_payload, full_text_records, standing_decisions
 from screening.decisions.import_csv import MAX_BAD_ROWS, refuse_bad_rows
-from screening.decisions.import_ids import import_event_ids, link_event_id, note_event_id
+from screening.decisions.import_ids import import_event_ids, link_event_id, note_event_id, restated_event_id
 from screening.decisions.event_checks import standing_adjudications
 from screening.decisions.imports import ImportRow, read_decisions_csv
 from screening.decisions.outcomes import record_outcomes, reopened_into_conflict
@@ -75,6 +75,9 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         same = _as_logged(entries, rows, names) if fmt == "export" else set()
         links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
         bad: list[DecisionError] = []
+        said = _Said(entries, rows, names)
+        restated: list[tuple[str, str, str]] = []    # (record, standing decision, the file's)
+        kept_here: list[tuple[str, str, str]] = []   # (record, the file's, the decision made here since)
         for n, (row, event_id) in enumerate(zip(rows, ids)):
             if row.stopped:
                 # the stop's exclusion as our export shows it: the log has it (as the stop), and
@@ -85,6 +88,18 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 links.append((row, event_id))
             if n in same:
                 continue
+            if event_id in logged and said.last(n, row) and (was := said.differs(row)):
+                decision, identity, imported = was
+                if imported:
+                    # logged by an earlier import, changed since by another (acceptance testing:
+                    # weekly exports excluded, included, excluded again left the log at include):
+                    # the file's word, as the tool they screen in says it now
+                    event_id = restated_event_id(event_id, identity)
+                    if event_id not in logged:
+                        restated.append((row.record_id, decision, row.decision))
+                else:
+                    # changed here since (a session, `decide`): the tool's export is older news
+                    kept_here.append((row.record_id, row.decision, decision))
             if event_id in logged:
                 skipped += 1
                 # the decision is logged; a note the file adds or changes since is a note event
@@ -122,7 +137,17 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                     break
                 continue
             events.append(replace(ev, event_uuid=event_id))
+            said.write(row, event_id)
         refuse_bad_rows(bad, str(path))
+        if restated:
+            rid, was, now = restated[0]
+            warnings.append(f"{len(restated)} row(s) state a decision an earlier import logged, which a later "
+                            f"import had changed (e.g. {rid}: {was} -> {now}): written as the reviewer's latest "
+                            "decision")
+        if kept_here:
+            rid, theirs, here = kept_here[0]
+            warnings.append(f"{len(kept_here)} row(s) repeat an imported decision the reviewer has changed here "
+                            f"since (e.g. {rid}: {theirs} in the file, {here} here): the decision made here stands")
         linked, said = _link_events(rv, entries, links, names, source, events, path, is_demo)
         events += linked
         warnings += said + _sample_warnings(rv, entries, events) + _stop_warnings(rv, entries, events)
@@ -167,6 +192,52 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
 
 
 _STAGE_WORDS = {"title_abstract": "title/abstract", "full_text": "full text"}
+
+
+class _Said:
+    """Each reviewer's standing decision per record and stage as the file's rows leave it (the
+    log's, then each row written): what tells a row restating a decision the reviewer changed
+    since from a repeat (:func:`.import_ids.restated_event_id`)."""
+
+    def __init__(self, entries: pd.DataFrame, rows: list[ImportRow], names: dict[str, str]) -> None:
+        self._names = names
+        self._standing = {st: standing_decisions(entries, st) for st in {r.stage for r in rows}}
+        self._payload = dict(zip(entries["id"].astype(int), entries["payload"].fillna("").astype(str)))
+        # (reviewer, record, stage) -> (decision, reason, what identifies it, whether imported)
+        self._now: dict[tuple[str, str, str], tuple[str, str, str, bool]] = {}
+        # a file's rows on one record are its history (included, excluded, included again):
+        # only its last word can restate a decision; the earlier ones, logged, are repeats
+        self._last = {self._key(r): n for n, r in enumerate(rows)}
+
+    def _key(self, row: ImportRow) -> tuple[str, str, str]:
+        return self._names[row.reviewer], row.record_id, row.stage
+
+    def last(self, n: int, row: ImportRow) -> bool:
+        """Whether row ``n`` is the file's last word on its reviewer, record and stage."""
+        return self._last[self._key(row)] == n
+
+    def standing(self, row: ImportRow) -> tuple[str, str, str, bool] | None:
+        """(decision, reason, identity, imported) of the reviewer's standing decision on the
+        row's record and stage, the file's earlier rows included (None: none stands)."""
+        key = self._key(row)
+        if key in self._now:
+            return self._now[key]
+        own = self._standing[row.stage].get(row.record_id, {}).get((key[0], "screener"))
+        if own is None:
+            return None
+        imported = bool(event_payload(self._payload.get(int(own.event_id), "")).get("import"))
+        return own.decision, own.reason, f"log:{own.event_id}", imported
+
+    def differs(self, row: ImportRow) -> tuple[str, str, bool] | None:
+        """(standing decision, its identity, whether an import made it) when one stands and
+        the row says otherwise; None when the row repeats it or none stands (undone)."""
+        now = self.standing(row)
+        if now is None or (now[0] == row.decision and same_reason(now[1], row.reason)):
+            return None
+        return now[0], now[2], now[3]
+
+    def write(self, row: ImportRow, event_id: str) -> None:
+        self._now[self._key(row)] = (row.decision, row.reason, f"file:{event_id}", True)
 
 
 def _stop_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> list[str]:

@@ -81,6 +81,52 @@ def test_idempotency_keeps_changed_minds_and_repeats(review: Path, db: Path, tmp
     assert api.import_decisions(review, path, reviewer="carol")["written"] == 1
 
 
+def test_a_later_file_restating_a_decision_changed_since_is_the_reviewers_latest(review: Path, db: Path,
+                                                                                   tmp_path: Path) -> None:
+    """Acceptance testing: weekly exports excluded, included, then excluded again left the log
+    at include: week 3's row matched week 1's and was skipped as 'already in the log'."""
+    def week(n: int, decision: str) -> Path:
+        path = tmp_path / f"week{n}.csv"
+        path.write_text(f"record_id,decision\n7,{decision}\n8,exclude\n")
+        return path
+
+    def standing(rid: str = "7") -> str:
+        return standing_decisions(load_entries(db), "title_abstract")[rid][("bob", "screener")].decision
+
+    assert api.import_decisions(review, week(1, "exclude"), reviewer="bob")["written"] == 2
+    assert api.import_decisions(review, week(2, "include"), reviewer="bob")["written"] == 1
+    res = api.import_decisions(review, week(3, "exclude"), reviewer="bob")
+    assert (res["written"], res["skipped"]) == (1, 1) and standing() == "exclude"
+    assert any("1 row(s) state a decision an earlier import logged, which a later import had changed "
+               "(e.g. 7: include -> exclude)" in w for w in res["warnings"]), res["warnings"]
+    # the same file twice in a row is a repeat
+    assert api.import_decisions(review, week(3, "exclude"), reviewer="bob")["written"] == 0
+    assert len(load_entries(db)) == 4
+    # each import is the tool's word as of that import: week 2's file again says include again
+    assert api.import_decisions(review, week(2, "include"), reviewer="bob")["written"] == 1
+    assert standing() == "include"
+    assert api.import_decisions(review, week(3, "exclude"), reviewer="bob")["written"] == 1
+    assert standing() == "exclude" and len(load_entries(db)) == 6
+    # within one file: its last word stands, though one of its rows repeats an earlier import
+    (tmp_path / "one.csv").write_text("record_id,decision\n9,exclude\n")
+    assert api.import_decisions(review, tmp_path / "one.csv", reviewer="bob")["written"] == 1
+    path = tmp_path / "both.csv"
+    path.write_text("record_id,decision\n9,include\n9,exclude\n")
+    assert api.import_decisions(review, path, reviewer="bob")["written"] == 2 and standing("9") == "exclude"
+    assert api.import_decisions(review, path, reviewer="bob")["written"] == 0       # its history, again
+    # a decision changed here since (a session, `decide`) is newer than the tool's export: kept
+    api.record_decision(review, reviewer="bob", record_id="8", action="include")
+    res = api.import_decisions(review, week(1, "exclude"), reviewer="bob")
+    assert res["written"] == 0 and standing("8") == "include"
+    assert any("1 row(s) repeat an imported decision the reviewer has changed here since (e.g. 8: exclude in "
+               "the file, include here): the decision made here stands" in w for w in res["warnings"])
+    # nor is a decision undone here restated by a file
+    api.record_decision(review, reviewer="bob", record_id="8", action="undo")
+    api.record_decision(review, reviewer="bob", record_id="8", action="undo")
+    assert "8" not in standing_decisions(load_entries(db), "title_abstract")
+    assert api.import_decisions(review, week(1, "exclude"), reviewer="bob")["written"] == 0
+
+
 def test_file_timestamps_tell_repeated_decisions_apart(review: Path, db: Path, tmp_path: Path,
                                                        source_rows) -> None:
     rows = source_rows.head(2)
