@@ -320,8 +320,12 @@ def adjudicate_cmd(
                         break
                     console.print(f"skipped {rid}{unsaid}")
                     continue
-                res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid), decision=decision, stage=stage,
-                                     reason=why, note=said)
+                try:
+                    res = api.adjudicate(rv, reviewer=reviewer, record_id=str(rid), decision=decision, stage=stage,
+                                         reason=why, note=said, open_only=True)
+                except DecisionError as err:     # settled by another adjudicator meanwhile: say so, go on
+                    console.print(f"{rid}: {err.message}")
+                    continue
                 console.print(f"{res.event.action.replace('_', ' ')} {rid} — final" + (" (with a note)" if said else ""))
     finally:
         rv.close()     # the walk kept the decision log open between adjudications

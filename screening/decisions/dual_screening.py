@@ -25,7 +25,7 @@ from screening.decisions.reasons import same_reason
 from screening.decisions.recording import DecisionResult, build_event, keep_repeated_note
 from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.store import STAGES
+from screening.decisions.store import STAGES, LogMoved
 from screening.errors import DecisionError
 
 
@@ -216,7 +216,7 @@ def reopened_records(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
 
 def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: str,
                stage: str = "title_abstract", reason: str = "", note: str = "",
-               is_demo: bool = False) -> DecisionResult:
+               is_demo: bool = False, open_only: bool = False) -> DecisionResult:
     """Record an adjudicator's final decision on a record whose screeners disagree, or correct
     the adjudication that settled it.
 
@@ -227,7 +227,12 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
     ``corrects``), and the latest adjudication is the record's outcome (:mod:`.outcomes`);
     ``DecisionResult.corrects`` is the adjudication it replaced. One that repeats the standing
     adjudication (same decision and reason) is not appended again (``repeated``); a new note on
-    it is kept as a note event (then ``event``), as on a screener's repeated decision."""
+    it is kept as a note event (then ``event``), as on a screener's repeated decision.
+
+    ``open_only``: the record was shown as an open conflict (the adjudication walk), so one
+    settled since by another adjudication is refused, not corrected: the check and the write
+    are one step, as in a screening session (acceptance testing: two walks showing the same
+    conflict, the later answer silently 'corrected' an adjudication its author never saw)."""
     check_stage(stage)
     if decision not in ("include", "exclude", "not_retrieved"):
         raise DecisionError(f"an adjudication must be include, exclude or (full text) not retrieved, not {decision!r}",
@@ -235,28 +240,44 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
     record_id = str(record_id)
     with open_for_writing(review) as rv:
         reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record
-        entries = rv.entries()
         rv.record(record_id)
-        mine = entries[entries["record_id"] == record_id]
-        outcome = record_outcomes(mine, stage).get(record_id)
-        earlier = outcome.adjudicator if outcome is not None and outcome.resolved_by == "adjudication" else None
-        if outcome is None or (outcome.status != "conflict" and earlier is None):
-            state = "it has no decisions yet" if outcome is None else f"it is {outcome.phrase}"
-            # the usual slip: the conflict is at the other stage and --stage was left out
-            elsewhere = [st for st in STAGES if st != stage
-                         and getattr(record_outcomes(mine, st).get(record_id), "status", "") == "conflict"]
-            hint = (f"the record has an open conflict at {elsewhere[0]}: pass --stage {elsewhere[0]}" if elsewhere
-                    else f"`screening conflicts REVIEW --stage {stage}` lists the records that need adjudication")
-            raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id, hint=hint)
-        rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
-        payload = None if earlier is None else {"corrects": earlier.event_id}
-        ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
-                         reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
-        repeated = earlier is not None and earlier.decision == ev.action and same_reason(earlier.reason, ev.reason)
-        if repeated:    # a new note on a repeat is kept (a note event), as on a screener's repeat
-            ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
+        for _ in range(5):           # a write overtaken by another is checked again on the log as it is
+            entries = rv.entries()
+            last = int(entries["id"].iloc[-1]) if len(entries) else 0
+            mine = entries[entries["record_id"] == record_id]
+            outcome = record_outcomes(mine, stage).get(record_id)
+            earlier = outcome.adjudicator if outcome is not None and outcome.resolved_by == "adjudication" else None
+            if outcome is None or (outcome.status != "conflict" and earlier is None):
+                state = "it has no decisions yet" if outcome is None else f"it is {outcome.phrase}"
+                # the usual slip: the conflict is at the other stage and --stage was left out
+                elsewhere = [st for st in STAGES if st != stage
+                             and getattr(record_outcomes(mine, st).get(record_id), "status", "") == "conflict"]
+                hint = (f"the record has an open conflict at {elsewhere[0]}: pass --stage {elsewhere[0]}" if elsewhere
+                        else f"`screening conflicts REVIEW --stage {stage}` lists the records that need adjudication")
+                raise DecisionError(f"record has no open conflict at {stage} ({state})", record=record_id, hint=hint)
+            if open_only and earlier is not None:
+                raise DecisionError(
+                    f"{earlier.reviewer} adjudicated this record ({earlier.decision.replace('_', ' ')}) while it was "
+                    "on your screen; nothing was recorded", record=record_id,
+                    hint=f"to correct that adjudication: `screening adjudicate REVIEW -r NAME --record {record_id} "
+                         f"--stage {stage} --include` (or --exclude)")
+            rv.roster.check_not_party(reviewer, [s.reviewer for s in outcome.screeners], record=record_id)
+            payload = None if earlier is None else {"corrects": earlier.event_id}
+            ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
+                             reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
+            repeated = earlier is not None and earlier.decision == ev.action and same_reason(earlier.reason, ev.reason)
+            if repeated:    # a new note on a repeat is kept (a note event), as on a screener's repeat
+                ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
+                break
+            try:
+                written = rv.open().append([ev], if_last=last) == 1
+            except LogMoved:
+                continue
+            break
         else:
-            written = rv.open().append([ev]) == 1
+            raise DecisionError("the decision log kept changing while this adjudication was written (others are "
+                                "deciding right now); nothing was recorded", record=record_id,
+                                hint="run the command again")
         after = events_of_record(rv, record_id)
     return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id), repeated=repeated,
                           corrects=None if repeated else earlier)

@@ -385,6 +385,41 @@ def test_the_walk_records_a_note_with_the_adjudication(team: Path, db: Path, in_
     assert not load_entries(db)["note"].fillna("").str.contains("unsure|later|first thought").any()
 
 
+def test_a_walk_does_not_correct_an_adjudication_made_while_the_conflict_was_on_screen(
+        review: Path, db: Path, in_play: list[str], cli, monkeypatch) -> None:
+    """Acceptance testing: two adjudicators' walks showed the same conflict; the later answer
+    was logged as a correction of an adjudication its author never saw, and nobody was told."""
+    import screening.cli.decide as walk
+
+    team = declare(review, ["alice", "bob"], ["carol", "dave"])
+    first, second = in_play[:2]
+    for rid in (first, second):
+        decide(team, "alice", rid, "include")
+        decide(team, "bob", rid, "exclude")
+    asked = walk._ask_adjudication
+
+    def carol_meanwhile(*args, **kw):
+        # while dave reads the first conflict, carol settles it in her own walk
+        if not load_entries(db).query("role == 'adjudicator'").shape[0]:
+            api.adjudicate(team, reviewer="carol", record_id=first, decision="include")
+        return asked(*args, **kw)
+
+    monkeypatch.setattr(walk, "_ask_adjudication", carol_meanwhile)
+    code, out = cli("adjudicate", team, "-r", "dave", input="e\n\ne\n\n")
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert f"{first}: carol adjudicated this record (include) while it was on your screen; nothing was recorded" \
+        in said, said
+    assert f"exclude {second} — final" in said                       # the walk goes on to the next one
+    adj = load_entries(db).query("role == 'adjudicator'")
+    assert list(zip(adj["record_id"], adj["reviewer"], adj["action"])) == [(first, "carol", "include"),
+                                                                          (second, "dave", "exclude")]
+    assert not adj["payload"].fillna("").str.contains("corrects").any()
+    # correcting it stays the explicit, scripted action
+    res = api.adjudicate(team, reviewer="dave", record_id=first, decision="exclude", reason="wrong population")
+    assert res.corrects is not None and res.corrects.reviewer == "carol"
+
+
 def test_status_counts_the_adjudication_that_stands(review: Path, in_play: list[str]) -> None:
     """Acceptance testing (session 25): dave's adjudication, corrected by carol's, was still
     counted as dave's in `status` (137 adjudications shown for 136 adjudicated records)."""
