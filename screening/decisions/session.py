@@ -37,12 +37,13 @@ import pandas as pd
 from screening.decisions.api import Review, build_event, missing_report
 from screening.decisions.entries import standing_decisions
 from screening.decisions.origins import session_marker
-from screening.decisions.outcomes import settled_now_in_conflict
-from screening.decisions.recording import link_repeats
+from screening.decisions.outcomes import record_outcomes, settled_now_in_conflict
+from screening.decisions.recording import closed_by_stop, link_repeats
 from screening.decisions.session_queue import SUBSETS, SessionQueue
 from screening.decisions.session_stopping import StoppingEstimate, StoppingFn, stopping_hook
 from screening.decisions.session_view import SessionView
 from screening.decisions.sharing import write_unless_taken
+from screening.decisions.store import DECISION_ACTIONS, Event
 from screening.decisions.studies import groups, sort_key, study_links, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import DecisionError
@@ -349,9 +350,16 @@ class ScreeningSession:
             checked = write_unless_taken(
                 self.review.entries, lambda last: self._append(rid, action, reason=reason, payload=payload or None,
                                                                if_last=last),
-                rid, self.reviewer, self.stage, sample=self.sample)
+                rid, self.reviewer, self.stage, sample=self.sample, decision=(action, reason))
         except DecisionError as err:
             self.message = str(err)
+            return
+        if checked.status == "repeat":
+            # decided so meanwhile elsewhere (another terminal, an import, `decide`): not twice
+            self.message = (f"{rid}: you decided it so meanwhile elsewhere ({action.replace('_', ' ')}"
+                            + (f": {reason}" if reason else "") + "); nothing more recorded")
+            self.done_here.append(rid)
+            self._refresh()
             return
         if checked.status == "taken":
             # a colleague's session served it too (sharing.py): a second decision would open a
@@ -372,6 +380,13 @@ class ScreeningSession:
         # a settled record now in conflict (the decision replaced one made elsewhere): as `decide` warns
         reopened = settled_now_in_conflict(events, self.entries[self.entries["record_id"] == rid], rid, self.stage, "`u`")
         self.warnings = (reopened,) if reopened else ()
+        if self.stage == "title_abstract" and action in DECISION_ACTIONS:
+            # a stop recorded while the record was on screen closed it: the decision counts, and
+            # an include means the rule missed a relevant record, as `decide` warns (acceptance testing)
+            stop = self.review.stop_scope()
+            before = record_outcomes(events, self.stage).get(rid) if stop is not None else None
+            if stop is not None and stop.holds(rid, before):
+                self.warnings += tuple(closed_by_stop(stop, Event(rid, self.stage, self.reviewer, action)))
 
     def _undo(self) -> None:
         standing = standing_decisions(self.entries, self.stage)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from screening.decisions.origins import first_decisions, is_sampled
 from screening.decisions.store import DECISION_ACTIONS, LogMoved
+from screening.decisions.reasons import same_reason
 
 # A title/abstract decision takes from a few seconds to a couple of minutes (a long abstract, a
 # note); a colleague reading a hard record, or pausing briefly, is still screening. A window a
@@ -134,9 +135,10 @@ def taken_meanwhile(events: pd.DataFrame, record_id: str, reviewer: str, stage: 
 
 class Checked(NamedTuple):
     """What :func:`write_unless_taken` did: ``status`` "written", "taken" (a colleague's
-    decision took the record: nothing written) or "busy" (the log kept moving: nothing
+    decision took the record: nothing written), "repeat" (the reviewer's own decision made
+    elsewhere meanwhile is this one: nothing written) or "busy" (the log kept moving: nothing
     written); ``events``, the record's events as last checked; ``earlier``, the reviewer's own
-    standing decision on it made elsewhere meanwhile (which the write replaced), if any."""
+    standing decision on it made elsewhere meanwhile (which the write replaced, or repeats), if any."""
 
     status: str
     events: pd.DataFrame
@@ -144,7 +146,8 @@ class Checked(NamedTuple):
 
 
 def write_unless_taken(read: Callable[[], pd.DataFrame], write: Callable[[int], None], record_id: str,
-                       reviewer: str, stage: str, *, sample: bool = False, tries: int = 5) -> Checked:
+                       reviewer: str, stage: str, *, sample: bool = False, tries: int = 5,
+                       decision: tuple[str, str] | None = None) -> Checked:
     """Write a decision on ``record_id`` unless :func:`taken_meanwhile` says a colleague took it,
     the check and the write as one step. ``read()`` gives the whole log; ``write(last)`` appends
     only if the log's highest event id is still ``last`` (else raises :class:`LogMoved`).
@@ -152,7 +155,10 @@ def write_unless_taken(read: Callable[[], pd.DataFrame], write: Callable[[int], 
     Why one step: two sessions deciding the same record a millisecond apart both checked before
     either wrote, and both decisions were recorded (seen 0.2 ms apart in acceptance testing).
     A write overtaken by another is refused and the check re-run on the log as it now stands;
-    after ``tries`` overtaken writes the decision is given up ("busy")."""
+    after ``tries`` overtaken writes the decision is given up ("busy"). ``decision``: (action,
+    reason) being written; the reviewer's own standing decision, made elsewhere meanwhile (a
+    second terminal, their import, `decide`) and the same, is not written twice ("repeat"), so
+    one undo still takes it back (acceptance testing: two sessions of one reviewer logged it twice)."""
     from screening.decisions.entries import standing_decisions
 
     events = pd.DataFrame()
@@ -162,6 +168,10 @@ def write_unless_taken(read: Callable[[], pd.DataFrame], write: Callable[[int], 
         standing = standing_decisions(events, stage).get(record_id, {})
         if taken_meanwhile(events, record_id, reviewer, stage, sample=sample, standing=standing):
             return Checked("taken", events)
+        own = standing.get((reviewer, "screener"))
+        if decision is not None and own is not None and own.decision == decision[0] \
+                and same_reason(own.reason, decision[1]):
+            return Checked("repeat", events, own)
         try:
             write(int(latest["id"].iloc[-1]) if len(latest) else 0)
         except LogMoved:

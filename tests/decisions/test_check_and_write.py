@@ -71,3 +71,26 @@ def test_a_session_whose_write_is_overtaken_every_time_gives_up_and_records_noth
     alice.press("i")                                     # the next try, once the log is quiet
     assert load_entries(db).query("record_id == @rid")["reviewer"].tolist() == ["alice"]
 
+
+
+def test_the_same_decision_made_meanwhile_in_another_terminal_is_not_recorded_twice(
+        review: Path, db: Path, in_play: list[str]) -> None:
+    """Acceptance testing: one reviewer in two `screen` sessions (or a session while their own
+    import landed) logged the same decision twice, and one undo no longer took it back."""
+    first = ScreeningSession(api.Review.load(review), "bob")
+    rid = first.current
+    api.record_decision(review, reviewer="bob", record_id=rid, action="exclude")     # the other terminal
+    first.press("e")
+    first.press("\r")
+    assert "you decided it so meanwhile elsewhere (exclude); nothing more recorded" in first.message
+    log = load_entries(db)
+    assert list(log.loc[log["record_id"] == rid, "action"]) == ["exclude"]
+    assert first.current != rid                                   # the session moves on
+    # a different decision is the reviewer's newer word, and says what it replaces
+    second = ScreeningSession(api.Review.load(review), "bob")
+    other = second.current
+    api.record_decision(review, reviewer="bob", record_id=other, action="exclude")
+    second.press("i")
+    assert "this replaces your decision made meanwhile elsewhere (exclude)" in second.message
+    log = load_entries(db)
+    assert list(log.loc[log["record_id"] == other, "action"]) == ["exclude", "include"]

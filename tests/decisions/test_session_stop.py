@@ -119,3 +119,18 @@ def test_only_a_decision_on_a_record_the_stop_still_holds_is_warned_of(review: P
     assert any("was closed by the stop" in w for w in first.warnings)
     second = api.record_decision(review, reviewer="alice", record_id=closed[0], action="exclude")
     assert not any("closed by the stop" in w for w in second.warnings)
+
+
+def test_a_decision_on_a_record_a_stop_closed_while_it_was_on_screen_is_warned_of(review: Path) -> None:
+    """Acceptance testing: a stop recorded while a record was on a session's screen closed it;
+    the session's include was logged without the warning `decide` gives (the stopping rule
+    missed a relevant record)."""
+    rv = api.Review.load(review)
+    bob = ScreeningSession(rv, "bob", stopping=stopping_hook(rv))
+    rid = bob.current
+    assert rid in _closed(review)
+    stop_screening(review, "alice", note="while bob reads", force=True)
+    bob.press("i")
+    said = " ".join(bob.view().warnings)
+    assert f"record {rid} was closed by the stop (alice, " in said and "is now included: the stopping rule " \
+        "missed a relevant record" in said, said
