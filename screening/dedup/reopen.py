@@ -40,6 +40,8 @@ def reopen_pair(folder: Path, id_a: str, id_b: str, queue: ReviewQueue | None = 
         queue = queue or open_queue(folder)
     except StageError:
         return key[0], key[1], ""        # nothing to read groups from: the store says there is nothing
+    # a typo is named as one (acceptance testing: it read 'this pair has no standing decision')
+    queue.refuse_unknown(id_a, id_b, folder, "nothing reopened")
     groups = queue.decision_groups
     if _group_root(groups, id_a) == _group_root(groups, id_b):
         raise _linked_without_decision(id_a, id_b, queue)

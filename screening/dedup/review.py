@@ -64,14 +64,7 @@ def decide_pair(target: str | Path, id_a: str, id_b: str, decision: str, reviewe
         a, b, note = reopen_pair(folder, a, b, queue)
     else:
         queue = queue or open_queue(folder)
-        known = queue.known_ids
-        unknown = [rid for rid in dict.fromkeys((a, b)) if rid not in known]
-        if unknown:
-            raise DecisionError(
-                f"record id{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} not in the "
-                "dedup output; nothing stored", record=f"{id_a}/{id_b}",
-                hint=f"ids are the record_id column of {queue.table_path or 'the dedup table'}; "
-                     f"`screening dedup-review {folder}` shows the queued pairs with their ids")
+        queue.refuse_unknown(a, b, folder)
         note = queue.group_note(a, b)
     despite = tuple(queue.duplicate_doubts(a, b)) if decision == "duplicate" and queue is not None else ()
     if despite and not force:

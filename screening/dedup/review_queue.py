@@ -115,6 +115,16 @@ class ReviewQueue:
         ids.update(rid for p in self.pairs for rid in (p.id_a, p.id_b))
         return frozenset(ids)
 
+    def refuse_unknown(self, id_a: str, id_b: str, folder: Any, done: str = "nothing stored") -> None:
+        """Refuse a pair naming an id that is no record of the dedup output (a typo), naming it."""
+        unknown = [rid for rid in dict.fromkeys((id_a, id_b)) if rid not in self.known_ids]
+        if unknown:
+            raise DecisionError(
+                f"record id{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} not in the "
+                f"dedup output; {done}", record=f"{id_a}/{id_b}",
+                hint=f"ids are the record_id column of {self.table_path or 'the dedup table'}; "
+                     f"`screening dedup-review {folder}` shows the queued pairs with their ids")
+
     def standing(self) -> dict[Pair, dict[str, Any]]:
         """The standing decisions on records of the output, read from the store now (another
         person may be deciding too): those the next run applies."""

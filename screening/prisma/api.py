@@ -36,6 +36,7 @@ from screening.config import ReviewConfig, load_review
 from screening.decisions.origins import prior_records
 from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
+from screening.errors import ReportError
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.number_format import fmt
@@ -277,6 +278,11 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     """
     cfg = review if isinstance(review, ReviewConfig) else load_review(review)
     out = Path(out_dir) if out_dir is not None else cfg.output_dir / "prisma"
+    if out.exists() and not out.is_dir():
+        # (acceptance testing: 'File exists ... run the command again', which failed the same way)
+        raise ReportError("this is a file, not a folder: -o takes the folder the PRISMA outputs are written to",
+                          path=str(out),
+                          hint="give -o a folder (it is made if it does not exist), e.g. -o prisma_out")
     state = load_state(cfg, records=records, ta_finals=ta_finals, ft_finals=ft_finals)
     dated = record_rounds(cfg, state.records)      # read once: the flow and the rounds table
     counts, flow = review_counts(cfg, state, dated)

@@ -155,6 +155,10 @@ def test_pair_decision_on_unknown_ids_is_refused_and_nothing_stored(tmp_path):
     assert len(load_decisions(tmp_path)) == 0 and not (tmp_path / "dedup_decisions.sqlite").exists()
     res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[1], ids[0], "--distinct", "-r", "bo"])
     assert res.exit_code == 0 and load_decisions(tmp_path)["decision"].tolist() == ["distinct"]
+    # a typo in a --reopen is named as one too (acceptance testing: 'this pair has no standing decision')
+    res = runner.invoke(app, ["dedup-review", str(tmp_path), "--pair", ids[1], "nonexist-1", "--reopen", "-r", "bo"])
+    assert res.exit_code == 6 and "'nonexist-1' not in the dedup output; nothing reopened" in _text(res), res.output
+    assert load_decisions(tmp_path)["decision"].tolist() == ["distinct"]
 
 
 def test_pair_decision_may_name_a_record_of_the_previous_search(tmp_path):

@@ -84,6 +84,11 @@ def test_run_ends_with_prisma_outputs_and_screening_not_started(review):
     md = (out_dir / "report.md").read_text()
     assert "not started: 0 of 25 screened" in md
     assert "| Reports sought for retrieval | 0 so far |" in md
+    # -o naming a file: said as such (acceptance testing: 'File exists ... run the command again')
+    (out_dir.parent / "a_file").write_text("x")
+    res = runner.invoke(app, ["prisma", str(review), "-o", str(out_dir.parent / "a_file")])
+    assert res.exit_code == 8 and "this is a file, not a folder" in " ".join(res.output.split()), res.output
+    assert (out_dir.parent / "a_file").read_text() == "x"
     # `screening prisma` on the same state reproduces the run's post-step outputs byte for byte
     invoke("prisma", str(review), "-o", str(out_dir.parent / "again"))
     for name in OUTPUTS:
