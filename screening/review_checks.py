@@ -2,8 +2,10 @@
 
 Why apart from the runner: these look at the review's files and outputs, not at running
 stages. :func:`review_warnings` is what ``status``, ``prisma`` and ``export`` say beside their
-figures: the stage outputs are out of date (:func:`screening.last_run.drift_warning`), or an
-export saved beside the review's sources is in no ``[[sources]]`` entry (:func:`unlisted_exports`).
+figures: the decision log is missing although the outputs show it existed
+(:mod:`screening.decisions.lost_log`), the stage outputs are out of date
+(:func:`screening.last_run.drift_warning`), or an export saved beside the review's sources is
+in no ``[[sources]]`` entry (:func:`unlisted_exports`).
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from screening.config import ReviewConfig
 
 def review_warnings(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """The review-level warnings (none when the outputs are current, every listed export is as
-    it was ingested, and every export is listed)."""
+    it was ingested, every export is listed, and the decision log is where the outputs say it
+    was: :func:`screening.decisions.lost_log.lost_log_warning`)."""
+    from screening.decisions.lost_log import lost_log_warning
     from screening.raw_changes import raw_changes_warning
     from screening.last_run import drift_warning, last_reports
 
     reports = last_reports(review, reports)
-    return [w for w in (drift_warning(review, reports), raw_changes_warning(review, reports.get("ingest")),
-                        unlisted_warning(review)) if w]
+    # the missing log first: every figure beside it is wrong
+    return [w for w in (lost_log_warning(review.decisions_path), drift_warning(review, reports),
+                        raw_changes_warning(review, reports.get("ingest")), unlisted_warning(review)) if w]
 
 
 def unlisted_exports(review: ReviewConfig) -> list[Path]:

@@ -268,11 +268,18 @@ def run_review(review_path: str | Path, *, force: bool = False,
     A re-ingest that loses a record people have decided on, or gives its id to another record
     (an export edited in place, renamed, or dropped from [[sources]]), is refused before anything
     is written (:mod:`screening.identity`); ``allow_changed_sources`` runs anyway, with a warning.
+    So is a run whose decision log is missing although the outputs show it existed
+    (:func:`screening.decisions.lost_log.refuse_lost_log`).
     So are rules edited to exclude records people have screened (a stage's ``guard``), unless
     ``allow_changed_rules``; the stages before it are written (they are right either way).
     ``post_steps=False`` runs the stages only (no PRISMA outputs): for callers that need the
     ranking, such as ``rank`` and ``stop``, which a report's own problems must not block."""
     review = load_review(review_path)
+    # a run without the log the outputs show existed (deleted, moved) would re-rank as if nobody
+    # had screened, rewrite PRISMA as 'not started', and renumber decided records unguarded
+    from screening.decisions.lost_log import refuse_lost_log
+
+    refuse_lost_log(review.decisions_path, review.command_ref(), nothing="nothing was run or written")
     output_dir = review.output_dir
     # a run that fails before writing anything (a bad source file...) leaves no empty folder:
     # the folders it created are removed again if they are still empty

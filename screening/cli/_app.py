@@ -148,8 +148,14 @@ def system_error(err: OSError | sqlite3.DatabaseError) -> ScreeningError | None:
     if type(err) not in (sqlite3.DatabaseError, sqlite3.OperationalError) or not any(
             w in str(err).lower() for w in _SQLITE_FILE_TROUBLE):
         return None
-    return ScreeningError(f"a review database failed: {err}",
-                          hint="nothing was half-written; if the file is damaged, restore it from a backup")
+    from screening.decisions.sqlite_trouble import damaged, disk_trouble
+
+    # (the decision log says which file and what to do itself: SQLiteStore; this is any other)
+    hint = ("the file is damaged (a truncated or partial copy?): restore it from a backup, with its -wal file if "
+            "it has one" if damaged(err) else
+            "free disk space or check the disk, then run the command again" if disk_trouble(err) else
+            "if the file is damaged, restore it from a backup")
+    return ScreeningError(f"a review database failed: {err}", hint=f"nothing was half-written; {hint}")
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -40,8 +40,16 @@ def decide_cmd(
     stage: str = typer.Option("title_abstract", "--stage", help=STAGE_HELP),
     from_csv: Optional[Path] = typer.Option(None, "--from", help="Bulk import a decisions CSV (ours, Rayyan or ASReview LAB export)."),
     demo: bool = typer.Option(False, "--demo", help="Mark the events as demonstration data."),
+    new_log: bool = typer.Option(False, "--new-log", help="Alone: start a new, empty decision log where the review's is missing (deleted or moved, with no backup left). Commands refuse to start one by themselves when the review's outputs show it had a log: restore that from a backup if you can."),
 ) -> None:
     """Record a decision from a script, or import many from a CSV (all-or-nothing)."""
+    if new_log:
+        if from_csv is not None or record or include or exclude or maybe or not_retrieved or undo or attach \
+                or same_study_as or separate_study or note:
+            raise DecisionError("give --new-log alone", hint="start the log, then record decisions as usual")
+        path = api.start_new_log(review)
+        console.print(f"started a new, empty decision log: {path}")
+        return
     if from_csv is not None:
         res = api.import_decisions(review, from_csv, reviewer=reviewer, stage=stage, is_demo=demo)
         console.print(_import_summary(res))

@@ -20,6 +20,8 @@ This module is the public face; the code lives in one module per concept:
 * :mod:`.queries` — read-only views: :func:`status`, :func:`history`,
   :func:`list_conflicts`, :func:`agreement`.
 * :mod:`.stop_standing` — the stopping test's standing, which :func:`status` adds.
+* :mod:`.lost_log` — a log missing although the outputs show it existed, and
+  :func:`start_new_log`, the way to start a new one on purpose.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from screening.decisions.dual_screening import (
     adjudicate, assign, conflicts_to_adjudicate, plan_gap_warnings, replace_reviewer,
 )
 from screening.decisions.importing import import_decisions
+from screening.decisions.lost_log import start_new_log
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
 from screening.decisions.review import Review, loaded_review
@@ -73,5 +76,5 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
 
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "replace_reviewer", "list_conflicts",
-    "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "DECISIONS",
+    "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "start_new_log", "DECISIONS",
 ]

@@ -54,11 +54,13 @@ class Review:
 
     def open(self) -> DecisionStore:
         if self.store is None:
-            self.store = open_store(self.db_path)
+            self.store = open_store(self.db_path, review_ref=self.config.command_ref())
         return self.store
 
     def close(self) -> None:
-        for store in (self.store, self._reader):
+        # the reader first: the writer, closing last, folds the -wal into the file and removes it
+        # (a reader opened beside a -wal cannot, and would leave it and the -shm file behind)
+        for store in (self._reader, self.store):
             if store is not None:
                 store.close()
         self.store = self._reader = None

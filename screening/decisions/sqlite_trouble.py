@@ -7,6 +7,7 @@ person a read-only folder, a full or failing disk and an emptied file from a pro
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -29,13 +30,59 @@ def refuse_empty_file(path: Path, settle_s: float = 10.0) -> None:
                                  "-wal file, if it has one); to start a new, empty log, delete the file")
 
 
+def _code(err: BaseException) -> str:
+    """SQLite's primary result code name ('SQLITE_CANTOPEN'), when the error carries one."""
+    return (getattr(err, "sqlite_errorname", None) or "").upper()
+
+
 def readonly(err: BaseException) -> bool:
-    return "readonly" in str(err).lower().replace("-", "").replace(" ", "")
+    return _code(err).startswith("SQLITE_READONLY") or "readonly" in str(err).lower().replace("-", "").replace(" ", "")
+
+
+def cannot_open(err: BaseException) -> bool:
+    """'unable to open database file': what SQLite says when it cannot create the -wal or -shm
+    file a WAL log needs beside it (a read-only folder), as well as of a file it cannot open."""
+    return _code(err).startswith("SQLITE_CANTOPEN") or "unable to open database file" in str(err).lower()
+
+
+def damaged(err: BaseException) -> bool:
+    """The file's content is not a sound database: 'database disk image is malformed' (a
+    truncated or partial copy, or a -wal file that belongs to another state of the file),
+    'file is not a database'. Running the command again cannot help."""
+    text = str(err).lower()
+    return (_code(err).startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+            or "malformed" in text or "not a database" in text)
 
 
 def disk_trouble(err: BaseException) -> bool:
-    """A full disk or a failing one ('database or disk is full', 'disk I/O error')."""
-    return "disk" in str(err).lower()
+    """A full disk or a failing one ('database or disk is full', 'disk I/O error'). Not a damaged
+    file, whose message ('database disk image is malformed') also says 'disk'."""
+    if damaged(err):
+        return False
+    text = str(err).lower()
+    return (_code(err).startswith(("SQLITE_FULL", "SQLITE_IOERR"))
+            or "disk is full" in text or "i/o error" in text)
+
+
+def unwritable(path: Path) -> bool:
+    """The file (if it exists) or its folder cannot be written by this process: SQLite then
+    cannot record anything there, nor create the -wal and -shm files a WAL log needs."""
+    folder = path.parent
+    return (folder.is_dir() and not os.access(folder, os.W_OK)) or (path.exists() and not os.access(path, os.W_OK))
+
+
+def wal_file(path: Path) -> Path:
+    """The log's write-ahead log: where the decisions of an open (or killed) session sit until
+    they are folded into the file."""
+    return path.with_name(path.name + "-wal")
+
+
+def wal_holds_data(path: Path) -> bool:
+    """A -wal file with something in it beside ``path`` (an empty one holds nothing)."""
+    try:
+        return wal_file(path).stat().st_size > 0
+    except OSError:
+        return False
 
 
 def is_busy(err: BaseException) -> bool:

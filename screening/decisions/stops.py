@@ -217,7 +217,7 @@ def stop_screening(review: ReviewLike, reviewer: str, *, note: str = "", force: 
     payload.update(rule=cfg.stop_rule, test=TEST, met=bool(status.get("met")), forced=bool(force and not status.get("met")),
                    model_id=str(report.details.get("model", {}).get("model_id", "")),
                    awaiting_settlement=awaiting, records=scope)
-    event = _append(config.decisions_path, name, "stop", note, payload)
+    event = _append(config, name, "stop", note, payload)
     return StopResult(event, len(scope), awaiting, status, tuple(warnings))
 
 
@@ -234,7 +234,7 @@ def resume_screening(review: ReviewLike, reviewer: str, *, note: str = "") -> St
     # closed: it is not among those the resume reopens
     outcomes = record_outcomes(load_entries(config.decisions_path), "title_abstract")   # the log alone
     reopened = sum(1 for r in current.records if r not in outcomes)
-    event = _append(config.decisions_path, name, "resume", note, {"reopened": reopened})
+    event = _append(config, name, "resume", note, {"reopened": reopened})
     return StopResult(event, reopened, 0, {})
 
 
@@ -243,10 +243,11 @@ def _legacy_flag(config: Any) -> bool:
     return bool(raw.get("stopped", False))
 
 
-def _append(db_path: Path, reviewer: str, action: str, note: str, payload: dict[str, Any]) -> StopEvent:
+def _append(config: Any, reviewer: str, action: str, note: str, payload: dict[str, Any]) -> StopEvent:
     row = {"event_uuid": str(uuid.uuid4()), "stage": "title_abstract", "reviewer": reviewer, "action": action,
            "note": note, "created_at": utc_now(), "payload": payload}
-    store = open_store(db_path)
+    db_path = config.decisions_path
+    store = open_store(db_path, review_ref=config.command_ref())
     try:
         store.append_stop(row)
     finally:

@@ -29,7 +29,10 @@ from screening.decisions.log_schema import (
     ACTIONS, COLUMNS, DDL, DECISION_ACTIONS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS, STOP_COLUMNS,
     migrate_from_1, split_sql,
 )
-from screening.decisions.sqlite_trouble import disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked
+from screening.decisions.sqlite_trouble import (
+    cannot_open, damaged, disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked, unwritable, wal_file,
+    wal_holds_data,
+)
 from screening.errors import DecisionError
 
 T = TypeVar("T")
@@ -135,47 +138,173 @@ class SQLiteStore:
                  upgrade: bool = True) -> None:
         # ``upgrade=False``: a reader (status, prisma, export...). It reads an older log as it is
         # rather than converting it: a command that only reports must not change the file,
-        # and an older tool sharing the review could then no longer open it.
+        # and an older tool sharing the review could then no longer open it. Nor does it fold a
+        # -wal file into the file (:meth:`_open_reader`).
         self.path = Path(path)
         self._upgrade = upgrade
         self._busy_s = busy_timeout_ms / 1000
         self._tables: set[str] | None = None
+        self._damaged = False          # SQLite found the log (with its -wal file) damaged: never fold it
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
                                 hint="record a decision first (screening screen / decide)")
         refuse_empty_file(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if upgrade:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._refuse_foreign_wal()
         try:
-            self._conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
-                                         isolation_level=None, check_same_thread=False)
-            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if upgrade:
+                self._conn = sqlite3.connect(str(self.path), timeout=self._busy_s,
+                                             isolation_level=None, check_same_thread=False)
+                self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            else:
+                self._conn = retry_while_locked(lambda: self._open_reader(busy_timeout_ms), self._busy_s)
             # retried while another process opening a new log holds it: two reviewers starting
             # their first session together must both get in
-            retry_while_locked(self._set_up, busy_timeout_ms / 1000)
+            retry_while_locked(self._set_up, self._busy_s)
         except DecisionError:
-            self._conn.close()               # a log from a newer version: nothing was changed
+            if getattr(self, "_conn", None) is not None:
+                self._conn.close()           # a log from a newer version: nothing was changed
             raise
         except sqlite3.DatabaseError as err:
+            said = self._said(err, "cannot open the decision log")
             if getattr(self, "_conn", None) is not None:
-                self._conn.close()
-            raise self._said(err, "cannot open the decision log", "even to read the log") from None
+                self._close_connection()     # (a damaged log's -wal is not folded in)
+            raise said from None
 
-    def _said(self, err: sqlite3.DatabaseError, what: str, when: str) -> DecisionError:
-        """SQLite's error as one a person can act on: read-only, locked, or damaged."""
-        if readonly(err):
+    def _connect(self, query: str, busy_timeout_ms: int) -> sqlite3.Connection:
+        """A connection through a URI (``mode=ro``...), opened for real: SQLite opens the file,
+        and the -wal and -shm files, only at the first read."""
+        conn = sqlite3.connect(self.path.resolve().as_uri() + "?" + query, uri=True, timeout=self._busy_s,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if "mode=rw" in query:
+                conn.execute("PRAGMA query_only=ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_reader(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        """A connection that cannot change the log.
+
+        With a -wal file holding something beside the log, read-only (``mode=ro``): a read-write
+        connection folds the -wal into the file when it closes and deletes it, and a -wal that
+        does not belong to the file (a backup of ``decisions.sqlite`` restored beside a later
+        session's -wal) then damaged the log for good, and took that session's decisions with it.
+        Without one there is nothing to fold: read-write with every write refused (``query_only``),
+        so that closing removes the -wal and -shm files reading makes (a ``mode=ro`` reader
+        leaves them behind).
+
+        In a read-only folder SQLite cannot make the -wal and -shm files a WAL log is read with
+        ('unable to open database file'); the file is then read as it is (``immutable``), which
+        is the whole log only when no -wal file holds decisions not yet folded into it."""
+        if not wal_holds_data(self.path):
+            try:
+                return self._connect("mode=rw", busy_timeout_ms)
+            except sqlite3.OperationalError as err:
+                if not (cannot_open(err) or readonly(err)):
+                    raise
+                return self._connect("mode=ro&immutable=1", busy_timeout_ms)
+        try:
+            return self._connect("mode=ro", busy_timeout_ms)
+        except sqlite3.OperationalError as err:
+            if not cannot_open(err):
+                raise
+            if not wal_holds_data(self.path):
+                return self._connect("mode=ro&immutable=1", busy_timeout_ms)
+            wal = wal_file(self.path)
+            raise DecisionError(f"the log's -wal file, {wal.name}, holds decisions not yet in {self.path.name}, "
+                                "and SQLite cannot read it here (a read-only folder without the log's -shm file, "
+                                "or a -wal file this user cannot read)", path=self.path,
+                                hint=f"nothing was changed; make the folder {self.path.parent} writable (or copy "
+                                     f"{self.path.name} together with {wal.name} to a folder that is) and run the "
+                                     "command again: without its -wal file the log would miss those decisions") \
+                from None
+
+    def _refuse_foreign_wal(self) -> None:
+        """Before a writer opens the log: whether the log, read with its -wal file, is sound.
+
+        A writer folds the -wal into the file (at a checkpoint, and when it closes), for good: a
+        -wal that does not belong to the file (a backup of ``decisions.sqlite`` restored beside a
+        later session's -wal) would damage the log and lose that session's decisions. Checked
+        through a read-only connection, which changes neither file; only when the -wal holds
+        something (a session open now, or one that was killed)."""
+        if not (self.path.exists() and wal_holds_data(self.path)):
+            return
+        try:
+            probe = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=self._busy_s)
+        except sqlite3.Error:
+            return                           # the writer's own opening says what is wrong
+        try:
+            found = [str(row) for (row,) in probe.execute("PRAGMA quick_check").fetchall() if row != "ok"]
+            said = "SQLite's check found it damaged: " + " ".join(found[0].split())[:200] if found else ""
+        except sqlite3.DatabaseError as err:
+            if not damaged(err):
+                return
+            found, said = [str(err)], str(err)
+        finally:
+            probe.close()
+        if found:
+            self._damaged = True
+            raise self._damage(said, "cannot open the decision log")
+
+    def _damage(self, err: object, what: str) -> DecisionError:
+        """SQLite found the log damaged: restore it, with its -wal file. A -wal beside it may be
+        the cause (one that belongs to another copy of the file) as much as a truncated file."""
+        wal = wal_file(self.path)
+        name = self.path.name
+        if wal_holds_data(self.path):
+            return DecisionError(
+                f"{what}: {err} (the log read together with its -wal file, {wal.name})", path=self.path,
+                hint=f"the log is damaged, or {wal.name} belongs to another copy of it (a backup of {name} restored "
+                     f"without the -wal file that went with it); both files are left as they are: restore {name} and "
+                     f"its -wal file together from one backup, or put back the {name} this -wal file was written "
+                     f"with; to use the backup alone, move {wal.name} and {name}-shm aside (the decisions in the "
+                     "-wal file are then not counted)")
+        return DecisionError(f"{what}: {err}", path=self.path,
+                             hint="the log is damaged (a truncated or partial copy?); it was left as it is: restore "
+                                  f"{name} from a backup (with its -wal file, if it had one)")
+
+    def _said(self, err: sqlite3.DatabaseError, what: str) -> DecisionError:
+        """SQLite's error as one a person can act on: read-only, locked, damaged or a disk's."""
+        if self._upgrade and (readonly(err) or (cannot_open(err) and unwritable(self.path))):
+            # 'unable to open database file': SQLite could not make the -wal or -shm file beside
+            # the log (a read-only folder), which a writer needs before it can record anything
             return DecisionError("the decision log cannot be written here (a read-only file or folder)",
-                                 path=self.path, hint="screening needs write access to the review's output "
-                                 f"folder, {when} (SQLite's WAL mode); nothing was recorded")
+                                 path=self.path, hint=f"nothing was recorded; recording a decision needs write "
+                                 f"access to the log and its folder, {self.path.parent} (SQLite's WAL mode keeps "
+                                 "its -wal and -shm files there); reading commands (status, prisma, export) still "
+                                 "work")
         if is_busy(err):
             return DecisionError(f"the decision log is busy: another process kept it locked for {self._busy_s:.0f} s",
                                  path=self.path, hint="nothing was recorded; try again, and if it persists, look "
                                  "for a hung `screening` process or a program holding the file open")
+        if damaged(err):
+            self._damaged = True
+            return self._damage(err, what)
         if disk_trouble(err):
             return DecisionError(f"{what}: {err}", path=self.path,
                                  hint="nothing was recorded (the log is unchanged); free disk space or check "
                                       "the disk, then run the command again")
+        if cannot_open(err):
+            return DecisionError(f"{what}: {err}", path=self.path,
+                                 hint="check that this user can read the log and its folder (their permissions); "
+                                      "nothing was changed")
         return DecisionError(f"{what}: {err}", path=self.path,
                              hint="the file is not a screening decision log, or is damaged")
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read, SQLite's failures of the file (damaged, unreadable, busy) said as
+        :meth:`_said` says them, naming the log (a query's own mistake keeps its error)."""
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as err:
+            if not (damaged(err) or disk_trouble(err) or is_busy(err) or cannot_open(err)):
+                raise
+            raise self._said(err, "cannot read the decision log") from None
 
     def _set_up(self) -> None:
         """WAL mode and the schema."""
@@ -265,12 +394,12 @@ class SQLiteStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        except sqlite3.OperationalError as err:
-            # a log made read-only (or its folder) after it was opened, or held locked by another
-            # process past the busy timeout: a traceback and exit 1 before. Anything else (a
-            # constraint broken by a bug, a full disk) keeps SQLite's own error
-            if is_busy(err) or readonly(err) or disk_trouble(err):
-                raise self._said(err, "cannot write to the decision log", "to record anything") from None
+        except sqlite3.DatabaseError as err:
+            # a log made read-only (or its folder) after it was opened, held locked by another
+            # process past the busy timeout, a full disk, a damaged file: a traceback and exit 1
+            # before. Anything else (a constraint broken by a bug) keeps SQLite's own error
+            if is_busy(err) or readonly(err) or disk_trouble(err) or damaged(err):
+                raise self._said(err, "cannot write to the decision log") from None
             raise
         return added
 
@@ -281,8 +410,7 @@ class SQLiteStore:
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
         if self._missing("events"):
             return []
-        cur = self._conn.execute(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
-        return cur.fetchall()
+        return self._query(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
 
     def append_stop(self, row: dict[str, Any]) -> bool:
         if row.get("action") not in STOP_ACTIONS:
@@ -294,9 +422,8 @@ class SQLiteStore:
         query (a reader compares it with what it read before)."""
         if self._missing("events"):
             return (0, None, None)
-        return tuple(self._conn.execute(
-            "SELECT (SELECT COUNT(*) FROM events), id, event_uuid FROM events ORDER BY id DESC LIMIT 1").fetchone()
-            or (0, None, None))
+        rows = self._query("SELECT (SELECT COUNT(*) FROM events), id, event_uuid FROM events ORDER BY id DESC LIMIT 1")
+        return tuple(rows[0]) if rows else (0, None, None)
 
     def stop_extent(self) -> tuple[Any, ...]:
         """(stops, highest id): one cheap query a session asks at every refresh, reading the
@@ -332,15 +459,15 @@ class SQLiteStore:
     def _side_extent(self, table: str) -> tuple[Any, ...]:
         if self._missing(table):
             return (0, None)
-        return tuple(self._conn.execute(f"SELECT COUNT(*), MAX(id) FROM {table}").fetchone())
+        return tuple(self._query(f"SELECT COUNT(*), MAX(id) FROM {table}")[0])
 
     def _side_rows(self, table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
         if self._missing(table):          # a log from before the table
             return []
-        return self._conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id").fetchall()
+        return self._query(f"SELECT {', '.join(columns)} FROM {table} ORDER BY id")
 
     def close(self) -> None:
-        if self._upgrade:
+        if self._upgrade and not self._damaged:
             # fold the write-ahead log into the file, so the .sqlite on its own is the whole log
             # when nobody has it open (a copy of that one file then misses nothing)
             try:
@@ -350,7 +477,27 @@ class SQLiteStore:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 pass
-        self._conn.close()
+        self._close_connection()
+
+    def _close_connection(self) -> None:
+        """Close; a log SQLite found damaged without folding its -wal file into it: the two may
+        be files that do not belong together, which a person must be able to restore as they
+        were. SQLite folds the -wal in when the last connection to the log closes; a read-only
+        connection that has read holds the log open meanwhile, and cannot fold anything itself."""
+        if not self._damaged or not wal_file(self.path).exists():
+            self._conn.close()
+            return
+        guard = None
+        try:
+            guard = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+            guard.execute("PRAGMA schema_version").fetchone()      # a read: the guard holds the log now
+        except sqlite3.Error:
+            pass
+        try:
+            self._conn.close()
+        finally:
+            if guard is not None:
+                guard.close()
 
     def __enter__(self) -> "SQLiteStore":
         return self
@@ -359,8 +506,13 @@ class SQLiteStore:
         self.close()
 
 
-def open_store(path: str | Path, *, create: bool = True) -> DecisionStore:
-    """The store for a log path (only SQLite today)."""
+def open_store(path: str | Path, *, create: bool = True, review_ref: str = "REVIEW") -> DecisionStore:
+    """The store for a log path (only SQLite today), to write. A new log is not started where
+    the output folder shows the review had one (:func:`.lost_log.refuse_lost_log`: deleted or
+    moved, it would restart the review from zero); ``review_ref`` names the review in that hint."""
+    from screening.decisions.lost_log import refuse_lost_log
+
+    refuse_lost_log(path, review_ref)
     return SQLiteStore(path, create=create)
 
 
