@@ -25,7 +25,8 @@ from screening.decisions.reasons import same_reason
 from screening.decisions.recording import DecisionResult, build_event, keep_repeated_note
 from screening.decisions.review import ReviewLike, check_stage, events_of_record, loaded_review, open_for_writing
 from screening.decisions.roster import Roster
-from screening.decisions.store import STAGES, LogMoved
+from screening.decisions.sharing import until_not_overtaken
+from screening.decisions.store import STAGES
 from screening.errors import DecisionError
 
 
@@ -241,7 +242,9 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
     with open_for_writing(review) as rv:
         reviewer = rv.roster.adjudicator(reviewer, record=record_id)   # before saying anything of the record
         rv.record(record_id)
-        for _ in range(5):           # a write overtaken by another is checked again on the log as it is
+
+        def attempt() -> tuple[Any, bool, bool, Any]:
+            """(event, written, repeated, the adjudication it corrects) on the log as it is now."""
             entries = rv.entries()
             last = int(entries["id"].iloc[-1]) if len(entries) else 0
             mine = entries[entries["record_id"] == record_id]
@@ -265,19 +268,17 @@ def adjudicate(review: ReviewLike, *, reviewer: str, record_id: str, decision: s
             payload = None if earlier is None else {"corrects": earlier.event_id}
             ev = build_event(rv, entries, reviewer=reviewer, record_id=record_id, action=decision, stage=stage,
                              reason=reason, note=note, role="adjudicator", is_demo=is_demo, payload=payload)
-            repeated = earlier is not None and earlier.decision == ev.action and same_reason(earlier.reason, ev.reason)
-            if repeated:    # a new note on a repeat is kept (a note event), as on a screener's repeat
-                ev, written = keep_repeated_note(rv, entries, ev, is_demo=is_demo)
-                break
-            try:
-                written = rv.open().append([ev], if_last=last) == 1
-            except LogMoved:
-                continue
-            break
-        else:
+            if earlier is not None and earlier.decision == ev.action and same_reason(earlier.reason, ev.reason):
+                # a new note on a repeat is kept (a note event), as on a screener's repeat
+                return (*keep_repeated_note(rv, entries, ev, is_demo=is_demo), True, earlier)
+            return ev, rv.open().append([ev], if_last=last) == 1, False, earlier
+
+        done = until_not_overtaken(attempt)
+        if done is None:
             raise DecisionError("the decision log kept changing while this adjudication was written (others are "
                                 "deciding right now); nothing was recorded", record=record_id,
                                 hint="run the command again")
+        ev, written, repeated, earlier = done
         after = events_of_record(rv, record_id)
     return DecisionResult(ev, written, record_outcomes(after, stage).get(record_id), repeated=repeated,
                           corrects=None if repeated else earlier)

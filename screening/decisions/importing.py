@@ -200,11 +200,10 @@ class _Said:
     since from a repeat (:func:`.import_ids.restated_event_id`)."""
 
     def __init__(self, entries: pd.DataFrame, rows: list[ImportRow], names: dict[str, str]) -> None:
-        self._names = names
+        self._names, self._entries = names, entries
         self._standing = {st: standing_decisions(entries, st) for st in {r.stage for r in rows}}
-        self._payload = dict(zip(entries["id"].astype(int), entries["payload"].fillna("").astype(str)))
-        # (reviewer, record, stage) -> (decision, reason, what identifies it, whether imported)
-        self._now: dict[tuple[str, str, str], tuple[str, str, str, bool]] = {}
+        # (reviewer, record, stage) -> (decision, reason, what identifies it) of the rows written
+        self._now: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         # a file's rows on one record are its history (included, excluded, included again):
         # only its last word can restate a decision; the earlier ones, logged, are repeats
         self._last = {self._key(r): n for n, r in enumerate(rows)}
@@ -216,28 +215,31 @@ class _Said:
         """Whether row ``n`` is the file's last word on its reviewer, record and stage."""
         return self._last[self._key(row)] == n
 
-    def standing(self, row: ImportRow) -> tuple[str, str, str, bool] | None:
-        """(decision, reason, identity, imported) of the reviewer's standing decision on the
-        row's record and stage, the file's earlier rows included (None: none stands)."""
+    def differs(self, row: ImportRow) -> tuple[str, str, bool] | None:
+        """(standing decision, what identifies it, whether an import made it) when one stands
+        (the file's earlier rows included) and the row says otherwise; None when the row
+        repeats it or none stands (undone)."""
         key = self._key(row)
         if key in self._now:
-            return self._now[key]
-        own = self._standing[row.stage].get(row.record_id, {}).get((key[0], "screener"))
-        if own is None:
+            decision, reason, identity = self._now[key]
+            event_id = None                     # a row of this file: an import
+        else:
+            own = self._standing[row.stage].get(row.record_id, {}).get((key[0], "screener"))
+            if own is None:
+                return None
+            decision, reason, identity, event_id = own.decision, own.reason, f"log:{own.event_id}", own.event_id
+        if decision == row.decision and same_reason(reason, row.reason):
             return None
-        imported = bool(event_payload(self._payload.get(int(own.event_id), "")).get("import"))
-        return own.decision, own.reason, f"log:{own.event_id}", imported
+        return decision, identity, event_id is None or self._imported(int(event_id))
 
-    def differs(self, row: ImportRow) -> tuple[str, str, bool] | None:
-        """(standing decision, its identity, whether an import made it) when one stands and
-        the row says otherwise; None when the row repeats it or none stands (undone)."""
-        now = self.standing(row)
-        if now is None or (now[0] == row.decision and same_reason(now[1], row.reason)):
-            return None
-        return now[0], now[2], now[3]
+    def _imported(self, event_id: int) -> bool:
+        """Whether the logged event ``event_id`` came from an import (read only for a row that
+        differs from the standing decision)."""
+        payload = self._entries.loc[self._entries["id"] == event_id, "payload"]
+        return bool(event_payload(str(payload.iloc[0] or "") if len(payload) else "").get("import"))
 
     def write(self, row: ImportRow, event_id: str) -> None:
-        self._now[self._key(row)] = (row.decision, row.reason, f"file:{event_id}", True)
+        self._now[self._key(row)] = (row.decision, row.reason, f"file:{event_id}")
 
 
 def _stop_warnings(rv: Review, entries: pd.DataFrame, events: list[Event]) -> list[str]:

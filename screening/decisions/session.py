@@ -382,8 +382,9 @@ class ScreeningSession:
         self.warnings = (reopened,) if reopened else ()
         if self.stage == "title_abstract" and action in DECISION_ACTIONS:
             # a stop recorded while the record was on screen closed it: the decision counts, and
-            # an include means the rule missed a relevant record, as `decide` warns (acceptance testing)
-            stop = self.review.stop_scope()
+            # an include means the rule missed a relevant record, as `decide` warns (acceptance
+            # testing); the queue's stop is the log's, as the refresh above read it
+            stop = self._queue.stop
             before = record_outcomes(events, self.stage).get(rid) if stop is not None else None
             if stop is not None and stop.holds(rid, before):
                 self.warnings += tuple(closed_by_stop(stop, Event(rid, self.stage, self.reviewer, action)))

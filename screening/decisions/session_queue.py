@@ -39,7 +39,9 @@ from screening.decisions.progress import ranking_label, records_in_play
 from screening.decisions.reranking import SessionRanker
 from screening.decisions.sample_frames import draw_frame, frame_is_current
 from screening.decisions.review import Review
-from screening.decisions.session_stopping import flag_stopped_message, sample_order, standing_scope, stopped_message
+from screening.decisions.session_stopping import (
+    flag_stopped_message, sample_order, sample_seed, standing_scope, stopped_message,
+)
 from screening.decisions.stops import flag_stopped
 from screening.errors import DecisionError
 from screening.decisions.sharing import ActiveScreeners, split_queue
@@ -285,8 +287,7 @@ class SessionQueue:
         if self.sample and rid in self._drawn:
             # not the last run's ranking, which did not order it (acceptance testing: a sample's
             # decisions carried the id of the untrained file-order ranking)
-            seed = getattr(self.review.config.stages.get("rank"), "seed", 1)
-            return f"sample-{self._frame_id}-seed-{seed}"
+            return f"sample-{self._frame_id}-seed-{sample_seed(self.review.config)}"
         if self.ranker is not None:
             return self.ranker.model_id
         table = self.review.ranking_id(rid)

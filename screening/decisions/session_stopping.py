@@ -25,15 +25,19 @@ from screening.record_marks import in_play as records_in_play_mask
 StoppingFn = Callable[[pd.DataFrame, pd.DataFrame], "dict[str, Any] | None"]
 
 
+def sample_seed(config: Any) -> int:
+    """The seed of the stopping sample's permutation: the rank section's (1 without one)."""
+    return int(getattr(getattr(config, "stages", {}).get("rank"), "seed", 1))
+
+
 def sample_order(record_ids: list[str], config: Any) -> list[str]:
     """The review's random screening order for the stopping sample: a permutation of the
-    records (sorted first, so it does not depend on the ranking) seeded by the rank section's
-    seed, the same for every reviewer and every session, so a resumed sample continues it."""
+    records (sorted first, so it does not depend on the ranking) seeded by :func:`sample_seed`,
+    the same for every reviewer and every session, so a resumed sample continues it."""
     import numpy as np
 
-    seed = getattr(getattr(config, "stages", {}).get("rank"), "seed", 1)
     ids = sorted(record_ids)
-    perm = np.random.default_rng([int(seed), 0x5A4D]).permutation(len(ids))
+    perm = np.random.default_rng([sample_seed(config), 0x5A4D]).permutation(len(ids))
     return [ids[i] for i in perm]
 
 

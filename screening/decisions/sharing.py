@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import pandas as pd
 
 from screening.decisions.origins import first_decisions, is_sampled
-from screening.decisions.store import DECISION_ACTIONS, LogMoved
 from screening.decisions.reasons import same_reason
+from screening.decisions.store import DECISION_ACTIONS, LogMoved
+
+T = TypeVar("T")
 
 # A title/abstract decision takes from a few seconds to a couple of minutes (a long abstract, a
 # note); a colleague reading a hard record, or pausing briefly, is still screening. A window a
@@ -162,7 +164,9 @@ def write_unless_taken(read: Callable[[], pd.DataFrame], write: Callable[[int], 
     from screening.decisions.entries import standing_decisions
 
     events = pd.DataFrame()
-    for _ in range(tries):
+
+    def attempt() -> Checked:
+        nonlocal events
         latest = read()
         events = latest[latest["record_id"] == record_id]
         standing = standing_decisions(events, stage).get(record_id, {})
@@ -172,9 +176,19 @@ def write_unless_taken(read: Callable[[], pd.DataFrame], write: Callable[[int], 
         if decision is not None and own is not None and own.decision == decision[0] \
                 and same_reason(own.reason, decision[1]):
             return Checked("repeat", events, own)
+        write(int(latest["id"].iloc[-1]) if len(latest) else 0)
+        return Checked("written", events, own)
+
+    return until_not_overtaken(attempt, tries) or Checked("busy", events)
+
+
+def until_not_overtaken(attempt: Callable[[], T], tries: int = 5) -> T | None:
+    """``attempt()`` (read the log, check, append only onto the log it read: ``if_last``) run
+    again while its append is overtaken by another writer's (:class:`LogMoved`), at most
+    ``tries`` times; None when every one was. What makes a check and its write one step."""
+    for _ in range(tries):
         try:
-            write(int(latest["id"].iloc[-1]) if len(latest) else 0)
+            return attempt()
         except LogMoved:
             continue
-        return Checked("written", events, standing.get((reviewer, "screener")))
-    return Checked("busy", events)
+    return None

@@ -72,13 +72,6 @@ def stop_test_now(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any
     return {k: st.get(k) for k in LAPSED_FIGURES}, bool(st.get("stop_lapsed"))
 
 
-def lapsed_stop(records: pd.DataFrame, entries: pd.DataFrame | None, rank: Any,
-                stop: StopScope | None, frame: Any = None) -> dict[str, Any] | None:
-    """The test's figures now when the standing stop has lapsed (:func:`stop_test_now`), else None."""
-    now = stop_test_now(records, entries, rank, stop, frame)
-    return now[0] if now is not None and now[1] else None
-
-
 def figures_moved(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
     """Whether the test's figures on the log now differ from those the stop recorded: another
     sample size, relevant or unsettled count, or a p-value / recall bound changed beyond

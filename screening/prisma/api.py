@@ -43,7 +43,7 @@ from screening.prisma.number_format import fmt
 from screening.prisma.diagram import write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
 from screening.prisma.rule_changes import ruled_out_after_screening, rules_changed_after_screening
-from screening.prisma.ranking_facts import ordering, ranker_facts, session_models, session_specs
+from screening.prisma.ranking_facts import ordering, ranker_facts, session_models
 from screening.prisma.prose import settled_split
 from screening.prisma.report import citation_line, funnel_line, per_source_rows, to_html, to_markdown
 from screening.prisma.searches import export_record_counts, record_rounds, search_rounds_report
@@ -128,6 +128,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
     model = state.stage_reports.get("rank", {}).get("details", {}).get("model", {})
     rounds, round_warnings = search_rounds_report(review, rec, dated)
     order = ordering(play_entries, prior_records(review))
+    models = session_models(play_entries)      # the sessions' recorded (spec, seed), else rank.json's spec
     late, late_unsettled = ruled_out_after_screening(flow_rec, state.outcomes.get("title_abstract"))
     return ReportContext(
         ranking_use=order.use,
@@ -135,9 +136,9 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         ranker=ranker_facts(review, state.stage_reports, review_in_play, state.stopping.figures, play_entries,
                             order),
         # the specs sessions recorded, else the last run's (rank.json)
-        ranking_spec=(" / ".join(session_specs(play_entries))
+        ranking_spec=(" / ".join(dict.fromkeys(spec for spec, _ in models))
                       or (str(model.get("spec", "")) if isinstance(model, dict) else "")),
-        ranking_models=session_models(play_entries),
+        ranking_models=models,
         review_name=review.name,
         title=review.prisma.review_title or review.title,
         tool_version=__version__,

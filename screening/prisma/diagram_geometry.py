@@ -48,19 +48,21 @@ OTHER_COLUMNS: dict[str, tuple[float, float]] = {
     "oside": (7.05, OTHER_WIDTH_IN - 7.05 - MARGIN_IN),
     "ospan": (5.05, OTHER_WIDTH_IN - 5.05 - MARGIN_IN),
 }
-# An updated review with other methods: the template's previous-studies column on the left,
-# the databases' two columns, the grey two on the right (its landscape page).
-UPDATE_OTHER_WIDTH_IN = 10.6
-UPDATE_OTHER_COLUMNS: dict[str, tuple[float, float]] = {
-    "phase": (MARGIN_IN, 0.30),
-    "prev": (0.55, 1.45),
-    "main": (2.17, 2.05),
-    "side": (4.39, 2.05),
-    "span": (2.17, 4.27),
-    "omain": (6.71, 1.85),
-    "oside": (8.71, UPDATE_OTHER_WIDTH_IN - 8.71 - MARGIN_IN),
-    "ospan": (6.71, UPDATE_OTHER_WIDTH_IN - 6.71 - MARGIN_IN),
-}
+
+
+def _with_previous(columns: dict[str, tuple[float, float]], width: float,
+                   ) -> tuple[dict[str, tuple[float, float]], float]:
+    """``columns`` with the updated-review template's previous-studies column on the left:
+    every other column moves right by its width and a gap, on a page as much wider."""
+    prev_x, prev_w = UPDATE_COLUMNS["prev"]
+    shift = prev_w + 0.17
+    moved = {key: (x + shift, w) for key, (x, w) in columns.items() if key != "phase"}
+    return {"phase": columns["phase"], "prev": (prev_x, prev_w), **moved}, width + shift
+
+
+# An updated review with other methods: the previous studies, the databases' two columns and
+# the grey two on the right (its landscape page).
+UPDATE_OTHER_COLUMNS, UPDATE_OTHER_WIDTH_IN = _with_previous(OTHER_COLUMNS, OTHER_WIDTH_IN)
 
 
 @dataclass

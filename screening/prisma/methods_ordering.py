@@ -9,6 +9,8 @@ unscreened), for
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from screening.prisma.context import RankerFacts, ReportContext
 from screening.prisma.number_format import fmt, p_text
 from screening.prisma.model import PrismaCounts
@@ -97,17 +99,23 @@ def stop_test(ctx: ReportContext) -> str:
             + (f" ({'; '.join(said)})" if said else ""))
 
 
+def _sample_now(now: Mapping[str, Any]) -> str:
+    """'a random sample of 329 records with 1 relevant record' as the test reads the log now
+    ('' without a sample)."""
+    n, k, u = now.get("sample_size"), int(now.get("sample_relevant") or 0), int(now.get("sample_unsettled") or 0)
+    found = "no relevant record" if not k else counted(k, "relevant record")
+    if u:
+        found += f" and {counted(u, 'record')} not yet settled"
+    return f"a random sample of {counted(int(n), 'record')} with {found}" if n else ""
+
+
 def _lapsed(ctx: ReportContext) -> str:
     """The clause for a stop whose test the log no longer meets: what the same test gives on
     the decisions in the log now (changed since the stop, or a stop an older version recorded
     on a sample it read without its unsettled records), so the paragraph does not go on
     claiming the stop's recall."""
     now, conf = ctx.stopping_lapsed, ctx.stopping_figures.get("confidence")
-    n, k, u = now.get("sample_size"), int(now.get("sample_relevant") or 0), int(now.get("sample_unsettled") or 0)
-    found = "no relevant record" if not k else counted(k, "relevant record")
-    if u:
-        found += f" and {counted(u, 'record')} not yet settled"
-    said = [*([f"a random sample of {counted(int(n), 'record')} with {found}"] if n else []),
+    said = [*([sample] if (sample := _sample_now(now)) else []),
             *([f"p = {p_text(now['p_value'], conf)}"] if now.get("p_value") is not None else [])]
     return ("but computed on the decisions in the log now" + (f" ({'; '.join(said)})" if said else "")
             + ", the test is not met, so the target recall is not assured")
@@ -118,16 +126,11 @@ def _moved(ctx: ReportContext) -> str:
     the stop recorded (decisions recorded since it: a sampled record re-decided, a second
     reviewer's decisions settling the sample): what the same test gives now."""
     now, conf = ctx.stopping_moved, ctx.stopping_figures.get("confidence")
-    n, k, u = now.get("sample_size"), int(now.get("sample_relevant") or 0), int(now.get("sample_unsettled") or 0)
-    found = "no relevant record" if not k else counted(k, "relevant record")
-    if u:
-        found += f" and {counted(u, 'record')} not yet settled"
     said = [*([f"p = {p_text(now['p_value'], conf)}"] if now.get("p_value") is not None else []),
             *([f"lower confidence bound on recall {now['recall_bound']:.1%}"]
               if now.get("recall_bound") is not None else [])]
-    sample = f"a random sample of {counted(int(n), 'record')} with {found}" if n else "the sample"
-    return (f"with the decisions recorded since the stop, {sample}" + (f" ({'; '.join(said)})" if said else "")
-            + ", the test is still met")
+    return (f"with the decisions recorded since the stop, {_sample_now(now) or 'the sample'}"
+            + (f" ({'; '.join(said)})" if said else "") + ", the test is still met")
 
 
 def ordering_sentence(ctx: "ReportContext") -> str:
@@ -243,8 +246,7 @@ def _models_used(ctx: ReportContext, r: RankerFacts) -> str:
     next run (acceptance testing: the paragraph described the last run's model alone, though
     most ranked decisions came from another, whose seed no file recorded). '' otherwise."""
     models = ctx.ranking_models
-    if not models or set(models) == {(r.spec, r.seed)} or (
-            all(seed is None for _, seed in models) and {spec for spec, _ in models} == {r.spec}):
+    if all(spec == r.spec and seed in (r.seed, None) for spec, seed in models):
         return ""           # the model described (logs before 0.19 recorded no seed)
     each = [f"{spec} with " + (f"seed {seed}" if seed is not None else "no seed recorded")
             + f" ({counted(n, 'decision')})" for (spec, seed), n in models.items()]

@@ -45,7 +45,7 @@ class Stopping:
     figures: Mapping[str, Any] = field(default_factory=dict)
     forced: bool = False
     # the test's figures now (p_value, recall_bound, sample_size...) when the stop was recorded
-    # on a met test that the log no longer meets (decisions.stop_standing.lapsed_stop); else empty
+    # on a met test that the log no longer meets (decisions.stop_standing.stop_test_now); else empty
     lapsed: Mapping[str, Any] = field(default_factory=dict)
     # the test's figures now when decisions recorded since the stop changed them but the test
     # is still met (a sampled record re-decided as relevant...); else empty. Acceptance testing:
@@ -129,24 +129,23 @@ def standing_stopping(review: ReviewConfig, reports: dict[str, dict[str, Any]], 
     frame = latest_frame(review.decisions_path) if stopping.scope is not None else None
     test = (stop_test_now(records, entries, review.stages.get("rank"), standing_stop(stops), frame)
             if stopping.scope is not None else None)
-    if test is not None and not test[1] and stopping.met and figures_moved(stopping.figures, test[0]):
-        now = test[0]
-        stopping = dataclasses.replace(stopping, moved=now)
-        k = int(now.get("sample_relevant") or 0)
-        p = f"; p = {p_text(now['p_value'], stopping.figures.get('confidence'))}" if now.get("p_value") is not None \
-            else ""
-        warnings.append(f"decisions recorded since screening was {stopped_by_phrase(stopping.by, stopping.at)} "
-                        f"changed its test's figures (now a sample of {counted(int(now.get('sample_size') or 0), 'record')}"
-                        f" with {counted(k, 'relevant record') if k else 'no relevant record'}{p}); the test is still "
-                        "met, and the report gives the figures at the stop and now")
-    if test is not None and test[1]:
-        now = test[0]
+    now, lapsed = test if test is not None else ({}, False)
+    conf = stopping.figures.get("confidence")
+    if lapsed:
         stopping = dataclasses.replace(stopping, lapsed=now)
-        p = f" (p = {p_text(now['p_value'], stopping.figures.get('confidence'))})" if now.get("p_value") is not None else ""
+        p = f" (p = {p_text(now['p_value'], conf)})" if now.get("p_value") is not None else ""
         warnings.append(f"screening was {stopped_by_phrase(stopping.by, stopping.at)} when the stopping rule's test "
                         f"was met, but computed on the decisions in the log now it is not{p}: the report says the "
                         "target recall is not assured; reopen screening (`screening stop REVIEW --resume -r NAME`) "
                         "and go on with the random sample")
+    elif test is not None and stopping.met and figures_moved(stopping.figures, now):
+        stopping = dataclasses.replace(stopping, moved=now)
+        k = int(now.get("sample_relevant") or 0)
+        p = f"; p = {p_text(now['p_value'], conf)}" if now.get("p_value") is not None else ""
+        warnings.append(f"decisions recorded since screening was {stopped_by_phrase(stopping.by, stopping.at)} "
+                        f"changed its test's figures (now a sample of {counted(int(now.get('sample_size') or 0), 'record')}"
+                        f" with {counted(k, 'relevant record') if k else 'no relevant record'}{p}); the test is still "
+                        "met, and the report gives the figures at the stop and now")
     if stopping.stopped and stopping.met is False:
         p = (f" (p = {p_text(stopping.p_value, stopping.figures.get('confidence'))})"
              if stopping.p_value is not None else "")
