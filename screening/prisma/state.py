@@ -161,21 +161,16 @@ def decisions_per_record(outcomes: dict[str, dict[str, Any]]) -> dict[str, dict[
             for stage, by in outcomes.items()}
 
 
-def _kappa(entries: pd.DataFrame | None, in_play: set[str] | None = None) -> dict[str, float]:
-    """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs.
-
-    With several pairs the value is their mean weighted by records both decided. ``in_play``:
-    only decisions on records still in screening count, as in every other figure of the
-    report (a rule changed after screening takes its records out of the counts and the kappa).
-    """
-    return _agreement(entries, in_play)[0]
-
-
 def _agreement(entries: pd.DataFrame | None,
                in_play: set[str] | None = None) -> tuple[dict[str, float], dict[str, int]]:
-    """:func:`_kappa`, and per stage the records both reviewers of a pair decided where κ is
-    undefined: every decision of both the same (all excluded, say), so they agreed on all of
-    them. A report says that agreement rather than 'could not be computed' (acceptance testing)."""
+    """Cohen's kappa per stage (screening.decisions.agreement), pooled over reviewer pairs, and
+    per stage the records both reviewers of a pair decided where κ is undefined.
+
+    With several pairs κ is their mean weighted by records both decided. ``in_play``: only
+    decisions on records still in screening count, as in every other figure of the report (a
+    rule changed after screening takes its records out of the counts and the kappa). κ is
+    undefined where every decision of both is the same (all excluded, say): they agreed on all
+    of them, and a report says that rather than 'could not be computed' (acceptance testing)."""
     if entries is None or len(entries) == 0:
         return {}, {}
     if in_play is not None:

@@ -362,7 +362,7 @@ def test_kappa_counts_only_records_still_in_screening():
     counts left their decisions out but the kappa kept them (κ 1.00 over 'all 9 records')."""
     import pandas as pd
 
-    from screening.prisma.state import _kappa
+    from screening.prisma.state import _agreement
 
     rows = []
     for i, (a, b) in enumerate([("include", "include"), ("exclude", "exclude"), ("include", "exclude"),
@@ -372,8 +372,8 @@ def test_kappa_counts_only_records_still_in_screening():
                          "role": "screener", "action": d, "reason": "", "note": "", "payload": "{}",
                          "created_at": "2024-01-01T00:00:00Z", "is_demo": 0, "event_uuid": str(len(rows))})
     entries = pd.DataFrame(rows)
-    with_all = _kappa(entries)["title_abstract"]
-    without_disagreement = _kappa(entries, in_play={"0", "1", "3", "4"})["title_abstract"]
+    with_all = _agreement(entries)[0]["title_abstract"]
+    without_disagreement = _agreement(entries, in_play={"0", "1", "3", "4"})[0]["title_abstract"]
     assert with_all < 1.0 and without_disagreement == 1.0
     # both excluded every record they shared: κ is undefined, and the agreement is counted
     from screening.prisma.state import _agreement
@@ -663,7 +663,7 @@ def test_the_methods_paragraph_rounds_kappa_once(records, finals):
     """Acceptance testing: κ = 0.8451 (`agreement` says 0.845) read "0.84" in the methods
     paragraph, rounded to 3 places in the state and then to 2."""
     from screening.prisma.counts import compute_counts
-    from screening.prisma.state import _kappa
+    from screening.prisma.state import _agreement
 
     ta, ft = finals
     entries = pd.DataFrame([
@@ -671,7 +671,7 @@ def test_the_methods_paragraph_rounds_kappa_once(records, finals):
          "role": "screener", "action": a, "reason": "", "note": "", "payload": "{}", "is_demo": 0,
          "created_at": f"2024-01-01T00:00:{i:02d}", "event_uuid": str(i), "ranking_id": ""}
         for i, a in enumerate(["include", "include", "exclude", "exclude", "include", "exclude"] * 3)])
-    k = _kappa(entries)["title_abstract"]
+    k = _agreement(entries)[0]["title_abstract"]
     assert k != round(k, 3)                       # unrounded in the state
     c = compute_counts(records, ta.iloc[:12], ft.iloc[:5])
     ctx = ReportContext(review_name="w", title="W", tool_version="9.9.9", state_hash="f" * 64,
