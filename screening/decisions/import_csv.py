@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def read_csv(path: Path) -> Csv:
                          hint="a header line (record_id,decision,...) and one row per decision are needed")
     decoded = decode_bytes(data, path, strict=True)
     text = decoded.text
+    _refuse_search_export(text, path)
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: (first.count(d), d == ","))
     # strict: an unterminated quote is an error at the end of the file, not a silent last cell
@@ -80,6 +82,24 @@ def read_csv(path: Path) -> Csv:
     if surplus:
         raise _surplus_error(surplus, len(header or []), path, delimiter)
     return Csv(header or [], rows, delimiter, list(decoded.warnings))
+
+
+# The first line of a search export, which people pass to `decide --from` for a decisions file
+# (acceptance testing: our own RIS export got "169 rows have more cells than the header's 1 columns").
+_EXPORT_STARTS = ((re.compile(r"TY  - "), "RIS"), (re.compile(r"PMID- ?\d"), "PubMed/MEDLINE (.nbib)"),
+                  (re.compile(r"FN |PT [A-Z]\s*$"), "Web of Science tagged"), (re.compile(r"%0 "), "EndNote tagged"),
+                  (re.compile(r"@\w+\s*[{(]"), "BibTeX"), (re.compile(r"<\?xml|<[A-Za-z]"), "XML"))
+
+
+def _refuse_search_export(text: str, path: Path) -> None:
+    # some RIS exports open with a few lines of their own (Provider:, Database:) before TY
+    head = [line.strip() for line in text[:4000].splitlines() if line.strip()][:12]
+    for pattern, kind in _EXPORT_STARTS:
+        if head and pattern.match(head[0]) or kind == "RIS" and any(pattern.match(line) for line in head):
+            raise InputError(f"this is a {kind} file, not a decisions CSV", path=path, line=1,
+                             hint="`decide --from` reads decisions from CSV: ours (record_id,decision,...), a Rayyan "
+                                  "articles.csv or an ASReview LAB export; search exports are read by `screening "
+                                  "ingest` or a review's sources")
 
 
 def _header(cells: list[str], path: Path) -> list[str]:

@@ -56,8 +56,12 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
     """
     check_stage(stage)
     with open_for_writing(review) as rv:
+        # the rows that cannot be read are listed with those that cannot be recorded: one run
+        # shows every fix
+        bad: list[DecisionError] = []
         fmt, rows, warnings = read_decisions_csv(path, rv.records, reviewer=reviewer, stage=stage, stages=STAGES,
-                                                 check_reviewers=partial(_reviewer_errors, rv.roster, str(path)))
+                                                 check_reviewers=partial(_reviewer_errors, rv.roster, str(path)),
+                                                 bad_rows=bad)
         # the file's name may be a temporary one; its digest says which file it was, for audit
         source = {"import": fmt, "file": Path(path).name, "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()}
         names = _import_reviewers(rv.roster, rows, str(path))
@@ -74,7 +78,6 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
         notes_added = skipped = stopped = 0
         same = _as_logged(entries, rows, names) if fmt == "export" else set()
         links: list[tuple[ImportRow, str]] = []     # (row, its decision's event id)
-        bad: list[DecisionError] = []
         said = _Said(entries, rows, names)
         restated: list[tuple[str, str, str]] = []    # (record, standing decision, the file's)
         kept_here: list[tuple[str, str, str]] = []   # (record, the file's, the decision made here since)
@@ -138,7 +141,7 @@ def import_decisions(review: ReviewLike, path: str | Path, *, reviewer: str = ""
                 continue
             events.append(replace(ev, event_uuid=event_id))
             said.write(row, event_id)
-        refuse_bad_rows(bad, str(path))
+        refuse_bad_rows(sorted(bad, key=lambda e: e.line or 0), str(path))
         if restated:
             rid, was, now = restated[0]
             warnings.append(f"{len(restated)} row(s) state a decision an earlier import logged, which a later "

@@ -16,12 +16,18 @@ Formats (detected from the header):
   ``study`` column is left alone.
 * **Rayyan** ``articles.csv``: decisions live in the ``notes`` column as
   ``RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Excluded"} | RAYYAN-EXCLUSION-REASONS: x,y``;
-  one event per reviewer named there. Rows are matched to our records by ``pubmed_id``,
-  ``doi`` (from ``url``/``doi``), then normalised title.
+  one event per reviewer named there. The reasons are every reviewer's together: they are an
+  excluding reviewer's when one reviewer excluded or one reason is listed; otherwise nobody's
+  (the exclusion is recorded without a reason, Rayyan's list in its note; at full text, where
+  a reason is required, the row is refused). ``USER-NOTES: {"Alice"=>["..."]}`` become each
+  reviewer's note. Rows are matched to our records by ``pubmed_id``, ``doi`` (from
+  ``url``/``doi``), then normalised title.
 * **ASReview LAB** export: ``included`` (v1) or ``asreview_label`` column holding 1 / 0 /
   empty (empty = not screened, skipped); notes from ``asreview_note`` or
-  ``exported_notes_*``; the decision's time from ``asreview_time``. Matched by ``record_id``
-  when it names our records, else pmid/doi/title.
+  ``exported_notes_*``; the decision's time from ``asreview_time``. Matched by ``id`` (a RIS
+  file's ID, our export's record id) or ``record_id`` when it names one of our records whose
+  DOI or title agree with the row's (ASReview numbers records itself, from 0), else by
+  pmid/doi/title.
 
 Any format may carry a ``sampled`` column (true/false, 1/0, yes/no; empty = false): a row marked
 true was decided in the random sample of the hypergeometric stopping test, screened elsewhere
@@ -121,7 +127,53 @@ _RAYYAN_PAIR = re.compile(r'"([^"]+)"\s*=>\s*"([^"]+)"')
 _RAYYAN_REASONS = re.compile(r"RAYYAN-EXCLUSION-REASONS:\s*([^|]*)")
 
 
+_RAYYAN_NOTES = re.compile(r"USER-NOTES:\s*\{(.*?)\}\s*(?:\||$)", re.S)
+_RAYYAN_NOTE_OF = re.compile(r'"([^"]+)"\s*=>\s*(\[[^\]]*\]|"(?:[^"\\]|\\.)*")')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
 ReviewerCheck = Callable[[dict[str, int]], list[DecisionError]]
+
+
+def _rayyan_reasons(notes: str, pairs: list[tuple[str, str]], stage: str, path: str, line: int) -> tuple[str, str]:
+    """The exclusion reason to record for each reviewer who excluded the record, and, when it
+    cannot be attributed, Rayyan's list for their notes (the reason is then left empty).
+
+    Rayyan lists the reasons of every reviewer of a record together
+    (``RAYYAN-EXCLUSION-REASONS: a,b``). With one excluding reviewer, or one reason, they are
+    that reviewer's (each excluding reviewer's); with two or more of each, whose is which
+    cannot be told (acceptance testing: each reviewer was credited with the joined list).
+    A full-text exclusion needs one declared reason, so there that is refused, saying why."""
+    found = _RAYYAN_REASONS.search(notes)
+    reasons = [x.strip() for x in found.group(1).split(",") if x.strip()] if found else []
+    excluders = [who for who, d in pairs if d == "exclude"]
+    if stage == "full_text" and excluders and len(reasons) > 1:
+        if len(excluders) > 1:
+            raise DecisionError(f"{' and '.join(excluders)} excluded this record at full text, and Rayyan lists "
+                                f"their reasons together ({', '.join(reasons)}): whose is which cannot be told",
+                                path=path, line=line,
+                                hint="record these exclusions in our CSV layout (record_id,decision,reason,"
+                                     "reviewer,stage), one row per reviewer, or with `screening decide --record "
+                                     "ID --exclude --reason ...`")
+        raise DecisionError(f"Rayyan lists {len(reasons)} exclusion reasons for this record "
+                            f"({', '.join(reasons)}); a full-text exclusion takes one declared reason",
+                            path=path, line=line, hint="keep the main reason in the file's "
+                                                       "RAYYAN-EXCLUSION-REASONS, or record it with `screening decide`")
+    if len(excluders) > 1 and len(reasons) > 1:
+        return "", f"Rayyan exclusion reasons of all reviewers: {', '.join(reasons)}"
+    return ", ".join(reasons), ""
+
+
+def _rayyan_user_notes(notes: str) -> dict[str, str]:
+    """Each reviewer's notes in a Rayyan row (``USER-NOTES: {"Alice"=>["a", "b"]}``), by the
+    reviewer's name case-folded, several notes joined with '; '."""
+    found = _RAYYAN_NOTES.search(notes)
+    out: dict[str, str] = {}
+    for who, value in _RAYYAN_NOTE_OF.findall(found.group(1)) if found else ():
+        texts = [t.replace('\\"', '"').strip() for t in _QUOTED.findall(value)]
+        text = "; ".join(t for t in texts if t)
+        if text:
+            out[who.strip().casefold()] = text
+    return out
 
 
 def _copies_disagree(rows: list[ImportRow], name: str) -> list[str]:
@@ -138,16 +190,23 @@ def _copies_disagree(rows: list[ImportRow], name: str) -> list[str]:
             out.append(f"{name}: lines {first.line} and {row.line} land on one record ({row.record_id}: copies of "
                        f"one study) with different decisions by {row.reviewer} ({first.decision}, {row.decision}); "
                        f"line {row.line}'s stands")
+        elif first is not row and first.reason.strip() != row.reason.strip():
+            out.append(f"{name}: lines {first.line} and {row.line} land on one record ({row.record_id}: copies of "
+                       f"one study) with different reasons by {row.reviewer} ({first.reason or 'none'!r}, "
+                       f"{row.reason or 'none'!r}); line {row.line}'s stands")
     return out
 
 
 def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str, stage: str,
-                       stages: tuple[str, ...], check_reviewers: ReviewerCheck | None = None
-                       ) -> tuple[str, list[ImportRow], list[str]]:
+                       stages: tuple[str, ...], check_reviewers: ReviewerCheck | None = None,
+                       bad_rows: list[DecisionError] | None = None) -> tuple[str, list[ImportRow], list[str]]:
     """Parse a decisions CSV into rows naming known records; raise naming every bad line (up
     to MAX_BAD_ROWS): fixing a file one error per run was the slow way (acceptance test).
     ``check_reviewers``: the review's errors for the reviewer names the file gives ({name: its
-    first line}, bad rows' names too), listed with the bad rows.
+    first line}, bad rows' names too), listed with the bad rows. ``bad_rows``: a list that
+    takes the bad rows' errors instead, for the caller to list them with what it finds wrong
+    in the good rows (acceptance testing: a bad link hid four bad reasons until a second run);
+    errors about reviewer names are raised, as every row depends on them.
 
     Returns (format, rows, warnings about the file, e.g. the encoding it was read in)."""
     path = Path(path)
@@ -164,8 +223,19 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
 
     def need_record(rid: str, line: int, shown: str) -> str:
         if not rid:
-            hint = did_you_mean(shown, "the id (or pmid/DOI/title) matches no record of this review")
+            hint = did_you_mean(shown, "the id matches no record of this review")
             raise DecisionError(f"unknown record {shown!r}", path=where, line=line, record=shown or None, hint=hint)
+        return rid
+
+    def need_match(line: int, row: dict[str, str], *, foreign_ids: tuple[str, ...] = (), pmid: str = "",
+                   doi: str = "", title: str = "") -> str:
+        """Our record for another tool's row, or an error saying why none is (the row's title
+        in the message: it is no record id of ours)."""
+        rid = matcher.match(foreign_ids=foreign_ids, pmid=pmid, doi=doi, title=title)
+        if not rid:
+            shown = clip(title, 60) or next((i for i in foreign_ids if i), "") or row.get("key", "")
+            raise DecisionError(f"no record of this review matches this row ({shown!r})", path=where, line=line,
+                                hint=matcher.unmatched_hint(foreign_ids=foreign_ids, pmid=pmid, doi=doi, title=title))
         return rid
 
     def check_stage(s: str, line: int) -> str:
@@ -176,6 +246,8 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
 
     link_column = "same_study_as" if "same_study_as" in header else "study" if fmt == "export" else ""
     undecided = 0
+    shared_reasons = 0                  # Rayyan exclusions whose reasons could not be attributed
+    notes_left: list[tuple[int, list[str]]] = []     # Rayyan notes of reviewers without a decision
     bad: list[DecisionError] = []      # every bad row, so one run shows them all
     named: dict[str, int] = {}         # reviewer name -> its first line
     for line, row in rows:
@@ -226,28 +298,35 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
                 m = _RAYYAN_INCL.search(notes)
                 if not m:
                     continue
-                pairs = _RAYYAN_PAIR.findall(m.group(1))
+                pairs = [(who, parse_decision(value, path=where, line=line))
+                         for who, value in _RAYYAN_PAIR.findall(m.group(1))]
                 for who, _ in pairs:
                     named.setdefault(who, line)
-                shown = clip(row.get("title", ""), 60) or row.get("key", "")
-                rid = need_record(matcher.match(pmid=row.get("pubmed_id", ""), doi=row.get("doi", "") or row.get("url", ""),
-                                                title=row.get("title", "")), line, shown)
-                rm = _RAYYAN_REASONS.search(notes)
-                reason = ", ".join(x.strip() for x in rm.group(1).split(",") if x.strip()) if rm else ""
+                rid = need_match(line, row, pmid=row.get("pubmed_id", ""),
+                                 doi=row.get("doi", "") or row.get("url", ""), title=row.get("title", ""))
+                reasons, unattributed = _rayyan_reasons(notes, pairs, stage, where, line)
+                notes_by = _rayyan_user_notes(notes)
                 sampled = parse_sampled(row.get("sampled", ""), stage, path=where, line=line)
-                for who, value in pairs:
-                    d = parse_decision(value, path=where, line=line)
-                    out.append(ImportRow(line, rid, d, reason if d == "exclude" else "", "", check_stage(stage, line),
-                                         who, sampled=sampled))
+                for who, d in pairs:
+                    note = notes_by.pop(who.casefold(), "")
+                    if unattributed and d == "exclude":
+                        note = "; ".join(n for n in (note, unattributed) if n)
+                        shared_reasons += 1
+                    out.append(ImportRow(line, rid, d, reasons if d == "exclude" else "", note,
+                                         check_stage(stage, line), who, sampled=sampled))
+                if notes_by:
+                    notes_left.append((line, sorted(notes_by)))
             else:  # asreview
                 value = row.get("asreview_label", row.get("included", ""))
                 if value in ("", "-1", "nan"):
                     continue
                 if reviewer:
                     named.setdefault(reviewer, line)
-                shown = row.get("record_id", "") or clip(row.get("title", ""), 60)
-                rid = need_record(matcher.match(record_id=row.get("record_id", ""), pmid=row.get("pmid", ""),
-                                                doi=row.get("doi", ""), title=row.get("title", "")), line, shown)
+                # ASReview LAB's record_id is its own numbering unless the data it read had ours;
+                # its id column keeps a RIS file's ID (our export's record ids)
+                rid = need_match(line, row, foreign_ids=(row.get("id", ""), row.get("record_id", "")),
+                                 pmid=row.get("pmid", "") or row.get("pubmed_id", ""), doi=row.get("doi", ""),
+                                 title=row.get("title", ""))
                 note = row.get("asreview_note", "") or " ".join(v for k, v in row.items() if k.startswith("exported_notes") and v)
                 out.append(ImportRow(line, rid, parse_decision(value, path=where, line=line), "", note,
                                      check_stage(stage, line), reviewer, row.get("asreview_time", ""),
@@ -257,15 +336,25 @@ def read_decisions_csv(path: str | Path, records: pd.DataFrame, *, reviewer: str
             if len(bad) >= MAX_BAD_ROWS:
                 break
     rows_bad = len(bad)
-    if check_reviewers is not None:
-        # unknown names are listed with the other bad rows, so one run shows every fix
-        bad = sorted(bad + check_reviewers(named), key=lambda e: e.line or 0)
-    refuse_bad_rows(bad, where, rows_bad)
+    names_bad = check_reviewers(named) if check_reviewers is not None else []
+    if bad_rows is not None and not names_bad:
+        bad_rows.extend(bad)
+        bad = []
+    # unknown names are listed with the other bad rows, so one run shows every fix
+    refuse_bad_rows(sorted(bad + names_bad, key=lambda e: e.line or 0), where, rows_bad)
     if fmt not in ("native", "export"):
         warnings += _copies_disagree(out, path.name)
 
     if undecided:
         warnings.append(f"{undecided} row(s) without a decision (records undecided when exported) skipped")
-    if not out:
+    if shared_reasons:
+        warnings.append(f"{shared_reasons} exclusion(s) recorded without a reason: two or more reviewers excluded "
+                        "the record and Rayyan lists their reasons together, so whose is which cannot be told "
+                        "(each such exclusion's note keeps Rayyan's list)")
+    if notes_left:
+        line, who = notes_left[0]
+        warnings.append(f"{len(notes_left)} row(s) hold a Rayyan note by a reviewer without a decision on the "
+                        f"record (e.g. line {line}: {', '.join(who)}): not imported, as a note goes with a decision")
+    if not out and not bad_rows:
         raise DecisionError("the CSV holds no decisions", path=where, hint="check the file and its columns")
     return fmt, out, warnings

@@ -131,8 +131,9 @@ def test_file_timestamps_tell_repeated_decisions_apart(review: Path, db: Path, t
                                                        source_rows) -> None:
     rows = source_rows.head(2)
     path = tmp_path / "asreview.csv"
-    path.write_text("record_id,title,asreview_label,asreview_time\n" + "".join(
-        f"{r.record_id},x,1,2024-05-0{i}T10:00:00\n" for i, r in enumerate(rows.itertuples(), 1)))
+    # no title column: ASReview's record_id is taken as ours when nothing contradicts it
+    path.write_text("record_id,asreview_label,asreview_time\n" + "".join(
+        f"{r.record_id},1,2024-05-0{i}T10:00:00\n" for i, r in enumerate(rows.itertuples(), 1)))
     assert api.import_decisions(review, path, reviewer="eve")["written"] == 2
     assert api.import_decisions(review, path, reviewer="eve")["written"] == 0
     ev = load_entries(db).iloc[0]
