@@ -1,5 +1,6 @@
 """Opening the decision log without changing its files: the reader's connection, and the
-read-only looks a writer takes before it opens the log and when it closes a damaged one.
+read-only looks a writer takes before it opens the log and when it closes a damaged one. The
+dedup decision store, another WAL log beside it, is read through the same reader.
 
 Why apart from the store: which SQLite mode a connection may use to leave the log and its
 -wal file as they are (``mode=rw`` with ``query_only``, ``mode=ro``, ``immutable``) depends on
@@ -16,7 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from screening.decisions.sqlite_trouble import cannot_open, damaged, readonly, wal_file, wal_holds_data
-from screening.errors import DecisionError
+from screening.errors import DecisionError, ScreeningError
 
 
 def connect(path: Path, query: str, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -35,8 +36,10 @@ def connect(path: Path, query: str, busy_timeout_ms: int) -> sqlite3.Connection:
     return conn
 
 
-def open_reader(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection that cannot change the log.
+def open_reader(path: Path, busy_timeout_ms: int, *, name: str = "the log", holds: str = "decisions",
+                error: type[ScreeningError] = DecisionError) -> sqlite3.Connection:
+    """A connection that cannot change the log (the decision log; the dedup decision store too:
+    ``name`` and ``holds`` say which, and what its -wal file may hold, ``error`` what is raised).
 
     With a -wal file holding something beside the log, read-only (``mode=ro``): a read-write
     connection folds the -wal into the file when it closes and deletes it, and a -wal that
@@ -64,13 +67,12 @@ def open_reader(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
         if not wal_holds_data(path):
             return connect(path, "mode=ro&immutable=1", busy_timeout_ms)
         wal = wal_file(path)
-        raise DecisionError(f"the log's -wal file, {wal.name}, holds decisions not yet in {path.name}, "
-                            "and SQLite cannot read it here (a read-only folder without the log's -shm file, "
-                            "or a -wal file this user cannot read)", path=path,
-                            hint=f"nothing was changed; make the folder {path.parent} writable (or copy "
-                                 f"{path.name} together with {wal.name} to a folder that is) and run the "
-                                 "command again: without its -wal file the log would miss those decisions") \
-            from None
+        raise error(f"{name}'s -wal file, {wal.name}, holds {holds} not yet in {path.name}, and SQLite cannot "
+                    f"read it here (a read-only folder without {name}'s -shm file, or a -wal file this user "
+                    "cannot read)", path=path,
+                    hint=f"nothing was changed; make the folder {path.parent} writable (or copy {path.name} "
+                         f"together with {wal.name} to a folder that is) and run the command again: without its "
+                         f"-wal file {name} would miss those {holds}") from None
 
 
 def wal_damage(path: Path, busy_s: float) -> str | None:
