@@ -20,8 +20,9 @@ This module is the public face; the code lives in one module per concept:
 * :mod:`.queries` — read-only views: :func:`status`, :func:`history`,
   :func:`list_conflicts`, :func:`agreement`.
 * :mod:`.stop_standing` — the stopping test's standing, which :func:`status` adds.
-* :mod:`.lost_log` — a log missing although the outputs show it existed, and
-  :func:`start_new_log`, the way to start a new one on purpose.
+* :mod:`.lost_log` — a log missing although the outputs show it existed (:func:`missing_log_warnings`
+  for the commands without review-level warnings), and :func:`start_new_log`, the way to start a
+  new one on purpose.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from screening.decisions.dual_screening import (
     adjudicate, assign, conflicts_to_adjudicate, plan_gap_warnings, replace_reviewer,
 )
 from screening.decisions.importing import import_decisions
-from screening.decisions.lost_log import start_new_log
+from screening.decisions.lost_log import lost_log_warning, start_new_log
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
 from screening.decisions.review import Review, loaded_review
@@ -74,7 +75,22 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
              "warnings": warnings} for s in stages]
 
 
+def missing_log_warnings(review: ReviewLike) -> list[str]:
+    """What `log`, `conflicts` and `agreement` say beside what they show: the decision log is
+    missing although the review's outputs show it existed (:func:`.lost_log.lost_log_warning`),
+    so their empty history, conflicts and agreement read as if nobody had screened. (`status`,
+    `prisma` and `export` say it first among their review-level warnings.) Only the settings
+    are read: the records table is not needed to look for the log."""
+    from screening.config import ReviewConfig, load_review
+
+    config = review.config if isinstance(review, Review) else review if isinstance(review, ReviewConfig) \
+        else load_review(review)
+    said = lost_log_warning(config.decisions_path)
+    return [said] if said else []
+
+
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "replace_reviewer", "list_conflicts",
     "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "start_new_log", "DECISIONS",
+    "missing_log_warnings",
 ]
