@@ -37,7 +37,7 @@ from screening.decisions.importing import import_decisions
 from screening.decisions.lost_log import lost_log_warning, start_new_log
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
-from screening.decisions.review import Review, loaded_review
+from screening.decisions.review import Review, open_for_reading
 from screening.decisions.stop_standing import stopping_test
 
 # Not commands, but importable from here as before the split (export.py, session.py, scripts).
@@ -63,16 +63,16 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     from screening.record_marks import other_report_ids
     from screening.review_checks import review_warnings
 
-    rv = loaded_review(review)
-    stopping = review_stopping(rv.config)          # read once: the counts and the plan check share it
-    stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator, stopping=stopping)
-    entries = rv.entries()
-    warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
-                                                                  other_reports=other_report_ids(rv.records))
-                + plan_gap_warnings(rv.records, entries, stopping.closes))
-    return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
-             else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
-             "warnings": warnings} for s in stages]
+    with open_for_reading(review) as rv:
+        stopping = review_stopping(rv.config)          # read once: the counts and the plan check share it
+        stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator, stopping=stopping)
+        entries = rv.entries()
+        warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
+                                                                      other_reports=other_report_ids(rv.records))
+                    + plan_gap_warnings(rv.records, entries, stopping.closes))
+        return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
+                 else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
+                 "warnings": warnings} for s in stages]
 
 
 def missing_log_warnings(review: ReviewLike) -> list[str]:

@@ -53,3 +53,12 @@ def test_record_decision_closes_every_connection_it_opens(review: Path, db: Path
     assert left_open(opened) == []
     # nothing holds the log open: its writer folded the -wal into the file when it closed
     assert not (db.parent / "decisions.sqlite-wal").exists()
+
+
+def test_status_closes_every_connection_it_opens(review: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found with the test above: `status` on a review it loads itself read the stop scope (for
+    the stopping test's standing) through a reader of the log that nothing closed."""
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    opened = track_connections(monkeypatch)
+    assert api.status(review, as_adjudicator=True)[0]["screened"] == 1
+    assert opened and left_open(opened) == []
