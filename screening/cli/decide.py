@@ -251,6 +251,7 @@ def conflicts_cmd(
 ) -> None:
     """List records whose independent decisions disagree (maybe disagrees with everything)."""
     df = api.list_conflicts(review, stage=stage, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    warn(api.missing_log_warnings(review))      # on stderr: the JSON on stdout stays whole
     if as_json:
         print_json(df.to_dict(orient="records"))
         return

@@ -27,6 +27,7 @@ def agreement_cmd(
 ) -> None:
     """Per stage and reviewer pair: counts, % agreement, Cohen's kappa (95% CI, Fleiss-Cohen-Everitt SE), PABAK."""
     pairs = api.agreement(review, reviewer=reviewer, as_adjudicator=as_adjudicator)
+    warn(api.missing_log_warnings(review))      # on stderr: the JSON on stdout stays whole
     if as_json:
         print_json([{"stage": p.stage, "reviewer_a": p.reviewer_a, "reviewer_b": p.reviewer_b,
                       "categories": list(p.categories), "counts": p.counts.to_numpy().tolist(),
@@ -155,6 +156,7 @@ def log_cmd(
 ) -> None:
     """The decision history, oldest first, as you are allowed to see it."""
     df = api.history(review, reviewer=reviewer, as_adjudicator=as_adjudicator, record_id=record)
+    warn(api.missing_log_warnings(review))      # on stderr: the JSON on stdout stays whole
     if as_json:
         print_json(df.to_dict(orient="records"))
         return

@@ -20,8 +20,9 @@ This module is the public face; the code lives in one module per concept:
 * :mod:`.queries` — read-only views: :func:`status`, :func:`history`,
   :func:`list_conflicts`, :func:`agreement`.
 * :mod:`.stop_standing` — the stopping test's standing, which :func:`status` adds.
-* :mod:`.lost_log` — a log missing although the outputs show it existed, and
-  :func:`start_new_log`, the way to start a new one on purpose.
+* :mod:`.lost_log` — a log missing although the outputs show it existed (:func:`missing_log_warnings`
+  for the commands without review-level warnings), and :func:`start_new_log`, the way to start a
+  new one on purpose.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from screening.decisions.dual_screening import (
     adjudicate, assign, conflicts_to_adjudicate, plan_gap_warnings, replace_reviewer,
 )
 from screening.decisions.importing import import_decisions
-from screening.decisions.lost_log import start_new_log
+from screening.decisions.lost_log import lost_log_warning, start_new_log
 from screening.decisions.queries import agreement, history, list_conflicts
 from screening.decisions.recording import DECISIONS, DecisionResult, record_decision
-from screening.decisions.review import Review, loaded_review
+from screening.decisions.review import Review, open_for_reading
 from screening.decisions.stop_standing import stopping_test
 
 # Not commands, but importable from here as before the split (export.py, session.py, scripts).
@@ -62,19 +63,34 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
     from screening.record_marks import other_report_ids
     from screening.review_checks import review_warnings
 
-    rv = loaded_review(review)
-    stopping = review_stopping(rv.config)          # read once: the counts and the plan check share it
-    stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator, stopping=stopping)
-    entries = rv.entries()
-    warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
-                                                                  other_reports=other_report_ids(rv.records))
-                + plan_gap_warnings(rv.records, entries, stopping.closes))
-    return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
-             else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
-             "warnings": warnings} for s in stages]
+    with open_for_reading(review) as rv:
+        stopping = review_stopping(rv.config)          # read once: the counts and the plan check share it
+        stages = queries.status(rv, reviewer=reviewer, as_adjudicator=as_adjudicator, stopping=stopping)
+        entries = rv.entries()
+        warnings = (review_warnings(rv.config) + declaration_warnings(rv.config, entries,
+                                                                      other_reports=other_report_ids(rv.records))
+                    + plan_gap_warnings(rv.records, entries, stopping.closes))
+        return [{**s, "stopping_test": stopping_test(rv, entries) if s["stage"] == "title_abstract"
+                 else None, "undeclared_adjudicators": former_adjudicators(rv.roster, s.get("per_adjudicator", {})),
+                 "warnings": warnings} for s in stages]
+
+
+def missing_log_warnings(review: ReviewLike) -> list[str]:
+    """What `log`, `conflicts` and `agreement` say beside what they show: the decision log is
+    missing although the review's outputs show it existed (:func:`.lost_log.lost_log_warning`),
+    so their empty history, conflicts and agreement read as if nobody had screened. (`status`,
+    `prisma` and `export` say it first among their review-level warnings.) Only the settings
+    are read: the records table is not needed to look for the log."""
+    from screening.config import ReviewConfig, load_review
+
+    config = review.config if isinstance(review, Review) else review if isinstance(review, ReviewConfig) \
+        else load_review(review)
+    said = lost_log_warning(config.decisions_path)
+    return [said] if said else []
 
 
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "replace_reviewer", "list_conflicts",
     "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "start_new_log", "DECISIONS",
+    "missing_log_warnings",
 ]

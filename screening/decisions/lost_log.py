@@ -52,8 +52,9 @@ def lost_log_evidence(db_path: str | Path) -> str | None:
 
 
 def lost_log_warning(db_path: str | Path) -> str | None:
-    """What `status`, `prisma` and `export` say beside their figures when the log is missing
-    but the output folder shows it existed (None otherwise)."""
+    """What `status`, `prisma` and `export` say beside their figures (and `log`, `conflicts` and
+    `agreement` beside theirs: :func:`.api.missing_log_warnings`) when the log is missing but the
+    output folder shows it existed (None otherwise)."""
     evidence = lost_log_evidence(db_path)
     if evidence is None:
         return None

@@ -258,6 +258,10 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         reopened = (settled_now_in_conflict(mine, after, ev.record_id, stage)
                     if written and ev.action in DECISION_ACTIONS else "")
         group = study_group(rv, ev.record_id, Viewer(ev.reviewer)) if ev.action == "link_study" else []
+        # while the log is open: read after it was closed, the stop was read through a new
+        # reader of the log that nothing closed (one connection left open per decision)
+        stopped = (stop_warnings(rv, ev, mine, stage)
+                   if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS else [])
     outcome = record_outcomes(visible_entries(after, Viewer(ev.reviewer)), stage).get(ev.record_id)
     standing = standing_decisions(after, stage).get(ev.record_id, {}).get((ev.reviewer, "screener"))
     warnings = []
@@ -282,17 +286,23 @@ def record_decision(review: ReviewLike, *, reviewer: str, record_id: str, action
         warnings.append(reopened)
     if ev.action in DECISION_ACTIONS and (stuck := no_adjudicator_left(rv.roster, outcome)):
         warnings.append(stuck)
-    if written and stage == "title_abstract" and ev.action in DECISION_ACTIONS:
-        # only while the stop still held the record: once someone decided it since, it left the
-        # stop's scope, and a colleague's decision there is an ordinary second decision
-        stop = rv.stop_scope()
-        flag = flag_stopped(rv.config)
-        before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None or flag else None
-        if stop is not None and stop.holds(ev.record_id, before):
-            warnings += closed_by_stop(stop, ev)
-        elif flag and before is None and row_in_play(rv.record(ev.record_id)):
-            warnings += closed_by_flag(ev)
+    warnings += stopped
     return DecisionResult(ev, written, outcome, tuple(warnings), repeated, standing, tuple(group))
+
+
+def stop_warnings(rv: Review, ev: Event, mine: pd.DataFrame, stage: str) -> list[str]:
+    """What a decision ``ev`` just written on a record the standing stop, or ``[rank] stopped =
+    true``, closed says (:func:`closed_by_stop`, :func:`closed_by_flag`); ``mine``: the record's
+    events before it. Only while the stop still held the record: once someone decided it since,
+    it left the stop's scope, and a colleague's decision there is an ordinary second decision."""
+    stop = rv.stop_scope()
+    flag = flag_stopped(rv.config)
+    before = record_outcomes(mine, stage).get(ev.record_id) if stop is not None or flag else None
+    if stop is not None and stop.holds(ev.record_id, before):
+        return closed_by_stop(stop, ev)
+    if flag and before is None and row_in_play(rv.record(ev.record_id)):
+        return closed_by_flag(ev)
+    return []
 
 
 def closed_by_stop(stop: Any, ev: Event) -> list[str]:

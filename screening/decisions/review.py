@@ -13,7 +13,7 @@ import functools
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager, Iterator
 
 import pandas as pd
 
@@ -173,6 +173,13 @@ def open_for_writing(review: ReviewLike) -> Iterator[Review]:
         yield rv
     finally:
         rv.close()
+
+
+def open_for_reading(review: ReviewLike) -> ContextManager[Review]:
+    """The loaded review for a call that only reads: as :func:`open_for_writing`, the log's
+    readers it opened are closed afterwards if this call loaded the review (a reader left open
+    holds the log's -wal and -shm files)."""
+    return open_for_writing(review)
 
 
 def events_of_record(rv: Review, record_id: str) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from screening.decisions.log_schema import (
     ACTIONS, COLUMNS, DDL, DECISION_ACTIONS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS, STOP_COLUMNS,
     migrate_from_1, split_sql,
 )
+from screening.decisions.reader_open import close_keeping_wal, open_reader, wal_damage
 from screening.decisions.sqlite_trouble import (
     cannot_open, damaged, disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked, unwritable, wal_file,
     wal_holds_data,
@@ -139,7 +140,7 @@ class SQLiteStore:
         # ``upgrade=False``: a reader (status, prisma, export...). It reads an older log as it is
         # rather than converting it: a command that only reports must not change the file,
         # and an older tool sharing the review could then no longer open it. Nor does it fold a
-        # -wal file into the file (:meth:`_open_reader`).
+        # -wal file into the file (:func:`.reader_open.open_reader`).
         self.path = Path(path)
         self._upgrade = upgrade
         self._busy_s = busy_timeout_ms / 1000
@@ -158,7 +159,7 @@ class SQLiteStore:
                                              isolation_level=None, check_same_thread=False)
                 self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             else:
-                self._conn = retry_while_locked(lambda: self._open_reader(busy_timeout_ms), self._busy_s)
+                self._conn = retry_while_locked(lambda: open_reader(self.path, busy_timeout_ms), self._busy_s)
             # retried while another process opening a new log holds it: two reviewers starting
             # their first session together must both get in
             retry_while_locked(self._set_up, self._busy_s)
@@ -172,82 +173,11 @@ class SQLiteStore:
                 self._close_connection()     # (a damaged log's -wal is not folded in)
             raise said from None
 
-    def _connect(self, query: str, busy_timeout_ms: int) -> sqlite3.Connection:
-        """A connection through a URI (``mode=ro``...), opened for real: SQLite opens the file,
-        and the -wal and -shm files, only at the first read."""
-        conn = sqlite3.connect(self.path.resolve().as_uri() + "?" + query, uri=True, timeout=self._busy_s,
-                               isolation_level=None, check_same_thread=False)
-        try:
-            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            if "mode=rw" in query:
-                conn.execute("PRAGMA query_only=ON")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _open_reader(self, busy_timeout_ms: int) -> sqlite3.Connection:
-        """A connection that cannot change the log.
-
-        With a -wal file holding something beside the log, read-only (``mode=ro``): a read-write
-        connection folds the -wal into the file when it closes and deletes it, and a -wal that
-        does not belong to the file (a backup of ``decisions.sqlite`` restored beside a later
-        session's -wal) then damaged the log for good, and took that session's decisions with it.
-        Without one there is nothing to fold: read-write with every write refused (``query_only``),
-        so that closing removes the -wal and -shm files reading makes (a ``mode=ro`` reader
-        leaves them behind).
-
-        In a read-only folder SQLite cannot make the -wal and -shm files a WAL log is read with
-        ('unable to open database file'); the file is then read as it is (``immutable``), which
-        is the whole log only when no -wal file holds decisions not yet folded into it."""
-        if not wal_holds_data(self.path):
-            try:
-                return self._connect("mode=rw", busy_timeout_ms)
-            except sqlite3.OperationalError as err:
-                if not (cannot_open(err) or readonly(err)):
-                    raise
-                return self._connect("mode=ro&immutable=1", busy_timeout_ms)
-        try:
-            return self._connect("mode=ro", busy_timeout_ms)
-        except sqlite3.OperationalError as err:
-            if not cannot_open(err):
-                raise
-            if not wal_holds_data(self.path):
-                return self._connect("mode=ro&immutable=1", busy_timeout_ms)
-            wal = wal_file(self.path)
-            raise DecisionError(f"the log's -wal file, {wal.name}, holds decisions not yet in {self.path.name}, "
-                                "and SQLite cannot read it here (a read-only folder without the log's -shm file, "
-                                "or a -wal file this user cannot read)", path=self.path,
-                                hint=f"nothing was changed; make the folder {self.path.parent} writable (or copy "
-                                     f"{self.path.name} together with {wal.name} to a folder that is) and run the "
-                                     "command again: without its -wal file the log would miss those decisions") \
-                from None
-
     def _refuse_foreign_wal(self) -> None:
-        """Before a writer opens the log: whether the log, read with its -wal file, is sound.
-
-        A writer folds the -wal into the file (at a checkpoint, and when it closes), for good: a
-        -wal that does not belong to the file (a backup of ``decisions.sqlite`` restored beside a
-        later session's -wal) would damage the log and lose that session's decisions. Checked
-        through a read-only connection, which changes neither file; only when the -wal holds
-        something (a session open now, or one that was killed)."""
-        if not (self.path.exists() and wal_holds_data(self.path)):
-            return
-        try:
-            probe = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=self._busy_s)
-        except sqlite3.Error:
-            return                           # the writer's own opening says what is wrong
-        try:
-            found = [str(row) for (row,) in probe.execute("PRAGMA quick_check").fetchall() if row != "ok"]
-            said = "SQLite's check found it damaged: " + " ".join(found[0].split())[:200] if found else ""
-        except sqlite3.DatabaseError as err:
-            if not damaged(err):
-                return
-            found, said = [str(err)], str(err)
-        finally:
-            probe.close()
-        if found:
+        """Before a writer opens the log: refuse a log that, read with its -wal file, is damaged
+        (:func:`.reader_open.wal_damage`: the -wal may belong to another copy of the file)."""
+        said = wal_damage(self.path, self._busy_s)
+        if said is not None:
             self._damaged = True
             raise self._damage(said, "cannot open the decision log")
 
@@ -480,24 +410,12 @@ class SQLiteStore:
         self._close_connection()
 
     def _close_connection(self) -> None:
-        """Close; a log SQLite found damaged without folding its -wal file into it: the two may
-        be files that do not belong together, which a person must be able to restore as they
-        were. SQLite folds the -wal in when the last connection to the log closes; a read-only
-        connection that has read holds the log open meanwhile, and cannot fold anything itself."""
-        if not self._damaged or not wal_file(self.path).exists():
+        """Close; a log SQLite found damaged without folding its -wal file into it
+        (:func:`.reader_open.close_keeping_wal`)."""
+        if self._damaged and wal_file(self.path).exists():
+            close_keeping_wal(self._conn, self.path)
+        else:
             self._conn.close()
-            return
-        guard = None
-        try:
-            guard = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
-            guard.execute("PRAGMA schema_version").fetchone()      # a read: the guard holds the log now
-        except sqlite3.Error:
-            pass
-        try:
-            self._conn.close()
-        finally:
-            if guard is not None:
-                guard.close()
 
     def __enter__(self) -> "SQLiteStore":
         return self

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from screening.decisions.reader_open import open_reader
 from screening.decisions.sqlite_trouble import is_busy, retry_while_locked
 from screening.errors import DecisionError, InputError
 
@@ -130,22 +131,14 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
 
 
 def _reader(path: Path) -> sqlite3.Connection:
-    """A connection that only reads. Opened read-write where it can be, with writes refused
-    (query_only): a read-only (mode=ro) connection cannot remove the WAL files when it closes,
-    so every read left -wal and -shm files beside the store. Where the store or its folder
-    cannot be written (a read-only share, an archived review), reading a WAL database still
-    needs its -shm file, so the store is opened as immutable: nobody can be writing it there."""
-    con = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
-    try:
-        con.execute("PRAGMA query_only=ON")
-        con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        return con
-    except sqlite3.OperationalError:
-        con.close()
-        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-    except sqlite3.DatabaseError:       # not a database at all: the caller says so
-        con.close()
-        raise
+    """A connection that only reads, opened as the decision log's reader opens it
+    (:func:`screening.decisions.reader_open.open_reader`): read-write with writes refused
+    (query_only) where it can be, so closing removes the -wal and -shm files reading makes; the
+    file alone (immutable) where the folder cannot be written, which is the whole store only when
+    no -wal file beside it holds answers not yet folded into it; where one does and SQLite cannot
+    read it, an error that says so (immutable left those answers out without a word)."""
+    return retry_while_locked(lambda: open_reader(path, int(BUSY_WAIT_S * 1000), name="the dedup decision store",
+                                                  holds="pair decisions", error=InputError), BUSY_WAIT_S)
 
 
 def load_decisions(folder: str | Path) -> pd.DataFrame:

@@ -245,6 +245,29 @@ def test_a_missing_log_the_outputs_show_existed_is_warned_of_and_not_started_afr
     assert not any("missing" in w for w in api.status(review)[0]["warnings"])
 
 
+@pytest.mark.parametrize("command", ["log", "conflicts", "agreement"])
+def test_log_conflicts_and_agreement_warn_of_a_missing_log_as_status_does(
+        review: Path, db: Path, cli, command: str) -> None:
+    """Code review: with decisions.sqlite gone but the outputs showing the review had one,
+    `status`, `prisma` and `export` warned, but `log`, `conflicts` and `agreement` showed an
+    empty history, no conflicts and no agreement without a word, as if nobody had screened."""
+    leave_trace(db.parent, "rank")
+    code, out = cli(command, review, "--as-adjudicator")
+    assert code == 0
+    said = " ".join(out.split())
+    assert "warning: " in said and "the decision log is missing, but the review had one" in said, said
+    assert str(db) in said and "rank.json reports 11 records people had decided" in said
+    code, out = cli(command, review, "--as-adjudicator", "--json")    # scripts hear it too (on stderr)
+    assert code == 0 and "the decision log is missing" in out
+    assert api.missing_log_warnings(review) == api.status(review)[0]["warnings"][:1]
+    assert not db.exists()                                 # reading made no new log
+
+    with SQLiteStore(db) as store:                         # the log back: nothing to say
+        store.append([event(1)])
+    code, out = cli(command, review, "--as-adjudicator")
+    assert code == 0 and "missing" not in out and api.missing_log_warnings(review) == []
+
+
 def test_a_review_nobody_has_screened_starts_its_log_silently(review: Path, db: Path) -> None:
     """Review (acceptance 32a D4): a ranking on the rank section's priors alone, and a PRISMA
     report with nothing screened, are no sign of a log; the first decision creates it as before."""
