@@ -1,7 +1,9 @@
 """Human screening: the append-only decision log and everything derived from it.
 
-Modules: ``store`` (the log and its SQLite implementation; ``reader_open`` opening it without
-changing its files; ``sqlite_trouble`` what SQLite's failures mean; ``lost_log`` a log missing although the outputs show it existed), ``entries`` (the log as a frame,
+Modules: ``event`` (one entry of the log, and the interface a log implements), ``store`` (its
+SQLite implementation; ``reader_open`` opening it without changing its files;
+``sqlite_trouble`` what SQLite's failures mean; ``lost_log`` a log missing although the
+outputs show it existed), ``entries`` (the log as a frame,
 standing decisions), ``outcomes`` (finals, conflicts), ``progress`` (stage progress, training
 labels), ``visibility`` (blinding), ``views`` (the documented ones of these, re-exported for
 scripts), ``agreement`` (kappa & co.), ``plan`` (dual-screening plans), ``imports`` (reading

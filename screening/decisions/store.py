@@ -12,23 +12,21 @@ with a generous ``busy_timeout``, so concurrent screeners on the same review ser
 writes instead of failing. ``event_uuid`` is UNIQUE and inserts use ``ON CONFLICT DO NOTHING``,
 so a retried write never duplicates an event.
 
-A server database can be added later by implementing :class:`DecisionStore`.
+A server database can be added later by implementing :class:`.event.DecisionStore`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, TypeVar, runtime_checkable
+from typing import Any, Callable, Iterable, TypeVar
 
 from screening.decisions.log_schema import (
     ACTIONS, COLUMNS, DDL, DECISION_ACTIONS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS, STOP_COLUMNS,
     migrate_from_1, split_sql,
 )
+from screening.decisions.event import DecisionStore, Event, LogMoved, utc_now
 from screening.decisions.reader_open import close_keeping_wal, open_reader, wal_damage
 from screening.decisions.sqlite_trouble import (
     cannot_open, damaged, disk_trouble, is_busy, readonly, refuse_empty_file, retry_while_locked, unwritable, wal_file,
@@ -38,98 +36,10 @@ from screening.errors import DecisionError
 
 T = TypeVar("T")
 
-
-class LogMoved(DecisionError):
-    """A conditional append found events the writer had not read (another session wrote
-    meanwhile): nothing was written; the writer reads the log again and re-checks."""
-
+# the log's entry and interface (.event) and its vocabulary (.log_schema) are imported from here too
 __all__ = ["ACTIONS", "COLUMNS", "DECISION_ACTIONS", "ROLES", "SAMPLE_COLUMNS", "SCHEMA_VERSION", "STAGES",
            "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "LogMoved", "SQLiteStore", "open_store",
            "read_log", "utc_now"]
-
-
-def utc_now() -> str:
-    """ISO-8601 UTC with microseconds (sortable as text)."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True)
-class Event:
-    """One entry of the log. ``id`` is assigned by the store; everything else by the writer."""
-
-    record_id: str
-    stage: str
-    reviewer: str
-    action: str
-    role: str = "screener"
-    reason: str = ""
-    note: str = ""
-    ranking_id: str = ""
-    is_demo: bool = False
-    payload: dict[str, Any] = field(default_factory=dict)
-    event_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: str = field(default_factory=utc_now)
-
-    def check(self) -> None:
-        """Reject values the table's CHECK constraints would reject, with a useful message."""
-        if self.stage not in STAGES:
-            raise DecisionError(f"unknown stage {self.stage!r}", record=self.record_id,
-                                hint=f"use one of: {', '.join(STAGES)}")
-        if self.role not in ROLES:
-            raise DecisionError(f"unknown role {self.role!r}", record=self.record_id,
-                                hint=f"use one of: {', '.join(ROLES)}")
-        if self.action not in ACTIONS:
-            raise DecisionError(f"unknown action {self.action!r}", record=self.record_id,
-                                hint=f"use one of: {', '.join(ACTIONS)}")
-        if not self.reviewer.strip():
-            raise DecisionError("a reviewer name is required", record=self.record_id,
-                                hint="pass --reviewer NAME")
-        if not str(self.record_id).strip():
-            raise DecisionError("a record id is required", hint="pass --record ID")
-
-    def row(self) -> tuple[Any, ...]:
-        d = asdict(self)
-        return (
-            d["event_uuid"], str(d["record_id"]), d["stage"], d["reviewer"], d["role"], d["action"],
-            d["reason"] or "", d["note"] or "", d["ranking_id"] or "", d["created_at"],
-            1 if d["is_demo"] else 0, json.dumps(d["payload"] or {}, sort_keys=True),
-        )
-
-
-@runtime_checkable
-class DecisionStore(Protocol):
-    """What the rest of the package needs from a log. Implement this for a server database."""
-
-    def append(self, events: Iterable[Event], *, if_last: int | None = None) -> int:
-        """Write all events in ONE transaction (all or nothing); return how many were new.
-        ``if_last``: write only if the log's highest event id is still this one (0: an empty
-        log), else raise :class:`LogMoved` and write nothing."""
-
-    def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
-        """Events with id > ``after`` (all by default), in append order, as :data:`COLUMNS` tuples."""
-
-    def append_stop(self, row: dict[str, Any]) -> bool:
-        """Write one stop/resume event (:data:`STOP_COLUMNS` but ``id``); False if already logged."""
-
-    def stop_rows(self) -> list[tuple[Any, ...]]:
-        """Every stop/resume event in append order, as :data:`STOP_COLUMNS` tuples."""
-
-    def extent(self) -> tuple[Any, ...]:
-        """A value that changes whenever an event is appended (a reader's cache key)."""
-
-    def stop_extent(self) -> tuple[Any, ...]:
-        """A value that changes whenever a stop or resume is appended."""
-
-    def append_sample(self, row: dict[str, Any]) -> bool:
-        """Write one sample frame (:data:`SAMPLE_COLUMNS` but ``id``); False if already logged."""
-
-    def sample_rows(self) -> list[tuple[Any, ...]]:
-        """Every sample frame in append order, as :data:`SAMPLE_COLUMNS` tuples."""
-
-    def sample_extent(self) -> tuple[Any, ...]:
-        """A value that changes whenever a sample frame is appended."""
-
-    def close(self) -> None: ...
 
 
 class SQLiteStore:
