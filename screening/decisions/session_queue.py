@@ -274,7 +274,9 @@ class SessionQueue:
         if self.stage != "title_abstract" or self.sample or config is None or not len(play):
             return None
         try:
-            return SessionRanker(play, config)
+            from screening.ml.feature_cache import FeatureCache
+
+            return SessionRanker(play, config, cache=FeatureCache(self.review.config.output_dir / "cache"))
         except Exception as err:        # ranking is a help: screening goes on in table order
             self.ranker_off = (f"re-ranking is off for this session ({err}); "
                                "records come in the ranking of the last run")

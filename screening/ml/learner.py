@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from screening.config import plain
 from screening.errors import ConfigError, InputError
 from screening.ml.query import MaxQuery
 from screening.ml.registry import ModelSpec, parse_spec
+
+if TYPE_CHECKING:
+    from screening.ml.feature_cache import FeatureCache
 
 
 class ActiveLearner:
@@ -64,10 +67,30 @@ class ActiveLearner:
         self._kernel: Any = None
 
     # -- features ---------------------------------------------------------------------------
-    def fit_features(self, records: pd.DataFrame | Sequence[str]) -> sp.csr_matrix:
-        """Vectorise the whole pool once (vocabulary + IDF from every record, no labels)."""
+    def fit_features(self, records: pd.DataFrame | Sequence[str], cache: FeatureCache | None = None) -> sp.csr_matrix:
+        """Vectorise the whole pool once (vocabulary + IDF from every record, no labels).
+
+        ``cache``: where a matrix built for the same texts and extractor settings is read
+        from (and this one is kept), instead of fitting again (:mod:`screening.ml.feature_cache`).
+        The extractor is then not fitted: nothing after this call uses it."""
         ids = records["record_id"] if isinstance(records, pd.DataFrame) and "record_id" in records else None
-        return self.use_features(self.features.fit_transform(records), ids=ids)
+        if cache is None:
+            return self.use_features(self.features.fit_transform(records), ids=ids)
+        texts = self._cache_texts(records)
+        key = cache.key(self.features, texts)
+        X = cache.load(key, len(texts))
+        if X is None:
+            X = self.features.fit_transform(records)
+            cache.save(key, X)
+        return self.use_features(X, ids=ids)
+
+    def _cache_texts(self, records: pd.DataFrame | Sequence[str]) -> list[str]:
+        """The texts the extractor reads, for the cache's digest (its own fields when it says)."""
+        from screening.ml.features import TEXT_FIELDS, record_texts
+
+        if isinstance(records, pd.DataFrame):
+            return record_texts(records, getattr(self.features, "fields", TEXT_FIELDS))
+        return [str(x) for x in records]
 
     def use_features(self, X: sp.csr_matrix, ids: Sequence[str] | None = None) -> sp.csr_matrix:
         """Rank over a feature matrix computed elsewhere (e.g. one TF-IDF fit shared by many

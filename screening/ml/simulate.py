@@ -10,7 +10,11 @@ Retraining schedule (documented speed/quality trade-off): the model is refitted 
 record while fewer than ``warmup`` records are screened, and after that every
 ``max(1, floor(n_screened * growth))`` records — *or immediately after any relevant record*,
 because a new inclusion is what changes a ranking most. Late in a long run, when inclusions
-are rare, a batch of tens of records costs little quality and saves most of the refits.
+are rare, a batch of tens of records costs little quality and saves most of the refits. From
+:data:`LARGE_TRAINING_SET` screened records on, inclusions too wait for a step:
+:func:`inclusion_step` of them (2 % of those found), since a fit then takes seconds and one
+inclusion among hundreds hardly moves the ranking (no benchmark dataset is that large; a
+screening session follows the same schedule, :mod:`screening.decisions.reranking`).
 
 The labelled CSV itself is read by :mod:`screening.ml.labelled_dataset`.
 """
@@ -31,6 +35,15 @@ from screening.ml.learner import ActiveLearner, check_seed
 from screening.ml.metrics import padded_labels, summary, undefined_reason
 from screening.ml import priors_in_both
 from screening.ml.registry import DEFAULT_SPEC
+
+# labels from which a new inclusion no longer retrains at once (see the module docstring)
+LARGE_TRAINING_SET = 10_000
+
+
+def inclusion_step(included: int, growth: float) -> int:
+    """New inclusions that retrain a model trained on :data:`LARGE_TRAINING_SET` labels or
+    more, ``included`` of them inclusions."""
+    return max(1, int(included * growth))
 
 
 def choose_priors(labels: Sequence[int] | np.ndarray, seed: int) -> tuple[list[int], list[int]]:
@@ -148,6 +161,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
     n_updates = 0
     since_fit = 0
     need_fit = True
+    incl_since_fit = 0
     while left:
         if stop_at_last_relevant and found >= n_rel_total:
             break
@@ -160,7 +174,7 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
             if need_fit or since_fit >= batch:
                 learner.update(order, labels[order])
                 n_updates += 1
-                since_fit = 0
+                since_fit = incl_since_fit = 0
                 need_fit = False
             pick = learner.next_batch(pool, 1)
         for i in pick:
@@ -172,7 +186,9 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
             found += int(labels[i])
             since_fit += 1
             if labels[i] == 1:
-                need_fit = True
+                incl_since_fit += 1
+                need_fit = need_fit or len(order) < LARGE_TRAINING_SET or incl_since_fit >= inclusion_step(
+                    int(labels[order].sum()), growth)
             for r in rules:
                 r.observe(int(labels[i]), position=len(order), random=sampling is not None,
                           n_unscreened=left)

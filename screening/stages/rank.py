@@ -134,7 +134,8 @@ def run(records: pd.DataFrame, config: RankConfig, inputs: StageInputs) -> Stage
     trained_on: list[int] = []
     if len(play_idx):
         pool = out.iloc[play_idx]
-        learner.fit_features(pool)
+        # the pool's matrix from an earlier run or session on the same texts, if the runner gave a cache
+        learner.fit_features(pool, cache=inputs.unhashed.get("feature_cache"))
         local = {rid: i for i, rid in enumerate(ids[play_idx])}
         trained_on = [local[r] for r in labels if r in local]
         y = np.array([lab for r, lab in labels.items() if r in local], dtype=np.int64)
@@ -228,6 +229,12 @@ def load_inputs(review: Any) -> StageInputs:
         extra["sample_frame"] = frame.event_uuid if frame is not None else ""
         unhashed["sample_frame"] = frame.records if frame is not None else None
         unhashed["sample_fresh_after"] = fresh_after(frame, stop)
+    output_dir = getattr(review, "output_dir", None)
+    if output_dir is not None:
+        from screening.ml.feature_cache import FeatureCache
+
+        # the features' matrix depends on the texts only, and is named by their digest: unhashed
+        unhashed["feature_cache"] = FeatureCache(Path(output_dir) / "cache")
     return StageInputs(review_name=getattr(review, "name", ""), decisions=decisions, extra=extra,
                        unhashed=unhashed)
 
