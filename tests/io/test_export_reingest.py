@@ -81,3 +81,19 @@ def test_csv_export_reingests_with_each_records_database_and_notes() -> None:
     # and a --database given for the file still names them all, as for any export
     named = ingest([RawSource("export.csv", text.encode("utf-8-sig"), database="Screened set")]).records
     assert set(named["source_db"]) == {"Screened set"}
+
+
+def test_csv_and_ris_exports_read_back_a_scraped_abstract_alike() -> None:
+    """A real Dimensions abstract (dimensions_246-00205 of the wildfire funnel) ends in scraped
+    web-page script, '... }, 1); // ]]>': a CDATA close with no CDATA open. Re-ingested, the
+    RIS export kept it and the CSV export lost the ']]>' (acceptance testing): the CSV reader's
+    clean_text took a lone marker for markup where the RIS reader's fast path left it. Both
+    keep the text as the database gave it."""
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "field_cases" / \
+        "ris_dimensions_scraped_script_abstract.ris"
+    table = ingest([RawSource(source.name, source.read_bytes())]).records
+    abstract = table["abstract"].iloc[0]
+    assert abstract.endswith("clearInterval(intervalId); } }, 1); // ]]>") and abstract.startswith("Wildfires occur")
+    via_ris = ingest([RawSource("export.ris", to_ris(_exported(table)).encode("utf-8"))]).records
+    via_csv = ingest([RawSource("export.csv", to_csv(_exported(table)).encode("utf-8-sig"))]).records
+    assert via_ris["abstract"].tolist() == via_csv["abstract"].tolist() == [abstract]
