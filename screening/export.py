@@ -154,6 +154,10 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     each reviewer's decisions, the notes and the attached reports (:func:`reviewer_columns`),
     as blinding lets the viewer see them."""
     output = Path(output)
+    if format is not None and format.lower() not in FORMATS:
+        # a --format given names the format: the file's name is not what to fix
+        raise ConfigError(f"unknown export format {format!r} ({' or '.join(FORMATS)})",
+                          hint=f"pass --format {'|'.join(FORMATS)}")
     fmt = (format or output.suffix.lstrip(".") or "").lower()
     if fmt not in FORMATS:
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
