@@ -53,8 +53,8 @@ FORMATS = ("ris", "csv")
 # decision columns added to the exported rows
 STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
 # the bibliographic and provenance columns a CSV export carries, in this order
-CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
-               "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
+CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
+               "doi", "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
                "url", "booktitle", "publisher", "notes", "source_db", "found_in", "merged_from", "source_file",
                "source_line", "source_record_id", "rank", "score")
 # CSV header for a records column, where it differs: a 'notes' column makes `decide --from`
