@@ -247,7 +247,29 @@ def _clean(value: Any) -> str:
     return " ".join(as_text(value).split())
 
 
-def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[str]:
+def _other_reports(rows: pd.DataFrame) -> dict[str, list[str]]:
+    """Each full-text row's study's other reports, for its RIS note: the study's name (its
+    first included report, as the CSV's ``study`` column has it, also when that report is not
+    in the file) and the other rows of the study, in id order. Every report of a study of
+    several says so: a reference manager shows each record alone, and the study's first
+    report had no note, so its other reports could not be told from it (acceptance testing)."""
+    if "study" not in rows.columns:
+        return {}
+    ids, studies = rows["record_id"].map(_clean).tolist(), rows["study"].map(_clean).tolist()
+    members: dict[str, list[str]] = {}
+    for rid, study in zip(ids, studies):
+        if study:
+            members.setdefault(study, []).append(rid)
+    out: dict[str, list[str]] = {}
+    for rid, study in zip(ids, studies):
+        if study:
+            others = sorted((m for m in members[study] if m not in (rid, study)), key=sort_key)
+            out[rid] = ([study] if study != rid else []) + others
+    return out
+
+
+def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None,
+                same_study: list[str] | None = None) -> list[str]:
     ty = _ris_type(row)
     out = [f"TY  - {ty}"]
 
@@ -287,8 +309,8 @@ def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[st
     if found:
         put("N1", f"found in: {LIST_SEP.join(found)}")
     put("N1", _outcome_note(row["stage"], row["status"], row["decision"], row["resolved_by"], row["reason"]))
-    if _clean(row.get("study")) and _clean(row.get("study")) != _clean(row.get("record_id")):
-        put("N1", f"study: same study as record {_clean(row.get('study'))}")
+    if same_study:           # the study's other reports (_other_reports)
+        put("N1", f"study: same study as record{'s' if len(same_study) > 1 else ''} {', '.join(same_study)}")
     if extra is not None:
         _ris_reviewers(row, extra, put)
     # the notes the record came with (a reference manager's, an earlier export's), after ours
@@ -332,7 +354,8 @@ def to_ris(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
     """RIS text, CRLF line ends as the format's specification has them, a blank line between
     records."""
     lines: list[str] = []
+    same_study = _other_reports(rows)
     for _, row in rows.iterrows():
-        lines += _ris_record(row, extra)
+        lines += _ris_record(row, extra, same_study.get(_clean(row["record_id"])))
         lines.append("")
     return "\r\n".join(lines) + ("\r\n" if lines else "")
