@@ -1,9 +1,14 @@
 """`screening export`'s CSV: the exported rows as a table for people, most of whom open it in
 Excel (so it is UTF-8 with a BOM, written by :func:`screening.export.export_records`).
 
-A text cell starting like a formula (``=``, ``+``, ``-``, ``@``...) would be run as one by a
-spreadsheet: such cells are escaped with a leading ``'`` (:mod:`screening.csv_formulas`; our
-readers strip it again), numeric columns (year, rank, a negative score) are left as numbers.
+Two things a spreadsheet does to a CSV are guarded against here, as the table is written:
+
+* a text cell starting like a formula (``=``, ``+``, ``-``, ``@``...) would be run as one:
+  such cells are escaped with a leading ``'`` (:mod:`screening.csv_formulas`; our readers
+  strip it again), numeric columns (year, rank, a negative score) are left as numbers;
+* Excel cuts a cell longer than 32,767 characters when it opens the file, without a word
+  (a real Lens abstract has 33,847): the file keeps the whole text, and the export warns,
+  naming the records, that the RIS keeps it too.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ CSV_NAMES = {"notes": "source_notes"}
 # the records table's numeric columns (year, source_line, rank, score): every other exported
 # column, the decision and per-reviewer ones included, holds text
 NUMERIC_COLUMNS = frozenset(name for name, col in SCHEMA.items() if col.kind in ("int", "float"))
+# the most characters an Excel cell holds (Microsoft, "Excel specifications and limits")
+EXCEL_CELL_LIMIT = 32_767
+_LONG_SHOWN = 5        # records a warning names
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class CsvExport:
 
 
 def _cells(rows: pd.DataFrame, extra: ReviewerColumns | None) -> pd.DataFrame:
-    """The exported columns, each cell as the text it is written as (before escaping)."""
+    """The exported columns, each cell as the text it holds (before escaping)."""
     cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS) + \
         (["study"] if "study" in rows.columns else []) + (list(extra.table.columns) if extra is not None else [])
     out = rows[cols].copy()
@@ -50,6 +58,24 @@ def _cells(rows: pd.DataFrame, extra: ReviewerColumns | None) -> pd.DataFrame:
     return out
 
 
+def _too_long(cells: pd.DataFrame, ids: pd.Series) -> str | None:
+    """A warning naming the records (``ids``, aligned with ``cells``) with a cell longer than
+    Excel's limit, or None."""
+    long: dict[str, list[str]] = {}
+    for c in cells.columns:
+        lengths = cells[c].map(len)
+        over = lengths > EXCEL_CELL_LIMIT
+        for rid, n in zip(ids[over], lengths[over]):
+            long.setdefault(rid, []).append(f"{CSV_NAMES.get(c, c)}, {n:,} characters")
+    if not long:
+        return None
+    shown = "; ".join(f"{rid} ({', '.join(what)})" for rid, what in list(long.items())[:_LONG_SHOWN])
+    more = f" and {len(long) - _LONG_SHOWN} more" if len(long) > _LONG_SHOWN else ""
+    return (f"{len(long)} record(s) have a cell longer than Excel's limit of {EXCEL_CELL_LIMIT:,} characters: "
+            f"{shown}{more}. Excel cuts such a cell when it opens the file, without a word; the CSV holds the "
+            "whole text, and so does a RIS export (-o FILE.ris)")
+
+
 def csv_export(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> CsvExport:
     """The CSV text of the exported ``rows`` (with ``extra``'s per-reviewer columns), text cells
     escaped for spreadsheets, and the warnings about it."""
@@ -57,8 +83,9 @@ def csv_export(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> CsvE
     for c in cells.columns:
         if c not in NUMERIC_COLUMNS:
             cells[c] = cells[c].map(escape_formula)
+    warning = _too_long(cells, rows["record_id"].map(as_text))     # the cells as written, quote and all
     text = cells.rename(columns=CSV_NAMES).to_csv(index=False, lineterminator="\n")
-    return CsvExport(text)
+    return CsvExport(text, (warning,) if warning else ())
 
 
 def to_csv(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from pathlib import Path
 
 from hypothesis import example, given
@@ -59,3 +60,33 @@ def test_escaping_a_cell_is_undone_exactly(value: str) -> None:
     escaped = escape_formula(value)
     assert unescape_formula(escaped) == value
     assert escaped[:1] not in FORMULA_STARTS
+
+
+LONG = Path(__file__).resolve().parents[1] / "fixtures" / "field_cases" / "ris_lens_abstract_over_excel_limit.ris"
+
+
+def test_a_cell_longer_than_excels_limit_is_warned_about_and_kept_whole(tmp_path: Path, cli) -> None:
+    """The real Lens record (lens_343-00261 of the wildfire funnel) whose abstract has 33,847
+    characters: Excel cuts a cell at 32,767 when it opens the CSV."""
+    raw = tmp_path / "data" / "raw" / "long"
+    raw.mkdir(parents=True)
+    shutil.copy(LONG, raw / LONG.name)
+    (tmp_path / "pipelines").mkdir()
+    toml = tmp_path / "pipelines" / "long.toml"
+    toml.write_text(f'[review]\nname = "long"\n\n[[sources]]\nfile = "data/raw/long/{LONG.name}"\n'
+                    'database = "Lens.org"\ndate_searched = "2024-05-01"\n', encoding="utf-8")
+    code, text = cli("run", toml)
+    assert code == 0, text
+    out = tmp_path / "all.csv"
+    code, text = cli("export", toml, "--decision", "all", "-o", out)
+    assert code == 0, text
+    said = " ".join(text.split())
+    rid = "ris_lens_abstract_over_excel_limit-00001"
+    assert (f"warning: 1 record(s) have a cell longer than Excel's limit of 32,767 characters: {rid} "
+            "(abstract, 33,847 characters)") in said
+    assert "RIS export" in said
+    rows = _raw_rows(out)
+    assert len(rows[rid]["abstract"]) == 33_847                          # not cut
+    # the RIS says nothing of it: a reference manager keeps the whole text
+    code, text = cli("export", toml, "--decision", "all", "-o", tmp_path / "all.ris")
+    assert code == 0 and "Excel" not in text
