@@ -147,7 +147,8 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     if format is not None and format.lower() not in FORMATS:
         # a --format given names the format: the file's name is not what to fix
         raise ConfigError(f"unknown export format {format!r} ({' or '.join(FORMATS)})",
-                          hint=f"pass --format {'|'.join(FORMATS)}")
+                          hint=f"pass --format {' or --format '.join(FORMATS)}, or leave it out to take the format "
+                               "from the file's name (.ris, .csv)")
     fmt = (format or output.suffix.lstrip(".") or "").lower()
     if fmt not in FORMATS:
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
