@@ -41,25 +41,15 @@ from screening.decisions.store import STAGES
 from screening.decisions.studies import groups, sort_key, visible_links
 from screening.decisions.visibility import Viewer
 from screening.errors import ConfigError
-from screening.export_reviewers import CELL_SEP, STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
+from screening.export_csv import csv_export
+from screening.export_reviewers import STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
 from screening.prisma.state import review_stopping
-from screening.records import LIST_COLUMNS, LIST_SEP, as_list, as_text
+from screening.records import LIST_SEP, as_list, as_text
 from screening.record_marks import other_report_ids
 
 DECISIONS = ("include", "exclude", "not_retrieved", "undecided", "all")
 FORMATS = ("ris", "csv")
-
-# decision columns added to the exported rows
-STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
-# the bibliographic and provenance columns a CSV export carries, in this order
-CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "volume", "issue", "pages", "doi",
-               "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
-               "url", "booktitle", "publisher", "notes", "source_db", "found_in", "merged_from", "source_file",
-               "source_line", "source_record_id", "rank", "score")
-# CSV header for a records column, where it differs: a 'notes' column makes `decide --from`
-# read a file as Rayyan's when a note holds Rayyan's decisions (as its RIS exports' N1 do)
-CSV_NAMES = {"notes": "source_notes"}
 
 
 @dataclass(frozen=True)
@@ -154,6 +144,11 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     each reviewer's decisions, the notes and the attached reports (:func:`reviewer_columns`),
     as blinding lets the viewer see them."""
     output = Path(output)
+    if format is not None and format.lower() not in FORMATS:
+        # a --format given names the format: the file's name is not what to fix
+        raise ConfigError(f"unknown export format {format!r} ({' or '.join(FORMATS)})",
+                          hint=f"pass --format {' or --format '.join(FORMATS)}, or leave it out to take the format "
+                               "from the file's name (.ris, .csv)")
     fmt = (format or output.suffix.lstrip(".") or "").lower()
     if fmt not in FORMATS:
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
@@ -179,28 +174,14 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
     if fmt == "ris":
         atomic_write_text(output, to_ris(rows, extra))
     else:
-        atomic_write_bytes(output, to_csv(rows, extra).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+        table = csv_export(rows, extra)
+        atomic_write_bytes(output, table.text.encode("utf-8-sig"))   # BOM: Excel reads UTF-8
+        warnings += table.warnings
     from screening.review_checks import review_warnings
 
     return ExportResult(output, fmt, stage, decision, len(rows),
                         {k: int(v) for k, v in rows["status"].value_counts().sort_index().items()},
                         tuple(warnings) + tuple(review_warnings(rv.config)))
-
-
-# ---------------------------------------------------------------------------------------------
-# CSV
-
-
-def to_csv(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
-    cols = [c for c in CSV_COLUMNS if c in rows.columns] + list(STATUS_COLUMNS) + \
-        (["study"] if "study" in rows.columns else []) + (list(extra.table.columns) if extra is not None else [])
-    out = rows[cols].copy()
-    for c in cols:
-        if c in ("reviewer_notes", "full_text_reports"):     # items hold ';' and ','
-            out[c] = out[c].map(CELL_SEP.join)
-        else:
-            out[c] = out[c].map(lambda v: LIST_SEP.join(as_list(v))) if c in LIST_COLUMNS else out[c].map(as_text)
-    return out.rename(columns=CSV_NAMES).to_csv(index=False, lineterminator="\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +224,29 @@ def _clean(value: Any) -> str:
     return " ".join(as_text(value).split())
 
 
-def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[str]:
+def _other_reports(rows: pd.DataFrame) -> dict[str, list[str]]:
+    """Each full-text row's study's other reports, for its RIS note: the study's name (its
+    first included report, as the CSV's ``study`` column has it, also when that report is not
+    in the file) and the other rows of the study, in id order. Every report of a study of
+    several says so: a reference manager shows each record alone, and the study's first
+    report had no note, so its other reports could not be told from it (acceptance testing)."""
+    if "study" not in rows.columns:
+        return {}
+    ids, studies = rows["record_id"].map(_clean).tolist(), rows["study"].map(_clean).tolist()
+    members: dict[str, list[str]] = {}
+    for rid, study in zip(ids, studies):
+        if study:
+            members.setdefault(study, []).append(rid)
+    out: dict[str, list[str]] = {}
+    for rid, study in zip(ids, studies):
+        if study:
+            others = sorted((m for m in members[study] if m not in (rid, study)), key=sort_key)
+            out[rid] = ([study] if study != rid else []) + others
+    return out
+
+
+def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None,
+                same_study: list[str] | None = None) -> list[str]:
     ty = _ris_type(row)
     out = [f"TY  - {ty}"]
 
@@ -283,8 +286,8 @@ def _ris_record(row: pd.Series, extra: ReviewerColumns | None = None) -> list[st
     if found:
         put("N1", f"found in: {LIST_SEP.join(found)}")
     put("N1", _outcome_note(row["stage"], row["status"], row["decision"], row["resolved_by"], row["reason"]))
-    if _clean(row.get("study")) and _clean(row.get("study")) != _clean(row.get("record_id")):
-        put("N1", f"study: same study as record {_clean(row.get('study'))}")
+    if same_study:           # the study's other reports (_other_reports)
+        put("N1", f"study: same study as record{'s' if len(same_study) > 1 else ''} {', '.join(same_study)}")
     if extra is not None:
         _ris_reviewers(row, extra, put)
     # the notes the record came with (a reference manager's, an earlier export's), after ours
@@ -328,7 +331,8 @@ def to_ris(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
     """RIS text, CRLF line ends as the format's specification has them, a blank line between
     records."""
     lines: list[str] = []
+    same_study = _other_reports(rows)
     for _, row in rows.iterrows():
-        lines += _ris_record(row, extra)
+        lines += _ris_record(row, extra, same_study.get(_clean(row["record_id"])))
         lines.append("")
     return "\r\n".join(lines) + ("\r\n" if lines else "")

@@ -14,11 +14,12 @@ import unicodedata
 
 # anything tag-shaped: a cheap pre-filter (``io.tagged.fast_clean``); clean_text decides
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
-# what clean_text removes: comments, CDATA markers, and tags whose name is known markup, is
-# namespaced (jats:p, mml:mi) or that carry attributes. Anything else between '<' and '>' is
-# text: 'p<0.05 in patients aged >65', 'iTTR <median and variability >median', '<<Rotarod>>'.
+# what clean_text removes: comments, CDATA sections' markers (_without_cdata), and tags whose
+# name is known markup, is namespaced (jats:p, mml:mi) or that carry attributes. Anything else
+# between '<' and '>' is text: 'p<0.05 in patients aged >65', 'iTTR <median and variability
+# >median', '<<Rotarod>>'.
 _MARKUP_RE = re.compile(
-    r"<!\[CDATA\[|\]\]>|<<ETX>>|<ORIGINAL>"
+    r"<<ETX>>|<ORIGINAL>"
     r"|<(/?)([A-Za-z][\w.-]*(?::[A-Za-z][\w.-]*)?)"
     r"((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>]+))*)\s*/?>", re.S)
 # sub/superscripts and MathML join the text they sit in ('CO<sub>2</sub>' reads 'CO2',
@@ -68,6 +69,25 @@ def _without_comments(text: str) -> str:
     return "".join(out) + text[at:] if out else text
 
 
+_CDATA_OPEN, _CDATA_CLOSE = "<![CDATA[", "]]>"
+
+
+def _without_cdata(text: str) -> str:
+    """A CDATA section's markers ('<![CDATA[', its ']]>') replaced by spaces, its text kept.
+    A marker without its pair is text, kept as the database gave it: scraped web-page junk
+    ending in '// ]]>' (a Dimensions abstract) lost it in a CSV but kept it in a RIS, whose
+    reader takes the fast path of ``io.tagged.fast_clean`` (acceptance testing). With
+    str.find, as :func:`_without_comments`."""
+    out, at = [], 0
+    while (start := text.find(_CDATA_OPEN, at)) != -1:
+        end = text.find(_CDATA_CLOSE, start + len(_CDATA_OPEN))
+        if end == -1:
+            break
+        out += [text[at:start], " ", text[start + len(_CDATA_OPEN):end], " "]
+        at = end + len(_CDATA_CLOSE)
+    return "".join(out) + text[at:] if out else text
+
+
 # PubMed's structured-abstract section as markup in a text field (Lens RIS copies PubMed's XML):
 # the section's label is text of the abstract, as the PubMed XML reader writes it ('Methods: ...')
 _SECTION_LABEL_RE = re.compile(r"""\bLabel\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE)
@@ -75,7 +95,7 @@ _SECTION_LABEL_RE = re.compile(r"""\bLabel\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""",
 
 def _markup(m: "re.Match[str]") -> str:
     name = m.group(2)
-    if name is None:                      # comment, CDATA marker, IEEE's end-of-text mark
+    if name is None:                      # IEEE's end-of-text mark, Ovid's <ORIGINAL>
         return " "
     local = name.rpartition(":")[2].lower()
     if local == "abstracttext" and not m.group(1) and m.group(3) \
@@ -132,7 +152,9 @@ def clean_text(value: str | None) -> str:
             text = unescaped
         if "<!--" in text:
             text = _without_comments(text)
-        if "<" in text or "]]>" in text:
+        if _CDATA_OPEN in text:
+            text = _without_cdata(text)
+        if "<" in text:
             if not marked:
                 marked = True
                 text = text.replace(_FORMAT, " ").replace(_GLUE, " ")    # the input's own: not ours

@@ -141,6 +141,8 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", FIXTURES / "field_cases" / "pubmed_csv_legacy_review.csv", 3),
     ReaderFixture("tabular", FIXTURES / "field_cases" / "ieee_csv_comma_author_keywords.csv", 1),
     ReaderFixture("ris", FIXTURES / "field_cases" / "ris_ebsco_psycinfo_doctypes_languages.ris", 4),
+    ReaderFixture("ris", FIXTURES / "field_cases" / "ris_dimensions_scraped_script_abstract.ris", 1),
+    ReaderFixture("ris", FIXTURES / "field_cases" / "ris_lens_abstract_over_excel_limit.ris", 1),
     ReaderFixture("proquest", FIXTURES / "field_cases" / "proquest_bibliography_keywords.txt", 1),
     ReaderFixture("openalex_json", CONTRACTS / "openalex_page_3.json", 3),
     ReaderFixture("europepmc_json", CONTRACTS / "europepmc_page_3.json", 3),

@@ -442,3 +442,20 @@ def test_the_author_normalisers_import_without_the_readers() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('screening.io')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    # a marker without its pair is text (scraped script, a Dimensions abstract: see
+    # tests/io/test_export_reingest.py), a section's markers go and its text stays
+    ("window.x = 1; } }, 1); // ]]>", "window.x = 1; } }, 1); // ]]>"),
+    ("// <![CDATA[ var x = 1;", "// <![CDATA[ var x = 1;"),
+    ("a <![CDATA[" + "long text " * 30 + "]]> b", "a " + ("long text " * 30).strip() + " b"),
+    ("a <!-- " + "a long comment " * 20 + "--> b", "a b"),
+])
+def test_clean_text_and_the_tagged_readers_fast_path_agree_on_cdata_and_comments(raw, cleaned):
+    """The RIS reader cleans a value by io.tagged.fast_clean, the CSV reader by clean_text:
+    the two must give the same text, also for CDATA markers and sections or comments longer
+    than the tag pre-filter's 200 characters."""
+    from screening.io.tagged import fast_clean
+
+    assert clean_text(raw) == fast_clean(raw) == cleaned

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from screening.csv_formulas import unescape_formula
 from screening.errors import DecisionError, InputError
 from screening.normalize import clip
 
@@ -76,7 +77,9 @@ def read_csv(path: Path) -> Csv:
             extra = [c for c in cells[len(header):] if c.strip()]
             if extra:
                 surplus.append((line, extra))
-            rows.append((line, {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}))
+            # a formula-like cell our export escaped for spreadsheets reads as its text
+            rows.append((line, {name: unescape_formula(cells[i]).strip() if i < len(cells) else ""
+                                for i, name in enumerate(header)}))
     except csv.Error as err:
         raise _quoting_error(err, path, start, delimiter) from None
     if surplus:

@@ -58,7 +58,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "source_record_id": ("source_record_id", "EID", "UT", "Accession Number", "AN",
                          "Lens ID", "openalex_id", "source_id", "Key", "Unique-ID"),
     # the notes a record carries (a reference manager's notes; RIS N1 in a table), one per
-    # line; our CSV export names them 'source_notes' (see screening.export.CSV_NAMES)
+    # line; our CSV export names them 'source_notes' (see screening.export_csv.CSV_NAMES)
     "notes": ("notes", "source_notes", "note", "N1", "Research Notes"),
     # the database each row came from: our own records tables and CSV exports name it per
     # row (a re-ingested export keeps each record's database), EndNote calls it 'Name of

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import re
 
+from screening.csv_formulas import unescape_formula
 from screening.errors import InputError
 from screening.io.aliases import CONTENT_COLUMNS, accepted_names, canonical_for, header_key
 from screening.io.base import ParsedRecord, ParseResult, Reader, register_reader
@@ -116,6 +117,10 @@ def parse(text: str, filename: str) -> ParseResult:
                     )
                 continue
             assert layout is not None and shapes is not None
+            if layout.dialect == "generic":
+                # a table no database wrote (our CSV export, a spreadsheet): a formula-like
+                # cell escaped for spreadsheets reads as its text (databases write theirs as is)
+                row = [unescape_formula(c) if c[:1] == "'" else c for c in row]
             if anchor is not None and len(row) > len(header):
                 row = row[:anchor + 1] + row[anchor + 1 + len(row) - len(header):]
                 realigned += 1

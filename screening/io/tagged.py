@@ -44,9 +44,10 @@ def fast_clean(value: str) -> str:
         return ""
     if "&" in value and _ENTITY_START.search(value):
         return clean_text(value)
-    if "<" in value and ">" in value and _TAG_RE.search(value):
+    if "<" in value and ">" in value and ("<!" in value or _TAG_RE.search(value)):
         # Only a real tag makes clean_text differ from the fold below ('p < 0.05 and > 2' is
-        # left as it is by clean_text's tag pass).
+        # left as it is by clean_text's tag pass); a comment or CDATA section ('<!') may hold
+        # more than the tag pre-filter's 200 characters, and clean_text removes it whole.
         return clean_text(value)
     if value.isascii():
         # The ASCII whitespace characters other than the space; str.find is a memchr per

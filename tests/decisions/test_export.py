@@ -143,12 +143,21 @@ def test_bad_requests_write_nothing(screened: Path, tmp_path, cli) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out.txt"]
 
 
+def test_an_unknown_format_passed_is_named_as_such(review: Path, tmp_path, cli) -> None:
+    """`--format tsv` was told to name the file .ris or .csv or to pass --format, which it
+    had passed (acceptance testing)."""
+    code, text = cli("export", review, "--decision", "all", "--format", "tsv", "-o", tmp_path / "x.tsv")
+    assert code == 4 and "unknown export format 'tsv' (ris or csv)" in text
+    assert "cannot tell" not in text and not (tmp_path / "x.tsv").exists()
+
+
 def test_ris_round_trips_awkward_values(tmp_path) -> None:
     """Chapters keep their book title, blank values write no empty tag line, unnormalised
     values (arrays, NaN, float years) are written as a reference manager expects."""
     import numpy as np
 
-    from screening.export import to_csv, to_ris
+    from screening.export import to_ris
+    from screening.export_csv import to_csv
 
     rows = pd.DataFrame([
         {"record_id": "c1", "title": "A chapter", "authors": np.array(["Doe, J", "Roe, R"]),

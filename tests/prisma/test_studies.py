@@ -361,3 +361,38 @@ def test_a_link_replacing_another_reviewers_says_so_once_they_may_see_it(dual: t
     assert link("alice", "") == said("bob", ids[0], "ending it ends")
     assert link("bob", ids[2]) == ()                  # alice ended the link: nothing in effect
     assert link("alice", ids[0]) == said("bob", ids[2], "yours replaces")
+
+
+def _ris_notes(text: str) -> dict[str, list[str]]:
+    """Each RIS record's ID -> its 'study:' notes."""
+    out: dict[str, list[str]] = {}
+    for record in text.split("ER  - "):
+        lines = record.strip().splitlines()
+        rid = next((line[6:] for line in lines if line.startswith("ID  - ")), None)
+        if rid:
+            out[rid] = [line[6:] for line in lines if line.startswith("N1  - study:")]
+    return out
+
+
+def test_every_report_of_a_study_of_several_names_its_other_reports_in_the_ris(
+        included: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """Only the second report said 'study: same study as record X'; X itself, the study's
+    first report, had no note, so a reference manager's user could not tell from it that the
+    study has another report (acceptance testing). The CSV's study column names the study on
+    every row."""
+    from screening.export import export_records
+
+    toml, ids = included
+    api.record_decision(toml, reviewer="alice", record_id=ids[1], action="link_study", study=ids[0], stage="full_text")
+    out = tmp_path / "included.ris"
+    export_records(toml, out, stage="full_text")
+    assert _ris_notes(out.read_text(encoding="utf-8")) == {
+        ids[0]: [f"study: same study as record {ids[1]}"], ids[1]: [f"study: same study as record {ids[0]}"],
+        ids[2]: []}
+    # a third report: each names the other two, the study's name (its first report) first
+    api.record_decision(toml, reviewer="alice", record_id=ids[2], action="link_study", study=ids[1], stage="full_text")
+    export_records(toml, out, stage="full_text")
+    assert _ris_notes(out.read_text(encoding="utf-8")) == {
+        ids[0]: [f"study: same study as records {ids[1]}, {ids[2]}"],
+        ids[1]: [f"study: same study as records {ids[0]}, {ids[2]}"],
+        ids[2]: [f"study: same study as records {ids[0]}, {ids[1]}"]}
