@@ -76,13 +76,21 @@ class ActiveLearner:
         ids = records["record_id"] if isinstance(records, pd.DataFrame) and "record_id" in records else None
         if cache is None:
             return self.use_features(self.features.fit_transform(records), ids=ids)
+        # kept in record-id order: a session lists the records in play by rank, the rank stage
+        # by table order, and a TF-IDF matrix of the same records in another order is the same
+        # rows permuted (vocabulary, document frequencies and column order do not depend on it)
+        perm = (np.argsort(np.asarray([str(i) for i in ids], dtype=object), kind="stable") if ids is not None
+                else np.arange(len(records)))
         texts = self._cache_texts(records)
-        key = cache.key(self.features, texts)
+        key = cache.key(self.features, [texts[i] for i in perm])
         X = cache.load(key, len(texts))
         if X is None:
-            X = self.features.fit_transform(records)
+            X = self.features.fit_transform(records.iloc[perm] if isinstance(records, pd.DataFrame)
+                                             else [records[i] for i in perm])
             cache.save(key, X)
-        return self.use_features(X, ids=ids)
+        back = np.empty_like(perm)
+        back[perm] = np.arange(len(perm))
+        return self.use_features(X[back] if (perm != np.arange(len(perm))).any() else X, ids=ids)
 
     def _cache_texts(self, records: pd.DataFrame | Sequence[str]) -> list[str]:
         """The texts the extractor reads, for the cache's digest (its own fields when it says)."""

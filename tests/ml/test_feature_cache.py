@@ -52,6 +52,19 @@ def test_a_second_fit_on_the_same_texts_reads_the_matrix_and_ranks_the_same(
     assert len(list((tmp_path / "cache").glob("features-*.npz"))) == 1
 
 
+def test_the_same_records_in_another_order_read_the_same_matrix(tmp_path: Path, pool: pd.DataFrame,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session lists the records in play by rank, the rank stage in table order (acceptance
+    testing: the session missed the cache the run had just written)."""
+    calls = _refuse_fit(monkeypatch)
+    cache = FeatureCache(tmp_path)
+    ActiveLearner(None, seed=1).fit_features(pool, cache=cache)
+    shuffled = pool.sample(frac=1.0, random_state=3)
+    X = ActiveLearner(None, seed=1).fit_features(shuffled, cache=cache)
+    assert len(calls) == 1
+    assert (X != TfidfFeatures().fit_transform(shuffled)).nnz == 0      # its own rows, in its order
+
+
 def test_other_texts_or_settings_are_another_matrix(tmp_path: Path, pool: pd.DataFrame,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     calls = _refuse_fit(monkeypatch)
