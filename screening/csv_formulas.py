@@ -19,8 +19,9 @@ import re
 
 # the characters a spreadsheet starts a formula with (OWASP, "CSV Injection")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
-_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+_START = "[" + re.escape("".join(FORMULA_STARTS)) + "]"
+_NEEDS_QUOTE = re.compile("'*" + _START)        # escaped: one more quote, so escaping is one-to-one
+_QUOTED = re.compile("'+" + _START)
 
 
 def escape_formula(text: str) -> str:

@@ -86,8 +86,3 @@ def csv_export(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> CsvE
     warning = _too_long(cells, rows["record_id"].map(as_text))     # the cells as written, quote and all
     text = cells.rename(columns=CSV_NAMES).to_csv(index=False, lineterminator="\n")
     return CsvExport(text, (warning,) if warning else ())
-
-
-def to_csv(rows: pd.DataFrame, extra: ReviewerColumns | None = None) -> str:
-    """:func:`csv_export`'s text."""
-    return csv_export(rows, extra).text

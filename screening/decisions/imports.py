@@ -186,14 +186,14 @@ def _copies_disagree(rows: list[ImportRow], name: str) -> list[str]:
     for row in rows:
         key = (row.reviewer, row.record_id, row.stage)
         first = seen.setdefault(key, row)
-        if first is not row and first.decision != row.decision:
+        if first is row:
+            continue
+        # a different decision, else (one decision) a different reason: the later line's stands
+        what, a, b = (("decisions", first.decision, row.decision) if first.decision != row.decision
+                      else ("reasons", repr(first.reason.strip() or "none"), repr(row.reason.strip() or "none")))
+        if a != b:
             out.append(f"{name}: lines {first.line} and {row.line} land on one record ({row.record_id}: copies of "
-                       f"one study) with different decisions by {row.reviewer} ({first.decision}, {row.decision}); "
-                       f"line {row.line}'s stands")
-        elif first is not row and first.reason.strip() != row.reason.strip():
-            out.append(f"{name}: lines {first.line} and {row.line} land on one record ({row.record_id}: copies of "
-                       f"one study) with different reasons by {row.reviewer} ({first.reason or 'none'!r}, "
-                       f"{row.reason or 'none'!r}); line {row.line}'s stands")
+                       f"one study) with different {what} by {row.reviewer} ({a}, {b}); line {row.line}'s stands")
     return out
 
 

@@ -108,7 +108,7 @@ class Matcher:
         self.title = index("title", titles)
         self._doi_of = dict(zip(ids, dois))
         self._title_of = dict(zip(ids, titles))
-        self._raw_title = dict(zip(ids, (cell_text(v) for v in column("title"))))
+        self._records = records             # for an error message's title (unmatched_hint)
 
     def agrees(self, record_id: str, *, doi: str = "", title: str = "") -> bool:
         """Whether a row's DOI or title agree with our record ``record_id`` (or the row has
@@ -153,7 +153,10 @@ class Matcher:
                         "identifier (DOI, PubMed id)")
         for rid in foreign_ids:
             if rid and rid in self.ids:
+                titles = self._records.loc[self._records["record_id"].astype(str) == rid, "title"] \
+                    if "title" in self._records.columns else []
+                title = cell_text(titles.iloc[0]) if len(titles) else ""
                 return (f"its record_id {rid!r} is one of this review's ids, but that record's DOI and title differ "
-                        f"(it is {clip(self._raw_title.get(rid, ''), 50)!r}): the file's ids are another tool's "
+                        f"(it is {clip(title, 50)!r}): the file's ids are another tool's "
                         "numbering (ASReview LAB numbers records from 0), and its DOI and title match no record here")
         return "its PubMed id, DOI and title match no record of this review"

@@ -72,7 +72,9 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         self.char_weight = char_weight
         self.char_ngrams = char_ngrams
 
-    def _texts(self, X: Any) -> list[str]:
+    def texts(self, X: Any) -> list[str]:
+        """The text of each record this extractor reads (its ``fields`` joined); strings as given.
+        A feature cache is keyed by these (:mod:`screening.ml.feature_cache`)."""
         if isinstance(X, pd.DataFrame):
             return record_texts(X, self.fields)
         return [str(x) for x in X]
@@ -102,7 +104,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Any) -> sp.csr_matrix:
-        texts = self._texts(X)
+        texts = self.texts(X)
         if getattr(self, "vectorizer_", None) is None:
             return sp.csr_matrix(np.ones((len(texts), 1), dtype=self.dtype))
         chars = getattr(self, "char_vectorizer_", None)
@@ -111,7 +113,7 @@ class TfidfFeatures(TransformerMixin, BaseEstimator):
         return _reorder(X, self.column_rank_)
 
     def fit_transform(self, X: Any, y: Any = None, **_: Any) -> sp.csr_matrix:
-        texts = self._texts(X)
+        texts = self.texts(X)
         self.vectorizer_ = self._vectorizer(len(texts))
         try:
             X = self.vectorizer_.fit_transform(texts).tocsr()

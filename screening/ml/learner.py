@@ -74,31 +74,25 @@ class ActiveLearner:
         from (and this one is kept), instead of fitting again (:mod:`screening.ml.feature_cache`).
         The extractor is then not fitted: nothing after this call uses it."""
         ids = records["record_id"] if isinstance(records, pd.DataFrame) and "record_id" in records else None
-        if cache is None:
+        # an extractor that does not say which texts it reads cannot be keyed safely: fitted
+        texts_of = getattr(self.features, "texts", None)
+        if cache is None or texts_of is None:
             return self.use_features(self.features.fit_transform(records), ids=ids)
         # kept in record-id order: a session lists the records in play by rank, the rank stage
         # by table order, and a TF-IDF matrix of the same records in another order is the same
         # rows permuted (vocabulary, document frequencies and column order do not depend on it)
         perm = (np.argsort(np.asarray([str(i) for i in ids], dtype=object), kind="stable") if ids is not None
                 else np.arange(len(records)))
-        texts = self._cache_texts(records)
-        key = cache.key(self.features, [texts[i] for i in perm])
+        texts = texts_of(records)
+        ordered = [texts[i] for i in perm]
+        key = cache.key(self.features, ordered)
         X = cache.load(key, len(texts))
         if X is None:
-            X = self.features.fit_transform(records.iloc[perm] if isinstance(records, pd.DataFrame)
-                                             else [records[i] for i in perm])
+            X = self.features.fit_transform(ordered)        # the texts, not read from the records again
             cache.save(key, X)
         back = np.empty_like(perm)
         back[perm] = np.arange(len(perm))
         return self.use_features(X[back] if (perm != np.arange(len(perm))).any() else X, ids=ids)
-
-    def _cache_texts(self, records: pd.DataFrame | Sequence[str]) -> list[str]:
-        """The texts the extractor reads, for the cache's digest (its own fields when it says)."""
-        from screening.ml.features import TEXT_FIELDS, record_texts
-
-        if isinstance(records, pd.DataFrame):
-            return record_texts(records, getattr(self.features, "fields", TEXT_FIELDS))
-        return [str(x) for x in records]
 
     def use_features(self, X: sp.csr_matrix, ids: Sequence[str] | None = None) -> sp.csr_matrix:
         """Rank over a feature matrix computed elsewhere (e.g. one TF-IDF fit shared by many

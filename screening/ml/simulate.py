@@ -187,8 +187,9 @@ def simulate(df: pd.DataFrame, prior_included: Sequence[str] = (), prior_exclude
             since_fit += 1
             if labels[i] == 1:
                 incl_since_fit += 1
+                # found: the relevant records screened so far, this one and the priors included
                 need_fit = need_fit or len(order) < LARGE_TRAINING_SET or incl_since_fit >= inclusion_step(
-                    int(labels[order].sum()), growth)
+                    found, growth)
             for r in rules:
                 r.observe(int(labels[i]), position=len(order), random=sampling is not None,
                           n_unscreened=left)

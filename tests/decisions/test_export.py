@@ -157,7 +157,7 @@ def test_ris_round_trips_awkward_values(tmp_path) -> None:
     import numpy as np
 
     from screening.export import to_ris
-    from screening.export_csv import to_csv
+    from screening.export_csv import csv_export
 
     rows = pd.DataFrame([
         {"record_id": "c1", "title": "A chapter", "authors": np.array(["Doe, J", "Roe, R"]),
@@ -187,7 +187,7 @@ def test_ris_round_trips_awkward_values(tmp_path) -> None:
     assert back["publication_type"].tolist() == [["CHAP"], ["JOUR", "Article", "Review"]]
     from screening.io.ris import detect_dialect      # not taken for Lens by its lens.org links
     assert detect_dialect(to_ris(rows2.assign(url="https://www.lens.org/lens/scholar/article/1"))) == "screening"
-    csv_rows = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    csv_rows = list(csv.DictReader(io.StringIO(csv_export(rows).text)))
     assert csv_rows[0]["authors"] == "Doe, J; Roe, R" and csv_rows[0]["year"] == "2021"
     assert csv_rows[1]["authors"] == "" and csv_rows[1]["year"] == ""
 

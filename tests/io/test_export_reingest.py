@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from screening.export import to_ris
-from screening.export_csv import to_csv
+from screening.export_csv import csv_export
 from screening.stages.ingest import RawSource, ingest
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "exports"
@@ -65,7 +65,7 @@ def test_ris_notes_are_kept_and_come_back_from_our_ris_export() -> None:
 def test_csv_export_reingests_with_each_records_database_and_notes() -> None:
     table = _table(SOURCES)
     assert table["source_db"].nunique() == 5 and (table["source_db"] != "").all()
-    text = to_csv(_exported(table))
+    text = csv_export(_exported(table)).text
     result = ingest([RawSource("export.csv", text.encode("utf-8-sig"))])
     assert not [w for w in result.report.warnings if "names no database" in w], result.report.warnings
     back = result.records
@@ -90,7 +90,7 @@ def test_csv_export_keeps_the_journal_abbreviation() -> None:
     82 of 486 in the wildfire funnel (acceptance testing)."""
     table = _table(SOURCES)
     assert (table["journal_abbrev"] != "").sum() == 6
-    text = to_csv(_exported(table))
+    text = csv_export(_exported(table)).text
     header = next(csv.reader(io.StringIO(text)))
     assert header.index("journal_abbrev") == header.index("journal") + 1      # with the journal
     back = ingest([RawSource("export.csv", text.encode("utf-8-sig"))]).records
@@ -109,7 +109,7 @@ def test_csv_and_ris_exports_read_back_a_scraped_abstract_alike() -> None:
     abstract = table["abstract"].iloc[0]
     assert abstract.endswith("clearInterval(intervalId); } }, 1); // ]]>") and abstract.startswith("Wildfires occur")
     via_ris = ingest([RawSource("export.ris", to_ris(_exported(table)).encode("utf-8"))]).records
-    via_csv = ingest([RawSource("export.csv", to_csv(_exported(table)).encode("utf-8-sig"))]).records
+    via_csv = ingest([RawSource("export.csv", csv_export(_exported(table)).text.encode("utf-8-sig"))]).records
     assert via_ris["abstract"].tolist() == via_csv["abstract"].tolist() == [abstract]
 
 
@@ -129,7 +129,7 @@ def test_formula_like_cells_are_escaped_and_read_back_as_they_were() -> None:
                          abstract=["-" + a for a in table["abstract"]],
                          notes=["@" + n if n else n for n in table["notes"]],
                          score=[-0.5 + i for i in range(len(table))], rank=range(1, len(table) + 1))
-    text = to_csv(_exported(table).assign(reason="=wrong population"))
+    text = csv_export(_exported(table).assign(reason="=wrong population")).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["title"][:len(f) + 1] for r, f in zip(rows, _FORMULAS)] == ["'" + f for f in _FORMULAS]
     assert {r["reason"] for r in rows} == {"'=wrong population"}
