@@ -8,6 +8,7 @@ runner does all reading and writing. Stages never drop a row; they add columns.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,26 @@ class Stage:
     guard: Callable[[Any, Path, pd.DataFrame], str | None] | None = None
     allow_option: str = ""          # the `screening run` option that lets a guarded change through
     allow_hint: str = ""            # what to do instead, for the refusal ('{review}': the TOML's path)
+    # Optional: keys of the report's ``details`` that history.jsonl keeps as a count and a
+    # SHA-256 only (:func:`history_report`): long lists the stage's own report holds in full
+    # (dedup's maybe-pairs, 2.3 MB at 65k records, were copied into every run's history line)
+    history_digest: tuple[str, ...] = ()
+
+
+def history_report(report: StageReport, digest: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``report`` as history.jsonl keeps it: whole, but for the ``details`` named in ``digest``,
+    each kept as ``{"count", "sha256"}`` of its JSON (as in the report: sorted keys), which
+    still shows whether an earlier run's list was the same as a later one's."""
+    out = report.to_dict()
+    details = dict(out.get("details") or {})
+    for key in digest:
+        if key in details:
+            value = details[key]
+            blob = json.dumps(value, sort_keys=True, default=str).encode()
+            details[key] = {"count": len(value) if hasattr(value, "__len__") else None,
+                            "sha256": hashlib.sha256(blob).hexdigest()}
+    out["details"] = details
+    return out
 
 
 STAGES: dict[str, Stage] = {}

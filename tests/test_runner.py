@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -68,6 +69,34 @@ def test_rerun_with_nothing_changed_is_a_noop(tmp_path):
     again = run_review(toml)
     assert {o.status for o in again.outcomes} == {"unchanged"}
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_no_change_run_reads_only_the_last_stage_table(tmp_path, monkeypatch):
+    # each stored table is ~1.7 s to read at 65k records: the earlier ones are not needed
+    toml = make_review(tmp_path, '\n[dedup]\n\n[rules]\ndefault = "include"\n')
+    first = run_review(toml)
+    read = []
+    real = runner.read_table
+    monkeypatch.setattr(runner, "read_table", lambda path: read.append(Path(path).name) or real(path))
+    again = run_review(toml)
+    assert [o.status for o in again.outcomes] == ["unchanged"] * 3
+    assert read == ["apply_rules.parquet"]
+    pd.testing.assert_frame_equal(again.records, first.records)
+
+
+def test_a_stored_table_a_report_does_not_vouch_for_is_read_before_it_is_reused(tmp_path):
+    # reports from before table_sha256 say nothing of the bytes: a damaged table is found
+    # by reading it, and the stage runs again rather than the run failing later
+    toml = make_review(tmp_path, '\n[dedup]\n')
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    report = json.loads((out / "ingest.json").read_text())
+    report["table_sha256"] = ""
+    (out / "ingest.json").write_text(json.dumps(report))
+    (out / "ingest.parquet").write_bytes(b"PAR1 cut short")
+    again = run_review(toml)
+    assert [o.status for o in again.outcomes] == ["ran", "unchanged"]
+    assert len(read_table(out / "ingest.parquet")) == 8
 
 
 def test_changed_source_reruns_ingest(tmp_path):
@@ -201,6 +230,29 @@ def test_every_report_written_is_kept_in_the_history(tmp_path):
     assert [r["parameters"]["seed"] for r in ranks] == [first.outcomes[1].report.parameters["seed"], 7]
     assert ranks[0]["input_hash"] != ranks[1]["input_hash"]
     assert ranks[0] != json.loads((out / "rank.json").read_text(encoding="utf-8"))   # only in the history now
+
+
+def test_the_history_keeps_a_digest_of_the_long_lists_a_stage_names(tmp_path, monkeypatch):
+    # dedup's maybe-pair list (2.3 MB at 65k records) was copied into every run's history line
+    pairs = [{"id_a": f"a{i}", "id_b": f"b{i}", "score": 0.9} for i in range(500)]
+
+    def listing(records, config, inputs):
+        return StageResult(records.copy(), StageReport("lists", len(records), len(records),
+                                                       details={"pairs": pairs, "small": [1, 2]}))
+
+    stage = Stage(name="lists", order=99, run=listing, config_type=NoConfig, toml_key="lists",
+                  history_digest=("pairs", "absent"))
+    monkeypatch.setitem(STAGES, "lists", stage)
+    toml = make_review(tmp_path, "\n[lists]\n")
+    run_review(toml)
+    out = tmp_path / "data" / "screened" / "t"
+    stored = json.loads((out / "lists.json").read_text(encoding="utf-8"))
+    assert stored["details"]["pairs"] == pairs                     # the report itself keeps the list
+    line = run_history.read_history(out, "lists")[0]["report"]
+    blob = json.dumps(pairs, sort_keys=True).encode()
+    assert line["details"]["pairs"] == {"count": 500, "sha256": hashlib.sha256(blob).hexdigest()}
+    assert line["details"]["small"] == [1, 2] and "absent" not in line["details"]
+    assert {k: v for k, v in line.items() if k != "details"} == {k: v for k, v in stored.items() if k != "details"}
 
 
 def test_history_survives_a_torn_line(tmp_path):

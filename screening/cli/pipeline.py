@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from screening import __version__
-from screening.cli._app import command, console, styled, warn
+from screening.cli._app import command, console, styled, warn, working
 from screening.runner import run_review
 from screening.stages.ingest import ingest_to_file
 
@@ -59,12 +59,14 @@ def run_cmd(
     Writes data/screened/<review>/<stage>.{parquet,csv,json}. Re-running with nothing changed
     is a no-op; an interrupted run leaves no partial files.
     """
-    def progress(stage: str, status: str) -> None:
-        if status == "running":
-            console.print(f"… {stage}", style="dim")
+    with working() as shown:
+        def progress(stage: str, status: str) -> None:
+            if status == "running":
+                console.print(f"… {stage}", style="dim")
+                shown.step(stage)
 
-    result = run_review(review, force=force, progress=progress, allow_changed_sources=allow_changed_sources,
-                         allow_changed_rules=allow_rule_changes)
+        result = run_review(review, force=force, progress=progress, allow_changed_sources=allow_changed_sources,
+                            allow_changed_rules=allow_rule_changes)
     table = Table(title=f"Review {result.review}", title_justify="left")
     for col in ("stage", "status", "in", "out", "summary"):
         table.add_column(col, justify="right" if col in ("in", "out") else "left")

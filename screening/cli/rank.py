@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from screening.cli._app import command, console, warn
+from screening.cli._app import command, console, warn, working
 from screening.ml import DEFAULT_SPEC, model_help
 
 
@@ -95,7 +95,8 @@ def rank_cmd(
     """Rank the records in play with the review's rank settings and the decisions logged so far."""
     from screening.ml.review import rank_review
 
-    table, report = rank_review(review)
+    with working("ranking the records in play"):
+        table, report = rank_review(review)
     info = report.details["model"]
     # until decisions of both kinds exist no classifier is trained: say what ordered the records
     how = {"prior-similarity": "by similarity to the included records (no classifier yet: decisions of both "
@@ -133,7 +134,8 @@ def stop_cmd(
         console.print(f"screening resumed by {res.event.reviewer}: {res.closed} record(s) closed by the stop "
                       "are open again")
         return
-    res = stops.stop_screening(review, reviewer, note=note, force=force)
+    with working("ranking the records in play and testing the stopping rule"):
+        res = stops.stop_screening(review, reviewer, note=note, force=force)
     st = res.status
     est = st.get("estimated_recall")
     figures = (f" (estimated recall {est:.1%}, ≥ {st['recall_bound']:.1%} at {st['confidence']:.0%} confidence; "

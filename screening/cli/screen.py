@@ -11,7 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.text import Text
 
-from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled, warn
+from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled, warn, working
 from screening.cli._interactive import EOF_KEY, _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
 from screening.decisions.session import REASON_KEYS, TEXT_STATES
@@ -97,7 +97,7 @@ def screen_cmd(
 
     rv = api.Review.load(review)
     api.check_stage(stage)
-    with console.status("opening the session…"):
+    with working("opening the session"):
         session = ScreeningSession(rv, reviewer, stage, is_demo=demo, stopping=stopping_hook(rv), only=only,
                                    sample=sample)
     try:
