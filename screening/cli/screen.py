@@ -14,7 +14,6 @@ from rich.text import Text
 from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled, warn, working
 from screening.cli._interactive import EOF_KEY, _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
-from screening.decisions.session import REASON_KEYS, TEXT_STATES
 from screening.normalize import clip
 from screening.records import as_text
 
@@ -64,6 +63,8 @@ def _render(view: Any) -> None:
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
         console.print(Text(f"— {rec['record_id']}: {clip(title, 100)}", style="dim"))
     if view.state == "reason":
+        from screening.decisions.session import REASON_KEYS
+
         console.print("Reason for exclusion" + (" (required):" if view.reason_required else " (Enter for none):"))
         for key, r in zip(REASON_KEYS, view.reasons):
             console.print(f"  {key} {r}")
@@ -93,7 +94,9 @@ def screen_cmd(
     screens a random sample of what is left, when the stopping status says to switch; the
     status line then shows the estimated recall and its bound.
     """
-    from screening.decisions.session import ScreeningSession, stopping_hook
+    # here, not at the top: the session brings scikit-learn (~0.6 s), which every other
+    # command (decide, status...) would pay at start-up
+    from screening.decisions.session import TEXT_STATES, ScreeningSession, stopping_hook
 
     rv = api.Review.load(review)
     api.check_stage(stage)
