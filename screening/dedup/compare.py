@@ -6,7 +6,7 @@ that looks alike but carries one contradiction the data cannot explain becomes *
 person decides), and the classic look-alikes are *distinct* outright:
 
 - a different number in the title ('Part I' vs 'Part II', 'Trial 2'), unless the DOI or PMID is
-  the same;
+  the same (different Greek letters, or a letter each, 'hepatitis B' vs 'C': *maybe* at most);
 - a different kind of publication (erratum, retraction, comment, reply, protocol, abstract);
 - different DOIs or PMIDs (exports rarely carry a wrong identifier), or different trial-registry
   ids (two registry records of one sponsor's trials, titles a word apart);
@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from screening.dedup.journal_names import journals_compatible
 from screening.dedup.normalise import Keys, abstracts_match, issues_differ
+from screening.dedup.title_keys import labels_differ
 from screening.dedup.print_place import (
     elocator_vs_print, fields_shifted, other_pages, page_span, pages_agree, placeholder_page, same_printed_item,
 )
@@ -173,6 +174,17 @@ def reports_differ(a: Keys, b: Keys) -> bool:
 
 def compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
     """Classify one candidate pair. Symmetric: ``compare(a, b) == compare(b, a)``."""
+    verdict = _compare(a, b, cochrane_versions=cochrane_versions)
+    if verdict.outcome == DUPLICATE and verdict.rule != "combined-letters" and not same_identifier(a, b):
+        # titles a letter apart ('α-' vs 'β-blockers') and alike in all else may be two studies
+        # of one group: a person decides (a shared DOI or PMID says one record, as for numbers)
+        differ = labels_differ(a.title, a.title_tokens, b.title, b.title_tokens)
+        if differ:
+            return Verdict(MAYBE, verdict.score, verdict.rule, f"{verdict.reason}, but {differ}")
+    return verdict
+
+
+def _compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdict:
     if a.combined != b.combined and (covers(a, b) or covers(b, a)):
         # the combined record *is* this letter (or reply) too, so the two are one item; a letter
         # and its reply end up in one group only through such a record (see cluster.py)

@@ -22,7 +22,8 @@ from typing import Any, Sequence
 from screening.dedup.journal_names import journal_variants
 from screening.dedup.registry_ids import is_registry_id, registry_ids
 from screening.dedup.title_keys import (
-    COMBINED_LETTERS, KIND_PATTERNS, strip_annotations, strip_citation_suffix, strip_report_number, title_numbers,
+    COMBINED_LETTERS, KIND_PATTERNS, spell_greek, strip_annotations, strip_citation_suffix, strip_report_number,
+    title_numbers,
 )
 from screening.normalize import normalize_doi, normalize_pages, normalize_title, parse_year
 
@@ -229,7 +230,7 @@ def record_keys(title: Any, authors: Any, year: Any, journal: Any, journal_abbre
         annotated = COMBINED_LETTERS.sub("", annotated)
     cited = strip_citation_suffix(annotated)
     raw_title, report = strip_report_number(cited)
-    t = normalize_title(raw_title)
+    t = normalize_title(spell_greek(raw_title))
     tokens = t.split()
     lower = raw_title.lower()
     kinds = frozenset(name for name, pat in KIND_PATTERNS if pat.search(lower))

@@ -5,7 +5,8 @@ MEDLINE appends '[Review] [16 refs]' and '[Erratum appears in ...]', Web of Scie
 cite what an erratum corrects at the end of its title, Embase titles a letter and its replies
 '(multiple letters)': none of it is the title's wording, and two copies of one article differ by
 it. And some words make a record a *different* publication from the article it names (an
-erratum, a reply, a protocol), as 'Part I' and 'Part II' are two. Its own module because these
+erratum, a reply, a protocol), as 'Part I' and 'Part II' are two, and 'α-blockers' and 'β-blockers'
+may be. Its own module because these
 are rules about the text of titles alone, tested and used apart from the rest of a record's
 keys (:mod:`screening.dedup.normalise` builds them into :class:`~screening.dedup.normalise.Keys`).
 """
@@ -41,6 +42,51 @@ def title_numbers(tokens: Sequence[str]) -> frozenset[str]:
         elif tok in _ROMAN and (tok in ("ii", "iii") or k == n - 1 or (k > 0 and tokens[k - 1] in _SERIES)):
             nums.add(_ROMAN[tok])
     return frozenset(nums)
+
+
+# Greek letters name receptor subtypes, drug classes and variants ('α-blockers' vs 'β-blockers',
+# PPARα vs PPARγ, Delta vs Omicron): titles a letter apart are a string ratio of ~0.97, so two
+# studies by one group in one journal and year were merged (acceptance testing). Spelled out or
+# written as the letter, one name: databases differ ('<alpha>' in Ovid, 'alpha' in older MEDLINE).
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρστυφχψως",
+                  ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma "
+                   "tau upsilon phi chi psi omega sigma").split()))
+_GREEK.update({c.upper(): name for c, name in list(_GREEK.items()) if c != "ς"})
+_GREEK_CHAR = re.compile("[" + "".join(_GREEK) + "]")
+_GREEK_LETTER_AT = re.compile("([" + "".join(_GREEK) + r"])(?=([^\W\d_])?)")
+_GREEK_NAME = re.compile(r"(?<![a-z])(" + "|".join(sorted(set(_GREEK.values()), key=len, reverse=True))
+                         + r")(?![a-z])")
+
+
+def spell_greek(title: str) -> str:
+    """``title`` with each Greek letter written as its name ('PPARα' -> 'PPAR alpha '), so a
+    title read from a database that spells them ('PPAR-alpha') normalises to the same words."""
+    if not _GREEK_CHAR.search(title):
+        return title
+    # a digit stays on ('β1' -> 'beta1', as 'TGF-beta1' is written), a letter does not
+    return _GREEK_LETTER_AT.sub(lambda m: f" {_GREEK[m.group(1)]}" + (" " if m.group(2) else ""), title)
+
+
+def greek_letters(title: str) -> frozenset[str]:
+    """The Greek letters a (normalised, lower-case) title names, as names: 'pparα' and
+    'ppar alpha' both give {'alpha'}; 'β1' and 'beta1' {'beta'}."""
+    spelled = _GREEK_CHAR.sub(lambda m: f" {_GREEK[m.group()]} ", title.lower())
+    return frozenset(_GREEK_NAME.findall(spelled))
+
+
+def labels_differ(a_title: str, a_tokens: frozenset[str], b_title: str, b_tokens: frozenset[str]) -> str:
+    """Why two titles name different things by a letter, or '': both name Greek letters, not
+    the same ones, or each has a single letter the other lacks ('hepatitis B' vs 'hepatitis C',
+    'A-blockers' vs 'B-blockers'). One title without any is no evidence (a database may drop or
+    mangle the letter), and a single letter only one side has is often an 's' or an initial."""
+    ga, gb = greek_letters(a_title), greek_letters(b_title)
+    if ga and gb and ga != gb:
+        return f"the titles name different Greek letters ({', '.join(sorted(ga))} vs {', '.join(sorted(gb))})"
+    la = sorted(t for t in a_tokens - b_tokens if len(t) == 1 and "a" <= t <= "z")
+    lb = sorted(t for t in b_tokens - a_tokens if len(t) == 1 and "a" <= t <= "z")
+    if la and lb:
+        return f"the titles differ by a letter ({', '.join(la)} vs {', '.join(lb)})"
+    return ""
 
 
 _YEARISH = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")

@@ -384,3 +384,49 @@ def test_the_same_abstract_survives_an_exports_slip_but_not_another_ending():
     assert abstracts_match(abstract_key(text), abstract_key(text.replace("ﬁ", "fi")))
     other = SALVAGE + " Results: 24 studies met the criteria; salvage logging reduced most services studied."
     assert not abstracts_match(abstract_key(text), abstract_key(other))
+
+
+def _greek_pair(title_a: str, title_b: str, *, doi_b: str = "10.1016/j.eururo.2019.01.001",
+                second_b: str = "Nikolaou, E."):
+    # acceptance testing's case: one group's two trials, same authors, journal and year, no pages
+    a = record_keys(title_a, ["Papadopoulos, G.", "Nikolaou, E."], 2019, "European Urology", "Eur Urol",
+                    "", "", "", "10.1016/j.eururo.2019.01.001", "")
+    b = record_keys(title_b, ["Papadopoulos, G.", second_b], 2019, "European Urology", "Eur Urol",
+                    "", "", "", doi_b, "")
+    return a, b
+
+
+@pytest.mark.parametrize("title_a, title_b", [
+    ("Effects of α-blockers on urinary retention after hernia surgery: a randomised trial",
+     "Effects of β-blockers on urinary retention after hernia surgery: a randomised trial"),
+    ("Role of PPARα in hepatic steatosis in mice", "Role of PPARγ in hepatic steatosis in mice"),
+    ("Effects of alpha-blockers on urinary retention after hernia surgery",
+     "Effects of β-blockers on urinary retention after hernia surgery"),
+    ("Effects of A-blockers on urinary retention after hernia surgery",
+     "Effects of B-blockers on urinary retention after hernia surgery"),
+    ("Vaccination against hepatitis B in adult haemodialysis patients",
+     "Vaccination against hepatitis C in adult haemodialysis patients"),
+])
+def test_titles_naming_different_letters_are_never_merged(title_a, title_b):
+    a, b = _greek_pair(title_a, title_b, doi_b="")
+    for x, y in ((a, b), (b, a)):
+        verdict = compare(x, y)
+        assert verdict.outcome == MAYBE, verdict        # a person decides
+
+
+@pytest.mark.parametrize("title_a, title_b", [
+    ("Role of PPARα in hepatic steatosis in mice", "Role of PPAR-alpha in hepatic steatosis in mice"),
+    ("TGF-β1 signalling in renal fibrosis", "TGF-beta1 signalling in renal fibrosis"),
+    ("Crohn's disease in children treated with anti-TNF agents",
+     "Crohns disease in children treated with anti-TNF agents"),
+    ("Effects of α-blockers on urinary retention after hernia surgery",
+     "Effects of blockers on urinary retention after hernia surgery"),     # a database lost the letter
+])
+def test_one_letter_written_two_ways_still_links(title_a, title_b):
+    a, b = _greek_pair(title_a, title_b, doi_b="")
+    assert compare(a, b).outcome == DUPLICATE
+
+
+def test_a_shared_doi_outweighs_the_letters():
+    a, b = _greek_pair("Effects of α-blockers on urinary retention", "Effects of β-blockers on urinary retention")
+    assert compare(a, b).outcome == DUPLICATE
