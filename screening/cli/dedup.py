@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import shlex
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +13,7 @@ from rich.text import Text
 
 from screening.cli._app import command, console, printable, styled, warn
 from screening.cli._interactive import _read_line
+from screening.dedup.bulk import AnswersImport, QueueExport, export_queue, import_answers
 from screening.dedup.files import dedup_files
 from screening.dedup.queue import MaybePair
 from screening.dedup.review import decide_pair
@@ -114,15 +116,33 @@ def dedup_review_cmd(
     duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
     distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
     reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision, or the one decision that joins or separates the two records' groups (the matcher decides again; a maybe-pair is queued again)."),
-    force: bool = typer.Option(False, "--force", help="With --pair ... --duplicate: store it even though the two records evidently differ (titles, DOIs, years), e.g. a conference abstract and its later article under another title."),
+    force: bool = typer.Option(False, "--force", help="With --pair ... --duplicate (or --from): store it even though the two records evidently differ (titles, DOIs, years), e.g. a conference abstract and its later article under another title."),
+    export: Optional[Path] = typer.Option(None, "--export", help="Write the undecided maybe-pairs to a CSV (side by side, an empty answer column) to triage in a spreadsheet."),
+    include_decided: bool = typer.Option(False, "--include-decided", help="With --export: also the pairs answered since the last run, their answer filled in."),
+    from_csv: Optional[Path] = typer.Option(None, "--from", help="Store the answers of a pairs CSV (id_a, id_b, answer: duplicate or distinct, blank to skip); all or nothing."),
 ) -> None:
     """Decide maybe-pairs side by side: d = duplicate, n = not a duplicate, s = skip, q = quit.
 
     Decisions are appended to dedup_decisions.sqlite (who, when) and override the matcher on
     the next `screening dedup` / `screening run`. Nothing is overwritten: a later decision on
-    the same pair wins, and --reopen withdraws one.
+    the same pair wins, and --reopen withdraws one. For many pairs: --export FILE, answer them
+    in a spreadsheet, then --from FILE.
     """
     who = reviewer or getpass.getuser()
+    modes = [name for name, on in (("--pair", pair is not None), ("--export", export is not None),
+                                   ("--from", from_csv is not None)) if on]
+    if len(modes) > 1:
+        raise typer.BadParameter(f"give one of {' and '.join(modes)}")
+    if include_decided and export is None:
+        raise typer.BadParameter("--include-decided goes with --export")
+    if export is not None:
+        if force:
+            raise typer.BadParameter("--force goes with --pair ID_A ID_B --duplicate or with --from")
+        _exported(export_queue(target, export, reviewer=who, include_decided=include_decided), target)
+        return
+    if from_csv is not None:
+        _imported(import_answers(target, from_csv, who, force=force))
+        return
     if pair is not None:
         chosen = [name for name, on in (("duplicate", duplicate), ("distinct", distinct), ("reopen", reopen)) if on]
         if len(chosen) != 1:
@@ -139,7 +159,7 @@ def dedup_review_cmd(
                           f"standing between the groups of {pair[0]} and {pair[1]}")
         return
     if force:
-        raise typer.BadParameter("--force goes with --pair ID_A ID_B --duplicate")
+        raise typer.BadParameter("--force goes with --pair ID_A ID_B --duplicate or with --from")
     queue = open_queue(target, reviewer=who)
     pending = queue.pending
     if not pending:
@@ -164,3 +184,37 @@ def dedup_review_cmd(
     follows = f" ({settled} more pair(s) follow from your answers, nothing stored for them)" if settled else ""
     left = f"; {waiting} pair(s) still waiting" if waiting else ""
     console.print(f"stored {stored} decision(s) in {queue.folder}{follows}{left}; `{queue.apply_command}` applies them")
+
+
+def _exported(done: QueueExport, target: str) -> None:
+    decided = f" and {done.decided:,} decided since the last run" if done.decided else ""
+    console.print(f"wrote {done.pending:,} undecided maybe-pair(s){decided} to {done.path}")
+    if done.reasons:
+        table = Table(title="Undecided pairs per reason", title_justify="left")
+        table.add_column("pairs", justify="right")
+        table.add_column("reason")
+        for reason, n in done.reasons:
+            table.add_row(f"{n:,}", printable(reason))
+        console.print(table)
+        console.print(f"fill the answer column (duplicate or distinct; blank skips a pair), then: "
+                      f"screening dedup-review {shlex.quote(target)} --from {shlex.quote(str(done.path))} -r NAME")
+
+
+def _imported(done: AnswersImport) -> None:
+    warn(done.warnings)
+    n = sum(done.stored.values())
+    left = [f"{k:,} {what}" for k, what in ((done.already, "already decided so (not stored again)"),
+                                          (done.skipped, "blank (skipped)"),
+                                          (done.repeated, "repeating an earlier row")) if k]
+    waiting = f"{done.waiting:,} pair(s) still waiting" if done.waiting else "no pair waiting"
+    if not n:
+        console.print(f"nothing new to store from {done.path}" + (f": {', '.join(left)}" if left else "")
+                      + f"; {waiting}")
+        return
+    kinds = ", ".join(f"{v:,} {k}" for k, v in sorted(done.stored.items()))
+    also = [f"{done.changed:,} replacing an earlier, other answer on the pair" if done.changed else "",
+            f"{done.forced:,} despite evident differences (--force)" if done.forced else ""]
+    said = "; ".join(x for x in also if x)
+    console.print(f"stored {n:,} decision(s) ({kinds}{'; ' + said if said else ''}) by {done.reviewer} from "
+                  f"{done.path} in {done.folder}" + (f"; {', '.join(left)}" if left else ""))
+    console.print(f"{waiting}; `{done.apply_command}` applies them")

@@ -2,11 +2,13 @@
 
 The queue is read from what the last dedup run wrote (:mod:`screening.dedup.review_queue`);
 each answer is appended to the decision store (:mod:`screening.dedup.store`) and read by the
-next run. :func:`decide_pair` is the one way an answer is stored, from the interactive session
-and from a scripted ``--pair A B``: it checks the ids against the dedup output, refuses a
+next run. :func:`decide_pair` is the one way a single answer is stored, from the interactive
+session and from a scripted ``--pair A B``: it checks the ids against the dedup output, refuses a
 'duplicate' answer on two records that evidently differ unless forced
 (:mod:`screening.dedup.pair_doubts`), finds which decision ``--reopen`` withdraws
-(:mod:`screening.dedup.reopen`) and warns of the contradictions the answer is part of.
+(:mod:`screening.dedup.reopen`) and warns of the contradictions the answer is part of. A file
+of answers (``--from``) is checked the same way, row by row, and stored in one transaction by
+:mod:`screening.dedup.bulk`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -104,28 +104,42 @@ def record_decision(folder: str | Path, id_a: str, id_b: str, decision: str, rev
     """Append one decision; returns its ``seq``. The pair is stored in sorted order (a pair has
     no direction). ``reopen`` withdraws the pair's standing decision, so there must be one.
     ``note``: free text kept with the row (dedup-review puts the groups the pair stood for)."""
-    if decision not in DECISIONS:
-        raise DecisionError(f"unknown dedup decision {decision!r}", record=f"{id_a}/{id_b}",
-                            hint="use 'duplicate', 'distinct' or 'reopen'")
+    return record_decisions(folder, [(id_a, id_b, decision, note)], reviewer, when)[0]
+
+
+def record_decisions(folder: str | Path, rows: Sequence[tuple[str, str, str, str]], reviewer: str,
+                     when: datetime | None = None) -> list[int]:
+    """Append several decisions ``(id_a, id_b, decision, note)`` by one reviewer in one
+    transaction, all or none; returns their ``seq`` in order. One transaction, not one per row:
+    a bulk import of thousands of answers (``dedup-review --from``) took a connection and a
+    sync per answer, and an error half-way left half of a file stored. Each row is checked as
+    :func:`record_decision` checks one, before anything is written."""
+    for id_a, id_b, decision, _ in rows:
+        if decision not in DECISIONS:
+            raise DecisionError(f"unknown dedup decision {decision!r}", record=f"{id_a}/{id_b}",
+                                hint="use 'duplicate', 'distinct' or 'reopen'")
+        if id_a == id_b:
+            raise DecisionError("a record cannot be paired with itself", record=id_a)
     if not reviewer.strip():
         raise DecisionError("a dedup decision needs a reviewer name", hint="pass --reviewer NAME")
-    if id_a == id_b:
-        raise DecisionError("a record cannot be paired with itself", record=id_a)
-    a, b = sorted((str(id_a), str(id_b)))
     stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     con = _connect(store_path(folder))
     try:
         with con:
-            con.execute("BEGIN IMMEDIATE")      # the reopen check and the insert as one step
-            if decision == "reopen":
-                last = con.execute("SELECT decision FROM dedup_decisions WHERE id_a = ? AND id_b = ? "
-                                   "ORDER BY seq DESC LIMIT 1", (a, b)).fetchone()
-                if last is None or last[0] == "reopen":
-                    raise DecisionError("this pair has no standing decision to reopen", record=f"{a}/{b}",
-                                        hint="`screening dedup-review` decides pairs; reopen withdraws one")
-            cur = con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
-                              "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
-            return int(cur.lastrowid or 0)
+            con.execute("BEGIN IMMEDIATE")      # the reopen checks and the inserts as one step
+            seqs = []
+            for id_a, id_b, decision, note in rows:
+                a, b = sorted((str(id_a), str(id_b)))
+                if decision == "reopen":
+                    last = con.execute("SELECT decision FROM dedup_decisions WHERE id_a = ? AND id_b = ? "
+                                       "ORDER BY seq DESC LIMIT 1", (a, b)).fetchone()
+                    if last is None or last[0] == "reopen":
+                        raise DecisionError("this pair has no standing decision to reopen", record=f"{a}/{b}",
+                                            hint="`screening dedup-review` decides pairs; reopen withdraws one")
+                cur = con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
+                seqs.append(int(cur.lastrowid or 0))
+            return seqs
     finally:
         con.close()
 
