@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from screening.atomic_files import atomic_write_bytes
+from screening.csv_formulas import escape_formula, unescape_formula
 from screening.errors import InputError, SchemaError
 
 Kind = Literal["str", "int", "float", "list"]
@@ -262,11 +263,16 @@ def with_list_cells(df: pd.DataFrame) -> pd.DataFrame:
 # Lossless I/O. Writes are atomic: a temp file in the same folder, then os.replace.
 
 
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
+def to_csv_bytes(df: pd.DataFrame, *, escape_formulas: bool = False) -> bytes:
+    """``df`` as CSV (list cells joined). ``escape_formulas``: text cells a spreadsheet would run
+    as a formula get a leading ``'`` (:mod:`screening.csv_formulas`), for a file people open;
+    left off where the bytes are only hashed."""
     flat = df.copy()
     for name in flat.columns:
         if name in LIST_COLUMNS:
             flat[name] = [LIST_SEP.join(v) for v in flat[name]]
+        if escape_formulas and (name in LIST_COLUMNS or flat[name].dtype == object):
+            flat[name] = [escape_formula(v) if isinstance(v, str) else v for v in flat[name]]
     buf = io.StringIO()
     flat.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
@@ -308,7 +314,9 @@ def write_table(df: pd.DataFrame, path: str | Path) -> str:
         df.to_parquet(buf, index=False)
         data = buf.getvalue()
     else:
-        data = to_csv_bytes(df)
+        # a stage's CSV is for people, opened in spreadsheets: a title or a reason from a
+        # database or a colleague that starts with '=' must not run there (read_table strips it)
+        data = to_csv_bytes(df, escape_formulas=True)
     atomic_write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
@@ -333,6 +341,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df[name] = [list(v) if v is not None else [] for v in df[name]]
     else:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for name in df.columns:      # the quote write_table put before formula-like text
+            df[name] = [unescape_formula(v) for v in df[name]]
     df = conform(df)
     validate(df, where=str(path))
     return df

@@ -66,6 +66,25 @@ def test_round_trip_is_lossless(tmp_path, suffix):
     assert str(back["year"].dtype) == "Int64"
 
 
+def test_a_csv_table_shows_formula_like_text_as_text_and_reads_back_whole(tmp_path):
+    # stage CSVs are opened in spreadsheets: a title from a database starting with '=' or '@'
+    # must not run there (OWASP CSV injection); the quote comes off again when the tool reads it
+    rows = [{"record_id": "a", "title": '=HYPERLINK("http://x","click")', "authors": ["@handle", "Smith J"],
+             "year": 2001, "abstract": "'=already quoted"},
+            {"record_id": "b", "title": "-5 degrees", "pages": "-", "year": 2002}]
+    df = make_table(rows)
+    path = tmp_path / "records.csv"
+    write_table(df, path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert raw.loc[0, "title"] == """'=HYPERLINK("http://x","click")"""
+    assert raw.loc[0, "authors"].startswith("'@handle")
+    assert raw.loc[0, "abstract"] == "''=already quoted"
+    assert raw.loc[1, "year"] == "2002"                                   # numbers are left as they are
+    back = read_table(path)
+    assert table_hash(back) == table_hash(df)
+    assert back.loc[0, "authors"] == ["@handle", "Smith J"] and back.loc[1, "pages"] == "-"
+
+
 def test_validate_rejects_duplicate_and_empty_ids():
     df = make_table(ROWS)
     dup = df.copy()
