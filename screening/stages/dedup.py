@@ -330,7 +330,8 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # 11: two articles of one issue on other pages apart, and no group joins them
                              # 12: supplements' issue keys; 13: a database record kept before
                              # another method's copy (other_method)
-                             # 14: titles naming different Greek letters, or a letter each, are maybe at most
+                             # 14: titles naming different Greek letters, or a letter each, are maybe at most; the same
+                             # long title and year without authors is a maybe-pair
                              toml_key="dedup", version="14", load_inputs=load_inputs, rekey=rekey,
                              # held whole in dedup.json; each run's history line keeps their digests
                              history_digest=("maybe_pairs", "decided_in_groups")))

@@ -430,3 +430,14 @@ def test_one_letter_written_two_ways_still_links(title_a, title_b):
 def test_a_shared_doi_outweighs_the_letters():
     a, b = _greek_pair("Effects of α-blockers on urinary retention", "Effects of β-blockers on urinary retention")
     assert compare(a, b).outcome == DUPLICATE
+
+
+def test_the_same_long_title_and_year_without_authors_is_asked_about():
+    # acceptance testing at 65k records: 4,449 such groups were neither linked nor queued
+    a = record_keys("A model for the sizing of software updates", [], 2010, "", "", "", "", "", "", "")
+    b = record_keys("A model for the sizing of software updates.", [], 2010, "", "", "", "", "", "", "")
+    assert compare(a, b).outcome == MAYBE and compare(b, a).outcome == MAYBE
+    short = record_keys("Editorial", [], 2010, "", "", "", "", "", "", "")
+    assert compare(short, short).outcome == DISTINCT                     # recurs in every journal
+    other_year = record_keys("A model for the sizing of software updates", [], 2011, "", "", "", "", "", "", "")
+    assert compare(a, other_year).outcome != DUPLICATE
