@@ -39,6 +39,7 @@ from screening.atomic_files import atomic_write_text, remove_stale_temp_files
 from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names, table_replaced
+from screening.missing_source import missing_source
 from screening.output_owner import OWNER_FILE, owner_text
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import read_table, table_hash, to_csv_bytes, write_table
@@ -227,8 +228,7 @@ def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
     for spec in review.sources:
         path = review.resolve(spec.file)
         if not path.is_file():
-            raise InputError("this source is a folder, not an export file" if path.is_dir() else "source file not found",
-                             path=path, hint=f"fix [[sources]] file = {spec.file!r} in {review.path.name}")
+            raise missing_source(path, spec.file, review.path.name)
         out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database,
                              format=spec.format, method=spec.method.strip()))
     refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from screening.text_fold import fold_accents
 
 # anything tag-shaped: a cheap pre-filter (``io.tagged.fast_clean``); clean_text decides
 _TAG_RE = re.compile(r"<[^<>]{0,200}>")
@@ -170,12 +171,11 @@ def clean_text(value: str | None) -> str:
 
 
 def normalize_title(value: str | None) -> str:
-    """Matching key: accents stripped, lower case, punctuation to spaces, whitespace folded."""
+    """Matching key: accents stripped (and 'ø', 'ß', 'ł' ... spelled as MEDLINE does, see
+    :func:`screening.text_fold.fold_accents`), lower case, punctuation to spaces, whitespace
+    folded."""
     if not value:
         return ""
-    text = clean_text(value)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower()
+    text = fold_accents(clean_text(value)).lower()
     text = re.sub(r"[^\w\s]|_", " ", text)
     return _WS_RE.sub(" ", text).strip()

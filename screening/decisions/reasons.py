@@ -9,7 +9,8 @@ them through this module, so that PRISMA's "Reports excluded" box, the methods p
 prisma.json/csv, ``export``, the conflict rule and the declaration warnings all count one
 reason once, under one spelling:
 
-* :func:`reason_key`: what the spellings of one reason share (case and spacing ignored);
+* :func:`reason_key`: what the spellings of one reason share (case, spacing and Unicode
+  normalisation ignored);
 * :func:`declared_reason`: the declared spelling a typed reason stands for. Recording stores
   that spelling;
 * :class:`ReasonNames`: the spelling each reason is counted under. That is the declared
@@ -21,6 +22,7 @@ reason once, under one spelling:
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
@@ -38,8 +40,11 @@ def _text(reason: Any) -> str:
 
 
 def reason_key(text: Any) -> str:
-    """What two spellings of one reason share: the words, case and spacing ignored."""
-    return " ".join(_text(text).split()).casefold()
+    """What two spellings of one reason share: the words, case, spacing and Unicode
+    normalisation ignored. NFC as for reviewer names (:mod:`.roster`): a reason typed on macOS
+    arrives decomposed ('u' + combining diaeresis) and was refused beside a declared reason
+    that looks identical."""
+    return unicodedata.normalize("NFC", " ".join(_text(text).split()).casefold())
 
 
 def same_reason(a: Any, b: Any) -> bool:
@@ -49,7 +54,8 @@ def same_reason(a: Any, b: Any) -> bool:
 
 def declared_reason(text: str, declared: Iterable[str]) -> str:
     """The declared spelling of ``text``: ``text`` itself when it is declared as typed, else the
-    first declared reason it matches with case and spacing ignored; '' when none matches."""
+    first declared reason it matches with case, spacing and Unicode normalisation ignored; ''
+    when none matches."""
     text = str(text).strip()
     listed = [str(d).strip() for d in declared]
     if text in listed:

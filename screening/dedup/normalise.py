@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Sequence
@@ -26,6 +25,7 @@ from screening.dedup.title_keys import (
     title_numbers,
 )
 from screening.normalize import normalize_doi, normalize_pages, normalize_title, parse_year
+from screening.text_fold import fold_accents
 
 _COCHRANE_DOI = re.compile(r"^(10\.1002/14651858\.[a-z]{2}\d+)(?:\.pub(\d+))?$")
 _NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "2nd", "3rd"})
@@ -40,7 +40,7 @@ class Keys:
     title_tokens: frozenset[str]
     numbers: frozenset[str]    # numbers / roman numerals in the title: 'Part I' vs 'Part II'
     kinds: frozenset[str]      # erratum, comment, reply, retraction, protocol, abstract
-    families: tuple[str, ...]  # author family names, lower case, accent-free
+    families: tuple[str, ...]  # author family names, lower case, accents folded ('strauss' for 'Strauß')
     initials: tuple[str, ...]  # first initial of each author ('' when unknown)
     corporate: bool            # the first author is a group ('ALTS Study Group'): not comparable
     year: int | None
@@ -125,7 +125,9 @@ def split_concatenated(authors: Sequence[str]) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def _author_key(name: str) -> tuple[str, str]:
-    """('smith', 'j') from 'Smith, John' / 'Smith J' / 'Smith, J.' / 'John Smith'."""
+    """('smith', 'j') from 'Smith, John' / 'Smith J' / 'Smith, J.' / 'John Smith'; ('odegard', 's')
+    from 'Ødegård, Søren' and MEDLINE's 'Odegard S' alike (normalize_title folds the letters NLM
+    transliterates: a translated title's pair rests on its authors)."""
     from screening.normalize import normalize_author
 
     tokens = name.split()
@@ -191,15 +193,16 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def abstract_key(abstract: Any) -> str:
-    """'length:start:middle:end' of the abstract's letters and digits (lower case, NFKC), the
+    """'length:start:middle:end' of the abstract's letters and digits (lower case, accents folded), the
     three parts as short digests ('' if shorter than :data:`ABSTRACT_KEY_CHARS`): enough to
     tell the same abstract with an export's slip ('trim and ill' for 'trim and ﬁll') from a
     protocol and its review that open with the same Background (:func:`abstracts_match`)."""
     text = str(abstract or "")
     if len(text) < ABSTRACT_KEY_CHARS:
         return ""
-    # NFKC: one export writes the ligature 'ﬁ' where the other has 'fi'
-    key = _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
+    # folded as titles are (NFKC and more): one export writes the ligature 'ﬁ' where the other
+    # has 'fi', MEDLINE 'Odegard' where the journal has 'Ødegård'
+    key = _NOT_ALNUM.sub("", fold_accents(text).lower())
     # ('abstract background ...' vs 'background ...': some exports keep the heading)
     key = key[8:] if key.startswith("abstract") else key
     n = len(key)

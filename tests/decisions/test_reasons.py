@@ -29,6 +29,15 @@ def test_reason_key_ignores_case_and_spacing() -> None:
     assert same_reason("Wrong  outcome", "wrong outcome") and not same_reason("wrong outcome", "wrong outcomes")
 
 
+def test_reason_key_ignores_unicode_normalisation() -> None:
+    # a reason typed on macOS arrives decomposed (NFD), as acceptance test 35 typed it
+    nfc, nfd = "nicht über Waldbrände", "nicht u\u0308ber Waldbra\u0308nde"
+    assert nfc != nfd and reason_key(nfd) == reason_key(nfc) == "nicht über waldbrände"
+    assert declared_reason(nfd, ("wrong outcome", nfc)) == nfc
+    assert declared_reason(nfc, ("wrong outcome", nfd)) == nfd       # a TOML saved decomposed
+    assert ReasonNames.of([nfd, nfd], [nfc])(nfd) == nfc
+
+
 def test_declared_reason_gives_the_declared_spelling() -> None:
     declared = ("No impact outcomes", "not a review")
     assert declared_reason("no impact  OUTCOMES ", declared) == "No impact outcomes"
@@ -116,6 +125,23 @@ def test_a_reason_typed_in_another_case_is_recorded_as_declared(review: Path, db
                      [[b, "exclude", "Wrong Population", "full_text"], [c, "exclude", "wrong study  design", "full_text"]])
     api.import_decisions(review, path, reviewer="alice")
     assert _reasons(db) == ["wrong outcome", "wrong population", "wrong study design"]
+
+
+def test_a_reason_typed_decomposed_is_recorded_as_declared(review: Path, db: Path, in_play: list[str]) -> None:
+    """Acceptance test 35 (L2): 'nicht über Waldbrände' typed in NFD was refused, the message
+    quoting a declared reason that looks identical; on the command line and in an import."""
+    nfc, nfd = "nicht über Waldbrände", "nicht u\u0308ber Waldbra\u0308nde"
+    _edit(review, 'reasons = ["wrong population"', f'reasons = ["{nfc}", "wrong population"')
+    a, b = in_play[:2]
+    for rid in (a, b):
+        api.record_decision(review, reviewer="alice", record_id=rid, action="include")
+    res = api.record_decision(review, reviewer="alice", record_id=a, action="exclude", stage="full_text",
+                              reason=nfd)
+    assert res.written and res.event.reason == nfc
+    path = write_csv(review.parent / "ft.csv", ["record_id", "decision", "reason", "stage"],
+                     [[b, "exclude", nfd, "full_text"]])
+    api.import_decisions(review, path, reviewer="alice")
+    assert _reasons(db) == [nfc, nfc]
 
 
 def test_title_abstract_reasons_are_recorded_as_declared(review: Path, db: Path, in_play: list[str]) -> None:

@@ -34,6 +34,13 @@ def wildfire(_wildfire: pd.DataFrame) -> pd.DataFrame:
     return _wildfire.copy()
 
 
+@pytest.fixture(scope="session")
+def folding() -> pd.DataFrame:
+    """Names and titles in letters that do not decompose (Ø, ß, ł, ı, æ) and Arabic/Hebrew with
+    and without vowel marks: 2 real records, 7 crafted by acceptance test 35."""
+    return read_table(FIXTURES / "folding_sample.csv")
+
+
 @pytest.fixture
 def both(_clef: pd.DataFrame, _wildfire: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([_clef, _wildfire], ignore_index=True)
