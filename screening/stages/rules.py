@@ -22,9 +22,12 @@ def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> Stag
 # term in an empty field is unknown (missing data), per-record missing reasons, language tags
 # with a region, und/mul as no language, Zotero and bare 'Article' types as journal articles;
 # 4: a year rule reads every duplicate's year (fires on a group only when no copy is in range);
-# 6: records another method identified are not checked (rule_decision empty)
+# 6: records another method identified are not checked (rule_decision empty); 7: a language
+# written in that language ('Deutsch', '中文') is that language, a language value the rules do
+# not recognise is missing data (warned), never 'not in the list'; `ti:` also searches the
+# title in the article's own language (title_original)
 STAGE = register_stage(Stage(
-    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="6",
+    name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="7",
     guard=ruled_out_decisions, allow_option="--allow-rule-changes",
     allow_hint="undo the rule edit, or see what it does with `screening rules check {review}`; if the eligibility "
                "criteria really changed after screening began (a protocol amendment), run with "
