@@ -26,7 +26,6 @@ from screening.rules.query_eval import Match, evaluate
 from screening.rules.textindex import FIELD_NAMES, TextIndex, words_of
 
 
-
 @dataclass
 class RuleOutcome:
     """What one rule did to every record (arrays aligned with the table's rows)."""
