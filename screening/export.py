@@ -202,8 +202,11 @@ _RIS_TYPES = {  # (names only: the codes themselves are RIS_TYPE_NAMES)
 
 _BOOK_TYPES = {"CHAP", "CONF", "CPAPER", "BOOK", "EBOOK", "ECHAP", "EDBOOK"}   # as the RIS reader has them
 # (RIS tag, records column) in the order written; T2 is the journal and BT the book or
-# proceedings title (a reader takes a book type's T2 as its book title)
-_HEAD_TAGS = (("ID", "record_id"), ("TI", "title"))
+# proceedings title (a reader takes a book type's T2 as its book title).
+# OP, EndNote's 'Original Publication', holds the title in the article's own language: where
+# EndNote's PubMed import puts MEDLINE's TT, and what our reader reads back from our own export
+# (not TT: RIS TT is a translated title, a translation of TI)
+_HEAD_TAGS = (("ID", "record_id"), ("TI", "title"), ("OP", "title_original"))
 _SOURCE_TAGS = (("PY", "year"), ("T2", "journal"), ("J2", "journal_abbrev"), ("BT", "booktitle"),
                 ("VL", "volume"), ("IS", "issue"))
 _MORE_TAGS = (("DO", "doi"), ("SN", "issn"), ("SN", "isbn"), ("PB", "publisher"), ("LA", "language"),

@@ -24,7 +24,7 @@ from screening.records import LIST_COLUMNS, LIST_SEP, SCHEMA, as_list, as_text
 # decision columns added to the exported rows
 STATUS_COLUMNS = ("stage", "status", "decision", "reason", "resolved_by")
 # the bibliographic and provenance columns a CSV export carries, in this order
-CSV_COLUMNS = ("record_id", "title", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
+CSV_COLUMNS = ("record_id", "title", "title_original", "authors", "year", "journal", "journal_abbrev", "volume", "issue", "pages",
                "doi", "pmid", "pmcid", "issn", "isbn", "abstract", "keywords", "language", "publication_type",
                "url", "booktitle", "publisher", "notes", "source_db", "found_in", "merged_from", "source_file",
                "source_line", "source_record_id", "rank", "score")

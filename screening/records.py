@@ -48,6 +48,8 @@ COLUMNS: tuple[Column, ...] = (
            "title/abstract screening and enter at full text, in PRISMA's 'other methods' column"),
     # bibliographic fields
     Column("title", "str", "title"),
+    Column("title_original", "str", "the title in the article's own language when `title` is a translation "
+           "(MEDLINE TT, PubMed XML VernacularTitle, Ovid MEDLINE RIS T2, biblatex origtitle); empty otherwise"),
     Column("abstract", "str", "abstract, HTML stripped"),
     Column("authors", "list", "authors, each 'Family, Given'"),
     Column("year", "int", "publication year"),

@@ -169,6 +169,8 @@ READER_FIXTURES: tuple[ReaderFixture, ...] = (
     ReaderFixture("tabular", CASES / "screening_van_der_valk_sort_order.csv", 1),
     ReaderFixture("ris", CASES / "ris_ovid_embase_central_elec.ris", 3),
     ReaderFixture("ris", CASES / "ris_ovid_medline_central_elec.ris", 2),
+    ReaderFixture("medline", CASES / "medline_legacy_translated_titles.medline", 2),
+    ReaderFixture("ris", CASES / "ris_ovid_medline_original_title.ris", 2),
 )
 
 

@@ -107,4 +107,6 @@ def _record_summary(rec: dict[str, Any]) -> Text:
     abstract = printable(rec.get("abstract") or "") or "(no abstract)"
     if len(abstract) > 900:
         abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
-    return styled((printable(rec.get("title") or "(no title)"), "bold"), "\n", printable(where), "\n", abstract)
+    original = printable(as_text(rec.get("title_original")))      # the title in the article's language
+    below: tuple[str | tuple[str, str], ...] = ("\n", (original, "bold dim")) if original else ()
+    return styled((printable(rec.get("title") or "(no title)"), "bold"), *below, "\n", printable(where), "\n", abstract)

@@ -35,6 +35,6 @@ def prisma_cmd(
     for box, n in counts_rows(c):
         table.add_row(f"  {box}" if box.startswith("– ") else box, n)
     console.print(table)
-    warn(c.warnings + result.state.warnings)
+    warn(c.warnings + result.state.warnings + result.diagram_warnings)
     console.print(result.citation)
     console.print(f"wrote {len(result.files)} files to {result.files['json'].parent}")

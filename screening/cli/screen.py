@@ -52,6 +52,9 @@ def _render(view: Any) -> None:
     title = printable(rec.get("title", "") or "(no title)")
     console.print(Text(f"record {rec['record_id']}", style="dim"))
     console.print(_highlight(title, terms), style="bold")
+    original = printable(as_text(rec.get("title_original")))
+    if original:      # the title in the article's own language, under MEDLINE's '[English translation]'
+        console.print(_highlight(original, terms), style="bold dim")
     meta = (_byline(rec, 6), as_text(rec.get("year")), as_text(rec.get("journal")))
     console.print(Text(printable(" · ".join(x for x in meta if x)), style="italic"))
     if view.study:

@@ -26,6 +26,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "record_id": ("record_id", "ID", "Record ID", "recordid", "ref_id", "Reference ID"),
     "title": ("title", "Document Title", "Article Title", "Primary Title", "TI", "T1",
               "Title of Article", "Paper Title", "display_name"),
+    # the title in the article's own language beside a translated title (our CSV export's
+    # column); not 'Translated Title', which is a translation *of* the title
+    "title_original": ("title_original", "Original Title", "Vernacular Title"),
     "abstract": ("abstract", "Abstract Note", "AB", "N2", "Abstract Text", "Summary"),
     "authors": ("authors", "author", "Author Names", "Author/s", "Author(s)", "AU", "A1",
                 "Creators", "Author Full Names", "AF"),

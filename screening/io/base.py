@@ -73,6 +73,20 @@ def join_languages(values: Iterable[str | None] | None) -> str:
     return "; ".join(out.values())
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def original_title(original: str, title: str) -> str:
+    """A record's ``title_original``: the title in the article's own language an export gives
+    beside its ``title`` (MEDLINE ``TT``, PubMed XML ``VernacularTitle``...), each already
+    cleaned; '' when it says the same words as the title (an English article's repeated title
+    is not a second one to show, search or export). One rule for every reader."""
+    if not original:
+        return ""
+    same = _NON_WORD.sub(" ", original).strip().casefold() == _NON_WORD.sub(" ", title).strip().casefold()
+    return "" if same else original
+
+
 @dataclass
 class ParseResult:
     records: list[ParsedRecord]

@@ -28,7 +28,7 @@ from bibtexparser import model
 
 from screening.errors import InputError
 from screening.io.author_lists import comma_names
-from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, register_reader
+from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, original_title, register_reader
 from screening.io.cochrane import cochrane_database
 from screening.io.tagged import scopus_eid
 from screening.names import normalize_author, split_authors
@@ -129,6 +129,8 @@ _FIELD_MAP: dict[str, str] = {
     "issn": "issn", "eissn": "issn", "isbn": "isbn", "language": "language", "url": "url",
     "booktitle": "booktitle", "publisher": "publisher", "unique-id": "source_record_id",
     "type": "publication_type", "document_type": "publication_type",
+    # biblatex's title of the original work, for an entry that is a translation
+    "origtitle": "title_original",
 }
 _KEYWORD_FIELDS = ("keywords", "author_keywords", "author-keywords", "keywords-plus", "mesh")
 # BibTeX's free-text fields: 'note' (Scopus 'cited By 3; Conference of ...', WoS the conference
@@ -174,6 +176,8 @@ def entry_to_fields(entry: model.Entry) -> tuple[dict[str, Any], str]:
     if keywords:
         fields["keywords"] = keywords
     fields["notes"] = _notes_of(entry)
+    if fields.get("title_original"):
+        fields["title_original"] = original_title(fields["title_original"], fields.get("title", ""))
     fields["year"] = parse_year(fields.get("year"))
     fields["doi"] = normalize_doi(fields.get("doi")) or normalize_doi(raw.get("url", "") if "doi.org" in raw.get("url", "") else "")
     # print and electronic ISSN both (WoS writes ISSN and EISSN): dedup matches journals on either

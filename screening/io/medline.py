@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 
-from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, join_notes, register_reader
+from screening.io.base import (
+    ParsedRecord, ParseResult, Reader, join_languages, join_notes, original_title, register_reader,
+)
 from screening.io.joined_exports import FOR_MEDLINE, MEDLINE, refuse_joined
 from screening.io.tagged import (
     abstract_of, authors_from, check_last_record, first, pages_from, split_keywords, text_of,
@@ -122,8 +124,14 @@ def _fields(tags: dict[str, list[str]]) -> dict:
     authors += [clean_text(c) for c in get("CN") or () if c.strip()]
     year = parse_year(first(get("DP"))) or parse_year(first(get("DEP"))) or parse_year(first(get("DA")))
     isbn = first(get("ISBN"))
+    title = text_of(get("TI") or get("BTI"))
     return {
-        "title": text_of(get("TI") or get("BTI")),
+        "title": title,
+        # TT: the title in the article's own language, for an article NLM indexes under an
+        # English translation ('TI  - [Effects of air pollution ...].'); screeners, rules and
+        # exports need the original too (NLM calls it 'Transliterated Title': non-Latin
+        # scripts are romanised)
+        "title_original": original_title(text_of(get("TT")), title),
         "abstract": abstract_of(get("AB")),
         "authors": authors,
         "year": year,

@@ -15,7 +15,9 @@ from typing import Any
 from lxml import etree
 
 from screening.errors import InputError
-from screening.io.base import ParsedRecord, ParseResult, Reader, join_languages, join_notes, register_reader
+from screening.io.base import (
+    ParsedRecord, ParseResult, Reader, join_languages, join_notes, original_title, register_reader,
+)
 from screening.io.medline import RELATED_NOTES
 from screening.normalize import clean_text, normalize_doi, normalize_issn, normalize_pages, parse_year
 
@@ -144,9 +146,15 @@ def article_fields(el: etree._Element) -> dict[str, Any]:
     issns = [text_of(n) for n in el.iterfind(".//Journal/ISSN")]
     pages = first_text(el, ".//Pagination/MedlinePgn") or "-".join(
         p for p in (first_text(el, ".//Pagination/StartPage"), first_text(el, ".//Pagination/EndPage")) if p)
+    # VernacularTitle: the title in the article's own language, beside the English ArticleTitle
+    # NLM indexes it under ('[Effects of air pollution ...].'); the title itself only when the
+    # record has no other
+    vernacular = first_text(el, ".//Article/VernacularTitle")
+    title = first_text(el, ".//Article/ArticleTitle", "BookDocument/ArticleTitle", "BookDocument/Book/BookTitle") \
+        or vernacular
     return {
-        "title": first_text(el, ".//Article/ArticleTitle", "BookDocument/ArticleTitle", "BookDocument/Book/BookTitle",
-                            ".//Article/VernacularTitle"),
+        "title": title,
+        "title_original": original_title(vernacular, title),
         "abstract": _abstract(el),
         "authors": _authors(el),
         "year": _year(el),

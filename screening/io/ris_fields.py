@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from screening.io.base import join_languages, join_notes
+from screening.io.base import join_languages, join_notes, original_title
 from screening.io.ris_source_db import from_scopus
 from screening.io.tagged import (
     abstract_of, authors_from, doi_from, fast_clean, first, issn_isbn, linked_doi, note_doi, pages_from,
@@ -195,6 +195,7 @@ def cp_issue(cp: str) -> str:
 
 FIELD_NAMES: tuple[str, ...] = (
     "title",
+    "title_original",
     "abstract",
     "authors",
     "year",
@@ -257,6 +258,18 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     t2 = fast_clean(first(get("T2")))
     if t2 and title and abs(len(t2) - len(title)) < 8 and _same_words(t2, title):   # lengths first: cheap
         t2 = ""           # Ovid's CENTRAL records repeat the title in T2; their journal is in JA
+    title_original = ""
+    if dialect == "ovid" and source_db.startswith("Ovid MEDLINE") and ty not in _BOOK_TYPES:
+        # Ovid's MEDLINE records give the journal in JF/JA and the Original Title field in
+        # T2: MEDLINE's TT, the title in the article's language beside its bracketed English
+        # translation ('T1  - [Trends in Abuse of Biogenic Drugs ...].')
+        title_original, t2 = original_title(t2, title), ""
+    elif dialect == "screening":
+        # our own export writes it in OP, EndNote's 'Original Publication' (where EndNote's
+        # PubMed import puts MEDLINE's TT). Only here: other exports' OP holds other things
+        # (a journal abbreviation in a real EndNote export), and RIS TT is a *translated*
+        # title (EndNote's 'Translated Title': of TI, which is then the original), not one
+        title_original = original_title(fast_clean(first(get("OP"))), title)
     if ty in _BOOK_TYPES and t2:
         booktitle = booktitle or t2
         t2 = ""
@@ -367,6 +380,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
         m3 = (m3 or []) + note_type
     return (  # in FIELD_NAMES order
         title,
+        title_original,
         abstract_of(get("AB") or get("N2")),
         authors,
         year,

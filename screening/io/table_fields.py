@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from screening.io.aliases import canonical_for, header_key
-from screening.io.base import join_notes
+from screening.io.base import join_notes, original_title
 from screening.io.table_layouts import (
     IEEE_BOOK_KINDS, LENS_BOOK_TYPES, OPENURL_ISSN, Layout, embase_source, pubmed_details, pubmed_summary_types,
 )
@@ -118,9 +118,10 @@ def row_fields(row: list[str], plan: dict[str, list[int]], extras: list[tuple[in
         return got[0] if got else ""
 
     f: dict[str, Any] = {}
-    for target in ("title", "abstract", "journal", "journal_abbrev", "volume", "issue", "language",
+    for target in ("title", "title_original", "abstract", "journal", "journal_abbrev", "volume", "issue", "language",
                    "booktitle", "publisher", "url", "isbn", "pmcid"):
         f[target] = _text(first(target))
+    f["title_original"] = original_title(f["title_original"], f["title"])
     authors: list[str] = []
     for value in cells("authors"):
         authors = layout.author_split(_text(value))      # '[No author name available]' is none

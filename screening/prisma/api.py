@@ -40,7 +40,7 @@ from screening.errors import ReportError
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
 from screening.prisma.number_format import fmt
-from screening.prisma.diagram import write_diagrams
+from screening.prisma.diagram import diagram_warnings, write_diagrams
 from screening.prisma.context import ReportContext, rules_unchecked, stage_screening
 from screening.prisma.rule_changes import ruled_out_after_screening, rules_changed_after_screening
 from screening.prisma.ranking_facts import ordering, ranker_facts, session_models
@@ -63,6 +63,9 @@ class PrismaResult:
     state: ReviewState
     files: dict[str, Path] = field(default_factory=dict)
     citation: str = ""
+    # what the PNG and PDF diagrams could not draw (no installed font has some characters):
+    # said when they are drawn, not kept in prisma.json (it depends on this machine's fonts)
+    diagram_warnings: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         """Short JSON-able summary (what `screening run` prints)."""
@@ -70,7 +73,7 @@ class PrismaResult:
         return {"funnel (identified → screened → sought → assessed → studies included)": funnel_line(self.counts),
                 "state": self.state.state_hash[:12],
                 "dir": str(next(iter(self.files.values())).parent) if self.files else "",
-                "warnings": list(self.state.warnings) + list(self.counts.warnings)}
+                "warnings": list(self.state.warnings) + list(self.counts.warnings) + list(self.diagram_warnings)}
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -348,6 +351,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     try:
         atomic_write_text(staging / "prisma.csv", to_csv(counts))
         write_diagrams(counts, staging, footer=notes)
+        drawn = tuple(diagram_warnings(counts, footer=notes))
         atomic_write_text(staging / "report.md", to_markdown(counts, ctx))
         svg = (staging / "prisma_flow.svg").read_text(encoding="utf-8")
         atomic_write_text(staging / "report.html", to_html(counts, ctx, svg=svg))
@@ -361,7 +365,7 @@ def generate(review: ReviewConfig | str | Path, out_dir: str | Path | None = Non
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     files = {name.rsplit(".", 1)[1]: out / name for name in OUTPUT_NAMES}
-    return PrismaResult(counts=counts, state=state, files=files, citation=cite)
+    return PrismaResult(counts=counts, state=state, files=files, citation=cite, diagram_warnings=drawn)
 
 
 STAGING_PREFIX = ".prisma-staging-"

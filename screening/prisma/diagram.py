@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from screening.prisma.diagram_boxes import build_layout
+from screening.prisma.diagram_fonts import diagram_fonts, quiet_glyph_warnings
 from screening.prisma.diagram_geometry import (
     CHAR_IN, COLUMNS, FONT_PT, LINE_IN, MARGIN_IN, OTHER_COLUMNS, OTHER_WIDTH_IN, PAD_IN, ROW_GAP_IN,
     UPDATE_COLUMNS, WIDTH_IN, Box, Layout, Line, place,
@@ -117,17 +118,36 @@ _METADATA = {
 }
 
 
+def layout_text(layout: Layout) -> str:
+    """Every string the diagram draws, one per line (for the fonts it needs)."""
+    lines = [line.text for box in layout.boxes for line in box.wrapped]
+    return "\n".join([*lines, *(label for label, _, _ in layout.phases), *layout.footer])
+
+
 def render(c: PrismaCounts, fmt_: str, *, footer: str | Sequence[str] | None = None, dpi: int = 300) -> bytes:
-    """The diagram as bytes in ``fmt_`` ('svg', 'png' or 'pdf'); deterministic for the same input."""
+    """The diagram as bytes in ``fmt_`` ('svg', 'png' or 'pdf'); deterministic for the same input
+    (and the same installed fonts: the PNG and PDF draw what DejaVu Sans lacks in a font that
+    has it, :mod:`.diagram_fonts`; the SVG leaves fonts to its viewer)."""
     import matplotlib
 
     if fmt_ not in _METADATA:
         raise ValueError(f"unsupported diagram format {fmt_!r}")
-    with matplotlib.rc_context(_RC):
-        fig = draw(place(build_layout(c, footer=footer)))
+    layout = place(build_layout(c, footer=footer))
+    rc = dict(_RC)
+    if fmt_ != "svg":
+        rc["font.family"] = list(diagram_fonts(layout_text(layout)).families)
+    with matplotlib.rc_context(rc), quiet_glyph_warnings():
+        fig = draw(layout)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt_, dpi=dpi, metadata=_METADATA[fmt_])
     return buf.getvalue()
+
+
+def diagram_warnings(c: PrismaCounts, *, footer: str | Sequence[str] | None = None) -> list[str]:
+    """What the PNG and PDF cannot show (characters no installed font has), said once for the
+    report rather than as matplotlib's warning per glyph and format."""
+    warning = diagram_fonts(layout_text(place(build_layout(c, footer=footer)))).warning()
+    return [warning] if warning else []
 
 
 def write_diagrams(c: PrismaCounts, out_dir: Path, *, footer: str | Sequence[str] | None = None,
@@ -156,6 +176,6 @@ def svg_texts(svg: bytes | str) -> list[str]:
 # modules of their own
 __all__ = [
     "CHAR_IN", "COLUMNS", "FONT_PT", "LINE_IN", "MARGIN_IN", "OTHER_COLUMNS", "OTHER_WIDTH_IN", "PAD_IN",
-    "ROW_GAP_IN", "STYLES", "UPDATE_COLUMNS", "WIDTH_IN", "Box", "Layout", "Line", "build_layout", "draw", "fmt",
-    "p_text", "place", "render", "svg_texts", "write_diagrams",
+    "ROW_GAP_IN", "STYLES", "UPDATE_COLUMNS", "WIDTH_IN", "Box", "Layout", "Line", "build_layout", "diagram_warnings",
+    "draw", "fmt", "layout_text", "p_text", "place", "render", "svg_texts", "write_diagrams",
 ]

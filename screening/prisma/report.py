@@ -137,7 +137,22 @@ def _other_rows(c: PrismaCounts) -> list[tuple[str, str]]:
     return rows
 
 
+# What Markdown renderers would read as markup in text that comes from data (database names,
+# reasons, titles, reviewer names, warnings): '<Ovid>' and '<adults>' are raw HTML to CommonMark
+# and vanished from the rendered report (acceptance testing), '&amp;' an entity. Written as
+# entities, every renderer shows them as typed; a lone '&' ('MEDLINE & Embase') is left as it is.
+_MD_SPECIAL = re.compile(r"[<>]|&(?=#?\w+;)")
+_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def md_text(text: str) -> str:
+    """``text`` safe to write into Markdown: '<', '>' and an entity-like '&' as entities."""
+    return _MD_SPECIAL.sub(lambda m: _MD_ENTITY[m.group(0)], text)
+
+
 def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_flow.png") -> str:
+    """The report as Markdown. The markup written here has no '<', '>' or '&', so the whole text
+    is escaped in one pass (:func:`md_text`): every value from data comes out as typed."""
     lines = [f"# PRISMA 2020 report — {ctx.title}", "",
              f"**Funnel:** {funnel_line(c)}", "",
              "(records identified → screened → reports sought → assessed → studies included)", "",
@@ -156,7 +171,7 @@ def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_f
     if warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
     lines += ["---", "", citation_line(ctx) + f" (full hash {ctx.state_hash}).", ""]
-    return "\n".join(lines)
+    return md_text("\n".join(lines))
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.45}"

@@ -27,6 +27,7 @@ from screening.errors import RuleError
 from screening.records import with_list_cells
 from screening.record_marks import from_other_method
 from screening.rules.conditions import RuleOutcome, evaluate_rules
+from screening.rules.languages import unrecognised_counts
 from screening.rules.model import RulesConfig
 from screening.rules.notes import PRESENT_SHOWN, present_types, type_present, unchecked_records
 from screening.rules.query_eval import matched_terms
@@ -118,7 +119,8 @@ def apply_with_outcomes(records: pd.DataFrame, config: RulesConfig) -> tuple[Sta
         counts={"excluded": k_excl, "flagged": k_flag, "included": int(kept.sum()) - k_excl - k_flag},
         reasons=dict(sorted(reason_counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         parameters=config_parameters(config),
-        warnings=_data_warnings(records, outcomes, kept) + _effect_warnings(outcomes, kept, k_excl),
+        warnings=_data_warnings(records, outcomes, kept) + _language_warnings(records, outcomes, kept)
+        + _effect_warnings(outcomes, kept, k_excl),
         details={"rules": per_rule, "records_evaluated": n, "kept_records": int(kept.sum()),
                  "duplicates_not_counted": int(n - kept.sum() - other.sum())}
         | ({"other_method_records_not_checked": int(other.sum())} if other.any() else {}),
@@ -194,6 +196,25 @@ def _data_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.
                        f"every record that has one (a typo?); "
                        f"types present: {shown}")
     return out
+
+
+def _language_warnings(records: pd.DataFrame, outcomes: list[RuleOutcome], kept: np.ndarray) -> list[str]:
+    """Language values no language rule can read ('Klingon', an endonym the table lacks), with
+    their counts: such a record's language is missing data to the rules (decided by each
+    rule's ``missing``), which a reader of the counts would not otherwise know."""
+    rules = [o.rule for o in outcomes if o.rule.language is not None]
+    if not rules or "language" not in records.columns or not kept.any():
+        return []
+    counts = unrecognised_counts(records.loc[kept, "language"].tolist())
+    if not counts:
+        return []
+    shown = ", ".join(f"{value!r} ({n})" for value, n in list(counts.items())[:PRESENT_SHOWN])
+    more = f" and {len(counts) - PRESENT_SHOWN} more" if len(counts) > PRESENT_SHOWN else ""
+    how = ", ".join(f"rule {r.id!r} by its missing = {r.missing!r}" for r in rules)
+    return [f"language values the rules do not recognise (records): {shown}{more}; they count as no language, "
+            f"so such records were decided by {how}, unless another language the record names settled it. "
+            "Recognised are language names and ISO 639 codes, in English or in the language itself "
+            "(docs/rules.md); set missing = \"flag\" to have a person look at the rest"]
 
 
 def _index_of(out: RuleOutcome) -> TextIndex:

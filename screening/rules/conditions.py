@@ -19,13 +19,11 @@ import numpy as np
 import pandas as pd
 
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.rules.model import NO_LANGUAGE, Rule, RulesConfig, ValueList, bad_query, canonical_language
+from screening.rules.languages import known_and_unrecognised, record_languages  # noqa: F401 (notes imports it here)
+from screening.rules.model import Rule, RulesConfig, ValueList, bad_query
 from screening.rules.query import QuerySyntaxError, fields_used, parse, terms
 from screening.rules.query_eval import Match, evaluate
 from screening.rules.textindex import FIELD_NAMES, TextIndex, words_of
-
-_LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
-_PARENS = re.compile(r"\([^)]*\)")
 
 
 @dataclass
@@ -140,13 +138,6 @@ def _by_value(values: list[Any], test: Any) -> tuple[np.ndarray, np.ndarray]:
     return (fires[codes], missing[codes]) if len(codes) else (np.zeros(0, bool), np.zeros(0, bool))
 
 
-def record_languages(value: str) -> set[str]:
-    """'English; French' / 'eng' / 'en, fr' / 'en-US' / 'Chinese (Simplified)' -> canonical
-    names; 'und' / 'mul' name no language (:data:`NO_LANGUAGE`: the record's is missing)."""
-    value = _PARENS.sub(" ", value or "")
-    return {canonical_language(p) for p in _LANG_SPLIT.split(value) if p.strip()} - NO_LANGUAGE
-
-
 def _list_test(cond: ValueList, found: set[str] | list[tuple[str, ...]], matches: Any) -> tuple[bool, bool]:
     if not found:
         return False, True
@@ -159,8 +150,18 @@ def _language(records: pd.DataFrame, rule: Rule) -> tuple[np.ndarray, np.ndarray
     assert cond is not None
     wanted = set(cond.values)
     values = list(records["language"]) if "language" in records.columns else [""] * len(records)
-    return _by_value([v if isinstance(v, str) else "" for v in values],
-                     lambda v: _list_test(cond, record_languages(v), lambda lang: lang in wanted))
+
+    def test(value: str) -> tuple[bool, bool]:
+        known, unrecognised = known_and_unrecognised(value)
+        if unrecognised and not (wanted & known):
+            # 'Klingon', or an endonym the table lacks: the rule cannot tell whether it is
+            # listed, so the value is missing data (the rule's `missing` decides; the stage
+            # warns, naming it), never 'not in the list' (acceptance testing: 'Deutsch' was
+            # excluded by `not_in = ["german", ...]`)
+            return False, True
+        return _list_test(cond, known, lambda lang: lang in wanted)
+
+    return _by_value([v if isinstance(v, str) else "" for v in values], test)
 
 
 # Zotero's item types, one camelCase word ('journalArticle', 'bookSection'); other mixed-case

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from screening.errors import RuleError
+# the language table lives in its own module; its names are imported from here too
+from screening.rules.languages import LANGUAGE_ALIASES, NO_LANGUAGE, canonical_language, is_language  # noqa: F401
 from screening.rules.query import QuerySyntaxError, parse
 
 ACTIONS = ("exclude", "flag")
@@ -36,54 +38,6 @@ RULE_KEYS = ("id", "reason", "action", "year", "language", "publication_type", "
 CONDITION_KEYS = ("year", "language", "publication_type", "query")
 LIST_OPS = ("any_of", "not_in")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-
-# Language names and ISO 639-1/-2 (B and T) codes -> one canonical name. Records say 'eng',
-# 'English', 'en' or 'EN'; rules may use any of them.
-_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "english": ("en", "eng"), "french": ("fr", "fre", "fra"), "german": ("de", "ger", "deu"),
-    "spanish": ("es", "spa", "castilian"), "italian": ("it", "ita"), "portuguese": ("pt", "por"),
-    "dutch": ("nl", "dut", "nld", "flemish"), "chinese": ("zh", "chi", "zho", "mandarin"),
-    "japanese": ("ja", "jpn"), "korean": ("ko", "kor"), "russian": ("ru", "rus"),
-    "polish": ("pl", "pol"), "czech": ("cs", "cze", "ces"), "slovak": ("sk", "slo", "slk"),
-    "hungarian": ("hu", "hun"), "ukrainian": ("uk", "ukr"), "swedish": ("sv", "swe"),
-    "danish": ("da", "dan"), "norwegian": ("no", "nor", "nb", "nob", "nn", "nno"),
-    "finnish": ("fi", "fin"), "icelandic": ("is", "ice", "isl"), "turkish": ("tr", "tur"),
-    "arabic": ("ar", "ara"), "hebrew": ("he", "heb"), "greek": ("el", "gre", "ell", "greek, modern"),
-    "persian": ("fa", "per", "fas", "farsi"), "croatian": ("hr", "hrv", "scr"),
-    "serbian": ("sr", "srp", "scc"), "slovenian": ("sl", "slv", "slovene"),
-    "bulgarian": ("bg", "bul"), "romanian": ("ro", "rum", "ron", "moldavian"),
-    "lithuanian": ("lt", "lit"), "latvian": ("lv", "lav"), "estonian": ("et", "est"),
-    "catalan": ("ca", "cat"), "basque": ("eu", "baq", "eus"), "galician": ("gl", "glg"),
-    "afrikaans": ("af", "afr"), "indonesian": ("id", "ind"), "malay": ("ms", "may", "msa"),
-    "thai": ("th", "tha"), "vietnamese": ("vi", "vie"), "hindi": ("hi", "hin"),
-    "urdu": ("ur", "urd"), "bengali": ("bn", "ben"), "tamil": ("ta", "tam"),
-    "latin": ("la", "lat"), "esperanto": ("eo", "epo"), "welsh": ("cy", "wel", "cym"),
-    "irish": ("ga", "gle"), "albanian": ("sq", "alb", "sqi"), "armenian": ("hy", "arm", "hye"),
-    "georgian": ("ka", "geo", "kat"), "macedonian": ("mk", "mac", "mkd"),
-    "bosnian": ("bs", "bos"), "belarusian": ("be", "bel"), "kazakh": ("kk", "kaz"),
-    "swahili": ("sw", "swa"), "tagalog": ("tl", "tgl", "filipino", "fil"),
-    "multiple languages": ("mul",), "undetermined": ("und",),
-}
-LANGUAGE_ALIASES: dict[str, str] = {
-    alias: name for name, aliases in _LANGUAGES.items() for alias in (name, *aliases)
-}
-
-
-# A BCP 47 tag with a region or script ('en-US', 'en_GB', 'pt-BR', 'zh-Hans'): its language
-_SUBTAGGED = re.compile(r"([a-z]{2,3})[-_](?:[a-z]{4}|[a-z]{2}|\d{3})(?:[-_][a-z0-9]+)*")
-# What a record says when it does not say a language: ISO 639's 'und' (undetermined), 'mul'
-# (several, unnamed) and 'zxx' (no linguistic content). Such a record has no language a rule
-# can test: it follows the rule's `missing`, as an empty field does.
-NO_LANGUAGE = frozenset({"undetermined", "multiple languages", "zxx", "no linguistic content", "unknown"})
-
-
-def canonical_language(value: str) -> str:
-    """'ENG', 'en', 'English', 'en-US' -> 'english'; unknown values are returned folded (lower case)."""
-    key = " ".join(value.strip().lower().split())
-    if key in LANGUAGE_ALIASES:
-        return LANGUAGE_ALIASES[key]
-    tagged = _SUBTAGGED.fullmatch(key)
-    return LANGUAGE_ALIASES.get(tagged.group(1), key) if tagged else key
 
 
 @dataclass(frozen=True)
@@ -312,7 +266,7 @@ def _values(value: Any, name: str, who: str, path: str | Path | None, rid: str) 
     if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
         raise _fail(f"{who}: {name}.{op} must be a non-empty list of text values", path, rid, key=name)
     if name == "language":
-        unknown = [v for v in values if " ".join(v.strip().lower().split()) not in LANGUAGE_ALIASES]
+        unknown = [v for v in values if not is_language(v)]
         if unknown:
             raise _fail(f"{who}: unknown language {unknown[0]!r}", path, rid, key=name,
                         hint="use a language name or ISO 639 code (english, eng, en, french, fre, fr...)")

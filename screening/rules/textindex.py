@@ -27,9 +27,11 @@ import pandas as pd
 from screening.rules.occurrences import Occurrences
 from screening.text_fold import fold_accents
 
-# Query field tag -> records-table columns searched.
+# Query field tag -> records-table columns searched. A title is also its original-language
+# form (MEDLINE's TT beside a bracketed English translation): `ti:sante` finds the French
+# article that MEDLINE lists as '[Health ...]'.
 FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "ti": ("title",),
+    "ti": ("title", "title_original"),
     "ab": ("abstract",),
     "kw": ("keywords",),
     "au": ("authors",),

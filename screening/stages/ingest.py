@@ -51,8 +51,12 @@ from screening.stages.source_parsing import parse_source, read_file
 # plain-text record that lost its ER line is closed at the next PT (it was glued onto the next
 # record, which lost its DOI and UT), and a tagged file holding two joined exports (a .nbib
 # appended to a .ris...) is refused instead of losing or garbling the second one's records.
-# 9: the `other_method` column ([[sources]] method = "Citation searching").
-VERSION = "9"
+# 9: the `other_method` column ([[sources]] method = "Citation searching"). 10: the
+# `title_original` column, the title in the article's own language beside a translated title
+# (MEDLINE TT, PubMed XML VernacularTitle, Ovid MEDLINE RIS T2, biblatex origtitle, our own
+# exports' OP / title_original); a database label ending in '<...>' that is no Ovid segment
+# ('MEDLINE & Embase <Ovid>') is kept whole.
+VERSION = "10"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {
@@ -152,9 +156,11 @@ class _Columns:
 
 
 # Ovid names the coverage segment a record came from ('Ovid MEDLINE(R) <2019>', 'Embase <1974
-# to 2021 June 11>', in RIS, Ovid's own format and EndNote XML alike); one export spans many
-# segments of one database, which PRISMA-S counts once ...
-_OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*>\s*$")
+# to 2021 June 11>', '<1946 to Present>', in RIS, Ovid's own format and EndNote XML alike); one
+# export spans many segments of one database, which PRISMA-S counts once. Only a segment, a
+# bracket holding a year or 'present', is cut: a team's own label ending in '<...>' ('MEDLINE &
+# Embase <Ovid>', which our exports write and ingest reads back) is the database's name ...
+_OVID_SEGMENT_RE = re.compile(r"\s*<[^<>]*(?:\b(?:1[5-9]|20)\d\d\b|\bpresent\b)[^<>]*>\s*$", re.IGNORECASE)
 
 
 # ... and MEDLINE's own segments ('Epub Ahead of Print', 'PubMed-not-MEDLINE', 'In-Process &

@@ -23,7 +23,10 @@ def run(records: pd.DataFrame, config: RulesConfig, inputs: StageInputs) -> Stag
 # with a region, und/mul as no language, Zotero and bare 'Article' types as journal articles;
 # 4: a year rule reads every duplicate's year (fires on a group only when no copy is in range);
 # 6: records another method identified are not checked (rule_decision empty); 7: query words
-# fold ø, ß, ł, ı, æ ... and Arabic/Hebrew vowel marks as dedup does
+# fold ø, ß, ł, ı, æ ... and Arabic/Hebrew vowel marks as dedup does; a language written in that
+# language ('Deutsch', '中文') is that language, a language value the rules do not recognise is
+# missing data (warned), never 'not in the list'; `ti:` also searches the title in the article's
+# own language (title_original)
 STAGE = register_stage(Stage(
     name="apply_rules", order=30, run=run, config_type=RulesConfig, toml_key="rules", version="7",
     guard=ruled_out_decisions, allow_option="--allow-rule-changes",

@@ -139,3 +139,12 @@ def test_formula_like_cells_are_escaped_and_read_back_as_they_were() -> None:
     for column in ("title", "abstract", "notes", "journal", "doi"):
         assert back[column].tolist() == table[column].tolist(), column
     assert back["reason"].tolist() == ["=wrong population"] * len(table)      # an extra column, unescaped too
+
+
+def test_a_database_label_ending_in_angle_brackets_comes_back_whole() -> None:
+    """Acceptance testing: 'MEDLINE & Embase <Ovid>' came back as 'MEDLINE & Embase' from both
+    exports: the '<...>' was cut as if it were an Ovid coverage segment ('<1946 to 2024>')."""
+    table = _table(("ris_scopus.ris",)).assign(source_db="MEDLINE & Embase <Ovid>")
+    ris = ingest([RawSource("export.ris", to_ris(_exported(table)).encode("utf-8"))]).records
+    csv_back = ingest([RawSource("export.csv", csv_export(_exported(table)).text.encode("utf-8-sig"))]).records
+    assert set(ris["source_db"]) == set(csv_back["source_db"]) == {"MEDLINE & Embase <Ovid>"}

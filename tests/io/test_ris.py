@@ -377,6 +377,10 @@ def test_ovid_coverage_segments_name_one_database():
                                         "Ovid MEDLINE(R) In-Process & Other Non-Indexed Citations",
                                         "Embase <1974 to 2021 June 11>", "APA PsycInfo <2002 to 2020>")] == [
         "Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Ovid MEDLINE(R)", "Embase", "APA PsycInfo"]
+    # only a segment is cut: a label of the team's that ends in '<...>' is a name (acceptance testing)
+    assert [_database_name(n) for n in ("Ovid MEDLINE(R) <1946 to Present>", "PsycINFO <1806 to November Week 4 2018>",
+                                        "MEDLINE & Embase <Ovid>", "Scopus <all fields>")] == [
+        "Ovid MEDLINE(R)", "PsycINFO", "MEDLINE & Embase <Ovid>", "Scopus <all fields>"]
 
 
 def test_an_export_that_names_no_database_is_said_once():
