@@ -132,8 +132,9 @@ def is_language(value: str) -> bool:
     return canonical_language(value) in _LANGUAGES
 
 
-# between the languages of one value: 'English; French', 'en, fr', 'German and English'
-_LANG_SPLIT = re.compile(r"\s*(?:[;,/|]|\band\b)\s*", re.IGNORECASE)
+# between the languages of one value: 'English; French', 'en, fr', 'German and English', one
+# per line ('eng\nspa'; in the benchmark's Excel-made sets 'eng_x000D_\nspa', Excel's written CR)
+_LANG_SPLIT = re.compile(r"\s*(?:[;,/|\r\n]|_x000D_|\band\b)\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 
 

@@ -107,3 +107,11 @@ def test_run_prints_the_warning(tmp_path: Path) -> None:
     said = " ".join(result.output.split())
     assert "language values the rules do not recognise (records): 'Klingon' (1)" in said
     assert said.count("do not recognise") == 1
+
+
+def test_languages_one_per_line_are_each_read() -> None:
+    # real values in ../shared/data/screening (an Excel-made export): 'eng_x000D_\nspa'
+    from screening.rules.languages import known_and_unrecognised
+
+    assert known_and_unrecognised("eng_x000D_\nspa") == (frozenset({"english", "spanish"}), ())
+    assert known_and_unrecognised("eng\r\npor") == (frozenset({"english", "portuguese"}), ())
