@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from screening.text_fold import fold_accents
+
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
           "viii": "8", "ix": "9", "x": "10", "xi": "11", "xii": "12"}
 # Words that make a record a *different* publication from the article it names.
@@ -60,7 +62,11 @@ _GREEK_NAME = re.compile(r"(?<![a-z])(" + "|".join(sorted(set(_GREEK.values()), 
 
 def spell_greek(title: str) -> str:
     """``title`` with each Greek letter written as its name ('PPARα' -> 'PPAR alpha '), so a
-    title read from a database that spells them ('PPAR-alpha') normalises to the same words."""
+    title read from a database that spells them ('PPAR-alpha') normalises to the same words.
+    Folded first: a letter with a tonos ('ά') or the micro sign ('µ', NFKC's 'μ') is spelled too."""
+    if title.isascii():
+        return title
+    title = fold_accents(title)
     if not _GREEK_CHAR.search(title):
         return title
     # a digit stays on ('β1' -> 'beta1', as 'TGF-beta1' is written), a letter does not
@@ -68,14 +74,14 @@ def spell_greek(title: str) -> str:
 
 
 def greek_letters(title: str) -> frozenset[str]:
-    """The Greek letters a (normalised, lower-case) title names, as names: 'pparα' and
-    'ppar alpha' both give {'alpha'}; 'β1' and 'beta1' {'beta'}."""
-    spelled = _GREEK_CHAR.sub(lambda m: f" {_GREEK[m.group()]} ", title.lower())
-    return frozenset(_GREEK_NAME.findall(spelled))
+    """The Greek letters a dedup title key (lower case, letters spelled by :func:`spell_greek`)
+    names: 'ppar alpha' gives {'alpha'}, 'tgf beta1' {'beta'}."""
+    return frozenset(_GREEK_NAME.findall(title))
 
 
 def labels_differ(a_title: str, a_tokens: frozenset[str], b_title: str, b_tokens: frozenset[str]) -> str:
-    """Why two titles name different things by a letter, or '': both name Greek letters, not
+    """Why two title keys (``Keys.title``, ``Keys.title_tokens``) name different things by a
+    letter, or '': both name Greek letters, not
     the same ones, or each has a single letter the other lacks ('hepatitis B' vs 'hepatitis C',
     'A-blockers' vs 'B-blockers'). One title without any is no evidence (a database may drop or
     mangle the letter), and a single letter only one side has is often an 's' or an initial."""

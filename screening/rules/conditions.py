@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from screening.io.ris import RIS_TYPE_NAMES
-from screening.rules.languages import known_and_unrecognised, record_languages  # noqa: F401 (notes imports it here)
+from screening.rules.languages import known_and_unrecognised
 from screening.rules.model import Rule, RulesConfig, ValueList, bad_query
 from screening.rules.query import QuerySyntaxError, fields_used, parse, terms
 from screening.rules.query_eval import Match, evaluate

@@ -17,6 +17,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable
 
+from screening.text_fold import fold_accents
+
 # canonical name -> ISO 639-1 / 639-2 (B and T) codes, English variants, and the language's
 # names for itself (endonyms, with and without accents: lookups also try the value with its
 # accents stripped, so 'Francais' and an NFD 'Français' are French too)
@@ -93,16 +95,12 @@ def _key(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value).lower().split())
 
 
-def _unaccented(key: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
-
-
 LANGUAGE_ALIASES: dict[str, str] = {
     _key(alias): name for name, aliases in _LANGUAGES.items() for alias in (name, *aliases)
 }
 # the same without accents ('francais', 'espanol', 'turkce', 'portugues'), where that is no
 # other language's name
-_UNACCENTED: dict[str, str] = {_unaccented(k): v for k, v in LANGUAGE_ALIASES.items()}
+_UNACCENTED: dict[str, str] = {fold_accents(k): v for k, v in LANGUAGE_ALIASES.items()}
 
 # A BCP 47 tag with a region or script ('en-US', 'en_GB', 'pt-BR', 'zh-Hans'): its language
 _SUBTAGGED = re.compile(r"([a-z]{2,3})[-_](?:[a-z]{4}|[a-z]{2}|\d{3})(?:[-_][a-z0-9]+)*")
@@ -120,7 +118,7 @@ def canonical_language(value: str) -> str:
     key = _key(value)
     if key in LANGUAGE_ALIASES:
         return LANGUAGE_ALIASES[key]
-    if (bare := _unaccented(key)) in _UNACCENTED:
+    if (bare := fold_accents(key)) in _UNACCENTED:
         return _UNACCENTED[bare]
     tagged = _SUBTAGGED.fullmatch(key)
     return LANGUAGE_ALIASES.get(tagged.group(1), key) if tagged else key

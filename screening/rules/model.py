@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from screening.errors import RuleError
-# the language table lives in its own module; its names are imported from here too
-from screening.rules.languages import LANGUAGE_ALIASES, NO_LANGUAGE, canonical_language, is_language  # noqa: F401
+from screening.rules.languages import canonical_language, is_language
 from screening.rules.query import QuerySyntaxError, parse
 
 ACTIONS = ("exclude", "flag")

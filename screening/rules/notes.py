@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening.rules.conditions import RuleOutcome, contains_phrase, record_languages, record_type_words, type_key, type_words
+from screening.rules.conditions import RuleOutcome, contains_phrase, record_type_words, type_key, type_words
+from screening.rules.languages import record_languages
 from screening.rules.model import Rule, RulesConfig, ValueList
 
 PRESENT_SHOWN = 8   # values named in a note; the rest are counted

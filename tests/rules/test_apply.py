@@ -10,7 +10,8 @@ import pytest
 
 from screening.records import table_hash
 from screening.rules.apply import apply_rules
-from screening.rules.conditions import record_languages, type_words
+from screening.rules.conditions import type_words
+from screening.rules.languages import record_languages
 from screening.rules.explain import explain_rules
 from screening.rules.model import rules_from_mapping
 from screening.stage import STAGES, StageInputs, registered_stages

@@ -9,7 +9,8 @@ import pytest
 
 from screening.config import load_review
 from screening.errors import ConfigError, RuleError
-from screening.rules.model import RulesConfig, ValueList, YearRange, canonical_language, rules_from_mapping
+from screening.rules.languages import canonical_language
+from screening.rules.model import RulesConfig, ValueList, YearRange, rules_from_mapping
 
 
 def load(*rules: dict, **top) -> RulesConfig:
