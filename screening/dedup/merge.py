@@ -18,8 +18,10 @@ from screening.dedup.journal_names import journal_variants, journals_compatible
 from screening.records import as_list
 
 # Fields copied into the kept record from its duplicates when the kept one lacks them.
-MERGE_FIELDS = ("abstract", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume", "issue",
-                "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
+# title_original (the title in the language of publication) describes the study, like the
+# abstract: MEDLINE's translated-title copy carries it (TT) where Embase's copy may not.
+MERGE_FIELDS = ("abstract", "title_original", "doi", "pmid", "pmcid", "journal", "journal_abbrev", "volume",
+                "issue", "pages", "year", "issn", "isbn", "language", "url", "publisher", "booktitle", "authors")
 # List fields the kept record takes from its whole group: one study's document types, as
 # each database labels them (PubMed's RIS says JOUR where Scopus says Letter), so a
 # publication-type rule sees what any copy says. The kept record's own values stay first.

@@ -333,6 +333,6 @@ STAGE = register_stage(Stage(name="dedup", order=20, run=run, config_type=DedupC
                              # 14: titles naming different Greek letters, or a letter each, are maybe at most; the same
                              # long title and year without authors is a maybe-pair
                              # 15: the letters MEDLINE transliterates (ø, ß, ł, ı, æ ...) folded in names and titles
-                             toml_key="dedup", version="15", load_inputs=load_inputs, rekey=rekey,
+                             toml_key="dedup", version="16", load_inputs=load_inputs, rekey=rekey,
                              # held whole in dedup.json; each run's history line keeps their digests
                              history_digest=("maybe_pairs", "decided_in_groups")))

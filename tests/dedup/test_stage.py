@@ -448,3 +448,23 @@ def test_the_review_state_hash_does_not_depend_on_whether_dedup_was_reused(tmp_p
     after = json.loads(report.read_text())
     assert before["details"]["decided_in_groups"] != after["details"]["decided_in_groups"]   # the case
     assert load_state(load_review(toml)).state_hash == reused
+
+
+def test_the_kept_record_takes_the_original_language_title_from_its_copy():
+    """A translated MEDLINE title (TT: the original) and the Embase copy without it: the kept
+    record must not lose the title in the language of publication (acceptance 35 leftover)."""
+    title = "Hip fracture surgery in patients over ninety years: a cohort study"
+    rows = make_table(pd.DataFrame({
+        "record_id": ["emb", "med"], "source_db": ["Embase", "MEDLINE"],
+        "title": [title, title], "authors": [["Ødegård, S", "Strauß, H"], ["Odegard, S", "Strauss, H"]],
+        "doi": ["10.4045/tidsskr.19.0123"] * 2, "year": [2020, 2020],
+        "journal": ["Tidsskrift for den Norske Laegeforening", "Tidsskr Nor Laegeforen"],
+        "abstract": ["Background: a cohort of patients over ninety.", ""],
+        "volume": ["140", "140"], "pages": ["12-18", "12-18"],
+        "title_original": ["", "Hoftebruddkirurgi hos pasienter over nitti år: en kohortstudie"],
+    }).to_dict("records"))
+    out = _run(rows).records.set_index("record_id")
+    assert out.loc["med", "duplicate_of"] == "emb"
+    kept = out.loc["emb"]
+    assert kept["title_original"] == "Hoftebruddkirurgi hos pasienter over nitti år: en kohortstudie"
+    assert "title_original: med" in kept["merged_from"]
