@@ -116,7 +116,7 @@ def dedup_review_cmd(
     duplicate: bool = typer.Option(False, "--duplicate", help="With --pair: the two records are the same publication."),
     distinct: bool = typer.Option(False, "--distinct", help="With --pair: the two records are different publications."),
     reopen: bool = typer.Option(False, "--reopen", help="With --pair: withdraw the pair's decision, or the one decision that joins or separates the two records' groups (the matcher decides again; a maybe-pair is queued again)."),
-    force: bool = typer.Option(False, "--force", help="With --pair ... --duplicate (or --from): store it even though the two records evidently differ (titles, DOIs, years), e.g. a conference abstract and its later article under another title."),
+    force: bool = typer.Option(False, "--force", help="With --pair ... --duplicate (or --from): store it even though the two records evidently differ (titles, DOIs, years), e.g. a conference abstract and its later article under another title. With --from, also store answers that replace a colleague's answer given after the file was exported."),
     export: Optional[Path] = typer.Option(None, "--export", help="Write the undecided maybe-pairs to a CSV (side by side, an empty answer column) to triage in a spreadsheet."),
     include_decided: bool = typer.Option(False, "--include-decided", help="With --export: also the pairs answered since the last run, their answer filled in."),
     from_csv: Optional[Path] = typer.Option(None, "--from", help="Store the answers of a pairs CSV (id_a, id_b, answer: duplicate or distinct, blank to skip); all or nothing."),

@@ -15,6 +15,12 @@ line, as ``decide --from`` refuses one), and stores the answers in one transacti
 (:func:`screening.dedup.store.record_decisions`), append-only like every other answer. An
 answer the log already holds, or that the answers so far settle, is not stored again, so
 importing one file twice stores nothing the second time.
+
+A sheet can be out for days while colleagues answer pairs in sessions. The export stamps every
+row with ``log_seq``, the log's last entry when it was written; on import, a row answering a pair
+otherwise than a decision stored *after* that entry is refused (naming who answered it and when)
+unless ``force``: the sheet's answer is older information, and storing it would silently replace a
+colleague's newer one. A file without the column (any hand-made CSV) is read as before.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from screening.decisions.import_csv import MAX_BAD_ROWS, read_csv, refuse_bad_ro
 from screening.dedup.conflicts import conflict_warnings, disputed, standing_conflicts
 from screening.dedup.queue import MaybePair, Pair
 from screening.dedup.review_queue import ReviewQueue, open_queue
-from screening.dedup.store import pair_key, record_decisions
+from screening.dedup.store import load_decisions, pair_key, record_decisions
 from screening.errors import DecisionError, InputError
 
 # the fields of a pair a row shows side by side (``<field>_a``, ``<field>_b``), as the session
@@ -47,6 +53,7 @@ ANSWERS = {"duplicate": "duplicate", "d": "duplicate", "yes": "duplicate", "y": 
            "distinct": "distinct", "n": "distinct", "no": "distinct", "different": "distinct"}
 SKIPS = frozenset({"", "s", "skip"})      # as in the session: blank (or s) is "not now"
 REQUIRED = ("id_a", "id_b", "answer")
+STAMP = "log_seq"      # the decision log's last entry when the file was exported
 _ANSWER_HINT = "write duplicate (or d, yes, same) or distinct (or n, no, different); leave it blank to skip the pair"
 # 'years differ: 2016 vs 2017' -> 'years differ': counts per kind of reason, not per value
 _DETAIL = re.compile(r"\b(\w+ differ): [^;]*")
@@ -78,6 +85,7 @@ def export_queue(target: str | Path, output: str | Path, *, reviewer: str = "",
     rows: list[dict[str, str]] = []
     reasons: Counter[str] = Counter()
     decided = 0
+    stamp = str(_last_seq(queue))
     for p in queue.pairs:
         status, answer = _status(queue, p)
         if status in ("pending", "contested"):
@@ -86,7 +94,7 @@ def export_queue(target: str | Path, output: str | Path, *, reviewer: str = "",
             continue
         else:
             decided += 1
-        rows.append(_row(queue, p, status, answer))
+        rows.append(_row(queue, p, status, answer) | {STAMP: stamp})
     output = Path(output)
     atomic_write_bytes(output, _csv_text(rows).encode("utf-8-sig"))     # BOM: Excel reads UTF-8
     return QueueExport(output, queue.folder, len(rows) - decided, decided,
@@ -123,12 +131,12 @@ def _csv_text(rows: list[dict[str, str]]) -> str:
     fixed = ("id_a", "id_b", "answer", "reason", "score", "differs")
     sides = [f"{n.replace(' ', '_')}_{s}" for n in SIDE_BY_SIDE for s in ("a", "b")]
     filled = {k[:-2] for r in rows for k, v in r.items() if k in sides and v and v != "—"}
-    header = [*fixed, *(c for c in sides if c[:-2] in filled), "status", "note"]    # both sides or neither
+    header = [*fixed, *(c for c in sides if c[:-2] in filled), "status", "note", STAMP]    # both sides or neither
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(header)
-    for r in rows:      # the score is a number; everything else is text a spreadsheet could run
-        out.writerow([r[c] if c == "score" else escape_formula(r[c]) for c in header])
+    for r in rows:      # the score and the stamp are numbers; everything else is text a spreadsheet could run
+        out.writerow([r[c] if c in ("score", STAMP) else escape_formula(r[c]) for c in header])
     return buf.getvalue()
 
 
@@ -176,6 +184,7 @@ def import_answers(target: str | Path, path: str | Path, reviewer: str, *, force
                          line=1, hint="a pairs file has the columns id_a, id_b and answer (as `dedup-review "
                                       "--export` writes it)")
     answers, skipped, repeated, bad = _read_answers(queue, table.rows, path)
+    exported_at = _stamp(table.rows, path) if STAMP in table.header else None
     entries = {pair_key(p.id_a, p.id_b): p for p in queue.pairs}
     store: list[tuple[_Answer, str]] = []         # (answer, note)
     already = changed = forced = 0
@@ -186,7 +195,11 @@ def import_answers(target: str | Path, path: str | Path, reviewer: str, *, force
         if now == a.decision:
             already += 1
             continue
-        if a.key in queue.progress.standing:      # the pair's own decision said the other: re-decided
+        own = queue.progress.standing.get(a.key)
+        if own is not None and exported_at is not None and int(own["seq"]) > exported_at and not force:
+            bad.append(_newer_answer(queue, a, own, exported_at, path))
+            continue
+        if own is not None:      # the pair's own decision said the other: re-decided
             changed += 1
         despite = queue.duplicate_doubts(*a.key) if a.decision == "duplicate" else []
         if despite and not force:
@@ -208,6 +221,43 @@ def import_answers(target: str | Path, path: str | Path, reviewer: str, *, force
     return AnswersImport(path, queue.folder, queue.reviewer, dict(stored), changed, forced, already, skipped,
                          repeated, len(queue.pending), queue.apply_command,
                          tuple(table.warnings) + tuple(_contradictions(queue, {a.key for a, _ in store})))
+
+
+def _last_seq(queue: ReviewQueue) -> int:
+    """The decision log's last entry (0 for none), read now: what an exported sheet is as of."""
+    log = load_decisions(queue.folder)
+    return int(log["seq"].max()) if len(log) else 0
+
+
+def _stamp(rows: list[tuple[int, dict[str, str]]], path: Path) -> int | None:
+    """The sheet's ``log_seq`` (the lowest, should rows of two exports have been pasted together);
+    None when no row has one."""
+    seen: list[int] = []
+    for line, cells in rows:
+        value = cells.get(STAMP, "").strip()
+        if not value:
+            continue
+        if not value.isdigit():
+            raise InputError(f"{STAMP} {value!r} is not a number", path=path, line=line,
+                             hint=f"{STAMP} is the decision log's entry the file was exported at, as "
+                                  "`dedup-review --export` writes it; restore it, or delete the column")
+        seen.append(int(value))
+    return min(seen) if seen else None
+
+
+def _newer_answer(queue: ReviewQueue, a: _Answer, own: dict, exported_at: int, path: Path) -> DecisionError:
+    """The refusal of a sheet's answer on a pair somebody answered otherwise after the export."""
+    when = ""
+    log = queue.log if queue.log is not None else load_decisions(queue.folder)
+    row = log[log["seq"] == own["seq"]]
+    if len(row) and "decided_at" in row.columns:
+        when = f" on {str(row['decided_at'].iloc[0])[:16].replace('T', ' ')}"
+    who = own.get("reviewer") or "someone"
+    return DecisionError(f"answered {own['decision']!r} by {who}{when}, after this file was exported "
+                         f"(log entry {own['seq']} > {STAMP} {exported_at}); the file says {a.decision!r}",
+                         path=str(path), line=a.line, record=f"{a.key[0]}/{a.key[1]}",
+                         hint="the file's answer is the older one: agree with them and blank the row's answer, or "
+                              "import with --force to store the file's answer as the newer decision")
 
 
 def _read_answers(queue: ReviewQueue, rows: list[tuple[int, dict[str, str]]],

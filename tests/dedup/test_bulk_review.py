@@ -282,3 +282,59 @@ def test_the_store_takes_a_batch_whole_or_not_at_all(tmp_path):
     assert log[["id_a", "id_b", "decision", "note"]].values.tolist() == [["a", "b", "duplicate", ""],
                                                                         ["a", "c", "distinct", "n"]]
     assert log["decided_at"].nunique() == 1 and set(log["reviewer"]) == {"ana"}
+
+
+def test_a_sheet_does_not_replace_an_answer_given_after_it_was_exported(demo, tmp_path):
+    """Alice exports the queue and answers it over days; meanwhile Bob answers one of its pairs
+    'distinct' in a session. Her sheet's 'duplicate' is the older information: the import is
+    refused, naming Bob and the row, unless --force (it was stored as 'replacing' silently)."""
+    decide_pair(demo, *UNLIKE, "distinct", "carol")          # a log entry before the export
+    pairs = tmp_path / "pairs.csv"
+    assert _review(demo, "--export", str(pairs)).exit_code == 0
+    rows = _rows(pairs)
+    assert {r["log_seq"] for r in rows} == {"1"}
+    similar = [r for r in rows if r["reason"] == SIMILAR]
+    decide_pair(demo, similar[1]["id_a"], similar[1]["id_b"], "distinct", "bob")    # after the export
+    for r in similar:
+        r["answer"] = "duplicate"
+    _write(pairs, rows)
+    res = _review(demo, "--from", str(pairs))
+    said = _text(res)
+    assert res.exit_code != 0
+    line = rows.index(similar[1]) + 2                                               # line 1: the header
+    assert f"pairs.csv:{line}:" in said and "answered 'distinct' by bob" in said
+    assert "after this file was exported" in said
+    assert "(log entry 2 > log_seq 1)" in said and "--force" in said
+    assert load_decisions(_out(demo))["reviewer"].tolist() == ["carol", "bob"]       # nothing stored
+    res = _review(demo, "--from", str(pairs), "--force")
+    assert res.exit_code == 0, res.output
+    assert "1 replacing an earlier, other answer on the pair" in _text(res)
+    log = load_decisions(_out(demo))
+    assert log["decision"].tolist() == ["distinct", "distinct"] + ["duplicate"] * len(similar)
+
+
+def test_an_answer_changed_before_the_export_is_still_just_replaced(demo, tmp_path):
+    """The stamp only guards answers given after the export: one the sheet shows (and its reader
+    saw) is re-decided as before."""
+    p = next(p for p in open_queue(demo).pairs if p.reason == SIMILAR)
+    decide_pair(demo, p.id_a, p.id_b, "duplicate", "bob")
+    pairs = tmp_path / "pairs.csv"
+    assert _review(demo, "--export", str(pairs), "--include-decided").exit_code == 0
+    rows = _rows(pairs)
+    row = next(r for r in rows if {r["id_a"], r["id_b"]} == {p.id_a, p.id_b})
+    assert row["answer"] == "duplicate" and row["log_seq"] == "1"
+    row["answer"] = "distinct"
+    _write(pairs, [row])
+    res = _review(demo, "--from", str(pairs))
+    assert res.exit_code == 0 and "1 replacing an earlier, other answer on the pair" in _text(res), res.output
+
+
+def test_a_bad_stamp_is_named(demo, tmp_path):
+    pairs = tmp_path / "pairs.csv"
+    assert _review(demo, "--export", str(pairs)).exit_code == 0
+    rows = _rows(pairs)
+    rows[2]["log_seq"], rows[2]["answer"] = "=1+1", "d"
+    _write(pairs, rows)
+    res = _review(demo, "--from", str(pairs))
+    assert res.exit_code != 0 and "pairs.csv:4:" in _text(res) and "log_seq '=1+1' is not a number" in _text(res)
+    assert len(load_decisions(_out(demo))) == 0
