@@ -49,6 +49,11 @@ def blocking_keys(k: Keys, rare: dict[str, int]) -> list[str]:
         # journal volume + full page range + year locate one printed article whatever its title
         # says (a translated title, a missing author list)
         out.append(f"v{k.volume}|{k.first_page}|{k.last_page}|{k.year}")
+    if k.volume and k.first_page and k.year:
+        # ... and so do volume + first page + year where an export gives no last page: MEDLINE's
+        # bracketed translation meets the original-language title only through where it was
+        # printed (a large block, a supplement's page of abstracts, is windowed as any other)
+        out.append(f"f{k.volume}|{k.first_page}|{k.year}")
     if k.families and k.year:
         first_word = min((w for w in k.title_tokens if len(w) > 3), default="")
         out.append(f"a{k.families[0]}|{k.year}|{first_word}")

@@ -261,6 +261,13 @@ def _compare(a: Keys, b: Keys, *, cochrane_versions: str = "duplicate") -> Verdi
             # are identical, or one list is missing and the titles still agree)
             return Verdict(DUPLICATE, round(0.9 * t + 0.1, 4), "title+authors+pages",
                            "same authors, journal, volume and page range; titles worded differently")
+        if translated and same_issue and same_item and not same_range and auth is not None and auth >= 0.99 \
+                and not dois_conflict(a, b) and not other_pages(a, b, online_first=False):
+            # MEDLINE's bracketed translation and the original-language title, where an export
+            # gives only the first page: the same authors, issue and start page, but without the
+            # page range too little to link; a person decides (it was neither linked nor queued)
+            return Verdict(MAYBE, round(0.9 * t + 0.1, 4), "title+authors+pages",
+                           "a translated title: same authors, journal, issue and first page")
     if not has_titles or t < 0.85:
         return Verdict(DISTINCT, t, "title", "titles differ")
     if not auth_known:

@@ -60,3 +60,37 @@ def test_a_translated_title_is_linked_to_its_original_by_transliterated_authors(
     linked = out.table[out.table["duplicate_of"].astype(str) != ""]
     assert len(linked) == 1, out.table[["record_id", "duplicate_of", "dup_rule"]]
     assert linked["dup_rule"].iloc[0] == "title+authors+pages"
+
+
+def _first_page_only(path: Path, tmp: Path) -> Path:
+    """The fixture with its page range cut to the first page ('PG  - 145', 'SP  - 145'), as some
+    exports give it."""
+    text = path.read_text(encoding="utf-8")
+    text = "\n".join(line.split("-", 1)[0] + "- 145" if line.startswith(("PG  -", "SP  -")) else line
+                     for line in text.splitlines() if not line.startswith("EP  -"))
+    out = tmp / path.name
+    out.write_text(text + "\n", encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("medline_authors, queued", [
+    (None, True),                                              # the same authors, transliterated
+    ("Lund P", False),                                         # another author list: two articles
+])
+def test_a_translated_title_with_only_a_first_page_is_asked_about(tmp_path, medline_authors, queued):
+    """Without a page range, the same authors, journal, issue, first page and year are too little
+    to link a translated title to its original, but a person should see the pair: it was neither
+    linked nor queued (no shared blocking key: the range key needs a last page)."""
+    ovid = _first_page_only(CASES / "transliterated" / "p1_ovid.ris", tmp_path)
+    med = _first_page_only(CASES / "transliterated" / "p1_med.nbib", tmp_path)
+    if medline_authors:
+        text = med.read_text(encoding="utf-8").splitlines()
+        text = [line for line in text if not line.startswith(("FAU -", "AU  -"))]
+        text.insert(next(i for i, line in enumerate(text) if line.startswith("PG  -")), f"AU  - {medline_authors}")
+        med.write_text("\n".join(text) + "\n", encoding="utf-8")
+    table = ingest_paths([ovid, med], database="MEDLINE").records
+    assert set(table["pages"]) == {"145"}
+    out = deduplicate(table)
+    assert (out.table["duplicate_of"].astype(str) == "").all()
+    asked = [p for p in out.maybe_pairs if p.reason.startswith("a translated title")]
+    assert len(asked) == (1 if queued else 0), out.maybe_pairs
