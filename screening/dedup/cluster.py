@@ -72,9 +72,17 @@ def contradicts(a: Keys, b: Keys) -> bool:
     # differently ('6 Suppl 2' and 'Suppl 2', keys 6s2 and s2), and pages place it better.
     if (other_pages(a, b) or (a.issue and b.issue and issues_differ(a.issue, b.issue) and not a.first_page
                               and not b.first_page)) \
-            and not same_identifier(a, b) and not fields_shifted(a, b):
+            and not same_identifier(a, b) and not fields_shifted(a, b) and not cochrane_versions(a, b):
         return True
     return False
+
+
+def cochrane_versions(a: Keys, b: Keys) -> bool:
+    """Two versions of one Cochrane review (``.pub2``, ``.pub3`` of one DOI): each version is
+    published in an issue of its own, so their issues differ by nature, and compare() decides
+    them by the review's ``cochrane_versions`` setting. The issue guard split them (from 0.17
+    on, acceptance 36a: the superseded 2007 version came back to title/abstract screening)."""
+    return bool(a.doi and a.doi == b.doi and a.doi_version != b.doi_version and not a.doi_container)
 
 
 def _bridged(keys: Sequence[Keys], group: list[int], x: int, y: int) -> bool:

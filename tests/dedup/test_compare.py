@@ -441,3 +441,20 @@ def test_the_same_long_title_and_year_without_authors_is_asked_about():
     assert compare(short, short).outcome == DISTINCT                     # recurs in every journal
     other_year = record_keys("A model for the sizing of software updates", [], 2011, "", "", "", "", "", "", "")
     assert compare(a, other_year).outcome != DUPLICATE
+
+
+def test_cochrane_versions_in_different_issues_stay_one_review(pairs_table):
+    """Acceptance 36a: CD005984.pub2 (2007, Issue 3) and .pub3 (2018, Issue 8), no pages: compare()
+    linked them (doi-version), but the grouping guard's issue check split them again, so after an
+    upgrade the superseded version came back to title/abstract screening."""
+    from screening.dedup.api import deduplicate
+
+    rows = pairs_table[pairs_table["why"].str.contains("Cochrane review versions")].reset_index(drop=True)
+    older = rows["doi"].str.endswith("pub2")
+    table = rows.assign(issue=["3" if o else "8" for o in older], pages="", volume="")
+    out = deduplicate(table).table
+    assert out.loc[older.to_numpy(), "duplicate_of"].iloc[0] == out.loc[~older.to_numpy(), "record_id"].iloc[0]
+    assert out.loc[older.to_numpy(), "dup_rule"].iloc[0] == "doi-version"
+    # with the setting 'distinct' they stay apart, as before
+    out = deduplicate(table, cochrane_versions="distinct").table
+    assert (out["duplicate_of"].fillna("") == "").all()
