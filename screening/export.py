@@ -44,6 +44,7 @@ from screening.errors import ConfigError
 from screening.export_csv import csv_export
 from screening.export_reviewers import STAGE_PREFIX, ReviewerColumns, reviewer_columns, visible_or_settled
 from screening.io.ris import RIS_TYPE_NAMES
+from screening.output_guard import refuse_overwrite
 from screening.prisma.state import review_stopping
 from screening.records import LIST_SEP, as_list, as_text
 from screening.record_marks import other_report_ids
@@ -154,6 +155,7 @@ def export_records(review: str | Path | Review, output: str | Path, *, stage: st
         raise ConfigError(f"cannot tell the export format from {output.name!r}",
                           hint="name the file .ris or .csv, or pass --format ris|csv")
     rv = review if isinstance(review, Review) else Review.load(review)
+    refuse_overwrite(output, review=rv.config)
     viewer = rv.viewer(reviewer, as_adjudicator)        # refuses an unblinded view nobody may have
     rows = select(rv, stage, decision, as_adjudicator=viewer.adjudicator, viewer=viewer)
     warnings: list[str] = []

@@ -40,6 +40,7 @@ from screening.dedup.queue import MaybePair, Pair
 from screening.dedup.review_queue import ReviewQueue, open_queue
 from screening.dedup.store import load_decisions, pair_key, record_decisions
 from screening.errors import DecisionError, InputError
+from screening.output_guard import refuse_overwrite
 
 # the fields of a pair a row shows side by side (``<field>_a``, ``<field>_b``), as the session
 # shows them (queue.SHOWN_FIELDS) less the ids (``id_a``, ``id_b``) and the abstracts, which
@@ -96,6 +97,9 @@ def export_queue(target: str | Path, output: str | Path, *, reviewer: str = "",
             decided += 1
         rows.append(_row(queue, p, status, answer) | {STAMP: stamp})
     output = Path(output)
+    refuse_overwrite(output, inputs=[p for p in (queue.table_path, queue.folder / "dedup_queue.json",
+                                                  queue.folder / "dedup_decisions.sqlite") if p is not None],
+                     option="--export")
     atomic_write_bytes(output, _csv_text(rows).encode("utf-8-sig"))     # BOM: Excel reads UTF-8
     return QueueExport(output, queue.folder, len(rows) - decided, decided,
                        sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -21,6 +21,7 @@ from screening.atomic_files import atomic_write_text
 from screening.dedup.api import DedupOutcome, deduplicate
 from screening.dedup.store import latest_decisions, load_decisions
 from screening.errors import InputError
+from screening.output_guard import refuse_overwrite
 from screening.records import check_table_path, read_table, write_table
 from screening.stages.dedup import decision_warnings
 from screening.stages.ingest import ingest_paths
@@ -82,6 +83,7 @@ def dedup_files(paths: list[Path], output: Path, *, folder: Path | None = None,
                 cochrane_versions: str = "duplicate", previous: Path | None = None) -> DedupRun:
     """``screening dedup``: read, deduplicate (reusing stored decisions in ``folder``), write."""
     check_table_path(output)            # before the work, not after it
+    refuse_overwrite(output, inputs=[*paths, *([previous] if previous else [])])
     folder = folder or output.parent
     table, warnings = load_input_table(paths)
     decisions = load_decisions(folder)

@@ -332,7 +332,10 @@ def ingest_to_file(paths: list[str | Path], output: str | Path, *, database: str
                    format: str = "") -> StageResult:
     """``screening ingest``: read the exports and write the canonical table (atomically).
     The output name is checked first, so a bad one costs no parsing."""
+    from screening.output_guard import refuse_overwrite
+
     check_table_path(output)
+    refuse_overwrite(output, inputs=paths)
     result = ingest_paths(paths, database=database, format=format)
     write_table(result.records, output)
     return result
@@ -353,6 +356,9 @@ def ingest_paths(paths: list[str | Path], *, database: str = "", format: str = "
                 raise InputError("file not found", path=p, hint="check the path")
             if p.is_dir():
                 raise InputError("is a folder, not a file", path=p, hint="name the export files inside it")
+            if not p.is_file():     # /dev/zero, a pipe: read without end (4.4 GB in 12 s, acceptance 36b)
+                raise InputError("is not a regular file (a device, a pipe or a socket)", path=p,
+                                 hint="save the export to a file first, then name that file")
             sources.append(RawSource(name=str(p), data=read_file(p, stack),  # type: ignore[arg-type]
                                      database=database, format=format))
         refuse_repeated(sources)
