@@ -23,12 +23,26 @@ from typing import Any
 from screening.errors import DecisionError
 
 
+def _empty(path: Path) -> bool:
+    """A log file of 0 bytes: a copy cut short on a full disk, a cloud-sync placeholder, a '>'
+    by mistake. SQLite takes it for a new, empty database, so it hid a lost log (acceptance 36b:
+    `status` showed 0 screened and `decide` wrote a fresh log into it)."""
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _gone(path: Path) -> str:
+    return "is empty (0 bytes)" if _empty(path) else "is missing"
+
+
 def lost_log_evidence(db_path: str | Path) -> str | None:
-    """What shows that the log at ``db_path`` existed, when it does not now (None: it exists,
-    or nothing shows the review ever had one)."""
+    """What shows that the log at ``db_path`` existed, when it does not now, or is an empty
+    file (None: it exists, or nothing shows the review ever had one)."""
     path = Path(db_path)
     folder = path.parent
-    if path.exists() or not folder.is_dir():
+    if (path.exists() and not _empty(path)) or not folder.is_dir():
         return None
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
@@ -59,7 +73,7 @@ def lost_log_warning(db_path: str | Path) -> str | None:
     if evidence is None:
         return None
     path = Path(db_path)
-    return (f"{path}: the decision log is missing, but the review had one ({evidence}): every figure here "
+    return (f"{path}: the decision log {_gone(path)}, but the review had one ({evidence}): every figure here "
             f"reads as if nobody had screened. Restore {path.name} from a backup (with its -wal file, if it "
             "had one); until then, commands that record decisions or run the review refuse")
 
@@ -73,7 +87,7 @@ def refuse_lost_log(db_path: str | Path, review_ref: str = "REVIEW", *,
     if evidence is None:
         return
     path = Path(db_path)
-    raise DecisionError(f"the decision log is missing, but the review had one ({evidence})", path=path,
+    raise DecisionError(f"the decision log {_gone(path)}, but the review had one ({evidence})", path=path,
                         hint=f"{nothing}; restore {path.name} from a backup (with its -wal file, if it had one) "
                              "and run the command again. Only if the decisions are truly lost, start a new, empty "
                              f"log on purpose: screening decide {review_ref} --new-log")
@@ -90,9 +104,10 @@ def start_new_log(review: Any) -> Path:
     config = getattr(review, "config", review)
     config = config if isinstance(config, ReviewConfig) else load_review(config)
     path = config.decisions_path
-    if path.exists():
+    if path.exists() and not _empty(path):
         raise DecisionError("the review has a decision log already", path=path,
                             hint="nothing was changed; --new-log starts a log only where there is none")
+    path.unlink(missing_ok=True)        # an empty file holds nothing: the new log takes its place
     SQLiteStore(path).close()
     return path
 

@@ -374,3 +374,32 @@ def test_a_truncated_log_is_said_to_be_damaged_not_a_full_disk(tmp_path: Path) -
     assert said is not None and "restore it from a backup" in said.hint and "disk space" not in said.hint
     said = system_error(sqlite3.OperationalError("database or disk is full"))
     assert said is not None and "free disk space" in said.hint
+
+
+def test_an_empty_log_file_is_a_lost_log_not_a_new_one(review: Path, db: Path, cli) -> None:
+    """Acceptance 36b: a decisions.sqlite of 0 bytes (a copy cut short on a full disk, a cloud-sync
+    placeholder, a '>' by mistake) was taken for a new, empty log: `status` showed 0 screened and
+    `decide` wrote a fresh log into it, while a *missing* log was warned of and refused."""
+    from screening.runner import run_review
+
+    leave_trace(db.parent, "rank")
+    db.write_bytes(b"")
+    warnings = api.status(review)[0]["warnings"]
+    assert any("the decision log is empty (0 bytes), but the review had one" in w for w in warnings), warnings
+    with pytest.raises(DecisionError, match=r"the decision log is empty \(0 bytes\), but the review had one"):
+        api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    with pytest.raises(DecisionError, match="is empty"):
+        run_review(review)
+    assert db.read_bytes() == b""                                       # left as it was
+    code, out = cli("decide", review, "--new-log")                      # on purpose, as for a missing one
+    assert code == 0 and db.stat().st_size > 0
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    assert load_entries(db)["record_id"].tolist() == ["2"]
+
+
+def test_an_empty_log_file_without_traces_is_simply_a_new_log(review: Path, db: Path) -> None:
+    """Nothing shows a log existed: an empty file is where the first decision goes, as before."""
+    db.write_bytes(b"")
+    assert not any("decision log" in w for w in api.status(review)[0]["warnings"])
+    api.record_decision(review, reviewer="alice", record_id="2", action="include")
+    assert load_entries(db)["record_id"].tolist() == ["2"]
