@@ -275,6 +275,8 @@ def to_csv_bytes(df: pd.DataFrame, *, escape_formulas: bool = False) -> bytes:
             flat[name] = [LIST_SEP.join(v) for v in flat[name]]
         if escape_formulas and (name in LIST_COLUMNS or flat[name].dtype == object):
             flat[name] = [escape_formula(v) if isinstance(v, str) else v for v in flat[name]]
+    if escape_formulas:     # a column an input CSV brought along may be named '=HYPERLINK(...)'
+        flat.columns = [escape_formula(str(c)) for c in flat.columns]
     buf = io.StringIO()
     flat.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
@@ -343,6 +345,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             df[name] = [list(v) if v is not None else [] for v in df[name]]
     else:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        df.columns = [unescape_formula(str(c)) for c in df.columns]
         for name in df.columns:      # the quote write_table put before formula-like text
             df[name] = [unescape_formula(v) for v in df[name]]
     df = conform(df)

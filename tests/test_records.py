@@ -155,3 +155,17 @@ def test_in_play_is_the_prisma_definition():
     })
     assert in_play(table).tolist() == [True, False, True, False, True, False, True]
     assert compute_counts(table).records_screened == int(in_play(table).sum()) == 4
+
+
+def test_a_column_name_like_a_formula_is_escaped_too(tmp_path):
+    """Acceptance 36b, M3: an input CSV's extra column named '=HYPERLINK(...)' was written as the
+    header cell of ingest.csv unescaped (Excel's function names ignore case)."""
+    df = make_table(ROWS)
+    df['=hyperlink("http://evil","x")'] = "a"
+    df["@sum(1)"] = "b"
+    path = tmp_path / "records.csv"
+    write_table(df, path)
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert ',"\'=hyperlink(""http://evil"",""x"")",\'@sum(1)' in header
+    back = read_table(path)
+    assert '=hyperlink("http://evil","x")' in back.columns and "@sum(1)" in back.columns

@@ -243,7 +243,11 @@ def simulate_file(path: str, prior_included: Sequence[str] = (), prior_excluded:
     if output is not None:
         from screening.atomic_files import atomic_write_text
 
-        atomic_write_text(Path(output), res.to_frame().to_csv(index=False, lineterminator="\n"))
+        from screening.csv_formulas import escape_formula
+
+        order = res.to_frame()     # ids from a hostile dataset ('=HYPERLINK(...)') must not run in a spreadsheet
+        order["record_id"] = [escape_formula(str(v)) for v in order["record_id"]]
+        atomic_write_text(Path(output), order.to_csv(index=False, lineterminator="\n"))
     return dataclasses.replace(res, warnings=tuple(warnings), label_column=str(df.attrs.get("label_column", "")))
 
 

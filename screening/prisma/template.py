@@ -18,6 +18,7 @@ import csv
 import io
 import re
 
+from screening.csv_formulas import escape_formula
 from screening.prisma.model import PrismaCounts
 
 COLUMNS = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
@@ -221,5 +222,8 @@ def to_csv(c: PrismaCounts) -> str:
     writer.writerow(COLUMNS)
     for row in TEMPLATE_ROWS:
         data, node, box, description, boxtext, *rest = row
-        writer.writerow([data, node, box, description, labels.get(data, boxtext), *rest, values.get(data, "0")])
+        # a database or reason label from the TOML or a colleague ('=HYPERLINK(...)') must not
+        # run when the file is opened in a spreadsheet; the R package reads the quote as text
+        writer.writerow([data, node, box, description, labels.get(data, boxtext), *rest,
+                         escape_formula(str(values.get(data, "0")))])
     return buf.getvalue()

@@ -282,3 +282,19 @@ def test_a_dataset_as_spreadsheets_save_it_is_read_and_said(tmp_path):
     assert res.exit_code == 0 and "records are numbered by their row" in " ".join(res.output.split())
     res = runner.invoke(app, ["simulate", str(FIX), "--label-column", "label_abstract_included"])
     assert res.exit_code == 2 and "no column 'label_abstract_included'" in res.output
+
+
+def test_order_file_escapes_formula_like_ids(tmp_path, data):
+    """Acceptance 36b, L2: a dataset's record_id '=HYPERLINK(...)' was written to ORDER.csv as it
+    was, to run when the file is opened in a spreadsheet."""
+    hostile = data.head(40).copy()
+    hostile.loc[hostile.index[0], "record_id"] = '=HYPERLINK("http://evil","x")'
+    hostile.loc[hostile.index[1], "record_id"] = "@SUM(1+1)"
+    src = tmp_path / "hostile.csv"
+    hostile.rename(columns={"label": "label_included"}).to_csv(src, index=False)
+    out = tmp_path / "order.csv"
+    res = runner.invoke(app, ["simulate", str(src), "--seed", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    ids = set(pd.read_csv(out, dtype={"record_id": str})["record_id"])
+    assert {'\'=HYPERLINK("http://evil","x")', "'@SUM(1+1)"} <= ids
+    assert not any(i.startswith(("=", "@")) for i in ids)

@@ -109,3 +109,14 @@ def test_mid_review_csv_labels_its_partial_boxes(records, finals):
     # a report found not retrievable while full text goes on: so far, as the diagram says (it
     # read as a final count in the R package's diagram: acceptance testing)
     assert out["dbr_notretrieved_reports"]["boxtext"] == "Reports not retrieved (so far)"
+
+
+def test_a_label_like_a_formula_does_not_run_in_a_spreadsheet(records, finals):
+    """Acceptance 36b, L1: a full-text reason (or a database label) '=HYPERLINK(...)' made the
+    n cell start with '=': the only CSV the tool wrote without escaping."""
+    ta, ft = finals
+    ft2 = ft.copy()
+    ft2.loc[ft2["reason"] == "wrong study design", "reason"] = '=HYPERLINK("http://evil","x")'
+    n = {r["data"]: r["n"] for r in _rows(to_csv(compute_counts(records, ta, ft2)))}
+    assert n["dbr_excluded"].startswith("'=HYPERLINK(")
+    assert n["database_results"] == "25"                                  # numbers as they were
