@@ -281,6 +281,7 @@ def load_review(review: str | Path) -> ReviewConfig:
         raise ConfigError(f"unknown key {bad[0]!r} in [review]", path=path, line=key_line(path, bad[0], "review"),
                           hint=f"allowed keys: {', '.join(sorted(allowed_review))}")
     name = str(review["name"])
+    check_review_name(name, path)
     root = project_root_for(path)
     output_dir = Path(review.get("output_dir") or f"data/screened/{name}")
     output_dir = output_dir if output_dir.is_absolute() else root / output_dir
@@ -334,6 +335,28 @@ def load_review(review: str | Path) -> ReviewConfig:
         output_dir=output_dir, sources=sources, stages=stage_cfgs, screening=screening,
         prisma=prisma, raw=raw, search=search,
     )
+
+
+# What a review name may not hold: it is a folder name (data/screened/<name>), and the folder must
+# be that one, on every system the project is shared to. "x/../other" put a review's outputs in
+# another review's folder past the owner check, "../escape" outside data/screened (acceptance
+# testing); Windows refuses < > : " | ? * in names, and a newline made a folder nobody could type.
+_NAME_FORBIDDEN = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]')
+
+
+def check_review_name(name: str, path: Path) -> None:
+    """Refuse a [review] name that is not one plain folder name (see ``_NAME_FORBIDDEN``)."""
+    bad = _NAME_FORBIDDEN.search(name)
+    why = (f"holds {bad.group(0)!r}" if bad else
+           "is '.' or '..'" if name.strip() in (".", "..") else
+           "starts or ends with a space" if name != name.strip() else
+           "ends with '.'" if name.endswith(".") else "")
+    if why:
+        raise ConfigError(f"[review] name {name!r} {why}: it is the review's folder name (data/screened/<name>)",
+                          path=path, line=key_line(path, "name", "review"),
+                          hint="use one plain folder name, such as \"asthma-children 2024\": no '/', '\\', control "
+                               "characters or < > : \" | ? *, not '.' or '..', no space at either end and no '.' at "
+                               "the end (to put the outputs elsewhere, give [review] output_dir)")
 
 
 # a date written year first ('2022-06-01', '2022/06/01', an ISO timestamp): checked here, and

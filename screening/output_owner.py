@@ -32,14 +32,24 @@ def owner_text(review: "ReviewConfig") -> str:
 
 def owner_of(output_dir: Path) -> Path | None:
     """The TOML an output folder records as its review's (None: none recorded, or it is gone).
-    Joined as written, like ``os.path.relpath`` made it (a symlink in the folder's path is not
-    followed first)."""
+
+    The folder is the one the system resolves ``output_dir`` to: an ``output_dir`` spelt
+    ``data/screened/x/../hostile``, with no folder ``x``, could not be read as written, so the
+    check found no owner and the TOML took over the folder of the review ``hostile`` (acceptance
+    testing). The recorded path is joined as ``os.path.relpath`` made it, to the folder as written
+    (a symlink in its path not followed first), else to the resolved folder."""
+    folder = output_dir.resolve()
     try:
-        recorded = (output_dir / OWNER_FILE).read_text(encoding="utf-8").strip()
+        recorded = (folder / OWNER_FILE).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    owner = Path(os.path.normpath(os.path.join(output_dir, recorded))) if recorded else None
-    return owner if owner is not None and owner.is_file() else None
+    if not recorded:
+        return None
+    for base in (output_dir, folder):
+        owner = Path(os.path.normpath(os.path.join(os.path.abspath(base), recorded)))
+        if owner.is_file():
+            return owner
+    return None
 
 
 def check_owner(path: Path, output_dir: Path) -> None:
@@ -55,7 +65,8 @@ def check_owner(path: Path, output_dir: Path) -> None:
             return
     except OSError:
         return
-    raise ConfigError(f"{output_dir} holds the outputs and decision log of another review, {owner}",
-                      path=path, line=key_line(path, "name", "review"),
+    # the folder as the system finds it ('data/screened/x/../a' is data/screened/a), at the key that named it
+    raise ConfigError(f"{output_dir.resolve()} holds the outputs and decision log of another review, {owner}",
+                      path=path, line=key_line(path, "output_dir", "review") or key_line(path, "name", "review"),
                       hint="give this review its own [review] name (or output_dir): two TOMLs sharing one folder "
                            "would count each other's decisions and overwrite each other's outputs")

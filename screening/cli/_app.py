@@ -19,10 +19,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 import typer
 from typer.models import ParameterInfo
-from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from screening.cli.terminal_text import SafeConsole, printable, printable_spans, shown  # noqa: F401 (re-exported)
 from screening.entry import INTERRUPTED
 from screening.errors import ScreeningError
 
@@ -54,38 +54,15 @@ app = typer.Typer(
 # "[Asthma in children]", PubMed queries such as asthma[tiab], regexes in rules, file names),
 # which rich would otherwise swallow as style tags or crash on ("[/x]"). Style goes through
 # :func:`styled` instead.
-console = Console(highlight=False, markup=False)
-err_console = Console(stderr=True, highlight=False, markup=False)
-
-
-# Bidirectional-text controls in a record (U+202A-U+202E, U+2066-U+2069) would reorder what
-# the terminal shows after them (a title could hide or fake the text beside it); record text is
-# shown as stored without them. (Stored data keeps them: only the display drops them.)
-_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-
-
-def printable(text: object) -> str:
-    """Record text for the terminal: ``str(text)`` without bidirectional-text controls."""
-    return str(text).translate(_BIDI_CONTROLS)
-
-
-def printable_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
-    """:func:`printable` for a text with highlighted ``(start, end)`` spans, the spans moved
-    to where their characters are once the controls are gone."""
-    clean = printable(text)
-    if len(clean) == len(text):
-        return clean, list(spans)
-    shift, removed = [], 0          # shift[i]: controls removed before position i
-    for ch in text:
-        shift.append(removed)
-        removed += ord(ch) in _BIDI_CONTROLS
-    shift.append(removed)
-    return clean, [(a - shift[a], b - shift[b]) for a, b in spans]
+# Safe: text from data (records, the log, file names) never reaches the terminal with a control
+# character in it (see :mod:`screening.cli.terminal_text`).
+console = SafeConsole(highlight=False, markup=False)
+err_console = SafeConsole(stderr=True, highlight=False, markup=False)
 
 
 def cells(*values: Any) -> list[str]:
-    """Table cells as strings (the consoles print them literally: no markup; record text
-    without bidirectional-text controls)."""
+    """Table cells as strings (the consoles print them literally: no markup; control
+    characters shown as signs, :func:`printable`)."""
     return [printable(v) for v in values]
 
 
@@ -112,8 +89,9 @@ def _nan_to_none(value: Any) -> Any:
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
-    """Text from plain strings and ``(text, style)`` pairs; nothing in it is parsed as markup."""
-    return Text.assemble(*parts)
+    """Text from plain strings and ``(text, style)`` pairs; nothing in it is parsed as markup,
+    and control characters in it are shown as signs (:func:`printable`)."""
+    return Text.assemble(*(printable(p) if isinstance(p, str) else (printable(p[0]), p[1]) for p in parts))
 
 
 class Working:
@@ -147,14 +125,16 @@ def working(text: str = "") -> Iterator[Working]:
 
 
 def warn(warnings: Iterable[Any], where: str = "") -> None:
-    """Each warning on stderr, as ``warning (where): message``."""
+    """Each warning on stderr, as ``warning (where): message``: one line, so a newline in a file
+    name or a value it quotes cannot fake another line of output."""
     label = f"warning ({where}):" if where else "warning:"
     for w in warnings:
-        err_console.print(styled((label, "yellow"), " ", str(w)))
+        err_console.print(styled((label, "yellow"), " ", printable(w, one_line=True)))
 
 
 def fail(err: ScreeningError) -> typer.Exit:
-    err_console.print(styled(("error:", "bold red"), " ", str(err)), soft_wrap=True)
+    # one line, as warn(): the message may quote a file name or a value from the data
+    err_console.print(styled(("error:", "bold red"), " ", printable(err, one_line=True)), soft_wrap=True)
     return typer.Exit(code=err.exit_code)
 
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from rich.text import Text
 
-from screening.cli._app import console, printable, styled
+from screening.cli._app import console, printable, shown, styled
 from screening.records import as_text
 
 
@@ -104,9 +104,11 @@ def _byline(rec: dict[str, Any], n: int) -> str:
 def _record_summary(rec: dict[str, Any]) -> Text:
     """Title, authors, year, journal and the start of the abstract: enough to adjudicate on."""
     where = ", ".join(x for x in (_byline(rec, 3), as_text(rec.get("year")), as_text(rec.get("journal"))) if x)
-    abstract = printable(rec.get("abstract") or "") or "(no abstract)"
-    if len(abstract) > 900:
+    abstract = str(rec.get("abstract") or "")
+    if len(abstract) > 900:           # cut before printable(): a 50 MB field is not translated whole
         abstract = abstract[:900].rsplit(" ", 1)[0] + " …"
-    original = printable(as_text(rec.get("title_original")))      # the title in the article's language
+    abstract = printable(abstract) or "(no abstract)"
+    original = shown(as_text(rec.get("title_original")), "original title", one_line=True)   # in the article's language
     below: tuple[str | tuple[str, str], ...] = ("\n", (original, "bold dim")) if original else ()
-    return styled((printable(rec.get("title") or "(no title)"), "bold"), *below, "\n", printable(where), "\n", abstract)
+    return styled((shown(rec.get("title") or "(no title)", "title", one_line=True), "bold"), *below, "\n",
+                  shown(where, "byline", one_line=True), "\n", abstract)

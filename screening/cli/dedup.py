@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from screening.cli._app import command, console, printable, styled, warn
+from screening.cli._app import command, console, printable, shown, styled, warn
 from screening.cli._interactive import _read_line
 from screening.dedup.bulk import AnswersImport, QueueExport, export_queue, import_answers
 from screening.dedup.files import dedup_files
@@ -104,7 +104,8 @@ def _pair_table(rows: list[tuple[str, str, str, bool]], title: str) -> Table:
     table.add_column("record B", overflow="fold")
     for name, va, vb, differs in rows:
         style = "yellow" if differs else ""
-        table.add_row(name, Text(printable(va), style=style), Text(printable(vb), style=style))
+        # each value capped (a 5 MB abstract took half a minute to draw) and without controls: shown()
+        table.add_row(printable(name), Text(shown(va, name), style=style), Text(shown(vb, name), style=style))
     return table
 
 

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from screening.cli._app import (
-    REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, reviewer_option,
-    warn,
+    REVIEW_ARG, adjudicator_option, cells, command, console, fmt_stat, json_option, print_json, printable,
+    reviewer_option, warn,
 )
 from screening.decisions import api
 from screening.decisions.entries import event_payload
@@ -187,7 +187,8 @@ def log_cmd(
                              if c in cols)
             tail = "; ".join(f"{c}: {r[c]}" for c in ("reason", "note") if c in cols and r[c])
             more = f" ({r['details']})" if "details" in cols and r["details"] else ""
-            console.print(cells(head + (f" — {tail}" if tail else "") + more)[0], soft_wrap=False)
+            # one line per event: a newline in a note must not fake the next event
+            console.print(printable(head + (f" — {tail}" if tail else "") + more, one_line=True), soft_wrap=False)
         return
     t = Table(title=title, title_justify="left")
     longest_id = max((len(str(r["record"])) for r in rows), default=6)

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.text import Text
 
-from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, styled, warn, working
+from screening.cli._app import REVIEW_ARG, STAGE_HELP, command, console, printable, shown, styled, warn, working
 from screening.cli._interactive import EOF_KEY, _byline, _cbreak, _highlight, _read_key, _read_line
 from screening.decisions import api
 from screening.normalize import clip
@@ -49,19 +49,20 @@ def _render(view: Any) -> None:
         return
     rec = view.record
     terms = list(rec.get("rule_terms") or [])
-    title = printable(rec.get("title", "") or "(no title)")
-    console.print(Text(f"record {rec['record_id']}", style="dim"))
+    # each field shown one line (title, byline) or whole (abstract), capped: shown()
+    title = shown(rec.get("title", "") or "(no title)", "title", one_line=True)
+    console.print(Text(printable(f"record {rec['record_id']}", one_line=True), style="dim"))
     console.print(_highlight(title, terms), style="bold")
-    original = printable(as_text(rec.get("title_original")))
+    original = shown(as_text(rec.get("title_original")), "original title", one_line=True)
     if original:      # the title in the article's own language, under MEDLINE's '[English translation]'
         console.print(_highlight(original, terms), style="bold dim")
     meta = (_byline(rec, 6), as_text(rec.get("year")), as_text(rec.get("journal")))
-    console.print(Text(printable(" · ".join(x for x in meta if x)), style="italic"))
+    console.print(Text(shown(" · ".join(x for x in meta if x), "byline", one_line=True), style="italic"))
     if view.study:
-        shown = ", ".join(view.study[:5]) + (f" and {len(view.study) - 5} more" if len(view.study) > 5 else "")
+        others = ", ".join(view.study[:5]) + (f" and {len(view.study) - 5} more" if len(view.study) > 5 else "")
         how = "l to change, then - to end its link" if view.study_link else "through their links to it"
-        console.print(Text(f"same study as record {shown} ({how})", style="cyan"))
-    abstract = printable(rec.get("abstract", "") or "(no abstract)")
+        console.print(Text(f"same study as record {others} ({how})", style="cyan"))
+    abstract = shown(rec.get("abstract", "") or "(no abstract)", "abstract")
     console.print(_highlight(abstract, terms))
     if len(abstract) > 1200:       # a long abstract scrolls the title away: say again what this is
         console.print(Text(f"— {rec['record_id']}: {clip(title, 100)}", style="dim"))

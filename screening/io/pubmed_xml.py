@@ -40,11 +40,36 @@ def xml_root(text: str, filename: str, what: str) -> etree._Element:
         return etree.fromstring(text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as err:
         line = err.lineno if getattr(err, "lineno", None) else None
+        refused = unsafe_xml(str(err.msg))
+        if refused:
+            raise InputError(f"{what} XML {refused}", path=filename, line=line,
+                             hint="check that this is the export you meant to add (it may have been crafted); "
+                                  "export it from the database again") from None
         # libxml2's message ends ", line 131, column 13"; the line is given once, as file:line
         msg = re.sub(r"[,\s]*\bline \d+, column (\d+)\s*$", r" (column \1)", str(err.msg)) if line else err.msg
         msg = re.sub(r"Start Tag (\S+) line (\d+)", r"start tag <\1> begun on line \2", msg)
         raise InputError(f"malformed {what} XML: {msg}", path=filename, line=line,
                          hint="the file is truncated or not well-formed XML; download/export it again") from None
+
+
+# libxml2's limits against hostile XML, in its own words ("Excessive depth in document: 2048,
+# use XML_PARSE_HUGE option", "Maximum entity amplification factor exceeded, see
+# xmlCtxtSetMaxAmplification", "Detected an entity reference loop"): shown as they were, with the
+# hint that the file is truncated, they pointed at the wrong cause and at options nobody can set.
+_TOO_DEEP = re.compile(r"Excessive depth in document: (\d+)", re.I)
+_ENTITY_BOMB = re.compile(r"amplification|entity reference loop|entit(?:y|ies)\b.*\b(?:too|exceed|huge)", re.I)
+
+
+def unsafe_xml(message: str) -> str:
+    """What an XML parser error says when it is a safety limit (too deep, an entity bomb), in
+    plain words; "" for any other error."""
+    if (deep := _TOO_DEEP.search(message)) is not None:
+        return (f"nests elements {int(deep.group(1)):,}+ levels deep (a database export nests a few): "
+                "not a database export; refused for safety")
+    if _ENTITY_BOMB.search(message):
+        return ("defines entities that expand beyond a safe size (an 'XML bomb'): not a database export; "
+                "refused for safety")
+    return ""
 
 
 def text_of(el: etree._Element | None) -> str:

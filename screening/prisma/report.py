@@ -150,27 +150,58 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(lambda m: _MD_ENTITY[m.group(0)], text)
 
 
+# Text from data is one line of literal text inside the report's own markup. A database label
+# '[Generic DB](https://evil.example/phish)' rendered as a link, and one holding
+# '\n\n## Counts\n\n| Records identified | 9999 |' added a heading and a count row of its own
+# (acceptance testing). So its line breaks become spaces (no line of the report starts with
+# data: a heading, list item or table row can only be ours), and what would make a link or image
+# ('[', ']', and '\', which would escape the escapes) is backslash-escaped: md_inline, for prose
+# that also has our own `code` (warnings, the methods paragraph). A value on its own (a title, a
+# database, a reason, a date) also has its emphasis and code marks escaped ('*', '_', '`', '~',
+# '#': md_value); what people write ('wrong population (adults)') is left as it is.
+_LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]+\s*")
+_MD_LINK = re.compile(r"[\\\[\]]")
+_MD_MARKS = re.compile(r"[\\\[\]*_`~#]")
+
+
+def md_inline(text: object) -> str:
+    """Data in Markdown prose: one line, no link or image of its own (see above)."""
+    return _MD_LINK.sub(r"\\\g<0>", _LINE_BREAKS.sub(" ", str(text)))
+
+
+def md_value(text: object) -> str:
+    """A value from data in Markdown (a title, a database label, a reason): as :func:`md_inline`,
+    with emphasis and code marks escaped too."""
+    return _MD_MARKS.sub(r"\\\g<0>", _LINE_BREAKS.sub(" ", str(text)))
+
+
+def _md_cell(text: object) -> str:
+    """:func:`md_value` in a table cell: a '|' would end the cell."""
+    return md_value(text).replace("|", "/")
+
+
 def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_flow.png") -> str:
-    """The report as Markdown. The markup written here has no '<', '>' or '&', so the whole text
-    is escaped in one pass (:func:`md_text`): every value from data comes out as typed."""
-    lines = [f"# PRISMA 2020 report — {ctx.title}", "",
+    """The report as Markdown. Each text from data is escaped where it goes in (:func:`md_value`,
+    :func:`md_inline`); the markup written here has no '<', '>' or '&', so those are escaped in one
+    pass over the whole text (:func:`md_text`): every value from data comes out as typed."""
+    lines = [f"# PRISMA 2020 report — {md_value(ctx.title)}", "",
              f"**Funnel:** {funnel_line(c)}", "",
              "(records identified → screened → reports sought → assessed → studies included)", "",
              f"![PRISMA 2020 flow diagram]({diagram})", "",
              "## Counts", "", "| PRISMA 2020 box | n |", "|---|---:|"]
-    lines += [f"| {box.replace('|', '/')} | {n} |" for box, n in counts_rows(c)]
+    lines += [f"| {_md_cell(box)} | {n} |" for box, n in counts_rows(c)]
     if ctx.per_source:
         lines += ["", "## Records per database, before and after deduplication (PRISMA-S)", "",
                   "| " + " | ".join(_PER_SOURCE_HEAD) + " |", "|---|---:|---:|---:|---:|"]
-        lines += [f"| {src.replace('|', '/')} | {n} | {d} | {st} | {only} |" for src, n, d, st, only in ctx.per_source]
+        lines += [f"| {_md_cell(src)} | {n} | {d} | {st} | {only} |" for src, n, d, st, only in ctx.per_source]
     if ctx.rounds:
         lines += ["", f"## {_ROUNDS_TITLE}", "", "| " + " | ".join(_ROUNDS_HEAD) + " |", "|---|---:|---:|---:|"]
-        lines += [f"| {d} | {fmt(n)} | {fmt(st)} | {fmt(new)} |" for d, n, st, new in ctx.rounds]
-    lines += ["", "## Methods (paste and edit)", "", methods_paragraph(c, ctx), ""]
+        lines += [f"| {_md_cell(d)} | {fmt(n)} | {fmt(st)} | {fmt(new)} |" for d, n, st, new in ctx.rounds]
+    lines += ["", "## Methods (paste and edit)", "", md_inline(methods_paragraph(c, ctx)), ""]
     warnings = list(ctx.warnings) + list(c.warnings)
     if warnings:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in warnings] + [""]
-    lines += ["---", "", citation_line(ctx) + f" (full hash {ctx.state_hash}).", ""]
+        lines += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in warnings] + [""]
+    lines += ["---", "", md_inline(citation_line(ctx)) + f" (full hash {ctx.state_hash}).", ""]
     return md_text("\n".join(lines))
 
 

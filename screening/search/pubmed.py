@@ -29,6 +29,7 @@ import requests
 from lxml import etree
 
 from screening.errors import SearchError
+from screening.io.pubmed_xml import unsafe_xml
 from screening.search.core import ExpiredState
 from screening.search.database import Begin, Page, SearchOptions, kept_copies
 from screening.search.http import RESUME_SHORT, HttpPolicy, PoliteClient
@@ -76,6 +77,10 @@ def _xml(body: bytes, what: str, url: str) -> etree._Element:
     try:
         return etree.fromstring(body, parser=_PARSER)
     except etree.XMLSyntaxError as err:
+        refused = unsafe_xml(str(err))
+        if refused:     # libxml2's safety limits, in plain words (no 'broken XML' hint: it is not)
+            raise SearchError(f"the {what} response from PubMed {refused}", path=url,
+                              hint=f"check --base-url / {PubMed.env_url}: this is not NCBI's reply") from None
         raise SearchError(f"malformed {what} response from PubMed: {err}", path=url,
                           hint=f"the service or a proxy returned broken XML; {RESUME_SHORT}") from None
 

@@ -217,6 +217,37 @@ def _add_file(table: _Columns, result: ColumnResult, source: RawSource, slug: st
     return _databases_label(source_dbs), source_dbs.count("")
 
 
+# A field this long is no bibliographic field: the longest real abstracts are ~10,000 characters
+# and a whole article's text ~100,000. A field of 1,000,000 characters and up is a damaged export
+# (a runaway field that swallowed the rest of the file), text pasted into the wrong column, or
+# crafted: ingest keeps it as it is, but says so (a 5 MB abstract took `screen` half a minute to
+# draw before its display was capped; acceptance testing).
+FIELD_WARN_CHARS = 1_000_000
+
+
+def _oversized_field(result: ColumnResult, source: RawSource, slug: str) -> str:
+    """A warning naming the first record and field of ``FIELD_WARN_CHARS`` characters or more in
+    one file ("" when there is none), once per file however many there are."""
+    if len(source.data) < FIELD_WARN_CHARS:   # no field holds more characters than its file has bytes
+        return ""
+    hits: list[tuple[int, str, int]] = []
+    for name, values in result.columns.items():
+        for i, value in enumerate(values):
+            size = (len(value) if isinstance(value, str) else
+                    sum(len(v) for v in value if isinstance(v, str)) if isinstance(value, list) else 0)
+            if size >= FIELD_WARN_CHARS:
+                hits.append((i, name, size))
+    if not hits:
+        return ""
+    i, name, size = min(hits)
+    ids = result.columns.get("record_id")
+    rid = ids[i] if ids and ids[i] else f"{slug}-{i + 1:05d}"
+    more = f" (and {len(hits) - 1} more field{'s' if len(hits) > 2 else ''} this long)" if len(hits) > 1 else ""
+    return (f"{source.name}: record {rid} (line {result.lines[i]}) has a {name} of {size:,} characters{more}; "
+            f"no real field is this long (abstracts are under ~10,000): a damaged export, or text pasted into "
+            "the wrong field? Kept as it is; `screen` shows only its start")
+
+
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line", "other_method"})
 
 
@@ -277,8 +308,11 @@ def ingest(sources: list[RawSource], *, workers: int | None = None,
                     hashing.result()
                 result, encoding, file_warnings = parse_source(source, workers=workers)
                 hashing = hasher.submit(lambda s=source: s.digest)
-                warnings += file_warnings
                 slug = next(stems)
+                oversized = _oversized_field(result, source, slug)
+                if oversized:
+                    file_warnings.append(oversized)
+                warnings += file_warnings
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
                 label, unnamed = _add_file(columns, result, source, slug, dialect_db)
