@@ -248,6 +248,30 @@ def _oversized_field(result: ColumnResult, source: RawSource, slug: str) -> str:
             "the wrong field? Kept as it is; `screen` shows only its start")
 
 
+# What makes a record something a reviewer could screen or find again: one of these filled.
+_CONTENT = ("title", "abstract", "authors", "doi", "pmid", "journal", "booktitle", "url", "keywords", "year")
+
+
+def _empty_records(result: ColumnResult, source: RawSource) -> str:
+    """A warning counting the records of one file without any content ("" when there is none):
+    a 'TY  - JOUR / ER  - ' pair with nothing between is counted as a record identified, as the
+    file's own count says, but a run of them (a damaged or generated export: acceptance testing
+    ingested 1,000,000 such records without a word) must not pass unremarked."""
+    titles = result.columns.get("title")
+    if titles is None:
+        return ""
+    blank = [i for i, t in enumerate(titles) if not t]      # few: most records have a title
+    for name in _CONTENT[1:]:
+        values = result.columns.get(name)
+        if values is not None and blank:
+            blank = [i for i in blank if not values[i] or (isinstance(values[i], float) and values[i] != values[i])]
+    if not blank:
+        return ""
+    return (f"{source.name}: {len(blank)} record(s) have no title, abstract, authors, identifiers, journal or "
+            f"year (first at line {result.lines[blank[0]]}); they are counted as records identified, as the "
+            "file's own count says: check the export is whole")
+
+
 _PROVENANCE = frozenset({"record_id", "source_file", "source_format", "source_db", "source_line", "other_method"})
 
 
@@ -312,6 +336,9 @@ def ingest(sources: list[RawSource], *, workers: int | None = None,
                 oversized = _oversized_field(result, source, slug)
                 if oversized:
                     file_warnings.append(oversized)
+                empty = _empty_records(result, source)
+                if empty:
+                    file_warnings.append(empty)
                 warnings += file_warnings
                 dialect_db = _DIALECT_DB.get(result.dialect, "")
                 # the summary names what the records say, not the platform (EBSCOhost -> EconLit)
