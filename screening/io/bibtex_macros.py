@@ -151,7 +151,7 @@ class Macros:
             self.failed.pop(key, None)
             return
         self.values.pop(key, None)
-        if macro and (macro.lower() == key or macro.lower() in defined_later):
+        if macro and macro.lower() not in self.failed and (macro.lower() == key or macro.lower() in defined_later):
             problem += (" above it (a @string can use only those defined before it, so one that "
                         "refers to itself or to a later one has no value)")
         # a short pointer, not the problem itself: in a chain of failed macros each message
