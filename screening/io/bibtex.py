@@ -1,7 +1,8 @@
 """BibTeX reader (Scopus, Web of Science, Cochrane Library, Zotero/JabRef and hand-made .bib).
 
-Parsing is delegated to bibtexparser v2 (``bibtexparser.parse_string``); this module maps its
-entries to canonical fields and deals with what databases actually write:
+Parsing is delegated to bibtexparser v2 (``bibtexparser.parse_string``), ``@string`` macros and
+``#`` concatenation to :mod:`screening.io.bibtex_macros`; this module maps the entries to
+canonical fields and deals with what databases actually write:
 
 * Cochrane Library: a non-BibTeX ``Record #N of M`` line before every entry, and author lists
   written ``'Smith, SR, Newton, K, and Hill, J'`` (commas everywhere, ``and`` before the last);
@@ -25,9 +26,11 @@ from typing import Any, Iterator
 
 import bibtexparser
 from bibtexparser import model
+from bibtexparser.middlewares.enclosing import RemoveEnclosingMiddleware
 
 from screening.errors import InputError
 from screening.io.author_lists import comma_names
+from screening.io.bibtex_macros import evaluate_library
 from screening.io.base import ParsedRecord, ParseResult, Reader, join_notes, original_title, register_reader
 from screening.io.cochrane import cochrane_database
 from screening.io.tagged import scopus_eid
@@ -261,9 +264,12 @@ def _reason(block: model.ParsingFailedBlock, messages: list[str]) -> str:
 
 def parse(text: str, filename: str) -> ParseResult:
     with _quiet_bibtexparser() as messages:
-        library = bibtexparser.parse_string(text)
+        # bibtexparser's default stack minus its string resolution, which replaces a value that
+        # is one macro name but leaves 'pre # " smoke on " # "lungs"' as written: @string macros
+        # and '#' concatenation are evaluated by evaluate_library instead
+        library = bibtexparser.parse_string(text, parse_stack=[RemoveEnclosingMiddleware(True)])
     entries: list[tuple[int, model.Entry]] = []
-    warnings: list[str] = []
+    warnings: list[str] = evaluate_library(library.blocks, filename, len(text))
     for block in library.blocks:
         if isinstance(block, model.Entry):
             entries.append((block.start_line, block))

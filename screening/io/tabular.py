@@ -37,6 +37,36 @@ from screening.io.table_layouts import Layout, detect_layout
 from screening.io.table_opening import count_rows, is_blank_row, lf_lines, opening, row_reader, wos_quoting
 
 
+# A line as tagged formats start theirs: RIS / MEDLINE / Ovid 'TY  - ', 'PMID- ', Web of Science
+# 'PT J', 'ER'. Broad on purpose: such a line where a row starts keeps the table's usual score.
+_TAGGED_LINE = re.compile(r"(?:[A-Z][A-Z0-9]{1,3} {0,3}-|(?:FN|VR|PT|ER|EF)(?:[ \t]|\r?$))")
+
+
+def tags_only_in_cells(text: str, delimiter: str, quoting: int) -> bool:
+    """Whether the text has lines like a tagged export's ('TY  - JOUR', 'ER  - ') and every one
+    of them is inside a quoted, multi-line cell, none where a row starts.
+
+    Such a table (a title cell holding a pasted RIS record) scores as RIS too, and the RIS
+    sniffer cannot tell the cell from a record: its ``TY``/``ER`` lines alone decided, and the
+    file failed as a truncated RIS export. A header of known columns with the tag lines only
+    inside its cells is the table's, so :func:`sniff` scores it above any tagged format."""
+    if quoting == csv.QUOTE_NONE or not re.search(r"(?m)^" + _TAGGED_LINE.pattern, text):
+        return False
+    lines = list(lf_lines(text))
+    reader = csv.reader(iter(lines), delimiter=delimiter, quoting=quoting)
+    starts: set[int] = set()        # 0-based indices of the lines where a row starts
+    try:
+        while True:
+            starts.add(reader.line_num)
+            next(reader)
+    except StopIteration:
+        pass
+    except csv.Error:
+        return False                # not a clean table: leave the scores as they are
+    tagged = {i for i, line in enumerate(lines) if _TAGGED_LINE.match(line)}
+    return bool(tagged) and not tagged & starts
+
+
 def sniff(text: str) -> float:
     text, first, _, delimiter = opening(text)
     if not first:
@@ -61,9 +91,9 @@ def sniff(text: str) -> float:
     mapped = {canonical_for(h)[0] for h in header if canonical_for(h)}
     layout = detect_layout(header)
     if layout.dialect != "generic":
-        return 0.9
+        return 0.97 if tags_only_in_cells(text, delimiter, quoting) else 0.9
     if mapped & set(CONTENT_COLUMNS) and len(header) >= 2:
-        return 0.85
+        return 0.97 if tags_only_in_cells(text, delimiter, quoting) else 0.85
     # A consistent table with several columns: ours to read (and to reject with a useful message).
     body = rows[1:-1] if len(rows) > 2 else rows[1:]     # the last sampled row may be cut off
     if len(header) >= 3 and body and all(len(r) == len(header) for r in body):
