@@ -56,7 +56,7 @@ from screening.stages.source_parsing import parse_source, read_file
 # (MEDLINE TT, PubMed XML VernacularTitle, Ovid MEDLINE RIS T2, biblatex origtitle, our own
 # exports' OP / title_original); a database label ending in '<...>' that is no Ovid segment
 # ('MEDLINE & Embase <Ovid>') is kept whole.
-VERSION = "10"
+VERSION = "11"
 
 # Databases a dialect implies when neither the config nor the record names one.
 _DIALECT_DB = {
