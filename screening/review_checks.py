@@ -4,8 +4,10 @@ Why apart from the runner: these look at the review's files and outputs, not at 
 stages. :func:`review_warnings` is what ``status``, ``prisma`` and ``export`` say beside their
 figures: the decision log is missing although the outputs show it existed
 (:mod:`screening.decisions.lost_log`), the stage outputs are out of date
-(:func:`screening.last_run.drift_warning`), or an export saved beside the review's sources is
-in no ``[[sources]]`` entry (:func:`unlisted_exports`).
+(:func:`screening.last_run.drift_warning`) or were made by another version of screening
+(:func:`screening.stage_versions.version_warning`: an upgrade not yet run, or a newer version's
+outputs read by an older one), or an export saved beside the review's sources is in no
+``[[sources]]`` entry (:func:`unlisted_exports`).
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from screening.config import ReviewConfig
 
 
 def review_warnings(review: ReviewConfig, reports: dict[str, dict[str, Any]] | None = None) -> list[str]:
-    """The review-level warnings (none when the outputs are current, every listed export is as
-    it was ingested, every export is listed, and the decision log is where the outputs say it
-    was: :func:`screening.decisions.lost_log.lost_log_warning`)."""
+    """The review-level warnings (none when the outputs are current and this version's, every
+    listed export is as it was ingested, every export is listed, and the decision log is where
+    the outputs say it was: :func:`screening.decisions.lost_log.lost_log_warning`)."""
     from screening.decisions.lost_log import lost_log_warning
     from screening.raw_changes import raw_changes_warning
     from screening.last_run import drift_warning, last_reports
+    from screening.stage_versions import version_warning
 
     reports = last_reports(review, reports)
     # the missing log first: every figure beside it is wrong
     return [w for w in (lost_log_warning(review.decisions_path), drift_warning(review, reports),
+                        version_warning(reports, review.command_ref()),
                         raw_changes_warning(review, reports.get("ingest")), unlisted_warning(review)) if w]
 
 

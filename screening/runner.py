@@ -45,6 +45,8 @@ from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import read_table, table_hash, to_csv_bytes, write_table
 from screening.run_history import append_history
 from screening.stage import Stage, StageInputs, StageReport, history_report, registered_stages
+from screening.stage_versions import (COMPARED, decided_changes, ingest_version_of, rebuilt_note,
+                                      refuse_newer_outputs, reread_message)
 from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
 from screening.stages.source_parsing import read_file
 
@@ -249,8 +251,18 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
     dedup-review store name, against what the decisions were made on and the previous ingest
     (``old``: :func:`_previous_ingest`; ``moved``: exports moved with their bytes unchanged)."""
-    from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
     from screening.identity import ChangedRecords, decided_records_changed
+
+    decided, seen = _decided_ids(review, output_dir)
+    if not decided:
+        return ChangedRecords((), (), ())
+    return decided_records_changed(old, table, decided, seen, moved)
+
+
+def _decided_ids(review: ReviewConfig, output_dir: Path) -> tuple[set[str], pd.DataFrame | None]:
+    """The ids people have decided on (a standing decision in the log, a standing dedup-review
+    pair) and what the log says each was decided on (None without a log)."""
+    from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
 
     decided: set[str] = set()
     seen = None
@@ -266,9 +278,31 @@ def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.D
     # pairs with a standing dedup-review decision (a reopened pair holds nothing)
     for a, b in latest_decisions(load_dedup_decisions(output_dir)):
         decided |= {str(a), str(b)}
-    if not decided:
-        return ChangedRecords((), (), ())
-    return decided_records_changed(old, table, decided, seen, moved)
+    return decided, seen
+
+
+def _previous_column(output_dir: Path, name: str) -> pd.DataFrame | None:
+    """record_id and the column :data:`screening.stage_versions.COMPARED` names of a stage's
+    stored table, read before a run replaces it (two columns: cheap at 65k records)."""
+    column = COMPARED.get(name)
+    if column is None:
+        return None
+    try:
+        return pd.read_parquet(output_dir / f"{name}.parquet", columns=["record_id", column])
+    except Exception:        # none, or unreadable: nothing to compare with
+        return None
+
+
+def _version_notes(output_dir: Path, name: str, version: str, table: pd.DataFrame,
+                   decided: Callable[[], set[str]]) -> list[str]:
+    """What a run says of a stage it rebuilds over another version's output (whose it was, and
+    which records changed duplicate status or rule outcome with it): read before the stage's
+    new output replaces the stored one. [] when the stored output is this version's."""
+    note = rebuilt_note(name, _stored_report(output_dir, name), version)
+    if not note:
+        return []
+    changes = decided_changes(name, _previous_column(output_dir, name), table, decided())
+    return [note, *([changes] if changes else [])]
 
 
 def _missing_dirs(path: Path) -> list[Path]:
@@ -324,6 +358,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
          allow_changed_sources: bool = False, allowed: set[str] | frozenset[str] = frozenset(),
          post_steps: bool = True) -> RunResult:
     output_dir = review.output_dir
+    if not force:      # before anything is written: a newer version's outputs are not ours to redo
+        refuse_newer_outputs({n: r for n in enabled_stage_names(review) if (r := _stored_report(output_dir, n))},
+                             review.command_ref())
     # up to ~16 MB each, left by a run killed while it wrote (10 minutes: a write takes seconds)
     outputs = [f"{stage}.{ext}" for stage in enabled_stage_names(review) for ext in ("parquet", "csv", "json")]
     remove_stale_temp_files(output_dir, outputs + [OWNER_FILE], 600, scratch=[_fresh_name(n) for n in outputs])
@@ -331,6 +368,12 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     # one time for the run, on each history line it appends; to the microsecond, as the decision
     # log's: which rules were in force at a decision is read by comparing the two
     history = {"time": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "review": review.name}
+    decided_ids: list[set[str]] = []          # read once, and only if a stage needs them
+
+    def decided() -> set[str]:
+        if not decided_ids:
+            decided_ids.append(_decided_ids(review, output_dir)[0])
+        return decided_ids[0]
 
     with ExitStack() as files:     # big exports stay mapped only while ingest needs them
         sources = read_sources(review, files)
@@ -355,28 +398,41 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             from screening.identity import moved_exports, previous_id_stems
 
             previous = _previous_ingest(output_dir)
-            digests_before = ingested_digests(_stored_report(output_dir, "ingest"))
+            stored_ingest = _stored_report(output_dir, "ingest")
+            digests_before = ingested_digests(stored_ingest)
             digests_now = {s.name: s.digest.hex() for s in sources}
             moved = moved_exports(digests_before, digests_now)
             # an export moved or renamed as it was keeps its ids (they come from file names)
             stems = previous_id_stems(previous)
             stems.update({new: stems[old] for old, new in moved.items() if old in stems})
             res = ingest(sources, kept_stems=stems)
-            report = dataclasses.replace(res.report, input_hash=ingest_hash)
+            report = dataclasses.replace(res.report, input_hash=ingest_hash, stage_version=INGEST_VERSION)
+            # (reports before 0.21 do not name their ingest version: their input hash does)
+            old_versions = (str((stored_ingest or {}).get("tool_version") or ""),
+                            ingest_version_of(stored_ingest, raw_hash.hexdigest(), upto=50))
+            note = rebuilt_note("ingest", stored_ingest and {**stored_ingest, "stage_version": old_versions[1]},
+                                INGEST_VERSION)
+            if note:
+                report = dataclasses.replace(report, run_notes=[*report.run_notes, note])
             current = _Table(res.records)
             edited = edited_since(digests_before, digests_now.items())
             if edited:
                 report = dataclasses.replace(report, run_notes=[*report.run_notes, edited_message(edited)])
             changed = _decided_records_changed(review, output_dir, res.records, previous, moved)
+            message, hint = changed.message(), (
+                "restore the export or its [[sources]] entry as it was when the decisions were made (exports are "
+                "immutable: add a corrected export as a new file); to run anyway, "
+                f"`screening run {review.command_ref()} --allow-changed-sources` (decisions on lost ids stop "
+                "counting; on renumbered ids they name the record the id has now)")
+            if changed and digests_before and digests_before == digests_now and \
+                    old_versions != (__version__, INGEST_VERSION) and old_versions[0] != "":
+                # the exports are the bytes the last ingest read: the reader changed, not them
+                message, hint = reread_message(changed, old_versions, (__version__, INGEST_VERSION),
+                                               res.report.warnings, review.command_ref())
             if changed and not allow_changed_sources:
-                raise InputError(changed.message(), path=changed.files[0] if changed.files else None,
-                                 hint="restore the export or its [[sources]] entry as it was when the decisions "
-                                      "were made (exports are "
-                                      "immutable: add a corrected export as a new file); to run anyway, "
-                                      f"`screening run {review.command_ref()} --allow-changed-sources` (decisions on lost ids stop "
-                                      "counting; on renumbered ids they name the record the id has now)")
+                raise InputError(message, path=changed.files[0] if changed.files else None, hint=hint)
             if changed:
-                report = dataclasses.replace(report, run_notes=[*report.run_notes, changed.message()
+                report = dataclasses.replace(report, run_notes=[*report.run_notes, message
                                                                + "; let through with --allow-changed-sources"])
             _claim_folder(review)
             path, report = _write_stage(output_dir, "ingest", res.records, report, history=history)
@@ -408,7 +464,8 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             if stage.rekey is not None:
                 # keyed as the next run will read its inputs against this output (see Stage.rekey)
                 expected = stage_hash(current_hash, stage, config, stage.rekey(inputs, res))
-            report = dataclasses.replace(res.report, input_hash=expected, upstream_hash=current_hash)
+            report = dataclasses.replace(res.report, input_hash=expected, upstream_hash=current_hash,
+                                         stage_version=stage.version)
             if stage.guard is not None and (refusal := stage.guard(
                     review, output_dir / f"{stage.name}.parquet", res.records)):
                 if stage.name not in allowed:
@@ -416,6 +473,9 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
                                       hint=stage.allow_hint.format(review=review.command_ref()))
                 report = dataclasses.replace(report, run_notes=[
                     *report.run_notes, f"{refusal}; let through with {stage.allow_option}"])
+            notes = _version_notes(output_dir, stage.name, stage.version, res.records, decided)
+            if notes:       # read before the new output replaces the stored one
+                report = dataclasses.replace(report, run_notes=[*report.run_notes, *notes])
             current = _Table(res.records)
             path, report = _write_stage(output_dir, stage.name, res.records, report, history=history,
                                         digest=stage.history_digest)

@@ -38,6 +38,9 @@ class StageReport:
     # from a backup, copied from another run) is not the output this report describes
     table_sha256: str = ""
     tool_version: str = __version__
+    # the stage's own version (Stage.version; ingest's VERSION), set by the runner: which code
+    # made the output within a release. '' in reports written before 0.21: unknown
+    stage_version: str = ""
     warnings: list[str] = field(default_factory=list)
     # what the run that made this output noticed against the run before (an export edited since
     # the last ingest, a refusal let through with --allow-...): said once, by that run; kept here

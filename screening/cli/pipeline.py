@@ -42,11 +42,12 @@ def ingest_cmd(
 @command("run")
 def run_cmd(
     review: str = typer.Argument(..., help="Review TOML (e.g. pipelines/demo.toml) or review name."),
-    force: bool = typer.Option(False, "--force", help="Re-run every stage even if nothing changed."),
+    force: bool = typer.Option(False, "--force", help="Re-run every stage even if nothing changed; also over outputs a "
+                                                    "newer version of screening made (undoing its fixes)."),
     allow_changed_sources: bool = typer.Option(
         False, "--allow-changed-sources",
         help="Run even though records people decided on are gone or renumbered (an export edited, renamed or "
-             "dropped): decisions on lost ids stop counting, and decisions on renumbered ids then name "
+             "dropped, or read differently by this version): decisions on lost ids stop counting, and decisions on renumbered ids then name "
              "whatever record has the id now. Undo those decisions first if that is not meant."),
     allow_rule_changes: bool = typer.Option(
         False, "--allow-rule-changes",

@@ -145,6 +145,8 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         review_name=review.name,
         title=review.prisma.review_title or review.title,
         tool_version=__version__,
+        stage_versions={name: str(r["tool_version"]) for name, r in state.stage_reports.items()
+                        if isinstance(r, dict) and r.get("tool_version")},
         state_hash=state.state_hash,
         state_time=state.state_time,
         searches=_with_export_counts(review, state.searches, rec),

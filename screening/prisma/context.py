@@ -16,13 +16,16 @@ import pandas as pd
 class ReportContext:
     review_name: str
     title: str
-    tool_version: str
+    tool_version: str                       # the version writing the report
     state_hash: str
     state_time: str = ""
     searches: pd.DataFrame | None = None
     # the labels of the review's other-method sources (`method = ...`), every round's: the
     # methods name them apart from the databases searched, whichever round's flow is drawn
     method_sources: frozenset[str] = frozenset()
+    # stage -> the version of screening that made its output (its report's tool_version): an
+    # upgrade not yet run reports an older version's outputs, which the methods must credit to it
+    stage_versions: Mapping[str, str] = field(default_factory=dict)
     dedup_rules: dict[str, int] = field(default_factory=dict)       # duplicates removed per matching rule
     dedup_parameters: dict[str, Any] = field(default_factory=dict)
     dedup_ran: bool = True                                         # a dedup stage marked the table

@@ -71,6 +71,24 @@ def _rules_sentence(c: PrismaCounts, ctx: ReportContext) -> str:
             f"{'that record are' if late == 1 else f'those {fmt(late)} records are'} not counted.")
 
 
+def _versions_sentence(ctx: ReportContext) -> list[str]:
+    """The version of screening that applied the rules and ranked the records, from their
+    reports, unless the deduplication sentence named it for them all (without one, the version
+    writing the report, which its citation line names): outputs an older version made (an
+    upgrade mid-review, not yet run) are that version's work, not the one writing."""
+    said = (ctx.stage_versions.get("dedup") or ctx.tool_version) if ctx.dedup_ran else ctx.tool_version
+    work = [(what, ctx.stage_versions.get(stage, "")) for stage, what in
+            (("apply_rules", "the eligibility rules were applied"), ("rank", "the records were ranked"))]
+    work = [(what, v) for what, v in work if v]
+    if all(v == said for _, v in work):
+        return []
+    if len({v for _, v in work}) == 1:
+        text = f"{join_and([w for w, _ in work])} with screening {work[0][1]}"
+    else:
+        text = join_and([f"{w} with screening {v}" for w, v in work])
+    return [text[0].upper() + text[1:] + "."]
+
+
 def _reasons(reasons: dict[str, int]) -> str:
     return "; ".join(f"{k}, n = {fmt(v)}" for k, v in reasons.items())
 
@@ -104,7 +122,8 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
     said = {_DEDUP_RULE_WORDS.get(k, k): v for k, v in ctx.dedup_rules.items()}
     how = f" (matched by {_reasons(said)})" if said else ""
     if ctx.dedup_ran:
-        s.append(f"Duplicates were identified with the deduplication stage of screening {ctx.tool_version}, "
+        s.append(f"Duplicates were identified with the deduplication stage of screening "
+                 f"{ctx.stage_versions.get('dedup') or ctx.tool_version}, "
                  f"which links records across databases and keeps one record per publication; "
                  f"{counted(c.duplicates, 'duplicate record')} {was_were(c.duplicates)} removed{how}.")
         # their copies are still separate records in every count below: say so, not just warn
@@ -124,6 +143,7 @@ def methods_paragraph(c: PrismaCounts, ctx: ReportContext) -> str:
         s.append("Records lacking the field a rule tests were left to the screeners: " + join_and(
             [f"the rule “{r}” could not check {fmt(n)} of the {counted(k, 'record')} (no {f})" for r, f, n, k in said])
             + ".")
+    s += _versions_sentence(ctx)
     if c.removed_other:
         s.append(f"A further {counted(c.removed_other, 'record')} {was_were(c.removed_other)} removed for other reasons "
                  f"({_reasons(c.removed_other_reasons)}).")
