@@ -30,7 +30,7 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -39,16 +39,15 @@ from screening.atomic_files import atomic_write_text, remove_stale_temp_files
 from screening.config import ReviewConfig, config_parameters, load_review
 from screening.errors import ConfigError, InputError
 from screening.last_run import enabled_stage_names, table_replaced
-from screening.missing_source import missing_source
 from screening.output_owner import OWNER_FILE, owner_text
 from screening.raw_changes import edited_message, edited_since, ingested_digests
 from screening.records import read_table, table_hash, to_csv_bytes, write_table
 from screening.run_history import append_history
+from screening.run_inputs import decided_ids, decided_records_changed, previous_column, previous_ingest, read_sources
 from screening.stage import Stage, StageInputs, StageReport, history_report, registered_stages
-from screening.stage_versions import (COMPARED, decided_changes, ingest_version_of, rebuilt_note,
+from screening.stage_versions import (decided_changes, ingest_version_of, rebuilt_note,
                                       refuse_newer_outputs, reread_message)
-from screening.stages.ingest import VERSION as INGEST_VERSION, RawSource, ingest, refuse_repeated
-from screening.stages.source_parsing import read_file
+from screening.stages.ingest import VERSION as INGEST_VERSION, ingest
 
 
 @dataclass(frozen=True)
@@ -212,87 +211,6 @@ def _write_stage(output_dir: Path, name: str, table: pd.DataFrame, report: Stage
     return parquet, report
 
 
-def _search_sources(review: ReviewConfig) -> list[RawSource]:
-    """Records fetched by `screening search` (saved raw responses, listed in the search log)."""
-    from screening.search import sources_for_review  # late: search imports the ingest stage
-
-    return list(sources_for_review(review))
-
-
-def read_sources(review: ReviewConfig, files: ExitStack) -> list[RawSource]:
-    """The review's exports and completed searches; big exports are memory-mapped until
-    ``files`` closes."""
-    searched = _search_sources(review)
-    if not review.sources and not searched:
-        raise ConfigError("the review lists no [[sources]]", path=review.path,
-                          hint="add one [[sources]] table per export file")
-    out = []
-    for spec in review.sources:
-        path = review.resolve(spec.file)
-        if not path.is_file():
-            raise missing_source(path, spec.file, review.path.name)
-        out.append(RawSource(name=review.source_name(path), data=read_file(path, files), database=spec.database,
-                             format=spec.format, method=spec.method.strip()))
-    refuse_repeated(out, searched)   # listed exports vs each other and the search pages, not page vs page
-    return out + searched
-
-
-def _previous_ingest(output_dir: Path) -> pd.DataFrame | None:
-    """What a re-ingest compares with in the previous ingest's table (ids, their files, titles
-    and DOIs), read once when ingest runs again; None without one, or unreadable."""
-    try:                     # only those columns (a 100k-record table is large)
-        return pd.read_parquet(output_dir / "ingest.parquet", columns=["record_id", "title", "doi", "source_file"])
-    except Exception:        # none yet, or unreadable: ids from the file names, as at a first run
-        return None
-
-
-def _decided_records_changed(review: ReviewConfig, output_dir: Path, table: pd.DataFrame,
-                             old: pd.DataFrame | None, moved: Mapping[str, str]) -> Any:
-    """:func:`screening.identity.decided_records_changed` for the ids the decision log and the
-    dedup-review store name, against what the decisions were made on and the previous ingest
-    (``old``: :func:`_previous_ingest`; ``moved``: exports moved with their bytes unchanged)."""
-    from screening.identity import ChangedRecords, decided_records_changed
-
-    decided, seen = _decided_ids(review, output_dir)
-    if not decided:
-        return ChangedRecords((), (), ())
-    return decided_records_changed(old, table, decided, seen, moved)
-
-
-def _decided_ids(review: ReviewConfig, output_dir: Path) -> tuple[set[str], pd.DataFrame | None]:
-    """The ids people have decided on (a standing decision in the log, a standing dedup-review
-    pair) and what the log says each was decided on (None without a log)."""
-    from screening.dedup.store import latest_decisions, load_decisions as load_dedup_decisions
-
-    decided: set[str] = set()
-    seen = None
-    if review.decisions_path.exists():
-        from screening.decisions.entries import decided_on, load_entries, standing_event_ids
-
-        entries = load_entries(review.decisions_path)
-        # records with a standing decision: a plan's assignment, a note or an undone decision
-        # names no study anyone decided on (UAT: plan-only ids made restoring an export refused)
-        standing = standing_event_ids(entries)
-        decided |= set(standing.values())
-        seen = decided_on(entries, standing)
-    # pairs with a standing dedup-review decision (a reopened pair holds nothing)
-    for a, b in latest_decisions(load_dedup_decisions(output_dir)):
-        decided |= {str(a), str(b)}
-    return decided, seen
-
-
-def _previous_column(output_dir: Path, name: str) -> pd.DataFrame | None:
-    """record_id and the column :data:`screening.stage_versions.COMPARED` names of a stage's
-    stored table, read before a run replaces it (two columns: cheap at 65k records)."""
-    column = COMPARED.get(name)
-    if column is None:
-        return None
-    try:
-        return pd.read_parquet(output_dir / f"{name}.parquet", columns=["record_id", column])
-    except Exception:        # none, or unreadable: nothing to compare with
-        return None
-
-
 def _version_notes(output_dir: Path, name: str, version: str, table: pd.DataFrame,
                    decided: Callable[[], set[str]]) -> list[str]:
     """What a run says of a stage it rebuilds over another version's output (whose it was, and
@@ -301,7 +219,7 @@ def _version_notes(output_dir: Path, name: str, version: str, table: pd.DataFram
     note = rebuilt_note(name, _stored_report(output_dir, name), version)
     if not note:
         return []
-    changes = decided_changes(name, _previous_column(output_dir, name), table, decided())
+    changes = decided_changes(name, previous_column(output_dir, name), table, decided())
     return [note, *([changes] if changes else [])]
 
 
@@ -368,12 +286,12 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
     # one time for the run, on each history line it appends; to the microsecond, as the decision
     # log's: which rules were in force at a decision is read by comparing the two
     history = {"time": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "review": review.name}
-    decided_ids: list[set[str]] = []          # read once, and only if a stage needs them
+    decided_once: list[set[str]] = []          # read once, and only if a stage needs them
 
     def decided() -> set[str]:
-        if not decided_ids:
-            decided_ids.append(_decided_ids(review, output_dir)[0])
-        return decided_ids[0]
+        if not decided_once:
+            decided_once.append(decided_ids(review, output_dir)[0])
+        return decided_once[0]
 
     with ExitStack() as files:     # big exports stay mapped only while ingest needs them
         sources = read_sources(review, files)
@@ -397,7 +315,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             notify("ingest", "running")
             from screening.identity import moved_exports, previous_id_stems
 
-            previous = _previous_ingest(output_dir)
+            previous = previous_ingest(output_dir)
             stored_ingest = _stored_report(output_dir, "ingest")
             digests_before = ingested_digests(stored_ingest)
             digests_now = {s.name: s.digest.hex() for s in sources}
@@ -418,7 +336,7 @@ def _run(review: ReviewConfig, *, force: bool, notify: Callable[[str, str], None
             edited = edited_since(digests_before, digests_now.items())
             if edited:
                 report = dataclasses.replace(report, run_notes=[*report.run_notes, edited_message(edited)])
-            changed = _decided_records_changed(review, output_dir, res.records, previous, moved)
+            changed = decided_records_changed(review, output_dir, res.records, previous, moved)
             message, hint = changed.message(), (
                 "restore the export or its [[sources]] entry as it was when the decisions were made (exports are "
                 "immutable: add a corrected export as a new file); to run anyway, "

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import screening.run_history as run_history
+import screening.run_inputs as run_inputs
 import screening.runner as runner
 from screening.errors import ConfigError, InputError
 from screening.records import read_table
@@ -181,7 +182,7 @@ def test_review_without_sources_is_a_config_error(tmp_path, monkeypatch):
     (tmp_path / "pipelines").mkdir()
     toml = tmp_path / "pipelines" / "e.toml"
     toml.write_text('[review]\nname = "e"\n')
-    monkeypatch.setattr(runner, "_search_sources", lambda review: [])
+    monkeypatch.setattr(run_inputs, "search_sources", lambda review: [])
     with pytest.raises(ConfigError, match="no \\[\\[sources\\]\\]"):
         run_review(toml)
 
