@@ -63,6 +63,17 @@ def _count_records(text: str) -> int:
     skipped is a count mismatch rather than a silent loss."""
     if "\nER" not in text and not text.startswith("ER"):
         return _count_ty(text)
+    # The usual file: its TY and ER lines alternate, TY first, so every ER closes a record a
+    # TY opened and the count is the TY lines. One regex pass lists the markers in order
+    # (find loops over both cost two passes and a Python step per record, ~7% of parsing).
+    markers = _MARKER_LINES.findall(text)
+    if _TY_AT.match(text):
+        markers.insert(0, "TY")
+    elif _ER_AT.match(text):
+        markers.insert(0, "ER")
+    half = len(markers) // 2
+    if len(markers) % 2 == 0 and markers[::2].count("TY") == half and markers[1::2].count("ER") == half:
+        return half
     tys = _marker_starts(text, "TY")
     count = len(tys)
     i = 0
@@ -76,6 +87,12 @@ def _count_records(text: str) -> int:
         prev_er = er
     return count
 
+
+# the TY and ER lines after the first line (what _marker_starts finds), in file order: a literal
+# '\n' first lets the regex engine skip to line starts at memchr speed, where '^' with re.M
+# would try every position
+_MARKER_LINES = re.compile(r"\n(TY|ER)[ \t]+-")
+_ER_AT = re.compile(r"ER[ \t]+-")
 
 # a tag line other than ER ('^' matches at a line start, so a search from an ER line's
 # start skips that line)
