@@ -47,6 +47,12 @@ _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du"
 # (Catalan/Spanish double family names are joined by a lower-case 'i'/'y', 'Roqué i Figuls
 # Marta': names._NAME_JOINERS; written lower case, these can be no given name or initial)
 _NAME_STOP = {"et al", "anon", "anonymous"}
+# Author values that name nobody, as exports write them (Embase and Cochrane close long lists with
+# an 'et al.' author, ~10% of some files' values): normalize_author gives '' for each, through
+# clean_text and its regexes; matched whole here first (tests check the two agree)
+NO_NAMES = frozenset({"et al.", "et al", "Et al.", "Et al", "ET AL", "ET AL.", "[et al.]", "Anon", "Anon.",
+                      "anon", "Anonymous", "Anonymous.", "anonymous", "ANONYMOUS", "[Anonymous]",
+                      "No authors listed", "[No authors listed]"})
 
 
 def comma_names(value: str) -> list[str] | None:
@@ -171,7 +177,7 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
                 out.append(f"{family}, {given}")
                 continue
         value = " ".join(value.split())
-        if not value:
+        if not value or (value in NO_NAMES and not family_first_no_comma):
             continue
         # several names glued into one value ('Abarrategui Garrido, Cynthia; Martinez Barricarte,
         # Ruben', 'Ebrahim, S and Davey Smith, G'): each part is read like a value of its own
