@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from screening.errors import InputError
@@ -165,6 +166,13 @@ def issn_isbn(values: list[str] | None) -> tuple[str, str]:
         return "", ""
     if len(values) == 1 and _ISSN_SHAPE.fullmatch(values[0]):
         return values[0], ""
+    return _issn_isbn(tuple(values))
+
+
+@lru_cache(maxsize=4096)
+def _issn_isbn(values: tuple[str, ...]) -> tuple[str, str]:
+    """:func:`issn_isbn` past its fast path, cached: a journal's records repeat its SN values
+    ('0269-8811', '1461-7285'; over half of the shared exports' SN values are repeats)."""
     isbn = ""
     for v in values:
         digits = v.replace("-", "").replace(" ", "")
@@ -227,7 +235,14 @@ def _article_dois(candidates: tuple[Iterable[str] | None, ...]) -> Iterator[str]
 
 def doi_from(*candidates: Iterable[str] | None) -> str:
     """First article DOI found in the candidate value lists, in order (DO before URLs)."""
-    return next(_article_dois(candidates), "")
+    # the loop of _article_dois, without a generator: ingest calls this for every record
+    for values in candidates:
+        for v in values or ():
+            if "10." in v:
+                doi = normalize_doi(v)
+                if doi and not doi.startswith(_RECORD_DOI_PREFIXES):
+                    return doi
+    return ""
 
 
 def linked_doi(*candidates: Iterable[str] | None) -> str:
