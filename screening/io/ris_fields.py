@@ -337,7 +337,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     rid = first(get("ID"))
     if not pmid:
         # an Ovid link to a MEDLINE segment carries the PMID as its accession (Zotero keeps it)
-        pmid = ovid_link_pmid((*(get("L2") or ()), *(get("UR") or ())))
+        pmid = ovid_link_pmid(get("L2") or ()) or ovid_link_pmid(get("UR") or ())
     if not pmid:
         # the record's own PubMed page among its links (Lens: L2 'https://pubmed.ncbi.nlm.nih.gov/N/')
         pmid = pubmed_link_pmid(get("L2"), get("UR"), get("L1"), get("LK"))

@@ -222,33 +222,30 @@ _RECORD_DOI_PREFIXES = ("10.1002/central/",)
 _OTHER_WORK_DOI = re.compile(r"10\.1037/t\d")
 
 
-def _article_dois(candidates: tuple[Iterable[str] | None, ...]) -> Iterator[str]:
-    """The DOIs in the candidate value lists, in order, minus database record DOIs."""
-    for values in candidates:
-        for v in values or ():
-            if "10." not in v:
-                continue  # no DOI can be there; skip the normaliser's regex on long notes
-            doi = normalize_doi(v)
-            if doi and not doi.startswith(_RECORD_DOI_PREFIXES):
-                yield doi
+def _article_doi(value: str) -> str:
+    """The DOI in one value, '' when none or a database record's."""
+    doi = normalize_doi(value)
+    return "" if doi.startswith(_RECORD_DOI_PREFIXES) else doi
 
 
 def doi_from(*candidates: Iterable[str] | None) -> str:
     """First article DOI found in the candidate value lists, in order (DO before URLs)."""
-    # the loop of _article_dois, without a generator: ingest calls this for every record
     for values in candidates:
         for v in values or ():
-            if "10." in v:
-                doi = normalize_doi(v)
-                if doi and not doi.startswith(_RECORD_DOI_PREFIXES):
-                    return doi
+            # no DOI without '10.': skips the normaliser's regex on long notes
+            if "10." in v and (doi := _article_doi(v)):
+                return doi
     return ""
 
 
 def linked_doi(*candidates: Iterable[str] | None) -> str:
     """:func:`doi_from` for fields that are not the record's DOI field (links, M3): a PsycTESTS
     instrument DOI there names a test the study used, never the article."""
-    return next((d for d in _article_dois(candidates) if not _OTHER_WORK_DOI.match(d)), "")
+    for values in candidates:
+        for v in values or ():
+            if "10." in v and (doi := _article_doi(v)) and not _OTHER_WORK_DOI.match(doi):
+                return doi
+    return ""
 
 
 # Zotero writes the EndNote fields it has no place for into a note, one 'name: value' per
