@@ -47,12 +47,12 @@ _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du"
 # (Catalan/Spanish double family names are joined by a lower-case 'i'/'y', 'Roqué i Figuls
 # Marta': names._NAME_JOINERS; written lower case, these can be no given name or initial)
 _NAME_STOP = {"et al", "anon", "anonymous"}
-# 'Smith, John A.', 'O'Brien, J.-P.': one capitalised family word, a comma and a space, then
+# 'Smith, John A.', 'Rossi, J.-P.': one capitalised family word, a comma and a space, then
 # capitalised given words or initials, ASCII only; the general fast path of authors_from returns
 # such a value as it is (the family ends with a lower-case letter, so it is no initial, and
 # has no space, so it is no 'Family INITIALS' list)
 _PLAIN_NAME = re.compile(r"[A-Z][a-z'\-]*[a-z], [A-Z][A-Za-z'.\-]*(?: [A-Z][A-Za-z'.\-]*)*")
-# Embase's 'Vollenweider F.X.', 'Carhart-Harris R.L.': what normalize_author makes 'Family,
+# Embase's 'Vollenweider F.X.', 'Johnson M.W.': what normalize_author makes 'Family,
 # Initials' (its _INITIALS_RE; no suffix, one family word)
 _FAMILY_DOTTED_INITIALS = re.compile(r"([A-Z][a-z'\-]*[a-z]) ((?:[A-Z]\.){1,4})")
 # Author values that name nobody, as exports write them (Embase and Cochrane close long lists with
