@@ -186,11 +186,14 @@ def is_nlm_journal_id(value: str) -> bool:
     return bool(value) and bool(_NLM_JOURNAL_ID.match(value.strip()))
 
 
+_ISSN_RE = re.compile(r"\b(\d{4})-?(\d{3}[\dXx])\b")
+
+
 def normalize_issn(value: str | None) -> str:
     """ISSNs found in the value as ``'1234-5678'``, '; '-joined, in order, without repeats."""
     if not value:
         return ""
-    found = re.findall(r"\b(\d{4})-?(\d{3}[\dXx])\b", str(value))
+    found = _ISSN_RE.findall(str(value))
     seen: list[str] = []
     for a, b in found:
         issn = f"{a}-{b.upper()}"

@@ -47,6 +47,20 @@ _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du"
 # (Catalan/Spanish double family names are joined by a lower-case 'i'/'y', 'Roqué i Figuls
 # Marta': names._NAME_JOINERS; written lower case, these can be no given name or initial)
 _NAME_STOP = {"et al", "anon", "anonymous"}
+# 'Smith, John A.', 'Rossi, J.-P.': one capitalised family word, a comma and a space, then
+# capitalised given words or initials, ASCII only; the general fast path of authors_from returns
+# such a value as it is (the family ends with a lower-case letter, so it is no initial, and
+# has no space, so it is no 'Family INITIALS' list)
+_PLAIN_NAME = re.compile(r"[A-Z][a-z'\-]*[a-z], [A-Z][A-Za-z'.\-]*(?: [A-Z][A-Za-z'.\-]*)*")
+# Embase's 'Vollenweider F.X.', 'Johnson M.W.': what normalize_author makes 'Family,
+# Initials' (its _INITIALS_RE; no suffix, one family word)
+_FAMILY_DOTTED_INITIALS = re.compile(r"([A-Z][a-z'\-]*[a-z]) ((?:[A-Z]\.){1,4})")
+# Author values that name nobody, as exports write them (Embase and Cochrane close long lists with
+# an 'et al.' author, ~10% of some files' values): normalize_author gives '' for each, through
+# clean_text and its regexes; matched whole here first (tests check the two agree)
+NO_NAMES = frozenset({"et al.", "et al", "Et al.", "Et al", "ET AL", "ET AL.", "[et al.]", "Anon", "Anon.",
+                      "anon", "Anonymous", "Anonymous.", "anonymous", "ANONYMOUS", "[Anonymous]",
+                      "No authors listed", "[No authors listed]"})
 
 
 def comma_names(value: str) -> list[str] | None:
@@ -156,6 +170,16 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
     out: list[str] = []
     for raw in values or ():
         value = raw.strip()
+        if not family_first_no_comma:
+            # The two commonest shapes in plain ASCII, matched whole by one regex each (about 85%
+            # of the shared exports' values): each passes every test below and comes out as
+            # written, or as 'Family, Initials'
+            if _PLAIN_NAME.fullmatch(value) and value.count(".") < 4:
+                out.append(value)       # 'Smith, John A.'
+                continue
+            if (m := _FAMILY_DOTTED_INITIALS.fullmatch(value)) is not None:
+                out.append(f"{m.group(1)}, {m.group(2)}")     # Embase 'Vollenweider F.X.'
+                continue
         # Fast path, by far the most common value: one clean 'Family, Given' (same result as
         # normalize_author: nothing to unescape, strip or fold, exactly one comma, both sides set).
         if (not family_first_no_comma and value.count(",") == 1 and value.isprintable() and "  " not in value
@@ -171,7 +195,7 @@ def authors_from(values: Iterable[str] | None, *, family_first_no_comma: bool = 
                 out.append(f"{family}, {given}")
                 continue
         value = " ".join(value.split())
-        if not value:
+        if not value or (value in NO_NAMES and not family_first_no_comma):
             continue
         # several names glued into one value ('Abarrategui Garrido, Cynthia; Martinez Barricarte,
         # Ruben', 'Ebrahim, S and Davey Smith, G'): each part is read like a value of its own

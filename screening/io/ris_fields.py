@@ -300,12 +300,13 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
                 abbrev = value
                 break
 
-    authors = authors_from(get("AU") or get("A1"))
-    if get("AU") and get("A1"):
+    au, a1 = get("AU"), get("A1")
+    authors = authors_from(au or a1)
+    if au and a1:
         # Web of Science writes a group author in A1 beside the people in AU ('Global
         # Adaptation Mapping Team'): kept, or an included study's citation loses its consortium
         # (only a group's name: a person's there may repeat AU in another form, 'Smith J')
-        authors += [name.strip() for name in get("A1") if _GROUP_AUTHOR.search(name) and name.strip() not in authors]
+        authors += [name.strip() for name in a1 if _GROUP_AUTHOR.search(name) and name.strip() not in authors]
     issn, isbn = issn_isbn(get("SN"))
     isbn = isbn or first(get("BN"))
 
@@ -336,7 +337,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
     rid = first(get("ID"))
     if not pmid:
         # an Ovid link to a MEDLINE segment carries the PMID as its accession (Zotero keeps it)
-        pmid = ovid_link_pmid((*(get("L2") or ()), *(get("UR") or ())))
+        pmid = ovid_link_pmid(get("L2") or ()) or ovid_link_pmid(get("UR") or ())
     if not pmid:
         # the record's own PubMed page among its links (Lens: L2 'https://pubmed.ncbi.nlm.nih.gov/N/')
         pmid = pubmed_link_pmid(get("L2"), get("UR"), get("L1"), get("LK"))
@@ -370,7 +371,7 @@ def field_values(tags: dict[str, list[str]], dialect: str, source_db: str) -> tu
             break
 
     issue = first(get("IS")) or cp_issue(first(get("CP")))
-    if is_nlm_journal_id(issue):
+    if len(issue) >= 7 and is_nlm_journal_id(issue):      # (the id has 7 digits or more)
         issue = ""        # Ovid via Zotero: 'eag, 7805975' is the NLM journal id, not an issue
     language = join_languages(get("LA"))     # every LA: RIS repeats the tag for a second language
     m3 = get("M3")
