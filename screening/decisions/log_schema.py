@@ -50,9 +50,10 @@ def _versioned(table: str) -> str:
     """A trigger refusing a new row of ``table`` that says no version: NULL must keep meaning
     'written before format 5' (another program writing to the file must say its version too)."""
     return (f"CREATE TRIGGER IF NOT EXISTS {table}_versioned BEFORE INSERT ON {table}\n"
-            f"WHEN NEW.tool_version IS NULL OR NEW.tool_version = ''\n"
+            "WHEN NEW.tool_version IS NULL OR NEW.tool_version = ''\n"
             "BEGIN SELECT RAISE(ABORT, 'a new row of the decision log records the screening version that wrote it "
             "(tool_version)'); END;")
+
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS events (

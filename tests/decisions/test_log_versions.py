@@ -229,7 +229,7 @@ def test_the_versions_sentence() -> None:
 def test_an_older_logs_state_hash_is_kept() -> None:
     """Read as it is, a format-4 log's events carry an all-empty version column: the PRISMA
     state hash must be the one the older version computed (the cited hash of the same state)."""
-    from screening.prisma.state import load_searches, state_hash  # noqa: F401
+    from screening.prisma.state import state_hash
 
     rows = [(1, "u1", "1", "title_abstract", "alice", "screener", "include", "", "", "", "t", 0, "{}")]
     with_column, without = entries_from_rows(rows), entries_from_rows(rows).drop(columns="tool_version")
