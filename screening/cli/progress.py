@@ -170,14 +170,19 @@ def log_cmd(
         if row.action == "link_study":
             details = f"same study as {payload['study']}" if payload.get("study") else "own study"
         who = row.reviewer + (" (adj.)" if row.role == "adjudicator" else "")
+        # the screening version that recorded the event (blank: recorded before the log noted versions)
+        version = row.tool_version if isinstance(row.tool_version, str) else ""
         rows.append({"#": row.id, "time (UTC)": row.created_at[:19].replace("T", " "), "stage": row.stage, "record": row.record_id,
                      "reviewer": who, "action": row.action + (" [demo]" if row.is_demo else ""),
-                     "reason": row.reason, "note": row.note, "details": details})
+                     "reason": row.reason, "note": row.note, "details": details, "version": version})
     # only the columns that say something: the record column goes for one record's history (it
     # is in the title), empty columns go
-    cols = [c for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details")
+    cols = [c for c in ("#", "time (UTC)", "stage", "record", "reviewer", "action", "reason", "note", "details",
+                        "version")
             if not (c == "record" and record) and (c in ("#", "time (UTC)", "action") or any(r[c] for r in rows))]
     title = f"{len(df)} events" + (f" on record {record}" if record else "")
+    # under the whole history (not one record's): when the log changed format, and by which version
+    formats = [] if record else [_format_line(m) for m in api.log_migrations(review)]
     if console.width < 120:
         # what an auditor reads (who, what, why) is never cut: in a table at 80 columns the
         # action, reason and note shrank to 'e…', so a narrow terminal gets one event per line
@@ -188,7 +193,10 @@ def log_cmd(
             tail = "; ".join(f"{c}: {r[c]}" for c in ("reason", "note") if c in cols and r[c])
             more = f" ({r['details']})" if "details" in cols and r["details"] else ""
             # one line per event: a newline in a note must not fake the next event
+            more += f" [screening {r['version']}]" if r["version"] else ""
             console.print(printable(head + (f" — {tail}" if tail else "") + more, one_line=True), soft_wrap=False)
+        for line in formats:
+            console.print(printable(line, one_line=True), soft_wrap=False)
         return
     t = Table(title=title, title_justify="left")
     longest_id = max((len(str(r["record"])) for r in rows), default=6)
@@ -198,3 +206,14 @@ def log_cmd(
     for r in rows:
         t.add_row(*cells(*[r[c] for c in cols]))
     console.print(t)
+    for line in formats:
+        console.print(cells(line)[0], soft_wrap=False)
+
+
+def _format_line(m: dict[str, Any]) -> str:
+    """One recorded change of the log's format, for `log` (when, from which format, by which version)."""
+    when = str(m["migrated_at"])[:19].replace("T", " ")
+    if not m["from_format"]:
+        return f"log format {m['to_format']}: created by screening {m['tool_version']} on {when} UTC"
+    return (f"log format {m['to_format']}: migrated from format {m['from_format']} by screening "
+            f"{m['tool_version']} on {when} UTC")

@@ -75,22 +75,34 @@ def status(review: ReviewLike, *, reviewer: str | None = None, as_adjudicator: b
                  "warnings": warnings} for s in stages]
 
 
+def log_migrations(review: ReviewLike) -> list[dict[str, Any]]:
+    """The decision log's recorded changes of format, oldest first (``from_format`` 0: the log
+    was created; :func:`.tool_versions.log_migrations`), read without changing the log."""
+    from screening.decisions.tool_versions import log_migrations as migrations
+
+    return migrations(_config(review).decisions_path)
+
+
+def _config(review: ReviewLike) -> Any:
+    """The review's settings only (the records table is not read)."""
+    from screening.config import ReviewConfig, load_review
+
+    return review.config if isinstance(review, Review) else review if isinstance(review, ReviewConfig) \
+        else load_review(review)
+
+
 def missing_log_warnings(review: ReviewLike) -> list[str]:
     """What `log`, `conflicts` and `agreement` say beside what they show: the decision log is
     missing although the review's outputs show it existed (:func:`.lost_log.lost_log_warning`),
     so their empty history, conflicts and agreement read as if nobody had screened. (`status`,
     `prisma` and `export` say it first among their review-level warnings.) Only the settings
     are read: the records table is not needed to look for the log."""
-    from screening.config import ReviewConfig, load_review
-
-    config = review.config if isinstance(review, Review) else review if isinstance(review, ReviewConfig) \
-        else load_review(review)
-    said = lost_log_warning(config.decisions_path)
+    said = lost_log_warning(_config(review).decisions_path)
     return [said] if said else []
 
 
 __all__ = [
     "Review", "DecisionResult", "record_decision", "import_decisions", "assign", "replace_reviewer", "list_conflicts",
     "conflicts_to_adjudicate", "adjudicate", "agreement", "status", "history", "start_new_log", "DECISIONS",
-    "missing_log_warnings",
+    "missing_log_warnings", "log_migrations",
 ]

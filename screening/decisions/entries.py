@@ -33,6 +33,9 @@ def entries_from_rows(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
     rows = list(rows)
     if not rows:
         return empty_entries()
+    if len(rows[0]) == len(COLUMNS) - 1:
+        # rows as a store gave them before log format 5 (no tool_version): the version is unknown
+        rows = [(*row, None) for row in rows]
     df = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
     for c in COLUMNS:
         df[c] = df[c].astype("int64") if c in ("id", "is_demo") else df[c].astype(object)

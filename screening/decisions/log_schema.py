@@ -18,22 +18,42 @@ ACTIONS: tuple[str, ...] = (
 )
 DECISION_ACTIONS: frozenset[str] = frozenset({"include", "exclude", "maybe", "not_retrieved"})
 
-COLUMNS: tuple[str, ...] = (
+# the events' columns up to format 4, which :func:`migrate_from_1` copies
+V1_COLUMNS: tuple[str, ...] = (
     "id", "event_uuid", "record_id", "stage", "reviewer", "role", "action", "reason", "note",
     "ranking_id", "created_at", "is_demo", "payload",
 )
+# ``tool_version``: the screening version that wrote the event (NULL: written before format 5)
+COLUMNS: tuple[str, ...] = (*V1_COLUMNS, "tool_version")
 
 # 1: the first log; 2: 'link_study' (a report of another record's study) joins the actions;
 # 3: the ``stops`` table (the team's decisions to stop screening, :mod:`.stops`); 4: the
-# ``samples`` table (the records a stopping sample is drawn from, :mod:`.sample_frames`).
-# SQLite cannot change a CHECK constraint in place, so :func:`migrate_from_1` copies
-# the events into a new table in one transaction (every id, uuid and timestamp kept); a new
-# table needs no copy. An older tool refuses a newer log, so it cannot report a stopped review
-# as if nobody had stopped it.
-SCHEMA_VERSION = 4
+# ``samples`` table (the records a stopping sample is drawn from, :mod:`.sample_frames`); 5: every
+# new row of events, stops and samples records the screening version that wrote it
+# (``tool_version``: an auditor can tell which ranker and stopping test a decision was made
+# under), and the ``migrations`` table records each change of format (from, to, by which
+# version, when). Rows written before format 5 keep NULL there: their version is not known, and
+# is never guessed. SQLite cannot change a CHECK constraint in place, so :func:`migrate_from_1`
+# copies the events into a new table in one transaction (every id, uuid and timestamp kept); a
+# new table or column needs no copy. An older tool refuses a newer log, so it cannot report a
+# stopped review as if nobody had stopped it, nor add rows that say no version.
+SCHEMA_VERSION = 5
 STOP_ACTIONS: tuple[str, ...] = ("stop", "resume")
 STOP_COLUMNS: tuple[str, ...] = ("id", "event_uuid", "stage", "reviewer", "action", "note", "created_at", "payload")
 SAMPLE_COLUMNS: tuple[str, ...] = ("id", "event_uuid", "stage", "reviewer", "created_at", "payload")
+# the tables whose rows record the version that wrote them (a ``tool_version`` column)
+VERSIONED_TABLES: tuple[str, ...] = ("events", "stops", "samples")
+MIGRATION_COLUMNS: tuple[str, ...] = ("id", "from_format", "to_format", "tool_version", "migrated_at")
+
+
+def _versioned(table: str) -> str:
+    """A trigger refusing a new row of ``table`` that says no version: NULL must keep meaning
+    'written before format 5' (another program writing to the file must say its version too)."""
+    return (f"CREATE TRIGGER IF NOT EXISTS {table}_versioned BEFORE INSERT ON {table}\n"
+            "WHEN NEW.tool_version IS NULL OR NEW.tool_version = ''\n"
+            "BEGIN SELECT RAISE(ABORT, 'a new row of the decision log records the screening version that wrote it "
+            "(tool_version)'); END;")
+
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -49,7 +69,8 @@ CREATE TABLE IF NOT EXISTS events (
     ranking_id  TEXT NOT NULL DEFAULT '',
     created_at  TEXT NOT NULL,
     is_demo     INTEGER NOT NULL DEFAULT 0 CHECK (is_demo IN (0, 1)),
-    payload     TEXT NOT NULL DEFAULT '{{}}'
+    payload     TEXT NOT NULL DEFAULT '{{}}',
+    tool_version TEXT
 );
 CREATE INDEX IF NOT EXISTS events_record ON events(record_id, stage);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -64,7 +85,8 @@ CREATE TABLE IF NOT EXISTS stops (
     action      TEXT NOT NULL CHECK (action IN ({", ".join(repr(a) for a in STOP_ACTIONS)})),
     note        TEXT NOT NULL DEFAULT '',
     created_at  TEXT NOT NULL,
-    payload     TEXT NOT NULL DEFAULT '{{}}'
+    payload     TEXT NOT NULL DEFAULT '{{}}',
+    tool_version TEXT
 );
 CREATE TRIGGER IF NOT EXISTS stops_no_update BEFORE UPDATE ON stops
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: record a new event instead'); END;
@@ -76,20 +98,52 @@ CREATE TABLE IF NOT EXISTS samples (
     stage       TEXT NOT NULL CHECK (stage = 'title_abstract'),
     reviewer    TEXT NOT NULL,
     created_at  TEXT NOT NULL,
-    payload     TEXT NOT NULL DEFAULT '{{}}'
+    payload     TEXT NOT NULL DEFAULT '{{}}',
+    tool_version TEXT
 );
 CREATE TRIGGER IF NOT EXISTS samples_no_update BEFORE UPDATE ON samples
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
 CREATE TRIGGER IF NOT EXISTS samples_no_delete BEFORE DELETE ON samples
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
+CREATE TABLE IF NOT EXISTS migrations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_format  INTEGER NOT NULL,
+    to_format    INTEGER NOT NULL,
+    tool_version TEXT NOT NULL,
+    migrated_at  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS migrations_no_update BEFORE UPDATE ON migrations
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: its migrations are history'); END;
+CREATE TRIGGER IF NOT EXISTS migrations_no_delete BEFORE DELETE ON migrations
+BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: its migrations are history'); END;
+{chr(10).join(_versioned(t) for t in VERSIONED_TABLES)}
 """
+
+
+def migrate(conn: sqlite3.Connection, version: int, tool_version: str, at: str) -> None:
+    """Bring a log of format ``version`` (0: a new file) to :data:`SCHEMA_VERSION` inside the
+    caller's transaction, and record it in ``migrations`` (0 -> 5 says which version created
+    the log). One step and one row however old the log: the tables are what they are, not
+    the formats in between. A table already there keeps every row as it was (a column added
+    by ALTER TABLE reads NULL on them: no row is rewritten)."""
+    if version == 1:
+        migrate_from_1(conn)
+    for table in VERSIONED_TABLES:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if columns and "tool_version" not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_version TEXT")
+    for stmt in split_sql(DDL):
+        conn.execute(stmt)
+    conn.execute("INSERT INTO migrations (from_format, to_format, tool_version, migrated_at) VALUES (?, ?, ?, ?)",
+                 (version, SCHEMA_VERSION, tool_version, at))
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def migrate_from_1(conn: sqlite3.Connection) -> None:
     """Version 1 -> 2 inside the caller's transaction: the events move to a table whose
     CHECK allows the new action. The append-only triggers are dropped with the old table
     and recreated by the DDL; DROP TABLE fires no DELETE trigger."""
-    columns = ", ".join(COLUMNS)
+    columns = ", ".join(V1_COLUMNS)
     conn.execute("DROP TRIGGER IF EXISTS events_no_update")
     conn.execute("DROP TRIGGER IF EXISTS events_no_delete")
     conn.execute("DROP INDEX IF EXISTS events_record")

@@ -22,9 +22,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
+import screening
 from screening.decisions.log_schema import (
-    ACTIONS, COLUMNS, DDL, DECISION_ACTIONS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS, STOP_COLUMNS,
-    migrate_from_1, split_sql,
+    ACTIONS, COLUMNS, DECISION_ACTIONS, MIGRATION_COLUMNS, ROLES, SAMPLE_COLUMNS, SCHEMA_VERSION, STAGES, STOP_ACTIONS,
+    STOP_COLUMNS, VERSIONED_TABLES, migrate,
 )
 from screening.decisions.event import DecisionStore, Event, LogMoved, utc_now
 from screening.decisions.reader_open import close_keeping_wal, open_reader, wal_damage
@@ -37,8 +38,8 @@ from screening.errors import DecisionError
 T = TypeVar("T")
 
 # the log's entry and interface (.event) and its vocabulary (.log_schema) are imported from here too
-__all__ = ["ACTIONS", "COLUMNS", "DECISION_ACTIONS", "ROLES", "SAMPLE_COLUMNS", "SCHEMA_VERSION", "STAGES",
-           "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "LogMoved", "SQLiteStore", "open_store",
+__all__ = ["ACTIONS", "COLUMNS", "DECISION_ACTIONS", "MIGRATION_COLUMNS", "ROLES", "SAMPLE_COLUMNS", "SCHEMA_VERSION",
+           "STAGES", "STOP_ACTIONS", "STOP_COLUMNS", "DecisionStore", "Event", "LogMoved", "SQLiteStore", "open_store",
            "read_log", "utc_now"]
 
 
@@ -55,6 +56,7 @@ class SQLiteStore:
         self._upgrade = upgrade
         self._busy_s = busy_timeout_ms / 1000
         self._tables: set[str] | None = None
+        self._unversioned: set[str] = set()   # a reader of an older log: tables without tool_version
         self._damaged = False          # SQLite found the log (with its -wal file) damaged: never fold it
         if not create and not self.path.exists():
             raise DecisionError("no decision log yet", path=self.path,
@@ -152,6 +154,8 @@ class SQLiteStore:
             self._check_not_newer(self._conn.execute("PRAGMA user_version").fetchone()[0])
             self._tables = {name for (name,) in self._conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            self._unversioned = {t for t in VERSIONED_TABLES if t in self._tables and "tool_version" not in
+                                 {row[1] for row in self._conn.execute(f"PRAGMA table_info({t})")}}
             return
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -164,13 +168,13 @@ class SQLiteStore:
         self._check_not_newer(version)
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            # another process may have set the log up while this one waited for the lock
+            # another process may have set the log up while this one waited for the lock (a newer
+            # tool, even): then there is nothing to do, and no migration to record
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 1:
-                migrate_from_1(self._conn)
-            for stmt in split_sql(DDL):
-                self._conn.execute(stmt)
-            self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._check_not_newer(version)
+            if version != SCHEMA_VERSION:
+                # one transaction: interrupted, the log is left in its old format, whole
+                migrate(self._conn, version, screening.__version__, utc_now())
             self._conn.execute("COMMIT")
         except BaseException:
             if self._conn.in_transaction:     # SQLite may have rolled back itself (BUSY, FULL)
@@ -209,11 +213,14 @@ class SQLiteStore:
                 chunk = uuids[i:i + 500]
                 logged.update(u for (u,) in conn.execute(
                     f"SELECT event_uuid FROM events WHERE event_uuid IN ({','.join('?' * len(chunk))})", chunk))
+            # each row says which version of screening wrote it (read when written: a test may
+            # stand in for another version)
+            version = screening.__version__
             conn.executemany(
                 "INSERT INTO events (event_uuid, record_id, stage, reviewer, role, action, reason,"
-                " note, ranking_id, created_at, is_demo, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " note, ranking_id, created_at, is_demo, payload, tool_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(event_uuid) DO NOTHING",
-                [ev.row() for ev in events if ev.event_uuid not in logged],
+                [(*ev.row(), version) for ev in events if ev.event_uuid not in logged],
             )
 
         return self._write(insert)
@@ -247,10 +254,21 @@ class SQLiteStore:
         """A reader of an older (or not yet set up) log: ``table`` is not there yet."""
         return self._tables is not None and table not in self._tables
 
+    def _select(self, table: str, columns: tuple[str, ...]) -> str:
+        """The select list of ``columns`` of ``table``; a column an older log's table lacks
+        (``tool_version`` before format 5, read as it is) reads NULL: not known."""
+        return ", ".join(f"NULL AS {c}" if c == "tool_version" and table in self._unversioned else c
+                         for c in columns)
+
     def rows(self, after: int = 0) -> list[tuple[Any, ...]]:
         if self._missing("events"):
             return []
-        return self._query(f"SELECT {', '.join(COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
+        return self._query(f"SELECT {self._select('events', COLUMNS)} FROM events WHERE id > ? ORDER BY id", (after,))
+
+    def migration_rows(self) -> list[tuple[Any, ...]]:
+        """Every change of the log's format recorded (:data:`MIGRATION_COLUMNS` tuples), oldest
+        first; [] for a log older than format 5 (its migrations were not recorded)."""
+        return self._side_rows("migrations", MIGRATION_COLUMNS)
 
     def append_stop(self, row: dict[str, Any]) -> bool:
         if row.get("action") not in STOP_ACTIONS:
@@ -292,6 +310,7 @@ class SQLiteStore:
         cols = [c for c in columns if c != "id"]
         values = tuple(json.dumps(row.get("payload") or {}, sort_keys=True) if c == "payload"
                        else (row.get(c) or defaults[c]) if c in defaults else row[c] for c in cols)
+        cols, values = [*cols, "tool_version"], (*values, screening.__version__)     # the version that wrote it
         return bool(self._write(lambda conn: conn.execute(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
             "ON CONFLICT(event_uuid) DO NOTHING", values)))

@@ -16,13 +16,20 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+import screening
+from screening.decisions.log_schema import split_sql
 from screening.decisions.reader_open import open_reader
 from screening.decisions.sqlite_trouble import is_busy, retry_while_locked
 from screening.errors import DecisionError, InputError
 
 STORE_NAME = "dedup_decisions.sqlite"
 DECISIONS = ("duplicate", "distinct", "reopen")
-SCHEMA_VERSION = 2               # 1: no 'reopen' (stores written before it existed are migrated)
+# 1: no 'reopen' (stores written before it existed are migrated); 3: each new row records the
+# screening version that wrote it (tool_version; NULL on older rows, never guessed), and the
+# ``migrations`` table each change of format, as the decision log does (log format 5)
+SCHEMA_VERSION = 3
+# the columns read (the version is in the file, for an auditor): what the decisions are, so a
+# review's state hash does not change with the version that wrote them
 COLUMNS = ["seq", "id_a", "id_b", "decision", "reviewer", "decided_at", "note"]
 
 _TABLE = """
@@ -33,7 +40,8 @@ CREATE TABLE IF NOT EXISTS dedup_decisions (
     decision   TEXT NOT NULL CHECK (decision IN ('duplicate', 'distinct', 'reopen')),
     reviewer   TEXT NOT NULL,
     decided_at TEXT NOT NULL,
-    note       TEXT NOT NULL DEFAULT ''
+    note       TEXT NOT NULL DEFAULT '',
+    tool_version TEXT
 );
 """
 _TRIGGERS = """
@@ -41,6 +49,17 @@ CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_update BEFORE UPDATE ON dedup_de
 BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_delete BEFORE DELETE ON dedup_decisions
 BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
+CREATE TABLE IF NOT EXISTS migrations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_format  INTEGER NOT NULL,
+    to_format    INTEGER NOT NULL,
+    tool_version TEXT NOT NULL,
+    migrated_at  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS migrations_no_update BEFORE UPDATE ON migrations
+BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only: their migrations are history'); END;
+CREATE TRIGGER IF NOT EXISTS migrations_no_delete BEFORE DELETE ON migrations
+BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only: their migrations are history'); END;
 """
 
 
@@ -57,11 +76,16 @@ def _connect(path: Path) -> sqlite3.Connection:
 
     def set_up() -> None:
         con.execute("PRAGMA journal_mode=WAL")
-        if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            _migrate(con)
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        _check_not_newer(version, path)
+        if version < SCHEMA_VERSION:
+            _migrate(con, path)
 
     try:
         retry_while_locked(set_up, BUSY_WAIT_S)     # two processes creating the store at once
+    except InputError:
+        con.close()
+        raise
     except sqlite3.Error as err:
         con.close()
         if is_busy(err):
@@ -74,28 +98,51 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _migrate(con: sqlite3.Connection) -> None:
-    """Create the table, or bring a version-1 store (whose CHECK allows no 'reopen') up to date.
+def _check_not_newer(version: int, path: Path) -> None:
+    if version > SCHEMA_VERSION:
+        # as the decision log: an older tool must not add rows a newer one's format would misread
+        raise InputError(f"the dedup decision store was written by a newer version of screening (format {version}; "
+                         f"this version reads up to {SCHEMA_VERSION})", path=path,
+                         hint="upgrade screening: pip install -U screening; nothing in the store was changed")
 
-    SQLite cannot alter a CHECK constraint, so the rows move to a new table in one transaction,
-    keeping their sequence numbers; if anything fails, the old table stays as it was."""
-    # below SCHEMA_VERSION, an existing table is a version-1 one (version 2 sets user_version)
-    old = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dedup_decisions'").fetchone()
-    script = ["BEGIN IMMEDIATE;"]
-    if old is not None:
-        script += ["DROP TRIGGER IF EXISTS dedup_decisions_no_update;",
-                   "DROP TRIGGER IF EXISTS dedup_decisions_no_delete;",
-                   "ALTER TABLE dedup_decisions RENAME TO dedup_decisions_v1;", _TABLE,
-                   f"INSERT INTO dedup_decisions ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
-                   "FROM dedup_decisions_v1 ORDER BY seq;",
-                   "DROP TABLE dedup_decisions_v1;"]
-    else:
-        script.append(_TABLE)
-    script += [_TRIGGERS, f"PRAGMA user_version = {SCHEMA_VERSION};", "COMMIT;"]
+
+def _migrate(con: sqlite3.Connection, path: Path) -> None:
+    """Create the store, or bring an older one up to date, in one transaction (if anything
+    fails, the store stays as it was), and record it in ``migrations`` (format 0: created).
+
+    A version-1 store's CHECK allows no 'reopen', and SQLite cannot alter a CHECK constraint:
+    its rows move to a new table, keeping their sequence numbers. A version-2 store only gains
+    the version column (ALTER TABLE: no row is rewritten; the old rows read NULL)."""
+    con.execute("BEGIN IMMEDIATE")
     try:
-        con.executescript("\n".join(script))
-    except sqlite3.Error:
-        con.rollback()
+        # read again under the lock: another process may have set the store up meanwhile
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        _check_not_newer(version, path)
+        if version < SCHEMA_VERSION:
+            columns = {row[1] for row in con.execute("PRAGMA table_info(dedup_decisions)")}
+            # below version 2 an existing table is a version-1 one (version 2 set user_version)
+            if columns and version < 2:
+                for stmt in ("DROP TRIGGER IF EXISTS dedup_decisions_no_update",
+                             "DROP TRIGGER IF EXISTS dedup_decisions_no_delete",
+                             "ALTER TABLE dedup_decisions RENAME TO dedup_decisions_v1", _TABLE,
+                             f"INSERT INTO dedup_decisions ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+                             "FROM dedup_decisions_v1 ORDER BY seq",
+                             "DROP TABLE dedup_decisions_v1"):
+                    con.execute(stmt)
+            elif columns and "tool_version" not in columns:
+                con.execute("ALTER TABLE dedup_decisions ADD COLUMN tool_version TEXT")
+            else:
+                con.execute(_TABLE)
+            for stmt in split_sql(_TRIGGERS):
+                con.execute(stmt)
+            con.execute("INSERT INTO migrations (from_format, to_format, tool_version, migrated_at) "
+                        "VALUES (?, ?, ?, ?)", (version, SCHEMA_VERSION, screening.__version__,
+                         datetime.now(timezone.utc).isoformat(timespec="microseconds")))
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
         raise
 
 
@@ -136,8 +183,9 @@ def record_decisions(folder: str | Path, rows: Sequence[tuple[str, str, str, str
                     if last is None or last[0] == "reopen":
                         raise DecisionError("this pair has no standing decision to reopen", record=f"{a}/{b}",
                                             hint="`screening dedup-review` decides pairs; reopen withdraws one")
-                cur = con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note) "
-                                  "VALUES (?, ?, ?, ?, ?, ?)", (a, b, decision, reviewer.strip(), stamp, note))
+                cur = con.execute("INSERT INTO dedup_decisions (id_a, id_b, decision, reviewer, decided_at, note, "
+                                  "tool_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  (a, b, decision, reviewer.strip(), stamp, note, screening.__version__))
                 seqs.append(int(cur.lastrowid or 0))
             return seqs
     finally:

@@ -36,6 +36,7 @@ from screening.config import ReviewConfig, load_review
 from screening.decisions.origins import prior_records
 from screening.decisions.outcomes import open_records
 from screening.decisions.studies import study_links
+from screening.decisions.tool_versions import recorded_versions, recorded_with_sentence
 from screening.errors import ReportError
 from screening.prisma.counts import compute_counts
 from screening.prisma.model import PrismaCounts, check_invariants
@@ -175,6 +176,7 @@ def _context(review: ReviewConfig, state: ReviewState, flow: UpdateFlow | None =
         warnings=state.warnings + round_warnings,
         # the PRISMA-S table is the database searches': other methods have their own column
         per_source=per_source_rows(rec, counted=~from_other_method(rec)),
+        recorded_with=recorded_with_sentence(recorded_versions(state.entries)),
         rounds=rounds,
     )
 

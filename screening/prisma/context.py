@@ -70,6 +70,9 @@ class ReportContext:
     per_source: tuple[tuple[str, int, int, int, int], ...] = ()
     # search rounds of an updated review: (date, records, studies found, studies new that date)
     rounds: tuple[tuple[str, int, int, int], ...] = ()
+    # which versions of screening recorded the decisions, when more than one did (one sentence
+    # beside the citation, never in the methods paragraph: :mod:`screening.decisions.tool_versions`)
+    recorded_with: str = ""
 
 
 @dataclass(frozen=True)

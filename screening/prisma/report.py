@@ -202,6 +202,8 @@ def to_markdown(c: PrismaCounts, ctx: ReportContext, *, diagram: str = "prisma_f
     if warnings:
         lines += ["## Warnings", ""] + [f"- {md_inline(w)}" for w in warnings] + [""]
     lines += ["---", "", md_inline(citation_line(ctx)) + f" (full hash {ctx.state_hash}).", ""]
+    if ctx.recorded_with:       # the audit trail's, not the citable methods': under the citation
+        lines += [md_inline(ctx.recorded_with), ""]
     return md_text("\n".join(lines))
 
 
@@ -243,4 +245,5 @@ def to_html(c: PrismaCounts, ctx: ReportContext, *, svg: str = "") -> str:
           + ["</tbody></table>"] if ctx.rounds else []),
         "<h2>Methods (paste and edit)</h2>", f"<p>{e(methods_paragraph(c, ctx))}</p>", warn,
         f'<p class="cite">{e(citation_line(ctx))} (full hash <code>{e(ctx.state_hash)}</code>).</p>',
+        f'<p class="cite">{e(ctx.recorded_with)}</p>' if ctx.recorded_with else "",
         "</body>", "</html>", ""])

@@ -250,6 +250,10 @@ def state_hash(records: pd.DataFrame, entries: pd.DataFrame | None, searches: pd
                reports: dict[str, dict[str, Any]], config_raw: Any,
                dedup_decisions: pd.DataFrame | None = None, stops: list[Any] | None = None) -> str:
     h = hashlib.sha256()
+    if entries is not None and "tool_version" in entries.columns and entries["tool_version"].isna().all():
+        # the version each event was recorded with (log format 5) only when one is: a log whose
+        # events record none (an older log, read as it is) keeps its state's hash
+        entries = entries.drop(columns="tool_version")
     parts = [
         ("records", to_csv_bytes(conform(records))),   # canonical form: in-memory == re-read table
         ("decisions", to_csv_bytes(entries) if entries is not None else b""),

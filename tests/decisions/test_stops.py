@@ -333,7 +333,7 @@ def test_a_format_2_log_is_read_as_it_is_and_upgraded_by_its_first_writer(tmp_pa
     with SQLiteStore(db) as store:
         assert [r[2] for r in store.rows()] == ["r1"]
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"stops", "samples"} <= tables
     con.close()

@@ -108,7 +108,7 @@ def test_a_store_from_before_reopen_is_migrated_in_place(tmp_path):
         [1, "a", "duplicate", "ana", "x"], [5, "c", "distinct", "bo", ""], [6, "a", "reopen", "cy", ""]]
     assert latest_decisions(log) == {("c", "d"): "distinct"}
     con = sqlite3.connect(store_path(tmp_path))
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
     assert {r[0] for r in con.execute("SELECT name FROM sqlite_master")} >= {
         "dedup_decisions", "dedup_decisions_no_update", "dedup_decisions_no_delete"}
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
