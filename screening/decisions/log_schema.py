@@ -55,6 +55,29 @@ def _versioned(table: str) -> str:
             "(tool_version)'); END;")
 
 
+
+def migrations_ddl(refusal: str) -> str:
+    """The ``migrations`` table of a store (each change of its format: from, to, the screening
+    version that made it, UTC time) and its append-only triggers, which refuse a change with
+    ``refusal``. The decision log and the dedup-review store each keep one."""
+    return f"""CREATE TABLE IF NOT EXISTS migrations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_format  INTEGER NOT NULL,
+    to_format    INTEGER NOT NULL,
+    tool_version TEXT NOT NULL,
+    migrated_at  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS migrations_no_update BEFORE UPDATE ON migrations
+BEGIN SELECT RAISE(ABORT, '{refusal}'); END;
+CREATE TRIGGER IF NOT EXISTS migrations_no_delete BEFORE DELETE ON migrations
+BEGIN SELECT RAISE(ABORT, '{refusal}'); END;"""
+
+
+def record_migration(conn: sqlite3.Connection, from_format: int, to_format: int, tool_version: str, at: str) -> None:
+    """One row of ``migrations`` (see :func:`migrations_ddl`), inside the caller's transaction."""
+    conn.execute("INSERT INTO migrations (from_format, to_format, tool_version, migrated_at) VALUES (?, ?, ?, ?)",
+                 (from_format, to_format, tool_version, at))
+
 DDL = f"""
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,17 +128,7 @@ CREATE TRIGGER IF NOT EXISTS samples_no_update BEFORE UPDATE ON samples
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
 CREATE TRIGGER IF NOT EXISTS samples_no_delete BEFORE DELETE ON samples
 BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: draw a new sample instead'); END;
-CREATE TABLE IF NOT EXISTS migrations (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    from_format  INTEGER NOT NULL,
-    to_format    INTEGER NOT NULL,
-    tool_version TEXT NOT NULL,
-    migrated_at  TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS migrations_no_update BEFORE UPDATE ON migrations
-BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: its migrations are history'); END;
-CREATE TRIGGER IF NOT EXISTS migrations_no_delete BEFORE DELETE ON migrations
-BEGIN SELECT RAISE(ABORT, 'the decision log is append-only: its migrations are history'); END;
+{migrations_ddl("the decision log is append-only: its migrations are history")}
 {chr(10).join(_versioned(t) for t in VERSIONED_TABLES)}
 """
 
@@ -134,8 +147,7 @@ def migrate(conn: sqlite3.Connection, version: int, tool_version: str, at: str) 
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_version TEXT")
     for stmt in split_sql(DDL):
         conn.execute(stmt)
-    conn.execute("INSERT INTO migrations (from_format, to_format, tool_version, migrated_at) VALUES (?, ?, ?, ?)",
-                 (version, SCHEMA_VERSION, tool_version, at))
+    record_migration(conn, version, SCHEMA_VERSION, tool_version, at)
     conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 

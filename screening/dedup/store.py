@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import pandas as pd
 
 import screening
-from screening.decisions.log_schema import split_sql
+from screening.decisions.log_schema import migrations_ddl, record_migration, split_sql
 from screening.decisions.reader_open import open_reader
 from screening.decisions.sqlite_trouble import is_busy, retry_while_locked
 from screening.errors import DecisionError, InputError
@@ -49,18 +49,7 @@ CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_update BEFORE UPDATE ON dedup_de
 BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS dedup_decisions_no_delete BEFORE DELETE ON dedup_decisions
 BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only'); END;
-CREATE TABLE IF NOT EXISTS migrations (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    from_format  INTEGER NOT NULL,
-    to_format    INTEGER NOT NULL,
-    tool_version TEXT NOT NULL,
-    migrated_at  TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS migrations_no_update BEFORE UPDATE ON migrations
-BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only: their migrations are history'); END;
-CREATE TRIGGER IF NOT EXISTS migrations_no_delete BEFORE DELETE ON migrations
-BEGIN SELECT RAISE(ABORT, 'dedup decisions are append-only: their migrations are history'); END;
-"""
+""" + migrations_ddl("dedup decisions are append-only: their migrations are history")
 
 
 BUSY_WAIT_S = 30.0    # how long to wait for another process holding the store
@@ -135,9 +124,8 @@ def _migrate(con: sqlite3.Connection, path: Path) -> None:
                 con.execute(_TABLE)
             for stmt in split_sql(_TRIGGERS):
                 con.execute(stmt)
-            con.execute("INSERT INTO migrations (from_format, to_format, tool_version, migrated_at) "
-                        "VALUES (?, ?, ?, ?)", (version, SCHEMA_VERSION, screening.__version__,
-                         datetime.now(timezone.utc).isoformat(timespec="microseconds")))
+            record_migration(con, version, SCHEMA_VERSION, screening.__version__,
+                             datetime.now(timezone.utc).isoformat(timespec="microseconds"))
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         con.execute("COMMIT")
     except BaseException:
