@@ -114,7 +114,7 @@ def decided_changes(stage: str, before: pd.DataFrame | None, after: pd.DataFrame
     examples = "; ".join(_change(stage, r) for r in shown.to_dict("records"))
     more = f" and {n - len(shown)} more" if n > len(shown) else ""
     return (f"{n} record{'s' if n != 1 else ''} changed {what} with this version ({on}): {examples}{more}; "
-            "the PRISMA counts change with {0}".format("them" if n != 1 else "it"))
+            f"the PRISMA counts change with {'them' if n != 1 else 'it'}")
 
 
 def _change(stage: str, row: dict[str, Any]) -> str:

@@ -232,3 +232,15 @@ def test_a_reader_fix_that_renumbers_decided_ids_is_not_blamed_on_the_export(tmp
     result = run_review(toml, allow_changed_sources=True)
     assert any("unchanged since the last ingest" in w and w.endswith("let through with --allow-changed-sources")
                for w in result.outcomes[0].warnings)
+
+
+def test_a_title_with_braces_is_named_as_it_is():
+    """Release review: the change note was built with str.format over text holding the records'
+    titles, so a BibTeX title with braces ('{A}', '{0}') raised KeyError and stopped the run."""
+    from screening.stage_versions import decided_changes
+
+    before = pd.DataFrame({"record_id": ["a"], "duplicate_of": [""]})
+    after = pd.DataFrame({"record_id": ["a"], "duplicate_of": ["b"], "title": ["Sets {A} and {0} in BibTeX"]})
+    said = decided_changes("dedup", before, after, {"a"})
+    assert "“Sets {A} and {0} in BibTeX” (now a duplicate of b)" in said
+    assert said.endswith("the PRISMA counts change with it")
