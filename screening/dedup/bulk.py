@@ -32,6 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from screening.atomic_files import atomic_write_bytes
 from screening.csv_formulas import escape_formula
 from screening.decisions.import_csv import MAX_BAD_ROWS, read_csv, refuse_bad_rows
@@ -227,9 +229,15 @@ def import_answers(target: str | Path, path: str | Path, reviewer: str, *, force
                          tuple(table.warnings) + tuple(_contradictions(queue, {a.key for a, _ in store})))
 
 
+def _log(queue: ReviewQueue) -> pd.DataFrame:
+    """The dedup decision log as the queue read it when it was opened (read now if it did not)."""
+    return queue.log if queue.log is not None else load_decisions(queue.folder)
+
+
 def _last_seq(queue: ReviewQueue) -> int:
-    """The decision log's last entry (0 for none), read now: what an exported sheet is as of."""
-    log = load_decisions(queue.folder)
+    """The decision log's last entry (0 for none) when the queue was opened: what an exported
+    sheet is as of (the rows are the queue as it stood then)."""
+    log = _log(queue)
     return int(log["seq"].max()) if len(log) else 0
 
 
@@ -252,7 +260,7 @@ def _stamp(rows: list[tuple[int, dict[str, str]]], path: Path) -> int | None:
 def _newer_answer(queue: ReviewQueue, a: _Answer, own: dict, exported_at: int, path: Path) -> DecisionError:
     """The refusal of a sheet's answer on a pair somebody answered otherwise after the export."""
     when = ""
-    log = queue.log if queue.log is not None else load_decisions(queue.folder)
+    log = _log(queue)
     row = log[log["seq"] == own["seq"]]
     if len(row) and "decided_at" in row.columns:
         when = f" on {str(row['decided_at'].iloc[0])[:16].replace('T', ' ')}"
